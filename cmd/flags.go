@@ -1,0 +1,83 @@
+package cmd
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/spf13/pflag"
+
+	"github.com/growthloop/byob/wizard"
+)
+
+// EnvVar is the environment variable that sets a flag: BYOB_ and the flag
+// name upper-cased with hyphens as underscores (--ttl-days: BYOB_TTL_DAYS).
+func EnvVar(flag string) string {
+	return "BYOB_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// bindSources gives every flag the user did not set on the command line its
+// value from the environment, else from the --config file. Command line
+// beats environment beats config file beats default.
+func bindSources(flags *pflag.FlagSet, lookupEnv func(string) (string, bool)) error {
+	file := map[string]any{}
+	path, _ := flags.GetString("config")
+	if !flags.Changed("config") {
+		if env, ok := lookupEnv(EnvVar("config")); ok {
+			path = env
+		}
+	}
+	if path != "" {
+		var err error
+		if file, err = readConfigFile(path, flags); err != nil {
+			return err
+		}
+	}
+	var errs []wizard.InvalidValue
+	flags.VisitAll(func(f *pflag.Flag) {
+		if f.Changed || f.Name == "config" || f.Name == "help" {
+			return
+		}
+		source, value, ok := "", "", false
+		if v, set := lookupEnv(EnvVar(f.Name)); set {
+			source, value, ok = "environment variable "+EnvVar(f.Name), v, true
+		} else if v, set := file[f.Name]; set {
+			source, value, ok = "config file key "+f.Name, fmt.Sprint(v), true
+		}
+		if !ok {
+			return
+		}
+		if err := flags.Set(f.Name, value); err != nil {
+			errs = append(errs, wizard.InvalidValue{Flag: "--" + f.Name + " (from " + source + ")", Value: value, Rule: err.Error()})
+		}
+	})
+	if len(errs) > 0 {
+		return &wizard.UsageError{Invalid: errs}
+	}
+	return nil
+}
+
+// readConfigFile reads a YAML file whose keys are flag names.
+func readConfigFile(path string, flags *pflag.FlagSet) (map[string]any, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, wizard.Usagef("--config %s: %v", path, err)
+	}
+	m := map[string]any{}
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		return nil, wizard.Usagef("--config %s is not valid YAML: %v", path, err)
+	}
+	var unknown []string
+	for k := range m {
+		if f := flags.Lookup(k); f == nil || k == "config" || k == "help" {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, wizard.Usagef("--config %s: unknown keys %s (keys are flag names, such as bucket or ttl-days)", path, strings.Join(unknown, ", "))
+	}
+	return m, nil
+}

@@ -1,0 +1,57 @@
+package cmd
+
+import (
+	"fmt"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// Set by the release build: -ldflags "-X github.com/growthloop/byob/cmd.version=…".
+var (
+	version = ""
+	commit  = ""
+	date    = ""
+)
+
+// buildInfo returns version, commit and date, falling back to what the Go
+// toolchain recorded in the binary (go install …@version, VCS stamps).
+func buildInfo() (v, c, d string) {
+	v, c, d = version, commit, date
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision" && c == "":
+				c = s.Value
+			case s.Key == "vcs.time" && d == "":
+				d = s.Value
+			}
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	if c == "" {
+		c = "unknown"
+	}
+	if d == "" {
+		d = "unknown"
+	}
+	return v, c, d
+}
+
+func newVersionCmd(io *IOStreams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print byob's version, commit and build date",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			v, c, d := buildInfo()
+			_, err := fmt.Fprintf(io.Out, "byob %s (commit %s, built %s)\n", v, c, d)
+			return err
+		},
+	}
+}

@@ -1,0 +1,156 @@
+// Package aws implements byob's steps on Amazon S3 and IAM with
+// aws-sdk-go-v2: the bucket and its settings, the access policy, the role
+// Snowflake assumes, and GrowthLoop's user and access key.
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/growthloop/byob/providers"
+)
+
+// Names are the IAM names derived from the setup name.
+type Names struct {
+	Policy, Role, User string
+}
+
+// NamesFor derives IAM names from the setup name (--name).
+func NamesFor(name string) Names {
+	return Names{
+		Policy: name + "-byob-access",
+		Role:   name + "-byob-snowflake",
+		User:   name + "-byob-exporter",
+	}
+}
+
+// Validate checks each derived name against IAM's rules.
+func (n Names) Validate() error {
+	for _, c := range []struct {
+		kind, name string
+		max        int
+	}{{"policy", n.Policy, MaxPolicyName}, {"role", n.Role, MaxRoleName}, {"user", n.User, MaxUserName}} {
+		if err := ValidateIAMName(c.name, c.max); err != nil {
+			return fmt.Errorf("derived IAM %s name %q %v", c.kind, c.name, err)
+		}
+	}
+	return nil
+}
+
+// Params are the inputs of the AWS steps.
+type Params struct {
+	Bucket  string
+	Prefix  string
+	TTLDays int
+	Names   Names
+	// Snowflake adds the role Snowflake assumes.
+	Snowflake bool
+	// KeyInBundle reports whether the bundle on disk holds the secret of
+	// the access key with this id; a key whose secret was lost is replaced.
+	KeyInBundle func(accessKeyID string) bool
+	Propagation providers.Propagation
+}
+
+// Clients are the SDK clients the steps call. Nil in a dry run: steps are
+// then only asked for their artifacts.
+type Clients struct {
+	S3  *s3.Client
+	IAM *iam.Client
+	STS *sts.Client
+	// KeySTS makes an STS client that signs with the given access key, to
+	// wait until a new key works.
+	KeySTS func(accessKeyID, secretAccessKey string) *sts.Client
+}
+
+func accountID(v *providers.Values) string { return v.Ref(providers.AWSAccountID) }
+
+// PolicyARN is the ARN of the access policy in the caller's account.
+func PolicyARN(v *providers.Values, n Names) string {
+	return "arn:aws:iam::" + accountID(v) + ":policy/" + n.Policy
+}
+
+// RoleARN is the ARN of the role Snowflake assumes. It is known before the
+// role exists, which lets the integration be created first.
+func RoleARN(v *providers.Values, n Names) string {
+	return "arn:aws:iam::" + accountID(v) + ":role/" + n.Role
+}
+
+// UserARN is the ARN of GrowthLoop's user.
+func UserARN(v *providers.Values, n Names) string {
+	return "arn:aws:iam::" + accountID(v) + ":user/" + n.User
+}
+
+// errorCode returns the AWS error code of err, "" when it has none.
+func errorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// httpStatus returns the HTTP status of a failed call, 0 when unknown.
+func httpStatus(err error) int {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+func isNotFound(err error) bool {
+	switch errorCode(err) {
+	case "NoSuchEntity", "NoSuchBucket", "NotFound":
+		return true
+	}
+	return httpStatus(err) == http.StatusNotFound
+}
+
+// AccessDeniedError says which action the caller may not perform.
+type AccessDeniedError struct {
+	Action, Caller string
+	Err            error
+}
+
+func (e *AccessDeniedError) Error() string {
+	return fmt.Sprintf("%s is not allowed for %s: grant it in IAM (see the README's list of AWS permissions) and re-run byob init: %v", e.Action, e.Caller, e.Err)
+}
+
+func (e *AccessDeniedError) Unwrap() error { return e.Err }
+
+// wrap adds what was being done and, for AccessDenied, who was denied.
+func wrap(ctx context.Context, action string, err error) error {
+	if err == nil {
+		return nil
+	}
+	switch errorCode(err) {
+	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
+		return &AccessDeniedError{Action: action, Caller: callerFrom(ctx), Err: err}
+	}
+	if httpStatus(err) == http.StatusForbidden {
+		return &AccessDeniedError{Action: action, Caller: callerFrom(ctx), Err: err}
+	}
+	return fmt.Errorf("%s: %w", action, err)
+}
+
+type callerKey struct{}
+
+// WithCaller records the caller's ARN (from preflight) for error messages.
+func WithCaller(ctx context.Context, arn string) context.Context {
+	return context.WithValue(ctx, callerKey{}, arn)
+}
+
+func callerFrom(ctx context.Context) string {
+	if s, ok := ctx.Value(callerKey{}).(string); ok && s != "" {
+		return s
+	}
+	return "the caller"
+}

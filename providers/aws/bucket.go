@@ -1,0 +1,336 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/templates"
+)
+
+// Step IDs of the bucket steps.
+const (
+	StepBucket            = "s3-bucket"
+	StepPublicAccessBlock = "s3-public-access-block"
+	StepEncryption        = "s3-encryption"
+	StepBucketPolicy      = "s3-bucket-policy"
+	StepLifecycle         = "s3-lifecycle"
+)
+
+// bucketCreated records that byob created the bucket (rather than adopted
+// it), so destroy knows whether it may remove it.
+var bucketCreated = providers.Key{Name: "aws.bucket_created"}
+
+// createBucketRequest is CreateBucket's input as the API documents it.
+type createBucketRequest struct {
+	Bucket                    string `json:"Bucket"`
+	CreateBucketConfiguration *struct {
+		LocationConstraint string `json:"LocationConstraint"`
+	} `json:"CreateBucketConfiguration,omitempty"`
+}
+
+// us-east-1 rejects a LocationConstraint; every other region needs one.
+func locationConstraint(region string) string {
+	if region == "us-east-1" {
+		return ""
+	}
+	return region
+}
+
+type bucketStep struct {
+	providers.Basic
+	p Params
+	c *Clients
+}
+
+func (s *bucketStep) Artifacts(v *providers.Values) []providers.Artifact {
+	req := createBucketRequest{Bucket: s.p.Bucket}
+	if lc := locationConstraint(v.Ref(providers.AWSRegion)); lc != "" {
+		req.CreateBucketConfiguration = &struct {
+			LocationConstraint string `json:"LocationConstraint"`
+		}{lc}
+	}
+	return []providers.Artifact{providers.JSONArtifact("CreateBucket (adopted instead when you already own the bucket)", req)}
+}
+
+func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
+	_, err := s.c.S3.HeadBucket(ctx, &s3.HeadBucketInput{
+		Bucket:              aws.String(s.p.Bucket),
+		ExpectedBucketOwner: aws.String(v.Get(providers.AWSAccountID)),
+	})
+	switch {
+	case isNotFound(err):
+		return providers.Observation{Status: providers.Missing}, nil
+	case httpStatus(err) == 403:
+		return providers.Observation{}, s.takenError()
+	case err != nil:
+		return providers.Observation{}, wrap(ctx, "s3:ListBucket (HeadBucket "+s.p.Bucket+")", err)
+	}
+	loc, err := s.c.S3.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(s.p.Bucket)})
+	if err != nil {
+		return providers.Observation{}, wrap(ctx, "s3:GetBucketLocation "+s.p.Bucket, err)
+	}
+	region := string(loc.LocationConstraint)
+	if region == "" {
+		region = "us-east-1"
+	}
+	if want := v.Get(providers.AWSRegion); region != want {
+		return providers.Observation{}, fmt.Errorf("bucket %s is in %s, not %s: re-run with --region %s or choose another --bucket", s.p.Bucket, region, want, region)
+	}
+	obs := providers.Observation{Status: providers.Done}
+	if v.Get(bucketCreated) == "" {
+		v.Set(providers.BucketAdopted, "true")
+		obs.Reason = "adopted the existing bucket " + s.p.Bucket + " you own; its settings are reconciled, its objects left alone"
+	}
+	return obs, nil
+}
+
+func (s *bucketStep) takenError() error {
+	return fmt.Errorf("bucket name %q belongs to another AWS account: choose another --bucket", s.p.Bucket)
+}
+
+func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
+	in := &s3.CreateBucketInput{Bucket: aws.String(s.p.Bucket)}
+	if lc := locationConstraint(v.Get(providers.AWSRegion)); lc != "" {
+		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(lc)}
+	}
+	_, err := s.c.S3.CreateBucket(ctx, in)
+	switch errorCode(err) {
+	case "BucketAlreadyOwnedByYou":
+		v.Set(providers.BucketAdopted, "true")
+		return nil
+	case "BucketAlreadyExists":
+		return s.takenError()
+	}
+	if err != nil {
+		return wrap(ctx, "s3:CreateBucket "+s.p.Bucket, err)
+	}
+	v.Set(bucketCreated, "true")
+	return nil
+}
+
+// Destroy removes the bucket only when byob created it and it is empty; an
+// adopted bucket, or one holding objects, is never deleted or emptied.
+func (s *bucketStep) Destroy(ctx context.Context, v *providers.Values) error {
+	if v.Get(bucketCreated) == "" {
+		return nil
+	}
+	_, err := s.c.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(s.p.Bucket)})
+	if err != nil && !isNotFound(err) {
+		return wrap(ctx, "s3:DeleteBucket "+s.p.Bucket, err)
+	}
+	v.Delete(bucketCreated)
+	return nil
+}
+
+type publicAccessBlockStep struct {
+	providers.Basic
+	p Params
+	c *Clients
+}
+
+func (s *publicAccessBlockStep) Artifacts(*providers.Values) []providers.Artifact {
+	return []providers.Artifact{providers.JSONArtifact("PutPublicAccessBlock", templates.BlockAllPublicAccess())}
+}
+
+func (s *publicAccessBlockStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
+	out, err := s.c.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(s.p.Bucket)})
+	if errorCode(err) == "NoSuchPublicAccessBlockConfiguration" {
+		return providers.Observation{Status: providers.Missing}, nil
+	}
+	if err != nil {
+		return providers.Observation{}, wrap(ctx, "s3:GetBucketPublicAccessBlock "+s.p.Bucket, err)
+	}
+	c := out.PublicAccessBlockConfiguration
+	if c != nil && aws.ToBool(c.BlockPublicAcls) && aws.ToBool(c.IgnorePublicAcls) && aws.ToBool(c.BlockPublicPolicy) && aws.ToBool(c.RestrictPublicBuckets) {
+		return providers.Observation{Status: providers.Done}, nil
+	}
+	return providers.Observation{Status: providers.Drifted, Reason: "not all four public access block settings are on"}, nil
+}
+
+func (s *publicAccessBlockStep) Apply(ctx context.Context, _ *providers.Values) error {
+	_, err := s.c.S3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{
+		Bucket: aws.String(s.p.Bucket),
+		PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{
+			BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
+			BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
+		},
+	})
+	return wrap(ctx, "s3:PutBucketPublicAccessBlock "+s.p.Bucket, err)
+}
+
+// Destroy leaves the bucket private.
+func (s *publicAccessBlockStep) Destroy(context.Context, *providers.Values) error { return nil }
+
+type encryptionStep struct {
+	providers.Basic
+	p Params
+	c *Clients
+}
+
+func (s *encryptionStep) Artifacts(*providers.Values) []providers.Artifact {
+	return []providers.Artifact{providers.JSONArtifact("PutBucketEncryption", templates.DefaultEncryption())}
+}
+
+// Check accepts SSE-S3 or a stronger KMS default that is already there.
+func (s *encryptionStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
+	out, err := s.c.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(s.p.Bucket)})
+	if errorCode(err) == "ServerSideEncryptionConfigurationNotFoundError" {
+		return providers.Observation{Status: providers.Missing}, nil
+	}
+	if err != nil {
+		return providers.Observation{}, wrap(ctx, "s3:GetEncryptionConfiguration "+s.p.Bucket, err)
+	}
+	if out.ServerSideEncryptionConfiguration != nil {
+		for _, r := range out.ServerSideEncryptionConfiguration.Rules {
+			if d := r.ApplyServerSideEncryptionByDefault; d != nil && d.SSEAlgorithm != "" {
+				return providers.Observation{Status: providers.Done}, nil
+			}
+		}
+	}
+	return providers.Observation{Status: providers.Missing}, nil
+}
+
+func (s *encryptionStep) Apply(ctx context.Context, _ *providers.Values) error {
+	_, err := s.c.S3.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{
+		Bucket: aws.String(s.p.Bucket),
+		ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{
+			Rules: []types.ServerSideEncryptionRule{{
+				ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAes256},
+			}},
+		},
+	})
+	return wrap(ctx, "s3:PutEncryptionConfiguration "+s.p.Bucket, err)
+}
+
+// Destroy leaves the bucket encrypted.
+func (s *encryptionStep) Destroy(context.Context, *providers.Values) error { return nil }
+
+type bucketPolicyStep struct {
+	providers.Basic
+	p Params
+	c *Clients
+}
+
+func (s *bucketPolicyStep) Artifacts(*providers.Values) []providers.Artifact {
+	return []providers.Artifact{{Name: "PutBucketPolicy (statement merged into an existing policy)", Format: providers.FormatJSON, Content: templates.TLSOnlyBucketPolicy(s.p.Bucket).JSON()}}
+}
+
+// current reads the bucket policy; "" when there is none.
+func (s *bucketPolicyStep) current(ctx context.Context) (string, error) {
+	out, err := s.c.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(s.p.Bucket)})
+	if errorCode(err) == "NoSuchBucketPolicy" {
+		return "", nil
+	}
+	if err != nil {
+		return "", wrap(ctx, "s3:GetBucketPolicy "+s.p.Bucket, err)
+	}
+	return aws.ToString(out.Policy), nil
+}
+
+func (s *bucketPolicyStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
+	cur, err := s.current(ctx)
+	if err != nil {
+		return providers.Observation{}, err
+	}
+	if cur == "" {
+		return providers.Observation{Status: providers.Missing}, nil
+	}
+	if _, has := templates.MergeStatement(cur, templates.TLSOnlyBucketPolicy(s.p.Bucket).Statement[0]); has {
+		return providers.Observation{Status: providers.Done}, nil
+	}
+	return providers.Observation{Status: providers.Drifted, Reason: "the bucket policy does not deny requests without TLS"}, nil
+}
+
+func (s *bucketPolicyStep) Apply(ctx context.Context, _ *providers.Values) error {
+	cur, err := s.current(ctx)
+	if err != nil {
+		return err
+	}
+	doc := templates.TLSOnlyBucketPolicy(s.p.Bucket).JSON()
+	if cur != "" {
+		merged, _ := templates.MergeStatement(cur, templates.TLSOnlyBucketPolicy(s.p.Bucket).Statement[0])
+		if merged == "" {
+			return fmt.Errorf("bucket %s has a policy byob cannot read as JSON; add the statement shown by --dry-run by hand", s.p.Bucket)
+		}
+		doc = merged
+	}
+	_, err = s.c.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(s.p.Bucket), Policy: aws.String(doc)})
+	return wrap(ctx, "s3:PutBucketPolicy "+s.p.Bucket, err)
+}
+
+// Destroy leaves the TLS-only policy: it only ever denies insecure access.
+func (s *bucketPolicyStep) Destroy(context.Context, *providers.Values) error { return nil }
+
+type lifecycleStep struct {
+	providers.Basic
+	p Params
+	c *Clients
+}
+
+func (s *lifecycleStep) Artifacts(*providers.Values) []providers.Artifact {
+	return []providers.Artifact{providers.JSONArtifact("PutBucketLifecycleConfiguration (rule merged with existing rules)",
+		templates.Lifecycle{Rules: []templates.LifecycleRule{templates.ExpirePrefix(s.p.Prefix, s.p.TTLDays)}})}
+}
+
+func (s *lifecycleStep) rules(ctx context.Context) ([]types.LifecycleRule, error) {
+	out, err := s.c.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(s.p.Bucket)})
+	if errorCode(err) == "NoSuchLifecycleConfiguration" {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, wrap(ctx, "s3:GetLifecycleConfiguration "+s.p.Bucket, err)
+	}
+	return out.Rules, nil
+}
+
+func (s *lifecycleStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
+	rules, err := s.rules(ctx)
+	if err != nil {
+		return providers.Observation{}, err
+	}
+	i := slices.IndexFunc(rules, func(r types.LifecycleRule) bool { return aws.ToString(r.ID) == templates.ExpireRuleID })
+	if i < 0 {
+		return providers.Observation{Status: providers.Missing}, nil
+	}
+	if s.matches(rules[i]) {
+		return providers.Observation{Status: providers.Done}, nil
+	}
+	return providers.Observation{Status: providers.Drifted, Reason: fmt.Sprintf("lifecycle rule %s does not expire %s after %d days", templates.ExpireRuleID, s.p.Prefix, s.p.TTLDays)}, nil
+}
+
+func (s *lifecycleStep) matches(r types.LifecycleRule) bool {
+	prefix := aws.ToString(r.Prefix) //nolint:staticcheck // older rules use the top-level prefix
+	if r.Filter != nil && r.Filter.Prefix != nil {
+		prefix = aws.ToString(r.Filter.Prefix)
+	}
+	return r.Status == types.ExpirationStatusEnabled && prefix == s.p.Prefix &&
+		r.Expiration != nil && aws.ToInt32(r.Expiration.Days) == int32(s.p.TTLDays)
+}
+
+func (s *lifecycleStep) Apply(ctx context.Context, _ *providers.Values) error {
+	rules, err := s.rules(ctx)
+	if err != nil {
+		return err
+	}
+	rules = slices.DeleteFunc(rules, func(r types.LifecycleRule) bool { return aws.ToString(r.ID) == templates.ExpireRuleID })
+	rules = append(rules, types.LifecycleRule{
+		ID:         aws.String(templates.ExpireRuleID),
+		Status:     types.ExpirationStatusEnabled,
+		Filter:     &types.LifecycleRuleFilter{Prefix: aws.String(s.p.Prefix)},
+		Expiration: &types.LifecycleExpiration{Days: aws.Int32(int32(s.p.TTLDays))},
+	})
+	_, err = s.c.S3.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
+		Bucket:                 aws.String(s.p.Bucket),
+		LifecycleConfiguration: &types.BucketLifecycleConfiguration{Rules: rules},
+	})
+	return wrap(ctx, "s3:PutLifecycleConfiguration "+s.p.Bucket, err)
+}
+
+// Destroy leaves the expiration rule: it only ever deletes old exports.
+func (s *lifecycleStep) Destroy(context.Context, *providers.Values) error { return nil }

@@ -1,0 +1,411 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/templates"
+)
+
+// Step IDs of the IAM steps.
+const (
+	StepPolicy     = "iam-policy"
+	StepRole       = "iam-role"
+	StepRolePolicy = "iam-role-policy"
+	StepUser       = "iam-user"
+	StepUserPolicy = "iam-user-policy"
+	StepAccessKey  = "iam-access-key"
+)
+
+// tag marks what byob created, so people can tell it apart in the console.
+var tag = []types.Tag{{Key: aws.String("created-by"), Value: aws.String("byob")}}
+
+// decodeDocument undoes IAM's URL encoding of policy documents.
+func decodeDocument(doc string) string {
+	if d, err := url.PathUnescape(doc); err == nil {
+		return d
+	}
+	return doc
+}
+
+type policyStep struct {
+	providers.Basic
+	p Params
+	c *Clients
+}
+
+func (s *policyStep) document() string { return templates.S3Access(s.p.Bucket, s.p.Prefix).JSON() }
+
+func (s *policyStep) Artifacts(*providers.Values) []providers.Artifact {
+	return []providers.Artifact{{Name: "IAM policy " + s.p.Names.Policy, Format: providers.FormatJSON, Content: s.document()}}
+}
+
+func (s *policyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
+	arn := PolicyARN(v, s.p.Names)
+	out, err := s.c.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+	if isNotFound(err) {
+		return providers.Observation{Status: providers.Missing}, nil
+	}
+	if err != nil {
+		return providers.Observation{}, wrap(ctx, "iam:GetPolicy "+arn, err)
+	}
+	ver, err := s.c.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: out.Policy.DefaultVersionId})
+	if err != nil {
+		return providers.Observation{}, wrap(ctx, "iam:GetPolicyVersion "+arn, err)
+	}
+	if templates.SameDocument(decodeDocument(aws.ToString(ver.PolicyVersion.Document)), s.document()) {
+		return providers.Observation{Status: providers.Done}, nil
+	}
+	return providers.Observation{Status: providers.Drifted, Reason: "policy " + s.p.Names.Policy + " differs from the expected document; a new default version is created"}, nil
+}
+
+func (s *policyStep) Apply(ctx context.Context, v *providers.Values) error {
+	arn := PolicyARN(v, s.p.Names)
+	_, err := s.c.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{
+		PolicyName:     aws.String(s.p.Names.Policy),
+		PolicyDocument: aws.String(s.document()),
+		Description:    aws.String(fmt.Sprintf("byob: GrowthLoop exports to s3://%s/%s", s.p.Bucket, s.p.Prefix)),
+		Tags:           tag,
+	})
+	if errorCode(err) != "EntityAlreadyExists" {
+		return wrap(ctx, "iam:CreatePolicy "+s.p.Names.Policy, err)
+	}
+	// Drifted: make the expected document the default version, removing
+	// the oldest non-default version when IAM's limit of five is reached.
+	vers, err := s.c.IAM.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(arn)})
+	if err != nil {
+		return wrap(ctx, "iam:ListPolicyVersions "+arn, err)
+	}
+	if len(vers.Versions) >= 5 {
+		old := slices.DeleteFunc(slices.Clone(vers.Versions), func(pv types.PolicyVersion) bool { return pv.IsDefaultVersion })
+		slices.SortFunc(old, func(a, b types.PolicyVersion) int { return aws.ToTime(a.CreateDate).Compare(aws.ToTime(b.CreateDate)) })
+		if _, err := s.c.IAM.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(arn), VersionId: old[0].VersionId}); err != nil {
+			return wrap(ctx, "iam:DeletePolicyVersion "+arn, err)
+		}
+	}
+	_, err = s.c.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
+		PolicyArn: aws.String(arn), PolicyDocument: aws.String(s.document()), SetAsDefault: true,
+	})
+	return wrap(ctx, "iam:CreatePolicyVersion "+arn, err)
+}
+
+func (s *policyStep) Destroy(ctx context.Context, v *providers.Values) error {
+	arn := PolicyARN(v, s.p.Names)
+	vers, err := s.c.IAM.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(arn)})
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return wrap(ctx, "iam:ListPolicyVersions "+arn, err)
+	}
+	for _, pv := range vers.Versions {
+		if !pv.IsDefaultVersion {
+			if _, err := s.c.IAM.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(arn), VersionId: pv.VersionId}); err != nil {
+				return wrap(ctx, "iam:DeletePolicyVersion "+arn, err)
+			}
+		}
+	}
+	_, err = s.c.IAM.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(arn)})
+	if isNotFound(err) {
+		return nil
+	}
+	return wrap(ctx, "iam:DeletePolicy "+arn, err)
+}
+
+type roleStep struct {
+	providers.Basic
+	p Params
+	c *Clients
+}
+
+func (s *roleStep) trust(v *providers.Values) string {
+	return templates.SnowflakeTrust(v.Ref(providers.SnowflakeIAMUserARN), v.Ref(providers.ExternalID)).JSON()
+}
+
+func (s *roleStep) Artifacts(v *providers.Values) []providers.Artifact {
+	return []providers.Artifact{{Name: "trust policy of IAM role " + s.p.Names.Role, Format: providers.FormatJSON, Content: s.trust(v)}}
+}
+
+func (s *roleStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
+	out, err := s.c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(s.p.Names.Role)})
+	if isNotFound(err) {
+		return providers.Observation{Status: providers.Missing}, nil
+	}
+	if err != nil {
+		return providers.Observation{}, wrap(ctx, "iam:GetRole "+s.p.Names.Role, err)
+	}
+	if templates.SameDocument(decodeDocument(aws.ToString(out.Role.AssumeRolePolicyDocument)), s.trust(v)) {
+		return providers.Observation{Status: providers.Done}, nil
+	}
+	return providers.Observation{Status: providers.Drifted, Reason: "the trust policy of role " + s.p.Names.Role + " does not name the integration's IAM user and external ID"}, nil
+}
+
+// invalidPrincipal is how IAM answers a trust policy naming a principal it
+// cannot see yet.
+func invalidPrincipal(err error) bool {
+	return errorCode(err) == "MalformedPolicyDocument" && strings.Contains(strings.ToLower(err.Error()), "invalid principal")
+}
+
+func (s *roleStep) Apply(ctx context.Context, v *providers.Values) error {
+	trust := s.trust(v)
+	return s.p.Propagation.Poll(ctx, "waiting for IAM to accept Snowflake's user in the trust policy", func(ctx context.Context) error {
+		_, err := s.c.IAM.CreateRole(ctx, &iam.CreateRoleInput{
+			RoleName:                 aws.String(s.p.Names.Role),
+			AssumeRolePolicyDocument: aws.String(trust),
+			Description:              aws.String("byob: assumed by Snowflake's storage integration"),
+			Tags:                     tag,
+		})
+		if errorCode(err) == "EntityAlreadyExists" {
+			_, err = s.c.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{
+				RoleName: aws.String(s.p.Names.Role), PolicyDocument: aws.String(trust),
+			})
+		}
+		if invalidPrincipal(err) {
+			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
+		}
+		return wrap(ctx, "iam:CreateRole/UpdateAssumeRolePolicy "+s.p.Names.Role, err)
+	})
+}
+
+func (s *roleStep) Destroy(ctx context.Context, _ *providers.Values) error {
+	_, err := s.c.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(s.p.Names.Role)})
+	if isNotFound(err) {
+		return nil
+	}
+	return wrap(ctx, "iam:DeleteRole "+s.p.Names.Role, err)
+}
+
+// attachStep attaches the access policy to the role or the user.
+type attachStep struct {
+	providers.Basic
+	p      Params
+	c      *Clients
+	toRole bool
+}
+
+func (s *attachStep) target() (kind, name string) {
+	if s.toRole {
+		return "role", s.p.Names.Role
+	}
+	return "user", s.p.Names.User
+}
+
+func (s *attachStep) Artifacts(v *providers.Values) []providers.Artifact {
+	kind, name := s.target()
+	return []providers.Artifact{{Name: "attachment", Format: providers.FormatText,
+		Content: fmt.Sprintf("attach policy %s to %s %s", PolicyARN(v, s.p.Names), kind, name)}}
+}
+
+func (s *attachStep) attached(ctx context.Context, v *providers.Values) (bool, error) {
+	_, name := s.target()
+	var arns []string
+	if s.toRole {
+		p := iam.NewListAttachedRolePoliciesPaginator(s.c.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(name)})
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return false, wrap(ctx, "iam:ListAttachedRolePolicies "+name, err)
+			}
+			for _, a := range out.AttachedPolicies {
+				arns = append(arns, aws.ToString(a.PolicyArn))
+			}
+		}
+	} else {
+		p := iam.NewListAttachedUserPoliciesPaginator(s.c.IAM, &iam.ListAttachedUserPoliciesInput{UserName: aws.String(name)})
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return false, wrap(ctx, "iam:ListAttachedUserPolicies "+name, err)
+			}
+			for _, a := range out.AttachedPolicies {
+				arns = append(arns, aws.ToString(a.PolicyArn))
+			}
+		}
+	}
+	return slices.Contains(arns, PolicyARN(v, s.p.Names)), nil
+}
+
+func (s *attachStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
+	ok, err := s.attached(ctx, v)
+	if isNotFound(err) {
+		return providers.Observation{Status: providers.Missing}, nil
+	}
+	if err != nil || !ok {
+		return providers.Observation{Status: providers.Missing}, err
+	}
+	return providers.Observation{Status: providers.Done}, nil
+}
+
+func (s *attachStep) Apply(ctx context.Context, v *providers.Values) error {
+	kind, name := s.target()
+	arn := aws.String(PolicyARN(v, s.p.Names))
+	return s.p.Propagation.Poll(ctx, "waiting for the new IAM "+kind+" and policy to become visible", func(ctx context.Context) error {
+		var err error
+		if s.toRole {
+			_, err = s.c.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: arn})
+		} else {
+			_, err = s.c.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(name), PolicyArn: arn})
+		}
+		if isNotFound(err) || errorCode(err) == "ConcurrentModification" {
+			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
+		}
+		return wrap(ctx, "iam:Attach"+strings.ToUpper(kind[:1])+kind[1:]+"Policy "+name, err)
+	})
+}
+
+func (s *attachStep) Destroy(ctx context.Context, v *providers.Values) error {
+	_, name := s.target()
+	arn := aws.String(PolicyARN(v, s.p.Names))
+	var err error
+	if s.toRole {
+		_, err = s.c.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(name), PolicyArn: arn})
+	} else {
+		_, err = s.c.IAM.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String(name), PolicyArn: arn})
+	}
+	if isNotFound(err) {
+		return nil
+	}
+	return wrap(ctx, "iam:Detach policy from "+name, err)
+}
+
+type userStep struct {
+	providers.Basic
+	p Params
+	c *Clients
+}
+
+func (s *userStep) Artifacts(*providers.Values) []providers.Artifact {
+	return []providers.Artifact{{Name: "IAM user", Format: providers.FormatText,
+		Content: "create IAM user " + s.p.Names.User + " for GrowthLoop's export service (no console password)"}}
+}
+
+func (s *userStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
+	_, err := s.c.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(s.p.Names.User)})
+	if isNotFound(err) {
+		return providers.Observation{Status: providers.Missing}, nil
+	}
+	if err != nil {
+		return providers.Observation{}, wrap(ctx, "iam:GetUser "+s.p.Names.User, err)
+	}
+	return providers.Observation{Status: providers.Done}, nil
+}
+
+func (s *userStep) Apply(ctx context.Context, _ *providers.Values) error {
+	_, err := s.c.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(s.p.Names.User), Tags: tag})
+	if errorCode(err) == "EntityAlreadyExists" {
+		return nil
+	}
+	return wrap(ctx, "iam:CreateUser "+s.p.Names.User, err)
+}
+
+func (s *userStep) Destroy(ctx context.Context, _ *providers.Values) error {
+	_, err := s.c.IAM.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(s.p.Names.User)})
+	if isNotFound(err) {
+		return nil
+	}
+	return wrap(ctx, "iam:DeleteUser "+s.p.Names.User, err)
+}
+
+// accessKeyStep creates GrowthLoop's one access key. Its secret goes to
+// providers.Secrets (and from there only to the bundle); its id to state.
+type accessKeyStep struct {
+	providers.Basic
+	p       Params
+	c       *Clients
+	secrets *providers.Secrets
+}
+
+func (s *accessKeyStep) Artifacts(*providers.Values) []providers.Artifact {
+	return []providers.Artifact{{Name: "access key", Format: providers.FormatText,
+		Content: "create one access key for " + s.p.Names.User + "; its secret is written only to the bundle file (mode 0600)"}}
+}
+
+func (s *accessKeyStep) keys(ctx context.Context) ([]types.AccessKeyMetadata, error) {
+	out, err := s.c.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(s.p.Names.User)})
+	if err != nil {
+		return nil, wrap(ctx, "iam:ListAccessKeys "+s.p.Names.User, err)
+	}
+	return out.AccessKeyMetadata, nil
+}
+
+func (s *accessKeyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
+	id := v.Get(providers.AccessKeyID)
+	if id == "" {
+		return providers.Observation{Status: providers.Missing}, nil
+	}
+	keys, err := s.keys(ctx)
+	if isNotFound(err) {
+		return providers.Observation{Status: providers.Missing}, nil
+	}
+	if err != nil {
+		return providers.Observation{}, err
+	}
+	if !slices.ContainsFunc(keys, func(k types.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == id }) {
+		return providers.Observation{Status: providers.Missing, Reason: "access key " + id + " no longer exists"}, nil
+	}
+	if s.p.KeyInBundle != nil && !s.p.KeyInBundle(id) {
+		return providers.Observation{Status: providers.Drifted, Reason: "the bundle does not hold the secret of access key " + id + "; it is replaced by a new key"}, nil
+	}
+	return providers.Observation{Status: providers.Done}, nil
+}
+
+func (s *accessKeyStep) Apply(ctx context.Context, v *providers.Values) error {
+	// A key byob made earlier whose secret never reached the bundle is
+	// useless: delete it so the user keeps exactly one key.
+	if old := v.Get(providers.AccessKeyID); old != "" {
+		_, err := s.c.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(s.p.Names.User), AccessKeyId: aws.String(old)})
+		if err != nil && !isNotFound(err) {
+			return wrap(ctx, "iam:DeleteAccessKey "+old, err)
+		}
+		v.Delete(providers.AccessKeyID)
+	}
+	var out *iam.CreateAccessKeyOutput
+	err := s.p.Propagation.Poll(ctx, "waiting for the new IAM user to become visible", func(ctx context.Context) error {
+		var err error
+		out, err = s.c.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(s.p.Names.User)})
+		if isNotFound(err) {
+			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
+		}
+		return wrap(ctx, "iam:CreateAccessKey "+s.p.Names.User, err)
+	})
+	if err != nil {
+		return err
+	}
+	id, secret := aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey)
+	v.Set(providers.AccessKeyID, id)
+	s.secrets.SetAWS(id, secret)
+	if s.c.KeySTS == nil {
+		return nil
+	}
+	keySTS := s.c.KeySTS(id, secret)
+	return s.p.Propagation.Poll(ctx, "waiting for the new access key to work (IAM takes up to a minute)", func(ctx context.Context) error {
+		_, err := keySTS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		switch errorCode(err) {
+		case "InvalidAccessKeyId", "InvalidClientTokenId", "SignatureDoesNotMatch":
+			return fmt.Errorf("%w: %s", providers.ErrNotYet, errorCode(err))
+		}
+		return wrap(ctx, "sts:GetCallerIdentity with the new access key", err)
+	})
+}
+
+func (s *accessKeyStep) Destroy(ctx context.Context, v *providers.Values) error {
+	id := v.Get(providers.AccessKeyID)
+	if id == "" {
+		return nil
+	}
+	_, err := s.c.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(s.p.Names.User), AccessKeyId: aws.String(id)})
+	if err != nil && !isNotFound(err) {
+		return wrap(ctx, "iam:DeleteAccessKey "+id, err)
+	}
+	v.Delete(providers.AccessKeyID)
+	return nil
+}

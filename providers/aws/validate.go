@@ -1,0 +1,76 @@
+package aws
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+)
+
+var (
+	bucketChars   = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
+	regionPattern = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`)
+	iamName       = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]+$`)
+)
+
+var (
+	reservedBucketPrefixes = []string{"xn--", "sthree-", "amzn-s3-demo-"}
+	reservedBucketSuffixes = []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"}
+)
+
+// ValidateBucketName checks the S3 general purpose bucket naming rules.
+func ValidateBucketName(name string) error {
+	if len(name) < 3 || len(name) > 63 {
+		return fmt.Errorf("must be 3-63 characters long (it is %d)", len(name))
+	}
+	if !bucketChars.MatchString(name) {
+		return errors.New("may contain only lowercase letters, digits, dots and hyphens, and must start and end with a letter or digit")
+	}
+	if strings.Contains(name, "..") {
+		return errors.New("must not contain two adjacent dots")
+	}
+	if ip := net.ParseIP(name); ip != nil && ip.To4() != nil {
+		return errors.New("must not be formatted as an IP address")
+	}
+	for _, p := range reservedBucketPrefixes {
+		if strings.HasPrefix(name, p) {
+			return fmt.Errorf("must not start with the reserved prefix %q", p)
+		}
+	}
+	for _, s := range reservedBucketSuffixes {
+		if strings.HasSuffix(name, s) {
+			return fmt.Errorf("must not end with the reserved suffix %q", s)
+		}
+	}
+	return nil
+}
+
+// ValidateRegion checks the shape of an AWS region name (us-east-1,
+// eu-central-2, us-gov-west-1, ap-southeast-5 ...), not membership in a
+// list, so new regions work without a new byob.
+func ValidateRegion(region string) error {
+	if !regionPattern.MatchString(region) {
+		return errors.New("must look like an AWS region name, for example us-east-1 or eu-west-2")
+	}
+	return nil
+}
+
+// IAM name limits.
+const (
+	MaxRoleName   = 64
+	MaxUserName   = 64
+	MaxPolicyName = 128
+)
+
+// ValidateIAMName checks an IAM role, user or policy name against IAM's
+// character set and the given length limit.
+func ValidateIAMName(name string, max int) error {
+	if name == "" || len(name) > max {
+		return fmt.Errorf("must be 1-%d characters long (it is %d)", max, len(name))
+	}
+	if !iamName.MatchString(name) {
+		return errors.New("may contain only letters, digits and + = , . @ _ -")
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package gcp
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+)
+
+var (
+	bucketChars      = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*[a-z0-9]$`)
+	projectID        = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+	serviceAccountID = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
+	customRoleID     = regexp.MustCompile(`^[a-zA-Z0-9_.]{3,64}$`)
+	locationPattern  = regexp.MustCompile(`^[a-zA-Z]+[a-zA-Z0-9-]*[a-zA-Z0-9]$`)
+	// "google" and close misspellings (gogle, googel, g00gle); Cloud
+	// Storage refuses them anywhere in a bucket name. Matched after digits
+	// that look like letters are mapped back (0->o, 1->l, 3->e).
+	googleLike     = regexp.MustCompile(`go+g(le|el|l)`)
+	lookalikeDigit = strings.NewReplacer("0", "o", "1", "l", "3", "e")
+)
+
+// ValidateBucketName checks the Cloud Storage bucket naming rules. Names
+// with dots need domain ownership verification, which byob cannot do, so
+// they are rejected.
+func ValidateBucketName(name string) error {
+	if strings.Contains(name, ".") {
+		return errors.New("must not contain dots: dotted names need Search Console domain verification; use hyphens")
+	}
+	if len(name) < 3 || len(name) > 63 {
+		return fmt.Errorf("must be 3-63 characters long (it is %d)", len(name))
+	}
+	if !bucketChars.MatchString(name) {
+		return errors.New("may contain only lowercase letters, digits, hyphens and underscores, and must start and end with a letter or digit")
+	}
+	if net.ParseIP(name) != nil {
+		return errors.New("must not be an IP address")
+	}
+	if strings.HasPrefix(name, "goog") {
+		return errors.New(`must not start with "goog"`)
+	}
+	if googleLike.MatchString(lookalikeDigit.Replace(name)) {
+		return errors.New(`must not contain "google" or a close misspelling of it`)
+	}
+	return nil
+}
+
+// ValidateProjectID checks the GCP project id rules: 6-30 characters,
+// lowercase letters, digits and hyphens, starting with a letter and not
+// ending with a hyphen.
+func ValidateProjectID(id string) error {
+	if len(id) < 6 || len(id) > 30 {
+		return fmt.Errorf("must be 6-30 characters long (it is %d)", len(id))
+	}
+	if !projectID.MatchString(id) {
+		return errors.New("may contain only lowercase letters, digits and hyphens, must start with a letter and must not end with a hyphen")
+	}
+	if strings.Contains(id, "google") {
+		return errors.New(`must not contain "google"`)
+	}
+	return nil
+}
+
+// ValidateServiceAccountID checks the account id part of a service account
+// email: 6-30 characters, lowercase letters, digits and hyphens, starting
+// with a letter and ending with a letter or digit.
+func ValidateServiceAccountID(id string) error {
+	if len(id) < 6 || len(id) > 30 {
+		return fmt.Errorf("must be 6-30 characters long (it is %d)", len(id))
+	}
+	if !serviceAccountID.MatchString(id) {
+		return errors.New("may contain only lowercase letters, digits and hyphens, must start with a letter and end with a letter or digit")
+	}
+	return nil
+}
+
+// ValidateCustomRoleID checks a custom role id: 3-64 letters, digits,
+// underscores and dots.
+func ValidateCustomRoleID(id string) error {
+	if !customRoleID.MatchString(id) {
+		return errors.New("must be 3-64 letters, digits, underscores or dots")
+	}
+	return nil
+}
+
+// ValidateLocation checks the shape of a Cloud Storage location (US, EU,
+// us-central1, europe-west4, NAM4 ...).
+func ValidateLocation(loc string) error {
+	if len(loc) < 2 || len(loc) > 40 || !locationPattern.MatchString(loc) {
+		return errors.New("must be a Cloud Storage location such as US, EU or us-central1")
+	}
+	return nil
+}

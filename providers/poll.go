@@ -1,0 +1,71 @@
+package providers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+type progressKey struct{}
+
+// WithProgress returns a context through which steps report why they wait.
+func WithProgress(ctx context.Context, report func(msg string)) context.Context {
+	return context.WithValue(ctx, progressKey{}, report)
+}
+
+// Report tells the user, through the runner, what a step is doing.
+func Report(ctx context.Context, msg string) {
+	if f, ok := ctx.Value(progressKey{}).(func(string)); ok {
+		f(msg)
+	}
+}
+
+// Propagation bounds how long byob waits for a cloud's eventual
+// consistency (new IAM users, keys, roles; new service accounts).
+type Propagation struct {
+	Timeout time.Duration // overall deadline; DefaultPropagationTimeout when zero
+	Initial time.Duration // first pause; 500ms when zero
+	Max     time.Duration // longest pause; 5s when zero
+}
+
+// DefaultPropagationTimeout is how long byob waits for IAM by default.
+const DefaultPropagationTimeout = 2 * time.Minute
+
+// ErrNotYet marks an attempt that failed only because a change has not
+// propagated yet; Poll tries it again.
+var ErrNotYet = errors.New("not propagated yet")
+
+// Poll calls try until it returns nil or an error that is not ErrNotYet,
+// pausing with exponential backoff and reporting reason while it waits. It
+// gives up at the deadline with the last error.
+func (p Propagation) Poll(ctx context.Context, reason string, try func(ctx context.Context) error) error {
+	timeout, pause, maxPause := p.Timeout, p.Initial, p.Max
+	if timeout == 0 {
+		timeout = DefaultPropagationTimeout
+	}
+	if pause == 0 {
+		pause = 500 * time.Millisecond
+	}
+	if maxPause == 0 {
+		maxPause = 5 * time.Second
+	}
+	start := time.Now()
+	deadline := start.Add(timeout)
+	for {
+		err := try(ctx)
+		if err == nil || !errors.Is(err, ErrNotYet) {
+			return err
+		}
+		if time.Now().Add(pause).After(deadline) {
+			return fmt.Errorf("%s: gave up after %s: %w", reason, timeout, err)
+		}
+		Report(ctx, fmt.Sprintf("%s (%s so far)", reason, time.Since(start).Round(time.Second)))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+		pause = min(pause*2, maxPause)
+	}
+}

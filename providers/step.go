@@ -1,0 +1,87 @@
+// Package providers is the contract a cloud implements for byob: steps that
+// observe, apply and undo one change each, the artifacts they apply, and the
+// values they share through the state file.
+package providers
+
+import (
+	"context"
+
+	"github.com/growthloop/byob/templates"
+)
+
+// Status is what Check observed.
+type Status string
+
+// Statuses a step can be in.
+const (
+	Missing Status = "missing" // not there yet: Apply creates it
+	Done    Status = "done"    // there and as wanted: nothing to do
+	Drifted Status = "drifted" // there but different: Apply reconciles it
+)
+
+// Observation is the result of Check.
+type Observation struct {
+	Status Status
+	// Reason says what differs (Drifted) or what was adopted (Done), for
+	// the user. Never a secret.
+	Reason string
+	// Fix is what Apply would run to reconcile drift, when it is worth
+	// showing (an ALTER statement).
+	Fix []Artifact
+}
+
+// Artifact is a document a step applies, exactly as it sends it.
+type Artifact struct {
+	Name    string `json:"name"`
+	Format  string `json:"format"` // FormatJSON, FormatSQL or FormatText
+	Content string `json:"content"`
+}
+
+// Artifact formats.
+const (
+	FormatJSON = "json"
+	FormatSQL  = "sql"
+	FormatText = "text"
+)
+
+// Step is one idempotent change in the customer's cloud.
+type Step interface {
+	// ID is stable across versions: it keys the state file.
+	ID() string
+	// Title is a short human description ("Create IAM role x").
+	Title() string
+	// Needs lists the IDs of the steps that must be done first.
+	Needs() []string
+	// Artifacts are the documents Apply sends, rendered with what v knows;
+	// unknown values appear as placeholders.
+	Artifacts(v *Values) []Artifact
+	// Check observes the cloud. It may record what it read into v.
+	Check(ctx context.Context, v *Values) (Observation, error)
+	// Apply makes the step done and records its outputs into v. It is
+	// called only after Check reported Missing or Drifted.
+	Apply(ctx context.Context, v *Values) error
+	// Destroy undoes Apply. Steps that adopt what they did not create
+	// (an existing bucket) leave it in place.
+	Destroy(ctx context.Context, v *Values) error
+}
+
+// Basic holds the ID, title and dependencies most steps share.
+type Basic struct {
+	StepID    string
+	StepTitle string
+	StepNeeds []string
+}
+
+// ID implements Step.
+func (b Basic) ID() string { return b.StepID }
+
+// Title implements Step.
+func (b Basic) Title() string { return b.StepTitle }
+
+// Needs implements Step.
+func (b Basic) Needs() []string { return b.StepNeeds }
+
+// JSONArtifact renders a document as an indented JSON artifact.
+func JSONArtifact(name string, doc any) Artifact {
+	return Artifact{Name: name, Format: FormatJSON, Content: templates.IndentJSON(doc)}
+}

@@ -1,0 +1,184 @@
+// Package templates builds the documents byob applies (IAM policies, trust
+// policies, bucket policies, lifecycle rules, GCP roles) from typed values,
+// and explains why each permission is granted. Nothing here is assembled by
+// string concatenation: every document is a Go value marshalled to JSON.
+package templates
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+)
+
+// PolicyVersion is the only IAM policy language version in use.
+const PolicyVersion = "2012-10-17"
+
+// Policy is an AWS IAM policy document.
+type Policy struct {
+	Version   string      `json:"Version"`
+	Statement []Statement `json:"Statement"`
+}
+
+// Statement is one statement of a Policy.
+type Statement struct {
+	Sid       string                    `json:"Sid,omitempty"`
+	Effect    string                    `json:"Effect"`
+	Principal map[string]any            `json:"Principal,omitempty"`
+	Action    []string                  `json:"Action"`
+	Resource  []string                  `json:"Resource,omitempty"`
+	Condition map[string]map[string]any `json:"Condition,omitempty"`
+}
+
+// JSON renders the document indented, as byob sends and shows it.
+func (p Policy) JSON() string { return IndentJSON(p) }
+
+// IndentJSON renders a document byob builds (plain structs, maps of
+// strings and slices) as indented JSON.
+// It does not escape <, > and & (placeholders are shown as typed).
+func IndentJSON(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		panic(err) // documents are plain data: cannot fail
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// BucketARN returns arn:aws:s3:::<bucket>.
+func BucketARN(bucket string) string { return "arn:aws:s3:::" + bucket }
+
+// S3Access is the policy GrowthLoop's user and Snowflake's role get: the
+// seed document's actions, scoped to <prefix>. GetBucketLocation has its own
+// statement: it takes no s3:prefix key, so under the ListBucket statement's
+// prefix condition it would never be allowed.
+func S3Access(bucket, prefix string) Policy {
+	return Policy{
+		Version: PolicyVersion,
+		Statement: []Statement{
+			{
+				Sid:      "ReadWriteObjectsUnderPrefix",
+				Effect:   "Allow",
+				Action:   []string{"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"},
+				Resource: []string{BucketARN(bucket) + "/" + prefix + "*"},
+			},
+			{
+				Sid:      "ListPrefix",
+				Effect:   "Allow",
+				Action:   []string{"s3:ListBucket"},
+				Resource: []string{BucketARN(bucket)},
+				Condition: map[string]map[string]any{
+					"StringLike": {"s3:prefix": []string{prefix, prefix + "*"}},
+				},
+			},
+			{
+				Sid:      "LocateBucket",
+				Effect:   "Allow",
+				Action:   []string{"s3:GetBucketLocation"},
+				Resource: []string{BucketARN(bucket)},
+			},
+		},
+	}
+}
+
+// SnowflakeTrust is the trust policy of the role Snowflake assumes: only
+// Snowflake's IAM user, and only with the integration's external ID.
+func SnowflakeTrust(snowflakeUserARN, externalID string) Policy {
+	return Policy{
+		Version: PolicyVersion,
+		Statement: []Statement{{
+			Sid:       "SnowflakeStorageIntegration",
+			Effect:    "Allow",
+			Principal: map[string]any{"AWS": snowflakeUserARN},
+			Action:    []string{"sts:AssumeRole"},
+			Condition: map[string]map[string]any{
+				"StringEquals": {"sts:ExternalId": externalID},
+			},
+		}},
+	}
+}
+
+// TLSOnlyBucketPolicy denies every request to the bucket that does not use
+// TLS (AWS Security Hub S3.5).
+func TLSOnlyBucketPolicy(bucket string) Policy {
+	return Policy{
+		Version: PolicyVersion,
+		Statement: []Statement{{
+			Sid:       "DenyInsecureTransport",
+			Effect:    "Deny",
+			Principal: map[string]any{"AWS": "*"},
+			Action:    []string{"s3:*"},
+			Resource:  []string{BucketARN(bucket), BucketARN(bucket) + "/*"},
+			Condition: map[string]map[string]any{
+				"Bool": {"aws:SecureTransport": "false"},
+			},
+		}},
+	}
+}
+
+// SameDocument reports whether two JSON documents are equal as JSON values
+// (key order and whitespace do not matter). IAM returns policy documents as
+// they were sent, so this is how byob detects drift.
+func SameDocument(a, b string) bool {
+	var va, vb any
+	if json.Unmarshal([]byte(a), &va) != nil || json.Unmarshal([]byte(b), &vb) != nil {
+		return false
+	}
+	return reflect.DeepEqual(normalize(va), normalize(vb))
+}
+
+// MergeStatement adds st to the policy document doc unless an equal
+// statement is already there, keeping every other statement. It returns the
+// merged document ("" when doc is not a JSON policy) and whether st was
+// already present.
+func MergeStatement(doc string, st Statement) (string, bool) {
+	var p map[string]any
+	if json.Unmarshal([]byte(doc), &p) != nil || p == nil {
+		return "", false
+	}
+	var stmts []any
+	switch s := p["Statement"].(type) {
+	case []any:
+		stmts = s
+	case map[string]any:
+		stmts = []any{s}
+	}
+	b, _ := json.Marshal(st)
+	var want any
+	_ = json.Unmarshal(b, &want)
+	for _, have := range stmts {
+		if reflect.DeepEqual(normalize(have), normalize(want)) {
+			return doc, true
+		}
+	}
+	p["Statement"] = append(stmts, want)
+	if p["Version"] == nil {
+		p["Version"] = PolicyVersion
+	}
+	out, _ := json.MarshalIndent(p, "", "  ")
+	return string(out), false
+}
+
+// normalize turns one-element lists into their element, as IAM treats
+// "Action": "x" and "Action": ["x"] alike.
+func normalize(v any) any {
+	switch t := v.(type) {
+	case []any:
+		if len(t) == 1 {
+			return normalize(t[0])
+		}
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = normalize(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = normalize(e)
+		}
+		return out
+	}
+	return v
+}

@@ -1,0 +1,182 @@
+package wizard
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+
+	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/gcp"
+	"github.com/growthloop/byob/snowflake"
+)
+
+// Deps are the connections a run uses. All nil in a dry run.
+type Deps struct {
+	AWS         *aws.Clients
+	Snowflake   snowflake.DB
+	Secrets     *providers.Secrets
+	KeyInBundle func(accessKeyID string) bool
+	Propagation providers.Propagation
+}
+
+// Plan is the ordered steps of a setup and the values they share.
+type Plan struct {
+	Config Config
+	Steps  []providers.Step
+	Values *providers.Values
+}
+
+// NewExternalID returns a new external ID for the role trust: 20 bytes from
+// r (crypto/rand.Reader when nil), hex-encoded, prefixed so it is
+// recognisable in the AWS console.
+func NewExternalID(r io.Reader) (string, error) {
+	if r == nil {
+		r = rand.Reader
+	}
+	b := make([]byte, 20)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return "", err
+	}
+	return "byob-" + hex.EncodeToString(b), nil
+}
+
+// NewPlan builds the plan for a validated config. values carries what is
+// already known (from the state file and preflight); cfg's region is
+// recorded into it.
+func NewPlan(cfg Config, values *providers.Values, deps Deps) *Plan {
+	if deps.Secrets == nil {
+		deps.Secrets = &providers.Secrets{}
+	}
+	p := &Plan{Config: cfg, Values: values}
+	sfParams := cfg.snowflakeParams()
+	switch cfg.Provider {
+	case ProviderS3:
+		if cfg.Region != "" {
+			values.Set(providers.AWSRegion, cfg.Region)
+		}
+		names := aws.NamesFor(cfg.Name)
+		ap := aws.Params{
+			Bucket: cfg.Bucket, Prefix: cfg.Prefix, TTLDays: cfg.TTLDays, Names: names,
+			Snowflake: cfg.Snowflake(), KeyInBundle: deps.KeyInBundle, Propagation: deps.Propagation,
+		}
+		var sfSteps []providers.Step
+		if cfg.Snowflake() {
+			sfSteps = snowflake.Steps(sfParams, func(v *providers.Values) snowflake.Integration {
+				in := sfParams.Integration
+				in.RoleARN = aws.RoleARN(v, names)
+				in.ExternalID = v.Ref(providers.ExternalID)
+				return in
+			}, deps.Snowflake)
+		}
+		steps := append(aws.Steps(ap, deps.AWS, deps.Secrets, snowflake.StepIntegration), sfSteps...)
+		// DESIGN.md's order: bucket and policy, integration, role, grants
+		// and stage, then the user and key.
+		p.Steps = inOrder(steps,
+			aws.StepBucket, aws.StepPublicAccessBlock, aws.StepEncryption, aws.StepBucketPolicy, aws.StepLifecycle,
+			aws.StepPolicy, snowflake.StepIntegration, aws.StepRole, aws.StepRolePolicy,
+			snowflake.StepIntegrationGrant, snowflake.StepStage, snowflake.StepStageGrants,
+			aws.StepUser, aws.StepUserPolicy, aws.StepAccessKey)
+	case ProviderGCS:
+		gp := gcp.Params{
+			Project: cfg.GCPProject, Bucket: cfg.Bucket, Location: cfg.Location, Prefix: cfg.Prefix,
+			TTLDays: cfg.TTLDays, Names: gcp.NamesFor(cfg.Name), KeyFile: cfg.KeyFile, Snowflake: cfg.Snowflake(),
+		}
+		gcpSteps := gcp.Steps(gp, snowflake.StepIntegration)
+		p.Steps = append(p.Steps, gcpSteps...)
+		if cfg.Snowflake() {
+			p.Steps = append(p.Steps, snowflake.Steps(sfParams, func(*providers.Values) snowflake.Integration {
+				return sfParams.Integration
+			}, deps.Snowflake)...)
+		}
+	}
+	return p
+}
+
+// inOrder returns the steps with the given IDs in that order; IDs of steps
+// not in this plan are skipped.
+func inOrder(steps []providers.Step, ids ...string) []providers.Step {
+	var out []providers.Step
+	for _, id := range ids {
+		for _, s := range steps {
+			if s.ID() == id {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// snowflakeParams builds the Snowflake inputs; identifiers were validated.
+func (c *Config) snowflakeParams() snowflake.Params {
+	id := func(s string) snowflake.Ident {
+		i, _ := snowflake.NewIdent(s)
+		return i
+	}
+	provider, scheme := snowflake.ProviderS3, "s3://"
+	if c.Provider == ProviderGCS {
+		provider, scheme = snowflake.ProviderGCS, "gcs://"
+	}
+	integration := id(c.Integration)
+	return snowflake.Params{
+		Integration: snowflake.Integration{
+			Name: integration, Provider: provider,
+			AllowedLocations: []string{scheme + c.Bucket + "/" + c.Prefix},
+		},
+		Stage: snowflake.Stage{
+			Name:        snowflake.Name{Database: id(c.SnowflakeDatabase), Schema: id(c.SnowflakeSchema), Object: id(c.Stage)},
+			URL:         scheme + c.Bucket + "/" + c.Prefix + c.OrgID + "/",
+			Integration: integration,
+		},
+		Role: id(c.GrowthLoopRole),
+	}
+}
+
+// Doc is the plan as --output json prints it. Field names are stable.
+type Doc struct {
+	Version   int       `json:"version"`
+	Provider  string    `json:"provider"`
+	Warehouse string    `json:"warehouse"`
+	Inputs    Config    `json:"inputs"`
+	Steps     []StepDoc `json:"steps"`
+}
+
+// StepDoc is one step of Doc.
+type StepDoc struct {
+	ID        string        `json:"id"`
+	Title     string        `json:"title"`
+	Needs     []string      `json:"needs"`
+	Artifacts []ArtifactDoc `json:"artifacts"`
+}
+
+// ArtifactDoc is one artifact. Content is the JSON document itself for
+// format "json", and a string for "sql" and "text".
+type ArtifactDoc struct {
+	Name    string `json:"name"`
+	Format  string `json:"format"`
+	Content any    `json:"content"`
+}
+
+// DocVersion is the version of the plan document format.
+const DocVersion = 1
+
+// Doc renders the plan with what its values know now.
+func (p *Plan) Doc() Doc {
+	d := Doc{Version: DocVersion, Provider: p.Config.Provider, Warehouse: p.Config.Warehouse, Inputs: p.Config}
+	for _, s := range p.Steps {
+		sd := StepDoc{ID: s.ID(), Title: s.Title(), Needs: s.Needs()}
+		if sd.Needs == nil {
+			sd.Needs = []string{}
+		}
+		for _, a := range s.Artifacts(p.Values) {
+			ad := ArtifactDoc{Name: a.Name, Format: a.Format, Content: a.Content}
+			if a.Format == providers.FormatJSON {
+				ad.Content = json.RawMessage(a.Content)
+			}
+			sd.Artifacts = append(sd.Artifacts, ad)
+		}
+		d.Steps = append(d.Steps, sd)
+	}
+	return d
+}
