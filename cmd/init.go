@@ -3,7 +3,6 @@ package cmd
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -44,7 +43,7 @@ Every flag can also be set with an environment variable BYOB_<FLAG>
     --gcp-project acme-data --location US --dry-run --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindSources(cmd.Flags(), os.LookupEnv); err != nil {
+			if err := bindSources(cmd.Flags(), streams.LookupEnv); err != nil {
 				return err
 			}
 			if plan {
@@ -107,7 +106,7 @@ func runInit(streams *IOStreams, o *initOptions) error {
 	}
 	values := providers.NewValues(state.Values)
 	if values.Get(providers.ExternalID) == "" {
-		id, err := wizard.NewExternalID(nil)
+		id, err := wizard.NewExternalID(streams.Rand)
 		if err != nil {
 			return fmt.Errorf("generate external ID: %w", err)
 		}

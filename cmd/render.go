@@ -47,6 +47,12 @@ func renderPlan(w io.Writer, d wizard.Doc) error {
 			}
 		}
 	}
+	if len(d.Permissions) > 0 {
+		fmt.Fprintf(&b, "\nPermissions granted, and why:\n")
+		for _, p := range d.Permissions {
+			fmt.Fprintf(&b, "  %-24s %s\n", p.Permission, p.Why)
+		}
+	}
 	fmt.Fprintf(&b, "\nApply with: byob init … --yes (same flags, without --dry-run). Re-running is safe.\n")
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -31,6 +31,10 @@ type IOStreams struct {
 	Out, Err io.Writer
 	// Interactive is true when stdin and stdout are terminals.
 	Interactive bool
+	// LookupEnv reads the environment (os.LookupEnv).
+	LookupEnv func(string) (string, bool)
+	// Rand is the source of external IDs; nil means crypto/rand.
+	Rand io.Reader
 }
 
 // System returns the process's streams.
@@ -38,6 +42,7 @@ func System() *IOStreams {
 	return &IOStreams{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		Interactive: term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd())),
+		LookupEnv:   os.LookupEnv,
 	}
 }
 

@@ -62,8 +62,9 @@ type Config struct {
 	State             string `json:"state"`
 }
 
-// ApplyDefaults fills the values a user may leave out. Integration's
-// default depends on the provider.
+// ApplyDefaults fills the string values a user may leave out.
+// Integration's default depends on the provider. TTLDays is not defaulted:
+// a zero there is the user's and is refused by Validate.
 func (c *Config) ApplyDefaults() {
 	def := func(p *string, v string) {
 		if *p == "" {
@@ -77,9 +78,6 @@ func (c *Config) ApplyDefaults() {
 	def(&c.Stage, DefaultStage)
 	def(&c.Bundle, DefaultBundle)
 	def(&c.State, DefaultState)
-	if c.TTLDays == 0 {
-		c.TTLDays = DefaultTTLDays
-	}
 	switch c.Provider {
 	case ProviderS3:
 		def(&c.Integration, DefaultIntegrationS3)

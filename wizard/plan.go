@@ -5,11 +5,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"slices"
 
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/gcp"
 	"github.com/growthloop/byob/snowflake"
+	"github.com/growthloop/byob/templates"
 )
 
 // Deps are the connections a run uses. All nil in a dry run.
@@ -83,13 +85,16 @@ func NewPlan(cfg Config, values *providers.Values, deps Deps) *Plan {
 			Project: cfg.GCPProject, Bucket: cfg.Bucket, Location: cfg.Location, Prefix: cfg.Prefix,
 			TTLDays: cfg.TTLDays, Names: gcp.NamesFor(cfg.Name), KeyFile: cfg.KeyFile, Snowflake: cfg.Snowflake(),
 		}
-		gcpSteps := gcp.Steps(gp, snowflake.StepIntegration)
-		p.Steps = append(p.Steps, gcpSteps...)
+		steps := gcp.Steps(gp, snowflake.StepIntegration)
 		if cfg.Snowflake() {
-			p.Steps = append(p.Steps, snowflake.Steps(sfParams, func(*providers.Values) snowflake.Integration {
+			steps = append(steps, snowflake.Steps(sfParams, func(*providers.Values) snowflake.Integration {
 				return sfParams.Integration
 			}, deps.Snowflake)...)
 		}
+		p.Steps = inOrder(steps,
+			gcp.StepBucket, gcp.StepWriterRole, gcp.StepServiceAccount, gcp.StepWriterBinding, gcp.StepKey,
+			snowflake.StepIntegration, gcp.StepSnowflakeRole, gcp.StepSnowflakeBinding,
+			snowflake.StepIntegrationGrant, snowflake.StepStage, snowflake.StepStageGrants)
 	}
 	return p
 }
@@ -140,6 +145,14 @@ type Doc struct {
 	Warehouse string    `json:"warehouse"`
 	Inputs    Config    `json:"inputs"`
 	Steps     []StepDoc `json:"steps"`
+	// Permissions lists every permission granted and why.
+	Permissions []Permission `json:"permissions"`
+}
+
+// Permission is one granted permission and the reason for it.
+type Permission struct {
+	Permission string `json:"permission"`
+	Why        string `json:"why"`
 }
 
 // StepDoc is one step of Doc.
@@ -178,5 +191,32 @@ func (p *Plan) Doc() Doc {
 		}
 		d.Steps = append(d.Steps, sd)
 	}
+	for _, perm := range p.permissions() {
+		d.Permissions = append(d.Permissions, Permission{perm, templates.Why[perm]})
+	}
 	return d
+}
+
+// permissions are what the setup grants, in the order of its documents.
+func (p *Plan) permissions() []string {
+	var out []string
+	switch p.Config.Provider {
+	case ProviderS3:
+		for _, st := range templates.S3Access(p.Config.Bucket, p.Config.Prefix).Statement {
+			out = append(out, st.Action...)
+		}
+		if p.Config.Snowflake() {
+			out = append(out, "sts:AssumeRole")
+		}
+	case ProviderGCS:
+		out = append(out, templates.GCSWriterPermissions...)
+		if p.Config.Snowflake() {
+			for _, perm := range templates.GCSSnowflakePermissions {
+				if !slices.Contains(out, perm) {
+					out = append(out, perm)
+				}
+			}
+		}
+	}
+	return out
 }

@@ -1,0 +1,66 @@
+package cmd
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// buildByob builds the real binary as the README and release do.
+func buildByob(t *testing.T, ldflags string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "byob")
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
+	args := []string{"build", "-tags", "minicore_disabled", "-trimpath", "-o", bin}
+	if ldflags != "" {
+		args = append(args, "-ldflags", ldflags)
+	}
+	out, err := exec.Command("go", append(args, "../cmd/byob")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestStartHasNoSideEffects: starting byob writes nothing into the temp
+// directory or the home directory (gosnowflake's cgo library extraction
+// and its ~/.cache/snowflake are both avoided).
+func TestStartHasNoSideEffects(t *testing.T) {
+	bin := buildByob(t, "")
+	tmp, home := t.TempDir(), t.TempDir()
+	for _, args := range [][]string{
+		{"--help"}, {"version"}, {"init", "--help"}, {"completion", "bash"},
+		{"plan", "--provider", "s3", "--bucket", "acme-exports", "--region", "us-east-1", "--state", filepath.Join(tmp, "none.json")},
+	} {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "HOME="+home, "XDG_CACHE_DIR=")
+		cmd.Dir = t.TempDir()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("byob %v: %v\n%s", args, err, out)
+		}
+		for _, dir := range []string{tmp, home, cmd.Dir} {
+			if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+				t.Fatalf("byob %v left %s in %s", args, entries[0].Name(), dir)
+			}
+		}
+	}
+}
+
+func TestVersionFromLdflags(t *testing.T) {
+	bin := buildByob(t, "-X github.com/growthloop/byob/cmd.version=v1.2.3 -X github.com/growthloop/byob/cmd.commit=abc123 -X github.com/growthloop/byob/cmd.date=2026-11-24")
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(out)); got != "byob v1.2.3 (commit abc123, built 2026-11-24)" {
+		t.Errorf("version = %q", got)
+	}
+}

@@ -1,0 +1,213 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/growthloop/byob/wizard"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// run runs byob in a temporary directory with env as its environment and
+// a fixed random source.
+func run(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	t.Chdir(t.TempDir())
+	var out, errOut bytes.Buffer
+	streams := &IOStreams{
+		In: strings.NewReader(""), Out: &out, Err: &errOut,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Rand:      bytes.NewReader(bytes.Repeat([]byte{0xab}, 64)),
+	}
+	code = Run(context.Background(), streams, args)
+	return out.String(), errOut.String(), code
+}
+
+var s3Args = []string{"init", "--provider", "s3", "--bucket", "acme-growthloop-exports", "--region", "us-west-2",
+	"--warehouse", "snowflake", "--org-id", "1234", "--snowflake-database", "ANALYTICS", "--growthloop-role", "GROWTHLOOP", "--dry-run"}
+
+var gcsArgs = []string{"init", "--provider", "gcs", "--bucket", "acme-growthloop-exports", "--gcp-project", "acme-data",
+	"--location", "US", "--ttl-days", "14", "--dry-run"}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join(testdataDir, "golden", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (go test ./cmd -update rewrites it):\n%s", path, got)
+	}
+}
+
+var testdataDir, _ = filepath.Abs("testdata")
+
+func TestPlanGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"s3-snowflake", s3Args},
+		{"gcs", gcsArgs},
+		{"gcs-snowflake", append(gcsArgs[:len(gcsArgs):len(gcsArgs)], "--warehouse", "snowflake", "--org-id", "1234", "--snowflake-database", "ANALYTICS", "--growthloop-role", "GROWTHLOOP")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := run(t, nil, tc.args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			golden(t, tc.name+".txt", out)
+			out, errOut, code = run(t, nil, append(tc.args, "--output", "json")...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			golden(t, tc.name+".json", out)
+		})
+	}
+}
+
+// TestPlanJSON checks the JSON plan's shape and that every JSON artifact
+// is a JSON object.
+func TestPlanJSON(t *testing.T) {
+	out, _, code := run(t, nil, append(s3Args, "--output", "json")...)
+	if code != 0 {
+		t.Fatal("exit", code)
+	}
+	var doc struct {
+		Version int
+		Steps   []struct {
+			ID        string
+			Needs     []string
+			Artifacts []struct {
+				Name, Format string
+				Content      json.RawMessage
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	var sql []string
+	for _, s := range doc.Steps {
+		ids = append(ids, s.ID)
+		for _, a := range s.Artifacts {
+			switch a.Format {
+			case "json":
+				var m map[string]any
+				if err := json.Unmarshal(a.Content, &m); err != nil {
+					t.Errorf("%s: artifact %q is not a JSON object: %v", s.ID, a.Name, err)
+				}
+			case "sql":
+				var q string
+				_ = json.Unmarshal(a.Content, &q)
+				sql = append(sql, q)
+			}
+		}
+	}
+	want := "s3-bucket s3-public-access-block s3-encryption s3-bucket-policy s3-lifecycle iam-policy snowflake-integration iam-role iam-role-policy snowflake-integration-grant snowflake-stage snowflake-stage-grants iam-user iam-user-policy iam-access-key"
+	if got := strings.Join(ids, " "); got != want {
+		t.Errorf("steps = %s\nwant    %s", got, want)
+	}
+	all := strings.Join(sql, "\n")
+	for _, want := range []string{
+		"CREATE STORAGE INTEGRATION IF NOT EXISTS \"FLYWHEEL_APP_AWS\"",
+		"STORAGE_AWS_EXTERNAL_ID = 'byob-abababababababababababababababababababab'",
+		"DESC INTEGRATION \"FLYWHEEL_APP_AWS\"",
+		"URL = 's3://acme-growthloop-exports/exports/1234/'",
+		"STORAGE_ALLOWED_LOCATIONS = ('s3://acme-growthloop-exports/exports/')",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("SQL lacks %s", want)
+		}
+	}
+	if strings.Contains(all, "REPLACE") {
+		t.Error("the plan must never CREATE OR REPLACE")
+	}
+}
+
+func TestExternalIDKeptInState(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state.json")
+	os.WriteFile(state, []byte(`{"version":1,"values":{"snowflake.external_id":"byob-kept"},"steps":{}}`), 0o600)
+	out, errOut, code := run(t, nil, append(s3Args, "--state", state)...)
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	if !strings.Contains(out, "STORAGE_AWS_EXTERNAL_ID = 'byob-kept'") {
+		t.Error("the external ID in the state file must be reused")
+	}
+	if b, _ := os.ReadFile(state); !strings.Contains(string(b), "byob-kept") || strings.Contains(string(b), "inputs") {
+		t.Errorf("a dry run must not write the state file: %s", b)
+	}
+}
+
+func TestMissingFlagsNonInteractive(t *testing.T) {
+	_, errOut, code := run(t, nil, "init", "--warehouse", "snowflake", "--dry-run")
+	if code != ExitUsage {
+		t.Fatalf("exit %d, want %d", code, ExitUsage)
+	}
+	if !strings.Contains(errOut, "missing required flags: --provider, --bucket, --org-id, --snowflake-database, --growthloop-role") {
+		t.Errorf("stderr = %s", errOut)
+	}
+}
+
+func TestEnvironmentAndConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "byob.yaml")
+	os.WriteFile(cfg, []byte("provider: s3\nbucket: from-file-bucket\nregion: eu-west-1\nttl-days: 30\n"), 0o600)
+	env := map[string]string{"BYOB_CONFIG": cfg, "BYOB_BUCKET": "from-env-bucket", "BYOB_DRY_RUN": "true"}
+	out, errOut, code := run(t, env, "init", "--output", "json", "--ttl-days", "9")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	var doc wizard.Doc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	in := doc.Inputs
+	if in.Bucket != "from-env-bucket" || in.Region != "eu-west-1" || in.TTLDays != 9 || in.Provider != "s3" {
+		t.Errorf("precedence flag > env > file broken: %+v", in)
+	}
+	os.WriteFile(cfg, []byte("bucket: x\nbukcet: y\n"), 0o600)
+	_, errOut, code = run(t, env, "init")
+	if code != ExitUsage || !strings.Contains(errOut, "unknown keys bukcet") {
+		t.Errorf("exit %d, stderr %s", code, errOut)
+	}
+	_, errOut, code = run(t, map[string]string{"BYOB_TTL_DAYS": "seven"}, "init")
+	if code != ExitUsage || !strings.Contains(errOut, "BYOB_TTL_DAYS") {
+		t.Errorf("exit %d, stderr %s", code, errOut)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"version"}, 0, ""},
+		{[]string{"init", "--nope"}, ExitUsage, "unknown flag: --nope"},
+		{[]string{"init", "--output", "yaml"}, ExitUsage, `invalid --output "yaml"`},
+		{[]string{"init", "--provider", "s3", "--bucket", "Bad_Bucket", "--region", "us-east-1", "--dry-run"}, ExitUsage, `invalid --bucket "Bad_Bucket"`},
+		{[]string{"plan", "--provider", "s3", "--bucket", "ok-bucket", "--region", "us-east-1"}, 0, ""},
+	} {
+		_, errOut, code := run(t, nil, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.err) {
+			t.Errorf("byob %v: exit %d, stderr %q; want %d and %q", tc.args, code, errOut, tc.code, tc.err)
+		}
+	}
+}

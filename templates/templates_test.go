@@ -1,0 +1,142 @@
+package templates
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+)
+
+func statements(t *testing.T, doc string) []map[string]any {
+	t.Helper()
+	var p struct {
+		Version   string
+		Statement []map[string]any
+	}
+	if err := json.Unmarshal([]byte(doc), &p); err != nil {
+		t.Fatalf("document does not parse: %v\n%s", err, doc)
+	}
+	if p.Version != PolicyVersion {
+		t.Errorf("Version = %q", p.Version)
+	}
+	return p.Statement
+}
+
+func strs(v any) []string {
+	var out []string
+	for _, e := range v.([]any) {
+		out = append(out, e.(string))
+	}
+	return out
+}
+
+func TestS3Access(t *testing.T) {
+	st := statements(t, S3Access("acme-exports", "exports/").JSON())
+	if len(st) != 3 {
+		t.Fatalf("want 3 statements, got %d", len(st))
+	}
+	if got := strs(st[0]["Action"]); !slices.Equal(got, []string{"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"}) {
+		t.Errorf("object actions = %v", got)
+	}
+	if got := strs(st[0]["Resource"]); !slices.Equal(got, []string{"arn:aws:s3:::acme-exports/exports/*"}) {
+		t.Errorf("object resource = %v", got)
+	}
+	if got := strs(st[1]["Action"]); !slices.Equal(got, []string{"s3:ListBucket"}) {
+		t.Errorf("list actions = %v", got)
+	}
+	cond := st[1]["Condition"].(map[string]any)["StringLike"].(map[string]any)["s3:prefix"]
+	if got := strs(cond); !slices.Equal(got, []string{"exports/", "exports/*"}) {
+		t.Errorf("s3:prefix = %v", got)
+	}
+	if got := strs(st[2]["Action"]); !slices.Equal(got, []string{"s3:GetBucketLocation"}) {
+		t.Errorf("GetBucketLocation must have its own statement, got %v", got)
+	}
+	if _, has := st[2]["Condition"]; has {
+		t.Error("GetBucketLocation must not be under a condition: s3:prefix never matches it")
+	}
+	if got := strs(st[2]["Resource"]); !slices.Equal(got, []string{"arn:aws:s3:::acme-exports"}) {
+		t.Errorf("bucket resource = %v", got)
+	}
+}
+
+func TestSnowflakeTrust(t *testing.T) {
+	st := statements(t, SnowflakeTrust("arn:aws:iam::111:user/sf", "byob-x").JSON())
+	if len(st) != 1 || st[0]["Principal"].(map[string]any)["AWS"] != "arn:aws:iam::111:user/sf" {
+		t.Fatalf("principal: %v", st)
+	}
+	if got := st[0]["Condition"].(map[string]any)["StringEquals"].(map[string]any)["sts:ExternalId"]; got != "byob-x" {
+		t.Errorf("external id = %v", got)
+	}
+}
+
+func TestTLSOnly(t *testing.T) {
+	st := statements(t, TLSOnlyBucketPolicy("b").JSON())
+	if st[0]["Effect"] != "Deny" || st[0]["Condition"].(map[string]any)["Bool"].(map[string]any)["aws:SecureTransport"] != "false" {
+		t.Errorf("statement = %v", st[0])
+	}
+	if got := strs(st[0]["Resource"]); !slices.Equal(got, []string{"arn:aws:s3:::b", "arn:aws:s3:::b/*"}) {
+		t.Errorf("resources = %v", got)
+	}
+}
+
+func TestMergeStatement(t *testing.T) {
+	want := TLSOnlyBucketPolicy("b").Statement[0]
+	other := `{"Version":"2012-10-17","Statement":{"Sid":"Other","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/pub/*"}}`
+	merged, had := MergeStatement(other, want)
+	if had {
+		t.Fatal("statement reported present in a policy without it")
+	}
+	st := statements(t, merged)
+	if len(st) != 2 || st[0]["Sid"] != "Other" || st[1]["Sid"] != "DenyInsecureTransport" {
+		t.Fatalf("merged = %s", merged)
+	}
+	again, had := MergeStatement(merged, want)
+	if !had || again != merged {
+		t.Errorf("second merge changed the document: %v\n%s", had, again)
+	}
+	// IAM may return one-element lists as plain strings.
+	compact := `{"Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":{"AWS":"*"},"Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
+	if _, had := MergeStatement(compact, want); !had {
+		t.Error("equal statement with scalar Action not recognised")
+	}
+	if got, _ := MergeStatement("not json", want); got != "" {
+		t.Errorf("MergeStatement(invalid) = %q", got)
+	}
+}
+
+func TestSameDocument(t *testing.T) {
+	a := S3Access("b", "p/").JSON()
+	var v any
+	_ = json.Unmarshal([]byte(a), &v)
+	compact, _ := json.Marshal(v)
+	if !SameDocument(a, string(compact)) {
+		t.Error("whitespace must not matter")
+	}
+	if SameDocument(a, S3Access("b", "q/").JSON()) {
+		t.Error("different prefixes compare equal")
+	}
+}
+
+func TestGCSDocuments(t *testing.T) {
+	var b map[string]any
+	if err := json.Unmarshal([]byte(IndentJSON(NewGCSBucket("b", "US", "exports/", 7))), &b); err != nil {
+		t.Fatal(err)
+	}
+	iam := b["iamConfiguration"].(map[string]any)
+	if iam["publicAccessPrevention"] != "enforced" || iam["uniformBucketLevelAccess"].(map[string]any)["enabled"] != true {
+		t.Errorf("iamConfiguration = %v", iam)
+	}
+	rule := b["lifecycle"].(map[string]any)["rule"].([]any)[0].(map[string]any)
+	if rule["action"].(map[string]any)["type"] != "Delete" || rule["condition"].(map[string]any)["age"] != 7.0 ||
+		strs(rule["condition"].(map[string]any)["matchesPrefix"])[0] != "exports/" {
+		t.Errorf("lifecycle rule = %v", rule)
+	}
+	r := NewGCPRole("x_byob_writer", "t", "d", GCSWriterPermissions)
+	if !slices.Equal(r.Role.IncludedPermissions, []string{"storage.buckets.get", "storage.objects.create", "storage.objects.get", "storage.objects.list"}) {
+		t.Errorf("writer permissions = %v", r.Role.IncludedPermissions)
+	}
+	for _, p := range append(GCSWriterPermissions, GCSSnowflakePermissions...) {
+		if Why[p] == "" {
+			t.Errorf("no explanation for %s", p)
+		}
+	}
+}
