@@ -1,8 +1,12 @@
 package cmd
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,11 +16,14 @@ import (
 
 // initOptions are byob init's flag values.
 type initOptions struct {
-	cfg        wizard.Config
-	configFile string
-	dryRun     bool
-	yes        bool
-	output     string
+	cfg         wizard.Config
+	conn        wizard.Connections
+	configFile  string
+	dryRun      bool
+	yes         bool
+	force       bool
+	output      string
+	propagation time.Duration
 }
 
 // newInitCmd builds `byob init`, or `byob plan` (init --dry-run) when plan
@@ -49,7 +56,7 @@ Every flag can also be set with an environment variable BYOB_<FLAG>
 			if plan {
 				o.dryRun = true
 			}
-			return runInit(streams, o)
+			return runInit(cmd.Context(), streams, o)
 		},
 	}
 	if plan {
@@ -79,6 +86,20 @@ Every flag can also be set with an environment variable BYOB_<FLAG>
 	f.StringVar(&cfg.Bundle, "bundle", wizard.DefaultBundle, "credentials bundle file to upload to GrowthLoop")
 	f.StringVar(&cfg.State, "state", wizard.DefaultState, "state file that makes re-runs resume (no secrets in it)")
 	f.StringVar(&o.configFile, "config", "", "YAML file whose keys are flag names")
+	f.StringVar(&o.conn.AWSProfile, "profile", "", "AWS shared config profile (default: AWS_PROFILE or the default chain)")
+	sc := &o.conn.Snowflake
+	f.StringVar(&sc.Connection, "snowflake-connection", "", "connection name in ~/.snowflake/connections.toml (default: SNOWFLAKE_DEFAULT_CONNECTION_NAME or default)")
+	f.StringVar(&sc.Account, "snowflake-account", "", "Snowflake account identifier (orgname-accountname)")
+	f.StringVar(&sc.User, "snowflake-user", "", "Snowflake user (its password only from SNOWFLAKE_PASSWORD)")
+	f.StringVar(&sc.Role, "snowflake-role", "", "Snowflake role byob runs as (creating integrations needs ACCOUNTADMIN or CREATE INTEGRATION)")
+	f.StringVar(&sc.Warehouse, "snowflake-warehouse", "", "Snowflake warehouse for the session")
+	f.StringVar(&sc.Authenticator, "snowflake-authenticator", "", "snowflake (password), externalbrowser (SSO), snowflake_jwt (key pair) or oauth (SNOWFLAKE_TOKEN)")
+	f.StringVar(&sc.PrivateKeyFile, "snowflake-private-key-file", "", "unencrypted PKCS#8 key for snowflake_jwt")
+	f.StringVar(&sc.Host, "snowflake-host", "", "Snowflake host, for private link (default <account>.snowflakecomputing.com)")
+	f.IntVar(&sc.Port, "snowflake-port", 0, "Snowflake port (default 443)")
+	f.StringVar(&sc.Protocol, "snowflake-protocol", "", "https (default) or http")
+	f.DurationVar(&o.propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for new IAM users, keys and roles to work")
+	f.BoolVar(&o.force, "force", false, "overwrite an existing bundle file that is not this setup's")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and change nothing (needs no credentials)")
 	f.BoolVar(&o.yes, "yes", false, "apply without asking for confirmation")
 	f.StringVar(&o.output, "output", "text", "output format: text or json")
@@ -88,7 +109,7 @@ Every flag can also be set with an environment variable BYOB_<FLAG>
 	return c
 }
 
-func runInit(streams *IOStreams, o *initOptions) error {
+func runInit(ctx context.Context, streams *IOStreams, o *initOptions) error {
 	if o.output != "text" && o.output != "json" {
 		return &wizard.UsageError{Invalid: []wizard.InvalidValue{{Flag: "--output", Value: o.output, Rule: `must be "text" or "json"`}}}
 	}
@@ -97,30 +118,94 @@ func runInit(streams *IOStreams, o *initOptions) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	state, err := wizard.LoadState(cfg.State)
+	if err := validateConnection(o); err != nil {
+		return err
+	}
+	state, values, err := wizard.Prepare(cfg, streams.Rand)
 	if err != nil {
 		return err
 	}
-	if err := state.Matches(cfg); err != nil {
+	if o.dryRun {
+		return printPlan(streams, o.output, wizard.NewPlan(cfg, values, wizard.Deps{}))
+	}
+	if cfg.Provider == wizard.ProviderGCS {
+		return wizard.Usagef("applying a GCS setup is not available in this version: run with --dry-run to print the plan")
+	}
+	if !o.yes && !streams.Interactive {
+		return wizard.Usagef("not a terminal, so byob cannot ask before changing your cloud: pass --yes to apply, or --dry-run to print the plan")
+	}
+	o.conn.Snowflake.LookupEnv = streams.LookupEnv
+	deps, closeConns, err := streams.Open(ctx, &cfg, o.conn)
+	if err != nil {
 		return err
 	}
-	values := providers.NewValues(state.Values)
-	if values.Get(providers.ExternalID) == "" {
-		id, err := wizard.NewExternalID(streams.Rand)
-		if err != nil {
-			return fmt.Errorf("generate external ID: %w", err)
+	defer closeConns()
+	ui := newProgress(streams, o.output)
+	opts := wizard.ApplyOptions{
+		Force:       o.force,
+		Propagation: providers.Propagation{Timeout: o.propagation},
+		OnPreflight: func(pf wizard.Preflight) { ui.preflight(pf) },
+		OnEvent:     ui.event,
+	}
+	if !o.yes {
+		opts.Confirm = func(plan *wizard.Plan) error {
+			if err := printPlan(streams, "text", plan); err != nil {
+				return err
+			}
+			if !confirm(streams, "Apply this plan?") {
+				return wizard.ErrCancelled
+			}
+			return nil
 		}
-		values.Set(providers.ExternalID, id)
 	}
-	if !o.dryRun {
-		return wizard.Usagef("applying a setup is not available in this build yet: run with --dry-run to print the plan")
-	}
-	plan := wizard.NewPlan(cfg, values, wizard.Deps{})
-	if o.output == "json" {
+	out, err := wizard.Apply(ctx, cfg, deps, state, values, opts)
+	ui.summary(cfg, out, err)
+	return err
+}
+
+func printPlan(streams *IOStreams, output string, plan *wizard.Plan) error {
+	if output == "json" {
 		enc := json.NewEncoder(streams.Out)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
 		return enc.Encode(plan.Doc())
 	}
 	return renderPlan(streams.Out, plan.Doc())
+}
+
+// validateConnection checks the connection flags before any network call.
+func validateConnection(o *initOptions) error {
+	var bad []wizard.InvalidValue
+	sc := o.conn.Snowflake
+	if sc.Port < 0 || sc.Port > 65535 {
+		bad = append(bad, wizard.InvalidValue{Flag: "--snowflake-port", Value: fmt.Sprint(sc.Port), Rule: "must be a port number 1-65535"})
+	}
+	switch sc.Protocol {
+	case "", "http", "https":
+	default:
+		bad = append(bad, wizard.InvalidValue{Flag: "--snowflake-protocol", Value: sc.Protocol, Rule: `must be "https" or "http"`})
+	}
+	switch strings.ToLower(sc.Authenticator) {
+	case "", "snowflake", "externalbrowser", "snowflake_jwt", "oauth":
+	default:
+		bad = append(bad, wizard.InvalidValue{Flag: "--snowflake-authenticator", Value: sc.Authenticator, Rule: "must be snowflake, externalbrowser, snowflake_jwt or oauth"})
+	}
+	if o.propagation <= 0 {
+		bad = append(bad, wizard.InvalidValue{Flag: "--propagation-timeout", Value: o.propagation.String(), Rule: "must be positive"})
+	}
+	if len(bad) > 0 {
+		return &wizard.UsageError{Invalid: bad}
+	}
+	return nil
+}
+
+// confirm asks a yes/no question on the terminal; only "y" or "yes" is yes.
+func confirm(streams *IOStreams, question string) bool {
+	fmt.Fprintf(streams.Out, "\n%s [y/N] ", question)
+	line, _ := bufio.NewReader(streams.In).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true
+	}
+	return false
 }

@@ -35,6 +35,9 @@ type IOStreams struct {
 	LookupEnv func(string) (string, bool)
 	// Rand is the source of external IDs; nil means crypto/rand.
 	Rand io.Reader
+	// Open connects to the clouds (wizard.Open); tests point it at
+	// emulators.
+	Open func(ctx context.Context, cfg *wizard.Config, conn wizard.Connections) (wizard.Deps, func(), error)
 }
 
 // System returns the process's streams.
@@ -43,6 +46,7 @@ func System() *IOStreams {
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		Interactive: term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd())),
 		LookupEnv:   os.LookupEnv,
+		Open:        wizard.Open,
 	}
 }
 

@@ -73,10 +73,26 @@ func (s *State) Matches(c Config) error {
 	return nil
 }
 
+// Record stores a step's outcome and the current shared values, and
+// saves.
+func (s *State) Record(step string, st StepState, values map[string]string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if step != "" {
+		s.Steps[step] = st
+	}
+	s.Values = values
+	return s.save()
+}
+
 // Save writes the state atomically with mode 0600.
 func (s *State) Save() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.save()
+}
+
+func (s *State) save() error {
 	s.UpdatedAt = time.Now().UTC()
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {

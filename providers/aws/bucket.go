@@ -62,7 +62,7 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 	_, err := s.c.S3.HeadBucket(ctx, &s3.HeadBucketInput{
 		Bucket:              aws.String(s.p.Bucket),
 		ExpectedBucketOwner: aws.String(v.Get(providers.AWSAccountID)),
-	})
+	}, inRegion(v))
 	switch {
 	case isNotFound(err):
 		return providers.Observation{Status: providers.Missing}, nil
@@ -71,7 +71,7 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 	case err != nil:
 		return providers.Observation{}, wrap(ctx, "s3:ListBucket (HeadBucket "+s.p.Bucket+")", err)
 	}
-	loc, err := s.c.S3.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(s.p.Bucket)})
+	loc, err := s.c.S3.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
 	if err != nil {
 		return providers.Observation{}, wrap(ctx, "s3:GetBucketLocation "+s.p.Bucket, err)
 	}
@@ -99,7 +99,7 @@ func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
 	if lc := locationConstraint(v.Get(providers.AWSRegion)); lc != "" {
 		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(lc)}
 	}
-	_, err := s.c.S3.CreateBucket(ctx, in)
+	_, err := s.c.S3.CreateBucket(ctx, in, inRegion(v))
 	switch errorCode(err) {
 	case "BucketAlreadyOwnedByYou":
 		v.Set(providers.BucketAdopted, "true")
@@ -120,7 +120,7 @@ func (s *bucketStep) Destroy(ctx context.Context, v *providers.Values) error {
 	if v.Get(bucketCreated) == "" {
 		return nil
 	}
-	_, err := s.c.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(s.p.Bucket)})
+	_, err := s.c.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
 	if err != nil && !isNotFound(err) {
 		return wrap(ctx, "s3:DeleteBucket "+s.p.Bucket, err)
 	}
@@ -138,8 +138,8 @@ func (s *publicAccessBlockStep) Artifacts(*providers.Values) []providers.Artifac
 	return []providers.Artifact{providers.JSONArtifact("PutPublicAccessBlock", templates.BlockAllPublicAccess())}
 }
 
-func (s *publicAccessBlockStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
-	out, err := s.c.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(s.p.Bucket)})
+func (s *publicAccessBlockStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
+	out, err := s.c.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
 	if errorCode(err) == "NoSuchPublicAccessBlockConfiguration" {
 		return providers.Observation{Status: providers.Missing}, nil
 	}
@@ -153,14 +153,14 @@ func (s *publicAccessBlockStep) Check(ctx context.Context, _ *providers.Values) 
 	return providers.Observation{Status: providers.Drifted, Reason: "not all four public access block settings are on"}, nil
 }
 
-func (s *publicAccessBlockStep) Apply(ctx context.Context, _ *providers.Values) error {
+func (s *publicAccessBlockStep) Apply(ctx context.Context, v *providers.Values) error {
 	_, err := s.c.S3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{
 		Bucket: aws.String(s.p.Bucket),
 		PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{
 			BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
 			BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
 		},
-	})
+	}, inRegion(v))
 	return wrap(ctx, "s3:PutBucketPublicAccessBlock "+s.p.Bucket, err)
 }
 
@@ -178,8 +178,8 @@ func (s *encryptionStep) Artifacts(*providers.Values) []providers.Artifact {
 }
 
 // Check accepts SSE-S3 or a stronger KMS default that is already there.
-func (s *encryptionStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
-	out, err := s.c.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(s.p.Bucket)})
+func (s *encryptionStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
+	out, err := s.c.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
 	if errorCode(err) == "ServerSideEncryptionConfigurationNotFoundError" {
 		return providers.Observation{Status: providers.Missing}, nil
 	}
@@ -196,7 +196,7 @@ func (s *encryptionStep) Check(ctx context.Context, _ *providers.Values) (provid
 	return providers.Observation{Status: providers.Missing}, nil
 }
 
-func (s *encryptionStep) Apply(ctx context.Context, _ *providers.Values) error {
+func (s *encryptionStep) Apply(ctx context.Context, v *providers.Values) error {
 	_, err := s.c.S3.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{
 		Bucket: aws.String(s.p.Bucket),
 		ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{
@@ -204,7 +204,7 @@ func (s *encryptionStep) Apply(ctx context.Context, _ *providers.Values) error {
 				ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAes256},
 			}},
 		},
-	})
+	}, inRegion(v))
 	return wrap(ctx, "s3:PutEncryptionConfiguration "+s.p.Bucket, err)
 }
 
@@ -222,8 +222,8 @@ func (s *bucketPolicyStep) Artifacts(*providers.Values) []providers.Artifact {
 }
 
 // current reads the bucket policy; "" when there is none.
-func (s *bucketPolicyStep) current(ctx context.Context) (string, error) {
-	out, err := s.c.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(s.p.Bucket)})
+func (s *bucketPolicyStep) current(ctx context.Context, v *providers.Values) (string, error) {
+	out, err := s.c.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
 	if errorCode(err) == "NoSuchBucketPolicy" {
 		return "", nil
 	}
@@ -233,8 +233,8 @@ func (s *bucketPolicyStep) current(ctx context.Context) (string, error) {
 	return aws.ToString(out.Policy), nil
 }
 
-func (s *bucketPolicyStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
-	cur, err := s.current(ctx)
+func (s *bucketPolicyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
+	cur, err := s.current(ctx, v)
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -247,8 +247,8 @@ func (s *bucketPolicyStep) Check(ctx context.Context, _ *providers.Values) (prov
 	return providers.Observation{Status: providers.Drifted, Reason: "the bucket policy does not deny requests without TLS"}, nil
 }
 
-func (s *bucketPolicyStep) Apply(ctx context.Context, _ *providers.Values) error {
-	cur, err := s.current(ctx)
+func (s *bucketPolicyStep) Apply(ctx context.Context, v *providers.Values) error {
+	cur, err := s.current(ctx, v)
 	if err != nil {
 		return err
 	}
@@ -260,7 +260,7 @@ func (s *bucketPolicyStep) Apply(ctx context.Context, _ *providers.Values) error
 		}
 		doc = merged
 	}
-	_, err = s.c.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(s.p.Bucket), Policy: aws.String(doc)})
+	_, err = s.c.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(s.p.Bucket), Policy: aws.String(doc)}, inRegion(v))
 	return wrap(ctx, "s3:PutBucketPolicy "+s.p.Bucket, err)
 }
 
@@ -278,8 +278,8 @@ func (s *lifecycleStep) Artifacts(*providers.Values) []providers.Artifact {
 		templates.Lifecycle{Rules: []templates.LifecycleRule{templates.ExpirePrefix(s.p.Prefix, s.p.TTLDays)}})}
 }
 
-func (s *lifecycleStep) rules(ctx context.Context) ([]types.LifecycleRule, error) {
-	out, err := s.c.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(s.p.Bucket)})
+func (s *lifecycleStep) rules(ctx context.Context, v *providers.Values) ([]types.LifecycleRule, error) {
+	out, err := s.c.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
 	if errorCode(err) == "NoSuchLifecycleConfiguration" {
 		return nil, nil
 	}
@@ -289,8 +289,8 @@ func (s *lifecycleStep) rules(ctx context.Context) ([]types.LifecycleRule, error
 	return out.Rules, nil
 }
 
-func (s *lifecycleStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
-	rules, err := s.rules(ctx)
+func (s *lifecycleStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
+	rules, err := s.rules(ctx, v)
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -313,8 +313,8 @@ func (s *lifecycleStep) matches(r types.LifecycleRule) bool {
 		r.Expiration != nil && aws.ToInt32(r.Expiration.Days) == int32(s.p.TTLDays)
 }
 
-func (s *lifecycleStep) Apply(ctx context.Context, _ *providers.Values) error {
-	rules, err := s.rules(ctx)
+func (s *lifecycleStep) Apply(ctx context.Context, v *providers.Values) error {
+	rules, err := s.rules(ctx, v)
 	if err != nil {
 		return err
 	}
@@ -328,9 +328,19 @@ func (s *lifecycleStep) Apply(ctx context.Context, _ *providers.Values) error {
 	_, err = s.c.S3.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
 		Bucket:                 aws.String(s.p.Bucket),
 		LifecycleConfiguration: &types.BucketLifecycleConfiguration{Rules: rules},
-	})
+	}, inRegion(v))
 	return wrap(ctx, "s3:PutLifecycleConfiguration "+s.p.Bucket, err)
 }
 
 // Destroy leaves the expiration rule: it only ever deletes old exports.
 func (s *lifecycleStep) Destroy(context.Context, *providers.Values) error { return nil }
+
+// inRegion sends an S3 call to the bucket's region.
+func inRegion(v *providers.Values) func(*s3.Options) {
+	region := v.Get(providers.AWSRegion)
+	return func(o *s3.Options) {
+		if region != "" {
+			o.Region = region
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package cmd
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	awsp "github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/aws/awstest"
+	"github.com/growthloop/byob/snowflake/snowflaketest"
+	"github.com/growthloop/byob/wizard"
+)
+
+// cloud is kumo and the Snowflake fake, reached through the real
+// connection code (wizard.Open) with the emulators' endpoints.
+type cloud struct {
+	aws *awstest.Server
+	sf  *snowflaketest.Server
+	env map[string]string
+	id  string
+}
+
+func newCloud(t *testing.T) *cloud {
+	c := &cloud{aws: awstest.New(), sf: snowflaketest.New(), id: awstest.Unique()}
+	t.Cleanup(c.aws.Close)
+	t.Cleanup(c.sf.Close)
+	c.env = map[string]string{"SNOWFLAKE_PASSWORD": c.sf.Password, "HOME": t.TempDir()}
+	return c
+}
+
+func (c *cloud) args(extra ...string) []string {
+	return append([]string{"init", "--provider", "s3", "--bucket", "cli-exports-" + c.id, "--name", "cli" + c.id,
+		"--warehouse", "snowflake", "--org-id", "77", "--snowflake-database", "ANALYTICS", "--growthloop-role", "GROWTHLOOP",
+		"--snowflake-account", "fake", "--snowflake-user", c.sf.User, "--snowflake-role", "ACCOUNTADMIN",
+		"--snowflake-host", c.sf.Host, "--snowflake-port", itoa(c.sf.Port), "--snowflake-protocol", "http",
+		"--yes"}, extra...)
+}
+
+func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+func (c *cloud) run(t *testing.T, dir string, args ...string) (string, string, int) {
+	t.Helper()
+	t.Chdir(dir)
+	var out, errOut bytes.Buffer
+	streams := &IOStreams{
+		In: strings.NewReader(""), Out: &out, Err: &errOut,
+		LookupEnv: func(k string) (string, bool) { v, ok := c.env[k]; return v, ok },
+		Open: func(ctx context.Context, cfg *wizard.Config, conn wizard.Connections) (wizard.Deps, func(), error) {
+			deps, closeFn, err := wizard.Open(ctx, cfg, conn)
+			if err == nil {
+				deps.AWS = awsp.NewClients(c.aws.Config()) // the SDK's chain, pointed at kumo
+			}
+			return deps, closeFn, err
+		},
+	}
+	code := Run(context.Background(), streams, args)
+	return out.String(), errOut.String(), code
+}
+
+func TestInitAppliesAndReRunsAsNoOp(t *testing.T) {
+	c := newCloud(t)
+	dir := t.TempDir()
+	out, errOut, code := c.run(t, dir, c.args()...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	bundle, err := wizard.ReadBundle(filepath.Join(dir, wizard.DefaultBundle))
+	if err != nil || bundle == nil || bundle.AWSSecretAccessKey == "" {
+		t.Fatalf("bundle: %v %v", bundle, err)
+	}
+	for _, want := range []string{"AWS: " + awstest.AdminARN, "Snowflake: account", "✓ Create S3 bucket", "Credentials bundle written to " + wizard.DefaultBundle,
+		"Next: upload the bundle in GrowthLoop: Settings > Organization > Storage"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	state, _ := os.ReadFile(filepath.Join(dir, wizard.DefaultState))
+	for name, text := range map[string]string{"stdout": out, "stderr": errOut, "state file": string(state)} {
+		if strings.Contains(text, bundle.AWSSecretAccessKey) || strings.Contains(text, c.sf.Password) {
+			t.Errorf("%s holds a secret", name)
+		}
+	}
+
+	out, errOut, code = c.run(t, dir, c.args("--output", "json")...)
+	if code != 0 {
+		t.Fatalf("re-run exit %d: %s", code, errOut)
+	}
+	var last map[string]any
+	sc := bufio.NewScanner(strings.NewReader(out))
+	lines := 0
+	for sc.Scan() {
+		lines++
+		if err := json.Unmarshal(sc.Bytes(), &last); err != nil {
+			t.Fatalf("line %d is not JSON: %s", lines, sc.Text())
+		}
+		if last["event"] == "applied" {
+			t.Errorf("re-run applied a change: %v", last)
+		}
+	}
+	if last["event"] != "summary" || last["ok"] != true || len(last["applied"].([]any)) != 0 || last["bundle"] != wizard.DefaultBundle {
+		t.Errorf("summary = %v", last)
+	}
+	if strings.Contains(out, bundle.AWSSecretAccessKey) {
+		t.Error("JSON output holds the secret")
+	}
+}
+
+func TestInitFailureExitsOneAndResumes(t *testing.T) {
+	c := newCloud(t)
+	dir := t.TempDir()
+	c.sf.FailMutation(2)
+	out, errOut, code := c.run(t, dir, c.args()...)
+	if code != ExitFailure || !strings.Contains(out, "re-run the same command to resume") || !strings.Contains(errOut, "Error: ") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	_, errOut, code = c.run(t, dir, c.args()...)
+	if code != 0 {
+		t.Fatalf("resume exit %d: %s", code, errOut)
+	}
+}
+
+func TestInitBadCredentialsAreNotEchoed(t *testing.T) {
+	c := newCloud(t)
+	c.env["SNOWFLAKE_PASSWORD"] = "not-the-password-42"
+	_, errOut, code := c.run(t, t.TempDir(), c.args()...)
+	if code != ExitFailure || strings.Contains(errOut, "not-the-password-42") || !strings.Contains(errOut, "connect to Snowflake") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}

@@ -1,0 +1,517 @@
+// Package awstest runs kumo, an in-process AWS emulator, behind a small
+// proxy that fills the gaps byob's tests need:
+//
+//   - STS GetCallerIdentity answers the account kumo's IAM builds ARNs in
+//     (kumo's STS says 000000000000, its IAM 123456789012), and answers a
+//     new access key with InvalidClientTokenId for its first calls, as IAM
+//     does while the key propagates;
+//   - IAM GetPolicy, GetPolicyVersion, ListPolicyVersions,
+//     CreatePolicyVersion, DeletePolicyVersion and ListAttachedUserPolicies,
+//     which kumo lacks, are answered from what the proxy recorded;
+//   - S3 GetBucketLocation answers the region the bucket was created in
+//     (kumo always says us-east-1), and names in ForeignBuckets behave as
+//     buckets of another account;
+//   - every request is counted, mutations can be made to fail, and a fixed
+//     latency can be added.
+//
+// The product code is unaware of the proxy: it talks to it through the SDK's
+// BaseEndpoint like to any AWS endpoint.
+//
+// kumo's services are process-wide singletons: every Server of a test
+// binary sees the same buckets, users and policies. Tests use names no
+// other test uses (see Unique).
+package awstest
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/sivchari/kumo"
+)
+
+// AccountID is the account of every ARN the emulator makes.
+const AccountID = "123456789012"
+
+// Admin credentials the tests sign with.
+const (
+	AdminKeyID  = "AKIAADMINTEST0000000"
+	AdminSecret = "admin-secret-not-real"
+	AdminARN    = "arn:aws:iam::" + AccountID + ":user/admin"
+)
+
+// Call is one request through the proxy.
+type Call struct {
+	Service  string // s3, iam, sts
+	Action   string // the IAM/STS Action, or the S3 operation (method + subresource)
+	Mutating bool
+	KeyID    string // the access key that signed it
+}
+
+type policyVersion struct {
+	id, doc string
+	created time.Time
+}
+
+type policy struct {
+	name       string
+	versions   []policyVersion
+	defaultVer string
+	nextVer    int
+}
+
+// Server is kumo behind the proxy.
+type Server struct {
+	URL string
+	// Latency is added to every request.
+	Latency time.Duration
+	// ForeignBuckets are names another account owns.
+	ForeignBuckets map[string]bool
+	// KeyWarmup is how many calls a new access key fails with
+	// InvalidClientTokenId before it works.
+	KeyWarmup int
+	// InvalidPrincipal is how many CreateRole or UpdateAssumeRolePolicy
+	// calls answer MalformedPolicyDocument "Invalid principal in policy".
+	InvalidPrincipal int
+	// Throttle makes the next N calls of an action answer 400 Throttling
+	// (the SDK retries these).
+	Throttle map[string]int
+
+	kumo  *kumo.Server
+	proxy *httptest.Server
+	fwd   *httputil.ReverseProxy
+
+	mu         sync.Mutex
+	calls      []Call
+	locations  map[string]string
+	policies   map[string]*policy // by ARN
+	userPolicy map[string][]string
+	keyUses    map[string]int
+	failAt     int // 1-based index of the mutation to fail; 0: none
+	failCode   string
+	mutations  int
+}
+
+var unique atomic.Int64
+
+// Unique returns a short suffix no other call in this process returns.
+func Unique() string { return fmt.Sprintf("%d", unique.Add(1)) }
+
+// New starts kumo and the proxy.
+func New() *Server {
+	k := kumo.NewServer()
+	target, _ := url.Parse(k.URL)
+	s := &Server{
+		kumo: k, fwd: httputil.NewSingleHostReverseProxy(target),
+		ForeignBuckets: map[string]bool{}, Throttle: map[string]int{},
+		locations: map[string]string{}, policies: map[string]*policy{},
+		userPolicy: map[string][]string{}, keyUses: map[string]int{},
+	}
+	s.proxy = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.proxy.URL
+	return s
+}
+
+// Close stops the proxy and kumo.
+func (s *Server) Close() {
+	s.proxy.Close()
+	s.kumo.Close()
+}
+
+// Config is an SDK configuration that reaches the proxy with the admin
+// credentials and no retry delay worth waiting for.
+func (s *Server) Config() aws.Config {
+	return aws.Config{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(s.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider(AdminKeyID, AdminSecret, ""),
+	}
+}
+
+// Calls returns every request so far.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
+}
+
+// Mutations returns the mutating requests so far.
+func (s *Server) Mutations() []Call {
+	var out []Call
+	for _, c := range s.Calls() {
+		if c.Mutating {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// FailMutation makes the k-th mutating request from now (k >= 1) fail with
+// a non-retryable error code (AccessDenied when code is "").
+func (s *Server) FailMutation(k int, code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if code == "" {
+		code = "AccessDenied"
+	}
+	s.failAt, s.failCode = s.mutations+k, code
+}
+
+var credentialRe = regexp.MustCompile(`Credential=([^/]+)/[^/]+/[^/]+/([^/]+)/`)
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if s.Latency > 0 {
+		time.Sleep(s.Latency)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	m := credentialRe.FindStringSubmatch(r.Header.Get("Authorization"))
+	if m == nil {
+		http.Error(w, "unsigned request", http.StatusForbidden)
+		return
+	}
+	call := Call{Service: m[2], KeyID: m[1]}
+	form := url.Values{}
+	if call.Service == "s3" {
+		call.Action = s3Operation(r)
+		call.Mutating = r.Method != http.MethodGet && r.Method != http.MethodHead
+	} else {
+		form, _ = url.ParseQuery(string(body))
+		call.Action = form.Get("Action")
+		call.Mutating = !strings.HasPrefix(call.Action, "Get") && !strings.HasPrefix(call.Action, "List")
+	}
+
+	s.mu.Lock()
+	s.calls = append(s.calls, call)
+	if n := s.Throttle[call.Action]; n > 0 {
+		s.Throttle[call.Action] = n - 1
+		s.mu.Unlock()
+		writeError(w, call.Service, http.StatusBadRequest, "Throttling", "Rate exceeded")
+		return
+	}
+	if call.Mutating {
+		s.mutations++
+		if s.failAt != 0 && s.mutations == s.failAt {
+			s.failAt = 0
+			s.mu.Unlock()
+			writeError(w, call.Service, http.StatusForbidden, s.failCode, "injected failure of "+call.Action)
+			return
+		}
+	}
+	if call.KeyID != AdminKeyID {
+		s.keyUses[call.KeyID]++
+		if s.keyUses[call.KeyID] <= s.KeyWarmup {
+			s.mu.Unlock()
+			writeError(w, call.Service, http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
+			return
+		}
+	}
+	s.mu.Unlock()
+
+	switch call.Service {
+	case "sts":
+		s.sts(w, call, form)
+	case "iam":
+		s.iam(w, r, call, form)
+	case "s3":
+		s.s3(w, r, call)
+	default:
+		s.fwd.ServeHTTP(w, r)
+	}
+}
+
+// s3Operation names an S3 request by method and subresource.
+func s3Operation(r *http.Request) string {
+	q := r.URL.Query()
+	for _, sub := range []string{"publicAccessBlock", "encryption", "policy", "lifecycle", "location"} {
+		if q.Has(sub) {
+			return r.Method + " ?" + sub
+		}
+	}
+	path := strings.Trim(r.URL.Path, "/")
+	if strings.Contains(path, "/") {
+		return r.Method + " object"
+	}
+	return r.Method + " bucket"
+}
+
+func bucketOf(r *http.Request) string {
+	return strings.SplitN(strings.Trim(r.URL.Path, "/"), "/", 2)[0]
+}
+
+func (s *Server) s3(w http.ResponseWriter, r *http.Request, call Call) {
+	bucket := bucketOf(r)
+	if s.ForeignBuckets[bucket] {
+		switch call.Action {
+		case "PUT bucket":
+			writeError(w, "s3", http.StatusConflict, "BucketAlreadyExists", "The requested bucket name is not available.")
+		default:
+			w.WriteHeader(http.StatusForbidden)
+		}
+		return
+	}
+	switch call.Action {
+	case "PUT bucket":
+		var cfg struct {
+			LocationConstraint string
+		}
+		body, _ := io.ReadAll(r.Body)
+		_ = xml.Unmarshal(body, &cfg)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rec := httptest.NewRecorder()
+		s.fwd.ServeHTTP(rec, r)
+		if rec.Code == http.StatusOK {
+			s.mu.Lock()
+			s.locations[bucket] = cfg.LocationConstraint
+			s.mu.Unlock()
+		}
+		copyResponse(w, rec)
+	case "GET ?location":
+		rec := httptest.NewRecorder()
+		s.fwd.ServeHTTP(rec, r)
+		if rec.Code != http.StatusOK {
+			copyResponse(w, rec)
+			return
+		}
+		s.mu.Lock()
+		loc := s.locations[bucket]
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/xml")
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">%s</LocationConstraint>`, loc)
+	default:
+		s.fwd.ServeHTTP(w, r)
+	}
+}
+
+// SetBucketLocation records the region of a bucket made outside the proxy.
+func (s *Server) SetBucketLocation(bucket, region string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.locations[bucket] = region
+}
+
+func copyResponse(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+}
+
+func writeError(w http.ResponseWriter, service string, status int, code, msg string) {
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(status)
+	if service == "s3" {
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message></Error>`, code, xmlEscape(msg))
+		return
+	}
+	fmt.Fprintf(w, `<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>fake</RequestId></ErrorResponse>`, code, xmlEscape(msg))
+}
+
+func xmlEscape(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+func writeXML(w http.ResponseWriter, action, result string) {
+	w.Header().Set("Content-Type", "text/xml")
+	fmt.Fprintf(w, `<%sResponse><%sResult>%s</%sResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></%sResponse>`, action, action, result, action, action)
+}
+
+func (s *Server) sts(w http.ResponseWriter, call Call, form url.Values) {
+	if call.Action != "GetCallerIdentity" {
+		writeError(w, "sts", http.StatusBadRequest, "InvalidAction", call.Action)
+		return
+	}
+	arn := AdminARN
+	if call.KeyID != AdminKeyID {
+		user, ok := s.keyUser(call.KeyID)
+		if !ok {
+			writeError(w, "sts", http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
+			return
+		}
+		arn = "arn:aws:iam::" + AccountID + ":user/" + user
+	}
+	writeXML(w, "GetCallerIdentity", fmt.Sprintf("<Arn>%s</Arn><UserId>AIDAFAKE</UserId><Account>%s</Account>", arn, AccountID))
+}
+
+// keyUser finds the user of an access key by asking kumo.
+func (s *Server) keyUser(keyID string) (string, bool) {
+	for _, user := range s.users() {
+		resp, err := s.kumoIAM(url.Values{"Action": {"ListAccessKeys"}, "UserName": {user}})
+		if err == nil && strings.Contains(resp, "<AccessKeyId>"+keyID+"</AccessKeyId>") {
+			return user, true
+		}
+	}
+	return "", false
+}
+
+var userNameRe = regexp.MustCompile(`<UserName>([^<]+)</UserName>`)
+
+func (s *Server) users() []string {
+	resp, err := s.kumoIAM(url.Values{"Action": {"ListUsers"}})
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, m := range userNameRe.FindAllStringSubmatch(resp, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// kumoIAM calls kumo's IAM directly (kumo checks no signature).
+func (s *Server) kumoIAM(form url.Values) (string, error) {
+	form.Set("Version", "2010-05-08")
+	req, _ := http.NewRequest(http.MethodPost, s.kumo.URL+"/", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+AdminKeyID+"/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return string(b), fmt.Errorf("kumo %s: %d", form.Get("Action"), resp.StatusCode)
+	}
+	return string(b), nil
+}
+
+func (s *Server) iam(w http.ResponseWriter, r *http.Request, call Call, form url.Values) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	arn := form.Get("PolicyArn")
+	switch call.Action {
+	case "CreateRole", "UpdateAssumeRolePolicy":
+		if s.InvalidPrincipal > 0 {
+			s.InvalidPrincipal--
+			writeError(w, "iam", http.StatusBadRequest, "MalformedPolicyDocument", "Invalid principal in policy: \"AWS\":\"arn:aws:iam::999999999999:user/sfc-fake-user\"")
+			return
+		}
+	case "CreatePolicy":
+		rec := httptest.NewRecorder()
+		s.fwd.ServeHTTP(rec, r)
+		if rec.Code == http.StatusOK {
+			parn := "arn:aws:iam::" + AccountID + ":policy/" + form.Get("PolicyName")
+			s.policies[parn] = &policy{name: form.Get("PolicyName"), defaultVer: "v1", nextVer: 2,
+				versions: []policyVersion{{"v1", form.Get("PolicyDocument"), time.Now()}}}
+		}
+		copyResponse(w, rec)
+		return
+	case "DeletePolicy":
+		delete(s.policies, arn)
+	case "GetPolicy":
+		p, ok := s.policies[arn]
+		if !ok {
+			writeError(w, "iam", http.StatusNotFound, "NoSuchEntity", "Policy "+arn+" was not found.")
+			return
+		}
+		writeXML(w, "GetPolicy", fmt.Sprintf("<Policy><PolicyName>%s</PolicyName><Arn>%s</Arn><DefaultVersionId>%s</DefaultVersionId><AttachmentCount>0</AttachmentCount></Policy>", p.name, arn, p.defaultVer))
+		return
+	case "GetPolicyVersion", "ListPolicyVersions", "CreatePolicyVersion", "DeletePolicyVersion":
+		s.policyVersions(w, call.Action, arn, form)
+		return
+	case "AttachUserPolicy", "DetachUserPolicy":
+		rec := httptest.NewRecorder()
+		s.fwd.ServeHTTP(rec, r)
+		if rec.Code == http.StatusOK {
+			user := form.Get("UserName")
+			list := slices.DeleteFunc(s.userPolicy[user], func(a string) bool { return a == arn })
+			if call.Action == "AttachUserPolicy" {
+				list = append(list, arn)
+			}
+			s.userPolicy[user] = list
+		}
+		copyResponse(w, rec)
+		return
+	case "ListAttachedUserPolicies":
+		var b strings.Builder
+		for _, a := range s.userPolicy[form.Get("UserName")] {
+			fmt.Fprintf(&b, "<member><PolicyArn>%s</PolicyArn><PolicyName>%s</PolicyName></member>", a, a[strings.LastIndex(a, "/")+1:])
+		}
+		writeXML(w, "ListAttachedUserPolicies", "<AttachedPolicies>"+b.String()+"</AttachedPolicies><IsTruncated>false</IsTruncated>")
+		return
+	}
+	s.fwd.ServeHTTP(w, r)
+}
+
+// policyVersions answers the policy version API from what was recorded.
+// Documents are returned URL-encoded, as IAM does.
+func (s *Server) policyVersions(w http.ResponseWriter, action, arn string, form url.Values) {
+	p, ok := s.policies[arn]
+	if !ok {
+		writeError(w, "iam", http.StatusNotFound, "NoSuchEntity", "Policy "+arn+" was not found.")
+		return
+	}
+	version := func(v policyVersion, withDoc bool) string {
+		doc := ""
+		if withDoc {
+			doc = "<Document>" + xmlEscape(strings.ReplaceAll(url.QueryEscape(v.doc), "+", "%20")) + "</Document>"
+		}
+		return fmt.Sprintf("<VersionId>%s</VersionId><IsDefaultVersion>%t</IsDefaultVersion><CreateDate>%s</CreateDate>%s",
+			v.id, v.id == p.defaultVer, v.created.UTC().Format(time.RFC3339), doc)
+	}
+	switch action {
+	case "GetPolicyVersion":
+		for _, v := range p.versions {
+			if v.id == form.Get("VersionId") {
+				writeXML(w, action, "<PolicyVersion>"+version(v, true)+"</PolicyVersion>")
+				return
+			}
+		}
+		writeError(w, "iam", http.StatusNotFound, "NoSuchEntity", "no version "+form.Get("VersionId"))
+	case "ListPolicyVersions":
+		var b strings.Builder
+		for _, v := range p.versions {
+			b.WriteString("<member>" + version(v, false) + "</member>")
+		}
+		writeXML(w, action, "<Versions>"+b.String()+"</Versions><IsTruncated>false</IsTruncated>")
+	case "CreatePolicyVersion":
+		if len(p.versions) >= 5 {
+			writeError(w, "iam", http.StatusConflict, "LimitExceeded", "A managed policy can have up to 5 versions.")
+			return
+		}
+		v := policyVersion{fmt.Sprintf("v%d", p.nextVer), form.Get("PolicyDocument"), time.Now()}
+		p.nextVer++
+		p.versions = append(p.versions, v)
+		if form.Get("SetAsDefault") == "true" {
+			p.defaultVer = v.id
+		}
+		writeXML(w, action, "<PolicyVersion>"+version(v, false)+"</PolicyVersion>")
+	case "DeletePolicyVersion":
+		id := form.Get("VersionId")
+		if id == p.defaultVer {
+			writeError(w, "iam", http.StatusConflict, "DeleteConflict", "cannot delete the default version")
+			return
+		}
+		p.versions = slices.DeleteFunc(p.versions, func(v policyVersion) bool { return v.id == id })
+		writeXML(w, action, "")
+	}
+}
+
+// SetPolicyDocument adds a new default version (for drift tests).
+func (s *Server) SetPolicyDocument(arn, doc string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.policies[arn]
+	v := policyVersion{fmt.Sprintf("v%d", p.nextVer), doc, time.Now()}
+	p.nextVer++
+	p.versions = append(p.versions, v)
+	p.defaultVer = v.id
+}

@@ -1,0 +1,69 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/growthloop/byob/providers"
+)
+
+// Connect loads credentials the way the AWS CLI does (environment, shared
+// config and credentials files, profile, SSO, instance roles) and returns
+// the clients. AWS_ENDPOINT_URL (and the per-service variables) are the
+// SDK's own; with a custom endpoint S3 uses path-style addressing, as
+// emulators such as LocalStack need.
+func Connect(ctx context.Context, profile, region string, opts ...func(*config.LoadOptions) error) (*Clients, error) {
+	if profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(profile))
+	}
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return NewClients(cfg), nil
+}
+
+// NewClients makes the clients from an SDK configuration.
+func NewClients(cfg aws.Config) *Clients {
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1" // IAM and STS are global; S3 gets the bucket's region
+	}
+	pathStyle := func(o *s3.Options) { o.UsePathStyle = o.BaseEndpoint != nil }
+	return &Clients{
+		S3:  s3.NewFromConfig(cfg, pathStyle),
+		IAM: iam.NewFromConfig(cfg),
+		STS: sts.NewFromConfig(cfg),
+		KeySTS: func(id, secret string) *sts.Client {
+			c := cfg.Copy()
+			c.Credentials = credentials.NewStaticCredentialsProvider(id, secret, "")
+			return sts.NewFromConfig(c)
+		},
+	}
+}
+
+// Caller is who the credentials belong to.
+type Caller struct {
+	AccountID, ARN string
+}
+
+// Preflight asks STS who the caller is and records the account id, which
+// every IAM ARN byob computes needs.
+func Preflight(ctx context.Context, c *Clients, v *providers.Values) (Caller, error) {
+	out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return Caller{}, fmt.Errorf("sts:GetCallerIdentity (are AWS credentials configured? try `aws sts get-caller-identity`, --profile or AWS_PROFILE): %w", err)
+	}
+	caller := Caller{AccountID: aws.ToString(out.Account), ARN: aws.ToString(out.Arn)}
+	v.Set(providers.AWSAccountID, caller.AccountID)
+	return caller, nil
+}

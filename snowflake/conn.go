@@ -1,0 +1,238 @@
+package snowflake
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"database/sql"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	sf "github.com/snowflakedb/gosnowflake"
+)
+
+// ConnOptions say how to reach Snowflake: a named connection of
+// connections.toml, overridden field by field by flags. Empty fields are
+// not set.
+type ConnOptions struct {
+	Connection     string // name in connections.toml; "" = default
+	Account        string
+	User           string
+	Role           string
+	Warehouse      string
+	Authenticator  string // snowflake, externalbrowser, snowflake_jwt, oauth
+	PrivateKeyFile string
+	Host           string
+	Port           int
+	Protocol       string // https (default) or http
+	// LookupEnv reads SNOWFLAKE_PASSWORD, SNOWFLAKE_TOKEN, SNOWFLAKE_HOME,
+	// SNOWFLAKE_DEFAULT_CONNECTION_NAME and HOME.
+	LookupEnv func(string) (string, bool)
+}
+
+func (o ConnOptions) env(k string) string {
+	if o.LookupEnv == nil {
+		return ""
+	}
+	v, _ := o.LookupEnv(k)
+	return v
+}
+
+// tomlConnection is one [name] table of connections.toml, with the keys
+// the Snowflake CLI and drivers use.
+type tomlConnection struct {
+	Account        string `toml:"account"`
+	User           string `toml:"user"`
+	Password       string `toml:"password"`
+	Role           string `toml:"role"`
+	Warehouse      string `toml:"warehouse"`
+	Authenticator  string `toml:"authenticator"`
+	PrivateKeyFile string `toml:"private_key_file"`
+	PrivateKeyPath string `toml:"private_key_path"`
+	Token          string `toml:"token"`
+	Host           string `toml:"host"`
+	Port           int    `toml:"port"`
+	Protocol       string `toml:"protocol"`
+}
+
+// connectionsFile is $SNOWFLAKE_HOME/connections.toml, else
+// ~/.snowflake/connections.toml.
+func (o ConnOptions) connectionsFile() string {
+	if h := o.env("SNOWFLAKE_HOME"); h != "" {
+		return filepath.Join(h, "connections.toml")
+	}
+	return filepath.Join(o.env("HOME"), ".snowflake", "connections.toml")
+}
+
+// loadConnection reads the named connection. A missing file is fine when
+// no name was asked for.
+func (o ConnOptions) loadConnection() (tomlConnection, error) {
+	name := o.Connection
+	if name == "" {
+		name = o.env("SNOWFLAKE_DEFAULT_CONNECTION_NAME")
+	}
+	path := o.connectionsFile()
+	var all map[string]tomlConnection
+	if _, err := toml.DecodeFile(path, &all); err != nil {
+		if errors.Is(err, os.ErrNotExist) && name == "" {
+			return tomlConnection{}, nil
+		}
+		return tomlConnection{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	if name == "" {
+		name = "default"
+		if _, ok := all[name]; !ok {
+			return tomlConnection{}, nil
+		}
+	}
+	c, ok := all[name]
+	if !ok {
+		return tomlConnection{}, fmt.Errorf("%s has no connection [%s]", path, name)
+	}
+	return c, nil
+}
+
+// Config builds the driver configuration. The password comes only from
+// SNOWFLAKE_PASSWORD or connections.toml, never from a flag.
+func (o ConnOptions) Config() (*sf.Config, error) {
+	t, err := o.loadConnection()
+	if err != nil {
+		return nil, err
+	}
+	pick := func(flag, file string) string {
+		if flag != "" {
+			return flag
+		}
+		return file
+	}
+	cfg := &sf.Config{
+		Account:   pick(o.Account, t.Account),
+		User:      pick(o.User, t.User),
+		Role:      pick(o.Role, t.Role),
+		Warehouse: pick(o.Warehouse, t.Warehouse),
+		Host:      pick(o.Host, t.Host),
+		Protocol:  pick(o.Protocol, t.Protocol),
+		Port:      o.Port,
+		Password:  pick(o.env("SNOWFLAKE_PASSWORD"), t.Password),
+		Token:     pick(o.env("SNOWFLAKE_TOKEN"), t.Token),
+		Params:    map[string]*string{},
+	}
+	if cfg.Port == 0 {
+		cfg.Port = t.Port
+	}
+	if cfg.Account == "" {
+		return nil, errors.New("no Snowflake account: pass --snowflake-account or --snowflake-connection (a [name] in " + o.connectionsFile() + ")")
+	}
+	auth := strings.ToLower(pick(o.Authenticator, t.Authenticator))
+	switch auth {
+	case "", "snowflake":
+		cfg.Authenticator = sf.AuthTypeSnowflake
+		if cfg.Password == "" {
+			return nil, errors.New("no Snowflake password: set SNOWFLAKE_PASSWORD, or use --snowflake-authenticator externalbrowser or snowflake_jwt")
+		}
+	case "externalbrowser":
+		cfg.Authenticator = sf.AuthTypeExternalBrowser
+	case "oauth":
+		cfg.Authenticator = sf.AuthTypeOAuth
+		if cfg.Token == "" {
+			return nil, errors.New("oauth needs a token: set SNOWFLAKE_TOKEN")
+		}
+	case "snowflake_jwt":
+		cfg.Authenticator = sf.AuthTypeJwt
+		keyFile := pick(o.PrivateKeyFile, pick(t.PrivateKeyFile, t.PrivateKeyPath))
+		if keyFile == "" {
+			return nil, errors.New("snowflake_jwt needs --snowflake-private-key-file")
+		}
+		if cfg.PrivateKey, err = readPrivateKey(keyFile); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("unknown Snowflake authenticator %q: use snowflake, externalbrowser, snowflake_jwt or oauth", auth)
+	}
+	return cfg, nil
+}
+
+// readPrivateKey reads an unencrypted PKCS#8 or PKCS#1 RSA key. Errors
+// never include the key's bytes.
+func readPrivateKey(path string) (*rsa.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read private key: %w", err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, fmt.Errorf("private key %s is not PEM", path)
+	}
+	if block.Type == "ENCRYPTED PRIVATE KEY" {
+		return nil, fmt.Errorf("private key %s is encrypted: decrypt it (openssl pkcs8 -in %s -out key.p8 -nocrypt) and keep the copy private", path, path)
+	}
+	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+		if rk, ok := k.(*rsa.PrivateKey); ok {
+			return rk, nil
+		}
+		return nil, fmt.Errorf("private key %s is not an RSA key", path)
+	}
+	if rk, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+		return rk, nil
+	}
+	return nil, fmt.Errorf("private key %s is neither PKCS#8 nor PKCS#1 RSA", path)
+}
+
+// Open connects and checks the connection. The driver's own logging is
+// turned off: byob reports errors itself, without secrets.
+func Open(ctx context.Context, cfg *sf.Config) (*sql.DB, error) {
+	logger := sf.GetLogger()
+	_ = logger.SetLogLevel("OFF")
+	logger.SetOutput(io.Discard)
+	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *cfg))
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to Snowflake account %s as %s: %w", cfg.Account, cfg.User, err)
+	}
+	return db, nil
+}
+
+// Session is who runs byob's SQL and where the account is.
+type Session struct {
+	Role, Region, Account string
+}
+
+// CurrentSession runs the preflight query.
+func CurrentSession(ctx context.Context, db DB) (Session, error) {
+	rows, err := db.QueryContext(ctx, SessionInfo)
+	if err != nil {
+		return Session{}, fmt.Errorf("read the Snowflake session: %w", err)
+	}
+	defer rows.Close()
+	var s Session
+	if !rows.Next() {
+		return Session{}, errors.New("read the Snowflake session: no row")
+	}
+	var role, region, account sql.NullString
+	if err := rows.Scan(&role, &region, &account); err != nil {
+		return Session{}, fmt.Errorf("read the Snowflake session: %w", err)
+	}
+	s.Role, s.Region, s.Account = role.String, region.String, account.String
+	return s, rows.Err()
+}
+
+// CloudRegion turns CURRENT_REGION() (AWS_US_WEST_2, or with a region
+// group PUBLIC.AWS_US_WEST_2) into the cloud's region name (us-west-2) for
+// cloud ("AWS" or "GCP"); ok is false when the account is on another cloud.
+func CloudRegion(snowflakeRegion, cloud string) (region string, ok bool) {
+	r := snowflakeRegion
+	if i := strings.LastIndex(r, "."); i >= 0 {
+		r = r[i+1:]
+	}
+	prefix := strings.ToUpper(cloud) + "_"
+	if !strings.HasPrefix(strings.ToUpper(r), prefix) {
+		return "", false
+	}
+	return strings.ToLower(strings.ReplaceAll(r[len(prefix):], "_", "-")), true
+}

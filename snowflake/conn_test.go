@@ -1,0 +1,105 @@
+package snowflake_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/growthloop/byob/snowflake"
+	"github.com/growthloop/byob/snowflake/snowflaketest"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// connect opens a real gosnowflake connection to the fake.
+func connect(t *testing.T, fake *snowflaketest.Server, role string) snowflake.DB {
+	t.Helper()
+	o := snowflake.ConnOptions{Account: "fake", User: fake.User, Role: role, Host: fake.Host, Port: fake.Port, Protocol: "http",
+		LookupEnv: env(map[string]string{"SNOWFLAKE_PASSWORD": fake.Password, "HOME": t.TempDir()})}
+	cfg, err := o.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := snowflake.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestSessionThroughTheDriver(t *testing.T) {
+	fake := snowflaketest.New()
+	defer fake.Close()
+	db := connect(t, fake, "ACCOUNTADMIN")
+	s, err := snowflake.CurrentSession(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Role != "ACCOUNTADMIN" || s.Region != "AWS_US_WEST_2" {
+		t.Errorf("session = %+v", s)
+	}
+	if r, ok := snowflake.CloudRegion(s.Region, "AWS"); !ok || r != "us-west-2" {
+		t.Errorf("CloudRegion = %q %v", r, ok)
+	}
+	if r, ok := snowflake.CloudRegion("PUBLIC.GCP_EUROPE_WEST4", "GCP"); !ok || r != "europe-west4" {
+		t.Errorf("CloudRegion(GCP) = %q %v", r, ok)
+	}
+	if _, ok := snowflake.CloudRegion("AZURE_EASTUS2", "AWS"); ok {
+		t.Error("an Azure account has no AWS region")
+	}
+}
+
+func TestWrongPasswordNamesNoSecret(t *testing.T) {
+	fake := snowflaketest.New()
+	defer fake.Close()
+	o := snowflake.ConnOptions{Account: "fake", User: "byob", Host: fake.Host, Port: fake.Port, Protocol: "http",
+		LookupEnv: env(map[string]string{"SNOWFLAKE_PASSWORD": "wrong-pw-123", "HOME": t.TempDir()})}
+	cfg, _ := o.Config()
+	_, err := snowflake.Open(context.Background(), cfg)
+	if err == nil || strings.Contains(err.Error(), "wrong-pw-123") {
+		t.Fatalf("Open = %v: want an error without the password", err)
+	}
+}
+
+func TestConnectionsToml(t *testing.T) {
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, ".snowflake"), 0o700)
+	os.WriteFile(filepath.Join(home, ".snowflake", "connections.toml"), []byte(`
+[default]
+account = "acme-default"
+user = "alice"
+password = "from-file"
+
+[prod]
+account = "acme-prod"
+user = "bob"
+role = "ACCOUNTADMIN"
+authenticator = "externalbrowser"
+`), 0o600)
+	cfg, err := snowflake.ConnOptions{LookupEnv: env(map[string]string{"HOME": home})}.Config()
+	if err != nil || cfg.Account != "acme-default" || cfg.User != "alice" || cfg.Password != "from-file" {
+		t.Fatalf("default connection: %+v %v", cfg, err)
+	}
+	cfg, err = snowflake.ConnOptions{Connection: "prod", User: "carol", LookupEnv: env(map[string]string{"HOME": home})}.Config()
+	if err != nil || cfg.Account != "acme-prod" || cfg.User != "carol" || cfg.Role != "ACCOUNTADMIN" {
+		t.Fatalf("prod connection with a flag override: %+v %v", cfg, err)
+	}
+	cfg, err = snowflake.ConnOptions{LookupEnv: env(map[string]string{"HOME": home, "SNOWFLAKE_DEFAULT_CONNECTION_NAME": "prod"})}.Config()
+	if err != nil || cfg.Account != "acme-prod" {
+		t.Fatalf("SNOWFLAKE_DEFAULT_CONNECTION_NAME: %+v %v", cfg, err)
+	}
+	if _, err := (snowflake.ConnOptions{Connection: "nope", LookupEnv: env(map[string]string{"HOME": home})}).Config(); err == nil || !strings.Contains(err.Error(), "[nope]") {
+		t.Errorf("unknown connection: %v", err)
+	}
+	if _, err := (snowflake.ConnOptions{Account: "a", User: "u", LookupEnv: env(map[string]string{"HOME": t.TempDir()})}).Config(); err == nil || !strings.Contains(err.Error(), "SNOWFLAKE_PASSWORD") {
+		t.Errorf("no password: %v", err)
+	}
+	if _, err := (snowflake.ConnOptions{Account: "a", Authenticator: "snowflake_jwt", LookupEnv: env(nil)}).Config(); err == nil || !strings.Contains(err.Error(), "--snowflake-private-key-file") {
+		t.Errorf("jwt without key: %v", err)
+	}
+}

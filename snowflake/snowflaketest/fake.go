@@ -1,0 +1,569 @@
+// Package snowflaketest is a fake Snowflake that speaks the wire protocol
+// gosnowflake uses (login-request, query-request, JSON rowsets) over plain
+// HTTP. It models storage integrations, databases, schemas, stages and
+// grants well enough for byob's statements, answers DESC INTEGRATION with
+// Snowflake's columns, and returns Snowflake's error numbers for missing
+// objects and privileges. It records every statement.
+package snowflaketest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Error numbers the fake returns.
+const (
+	ErrDoesNotExist          = 2003
+	ErrInsufficientPrivilege = 3001
+	ErrInjected              = 100999
+)
+
+// IAMUserARN is the IAM user Snowflake uses for every S3 integration of
+// the fake account; GCPServiceAccount the GCS one.
+const (
+	IAMUserARN        = "arn:aws:iam::999999999999:user/sfc-fake-user"
+	GCPServiceAccount = "sfc-fake@sfc-prod.iam.gserviceaccount.com"
+)
+
+// Integration is a modelled storage integration.
+type Integration struct {
+	Provider         string
+	Enabled          bool
+	RoleARN          string
+	ExternalID       string
+	AllowedLocations []string
+}
+
+// Stage is a modelled external stage.
+type Stage struct {
+	URL, Integration string
+}
+
+// Server is the fake. Its fields are safe to change between runs; use the
+// methods while a run is going.
+type Server struct {
+	URL      string
+	Host     string
+	Port     int
+	User     string
+	Password string
+	// Region is CURRENT_REGION().
+	Region string
+	// Latency is added to every request.
+	Latency time.Duration
+
+	srv *httptest.Server
+	mu  sync.Mutex
+
+	integrations map[string]*Integration
+	schemas      map[string]bool // DB.SCHEMA; a database exists when one of its schemas does
+	stages       map[string]*Stage
+	grants       map[string]map[string]bool // role -> "PRIVILEGE|TYPE|NAME"
+	adminRoles   map[string]bool
+	statements   []string
+	sessions     map[string]string // token -> role
+	failAt       int               // fail the failAt-th mutating statement (1-based); 0: never
+	mutations    int
+}
+
+// New starts a fake with user "byob", password "secret-pw", region
+// AWS_US_WEST_2, database ANALYTICS with schema FLYWHEEL_SYSTEM, and
+// ACCOUNTADMIN as the role that may create integrations.
+func New() *Server {
+	s := &Server{
+		User: "byob", Password: "secret-pw", Region: "AWS_US_WEST_2",
+		integrations: map[string]*Integration{},
+		schemas:      map[string]bool{"ANALYTICS.FLYWHEEL_SYSTEM": true},
+		stages:       map[string]*Stage{},
+		grants:       map[string]map[string]bool{},
+		adminRoles:   map[string]bool{"ACCOUNTADMIN": true},
+		sessions:     map[string]string{},
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	u, _ := url.Parse(s.srv.URL)
+	s.URL, s.Host = s.srv.URL, u.Hostname()
+	s.Port, _ = strconv.Atoi(u.Port())
+	return s
+}
+
+// Close stops the fake.
+func (s *Server) Close() { s.srv.Close() }
+
+// Statements returns every statement run so far.
+func (s *Server) Statements() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.statements)
+}
+
+// Mutations counts the statements that changed something (not SELECT,
+// SHOW or DESC).
+func (s *Server) Mutations() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mutations
+}
+
+// FailMutation makes the k-th mutating statement from now fail (k >= 1).
+func (s *Server) FailMutation(k int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failAt = s.mutations + k
+}
+
+// Integration returns a copy of the named integration, nil when absent.
+func (s *Server) Integration(name string) *Integration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in, ok := s.integrations[name]
+	if !ok {
+		return nil
+	}
+	c := *in
+	c.AllowedLocations = slices.Clone(in.AllowedLocations)
+	return &c
+}
+
+// SetIntegration creates or replaces an integration (for drift tests).
+func (s *Server) SetIntegration(name string, in Integration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.integrations[name] = &in
+}
+
+// Stage returns a copy of the named stage (DB.SCHEMA.STAGE), nil when
+// absent.
+func (s *Server) Stage(name string) *Stage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.stages[name]
+	if !ok {
+		return nil
+	}
+	c := *st
+	return &c
+}
+
+// SetStage creates or replaces a stage (for drift tests).
+func (s *Server) SetStage(name string, st Stage) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stages[name] = &st
+}
+
+// HasGrant reports whether role holds privilege on the object.
+func (s *Server) HasGrant(role, privilege, objectType, name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.grants[role][privilege+"|"+objectType+"|"+name]
+}
+
+// Revoke removes a grant (for drift tests).
+func (s *Server) Revoke(role, privilege, objectType, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.grants[role], privilege+"|"+objectType+"|"+name)
+}
+
+// DropSchema removes a schema (for missing-schema tests).
+func (s *Server) DropSchema(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.schemas, name)
+}
+
+type response struct {
+	Data    any    `json:"data"`
+	Message string `json:"message,omitempty"`
+	Code    string `json:"code,omitempty"`
+	Success bool   `json:"success"`
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if s.Latency > 0 {
+		time.Sleep(s.Latency)
+	}
+	switch r.URL.Path {
+	case "/session/v1/login-request":
+		s.login(w, r)
+	case "/queries/v1/query-request":
+		s.query(w, r)
+	default: // session delete, heartbeat, telemetry
+		writeJSON(w, response{Success: true, Data: map[string]any{}})
+	}
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Data struct {
+			LoginName string `json:"LOGIN_NAME"`
+			Password  string `json:"PASSWORD"`
+		} `json:"data"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&req)
+	if req.Data.LoginName != s.User || req.Data.Password != s.Password {
+		writeJSON(w, response{Success: false, Code: "390100", Message: "Incorrect username or password was specified."})
+		return
+	}
+	role := strings.ToUpper(r.URL.Query().Get("roleName"))
+	if role == "" {
+		role = "SYSADMIN"
+	}
+	token := fmt.Sprintf("token-%d", time.Now().UnixNano())
+	s.mu.Lock()
+	s.sessions[token] = role
+	s.mu.Unlock()
+	writeJSON(w, response{Success: true, Data: map[string]any{
+		"token": token, "masterToken": "master-" + token, "validityInSeconds": 3600, "masterValidityInSeconds": 14400,
+		"sessionId": 1, "serverVersion": "9.0.0", "displayUserName": s.User,
+		"sessionInfo": map[string]string{"roleName": role},
+	}})
+}
+
+func (s *Server) sessionRole(r *http.Request) (string, bool) {
+	auth := r.Header.Get("Authorization")
+	i := strings.Index(auth, `Token="`)
+	if i < 0 {
+		return "", false
+	}
+	token := strings.TrimSuffix(auth[i+len(`Token="`):], `"`)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	role, ok := s.sessions[token]
+	return role, ok
+}
+
+// sqlError is a Snowflake error answer.
+type sqlError struct {
+	number int
+	msg    string
+}
+
+func (e *sqlError) Error() string { return e.msg }
+
+func notExist(kind, name string) error {
+	return &sqlError{ErrDoesNotExist, fmt.Sprintf("SQL compilation error:\n%s '%s' does not exist or not authorized.", kind, name)}
+}
+
+func (s *Server) query(w http.ResponseWriter, r *http.Request) {
+	role, ok := s.sessionRole(r)
+	if !ok {
+		writeJSON(w, response{Success: false, Code: "390104", Message: "Authentication token has expired."})
+		return
+	}
+	var req struct {
+		SQLText string `json:"sqlText"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&req)
+	cols, rows, err := s.run(role, strings.TrimSpace(req.SQLText))
+	if err != nil {
+		se, ok := err.(*sqlError)
+		if !ok {
+			se = &sqlError{1003, err.Error()}
+		}
+		writeJSON(w, response{Success: false, Code: fmt.Sprintf("%06d", se.number), Message: se.msg,
+			Data: map[string]any{"sqlState": "42000", "queryId": "fake-query"}})
+		return
+	}
+	rowtype := make([]map[string]any, len(cols))
+	for i, c := range cols {
+		rowtype[i] = map[string]any{"name": c, "type": "text", "nullable": true, "length": 1024}
+	}
+	if rows == nil {
+		rows = [][]*string{}
+	}
+	writeJSON(w, response{Success: true, Data: map[string]any{
+		"rowtype": rowtype, "rowset": rows, "total": len(rows), "returned": len(rows),
+		"queryId": "fake-query", "queryResultFormat": "json",
+	}})
+}
+
+var (
+	reSession      = regexp.MustCompile(`(?is)^SELECT CURRENT_ROLE\(\), CURRENT_REGION\(\), CURRENT_ACCOUNT\(\)$`)
+	reCreateInt    = regexp.MustCompile(`(?is)^CREATE STORAGE INTEGRATION IF NOT EXISTS ("(?:[^"]|"")+")\s+(.*)$`)
+	reAlterInt     = regexp.MustCompile(`(?is)^ALTER STORAGE INTEGRATION ("(?:[^"]|"")+") SET\s+(.*)$`)
+	reDescInt      = regexp.MustCompile(`(?is)^DESC INTEGRATION ("(?:[^"]|"")+")$`)
+	reDropInt      = regexp.MustCompile(`(?is)^DROP STORAGE INTEGRATION IF EXISTS ("(?:[^"]|"")+")$`)
+	reGrant        = regexp.MustCompile(`(?is)^(GRANT|REVOKE) (\w+) ON (INTEGRATION|DATABASE|SCHEMA|STAGE) (\S+) (?:TO|FROM) ROLE ("(?:[^"]|"")+")$`)
+	reShowGrants   = regexp.MustCompile(`(?is)^SHOW GRANTS TO ROLE ("(?:[^"]|"")+")$`)
+	reShowStages   = regexp.MustCompile(`(?is)^SHOW STAGES LIKE '([^']*)' IN SCHEMA (\S+)$`)
+	reCreateStage  = regexp.MustCompile(`(?is)^CREATE STAGE IF NOT EXISTS (\S+)\s+URL = ('(?:[^'\\]|''|\\.)*')\s+STORAGE_INTEGRATION = ("(?:[^"]|"")+")$`)
+	reAlterStage   = regexp.MustCompile(`(?is)^ALTER STAGE (\S+) SET\s+URL = ('(?:[^'\\]|''|\\.)*')\s+STORAGE_INTEGRATION = ("(?:[^"]|"")+")$`)
+	reDropStage    = regexp.MustCompile(`(?is)^DROP STAGE IF EXISTS (\S+)$`)
+	reProperty     = regexp.MustCompile(`(?is)(\w+)\s*=\s*(\((?:\s*'(?:[^'\\]|''|\\.)*'\s*,?)*\)|'(?:[^'\\]|''|\\.)*'|\w+)`)
+	reLiteral      = regexp.MustCompile(`'(?:[^'\\]|''|\\.)*'`)
+	readOnlyPrefix = regexp.MustCompile(`(?i)^(SELECT|SHOW|DESC)\b`)
+)
+
+// ident decodes a quoted identifier or a dotted name of them.
+func ident(s string) string {
+	var parts []string
+	for _, p := range splitName(s) {
+		parts = append(parts, strings.ReplaceAll(strings.Trim(p, `"`), `""`, `"`))
+	}
+	return strings.Join(parts, ".")
+}
+
+// splitName splits "A"."B"."C" at the dots outside quotes.
+func splitName(s string) []string {
+	var parts []string
+	in, start := false, 0
+	for i, c := range s {
+		switch {
+		case c == '"':
+			in = !in
+		case c == '.' && !in:
+			parts = append(parts, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, s[start:])
+}
+
+// literal decodes a single-quoted literal.
+func literal(s string) string {
+	s = s[1 : len(s)-1]
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && i+1 < len(s):
+			i++
+			b.WriteByte(s[i])
+		case s[i] == '\'' && i+1 < len(s) && s[i+1] == '\'':
+			i++
+			b.WriteByte('\'')
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+func properties(text string) map[string]string {
+	m := map[string]string{}
+	for _, p := range reProperty.FindAllStringSubmatch(text, -1) {
+		m[strings.ToUpper(p[1])] = p[2]
+	}
+	return m
+}
+
+func locations(v string) []string {
+	var out []string
+	for _, l := range reLiteral.FindAllString(v, -1) {
+		out = append(out, literal(l))
+	}
+	return out
+}
+
+func str(s string) *string { return &s }
+
+func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.statements = append(s.statements, q)
+	if !readOnlyPrefix.MatchString(q) {
+		s.mutations++
+		if s.failAt != 0 && s.mutations == s.failAt {
+			s.failAt = 0
+			return nil, nil, &sqlError{ErrInjected, "injected failure"}
+		}
+	}
+	ok := []string{"status"}
+	okRow := [][]*string{{str("Statement executed successfully.")}}
+	switch {
+	case strings.EqualFold(q, "SELECT 1"): // the driver's ping
+		return []string{"1"}, [][]*string{{str("1")}}, nil
+	case reSession.MatchString(q):
+		return []string{"CURRENT_ROLE()", "CURRENT_REGION()", "CURRENT_ACCOUNT()"}, [][]*string{{str(role), str(s.Region), str("FAKE12345")}}, nil
+	case reCreateInt.MatchString(q):
+		m := reCreateInt.FindStringSubmatch(q)
+		if !s.adminRoles[role] {
+			return nil, nil, &sqlError{ErrInsufficientPrivilege, "SQL access control error:\nInsufficient privileges to operate on account 'FAKE12345'"}
+		}
+		name := ident(m[1])
+		if _, exists := s.integrations[name]; exists {
+			return ok, [][]*string{{str(name + " already exists, statement succeeded.")}}, nil
+		}
+		in := &Integration{}
+		s.setIntegration(in, properties(m[2]))
+		s.integrations[name] = in
+		return ok, [][]*string{{str("Integration " + name + " successfully created.")}}, nil
+	case reAlterInt.MatchString(q):
+		m := reAlterInt.FindStringSubmatch(q)
+		if !s.adminRoles[role] {
+			return nil, nil, &sqlError{ErrInsufficientPrivilege, "SQL access control error:\nInsufficient privileges to operate on integration"}
+		}
+		in, exists := s.integrations[ident(m[1])]
+		if !exists {
+			return nil, nil, notExist("Integration", ident(m[1]))
+		}
+		s.setIntegration(in, properties(m[2]))
+		return ok, okRow, nil
+	case reDescInt.MatchString(q):
+		name := ident(reDescInt.FindStringSubmatch(q)[1])
+		in, exists := s.integrations[name]
+		if !exists {
+			return nil, nil, notExist("Integration", name)
+		}
+		return []string{"property", "property_type", "property_value", "property_default"}, describe(in), nil
+	case reDropInt.MatchString(q):
+		delete(s.integrations, ident(reDropInt.FindStringSubmatch(q)[1]))
+		return ok, okRow, nil
+	case reGrant.MatchString(q):
+		m := reGrant.FindStringSubmatch(q)
+		typ, name, grantee := strings.ToUpper(m[3]), ident(m[4]), ident(m[5])
+		if err := s.exists(typ, name); err != nil {
+			return nil, nil, err
+		}
+		key := strings.ToUpper(m[2]) + "|" + typ + "|" + name
+		if strings.EqualFold(m[1], "GRANT") {
+			if s.grants[grantee] == nil {
+				s.grants[grantee] = map[string]bool{}
+			}
+			s.grants[grantee][key] = true
+		} else {
+			delete(s.grants[grantee], key)
+		}
+		return ok, okRow, nil
+	case reShowGrants.MatchString(q):
+		grantee := ident(reShowGrants.FindStringSubmatch(q)[1])
+		var keys []string
+		for k := range s.grants[grantee] {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			p := strings.SplitN(k, "|", 3)
+			rows = append(rows, []*string{str("2026-01-01"), str(p[0]), str(p[1]), str(p[2]), str("ROLE"), str(grantee), str("false"), str("ACCOUNTADMIN")})
+		}
+		return []string{"created_on", "privilege", "granted_on", "name", "granted_to", "grantee_name", "grant_option", "granted_by"}, rows, nil
+	case reShowStages.MatchString(q):
+		m := reShowStages.FindStringSubmatch(q)
+		schema := ident(m[2])
+		if !s.schemas[schema] {
+			return nil, nil, notExist("Schema", schema)
+		}
+		pattern := "^" + strings.NewReplacer("_", ".", "%", ".*").Replace(regexp.QuoteMeta(m[1])) + "$"
+		like := regexp.MustCompile("(?i)" + pattern)
+		for name, st := range s.stages {
+			db, sch, obj := splitFull(name)
+			if db+"."+sch == schema && like.MatchString(obj) {
+				rows = append(rows, []*string{str(obj), str(db), str(sch), str(st.URL), str(st.Integration), str("EXTERNAL")})
+			}
+		}
+		return []string{"name", "database_name", "schema_name", "url", "storage_integration", "type"}, rows, nil
+	case reCreateStage.MatchString(q), reAlterStage.MatchString(q):
+		m := reCreateStage.FindStringSubmatch(q)
+		create := m != nil
+		if !create {
+			m = reAlterStage.FindStringSubmatch(q)
+		}
+		name, url, integ := ident(m[1]), literal(m[2]), ident(m[3])
+		db, sch, _ := splitFull(name)
+		if !s.schemas[db+"."+sch] {
+			return nil, nil, notExist("Schema", db+"."+sch)
+		}
+		in, exists := s.integrations[integ]
+		if !exists {
+			return nil, nil, notExist("Integration", integ)
+		}
+		if !slices.ContainsFunc(in.AllowedLocations, func(l string) bool { return strings.HasPrefix(url, l) }) {
+			return nil, nil, &sqlError{3093, fmt.Sprintf("SQL compilation error:\nLocation '%s' is not allowed by integration '%s'.", url, integ)}
+		}
+		if _, exists := s.stages[name]; exists && create {
+			return ok, [][]*string{{str(name + " already exists, statement succeeded.")}}, nil
+		}
+		s.stages[name] = &Stage{URL: url, Integration: integ}
+		return ok, okRow, nil
+	case reDropStage.MatchString(q):
+		delete(s.stages, ident(reDropStage.FindStringSubmatch(q)[1]))
+		return ok, okRow, nil
+	}
+	return nil, nil, &sqlError{1003, "SQL compilation error: the fake does not understand: " + q}
+}
+
+func splitFull(name string) (db, schema, object string) {
+	p := strings.SplitN(name, ".", 3)
+	for len(p) < 3 {
+		p = append(p, "")
+	}
+	return p[0], p[1], p[2]
+}
+
+func (s *Server) exists(typ, name string) error {
+	switch typ {
+	case "INTEGRATION":
+		if _, ok := s.integrations[name]; !ok {
+			return notExist("Integration", name)
+		}
+	case "DATABASE":
+		for sch := range s.schemas {
+			if strings.HasPrefix(sch, name+".") {
+				return nil
+			}
+		}
+		return notExist("Database", name)
+	case "SCHEMA":
+		if !s.schemas[name] {
+			return notExist("Schema", name)
+		}
+	case "STAGE":
+		if _, ok := s.stages[name]; !ok {
+			return notExist("Stage", name)
+		}
+	}
+	return nil
+}
+
+func (s *Server) setIntegration(in *Integration, props map[string]string) {
+	for k, v := range props {
+		switch k {
+		case "STORAGE_PROVIDER":
+			in.Provider = literal(v)
+		case "ENABLED":
+			in.Enabled = strings.EqualFold(v, "TRUE")
+		case "STORAGE_AWS_ROLE_ARN":
+			in.RoleARN = literal(v)
+		case "STORAGE_AWS_EXTERNAL_ID":
+			in.ExternalID = literal(v)
+		case "STORAGE_ALLOWED_LOCATIONS":
+			in.AllowedLocations = locations(v)
+		}
+	}
+}
+
+// describe answers DESC INTEGRATION with Snowflake's columns and rows.
+func describe(in *Integration) [][]*string {
+	row := func(p, t, v, d string) []*string { return []*string{str(p), str(t), str(v), str(d)} }
+	rows := [][]*string{
+		row("ENABLED", "Boolean", strconv.FormatBool(in.Enabled), "false"),
+		row("STORAGE_PROVIDER", "String", in.Provider, ""),
+		row("STORAGE_ALLOWED_LOCATIONS", "List", strings.Join(in.AllowedLocations, ","), "[]"),
+		row("STORAGE_BLOCKED_LOCATIONS", "List", "", "[]"),
+	}
+	switch in.Provider {
+	case "S3":
+		rows = append(rows,
+			row("STORAGE_AWS_IAM_USER_ARN", "String", IAMUserARN, ""),
+			row("STORAGE_AWS_ROLE_ARN", "String", in.RoleARN, ""),
+			row("STORAGE_AWS_EXTERNAL_ID", "String", in.ExternalID, ""),
+		)
+	case "GCS":
+		rows = append(rows, row("STORAGE_GCP_SERVICE_ACCOUNT", "String", GCPServiceAccount, ""))
+	}
+	return append(rows, row("COMMENT", "String", "", ""))
+}

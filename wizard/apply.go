@@ -1,0 +1,183 @@
+package wizard
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/snowflake"
+)
+
+// Connections say how to reach the clouds.
+type Connections struct {
+	AWSProfile string
+	Snowflake  snowflake.ConnOptions
+}
+
+// Open connects to what cfg needs. close releases the connections.
+func Open(ctx context.Context, cfg *Config, conn Connections) (deps Deps, close func(), err error) {
+	close = func() {}
+	if cfg.Snowflake() {
+		sfCfg, err := conn.Snowflake.Config()
+		if err != nil {
+			return deps, close, Usagef("%v", err)
+		}
+		db, err := snowflake.Open(ctx, sfCfg)
+		if err != nil {
+			return deps, close, err
+		}
+		deps.Snowflake, close = db, func() { db.Close() }
+	}
+	if cfg.Provider == ProviderS3 {
+		// The S3 calls name the bucket's region themselves: it may only be
+		// known after preflight.
+		if deps.AWS, err = aws.Connect(ctx, conn.AWSProfile, cfg.Region); err != nil {
+			close()
+			return deps, func() {}, err
+		}
+	}
+	return deps, close, nil
+}
+
+// Preflight is what byob learned before changing anything.
+type Preflight struct {
+	Region    string // the bucket's region (s3), maybe from Snowflake's
+	Caller    aws.Caller
+	Snowflake snowflake.Session
+	Warnings  []string
+}
+
+// RunPreflight checks the connections work and who they act as, records
+// the account id, and defaults the region from the Snowflake account's
+// when cfg has none. It changes nothing in any cloud.
+func RunPreflight(ctx context.Context, cfg *Config, deps Deps, values *providers.Values) (Preflight, error) {
+	var pf Preflight
+	if cfg.Snowflake() {
+		s, err := snowflake.CurrentSession(ctx, deps.Snowflake)
+		if err != nil {
+			return pf, err
+		}
+		pf.Snowflake = s
+		if cfg.Provider == ProviderS3 {
+			sfRegion, onAWS := snowflake.CloudRegion(s.Region, "AWS")
+			switch {
+			case cfg.Region == "" && !onAWS:
+				return pf, Usagef("missing required flags: --region (the Snowflake account is in %s, not on AWS)", s.Region)
+			case cfg.Region == "":
+				cfg.Region = sfRegion
+			case onAWS && cfg.Region != sfRegion:
+				pf.Warnings = append(pf.Warnings, fmt.Sprintf("the bucket's region %s differs from the Snowflake account's %s: unloads across regions cost data transfer", cfg.Region, sfRegion))
+			}
+		}
+	}
+	if cfg.Provider == ProviderS3 {
+		if err := aws.ValidateRegion(cfg.Region); err != nil {
+			return pf, &UsageError{Invalid: []InvalidValue{{Flag: "--region", Value: cfg.Region, Rule: err.Error()}}}
+		}
+		values.Set(providers.AWSRegion, cfg.Region)
+		pf.Region = cfg.Region
+		caller, err := aws.Preflight(ctx, deps.AWS, values)
+		if err != nil {
+			return pf, err
+		}
+		pf.Caller = caller
+	}
+	return pf, nil
+}
+
+// WithIdentities returns ctx carrying who runs (for error messages that
+// name the denied caller or role).
+func (pf Preflight) WithIdentities(ctx context.Context) context.Context {
+	return snowflake.WithRole(aws.WithCaller(ctx, pf.Caller.ARN), pf.Snowflake.Role)
+}
+
+// Outcome is what Apply did.
+type Outcome struct {
+	Result
+	Preflight     Preflight
+	BundleWritten bool
+}
+
+// Prepare loads the state file for cfg and the values it holds, and makes
+// the external ID when there is none yet. It reads only local files, so it
+// runs before any connection (and in a dry run).
+func Prepare(cfg Config, random io.Reader) (*State, *providers.Values, error) {
+	state, err := LoadState(cfg.State)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := state.Matches(cfg); err != nil {
+		return nil, nil, err
+	}
+	values := providers.NewValues(state.Values)
+	if values.Get(providers.ExternalID) == "" {
+		id, err := NewExternalID(random)
+		if err != nil {
+			return nil, nil, fmt.Errorf("generate external ID: %w", err)
+		}
+		values.Set(providers.ExternalID, id)
+	}
+	return state, values, nil
+}
+
+// ApplyOptions tune Apply.
+type ApplyOptions struct {
+	Force       bool // overwrite a bundle that is not this setup's
+	Propagation providers.Propagation
+	// OnPreflight is told what preflight found, before the plan is shown.
+	OnPreflight func(Preflight)
+	// Confirm is asked before the first change; an error stops the run
+	// (ErrCancelled for "no"). Nil applies without asking.
+	Confirm func(*Plan) error
+	// OnEvent receives progress, one event at a time.
+	OnEvent func(Event)
+}
+
+// Apply runs preflight, builds the plan with live connections, asks to
+// confirm, runs it, and writes the bundle. The state file records the
+// inputs and the external ID before the first change, and every step's
+// outcome after it. The bundle is written whenever a new key was made,
+// even when a later step failed, so its secret is never lost.
+func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o ApplyOptions) (Outcome, error) {
+	var out Outcome
+	pf, err := RunPreflight(ctx, &cfg, deps, values)
+	out.Preflight = pf
+	if err != nil {
+		return out, err
+	}
+	if o.OnPreflight != nil {
+		o.OnPreflight(pf)
+	}
+	if err := checkBundleTarget(cfg, values, o.Force); err != nil {
+		return out, err
+	}
+	secrets := &providers.Secrets{}
+	deps.Secrets = secrets
+	deps.KeyInBundle = KeyInBundle(cfg.Bundle)
+	deps.Propagation = o.Propagation
+	plan := NewPlan(cfg, values, deps)
+	if o.Confirm != nil {
+		if err := o.Confirm(plan); err != nil {
+			return out, err
+		}
+	}
+	state.Inputs = &cfg
+	if err := state.Record("", StepState{}, values.Map()); err != nil {
+		return out, err
+	}
+	res, runErr := Run(pf.WithIdentities(ctx), plan, state, o.OnEvent)
+	out.Result = res
+	written, err := writeBundle(cfg, values, secrets)
+	out.BundleWritten = written
+	if runErr != nil {
+		return out, runErr
+	}
+	return out, err
+}
+
+// KeyInBundle reports whether the bundle file holds the secret of a key.
+func KeyInBundle(path string) func(string) bool {
+	return func(id string) bool { return holdsKey(path, id) }
+}

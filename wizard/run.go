@@ -1,0 +1,162 @@
+package wizard
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/growthloop/byob/providers"
+)
+
+// EventKind is what happened to a step.
+type EventKind string
+
+// Event kinds, in the order a step goes through them.
+const (
+	EventStart   EventKind = "start"    // checking, then applying
+	EventWait    EventKind = "wait"     // waiting for propagation; Detail says why
+	EventApplied EventKind = "applied"  // changed the cloud
+	EventInPlace EventKind = "in-place" // already done: nothing changed
+	EventFailed  EventKind = "failed"
+)
+
+// Event is one progress report. Detail never holds a secret.
+type Event struct {
+	Step    string        `json:"step"`
+	Title   string        `json:"title"`
+	Kind    EventKind     `json:"event"`
+	Detail  string        `json:"detail,omitempty"`
+	Elapsed time.Duration `json:"elapsed_ns"`
+}
+
+// StepError is the failure of one step.
+type StepError struct {
+	Step, Title string
+	Err         error
+}
+
+func (e *StepError) Error() string {
+	return fmt.Sprintf("%s [%s]: %v", e.Title, e.Step, e.Err)
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// Result says what a run did.
+type Result struct {
+	Applied []string // step ids that changed something
+	InPlace []string // step ids that were already done
+}
+
+// Run walks the plan: each step starts once the steps it needs are done,
+// independent steps run concurrently. A step whose Check says Done is not
+// applied. The state is saved after every step. On the first failure no
+// further step starts; running steps finish, and Run returns that failure.
+// When ctx is cancelled (Ctrl-C) the same happens: running steps finish
+// (their calls are not cut off half-way), nothing new starts.
+func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event)) (Result, error) {
+	var (
+		mu       sync.Mutex
+		res      Result
+		firstErr error
+		done     = map[string]chan struct{}{}
+		ok       = map[string]bool{}
+		wg       sync.WaitGroup
+	)
+	emit := func(e Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if onEvent != nil {
+			onEvent(e)
+		}
+	}
+	for _, s := range p.Steps {
+		done[s.ID()] = make(chan struct{})
+	}
+	stopped := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return firstErr != nil || ctx.Err() != nil
+	}
+	// finish saves the step's outcome; a failed save fails the run too.
+	finish := func(id string, st StepState, stepErr error) error {
+		err := stepErr
+		if saveErr := state.Record(id, st, p.Values.Map()); err == nil {
+			err = saveErr
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		ok[id] = err == nil
+		return err
+	}
+	// Steps never see ctx's cancellation: a half-made call is worse than
+	// finishing the running step.
+	stepCtx := context.WithoutCancel(ctx)
+	for _, s := range p.Steps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(done[s.ID()])
+			for _, n := range s.Needs() {
+				<-done[n]
+				mu.Lock()
+				needOK := ok[n]
+				mu.Unlock()
+				if !needOK {
+					return
+				}
+			}
+			if stopped() {
+				return
+			}
+			start := time.Now()
+			ev := func(kind EventKind, detail string) {
+				emit(Event{Step: s.ID(), Title: s.Title(), Kind: kind, Detail: detail, Elapsed: time.Since(start)})
+			}
+			ev(EventStart, "")
+			sctx := providers.WithProgress(stepCtx, func(msg string) { ev(EventWait, msg) })
+			kind, detail, err := runStep(sctx, s, p.Values)
+			if err != nil {
+				err = &StepError{Step: s.ID(), Title: s.Title(), Err: err}
+				ev(EventFailed, err.Error())
+				finish(s.ID(), StepState{Status: "failed", At: time.Now().UTC(), Error: err.Error()}, err)
+				return
+			}
+			if err := finish(s.ID(), StepState{Status: "done", At: time.Now().UTC()}, nil); err != nil {
+				ev(EventFailed, err.Error())
+				return
+			}
+			mu.Lock()
+			if kind == EventApplied {
+				res.Applied = append(res.Applied, s.ID())
+			} else {
+				res.InPlace = append(res.InPlace, s.ID())
+			}
+			mu.Unlock()
+			ev(kind, detail)
+		}()
+	}
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		return res, ErrCancelled
+	}
+	return res, firstErr
+}
+
+// runStep checks a step and applies it unless it is already done.
+func runStep(ctx context.Context, s providers.Step, v *providers.Values) (EventKind, string, error) {
+	obs, err := s.Check(ctx, v)
+	if err != nil {
+		return "", "", err
+	}
+	if obs.Status == providers.Done {
+		return EventInPlace, obs.Reason, nil
+	}
+	if err := s.Apply(ctx, v); err != nil {
+		return "", "", err
+	}
+	return EventApplied, obs.Reason, nil
+}

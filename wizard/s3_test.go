@@ -1,0 +1,511 @@
+package wizard_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/growthloop/byob/providers"
+	awsp "github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/aws/awstest"
+	"github.com/growthloop/byob/snowflake"
+	"github.com/growthloop/byob/snowflake/snowflaketest"
+	"github.com/growthloop/byob/templates"
+	"github.com/growthloop/byob/wizard"
+)
+
+// env is a clean AWS (kumo behind awstest) and Snowflake (the wire fake)
+// with real SDK and driver connections to them.
+type env struct {
+	t      *testing.T
+	aws    *awstest.Server
+	sf     *snowflaketest.Server
+	deps   wizard.Deps
+	dir    string
+	id     string // kumo is shared by the whole test binary: names carry it
+	events []wizard.Event
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{t: t, aws: awstest.New(), sf: snowflaketest.New(), dir: t.TempDir(), id: awstest.Unique()}
+	t.Cleanup(e.aws.Close)
+	t.Cleanup(e.sf.Close)
+	e.deps.AWS = awsp.NewClients(e.aws.Config())
+	o := snowflake.ConnOptions{Account: "fake", User: e.sf.User, Role: "ACCOUNTADMIN", Host: e.sf.Host, Port: e.sf.Port, Protocol: "http",
+		LookupEnv: func(k string) (string, bool) {
+			if k == "SNOWFLAKE_PASSWORD" {
+				return e.sf.Password, true
+			}
+			return "", false
+		}}
+	cfg, err := o.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := snowflake.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e.deps.Snowflake = db
+	return e
+}
+
+func (e *env) config() wizard.Config {
+	c := wizard.Config{
+		Provider: wizard.ProviderS3, Bucket: "acme-exports-" + e.id, Name: "t" + e.id, Region: "us-west-2", Warehouse: wizard.WarehouseSnowflake,
+		OrgID: "1234", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7,
+		Bundle: filepath.Join(e.dir, "bundle.json"), State: filepath.Join(e.dir, "state.json"),
+	}
+	c.ApplyDefaults()
+	if err := c.Validate(); err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+// apply runs byob init --yes as the command does.
+func (e *env) apply(cfg wizard.Config) (wizard.Outcome, error) {
+	e.t.Helper()
+	state, values, err := wizard.Prepare(cfg, nil)
+	if err != nil {
+		return wizard.Outcome{}, err
+	}
+	e.events = nil
+	return wizard.Apply(context.Background(), cfg, e.deps, state, values, wizard.ApplyOptions{
+		Propagation: providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond},
+		OnEvent:     func(ev wizard.Event) { e.events = append(e.events, ev) },
+	})
+}
+
+func (e *env) mustApply(cfg wizard.Config) wizard.Outcome {
+	e.t.Helper()
+	out, err := e.apply(cfg)
+	if err != nil {
+		e.t.Fatalf("apply: %v", err)
+	}
+	return out
+}
+
+func (e *env) bundle(cfg wizard.Config) *wizard.Bundle {
+	e.t.Helper()
+	b, err := wizard.ReadBundle(cfg.Bundle)
+	if err != nil || b == nil {
+		e.t.Fatalf("bundle: %v %v", b, err)
+	}
+	return b
+}
+
+func (e *env) state(cfg wizard.Config) map[string]any {
+	e.t.Helper()
+	b, err := os.ReadFile(cfg.State)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}
+
+// inspect checks every resource of a finished S3 + Snowflake setup
+// through the SDK and the fake.
+func (e *env) inspect(cfg wizard.Config) {
+	t := e.t
+	t.Helper()
+	ctx := context.Background()
+	c := e.deps.AWS
+	bucket := aws.String(cfg.Bucket)
+	inRegion := func(o *s3.Options) { o.Region = cfg.Region }
+
+	pab, err := c.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: bucket}, inRegion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := pab.PublicAccessBlockConfiguration; !aws.ToBool(p.BlockPublicAcls) || !aws.ToBool(p.IgnorePublicAcls) || !aws.ToBool(p.BlockPublicPolicy) || !aws.ToBool(p.RestrictPublicBuckets) {
+		t.Errorf("public access block: %+v", p)
+	}
+	enc, err := c.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: bucket}, inRegion)
+	if err != nil || enc.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm != s3types.ServerSideEncryptionAes256 {
+		t.Errorf("encryption: %v", err)
+	}
+	pol, err := c.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: bucket}, inRegion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, has := templates.MergeStatement(aws.ToString(pol.Policy), templates.TLSOnlyBucketPolicy(cfg.Bucket).Statement[0]); !has {
+		t.Errorf("bucket policy lacks the TLS-only statement: %s", aws.ToString(pol.Policy))
+	}
+	lc, err := c.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: bucket}, inRegion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lc.Rules) != 1 || aws.ToString(lc.Rules[0].Filter.Prefix) != cfg.Prefix || aws.ToInt32(lc.Rules[0].Expiration.Days) != int32(cfg.TTLDays) {
+		t.Errorf("lifecycle rules: %+v", lc.Rules)
+	}
+	loc, err := c.S3.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: bucket})
+	if err != nil || string(loc.LocationConstraint) != cfg.Region {
+		t.Errorf("bucket location %q, %v", loc.LocationConstraint, err)
+	}
+
+	names := awsp.NamesFor(cfg.Name)
+	policyARN := "arn:aws:iam::" + awstest.AccountID + ":policy/" + names.Policy
+	gp, err := c.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(policyARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv, err := c.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(policyARN), VersionId: gp.Policy.DefaultVersionId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := url.QueryUnescape(aws.ToString(pv.PolicyVersion.Document))
+	if !templates.SameDocument(doc, templates.S3Access(cfg.Bucket, cfg.Prefix).JSON()) {
+		t.Errorf("policy document: %s", doc)
+	}
+
+	role, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(names.Role)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust, _ := url.QueryUnescape(aws.ToString(role.Role.AssumeRolePolicyDocument))
+	in := e.sf.Integration(cfg.Integration)
+	if in == nil {
+		t.Fatal("no integration")
+	}
+	if !templates.SameDocument(trust, templates.SnowflakeTrust(snowflaketest.IAMUserARN, in.ExternalID).JSON()) {
+		t.Errorf("trust policy %s does not name Snowflake's user with the integration's external ID %s", trust, in.ExternalID)
+	}
+	if in.RoleARN != aws.ToString(role.Role.Arn) || !strings.HasPrefix(in.ExternalID, "byob-") || len(in.ExternalID) != 45 {
+		t.Errorf("integration %+v, role %s", in, aws.ToString(role.Role.Arn))
+	}
+	if strings.Join(in.AllowedLocations, ",") != "s3://"+cfg.Bucket+"/"+cfg.Prefix || !in.Enabled || in.Provider != "S3" {
+		t.Errorf("integration %+v", in)
+	}
+	ra, err := c.IAM.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(names.Role)})
+	if err != nil || len(ra.AttachedPolicies) != 1 || aws.ToString(ra.AttachedPolicies[0].PolicyArn) != policyARN {
+		t.Errorf("role attachments: %+v %v", ra, err)
+	}
+	ua, err := c.IAM.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String(names.User)})
+	if err != nil || len(ua.AttachedPolicies) != 1 || aws.ToString(ua.AttachedPolicies[0].PolicyArn) != policyARN {
+		t.Errorf("user attachments: %+v %v", ua, err)
+	}
+	keys, err := c.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(names.User)})
+	if err != nil || len(keys.AccessKeyMetadata) != 1 {
+		t.Fatalf("want exactly one access key, got %+v %v", keys, err)
+	}
+
+	st := e.sf.Stage("ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE")
+	if st == nil || st.URL != "s3://"+cfg.Bucket+"/"+cfg.Prefix+cfg.OrgID+"/" || st.Integration != cfg.Integration {
+		t.Errorf("stage %+v", st)
+	}
+	for _, g := range [][2]string{{"INTEGRATION", "FLYWHEEL_APP_AWS"}, {"DATABASE", "ANALYTICS"}, {"SCHEMA", "ANALYTICS.FLYWHEEL_SYSTEM"}, {"STAGE", "ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE"}} {
+		if !e.sf.HasGrant("GROWTHLOOP", "USAGE", g[0], g[1]) {
+			t.Errorf("GROWTHLOOP lacks USAGE on %s %s", g[0], g[1])
+		}
+	}
+
+	b := e.bundle(cfg)
+	if b.Version != 1 || b.Provider != "s3" || b.Bucket != cfg.Bucket || b.Region != cfg.Region || b.Prefix != cfg.Prefix || b.OrgID != cfg.OrgID {
+		t.Errorf("bundle %+v", b)
+	}
+	if b.AWSAccessKeyID != aws.ToString(keys.AccessKeyMetadata[0].AccessKeyId) || b.AWSSecretAccessKey == "" {
+		t.Errorf("bundle key %s does not match IAM's %s", b.AWSAccessKeyID, aws.ToString(keys.AccessKeyMetadata[0].AccessKeyId))
+	}
+	if b.Snowflake == nil || b.Snowflake.Stage != "ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE" || b.Snowflake.RoleARN != in.RoleARN || b.Snowflake.ExternalID != in.ExternalID || b.Snowflake.Integration != "FLYWHEEL_APP_AWS" {
+		t.Errorf("bundle snowflake %+v", b.Snowflake)
+	}
+	if fi, err := os.Stat(cfg.Bundle); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("bundle mode %v %v", fi.Mode(), err)
+	}
+	if fi, err := os.Stat(cfg.State); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("state mode %v %v", fi.Mode(), err)
+	}
+	for _, f := range []string{cfg.State} {
+		data, _ := os.ReadFile(f)
+		if bytes.Contains(data, []byte(b.AWSSecretAccessKey)) {
+			t.Errorf("%s holds the secret key", f)
+		}
+	}
+	for _, ev := range e.events {
+		if strings.Contains(ev.Detail, b.AWSSecretAccessKey) {
+			t.Errorf("event %+v shows the secret key", ev)
+		}
+	}
+}
+
+func TestS3SnowflakeFullRunThenNoOp(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	out := e.mustApply(cfg)
+	if !out.BundleWritten || len(out.InPlace) != 0 {
+		t.Errorf("first run: %+v", out)
+	}
+	e.inspect(cfg)
+
+	awsBefore, sfBefore := len(e.aws.Mutations()), e.sf.Mutations()
+	out = e.mustApply(cfg)
+	if got := e.aws.Mutations()[awsBefore:]; len(got) != 0 {
+		t.Errorf("re-run made AWS mutations: %+v", got)
+	}
+	if e.sf.Mutations() != sfBefore {
+		t.Errorf("re-run ran DDL: %v", e.sf.Statements()[len(e.sf.Statements())-5:])
+	}
+	if len(out.Applied) != 0 || out.BundleWritten || len(out.InPlace) != 15 {
+		t.Errorf("re-run outcome: %+v", out)
+	}
+	e.inspect(cfg)
+}
+
+func TestS3WithoutWarehouse(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	cfg.Warehouse = wizard.WarehouseNone
+	before := len(e.sf.Statements())
+	e.mustApply(cfg)
+	if _, err := e.deps.AWS.IAM.GetRole(context.Background(), &iam.GetRoleInput{RoleName: aws.String(awsp.NamesFor(cfg.Name).Role)}); err == nil {
+		t.Error("--warehouse none must not create the Snowflake role")
+	}
+	if n := len(e.sf.Statements()) - before; n != 0 {
+		t.Errorf("--warehouse none ran %d Snowflake statements", n)
+	}
+	b := e.bundle(cfg)
+	if b.Snowflake != nil || b.AWSSecretAccessKey == "" {
+		t.Errorf("bundle %+v", b)
+	}
+}
+
+// TestResumeAfterFailureAtEachStep injects a failure into each mutating
+// call of a clean run in turn, then re-runs: the result equals a clean
+// run's, with one key and one of everything.
+func TestResumeAfterFailureAtEachStep(t *testing.T) {
+	clean := newEnv(t)
+	clean.mustApply(clean.config())
+	awsN, sfN := len(clean.aws.Mutations()), clean.sf.Mutations()
+	if awsN < 10 || sfN < 5 {
+		t.Fatalf("a clean run made %d AWS and %d Snowflake mutations", awsN, sfN)
+	}
+	for k := 1; k <= awsN+sfN; k++ {
+		e := newEnv(t)
+		cfg := e.config()
+		what := ""
+		if k <= awsN {
+			e.aws.FailMutation(k, "")
+			what = "AWS mutation " + clean.aws.Mutations()[k-1].Action
+		} else {
+			e.sf.FailMutation(k - awsN)
+			what = "Snowflake statement"
+		}
+		_, err := e.apply(cfg)
+		var se *wizard.StepError
+		if !errors.As(err, &se) {
+			t.Fatalf("k=%d (%s): want a step error, got %v", k, what, err)
+		}
+		state := e.state(cfg)
+		if state["inputs"] == nil || state["values"].(map[string]any)["snowflake.external_id"] == nil {
+			t.Fatalf("k=%d: state after failure lacks inputs or external ID: %v", k, state)
+		}
+		e.mustApply(cfg)
+		e.inspect(cfg)
+	}
+}
+
+func TestExistingBucketOwnedByCaller(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	ctx := context.Background()
+	_, err := e.deps.AWS.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(cfg.Bucket),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(cfg.Region)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.deps.AWS.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String("keep/me.txt"), Body: strings.NewReader("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mustApply(cfg)
+	var adopted bool
+	for _, ev := range e.events {
+		if ev.Step == awsp.StepBucket && ev.Kind == wizard.EventInPlace && strings.Contains(ev.Detail, "adopted") {
+			adopted = true
+		}
+	}
+	if !adopted {
+		t.Errorf("the output must say the bucket was adopted: %+v", e.events)
+	}
+	if _, err := e.deps.AWS.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String("keep/me.txt")}); err != nil {
+		t.Errorf("an adopted bucket's objects must be kept: %v", err)
+	}
+	e.inspect(cfg)
+}
+
+func TestBucketOwnedByAnotherAccount(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.aws.ForeignBuckets[cfg.Bucket] = true
+	_, err := e.apply(cfg)
+	if err == nil || !strings.Contains(err.Error(), "belongs to another AWS account") || !strings.Contains(err.Error(), "--bucket") {
+		t.Fatalf("apply = %v", err)
+	}
+	if _, statErr := os.Stat(cfg.State); statErr != nil {
+		t.Errorf("state must stay consistent after a failure: %v", statErr)
+	}
+}
+
+// TestPropagationAndThrottling: a new key that is not valid at first, a
+// trust principal IAM does not see yet, and throttled calls all end in a
+// working setup.
+func TestPropagationAndThrottling(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.aws.KeyWarmup = 3
+	e.aws.InvalidPrincipal = 2
+	e.aws.Throttle["CreatePolicy"] = 1
+	e.mustApply(cfg)
+	e.inspect(cfg)
+	var waits []string
+	for _, ev := range e.events {
+		if ev.Kind == wizard.EventWait {
+			waits = append(waits, ev.Detail)
+		}
+	}
+	joined := strings.Join(waits, "\n")
+	if !strings.Contains(joined, "access key to work") || !strings.Contains(joined, "trust policy") {
+		t.Errorf("waits must say why: %q", waits)
+	}
+	var creates int
+	for _, c := range e.aws.Calls() {
+		if c.Action == "CreatePolicy" {
+			creates++
+		}
+	}
+	if creates != 2 {
+		t.Errorf("the throttled CreatePolicy must be retried once by the SDK, saw %d calls", creates)
+	}
+}
+
+func TestIntegrationDriftIsAltered(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.mustApply(cfg)
+	in := e.sf.Integration(cfg.Integration)
+	in.ExternalID, in.AllowedLocations = "someone-else", []string{"s3://other/"}
+	e.sf.SetIntegration(cfg.Integration, *in)
+	before := len(e.sf.Statements())
+	e.mustApply(cfg)
+	var alter string
+	for _, q := range e.sf.Statements()[before:] {
+		if strings.HasPrefix(q, "ALTER STORAGE INTEGRATION") {
+			alter = q
+		}
+		if strings.Contains(q, "REPLACE") || strings.HasPrefix(q, "DROP") {
+			t.Errorf("drift must never recreate: %s", q)
+		}
+	}
+	if !strings.Contains(alter, "STORAGE_AWS_EXTERNAL_ID") || !strings.Contains(alter, "STORAGE_ALLOWED_LOCATIONS") {
+		t.Errorf("ALTER = %q", alter)
+	}
+	e.inspect(cfg)
+}
+
+func TestMissingSchemaAndPrivilegeErrors(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.sf.DropSchema("ANALYTICS.FLYWHEEL_SYSTEM")
+	_, err := e.apply(cfg)
+	if err == nil || !strings.Contains(err.Error(), "ANALYTICS.FLYWHEEL_SYSTEM") || !strings.Contains(err.Error(), "--snowflake-schema") {
+		t.Errorf("missing schema: %v", err)
+	}
+
+	e2 := newEnv(t)
+	o := snowflake.ConnOptions{Account: "fake", User: e2.sf.User, Role: "SYSADMIN", Host: e2.sf.Host, Port: e2.sf.Port, Protocol: "http",
+		LookupEnv: func(k string) (string, bool) {
+			if k == "SNOWFLAKE_PASSWORD" {
+				return e2.sf.Password, true
+			}
+			return "", false
+		}}
+	sfCfg, err := o.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := snowflake.Open(context.Background(), sfCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	e2.deps.Snowflake = db
+	_, err = e2.apply(e2.config())
+	if err == nil || !strings.Contains(err.Error(), "role SYSADMIN") || !strings.Contains(err.Error(), "ACCOUNTADMIN") {
+		t.Errorf("insufficient privileges: %v", err)
+	}
+}
+
+func TestAccessDeniedNamesActionAndCaller(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.aws.FailMutation(1, "AccessDenied")
+	_, err := e.apply(cfg)
+	if err == nil || !strings.Contains(err.Error(), awstest.AdminARN) || !strings.Contains(err.Error(), "is not allowed for") {
+		t.Errorf("AccessDenied: %v", err)
+	}
+}
+
+func TestLostSecretIsReplacedByOneNewKey(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.mustApply(cfg)
+	old := e.bundle(cfg).AWSAccessKeyID
+	os.Remove(cfg.Bundle)
+	e.mustApply(cfg)
+	b := e.bundle(cfg)
+	if b.AWSAccessKeyID == old {
+		t.Error("a key whose secret was lost must be replaced")
+	}
+	e.inspect(cfg) // exactly one key, and it is the bundle's
+}
+
+func TestExistingForeignBundleNeedsForce(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	os.WriteFile(cfg.Bundle, []byte(`{"version":1,"aws_access_key_id":"AKIAOTHER"}`), 0o600)
+	_, err := e.apply(cfg)
+	var ue *wizard.UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("apply = %v", err)
+	}
+	if n := len(e.aws.Mutations()); n != 0 {
+		t.Errorf("a refused bundle must stop the run before any change, saw %d mutations", n)
+	}
+}
+
+func TestRegionDefaultsToSnowflakes(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	cfg.Region = ""
+	out := e.mustApply(cfg)
+	if out.Preflight.Region != "us-west-2" || e.bundle(cfg).Region != "us-west-2" {
+		t.Errorf("region = %q", out.Preflight.Region)
+	}
+	e2 := newEnv(t)
+	cfg2 := e2.config()
+	cfg2.Region = "eu-west-1"
+	out = e2.mustApply(cfg2)
+	if len(out.Preflight.Warnings) != 1 || !strings.Contains(out.Preflight.Warnings[0], "us-west-2") {
+		t.Errorf("warnings = %v", out.Preflight.Warnings)
+	}
+	e2.inspect(cfg2)
+}
