@@ -157,6 +157,12 @@ func runInit(ctx context.Context, streams *IOStreams, o *initOptions) error {
 			}
 			return nil
 		}
+		opts.ConfirmDrift = func(s providers.Step, obs providers.Observation) error {
+			if !confirm(streams, fmt.Sprintf("%s: %s. Change it as shown?", s.Title(), obs.Reason)) {
+				return fmt.Errorf("left as it is (%s); re-run with --yes to reconcile it: %w", obs.Reason, wizard.ErrCancelled)
+			}
+			return nil
+		}
 	}
 	out, err := wizard.Apply(ctx, cfg, deps, state, values, opts)
 	ui.summary(cfg, out, err)

@@ -3,6 +3,7 @@ package cmd
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/growthloop/byob/wizard"
@@ -63,6 +64,8 @@ func (p *progress) event(e wizard.Event) {
 			line += " (" + e.Detail + ")"
 		}
 		fmt.Fprintln(p.streams.Out, line)
+	case wizard.EventDrift:
+		fmt.Fprintf(p.streams.Out, "! %s: %s\n", e.Title, indent(e.Detail))
 	case wizard.EventWait:
 		fmt.Fprintf(p.streams.Out, "… %s: %s\n", e.Title, e.Detail)
 	case wizard.EventFailed:
@@ -104,3 +107,6 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// indent continues a multi-line detail under its first line.
+func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n    ") }

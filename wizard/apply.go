@@ -131,6 +131,9 @@ type ApplyOptions struct {
 	// Confirm is asked before the first change; an error stops the run
 	// (ErrCancelled for "no"). Nil applies without asking.
 	Confirm func(*Plan) error
+	// ConfirmDrift is asked before something that exists but differs is
+	// changed (an integration with another external ID); nil changes it.
+	ConfirmDrift func(providers.Step, providers.Observation) error
 	// OnEvent receives progress, one event at a time.
 	OnEvent func(Event)
 }
@@ -167,7 +170,7 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 	if err := state.Record("", StepState{}, values.Map()); err != nil {
 		return out, err
 	}
-	res, runErr := Run(pf.WithIdentities(ctx), plan, state, o.OnEvent)
+	res, runErr := Run(pf.WithIdentities(ctx), plan, state, o.OnEvent, o.ConfirmDrift)
 	out.Result = res
 	written, err := writeBundle(cfg, values, secrets)
 	out.BundleWritten = written

@@ -15,6 +15,7 @@ type EventKind string
 // Event kinds, in the order a step goes through them.
 const (
 	EventStart   EventKind = "start"    // checking, then applying
+	EventDrift   EventKind = "drift"    // there but different; Detail says how and what fixes it
 	EventWait    EventKind = "wait"     // waiting for propagation; Detail says why
 	EventApplied EventKind = "applied"  // changed the cloud
 	EventInPlace EventKind = "in-place" // already done: nothing changed
@@ -54,7 +55,10 @@ type Result struct {
 // further step starts; running steps finish, and Run returns that failure.
 // When ctx is cancelled (Ctrl-C) the same happens: running steps finish
 // (their calls are not cut off half-way), nothing new starts.
-func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event)) (Result, error) {
+//
+// confirmDrift, when not nil, is asked before a drifted step is reconciled
+// (one question at a time); an error fails that step.
+func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event), confirmDrift func(providers.Step, providers.Observation) error) (Result, error) {
 	var (
 		mu       sync.Mutex
 		res      Result
@@ -62,6 +66,8 @@ func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event)) (Resul
 		done     = map[string]chan struct{}{}
 		ok       = map[string]bool{}
 		wg       sync.WaitGroup
+		// confirmMu keeps drift questions from interleaving.
+		confirmMu sync.Mutex
 	)
 	emit := func(e Event) {
 		mu.Lock()
@@ -117,8 +123,16 @@ func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event)) (Resul
 				emit(Event{Step: s.ID(), Title: s.Title(), Kind: kind, Detail: detail, Elapsed: time.Since(start)})
 			}
 			ev(EventStart, "")
-			sctx := providers.WithProgress(stepCtx, func(msg string) { ev(EventWait, msg) })
-			kind, detail, err := runStep(sctx, s, p.Values)
+			sctx := providers.WithStep(providers.WithProgress(stepCtx, func(msg string) { ev(EventWait, msg) }), s.ID())
+			kind, detail, err := runStep(sctx, s, p.Values, func(obs providers.Observation) error {
+				ev(EventDrift, driftDetail(obs))
+				if confirmDrift == nil {
+					return nil
+				}
+				confirmMu.Lock()
+				defer confirmMu.Unlock()
+				return confirmDrift(s, obs)
+			})
 			if err != nil {
 				err = &StepError{Step: s.ID(), Title: s.Title(), Err: err}
 				ev(EventFailed, err.Error())
@@ -146,8 +160,9 @@ func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event)) (Resul
 	return res, firstErr
 }
 
-// runStep checks a step and applies it unless it is already done.
-func runStep(ctx context.Context, s providers.Step, v *providers.Values) (EventKind, string, error) {
+// runStep checks a step and applies it unless it is already done. A
+// drifted step is reported through drift first.
+func runStep(ctx context.Context, s providers.Step, v *providers.Values, drift func(providers.Observation) error) (EventKind, string, error) {
 	obs, err := s.Check(ctx, v)
 	if err != nil {
 		return "", "", err
@@ -155,8 +170,22 @@ func runStep(ctx context.Context, s providers.Step, v *providers.Values) (EventK
 	if obs.Status == providers.Done {
 		return EventInPlace, obs.Reason, nil
 	}
+	if obs.Status == providers.Drifted {
+		if err := drift(obs); err != nil {
+			return "", "", err
+		}
+	}
 	if err := s.Apply(ctx, v); err != nil {
 		return "", "", err
 	}
 	return EventApplied, obs.Reason, nil
+}
+
+// driftDetail is the reason for the drift and the statements that fix it.
+func driftDetail(obs providers.Observation) string {
+	d := obs.Reason
+	for _, f := range obs.Fix {
+		d += "\n" + f.Content
+	}
+	return d
 }

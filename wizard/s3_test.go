@@ -29,7 +29,7 @@ import (
 // env is a clean AWS (kumo behind awstest) and Snowflake (the wire fake)
 // with real SDK and driver connections to them.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	aws    *awstest.Server
 	sf     *snowflaketest.Server
 	deps   wizard.Deps
@@ -38,7 +38,7 @@ type env struct {
 	events []wizard.Event
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{t: t, aws: awstest.New(), sf: snowflaketest.New(), dir: t.TempDir(), id: awstest.Unique()}
 	t.Cleanup(e.aws.Close)
@@ -374,6 +374,7 @@ func TestPropagationAndThrottling(t *testing.T) {
 	e.aws.KeyWarmup = 3
 	e.aws.InvalidPrincipal = 2
 	e.aws.Throttle["CreatePolicy"] = 1
+	e.aws.Unavailable["CreateUser"] = 2
 	e.mustApply(cfg)
 	e.inspect(cfg)
 	var waits []string
@@ -386,14 +387,12 @@ func TestPropagationAndThrottling(t *testing.T) {
 	if !strings.Contains(joined, "access key to work") || !strings.Contains(joined, "trust policy") {
 		t.Errorf("waits must say why: %q", waits)
 	}
-	var creates int
+	count := map[string]int{}
 	for _, c := range e.aws.Calls() {
-		if c.Action == "CreatePolicy" {
-			creates++
-		}
+		count[c.Action]++
 	}
-	if creates != 2 {
-		t.Errorf("the throttled CreatePolicy must be retried once by the SDK, saw %d calls", creates)
+	if count["CreatePolicy"] != 2 || count["CreateUser"] != 3 {
+		t.Errorf("the SDK must retry throttling and 503s: CreatePolicy %d calls (want 2), CreateUser %d (want 3)", count["CreatePolicy"], count["CreateUser"])
 	}
 }
 
@@ -418,7 +417,41 @@ func TestIntegrationDriftIsAltered(t *testing.T) {
 	if !strings.Contains(alter, "STORAGE_AWS_EXTERNAL_ID") || !strings.Contains(alter, "STORAGE_ALLOWED_LOCATIONS") {
 		t.Errorf("ALTER = %q", alter)
 	}
+	var reported bool
+	for _, ev := range e.events {
+		if ev.Kind == wizard.EventDrift && strings.Contains(ev.Detail, alter) && strings.Contains(ev.Detail, "another STORAGE_AWS_EXTERNAL_ID") {
+			reported = true
+		}
+	}
+	if !reported {
+		t.Errorf("the drift and its exact ALTER must be reported: %+v", e.events)
+	}
 	e.inspect(cfg)
+}
+
+// TestDriftNotConfirmedIsLeftAlone: without --yes, a "no" to the drift
+// question changes nothing.
+func TestDriftNotConfirmedIsLeftAlone(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.mustApply(cfg)
+	in := e.sf.Integration(cfg.Integration)
+	in.ExternalID = "someone-else"
+	e.sf.SetIntegration(cfg.Integration, *in)
+	state, values, err := wizard.Prepare(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := e.sf.Mutations()
+	_, err = wizard.Apply(context.Background(), cfg, e.deps, state, values, wizard.ApplyOptions{
+		ConfirmDrift: func(s providers.Step, obs providers.Observation) error { return wizard.ErrCancelled },
+	})
+	if !errors.Is(err, wizard.ErrCancelled) {
+		t.Fatalf("apply = %v", err)
+	}
+	if e.sf.Mutations() != before || e.sf.Integration(cfg.Integration).ExternalID != "someone-else" {
+		t.Error("a declined drift fix must change nothing in Snowflake")
+	}
 }
 
 func TestMissingSchemaAndPrivilegeErrors(t *testing.T) {

@@ -86,9 +86,9 @@ type Server struct {
 	// InvalidPrincipal is how many CreateRole or UpdateAssumeRolePolicy
 	// calls answer MalformedPolicyDocument "Invalid principal in policy".
 	InvalidPrincipal int
-	// Throttle makes the next N calls of an action answer 400 Throttling
-	// (the SDK retries these).
-	Throttle map[string]int
+	// Throttle makes the next N calls of an action answer 400 Throttling,
+	// and Unavailable 503 ServiceUnavailable (the SDK retries both).
+	Throttle, Unavailable map[string]int
 
 	kumo  *kumo.Server
 	proxy *httptest.Server
@@ -116,7 +116,7 @@ func New() *Server {
 	target, _ := url.Parse(k.URL)
 	s := &Server{
 		kumo: k, fwd: httputil.NewSingleHostReverseProxy(target),
-		ForeignBuckets: map[string]bool{}, Throttle: map[string]int{},
+		ForeignBuckets: map[string]bool{}, Throttle: map[string]int{}, Unavailable: map[string]int{},
 		locations: map[string]string{}, policies: map[string]*policy{},
 		userPolicy: map[string][]string{}, keyUses: map[string]int{},
 	}
@@ -201,6 +201,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.Throttle[call.Action] = n - 1
 		s.mu.Unlock()
 		writeError(w, call.Service, http.StatusBadRequest, "Throttling", "Rate exceeded")
+		return
+	}
+	if n := s.Unavailable[call.Action]; n > 0 {
+		s.Unavailable[call.Action] = n - 1
+		s.mu.Unlock()
+		writeError(w, call.Service, http.StatusServiceUnavailable, "ServiceUnavailable", "Service is unavailable")
 		return
 	}
 	if call.Mutating {

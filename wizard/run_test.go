@@ -1,0 +1,126 @@
+package wizard
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/growthloop/byob/providers"
+)
+
+// fakeStep is a step whose Apply blocks until released.
+type fakeStep struct {
+	providers.Basic
+	started chan struct{}
+	release chan struct{}
+	mu      sync.Mutex
+	applied bool
+}
+
+func newFakeStep(id string, needs ...string) *fakeStep {
+	return &fakeStep{Basic: providers.Basic{StepID: id, StepTitle: id, StepNeeds: needs},
+		started: make(chan struct{}, 1), release: make(chan struct{})}
+}
+
+func (s *fakeStep) Artifacts(*providers.Values) []providers.Artifact { return nil }
+func (s *fakeStep) Check(context.Context, *providers.Values) (providers.Observation, error) {
+	return providers.Observation{Status: providers.Missing}, nil
+}
+func (s *fakeStep) Apply(ctx context.Context, v *providers.Values) error {
+	s.started <- struct{}{}
+	<-s.release
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.applied = true
+	v.Set(providers.Key{Name: s.StepID}, "done")
+	return ctx.Err()
+}
+func (s *fakeStep) Destroy(context.Context, *providers.Values) error { return nil }
+
+func (s *fakeStep) wasApplied() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.applied
+}
+
+func testPlan(t *testing.T, steps ...providers.Step) (*Plan, *State) {
+	state, err := LoadState(filepath.Join(t.TempDir(), "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Plan{Steps: steps, Values: providers.NewValues(nil)}, state
+}
+
+// TestRunIndependentStepsConcurrently: two steps without needs both start
+// before either finishes; the one that needs both starts after.
+func TestRunIndependentStepsConcurrently(t *testing.T) {
+	a, b, c := newFakeStep("a"), newFakeStep("b"), newFakeStep("c", "a", "b")
+	p, state := testPlan(t, a, b, c)
+	done := make(chan error)
+	go func() { _, err := Run(context.Background(), p, state, nil, nil); done <- err }()
+	<-a.started
+	<-b.started
+	select {
+	case <-c.started:
+		t.Fatal("c started before its needs finished")
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(a.release)
+	close(b.release)
+	<-c.started
+	close(c.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if state.Steps["c"].Status != "done" || state.Values["c"] != "done" {
+		t.Errorf("state = %+v", state)
+	}
+}
+
+// TestRunCancelFinishesRunningStep: Ctrl-C lets the running step finish
+// (its context is not cancelled), starts nothing new, and records it.
+func TestRunCancelFinishesRunningStep(t *testing.T) {
+	a, b := newFakeStep("a"), newFakeStep("b", "a")
+	p, state := testPlan(t, a, b)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { _, err := Run(ctx, p, state, nil, nil); done <- err }()
+	<-a.started
+	cancel()
+	close(a.release)
+	err := <-done
+	if !errors.Is(err, ErrCancelled) {
+		t.Fatalf("Run = %v, want ErrCancelled", err)
+	}
+	if !a.wasApplied() || b.wasApplied() {
+		t.Errorf("a applied %v (want true), b applied %v (want false)", a.wasApplied(), b.wasApplied())
+	}
+	reloaded, _ := LoadState(state.path)
+	if reloaded.Steps["a"].Status != "done" {
+		t.Errorf("the finished step must be in the state file: %+v", reloaded.Steps)
+	}
+}
+
+// failStep fails its Check.
+type failStep struct{ fakeStep }
+
+func (s *failStep) Check(context.Context, *providers.Values) (providers.Observation, error) {
+	return providers.Observation{}, errors.New("boom")
+}
+
+func TestRunStopsDependentsOfAFailure(t *testing.T) {
+	f := &failStep{*newFakeStep("f")}
+	after := newFakeStep("after", "f")
+	p, state := testPlan(t, f, after)
+	_, err := Run(context.Background(), p, state, nil, nil)
+	var se *StepError
+	if !errors.As(err, &se) || se.Step != "f" {
+		t.Fatalf("Run = %v", err)
+	}
+	if after.wasApplied() || state.Steps["f"].Status != "failed" || state.Steps["f"].Error == "" {
+		t.Errorf("state = %+v", state.Steps)
+	}
+}
