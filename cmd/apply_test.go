@@ -10,14 +10,13 @@ import (
 	"strings"
 	"testing"
 
-	awsp "github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/aws/awstest"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/wizard"
 )
 
 // cloud is kumo and the Snowflake fake, reached through the real
-// connection code (wizard.Open) with the emulators' endpoints.
+// connection code (wizard.Open).
 type cloud struct {
 	aws *awstest.Server
 	sf  *snowflaketest.Server
@@ -25,10 +24,21 @@ type cloud struct {
 	id  string
 }
 
+// newCloud starts the emulators. AWS is reached the way users configure
+// it: credentials in the environment and AWS_ENDPOINT_URL, read by the
+// SDK's default chain (no shared config files, no instance metadata).
 func newCloud(t *testing.T) *cloud {
 	c := &cloud{aws: awstest.New(), sf: snowflaketest.New(), id: awstest.Unique()}
 	t.Cleanup(c.aws.Close)
 	t.Cleanup(c.sf.Close)
+	none := filepath.Join(t.TempDir(), "none")
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL": c.aws.URL, "AWS_ACCESS_KEY_ID": awstest.AdminKeyID, "AWS_SECRET_ACCESS_KEY": awstest.AdminSecret,
+		"AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_REGION": "", "AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none,
+		"AWS_EC2_METADATA_DISABLED": "true",
+	} {
+		t.Setenv(k, v)
+	}
 	c.env = map[string]string{"SNOWFLAKE_PASSWORD": c.sf.Password, "HOME": t.TempDir()}
 	return c
 }
@@ -50,13 +60,7 @@ func (c *cloud) run(t *testing.T, dir string, args ...string) (string, string, i
 	streams := &IOStreams{
 		In: strings.NewReader(""), Out: &out, Err: &errOut,
 		LookupEnv: func(k string) (string, bool) { v, ok := c.env[k]; return v, ok },
-		Open: func(ctx context.Context, cfg *wizard.Config, conn wizard.Connections) (wizard.Deps, func(), error) {
-			deps, closeFn, err := wizard.Open(ctx, cfg, conn)
-			if err == nil {
-				deps.AWS = awsp.NewClients(c.aws.Config()) // the SDK's chain, pointed at kumo
-			}
-			return deps, closeFn, err
-		},
+		Open:      wizard.Open,
 	}
 	code := Run(context.Background(), streams, args)
 	return out.String(), errOut.String(), code
