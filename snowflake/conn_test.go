@@ -15,27 +15,10 @@ func env(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
 
-// connect opens a real gosnowflake connection to the fake.
-func connect(t *testing.T, fake *snowflaketest.Server, role string) snowflake.DB {
-	t.Helper()
-	o := snowflake.ConnOptions{Account: "fake", User: fake.User, Role: role, Host: fake.Host, Port: fake.Port, Protocol: "http",
-		LookupEnv: env(map[string]string{"SNOWFLAKE_PASSWORD": fake.Password, "HOME": t.TempDir()})}
-	cfg, err := o.Config()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := snowflake.Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
 func TestSessionThroughTheDriver(t *testing.T) {
 	fake := snowflaketest.New()
 	defer fake.Close()
-	db := connect(t, fake, "ACCOUNTADMIN")
+	db := fake.Connect(t, "ACCOUNTADMIN", nil)
 	s, err := snowflake.CurrentSession(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)

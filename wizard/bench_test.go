@@ -9,7 +9,6 @@ import (
 
 	"github.com/growthloop/byob/providers"
 	awsp "github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/snowflake"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -79,24 +78,7 @@ func benchEnv(b *testing.B, latency time.Duration) (*env, *callCounter) {
 	cfg := e.aws.Config()
 	cfg.HTTPClient = &http.Client{Transport: counter}
 	e.deps.AWS = awsp.NewClients(cfg)
-	o := snowflake.ConnOptions{Account: "fake", User: e.sf.User, Role: "ACCOUNTADMIN", Host: e.sf.Host, Port: e.sf.Port, Protocol: "http",
-		LookupEnv: func(k string) (string, bool) {
-			if k == "SNOWFLAKE_PASSWORD" {
-				return e.sf.Password, true
-			}
-			return "", false
-		}}
-	sfCfg, err := o.Config()
-	if err != nil {
-		b.Fatal(err)
-	}
-	sfCfg.Transporter = counter
-	db, err := snowflake.Open(context.Background(), sfCfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	e.deps.Snowflake = db
+	e.deps.Snowflake = e.sf.Connect(b, "ACCOUNTADMIN", counter)
 	counter.reset()
 	return e, counter
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/growthloop/byob/providers"
 	awsp "github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/aws/awstest"
-	"github.com/growthloop/byob/snowflake"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/templates"
 	"github.com/growthloop/byob/wizard"
@@ -44,23 +43,7 @@ func newEnv(t testing.TB) *env {
 	t.Cleanup(e.aws.Close)
 	t.Cleanup(e.sf.Close)
 	e.deps.AWS = awsp.NewClients(e.aws.Config())
-	o := snowflake.ConnOptions{Account: "fake", User: e.sf.User, Role: "ACCOUNTADMIN", Host: e.sf.Host, Port: e.sf.Port, Protocol: "http",
-		LookupEnv: func(k string) (string, bool) {
-			if k == "SNOWFLAKE_PASSWORD" {
-				return e.sf.Password, true
-			}
-			return "", false
-		}}
-	cfg, err := o.Config()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := snowflake.Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	e.deps.Snowflake = db
+	e.deps.Snowflake = e.sf.Connect(t, "ACCOUNTADMIN", nil)
 	return e
 }
 
@@ -464,23 +447,7 @@ func TestMissingSchemaAndPrivilegeErrors(t *testing.T) {
 	}
 
 	e2 := newEnv(t)
-	o := snowflake.ConnOptions{Account: "fake", User: e2.sf.User, Role: "SYSADMIN", Host: e2.sf.Host, Port: e2.sf.Port, Protocol: "http",
-		LookupEnv: func(k string) (string, bool) {
-			if k == "SNOWFLAKE_PASSWORD" {
-				return e2.sf.Password, true
-			}
-			return "", false
-		}}
-	sfCfg, err := o.Config()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := snowflake.Open(context.Background(), sfCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	e2.deps.Snowflake = db
+	e2.deps.Snowflake = e2.sf.Connect(t, "SYSADMIN", nil)
 	_, err = e2.apply(e2.config())
 	if err == nil || !strings.Contains(err.Error(), "role SYSADMIN") || !strings.Contains(err.Error(), "ACCOUNTADMIN") {
 		t.Errorf("insufficient privileges: %v", err)

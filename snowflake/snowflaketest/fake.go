@@ -7,6 +7,8 @@
 package snowflaketest
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -17,7 +19,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
+
+	"github.com/growthloop/byob/snowflake"
 )
 
 // Error numbers the fake returns.
@@ -566,4 +571,35 @@ func describe(in *Integration) [][]*string {
 		rows = append(rows, row("STORAGE_GCP_SERVICE_ACCOUNT", "String", GCPServiceAccount, ""))
 	}
 	return append(rows, row("COMMENT", "String", "", ""))
+}
+
+// Options are connection options that reach the fake as its user, with
+// role, over plain HTTP.
+func (s *Server) Options(role string) snowflake.ConnOptions {
+	return snowflake.ConnOptions{
+		Account: "fake", User: s.User, Role: role, Host: s.Host, Port: s.Port, Protocol: "http",
+		LookupEnv: func(k string) (string, bool) {
+			if k == "SNOWFLAKE_PASSWORD" {
+				return s.Password, true
+			}
+			return "", false
+		},
+	}
+}
+
+// Connect opens a real gosnowflake connection to the fake as role, closed
+// when tb ends. transport, when not nil, carries the driver's requests.
+func (s *Server) Connect(tb testing.TB, role string, transport http.RoundTripper) *sql.DB {
+	tb.Helper()
+	cfg, err := s.Options(role).Config()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Transporter = transport
+	db, err := snowflake.Open(context.Background(), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
 }
