@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/growthloop/byob/providers/aws/awstest"
+	"github.com/growthloop/byob/providers/gcp"
+	"github.com/growthloop/byob/providers/gcp/gcptest"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/wizard"
 )
@@ -134,5 +136,43 @@ func TestInitBadCredentialsAreNotEchoed(t *testing.T) {
 	_, errOut, code := c.run(t, t.TempDir(), c.args()...)
 	if code != ExitFailure || strings.Contains(errOut, "not-the-password-42") || !strings.Contains(errOut, "connect to Snowflake") {
 		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+// TestInitGCS runs byob init for GCS with the clients pointed at the GCP
+// fake (Application Default Credentials cannot reach a fake).
+func TestInitGCS(t *testing.T) {
+	fake := gcptest.New()
+	defer fake.Close()
+	dir := t.TempDir()
+	t.Chdir(dir)
+	var out, errOut bytes.Buffer
+	streams := &IOStreams{
+		In: strings.NewReader(""), Out: &out, Err: &errOut,
+		LookupEnv: func(k string) (string, bool) { return "", false },
+		Open: func(ctx context.Context, cfg *wizard.Config, conn wizard.Connections) (wizard.Deps, func(), error) {
+			ep, opts := fake.Options()
+			c, err := gcp.NewClients(ctx, ep, opts...)
+			return wizard.Deps{GCP: c}, func() {}, err
+		},
+	}
+	args := []string{"init", "--provider", "gcs", "--bucket", "cli-gcs-exports", "--gcp-project", gcptest.Project, "--location", "EU", "--yes"}
+	if code := Run(context.Background(), streams, args); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"Google Cloud: bucket location EU", "✓ Create a JSON key", "Next: upload the bundle"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String()+errOut.String(), "PRIVATE KEY") {
+		t.Error("the key reached the output")
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "credentials.json")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("credentials.json: %v %v", fi, err)
+	}
+	out.Reset()
+	if code := Run(context.Background(), streams, args); code != 0 || !strings.Contains(out.String(), "Everything is already in place") {
+		t.Errorf("re-run exit %d:\n%s", code, out.String())
 	}
 }

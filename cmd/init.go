@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/gcp"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -70,8 +71,8 @@ Every flag can also be set with an environment variable BYOB_<FLAG>
 	f.StringVar(&cfg.Provider, "provider", "", "cloud of the bucket: s3 or gcs")
 	f.StringVar(&cfg.Bucket, "bucket", "", "bucket name (created, or adopted when you already own it)")
 	f.StringVar(&cfg.Region, "region", "", "AWS region of the bucket (s3; defaults to the Snowflake account's region)")
-	f.StringVar(&cfg.GCPProject, "gcp-project", "", "Google Cloud project id (gcs)")
-	f.StringVar(&cfg.Location, "location", "", "Cloud Storage location, such as US or us-central1 (gcs)")
+	f.StringVar(&cfg.GCPProject, "gcp-project", "", "Google Cloud project id (gcs; default CLOUDSDK_CORE_PROJECT or the credentials' project)")
+	f.StringVar(&cfg.Location, "location", "", "Cloud Storage location, such as US or us-central1 (gcs; defaults to the Snowflake account's region)")
 	f.StringVar(&cfg.Prefix, "prefix", wizard.DefaultPrefix, "object key prefix exports are written under; ends with /")
 	f.StringVar(&cfg.OrgID, "org-id", "", "GrowthLoop organisation id (ask your Solutions Architect); the stage URL ends <prefix><org-id>/")
 	f.IntVar(&cfg.TTLDays, "ttl-days", wizard.DefaultTTLDays, fmt.Sprintf("days after which exported objects expire (1..%d)", wizard.MaxTTLDays))
@@ -115,6 +116,9 @@ func runInit(ctx context.Context, streams *IOStreams, o *initOptions) error {
 	}
 	cfg := o.cfg
 	cfg.ApplyDefaults()
+	if cfg.Provider == wizard.ProviderGCS && cfg.GCPProject == "" {
+		cfg.GCPProject = gcp.DefaultProject(ctx, streams.LookupEnv, !o.dryRun)
+	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -128,13 +132,11 @@ func runInit(ctx context.Context, streams *IOStreams, o *initOptions) error {
 	if o.dryRun {
 		return printPlan(streams, o.output, wizard.NewPlan(cfg, values, wizard.Deps{}))
 	}
-	if cfg.Provider == wizard.ProviderGCS {
-		return wizard.Usagef("applying a GCS setup is not available in this version: run with --dry-run to print the plan")
-	}
 	if !o.yes && !streams.Interactive {
 		return wizard.Usagef("not a terminal, so byob cannot ask before changing your cloud: pass --yes to apply, or --dry-run to print the plan")
 	}
 	o.conn.Snowflake.LookupEnv = streams.LookupEnv
+	o.conn.LookupEnv = streams.LookupEnv
 	deps, closeConns, err := streams.Open(ctx, &cfg, o.conn)
 	if err != nil {
 		return err

@@ -37,6 +37,9 @@ func (p *progress) preflight(pf wizard.Preflight) {
 	if pf.Caller.ARN != "" {
 		fmt.Fprintf(p.streams.Out, "AWS: %s (account %s), bucket region %s\n", pf.Caller.ARN, pf.Caller.AccountID, pf.Region)
 	}
+	if pf.Caller.ARN == "" && pf.Region != "" {
+		fmt.Fprintf(p.streams.Out, "Google Cloud: bucket location %s\n", pf.Region)
+	}
 	if pf.Snowflake.Role != "" {
 		fmt.Fprintf(p.streams.Out, "Snowflake: account %s in %s, role %s\n", pf.Snowflake.Account, pf.Snowflake.Region, pf.Snowflake.Role)
 	}

@@ -24,17 +24,3 @@ func (s *Secrets) AWS() (accessKeyID, secretAccessKey string) {
 	defer s.mu.Unlock()
 	return s.awsAccessKeyID, s.awsSecretKey
 }
-
-// SetGCPKey records a new service account key file.
-func (s *Secrets) SetGCPKey(keyJSON []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.gcpKeyJSON = keyJSON
-}
-
-// GCPKey returns the key file recorded by SetGCPKey.
-func (s *Secrets) GCPKey() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.gcpKeyJSON
-}

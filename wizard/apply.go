@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/gcp"
 	"github.com/growthloop/byob/snowflake"
 )
 
@@ -14,6 +16,8 @@ import (
 type Connections struct {
 	AWSProfile string
 	Snowflake  snowflake.ConnOptions
+	// LookupEnv reads gcloud's endpoint overrides.
+	LookupEnv func(string) (string, bool)
 }
 
 // Open connects to what cfg needs. close releases the connections.
@@ -30,20 +34,24 @@ func Open(ctx context.Context, cfg *Config, conn Connections) (deps Deps, close 
 		}
 		deps.Snowflake, close = db, func() { db.Close() }
 	}
-	if cfg.Provider == ProviderS3 {
+	switch cfg.Provider {
+	case ProviderS3:
 		// The S3 calls name the bucket's region themselves: it may only be
 		// known after preflight.
-		if deps.AWS, err = aws.Connect(ctx, conn.AWSProfile, cfg.Region); err != nil {
-			close()
-			return deps, func() {}, err
-		}
+		deps.AWS, err = aws.Connect(ctx, conn.AWSProfile, cfg.Region)
+	case ProviderGCS:
+		deps.GCP, _, err = gcp.Connect(ctx, conn.LookupEnv)
+	}
+	if err != nil {
+		close()
+		return deps, func() {}, err
 	}
 	return deps, close, nil
 }
 
 // Preflight is what byob learned before changing anything.
 type Preflight struct {
-	Region    string // the bucket's region (s3), maybe from Snowflake's
+	Region    string // the bucket's region or location, maybe from Snowflake's
 	Caller    aws.Caller
 	Snowflake snowflake.Session
 	Warnings  []string
@@ -60,16 +68,18 @@ func RunPreflight(ctx context.Context, cfg *Config, deps Deps, values *providers
 			return pf, err
 		}
 		pf.Snowflake = s
-		if cfg.Provider == ProviderS3 {
-			sfRegion, onAWS := snowflake.CloudRegion(s.Region, "AWS")
-			switch {
-			case cfg.Region == "" && !onAWS:
-				return pf, Usagef("missing required flags: --region (the Snowflake account is in %s, not on AWS)", s.Region)
-			case cfg.Region == "":
-				cfg.Region = sfRegion
-			case onAWS && cfg.Region != sfRegion:
-				pf.Warnings = append(pf.Warnings, fmt.Sprintf("the bucket's region %s differs from the Snowflake account's %s: unloads across regions cost data transfer", cfg.Region, sfRegion))
-			}
+		flag, where, cloud := "--region", &cfg.Region, "AWS"
+		if cfg.Provider == ProviderGCS {
+			flag, where, cloud = "--location", &cfg.Location, "GCP"
+		}
+		sfRegion, sameCloud := snowflake.CloudRegion(s.Region, cloud)
+		switch {
+		case *where == "" && !sameCloud:
+			return pf, Usagef("missing required flags: %s (the Snowflake account is in %s, not on %s)", flag, s.Region, cloud)
+		case *where == "":
+			*where = sfRegion
+		case sameCloud && !strings.EqualFold(*where, sfRegion):
+			pf.Warnings = append(pf.Warnings, fmt.Sprintf("the bucket's region %s differs from the Snowflake account's %s: unloads across regions cost data transfer", *where, sfRegion))
 		}
 	}
 	if cfg.Provider == ProviderS3 {
@@ -83,6 +93,16 @@ func RunPreflight(ctx context.Context, cfg *Config, deps Deps, values *providers
 			return pf, err
 		}
 		pf.Caller = caller
+	}
+	if cfg.Provider == ProviderGCS {
+		if err := gcp.ValidateLocation(cfg.Location); err != nil {
+			return pf, &UsageError{Invalid: []InvalidValue{{Flag: "--location", Value: cfg.Location, Rule: err.Error()}}}
+		}
+		values.Set(gcp.GCSLocation, cfg.Location)
+		pf.Region = cfg.Location
+		if err := gcp.Preflight(ctx, deps.GCP, cfg.GCPProject); err != nil {
+			return pf, err
+		}
 	}
 	return pf, nil
 }
@@ -153,12 +173,14 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 	if o.OnPreflight != nil {
 		o.OnPreflight(pf)
 	}
-	if err := checkBundleTarget(cfg, values, o.Force); err != nil {
+	if err := checkTargets(cfg, values, o.Force); err != nil {
 		return out, err
 	}
 	secrets := &providers.Secrets{}
 	deps.Secrets = secrets
-	deps.KeyInBundle = KeyInBundle(cfg.Bundle)
+	deps.KeyInBundle = func(id string) bool { return holdsKey(cfg.Bundle, id) }
+	deps.KeyInFile = func(id string) bool { return keyFileHolds(cfg.KeyFile, id) }
+	deps.WriteKey = func(keyJSON []byte) error { return WriteFileAtomic(cfg.KeyFile, keyJSON) }
 	deps.Propagation = o.Propagation
 	plan := NewPlan(cfg, values, deps)
 	if o.Confirm != nil {
@@ -178,9 +200,4 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 		return out, runErr
 	}
 	return out, err
-}
-
-// KeyInBundle reports whether the bundle file holds the secret of a key.
-func KeyInBundle(path string) func(string) bool {
-	return func(id string) bool { return holdsKey(path, id) }
 }

@@ -93,6 +93,8 @@ func (c *Config) Snowflake() bool { return c.Warehouse == WarehouseSnowflake }
 // Missing lists the flags a complete setup still needs, in flag order.
 // --region (s3) and --location (gcs) may be left out with a Snowflake
 // warehouse: they then default to the Snowflake account's region.
+// --gcp-project defaults (in cmd) from CLOUDSDK_CORE_PROJECT or the
+// Application Default Credentials before this is asked.
 func (c *Config) Missing() []string {
 	var m []string
 	need := func(v, flag string) {
@@ -109,7 +111,9 @@ func (c *Config) Missing() []string {
 		}
 	case ProviderGCS:
 		need(c.GCPProject, "--gcp-project")
-		need(c.Location, "--location")
+		if !c.Snowflake() {
+			need(c.Location, "--location")
+		}
 	}
 	if c.Snowflake() {
 		need(c.OrgID, "--org-id")

@@ -17,9 +17,13 @@ import (
 // Deps are the connections a run uses. All nil in a dry run.
 type Deps struct {
 	AWS         *aws.Clients
+	GCP         *gcp.Clients
 	Snowflake   snowflake.DB
 	Secrets     *providers.Secrets
 	KeyInBundle func(accessKeyID string) bool
+	// KeyInFile and WriteKey read and write the GCP key file.
+	KeyInFile   func(keyID string) bool
+	WriteKey    func(keyJSON []byte) error
 	Propagation providers.Propagation
 }
 
@@ -84,8 +88,9 @@ func NewPlan(cfg Config, values *providers.Values, deps Deps) *Plan {
 		gp := gcp.Params{
 			Project: cfg.GCPProject, Bucket: cfg.Bucket, Location: cfg.Location, Prefix: cfg.Prefix,
 			TTLDays: cfg.TTLDays, Names: gcp.NamesFor(cfg.Name), KeyFile: cfg.KeyFile, Snowflake: cfg.Snowflake(),
+			KeyInFile: deps.KeyInFile, WriteKey: deps.WriteKey, Propagation: deps.Propagation,
 		}
-		steps := gcp.Steps(gp, snowflake.StepIntegration)
+		steps := gcp.Steps(gp, deps.GCP, snowflake.StepIntegration)
 		if cfg.Snowflake() {
 			steps = append(steps, snowflake.Steps(sfParams, func(*providers.Values) snowflake.Integration {
 				return sfParams.Integration

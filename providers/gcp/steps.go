@@ -4,8 +4,6 @@
 package gcp
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -66,6 +64,13 @@ type Params struct {
 	KeyFile  string
 	// Snowflake adds the role and binding for Snowflake's service account.
 	Snowflake bool
+	// KeyInFile reports whether the key file holds the key with this id; a
+	// key whose file was lost is replaced.
+	KeyInFile func(keyID string) bool
+	// WriteKey stores a new key's JSON (atomically, mode 0600) as soon as
+	// it exists, so its secret is never lost.
+	WriteKey    func(keyJSON []byte) error
+	Propagation providers.Propagation
 }
 
 // ServiceAccountEmail is the email of GrowthLoop's service account.
@@ -79,71 +84,38 @@ func (p Params) roleName(id string) string { return "projects/" + p.Project + "/
 // to the Snowflake account's region.
 var GCSLocation = providers.Key{Name: "gcp.location", Placeholder: "<location: the Snowflake account's region>"}
 
-// ErrApplyUnsupported is returned by the Google Cloud steps until they
-// can change a real project; byob refuses such a run before any call.
-var ErrApplyUnsupported = errors.New("creating a GCS setup is not supported by this version of byob; run with --dry-run to see the plan")
-
-// planStep describes a Google Cloud change; it cannot apply it yet.
-type planStep struct {
-	providers.Basic
-	artifacts func(v *providers.Values) []providers.Artifact
+func (p Params) location(v *providers.Values) string {
+	if p.Location != "" {
+		return p.Location
+	}
+	return v.Ref(GCSLocation)
 }
-
-func (s *planStep) Artifacts(v *providers.Values) []providers.Artifact { return s.artifacts(v) }
-
-func (s *planStep) Check(context.Context, *providers.Values) (providers.Observation, error) {
-	return providers.Observation{}, ErrApplyUnsupported
-}
-
-func (s *planStep) Apply(context.Context, *providers.Values) error { return ErrApplyUnsupported }
-
-func (s *planStep) Destroy(context.Context, *providers.Values) error { return ErrApplyUnsupported }
 
 // Steps returns the Google Cloud steps in plan order. With p.Snowflake the
 // Snowflake binding waits for integrationStep, whose DESC INTEGRATION names
 // Snowflake's service account.
-func Steps(p Params, integrationStep string) []providers.Step {
-	step := func(id, title string, art func(v *providers.Values) []providers.Artifact, needs ...string) providers.Step {
-		return &planStep{providers.Basic{StepID: id, StepTitle: title, StepNeeds: needs}, art}
+func Steps(p Params, c *Clients, integrationStep string) []providers.Step {
+	b := func(id, title string, needs ...string) providers.Basic {
+		return providers.Basic{StepID: id, StepTitle: title, StepNeeds: needs}
 	}
-	location := func(v *providers.Values) string {
-		if p.Location != "" {
-			return p.Location
-		}
-		return v.Ref(GCSLocation)
-	}
+	writer := "serviceAccount:" + p.ServiceAccountEmail()
 	steps := []providers.Step{
-		step(StepBucket, "Create GCS bucket "+p.Bucket, func(v *providers.Values) []providers.Artifact {
-			return []providers.Artifact{providers.JSONArtifact("bucket (adopted and reconciled when you already administer it)",
-				templates.NewGCSBucket(p.Bucket, location(v), p.Prefix, p.TTLDays))}
-		}),
-		step(StepWriterRole, "Create custom role "+p.Names.WriterRole+" with the seed's four permissions", func(*providers.Values) []providers.Artifact {
-			return []providers.Artifact{providers.JSONArtifact("projects.roles.create in "+p.Project,
-				templates.NewGCPRole(p.Names.WriterRole, "byob GrowthLoop exports", "Read and write GrowthLoop exports in gs://"+p.Bucket, templates.GCSWriterPermissions))}
-		}),
-		step(StepServiceAccount, "Create service account "+p.ServiceAccountEmail(), func(*providers.Values) []providers.Artifact {
-			return []providers.Artifact{providers.JSONArtifact("projects.serviceAccounts.create in "+p.Project,
-				templates.NewGCPServiceAccount(p.Names.ServiceAccount, "GrowthLoop exports (byob)", "Writes GrowthLoop exports to gs://"+p.Bucket))}
-		}),
-		step(StepWriterBinding, "Grant the role to the service account on the bucket only", func(*providers.Values) []providers.Artifact {
-			return []providers.Artifact{providers.JSONArtifact("binding added to the bucket's IAM policy (read-modify-write with its etag)",
-				templates.GCSBinding{Bucket: p.Bucket, Role: p.roleName(p.Names.WriterRole), Members: []string{"serviceAccount:" + p.ServiceAccountEmail()}})}
-		}, StepBucket, StepWriterRole, StepServiceAccount),
-		step(StepKey, "Create a JSON key for the service account", func(*providers.Values) []providers.Artifact {
-			return []providers.Artifact{providers.JSONArtifact("projects.serviceAccounts.keys.create; the key is written only to "+p.KeyFile+" (mode 0600)",
-				templates.GCPKeyRequest{ServiceAccount: p.ServiceAccountEmail(), PrivateKeyType: "TYPE_GOOGLE_CREDENTIALS_FILE", KeyAlgorithm: "KEY_ALG_RSA_2048", WrittenTo: p.KeyFile})}
-		}, StepServiceAccount),
+		&bucketStep{b(StepBucket, "Create GCS bucket "+p.Bucket), p, c},
+		&roleStep{b(StepWriterRole, "Create custom role "+p.Names.WriterRole+" with the seed's four permissions"), p, c,
+			templates.NewGCPRole(p.Names.WriterRole, "byob GrowthLoop exports", "Read and write GrowthLoop exports in gs://"+p.Bucket, templates.GCSWriterPermissions)},
+		&serviceAccountStep{b(StepServiceAccount, "Create service account "+p.ServiceAccountEmail()), p, c},
+		&bindingStep{b(StepWriterBinding, "Grant the role to the service account on the bucket only", StepBucket, StepWriterRole, StepServiceAccount), p, c,
+			p.roleName(p.Names.WriterRole), func(*providers.Values) string { return writer }},
+		// The key comes last: when an organization policy forbids keys,
+		// everything else is already in place for a re-run.
+		&keyStep{b(StepKey, "Create a JSON key for the service account", StepWriterBinding), p, c},
 	}
 	if p.Snowflake {
 		steps = append(steps,
-			step(StepSnowflakeRole, "Create custom role "+p.Names.SnowflakeRole+" for Snowflake's unloads", func(*providers.Values) []providers.Artifact {
-				return []providers.Artifact{providers.JSONArtifact("projects.roles.create in "+p.Project,
-					templates.NewGCPRole(p.Names.SnowflakeRole, "byob Snowflake unloads", "Snowflake storage integration access to gs://"+p.Bucket, templates.GCSSnowflakePermissions))}
-			}),
-			step(StepSnowflakeBinding, "Grant that role to Snowflake's service account on the bucket only", func(v *providers.Values) []providers.Artifact {
-				return []providers.Artifact{providers.JSONArtifact("binding added to the bucket's IAM policy",
-					templates.GCSBinding{Bucket: p.Bucket, Role: p.roleName(p.Names.SnowflakeRole), Members: []string{"serviceAccount:" + v.Ref(providers.SnowflakeGCPAccount)}})}
-			}, StepBucket, StepSnowflakeRole, integrationStep),
+			&roleStep{b(StepSnowflakeRole, "Create custom role "+p.Names.SnowflakeRole+" for Snowflake's unloads"), p, c,
+				templates.NewGCPRole(p.Names.SnowflakeRole, "byob Snowflake unloads", "Snowflake storage integration access to gs://"+p.Bucket, templates.GCSSnowflakePermissions)},
+			&bindingStep{b(StepSnowflakeBinding, "Grant that role to Snowflake's service account on the bucket only", StepBucket, StepSnowflakeRole, integrationStep), p, c,
+				p.roleName(p.Names.SnowflakeRole), func(v *providers.Values) string { return "serviceAccount:" + v.Ref(providers.SnowflakeGCPAccount) }},
 		)
 	}
 	return steps

@@ -1,0 +1,133 @@
+package gcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"cloud.google.com/go/storage"
+	"golang.org/x/oauth2/google"
+	crm "google.golang.org/api/cloudresourcemanager/v1"
+	"google.golang.org/api/googleapi"
+	iam "google.golang.org/api/iam/v1"
+	"google.golang.org/api/option"
+)
+
+// Clients are the Google Cloud clients the steps call. Nil in a dry run.
+type Clients struct {
+	Storage *storage.Client
+	IAM     *iam.Service
+	CRM     *crm.Service
+}
+
+// Endpoints override the APIs' addresses, for emulators and private access.
+// Connect reads them from gcloud's variables (STORAGE_EMULATOR_HOST is read
+// by the storage library itself).
+type Endpoints struct {
+	IAM, CRM string
+}
+
+// NewClients makes the clients with extra options (credentials,
+// endpoints), used as given for all three APIs.
+func NewClients(ctx context.Context, ep Endpoints, opts ...option.ClientOption) (*Clients, error) {
+	st, err := storage.NewClient(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("Cloud Storage client: %w", err)
+	}
+	with := func(endpoint string) []option.ClientOption {
+		if endpoint == "" {
+			return opts
+		}
+		return append(slices.Clone(opts), option.WithEndpoint(endpoint))
+	}
+	iamSvc, err := iam.NewService(ctx, with(ep.IAM)...)
+	if err != nil {
+		return nil, fmt.Errorf("IAM client: %w", err)
+	}
+	crmSvc, err := crm.NewService(ctx, with(ep.CRM)...)
+	if err != nil {
+		return nil, fmt.Errorf("Resource Manager client: %w", err)
+	}
+	return &Clients{Storage: st, IAM: iamSvc, CRM: crmSvc}, nil
+}
+
+// Connect uses Application Default Credentials (gcloud auth
+// application-default login, GOOGLE_APPLICATION_CREDENTIALS, metadata
+// server) and gcloud's endpoint overrides. It returns the clients and ADC's
+// project, for --gcp-project to default to.
+func Connect(ctx context.Context, lookupEnv func(string) (string, bool)) (*Clients, string, error) {
+	env := func(k string) string { v, _ := lookupEnv(k); return v }
+	ep := Endpoints{IAM: env("CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM"), CRM: env("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER")}
+	creds, err := google.FindDefaultCredentials(ctx, "https://www.googleapis.com/auth/cloud-platform")
+	if err != nil {
+		return nil, "", fmt.Errorf("no Google Cloud credentials: run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS: %w", err)
+	}
+	c, err := NewClients(ctx, ep, option.WithCredentials(creds))
+	return c, creds.ProjectID, err
+}
+
+// Operator permissions byob needs on the project, checked before any change.
+var OperatorPermissions = []string{
+	"iam.roles.create", "iam.roles.get", "iam.roles.update", "iam.roles.undelete",
+	"iam.serviceAccounts.create", "iam.serviceAccounts.get",
+	"iam.serviceAccountKeys.create", "iam.serviceAccountKeys.list", "iam.serviceAccountKeys.delete",
+	"storage.buckets.create", "storage.buckets.get", "storage.buckets.update",
+	"storage.buckets.getIamPolicy", "storage.buckets.setIamPolicy",
+}
+
+// Preflight checks that the project exists and that the caller holds every
+// permission byob needs in it (projects.testIamPermissions).
+func Preflight(ctx context.Context, c *Clients, project string) error {
+	resp, err := c.CRM.Projects.TestIamPermissions(project, &crm.TestIamPermissionsRequest{Permissions: OperatorPermissions}).Context(ctx).Do()
+	if code(err) == http.StatusForbidden || code(err) == http.StatusNotFound {
+		return fmt.Errorf("project %s does not exist or you cannot see it: check --gcp-project and `gcloud auth application-default login`: %w", project, err)
+	}
+	if err != nil {
+		return fmt.Errorf("test permissions on project %s: %w", project, err)
+	}
+	var missing []string
+	for _, p := range OperatorPermissions {
+		if !slices.Contains(resp.Permissions, p) {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("you lack %s on project %s: grant them (roles/iam.roleAdmin, roles/iam.serviceAccountAdmin, roles/iam.serviceAccountKeyAdmin, roles/storage.admin) and re-run", strings.Join(missing, ", "), project)
+	}
+	return nil
+}
+
+// code returns the HTTP status of a Google API error, 0 when none.
+func code(err error) int {
+	var ge *googleapi.Error
+	if errors.As(err, &ge) {
+		return ge.Code
+	}
+	return 0
+}
+
+// failedPrecondition reports a FAILED_PRECONDITION answer (an organization
+// policy forbids the request).
+func failedPrecondition(err error) bool {
+	var ge *googleapi.Error
+	return errors.As(err, &ge) && ge.Code == http.StatusBadRequest && strings.Contains(ge.Body, "FAILED_PRECONDITION")
+}
+
+// DefaultProject is the project gcloud would use: CLOUDSDK_CORE_PROJECT,
+// else (when useADC) the project of the Application Default Credentials.
+func DefaultProject(ctx context.Context, lookupEnv func(string) (string, bool), useADC bool) string {
+	if p, ok := lookupEnv("CLOUDSDK_CORE_PROJECT"); ok && p != "" {
+		return p
+	}
+	if !useADC {
+		return ""
+	}
+	creds, err := google.FindDefaultCredentials(ctx)
+	if err != nil {
+		return ""
+	}
+	return creds.ProjectID
+}

@@ -1,0 +1,481 @@
+// Package gcptest is a fake of the Google Cloud JSON APIs byob uses: Cloud
+// Storage buckets (with iamConfiguration, lifecycle and IAM policies with
+// etags), IAM custom roles, service accounts and keys, and Resource
+// Manager's testIamPermissions. The real cloud.google.com/go/storage and
+// google.golang.org/api clients reach it over HTTP (Options).
+package gcptest
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+
+	"google.golang.org/api/option"
+
+	"github.com/growthloop/byob/providers/gcp"
+)
+
+// Project is the one project the fake knows.
+const Project = "acme-data"
+
+// Bucket is a modelled bucket.
+type Bucket struct {
+	Name             string          `json:"name"`
+	Location         string          `json:"location"`
+	IAMConfiguration json.RawMessage `json:"iamConfiguration,omitempty"`
+	Lifecycle        json.RawMessage `json:"lifecycle,omitempty"`
+	ProjectNumber    string          `json:"projectNumber"`
+	Etag             string          `json:"etag"`
+	Metageneration   string          `json:"metageneration"`
+}
+
+// Binding is one binding of a bucket IAM policy.
+type Binding struct {
+	Role    string   `json:"role"`
+	Members []string `json:"members"`
+}
+
+type policy struct {
+	Version  int       `json:"version"`
+	Etag     string    `json:"etag"`
+	Bindings []Binding `json:"bindings"`
+}
+
+// Role is a modelled custom role.
+type Role struct {
+	Name                string   `json:"name"`
+	Title               string   `json:"title,omitempty"`
+	Description         string   `json:"description,omitempty"`
+	IncludedPermissions []string `json:"includedPermissions,omitempty"`
+	Stage               string   `json:"stage,omitempty"`
+	Etag                string   `json:"etag"`
+	Deleted             bool     `json:"deleted,omitempty"`
+}
+
+type serviceAccount struct {
+	Name        string `json:"name"`
+	Email       string `json:"email"`
+	UniqueID    string `json:"uniqueId"`
+	DisplayName string `json:"displayName,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// Server is the fake.
+type Server struct {
+	URL string
+	// BlockKeys answers key creation with FAILED_PRECONDITION, as the
+	// organization policy iam.disableServiceAccountKeyCreation does.
+	BlockKeys bool
+	// ForeignBuckets are names another project owns.
+	ForeignBuckets map[string]bool
+	// Granted are the permissions testIamPermissions grants; nil: all.
+	Granted []string
+	// NewAccountDelay is how many times a new service account is unknown
+	// to bucket IAM and key creation after it is made (propagation).
+	NewAccountDelay int
+
+	srv        *httptest.Server
+	mu         sync.Mutex
+	buckets    map[string]*Bucket
+	policies   map[string]*policy
+	roles      map[string]*Role
+	accounts   map[string]*serviceAccount
+	unseen     map[string]int // email -> remaining "not found" answers
+	keys       map[string][]string
+	requests   []string
+	mutations  int
+	failAt     int
+	etagSerial int
+}
+
+// New starts the fake.
+func New() *Server {
+	s := &Server{
+		ForeignBuckets: map[string]bool{},
+		buckets:        map[string]*Bucket{}, policies: map[string]*policy{},
+		roles: map[string]*Role{}, accounts: map[string]*serviceAccount{},
+		unseen: map[string]int{}, keys: map[string][]string{},
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.srv.URL
+	return s
+}
+
+// Close stops the fake.
+func (s *Server) Close() { s.srv.Close() }
+
+// Options make the real clients reach the fake without credentials.
+func (s *Server) Options() (gcp.Endpoints, []option.ClientOption) {
+	return gcp.Endpoints{IAM: s.URL + "/", CRM: s.URL + "/"},
+		[]option.ClientOption{option.WithEndpoint(s.URL + "/storage/v1/"), option.WithoutAuthentication()}
+}
+
+// Requests returns "METHOD path" of every request so far.
+func (s *Server) Requests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// Mutations counts the requests that changed something.
+func (s *Server) Mutations() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mutations
+}
+
+// FailMutation makes the k-th mutating request from now (k >= 1) fail with
+// 403 PERMISSION_DENIED.
+func (s *Server) FailMutation(k int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failAt = s.mutations + k
+}
+
+// Bucket returns a copy of a bucket, nil when absent.
+func (s *Server) Bucket(name string) *Bucket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.buckets[name]
+	if !ok {
+		return nil
+	}
+	c := *b
+	return &c
+}
+
+// SetBucket stores a bucket as is (for adopt and drift tests).
+func (s *Server) SetBucket(b Bucket) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b.Etag, b.ProjectNumber, b.Metageneration = s.etag(), "123456", "1"
+	s.buckets[b.Name] = &b
+	if s.policies[b.Name] == nil {
+		s.policies[b.Name] = s.newPolicy()
+	}
+}
+
+// Bindings returns a bucket's IAM bindings.
+func (s *Server) Bindings(bucket string) []Binding {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.policies[bucket]; p != nil {
+		return slices.Clone(p.Bindings)
+	}
+	return nil
+}
+
+// SetBindings replaces a bucket's bindings (for tests).
+func (s *Server) SetBindings(bucket string, b []Binding) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.policies[bucket].Bindings = b
+	s.policies[bucket].Etag = s.etag()
+}
+
+// Role returns a copy of a custom role by id, nil when absent.
+func (s *Server) Role(id string) *Role {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.roles["projects/"+Project+"/roles/"+id]
+	if !ok {
+		return nil
+	}
+	c := *r
+	return &c
+}
+
+// Keys returns the user-managed key ids of a service account.
+func (s *Server) Keys(email string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.keys[email])
+}
+
+// HasAccount reports whether the service account exists.
+func (s *Server) HasAccount(email string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accounts[email] != nil
+}
+
+// newPolicy is a new bucket's IAM policy: the project owners own it.
+func (s *Server) newPolicy() *policy {
+	return &policy{Version: 1, Etag: s.etag(), Bindings: []Binding{{Role: "roles/storage.legacyBucketOwner", Members: []string{"projectOwner:" + Project}}}}
+}
+
+func (s *Server) etag() string {
+	s.etagSerial++
+	return base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("etag-%d", s.etagSerial)))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func apiError(w http.ResponseWriter, code int, status, msg string) {
+	writeJSON(w, code, map[string]any{"error": map[string]any{"code": code, "message": msg, "status": status,
+		"errors": []map[string]string{{"message": msg, "reason": strings.ToLower(status)}}}})
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	path := r.URL.Path
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, r.Method+" "+path)
+	read := r.Method == http.MethodGet || strings.HasSuffix(path, ":testIamPermissions")
+	if !read {
+		s.mutations++
+		if s.failAt != 0 && s.mutations == s.failAt {
+			s.failAt = 0
+			apiError(w, http.StatusForbidden, "PERMISSION_DENIED", "injected failure of "+r.Method+" "+path)
+			return
+		}
+	}
+	switch {
+	case strings.HasPrefix(path, "/storage/v1/b"):
+		s.storage(w, r, strings.TrimPrefix(path, "/storage/v1/b"), body)
+	case strings.HasSuffix(path, ":testIamPermissions"):
+		s.testPermissions(w, path, body)
+	case strings.HasPrefix(path, "/v1/projects/"+Project+"/roles"):
+		s.role(w, r, strings.TrimPrefix(path, "/v1/"), body)
+	case strings.HasPrefix(path, "/v1/projects/"+Project+"/serviceAccounts"):
+		s.serviceAccount(w, r, strings.TrimPrefix(path, "/v1/projects/"+Project+"/serviceAccounts"), body)
+	default:
+		apiError(w, http.StatusNotFound, "NOT_FOUND", "the fake does not serve "+r.Method+" "+path)
+	}
+}
+
+func (s *Server) testPermissions(w http.ResponseWriter, path string, body []byte) {
+	if path != "/v1/projects/"+Project+":testIamPermissions" {
+		apiError(w, http.StatusForbidden, "PERMISSION_DENIED", "The caller does not have permission")
+		return
+	}
+	var req struct{ Permissions []string }
+	_ = json.Unmarshal(body, &req)
+	var granted []string
+	for _, p := range req.Permissions {
+		if s.Granted == nil || slices.Contains(s.Granted, p) {
+			granted = append(granted, p)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"permissions": granted})
+}
+
+// visible reports whether a service account can be used yet, counting down
+// its propagation delay.
+func (s *Server) visible(email string) bool {
+	if email == gcpSnowflakeAccount {
+		return true
+	}
+	if s.accounts[email] == nil {
+		return false
+	}
+	if s.unseen[email] > 0 {
+		s.unseen[email]--
+		return false
+	}
+	return true
+}
+
+// gcpSnowflakeAccount is Snowflake's account; it lives in Snowflake's project.
+const gcpSnowflakeAccount = "sfc-fake@sfc-prod.iam.gserviceaccount.com"
+
+func (s *Server) storage(w http.ResponseWriter, r *http.Request, rest string, body []byte) {
+	name, sub, _ := strings.Cut(strings.TrimPrefix(rest, "/"), "/")
+	if name != "" && s.ForeignBuckets[name] {
+		apiError(w, http.StatusForbidden, "PERMISSION_DENIED", "caller does not have storage.buckets.get access to the Google Cloud Storage bucket.")
+		return
+	}
+	switch {
+	case name == "" && r.Method == http.MethodPost:
+		var b Bucket
+		_ = json.Unmarshal(body, &b)
+		if s.ForeignBuckets[b.Name] || s.buckets[b.Name] != nil {
+			apiError(w, http.StatusConflict, "CONFLICT", "The requested bucket name is not available.")
+			return
+		}
+		b.Location = strings.ToUpper(b.Location)
+		if b.Location == "" {
+			b.Location = "US"
+		}
+		b.ProjectNumber, b.Metageneration, b.Etag = "123456", "1", s.etag()
+		s.buckets[b.Name] = &b
+		s.policies[b.Name] = s.newPolicy()
+		writeJSON(w, http.StatusOK, b)
+		return
+	}
+	b := s.buckets[name]
+	if b == nil {
+		apiError(w, http.StatusNotFound, "NOT_FOUND", "The specified bucket does not exist.")
+		return
+	}
+	switch {
+	case sub == "" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, b)
+	case sub == "" && r.Method == http.MethodPatch:
+		var patch map[string]json.RawMessage
+		_ = json.Unmarshal(body, &patch)
+		if v, ok := patch["iamConfiguration"]; ok {
+			b.IAMConfiguration = v
+		}
+		if v, ok := patch["lifecycle"]; ok {
+			b.Lifecycle = v
+		}
+		b.Etag = s.etag()
+		writeJSON(w, http.StatusOK, b)
+	case sub == "" && r.Method == http.MethodDelete:
+		delete(s.buckets, name)
+		w.WriteHeader(http.StatusNoContent)
+	case sub == "iam" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, s.policies[name])
+	case sub == "iam" && r.Method == http.MethodPut:
+		var p policy
+		_ = json.Unmarshal(body, &p)
+		cur := s.policies[name]
+		if p.Etag != cur.Etag {
+			apiError(w, http.StatusPreconditionFailed, "FAILED_PRECONDITION", "The etag does not match: the policy changed since it was read.")
+			return
+		}
+		for _, bd := range p.Bindings {
+			for _, m := range bd.Members {
+				if email, ok := strings.CutPrefix(m, "serviceAccount:"); ok && !s.visible(email) {
+					apiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "Service account "+email+" does not exist.")
+					return
+				}
+			}
+		}
+		p.Etag, p.Version = s.etag(), 1
+		s.policies[name] = &p
+		writeJSON(w, http.StatusOK, p)
+	default:
+		apiError(w, http.StatusNotFound, "NOT_FOUND", "the fake does not serve "+r.Method+" bucket "+sub)
+	}
+}
+
+func (s *Server) role(w http.ResponseWriter, r *http.Request, path string, body []byte) {
+	parent := "projects/" + Project + "/roles"
+	name, action, _ := strings.Cut(path, ":")
+	switch {
+	case name == parent && r.Method == http.MethodPost:
+		var req struct {
+			RoleID string `json:"roleId"`
+			Role   Role   `json:"role"`
+		}
+		_ = json.Unmarshal(body, &req)
+		full := parent + "/" + req.RoleID
+		if s.roles[full] != nil {
+			apiError(w, http.StatusConflict, "ALREADY_EXISTS", "A role named "+req.RoleID+" in this project already exists.")
+			return
+		}
+		role := req.Role
+		role.Name, role.Etag = full, s.etag()
+		s.roles[full] = &role
+		writeJSON(w, http.StatusOK, role)
+		return
+	}
+	role := s.roles[name]
+	if role == nil {
+		apiError(w, http.StatusNotFound, "NOT_FOUND", "The role named "+name+" was not found.")
+		return
+	}
+	switch {
+	case action == "undelete" && r.Method == http.MethodPost:
+		role.Deleted, role.Etag = false, s.etag()
+	case r.Method == http.MethodGet:
+	case r.Method == http.MethodPatch:
+		var patch Role
+		_ = json.Unmarshal(body, &patch)
+		if strings.Contains(r.URL.Query().Get("updateMask"), "includedPermissions") {
+			role.IncludedPermissions = patch.IncludedPermissions
+		}
+		role.Etag = s.etag()
+	case r.Method == http.MethodDelete:
+		role.Deleted, role.Etag = true, s.etag()
+	}
+	writeJSON(w, http.StatusOK, role)
+}
+
+func (s *Server) serviceAccount(w http.ResponseWriter, r *http.Request, rest string, body []byte) {
+	rest = strings.TrimPrefix(rest, "/")
+	email, keyPath, _ := strings.Cut(rest, "/keys")
+	switch {
+	case rest == "" && r.Method == http.MethodPost:
+		var req struct {
+			AccountID      string         `json:"accountId"`
+			ServiceAccount serviceAccount `json:"serviceAccount"`
+		}
+		_ = json.Unmarshal(body, &req)
+		email := req.AccountID + "@" + Project + ".iam.gserviceaccount.com"
+		if s.accounts[email] != nil {
+			apiError(w, http.StatusConflict, "ALREADY_EXISTS", "Service account "+req.AccountID+" already exists within project.")
+			return
+		}
+		sa := req.ServiceAccount
+		sa.Name, sa.Email, sa.UniqueID = "projects/"+Project+"/serviceAccounts/"+email, email, "1000"+fmt.Sprint(len(s.accounts))
+		s.accounts[email] = &sa
+		s.unseen[email] = s.NewAccountDelay
+		writeJSON(w, http.StatusOK, sa)
+		return
+	}
+	sa := s.accounts[email]
+	if sa == nil {
+		apiError(w, http.StatusNotFound, "NOT_FOUND", "Unknown service account")
+		return
+	}
+	keyID := strings.TrimPrefix(keyPath, "/")
+	switch {
+	case !strings.Contains(rest, "/keys") && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, sa)
+	case !strings.Contains(rest, "/keys") && r.Method == http.MethodDelete:
+		delete(s.accounts, email)
+		writeJSON(w, http.StatusOK, map[string]any{})
+	case keyID == "" && r.Method == http.MethodPost:
+		if s.BlockKeys {
+			apiError(w, http.StatusBadRequest, "FAILED_PRECONDITION", "Key creation is not allowed on this service account. constraints/iam.disableServiceAccountKeyCreation")
+			return
+		}
+		if !s.visible(email) {
+			apiError(w, http.StatusNotFound, "NOT_FOUND", "Unknown service account")
+			return
+		}
+		raw := make([]byte, 20)
+		_, _ = rand.Read(raw)
+		id := hex.EncodeToString(raw)
+		s.keys[email] = append(s.keys[email], id)
+		cred, _ := json.Marshal(map[string]string{
+			"type": "service_account", "project_id": Project, "private_key_id": id,
+			"private_key": "-----BEGIN PRIVATE KEY-----\nFAKE" + id + "\n-----END PRIVATE KEY-----\n", "client_email": email,
+		})
+		writeJSON(w, http.StatusOK, map[string]any{
+			"name": sa.Name + "/keys/" + id, "privateKeyType": "TYPE_GOOGLE_CREDENTIALS_FILE", "keyAlgorithm": "KEY_ALG_RSA_2048",
+			"privateKeyData": base64.StdEncoding.EncodeToString(cred), "keyType": "USER_MANAGED",
+		})
+	case keyID == "" && r.Method == http.MethodGet:
+		var keys []map[string]string
+		for _, id := range s.keys[email] {
+			keys = append(keys, map[string]string{"name": sa.Name + "/keys/" + id, "keyType": "USER_MANAGED"})
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
+	case keyID != "" && r.Method == http.MethodDelete:
+		if !slices.Contains(s.keys[email], keyID) {
+			apiError(w, http.StatusNotFound, "NOT_FOUND", "Unknown key")
+			return
+		}
+		s.keys[email] = slices.DeleteFunc(s.keys[email], func(k string) bool { return k == keyID })
+		writeJSON(w, http.StatusOK, map[string]any{})
+	default:
+		apiError(w, http.StatusNotFound, "NOT_FOUND", "the fake does not serve "+r.Method+" service account "+rest)
+	}
+}

@@ -1,0 +1,453 @@
+package gcp
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+
+	"cloud.google.com/go/storage"
+	iam "google.golang.org/api/iam/v1"
+
+	iamapi "cloud.google.com/go/iam"
+
+	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/templates"
+)
+
+// bucketCreated records that byob created the bucket (rather than adopted
+// it), so destroy knows whether it may remove it.
+var bucketCreated = providers.Key{Name: "gcp.bucket_created"}
+
+type bucketStep struct {
+	providers.Basic
+	p Params
+	c *Clients
+}
+
+func (s *bucketStep) Artifacts(v *providers.Values) []providers.Artifact {
+	return []providers.Artifact{providers.JSONArtifact("bucket (adopted and reconciled when you already administer it)",
+		templates.NewGCSBucket(s.p.Bucket, s.p.location(v), s.p.Prefix, s.p.TTLDays))}
+}
+
+func (s *bucketStep) rule() storage.LifecycleRule {
+	return storage.LifecycleRule{
+		Action:    storage.LifecycleAction{Type: storage.DeleteAction},
+		Condition: storage.LifecycleCondition{AgeInDays: int64(s.p.TTLDays), MatchesPrefix: []string{s.p.Prefix}},
+	}
+}
+
+// ours reports whether a lifecycle rule is the one byob manages: a delete
+// rule for exactly the prefix.
+func (s *bucketStep) ours(r storage.LifecycleRule) bool {
+	return r.Action.Type == storage.DeleteAction && slices.Equal(r.Condition.MatchesPrefix, []string{s.p.Prefix})
+}
+
+func (s *bucketStep) takenError() error {
+	return fmt.Errorf("bucket name %q is taken by another project (or you cannot administer it): choose another --bucket", s.p.Bucket)
+}
+
+// drift lists what differs from the wanted settings.
+func (s *bucketStep) drift(a *storage.BucketAttrs) []string {
+	var d []string
+	if !a.UniformBucketLevelAccess.Enabled {
+		d = append(d, "uniform bucket-level access is off")
+	}
+	if a.PublicAccessPrevention != storage.PublicAccessPreventionEnforced {
+		d = append(d, "public access prevention is not enforced")
+	}
+	i := slices.IndexFunc(a.Lifecycle.Rules, s.ours)
+	if i < 0 || a.Lifecycle.Rules[i].Condition.AgeInDays != int64(s.p.TTLDays) {
+		d = append(d, fmt.Sprintf("no lifecycle rule deletes %s at age %d days", s.p.Prefix, s.p.TTLDays))
+	}
+	return d
+}
+
+func (s *bucketStep) attrs(ctx context.Context) (*storage.BucketAttrs, error) {
+	a, err := s.c.Storage.Bucket(s.p.Bucket).Attrs(ctx)
+	switch {
+	case errors.Is(err, storage.ErrBucketNotExist):
+		return nil, nil
+	case code(err) == http.StatusForbidden:
+		return nil, s.takenError()
+	case err != nil:
+		return nil, fmt.Errorf("get bucket %s: %w", s.p.Bucket, err)
+	}
+	return a, nil
+}
+
+func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
+	a, err := s.attrs(ctx)
+	if err != nil || a == nil {
+		return providers.Observation{Status: providers.Missing}, err
+	}
+	if want := s.p.location(v); !strings.EqualFold(a.Location, want) {
+		return providers.Observation{}, fmt.Errorf("bucket %s is in %s, not %s: re-run with --location %s or choose another --bucket", s.p.Bucket, a.Location, want, a.Location)
+	}
+	var adopted string
+	if v.Get(bucketCreated) == "" {
+		v.Set(providers.BucketAdopted, "true")
+		adopted = "adopted the existing bucket " + s.p.Bucket + "; its objects are left alone"
+	}
+	if d := s.drift(a); len(d) > 0 {
+		return providers.Observation{Status: providers.Drifted, Reason: strings.Join(append(d, adopted), "; ")}, nil
+	}
+	return providers.Observation{Status: providers.Done, Reason: adopted}, nil
+}
+
+func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
+	a, err := s.attrs(ctx)
+	if err != nil {
+		return err
+	}
+	if a == nil {
+		err := s.c.Storage.Bucket(s.p.Bucket).Create(ctx, s.p.Project, &storage.BucketAttrs{
+			Location:                 s.p.location(v),
+			UniformBucketLevelAccess: storage.UniformBucketLevelAccess{Enabled: true},
+			PublicAccessPrevention:   storage.PublicAccessPreventionEnforced,
+			Lifecycle:                storage.Lifecycle{Rules: []storage.LifecycleRule{s.rule()}},
+		})
+		if code(err) == http.StatusConflict {
+			if a, err = s.attrs(ctx); err != nil || a == nil {
+				return s.takenError()
+			}
+		} else if err != nil {
+			return fmt.Errorf("create bucket %s: %w", s.p.Bucket, err)
+		} else {
+			v.Set(bucketCreated, "true")
+			return nil
+		}
+	}
+	rules := slices.DeleteFunc(slices.Clone(a.Lifecycle.Rules), s.ours)
+	_, err = s.c.Storage.Bucket(s.p.Bucket).Update(ctx, storage.BucketAttrsToUpdate{
+		UniformBucketLevelAccess: &storage.UniformBucketLevelAccess{Enabled: true},
+		PublicAccessPrevention:   storage.PublicAccessPreventionEnforced,
+		Lifecycle:                &storage.Lifecycle{Rules: append(rules, s.rule())},
+	})
+	if err != nil {
+		return fmt.Errorf("update bucket %s: %w", s.p.Bucket, err)
+	}
+	return nil
+}
+
+// Destroy removes the bucket only when byob created it and it is empty.
+func (s *bucketStep) Destroy(ctx context.Context, v *providers.Values) error {
+	if v.Get(bucketCreated) == "" {
+		return nil
+	}
+	if err := s.c.Storage.Bucket(s.p.Bucket).Delete(ctx); err != nil && !errors.Is(err, storage.ErrBucketNotExist) {
+		return fmt.Errorf("delete bucket %s: %w", s.p.Bucket, err)
+	}
+	v.Delete(bucketCreated)
+	return nil
+}
+
+type roleStep struct {
+	providers.Basic
+	p    Params
+	c    *Clients
+	want templates.GCPRole
+}
+
+func (s *roleStep) name() string { return s.p.roleName(s.want.RoleID) }
+
+func (s *roleStep) Artifacts(*providers.Values) []providers.Artifact {
+	return []providers.Artifact{providers.JSONArtifact("projects.roles.create in "+s.p.Project, s.want)}
+}
+
+func samePermissions(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+func (s *roleStep) get(ctx context.Context) (*iam.Role, error) {
+	r, err := s.c.IAM.Projects.Roles.Get(s.name()).Context(ctx).Do()
+	if code(err) == http.StatusNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get role %s: %w", s.name(), err)
+	}
+	return r, nil
+}
+
+func (s *roleStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
+	r, err := s.get(ctx)
+	switch {
+	case err != nil || r == nil:
+		return providers.Observation{Status: providers.Missing}, err
+	case r.Deleted:
+		return providers.Observation{Status: providers.Drifted, Reason: "role " + s.want.RoleID + " was deleted; it is undeleted"}, nil
+	case !samePermissions(r.IncludedPermissions, s.want.Role.IncludedPermissions):
+		return providers.Observation{Status: providers.Drifted, Reason: fmt.Sprintf("role %s has permissions %v", s.want.RoleID, r.IncludedPermissions)}, nil
+	}
+	return providers.Observation{Status: providers.Done}, nil
+}
+
+func (s *roleStep) Apply(ctx context.Context, _ *providers.Values) error {
+	r, err := s.get(ctx)
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		_, err := s.c.IAM.Projects.Roles.Create("projects/"+s.p.Project, &iam.CreateRoleRequest{
+			RoleId: s.want.RoleID,
+			Role: &iam.Role{Title: s.want.Role.Title, Description: s.want.Role.Description,
+				IncludedPermissions: s.want.Role.IncludedPermissions, Stage: s.want.Role.Stage},
+		}).Context(ctx).Do()
+		if err == nil {
+			return nil
+		}
+		if code(err) != http.StatusConflict {
+			return fmt.Errorf("create role %s: %w", s.want.RoleID, err)
+		}
+		if r, err = s.get(ctx); err != nil || r == nil {
+			return fmt.Errorf("create role %s: it exists but cannot be read: %v", s.want.RoleID, err)
+		}
+	}
+	if r.Deleted {
+		if r, err = s.c.IAM.Projects.Roles.Undelete(s.name(), &iam.UndeleteRoleRequest{Etag: r.Etag}).Context(ctx).Do(); err != nil {
+			return fmt.Errorf("undelete role %s: %w", s.want.RoleID, err)
+		}
+	}
+	if !samePermissions(r.IncludedPermissions, s.want.Role.IncludedPermissions) {
+		_, err := s.c.IAM.Projects.Roles.Patch(s.name(), &iam.Role{IncludedPermissions: s.want.Role.IncludedPermissions, Etag: r.Etag}).
+			UpdateMask("includedPermissions").Context(ctx).Do()
+		if err != nil {
+			return fmt.Errorf("update role %s: %w", s.want.RoleID, err)
+		}
+	}
+	return nil
+}
+
+func (s *roleStep) Destroy(ctx context.Context, _ *providers.Values) error {
+	if _, err := s.c.IAM.Projects.Roles.Delete(s.name()).Context(ctx).Do(); err != nil && code(err) != http.StatusNotFound {
+		return fmt.Errorf("delete role %s: %w", s.want.RoleID, err)
+	}
+	return nil
+}
+
+type serviceAccountStep struct {
+	providers.Basic
+	p Params
+	c *Clients
+}
+
+func (s *serviceAccountStep) name() string {
+	return "projects/" + s.p.Project + "/serviceAccounts/" + s.p.ServiceAccountEmail()
+}
+
+func (s *serviceAccountStep) Artifacts(*providers.Values) []providers.Artifact {
+	return []providers.Artifact{providers.JSONArtifact("projects.serviceAccounts.create in "+s.p.Project,
+		templates.NewGCPServiceAccount(s.p.Names.ServiceAccount, "GrowthLoop exports (byob)", "Writes GrowthLoop exports to gs://"+s.p.Bucket))}
+}
+
+func (s *serviceAccountStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
+	_, err := s.c.IAM.Projects.ServiceAccounts.Get(s.name()).Context(ctx).Do()
+	if code(err) == http.StatusNotFound {
+		return providers.Observation{Status: providers.Missing}, nil
+	}
+	if err != nil {
+		return providers.Observation{}, fmt.Errorf("get service account %s: %w", s.p.ServiceAccountEmail(), err)
+	}
+	return providers.Observation{Status: providers.Done}, nil
+}
+
+func (s *serviceAccountStep) Apply(ctx context.Context, _ *providers.Values) error {
+	req := templates.NewGCPServiceAccount(s.p.Names.ServiceAccount, "GrowthLoop exports (byob)", "Writes GrowthLoop exports to gs://"+s.p.Bucket)
+	_, err := s.c.IAM.Projects.ServiceAccounts.Create("projects/"+s.p.Project, &iam.CreateServiceAccountRequest{
+		AccountId:      req.AccountID,
+		ServiceAccount: &iam.ServiceAccount{DisplayName: req.ServiceAccount.DisplayName, Description: req.ServiceAccount.Description},
+	}).Context(ctx).Do()
+	if err != nil && code(err) != http.StatusConflict {
+		return fmt.Errorf("create service account %s: %w", s.p.ServiceAccountEmail(), err)
+	}
+	return nil
+}
+
+func (s *serviceAccountStep) Destroy(ctx context.Context, _ *providers.Values) error {
+	if _, err := s.c.IAM.Projects.ServiceAccounts.Delete(s.name()).Context(ctx).Do(); err != nil && code(err) != http.StatusNotFound {
+		return fmt.Errorf("delete service account %s: %w", s.p.ServiceAccountEmail(), err)
+	}
+	return nil
+}
+
+// bindingStep grants a role to a member on the bucket only, by a
+// read-modify-write of the bucket's IAM policy that keeps other bindings.
+type bindingStep struct {
+	providers.Basic
+	p      Params
+	c      *Clients
+	role   string
+	member func(v *providers.Values) string
+}
+
+func (s *bindingStep) Artifacts(v *providers.Values) []providers.Artifact {
+	return []providers.Artifact{providers.JSONArtifact("binding added to the bucket's IAM policy (read-modify-write with its etag)",
+		templates.GCSBinding{Bucket: s.p.Bucket, Role: s.role, Members: []string{s.member(v)}})}
+}
+
+func (s *bindingStep) policy(ctx context.Context) (*iamapi.Policy, error) {
+	p, err := s.c.Storage.Bucket(s.p.Bucket).IAM().Policy(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("get IAM policy of bucket %s: %w", s.p.Bucket, err)
+	}
+	return p, nil
+}
+
+func (s *bindingStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
+	p, err := s.policy(ctx)
+	if err != nil {
+		return providers.Observation{}, err
+	}
+	if p.HasRole(s.member(v), iamapi.RoleName(s.role)) {
+		return providers.Observation{Status: providers.Done}, nil
+	}
+	return providers.Observation{Status: providers.Missing}, nil
+}
+
+func (s *bindingStep) Apply(ctx context.Context, v *providers.Values) error {
+	member := s.member(v)
+	return s.p.Propagation.Poll(ctx, "waiting for the new service account to be usable in bucket IAM", func(ctx context.Context) error {
+		p, err := s.policy(ctx)
+		if err != nil {
+			return err
+		}
+		p.Add(member, iamapi.RoleName(s.role))
+		err = s.c.Storage.Bucket(s.p.Bucket).IAM().SetPolicy(ctx, p)
+		switch {
+		case code(err) == http.StatusPreconditionFailed || code(err) == http.StatusConflict:
+			return fmt.Errorf("%w: the bucket policy changed while it was updated: %v", providers.ErrNotYet, err)
+		case code(err) == http.StatusBadRequest && strings.Contains(err.Error(), "does not exist"):
+			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
+		case err != nil:
+			return fmt.Errorf("set IAM policy of bucket %s: %w", s.p.Bucket, err)
+		}
+		return nil
+	})
+}
+
+func (s *bindingStep) Destroy(ctx context.Context, v *providers.Values) error {
+	p, err := s.policy(ctx)
+	if err != nil {
+		return err
+	}
+	p.Remove(s.member(v), iamapi.RoleName(s.role))
+	if err := s.c.Storage.Bucket(s.p.Bucket).IAM().SetPolicy(ctx, p); err != nil {
+		return fmt.Errorf("set IAM policy of bucket %s: %w", s.p.Bucket, err)
+	}
+	return nil
+}
+
+// OrgPolicyError says an organization policy forbids service account keys.
+type OrgPolicyError struct {
+	Project string
+	Err     error
+}
+
+// KeyCreationConstraint is the organization policy that blocks keys.
+const KeyCreationConstraint = "iam.disableServiceAccountKeyCreation"
+
+func (e *OrgPolicyError) Error() string {
+	return fmt.Sprintf("creating a service account key is blocked by the organization policy constraint %s (FAILED_PRECONDITION). "+
+		"An organization policy administrator can allow it for this project with:\n"+
+		"  gcloud resource-manager org-policies disable-enforce %s --project=%s\n"+
+		"then re-run byob init: everything else is in place", KeyCreationConstraint, KeyCreationConstraint, e.Project)
+}
+
+func (e *OrgPolicyError) Unwrap() error { return e.Err }
+
+// keyStep creates GrowthLoop's one JSON key and hands it to WriteKey; only
+// its id goes to the state file.
+type keyStep struct {
+	providers.Basic
+	p Params
+	c *Clients
+}
+
+func (s *keyStep) account() string {
+	return "projects/" + s.p.Project + "/serviceAccounts/" + s.p.ServiceAccountEmail()
+}
+
+func (s *keyStep) Artifacts(*providers.Values) []providers.Artifact {
+	return []providers.Artifact{providers.JSONArtifact("projects.serviceAccounts.keys.create; the key is written only to "+s.p.KeyFile+" (mode 0600)",
+		templates.GCPKeyRequest{ServiceAccount: s.p.ServiceAccountEmail(), PrivateKeyType: "TYPE_GOOGLE_CREDENTIALS_FILE", KeyAlgorithm: "KEY_ALG_RSA_2048", WrittenTo: s.p.KeyFile})}
+}
+
+func (s *keyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
+	id := v.Get(providers.GCPKeyID)
+	if id == "" {
+		return providers.Observation{Status: providers.Missing}, nil
+	}
+	keys, err := s.c.IAM.Projects.ServiceAccounts.Keys.List(s.account()).KeyTypes("USER_MANAGED").Context(ctx).Do()
+	if code(err) == http.StatusNotFound {
+		return providers.Observation{Status: providers.Missing}, nil
+	}
+	if err != nil {
+		return providers.Observation{}, fmt.Errorf("list keys of %s: %w", s.p.ServiceAccountEmail(), err)
+	}
+	if !slices.ContainsFunc(keys.Keys, func(k *iam.ServiceAccountKey) bool { return path.Base(k.Name) == id }) {
+		return providers.Observation{Status: providers.Missing, Reason: "key " + id + " no longer exists"}, nil
+	}
+	if s.p.KeyInFile != nil && !s.p.KeyInFile(id) {
+		return providers.Observation{Status: providers.Drifted, Reason: s.p.KeyFile + " does not hold key " + id + "; it is replaced by a new key"}, nil
+	}
+	return providers.Observation{Status: providers.Done}, nil
+}
+
+func (s *keyStep) Apply(ctx context.Context, v *providers.Values) error {
+	if old := v.Get(providers.GCPKeyID); old != "" {
+		_, err := s.c.IAM.Projects.ServiceAccounts.Keys.Delete(s.account() + "/keys/" + old).Context(ctx).Do()
+		if err != nil && code(err) != http.StatusNotFound {
+			return fmt.Errorf("delete key %s: %w", old, err)
+		}
+		v.Delete(providers.GCPKeyID)
+	}
+	var key *iam.ServiceAccountKey
+	err := s.p.Propagation.Poll(ctx, "waiting for the new service account to accept keys", func(ctx context.Context) error {
+		var err error
+		key, err = s.c.IAM.Projects.ServiceAccounts.Keys.Create(s.account(), &iam.CreateServiceAccountKeyRequest{
+			PrivateKeyType: "TYPE_GOOGLE_CREDENTIALS_FILE", KeyAlgorithm: "KEY_ALG_RSA_2048",
+		}).Context(ctx).Do()
+		switch {
+		case failedPrecondition(err):
+			return &OrgPolicyError{Project: s.p.Project, Err: err}
+		case code(err) == http.StatusNotFound:
+			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
+		case err != nil:
+			return fmt.Errorf("create key for %s: %w", s.p.ServiceAccountEmail(), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	keyJSON, err := base64.StdEncoding.DecodeString(key.PrivateKeyData)
+	if err != nil {
+		return errors.New("the new key's data is not base64") // never quote the data
+	}
+	if err := s.p.WriteKey(keyJSON); err != nil {
+		return fmt.Errorf("write %s: %w", s.p.KeyFile, err)
+	}
+	v.Set(providers.GCPKeyID, path.Base(key.Name))
+	return nil
+}
+
+func (s *keyStep) Destroy(ctx context.Context, v *providers.Values) error {
+	id := v.Get(providers.GCPKeyID)
+	if id == "" {
+		return nil
+	}
+	_, err := s.c.IAM.Projects.ServiceAccounts.Keys.Delete(s.account() + "/keys/" + id).Context(ctx).Do()
+	if err != nil && code(err) != http.StatusNotFound {
+		return fmt.Errorf("delete key %s: %w", id, err)
+	}
+	v.Delete(providers.GCPKeyID)
+	return nil
+}

@@ -1,0 +1,312 @@
+package wizard_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/gcp"
+	"github.com/growthloop/byob/providers/gcp/gcptest"
+	"github.com/growthloop/byob/snowflake/snowflaketest"
+	"github.com/growthloop/byob/templates"
+	"github.com/growthloop/byob/wizard"
+)
+
+// gcsEnv is the GCP fake and the Snowflake fake with real clients.
+type gcsEnv struct {
+	t      testing.TB
+	gcp    *gcptest.Server
+	sf     *snowflaketest.Server
+	deps   wizard.Deps
+	dir    string
+	events []wizard.Event
+}
+
+func newGCSEnv(t testing.TB) *gcsEnv {
+	t.Helper()
+	e := &gcsEnv{t: t, gcp: gcptest.New(), sf: snowflaketest.New(), dir: t.TempDir()}
+	t.Cleanup(e.gcp.Close)
+	t.Cleanup(e.sf.Close)
+	e.sf.Region = "GCP_US_CENTRAL1"
+	ep, opts := e.gcp.Options()
+	c, err := gcp.NewClients(context.Background(), ep, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.deps.GCP = c
+	e.deps.Snowflake = e.sf.Connect(t, "ACCOUNTADMIN", nil)
+	return e
+}
+
+func (e *gcsEnv) config(warehouse string) wizard.Config {
+	c := wizard.Config{
+		Provider: wizard.ProviderGCS, Bucket: "acme-exports", GCPProject: gcptest.Project, Location: "US-CENTRAL1",
+		Warehouse: warehouse, OrgID: "1234", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 14,
+		Bundle: filepath.Join(e.dir, "bundle.json"), State: filepath.Join(e.dir, "state.json"), KeyFile: filepath.Join(e.dir, "credentials.json"),
+	}
+	c.ApplyDefaults()
+	if err := c.Validate(); err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+func (e *gcsEnv) apply(cfg wizard.Config) (wizard.Outcome, error) {
+	state, values, err := wizard.Prepare(cfg, nil)
+	if err != nil {
+		return wizard.Outcome{}, err
+	}
+	e.events = nil
+	return wizard.Apply(context.Background(), cfg, e.deps, state, values, wizard.ApplyOptions{
+		Propagation: providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond},
+		OnEvent:     func(ev wizard.Event) { e.events = append(e.events, ev) },
+	})
+}
+
+func (e *gcsEnv) mustApply(cfg wizard.Config) wizard.Outcome {
+	e.t.Helper()
+	out, err := e.apply(cfg)
+	if err != nil {
+		e.t.Fatalf("apply: %v", err)
+	}
+	return out
+}
+
+// inspect checks every resource of a finished GCS setup in the fake.
+func (e *gcsEnv) inspect(cfg wizard.Config) {
+	t := e.t
+	t.Helper()
+	b := e.gcp.Bucket(cfg.Bucket)
+	if b == nil {
+		t.Fatal("no bucket")
+	}
+	var iamCfg struct {
+		UniformBucketLevelAccess struct{ Enabled bool } `json:"uniformBucketLevelAccess"`
+		PublicAccessPrevention   string                 `json:"publicAccessPrevention"`
+	}
+	_ = json.Unmarshal(b.IAMConfiguration, &iamCfg)
+	if !iamCfg.UniformBucketLevelAccess.Enabled || iamCfg.PublicAccessPrevention != "enforced" || !strings.EqualFold(b.Location, cfg.Location) {
+		t.Errorf("bucket %+v", b)
+	}
+	var lc templates.GCSLifecycle
+	_ = json.Unmarshal(b.Lifecycle, &lc)
+	if i := slices.IndexFunc(lc.Rule, func(r templates.GCSLifecycleRule) bool {
+		return r.Action.Type == "Delete" && r.Condition.Age == cfg.TTLDays && slices.Equal(r.Condition.MatchesPrefix, []string{cfg.Prefix})
+	}); i < 0 {
+		t.Errorf("lifecycle %s lacks the delete rule", b.Lifecycle)
+	}
+	names := gcp.NamesFor(cfg.Name)
+	role := e.gcp.Role(names.WriterRole)
+	if role == nil || !slices.Equal(role.IncludedPermissions, templates.GCSWriterPermissions) || role.Deleted {
+		t.Errorf("writer role %+v", role)
+	}
+	email := names.ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
+	if !e.gcp.HasAccount(email) {
+		t.Error("no service account")
+	}
+	member := func(role, m string) bool {
+		for _, bd := range e.gcp.Bindings(cfg.Bucket) {
+			if bd.Role == role && slices.Contains(bd.Members, m) {
+				return true
+			}
+		}
+		return false
+	}
+	if !member("projects/"+gcptest.Project+"/roles/"+names.WriterRole, "serviceAccount:"+email) {
+		t.Errorf("bucket bindings %+v lack the writer binding", e.gcp.Bindings(cfg.Bucket))
+	}
+	if !member("roles/storage.legacyBucketOwner", "projectOwner:"+gcptest.Project) {
+		t.Error("the bucket's other bindings must be kept")
+	}
+	keys := e.gcp.Keys(email)
+	if len(keys) != 1 {
+		t.Fatalf("want exactly one key, got %v", keys)
+	}
+	keyJSON, err := os.ReadFile(cfg.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key struct {
+		PrivateKeyID string `json:"private_key_id"`
+	}
+	if json.Unmarshal(keyJSON, &key) != nil || key.PrivateKeyID != keys[0] {
+		t.Errorf("key file holds key %q, IAM has %v", key.PrivateKeyID, keys)
+	}
+	for _, f := range []string{cfg.KeyFile, cfg.Bundle, cfg.State} {
+		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, %v", f, fi.Mode(), err)
+		}
+	}
+	for _, f := range []string{cfg.Bundle, cfg.State} {
+		data, _ := os.ReadFile(f)
+		if strings.Contains(string(data), "PRIVATE KEY") {
+			t.Errorf("%s holds the private key", f)
+		}
+	}
+	for _, ev := range e.events {
+		if strings.Contains(ev.Detail, "PRIVATE KEY") {
+			t.Errorf("event shows the key: %+v", ev)
+		}
+	}
+	bundle, err := wizard.ReadBundle(cfg.Bundle)
+	if err != nil || bundle.Provider != "gcs" || bundle.GCPKeyID != keys[0] || bundle.GCPKeyFile != cfg.KeyFile ||
+		bundle.GCPServiceAccount != email || bundle.GCPProject != gcptest.Project || bundle.Bucket != cfg.Bucket {
+		t.Errorf("bundle %+v %v", bundle, err)
+	}
+	if cfg.Snowflake() {
+		sfRole := e.gcp.Role(names.SnowflakeRole)
+		if sfRole == nil || !slices.Equal(sfRole.IncludedPermissions, templates.GCSSnowflakePermissions) {
+			t.Errorf("snowflake role %+v", sfRole)
+		}
+		if !member("projects/"+gcptest.Project+"/roles/"+names.SnowflakeRole, "serviceAccount:"+snowflaketest.GCPServiceAccount) {
+			t.Errorf("bindings %+v lack Snowflake's", e.gcp.Bindings(cfg.Bucket))
+		}
+		in := e.sf.Integration(cfg.Integration)
+		if in == nil || in.Provider != "GCS" || strings.Join(in.AllowedLocations, ",") != "gcs://"+cfg.Bucket+"/"+cfg.Prefix {
+			t.Errorf("integration %+v", in)
+		}
+		st := e.sf.Stage("ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE")
+		if st == nil || st.URL != "gcs://"+cfg.Bucket+"/"+cfg.Prefix+cfg.OrgID+"/" || st.Integration != "FLYWHEEL_APP_GCS" {
+			t.Errorf("stage %+v", st)
+		}
+		if !e.sf.HasGrant("GROWTHLOOP", "USAGE", "INTEGRATION", "FLYWHEEL_APP_GCS") || !e.sf.HasGrant("GROWTHLOOP", "USAGE", "STAGE", "ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE") {
+			t.Error("GROWTHLOOP lacks its grants")
+		}
+		if bundle.Snowflake == nil || bundle.Snowflake.GCPServiceAccount != snowflaketest.GCPServiceAccount {
+			t.Errorf("bundle snowflake %+v", bundle.Snowflake)
+		}
+	}
+}
+
+func TestGCSFullRunThenNoOp(t *testing.T) {
+	for _, warehouse := range []string{wizard.WarehouseNone, wizard.WarehouseSnowflake} {
+		t.Run(warehouse, func(t *testing.T) {
+			e := newGCSEnv(t)
+			e.gcp.NewAccountDelay = 2 // the new account is not usable at once
+			cfg := e.config(warehouse)
+			e.mustApply(cfg)
+			e.inspect(cfg)
+			gcpBefore, sfBefore := e.gcp.Mutations(), e.sf.Mutations()
+			out := e.mustApply(cfg)
+			if e.gcp.Mutations() != gcpBefore || e.sf.Mutations() != sfBefore {
+				t.Errorf("re-run mutated: GCP %v", e.gcp.Requests()[len(e.gcp.Requests())-10:])
+			}
+			if len(out.Applied) != 0 || out.BundleWritten {
+				t.Errorf("re-run outcome %+v", out)
+			}
+			e.inspect(cfg)
+		})
+	}
+}
+
+// TestGCSResumeAfterFailureAtEachStep fails the k-th mutating call, for
+// every k, then re-runs. The number of calls varies (two bindings may race
+// for the bucket policy's etag), so k runs until a run is not hit.
+func TestGCSResumeAfterFailureAtEachStep(t *testing.T) {
+	for _, side := range []string{"gcp", "snowflake"} {
+		for k := 1; ; k++ {
+			e := newGCSEnv(t)
+			cfg := e.config(wizard.WarehouseSnowflake)
+			if side == "gcp" {
+				e.gcp.FailMutation(k)
+			} else {
+				e.sf.FailMutation(k)
+			}
+			_, err := e.apply(cfg)
+			if err == nil {
+				if k < 6 {
+					t.Fatalf("%s: only %d mutations to fail", side, k-1)
+				}
+				e.inspect(cfg)
+				break
+			}
+			e.mustApply(cfg)
+			e.inspect(cfg)
+		}
+	}
+}
+
+func TestGCSKeyBlockedByOrgPolicy(t *testing.T) {
+	e := newGCSEnv(t)
+	e.gcp.BlockKeys = true
+	cfg := e.config(wizard.WarehouseNone)
+	_, err := e.apply(cfg)
+	var ope *gcp.OrgPolicyError
+	if !errors.As(err, &ope) {
+		t.Fatalf("apply = %v, want an OrgPolicyError", err)
+	}
+	for _, want := range []string{"iam.disableServiceAccountKeyCreation", "gcloud resource-manager org-policies disable-enforce iam.disableServiceAccountKeyCreation --project=" + gcptest.Project} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if e.gcp.Bucket(cfg.Bucket) == nil || len(e.gcp.Bindings(cfg.Bucket)) < 2 {
+		t.Error("the rest of the setup must stay in place")
+	}
+	e.gcp.BlockKeys = false
+	e.mustApply(cfg)
+	e.inspect(cfg)
+}
+
+func TestGCSBucketOwnedElsewhereAndAdopted(t *testing.T) {
+	e := newGCSEnv(t)
+	cfg := e.config(wizard.WarehouseNone)
+	e.gcp.ForeignBuckets[cfg.Bucket] = true
+	if _, err := e.apply(cfg); err == nil || !strings.Contains(err.Error(), "taken by another project") {
+		t.Fatalf("apply = %v", err)
+	}
+
+	e2 := newGCSEnv(t)
+	cfg2 := e2.config(wizard.WarehouseNone)
+	e2.gcp.SetBucket(gcptest.Bucket{Name: cfg2.Bucket, Location: "US-CENTRAL1", Lifecycle: json.RawMessage(`{"rule":[{"action":{"type":"SetStorageClass","storageClass":"COLDLINE"},"condition":{"age":30}}]}`)})
+	e2.mustApply(cfg2)
+	e2.inspect(cfg2)
+	if !strings.Contains(string(e2.gcp.Bucket(cfg2.Bucket).Lifecycle), "COLDLINE") {
+		t.Error("an adopted bucket's other lifecycle rules must be kept")
+	}
+}
+
+func TestGCSPreflightNamesMissingPermissions(t *testing.T) {
+	e := newGCSEnv(t)
+	e.gcp.Granted = []string{"storage.buckets.create"}
+	_, err := e.apply(e.config(wizard.WarehouseNone))
+	if err == nil || !strings.Contains(err.Error(), "iam.serviceAccountKeys.create") || e.gcp.Mutations() != 0 {
+		t.Errorf("apply = %v, mutations %d", err, e.gcp.Mutations())
+	}
+}
+
+func TestGCSLocationDefaultsToSnowflakes(t *testing.T) {
+	e := newGCSEnv(t)
+	cfg := e.config(wizard.WarehouseSnowflake)
+	cfg.Location = ""
+	out := e.mustApply(cfg)
+	if out.Preflight.Region != "us-central1" {
+		t.Errorf("location = %q", out.Preflight.Region)
+	}
+}
+
+func TestGCSLostKeyFileIsReplaced(t *testing.T) {
+	e := newGCSEnv(t)
+	cfg := e.config(wizard.WarehouseNone)
+	e.mustApply(cfg)
+	email := gcp.NamesFor(cfg.Name).ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
+	old := e.gcp.Keys(email)[0]
+	os.Remove(cfg.KeyFile)
+	e.mustApply(cfg)
+	if keys := e.gcp.Keys(email); len(keys) != 1 || keys[0] == old {
+		t.Errorf("keys = %v, want one new key instead of %s", keys, old)
+	}
+	e.inspect(cfg)
+
+	os.WriteFile(cfg.KeyFile, []byte(`{"private_key_id":"someone-elses"}`), 0o600)
+	if _, err := e.apply(cfg); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("a key file that is not this setup's must not be overwritten without --force: %v", err)
+	}
+}
