@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/growthloop/byob/providers/aws/awstest"
-	"github.com/growthloop/byob/providers/gcp"
 	"github.com/growthloop/byob/providers/gcp/gcptest"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/wizard"
@@ -139,24 +138,29 @@ func TestInitBadCredentialsAreNotEchoed(t *testing.T) {
 	}
 }
 
-// TestInitGCS runs byob init for GCS with the clients pointed at the GCP
-// fake (Application Default Credentials cannot reach a fake).
+// TestInitGCS runs byob init for GCS through the real connection code:
+// Application Default Credentials from GOOGLE_APPLICATION_CREDENTIALS (a
+// key file whose token endpoint is the fake), gcloud's endpoint overrides,
+// and --gcp-project defaulting to the credentials' project.
 func TestInitGCS(t *testing.T) {
 	fake := gcptest.New()
 	defer fake.Close()
 	dir := t.TempDir()
+	adc, err := fake.CredentialsFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := fake.Env()
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", adc)
+	t.Setenv("STORAGE_EMULATOR_HOST", env["STORAGE_EMULATOR_HOST"])
 	t.Chdir(dir)
 	var out, errOut bytes.Buffer
 	streams := &IOStreams{
 		In: strings.NewReader(""), Out: &out, Err: &errOut,
-		LookupEnv: func(k string) (string, bool) { return "", false },
-		Open: func(ctx context.Context, cfg *wizard.Config, conn wizard.Connections) (wizard.Deps, func(), error) {
-			ep, opts := fake.Options()
-			c, err := gcp.NewClients(ctx, ep, opts...)
-			return wizard.Deps{GCP: c}, func() {}, err
-		},
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Open:      wizard.Open,
 	}
-	args := []string{"init", "--provider", "gcs", "--bucket", "cli-gcs-exports", "--gcp-project", gcptest.Project, "--location", "EU", "--yes"}
+	args := []string{"init", "--provider", "gcs", "--bucket", "cli-gcs-exports", "--location", "EU", "--yes"}
 	if code := Run(context.Background(), streams, args); code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
@@ -170,6 +174,9 @@ func TestInitGCS(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "credentials.json")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("credentials.json: %v %v", fi, err)
+	}
+	if b, _ := wizard.ReadBundle(filepath.Join(dir, wizard.DefaultBundle)); b == nil || b.GCPProject != gcptest.Project {
+		t.Errorf("--gcp-project must default to the credentials' project: %+v", b)
 	}
 	out.Reset()
 	if code := Run(context.Background(), streams, args); code != 0 || !strings.Contains(out.String(), "Everything is already in place") {

@@ -7,13 +7,18 @@ package gcptest
 
 import (
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -234,7 +239,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, r.Method+" "+path)
-	read := r.Method == http.MethodGet || strings.HasSuffix(path, ":testIamPermissions")
+	read := r.Method == http.MethodGet || strings.HasSuffix(path, ":testIamPermissions") || path == "/token"
 	if !read {
 		s.mutations++
 		if s.failAt != 0 && s.mutations == s.failAt {
@@ -244,6 +249,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch {
+	case path == "/token": // OAuth token endpoint of the credentials file
+		writeJSON(w, http.StatusOK, map[string]any{"access_token": "fake-token", "token_type": "Bearer", "expires_in": 3600})
 	case strings.HasPrefix(path, "/storage/v1/b"):
 		s.storage(w, r, strings.TrimPrefix(path, "/storage/v1/b"), body)
 	case strings.HasSuffix(path, ":testIamPermissions"):
@@ -477,5 +484,36 @@ func (s *Server) serviceAccount(w http.ResponseWriter, r *http.Request, rest str
 		writeJSON(w, http.StatusOK, map[string]any{})
 	default:
 		apiError(w, http.StatusNotFound, "NOT_FOUND", "the fake does not serve "+r.Method+" service account "+rest)
+	}
+}
+
+// CredentialsFile writes a service account key file whose token endpoint is
+// the fake, for Application Default Credentials
+// (GOOGLE_APPLICATION_CREDENTIALS), and returns its path.
+func (s *Server) CredentialsFile(dir string) (string, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return "", err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return "", err
+	}
+	cred, _ := json.Marshal(map[string]string{
+		"type": "service_account", "project_id": Project, "private_key_id": "operator",
+		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"client_email": "operator@" + Project + ".iam.gserviceaccount.com", "token_uri": s.URL + "/token",
+	})
+	path := filepath.Join(dir, "adc.json")
+	return path, os.WriteFile(path, cred, 0o600)
+}
+
+// Env is gcloud's endpoint overrides pointing at the fake, with
+// STORAGE_EMULATOR_HOST (which the storage library reads itself).
+func (s *Server) Env() map[string]string {
+	return map[string]string{
+		"CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM":                  s.URL + "/",
+		"CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER": s.URL + "/",
+		"STORAGE_EMULATOR_HOST":                                s.URL,
 	}
 }
