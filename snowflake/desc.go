@@ -1,6 +1,7 @@
 package snowflake
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -93,4 +94,20 @@ func sameSet(a, b []string) bool {
 		seen[s]--
 	}
 	return true
+}
+
+// Explain says, property by property, what Snowflake has and what byob
+// wants: "STORAGE_AWS_EXTERNAL_ID is 'x', want 'y'".
+func (d Description) Explain(in Integration, props []string) string {
+	want := map[string]string{
+		PropEnabled:          "true",
+		PropAWSRoleARN:       in.RoleARN,
+		PropAWSExternalID:    in.ExternalID,
+		PropAllowedLocations: strings.Join(in.AllowedLocations, ","),
+	}
+	parts := make([]string, len(props))
+	for i, p := range props {
+		parts[i] = fmt.Sprintf("%s is %q, want %q", p, d[p], want[p])
+	}
+	return strings.Join(parts, "; ")
 }

@@ -132,7 +132,7 @@ func (s *integrationStep) Check(ctx context.Context, v *providers.Values) (provi
 	if drift := d.Drift(in); len(drift) > 0 {
 		return providers.Observation{
 			Status: providers.Drifted,
-			Reason: "integration " + string(in.Name) + " exists with another " + strings.Join(drift, ", "),
+			Reason: "integration " + string(in.Name) + " exists with another " + strings.Join(drift, ", ") + ": " + d.Explain(in, drift),
 			Fix:    []providers.Artifact{{Name: "reconcile the integration in place", Format: providers.FormatSQL, Content: in.Alter(drift)}},
 		}, nil
 	}

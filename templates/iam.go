@@ -6,6 +6,7 @@ package templates
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 )
@@ -181,4 +182,59 @@ func normalize(v any) any {
 		return out
 	}
 	return v
+}
+
+// DiffStatements compares two policy documents statement by statement
+// (matched by Sid, else by position) and describes each difference:
+// "statement ListPrefix differs: …", "unexpected statement X", "missing
+// statement Y". It returns "" when they are the same.
+func DiffStatements(have, want string) string {
+	hs, ws := statementsByKey(have), statementsByKey(want)
+	var diffs []string
+	for _, k := range ws.order {
+		h, ok := hs.m[k]
+		switch {
+		case !ok:
+			diffs = append(diffs, "missing statement "+k)
+		case !reflect.DeepEqual(normalize(h), normalize(ws.m[k])):
+			hb, _ := json.Marshal(h)
+			diffs = append(diffs, "statement "+k+" is "+string(hb))
+		}
+	}
+	for _, k := range hs.order {
+		if _, ok := ws.m[k]; !ok {
+			hb, _ := json.Marshal(hs.m[k])
+			diffs = append(diffs, "unexpected statement "+string(hb))
+		}
+	}
+	return strings.Join(diffs, "; ")
+}
+
+type keyedStatements struct {
+	m     map[string]any
+	order []string
+}
+
+func statementsByKey(doc string) keyedStatements {
+	var p map[string]any
+	_ = json.Unmarshal([]byte(doc), &p)
+	var list []any
+	switch s := p["Statement"].(type) {
+	case []any:
+		list = s
+	case map[string]any:
+		list = []any{s}
+	}
+	ks := keyedStatements{m: map[string]any{}}
+	for i, st := range list {
+		k := fmt.Sprintf("#%d", i+1)
+		if m, ok := st.(map[string]any); ok {
+			if sid, ok := m["Sid"].(string); ok && sid != "" {
+				k = sid
+			}
+		}
+		ks.m[k] = st
+		ks.order = append(ks.order, k)
+	}
+	return ks
 }

@@ -3,6 +3,7 @@ package templates
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -138,5 +139,20 @@ func TestGCSDocuments(t *testing.T) {
 		if Why[p] == "" {
 			t.Errorf("no explanation for %s", p)
 		}
+	}
+}
+
+func TestDiffStatements(t *testing.T) {
+	want := S3Access("b", "p/").JSON()
+	if d := DiffStatements(want, want); d != "" {
+		t.Errorf("same documents differ: %s", d)
+	}
+	wide := S3Access("b", "").JSON()
+	if d := DiffStatements(wide, want); !strings.Contains(d, "statement ReadWriteObjectsUnderPrefix is") || !strings.Contains(d, "arn:aws:s3:::b/*") {
+		t.Errorf("diff = %s", d)
+	}
+	extra := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`
+	if d := DiffStatements(extra, want); !strings.Contains(d, "missing statement LocateBucket") || !strings.Contains(d, `unexpected statement {"Action":"s3:*"`) {
+		t.Errorf("diff = %s", d)
 	}
 }

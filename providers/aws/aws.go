@@ -68,6 +68,9 @@ type Clients struct {
 	// KeySTS makes an STS client that signs with the given access key, to
 	// wait until a new key works.
 	KeySTS func(accessKeyID, secretAccessKey string) *sts.Client
+	// KeyS3 makes an S3 client that signs with the given access key, to
+	// prove what GrowthLoop's key can and cannot do.
+	KeyS3 func(accessKeyID, secretAccessKey string) *s3.Client
 }
 
 func accountID(v *providers.Values) string { return v.Ref(providers.AWSAccountID) }

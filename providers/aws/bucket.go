@@ -80,7 +80,7 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 		region = "us-east-1"
 	}
 	if want := v.Get(providers.AWSRegion); region != want {
-		return providers.Observation{}, fmt.Errorf("bucket %s is in %s, not %s: re-run with --region %s or choose another --bucket", s.p.Bucket, region, want, region)
+		return providers.Observation{}, providers.Mismatchf("bucket %s is in %s, not %s: re-run with --region %s or choose another --bucket", s.p.Bucket, region, want, region)
 	}
 	obs := providers.Observation{Status: providers.Done}
 	if v.Get(bucketCreated) == "" {
@@ -91,7 +91,7 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 }
 
 func (s *bucketStep) takenError() error {
-	return fmt.Errorf("bucket name %q belongs to another AWS account: choose another --bucket", s.p.Bucket)
+	return providers.Mismatchf("bucket name %q belongs to another AWS account: choose another --bucket", s.p.Bucket)
 }
 
 func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {

@@ -40,15 +40,19 @@ func NewClients(cfg aws.Config) *Clients {
 	}
 	pathStyle := func(o *s3.Options) { o.UsePathStyle = o.BaseEndpoint != nil }
 	return &Clients{
-		S3:  s3.NewFromConfig(cfg, pathStyle),
-		IAM: iam.NewFromConfig(cfg),
-		STS: sts.NewFromConfig(cfg),
-		KeySTS: func(id, secret string) *sts.Client {
-			c := cfg.Copy()
-			c.Credentials = credentials.NewStaticCredentialsProvider(id, secret, "")
-			return sts.NewFromConfig(c)
-		},
+		S3:     s3.NewFromConfig(cfg, pathStyle),
+		IAM:    iam.NewFromConfig(cfg),
+		STS:    sts.NewFromConfig(cfg),
+		KeySTS: func(id, secret string) *sts.Client { return sts.NewFromConfig(withKey(cfg, id, secret)) },
+		KeyS3:  func(id, secret string) *s3.Client { return s3.NewFromConfig(withKey(cfg, id, secret), pathStyle) },
 	}
+}
+
+// withKey is cfg signing with an access key instead of the caller's.
+func withKey(cfg aws.Config, id, secret string) aws.Config {
+	c := cfg.Copy()
+	c.Credentials = credentials.NewStaticCredentialsProvider(id, secret, "")
+	return c
 }
 
 // Caller is who the credentials belong to.

@@ -62,10 +62,12 @@ func (s *policyStep) Check(ctx context.Context, v *providers.Values) (providers.
 	if err != nil {
 		return providers.Observation{}, wrap(ctx, "iam:GetPolicyVersion "+arn, err)
 	}
-	if templates.SameDocument(decodeDocument(aws.ToString(ver.PolicyVersion.Document)), s.document()) {
+	have := decodeDocument(aws.ToString(ver.PolicyVersion.Document))
+	if templates.SameDocument(have, s.document()) {
 		return providers.Observation{Status: providers.Done}, nil
 	}
-	return providers.Observation{Status: providers.Drifted, Reason: "policy " + s.p.Names.Policy + " differs from the expected document; a new default version is created"}, nil
+	return providers.Observation{Status: providers.Drifted, Reason: "policy " + s.p.Names.Policy + " differs from the expected document: " +
+		templates.DiffStatements(have, s.document())}, nil
 }
 
 func (s *policyStep) Apply(ctx context.Context, v *providers.Values) error {
@@ -143,10 +145,13 @@ func (s *roleStep) Check(ctx context.Context, v *providers.Values) (providers.Ob
 	if err != nil {
 		return providers.Observation{}, wrap(ctx, "iam:GetRole "+s.p.Names.Role, err)
 	}
-	if templates.SameDocument(decodeDocument(aws.ToString(out.Role.AssumeRolePolicyDocument)), s.trust(v)) {
+	have := decodeDocument(aws.ToString(out.Role.AssumeRolePolicyDocument))
+	if templates.SameDocument(have, s.trust(v)) {
 		return providers.Observation{Status: providers.Done}, nil
 	}
-	return providers.Observation{Status: providers.Drifted, Reason: "the trust policy of role " + s.p.Names.Role + " does not name the integration's IAM user and external ID"}, nil
+	return providers.Observation{Status: providers.Drifted, Reason: "the trust policy of role " + s.p.Names.Role +
+		" does not name the integration's IAM user " + v.Ref(providers.SnowflakeIAMUserARN) + " and external ID " + v.Ref(providers.ExternalID) +
+		": " + templates.DiffStatements(have, s.trust(v))}, nil
 }
 
 // invalidPrincipal is how IAM answers a trust policy naming a principal it

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"cloud.google.com/go/storage"
+	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
 	crm "google.golang.org/api/cloudresourcemanager/v1"
 	"google.golang.org/api/googleapi"
@@ -21,37 +22,48 @@ type Clients struct {
 	Storage *storage.Client
 	IAM     *iam.Service
 	CRM     *crm.Service
+	// KeyStorage makes a Cloud Storage client that acts as the service
+	// account of a JSON key, to prove what GrowthLoop's key can do.
+	KeyStorage func(ctx context.Context, keyJSON []byte) (*storage.Client, error)
 }
 
 // Endpoints override the APIs' addresses, for emulators and private access.
 // Connect reads them from gcloud's variables (STORAGE_EMULATOR_HOST is read
 // by the storage library itself).
 type Endpoints struct {
-	IAM, CRM string
+	IAM, CRM, Storage string
 }
 
-// NewClients makes the clients with extra options (credentials,
-// endpoints), used as given for all three APIs.
+// NewClients makes the clients with extra options (credentials), used as
+// given for all three APIs.
 func NewClients(ctx context.Context, ep Endpoints, opts ...option.ClientOption) (*Clients, error) {
-	st, err := storage.NewClient(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("Cloud Storage client: %w", err)
-	}
-	with := func(endpoint string) []option.ClientOption {
+	with := func(endpoint string, opts ...option.ClientOption) []option.ClientOption {
 		if endpoint == "" {
 			return opts
 		}
 		return append(slices.Clone(opts), option.WithEndpoint(endpoint))
 	}
-	iamSvc, err := iam.NewService(ctx, with(ep.IAM)...)
+	st, err := storage.NewClient(ctx, with(ep.Storage, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("Cloud Storage client: %w", err)
+	}
+	keyStorage := func(ctx context.Context, keyJSON []byte) (*storage.Client, error) {
+		creds, err := google.CredentialsFromJSON(ctx, keyJSON, storage.ScopeReadWrite)
+		if err != nil {
+			return nil, errors.New("the key file is not a service account key") // never quote the key
+		}
+		hc := oauth2.NewClient(ctx, creds.TokenSource)
+		return storage.NewClient(ctx, with(ep.Storage, option.WithHTTPClient(hc), storage.WithJSONReads())...)
+	}
+	iamSvc, err := iam.NewService(ctx, with(ep.IAM, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("IAM client: %w", err)
 	}
-	crmSvc, err := crm.NewService(ctx, with(ep.CRM)...)
+	crmSvc, err := crm.NewService(ctx, with(ep.CRM, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("Resource Manager client: %w", err)
 	}
-	return &Clients{Storage: st, IAM: iamSvc, CRM: crmSvc}, nil
+	return &Clients{Storage: st, IAM: iamSvc, CRM: crmSvc, KeyStorage: keyStorage}, nil
 }
 
 // Connect uses Application Default Credentials (gcloud auth

@@ -48,7 +48,7 @@ func (s *bucketStep) ours(r storage.LifecycleRule) bool {
 }
 
 func (s *bucketStep) takenError() error {
-	return fmt.Errorf("bucket name %q is taken by another project (or you cannot administer it): choose another --bucket", s.p.Bucket)
+	return providers.Mismatchf("bucket name %q is taken by another project (or you cannot administer it): choose another --bucket", s.p.Bucket)
 }
 
 // drift lists what differs from the wanted settings.
@@ -86,7 +86,7 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 		return providers.Observation{Status: providers.Missing}, err
 	}
 	if want := s.p.location(v); !strings.EqualFold(a.Location, want) {
-		return providers.Observation{}, fmt.Errorf("bucket %s is in %s, not %s: re-run with --location %s or choose another --bucket", s.p.Bucket, a.Location, want, a.Location)
+		return providers.Observation{}, providers.Mismatchf("bucket %s is in %s, not %s: re-run with --location %s or choose another --bucket", s.p.Bucket, a.Location, want, a.Location)
 	}
 	var adopted string
 	if v.Get(bucketCreated) == "" {

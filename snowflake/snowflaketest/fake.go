@@ -65,6 +65,9 @@ type Server struct {
 	Region string
 	// Latency is added to every request.
 	Latency time.Duration
+	// Unreachable, when set, is the error LIST @stage answers (the role
+	// cannot be assumed, the bucket is gone ...).
+	Unreachable string
 
 	srv *httptest.Server
 	mu  sync.Mutex
@@ -311,7 +314,8 @@ var (
 	reDropStage    = regexp.MustCompile(`(?is)^DROP STAGE IF EXISTS (\S+)$`)
 	reProperty     = regexp.MustCompile(`(?is)(\w+)\s*=\s*(\((?:\s*'(?:[^'\\]|''|\\.)*'\s*,?)*\)|'(?:[^'\\]|''|\\.)*'|\w+)`)
 	reLiteral      = regexp.MustCompile(`'(?:[^'\\]|''|\\.)*'`)
-	readOnlyPrefix = regexp.MustCompile(`(?i)^(SELECT|SHOW|DESC)\b`)
+	reList         = regexp.MustCompile(`(?is)^LIST @(\S+)$`)
+	readOnlyPrefix = regexp.MustCompile(`(?i)^(SELECT|SHOW|DESC|LIST)\b`)
 )
 
 // ident decodes a quoted identifier or a dotted name of them.
@@ -494,6 +498,15 @@ func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error
 		}
 		s.stages[name] = &Stage{URL: url, Integration: integ}
 		return ok, okRow, nil
+	case reList.MatchString(q):
+		name := ident(reList.FindStringSubmatch(q)[1])
+		if s.stages[name] == nil {
+			return nil, nil, notExist("Stage", name)
+		}
+		if s.Unreachable != "" {
+			return nil, nil, &sqlError{3001, s.Unreachable}
+		}
+		return []string{"name", "size", "md5", "last_modified"}, nil, nil
 	case reDropStage.MatchString(q):
 		delete(s.stages, ident(reDropStage.FindStringSubmatch(q)[1]))
 		return ok, okRow, nil

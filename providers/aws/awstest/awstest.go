@@ -86,6 +86,13 @@ type Server struct {
 	// InvalidPrincipal is how many CreateRole or UpdateAssumeRolePolicy
 	// calls answer MalformedPolicyDocument "Invalid principal in policy".
 	InvalidPrincipal int
+	// ConfineKeysTo, when set, denies S3 requests signed by a non-admin
+	// key for objects (or listings) outside this prefix, as byob's policy
+	// makes S3 do: kumo enforces no IAM.
+	ConfineKeysTo string
+	// Deny answers these actions (an IAM action, or an S3 operation such
+	// as "GET ?lifecycle") with AccessDenied.
+	Deny map[string]bool
 	// Throttle makes the next N calls of an action answer 400 Throttling,
 	// and Unavailable 503 ServiceUnavailable (the SDK retries both).
 	Throttle, Unavailable map[string]int
@@ -116,7 +123,7 @@ func New() *Server {
 	target, _ := url.Parse(k.URL)
 	s := &Server{
 		kumo: k, fwd: httputil.NewSingleHostReverseProxy(target),
-		ForeignBuckets: map[string]bool{}, Throttle: map[string]int{}, Unavailable: map[string]int{},
+		ForeignBuckets: map[string]bool{}, Deny: map[string]bool{}, Throttle: map[string]int{}, Unavailable: map[string]int{},
 		locations: map[string]string{}, policies: map[string]*policy{},
 		userPolicy: map[string][]string{}, keyUses: map[string]int{},
 	}
@@ -197,6 +204,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.calls = append(s.calls, call)
+	if s.Deny[call.Action] {
+		s.mu.Unlock()
+		writeError(w, call.Service, http.StatusForbidden, "AccessDenied", "User: "+AdminARN+" is not authorized to perform: "+call.Action)
+		return
+	}
 	if n := s.Throttle[call.Action]; n > 0 {
 		s.Throttle[call.Action] = n - 1
 		s.mu.Unlock()
@@ -222,7 +234,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.keyUses[call.KeyID]++
 		if s.keyUses[call.KeyID] <= s.KeyWarmup {
 			s.mu.Unlock()
-			writeError(w, call.Service, http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
+			code := "InvalidClientTokenId"
+			if call.Service == "s3" {
+				code = "InvalidAccessKeyId"
+			}
+			writeError(w, call.Service, http.StatusForbidden, code, "The security token included in the request is invalid.")
 			return
 		}
 	}
@@ -255,12 +271,31 @@ func s3Operation(r *http.Request) string {
 	return r.Method + " bucket"
 }
 
+// objectOrListPrefix is the object key of an object request, or the
+// prefix a listing asks for.
+func objectOrListPrefix(r *http.Request) string {
+	if _, key, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/"); ok && key != "" {
+		return key
+	}
+	return r.URL.Query().Get("prefix")
+}
+
 func bucketOf(r *http.Request) string {
 	return strings.SplitN(strings.Trim(r.URL.Path, "/"), "/", 2)[0]
 }
 
 func (s *Server) s3(w http.ResponseWriter, r *http.Request, call Call) {
 	bucket := bucketOf(r)
+	if call.KeyID != AdminKeyID {
+		if _, ok := s.keyUser(call.KeyID); !ok {
+			writeError(w, "s3", http.StatusForbidden, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
+			return
+		}
+		if s.ConfineKeysTo != "" && !strings.HasPrefix(objectOrListPrefix(r), s.ConfineKeysTo) {
+			writeError(w, "s3", http.StatusForbidden, "AccessDenied", "Access Denied")
+			return
+		}
+	}
 	if s.ForeignBuckets[bucket] {
 		switch call.Action {
 		case "PUT bucket":

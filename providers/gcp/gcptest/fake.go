@@ -6,17 +6,23 @@
 package gcptest
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"hash/crc32"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -88,7 +94,10 @@ type Server struct {
 	NewAccountDelay int
 
 	srv        *httptest.Server
+	keyPEM     string // the private key of every key the fake makes
 	mu         sync.Mutex
+	objects    map[string][]byte // bucket/name -> content
+	project    []Binding         // the project's IAM policy
 	buckets    map[string]*Bucket
 	policies   map[string]*policy
 	roles      map[string]*Role
@@ -107,8 +116,14 @@ func New() *Server {
 		ForeignBuckets: map[string]bool{},
 		buckets:        map[string]*Bucket{}, policies: map[string]*policy{},
 		roles: map[string]*Role{}, accounts: map[string]*serviceAccount{},
-		unseen: map[string]int{}, keys: map[string][]string{},
+		unseen: map[string]int{}, keys: map[string][]string{}, objects: map[string][]byte{},
 	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	s.keyPEM = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	return s
@@ -119,8 +134,8 @@ func (s *Server) Close() { s.srv.Close() }
 
 // Options make the real clients reach the fake without credentials.
 func (s *Server) Options() (gcp.Endpoints, []option.ClientOption) {
-	return gcp.Endpoints{IAM: s.URL + "/", CRM: s.URL + "/"},
-		[]option.ClientOption{option.WithEndpoint(s.URL + "/storage/v1/"), option.WithoutAuthentication()}
+	return gcp.Endpoints{IAM: s.URL + "/", CRM: s.URL + "/", Storage: s.URL + "/storage/v1/"},
+		[]option.ClientOption{option.WithoutAuthentication()}
 }
 
 // Requests returns "METHOD path" of every request so far.
@@ -239,7 +254,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, r.Method+" "+path)
-	read := r.Method == http.MethodGet || strings.HasSuffix(path, ":testIamPermissions") || path == "/token"
+	read := r.Method == http.MethodGet || strings.HasSuffix(path, ":testIamPermissions") || strings.HasSuffix(path, ":getIamPolicy") || path == "/token"
 	if !read {
 		s.mutations++
 		if s.failAt != 0 && s.mutations == s.failAt {
@@ -249,10 +264,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch {
-	case path == "/token": // OAuth token endpoint of the credentials file
-		writeJSON(w, http.StatusOK, map[string]any{"access_token": "fake-token", "token_type": "Bearer", "expires_in": 3600})
-	case strings.HasPrefix(path, "/storage/v1/b"):
-		s.storage(w, r, strings.TrimPrefix(path, "/storage/v1/b"), body)
+	case path == "/token": // OAuth token endpoint of the credentials files
+		s.token(w, body)
+	case strings.HasPrefix(path, "/storage/v1/b"), strings.HasPrefix(path, "/upload/storage/v1/b"):
+		s.storage(w, r, strings.TrimPrefix(strings.TrimPrefix(path, "/upload"), "/storage/v1/b"), body)
+	case path == "/v1/projects/"+Project+":getIamPolicy":
+		writeJSON(w, http.StatusOK, map[string]any{"version": 1, "etag": "BwE=", "bindings": s.project})
 	case strings.HasSuffix(path, ":testIamPermissions"):
 		s.testPermissions(w, path, body)
 	case strings.HasPrefix(path, "/v1/projects/"+Project+"/roles"):
@@ -326,6 +343,10 @@ func (s *Server) storage(w http.ResponseWriter, r *http.Request, rest string, bo
 	b := s.buckets[name]
 	if b == nil {
 		apiError(w, http.StatusNotFound, "NOT_FOUND", "The specified bucket does not exist.")
+		return
+	}
+	if sub == "o" || strings.HasPrefix(sub, "o/") {
+		s.object(w, r, b.Name, strings.TrimPrefix(strings.TrimPrefix(sub, "o"), "/"), body)
 		return
 	}
 	switch {
@@ -463,7 +484,7 @@ func (s *Server) serviceAccount(w http.ResponseWriter, r *http.Request, rest str
 		s.keys[email] = append(s.keys[email], id)
 		cred, _ := json.Marshal(map[string]string{
 			"type": "service_account", "project_id": Project, "private_key_id": id,
-			"private_key": "-----BEGIN PRIVATE KEY-----\nFAKE" + id + "\n-----END PRIVATE KEY-----\n", "client_email": email,
+			"private_key": s.keyPEM, "client_email": email, "token_uri": s.URL + "/token",
 		})
 		writeJSON(w, http.StatusOK, map[string]any{
 			"name": sa.Name + "/keys/" + id, "privateKeyType": "TYPE_GOOGLE_CREDENTIALS_FILE", "keyAlgorithm": "KEY_ALG_RSA_2048",
@@ -487,21 +508,128 @@ func (s *Server) serviceAccount(w http.ResponseWriter, r *http.Request, rest str
 	}
 }
 
+// token answers the OAuth token request of a key file: the JWT's issuer
+// and key id become the token, so object requests know who makes them. A
+// deleted key gets invalid_grant, as from Google. The signature is not
+// checked.
+func (s *Server) token(w http.ResponseWriter, body []byte) {
+	form, _ := url.ParseQuery(string(body))
+	parts := strings.Split(form.Get("assertion"), ".")
+	var header struct {
+		Kid string `json:"kid"`
+	}
+	var claims struct {
+		Iss string `json:"iss"`
+	}
+	if len(parts) == 3 {
+		h, _ := base64.RawURLEncoding.DecodeString(parts[0])
+		c, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		_ = json.Unmarshal(h, &header)
+		_ = json.Unmarshal(c, &claims)
+	}
+	token := "fake-token"
+	if s.accounts[claims.Iss] != nil {
+		if !slices.Contains(s.keys[claims.Iss], header.Kid) {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
+			return
+		}
+		token = "sa:" + claims.Iss
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": token, "token_type": "Bearer", "expires_in": 3600})
+}
+
+// object serves the object requests of a key probe. A request with a
+// service account's token needs a binding of that account on the bucket.
+func (s *Server) object(w http.ResponseWriter, r *http.Request, bucket, name string, body []byte) {
+	if email, ok := strings.CutPrefix(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), "sa:"); ok {
+		bound := slices.ContainsFunc(s.policies[bucket].Bindings, func(b Binding) bool { return slices.Contains(b.Members, "serviceAccount:"+email) })
+		if !bound {
+			apiError(w, http.StatusForbidden, "PERMISSION_DENIED", email+" does not have storage.objects access to the Google Cloud Storage bucket.")
+			return
+		}
+	}
+	meta := func(name string) map[string]any {
+		data := s.objects[bucket+"/"+name]
+		sum := binary.BigEndian.AppendUint32(nil, crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)))
+		return map[string]any{"kind": "storage#object", "bucket": bucket, "name": name, "size": fmt.Sprint(len(data)),
+			"crc32c": base64.StdEncoding.EncodeToString(sum)}
+	}
+	switch {
+	case name == "" && r.Method == http.MethodPost: // multipart upload
+		_, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+		var m struct {
+			Name string `json:"name"`
+		}
+		if part, err := mr.NextPart(); err == nil {
+			_ = json.NewDecoder(part).Decode(&m)
+		}
+		var data []byte
+		if part, err := mr.NextPart(); err == nil {
+			data, _ = io.ReadAll(part)
+		}
+		if m.Name == "" {
+			apiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "the fake takes multipart uploads with a name")
+			return
+		}
+		s.objects[bucket+"/"+m.Name] = data
+		writeJSON(w, http.StatusOK, meta(m.Name))
+	case name == "" && r.Method == http.MethodGet:
+		var items []map[string]any
+		for k := range s.objects {
+			if n, ok := strings.CutPrefix(k, bucket+"/"); ok && strings.HasPrefix(n, r.URL.Query().Get("prefix")) {
+				items = append(items, meta(n))
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"kind": "storage#objects", "items": items})
+	case s.objects[bucket+"/"+name] == nil:
+		apiError(w, http.StatusNotFound, "NOT_FOUND", "No such object: "+bucket+"/"+name)
+	case r.Method == http.MethodGet && r.URL.Query().Get("alt") == "media":
+		w.Header().Set("Content-Type", "application/octet-stream")
+		_, _ = w.Write(s.objects[bucket+"/"+name])
+	case r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, meta(name))
+	case r.Method == http.MethodDelete:
+		delete(s.objects, bucket+"/"+name)
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		apiError(w, http.StatusNotFound, "NOT_FOUND", "the fake does not serve "+r.Method+" object "+name)
+	}
+}
+
+// Objects returns the names of the objects in a bucket.
+func (s *Server) Objects(bucket string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for k := range s.objects {
+		if n, ok := strings.CutPrefix(k, bucket+"/"); ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// SetProjectBindings replaces the project's IAM policy bindings.
+func (s *Server) SetProjectBindings(b []Binding) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.project = b
+}
+
+// DeleteKey deletes a service account key, as from the console.
+func (s *Server) DeleteKey(email, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys[email] = slices.DeleteFunc(s.keys[email], func(k string) bool { return k == id })
+}
+
 // CredentialsFile writes a service account key file whose token endpoint is
 // the fake, for Application Default Credentials
 // (GOOGLE_APPLICATION_CREDENTIALS), and returns its path.
 func (s *Server) CredentialsFile(dir string) (string, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return "", err
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return "", err
-	}
 	cred, _ := json.Marshal(map[string]string{
-		"type": "service_account", "project_id": Project, "private_key_id": "operator",
-		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"type": "service_account", "project_id": Project, "private_key_id": "operator", "private_key": s.keyPEM,
 		"client_email": "operator@" + Project + ".iam.gserviceaccount.com", "token_uri": s.URL + "/token",
 	})
 	path := filepath.Join(dir, "adc.json")

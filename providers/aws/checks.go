@@ -1,0 +1,160 @@
+package aws
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/growthloop/byob/providers"
+)
+
+// Check IDs of the probes.
+const (
+	CheckKeyWorks      = "s3-key-works"
+	CheckKeyConfined   = "s3-key-confined"
+	CheckKeyHygiene    = "iam-key-hygiene"
+	ProbeOutsidePrefix = "byob-verify-outside-prefix/"
+	maxKeyAge          = 90 * 24 * time.Hour
+)
+
+// Probes prove what the bundle's access key can do: write, read and list
+// under the prefix, and nothing outside it; and warn about stale or extra
+// keys. The probe object stays under the prefix, so the TTL removes it
+// when the cleanup cannot.
+// reRun is the byob init command that restores the setup.
+func Probes(p Params, c *Clients, v *providers.Values, keyID, secret string, now time.Time, reRun string) []providers.Check {
+	return []providers.Check{
+		{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context) providers.CheckResult {
+			return keyWorks(ctx, p, c, v, keyID, secret, reRun)
+		}},
+		{ID: CheckKeyConfined, Title: "GrowthLoop's key is denied outside " + p.Prefix, Run: func(ctx context.Context) providers.CheckResult {
+			return keyConfined(ctx, p, c, v, keyID, secret, reRun)
+		}},
+		{ID: CheckKeyHygiene, Title: "GrowthLoop's user has one recent access key", Run: func(ctx context.Context) providers.CheckResult {
+			return keyHygiene(ctx, p, c, keyID, now, reRun)
+		}},
+	}
+}
+
+func randomName() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func keyWorks(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string) providers.CheckResult {
+	if keyID == "" || secret == "" {
+		r := providers.Failed(reRun+" (it writes a new key to the bundle)", "the bundle holds no access key")
+		r.Absent = true
+		return r
+	}
+	keys, err := c.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(p.Names.User)})
+	if err != nil && !isNotFound(err) {
+		return providers.CannotRun(wrap(ctx, "iam:ListAccessKeys "+p.Names.User, err), "grant iam:ListAccessKeys and re-run byob verify")
+	}
+	var meta *types.AccessKeyMetadata
+	if err == nil {
+		if i := slices.IndexFunc(keys.AccessKeyMetadata, func(k types.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == keyID }); i >= 0 {
+			meta = &keys.AccessKeyMetadata[i]
+		}
+	}
+	var r providers.CheckResult
+	switch {
+	case meta == nil:
+		r = providers.Failed(reRun+" (it makes a new key; upload the new bundle to GrowthLoop)", "access key %s of the bundle no longer exists on user %s", keyID, p.Names.User)
+	case meta.Status != types.StatusTypeActive:
+		r = providers.Failed("aws iam update-access-key --user-name "+p.Names.User+" --access-key-id "+keyID+" --status Active", "access key %s is %s", keyID, meta.Status)
+	default:
+		return useKey(ctx, p, c, v, keyID, secret, reRun)
+	}
+	r.Absent = true
+	return r
+}
+
+// useKey writes, reads and lists a probe object with the key.
+func useKey(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string) providers.CheckResult {
+	ks := c.KeyS3(keyID, secret)
+	key := p.Prefix + "byob-verify/" + randomName() + ".txt"
+	body := []byte("byob verify probe")
+	err := p.Propagation.Poll(ctx, "waiting for the access key to work (new keys take up to a minute)", func(ctx context.Context) error {
+		_, err := ks.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key), Body: bytes.NewReader(body)}, inRegion(v))
+		switch errorCode(err) {
+		case "InvalidAccessKeyId", "SignatureDoesNotMatch":
+			return fmt.Errorf("%w: %s", providers.ErrNotYet, errorCode(err))
+		}
+		return err
+	})
+	if err != nil {
+		return providers.Failed(reRun+" (restores the policy and its attachments)", "PutObject %s with key %s: %v", key, keyID, err)
+	}
+	defer c.S3.DeleteObject(context.WithoutCancel(ctx), &s3.DeleteObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key)}, inRegion(v))
+	got, err := ks.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key)}, inRegion(v))
+	if err != nil {
+		return providers.Failed(reRun, "GetObject %s with key %s: %v", key, keyID, err)
+	}
+	read, err := io.ReadAll(got.Body)
+	got.Body.Close()
+	if err != nil || !bytes.Equal(read, body) {
+		return providers.Failed(reRun, "GetObject %s returned other content", key)
+	}
+	list, err := ks.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(p.Bucket), Prefix: aws.String(p.Prefix + "byob-verify/")}, inRegion(v))
+	if err != nil {
+		return providers.Failed(reRun, "ListObjectsV2 %s with key %s: %v", p.Prefix, keyID, err)
+	}
+	if !slices.ContainsFunc(list.Contents, func(o s3types.Object) bool { return aws.ToString(o.Key) == key }) {
+		return providers.Failed(reRun, "ListObjectsV2 %s does not show the probe object", p.Prefix)
+	}
+	return providers.Passed("wrote, read and listed %s", key)
+}
+
+func keyConfined(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string) providers.CheckResult {
+	if keyID == "" || secret == "" {
+		return providers.CannotRun(fmt.Errorf("the bundle holds no access key"), reRun)
+	}
+	key := ProbeOutsidePrefix + randomName() + ".txt"
+	_, err := c.KeyS3(keyID, secret).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key), Body: bytes.NewReader([]byte("x"))}, inRegion(v))
+	switch {
+	case err == nil:
+		_, _ = c.S3.DeleteObject(context.WithoutCancel(ctx), &s3.DeleteObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key)}, inRegion(v))
+		return providers.Failed(reRun+" (restores the policy document scoped to "+p.Prefix+")",
+			"policy too broad: key %s could write %s, outside %s", keyID, key, p.Prefix)
+	case errorCode(err) == "AccessDenied":
+		return providers.Passed("writing %s was denied", key)
+	}
+	return providers.CannotRun(err, "check the key in the bundle and re-run byob verify")
+}
+
+func keyHygiene(ctx context.Context, p Params, c *Clients, keyID string, now time.Time, reRun string) providers.CheckResult {
+	out, err := c.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(p.Names.User)})
+	if err != nil {
+		return providers.CannotRun(wrap(ctx, "iam:ListAccessKeys "+p.Names.User, err), "grant iam:ListAccessKeys and re-run byob verify")
+	}
+	var active []types.AccessKeyMetadata
+	for _, k := range out.AccessKeyMetadata {
+		if k.Status == types.StatusTypeActive {
+			active = append(active, k)
+		}
+	}
+	rotate := "rotate the key (Security Hub IAM.3, CIS): byob rotate-keys once available; until then delete the bundle and " + reRun
+	if len(active) > 1 {
+		return providers.Warned("delete the keys GrowthLoop does not use: aws iam delete-access-key --user-name "+p.Names.User+" --access-key-id <id>",
+			"user %s has %d active access keys", p.Names.User, len(active))
+	}
+	for _, k := range active {
+		if aws.ToString(k.AccessKeyId) == keyID && now.Sub(aws.ToTime(k.CreateDate)) > maxKeyAge {
+			return providers.Warned(rotate, "access key %s is %d days old", keyID, int(now.Sub(aws.ToTime(k.CreateDate)).Hours()/24))
+		}
+	}
+	return providers.Passed("%d active access key(s), none older than %d days", len(active), int(maxKeyAge.Hours()/24))
+}

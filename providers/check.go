@@ -1,0 +1,68 @@
+package providers
+
+import (
+	"context"
+	"fmt"
+)
+
+// CheckStatus is the outcome of a health check.
+type CheckStatus string
+
+// Check outcomes. Unknown means the check could not run (no permission to
+// read something, a timeout): it is never counted as a pass.
+const (
+	Pass    CheckStatus = "pass"
+	Fail    CheckStatus = "fail"
+	Warn    CheckStatus = "warn"
+	Unknown CheckStatus = "unknown"
+)
+
+// CheckResult is what a check found. Remedy is one line: the command or
+// the byob re-run that fixes a failure.
+type CheckResult struct {
+	Status CheckStatus
+	Detail string
+	Remedy string
+	// Absent says the checked object is not there at all, so checks of
+	// what depends on it cannot run.
+	Absent bool
+}
+
+// Check is one live health check of a setup.
+type Check struct {
+	ID    string
+	Title string
+	Run   func(ctx context.Context) CheckResult
+}
+
+// Passed is a passing result.
+func Passed(format string, args ...any) CheckResult {
+	return CheckResult{Status: Pass, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Failed is a failing result with its remedy.
+func Failed(remedy, format string, args ...any) CheckResult {
+	return CheckResult{Status: Fail, Detail: fmt.Sprintf(format, args...), Remedy: remedy}
+}
+
+// Warned is a warning with its remedy.
+func Warned(remedy, format string, args ...any) CheckResult {
+	return CheckResult{Status: Warn, Detail: fmt.Sprintf(format, args...), Remedy: remedy}
+}
+
+// CannotRun is a check that could not run, with why.
+func CannotRun(err error, remedy string) CheckResult {
+	return CheckResult{Status: Unknown, Detail: "could not check: " + err.Error(), Remedy: remedy}
+}
+
+// Mismatch is an error that is itself a finding about the cloud (a bucket
+// in another region or account), not a failure to look.
+type Mismatch struct{ Err error }
+
+func (m *Mismatch) Error() string { return m.Err.Error() }
+func (m *Mismatch) Unwrap() error { return m.Err }
+
+// Mismatchf builds a Mismatch.
+func Mismatchf(format string, args ...any) error {
+	return &Mismatch{fmt.Errorf(format, args...)}
+}

@@ -1,0 +1,142 @@
+package gcp
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	"cloud.google.com/go/storage"
+	crm "google.golang.org/api/cloudresourcemanager/v1"
+	iam "google.golang.org/api/iam/v1"
+	"google.golang.org/api/iterator"
+
+	"github.com/growthloop/byob/providers"
+)
+
+// Check IDs of the probes.
+const (
+	CheckKeyWorks       = "gcs-key-works"
+	CheckNoProjectGrant = "gcp-no-project-grant"
+)
+
+// Probes prove what GrowthLoop's key can do (write, read and list under
+// the prefix) and that its service account holds nothing on the project,
+// only on the bucket. reRun is the byob init command that restores the
+// setup.
+func Probes(p Params, c *Clients, v *providers.Values, reRun string) []providers.Check {
+	return []providers.Check{
+		{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context) providers.CheckResult {
+			return keyWorks(ctx, p, c, reRun)
+		}},
+		{ID: CheckNoProjectGrant, Title: "GrowthLoop's service account has no project-level role", Run: func(ctx context.Context) providers.CheckResult {
+			return noProjectGrant(ctx, p, c)
+		}},
+	}
+}
+
+// keyFile is what the probe reads from a key file; the private key is
+// left to the client library.
+type keyFile struct {
+	KeyID       string `json:"private_key_id"`
+	ClientEmail string `json:"client_email"`
+}
+
+func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers.CheckResult {
+	keyJSON, err := os.ReadFile(p.KeyFile)
+	if err != nil {
+		return providers.Failed(reRun+" (it writes a new key file)", "cannot read the key file %s: %v", p.KeyFile, errors.Unwrap(err))
+	}
+	var kf keyFile
+	if json.Unmarshal(keyJSON, &kf) != nil || kf.KeyID == "" {
+		return providers.Failed(reRun+" (it writes a new key file)", "%s is not a service account key file", p.KeyFile)
+	}
+	if kf.ClientEmail != p.ServiceAccountEmail() {
+		return providers.Failed("pass --key-file of this setup", "%s is a key of %s, not of %s", p.KeyFile, kf.ClientEmail, p.ServiceAccountEmail())
+	}
+	account := "projects/" + p.Project + "/serviceAccounts/" + p.ServiceAccountEmail()
+	keys, err := c.IAM.Projects.ServiceAccounts.Keys.List(account).KeyTypes("USER_MANAGED").Context(ctx).Do()
+	if err != nil && code(err) != http.StatusNotFound {
+		return providers.CannotRun(fmt.Errorf("list keys of %s: %w", p.ServiceAccountEmail(), err), "grant iam.serviceAccountKeys.list and re-run byob verify")
+	}
+	if err != nil || !slices.ContainsFunc(keys.Keys, func(k *iam.ServiceAccountKey) bool { return path.Base(k.Name) == kf.KeyID }) {
+		return providers.Failed(reRun+" (it makes a new key; upload the new key file to GrowthLoop)", "key %s of %s no longer exists", kf.KeyID, p.KeyFile)
+	}
+	ks, err := c.KeyStorage(ctx, keyJSON)
+	if err != nil {
+		return providers.Failed(reRun+" (it writes a new key file)", "%s: %v", p.KeyFile, err)
+	}
+	defer ks.Close()
+	name := p.Prefix + "byob-verify/" + randomName() + ".txt"
+	body := []byte("byob verify probe")
+	err = p.Propagation.Poll(ctx, "waiting for the key to work (new keys take up to a minute)", func(ctx context.Context) error {
+		w := ks.Bucket(p.Bucket).Object(name).NewWriter(ctx)
+		w.ChunkSize = 0 // one request
+		_, _ = w.Write(body)
+		err := w.Close()
+		if err != nil && strings.Contains(err.Error(), "invalid_grant") {
+			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
+		}
+		return err
+	})
+	if err != nil {
+		return providers.Failed(reRun+" (restores the role and its binding on the bucket)", "write gs://%s/%s with key %s: %v", p.Bucket, name, kf.KeyID, err)
+	}
+	defer c.Storage.Bucket(p.Bucket).Object(name).Delete(context.WithoutCancel(ctx))
+	r, err := ks.Bucket(p.Bucket).Object(name).NewReader(ctx)
+	if err != nil {
+		return providers.Failed(reRun, "read gs://%s/%s with key %s: %v", p.Bucket, name, kf.KeyID, err)
+	}
+	read, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || !bytes.Equal(read, body) {
+		return providers.Failed(reRun, "read gs://%s/%s returned other content", p.Bucket, name)
+	}
+	it := ks.Bucket(p.Bucket).Objects(ctx, &storage.Query{Prefix: p.Prefix + "byob-verify/"})
+	for {
+		o, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			return providers.Failed(reRun, "listing gs://%s/%s does not show the probe object", p.Bucket, p.Prefix)
+		}
+		if err != nil {
+			return providers.Failed(reRun, "list gs://%s/%s with key %s: %v", p.Bucket, p.Prefix, kf.KeyID, err)
+		}
+		if o.Name == name {
+			return providers.Passed("wrote, read and listed gs://%s/%s", p.Bucket, name)
+		}
+	}
+}
+
+func noProjectGrant(ctx context.Context, p Params, c *Clients) providers.CheckResult {
+	pol, err := c.CRM.Projects.GetIamPolicy(p.Project, &crm.GetIamPolicyRequest{}).Context(ctx).Do()
+	if err != nil {
+		return providers.CannotRun(fmt.Errorf("get IAM policy of project %s: %w", p.Project, err), "grant resourcemanager.projects.getIamPolicy and re-run byob verify")
+	}
+	member := "serviceAccount:" + p.ServiceAccountEmail()
+	var roles []string
+	for _, b := range pol.Bindings {
+		if slices.Contains(b.Members, member) {
+			roles = append(roles, b.Role)
+		}
+	}
+	if len(roles) == 0 {
+		return providers.Passed("no binding on project %s", p.Project)
+	}
+	return providers.Failed(fmt.Sprintf("gcloud projects remove-iam-policy-binding %s --member=%s --role=%s", p.Project, member, roles[0]),
+		"%s holds %s on the whole project %s, not only on the bucket", p.ServiceAccountEmail(), strings.Join(roles, ", "), p.Project)
+}
+
+func randomName() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,390 @@
+package wizard_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	iamv1 "google.golang.org/api/iam/v1"
+
+	"github.com/growthloop/byob/providers"
+	awsp "github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/gcp"
+	"github.com/growthloop/byob/providers/gcp/gcptest"
+	"github.com/growthloop/byob/snowflake"
+	"github.com/growthloop/byob/snowflake/snowflaketest"
+	"github.com/growthloop/byob/templates"
+	"github.com/growthloop/byob/wizard"
+)
+
+// verify runs byob verify as the command does, from the state file and
+// the bundle.
+func verify(t *testing.T, cfg wizard.Config, deps wizard.Deps, o wizard.VerifyOptions) wizard.Report {
+	t.Helper()
+	state, err := wizard.LoadState(cfg.State)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := wizard.ReadBundle(cfg.Bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values, err := wizard.VerifyValues(cfg, state, bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Propagation.Timeout == 0 {
+		o.Propagation = providers.Propagation{Timeout: 5 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}
+	}
+	rep, err := wizard.Verify(context.Background(), cfg, deps, values, bundle, o)
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	return rep
+}
+
+// failing returns the ids of the checks that did not pass or warn.
+func failing(rep wizard.Report) map[string]wizard.CheckReport {
+	out := map[string]wizard.CheckReport{}
+	for _, c := range rep.Checks {
+		if c.Status != providers.Pass && c.Status != providers.Warn {
+			out[c.ID] = c
+		}
+	}
+	return out
+}
+
+// healthyS3 is a complete S3 + Snowflake setup whose key the proxy
+// confines to the prefix, as the policy makes AWS do.
+func healthyS3(t *testing.T) (*env, wizard.Config) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.mustApply(cfg)
+	e.aws.ConfineKeysTo = cfg.Prefix
+	return e, cfg
+}
+
+func TestVerifyHealthyS3SetupPassesEveryCheck(t *testing.T) {
+	e, cfg := healthyS3(t)
+	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	want := []string{awsp.StepBucket, awsp.StepPublicAccessBlock, awsp.StepEncryption, awsp.StepBucketPolicy, awsp.StepLifecycle,
+		awsp.StepPolicy, snowflake.StepIntegration, awsp.StepRole, awsp.StepRolePolicy, snowflake.StepIntegrationGrant,
+		snowflake.StepStage, snowflake.StepStageGrants, awsp.StepUser, awsp.StepUserPolicy,
+		awsp.CheckKeyWorks, awsp.CheckKeyConfined, awsp.CheckKeyHygiene, snowflake.CheckStageReachable}
+	var got []string
+	for _, c := range rep.Checks {
+		got = append(got, c.ID)
+		if c.Status != providers.Pass {
+			t.Errorf("%s: %s %s (%s)", c.ID, c.Status, c.Detail, c.Remedy)
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("checks\n got %v\nwant %v", got, want)
+	}
+	if !rep.OK {
+		t.Error("a healthy setup must be OK")
+	}
+	// The probes cleaned up after themselves and changed nothing else.
+	list, err := e.deps.AWS.S3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(cfg.Bucket)}, func(o *s3.Options) { o.Region = cfg.Region })
+	if err != nil || len(list.Contents) != 0 {
+		t.Errorf("probe objects left behind: %v %v", list, err)
+	}
+}
+
+// TestVerifyNamesEachBrokenSetting breaks one setting at a time and expects
+// exactly that check to fail, with its remedy.
+func TestVerifyNamesEachBrokenSetting(t *testing.T) {
+	ctx := context.Background()
+	inRegion := func(cfg wizard.Config) func(*s3.Options) { return func(o *s3.Options) { o.Region = cfg.Region } }
+	cases := []struct {
+		name    string
+		breakIt func(t *testing.T, e *env, cfg wizard.Config)
+		check   string
+		detail  string // in the failed check's detail
+		remedy  string // in its remedy
+	}{
+		{"public access block off", func(t *testing.T, e *env, cfg wizard.Config) {
+			_, err := e.deps.AWS.S3.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String(cfg.Bucket)}, inRegion(cfg))
+			must(t, err)
+		}, awsp.StepPublicAccessBlock, "", "byob init --provider s3"},
+		{"encryption removed", func(t *testing.T, e *env, cfg wizard.Config) {
+			_, err := e.deps.AWS.S3.DeleteBucketEncryption(ctx, &s3.DeleteBucketEncryptionInput{Bucket: aws.String(cfg.Bucket)}, inRegion(cfg))
+			must(t, err)
+		}, awsp.StepEncryption, "", "--bucket " + "acme-exports-"},
+		{"TLS-only statement removed", func(t *testing.T, e *env, cfg wizard.Config) {
+			_, err := e.deps.AWS.S3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(cfg.Bucket)}, inRegion(cfg))
+			must(t, err)
+		}, awsp.StepBucketPolicy, "", "byob init"},
+		{"lifecycle removed", func(t *testing.T, e *env, cfg wizard.Config) {
+			_, err := e.deps.AWS.S3.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: aws.String(cfg.Bucket)}, inRegion(cfg))
+			must(t, err)
+		}, awsp.StepLifecycle, "missing", "byob init"},
+		{"policy widened", func(t *testing.T, e *env, cfg wizard.Config) {
+			doc := templates.S3Access(cfg.Bucket, cfg.Prefix)
+			doc.Statement = append(doc.Statement, templates.Statement{Sid: "Everything", Effect: "Allow", Action: []string{"s3:*"}, Resource: []string{"*"}})
+			_, err := e.deps.AWS.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
+				PolicyArn: aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + awsp.NamesFor(cfg.Name).Policy), PolicyDocument: aws.String(doc.JSON()), SetAsDefault: true})
+			must(t, err)
+		}, awsp.StepPolicy, `unexpected statement {"Action":["s3:*"]`, "byob init"},
+		{"policy detached from the user", func(t *testing.T, e *env, cfg wizard.Config) {
+			_, err := e.deps.AWS.IAM.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User),
+				PolicyArn: aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + awsp.NamesFor(cfg.Name).Policy)})
+			must(t, err)
+		}, awsp.StepUserPolicy, "missing", "byob init"},
+		{"policy detached from the role", func(t *testing.T, e *env, cfg wizard.Config) {
+			_, err := e.deps.AWS.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(awsp.NamesFor(cfg.Name).Role),
+				PolicyArn: aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + awsp.NamesFor(cfg.Name).Policy)})
+			must(t, err)
+		}, awsp.StepRolePolicy, "missing", "byob init"},
+		{"trust external ID changed", func(t *testing.T, e *env, cfg wizard.Config) {
+			trust := templates.SnowflakeTrust(snowflaketest.IAMUserARN, "someone-elses-id").JSON()
+			_, err := e.deps.AWS.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(awsp.NamesFor(cfg.Name).Role), PolicyDocument: aws.String(trust)})
+			must(t, err)
+		}, awsp.StepRole, "someone-elses-id", "byob init"},
+		{"integration external ID changed", func(t *testing.T, e *env, cfg wizard.Config) {
+			in := e.sf.Integration(cfg.Integration)
+			in.ExternalID = "someone-elses-id"
+			e.sf.SetIntegration(cfg.Integration, *in)
+		}, snowflake.StepIntegration, `STORAGE_AWS_EXTERNAL_ID is "someone-elses-id", want "byob-`, "or run: ALTER STORAGE INTEGRATION"},
+		{"integration disabled", func(t *testing.T, e *env, cfg wizard.Config) {
+			in := e.sf.Integration(cfg.Integration)
+			in.Enabled = false
+			e.sf.SetIntegration(cfg.Integration, *in)
+		}, snowflake.StepIntegration, `ENABLED is "false"`, "ENABLED = TRUE"},
+		{"integration USAGE revoked", func(t *testing.T, e *env, cfg wizard.Config) {
+			e.sf.Revoke(cfg.GrowthLoopRole, "USAGE", "INTEGRATION", cfg.Integration)
+		}, snowflake.StepIntegrationGrant, "missing", "byob init"},
+		{"stage URL wrong", func(t *testing.T, e *env, cfg wizard.Config) {
+			name := cfg.SnowflakeDatabase + "." + cfg.SnowflakeSchema + "." + cfg.Stage
+			st := e.sf.Stage(name)
+			st.URL = "s3://" + cfg.Bucket + "/exports" // the seed's missing slash
+			e.sf.SetStage(name, *st)
+		}, snowflake.StepStage, "points at s3://", "or run: ALTER STAGE"},
+		{"Snowflake cannot reach the bucket", func(t *testing.T, e *env, cfg wizard.Config) {
+			e.sf.Unreachable = "Error assuming AWS_ROLE. Please verify the role and externalId are configured correctly in your AWS policy."
+		}, snowflake.CheckStageReachable, "Error assuming AWS_ROLE", "byob init"},
+		{"key deleted", func(t *testing.T, e *env, cfg wizard.Config) {
+			_, err := e.deps.AWS.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User), AccessKeyId: aws.String(e.bundle(cfg).AWSAccessKeyID)})
+			must(t, err)
+		}, awsp.CheckKeyWorks, "no longer exists", "upload the new bundle"},
+		{"key not confined to the prefix", func(t *testing.T, e *env, cfg wizard.Config) {
+			e.aws.ConfineKeysTo = ""
+		}, awsp.CheckKeyConfined, "policy too broad", "scoped to exports/"},
+		{"no permission to read the lifecycle", func(t *testing.T, e *env, cfg wizard.Config) {
+			e.aws.Deny["GET ?lifecycle"] = true
+		}, awsp.StepLifecycle, "could not check", "grant"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e, cfg := healthyS3(t)
+			tc.breakIt(t, e, cfg)
+			rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
+			if rep.OK {
+				t.Fatal("verify passed a broken setup")
+			}
+			bad := failing(rep)
+			got, ok := bad[tc.check]
+			if !ok {
+				t.Fatalf("check %s did not fail; failing: %+v", tc.check, bad)
+			}
+			for id, c := range bad {
+				// A check that depends on the broken one is not run, and
+				// says so; nothing else may fail.
+				if id != tc.check && !strings.HasPrefix(c.Detail, "not checked") {
+					t.Errorf("unrelated check %s failed: %s", id, c.Detail)
+				}
+			}
+			if !strings.Contains(got.Detail, tc.detail) || got.Remedy == "" || !strings.Contains(got.Remedy, tc.remedy) {
+				t.Errorf("%s: detail %q remedy %q; want %q and %q", tc.check, got.Detail, got.Remedy, tc.detail, tc.remedy)
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// bundleAccount is the AWS account the setup's ARNs name.
+func (e *env) bundleAccount(cfg wizard.Config) string {
+	v, _ := e.state(cfg)["values"].(map[string]any)
+	return v[providers.AWSAccountID.Name].(string)
+}
+
+func TestVerifyWaitsForANewKey(t *testing.T) {
+	e, cfg := healthyS3(t)
+	var waits []string
+	e.aws.KeyWarmup = keyUses(e, cfg) + 2 // the next two uses fail, as while a key propagates
+	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{OnWait: func(id, msg string) { waits = append(waits, id+": "+msg) }})
+	if !rep.OK {
+		t.Fatalf("verify failed: %+v", failing(rep))
+	}
+	if len(waits) == 0 || !strings.HasPrefix(waits[0], awsp.CheckKeyWorks+": waiting for the access key to work") {
+		t.Errorf("the wait must be visible: %v", waits)
+	}
+}
+
+// keyUses is how often the bundle's key was used so far.
+func keyUses(e *env, cfg wizard.Config) int {
+	n, id := 0, e.bundle(cfg).AWSAccessKeyID
+	for _, c := range e.aws.Calls() {
+		if c.KeyID == id {
+			n++
+		}
+	}
+	return n
+}
+
+func TestVerifyWarnsAboutOldAndExtraKeys(t *testing.T) {
+	e, cfg := healthyS3(t)
+	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{Now: time.Now().Add(100 * 24 * time.Hour)})
+	if !rep.OK {
+		t.Fatalf("a warning must not fail verify: %+v", failing(rep))
+	}
+	if c := find(rep, awsp.CheckKeyHygiene); c.Status != providers.Warn || !strings.Contains(c.Detail, "100 days old") || !strings.Contains(c.Remedy, "rotate-keys") {
+		t.Errorf("old key: %+v", c)
+	}
+	_, err := e.deps.AWS.IAM.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User)})
+	must(t, err)
+	rep = verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	if c := find(rep, awsp.CheckKeyHygiene); c.Status != providers.Warn || !strings.Contains(c.Detail, "2 active access keys") {
+		t.Errorf("extra key: %+v", c)
+	}
+}
+
+func find(rep wizard.Report, id string) wizard.CheckReport {
+	for _, c := range rep.Checks {
+		if c.ID == id {
+			return c
+		}
+	}
+	return wizard.CheckReport{}
+}
+
+func TestVerifyWithoutStateUsesTheBundle(t *testing.T) {
+	e, cfg := healthyS3(t)
+	cfg.State = cfg.State + ".elsewhere"
+	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	if !rep.OK {
+		t.Fatalf("the bundle knows the external ID and key: %+v", failing(rep))
+	}
+}
+
+func TestVerifyMissingBucketSkipsWhatNeedsIt(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	cfg.Warehouse = wizard.WarehouseNone
+	state, err := wizard.LoadState(cfg.State)
+	must(t, err)
+	values, err := wizard.VerifyValues(cfg, state, nil)
+	must(t, err)
+	rep, err := wizard.Verify(context.Background(), cfg, e.deps, values, nil, wizard.VerifyOptions{})
+	must(t, err)
+	if c := find(rep, awsp.StepBucket); c.Status != providers.Fail || !strings.Contains(c.Remedy, "byob init") {
+		t.Errorf("bucket: %+v", c)
+	}
+	if c := find(rep, awsp.StepLifecycle); c.Status != providers.Unknown || !strings.Contains(c.Detail, "not checked") {
+		t.Errorf("lifecycle of a missing bucket: %+v", c)
+	}
+	if len(e.aws.Mutations()) != 0 {
+		t.Errorf("verify changed the cloud: %v", e.aws.Mutations())
+	}
+}
+
+func TestVerifyGCS(t *testing.T) {
+	ctx := context.Background()
+	type gcsCase struct {
+		name    string
+		breakIt func(t *testing.T, e *gcsEnv, cfg wizard.Config)
+		check   string
+		detail  string
+		remedy  string
+	}
+	names := gcp.NamesFor(wizard.DefaultName)
+	email := names.ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
+	withoutMember := func(bs []gcptest.Binding, member string) []gcptest.Binding {
+		var out []gcptest.Binding
+		for _, b := range bs {
+			b.Members = slices.DeleteFunc(slices.Clone(b.Members), func(m string) bool { return m == member })
+			out = append(out, b)
+		}
+		return out
+	}
+	cases := []gcsCase{
+		{"healthy", func(*testing.T, *gcsEnv, wizard.Config) {}, "", "", ""},
+		{"uniform access off and public access prevention inherited", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
+			b := e.gcp.Bucket(cfg.Bucket)
+			b.IAMConfiguration = json.RawMessage(`{"uniformBucketLevelAccess":{"enabled":false},"publicAccessPrevention":"inherited"}`)
+			e.gcp.SetBucket(*b)
+		}, gcp.StepBucket, "uniform bucket-level access is off; public access prevention is not enforced", "byob init --provider gcs"},
+		{"lifecycle removed", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
+			b := e.gcp.Bucket(cfg.Bucket)
+			b.Lifecycle = nil
+			e.gcp.SetBucket(*b)
+		}, gcp.StepBucket, "no lifecycle rule deletes exports/ at age 14 days", "--ttl-days 14"},
+		{"role widened", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
+			perms := append(slices.Clone(templates.GCSWriterPermissions), "storage.buckets.setIamPolicy")
+			_, err := e.deps.GCP.IAM.Projects.Roles.Patch("projects/"+gcptest.Project+"/roles/"+names.WriterRole,
+				&iamv1.Role{IncludedPermissions: perms}).UpdateMask("includedPermissions").Context(ctx).Do()
+			must(t, err)
+		}, gcp.StepWriterRole, "storage.buckets.setIamPolicy", "byob init"},
+		{"binding removed", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
+			e.gcp.SetBindings(cfg.Bucket, withoutMember(e.gcp.Bindings(cfg.Bucket), "serviceAccount:"+email))
+		}, gcp.StepWriterBinding, "missing", "byob init"},
+		{"Snowflake's binding removed", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
+			e.gcp.SetBindings(cfg.Bucket, withoutMember(e.gcp.Bindings(cfg.Bucket), "serviceAccount:"+snowflaketest.GCPServiceAccount))
+		}, gcp.StepSnowflakeBinding, "missing", "byob init"},
+		{"project-level grant", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
+			e.gcp.SetProjectBindings([]gcptest.Binding{{Role: "roles/storage.admin", Members: []string{"serviceAccount:" + email}}})
+		}, gcp.CheckNoProjectGrant, "roles/storage.admin on the whole project", "gcloud projects remove-iam-policy-binding acme-data --member=serviceAccount:" + email + " --role=roles/storage.admin"},
+		{"key deleted", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
+			e.gcp.DeleteKey(email, e.gcp.Keys(email)[0])
+		}, gcp.CheckKeyWorks, "no longer exists", "byob init"},
+		{"stage URL wrong", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
+			name := cfg.SnowflakeDatabase + "." + cfg.SnowflakeSchema + "." + cfg.Stage
+			st := e.sf.Stage(name)
+			st.URL = "gcs://other-bucket/"
+			e.sf.SetStage(name, *st)
+		}, snowflake.StepStage, "points at gcs://other-bucket/", "ALTER STAGE"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newGCSEnv(t)
+			cfg := e.config(wizard.WarehouseSnowflake)
+			e.mustApply(cfg)
+			tc.breakIt(t, e, cfg)
+			rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
+			bad := failing(rep)
+			if tc.check == "" {
+				if !rep.OK || len(bad) > 0 || len(rep.Checks) != 13 {
+					t.Fatalf("healthy setup: %d checks, failing %+v", len(rep.Checks), bad)
+				}
+				if objs := e.gcp.Objects(cfg.Bucket); len(objs) != 0 {
+					t.Errorf("probe objects left behind: %v", objs)
+				}
+				return
+			}
+			got, ok := bad[tc.check]
+			if rep.OK || !ok {
+				t.Fatalf("check %s did not fail; failing: %+v", tc.check, bad)
+			}
+			for id, c := range bad {
+				if id != tc.check && !strings.HasPrefix(c.Detail, "not checked") {
+					t.Errorf("unrelated check %s failed: %s", id, c.Detail)
+				}
+			}
+			if !strings.Contains(got.Detail, tc.detail) || !strings.Contains(got.Remedy, tc.remedy) {
+				t.Errorf("%s: detail %q remedy %q; want %q and %q", tc.check, got.Detail, got.Remedy, tc.detail, tc.remedy)
+			}
+		})
+	}
+}
