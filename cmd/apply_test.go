@@ -45,11 +45,16 @@ func newCloud(t *testing.T) *cloud {
 }
 
 func (c *cloud) args(extra ...string) []string {
-	return append([]string{"init", "--provider", "s3", "--bucket", "cli-exports-" + c.id, "--name", "cli" + c.id,
-		"--warehouse", "snowflake", "--org-id", "77", "--snowflake-database", "ANALYTICS", "--growthloop-role", "GROWTHLOOP",
-		"--snowflake-account", "fake", "--snowflake-user", c.sf.User, "--snowflake-role", "ACCOUNTADMIN",
-		"--snowflake-host", c.sf.Host, "--snowflake-port", itoa(c.sf.Port), "--snowflake-protocol", "http",
-		"--yes"}, extra...)
+	args := append([]string{"init", "--provider", "s3", "--bucket", "cli-exports-" + c.id, "--name", "cli" + c.id,
+		"--warehouse", "snowflake", "--org-id", "77", "--snowflake-database", "ANALYTICS", "--growthloop-role", "GROWTHLOOP", "--yes"},
+		c.conn()...)
+	return append(args, extra...)
+}
+
+// conn are the flags that reach the Snowflake fake.
+func (c *cloud) conn() []string {
+	return []string{"--snowflake-account", "fake", "--snowflake-user", c.sf.User, "--snowflake-role", "ACCOUNTADMIN",
+		"--snowflake-host", c.sf.Host, "--snowflake-port", itoa(c.sf.Port), "--snowflake-protocol", "http"}
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
@@ -181,5 +186,9 @@ func TestInitGCS(t *testing.T) {
 	out.Reset()
 	if code := Run(context.Background(), streams, args); code != 0 || !strings.Contains(out.String(), "Everything is already in place") {
 		t.Errorf("re-run exit %d:\n%s", code, out.String())
+	}
+	out.Reset()
+	if code := Run(context.Background(), streams, []string{"verify"}); code != 0 || !strings.Contains(out.String(), "PASS gcs-key-works") {
+		t.Errorf("verify exit %d:\n%s\n%s", code, out.String(), errOut.String())
 	}
 }

@@ -67,39 +67,9 @@ Every flag can also be set with an environment variable BYOB_<FLAG>
 		c.Example = ""
 	}
 	f := c.Flags()
-	cfg := &o.cfg
-	f.StringVar(&cfg.Provider, "provider", "", "cloud of the bucket: s3 or gcs")
-	f.StringVar(&cfg.Bucket, "bucket", "", "bucket name (created, or adopted when you already own it)")
-	f.StringVar(&cfg.Region, "region", "", "AWS region of the bucket (s3; defaults to the Snowflake account's region)")
-	f.StringVar(&cfg.GCPProject, "gcp-project", "", "Google Cloud project id (gcs; default CLOUDSDK_CORE_PROJECT or the credentials' project)")
-	f.StringVar(&cfg.Location, "location", "", "Cloud Storage location, such as US or us-central1 (gcs; defaults to the Snowflake account's region)")
-	f.StringVar(&cfg.Prefix, "prefix", wizard.DefaultPrefix, "object key prefix exports are written under; ends with /")
-	f.StringVar(&cfg.OrgID, "org-id", "", "GrowthLoop organisation id (ask your Solutions Architect); the stage URL ends <prefix><org-id>/")
-	f.IntVar(&cfg.TTLDays, "ttl-days", wizard.DefaultTTLDays, fmt.Sprintf("days after which exported objects expire (1..%d)", wizard.MaxTTLDays))
-	f.StringVar(&cfg.Warehouse, "warehouse", wizard.WarehouseNone, "warehouse that unloads to the bucket: none or snowflake")
-	f.StringVar(&cfg.Name, "name", wizard.DefaultName, "short setup name IAM and service-account names are derived from")
-	f.StringVar(&cfg.SnowflakeDatabase, "snowflake-database", "", "database holding the stage (snowflake)")
-	f.StringVar(&cfg.SnowflakeSchema, "snowflake-schema", wizard.DefaultSchema, "schema holding the stage (snowflake)")
-	f.StringVar(&cfg.Integration, "integration", "", "storage integration name (default FLYWHEEL_APP_AWS for s3, FLYWHEEL_APP_GCS for gcs)")
-	f.StringVar(&cfg.Stage, "stage", wizard.DefaultStage, "stage name (snowflake)")
-	f.StringVar(&cfg.GrowthLoopRole, "growthloop-role", "", "Snowflake role GrowthLoop queries with (snowflake)")
-	f.StringVar(&cfg.KeyFile, "key-file", "", "where the service account key is written (gcs; default credentials.json)")
-	f.StringVar(&cfg.Bundle, "bundle", wizard.DefaultBundle, "credentials bundle file to upload to GrowthLoop")
-	f.StringVar(&cfg.State, "state", wizard.DefaultState, "state file that makes re-runs resume (no secrets in it)")
+	addSetupFlags(f, &o.cfg)
 	f.StringVar(&o.configFile, "config", "", "YAML file whose keys are flag names")
-	f.StringVar(&o.conn.AWSProfile, "profile", "", "AWS shared config profile (default: AWS_PROFILE or the default chain)")
-	sc := &o.conn.Snowflake
-	f.StringVar(&sc.Connection, "snowflake-connection", "", "connection name in ~/.snowflake/connections.toml (default: SNOWFLAKE_DEFAULT_CONNECTION_NAME or default)")
-	f.StringVar(&sc.Account, "snowflake-account", "", "Snowflake account identifier (orgname-accountname)")
-	f.StringVar(&sc.User, "snowflake-user", "", "Snowflake user (its password only from SNOWFLAKE_PASSWORD)")
-	f.StringVar(&sc.Role, "snowflake-role", "", "Snowflake role byob runs as (creating integrations needs ACCOUNTADMIN or CREATE INTEGRATION)")
-	f.StringVar(&sc.Warehouse, "snowflake-warehouse", "", "Snowflake warehouse for the session")
-	f.StringVar(&sc.Authenticator, "snowflake-authenticator", "", "snowflake (password), externalbrowser (SSO), snowflake_jwt (key pair) or oauth (SNOWFLAKE_TOKEN)")
-	f.StringVar(&sc.PrivateKeyFile, "snowflake-private-key-file", "", "unencrypted PKCS#8 key for snowflake_jwt")
-	f.StringVar(&sc.Host, "snowflake-host", "", "Snowflake host, for private link (default <account>.snowflakecomputing.com)")
-	f.IntVar(&sc.Port, "snowflake-port", 0, "Snowflake port (default 443)")
-	f.StringVar(&sc.Protocol, "snowflake-protocol", "", "https (default) or http")
-	f.DurationVar(&o.propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for new IAM users, keys and roles to work")
+	addConnectionFlags(f, &o.conn, &o.propagation)
 	f.BoolVar(&o.force, "force", false, "overwrite an existing bundle file that is not this setup's")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and change nothing (needs no credentials)")
 	f.BoolVar(&o.yes, "yes", false, "apply without asking for confirmation")
@@ -122,7 +92,7 @@ func runInit(ctx context.Context, streams *IOStreams, o *initOptions) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	if err := validateConnection(o); err != nil {
+	if err := validateConnection(o.conn, o.propagation); err != nil {
 		return err
 	}
 	state, values, err := wizard.Prepare(cfg, streams.Rand)
@@ -135,9 +105,7 @@ func runInit(ctx context.Context, streams *IOStreams, o *initOptions) error {
 	if !o.yes && !streams.Interactive {
 		return wizard.Usagef("not a terminal, so byob cannot ask before changing your cloud: pass --yes to apply, or --dry-run to print the plan")
 	}
-	o.conn.Snowflake.LookupEnv = streams.LookupEnv
-	o.conn.LookupEnv = streams.LookupEnv
-	deps, closeConns, err := streams.Open(ctx, &cfg, o.conn)
+	deps, closeConns, err := streams.connect(ctx, &cfg, o.conn)
 	if err != nil {
 		return err
 	}
@@ -182,9 +150,9 @@ func printPlan(streams *IOStreams, output string, plan *wizard.Plan) error {
 }
 
 // validateConnection checks the connection flags before any network call.
-func validateConnection(o *initOptions) error {
+func validateConnection(conn wizard.Connections, propagation time.Duration) error {
 	var bad []wizard.InvalidValue
-	sc := o.conn.Snowflake
+	sc := conn.Snowflake
 	if sc.Port < 0 || sc.Port > 65535 {
 		bad = append(bad, wizard.InvalidValue{Flag: "--snowflake-port", Value: fmt.Sprint(sc.Port), Rule: "must be a port number 1-65535"})
 	}
@@ -198,8 +166,8 @@ func validateConnection(o *initOptions) error {
 	default:
 		bad = append(bad, wizard.InvalidValue{Flag: "--snowflake-authenticator", Value: sc.Authenticator, Rule: "must be snowflake, externalbrowser, snowflake_jwt or oauth"})
 	}
-	if o.propagation <= 0 {
-		bad = append(bad, wizard.InvalidValue{Flag: "--propagation-timeout", Value: o.propagation.String(), Rule: "must be positive"})
+	if propagation <= 0 {
+		bad = append(bad, wizard.InvalidValue{Flag: "--propagation-timeout", Value: propagation.String(), Rule: "must be positive"})
 	}
 	if len(bad) > 0 {
 		return &wizard.UsageError{Invalid: bad}

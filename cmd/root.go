@@ -50,6 +50,14 @@ func System() *IOStreams {
 	}
 }
 
+// connect opens the connections cfg needs, reading the environment
+// through s.
+func (s *IOStreams) connect(ctx context.Context, cfg *wizard.Config, conn wizard.Connections) (wizard.Deps, func(), error) {
+	conn.Snowflake.LookupEnv = s.LookupEnv
+	conn.LookupEnv = s.LookupEnv
+	return s.Open(ctx, cfg, conn)
+}
+
 // Main runs byob with the process's arguments and returns the exit code.
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -110,6 +118,6 @@ Start with a dry run, which needs no cloud credentials:
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })
-	root.AddCommand(newInitCmd(streams, false), newInitCmd(streams, true), newVersionCmd(streams))
+	root.AddCommand(newInitCmd(streams, false), newInitCmd(streams, true), newVerifyCmd(streams), newVersionCmd(streams))
 	return root
 }

@@ -17,7 +17,7 @@ const CheckStageReachable = "snowflake-stage-reachable"
 func StageReachable(db DB, stage Stage, reRun string) providers.Check {
 	return providers.Check{
 		ID:    CheckStageReachable,
-		Title: "Snowflake can list the bucket through stage " + stage.Name.String(),
+		Title: "Snowflake can list the bucket through the stage",
 		Run: func(ctx context.Context) providers.CheckResult {
 			rows, err := query(ctx, db, "LIST @"+stage.Name.SQL())
 			if err != nil {

@@ -109,6 +109,9 @@ func TestVerifyNamesEachBrokenSetting(t *testing.T) {
 		detail  string // in the failed check's detail
 		remedy  string // in its remedy
 	}{
+		{"bucket in another region", func(t *testing.T, e *env, cfg wizard.Config) {
+			e.aws.SetBucketLocation(cfg.Bucket, "eu-west-1")
+		}, awsp.StepBucket, "is in eu-west-1, not us-west-2", "--region"},
 		{"public access block off", func(t *testing.T, e *env, cfg wizard.Config) {
 			_, err := e.deps.AWS.S3.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String(cfg.Bucket)}, inRegion(cfg))
 			must(t, err)

@@ -38,7 +38,10 @@ func NewClients(cfg aws.Config) *Clients {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1" // IAM and STS are global; S3 gets the bucket's region
 	}
-	pathStyle := func(o *s3.Options) { o.UsePathStyle = o.BaseEndpoint != nil }
+	pathStyle := func(o *s3.Options) {
+		o.UsePathStyle = o.BaseEndpoint != nil
+		o.DisableLogOutputChecksumValidationSkipped = true // the SDK would print it to stderr
+	}
 	return &Clients{
 		S3:     s3.NewFromConfig(cfg, pathStyle),
 		IAM:    iam.NewFromConfig(cfg),

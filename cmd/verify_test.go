@@ -1,0 +1,165 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	awsp "github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/wizard"
+)
+
+// initialized is a directory holding a finished S3 + Snowflake setup's
+// state file and bundle.
+func initialized(t *testing.T) (*cloud, string, *wizard.Bundle) {
+	c := newCloud(t)
+	dir := t.TempDir()
+	if out, errOut, code := c.run(t, dir, c.args()...); code != 0 {
+		t.Fatalf("init exit %d\n%s\n%s", code, out, errOut)
+	}
+	c.aws.ConfineKeysTo = wizard.DefaultPrefix
+	b, err := wizard.ReadBundle(filepath.Join(dir, wizard.DefaultBundle))
+	if err != nil || b == nil {
+		t.Fatalf("bundle %v %v", b, err)
+	}
+	return c, dir, b
+}
+
+func TestVerifyFromStateFile(t *testing.T) {
+	c, dir, bundle := initialized(t)
+	out, errOut, code := c.run(t, dir, append([]string{"verify"}, c.conn()...)...)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"PASS s3-bucket: ", "PASS s3-key-works: ", "PASS s3-key-confined: ", "PASS snowflake-stage-reachable: ", "18 passed, 0 failed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	out, _, code = c.run(t, dir, append([]string{"verify", "--output", "json"}, c.conn()...)...)
+	var rep struct {
+		OK     bool `json:"ok"`
+		Checks []struct {
+			ID, Title, Status, Detail, Remedy string
+		} `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != ExitOK || !rep.OK || len(rep.Checks) != 18 {
+		t.Fatalf("exit %d, JSON %v:\n%s", code, err, out)
+	}
+	for _, ch := range rep.Checks {
+		if ch.ID == "" || ch.Title == "" || ch.Status != "pass" || ch.Detail == "" {
+			t.Errorf("check %+v", ch)
+		}
+	}
+
+	c.aws.Deny["GET ?encryption"] = true // the table shows a check that cannot run as such
+	streams, buf := ttyStreams(c)
+	code = Run(context.Background(), streams, append([]string{"verify"}, c.conn()...))
+	if code != ExitFailure || !strings.Contains(buf.String(), "✓  Bucket exists") || !strings.Contains(buf.String(), "?  Default encryption is on") ||
+		!strings.Contains(buf.String(), "could not check") || !strings.Contains(buf.String(), "1 could not run") {
+		t.Errorf("table, exit %d:\n%s", code, buf.String())
+	}
+	if strings.Contains(out+buf.String(), bundle.AWSSecretAccessKey) {
+		t.Error("verify printed the secret key")
+	}
+}
+
+func TestVerifyFailureExitsOneWithTheFix(t *testing.T) {
+	c, dir, _ := initialized(t)
+	bucket := "cli-exports-" + c.id
+	clients := awsp.NewClients(c.aws.Config())
+	if _, err := clients.S3.DeleteBucketLifecycle(context.Background(), &s3.DeleteBucketLifecycleInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := c.run(t, dir, append([]string{"verify"}, c.conn()...)...)
+	if code != ExitFailure {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	want := "FAIL s3-lifecycle: Lifecycle rule expires the prefix at the TTL: missing"
+	fix := "  fix: re-run byob init --provider s3 --bucket " + bucket
+	if !strings.Contains(out, want) || !strings.Contains(out, fix) || !strings.Contains(errOut, "Error: verify: 17 passed, 1 failed") {
+		t.Errorf("output:\n%s\n%s", out, errOut)
+	}
+	// The fix is the command that restores it.
+	if _, errOut, code := c.run(t, dir, c.args()...); code != 0 {
+		t.Fatalf("init exit %d: %s", code, errOut)
+	}
+	if out, _, code := c.run(t, dir, append([]string{"verify"}, c.conn()...)...); code != ExitOK {
+		t.Errorf("after the fix, exit %d:\n%s", code, out)
+	}
+}
+
+func TestVerifyFlagsOverrideTheStateFile(t *testing.T) {
+	c, dir, _ := initialized(t)
+	// Another TTL than the one applied: the lifecycle check fails.
+	out, _, code := c.run(t, dir, append([]string{"verify", "--ttl-days", "30"}, c.conn()...)...)
+	if code != ExitFailure || !strings.Contains(out, "FAIL s3-lifecycle") || !strings.Contains(out, "--ttl-days 30") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
+func TestVerifyUsageErrors(t *testing.T) {
+	c := newCloud(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"verify"}, "no setup recorded in byob-state.json"},
+		{[]string{"verify", "--timeout", "0s"}, `invalid --timeout "0s": must be positive`},
+		{[]string{"verify", "--output", "yaml"}, `invalid --output "yaml"`},
+		{[]string{"verify", "--provider", "s3", "--bucket", "x", "--region", "us-east-1"}, "invalid --bucket"},
+		{[]string{"verify", "--provider", "s3", "--bucket", "acme-exports", "--region", "us-east-1", "--warehouse", "snowflake", "--org-id", "1", "--snowflake-database", "D", "--growthloop-role", "R"},
+			"holds the external ID of this setup"},
+	} {
+		_, errOut, code := c.run(t, t.TempDir(), tc.args...)
+		if code != ExitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, want 2 and %q:\n%s", tc.args, code, tc.want, errOut)
+		}
+	}
+	if calls := c.aws.Calls(); len(calls) != 0 {
+		t.Errorf("usage errors reached the cloud: %v", calls)
+	}
+}
+
+// ttyStreams are c's streams as at a terminal, output in buf.
+func ttyStreams(c *cloud) (*IOStreams, *bytes.Buffer) {
+	buf := &bytes.Buffer{}
+	return &IOStreams{
+		In: strings.NewReader(""), Out: buf, Err: buf, Interactive: true,
+		LookupEnv: func(k string) (string, bool) { v, ok := c.env[k]; return v, ok },
+		Open:      wizard.Open,
+	}, buf
+}
+
+func TestVerifyWaitsVisiblyForANewKey(t *testing.T) {
+	c, dir, bundle := initialized(t)
+	uses := 0
+	for _, call := range c.aws.Calls() {
+		if call.KeyID == bundle.AWSAccessKeyID {
+			uses++
+		}
+	}
+	c.aws.KeyWarmup = uses + 1 // the key's next use fails, as right after init
+	out, errOut, code := c.run(t, dir, append([]string{"verify"}, c.conn()...)...)
+	if code != ExitOK || !strings.Contains(errOut, "… waiting for the access key to work") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestVerifyTimeoutBoundsTheRun(t *testing.T) {
+	c, dir, _ := initialized(t)
+	c.aws.Latency = 200 * time.Millisecond
+	out, errOut, code := c.run(t, dir, append([]string{"verify", "--timeout", "700ms"}, c.conn()...)...)
+	timedOut := strings.Contains(out, "timed out") && strings.Contains(out, "raise --timeout") || strings.Contains(errOut, "stopped by --timeout")
+	if code != ExitFailure || !timedOut {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
