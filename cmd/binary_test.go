@@ -6,16 +6,39 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
-// buildByob builds the real binary as the README and release do.
+var built struct {
+	sync.Mutex
+	bin string
+}
+
+// buildByob builds the real binary as the README and release do; without
+// ldflags it is built once per test run.
 func buildByob(t *testing.T, ldflags string) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "byob")
+	if ldflags == "" {
+		built.Lock()
+		defer built.Unlock()
+		if built.bin == "" {
+			dir, err := os.MkdirTemp("", "byob-test-bin")
+			if err != nil {
+				t.Fatal(err)
+			}
+			built.bin = build(t, dir, "")
+		}
+		return built.bin
+	}
+	return build(t, t.TempDir(), ldflags)
+}
+
+func build(t *testing.T, dir, ldflags string) string {
+	bin := filepath.Join(dir, "byob")
 	if runtime.GOOS == "windows" {
 		bin += ".exe"
 	}
@@ -63,4 +86,15 @@ func TestVersionFromLdflags(t *testing.T) {
 	if got := strings.TrimSpace(string(out)); got != "byob v1.2.3 (commit abc123, built 2026-11-24)" {
 		t.Errorf("version = %q", got)
 	}
+}
+
+// removeBuilt runs the tests, then removes the binary they shared.
+type removeBuilt struct{ m *testing.M }
+
+func (r removeBuilt) Run() int {
+	code := r.m.Run()
+	if built.bin != "" {
+		os.RemoveAll(filepath.Dir(built.bin))
+	}
+	return code
 }

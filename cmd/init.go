@@ -1,18 +1,21 @@
 package cmd
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/spf13/cobra"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/gcp"
 	"github.com/growthloop/byob/wizard"
+	"github.com/growthloop/byob/wizard/form"
 )
 
 // initOptions are byob init's flag values.
@@ -25,6 +28,9 @@ type initOptions struct {
 	force       bool
 	output      string
 	propagation time.Duration
+	accessible  bool
+	// given reports the flags the user set; the form does not ask them.
+	given func(flag string) bool
 }
 
 // newInitCmd builds `byob init`, or `byob plan` (init --dry-run) when plan
@@ -57,6 +63,7 @@ Every flag can also be set with an environment variable BYOB_<FLAG>
 			if plan {
 				o.dryRun = true
 			}
+			o.given = cmd.Flags().Changed
 			return runInit(cmd.Context(), streams, o)
 		},
 	}
@@ -74,6 +81,7 @@ Every flag can also be set with an environment variable BYOB_<FLAG>
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and change nothing (needs no credentials)")
 	f.BoolVar(&o.yes, "yes", false, "apply without asking for confirmation")
 	f.StringVar(&o.output, "output", "text", "output format: text or json")
+	f.BoolVar(&o.accessible, "accessible", false, "ask line by line, for screen readers (also TERM=dumb)")
 	if plan {
 		_ = f.MarkHidden("dry-run")
 	}
@@ -85,9 +93,22 @@ func runInit(ctx context.Context, streams *IOStreams, o *initOptions) error {
 		return &wizard.UsageError{Invalid: []wizard.InvalidValue{{Flag: "--output", Value: o.output, Rule: `must be "text" or "json"`}}}
 	}
 	cfg := o.cfg
-	cfg.ApplyDefaults()
-	if cfg.Provider == wizard.ProviderGCS && cfg.GCPProject == "" {
-		cfg.GCPProject = gcp.DefaultProject(ctx, streams.LookupEnv, !o.dryRun)
+	defaults := func() {
+		cfg.ApplyDefaults()
+		if cfg.Provider == wizard.ProviderGCS && cfg.GCPProject == "" {
+			cfg.GCPProject = gcp.DefaultProject(ctx, streams.LookupEnv, !o.dryRun)
+		}
+	}
+	defaults()
+	// A terminal is needed only for the form: without one, what is missing
+	// is a usage error below.
+	asked := streams.Interactive && o.output == "text" && len(cfg.Missing()) > 0
+	fo := o.formOptions(streams)
+	if asked {
+		if err := askSetup(ctx, streams, o, &cfg, fo); err != nil {
+			return err
+		}
+		defaults()
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -99,8 +120,18 @@ func runInit(ctx context.Context, streams *IOStreams, o *initOptions) error {
 	if err != nil {
 		return err
 	}
+	if asked {
+		fmt.Fprintf(streams.Out, "The same setup without questions:\n  %s\n\n", commandLine(cfg, o.conn, o.dryRun))
+	}
+	tui := streams.Interactive && o.output == "text" && !fo.Accessible
 	if o.dryRun {
-		return printPlan(streams, o.output, wizard.NewPlan(cfg, values, wizard.Deps{}))
+		plan := wizard.NewPlan(cfg, values, wizard.Deps{})
+		if asked && tui {
+			if err := reviewPlan(ctx, streams, plan, true); err != nil {
+				return err
+			}
+		}
+		return printPlan(streams, o.output, plan)
 	}
 	if !o.yes && !streams.Interactive {
 		return wizard.Usagef("not a terminal, so byob cannot ask before changing your cloud: pass --yes to apply, or --dry-run to print the plan")
@@ -110,33 +141,142 @@ func runInit(ctx context.Context, streams *IOStreams, o *initOptions) error {
 		return err
 	}
 	defer closeConns()
-	ui := newProgress(streams, o.output)
-	opts := wizard.ApplyOptions{
-		Force:       o.force,
-		Propagation: providers.Propagation{Timeout: o.propagation},
-		OnPreflight: func(pf wizard.Preflight) { ui.preflight(pf) },
-		OnEvent:     ui.event,
-	}
+	opts := wizard.ApplyOptions{Force: o.force, Propagation: providers.Propagation{Timeout: o.propagation}}
 	if !o.yes {
 		opts.Confirm = func(plan *wizard.Plan) error {
+			if tui {
+				return reviewPlan(ctx, streams, plan, false)
+			}
 			if err := printPlan(streams, "text", plan); err != nil {
 				return err
 			}
-			if !confirm(streams, "Apply this plan?") {
-				return wizard.ErrCancelled
-			}
-			return nil
+			return form.Confirm(ctx, "Apply this plan?", "", fo)
 		}
 		opts.ConfirmDrift = func(s providers.Step, obs providers.Observation) error {
-			if !confirm(streams, fmt.Sprintf("%s: %s. Change it as shown?", s.Title(), obs.Reason)) {
+			err := form.Confirm(ctx, s.Title()+": change it as shown?", obs.Reason, fo)
+			if errors.Is(err, wizard.ErrCancelled) {
 				return fmt.Errorf("left as it is (%s); re-run with --yes to reconcile it: %w", obs.Reason, wizard.ErrCancelled)
 			}
-			return nil
+			return err
 		}
 	}
+	resume := commandLine(cfg, o.conn, false)
+	if tui {
+		return applyLive(ctx, streams, cfg, deps, state, values, opts, resume)
+	}
+	ui := newProgress(streams, o.output)
+	opts.OnPreflight = ui.preflight
+	opts.OnEvent = ui.event
 	out, err := wizard.Apply(ctx, cfg, deps, state, values, opts)
-	ui.summary(cfg, out, err)
+	ui.summary(cfg, out, err, resume)
 	return err
+}
+
+// formOptions are how the questions of one run are asked: line by line
+// with --accessible (BYOB_ACCESSIBLE=1) or on a terminal that cannot draw
+// a form (TERM=dumb), when accessible prompts share one line reader.
+func (o *initOptions) formOptions(streams *IOStreams) form.Options {
+	_, noColor := streams.LookupEnv("NO_COLOR")
+	term, _ := streams.LookupEnv("TERM")
+	fo := form.Options{Accessible: o.accessible || term == "dumb", In: streams.In, Out: streams.Out, Plain: noColor || term == "dumb"}
+	if fo.Accessible {
+		fo.In = form.Lines(streams.In)
+	}
+	return fo
+}
+
+// askSetup runs the form for what the flags did not give.
+func askSetup(ctx context.Context, streams *IOStreams, o *initOptions, cfg *wizard.Config, fo form.Options) error {
+	o.conn.Snowflake.LookupEnv = streams.LookupEnv
+	src := form.Sources{
+		AWSProfiles:          func() ([]string, error) { return aws.Profiles(streams.LookupEnv) },
+		SnowflakeConnections: o.conn.Snowflake.ConnectionNames,
+		GCPProject:           func() string { return gcp.DefaultProject(ctx, streams.LookupEnv, !o.dryRun) },
+	}
+	a := form.Answers{Config: cfg, Conn: &o.conn, Given: o.given, DryRun: o.dryRun}
+	return form.Ask(ctx, a, src, fo)
+}
+
+// applyLive applies with the live checklist; Ctrl-C stops after the
+// running steps. It ends with a summary box.
+func applyLive(ctx context.Context, streams *IOStreams, cfg wizard.Config, deps wizard.Deps, state *wizard.State, values *providers.Values, opts wizard.ApplyOptions, resume string) error {
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var p *tea.Program
+	done := make(chan error, 1)
+	opts.OnPreflight = func(pf wizard.Preflight) { newProgress(streams, "text").preflight(pf) }
+	review := opts.Confirm
+	opts.Confirm = func(plan *wizard.Plan) error {
+		if review != nil {
+			if err := review(plan); err != nil {
+				return err
+			}
+		}
+		p = tea.NewProgram(newChecklist(plan, stop), tea.WithContext(ctx), tea.WithInput(streams.In), tea.WithOutput(streams.Out))
+		go func() { _, err := p.Run(); done <- err }()
+		return nil
+	}
+	opts.OnEvent = func(e wizard.Event) { p.Send(eventMsg(e)) }
+	if drift := opts.ConfirmDrift; drift != nil {
+		opts.ConfirmDrift = func(s providers.Step, obs providers.Observation) error {
+			_ = p.ReleaseTerminal()
+			defer p.RestoreTerminal()
+			return drift(s, obs)
+		}
+	}
+	out, err := wizard.Apply(runCtx, cfg, deps, state, values, opts)
+	if p != nil {
+		p.Send(runDone{})
+		<-done
+	}
+	if runCtx.Err() != nil && err != nil {
+		err = fmt.Errorf("stopped after the running steps: %w", wizard.ErrCancelled)
+	}
+	var lines []string
+	if out.BundleWritten {
+		lines = append(lines, fmt.Sprintf("Bundle: %s (mode 0600; keep it private)", cfg.Bundle))
+	}
+	switch {
+	case err != nil && p == nil:
+		return err // nothing started: the error says why
+	case err != nil:
+		lines = append(lines, "Stopped. What finished is recorded in "+cfg.State+".")
+	case len(out.Applied) == 0:
+		lines = append(lines, "Everything was already in place; nothing changed.", "Next: "+nextStep+".")
+	default:
+		lines = append(lines, fmt.Sprintf("Created: %s applied, %d already in place.", plural(len(out.Applied), "change"), len(out.InPlace)), "Next: "+nextStep+".", "Check it any time: byob verify")
+	}
+	summaryBox(streams.Out, lines...)
+	if err != nil {
+		// Outside the box, so it copies cleanly.
+		fmt.Fprintf(streams.Out, "Resume with:\n  %s\n", resume)
+	}
+	return err
+}
+
+// commandLine is the byob init command that makes the same setup without
+// questions.
+func commandLine(cfg wizard.Config, conn wizard.Connections, dryRun bool) string {
+	parts := []string{wizard.InitCommand(cfg)}
+	sc := conn.Snowflake
+	port := ""
+	if sc.Port != 0 {
+		port = fmt.Sprint(sc.Port)
+	}
+	for _, f := range []struct{ flag, value string }{
+		{"profile", conn.AWSProfile}, {"snowflake-connection", sc.Connection}, {"snowflake-account", sc.Account},
+		{"snowflake-user", sc.User}, {"snowflake-role", sc.Role}, {"snowflake-warehouse", sc.Warehouse},
+		{"snowflake-authenticator", sc.Authenticator}, {"snowflake-private-key-file", sc.PrivateKeyFile},
+		{"snowflake-host", sc.Host}, {"snowflake-port", port}, {"snowflake-protocol", sc.Protocol},
+	} {
+		if f.value != "" {
+			parts = append(parts, "--"+f.flag+" "+wizard.ShellQuote(f.value))
+		}
+	}
+	if dryRun {
+		return strings.Join(append(parts, "--dry-run"), " ")
+	}
+	return strings.Join(append(parts, "--yes"), " ")
 }
 
 func printPlan(streams *IOStreams, output string, plan *wizard.Plan) error {
@@ -173,15 +313,4 @@ func validateConnection(conn wizard.Connections, propagation time.Duration) erro
 		return &wizard.UsageError{Invalid: bad}
 	}
 	return nil
-}
-
-// confirm asks a yes/no question on the terminal; only "y" or "yes" is yes.
-func confirm(streams *IOStreams, question string) bool {
-	fmt.Fprintf(streams.Out, "\n%s [y/N] ", question)
-	line, _ := bufio.NewReader(streams.In).ReadString('\n')
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return true
-	}
-	return false
 }

@@ -76,7 +76,7 @@ func (p *progress) event(e wizard.Event) {
 	}
 }
 
-func (p *progress) summary(cfg wizard.Config, out wizard.Outcome, err error) {
+func (p *progress) summary(cfg wizard.Config, out wizard.Outcome, err error, resume string) {
 	if p.json != nil {
 		s := map[string]any{"event": "summary", "ok": err == nil, "applied": nonNil(out.Applied), "in_place": nonNil(out.InPlace),
 			"bundle_written": out.BundleWritten, "state": cfg.State}
@@ -92,15 +92,23 @@ func (p *progress) summary(cfg wizard.Config, out wizard.Outcome, err error) {
 		fmt.Fprintf(w, "\nCredentials bundle written to %s (mode 0600). Keep it private.\n", cfg.Bundle)
 	}
 	if err != nil {
-		fmt.Fprintf(w, "\nStopped. What finished is recorded in %s; fix the problem below and re-run the same command to resume.\n", cfg.State)
+		fmt.Fprintf(w, "\nStopped. What finished is recorded in %s; fix the problem below and re-run the same command to resume:\n  %s\n", cfg.State, resume)
 		return
 	}
 	if len(out.Applied) == 0 {
 		fmt.Fprintln(w, "\nEverything is already in place; nothing was changed.")
 	} else {
-		fmt.Fprintf(w, "\nDone: %d changes applied, %d already in place.\n", len(out.Applied), len(out.InPlace))
+		fmt.Fprintf(w, "\nDone: %s applied, %d already in place.\n", plural(len(out.Applied), "change"), len(out.InPlace))
 	}
 	fmt.Fprintf(w, "Next: %s (%s).\n", nextStep, cfg.Bundle)
+}
+
+// plural is "1 change", "2 changes".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // nonNil makes an empty list a JSON [] rather than null.

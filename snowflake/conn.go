@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -235,4 +236,22 @@ func CloudRegion(snowflakeRegion, cloud string) (region string, ok bool) {
 		return "", false
 	}
 	return strings.ToLower(strings.ReplaceAll(r[len(prefix):], "_", "-")), true
+}
+
+// ConnectionNames lists the connections of connections.toml, sorted; none
+// when there is no file.
+func (o ConnOptions) ConnectionNames() ([]string, error) {
+	var all map[string]tomlConnection
+	if _, err := toml.DecodeFile(o.connectionsFile(), &all); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read %s: %w", o.connectionsFile(), err)
+	}
+	names := make([]string, 0, len(all))
+	for n := range all {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names, nil
 }

@@ -265,13 +265,13 @@ func InitCommand(cfg Config) string {
 		if k == "provider" || val == "" || val == fmt.Sprint(dflt[k]) {
 			continue
 		}
-		parts = append(parts, "--"+k+" "+shellQuote(val))
+		parts = append(parts, "--"+k+" "+ShellQuote(val))
 	}
 	return strings.Join(parts, " ")
 }
 
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
+// ShellQuote quotes s for a POSIX shell when it needs it.
+func ShellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@=,+") == "" {
 		return s
 	}

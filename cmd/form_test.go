@@ -1,0 +1,128 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/growthloop/byob/wizard"
+)
+
+// interactive runs byob at a (pretend) terminal in accessible mode, the
+// answers piped in line by line.
+func interactive(t *testing.T, env map[string]string, answers []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	t.Chdir(t.TempDir())
+	var out, errOut bytes.Buffer
+	streams := &IOStreams{
+		In: strings.NewReader(strings.Join(answers, "\n") + "\n"), Out: &out, Err: &errOut, Interactive: true,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Rand:      bytes.NewReader(bytes.Repeat([]byte{0xab}, 64)),
+	}
+	code = Run(context.Background(), streams, args)
+	return out.String(), errOut.String(), code
+}
+
+// TestFormGivesTheFlagsPlan: byob init at a terminal, answered line by
+// line, prints exactly the plan of the equivalent flags, and that command.
+func TestFormGivesTheFlagsPlan(t *testing.T) {
+	want, _, code := run(t, nil, s3Args...)
+	if code != 0 {
+		t.Fatal(code)
+	}
+	answers := []string{
+		"1", "2", // S3, Snowflake
+		"1234", "", // org id, setup name kept
+		"5",                               // us-west-2
+		"acme-growthloop-exports", "", "", // bucket, prefix and TTL kept
+		"ANALYTICS", "", "GROWTHLOOP", // database, schema kept, role
+		"", "", // bundle and state kept
+	}
+	for _, mode := range []struct {
+		name string
+		env  map[string]string
+		args []string
+	}{
+		{"--accessible", map[string]string{"HOME": t.TempDir()}, []string{"init", "--dry-run", "--accessible"}},
+		{"BYOB_ACCESSIBLE", map[string]string{"HOME": t.TempDir(), "BYOB_ACCESSIBLE": "1"}, []string{"init", "--dry-run"}},
+		{"TERM=dumb", map[string]string{"HOME": t.TempDir(), "TERM": "dumb"}, []string{"plan"}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			out, errOut, code := interactive(t, mode.env, answers, mode.args...)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+			}
+			if !strings.HasSuffix(out, want) {
+				t.Errorf("the form's plan differs from the flags' plan:\n%s", out)
+			}
+			cmdLine := "byob init --provider s3 --bucket acme-growthloop-exports --growthloop-role GROWTHLOOP --org-id 1234 --region us-west-2 --snowflake-database ANALYTICS --warehouse snowflake --dry-run"
+			if !strings.Contains(out, cmdLine) {
+				t.Errorf("output lacks the equivalent command %q:\n%s", cmdLine, out)
+			}
+			if strings.Contains(out, "\x1b[") {
+				t.Error("accessible output holds escape sequences")
+			}
+		})
+	}
+}
+
+func TestFormAsksOnlyWhatFlagsLeaveOut(t *testing.T) {
+	// Everything but the bucket and the region given: the form asks the
+	// optional values too, never a given one.
+	out, errOut, code := interactive(t, map[string]string{"HOME": t.TempDir()},
+		[]string{"", "4", "my-exports", "", "", "", "", "", ""},
+		"init", "--dry-run", "--accessible", "--provider", "s3", "--warehouse", "none", "--org-id", "77")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, asked := range []string{"Where should the export bucket live?", "Does a warehouse unload", "GrowthLoop organisation id"} {
+		if strings.Contains(out, asked) {
+			t.Errorf("asked %q though given", asked)
+		}
+	}
+	if !strings.Contains(out, "Plan: S3 bucket my-exports in us-west-2") {
+		t.Errorf("plan:\n%s", out)
+	}
+}
+
+func TestFormEndOfInputExits130(t *testing.T) {
+	out, errOut, code := interactive(t, map[string]string{"HOME": t.TempDir()}, []string{"1"}, "init", "--accessible")
+	if code != ExitCancelled || !strings.Contains(errOut, "cancelled") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// TestAccessibleApply answers the form and the confirmation line by line
+// and applies, with progress as plain lines.
+func TestAccessibleApply(t *testing.T) {
+	c := newCloud(t)
+	dir := t.TempDir()
+	bucket := "cli-exports-" + c.id
+	var args []string
+	for i := 0; i < len(c.args()); i++ {
+		switch a := c.args()[i]; a {
+		case "--yes":
+		case "--bucket":
+			i++ // asked instead
+		default:
+			args = append(args, a)
+		}
+	}
+	var out, errOut bytes.Buffer
+	t.Chdir(dir)
+	streams := &IOStreams{
+		In:  strings.NewReader(strings.Join([]string{"", "1", bucket, "", "", "", "", "", "y"}, "\n") + "\n"),
+		Out: &out, Err: &errOut, Interactive: true, Open: wizard.Open,
+		LookupEnv: func(k string) (string, bool) { v, ok := c.env[k]; return v, ok },
+	}
+	code := Run(context.Background(), streams, append(args, "--accessible"))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"AWS profile", "Bucket region", "Apply this plan?", "✓ Create S3 bucket " + bucket, "Next: upload the bundle"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

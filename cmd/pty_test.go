@@ -1,0 +1,296 @@
+//go:build !windows
+
+package cmd
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/hinshun/vt10x"
+
+	"github.com/growthloop/byob/providers/aws/awstest"
+	"github.com/growthloop/byob/wizard"
+)
+
+// screen runs the built byob in a real 80×24 pseudo-terminal, keeps a
+// virtual terminal's screen of it (which also answers the terminal
+// queries of the UI libraries) and the raw output.
+type screen struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	ptmx *os.File
+	vt   vt10x.Terminal
+	mu   sync.Mutex
+	raw  bytes.Buffer
+	done chan struct{}
+	err  error
+}
+
+func startScreen(t *testing.T, bin, dir string, env []string, args ...string) *screen {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "TERM=xterm-256color"}, env...)
+	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &screen{t: t, cmd: cmd, ptmx: ptmx, vt: vt10x.New(vt10x.WithWriter(ptmx), vt10x.WithSize(80, 24)), done: make(chan struct{})}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := ptmx.Read(buf)
+			if n > 0 {
+				s.mu.Lock()
+				s.raw.Write(buf[:n])
+				s.mu.Unlock()
+				_, _ = s.vt.Write(buf[:n])
+			}
+			if err != nil {
+				break
+			}
+		}
+		s.err = cmd.Wait()
+		close(s.done)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-s.done
+		ptmx.Close()
+	})
+	return s
+}
+
+// waitFor waits until the screen shows text.
+func (s *screen) waitFor(text string) {
+	s.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(s.vt.String(), text) {
+			return
+		}
+		select {
+		case <-s.done:
+			if strings.Contains(s.vt.String(), text) {
+				return
+			}
+			s.t.Fatalf("byob exited (%v) before showing %q; output:\n%s", s.err, text, s.output())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	s.t.Fatalf("the screen never showed %q; it shows:\n%s", text, s.vt.String())
+}
+
+// keys types keystrokes, each after a short pause, as a person would.
+func (s *screen) keys(keys ...string) {
+	s.t.Helper()
+	for _, k := range keys {
+		time.Sleep(60 * time.Millisecond)
+		if _, err := s.ptmx.Write([]byte(k)); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+// exit waits for byob to end and returns its exit code.
+func (s *screen) exit() int {
+	s.t.Helper()
+	select {
+	case <-s.done:
+	case <-time.After(30 * time.Second):
+		s.t.Fatalf("byob did not exit; screen:\n%s", s.vt.String())
+	}
+	var ee *exec.ExitError
+	if errors.As(s.err, &ee) {
+		return ee.ExitCode()
+	}
+	if s.err != nil {
+		s.t.Fatal(s.err)
+	}
+	return 0
+}
+
+var ansi = regexp.MustCompile(`\x1b(\[[0-9;?<=>]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-Za-z]|[=>78DEHM])`)
+
+// output is everything byob wrote, without escape sequences and carriage
+// returns.
+func (s *screen) output() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.ReplaceAll(ansi.ReplaceAllString(s.raw.String(), ""), "\r", "")
+}
+
+const (
+	enter = "\r"
+	down  = "\x1b[B"
+	esc   = "\x1b"
+	ctrlU = "\x15"
+	ctrlC = "\x03"
+)
+
+var externalID = regexp.MustCompile(`byob-[0-9a-f]{40}`)
+
+// TestTerminalFormGivesTheFlagsPlan answers every prompt of byob init
+// --dry-run with keystrokes in a real terminal, reaches the review screen,
+// and gets the plan the equivalent flags print.
+func TestTerminalFormGivesTheFlagsPlan(t *testing.T) {
+	bin := buildByob(t, "")
+	want, _, code := run(t, nil, s3Args...)
+	if code != 0 {
+		t.Fatal(code)
+	}
+	dir, home := t.TempDir(), t.TempDir()
+	s := startScreen(t, bin, dir, []string{"HOME=" + home}, "init", "--dry-run")
+	s.waitFor("Where should the export bucket live?")
+	s.keys(enter)       // Amazon S3
+	s.keys(down, enter) // Snowflake
+	s.waitFor("GrowthLoop organisation id")
+	s.keys("1234", enter, enter) // org id; the setup name as shown
+	s.waitFor("Bucket region")
+	s.waitFor("The Snowflake account's region")
+	s.keys(down, down, down, down, enter) // us-west-2
+	s.waitFor("Bucket name")
+	s.keys(ctrlU, "acme-growthloop-exports", enter, enter, enter) // prefix and TTL as shown
+	s.waitFor("Snowflake database for the stage")
+	s.keys("ANALYTICS", enter, enter, "GROWTHLOOP", enter)
+	s.waitFor("Bundle file to upload to GrowthLoop")
+	s.keys(enter, enter)
+	s.waitFor("Review the plan (dry run: nothing will change)")
+	s.waitFor("Plan: S3 bucket acme-growthloop-exports in us-west-2")
+	s.keys(down, down, enter)
+	if code := s.exit(); code != 0 {
+		t.Fatalf("exit %d\n%s", code, s.output())
+	}
+	out := s.output()
+	if !strings.Contains(externalID.ReplaceAllString(out, "ID"), externalID.ReplaceAllString(want, "ID")) {
+		t.Errorf("the terminal form's plan differs from the flags' plan:\n%s", out)
+	}
+	if !strings.Contains(out, "byob init --provider s3 --bucket acme-growthloop-exports --growthloop-role GROWTHLOOP --org-id 1234 --region us-west-2 --snowflake-database ANALYTICS --warehouse snowflake --dry-run") {
+		t.Errorf("no equivalent command:\n%s", out)
+	}
+}
+
+// TestTerminalEscCancels: Esc at a prompt exits 130 and writes nothing.
+func TestTerminalEscCancels(t *testing.T) {
+	bin := buildByob(t, "")
+	dir := t.TempDir()
+	s := startScreen(t, bin, dir, []string{"HOME=" + t.TempDir()}, "init")
+	s.waitFor("Where should the export bucket live?")
+	s.keys(esc)
+	if code := s.exit(); code != ExitCancelled {
+		t.Errorf("exit %d, want 130\n%s", code, s.output())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+		t.Errorf("cancelling left %s", entries[0].Name())
+	}
+}
+
+// applyEnv is the environment that takes the built byob to kumo and the
+// Snowflake fake of c.
+func applyEnv(t *testing.T, c *cloud) []string {
+	return []string{"HOME=" + t.TempDir(), "AWS_ENDPOINT_URL=" + c.aws.URL, "AWS_ACCESS_KEY_ID=" + awstest.AdminKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + awstest.AdminSecret, "AWS_EC2_METADATA_DISABLED=true", "SNOWFLAKE_PASSWORD=" + c.sf.Password,
+		"AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none")}
+}
+
+// atReview starts byob init in dir with c's flags but without --yes, as a
+// person at a terminal would, and waits for the review screen.
+func atReview(t *testing.T, c *cloud, dir string) *screen {
+	args := slices.DeleteFunc(c.args(), func(a string) bool { return a == "--yes" })
+	s := startScreen(t, buildByob(t, ""), dir, applyEnv(t, c), args...)
+	s.waitFor("Review the plan: nothing has changed yet")
+	return s
+}
+
+// TestTerminalApplyShowsLiveStepsAndSummary: review, apply with the live
+// checklist, and the summary box.
+func TestTerminalApplyShowsLiveStepsAndSummary(t *testing.T) {
+	c := newCloud(t)
+	dir := t.TempDir()
+	s := atReview(t, c, dir)
+	s.keys("y")
+	s.waitFor("Next: upload the bundle in GrowthLoop")
+	if code := s.exit(); code != 0 {
+		t.Fatalf("exit %d\n%s", code, s.output())
+	}
+	out := s.output()
+	for _, want := range []string{"✓ Create S3 bucket cli-exports-", "✓ Create the user's access key", "Created: 15 changes applied, 0 already in place.",
+		"Bundle: growthloop-byob-bundle.json (mode 0600", "╭"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if b, err := wizard.ReadBundle(filepath.Join(dir, wizard.DefaultBundle)); err != nil || b == nil || strings.Contains(out, b.AWSSecretAccessKey) {
+		t.Errorf("bundle %v %v, or its secret was shown", b, err)
+	}
+}
+
+// TestTerminalCtrlCStopsAfterTheRunningStep: Ctrl-C during apply lets the
+// running steps finish, leaves a consistent state file, prints the command
+// that resumes, and exits 130; that command then finishes the setup.
+func TestTerminalCtrlCStopsAfterTheRunningStep(t *testing.T) {
+	c := newCloud(t)
+	dir := t.TempDir()
+	s := atReview(t, c, dir)
+	c.aws.Latency = 300 * time.Millisecond
+	s.keys("y")
+	s.waitFor("· Create the user's access key") // the checklist is up
+	s.keys(ctrlC)
+	if code := s.exit(); code != ExitCancelled {
+		t.Fatalf("exit %d, want 130\n%s", code, s.output())
+	}
+	out := s.output()
+	if !strings.Contains(out, "Resume with:") || !strings.Contains(out, "byob init --provider s3 --bucket cli-exports-"+c.id) {
+		t.Errorf("no resume command:\n%s", out)
+	}
+	state, err := wizard.LoadState(filepath.Join(dir, wizard.DefaultState))
+	if err != nil || state.Inputs == nil {
+		t.Fatalf("state %+v: %v", state, err)
+	}
+	if len(state.Steps) == 0 || len(state.Steps) >= 15 {
+		t.Errorf("want some steps recorded, not all: %v", state.Steps)
+	}
+	for id, st := range state.Steps {
+		if st.Status != "done" {
+			t.Errorf("step %s: %+v", id, st)
+		}
+	}
+	c.aws.Latency = 0
+	if _, errOut, code := c.run(t, dir, c.args()...); code != 0 {
+		t.Fatalf("resume exit %d: %s", code, errOut)
+	}
+}
+
+// TestTerminalDriftIsAskedDuringApply: drift found while the checklist
+// runs is asked about in the terminal, then the run goes on.
+func TestTerminalDriftIsAskedDuringApply(t *testing.T) {
+	c := newCloud(t)
+	dir := t.TempDir()
+	if _, errOut, code := c.run(t, dir, c.args()...); code != 0 {
+		t.Fatalf("init exit %d: %s", code, errOut)
+	}
+	in := c.sf.Integration("FLYWHEEL_APP_AWS")
+	in.ExternalID = "someone-elses-id"
+	c.sf.SetIntegration("FLYWHEEL_APP_AWS", *in)
+	s := atReview(t, c, dir)
+	s.keys("y")
+	s.waitFor("change it as shown?")
+	s.keys("y")
+	s.waitFor("Created: 1 change applied, 14 already in place.")
+	if code := s.exit(); code != 0 {
+		t.Fatalf("exit %d\n%s", code, s.output())
+	}
+	if got := c.sf.Integration("FLYWHEEL_APP_AWS").ExternalID; got == "someone-elses-id" {
+		t.Error("the drift was not reconciled")
+	}
+}

@@ -1,0 +1,185 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/growthloop/byob/wizard"
+)
+
+// review is the full-screen plan review: the plan scrolls, y or Enter
+// accepts, n, q or Esc declines.
+type review struct {
+	title, keys string
+	content     string
+	vp          viewport.Model
+	ready, ok   bool
+}
+
+func (m *review) Init() tea.Cmd { return nil }
+
+func (m *review) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		if !m.ready {
+			m.vp = viewport.New(msg.Width, 0)
+			m.ready = true
+		}
+		m.vp.Width, m.vp.Height = msg.Width, max(msg.Height-4, 3)
+		// Long lines wrap rather than run off the screen.
+		m.vp.SetContent(lipgloss.NewStyle().Width(msg.Width).Render(m.content))
+	case tea.KeyMsg:
+		switch msg.String() {
+		case "y", "Y", "enter":
+			m.ok = true
+			return m, tea.Quit
+		case "n", "N", "q", "esc", "ctrl+c":
+			return m, tea.Quit
+		}
+	}
+	var cmd tea.Cmd
+	m.vp, cmd = m.vp.Update(msg)
+	return m, cmd
+}
+
+func (m *review) View() string {
+	if !m.ready {
+		return "Loading the plan…"
+	}
+	bold := lipgloss.NewStyle().Bold(true)
+	scrolled := fmt.Sprintf("%3.0f%%", m.vp.ScrollPercent()*100)
+	return bold.Render(m.title) + "\n" + m.vp.View() + "\n" +
+		strings.Repeat("─", max(m.vp.Width, 1)) + "\n" + m.keys + "  ↑/↓ PgUp/PgDn scroll  " + scrolled
+}
+
+// reviewPlan shows the plan full screen and reports whether the user
+// accepted it; declining is wizard.ErrCancelled.
+func reviewPlan(ctx context.Context, streams *IOStreams, plan *wizard.Plan, dryRun bool) error {
+	var b strings.Builder
+	if err := renderPlan(&b, plan.Doc()); err != nil {
+		return err
+	}
+	m := &review{content: b.String(), title: "Review the plan: nothing has changed yet",
+		keys: "y/Enter apply · n/Esc cancel"}
+	if dryRun {
+		m.title, m.keys = "Review the plan (dry run: nothing will change)", "Enter print it and finish · Esc quit"
+	}
+	_, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(streams.In), tea.WithOutput(streams.Out)).Run()
+	if err != nil {
+		return fmt.Errorf("review: %w", err)
+	}
+	if !m.ok {
+		return wizard.ErrCancelled
+	}
+	return nil
+}
+
+// checklist is the live view of a run: a line per step with a spinner on
+// the running ones, ✓ / ✗ / = (already done), elapsed time, and why a
+// step waits. Ctrl-C stops the run after the running steps.
+type checklist struct {
+	rows     []row
+	spin     spinner.Model
+	stop     func()
+	stopping bool
+	done     bool
+}
+
+type row struct {
+	id, title, mark, detail string
+	started                 time.Time
+	took                    time.Duration
+	running                 bool
+}
+
+type eventMsg wizard.Event
+type runDone struct{}
+
+func newChecklist(plan *wizard.Plan, stop func()) *checklist {
+	c := &checklist{spin: spinner.New(spinner.WithSpinner(spinner.Dot)), stop: stop}
+	for _, s := range plan.Steps {
+		c.rows = append(c.rows, row{id: s.ID(), title: s.Title(), mark: "·"})
+	}
+	return c
+}
+
+func (c *checklist) Init() tea.Cmd { return c.spin.Tick }
+
+func (c *checklist) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		if msg.String() == "ctrl+c" && !c.stopping {
+			c.stopping = true
+			c.stop()
+		}
+	case eventMsg:
+		for i := range c.rows {
+			r := &c.rows[i]
+			if r.id != msg.Step {
+				continue
+			}
+			switch msg.Kind {
+			case wizard.EventStart:
+				r.running, r.started = true, time.Now()
+			case wizard.EventWait, wizard.EventDrift:
+				r.detail = msg.Detail
+			case wizard.EventApplied:
+				r.running, r.mark, r.took, r.detail = false, "✓", msg.Elapsed, ""
+			case wizard.EventInPlace:
+				r.running, r.mark, r.took, r.detail = false, "=", msg.Elapsed, "already done"
+			case wizard.EventFailed:
+				r.running, r.mark, r.took = false, "✗", msg.Elapsed
+			}
+		}
+	case runDone:
+		c.done = true
+		return c, tea.Quit
+	case spinner.TickMsg:
+		var cmd tea.Cmd
+		c.spin, cmd = c.spin.Update(msg)
+		return c, cmd
+	}
+	return c, nil
+}
+
+func (c *checklist) View() string {
+	var b strings.Builder
+	dim := lipgloss.NewStyle().Faint(true)
+	for _, r := range c.rows {
+		mark, took := r.mark, r.took
+		if r.running {
+			mark, took = strings.TrimSpace(c.spin.View()), time.Since(r.started)
+		}
+		line := mark + " " + r.title
+		if took > 0 {
+			line += dim.Render(fmt.Sprintf("  %s", took.Round(100*time.Millisecond)))
+		}
+		b.WriteString(line + "\n")
+		if r.detail != "" && (r.running || r.mark == "=" || r.mark == "✗") {
+			b.WriteString(dim.Render("    "+firstLine(r.detail)) + "\n")
+		}
+	}
+	if c.stopping && !c.done {
+		b.WriteString("\nStopping after the running steps…\n")
+	}
+	return b.String()
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// summaryBox frames the end of an interactive run.
+func summaryBox(w io.Writer, lines ...string) {
+	box := lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Padding(0, 1)
+	fmt.Fprintln(w, box.Render(strings.Join(lines, "\n")))
+}
