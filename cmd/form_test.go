@@ -126,3 +126,21 @@ func TestAccessibleApply(t *testing.T) {
 		}
 	}
 }
+
+func TestFormGivesTheFlagsPlanForGCS(t *testing.T) {
+	want, _, code := run(t, nil, gcsArgs...)
+	if code != 0 {
+		t.Fatal(code)
+	}
+	answers := []string{
+		"2", "1", // GCS, no warehouse
+		"", "", // no org id, setup name kept
+		"acme-data", "1", // project, location US
+		"acme-growthloop-exports", "", "14",
+		"", "", "", // bundle, state, key file kept
+	}
+	out, errOut, code := interactive(t, map[string]string{"HOME": t.TempDir()}, answers, "init", "--dry-run", "--accessible")
+	if code != 0 || !strings.HasSuffix(out, want) {
+		t.Errorf("exit %d, plan differs from the flags':\n%s\n%s", code, out, errOut)
+	}
+}

@@ -180,18 +180,35 @@ func TestTerminalFormGivesTheFlagsPlan(t *testing.T) {
 	}
 }
 
-// TestTerminalEscCancels: Esc at a prompt exits 130 and writes nothing.
-func TestTerminalEscCancels(t *testing.T) {
+// TestTerminalQuitCancels: Esc or Ctrl-C at any prompt exits 130 and
+// writes nothing; with NO_COLOR the forms use no colour.
+func TestTerminalQuitCancels(t *testing.T) {
 	bin := buildByob(t, "")
-	dir := t.TempDir()
-	s := startScreen(t, bin, dir, []string{"HOME=" + t.TempDir()}, "init")
-	s.waitFor("Where should the export bucket live?")
-	s.keys(esc)
-	if code := s.exit(); code != ExitCancelled {
-		t.Errorf("exit %d, want 130\n%s", code, s.output())
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
-		t.Errorf("cancelling left %s", entries[0].Name())
+	for _, tc := range []struct {
+		name, key string
+		later     bool
+	}{{"esc at the first prompt", esc, false}, {"ctrl-c at a later prompt", ctrlC, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := startScreen(t, bin, dir, []string{"HOME=" + t.TempDir(), "NO_COLOR=1"}, "init")
+			s.waitFor("Where should the export bucket live?")
+			if tc.later {
+				s.keys(enter, enter)
+				s.waitFor("Setup name")
+			}
+			s.keys(tc.key)
+			if code := s.exit(); code != ExitCancelled {
+				t.Errorf("exit %d, want 130\n%s", code, s.output())
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+				t.Errorf("cancelling left %s", entries[0].Name())
+			}
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if regexp.MustCompile(`\x1b\[[0-9;]*(3[0-9]|9[0-7]|38;)[0-9;]*m`).Match(s.raw.Bytes()) {
+				t.Error("NO_COLOR is set, yet the output has colours")
+			}
+		})
 	}
 }
 

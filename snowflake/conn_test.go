@@ -86,3 +86,19 @@ authenticator = "externalbrowser"
 		t.Errorf("jwt without key: %v", err)
 	}
 }
+
+func TestConnectionNames(t *testing.T) {
+	home := t.TempDir()
+	o := snowflake.ConnOptions{LookupEnv: env(map[string]string{"SNOWFLAKE_HOME": home})}
+	if names, err := o.ConnectionNames(); err != nil || len(names) != 0 {
+		t.Errorf("no file: %v %v", names, err)
+	}
+	os.WriteFile(filepath.Join(home, "connections.toml"), []byte("[prod]\naccount = \"a\"\n[dev]\naccount = \"b\"\n"), 0o600)
+	if names, err := o.ConnectionNames(); err != nil || strings.Join(names, ",") != "dev,prod" {
+		t.Errorf("names %v %v", names, err)
+	}
+	os.WriteFile(filepath.Join(home, "connections.toml"), []byte("[prod\n"), 0o600)
+	if _, err := o.ConnectionNames(); err == nil {
+		t.Error("a broken file is an error (the form then asks for the account)")
+	}
+}
