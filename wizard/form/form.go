@@ -84,8 +84,13 @@ func Ask(ctx context.Context, a Answers, src Sources, o Options) error {
 	if a.Config.Provider == wizard.ProviderGCS && src.GCPProject != nil && a.Config.GCPProject == "" {
 		project = src.GCPProject()
 	}
-	for _, f := range []*huh.Form{Where(a, profiles, project), Bucket(a), SnowflakeObjects(a), Files(a)} {
-		if err := r.run(f); err != nil {
+	if err := r.run(Where(a, profiles, project)); err != nil {
+		return err
+	}
+	// Each form is built after the one before it ran: defaults and
+	// suggestions come from the answers so far.
+	for _, build := range []func(Answers) *huh.Form{Bucket, SnowflakeObjects, Files} {
+		if err := r.run(build(a)); err != nil {
 			return err
 		}
 	}
