@@ -144,3 +144,16 @@ func TestFormGivesTheFlagsPlanForGCS(t *testing.T) {
 		t.Errorf("exit %d, plan differs from the flags':\n%s\n%s", code, out, errOut)
 	}
 }
+
+func TestJSONOutputNeverAsks(t *testing.T) {
+	// At a terminal, --output json neither runs the form nor asks to apply.
+	for _, args := range [][]string{
+		{"init", "--output", "json", "--provider", "s3"},
+		{"init", "--output", "json", "--provider", "s3", "--bucket", "acme-exports", "--region", "us-east-1"},
+	} {
+		out, errOut, code := interactive(t, map[string]string{"HOME": t.TempDir()}, []string{"1", "1", "y"}, args...)
+		if code != ExitUsage || out != "" || !strings.Contains(errOut, "--") {
+			t.Errorf("%v: exit %d\n%s\n%s", args, code, out, errOut)
+		}
+	}
+}

@@ -136,6 +136,9 @@ func runInit(ctx context.Context, streams *IOStreams, o *initOptions) error {
 	if !o.yes && !streams.Interactive {
 		return wizard.Usagef("not a terminal, so byob cannot ask before changing your cloud: pass --yes to apply, or --dry-run to print the plan")
 	}
+	if !o.yes && o.output == "json" {
+		return wizard.Usagef("--output json is for machines, which cannot answer a question: pass --yes to apply, or --dry-run to print the plan")
+	}
 	deps, closeConns, err := streams.connect(ctx, &cfg, o.conn)
 	if err != nil {
 		return err
