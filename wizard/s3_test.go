@@ -478,6 +478,23 @@ func TestLostSecretIsReplacedByOneNewKey(t *testing.T) {
 	e.inspect(cfg) // exactly one key, and it is the bundle's
 }
 
+func TestInactiveKeyIsReplaced(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.mustApply(cfg)
+	old := e.bundle(cfg).AWSAccessKeyID
+	_, err := e.deps.AWS.IAM.UpdateAccessKey(context.Background(), &iam.UpdateAccessKeyInput{
+		UserName: aws.String(awsp.NamesFor(cfg.Name).User), AccessKeyId: aws.String(old), Status: "Inactive"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mustApply(cfg)
+	if e.bundle(cfg).AWSAccessKeyID == old {
+		t.Error("an inactive key must be replaced")
+	}
+	e.inspect(cfg)
+}
+
 func TestExistingForeignBundleNeedsForce(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()

@@ -176,6 +176,11 @@ func TestVerifyNamesEachBrokenSetting(t *testing.T) {
 			_, err := e.deps.AWS.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User), AccessKeyId: aws.String(e.bundle(cfg).AWSAccessKeyID)})
 			must(t, err)
 		}, awsp.CheckKeyWorks, "no longer exists", "upload the new bundle"},
+		{"key made inactive", func(t *testing.T, e *env, cfg wizard.Config) {
+			_, err := e.deps.AWS.IAM.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User),
+				AccessKeyId: aws.String(e.bundle(cfg).AWSAccessKeyID), Status: "Inactive"})
+			must(t, err)
+		}, awsp.CheckKeyWorks, "is Inactive", "--status Active"},
 		{"key not confined to the prefix", func(t *testing.T, e *env, cfg wizard.Config) {
 			e.aws.ConfineKeysTo = ""
 		}, awsp.CheckKeyConfined, "policy too broad", "scoped to exports/"},

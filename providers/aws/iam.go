@@ -354,8 +354,12 @@ func (s *accessKeyStep) Check(ctx context.Context, v *providers.Values) (provide
 	if err != nil {
 		return providers.Observation{}, err
 	}
-	if !slices.ContainsFunc(keys, func(k types.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == id }) {
+	i := slices.IndexFunc(keys, func(k types.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == id })
+	if i < 0 {
 		return providers.Observation{Status: providers.Missing, Reason: "access key " + id + " no longer exists"}, nil
+	}
+	if keys[i].Status != types.StatusTypeActive {
+		return providers.Observation{Status: providers.Drifted, Reason: "access key " + id + " is " + string(keys[i].Status) + "; it is replaced by a new key"}, nil
 	}
 	if s.p.KeyInBundle != nil && !s.p.KeyInBundle(id) {
 		return providers.Observation{Status: providers.Drifted, Reason: "the bundle does not hold the secret of access key " + id + "; it is replaced by a new key"}, nil

@@ -6,11 +6,16 @@
 //     new access key with InvalidClientTokenId for its first calls, as IAM
 //     does while the key propagates;
 //   - IAM GetPolicy, GetPolicyVersion, ListPolicyVersions,
-//     CreatePolicyVersion, DeletePolicyVersion and ListAttachedUserPolicies,
-//     which kumo lacks, are answered from what the proxy recorded;
+//     CreatePolicyVersion, DeletePolicyVersion, ListAttachedUserPolicies and
+//     UpdateAccessKey, which kumo lacks, are answered from what the proxy
+//     recorded (an inactive key is listed so and refused);
 //   - S3 GetBucketLocation answers the region the bucket was created in
 //     (kumo always says us-east-1), and names in ForeignBuckets behave as
 //     buckets of another account;
+//   - kumo enforces no IAM: S3 requests signed by a deleted or inactive key
+//     answer InvalidAccessKeyId, ConfineKeysTo denies a key what byob's
+//     policy denies it (objects outside the prefix), and Deny answers
+//     chosen actions AccessDenied;
 //   - every request is counted, mutations can be made to fail, and a fixed
 //     latency can be added.
 //
@@ -107,7 +112,8 @@ type Server struct {
 	policies   map[string]*policy // by ARN
 	userPolicy map[string][]string
 	keyUses    map[string]int
-	failAt     int // 1-based index of the mutation to fail; 0: none
+	inactive   map[string]bool // access keys made inactive
+	failAt     int             // 1-based index of the mutation to fail; 0: none
 	failCode   string
 	mutations  int
 }
@@ -125,7 +131,7 @@ func New() *Server {
 		kumo: k, fwd: httputil.NewSingleHostReverseProxy(target),
 		ForeignBuckets: map[string]bool{}, Deny: map[string]bool{}, Throttle: map[string]int{}, Unavailable: map[string]int{},
 		locations: map[string]string{}, policies: map[string]*policy{},
-		userPolicy: map[string][]string{}, keyUses: map[string]int{},
+		userPolicy: map[string][]string{}, keyUses: map[string]int{}, inactive: map[string]bool{},
 	}
 	s.proxy = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.proxy.URL
@@ -391,8 +397,19 @@ func (s *Server) sts(w http.ResponseWriter, call Call, form url.Values) {
 	writeXML(w, "GetCallerIdentity", fmt.Sprintf("<Arn>%s</Arn><UserId>AIDAFAKE</UserId><Account>%s</Account>", arn, AccountID))
 }
 
-// keyUser finds the user of an access key by asking kumo.
+var (
+	memberRe      = regexp.MustCompile(`(?s)<member>.*?</member>`)
+	accessKeyIDRe = regexp.MustCompile(`<AccessKeyId>([^<]+)</AccessKeyId>`)
+)
+
+// keyUser finds the user of an active access key by asking kumo.
 func (s *Server) keyUser(keyID string) (string, bool) {
+	s.mu.Lock()
+	inactive := s.inactive[keyID]
+	s.mu.Unlock()
+	if inactive {
+		return "", false
+	}
 	for _, user := range s.users() {
 		resp, err := s.kumoIAM(url.Values{"Action": {"ListAccessKeys"}, "UserName": {user}})
 		if err == nil && strings.Contains(resp, "<AccessKeyId>"+keyID+"</AccessKeyId>") {
@@ -479,6 +496,24 @@ func (s *Server) iam(w http.ResponseWriter, r *http.Request, call Call, form url
 			}
 			s.userPolicy[user] = list
 		}
+		copyResponse(w, rec)
+		return
+	case "UpdateAccessKey": // kumo lacks it
+		s.inactive[form.Get("AccessKeyId")] = form.Get("Status") == "Inactive"
+		writeXML(w, call.Action, "")
+		return
+	case "ListAccessKeys":
+		rec := httptest.NewRecorder()
+		s.fwd.ServeHTTP(rec, r)
+		body := memberRe.ReplaceAllStringFunc(rec.Body.String(), func(m string) string {
+			if id := accessKeyIDRe.FindStringSubmatch(m); id != nil && s.inactive[id[1]] {
+				return strings.Replace(m, "<Status>Active</Status>", "<Status>Inactive</Status>", 1)
+			}
+			return m
+		})
+		rec.Body.Reset()
+		rec.Body.WriteString(body)
+		rec.Header().Del("Content-Length")
 		copyResponse(w, rec)
 		return
 	case "ListAttachedUserPolicies":
