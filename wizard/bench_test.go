@@ -148,3 +148,53 @@ func (e *env) benchConfig() wizard.Config {
 	c.ApplyDefaults()
 	return c
 }
+
+// BenchmarkVerifyS3Snowflake measures byob verify of a healthy S3 +
+// Snowflake setup with 50 ms added to every request. Its checks run
+// concurrently: wall/sequential (the wall time over calls × latency, what
+// one check after another would take) stays well below 1.
+func BenchmarkVerifyS3Snowflake(b *testing.B) {
+	const latency = 50 * time.Millisecond
+	var wall time.Duration
+	var calls int
+	for range b.N {
+		b.StopTimer()
+		e, counter := benchEnv(b, 0)
+		e.dir = b.TempDir()
+		cfg := e.benchConfig()
+		if _, err := e.apply(cfg); err != nil {
+			b.Fatal(err)
+		}
+		e.aws.ConfineKeysTo = cfg.Prefix
+		e.aws.Latency, e.sf.Latency = latency, latency
+		state, err := wizard.LoadState(cfg.State)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bundle, err := wizard.ReadBundle(cfg.Bundle)
+		if err != nil {
+			b.Fatal(err)
+		}
+		values, err := wizard.VerifyValues(cfg, state, bundle)
+		if err != nil {
+			b.Fatal(err)
+		}
+		counter.reset()
+		b.StartTimer()
+		start := time.Now()
+		rep, err := wizard.Verify(context.Background(), cfg, e.deps, values, bundle, wizard.VerifyOptions{})
+		wall += time.Since(start)
+		b.StopTimer()
+		if err != nil || !rep.OK {
+			b.Fatalf("verify: %v %+v", err, rep)
+		}
+		calls += counter.total()
+		b.StartTimer()
+	}
+	n := float64(b.N)
+	sequential := float64(calls) / n * float64(latency.Milliseconds())
+	b.ReportMetric(float64(wall.Milliseconds())/n, "wall-ms/op")
+	b.ReportMetric(float64(calls)/n, "calls/op")
+	b.ReportMetric(sequential, "sequential-ms/op")
+	b.ReportMetric(float64(wall.Milliseconds())/n/sequential, "wall/sequential")
+}
