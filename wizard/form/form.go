@@ -75,6 +75,9 @@ func Ask(ctx context.Context, a Answers, src Sources, o Options) error {
 		if err := r.run(SnowflakeAccount(a)); err != nil {
 			return err
 		}
+		if err := r.run(SnowflakeKeyFile(a)); err != nil {
+			return err
+		}
 	}
 	var profiles []string
 	if a.Config.Provider == wizard.ProviderS3 && !a.DryRun {

@@ -111,6 +111,15 @@ func TestConnectionsFallBackToFreeText(t *testing.T) {
 	if sc.Account != "acme-prod" || sc.User != "ENGINEER" || sc.Authenticator != "snowflake" {
 		t.Errorf("%+v", sc)
 	}
+	o, _ = answer(t, "acme-prod", "ENGINEER", "", "3", "", "/keys/rsa_key.p8") // key pair: its file is asked, and required
+	a.Conn.Snowflake = wizard.Connections{}.Snowflake
+	r := newRunner(context.Background(), o)
+	if err := r.run(SnowflakeAccount(a)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.run(SnowflakeKeyFile(a)); err != nil || a.Conn.Snowflake.PrivateKeyFile != "/keys/rsa_key.p8" {
+		t.Errorf("key file %q: %v", a.Conn.Snowflake.PrivateKeyFile, err)
+	}
 	a.Conn.Snowflake = wizard.Connections{}.Snowflake
 	o, _ = answer(t, "2")
 	if err := newRunner(context.Background(), o).run(SnowflakeConnection(a, []string{"dev", "prod"})); err != nil || a.Conn.Snowflake.Connection != "prod" {

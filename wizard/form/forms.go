@@ -168,6 +168,20 @@ func SnowflakeAccount(a Answers) *huh.Form {
 	return form(fields...)
 }
 
+// SnowflakeKeyFile asks for the private key of key-pair sign-in.
+func SnowflakeKeyFile(a Answers) *huh.Form {
+	sc := &a.Conn.Snowflake
+	if sc.Authenticator != "snowflake_jwt" || sc.PrivateKeyFile != "" || !a.ask("snowflake-private-key-file") {
+		return nil
+	}
+	return form(huh.NewInput().Title("Private key file (unencrypted PKCS#8)").Value(&sc.PrivateKeyFile).Validate(func(s string) error {
+		if strings.TrimSpace(s) == "" {
+			return errRequired
+		}
+		return nil
+	}))
+}
+
 // Where asks how to reach AWS (a profile) or which GCP project, and the
 // bucket's region or location: with Snowflake, the account's own region
 // comes first.
