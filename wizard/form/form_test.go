@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/growthloop/byob/wizard"
 )
@@ -158,5 +160,26 @@ func TestEndOfInputCancels(t *testing.T) {
 	o, _ := answer(t, "1")
 	if err := Ask(context.Background(), a, Sources{}, o); !errors.Is(err, wizard.ErrCancelled) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestInterruptWhileWaitingForAnAnswer(t *testing.T) {
+	// In accessible mode Ctrl-C is a signal that cancels the context while
+	// a prompt waits for a line that never comes.
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	a, _ := newAnswers()
+	done := make(chan error, 1)
+	go func() { done <- Ask(ctx, a, Sources{}, Options{Accessible: true, In: pr, Out: io.Discard}) }()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, wizard.ErrCancelled) {
+			t.Errorf("err = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Ask kept waiting after the interrupt")
 	}
 }
