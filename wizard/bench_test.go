@@ -167,18 +167,7 @@ func BenchmarkVerifyS3Snowflake(b *testing.B) {
 		}
 		e.aws.ConfineKeysTo = cfg.Prefix
 		e.aws.Latency, e.sf.Latency = latency, latency
-		state, err := wizard.LoadState(cfg.State)
-		if err != nil {
-			b.Fatal(err)
-		}
-		bundle, err := wizard.ReadBundle(cfg.Bundle)
-		if err != nil {
-			b.Fatal(err)
-		}
-		values, err := wizard.VerifyValues(cfg, state, bundle)
-		if err != nil {
-			b.Fatal(err)
-		}
+		values, bundle := verifyInputs(b, cfg)
 		counter.reset()
 		b.StartTimer()
 		start := time.Now()

@@ -23,22 +23,30 @@ import (
 	"github.com/growthloop/byob/wizard"
 )
 
+// verifyInputs reads what byob verify starts from: the state file's
+// values and the bundle.
+func verifyInputs(tb testing.TB, cfg wizard.Config) (*providers.Values, *wizard.Bundle) {
+	tb.Helper()
+	state, err := wizard.LoadState(cfg.State)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	bundle, err := wizard.ReadBundle(cfg.Bundle)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	values, err := wizard.VerifyValues(cfg, state, bundle)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return values, bundle
+}
+
 // verify runs byob verify as the command does, from the state file and
 // the bundle.
 func verify(t *testing.T, cfg wizard.Config, deps wizard.Deps, o wizard.VerifyOptions) wizard.Report {
 	t.Helper()
-	state, err := wizard.LoadState(cfg.State)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundle, err := wizard.ReadBundle(cfg.Bundle)
-	if err != nil {
-		t.Fatal(err)
-	}
-	values, err := wizard.VerifyValues(cfg, state, bundle)
-	if err != nil {
-		t.Fatal(err)
-	}
+	values, bundle := verifyInputs(t, cfg)
 	if o.Propagation.Timeout == 0 {
 		o.Propagation = providers.Propagation{Timeout: 5 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}
 	}
