@@ -2,6 +2,8 @@ package providers
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 )
 
@@ -65,4 +67,17 @@ func (m *Mismatch) Unwrap() error { return m.Err }
 // Mismatchf builds a Mismatch.
 func Mismatchf(format string, args ...any) error {
 	return &Mismatch{fmt.Errorf(format, args...)}
+}
+
+// ProbeDir is where under the prefix verify writes its probe objects.
+const ProbeDir = "byob-verify/"
+
+// ProbeBody is what a probe object holds.
+var ProbeBody = []byte("byob verify probe")
+
+// ProbeName is a new probe object's name under dir.
+func ProbeName(dir string) string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return dir + hex.EncodeToString(b) + ".txt"
 }

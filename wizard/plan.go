@@ -62,11 +62,8 @@ func NewPlan(cfg Config, values *providers.Values, deps Deps) *Plan {
 		if cfg.Region != "" {
 			values.Set(providers.AWSRegion, cfg.Region)
 		}
-		names := aws.NamesFor(cfg.Name)
-		ap := aws.Params{
-			Bucket: cfg.Bucket, Prefix: cfg.Prefix, TTLDays: cfg.TTLDays, Names: names,
-			Snowflake: cfg.Snowflake(), KeyInBundle: deps.KeyInBundle, Propagation: deps.Propagation,
-		}
+		ap := cfg.awsParams(deps)
+		names := ap.Names
 		var sfSteps []providers.Step
 		if cfg.Snowflake() {
 			sfSteps = snowflake.Steps(sfParams, func(v *providers.Values) snowflake.Integration {
@@ -85,12 +82,7 @@ func NewPlan(cfg Config, values *providers.Values, deps Deps) *Plan {
 			snowflake.StepIntegrationGrant, snowflake.StepStage, snowflake.StepStageGrants,
 			aws.StepUser, aws.StepUserPolicy, aws.StepAccessKey)
 	case ProviderGCS:
-		gp := gcp.Params{
-			Project: cfg.GCPProject, Bucket: cfg.Bucket, Location: cfg.Location, Prefix: cfg.Prefix,
-			TTLDays: cfg.TTLDays, Names: gcp.NamesFor(cfg.Name), KeyFile: cfg.KeyFile, Snowflake: cfg.Snowflake(),
-			KeyInFile: deps.KeyInFile, WriteKey: deps.WriteKey, Propagation: deps.Propagation,
-		}
-		steps := gcp.Steps(gp, deps.GCP, snowflake.StepIntegration)
+		steps := gcp.Steps(cfg.gcpParams(deps), deps.GCP, snowflake.StepIntegration)
 		if cfg.Snowflake() {
 			steps = append(steps, snowflake.Steps(sfParams, func(*providers.Values) snowflake.Integration {
 				return sfParams.Integration
@@ -116,6 +108,23 @@ func inOrder(steps []providers.Step, ids ...string) []providers.Step {
 		}
 	}
 	return out
+}
+
+// awsParams are the inputs of the AWS steps and probes.
+func (c *Config) awsParams(deps Deps) aws.Params {
+	return aws.Params{
+		Bucket: c.Bucket, Prefix: c.Prefix, TTLDays: c.TTLDays, Names: aws.NamesFor(c.Name),
+		Snowflake: c.Snowflake(), KeyInBundle: deps.KeyInBundle, Propagation: deps.Propagation,
+	}
+}
+
+// gcpParams are the inputs of the Google Cloud steps and probes.
+func (c *Config) gcpParams(deps Deps) gcp.Params {
+	return gcp.Params{
+		Project: c.GCPProject, Bucket: c.Bucket, Location: c.Location, Prefix: c.Prefix,
+		TTLDays: c.TTLDays, Names: gcp.NamesFor(c.Name), KeyFile: c.KeyFile, Snowflake: c.Snowflake(),
+		KeyInFile: deps.KeyInFile, WriteKey: deps.WriteKey, Propagation: deps.Propagation,
+	}
 }
 
 // snowflakeParams builds the Snowflake inputs; identifiers were validated.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -46,21 +45,14 @@ type Report struct {
 	Checks []CheckReport `json:"checks"`
 }
 
-// VerifyValues starts the values of a verify run from the state file and
-// fills what the bundle knows (a setup verified from its bundle alone). It
-// never makes a new external ID: verify must compare with the one in use.
+// VerifyValues starts the values of a verify run from the state file, the
+// external ID from the bundle when the state file has none (a setup
+// verified from its bundle alone). It never makes a new external ID:
+// verify must compare with the one in use. The keys are the bundle's.
 func VerifyValues(cfg Config, state *State, bundle *Bundle) (*providers.Values, error) {
 	values := providers.NewValues(state.Values)
-	if bundle != nil {
-		if values.Get(providers.AccessKeyID) == "" && bundle.AWSAccessKeyID != "" {
-			values.Set(providers.AccessKeyID, bundle.AWSAccessKeyID)
-		}
-		if values.Get(providers.GCPKeyID) == "" && bundle.GCPKeyID != "" {
-			values.Set(providers.GCPKeyID, bundle.GCPKeyID)
-		}
-		if values.Get(providers.ExternalID) == "" && bundle.Snowflake != nil {
-			values.Set(providers.ExternalID, bundle.Snowflake.ExternalID)
-		}
+	if values.Get(providers.ExternalID) == "" && bundle != nil && bundle.Snowflake != nil {
+		values.Set(providers.ExternalID, bundle.Snowflake.ExternalID)
 	}
 	if cfg.Provider == ProviderS3 && cfg.Snowflake() && values.Get(providers.ExternalID) == "" {
 		return nil, Usagef("neither the state file %s nor the bundle %s holds the external ID of this setup: pass --state or --bundle of the setup", cfg.State, cfg.Bundle)
@@ -103,8 +95,7 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 	}
 	switch cfg.Provider {
 	case ProviderS3:
-		ap := aws.Params{Bucket: cfg.Bucket, Prefix: cfg.Prefix, TTLDays: cfg.TTLDays, Names: aws.NamesFor(cfg.Name), Propagation: o.Propagation}
-		for _, c := range aws.Probes(ap, deps.AWS, values, bundle.AWSAccessKeyID, bundle.AWSSecretAccessKey, o.Now, reRun) {
+		for _, c := range aws.Probes(cfg.awsParams(deps), deps.AWS, values, bundle.AWSAccessKeyID, bundle.AWSSecretAccessKey, o.Now, reRun) {
 			needs := []string{aws.StepBucket, aws.StepUser}
 			if c.ID == aws.CheckKeyConfined {
 				needs = append(needs, aws.CheckKeyWorks) // a key that does not work proves nothing
@@ -112,9 +103,7 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 			nodes = append(nodes, verifyNode{check: c, needs: needs})
 		}
 	case ProviderGCS:
-		gp := gcp.Params{Project: cfg.GCPProject, Bucket: cfg.Bucket, Location: cfg.Location, Prefix: cfg.Prefix,
-			Names: gcp.NamesFor(cfg.Name), KeyFile: cfg.KeyFile, Propagation: o.Propagation}
-		for _, c := range gcp.Probes(gp, deps.GCP, values, reRun) {
+		for _, c := range gcp.Probes(cfg.gcpParams(deps), deps.GCP, reRun) {
 			needs := []string{gcp.StepBucket, gcp.StepServiceAccount}
 			if c.ID == gcp.CheckKeyWorks {
 				needs = append(needs, gcp.StepWriterBinding) // without it the key is refused
@@ -134,23 +123,23 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 // runChecks runs every node once the nodes it needs have finished; a node
 // whose prerequisite is absent (or could not be checked) is not run.
 func runChecks(ctx context.Context, nodes []verifyNode, onWait func(id, msg string)) Report {
-	done := map[string]chan struct{}{}
-	for _, n := range nodes {
-		done[n.check.ID] = make(chan struct{})
+	done := make([]chan struct{}, len(nodes))
+	index := map[string]int{}
+	for i, n := range nodes {
+		done[i], index[n.check.ID] = make(chan struct{}), i
 	}
 	results := make([]CheckReport, len(nodes))
 	var wg sync.WaitGroup
 	for i, n := range nodes {
 		wg.Go(func() {
-			defer close(done[n.check.ID])
+			defer close(done[i])
 			r := CheckReport{ID: n.check.ID, Title: n.check.Title}
 			for _, need := range n.needs {
-				ch, ok := done[need]
+				j, ok := index[need]
 				if !ok {
-					continue
+					continue // a step this setup does not have
 				}
-				<-ch
-				j := slices.IndexFunc(nodes, func(m verifyNode) bool { return m.check.ID == need })
+				<-done[j]
 				if results[j].absent || results[j].Status == providers.Unknown {
 					r.Status, r.Detail = providers.Unknown, "not checked: "+results[j].Title+" did not pass"
 					results[i] = r

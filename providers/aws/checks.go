@@ -3,15 +3,13 @@ package aws
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -34,40 +32,41 @@ const (
 // when the cleanup cannot.
 // reRun is the byob init command that restores the setup.
 func Probes(p Params, c *Clients, v *providers.Values, keyID, secret string, now time.Time, reRun string) []providers.Check {
+	// Two checks read the user's keys: one call serves both.
+	var once sync.Once
+	var keys []types.AccessKeyMetadata
+	var keysErr error
+	userKeys := func(ctx context.Context) ([]types.AccessKeyMetadata, error) {
+		once.Do(func() { keys, keysErr = listKeys(ctx, c, p.Names.User) })
+		return keys, keysErr
+	}
 	return []providers.Check{
 		{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context) providers.CheckResult {
-			return keyWorks(ctx, p, c, v, keyID, secret, reRun)
+			return keyWorks(ctx, p, c, v, keyID, secret, reRun, userKeys)
 		}},
 		{ID: CheckKeyConfined, Title: "GrowthLoop's key is denied outside " + p.Prefix, Run: func(ctx context.Context) providers.CheckResult {
 			return keyConfined(ctx, p, c, v, keyID, secret, reRun)
 		}},
 		{ID: CheckKeyHygiene, Title: "GrowthLoop's user has one recent access key", Run: func(ctx context.Context) providers.CheckResult {
-			return keyHygiene(ctx, p, c, keyID, now, reRun)
+			return keyHygiene(ctx, p, keyID, now, reRun, userKeys)
 		}},
 	}
 }
 
-func randomName() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func keyWorks(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string) providers.CheckResult {
+func keyWorks(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string,
+	userKeys func(context.Context) ([]types.AccessKeyMetadata, error)) providers.CheckResult {
 	if keyID == "" || secret == "" {
 		r := providers.Failed(reRun+" (it writes a new key to the bundle)", "the bundle holds no access key")
 		r.Absent = true
 		return r
 	}
-	keys, err := c.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(p.Names.User)})
+	keys, err := userKeys(ctx)
 	if err != nil && !isNotFound(err) {
-		return providers.CannotRun(wrap(ctx, "iam:ListAccessKeys "+p.Names.User, err), "grant iam:ListAccessKeys and re-run byob verify")
+		return providers.CannotRun(err, "grant iam:ListAccessKeys and re-run byob verify")
 	}
 	var meta *types.AccessKeyMetadata
-	if err == nil {
-		if i := slices.IndexFunc(keys.AccessKeyMetadata, func(k types.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == keyID }); i >= 0 {
-			meta = &keys.AccessKeyMetadata[i]
-		}
+	if i := slices.IndexFunc(keys, func(k types.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == keyID }); i >= 0 {
+		meta = &keys[i]
 	}
 	var r providers.CheckResult
 	switch {
@@ -85,8 +84,8 @@ func keyWorks(ctx context.Context, p Params, c *Clients, v *providers.Values, ke
 // useKey writes, reads and lists a probe object with the key.
 func useKey(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string) providers.CheckResult {
 	ks := c.KeyS3(keyID, secret)
-	key := p.Prefix + "byob-verify/" + randomName() + ".txt"
-	body := []byte("byob verify probe")
+	key := providers.ProbeName(p.Prefix + providers.ProbeDir)
+	body := providers.ProbeBody
 	err := p.Propagation.Poll(ctx, "waiting for the access key to work (new keys take up to a minute)", func(ctx context.Context) error {
 		_, err := ks.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key), Body: bytes.NewReader(body)}, inRegion(v))
 		switch errorCode(err) {
@@ -108,7 +107,7 @@ func useKey(ctx context.Context, p Params, c *Clients, v *providers.Values, keyI
 	if err != nil || !bytes.Equal(read, body) {
 		return providers.Failed(reRun, "GetObject %s returned other content", key)
 	}
-	list, err := ks.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(p.Bucket), Prefix: aws.String(p.Prefix + "byob-verify/")}, inRegion(v))
+	list, err := ks.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(p.Bucket), Prefix: aws.String(p.Prefix + providers.ProbeDir)}, inRegion(v))
 	if err != nil {
 		return providers.Failed(reRun, "ListObjectsV2 %s with key %s: %v", p.Prefix, keyID, err)
 	}
@@ -118,11 +117,9 @@ func useKey(ctx context.Context, p Params, c *Clients, v *providers.Values, keyI
 	return providers.Passed("wrote, read and listed %s", key)
 }
 
+// keyConfined runs only once keyWorks passed: the key exists and works.
 func keyConfined(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string) providers.CheckResult {
-	if keyID == "" || secret == "" {
-		return providers.CannotRun(fmt.Errorf("the bundle holds no access key"), reRun)
-	}
-	key := ProbeOutsidePrefix + randomName() + ".txt"
+	key := providers.ProbeName(ProbeOutsidePrefix)
 	_, err := c.KeyS3(keyID, secret).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key), Body: bytes.NewReader([]byte("x"))}, inRegion(v))
 	switch {
 	case err == nil:
@@ -135,13 +132,14 @@ func keyConfined(ctx context.Context, p Params, c *Clients, v *providers.Values,
 	return providers.CannotRun(err, "check the key in the bundle and re-run byob verify")
 }
 
-func keyHygiene(ctx context.Context, p Params, c *Clients, keyID string, now time.Time, reRun string) providers.CheckResult {
-	out, err := c.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(p.Names.User)})
+func keyHygiene(ctx context.Context, p Params, keyID string, now time.Time, reRun string,
+	userKeys func(context.Context) ([]types.AccessKeyMetadata, error)) providers.CheckResult {
+	keys, err := userKeys(ctx)
 	if err != nil {
-		return providers.CannotRun(wrap(ctx, "iam:ListAccessKeys "+p.Names.User, err), "grant iam:ListAccessKeys and re-run byob verify")
+		return providers.CannotRun(err, "grant iam:ListAccessKeys and re-run byob verify")
 	}
 	var active []types.AccessKeyMetadata
-	for _, k := range out.AccessKeyMetadata {
+	for _, k := range keys {
 		if k.Status == types.StatusTypeActive {
 			active = append(active, k)
 		}

@@ -334,10 +334,11 @@ func (s *accessKeyStep) Artifacts(*providers.Values) []providers.Artifact {
 		Content: "create one access key for " + s.p.Names.User + "; its secret is written only to the bundle file (mode 0600)"}}
 }
 
-func (s *accessKeyStep) keys(ctx context.Context) ([]types.AccessKeyMetadata, error) {
-	out, err := s.c.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(s.p.Names.User)})
+// listKeys lists a user's access keys.
+func listKeys(ctx context.Context, c *Clients, user string) ([]types.AccessKeyMetadata, error) {
+	out, err := c.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)})
 	if err != nil {
-		return nil, wrap(ctx, "iam:ListAccessKeys "+s.p.Names.User, err)
+		return nil, wrap(ctx, "iam:ListAccessKeys "+user, err)
 	}
 	return out.AccessKeyMetadata, nil
 }
@@ -347,7 +348,7 @@ func (s *accessKeyStep) Check(ctx context.Context, v *providers.Values) (provide
 	if id == "" {
 		return providers.Observation{Status: providers.Missing}, nil
 	}
-	keys, err := s.keys(ctx)
+	keys, err := listKeys(ctx, s.c, s.p.Names.User)
 	if isNotFound(err) {
 		return providers.Observation{Status: providers.Missing}, nil
 	}

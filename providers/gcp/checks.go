@@ -3,8 +3,6 @@ package gcp
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,7 +31,7 @@ const (
 // the prefix) and that its service account holds nothing on the project,
 // only on the bucket. reRun is the byob init command that restores the
 // setup.
-func Probes(p Params, c *Clients, v *providers.Values, reRun string) []providers.Check {
+func Probes(p Params, c *Clients, reRun string) []providers.Check {
 	return []providers.Check{
 		{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context) providers.CheckResult {
 			return keyWorks(ctx, p, c, reRun)
@@ -76,8 +74,8 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 		return providers.Failed(reRun+" (it writes a new key file)", "%s: %v", p.KeyFile, err)
 	}
 	defer ks.Close()
-	name := p.Prefix + "byob-verify/" + randomName() + ".txt"
-	body := []byte("byob verify probe")
+	name := providers.ProbeName(p.Prefix + providers.ProbeDir)
+	body := providers.ProbeBody
 	err = p.Propagation.Poll(ctx, "waiting for the key to work (new keys take up to a minute)", func(ctx context.Context) error {
 		w := ks.Bucket(p.Bucket).Object(name).NewWriter(ctx)
 		w.ChunkSize = 0 // one request
@@ -101,7 +99,7 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 	if err != nil || !bytes.Equal(read, body) {
 		return providers.Failed(reRun, "read gs://%s/%s returned other content", p.Bucket, name)
 	}
-	it := ks.Bucket(p.Bucket).Objects(ctx, &storage.Query{Prefix: p.Prefix + "byob-verify/"})
+	it := ks.Bucket(p.Bucket).Objects(ctx, &storage.Query{Prefix: p.Prefix + providers.ProbeDir})
 	for {
 		o, err := it.Next()
 		if errors.Is(err, iterator.Done) {
@@ -133,10 +131,4 @@ func noProjectGrant(ctx context.Context, p Params, c *Clients) providers.CheckRe
 	}
 	return providers.Failed(fmt.Sprintf("gcloud projects remove-iam-policy-binding %s --member=%s --role=%s", p.Project, member, roles[0]),
 		"%s holds %s on the whole project %s, not only on the bucket", p.ServiceAccountEmail(), strings.Join(roles, ", "), p.Project)
-}
-
-func randomName() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
