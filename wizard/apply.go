@@ -59,8 +59,9 @@ type Preflight struct {
 
 // RunPreflight checks the connections work and who they act as, records
 // the account id, and defaults the region from the Snowflake account's
-// when cfg has none. It changes nothing in any cloud.
-func RunPreflight(ctx context.Context, cfg *Config, deps Deps, values *providers.Values) (Preflight, error) {
+// when cfg has none. On Google Cloud it checks the caller has gcpAccess
+// to the project. It changes nothing in any cloud.
+func RunPreflight(ctx context.Context, cfg *Config, deps Deps, values *providers.Values, gcpAccess gcp.Access) (Preflight, error) {
 	var pf Preflight
 	if cfg.Snowflake() {
 		s, err := snowflake.CurrentSession(ctx, deps.Snowflake)
@@ -100,7 +101,7 @@ func RunPreflight(ctx context.Context, cfg *Config, deps Deps, values *providers
 		}
 		values.Set(gcp.GCSLocation, cfg.Location)
 		pf.Region = cfg.Location
-		if err := gcp.Preflight(ctx, deps.GCP, cfg.GCPProject); err != nil {
+		if err := gcp.Preflight(ctx, deps.GCP, cfg.GCPProject, gcpAccess); err != nil {
 			return pf, err
 		}
 	}
@@ -165,7 +166,7 @@ type ApplyOptions struct {
 // even when a later step failed, so its secret is never lost.
 func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o ApplyOptions) (Outcome, error) {
 	var out Outcome
-	pf, err := RunPreflight(ctx, &cfg, deps, values)
+	pf, err := RunPreflight(ctx, &cfg, deps, values, gcp.Operator)
 	out.Preflight = pf
 	if err != nil {
 		return out, err

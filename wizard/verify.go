@@ -73,7 +73,8 @@ type verifyNode struct {
 // a check whose prerequisite is missing is reported as not run. The error
 // is for what stops every check (no credentials, preflight).
 func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values, bundle *Bundle, o VerifyOptions) (Report, error) {
-	pf, err := RunPreflight(ctx, &cfg, deps, values)
+	// Read access is enough: a check whose own read is denied says so.
+	pf, err := RunPreflight(ctx, &cfg, deps, values, gcp.Viewer)
 	if err != nil {
 		return Report{}, err
 	}

@@ -337,6 +337,10 @@ func TestVerifyGCS(t *testing.T) {
 	}
 	cases := []gcsCase{
 		{"healthy", func(*testing.T, *gcsEnv, wizard.Config) {}, "", "", ""},
+		{"healthy, checked by a caller who can only read", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
+			// Verify asks no permission init needs to change things.
+			e.gcp.Granted = []string{"resourcemanager.projects.get"}
+		}, "", "", ""},
 		{"uniform access off and public access prevention inherited", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
 			b := e.gcp.Bucket(cfg.Bucket)
 			b.IAMConfiguration = json.RawMessage(`{"uniformBucketLevelAccess":{"enabled":false},"publicAccessPrevention":"inherited"}`)

@@ -81,19 +81,33 @@ func Connect(ctx context.Context, lookupEnv func(string) (string, bool)) (*Clien
 	return c, creds.ProjectID, err
 }
 
-// Operator permissions byob needs on the project, checked before any change.
-var OperatorPermissions = []string{
-	"iam.roles.create", "iam.roles.get", "iam.roles.update", "iam.roles.undelete",
-	"iam.serviceAccounts.create", "iam.serviceAccounts.get",
-	"iam.serviceAccountKeys.create", "iam.serviceAccountKeys.list", "iam.serviceAccountKeys.delete",
-	"storage.buckets.create", "storage.buckets.get", "storage.buckets.update",
-	"storage.buckets.getIamPolicy", "storage.buckets.setIamPolicy",
+// Access is what a caller needs on the project: permissions checked
+// before anything runs, and the roles that grant them.
+type Access struct {
+	Permissions []string
+	Roles       string
 }
 
-// Preflight checks that the project exists and that the caller holds every
-// permission byob needs in it (projects.testIamPermissions).
-func Preflight(ctx context.Context, c *Clients, project string) error {
-	resp, err := c.CRM.Projects.TestIamPermissions(project, &crm.TestIamPermissionsRequest{Permissions: OperatorPermissions}).Context(ctx).Do()
+// Operator is what byob init needs, checked before any change.
+var Operator = Access{
+	Permissions: []string{
+		"iam.roles.create", "iam.roles.get", "iam.roles.update", "iam.roles.undelete",
+		"iam.serviceAccounts.create", "iam.serviceAccounts.get",
+		"iam.serviceAccountKeys.create", "iam.serviceAccountKeys.list", "iam.serviceAccountKeys.delete",
+		"storage.buckets.create", "storage.buckets.get", "storage.buckets.update",
+		"storage.buckets.getIamPolicy", "storage.buckets.setIamPolicy",
+	},
+	Roles: "roles/iam.roleAdmin, roles/iam.serviceAccountAdmin, roles/iam.serviceAccountKeyAdmin, roles/storage.admin",
+}
+
+// Viewer is what byob verify needs before it starts: to see the project.
+// A check whose own read is denied reports that it could not run.
+var Viewer = Access{Permissions: []string{"resourcemanager.projects.get"}, Roles: "roles/browser or roles/viewer"}
+
+// Preflight checks that the project exists and that the caller has the
+// access in it (projects.testIamPermissions).
+func Preflight(ctx context.Context, c *Clients, project string, access Access) error {
+	resp, err := c.CRM.Projects.TestIamPermissions(project, &crm.TestIamPermissionsRequest{Permissions: access.Permissions}).Context(ctx).Do()
 	if code(err) == http.StatusForbidden || code(err) == http.StatusNotFound {
 		return fmt.Errorf("project %s does not exist or you cannot see it: check --gcp-project and `gcloud auth application-default login`: %w", project, err)
 	}
@@ -101,13 +115,13 @@ func Preflight(ctx context.Context, c *Clients, project string) error {
 		return fmt.Errorf("test permissions on project %s: %w", project, err)
 	}
 	var missing []string
-	for _, p := range OperatorPermissions {
+	for _, p := range access.Permissions {
 		if !slices.Contains(resp.Permissions, p) {
 			missing = append(missing, p)
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("you lack %s on project %s: grant them (roles/iam.roleAdmin, roles/iam.serviceAccountAdmin, roles/iam.serviceAccountKeyAdmin, roles/storage.admin) and re-run", strings.Join(missing, ", "), project)
+		return fmt.Errorf("you lack %s on project %s: grant them (%s) and re-run", strings.Join(missing, ", "), project, access.Roles)
 	}
 	return nil
 }
