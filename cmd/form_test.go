@@ -70,9 +70,10 @@ func TestFormGivesTheFlagsPlan(t *testing.T) {
 func TestFormAsksOnlyWhatFlagsLeaveOut(t *testing.T) {
 	// Everything but the bucket and the region given: the form asks the
 	// optional values too, never a given one.
-	out, errOut, code := interactive(t, map[string]string{"HOME": t.TempDir()},
+	// The warehouse comes from the environment: it is not asked either.
+	out, errOut, code := interactive(t, map[string]string{"HOME": t.TempDir(), "BYOB_WAREHOUSE": "none"},
 		[]string{"", "4", "my-exports", "", "", "", "", "", ""},
-		"init", "--dry-run", "--accessible", "--provider", "s3", "--warehouse", "none", "--org-id", "77")
+		"init", "--dry-run", "--accessible", "--provider", "s3", "--org-id", "77")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -147,13 +148,16 @@ func TestFormGivesTheFlagsPlanForGCS(t *testing.T) {
 
 func TestJSONOutputNeverAsks(t *testing.T) {
 	// At a terminal, --output json neither runs the form nor asks to apply.
-	for _, args := range [][]string{
-		{"init", "--output", "json", "--provider", "s3"},
-		{"init", "--output", "json", "--provider", "s3", "--bucket", "acme-exports", "--region", "us-east-1"},
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"init", "--output", "json", "--provider", "s3"}, "missing required flags: --bucket, --region"},
+		{[]string{"init", "--output", "json", "--provider", "s3", "--bucket", "acme-exports", "--region", "us-east-1"}, "--output json is for machines"},
 	} {
-		out, errOut, code := interactive(t, map[string]string{"HOME": t.TempDir()}, []string{"1", "1", "y"}, args...)
-		if code != ExitUsage || out != "" || !strings.Contains(errOut, "--") {
-			t.Errorf("%v: exit %d\n%s\n%s", args, code, out, errOut)
+		out, errOut, code := interactive(t, map[string]string{"HOME": t.TempDir()}, []string{"1", "1", "y"}, tc.args...)
+		if code != ExitUsage || out != "" || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, want 2 and %q\n%s\n%s", tc.args, code, tc.want, out, errOut)
 		}
 	}
 }

@@ -194,7 +194,12 @@ func (r *runner) load(title string, fn func() ([]string, error)) []string {
 		return nil
 	}
 	var list []string
-	action := func() { list, _ = fn() }
+	action := func() {
+		var err error
+		if list, err = fn(); err != nil {
+			list = nil
+		}
+	}
 	s := spinner.New().Title(title + "…").Action(action).Context(r.ctx).Accessible(r.o.Accessible)
 	if r.o.Out != nil {
 		s = s.Output(r.o.Out)

@@ -183,3 +183,16 @@ func TestInterruptWhileWaitingForAnAnswer(t *testing.T) {
 		t.Fatal("Ask kept waiting after the interrupt")
 	}
 }
+
+func TestListsThatCannotLoadAreEmpty(t *testing.T) {
+	r := newRunner(context.Background(), Options{Accessible: true, Out: io.Discard})
+	if got := r.load("Reading", func() ([]string, error) { return []string{"default", "prod"}, nil }); len(got) != 2 {
+		t.Errorf("load = %v", got)
+	}
+	if got := r.load("Reading", func() ([]string, error) { return []string{"half"}, errors.New("bad file") }); got != nil {
+		t.Errorf("a list that failed to load must be asked as free text, got %v", got)
+	}
+	if got := r.load("Reading", nil); got != nil {
+		t.Errorf("no source: %v", got)
+	}
+}
