@@ -58,6 +58,14 @@ func input(a Answers, flag, title, description string) *huh.Input {
 		Accessor(keep{p}).Validate(validator(a, flag, *p))
 }
 
+// required refuses an empty answer.
+func required(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errRequired
+	}
+	return nil
+}
+
 // form is a one-page form of the fields asked, nil when none is.
 func form(fields ...huh.Field) *huh.Form {
 	var asked []huh.Field
@@ -147,12 +155,6 @@ func SnowflakeAccount(a Answers) *huh.Form {
 	if sc.Authenticator == "" {
 		sc.Authenticator = "externalbrowser"
 	}
-	required := func(s string) error {
-		if strings.TrimSpace(s) == "" {
-			return errRequired
-		}
-		return nil
-	}
 	var fields []huh.Field
 	fields = append(fields,
 		huh.NewInput().Title("Snowflake account identifier").Description("orgname-accountname").Value(&sc.Account).Validate(required),
@@ -174,12 +176,7 @@ func SnowflakeKeyFile(a Answers) *huh.Form {
 	if sc.Authenticator != "snowflake_jwt" || sc.PrivateKeyFile != "" || !a.ask("snowflake-private-key-file") {
 		return nil
 	}
-	return form(huh.NewInput().Title("Private key file (unencrypted PKCS#8)").Value(&sc.PrivateKeyFile).Validate(func(s string) error {
-		if strings.TrimSpace(s) == "" {
-			return errRequired
-		}
-		return nil
-	}))
+	return form(huh.NewInput().Title("Private key file (unencrypted PKCS#8)").Value(&sc.PrivateKeyFile).Validate(required))
 }
 
 // Where asks how to reach AWS (a profile) or which GCP project, and the
