@@ -138,13 +138,7 @@ func MergeStatement(doc string, st Statement) (string, bool) {
 	if json.Unmarshal([]byte(doc), &p) != nil || p == nil {
 		return "", false
 	}
-	var stmts []any
-	switch s := p["Statement"].(type) {
-	case []any:
-		stmts = s
-	case map[string]any:
-		stmts = []any{s}
-	}
+	stmts := statementList(p)
 	b, _ := json.Marshal(st)
 	var want any
 	_ = json.Unmarshal(b, &want)
@@ -218,15 +212,8 @@ type keyedStatements struct {
 func statementsByKey(doc string) keyedStatements {
 	var p map[string]any
 	_ = json.Unmarshal([]byte(doc), &p)
-	var list []any
-	switch s := p["Statement"].(type) {
-	case []any:
-		list = s
-	case map[string]any:
-		list = []any{s}
-	}
 	ks := keyedStatements{m: map[string]any{}}
-	for i, st := range list {
+	for i, st := range statementList(p) {
 		k := fmt.Sprintf("#%d", i+1)
 		if m, ok := st.(map[string]any); ok {
 			if sid, ok := m["Sid"].(string); ok && sid != "" {
@@ -237,4 +224,16 @@ func statementsByKey(doc string) keyedStatements {
 		ks.order = append(ks.order, k)
 	}
 	return ks
+}
+
+// statementList is a policy's statements: IAM allows one statement object
+// in place of the list.
+func statementList(p map[string]any) []any {
+	switch s := p["Statement"].(type) {
+	case []any:
+		return s
+	case map[string]any:
+		return []any{s}
+	}
+	return nil
 }
