@@ -192,3 +192,43 @@ func TestInitGCS(t *testing.T) {
 		t.Errorf("verify exit %d:\n%s\n%s", code, out.String(), errOut.String())
 	}
 }
+
+// TestSecondRunIsRefusedWhileOneHoldsTheLock: a run that finds the setup
+// locked exits 1 at once, naming the lock file and its holder, and makes
+// no cloud call.
+func TestSecondRunIsRefusedWhileOneHoldsTheLock(t *testing.T) {
+	c := newCloud(t)
+	dir := t.TempDir()
+	lock, err := wizard.LockState(filepath.Join(dir, wizard.DefaultState), "byob init")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
+	_, errOut, code := c.run(t, dir, c.args()...)
+	if code != ExitFailure || !strings.Contains(errOut, wizard.DefaultState+".lock is locked by byob init, pid ") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if n := len(c.aws.Calls()); n != 0 || len(c.sf.Statements()) != 0 {
+		t.Errorf("a refused run made %d AWS calls and %d Snowflake statements", n, len(c.sf.Statements()))
+	}
+}
+
+// TestBadStateFileIsRefusedBeforeAnyCloudCall: a state file byob cannot
+// trust is a usage error (exit 2) naming it, with no cloud call.
+func TestBadStateFileIsRefusedBeforeAnyCloudCall(t *testing.T) {
+	c := newCloud(t)
+	for _, content := range []string{`null`, `{"values": {}}`, `{"version": 7}`, `{"version": 1, "values": {"snowflake.external_id": 5}}`,
+		`{"version": 1, "inputs": {"provider": "gcs", "bucket": "someone-elses", "name": "other"}}`} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, wizard.DefaultState), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, errOut, code := c.run(t, dir, c.args()...)
+		if code != ExitUsage || !strings.Contains(errOut, "state file "+wizard.DefaultState) {
+			t.Errorf("%s: exit %d: %s", content, code, errOut)
+		}
+	}
+	if n := len(c.aws.Calls()); n != 0 || len(c.sf.Statements()) != 0 {
+		t.Errorf("refused runs made %d AWS calls and %d Snowflake statements", n, len(c.sf.Statements()))
+	}
+}

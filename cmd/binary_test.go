@@ -10,6 +10,9 @@ import (
 	"testing"
 )
 
+// pkgDir is this package's directory: the test binary starts in it.
+var pkgDir, _ = os.Getwd()
+
 var built struct {
 	sync.Mutex
 	bin string
@@ -46,7 +49,9 @@ func build(t *testing.T, dir, ldflags string) string {
 	if ldflags != "" {
 		args = append(args, "-ldflags", ldflags)
 	}
-	out, err := exec.Command("go", append(args, "../cmd/byob")...).CombinedOutput()
+	build := exec.Command("go", append(args, "./byob")...)
+	build.Dir = pkgDir // tests may have changed the working directory
+	out, err := build.CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

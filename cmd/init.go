@@ -20,15 +20,17 @@ import (
 
 // initOptions are byob init's flag values.
 type initOptions struct {
-	cfg         wizard.Config
-	conn        wizard.Connections
-	configFile  string
-	dryRun      bool
-	yes         bool
-	force       bool
-	output      string
-	propagation time.Duration
-	accessible  bool
+	cfg        wizard.Config
+	conn       wizard.Connections
+	configFile string
+	dryRun     bool
+	yes        bool
+	force      bool
+	// resetExternalID gives an existing integration a new external ID.
+	resetExternalID bool
+	output          string
+	propagation     time.Duration
+	accessible      bool
 	// given reports the flags the user set; the form does not ask them.
 	given func(flag string) bool
 }
@@ -78,6 +80,7 @@ Every flag can also be set with an environment variable BYOB_<FLAG>
 	f.StringVar(&o.configFile, "config", "", "YAML file whose keys are flag names")
 	addConnectionFlags(f, &o.conn, &o.propagation)
 	f.BoolVar(&o.force, "force", false, "overwrite an existing bundle file that is not this setup's")
+	f.BoolVar(&o.resetExternalID, "reset-external-id", false, "give an existing storage integration a new external ID (and the role's trust); upload the new bundle to GrowthLoop afterwards")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and change nothing (needs no credentials)")
 	f.BoolVar(&o.yes, "yes", false, "apply without asking for confirmation")
 	f.StringVar(&o.output, "output", "text", "output format: text or json")
@@ -116,7 +119,23 @@ func runInit(ctx context.Context, streams *IOStreams, o *initOptions) error {
 	if err := validateConnection(o.conn, o.propagation); err != nil {
 		return err
 	}
-	state, values, err := wizard.Prepare(cfg, streams.Rand)
+	if !o.dryRun {
+		if !o.yes && !streams.Interactive {
+			return wizard.Usagef("not a terminal, so byob cannot ask before changing your cloud: pass --yes to apply, or --dry-run to print the plan")
+		}
+		if !o.yes && o.output == "json" {
+			return wizard.Usagef("--output json is for machines, which cannot answer a question: pass --yes to apply, or --dry-run to print the plan")
+		}
+		// One run at a time changes a setup; the lock is taken before the
+		// state file is read and held until the end.
+		lock, err := wizard.LockState(cfg.State, "byob init")
+		if err != nil {
+			return err
+		}
+		defer lock.Unlock()
+		wizard.RemoveTemps(cfg.State, cfg.Bundle, wizard.PendingPath(cfg.Bundle), cfg.KeyFile)
+	}
+	state, values, err := wizard.Prepare(cfg)
 	if err != nil {
 		return err
 	}
@@ -133,18 +152,13 @@ func runInit(ctx context.Context, streams *IOStreams, o *initOptions) error {
 		}
 		return printPlan(streams, o.output, plan)
 	}
-	if !o.yes && !streams.Interactive {
-		return wizard.Usagef("not a terminal, so byob cannot ask before changing your cloud: pass --yes to apply, or --dry-run to print the plan")
-	}
-	if !o.yes && o.output == "json" {
-		return wizard.Usagef("--output json is for machines, which cannot answer a question: pass --yes to apply, or --dry-run to print the plan")
-	}
 	deps, closeConns, err := streams.connect(ctx, &cfg, o.conn)
 	if err != nil {
 		return err
 	}
 	defer closeConns()
-	opts := wizard.ApplyOptions{Force: o.force, Propagation: providers.Propagation{Timeout: o.propagation}}
+	deps.Random = streams.Rand
+	opts := wizard.ApplyOptions{Force: o.force, ResetExternalID: o.resetExternalID, Propagation: providers.Propagation{Timeout: o.propagation}}
 	if !o.yes {
 		opts.Confirm = func(plan *wizard.Plan) error {
 			if tui {

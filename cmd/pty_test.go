@@ -296,18 +296,20 @@ func TestTerminalDriftIsAskedDuringApply(t *testing.T) {
 	if _, errOut, code := c.run(t, dir, c.args()...); code != 0 {
 		t.Fatalf("init exit %d: %s", code, errOut)
 	}
-	in := c.sf.Integration("FLYWHEEL_APP_AWS")
-	in.ExternalID = "someone-elses-id"
-	c.sf.SetIntegration("FLYWHEEL_APP_AWS", *in)
+	const stage = "ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE"
+	st := c.sf.Stage(stage)
+	want := st.URL
+	st.URL = "s3://elsewhere/"
+	c.sf.SetStage(stage, *st)
 	s := atReview(t, c, dir)
 	s.keys("y")
-	s.waitFor("change it as shown?")
+	s.waitFor("change it as")
 	s.keys("y")
 	s.waitFor("Created: 1 change applied, 14 already in place.")
 	if code := s.exit(); code != 0 {
 		t.Fatalf("exit %d\n%s", code, s.output())
 	}
-	if got := c.sf.Integration("FLYWHEEL_APP_AWS").ExternalID; got == "someone-elses-id" {
-		t.Error("the drift was not reconciled")
+	if got := c.sf.Stage(stage).URL; got != want {
+		t.Errorf("the drift was not reconciled: stage URL %s", got)
 	}
 }

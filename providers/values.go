@@ -21,7 +21,6 @@ var (
 	SnowflakeGCPAccount = Key{"snowflake.gcp_service_account", "<STORAGE_GCP_SERVICE_ACCOUNT from DESC INTEGRATION>"}
 	AccessKeyID         = Key{"aws.access_key_id", "<access-key-id: created at apply>"}
 	GCPKeyID            = Key{"gcp.key_id", "<key-id: created at apply>"}
-	BucketAdopted       = Key{"bucket.adopted", ""}
 )
 
 // Values is a concurrency-safe map of shared values.

@@ -45,19 +45,30 @@ func (in Integration) Describe() string {
 // properties back to what this Integration wants. Properties are named as in
 // DESC INTEGRATION output; unknown names are ignored. It returns "" when
 // nothing is to be set.
+//
+// On S3 every ALTER sets the role ARN and the external ID together:
+// setting the role ARN alone may make Snowflake issue a new external ID,
+// which would break the role's trust.
 func (in Integration) Alter(properties []string) string {
-	var sets []string
+	set := map[string]bool{}
 	for _, p := range properties {
-		switch p {
-		case PropEnabled:
-			sets = append(sets, "ENABLED = TRUE")
-		case PropAWSRoleARN:
-			sets = append(sets, "STORAGE_AWS_ROLE_ARN = "+Literal(in.RoleARN))
-		case PropAWSExternalID:
-			sets = append(sets, "STORAGE_AWS_EXTERNAL_ID = "+Literal(in.ExternalID))
-		case PropAllowedLocations:
-			sets = append(sets, "STORAGE_ALLOWED_LOCATIONS = "+locations(in.AllowedLocations))
-		}
+		set[p] = true
+	}
+	if in.Provider == ProviderS3 && len(properties) > 0 {
+		set[PropAWSRoleARN], set[PropAWSExternalID] = true, true
+	}
+	var sets []string
+	if set[PropEnabled] {
+		sets = append(sets, "ENABLED = TRUE")
+	}
+	if set[PropAWSRoleARN] {
+		sets = append(sets, "STORAGE_AWS_ROLE_ARN = "+Literal(in.RoleARN))
+	}
+	if set[PropAWSExternalID] {
+		sets = append(sets, "STORAGE_AWS_EXTERNAL_ID = "+Literal(in.ExternalID))
+	}
+	if set[PropAllowedLocations] {
+		sets = append(sets, "STORAGE_ALLOWED_LOCATIONS = "+locations(in.AllowedLocations))
 	}
 	if len(sets) == 0 {
 		return ""

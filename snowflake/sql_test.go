@@ -63,6 +63,21 @@ func TestAlterIntegration(t *testing.T) {
 	if got := in.Alter(nil); got != "" {
 		t.Errorf("Alter(nil) = %q, want empty", got)
 	}
+	// Any ALTER of an S3 integration sets the role ARN and external ID
+	// together, so Snowflake never mints a new external ID.
+	want = `ALTER STORAGE INTEGRATION "X" SET
+  STORAGE_AWS_ROLE_ARN = 'arn:r'
+  STORAGE_AWS_EXTERNAL_ID = 'e'`
+	if got := in.Alter([]string{PropAWSRoleARN}); got != want {
+		t.Errorf("Alter(role ARN) =\n%s\nwant\n%s", got, want)
+	}
+	if got := in.Alter([]string{PropEnabled}); !strings.Contains(got, "ENABLED = TRUE") || !strings.Contains(got, "STORAGE_AWS_EXTERNAL_ID = 'e'") {
+		t.Errorf("Alter(enabled) = %s", got)
+	}
+	gcs := Integration{Name: "G", Provider: ProviderGCS, AllowedLocations: []string{"gcs://b/p/"}}
+	if got := gcs.Alter([]string{PropEnabled}); got != "ALTER STORAGE INTEGRATION \"G\" SET\n  ENABLED = TRUE" {
+		t.Errorf("GCS Alter = %q", got)
+	}
 }
 
 func TestStageAndGrants(t *testing.T) {

@@ -29,6 +29,12 @@ type Params struct {
 	Integration Integration // RoleARN / ExternalID filled per run, see IntegrationFor
 	Stage       Stage
 	Role        Ident // GrowthLoop's role
+	// NewExternalID makes the external ID of a new S3 integration. An
+	// integration that exists keeps its own: byob adopts it.
+	NewExternalID func() (string, error)
+	// ResetExternalID gives an existing S3 integration a new external ID
+	// (and so the role's trust), on the user's explicit request.
+	ResetExternalID bool
 }
 
 // IntegrationFor completes the integration with the values known at run
@@ -42,7 +48,8 @@ func Steps(p Params, integration IntegrationFor, db DB, needs ...string) []provi
 		return providers.Basic{StepID: id, StepTitle: title, StepNeeds: needs}
 	}
 	return []providers.Step{
-		&integrationStep{b(StepIntegration, "Create storage integration "+string(p.Integration.Name)+" and read its identity (DESC INTEGRATION)", needs...), integration, db},
+		&integrationStep{b(StepIntegration, "Create storage integration "+string(p.Integration.Name)+" and read its identity (DESC INTEGRATION)", needs...), integration, db,
+			p.NewExternalID, p.ResetExternalID},
 		&grantStep{b(StepIntegrationGrant, "Grant USAGE on the integration to role "+string(p.Role), StepIntegration), db, p.Role,
 			[]Grant{{Privilege: "USAGE", ObjectType: "INTEGRATION", Object: p.Integration.Name.SQL(), Role: p.Role}}},
 		&stageStep{b(StepStage, "Create stage "+p.Stage.Name.String(), StepIntegration), p.Stage, db},
@@ -86,8 +93,10 @@ func query(ctx context.Context, db DB, q string) ([]map[string]string, error) {
 
 type integrationStep struct {
 	providers.Basic
-	want IntegrationFor
-	db   DB
+	want  IntegrationFor
+	db    DB
+	newID func() (string, error)
+	reset bool
 }
 
 func (s *integrationStep) Artifacts(v *providers.Values) []providers.Artifact {
@@ -105,6 +114,9 @@ func (s *integrationStep) describe(ctx context.Context, v *providers.Values, in 
 		return nil, err
 	}
 	d := ParseDescription(rows)
+	if p := d[PropStorageProvider]; p != "" && !strings.EqualFold(p, in.Provider) {
+		return nil, fmt.Errorf("integration %s exists with STORAGE_PROVIDER %s, not %s: byob never changes another integration's provider; choose another name with --integration", in.Name, p, in.Provider)
+	}
 	switch in.Provider {
 	case ProviderS3:
 		if d[PropAWSIAMUserARN] == "" {
@@ -120,6 +132,32 @@ func (s *integrationStep) describe(ctx context.Context, v *providers.Values, in 
 	return d, nil
 }
 
+// externalID decides the external ID of an existing S3 integration: its
+// own, which the trust and the bundle then follow; a new one only on
+// request (reset, made once per run). It says what it decided, "" when
+// nothing changed.
+func (s *integrationStep) externalID(v *providers.Values, d Description) (string, error) {
+	live, known := d[PropAWSExternalID], v.Get(providers.ExternalID)
+	switch {
+	case s.reset && s.newID != nil:
+		if known == "" || known == live {
+			id, err := s.newID()
+			if err != nil {
+				return "", fmt.Errorf("generate external ID: %w", err)
+			}
+			v.Set(providers.ExternalID, id)
+		}
+		return "", nil
+	case live == "" || live == known:
+		return "", nil
+	case known == "":
+		v.Set(providers.ExternalID, live)
+		return "the integration's external ID " + live + " is kept", nil
+	}
+	v.Set(providers.ExternalID, live)
+	return fmt.Sprintf("the integration's external ID is %s, not %s as the state file says: the trust follows the integration's (--reset-external-id sets a new one)", live, known), nil
+}
+
 func (s *integrationStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
 	in := s.want(v)
 	d, err := s.describe(ctx, v, in)
@@ -129,17 +167,40 @@ func (s *integrationStep) Check(ctx context.Context, v *providers.Values) (provi
 	if err != nil {
 		return providers.Observation{}, explain(ctx, "DESC INTEGRATION "+string(in.Name), err)
 	}
+	var adopted string
+	if in.Provider == ProviderS3 {
+		if adopted, err = s.externalID(v, d); err != nil {
+			return providers.Observation{}, err
+		}
+		in = s.want(v)
+	}
 	if drift := d.Drift(in); len(drift) > 0 {
+		reason := "integration " + string(in.Name) + " exists with another " + strings.Join(drift, ", ") + ": " + d.Explain(in, drift)
+		if adopted != "" {
+			reason = adopted + "; " + reason
+		}
 		return providers.Observation{
 			Status: providers.Drifted,
-			Reason: "integration " + string(in.Name) + " exists with another " + strings.Join(drift, ", ") + ": " + d.Explain(in, drift),
+			Reason: reason,
 			Fix:    []providers.Artifact{{Name: "reconcile the integration in place", Format: providers.FormatSQL, Content: in.Alter(drift)}},
 		}, nil
 	}
-	return providers.Observation{Status: providers.Done}, nil
+	return providers.Observation{Status: providers.Done, Reason: adopted}, nil
 }
 
 func (s *integrationStep) Apply(ctx context.Context, v *providers.Values) error {
+	if s.want(v).Provider == ProviderS3 && s.newID != nil && v.Get(providers.ExternalID) == "" {
+		// Recorded before the integration exists, so a run killed right
+		// after CREATE resumes with the ID Snowflake has.
+		id, err := s.newID()
+		if err != nil {
+			return fmt.Errorf("generate external ID: %w", err)
+		}
+		v.Set(providers.ExternalID, id)
+		if err := providers.Checkpoint(ctx); err != nil {
+			return err
+		}
+	}
 	in := s.want(v)
 	if _, err := s.db.ExecContext(ctx, in.Create()); err != nil {
 		return explain(ctx, "CREATE STORAGE INTEGRATION "+string(in.Name), err)
@@ -149,8 +210,17 @@ func (s *integrationStep) Apply(ctx context.Context, v *providers.Values) error 
 		return explain(ctx, "DESC INTEGRATION "+string(in.Name), err)
 	}
 	// IF NOT EXISTS kept an integration that was already there: reconcile
-	// it in place.
+	// it in place, keeping its external ID unless asked to reset it.
+	if in.Provider == ProviderS3 {
+		if _, err := s.externalID(v, d); err != nil {
+			return err
+		}
+		in = s.want(v)
+	}
 	if drift := d.Drift(in); len(drift) > 0 {
+		if err := providers.Checkpoint(ctx); err != nil {
+			return err
+		}
 		if _, err := s.db.ExecContext(ctx, in.Alter(drift)); err != nil {
 			return explain(ctx, "ALTER STORAGE INTEGRATION "+string(in.Name), err)
 		}

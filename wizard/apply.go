@@ -3,7 +3,6 @@ package wizard
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/growthloop/byob/providers"
@@ -89,11 +88,17 @@ func RunPreflight(ctx context.Context, cfg *Config, deps Deps, values *providers
 		}
 		values.Set(providers.AWSRegion, cfg.Region)
 		pf.Region = cfg.Region
+		recorded := values.Get(providers.AWSAccountID)
 		caller, err := aws.Preflight(ctx, deps.AWS, values)
 		if err != nil {
 			return pf, err
 		}
 		pf.Caller = caller
+		if recorded != "" && recorded != caller.AccountID {
+			values.Set(providers.AWSAccountID, recorded)
+			return pf, Usagef("%s records a setup in AWS account %s, but the credentials reach account %s (%s): use credentials of account %s (--profile or AWS_PROFILE), or pass another --state",
+				cfg.State, recorded, caller.AccountID, caller.ARN, recorded)
+		}
 	}
 	if cfg.Provider == ProviderGCS {
 		if err := gcp.ValidateLocation(cfg.Location); err != nil {
@@ -121,10 +126,10 @@ type Outcome struct {
 	BundleWritten bool
 }
 
-// Prepare loads the state file for cfg and the values it holds, and makes
-// the external ID when there is none yet. It reads only local files, so it
-// runs before any connection (and in a dry run).
-func Prepare(cfg Config, random io.Reader) (*State, *providers.Values, error) {
+// Prepare loads the state file for cfg and the values it holds, refusing
+// a state file of another setup. It reads only local files, so it runs
+// before any connection (and in a dry run).
+func Prepare(cfg Config) (*State, *providers.Values, error) {
 	state, err := LoadState(cfg.State)
 	if err != nil {
 		return nil, nil, err
@@ -132,21 +137,15 @@ func Prepare(cfg Config, random io.Reader) (*State, *providers.Values, error) {
 	if err := state.Matches(cfg); err != nil {
 		return nil, nil, err
 	}
-	values := providers.NewValues(state.Values)
-	if values.Get(providers.ExternalID) == "" {
-		id, err := NewExternalID(random)
-		if err != nil {
-			return nil, nil, fmt.Errorf("generate external ID: %w", err)
-		}
-		values.Set(providers.ExternalID, id)
-	}
-	return state, values, nil
+	return state, providers.NewValues(state.Values), nil
 }
 
 // ApplyOptions tune Apply.
 type ApplyOptions struct {
-	Force       bool // overwrite a bundle that is not this setup's
-	Propagation providers.Propagation
+	Force bool // overwrite a bundle that is not this setup's
+	// ResetExternalID gives an existing integration a new external ID.
+	ResetExternalID bool
+	Propagation     providers.Propagation
 	// OnPreflight is told what preflight found, before the plan is shown.
 	OnPreflight func(Preflight)
 	// Confirm is asked before the first change; an error stops the run
@@ -161,9 +160,9 @@ type ApplyOptions struct {
 
 // Apply runs preflight, builds the plan with live connections, asks to
 // confirm, runs it, and writes the bundle. The state file records the
-// inputs and the external ID before the first change, and every step's
-// outcome after it. The bundle is written whenever a new key was made,
-// even when a later step failed, so its secret is never lost.
+// inputs before the first change, and every change as it is made. A new
+// key's secret waits in a 0600 file beside the bundle until the run
+// finishes; only a finished run writes the bundle.
 func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o ApplyOptions) (Outcome, error) {
 	var out Outcome
 	pf, err := RunPreflight(ctx, &cfg, deps, values, gcp.Operator)
@@ -177,12 +176,8 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 	if err := checkTargets(cfg, values, o.Force); err != nil {
 		return out, err
 	}
-	secrets := &providers.Secrets{}
-	deps.Secrets = secrets
-	deps.KeyInBundle = func(id string) bool { return holdsKey(cfg.Bundle, id) }
-	deps.KeyInFile = func(id string) bool { return keyFileHolds(cfg.KeyFile, id) }
-	deps.WriteKey = func(keyJSON []byte) error { return WriteFileAtomic(cfg.KeyFile, keyJSON) }
 	deps.Propagation = o.Propagation
+	deps.ResetExternalID = o.ResetExternalID
 	plan := NewPlan(cfg, values, deps)
 	if o.Confirm != nil {
 		if err := o.Confirm(plan); err != nil {
@@ -190,15 +185,14 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 		}
 	}
 	state.Inputs = &cfg
-	if err := state.Record("", StepState{}, values.Map()); err != nil {
+	if err := state.Record("", StepState{}, values); err != nil {
 		return out, err
 	}
-	res, runErr := Run(pf.WithIdentities(ctx), plan, state, o.OnEvent, o.ConfirmDrift)
+	res, err := Run(pf.WithIdentities(ctx), plan, state, o.OnEvent, o.ConfirmDrift)
 	out.Result = res
-	written, err := writeBundle(cfg, values, secrets)
-	out.BundleWritten = written
-	if runErr != nil {
-		return out, runErr
+	if err != nil {
+		return out, err
 	}
+	out.BundleWritten, err = deliver(cfg, values)
 	return out, err
 }

@@ -109,7 +109,7 @@ func BenchmarkInitS3Snowflake(b *testing.B) {
 					}
 					counter.reset()
 				}
-				state, values, err := wizard.Prepare(cfg, nil)
+				state, values, err := wizard.Prepare(cfg)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -64,26 +64,6 @@ func ReadBundle(path string) (*Bundle, error) {
 	return &bundle, nil
 }
 
-// holdsKey reports whether the bundle at path holds the secret of the
-// access key id.
-func holdsKey(path, accessKeyID string) bool {
-	b, err := ReadBundle(path)
-	return err == nil && b != nil && b.AWSAccessKeyID == accessKeyID && b.AWSSecretAccessKey != ""
-}
-
-// keyFileHolds reports whether the key file holds the key with this id.
-func keyFileHolds(path, keyID string) bool {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return false
-	}
-	var k struct {
-		PrivateKeyID string `json:"private_key_id"`
-		PrivateKey   string `json:"private_key"`
-	}
-	return json.Unmarshal(b, &k) == nil && k.PrivateKeyID == keyID && k.PrivateKey != ""
-}
-
 // checkTargets refuses, before any change, to overwrite a bundle or key
 // file that is not this setup's (it may hold the only copy of another key).
 func checkTargets(cfg Config, values *providers.Values, force bool) error {
@@ -94,21 +74,34 @@ func checkTargets(cfg Config, values *providers.Values, force bool) error {
 		return Usagef("bundle %s already exists and is not this setup's: pass --force to overwrite it, or another --bundle", cfg.Bundle)
 	}
 	if cfg.Provider == ProviderGCS {
-		if _, err := os.Stat(cfg.KeyFile); err == nil && !keyFileHolds(cfg.KeyFile, values.Get(providers.GCPKeyID)) {
-			return Usagef("key file %s already exists and is not this setup's: pass --force to overwrite it, or another --key-file", cfg.KeyFile)
+		if _, err := os.Stat(cfg.KeyFile); err == nil && cfg.keyStore().Delivered() == "" {
+			return Usagef("key file %s already exists and is not a key of this setup's service account: pass --force to overwrite it, or another --key-file", cfg.KeyFile)
 		}
 	}
 	return nil
 }
 
-// ownBundle reports whether an existing bundle is this setup's.
+// ownBundle reports whether an existing bundle is this setup's: the same
+// bucket, and the key the state file knows (any key, when the state file
+// was lost: the key step then checks it exists on byob's user).
 func ownBundle(cfg Config, v *providers.Values, b *Bundle) bool {
+	if b.Provider != cfg.Provider || b.Bucket != cfg.Bucket {
+		return false
+	}
 	if cfg.Provider == ProviderGCS {
 		id := v.Get(providers.GCPKeyID)
-		return id != "" && b.GCPKeyID == id
+		return id == "" || b.GCPKeyID == id
 	}
 	id := v.Get(providers.AccessKeyID)
-	return id != "" && b.AWSAccessKeyID == id
+	return id == "" || b.AWSAccessKeyID == id
+}
+
+// keyStore is where this setup's key secrets live.
+func (c *Config) keyStore() providers.KeyStore {
+	if c.Provider == ProviderGCS {
+		return keyFileStore{path: c.KeyFile, account: c.gcpParams(Deps{}).ServiceAccountEmail()}
+	}
+	return awsKeyStore{bundle: c.Bundle}
 }
 
 // newBundle builds the bundle from the setup; secret is the access key's.
@@ -136,38 +129,41 @@ func newBundle(cfg Config, v *providers.Values, keyID, secret string) *Bundle {
 	return b
 }
 
-// writeBundle writes the bundle when a new key was made, or when the
-// existing bundle of this key is out of date. It keeps the existing secret
-// when no new one was made. A GCS bundle refers to the key file instead of
-// holding the key.
-func writeBundle(cfg Config, v *providers.Values, secrets *providers.Secrets) (bool, error) {
-	existing, _ := ReadBundle(cfg.Bundle)
+// deliver writes the bundle of a finished run: with the key the run
+// settled on, its secret taken from the pending file (which it then
+// removes) or the bundle. It writes nothing when the bundle already says
+// the same. A GCS bundle refers to the key file instead of holding the key.
+func deliver(cfg Config, v *providers.Values) (bool, error) {
 	var b *Bundle
 	switch cfg.Provider {
 	case ProviderS3:
-		id, secret := secrets.AWS()
-		if secret == "" {
-			if existing == nil || existing.AWSAccessKeyID != v.Get(providers.AccessKeyID) {
-				return false, nil // no key to write (yet)
-			}
-			id, secret = existing.AWSAccessKeyID, existing.AWSSecretAccessKey
+		id := v.Get(providers.AccessKeyID)
+		secret := cfg.keyStore().Secret(id)
+		if secret == nil {
+			return false, nil
 		}
-		b = newBundle(cfg, v, id, secret)
+		b = newBundle(cfg, v, id, string(secret))
 	case ProviderGCS:
 		if v.Get(providers.GCPKeyID) == "" {
 			return false, nil
 		}
 		b = newBundle(cfg, v, "", "")
 	}
-	if existing != nil && reflect.DeepEqual(existing, b) {
-		return false, nil
+	written := false
+	if existing, _ := ReadBundle(cfg.Bundle); existing == nil || !reflect.DeepEqual(existing, b) {
+		data, err := json.MarshalIndent(b, "", "  ")
+		if err != nil {
+			return false, err
+		}
+		if err := WriteFileAtomic(cfg.Bundle, append(data, '\n')); err != nil {
+			return false, fmt.Errorf("write bundle %s: %w", cfg.Bundle, err)
+		}
+		written = true
 	}
-	data, err := json.MarshalIndent(b, "", "  ")
-	if err != nil {
-		return false, err
+	// The bundle now holds the key the run settled on; a pending key that
+	// is not it was deleted as unusable.
+	if err := os.Remove(PendingPath(cfg.Bundle)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return written, fmt.Errorf("remove %s: %w", PendingPath(cfg.Bundle), err)
 	}
-	if err := WriteFileAtomic(cfg.Bundle, append(data, '\n')); err != nil {
-		return false, fmt.Errorf("write bundle %s: %w", cfg.Bundle, err)
-	}
-	return true, nil
+	return written, nil
 }

@@ -59,7 +59,7 @@ func (e *gcsEnv) config(warehouse string) wizard.Config {
 }
 
 func (e *gcsEnv) apply(cfg wizard.Config) (wizard.Outcome, error) {
-	state, values, err := wizard.Prepare(cfg, nil)
+	state, values, err := wizard.Prepare(cfg)
 	if err != nil {
 		return wizard.Outcome{}, err
 	}

@@ -14,17 +14,19 @@ import (
 	"github.com/growthloop/byob/templates"
 )
 
-// Deps are the connections a run uses. All nil in a dry run.
+// Deps are the connections a run uses (all nil in a dry run), and what
+// its steps need besides.
 type Deps struct {
-	AWS         *aws.Clients
-	GCP         *gcp.Clients
-	Snowflake   snowflake.DB
-	Secrets     *providers.Secrets
-	KeyInBundle func(accessKeyID string) bool
-	// KeyInFile and WriteKey read and write the GCP key file.
-	KeyInFile   func(keyID string) bool
-	WriteKey    func(keyJSON []byte) error
-	Propagation providers.Propagation
+	AWS       *aws.Clients
+	GCP       *gcp.Clients
+	Snowflake snowflake.DB
+	// Keys holds GrowthLoop's key secrets; the setup's own files when nil.
+	Keys providers.KeyStore
+	// Random is the source of new external IDs; crypto/rand when nil.
+	Random io.Reader
+	// ResetExternalID gives an existing integration a new external ID.
+	ResetExternalID bool
+	Propagation     providers.Propagation
 }
 
 // Plan is the ordered steps of a setup and the values they share.
@@ -52,11 +54,13 @@ func NewExternalID(r io.Reader) (string, error) {
 // already known (from the state file and preflight); cfg's region is
 // recorded into it.
 func NewPlan(cfg Config, values *providers.Values, deps Deps) *Plan {
-	if deps.Secrets == nil {
-		deps.Secrets = &providers.Secrets{}
+	if deps.Keys == nil {
+		deps.Keys = cfg.keyStore()
 	}
 	p := &Plan{Config: cfg, Values: values}
 	sfParams := cfg.snowflakeParams()
+	sfParams.ResetExternalID = deps.ResetExternalID
+	sfParams.NewExternalID = func() (string, error) { return NewExternalID(deps.Random) }
 	switch cfg.Provider {
 	case ProviderS3:
 		if cfg.Region != "" {
@@ -73,7 +77,7 @@ func NewPlan(cfg Config, values *providers.Values, deps Deps) *Plan {
 				return in
 			}, deps.Snowflake)
 		}
-		steps := append(aws.Steps(ap, deps.AWS, deps.Secrets, snowflake.StepIntegration), sfSteps...)
+		steps := append(aws.Steps(ap, deps.AWS, snowflake.StepIntegration), sfSteps...)
 		// DESIGN.md's order: bucket and policy, integration, role, grants
 		// and stage, then the user and key.
 		p.Steps = inOrder(steps,
@@ -114,7 +118,7 @@ func inOrder(steps []providers.Step, ids ...string) []providers.Step {
 func (c *Config) awsParams(deps Deps) aws.Params {
 	return aws.Params{
 		Bucket: c.Bucket, Prefix: c.Prefix, TTLDays: c.TTLDays, Names: aws.NamesFor(c.Name),
-		Snowflake: c.Snowflake(), KeyInBundle: deps.KeyInBundle, Propagation: deps.Propagation,
+		Snowflake: c.Snowflake(), Keys: deps.Keys, Propagation: deps.Propagation,
 	}
 }
 
@@ -123,7 +127,7 @@ func (c *Config) gcpParams(deps Deps) gcp.Params {
 	return gcp.Params{
 		Project: c.GCPProject, Bucket: c.Bucket, Location: c.Location, Prefix: c.Prefix,
 		TTLDays: c.TTLDays, Names: gcp.NamesFor(c.Name), KeyFile: c.KeyFile, Snowflake: c.Snowflake(),
-		KeyInFile: deps.KeyInFile, WriteKey: deps.WriteKey, Propagation: deps.Propagation,
+		Keys: deps.Keys, Propagation: deps.Propagation,
 	}
 }
 

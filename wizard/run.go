@@ -87,7 +87,7 @@ func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event), confir
 	// finish saves the step's outcome; a failed save fails the run too.
 	finish := func(id string, st StepState, stepErr error) error {
 		err := stepErr
-		if saveErr := state.Record(id, st, p.Values.Map()); err == nil {
+		if saveErr := state.Record(id, st, p.Values); err == nil {
 			err = saveErr
 		}
 		mu.Lock()
@@ -124,6 +124,7 @@ func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event), confir
 			}
 			ev(EventStart, "")
 			sctx := providers.WithStep(providers.WithProgress(stepCtx, func(msg string) { ev(EventWait, msg) }), s.ID())
+			sctx = providers.WithCheckpoint(sctx, func() error { return state.Save(p.Values) })
 			kind, detail, err := runStep(sctx, s, p.Values, func(obs providers.Observation) error {
 				ev(EventDrift, driftDetail(obs))
 				if confirmDrift == nil {
@@ -136,10 +137,10 @@ func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event), confir
 			if err != nil {
 				err = &StepError{Step: s.ID(), Title: s.Title(), Err: err}
 				ev(EventFailed, err.Error())
-				finish(s.ID(), StepState{Status: "failed", At: time.Now().UTC(), Error: err.Error()}, err)
+				finish(s.ID(), StepState{Status: StepFailed, At: time.Now().UTC(), Error: err.Error()}, err)
 				return
 			}
-			if err := finish(s.ID(), StepState{Status: "done", At: time.Now().UTC()}, nil); err != nil {
+			if err := finish(s.ID(), StepState{Status: StepDone, At: time.Now().UTC()}, nil); err != nil {
 				ev(EventFailed, err.Error())
 				return
 			}
@@ -162,21 +163,41 @@ func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event), confir
 
 // runStep checks a step and applies it unless it is already done. A
 // drifted step is reported through drift first.
+//
+// What was missing is marked as being created (and saved) before Apply,
+// and as created after it: a run killed in between leaves the mark, and
+// the next run, finding the object there, knows byob made it.
 func runStep(ctx context.Context, s providers.Step, v *providers.Values, drift func(providers.Observation) error) (EventKind, string, error) {
 	obs, err := s.Check(ctx, v)
 	if err != nil {
 		return "", "", err
 	}
-	if obs.Status == providers.Done {
+	applying, created := providers.ApplyingKey(s.ID()), providers.CreatedKey(s.ID())
+	switch obs.Status {
+	case providers.Done:
+		if v.Get(applying) != "" {
+			v.Set(created, "true")
+			v.Delete(applying)
+		}
 		return EventInPlace, obs.Reason, nil
-	}
-	if obs.Status == providers.Drifted {
+	case providers.Drifted:
 		if err := drift(obs); err != nil {
 			return "", "", err
+		}
+	case providers.Missing:
+		if v.Get(created) == "" {
+			v.Set(applying, "true")
+			if err := providers.Checkpoint(ctx); err != nil {
+				return "", "", err
+			}
 		}
 	}
 	if err := s.Apply(ctx, v); err != nil {
 		return "", "", err
+	}
+	if v.Get(applying) != "" {
+		v.Set(created, "true")
+		v.Delete(applying)
 	}
 	return EventApplied, obs.Reason, nil
 }

@@ -63,7 +63,7 @@ func (e *env) config() wizard.Config {
 // apply runs byob init --yes as the command does.
 func (e *env) apply(cfg wizard.Config) (wizard.Outcome, error) {
 	e.t.Helper()
-	state, values, err := wizard.Prepare(cfg, nil)
+	state, values, err := wizard.Prepare(cfg)
 	if err != nil {
 		return wizard.Outcome{}, err
 	}
@@ -172,7 +172,7 @@ func (e *env) inspect(cfg wizard.Config) {
 	if !templates.SameDocument(trust, templates.SnowflakeTrust(snowflaketest.IAMUserARN, in.ExternalID).JSON()) {
 		t.Errorf("trust policy %s does not name Snowflake's user with the integration's external ID %s", trust, in.ExternalID)
 	}
-	if in.RoleARN != aws.ToString(role.Role.Arn) || !strings.HasPrefix(in.ExternalID, "byob-") || len(in.ExternalID) != 45 {
+	if in.RoleARN != aws.ToString(role.Role.Arn) || in.ExternalID == "" || strings.HasPrefix(in.ExternalID, "byob-") && len(in.ExternalID) != 45 {
 		t.Errorf("integration %+v, role %s", in, aws.ToString(role.Role.Arn))
 	}
 	if strings.Join(in.AllowedLocations, ",") != "s3://"+cfg.Bucket+"/"+cfg.Prefix || !in.Enabled || in.Provider != "S3" {
@@ -379,6 +379,9 @@ func TestPropagationAndThrottling(t *testing.T) {
 	}
 }
 
+// TestIntegrationDriftIsAltered: an integration that points elsewhere is
+// altered in place; its external ID, which Snowflake presents, is kept and
+// the trust, the state and the bundle follow it.
 func TestIntegrationDriftIsAltered(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
@@ -388,28 +391,94 @@ func TestIntegrationDriftIsAltered(t *testing.T) {
 	e.sf.SetIntegration(cfg.Integration, *in)
 	before := len(e.sf.Statements())
 	e.mustApply(cfg)
-	var alter string
-	for _, q := range e.sf.Statements()[before:] {
-		if strings.HasPrefix(q, "ALTER STORAGE INTEGRATION") {
-			alter = q
-		}
-		if strings.Contains(q, "REPLACE") || strings.HasPrefix(q, "DROP") {
-			t.Errorf("drift must never recreate: %s", q)
-		}
-	}
-	if !strings.Contains(alter, "STORAGE_AWS_EXTERNAL_ID") || !strings.Contains(alter, "STORAGE_ALLOWED_LOCATIONS") {
-		t.Errorf("ALTER = %q", alter)
+	alter := e.statementsSince(before, "ALTER STORAGE INTEGRATION")
+	if len(alter) != 1 || !strings.Contains(alter[0], "STORAGE_ALLOWED_LOCATIONS") || !strings.Contains(alter[0], "STORAGE_AWS_EXTERNAL_ID = 'someone-else'") ||
+		!strings.Contains(alter[0], "STORAGE_AWS_ROLE_ARN") {
+		t.Errorf("ALTER = %q: it must set the locations, and the role ARN with the integration's own external ID", alter)
 	}
 	var reported bool
 	for _, ev := range e.events {
-		if ev.Kind == wizard.EventDrift && strings.Contains(ev.Detail, alter) && strings.Contains(ev.Detail, "another STORAGE_AWS_EXTERNAL_ID") {
+		if ev.Kind == wizard.EventDrift && strings.Contains(ev.Detail, alter[0]) && strings.Contains(ev.Detail, "another STORAGE_ALLOWED_LOCATIONS") &&
+			strings.Contains(ev.Detail, "external ID is someone-else") {
 			reported = true
 		}
 	}
 	if !reported {
 		t.Errorf("the drift and its exact ALTER must be reported: %+v", e.events)
 	}
+	if got := e.state(cfg)["values"].(map[string]any)["snowflake.external_id"]; got != "someone-else" {
+		t.Errorf("state external ID = %v", got)
+	}
+	e.inspect(cfg) // the trust and the bundle name someone-else
+}
+
+// TestResetExternalIDOnRequest: only --reset-external-id gives a live
+// integration a new external ID, and the trust and bundle follow.
+func TestResetExternalIDOnRequest(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.mustApply(cfg)
+	old := e.sf.Integration(cfg.Integration).ExternalID
+	state, values, err := wizard.Prepare(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(e.sf.Statements())
+	if _, err := wizard.Apply(context.Background(), cfg, e.deps, state, values, wizard.ApplyOptions{ResetExternalID: true}); err != nil {
+		t.Fatal(err)
+	}
+	now := e.sf.Integration(cfg.Integration).ExternalID
+	if now == old || !strings.HasPrefix(now, "byob-") {
+		t.Errorf("external ID %s after reset, was %s", now, old)
+	}
+	if alter := e.statementsSince(before, "ALTER STORAGE INTEGRATION"); len(alter) != 1 || !strings.Contains(alter[0], now) {
+		t.Errorf("ALTER = %q", alter)
+	}
 	e.inspect(cfg)
+}
+
+// TestLostStateAdoptsTheLiveSetup: with the state file gone (another
+// machine, a new CI runner), a re-run adopts the integration's external ID
+// and the bundle's key, and changes nothing.
+func TestLostStateAdoptsTheLiveSetup(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.mustApply(cfg)
+	key := e.bundle(cfg).AWSAccessKeyID
+	if err := os.Remove(cfg.State); err != nil {
+		t.Fatal(err)
+	}
+	awsBefore, sfBefore := len(e.aws.Mutations()), e.sf.Mutations()
+	out := e.mustApply(cfg)
+	if got := e.aws.Mutations()[awsBefore:]; len(got) != 0 {
+		t.Errorf("AWS mutations: %+v", got)
+	}
+	if e.sf.Mutations() != sfBefore {
+		t.Errorf("Snowflake statements: %v", e.sf.Statements()[sfBefore:])
+	}
+	if len(out.Applied) != 0 || e.bundle(cfg).AWSAccessKeyID != key {
+		t.Errorf("outcome %+v; bundle key %s, was %s", out, e.bundle(cfg).AWSAccessKeyID, key)
+	}
+	values := e.state(cfg)["values"].(map[string]any)
+	if values["snowflake.external_id"] != e.sf.Integration(cfg.Integration).ExternalID || values["aws.access_key_id"] != key {
+		t.Errorf("state values %v", values)
+	}
+	e.inspect(cfg)
+}
+
+// statementsSince are the statements run after the first n that start
+// with prefix.
+func (e *env) statementsSince(n int, prefix string) []string {
+	var out []string
+	for _, q := range e.sf.Statements()[n:] {
+		if strings.Contains(q, "REPLACE") || strings.HasPrefix(q, "DROP") {
+			e.t.Errorf("byob must never recreate: %s", q)
+		}
+		if strings.HasPrefix(q, prefix) {
+			out = append(out, q)
+		}
+	}
+	return out
 }
 
 // TestDriftNotConfirmedIsLeftAlone: without --yes, a "no" to the drift
@@ -421,7 +490,7 @@ func TestDriftNotConfirmedIsLeftAlone(t *testing.T) {
 	in := e.sf.Integration(cfg.Integration)
 	in.ExternalID = "someone-else"
 	e.sf.SetIntegration(cfg.Integration, *in)
-	state, values, err := wizard.Prepare(cfg, nil)
+	state, values, err := wizard.Prepare(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,18 +1,28 @@
 package wizard
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/growthloop/byob/providers"
 )
 
 // StateVersion is the version of the state file format.
 const StateVersion = 1
+
+// Step statuses in the state file.
+const (
+	StepDone   = "done"
+	StepFailed = "failed"
+)
 
 // State is what byob remembers between runs: the inputs, the values steps
 // shared (external ID, account id, access key id), and each step's last
@@ -30,12 +40,25 @@ type State struct {
 
 // StepState is a step's last outcome.
 type StepState struct {
-	Status string    `json:"status"` // done, failed
+	Status string    `json:"status"` // StepDone, StepFailed
 	At     time.Time `json:"at"`
 	Error  string    `json:"error,omitempty"`
 }
 
-// LoadState reads the state file at path; a missing file is an empty state.
+// stateFile is the file as written; Version is a pointer so a file
+// without one is told apart from one with version 0.
+type stateFile struct {
+	Version   *int                 `json:"version"`
+	Inputs    *Config              `json:"inputs"`
+	Values    map[string]string    `json:"values"`
+	Steps     map[string]StepState `json:"steps"`
+	UpdatedAt time.Time            `json:"updated_at"`
+}
+
+// LoadState reads the state file at path; a missing file is an empty
+// state. Anything that is not a byob state file of this version (null, no
+// version, wrong types, unknown fields) is a usage error naming the file:
+// byob never acts on state it cannot trust.
 func LoadState(path string) (*State, error) {
 	s := &State{Version: StateVersion, Values: map[string]string{}, Steps: map[string]StepState{}, path: path}
 	b, err := os.ReadFile(path)
@@ -45,20 +68,43 @@ func LoadState(path string) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read state file: %w", err)
 	}
-	if err := json.Unmarshal(b, s); err != nil {
-		return nil, Usagef("state file %s is not byob state (%v): pass another --state", path, err)
+	notState := func(why string) error {
+		return Usagef("state file %s is not a byob state file (%s): pass the --state that byob init wrote, or move this file away", path, why)
 	}
-	if s.Version != StateVersion {
-		return nil, Usagef("state file %s has version %d; this byob reads version %d", path, s.Version, StateVersion)
+	var f stateFile
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, notState(strings.TrimPrefix(err.Error(), "json: "))
 	}
-	if s.Values == nil {
-		s.Values = map[string]string{}
+	if dec.More() {
+		return nil, notState("data after the JSON object")
 	}
-	if s.Steps == nil {
-		s.Steps = map[string]StepState{}
+	switch {
+	case bytes.Equal(bytes.TrimSpace(b), []byte("null")):
+		return nil, notState("it is null")
+	case f.Version == nil:
+		return nil, notState("it has no version")
+	case *f.Version != StateVersion:
+		return nil, Usagef("state file %s has version %d; this byob reads version %d: use the byob that wrote it", path, *f.Version, StateVersion)
+	}
+	for id, st := range f.Steps {
+		if st.Status != StepDone && st.Status != StepFailed {
+			return nil, notState(fmt.Sprintf("step %q has status %q", id, st.Status))
+		}
+	}
+	s.Inputs, s.UpdatedAt = f.Inputs, f.UpdatedAt
+	if f.Values != nil {
+		s.Values = f.Values
+	}
+	if f.Steps != nil {
+		s.Steps = f.Steps
 	}
 	return s, nil
 }
+
+// Path is the state file's path.
+func (s *State) Path() string { return s.path }
 
 // Matches refuses a state file recorded for another setup: resuming it
 // would mix two setups' values.
@@ -73,26 +119,30 @@ func (s *State) Matches(c Config) error {
 	return nil
 }
 
-// Record stores a step's outcome and the current shared values, and
-// saves.
-func (s *State) Record(step string, st StepState, values map[string]string) error {
+// Record stores a step's outcome (none when step is "") and saves it with
+// the values as they are now.
+func (s *State) Record(step string, st StepState, v *providers.Values) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if step != "" {
 		s.Steps[step] = st
 	}
-	s.Values = values
-	return s.save()
+	return s.save(v)
 }
 
-// Save writes the state atomically with mode 0600.
-func (s *State) Save() error {
+// Save writes the state with the values as they are now.
+func (s *State) Save(v *providers.Values) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.save()
+	return s.save(v)
 }
 
-func (s *State) save() error {
+// save takes the snapshot of v under the state's lock, so a save that
+// started later can never write older values over a newer save's.
+func (s *State) save(v *providers.Values) error {
+	if v != nil {
+		s.Values = v.Map()
+	}
 	s.UpdatedAt = time.Now().UTC()
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
@@ -104,11 +154,15 @@ func (s *State) save() error {
 	return nil
 }
 
+// tempPrefix starts the name of WriteFileAtomic's temporary files for
+// path.
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
+
 // WriteFileAtomic writes data to a temporary file in path's directory with
 // mode 0600 (whatever the umask), syncs it, and renames it over path, so
 // readers see the old file or the new one, never a part.
 func WriteFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	f, err := os.CreateTemp(filepath.Dir(path), tempPrefix(path)+"*")
 	if err != nil {
 		return err
 	}
@@ -131,4 +185,22 @@ func WriteFileAtomic(path string, data []byte) (err error) {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// RemoveTemps removes the temporary files a killed run left beside paths
+// (WriteFileAtomic's). Call it only while holding the setup's lock: then
+// no other run is writing them.
+func RemoveTemps(paths ...string) {
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		dir := filepath.Dir(p)
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), tempPrefix(p)) && e.Type().IsRegular() {
+				os.Remove(filepath.Join(dir, e.Name()))
+			}
+		}
+	}
 }

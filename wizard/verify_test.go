@@ -158,11 +158,13 @@ func TestVerifyNamesEachBrokenSetting(t *testing.T) {
 			_, err := e.deps.AWS.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(awsp.NamesFor(cfg.Name).Role), PolicyDocument: aws.String(trust)})
 			must(t, err)
 		}, awsp.StepRole, "someone-elses-id", "byob init"},
+		// The integration's external ID is the one Snowflake presents: the
+		// trust that no longer names it is what fails.
 		{"integration external ID changed", func(t *testing.T, e *env, cfg wizard.Config) {
 			in := e.sf.Integration(cfg.Integration)
 			in.ExternalID = "someone-elses-id"
 			e.sf.SetIntegration(cfg.Integration, *in)
-		}, snowflake.StepIntegration, `STORAGE_AWS_EXTERNAL_ID is "someone-elses-id", want "byob-`, "or run: ALTER STORAGE INTEGRATION"},
+		}, awsp.StepRole, "external ID someone-elses-id", "byob init"},
 		{"integration disabled", func(t *testing.T, e *env, cfg wizard.Config) {
 			in := e.sf.Integration(cfg.Integration)
 			in.Enabled = false

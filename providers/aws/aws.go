@@ -53,9 +53,8 @@ type Params struct {
 	Names   Names
 	// Snowflake adds the role Snowflake assumes.
 	Snowflake bool
-	// KeyInBundle reports whether the bundle on disk holds the secret of
-	// the access key with this id; a key whose secret was lost is replaced.
-	KeyInBundle func(accessKeyID string) bool
+	// Keys holds the secrets of GrowthLoop's access keys.
+	Keys        providers.KeyStore
 	Propagation providers.Propagation
 }
 

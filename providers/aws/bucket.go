@@ -22,10 +22,6 @@ const (
 	StepLifecycle         = "s3-lifecycle"
 )
 
-// bucketCreated records that byob created the bucket (rather than adopted
-// it), so destroy knows whether it may remove it.
-var bucketCreated = providers.Key{Name: "aws.bucket_created"}
-
 // createBucketRequest is CreateBucket's input as the API documents it.
 type createBucketRequest struct {
 	Bucket                    string `json:"Bucket"`
@@ -83,8 +79,7 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 		return providers.Observation{}, providers.Mismatchf("bucket %s is in %s, not %s: re-run with --region %s or choose another --bucket", s.p.Bucket, region, want, region)
 	}
 	obs := providers.Observation{Status: providers.Done}
-	if v.Get(bucketCreated) == "" {
-		v.Set(providers.BucketAdopted, "true")
+	if !providers.Owned(v, StepBucket) {
 		obs.Reason = "adopted the existing bucket " + s.p.Bucket + " you own; its settings are reconciled, its objects left alone"
 	}
 	return obs, nil
@@ -102,29 +97,25 @@ func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
 	_, err := s.c.S3.CreateBucket(ctx, in, inRegion(v))
 	switch errorCode(err) {
 	case "BucketAlreadyOwnedByYou":
-		v.Set(providers.BucketAdopted, "true")
+		// Check found no bucket a moment ago: this is the answer to the
+		// SDK's retry of a CreateBucket whose first answer was lost.
 		return nil
 	case "BucketAlreadyExists":
 		return s.takenError()
 	}
-	if err != nil {
-		return wrap(ctx, "s3:CreateBucket "+s.p.Bucket, err)
-	}
-	v.Set(bucketCreated, "true")
-	return nil
+	return wrap(ctx, "s3:CreateBucket "+s.p.Bucket, err)
 }
 
 // Destroy removes the bucket only when byob created it and it is empty; an
 // adopted bucket, or one holding objects, is never deleted or emptied.
 func (s *bucketStep) Destroy(ctx context.Context, v *providers.Values) error {
-	if v.Get(bucketCreated) == "" {
+	if v.Get(providers.CreatedKey(StepBucket)) == "" {
 		return nil
 	}
 	_, err := s.c.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
 	if err != nil && !isNotFound(err) {
 		return wrap(ctx, "s3:DeleteBucket "+s.p.Bucket, err)
 	}
-	v.Delete(bucketCreated)
 	return nil
 }
 

@@ -3,8 +3,11 @@ package aws
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -20,6 +23,7 @@ import (
 // SDK's own; with a custom endpoint S3 uses path-style addressing, as
 // emulators such as LocalStack need.
 func Connect(ctx context.Context, profile, region string, opts ...func(*config.LoadOptions) error) (*Clients, error) {
+	opts = append(opts, config.WithRetryer(DefaultRetry.Retryer))
 	if profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(profile))
 	}
@@ -33,8 +37,35 @@ func Connect(ctx context.Context, profile, region string, opts ...func(*config.L
 	return NewClients(cfg), nil
 }
 
-// NewClients makes the clients from an SDK configuration.
+// Retry says how calls that failed for a passing reason (throttling,
+// 5xx, a reset connection) are tried again: the SDK's standard retryer,
+// with more attempts than its default 3 and no client-side retry quota,
+// which a burst of errors would otherwise exhaust. A call that is not
+// idempotent opts out (see accessKeyStep.createOnce).
+type Retry struct {
+	MaxAttempts int
+	MaxBackoff  time.Duration
+}
+
+// DefaultRetry is what byob uses against AWS.
+var DefaultRetry = Retry{MaxAttempts: 10, MaxBackoff: 10 * time.Second}
+
+// Retryer makes the SDK retryer of r.
+func (r Retry) Retryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = r.MaxAttempts
+		o.MaxBackoff = r.MaxBackoff
+		o.Backoff = retry.NewExponentialJitterBackoff(r.MaxBackoff)
+		o.RateLimiter = ratelimit.None
+	})
+}
+
+// NewClients makes the clients from an SDK configuration; without a
+// retryer of its own, cfg gets DefaultRetry's.
 func NewClients(cfg aws.Config) *Clients {
+	if cfg.Retryer == nil {
+		cfg.Retryer = DefaultRetry.Retryer
+	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1" // IAM and STS are global; S3 gets the bucket's region
 	}

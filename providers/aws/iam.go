@@ -6,11 +6,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/templates"
@@ -49,21 +49,31 @@ func (s *policyStep) Artifacts(*providers.Values) []providers.Artifact {
 	return []providers.Artifact{{Name: "IAM policy " + s.p.Names.Policy, Format: providers.FormatJSON, Content: s.document()}}
 }
 
-func (s *policyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	arn := PolicyARN(v, s.p.Names)
+// defaultDocument reads the policy's default version; ok is false when
+// the policy does not exist.
+func (s *policyStep) defaultDocument(ctx context.Context, arn string) (doc string, ok bool, err error) {
 	out, err := s.c.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
 	if isNotFound(err) {
-		return providers.Observation{Status: providers.Missing}, nil
+		return "", false, nil
 	}
 	if err != nil {
-		return providers.Observation{}, wrap(ctx, "iam:GetPolicy "+arn, err)
+		return "", false, wrap(ctx, "iam:GetPolicy "+arn, err)
 	}
 	ver, err := s.c.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: out.Policy.DefaultVersionId})
 	if err != nil {
-		return providers.Observation{}, wrap(ctx, "iam:GetPolicyVersion "+arn, err)
+		return "", false, wrap(ctx, "iam:GetPolicyVersion "+arn, err)
 	}
-	have := decodeDocument(aws.ToString(ver.PolicyVersion.Document))
-	if templates.SameDocument(have, s.document()) {
+	return decodeDocument(aws.ToString(ver.PolicyVersion.Document)), true, nil
+}
+
+func (s *policyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
+	have, ok, err := s.defaultDocument(ctx, PolicyARN(v, s.p.Names))
+	switch {
+	case err != nil:
+		return providers.Observation{}, err
+	case !ok:
+		return providers.Observation{Status: providers.Missing}, nil
+	case templates.SameDocument(have, s.document()):
 		return providers.Observation{Status: providers.Done}, nil
 	}
 	return providers.Observation{Status: providers.Drifted, Reason: "policy " + s.p.Names.Policy + " differs from the expected document: " +
@@ -81,8 +91,17 @@ func (s *policyStep) Apply(ctx context.Context, v *providers.Values) error {
 	if errorCode(err) != "EntityAlreadyExists" {
 		return wrap(ctx, "iam:CreatePolicy "+s.p.Names.Policy, err)
 	}
-	// Drifted: make the expected document the default version, removing
-	// the oldest non-default version when IAM's limit of five is reached.
+	// It exists: drifted, or made by a CreatePolicy whose first answer was
+	// lost and which the SDK retried.
+	current := func() (bool, error) {
+		have, _, err := s.defaultDocument(ctx, arn)
+		return templates.SameDocument(have, s.document()), err
+	}
+	if same, err := current(); same || err != nil {
+		return err
+	}
+	// Make the expected document the default version, removing the oldest
+	// non-default version when IAM's limit of five is reached.
 	vers, err := s.c.IAM.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(arn)})
 	if err != nil {
 		return wrap(ctx, "iam:ListPolicyVersions "+arn, err)
@@ -90,14 +109,42 @@ func (s *policyStep) Apply(ctx context.Context, v *providers.Values) error {
 	if len(vers.Versions) >= 5 {
 		old := slices.DeleteFunc(slices.Clone(vers.Versions), func(pv types.PolicyVersion) bool { return pv.IsDefaultVersion })
 		slices.SortFunc(old, func(a, b types.PolicyVersion) int { return aws.ToTime(a.CreateDate).Compare(aws.ToTime(b.CreateDate)) })
-		if _, err := s.c.IAM.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(arn), VersionId: old[0].VersionId}); err != nil {
+		if _, err := s.c.IAM.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(arn), VersionId: old[0].VersionId}); err != nil && !isNotFound(err) {
 			return wrap(ctx, "iam:DeletePolicyVersion "+arn, err)
 		}
 	}
-	_, err = s.c.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
-		PolicyArn: aws.String(arn), PolicyDocument: aws.String(s.document()), SetAsDefault: true,
-	})
-	return wrap(ctx, "iam:CreatePolicyVersion "+arn, err)
+	// Each retry of a lost answer would add a version: check instead.
+	return onceUnlessDone(ctx, "iam:CreatePolicyVersion "+arn, func(ctx context.Context) error {
+		_, err := s.c.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
+			PolicyArn: aws.String(arn), PolicyDocument: aws.String(s.document()), SetAsDefault: true,
+		}, noRetry)
+		return err
+	}, current)
+}
+
+// noRetry turns the SDK's retries off for one call that is not idempotent.
+func noRetry(o *iam.Options) { o.Retryer = aws.NopRetryer{} }
+
+// onceUnlessDone makes a call that is not idempotent. When its answer may
+// have been lost it asks done whether the call took effect, and calls
+// again only when it did not.
+func onceUnlessDone(ctx context.Context, action string, call func(context.Context) error, done func() (bool, error)) error {
+	pause := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := call(ctx)
+		if err == nil || !maybeApplied(err) || attempt == lostAnswerAttempts {
+			return wrap(ctx, action, err)
+		}
+		if ok, derr := done(); derr != nil || ok {
+			return derr
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 5*time.Second)
+	}
 }
 
 func (s *policyStep) Destroy(ctx context.Context, v *providers.Values) error {
@@ -318,104 +365,4 @@ func (s *userStep) Destroy(ctx context.Context, _ *providers.Values) error {
 		return nil
 	}
 	return wrap(ctx, "iam:DeleteUser "+s.p.Names.User, err)
-}
-
-// accessKeyStep creates GrowthLoop's one access key. Its secret goes to
-// providers.Secrets (and from there only to the bundle); its id to state.
-type accessKeyStep struct {
-	providers.Basic
-	p       Params
-	c       *Clients
-	secrets *providers.Secrets
-}
-
-func (s *accessKeyStep) Artifacts(*providers.Values) []providers.Artifact {
-	return []providers.Artifact{{Name: "access key", Format: providers.FormatText,
-		Content: "create one access key for " + s.p.Names.User + "; its secret is written only to the bundle file (mode 0600)"}}
-}
-
-// listKeys lists a user's access keys.
-func listKeys(ctx context.Context, c *Clients, user string) ([]types.AccessKeyMetadata, error) {
-	out, err := c.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)})
-	if err != nil {
-		return nil, wrap(ctx, "iam:ListAccessKeys "+user, err)
-	}
-	return out.AccessKeyMetadata, nil
-}
-
-func (s *accessKeyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	id := v.Get(providers.AccessKeyID)
-	if id == "" {
-		return providers.Observation{Status: providers.Missing}, nil
-	}
-	keys, err := listKeys(ctx, s.c, s.p.Names.User)
-	if isNotFound(err) {
-		return providers.Observation{Status: providers.Missing}, nil
-	}
-	if err != nil {
-		return providers.Observation{}, err
-	}
-	i := slices.IndexFunc(keys, func(k types.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == id })
-	if i < 0 {
-		return providers.Observation{Status: providers.Missing, Reason: "access key " + id + " no longer exists"}, nil
-	}
-	if keys[i].Status != types.StatusTypeActive {
-		return providers.Observation{Status: providers.Drifted, Reason: "access key " + id + " is " + string(keys[i].Status) + "; it is replaced by a new key"}, nil
-	}
-	if s.p.KeyInBundle != nil && !s.p.KeyInBundle(id) {
-		return providers.Observation{Status: providers.Drifted, Reason: "the bundle does not hold the secret of access key " + id + "; it is replaced by a new key"}, nil
-	}
-	return providers.Observation{Status: providers.Done}, nil
-}
-
-func (s *accessKeyStep) Apply(ctx context.Context, v *providers.Values) error {
-	// A key byob made earlier whose secret never reached the bundle is
-	// useless: delete it so the user keeps exactly one key.
-	if old := v.Get(providers.AccessKeyID); old != "" {
-		_, err := s.c.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(s.p.Names.User), AccessKeyId: aws.String(old)})
-		if err != nil && !isNotFound(err) {
-			return wrap(ctx, "iam:DeleteAccessKey "+old, err)
-		}
-		v.Delete(providers.AccessKeyID)
-	}
-	var out *iam.CreateAccessKeyOutput
-	err := s.p.Propagation.Poll(ctx, "waiting for the new IAM user to become visible", func(ctx context.Context) error {
-		var err error
-		out, err = s.c.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(s.p.Names.User)})
-		if isNotFound(err) {
-			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
-		}
-		return wrap(ctx, "iam:CreateAccessKey "+s.p.Names.User, err)
-	})
-	if err != nil {
-		return err
-	}
-	id, secret := aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey)
-	v.Set(providers.AccessKeyID, id)
-	s.secrets.SetAWS(id, secret)
-	if s.c.KeySTS == nil {
-		return nil
-	}
-	keySTS := s.c.KeySTS(id, secret)
-	return s.p.Propagation.Poll(ctx, "waiting for the new access key to work (IAM takes up to a minute)", func(ctx context.Context) error {
-		_, err := keySTS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-		switch errorCode(err) {
-		case "InvalidAccessKeyId", "InvalidClientTokenId", "SignatureDoesNotMatch":
-			return fmt.Errorf("%w: %s", providers.ErrNotYet, errorCode(err))
-		}
-		return wrap(ctx, "sts:GetCallerIdentity with the new access key", err)
-	})
-}
-
-func (s *accessKeyStep) Destroy(ctx context.Context, v *providers.Values) error {
-	id := v.Get(providers.AccessKeyID)
-	if id == "" {
-		return nil
-	}
-	_, err := s.c.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(s.p.Names.User), AccessKeyId: aws.String(id)})
-	if err != nil && !isNotFound(err) {
-		return wrap(ctx, "iam:DeleteAccessKey "+id, err)
-	}
-	v.Delete(providers.AccessKeyID)
-	return nil
 }

@@ -9,7 +9,7 @@ import (
 // Steps returns the AWS steps in plan order. With p.Snowflake the role
 // steps wait for integrationStep, whose DESC INTEGRATION supplies the
 // trust policy's principal and external ID.
-func Steps(p Params, c *Clients, secrets *providers.Secrets, integrationStep string) []providers.Step {
+func Steps(p Params, c *Clients, integrationStep string) []providers.Step {
 	b := func(id, title string, needs ...string) providers.Basic {
 		return providers.Basic{StepID: id, StepTitle: title, StepNeeds: needs}
 	}
@@ -30,7 +30,7 @@ func Steps(p Params, c *Clients, secrets *providers.Secrets, integrationStep str
 	return append(steps,
 		&userStep{b(StepUser, "Create IAM user "+p.Names.User+" for GrowthLoop"), p, c},
 		&attachStep{b(StepUserPolicy, "Attach the policy to the user", StepUser, StepPolicy), p, c, false},
-		&accessKeyStep{b(StepAccessKey, "Create the user's access key", StepUser), p, c, secrets},
+		&accessKeyStep{b(StepAccessKey, "Create the user's access key", StepUser), p, c},
 	)
 }
 

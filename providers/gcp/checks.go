@@ -62,7 +62,7 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 		return providers.Failed("pass --key-file of this setup", "%s is a key of %s, not of %s", p.KeyFile, kf.ClientEmail, p.ServiceAccountEmail())
 	}
 	account := "projects/" + p.Project + "/serviceAccounts/" + p.ServiceAccountEmail()
-	keys, err := c.IAM.Projects.ServiceAccounts.Keys.List(account).KeyTypes("USER_MANAGED").Context(ctx).Do()
+	keys, err := do(ctx, c, c.IAM.Projects.ServiceAccounts.Keys.List(account).KeyTypes("USER_MANAGED").Context(ctx))
 	if err != nil && code(err) != http.StatusNotFound {
 		return providers.CannotRun(fmt.Errorf("list keys of %s: %w", p.ServiceAccountEmail(), err), "grant iam.serviceAccountKeys.list and re-run byob verify")
 	}
@@ -115,7 +115,7 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 }
 
 func noProjectGrant(ctx context.Context, p Params, c *Clients) providers.CheckResult {
-	pol, err := c.CRM.Projects.GetIamPolicy(p.Project, &crm.GetIamPolicyRequest{}).Context(ctx).Do()
+	pol, err := do(ctx, c, c.CRM.Projects.GetIamPolicy(p.Project, &crm.GetIamPolicyRequest{}).Context(ctx))
 	if err != nil {
 		return providers.CannotRun(fmt.Errorf("get IAM policy of project %s: %w", p.Project, err), "grant resourcemanager.projects.getIamPolicy and re-run byob verify")
 	}

@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"cloud.google.com/go/storage"
+	"github.com/googleapis/gax-go/v2"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
 	crm "google.golang.org/api/cloudresourcemanager/v1"
@@ -25,6 +27,57 @@ type Clients struct {
 	// KeyStorage makes a Cloud Storage client that acts as the service
 	// account of a JSON key, to prove what GrowthLoop's key can do.
 	KeyStorage func(ctx context.Context, keyJSON []byte) (*storage.Client, error)
+
+	retryPolicy Retry
+}
+
+// Retry says how calls that failed for a passing reason (429, 5xx, a
+// connection reset) are tried again. The IAM and Resource Manager REST
+// clients retry nothing themselves; the storage library retries its
+// idempotent calls with the same policy.
+type Retry struct {
+	Attempts int
+	Backoff  gax.Backoff
+}
+
+// DefaultRetry is what byob uses against Google Cloud.
+var DefaultRetry = Retry{Attempts: 10, Backoff: gax.Backoff{Initial: 250 * time.Millisecond, Max: 8 * time.Second, Multiplier: 2}}
+
+// SetRetry changes how the clients retry.
+func (c *Clients) SetRetry(r Retry) {
+	c.retryPolicy = r
+	c.Storage.SetRetry(storage.WithBackoff(r.Backoff), storage.WithMaxAttempts(r.Attempts), storage.WithPolicy(storage.RetryIdempotent))
+}
+
+// retry calls fn until it succeeds, fails for good, or runs out of
+// attempts. Only idempotent calls go through it: a create whose answer was
+// lost is handled by its step (see keyStep.createOnce).
+func (c *Clients) retry(ctx context.Context, fn func() error) error {
+	bo := c.retryPolicy.Backoff
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil || !storage.ShouldRetry(err) || attempt >= c.retryPolicy.Attempts {
+			return err
+		}
+		if err := gax.Sleep(ctx, bo.Pause()); err != nil {
+			return err
+		}
+	}
+}
+
+// doer is a generated Google API call.
+type doer[T any] interface {
+	Do(...googleapi.CallOption) (T, error)
+}
+
+// do runs an idempotent API call with c's retries.
+func do[T any](ctx context.Context, c *Clients, call doer[T]) (T, error) {
+	var out T
+	err := c.retry(ctx, func() (err error) {
+		out, err = call.Do()
+		return err
+	})
+	return out, err
 }
 
 // Endpoints override the APIs' addresses, for emulators and private access.
@@ -63,7 +116,9 @@ func NewClients(ctx context.Context, ep Endpoints, opts ...option.ClientOption) 
 	if err != nil {
 		return nil, fmt.Errorf("Resource Manager client: %w", err)
 	}
-	return &Clients{Storage: st, IAM: iamSvc, CRM: crmSvc, KeyStorage: keyStorage}, nil
+	c := &Clients{Storage: st, IAM: iamSvc, CRM: crmSvc, KeyStorage: keyStorage}
+	c.SetRetry(DefaultRetry)
+	return c, nil
 }
 
 // Connect uses Application Default Credentials (gcloud auth
@@ -107,7 +162,7 @@ var Viewer = Access{Permissions: []string{"resourcemanager.projects.get"}, Roles
 // Preflight checks that the project exists and that the caller has the
 // access in it (projects.testIamPermissions).
 func Preflight(ctx context.Context, c *Clients, project string, access Access) error {
-	resp, err := c.CRM.Projects.TestIamPermissions(project, &crm.TestIamPermissionsRequest{Permissions: access.Permissions}).Context(ctx).Do()
+	resp, err := do(ctx, c, c.CRM.Projects.TestIamPermissions(project, &crm.TestIamPermissionsRequest{Permissions: access.Permissions}).Context(ctx))
 	if code(err) == http.StatusForbidden || code(err) == http.StatusNotFound {
 		return fmt.Errorf("project %s does not exist or you cannot see it: check --gcp-project and `gcloud auth application-default login`: %w", project, err)
 	}

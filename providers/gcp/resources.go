@@ -2,11 +2,9 @@ package gcp
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
-	"path"
 	"slices"
 	"strings"
 
@@ -18,10 +16,6 @@ import (
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/templates"
 )
-
-// bucketCreated records that byob created the bucket (rather than adopted
-// it), so destroy knows whether it may remove it.
-var bucketCreated = providers.Key{Name: "gcp.bucket_created"}
 
 type bucketStep struct {
 	providers.Basic
@@ -89,8 +83,7 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 		return providers.Observation{}, providers.Mismatchf("bucket %s is in %s, not %s: re-run with --location %s or choose another --bucket", s.p.Bucket, a.Location, want, a.Location)
 	}
 	var adopted string
-	if v.Get(bucketCreated) == "" {
-		v.Set(providers.BucketAdopted, "true")
+	if !providers.Owned(v, StepBucket) {
 		adopted = "adopted the existing bucket " + s.p.Bucket + "; its objects are left alone"
 	}
 	if d := s.drift(a); len(d) > 0 {
@@ -111,14 +104,16 @@ func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
 			PublicAccessPrevention:   storage.PublicAccessPreventionEnforced,
 			Lifecycle:                storage.Lifecycle{Rules: []storage.LifecycleRule{s.rule()}},
 		})
-		if code(err) == http.StatusConflict {
+		switch {
+		case code(err) == http.StatusConflict:
+			// Either the name is taken, or this is the answer to the
+			// library's retry of a create whose first answer was lost.
 			if a, err = s.attrs(ctx); err != nil || a == nil {
 				return s.takenError()
 			}
-		} else if err != nil {
+		case err != nil:
 			return fmt.Errorf("create bucket %s: %w", s.p.Bucket, err)
-		} else {
-			v.Set(bucketCreated, "true")
+		default:
 			return nil
 		}
 	}
@@ -136,13 +131,12 @@ func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
 
 // Destroy removes the bucket only when byob created it and it is empty.
 func (s *bucketStep) Destroy(ctx context.Context, v *providers.Values) error {
-	if v.Get(bucketCreated) == "" {
+	if v.Get(providers.CreatedKey(StepBucket)) == "" {
 		return nil
 	}
 	if err := s.c.Storage.Bucket(s.p.Bucket).Delete(ctx); err != nil && !errors.Is(err, storage.ErrBucketNotExist) {
 		return fmt.Errorf("delete bucket %s: %w", s.p.Bucket, err)
 	}
-	v.Delete(bucketCreated)
 	return nil
 }
 
@@ -167,7 +161,7 @@ func samePermissions(a, b []string) bool {
 }
 
 func (s *roleStep) get(ctx context.Context) (*iam.Role, error) {
-	r, err := s.c.IAM.Projects.Roles.Get(s.name()).Context(ctx).Do()
+	r, err := do(ctx, s.c, s.c.IAM.Projects.Roles.Get(s.name()).Context(ctx))
 	if code(err) == http.StatusNotFound {
 		return nil, nil
 	}
@@ -196,11 +190,13 @@ func (s *roleStep) Apply(ctx context.Context, _ *providers.Values) error {
 		return err
 	}
 	if r == nil {
-		_, err := s.c.IAM.Projects.Roles.Create("projects/"+s.p.Project, &iam.CreateRoleRequest{
+		// A retried create whose first answer was lost answers 409: the
+		// role is read back below.
+		_, err := do(ctx, s.c, s.c.IAM.Projects.Roles.Create("projects/"+s.p.Project, &iam.CreateRoleRequest{
 			RoleId: s.want.RoleID,
 			Role: &iam.Role{Title: s.want.Role.Title, Description: s.want.Role.Description,
 				IncludedPermissions: s.want.Role.IncludedPermissions, Stage: s.want.Role.Stage},
-		}).Context(ctx).Do()
+		}).Context(ctx))
 		if err == nil {
 			return nil
 		}
@@ -212,13 +208,13 @@ func (s *roleStep) Apply(ctx context.Context, _ *providers.Values) error {
 		}
 	}
 	if r.Deleted {
-		if r, err = s.c.IAM.Projects.Roles.Undelete(s.name(), &iam.UndeleteRoleRequest{Etag: r.Etag}).Context(ctx).Do(); err != nil {
+		if r, err = do(ctx, s.c, s.c.IAM.Projects.Roles.Undelete(s.name(), &iam.UndeleteRoleRequest{Etag: r.Etag}).Context(ctx)); err != nil {
 			return fmt.Errorf("undelete role %s: %w", s.want.RoleID, err)
 		}
 	}
 	if !samePermissions(r.IncludedPermissions, s.want.Role.IncludedPermissions) {
-		_, err := s.c.IAM.Projects.Roles.Patch(s.name(), &iam.Role{IncludedPermissions: s.want.Role.IncludedPermissions, Etag: r.Etag}).
-			UpdateMask("includedPermissions").Context(ctx).Do()
+		_, err := do(ctx, s.c, s.c.IAM.Projects.Roles.Patch(s.name(), &iam.Role{IncludedPermissions: s.want.Role.IncludedPermissions, Etag: r.Etag}).
+			UpdateMask("includedPermissions").Context(ctx))
 		if err != nil {
 			return fmt.Errorf("update role %s: %w", s.want.RoleID, err)
 		}
@@ -227,7 +223,7 @@ func (s *roleStep) Apply(ctx context.Context, _ *providers.Values) error {
 }
 
 func (s *roleStep) Destroy(ctx context.Context, _ *providers.Values) error {
-	if _, err := s.c.IAM.Projects.Roles.Delete(s.name()).Context(ctx).Do(); err != nil && code(err) != http.StatusNotFound {
+	if _, err := do(ctx, s.c, s.c.IAM.Projects.Roles.Delete(s.name()).Context(ctx)); err != nil && code(err) != http.StatusNotFound {
 		return fmt.Errorf("delete role %s: %w", s.want.RoleID, err)
 	}
 	return nil
@@ -249,7 +245,7 @@ func (s *serviceAccountStep) Artifacts(*providers.Values) []providers.Artifact {
 }
 
 func (s *serviceAccountStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
-	_, err := s.c.IAM.Projects.ServiceAccounts.Get(s.name()).Context(ctx).Do()
+	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Get(s.name()).Context(ctx))
 	if code(err) == http.StatusNotFound {
 		return providers.Observation{Status: providers.Missing}, nil
 	}
@@ -261,10 +257,11 @@ func (s *serviceAccountStep) Check(ctx context.Context, _ *providers.Values) (pr
 
 func (s *serviceAccountStep) Apply(ctx context.Context, _ *providers.Values) error {
 	req := templates.NewGCPServiceAccount(s.p.Names.ServiceAccount, "GrowthLoop exports (byob)", "Writes GrowthLoop exports to gs://"+s.p.Bucket)
-	_, err := s.c.IAM.Projects.ServiceAccounts.Create("projects/"+s.p.Project, &iam.CreateServiceAccountRequest{
+	// A retried create whose first answer was lost answers 409.
+	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Create("projects/"+s.p.Project, &iam.CreateServiceAccountRequest{
 		AccountId:      req.AccountID,
 		ServiceAccount: &iam.ServiceAccount{DisplayName: req.ServiceAccount.DisplayName, Description: req.ServiceAccount.Description},
-	}).Context(ctx).Do()
+	}).Context(ctx))
 	if err != nil && code(err) != http.StatusConflict {
 		return fmt.Errorf("create service account %s: %w", s.p.ServiceAccountEmail(), err)
 	}
@@ -272,7 +269,7 @@ func (s *serviceAccountStep) Apply(ctx context.Context, _ *providers.Values) err
 }
 
 func (s *serviceAccountStep) Destroy(ctx context.Context, _ *providers.Values) error {
-	if _, err := s.c.IAM.Projects.ServiceAccounts.Delete(s.name()).Context(ctx).Do(); err != nil && code(err) != http.StatusNotFound {
+	if _, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Delete(s.name()).Context(ctx)); err != nil && code(err) != http.StatusNotFound {
 		return fmt.Errorf("delete service account %s: %w", s.p.ServiceAccountEmail(), err)
 	}
 	return nil
@@ -342,112 +339,5 @@ func (s *bindingStep) Destroy(ctx context.Context, v *providers.Values) error {
 	if err := s.c.Storage.Bucket(s.p.Bucket).IAM().SetPolicy(ctx, p); err != nil {
 		return fmt.Errorf("set IAM policy of bucket %s: %w", s.p.Bucket, err)
 	}
-	return nil
-}
-
-// OrgPolicyError says an organization policy forbids service account keys.
-type OrgPolicyError struct {
-	Project string
-	Err     error
-}
-
-// KeyCreationConstraint is the organization policy that blocks keys.
-const KeyCreationConstraint = "iam.disableServiceAccountKeyCreation"
-
-func (e *OrgPolicyError) Error() string {
-	return fmt.Sprintf("creating a service account key is blocked by the organization policy constraint %s (FAILED_PRECONDITION). "+
-		"An organization policy administrator can allow it for this project with:\n"+
-		"  gcloud resource-manager org-policies disable-enforce %s --project=%s\n"+
-		"then re-run byob init: everything else is in place", KeyCreationConstraint, KeyCreationConstraint, e.Project)
-}
-
-func (e *OrgPolicyError) Unwrap() error { return e.Err }
-
-// keyStep creates GrowthLoop's one JSON key and hands it to WriteKey; only
-// its id goes to the state file.
-type keyStep struct {
-	providers.Basic
-	p Params
-	c *Clients
-}
-
-func (s *keyStep) account() string {
-	return "projects/" + s.p.Project + "/serviceAccounts/" + s.p.ServiceAccountEmail()
-}
-
-func (s *keyStep) Artifacts(*providers.Values) []providers.Artifact {
-	return []providers.Artifact{providers.JSONArtifact("projects.serviceAccounts.keys.create; the key is written only to "+s.p.KeyFile+" (mode 0600)",
-		templates.GCPKeyRequest{ServiceAccount: s.p.ServiceAccountEmail(), PrivateKeyType: "TYPE_GOOGLE_CREDENTIALS_FILE", KeyAlgorithm: "KEY_ALG_RSA_2048", WrittenTo: s.p.KeyFile})}
-}
-
-func (s *keyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	id := v.Get(providers.GCPKeyID)
-	if id == "" {
-		return providers.Observation{Status: providers.Missing}, nil
-	}
-	keys, err := s.c.IAM.Projects.ServiceAccounts.Keys.List(s.account()).KeyTypes("USER_MANAGED").Context(ctx).Do()
-	if code(err) == http.StatusNotFound {
-		return providers.Observation{Status: providers.Missing}, nil
-	}
-	if err != nil {
-		return providers.Observation{}, fmt.Errorf("list keys of %s: %w", s.p.ServiceAccountEmail(), err)
-	}
-	if !slices.ContainsFunc(keys.Keys, func(k *iam.ServiceAccountKey) bool { return path.Base(k.Name) == id }) {
-		return providers.Observation{Status: providers.Missing, Reason: "key " + id + " no longer exists"}, nil
-	}
-	if s.p.KeyInFile != nil && !s.p.KeyInFile(id) {
-		return providers.Observation{Status: providers.Drifted, Reason: s.p.KeyFile + " does not hold key " + id + "; it is replaced by a new key"}, nil
-	}
-	return providers.Observation{Status: providers.Done}, nil
-}
-
-func (s *keyStep) Apply(ctx context.Context, v *providers.Values) error {
-	if old := v.Get(providers.GCPKeyID); old != "" {
-		_, err := s.c.IAM.Projects.ServiceAccounts.Keys.Delete(s.account() + "/keys/" + old).Context(ctx).Do()
-		if err != nil && code(err) != http.StatusNotFound {
-			return fmt.Errorf("delete key %s: %w", old, err)
-		}
-		v.Delete(providers.GCPKeyID)
-	}
-	var key *iam.ServiceAccountKey
-	err := s.p.Propagation.Poll(ctx, "waiting for the new service account to accept keys", func(ctx context.Context) error {
-		var err error
-		key, err = s.c.IAM.Projects.ServiceAccounts.Keys.Create(s.account(), &iam.CreateServiceAccountKeyRequest{
-			PrivateKeyType: "TYPE_GOOGLE_CREDENTIALS_FILE", KeyAlgorithm: "KEY_ALG_RSA_2048",
-		}).Context(ctx).Do()
-		switch {
-		case failedPrecondition(err):
-			return &OrgPolicyError{Project: s.p.Project, Err: err}
-		case code(err) == http.StatusNotFound:
-			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
-		case err != nil:
-			return fmt.Errorf("create key for %s: %w", s.p.ServiceAccountEmail(), err)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	keyJSON, err := base64.StdEncoding.DecodeString(key.PrivateKeyData)
-	if err != nil {
-		return errors.New("the new key's data is not base64") // never quote the data
-	}
-	if err := s.p.WriteKey(keyJSON); err != nil {
-		return fmt.Errorf("write %s: %w", s.p.KeyFile, err)
-	}
-	v.Set(providers.GCPKeyID, path.Base(key.Name))
-	return nil
-}
-
-func (s *keyStep) Destroy(ctx context.Context, v *providers.Values) error {
-	id := v.Get(providers.GCPKeyID)
-	if id == "" {
-		return nil
-	}
-	_, err := s.c.IAM.Projects.ServiceAccounts.Keys.Delete(s.account() + "/keys/" + id).Context(ctx).Do()
-	if err != nil && code(err) != http.StatusNotFound {
-		return fmt.Errorf("delete key %s: %w", id, err)
-	}
-	v.Delete(providers.GCPKeyID)
 	return nil
 }

@@ -64,12 +64,9 @@ type Params struct {
 	KeyFile  string
 	// Snowflake adds the role and binding for Snowflake's service account.
 	Snowflake bool
-	// KeyInFile reports whether the key file holds the key with this id; a
-	// key whose file was lost is replaced.
-	KeyInFile func(keyID string) bool
-	// WriteKey stores a new key's JSON (atomically, mode 0600) as soon as
-	// it exists, so its secret is never lost.
-	WriteKey    func(keyJSON []byte) error
+	// Keys holds GrowthLoop's key: the key file. A new key's JSON is
+	// written to it (atomically, mode 0600) as soon as Google answers.
+	Keys        providers.KeyStore
 	Propagation providers.Propagation
 }
 

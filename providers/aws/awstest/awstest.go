@@ -46,6 +46,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/sivchari/kumo"
+
+	awsp "github.com/growthloop/byob/providers/aws"
 )
 
 // AccountID is the account of every ARN the emulator makes.
@@ -145,12 +147,13 @@ func (s *Server) Close() {
 }
 
 // Config is an SDK configuration that reaches the proxy with the admin
-// credentials and no retry delay worth waiting for.
+// credentials, and byob's retries with no delay worth waiting for.
 func (s *Server) Config() aws.Config {
 	return aws.Config{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(s.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider(AdminKeyID, AdminSecret, ""),
+		Retryer:      awsp.Retry{MaxAttempts: awsp.DefaultRetry.MaxAttempts, MaxBackoff: 5 * time.Millisecond}.Retryer,
 	}
 }
 

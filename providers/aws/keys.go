@@ -1,0 +1,381 @@
+package aws
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/growthloop/byob/providers"
+)
+
+// Values the key step keeps in the state file.
+var (
+	// createdKeys lists the access keys byob made (comma-separated): the
+	// only keys it ever deletes.
+	createdKeys = providers.Key{Name: "aws.created_keys"}
+	// keyIntent records a key creation under way: when it started and
+	// which keys existed before. A key that appears after it is byob's,
+	// even when the answer naming it was lost.
+	keyIntent = providers.Key{Name: "aws.key_intent"}
+)
+
+// intent is a key creation under way.
+type intent struct {
+	At    time.Time `json:"at"`
+	Known []string  `json:"known"`
+}
+
+// intentWindow is how far from an intent's time (clock skew included) a
+// key it made can have been created.
+const intentWindow = 15 * time.Minute
+
+func readIntent(v *providers.Values) (intent, bool) {
+	var in intent
+	return in, json.Unmarshal([]byte(v.Get(keyIntent)), &in) == nil && !in.At.IsZero()
+}
+
+// made reports whether a key that is not in the intent's list was made
+// under it.
+func (in intent) made(id string, created time.Time) bool {
+	d := created.Sub(in.At)
+	return !slices.Contains(in.Known, id) && d > -intentWindow && d < intentWindow
+}
+
+// CreatedKeys returns the ids of the access keys byob made.
+func CreatedKeys(v *providers.Values) []string {
+	if s := v.Get(createdKeys); s != "" {
+		return strings.Split(s, ",")
+	}
+	return nil
+}
+
+func setCreatedKeys(v *providers.Values, ids []string) {
+	slices.Sort(ids)
+	v.Set(createdKeys, strings.Join(slices.Compact(ids), ","))
+}
+
+// accessKeyStep gives GrowthLoop's user exactly one access key whose
+// secret byob holds. The secret goes straight to the key store (a 0600
+// file) and its id to the state file, before byob waits for it to work.
+type accessKeyStep struct {
+	providers.Basic
+	p Params
+	c *Clients
+}
+
+func (s *accessKeyStep) Artifacts(*providers.Values) []providers.Artifact {
+	return []providers.Artifact{{Name: "access key", Format: providers.FormatText,
+		Content: "create one access key for " + s.p.Names.User + "; its secret is written only to the bundle file (mode 0600)"}}
+}
+
+// listKeys lists a user's access keys.
+func listKeys(ctx context.Context, c *Clients, user string) ([]types.AccessKeyMetadata, error) {
+	out, err := c.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	if err != nil {
+		return nil, wrap(ctx, "iam:ListAccessKeys "+user, err)
+	}
+	return out.AccessKeyMetadata, nil
+}
+
+// keySet is the user's access keys as byob sees them.
+type keySet struct {
+	keys  []types.AccessKeyMetadata
+	ours  map[string]bool // made by byob
+	store providers.KeyStore
+}
+
+func (s *accessKeyStep) keySet(v *providers.Values, keys []types.AccessKeyMetadata) keySet {
+	ks := keySet{keys: keys, ours: map[string]bool{}, store: s.p.Keys}
+	for _, id := range CreatedKeys(v) {
+		ks.ours[id] = true
+	}
+	if in, ok := readIntent(v); ok {
+		for _, k := range keys {
+			if id := aws.ToString(k.AccessKeyId); in.made(id, aws.ToTime(k.CreateDate)) {
+				ks.ours[id] = true
+			}
+		}
+	}
+	return ks
+}
+
+func (ks keySet) find(id string) *types.AccessKeyMetadata {
+	i := slices.IndexFunc(ks.keys, func(k types.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == id })
+	if id == "" || i < 0 {
+		return nil
+	}
+	return &ks.keys[i]
+}
+
+func (ks keySet) active(id string) bool {
+	k := ks.find(id)
+	return k != nil && k.Status == types.StatusTypeActive
+}
+
+// unwanted are the keys byob deletes: its own keys whose secret it does
+// not hold (they can never be delivered), and held keys IAM reports
+// inactive (they no longer work: a new key replaces them).
+func (ks keySet) unwanted() []string {
+	var out []string
+	for _, k := range ks.keys {
+		id := aws.ToString(k.AccessKeyId)
+		held := providers.Holds(ks.store, id)
+		if ks.ours[id] && !held || held && k.Status != types.StatusTypeActive {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// foreign describes the keys byob did not make and does not hold: they
+// are reported and never touched. "" when there are none.
+func (ks keySet) foreign(user string, now time.Time) string {
+	var names []string
+	for _, k := range ks.keys {
+		id := aws.ToString(k.AccessKeyId)
+		if !ks.ours[id] && !providers.Holds(ks.store, id) {
+			names = append(names, fmt.Sprintf("%s (%s, %d days old)", id, k.Status, int(now.Sub(aws.ToTime(k.CreateDate)).Hours()/24)))
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("user %s also has access key %s, which byob did not create; left alone", user, strings.Join(names, " and "))
+}
+
+func (s *accessKeyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
+	keys, err := listKeys(ctx, s.c, s.p.Names.User)
+	if isNotFound(err) {
+		return providers.Observation{Status: providers.Missing}, nil
+	}
+	if err != nil {
+		return providers.Observation{}, err
+	}
+	ks := s.keySet(v, keys)
+	delivered, pending := s.p.Keys.Delivered(), s.p.Keys.Pending()
+	obs := func(st providers.Status, reason string) (providers.Observation, error) {
+		if f := ks.foreign(s.p.Names.User, time.Now()); f != "" {
+			reason = strings.TrimPrefix(reason+"; "+f, "; ")
+		}
+		return providers.Observation{Status: st, Reason: reason}, nil
+	}
+	switch {
+	case pending != delivered && ks.active(pending):
+		return obs(providers.Missing, "access key "+pending+", made by a run that did not finish, goes into the bundle")
+	case ks.find(delivered) != nil && !ks.active(delivered):
+		return obs(providers.Drifted, fmt.Sprintf("access key %s of the bundle is %s in IAM: a new key replaces it and %s is deleted (upload the new bundle to GrowthLoop)",
+			delivered, ks.find(delivered).Status, delivered))
+	case delivered == "":
+		return obs(providers.Missing, "")
+	case !ks.active(delivered):
+		return obs(providers.Missing, "access key "+delivered+" of the bundle no longer exists")
+	case len(ks.unwanted()) > 0:
+		return obs(providers.Drifted, "access key "+strings.Join(ks.unwanted(), ", ")+" was made by byob but its secret was lost, so it can never be used: it is deleted")
+	}
+	// The bundle's key is the setup's, whatever the state file says.
+	v.Set(providers.AccessKeyID, delivered)
+	return obs(providers.Done, "")
+}
+
+func (s *accessKeyStep) Apply(ctx context.Context, v *providers.Values) error {
+	user := s.p.Names.User
+	keys, err := listKeys(ctx, s.c, user)
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	ks := s.keySet(v, keys)
+	ours := slices.Collect(func(yield func(string) bool) {
+		for id := range ks.ours {
+			if ks.find(id) != nil && !yield(id) {
+				return
+			}
+		}
+	})
+	keys = slices.Clone(keys) // ks keeps the list as it was
+	for _, id := range ks.unwanted() {
+		if err := s.delete(ctx, id); err != nil {
+			return err
+		}
+		ours = slices.DeleteFunc(ours, func(o string) bool { return o == id })
+		keys = slices.DeleteFunc(keys, func(k types.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == id })
+	}
+	// Whatever an unfinished creation made is now either held or deleted.
+	v.Delete(keyIntent)
+	for _, id := range []string{s.p.Keys.Pending(), s.p.Keys.Delivered()} {
+		if ks.active(id) {
+			v.Set(providers.AccessKeyID, id)
+			setCreatedKeys(v, append(ours, id))
+			if err := providers.Checkpoint(ctx); err != nil {
+				return err
+			}
+			if id == s.p.Keys.Delivered() {
+				return nil
+			}
+			return s.waitWorks(ctx, id, string(s.p.Keys.Secret(id)))
+		}
+	}
+	setCreatedKeys(v, ours)
+	return s.create(ctx, v, keys, ours)
+}
+
+func (s *accessKeyStep) delete(ctx context.Context, id string) error {
+	_, err := s.c.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(s.p.Names.User), AccessKeyId: aws.String(id)})
+	if err != nil && !isNotFound(err) {
+		return wrap(ctx, "iam:DeleteAccessKey "+id, err)
+	}
+	return nil
+}
+
+// create makes the key. The intent is saved before the call, the secret
+// and the id right after the answer, and only then does byob wait for the
+// key to work.
+func (s *accessKeyStep) create(ctx context.Context, v *providers.Values, keys []types.AccessKeyMetadata, ours []string) error {
+	in := intent{At: time.Now().UTC()}
+	for _, k := range keys {
+		in.Known = append(in.Known, aws.ToString(k.AccessKeyId))
+	}
+	b, _ := json.Marshal(in)
+	v.Set(keyIntent, string(b))
+	if err := providers.Checkpoint(ctx); err != nil {
+		return err
+	}
+	var out *iam.CreateAccessKeyOutput
+	err := s.p.Propagation.Poll(ctx, "waiting for the new IAM user to become visible", func(ctx context.Context) error {
+		var err error
+		out, err = s.createOnce(ctx, in)
+		if isNotFound(err) {
+			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	id, secret := aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey)
+	if err := s.p.Keys.Keep(id, []byte(secret)); err != nil {
+		// A key whose secret cannot be kept can never be delivered.
+		_ = s.delete(ctx, id)
+		return fmt.Errorf("keep the new access key's secret: %w", err)
+	}
+	v.Set(providers.AccessKeyID, id)
+	setCreatedKeys(v, append(ours, id))
+	v.Delete(keyIntent)
+	if err := providers.Checkpoint(ctx); err != nil {
+		return err
+	}
+	return s.waitWorks(ctx, id, secret)
+}
+
+// lostAnswerAttempts bounds the creations tried when answers are lost.
+const lostAnswerAttempts = 6
+
+// createOnce calls CreateAccessKey without the SDK's retries: a blind
+// retry of a call whose answer was lost would leave a key whose secret
+// nobody has. Instead byob deletes what the lost call made, then tries
+// again.
+func (s *accessKeyStep) createOnce(ctx context.Context, in intent) (*iam.CreateAccessKeyOutput, error) {
+	user := s.p.Names.User
+	pause := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		out, err := s.c.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, noRetry)
+		switch {
+		case err == nil:
+			return out, nil
+		case errorCode(err) == "LimitExceeded":
+			return nil, s.limitError(ctx, err)
+		case !maybeApplied(err) || attempt == lostAnswerAttempts:
+			return nil, wrap(ctx, "iam:CreateAccessKey "+user, err)
+		}
+		if err := s.dropUnknown(ctx, in); err != nil {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 5*time.Second)
+	}
+}
+
+// maybeApplied reports whether a failed call may still have changed
+// something: its answer was lost (no answer, or a 5xx).
+func maybeApplied(err error) bool {
+	var ae smithy.APIError
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	if errors.As(err, &ae) {
+		return httpStatus(err) >= 500
+	}
+	return true
+}
+
+// dropUnknown deletes the keys a creation whose answer was lost made:
+// their secrets are gone.
+func (s *accessKeyStep) dropUnknown(ctx context.Context, in intent) error {
+	keys, err := listKeys(ctx, s.c, s.p.Names.User)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if id := aws.ToString(k.AccessKeyId); in.made(id, aws.ToTime(k.CreateDate)) && !providers.Holds(s.p.Keys, id) {
+			if err := s.delete(ctx, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// limitError explains IAM's limit of two keys per user, naming the keys
+// that fill it. byob never deletes a key it did not create.
+func (s *accessKeyStep) limitError(ctx context.Context, err error) error {
+	user := s.p.Names.User
+	keys, _ := listKeys(ctx, s.c, user)
+	var names []string
+	for _, k := range keys {
+		names = append(names, fmt.Sprintf("%s (%s, %d days old)", aws.ToString(k.AccessKeyId), k.Status, int(time.Since(aws.ToTime(k.CreateDate)).Hours()/24)))
+	}
+	return fmt.Errorf("iam:CreateAccessKey %s: the user already has the two access keys IAM allows: %s. byob never deletes a key it did not create: "+
+		"free a slot with `aws iam delete-access-key --user-name %s --access-key-id <the key nobody uses>` and re-run: %w",
+		user, strings.Join(names, ", "), user, err)
+}
+
+// waitWorks waits until STS accepts the new key.
+func (s *accessKeyStep) waitWorks(ctx context.Context, id, secret string) error {
+	if s.c.KeySTS == nil || secret == "" {
+		return nil
+	}
+	keySTS := s.c.KeySTS(id, secret)
+	return s.p.Propagation.Poll(ctx, "waiting for the new access key to work (IAM takes up to a minute)", func(ctx context.Context) error {
+		_, err := keySTS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		switch errorCode(err) {
+		case "InvalidAccessKeyId", "InvalidClientTokenId", "SignatureDoesNotMatch":
+			return fmt.Errorf("%w: %s", providers.ErrNotYet, errorCode(err))
+		}
+		return wrap(ctx, "sts:GetCallerIdentity with the new access key", err)
+	})
+}
+
+// Destroy deletes the keys byob made.
+func (s *accessKeyStep) Destroy(ctx context.Context, v *providers.Values) error {
+	for _, id := range CreatedKeys(v) {
+		if err := s.delete(ctx, id); err != nil {
+			return err
+		}
+	}
+	v.Delete(createdKeys)
+	v.Delete(providers.AccessKeyID)
+	return nil
+}

@@ -1,0 +1,337 @@
+package gcp
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	iam "google.golang.org/api/iam/v1"
+
+	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/templates"
+)
+
+// Values the key step keeps in the state file.
+var (
+	// createdKeys lists the service account keys byob made
+	// (comma-separated): the only keys it ever deletes.
+	createdKeys = providers.Key{Name: "gcp.created_keys"}
+	// keyIntent records a key creation under way: when it started and
+	// which keys existed before.
+	keyIntent = providers.Key{Name: "gcp.key_intent"}
+)
+
+// intent is a key creation under way.
+type intent struct {
+	At    time.Time `json:"at"`
+	Known []string  `json:"known"`
+}
+
+// intentWindow is how far from an intent's time (clock skew included) a
+// key it made can have been created.
+const intentWindow = 15 * time.Minute
+
+func readIntent(v *providers.Values) (intent, bool) {
+	var in intent
+	return in, json.Unmarshal([]byte(v.Get(keyIntent)), &in) == nil && !in.At.IsZero()
+}
+
+func (in intent) made(k *iam.ServiceAccountKey) bool {
+	created, err := time.Parse(time.RFC3339, k.ValidAfterTime)
+	d := created.Sub(in.At)
+	return !slices.Contains(in.Known, keyID(k)) && err == nil && d > -intentWindow && d < intentWindow
+}
+
+// CreatedKeys returns the ids of the service account keys byob made.
+func CreatedKeys(v *providers.Values) []string {
+	if s := v.Get(createdKeys); s != "" {
+		return strings.Split(s, ",")
+	}
+	return nil
+}
+
+func setCreatedKeys(v *providers.Values, ids []string) {
+	slices.Sort(ids)
+	v.Set(createdKeys, strings.Join(slices.Compact(ids), ","))
+}
+
+func keyID(k *iam.ServiceAccountKey) string { return path.Base(k.Name) }
+
+// OrgPolicyError says an organization policy forbids service account keys.
+type OrgPolicyError struct {
+	Project string
+	Err     error
+}
+
+// KeyCreationConstraint is the organization policy that blocks keys.
+const KeyCreationConstraint = "iam.disableServiceAccountKeyCreation"
+
+func (e *OrgPolicyError) Error() string {
+	return fmt.Sprintf("creating a service account key is blocked by the organization policy constraint %s (FAILED_PRECONDITION). "+
+		"An organization policy administrator can allow it for this project with:\n"+
+		"  gcloud resource-manager org-policies disable-enforce %s --project=%s\n"+
+		"then re-run byob init: everything else is in place", KeyCreationConstraint, KeyCreationConstraint, e.Project)
+}
+
+func (e *OrgPolicyError) Unwrap() error { return e.Err }
+
+// keyStep gives GrowthLoop's service account exactly one JSON key whose
+// file byob holds. The key goes to the key store (the key file, mode
+// 0600) and its id to the state file as soon as Google answers.
+type keyStep struct {
+	providers.Basic
+	p Params
+	c *Clients
+}
+
+func (s *keyStep) account() string {
+	return "projects/" + s.p.Project + "/serviceAccounts/" + s.p.ServiceAccountEmail()
+}
+
+// keyRequest is the key creation request, as sent and as shown.
+func (s *keyStep) keyRequest() templates.GCPKeyRequest {
+	return templates.GCPKeyRequest{ServiceAccount: s.p.ServiceAccountEmail(), PrivateKeyType: "TYPE_GOOGLE_CREDENTIALS_FILE", KeyAlgorithm: "KEY_ALG_RSA_2048", WrittenTo: s.p.KeyFile}
+}
+
+func (s *keyStep) Artifacts(*providers.Values) []providers.Artifact {
+	return []providers.Artifact{providers.JSONArtifact("projects.serviceAccounts.keys.create; the key is written only to "+s.p.KeyFile+" (mode 0600)", s.keyRequest())}
+}
+
+func (s *keyStep) list(ctx context.Context) ([]*iam.ServiceAccountKey, error) {
+	keys, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Keys.List(s.account()).KeyTypes("USER_MANAGED").Context(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("list keys of %s: %w", s.p.ServiceAccountEmail(), err)
+	}
+	return keys.Keys, nil
+}
+
+// keySet is the service account's keys as byob sees them.
+type keySet struct {
+	keys  []*iam.ServiceAccountKey
+	ours  map[string]bool
+	store providers.KeyStore
+}
+
+func (s *keyStep) keySet(v *providers.Values, keys []*iam.ServiceAccountKey) keySet {
+	ks := keySet{keys: keys, ours: map[string]bool{}, store: s.p.Keys}
+	for _, id := range CreatedKeys(v) {
+		ks.ours[id] = true
+	}
+	if in, ok := readIntent(v); ok {
+		for _, k := range keys {
+			if in.made(k) {
+				ks.ours[keyID(k)] = true
+			}
+		}
+	}
+	return ks
+}
+
+func (ks keySet) find(id string) *iam.ServiceAccountKey {
+	i := slices.IndexFunc(ks.keys, func(k *iam.ServiceAccountKey) bool { return keyID(k) == id })
+	if id == "" || i < 0 {
+		return nil
+	}
+	return ks.keys[i]
+}
+
+func (ks keySet) active(id string) bool {
+	k := ks.find(id)
+	return k != nil && !k.Disabled
+}
+
+// unwanted are byob's own keys whose file it does not hold, and held
+// keys that were disabled.
+func (ks keySet) unwanted() []string {
+	var out []string
+	for _, k := range ks.keys {
+		held := providers.Holds(ks.store, keyID(k))
+		if ks.ours[keyID(k)] && !held || held && k.Disabled {
+			out = append(out, keyID(k))
+		}
+	}
+	return out
+}
+
+func (ks keySet) foreign(account string) string {
+	var ids []string
+	for _, k := range ks.keys {
+		if !ks.ours[keyID(k)] && !providers.Holds(ks.store, keyID(k)) {
+			ids = append(ids, keyID(k))
+		}
+	}
+	if len(ids) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("service account %s also has key %s, which byob did not create; left alone", account, strings.Join(ids, " and "))
+}
+
+func (s *keyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
+	keys, err := s.list(ctx)
+	if code(err) == http.StatusNotFound {
+		return providers.Observation{Status: providers.Missing}, nil
+	}
+	if err != nil {
+		return providers.Observation{}, err
+	}
+	ks := s.keySet(v, keys)
+	held := s.p.Keys.Delivered()
+	obs := func(st providers.Status, reason string) (providers.Observation, error) {
+		if f := ks.foreign(s.p.ServiceAccountEmail()); f != "" {
+			reason = strings.TrimPrefix(reason+"; "+f, "; ")
+		}
+		return providers.Observation{Status: st, Reason: reason}, nil
+	}
+	switch {
+	case held == "":
+		return obs(providers.Missing, "")
+	case ks.find(held) == nil:
+		return obs(providers.Missing, "key "+held+" of "+s.p.KeyFile+" no longer exists")
+	case !ks.active(held):
+		return obs(providers.Drifted, "key "+held+" of "+s.p.KeyFile+" is disabled: a new key replaces it and "+held+" is deleted (upload the new key file to GrowthLoop)")
+	case len(ks.unwanted()) > 0:
+		return obs(providers.Drifted, "key "+strings.Join(ks.unwanted(), ", ")+" was made by byob but its file was lost, so it can never be used: it is deleted")
+	}
+	// The key file's key is the setup's, whatever the state file says.
+	v.Set(providers.GCPKeyID, held)
+	return obs(providers.Done, "")
+}
+
+func (s *keyStep) Apply(ctx context.Context, v *providers.Values) error {
+	keys, err := s.list(ctx)
+	if err != nil && code(err) != http.StatusNotFound {
+		return err
+	}
+	ks := s.keySet(v, keys)
+	var ours []string
+	for id := range ks.ours {
+		if ks.find(id) != nil && !slices.Contains(ks.unwanted(), id) {
+			ours = append(ours, id)
+		}
+	}
+	keys = slices.Clone(keys) // ks keeps the list as it was
+	for _, id := range ks.unwanted() {
+		if err := s.delete(ctx, id); err != nil {
+			return err
+		}
+		keys = slices.DeleteFunc(keys, func(k *iam.ServiceAccountKey) bool { return keyID(k) == id })
+	}
+	v.Delete(keyIntent)
+	if held := s.p.Keys.Delivered(); ks.active(held) {
+		v.Set(providers.GCPKeyID, held)
+		setCreatedKeys(v, append(ours, held))
+		return providers.Checkpoint(ctx)
+	}
+	setCreatedKeys(v, ours)
+	in := intent{At: time.Now().UTC()}
+	for _, k := range keys {
+		in.Known = append(in.Known, keyID(k))
+	}
+	b, _ := json.Marshal(in)
+	v.Set(keyIntent, string(b))
+	if err := providers.Checkpoint(ctx); err != nil {
+		return err
+	}
+	var key *iam.ServiceAccountKey
+	err = s.p.Propagation.Poll(ctx, "waiting for the new service account to accept keys", func(ctx context.Context) error {
+		var err error
+		key, err = s.createOnce(ctx, in)
+		if code(err) == http.StatusNotFound {
+			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	keyJSON, err := base64.StdEncoding.DecodeString(key.PrivateKeyData)
+	if err != nil {
+		_ = s.delete(ctx, keyID(key))
+		return errors.New("the new key's data is not base64") // never quote the data
+	}
+	if err := s.p.Keys.Keep(keyID(key), keyJSON); err != nil {
+		// A key whose file cannot be written can never be delivered.
+		_ = s.delete(ctx, keyID(key))
+		return fmt.Errorf("write %s: %w", s.p.KeyFile, err)
+	}
+	v.Set(providers.GCPKeyID, keyID(key))
+	setCreatedKeys(v, append(ours, keyID(key)))
+	v.Delete(keyIntent)
+	return providers.Checkpoint(ctx)
+}
+
+// createOnce creates a key without blind retries: when an answer is lost
+// it deletes what the lost call made, then tries again.
+func (s *keyStep) createOnce(ctx context.Context, in intent) (*iam.ServiceAccountKey, error) {
+	req := s.keyRequest()
+	pause := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		key, err := s.c.IAM.Projects.ServiceAccounts.Keys.Create(s.account(), &iam.CreateServiceAccountKeyRequest{
+			PrivateKeyType: req.PrivateKeyType, KeyAlgorithm: req.KeyAlgorithm,
+		}).Context(ctx).Do()
+		switch {
+		case err == nil:
+			return key, nil
+		case failedPrecondition(err):
+			return nil, &OrgPolicyError{Project: s.p.Project, Err: err}
+		case code(err) == http.StatusNotFound:
+			return nil, err
+		case !maybeApplied(err) || attempt == lostAnswerAttempts:
+			return nil, fmt.Errorf("create key for %s: %w", s.p.ServiceAccountEmail(), err)
+		}
+		keys, err := s.list(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			if in.made(k) && !providers.Holds(s.p.Keys, keyID(k)) {
+				if err := s.delete(ctx, keyID(k)); err != nil {
+					return nil, err
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 5*time.Second)
+	}
+}
+
+// lostAnswerAttempts bounds the creations tried when answers are lost.
+const lostAnswerAttempts = 6
+
+// maybeApplied reports whether a failed call may still have changed
+// something: no answer, or a 5xx.
+func maybeApplied(err error) bool {
+	c := code(err)
+	return c == 0 || c >= 500
+}
+
+func (s *keyStep) delete(ctx context.Context, id string) error {
+	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Keys.Delete(s.account()+"/keys/"+id).Context(ctx))
+	if err != nil && code(err) != http.StatusNotFound {
+		return fmt.Errorf("delete key %s: %w", id, err)
+	}
+	return nil
+}
+
+// Destroy deletes the keys byob made.
+func (s *keyStep) Destroy(ctx context.Context, v *providers.Values) error {
+	for _, id := range CreatedKeys(v) {
+		if err := s.delete(ctx, id); err != nil {
+			return err
+		}
+	}
+	v.Delete(createdKeys)
+	v.Delete(providers.GCPKeyID)
+	return nil
+}

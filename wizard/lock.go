@@ -1,0 +1,83 @@
+package wizard
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// Lock is the exclusive lock one run that changes the cloud holds on a
+// setup's state file, for the whole run. The operating system releases it
+// when the process ends, however it ends.
+type Lock struct {
+	fl   *flock.Flock
+	path string
+}
+
+// LockHolder is what the lock file says about the run that holds it.
+type LockHolder struct {
+	PID     int       `json:"pid"`
+	Host    string    `json:"host"`
+	Command string    `json:"command"`
+	Started time.Time `json:"started"`
+}
+
+func (h LockHolder) String() string {
+	return fmt.Sprintf("%s, pid %d on %s, started %s", h.Command, h.PID, h.Host, h.Started.Local().Format(time.RFC3339))
+}
+
+// LockedError is a run refused because another run holds the lock.
+type LockedError struct {
+	Path   string
+	Holder *LockHolder // nil when the lock file could not be read
+}
+
+func (e *LockedError) Error() string {
+	holder := "another byob run"
+	if e.Holder != nil {
+		holder = e.Holder.String()
+	}
+	return fmt.Sprintf("%s is locked by %s: one run at a time changes a setup; wait for it to finish and run again (the lock ends with that process)", e.Path, holder)
+}
+
+// LockPath is the lock file of a state file.
+func LockPath(statePath string) string { return statePath + ".lock" }
+
+// LockState takes the setup's lock without waiting: when another run holds
+// it, the error names the lock file and that run. command names this run
+// in the lock file ("byob init").
+func LockState(statePath, command string) (*Lock, error) {
+	path := LockPath(statePath)
+	fl := flock.New(path, flock.SetPermissions(0o600))
+	ok, err := fl.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if !ok {
+		le := &LockedError{Path: path}
+		if b, err := os.ReadFile(path); err == nil {
+			var h LockHolder
+			if json.Unmarshal(b, &h) == nil && h.PID != 0 {
+				le.Holder = &h
+			}
+		}
+		return nil, le
+	}
+	host, _ := os.Hostname()
+	info, _ := json.Marshal(LockHolder{PID: os.Getpid(), Host: host, Command: command, Started: time.Now().UTC()})
+	// The holder is written through a second handle: the lock is on the
+	// open file, not on its content. Where the OS forbids writing a locked
+	// file the holder is simply not shown.
+	_ = os.WriteFile(path, append(info, '\n'), 0o600)
+	return &Lock{fl: fl, path: path}, nil
+}
+
+// Unlock empties the lock file and releases the lock. The file stays:
+// removing it could let two runs lock two different files.
+func (l *Lock) Unlock() error {
+	_ = os.Truncate(l.path, 0)
+	return l.fl.Unlock()
+}

@@ -1,0 +1,149 @@
+package wizard
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/growthloop/byob/providers"
+)
+
+// TestLoadStateRefusesWhatIsNotByobState: anything but a byob state file
+// of this version is a usage error naming the file, never an empty state
+// to act on.
+func TestLoadStateRefusesWhatIsNotByobState(t *testing.T) {
+	for name, content := range map[string]string{
+		"null":                 `null`,
+		"empty object":         `{}`,
+		"no version":           `{"values": {}, "steps": {}}`,
+		"version zero":         `{"version": 0}`,
+		"future version":       `{"version": 2, "values": {}}`,
+		"version as a string":  `{"version": "1"}`,
+		"values as a list":     `{"version": 1, "values": ["a"]}`,
+		"value not a string":   `{"version": 1, "values": {"aws.account_id": 1}}`,
+		"steps as a string":    `{"version": 1, "steps": "done"}`,
+		"unknown step status":  `{"version": 1, "steps": {"s3-bucket": {"status": "maybe"}}}`,
+		"inputs of wrong type": `{"version": 1, "inputs": {"ttl-days": "seven"}}`,
+		"unknown field":        `{"version": 1, "owner": "someone"}`,
+		"not JSON":             `version: 1`,
+		"two documents":        `{"version": 1} {"version": 1}`,
+		"empty file":           ``,
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "state.json")
+			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadState(path)
+			var ue *UsageError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("LoadState = %v, want a usage error naming %s", err, path)
+			}
+		})
+	}
+	path := filepath.Join(t.TempDir(), "state.json")
+	os.WriteFile(path, []byte(`{"version": 1, "values": {"a": "b"}, "steps": {"x": {"status": "done", "at": "2026-01-01T00:00:00Z"}}}`), 0o600)
+	if s, err := LoadState(path); err != nil || s.Values["a"] != "b" || s.Steps["x"].Status != StepDone {
+		t.Errorf("a valid state file: %+v %v", s, err)
+	}
+}
+
+// TestSaveSnapshotsValuesUnderTheLock forces the interleaving that lost a
+// key id: a save that was called before a step recorded a value, but got
+// the lock after, must write that value, never the older copy.
+func TestSaveSnapshotsValuesUnderTheLock(t *testing.T) {
+	s, err := LoadState(filepath.Join(t.TempDir(), "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := providers.NewValues(map[string]string{"k": "old"})
+	s.mu.Lock()
+	called := make(chan struct{})
+	done := make(chan error)
+	go func() {
+		close(called)
+		done <- s.Record("a", StepState{Status: StepDone}, v)
+	}()
+	<-called
+	time.Sleep(20 * time.Millisecond) // the save is waiting for the lock
+	v.Set(providers.Key{Name: "k"}, "new")
+	s.mu.Unlock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var saved State
+	b, _ := os.ReadFile(s.path)
+	if err := json.Unmarshal(b, &saved); err != nil || saved.Values["k"] != "new" {
+		t.Errorf("saved values %v (%v): an older copy overwrote the newer value", saved.Values, err)
+	}
+
+	// Steps finishing at once each keep what they recorded.
+	var wg sync.WaitGroup
+	for _, id := range []string{"x", "y", "z"} {
+		wg.Go(func() {
+			v.Set(providers.Key{Name: id}, id)
+			if err := s.Record(id, StepState{Status: StepDone}, v); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	reloaded, err := LoadState(s.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"x", "y", "z"} {
+		if reloaded.Values[id] != id || reloaded.Steps[id].Status != StepDone {
+			t.Errorf("step %s lost: %+v", id, reloaded)
+		}
+	}
+}
+
+func TestLockIsExclusiveAndNamesItsHolder(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "byob-state.json")
+	l, err := LockState(state, "byob init")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = LockState(state, "byob init")
+	var le *LockedError
+	if !errors.As(err, &le) || le.Holder == nil || le.Holder.PID != os.Getpid() || le.Holder.Command != "byob init" {
+		t.Fatalf("second lock = %v (%+v)", err, le)
+	}
+	host, _ := os.Hostname()
+	for _, want := range []string{LockPath(state), "byob init, pid ", host} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q lacks %q", err, want)
+		}
+	}
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	l, err = LockState(state, "byob init")
+	if err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	l.Unlock()
+}
+
+func TestRemoveTempsLeavesOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "byob-state.json")
+	for _, name := range []string{".byob-state.json.tmp-123", ".bundle.json.tmp-9", "byob-state.json", ".other.tmp-1", "keep.txt"} {
+		os.WriteFile(filepath.Join(dir, name), nil, 0o600)
+	}
+	RemoveTemps(state, filepath.Join(dir, "bundle.json"), "")
+	entries, _ := os.ReadDir(dir)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if got := strings.Join(left, " "); got != ".other.tmp-1 byob-state.json keep.txt" {
+		t.Errorf("left %s", got)
+	}
+}
