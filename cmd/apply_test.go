@@ -232,3 +232,49 @@ func TestBadStateFileIsRefusedBeforeAnyCloudCall(t *testing.T) {
 		t.Errorf("refused runs made %d AWS calls and %d Snowflake statements", n, len(c.sf.Statements()))
 	}
 }
+
+// TestServerTextIsPrintedSafely: an error message from Snowflake holding
+// terminal escape sequences reaches the terminal with them escaped, and
+// JSON output stays JSON without raw control characters.
+func TestServerTextIsPrintedSafely(t *testing.T) {
+	const hostile = "boom\x1b]0;pwned\x07\x1b[2J\rfake success\x08\u009b31m\x9b"
+	for _, output := range []string{"text", "json"} {
+		c := newCloud(t)
+		c.sf.FailMutationWith(1, hostile)
+		out, errOut, code := c.run(t, t.TempDir(), c.args("--output", output)...)
+		if code != ExitFailure {
+			t.Fatalf("%s: exit %d\n%s\n%s", output, code, out, errOut)
+		}
+		all := out + errOut
+		for _, bad := range []string{"\x1b", "\x07", "\r", "\x08", "\u009b", "\x9b"} {
+			if strings.Contains(all, bad) {
+				t.Errorf("%s output holds %q:\n%q", output, bad, all)
+			}
+		}
+		// (The raw byte 0x9b does not survive the JSON of Snowflake's wire
+		// protocol: it arrives as U+FFFD.)
+		if !strings.Contains(errOut, `boom\x1b]0;pwned\x07\x1b[2J\x0dfake success\x08\u009b31m`) {
+			t.Errorf("%s: the message must still be shown, escaped:\n%s", output, errOut)
+		}
+		if output == "json" {
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				if !json.Valid([]byte(line)) {
+					t.Errorf("not JSON: %s", line)
+				}
+			}
+		}
+	}
+	// verify shows Snowflake's own error for LIST @stage, escaped.
+	c := newCloud(t)
+	dir := t.TempDir()
+	if _, errOut, code := c.run(t, dir, c.args()...); code != 0 {
+		t.Fatalf("init: %s", errOut)
+	}
+	c.sf.Unreachable = hostile
+	for _, output := range []string{"text", "json"} {
+		out, errOut, code := c.run(t, dir, append([]string{"verify", "--output", output}, c.conn()...)...)
+		if code != ExitFailure || !strings.Contains(out, `x1b]0;pwned`) || strings.ContainsAny(out+errOut, "\x1b\x07\r\x08\u009b") {
+			t.Errorf("verify %s: exit %d\n%q\n%q", output, code, out, errOut)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/spf13/cobra"
 
+	"github.com/growthloop/byob/internal/safetext"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/gcp"
@@ -170,9 +171,10 @@ func runInit(ctx context.Context, streams *IOStreams, o *initOptions) error {
 			return form.Confirm(ctx, "Apply this plan?", "", fo)
 		}
 		opts.ConfirmDrift = func(s providers.Step, obs providers.Observation) error {
-			err := form.Confirm(ctx, s.Title()+": change it as shown?", obs.Reason, fo)
+			reason := safetext.String(obs.Reason)
+			err := form.Confirm(ctx, s.Title()+": change it as shown?", reason, fo)
 			if errors.Is(err, wizard.ErrCancelled) {
-				return fmt.Errorf("left as it is (%s); re-run with --yes to reconcile it: %w", obs.Reason, wizard.ErrCancelled)
+				return fmt.Errorf("left as it is (%s); re-run with --yes to reconcile it: %w", reason, wizard.ErrCancelled)
 			}
 			return err
 		}
@@ -182,8 +184,8 @@ func runInit(ctx context.Context, streams *IOStreams, o *initOptions) error {
 		return applyLive(ctx, streams, cfg, deps, state, values, opts, resume)
 	}
 	ui := newProgress(streams, o.output)
-	opts.OnPreflight = ui.preflight
-	opts.OnEvent = ui.event
+	opts.OnPreflight = func(pf wizard.Preflight) { ui.preflight(safePreflight(pf)) }
+	opts.OnEvent = func(e wizard.Event) { ui.event(safeEvent(e)) }
 	out, err := wizard.Apply(ctx, cfg, deps, state, values, opts)
 	ui.summary(cfg, out, err, resume)
 	return err
@@ -221,7 +223,7 @@ func applyLive(ctx context.Context, streams *IOStreams, cfg wizard.Config, deps 
 	defer stop()
 	var p *tea.Program
 	done := make(chan error, 1)
-	opts.OnPreflight = func(pf wizard.Preflight) { newProgress(streams, "text").preflight(pf) }
+	opts.OnPreflight = func(pf wizard.Preflight) { newProgress(streams, "text").preflight(safePreflight(pf)) }
 	review := opts.Confirm
 	opts.Confirm = func(plan *wizard.Plan) error {
 		if review != nil {
@@ -233,7 +235,7 @@ func applyLive(ctx context.Context, streams *IOStreams, cfg wizard.Config, deps 
 		go func() { _, err := p.Run(); done <- err }()
 		return nil
 	}
-	opts.OnEvent = func(e wizard.Event) { p.Send(eventMsg(e)) }
+	opts.OnEvent = func(e wizard.Event) { p.Send(eventMsg(safeEvent(e))) }
 	if drift := opts.ConfirmDrift; drift != nil {
 		opts.ConfirmDrift = func(s providers.Step, obs providers.Observation) error {
 			_ = p.ReleaseTerminal()

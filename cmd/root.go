@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/growthloop/byob/internal/safetext"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -74,7 +75,7 @@ func Run(ctx context.Context, streams *IOStreams, args []string) int {
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintln(streams.Err, "Error: "+err.Error())
+	fmt.Fprintln(streams.Err, "Error: "+safetext.String(err.Error()))
 	return ExitCode(err)
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/growthloop/byob/internal/safetext"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/gcp"
 	"github.com/growthloop/byob/wizard"
@@ -119,7 +120,7 @@ func runVerify(cmd *cobra.Command, streams *IOStreams, o *verifyOptions) error {
 		OnWait: func(_, msg string) {
 			mu.Lock()
 			defer mu.Unlock()
-			fmt.Fprintf(streams.Err, "… %s\n", msg)
+			fmt.Fprintf(streams.Err, "… %s\n", safetext.String(msg))
 		},
 	})
 	if err != nil {
@@ -128,6 +129,7 @@ func runVerify(cmd *cobra.Command, streams *IOStreams, o *verifyOptions) error {
 		}
 		return err
 	}
+	rep = safeReport(rep)
 	switch {
 	case o.output == "json":
 		enc := json.NewEncoder(streams.Out)

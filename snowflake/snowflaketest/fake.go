@@ -80,6 +80,7 @@ type Server struct {
 	statements   []string
 	sessions     map[string]string // token -> role
 	failAt       int               // fail the failAt-th mutating statement (1-based); 0: never
+	failMsg      string
 	mutations    int
 }
 
@@ -122,10 +123,14 @@ func (s *Server) Mutations() int {
 }
 
 // FailMutation makes the k-th mutating statement from now fail (k >= 1).
-func (s *Server) FailMutation(k int) {
+func (s *Server) FailMutation(k int) { s.FailMutationWith(k, "injected failure") }
+
+// FailMutationWith makes the k-th mutating statement from now fail with
+// the message msg.
+func (s *Server) FailMutationWith(k int, msg string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failAt = s.mutations + k
+	s.failAt, s.failMsg = s.mutations+k, msg
 }
 
 // Integration returns a copy of the named integration, nil when absent.
@@ -388,7 +393,7 @@ func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error
 		s.mutations++
 		if s.failAt != 0 && s.mutations == s.failAt {
 			s.failAt = 0
-			return nil, nil, &sqlError{ErrInjected, "injected failure"}
+			return nil, nil, &sqlError{ErrInjected, s.failMsg}
 		}
 	}
 	ok := []string{"status"}
