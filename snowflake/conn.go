@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 	sf "github.com/snowflakedb/gosnowflake"
@@ -99,6 +100,12 @@ func (o ConnOptions) loadConnection() (tomlConnection, error) {
 	return c, nil
 }
 
+// Retry settings of the driver.
+const (
+	MaxRetries   = 10
+	LoginTimeout = 60 * time.Second
+)
+
 // Config builds the driver configuration. The password comes only from
 // SNOWFLAKE_PASSWORD or connections.toml, never from a flag.
 func (o ConnOptions) Config() (*sf.Config, error) {
@@ -123,6 +130,11 @@ func (o ConnOptions) Config() (*sf.Config, error) {
 		Password:  pick(o.env("SNOWFLAKE_PASSWORD"), t.Password),
 		Token:     pick(o.env("SNOWFLAKE_TOKEN"), t.Token),
 		Params:    map[string]*string{},
+		// The driver retries 5xx, 429 and lost connections itself (every
+		// query carries a request ID that Snowflake runs once); byob
+		// asks for more attempts than its default 7, and bounds the login.
+		MaxRetryCount: MaxRetries,
+		LoginTimeout:  LoginTimeout,
 	}
 	if cfg.Port == 0 {
 		cfg.Port = t.Port
@@ -191,7 +203,10 @@ func Open(ctx context.Context, cfg *sf.Config) (*sql.DB, error) {
 	logger := sf.GetLogger()
 	_ = logger.SetLogLevel("OFF")
 	logger.SetOutput(io.Discard)
-	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *cfg))
+	disablePlatformDetection()
+	c := *cfg
+	c.Transporter = transport(cfg.Transporter)
+	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, c))
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to Snowflake account %s as %s: %w", cfg.Account, cfg.User, err)

@@ -117,12 +117,26 @@ func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
 			return nil
 		}
 	}
-	rules := slices.DeleteFunc(slices.Clone(a.Lifecycle.Rules), s.ours)
-	_, err = s.c.Storage.Bucket(s.p.Bucket).Update(ctx, storage.BucketAttrsToUpdate{
-		UniformBucketLevelAccess: &storage.UniformBucketLevelAccess{Enabled: true},
-		PublicAccessPrevention:   storage.PublicAccessPreventionEnforced,
-		Lifecycle:                &storage.Lifecycle{Rules: append(rules, s.rule())},
-	})
+	// A read-modify-write under the bucket's metageneration: the library
+	// then retries it, and a 412 means the bucket changed since it was
+	// read (by this very update, when its answer was lost): read again.
+	for attempt := 1; ; attempt++ {
+		rules := slices.DeleteFunc(slices.Clone(a.Lifecycle.Rules), s.ours)
+		_, err = s.c.Storage.Bucket(s.p.Bucket).If(storage.BucketConditions{MetagenerationMatch: a.MetaGeneration}).Update(ctx, storage.BucketAttrsToUpdate{
+			UniformBucketLevelAccess: &storage.UniformBucketLevelAccess{Enabled: true},
+			PublicAccessPrevention:   storage.PublicAccessPreventionEnforced,
+			Lifecycle:                &storage.Lifecycle{Rules: append(rules, s.rule())},
+		})
+		if code(err) != http.StatusPreconditionFailed || attempt == 3 {
+			break
+		}
+		if a, err = s.attrs(ctx); err != nil || a == nil {
+			return fmt.Errorf("update bucket %s: it changed while being updated: %v", s.p.Bucket, err)
+		}
+		if len(s.drift(a)) == 0 {
+			return nil
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("update bucket %s: %w", s.p.Bucket, err)
 	}

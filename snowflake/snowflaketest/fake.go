@@ -7,10 +7,12 @@
 package snowflaketest
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -22,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/growthloop/byob/internal/fault"
 	"github.com/growthloop/byob/snowflake"
 )
 
@@ -68,6 +71,9 @@ type Server struct {
 	// Unreachable, when set, is the error LIST @stage answers (the role
 	// cannot be assumed, the bucket is gone ...).
 	Unreachable string
+	// Faults, when set, fails a share of all answers and can kill a
+	// client after a chosen change.
+	Faults *fault.Injector
 
 	srv *httptest.Server
 	mu  sync.Mutex
@@ -79,6 +85,7 @@ type Server struct {
 	adminRoles   map[string]bool
 	statements   []string
 	sessions     map[string]string // token -> role
+	answered     map[string][]byte // requestId -> answer
 	failAt       int               // fail the failAt-th mutating statement (1-based); 0: never
 	failMsg      string
 	mutations    int
@@ -96,6 +103,7 @@ func New() *Server {
 		grants:       map[string]map[string]bool{},
 		adminRoles:   map[string]bool{"ACCOUNTADMIN": true},
 		sessions:     map[string]string{},
+		answered:     map[string][]byte{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	u, _ := url.Parse(s.srv.URL)
@@ -180,6 +188,20 @@ func (s *Server) HasGrant(role, privilege, objectType, name string) bool {
 	return s.grants[role][privilege+"|"+objectType+"|"+name]
 }
 
+// Grants lists what role holds, as "PRIVILEGE|TYPE|NAME", sorted.
+func (s *Server) Grants(role string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for g, ok := range s.grants[role] {
+		if ok {
+			out = append(out, g)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Revoke removes a grant (for drift tests).
 func (s *Server) Revoke(role, privilege, objectType, name string) {
 	s.mu.Lock()
@@ -210,14 +232,27 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if s.Latency > 0 {
 		time.Sleep(s.Latency)
 	}
-	switch r.URL.Path {
-	case "/session/v1/login-request":
-		s.login(w, r)
-	case "/queries/v1/query-request":
-		s.query(w, r)
-	default: // session delete, heartbeat, telemetry
-		writeJSON(w, response{Success: true, Data: map[string]any{}})
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var req struct {
+		SQLText string `json:"sqlText"`
 	}
+	_ = json.Unmarshal(body, &req)
+	mutating := r.URL.Path == "/queries/v1/query-request" && !readOnlyPrefix.MatchString(strings.TrimSpace(req.SQLText))
+	s.Faults.Serve(w, mutating, func(w http.ResponseWriter) {
+		switch r.URL.Path {
+		case "/session/v1/login-request":
+			s.login(w, r)
+		case "/queries/v1/query-request":
+			s.query(w, r)
+		default: // session delete, heartbeat, telemetry
+			writeJSON(w, response{Success: true, Data: map[string]any{}})
+		}
+	}, func(w http.ResponseWriter, status int) {
+		// The driver retries any 5xx (gosnowflake retry.go,
+		// isRetryableStatus).
+		http.Error(w, http.StatusText(status), status)
+	})
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
@@ -272,25 +307,44 @@ func notExist(kind, name string) error {
 	return &sqlError{ErrDoesNotExist, fmt.Sprintf("SQL compilation error:\n%s '%s' does not exist or not authorized.", kind, name)}
 }
 
+// query runs a statement. A request that repeats the requestId of one
+// already answered (the driver retrying after a lost answer) gets that
+// answer again and runs nothing: Snowflake runs a request ID once ("If you
+// send the same request again with retry=true, Snowflake does not execute
+// the statement again", docs.snowflake.com/en/developer-guide/sql-api/reference).
 func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 	role, ok := s.sessionRole(r)
 	if !ok {
 		writeJSON(w, response{Success: false, Code: "390104", Message: "Authentication token has expired."})
 		return
 	}
-	var req struct {
-		SQLText string `json:"sqlText"`
+	id := r.URL.Query().Get("requestId")
+	s.mu.Lock()
+	answer, seen := s.answered[id]
+	s.mu.Unlock()
+	if !seen || id == "" {
+		var req struct {
+			SQLText string `json:"sqlText"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		answer, _ = json.Marshal(s.answer(role, strings.TrimSpace(req.SQLText)))
+		s.mu.Lock()
+		s.answered[id] = answer
+		s.mu.Unlock()
 	}
-	_ = json.NewDecoder(r.Body).Decode(&req)
-	cols, rows, err := s.run(role, strings.TrimSpace(req.SQLText))
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(answer)
+}
+
+func (s *Server) answer(role, q string) response {
+	cols, rows, err := s.run(role, q)
 	if err != nil {
 		se, ok := err.(*sqlError)
 		if !ok {
 			se = &sqlError{1003, err.Error()}
 		}
-		writeJSON(w, response{Success: false, Code: fmt.Sprintf("%06d", se.number), Message: se.msg,
-			Data: map[string]any{"sqlState": "42000", "queryId": "fake-query"}})
-		return
+		return response{Success: false, Code: fmt.Sprintf("%06d", se.number), Message: se.msg,
+			Data: map[string]any{"sqlState": "42000", "queryId": "fake-query"}}
 	}
 	rowtype := make([]map[string]any, len(cols))
 	for i, c := range cols {
@@ -299,10 +353,10 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 	if rows == nil {
 		rows = [][]*string{}
 	}
-	writeJSON(w, response{Success: true, Data: map[string]any{
+	return response{Success: true, Data: map[string]any{
 		"rowtype": rowtype, "rowset": rows, "total": len(rows), "returned": len(rows),
 		"queryId": "fake-query", "queryResultFormat": "json",
-	}})
+	}}
 }
 
 var (

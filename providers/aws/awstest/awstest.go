@@ -47,6 +47,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/sivchari/kumo"
 
+	"github.com/growthloop/byob/internal/fault"
 	awsp "github.com/growthloop/byob/providers/aws"
 )
 
@@ -103,6 +104,9 @@ type Server struct {
 	// Throttle makes the next N calls of an action answer 400 Throttling,
 	// and Unavailable 503 ServiceUnavailable (the SDK retries both).
 	Throttle, Unavailable map[string]int
+	// Faults, when set, fails a share of all answers and can kill a
+	// client after a chosen change.
+	Faults *fault.Injector
 
 	kumo  *kumo.Server
 	proxy *httptest.Server
@@ -213,6 +217,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.calls = append(s.calls, call)
+	s.mu.Unlock()
+	s.Faults.Serve(w, call.Mutating, func(w http.ResponseWriter) { s.handle(w, r, call, form) }, func(w http.ResponseWriter, status int) {
+		// The answers of the IAM and S3 API references' common errors.
+		switch {
+		case call.Service == "s3" && status == http.StatusServiceUnavailable:
+			writeError(w, call.Service, status, "ServiceUnavailable", "Please reduce your request rate.")
+		case call.Service == "s3":
+			writeError(w, call.Service, status, "InternalError", "We encountered an internal error. Please try again.")
+		case status == http.StatusServiceUnavailable:
+			writeError(w, call.Service, status, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
+		default:
+			writeError(w, call.Service, status, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.")
+		}
+	})
+}
+
+// handle answers one request, as kumo with the proxy's additions.
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, call Call, form url.Values) {
+	s.mu.Lock()
 	if s.Deny[call.Action] {
 		s.mu.Unlock()
 		writeError(w, call.Service, http.StatusForbidden, "AccessDenied", "User: "+AdminARN+" is not authorized to perform: "+call.Action)

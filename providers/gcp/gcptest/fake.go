@@ -26,11 +26,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"google.golang.org/api/option"
 
+	"github.com/growthloop/byob/internal/fault"
 	"github.com/growthloop/byob/providers/gcp"
 )
 
@@ -92,6 +95,9 @@ type Server struct {
 	// NewAccountDelay is how many times a new service account is unknown
 	// to bucket IAM and key creation after it is made (propagation).
 	NewAccountDelay int
+	// Faults, when set, fails a share of all answers and can kill a
+	// client after a chosen change.
+	Faults *fault.Injector
 
 	srv        *httptest.Server
 	keyPEM     string // the private key of every key the fake makes
@@ -104,6 +110,8 @@ type Server struct {
 	accounts   map[string]*serviceAccount
 	unseen     map[string]int // email -> remaining "not found" answers
 	keys       map[string][]string
+	keyTimes   map[string]time.Time // key id -> creation
+	disabled   map[string]bool
 	requests   []string
 	mutations  int
 	failAt     int
@@ -116,7 +124,7 @@ func New() *Server {
 		ForeignBuckets: map[string]bool{},
 		buckets:        map[string]*Bucket{}, policies: map[string]*policy{},
 		roles: map[string]*Role{}, accounts: map[string]*serviceAccount{},
-		unseen: map[string]int{}, keys: map[string][]string{}, objects: map[string][]byte{},
+		unseen: map[string]int{}, keys: map[string][]string{}, keyTimes: map[string]time.Time{}, disabled: map[string]bool{}, objects: map[string][]byte{},
 	}
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -249,12 +257,25 @@ func apiError(w http.ResponseWriter, code int, status, msg string) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	read := r.Method == http.MethodGet || strings.HasSuffix(path, ":testIamPermissions") || strings.HasSuffix(path, ":getIamPolicy") || path == "/token"
+	s.Faults.Serve(w, !read, func(w http.ResponseWriter) { s.handle(w, r, read) }, func(w http.ResponseWriter, status int) {
+		// Google's JSON error answers for 503 and 500
+		// (cloud.google.com/storage/docs/json_api/v1/status-codes).
+		if status == http.StatusServiceUnavailable {
+			apiError(w, status, "UNAVAILABLE", "Backend Error")
+			return
+		}
+		apiError(w, status, "INTERNAL", "Internal Error")
+	})
+}
+
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, read bool) {
 	body, _ := io.ReadAll(r.Body)
 	path := r.URL.Path
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, r.Method+" "+path)
-	read := r.Method == http.MethodGet || strings.HasSuffix(path, ":testIamPermissions") || strings.HasSuffix(path, ":getIamPolicy") || path == "/token"
 	if !read {
 		s.mutations++
 		if s.failAt != 0 && s.mutations == s.failAt {
@@ -353,6 +374,10 @@ func (s *Server) storage(w http.ResponseWriter, r *http.Request, rest string, bo
 	case sub == "" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, b)
 	case sub == "" && r.Method == http.MethodPatch:
+		if m := r.URL.Query().Get("ifMetagenerationMatch"); m != "" && m != b.Metageneration {
+			apiError(w, http.StatusPreconditionFailed, "FAILED_PRECONDITION", "At least one of the pre-conditions you specified did not hold.")
+			return
+		}
 		var patch map[string]json.RawMessage
 		_ = json.Unmarshal(body, &patch)
 		if v, ok := patch["iamConfiguration"]; ok {
@@ -362,6 +387,9 @@ func (s *Server) storage(w http.ResponseWriter, r *http.Request, rest string, bo
 			b.Lifecycle = v
 		}
 		b.Etag = s.etag()
+		if n, err := strconv.Atoi(b.Metageneration); err == nil {
+			b.Metageneration = strconv.Itoa(n + 1)
+		}
 		writeJSON(w, http.StatusOK, b)
 	case sub == "" && r.Method == http.MethodDelete:
 		delete(s.buckets, name)
@@ -482,6 +510,7 @@ func (s *Server) serviceAccount(w http.ResponseWriter, r *http.Request, rest str
 		_, _ = rand.Read(raw)
 		id := hex.EncodeToString(raw)
 		s.keys[email] = append(s.keys[email], id)
+		s.keyTimes[id] = time.Now().UTC()
 		cred, _ := json.Marshal(map[string]string{
 			"type": "service_account", "project_id": Project, "private_key_id": id,
 			"private_key": s.keyPEM, "client_email": email, "token_uri": s.URL + "/token",
@@ -489,11 +518,14 @@ func (s *Server) serviceAccount(w http.ResponseWriter, r *http.Request, rest str
 		writeJSON(w, http.StatusOK, map[string]any{
 			"name": sa.Name + "/keys/" + id, "privateKeyType": "TYPE_GOOGLE_CREDENTIALS_FILE", "keyAlgorithm": "KEY_ALG_RSA_2048",
 			"privateKeyData": base64.StdEncoding.EncodeToString(cred), "keyType": "USER_MANAGED",
+			"validAfterTime": s.keyTimes[id].Format(time.RFC3339), "validBeforeTime": "9999-12-31T23:59:59Z",
 		})
 	case keyID == "" && r.Method == http.MethodGet:
-		var keys []map[string]string
+		var keys []map[string]any
 		for _, id := range s.keys[email] {
-			keys = append(keys, map[string]string{"name": sa.Name + "/keys/" + id, "keyType": "USER_MANAGED"})
+			keys = append(keys, map[string]any{"name": sa.Name + "/keys/" + id, "keyType": "USER_MANAGED",
+				"validAfterTime": s.keyTimes[id].Format(time.RFC3339), "validBeforeTime": "9999-12-31T23:59:59Z",
+				"keyAlgorithm": "KEY_ALG_RSA_2048", "disabled": s.disabled[id]})
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
 	case keyID != "" && r.Method == http.MethodDelete:
@@ -615,6 +647,26 @@ func (s *Server) SetProjectBindings(b []Binding) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.project = b
+}
+
+// DisableKey disables a service account key, as from the console.
+func (s *Server) DisableKey(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.disabled[id] = true
+}
+
+// AddKey makes a key for the account as someone else would (the console),
+// and returns its id.
+func (s *Server) AddKey(email string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	raw := make([]byte, 20)
+	_, _ = rand.Read(raw)
+	id := hex.EncodeToString(raw)
+	s.keys[email] = append(s.keys[email], id)
+	s.keyTimes[id] = time.Now().UTC().Add(-48 * time.Hour)
+	return id
 }
 
 // DeleteKey deletes a service account key, as from the console.

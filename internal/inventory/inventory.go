@@ -1,0 +1,264 @@
+// Package inventory is test support: it lists everything byob manages for
+// a setup, as the clouds (the emulators and fakes) report it, with the
+// names and random values that differ between two runs of the same setup
+// replaced by placeholders. Two runs that end in the same setup have the
+// same inventory, whatever happened on the way (a kill, lost answers).
+// Its last lines are the invariants every finished setup keeps: exactly
+// one key, the bundle's; one external ID everywhere; a valid state file;
+// a complete 0600 bundle and no pending secret.
+package inventory
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/growthloop/byob/providers"
+	awsp "github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/gcp"
+	"github.com/growthloop/byob/providers/gcp/gcptest"
+	"github.com/growthloop/byob/snowflake/snowflaketest"
+	"github.com/growthloop/byob/wizard"
+)
+
+type list struct {
+	lines []string
+	err   error
+}
+
+func (l *list) add(key string, value any) {
+	var s string
+	switch v := value.(type) {
+	case string:
+		s = v
+	default:
+		b, err := json.Marshal(v)
+		if err != nil && l.err == nil {
+			l.err = err
+		}
+		s = string(b)
+	}
+	l.lines = append(l.lines, key+" = "+s)
+}
+
+func (l *list) fail(what string, err error) {
+	if err != nil && l.err == nil {
+		l.err = fmt.Errorf("%s: %w", what, err)
+	}
+}
+
+// compact re-encodes a JSON document without spaces, keys sorted.
+func compact(doc string) string {
+	var v any
+	if json.Unmarshal([]byte(doc), &v) != nil {
+		return doc
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func (l *list) text(cfg wizard.Config, placeholders map[string]string) string {
+	out := strings.Join(l.lines, "\n")
+	for value, ph := range placeholders {
+		if value != "" {
+			out = strings.ReplaceAll(out, value, ph)
+		}
+	}
+	out = strings.ReplaceAll(out, cfg.Bucket, "<bucket>")
+	return strings.ReplaceAll(out, cfg.Name+"-byob", "<name>-byob")
+}
+
+// S3 lists an S3 setup (with Snowflake when cfg has it), through the admin
+// clients c and the fakes.
+func S3(ctx context.Context, c *awsp.Clients, sf *snowflaketest.Server, cfg wizard.Config) (string, error) {
+	l := &list{}
+	bucket := aws.String(cfg.Bucket)
+	inRegion := func(o *s3.Options) { o.Region = cfg.Region }
+	loc, err := c.S3.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: bucket}, inRegion)
+	l.fail("bucket location", err)
+	if loc != nil {
+		l.add("bucket.location", string(loc.LocationConstraint))
+	}
+	pab, err := c.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: bucket}, inRegion)
+	l.fail("public access block", err)
+	if pab != nil {
+		l.add("bucket.public_access_block", pab.PublicAccessBlockConfiguration)
+	}
+	enc, err := c.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: bucket}, inRegion)
+	l.fail("encryption", err)
+	if enc != nil {
+		l.add("bucket.encryption", enc.ServerSideEncryptionConfiguration.Rules)
+	}
+	pol, err := c.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: bucket}, inRegion)
+	l.fail("bucket policy", err)
+	if pol != nil {
+		l.add("bucket.policy", compact(aws.ToString(pol.Policy)))
+	}
+	lc, err := c.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: bucket}, inRegion)
+	l.fail("lifecycle", err)
+	if lc != nil {
+		l.add("bucket.lifecycle", lc.Rules)
+	}
+
+	names := awsp.NamesFor(cfg.Name)
+	policyARN := "arn:aws:iam::123456789012:policy/" + names.Policy
+	vers, err := c.IAM.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(policyARN)})
+	l.fail("policy versions", err)
+	if vers != nil {
+		l.add("iam.policy.versions", len(vers.Versions))
+		for _, v := range vers.Versions {
+			if v.IsDefaultVersion {
+				pv, err := c.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(policyARN), VersionId: v.VersionId})
+				l.fail("policy version", err)
+				if pv != nil {
+					doc, _ := url.QueryUnescape(aws.ToString(pv.PolicyVersion.Document))
+					l.add("iam.policy.document", compact(doc))
+				}
+			}
+		}
+	}
+	var trust string
+	if cfg.Snowflake() {
+		role, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(names.Role)})
+		l.fail("role", err)
+		if role != nil {
+			trust, _ = url.QueryUnescape(aws.ToString(role.Role.AssumeRolePolicyDocument))
+			l.add("iam.role.trust", compact(trust))
+		}
+		ra, err := c.IAM.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(names.Role)})
+		l.fail("role policies", err)
+		if ra != nil {
+			l.add("iam.role.policies", ra.AttachedPolicies)
+		}
+	}
+	ua, err := c.IAM.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String(names.User)})
+	l.fail("user policies", err)
+	if ua != nil {
+		l.add("iam.user.policies", ua.AttachedPolicies)
+	}
+	keys, err := c.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(names.User)})
+	l.fail("keys", err)
+	var keyIDs []string
+	if keys != nil {
+		for _, k := range keys.AccessKeyMetadata {
+			keyIDs = append(keyIDs, aws.ToString(k.AccessKeyId)+" "+string(k.Status))
+		}
+	}
+
+	bundle, berr := wizard.ReadBundle(cfg.Bundle)
+	placeholders := map[string]string{}
+	var bundleKey, bundleExt string
+	if bundle != nil {
+		bundleKey, placeholders[bundle.AWSAccessKeyID] = bundle.AWSAccessKeyID, "<key>"
+		if bundle.Snowflake != nil {
+			bundleExt = bundle.Snowflake.ExternalID
+		}
+	}
+	l.add("iam.user.keys", keyIDs)
+	extIDs := map[string]bool{}
+	if cfg.Snowflake() {
+		in := sf.Integration(cfg.Integration)
+		if in != nil {
+			extIDs[in.ExternalID] = true
+			placeholders[in.ExternalID] = "<external-id>"
+			in.ExternalID = ""
+		}
+		l.add("snowflake.integration", in)
+		snowflakeObjects(l, sf, cfg)
+		var t struct {
+			Statement []struct {
+				Condition map[string]map[string]string
+			}
+		}
+		_ = json.Unmarshal([]byte(trust), &t)
+		for _, st := range t.Statement {
+			extIDs[st.Condition["StringEquals"]["sts:ExternalId"]] = true
+		}
+		extIDs[bundleExt] = true
+	}
+	state, serr := wizard.LoadState(cfg.State)
+	if serr == nil && cfg.Snowflake() {
+		extIDs[state.Values[providers.ExternalID.Name]] = true
+	}
+	l.add("invariant: one key, the bundle's", len(keyIDs) == 1 && bundleKey != "" && keyIDs[0] == bundleKey+" Active")
+	l.add("invariant: one external ID in integration, trust, state and bundle", len(extIDs) <= 1)
+	files(l, cfg, state, serr, bundle, berr)
+	return l.text(cfg, placeholders), l.err
+}
+
+func snowflakeObjects(l *list, sf *snowflaketest.Server, cfg wizard.Config) {
+	stage := sf.Stage(cfg.SnowflakeDatabase + "." + cfg.SnowflakeSchema + "." + cfg.Stage)
+	l.add("snowflake.stage", stage)
+	l.add("snowflake.grants", sf.Grants(cfg.GrowthLoopRole))
+}
+
+// files adds the invariants of the state file and the bundle.
+func files(l *list, cfg wizard.Config, state *wizard.State, serr error, bundle *wizard.Bundle, berr error) {
+	l.add("invariant: state file valid, with the inputs", serr == nil && state.Inputs != nil && state.Inputs.Bucket == cfg.Bucket)
+	fi, err := os.Stat(cfg.Bundle)
+	complete := berr == nil && bundle != nil && err == nil && fi.Mode().Perm() == 0o600 && bundle.Bucket == cfg.Bucket &&
+		(cfg.Provider == wizard.ProviderS3 && bundle.AWSAccessKeyID != "" && bundle.AWSSecretAccessKey != "" ||
+			cfg.Provider == wizard.ProviderGCS && bundle.GCPKeyID != "") &&
+		(!cfg.Snowflake() || bundle.Snowflake != nil && bundle.Snowflake.Stage != "")
+	l.add("invariant: bundle complete, mode 0600", complete)
+	_, err = os.Stat(wizard.PendingPath(cfg.Bundle))
+	l.add("invariant: no pending secret left", os.IsNotExist(err))
+}
+
+// GCS lists a GCS setup (with Snowflake when cfg has it) in the fakes.
+func GCS(g *gcptest.Server, sf *snowflaketest.Server, cfg wizard.Config) (string, error) {
+	l := &list{}
+	b := g.Bucket(cfg.Bucket)
+	if b == nil {
+		l.fail("bucket", fmt.Errorf("%s does not exist", cfg.Bucket))
+		return "", l.err
+	}
+	l.add("bucket.location", b.Location)
+	l.add("bucket.iam_configuration", compact(string(b.IAMConfiguration)))
+	l.add("bucket.lifecycle", compact(string(b.Lifecycle)))
+	bindings := g.Bindings(cfg.Bucket)
+	for i := range bindings {
+		bindings[i].Members = slices.Sorted(slices.Values(bindings[i].Members))
+	}
+	slices.SortFunc(bindings, func(a, b gcptest.Binding) int { return strings.Compare(a.Role, b.Role) })
+	l.add("bucket.bindings", bindings)
+	names := gcp.NamesFor(cfg.Name)
+	for _, id := range []string{names.WriterRole, names.SnowflakeRole} {
+		if r := g.Role(id); r != nil {
+			r.Etag = ""
+			l.add("iam.role."+id, r)
+		}
+	}
+	email := names.ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
+	l.add("iam.service_account", g.HasAccount(email))
+	keys := g.Keys(email)
+	bundle, berr := wizard.ReadBundle(cfg.Bundle)
+	placeholders := map[string]string{}
+	for _, k := range keys {
+		placeholders[k] = "<key>"
+	}
+	l.add("iam.keys", keys)
+	if cfg.Snowflake() {
+		l.add("snowflake.integration", sf.Integration(cfg.Integration))
+		snowflakeObjects(l, sf, cfg)
+	}
+	var keyFile struct {
+		ID string `json:"private_key_id"`
+	}
+	raw, _ := os.ReadFile(cfg.KeyFile)
+	_ = json.Unmarshal(raw, &keyFile)
+	fi, err := os.Stat(cfg.KeyFile)
+	l.add("invariant: one key, the key file's and the bundle's", len(keys) == 1 && keyFile.ID == keys[0] && bundle != nil && bundle.GCPKeyID == keys[0] &&
+		err == nil && fi.Mode().Perm() == 0o600)
+	state, serr := wizard.LoadState(cfg.State)
+	files(l, cfg, state, serr, bundle, berr)
+	return l.text(cfg, placeholders), l.err
+}
