@@ -260,6 +260,9 @@ func applyLive(ctx context.Context, streams *IOStreams, cfg wizard.Config, deps 
 		return err // nothing started: the error says why
 	case err != nil:
 		lines = append(lines, "Stopped. What finished is recorded in "+cfg.State+".")
+		if out.Pending != "" {
+			lines = append(lines, "The new key's secret waits in "+out.Pending+" (mode 0600) until a run finishes.")
+		}
 	case len(out.Applied) == 0:
 		lines = append(lines, "Everything was already in place; nothing changed.", "Next: "+nextStep+".")
 	default:

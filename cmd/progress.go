@@ -80,6 +80,9 @@ func (p *progress) summary(cfg wizard.Config, out wizard.Outcome, err error, res
 	if p.json != nil {
 		s := map[string]any{"event": "summary", "ok": err == nil, "applied": nonNil(out.Applied), "in_place": nonNil(out.InPlace),
 			"bundle_written": out.BundleWritten, "state": cfg.State}
+		if out.Pending != "" {
+			s["pending"] = out.Pending
+		}
 		if out.BundleWritten || err == nil {
 			s["bundle"] = cfg.Bundle
 			s["next"] = nextStep
@@ -93,6 +96,9 @@ func (p *progress) summary(cfg wizard.Config, out wizard.Outcome, err error, res
 	}
 	if err != nil {
 		fmt.Fprintf(w, "\nStopped. What finished is recorded in %s; fix the problem below and re-run the same command to resume:\n  %s\n", cfg.State, resume)
+		if out.Pending != "" {
+			fmt.Fprintf(w, "The new key's secret waits in %s (mode 0600) until a run finishes.\n", out.Pending)
+		}
 		return
 	}
 	if len(out.Applied) == 0 {

@@ -3,6 +3,7 @@ package wizard
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/growthloop/byob/providers"
@@ -124,6 +125,9 @@ type Outcome struct {
 	Result
 	Preflight     Preflight
 	BundleWritten bool
+	// Pending is the file that keeps a new key's secret when the run
+	// stopped before the bundle could hold it; "" when there is none.
+	Pending string
 }
 
 // Prepare loads the state file for cfg and the values it holds, refusing
@@ -191,6 +195,9 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 	res, err := Run(pf.WithIdentities(ctx), plan, state, o.OnEvent, o.ConfirmDrift)
 	out.Result = res
 	if err != nil {
+		if _, statErr := os.Stat(PendingPath(cfg.Bundle)); statErr == nil {
+			out.Pending = PendingPath(cfg.Bundle)
+		}
 		return out, err
 	}
 	out.BundleWritten, err = deliver(cfg, values)

@@ -36,10 +36,12 @@ func TestTransientErrorsS3Snowflake(t *testing.T) {
 	for _, seed := range faultSeeds {
 		e := newEnv(t)
 		faults := fault.New(0.2, seed)
-		e.aws.Faults, e.sf.Faults = faults, faults
+		e.aws.SetFaults(faults)
+		e.sf.SetFaults(faults)
 		cfg := e.config()
 		e.mustApply(cfg)
-		e.aws.Faults, e.sf.Faults = nil, nil
+		e.aws.SetFaults(nil)
+		e.sf.SetFaults(nil)
 		if got := e.inventory(cfg); got != want {
 			t.Errorf("seed %d: the setup differs from a clean run's:\n%s\nwant\n%s", seed, got, want)
 		}
@@ -68,10 +70,12 @@ func TestTransientErrorsGCSSnowflake(t *testing.T) {
 		e := newGCSEnv(t)
 		e.deps.GCP.SetRetry(gcp.Retry{Attempts: gcp.DefaultRetry.Attempts, Backoff: gax.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond}})
 		faults := fault.New(0.2, seed)
-		e.gcp.Faults, e.sf.Faults = faults, faults
+		e.gcp.SetFaults(faults)
+		e.sf.SetFaults(faults)
 		cfg := e.config(wizard.WarehouseSnowflake)
 		e.mustApply(cfg)
-		e.gcp.Faults, e.sf.Faults = nil, nil
+		e.gcp.SetFaults(nil)
+		e.sf.SetFaults(nil)
 		if got := e.inventory(cfg); got != want {
 			t.Errorf("seed %d: the setup differs from a clean run's:\n%s\nwant\n%s", seed, got, want)
 		}

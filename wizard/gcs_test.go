@@ -310,3 +310,33 @@ func TestGCSLostKeyFileIsReplaced(t *testing.T) {
 		t.Errorf("a key file that is not this setup's must not be overwritten without --force: %v", err)
 	}
 }
+
+// TestGCSLostKeyAnswerAndForeignKeys: a key Google made whose answer was
+// lost is deleted; a key byob did not make is reported and kept; a
+// disabled key of byob's is replaced.
+func TestGCSLostKeyAnswerAndForeignKeys(t *testing.T) {
+	e := newGCSEnv(t)
+	cfg := e.config(wizard.WarehouseNone)
+	e.gcp.LoseKeyAnswers = 1
+	e.mustApply(cfg)
+	e.inspect(cfg) // exactly one key, the key file's
+
+	email := gcp.NamesFor(cfg.Name).ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
+	old := e.gcp.Keys(email)[0]
+	other := e.gcp.AddKey(email)
+	e.gcp.DisableKey(old)
+	e.mustApply(cfg)
+	keys := e.gcp.Keys(email)
+	if len(keys) != 2 || !slices.Contains(keys, other) || slices.Contains(keys, old) {
+		t.Errorf("keys %v: want the other key %s and a new one instead of the disabled %s", keys, other, old)
+	}
+	var reported bool
+	for _, ev := range e.events {
+		if ev.Step == gcp.StepKey && strings.Contains(ev.Detail, other+", which byob did not create; left alone") {
+			reported = true
+		}
+	}
+	if !reported {
+		t.Errorf("the other key must be reported: %+v", e.events)
+	}
+}

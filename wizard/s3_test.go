@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -594,4 +595,90 @@ func TestRegionDefaultsToSnowflakes(t *testing.T) {
 		t.Errorf("warnings = %v", out.Preflight.Warnings)
 	}
 	e2.inspect(cfg2)
+}
+
+// TestLostKeyAnswerLeavesOneKey: when IAM made a key but its answer was
+// lost, byob deletes that key (nobody has its secret) and makes another:
+// the user ends with exactly one key, the bundle's.
+func TestLostKeyAnswerLeavesOneKey(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.aws.LoseAnswer["CreateAccessKey"] = 2
+	e.mustApply(cfg)
+	e.inspect(cfg)
+	count := 0
+	for _, c := range e.aws.Calls() {
+		if c.Action == "CreateAccessKey" {
+			count++
+		}
+	}
+	if count != 3 {
+		t.Errorf("CreateAccessKey called %d times, want 3 (two answers lost)", count)
+	}
+}
+
+// TestKeysByobDidNotMakeAreLeftAlone: a key on GrowthLoop's user that
+// byob did not make is reported and never touched.
+func TestKeysByobDidNotMakeAreLeftAlone(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.mustApply(cfg)
+	user := aws.String(awsp.NamesFor(cfg.Name).User)
+	other, err := e.deps.AWS.IAM.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherID := aws.ToString(other.AccessKey.AccessKeyId)
+	os.Remove(cfg.Bundle) // byob's own key is now undeliverable: it is replaced
+	e.mustApply(cfg)
+	keys, err := e.deps.AWS.IAM.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, k := range keys.AccessKeyMetadata {
+		ids = append(ids, aws.ToString(k.AccessKeyId))
+	}
+	if len(ids) != 2 || !slices.Contains(ids, otherID) || !slices.Contains(ids, e.bundle(cfg).AWSAccessKeyID) {
+		t.Errorf("keys %v: want the other key %s and the bundle's %s", ids, otherID, e.bundle(cfg).AWSAccessKeyID)
+	}
+	var reported bool
+	for _, ev := range e.events {
+		if ev.Step == awsp.StepAccessKey && strings.Contains(ev.Detail, otherID+" (Active") && strings.Contains(ev.Detail, "byob did not create; left alone") {
+			reported = true
+		}
+	}
+	if !reported {
+		t.Errorf("the other key must be reported: %+v", e.events)
+	}
+}
+
+// TestStoppedRunKeepsTheNewKeyForTheNext: a run that fails after making
+// the key keeps its secret in the 0600 pending file, writes no bundle,
+// and the next run delivers that same key instead of making another.
+func TestStoppedRunKeepsTheNewKeyForTheNext(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.sf.Latency = 100 * time.Millisecond // the key is made before Snowflake fails
+	e.sf.FailMutation(1)
+	out, err := e.apply(cfg)
+	if err == nil || out.Pending != wizard.PendingPath(cfg.Bundle) {
+		t.Fatalf("apply = %v, pending %q", err, out.Pending)
+	}
+	if fi, err := os.Stat(out.Pending); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("pending file: %v %v", fi, err)
+	}
+	if _, err := os.Stat(cfg.Bundle); !os.IsNotExist(err) {
+		t.Errorf("a stopped run must write no bundle: %v", err)
+	}
+	keyID := e.state(cfg)["values"].(map[string]any)["aws.access_key_id"]
+	e.sf.Latency = 0
+	e.mustApply(cfg)
+	if got := e.bundle(cfg).AWSAccessKeyID; got != keyID {
+		t.Errorf("bundle key %s, want the stopped run's %v", got, keyID)
+	}
+	if _, err := os.Stat(out.Pending); !os.IsNotExist(err) {
+		t.Errorf("the pending file must be gone once the bundle holds the key: %v", err)
+	}
+	e.inspect(cfg)
 }

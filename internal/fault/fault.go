@@ -37,13 +37,13 @@ func New(rate float64, seed uint64) *Injector {
 	return &Injector{rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), rate: rate}
 }
 
-// KillAfter calls kill right after the k-th mutating answer (k >= 1) has
-// been written and flushed. Requests that arrive after it wait until
-// Release, so nothing more changes before the process is gone.
+// KillAfter calls kill right after the k-th mutating answer from now
+// (k >= 1) has been written and flushed. Requests that arrive after it
+// wait until Release, so nothing more changes before the process is gone.
 func (in *Injector) KillAfter(k int, kill func()) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	in.killAt, in.kill = k, kill
+	in.killAt, in.kill = in.mutations+k, kill
 }
 
 // Release lets requests held since the kill go on (and fail).

@@ -73,6 +73,7 @@ func (l *list) text(cfg wizard.Config, placeholders map[string]string) string {
 		}
 	}
 	out = strings.ReplaceAll(out, cfg.Bucket, "<bucket>")
+	out = strings.ReplaceAll(out, strings.ReplaceAll(cfg.Name, "-", "_")+"_byob", "<name>_byob") // GCP role ids
 	return strings.ReplaceAll(out, cfg.Name+"-byob", "<name>-byob")
 }
 

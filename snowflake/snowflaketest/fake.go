@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,12 +72,10 @@ type Server struct {
 	// Unreachable, when set, is the error LIST @stage answers (the role
 	// cannot be assumed, the bucket is gone ...).
 	Unreachable string
-	// Faults, when set, fails a share of all answers and can kill a
-	// client after a chosen change.
-	Faults *fault.Injector
 
-	srv *httptest.Server
-	mu  sync.Mutex
+	faults atomic.Pointer[fault.Injector]
+	srv    *httptest.Server
+	mu     sync.Mutex
 
 	integrations map[string]*Integration
 	schemas      map[string]bool // DB.SCHEMA; a database exists when one of its schemas does
@@ -111,6 +110,10 @@ func New() *Server {
 	s.Port, _ = strconv.Atoi(u.Port())
 	return s
 }
+
+// SetFaults makes f fail a share of all answers (and kill a client after a
+// chosen change); nil injects nothing.
+func (s *Server) SetFaults(f *fault.Injector) { s.faults.Store(f) }
 
 // Close stops the fake.
 func (s *Server) Close() { s.srv.Close() }
@@ -239,7 +242,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = json.Unmarshal(body, &req)
 	mutating := r.URL.Path == "/queries/v1/query-request" && !readOnlyPrefix.MatchString(strings.TrimSpace(req.SQLText))
-	s.Faults.Serve(w, mutating, func(w http.ResponseWriter) {
+	s.faults.Load().Serve(w, mutating, func(w http.ResponseWriter) {
 		switch r.URL.Path {
 		case "/session/v1/login-request":
 			s.login(w, r)

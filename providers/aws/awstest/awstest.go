@@ -104,13 +104,14 @@ type Server struct {
 	// Throttle makes the next N calls of an action answer 400 Throttling,
 	// and Unavailable 503 ServiceUnavailable (the SDK retries both).
 	Throttle, Unavailable map[string]int
-	// Faults, when set, fails a share of all answers and can kill a
-	// client after a chosen change.
-	Faults *fault.Injector
+	// LoseAnswer makes the next N calls of an action take effect and
+	// answer 500, as when the response is lost.
+	LoseAnswer map[string]int
 
-	kumo  *kumo.Server
-	proxy *httptest.Server
-	fwd   *httputil.ReverseProxy
+	faults atomic.Pointer[fault.Injector]
+	kumo   *kumo.Server
+	proxy  *httptest.Server
+	fwd    *httputil.ReverseProxy
 
 	mu         sync.Mutex
 	calls      []Call
@@ -135,7 +136,7 @@ func New() *Server {
 	target, _ := url.Parse(k.URL)
 	s := &Server{
 		kumo: k, fwd: httputil.NewSingleHostReverseProxy(target),
-		ForeignBuckets: map[string]bool{}, Deny: map[string]bool{}, Throttle: map[string]int{}, Unavailable: map[string]int{},
+		ForeignBuckets: map[string]bool{}, Deny: map[string]bool{}, Throttle: map[string]int{}, Unavailable: map[string]int{}, LoseAnswer: map[string]int{},
 		locations: map[string]string{}, policies: map[string]*policy{},
 		userPolicy: map[string][]string{}, keyUses: map[string]int{}, inactive: map[string]bool{},
 	}
@@ -143,6 +144,10 @@ func New() *Server {
 	s.URL = s.proxy.URL
 	return s
 }
+
+// SetFaults makes f fail a share of all answers (and kill a client after a
+// chosen change); nil injects nothing.
+func (s *Server) SetFaults(f *fault.Injector) { s.faults.Store(f) }
 
 // Close stops the proxy and kumo.
 func (s *Server) Close() {
@@ -217,8 +222,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.calls = append(s.calls, call)
+	lose := s.LoseAnswer[call.Action] > 0
+	if lose {
+		s.LoseAnswer[call.Action]--
+	}
 	s.mu.Unlock()
-	s.Faults.Serve(w, call.Mutating, func(w http.ResponseWriter) { s.handle(w, r, call, form) }, func(w http.ResponseWriter, status int) {
+	if lose {
+		s.handle(httptest.NewRecorder(), r, call, form)
+		writeError(w, call.Service, http.StatusInternalServerError, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.")
+		return
+	}
+	s.faults.Load().Serve(w, call.Mutating, func(w http.ResponseWriter) { s.handle(w, r, call, form) }, func(w http.ResponseWriter, status int) {
 		// The answers of the IAM and S3 API references' common errors.
 		switch {
 		case call.Service == "s3" && status == http.StatusServiceUnavailable:

@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/api/option"
@@ -95,10 +96,11 @@ type Server struct {
 	// NewAccountDelay is how many times a new service account is unknown
 	// to bucket IAM and key creation after it is made (propagation).
 	NewAccountDelay int
-	// Faults, when set, fails a share of all answers and can kill a
-	// client after a chosen change.
-	Faults *fault.Injector
+	// LoseKeyAnswers makes the next N key creations take effect and
+	// answer 500, as when the response is lost.
+	LoseKeyAnswers int
 
+	faults     atomic.Pointer[fault.Injector]
 	srv        *httptest.Server
 	keyPEM     string // the private key of every key the fake makes
 	mu         sync.Mutex
@@ -136,6 +138,10 @@ func New() *Server {
 	s.URL = s.srv.URL
 	return s
 }
+
+// SetFaults makes f fail a share of all answers (and kill a client after a
+// chosen change); nil injects nothing.
+func (s *Server) SetFaults(f *fault.Injector) { s.faults.Store(f) }
 
 // Close stops the fake.
 func (s *Server) Close() { s.srv.Close() }
@@ -259,7 +265,20 @@ func apiError(w http.ResponseWriter, code int, status, msg string) {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	read := r.Method == http.MethodGet || strings.HasSuffix(path, ":testIamPermissions") || strings.HasSuffix(path, ":getIamPolicy") || path == "/token"
-	s.Faults.Serve(w, !read, func(w http.ResponseWriter) { s.handle(w, r, read) }, func(w http.ResponseWriter, status int) {
+	if r.Method == http.MethodPost && strings.HasSuffix(path, "/keys") {
+		s.mu.Lock()
+		lose := s.LoseKeyAnswers > 0
+		if lose {
+			s.LoseKeyAnswers--
+		}
+		s.mu.Unlock()
+		if lose {
+			s.handle(httptest.NewRecorder(), r, read)
+			apiError(w, http.StatusInternalServerError, "INTERNAL", "Internal Error")
+			return
+		}
+	}
+	s.faults.Load().Serve(w, !read, func(w http.ResponseWriter) { s.handle(w, r, read) }, func(w http.ResponseWriter, status int) {
 		// Google's JSON error answers for 503 and 500
 		// (cloud.google.com/storage/docs/json_api/v1/status-codes).
 		if status == http.StatusServiceUnavailable {

@@ -1,0 +1,225 @@
+//go:build !windows
+
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/growthloop/byob/internal/fault"
+	"github.com/growthloop/byob/internal/inventory"
+	awsp "github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/aws/awstest"
+	"github.com/growthloop/byob/providers/gcp/gcptest"
+	"github.com/growthloop/byob/snowflake/snowflaketest"
+	"github.com/growthloop/byob/wizard"
+)
+
+// crashSetup is one setup made by the built binary against the fakes.
+type crashSetup struct {
+	id   string
+	dir  string
+	sf   *snowflaketest.Server
+	gcp  *gcptest.Server // nil on S3
+	args []string
+	env  []string
+}
+
+// runByob runs the built binary; with killAt > 0 it is killed (SIGKILL)
+// right after the killAt-th change it asked for was answered. It returns
+// the exit code (-1 when killed) and the output.
+func runByob(t *testing.T, bin string, s *crashSetup, faults *fault.Injector, killAt int) (int, string) {
+	t.Helper()
+	cmd := exec.Command(bin, s.args...)
+	cmd.Dir, cmd.Env = s.dir, s.env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	// The fakes' handlers kill the process: they see it only through this
+	// pointer, set once it started.
+	var proc atomic.Pointer[os.Process]
+	if killAt > 0 {
+		faults.KillAfter(killAt, func() {
+			for proc.Load() == nil {
+				time.Sleep(time.Millisecond)
+			}
+			_ = proc.Load().Kill()
+		})
+		defer faults.Release()
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	proc.Store(cmd.Process)
+	_ = cmd.Wait()
+	return cmd.ProcessState.ExitCode(), out.String()
+}
+
+func baseEnv(t *testing.T) []string {
+	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TMPDIR=" + t.TempDir(), "SNOWFLAKE_PASSWORD=secret-pw"}
+}
+
+func snowflakeArgs(sf *snowflaketest.Server) []string {
+	return []string{"--warehouse", "snowflake", "--org-id", "77", "--snowflake-database", "ANALYTICS", "--growthloop-role", "GROWTHLOOP",
+		"--snowflake-account", "fake", "--snowflake-user", sf.User, "--snowflake-role", "ACCOUNTADMIN",
+		"--snowflake-host", sf.Host, "--snowflake-port", strconv.Itoa(sf.Port), "--snowflake-protocol", "http"}
+}
+
+// TestCrashMatrixS3Snowflake kills byob right after each change of a clean
+// S3 + Snowflake run in turn, then runs it again: every time, the setup
+// ends exactly as a clean run's, with one key, the bundle's.
+func TestCrashMatrixS3Snowflake(t *testing.T) {
+	bin := buildByob(t, "")
+	faults := fault.New(0, 0)
+	aws := awstest.New()
+	defer aws.Close()
+	aws.SetFaults(faults)
+	admin := awsp.NewClients(aws.Config())
+	setup := func() *crashSetup {
+		s := &crashSetup{id: awstest.Unique(), dir: t.TempDir(), sf: snowflaketest.New()}
+		t.Cleanup(s.sf.Close)
+		s.sf.SetFaults(faults)
+		s.args = append([]string{"init", "--provider", "s3", "--bucket", "crash-exports-" + s.id, "--name", "crash" + s.id, "--yes"}, snowflakeArgs(s.sf)...)
+		none := filepath.Join(t.TempDir(), "none")
+		s.env = append(baseEnv(t), "AWS_ENDPOINT_URL="+aws.URL, "AWS_ACCESS_KEY_ID="+awstest.AdminKeyID, "AWS_SECRET_ACCESS_KEY="+awstest.AdminSecret,
+			"AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none, "AWS_EC2_METADATA_DISABLED=true")
+		return s
+	}
+	inv := func(s *crashSetup) string {
+		cfg := wizard.Config{Provider: wizard.ProviderS3, Bucket: "crash-exports-" + s.id, Name: "crash" + s.id, Region: "us-west-2",
+			Warehouse: wizard.WarehouseSnowflake, OrgID: "77", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
+		cfg.ApplyDefaults()
+		cfg.Bundle, cfg.State = filepath.Join(s.dir, cfg.Bundle), filepath.Join(s.dir, cfg.State)
+		got, err := inventory.S3(context.Background(), admin, s.sf, cfg)
+		if err != nil {
+			t.Fatalf("inventory: %v", err)
+		}
+		return got
+	}
+	crashMatrix(t, bin, faults, setup, inv)
+}
+
+// TestCrashMatrixGCSSnowflake is the same on Google Cloud.
+func TestCrashMatrixGCSSnowflake(t *testing.T) {
+	bin := buildByob(t, "")
+	faults := fault.New(0, 0)
+	setup := func() *crashSetup {
+		s := &crashSetup{id: awstest.Unique(), dir: t.TempDir(), sf: snowflaketest.New(), gcp: gcptest.New()}
+		t.Cleanup(s.sf.Close)
+		t.Cleanup(s.gcp.Close)
+		s.sf.Region = "GCP_US_CENTRAL1"
+		s.sf.SetFaults(faults)
+		s.gcp.SetFaults(faults)
+		s.args = append([]string{"init", "--provider", "gcs", "--bucket", "crash-gcs-" + s.id, "--name", "crash" + s.id, "--yes"}, snowflakeArgs(s.sf)...)
+		adc, err := s.gcp.CredentialsFile(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.env = append(baseEnv(t), "GOOGLE_APPLICATION_CREDENTIALS="+adc)
+		for k, v := range s.gcp.Env() {
+			s.env = append(s.env, k+"="+v)
+		}
+		return s
+	}
+	inv := func(s *crashSetup) string {
+		cfg := wizard.Config{Provider: wizard.ProviderGCS, Bucket: "crash-gcs-" + s.id, Name: "crash" + s.id, GCPProject: gcptest.Project, Location: "us-central1",
+			Warehouse: wizard.WarehouseSnowflake, OrgID: "77", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
+		cfg.ApplyDefaults()
+		cfg.Bundle, cfg.State, cfg.KeyFile = filepath.Join(s.dir, cfg.Bundle), filepath.Join(s.dir, cfg.State), filepath.Join(s.dir, cfg.KeyFile)
+		got, err := inventory.GCS(s.gcp, s.sf, cfg)
+		if err != nil {
+			t.Fatalf("inventory: %v", err)
+		}
+		return got
+	}
+	crashMatrix(t, bin, faults, setup, inv)
+}
+
+func crashMatrix(t *testing.T, bin string, faults *fault.Injector, setup func() *crashSetup, inv func(*crashSetup) string) {
+	clean := setup()
+	before := faults.Mutations()
+	if code, out := runByob(t, bin, clean, faults, 0); code != 0 {
+		t.Fatalf("clean run: exit %d\n%s", code, out)
+	}
+	changes := faults.Mutations() - before
+	want := inv(clean)
+	if changes < 10 {
+		t.Fatalf("a clean run made only %d changes", changes)
+	}
+	for k := 1; k <= changes; k++ {
+		s := setup()
+		code, out := runByob(t, bin, s, faults, k)
+		if code == 0 {
+			t.Logf("k=%d: the run finished before the kill:\n%s", k, out)
+		}
+		if code, out := runByob(t, bin, s, faults, 0); code != 0 {
+			t.Fatalf("k=%d: re-run exit %d\n%s", k, code, out)
+		}
+		if got := inv(s); got != want {
+			t.Errorf("k=%d: after a kill and a re-run the setup differs from a clean run's:\n%s\nwant\n%s", k, got, want)
+		}
+	}
+}
+
+// TestConcurrentRunsOneIsRefused starts two byob processes on the same
+// state file: the second exits 1 at once, naming the lock and its holder;
+// the first ends in a clean setup, with one key and one external ID.
+func TestConcurrentRunsOneIsRefused(t *testing.T) {
+	bin := buildByob(t, "")
+	aws := awstest.New()
+	defer aws.Close()
+	admin := awsp.NewClients(aws.Config())
+	s := &crashSetup{id: awstest.Unique(), dir: t.TempDir(), sf: snowflaketest.New()}
+	defer s.sf.Close()
+	s.args = append([]string{"init", "--provider", "s3", "--bucket", "crash-exports-" + s.id, "--name", "crash" + s.id, "--yes"}, snowflakeArgs(s.sf)...)
+	none := filepath.Join(t.TempDir(), "none")
+	s.env = append(baseEnv(t), "AWS_ENDPOINT_URL="+aws.URL, "AWS_ACCESS_KEY_ID="+awstest.AdminKeyID, "AWS_SECRET_ACCESS_KEY="+awstest.AdminSecret,
+		"AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none, "AWS_EC2_METADATA_DISABLED=true")
+	s.sf.Latency = 50 * time.Millisecond // the first run holds the lock a while
+
+	first := exec.Command(bin, s.args...)
+	first.Dir, first.Env = s.dir, s.env
+	var firstOut bytes.Buffer
+	first.Stdout, first.Stderr = &firstOut, &firstOut
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lock := filepath.Join(s.dir, wizard.LockPath(wizard.DefaultState))
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if b, _ := os.ReadFile(lock); bytes.Contains(b, []byte(`"pid"`)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first run never took the lock")
+		}
+	}
+	second := exec.Command(bin, s.args...)
+	second.Dir, second.Env = s.dir, s.env
+	out, _ := second.CombinedOutput()
+	if code := second.ProcessState.ExitCode(); code != ExitFailure || !bytes.Contains(out, []byte(wizard.LockPath(wizard.DefaultState)+" is locked by byob init, pid "+strconv.Itoa(first.Process.Pid))) {
+		t.Errorf("second run: exit %d\n%s", code, out)
+	}
+	if err := first.Wait(); err != nil {
+		t.Fatalf("first run: %v\n%s", err, firstOut.String())
+	}
+	// (TestSecondRunIsRefusedWhileOneHoldsTheLock shows a refused run makes
+	// no cloud call; here the first run's calls go on meanwhile.)
+	cfg := wizard.Config{Provider: wizard.ProviderS3, Bucket: "crash-exports-" + s.id, Name: "crash" + s.id, Region: "us-west-2",
+		Warehouse: wizard.WarehouseSnowflake, OrgID: "77", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
+	cfg.ApplyDefaults()
+	cfg.Bundle, cfg.State = filepath.Join(s.dir, cfg.Bundle), filepath.Join(s.dir, cfg.State)
+	got, err := inventory.S3(context.Background(), admin, s.sf, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got, "invariant: one key, the bundle's = true") || !strings.Contains(got, "invariant: one external ID in integration, trust, state and bundle = true") {
+		t.Errorf("after two concurrent runs:\n%s", got)
+	}
+}
