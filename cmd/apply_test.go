@@ -278,3 +278,24 @@ func TestServerTextIsPrintedSafely(t *testing.T) {
 		}
 	}
 }
+
+// TestInitRemovesTempFilesOfAKilledRun: the temporary files a killed run
+// left beside the state file and the bundle are gone after the next run.
+func TestInitRemovesTempFilesOfAKilledRun(t *testing.T) {
+	c := newCloud(t)
+	dir := t.TempDir()
+	left := []string{"." + wizard.DefaultState + ".tmp-123", "." + wizard.DefaultBundle + ".tmp-9", "." + wizard.DefaultBundle + ".pending.tmp-1"}
+	for _, name := range left {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("{"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, errOut, code := c.run(t, dir, c.args()...); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, name := range left {
+		if _, err := os.Stat(filepath.Join(dir, name)); !os.IsNotExist(err) {
+			t.Errorf("%s is still there", name)
+		}
+	}
+}

@@ -462,7 +462,9 @@ func (s *Server) keyUser(keyID string) (string, bool) {
 var userNameRe = regexp.MustCompile(`<UserName>([^<]+)</UserName>`)
 
 func (s *Server) users() []string {
-	resp, err := s.kumoIAM(url.Values{"Action": {"ListUsers"}})
+	// kumo returns an arbitrary 100 users unless asked for more, and says
+	// the list is not truncated.
+	resp, err := s.kumoIAM(url.Values{"Action": {"ListUsers"}, "MaxItems": {"1000000"}})
 	if err != nil {
 		return nil
 	}
