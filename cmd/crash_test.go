@@ -81,29 +81,37 @@ func TestCrashMatrixS3Snowflake(t *testing.T) {
 	aws := awstest.New()
 	defer aws.Close()
 	aws.SetFaults(faults)
-	admin := awsp.NewClients(aws.Config())
 	setup := func() *crashSetup {
-		s := &crashSetup{id: awstest.Unique(), dir: t.TempDir(), sf: snowflaketest.New()}
-		t.Cleanup(s.sf.Close)
+		s := s3Setup(t, aws)
 		s.sf.SetFaults(faults)
-		s.args = append([]string{"init", "--provider", "s3", "--bucket", "crash-exports-" + s.id, "--name", "crash" + s.id, "--yes"}, snowflakeArgs(s.sf)...)
-		none := filepath.Join(t.TempDir(), "none")
-		s.env = append(baseEnv(t), "AWS_ENDPOINT_URL="+aws.URL, "AWS_ACCESS_KEY_ID="+awstest.AdminKeyID, "AWS_SECRET_ACCESS_KEY="+awstest.AdminSecret,
-			"AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none, "AWS_EC2_METADATA_DISABLED=true")
 		return s
 	}
-	inv := func(s *crashSetup) string {
-		cfg := wizard.Config{Provider: wizard.ProviderS3, Bucket: "crash-exports-" + s.id, Name: "crash" + s.id, Region: "us-west-2",
-			Warehouse: wizard.WarehouseSnowflake, OrgID: "77", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
-		cfg.ApplyDefaults()
-		cfg.Bundle, cfg.State = filepath.Join(s.dir, cfg.Bundle), filepath.Join(s.dir, cfg.State)
-		got, err := inventory.S3(context.Background(), admin, s.sf, cfg)
-		if err != nil {
-			t.Fatalf("inventory: %v", err)
-		}
-		return got
+	crashMatrix(t, bin, faults, setup, func(s *crashSetup) string { return s3Inventory(t, aws, s) })
+}
+
+// s3Setup is an S3 + Snowflake setup of its own names, reaching kumo
+// through aws and a Snowflake fake of its own.
+func s3Setup(t *testing.T, aws *awstest.Server) *crashSetup {
+	s := &crashSetup{id: awstest.Unique(), dir: t.TempDir(), sf: snowflaketest.New()}
+	t.Cleanup(s.sf.Close)
+	s.args = append([]string{"init", "--provider", "s3", "--bucket", "crash-exports-" + s.id, "--name", "crash" + s.id, "--yes"}, snowflakeArgs(s.sf)...)
+	none := filepath.Join(t.TempDir(), "none")
+	s.env = append(baseEnv(t), "AWS_ENDPOINT_URL="+aws.URL, "AWS_ACCESS_KEY_ID="+awstest.AdminKeyID, "AWS_SECRET_ACCESS_KEY="+awstest.AdminSecret,
+		"AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none, "AWS_EC2_METADATA_DISABLED=true")
+	return s
+}
+
+func s3Inventory(t *testing.T, aws *awstest.Server, s *crashSetup) string {
+	t.Helper()
+	cfg := wizard.Config{Provider: wizard.ProviderS3, Bucket: "crash-exports-" + s.id, Name: "crash" + s.id, Region: "us-west-2",
+		Warehouse: wizard.WarehouseSnowflake, OrgID: "77", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
+	cfg.ApplyDefaults()
+	cfg.Bundle, cfg.State = filepath.Join(s.dir, cfg.Bundle), filepath.Join(s.dir, cfg.State)
+	got, err := inventory.S3(context.Background(), awsp.NewClients(aws.Config()), s.sf, cfg)
+	if err != nil {
+		t.Fatalf("inventory: %v", err)
 	}
-	crashMatrix(t, bin, faults, setup, inv)
+	return got
 }
 
 // TestCrashMatrixGCSSnowflake is the same on Google Cloud.
@@ -175,13 +183,7 @@ func TestConcurrentRunsOneIsRefused(t *testing.T) {
 	bin := buildByob(t, "")
 	aws := awstest.New()
 	defer aws.Close()
-	admin := awsp.NewClients(aws.Config())
-	s := &crashSetup{id: awstest.Unique(), dir: t.TempDir(), sf: snowflaketest.New()}
-	defer s.sf.Close()
-	s.args = append([]string{"init", "--provider", "s3", "--bucket", "crash-exports-" + s.id, "--name", "crash" + s.id, "--yes"}, snowflakeArgs(s.sf)...)
-	none := filepath.Join(t.TempDir(), "none")
-	s.env = append(baseEnv(t), "AWS_ENDPOINT_URL="+aws.URL, "AWS_ACCESS_KEY_ID="+awstest.AdminKeyID, "AWS_SECRET_ACCESS_KEY="+awstest.AdminSecret,
-		"AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none, "AWS_EC2_METADATA_DISABLED=true")
+	s := s3Setup(t, aws)
 	s.sf.Latency = 50 * time.Millisecond // the first run holds the lock a while
 
 	first := exec.Command(bin, s.args...)
@@ -211,15 +213,7 @@ func TestConcurrentRunsOneIsRefused(t *testing.T) {
 	}
 	// (TestSecondRunIsRefusedWhileOneHoldsTheLock shows a refused run makes
 	// no cloud call; here the first run's calls go on meanwhile.)
-	cfg := wizard.Config{Provider: wizard.ProviderS3, Bucket: "crash-exports-" + s.id, Name: "crash" + s.id, Region: "us-west-2",
-		Warehouse: wizard.WarehouseSnowflake, OrgID: "77", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
-	cfg.ApplyDefaults()
-	cfg.Bundle, cfg.State = filepath.Join(s.dir, cfg.Bundle), filepath.Join(s.dir, cfg.State)
-	got, err := inventory.S3(context.Background(), admin, s.sf, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(got, "invariant: one key, the bundle's = true") || !strings.Contains(got, "invariant: one external ID in integration, trust, state and bundle = true") {
+	if got := s3Inventory(t, aws, s); !strings.Contains(got, "invariant: one key, the bundle's = true") || !strings.Contains(got, "invariant: one external ID in integration, trust, state and bundle = true") {
 		t.Errorf("after two concurrent runs:\n%s", got)
 	}
 }

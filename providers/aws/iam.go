@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -114,38 +113,17 @@ func (s *policyStep) Apply(ctx context.Context, v *providers.Values) error {
 		}
 	}
 	// Each retry of a lost answer would add a version: check instead.
-	return onceUnlessDone(ctx, "iam:CreatePolicyVersion "+arn, func(ctx context.Context) error {
+	err = providers.RetryLost(ctx, maybeApplied, func(ctx context.Context) error {
 		_, err := s.c.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
 			PolicyArn: aws.String(arn), PolicyDocument: aws.String(s.document()), SetAsDefault: true,
 		}, noRetry)
 		return err
-	}, current)
+	}, func(context.Context) (bool, error) { return current() })
+	return wrap(ctx, "iam:CreatePolicyVersion "+arn, err)
 }
 
 // noRetry turns the SDK's retries off for one call that is not idempotent.
 func noRetry(o *iam.Options) { o.Retryer = aws.NopRetryer{} }
-
-// onceUnlessDone makes a call that is not idempotent. When its answer may
-// have been lost it asks done whether the call took effect, and calls
-// again only when it did not.
-func onceUnlessDone(ctx context.Context, action string, call func(context.Context) error, done func() (bool, error)) error {
-	pause := 200 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := call(ctx)
-		if err == nil || !maybeApplied(err) || attempt == lostAnswerAttempts {
-			return wrap(ctx, action, err)
-		}
-		if ok, derr := done(); derr != nil || ok {
-			return derr
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(pause):
-		}
-		pause = min(2*pause, 5*time.Second)
-	}
-}
 
 func (s *policyStep) Destroy(ctx context.Context, v *providers.Values) error {
 	arn := PolicyARN(v, s.p.Names)

@@ -2,7 +2,6 @@ package aws
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -18,51 +17,11 @@ import (
 	"github.com/growthloop/byob/providers"
 )
 
-// Values the key step keeps in the state file.
-var (
-	// createdKeys lists the access keys byob made (comma-separated): the
-	// only keys it ever deletes.
-	createdKeys = providers.Key{Name: "aws.created_keys"}
-	// keyIntent records a key creation under way: when it started and
-	// which keys existed before. A key that appears after it is byob's,
-	// even when the answer naming it was lost.
-	keyIntent = providers.Key{Name: "aws.key_intent"}
-)
-
-// intent is a key creation under way.
-type intent struct {
-	At    time.Time `json:"at"`
-	Known []string  `json:"known"`
-}
-
-// intentWindow is how far from an intent's time (clock skew included) a
-// key it made can have been created.
-const intentWindow = 15 * time.Minute
-
-func readIntent(v *providers.Values) (intent, bool) {
-	var in intent
-	return in, json.Unmarshal([]byte(v.Get(keyIntent)), &in) == nil && !in.At.IsZero()
-}
-
-// made reports whether a key that is not in the intent's list was made
-// under it.
-func (in intent) made(id string, created time.Time) bool {
-	d := created.Sub(in.At)
-	return !slices.Contains(in.Known, id) && d > -intentWindow && d < intentWindow
-}
+// keys records the access keys byob made on GrowthLoop's user.
+var keys = providers.NewKeyLedger("aws")
 
 // CreatedKeys returns the ids of the access keys byob made.
-func CreatedKeys(v *providers.Values) []string {
-	if s := v.Get(createdKeys); s != "" {
-		return strings.Split(s, ",")
-	}
-	return nil
-}
-
-func setCreatedKeys(v *providers.Values, ids []string) {
-	slices.Sort(ids)
-	v.Set(createdKeys, strings.Join(slices.Compact(ids), ","))
-}
+func CreatedKeys(v *providers.Values) []string { return keys.Created(v) }
 
 // accessKeyStep gives GrowthLoop's user exactly one access key whose
 // secret byob holds. The secret goes straight to the key store (a 0600
@@ -94,14 +53,14 @@ type keySet struct {
 	store providers.KeyStore
 }
 
-func (s *accessKeyStep) keySet(v *providers.Values, keys []types.AccessKeyMetadata) keySet {
-	ks := keySet{keys: keys, ours: map[string]bool{}, store: s.p.Keys}
-	for _, id := range CreatedKeys(v) {
+func (s *accessKeyStep) keySet(v *providers.Values, list []types.AccessKeyMetadata) keySet {
+	ks := keySet{keys: list, ours: map[string]bool{}, store: s.p.Keys}
+	for _, id := range keys.Created(v) {
 		ks.ours[id] = true
 	}
-	if in, ok := readIntent(v); ok {
-		for _, k := range keys {
-			if id := aws.ToString(k.AccessKeyId); in.made(id, aws.ToTime(k.CreateDate)) {
+	if in, ok := keys.Intent(v); ok {
+		for _, k := range list {
+			if id := aws.ToString(k.AccessKeyId); in.Made(id, aws.ToTime(k.CreateDate)) {
 				ks.ours[id] = true
 			}
 		}
@@ -154,14 +113,14 @@ func (ks keySet) foreign(user string, now time.Time) string {
 }
 
 func (s *accessKeyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	keys, err := listKeys(ctx, s.c, s.p.Names.User)
+	list, err := listKeys(ctx, s.c, s.p.Names.User)
 	if isNotFound(err) {
 		return providers.Observation{Status: providers.Missing}, nil
 	}
 	if err != nil {
 		return providers.Observation{}, err
 	}
-	ks := s.keySet(v, keys)
+	ks := s.keySet(v, list)
 	delivered, pending := s.p.Keys.Delivered(), s.p.Keys.Pending()
 	obs := func(st providers.Status, reason string) (providers.Observation, error) {
 		if f := ks.foreign(s.p.Names.User, time.Now()); f != "" {
@@ -189,32 +148,31 @@ func (s *accessKeyStep) Check(ctx context.Context, v *providers.Values) (provide
 
 func (s *accessKeyStep) Apply(ctx context.Context, v *providers.Values) error {
 	user := s.p.Names.User
-	keys, err := listKeys(ctx, s.c, user)
+	list, err := listKeys(ctx, s.c, user)
 	if err != nil && !isNotFound(err) {
 		return err
 	}
-	ks := s.keySet(v, keys)
-	ours := slices.Collect(func(yield func(string) bool) {
-		for id := range ks.ours {
-			if ks.find(id) != nil && !yield(id) {
-				return
+	ks := s.keySet(v, list)
+	var ours, known []string
+	for _, k := range list {
+		id := aws.ToString(k.AccessKeyId)
+		if slices.Contains(ks.unwanted(), id) {
+			if err := s.delete(ctx, id); err != nil {
+				return err
 			}
+			continue
 		}
-	})
-	keys = slices.Clone(keys) // ks keeps the list as it was
-	for _, id := range ks.unwanted() {
-		if err := s.delete(ctx, id); err != nil {
-			return err
+		known = append(known, id)
+		if ks.ours[id] {
+			ours = append(ours, id)
 		}
-		ours = slices.DeleteFunc(ours, func(o string) bool { return o == id })
-		keys = slices.DeleteFunc(keys, func(k types.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == id })
 	}
 	// Whatever an unfinished creation made is now either held or deleted.
-	v.Delete(keyIntent)
+	keys.End(v)
 	for _, id := range []string{s.p.Keys.Pending(), s.p.Keys.Delivered()} {
 		if ks.active(id) {
 			v.Set(providers.AccessKeyID, id)
-			setCreatedKeys(v, append(ours, id))
+			keys.SetCreated(v, append(ours, id))
 			if err := providers.Checkpoint(ctx); err != nil {
 				return err
 			}
@@ -224,8 +182,8 @@ func (s *accessKeyStep) Apply(ctx context.Context, v *providers.Values) error {
 			return s.waitWorks(ctx, id, string(s.p.Keys.Secret(id)))
 		}
 	}
-	setCreatedKeys(v, ours)
-	return s.create(ctx, v, keys, ours)
+	keys.SetCreated(v, ours)
+	return s.create(ctx, v, known, ours)
 }
 
 func (s *accessKeyStep) delete(ctx context.Context, id string) error {
@@ -239,20 +197,14 @@ func (s *accessKeyStep) delete(ctx context.Context, id string) error {
 // create makes the key. The intent is saved before the call, the secret
 // and the id right after the answer, and only then does byob wait for the
 // key to work.
-func (s *accessKeyStep) create(ctx context.Context, v *providers.Values, keys []types.AccessKeyMetadata, ours []string) error {
-	in := intent{At: time.Now().UTC()}
-	for _, k := range keys {
-		in.Known = append(in.Known, aws.ToString(k.AccessKeyId))
-	}
-	b, _ := json.Marshal(in)
-	v.Set(keyIntent, string(b))
-	if err := providers.Checkpoint(ctx); err != nil {
+func (s *accessKeyStep) create(ctx context.Context, v *providers.Values, known, ours []string) error {
+	in, err := keys.Begin(ctx, v, known)
+	if err != nil {
 		return err
 	}
 	var out *iam.CreateAccessKeyOutput
-	err := s.p.Propagation.Poll(ctx, "waiting for the new IAM user to become visible", func(ctx context.Context) error {
-		var err error
-		out, err = s.createOnce(ctx, in)
+	err = s.p.Propagation.Poll(ctx, "waiting for the new IAM user to become visible", func(ctx context.Context) error {
+		err := s.createOnce(ctx, in, &out)
 		if isNotFound(err) {
 			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
 		}
@@ -268,44 +220,41 @@ func (s *accessKeyStep) create(ctx context.Context, v *providers.Values, keys []
 		return fmt.Errorf("keep the new access key's secret: %w", err)
 	}
 	v.Set(providers.AccessKeyID, id)
-	setCreatedKeys(v, append(ours, id))
-	v.Delete(keyIntent)
+	keys.SetCreated(v, append(ours, id))
+	keys.End(v)
 	if err := providers.Checkpoint(ctx); err != nil {
 		return err
 	}
 	return s.waitWorks(ctx, id, secret)
 }
 
-// lostAnswerAttempts bounds the creations tried when answers are lost.
-const lostAnswerAttempts = 6
-
 // createOnce calls CreateAccessKey without the SDK's retries: a blind
 // retry of a call whose answer was lost would leave a key whose secret
-// nobody has. Instead byob deletes what the lost call made, then tries
-// again.
-func (s *accessKeyStep) createOnce(ctx context.Context, in intent) (*iam.CreateAccessKeyOutput, error) {
+// nobody has. Instead byob deletes the keys the lost call made, then
+// tries again.
+func (s *accessKeyStep) createOnce(ctx context.Context, in providers.Intent, out **iam.CreateAccessKeyOutput) error {
 	user := s.p.Names.User
-	pause := 200 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		out, err := s.c.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, noRetry)
-		switch {
-		case err == nil:
-			return out, nil
-		case errorCode(err) == "LimitExceeded":
-			return nil, s.limitError(ctx, err)
-		case !maybeApplied(err) || attempt == lostAnswerAttempts:
-			return nil, wrap(ctx, "iam:CreateAccessKey "+user, err)
+	err := providers.RetryLost(ctx, maybeApplied, func(ctx context.Context) (err error) {
+		*out, err = s.c.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}, noRetry)
+		return err
+	}, func(ctx context.Context) (bool, error) {
+		list, err := listKeys(ctx, s.c, user)
+		if err != nil {
+			return false, err
 		}
-		if err := s.dropUnknown(ctx, in); err != nil {
-			return nil, err
+		for _, k := range list {
+			if id := aws.ToString(k.AccessKeyId); in.Made(id, aws.ToTime(k.CreateDate)) && !providers.Holds(s.p.Keys, id) {
+				if err := s.delete(ctx, id); err != nil {
+					return false, err
+				}
+			}
 		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(pause):
-		}
-		pause = min(2*pause, 5*time.Second)
+		return false, nil
+	})
+	if errorCode(err) == "LimitExceeded" {
+		return s.limitError(ctx, err)
 	}
+	return wrap(ctx, "iam:CreateAccessKey "+user, err)
 }
 
 // maybeApplied reports whether a failed call may still have changed
@@ -319,23 +268,6 @@ func maybeApplied(err error) bool {
 		return httpStatus(err) >= 500
 	}
 	return true
-}
-
-// dropUnknown deletes the keys a creation whose answer was lost made:
-// their secrets are gone.
-func (s *accessKeyStep) dropUnknown(ctx context.Context, in intent) error {
-	keys, err := listKeys(ctx, s.c, s.p.Names.User)
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if id := aws.ToString(k.AccessKeyId); in.made(id, aws.ToTime(k.CreateDate)) && !providers.Holds(s.p.Keys, id) {
-			if err := s.delete(ctx, id); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // limitError explains IAM's limit of two keys per user, naming the keys
@@ -370,12 +302,12 @@ func (s *accessKeyStep) waitWorks(ctx context.Context, id, secret string) error 
 
 // Destroy deletes the keys byob made.
 func (s *accessKeyStep) Destroy(ctx context.Context, v *providers.Values) error {
-	for _, id := range CreatedKeys(v) {
+	for _, id := range keys.Created(v) {
 		if err := s.delete(ctx, id); err != nil {
 			return err
 		}
 	}
-	v.Delete(createdKeys)
+	keys.Forget(v)
 	v.Delete(providers.AccessKeyID)
 	return nil
 }

@@ -61,7 +61,7 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 	if kf.ClientEmail != p.ServiceAccountEmail() {
 		return providers.Failed("pass --key-file of this setup", "%s is a key of %s, not of %s", p.KeyFile, kf.ClientEmail, p.ServiceAccountEmail())
 	}
-	account := "projects/" + p.Project + "/serviceAccounts/" + p.ServiceAccountEmail()
+	account := p.accountName()
 	keys, err := do(ctx, c, c.IAM.Projects.ServiceAccounts.Keys.List(account).KeyTypes("USER_MANAGED").Context(ctx))
 	if err != nil && code(err) != http.StatusNotFound {
 		return providers.CannotRun(fmt.Errorf("list keys of %s: %w", p.ServiceAccountEmail(), err), "grant iam.serviceAccountKeys.list and re-run byob verify")

@@ -3,7 +3,6 @@ package gcp
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -18,48 +17,16 @@ import (
 	"github.com/growthloop/byob/templates"
 )
 
-// Values the key step keeps in the state file.
-var (
-	// createdKeys lists the service account keys byob made
-	// (comma-separated): the only keys it ever deletes.
-	createdKeys = providers.Key{Name: "gcp.created_keys"}
-	// keyIntent records a key creation under way: when it started and
-	// which keys existed before.
-	keyIntent = providers.Key{Name: "gcp.key_intent"}
-)
-
-// intent is a key creation under way.
-type intent struct {
-	At    time.Time `json:"at"`
-	Known []string  `json:"known"`
-}
-
-// intentWindow is how far from an intent's time (clock skew included) a
-// key it made can have been created.
-const intentWindow = 15 * time.Minute
-
-func readIntent(v *providers.Values) (intent, bool) {
-	var in intent
-	return in, json.Unmarshal([]byte(v.Get(keyIntent)), &in) == nil && !in.At.IsZero()
-}
-
-func (in intent) made(k *iam.ServiceAccountKey) bool {
-	created, err := time.Parse(time.RFC3339, k.ValidAfterTime)
-	d := created.Sub(in.At)
-	return !slices.Contains(in.Known, keyID(k)) && err == nil && d > -intentWindow && d < intentWindow
-}
+// keys records the service account keys byob made.
+var keys = providers.NewKeyLedger("gcp")
 
 // CreatedKeys returns the ids of the service account keys byob made.
-func CreatedKeys(v *providers.Values) []string {
-	if s := v.Get(createdKeys); s != "" {
-		return strings.Split(s, ",")
-	}
-	return nil
-}
+func CreatedKeys(v *providers.Values) []string { return keys.Created(v) }
 
-func setCreatedKeys(v *providers.Values, ids []string) {
-	slices.Sort(ids)
-	v.Set(createdKeys, strings.Join(slices.Compact(ids), ","))
+// made reports whether a key was made under the intent.
+func made(in providers.Intent, k *iam.ServiceAccountKey) bool {
+	created, err := time.Parse(time.RFC3339, k.ValidAfterTime)
+	return err == nil && in.Made(keyID(k), created)
 }
 
 func keyID(k *iam.ServiceAccountKey) string { return path.Base(k.Name) }
@@ -91,10 +58,6 @@ type keyStep struct {
 	c *Clients
 }
 
-func (s *keyStep) account() string {
-	return "projects/" + s.p.Project + "/serviceAccounts/" + s.p.ServiceAccountEmail()
-}
-
 // keyRequest is the key creation request, as sent and as shown.
 func (s *keyStep) keyRequest() templates.GCPKeyRequest {
 	return templates.GCPKeyRequest{ServiceAccount: s.p.ServiceAccountEmail(), PrivateKeyType: "TYPE_GOOGLE_CREDENTIALS_FILE", KeyAlgorithm: "KEY_ALG_RSA_2048", WrittenTo: s.p.KeyFile}
@@ -105,7 +68,7 @@ func (s *keyStep) Artifacts(*providers.Values) []providers.Artifact {
 }
 
 func (s *keyStep) list(ctx context.Context) ([]*iam.ServiceAccountKey, error) {
-	keys, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Keys.List(s.account()).KeyTypes("USER_MANAGED").Context(ctx))
+	keys, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Keys.List(s.p.accountName()).KeyTypes("USER_MANAGED").Context(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("list keys of %s: %w", s.p.ServiceAccountEmail(), err)
 	}
@@ -119,14 +82,14 @@ type keySet struct {
 	store providers.KeyStore
 }
 
-func (s *keyStep) keySet(v *providers.Values, keys []*iam.ServiceAccountKey) keySet {
-	ks := keySet{keys: keys, ours: map[string]bool{}, store: s.p.Keys}
-	for _, id := range CreatedKeys(v) {
+func (s *keyStep) keySet(v *providers.Values, list []*iam.ServiceAccountKey) keySet {
+	ks := keySet{keys: list, ours: map[string]bool{}, store: s.p.Keys}
+	for _, id := range keys.Created(v) {
 		ks.ours[id] = true
 	}
-	if in, ok := readIntent(v); ok {
-		for _, k := range keys {
-			if in.made(k) {
+	if in, ok := keys.Intent(v); ok {
+		for _, k := range list {
+			if made(in, k) {
 				ks.ours[keyID(k)] = true
 			}
 		}
@@ -174,14 +137,14 @@ func (ks keySet) foreign(account string) string {
 }
 
 func (s *keyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	keys, err := s.list(ctx)
+	list, err := s.list(ctx)
 	if code(err) == http.StatusNotFound {
 		return providers.Observation{Status: providers.Missing}, nil
 	}
 	if err != nil {
 		return providers.Observation{}, err
 	}
-	ks := s.keySet(v, keys)
+	ks := s.keySet(v, list)
 	held := s.p.Keys.Delivered()
 	obs := func(st providers.Status, reason string) (providers.Observation, error) {
 		if f := ks.foreign(s.p.ServiceAccountEmail()); f != "" {
@@ -205,38 +168,33 @@ func (s *keyStep) Check(ctx context.Context, v *providers.Values) (providers.Obs
 }
 
 func (s *keyStep) Apply(ctx context.Context, v *providers.Values) error {
-	keys, err := s.list(ctx)
+	list, err := s.list(ctx)
 	if err != nil && code(err) != http.StatusNotFound {
 		return err
 	}
-	ks := s.keySet(v, keys)
-	var ours []string
-	for id := range ks.ours {
-		if ks.find(id) != nil && !slices.Contains(ks.unwanted(), id) {
-			ours = append(ours, id)
+	ks := s.keySet(v, list)
+	var ours, known []string
+	for _, k := range list {
+		if slices.Contains(ks.unwanted(), keyID(k)) {
+			if err := s.delete(ctx, keyID(k)); err != nil {
+				return err
+			}
+			continue
+		}
+		known = append(known, keyID(k))
+		if ks.ours[keyID(k)] {
+			ours = append(ours, keyID(k))
 		}
 	}
-	keys = slices.Clone(keys) // ks keeps the list as it was
-	for _, id := range ks.unwanted() {
-		if err := s.delete(ctx, id); err != nil {
-			return err
-		}
-		keys = slices.DeleteFunc(keys, func(k *iam.ServiceAccountKey) bool { return keyID(k) == id })
-	}
-	v.Delete(keyIntent)
+	keys.End(v)
 	if held := s.p.Keys.Delivered(); ks.active(held) {
 		v.Set(providers.GCPKeyID, held)
-		setCreatedKeys(v, append(ours, held))
+		keys.SetCreated(v, append(ours, held))
 		return providers.Checkpoint(ctx)
 	}
-	setCreatedKeys(v, ours)
-	in := intent{At: time.Now().UTC()}
-	for _, k := range keys {
-		in.Known = append(in.Known, keyID(k))
-	}
-	b, _ := json.Marshal(in)
-	v.Set(keyIntent, string(b))
-	if err := providers.Checkpoint(ctx); err != nil {
+	keys.SetCreated(v, ours)
+	in, err := keys.Begin(ctx, v, known)
+	if err != nil {
 		return err
 	}
 	var key *iam.ServiceAccountKey
@@ -262,52 +220,43 @@ func (s *keyStep) Apply(ctx context.Context, v *providers.Values) error {
 		return fmt.Errorf("write %s: %w", s.p.KeyFile, err)
 	}
 	v.Set(providers.GCPKeyID, keyID(key))
-	setCreatedKeys(v, append(ours, keyID(key)))
-	v.Delete(keyIntent)
+	keys.SetCreated(v, append(ours, keyID(key)))
+	keys.End(v)
 	return providers.Checkpoint(ctx)
 }
 
 // createOnce creates a key without blind retries: when an answer is lost
-// it deletes what the lost call made, then tries again.
-func (s *keyStep) createOnce(ctx context.Context, in intent) (*iam.ServiceAccountKey, error) {
+// it deletes the keys the lost call made, then tries again.
+func (s *keyStep) createOnce(ctx context.Context, in providers.Intent) (*iam.ServiceAccountKey, error) {
 	req := s.keyRequest()
-	pause := 200 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		key, err := s.c.IAM.Projects.ServiceAccounts.Keys.Create(s.account(), &iam.CreateServiceAccountKeyRequest{
+	var key *iam.ServiceAccountKey
+	err := providers.RetryLost(ctx, maybeApplied, func(ctx context.Context) (err error) {
+		key, err = s.c.IAM.Projects.ServiceAccounts.Keys.Create(s.p.accountName(), &iam.CreateServiceAccountKeyRequest{
 			PrivateKeyType: req.PrivateKeyType, KeyAlgorithm: req.KeyAlgorithm,
 		}).Context(ctx).Do()
-		switch {
-		case err == nil:
-			return key, nil
-		case failedPrecondition(err):
-			return nil, &OrgPolicyError{Project: s.p.Project, Err: err}
-		case code(err) == http.StatusNotFound:
-			return nil, err
-		case !maybeApplied(err) || attempt == lostAnswerAttempts:
-			return nil, fmt.Errorf("create key for %s: %w", s.p.ServiceAccountEmail(), err)
-		}
-		keys, err := s.list(ctx)
+		return err
+	}, func(ctx context.Context) (bool, error) {
+		list, err := s.list(ctx)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
-		for _, k := range keys {
-			if in.made(k) && !providers.Holds(s.p.Keys, keyID(k)) {
+		for _, k := range list {
+			if made(in, k) && !providers.Holds(s.p.Keys, keyID(k)) {
 				if err := s.delete(ctx, keyID(k)); err != nil {
-					return nil, err
+					return false, err
 				}
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(pause):
-		}
-		pause = min(2*pause, 5*time.Second)
+		return false, nil
+	})
+	switch {
+	case failedPrecondition(err):
+		return nil, &OrgPolicyError{Project: s.p.Project, Err: err}
+	case err != nil && code(err) != http.StatusNotFound:
+		return nil, fmt.Errorf("create key for %s: %w", s.p.ServiceAccountEmail(), err)
 	}
+	return key, err
 }
-
-// lostAnswerAttempts bounds the creations tried when answers are lost.
-const lostAnswerAttempts = 6
 
 // maybeApplied reports whether a failed call may still have changed
 // something: no answer, or a 5xx.
@@ -317,7 +266,7 @@ func maybeApplied(err error) bool {
 }
 
 func (s *keyStep) delete(ctx context.Context, id string) error {
-	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Keys.Delete(s.account()+"/keys/"+id).Context(ctx))
+	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Keys.Delete(s.p.accountName()+"/keys/"+id).Context(ctx))
 	if err != nil && code(err) != http.StatusNotFound {
 		return fmt.Errorf("delete key %s: %w", id, err)
 	}
@@ -326,12 +275,12 @@ func (s *keyStep) delete(ctx context.Context, id string) error {
 
 // Destroy deletes the keys byob made.
 func (s *keyStep) Destroy(ctx context.Context, v *providers.Values) error {
-	for _, id := range CreatedKeys(v) {
+	for _, id := range keys.Created(v) {
 		if err := s.delete(ctx, id); err != nil {
 			return err
 		}
 	}
-	v.Delete(createdKeys)
+	keys.Forget(v)
 	v.Delete(providers.GCPKeyID)
 	return nil
 }

@@ -249,17 +249,13 @@ type serviceAccountStep struct {
 	c *Clients
 }
 
-func (s *serviceAccountStep) name() string {
-	return "projects/" + s.p.Project + "/serviceAccounts/" + s.p.ServiceAccountEmail()
-}
-
 func (s *serviceAccountStep) Artifacts(*providers.Values) []providers.Artifact {
 	return []providers.Artifact{providers.JSONArtifact("projects.serviceAccounts.create in "+s.p.Project,
 		templates.NewGCPServiceAccount(s.p.Names.ServiceAccount, "GrowthLoop exports (byob)", "Writes GrowthLoop exports to gs://"+s.p.Bucket))}
 }
 
 func (s *serviceAccountStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
-	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Get(s.name()).Context(ctx))
+	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Get(s.p.accountName()).Context(ctx))
 	if code(err) == http.StatusNotFound {
 		return providers.Observation{Status: providers.Missing}, nil
 	}
@@ -283,7 +279,7 @@ func (s *serviceAccountStep) Apply(ctx context.Context, _ *providers.Values) err
 }
 
 func (s *serviceAccountStep) Destroy(ctx context.Context, _ *providers.Values) error {
-	if _, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Delete(s.name()).Context(ctx)); err != nil && code(err) != http.StatusNotFound {
+	if _, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Delete(s.p.accountName()).Context(ctx)); err != nil && code(err) != http.StatusNotFound {
 		return fmt.Errorf("delete service account %s: %w", s.p.ServiceAccountEmail(), err)
 	}
 	return nil

@@ -77,6 +77,11 @@ func (p Params) ServiceAccountEmail() string {
 
 func (p Params) roleName(id string) string { return "projects/" + p.Project + "/roles/" + id }
 
+// accountName is the resource name of GrowthLoop's service account.
+func (p Params) accountName() string {
+	return "projects/" + p.Project + "/serviceAccounts/" + p.ServiceAccountEmail()
+}
+
 // GCSLocation is the bucket location when --location was left to default
 // to the Snowflake account's region.
 var GCSLocation = providers.Key{Name: "gcp.location", Placeholder: "<location: the Snowflake account's region>"}

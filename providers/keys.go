@@ -1,0 +1,107 @@
+package providers
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+)
+
+// KeyLedger records, in the state file, the keys byob made on one
+// identity (an IAM user, a service account) and a key creation under way:
+// byob only ever deletes keys it made, and a key a lost answer made is
+// still known to be byob's.
+type KeyLedger struct {
+	created, intent Key
+}
+
+// NewKeyLedger is the ledger kept under the values prefix.created_keys
+// and prefix.key_intent.
+func NewKeyLedger(prefix string) KeyLedger {
+	return KeyLedger{created: Key{Name: prefix + ".created_keys"}, intent: Key{Name: prefix + ".key_intent"}}
+}
+
+// Created returns the ids of the keys byob made.
+func (l KeyLedger) Created(v *Values) []string {
+	if s := v.Get(l.created); s != "" {
+		return strings.Split(s, ",")
+	}
+	return nil
+}
+
+// SetCreated records the ids of the keys byob made.
+func (l KeyLedger) SetCreated(v *Values, ids []string) {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	v.Set(l.created, strings.Join(slices.Compact(ids), ","))
+}
+
+// Forget drops the ledger (after the keys were deleted).
+func (l KeyLedger) Forget(v *Values) {
+	v.Delete(l.created)
+	v.Delete(l.intent)
+}
+
+// Intent is a key creation under way: when it started and which keys
+// existed before.
+type Intent struct {
+	At    time.Time `json:"at"`
+	Known []string  `json:"known"`
+}
+
+// intentWindow is how far from an intent's time (clock skew included) a
+// key it made can have been created.
+const intentWindow = 15 * time.Minute
+
+// Made reports whether a key the intent did not know, created at created,
+// was made under it.
+func (in Intent) Made(id string, created time.Time) bool {
+	d := created.Sub(in.At)
+	return !slices.Contains(in.Known, id) && d > -intentWindow && d < intentWindow
+}
+
+// Begin records that a key is about to be made, known listing the keys
+// there now, and saves it before the call.
+func (l KeyLedger) Begin(ctx context.Context, v *Values, known []string) (Intent, error) {
+	in := Intent{At: time.Now().UTC(), Known: known}
+	b, _ := json.Marshal(in)
+	v.Set(l.intent, string(b))
+	return in, Checkpoint(ctx)
+}
+
+// Intent returns the creation under way, if any.
+func (l KeyLedger) Intent(v *Values) (Intent, bool) {
+	var in Intent
+	return in, json.Unmarshal([]byte(v.Get(l.intent)), &in) == nil && !in.At.IsZero()
+}
+
+// End forgets the creation under way: what it made is recorded or deleted.
+func (l KeyLedger) End(v *Values) { v.Delete(l.intent) }
+
+// LostAnswerAttempts bounds how often a call that is not idempotent is
+// made when its answers are lost.
+const LostAnswerAttempts = 6
+
+// RetryLost makes a call that is not idempotent, with no blind retry. When
+// it fails and maybeApplied says its answer may have been lost, recover
+// looks at what the lost call made (deleting it, or finding it was done,
+// which ends RetryLost successfully) before it is tried again.
+func RetryLost(ctx context.Context, maybeApplied func(error) bool, call func(context.Context) error, recover func(context.Context) (done bool, err error)) error {
+	pause := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := call(ctx)
+		if err == nil || !maybeApplied(err) || attempt == LostAnswerAttempts {
+			return err
+		}
+		if done, rerr := recover(ctx); rerr != nil || done {
+			return rerr
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 5*time.Second)
+	}
+}
