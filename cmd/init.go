@@ -145,7 +145,10 @@ func runInit(ctx context.Context, streams *IOStreams, o *initOptions) error {
 	}
 	tui := streams.Interactive && o.output == "text" && !fo.Accessible
 	if o.dryRun {
-		plan := wizard.NewPlan(cfg, values, wizard.Deps{})
+		plan, err := wizard.NewPlan(cfg, values, wizard.Deps{})
+		if err != nil {
+			return err
+		}
 		if asked && tui {
 			if err := reviewPlan(ctx, streams, plan, true); err != nil {
 				return err

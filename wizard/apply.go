@@ -182,7 +182,10 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 	}
 	deps.Propagation = o.Propagation
 	deps.ResetExternalID = o.ResetExternalID
-	plan := NewPlan(cfg, values, deps)
+	plan, err := NewPlan(cfg, values, deps)
+	if err != nil {
+		return out, err
+	}
 	if o.Confirm != nil {
 		if err := o.Confirm(plan); err != nil {
 			return out, err

@@ -4,9 +4,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"slices"
 
+	"github.com/growthloop/byob/graph"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/gcp"
@@ -29,11 +31,22 @@ type Deps struct {
 	Propagation     providers.Propagation
 }
 
-// Plan is the ordered steps of a setup and the values they share.
+// Plan is the steps of a setup and the values they share.
 type Plan struct {
 	Config Config
+	// Steps are in display order: each after the steps it needs.
 	Steps  []providers.Step
 	Values *providers.Values
+	graph  *graph.Graph[providers.Step]
+}
+
+// newPlan checks the steps' graph and orders them.
+func newPlan(cfg Config, values *providers.Values, steps []providers.Step) (*Plan, error) {
+	g, err := graph.New(steps)
+	if err != nil {
+		return nil, fmt.Errorf("the plan's steps: %w", err)
+	}
+	return &Plan{Config: cfg, Steps: g.Nodes(), Values: values, graph: g}, nil
 }
 
 // NewExternalID returns a new external ID for the role trust: 20 bytes from
@@ -53,14 +66,14 @@ func NewExternalID(r io.Reader) (string, error) {
 // NewPlan builds the plan for a validated config. values carries what is
 // already known (from the state file and preflight); cfg's region is
 // recorded into it.
-func NewPlan(cfg Config, values *providers.Values, deps Deps) *Plan {
+func NewPlan(cfg Config, values *providers.Values, deps Deps) (*Plan, error) {
 	if deps.Keys == nil {
 		deps.Keys = cfg.keyStore()
 	}
-	p := &Plan{Config: cfg, Values: values}
 	sfParams := cfg.snowflakeParams()
 	sfParams.ResetExternalID = deps.ResetExternalID
 	sfParams.NewExternalID = func() (string, error) { return NewExternalID(deps.Random) }
+	var steps []providers.Step
 	switch cfg.Provider {
 	case ProviderS3:
 		if cfg.Region != "" {
@@ -68,50 +81,24 @@ func NewPlan(cfg Config, values *providers.Values, deps Deps) *Plan {
 		}
 		ap := cfg.awsParams(deps)
 		names := ap.Names
-		var sfSteps []providers.Step
+		steps = aws.Steps(ap, deps.AWS, snowflake.StepIntegration)
 		if cfg.Snowflake() {
-			sfSteps = snowflake.Steps(sfParams, func(v *providers.Values) snowflake.Integration {
+			steps = append(steps, snowflake.Steps(sfParams, func(v *providers.Values) snowflake.Integration {
 				in := sfParams.Integration
 				in.RoleARN = aws.RoleARN(v, names)
 				in.ExternalID = v.Ref(providers.ExternalID)
 				return in
-			}, deps.Snowflake)
+			}, deps.Snowflake)...)
 		}
-		steps := append(aws.Steps(ap, deps.AWS, snowflake.StepIntegration), sfSteps...)
-		// DESIGN.md's order: bucket and policy, integration, role, grants
-		// and stage, then the user and key.
-		p.Steps = inOrder(steps,
-			aws.StepBucket, aws.StepPublicAccessBlock, aws.StepEncryption, aws.StepBucketPolicy, aws.StepLifecycle,
-			aws.StepPolicy, snowflake.StepIntegration, aws.StepRole, aws.StepRolePolicy,
-			snowflake.StepIntegrationGrant, snowflake.StepStage, snowflake.StepStageGrants,
-			aws.StepUser, aws.StepUserPolicy, aws.StepAccessKey)
 	case ProviderGCS:
-		steps := gcp.Steps(cfg.gcpParams(deps), deps.GCP, snowflake.StepIntegration)
+		steps = gcp.Steps(cfg.gcpParams(deps), deps.GCP, snowflake.StepIntegration)
 		if cfg.Snowflake() {
 			steps = append(steps, snowflake.Steps(sfParams, func(*providers.Values) snowflake.Integration {
 				return sfParams.Integration
 			}, deps.Snowflake)...)
 		}
-		p.Steps = inOrder(steps,
-			gcp.StepBucket, gcp.StepWriterRole, gcp.StepServiceAccount, gcp.StepWriterBinding, gcp.StepKey,
-			snowflake.StepIntegration, gcp.StepSnowflakeRole, gcp.StepSnowflakeBinding,
-			snowflake.StepIntegrationGrant, snowflake.StepStage, snowflake.StepStageGrants)
 	}
-	return p
-}
-
-// inOrder returns the steps with the given IDs in that order; IDs of steps
-// not in this plan are skipped.
-func inOrder(steps []providers.Step, ids ...string) []providers.Step {
-	var out []providers.Step
-	for _, id := range ids {
-		for _, s := range steps {
-			if s.ID() == id {
-				out = append(out, s)
-			}
-		}
-	}
-	return out
+	return newPlan(cfg, values, steps)
 }
 
 // awsParams are the inputs of the AWS steps and probes.

@@ -20,7 +20,7 @@ func plans(t *testing.T) map[string]*Plan {
 		if err := c.Validate(); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		out[name] = NewPlan(c, providers.NewValues(nil), Deps{})
+		out[name], _ = NewPlan(c, providers.NewValues(nil), Deps{})
 	}
 	return out
 }

@@ -3,9 +3,11 @@ package wizard
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/growthloop/byob/graph"
 	"github.com/growthloop/byob/providers"
 )
 
@@ -49,6 +51,9 @@ type Result struct {
 	InPlace []string // step ids that were already done
 }
 
+// parallelism bounds how many steps run at once.
+const parallelism = 8
+
 // Run walks the plan: each step starts once the steps it needs are done,
 // independent steps run concurrently. A step whose Check says Done is not
 // applied. The state is saved after every step. On the first failure no
@@ -63,9 +68,6 @@ func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event), confir
 		mu       sync.Mutex
 		res      Result
 		firstErr error
-		done     = map[string]chan struct{}{}
-		ok       = map[string]bool{}
-		wg       sync.WaitGroup
 		// confirmMu keeps drift questions from interleaving.
 		confirmMu sync.Mutex
 	)
@@ -75,9 +77,6 @@ func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event), confir
 		if onEvent != nil {
 			onEvent(e)
 		}
-	}
-	for _, s := range p.Steps {
-		done[s.ID()] = make(chan struct{})
 	}
 	stopped := func() bool {
 		mu.Lock()
@@ -95,66 +94,51 @@ func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event), confir
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
-		ok[id] = err == nil
 		return err
 	}
 	// Steps never see ctx's cancellation: a half-made call is worse than
 	// finishing the running step.
 	stepCtx := context.WithoutCancel(ctx)
-	for _, s := range p.Steps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer close(done[s.ID()])
-			for _, n := range s.Needs() {
-				<-done[n]
-				mu.Lock()
-				needOK := ok[n]
-				mu.Unlock()
-				if !needOK {
-					return
-				}
+	graph.Run(stepCtx, p.graph, parallelism, func(stepCtx context.Context, s providers.Step, needs []bool) bool {
+		if slices.Contains(needs, false) || stopped() {
+			return false
+		}
+		start := time.Now()
+		ev := func(kind EventKind, detail string) {
+			emit(Event{Step: s.ID(), Title: s.Title(), Kind: kind, Detail: detail, Elapsed: time.Since(start)})
+		}
+		ev(EventStart, "")
+		sctx := providers.WithStep(providers.WithProgress(stepCtx, func(msg string) { ev(EventWait, msg) }), s.ID())
+		sctx = providers.WithCheckpoint(sctx, func() error { return state.Save(p.Values) })
+		kind, detail, err := runStep(sctx, s, p.Values, func(obs providers.Observation) error {
+			ev(EventDrift, driftDetail(obs))
+			if confirmDrift == nil {
+				return nil
 			}
-			if stopped() {
-				return
-			}
-			start := time.Now()
-			ev := func(kind EventKind, detail string) {
-				emit(Event{Step: s.ID(), Title: s.Title(), Kind: kind, Detail: detail, Elapsed: time.Since(start)})
-			}
-			ev(EventStart, "")
-			sctx := providers.WithStep(providers.WithProgress(stepCtx, func(msg string) { ev(EventWait, msg) }), s.ID())
-			sctx = providers.WithCheckpoint(sctx, func() error { return state.Save(p.Values) })
-			kind, detail, err := runStep(sctx, s, p.Values, func(obs providers.Observation) error {
-				ev(EventDrift, driftDetail(obs))
-				if confirmDrift == nil {
-					return nil
-				}
-				confirmMu.Lock()
-				defer confirmMu.Unlock()
-				return confirmDrift(s, obs)
-			})
-			if err != nil {
-				err = &StepError{Step: s.ID(), Title: s.Title(), Err: err}
-				ev(EventFailed, err.Error())
-				finish(s.ID(), StepState{Status: StepFailed, At: time.Now().UTC(), Error: err.Error()}, err)
-				return
-			}
-			if err := finish(s.ID(), StepState{Status: StepDone, At: time.Now().UTC()}, nil); err != nil {
-				ev(EventFailed, err.Error())
-				return
-			}
-			mu.Lock()
-			if kind == EventApplied {
-				res.Applied = append(res.Applied, s.ID())
-			} else {
-				res.InPlace = append(res.InPlace, s.ID())
-			}
-			mu.Unlock()
-			ev(kind, detail)
-		}()
-	}
-	wg.Wait()
+			confirmMu.Lock()
+			defer confirmMu.Unlock()
+			return confirmDrift(s, obs)
+		})
+		if err != nil {
+			err = &StepError{Step: s.ID(), Title: s.Title(), Err: err}
+			ev(EventFailed, err.Error())
+			finish(s.ID(), StepState{Status: StepFailed, At: time.Now().UTC(), Error: err.Error()}, err)
+			return false
+		}
+		if err := finish(s.ID(), StepState{Status: StepDone, At: time.Now().UTC()}, nil); err != nil {
+			ev(EventFailed, err.Error())
+			return false
+		}
+		mu.Lock()
+		if kind == EventApplied {
+			res.Applied = append(res.Applied, s.ID())
+		} else {
+			res.InPlace = append(res.InPlace, s.ID())
+		}
+		mu.Unlock()
+		ev(kind, detail)
+		return true
+	})
 	if firstErr == nil && ctx.Err() != nil {
 		return res, ErrCancelled
 	}

@@ -51,7 +51,11 @@ func testPlan(t *testing.T, steps ...providers.Step) (*Plan, *State) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Plan{Steps: steps, Values: providers.NewValues(nil)}, state
+	p, err := newPlan(Config{}, providers.NewValues(nil), steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, state
 }
 
 // TestRunIndependentStepsConcurrently: two steps without needs both start

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/growthloop/byob/graph"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/gcp"
@@ -66,6 +66,9 @@ type verifyNode struct {
 	needs []string
 }
 
+func (n verifyNode) ID() string      { return n.check.ID }
+func (n verifyNode) Needs() []string { return n.needs }
+
 // Verify checks, live and without changing anything, that the setup cfg
 // describes is in place and works: every step of its plan is observed
 // (Done passes; missing or different fails with the fix), then probes
@@ -82,7 +85,10 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 		o.Now = time.Now()
 	}
 	deps.Propagation = o.Propagation
-	plan := NewPlan(cfg, values, deps)
+	plan, err := NewPlan(cfg, values, deps)
+	if err != nil {
+		return Report{}, err
+	}
 	reRun := "re-run " + InitCommand(cfg)
 	var nodes []verifyNode
 	for _, s := range plan.Steps {
@@ -117,50 +123,36 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 		nodes = append(nodes, verifyNode{check: snowflake.StageReachable(deps.Snowflake, stage, reRun),
 			needs: []string{snowflake.StepIntegration, snowflake.StepStage}})
 	}
-	ctx = pf.WithIdentities(ctx)
-	return runChecks(ctx, nodes, o.OnWait), nil
+	g, err := graph.New(nodes)
+	if err != nil {
+		return Report{}, fmt.Errorf("verify's checks: %w", err)
+	}
+	return runChecks(pf.WithIdentities(ctx), g, o.OnWait), nil
 }
 
-// runChecks runs every node once the nodes it needs have finished; a node
-// whose prerequisite is absent (or could not be checked) is not run.
-func runChecks(ctx context.Context, nodes []verifyNode, onWait func(id, msg string)) Report {
-	done := make([]chan struct{}, len(nodes))
-	index := map[string]int{}
-	for i, n := range nodes {
-		done[i], index[n.check.ID] = make(chan struct{}), i
-	}
-	results := make([]CheckReport, len(nodes))
-	var wg sync.WaitGroup
-	for i, n := range nodes {
-		wg.Go(func() {
-			defer close(done[i])
-			r := CheckReport{ID: n.check.ID, Title: n.check.Title}
-			for _, need := range n.needs {
-				j, ok := index[need]
-				if !ok {
-					continue // a step this setup does not have
-				}
-				<-done[j]
-				if results[j].absent || results[j].Status == providers.Unknown {
-					r.Status, r.Detail = providers.Unknown, "not checked: "+results[j].Title+" did not pass"
-					results[i] = r
-					return
-				}
+// runChecks runs every check once the checks it needs have finished; a
+// check whose prerequisite is absent (or could not be checked) is not run.
+func runChecks(ctx context.Context, g *graph.Graph[verifyNode], onWait func(id, msg string)) Report {
+	results := graph.Run(ctx, g, parallelism, func(ctx context.Context, n verifyNode, before []CheckReport) CheckReport {
+		r := CheckReport{ID: n.check.ID, Title: n.check.Title}
+		for _, b := range before {
+			if b.absent || b.Status == providers.Unknown {
+				r.Status, r.Detail = providers.Unknown, "not checked: "+b.Title+" did not pass"
+				return r
 			}
-			cctx := providers.WithProgress(ctx, func(msg string) {
-				if onWait != nil {
-					onWait(n.check.ID, msg)
-				}
-			})
-			res := n.check.Run(cctx)
-			if ctx.Err() != nil && res.Status != providers.Pass {
-				res = providers.CannotRun(fmt.Errorf("timed out: %w", ctx.Err()), "raise --timeout and re-run byob verify")
+		}
+		cctx := providers.WithProgress(ctx, func(msg string) {
+			if onWait != nil {
+				onWait(n.check.ID, msg)
 			}
-			r.Status, r.Detail, r.Remedy, r.absent = res.Status, res.Detail, res.Remedy, res.Absent
-			results[i] = r
 		})
-	}
-	wg.Wait()
+		res := n.check.Run(cctx)
+		if ctx.Err() != nil && res.Status != providers.Pass {
+			res = providers.CannotRun(fmt.Errorf("timed out: %w", ctx.Err()), "raise --timeout and re-run byob verify")
+		}
+		r.Status, r.Detail, r.Remedy, r.absent = res.Status, res.Detail, res.Remedy, res.Absent
+		return r
+	})
 	rep := Report{OK: true, Checks: results}
 	for _, r := range results {
 		if r.Status == providers.Fail || r.Status == providers.Unknown {

@@ -83,8 +83,8 @@ func TestVerifyHealthyS3SetupPassesEveryCheck(t *testing.T) {
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
 	want := []string{awsp.StepBucket, awsp.StepPublicAccessBlock, awsp.StepEncryption, awsp.StepBucketPolicy, awsp.StepLifecycle,
 		awsp.StepPolicy, snowflake.StepIntegration, awsp.StepRole, awsp.StepRolePolicy, snowflake.StepIntegrationGrant,
-		snowflake.StepStage, snowflake.StepStageGrants, awsp.StepUser, awsp.StepUserPolicy,
-		awsp.CheckKeyWorks, awsp.CheckKeyConfined, awsp.CheckKeyHygiene, snowflake.CheckStageReachable}
+		snowflake.StepStage, snowflake.StepStageGrants, snowflake.CheckStageReachable, awsp.StepUser, awsp.StepUserPolicy,
+		awsp.CheckKeyWorks, awsp.CheckKeyConfined, awsp.CheckKeyHygiene}
 	var got []string
 	for _, c := range rep.Checks {
 		got = append(got, c.ID)
