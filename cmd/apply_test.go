@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/aws/awstest"
 	"github.com/growthloop/byob/providers/gcp/gcptest"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
@@ -63,11 +64,9 @@ func (c *cloud) run(t *testing.T, dir string, args ...string) (string, string, i
 	t.Helper()
 	t.Chdir(dir)
 	var out, errOut bytes.Buffer
-	streams := &IOStreams{
-		In: strings.NewReader(""), Out: &out, Err: &errOut,
-		LookupEnv: func(k string) (string, bool) { v, ok := c.env[k]; return v, ok },
-		Open:      wizard.Open,
-	}
+	streams := &Factory{IO: &IOStreams{
+		In: strings.NewReader(""), Out: &out, ErrOut: &errOut,
+		LookupEnv: func(k string) (string, bool) { v, ok := c.env[k]; return v, ok }}, Open: wizard.Open}
 	code := Run(context.Background(), streams, args)
 	return out.String(), errOut.String(), code
 }
@@ -79,17 +78,17 @@ func TestInitAppliesAndReRunsAsNoOp(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
-	bundle, err := wizard.ReadBundle(filepath.Join(dir, wizard.DefaultBundle))
+	bundle, err := wizard.ReadBundle(filepath.Join(dir, providers.DefaultBundle))
 	if err != nil || bundle == nil || bundle.AWSSecretAccessKey == "" {
 		t.Fatalf("bundle: %v %v", bundle, err)
 	}
-	for _, want := range []string{"AWS: " + awstest.AdminARN, "Snowflake: account", "✓ Create S3 bucket", "Credentials bundle written to " + wizard.DefaultBundle,
+	for _, want := range []string{"AWS: " + awstest.AdminARN, "Snowflake: account", "✓ Create S3 bucket", "Credentials bundle written to " + providers.DefaultBundle,
 		"Next: upload the bundle in GrowthLoop: Settings > Organization > Storage"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	state, _ := os.ReadFile(filepath.Join(dir, wizard.DefaultState))
+	state, _ := os.ReadFile(filepath.Join(dir, providers.DefaultState))
 	for name, text := range map[string]string{"stdout": out, "stderr": errOut, "state file": string(state)} {
 		if strings.Contains(text, bundle.AWSSecretAccessKey) || strings.Contains(text, c.sf.Password) {
 			t.Errorf("%s holds a secret", name)
@@ -112,7 +111,7 @@ func TestInitAppliesAndReRunsAsNoOp(t *testing.T) {
 			t.Errorf("re-run applied a change: %v", last)
 		}
 	}
-	if last["event"] != "summary" || last["ok"] != true || len(last["applied"].([]any)) != 0 || last["bundle"] != wizard.DefaultBundle {
+	if last["event"] != "summary" || last["ok"] != true || len(last["applied"].([]any)) != 0 || last["bundle"] != providers.DefaultBundle {
 		t.Errorf("summary = %v", last)
 	}
 	if strings.Contains(out, bundle.AWSSecretAccessKey) {
@@ -160,11 +159,9 @@ func TestInitGCS(t *testing.T) {
 	t.Setenv("STORAGE_EMULATOR_HOST", env["STORAGE_EMULATOR_HOST"])
 	t.Chdir(dir)
 	var out, errOut bytes.Buffer
-	streams := &IOStreams{
-		In: strings.NewReader(""), Out: &out, Err: &errOut,
-		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		Open:      wizard.Open,
-	}
+	streams := &Factory{IO: &IOStreams{
+		In: strings.NewReader(""), Out: &out, ErrOut: &errOut,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}, Open: wizard.Open}
 	args := []string{"init", "--provider", "gcs", "--bucket", "cli-gcs-exports", "--location", "EU", "--yes"}
 	if code := Run(context.Background(), streams, args); code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
@@ -180,7 +177,7 @@ func TestInitGCS(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(dir, "credentials.json")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("credentials.json: %v %v", fi, err)
 	}
-	if b, _ := wizard.ReadBundle(filepath.Join(dir, wizard.DefaultBundle)); b == nil || b.GCPProject != gcptest.Project {
+	if b, _ := wizard.ReadBundle(filepath.Join(dir, providers.DefaultBundle)); b == nil || b.GCPProject != gcptest.Project {
 		t.Errorf("--gcp-project must default to the credentials' project: %+v", b)
 	}
 	out.Reset()
@@ -199,13 +196,13 @@ func TestInitGCS(t *testing.T) {
 func TestSecondRunIsRefusedWhileOneHoldsTheLock(t *testing.T) {
 	c := newCloud(t)
 	dir := t.TempDir()
-	lock, err := wizard.LockState(filepath.Join(dir, wizard.DefaultState), "byob init")
+	lock, err := wizard.LockState(filepath.Join(dir, providers.DefaultState), "byob init")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer lock.Unlock()
 	_, errOut, code := c.run(t, dir, c.args()...)
-	if code != ExitFailure || !strings.Contains(errOut, wizard.DefaultState+".lock is locked by byob init, pid ") {
+	if code != ExitFailure || !strings.Contains(errOut, providers.DefaultState+".lock is locked by byob init, pid ") {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	if n := len(c.aws.Calls()); n != 0 || len(c.sf.Statements()) != 0 {
@@ -220,11 +217,11 @@ func TestBadStateFileIsRefusedBeforeAnyCloudCall(t *testing.T) {
 	for _, content := range []string{`null`, `{"values": {}}`, `{"version": 7}`, `{"version": 1, "values": {"snowflake.external_id": 5}}`,
 		`{"version": 1, "inputs": {"provider": "gcs", "bucket": "someone-elses", "name": "other"}}`} {
 		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, wizard.DefaultState), []byte(content), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, providers.DefaultState), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		_, errOut, code := c.run(t, dir, c.args()...)
-		if code != ExitUsage || !strings.Contains(errOut, "state file "+wizard.DefaultState) {
+		if code != ExitUsage || !strings.Contains(errOut, "state file "+providers.DefaultState) {
 			t.Errorf("%s: exit %d: %s", content, code, errOut)
 		}
 	}
@@ -284,7 +281,7 @@ func TestServerTextIsPrintedSafely(t *testing.T) {
 func TestInitRemovesTempFilesOfAKilledRun(t *testing.T) {
 	c := newCloud(t)
 	dir := t.TempDir()
-	left := []string{"." + wizard.DefaultState + ".tmp-123", "." + wizard.DefaultBundle + ".tmp-9", "." + wizard.DefaultBundle + ".pending.tmp-1"}
+	left := []string{"." + providers.DefaultState + ".tmp-123", "." + providers.DefaultBundle + ".tmp-9", "." + providers.DefaultBundle + ".pending.tmp-1"}
 	for _, name := range left {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte("{"), 0o600); err != nil {
 			t.Fatal(err)

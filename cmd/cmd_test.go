@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/growthloop/byob/wizard"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -21,11 +19,9 @@ func run(t *testing.T, env map[string]string, args ...string) (stdout, stderr st
 	t.Helper()
 	t.Chdir(t.TempDir())
 	var out, errOut bytes.Buffer
-	streams := &IOStreams{
-		In: strings.NewReader(""), Out: &out, Err: &errOut,
-		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		Rand:      bytes.NewReader(bytes.Repeat([]byte{0xab}, 64)),
-	}
+	streams := &Factory{IO: &IOStreams{
+		In: strings.NewReader(""), Out: &out, ErrOut: &errOut,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}, Rand: bytes.NewReader(bytes.Repeat([]byte{0xab}, 64))}
 	code = Run(context.Background(), streams, args)
 	return out.String(), errOut.String(), code
 }
@@ -174,12 +170,14 @@ func TestEnvironmentAndConfigFile(t *testing.T) {
 	if code != 0 {
 		t.Fatal(errOut)
 	}
-	var doc wizard.Doc
+	var doc struct {
+		Inputs map[string]any
+	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
 	in := doc.Inputs
-	if in.Bucket != "from-env-bucket" || in.Region != "eu-west-1" || in.TTLDays != 9 || in.Provider != "s3" {
+	if in["bucket"] != "from-env-bucket" || in["region"] != "eu-west-1" || in["ttl-days"] != 9.0 || in["provider"] != "s3" {
 		t.Errorf("precedence flag > env > file broken: %+v", in)
 	}
 	os.WriteFile(cfg, []byte("bucket: x\nbukcet: y\n"), 0o600)

@@ -16,9 +16,12 @@ import (
 
 	"github.com/growthloop/byob/internal/fault"
 	"github.com/growthloop/byob/internal/inventory"
+	"github.com/growthloop/byob/providers"
 	awsp "github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/aws/awstest"
+	"github.com/growthloop/byob/providers/gcp"
 	"github.com/growthloop/byob/providers/gcp/gcptest"
+	sfp "github.com/growthloop/byob/providers/snowflake"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/wizard"
 )
@@ -103,8 +106,8 @@ func s3Setup(t *testing.T, aws *awstest.Server) *crashSetup {
 
 func s3Inventory(t *testing.T, aws *awstest.Server, s *crashSetup) string {
 	t.Helper()
-	cfg := wizard.Config{Provider: wizard.ProviderS3, Bucket: "crash-exports-" + s.id, Name: "crash" + s.id, Region: "us-west-2",
-		Warehouse: wizard.WarehouseSnowflake, OrgID: "77", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
+	cfg := wizard.Config{Provider: awsp.Name, Bucket: "crash-exports-" + s.id, Name: "crash" + s.id, Region: "us-west-2",
+		Warehouse: sfp.Name, OrgID: "77", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
 	cfg.ApplyDefaults()
 	cfg.Bundle, cfg.State = filepath.Join(s.dir, cfg.Bundle), filepath.Join(s.dir, cfg.State)
 	got, err := inventory.S3(context.Background(), awsp.NewClients(aws.Config()), s.sf, cfg)
@@ -137,8 +140,8 @@ func TestCrashMatrixGCSSnowflake(t *testing.T) {
 		return s
 	}
 	inv := func(s *crashSetup) string {
-		cfg := wizard.Config{Provider: wizard.ProviderGCS, Bucket: "crash-gcs-" + s.id, Name: "crash" + s.id, GCPProject: gcptest.Project, Location: "us-central1",
-			Warehouse: wizard.WarehouseSnowflake, OrgID: "77", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
+		cfg := wizard.Config{Provider: gcp.Name, Bucket: "crash-gcs-" + s.id, Name: "crash" + s.id, GCPProject: gcptest.Project, Location: "us-central1",
+			Warehouse: sfp.Name, OrgID: "77", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
 		cfg.ApplyDefaults()
 		cfg.Bundle, cfg.State, cfg.KeyFile = filepath.Join(s.dir, cfg.Bundle), filepath.Join(s.dir, cfg.State), filepath.Join(s.dir, cfg.KeyFile)
 		got, err := inventory.GCS(s.gcp, s.sf, cfg)
@@ -193,7 +196,7 @@ func TestConcurrentRunsOneIsRefused(t *testing.T) {
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
 	}
-	lock := filepath.Join(s.dir, wizard.LockPath(wizard.DefaultState))
+	lock := filepath.Join(s.dir, wizard.LockPath(providers.DefaultState))
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		if b, _ := os.ReadFile(lock); bytes.Contains(b, []byte(`"pid"`)) {
 			break
@@ -205,7 +208,7 @@ func TestConcurrentRunsOneIsRefused(t *testing.T) {
 	second := exec.Command(bin, s.args...)
 	second.Dir, second.Env = s.dir, s.env
 	out, _ := second.CombinedOutput()
-	if code := second.ProcessState.ExitCode(); code != ExitFailure || !bytes.Contains(out, []byte(wizard.LockPath(wizard.DefaultState)+" is locked by byob init, pid "+strconv.Itoa(first.Process.Pid))) {
+	if code := second.ProcessState.ExitCode(); code != ExitFailure || !bytes.Contains(out, []byte(wizard.LockPath(providers.DefaultState)+" is locked by byob init, pid "+strconv.Itoa(first.Process.Pid))) {
 		t.Errorf("second run: exit %d\n%s", code, out)
 	}
 	if err := first.Wait(); err != nil {

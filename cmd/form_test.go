@@ -15,11 +15,9 @@ func interactive(t *testing.T, env map[string]string, answers []string, args ...
 	t.Helper()
 	t.Chdir(t.TempDir())
 	var out, errOut bytes.Buffer
-	streams := &IOStreams{
-		In: strings.NewReader(strings.Join(answers, "\n") + "\n"), Out: &out, Err: &errOut, Interactive: true,
-		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		Rand:      bytes.NewReader(bytes.Repeat([]byte{0xab}, 64)),
-	}
+	streams := &Factory{IO: &IOStreams{
+		In: strings.NewReader(strings.Join(answers, "\n") + "\n"), Out: &out, ErrOut: &errOut, StdinTTY: true, StdoutTTY: true,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}, Rand: bytes.NewReader(bytes.Repeat([]byte{0xab}, 64))}
 	code = Run(context.Background(), streams, args)
 	return out.String(), errOut.String(), code
 }
@@ -112,11 +110,10 @@ func TestAccessibleApply(t *testing.T) {
 	}
 	var out, errOut bytes.Buffer
 	t.Chdir(dir)
-	streams := &IOStreams{
+	streams := &Factory{IO: &IOStreams{
 		In:  strings.NewReader(strings.Join([]string{"", "1", bucket, "", "", "", "", "", "y"}, "\n") + "\n"),
-		Out: &out, Err: &errOut, Interactive: true, Open: wizard.Open,
-		LookupEnv: func(k string) (string, bool) { v, ok := c.env[k]; return v, ok },
-	}
+		Out: &out, ErrOut: &errOut, StdinTTY: true, StdoutTTY: true,
+		LookupEnv: func(k string) (string, bool) { v, ok := c.env[k]; return v, ok }}, Open: wizard.Open}
 	code := Run(context.Background(), streams, append(args, "--accessible"))
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())

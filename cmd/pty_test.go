@@ -18,6 +18,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/hinshun/vt10x"
 
+	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/aws/awstest"
 	"github.com/growthloop/byob/wizard"
 )
@@ -241,13 +242,13 @@ func TestTerminalApplyShowsLiveStepsAndSummary(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, s.output())
 	}
 	out := s.output()
-	for _, want := range []string{"✓ Create S3 bucket cli-exports-", "✓ Create the user's access key", "Created: 15 changes applied, 0 already in place.",
-		"Bundle: growthloop-byob-bundle.json (mode 0600", "╭"} {
+	for _, want := range []string{"✓ Create S3 bucket cli-exports-", "✓ Create the user's access key", "Done: 15 changes applied, 0 already in place.",
+		"Credentials bundle written to growthloop-byob-bundle.json (mode 0600)", "╭"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if b, err := wizard.ReadBundle(filepath.Join(dir, wizard.DefaultBundle)); err != nil || b == nil || strings.Contains(out, b.AWSSecretAccessKey) {
+	if b, err := wizard.ReadBundle(filepath.Join(dir, providers.DefaultBundle)); err != nil || b == nil || strings.Contains(out, b.AWSSecretAccessKey) {
 		t.Errorf("bundle %v %v, or its secret was shown", b, err)
 	}
 }
@@ -270,7 +271,7 @@ func TestTerminalCtrlCStopsAfterTheRunningStep(t *testing.T) {
 	if !strings.Contains(out, "Resume with:") || !strings.Contains(out, "byob init --provider s3 --bucket cli-exports-"+c.id) {
 		t.Errorf("no resume command:\n%s", out)
 	}
-	state, err := wizard.LoadState(filepath.Join(dir, wizard.DefaultState))
+	state, err := wizard.LoadState(filepath.Join(dir, providers.DefaultState))
 	if err != nil || state.Inputs == nil {
 		t.Fatalf("state %+v: %v", state, err)
 	}
@@ -305,7 +306,7 @@ func TestTerminalDriftIsAskedDuringApply(t *testing.T) {
 	s.keys("y")
 	s.waitFor("change it as")
 	s.keys("y")
-	s.waitFor("Created: 1 change applied, 14 already in place.")
+	s.waitFor("Done: 1 change applied, 14 already in place.")
 	if code := s.exit(); code != 0 {
 		t.Fatalf("exit %d\n%s", code, s.output())
 	}

@@ -12,24 +12,9 @@ import (
 // renderPlan prints the plan for people: numbered steps, each with the
 // exact artifacts it applies.
 func renderPlan(w io.Writer, d wizard.Doc) error {
-	in := d.Inputs
-	var where string
-	switch d.Provider {
-	case wizard.ProviderS3:
-		region := in.Region
-		if region == "" {
-			region = "the Snowflake account's region"
-		}
-		where = fmt.Sprintf("S3 bucket %s in %s", in.Bucket, region)
-	case wizard.ProviderGCS:
-		location := in.Location
-		if location == "" {
-			location = "the Snowflake account's region"
-		}
-		where = fmt.Sprintf("GCS bucket %s in %s (project %s)", in.Bucket, location, in.GCPProject)
-	}
+	in := d.Config
 	var b strings.Builder
-	fmt.Fprintf(&b, "Plan: %s, exports under %s expiring after %d days, warehouse %s.\n", where, in.Prefix, in.TTLDays, d.Warehouse)
+	fmt.Fprintf(&b, "Plan: %s, exports under %s expiring after %d days, warehouse %s.\n", d.Where, in.Prefix, in.TTLDays, d.Warehouse)
 	fmt.Fprintf(&b, "%d steps. A dry run changes nothing; values in <angle brackets> are read at apply time.\n", len(d.Steps))
 	for i, s := range d.Steps {
 		fmt.Fprintf(&b, "\n%d. %s  [%s]\n", i+1, s.Title, s.ID)

@@ -1,5 +1,7 @@
-// Package cmd is byob's command line: cobra commands, one file per verb.
-// It parses flags and renders; the work is done by package wizard.
+// Package cmd is byob's command line: cobra commands, one file per verb,
+// each with an Options struct of its flag values and injected
+// dependencies. It parses flags and renders; the work is done by package
+// wizard.
 package cmd
 
 import (
@@ -11,9 +13,10 @@ import (
 	"os/signal"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/growthloop/byob/internal/safetext"
+	"github.com/growthloop/byob/providers"
+	_ "github.com/growthloop/byob/providers/all" // every cloud and warehouse
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -25,63 +28,45 @@ const (
 	ExitCancelled = 130
 )
 
-// IOStreams are the command's standard streams and whether a person is at
-// them. Prompting is allowed only when both stdin and stdout are terminals.
-type IOStreams struct {
-	In       io.Reader
-	Out, Err io.Writer
-	// Interactive is true when stdin and stdout are terminals.
-	Interactive bool
-	// LookupEnv reads the environment (os.LookupEnv).
-	LookupEnv func(string) (string, bool)
+// Factory is what every command is built from: the streams, and the
+// dependencies tests replace.
+type Factory struct {
+	IO *IOStreams
+	// Open connects a setup's providers (wizard.Open); tests point it at
+	// emulators.
+	Open func(ctx context.Context, cfg *providers.Config, env providers.Env) (map[string]providers.Conn, func(), error)
 	// Rand is the source of external IDs; nil means crypto/rand.
 	Rand io.Reader
-	// Open connects to the clouds (wizard.Open); tests point it at
-	// emulators.
-	Open func(ctx context.Context, cfg *wizard.Config, conn wizard.Connections) (wizard.Deps, func(), error)
 }
 
-// System returns the process's streams.
-func System() *IOStreams {
-	return &IOStreams{
-		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
-		Interactive: term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd())),
-		LookupEnv:   os.LookupEnv,
-		Open:        wizard.Open,
-	}
-}
-
-// connect opens the connections cfg needs, reading the environment
-// through s.
-func (s *IOStreams) connect(ctx context.Context, cfg *wizard.Config, conn wizard.Connections) (wizard.Deps, func(), error) {
-	conn.Snowflake.LookupEnv = s.LookupEnv
-	conn.LookupEnv = s.LookupEnv
-	return s.Open(ctx, cfg, conn)
+// env is what the providers may read of the environment.
+func (f *Factory) env(dryRun bool) providers.Env {
+	return providers.Env{LookupEnv: f.IO.env, DryRun: dryRun}
 }
 
 // Main runs byob with the process's arguments and returns the exit code.
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	return Run(ctx, System(), os.Args[1:])
+	return Run(ctx, &Factory{IO: System(), Open: wizard.Open}, os.Args[1:])
 }
 
 // Run runs byob with args and returns the exit code; errors are printed to
-// streams.Err.
-func Run(ctx context.Context, streams *IOStreams, args []string) int {
-	root := NewRoot(streams)
+// the error stream.
+func Run(ctx context.Context, f *Factory, args []string) int {
+	root := NewRoot(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintln(streams.Err, "Error: "+safetext.String(err.Error()))
+	fmt.Fprintln(f.IO.ErrOut, "Error: "+safetext.String(err.Error()))
 	return ExitCode(err)
 }
 
 // ExitCode maps an error to byob's exit code. It is the one place that does.
 func ExitCode(err error) int {
-	var ue *wizard.UsageError
+	var ue *providers.UsageError
 	var fe *flagError
 	switch {
 	case err == nil:
@@ -101,7 +86,7 @@ func (e *flagError) Error() string { return e.err.Error() + "\nRun 'byob --help'
 func (e *flagError) Unwrap() error { return e.err }
 
 // NewRoot builds the command tree.
-func NewRoot(streams *IOStreams) *cobra.Command {
+func NewRoot(f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "byob",
 		Short: "Set up bring-your-own-bucket export storage for GrowthLoop",
@@ -115,10 +100,10 @@ Start with a dry run, which needs no cloud credentials:
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetIn(streams.In)
-	root.SetOut(streams.Out)
-	root.SetErr(streams.Err)
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })
-	root.AddCommand(newInitCmd(streams, false), newInitCmd(streams, true), newVerifyCmd(streams), newVersionCmd(streams))
+	root.AddCommand(NewCmdInit(f, nil), NewCmdPlan(f, nil), NewCmdVerify(f, nil), newVersionCmd(f.IO))
 	return root
 }

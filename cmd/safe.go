@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"github.com/growthloop/byob/internal/safetext"
+	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -16,8 +17,16 @@ func safeEvent(e wizard.Event) wizard.Event {
 
 func safePreflight(pf wizard.Preflight) wizard.Preflight {
 	pf.Region = safetext.String(pf.Region)
-	pf.Caller.ARN, pf.Caller.AccountID = safetext.String(pf.Caller.ARN), safetext.String(pf.Caller.AccountID)
-	pf.Snowflake.Role, pf.Snowflake.Region, pf.Snowflake.Account = safetext.String(pf.Snowflake.Role), safetext.String(pf.Snowflake.Region), safetext.String(pf.Snowflake.Account)
+	ids := make([]providers.Identity, len(pf.Identities))
+	for i, id := range pf.Identities {
+		fields := map[string]string{}
+		for k, v := range id.Fields {
+			fields[k] = safetext.String(v)
+		}
+		id.Summary, id.Fields = safetext.String(id.Summary), fields
+		ids[i] = id
+	}
+	pf.Identities = ids
 	warnings := make([]string, len(pf.Warnings))
 	for i, w := range pf.Warnings {
 		warnings[i] = safetext.String(w)

@@ -82,6 +82,53 @@ func reviewPlan(ctx context.Context, streams *IOStreams, plan *wizard.Plan, dryR
 	return nil
 }
 
+// tuiReporter shows a run as a live checklist and ends it with a summary
+// box; what comes before the plan (preflight) is plain text.
+type tuiReporter struct {
+	textReporter
+	program *tea.Program
+	done    chan error
+}
+
+func newTUIReporter(io *IOStreams) *tuiReporter {
+	return &tuiReporter{textReporter: textReporter{io: io}, done: make(chan error, 1)}
+}
+
+// start shows the checklist of plan's steps; stop stops the run (Ctrl-C,
+// which the checklist reads as a key).
+func (r *tuiReporter) start(ctx context.Context, plan *wizard.Plan, stop func()) {
+	r.program = tea.NewProgram(newChecklist(plan, stop), tea.WithContext(ctx), tea.WithInput(r.io.In), tea.WithOutput(r.io.Out))
+	go func() { _, err := r.program.Run(); r.done <- err }()
+}
+
+func (r *tuiReporter) Event(e wizard.Event) {
+	if r.program != nil {
+		r.program.Send(eventMsg(safeEvent(e)))
+	}
+}
+
+// pause releases the terminal for a question asked during the run.
+func (r *tuiReporter) pause() (resume func()) {
+	if r.program == nil {
+		return func() {}
+	}
+	_ = r.program.ReleaseTerminal()
+	return func() { _ = r.program.RestoreTerminal() }
+}
+
+func (r *tuiReporter) Done(o RunOutcome) {
+	if r.program != nil {
+		r.program.Send(runDone{})
+		<-r.done
+	}
+	lines, resume := summary(o)
+	summaryBox(r.io.Out, lines...)
+	if resume {
+		// Outside the box, so it copies cleanly.
+		fmt.Fprintf(r.io.Out, "%s\n  %s\n", resumeCmd, o.Resume)
+	}
+}
+
 // checklist is the live view of a run: a line per step with a spinner on
 // the running ones, ✓ / ✗ / = (already done), elapsed time, and why a
 // step waits. Ctrl-C stops the run after the running steps.

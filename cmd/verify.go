@@ -2,36 +2,35 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/growthloop/byob/internal/safetext"
 	"github.com/growthloop/byob/providers"
-	"github.com/growthloop/byob/providers/gcp"
 	"github.com/growthloop/byob/wizard"
 )
 
-// verifyOptions are byob verify's flag values.
-type verifyOptions struct {
-	cfg         wizard.Config
-	conn        wizard.Connections
-	configFile  string
-	output      string
-	timeout     time.Duration
-	propagation time.Duration
+// VerifyOptions are byob verify's flag values and dependencies.
+type VerifyOptions struct {
+	*Factory
+	Config      providers.Config
+	ConfigFile  string
+	Output      string
+	Timeout     time.Duration
+	Propagation time.Duration
+	// Given reports the flags the user set: the others come from the state
+	// file.
+	Given func(flag string) bool
 }
 
 // DefaultVerifyTimeout bounds a whole verify run.
 const DefaultVerifyTimeout = 5 * time.Minute
 
-func newVerifyCmd(streams *IOStreams) *cobra.Command {
-	o := &verifyOptions{}
+// NewCmdVerify builds `byob verify`. runF, when set, runs instead of
+// runVerify.
+func NewCmdVerify(f *Factory, runF func(context.Context, *VerifyOptions) error) *cobra.Command {
+	o := &VerifyOptions{Factory: f}
 	c := &cobra.Command{
 		Use:   "verify",
 		Short: "Check, live, that a setup is in place and works",
@@ -51,101 +50,86 @@ could not run, 2 usage error.`,
   byob verify --output json --timeout 2m   # for CI`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindSources(cmd.Flags(), streams.LookupEnv); err != nil {
+			if err := bindSources(cmd.Flags(), f.IO.env); err != nil {
 				return err
 			}
-			return runVerify(cmd, streams, o)
+			o.Given = cmd.Flags().Changed
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runVerify(cmd.Context(), o)
 		},
 	}
-	f := c.Flags()
-	addSetupFlags(f, &o.cfg)
-	f.StringVar(&o.configFile, "config", "", "YAML file whose keys are flag names")
-	addConnectionFlags(f, &o.conn, &o.propagation)
-	f.DurationVar(&o.timeout, "timeout", DefaultVerifyTimeout, "bound on the whole run; checks still running then are reported as not run")
-	f.StringVar(&o.output, "output", "text", "output format: text or json")
+	fs := c.Flags()
+	addFields(fs, &o.Config)
+	fs.StringVar(&o.ConfigFile, "config", "", "YAML file whose keys are flag names")
+	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for a new access key to work")
+	fs.DurationVar(&o.Timeout, "timeout", DefaultVerifyTimeout, "bound on the whole run; checks still running then are reported as not run")
+	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
 	return c
 }
 
-func runVerify(cmd *cobra.Command, streams *IOStreams, o *verifyOptions) error {
-	ctx := cmd.Context()
-	var bad []wizard.InvalidValue
-	if o.output != "text" && o.output != "json" {
-		bad = append(bad, wizard.InvalidValue{Flag: "--output", Value: o.output, Rule: `must be "text" or "json"`})
+func runVerify(ctx context.Context, o *VerifyOptions) error {
+	var bad []providers.InvalidValue
+	if iv := validateOutput(o.Output); iv != nil {
+		bad = append(bad, *iv)
 	}
-	if o.timeout <= 0 {
-		bad = append(bad, wizard.InvalidValue{Flag: "--timeout", Value: o.timeout.String(), Rule: "must be positive"})
+	if o.Timeout <= 0 {
+		bad = append(bad, providers.InvalidValue{Flag: "--timeout", Value: o.Timeout.String(), Rule: "must be positive"})
+	}
+	if o.Propagation <= 0 {
+		bad = append(bad, providers.InvalidValue{Flag: "--propagation-timeout", Value: o.Propagation.String(), Rule: "must be positive"})
 	}
 	if len(bad) > 0 {
-		return &wizard.UsageError{Invalid: bad}
+		return &providers.UsageError{Invalid: bad}
 	}
-	state, err := wizard.LoadState(o.cfg.State)
+	state, err := wizard.LoadState(o.Config.State)
 	if err != nil {
 		return err
 	}
+	cfg := o.Config
 	if state.Inputs != nil {
-		fillFromInputs(cmd.Flags(), *state.Inputs)
+		fillFromInputs(o.Given, &cfg, *state.Inputs)
 	}
-	cfg := o.cfg
-	cfg.ApplyDefaults()
-	if cfg.Provider == wizard.ProviderGCS && cfg.GCPProject == "" {
-		cfg.GCPProject = gcp.DefaultProject(ctx, streams.LookupEnv, true)
-	}
+	env := o.env(false)
+	providers.Defaults(&cfg, env)
 	if err := cfg.Validate(); err != nil {
-		if ue, ok := err.(*wizard.UsageError); ok && state.Inputs == nil {
+		if ue, ok := err.(*providers.UsageError); ok && state.Inputs == nil {
 			ue.Msg = fmt.Sprintf("no setup recorded in %s: pass --state of a setup made by byob init, or describe the setup with init's flags", cfg.State)
 		}
-		return err
-	}
-	if err := validateConnection(o.conn, o.propagation); err != nil {
 		return err
 	}
 	bundle, err := wizard.ReadBundle(cfg.Bundle)
 	if err != nil {
 		return err
 	}
-	values, err := wizard.VerifyValues(cfg, state, bundle)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	values := providers.NewValues(state.Values)
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	deps, closeConns, err := streams.connect(ctx, &cfg, o.conn)
+	conns, closeConns, err := o.Open(ctx, &cfg, env)
 	if err != nil {
 		return err
 	}
 	defer closeConns()
-	var mu sync.Mutex
-	rep, err := wizard.Verify(ctx, cfg, deps, values, bundle, wizard.VerifyOptions{
-		Propagation: providers.Propagation{Timeout: o.propagation},
-		OnWait: func(_, msg string) {
-			mu.Lock()
-			defer mu.Unlock()
-			fmt.Fprintf(streams.Err, "… %s\n", safetext.String(msg))
-		},
+	var r Reporter = &textReporter{io: o.IO}
+	if o.Output == "json" {
+		r = newJSONReporter(o.IO)
+	}
+	rep, err := wizard.Verify(ctx, cfg, wizard.Deps{Conns: conns}, values, bundle, wizard.VerifyOptions{
+		Propagation: providers.Propagation{Timeout: o.Propagation},
+		OnWait:      func(_, msg string) { r.Waiting(msg) },
 	})
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
-			return fmt.Errorf("verify stopped by --timeout %s: %w", o.timeout, err)
+			return fmt.Errorf("verify stopped by --timeout %s: %w", o.Timeout, err)
 		}
 		return err
 	}
-	rep = safeReport(rep)
-	switch {
-	case o.output == "json":
-		enc := json.NewEncoder(streams.Out)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		err = enc.Encode(rep)
-	case streams.Interactive:
-		err = renderChecksTable(streams.Out, rep)
-	default:
-		err = renderChecksPlain(streams.Out, rep)
-	}
-	if err != nil {
+	if err := r.Checks(rep); err != nil {
 		return err
 	}
 	if !rep.OK {
-		return &checksFailed{summary(rep)}
+		return &checksFailed{checksSummary(rep)}
 	}
 	return nil
 }
@@ -155,49 +139,3 @@ func runVerify(cmd *cobra.Command, streams *IOStreams, o *verifyOptions) error {
 type checksFailed struct{ summary string }
 
 func (e *checksFailed) Error() string { return "verify: " + e.summary }
-
-var statusMark = map[providers.CheckStatus]string{
-	providers.Pass: "✓", providers.Fail: "✗", providers.Warn: "!", providers.Unknown: "?",
-}
-
-// renderChecksTable prints one row per check for a terminal, each failure
-// or warning followed by its fix.
-func renderChecksTable(w io.Writer, rep wizard.Report) error {
-	width := len("CHECK")
-	for _, c := range rep.Checks {
-		width = max(width, len(c.Title))
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "   %-*s  %s\n", width, "CHECK", "DETAIL")
-	for _, c := range rep.Checks {
-		fmt.Fprintf(&b, "%s  %-*s  %s\n", statusMark[c.Status], width, c.Title, c.Detail)
-		if c.Remedy != "" && c.Status != providers.Pass {
-			fmt.Fprintf(&b, "   fix: %s\n", c.Remedy)
-		}
-	}
-	fmt.Fprintf(&b, "\n%s\n", summary(rep))
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// renderChecksPlain prints one line per check, for logs and pipes.
-func renderChecksPlain(w io.Writer, rep wizard.Report) error {
-	var b strings.Builder
-	for _, c := range rep.Checks {
-		fmt.Fprintf(&b, "%s %s: %s: %s\n", strings.ToUpper(string(c.Status)), c.ID, c.Title, c.Detail)
-		if c.Remedy != "" && c.Status != providers.Pass {
-			fmt.Fprintf(&b, "  fix: %s\n", c.Remedy)
-		}
-	}
-	b.WriteString(summary(rep) + "\n")
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-func summary(rep wizard.Report) string {
-	n := map[providers.CheckStatus]int{}
-	for _, c := range rep.Checks {
-		n[c.Status]++
-	}
-	return fmt.Sprintf("%d passed, %d failed, %d warnings, %d could not run", n[providers.Pass], n[providers.Fail], n[providers.Warn], n[providers.Unknown])
-}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/growthloop/byob/providers"
 	awsp "github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/wizard"
 )
@@ -24,8 +25,8 @@ func initialized(t *testing.T) (*cloud, string, *wizard.Bundle) {
 	if out, errOut, code := c.run(t, dir, c.args()...); code != 0 {
 		t.Fatalf("init exit %d\n%s\n%s", code, out, errOut)
 	}
-	c.aws.ConfineKeysTo = wizard.DefaultPrefix
-	b, err := wizard.ReadBundle(filepath.Join(dir, wizard.DefaultBundle))
+	c.aws.ConfineKeysTo = providers.DefaultPrefix
+	b, err := wizard.ReadBundle(filepath.Join(dir, providers.DefaultBundle))
 	if err != nil || b == nil {
 		t.Fatalf("bundle %v %v", b, err)
 	}
@@ -116,8 +117,8 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{[]string{"verify", "--timeout", "0s"}, `invalid --timeout "0s": must be positive`},
 		{[]string{"verify", "--output", "yaml"}, `invalid --output "yaml"`},
 		{[]string{"verify", "--provider", "s3", "--bucket", "x", "--region", "us-east-1"}, "invalid --bucket"},
-		{[]string{"verify", "--provider", "s3", "--bucket", "acme-exports", "--region", "us-east-1", "--warehouse", "snowflake", "--org-id", "1", "--snowflake-database", "D", "--growthloop-role", "R"},
-			"holds the external ID of this setup"},
+		{[]string{"verify", "--provider", "s3", "--bucket", "acme-exports", "--region", "us-east-1", "--snowflake-database", "D"},
+			`invalid --snowflake-database "D": applies to --warehouse snowflake only`},
 	} {
 		_, errOut, code := c.run(t, t.TempDir(), tc.args...)
 		if code != ExitUsage || !strings.Contains(errOut, tc.want) {
@@ -130,13 +131,11 @@ func TestVerifyUsageErrors(t *testing.T) {
 }
 
 // ttyStreams are c's streams as at a terminal, output in buf.
-func ttyStreams(c *cloud) (*IOStreams, *bytes.Buffer) {
+func ttyStreams(c *cloud) (*Factory, *bytes.Buffer) {
 	buf := &bytes.Buffer{}
-	return &IOStreams{
-		In: strings.NewReader(""), Out: buf, Err: buf, Interactive: true,
-		LookupEnv: func(k string) (string, bool) { v, ok := c.env[k]; return v, ok },
-		Open:      wizard.Open,
-	}, buf
+	return &Factory{IO: &IOStreams{
+		In: strings.NewReader(""), Out: buf, ErrOut: buf, StdinTTY: true, StdoutTTY: true,
+		LookupEnv: func(k string) (string, bool) { v, ok := c.env[k]; return v, ok }}, Open: wizard.Open}, buf
 }
 
 func TestVerifyWaitsVisiblyForANewKey(t *testing.T) {

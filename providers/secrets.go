@@ -17,6 +17,14 @@ type KeyStore interface {
 	// Keep writes a new key's secret (atomically, mode 0600) and makes it
 	// the pending key.
 	Keep(id string, secret []byte) error
+	// Settle drops the pending secret once the bundle holds the key the
+	// run settled on (a pending key that is not it was deleted).
+	Settle() error
+	// Files are the files it writes a secret to besides the bundle.
+	Files() []string
+	// PendingFile is the file the pending key's secret waits in; "" when
+	// there is no pending key.
+	PendingFile() string
 }
 
 // Holds reports whether ks holds the secret of the key id.

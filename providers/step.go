@@ -70,6 +70,17 @@ type Basic struct {
 	StepID    string
 	StepTitle string
 	StepNeeds []string
+	// StepVerify says what verify's check of the step proves; the title
+	// when empty.
+	StepVerify string
+}
+
+// VerifyTitle says what verify's check of the step proves.
+func (b Basic) VerifyTitle() string {
+	if b.StepVerify != "" {
+		return b.StepVerify
+	}
+	return b.StepTitle
 }
 
 // ID implements Step.

@@ -65,7 +65,7 @@ func (d Description) Drift(in Integration) []string {
 	if !strings.EqualFold(d[PropEnabled], "true") {
 		props = append(props, PropEnabled)
 	}
-	if in.Provider == ProviderS3 {
+	if in.AssumesRole() {
 		if d[PropAWSRoleARN] != in.RoleARN {
 			props = append(props, PropAWSRoleARN)
 		}

@@ -46,8 +46,8 @@ func roleFrom(ctx context.Context) string {
 	return "the session's role"
 }
 
-// explain wraps a Snowflake error with what was run and what to do.
-func explain(ctx context.Context, what string, err error) error {
+// Explain wraps a Snowflake error with what was run and what to do.
+func Explain(ctx context.Context, what string, err error) error {
 	switch errNumber(err) {
 	case errInsufficientPrivilege:
 		hint := "grant it the privilege or connect with a role that has it (--snowflake-role)"

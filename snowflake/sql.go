@@ -4,20 +4,17 @@ import (
 	"strings"
 )
 
-// Storage providers as Snowflake spells them.
-const (
-	ProviderS3  = "S3"
-	ProviderGCS = "GCS"
-)
-
 // Integration describes a storage integration. Statements built from it
 // never use CREATE OR REPLACE: replacing an integration mints a new external
 // ID (or GCP service account) and detaches every stage on it.
 type Integration struct {
-	Name             Ident
-	Provider         string // ProviderS3 or ProviderGCS
-	RoleARN          string // S3 only
-	ExternalID       string // S3 only
+	Name     Ident
+	Provider string // STORAGE_PROVIDER: S3, GCS
+	// RoleARN and ExternalID are the role Snowflake assumes to reach the
+	// bucket, and the external ID its trust requires (S3); empty when it
+	// reaches the bucket as itself (GCS).
+	RoleARN          string
+	ExternalID       string
 	AllowedLocations []string
 }
 
@@ -28,13 +25,17 @@ func (in Integration) Create() string {
 	b.WriteString("  TYPE = EXTERNAL_STAGE\n")
 	b.WriteString("  STORAGE_PROVIDER = " + Literal(in.Provider) + "\n")
 	b.WriteString("  ENABLED = TRUE\n")
-	if in.Provider == ProviderS3 {
+	if in.AssumesRole() {
 		b.WriteString("  STORAGE_AWS_ROLE_ARN = " + Literal(in.RoleARN) + "\n")
 		b.WriteString("  STORAGE_AWS_EXTERNAL_ID = " + Literal(in.ExternalID) + "\n")
 	}
 	b.WriteString("  STORAGE_ALLOWED_LOCATIONS = " + locations(in.AllowedLocations))
 	return b.String()
 }
+
+// AssumesRole reports whether Snowflake reaches the bucket by assuming a
+// role (S3), rather than as its own identity (GCS).
+func (in Integration) AssumesRole() bool { return in.RoleARN != "" }
 
 // Describe returns DESC INTEGRATION on the same name Create uses.
 func (in Integration) Describe() string {
@@ -46,7 +47,8 @@ func (in Integration) Describe() string {
 // DESC INTEGRATION output; unknown names are ignored. It returns "" when
 // nothing is to be set.
 //
-// On S3 every ALTER sets the role ARN and the external ID together:
+// When Snowflake assumes a role, every ALTER sets the role ARN and the
+// external ID together:
 // setting the role ARN alone may make Snowflake issue a new external ID,
 // which would break the role's trust.
 func (in Integration) Alter(properties []string) string {
@@ -54,7 +56,7 @@ func (in Integration) Alter(properties []string) string {
 	for _, p := range properties {
 		set[p] = true
 	}
-	if in.Provider == ProviderS3 && len(properties) > 0 {
+	if in.AssumesRole() && len(properties) > 0 {
 		set[PropAWSRoleARN], set[PropAWSExternalID] = true, true
 	}
 	var sets []string

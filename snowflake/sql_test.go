@@ -16,7 +16,7 @@ func mustIdent(t testing.TB, s string) Ident {
 
 func TestCreateIntegrationS3(t *testing.T) {
 	in := Integration{
-		Name: mustIdent(t, "flywheel_app_aws"), Provider: ProviderS3,
+		Name: mustIdent(t, "flywheel_app_aws"), Provider: "S3",
 		RoleARN: "arn:aws:iam::123456789012:role/growthloop-byob-snowflake", ExternalID: "byob-abc",
 		AllowedLocations: []string{"s3://acme/exports/"},
 	}
@@ -39,7 +39,7 @@ func TestCreateIntegrationS3(t *testing.T) {
 }
 
 func TestCreateIntegrationGCS(t *testing.T) {
-	in := Integration{Name: mustIdent(t, "FLYWHEEL_APP_GCS"), Provider: ProviderGCS, AllowedLocations: []string{"gcs://acme/exports/"}}
+	in := Integration{Name: mustIdent(t, "FLYWHEEL_APP_GCS"), Provider: "GCS", AllowedLocations: []string{"gcs://acme/exports/"}}
 	want := `CREATE STORAGE INTEGRATION IF NOT EXISTS "FLYWHEEL_APP_GCS"
   TYPE = EXTERNAL_STAGE
   STORAGE_PROVIDER = 'GCS'
@@ -51,7 +51,7 @@ func TestCreateIntegrationGCS(t *testing.T) {
 }
 
 func TestAlterIntegration(t *testing.T) {
-	in := Integration{Name: "X", Provider: ProviderS3, RoleARN: "arn:r", ExternalID: "e", AllowedLocations: []string{"s3://b/p/"}}
+	in := Integration{Name: "X", Provider: "S3", RoleARN: "arn:r", ExternalID: "e", AllowedLocations: []string{"s3://b/p/"}}
 	got := in.Alter([]string{PropAWSRoleARN, PropAWSExternalID, PropAllowedLocations})
 	want := `ALTER STORAGE INTEGRATION "X" SET
   STORAGE_AWS_ROLE_ARN = 'arn:r'
@@ -74,7 +74,7 @@ func TestAlterIntegration(t *testing.T) {
 	if got := in.Alter([]string{PropEnabled}); !strings.Contains(got, "ENABLED = TRUE") || !strings.Contains(got, "STORAGE_AWS_EXTERNAL_ID = 'e'") {
 		t.Errorf("Alter(enabled) = %s", got)
 	}
-	gcs := Integration{Name: "G", Provider: ProviderGCS, AllowedLocations: []string{"gcs://b/p/"}}
+	gcs := Integration{Name: "G", Provider: "GCS", AllowedLocations: []string{"gcs://b/p/"}}
 	if got := gcs.Alter([]string{PropEnabled}); got != "ALTER STORAGE INTEGRATION \"G\" SET\n  ENABLED = TRUE" {
 		t.Errorf("GCS Alter = %q", got)
 	}
@@ -144,7 +144,7 @@ func TestParseDescription(t *testing.T) {
 	if got := d.List(PropAllowedLocations); len(got) != 2 || got[1] != "s3://b/q/" {
 		t.Errorf("List = %q", got)
 	}
-	in := Integration{Provider: ProviderS3, RoleARN: "arn:r", ExternalID: "e", AllowedLocations: []string{"s3://b/q/", "s3://a/p/"}}
+	in := Integration{Provider: "S3", RoleARN: "arn:r", ExternalID: "e", AllowedLocations: []string{"s3://b/q/", "s3://a/p/"}}
 	if drift := d.Drift(in); len(drift) != 0 {
 		t.Errorf("Drift = %v, want none", drift)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/growthloop/byob/providers"
 	awsp "github.com/growthloop/byob/providers/aws"
+	sfp "github.com/growthloop/byob/providers/snowflake"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -77,8 +78,7 @@ func benchEnv(b *testing.B, latency time.Duration) (*env, *callCounter) {
 	counter := &callCounter{base: http.DefaultTransport, n: map[string]int{}}
 	cfg := e.aws.Config()
 	cfg.HTTPClient = &http.Client{Transport: counter}
-	e.deps.AWS = awsp.NewClients(cfg)
-	e.deps.Snowflake = e.sf.Connect(b, "ACCOUNTADMIN", counter)
+	e.connect(awsp.NewClients(cfg), e.sf.Connect(b, "ACCOUNTADMIN", counter))
 	counter.reset()
 	return e, counter
 }
@@ -141,8 +141,8 @@ func BenchmarkInitS3Snowflake(b *testing.B) {
 
 func (e *env) benchConfig() wizard.Config {
 	c := wizard.Config{
-		Provider: wizard.ProviderS3, Bucket: "bench-exports-" + e.id, Name: "b" + e.id, Region: "us-west-2",
-		Warehouse: wizard.WarehouseSnowflake, OrgID: "1234", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7,
+		Provider: awsp.Name, Bucket: "bench-exports-" + e.id, Name: "b" + e.id, Region: "us-west-2",
+		Warehouse: sfp.Name, OrgID: "1234", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7,
 		Bundle: e.dir + "/bundle.json", State: e.dir + "/state.json",
 	}
 	c.ApplyDefaults()

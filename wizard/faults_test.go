@@ -10,6 +10,7 @@ import (
 	"github.com/growthloop/byob/internal/fault"
 	"github.com/growthloop/byob/internal/inventory"
 	"github.com/growthloop/byob/providers/gcp"
+	sfp "github.com/growthloop/byob/providers/snowflake"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -18,7 +19,7 @@ var faultSeeds = []uint64{1, 2, 3}
 
 func (e *env) inventory(cfg wizard.Config) string {
 	e.t.Helper()
-	inv, err := inventory.S3(context.Background(), e.deps.AWS, e.sf, cfg)
+	inv, err := inventory.S3(context.Background(), e.admin, e.sf, cfg)
 	if err != nil {
 		e.t.Fatalf("inventory: %v", err)
 	}
@@ -63,16 +64,16 @@ func (e *gcsEnv) inventory(cfg wizard.Config) string {
 // TestTransientErrorsGCSSnowflake is the same on Google Cloud.
 func TestTransientErrorsGCSSnowflake(t *testing.T) {
 	clean := newGCSEnv(t)
-	cfg := clean.config(wizard.WarehouseSnowflake)
+	cfg := clean.config(sfp.Name)
 	clean.mustApply(cfg)
 	want := clean.inventory(cfg)
 	for _, seed := range faultSeeds {
 		e := newGCSEnv(t)
-		e.deps.GCP.SetRetry(gcp.Retry{Attempts: gcp.DefaultRetry.Attempts, Backoff: gax.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond}})
+		e.admin.SetRetry(gcp.Retry{Attempts: gcp.DefaultRetry.Attempts, Backoff: gax.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond}})
 		faults := fault.New(0.2, seed)
 		e.gcp.SetFaults(faults)
 		e.sf.SetFaults(faults)
-		cfg := e.config(wizard.WarehouseSnowflake)
+		cfg := e.config(sfp.Name)
 		e.mustApply(cfg)
 		e.gcp.SetFaults(nil)
 		e.sf.SetFaults(nil)

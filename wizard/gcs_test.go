@@ -14,6 +14,7 @@ import (
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/gcp"
 	"github.com/growthloop/byob/providers/gcp/gcptest"
+	sfp "github.com/growthloop/byob/providers/snowflake"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/templates"
 	"github.com/growthloop/byob/wizard"
@@ -25,6 +26,7 @@ type gcsEnv struct {
 	gcp    *gcptest.Server
 	sf     *snowflaketest.Server
 	deps   wizard.Deps
+	admin  *gcp.Clients
 	dir    string
 	events []wizard.Event
 }
@@ -40,16 +42,19 @@ func newGCSEnv(t testing.TB) *gcsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.deps.GCP = c
-	e.deps.Snowflake = e.sf.Connect(t, "ACCOUNTADMIN", nil)
+	e.admin = c
+	e.deps.Conns = map[string]providers.Conn{gcp.Name: gcp.NewConn(c), sfp.Name: sfp.NewConn(e.sf.Connect(t, "ACCOUNTADMIN", nil))}
 	return e
 }
 
 func (e *gcsEnv) config(warehouse string) wizard.Config {
 	c := wizard.Config{
-		Provider: wizard.ProviderGCS, Bucket: "acme-exports", GCPProject: gcptest.Project, Location: "US-CENTRAL1",
-		Warehouse: warehouse, OrgID: "1234", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 14,
+		Provider: gcp.Name, Bucket: "acme-exports", GCPProject: gcptest.Project, Location: "US-CENTRAL1",
+		Warehouse: warehouse, OrgID: "1234", TTLDays: 14,
 		Bundle: filepath.Join(e.dir, "bundle.json"), State: filepath.Join(e.dir, "state.json"), KeyFile: filepath.Join(e.dir, "credentials.json"),
+	}
+	if warehouse == sfp.Name {
+		c.SnowflakeDatabase, c.GrowthLoopRole = "ANALYTICS", "GROWTHLOOP"
 	}
 	c.ApplyDefaults()
 	if err := c.Validate(); err != nil {
@@ -160,7 +165,7 @@ func (e *gcsEnv) inspect(cfg wizard.Config) {
 		bundle.GCPServiceAccount != email || bundle.GCPProject != gcptest.Project || bundle.Bucket != cfg.Bucket {
 		t.Errorf("bundle %+v %v", bundle, err)
 	}
-	if cfg.Snowflake() {
+	if cfg.WarehouseProvider() != nil {
 		sfRole := e.gcp.Role(names.SnowflakeRole)
 		if sfRole == nil || !slices.Equal(sfRole.IncludedPermissions, templates.GCSSnowflakePermissions) {
 			t.Errorf("snowflake role %+v", sfRole)
@@ -186,7 +191,7 @@ func (e *gcsEnv) inspect(cfg wizard.Config) {
 }
 
 func TestGCSFullRunThenNoOp(t *testing.T) {
-	for _, warehouse := range []string{wizard.WarehouseNone, wizard.WarehouseSnowflake} {
+	for _, warehouse := range []string{providers.WarehouseNone, sfp.Name} {
 		t.Run(warehouse, func(t *testing.T) {
 			e := newGCSEnv(t)
 			e.gcp.NewAccountDelay = 2 // the new account is not usable at once
@@ -213,7 +218,7 @@ func TestGCSResumeAfterFailureAtEachStep(t *testing.T) {
 	for _, side := range []string{"gcp", "snowflake"} {
 		for k := 1; ; k++ {
 			e := newGCSEnv(t)
-			cfg := e.config(wizard.WarehouseSnowflake)
+			cfg := e.config(sfp.Name)
 			if side == "gcp" {
 				e.gcp.FailMutation(k)
 			} else {
@@ -236,7 +241,7 @@ func TestGCSResumeAfterFailureAtEachStep(t *testing.T) {
 func TestGCSKeyBlockedByOrgPolicy(t *testing.T) {
 	e := newGCSEnv(t)
 	e.gcp.BlockKeys = true
-	cfg := e.config(wizard.WarehouseNone)
+	cfg := e.config(providers.WarehouseNone)
 	_, err := e.apply(cfg)
 	var ope *gcp.OrgPolicyError
 	if !errors.As(err, &ope) {
@@ -257,14 +262,14 @@ func TestGCSKeyBlockedByOrgPolicy(t *testing.T) {
 
 func TestGCSBucketOwnedElsewhereAndAdopted(t *testing.T) {
 	e := newGCSEnv(t)
-	cfg := e.config(wizard.WarehouseNone)
+	cfg := e.config(providers.WarehouseNone)
 	e.gcp.ForeignBuckets[cfg.Bucket] = true
 	if _, err := e.apply(cfg); err == nil || !strings.Contains(err.Error(), "taken by another project") {
 		t.Fatalf("apply = %v", err)
 	}
 
 	e2 := newGCSEnv(t)
-	cfg2 := e2.config(wizard.WarehouseNone)
+	cfg2 := e2.config(providers.WarehouseNone)
 	e2.gcp.SetBucket(gcptest.Bucket{Name: cfg2.Bucket, Location: "US-CENTRAL1", Lifecycle: json.RawMessage(`{"rule":[{"action":{"type":"SetStorageClass","storageClass":"COLDLINE"},"condition":{"age":30}}]}`)})
 	e2.mustApply(cfg2)
 	e2.inspect(cfg2)
@@ -276,7 +281,7 @@ func TestGCSBucketOwnedElsewhereAndAdopted(t *testing.T) {
 func TestGCSPreflightNamesMissingPermissions(t *testing.T) {
 	e := newGCSEnv(t)
 	e.gcp.Granted = []string{"storage.buckets.create"}
-	_, err := e.apply(e.config(wizard.WarehouseNone))
+	_, err := e.apply(e.config(providers.WarehouseNone))
 	if err == nil || !strings.Contains(err.Error(), "iam.serviceAccountKeys.create") || e.gcp.Mutations() != 0 {
 		t.Errorf("apply = %v, mutations %d", err, e.gcp.Mutations())
 	}
@@ -284,7 +289,7 @@ func TestGCSPreflightNamesMissingPermissions(t *testing.T) {
 
 func TestGCSLocationDefaultsToSnowflakes(t *testing.T) {
 	e := newGCSEnv(t)
-	cfg := e.config(wizard.WarehouseSnowflake)
+	cfg := e.config(sfp.Name)
 	cfg.Location = ""
 	out := e.mustApply(cfg)
 	if out.Preflight.Region != "us-central1" {
@@ -294,7 +299,7 @@ func TestGCSLocationDefaultsToSnowflakes(t *testing.T) {
 
 func TestGCSLostKeyFileIsReplaced(t *testing.T) {
 	e := newGCSEnv(t)
-	cfg := e.config(wizard.WarehouseNone)
+	cfg := e.config(providers.WarehouseNone)
 	e.mustApply(cfg)
 	email := gcp.NamesFor(cfg.Name).ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
 	old := e.gcp.Keys(email)[0]
@@ -316,7 +321,7 @@ func TestGCSLostKeyFileIsReplaced(t *testing.T) {
 // disabled key of byob's is replaced.
 func TestGCSLostKeyAnswerAndForeignKeys(t *testing.T) {
 	e := newGCSEnv(t)
-	cfg := e.config(wizard.WarehouseNone)
+	cfg := e.config(providers.WarehouseNone)
 	e.gcp.LoseKeyAnswers = 1
 	e.mustApply(cfg)
 	e.inspect(cfg) // exactly one key, the key file's

@@ -1,32 +1,29 @@
 package wizard
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/growthloop/byob/graph"
 	"github.com/growthloop/byob/providers"
-	"github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/gcp"
-	"github.com/growthloop/byob/snowflake"
 	"github.com/growthloop/byob/templates"
 )
 
-// Deps are the connections a run uses (all nil in a dry run), and what
-// its steps need besides.
+// Deps are what a run uses besides its inputs: the providers' connections
+// (none in a dry run) and the sources of what it makes.
 type Deps struct {
-	AWS       *aws.Clients
-	GCP       *gcp.Clients
-	Snowflake snowflake.DB
-	// Keys holds GrowthLoop's key secrets; the setup's own files when nil.
+	// Conns are the setup's providers' connections, by provider name.
+	Conns map[string]providers.Conn
+	// Keys holds GrowthLoop's key secrets; the bucket provider's own
+	// files when nil.
 	Keys providers.KeyStore
 	// Random is the source of new external IDs; crypto/rand when nil.
 	Random io.Reader
-	// ResetExternalID gives an existing integration a new external ID.
+	// ResetExternalID gives an existing trust a new external ID.
 	ResetExternalID bool
 	Propagation     providers.Propagation
 }
@@ -39,6 +36,9 @@ type Plan struct {
 	Values *providers.Values
 	graph  *graph.Graph[providers.Step]
 }
+
+// Config is what the user asked for.
+type Config = providers.Config
 
 // newPlan checks the steps' graph and orders them.
 func newPlan(cfg Config, values *providers.Values, steps []providers.Step) (*Plan, error) {
@@ -63,84 +63,41 @@ func NewExternalID(r io.Reader) (string, error) {
 	return "byob-" + hex.EncodeToString(b), nil
 }
 
-// NewPlan builds the plan for a validated config. values carries what is
-// already known (from the state file and preflight); cfg's region is
-// recorded into it.
-func NewPlan(cfg Config, values *providers.Values, deps Deps) (*Plan, error) {
+// setups are what each of cfg's providers builds its part from: the
+// bucket's provider first, then the warehouse, which reaches the bucket
+// through the bucket's Storage.
+func setups(cfg *Config, values *providers.Values, deps Deps) map[string]providers.Setup {
+	bp, wh := cfg.BucketProvider(), cfg.WarehouseProvider()
 	if deps.Keys == nil {
-		deps.Keys = cfg.keyStore()
+		deps.Keys = bp.Keys(cfg)
 	}
-	sfParams := cfg.snowflakeParams()
-	sfParams.ResetExternalID = deps.ResetExternalID
-	sfParams.NewExternalID = func() (string, error) { return NewExternalID(deps.Random) }
+	base := providers.Setup{
+		Config: cfg, Values: values, Keys: deps.Keys, Propagation: deps.Propagation,
+		NewExternalID: func() (string, error) { return NewExternalID(deps.Random) }, ResetExternalID: deps.ResetExternalID,
+		Storage: bp.Storage(cfg),
+	}
+	out := map[string]providers.Setup{}
+	for _, p := range cfg.Active() {
+		s := base
+		s.Conn = deps.Conns[p.Name()]
+		if p == bp && wh != nil {
+			s.WarehouseStep = wh.IdentityStep()
+		}
+		out[p.Name()] = s
+	}
+	return out
+}
+
+// NewPlan builds the plan for a validated config: the steps of its
+// providers, checked as a graph. values carries what is already known
+// (from the state file and preflight).
+func NewPlan(cfg Config, values *providers.Values, deps Deps) (*Plan, error) {
 	var steps []providers.Step
-	switch cfg.Provider {
-	case ProviderS3:
-		if cfg.Region != "" {
-			values.Set(providers.AWSRegion, cfg.Region)
-		}
-		ap := cfg.awsParams(deps)
-		names := ap.Names
-		steps = aws.Steps(ap, deps.AWS, snowflake.StepIntegration)
-		if cfg.Snowflake() {
-			steps = append(steps, snowflake.Steps(sfParams, func(v *providers.Values) snowflake.Integration {
-				in := sfParams.Integration
-				in.RoleARN = aws.RoleARN(v, names)
-				in.ExternalID = v.Ref(providers.ExternalID)
-				return in
-			}, deps.Snowflake)...)
-		}
-	case ProviderGCS:
-		steps = gcp.Steps(cfg.gcpParams(deps), deps.GCP, snowflake.StepIntegration)
-		if cfg.Snowflake() {
-			steps = append(steps, snowflake.Steps(sfParams, func(*providers.Values) snowflake.Integration {
-				return sfParams.Integration
-			}, deps.Snowflake)...)
-		}
+	ss := setups(&cfg, values, deps)
+	for _, p := range cfg.Active() {
+		steps = append(steps, p.Steps(ss[p.Name()])...)
 	}
 	return newPlan(cfg, values, steps)
-}
-
-// awsParams are the inputs of the AWS steps and probes.
-func (c *Config) awsParams(deps Deps) aws.Params {
-	return aws.Params{
-		Bucket: c.Bucket, Prefix: c.Prefix, TTLDays: c.TTLDays, Names: aws.NamesFor(c.Name),
-		Snowflake: c.Snowflake(), Keys: deps.Keys, Propagation: deps.Propagation,
-	}
-}
-
-// gcpParams are the inputs of the Google Cloud steps and probes.
-func (c *Config) gcpParams(deps Deps) gcp.Params {
-	return gcp.Params{
-		Project: c.GCPProject, Bucket: c.Bucket, Location: c.Location, Prefix: c.Prefix,
-		TTLDays: c.TTLDays, Names: gcp.NamesFor(c.Name), KeyFile: c.KeyFile, Snowflake: c.Snowflake(),
-		Keys: deps.Keys, Propagation: deps.Propagation,
-	}
-}
-
-// snowflakeParams builds the Snowflake inputs; identifiers were validated.
-func (c *Config) snowflakeParams() snowflake.Params {
-	id := func(s string) snowflake.Ident {
-		i, _ := snowflake.NewIdent(s)
-		return i
-	}
-	provider, scheme := snowflake.ProviderS3, "s3://"
-	if c.Provider == ProviderGCS {
-		provider, scheme = snowflake.ProviderGCS, "gcs://"
-	}
-	integration := id(c.Integration)
-	return snowflake.Params{
-		Integration: snowflake.Integration{
-			Name: integration, Provider: provider,
-			AllowedLocations: []string{scheme + c.Bucket + "/" + c.Prefix},
-		},
-		Stage: snowflake.Stage{
-			Name:        snowflake.Name{Database: id(c.SnowflakeDatabase), Schema: id(c.SnowflakeSchema), Object: id(c.Stage)},
-			URL:         scheme + c.Bucket + "/" + c.Prefix + c.OrgID + "/",
-			Integration: integration,
-		},
-		Role: id(c.GrowthLoopRole),
-	}
 }
 
 // Doc is the plan as --output json prints it. Field names are stable.
@@ -148,10 +105,60 @@ type Doc struct {
 	Version   int       `json:"version"`
 	Provider  string    `json:"provider"`
 	Warehouse string    `json:"warehouse"`
-	Inputs    Config    `json:"inputs"`
+	Inputs    Inputs    `json:"inputs"`
 	Steps     []StepDoc `json:"steps"`
 	// Permissions lists every permission granted and why.
 	Permissions []Permission `json:"permissions"`
+	// Where says what bucket goes where, for the text rendering.
+	Where  string `json:"-"`
+	Config Config `json:"-"`
+}
+
+// Inputs are a setup's inputs keyed by flag name, in flag order.
+type Inputs struct{ cfg Config }
+
+// InputsOf are the setup inputs of cfg's providers that have a value.
+func InputsOf(cfg Config) Inputs { return Inputs{cfg} }
+
+// MarshalJSON writes the inputs as one object in flag order.
+func (in Inputs) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	first := true
+	for _, f := range setupFields(&in.cfg) {
+		if f.String(&in.cfg) == "" {
+			continue
+		}
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		k, _ := json.Marshal(f.Flag)
+		v, err := json.Marshal(f.Value(&in.cfg))
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// setupFields are the fields that describe cfg's setup: every setup's and
+// its providers'.
+func setupFields(cfg *Config) []providers.Field {
+	var out []providers.Field
+	for _, f := range providers.Fields {
+		if f.Kind != providers.SetupField {
+			continue
+		}
+		if f.Owner == "" || f.Owner == cfg.Provider || f.Owner == cfg.Warehouse {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Permission is one granted permission and the reason for it.
@@ -181,7 +188,9 @@ const DocVersion = 1
 
 // Doc renders the plan with what its values know now.
 func (p *Plan) Doc() Doc {
-	d := Doc{Version: DocVersion, Provider: p.Config.Provider, Warehouse: p.Config.Warehouse, Inputs: p.Config}
+	bp := p.Config.BucketProvider()
+	d := Doc{Version: DocVersion, Provider: p.Config.Provider, Warehouse: p.Config.Warehouse, Inputs: InputsOf(p.Config),
+		Where: bp.Describe(&p.Config), Config: p.Config}
 	for _, s := range p.Steps {
 		sd := StepDoc{ID: s.ID(), Title: s.Title(), Needs: s.Needs()}
 		if sd.Needs == nil {
@@ -196,32 +205,8 @@ func (p *Plan) Doc() Doc {
 		}
 		d.Steps = append(d.Steps, sd)
 	}
-	for _, perm := range p.permissions() {
+	for _, perm := range bp.Permissions(&p.Config) {
 		d.Permissions = append(d.Permissions, Permission{perm, templates.Why[perm]})
 	}
 	return d
-}
-
-// permissions are what the setup grants, in the order of its documents.
-func (p *Plan) permissions() []string {
-	var out []string
-	switch p.Config.Provider {
-	case ProviderS3:
-		for _, st := range templates.S3Access(p.Config.Bucket, p.Config.Prefix).Statement {
-			out = append(out, st.Action...)
-		}
-		if p.Config.Snowflake() {
-			out = append(out, "sts:AssumeRole")
-		}
-	case ProviderGCS:
-		out = append(out, templates.GCSWriterPermissions...)
-		if p.Config.Snowflake() {
-			for _, perm := range templates.GCSSnowflakePermissions {
-				if !slices.Contains(out, perm) {
-					out = append(out, perm)
-				}
-			}
-		}
-	}
-	return out
 }

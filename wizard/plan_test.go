@@ -6,14 +6,18 @@ import (
 	"testing"
 
 	"github.com/growthloop/byob/providers"
+	_ "github.com/growthloop/byob/providers/all"
 )
 
 func plans(t *testing.T) map[string]*Plan {
-	s3 := s3Config()
-	s3none := s3Config()
-	s3none.Warehouse = WarehouseNone
-	gcs := Config{Provider: ProviderGCS, Bucket: "acme-exports", GCPProject: "acme-data", Location: "US", TTLDays: 7,
-		Warehouse: WarehouseSnowflake, OrgID: "1", SnowflakeDatabase: "DB", GrowthLoopRole: "R"}
+	s3 := Config{Provider: "s3", Bucket: "acme-exports", Region: "us-east-1", Warehouse: "snowflake",
+		OrgID: "1234", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
+	s3.ApplyDefaults()
+	s3none := s3
+	s3none.Warehouse, s3none.OrgID, s3none.SnowflakeDatabase, s3none.GrowthLoopRole, s3none.SnowflakeSchema, s3none.Integration, s3none.Stage =
+		providers.WarehouseNone, "", "", "", "", "", ""
+	gcs := Config{Provider: "gcs", Bucket: "acme-exports", GCPProject: "acme-data", Location: "US", TTLDays: 7,
+		Warehouse: "snowflake", OrgID: "1", SnowflakeDatabase: "DB", GrowthLoopRole: "R"}
 	gcs.ApplyDefaults()
 	out := map[string]*Plan{}
 	for name, c := range map[string]Config{"s3-snowflake": s3, "s3": s3none, "gcs-snowflake": gcs} {

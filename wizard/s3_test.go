@@ -3,6 +3,7 @@ package wizard_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"net/url"
@@ -21,6 +22,7 @@ import (
 	"github.com/growthloop/byob/providers"
 	awsp "github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/aws/awstest"
+	sfp "github.com/growthloop/byob/providers/snowflake"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/templates"
 	"github.com/growthloop/byob/wizard"
@@ -33,6 +35,7 @@ type env struct {
 	aws    *awstest.Server
 	sf     *snowflaketest.Server
 	deps   wizard.Deps
+	admin  *awsp.Clients // byob's clients, for the tests' own calls
 	dir    string
 	id     string // kumo is shared by the whole test binary: names carry it
 	events []wizard.Event
@@ -43,14 +46,19 @@ func newEnv(t testing.TB) *env {
 	e := &env{t: t, aws: awstest.New(), sf: snowflaketest.New(), dir: t.TempDir(), id: awstest.Unique()}
 	t.Cleanup(e.aws.Close)
 	t.Cleanup(e.sf.Close)
-	e.deps.AWS = awsp.NewClients(e.aws.Config())
-	e.deps.Snowflake = e.sf.Connect(t, "ACCOUNTADMIN", nil)
+	e.connect(awsp.NewClients(e.aws.Config()), e.sf.Connect(t, "ACCOUNTADMIN", nil))
 	return e
+}
+
+// connect makes byob reach AWS through c and Snowflake through db.
+func (e *env) connect(c *awsp.Clients, db *sql.DB) {
+	e.admin = c
+	e.deps.Conns = map[string]providers.Conn{awsp.Name: awsp.NewConn(c), sfp.Name: sfp.NewConn(db)}
 }
 
 func (e *env) config() wizard.Config {
 	c := wizard.Config{
-		Provider: wizard.ProviderS3, Bucket: "acme-exports-" + e.id, Name: "t" + e.id, Region: "us-west-2", Warehouse: wizard.WarehouseSnowflake,
+		Provider: awsp.Name, Bucket: "acme-exports-" + e.id, Name: "t" + e.id, Region: "us-west-2", Warehouse: sfp.Name,
 		OrgID: "1234", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7,
 		Bundle: filepath.Join(e.dir, "bundle.json"), State: filepath.Join(e.dir, "state.json"),
 	}
@@ -112,7 +120,7 @@ func (e *env) inspect(cfg wizard.Config) {
 	t := e.t
 	t.Helper()
 	ctx := context.Background()
-	c := e.deps.AWS
+	c := e.admin
 	bucket := aws.String(cfg.Bucket)
 	inRegion := func(o *s3.Options) { o.Region = cfg.Region }
 
@@ -257,10 +265,10 @@ func TestS3SnowflakeFullRunThenNoOp(t *testing.T) {
 func TestS3WithoutWarehouse(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
-	cfg.Warehouse = wizard.WarehouseNone
+	cfg.Warehouse = providers.WarehouseNone
 	before := len(e.sf.Statements())
 	e.mustApply(cfg)
-	if _, err := e.deps.AWS.IAM.GetRole(context.Background(), &iam.GetRoleInput{RoleName: aws.String(awsp.NamesFor(cfg.Name).Role)}); err == nil {
+	if _, err := e.admin.IAM.GetRole(context.Background(), &iam.GetRoleInput{RoleName: aws.String(awsp.NamesFor(cfg.Name).Role)}); err == nil {
 		t.Error("--warehouse none must not create the Snowflake role")
 	}
 	if n := len(e.sf.Statements()) - before; n != 0 {
@@ -311,12 +319,12 @@ func TestExistingBucketOwnedByCaller(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
 	ctx := context.Background()
-	_, err := e.deps.AWS.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(cfg.Bucket),
+	_, err := e.admin.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(cfg.Bucket),
 		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(cfg.Region)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.deps.AWS.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String("keep/me.txt"), Body: strings.NewReader("x")})
+	_, err = e.admin.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String("keep/me.txt"), Body: strings.NewReader("x")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +338,7 @@ func TestExistingBucketOwnedByCaller(t *testing.T) {
 	if !adopted {
 		t.Errorf("the output must say the bucket was adopted: %+v", e.events)
 	}
-	if _, err := e.deps.AWS.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String("keep/me.txt")}); err != nil {
+	if _, err := e.admin.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String("keep/me.txt")}); err != nil {
 		t.Errorf("an adopted bucket's objects must be kept: %v", err)
 	}
 	e.inspect(cfg)
@@ -517,7 +525,7 @@ func TestMissingSchemaAndPrivilegeErrors(t *testing.T) {
 	}
 
 	e2 := newEnv(t)
-	e2.deps.Snowflake = e2.sf.Connect(t, "SYSADMIN", nil)
+	e2.connect(e2.admin, e2.sf.Connect(t, "SYSADMIN", nil))
 	_, err = e2.apply(e2.config())
 	if err == nil || !strings.Contains(err.Error(), "role SYSADMIN") || !strings.Contains(err.Error(), "ACCOUNTADMIN") {
 		t.Errorf("insufficient privileges: %v", err)
@@ -553,7 +561,7 @@ func TestInactiveKeyIsReplaced(t *testing.T) {
 	cfg := e.config()
 	e.mustApply(cfg)
 	old := e.bundle(cfg).AWSAccessKeyID
-	_, err := e.deps.AWS.IAM.UpdateAccessKey(context.Background(), &iam.UpdateAccessKeyInput{
+	_, err := e.admin.IAM.UpdateAccessKey(context.Background(), &iam.UpdateAccessKeyInput{
 		UserName: aws.String(awsp.NamesFor(cfg.Name).User), AccessKeyId: aws.String(old), Status: "Inactive"})
 	if err != nil {
 		t.Fatal(err)
@@ -624,14 +632,14 @@ func TestKeysByobDidNotMakeAreLeftAlone(t *testing.T) {
 	cfg := e.config()
 	e.mustApply(cfg)
 	user := aws.String(awsp.NamesFor(cfg.Name).User)
-	other, err := e.deps.AWS.IAM.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: user})
+	other, err := e.admin.IAM.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: user})
 	if err != nil {
 		t.Fatal(err)
 	}
 	otherID := aws.ToString(other.AccessKey.AccessKeyId)
 	os.Remove(cfg.Bundle) // byob's own key is now undeliverable: it is replaced
 	e.mustApply(cfg)
-	keys, err := e.deps.AWS.IAM.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: user})
+	keys, err := e.admin.IAM.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: user})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -662,7 +670,7 @@ func TestStoppedRunKeepsTheNewKeyForTheNext(t *testing.T) {
 	e.sf.Latency = 100 * time.Millisecond // the key is made before Snowflake fails
 	e.sf.FailMutation(1)
 	out, err := e.apply(cfg)
-	if err == nil || out.Pending != wizard.PendingPath(cfg.Bundle) {
+	if err == nil || out.Pending != awsp.PendingPath(cfg.Bundle) {
 		t.Fatalf("apply = %v, pending %q", err, out.Pending)
 	}
 	if fi, err := os.Stat(out.Pending); err != nil || fi.Mode().Perm() != 0o600 {

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/growthloop/byob/internal/securefile"
 	"github.com/growthloop/byob/providers"
 )
 
@@ -69,7 +69,7 @@ func LoadState(path string) (*State, error) {
 		return nil, fmt.Errorf("read state file: %w", err)
 	}
 	notState := func(why string) error {
-		return Usagef("state file %s is not a byob state file (%s): pass the --state that byob init wrote, or move this file away", path, why)
+		return providers.Usagef("state file %s is not a byob state file (%s): pass the --state that byob init wrote, or move this file away", path, why)
 	}
 	var f stateFile
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -86,7 +86,7 @@ func LoadState(path string) (*State, error) {
 	case f.Version == nil:
 		return nil, notState("it has no version")
 	case *f.Version != StateVersion:
-		return nil, Usagef("state file %s has version %d; this byob reads version %d: use the byob that wrote it", path, *f.Version, StateVersion)
+		return nil, providers.Usagef("state file %s has version %d; this byob reads version %d: use the byob that wrote it", path, *f.Version, StateVersion)
 	}
 	for id, st := range f.Steps {
 		if st.Status != StepDone && st.Status != StepFailed {
@@ -114,7 +114,7 @@ func (s *State) Matches(c Config) error {
 	}
 	in := s.Inputs
 	if in.Provider != c.Provider || in.Bucket != c.Bucket || in.Name != c.Name {
-		return Usagef("state file %s belongs to the %s setup %q of bucket %s: pass another --state for this one", s.path, in.Provider, in.Name, in.Bucket)
+		return providers.Usagef("state file %s belongs to the %s setup %q of bucket %s: pass another --state for this one", s.path, in.Provider, in.Name, in.Bucket)
 	}
 	return nil
 }
@@ -148,59 +148,8 @@ func (s *State) save(v *providers.Values) error {
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(s.path, append(b, '\n')); err != nil {
+	if err := securefile.Write(s.path, append(b, '\n')); err != nil {
 		return fmt.Errorf("write state file: %w", err)
 	}
 	return nil
-}
-
-// tempPrefix starts the name of WriteFileAtomic's temporary files for
-// path.
-func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
-
-// WriteFileAtomic writes data to a temporary file in path's directory with
-// mode 0600 (whatever the umask), syncs it, and renames it over path, so
-// readers see the old file or the new one, never a part.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), tempPrefix(path)+"*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
-// RemoveTemps removes the temporary files a killed run left beside paths
-// (WriteFileAtomic's). Call it only while holding the setup's lock: then
-// no other run is writing them.
-func RemoveTemps(paths ...string) {
-	for _, p := range paths {
-		if p == "" {
-			continue
-		}
-		dir := filepath.Dir(p)
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), tempPrefix(p)) && e.Type().IsRegular() {
-				os.Remove(filepath.Join(dir, e.Name()))
-			}
-		}
-	}
 }

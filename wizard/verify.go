@@ -2,7 +2,6 @@ package wizard
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -11,9 +10,6 @@ import (
 
 	"github.com/growthloop/byob/graph"
 	"github.com/growthloop/byob/providers"
-	"github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/gcp"
-	"github.com/growthloop/byob/snowflake"
 )
 
 // VerifyOptions tune Verify.
@@ -45,21 +41,6 @@ type Report struct {
 	Checks []CheckReport `json:"checks"`
 }
 
-// VerifyValues starts the values of a verify run from the state file, the
-// external ID from the bundle when the state file has none (a setup
-// verified from its bundle alone). It never makes a new external ID:
-// verify must compare with the one in use. The keys are the bundle's.
-func VerifyValues(cfg Config, state *State, bundle *Bundle) (*providers.Values, error) {
-	values := providers.NewValues(state.Values)
-	if values.Get(providers.ExternalID) == "" && bundle != nil && bundle.Snowflake != nil {
-		values.Set(providers.ExternalID, bundle.Snowflake.ExternalID)
-	}
-	if cfg.Provider == ProviderS3 && cfg.Snowflake() && values.Get(providers.ExternalID) == "" {
-		return nil, Usagef("neither the state file %s nor the bundle %s holds the external ID of this setup: pass --state or --bundle of the setup", cfg.State, cfg.Bundle)
-	}
-	return values, nil
-}
-
 // verifyNode is a check and the checks it waits for.
 type verifyNode struct {
 	check providers.Check
@@ -71,13 +52,14 @@ func (n verifyNode) Needs() []string { return n.needs }
 
 // Verify checks, live and without changing anything, that the setup cfg
 // describes is in place and works: every step of its plan is observed
-// (Done passes; missing or different fails with the fix), then probes
-// prove the key and Snowflake reach the bucket. Checks run concurrently;
-// a check whose prerequisite is missing is reported as not run. The error
-// is for what stops every check (no credentials, preflight).
+// (Done passes; missing or different fails with the fix), then the
+// providers' probes prove the key and the warehouse reach the bucket.
+// Checks run concurrently; a check whose prerequisite is missing is
+// reported as not run. The error is for what stops every check (no
+// credentials, preflight).
 func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values, bundle *Bundle, o VerifyOptions) (Report, error) {
 	// Read access is enough: a check whose own read is denied says so.
-	pf, err := RunPreflight(ctx, &cfg, deps, values, gcp.Viewer)
+	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.ReadAccess)
 	if err != nil {
 		return Report{}, err
 	}
@@ -92,36 +74,21 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 	reRun := "re-run " + InitCommand(cfg)
 	var nodes []verifyNode
 	for _, s := range plan.Steps {
-		if s.ID() == aws.StepAccessKey || s.ID() == gcp.StepKey {
-			continue // the key probes check the key itself, by using it
+		if p, ok := s.(providers.ProvedByUse); ok && p.ProvedByUse() {
+			continue // a probe checks it by using it
 		}
 		nodes = append(nodes, verifyNode{check: stepCheck(s, values, reRun), needs: s.Needs()})
 	}
 	if bundle == nil {
 		bundle = &Bundle{}
 	}
-	switch cfg.Provider {
-	case ProviderS3:
-		for _, c := range aws.Probes(cfg.awsParams(deps), deps.AWS, values, bundle.AWSAccessKeyID, bundle.AWSSecretAccessKey, o.Now, reRun) {
-			needs := []string{aws.StepBucket, aws.StepUser}
-			if c.ID == aws.CheckKeyConfined {
-				needs = append(needs, aws.CheckKeyWorks) // a key that does not work proves nothing
-			}
-			nodes = append(nodes, verifyNode{check: c, needs: needs})
+	ss := setups(&cfg, values, deps)
+	for _, p := range cfg.Active() {
+		s := ss[p.Name()]
+		s.Bundle, s.Now, s.ReRun = bundle, o.Now, reRun
+		for _, probe := range p.Probes(s) {
+			nodes = append(nodes, verifyNode{check: probe.Check, needs: probe.Needs})
 		}
-	case ProviderGCS:
-		for _, c := range gcp.Probes(cfg.gcpParams(deps), deps.GCP, reRun) {
-			needs := []string{gcp.StepBucket, gcp.StepServiceAccount}
-			if c.ID == gcp.CheckKeyWorks {
-				needs = append(needs, gcp.StepWriterBinding) // without it the key is refused
-			}
-			nodes = append(nodes, verifyNode{check: c, needs: needs})
-		}
-	}
-	if cfg.Snowflake() {
-		stage := cfg.snowflakeParams().Stage
-		nodes = append(nodes, verifyNode{check: snowflake.StageReachable(deps.Snowflake, stage, reRun),
-			needs: []string{snowflake.StepIntegration, snowflake.StepStage}})
 	}
 	g, err := graph.New(nodes)
 	if err != nil {
@@ -198,56 +165,30 @@ func stepCheck(s providers.Step, v *providers.Values, reRun string) providers.Ch
 
 // verifyTitle says what a step's check proves.
 func verifyTitle(s providers.Step) string {
-	t := map[string]string{
-		aws.StepBucket:                 "Bucket exists in the expected region and is yours",
-		aws.StepPublicAccessBlock:      "All four public access block settings are on",
-		aws.StepEncryption:             "Default encryption is on",
-		aws.StepBucketPolicy:           "Bucket policy denies requests without TLS",
-		aws.StepLifecycle:              "Lifecycle rule expires the prefix at the TTL",
-		aws.StepPolicy:                 "IAM policy is the expected document",
-		aws.StepRole:                   "Role trusts the integration's IAM user and external ID",
-		aws.StepRolePolicy:             "Policy is attached to the role",
-		aws.StepUser:                   "GrowthLoop's IAM user exists",
-		aws.StepUserPolicy:             "Policy is attached to the user",
-		gcp.StepBucket:                 "Bucket exists with uniform access, public access prevention and the lifecycle rule",
-		gcp.StepWriterRole:             "GrowthLoop's custom role has exactly its permissions",
-		gcp.StepServiceAccount:         "GrowthLoop's service account exists",
-		gcp.StepWriterBinding:          "Service account holds the role on the bucket",
-		gcp.StepSnowflakeRole:          "Snowflake's custom role has exactly its permissions",
-		gcp.StepSnowflakeBinding:       "Snowflake's service account holds its role on the bucket",
-		snowflake.StepIntegration:      "Integration exists, is enabled and matches the bucket and trust",
-		snowflake.StepIntegrationGrant: "GrowthLoop's role has USAGE on the integration",
-		snowflake.StepStage:            "Stage exists with the expected URL and integration",
-		snowflake.StepStageGrants:      "GrowthLoop's role can use the stage",
-	}[s.ID()]
-	if t == "" {
-		return s.Title()
+	if v, ok := s.(interface{ VerifyTitle() string }); ok {
+		return v.VerifyTitle()
 	}
-	return t
+	return s.Title()
 }
 
 // InitCommand is the byob init command line that makes (or restores) the
-// setup cfg describes: every flag whose value is not the default.
+// setup cfg describes: --provider, then every setup flag whose value is not
+// its default, in name order.
 func InitCommand(cfg Config) string {
-	def := Config{Provider: cfg.Provider, TTLDays: DefaultTTLDays}
+	// What the flags default to; a default derived from other inputs (the
+	// integration's name) as it derives for this setup.
+	def := Config{Provider: cfg.Provider, Warehouse: cfg.Warehouse, TTLDays: providers.DefaultTTLDays}
 	def.ApplyDefaults()
-	var have, dflt map[string]any
-	b, _ := json.Marshal(cfg)
-	_ = json.Unmarshal(b, &have)
-	b, _ = json.Marshal(def)
-	_ = json.Unmarshal(b, &dflt)
-	keys := make([]string, 0, len(have))
-	for k := range have {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	def.Warehouse = providers.WarehouseNone
+	fields := setupFields(&cfg)
+	sort.Slice(fields, func(i, j int) bool { return fields[i].Flag < fields[j].Flag })
 	parts := []string{"byob init --provider " + cfg.Provider}
-	for _, k := range keys {
-		val := fmt.Sprint(have[k])
-		if k == "provider" || val == "" || val == fmt.Sprint(dflt[k]) {
+	for _, f := range fields {
+		val := f.String(&cfg)
+		if f.Flag == "provider" || val == "" || val == f.String(&def) {
 			continue
 		}
-		parts = append(parts, "--"+k+" "+ShellQuote(val))
+		parts = append(parts, "--"+f.Flag+" "+ShellQuote(val))
 	}
 	return strings.Join(parts, " ")
 }

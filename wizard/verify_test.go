@@ -17,7 +17,7 @@ import (
 	awsp "github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/gcp"
 	"github.com/growthloop/byob/providers/gcp/gcptest"
-	"github.com/growthloop/byob/snowflake"
+	sfp "github.com/growthloop/byob/providers/snowflake"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/templates"
 	"github.com/growthloop/byob/wizard"
@@ -35,11 +35,7 @@ func verifyInputs(tb testing.TB, cfg wizard.Config) (*providers.Values, *wizard.
 	if err != nil {
 		tb.Fatal(err)
 	}
-	values, err := wizard.VerifyValues(cfg, state, bundle)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return values, bundle
+	return providers.NewValues(state.Values), bundle
 }
 
 // verify runs byob verify as the command does, from the state file and
@@ -82,8 +78,8 @@ func TestVerifyHealthyS3SetupPassesEveryCheck(t *testing.T) {
 	e, cfg := healthyS3(t)
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
 	want := []string{awsp.StepBucket, awsp.StepPublicAccessBlock, awsp.StepEncryption, awsp.StepBucketPolicy, awsp.StepLifecycle,
-		awsp.StepPolicy, snowflake.StepIntegration, awsp.StepRole, awsp.StepRolePolicy, snowflake.StepIntegrationGrant,
-		snowflake.StepStage, snowflake.StepStageGrants, snowflake.CheckStageReachable, awsp.StepUser, awsp.StepUserPolicy,
+		awsp.StepPolicy, sfp.StepIntegration, awsp.StepRole, awsp.StepRolePolicy, sfp.StepIntegrationGrant,
+		sfp.StepStage, sfp.StepStageGrants, sfp.CheckStageReachable, awsp.StepUser, awsp.StepUserPolicy,
 		awsp.CheckKeyWorks, awsp.CheckKeyConfined, awsp.CheckKeyHygiene}
 	var got []string
 	for _, c := range rep.Checks {
@@ -99,7 +95,7 @@ func TestVerifyHealthyS3SetupPassesEveryCheck(t *testing.T) {
 		t.Error("a healthy setup must be OK")
 	}
 	// The probes cleaned up after themselves and changed nothing else.
-	list, err := e.deps.AWS.S3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(cfg.Bucket)}, func(o *s3.Options) { o.Region = cfg.Region })
+	list, err := e.admin.S3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(cfg.Bucket)}, func(o *s3.Options) { o.Region = cfg.Region })
 	if err != nil || len(list.Contents) != 0 {
 		t.Errorf("probe objects left behind: %v %v", list, err)
 	}
@@ -121,41 +117,41 @@ func TestVerifyNamesEachBrokenSetting(t *testing.T) {
 			e.aws.SetBucketLocation(cfg.Bucket, "eu-west-1")
 		}, awsp.StepBucket, "is in eu-west-1, not us-west-2", "--region"},
 		{"public access block off", func(t *testing.T, e *env, cfg wizard.Config) {
-			_, err := e.deps.AWS.S3.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String(cfg.Bucket)}, inRegion(cfg))
+			_, err := e.admin.S3.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String(cfg.Bucket)}, inRegion(cfg))
 			must(t, err)
 		}, awsp.StepPublicAccessBlock, "", "byob init --provider s3"},
 		{"encryption removed", func(t *testing.T, e *env, cfg wizard.Config) {
-			_, err := e.deps.AWS.S3.DeleteBucketEncryption(ctx, &s3.DeleteBucketEncryptionInput{Bucket: aws.String(cfg.Bucket)}, inRegion(cfg))
+			_, err := e.admin.S3.DeleteBucketEncryption(ctx, &s3.DeleteBucketEncryptionInput{Bucket: aws.String(cfg.Bucket)}, inRegion(cfg))
 			must(t, err)
 		}, awsp.StepEncryption, "", "--bucket " + "acme-exports-"},
 		{"TLS-only statement removed", func(t *testing.T, e *env, cfg wizard.Config) {
-			_, err := e.deps.AWS.S3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(cfg.Bucket)}, inRegion(cfg))
+			_, err := e.admin.S3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(cfg.Bucket)}, inRegion(cfg))
 			must(t, err)
 		}, awsp.StepBucketPolicy, "", "byob init"},
 		{"lifecycle removed", func(t *testing.T, e *env, cfg wizard.Config) {
-			_, err := e.deps.AWS.S3.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: aws.String(cfg.Bucket)}, inRegion(cfg))
+			_, err := e.admin.S3.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: aws.String(cfg.Bucket)}, inRegion(cfg))
 			must(t, err)
 		}, awsp.StepLifecycle, "missing", "byob init"},
 		{"policy widened", func(t *testing.T, e *env, cfg wizard.Config) {
 			doc := templates.S3Access(cfg.Bucket, cfg.Prefix)
 			doc.Statement = append(doc.Statement, templates.Statement{Sid: "Everything", Effect: "Allow", Action: []string{"s3:*"}, Resource: []string{"*"}})
-			_, err := e.deps.AWS.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
+			_, err := e.admin.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
 				PolicyArn: aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + awsp.NamesFor(cfg.Name).Policy), PolicyDocument: aws.String(doc.JSON()), SetAsDefault: true})
 			must(t, err)
 		}, awsp.StepPolicy, `unexpected statement {"Action":["s3:*"]`, "byob init"},
 		{"policy detached from the user", func(t *testing.T, e *env, cfg wizard.Config) {
-			_, err := e.deps.AWS.IAM.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User),
+			_, err := e.admin.IAM.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User),
 				PolicyArn: aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + awsp.NamesFor(cfg.Name).Policy)})
 			must(t, err)
 		}, awsp.StepUserPolicy, "missing", "byob init"},
 		{"policy detached from the role", func(t *testing.T, e *env, cfg wizard.Config) {
-			_, err := e.deps.AWS.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(awsp.NamesFor(cfg.Name).Role),
+			_, err := e.admin.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(awsp.NamesFor(cfg.Name).Role),
 				PolicyArn: aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + awsp.NamesFor(cfg.Name).Policy)})
 			must(t, err)
 		}, awsp.StepRolePolicy, "missing", "byob init"},
 		{"trust external ID changed", func(t *testing.T, e *env, cfg wizard.Config) {
 			trust := templates.SnowflakeTrust(snowflaketest.IAMUserARN, "someone-elses-id").JSON()
-			_, err := e.deps.AWS.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(awsp.NamesFor(cfg.Name).Role), PolicyDocument: aws.String(trust)})
+			_, err := e.admin.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(awsp.NamesFor(cfg.Name).Role), PolicyDocument: aws.String(trust)})
 			must(t, err)
 		}, awsp.StepRole, "someone-elses-id", "byob init"},
 		// The integration's external ID is the one Snowflake presents: the
@@ -169,25 +165,25 @@ func TestVerifyNamesEachBrokenSetting(t *testing.T) {
 			in := e.sf.Integration(cfg.Integration)
 			in.Enabled = false
 			e.sf.SetIntegration(cfg.Integration, *in)
-		}, snowflake.StepIntegration, `ENABLED is "false"`, "ENABLED = TRUE"},
+		}, sfp.StepIntegration, `ENABLED is "false"`, "ENABLED = TRUE"},
 		{"integration USAGE revoked", func(t *testing.T, e *env, cfg wizard.Config) {
 			e.sf.Revoke(cfg.GrowthLoopRole, "USAGE", "INTEGRATION", cfg.Integration)
-		}, snowflake.StepIntegrationGrant, "missing", "byob init"},
+		}, sfp.StepIntegrationGrant, "missing", "byob init"},
 		{"stage URL wrong", func(t *testing.T, e *env, cfg wizard.Config) {
 			name := cfg.SnowflakeDatabase + "." + cfg.SnowflakeSchema + "." + cfg.Stage
 			st := e.sf.Stage(name)
 			st.URL = "s3://" + cfg.Bucket + "/exports" // the seed's missing slash
 			e.sf.SetStage(name, *st)
-		}, snowflake.StepStage, "points at s3://", "or run: ALTER STAGE"},
+		}, sfp.StepStage, "points at s3://", "or run: ALTER STAGE"},
 		{"Snowflake cannot reach the bucket", func(t *testing.T, e *env, cfg wizard.Config) {
 			e.sf.Unreachable = "Error assuming AWS_ROLE. Please verify the role and externalId are configured correctly in your AWS policy."
-		}, snowflake.CheckStageReachable, "Error assuming AWS_ROLE", "byob init"},
+		}, sfp.CheckStageReachable, "Error assuming AWS_ROLE", "byob init"},
 		{"key deleted", func(t *testing.T, e *env, cfg wizard.Config) {
-			_, err := e.deps.AWS.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User), AccessKeyId: aws.String(e.bundle(cfg).AWSAccessKeyID)})
+			_, err := e.admin.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User), AccessKeyId: aws.String(e.bundle(cfg).AWSAccessKeyID)})
 			must(t, err)
 		}, awsp.CheckKeyWorks, "no longer exists", "upload the new bundle"},
 		{"key made inactive", func(t *testing.T, e *env, cfg wizard.Config) {
-			_, err := e.deps.AWS.IAM.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User),
+			_, err := e.admin.IAM.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User),
 				AccessKeyId: aws.String(e.bundle(cfg).AWSAccessKeyID), Status: "Inactive"})
 			must(t, err)
 		}, awsp.CheckKeyWorks, "is Inactive", "--status Active"},
@@ -271,7 +267,7 @@ func TestVerifyWarnsAboutOldAndExtraKeys(t *testing.T) {
 	if c := find(rep, awsp.CheckKeyHygiene); c.Status != providers.Warn || !strings.Contains(c.Detail, "100 days old") || !strings.Contains(c.Remedy, "rotate-keys") {
 		t.Errorf("old key: %+v", c)
 	}
-	_, err := e.deps.AWS.IAM.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User)})
+	_, err := e.admin.IAM.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User)})
 	must(t, err)
 	rep = verify(t, cfg, e.deps, wizard.VerifyOptions{})
 	if c := find(rep, awsp.CheckKeyHygiene); c.Status != providers.Warn || !strings.Contains(c.Detail, "2 active access keys") {
@@ -300,11 +296,10 @@ func TestVerifyWithoutStateUsesTheBundle(t *testing.T) {
 func TestVerifyMissingBucketSkipsWhatNeedsIt(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
-	cfg.Warehouse = wizard.WarehouseNone
+	cfg.Warehouse = providers.WarehouseNone
 	state, err := wizard.LoadState(cfg.State)
 	must(t, err)
-	values, err := wizard.VerifyValues(cfg, state, nil)
-	must(t, err)
+	values := providers.NewValues(state.Values)
 	rep, err := wizard.Verify(context.Background(), cfg, e.deps, values, nil, wizard.VerifyOptions{})
 	must(t, err)
 	if c := find(rep, awsp.StepBucket); c.Status != providers.Fail || !strings.Contains(c.Remedy, "byob init") {
@@ -327,7 +322,7 @@ func TestVerifyGCS(t *testing.T) {
 		detail  string
 		remedy  string
 	}
-	names := gcp.NamesFor(wizard.DefaultName)
+	names := gcp.NamesFor(providers.DefaultName)
 	email := names.ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
 	withoutMember := func(bs []gcptest.Binding, member string) []gcptest.Binding {
 		var out []gcptest.Binding
@@ -355,7 +350,7 @@ func TestVerifyGCS(t *testing.T) {
 		}, gcp.StepBucket, "no lifecycle rule deletes exports/ at age 14 days", "--ttl-days 14"},
 		{"role widened", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
 			perms := append(slices.Clone(templates.GCSWriterPermissions), "storage.buckets.setIamPolicy")
-			_, err := e.deps.GCP.IAM.Projects.Roles.Patch("projects/"+gcptest.Project+"/roles/"+names.WriterRole,
+			_, err := e.admin.IAM.Projects.Roles.Patch("projects/"+gcptest.Project+"/roles/"+names.WriterRole,
 				&iamv1.Role{IncludedPermissions: perms}).UpdateMask("includedPermissions").Context(ctx).Do()
 			must(t, err)
 		}, gcp.StepWriterRole, "storage.buckets.setIamPolicy", "byob init"},
@@ -376,12 +371,12 @@ func TestVerifyGCS(t *testing.T) {
 			st := e.sf.Stage(name)
 			st.URL = "gcs://other-bucket/"
 			e.sf.SetStage(name, *st)
-		}, snowflake.StepStage, "points at gcs://other-bucket/", "ALTER STAGE"},
+		}, sfp.StepStage, "points at gcs://other-bucket/", "ALTER STAGE"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newGCSEnv(t)
-			cfg := e.config(wizard.WarehouseSnowflake)
+			cfg := e.config(sfp.Name)
 			e.mustApply(cfg)
 			tc.breakIt(t, e, cfg)
 			rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})

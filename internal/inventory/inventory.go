@@ -127,7 +127,7 @@ func S3(ctx context.Context, c *awsp.Clients, sf *snowflaketest.Server, cfg wiza
 		}
 	}
 	var trust string
-	if cfg.Snowflake() {
+	if cfg.WarehouseProvider() != nil {
 		role, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(names.Role)})
 		l.fail("role", err)
 		if role != nil {
@@ -165,7 +165,7 @@ func S3(ctx context.Context, c *awsp.Clients, sf *snowflaketest.Server, cfg wiza
 	}
 	l.add("iam.user.keys", keyIDs)
 	extIDs := map[string]bool{}
-	if cfg.Snowflake() {
+	if cfg.WarehouseProvider() != nil {
 		in := sf.Integration(cfg.Integration)
 		if in != nil {
 			extIDs[in.ExternalID] = true
@@ -186,7 +186,7 @@ func S3(ctx context.Context, c *awsp.Clients, sf *snowflaketest.Server, cfg wiza
 		extIDs[bundleExt] = true
 	}
 	state, serr := wizard.LoadState(cfg.State)
-	if serr == nil && cfg.Snowflake() {
+	if serr == nil && (cfg.WarehouseProvider() != nil) {
 		extIDs[state.Values[providers.ExternalID.Name]] = true
 	}
 	l.add("invariant: one key, the bundle's", len(keyIDs) == 1 && bundleKey != "" && keyIDs[0] == bundleKey+" Active")
@@ -206,12 +206,11 @@ func files(l *list, cfg wizard.Config, state *wizard.State, serr error, bundle *
 	l.add("invariant: state file valid, with the inputs", serr == nil && state.Inputs != nil && state.Inputs.Bucket == cfg.Bucket)
 	fi, err := os.Stat(cfg.Bundle)
 	complete := berr == nil && bundle != nil && err == nil && fi.Mode().Perm() == 0o600 && bundle.Bucket == cfg.Bucket &&
-		(cfg.Provider == wizard.ProviderS3 && bundle.AWSAccessKeyID != "" && bundle.AWSSecretAccessKey != "" ||
-			cfg.Provider == wizard.ProviderGCS && bundle.GCPKeyID != "") &&
-		(!cfg.Snowflake() || bundle.Snowflake != nil && bundle.Snowflake.Stage != "")
+		(cfg.Provider == awsp.Name && bundle.AWSAccessKeyID != "" && bundle.AWSSecretAccessKey != "" ||
+			cfg.Provider == gcp.Name && bundle.GCPKeyID != "") &&
+		(!(cfg.WarehouseProvider() != nil) || bundle.Snowflake != nil && bundle.Snowflake.Stage != "")
 	l.add("invariant: bundle complete, mode 0600", complete)
-	_, err = os.Stat(wizard.PendingPath(cfg.Bundle))
-	l.add("invariant: no pending secret left", os.IsNotExist(err))
+	l.add("invariant: no pending secret left", cfg.BucketProvider().Keys(&cfg).PendingFile() == "")
 }
 
 // GCS lists a GCS setup (with Snowflake when cfg has it) in the fakes.
@@ -247,7 +246,7 @@ func GCS(g *gcptest.Server, sf *snowflaketest.Server, cfg wizard.Config) (string
 		placeholders[k] = "<key>"
 	}
 	l.add("iam.keys", keys)
-	if cfg.Snowflake() {
+	if cfg.WarehouseProvider() != nil {
 		l.add("snowflake.integration", sf.Integration(cfg.Integration))
 		snowflakeObjects(l, sf, cfg)
 	}

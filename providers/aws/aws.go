@@ -51,8 +51,8 @@ type Params struct {
 	Prefix  string
 	TTLDays int
 	Names   Names
-	// Snowflake adds the role Snowflake assumes.
-	Snowflake bool
+	// Warehouse adds the role the warehouse assumes.
+	Warehouse bool
 	// Keys holds the secrets of GrowthLoop's access keys.
 	Keys        providers.KeyStore
 	Propagation providers.Propagation

@@ -155,7 +155,7 @@ type roleStep struct {
 }
 
 func (s *roleStep) trust(v *providers.Values) string {
-	return templates.SnowflakeTrust(v.Ref(providers.SnowflakeIAMUserARN), v.Ref(providers.ExternalID)).JSON()
+	return templates.SnowflakeTrust(v.Ref(providers.WarehouseUserARN), v.Ref(providers.ExternalID)).JSON()
 }
 
 func (s *roleStep) Artifacts(v *providers.Values) []providers.Artifact {
@@ -175,7 +175,7 @@ func (s *roleStep) Check(ctx context.Context, v *providers.Values) (providers.Ob
 		return providers.Observation{Status: providers.Done}, nil
 	}
 	return providers.Observation{Status: providers.Drifted, Reason: "the trust policy of role " + s.p.Names.Role +
-		" does not name the integration's IAM user " + v.Ref(providers.SnowflakeIAMUserARN) + " and external ID " + v.Ref(providers.ExternalID) +
+		" does not name the integration's IAM user " + v.Ref(providers.WarehouseUserARN) + " and external ID " + v.Ref(providers.ExternalID) +
 		": " + templates.DiffStatements(have, s.trust(v))}, nil
 }
 

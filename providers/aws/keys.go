@@ -32,6 +32,9 @@ type accessKeyStep struct {
 	c *Clients
 }
 
+// ProvedByUse implements providers.ProvedByUse: verify uses the key.
+func (s *accessKeyStep) ProvedByUse() bool { return true }
+
 func (s *accessKeyStep) Artifacts(*providers.Values) []providers.Artifact {
 	return []providers.Artifact{{Name: "access key", Format: providers.FormatText,
 		Content: "create one access key for " + s.p.Names.User + "; its secret is written only to the bundle file (mode 0600)"}}

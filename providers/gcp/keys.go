@@ -63,6 +63,9 @@ func (s *keyStep) keyRequest() templates.GCPKeyRequest {
 	return templates.GCPKeyRequest{ServiceAccount: s.p.ServiceAccountEmail(), PrivateKeyType: "TYPE_GOOGLE_CREDENTIALS_FILE", KeyAlgorithm: "KEY_ALG_RSA_2048", WrittenTo: s.p.KeyFile}
 }
 
+// ProvedByUse implements providers.ProvedByUse: verify uses the key.
+func (s *keyStep) ProvedByUse() bool { return true }
+
 func (s *keyStep) Artifacts(*providers.Values) []providers.Artifact {
 	return []providers.Artifact{providers.JSONArtifact("projects.serviceAccounts.keys.create; the key is written only to "+s.p.KeyFile+" (mode 0600)", s.keyRequest())}
 }

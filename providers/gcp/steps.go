@@ -62,8 +62,9 @@ type Params struct {
 	TTLDays  int
 	Names    Names
 	KeyFile  string
-	// Snowflake adds the role and binding for Snowflake's service account.
-	Snowflake bool
+	// Warehouse adds the role and binding for the warehouse's service
+	// account.
+	Warehouse bool
 	// Keys holds GrowthLoop's key: the key file. A new key's JSON is
 	// written to it (atomically, mode 0600) as soon as Google answers.
 	Keys        providers.KeyStore
@@ -93,31 +94,31 @@ func (p Params) location(v *providers.Values) string {
 	return v.Ref(GCSLocation)
 }
 
-// Steps returns the Google Cloud steps in plan order. With p.Snowflake the
-// Snowflake binding waits for integrationStep, whose DESC INTEGRATION names
-// Snowflake's service account.
-func Steps(p Params, c *Clients, integrationStep string) []providers.Step {
-	b := func(id, title string, needs ...string) providers.Basic {
-		return providers.Basic{StepID: id, StepTitle: title, StepNeeds: needs}
+// Steps returns the Google Cloud steps. With p.Warehouse the warehouse's
+// binding waits for warehouseStep, which names its service account
+// (Snowflake's DESC INTEGRATION).
+func Steps(p Params, c *Clients, warehouseStep string) []providers.Step {
+	b := func(id, title, verify string, needs ...string) providers.Basic {
+		return providers.Basic{StepID: id, StepTitle: title, StepVerify: verify, StepNeeds: needs}
 	}
 	writer := "serviceAccount:" + p.ServiceAccountEmail()
 	steps := []providers.Step{
-		&bucketStep{b(StepBucket, "Create GCS bucket "+p.Bucket), p, c},
-		&roleStep{b(StepWriterRole, "Create custom role "+p.Names.WriterRole+" with the seed's four permissions"), p, c,
+		&bucketStep{b(StepBucket, "Create GCS bucket "+p.Bucket, "Bucket exists with uniform access, public access prevention and the lifecycle rule"), p, c},
+		&roleStep{b(StepWriterRole, "Create custom role "+p.Names.WriterRole+" with GrowthLoop's four documented permissions", "GrowthLoop's custom role has exactly its permissions"), p, c,
 			templates.NewGCPRole(p.Names.WriterRole, "byob GrowthLoop exports", "Read and write GrowthLoop exports in gs://"+p.Bucket, templates.GCSWriterPermissions)},
-		&serviceAccountStep{b(StepServiceAccount, "Create service account "+p.ServiceAccountEmail()), p, c},
-		&bindingStep{b(StepWriterBinding, "Grant the role to the service account on the bucket only", StepBucket, StepWriterRole, StepServiceAccount), p, c,
+		&serviceAccountStep{b(StepServiceAccount, "Create service account "+p.ServiceAccountEmail(), "GrowthLoop's service account exists"), p, c},
+		&bindingStep{b(StepWriterBinding, "Grant the role to the service account on the bucket only", "Service account holds the role on the bucket", StepBucket, StepWriterRole, StepServiceAccount), p, c,
 			p.roleName(p.Names.WriterRole), func(*providers.Values) string { return writer }},
 		// The key comes last: when an organization policy forbids keys,
 		// everything else is already in place for a re-run.
-		&keyStep{b(StepKey, "Create a JSON key for the service account", StepWriterBinding), p, c},
+		&keyStep{b(StepKey, "Create a JSON key for the service account", "", StepWriterBinding), p, c},
 	}
-	if p.Snowflake {
+	if p.Warehouse {
 		steps = append(steps,
-			&roleStep{b(StepSnowflakeRole, "Create custom role "+p.Names.SnowflakeRole+" for Snowflake's unloads"), p, c,
+			&roleStep{b(StepSnowflakeRole, "Create custom role "+p.Names.SnowflakeRole+" for Snowflake's unloads", "Snowflake's custom role has exactly its permissions"), p, c,
 				templates.NewGCPRole(p.Names.SnowflakeRole, "byob Snowflake unloads", "Snowflake storage integration access to gs://"+p.Bucket, templates.GCSSnowflakePermissions)},
-			&bindingStep{b(StepSnowflakeBinding, "Grant that role to Snowflake's service account on the bucket only", StepBucket, StepSnowflakeRole, integrationStep), p, c,
-				p.roleName(p.Names.SnowflakeRole), func(v *providers.Values) string { return "serviceAccount:" + v.Ref(providers.SnowflakeGCPAccount) }},
+			&bindingStep{b(StepSnowflakeBinding, "Grant that role to Snowflake's service account on the bucket only", "Snowflake's service account holds its role on the bucket", StepBucket, StepSnowflakeRole, warehouseStep), p, c,
+				p.roleName(p.Names.SnowflakeRole), func(v *providers.Values) string { return "serviceAccount:" + v.Ref(providers.WarehouseServiceAccount) }},
 		)
 	}
 	return steps

@@ -10,37 +10,29 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/huh"
 	"github.com/charmbracelet/huh/spinner"
 
+	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/wizard"
 )
 
-// Answers are what the forms fill in: the setup and how to reach Snowflake
-// and AWS. Given reports the flags the user set (command line, environment,
+// Answers are what the forms fill in: the setup and how to reach the
+// clouds. Given reports the flags the user set (command line, environment,
 // config file): those are not asked again.
 type Answers struct {
-	Config *wizard.Config
-	Conn   *wizard.Connections
+	Config *providers.Config
 	Given  func(flag string) bool
 	// DryRun skips the connection questions: a dry run connects nowhere.
 	DryRun bool
+	// Env is what the providers' choices and suggestions may read.
+	Env providers.Env
 }
 
 func (a Answers) ask(flag string) bool { return a.Given == nil || !a.Given(flag) }
-
-// Sources load the dynamic choices. A nil source, an error or an empty
-// list means the question is asked as free text.
-type Sources struct {
-	AWSProfiles          func() ([]string, error)
-	SnowflakeConnections func() ([]string, error)
-	// GCPProject suggests a project (gcloud's or the credentials').
-	GCPProject func() string
-}
 
 // Options say how forms run.
 type Options struct {
@@ -52,49 +44,22 @@ type Options struct {
 	Plain bool
 }
 
-// Ask runs the forms in order: cloud and warehouse; GrowthLoop's org id and
-// the setup name; the Snowflake connection; where (AWS profile or GCP
-// project, region or location, the Snowflake account's region offered
-// first); the bucket, prefix and TTL; the Snowflake objects; the output
-// files. It returns wizard.ErrCancelled when the user quits (Ctrl-C, Esc,
-// end of input).
-func Ask(ctx context.Context, a Answers, src Sources, o Options) error {
+// Ask runs the pages in order: the cloud and the warehouse; GrowthLoop's
+// org id and the setup name; the warehouse's connection; where (how to
+// reach the cloud, the region or location, the warehouse's region offered
+// first); the bucket, prefix and TTL; the warehouse's objects; the output
+// files. Each page is built after the one before it ran: which questions
+// apply, the defaults and suggestions come from the answers so far. It
+// returns wizard.ErrCancelled when the user quits (Ctrl-C, Esc, end of
+// input).
+func Ask(ctx context.Context, a Answers, o Options) error {
 	r := newRunner(ctx, o)
-	if err := r.run(Cloud(a)); err != nil {
-		return err
-	}
-	a.Config.ApplyDefaults()
-	if err := r.run(GrowthLoop(a)); err != nil {
-		return err
-	}
-	if a.Config.Snowflake() && !a.DryRun {
-		names := r.load("Reading Snowflake connections", src.SnowflakeConnections)
-		if err := r.run(SnowflakeConnection(a, names)); err != nil {
+	for page := providers.PageCloud; page <= providers.PageFiles; page++ {
+		if err := r.run(Page(a, page, r.load)); err != nil {
 			return err
 		}
-		if err := r.run(SnowflakeAccount(a)); err != nil {
-			return err
-		}
-		if err := r.run(SnowflakeKeyFile(a)); err != nil {
-			return err
-		}
-	}
-	var profiles []string
-	if a.Config.Provider == wizard.ProviderS3 && !a.DryRun {
-		profiles = r.load("Reading AWS profiles", src.AWSProfiles)
-	}
-	project := ""
-	if a.Config.Provider == wizard.ProviderGCS && src.GCPProject != nil && a.Config.GCPProject == "" {
-		project = src.GCPProject()
-	}
-	if err := r.run(Where(a, profiles, project)); err != nil {
-		return err
-	}
-	// Each form is built after the one before it ran: defaults and
-	// suggestions come from the answers so far.
-	for _, build := range []func(Answers) *huh.Form{Bucket, SnowflakeObjects, Files} {
-		if err := r.run(build(a)); err != nil {
-			return err
+		if page == providers.PageCloud {
+			providers.Defaults(a.Config, a.Env)
 		}
 	}
 	return nil
@@ -188,19 +153,23 @@ func (r *runner) run(f *huh.Form) error {
 	}
 }
 
-// load reads a dynamic list behind a spinner; nil when it cannot.
-func (r *runner) load(title string, fn func() ([]string, error)) []string {
+// load reads a field's choices behind a spinner; nil when it cannot.
+func (r *runner) load(title string, fn func() ([]providers.Choice, error)) []providers.Choice {
 	if fn == nil {
 		return nil
 	}
-	var list []string
+	var list []providers.Choice
 	action := func() {
 		var err error
 		if list, err = fn(); err != nil {
 			list = nil
 		}
 	}
-	s := spinner.New().Title(title + "…").Action(action).Context(r.ctx).Accessible(r.o.Accessible)
+	if r.o.Accessible { // nothing moves on a screen reader's line
+		action()
+		return list
+	}
+	s := spinner.New().Title(title + "…").Action(action).Context(r.ctx)
 	if r.o.Out != nil {
 		s = s.Output(r.o.Out)
 	}
@@ -236,18 +205,19 @@ func (l *lineReader) Read(p []byte) (int, error) {
 // validator checks a typed value with the same rules as the flag, by
 // validating the whole setup with the value in place. An empty answer
 // stands for the value shown (huh's accessible prompts read it so).
-func validator(a Answers, flag, shown string) func(string) error {
+func validator(a Answers, f providers.Field, shown string) func(string) error {
+	flag := "--" + f.Flag
 	return func(s string) error {
 		s = strings.TrimSpace(s)
 		if s == "" {
 			s = shown
 		}
 		c := *a.Config
-		if err := setFlag(&c, flag, s); err != nil {
+		if err := f.Set(&c, s); err != nil {
 			return err
 		}
 		c.ApplyDefaults()
-		var ue *wizard.UsageError
+		var ue *providers.UsageError
 		if err := c.Validate(); errors.As(err, &ue) {
 			for _, iv := range ue.Invalid {
 				if iv.Flag == flag {
@@ -262,30 +232,6 @@ func validator(a Answers, flag, shown string) func(string) error {
 		}
 		return nil
 	}
-}
-
-// setFlag sets the Config field of a flag from its text.
-func setFlag(c *wizard.Config, flag, s string) error {
-	if flag == "--ttl-days" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return errors.New("must be a whole number of days")
-		}
-		c.TTLDays = n
-		return nil
-	}
-	*stringField(c, flag) = s
-	return nil
-}
-
-// stringField is the Config field a string flag sets.
-func stringField(c *wizard.Config, flag string) *string {
-	return map[string]*string{
-		"--provider": &c.Provider, "--bucket": &c.Bucket, "--region": &c.Region, "--gcp-project": &c.GCPProject,
-		"--location": &c.Location, "--prefix": &c.Prefix, "--org-id": &c.OrgID, "--warehouse": &c.Warehouse,
-		"--name": &c.Name, "--snowflake-database": &c.SnowflakeDatabase, "--snowflake-schema": &c.SnowflakeSchema,
-		"--growthloop-role": &c.GrowthLoopRole, "--key-file": &c.KeyFile, "--bundle": &c.Bundle, "--state": &c.State,
-	}[flag]
 }
 
 var errRequired = errors.New("required")

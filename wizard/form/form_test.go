@@ -9,20 +9,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/growthloop/byob/providers"
+	_ "github.com/growthloop/byob/providers/all"
 	"github.com/growthloop/byob/wizard"
 )
 
-// answer runs one form in accessible mode with the given lines as input.
+// answer runs forms in accessible mode with the given lines as input.
 func answer(t *testing.T, lines ...string) (Options, *bytes.Buffer) {
 	t.Helper()
 	out := &bytes.Buffer{}
 	return Options{Accessible: true, In: strings.NewReader(strings.Join(lines, "\n") + "\n"), Out: out, Plain: true}, out
 }
 
-func newAnswers(given ...string) (Answers, *wizard.Config) {
-	cfg := &wizard.Config{TTLDays: wizard.DefaultTTLDays}
+func newAnswers(given ...string) (Answers, *providers.Config) {
+	cfg := &providers.Config{TTLDays: providers.DefaultTTLDays}
 	cfg.ApplyDefaults()
-	return Answers{Config: cfg, Conn: &wizard.Connections{}, DryRun: true, Given: func(f string) bool {
+	return Answers{Config: cfg, DryRun: true, Given: func(f string) bool {
 		for _, g := range given {
 			if g == f {
 				return true
@@ -32,16 +34,23 @@ func newAnswers(given ...string) (Answers, *wizard.Config) {
 	}}, cfg
 }
 
-func TestCloudForm(t *testing.T) {
-	a, cfg := newAnswers()
-	o, out := answer(t, "2", "2")
-	if err := newRunner(context.Background(), o).run(Cloud(a)); err != nil {
+// run asks one page.
+func run(t *testing.T, a Answers, page providers.Page, o Options) {
+	t.Helper()
+	r := newRunner(context.Background(), o)
+	if err := r.run(Page(a, page, r.load)); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Provider != wizard.ProviderGCS || cfg.Warehouse != wizard.WarehouseSnowflake {
+}
+
+func TestCloudPage(t *testing.T) {
+	a, cfg := newAnswers()
+	o, out := answer(t, "2", "2")
+	run(t, a, providers.PageCloud, o)
+	if cfg.Provider != "gcs" || cfg.Warehouse != "snowflake" {
 		t.Errorf("provider %q warehouse %q", cfg.Provider, cfg.Warehouse)
 	}
-	for _, want := range []string{"Where should the export bucket live?", "1. Amazon S3", "2. Google Cloud Storage", "Does a warehouse unload into the bucket?"} {
+	for _, want := range []string{"Where should the export bucket live?", "1. Amazon S3", "2. Google Cloud Storage", "Does a warehouse unload into the bucket?", "2. Snowflake"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -50,25 +59,23 @@ func TestCloudForm(t *testing.T) {
 
 func TestGivenFlagsAreNotAsked(t *testing.T) {
 	a, _ := newAnswers("provider", "warehouse")
-	if Cloud(a) != nil {
-		t.Error("a form with every value given must not run")
+	if Page(a, providers.PageCloud, nil) != nil {
+		t.Error("a page with every value given must not run")
 	}
 	a, _ = newAnswers("org-id")
-	if f := GrowthLoop(a); f == nil {
+	if Page(a, providers.PageGrowthLoop, nil) == nil {
 		t.Error("the setup name is still asked")
 	}
 }
 
 func TestBucketIsSuggestedAndValidatedAsTyped(t *testing.T) {
 	a, cfg := newAnswers()
-	cfg.Provider, cfg.OrgID = wizard.ProviderS3, "Acme_42"
+	cfg.Provider, cfg.OrgID = "s3", "Acme_42"
 	// A bad name is refused with the flag's rule and asked again; an empty
 	// answer then keeps the suggestion.
 	o, out := answer(t, "Bad_Bucket", "", "", "0", "14")
-	if err := newRunner(context.Background(), o).run(Bucket(a)); err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Bucket != "growthloop-acme-42-exports" || cfg.Prefix != wizard.DefaultPrefix || cfg.TTLDays != 14 {
+	run(t, a, providers.PageBucket, o)
+	if cfg.Bucket != "growthloop-acme-42-exports" || cfg.Prefix != providers.DefaultPrefix || cfg.TTLDays != 14 {
 		t.Errorf("bucket %q prefix %q ttl %d", cfg.Bucket, cfg.Prefix, cfg.TTLDays)
 	}
 	for _, want := range []string{"may contain only lowercase letters", "must be between 1 and 3650 days"} {
@@ -78,58 +85,48 @@ func TestBucketIsSuggestedAndValidatedAsTyped(t *testing.T) {
 	}
 }
 
-func TestRegionOffersSnowflakesFirst(t *testing.T) {
+func TestRegionOffersTheWarehousesFirst(t *testing.T) {
 	a, cfg := newAnswers()
-	cfg.Provider, cfg.Warehouse = wizard.ProviderS3, wizard.WarehouseSnowflake
+	cfg.Provider, cfg.Warehouse = "s3", "snowflake"
 	o, out := answer(t, "1")
-	if err := newRunner(context.Background(), o).run(Where(a, nil, "")); err != nil {
-		t.Fatal(err)
-	}
+	run(t, a, providers.PageWhere, o)
 	if cfg.Region != "" || !strings.Contains(out.String(), "1. The Snowflake account's region") {
 		t.Errorf("region %q:\n%s", cfg.Region, out)
 	}
-	cfg.Warehouse = wizard.WarehouseNone
+	cfg.Warehouse = providers.WarehouseNone
 	o, _ = answer(t, "4")
-	if err := newRunner(context.Background(), o).run(Where(a, nil, "")); err != nil {
-		t.Fatal(err)
-	}
+	run(t, a, providers.PageWhere, o)
 	if cfg.Region != "us-west-2" {
 		t.Errorf("region %q", cfg.Region)
 	}
 }
 
-func TestConnectionsFallBackToFreeText(t *testing.T) {
-	a, _ := newAnswers()
+func TestSnowflakeConnectionPages(t *testing.T) {
+	a, cfg := newAnswers()
 	a.DryRun = false
-	a.Config.Provider, a.Config.Warehouse = wizard.ProviderS3, wizard.WarehouseSnowflake
-	if SnowflakeConnection(a, nil) != nil {
+	home := t.TempDir()
+	a.Env = providers.Env{LookupEnv: func(k string) (string, bool) { return map[string]string{"HOME": home}[k], k == "HOME" }}
+	cfg.Provider, cfg.Warehouse = "s3", "snowflake"
+	if Page(a, providers.PageConnection, nil) != nil {
 		t.Error("without connections.toml the account is asked instead")
 	}
 	o, _ := answer(t, "acme-prod", "ENGINEER", "", "2")
-	if err := newRunner(context.Background(), o).run(SnowflakeAccount(a)); err != nil {
-		t.Fatal(err)
-	}
-	sc := a.Conn.Snowflake
-	if sc.Account != "acme-prod" || sc.User != "ENGINEER" || sc.Authenticator != "snowflake" {
+	run(t, a, providers.PageAccount, o)
+	sc := cfg.Snowflake
+	if sc.Account != "acme-prod" || sc.User != "ENGINEER" || sc.Role != "ACCOUNTADMIN" || sc.Authenticator != "snowflake" {
 		t.Errorf("%+v", sc)
 	}
+	if Page(a, providers.PageKeyFile, nil) != nil {
+		t.Error("the private key is asked only for key-pair sign-in")
+	}
+	cfg.Snowflake = providers.SnowflakeConnection{}
 	o, _ = answer(t, "acme-prod", "ENGINEER", "", "3", "", "/keys/rsa_key.p8") // key pair: its file is asked, and required
-	a.Conn.Snowflake = wizard.Connections{}.Snowflake
 	r := newRunner(context.Background(), o)
-	if err := r.run(SnowflakeAccount(a)); err != nil {
+	if err := r.run(Page(a, providers.PageAccount, r.load)); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.run(SnowflakeKeyFile(a)); err != nil || a.Conn.Snowflake.PrivateKeyFile != "/keys/rsa_key.p8" {
-		t.Errorf("key file %q: %v", a.Conn.Snowflake.PrivateKeyFile, err)
-	}
-	a.Conn.Snowflake = wizard.Connections{}.Snowflake
-	o, _ = answer(t, "2")
-	if err := newRunner(context.Background(), o).run(SnowflakeConnection(a, []string{"dev", "prod"})); err != nil || a.Conn.Snowflake.Connection != "prod" {
-		t.Errorf("connection %q: %v", a.Conn.Snowflake.Connection, err)
-	}
-	o, _ = answer(t, "3", "1") // profile prod, Snowflake's region
-	if err := newRunner(context.Background(), o).run(Where(a, []string{"default", "prod"}, "")); err != nil || a.Conn.AWSProfile != "prod" {
-		t.Errorf("profile %q: %v", a.Conn.AWSProfile, err)
+	if err := r.run(Page(a, providers.PageKeyFile, r.load)); err != nil || cfg.Snowflake.PrivateKeyFile != "/keys/rsa_key.p8" {
+		t.Errorf("key file %q: %v", cfg.Snowflake.PrivateKeyFile, err)
 	}
 }
 
@@ -143,13 +140,13 @@ func TestAskWholeSetup(t *testing.T) {
 		"ANALYTICS", "", "GROWTHLOOP", // database, schema kept, role
 		"", "", // bundle and state kept
 	)
-	if err := Ask(context.Background(), a, Sources{}, o); err != nil {
+	if err := Ask(context.Background(), a, o); err != nil {
 		t.Fatal(err)
 	}
-	want := wizard.Config{Provider: "s3", Bucket: "growthloop-1234-exports", Region: "us-west-2", Prefix: "exports/", OrgID: "1234", TTLDays: 14,
-		Warehouse: "snowflake", Name: "growthloop", SnowflakeDatabase: "ANALYTICS", SnowflakeSchema: wizard.DefaultSchema,
-		Integration: wizard.DefaultIntegrationS3, Stage: wizard.DefaultStage, GrowthLoopRole: "GROWTHLOOP",
-		Bundle: wizard.DefaultBundle, State: wizard.DefaultState}
+	want := providers.Config{Provider: "s3", Bucket: "growthloop-1234-exports", Region: "us-west-2", Prefix: "exports/", OrgID: "1234", TTLDays: 14,
+		Warehouse: "snowflake", Name: "growthloop", SnowflakeDatabase: "ANALYTICS", SnowflakeSchema: "FLYWHEEL_SYSTEM",
+		Integration: "FLYWHEEL_APP_AWS", Stage: "FLYWHEEL_EXTERNAL_STAGE", GrowthLoopRole: "GROWTHLOOP",
+		Bundle: providers.DefaultBundle, State: providers.DefaultState}
 	if *cfg != want {
 		t.Errorf("config\n got %+v\nwant %+v", *cfg, want)
 	}
@@ -158,7 +155,7 @@ func TestAskWholeSetup(t *testing.T) {
 func TestEndOfInputCancels(t *testing.T) {
 	a, _ := newAnswers()
 	o, _ := answer(t, "1")
-	if err := Ask(context.Background(), a, Sources{}, o); !errors.Is(err, wizard.ErrCancelled) {
+	if err := Ask(context.Background(), a, o); !errors.Is(err, wizard.ErrCancelled) {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -171,7 +168,7 @@ func TestInterruptWhileWaitingForAnAnswer(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	a, _ := newAnswers()
 	done := make(chan error, 1)
-	go func() { done <- Ask(ctx, a, Sources{}, Options{Accessible: true, In: pr, Out: io.Discard}) }()
+	go func() { done <- Ask(ctx, a, Options{Accessible: true, In: pr, Out: io.Discard}) }()
 	time.Sleep(50 * time.Millisecond)
 	cancel()
 	select {
@@ -186,10 +183,11 @@ func TestInterruptWhileWaitingForAnAnswer(t *testing.T) {
 
 func TestListsThatCannotLoadAreEmpty(t *testing.T) {
 	r := newRunner(context.Background(), Options{Accessible: true, Out: io.Discard})
-	if got := r.load("Reading", func() ([]string, error) { return []string{"default", "prod"}, nil }); len(got) != 2 {
+	two := []providers.Choice{{Value: "default"}, {Value: "prod"}}
+	if got := r.load("Reading", func() ([]providers.Choice, error) { return two, nil }); len(got) != 2 {
 		t.Errorf("load = %v", got)
 	}
-	if got := r.load("Reading", func() ([]string, error) { return []string{"half"}, errors.New("bad file") }); got != nil {
+	if got := r.load("Reading", func() ([]providers.Choice, error) { return two[:1], errors.New("bad file") }); got != nil {
 		t.Errorf("a list that failed to load must be asked as free text, got %v", got)
 	}
 	if got := r.load("Reading", nil); got != nil {

@@ -1,13 +1,16 @@
+// Package snowflake is the Snowflake warehouse: the storage integration
+// that reaches the bucket, the stage, and the grants GrowthLoop's role
+// needs. It speaks SQL through the snowflake library package.
 package snowflake
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/growthloop/byob/providers"
+	sflib "github.com/growthloop/byob/snowflake"
 )
 
 // Step IDs of the Snowflake steps.
@@ -18,83 +21,69 @@ const (
 	StepStageGrants      = "snowflake-stage-grants"
 )
 
-// DB runs statements; *sql.DB opened by Open satisfies it.
-type DB interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+// objects are the Snowflake objects of a setup; identifiers were
+// validated.
+type objects struct {
+	Integration sflib.Integration // RoleARN and ExternalID filled per run
+	Stage       sflib.Stage
+	Role        sflib.Ident // GrowthLoop's role
 }
 
-// Params are the inputs of the Snowflake steps.
-type Params struct {
-	Integration Integration // RoleARN / ExternalID filled per run, see IntegrationFor
-	Stage       Stage
-	Role        Ident // GrowthLoop's role
-	// NewExternalID makes the external ID of a new S3 integration. An
-	// integration that exists keeps its own: byob adopts it.
-	NewExternalID func() (string, error)
-	// ResetExternalID gives an existing S3 integration a new external ID
-	// (and so the role's trust), on the user's explicit request.
-	ResetExternalID bool
+func objectsOf(c *providers.Config, st providers.Storage) objects {
+	id := func(s string) sflib.Ident {
+		i, _ := sflib.NewIdent(s)
+		return i
+	}
+	integration := id(c.Integration)
+	return objects{
+		Integration: sflib.Integration{Name: integration, Provider: st.Service, AllowedLocations: []string{st.Scheme + c.Bucket + "/" + c.Prefix}},
+		Stage: sflib.Stage{
+			Name:        sflib.Name{Database: id(c.SnowflakeDatabase), Schema: id(c.SnowflakeSchema), Object: id(c.Stage)},
+			URL:         st.Scheme + c.Bucket + "/" + c.Prefix + c.OrgID + "/",
+			Integration: integration,
+		},
+		Role: id(c.GrowthLoopRole),
+	}
 }
 
-// IntegrationFor completes the integration with the values known at run
-// time (the role ARN computed from the account id, the external ID).
-type IntegrationFor func(v *providers.Values) Integration
+// integrationFor completes the integration with what is known at run time:
+// the role Snowflake assumes (computed from the account id) and the
+// external ID its trust requires.
+func integrationFor(o objects, st providers.Storage) func(v *providers.Values) sflib.Integration {
+	return func(v *providers.Values) sflib.Integration {
+		in := o.Integration
+		if st.Role != nil {
+			in.RoleARN = st.Role(v)
+			in.ExternalID = v.Ref(providers.ExternalID)
+		}
+		return in
+	}
+}
 
-// Steps returns the Snowflake steps. needs lists what the integration step
-// waits for (nothing on S3: the role ARN is computed, not read).
-func Steps(p Params, integration IntegrationFor, db DB, needs ...string) []providers.Step {
-	b := func(id, title string, needs ...string) providers.Basic {
-		return providers.Basic{StepID: id, StepTitle: title, StepNeeds: needs}
+func steps(s providers.Setup, db sflib.DB) []providers.Step {
+	o := objectsOf(s.Config, s.Storage)
+	b := func(id, title, verify string, needs ...string) providers.Basic {
+		return providers.Basic{StepID: id, StepTitle: title, StepVerify: verify, StepNeeds: needs}
 	}
 	return []providers.Step{
-		&integrationStep{b(StepIntegration, "Create storage integration "+string(p.Integration.Name)+" and read its identity (DESC INTEGRATION)", needs...), integration, db,
-			p.NewExternalID, p.ResetExternalID},
-		&grantStep{b(StepIntegrationGrant, "Grant USAGE on the integration to role "+string(p.Role), StepIntegration), db, p.Role,
-			[]Grant{{Privilege: "USAGE", ObjectType: "INTEGRATION", Object: p.Integration.Name.SQL(), Role: p.Role}}},
-		&stageStep{b(StepStage, "Create stage "+p.Stage.Name.String(), StepIntegration), p.Stage, db},
-		&grantStep{b(StepStageGrants, "Let role "+string(p.Role)+" use the stage", StepStage), db, p.Role, []Grant{
-			{Privilege: "USAGE", ObjectType: "DATABASE", Object: p.Stage.Name.Database.SQL(), Role: p.Role},
-			{Privilege: "USAGE", ObjectType: "SCHEMA", Object: p.Stage.Name.Database.SQL() + "." + p.Stage.Name.Schema.SQL(), Role: p.Role},
-			{Privilege: "USAGE", ObjectType: "STAGE", Object: p.Stage.Name.SQL(), Role: p.Role},
+		&integrationStep{b(StepIntegration, "Create storage integration "+string(o.Integration.Name)+" and read its identity (DESC INTEGRATION)",
+			"Integration exists, is enabled and matches the bucket and trust"), integrationFor(o, s.Storage), db,
+			s.NewExternalID, s.ResetExternalID},
+		&grantStep{b(StepIntegrationGrant, "Grant USAGE on the integration to role "+string(o.Role), "GrowthLoop's role has USAGE on the integration", StepIntegration), db, o.Role,
+			[]sflib.Grant{{Privilege: "USAGE", ObjectType: "INTEGRATION", Object: o.Integration.Name.SQL(), Role: o.Role}}},
+		&stageStep{b(StepStage, "Create stage "+o.Stage.Name.String(), "Stage exists with the expected URL and integration", StepIntegration), o.Stage, db},
+		&grantStep{b(StepStageGrants, "Let role "+string(o.Role)+" use the stage", "GrowthLoop's role can use the stage", StepStage), db, o.Role, []sflib.Grant{
+			{Privilege: "USAGE", ObjectType: "DATABASE", Object: o.Stage.Name.Database.SQL(), Role: o.Role},
+			{Privilege: "USAGE", ObjectType: "SCHEMA", Object: o.Stage.Name.Database.SQL() + "." + o.Stage.Name.Schema.SQL(), Role: o.Role},
+			{Privilege: "USAGE", ObjectType: "STAGE", Object: o.Stage.Name.SQL(), Role: o.Role},
 		}},
 	}
 }
 
-// query runs q and returns every row as column name -> value.
-func query(ctx context.Context, db DB, q string) ([]map[string]string, error) {
-	rows, err := db.QueryContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
-	var out []map[string]string
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		row := make(map[string]string, len(cols))
-		for i, c := range cols {
-			row[strings.ToLower(c)] = vals[i].String
-		}
-		out = append(out, row)
-	}
-	return out, rows.Err()
-}
-
 type integrationStep struct {
 	providers.Basic
-	want  IntegrationFor
-	db    DB
+	want  func(v *providers.Values) sflib.Integration
+	db    sflib.DB
 	newID func() (string, error)
 	reset bool
 }
@@ -108,36 +97,34 @@ func (s *integrationStep) Artifacts(v *providers.Values) []providers.Artifact {
 }
 
 // describe runs DESC INTEGRATION and records what the cloud side needs.
-func (s *integrationStep) describe(ctx context.Context, v *providers.Values, in Integration) (Description, error) {
-	rows, err := query(ctx, s.db, in.Describe())
+func (s *integrationStep) describe(ctx context.Context, v *providers.Values, in sflib.Integration) (sflib.Description, error) {
+	rows, err := sflib.Query(ctx, s.db, in.Describe())
 	if err != nil {
 		return nil, err
 	}
-	d := ParseDescription(rows)
-	if p := d[PropStorageProvider]; p != "" && !strings.EqualFold(p, in.Provider) {
+	d := sflib.ParseDescription(rows)
+	if p := d[sflib.PropStorageProvider]; p != "" && !strings.EqualFold(p, in.Provider) {
 		return nil, fmt.Errorf("integration %s exists with STORAGE_PROVIDER %s, not %s: byob never changes another integration's provider; choose another name with --integration", in.Name, p, in.Provider)
 	}
-	switch in.Provider {
-	case ProviderS3:
-		if d[PropAWSIAMUserARN] == "" {
-			return nil, fmt.Errorf("DESC INTEGRATION %s shows no %s", in.Name, PropAWSIAMUserARN)
-		}
-		v.Set(providers.SnowflakeIAMUserARN, d[PropAWSIAMUserARN])
-	case ProviderGCS:
-		if d[PropGCPServiceAccount] == "" {
-			return nil, fmt.Errorf("DESC INTEGRATION %s shows no %s", in.Name, PropGCPServiceAccount)
-		}
-		v.Set(providers.SnowflakeGCPAccount, d[PropGCPServiceAccount])
+	// Snowflake reaches the bucket as an IAM user that assumes the role, or
+	// as its own service account: the bucket's trust names it.
+	key, prop := providers.WarehouseServiceAccount, sflib.PropGCPServiceAccount
+	if in.AssumesRole() {
+		key, prop = providers.WarehouseUserARN, sflib.PropAWSIAMUserARN
 	}
+	if d[prop] == "" {
+		return nil, fmt.Errorf("DESC INTEGRATION %s shows no %s", in.Name, prop)
+	}
+	v.Set(key, d[prop])
 	return d, nil
 }
 
-// externalID decides the external ID of an existing S3 integration: its
-// own, which the trust and the bundle then follow; a new one only on
-// request (reset, made once per run). It says what it decided, "" when
+// externalID decides the external ID of an existing integration that
+// assumes a role: its own, which the trust and the bundle then follow; a
+// new one only on request (reset, made once per run). It says what it decided, "" when
 // nothing changed.
-func (s *integrationStep) externalID(v *providers.Values, d Description) (string, error) {
-	live, known := d[PropAWSExternalID], v.Get(providers.ExternalID)
+func (s *integrationStep) externalID(v *providers.Values, d sflib.Description) (string, error) {
+	live, known := d[sflib.PropAWSExternalID], v.Get(providers.ExternalID)
 	switch {
 	case s.reset && s.newID != nil:
 		if known == "" || known == live {
@@ -161,14 +148,14 @@ func (s *integrationStep) externalID(v *providers.Values, d Description) (string
 func (s *integrationStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
 	in := s.want(v)
 	d, err := s.describe(ctx, v, in)
-	if IsNotFound(err) {
+	if sflib.IsNotFound(err) {
 		return providers.Observation{Status: providers.Missing}, nil
 	}
 	if err != nil {
-		return providers.Observation{}, explain(ctx, "DESC INTEGRATION "+string(in.Name), err)
+		return providers.Observation{}, sflib.Explain(ctx, "DESC INTEGRATION "+string(in.Name), err)
 	}
 	var adopted string
-	if in.Provider == ProviderS3 {
+	if in.AssumesRole() {
 		if adopted, err = s.externalID(v, d); err != nil {
 			return providers.Observation{}, err
 		}
@@ -189,7 +176,7 @@ func (s *integrationStep) Check(ctx context.Context, v *providers.Values) (provi
 }
 
 func (s *integrationStep) Apply(ctx context.Context, v *providers.Values) error {
-	if s.want(v).Provider == ProviderS3 && s.newID != nil && v.Get(providers.ExternalID) == "" {
+	if s.want(v).AssumesRole() && s.newID != nil && v.Get(providers.ExternalID) == "" {
 		// Recorded before the integration exists, so a run killed right
 		// after CREATE resumes with the ID Snowflake has.
 		id, err := s.newID()
@@ -203,15 +190,15 @@ func (s *integrationStep) Apply(ctx context.Context, v *providers.Values) error 
 	}
 	in := s.want(v)
 	if _, err := s.db.ExecContext(ctx, in.Create()); err != nil {
-		return explain(ctx, "CREATE STORAGE INTEGRATION "+string(in.Name), err)
+		return sflib.Explain(ctx, "CREATE STORAGE INTEGRATION "+string(in.Name), err)
 	}
 	d, err := s.describe(ctx, v, in)
 	if err != nil {
-		return explain(ctx, "DESC INTEGRATION "+string(in.Name), err)
+		return sflib.Explain(ctx, "DESC INTEGRATION "+string(in.Name), err)
 	}
 	// IF NOT EXISTS kept an integration that was already there: reconcile
 	// it in place, keeping its external ID unless asked to reset it.
-	if in.Provider == ProviderS3 {
+	if in.AssumesRole() {
 		if _, err := s.externalID(v, d); err != nil {
 			return err
 		}
@@ -222,7 +209,7 @@ func (s *integrationStep) Apply(ctx context.Context, v *providers.Values) error 
 			return err
 		}
 		if _, err := s.db.ExecContext(ctx, in.Alter(drift)); err != nil {
-			return explain(ctx, "ALTER STORAGE INTEGRATION "+string(in.Name), err)
+			return sflib.Explain(ctx, "ALTER STORAGE INTEGRATION "+string(in.Name), err)
 		}
 	}
 	return nil
@@ -231,15 +218,15 @@ func (s *integrationStep) Apply(ctx context.Context, v *providers.Values) error 
 func (s *integrationStep) Destroy(ctx context.Context, v *providers.Values) error {
 	in := s.want(v)
 	if _, err := s.db.ExecContext(ctx, "DROP STORAGE INTEGRATION IF EXISTS "+in.Name.SQL()); err != nil {
-		return explain(ctx, "DROP STORAGE INTEGRATION "+string(in.Name), err)
+		return sflib.Explain(ctx, "DROP STORAGE INTEGRATION "+string(in.Name), err)
 	}
 	return nil
 }
 
 type stageStep struct {
 	providers.Basic
-	stage Stage
-	db    DB
+	stage sflib.Stage
+	db    sflib.DB
 }
 
 func (s *stageStep) Artifacts(*providers.Values) []providers.Artifact {
@@ -249,7 +236,7 @@ func (s *stageStep) Artifacts(*providers.Values) []providers.Artifact {
 // show returns the SHOW STAGES row of the stage, nil when there is none.
 func (s *stageStep) show(ctx context.Context) (map[string]string, error) {
 	n := s.stage.Name
-	rows, err := query(ctx, s.db, "SHOW STAGES LIKE "+Literal(string(n.Object))+" IN SCHEMA "+n.Database.SQL()+"."+n.Schema.SQL())
+	rows, err := sflib.Query(ctx, s.db, "SHOW STAGES LIKE "+sflib.Literal(string(n.Object))+" IN SCHEMA "+n.Database.SQL()+"."+n.Schema.SQL())
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +251,7 @@ func (s *stageStep) show(ctx context.Context) (map[string]string, error) {
 func (s *stageStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
 	row, err := s.show(ctx)
 	if err != nil {
-		return providers.Observation{}, explain(ctx, "SHOW STAGES in "+string(s.stage.Name.Database)+"."+string(s.stage.Name.Schema), err)
+		return providers.Observation{}, sflib.Explain(ctx, "SHOW STAGES in "+string(s.stage.Name.Database)+"."+string(s.stage.Name.Schema), err)
 	}
 	if row == nil {
 		return providers.Observation{Status: providers.Missing}, nil
@@ -282,30 +269,30 @@ func (s *stageStep) Check(ctx context.Context, _ *providers.Values) (providers.O
 func (s *stageStep) Apply(ctx context.Context, _ *providers.Values) error {
 	row, err := s.show(ctx)
 	if err != nil {
-		return explain(ctx, "SHOW STAGES in "+string(s.stage.Name.Database)+"."+string(s.stage.Name.Schema), err)
+		return sflib.Explain(ctx, "SHOW STAGES in "+string(s.stage.Name.Database)+"."+string(s.stage.Name.Schema), err)
 	}
 	stmt := s.stage.Create()
 	if row != nil {
 		stmt = s.stage.Alter()
 	}
 	if _, err := s.db.ExecContext(ctx, stmt); err != nil {
-		return explain(ctx, "create stage "+s.stage.Name.String(), err)
+		return sflib.Explain(ctx, "create stage "+s.stage.Name.String(), err)
 	}
 	return nil
 }
 
 func (s *stageStep) Destroy(ctx context.Context, _ *providers.Values) error {
 	if _, err := s.db.ExecContext(ctx, "DROP STAGE IF EXISTS "+s.stage.Name.SQL()); err != nil {
-		return explain(ctx, "DROP STAGE "+s.stage.Name.String(), err)
+		return sflib.Explain(ctx, "DROP STAGE "+s.stage.Name.String(), err)
 	}
 	return nil
 }
 
 type grantStep struct {
 	providers.Basic
-	db     DB
-	role   Ident
-	grants []Grant
+	db     sflib.DB
+	role   sflib.Ident
+	grants []sflib.Grant
 }
 
 func (s *grantStep) Artifacts(*providers.Values) []providers.Artifact {
@@ -317,12 +304,12 @@ func (s *grantStep) Artifacts(*providers.Values) []providers.Artifact {
 }
 
 // missing returns the grants SHOW GRANTS TO ROLE does not list.
-func (s *grantStep) missing(ctx context.Context) ([]Grant, error) {
-	rows, err := query(ctx, s.db, ShowGrantsTo(s.role))
+func (s *grantStep) missing(ctx context.Context) ([]sflib.Grant, error) {
+	rows, err := sflib.Query(ctx, s.db, sflib.ShowGrantsTo(s.role))
 	if err != nil {
-		return nil, explain(ctx, "SHOW GRANTS TO ROLE "+string(s.role), err)
+		return nil, sflib.Explain(ctx, "SHOW GRANTS TO ROLE "+string(s.role), err)
 	}
-	var out []Grant
+	var out []sflib.Grant
 	for _, g := range s.grants {
 		has := slices.ContainsFunc(rows, func(r map[string]string) bool {
 			return strings.EqualFold(r["privilege"], g.Privilege) &&
@@ -358,7 +345,7 @@ func (s *grantStep) Apply(ctx context.Context, _ *providers.Values) error {
 	}
 	for _, g := range m {
 		if _, err := s.db.ExecContext(ctx, g.SQL()); err != nil {
-			return explain(ctx, g.SQL(), err)
+			return sflib.Explain(ctx, g.SQL(), err)
 		}
 	}
 	return nil
@@ -366,8 +353,8 @@ func (s *grantStep) Apply(ctx context.Context, _ *providers.Values) error {
 
 func (s *grantStep) Destroy(ctx context.Context, _ *providers.Values) error {
 	for _, g := range s.grants {
-		if _, err := s.db.ExecContext(ctx, g.Revoke()); err != nil && !IsNotFound(err) {
-			return explain(ctx, g.Revoke(), err)
+		if _, err := s.db.ExecContext(ctx, g.Revoke()); err != nil && !sflib.IsNotFound(err) {
+			return sflib.Explain(ctx, g.Revoke(), err)
 		}
 	}
 	return nil

@@ -1,0 +1,60 @@
+package cmd
+
+import (
+	"io"
+	"os"
+
+	"golang.org/x/term"
+)
+
+// IOStreams are a command's standard streams and what kind of terminal
+// they are. The policy of what to ask and how to draw lives here, in one
+// place: a form needs a person at both stdin and stdout, a table or
+// colours only a terminal at stdout.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// StdinTTY and StdoutTTY say whether they are terminals.
+	StdinTTY, StdoutTTY bool
+	// LookupEnv reads the environment (os.LookupEnv).
+	LookupEnv func(string) (string, bool)
+}
+
+// System returns the process's streams.
+func System() *IOStreams {
+	return &IOStreams{
+		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		StdinTTY: term.IsTerminal(int(os.Stdin.Fd())), StdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
+		LookupEnv: os.LookupEnv,
+	}
+}
+
+func (s *IOStreams) env(k string) (string, bool) {
+	if s.LookupEnv == nil {
+		return "", false
+	}
+	return s.LookupEnv(k)
+}
+
+// CanPrompt reports whether a person can answer questions: stdin and
+// stdout are both terminals.
+func (s *IOStreams) CanPrompt() bool { return s.StdinTTY && s.StdoutTTY }
+
+// IsStdoutTTY reports whether stdout is a terminal (tables, spinners).
+func (s *IOStreams) IsStdoutTTY() bool { return s.StdoutTTY }
+
+// ColorEnabled reports whether output may be coloured: not with NO_COLOR,
+// TERM=dumb, or when stdout is not a terminal.
+func (s *IOStreams) ColorEnabled() bool {
+	_, noColor := s.env("NO_COLOR")
+	t, _ := s.env("TERM")
+	return s.StdoutTTY && !noColor && t != "dumb"
+}
+
+// Accessible reports whether questions are asked line by line, for screen
+// readers: asked for, or a terminal that cannot draw a form (TERM=dumb).
+func (s *IOStreams) Accessible(asked bool) bool {
+	t, _ := s.env("TERM")
+	return asked || t == "dumb"
+}

@@ -1,0 +1,252 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/growthloop/byob/internal/safetext"
+	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/wizard"
+)
+
+// Reporter shows what a run does: plain lines for people, JSON lines for
+// machines, or a live checklist at a terminal. Every verb reports through
+// one, so each outcome has one wording. Text from the clouds reaches the
+// terminal only escaped (safe*).
+type Reporter interface {
+	Preflight(pf wizard.Preflight)
+	Event(e wizard.Event)
+	// Waiting says why a check waits (a new key propagating).
+	Waiting(msg string)
+	// Done ends a run that changes the cloud.
+	Done(o RunOutcome)
+	// Checks shows verify's checks.
+	Checks(rep wizard.Report) error
+}
+
+// RunOutcome is how a run that changes the cloud ended.
+type RunOutcome struct {
+	wizard.Outcome
+	Err    error
+	Bundle string
+	State  string
+	// Resume is the command that resumes a stopped run.
+	Resume string
+}
+
+// The wordings of the outcomes.
+const (
+	nextStep  = "upload the bundle in GrowthLoop: Settings > Organization > Storage"
+	inPlace   = "Everything is already in place; nothing was changed."
+	resumeCmd = "Resume with:"
+)
+
+// summary is the end of a run, as lines; resume says whether the resume
+// command follows.
+func summary(o RunOutcome) (lines []string, resume bool) {
+	if o.BundleWritten {
+		lines = append(lines, fmt.Sprintf("Credentials bundle written to %s (mode 0600). Keep it private.", o.Bundle))
+	}
+	if o.Err != nil {
+		lines = append(lines, fmt.Sprintf("Stopped. What finished is recorded in %s; fix the problem and re-run the same command to resume.", o.State))
+		if o.Pending != "" {
+			lines = append(lines, fmt.Sprintf("The new key's secret waits in %s (mode 0600) until a run finishes.", o.Pending))
+		}
+		return lines, true
+	}
+	if len(o.Applied) == 0 {
+		lines = append(lines, inPlace)
+	} else {
+		lines = append(lines, fmt.Sprintf("Done: %s applied, %d already in place.", plural(len(o.Applied), "change"), len(o.InPlace)))
+	}
+	return append(lines, fmt.Sprintf("Next: %s (%s).", nextStep, o.Bundle), "Check it any time: byob verify"), false
+}
+
+// plural is "1 change", "2 changes".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// textReporter writes plain lines.
+type textReporter struct {
+	io *IOStreams
+	mu sync.Mutex
+}
+
+func (r *textReporter) Preflight(pf wizard.Preflight) {
+	pf = safePreflight(pf)
+	for _, id := range pf.Identities {
+		fmt.Fprintln(r.io.Out, id.Summary)
+	}
+	for _, w := range pf.Warnings {
+		fmt.Fprintf(r.io.ErrOut, "Warning: %s\n", w)
+	}
+}
+
+func (r *textReporter) Event(e wizard.Event) {
+	e = safeEvent(e)
+	took := e.Elapsed.Round(100 * time.Millisecond)
+	switch e.Kind {
+	case wizard.EventApplied:
+		fmt.Fprintf(r.io.Out, "✓ %s (%s)\n", e.Title, took)
+	case wizard.EventInPlace:
+		line := "= " + e.Title + ": already in place"
+		if e.Detail != "" {
+			line += " (" + e.Detail + ")"
+		}
+		fmt.Fprintln(r.io.Out, line)
+	case wizard.EventDrift:
+		fmt.Fprintf(r.io.Out, "! %s: %s\n", e.Title, indent(e.Detail))
+	case wizard.EventWait:
+		fmt.Fprintf(r.io.Out, "… %s: %s\n", e.Title, e.Detail)
+	case wizard.EventFailed:
+		fmt.Fprintf(r.io.Out, "✗ %s\n", e.Title)
+	}
+}
+
+func (r *textReporter) Waiting(msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fmt.Fprintf(r.io.ErrOut, "… %s\n", safetext.String(msg))
+}
+
+func (r *textReporter) Done(o RunOutcome) {
+	lines, resume := summary(o)
+	fmt.Fprintln(r.io.Out)
+	for _, l := range lines {
+		fmt.Fprintln(r.io.Out, l)
+	}
+	if resume {
+		fmt.Fprintf(r.io.Out, "%s\n  %s\n", resumeCmd, o.Resume)
+	}
+}
+
+func (r *textReporter) Checks(rep wizard.Report) error {
+	rep = safeReport(rep)
+	if r.io.IsStdoutTTY() {
+		return renderChecksTable(r.io.Out, rep)
+	}
+	return renderChecksPlain(r.io.Out, rep)
+}
+
+// jsonReporter writes one JSON object per line (and verify's report as one
+// document).
+type jsonReporter struct {
+	io  *IOStreams
+	enc *json.Encoder
+	mu  sync.Mutex
+}
+
+func newJSONReporter(io *IOStreams) *jsonReporter {
+	enc := json.NewEncoder(io.Out)
+	enc.SetEscapeHTML(false)
+	return &jsonReporter{io: io, enc: enc}
+}
+
+func (r *jsonReporter) Preflight(pf wizard.Preflight) {
+	pf = safePreflight(pf)
+	ev := map[string]any{"event": "preflight", "region": pf.Region, "warnings": nonNil(pf.Warnings)}
+	for _, id := range pf.Identities {
+		for k, v := range id.Fields {
+			ev[k] = v
+		}
+	}
+	_ = r.enc.Encode(ev)
+}
+
+func (r *jsonReporter) Event(e wizard.Event) {
+	_ = r.enc.Encode(struct {
+		wizard.Event
+		ElapsedMS int64 `json:"elapsed_ms"`
+	}{safeEvent(e), e.Elapsed.Milliseconds()})
+}
+
+func (r *jsonReporter) Waiting(msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fmt.Fprintf(r.io.ErrOut, "… %s\n", safetext.String(msg))
+}
+
+func (r *jsonReporter) Done(o RunOutcome) {
+	s := map[string]any{"event": "summary", "ok": o.Err == nil, "applied": nonNil(o.Applied), "in_place": nonNil(o.InPlace),
+		"bundle_written": o.BundleWritten, "state": o.State}
+	if o.Pending != "" {
+		s["pending"] = o.Pending
+	}
+	if o.BundleWritten || o.Err == nil {
+		s["bundle"] = o.Bundle
+		s["next"] = nextStep
+	}
+	_ = r.enc.Encode(s)
+}
+
+func (r *jsonReporter) Checks(rep wizard.Report) error {
+	enc := json.NewEncoder(r.io.Out)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(safeReport(rep))
+}
+
+// nonNil makes an empty list a JSON [] rather than null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// indent continues a multi-line detail under its first line.
+func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n    ") }
+
+var statusMark = map[providers.CheckStatus]string{
+	providers.Pass: "✓", providers.Fail: "✗", providers.Warn: "!", providers.Unknown: "?",
+}
+
+// renderChecksTable prints one row per check for a terminal, each failure
+// or warning followed by its fix.
+func renderChecksTable(w io.Writer, rep wizard.Report) error {
+	width := len("CHECK")
+	for _, c := range rep.Checks {
+		width = max(width, len(c.Title))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "   %-*s  %s\n", width, "CHECK", "DETAIL")
+	for _, c := range rep.Checks {
+		fmt.Fprintf(&b, "%s  %-*s  %s\n", statusMark[c.Status], width, c.Title, c.Detail)
+		if c.Remedy != "" && c.Status != providers.Pass {
+			fmt.Fprintf(&b, "   fix: %s\n", c.Remedy)
+		}
+	}
+	fmt.Fprintf(&b, "\n%s\n", checksSummary(rep))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// renderChecksPlain prints one line per check, for logs and pipes.
+func renderChecksPlain(w io.Writer, rep wizard.Report) error {
+	var b strings.Builder
+	for _, c := range rep.Checks {
+		fmt.Fprintf(&b, "%s %s: %s: %s\n", strings.ToUpper(string(c.Status)), c.ID, c.Title, c.Detail)
+		if c.Remedy != "" && c.Status != providers.Pass {
+			fmt.Fprintf(&b, "  fix: %s\n", c.Remedy)
+		}
+	}
+	b.WriteString(checksSummary(rep) + "\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func checksSummary(rep wizard.Report) string {
+	n := map[providers.CheckStatus]int{}
+	for _, c := range rep.Checks {
+		n[c.Status]++
+	}
+	return fmt.Sprintf("%d passed, %d failed, %d warnings, %d could not run", n[providers.Pass], n[providers.Fail], n[providers.Warn], n[providers.Unknown])
+}

@@ -1,0 +1,218 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/templates"
+)
+
+func init() { providers.Register(Provider{}) }
+
+// Name selects Amazon S3: --provider s3.
+const Name = "s3"
+
+// Provider is Amazon S3 with IAM.
+type Provider struct{}
+
+// Name implements providers.Provider.
+func (Provider) Name() string { return Name }
+
+// Title implements providers.Provider.
+func (Provider) Title() string { return "Amazon S3" }
+
+// Location implements providers.BucketProvider.
+func (Provider) Location() string { return "region" }
+
+// Default implements providers.Provider: nothing is derived.
+func (Provider) Default(*providers.Config, providers.Env) {}
+
+// Validate implements providers.Provider.
+func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
+	var bad []providers.InvalidValue
+	check := func(flag, value string, err error) {
+		if err != nil {
+			bad = append(bad, providers.Invalid(flag, value, err))
+		}
+	}
+	if c.Bucket != "" {
+		check("--bucket", c.Bucket, ValidateBucketName(c.Bucket))
+	}
+	if c.Region != "" {
+		check("--region", c.Region, ValidateRegion(c.Region))
+	}
+	check("--name", c.Name, NamesFor(c.Name).Validate())
+	return bad
+}
+
+// conn is a connection to AWS for one run.
+type conn struct{ c *Clients }
+
+// NewConn is a connection through clients (tests reach emulators so).
+func NewConn(c *Clients) providers.Conn { return &conn{c} }
+
+func (*conn) Close() {}
+
+// clients are the SDK clients of a setup's connection, nil in a dry run.
+func clients(s providers.Setup) *Clients {
+	if c, ok := s.Conn.(*conn); ok {
+		return c.c
+	}
+	return nil
+}
+
+// Connect implements providers.Provider. The S3 calls name the bucket's
+// region themselves: it may only be known after preflight.
+func (Provider) Connect(ctx context.Context, c *providers.Config, _ providers.Env) (providers.Conn, error) {
+	cl, err := Connect(ctx, c.Profile, c.Region)
+	if err != nil {
+		return nil, err
+	}
+	return &conn{cl}, nil
+}
+
+// Preflight asks STS who the caller is, records the account id and the
+// bucket's region, and refuses a state file of another account.
+func (cn *conn) Preflight(ctx context.Context, s providers.Setup, _ providers.Access) (providers.Identity, error) {
+	c := s.Config
+	if err := ValidateRegion(c.Region); err != nil {
+		return providers.Identity{}, &providers.UsageError{Invalid: []providers.InvalidValue{providers.Invalid("--region", c.Region, err)}}
+	}
+	s.Values.Set(providers.AWSRegion, c.Region)
+	recorded := s.Values.Get(providers.AWSAccountID)
+	caller, err := Preflight(ctx, cn.c, s.Values)
+	if err != nil {
+		return providers.Identity{}, err
+	}
+	if recorded != "" && recorded != caller.AccountID {
+		s.Values.Set(providers.AWSAccountID, recorded)
+		return providers.Identity{}, providers.Usagef("%s records a setup in AWS account %s, but the credentials reach account %s (%s): use credentials of account %s (--profile or AWS_PROFILE), or pass another --state",
+			c.State, recorded, caller.AccountID, caller.ARN, recorded)
+	}
+	return providers.Identity{
+		Summary: fmt.Sprintf("AWS: %s (account %s), bucket region %s", caller.ARN, caller.AccountID, c.Region),
+		Fields:  map[string]string{"aws_caller": caller.ARN, "aws_account": caller.AccountID},
+		Context: func(ctx context.Context) context.Context { return WithCaller(ctx, caller.ARN) },
+	}, nil
+}
+
+// params are the inputs of the steps and probes.
+func params(s providers.Setup) Params {
+	c := s.Config
+	return Params{
+		Bucket: c.Bucket, Prefix: c.Prefix, TTLDays: c.TTLDays, Names: NamesFor(c.Name),
+		Warehouse: s.WarehouseStep != "", Keys: s.Keys, Propagation: s.Propagation,
+	}
+}
+
+// Steps implements providers.Provider.
+func (Provider) Steps(s providers.Setup) []providers.Step {
+	if s.Config.Region != "" {
+		s.Values.Set(providers.AWSRegion, s.Config.Region)
+	}
+	return Steps(params(s), clients(s), s.WarehouseStep)
+}
+
+// Probes implements providers.Provider: the bundle's key writes, reads and
+// lists under the prefix and nothing outside it; key hygiene.
+func (Provider) Probes(s providers.Setup) []providers.Probe {
+	checks := Probes(params(s), clients(s), s.Values, s.Bundle.AWSAccessKeyID, s.Bundle.AWSSecretAccessKey, s.Now, s.ReRun)
+	out := make([]providers.Probe, len(checks))
+	for i, c := range checks {
+		out[i] = providers.Probe{Check: c, Needs: []string{StepBucket, StepUser}}
+		if c.ID == CheckKeyConfined {
+			out[i].Needs = append(out[i].Needs, CheckKeyWorks) // a key that does not work proves nothing
+		}
+	}
+	return out
+}
+
+// Bundle implements providers.Provider: the region, and the access key
+// with its secret. It is complete once the secret is held.
+func (Provider) Bundle(s providers.Setup, b *providers.Bundle) bool {
+	id := s.Values.Get(providers.AccessKeyID)
+	secret := s.Keys.Secret(id)
+	b.Region, b.AWSAccessKeyID, b.AWSSecretAccessKey = s.Values.Get(providers.AWSRegion), id, string(secret)
+	return secret != nil
+}
+
+// Storage implements providers.BucketProvider: Snowflake assumes the role
+// whose ARN is known before the role exists.
+func (Provider) Storage(c *providers.Config) providers.Storage {
+	names := NamesFor(c.Name)
+	return providers.Storage{Cloud: "aws", Service: "S3", Scheme: "s3://", Tag: "AWS",
+		Role: func(v *providers.Values) string { return RoleARN(v, names) }}
+}
+
+// Keys implements providers.BucketProvider.
+func (Provider) Keys(c *providers.Config) providers.KeyStore { return keyStore{bundle: c.Bundle} }
+
+// KeyID implements providers.BucketProvider.
+func (Provider) KeyID(v *providers.Values) string { return v.Get(providers.AccessKeyID) }
+
+// BundledKey implements providers.BucketProvider.
+func (Provider) BundledKey(b *providers.Bundle) string { return b.AWSAccessKeyID }
+
+// Describe implements providers.BucketProvider.
+func (Provider) Describe(c *providers.Config) string {
+	region := c.Region
+	if region == "" {
+		region = "the " + warehouseTitle(c) + " account's region"
+	}
+	return fmt.Sprintf("S3 bucket %s in %s", c.Bucket, region)
+}
+
+func warehouseTitle(c *providers.Config) string {
+	if w := c.WarehouseProvider(); w != nil {
+		return w.Title()
+	}
+	return "warehouse"
+}
+
+// Permissions implements providers.BucketProvider.
+func (Provider) Permissions(c *providers.Config) []string {
+	var out []string
+	for _, st := range templates.S3Access(c.Bucket, c.Prefix).Statement {
+		out = append(out, st.Action...)
+	}
+	if c.WarehouseProvider() != nil {
+		out = append(out, "sts:AssumeRole")
+	}
+	return out
+}
+
+// Regions are offered for the bucket; --region takes any other.
+var Regions = []string{
+	"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1",
+	"eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1",
+	"ap-south-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+	"sa-east-1", "me-central-1", "af-south-1",
+}
+
+// Choices implements providers.Asker: the profiles of ~/.aws/config, the
+// regions.
+func (Provider) Choices(flag string, _ *providers.Config, env providers.Env) ([]providers.Choice, error) {
+	switch flag {
+	case "profile":
+		profiles, err := Profiles(env.LookupEnv)
+		if err != nil || len(profiles) == 0 {
+			return nil, err
+		}
+		out := []providers.Choice{{Label: "Default credentials (environment, AWS_PROFILE, SSO, instance role)"}}
+		for _, p := range profiles {
+			out = append(out, providers.Choice{Label: p, Value: p})
+		}
+		return out, nil
+	case "region":
+		out := make([]providers.Choice, len(Regions))
+		for i, r := range Regions {
+			out[i] = providers.Choice{Label: r, Value: r}
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+// Suggest implements providers.Asker.
+func (Provider) Suggest(string, *providers.Config, providers.Env) string { return "" }

@@ -1,0 +1,262 @@
+package providers
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Config is what the user asked for: a setup's inputs, and how byob
+// reaches the clouds (never a secret). Fields describes each of them: its
+// flag, default and when it is required.
+type Config struct {
+	Provider          string
+	Bucket            string
+	Region            string
+	GCPProject        string
+	Location          string
+	Prefix            string
+	OrgID             string
+	TTLDays           int
+	Warehouse         string
+	Name              string
+	SnowflakeDatabase string
+	SnowflakeSchema   string
+	Integration       string
+	Stage             string
+	GrowthLoopRole    string
+	KeyFile           string
+	Bundle            string
+	State             string
+
+	// Profile is the AWS shared config profile.
+	Profile   string
+	Snowflake SnowflakeConnection
+}
+
+// SnowflakeConnection says how to reach Snowflake: a named connection of
+// connections.toml, overridden field by field.
+type SnowflakeConnection struct {
+	Connection, Account, User, Role, Warehouse, Authenticator, PrivateKeyFile, Host string
+	Port                                                                            int
+	Protocol                                                                        string
+}
+
+// WarehouseNone is --warehouse's value for a setup without one.
+const WarehouseNone = "none"
+
+// Defaults of the common inputs.
+const (
+	DefaultPrefix  = "exports/"
+	DefaultTTLDays = 7
+	DefaultName    = "growthloop"
+	DefaultBundle  = "growthloop-byob-bundle.json"
+	DefaultState   = "byob-state.json"
+	MaxTTLDays     = 3650
+
+	maxOrgIDLength  = 64
+	maxPrefixLength = 512
+	maxNameLength   = 20
+)
+
+// BucketProvider is the provider holding the bucket, nil when --provider
+// names none.
+func (c *Config) BucketProvider() BucketProvider {
+	p, _ := lookup(c.Provider).(BucketProvider)
+	return p
+}
+
+// WarehouseProvider is the warehouse that unloads into the bucket, nil
+// without one.
+func (c *Config) WarehouseProvider() Warehouse {
+	p, _ := lookup(c.Warehouse).(Warehouse)
+	return p
+}
+
+// Active are the setup's providers: the bucket's, then the warehouse.
+func (c *Config) Active() []Provider {
+	var out []Provider
+	if p := c.BucketProvider(); p != nil {
+		out = append(out, p)
+	}
+	if w := c.WarehouseProvider(); w != nil {
+		out = append(out, w)
+	}
+	return out
+}
+
+// active reports whether the provider named is one of the setup's.
+func (c *Config) active(name string) bool { return name == c.Provider || name == c.Warehouse }
+
+// Applies reports whether a field applies to the setup: a field of every
+// setup, or of one of its providers.
+func (c *Config) Applies(f Field) bool { return f.Owner == "" || c.active(f.Owner) }
+
+// ApplyDefaults fills what a user may leave out (Defaults without an
+// environment to read).
+func (c *Config) ApplyDefaults() { Defaults(c, Env{}) }
+
+// Defaults fills what a user may leave out: the common inputs, then each
+// provider's (a provider's defaults may depend on the bucket's cloud, such
+// as the integration's name). TTLDays is not defaulted: a zero there is
+// the user's and is refused by Validate.
+func Defaults(c *Config, env Env) {
+	for _, f := range Fields {
+		if f.Owner != "" && !c.active(f.Owner) {
+			continue
+		}
+		if s, ok := f.Value(c).(*string); ok && *s == "" && f.Default != "" {
+			*s = f.Default
+		}
+	}
+	for _, p := range c.Active() {
+		p.Default(c, env)
+	}
+}
+
+// Missing lists the flags a complete setup still needs, in flag order.
+func (c *Config) Missing() []string {
+	var m []string
+	for _, f := range Fields {
+		if f.Owner != "" && !c.active(f.Owner) || f.Required == nil {
+			continue
+		}
+		if f.Required(c) && f.empty(c) {
+			m = append(m, "--"+f.Flag)
+		}
+	}
+	return m
+}
+
+var (
+	orgIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+	namePattern  = regexp.MustCompile(`^[a-z][a-z0-9-]*[a-z0-9]$`)
+)
+
+// Validate checks every value that is set and returns one *UsageError
+// listing every problem (missing flags first), or nil.
+func (c *Config) Validate() error {
+	ue := &UsageError{Missing: c.Missing()}
+	bad := func(flag, value string, err error) {
+		if err != nil {
+			ue.Invalid = append(ue.Invalid, InvalidValue{Flag: flag, Value: value, Rule: err.Error()})
+		}
+	}
+	if c.Provider != "" && c.BucketProvider() == nil {
+		bad("--provider", c.Provider, fmt.Errorf("must be %s", orList(names(bucketProviders()))))
+	}
+	if c.Warehouse != WarehouseNone && c.WarehouseProvider() == nil {
+		bad("--warehouse", c.Warehouse, fmt.Errorf("must be %s", orList(append([]string{WarehouseNone}, names(warehouses())...))))
+	}
+	// A setup input of a provider the setup does not have is a mistake
+	// (--region with gcs, --snowflake-database without a warehouse).
+	for _, f := range Fields {
+		if f.Owner == "" || c.active(f.Owner) || f.Kind != SetupField || f.empty(c) || f.String(c) == f.Default || c.BucketProvider() == nil {
+			continue
+		}
+		bad("--"+f.Flag, f.String(c), fmt.Errorf("%s", c.appliesTo(f)))
+	}
+	bad("--prefix", c.Prefix, ValidatePrefix(c.Prefix))
+	if c.OrgID != "" {
+		bad("--org-id", c.OrgID, ValidateOrgID(c.OrgID))
+	}
+	if c.TTLDays < 1 || c.TTLDays > MaxTTLDays {
+		bad("--ttl-days", fmt.Sprint(c.TTLDays), fmt.Errorf("must be between 1 and %d days", MaxTTLDays))
+	}
+	nameOK := ValidateName(c.Name)
+	bad("--name", c.Name, nameOK)
+	for _, p := range registered() {
+		for _, iv := range p.Validate(c) {
+			f, _ := Lookup(strings.TrimPrefix(iv.Flag, "--"))
+			switch {
+			case iv.Flag == "--name" && nameOK != nil:
+				continue // the derived names follow from a name already refused
+			case !c.active(p.Name()) && f.Kind != ConnectionField:
+				continue // a connection setting is checked even when unused
+			}
+			ue.Invalid = append(ue.Invalid, iv)
+		}
+	}
+	if c.Bundle == c.State {
+		bad("--state", c.State, fmt.Errorf("must differ from --bundle"))
+	}
+	if len(ue.Missing) == 0 && len(ue.Invalid) == 0 {
+		return nil
+	}
+	return ue
+}
+
+// appliesTo says which setups a field applies to.
+func (c *Config) appliesTo(f Field) string {
+	flag := "--warehouse"
+	if _, ok := lookup(f.Owner).(BucketProvider); ok {
+		flag = "--provider"
+	}
+	rule := "applies to " + flag + " " + f.Owner + " only"
+	if bp, owner := c.BucketProvider(), lookup(f.Owner); bp != nil && owner != nil {
+		if ob, ok := owner.(BucketProvider); ok && ob.Location() == f.Flag {
+			rule += "; use --" + bp.Location() + " for " + c.Provider
+		}
+	}
+	return rule
+}
+
+func orList(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	if len(q) < 2 {
+		return strings.Join(q, "")
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+func names[P Provider](ps []P) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Name())
+	}
+	return out
+}
+
+// ValidatePrefix checks the object key prefix exports are written under.
+func ValidatePrefix(p string) error {
+	switch {
+	case p == "":
+		return fmt.Errorf("must not be empty")
+	case len(p) > maxPrefixLength:
+		return fmt.Errorf("must be at most %d characters", maxPrefixLength)
+	case strings.HasPrefix(p, "/"):
+		return fmt.Errorf(`must not start with "/" (S3 and GCS keys have no leading slash)`)
+	case !strings.HasSuffix(p, "/"):
+		return fmt.Errorf(`must end with "/" (for example %q)`, strings.TrimRight(p, "/")+"/")
+	case strings.Contains(p, "//"):
+		return fmt.Errorf(`must not contain "//"`)
+	}
+	// S3's safe key characters, less * and ' (an IAM wildcard and a SQL
+	// quote).
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/!-_.()", r)) {
+			return fmt.Errorf("may contain only letters, digits and / ! - _ . ( ), not %q", r)
+		}
+	}
+	return nil
+}
+
+// ValidateOrgID checks a GrowthLoop organisation id: it ends the stage URL.
+func ValidateOrgID(id string) error {
+	if len(id) > maxOrgIDLength || !orgIDPattern.MatchString(id) {
+		return fmt.Errorf("must be 1-%d letters, digits, hyphens or underscores, starting with a letter or digit (ask your GrowthLoop Solutions Architect for it)", maxOrgIDLength)
+	}
+	return nil
+}
+
+// ValidateName checks the setup name IAM and service-account names are
+// derived from.
+func ValidateName(n string) error {
+	if len(n) < 2 || len(n) > maxNameLength || !namePattern.MatchString(n) {
+		return fmt.Errorf("must be 2-%d lowercase letters, digits or hyphens, starting with a letter and ending with a letter or digit", maxNameLength)
+	}
+	return nil
+}

@@ -1,0 +1,184 @@
+package providers
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// FieldKind says what a field is about.
+type FieldKind int
+
+// Field kinds.
+const (
+	// SetupField describes the setup: it is kept in the state file and
+	// spelled out in the command that makes the setup again.
+	SetupField FieldKind = iota
+	// ConnectionField says how byob reaches a cloud.
+	ConnectionField
+)
+
+// Field is one input: its flag (also the environment variable BYOB_<FLAG>
+// and the config file key), where its value lives in Config, when it is
+// required, and how the form asks for it. Fields is the one table that
+// drives the flags, their environment and config-file binding, the form,
+// Missing, and the command line that makes a setup again.
+type Field struct {
+	Flag  string
+	Usage string
+	// Default is the flag's default; "" when it has none or a provider
+	// derives it (the integration's name from the bucket's cloud).
+	Default string
+	// Owner is the provider the field belongs to: it applies only to
+	// setups with it. "" for every setup.
+	Owner string
+	Kind  FieldKind
+	// Value points at the field in c: a *string or an *int.
+	Value func(c *Config) any
+	// Required says when a complete setup needs a value; nil: never.
+	Required func(c *Config) bool
+	// Ask is how the form asks for it; nil when the form does not.
+	Ask *Question
+}
+
+// Question is how the form asks for a field. Choices and suggestions come
+// from the field's owner (see Asker).
+type Question struct {
+	Page        Page
+	Title       string
+	Description string
+	// When, if set, says whether to ask, given the answers so far.
+	When func(c *Config) bool
+	// ChoicesOnly asks only when there are choices, never as free text.
+	ChoicesOnly bool
+}
+
+// Page is one page of the form; pages are asked in order.
+type Page int
+
+// The form's pages.
+const (
+	PageCloud Page = iota + 1
+	PageGrowthLoop
+	PageConnection
+	PageAccount
+	PageKeyFile
+	PageWhere
+	PageBucket
+	PageWarehouseObjects
+	PageFiles
+)
+
+// String is the field's value as text ("" when empty).
+func (f Field) String(c *Config) string {
+	switch v := f.Value(c).(type) {
+	case *string:
+		return *v
+	case *int:
+		if *v == 0 {
+			return ""
+		}
+		return strconv.Itoa(*v)
+	}
+	return ""
+}
+
+// Set parses s into the field.
+func (f Field) Set(c *Config, s string) error {
+	switch v := f.Value(c).(type) {
+	case *string:
+		*v = s
+	case *int:
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("must be a whole number")
+		}
+		*v = n
+	}
+	return nil
+}
+
+func (f Field) empty(c *Config) bool { return f.String(c) == "" }
+
+// Lookup returns the field of a flag.
+func Lookup(flag string) (Field, bool) {
+	for _, f := range Fields {
+		if f.Flag == flag {
+			return f, true
+		}
+	}
+	return Field{}, false
+}
+
+func always(*Config) bool { return true }
+
+// withoutWarehouse: the warehouse's region is the default otherwise.
+func withoutWarehouse(c *Config) bool { return c.Warehouse == WarehouseNone }
+
+func withWarehouse(c *Config) bool { return c.Warehouse != WarehouseNone && c.Warehouse != "" }
+
+func str(p func(c *Config) *string) func(c *Config) any { return func(c *Config) any { return p(c) } }
+
+// Fields are every input: the setup fields in the order of the plan
+// document's "inputs", with the connection fields where the form asks
+// them.
+var Fields = []Field{
+	{Flag: "provider", Usage: "cloud of the bucket: s3 or gcs", Value: str(func(c *Config) *string { return &c.Provider }), Required: always,
+		Ask: &Question{Page: PageCloud, Title: "Where should the export bucket live?"}},
+	{Flag: "bucket", Usage: "bucket name (created, or adopted when you already own it)", Value: str(func(c *Config) *string { return &c.Bucket }), Required: always,
+		Ask: &Question{Page: PageBucket, Title: "Bucket name", Description: "Created, or adopted when you already own it. Names are global: make it yours."}},
+	{Flag: "profile", Owner: "s3", Kind: ConnectionField, Usage: "AWS shared config profile (default: AWS_PROFILE or the default chain)", Value: str(func(c *Config) *string { return &c.Profile }),
+		Ask: &Question{Page: PageWhere, Title: "Which AWS profile?", Description: "Leave empty for the default credentials."}},
+	{Flag: "region", Owner: "s3", Usage: "AWS region of the bucket (s3; defaults to the Snowflake account's region)", Value: str(func(c *Config) *string { return &c.Region }), Required: withoutWarehouse,
+		Ask: &Question{Page: PageWhere, Title: "Bucket region"}},
+	{Flag: "gcp-project", Owner: "gcs", Usage: "Google Cloud project id (gcs; default CLOUDSDK_CORE_PROJECT or the credentials' project)", Value: str(func(c *Config) *string { return &c.GCPProject }), Required: always,
+		Ask: &Question{Page: PageWhere, Title: "Google Cloud project id", Description: "The project the bucket and service account are created in."}},
+	{Flag: "location", Owner: "gcs", Usage: "Cloud Storage location, such as US or us-central1 (gcs; defaults to the Snowflake account's region)", Value: str(func(c *Config) *string { return &c.Location }), Required: withoutWarehouse,
+		Ask: &Question{Page: PageWhere, Title: "Bucket location"}},
+	{Flag: "prefix", Default: DefaultPrefix, Usage: "object key prefix exports are written under; ends with /", Value: str(func(c *Config) *string { return &c.Prefix }),
+		Ask: &Question{Page: PageBucket, Title: "Prefix exports are written under", Description: "Ends with /."}},
+	{Flag: "org-id", Usage: "GrowthLoop organisation id (ask your Solutions Architect); the stage URL ends <prefix><org-id>/", Value: str(func(c *Config) *string { return &c.OrgID }), Required: withWarehouse,
+		Ask: &Question{Page: PageGrowthLoop, Title: "GrowthLoop organisation id", Description: "Your Solutions Architect gives it to you; the bucket name is suggested from it, and a warehouse's stage URL ends with it."}},
+	{Flag: "ttl-days", Default: strconv.Itoa(DefaultTTLDays), Usage: fmt.Sprintf("days after which exported objects expire (1..%d)", MaxTTLDays), Value: func(c *Config) any { return &c.TTLDays },
+		Ask: &Question{Page: PageBucket, Title: "Days before exported objects expire"}},
+	{Flag: "warehouse", Default: WarehouseNone, Usage: "warehouse that unloads to the bucket: none or snowflake", Value: str(func(c *Config) *string { return &c.Warehouse }),
+		Ask: &Question{Page: PageCloud, Title: "Does a warehouse unload into the bucket?", Description: "With Snowflake, byob also creates the storage integration, the stage and the grants."}},
+	{Flag: "name", Default: DefaultName, Usage: "short setup name IAM and service-account names are derived from", Value: str(func(c *Config) *string { return &c.Name }),
+		Ask: &Question{Page: PageGrowthLoop, Title: "Setup name", Description: "IAM and service-account names derive from it (2-20 of a-z 0-9 -)."}},
+	{Flag: "snowflake-database", Owner: "snowflake", Usage: "database holding the stage (snowflake)", Value: str(func(c *Config) *string { return &c.SnowflakeDatabase }), Required: always,
+		Ask: &Question{Page: PageWarehouseObjects, Title: "Snowflake database for the stage", Description: "It must exist."}},
+	{Flag: "snowflake-schema", Owner: "snowflake", Default: "FLYWHEEL_SYSTEM", Usage: "schema holding the stage (snowflake)", Value: str(func(c *Config) *string { return &c.SnowflakeSchema }),
+		Ask: &Question{Page: PageWarehouseObjects, Title: "Schema for the stage", Description: "Created when missing."}},
+	{Flag: "integration", Owner: "snowflake", Usage: "storage integration name (default FLYWHEEL_APP_AWS for s3, FLYWHEEL_APP_GCS for gcs)", Value: str(func(c *Config) *string { return &c.Integration })},
+	{Flag: "stage", Owner: "snowflake", Default: "FLYWHEEL_EXTERNAL_STAGE", Usage: "stage name (snowflake)", Value: str(func(c *Config) *string { return &c.Stage })},
+	{Flag: "growthloop-role", Owner: "snowflake", Usage: "Snowflake role GrowthLoop queries with (snowflake)", Value: str(func(c *Config) *string { return &c.GrowthLoopRole }), Required: always,
+		Ask: &Question{Page: PageWarehouseObjects, Title: "Snowflake role GrowthLoop queries with", Description: "It gets USAGE on the integration and the stage."}},
+	{Flag: "key-file", Owner: "gcs", Usage: "where the service account key is written (gcs; default credentials.json)", Value: str(func(c *Config) *string { return &c.KeyFile }),
+		Ask: &Question{Page: PageFiles, Title: "Service account key file", Description: "Written with mode 0600."}},
+	{Flag: "bundle", Default: DefaultBundle, Usage: "credentials bundle file to upload to GrowthLoop", Value: str(func(c *Config) *string { return &c.Bundle }),
+		Ask: &Question{Page: PageFiles, Title: "Bundle file to upload to GrowthLoop", Description: "Holds the key: written with mode 0600."}},
+	{Flag: "state", Default: DefaultState, Usage: "state file that makes re-runs resume (no secrets in it)", Value: str(func(c *Config) *string { return &c.State }),
+		Ask: &Question{Page: PageFiles, Title: "State file", Description: "Lets a re-run resume; holds no secret."}},
+
+	{Flag: "snowflake-connection", Owner: "snowflake", Kind: ConnectionField, Usage: "connection name in ~/.snowflake/connections.toml (default: SNOWFLAKE_DEFAULT_CONNECTION_NAME or default)", Value: str(func(c *Config) *string { return &c.Snowflake.Connection }),
+		Ask: &Question{Page: PageConnection, Title: "Which Snowflake connection?", Description: "From connections.toml. byob needs a role that can create integrations (ACCOUNTADMIN).",
+			ChoicesOnly: true, When: func(c *Config) bool { return c.Snowflake.Account == "" }}},
+	{Flag: "snowflake-account", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake account identifier (orgname-accountname)", Value: str(func(c *Config) *string { return &c.Snowflake.Account }),
+		Ask: &Question{Page: PageAccount, Title: "Snowflake account identifier", Description: "orgname-accountname", When: noConnection}},
+	{Flag: "snowflake-user", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake user (its password only from SNOWFLAKE_PASSWORD)", Value: str(func(c *Config) *string { return &c.Snowflake.User }),
+		Ask: &Question{Page: PageAccount, Title: "Snowflake user", When: noConnection}},
+	{Flag: "snowflake-role", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake role byob runs as (creating integrations needs ACCOUNTADMIN or CREATE INTEGRATION)", Value: str(func(c *Config) *string { return &c.Snowflake.Role }),
+		Ask: &Question{Page: PageAccount, Title: "Snowflake role byob runs as", Description: "It creates the integration: ACCOUNTADMIN or a role with CREATE INTEGRATION.", When: noConnection}},
+	{Flag: "snowflake-warehouse", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake warehouse for the session", Value: str(func(c *Config) *string { return &c.Snowflake.Warehouse })},
+	{Flag: "snowflake-authenticator", Owner: "snowflake", Kind: ConnectionField, Usage: "snowflake (password), externalbrowser (SSO), snowflake_jwt (key pair) or oauth (SNOWFLAKE_TOKEN)", Value: str(func(c *Config) *string { return &c.Snowflake.Authenticator }),
+		Ask: &Question{Page: PageAccount, Title: "How do you sign in?", When: noConnection}},
+	{Flag: "snowflake-private-key-file", Owner: "snowflake", Kind: ConnectionField, Usage: "unencrypted PKCS#8 key for snowflake_jwt", Value: str(func(c *Config) *string { return &c.Snowflake.PrivateKeyFile }),
+		Ask: &Question{Page: PageKeyFile, Title: "Private key file (unencrypted PKCS#8)", When: func(c *Config) bool { return c.Snowflake.Authenticator == "snowflake_jwt" }}},
+	{Flag: "snowflake-host", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake host, for private link (default <account>.snowflakecomputing.com)", Value: str(func(c *Config) *string { return &c.Snowflake.Host })},
+	{Flag: "snowflake-port", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake port (default 443)", Value: func(c *Config) any { return &c.Snowflake.Port }},
+	{Flag: "snowflake-protocol", Owner: "snowflake", Kind: ConnectionField, Usage: "https (default) or http", Value: str(func(c *Config) *string { return &c.Snowflake.Protocol })},
+}
+
+// noConnection: the account is asked for when no connection was chosen
+// and no account given.
+func noConnection(c *Config) bool { return c.Snowflake.Connection == "" && c.Snowflake.Account == "" }

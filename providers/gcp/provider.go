@@ -1,0 +1,230 @@
+package gcp
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/templates"
+)
+
+func init() { providers.Register(Provider{}) }
+
+// Name selects Google Cloud Storage: --provider gcs.
+const Name = "gcs"
+
+// DefaultKeyFile is where the service account key is written.
+const DefaultKeyFile = "credentials.json"
+
+// Provider is Google Cloud Storage with IAM.
+type Provider struct{}
+
+// Name implements providers.Provider.
+func (Provider) Name() string { return Name }
+
+// Title implements providers.Provider.
+func (Provider) Title() string { return "Google Cloud Storage" }
+
+// Location implements providers.BucketProvider.
+func (Provider) Location() string { return "location" }
+
+// Default implements providers.Provider: the key file, and the project
+// gcloud would use (CLOUDSDK_CORE_PROJECT, else the Application Default
+// Credentials' project, which a dry run does not look for).
+func (Provider) Default(c *providers.Config, env providers.Env) {
+	if c.Provider != Name {
+		return
+	}
+	if c.KeyFile == "" {
+		c.KeyFile = DefaultKeyFile
+	}
+	if c.GCPProject == "" && env.LookupEnv != nil {
+		c.GCPProject = DefaultProject(context.Background(), env.LookupEnv, !env.DryRun)
+	}
+}
+
+// Validate implements providers.Provider.
+func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
+	var bad []providers.InvalidValue
+	check := func(flag, value string, err error) {
+		if err != nil {
+			bad = append(bad, providers.Invalid(flag, value, err))
+		}
+	}
+	if c.Bucket != "" {
+		check("--bucket", c.Bucket, ValidateBucketName(c.Bucket))
+	}
+	if c.GCPProject != "" {
+		check("--gcp-project", c.GCPProject, ValidateProjectID(c.GCPProject))
+	}
+	if c.Location != "" {
+		check("--location", c.Location, ValidateLocation(c.Location))
+	}
+	check("--name", c.Name, NamesFor(c.Name).Validate())
+	if c.KeyFile != "" && (c.KeyFile == c.Bundle || c.KeyFile == c.State) {
+		check("--key-file", c.KeyFile, fmt.Errorf("must differ from --bundle and --state"))
+	}
+	return bad
+}
+
+// conn is a connection to Google Cloud for one run.
+type conn struct{ c *Clients }
+
+// NewConn is a connection through clients (tests reach the fake so).
+func NewConn(c *Clients) providers.Conn { return &conn{c} }
+
+func (*conn) Close() {}
+
+func clients(s providers.Setup) *Clients {
+	if c, ok := s.Conn.(*conn); ok {
+		return c.c
+	}
+	return nil
+}
+
+// Connect implements providers.Provider.
+func (Provider) Connect(ctx context.Context, _ *providers.Config, env providers.Env) (providers.Conn, error) {
+	c, _, err := Connect(ctx, env.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	return &conn{c}, nil
+}
+
+// Preflight checks the project exists and the caller may do what the run
+// needs in it, and records the bucket's location.
+func (cn *conn) Preflight(ctx context.Context, s providers.Setup, access providers.Access) (providers.Identity, error) {
+	c := s.Config
+	if err := ValidateLocation(c.Location); err != nil {
+		return providers.Identity{}, &providers.UsageError{Invalid: []providers.InvalidValue{providers.Invalid("--location", c.Location, err)}}
+	}
+	s.Values.Set(GCSLocation, c.Location)
+	need := Operator
+	if access == providers.ReadAccess {
+		need = Viewer
+	}
+	if err := Preflight(ctx, cn.c, c.GCPProject, need); err != nil {
+		return providers.Identity{}, err
+	}
+	return providers.Identity{
+		Summary: "Google Cloud: bucket location " + c.Location,
+		Fields:  map[string]string{"gcp_project": c.GCPProject},
+	}, nil
+}
+
+func params(s providers.Setup) Params {
+	c := s.Config
+	return Params{
+		Project: c.GCPProject, Bucket: c.Bucket, Location: c.Location, Prefix: c.Prefix, TTLDays: c.TTLDays,
+		Names: NamesFor(c.Name), KeyFile: c.KeyFile, Warehouse: s.WarehouseStep != "", Keys: s.Keys, Propagation: s.Propagation,
+	}
+}
+
+// Steps implements providers.Provider.
+func (Provider) Steps(s providers.Setup) []providers.Step {
+	return Steps(params(s), clients(s), s.WarehouseStep)
+}
+
+// Probes implements providers.Provider: the key file's key writes, reads
+// and lists under the prefix; the service account holds nothing on the
+// project.
+func (Provider) Probes(s providers.Setup) []providers.Probe {
+	var out []providers.Probe
+	for _, c := range Probes(params(s), clients(s), s.ReRun) {
+		needs := []string{StepBucket, StepServiceAccount}
+		if c.ID == CheckKeyWorks {
+			needs = append(needs, StepWriterBinding) // without it the key is refused
+		}
+		out = append(out, providers.Probe{Check: c, Needs: needs})
+	}
+	return out
+}
+
+// Bundle implements providers.Provider: the bundle names the key file
+// instead of holding the key. It is complete once there is a key.
+func (Provider) Bundle(s providers.Setup, b *providers.Bundle) bool {
+	c := s.Config
+	b.Location, b.GCPProject, b.GCPKeyFile = s.Values.Get(GCSLocation), c.GCPProject, c.KeyFile
+	b.GCPServiceAccount = params(s).ServiceAccountEmail()
+	b.GCPKeyID = s.Values.Get(providers.GCPKeyID)
+	return b.GCPKeyID != ""
+}
+
+// Storage implements providers.BucketProvider: Snowflake reaches the
+// bucket as its own service account.
+func (Provider) Storage(*providers.Config) providers.Storage {
+	return providers.Storage{Cloud: "gcp", Service: "GCS", Scheme: "gcs://", Tag: "GCS"}
+}
+
+// Keys implements providers.BucketProvider.
+func (Provider) Keys(c *providers.Config) providers.KeyStore {
+	return keyFileStore{path: c.KeyFile, account: Params{Project: c.GCPProject, Names: NamesFor(c.Name)}.ServiceAccountEmail()}
+}
+
+// KeyID implements providers.BucketProvider.
+func (Provider) KeyID(v *providers.Values) string { return v.Get(providers.GCPKeyID) }
+
+// BundledKey implements providers.BucketProvider.
+func (Provider) BundledKey(b *providers.Bundle) string { return b.GCPKeyID }
+
+// Describe implements providers.BucketProvider.
+func (Provider) Describe(c *providers.Config) string {
+	location := c.Location
+	if location == "" {
+		location = "the warehouse's region"
+		if w := c.WarehouseProvider(); w != nil {
+			location = "the " + w.Title() + " account's region"
+		}
+	}
+	return fmt.Sprintf("GCS bucket %s in %s (project %s)", c.Bucket, location, c.GCPProject)
+}
+
+// Permissions implements providers.BucketProvider.
+func (Provider) Permissions(c *providers.Config) []string {
+	out := slices.Clone(templates.GCSWriterPermissions)
+	if c.WarehouseProvider() != nil {
+		for _, perm := range templates.GCSSnowflakePermissions {
+			if !slices.Contains(out, perm) {
+				out = append(out, perm)
+			}
+		}
+	}
+	return out
+}
+
+// CheckTargets refuses, before any change, to overwrite a key file that is
+// not a key of this setup's service account.
+func (p Provider) CheckTargets(c *providers.Config) error {
+	if exists(c.KeyFile) && p.Keys(c).Delivered() == "" {
+		return providers.Usagef("key file %s already exists and is not a key of this setup's service account: pass --force to overwrite it, or another --key-file", c.KeyFile)
+	}
+	return nil
+}
+
+// Locations are offered for the bucket; --location takes any other.
+var Locations = []string{
+	"US", "EU", "ASIA", "us-central1", "us-east1", "us-east4", "us-west1", "us-west2",
+	"northamerica-northeast1", "europe-west1", "europe-west2", "europe-west3", "europe-west4",
+	"asia-northeast1", "asia-southeast1", "australia-southeast1", "southamerica-east1",
+}
+
+// Choices implements providers.Asker: the locations.
+func (Provider) Choices(flag string, _ *providers.Config, _ providers.Env) ([]providers.Choice, error) {
+	if flag != "location" {
+		return nil, nil
+	}
+	out := make([]providers.Choice, len(Locations))
+	for i, l := range Locations {
+		out[i] = providers.Choice{Label: l, Value: l}
+	}
+	return out, nil
+}
+
+// Suggest implements providers.Asker: the project gcloud would use.
+func (Provider) Suggest(flag string, _ *providers.Config, env providers.Env) string {
+	if flag != "gcp-project" || env.LookupEnv == nil {
+		return ""
+	}
+	return DefaultProject(context.Background(), env.LookupEnv, !env.DryRun)
+}

@@ -1,0 +1,215 @@
+package providers
+
+import (
+	"context"
+	"time"
+)
+
+// Provider is a cloud byob puts the bucket in (a BucketProvider), or a
+// warehouse that unloads into it (a Warehouse). Each registers itself by
+// its name, the value of --provider or --warehouse that selects it; the
+// engine loops over the setup's providers and never names one.
+type Provider interface {
+	Name() string
+	// Title names it for people ("Amazon S3").
+	Title() string
+	// Default fills the defaults of its inputs that are not fixed (derived
+	// from other inputs or the environment). It runs for every registered
+	// provider, so it checks whether it is the setup's.
+	Default(c *Config, env Env)
+	// Validate checks its inputs and the names derived from them. It runs
+	// only for the setup's providers.
+	Validate(c *Config) []InvalidValue
+	// Connect opens what a run needs. A dry run never connects.
+	Connect(ctx context.Context, c *Config, env Env) (Conn, error)
+	// Steps are its part of the plan; s.Conn is nil in a dry run.
+	Steps(s Setup) []Step
+	// Probes are the health checks verify runs besides its steps' own.
+	Probes(s Setup) []Probe
+	// Bundle fills its fields of the bundle and reports whether they are
+	// complete (a key whose secret byob holds).
+	Bundle(s Setup, b *Bundle) bool
+}
+
+// BucketProvider holds the bucket.
+type BucketProvider interface {
+	Provider
+	// Location is the flag that says where the bucket goes.
+	Location() string
+	// Storage is what a warehouse needs to reach the bucket.
+	Storage(c *Config) Storage
+	// Keys is where the secrets of GrowthLoop's keys live.
+	Keys(c *Config) KeyStore
+	// KeyID is the id of GrowthLoop's key the values record, BundledKey
+	// the one a bundle names; "" for none.
+	KeyID(v *Values) string
+	BundledKey(b *Bundle) string
+	// Describe says what bucket goes where, for the plan's first line.
+	Describe(c *Config) string
+	// Permissions lists what the setup grants, in its documents' order.
+	Permissions(c *Config) []string
+}
+
+// Warehouse unloads into the bucket.
+type Warehouse interface {
+	Provider
+	// IdentityStep is the step after which the identity the warehouse
+	// reaches the bucket with is known (WarehouseUserARN,
+	// WarehouseServiceAccount).
+	IdentityStep() string
+}
+
+// Asker is a provider that offers choices or a starting value for its
+// fields in the form.
+type Asker interface {
+	// Choices are the options of a field asked as a select; none, or an
+	// error, asks for free text.
+	Choices(flag string, c *Config, env Env) ([]Choice, error)
+	// Suggest is a starting value for an empty field; "" for none.
+	Suggest(flag string, c *Config, env Env) string
+}
+
+// Choice is one option of a select.
+type Choice struct{ Label, Value string }
+
+// Env is what providers may read of the world byob runs in.
+type Env struct {
+	LookupEnv func(string) (string, bool)
+	// DryRun: nothing may be reached, not even to find credentials.
+	DryRun bool
+}
+
+// Get returns the environment variable k, "" when unset.
+func (e Env) Get(k string) string {
+	if e.LookupEnv == nil {
+		return ""
+	}
+	v, _ := e.LookupEnv(k)
+	return v
+}
+
+// Conn is a provider's connection for one run.
+type Conn interface {
+	// Preflight checks the connection works and who it acts as, and
+	// records what the plan needs (the account id) in s.Values. It
+	// changes nothing.
+	Preflight(ctx context.Context, s Setup, access Access) (Identity, error)
+	Close()
+}
+
+// Access is what a run needs to be allowed to do.
+type Access int
+
+// Accesses a preflight checks for.
+const (
+	ChangeAccess Access = iota // init: create and change
+	ReadAccess                 // verify: read only
+)
+
+// Identity is who a connection acts as, as preflight found it.
+type Identity struct {
+	// Summary is one line for people; Fields the same for --output json.
+	Summary string
+	Fields  map[string]string
+	// Region is where a warehouse runs, as it names it; RegionIn names
+	// the same region in a bucket's cloud (false: another cloud).
+	Region   string
+	RegionIn func(cloud string) (string, bool)
+	Warnings []string
+	// Context adds who runs to ctx, for errors that name a denied caller.
+	Context func(context.Context) context.Context
+}
+
+// Setup is what a provider builds its steps, probes and bundle fields
+// from.
+type Setup struct {
+	Config      *Config
+	Values      *Values
+	Conn        Conn // this provider's; nil in a dry run
+	Keys        KeyStore
+	Propagation Propagation
+	// Storage is the bucket's, for the warehouse.
+	Storage Storage
+	// WarehouseStep is the warehouse's IdentityStep, for the bucket's
+	// provider; "" without a warehouse.
+	WarehouseStep string
+	// NewExternalID makes the external ID of a new trust.
+	NewExternalID func() (string, error)
+	// ResetExternalID gives an existing trust a new external ID.
+	ResetExternalID bool
+	// Bundle is what verify proves the keys of (never nil in verify).
+	Bundle *Bundle
+	// Now is when verify measures key ages.
+	Now time.Time
+	// ReRun is the byob init command that restores the setup.
+	ReRun string
+}
+
+// Storage is what a warehouse needs to reach the bucket.
+type Storage struct {
+	Cloud   string // "aws", "gcp": where a warehouse's region is looked up
+	Service string // "S3", "GCS"
+	Scheme  string // of URLs: "s3://"
+	// Tag names the integration byob makes by default: FLYWHEEL_APP_<Tag>.
+	Tag string
+	// Role is the role the warehouse assumes to reach the bucket, known
+	// before it exists; nil when the warehouse uses its own identity.
+	Role func(v *Values) string
+}
+
+// Probe is a health check and the steps or checks it waits for.
+type Probe struct {
+	Check
+	Needs []string
+}
+
+// ProvedByUse marks a step that verify checks by using what it made (a
+// key), through probes, rather than by its Check.
+type ProvedByUse interface {
+	ProvedByUse() bool
+}
+
+var registry []Provider
+
+// Register makes a provider selectable by its name.
+func Register(p Provider) { registry = append(registry, p) }
+
+func lookup(name string) Provider {
+	for _, p := range registry {
+		if p.Name() == name {
+			return p
+		}
+	}
+	return nil
+}
+
+func registered() []Provider { return registry }
+
+func bucketProviders() []BucketProvider {
+	var out []BucketProvider
+	for _, p := range registry {
+		if b, ok := p.(BucketProvider); ok {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func warehouses() []Warehouse {
+	var out []Warehouse
+	for _, p := range registry {
+		if w, ok := p.(Warehouse); ok {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// BucketProviders are the registered clouds, in registration order.
+func BucketProviders() []BucketProvider { return bucketProviders() }
+
+// Warehouses are the registered warehouses, in registration order.
+func Warehouses() []Warehouse { return warehouses() }
+
+// Owner is the provider of a field, nil for a field of every setup.
+func Owner(f Field) Provider { return lookup(f.Owner) }

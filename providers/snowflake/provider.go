@@ -1,0 +1,192 @@
+package snowflake
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/growthloop/byob/providers"
+	sflib "github.com/growthloop/byob/snowflake"
+)
+
+func init() { providers.Register(Provider{}) }
+
+// Name selects Snowflake: --warehouse snowflake.
+const Name = "snowflake"
+
+// Provider is the Snowflake warehouse.
+type Provider struct{}
+
+// Name implements providers.Provider.
+func (Provider) Name() string { return Name }
+
+// Title implements providers.Provider.
+func (Provider) Title() string { return "Snowflake" }
+
+// IdentityStep implements providers.Warehouse: DESC INTEGRATION names the
+// IAM user or service account Snowflake reaches the bucket as.
+func (Provider) IdentityStep() string { return StepIntegration }
+
+// Default implements providers.Provider: the integration is named after
+// the bucket's cloud, as GrowthLoop's guide names it (FLYWHEEL_APP_AWS).
+func (Provider) Default(c *providers.Config, _ providers.Env) {
+	if b := c.BucketProvider(); b != nil && c.Integration == "" && c.Warehouse == Name {
+		c.Integration = "FLYWHEEL_APP_" + b.Storage(c).Tag
+	}
+}
+
+// Validate implements providers.Provider: Snowflake's unquoted identifier
+// syntax, and the connection settings.
+func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
+	var bad []providers.InvalidValue
+	check := func(flag, value string, err error) {
+		if err != nil {
+			bad = append(bad, providers.Invalid(flag, value, err))
+		}
+	}
+	for _, id := range []struct{ flag, value string }{
+		{"--snowflake-database", c.SnowflakeDatabase},
+		{"--snowflake-schema", c.SnowflakeSchema},
+		{"--integration", c.Integration},
+		{"--stage", c.Stage},
+		{"--growthloop-role", c.GrowthLoopRole},
+	} {
+		if id.value != "" {
+			check(id.flag, id.value, sflib.ValidateIdentifier(id.value))
+		}
+	}
+	sc := c.Snowflake
+	if sc.Port < 0 || sc.Port > 65535 {
+		check("--snowflake-port", fmt.Sprint(sc.Port), fmt.Errorf("must be a port number 1-65535"))
+	}
+	switch sc.Protocol {
+	case "", "http", "https":
+	default:
+		check("--snowflake-protocol", sc.Protocol, fmt.Errorf(`must be "https" or "http"`))
+	}
+	switch strings.ToLower(sc.Authenticator) {
+	case "", "snowflake", "externalbrowser", "snowflake_jwt", "oauth":
+	default:
+		check("--snowflake-authenticator", sc.Authenticator, fmt.Errorf("must be snowflake, externalbrowser, snowflake_jwt or oauth"))
+	}
+	return bad
+}
+
+// options are the driver's connection options of a setup.
+func options(c *providers.Config, env providers.Env) sflib.ConnOptions {
+	sc := c.Snowflake
+	return sflib.ConnOptions{
+		Connection: sc.Connection, Account: sc.Account, User: sc.User, Role: sc.Role, Warehouse: sc.Warehouse,
+		Authenticator: sc.Authenticator, PrivateKeyFile: sc.PrivateKeyFile, Host: sc.Host, Port: sc.Port, Protocol: sc.Protocol,
+		LookupEnv: env.LookupEnv,
+	}
+}
+
+// conn is a Snowflake session pool for one run.
+type conn struct{ db sflib.DB }
+
+// NewConn is a connection through db (tests reach the fake so).
+func NewConn(db sflib.DB) providers.Conn { return &conn{db} }
+
+func (c *conn) Close() {
+	if closer, ok := c.db.(interface{ Close() error }); ok {
+		closer.Close()
+	}
+}
+
+func db(s providers.Setup) sflib.DB {
+	if c, ok := s.Conn.(*conn); ok {
+		return c.db
+	}
+	return nil
+}
+
+// Connect implements providers.Provider.
+func (Provider) Connect(ctx context.Context, c *providers.Config, env providers.Env) (providers.Conn, error) {
+	cfg, err := options(c, env).Config()
+	if err != nil {
+		return nil, providers.Usagef("%v", err)
+	}
+	pool, err := sflib.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &conn{pool}, nil
+}
+
+// Preflight reads who runs the SQL and where the account is.
+func (c *conn) Preflight(ctx context.Context, _ providers.Setup, _ providers.Access) (providers.Identity, error) {
+	s, err := sflib.CurrentSession(ctx, c.db)
+	if err != nil {
+		return providers.Identity{}, err
+	}
+	return providers.Identity{
+		Summary:  fmt.Sprintf("Snowflake: account %s in %s, role %s", s.Account, s.Region, s.Role),
+		Fields:   map[string]string{"snowflake_role": s.Role, "snowflake_region": s.Region},
+		Region:   s.Region,
+		RegionIn: func(cloud string) (string, bool) { return sflib.CloudRegion(s.Region, cloud) },
+		Context:  func(ctx context.Context) context.Context { return sflib.WithRole(ctx, s.Role) },
+	}, nil
+}
+
+// Steps implements providers.Provider.
+func (Provider) Steps(s providers.Setup) []providers.Step { return steps(s, db(s)) }
+
+// Probes implements providers.Provider: Snowflake itself lists the bucket
+// through the stage.
+func (Provider) Probes(s providers.Setup) []providers.Probe {
+	o := objectsOf(s.Config, s.Storage)
+	return []providers.Probe{{Check: StageReachable(db(s), o.Stage, s.ReRun), Needs: []string{StepIntegration, StepStage}}}
+}
+
+// Bundle implements providers.Provider: the integration and stage, and
+// the identity the bucket trusts.
+func (Provider) Bundle(s providers.Setup, b *providers.Bundle) bool {
+	o := objectsOf(s.Config, s.Storage)
+	b.Snowflake = &providers.BundleSnowflake{Integration: string(o.Integration.Name), Stage: o.Stage.Name.String()}
+	if s.Storage.Role != nil {
+		b.Snowflake.RoleARN = s.Storage.Role(s.Values)
+		b.Snowflake.ExternalID = s.Values.Get(providers.ExternalID)
+	} else {
+		b.Snowflake.GCPServiceAccount = s.Values.Get(providers.WarehouseServiceAccount)
+	}
+	return true
+}
+
+// anotherAccount is the connection choice that asks for the account.
+const anotherAccount = ""
+
+// Choices implements providers.Asker: the connections of connections.toml,
+// and the ways to sign in.
+func (Provider) Choices(flag string, c *providers.Config, env providers.Env) ([]providers.Choice, error) {
+	switch flag {
+	case "snowflake-connection":
+		names, err := options(c, env).ConnectionNames()
+		if err != nil || len(names) == 0 {
+			return nil, err
+		}
+		var out []providers.Choice
+		for _, n := range names {
+			out = append(out, providers.Choice{Label: n, Value: n})
+		}
+		return append(out, providers.Choice{Label: "Another account (enter its details)", Value: anotherAccount}), nil
+	case "snowflake-authenticator":
+		return []providers.Choice{
+			{Label: "Single sign-on in the browser", Value: "externalbrowser"},
+			{Label: "Password from SNOWFLAKE_PASSWORD", Value: "snowflake"},
+			{Label: "Key pair (private key file)", Value: "snowflake_jwt"},
+		}, nil
+	}
+	return nil, nil
+}
+
+// Suggest implements providers.Asker.
+func (Provider) Suggest(flag string, _ *providers.Config, _ providers.Env) string {
+	switch flag {
+	case "snowflake-role":
+		return "ACCOUNTADMIN"
+	case "snowflake-authenticator":
+		return "externalbrowser"
+	}
+	return ""
+}
