@@ -44,14 +44,19 @@ type bucketStep struct {
 	c *Clients
 }
 
-func (s *bucketStep) Artifacts(v *providers.Values) []providers.Artifact {
+// request is the CreateBucket the step sends and shows.
+func (s *bucketStep) request(region string) createBucketRequest {
 	req := createBucketRequest{Bucket: s.p.Bucket}
-	if lc := locationConstraint(v.Ref(providers.AWSRegion)); lc != "" {
+	if lc := locationConstraint(region); lc != "" {
 		req.CreateBucketConfiguration = &struct {
 			LocationConstraint string `json:"LocationConstraint"`
 		}{lc}
 	}
-	return []providers.Artifact{providers.JSONArtifact("CreateBucket (adopted instead when you already own the bucket)", req)}
+	return req
+}
+
+func (s *bucketStep) Artifacts(v *providers.Values) []providers.Artifact {
+	return []providers.Artifact{providers.JSONArtifact("CreateBucket (adopted instead when you already own the bucket)", s.request(v.Ref(providers.AWSRegion)))}
 }
 
 func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
@@ -90,9 +95,10 @@ func (s *bucketStep) takenError() error {
 }
 
 func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
-	in := &s3.CreateBucketInput{Bucket: aws.String(s.p.Bucket)}
-	if lc := locationConstraint(v.Get(providers.AWSRegion)); lc != "" {
-		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(lc)}
+	req := s.request(v.Get(providers.AWSRegion))
+	in := &s3.CreateBucketInput{Bucket: aws.String(req.Bucket)}
+	if c := req.CreateBucketConfiguration; c != nil {
+		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(c.LocationConstraint)}
 	}
 	_, err := s.c.S3.CreateBucket(ctx, in, inRegion(v))
 	switch errorCode(err) {
@@ -145,11 +151,12 @@ func (s *publicAccessBlockStep) Check(ctx context.Context, v *providers.Values) 
 }
 
 func (s *publicAccessBlockStep) Apply(ctx context.Context, v *providers.Values) error {
+	b := templates.BlockAllPublicAccess()
 	_, err := s.c.S3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{
 		Bucket: aws.String(s.p.Bucket),
 		PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{
-			BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
-			BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
+			BlockPublicAcls: aws.Bool(b.BlockPublicAcls), IgnorePublicAcls: aws.Bool(b.IgnorePublicAcls),
+			BlockPublicPolicy: aws.Bool(b.BlockPublicPolicy), RestrictPublicBuckets: aws.Bool(b.RestrictPublicBuckets),
 		},
 	}, inRegion(v))
 	return wrap(ctx, "s3:PutBucketPublicAccessBlock "+s.p.Bucket, err)
@@ -188,13 +195,14 @@ func (s *encryptionStep) Check(ctx context.Context, v *providers.Values) (provid
 }
 
 func (s *encryptionStep) Apply(ctx context.Context, v *providers.Values) error {
+	var rules []types.ServerSideEncryptionRule
+	for _, r := range templates.DefaultEncryption().Rules {
+		rules = append(rules, types.ServerSideEncryptionRule{ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{
+			SSEAlgorithm: types.ServerSideEncryption(r.ApplyServerSideEncryptionByDefault.SSEAlgorithm)}})
+	}
 	_, err := s.c.S3.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{
-		Bucket: aws.String(s.p.Bucket),
-		ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{
-			Rules: []types.ServerSideEncryptionRule{{
-				ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAes256},
-			}},
-		},
+		Bucket:                            aws.String(s.p.Bucket),
+		ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: rules},
 	}, inRegion(v))
 	return wrap(ctx, "s3:PutEncryptionConfiguration "+s.p.Bucket, err)
 }
@@ -264,9 +272,13 @@ type lifecycleStep struct {
 	c *Clients
 }
 
+func (s *lifecycleStep) rule() templates.LifecycleRule {
+	return templates.ExpirePrefix(s.p.Prefix, s.p.TTLDays)
+}
+
 func (s *lifecycleStep) Artifacts(*providers.Values) []providers.Artifact {
 	return []providers.Artifact{providers.JSONArtifact("PutBucketLifecycleConfiguration (rule merged with existing rules)",
-		templates.Lifecycle{Rules: []templates.LifecycleRule{templates.ExpirePrefix(s.p.Prefix, s.p.TTLDays)}})}
+		templates.Lifecycle{Rules: []templates.LifecycleRule{s.rule()}})}
 }
 
 func (s *lifecycleStep) rules(ctx context.Context, v *providers.Values) ([]types.LifecycleRule, error) {
@@ -296,12 +308,13 @@ func (s *lifecycleStep) Check(ctx context.Context, v *providers.Values) (provide
 }
 
 func (s *lifecycleStep) matches(r types.LifecycleRule) bool {
-	prefix := aws.ToString(r.Prefix) //nolint:staticcheck // older rules use the top-level prefix
+	want := s.rule()
+	prefix := ""
 	if r.Filter != nil && r.Filter.Prefix != nil {
 		prefix = aws.ToString(r.Filter.Prefix)
 	}
-	return r.Status == types.ExpirationStatusEnabled && prefix == s.p.Prefix &&
-		r.Expiration != nil && aws.ToInt32(r.Expiration.Days) == int32(s.p.TTLDays)
+	return string(r.Status) == want.Status && prefix == want.Filter.Prefix &&
+		r.Expiration != nil && aws.ToInt32(r.Expiration.Days) == int32(want.Expiration.Days)
 }
 
 func (s *lifecycleStep) Apply(ctx context.Context, v *providers.Values) error {
@@ -309,12 +322,13 @@ func (s *lifecycleStep) Apply(ctx context.Context, v *providers.Values) error {
 	if err != nil {
 		return err
 	}
-	rules = slices.DeleteFunc(rules, func(r types.LifecycleRule) bool { return aws.ToString(r.ID) == templates.ExpireRuleID })
+	r := s.rule()
+	rules = slices.DeleteFunc(rules, func(old types.LifecycleRule) bool { return aws.ToString(old.ID) == r.ID })
 	rules = append(rules, types.LifecycleRule{
-		ID:         aws.String(templates.ExpireRuleID),
-		Status:     types.ExpirationStatusEnabled,
-		Filter:     &types.LifecycleRuleFilter{Prefix: aws.String(s.p.Prefix)},
-		Expiration: &types.LifecycleExpiration{Days: aws.Int32(int32(s.p.TTLDays))},
+		ID:         aws.String(r.ID),
+		Status:     types.ExpirationStatus(r.Status),
+		Filter:     &types.LifecycleRuleFilter{Prefix: aws.String(r.Filter.Prefix)},
+		Expiration: &types.LifecycleExpiration{Days: aws.Int32(int32(r.Expiration.Days))},
 	})
 	_, err = s.c.S3.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
 		Bucket:                 aws.String(s.p.Bucket),

@@ -23,16 +23,34 @@ type bucketStep struct {
 	c *Clients
 }
 
-func (s *bucketStep) Artifacts(v *providers.Values) []providers.Artifact {
-	return []providers.Artifact{providers.JSONArtifact("bucket (adopted and reconciled when you already administer it)",
-		templates.NewGCSBucket(s.p.Bucket, s.p.location(v), s.p.Prefix, s.p.TTLDays))}
+// want is the bucket the step makes and shows, in the JSON API's shape.
+func (s *bucketStep) want(v *providers.Values) templates.GCSBucket {
+	return templates.NewGCSBucket(s.p.Bucket, s.p.location(v), s.p.Prefix, s.p.TTLDays)
 }
 
-func (s *bucketStep) rule() storage.LifecycleRule {
-	return storage.LifecycleRule{
-		Action:    storage.LifecycleAction{Type: storage.DeleteAction},
-		Condition: storage.LifecycleCondition{AgeInDays: int64(s.p.TTLDays), MatchesPrefix: []string{s.p.Prefix}},
+func (s *bucketStep) Artifacts(v *providers.Values) []providers.Artifact {
+	return []providers.Artifact{providers.JSONArtifact("bucket (adopted and reconciled when you already administer it)", s.want(v))}
+}
+
+// attrsOf are the storage library's attributes of the wanted bucket.
+func attrsOf(b templates.GCSBucket) *storage.BucketAttrs {
+	a := &storage.BucketAttrs{
+		Location:                 b.Location,
+		UniformBucketLevelAccess: storage.UniformBucketLevelAccess{Enabled: b.IAMConfiguration.UniformBucketLevelAccess.Enabled},
+		PublicAccessPrevention:   publicAccessPrevention[b.IAMConfiguration.PublicAccessPrevention],
 	}
+	for _, r := range b.Lifecycle.Rule {
+		a.Lifecycle.Rules = append(a.Lifecycle.Rules, storage.LifecycleRule{
+			Action:    storage.LifecycleAction{Type: r.Action.Type},
+			Condition: storage.LifecycleCondition{AgeInDays: int64(r.Condition.Age), MatchesPrefix: r.Condition.MatchesPrefix},
+		})
+	}
+	return a
+}
+
+// publicAccessPrevention maps the JSON API's values to the library's.
+var publicAccessPrevention = map[string]storage.PublicAccessPrevention{
+	"enforced": storage.PublicAccessPreventionEnforced, "inherited": storage.PublicAccessPreventionInherited,
 }
 
 // ours reports whether a lifecycle rule is the one byob manages: a delete
@@ -98,12 +116,7 @@ func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
 		return err
 	}
 	if a == nil {
-		err := s.c.Storage.Bucket(s.p.Bucket).Create(ctx, s.p.Project, &storage.BucketAttrs{
-			Location:                 s.p.location(v),
-			UniformBucketLevelAccess: storage.UniformBucketLevelAccess{Enabled: true},
-			PublicAccessPrevention:   storage.PublicAccessPreventionEnforced,
-			Lifecycle:                storage.Lifecycle{Rules: []storage.LifecycleRule{s.rule()}},
-		})
+		err := s.c.Storage.Bucket(s.p.Bucket).Create(ctx, s.p.Project, attrsOf(s.want(v)))
 		switch {
 		case code(err) == http.StatusConflict:
 			// Either the name is taken, or this is the answer to the
@@ -122,10 +135,11 @@ func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
 	// read (by this very update, when its answer was lost): read again.
 	for attempt := 1; ; attempt++ {
 		rules := slices.DeleteFunc(slices.Clone(a.Lifecycle.Rules), s.ours)
+		want := attrsOf(s.want(v))
 		_, err = s.c.Storage.Bucket(s.p.Bucket).If(storage.BucketConditions{MetagenerationMatch: a.MetaGeneration}).Update(ctx, storage.BucketAttrsToUpdate{
-			UniformBucketLevelAccess: &storage.UniformBucketLevelAccess{Enabled: true},
-			PublicAccessPrevention:   storage.PublicAccessPreventionEnforced,
-			Lifecycle:                &storage.Lifecycle{Rules: append(rules, s.rule())},
+			UniformBucketLevelAccess: &want.UniformBucketLevelAccess,
+			PublicAccessPrevention:   want.PublicAccessPrevention,
+			Lifecycle:                &storage.Lifecycle{Rules: append(rules, want.Lifecycle.Rules...)},
 		})
 		if code(err) != http.StatusPreconditionFailed || attempt == 3 {
 			break
@@ -249,9 +263,13 @@ type serviceAccountStep struct {
 	c *Clients
 }
 
+// request is the account creation the step sends and shows.
+func (s *serviceAccountStep) request() templates.GCPServiceAccount {
+	return templates.NewGCPServiceAccount(s.p.Names.ServiceAccount, "GrowthLoop exports (byob)", "Writes GrowthLoop exports to gs://"+s.p.Bucket)
+}
+
 func (s *serviceAccountStep) Artifacts(*providers.Values) []providers.Artifact {
-	return []providers.Artifact{providers.JSONArtifact("projects.serviceAccounts.create in "+s.p.Project,
-		templates.NewGCPServiceAccount(s.p.Names.ServiceAccount, "GrowthLoop exports (byob)", "Writes GrowthLoop exports to gs://"+s.p.Bucket))}
+	return []providers.Artifact{providers.JSONArtifact("projects.serviceAccounts.create in "+s.p.Project, s.request())}
 }
 
 func (s *serviceAccountStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
@@ -266,7 +284,7 @@ func (s *serviceAccountStep) Check(ctx context.Context, _ *providers.Values) (pr
 }
 
 func (s *serviceAccountStep) Apply(ctx context.Context, _ *providers.Values) error {
-	req := templates.NewGCPServiceAccount(s.p.Names.ServiceAccount, "GrowthLoop exports (byob)", "Writes GrowthLoop exports to gs://"+s.p.Bucket)
+	req := s.request()
 	// A retried create whose first answer was lost answers 409.
 	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Create("projects/"+s.p.Project, &iam.CreateServiceAccountRequest{
 		AccountId:      req.AccountID,

@@ -61,12 +61,15 @@ const (
 	AdminARN    = "arn:aws:iam::" + AccountID + ":user/admin"
 )
 
-// Call is one request through the proxy.
+// Call is one request through the proxy, as it was on the wire.
 type Call struct {
 	Service  string // s3, iam, sts
 	Action   string // the IAM/STS Action, or the S3 operation (method + subresource)
 	Mutating bool
 	KeyID    string // the access key that signed it
+	Path     string // the URL path (S3: /bucket/key)
+	Form     url.Values
+	Body     []byte
 }
 
 type policyVersion struct {
@@ -209,14 +212,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unsigned request", http.StatusForbidden)
 		return
 	}
-	call := Call{Service: m[2], KeyID: m[1]}
+	call := Call{Service: m[2], KeyID: m[1], Path: r.URL.Path, Body: body}
 	form := url.Values{}
 	if call.Service == "s3" {
 		call.Action = s3Operation(r)
 		call.Mutating = r.Method != http.MethodGet && r.Method != http.MethodHead
 	} else {
 		form, _ = url.ParseQuery(string(body))
-		call.Action = form.Get("Action")
+		call.Action, call.Form = form.Get("Action"), form
 		call.Mutating = !strings.HasPrefix(call.Action, "Get") && !strings.HasPrefix(call.Action, "List")
 	}
 

@@ -115,6 +115,7 @@ type Server struct {
 	keyTimes   map[string]time.Time // key id -> creation
 	disabled   map[string]bool
 	requests   []string
+	sent       []Sent
 	mutations  int
 	failAt     int
 	etagSerial int
@@ -157,6 +158,19 @@ func (s *Server) Requests() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.requests)
+}
+
+// Sent is one request as it was on the wire.
+type Sent struct {
+	Method, Path string
+	Body         []byte
+}
+
+// Sent returns every request so far, with its body.
+func (s *Server) Sent() []Sent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.sent)
 }
 
 // Mutations counts the requests that changed something.
@@ -295,6 +309,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, read bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, r.Method+" "+path)
+	s.sent = append(s.sent, Sent{Method: r.Method, Path: path, Body: body})
 	if !read {
 		s.mutations++
 		if s.failAt != 0 && s.mutations == s.failAt {
