@@ -133,6 +133,26 @@ func findCycle[N Node](nodes []N, index map[string]int) []string {
 	return nil
 }
 
+// Needs reports whether the node a waits, directly or not, for the node b.
+func (g *Graph[N]) Needs(a, b string) bool {
+	i, ok := g.index[a]
+	j, ok2 := g.index[b]
+	if !ok || !ok2 {
+		return false
+	}
+	seen := map[int]bool{}
+	var walk func(k int) bool
+	walk = func(k int) bool {
+		for _, n := range g.needs[k] {
+			if n == j || !seen[n] && func() bool { seen[n] = true; return walk(n) }() {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(i)
+}
+
 // Nodes are the nodes in display order.
 func (g *Graph[N]) Nodes() []N { return slices.Clone(g.nodes) }
 

@@ -119,3 +119,18 @@ func TestRunReverse(t *testing.T) {
 		t.Errorf("reverse order %s", got)
 	}
 }
+
+func TestNeeds(t *testing.T) {
+	g, err := New([]node{n("a"), n("b", "a"), n("c", "b"), n("d")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{{"c", "a", true}, {"c", "b", true}, {"b", "c", false}, {"d", "a", false}, {"a", "a", false}, {"x", "a", false}} {
+		if got := g.Needs(tc.a, tc.b); got != tc.want {
+			t.Errorf("Needs(%s, %s) = %v", tc.a, tc.b, got)
+		}
+	}
+}

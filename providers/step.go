@@ -63,6 +63,11 @@ type Step interface {
 	// Destroy undoes Apply. Steps that adopt what they did not create
 	// (an existing bucket) leave it in place.
 	Destroy(ctx context.Context, v *Values) error
+	// Reads and Writes declare the values the step shares with others: a
+	// value one step writes may only be read by the steps that need it
+	// (the plan checks), so no step reads what another is still setting.
+	Reads() []Key
+	Writes() []Key
 }
 
 // Basic holds the ID, title and dependencies most steps share.
@@ -73,7 +78,21 @@ type Basic struct {
 	// StepVerify says what verify's check of the step proves; the title
 	// when empty.
 	StepVerify string
+	// StepReads and StepWrites are the values it shares.
+	StepReads, StepWrites []Key
 }
+
+// Reading returns b reading keys.
+func (b Basic) Reading(keys ...Key) Basic { b.StepReads = keys; return b }
+
+// Writing returns b writing keys.
+func (b Basic) Writing(keys ...Key) Basic { b.StepWrites = keys; return b }
+
+// Reads implements Step.
+func (b Basic) Reads() []Key { return b.StepReads }
+
+// Writes implements Step.
+func (b Basic) Writes() []Key { return b.StepWrites }
 
 // VerifyTitle says what verify's check of the step proves.
 func (b Basic) VerifyTitle() string {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/growthloop/byob/graph"
 	"github.com/growthloop/byob/providers"
@@ -40,11 +41,21 @@ type Plan struct {
 // Config is what the user asked for.
 type Config = providers.Config
 
-// newPlan checks the steps' graph and orders them.
+// newPlan checks the steps' graph and the values they share, and orders
+// them.
 func newPlan(cfg Config, values *providers.Values, steps []providers.Step) (*Plan, error) {
 	g, err := graph.New(steps)
 	if err != nil {
 		return nil, fmt.Errorf("the plan's steps: %w", err)
+	}
+	for _, r := range steps {
+		for _, k := range r.Reads() {
+			for _, w := range steps {
+				if w != r && slices.Contains(w.Writes(), k) && !g.Needs(r.ID(), w.ID()) {
+					return nil, fmt.Errorf("the plan's steps: %s reads %s, which %s sets, but does not need %s", r.ID(), k.Name, w.ID(), w.ID())
+				}
+			}
+		}
 	}
 	return &Plan{Config: cfg, Steps: g.Nodes(), Values: values, graph: g}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -126,5 +127,28 @@ func TestRunStopsDependentsOfAFailure(t *testing.T) {
 	}
 	if after.wasApplied() || state.Steps["f"].Status != "failed" || state.Steps["f"].Error == "" {
 		t.Errorf("state = %+v", state.Steps)
+	}
+}
+
+// TestPlanRefusesAnUndeclaredDependency: a step that reads a value
+// another step sets must need that step, or it could read it while it is
+// being set.
+func TestPlanRefusesAnUndeclaredDependency(t *testing.T) {
+	arn := providers.Key{Name: "warehouse.arn"}
+	writer := newFakeStep("integration")
+	writer.Basic = writer.Basic.Writing(arn)
+	reader := newFakeStep("role")
+	reader.Basic = reader.Basic.Reading(arn)
+	_, err := newPlan(Config{}, providers.NewValues(nil), []providers.Step{writer, reader})
+	if err == nil || !strings.Contains(err.Error(), "role reads warehouse.arn, which integration sets, but does not need integration") {
+		t.Fatalf("newPlan = %v", err)
+	}
+	reader.Basic.StepNeeds = []string{"middle"}
+	middle := newFakeStep("middle", "integration")
+	if _, err := newPlan(Config{}, providers.NewValues(nil), []providers.Step{writer, middle, reader}); err != nil {
+		t.Errorf("a need through another step is a need: %v", err)
+	}
+	if _, err := newPlan(Config{}, providers.NewValues(nil), []providers.Step{newFakeStep("a", "gone")}); err == nil || !strings.Contains(err.Error(), "a needs gone") {
+		t.Errorf("an unknown need: %v", err)
 	}
 }

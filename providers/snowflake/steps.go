@@ -67,7 +67,9 @@ func steps(s providers.Setup, db sflib.DB) []providers.Step {
 	}
 	return []providers.Step{
 		&integrationStep{b(StepIntegration, "Create storage integration "+string(o.Integration.Name)+" and read its identity (DESC INTEGRATION)",
-			"Integration exists, is enabled and matches the bucket and trust"), integrationFor(o, s.Storage), db,
+			"Integration exists, is enabled and matches the bucket and trust").
+			Reading(providers.AWSAccountID, providers.ExternalID).
+			Writing(providers.ExternalID, providers.WarehouseUserARN, providers.WarehouseServiceAccount), integrationFor(o, s.Storage), db,
 			s.NewExternalID, s.ResetExternalID},
 		&grantStep{b(StepIntegrationGrant, "Grant USAGE on the integration to role "+string(o.Role), "GrowthLoop's role has USAGE on the integration", StepIntegration), db, o.Role,
 			[]sflib.Grant{{Privilege: "USAGE", ObjectType: "INTEGRATION", Object: o.Integration.Name.SQL(), Role: o.Role}}},
