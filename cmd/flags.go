@@ -99,12 +99,12 @@ func readConfigFile(path string, flags *pflag.FlagSet) (map[string]any, error) {
 	return m, nil
 }
 
-// fillFromInputs gives every setup flag the user did not set (given
-// says which they did) its value from inputs (a state file's), so a setup
-// is named once, at init.
+// fillFromInputs gives every flag the user did not set (given says which
+// they did) its value from inputs (a state file's): a setup, and how to
+// reach its clouds, are named once, at init.
 func fillFromInputs(given func(string) bool, cfg *providers.Config, inputs providers.Config) {
 	for _, f := range providers.Fields {
-		if f.Kind == providers.SetupField && f.Flag != "state" && !given(f.Flag) {
+		if f.Flag != "state" && !given(f.Flag) && f.String(&inputs) != "" {
 			_ = f.Set(cfg, f.String(&inputs))
 		}
 	}

@@ -89,7 +89,7 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 	}
 	cfg := o.Config
 	if state.Inputs != nil {
-		fillFromInputs(o.Given, &cfg, *state.Inputs)
+		fillFromInputs(o.Given, &cfg, state.Inputs.Config(cfg.State))
 	}
 	env := o.env(false)
 	providers.Defaults(&cfg, env)

@@ -162,7 +162,7 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 			return out, err
 		}
 	}
-	state.Inputs = &cfg
+	state.Inputs = InputsOf(cfg)
 	if err := state.Record("", StepState{}, values); err != nil {
 		return out, err
 	}

@@ -116,7 +116,7 @@ type Doc struct {
 	Version   int       `json:"version"`
 	Provider  string    `json:"provider"`
 	Warehouse string    `json:"warehouse"`
-	Inputs    Inputs    `json:"inputs"`
+	Inputs    DocInputs `json:"inputs"`
 	Steps     []StepDoc `json:"steps"`
 	// Permissions lists every permission granted and why.
 	Permissions []Permission `json:"permissions"`
@@ -125,14 +125,12 @@ type Doc struct {
 	Config Config `json:"-"`
 }
 
-// Inputs are a setup's inputs keyed by flag name, in flag order.
-type Inputs struct{ cfg Config }
-
-// InputsOf are the setup inputs of cfg's providers that have a value.
-func InputsOf(cfg Config) Inputs { return Inputs{cfg} }
+// DocInputs are the setup inputs of a config's providers that have a
+// value, keyed by flag name, in flag order.
+type DocInputs struct{ cfg Config }
 
 // MarshalJSON writes the inputs as one object in flag order.
-func (in Inputs) MarshalJSON() ([]byte, error) {
+func (in DocInputs) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
 	first := true
@@ -200,7 +198,7 @@ const DocVersion = 1
 // Doc renders the plan with what its values know now.
 func (p *Plan) Doc() Doc {
 	bp := p.Config.BucketProvider()
-	d := Doc{Version: DocVersion, Provider: p.Config.Provider, Warehouse: p.Config.Warehouse, Inputs: InputsOf(p.Config),
+	d := Doc{Version: DocVersion, Provider: p.Config.Provider, Warehouse: p.Config.Warehouse, Inputs: DocInputs{p.Config},
 		Where: bp.Describe(&p.Config), Config: p.Config}
 	for _, s := range p.Steps {
 		sd := StepDoc{ID: s.ID(), Title: s.Title(), Needs: s.Needs()}

@@ -15,8 +15,9 @@ import (
 	"github.com/growthloop/byob/providers"
 )
 
-// StateVersion is the version of the state file format.
-const StateVersion = 1
+// StateVersion is the version of the state file format. Version 1 files
+// (whose inputs were keyed by flag name) are read and saved as version 2.
+const StateVersion = 2
 
 // Step statuses in the state file.
 const (
@@ -29,7 +30,7 @@ const (
 // outcome. It never holds a secret.
 type State struct {
 	Version   int                  `json:"version"`
-	Inputs    *Config              `json:"inputs,omitempty"`
+	Inputs    *StateInputs         `json:"inputs,omitempty"`
 	Values    map[string]string    `json:"values"`
 	Steps     map[string]StepState `json:"steps"`
 	UpdatedAt time.Time            `json:"updated_at"`
@@ -46,10 +47,11 @@ type StepState struct {
 }
 
 // stateFile is the file as written; Version is a pointer so a file
-// without one is told apart from one with version 0.
+// without one is told apart from one with version 0, and the inputs are
+// read by version.
 type stateFile struct {
 	Version   *int                 `json:"version"`
-	Inputs    *Config              `json:"inputs"`
+	Inputs    json.RawMessage      `json:"inputs"`
 	Values    map[string]string    `json:"values"`
 	Steps     map[string]StepState `json:"steps"`
 	UpdatedAt time.Time            `json:"updated_at"`
@@ -85,15 +87,27 @@ func LoadState(path string) (*State, error) {
 		return nil, notState("it is null")
 	case f.Version == nil:
 		return nil, notState("it has no version")
-	case *f.Version != StateVersion:
-		return nil, providers.Usagef("state file %s has version %d; this byob reads version %d: use the byob that wrote it", path, *f.Version, StateVersion)
+	case *f.Version != StateVersion && *f.Version != 1:
+		return nil, providers.Usagef("state file %s has version %d; this byob reads versions 1 and %d: use the byob that wrote it", path, *f.Version, StateVersion)
+	}
+	if *f.Version == 1 {
+		if s.Inputs, err = inputsV1(f.Inputs); err != nil {
+			return nil, notState(err.Error())
+		}
+	} else if len(f.Inputs) > 0 && string(f.Inputs) != "null" {
+		dec := json.NewDecoder(bytes.NewReader(f.Inputs))
+		dec.DisallowUnknownFields()
+		s.Inputs = &StateInputs{}
+		if err := dec.Decode(s.Inputs); err != nil {
+			return nil, notState("inputs: " + strings.TrimPrefix(err.Error(), "json: "))
+		}
 	}
 	for id, st := range f.Steps {
 		if st.Status != StepDone && st.Status != StepFailed {
 			return nil, notState(fmt.Sprintf("step %q has status %q", id, st.Status))
 		}
 	}
-	s.Inputs, s.UpdatedAt = f.Inputs, f.UpdatedAt
+	s.UpdatedAt = f.UpdatedAt
 	if f.Values != nil {
 		s.Values = f.Values
 	}

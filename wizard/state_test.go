@@ -22,7 +22,9 @@ func TestLoadStateRefusesWhatIsNotByobState(t *testing.T) {
 		"empty object":         `{}`,
 		"no version":           `{"values": {}, "steps": {}}`,
 		"version zero":         `{"version": 0}`,
-		"future version":       `{"version": 2, "values": {}}`,
+		"future version":       `{"version": 3, "values": {}}`,
+		"unknown v2 input":     `{"version": 2, "inputs": {"ttl-days": 7}}`,
+		"unknown v1 input":     `{"version": 1, "inputs": {"colour": "red"}}`,
 		"version as a string":  `{"version": "1"}`,
 		"values as a list":     `{"version": 1, "values": ["a"]}`,
 		"value not a string":   `{"version": 1, "values": {"aws.account_id": 1}}`,
@@ -47,7 +49,7 @@ func TestLoadStateRefusesWhatIsNotByobState(t *testing.T) {
 		})
 	}
 	path := filepath.Join(t.TempDir(), "state.json")
-	os.WriteFile(path, []byte(`{"version": 1, "values": {"a": "b"}, "steps": {"x": {"status": "done", "at": "2026-01-01T00:00:00Z"}}}`), 0o600)
+	os.WriteFile(path, []byte(`{"version": 2, "values": {"a": "b"}, "steps": {"x": {"status": "done", "at": "2026-01-01T00:00:00Z"}}}`), 0o600)
 	if s, err := LoadState(path); err != nil || s.Values["a"] != "b" || s.Steps["x"].Status != StepDone {
 		t.Errorf("a valid state file: %+v %v", s, err)
 	}
@@ -129,4 +131,51 @@ func TestLockIsExclusiveAndNamesItsHolder(t *testing.T) {
 		t.Fatalf("after unlock: %v", err)
 	}
 	l.Unlock()
+}
+
+// TestStateV1IsMigrated: a version 1 file, whose inputs were keyed by flag
+// name, is read as the same setup and saved as version 2.
+func TestStateV1IsMigrated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	v1 := `{
+  "version": 1,
+  "inputs": {"provider": "s3", "bucket": "acme-exports", "region": "us-west-2", "prefix": "exports/", "org-id": "1234",
+    "ttl-days": 7, "warehouse": "snowflake", "name": "growthloop", "snowflake-database": "ANALYTICS",
+    "snowflake-schema": "FLYWHEEL_SYSTEM", "integration": "FLYWHEEL_APP_AWS", "stage": "FLYWHEEL_EXTERNAL_STAGE",
+    "growthloop-role": "GROWTHLOOP", "bundle": "growthloop-byob-bundle.json", "state": "byob-state.json"},
+  "values": {"aws.account_id": "123456789012", "snowflake.external_id": "byob-x"},
+  "steps": {"s3-bucket": {"status": "done", "at": "2026-11-01T00:00:00Z"}},
+  "updated_at": "2026-11-01T00:00:00Z"
+}`
+	if err := os.WriteFile(path, []byte(v1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Provider: "s3", Bucket: "acme-exports", Region: "us-west-2", Prefix: "exports/", OrgID: "1234", TTLDays: 7,
+		Warehouse: "snowflake", Name: "growthloop", SnowflakeDatabase: "ANALYTICS", SnowflakeSchema: "FLYWHEEL_SYSTEM",
+		Integration: "FLYWHEEL_APP_AWS", Stage: "FLYWHEEL_EXTERNAL_STAGE", GrowthLoopRole: "GROWTHLOOP",
+		Bundle: "growthloop-byob-bundle.json", State: path}
+	if got := s.Inputs.Config(path); got != want {
+		t.Errorf("inputs\n got %+v\nwant %+v", got, want)
+	}
+	if s.Values["snowflake.external_id"] != "byob-x" || s.Steps["s3-bucket"].Status != StepDone {
+		t.Errorf("values %v steps %v", s.Values, s.Steps)
+	}
+	if err := s.Save(nil); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	var saved map[string]any
+	json.Unmarshal(b, &saved)
+	in := saved["inputs"].(map[string]any)
+	if saved["version"] != 2.0 || in["ttl_days"] != 7.0 || in["growthloop_role"] != "GROWTHLOOP" || in["ttl-days"] != nil {
+		t.Errorf("saved as %s", b)
+	}
+	again, err := LoadState(path)
+	if err != nil || again.Inputs.Config(path) != want {
+		t.Errorf("reloaded %+v: %v", again.Inputs, err)
+	}
 }
