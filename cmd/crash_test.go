@@ -187,7 +187,7 @@ func TestConcurrentRunsOneIsRefused(t *testing.T) {
 	aws := awstest.New()
 	defer aws.Close()
 	s := s3Setup(t, aws)
-	s.sf.Latency = 50 * time.Millisecond // the first run holds the lock a while
+	s.sf.SetLatency(50 * time.Millisecond) // the first run holds the lock a while
 
 	first := exec.Command(bin, s.args...)
 	first.Dir, first.Env = s.dir, s.env

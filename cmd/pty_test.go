@@ -260,7 +260,7 @@ func TestTerminalCtrlCStopsAfterTheRunningStep(t *testing.T) {
 	c := newCloud(t)
 	dir := t.TempDir()
 	s := atReview(t, c, dir)
-	c.aws.Latency = 300 * time.Millisecond
+	c.aws.SetLatency(300 * time.Millisecond)
 	s.keys("y")
 	s.waitFor("✓ Create") // a first step is done; many are still to come
 	s.keys(ctrlC)
@@ -283,7 +283,7 @@ func TestTerminalCtrlCStopsAfterTheRunningStep(t *testing.T) {
 			t.Errorf("step %s: %+v", id, st)
 		}
 	}
-	c.aws.Latency = 0
+	c.aws.SetLatency(0)
 	if _, errOut, code := c.run(t, dir, c.args()...); code != 0 {
 		t.Fatalf("resume exit %d: %s", code, errOut)
 	}

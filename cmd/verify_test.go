@@ -155,7 +155,7 @@ func TestVerifyWaitsVisiblyForANewKey(t *testing.T) {
 
 func TestVerifyTimeoutBoundsTheRun(t *testing.T) {
 	c, dir, _ := initialized(t)
-	c.aws.Latency = 200 * time.Millisecond
+	c.aws.SetLatency(200 * time.Millisecond)
 	out, errOut, code := c.run(t, dir, append([]string{"verify", "--timeout", "700ms"}, c.conn()...)...)
 	timedOut := strings.Contains(out, "timed out") && strings.Contains(out, "raise --timeout") || strings.Contains(errOut, "stopped by --timeout")
 	if code != ExitFailure || !timedOut {

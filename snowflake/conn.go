@@ -100,11 +100,11 @@ func (o ConnOptions) loadConnection() (tomlConnection, error) {
 	return c, nil
 }
 
-// Retry settings of the driver.
-const (
-	MaxRetries   = 10
-	LoginTimeout = 60 * time.Second
-)
+// MaxRetries is how often the driver tries a request again.
+const MaxRetries = 10
+
+// LoginTimeout bounds connecting, retries included.
+const LoginTimeout = 60 * time.Second
 
 // Config builds the driver configuration. The password comes only from
 // SNOWFLAKE_PASSWORD or connections.toml, never from a flag.
@@ -132,9 +132,8 @@ func (o ConnOptions) Config() (*sf.Config, error) {
 		Params:    map[string]*string{},
 		// The driver retries 5xx, 429 and lost connections itself (every
 		// query carries a request ID that Snowflake runs once); byob
-		// asks for more attempts than its default 7, and bounds the login.
+		// asks for more attempts than its default 7. Open bounds the login.
 		MaxRetryCount: MaxRetries,
-		LoginTimeout:  LoginTimeout,
 	}
 	if cfg.Port == 0 {
 		cfg.Port = t.Port
@@ -207,6 +206,8 @@ func Open(ctx context.Context, cfg *sf.Config) (*sql.DB, error) {
 	c := *cfg
 	c.Transporter = transport(cfg.Transporter)
 	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, c))
+	ctx, cancel := context.WithTimeout(ctx, LoginTimeout)
+	defer cancel()
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to Snowflake account %s as %s: %w", cfg.Account, cfg.User, err)

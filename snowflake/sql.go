@@ -100,11 +100,6 @@ func (s Stage) Create() string {
 		"  STORAGE_INTEGRATION = " + s.Integration.SQL()
 }
 
-// Describe returns DESC STAGE on the stage.
-func (s Stage) Describe() string {
-	return "DESC STAGE " + s.Name.SQL()
-}
-
 // Alter returns the statement that points an existing stage back at the
 // wanted URL and integration.
 func (s Stage) Alter() string {

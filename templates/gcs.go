@@ -72,7 +72,7 @@ func NewGCPRole(id, title, description string, permissions []string) GCPRole {
 	return r
 }
 
-// GCSWriterPermissions are the seed document's permissions for GrowthLoop's
+// GCSWriterPermissions are GrowthLoop's documented permissions for its
 // service account.
 var GCSWriterPermissions = []string{
 	"storage.buckets.get",

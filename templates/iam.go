@@ -50,8 +50,8 @@ func IndentJSON(v any) string {
 // BucketARN returns arn:aws:s3:::<bucket>.
 func BucketARN(bucket string) string { return "arn:aws:s3:::" + bucket }
 
-// S3Access is the policy GrowthLoop's user and Snowflake's role get: the
-// seed document's actions, scoped to <prefix>. GetBucketLocation has its own
+// S3Access is the policy GrowthLoop's user and Snowflake's role get:
+// GrowthLoop's documented actions, scoped to <prefix>. GetBucketLocation has its own
 // statement: it takes no s3:prefix key, so under the ListBucket statement's
 // prefix condition it would never be allowed.
 func S3Access(bucket, prefix string) Policy {

@@ -74,7 +74,8 @@ func maxInt(a, b int) int {
 // the calls counted.
 func benchEnv(b *testing.B, latency time.Duration) (*env, *callCounter) {
 	e := newEnv(b)
-	e.aws.Latency, e.sf.Latency = latency, latency
+	e.aws.SetLatency(latency)
+	e.sf.SetLatency(latency)
 	counter := &callCounter{base: http.DefaultTransport, n: map[string]int{}}
 	cfg := e.aws.Config()
 	cfg.HTTPClient = &http.Client{Transport: counter}
@@ -166,7 +167,8 @@ func BenchmarkVerifyS3Snowflake(b *testing.B) {
 			b.Fatal(err)
 		}
 		e.aws.ConfineKeysTo = cfg.Prefix
-		e.aws.Latency, e.sf.Latency = latency, latency
+		e.aws.SetLatency(latency)
+		e.sf.SetLatency(latency)
 		values, bundle := verifyInputs(b, cfg)
 		counter.reset()
 		b.StartTimer()

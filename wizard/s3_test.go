@@ -667,7 +667,7 @@ func TestKeysByobDidNotMakeAreLeftAlone(t *testing.T) {
 func TestStoppedRunKeepsTheNewKeyForTheNext(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
-	e.sf.Latency = 100 * time.Millisecond // the key is made before Snowflake fails
+	e.sf.SetLatency(100 * time.Millisecond) // the key is made before Snowflake fails
 	e.sf.FailMutation(1)
 	out, err := e.apply(cfg)
 	if err == nil || out.Pending != awsp.PendingPath(cfg.Bundle) {
@@ -680,7 +680,7 @@ func TestStoppedRunKeepsTheNewKeyForTheNext(t *testing.T) {
 		t.Errorf("a stopped run must write no bundle: %v", err)
 	}
 	keyID := e.state(cfg)["values"].(map[string]any)["aws.access_key_id"]
-	e.sf.Latency = 0
+	e.sf.SetLatency(0)
 	e.mustApply(cfg)
 	if got := e.bundle(cfg).AWSAccessKeyID; got != keyID {
 		t.Errorf("bundle key %s, want the stopped run's %v", got, keyID)

@@ -172,7 +172,7 @@ func TestVerifyNamesEachBrokenSetting(t *testing.T) {
 		{"stage URL wrong", func(t *testing.T, e *env, cfg wizard.Config) {
 			name := cfg.SnowflakeDatabase + "." + cfg.SnowflakeSchema + "." + cfg.Stage
 			st := e.sf.Stage(name)
-			st.URL = "s3://" + cfg.Bucket + "/exports" // the seed's missing slash
+			st.URL = "s3://" + cfg.Bucket + "/exports" // the guide's missing slash
 			e.sf.SetStage(name, *st)
 		}, sfp.StepStage, "points at s3://", "or run: ALTER STAGE"},
 		{"Snowflake cannot reach the bucket", func(t *testing.T, e *env, cfg wizard.Config) {

@@ -85,11 +85,6 @@ func RoleARN(v *providers.Values, n Names) string {
 	return "arn:aws:iam::" + accountID(v) + ":role/" + n.Role
 }
 
-// UserARN is the ARN of GrowthLoop's user.
-func UserARN(v *providers.Values, n Names) string {
-	return "arn:aws:iam::" + accountID(v) + ":user/" + n.User
-}
-
 // errorCode returns the AWS error code of err, "" when it has none.
 func errorCode(err error) string {
 	var ae smithy.APIError

@@ -98,10 +98,11 @@ func NewClients(ctx context.Context, ep Endpoints, opts ...option.ClientOption) 
 	}
 	st, err := storage.NewClient(ctx, with(ep.Storage, opts...)...)
 	if err != nil {
-		return nil, fmt.Errorf("Cloud Storage client: %w", err)
+		return nil, fmt.Errorf("cloud storage client: %w", err)
 	}
 	keyStorage := func(ctx context.Context, keyJSON []byte) (*storage.Client, error) {
-		creds, err := google.CredentialsFromJSON(ctx, keyJSON, storage.ScopeReadWrite)
+		// Only a service account key is accepted: the file is byob's own.
+		creds, err := google.CredentialsFromJSONWithType(ctx, keyJSON, google.ServiceAccount, storage.ScopeReadWrite)
 		if err != nil {
 			return nil, errors.New("the key file is not a service account key") // never quote the key
 		}
@@ -114,7 +115,7 @@ func NewClients(ctx context.Context, ep Endpoints, opts ...option.ClientOption) 
 	}
 	crmSvc, err := crm.NewService(ctx, with(ep.CRM, opts...)...)
 	if err != nil {
-		return nil, fmt.Errorf("Resource Manager client: %w", err)
+		return nil, fmt.Errorf("resource manager client: %w", err)
 	}
 	c := &Clients{Storage: st, IAM: iamSvc, CRM: crmSvc, KeyStorage: keyStorage}
 	c.SetRetry(DefaultRetry)

@@ -67,15 +67,14 @@ type Server struct {
 	Password string
 	// Region is CURRENT_REGION().
 	Region string
-	// Latency is added to every request.
-	Latency time.Duration
 	// Unreachable, when set, is the error LIST @stage answers (the role
 	// cannot be assumed, the bucket is gone ...).
 	Unreachable string
 
-	faults atomic.Pointer[fault.Injector]
-	srv    *httptest.Server
-	mu     sync.Mutex
+	faults  atomic.Pointer[fault.Injector]
+	latency atomic.Int64 // added to every request, in nanoseconds
+	srv     *httptest.Server
+	mu      sync.Mutex
 
 	integrations map[string]*Integration
 	schemas      map[string]bool // DB.SCHEMA; a database exists when one of its schemas does
@@ -110,6 +109,10 @@ func New() *Server {
 	s.Port, _ = strconv.Atoi(u.Port())
 	return s
 }
+
+// SetLatency adds d to every request (a handler serving another process
+// must see it without a data race).
+func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 
 // SetFaults makes f fail a share of all answers (and kill a client after a
 // chosen change); nil injects nothing.
@@ -232,9 +235,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	if s.Latency > 0 {
-		time.Sleep(s.Latency)
-	}
+	time.Sleep(time.Duration(s.latency.Load()))
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	var req struct {

@@ -87,8 +87,6 @@ type policy struct {
 // Server is kumo behind the proxy.
 type Server struct {
 	URL string
-	// Latency is added to every request.
-	Latency time.Duration
 	// ForeignBuckets are names another account owns.
 	ForeignBuckets map[string]bool
 	// KeyWarmup is how many calls a new access key fails with
@@ -111,10 +109,11 @@ type Server struct {
 	// answer 500, as when the response is lost.
 	LoseAnswer map[string]int
 
-	faults atomic.Pointer[fault.Injector]
-	kumo   *kumo.Server
-	proxy  *httptest.Server
-	fwd    *httputil.ReverseProxy
+	faults  atomic.Pointer[fault.Injector]
+	latency atomic.Int64 // added to every request, in nanoseconds
+	kumo    *kumo.Server
+	proxy   *httptest.Server
+	fwd     *httputil.ReverseProxy
 
 	mu         sync.Mutex
 	calls      []Call
@@ -147,6 +146,10 @@ func New() *Server {
 	s.URL = s.proxy.URL
 	return s
 }
+
+// SetLatency adds d to every request (a handler serving another process
+// must see it without a data race).
+func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 
 // SetFaults makes f fail a share of all answers (and kill a client after a
 // chosen change); nil injects nothing.
@@ -201,9 +204,7 @@ func (s *Server) FailMutation(k int, code string) {
 var credentialRe = regexp.MustCompile(`Credential=([^/]+)/[^/]+/[^/]+/([^/]+)/`)
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	if s.Latency > 0 {
-		time.Sleep(s.Latency)
-	}
+	time.Sleep(time.Duration(s.latency.Load()))
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
