@@ -33,9 +33,14 @@ func renderPlan(w io.Writer, d wizard.Doc) error {
 		}
 	}
 	if len(d.Permissions) > 0 {
-		fmt.Fprintf(&b, "\nPermissions granted, and why:\n")
+		fmt.Fprintf(&b, "\nPermissions granted, to whom, and why:\n")
+		who := ""
 		for _, p := range d.Permissions {
-			fmt.Fprintf(&b, "  %-24s %s\n", p.Permission, p.Why)
+			if p.Who != who {
+				who = p.Who
+				fmt.Fprintf(&b, "  %s:\n", who)
+			}
+			fmt.Fprintf(&b, "    %-24s %s\n", p.Permission, p.Why)
 		}
 	}
 	fmt.Fprintf(&b, "\nApply with: byob init … --yes (same flags, without --dry-run). Re-running is safe.\n")

@@ -46,8 +46,15 @@ type BucketProvider interface {
 	BundledKey(b *Bundle) string
 	// Describe says what bucket goes where, for the plan's first line.
 	Describe(c *Config) string
-	// Permissions lists what the setup grants, in its documents' order.
-	Permissions(c *Config) []string
+	// Permissions lists what the setup grants each identity, in its
+	// documents' order.
+	Permissions(c *Config) []Grantee
+}
+
+// Grantee is an identity and the permissions a setup grants it.
+type Grantee struct {
+	Who         string
+	Permissions []string
 }
 
 // Warehouse unloads into the bucket.

@@ -31,22 +31,25 @@ type GCSLifecycleRule struct {
 		Type string `json:"type"`
 	} `json:"action"`
 	Condition struct {
-		Age           int      `json:"age"`
-		MatchesPrefix []string `json:"matchesPrefix"`
+		Age                     int      `json:"age,omitempty"`
+		DaysSinceNoncurrentTime int      `json:"daysSinceNoncurrentTime,omitempty"`
+		MatchesPrefix           []string `json:"matchesPrefix"`
 	} `json:"condition"`
 }
 
 // NewGCSBucket is a private bucket whose objects under prefix are deleted
-// at age days.
+// at age days, and their noncurrent versions days after they became
+// noncurrent (a bucket with versioning keeps them).
 func NewGCSBucket(name, location, prefix string, days int) GCSBucket {
 	b := GCSBucket{Name: name, Location: location}
 	b.IAMConfiguration.UniformBucketLevelAccess.Enabled = true
 	b.IAMConfiguration.PublicAccessPrevention = "enforced"
-	var r GCSLifecycleRule
-	r.Action.Type = "Delete"
-	r.Condition.Age = days
-	r.Condition.MatchesPrefix = []string{prefix}
-	b.Lifecycle.Rule = []GCSLifecycleRule{r}
+	var live, old GCSLifecycleRule
+	live.Action.Type, old.Action.Type = "Delete", "Delete"
+	live.Condition.Age = days
+	old.Condition.DaysSinceNoncurrentTime = days
+	live.Condition.MatchesPrefix, old.Condition.MatchesPrefix = []string{prefix}, []string{prefix}
+	b.Lifecycle.Rule = []GCSLifecycleRule{live, old}
 	return b
 }
 

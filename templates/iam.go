@@ -50,10 +50,10 @@ func IndentJSON(v any) string {
 // BucketARN returns arn:aws:s3:::<bucket>.
 func BucketARN(bucket string) string { return "arn:aws:s3:::" + bucket }
 
-// S3Access is the policy GrowthLoop's user and Snowflake's role get:
-// GrowthLoop's documented actions, scoped to <prefix>. GetBucketLocation has its own
-// statement: it takes no s3:prefix key, so under the ListBucket statement's
-// prefix condition it would never be allowed.
+// S3Access is the policy of GrowthLoop's IAM user: GrowthLoop's documented
+// actions, scoped to <prefix>. GetBucketLocation has its own statement: it
+// takes no s3:prefix key, so under the ListBucket statement's prefix
+// condition it would never be allowed.
 func S3Access(bucket, prefix string) Policy {
 	return Policy{
 		Version: PolicyVersion,
@@ -81,6 +81,20 @@ func S3Access(bucket, prefix string) Policy {
 			},
 		},
 	}
+}
+
+// S3SnowflakeAccess is the policy of the role Snowflake assumes: GrowthLoop's
+// actions, and deleting under <prefix>, which an unload with OVERWRITE =
+// TRUE and REMOVE or PURGE need.
+func S3SnowflakeAccess(bucket, prefix string) Policy {
+	p := S3Access(bucket, prefix)
+	p.Statement = append(p.Statement[:1], append([]Statement{{
+		Sid:      "DeleteObjectsUnderPrefix",
+		Effect:   "Allow",
+		Action:   []string{"s3:DeleteObject", "s3:DeleteObjectVersion"},
+		Resource: []string{BucketARN(bucket) + "/" + prefix + "*"},
+	}}, p.Statement[1:]...)...)
+	return p
 }
 
 // SnowflakeTrust is the trust policy of the role Snowflake assumes: only

@@ -43,7 +43,9 @@ type Lifecycle struct {
 	Rules []LifecycleRule `json:"Rules"`
 }
 
-// LifecycleRule expires objects under a prefix.
+// LifecycleRule expires objects under a prefix: current ones at the TTL,
+// noncurrent versions (a versioned bucket keeps them) the TTL after they
+// became noncurrent, and multipart uploads left incomplete after a day.
 type LifecycleRule struct {
 	ID     string `json:"ID"`
 	Status string `json:"Status"`
@@ -53,16 +55,29 @@ type LifecycleRule struct {
 	Expiration struct {
 		Days int `json:"Days"`
 	} `json:"Expiration"`
+	NoncurrentVersionExpiration struct {
+		NoncurrentDays int `json:"NoncurrentDays"`
+	} `json:"NoncurrentVersionExpiration"`
+	AbortIncompleteMultipartUpload struct {
+		DaysAfterInitiation int `json:"DaysAfterInitiation"`
+	} `json:"AbortIncompleteMultipartUpload"`
 }
 
 // ExpireRuleID names the lifecycle rule byob owns; other rules on an adopted
 // bucket are kept.
 const ExpireRuleID = "byob-expire-exports"
 
-// ExpirePrefix expires objects under prefix after days days.
+// AbortUploadDays is how long an incomplete multipart upload under the
+// prefix is kept (Snowflake unloads large files in parts).
+const AbortUploadDays = 1
+
+// ExpirePrefix expires objects and their old versions under prefix after
+// days days, and aborts incomplete uploads.
 func ExpirePrefix(prefix string, days int) LifecycleRule {
 	r := LifecycleRule{ID: ExpireRuleID, Status: "Enabled"}
 	r.Filter.Prefix = prefix
 	r.Expiration.Days = days
+	r.NoncurrentVersionExpiration.NoncurrentDays = days
+	r.AbortIncompleteMultipartUpload.DaysAfterInitiation = AbortUploadDays
 	return r
 }

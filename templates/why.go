@@ -7,6 +7,8 @@ var Why = map[string]string{
 	"s3:GetObjectVersion":    "reads a specific version when the bucket is versioned",
 	"s3:ListBucket":          "lists the files of an export, only under the prefix",
 	"s3:GetBucketLocation":   "finds the bucket's region before the first request",
+	"s3:DeleteObject":        "Snowflake's unload replaces files it wrote (OVERWRITE = TRUE) and REMOVE or PURGE delete them, only under the prefix",
+	"s3:DeleteObjectVersion": "the same in a versioned bucket",
 	"sts:AssumeRole":         "Snowflake's IAM user assumes the role, only with the integration's external ID",
 	"storage.buckets.get":    "reads bucket metadata (location) before the first request",
 	"storage.objects.create": "writes export files",

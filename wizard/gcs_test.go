@@ -107,6 +107,11 @@ func (e *gcsEnv) inspect(cfg wizard.Config) {
 	}); i < 0 {
 		t.Errorf("lifecycle %s lacks the delete rule", b.Lifecycle)
 	}
+	if i := slices.IndexFunc(lc.Rule, func(r templates.GCSLifecycleRule) bool {
+		return r.Action.Type == "Delete" && r.Condition.DaysSinceNoncurrentTime == cfg.TTLDays && r.Condition.Age == 0 && slices.Equal(r.Condition.MatchesPrefix, []string{cfg.Prefix})
+	}); i < 0 {
+		t.Errorf("lifecycle %s lacks the rule deleting noncurrent versions", b.Lifecycle)
+	}
 	names := gcp.NamesFor(cfg.Name)
 	role := e.gcp.Role(names.WriterRole)
 	if role == nil || !slices.Equal(role.IncludedPermissions, templates.GCSWriterPermissions) || role.Deleted {
@@ -343,5 +348,26 @@ func TestGCSLostKeyAnswerAndForeignKeys(t *testing.T) {
 	}
 	if !reported {
 		t.Errorf("the other key must be reported: %+v", e.events)
+	}
+}
+
+// TestGCSEarlierSetupIsBroughtUpToDate: a bucket whose lifecycle only
+// deletes live objects (byob before noncurrent versions expired) gets the
+// second rule on the next init, keeping the bucket's other rules.
+func TestGCSEarlierSetupIsBroughtUpToDate(t *testing.T) {
+	e := newGCSEnv(t)
+	cfg := e.config(sfp.Name)
+	e.mustApply(cfg)
+	b := e.gcp.Bucket(cfg.Bucket)
+	b.Lifecycle = json.RawMessage(`{"rule":[{"action":{"type":"Delete"},"condition":{"age":14,"matchesPrefix":["exports/"]}},` +
+		`{"action":{"type":"SetStorageClass","storageClass":"COLDLINE"},"condition":{"age":30}}]}`)
+	e.gcp.SetBucket(*b)
+	out := e.mustApply(cfg)
+	if !slices.Equal(out.Applied, []string{gcp.StepBucket}) {
+		t.Errorf("applied %v, want only %s", out.Applied, gcp.StepBucket)
+	}
+	e.inspect(cfg)
+	if !strings.Contains(string(e.gcp.Bucket(cfg.Bucket).Lifecycle), "COLDLINE") {
+		t.Error("the bucket's other lifecycle rules must be kept")
 	}
 }

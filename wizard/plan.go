@@ -170,9 +170,10 @@ func setupFields(cfg *Config) []providers.Field {
 	return out
 }
 
-// Permission is one granted permission and the reason for it.
+// Permission is one granted permission, who holds it, and why.
 type Permission struct {
 	Permission string `json:"permission"`
+	Who        string `json:"who"`
 	Why        string `json:"why"`
 }
 
@@ -214,8 +215,10 @@ func (p *Plan) Doc() Doc {
 		}
 		d.Steps = append(d.Steps, sd)
 	}
-	for _, perm := range bp.Permissions(&p.Config) {
-		d.Permissions = append(d.Permissions, Permission{perm, templates.Why[perm]})
+	for _, g := range bp.Permissions(&p.Config) {
+		for _, perm := range g.Permissions {
+			d.Permissions = append(d.Permissions, Permission{Permission: perm, Who: g.Who, Why: templates.Why[perm]})
+		}
 	}
 	return d
 }

@@ -146,7 +146,9 @@ func (e *env) inspect(cfg wizard.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(lc.Rules) != 1 || aws.ToString(lc.Rules[0].Filter.Prefix) != cfg.Prefix || aws.ToInt32(lc.Rules[0].Expiration.Days) != int32(cfg.TTLDays) {
+	if r := lc.Rules; len(r) != 1 || aws.ToString(r[0].Filter.Prefix) != cfg.Prefix || aws.ToInt32(r[0].Expiration.Days) != int32(cfg.TTLDays) ||
+		r[0].NoncurrentVersionExpiration == nil || aws.ToInt32(r[0].NoncurrentVersionExpiration.NoncurrentDays) != int32(cfg.TTLDays) ||
+		r[0].AbortIncompleteMultipartUpload == nil || aws.ToInt32(r[0].AbortIncompleteMultipartUpload.DaysAfterInitiation) != 1 {
 		t.Errorf("lifecycle rules: %+v", lc.Rules)
 	}
 	loc, err := c.S3.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: bucket})
@@ -156,17 +158,23 @@ func (e *env) inspect(cfg wizard.Config) {
 
 	names := awsp.NamesFor(cfg.Name)
 	policyARN := "arn:aws:iam::" + awstest.AccountID + ":policy/" + names.Policy
-	gp, err := c.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(policyARN)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pv, err := c.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(policyARN), VersionId: gp.Policy.DefaultVersionId})
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, _ := url.QueryUnescape(aws.ToString(pv.PolicyVersion.Document))
-	if !templates.SameDocument(doc, templates.S3Access(cfg.Bucket, cfg.Prefix).JSON()) {
-		t.Errorf("policy document: %s", doc)
+	snowflakePolicyARN := "arn:aws:iam::" + awstest.AccountID + ":policy/" + names.SnowflakePolicy
+	for arn, want := range map[string]templates.Policy{
+		policyARN:          templates.S3Access(cfg.Bucket, cfg.Prefix),
+		snowflakePolicyARN: templates.S3SnowflakeAccess(cfg.Bucket, cfg.Prefix),
+	} {
+		gp, err := c.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pv, err := c.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: gp.Policy.DefaultVersionId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, _ := url.QueryUnescape(aws.ToString(pv.PolicyVersion.Document))
+		if !templates.SameDocument(doc, want.JSON()) {
+			t.Errorf("policy %s document: %s", arn, doc)
+		}
 	}
 
 	role, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(names.Role)})
@@ -188,8 +196,8 @@ func (e *env) inspect(cfg wizard.Config) {
 		t.Errorf("integration %+v", in)
 	}
 	ra, err := c.IAM.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(names.Role)})
-	if err != nil || len(ra.AttachedPolicies) != 1 || aws.ToString(ra.AttachedPolicies[0].PolicyArn) != policyARN {
-		t.Errorf("role attachments: %+v %v", ra, err)
+	if err != nil || len(ra.AttachedPolicies) != 1 || aws.ToString(ra.AttachedPolicies[0].PolicyArn) != snowflakePolicyARN {
+		t.Errorf("role attachments: %v %v", ra.AttachedPolicies, err)
 	}
 	ua, err := c.IAM.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String(names.User)})
 	if err != nil || len(ua.AttachedPolicies) != 1 || aws.ToString(ua.AttachedPolicies[0].PolicyArn) != policyARN {
@@ -256,7 +264,7 @@ func TestS3SnowflakeFullRunThenNoOp(t *testing.T) {
 	if e.sf.Mutations() != sfBefore {
 		t.Errorf("re-run ran DDL: %v", e.sf.Statements()[len(e.sf.Statements())-5:])
 	}
-	if len(out.Applied) != 0 || out.BundleWritten || len(out.InPlace) != 15 {
+	if len(out.Applied) != 0 || out.BundleWritten || len(out.InPlace) != 16 {
 		t.Errorf("re-run outcome: %+v", out)
 	}
 	e.inspect(cfg)
@@ -383,8 +391,8 @@ func TestPropagationAndThrottling(t *testing.T) {
 	for _, c := range e.aws.Calls() {
 		count[c.Action]++
 	}
-	if count["CreatePolicy"] != 2 || count["CreateUser"] != 3 {
-		t.Errorf("the SDK must retry throttling and 503s: CreatePolicy %d calls (want 2), CreateUser %d (want 3)", count["CreatePolicy"], count["CreateUser"])
+	if count["CreatePolicy"] != 3 || count["CreateUser"] != 3 {
+		t.Errorf("the SDK must retry throttling and 503s: CreatePolicy %d calls (want 3 for two policies), CreateUser %d (want 3)", count["CreatePolicy"], count["CreateUser"])
 	}
 }
 
@@ -687,6 +695,51 @@ func TestStoppedRunKeepsTheNewKeyForTheNext(t *testing.T) {
 	}
 	if _, err := os.Stat(out.Pending); !os.IsNotExist(err) {
 		t.Errorf("the pending file must be gone once the bundle holds the key: %v", err)
+	}
+	e.inspect(cfg)
+}
+
+// TestEarlierSetupIsBroughtUpToDate: a setup made when Snowflake's role
+// shared GrowthLoop's policy and the lifecycle rule kept old versions is
+// brought up to date by the next init: Snowflake's own policy is created
+// and attached before GrowthLoop's is detached from the role, and the rule
+// gains the noncurrent and incomplete-upload expirations.
+func TestEarlierSetupIsBroughtUpToDate(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.mustApply(cfg)
+	ctx := context.Background()
+	names := awsp.NamesFor(cfg.Name)
+	arn := func(name string) *string { return aws.String("arn:aws:iam::" + awstest.AccountID + ":policy/" + name) }
+	_, err := e.admin.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(names.Role), PolicyArn: arn(names.SnowflakePolicy)})
+	must(t, err)
+	_, err = e.admin.IAM.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: arn(names.SnowflakePolicy)})
+	must(t, err)
+	_, err = e.admin.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(names.Role), PolicyArn: arn(names.Policy)})
+	must(t, err)
+	_, err = e.admin.S3.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: aws.String(cfg.Bucket),
+		LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: []s3types.LifecycleRule{{
+			ID: aws.String(templates.ExpireRuleID), Status: s3types.ExpirationStatusEnabled,
+			Filter:     &s3types.LifecycleRuleFilter{Prefix: aws.String(cfg.Prefix)},
+			Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(int32(cfg.TTLDays))}}}}},
+		func(o *s3.Options) { o.Region = cfg.Region })
+	must(t, err)
+
+	before := len(e.aws.Calls())
+	out := e.mustApply(cfg)
+	applied := slices.Clone(out.Applied)
+	slices.Sort(applied)
+	if want := []string{awsp.StepSnowflakePolicy, awsp.StepRolePolicy, awsp.StepLifecycle}; !slices.Equal(applied, slices.Sorted(slices.Values(want))) {
+		t.Errorf("applied %v, want %v", applied, want)
+	}
+	var order []string
+	for _, c := range e.aws.Calls()[before:] {
+		if c.Action == "AttachRolePolicy" || c.Action == "DetachRolePolicy" {
+			order = append(order, c.Action+" "+c.Form.Get("PolicyArn"))
+		}
+	}
+	if want := []string{"AttachRolePolicy " + *arn(names.SnowflakePolicy), "DetachRolePolicy " + *arn(names.Policy)}; !slices.Equal(order, want) {
+		t.Errorf("role attachments changed as %v, want %v (Snowflake never without a policy)", order, want)
 	}
 	e.inspect(cfg)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	iamv1 "google.golang.org/api/iam/v1"
 
 	"github.com/growthloop/byob/providers"
@@ -78,7 +79,7 @@ func TestVerifyHealthyS3SetupPassesEveryCheck(t *testing.T) {
 	e, cfg := healthyS3(t)
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
 	want := []string{awsp.StepBucket, awsp.StepPublicAccessBlock, awsp.StepEncryption, awsp.StepBucketPolicy, awsp.StepLifecycle,
-		awsp.StepPolicy, sfp.StepIntegration, awsp.StepRole, awsp.StepRolePolicy, sfp.StepIntegrationGrant,
+		awsp.StepPolicy, awsp.StepSnowflakePolicy, sfp.StepIntegration, awsp.StepRole, awsp.StepRolePolicy, sfp.StepIntegrationGrant,
 		sfp.StepStage, sfp.StepStageGrants, sfp.CheckStageReachable, awsp.StepUser, awsp.StepUserPolicy,
 		awsp.CheckKeyWorks, awsp.CheckKeyConfined, awsp.CheckKeyHygiene}
 	var got []string
@@ -146,9 +147,28 @@ func TestVerifyNamesEachBrokenSetting(t *testing.T) {
 		}, awsp.StepUserPolicy, "missing", "byob init"},
 		{"policy detached from the role", func(t *testing.T, e *env, cfg wizard.Config) {
 			_, err := e.admin.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(awsp.NamesFor(cfg.Name).Role),
-				PolicyArn: aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + awsp.NamesFor(cfg.Name).Policy)})
+				PolicyArn: aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + awsp.NamesFor(cfg.Name).SnowflakePolicy)})
 			must(t, err)
 		}, awsp.StepRolePolicy, "missing", "byob init"},
+		{"GrowthLoop's policy attached to the role as well", func(t *testing.T, e *env, cfg wizard.Config) {
+			_, err := e.admin.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(awsp.NamesFor(cfg.Name).Role),
+				PolicyArn: aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + awsp.NamesFor(cfg.Name).Policy)})
+			must(t, err)
+		}, awsp.StepRolePolicy, "also has policy " + "t", "byob init"},
+		{"Snowflake's policy cannot delete", func(t *testing.T, e *env, cfg wizard.Config) {
+			_, err := e.admin.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
+				PolicyArn:      aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + awsp.NamesFor(cfg.Name).SnowflakePolicy),
+				PolicyDocument: aws.String(templates.S3Access(cfg.Bucket, cfg.Prefix).JSON()), SetAsDefault: true})
+			must(t, err)
+		}, awsp.StepSnowflakePolicy, "missing statement DeleteObjectsUnderPrefix", "byob init"},
+		{"lifecycle keeps old versions", func(t *testing.T, e *env, cfg wizard.Config) {
+			_, err := e.admin.S3.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: aws.String(cfg.Bucket),
+				LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: []s3types.LifecycleRule{{
+					ID: aws.String(templates.ExpireRuleID), Status: s3types.ExpirationStatusEnabled,
+					Filter:     &s3types.LifecycleRuleFilter{Prefix: aws.String(cfg.Prefix)},
+					Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(int32(cfg.TTLDays))}}}}}, inRegion(cfg))
+			must(t, err)
+		}, awsp.StepLifecycle, "noncurrent versions", "byob init"},
 		{"trust external ID changed", func(t *testing.T, e *env, cfg wizard.Config) {
 			trust := templates.SnowflakeTrust(snowflaketest.IAMUserARN, "someone-elses-id").JSON()
 			_, err := e.admin.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(awsp.NamesFor(cfg.Name).Role), PolicyDocument: aws.String(trust)})
@@ -347,7 +367,12 @@ func TestVerifyGCS(t *testing.T) {
 			b := e.gcp.Bucket(cfg.Bucket)
 			b.Lifecycle = nil
 			e.gcp.SetBucket(*b)
-		}, gcp.StepBucket, "no lifecycle rule deletes exports/ at age 14 days", "--ttl-days 14"},
+		}, gcp.StepBucket, "the lifecycle rules do not delete objects under exports/ at age 14 days", "--ttl-days 14"},
+		{"lifecycle keeps old versions", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
+			b := e.gcp.Bucket(cfg.Bucket)
+			b.Lifecycle = json.RawMessage(`{"rule":[{"action":{"type":"Delete"},"condition":{"age":14,"matchesPrefix":["exports/"]}}]}`)
+			e.gcp.SetBucket(*b)
+		}, gcp.StepBucket, "their noncurrent versions 14 days after", "byob init"},
 		{"role widened", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
 			perms := append(slices.Clone(templates.GCSWriterPermissions), "storage.buckets.setIamPolicy")
 			_, err := e.admin.IAM.Projects.Roles.Patch("projects/"+gcptest.Project+"/roles/"+names.WriterRole,

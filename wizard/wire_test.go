@@ -65,6 +65,7 @@ func TestS3ArtifactsAreWhatIsSent(t *testing.T) {
 	cfg := e.config()
 	doc := applyCapturingPlan(t, cfg, e.deps)
 	calls := e.aws.Calls()
+	names := awsp.NamesFor(cfg.Name)
 	sent := func(action string) awstest.Call {
 		t.Helper()
 		i := slices.IndexFunc(calls, func(c awstest.Call) bool { return c.Action == action && c.Mutating })
@@ -106,8 +107,13 @@ func TestS3ArtifactsAreWhatIsSent(t *testing.T) {
 				}
 				xmlOf(sent("PUT ?lifecycle"), &body)
 				sameJSON(t, s.ID, json.RawMessage(art), templates.Lifecycle{Rules: body.Rules})
-			case awsp.StepPolicy:
-				sameJSON(t, s.ID, json.RawMessage(art), json.RawMessage(sent("CreatePolicy").Form.Get("PolicyDocument")))
+			case awsp.StepPolicy, awsp.StepSnowflakePolicy:
+				name := map[string]string{awsp.StepPolicy: names.Policy, awsp.StepSnowflakePolicy: names.SnowflakePolicy}[s.ID]
+				i := slices.IndexFunc(calls, func(c awstest.Call) bool { return c.Action == "CreatePolicy" && c.Form.Get("PolicyName") == name })
+				if i < 0 {
+					t.Fatalf("%s: no CreatePolicy %s was sent", s.ID, name)
+				}
+				sameJSON(t, s.ID, json.RawMessage(art), json.RawMessage(calls[i].Form.Get("PolicyDocument")))
 			case awsp.StepRole:
 				sameJSON(t, s.ID, json.RawMessage(art), json.RawMessage(sent("CreateRole").Form.Get("AssumeRolePolicyDocument")))
 			case awsp.StepRolePolicy, awsp.StepUserPolicy:

@@ -110,18 +110,25 @@ func S3(ctx context.Context, c *awsp.Clients, sf *snowflaketest.Server, cfg wiza
 	}
 
 	names := awsp.NamesFor(cfg.Name)
-	policyARN := "arn:aws:iam::123456789012:policy/" + names.Policy
-	vers, err := c.IAM.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(policyARN)})
-	l.fail("policy versions", err)
-	if vers != nil {
-		l.add("iam.policy.versions", len(vers.Versions))
+	policies := []string{names.Policy}
+	if cfg.WarehouseProvider() != nil {
+		policies = append(policies, names.SnowflakePolicy)
+	}
+	for _, name := range policies {
+		policyARN := "arn:aws:iam::123456789012:policy/" + name
+		vers, err := c.IAM.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(policyARN)})
+		l.fail("policy versions", err)
+		if vers == nil {
+			continue
+		}
+		l.add("iam.policy."+name+".versions", len(vers.Versions))
 		for _, v := range vers.Versions {
 			if v.IsDefaultVersion {
 				pv, err := c.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(policyARN), VersionId: v.VersionId})
 				l.fail("policy version", err)
 				if pv != nil {
 					doc, _ := url.QueryUnescape(aws.ToString(pv.PolicyVersion.Document))
-					l.add("iam.policy.document", compact(doc))
+					l.add("iam.policy."+name+".document", compact(doc))
 				}
 			}
 		}

@@ -18,17 +18,19 @@ import (
 	"github.com/growthloop/byob/providers"
 )
 
-// Names are the IAM names derived from the setup name.
+// Names are the IAM names derived from the setup name: GrowthLoop's user
+// and its policy, the role Snowflake assumes and its own policy.
 type Names struct {
-	Policy, Role, User string
+	Policy, SnowflakePolicy, Role, User string
 }
 
 // NamesFor derives IAM names from the setup name (--name).
 func NamesFor(name string) Names {
 	return Names{
-		Policy: name + "-byob-access",
-		Role:   name + "-byob-snowflake",
-		User:   name + "-byob-exporter",
+		Policy:          name + "-byob-access",
+		SnowflakePolicy: name + "-byob-snowflake-access",
+		Role:            name + "-byob-snowflake",
+		User:            name + "-byob-exporter",
 	}
 }
 
@@ -37,7 +39,7 @@ func (n Names) Validate() error {
 	for _, c := range []struct {
 		kind, name string
 		max        int
-	}{{"policy", n.Policy, MaxPolicyName}, {"role", n.Role, MaxRoleName}, {"user", n.User, MaxUserName}} {
+	}{{"policy", n.Policy, MaxPolicyName}, {"policy", n.SnowflakePolicy, MaxPolicyName}, {"role", n.Role, MaxRoleName}, {"user", n.User, MaxUserName}} {
 		if err := ValidateIAMName(c.name, c.max); err != nil {
 			return fmt.Errorf("derived IAM %s name %q %v", c.kind, c.name, err)
 		}
@@ -74,9 +76,9 @@ type Clients struct {
 
 func accountID(v *providers.Values) string { return v.Ref(providers.AWSAccountID) }
 
-// PolicyARN is the ARN of the access policy in the caller's account.
-func PolicyARN(v *providers.Values, n Names) string {
-	return "arn:aws:iam::" + accountID(v) + ":policy/" + n.Policy
+// PolicyARN is the ARN of the policy name in the caller's account.
+func PolicyARN(v *providers.Values, name string) string {
+	return "arn:aws:iam::" + accountID(v) + ":policy/" + name
 }
 
 // RoleARN is the ARN of the role Snowflake assumes. It is known before the

@@ -304,7 +304,8 @@ func (s *lifecycleStep) Check(ctx context.Context, v *providers.Values) (provide
 	if s.matches(rules[i]) {
 		return providers.Observation{Status: providers.Done}, nil
 	}
-	return providers.Observation{Status: providers.Drifted, Reason: fmt.Sprintf("lifecycle rule %s does not expire %s after %d days", templates.ExpireRuleID, s.p.Prefix, s.p.TTLDays)}, nil
+	return providers.Observation{Status: providers.Drifted, Reason: fmt.Sprintf("lifecycle rule %s does not expire %s and its noncurrent versions after %s and abort incomplete uploads after %s",
+		templates.ExpireRuleID, s.p.Prefix, days(s.p.TTLDays), days(templates.AbortUploadDays))}, nil
 }
 
 func (s *lifecycleStep) matches(r types.LifecycleRule) bool {
@@ -314,7 +315,9 @@ func (s *lifecycleStep) matches(r types.LifecycleRule) bool {
 		prefix = aws.ToString(r.Filter.Prefix)
 	}
 	return string(r.Status) == want.Status && prefix == want.Filter.Prefix &&
-		r.Expiration != nil && aws.ToInt32(r.Expiration.Days) == int32(want.Expiration.Days)
+		r.Expiration != nil && aws.ToInt32(r.Expiration.Days) == int32(want.Expiration.Days) &&
+		r.NoncurrentVersionExpiration != nil && aws.ToInt32(r.NoncurrentVersionExpiration.NoncurrentDays) == int32(want.NoncurrentVersionExpiration.NoncurrentDays) &&
+		r.AbortIncompleteMultipartUpload != nil && aws.ToInt32(r.AbortIncompleteMultipartUpload.DaysAfterInitiation) == int32(want.AbortIncompleteMultipartUpload.DaysAfterInitiation)
 }
 
 func (s *lifecycleStep) Apply(ctx context.Context, v *providers.Values) error {
@@ -329,6 +332,10 @@ func (s *lifecycleStep) Apply(ctx context.Context, v *providers.Values) error {
 		Status:     types.ExpirationStatus(r.Status),
 		Filter:     &types.LifecycleRuleFilter{Prefix: aws.String(r.Filter.Prefix)},
 		Expiration: &types.LifecycleExpiration{Days: aws.Int32(int32(r.Expiration.Days))},
+		NoncurrentVersionExpiration: &types.NoncurrentVersionExpiration{
+			NoncurrentDays: aws.Int32(int32(r.NoncurrentVersionExpiration.NoncurrentDays))},
+		AbortIncompleteMultipartUpload: &types.AbortIncompleteMultipartUpload{
+			DaysAfterInitiation: aws.Int32(int32(r.AbortIncompleteMultipartUpload.DaysAfterInitiation))},
 	})
 	_, err = s.c.S3.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
 		Bucket:                 aws.String(s.p.Bucket),

@@ -17,12 +17,13 @@ import (
 
 // Step IDs of the IAM steps.
 const (
-	StepPolicy     = "iam-policy"
-	StepRole       = "iam-role"
-	StepRolePolicy = "iam-role-policy"
-	StepUser       = "iam-user"
-	StepUserPolicy = "iam-user-policy"
-	StepAccessKey  = "iam-access-key"
+	StepPolicy          = "iam-policy"
+	StepSnowflakePolicy = "iam-snowflake-policy"
+	StepRole            = "iam-role"
+	StepRolePolicy      = "iam-role-policy"
+	StepUser            = "iam-user"
+	StepUserPolicy      = "iam-user-policy"
+	StepAccessKey       = "iam-access-key"
 )
 
 // tag marks what byob created, so people can tell it apart in the console.
@@ -36,16 +37,21 @@ func decodeDocument(doc string) string {
 	return doc
 }
 
+// policyStep keeps a customer managed policy at its document.
 type policyStep struct {
 	providers.Basic
-	p Params
-	c *Clients
+	p    Params
+	c    *Clients
+	name string
+	doc  templates.Policy
+	// purpose ends the policy's description: "GrowthLoop exports to".
+	purpose string
 }
 
-func (s *policyStep) document() string { return templates.S3Access(s.p.Bucket, s.p.Prefix).JSON() }
+func (s *policyStep) document() string { return s.doc.JSON() }
 
 func (s *policyStep) Artifacts(*providers.Values) []providers.Artifact {
-	return []providers.Artifact{{Name: "IAM policy " + s.p.Names.Policy, Format: providers.FormatJSON, Content: s.document()}}
+	return []providers.Artifact{{Name: "IAM policy " + s.name, Format: providers.FormatJSON, Content: s.document()}}
 }
 
 // defaultDocument reads the policy's default version; ok is false when
@@ -66,7 +72,7 @@ func (s *policyStep) defaultDocument(ctx context.Context, arn string) (doc strin
 }
 
 func (s *policyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	have, ok, err := s.defaultDocument(ctx, PolicyARN(v, s.p.Names))
+	have, ok, err := s.defaultDocument(ctx, PolicyARN(v, s.name))
 	switch {
 	case err != nil:
 		return providers.Observation{}, err
@@ -75,20 +81,20 @@ func (s *policyStep) Check(ctx context.Context, v *providers.Values) (providers.
 	case templates.SameDocument(have, s.document()):
 		return providers.Observation{Status: providers.Done}, nil
 	}
-	return providers.Observation{Status: providers.Drifted, Reason: "policy " + s.p.Names.Policy + " differs from the expected document: " +
+	return providers.Observation{Status: providers.Drifted, Reason: "policy " + s.name + " differs from the expected document: " +
 		templates.DiffStatements(have, s.document())}, nil
 }
 
 func (s *policyStep) Apply(ctx context.Context, v *providers.Values) error {
-	arn := PolicyARN(v, s.p.Names)
+	arn := PolicyARN(v, s.name)
 	_, err := s.c.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{
-		PolicyName:     aws.String(s.p.Names.Policy),
+		PolicyName:     aws.String(s.name),
 		PolicyDocument: aws.String(s.document()),
-		Description:    aws.String(fmt.Sprintf("byob: GrowthLoop exports to s3://%s/%s", s.p.Bucket, s.p.Prefix)),
+		Description:    aws.String(fmt.Sprintf("byob: %s s3://%s/%s", s.purpose, s.p.Bucket, s.p.Prefix)),
 		Tags:           tag,
 	})
 	if errorCode(err) != "EntityAlreadyExists" {
-		return wrap(ctx, "iam:CreatePolicy "+s.p.Names.Policy, err)
+		return wrap(ctx, "iam:CreatePolicy "+s.name, err)
 	}
 	// It exists: drifted, or made by a CreatePolicy whose first answer was
 	// lost and which the SDK retried.
@@ -126,7 +132,7 @@ func (s *policyStep) Apply(ctx context.Context, v *providers.Values) error {
 func noRetry(o *iam.Options) { o.Retryer = aws.NopRetryer{} }
 
 func (s *policyStep) Destroy(ctx context.Context, v *providers.Values) error {
-	arn := PolicyARN(v, s.p.Names)
+	arn := PolicyARN(v, s.name)
 	vers, err := s.c.IAM.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(arn)})
 	if isNotFound(err) {
 		return nil
@@ -214,12 +220,16 @@ func (s *roleStep) Destroy(ctx context.Context, _ *providers.Values) error {
 	return wrap(ctx, "iam:DeleteRole "+s.p.Names.Role, err)
 }
 
-// attachStep attaches the access policy to the role or the user.
+// attachStep attaches a policy to the role or the user, and detaches the
+// policy it replaces (the role had GrowthLoop's policy before Snowflake
+// had its own).
 type attachStep struct {
 	providers.Basic
-	p      Params
-	c      *Clients
-	toRole bool
+	p        Params
+	c        *Clients
+	toRole   bool
+	policy   string
+	replaces string // "" for none
 }
 
 func (s *attachStep) target() (kind, name string) {
@@ -232,10 +242,11 @@ func (s *attachStep) target() (kind, name string) {
 func (s *attachStep) Artifacts(v *providers.Values) []providers.Artifact {
 	kind, name := s.target()
 	return []providers.Artifact{{Name: "attachment", Format: providers.FormatText,
-		Content: fmt.Sprintf("attach policy %s to %s %s", PolicyARN(v, s.p.Names), kind, name)}}
+		Content: fmt.Sprintf("attach policy %s to %s %s", PolicyARN(v, s.policy), kind, name)}}
 }
 
-func (s *attachStep) attached(ctx context.Context, v *providers.Values) (bool, error) {
+// attached lists the ARNs of the policies attached to the target.
+func (s *attachStep) attached(ctx context.Context) ([]string, error) {
 	_, name := s.target()
 	var arns []string
 	if s.toRole {
@@ -243,58 +254,86 @@ func (s *attachStep) attached(ctx context.Context, v *providers.Values) (bool, e
 		for p.HasMorePages() {
 			out, err := p.NextPage(ctx)
 			if err != nil {
-				return false, wrap(ctx, "iam:ListAttachedRolePolicies "+name, err)
+				return nil, wrap(ctx, "iam:ListAttachedRolePolicies "+name, err)
 			}
 			for _, a := range out.AttachedPolicies {
 				arns = append(arns, aws.ToString(a.PolicyArn))
 			}
 		}
-	} else {
-		p := iam.NewListAttachedUserPoliciesPaginator(s.c.IAM, &iam.ListAttachedUserPoliciesInput{UserName: aws.String(name)})
-		for p.HasMorePages() {
-			out, err := p.NextPage(ctx)
-			if err != nil {
-				return false, wrap(ctx, "iam:ListAttachedUserPolicies "+name, err)
-			}
-			for _, a := range out.AttachedPolicies {
-				arns = append(arns, aws.ToString(a.PolicyArn))
-			}
+		return arns, nil
+	}
+	p := iam.NewListAttachedUserPoliciesPaginator(s.c.IAM, &iam.ListAttachedUserPoliciesInput{UserName: aws.String(name)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, wrap(ctx, "iam:ListAttachedUserPolicies "+name, err)
+		}
+		for _, a := range out.AttachedPolicies {
+			arns = append(arns, aws.ToString(a.PolicyArn))
 		}
 	}
-	return slices.Contains(arns, PolicyARN(v, s.p.Names)), nil
+	return arns, nil
+}
+
+// replaced reports whether the policy this one replaces is attached.
+func (s *attachStep) replaced(v *providers.Values, arns []string) bool {
+	return s.replaces != "" && slices.Contains(arns, PolicyARN(v, s.replaces))
 }
 
 func (s *attachStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	ok, err := s.attached(ctx, v)
-	if isNotFound(err) {
+	arns, err := s.attached(ctx)
+	switch {
+	case isNotFound(err):
 		return providers.Observation{Status: providers.Missing}, nil
-	}
-	if err != nil || !ok {
-		return providers.Observation{Status: providers.Missing}, err
+	case err != nil:
+		return providers.Observation{}, err
+	case !slices.Contains(arns, PolicyARN(v, s.policy)):
+		return providers.Observation{Status: providers.Missing}, nil
+	case s.replaced(v, arns):
+		kind, name := s.target()
+		return providers.Observation{Status: providers.Drifted, Reason: fmt.Sprintf("%s %s also has policy %s, which it no longer needs: it is detached", kind, name, s.replaces)}, nil
 	}
 	return providers.Observation{Status: providers.Done}, nil
 }
 
 func (s *attachStep) Apply(ctx context.Context, v *providers.Values) error {
 	kind, name := s.target()
-	arn := aws.String(PolicyARN(v, s.p.Names))
-	return s.p.Propagation.Poll(ctx, "waiting for the new IAM "+kind+" and policy to become visible", func(ctx context.Context) error {
-		var err error
-		if s.toRole {
-			_, err = s.c.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: arn})
-		} else {
-			_, err = s.c.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(name), PolicyArn: arn})
+	arns, err := s.attached(ctx)
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	if !slices.Contains(arns, PolicyARN(v, s.policy)) {
+		err := s.p.Propagation.Poll(ctx, "waiting for the new IAM "+kind+" and policy to become visible", func(ctx context.Context) error {
+			err := s.attach(ctx, v)
+			if isNotFound(err) || errorCode(err) == "ConcurrentModification" {
+				return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
+			}
+			return wrap(ctx, "iam:Attach"+strings.ToUpper(kind[:1])+kind[1:]+"Policy "+name, err)
+		})
+		if err != nil {
+			return err
 		}
-		if isNotFound(err) || errorCode(err) == "ConcurrentModification" {
-			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
-		}
-		return wrap(ctx, "iam:Attach"+strings.ToUpper(kind[:1])+kind[1:]+"Policy "+name, err)
-	})
+	}
+	if s.replaced(v, arns) {
+		return s.detach(ctx, v, s.replaces)
+	}
+	return nil
 }
 
-func (s *attachStep) Destroy(ctx context.Context, v *providers.Values) error {
+func (s *attachStep) attach(ctx context.Context, v *providers.Values) error {
 	_, name := s.target()
-	arn := aws.String(PolicyARN(v, s.p.Names))
+	arn := aws.String(PolicyARN(v, s.policy))
+	if s.toRole {
+		_, err := s.c.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: arn})
+		return err
+	}
+	_, err := s.c.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(name), PolicyArn: arn})
+	return err
+}
+
+func (s *attachStep) detach(ctx context.Context, v *providers.Values, policy string) error {
+	_, name := s.target()
+	arn := aws.String(PolicyARN(v, policy))
 	var err error
 	if s.toRole {
 		_, err = s.c.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(name), PolicyArn: arn})
@@ -304,7 +343,11 @@ func (s *attachStep) Destroy(ctx context.Context, v *providers.Values) error {
 	if isNotFound(err) {
 		return nil
 	}
-	return wrap(ctx, "iam:Detach policy from "+name, err)
+	return wrap(ctx, "iam:Detach policy "+policy+" from "+name, err)
+}
+
+func (s *attachStep) Destroy(ctx context.Context, v *providers.Values) error {
+	return s.detach(ctx, v, s.policy)
 }
 
 type userStep struct {

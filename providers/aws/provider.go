@@ -170,14 +170,23 @@ func warehouseTitle(c *providers.Config) string {
 	return "warehouse"
 }
 
-// Permissions implements providers.BucketProvider.
-func (Provider) Permissions(c *providers.Config) []string {
-	var out []string
-	for _, st := range templates.S3Access(c.Bucket, c.Prefix).Statement {
-		out = append(out, st.Action...)
-	}
+// Permissions implements providers.BucketProvider: GrowthLoop's user and
+// Snowflake's role each get their own policy.
+func (Provider) Permissions(c *providers.Config) []providers.Grantee {
+	n := NamesFor(c.Name)
+	out := []providers.Grantee{{Who: "GrowthLoop's IAM user " + n.User + " (policy " + n.Policy + ")", Permissions: actions(templates.S3Access(c.Bucket, c.Prefix))}}
 	if c.WarehouseProvider() != nil {
-		out = append(out, "sts:AssumeRole")
+		out = append(out,
+			providers.Grantee{Who: "Snowflake, through role " + n.Role + " (policy " + n.SnowflakePolicy + ")", Permissions: actions(templates.S3SnowflakeAccess(c.Bucket, c.Prefix))},
+			providers.Grantee{Who: "Snowflake's IAM user, in the role's trust policy", Permissions: []string{"sts:AssumeRole"}})
+	}
+	return out
+}
+
+func actions(p templates.Policy) []string {
+	var out []string
+	for _, st := range p.Statement {
+		out = append(out, st.Action...)
 	}
 	return out
 }

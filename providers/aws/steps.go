@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/templates"
 )
 
 // Steps returns the AWS steps. With p.Warehouse the role steps wait for
@@ -19,18 +20,23 @@ func Steps(p Params, c *Clients, warehouseStep string) []providers.Step {
 		&encryptionStep{b(StepEncryption, "Turn on default encryption (SSE-S3)", "Default encryption is on", StepBucket).Reading(inBucket...), p, c},
 		&bucketPolicyStep{b(StepBucketPolicy, "Deny requests without TLS (bucket policy)", "Bucket policy denies requests without TLS", StepBucket).Reading(inBucket...), p, c},
 		&lifecycleStep{b(StepLifecycle, "Expire objects under "+p.Prefix+" after "+days(p.TTLDays), "Lifecycle rule expires the prefix at the TTL", StepBucket).Reading(inBucket...), p, c},
-		&policyStep{b(StepPolicy, "Create IAM policy "+p.Names.Policy, "IAM policy is the expected document").Reading(providers.AWSAccountID), p, c},
+		&policyStep{b(StepPolicy, "Create IAM policy "+p.Names.Policy+" for GrowthLoop's user", "GrowthLoop's IAM policy is the expected document").Reading(providers.AWSAccountID), p, c,
+			p.Names.Policy, templates.S3Access(p.Bucket, p.Prefix), "GrowthLoop exports to"},
 	}
 	if p.Warehouse {
 		steps = append(steps,
+			&policyStep{b(StepSnowflakePolicy, "Create IAM policy "+p.Names.SnowflakePolicy+" for Snowflake's role", "Snowflake's IAM policy is the expected document").Reading(providers.AWSAccountID), p, c,
+				p.Names.SnowflakePolicy, templates.S3SnowflakeAccess(p.Bucket, p.Prefix), "Snowflake unloads to"},
 			&roleStep{b(StepRole, "Create IAM role "+p.Names.Role+" trusted by Snowflake's IAM user", "Role trusts the integration's IAM user and external ID", warehouseStep).
 				Reading(providers.WarehouseUserARN, providers.ExternalID), p, c},
-			&attachStep{b(StepRolePolicy, "Attach the policy to the role", "Policy is attached to the role", StepRole, StepPolicy).Reading(providers.AWSAccountID), p, c, true},
+			&attachStep{b(StepRolePolicy, "Attach Snowflake's policy to the role", "Snowflake's policy (only) is attached to the role", StepRole, StepSnowflakePolicy).Reading(providers.AWSAccountID), p, c,
+				true, p.Names.SnowflakePolicy, p.Names.Policy},
 		)
 	}
 	return append(steps,
 		&userStep{b(StepUser, "Create IAM user "+p.Names.User+" for GrowthLoop", "GrowthLoop's IAM user exists"), p, c},
-		&attachStep{b(StepUserPolicy, "Attach the policy to the user", "Policy is attached to the user", StepUser, StepPolicy).Reading(providers.AWSAccountID), p, c, false},
+		&attachStep{b(StepUserPolicy, "Attach GrowthLoop's policy to the user", "GrowthLoop's policy is attached to the user", StepUser, StepPolicy).Reading(providers.AWSAccountID), p, c,
+			false, p.Names.Policy, ""},
 		&accessKeyStep{b(StepAccessKey, "Create the user's access key", "", StepUser).Writing(providers.AccessKeyID), p, c},
 	)
 }

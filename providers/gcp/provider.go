@@ -3,7 +3,6 @@ package gcp
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/templates"
@@ -180,15 +179,15 @@ func (Provider) Describe(c *providers.Config) string {
 	return fmt.Sprintf("GCS bucket %s in %s (project %s)", c.Bucket, location, c.GCPProject)
 }
 
-// Permissions implements providers.BucketProvider.
-func (Provider) Permissions(c *providers.Config) []string {
-	out := slices.Clone(templates.GCSWriterPermissions)
+// Permissions implements providers.BucketProvider: each service account
+// holds its own custom role, on the bucket only.
+func (Provider) Permissions(c *providers.Config) []providers.Grantee {
+	p := Params{Project: c.GCPProject, Names: NamesFor(c.Name)}
+	out := []providers.Grantee{{Who: "GrowthLoop's service account " + p.ServiceAccountEmail() + " (role " + p.Names.WriterRole + ", on the bucket)",
+		Permissions: templates.GCSWriterPermissions}}
 	if c.WarehouseProvider() != nil {
-		for _, perm := range templates.GCSSnowflakePermissions {
-			if !slices.Contains(out, perm) {
-				out = append(out, perm)
-			}
-		}
+		out = append(out, providers.Grantee{Who: "Snowflake's service account (role " + p.Names.SnowflakeRole + ", on the bucket)",
+			Permissions: templates.GCSSnowflakePermissions})
 	}
 	return out
 }

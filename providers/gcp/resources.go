@@ -41,8 +41,9 @@ func attrsOf(b templates.GCSBucket) *storage.BucketAttrs {
 	}
 	for _, r := range b.Lifecycle.Rule {
 		a.Lifecycle.Rules = append(a.Lifecycle.Rules, storage.LifecycleRule{
-			Action:    storage.LifecycleAction{Type: r.Action.Type},
-			Condition: storage.LifecycleCondition{AgeInDays: int64(r.Condition.Age), MatchesPrefix: r.Condition.MatchesPrefix},
+			Action: storage.LifecycleAction{Type: r.Action.Type},
+			Condition: storage.LifecycleCondition{AgeInDays: int64(r.Condition.Age), DaysSinceNoncurrentTime: int64(r.Condition.DaysSinceNoncurrentTime),
+				MatchesPrefix: r.Condition.MatchesPrefix},
 		})
 	}
 	return a
@@ -53,8 +54,8 @@ var publicAccessPrevention = map[string]storage.PublicAccessPrevention{
 	"enforced": storage.PublicAccessPreventionEnforced, "inherited": storage.PublicAccessPreventionInherited,
 }
 
-// ours reports whether a lifecycle rule is the one byob manages: a delete
-// rule for exactly the prefix.
+// ours reports whether a lifecycle rule is one byob manages: a delete rule
+// for exactly the prefix.
 func (s *bucketStep) ours(r storage.LifecycleRule) bool {
 	return r.Action.Type == storage.DeleteAction && slices.Equal(r.Condition.MatchesPrefix, []string{s.p.Prefix})
 }
@@ -72,9 +73,18 @@ func (s *bucketStep) drift(a *storage.BucketAttrs) []string {
 	if a.PublicAccessPrevention != storage.PublicAccessPreventionEnforced {
 		d = append(d, "public access prevention is not enforced")
 	}
-	i := slices.IndexFunc(a.Lifecycle.Rules, s.ours)
-	if i < 0 || a.Lifecycle.Rules[i].Condition.AgeInDays != int64(s.p.TTLDays) {
-		d = append(d, fmt.Sprintf("no lifecycle rule deletes %s at age %d days", s.p.Prefix, s.p.TTLDays))
+	var have []storage.LifecycleRule
+	for _, r := range a.Lifecycle.Rules {
+		if s.ours(r) {
+			have = append(have, r)
+		}
+	}
+	want := attrsOf(templates.NewGCSBucket(s.p.Bucket, "", s.p.Prefix, s.p.TTLDays)).Lifecycle.Rules
+	if !slices.EqualFunc(have, want, func(h, w storage.LifecycleRule) bool {
+		return h.Condition.AgeInDays == w.Condition.AgeInDays && h.Condition.DaysSinceNoncurrentTime == w.Condition.DaysSinceNoncurrentTime
+	}) {
+		d = append(d, fmt.Sprintf("the lifecycle rules do not delete objects under %s at age %d days and their noncurrent versions %d days after they became noncurrent",
+			s.p.Prefix, s.p.TTLDays, s.p.TTLDays))
 	}
 	return d
 }
@@ -105,7 +115,10 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 		adopted = "adopted the existing bucket " + s.p.Bucket + "; its objects are left alone"
 	}
 	if d := s.drift(a); len(d) > 0 {
-		return providers.Observation{Status: providers.Drifted, Reason: strings.Join(append(d, adopted), "; ")}, nil
+		if adopted != "" {
+			d = append(d, adopted)
+		}
+		return providers.Observation{Status: providers.Drifted, Reason: strings.Join(d, "; ")}, nil
 	}
 	return providers.Observation{Status: providers.Done, Reason: adopted}, nil
 }
