@@ -188,6 +188,12 @@ func TestInitGCS(t *testing.T) {
 	if code := Run(context.Background(), streams, []string{"verify"}); code != 0 || !strings.Contains(out.String(), "PASS gcs-key-works") {
 		t.Errorf("verify exit %d:\n%s\n%s", code, out.String(), errOut.String())
 	}
+	out.Reset()
+	errOut.Reset()
+	if code := Run(context.Background(), streams, []string{"verify", "--gcp-project", "other-project"}); code != ExitUsage ||
+		!strings.Contains(errOut.String(), "Google Cloud project "+gcptest.Project+", but this run uses project other-project") {
+		t.Errorf("verify in another project: exit %d:\n%s\n%s", code, out.String(), errOut.String())
+	}
 }
 
 // TestSecondRunIsRefusedWhileOneHoldsTheLock: a run that finds the setup

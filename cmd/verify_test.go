@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/growthloop/byob/providers"
 	awsp "github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/aws/awstest"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -35,7 +37,9 @@ func initialized(t *testing.T) (*cloud, string, *wizard.Bundle) {
 
 func TestVerifyFromStateFile(t *testing.T) {
 	c, dir, bundle := initialized(t)
-	out, errOut, code := c.run(t, dir, append([]string{"verify"}, c.conn()...)...)
+	// No flags: the state file knows the setup and how init reached
+	// Snowflake (account, user, role, host, port, protocol).
+	out, errOut, code := c.run(t, dir, "verify")
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -104,6 +108,31 @@ func TestVerifyFlagsOverrideTheStateFile(t *testing.T) {
 	out, _, code := c.run(t, dir, append([]string{"verify", "--ttl-days", "30"}, c.conn()...)...)
 	if code != ExitFailure || !strings.Contains(out, "FAIL s3-lifecycle") || !strings.Contains(out, "--ttl-days 30") {
 		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
+// TestVerifyRefusesAnotherAccount: credentials that reach another account
+// than the setup's are refused with exit 2 naming both, before any check.
+func TestVerifyRefusesAnotherAccount(t *testing.T) {
+	c, dir, _ := initialized(t)
+	c.sf.Account = "OTHER999"
+	out, errOut, code := c.run(t, dir, "verify")
+	if code != ExitUsage || !strings.Contains(errOut, "Snowflake account FAKE12345, but the connection reaches account OTHER999") || strings.Contains(out, "PASS") {
+		t.Errorf("another Snowflake account: exit %d\n%s\n%s", code, out, errOut)
+	}
+	c.sf.Account = "FAKE12345"
+
+	state := filepath.Join(dir, providers.DefaultState)
+	b, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(state, bytes.Replace(b, []byte(`"aws.account_id": "`+awstest.AccountID+`"`), []byte(`"aws.account_id": "210987654321"`), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = c.run(t, dir, "verify")
+	if code != ExitUsage || !strings.Contains(errOut, "AWS account 210987654321, but the credentials reach account "+awstest.AccountID) || strings.Contains(out, "PASS") {
+		t.Errorf("another AWS account: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
 

@@ -99,6 +99,13 @@ func (cn *conn) Preflight(ctx context.Context, s providers.Setup, access provide
 		return providers.Identity{}, &providers.UsageError{Invalid: []providers.InvalidValue{providers.Invalid("--location", c.Location, err)}}
 	}
 	s.Values.Set(GCSLocation, c.Location)
+	switch recorded := s.Values.Get(Project); {
+	case recorded == "":
+		s.Values.Set(Project, c.GCPProject)
+	case recorded != c.GCPProject:
+		return providers.Identity{}, providers.Usagef("%s records a setup in Google Cloud project %s, but this run uses project %s: pass --gcp-project %s, or another --state",
+			c.State, recorded, c.GCPProject, recorded)
+	}
 	need := Operator
 	if access == providers.ReadAccess {
 		need = Viewer

@@ -83,6 +83,10 @@ func (p Params) accountName() string {
 	return "projects/" + p.Project + "/serviceAccounts/" + p.ServiceAccountEmail()
 }
 
+// Project is the Google Cloud project a setup was made in: a later run
+// in another project is refused.
+var Project = providers.Key{Name: "gcp.project"}
+
 // GCSLocation is the bucket location when --location was left to default
 // to the Snowflake account's region.
 var GCSLocation = providers.Key{Name: "gcp.location", Placeholder: "<location: the Snowflake account's region>"}

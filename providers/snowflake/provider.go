@@ -114,11 +114,23 @@ func (Provider) Connect(ctx context.Context, c *providers.Config, env providers.
 	return &conn{pool}, nil
 }
 
-// Preflight reads who runs the SQL and where the account is.
-func (c *conn) Preflight(ctx context.Context, _ providers.Setup, _ providers.Access) (providers.Identity, error) {
+// Account is the Snowflake account (CURRENT_ACCOUNT()) a setup was made
+// in: a later run that reaches another account is refused.
+var Account = providers.Key{Name: "snowflake.account"}
+
+// Preflight reads who runs the SQL and where the account is, and refuses a
+// state file of another account.
+func (c *conn) Preflight(ctx context.Context, setup providers.Setup, _ providers.Access) (providers.Identity, error) {
 	s, err := sflib.CurrentSession(ctx, c.db)
 	if err != nil {
 		return providers.Identity{}, err
+	}
+	switch recorded := setup.Values.Get(Account); {
+	case recorded == "":
+		setup.Values.Set(Account, s.Account)
+	case !strings.EqualFold(recorded, s.Account):
+		return providers.Identity{}, providers.Usagef("%s records a setup in Snowflake account %s, but the connection reaches account %s: connect to account %s (--snowflake-connection or --snowflake-account), or pass another --state",
+			setup.Config.State, recorded, s.Account, recorded)
 	}
 	return providers.Identity{
 		Summary:  fmt.Sprintf("Snowflake: account %s in %s, role %s", s.Account, s.Region, s.Role),

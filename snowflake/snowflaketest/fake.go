@@ -67,6 +67,8 @@ type Server struct {
 	Password string
 	// Region is CURRENT_REGION().
 	Region string
+	// Account is CURRENT_ACCOUNT(), the account locator.
+	Account string
 	// Unreachable, when set, is the error LIST @stage answers (the role
 	// cannot be assumed, the bucket is gone ...).
 	Unreachable string
@@ -94,7 +96,7 @@ type Server struct {
 // ACCOUNTADMIN as the role that may create integrations.
 func New() *Server {
 	s := &Server{
-		User: "byob", Password: "secret-pw", Region: "AWS_US_WEST_2",
+		User: "byob", Password: "secret-pw", Region: "AWS_US_WEST_2", Account: "FAKE12345",
 		integrations: map[string]*Integration{},
 		schemas:      map[string]bool{"ANALYTICS.FLYWHEEL_SYSTEM": true},
 		stages:       map[string]*Stage{},
@@ -460,11 +462,11 @@ func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error
 	case strings.EqualFold(q, "SELECT 1"): // the driver's ping
 		return []string{"1"}, [][]*string{{str("1")}}, nil
 	case reSession.MatchString(q):
-		return []string{"CURRENT_ROLE()", "CURRENT_REGION()", "CURRENT_ACCOUNT()"}, [][]*string{{str(role), str(s.Region), str("FAKE12345")}}, nil
+		return []string{"CURRENT_ROLE()", "CURRENT_REGION()", "CURRENT_ACCOUNT()"}, [][]*string{{str(role), str(s.Region), str(s.Account)}}, nil
 	case reCreateInt.MatchString(q):
 		m := reCreateInt.FindStringSubmatch(q)
 		if !s.adminRoles[role] {
-			return nil, nil, &sqlError{ErrInsufficientPrivilege, "SQL access control error:\nInsufficient privileges to operate on account 'FAKE12345'"}
+			return nil, nil, &sqlError{ErrInsufficientPrivilege, "SQL access control error:\nInsufficient privileges to operate on account '" + s.Account + "'"}
 		}
 		name := ident(m[1])
 		if _, exists := s.integrations[name]; exists {
