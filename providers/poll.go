@@ -35,6 +35,22 @@ func Report(ctx context.Context, msg string) {
 	}
 }
 
+type countKey struct{}
+
+// WithCount returns a context through which steps report how far a long
+// task (deleting a bucket's objects) has come.
+func WithCount(ctx context.Context, report func(what string, done, total int)) context.Context {
+	return context.WithValue(ctx, countKey{}, report)
+}
+
+// Count tells the user, through the runner, that done of total things
+// (what: "objects deleted") are done.
+func Count(ctx context.Context, what string, done, total int) {
+	if f, ok := ctx.Value(countKey{}).(func(string, int, int)); ok {
+		f(what, done, total)
+	}
+}
+
 // Propagation bounds how long byob waits for a cloud's eventual
 // consistency (new IAM users, keys, roles; new service accounts).
 type Propagation struct {

@@ -144,6 +144,8 @@ type Setup struct {
 	NewExternalID func() (string, error)
 	// ResetExternalID gives an existing trust a new external ID.
 	ResetExternalID bool
+	// Destroy is what byob destroy removes besides byob's own objects.
+	Destroy DestroyOptions
 	// Bundle is what verify proves the keys of (never nil in verify).
 	Bundle *Bundle
 	// Now is when verify measures key ages.

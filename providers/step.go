@@ -5,6 +5,7 @@ package providers
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/growthloop/byob/templates"
 )
@@ -60,14 +61,58 @@ type Step interface {
 	// Apply makes the step done and records its outputs into v. It is
 	// called only after Check reported Missing or Drifted.
 	Apply(ctx context.Context, v *Values) error
-	// Destroy undoes Apply. Steps that adopt what they did not create
-	// (an existing bucket) leave it in place.
+	// Teardown says what Destroy would do: remove only what byob made (v
+	// records it: CreatedKey, a key ledger, the grants it ran), and leave
+	// what it found in place. In a dry run (no connection) it decides
+	// from v alone; connected, it may read the cloud. It changes nothing.
+	Teardown(ctx context.Context, v *Values) (Teardown, error)
+	// Destroy removes what Teardown said it removes, and forgets it in v.
+	// It is called only then, and is idempotent: what is gone already is
+	// done. What it finds held by something byob did not make, it leaves,
+	// returning a *Kept error.
 	Destroy(ctx context.Context, v *Values) error
 	// Reads and Writes declare the values the step shares with others: a
 	// value one step writes may only be read by the steps that need it
 	// (the plan checks), so no step reads what another is still setting.
 	Reads() []Key
 	Writes() []Key
+}
+
+// Teardown is what destroy does with what a step made.
+type Teardown struct {
+	// Remove says what destroy removes ("delete IAM user x"); "" for
+	// nothing.
+	Remove string
+	// Keep says what stays, and why; "" for nothing.
+	Keep string
+}
+
+// TeardownOf is the teardown of a step that removes what byob created
+// (remove says how) and leaves what byob found in place (what names it).
+func TeardownOf(v *Values, step, remove, what string) Teardown {
+	switch {
+	case Owned(v, step):
+		return Teardown{Remove: remove}
+	case Adopted(v, step):
+		return Teardown{Keep: what + " was there before byob: left alone"}
+	}
+	return Teardown{}
+}
+
+// Kept is Destroy leaving something in place on purpose: something byob
+// did not make holds on to it.
+type Kept struct{ Reason string }
+
+func (k *Kept) Error() string { return "left in place: " + k.Reason }
+
+// Keepf returns a *Kept error.
+func Keepf(format string, a ...any) error { return &Kept{Reason: fmt.Sprintf(format, a...)} }
+
+// DestroyOptions are what byob destroy was asked to remove besides what
+// byob made for GrowthLoop: the bucket it created, and its objects.
+type DestroyOptions struct {
+	DeleteBucket  bool
+	DeleteObjects bool
 }
 
 // Basic holds the ID, title and dependencies most steps share.

@@ -27,6 +27,8 @@ type Deps struct {
 	// ResetExternalID gives an existing trust a new external ID.
 	ResetExternalID bool
 	Propagation     providers.Propagation
+	// Destroy is what byob destroy removes besides byob's own objects.
+	Destroy providers.DestroyOptions
 }
 
 // Plan is the steps of a setup and the values they share.
@@ -85,7 +87,7 @@ func setups(cfg *Config, values *providers.Values, deps Deps) map[string]provide
 	base := providers.Setup{
 		Config: cfg, Values: values, Keys: deps.Keys, Propagation: deps.Propagation,
 		NewExternalID: func() (string, error) { return NewExternalID(deps.Random) }, ResetExternalID: deps.ResetExternalID,
-		Storage: bp.Storage(cfg),
+		Storage: bp.Storage(cfg), Destroy: deps.Destroy,
 	}
 	out := map[string]providers.Setup{}
 	for _, p := range cfg.Active() {

@@ -31,6 +31,9 @@ type Event struct {
 	Kind    EventKind     `json:"event"`
 	Detail  string        `json:"detail,omitempty"`
 	Elapsed time.Duration `json:"elapsed_ns"`
+	// Done of Total things (EventProgress).
+	Done  int `json:"done,omitempty"`
+	Total int `json:"total,omitempty"`
 }
 
 // StepError is the failure of one step.
@@ -162,14 +165,20 @@ func runStep(ctx context.Context, s providers.Step, v *providers.Values, drift f
 		if v.Get(applying) != "" {
 			v.Set(created, "true")
 			v.Delete(applying)
+		} else if !providers.Owned(v, s.ID()) {
+			v.Set(providers.AdoptedKey(s.ID()), "true")
 		}
 		return EventInPlace, obs.Reason, nil
 	case providers.Drifted:
 		if err := drift(obs); err != nil {
 			return "", "", err
 		}
+		if !providers.Owned(v, s.ID()) {
+			v.Set(providers.AdoptedKey(s.ID()), "true")
+		}
 	case providers.Missing:
 		if v.Get(created) == "" {
+			v.Delete(providers.AdoptedKey(s.ID()))
 			v.Set(applying, "true")
 			if err := providers.Checkpoint(ctx); err != nil {
 				return "", "", err

@@ -39,6 +39,9 @@ func (s *fakeStep) Apply(ctx context.Context, v *providers.Values) error {
 	v.Set(providers.Key{Name: s.StepID}, "done")
 	return ctx.Err()
 }
+func (s *fakeStep) Teardown(context.Context, *providers.Values) (providers.Teardown, error) {
+	return providers.Teardown{}, nil
+}
 func (s *fakeStep) Destroy(context.Context, *providers.Values) error { return nil }
 
 func (s *fakeStep) wasApplied() bool {

@@ -21,8 +21,9 @@ const StateVersion = 2
 
 // Step statuses in the state file.
 const (
-	StepDone   = "done"
-	StepFailed = "failed"
+	StepDone    = "done"
+	StepFailed  = "failed"
+	StepRemoved = "removed" // by byob destroy
 )
 
 // State is what byob remembers between runs: the inputs, the values steps
@@ -41,7 +42,7 @@ type State struct {
 
 // StepState is a step's last outcome.
 type StepState struct {
-	Status string    `json:"status"` // StepDone, StepFailed
+	Status string    `json:"status"` // StepDone, StepFailed, StepRemoved
 	At     time.Time `json:"at"`
 	Error  string    `json:"error,omitempty"`
 }
@@ -103,7 +104,7 @@ func LoadState(path string) (*State, error) {
 		}
 	}
 	for id, st := range f.Steps {
-		if st.Status != StepDone && st.Status != StepFailed {
+		if st.Status != StepDone && st.Status != StepFailed && st.Status != StepRemoved {
 			return nil, notState(fmt.Sprintf("step %q has status %q", id, st.Status))
 		}
 	}

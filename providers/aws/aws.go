@@ -58,6 +58,8 @@ type Params struct {
 	// Keys holds the secrets of GrowthLoop's access keys.
 	Keys        providers.KeyStore
 	Propagation providers.Propagation
+	// Destroy is what byob destroy removes besides byob's own objects.
+	Destroy providers.DestroyOptions
 }
 
 // Clients are the SDK clients the steps call. Nil in a dry run: steps are
@@ -92,6 +94,15 @@ func errorCode(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// errorMessage returns the message of an AWS error, "" when it has none.
+func errorMessage(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorMessage()
 	}
 	return ""
 }

@@ -112,19 +112,6 @@ func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
 	return wrap(ctx, "s3:CreateBucket "+s.p.Bucket, err)
 }
 
-// Destroy removes the bucket only when byob created it and it is empty; an
-// adopted bucket, or one holding objects, is never deleted or emptied.
-func (s *bucketStep) Destroy(ctx context.Context, v *providers.Values) error {
-	if v.Get(providers.CreatedKey(StepBucket)) == "" {
-		return nil
-	}
-	_, err := s.c.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
-	if err != nil && !isNotFound(err) {
-		return wrap(ctx, "s3:DeleteBucket "+s.p.Bucket, err)
-	}
-	return nil
-}
-
 type publicAccessBlockStep struct {
 	providers.Basic
 	p Params
@@ -161,9 +148,6 @@ func (s *publicAccessBlockStep) Apply(ctx context.Context, v *providers.Values) 
 	}, inRegion(v))
 	return wrap(ctx, "s3:PutBucketPublicAccessBlock "+s.p.Bucket, err)
 }
-
-// Destroy leaves the bucket private.
-func (s *publicAccessBlockStep) Destroy(context.Context, *providers.Values) error { return nil }
 
 type encryptionStep struct {
 	providers.Basic
@@ -206,9 +190,6 @@ func (s *encryptionStep) Apply(ctx context.Context, v *providers.Values) error {
 	}, inRegion(v))
 	return wrap(ctx, "s3:PutEncryptionConfiguration "+s.p.Bucket, err)
 }
-
-// Destroy leaves the bucket encrypted.
-func (s *encryptionStep) Destroy(context.Context, *providers.Values) error { return nil }
 
 type bucketPolicyStep struct {
 	providers.Basic
@@ -262,9 +243,6 @@ func (s *bucketPolicyStep) Apply(ctx context.Context, v *providers.Values) error
 	_, err = s.c.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(s.p.Bucket), Policy: aws.String(doc)}, inRegion(v))
 	return wrap(ctx, "s3:PutBucketPolicy "+s.p.Bucket, err)
 }
-
-// Destroy leaves the TLS-only policy: it only ever denies insecure access.
-func (s *bucketPolicyStep) Destroy(context.Context, *providers.Values) error { return nil }
 
 type lifecycleStep struct {
 	providers.Basic
@@ -343,9 +321,6 @@ func (s *lifecycleStep) Apply(ctx context.Context, v *providers.Values) error {
 	}, inRegion(v))
 	return wrap(ctx, "s3:PutLifecycleConfiguration "+s.p.Bucket, err)
 }
-
-// Destroy leaves the expiration rule: it only ever deletes old exports.
-func (s *lifecycleStep) Destroy(context.Context, *providers.Values) error { return nil }
 
 // inRegion sends an S3 call to the bucket's region.
 func inRegion(v *providers.Values) func(*s3.Options) {

@@ -131,29 +131,6 @@ func (s *policyStep) Apply(ctx context.Context, v *providers.Values) error {
 // noRetry turns the SDK's retries off for one call that is not idempotent.
 func noRetry(o *iam.Options) { o.Retryer = aws.NopRetryer{} }
 
-func (s *policyStep) Destroy(ctx context.Context, v *providers.Values) error {
-	arn := PolicyARN(v, s.name)
-	vers, err := s.c.IAM.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(arn)})
-	if isNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return wrap(ctx, "iam:ListPolicyVersions "+arn, err)
-	}
-	for _, pv := range vers.Versions {
-		if !pv.IsDefaultVersion {
-			if _, err := s.c.IAM.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(arn), VersionId: pv.VersionId}); err != nil {
-				return wrap(ctx, "iam:DeletePolicyVersion "+arn, err)
-			}
-		}
-	}
-	_, err = s.c.IAM.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(arn)})
-	if isNotFound(err) {
-		return nil
-	}
-	return wrap(ctx, "iam:DeletePolicy "+arn, err)
-}
-
 type roleStep struct {
 	providers.Basic
 	p Params
@@ -210,14 +187,6 @@ func (s *roleStep) Apply(ctx context.Context, v *providers.Values) error {
 		}
 		return wrap(ctx, "iam:CreateRole/UpdateAssumeRolePolicy "+s.p.Names.Role, err)
 	})
-}
-
-func (s *roleStep) Destroy(ctx context.Context, _ *providers.Values) error {
-	_, err := s.c.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(s.p.Names.Role)})
-	if isNotFound(err) {
-		return nil
-	}
-	return wrap(ctx, "iam:DeleteRole "+s.p.Names.Role, err)
 }
 
 // attachStep attaches a policy to the role or the user, and detaches the
@@ -346,10 +315,6 @@ func (s *attachStep) detach(ctx context.Context, v *providers.Values, policy str
 	return wrap(ctx, "iam:Detach policy "+policy+" from "+name, err)
 }
 
-func (s *attachStep) Destroy(ctx context.Context, v *providers.Values) error {
-	return s.detach(ctx, v, s.policy)
-}
-
 type userStep struct {
 	providers.Basic
 	p Params
@@ -378,12 +343,4 @@ func (s *userStep) Apply(ctx context.Context, _ *providers.Values) error {
 		return nil
 	}
 	return wrap(ctx, "iam:CreateUser "+s.p.Names.User, err)
-}
-
-func (s *userStep) Destroy(ctx context.Context, _ *providers.Values) error {
-	_, err := s.c.IAM.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(s.p.Names.User)})
-	if isNotFound(err) {
-		return nil
-	}
-	return wrap(ctx, "iam:DeleteUser "+s.p.Names.User, err)
 }

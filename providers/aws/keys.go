@@ -302,15 +302,3 @@ func (s *accessKeyStep) waitWorks(ctx context.Context, id, secret string) error 
 		return wrap(ctx, "sts:GetCallerIdentity with the new access key", err)
 	})
 }
-
-// Destroy deletes the keys byob made.
-func (s *accessKeyStep) Destroy(ctx context.Context, v *providers.Values) error {
-	for _, id := range keys.Created(v) {
-		if err := s.delete(ctx, id); err != nil {
-			return err
-		}
-	}
-	keys.Forget(v)
-	v.Delete(providers.AccessKeyID)
-	return nil
-}

@@ -102,7 +102,7 @@ func params(s providers.Setup) Params {
 	c := s.Config
 	return Params{
 		Bucket: c.Bucket, Prefix: c.Prefix, TTLDays: c.TTLDays, Names: NamesFor(c.Name),
-		Warehouse: s.WarehouseStep != "", Keys: s.Keys, Propagation: s.Propagation,
+		Warehouse: s.WarehouseStep != "", Keys: s.Keys, Propagation: s.Propagation, Destroy: s.Destroy,
 	}
 }
 

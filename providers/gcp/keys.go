@@ -275,15 +275,3 @@ func (s *keyStep) delete(ctx context.Context, id string) error {
 	}
 	return nil
 }
-
-// Destroy deletes the keys byob made.
-func (s *keyStep) Destroy(ctx context.Context, v *providers.Values) error {
-	for _, id := range keys.Created(v) {
-		if err := s.delete(ctx, id); err != nil {
-			return err
-		}
-	}
-	keys.Forget(v)
-	v.Delete(providers.GCPKeyID)
-	return nil
-}

@@ -124,6 +124,7 @@ func params(s providers.Setup) Params {
 	return Params{
 		Project: c.GCPProject, Bucket: c.Bucket, Location: c.Location, Prefix: c.Prefix, TTLDays: c.TTLDays,
 		Names: NamesFor(c.Name), KeyFile: c.KeyFile, Warehouse: s.WarehouseStep != "", Keys: s.Keys, Propagation: s.Propagation,
+		Destroy: s.Destroy,
 	}
 }
 

@@ -170,17 +170,6 @@ func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
 	return nil
 }
 
-// Destroy removes the bucket only when byob created it and it is empty.
-func (s *bucketStep) Destroy(ctx context.Context, v *providers.Values) error {
-	if v.Get(providers.CreatedKey(StepBucket)) == "" {
-		return nil
-	}
-	if err := s.c.Storage.Bucket(s.p.Bucket).Delete(ctx); err != nil && !errors.Is(err, storage.ErrBucketNotExist) {
-		return fmt.Errorf("delete bucket %s: %w", s.p.Bucket, err)
-	}
-	return nil
-}
-
 type roleStep struct {
 	providers.Basic
 	p    Params
@@ -263,13 +252,6 @@ func (s *roleStep) Apply(ctx context.Context, _ *providers.Values) error {
 	return nil
 }
 
-func (s *roleStep) Destroy(ctx context.Context, _ *providers.Values) error {
-	if _, err := do(ctx, s.c, s.c.IAM.Projects.Roles.Delete(s.name()).Context(ctx)); err != nil && code(err) != http.StatusNotFound {
-		return fmt.Errorf("delete role %s: %w", s.want.RoleID, err)
-	}
-	return nil
-}
-
 type serviceAccountStep struct {
 	providers.Basic
 	p Params
@@ -305,13 +287,6 @@ func (s *serviceAccountStep) Apply(ctx context.Context, _ *providers.Values) err
 	}).Context(ctx))
 	if err != nil && code(err) != http.StatusConflict {
 		return fmt.Errorf("create service account %s: %w", s.p.ServiceAccountEmail(), err)
-	}
-	return nil
-}
-
-func (s *serviceAccountStep) Destroy(ctx context.Context, _ *providers.Values) error {
-	if _, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Delete(s.p.accountName()).Context(ctx)); err != nil && code(err) != http.StatusNotFound {
-		return fmt.Errorf("delete service account %s: %w", s.p.ServiceAccountEmail(), err)
 	}
 	return nil
 }
@@ -369,16 +344,4 @@ func (s *bindingStep) Apply(ctx context.Context, v *providers.Values) error {
 		}
 		return nil
 	})
-}
-
-func (s *bindingStep) Destroy(ctx context.Context, v *providers.Values) error {
-	p, err := s.policy(ctx)
-	if err != nil {
-		return err
-	}
-	p.Remove(s.member(v), iamapi.RoleName(s.role))
-	if err := s.c.Storage.Bucket(s.p.Bucket).IAM().SetPolicy(ctx, p); err != nil {
-		return fmt.Errorf("set IAM policy of bucket %s: %w", s.p.Bucket, err)
-	}
-	return nil
 }

@@ -69,6 +69,8 @@ type Params struct {
 	// written to it (atomically, mode 0600) as soon as Google answers.
 	Keys        providers.KeyStore
 	Propagation providers.Propagation
+	// Destroy is what byob destroy removes besides byob's own objects.
+	Destroy providers.DestroyOptions
 }
 
 // ServiceAccountEmail is the email of GrowthLoop's service account.

@@ -5,6 +5,7 @@ package snowflake
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -217,14 +218,6 @@ func (s *integrationStep) Apply(ctx context.Context, v *providers.Values) error 
 	return nil
 }
 
-func (s *integrationStep) Destroy(ctx context.Context, v *providers.Values) error {
-	in := s.want(v)
-	if _, err := s.db.ExecContext(ctx, "DROP STORAGE INTEGRATION IF EXISTS "+in.Name.SQL()); err != nil {
-		return sflib.Explain(ctx, "DROP STORAGE INTEGRATION "+string(in.Name), err)
-	}
-	return nil
-}
-
 type stageStep struct {
 	providers.Basic
 	stage sflib.Stage
@@ -283,13 +276,6 @@ func (s *stageStep) Apply(ctx context.Context, _ *providers.Values) error {
 	return nil
 }
 
-func (s *stageStep) Destroy(ctx context.Context, _ *providers.Values) error {
-	if _, err := s.db.ExecContext(ctx, "DROP STAGE IF EXISTS "+s.stage.Name.SQL()); err != nil {
-		return sflib.Explain(ctx, "DROP STAGE "+s.stage.Name.String(), err)
-	}
-	return nil
-}
-
 type grantStep struct {
 	providers.Basic
 	db     sflib.DB
@@ -340,23 +326,27 @@ func (s *grantStep) Check(ctx context.Context, _ *providers.Values) (providers.O
 	return providers.Observation{Status: providers.Missing}, nil
 }
 
-func (s *grantStep) Apply(ctx context.Context, _ *providers.Values) error {
+func (s *grantStep) Apply(ctx context.Context, v *providers.Values) error {
 	m, err := s.missing(ctx)
 	if err != nil {
+		return err
+	}
+	// Which grants byob makes is recorded before it makes them: destroy
+	// revokes those, and never a grant the role had before.
+	ran := s.ran(v)
+	for _, g := range m {
+		if !slices.Contains(ran, g.SQL()) {
+			ran = append(ran, g.SQL())
+		}
+	}
+	b, _ := json.Marshal(ran)
+	v.Set(s.ranKey(), string(b))
+	if err := providers.Checkpoint(ctx); err != nil {
 		return err
 	}
 	for _, g := range m {
 		if _, err := s.db.ExecContext(ctx, g.SQL()); err != nil {
 			return sflib.Explain(ctx, g.SQL(), err)
-		}
-	}
-	return nil
-}
-
-func (s *grantStep) Destroy(ctx context.Context, _ *providers.Values) error {
-	for _, g := range s.grants {
-		if _, err := s.db.ExecContext(ctx, g.Revoke()); err != nil && !sflib.IsNotFound(err) {
-			return sflib.Explain(ctx, g.Revoke(), err)
 		}
 	}
 	return nil

@@ -210,6 +210,28 @@ func (s *Server) Grants(role string) []string {
 	return out
 }
 
+// Grant adds a grant, as another administrator would.
+func (s *Server) Grant(role, privilege, objectType, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.grants[role] == nil {
+		s.grants[role] = map[string]bool{}
+	}
+	s.grants[role][privilege+"|"+objectType+"|"+name] = true
+}
+
+// dropGrants removes the grants on a dropped object: Snowflake drops them
+// with it.
+func (s *Server) dropGrants(objectType, name string) {
+	for _, g := range s.grants {
+		for k := range g {
+			if strings.HasSuffix(k, "|"+objectType+"|"+name) {
+				delete(g, k)
+			}
+		}
+	}
+}
+
 // Revoke removes a grant (for drift tests).
 func (s *Server) Revoke(role, privilege, objectType, name string) {
 	s.mu.Lock()
@@ -495,7 +517,9 @@ func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error
 		}
 		return []string{"property", "property_type", "property_value", "property_default"}, describe(in), nil
 	case reDropInt.MatchString(q):
-		delete(s.integrations, ident(reDropInt.FindStringSubmatch(q)[1]))
+		name := ident(reDropInt.FindStringSubmatch(q)[1])
+		delete(s.integrations, name)
+		s.dropGrants("INTEGRATION", name)
 		return ok, okRow, nil
 	case reGrant.MatchString(q):
 		m := reGrant.FindStringSubmatch(q)
@@ -573,7 +597,9 @@ func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error
 		}
 		return []string{"name", "size", "md5", "last_modified"}, nil, nil
 	case reDropStage.MatchString(q):
-		delete(s.stages, ident(reDropStage.FindStringSubmatch(q)[1]))
+		name := ident(reDropStage.FindStringSubmatch(q)[1])
+		delete(s.stages, name)
+		s.dropGrants("STAGE", name)
 		return ok, okRow, nil
 	}
 	return nil, nil, &sqlError{1003, "SQL compilation error: the fake does not understand: " + q}

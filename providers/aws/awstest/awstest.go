@@ -38,6 +38,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -309,7 +310,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, call Call, form 
 // s3Operation names an S3 request by method and subresource.
 func s3Operation(r *http.Request) string {
 	q := r.URL.Query()
-	for _, sub := range []string{"publicAccessBlock", "encryption", "policy", "lifecycle", "location"} {
+	for _, sub := range []string{"publicAccessBlock", "encryption", "policy", "lifecycle", "location", "versions", "versioning", "delete", "uploads"} {
 		if q.Has(sub) {
 			return r.Method + " ?" + sub
 		}
@@ -383,9 +384,95 @@ func (s *Server) s3(w http.ResponseWriter, r *http.Request, call Call) {
 		s.mu.Unlock()
 		w.Header().Set("Content-Type", "application/xml")
 		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">%s</LocationConstraint>`, loc)
+	case "GET ?versions":
+		s.listVersions(w, r)
 	default:
 		s.fwd.ServeHTTP(w, r)
 	}
+}
+
+// versionsPage is ListObjectVersions' answer, its entries (Version and
+// DeleteMarker elements) kept as they are.
+type versionsPage struct {
+	XMLName             xml.Name
+	Name                string         `xml:"Name"`
+	Prefix              string         `xml:"Prefix"`
+	KeyMarker           string         `xml:"KeyMarker"`
+	VersionIDMarker     string         `xml:"VersionIdMarker"`
+	NextKeyMarker       string         `xml:"NextKeyMarker,omitempty"`
+	NextVersionIDMarker string         `xml:"NextVersionIdMarker,omitempty"`
+	MaxKeys             int            `xml:"MaxKeys"`
+	IsTruncated         bool           `xml:"IsTruncated"`
+	Entries             []versionEntry `xml:",any"`
+}
+
+type versionEntry struct {
+	XMLName   xml.Name
+	Key       string `xml:"Key"`
+	VersionID string `xml:"VersionId"`
+	Inner     []byte `xml:",innerxml"`
+}
+
+func (e versionEntry) MarshalXML(enc *xml.Encoder, start xml.StartElement) error {
+	start.Name = xml.Name{Local: e.XMLName.Local}
+	return enc.EncodeElement(struct {
+		Inner []byte `xml:",innerxml"`
+	}{e.Inner}, start)
+}
+
+// listVersions pages ListObjectVersions as S3 documents it (max-keys,
+// key-marker and version-id-marker; IsTruncated with the next markers):
+// kumo answers every version at once, never truncated.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html
+func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	size, err := strconv.Atoi(q.Get("max-keys"))
+	if err != nil || size <= 0 || size > 1000 {
+		size = 1000
+	}
+	keyMarker, versionMarker := q.Get("key-marker"), q.Get("version-id-marker")
+	all := r.Clone(r.Context())
+	aq := all.URL.Query()
+	aq.Del("key-marker")
+	aq.Del("version-id-marker")
+	aq.Set("max-keys", "1000000")
+	all.URL.RawQuery = aq.Encode()
+	rec := httptest.NewRecorder()
+	s.fwd.ServeHTTP(rec, all)
+	var page versionsPage
+	if rec.Code != http.StatusOK || xml.Unmarshal(rec.Body.Bytes(), &page) != nil {
+		copyResponse(w, rec)
+		return
+	}
+	slices.SortStableFunc(page.Entries, func(a, b versionEntry) int { return strings.Compare(a.Key, b.Key) })
+	from := 0
+	if keyMarker != "" {
+		from = slices.IndexFunc(page.Entries, func(e versionEntry) bool { return e.Key > keyMarker })
+		if versionMarker != "" {
+			if i := slices.IndexFunc(page.Entries, func(e versionEntry) bool { return e.Key == keyMarker && e.VersionID == versionMarker }); i >= 0 {
+				from = i + 1
+			}
+		}
+		if from < 0 {
+			from = len(page.Entries)
+		}
+	}
+	rest := page.Entries[from:]
+	page.KeyMarker, page.VersionIDMarker, page.MaxKeys = keyMarker, versionMarker, size
+	page.IsTruncated = len(rest) > size
+	if page.IsTruncated {
+		rest = rest[:size]
+		last := rest[len(rest)-1]
+		page.NextKeyMarker, page.NextVersionIDMarker = last.Key, last.VersionID
+	}
+	page.Entries = rest
+	out, err := xml.Marshal(page)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml")
+	_, _ = w.Write(append([]byte(xml.Header), out...))
 }
 
 // SetBucketLocation records the region of a bucket made outside the proxy.

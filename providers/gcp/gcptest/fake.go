@@ -47,6 +47,7 @@ type Bucket struct {
 	Location         string          `json:"location"`
 	IAMConfiguration json.RawMessage `json:"iamConfiguration,omitempty"`
 	Lifecycle        json.RawMessage `json:"lifecycle,omitempty"`
+	Versioning       json.RawMessage `json:"versioning,omitempty"`
 	ProjectNumber    string          `json:"projectNumber"`
 	Etag             string          `json:"etag"`
 	Metageneration   string          `json:"metageneration"`
@@ -104,7 +105,8 @@ type Server struct {
 	srv        *httptest.Server
 	keyPEM     string // the private key of every key the fake makes
 	mu         sync.Mutex
-	objects    map[string][]byte // bucket/name -> content
+	objects    map[string][]*object // bucket/name -> its generations, oldest first
+	generation int64
 	project    []Binding         // the project's IAM policy
 	buckets    map[string]*Bucket
 	policies   map[string]*policy
@@ -127,7 +129,7 @@ func New() *Server {
 		ForeignBuckets: map[string]bool{},
 		buckets:        map[string]*Bucket{}, policies: map[string]*policy{},
 		roles: map[string]*Role{}, accounts: map[string]*serviceAccount{},
-		unseen: map[string]int{}, keys: map[string][]string{}, keyTimes: map[string]time.Time{}, disabled: map[string]bool{}, objects: map[string][]byte{},
+		unseen: map[string]int{}, keys: map[string][]string{}, keyTimes: map[string]time.Time{}, disabled: map[string]bool{}, objects: map[string][]*object{},
 	}
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -420,13 +422,24 @@ func (s *Server) storage(w http.ResponseWriter, r *http.Request, rest string, bo
 		if v, ok := patch["lifecycle"]; ok {
 			b.Lifecycle = v
 		}
+		if v, ok := patch["versioning"]; ok {
+			b.Versioning = v
+		}
 		b.Etag = s.etag()
 		if n, err := strconv.Atoi(b.Metageneration); err == nil {
 			b.Metageneration = strconv.Itoa(n + 1)
 		}
 		writeJSON(w, http.StatusOK, b)
 	case sub == "" && r.Method == http.MethodDelete:
+		for k := range s.objects {
+			if strings.HasPrefix(k, name+"/") {
+				// https://cloud.google.com/storage/docs/json_api/v1/status-codes#409_Conflict
+				apiError(w, http.StatusConflict, "CONFLICT", "The bucket you tried to delete is not empty.")
+				return
+			}
+		}
 		delete(s.buckets, name)
+		delete(s.policies, name)
 		w.WriteHeader(http.StatusNoContent)
 	case sub == "iam" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, s.policies[name])
@@ -604,8 +617,50 @@ func (s *Server) token(w http.ResponseWriter, body []byte) {
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": token, "token_type": "Bearer", "expires_in": 3600})
 }
 
-// object serves the object requests of a key probe. A request with a
-// service account's token needs a binding of that account on the bucket.
+// object is one generation of an object.
+type object struct {
+	data       []byte
+	generation int64
+	noncurrent bool
+}
+
+// live is the object's live generation, nil when it has none.
+func (s *Server) live(key string) *object {
+	gens := s.objects[key]
+	if len(gens) == 0 || gens[len(gens)-1].noncurrent {
+		return nil
+	}
+	return gens[len(gens)-1]
+}
+
+// versioned reports whether a bucket keeps noncurrent generations.
+func (s *Server) versioned(bucket string) bool {
+	var v struct {
+		Enabled bool `json:"enabled"`
+	}
+	return s.buckets[bucket] != nil && json.Unmarshal(s.buckets[bucket].Versioning, &v) == nil && v.Enabled
+}
+
+// put stores a new live generation of an object.
+func (s *Server) put(bucket, name string, data []byte) *object {
+	key := bucket + "/" + name
+	s.generation++
+	o := &object{data: data, generation: s.generation}
+	if s.versioned(bucket) {
+		if l := s.live(key); l != nil {
+			l.noncurrent = true
+		}
+		s.objects[key] = append(s.objects[key], o)
+	} else {
+		s.objects[key] = append(slices.DeleteFunc(s.objects[key], func(o *object) bool { return !o.noncurrent }), o)
+	}
+	return o
+}
+
+// object serves the object requests of key probes and of emptying a
+// bucket: uploads, reads, lists (with versions and pages) and deletes (of
+// a generation), as the JSON API does.
+// https://cloud.google.com/storage/docs/json_api/v1/objects
 func (s *Server) object(w http.ResponseWriter, r *http.Request, bucket, name string, body []byte) {
 	if email, ok := strings.CutPrefix(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), "sa:"); ok {
 		bound := slices.ContainsFunc(s.policies[bucket].Bindings, func(b Binding) bool { return slices.Contains(b.Members, "serviceAccount:"+email) })
@@ -614,11 +669,21 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request, bucket, name str
 			return
 		}
 	}
-	meta := func(name string) map[string]any {
-		data := s.objects[bucket+"/"+name]
-		sum := binary.BigEndian.AppendUint32(nil, crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)))
-		return map[string]any{"kind": "storage#object", "bucket": bucket, "name": name, "size": fmt.Sprint(len(data)),
-			"crc32c": base64.StdEncoding.EncodeToString(sum)}
+	meta := func(name string, o *object) map[string]any {
+		sum := binary.BigEndian.AppendUint32(nil, crc32.Checksum(o.data, crc32.MakeTable(crc32.Castagnoli)))
+		return map[string]any{"kind": "storage#object", "bucket": bucket, "name": name, "size": fmt.Sprint(len(o.data)),
+			"generation": fmt.Sprint(o.generation), "crc32c": base64.StdEncoding.EncodeToString(sum)}
+	}
+	q := r.URL.Query()
+	key := bucket + "/" + name
+	o := s.live(key)
+	if g := q.Get("generation"); g != "" {
+		o = nil
+		for _, gen := range s.objects[key] {
+			if fmt.Sprint(gen.generation) == g {
+				o = gen
+			}
+		}
 	}
 	switch {
 	case name == "" && r.Method == http.MethodPost: // multipart upload
@@ -638,42 +703,91 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request, bucket, name str
 			apiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "the fake takes multipart uploads with a name")
 			return
 		}
-		s.objects[bucket+"/"+m.Name] = data
-		writeJSON(w, http.StatusOK, meta(m.Name))
+		writeJSON(w, http.StatusOK, meta(m.Name, s.put(bucket, m.Name, data)))
 	case name == "" && r.Method == http.MethodGet:
 		var items []map[string]any
-		for k := range s.objects {
-			if n, ok := strings.CutPrefix(k, bucket+"/"); ok && strings.HasPrefix(n, r.URL.Query().Get("prefix")) {
-				items = append(items, meta(n))
+		for k, gens := range s.objects {
+			n, ok := strings.CutPrefix(k, bucket+"/")
+			if !ok || !strings.HasPrefix(n, q.Get("prefix")) {
+				continue
+			}
+			for _, g := range gens {
+				if !g.noncurrent || q.Get("versions") == "true" {
+					items = append(items, meta(n, g))
+				}
 			}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"kind": "storage#objects", "items": items})
-	case s.objects[bucket+"/"+name] == nil:
+		slices.SortFunc(items, func(a, b map[string]any) int {
+			return strings.Compare(a["name"].(string)+"#"+fmt.Sprintf("%020s", a["generation"]), b["name"].(string)+"#"+fmt.Sprintf("%020s", b["generation"]))
+		})
+		// Pages of maxResults (1000 at most), the token the next offset.
+		size, _ := strconv.Atoi(q.Get("maxResults"))
+		if size <= 0 || size > 1000 {
+			size = 1000
+		}
+		from, _ := strconv.Atoi(q.Get("pageToken"))
+		from = min(from, len(items))
+		page := map[string]any{"kind": "storage#objects", "items": items[from:min(from+size, len(items))]}
+		if from+size < len(items) {
+			page["nextPageToken"] = strconv.Itoa(from + size)
+		}
+		writeJSON(w, http.StatusOK, page)
+	case o == nil:
 		apiError(w, http.StatusNotFound, "NOT_FOUND", "No such object: "+bucket+"/"+name)
-	case r.Method == http.MethodGet && r.URL.Query().Get("alt") == "media":
+	case r.Method == http.MethodGet && q.Get("alt") == "media":
 		w.Header().Set("Content-Type", "application/octet-stream")
-		_, _ = w.Write(s.objects[bucket+"/"+name])
+		_, _ = w.Write(o.data)
 	case r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, meta(name))
+		writeJSON(w, http.StatusOK, meta(name, o))
 	case r.Method == http.MethodDelete:
-		delete(s.objects, bucket+"/"+name)
+		// Deleting the live object of a versioned bucket keeps it as a
+		// noncurrent generation; deleting a generation removes it.
+		if q.Get("generation") == "" && s.versioned(bucket) {
+			o.noncurrent = true
+		} else {
+			s.objects[key] = slices.DeleteFunc(s.objects[key], func(g *object) bool { return g == o })
+			if len(s.objects[key]) == 0 {
+				delete(s.objects, key)
+			}
+		}
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		apiError(w, http.StatusNotFound, "NOT_FOUND", "the fake does not serve "+r.Method+" object "+name)
 	}
 }
 
-// Objects returns the names of the objects in a bucket.
+// Objects returns the names of the live objects in a bucket.
 func (s *Server) Objects(bucket string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []string
 	for k := range s.objects {
-		if n, ok := strings.CutPrefix(k, bucket+"/"); ok {
+		if n, ok := strings.CutPrefix(k, bucket+"/"); ok && s.live(k) != nil {
 			out = append(out, n)
 		}
 	}
 	return out
+}
+
+// Generations counts the object generations in a bucket, live and
+// noncurrent.
+func (s *Server) Generations(bucket string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for k, gens := range s.objects {
+		if strings.HasPrefix(k, bucket+"/") {
+			n += len(gens)
+		}
+	}
+	return n
+}
+
+// PutObject stores an object as another writer would.
+func (s *Server) PutObject(bucket, name string, data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.put(bucket, name, data)
 }
 
 // SetProjectBindings replaces the project's IAM policy bindings.

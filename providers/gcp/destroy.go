@@ -1,0 +1,254 @@
+package gcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"cloud.google.com/go/storage"
+	"google.golang.org/api/iterator"
+
+	iamapi "cloud.google.com/go/iam"
+
+	"github.com/growthloop/byob/providers"
+)
+
+// What byob destroy does on Google Cloud: it removes what byob created, in
+// the reverse order of the plan, and leaves what it found in place. The
+// bucket goes only with --delete-bucket, and one holding objects only with
+// --delete-objects as well.
+
+func (s *bucketStep) Teardown(ctx context.Context, v *providers.Values) (providers.Teardown, error) {
+	what := "bucket " + s.p.Bucket
+	switch {
+	case !providers.Owned(v, StepBucket):
+		return providers.TeardownOf(v, StepBucket, "", what+" and its objects"), nil
+	case !s.p.Destroy.DeleteBucket:
+		return providers.Teardown{Keep: what + " and its objects are kept, with its lifecycle rules (--delete-bucket deletes it)"}, nil
+	case s.c == nil && s.p.Destroy.DeleteObjects:
+		return providers.Teardown{Remove: "delete every object (all versions) in " + what + ", then the bucket"}, nil
+	case s.c == nil:
+		return providers.Teardown{Remove: "delete " + what + " if it is empty (--delete-objects deletes its objects too)"}, nil
+	}
+	n, more, err := s.count(ctx, maxListed)
+	switch {
+	case errors.Is(err, storage.ErrBucketNotExist):
+		return providers.Teardown{Remove: "forget " + what + " (already deleted)"}, nil
+	case err != nil:
+		return providers.Teardown{}, err
+	}
+	count := fmt.Sprint(n)
+	if more {
+		count += " or more"
+	}
+	switch {
+	case n == 0:
+		return providers.Teardown{Remove: "delete " + what + " (it is empty)"}, nil
+	case !s.p.Destroy.DeleteObjects:
+		return providers.Teardown{}, providers.Usagef("%s holds %s objects (versions included): pass --delete-objects as well to delete them with it, or leave out --delete-bucket to keep it", what, count)
+	}
+	return providers.Teardown{Remove: fmt.Sprintf("delete the %s objects (versions included) in %s, then the bucket", count, what)}, nil
+}
+
+// maxListed is how many objects destroy's plan counts before it says "or
+// more".
+const maxListed = 1000
+
+// versions iterates over every object generation, live and noncurrent.
+func (s *bucketStep) versions(ctx context.Context) *storage.ObjectIterator {
+	q := &storage.Query{Versions: true}
+	_ = q.SetAttrSelection([]string{"Name", "Generation"})
+	return s.c.Storage.Bucket(s.p.Bucket).Objects(ctx, q)
+}
+
+// count counts the bucket's object generations, up to limit (more then
+// says there are others); no limit when limit <= 0.
+func (s *bucketStep) count(ctx context.Context, limit int) (n int, more bool, err error) {
+	it := s.versions(ctx)
+	for {
+		_, err := it.Next()
+		switch {
+		case errors.Is(err, iterator.Done):
+			return n, false, nil
+		case err != nil:
+			return n, false, fmt.Errorf("list objects of bucket %s: %w", s.p.Bucket, err)
+		case limit > 0 && n == limit:
+			return n, true, nil
+		}
+		n++
+	}
+}
+
+// deleters is how many objects are deleted at once: the JSON API deletes
+// one object per request.
+const deleters = 16
+
+// empty deletes every object generation, counting them first so progress
+// has a total.
+func (s *bucketStep) empty(ctx context.Context) error {
+	total, _, err := s.count(ctx, 0)
+	if err != nil {
+		if errors.Is(err, storage.ErrBucketNotExist) {
+			return nil
+		}
+		return err
+	}
+	var (
+		mu       sync.Mutex
+		done     int
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	providers.Count(ctx, "objects deleted", 0, total)
+	work := make(chan *storage.ObjectAttrs)
+	for range deleters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for o := range work {
+				err := s.c.Storage.Bucket(s.p.Bucket).Object(o.Name).Generation(o.Generation).Delete(ctx)
+				mu.Lock()
+				if err != nil && !errors.Is(err, storage.ErrObjectNotExist) && firstErr == nil {
+					firstErr = fmt.Errorf("delete object %s of bucket %s: %w", o.Name, s.p.Bucket, err)
+				}
+				done++
+				if done%100 == 0 || done == total {
+					providers.Count(ctx, "objects deleted", done, max(total, done))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	it := s.versions(ctx)
+	for {
+		o, err := it.Next()
+		mu.Lock()
+		failed := firstErr != nil
+		mu.Unlock()
+		if errors.Is(err, iterator.Done) || failed {
+			break
+		}
+		if err != nil {
+			mu.Lock()
+			firstErr = fmt.Errorf("list objects of bucket %s: %w", s.p.Bucket, err)
+			mu.Unlock()
+			break
+		}
+		work <- o
+	}
+	close(work)
+	wg.Wait()
+	return firstErr
+}
+
+func (s *bucketStep) Destroy(ctx context.Context, _ *providers.Values) error {
+	if s.p.Destroy.DeleteObjects {
+		if err := s.empty(ctx); err != nil {
+			return err
+		}
+	}
+	err := s.c.Storage.Bucket(s.p.Bucket).Delete(ctx)
+	switch {
+	case err == nil, errors.Is(err, storage.ErrBucketNotExist):
+		return nil
+	case code(err) == http.StatusConflict:
+		return fmt.Errorf("bucket %s is not empty (objects were written since byob looked): pass --delete-objects to delete them too, or leave out --delete-bucket: %w", s.p.Bucket, err)
+	}
+	return fmt.Errorf("delete bucket %s: %w", s.p.Bucket, err)
+}
+
+func (s *roleStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
+	return providers.TeardownOf(v, s.ID(), "delete custom role "+s.want.RoleID+" (Google keeps a deleted role 7 days; byob init undeletes it)",
+		"custom role "+s.want.RoleID), nil
+}
+
+func (s *roleStep) Destroy(ctx context.Context, _ *providers.Values) error {
+	r, err := s.get(ctx)
+	if err != nil || r == nil || r.Deleted {
+		return err
+	}
+	if _, err := do(ctx, s.c, s.c.IAM.Projects.Roles.Delete(s.name()).Context(ctx)); err != nil && code(err) != http.StatusNotFound {
+		return fmt.Errorf("delete role %s: %w", s.want.RoleID, err)
+	}
+	return nil
+}
+
+func (s *serviceAccountStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
+	return providers.TeardownOf(v, StepServiceAccount, "delete service account "+s.p.ServiceAccountEmail(), "service account "+s.p.ServiceAccountEmail()), nil
+}
+
+// Destroy deletes the service account, unless it has keys byob did not
+// make (deleting the account would delete them): byob's own were deleted
+// before.
+func (s *serviceAccountStep) Destroy(ctx context.Context, _ *providers.Values) error {
+	keys, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Keys.List(s.p.accountName()).KeyTypes("USER_MANAGED").Context(ctx))
+	if code(err) == http.StatusNotFound {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list keys of %s: %w", s.p.ServiceAccountEmail(), err)
+	}
+	if len(keys.Keys) > 0 {
+		var ids []string
+		for _, k := range keys.Keys {
+			ids = append(ids, keyID(k))
+		}
+		return providers.Keepf("service account %s has key %s, which byob did not create: deleting the account would delete it", s.p.ServiceAccountEmail(), strings.Join(ids, ", "))
+	}
+	if _, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Delete(s.p.accountName()).Context(ctx)); err != nil && code(err) != http.StatusNotFound {
+		return fmt.Errorf("delete service account %s: %w", s.p.ServiceAccountEmail(), err)
+	}
+	return nil
+}
+
+func (s *bindingStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
+	what := fmt.Sprintf("the binding of %s to %s on bucket %s", s.role, s.member(v), s.p.Bucket)
+	return providers.TeardownOf(v, s.ID(), "remove "+what, what), nil
+}
+
+// Destroy removes the member from the role's binding by a read-modify-write
+// of the bucket's IAM policy with its etag, keeping every other binding.
+func (s *bindingStep) Destroy(ctx context.Context, v *providers.Values) error {
+	member := s.member(v)
+	return s.p.Propagation.Poll(ctx, "waiting for the bucket's IAM policy to stop changing", func(ctx context.Context) error {
+		p, err := s.policy(ctx)
+		if errors.Is(err, storage.ErrBucketNotExist) || code(err) == http.StatusNotFound {
+			return nil
+		}
+		if err != nil || !p.HasRole(member, iamapi.RoleName(s.role)) {
+			return err
+		}
+		p.Remove(member, iamapi.RoleName(s.role))
+		err = s.c.Storage.Bucket(s.p.Bucket).IAM().SetPolicy(ctx, p)
+		switch {
+		case code(err) == http.StatusPreconditionFailed || code(err) == http.StatusConflict:
+			return fmt.Errorf("%w: the bucket policy changed while it was updated: %v", providers.ErrNotYet, err)
+		case err != nil:
+			return fmt.Errorf("set IAM policy of bucket %s: %w", s.p.Bucket, err)
+		}
+		return nil
+	})
+}
+
+func (s *keyStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
+	ids := keys.Created(v)
+	if len(ids) == 0 {
+		return providers.TeardownOf(v, StepKey, "", "the key of "+s.p.ServiceAccountEmail()), nil
+	}
+	return providers.Teardown{Remove: fmt.Sprintf("delete key %s of %s (GrowthLoop's exports stop)", strings.Join(ids, ", "), s.p.ServiceAccountEmail())}, nil
+}
+
+// Destroy deletes the keys byob made.
+func (s *keyStep) Destroy(ctx context.Context, v *providers.Values) error {
+	for _, id := range keys.Created(v) {
+		if err := s.delete(ctx, id); err != nil {
+			return err
+		}
+	}
+	keys.Forget(v)
+	v.Delete(providers.GCPKeyID)
+	return nil
+}

@@ -1,0 +1,192 @@
+package wizard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/growthloop/byob/graph"
+	"github.com/growthloop/byob/providers"
+)
+
+// Destroy's events, besides start, wait and failed.
+const (
+	EventRemoved  EventKind = "removed"  // destroy removed what the step made
+	EventKept     EventKind = "kept"     // destroy left it; Detail says why
+	EventProgress EventKind = "progress" // Done of Total things, Detail says which
+)
+
+// Removal is what destroy does with one step's object.
+type Removal struct {
+	Step  providers.Step
+	Title string
+	providers.Teardown
+}
+
+// DestroyPlan is what destroy removes and keeps, in the order it goes:
+// each step after the steps that need it.
+type DestroyPlan struct {
+	Config   Config
+	Removals []Removal
+	plan     *Plan
+}
+
+// Removes reports whether the plan removes anything.
+func (d *DestroyPlan) Removes() bool {
+	return slices.ContainsFunc(d.Removals, func(r Removal) bool { return r.Remove != "" })
+}
+
+// PlanDestroy asks each step of the setup what destroy does with it. With
+// deps.Conns nil (a dry run) it decides from the state file alone;
+// connected, steps may read the cloud (is the bucket empty?).
+func PlanDestroy(ctx context.Context, cfg Config, deps Deps, values *providers.Values) (*DestroyPlan, error) {
+	plan, err := NewPlan(cfg, values, deps)
+	if err != nil {
+		return nil, err
+	}
+	d := &DestroyPlan{Config: cfg, plan: plan}
+	steps := plan.Steps
+	for i := len(steps) - 1; i >= 0; i-- {
+		s := steps[i]
+		td, err := s.Teardown(ctx, values)
+		var ue *providers.UsageError
+		switch {
+		case errors.As(err, &ue):
+			return nil, err
+		case err != nil:
+			return nil, fmt.Errorf("%s [%s]: %w", s.Title(), s.ID(), err)
+		}
+		if td.Remove != "" || td.Keep != "" {
+			d.Removals = append(d.Removals, Removal{Step: s, Title: s.Title(), Teardown: td})
+		}
+	}
+	return d, nil
+}
+
+// DestroyOptions tune Destroy.
+type DestroyOptions struct {
+	Remove      providers.DestroyOptions
+	Propagation providers.Propagation
+	// Confirm is asked before the first removal; an error stops the run.
+	// Nil removes without asking.
+	Confirm func(*DestroyPlan) error
+	OnEvent func(Event)
+}
+
+// DestroyOutcome is what Destroy did.
+type DestroyOutcome struct {
+	Preflight Preflight
+	// Started says removals began: the state file records them.
+	Started bool
+	Removed []string // step ids
+	Kept    []Removal
+}
+
+// Destroy removes what byob made for the setup, walking the plan in
+// reverse: a step's object goes once everything that needs it is gone,
+// independent ones at once. Only what the state file records as byob's is
+// removed; what byob found in place is kept and named. Each removal is
+// recorded in the state file as it is made, so a second run is a no-op and
+// a killed run finishes on the next. On the first failure nothing that the
+// failed step needs is removed.
+func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o DestroyOptions) (DestroyOutcome, error) {
+	var out DestroyOutcome
+	deps.Propagation, deps.Destroy = o.Propagation, o.Remove
+	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.ChangeAccess)
+	out.Preflight = pf
+	if err != nil {
+		return out, err
+	}
+	ctx = pf.WithIdentities(ctx)
+	d, err := PlanDestroy(ctx, cfg, deps, values)
+	if err != nil {
+		return out, err
+	}
+	if o.Confirm != nil {
+		if err := o.Confirm(d); err != nil {
+			return out, err
+		}
+	}
+	out.Started = true
+	var (
+		mu       sync.Mutex
+		firstErr error
+	)
+	emit := func(e Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if o.OnEvent != nil {
+			o.OnEvent(e)
+		}
+	}
+	removal := map[string]Removal{}
+	for _, r := range d.Removals {
+		removal[r.Step.ID()] = r
+	}
+	stepCtx := context.WithoutCancel(ctx)
+	graph.RunReverse(stepCtx, d.plan.graph, parallelism, func(stepCtx context.Context, s providers.Step, after []bool) bool {
+		r, ok := removal[s.ID()]
+		mu.Lock()
+		stopped := firstErr != nil || ctx.Err() != nil
+		mu.Unlock()
+		switch {
+		case slices.Contains(after, false) || stopped:
+			return false
+		case !ok:
+			return true
+		}
+		start := time.Now()
+		ev := func(kind EventKind, detail string) {
+			emit(Event{Step: s.ID(), Title: s.Title(), Kind: kind, Detail: detail, Elapsed: time.Since(start)})
+		}
+		if r.Remove == "" {
+			mu.Lock()
+			out.Kept = append(out.Kept, r)
+			mu.Unlock()
+			ev(EventKept, r.Keep)
+			return true
+		}
+		ev(EventStart, r.Remove)
+		sctx := providers.WithProgress(stepCtx, func(msg string) { ev(EventWait, msg) })
+		sctx = providers.WithCount(sctx, func(what string, done, total int) {
+			emit(Event{Step: s.ID(), Title: s.Title(), Kind: EventProgress, Detail: what, Done: done, Total: total, Elapsed: time.Since(start)})
+		})
+		sctx = providers.WithCheckpoint(sctx, func() error { return state.Save(values) })
+		err := s.Destroy(sctx, values)
+		var kept *providers.Kept
+		switch {
+		case errors.As(err, &kept):
+			mu.Lock()
+			out.Kept = append(out.Kept, Removal{Step: s, Title: s.Title(), Teardown: providers.Teardown{Keep: kept.Reason}})
+			mu.Unlock()
+			ev(EventKept, kept.Reason)
+			return true
+		case err == nil:
+			providers.Forget(values, s.ID())
+			err = state.Record(s.ID(), StepState{Status: StepRemoved, At: time.Now().UTC()}, values)
+		}
+		if err != nil {
+			err = &StepError{Step: s.ID(), Title: s.Title(), Err: err}
+			ev(EventFailed, err.Error())
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = err
+			}
+			mu.Unlock()
+			_ = state.Record(s.ID(), StepState{Status: StepFailed, At: time.Now().UTC(), Error: err.Error()}, values)
+			return false
+		}
+		mu.Lock()
+		out.Removed = append(out.Removed, s.ID())
+		mu.Unlock()
+		ev(EventRemoved, r.Remove)
+		return true
+	})
+	if firstErr == nil && ctx.Err() != nil {
+		return out, ErrCancelled
+	}
+	return out, firstErr
+}

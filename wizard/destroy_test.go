@@ -1,0 +1,286 @@
+package wizard_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/growthloop/byob/providers"
+	awsp "github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/aws/awstest"
+	"github.com/growthloop/byob/providers/gcp"
+	"github.com/growthloop/byob/providers/gcp/gcptest"
+	sfp "github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/wizard"
+)
+
+// destroy runs byob destroy --yes as the command does.
+func destroy(t *testing.T, cfg wizard.Config, deps wizard.Deps, remove providers.DestroyOptions) (wizard.DestroyOutcome, []wizard.Event, error) {
+	t.Helper()
+	state, values, err := wizard.Prepare(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []wizard.Event
+	out, err := wizard.Destroy(context.Background(), cfg, deps, state, values, wizard.DestroyOptions{
+		Remove:      remove,
+		Propagation: providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond},
+		OnEvent:     func(ev wizard.Event) { events = append(events, ev) },
+	})
+	return out, events, err
+}
+
+func mustDestroy(t *testing.T, cfg wizard.Config, deps wizard.Deps, remove providers.DestroyOptions) (wizard.DestroyOutcome, []wizard.Event) {
+	t.Helper()
+	out, events, err := destroy(t, cfg, deps, remove)
+	if err != nil {
+		t.Fatalf("destroy: %v\n%+v", err, events)
+	}
+	return out, events
+}
+
+func keptReasons(out wizard.DestroyOutcome) string {
+	var s []string
+	for _, k := range out.Kept {
+		s = append(s, k.Step.ID()+": "+k.Keep)
+	}
+	return strings.Join(s, "\n")
+}
+
+// TestDestroyRemovesExactlyWhatByobMade: on an adopted bucket with
+// objects, a statement of its own in the bucket policy, another IAM user
+// with keys and a grant the role already had, destroy removes every IAM
+// and Snowflake object byob made and nothing else; a second destroy
+// changes nothing.
+func TestDestroyRemovesExactlyWhatByobMade(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	ctx := context.Background()
+	inRegion := func(o *s3.Options) { o.Region = cfg.Region }
+	_, err := e.admin.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(cfg.Bucket),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(cfg.Region)}})
+	must(t, err)
+	_, err = e.admin.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String("reports/q3.csv"), Body: strings.NewReader("x")}, inRegion)
+	must(t, err)
+	own := `{"Version":"2012-10-17","Statement":[{"Sid":"Auditors","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + awstest.AccountID +
+		`:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::` + cfg.Bucket + `/reports/*"}]}`
+	_, err = e.admin.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(cfg.Bucket), Policy: aws.String(own)}, inRegion)
+	must(t, err)
+	other := "other-" + e.id
+	_, err = e.admin.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(other)})
+	must(t, err)
+	otherKey, err := e.admin.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(other)})
+	must(t, err)
+	e.sf.Grant("GROWTHLOOP", "USAGE", "DATABASE", "ANALYTICS")
+
+	e.mustApply(cfg)
+	names := awsp.NamesFor(cfg.Name)
+	before := len(e.aws.Mutations())
+	out, events := mustDestroy(t, cfg, e.deps, providers.DestroyOptions{})
+
+	removed := slices.Sorted(slices.Values(out.Removed))
+	want := slices.Sorted(slices.Values([]string{awsp.StepAccessKey, awsp.StepUserPolicy, awsp.StepUser, awsp.StepRolePolicy, awsp.StepRole,
+		awsp.StepPolicy, awsp.StepSnowflakePolicy, sfp.StepStageGrants, sfp.StepStage, sfp.StepIntegrationGrant, sfp.StepIntegration}))
+	if !slices.Equal(removed, want) {
+		t.Errorf("removed %v\nwant %v", removed, want)
+	}
+	if k := keptReasons(out); !strings.Contains(k, "s3-bucket: bucket "+cfg.Bucket+" and its objects was there before byob: left alone") {
+		t.Errorf("the adopted bucket must be named as kept:\n%s", k)
+	}
+	// IAM: nothing of byob's is left.
+	for _, call := range []func() error{
+		func() error { _, err := e.admin.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(names.User)}); return err },
+		func() error { _, err := e.admin.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(names.Role)}); return err },
+		func() error {
+			_, err := e.admin.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::" + awstest.AccountID + ":policy/" + names.Policy)})
+			return err
+		},
+		func() error {
+			_, err := e.admin.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::" + awstest.AccountID + ":policy/" + names.SnowflakePolicy)})
+			return err
+		},
+	} {
+		if err := call(); err == nil || !strings.Contains(err.Error(), "NoSuchEntity") {
+			t.Errorf("an IAM object byob made is still there: %v", err)
+		}
+	}
+	// Snowflake: the integration and stage are dropped, byob's grants
+	// revoked, the grant the role had before kept.
+	if e.sf.Integration(cfg.Integration) != nil || e.sf.Stage("ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE") != nil {
+		t.Error("the integration or the stage is still there")
+	}
+	if g := e.sf.Grants("GROWTHLOOP"); !slices.Equal(g, []string{"USAGE|DATABASE|ANALYTICS"}) {
+		t.Errorf("GROWTHLOOP's grants after destroy: %v, want only the one it had before", g)
+	}
+	// What byob did not make is untouched.
+	if _, err := e.admin.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String("reports/q3.csv")}, inRegion); err != nil {
+		t.Errorf("the adopted bucket's object: %v", err)
+	}
+	pol, err := e.admin.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(cfg.Bucket)}, inRegion)
+	if err != nil || !strings.Contains(aws.ToString(pol.Policy), "Auditors") {
+		t.Errorf("the bucket policy's own statement: %v %v", pol, err)
+	}
+	keys, err := e.admin.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(other)})
+	if err != nil || len(keys.AccessKeyMetadata) != 1 || aws.ToString(keys.AccessKeyMetadata[0].AccessKeyId) != aws.ToString(otherKey.AccessKey.AccessKeyId) {
+		t.Errorf("another user's key: %+v %v", keys, err)
+	}
+	for _, m := range e.aws.Mutations()[before:] {
+		if strings.Contains(m.Path+m.Form.Encode(), other) || m.Action == "PUT ?policy" || m.Action == "DELETE ?policy" || m.Action == "PUT ?lifecycle" {
+			t.Errorf("destroy touched what byob did not make: %s %s", m.Action, m.Path)
+		}
+	}
+	for _, ev := range events {
+		if ev.Kind == wizard.EventFailed {
+			t.Errorf("event %+v", ev)
+		}
+	}
+
+	// A second destroy is a no-op.
+	before, sfBefore := len(e.aws.Mutations()), e.sf.Mutations()
+	out, _ = mustDestroy(t, cfg, e.deps, providers.DestroyOptions{})
+	if len(out.Removed) != 0 || len(e.aws.Mutations()) != before || e.sf.Mutations() != sfBefore {
+		t.Errorf("second destroy: removed %v, AWS %v", out.Removed, e.aws.Mutations()[before:])
+	}
+}
+
+// TestDestroyBucketOnlyWhenAskedAndEmptyOnlyWithObjects: the bucket byob
+// made goes only with --delete-bucket; holding objects (versions and
+// delete markers included), only with --delete-objects, which is checked
+// before anything is removed.
+func TestDestroyBucketOnlyWhenAskedAndEmptyOnlyWithObjects(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	ctx := context.Background()
+	inRegion := func(o *s3.Options) { o.Region = cfg.Region }
+	e.mustApply(cfg)
+	_, err := e.admin.S3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(cfg.Bucket),
+		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}, inRegion)
+	must(t, err)
+	for i := range 1203 {
+		_, err := e.admin.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String(fmt.Sprintf("exports/1234/f%04d.csv", i%1100)), Body: strings.NewReader("x")}, inRegion)
+		must(t, err)
+	}
+	_, err = e.admin.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String("exports/1234/f0001.csv")}, inRegion)
+	must(t, err)
+
+	// Without --delete-bucket the bucket and its objects stay.
+	out, _ := mustDestroy(t, cfg, e.deps, providers.DestroyOptions{})
+	if k := keptReasons(out); !strings.Contains(k, "--delete-bucket deletes it") || !strings.Contains(k, "lifecycle rule byob-expire-exports stays") {
+		t.Errorf("kept:\n%s", k)
+	}
+
+	// --delete-bucket on a bucket with objects is refused before any change.
+	before := len(e.aws.Mutations())
+	_, _, err = destroy(t, cfg, e.deps, providers.DestroyOptions{DeleteBucket: true})
+	var ue *providers.UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "1000 or more objects") || !strings.Contains(err.Error(), "--delete-objects") {
+		t.Fatalf("want a usage error naming --delete-objects, got %v", err)
+	}
+	if m := e.aws.Mutations()[before:]; len(m) != 0 {
+		t.Errorf("a refused destroy changed %v", m)
+	}
+
+	out, events := mustDestroy(t, cfg, e.deps, providers.DestroyOptions{DeleteBucket: true, DeleteObjects: true})
+	if !slices.Contains(out.Removed, awsp.StepBucket) {
+		t.Errorf("removed %v", out.Removed)
+	}
+	if _, err := e.admin.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(cfg.Bucket)}, inRegion); err == nil {
+		t.Error("the bucket is still there")
+	}
+	var last wizard.Event
+	for _, ev := range events {
+		if ev.Kind == wizard.EventProgress {
+			last = ev
+		}
+	}
+	if last.Total != 1204 || last.Done != 1204 {
+		t.Errorf("progress ended at %d of %d, want 1204 of 1204 (1203 versions and a delete marker)", last.Done, last.Total)
+	}
+}
+
+// TestDestroyLeavesWhatHoldsOnToByobsObjects: a key someone else made on
+// byob's user keeps the user (IAM refuses to delete it), named with why;
+// everything else goes.
+func TestDestroyLeavesWhatHoldsOnToByobsObjects(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.mustApply(cfg)
+	names := awsp.NamesFor(cfg.Name)
+	foreign, err := e.admin.IAM.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(names.User)})
+	must(t, err)
+	out, _ := mustDestroy(t, cfg, e.deps, providers.DestroyOptions{})
+	if k := keptReasons(out); !strings.Contains(k, "iam-user: IAM user "+names.User+" still has access keys or policies byob did not create") {
+		t.Errorf("kept:\n%s", k)
+	}
+	keys, err := e.admin.IAM.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(names.User)})
+	if err != nil || len(keys.AccessKeyMetadata) != 1 || aws.ToString(keys.AccessKeyMetadata[0].AccessKeyId) != aws.ToString(foreign.AccessKey.AccessKeyId) {
+		t.Errorf("keys left: %+v %v", keys, err)
+	}
+}
+
+// TestDestroyGCS: bindings byob added go and the bucket's other bindings
+// stay; the service account, roles and key go; the bucket with
+// --delete-bucket --delete-objects, noncurrent generations included.
+func TestDestroyGCS(t *testing.T) {
+	e := newGCSEnv(t)
+	cfg := e.config(sfp.Name)
+	e.mustApply(cfg)
+	names := gcp.NamesFor(cfg.Name)
+	b := e.gcp.Bucket(cfg.Bucket)
+	b.Versioning = []byte(`{"enabled":true}`)
+	e.gcp.SetBucket(*b)
+	for i := range 150 {
+		e.gcp.PutObject(cfg.Bucket, fmt.Sprintf("exports/f%d", i%100), []byte("x"))
+	}
+	others := append(e.gcp.Bindings(cfg.Bucket), gcptest.Binding{Role: "roles/storage.objectViewer", Members: []string{"group:auditors@acme.com"}})
+	e.gcp.SetBindings(cfg.Bucket, others)
+	foreignBucket := "acme-other"
+	e.gcp.SetBucket(gcptest.Bucket{Name: foreignBucket, Location: "US"})
+	e.gcp.PutObject(foreignBucket, "keep", []byte("x"))
+
+	out, events := mustDestroy(t, cfg, e.deps, providers.DestroyOptions{})
+	if e.gcp.HasAccount(gcp.Params{Project: gcptest.Project, Names: names}.ServiceAccountEmail()) {
+		t.Error("the service account is still there")
+	}
+	for _, r := range []string{names.WriterRole, names.SnowflakeRole} {
+		if role := e.gcp.Role(r); role != nil && !role.Deleted {
+			t.Errorf("role %s is still there", r)
+		}
+	}
+	bindings := e.gcp.Bindings(cfg.Bucket)
+	if !slices.ContainsFunc(bindings, func(b gcptest.Binding) bool { return slices.Equal(b.Members, []string{"group:auditors@acme.com"}) }) ||
+		slices.ContainsFunc(bindings, func(b gcptest.Binding) bool { return strings.Contains(strings.Join(b.Members, ","), "byob") || strings.Contains(b.Role, "byob") }) {
+		t.Errorf("bindings after destroy: %+v", bindings)
+	}
+	if e.gcp.Bucket(cfg.Bucket) == nil || e.gcp.Generations(cfg.Bucket) != 150 {
+		t.Error("without --delete-bucket the bucket and its objects stay")
+	}
+	for _, ev := range events {
+		if ev.Kind == wizard.EventFailed {
+			t.Errorf("event %+v", ev)
+		}
+	}
+	if k := keptReasons(out); !strings.Contains(k, "--delete-bucket deletes it") {
+		t.Errorf("kept:\n%s", k)
+	}
+
+	_, events = mustDestroy(t, cfg, e.deps, providers.DestroyOptions{DeleteBucket: true, DeleteObjects: true})
+	if e.gcp.Bucket(cfg.Bucket) != nil {
+		t.Error("the bucket is still there")
+	}
+	if e.gcp.Bucket(foreignBucket) == nil || len(e.gcp.Objects(foreignBucket)) != 1 {
+		t.Error("another bucket was touched")
+	}
+	if last := events[len(events)-1]; last.Kind != wizard.EventRemoved || last.Step != gcp.StepBucket {
+		t.Errorf("last event %+v", last)
+	}
+}
