@@ -5,9 +5,11 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -121,24 +123,7 @@ func s3Inventory(t *testing.T, aws *awstest.Server, s *crashSetup) string {
 func TestCrashMatrixGCSSnowflake(t *testing.T) {
 	bin := buildByob(t, "")
 	faults := fault.New(0, 0)
-	setup := func() *crashSetup {
-		s := &crashSetup{id: awstest.Unique(), dir: t.TempDir(), sf: snowflaketest.New(), gcp: gcptest.New()}
-		t.Cleanup(s.sf.Close)
-		t.Cleanup(s.gcp.Close)
-		s.sf.Region = "GCP_US_CENTRAL1"
-		s.sf.SetFaults(faults)
-		s.gcp.SetFaults(faults)
-		s.args = append([]string{"init", "--provider", "gcs", "--bucket", "crash-gcs-" + s.id, "--name", "crash" + s.id, "--yes"}, snowflakeArgs(s.sf)...)
-		adc, err := s.gcp.CredentialsFile(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.env = append(baseEnv(t), "GOOGLE_APPLICATION_CREDENTIALS="+adc)
-		for k, v := range s.gcp.Env() {
-			s.env = append(s.env, k+"="+v)
-		}
-		return s
-	}
+	setup := func() *crashSetup { return gcsSetup(t, faults) }
 	inv := func(s *crashSetup) string {
 		cfg := wizard.Config{Provider: gcp.Name, Bucket: "crash-gcs-" + s.id, Name: "crash" + s.id, GCPProject: gcptest.Project, Location: "us-central1",
 			Warehouse: sfp.Name, OrgID: "77", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
@@ -151,6 +136,27 @@ func TestCrashMatrixGCSSnowflake(t *testing.T) {
 		return got
 	}
 	crashMatrix(t, bin, faults, setup, inv)
+}
+
+// gcsSetup is a GCS + Snowflake setup in fakes of its own, reporting to
+// faults.
+func gcsSetup(t *testing.T, faults *fault.Injector) *crashSetup {
+	s := &crashSetup{id: awstest.Unique(), dir: t.TempDir(), sf: snowflaketest.New(), gcp: gcptest.New()}
+	t.Cleanup(s.sf.Close)
+	t.Cleanup(s.gcp.Close)
+	s.sf.Region = "GCP_US_CENTRAL1"
+	s.sf.SetFaults(faults)
+	s.gcp.SetFaults(faults)
+	s.args = append([]string{"init", "--provider", "gcs", "--bucket", "crash-gcs-" + s.id, "--name", "crash" + s.id, "--yes"}, snowflakeArgs(s.sf)...)
+	adc, err := s.gcp.CredentialsFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.env = append(baseEnv(t), "GOOGLE_APPLICATION_CREDENTIALS="+adc)
+	for k, v := range s.gcp.Env() {
+		s.env = append(s.env, k+"="+v)
+	}
+	return s
 }
 
 func crashMatrix(t *testing.T, bin string, faults *fault.Injector, setup func() *crashSetup, inv func(*crashSetup) string) {
@@ -175,6 +181,91 @@ func crashMatrix(t *testing.T, bin string, faults *fault.Injector, setup func() 
 		}
 		if got := inv(s); got != want {
 			t.Errorf("k=%d: after a kill and a re-run the setup differs from a clean run's:\n%s\nwant\n%s", k, got, want)
+		}
+	}
+}
+
+// TestCrashMatrixDestroy kills byob destroy --delete-bucket --delete-objects
+// of an S3 + Snowflake setup right after each change in turn, then runs it
+// again: every time, nothing byob made remains, and the grant the role had
+// before byob is kept.
+func TestCrashMatrixDestroy(t *testing.T) {
+	bin := buildByob(t, "")
+	faults := fault.New(0, 0)
+	aws := awstest.New()
+	defer aws.Close()
+	aws.SetFaults(faults)
+	clients := awsp.NewClients(aws.Config())
+	setup := func() *crashSetup {
+		s := s3Setup(t, aws)
+		s.sf.SetFaults(faults)
+		return s
+	}
+	seed := func(s *crashSetup) { putObjects(t, clients, "crash-exports-"+s.id, 3) }
+	remains := func(s *crashSetup) []string {
+		cfg := wizard.Config{Provider: awsp.Name, Bucket: "crash-exports-" + s.id, Name: "crash" + s.id, Region: "us-west-2",
+			Warehouse: sfp.Name, SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"}
+		cfg.ApplyDefaults()
+		return inventory.Remains(context.Background(), clients, nil, s.sf, cfg)
+	}
+	destroyMatrix(t, bin, faults, setup, seed, remains)
+}
+
+// TestCrashMatrixDestroyGCS is the same on Google Cloud, with a versioned
+// bucket.
+func TestCrashMatrixDestroyGCS(t *testing.T) {
+	bin := buildByob(t, "")
+	faults := fault.New(0, 0)
+	seed := func(s *crashSetup) {
+		b := s.gcp.Bucket("crash-gcs-" + s.id)
+		b.Versioning = []byte(`{"enabled":true}`)
+		s.gcp.SetBucket(*b)
+		for i := range 5 {
+			s.gcp.PutObject(b.Name, fmt.Sprintf("exports/77/f%d", i%3), []byte("x"))
+		}
+	}
+	remains := func(s *crashSetup) []string {
+		cfg := wizard.Config{Provider: gcp.Name, Bucket: "crash-gcs-" + s.id, Name: "crash" + s.id, GCPProject: gcptest.Project,
+			Warehouse: sfp.Name, SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"}
+		cfg.ApplyDefaults()
+		return inventory.Remains(context.Background(), nil, s.gcp, s.sf, cfg)
+	}
+	destroyMatrix(t, bin, faults, func() *crashSetup { return gcsSetup(t, faults) }, seed, remains)
+}
+
+// destroyMatrix makes a setup with byob init, seeds it (objects), then
+// kills byob destroy after each of its changes in turn and runs it again.
+func destroyMatrix(t *testing.T, bin string, faults *fault.Injector, setup func() *crashSetup, seed func(*crashSetup), remains func(*crashSetup) []string) {
+	made := func() *crashSetup {
+		s := setup()
+		s.sf.Grant("GROWTHLOOP", "USAGE", "DATABASE", "ANALYTICS")
+		if code, out := runByob(t, bin, s, faults, 0); code != 0 {
+			t.Fatalf("init: exit %d\n%s", code, out)
+		}
+		seed(s)
+		s.args = []string{"destroy", "--yes", "--delete-bucket", "--delete-objects"}
+		return s
+	}
+	clean := made()
+	before := faults.Mutations()
+	if code, out := runByob(t, bin, clean, faults, 0); code != 0 {
+		t.Fatalf("clean destroy: exit %d\n%s", code, out)
+	}
+	changes := faults.Mutations() - before
+	want := []string{"grant USAGE|DATABASE|ANALYTICS"}
+	if got := remains(clean); !slices.Equal(got, want) || changes < 10 {
+		t.Fatalf("a clean destroy (%d changes) left %v", changes, got)
+	}
+	for k := 1; k <= changes; k++ {
+		s := made()
+		if code, out := runByob(t, bin, s, faults, k); code == 0 {
+			t.Logf("k=%d: the run finished before the kill:\n%s", k, out)
+		}
+		if code, out := runByob(t, bin, s, faults, 0); code != 0 {
+			t.Fatalf("k=%d: re-run exit %d\n%s", k, code, out)
+		}
+		if got := remains(s); !slices.Equal(got, want) {
+			t.Errorf("k=%d: after a kill and a re-run, destroy left %v", k, got)
 		}
 	}
 }

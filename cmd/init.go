@@ -57,7 +57,7 @@ func NewCmdInit(f *Factory, runF func(context.Context, *InitOptions) error) *cob
 
   byob init --provider gcs --bucket acme-growthloop-exports \
     --gcp-project acme-data --location US --dry-run --output json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindSources(cmd.Flags(), f.IO.env); err != nil {
 				return err

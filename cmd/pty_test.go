@@ -314,3 +314,37 @@ func TestTerminalDriftIsAskedDuringApply(t *testing.T) {
 		t.Errorf("the drift was not reconciled: stage URL %s", got)
 	}
 }
+
+// TestTerminalDestroyAsksForTheBucketName: at a terminal destroy shows
+// what it removes and waits for the bucket's name: Esc cancels with
+// nothing removed, a wrong name is refused, the right one destroys.
+func TestTerminalDestroyAsksForTheBucketName(t *testing.T) {
+	c := newCloud(t)
+	dir := t.TempDir()
+	if _, errOut, code := c.run(t, dir, c.args()...); code != 0 {
+		t.Fatalf("init exit %d: %s", code, errOut)
+	}
+	bucket := "cli-exports-" + c.id
+	bin := buildByob(t, "")
+	s := startScreen(t, bin, dir, applyEnv(t, c), "destroy")
+	s.waitFor("Type the bucket name")
+	s.keys(esc)
+	if code := s.exit(); code != ExitCancelled || c.sf.Integration("FLYWHEEL_APP_AWS") == nil {
+		t.Fatalf("Esc: exit %d, integration %v\n%s", code, c.sf.Integration("FLYWHEEL_APP_AWS"), s.output())
+	}
+	s = startScreen(t, bin, dir, applyEnv(t, c), "destroy")
+	s.waitFor("Type the bucket name")
+	if out := s.output(); !strings.Contains(out, "Removes, in this order:") || !strings.Contains(out, "delete IAM user cli"+c.id+"-byob-exporter") {
+		t.Errorf("the plan was not shown before the question:\n%s", out)
+	}
+	s.keys("wrong-bucket", enter)
+	s.waitFor("type " + bucket + " exactly to confirm")
+	s.keys(ctrlU, bucket, enter)
+	s.waitFor("Next: remove the bundle in GrowthLoop")
+	if code := s.exit(); code != 0 {
+		t.Fatalf("exit %d\n%s", code, s.output())
+	}
+	if c.sf.Integration("FLYWHEEL_APP_AWS") != nil {
+		t.Error("the integration is still there")
+	}
+}

@@ -26,6 +26,47 @@ type Reporter interface {
 	Done(o RunOutcome)
 	// Checks shows verify's checks.
 	Checks(rep wizard.Report) error
+	// Destroyed ends byob destroy.
+	Destroyed(o DestroyResult)
+}
+
+// DestroyResult is how byob destroy ended.
+type DestroyResult struct {
+	wizard.DestroyOutcome
+	Err   error
+	State string
+	// Resume is the command that finishes a stopped destroy.
+	Resume string
+	// Deleted are the files --delete-bundle deleted; Left those that still
+	// hold the setup's key.
+	Deleted, Left []string
+}
+
+// removeBundle is what to do in GrowthLoop once the setup is gone.
+const removeBundle = "remove the bundle in GrowthLoop (Settings > Organization > Storage): its key and integration no longer work"
+
+// destroySummary is the end of a destroy, as lines; resume says whether
+// the resume command follows.
+func destroySummary(o DestroyResult) (lines []string, resume bool) {
+	if o.Err != nil {
+		return []string{fmt.Sprintf("Stopped. What was removed is recorded in %s; fix the problem and re-run to finish.", o.State)}, true
+	}
+	if len(o.Removed) == 0 {
+		lines = append(lines, "Nothing to remove; nothing was changed.")
+	} else {
+		lines = append(lines, fmt.Sprintf("Done: %d removed, %d kept.", len(o.Removed), len(o.Kept)))
+	}
+	if len(o.Deleted) > 0 {
+		lines = append(lines, "Deleted "+strings.Join(o.Deleted, " and ")+".")
+	}
+	switch len(o.Left) {
+	case 0:
+	case 1:
+		lines = append(lines, o.Left[0]+" still holds the setup's key: delete it, or re-run with --delete-bundle.")
+	default:
+		lines = append(lines, strings.Join(o.Left, " and ")+" still hold the setup's key: delete them, or re-run with --delete-bundle.")
+	}
+	return append(lines, "Next: "+removeBundle+"."), false
 }
 
 // RunOutcome is how a run that changes the cloud ended.
@@ -78,6 +119,10 @@ func plural(n int, noun string) string {
 type textReporter struct {
 	io *IOStreams
 	mu sync.Mutex
+	// inBar: a progress bar is on the last line; tenth is the last tenth
+	// a plain progress line showed.
+	inBar bool
+	tenth int
 }
 
 func (r *textReporter) Preflight(pf wizard.Preflight) {
@@ -108,6 +153,57 @@ func (r *textReporter) Event(e wizard.Event) {
 		fmt.Fprintf(r.io.Out, "… %s: %s\n", e.Title, e.Detail)
 	case wizard.EventFailed:
 		fmt.Fprintf(r.io.Out, "✗ %s\n", e.Title)
+	case wizard.EventRemoved:
+		r.endProgress()
+		fmt.Fprintf(r.io.Out, "✓ %s (%s)\n", e.Detail, took)
+	case wizard.EventKept:
+		fmt.Fprintf(r.io.Out, "= kept: %s\n", e.Detail)
+	case wizard.EventProgress:
+		r.progress(e)
+	}
+}
+
+// progress shows how far a long removal has come: a bar redrawn in place
+// at a terminal, a line per tenth elsewhere.
+func (r *textReporter) progress(e wizard.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e.Total <= 0 {
+		return
+	}
+	if r.io.IsStdoutTTY() {
+		const width = 30
+		full := width * e.Done / e.Total
+		fmt.Fprintf(r.io.Out, "\r\033[K  [%s%s] %d of %d %s", strings.Repeat("█", full), strings.Repeat("░", width-full), e.Done, e.Total, e.Detail)
+		r.inBar = true
+		return
+	}
+	tenth := 10 * e.Done / e.Total
+	if e.Done == 0 || tenth != r.tenth {
+		r.tenth = tenth
+		fmt.Fprintf(r.io.Out, "… %s: %d of %d %s\n", e.Title, e.Done, e.Total, e.Detail)
+	}
+}
+
+// endProgress ends the line of a progress bar.
+func (r *textReporter) endProgress() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.inBar {
+		fmt.Fprintln(r.io.Out)
+		r.inBar = false
+	}
+}
+
+func (r *textReporter) Destroyed(o DestroyResult) {
+	r.endProgress()
+	lines, resume := destroySummary(o)
+	fmt.Fprintln(r.io.Out)
+	for _, l := range lines {
+		fmt.Fprintln(r.io.Out, l)
+	}
+	if resume {
+		fmt.Fprintf(r.io.Out, "%s\n  %s\n", resumeCmd, o.Resume)
 	}
 }
 
@@ -183,6 +279,19 @@ func (r *jsonReporter) Done(o RunOutcome) {
 	if o.BundleWritten || o.Err == nil {
 		s["bundle"] = o.Bundle
 		s["next"] = nextStep
+	}
+	_ = r.enc.Encode(s)
+}
+
+func (r *jsonReporter) Destroyed(o DestroyResult) {
+	kept := []map[string]string{}
+	for _, k := range o.Kept {
+		kept = append(kept, map[string]string{"step": k.Step.ID(), "reason": safetext.String(k.Keep)})
+	}
+	s := map[string]any{"event": "summary", "ok": o.Err == nil, "removed": nonNil(o.Removed), "kept": kept,
+		"deleted": nonNil(o.Deleted), "left": nonNil(o.Left), "state": o.State}
+	if o.Err == nil {
+		s["next"] = removeBundle
 	}
 	_ = r.enc.Encode(s)
 }

@@ -85,6 +85,14 @@ type flagError struct{ err error }
 func (e *flagError) Error() string { return e.err.Error() + "\nRun 'byob --help' for usage." }
 func (e *flagError) Unwrap() error { return e.err }
 
+// noArgs refuses arguments (an unknown command) as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if err := cobra.NoArgs(cmd, args); err != nil {
+		return &flagError{err}
+	}
+	return nil
+}
+
 // NewRoot builds the command tree.
 func NewRoot(f *Factory) *cobra.Command {
 	root := &cobra.Command{
@@ -99,11 +107,14 @@ Start with a dry run, which needs no cloud credentials:
   byob init --provider s3 --bucket acme-growthloop-exports --region us-east-1 --dry-run`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Runnable, so that an unknown command is a usage error (exit 2).
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })
-	root.AddCommand(NewCmdInit(f, nil), NewCmdPlan(f, nil), NewCmdVerify(f, nil), newVersionCmd(f.IO))
+	root.AddCommand(NewCmdInit(f, nil), NewCmdPlan(f, nil), NewCmdVerify(f, nil), NewCmdDestroy(f, nil), newVersionCmd(f.IO))
 	return root
 }

@@ -48,7 +48,7 @@ could not run, 2 usage error.`,
 		Example: `  byob verify
   byob verify --state prod/byob-state.json --bundle prod/growthloop-byob-bundle.json
   byob verify --output json --timeout 2m   # for CI`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindSources(cmd.Flags(), f.IO.env); err != nil {
 				return err

@@ -47,7 +47,7 @@ func newVersionCmd(io *IOStreams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print byob's version, commit and build date",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			v, c, d := buildInfo()
 			_, err := fmt.Fprintf(io.Out, "byob %s (commit %s, built %s)\n", v, c, d)

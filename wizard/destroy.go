@@ -21,8 +21,7 @@ const (
 
 // Removal is what destroy does with one step's object.
 type Removal struct {
-	Step  providers.Step
-	Title string
+	Step providers.Step
 	providers.Teardown
 }
 
@@ -60,7 +59,7 @@ func PlanDestroy(ctx context.Context, cfg Config, deps Deps, values *providers.V
 			return nil, fmt.Errorf("%s [%s]: %w", s.Title(), s.ID(), err)
 		}
 		if td.Remove != "" || td.Keep != "" {
-			d.Removals = append(d.Removals, Removal{Step: s, Title: s.Title(), Teardown: td})
+			d.Removals = append(d.Removals, Removal{Step: s, Teardown: td})
 		}
 	}
 	return d, nil
@@ -70,6 +69,8 @@ func PlanDestroy(ctx context.Context, cfg Config, deps Deps, values *providers.V
 type DestroyOptions struct {
 	Remove      providers.DestroyOptions
 	Propagation providers.Propagation
+	// OnPreflight is told what preflight found, before the plan is shown.
+	OnPreflight func(Preflight)
 	// Confirm is asked before the first removal; an error stops the run.
 	// Nil removes without asking.
 	Confirm func(*DestroyPlan) error
@@ -99,6 +100,9 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 	out.Preflight = pf
 	if err != nil {
 		return out, err
+	}
+	if o.OnPreflight != nil {
+		o.OnPreflight(pf)
 	}
 	ctx = pf.WithIdentities(ctx)
 	d, err := PlanDestroy(ctx, cfg, deps, values)
@@ -139,8 +143,13 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 			return true
 		}
 		start := time.Now()
+		// Destroy's events are titled by what is removed (or kept).
+		title := r.Remove
+		if title == "" {
+			title = r.Keep
+		}
 		ev := func(kind EventKind, detail string) {
-			emit(Event{Step: s.ID(), Title: s.Title(), Kind: kind, Detail: detail, Elapsed: time.Since(start)})
+			emit(Event{Step: s.ID(), Title: title, Kind: kind, Detail: detail, Elapsed: time.Since(start)})
 		}
 		if r.Remove == "" {
 			mu.Lock()
@@ -152,7 +161,7 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 		ev(EventStart, r.Remove)
 		sctx := providers.WithProgress(stepCtx, func(msg string) { ev(EventWait, msg) })
 		sctx = providers.WithCount(sctx, func(what string, done, total int) {
-			emit(Event{Step: s.ID(), Title: s.Title(), Kind: EventProgress, Detail: what, Done: done, Total: total, Elapsed: time.Since(start)})
+			emit(Event{Step: s.ID(), Title: title, Kind: EventProgress, Detail: what, Done: done, Total: total, Elapsed: time.Since(start)})
 		})
 		sctx = providers.WithCheckpoint(sctx, func() error { return state.Save(values) })
 		err := s.Destroy(sctx, values)
@@ -160,7 +169,7 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 		switch {
 		case errors.As(err, &kept):
 			mu.Lock()
-			out.Kept = append(out.Kept, Removal{Step: s, Title: s.Title(), Teardown: providers.Teardown{Keep: kept.Reason}})
+			out.Kept = append(out.Kept, Removal{Step: s, Teardown: providers.Teardown{Keep: kept.Reason}})
 			mu.Unlock()
 			ev(EventKept, kept.Reason)
 			return true
@@ -169,7 +178,7 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 			err = state.Record(s.ID(), StepState{Status: StepRemoved, At: time.Now().UTC()}, values)
 		}
 		if err != nil {
-			err = &StepError{Step: s.ID(), Title: s.Title(), Err: err}
+			err = &StepError{Step: s.ID(), Title: title, Err: err}
 			ev(EventFailed, err.Error())
 			mu.Lock()
 			if firstErr == nil {

@@ -98,8 +98,14 @@ func TestDestroyRemovesExactlyWhatByobMade(t *testing.T) {
 	}
 	// IAM: nothing of byob's is left.
 	for _, call := range []func() error{
-		func() error { _, err := e.admin.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(names.User)}); return err },
-		func() error { _, err := e.admin.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(names.Role)}); return err },
+		func() error {
+			_, err := e.admin.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(names.User)})
+			return err
+		},
+		func() error {
+			_, err := e.admin.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(names.Role)})
+			return err
+		},
 		func() error {
 			_, err := e.admin.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::" + awstest.AccountID + ":policy/" + names.Policy)})
 			return err
@@ -174,7 +180,7 @@ func TestDestroyBucketOnlyWhenAskedAndEmptyOnlyWithObjects(t *testing.T) {
 
 	// Without --delete-bucket the bucket and its objects stay.
 	out, _ := mustDestroy(t, cfg, e.deps, providers.DestroyOptions{})
-	if k := keptReasons(out); !strings.Contains(k, "--delete-bucket deletes it") || !strings.Contains(k, "lifecycle rule byob-expire-exports stays") {
+	if k := keptReasons(out); !strings.Contains(k, "--delete-bucket deletes it") || !strings.Contains(k, "exports under exports/ still expiring after 7 days") {
 		t.Errorf("kept:\n%s", k)
 	}
 
@@ -258,7 +264,9 @@ func TestDestroyGCS(t *testing.T) {
 	}
 	bindings := e.gcp.Bindings(cfg.Bucket)
 	if !slices.ContainsFunc(bindings, func(b gcptest.Binding) bool { return slices.Equal(b.Members, []string{"group:auditors@acme.com"}) }) ||
-		slices.ContainsFunc(bindings, func(b gcptest.Binding) bool { return strings.Contains(strings.Join(b.Members, ","), "byob") || strings.Contains(b.Role, "byob") }) {
+		slices.ContainsFunc(bindings, func(b gcptest.Binding) bool {
+			return strings.Contains(strings.Join(b.Members, ","), "byob") || strings.Contains(b.Role, "byob")
+		}) {
 		t.Errorf("bindings after destroy: %+v", bindings)
 	}
 	if e.gcp.Bucket(cfg.Bucket) == nil || e.gcp.Generations(cfg.Bucket) != 150 {

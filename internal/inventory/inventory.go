@@ -269,3 +269,53 @@ func GCS(g *gcptest.Server, sf *snowflaketest.Server, cfg wizard.Config) (string
 	files(l, cfg, state, serr, bundle, berr)
 	return l.text(cfg, placeholders), l.err
 }
+
+// Remains lists what of a setup is still there after byob destroy: each
+// object byob makes that exists, by name, and the role's grants. Nothing
+// byob made remains when it is empty (the role's own grants aside).
+func Remains(ctx context.Context, c *awsp.Clients, g *gcptest.Server, sf *snowflaketest.Server, cfg wizard.Config) []string {
+	var out []string
+	found := func(what string, there bool) {
+		if there {
+			out = append(out, what)
+		}
+	}
+	if cfg.Provider == awsp.Name {
+		names := awsp.NamesFor(cfg.Name)
+		_, err := c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(cfg.Bucket)}, func(o *s3.Options) { o.Region = cfg.Region })
+		found("bucket "+cfg.Bucket, err == nil)
+		_, err = c.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(names.User)})
+		found("user "+names.User, err == nil)
+		keys, err := c.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(names.User)})
+		found("access keys", err == nil && len(keys.AccessKeyMetadata) > 0)
+		_, err = c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(names.Role)})
+		found("role "+names.Role, err == nil)
+		for _, p := range []string{names.Policy, names.SnowflakePolicy} {
+			_, err = c.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::123456789012:policy/" + p)})
+			found("policy "+p, err == nil)
+		}
+	} else {
+		names := gcp.NamesFor(cfg.Name)
+		found("bucket "+cfg.Bucket, g.Bucket(cfg.Bucket) != nil)
+		email := names.ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
+		found("service account "+email, g.HasAccount(email))
+		found("keys", len(g.Keys(email)) > 0)
+		for _, id := range []string{names.WriterRole, names.SnowflakeRole} {
+			r := g.Role(id)
+			found("role "+id, r != nil && !r.Deleted)
+		}
+		if g.Bucket(cfg.Bucket) != nil {
+			for _, b := range g.Bindings(cfg.Bucket) {
+				found("binding "+b.Role, strings.Contains(b.Role, "byob"))
+			}
+		}
+	}
+	if cfg.WarehouseProvider() != nil {
+		found("integration "+cfg.Integration, sf.Integration(cfg.Integration) != nil)
+		found("stage "+cfg.Stage, sf.Stage(cfg.SnowflakeDatabase+"."+cfg.SnowflakeSchema+"."+cfg.Stage) != nil)
+		for _, grant := range sf.Grants(cfg.GrowthLoopRole) {
+			out = append(out, "grant "+grant)
+		}
+	}
+	return out
+}

@@ -21,18 +21,14 @@ import (
 // (public access block, encryption, the TLS-only statement, the lifecycle
 // rule) stay with it.
 
-// bucketGoes reports whether destroy deletes the bucket.
-func (p Params) bucketGoes(v *providers.Values) bool {
-	return p.Destroy.DeleteBucket && providers.Owned(v, StepBucket)
-}
-
 func (s *bucketStep) Teardown(ctx context.Context, v *providers.Values) (providers.Teardown, error) {
 	what := "bucket " + s.p.Bucket
 	switch {
 	case !providers.Owned(v, StepBucket):
 		return providers.TeardownOf(v, StepBucket, "", what+" and its objects"), nil
 	case !s.p.Destroy.DeleteBucket:
-		return providers.Teardown{Keep: what + " and its objects are kept (--delete-bucket deletes it)"}, nil
+		return providers.Teardown{Keep: fmt.Sprintf("%s and its objects are kept, private and encrypted, exports under %s still expiring after %s (--delete-bucket deletes it)",
+			what, s.p.Prefix, days(s.p.TTLDays))}, nil
 	case s.c == nil && s.p.Destroy.DeleteObjects:
 		return providers.Teardown{Remove: "delete every object (all versions) in " + what + ", then the bucket"}, nil
 	case s.c == nil:
@@ -109,6 +105,9 @@ func (s *bucketStep) empty(ctx context.Context, v *providers.Values) error {
 	uploads := s3.NewListMultipartUploadsPaginator(s.c.S3, &s3.ListMultipartUploadsInput{Bucket: aws.String(s.p.Bucket)})
 	for uploads.HasMorePages() {
 		page, err := uploads.NextPage(ctx, inRegion(v))
+		if isNotFound(err) {
+			return nil
+		}
 		if err != nil {
 			return wrap(ctx, "s3:ListBucketMultipartUploads "+s.p.Bucket, err)
 		}
@@ -153,10 +152,11 @@ func (s *bucketStep) eachVersionPage(ctx context.Context, v *providers.Values, f
 	}
 }
 
-// stays is the teardown of a setting byob put on the bucket: it goes with
-// the bucket, or stays with it (what says so).
+// stays is the teardown of a setting byob put on the bucket: on byob's
+// bucket it goes with the bucket or stays with it (the bucket says so); on
+// a bucket byob adopted it stays, and what says so.
 func (p Params) stays(v *providers.Values, step, what string) providers.Teardown {
-	if p.bucketGoes(v) || !providers.Owned(v, step) {
+	if providers.Owned(v, StepBucket) || !providers.Owned(v, step) {
 		return providers.Teardown{}
 	}
 	return providers.Teardown{Keep: what}

@@ -27,7 +27,8 @@ func (s *bucketStep) Teardown(ctx context.Context, v *providers.Values) (provide
 	case !providers.Owned(v, StepBucket):
 		return providers.TeardownOf(v, StepBucket, "", what+" and its objects"), nil
 	case !s.p.Destroy.DeleteBucket:
-		return providers.Teardown{Keep: what + " and its objects are kept, with its lifecycle rules (--delete-bucket deletes it)"}, nil
+		return providers.Teardown{Keep: fmt.Sprintf("%s and its objects are kept, private, exports under %s still expiring after %d days (--delete-bucket deletes it)",
+			what, s.p.Prefix, s.p.TTLDays)}, nil
 	case s.c == nil && s.p.Destroy.DeleteObjects:
 		return providers.Teardown{Remove: "delete every object (all versions) in " + what + ", then the bucket"}, nil
 	case s.c == nil:
@@ -35,7 +36,7 @@ func (s *bucketStep) Teardown(ctx context.Context, v *providers.Values) (provide
 	}
 	n, more, err := s.count(ctx, maxListed)
 	switch {
-	case errors.Is(err, storage.ErrBucketNotExist):
+	case errors.Is(err, storage.ErrBucketNotExist), code(err) == http.StatusNotFound:
 		return providers.Teardown{Remove: "forget " + what + " (already deleted)"}, nil
 	case err != nil:
 		return providers.Teardown{}, err
@@ -90,10 +91,10 @@ const deleters = 16
 // has a total.
 func (s *bucketStep) empty(ctx context.Context) error {
 	total, _, err := s.count(ctx, 0)
+	if errors.Is(err, storage.ErrBucketNotExist) || code(err) == http.StatusNotFound {
+		return nil
+	}
 	if err != nil {
-		if errors.Is(err, storage.ErrBucketNotExist) {
-			return nil
-		}
 		return err
 	}
 	var (
@@ -152,7 +153,7 @@ func (s *bucketStep) Destroy(ctx context.Context, _ *providers.Values) error {
 	}
 	err := s.c.Storage.Bucket(s.p.Bucket).Delete(ctx)
 	switch {
-	case err == nil, errors.Is(err, storage.ErrBucketNotExist):
+	case err == nil, errors.Is(err, storage.ErrBucketNotExist), code(err) == http.StatusNotFound:
 		return nil
 	case code(err) == http.StatusConflict:
 		return fmt.Errorf("bucket %s is not empty (objects were written since byob looked): pass --delete-objects to delete them too, or leave out --delete-bucket: %w", s.p.Bucket, err)

@@ -79,6 +79,21 @@ func Confirm(ctx context.Context, question, detail string, o Options) error {
 	return nil
 }
 
+// TypeToConfirm asks the user to type want (a bucket name) before
+// something that cannot be undone; anything else cannot be submitted, and
+// quitting is ErrCancelled.
+func TypeToConfirm(ctx context.Context, question, want string, o Options) error {
+	var typed string
+	f := huh.NewForm(huh.NewGroup(huh.NewInput().Title(question).Description("type " + want + ", or press Esc to cancel").Value(&typed).
+		Validate(func(s string) error {
+			if strings.TrimSpace(s) != want {
+				return fmt.Errorf("type %s exactly to confirm", want)
+			}
+			return nil
+		})))
+	return newRunner(ctx, o).run(f)
+}
+
 // runner runs forms with the options, mapping quitting to ErrCancelled.
 type runner struct {
 	ctx context.Context

@@ -107,7 +107,7 @@ type Server struct {
 	mu         sync.Mutex
 	objects    map[string][]*object // bucket/name -> its generations, oldest first
 	generation int64
-	project    []Binding         // the project's IAM policy
+	project    []Binding // the project's IAM policy
 	buckets    map[string]*Bucket
 	policies   map[string]*policy
 	roles      map[string]*Role

@@ -1,0 +1,297 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/growthloop/byob/internal/safetext"
+	"github.com/growthloop/byob/internal/securefile"
+	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/wizard"
+	"github.com/growthloop/byob/wizard/form"
+)
+
+// DestroyOptions are byob destroy's flag values and dependencies.
+type DestroyOptions struct {
+	*Factory
+	Config        providers.Config
+	ConfigFile    string
+	DryRun        bool
+	Yes           bool
+	DeleteBucket  bool
+	DeleteObjects bool
+	DeleteBundle  bool
+	Output        string
+	Propagation   time.Duration
+	Accessible    bool
+	// Given reports the flags the user set: the others come from the state
+	// file.
+	Given func(flag string) bool
+}
+
+// NewCmdDestroy builds `byob destroy`. runF, when set, runs instead of
+// runDestroy.
+func NewCmdDestroy(f *Factory, runF func(context.Context, *DestroyOptions) error) *cobra.Command {
+	o := &DestroyOptions{Factory: f}
+	c := &cobra.Command{
+		Use:   "destroy",
+		Short: "Remove what byob init made, and nothing else",
+		Long: `destroy undoes a setup from its state file, in the reverse order of the
+plan: the access key, policy attachments, user, role and policies, the
+Snowflake stage, grants and integration, the service account, its key,
+bindings and custom roles. Only what the state file records as byob's is
+removed; what byob found in place (an existing bucket or integration, a
+grant the role already had) is left and named.
+
+The bucket stays unless --delete-bucket is given, and one that holds
+objects also needs --delete-objects. At a terminal destroy shows what it
+will remove and asks you to type the bucket name; elsewhere it needs
+--yes. A second run changes nothing; a run that stopped finishes on the
+next.
+
+Exit codes: 0 done, 1 a removal failed (re-run to finish), 2 usage error,
+130 cancelled.`,
+		Example: `  byob destroy --dry-run
+  byob destroy
+  byob destroy --delete-bucket --delete-objects --delete-bundle --yes`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindSources(cmd.Flags(), f.IO.env); err != nil {
+				return err
+			}
+			o.Given = cmd.Flags().Changed
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runDestroy(cmd.Context(), o)
+		},
+	}
+	fs := c.Flags()
+	addFields(fs, &o.Config)
+	fs.StringVar(&o.ConfigFile, "config", "", "YAML file whose keys are flag names")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "print what would be removed and kept, and change nothing (reads only the state file)")
+	fs.BoolVar(&o.Yes, "yes", false, "remove without asking")
+	fs.BoolVar(&o.DeleteBucket, "delete-bucket", false, "also delete the bucket byob created (never one it adopted)")
+	fs.BoolVar(&o.DeleteObjects, "delete-objects", false, "with --delete-bucket: delete the bucket's objects, every version, first")
+	fs.BoolVar(&o.DeleteBundle, "delete-bundle", false, "also delete the local bundle and key files once their key is gone")
+	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait while a bucket's IAM policy keeps changing")
+	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
+	fs.BoolVar(&o.Accessible, "accessible", false, "ask line by line, for screen readers (also TERM=dumb)")
+	return c
+}
+
+// recordedSetup is the setup the state file at cfg.State records, with
+// the flags the user gave over it (given says which): destroy and
+// rotate-keys act only on what byob init recorded.
+func recordedSetup(cfg providers.Config, given func(string) bool, env providers.Env, verb string) (providers.Config, *wizard.State, error) {
+	state, err := wizard.LoadState(cfg.State)
+	if err != nil {
+		return cfg, nil, err
+	}
+	if state.Inputs == nil {
+		return cfg, nil, providers.Usagef("no setup recorded in %s: byob %s acts only on what byob init recorded there; pass the --state that byob init wrote", cfg.State, verb)
+	}
+	fillFromInputs(given, &cfg, state.Inputs.Config(cfg.State))
+	providers.Defaults(&cfg, env)
+	if err := cfg.Validate(); err != nil {
+		return cfg, nil, err
+	}
+	return cfg, state, state.Matches(cfg)
+}
+
+func runDestroy(ctx context.Context, o *DestroyOptions) error {
+	io := o.IO
+	var bad []providers.InvalidValue
+	if iv := validateOutput(o.Output); iv != nil {
+		bad = append(bad, *iv)
+	}
+	if o.DeleteObjects && !o.DeleteBucket {
+		bad = append(bad, providers.InvalidValue{Flag: "--delete-objects", Value: "true", Rule: "deletes the objects with the bucket: add --delete-bucket"})
+	}
+	if o.Propagation <= 0 {
+		bad = append(bad, providers.InvalidValue{Flag: "--propagation-timeout", Value: o.Propagation.String(), Rule: "must be positive"})
+	}
+	if len(bad) > 0 {
+		return &providers.UsageError{Invalid: bad}
+	}
+	if !o.DryRun {
+		if !o.Yes && o.Output == "json" {
+			return providers.Usagef("--output json is for machines, which cannot answer a question: pass --yes to destroy, or --dry-run to see what would go")
+		}
+		if !o.Yes && !io.CanPrompt() {
+			return providers.Usagef("not a terminal, so byob cannot ask before removing anything: pass --yes to destroy, or --dry-run to see what would go")
+		}
+		lock, err := wizard.LockState(o.Config.State, "byob destroy")
+		if err != nil {
+			return err
+		}
+		defer lock.Unlock()
+	}
+	env := o.env(o.DryRun)
+	cfg, state, err := recordedSetup(o.Config, o.Given, env, "destroy")
+	if err != nil {
+		return err
+	}
+	values := providers.NewValues(state.Values)
+	remove := providers.DestroyOptions{DeleteBucket: o.DeleteBucket, DeleteObjects: o.DeleteObjects}
+	if o.DryRun {
+		d, err := wizard.PlanDestroy(ctx, cfg, wizard.Deps{Destroy: remove}, values)
+		if err != nil {
+			return err
+		}
+		return printDestroyPlan(io.Out, o.Output, d, true)
+	}
+	securefile.RemoveTemps(append([]string{cfg.State, cfg.Bundle}, cfg.BucketProvider().Keys(&cfg).Files()...)...)
+	conns, closeConns, err := o.Open(ctx, &cfg, env)
+	if err != nil {
+		return err
+	}
+	defer closeConns()
+	var r Reporter = &textReporter{io: io}
+	if o.Output == "json" {
+		r = newJSONReporter(io)
+	}
+	opts := wizard.DestroyOptions{Remove: remove, Propagation: providers.Propagation{Timeout: o.Propagation}, OnEvent: r.Event}
+	if !o.Yes {
+		opts.Confirm = func(d *wizard.DestroyPlan) error {
+			if err := printDestroyPlan(io.Out, "text", d, false); err != nil {
+				return err
+			}
+			if !d.Removes() {
+				return nil
+			}
+			return form.TypeToConfirm(ctx, "Type the bucket name to remove all of the above", cfg.Bucket, formOptions(io, o.Accessible))
+		}
+	}
+	opts.OnPreflight = r.Preflight
+	out, err := wizard.Destroy(ctx, cfg, wizard.Deps{Conns: conns}, state, values, opts)
+	if ctx.Err() != nil && err != nil {
+		err = fmt.Errorf("stopped after the running removals: %w", wizard.ErrCancelled)
+	}
+	if !out.Started && o.Output != "json" {
+		return err
+	}
+	res := DestroyResult{DestroyOutcome: out, Err: err, State: cfg.State, Resume: destroyCommand(o)}
+	if err == nil && o.DeleteBundle {
+		res.Deleted, err = deleteBundle(cfg)
+		res.Err = err
+	} else {
+		res.Left = existing(bundleFiles(cfg))
+	}
+	r.Destroyed(res)
+	return err
+}
+
+// bundleFiles are the files that hold the setup's key: the bundle, and the
+// key store's (a GCP key file, a pending or previous secret).
+func bundleFiles(cfg providers.Config) []string {
+	return append([]string{cfg.Bundle}, cfg.BucketProvider().Keys(&cfg).Files()...)
+}
+
+func existing(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if _, err := os.Lstat(p); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// deleteBundle removes the files that hold the setup's key.
+func deleteBundle(cfg providers.Config) ([]string, error) {
+	var deleted []string
+	for _, p := range existing(bundleFiles(cfg)) {
+		if err := os.Remove(p); err != nil {
+			return deleted, fmt.Errorf("delete %s: %w", p, err)
+		}
+		deleted = append(deleted, p)
+	}
+	return deleted, nil
+}
+
+// destroyCommand is the command that finishes a stopped destroy.
+func destroyCommand(o *DestroyOptions) string {
+	parts := []string{"byob destroy"}
+	if o.Given("state") {
+		parts = append(parts, "--state "+wizard.ShellQuote(o.Config.State))
+	}
+	for flag, on := range map[string]bool{"--delete-bucket": o.DeleteBucket, "--delete-objects": o.DeleteObjects, "--delete-bundle": o.DeleteBundle} {
+		if on {
+			parts = append(parts, flag)
+		}
+	}
+	return strings.Join(append(parts, "--yes"), " ")
+}
+
+// destroyDoc is the destroy plan as --output json prints it.
+type destroyDoc struct {
+	Version  int          `json:"version"`
+	Provider string       `json:"provider"`
+	Bucket   string       `json:"bucket"`
+	State    string       `json:"state"`
+	Remove   []removalDoc `json:"remove"`
+	Keep     []removalDoc `json:"keep"`
+}
+
+type removalDoc struct {
+	Step   string `json:"step"`
+	Action string `json:"action,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// printDestroyPlan shows what destroy removes, in order, and what it
+// keeps.
+func printDestroyPlan(w io.Writer, output string, d *wizard.DestroyPlan, dryRun bool) error {
+	if output == "json" {
+		doc := destroyDoc{Version: 1, Provider: d.Config.Provider, Bucket: d.Config.Bucket, State: d.Config.State, Remove: []removalDoc{}, Keep: []removalDoc{}}
+		for _, r := range d.Removals {
+			if r.Remove != "" {
+				doc.Remove = append(doc.Remove, removalDoc{Step: r.Step.ID(), Action: r.Remove})
+			} else {
+				doc.Keep = append(doc.Keep, removalDoc{Step: r.Step.ID(), Reason: r.Keep})
+			}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(doc)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Destroy: the %s setup %q of bucket %s, as %s records it.\n", d.Config.BucketProvider().Title(), d.Config.Name, d.Config.Bucket, d.Config.State)
+	n := 0
+	for _, r := range d.Removals {
+		if r.Remove != "" {
+			if n == 0 {
+				b.WriteString("\nRemoves, in this order:\n")
+			}
+			n++
+			fmt.Fprintf(&b, "  %d. %s  [%s]\n", n, safetext.String(r.Remove), r.Step.ID())
+		}
+	}
+	if n == 0 {
+		b.WriteString("\nNothing to remove: the state file records nothing byob made that is still there.\n")
+	}
+	first := true
+	for _, r := range d.Removals {
+		if r.Remove == "" {
+			if first {
+				b.WriteString("\nKeeps:\n")
+				first = false
+			}
+			fmt.Fprintf(&b, "  - %s  [%s]\n", safetext.String(r.Keep), r.Step.ID())
+		}
+	}
+	if dryRun && n > 0 {
+		b.WriteString("\nRemove with: byob destroy (same flags, without --dry-run).\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,121 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/growthloop/byob/providers"
+	awsp "github.com/growthloop/byob/providers/aws"
+)
+
+// TestDestroyAfterInit: after init, destroy with no setup flags (the state
+// file knows it) removes what init made, keeps the bucket, says what to do
+// in GrowthLoop, and a second destroy changes nothing.
+func TestDestroyAfterInit(t *testing.T) {
+	c, dir, _ := initialized(t)
+	out, errOut, code := c.run(t, dir, "destroy", "--dry-run")
+	if code != ExitOK {
+		t.Fatalf("dry run exit %d\n%s\n%s", code, out, errOut)
+	}
+	names := awsp.NamesFor("cli" + c.id)
+	for _, want := range []string{"Removes, in this order:", "delete IAM user " + names.User, `DROP STORAGE INTEGRATION IF EXISTS "FLYWHEEL_APP_AWS"`,
+		"Keeps:", "bucket cli-exports-" + c.id + " and its objects are kept, private and encrypted, exports under exports/ still expiring after 7 days (--delete-bucket deletes it)", "Remove with: byob destroy"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry run lacks %q:\n%s", want, out)
+		}
+	}
+	if len(c.aws.Mutations()) == 0 {
+		t.Fatal("init made no AWS change")
+	}
+	mutations := len(c.aws.Mutations())
+	if _, _, code := c.run(t, dir, "destroy", "--dry-run", "--output", "json"); code != ExitOK || len(c.aws.Mutations()) != mutations {
+		t.Fatalf("a dry run changed something")
+	}
+
+	out, errOut, code = c.run(t, dir, "destroy", "--yes")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"✓ delete IAM user " + names.User, "= kept: bucket cli-exports-" + c.id, "Done: 11 removed, 1 kept.",
+		"Next: remove the bundle in GrowthLoop (Settings > Organization > Storage)", providers.DefaultBundle + " still holds the setup's key"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if c.sf.Integration("FLYWHEEL_APP_AWS") != nil {
+		t.Error("the integration is still there")
+	}
+
+	mutations = len(c.aws.Mutations())
+	out, _, code = c.run(t, dir, "destroy", "--yes", "--delete-bundle", "--output", "json")
+	var summary map[string]any
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &summary); err != nil || code != ExitOK {
+		t.Fatalf("exit %d, %v:\n%s", code, err, out)
+	}
+	if summary["ok"] != true || len(summary["removed"].([]any)) != 0 || len(c.aws.Mutations()) != mutations {
+		t.Errorf("second destroy: %v", summary)
+	}
+	if _, err := os.Stat(filepath.Join(dir, providers.DefaultBundle)); !os.IsNotExist(err) {
+		t.Errorf("--delete-bundle left the bundle: %v", err)
+	}
+}
+
+// TestDestroyWithTheBucket: --delete-bucket --delete-objects removes the
+// bucket byob made, objects and all.
+func TestDestroyWithTheBucket(t *testing.T) {
+	c, dir, b := initialized(t)
+	clients := awsp.NewClients(c.aws.Config())
+	putObjects(t, clients, b.Bucket, 3)
+	out, errOut, code := c.run(t, dir, "destroy", "--yes", "--delete-bucket")
+	if code != ExitUsage || !strings.Contains(errOut, "holds 3 objects") || !strings.Contains(errOut, "--delete-objects") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, errOut, code = c.run(t, dir, "destroy", "--yes", "--delete-bucket", "--delete-objects")
+	if code != ExitOK || !strings.Contains(out, "✓ delete the 3 objects (versions included) in bucket "+b.Bucket+", then the bucket") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestDestroyUsageErrors(t *testing.T) {
+	c := newCloud(t)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"destroy", "--yes"}, "no setup recorded in byob-state.json"},
+		{[]string{"destroy", "--delete-objects", "--yes"}, "--delete-objects"},
+		{[]string{"destroy"}, "not a terminal"},
+		{[]string{"destroy", "--output", "json"}, "--output json is for machines"},
+		{[]string{"destroy", "extra"}, "unknown command"},
+	} {
+		_, errOut, code := c.run(t, dir, tc.args...)
+		if code != ExitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, want 2 and %q:\n%s", tc.args, code, tc.want, errOut)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); slices.ContainsFunc(entries, func(e os.DirEntry) bool { return !strings.HasSuffix(e.Name(), ".lock") }) {
+		t.Errorf("a refused destroy left files: %v", entries)
+	}
+}
+
+// putObjects writes n objects under the prefix, as GrowthLoop would.
+func putObjects(t *testing.T, c *awsp.Clients, bucket string, n int) {
+	t.Helper()
+	for i := range n {
+		_, err := c.S3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(fmt.Sprintf("exports/77/f%d.csv", i)), Body: strings.NewReader("x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
