@@ -20,6 +20,7 @@ import (
 	"github.com/growthloop/byob/providers/gcp"
 	"github.com/growthloop/byob/providers/gcp/gcptest"
 	sfp "github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -290,5 +291,26 @@ func TestDestroyGCS(t *testing.T) {
 	}
 	if last := events[len(events)-1]; last.Kind != wizard.EventRemoved || last.Step != gcp.StepBucket {
 		t.Errorf("last event %+v", last)
+	}
+}
+
+// TestDestroyKeepsAnAdoptedIntegration: an integration that was there
+// before byob (here pointing elsewhere, reconciled by init) is never
+// dropped, and destroy names it; the stage byob made on it goes.
+func TestDestroyKeepsAnAdoptedIntegration(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.sf.SetIntegration(cfg.Integration, snowflaketest.Integration{Provider: "S3", Enabled: true,
+		RoleARN: "arn:aws:iam::" + awstest.AccountID + ":role/old", ExternalID: "theirs", AllowedLocations: []string{"s3://old/"}})
+	e.mustApply(cfg)
+	out, _ := mustDestroy(t, cfg, e.deps, providers.DestroyOptions{})
+	if e.sf.Integration(cfg.Integration) == nil {
+		t.Fatal("destroy dropped an integration byob did not create")
+	}
+	if k := keptReasons(out); !strings.Contains(k, "snowflake-integration: storage integration "+cfg.Integration+" was there before byob: left alone") {
+		t.Errorf("kept:\n%s", k)
+	}
+	if !slices.Contains(out.Removed, sfp.StepStage) || e.sf.Stage("ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE") != nil {
+		t.Errorf("the stage byob made must go: removed %v", out.Removed)
 	}
 }
