@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
 	"github.com/growthloop/byob/internal/fault"
 	"github.com/growthloop/byob/internal/inventory"
 	"github.com/growthloop/byob/providers"
@@ -266,6 +269,109 @@ func destroyMatrix(t *testing.T, bin string, faults *fault.Injector, setup func(
 		}
 		if got := remains(s); !slices.Equal(got, want) {
 			t.Errorf("k=%d: after a kill and a re-run, destroy left %v", k, got)
+		}
+	}
+}
+
+// TestCrashMatrixRotate kills each phase of byob rotate-keys right after
+// each of its changes in turn, then runs it again, on S3 and GCS: there are
+// never more than two keys, the old key lives until --finish, and each
+// phase ends as a clean one (two keys, the bundle's new one and the
+// previous bundle's old one; then one key, the bundle's).
+func TestCrashMatrixRotate(t *testing.T) {
+	bin := buildByob(t, "")
+	t.Run("s3", func(t *testing.T) {
+		faults := fault.New(0, 0)
+		emulator := awstest.New()
+		defer emulator.Close()
+		emulator.SetFaults(faults)
+		clients := awsp.NewClients(emulator.Config())
+		setup := func() *crashSetup {
+			s := s3Setup(t, emulator)
+			s.sf.SetFaults(faults)
+			return s
+		}
+		keys := func(s *crashSetup) []string {
+			out, err := clients.IAM.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(awsp.NamesFor("crash" + s.id).User)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, k := range out.AccessKeyMetadata {
+				ids = append(ids, aws.ToString(k.AccessKeyId))
+			}
+			return ids
+		}
+		rotateMatrix(t, bin, faults, setup, keys, func(b *wizard.Bundle) string { return b.AWSAccessKeyID })
+	})
+	t.Run("gcs", func(t *testing.T) {
+		faults := fault.New(0, 0)
+		keys := func(s *crashSetup) []string {
+			return s.gcp.Keys(gcp.Params{Project: gcptest.Project, Names: gcp.NamesFor("crash" + s.id)}.ServiceAccountEmail())
+		}
+		rotateMatrix(t, bin, faults, func() *crashSetup { return gcsSetup(t, faults) }, keys, func(b *wizard.Bundle) string { return b.GCPKeyID })
+	})
+}
+
+func rotateMatrix(t *testing.T, bin string, faults *fault.Injector, setup func() *crashSetup, keys func(*crashSetup) []string, keyOf func(*wizard.Bundle) string) {
+	bundleKey := func(s *crashSetup, file string) string {
+		b, err := wizard.ReadBundle(filepath.Join(s.dir, file))
+		if err != nil || b == nil {
+			return ""
+		}
+		return keyOf(b)
+	}
+	run := func(s *crashSetup, killAt int, args ...string) {
+		s.args = args
+		if code, out := runByob(t, bin, s, faults, killAt); killAt == 0 && code != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, code, out)
+		}
+	}
+	made := func() (*crashSetup, string) {
+		s := setup()
+		run(s, 0, s.args...)
+		return s, bundleKey(s, providers.DefaultBundle)
+	}
+	// started checks a finished first phase: the old key and the new one,
+	// in the previous bundle and the bundle.
+	started := func(k int, s *crashSetup, old string) {
+		t.Helper()
+		cur, prev := bundleKey(s, providers.DefaultBundle), bundleKey(s, providers.PreviousPath(providers.DefaultBundle))
+		if got := slices.Sorted(slices.Values(keys(s))); prev != old || cur == old || !slices.Equal(got, slices.Sorted(slices.Values([]string{old, cur}))) {
+			t.Errorf("k=%d: after phase 1 the keys are %v; bundle %s, previous %s, old %s", k, got, cur, prev, old)
+		}
+	}
+	clean, old := made()
+	before := faults.Mutations()
+	run(clean, 0, "rotate-keys")
+	first := faults.Mutations() - before
+	started(0, clean, old)
+	before = faults.Mutations()
+	run(clean, 0, "rotate-keys", "--finish")
+	second := faults.Mutations() - before
+	if first < 2 || second < 2 {
+		t.Fatalf("the phases made %d and %d changes", first, second)
+	}
+	for k := 1; k <= first; k++ {
+		s, old := made()
+		run(s, k, "rotate-keys")
+		if got := keys(s); len(got) > 2 || !slices.Contains(got, old) {
+			t.Errorf("k=%d: killed in phase 1, the keys are %v (old %s)", k, got, old)
+		}
+		run(s, 0, "rotate-keys")
+		started(k, s, old)
+	}
+	for k := 1; k <= second; k++ {
+		s, old := made()
+		run(s, 0, "rotate-keys")
+		cur := bundleKey(s, providers.DefaultBundle)
+		run(s, k, "rotate-keys", "--finish")
+		if got := keys(s); len(got) > 2 || !slices.Contains(got, cur) {
+			t.Errorf("k=%d: killed in phase 2, the keys are %v (new %s)", k, got, cur)
+		}
+		run(s, 0, "rotate-keys", "--finish")
+		if got := keys(s); !slices.Equal(got, []string{cur}) || bundleKey(s, providers.PreviousPath(providers.DefaultBundle)) != "" {
+			t.Errorf("k=%d: after phase 2 the keys are %v, want %s alone (not %s) and no previous bundle", k, got, cur, old)
 		}
 	}
 }

@@ -28,6 +28,8 @@ type Reporter interface {
 	Checks(rep wizard.Report) error
 	// Destroyed ends byob destroy.
 	Destroyed(o DestroyResult)
+	// Rotated ends a phase of byob rotate-keys.
+	Rotated(o RotateResult)
 }
 
 // DestroyResult is how byob destroy ended.
@@ -195,15 +197,25 @@ func (r *textReporter) endProgress() {
 	}
 }
 
+func (r *textReporter) Rotated(o RotateResult) {
+	lines, resume := rotateSummary(o)
+	r.end(lines, resume, o.Resume)
+}
+
 func (r *textReporter) Destroyed(o DestroyResult) {
 	r.endProgress()
 	lines, resume := destroySummary(o)
+	r.end(lines, resume, o.Resume)
+}
+
+// end prints the summary lines of a run, then the command that resumes it.
+func (r *textReporter) end(lines []string, resume bool, command string) {
 	fmt.Fprintln(r.io.Out)
 	for _, l := range lines {
 		fmt.Fprintln(r.io.Out, l)
 	}
 	if resume {
-		fmt.Fprintf(r.io.Out, "%s\n  %s\n", resumeCmd, o.Resume)
+		fmt.Fprintf(r.io.Out, "%s\n  %s\n", resumeCmd, command)
 	}
 }
 
@@ -215,13 +227,7 @@ func (r *textReporter) Waiting(msg string) {
 
 func (r *textReporter) Done(o RunOutcome) {
 	lines, resume := summary(o)
-	fmt.Fprintln(r.io.Out)
-	for _, l := range lines {
-		fmt.Fprintln(r.io.Out, l)
-	}
-	if resume {
-		fmt.Fprintf(r.io.Out, "%s\n  %s\n", resumeCmd, o.Resume)
-	}
+	r.end(lines, resume, o.Resume)
 }
 
 func (r *textReporter) Checks(rep wizard.Report) error {
@@ -279,6 +285,19 @@ func (r *jsonReporter) Done(o RunOutcome) {
 	if o.BundleWritten || o.Err == nil {
 		s["bundle"] = o.Bundle
 		s["next"] = nextStep
+	}
+	_ = r.enc.Encode(s)
+}
+
+func (r *jsonReporter) Rotated(o RotateResult) {
+	s := map[string]any{"event": "summary", "ok": o.Err == nil, "phase": "start", "old_key": o.Old, "new_key": o.New, "state": o.State}
+	if o.Finish {
+		s["phase"], s["old_key_kept"] = "finish", o.Kept
+	} else if o.Err == nil {
+		s["bundle"], s["previous"], s["next"] = o.Bundle, o.Previous, uploadThenFinish
+	}
+	if o.Pending != "" {
+		s["pending"] = o.Pending
 	}
 	_ = r.enc.Encode(s)
 }

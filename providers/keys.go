@@ -13,33 +13,56 @@ import (
 // byob only ever deletes keys it made, and a key a lost answer made is
 // still known to be byob's.
 type KeyLedger struct {
-	created, intent Key
+	created, retired, intent Key
 }
 
-// NewKeyLedger is the ledger kept under the values prefix.created_keys
-// and prefix.key_intent.
+// NewKeyLedger is the ledger kept under the values prefix.created_keys,
+// prefix.retired_keys and prefix.key_intent.
 func NewKeyLedger(prefix string) KeyLedger {
-	return KeyLedger{created: Key{Name: prefix + ".created_keys"}, intent: Key{Name: prefix + ".key_intent"}}
+	return KeyLedger{created: Key{Name: prefix + ".created_keys"}, retired: Key{Name: prefix + ".retired_keys"}, intent: Key{Name: prefix + ".key_intent"}}
 }
 
-// Created returns the ids of the keys byob made.
-func (l KeyLedger) Created(v *Values) []string {
-	if s := v.Get(l.created); s != "" {
+func ids(v *Values, k Key) []string {
+	if s := v.Get(k); s != "" {
 		return strings.Split(s, ",")
 	}
 	return nil
 }
 
+func setIDs(v *Values, k Key, list []string) {
+	list = slices.Clone(list)
+	slices.Sort(list)
+	if list = slices.Compact(list); len(list) == 0 {
+		v.Delete(k)
+		return
+	}
+	v.Set(k, strings.Join(list, ","))
+}
+
+// Created returns the ids of the keys byob made.
+func (l KeyLedger) Created(v *Values) []string { return ids(v, l.created) }
+
 // SetCreated records the ids of the keys byob made.
-func (l KeyLedger) SetCreated(v *Values, ids []string) {
-	ids = slices.Clone(ids)
-	slices.Sort(ids)
-	v.Set(l.created, strings.Join(slices.Compact(ids), ","))
+func (l KeyLedger) SetCreated(v *Values, list []string) { setIDs(v, l.created, list) }
+
+// Retired returns the ids of the keys a rotation deactivated and kept
+// (--keep-old): init leaves them, the next rotation deletes them.
+func (l KeyLedger) Retired(v *Values) []string { return ids(v, l.retired) }
+
+// Retire records that byob deactivated key id and kept it.
+func (l KeyLedger) Retire(v *Values, id string) { setIDs(v, l.retired, append(l.Retired(v), id)) }
+
+// Deleted forgets key id, which byob deleted.
+func (l KeyLedger) Deleted(v *Values, id string) {
+	drop := func(s string) bool { return s == id }
+	setIDs(v, l.created, slices.DeleteFunc(l.Created(v), drop))
+	setIDs(v, l.retired, slices.DeleteFunc(l.Retired(v), drop))
 }
 
 // Forget drops the ledger (after the keys were deleted).
 func (l KeyLedger) Forget(v *Values) {
 	v.Delete(l.created)
+	v.Delete(l.retired)
 	v.Delete(l.intent)
 }
 

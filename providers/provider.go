@@ -51,6 +51,27 @@ type BucketProvider interface {
 	Permissions(c *Config) []Grantee
 }
 
+// KeyRotator is a bucket provider that rotates GrowthLoop's key: a new
+// key first, proved, then (once GrowthLoop has it) the old one retired.
+type KeyRotator interface {
+	// NewKey gives GrowthLoop's identity a new key besides the current
+	// one, as init makes one: its secret goes to s.Keys and its id to
+	// s.Values before any wait. It first deletes the keys an earlier
+	// rotation retired, and reuses a new key a stopped run made.
+	NewKey(ctx context.Context, s Setup) (id string, err error)
+	// ProveKey checks that key id, whose secret s.Keys holds, writes,
+	// reads and lists under the prefix.
+	ProveKey(ctx context.Context, s Setup, id string) error
+	// RetireKey deactivates key id and, unless keep, deletes it.
+	RetireKey(ctx context.Context, s Setup, id string, keep bool) error
+}
+
+// Rotation values: the key a rotation replaces, and when it started.
+var (
+	RotationOldKey  = Key{Name: "rotation.old_key"}
+	RotationStarted = Key{Name: "rotation.started"}
+)
+
 // Grantee is an identity and the permissions a setup grants it.
 type Grantee struct {
 	Who         string

@@ -90,6 +90,9 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 			nodes = append(nodes, verifyNode{check: probe.Check, needs: probe.Needs})
 		}
 	}
+	if old := values.Get(providers.RotationOldKey); old != "" {
+		nodes = append(nodes, verifyNode{check: rotationCheck(cfg, values, old)})
+	}
 	g, err := graph.New(nodes)
 	if err != nil {
 		return Report{}, fmt.Errorf("verify's checks: %w", err)
@@ -127,6 +130,24 @@ func runChecks(ctx context.Context, g *graph.Graph[verifyNode], onWait func(id, 
 		}
 	}
 	return rep
+}
+
+// CheckRotation is the check of a key rotation that was started and not
+// finished.
+const CheckRotation = "key-rotation"
+
+// rotationCheck warns of a rotation that keeps the old key old, naming the
+// command that finishes it.
+func rotationCheck(cfg Config, v *providers.Values, old string) providers.Check {
+	return providers.Check{ID: CheckRotation, Title: "No key rotation is left half done", Run: func(context.Context) providers.CheckResult {
+		since := v.Get(providers.RotationStarted)
+		if cfg.BucketProvider().Keys(&cfg).Delivered() == old {
+			return providers.Warned("run byob rotate-keys to finish its first phase",
+				"a key rotation started %s has not made the new key yet; the bundle still holds %s", since, old)
+		}
+		return providers.Warned("upload the new bundle in GrowthLoop (Settings > Organization > Storage), then run byob rotate-keys --finish",
+			"a key rotation started %s is not finished: the old key %s is still active", since, old)
+	}}
 }
 
 // stepCheck turns a plan step's Check into a health check: Done passes,

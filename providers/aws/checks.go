@@ -48,7 +48,7 @@ func Probes(p Params, c *Clients, v *providers.Values, keyID, secret string, now
 			return keyConfined(ctx, p, c, v, keyID, secret, reRun)
 		}},
 		{ID: CheckKeyHygiene, Title: "GrowthLoop's user has one recent access key", Run: func(ctx context.Context) providers.CheckResult {
-			return keyHygiene(ctx, p, keyID, now, reRun, userKeys)
+			return keyHygiene(ctx, p, keyID, now, v.Get(providers.RotationOldKey) != "", userKeys)
 		}},
 	}
 }
@@ -132,7 +132,7 @@ func keyConfined(ctx context.Context, p Params, c *Clients, v *providers.Values,
 	return providers.CannotRun(err, "check the key in the bundle and re-run byob verify")
 }
 
-func keyHygiene(ctx context.Context, p Params, keyID string, now time.Time, reRun string,
+func keyHygiene(ctx context.Context, p Params, keyID string, now time.Time, rotating bool,
 	userKeys func(context.Context) ([]types.AccessKeyMetadata, error)) providers.CheckResult {
 	keys, err := userKeys(ctx)
 	if err != nil {
@@ -144,7 +144,10 @@ func keyHygiene(ctx context.Context, p Params, keyID string, now time.Time, reRu
 			active = append(active, k)
 		}
 	}
-	rotate := "rotate the key (Security Hub IAM.3, CIS): byob rotate-keys once available; until then delete the bundle and " + reRun
+	rotate := "rotate the key (Security Hub IAM.3, CIS 1.14): byob rotate-keys, upload the new bundle in GrowthLoop, then byob rotate-keys --finish"
+	if rotating && len(active) == 2 {
+		return providers.Passed("2 active access keys while a rotation is under way (see key-rotation)")
+	}
 	if len(active) > 1 {
 		return providers.Warned("delete the keys GrowthLoop does not use: aws iam delete-access-key --user-name "+p.Names.User+" --access-key-id <id>",
 			"user %s has %d active access keys", p.Names.User, len(active))

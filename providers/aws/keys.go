@@ -51,13 +51,14 @@ func listKeys(ctx context.Context, c *Clients, user string) ([]types.AccessKeyMe
 
 // keySet is the user's access keys as byob sees them.
 type keySet struct {
-	keys  []types.AccessKeyMetadata
-	ours  map[string]bool // made by byob
-	store providers.KeyStore
+	keys    []types.AccessKeyMetadata
+	ours    map[string]bool // made by byob
+	retired []string        // deactivated and kept by a rotation
+	store   providers.KeyStore
 }
 
 func (s *accessKeyStep) keySet(v *providers.Values, list []types.AccessKeyMetadata) keySet {
-	ks := keySet{keys: list, ours: map[string]bool{}, store: s.p.Keys}
+	ks := keySet{keys: list, ours: map[string]bool{}, retired: keys.Retired(v), store: s.p.Keys}
 	for _, id := range keys.Created(v) {
 		ks.ours[id] = true
 	}
@@ -86,12 +87,16 @@ func (ks keySet) active(id string) bool {
 
 // unwanted are the keys byob deletes: its own keys whose secret it does
 // not hold (they can never be delivered), and held keys IAM reports
-// inactive (they no longer work: a new key replaces them).
+// inactive (they no longer work: a new key replaces them). A key a
+// rotation retired stays until the next rotation.
 func (ks keySet) unwanted() []string {
 	var out []string
 	for _, k := range ks.keys {
 		id := aws.ToString(k.AccessKeyId)
 		held := providers.Holds(ks.store, id)
+		if slices.Contains(ks.retired, id) {
+			continue
+		}
 		if ks.ours[id] && !held || held && k.Status != types.StatusTypeActive {
 			out = append(out, id)
 		}

@@ -57,11 +57,36 @@ func (k keyStore) Secret(id string) []byte {
 	if p, _ := k.pending(); id != "" && p.AccessKeyID == id {
 		return []byte(p.SecretAccessKey)
 	}
-	if b, err := providers.ReadBundle(k.bundle); err == nil && b != nil && id != "" && b.AWSAccessKeyID == id {
-		return []byte(b.AWSSecretAccessKey)
+	for _, path := range []string{k.bundle, providers.PreviousPath(k.bundle)} {
+		if b, err := providers.ReadBundle(path); err == nil && b != nil && id != "" && b.AWSAccessKeyID == id {
+			return []byte(b.AWSSecretAccessKey)
+		}
 	}
 	return nil
 }
+
+// Retain keeps the bundle, which holds key id's secret, as
+// <bundle>.previous.
+func (k keyStore) Retain(id string) error {
+	switch {
+	case k.Previous() == id:
+		return nil
+	case k.Delivered() != id:
+		return fmt.Errorf("bundle %s no longer holds access key %s", k.bundle, id)
+	}
+	return providers.Retain(k.bundle)
+}
+
+func (k keyStore) Previous() string {
+	if b, err := providers.ReadBundle(providers.PreviousPath(k.bundle)); err == nil && b != nil && b.AWSSecretAccessKey != "" {
+		return b.AWSAccessKeyID
+	}
+	return ""
+}
+
+func (k keyStore) PreviousFiles() []string { return []string{providers.PreviousPath(k.bundle)} }
+
+func (k keyStore) Release() error { return providers.Release(k.bundle) }
 
 func (k keyStore) Keep(id string, secret []byte) error {
 	b, err := json.MarshalIndent(pendingKey{AccessKeyID: id, SecretAccessKey: string(secret)}, "", "  ")
@@ -78,7 +103,9 @@ func (k keyStore) Settle() error {
 	return nil
 }
 
-func (k keyStore) Files() []string { return []string{PendingPath(k.bundle)} }
+func (k keyStore) Files() []string {
+	return []string{PendingPath(k.bundle), providers.PreviousPath(k.bundle)}
+}
 
 func (k keyStore) PendingFile() string {
 	if k.Pending() == "" {

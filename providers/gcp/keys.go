@@ -80,13 +80,14 @@ func (s *keyStep) list(ctx context.Context) ([]*iam.ServiceAccountKey, error) {
 
 // keySet is the service account's keys as byob sees them.
 type keySet struct {
-	keys  []*iam.ServiceAccountKey
-	ours  map[string]bool
-	store providers.KeyStore
+	keys    []*iam.ServiceAccountKey
+	ours    map[string]bool
+	retired []string // disabled and kept by a rotation
+	store   providers.KeyStore
 }
 
 func (s *keyStep) keySet(v *providers.Values, list []*iam.ServiceAccountKey) keySet {
-	ks := keySet{keys: list, ours: map[string]bool{}, store: s.p.Keys}
+	ks := keySet{keys: list, ours: map[string]bool{}, retired: keys.Retired(v), store: s.p.Keys}
 	for _, id := range keys.Created(v) {
 		ks.ours[id] = true
 	}
@@ -114,11 +115,15 @@ func (ks keySet) active(id string) bool {
 }
 
 // unwanted are byob's own keys whose file it does not hold, and held
-// keys that were disabled.
+// keys that were disabled. A key a rotation retired stays until the next
+// rotation.
 func (ks keySet) unwanted() []string {
 	var out []string
 	for _, k := range ks.keys {
 		held := providers.Holds(ks.store, keyID(k))
+		if slices.Contains(ks.retired, keyID(k)) {
+			continue
+		}
 		if ks.ours[keyID(k)] && !held || held && k.Disabled {
 			out = append(out, keyID(k))
 		}

@@ -166,7 +166,7 @@ func (Provider) Storage(*providers.Config) providers.Storage {
 
 // Keys implements providers.BucketProvider.
 func (Provider) Keys(c *providers.Config) providers.KeyStore {
-	return keyFileStore{path: c.KeyFile, account: Params{Project: c.GCPProject, Names: NamesFor(c.Name)}.ServiceAccountEmail()}
+	return keyFileStore{path: c.KeyFile, bundle: c.Bundle, account: Params{Project: c.GCPProject, Names: NamesFor(c.Name)}.ServiceAccountEmail()}
 }
 
 // KeyID implements providers.BucketProvider.

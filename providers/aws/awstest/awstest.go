@@ -606,7 +606,15 @@ func (s *Server) iam(w http.ResponseWriter, r *http.Request, call Call, form url
 		copyResponse(w, rec)
 		return
 	case "DeletePolicy":
-		delete(s.policies, arn)
+		// Forgotten only once kumo deleted it: IAM refuses to delete an
+		// attached policy (DeleteConflict).
+		rec := httptest.NewRecorder()
+		s.fwd.ServeHTTP(rec, r)
+		if rec.Code == http.StatusOK {
+			delete(s.policies, arn)
+		}
+		copyResponse(w, rec)
+		return
 	case "GetPolicy":
 		p, ok := s.policies[arn]
 		if !ok {

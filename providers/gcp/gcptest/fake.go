@@ -575,6 +575,15 @@ func (s *Server) serviceAccount(w http.ResponseWriter, r *http.Request, rest str
 				"keyAlgorithm": "KEY_ALG_RSA_2048", "disabled": s.disabled[id]})
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
+	case strings.HasSuffix(keyID, ":disable") && r.Method == http.MethodPost:
+		// https://cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts.keys/disable
+		id := strings.TrimSuffix(keyID, ":disable")
+		if !slices.Contains(s.keys[email], id) {
+			apiError(w, http.StatusNotFound, "NOT_FOUND", "Unknown key")
+			return
+		}
+		s.disabled[id] = true
+		writeJSON(w, http.StatusOK, map[string]any{})
 	case keyID != "" && r.Method == http.MethodDelete:
 		if !slices.Contains(s.keys[email], keyID) {
 			apiError(w, http.StatusNotFound, "NOT_FOUND", "Unknown key")
@@ -608,7 +617,7 @@ func (s *Server) token(w http.ResponseWriter, body []byte) {
 	}
 	token := "fake-token"
 	if s.accounts[claims.Iss] != nil {
-		if !slices.Contains(s.keys[claims.Iss], header.Kid) {
+		if !slices.Contains(s.keys[claims.Iss], header.Kid) || s.disabled[header.Kid] {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
 			return
 		}

@@ -1,0 +1,88 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/growthloop/byob/providers"
+)
+
+// keyStep is the access key step of a setup, for rotation.
+func keyStep(s providers.Setup) *accessKeyStep {
+	return &accessKeyStep{Basic: providers.Basic{StepID: StepAccessKey}, p: params(s), c: clients(s)}
+}
+
+// NewKey implements providers.KeyRotator. IAM allows two keys per user:
+// the current one and the new one.
+func (Provider) NewKey(ctx context.Context, s providers.Setup) (string, error) {
+	st, v := keyStep(s), s.Values
+	list, err := listKeys(ctx, st.c, st.p.Names.User)
+	if err != nil {
+		return "", err
+	}
+	ks := st.keySet(v, list)
+	var ours, known []string
+	for _, k := range list {
+		id := aws.ToString(k.AccessKeyId)
+		if slices.Contains(ks.retired, id) || slices.Contains(ks.unwanted(), id) {
+			if err := st.delete(ctx, id); err != nil {
+				return "", err
+			}
+			keys.Deleted(v, id)
+			continue
+		}
+		known = append(known, id)
+		if ks.ours[id] {
+			ours = append(ours, id)
+		}
+	}
+	keys.End(v)
+	if pending := s.Keys.Pending(); pending != "" && ks.active(pending) {
+		v.Set(providers.AccessKeyID, pending)
+		keys.SetCreated(v, append(ours, pending))
+		return pending, providers.Checkpoint(ctx)
+	}
+	keys.SetCreated(v, ours)
+	if err := st.create(ctx, v, known, ours); err != nil {
+		return "", err
+	}
+	return v.Get(providers.AccessKeyID), nil
+}
+
+// ProveKey implements providers.KeyRotator: the key writes, reads and
+// lists a probe object under the prefix.
+func (Provider) ProveKey(ctx context.Context, s providers.Setup, id string) error {
+	st := keyStep(s)
+	r := useKey(ctx, st.p, st.c, s.Values, id, string(s.Keys.Secret(id)), "")
+	if r.Status != providers.Pass {
+		return errors.New(r.Detail)
+	}
+	return nil
+}
+
+// RetireKey implements providers.KeyRotator.
+func (Provider) RetireKey(ctx context.Context, s providers.Setup, id string, keep bool) error {
+	st := keyStep(s)
+	_, err := st.c.IAM.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(st.p.Names.User), AccessKeyId: aws.String(id), Status: types.StatusTypeInactive})
+	switch {
+	case isNotFound(err):
+		keys.Deleted(s.Values, id)
+		return nil
+	case err != nil:
+		return wrap(ctx, "iam:UpdateAccessKey "+id, err)
+	case keep:
+		keys.Retire(s.Values, id)
+		return nil
+	}
+	if err := st.delete(ctx, id); err != nil {
+		return fmt.Errorf("the old key %s is inactive but not deleted: %w", id, err)
+	}
+	keys.Deleted(s.Values, id)
+	return nil
+}

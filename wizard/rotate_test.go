@@ -1,0 +1,230 @@
+package wizard_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/growthloop/byob/providers"
+	awsp "github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/gcp"
+	"github.com/growthloop/byob/providers/gcp/gcptest"
+	sfp "github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/wizard"
+)
+
+// rotate runs byob rotate-keys (finish: --finish) as the command does.
+func rotate(t *testing.T, cfg wizard.Config, deps wizard.Deps, finish, keepOld bool) (wizard.RotateOutcome, error) {
+	t.Helper()
+	state, values, err := wizard.Prepare(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := wizard.RotateOptions{KeepOld: keepOld,
+		Propagation: providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}}
+	if finish {
+		return wizard.FinishRotation(context.Background(), cfg, deps, state, values, o)
+	}
+	return wizard.Rotate(context.Background(), cfg, deps, state, values, o)
+}
+
+func mustRotate(t *testing.T, cfg wizard.Config, deps wizard.Deps, finish, keepOld bool) wizard.RotateOutcome {
+	t.Helper()
+	out, err := rotate(t, cfg, deps, finish, keepOld)
+	if err != nil {
+		t.Fatalf("rotate (finish %v): %v", finish, err)
+	}
+	return out
+}
+
+// userKeys lists the access keys of byob's user as "id Status".
+func (e *env) userKeys(cfg wizard.Config) []string {
+	e.t.Helper()
+	out, err := e.admin.IAM.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var keys []string
+	for _, k := range out.AccessKeyMetadata {
+		keys = append(keys, aws.ToString(k.AccessKeyId)+" "+string(k.Status))
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// TestRotateKeysS3: phase 1 keeps the old bundle, makes and proves a new
+// key and writes it to the bundle while the old key stays active; verify
+// warns that the rotation is half done; phase 2 deletes the old key and
+// the previous bundle. At no moment are there more than two keys.
+func TestRotateKeysS3(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.mustApply(cfg)
+	e.aws.ConfineKeysTo = cfg.Prefix
+	old := e.bundle(cfg).AWSAccessKeyID
+
+	out := mustRotate(t, cfg, e.deps, false, false)
+	if out.Old != old || out.New == "" || out.New == old {
+		t.Fatalf("outcome %+v", out)
+	}
+	if b := e.bundle(cfg); b.AWSAccessKeyID != out.New || b.AWSSecretAccessKey == "" {
+		t.Errorf("the bundle holds %s, want the new key %s", b.AWSAccessKeyID, out.New)
+	}
+	prev, err := providers.ReadBundle(providers.PreviousPath(cfg.Bundle))
+	if err != nil || prev == nil || prev.AWSAccessKeyID != old {
+		t.Errorf("previous bundle %+v %v", prev, err)
+	}
+	if fi, err := os.Stat(providers.PreviousPath(cfg.Bundle)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("previous bundle mode: %v %v", fi, err)
+	}
+	if got, want := e.userKeys(cfg), slices.Sorted(slices.Values([]string{old + " Active", out.New + " Active"})); !slices.Equal(got, want) {
+		t.Errorf("keys after phase 1: %v, want %v", got, want)
+	}
+	// A second phase 1 makes no key; init leaves both keys.
+	before := len(e.aws.Calls())
+	if again := mustRotate(t, cfg, e.deps, false, false); again.New != out.New {
+		t.Errorf("a repeated phase 1 made key %s", again.New)
+	}
+	for _, c := range e.aws.Calls()[before:] {
+		if c.Mutating && c.Service == "iam" {
+			t.Errorf("a repeated phase 1 changed IAM: %s", c.Action)
+		}
+	}
+	e.mustApply(cfg)
+	if len(e.userKeys(cfg)) != 2 || e.bundle(cfg).AWSAccessKeyID != out.New {
+		t.Errorf("init during a rotation: keys %v", e.userKeys(cfg))
+	}
+	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	if c := find(rep, wizard.CheckRotation); c.Status != providers.Warn || !strings.Contains(c.Remedy, "byob rotate-keys --finish") {
+		t.Errorf("verify during a rotation: %+v", c)
+	}
+	if !rep.OK || find(rep, awsp.CheckKeyHygiene).Status != providers.Pass {
+		t.Errorf("verify during a rotation must pass with a warning: %+v", failing(rep))
+	}
+
+	fin := mustRotate(t, cfg, e.deps, true, false)
+	if fin.Old != old || fin.New != out.New {
+		t.Errorf("finish %+v", fin)
+	}
+	if got := e.userKeys(cfg); !slices.Equal(got, []string{out.New + " Active"}) {
+		t.Errorf("keys after phase 2: %v", got)
+	}
+	if _, err := os.Stat(providers.PreviousPath(cfg.Bundle)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the previous bundle is still there: %v", err)
+	}
+	rep = verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	if slices.ContainsFunc(rep.Checks, func(c wizard.CheckReport) bool { return c.ID == wizard.CheckRotation }) || !rep.OK {
+		t.Errorf("verify after the rotation: %+v", rep)
+	}
+	if _, err := rotate(t, cfg, e.deps, true, false); err == nil || !strings.Contains(err.Error(), "no key rotation under way") {
+		t.Errorf("finishing twice: %v", err)
+	}
+	for _, f := range []string{cfg.State} {
+		data, _ := os.ReadFile(f)
+		if strings.Contains(string(data), e.bundle(cfg).AWSSecretAccessKey) {
+			t.Errorf("%s holds the secret", f)
+		}
+	}
+}
+
+// TestRotateKeepOldThenRotateAgain: --keep-old leaves the old key
+// inactive; init leaves it; the next rotation deletes it before making its
+// new key, so the user never has more than IAM's two keys.
+func TestRotateKeepOldThenRotateAgain(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.mustApply(cfg)
+	first := e.bundle(cfg).AWSAccessKeyID
+	second := mustRotate(t, cfg, e.deps, false, false).New
+	if fin := mustRotate(t, cfg, e.deps, true, true); !fin.Kept {
+		t.Errorf("finish %+v", fin)
+	}
+	want := slices.Sorted(slices.Values([]string{first + " Inactive", second + " Active"}))
+	if got := e.userKeys(cfg); !slices.Equal(got, want) {
+		t.Errorf("keys after --keep-old: %v, want %v", got, want)
+	}
+	e.mustApply(cfg)
+	if got := e.userKeys(cfg); !slices.Equal(got, want) {
+		t.Errorf("init deleted or changed the retired key: %v", got)
+	}
+	third := mustRotate(t, cfg, e.deps, false, false).New
+	want = slices.Sorted(slices.Values([]string{second + " Active", third + " Active"}))
+	if got := e.userKeys(cfg); !slices.Equal(got, want) {
+		t.Errorf("keys after the next rotation: %v, want %v", got, want)
+	}
+	var deletes []string
+	for _, c := range e.aws.Calls() {
+		if c.Action == "DeleteAccessKey" {
+			deletes = append(deletes, c.Form.Get("AccessKeyId"))
+		}
+	}
+	if !slices.Equal(deletes, []string{first}) {
+		t.Errorf("deleted %v, want only the retired key %s", deletes, first)
+	}
+}
+
+// TestRotateNeverRetiresTheOnlyWorkingKey: when the bundle's new key does
+// not work, --finish stops and the old key stays active.
+func TestRotateNeverRetiresTheOnlyWorkingKey(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.mustApply(cfg)
+	old := e.bundle(cfg).AWSAccessKeyID
+	out := mustRotate(t, cfg, e.deps, false, false)
+	_, err := e.admin.IAM.UpdateAccessKey(context.Background(), &iam.UpdateAccessKeyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User),
+		AccessKeyId: aws.String(out.New), Status: types.StatusTypeInactive})
+	must(t, err)
+	if _, err := rotate(t, cfg, e.deps, true, false); err == nil || !strings.Contains(err.Error(), "the old key "+old+" stays active") {
+		t.Fatalf("finish with a broken new key: %v", err)
+	}
+	if got := e.userKeys(cfg); !slices.Contains(got, old+" Active") {
+		t.Errorf("keys: %v", got)
+	}
+}
+
+// TestRotateKeysGCS: the same on Google Cloud: the key file and the bundle
+// are kept as .previous, the new key is written to the key file, and the
+// old key is disabled and deleted.
+func TestRotateKeysGCS(t *testing.T) {
+	e := newGCSEnv(t)
+	cfg := e.config(sfp.Name)
+	e.mustApply(cfg)
+	email := gcp.Params{Project: gcptest.Project, Names: gcp.NamesFor(cfg.Name)}.ServiceAccountEmail()
+	old := e.gcp.Keys(email)[0]
+	out := mustRotate(t, cfg, e.deps, false, false)
+	if out.Old != old || out.New == old || len(e.gcp.Keys(email)) != 2 {
+		t.Fatalf("outcome %+v, keys %v", out, e.gcp.Keys(email))
+	}
+	prev, _ := os.ReadFile(providers.PreviousPath(cfg.KeyFile))
+	cur, _ := os.ReadFile(cfg.KeyFile)
+	if !strings.Contains(string(prev), old) || !strings.Contains(string(cur), out.New) {
+		t.Error("the key file must hold the new key and its .previous the old one")
+	}
+	if b, _ := providers.ReadBundle(cfg.Bundle); b == nil || b.GCPKeyID != out.New {
+		t.Errorf("bundle %+v", b)
+	}
+	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	if c := find(rep, wizard.CheckRotation); c.Status != providers.Warn || !rep.OK {
+		t.Errorf("verify during a rotation: %+v %+v", c, failing(rep))
+	}
+	mustRotate(t, cfg, e.deps, true, false)
+	if got := e.gcp.Keys(email); !slices.Equal(got, []string{out.New}) {
+		t.Errorf("keys after phase 2: %v", got)
+	}
+	for _, f := range []string{providers.PreviousPath(cfg.KeyFile), providers.PreviousPath(cfg.Bundle)} {
+		if _, err := os.Stat(f); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s is still there", f)
+		}
+	}
+	if rep := verify(t, cfg, e.deps, wizard.VerifyOptions{}); !rep.OK {
+		t.Errorf("verify after the rotation: %+v", failing(rep))
+	}
+}
