@@ -132,6 +132,8 @@ type Access int
 const (
 	ChangeAccess Access = iota // init: create and change
 	ReadAccess                 // verify: read only
+	RotateAccess               // rotate-keys: make, retire and delete keys
+	RemoveAccess               // destroy: delete
 )
 
 // Identity is who a connection acts as, as preflight found it.

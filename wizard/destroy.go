@@ -96,7 +96,7 @@ type DestroyOutcome struct {
 func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o DestroyOptions) (DestroyOutcome, error) {
 	var out DestroyOutcome
 	deps.Propagation, deps.Destroy = o.Propagation, o.Remove
-	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.ChangeAccess)
+	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.RemoveAccess)
 	out.Preflight = pf
 	if err != nil {
 		return out, err

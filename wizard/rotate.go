@@ -57,7 +57,7 @@ type rotation struct {
 
 func startRotation(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o RotateOptions) (*rotation, Preflight, error) {
 	deps.Propagation = o.Propagation
-	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.ChangeAccess)
+	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.RotateAccess)
 	if err != nil {
 		return nil, pf, err
 	}

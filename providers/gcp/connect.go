@@ -156,6 +156,32 @@ var Operator = Access{
 	Roles: "roles/iam.roleAdmin, roles/iam.serviceAccountAdmin, roles/iam.serviceAccountKeyAdmin, roles/storage.admin",
 }
 
+// KeyRotator is what byob rotate-keys needs.
+var KeyRotator = Access{
+	Permissions: []string{
+		"iam.serviceAccounts.get", "iam.serviceAccountKeys.create", "iam.serviceAccountKeys.list",
+		"iam.serviceAccountKeys.disable", "iam.serviceAccountKeys.delete",
+	},
+	Roles: "roles/iam.serviceAccountKeyAdmin",
+}
+
+// Remover is what byob destroy needs; with the bucket, also what deletes
+// it and its objects.
+func Remover(bucket bool) Access {
+	a := Access{
+		Permissions: []string{
+			"iam.roles.get", "iam.roles.delete", "iam.serviceAccounts.get", "iam.serviceAccounts.delete",
+			"iam.serviceAccountKeys.list", "iam.serviceAccountKeys.delete",
+			"storage.buckets.get", "storage.buckets.getIamPolicy", "storage.buckets.setIamPolicy",
+		},
+		Roles: "roles/iam.roleAdmin, roles/iam.serviceAccountAdmin, roles/iam.serviceAccountKeyAdmin, roles/storage.admin",
+	}
+	if bucket {
+		a.Permissions = append(a.Permissions, "storage.buckets.delete", "storage.objects.list", "storage.objects.delete")
+	}
+	return a
+}
+
 // Viewer is what byob verify needs before it starts: to see the project.
 // A check whose own read is denied reports that it could not run.
 var Viewer = Access{Permissions: []string{"resourcemanager.projects.get"}, Roles: "roles/browser or roles/viewer"}

@@ -107,8 +107,13 @@ func (cn *conn) Preflight(ctx context.Context, s providers.Setup, access provide
 			c.State, recorded, c.GCPProject, recorded)
 	}
 	need := Operator
-	if access == providers.ReadAccess {
+	switch access {
+	case providers.ReadAccess:
 		need = Viewer
+	case providers.RotateAccess:
+		need = KeyRotator
+	case providers.RemoveAccess:
+		need = Remover(s.Destroy.DeleteBucket)
 	}
 	if err := Preflight(ctx, cn.c, c.GCPProject, need); err != nil {
 		return providers.Identity{}, err
