@@ -295,6 +295,21 @@ func TestVerifyWarnsAboutOldAndExtraKeys(t *testing.T) {
 	}
 }
 
+func TestVerifyWarnsAboutOldAndExtraGCPKeys(t *testing.T) {
+	e := newGCSEnv(t)
+	cfg := e.config(providers.WarehouseNone)
+	e.mustApply(cfg)
+	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{Now: time.Now().Add(100 * 24 * time.Hour)})
+	if c := find(rep, gcp.CheckKeyHygiene); !rep.OK || c.Status != providers.Warn || !strings.Contains(c.Detail, "100 days old") || !strings.Contains(c.Remedy, "byob rotate-keys") {
+		t.Errorf("old key: %+v", c)
+	}
+	e.gcp.AddKey(gcp.Params{Project: gcptest.Project, Names: gcp.NamesFor(cfg.Name)}.ServiceAccountEmail())
+	rep = verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	if c := find(rep, gcp.CheckKeyHygiene); c.Status != providers.Warn || !strings.Contains(c.Detail, "2 enabled keys") {
+		t.Errorf("extra key: %+v", c)
+	}
+}
+
 func find(rep wizard.Report, id string) wizard.CheckReport {
 	for _, c := range rep.Checks {
 		if c.ID == id {
@@ -407,7 +422,7 @@ func TestVerifyGCS(t *testing.T) {
 			rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
 			bad := failing(rep)
 			if tc.check == "" {
-				if !rep.OK || len(bad) > 0 || len(rep.Checks) != 13 {
+				if !rep.OK || len(bad) > 0 || len(rep.Checks) != 14 {
 					t.Fatalf("healthy setup: %d checks, failing %+v", len(rep.Checks), bad)
 				}
 				if objs := e.gcp.Objects(cfg.Bucket); len(objs) != 0 {

@@ -12,6 +12,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"cloud.google.com/go/storage"
 	crm "google.golang.org/api/cloudresourcemanager/v1"
@@ -25,19 +26,24 @@ import (
 const (
 	CheckKeyWorks       = "gcs-key-works"
 	CheckNoProjectGrant = "gcp-no-project-grant"
+	CheckKeyHygiene     = "gcp-key-hygiene"
+	maxKeyAge           = 90 * 24 * time.Hour
 )
 
 // Probes prove what GrowthLoop's key can do (write, read and list under
 // the prefix) and that its service account holds nothing on the project,
-// only on the bucket. reRun is the byob init command that restores the
-// setup.
-func Probes(p Params, c *Clients, reRun string) []providers.Check {
+// only on the bucket, and warn about a stale or extra key. reRun is the
+// byob init command that restores the setup.
+func Probes(p Params, c *Clients, reRun string, now time.Time, rotating bool) []providers.Check {
 	return []providers.Check{
 		{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context) providers.CheckResult {
 			return keyWorks(ctx, p, c, reRun)
 		}},
 		{ID: CheckNoProjectGrant, Title: "GrowthLoop's service account has no project-level role", Run: func(ctx context.Context) providers.CheckResult {
 			return noProjectGrant(ctx, p, c)
+		}},
+		{ID: CheckKeyHygiene, Title: "GrowthLoop's service account has one recent key", Run: func(ctx context.Context) providers.CheckResult {
+			return keyHygiene(ctx, p, c, now, rotating)
 		}},
 	}
 }
@@ -131,4 +137,34 @@ func noProjectGrant(ctx context.Context, p Params, c *Clients) providers.CheckRe
 	}
 	return providers.Failed(fmt.Sprintf("gcloud projects remove-iam-policy-binding %s --member=%s --role=%s", p.Project, member, roles[0]),
 		"%s holds %s on the whole project %s, not only on the bucket", p.ServiceAccountEmail(), strings.Join(roles, ", "), p.Project)
+}
+
+// keyHygiene warns of a key file key older than 90 days (CIS 1.14 asks for
+// rotation) and of more than one enabled key outside a rotation.
+func keyHygiene(ctx context.Context, p Params, c *Clients, now time.Time, rotating bool) providers.CheckResult {
+	keys, err := do(ctx, c, c.IAM.Projects.ServiceAccounts.Keys.List(p.accountName()).KeyTypes("USER_MANAGED").Context(ctx))
+	if err != nil {
+		return providers.CannotRun(fmt.Errorf("list keys of %s: %w", p.ServiceAccountEmail(), err), "grant iam.serviceAccountKeys.list and re-run byob verify")
+	}
+	held := p.Keys.Delivered()
+	var enabled []string
+	for _, k := range keys.Keys {
+		if k.Disabled {
+			continue
+		}
+		enabled = append(enabled, keyID(k))
+		created, err := time.Parse(time.RFC3339, k.ValidAfterTime)
+		if keyID(k) == held && err == nil && now.Sub(created) > maxKeyAge {
+			return providers.Warned("rotate the key (CIS 1.14): byob rotate-keys, upload the new bundle and key file in GrowthLoop, then byob rotate-keys --finish",
+				"key %s is %d days old", held, int(now.Sub(created).Hours()/24))
+		}
+	}
+	switch {
+	case rotating && len(enabled) == 2:
+		return providers.Passed("2 enabled keys while a rotation is under way (see key-rotation)")
+	case len(enabled) > 1:
+		return providers.Warned("delete the keys GrowthLoop does not use: gcloud iam service-accounts keys delete <id> --iam-account="+p.ServiceAccountEmail(),
+			"%s has %d enabled keys", p.ServiceAccountEmail(), len(enabled))
+	}
+	return providers.Passed("%d enabled key(s), none older than %d days", len(enabled), int(maxKeyAge.Hours()/24))
 }

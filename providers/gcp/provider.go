@@ -143,7 +143,7 @@ func (Provider) Steps(s providers.Setup) []providers.Step {
 // project.
 func (Provider) Probes(s providers.Setup) []providers.Probe {
 	var out []providers.Probe
-	for _, c := range Probes(params(s), clients(s), s.ReRun) {
+	for _, c := range Probes(params(s), clients(s), s.ReRun, s.Now, s.Values.Get(providers.RotationOldKey) != "") {
 		needs := []string{StepBucket, StepServiceAccount}
 		if c.ID == CheckKeyWorks {
 			needs = append(needs, StepWriterBinding) // without it the key is refused
