@@ -61,21 +61,14 @@ Exit codes: 0 done, 1 a removal failed (re-run to finish), 2 usage error,
 		Example: `  byob destroy --dry-run
   byob destroy
   byob destroy --delete-bucket --delete-objects --delete-bundle --yes`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindSources(cmd.Flags(), f.IO.env); err != nil {
-				return err
-			}
-			o.Given = cmd.Flags().Changed
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runDestroy(cmd.Context(), o)
-		},
 	}
+	bindSetup(c, f, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
+		if runF != nil {
+			return runF(ctx, o)
+		}
+		return runDestroy(ctx, o)
+	})
 	fs := c.Flags()
-	addFields(fs, &o.Config)
-	fs.StringVar(&o.ConfigFile, "config", "", "YAML file whose keys are flag names")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "print what would be removed and kept, and change nothing (reads only the state file)")
 	fs.BoolVar(&o.Yes, "yes", false, "remove without asking")
 	fs.BoolVar(&o.DeleteBucket, "delete-bucket", false, "also delete the bucket byob created (never one it adopted)")
@@ -108,15 +101,9 @@ func recordedSetup(cfg providers.Config, given func(string) bool, env providers.
 
 func runDestroy(ctx context.Context, o *DestroyOptions) error {
 	io := o.IO
-	var bad []providers.InvalidValue
-	if iv := validateOutput(o.Output); iv != nil {
-		bad = append(bad, *iv)
-	}
+	bad := checkRunFlags(o.Output, o.Propagation)
 	if o.DeleteObjects && !o.DeleteBucket {
 		bad = append(bad, providers.InvalidValue{Flag: "--delete-objects", Value: "true", Rule: "deletes the objects with the bucket: add --delete-bucket"})
-	}
-	if o.Propagation <= 0 {
-		bad = append(bad, providers.InvalidValue{Flag: "--propagation-timeout", Value: o.Propagation.String(), Rule: "must be positive"})
 	}
 	if len(bad) > 0 {
 		return &providers.UsageError{Invalid: bad}

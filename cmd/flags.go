@@ -1,14 +1,17 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/growthloop/byob/providers"
@@ -19,6 +22,23 @@ import (
 // name upper-cased with hyphens as underscores (--ttl-days: BYOB_TTL_DAYS).
 func EnvVar(flag string) string {
 	return "BYOB_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// bindSetup gives a verb that acts on a setup the flag table's flags and
+// --config, bound to cfg and configFile, and makes it run run once the
+// environment and --config have filled the flags the command line did not
+// set (given then reports the flags the user set).
+func bindSetup(c *cobra.Command, f *Factory, cfg *providers.Config, configFile *string, given *func(string) bool, run func(context.Context) error) {
+	c.Args = noArgs
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		if err := bindSources(cmd.Flags(), f.IO.env); err != nil {
+			return err
+		}
+		*given = cmd.Flags().Changed
+		return run(cmd.Context())
+	}
+	addFields(c.Flags(), cfg)
+	c.Flags().StringVar(configFile, "config", "", "YAML file whose keys are flag names")
 }
 
 // addFields registers a flag for every input of the table providers.Fields
@@ -125,10 +145,15 @@ func commandLine(cfg providers.Config, dryRun bool) string {
 	return strings.Join(append(parts, "--yes"), " ")
 }
 
-// validateOutput checks --output.
-func validateOutput(output string) *wizard.InvalidValue {
-	if slices.Contains([]string{"text", "json"}, output) {
-		return nil
+// checkRunFlags checks the flags every verb that reaches the clouds has:
+// --output and --propagation-timeout.
+func checkRunFlags(output string, propagation time.Duration) []providers.InvalidValue {
+	var bad []providers.InvalidValue
+	if !slices.Contains([]string{"text", "json"}, output) {
+		bad = append(bad, providers.InvalidValue{Flag: "--output", Value: output, Rule: `must be "text" or "json"`})
 	}
-	return &wizard.InvalidValue{Flag: "--output", Value: output, Rule: `must be "text" or "json"`}
+	if propagation <= 0 {
+		bad = append(bad, providers.InvalidValue{Flag: "--propagation-timeout", Value: propagation.String(), Rule: "must be positive"})
+	}
+	return bad
 }

@@ -57,21 +57,14 @@ func NewCmdInit(f *Factory, runF func(context.Context, *InitOptions) error) *cob
 
   byob init --provider gcs --bucket acme-growthloop-exports \
     --gcp-project acme-data --location US --dry-run --output json`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindSources(cmd.Flags(), f.IO.env); err != nil {
-				return err
-			}
-			o.Given = cmd.Flags().Changed
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runInit(cmd.Context(), o)
-		},
 	}
+	bindSetup(c, f, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
+		if runF != nil {
+			return runF(ctx, o)
+		}
+		return runInit(ctx, o)
+	})
 	fs := c.Flags()
-	addFields(fs, &o.Config)
-	fs.StringVar(&o.ConfigFile, "config", "", "YAML file whose keys are flag names")
 	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for new IAM users, keys and roles to work")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
 	fs.BoolVar(&o.Accessible, "accessible", false, "ask line by line, for screen readers (also TERM=dumb)")
@@ -103,8 +96,8 @@ func NewCmdPlan(f *Factory, runF func(context.Context, *InitOptions) error) *cob
 
 func runInit(ctx context.Context, o *InitOptions) error {
 	io := o.IO
-	if iv := validateOutput(o.Output); iv != nil {
-		return &providers.UsageError{Invalid: []providers.InvalidValue{*iv}}
+	if bad := checkRunFlags(o.Output, o.Propagation); len(bad) > 0 {
+		return &providers.UsageError{Invalid: bad}
 	}
 	cfg := o.Config
 	env := o.env(o.DryRun)
@@ -121,9 +114,6 @@ func runInit(ctx context.Context, o *InitOptions) error {
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
-	}
-	if o.Propagation <= 0 {
-		return &providers.UsageError{Invalid: []providers.InvalidValue{{Flag: "--propagation-timeout", Value: o.Propagation.String(), Rule: "must be positive"}}}
 	}
 	if !o.DryRun {
 		if !o.Yes && !io.CanPrompt() {

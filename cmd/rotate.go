@@ -52,21 +52,14 @@ a rotation is half done.
 Exit codes: 0 done, 1 failure (re-run to resume), 2 usage error.`,
 		Example: `  byob rotate-keys
   byob rotate-keys --finish`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindSources(cmd.Flags(), f.IO.env); err != nil {
-				return err
-			}
-			o.Given = cmd.Flags().Changed
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runRotate(cmd.Context(), o)
-		},
 	}
+	bindSetup(c, f, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
+		if runF != nil {
+			return runF(ctx, o)
+		}
+		return runRotate(ctx, o)
+	})
 	fs := c.Flags()
-	addFields(fs, &o.Config)
-	fs.StringVar(&o.ConfigFile, "config", "", "YAML file whose keys are flag names")
 	fs.BoolVar(&o.Finish, "finish", false, "the second phase: retire the old key once GrowthLoop has the new bundle")
 	fs.BoolVar(&o.KeepOld, "keep-old", false, "with --finish: deactivate the old key but keep it (the next rotation deletes it)")
 	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for the new key to work")
@@ -75,15 +68,9 @@ Exit codes: 0 done, 1 failure (re-run to resume), 2 usage error.`,
 }
 
 func runRotate(ctx context.Context, o *RotateOptions) error {
-	var bad []providers.InvalidValue
-	if iv := validateOutput(o.Output); iv != nil {
-		bad = append(bad, *iv)
-	}
+	bad := checkRunFlags(o.Output, o.Propagation)
 	if o.KeepOld && !o.Finish {
 		bad = append(bad, providers.InvalidValue{Flag: "--keep-old", Value: "true", Rule: "keeps the old key when the rotation finishes: add --finish"})
-	}
-	if o.Propagation <= 0 {
-		bad = append(bad, providers.InvalidValue{Flag: "--propagation-timeout", Value: o.Propagation.String(), Rule: "must be positive"})
 	}
 	if len(bad) > 0 {
 		return &providers.UsageError{Invalid: bad}

@@ -48,21 +48,14 @@ could not run, 2 usage error.`,
 		Example: `  byob verify
   byob verify --state prod/byob-state.json --bundle prod/growthloop-byob-bundle.json
   byob verify --output json --timeout 2m   # for CI`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindSources(cmd.Flags(), f.IO.env); err != nil {
-				return err
-			}
-			o.Given = cmd.Flags().Changed
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runVerify(cmd.Context(), o)
-		},
 	}
+	bindSetup(c, f, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
+		if runF != nil {
+			return runF(ctx, o)
+		}
+		return runVerify(ctx, o)
+	})
 	fs := c.Flags()
-	addFields(fs, &o.Config)
-	fs.StringVar(&o.ConfigFile, "config", "", "YAML file whose keys are flag names")
 	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for a new access key to work")
 	fs.DurationVar(&o.Timeout, "timeout", DefaultVerifyTimeout, "bound on the whole run; checks still running then are reported as not run")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
@@ -70,15 +63,9 @@ could not run, 2 usage error.`,
 }
 
 func runVerify(ctx context.Context, o *VerifyOptions) error {
-	var bad []providers.InvalidValue
-	if iv := validateOutput(o.Output); iv != nil {
-		bad = append(bad, *iv)
-	}
+	bad := checkRunFlags(o.Output, o.Propagation)
 	if o.Timeout <= 0 {
 		bad = append(bad, providers.InvalidValue{Flag: "--timeout", Value: o.Timeout.String(), Rule: "must be positive"})
-	}
-	if o.Propagation <= 0 {
-		bad = append(bad, providers.InvalidValue{Flag: "--propagation-timeout", Value: o.Propagation.String(), Rule: "must be positive"})
 	}
 	if len(bad) > 0 {
 		return &providers.UsageError{Invalid: bad}

@@ -59,6 +59,26 @@ func (l KeyLedger) Deleted(v *Values, id string) {
 	setIDs(v, l.retired, slices.DeleteFunc(l.Retired(v), drop))
 }
 
+// Prune goes through the ids of an identity's keys: it deletes (del) and
+// forgets those that go, and returns the others (known) and byob's among
+// them (mine).
+func (l KeyLedger) Prune(ctx context.Context, v *Values, ids []string, goes, ours func(id string) bool, del func(context.Context, string) error) (known, mine []string, err error) {
+	for _, id := range ids {
+		if goes(id) {
+			if err := del(ctx, id); err != nil {
+				return nil, nil, err
+			}
+			l.Deleted(v, id)
+			continue
+		}
+		known = append(known, id)
+		if ours(id) {
+			mine = append(mine, id)
+		}
+	}
+	return known, mine, nil
+}
+
 // Forget drops the ledger (after the keys were deleted).
 func (l KeyLedger) Forget(v *Values) {
 	v.Delete(l.created)

@@ -5,6 +5,7 @@ package providers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/growthloop/byob/templates"
@@ -97,6 +98,47 @@ func TeardownOf(v *Values, step, remove, what string) Teardown {
 		return Teardown{Keep: what + " was there before byob: left alone"}
 	}
 	return Teardown{}
+}
+
+// ErrGone is what a count of a bucket's objects returns when the bucket
+// no longer exists.
+var ErrGone = errors.New("gone")
+
+// BucketTeardown is the teardown of the bucket byob made: it goes only
+// with o.DeleteBucket, and one holding objects only with o.DeleteObjects
+// as well (a usage error, before anything is removed). kept says how the
+// bucket stays. count counts its object versions, up to a limit (more: there
+// are others; ErrGone: no bucket); nil in a dry run.
+func BucketTeardown(v *Values, step, bucket string, o DestroyOptions, kept string, count func() (n int, more bool, err error)) (Teardown, error) {
+	what := "bucket " + bucket
+	switch {
+	case !Owned(v, step):
+		return TeardownOf(v, step, "", what+" and its objects"), nil
+	case !o.DeleteBucket:
+		return Teardown{Keep: what + " and its objects are kept, " + kept + " (--delete-bucket deletes it)"}, nil
+	case count == nil && o.DeleteObjects:
+		return Teardown{Remove: "delete every object (all versions) in " + what + ", then the bucket"}, nil
+	case count == nil:
+		return Teardown{Remove: "delete " + what + " if it is empty (--delete-objects deletes its objects too)"}, nil
+	}
+	n, more, err := count()
+	switch {
+	case errors.Is(err, ErrGone):
+		return Teardown{Remove: "forget " + what + " (already deleted)"}, nil
+	case err != nil:
+		return Teardown{}, err
+	}
+	objects := fmt.Sprint(n)
+	if more {
+		objects += " or more"
+	}
+	switch {
+	case n == 0:
+		return Teardown{Remove: "delete " + what + " (it is empty)"}, nil
+	case !o.DeleteObjects:
+		return Teardown{}, Usagef("%s holds %s objects (versions included): pass --delete-objects as well to delete them with it, or leave out --delete-bucket to keep it", what, objects)
+	}
+	return Teardown{Remove: fmt.Sprintf("delete the %s objects (versions included) in %s, then the bucket", objects, what)}, nil
 }
 
 // Kept is Destroy leaving something in place on purpose: something byob

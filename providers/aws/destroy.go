@@ -22,37 +22,20 @@ import (
 // rule) stay with it.
 
 func (s *bucketStep) Teardown(ctx context.Context, v *providers.Values) (providers.Teardown, error) {
-	what := "bucket " + s.p.Bucket
-	switch {
-	case !providers.Owned(v, StepBucket):
-		return providers.TeardownOf(v, StepBucket, "", what+" and its objects"), nil
-	case !s.p.Destroy.DeleteBucket:
-		return providers.Teardown{Keep: fmt.Sprintf("%s and its objects are kept, private and encrypted, exports under %s still expiring after %s (--delete-bucket deletes it)",
-			what, s.p.Prefix, days(s.p.TTLDays))}, nil
-	case s.c == nil && s.p.Destroy.DeleteObjects:
-		return providers.Teardown{Remove: "delete every object (all versions) in " + what + ", then the bucket"}, nil
-	case s.c == nil:
-		return providers.Teardown{Remove: "delete " + what + " if it is empty (--delete-objects deletes its objects too)"}, nil
+	kept := "private and encrypted, exports under " + s.p.Prefix + " still expiring after " + days(s.p.TTLDays)
+	if s.c == nil {
+		return providers.BucketTeardown(v, StepBucket, s.p.Bucket, s.p.Destroy, kept, nil)
 	}
-	out, err := s.c.S3.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
-	switch {
-	case isNotFound(err):
-		return providers.Teardown{Remove: "forget " + what + " (already deleted)"}, nil
-	case err != nil:
-		return providers.Teardown{}, wrap(ctx, "s3:ListBucketVersions "+s.p.Bucket, err)
-	}
-	n := len(out.Versions) + len(out.DeleteMarkers)
-	count := fmt.Sprint(n)
-	if aws.ToBool(out.IsTruncated) {
-		count += " or more"
-	}
-	switch {
-	case n == 0:
-		return providers.Teardown{Remove: "delete " + what + " (it is empty)"}, nil
-	case !s.p.Destroy.DeleteObjects:
-		return providers.Teardown{}, providers.Usagef("%s holds %s objects (versions included): pass --delete-objects as well to delete them with it, or leave out --delete-bucket to keep it", what, count)
-	}
-	return providers.Teardown{Remove: fmt.Sprintf("delete the %s objects (versions included) in %s, then the bucket", count, what)}, nil
+	return providers.BucketTeardown(v, StepBucket, s.p.Bucket, s.p.Destroy, kept, func() (int, bool, error) {
+		out, err := s.c.S3.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
+		switch {
+		case isNotFound(err):
+			return 0, false, providers.ErrGone
+		case err != nil:
+			return 0, false, wrap(ctx, "s3:ListBucketVersions "+s.p.Bucket, err)
+		}
+		return len(out.Versions) + len(out.DeleteMarkers), aws.ToBool(out.IsTruncated), nil
+	})
 }
 
 func (s *bucketStep) Destroy(ctx context.Context, v *providers.Values) error {

@@ -104,6 +104,20 @@ func (ks keySet) unwanted() []string {
 	return out
 }
 
+// prune deletes the unwanted keys (and, with retired, the keys a rotation
+// retired) and returns the ids of the others, and of byob's among them.
+func (ks keySet) prune(ctx context.Context, v *providers.Values, retired bool, del func(context.Context, string) error) (known, ours []string, err error) {
+	var ids []string
+	for _, k := range ks.keys {
+		ids = append(ids, aws.ToString(k.AccessKeyId))
+	}
+	unwanted := ks.unwanted()
+	goes := func(id string) bool {
+		return slices.Contains(unwanted, id) || retired && slices.Contains(ks.retired, id)
+	}
+	return keys.Prune(ctx, v, ids, goes, func(id string) bool { return ks.ours[id] }, del)
+}
+
 // foreign describes the keys byob did not make and does not hold: they
 // are reported and never touched. "" when there are none.
 func (ks keySet) foreign(user string, now time.Time) string {
@@ -161,19 +175,9 @@ func (s *accessKeyStep) Apply(ctx context.Context, v *providers.Values) error {
 		return err
 	}
 	ks := s.keySet(v, list)
-	var ours, known []string
-	for _, k := range list {
-		id := aws.ToString(k.AccessKeyId)
-		if slices.Contains(ks.unwanted(), id) {
-			if err := s.delete(ctx, id); err != nil {
-				return err
-			}
-			continue
-		}
-		known = append(known, id)
-		if ks.ours[id] {
-			ours = append(ours, id)
-		}
+	known, ours, err := ks.prune(ctx, v, false, s.delete)
+	if err != nil {
+		return err
 	}
 	// Whatever an unfinished creation made is now either held or deleted.
 	keys.End(v)

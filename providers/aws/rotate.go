@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -27,20 +26,9 @@ func (Provider) NewKey(ctx context.Context, s providers.Setup) (string, error) {
 		return "", err
 	}
 	ks := st.keySet(v, list)
-	var ours, known []string
-	for _, k := range list {
-		id := aws.ToString(k.AccessKeyId)
-		if slices.Contains(ks.retired, id) || slices.Contains(ks.unwanted(), id) {
-			if err := st.delete(ctx, id); err != nil {
-				return "", err
-			}
-			keys.Deleted(v, id)
-			continue
-		}
-		known = append(known, id)
-		if ks.ours[id] {
-			ours = append(ours, id)
-		}
+	known, ours, err := ks.prune(ctx, v, true, st.delete)
+	if err != nil {
+		return "", err
 	}
 	keys.End(v)
 	if pending := s.Keys.Pending(); pending != "" && ks.active(pending) {

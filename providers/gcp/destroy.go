@@ -22,36 +22,17 @@ import (
 // --delete-objects as well.
 
 func (s *bucketStep) Teardown(ctx context.Context, v *providers.Values) (providers.Teardown, error) {
-	what := "bucket " + s.p.Bucket
-	switch {
-	case !providers.Owned(v, StepBucket):
-		return providers.TeardownOf(v, StepBucket, "", what+" and its objects"), nil
-	case !s.p.Destroy.DeleteBucket:
-		return providers.Teardown{Keep: fmt.Sprintf("%s and its objects are kept, private, exports under %s still expiring after %d days (--delete-bucket deletes it)",
-			what, s.p.Prefix, s.p.TTLDays)}, nil
-	case s.c == nil && s.p.Destroy.DeleteObjects:
-		return providers.Teardown{Remove: "delete every object (all versions) in " + what + ", then the bucket"}, nil
-	case s.c == nil:
-		return providers.Teardown{Remove: "delete " + what + " if it is empty (--delete-objects deletes its objects too)"}, nil
+	kept := fmt.Sprintf("private, exports under %s still expiring after %d days", s.p.Prefix, s.p.TTLDays)
+	if s.c == nil {
+		return providers.BucketTeardown(v, StepBucket, s.p.Bucket, s.p.Destroy, kept, nil)
 	}
-	n, more, err := s.count(ctx, maxListed)
-	switch {
-	case errors.Is(err, storage.ErrBucketNotExist), code(err) == http.StatusNotFound:
-		return providers.Teardown{Remove: "forget " + what + " (already deleted)"}, nil
-	case err != nil:
-		return providers.Teardown{}, err
-	}
-	count := fmt.Sprint(n)
-	if more {
-		count += " or more"
-	}
-	switch {
-	case n == 0:
-		return providers.Teardown{Remove: "delete " + what + " (it is empty)"}, nil
-	case !s.p.Destroy.DeleteObjects:
-		return providers.Teardown{}, providers.Usagef("%s holds %s objects (versions included): pass --delete-objects as well to delete them with it, or leave out --delete-bucket to keep it", what, count)
-	}
-	return providers.Teardown{Remove: fmt.Sprintf("delete the %s objects (versions included) in %s, then the bucket", count, what)}, nil
+	return providers.BucketTeardown(v, StepBucket, s.p.Bucket, s.p.Destroy, kept, func() (int, bool, error) {
+		n, more, err := s.count(ctx, maxListed)
+		if errors.Is(err, storage.ErrBucketNotExist) || code(err) == http.StatusNotFound {
+			return 0, false, providers.ErrGone
+		}
+		return n, more, err
+	})
 }
 
 // maxListed is how many objects destroy's plan counts before it says "or

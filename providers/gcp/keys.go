@@ -131,6 +131,20 @@ func (ks keySet) unwanted() []string {
 	return out
 }
 
+// prune deletes the unwanted keys (and, with retired, the keys a rotation
+// retired) and returns the ids of the others, and of byob's among them.
+func (ks keySet) prune(ctx context.Context, v *providers.Values, retired bool, del func(context.Context, string) error) (known, ours []string, err error) {
+	var ids []string
+	for _, k := range ks.keys {
+		ids = append(ids, keyID(k))
+	}
+	unwanted := ks.unwanted()
+	goes := func(id string) bool {
+		return slices.Contains(unwanted, id) || retired && slices.Contains(ks.retired, id)
+	}
+	return keys.Prune(ctx, v, ids, goes, func(id string) bool { return ks.ours[id] }, del)
+}
+
 func (ks keySet) foreign(account string) string {
 	var ids []string
 	for _, k := range ks.keys {
@@ -181,18 +195,9 @@ func (s *keyStep) Apply(ctx context.Context, v *providers.Values) error {
 		return err
 	}
 	ks := s.keySet(v, list)
-	var ours, known []string
-	for _, k := range list {
-		if slices.Contains(ks.unwanted(), keyID(k)) {
-			if err := s.delete(ctx, keyID(k)); err != nil {
-				return err
-			}
-			continue
-		}
-		known = append(known, keyID(k))
-		if ks.ours[keyID(k)] {
-			ours = append(ours, keyID(k))
-		}
+	known, ours, err := ks.prune(ctx, v, false, s.delete)
+	if err != nil {
+		return err
 	}
 	keys.End(v)
 	if held := s.p.Keys.Delivered(); ks.active(held) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 
 	iam "google.golang.org/api/iam/v1"
 
@@ -27,20 +26,9 @@ func (Provider) NewKey(ctx context.Context, s providers.Setup) (string, error) {
 		return "", err
 	}
 	ks := st.keySet(v, list)
-	var ours, known []string
-	for _, k := range list {
-		id := keyID(k)
-		if slices.Contains(ks.retired, id) || slices.Contains(ks.unwanted(), id) {
-			if err := st.delete(ctx, id); err != nil {
-				return "", err
-			}
-			keys.Deleted(v, id)
-			continue
-		}
-		known = append(known, id)
-		if ks.ours[id] {
-			ours = append(ours, id)
-		}
+	known, ours, err := ks.prune(ctx, v, true, st.delete)
+	if err != nil {
+		return "", err
 	}
 	keys.End(v)
 	keys.SetCreated(v, ours)
