@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Config is what the user asked for: a setup's inputs, and how byob
@@ -129,8 +130,8 @@ func (c *Config) Missing() []string {
 }
 
 var (
-	orgIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
-	namePattern  = regexp.MustCompile(`^[a-z][a-z0-9-]*[a-z0-9]$`)
+	orgIDPattern = Pattern(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+	namePattern  = Pattern(`^[a-z][a-z0-9-]*[a-z0-9]$`)
 )
 
 // Validate checks every value that is set and returns one *UsageError
@@ -246,7 +247,7 @@ func ValidatePrefix(p string) error {
 
 // ValidateOrgID checks a GrowthLoop organisation id: it ends the stage URL.
 func ValidateOrgID(id string) error {
-	if len(id) > maxOrgIDLength || !orgIDPattern.MatchString(id) {
+	if len(id) > maxOrgIDLength || !orgIDPattern().MatchString(id) {
 		return fmt.Errorf("must be 1-%d letters, digits, hyphens or underscores, starting with a letter or digit (ask your GrowthLoop Solutions Architect for it)", maxOrgIDLength)
 	}
 	return nil
@@ -255,8 +256,14 @@ func ValidateOrgID(id string) error {
 // ValidateName checks the setup name IAM and service-account names are
 // derived from.
 func ValidateName(n string) error {
-	if len(n) < 2 || len(n) > maxNameLength || !namePattern.MatchString(n) {
+	if len(n) < 2 || len(n) > maxNameLength || !namePattern().MatchString(n) {
 		return fmt.Errorf("must be 2-%d lowercase letters, digits or hyphens, starting with a letter and ending with a letter or digit", maxNameLength)
 	}
 	return nil
+}
+
+// Pattern compiles a regular expression the first time it is used, not
+// when byob starts (every start, --help included, would pay for it).
+func Pattern(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }

@@ -4,14 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"regexp"
 	"strings"
+
+	"github.com/growthloop/byob/providers"
 )
 
 var (
-	bucketChars   = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
-	regionPattern = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`)
-	iamName       = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]+$`)
+	bucketChars   = providers.Pattern(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
+	regionPattern = providers.Pattern(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`)
+	iamName       = providers.Pattern(`^[A-Za-z0-9+=,.@_-]+$`)
 )
 
 var (
@@ -24,7 +25,7 @@ func ValidateBucketName(name string) error {
 	if len(name) < 3 || len(name) > 63 {
 		return fmt.Errorf("must be 3-63 characters long (it is %d)", len(name))
 	}
-	if !bucketChars.MatchString(name) {
+	if !bucketChars().MatchString(name) {
 		return errors.New("may contain only lowercase letters, digits, dots and hyphens, and must start and end with a letter or digit")
 	}
 	if strings.Contains(name, "..") {
@@ -50,7 +51,7 @@ func ValidateBucketName(name string) error {
 // eu-central-2, us-gov-west-1, ap-southeast-5 ...), not membership in a
 // list, so new regions work without a new byob.
 func ValidateRegion(region string) error {
-	if !regionPattern.MatchString(region) {
+	if !regionPattern().MatchString(region) {
 		return errors.New("must look like an AWS region name, for example us-east-1 or eu-west-2")
 	}
 	return nil
@@ -69,7 +70,7 @@ func ValidateIAMName(name string, max int) error {
 	if name == "" || len(name) > max {
 		return fmt.Errorf("must be 1-%d characters long (it is %d)", max, len(name))
 	}
-	if !iamName.MatchString(name) {
+	if !iamName().MatchString(name) {
 		return errors.New("may contain only letters, digits and + = , . @ _ -")
 	}
 	return nil

@@ -14,10 +14,9 @@ import (
 	"strings"
 	"time"
 
-	"cloud.google.com/go/storage"
 	crm "google.golang.org/api/cloudresourcemanager/v1"
 	iam "google.golang.org/api/iam/v1"
-	"google.golang.org/api/iterator"
+	storage "google.golang.org/api/storage/v1"
 
 	"github.com/growthloop/byob/providers"
 )
@@ -79,14 +78,10 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 	if err != nil {
 		return providers.Failed(reRun+" (it writes a new key file)", "%s: %v", p.KeyFile, err)
 	}
-	defer ks.Close()
 	name := providers.ProbeName(p.Prefix + providers.ProbeDir)
 	body := providers.ProbeBody
 	err = p.Propagation.Poll(ctx, "waiting for the key to work (new keys take up to a minute)", func(ctx context.Context) error {
-		w := ks.Bucket(p.Bucket).Object(name).NewWriter(ctx)
-		w.ChunkSize = 0 // one request
-		_, _ = w.Write(body)
-		err := w.Close()
+		_, err := ks.Objects.Insert(p.Bucket, &storage.Object{Name: name}).Media(bytes.NewReader(body)).Context(ctx).Do()
 		if err != nil && strings.Contains(err.Error(), "invalid_grant") {
 			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
 		}
@@ -95,29 +90,24 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 	if err != nil {
 		return providers.Failed(reRun+" (restores the role and its binding on the bucket)", "write gs://%s/%s with key %s: %v", p.Bucket, name, kf.KeyID, err)
 	}
-	defer c.Storage.Bucket(p.Bucket).Object(name).Delete(context.WithoutCancel(ctx))
-	r, err := ks.Bucket(p.Bucket).Object(name).NewReader(ctx)
+	defer doErr(context.WithoutCancel(ctx), c, c.Storage.Objects.Delete(p.Bucket, name).Context(context.WithoutCancel(ctx)))
+	resp, err := ks.Objects.Get(p.Bucket, name).Context(ctx).Download()
 	if err != nil {
 		return providers.Failed(reRun, "read gs://%s/%s with key %s: %v", p.Bucket, name, kf.KeyID, err)
 	}
-	read, err := io.ReadAll(r)
-	r.Close()
+	read, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
 	if err != nil || !bytes.Equal(read, body) {
 		return providers.Failed(reRun, "read gs://%s/%s returned other content", p.Bucket, name)
 	}
-	it := ks.Bucket(p.Bucket).Objects(ctx, &storage.Query{Prefix: p.Prefix + providers.ProbeDir})
-	for {
-		o, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			return providers.Failed(reRun, "listing gs://%s/%s does not show the probe object", p.Bucket, p.Prefix)
-		}
-		if err != nil {
-			return providers.Failed(reRun, "list gs://%s/%s with key %s: %v", p.Bucket, p.Prefix, kf.KeyID, err)
-		}
-		if o.Name == name {
-			return providers.Passed("wrote, read and listed gs://%s/%s", p.Bucket, name)
-		}
+	list, err := ks.Objects.List(p.Bucket).Prefix(p.Prefix + providers.ProbeDir).Context(ctx).Do()
+	if err != nil {
+		return providers.Failed(reRun, "list gs://%s/%s with key %s: %v", p.Bucket, p.Prefix, kf.KeyID, err)
 	}
+	if !slices.ContainsFunc(list.Items, func(o *storage.Object) bool { return o.Name == name }) {
+		return providers.Failed(reRun, "listing gs://%s/%s does not show the probe object", p.Bucket, p.Prefix)
+	}
+	return providers.Passed("wrote, read and listed gs://%s/%s", p.Bucket, name)
 }
 
 func noProjectGrant(ctx context.Context, p Params, c *Clients) providers.CheckResult {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
-	"cloud.google.com/go/storage"
 	"github.com/googleapis/gax-go/v2"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
@@ -17,24 +19,25 @@ import (
 	"google.golang.org/api/googleapi"
 	iam "google.golang.org/api/iam/v1"
 	"google.golang.org/api/option"
+	storage "google.golang.org/api/storage/v1"
 )
 
-// Clients are the Google Cloud clients the steps call. Nil in a dry run.
+// Clients are the Google Cloud clients the steps call: the REST clients of
+// the Cloud Storage JSON API, IAM and Resource Manager. Nil in a dry run.
 type Clients struct {
-	Storage *storage.Client
+	Storage *storage.Service
 	IAM     *iam.Service
 	CRM     *crm.Service
 	// KeyStorage makes a Cloud Storage client that acts as the service
 	// account of a JSON key, to prove what GrowthLoop's key can do.
-	KeyStorage func(ctx context.Context, keyJSON []byte) (*storage.Client, error)
+	KeyStorage func(ctx context.Context, keyJSON []byte) (*storage.Service, error)
 
 	retryPolicy Retry
 }
 
-// Retry says how calls that failed for a passing reason (429, 5xx, a
-// connection reset) are tried again. The IAM and Resource Manager REST
-// clients retry nothing themselves; the storage library retries its
-// idempotent calls with the same policy.
+// Retry says how calls that failed for a passing reason (408, 429, 5xx, a
+// connection reset) are tried again: the REST clients retry nothing
+// themselves.
 type Retry struct {
 	Attempts int
 	Backoff  gax.Backoff
@@ -44,9 +47,24 @@ type Retry struct {
 var DefaultRetry = Retry{Attempts: 10, Backoff: gax.Backoff{Initial: 250 * time.Millisecond, Max: 8 * time.Second, Multiplier: 2}}
 
 // SetRetry changes how the clients retry.
-func (c *Clients) SetRetry(r Retry) {
-	c.retryPolicy = r
-	c.Storage.SetRetry(storage.WithBackoff(r.Backoff), storage.WithMaxAttempts(r.Attempts), storage.WithPolicy(storage.RetryIdempotent))
+func (c *Clients) SetRetry(r Retry) { c.retryPolicy = r }
+
+// transient reports whether a call failed for a passing reason, as
+// Google's client libraries decide (Cloud Storage's retry strategy:
+// https://cloud.google.com/storage/docs/retry-strategy).
+func transient(err error) bool {
+	var ge *googleapi.Error
+	var ne net.Error
+	switch {
+	case errors.As(err, &ge):
+		return ge.Code == http.StatusRequestTimeout || ge.Code == http.StatusTooManyRequests || ge.Code >= 500
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return false
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // retry calls fn until it succeeds, fails for good, or runs out of
@@ -56,7 +74,7 @@ func (c *Clients) retry(ctx context.Context, fn func() error) error {
 	bo := c.retryPolicy.Backoff
 	for attempt := 1; ; attempt++ {
 		err := fn()
-		if err == nil || !storage.ShouldRetry(err) || attempt >= c.retryPolicy.Attempts {
+		if err == nil || !transient(err) || attempt >= c.retryPolicy.Attempts {
 			return err
 		}
 		if err := gax.Sleep(ctx, bo.Pause()); err != nil {
@@ -80,11 +98,26 @@ func do[T any](ctx context.Context, c *Clients, call doer[T]) (T, error) {
 	return out, err
 }
 
+// doErr runs an idempotent API call that answers nothing but an error,
+// with c's retries.
+func doErr(ctx context.Context, c *Clients, call interface {
+	Do(...googleapi.CallOption) error
+}) error {
+	return c.retry(ctx, func() error { return call.Do() })
+}
+
 // Endpoints override the APIs' addresses, for emulators and private access.
-// Connect reads them from gcloud's variables (STORAGE_EMULATOR_HOST is read
-// by the storage library itself).
 type Endpoints struct {
 	IAM, CRM, Storage string
+}
+
+// emulatorEndpoint is the JSON API's address on a Cloud Storage emulator
+// (STORAGE_EMULATOR_HOST: host:port, or a URL).
+func emulatorEndpoint(host string) string {
+	if !strings.Contains(host, "://") {
+		host = "http://" + host
+	}
+	return strings.TrimSuffix(host, "/") + "/storage/v1/"
 }
 
 // NewClients makes the clients with extra options (credentials), used as
@@ -96,18 +129,17 @@ func NewClients(ctx context.Context, ep Endpoints, opts ...option.ClientOption) 
 		}
 		return append(slices.Clone(opts), option.WithEndpoint(endpoint))
 	}
-	st, err := storage.NewClient(ctx, with(ep.Storage, opts...)...)
+	st, err := storage.NewService(ctx, with(ep.Storage, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("cloud storage client: %w", err)
 	}
-	keyStorage := func(ctx context.Context, keyJSON []byte) (*storage.Client, error) {
+	keyStorage := func(ctx context.Context, keyJSON []byte) (*storage.Service, error) {
 		// Only a service account key is accepted: the file is byob's own.
-		creds, err := google.CredentialsFromJSONWithType(ctx, keyJSON, google.ServiceAccount, storage.ScopeReadWrite)
+		creds, err := google.CredentialsFromJSONWithType(ctx, keyJSON, google.ServiceAccount, storage.DevstorageReadWriteScope)
 		if err != nil {
 			return nil, errors.New("the key file is not a service account key") // never quote the key
 		}
-		hc := oauth2.NewClient(ctx, creds.TokenSource)
-		return storage.NewClient(ctx, with(ep.Storage, option.WithHTTPClient(hc), storage.WithJSONReads())...)
+		return storage.NewService(ctx, with(ep.Storage, option.WithHTTPClient(oauth2.NewClient(ctx, creds.TokenSource)))...)
 	}
 	iamSvc, err := iam.NewService(ctx, with(ep.IAM, opts...)...)
 	if err != nil {
@@ -117,9 +149,7 @@ func NewClients(ctx context.Context, ep Endpoints, opts ...option.ClientOption) 
 	if err != nil {
 		return nil, fmt.Errorf("resource manager client: %w", err)
 	}
-	c := &Clients{Storage: st, IAM: iamSvc, CRM: crmSvc, KeyStorage: keyStorage}
-	c.SetRetry(DefaultRetry)
-	return c, nil
+	return &Clients{Storage: st, IAM: iamSvc, CRM: crmSvc, KeyStorage: keyStorage, retryPolicy: DefaultRetry}, nil
 }
 
 // Connect uses Application Default Credentials (gcloud auth
@@ -129,6 +159,9 @@ func NewClients(ctx context.Context, ep Endpoints, opts ...option.ClientOption) 
 func Connect(ctx context.Context, lookupEnv func(string) (string, bool)) (*Clients, string, error) {
 	env := func(k string) string { v, _ := lookupEnv(k); return v }
 	ep := Endpoints{IAM: env("CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM"), CRM: env("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER")}
+	if h := env("STORAGE_EMULATOR_HOST"); h != "" {
+		ep.Storage = emulatorEndpoint(h)
+	}
 	creds, err := google.FindDefaultCredentials(ctx, "https://www.googleapis.com/auth/cloud-platform")
 	if err != nil {
 		return nil, "", fmt.Errorf("no Google Cloud credentials: run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS: %w", err)

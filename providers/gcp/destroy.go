@@ -8,10 +8,8 @@ import (
 	"strings"
 	"sync"
 
-	"cloud.google.com/go/storage"
-	"google.golang.org/api/iterator"
-
-	iamapi "cloud.google.com/go/iam"
+	"golang.org/x/sync/errgroup"
+	storage "google.golang.org/api/storage/v1"
 
 	"github.com/growthloop/byob/providers"
 )
@@ -28,7 +26,7 @@ func (s *bucketStep) Teardown(ctx context.Context, v *providers.Values) (provide
 	}
 	return providers.BucketTeardown(v, StepBucket, s.p.Bucket, s.p.Destroy, kept, func() (int, bool, error) {
 		n, more, err := s.count(ctx, maxListed)
-		if errors.Is(err, storage.ErrBucketNotExist) || code(err) == http.StatusNotFound {
+		if code(err) == http.StatusNotFound {
 			return 0, false, providers.ErrGone
 		}
 		return n, more, err
@@ -39,29 +37,45 @@ func (s *bucketStep) Teardown(ctx context.Context, v *providers.Values) (provide
 // more".
 const maxListed = 1000
 
-// versions iterates over every object generation, live and noncurrent.
-func (s *bucketStep) versions(ctx context.Context) *storage.ObjectIterator {
-	q := &storage.Query{Versions: true}
-	_ = q.SetAttrSelection([]string{"Name", "Generation"})
-	return s.c.Storage.Bucket(s.p.Bucket).Objects(ctx, q)
+// eachVersionPage calls f with each page of the bucket's object
+// generations, live and noncurrent.
+func (s *bucketStep) eachVersionPage(ctx context.Context, f func([]*storage.Object) error) error {
+	call := s.c.Storage.Objects.List(s.p.Bucket).Versions(true).Fields("items(name,generation)", "nextPageToken")
+	for token := ""; ; {
+		page, err := do(ctx, s.c, call.PageToken(token).Context(ctx))
+		if err != nil {
+			return err
+		}
+		if err := f(page.Items); err != nil {
+			return err
+		}
+		if token = page.NextPageToken; token == "" {
+			return nil
+		}
+	}
 }
+
+// errEnough stops a count at its limit.
+var errEnough = errors.New("enough")
 
 // count counts the bucket's object generations, up to limit (more then
 // says there are others); no limit when limit <= 0.
 func (s *bucketStep) count(ctx context.Context, limit int) (n int, more bool, err error) {
-	it := s.versions(ctx)
-	for {
-		_, err := it.Next()
-		switch {
-		case errors.Is(err, iterator.Done):
-			return n, false, nil
-		case err != nil:
-			return n, false, fmt.Errorf("list objects of bucket %s: %w", s.p.Bucket, err)
-		case limit > 0 && n == limit:
-			return n, true, nil
+	err = s.eachVersionPage(ctx, func(objects []*storage.Object) error {
+		n += len(objects)
+		if limit > 0 && n > limit {
+			n, more = limit, true
+			return errEnough
 		}
-		n++
+		return nil
+	})
+	if errors.Is(err, errEnough) {
+		err = nil
 	}
+	if err != nil {
+		return n, false, fmt.Errorf("list objects of bucket %s: %w", s.p.Bucket, err)
+	}
+	return n, more, nil
 }
 
 // deleters is how many objects are deleted at once: the JSON API deletes
@@ -72,58 +86,40 @@ const deleters = 16
 // has a total.
 func (s *bucketStep) empty(ctx context.Context) error {
 	total, _, err := s.count(ctx, 0)
-	if errors.Is(err, storage.ErrBucketNotExist) || code(err) == http.StatusNotFound {
+	if code(err) == http.StatusNotFound {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	var (
-		mu       sync.Mutex
-		done     int
-		firstErr error
-		wg       sync.WaitGroup
+		mu   sync.Mutex
+		done int
 	)
 	providers.Count(ctx, "objects deleted", 0, total)
-	work := make(chan *storage.ObjectAttrs)
-	for range deleters {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for o := range work {
-				err := s.c.Storage.Bucket(s.p.Bucket).Object(o.Name).Generation(o.Generation).Delete(ctx)
-				mu.Lock()
-				if err != nil && !errors.Is(err, storage.ErrObjectNotExist) && firstErr == nil {
-					firstErr = fmt.Errorf("delete object %s of bucket %s: %w", o.Name, s.p.Bucket, err)
+	err = s.eachVersionPage(ctx, func(objects []*storage.Object) error {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(deleters)
+		for _, o := range objects {
+			g.Go(func() error {
+				err := doErr(gctx, s.c, s.c.Storage.Objects.Delete(s.p.Bucket, o.Name).Generation(o.Generation).Context(gctx))
+				if err != nil && code(err) != http.StatusNotFound {
+					return fmt.Errorf("delete object %s of bucket %s: %w", o.Name, s.p.Bucket, err)
 				}
-				done++
-				if done%100 == 0 || done == total {
+				mu.Lock()
+				defer mu.Unlock()
+				if done++; done%100 == 0 || done == total {
 					providers.Count(ctx, "objects deleted", done, max(total, done))
 				}
-				mu.Unlock()
-			}
-		}()
-	}
-	it := s.versions(ctx)
-	for {
-		o, err := it.Next()
-		mu.Lock()
-		failed := firstErr != nil
-		mu.Unlock()
-		if errors.Is(err, iterator.Done) || failed {
-			break
+				return nil
+			})
 		}
-		if err != nil {
-			mu.Lock()
-			firstErr = fmt.Errorf("list objects of bucket %s: %w", s.p.Bucket, err)
-			mu.Unlock()
-			break
-		}
-		work <- o
+		return g.Wait()
+	})
+	if code(err) == http.StatusNotFound {
+		return nil
 	}
-	close(work)
-	wg.Wait()
-	return firstErr
+	return err
 }
 
 func (s *bucketStep) Destroy(ctx context.Context, _ *providers.Values) error {
@@ -132,11 +128,11 @@ func (s *bucketStep) Destroy(ctx context.Context, _ *providers.Values) error {
 			return err
 		}
 	}
-	err := s.c.Storage.Bucket(s.p.Bucket).Delete(ctx)
-	switch {
-	case err == nil, errors.Is(err, storage.ErrBucketNotExist), code(err) == http.StatusNotFound:
+	err := doErr(ctx, s.c, s.c.Storage.Buckets.Delete(s.p.Bucket).Context(ctx))
+	switch code(err) {
+	case 0, http.StatusNotFound:
 		return nil
-	case code(err) == http.StatusConflict:
+	case http.StatusConflict:
 		return fmt.Errorf("bucket %s is not empty (objects were written since byob looked): pass --delete-objects to delete them too, or leave out --delete-bucket: %w", s.p.Bucket, err)
 	}
 	return fmt.Errorf("delete bucket %s: %w", s.p.Bucket, err)
@@ -197,21 +193,14 @@ func (s *bindingStep) Destroy(ctx context.Context, v *providers.Values) error {
 	member := s.member(v)
 	return s.p.Propagation.Poll(ctx, "waiting for the bucket's IAM policy to stop changing", func(ctx context.Context) error {
 		p, err := s.policy(ctx)
-		if errors.Is(err, storage.ErrBucketNotExist) || code(err) == http.StatusNotFound {
+		if code(err) == http.StatusNotFound {
 			return nil
 		}
-		if err != nil || !p.HasRole(member, iamapi.RoleName(s.role)) {
+		if err != nil || !hasRole(p, member, s.role) {
 			return err
 		}
-		p.Remove(member, iamapi.RoleName(s.role))
-		err = s.c.Storage.Bucket(s.p.Bucket).IAM().SetPolicy(ctx, p)
-		switch {
-		case code(err) == http.StatusPreconditionFailed || code(err) == http.StatusConflict:
-			return fmt.Errorf("%w: the bucket policy changed while it was updated: %v", providers.ErrNotYet, err)
-		case err != nil:
-			return fmt.Errorf("set IAM policy of bucket %s: %w", s.p.Bucket, err)
-		}
-		return nil
+		removeRole(p, member, s.role)
+		return s.setPolicy(ctx, p)
 	})
 }
 

@@ -2,16 +2,14 @@ package gcp
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 
-	"cloud.google.com/go/storage"
 	iam "google.golang.org/api/iam/v1"
-
-	iamapi "cloud.google.com/go/iam"
+	storage "google.golang.org/api/storage/v1"
 
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/templates"
@@ -32,56 +30,48 @@ func (s *bucketStep) Artifacts(v *providers.Values) []providers.Artifact {
 	return []providers.Artifact{providers.JSONArtifact("bucket (adopted and reconciled when you already administer it)", s.want(v))}
 }
 
-// attrsOf are the storage library's attributes of the wanted bucket.
-func attrsOf(b templates.GCSBucket) *storage.BucketAttrs {
-	a := &storage.BucketAttrs{
-		Location:                 b.Location,
-		UniformBucketLevelAccess: storage.UniformBucketLevelAccess{Enabled: b.IAMConfiguration.UniformBucketLevelAccess.Enabled},
-		PublicAccessPrevention:   publicAccessPrevention[b.IAMConfiguration.PublicAccessPrevention],
+// bucketOf is the JSON API's resource of the wanted bucket: the template
+// is in the API's shape, so it is sent as it is shown.
+func bucketOf(b templates.GCSBucket) *storage.Bucket {
+	var out storage.Bucket
+	if err := json.Unmarshal([]byte(templates.IndentJSON(b)), &out); err != nil {
+		panic(err) // the template is the API's shape: cannot fail
 	}
-	for _, r := range b.Lifecycle.Rule {
-		a.Lifecycle.Rules = append(a.Lifecycle.Rules, storage.LifecycleRule{
-			Action: storage.LifecycleAction{Type: r.Action.Type},
-			Condition: storage.LifecycleCondition{AgeInDays: int64(r.Condition.Age), DaysSinceNoncurrentTime: int64(r.Condition.DaysSinceNoncurrentTime),
-				MatchesPrefix: r.Condition.MatchesPrefix},
-		})
-	}
-	return a
-}
-
-// publicAccessPrevention maps the JSON API's values to the library's.
-var publicAccessPrevention = map[string]storage.PublicAccessPrevention{
-	"enforced": storage.PublicAccessPreventionEnforced, "inherited": storage.PublicAccessPreventionInherited,
+	return &out
 }
 
 // ours reports whether a lifecycle rule is one byob manages: a delete rule
 // for exactly the prefix.
-func (s *bucketStep) ours(r storage.LifecycleRule) bool {
-	return r.Action.Type == storage.DeleteAction && slices.Equal(r.Condition.MatchesPrefix, []string{s.p.Prefix})
+func (s *bucketStep) ours(r *storage.BucketLifecycleRule) bool {
+	return r.Action != nil && r.Action.Type == "Delete" && r.Condition != nil && slices.Equal(r.Condition.MatchesPrefix, []string{s.p.Prefix})
 }
 
 func (s *bucketStep) takenError() error {
 	return providers.Mismatchf("bucket name %q is taken by another project (or you cannot administer it): choose another --bucket", s.p.Bucket)
 }
 
+// rules are a bucket's lifecycle rules.
+func rules(b *storage.Bucket) []*storage.BucketLifecycleRule {
+	if b.Lifecycle == nil {
+		return nil
+	}
+	return b.Lifecycle.Rule
+}
+
 // drift lists what differs from the wanted settings.
-func (s *bucketStep) drift(a *storage.BucketAttrs) []string {
+func (s *bucketStep) drift(b *storage.Bucket) []string {
 	var d []string
-	if !a.UniformBucketLevelAccess.Enabled {
+	ic := b.IamConfiguration
+	if ic == nil || ic.UniformBucketLevelAccess == nil || !ic.UniformBucketLevelAccess.Enabled {
 		d = append(d, "uniform bucket-level access is off")
 	}
-	if a.PublicAccessPrevention != storage.PublicAccessPreventionEnforced {
+	if ic == nil || ic.PublicAccessPrevention != "enforced" {
 		d = append(d, "public access prevention is not enforced")
 	}
-	var have []storage.LifecycleRule
-	for _, r := range a.Lifecycle.Rules {
-		if s.ours(r) {
-			have = append(have, r)
-		}
-	}
-	want := attrsOf(templates.NewGCSBucket(s.p.Bucket, "", s.p.Prefix, s.p.TTLDays)).Lifecycle.Rules
-	if !slices.EqualFunc(have, want, func(h, w storage.LifecycleRule) bool {
-		return h.Condition.AgeInDays == w.Condition.AgeInDays && h.Condition.DaysSinceNoncurrentTime == w.Condition.DaysSinceNoncurrentTime
+	have := slices.DeleteFunc(slices.Clone(rules(b)), func(r *storage.BucketLifecycleRule) bool { return !s.ours(r) })
+	want := rules(bucketOf(templates.NewGCSBucket(s.p.Bucket, "", s.p.Prefix, s.p.TTLDays)))
+	if !slices.EqualFunc(have, want, func(h, w *storage.BucketLifecycleRule) bool {
+		return ptrEqual(h.Condition.Age, w.Condition.Age) && h.Condition.DaysSinceNoncurrentTime == w.Condition.DaysSinceNoncurrentTime
 	}) {
 		d = append(d, fmt.Sprintf("the lifecycle rules do not delete objects under %s at age %d days and their noncurrent versions %d days after they became noncurrent",
 			s.p.Prefix, s.p.TTLDays, s.p.TTLDays))
@@ -89,32 +79,38 @@ func (s *bucketStep) drift(a *storage.BucketAttrs) []string {
 	return d
 }
 
-func (s *bucketStep) attrs(ctx context.Context) (*storage.BucketAttrs, error) {
-	a, err := s.c.Storage.Bucket(s.p.Bucket).Attrs(ctx)
-	switch {
-	case errors.Is(err, storage.ErrBucketNotExist):
+// ptrEqual reports whether two optional values are equal.
+func ptrEqual[T comparable](a, b *T) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}
+
+// get reads the bucket; nil when there is none.
+func (s *bucketStep) get(ctx context.Context) (*storage.Bucket, error) {
+	b, err := do(ctx, s.c, s.c.Storage.Buckets.Get(s.p.Bucket).Context(ctx))
+	switch code(err) {
+	case 0:
+		return b, err
+	case http.StatusNotFound:
 		return nil, nil
-	case code(err) == http.StatusForbidden:
+	case http.StatusForbidden:
 		return nil, s.takenError()
-	case err != nil:
-		return nil, fmt.Errorf("get bucket %s: %w", s.p.Bucket, err)
 	}
-	return a, nil
+	return nil, fmt.Errorf("get bucket %s: %w", s.p.Bucket, err)
 }
 
 func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	a, err := s.attrs(ctx)
-	if err != nil || a == nil {
+	b, err := s.get(ctx)
+	if err != nil || b == nil {
 		return providers.Observation{Status: providers.Missing}, err
 	}
-	if want := s.p.location(v); !strings.EqualFold(a.Location, want) {
-		return providers.Observation{}, providers.Mismatchf("bucket %s is in %s, not %s: re-run with --location %s or choose another --bucket", s.p.Bucket, a.Location, want, a.Location)
+	if want := s.p.location(v); !strings.EqualFold(b.Location, want) {
+		return providers.Observation{}, providers.Mismatchf("bucket %s is in %s, not %s: re-run with --location %s or choose another --bucket", s.p.Bucket, b.Location, want, b.Location)
 	}
 	var adopted string
 	if !providers.Owned(v, StepBucket) {
 		adopted = "adopted the existing bucket " + s.p.Bucket + "; its objects are left alone"
 	}
-	if d := s.drift(a); len(d) > 0 {
+	if d := s.drift(b); len(d) > 0 {
 		if adopted != "" {
 			d = append(d, adopted)
 		}
@@ -124,17 +120,18 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 }
 
 func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
-	a, err := s.attrs(ctx)
+	b, err := s.get(ctx)
 	if err != nil {
 		return err
 	}
-	if a == nil {
-		err := s.c.Storage.Bucket(s.p.Bucket).Create(ctx, s.p.Project, attrsOf(s.want(v)))
+	want := bucketOf(s.want(v))
+	if b == nil {
+		// A retried insert whose first answer was lost answers 409: then
+		// the bucket is read back.
+		_, err := do(ctx, s.c, s.c.Storage.Buckets.Insert(s.p.Project, want).Context(ctx))
 		switch {
 		case code(err) == http.StatusConflict:
-			// Either the name is taken, or this is the answer to the
-			// library's retry of a create whose first answer was lost.
-			if a, err = s.attrs(ctx); err != nil || a == nil {
+			if b, err = s.get(ctx); err != nil || b == nil {
 				return s.takenError()
 			}
 		case err != nil:
@@ -143,24 +140,20 @@ func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
 			return nil
 		}
 	}
-	// A read-modify-write under the bucket's metageneration: the library
-	// then retries it, and a 412 means the bucket changed since it was
-	// read (by this very update, when its answer was lost): read again.
+	// A read-modify-write under the bucket's metageneration, so retrying
+	// it is safe: a 412 means the bucket changed since it was read (by
+	// this very update, when its answer was lost): read again.
 	for attempt := 1; ; attempt++ {
-		rules := slices.DeleteFunc(slices.Clone(a.Lifecycle.Rules), s.ours)
-		want := attrsOf(s.want(v))
-		_, err = s.c.Storage.Bucket(s.p.Bucket).If(storage.BucketConditions{MetagenerationMatch: a.MetaGeneration}).Update(ctx, storage.BucketAttrsToUpdate{
-			UniformBucketLevelAccess: &want.UniformBucketLevelAccess,
-			PublicAccessPrevention:   want.PublicAccessPrevention,
-			Lifecycle:                &storage.Lifecycle{Rules: append(rules, want.Lifecycle.Rules...)},
-		})
+		keep := slices.DeleteFunc(slices.Clone(rules(b)), s.ours)
+		patch := &storage.Bucket{IamConfiguration: want.IamConfiguration, Lifecycle: &storage.BucketLifecycle{Rule: append(keep, want.Lifecycle.Rule...)}}
+		_, err = do(ctx, s.c, s.c.Storage.Buckets.Patch(s.p.Bucket, patch).IfMetagenerationMatch(b.Metageneration).Context(ctx))
 		if code(err) != http.StatusPreconditionFailed || attempt == 3 {
 			break
 		}
-		if a, err = s.attrs(ctx); err != nil || a == nil {
+		if b, err = s.get(ctx); err != nil || b == nil {
 			return fmt.Errorf("update bucket %s: it changed while being updated: %v", s.p.Bucket, err)
 		}
-		if len(s.drift(a)) == 0 {
+		if len(s.drift(b)) == 0 {
 			return nil
 		}
 	}
@@ -306,12 +299,53 @@ func (s *bindingStep) Artifacts(v *providers.Values) []providers.Artifact {
 		templates.GCSBinding{Bucket: s.p.Bucket, Role: s.role, Members: []string{s.member(v)}})}
 }
 
-func (s *bindingStep) policy(ctx context.Context) (*iamapi.Policy, error) {
-	p, err := s.c.Storage.Bucket(s.p.Bucket).IAM().Policy(ctx)
+func (s *bindingStep) policy(ctx context.Context) (*storage.Policy, error) {
+	p, err := do(ctx, s.c, s.c.Storage.Buckets.GetIamPolicy(s.p.Bucket).Context(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("get IAM policy of bucket %s: %w", s.p.Bucket, err)
 	}
 	return p, nil
+}
+
+// hasRole reports whether the policy binds member to role.
+func hasRole(p *storage.Policy, member, role string) bool {
+	return slices.ContainsFunc(p.Bindings, func(b *storage.PolicyBindings) bool { return b.Role == role && slices.Contains(b.Members, member) })
+}
+
+// addRole binds member to role, keeping every other binding.
+func addRole(p *storage.Policy, member, role string) {
+	for _, b := range p.Bindings {
+		if b.Role == role && b.Condition == nil {
+			if !slices.Contains(b.Members, member) {
+				b.Members = append(b.Members, member)
+			}
+			return
+		}
+	}
+	p.Bindings = append(p.Bindings, &storage.PolicyBindings{Role: role, Members: []string{member}})
+}
+
+// removeRole unbinds member from role, dropping a binding left empty.
+func removeRole(p *storage.Policy, member, role string) {
+	for _, b := range p.Bindings {
+		if b.Role == role {
+			b.Members = slices.DeleteFunc(b.Members, func(m string) bool { return m == member })
+		}
+	}
+	p.Bindings = slices.DeleteFunc(p.Bindings, func(b *storage.PolicyBindings) bool { return len(b.Members) == 0 })
+}
+
+// setPolicy writes the policy, its etag making it a compare-and-swap: a
+// policy changed meanwhile is read and changed again.
+func (s *bindingStep) setPolicy(ctx context.Context, p *storage.Policy) error {
+	_, err := do(ctx, s.c, s.c.Storage.Buckets.SetIamPolicy(s.p.Bucket, p).Context(ctx))
+	switch {
+	case code(err) == http.StatusPreconditionFailed || code(err) == http.StatusConflict:
+		return fmt.Errorf("%w: the bucket policy changed while it was updated: %v", providers.ErrNotYet, err)
+	case err != nil:
+		return fmt.Errorf("set IAM policy of bucket %s: %w", s.p.Bucket, err)
+	}
+	return nil
 }
 
 func (s *bindingStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
@@ -319,7 +353,7 @@ func (s *bindingStep) Check(ctx context.Context, v *providers.Values) (providers
 	if err != nil {
 		return providers.Observation{}, err
 	}
-	if p.HasRole(s.member(v), iamapi.RoleName(s.role)) {
+	if hasRole(p, s.member(v), s.role) {
 		return providers.Observation{Status: providers.Done}, nil
 	}
 	return providers.Observation{Status: providers.Missing}, nil
@@ -332,16 +366,11 @@ func (s *bindingStep) Apply(ctx context.Context, v *providers.Values) error {
 		if err != nil {
 			return err
 		}
-		p.Add(member, iamapi.RoleName(s.role))
-		err = s.c.Storage.Bucket(s.p.Bucket).IAM().SetPolicy(ctx, p)
-		switch {
-		case code(err) == http.StatusPreconditionFailed || code(err) == http.StatusConflict:
-			return fmt.Errorf("%w: the bucket policy changed while it was updated: %v", providers.ErrNotYet, err)
-		case code(err) == http.StatusBadRequest && strings.Contains(err.Error(), "does not exist"):
+		addRole(p, member, s.role)
+		err = s.setPolicy(ctx, p)
+		if code(err) == http.StatusBadRequest && strings.Contains(err.Error(), "does not exist") {
 			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
-		case err != nil:
-			return fmt.Errorf("set IAM policy of bucket %s: %w", s.p.Bucket, err)
 		}
-		return nil
+		return err
 	})
 }

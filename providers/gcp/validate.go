@@ -4,20 +4,21 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"regexp"
 	"strings"
+
+	"github.com/growthloop/byob/providers"
 )
 
 var (
-	bucketChars      = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*[a-z0-9]$`)
-	projectID        = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
-	serviceAccountID = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
-	customRoleID     = regexp.MustCompile(`^[a-zA-Z0-9_.]{3,64}$`)
-	locationPattern  = regexp.MustCompile(`^[a-zA-Z]+[a-zA-Z0-9-]*[a-zA-Z0-9]$`)
+	bucketChars      = providers.Pattern(`^[a-z0-9][a-z0-9._-]*[a-z0-9]$`)
+	projectID        = providers.Pattern(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+	serviceAccountID = providers.Pattern(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
+	customRoleID     = providers.Pattern(`^[a-zA-Z0-9_.]{3,64}$`)
+	locationPattern  = providers.Pattern(`^[a-zA-Z]+[a-zA-Z0-9-]*[a-zA-Z0-9]$`)
 	// "google" and close misspellings (gogle, googel, g00gle); Cloud
 	// Storage refuses them anywhere in a bucket name. Matched after digits
 	// that look like letters are mapped back (0->o, 1->l, 3->e).
-	googleLike     = regexp.MustCompile(`go+g(le|el|l)`)
+	googleLike     = providers.Pattern(`go+g(le|el|l)`)
 	lookalikeDigit = strings.NewReplacer("0", "o", "1", "l", "3", "e")
 )
 
@@ -31,7 +32,7 @@ func ValidateBucketName(name string) error {
 	if len(name) < 3 || len(name) > 63 {
 		return fmt.Errorf("must be 3-63 characters long (it is %d)", len(name))
 	}
-	if !bucketChars.MatchString(name) {
+	if !bucketChars().MatchString(name) {
 		return errors.New("may contain only lowercase letters, digits, hyphens and underscores, and must start and end with a letter or digit")
 	}
 	if net.ParseIP(name) != nil {
@@ -40,7 +41,7 @@ func ValidateBucketName(name string) error {
 	if strings.HasPrefix(name, "goog") {
 		return errors.New(`must not start with "goog"`)
 	}
-	if googleLike.MatchString(lookalikeDigit.Replace(name)) {
+	if googleLike().MatchString(lookalikeDigit.Replace(name)) {
 		return errors.New(`must not contain "google" or a close misspelling of it`)
 	}
 	return nil
@@ -53,7 +54,7 @@ func ValidateProjectID(id string) error {
 	if len(id) < 6 || len(id) > 30 {
 		return fmt.Errorf("must be 6-30 characters long (it is %d)", len(id))
 	}
-	if !projectID.MatchString(id) {
+	if !projectID().MatchString(id) {
 		return errors.New("may contain only lowercase letters, digits and hyphens, must start with a letter and must not end with a hyphen")
 	}
 	if strings.Contains(id, "google") {
@@ -69,7 +70,7 @@ func ValidateServiceAccountID(id string) error {
 	if len(id) < 6 || len(id) > 30 {
 		return fmt.Errorf("must be 6-30 characters long (it is %d)", len(id))
 	}
-	if !serviceAccountID.MatchString(id) {
+	if !serviceAccountID().MatchString(id) {
 		return errors.New("may contain only lowercase letters, digits and hyphens, must start with a letter and end with a letter or digit")
 	}
 	return nil
@@ -78,7 +79,7 @@ func ValidateServiceAccountID(id string) error {
 // ValidateCustomRoleID checks a custom role id: 3-64 letters, digits,
 // underscores and dots.
 func ValidateCustomRoleID(id string) error {
-	if !customRoleID.MatchString(id) {
+	if !customRoleID().MatchString(id) {
 		return errors.New("must be 3-64 letters, digits, underscores or dots")
 	}
 	return nil
@@ -87,7 +88,7 @@ func ValidateCustomRoleID(id string) error {
 // ValidateLocation checks the shape of a Cloud Storage location (US, EU,
 // us-central1, europe-west4, NAM4 ...).
 func ValidateLocation(loc string) error {
-	if len(loc) < 2 || len(loc) > 40 || !locationPattern.MatchString(loc) {
+	if len(loc) < 2 || len(loc) > 40 || !locationPattern().MatchString(loc) {
 		return errors.New("must be a Cloud Storage location such as US, EU or us-central1")
 	}
 	return nil
