@@ -20,7 +20,7 @@ var built struct {
 
 // buildByob builds the real binary as the README and release do; without
 // ldflags it is built once per test run.
-func buildByob(t *testing.T, ldflags string) string {
+func buildByob(t testing.TB, ldflags string) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -40,7 +40,7 @@ func buildByob(t *testing.T, ldflags string) string {
 	return build(t, t.TempDir(), ldflags)
 }
 
-func build(t *testing.T, dir, ldflags string) string {
+func build(t testing.TB, dir, ldflags string) string {
 	bin := filepath.Join(dir, "byob")
 	if runtime.GOOS == "windows" {
 		bin += ".exe"

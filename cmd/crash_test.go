@@ -44,7 +44,7 @@ type crashSetup struct {
 // runByob runs the built binary; with killAt > 0 it is killed (SIGKILL)
 // right after the killAt-th change it asked for was answered. It returns
 // the exit code (-1 when killed) and the output.
-func runByob(t *testing.T, bin string, s *crashSetup, faults *fault.Injector, killAt int) (int, string) {
+func runByob(t testing.TB, bin string, s *crashSetup, faults *fault.Injector, killAt int) (int, string) {
 	t.Helper()
 	cmd := exec.Command(bin, s.args...)
 	cmd.Dir, cmd.Env = s.dir, s.env
@@ -70,7 +70,7 @@ func runByob(t *testing.T, bin string, s *crashSetup, faults *fault.Injector, ki
 	return cmd.ProcessState.ExitCode(), out.String()
 }
 
-func baseEnv(t *testing.T) []string {
+func baseEnv(t testing.TB) []string {
 	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TMPDIR=" + t.TempDir(), "SNOWFLAKE_PASSWORD=secret-pw"}
 }
 
@@ -99,7 +99,7 @@ func TestCrashMatrixS3Snowflake(t *testing.T) {
 
 // s3Setup is an S3 + Snowflake setup of its own names, reaching kumo
 // through aws and a Snowflake fake of its own.
-func s3Setup(t *testing.T, aws *awstest.Server) *crashSetup {
+func s3Setup(t testing.TB, aws *awstest.Server) *crashSetup {
 	s := &crashSetup{id: awstest.Unique(), dir: t.TempDir(), sf: snowflaketest.New()}
 	t.Cleanup(s.sf.Close)
 	s.args = append([]string{"init", "--provider", "s3", "--bucket", "crash-exports-" + s.id, "--name", "crash" + s.id, "--yes"}, snowflakeArgs(s.sf)...)
@@ -143,7 +143,7 @@ func TestCrashMatrixGCSSnowflake(t *testing.T) {
 
 // gcsSetup is a GCS + Snowflake setup in fakes of its own, reporting to
 // faults.
-func gcsSetup(t *testing.T, faults *fault.Injector) *crashSetup {
+func gcsSetup(t testing.TB, faults *fault.Injector) *crashSetup {
 	s := &crashSetup{id: awstest.Unique(), dir: t.TempDir(), sf: snowflaketest.New(), gcp: gcptest.New()}
 	t.Cleanup(s.sf.Close)
 	t.Cleanup(s.gcp.Close)

@@ -34,8 +34,10 @@ type Provider interface {
 // BucketProvider holds the bucket.
 type BucketProvider interface {
 	Provider
-	// Location is the flag that says where the bucket goes.
+	// Location is the flag that says where the bucket goes, LocationKey
+	// the value that records it for the steps and the bundle.
 	Location() string
+	LocationKey() Key
 	// Storage is what a warehouse needs to reach the bucket.
 	Storage(c *Config) Storage
 	// Keys is where the secrets of GrowthLoop's keys live.

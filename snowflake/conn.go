@@ -17,6 +17,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	sf "github.com/snowflakedb/gosnowflake"
+	"golang.org/x/sync/errgroup"
 )
 
 // ConnOptions say how to reach Snowflake: a named connection of
@@ -196,23 +197,52 @@ func readPrivateKey(path string) (*rsa.PrivateKey, error) {
 	return nil, fmt.Errorf("private key %s is neither PKCS#8 nor PKCS#1 RSA", path)
 }
 
-// Open connects and checks the connection. The driver's own logging is
-// turned off: byob reports errors itself, without secrets.
-func Open(ctx context.Context, cfg *sf.Config) (*sql.DB, error) {
+// Sessions is how many sessions Open logs in at once: as many as a run
+// queries at the same time (the preflight, DESC INTEGRATION, SHOW STAGES,
+// SHOW GRANTS, then the grants), so no login waits mid-run.
+const Sessions = 4
+
+// Open logs in sessions at once (each login is a round trip; at once
+// they cost one) and keeps them in the pool. The driver's own logging and
+// telemetry are off: byob reports errors itself, without secrets, and
+// sends nothing else.
+func Open(ctx context.Context, cfg *sf.Config, sessions int) (*sql.DB, error) {
 	logger := sf.GetLogger()
 	_ = logger.SetLogLevel("OFF")
 	logger.SetOutput(io.Discard)
 	disablePlatformDetection()
 	c := *cfg
 	c.Transporter = transport(cfg.Transporter)
+	c.DisableTelemetry = true
 	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, c))
+	db.SetMaxIdleConns(sessions)
 	ctx, cancel := context.WithTimeout(ctx, LoginTimeout)
 	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
+	conns := make([]*sql.Conn, sessions)
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range conns {
+		g.Go(func() (err error) {
+			conns[i], err = db.Conn(gctx)
+			return err
+		})
+	}
+	err := g.Wait()
+	for _, c := range conns {
+		if c != nil {
+			c.Close() // back to the pool, logged in
+		}
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to Snowflake account %s as %s: %w", cfg.Account, cfg.User, err)
 	}
 	return db, nil
+}
+
+// Close logs the pool's sessions out without waiting for Snowflake's
+// answers: a session that does not hear its logout expires by itself.
+func Close(db *sql.DB) {
+	go db.Close()
 }
 
 // Session is who runs byob's SQL and where the account is.

@@ -2,8 +2,10 @@ package wizard
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/growthloop/byob/providers"
 )
@@ -49,7 +51,8 @@ func (pf Preflight) WithIdentities(ctx context.Context) context.Context {
 }
 
 // RunPreflight checks the connections work and who they act as, and
-// records what the plan needs (the account id). Without a region for the
+// records what the plan needs (the account id). The providers' preflights
+// run at once: neither needs the other's answer. Without a region for the
 // bucket it takes the warehouse's, when the warehouse runs on the bucket's
 // cloud. It changes nothing in any cloud.
 func RunPreflight(ctx context.Context, cfg *Config, deps Deps, values *providers.Values, access providers.Access) (Preflight, error) {
@@ -57,34 +60,60 @@ func RunPreflight(ctx context.Context, cfg *Config, deps Deps, values *providers
 	bp, wh := cfg.BucketProvider(), cfg.WarehouseProvider()
 	where, _ := providers.Lookup(bp.Location())
 	ss := setups(cfg, values, deps)
+	var (
+		bucketID, whID   providers.Identity
+		bucketErr, whErr error
+		wg               sync.WaitGroup
+	)
+	wg.Go(func() { bucketID, bucketErr = deps.Conns[bp.Name()].Preflight(ctx, ss[bp.Name()], access) })
 	if wh != nil {
-		id, err := deps.Conns[wh.Name()].Preflight(ctx, ss[wh.Name()], access)
-		if err != nil {
-			return pf, err
-		}
-		pf.Identities = append(pf.Identities, id)
+		wg.Go(func() { whID, whErr = deps.Conns[wh.Name()].Preflight(ctx, ss[wh.Name()], access) })
+	}
+	wg.Wait()
+	if err := errors.Join(whErr, bucketErr); err != nil {
+		return pf, firstUsage(err)
+	}
+	if wh != nil {
 		cloud := bp.Storage(cfg).Cloud
-		region, sameCloud := id.RegionIn(cloud)
+		region, sameCloud := whID.RegionIn(cloud)
 		switch loc := where.String(cfg); {
 		case loc == "" && !sameCloud:
-			return pf, providers.Usagef("missing required flags: --%s (the %s account is in %s, not on %s)", where.Flag, wh.Title(), id.Region, strings.ToUpper(cloud))
+			return pf, providers.Usagef("missing required flags: --%s (the %s account is in %s, not on %s)", where.Flag, wh.Title(), whID.Region, strings.ToUpper(cloud))
 		case loc == "":
 			_ = where.Set(cfg, region)
 		case sameCloud && !strings.EqualFold(loc, region):
 			pf.Warnings = append(pf.Warnings, fmt.Sprintf("the bucket's region %s differs from the %s account's %s: unloads across regions cost data transfer", loc, wh.Title(), region))
 		}
 	}
-	pf.Region = where.String(cfg)
-	id, err := deps.Conns[bp.Name()].Preflight(ctx, ss[bp.Name()], access)
-	if err != nil {
-		return pf, err
+	// The location may come from the warehouse: check it as its flag.
+	if bad := bp.Validate(cfg); len(bad) > 0 {
+		return pf, &providers.UsageError{Invalid: bad}
 	}
+	pf.Region = where.String(cfg)
+	values.Set(bp.LocationKey(), pf.Region)
+	bucketID.Summary += fmt.Sprintf(", bucket %s %s", where.Flag, pf.Region)
 	// The bucket's cloud comes first, as the plan does.
-	pf.Identities = append([]providers.Identity{id}, pf.Identities...)
+	pf.Identities = []providers.Identity{bucketID}
+	if wh != nil {
+		pf.Identities = append(pf.Identities, whID)
+	}
 	for _, id := range pf.Identities {
 		pf.Warnings = append(pf.Warnings, id.Warnings...)
 	}
 	return pf, nil
+}
+
+// firstUsage returns the usage error among errs (a joined error), which
+// says what the user must change; else errs.
+func firstUsage(errs error) error {
+	var ue *providers.UsageError
+	if errors.As(errs, &ue) {
+		return ue
+	}
+	if j, ok := errs.(interface{ Unwrap() []error }); ok && len(j.Unwrap()) == 1 {
+		return j.Unwrap()[0]
+	}
+	return errs
 }
 
 // Outcome is what Apply did.

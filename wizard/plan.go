@@ -105,6 +105,10 @@ func setups(cfg *Config, values *providers.Values, deps Deps) map[string]provide
 // providers, checked as a graph. values carries what is already known
 // (from the state file and preflight).
 func NewPlan(cfg Config, values *providers.Values, deps Deps) (*Plan, error) {
+	bp := cfg.BucketProvider()
+	if f, _ := providers.Lookup(bp.Location()); f.String(&cfg) != "" {
+		values.Set(bp.LocationKey(), f.String(&cfg))
+	}
 	var steps []providers.Step
 	ss := setups(&cfg, values, deps)
 	for _, p := range cfg.Active() {

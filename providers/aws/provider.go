@@ -25,6 +25,9 @@ func (Provider) Title() string { return "Amazon S3" }
 // Location implements providers.BucketProvider.
 func (Provider) Location() string { return "region" }
 
+// LocationKey implements providers.BucketProvider.
+func (Provider) LocationKey() providers.Key { return providers.AWSRegion }
+
 // Default implements providers.Provider: nothing is derived.
 func (Provider) Default(*providers.Config, providers.Env) {}
 
@@ -72,14 +75,10 @@ func (Provider) Connect(ctx context.Context, c *providers.Config, _ providers.En
 	return &conn{cl}, nil
 }
 
-// Preflight asks STS who the caller is, records the account id and the
-// bucket's region, and refuses a state file of another account.
+// Preflight asks STS who the caller is, records the account id, and
+// refuses a state file of another account.
 func (cn *conn) Preflight(ctx context.Context, s providers.Setup, _ providers.Access) (providers.Identity, error) {
 	c := s.Config
-	if err := ValidateRegion(c.Region); err != nil {
-		return providers.Identity{}, &providers.UsageError{Invalid: []providers.InvalidValue{providers.Invalid("--region", c.Region, err)}}
-	}
-	s.Values.Set(providers.AWSRegion, c.Region)
 	recorded := s.Values.Get(providers.AWSAccountID)
 	caller, err := Preflight(ctx, cn.c, s.Values)
 	if err != nil {
@@ -91,7 +90,7 @@ func (cn *conn) Preflight(ctx context.Context, s providers.Setup, _ providers.Ac
 			c.State, recorded, caller.AccountID, caller.ARN, recorded)
 	}
 	return providers.Identity{
-		Summary: fmt.Sprintf("AWS: %s (account %s), bucket region %s", caller.ARN, caller.AccountID, c.Region),
+		Summary: fmt.Sprintf("AWS: %s (account %s)", caller.ARN, caller.AccountID),
 		Fields:  map[string]string{"aws_caller": caller.ARN, "aws_account": caller.AccountID},
 		Context: func(ctx context.Context) context.Context { return WithCaller(ctx, caller.ARN) },
 	}, nil
@@ -108,9 +107,6 @@ func params(s providers.Setup) Params {
 
 // Steps implements providers.Provider.
 func (Provider) Steps(s providers.Setup) []providers.Step {
-	if s.Config.Region != "" {
-		s.Values.Set(providers.AWSRegion, s.Config.Region)
-	}
 	return Steps(params(s), clients(s), s.WarehouseStep)
 }
 

@@ -28,6 +28,9 @@ func (Provider) Title() string { return "Google Cloud Storage" }
 // Location implements providers.BucketProvider.
 func (Provider) Location() string { return "location" }
 
+// LocationKey implements providers.BucketProvider.
+func (Provider) LocationKey() providers.Key { return GCSLocation }
+
 // Default implements providers.Provider: the key file, and the project
 // gcloud would use (CLOUDSDK_CORE_PROJECT, else the Application Default
 // Credentials' project, which a dry run does not look for).
@@ -95,10 +98,6 @@ func (Provider) Connect(ctx context.Context, _ *providers.Config, env providers.
 // needs in it, and records the bucket's location.
 func (cn *conn) Preflight(ctx context.Context, s providers.Setup, access providers.Access) (providers.Identity, error) {
 	c := s.Config
-	if err := ValidateLocation(c.Location); err != nil {
-		return providers.Identity{}, &providers.UsageError{Invalid: []providers.InvalidValue{providers.Invalid("--location", c.Location, err)}}
-	}
-	s.Values.Set(GCSLocation, c.Location)
 	switch recorded := s.Values.Get(Project); {
 	case recorded == "":
 		s.Values.Set(Project, c.GCPProject)
@@ -119,7 +118,7 @@ func (cn *conn) Preflight(ctx context.Context, s providers.Setup, access provide
 		return providers.Identity{}, err
 	}
 	return providers.Identity{
-		Summary: "Google Cloud: bucket location " + c.Location,
+		Summary: "Google Cloud: project " + c.GCPProject,
 		Fields:  map[string]string{"gcp_project": c.GCPProject},
 	}, nil
 }

@@ -2,6 +2,7 @@ package snowflake
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -89,8 +90,8 @@ type conn struct{ db sflib.DB }
 func NewConn(db sflib.DB) providers.Conn { return &conn{db} }
 
 func (c *conn) Close() {
-	if closer, ok := c.db.(interface{ Close() error }); ok {
-		closer.Close()
+	if db, ok := c.db.(*sql.DB); ok {
+		sflib.Close(db)
 	}
 }
 
@@ -107,7 +108,7 @@ func (Provider) Connect(ctx context.Context, c *providers.Config, env providers.
 	if err != nil {
 		return nil, providers.Usagef("%v", err)
 	}
-	pool, err := sflib.Open(ctx, cfg)
+	pool, err := sflib.Open(ctx, cfg, sflib.Sessions)
 	if err != nil {
 		return nil, err
 	}

@@ -84,6 +84,7 @@ type Server struct {
 	grants       map[string]map[string]bool // role -> "PRIVILEGE|TYPE|NAME"
 	adminRoles   map[string]bool
 	statements   []string
+	requests     []Request
 	sessions     map[string]string // token -> role
 	answered     map[string][]byte // requestId -> answer
 	failAt       int               // fail the failAt-th mutating statement (1-based); 0: never
@@ -122,6 +123,21 @@ func (s *Server) SetFaults(f *fault.Injector) { s.faults.Store(f) }
 
 // Close stops the fake.
 func (s *Server) Close() { s.srv.Close() }
+
+// Request is one request the fake answered.
+type Request struct {
+	At           time.Time // when it arrived, before the added latency
+	Method, Path string
+	SQL          string // of a query
+}
+
+// Requests returns every request so far: logins, queries, telemetry and
+// logouts.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
 
 // Statements returns every statement run so far.
 func (s *Server) Statements() []string {
@@ -259,14 +275,18 @@ func writeJSON(w http.ResponseWriter, v any) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	at := time.Now()
 	time.Sleep(time.Duration(s.latency.Load()))
 	body, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	var req struct {
+	var q struct {
 		SQLText string `json:"sqlText"`
 	}
-	_ = json.Unmarshal(body, &req)
-	mutating := r.URL.Path == "/queries/v1/query-request" && !readOnlyPrefix.MatchString(strings.TrimSpace(req.SQLText))
+	_ = json.Unmarshal(body, &q)
+	s.mu.Lock()
+	s.requests = append(s.requests, Request{At: at, Method: r.Method, Path: r.URL.Path, SQL: q.SQLText})
+	s.mu.Unlock()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	mutating := r.URL.Path == "/queries/v1/query-request" && !readOnlyPrefix.MatchString(strings.TrimSpace(q.SQLText))
 	s.faults.Load().Serve(w, mutating, func(w http.ResponseWriter) {
 		switch r.URL.Path {
 		case "/session/v1/login-request":
@@ -700,10 +720,10 @@ func (s *Server) Connect(tb testing.TB, role string, transport http.RoundTripper
 		tb.Fatal(err)
 	}
 	cfg.Transporter = transport
-	db, err := snowflake.Open(context.Background(), cfg)
+	db, err := snowflake.Open(context.Background(), cfg, snowflake.Sessions)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { db.Close() })
+	tb.Cleanup(func() { snowflake.Close(db) })
 	return db
 }

@@ -71,6 +71,7 @@ type Call struct {
 	Path     string // the URL path (S3: /bucket/key)
 	Form     url.Values
 	Body     []byte
+	At       time.Time // when it arrived, before the added latency
 }
 
 type policyVersion struct {
@@ -205,6 +206,7 @@ func (s *Server) FailMutation(k int, code string) {
 var credentialRe = regexp.MustCompile(`Credential=([^/]+)/[^/]+/[^/]+/([^/]+)/`)
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	at := time.Now()
 	time.Sleep(time.Duration(s.latency.Load()))
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -214,7 +216,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unsigned request", http.StatusForbidden)
 		return
 	}
-	call := Call{Service: m[2], KeyID: m[1], Path: r.URL.Path, Body: body}
+	call := Call{Service: m[2], KeyID: m[1], Path: r.URL.Path, Body: body, At: at}
 	form := url.Values{}
 	if call.Service == "s3" {
 		call.Action = s3Operation(r)

@@ -7,6 +7,7 @@ package gcptest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -102,6 +103,7 @@ type Server struct {
 	LoseKeyAnswers int
 
 	faults     atomic.Pointer[fault.Injector]
+	latency    atomic.Int64 // added to every request, in nanoseconds
 	srv        *httptest.Server
 	keyPEM     string // the private key of every key the fake makes
 	mu         sync.Mutex
@@ -146,6 +148,9 @@ func New() *Server {
 // chosen change); nil injects nothing.
 func (s *Server) SetFaults(f *fault.Injector) { s.faults.Store(f) }
 
+// SetLatency adds d before every answer, as a network round trip would.
+func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
+
 // Close stops the fake.
 func (s *Server) Close() { s.srv.Close() }
 
@@ -162,10 +167,13 @@ func (s *Server) Requests() []string {
 	return slices.Clone(s.requests)
 }
 
+type arrivedKey struct{}
+
 // Sent is one request as it was on the wire.
 type Sent struct {
 	Method, Path string
 	Body         []byte
+	At           time.Time // when it arrived, before the added latency
 }
 
 // Sent returns every request so far, with its body.
@@ -279,6 +287,9 @@ func apiError(w http.ResponseWriter, code int, status, msg string) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	at := time.Now()
+	time.Sleep(time.Duration(s.latency.Load()))
+	r = r.WithContext(context.WithValue(r.Context(), arrivedKey{}, at))
 	path := r.URL.Path
 	read := r.Method == http.MethodGet || strings.HasSuffix(path, ":testIamPermissions") || strings.HasSuffix(path, ":getIamPolicy") || path == "/token"
 	if r.Method == http.MethodPost && strings.HasSuffix(path, "/keys") {
@@ -311,7 +322,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, read bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, r.Method+" "+path)
-	s.sent = append(s.sent, Sent{Method: r.Method, Path: path, Body: body})
+	at, _ := r.Context().Value(arrivedKey{}).(time.Time)
+	s.sent = append(s.sent, Sent{Method: r.Method, Path: path, Body: body, At: at})
 	if !read {
 		s.mutations++
 		if s.failAt != 0 && s.mutations == s.failAt {

@@ -1,0 +1,231 @@
+//go:build !windows
+
+package cmd
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/growthloop/byob/providers/aws/awstest"
+)
+
+// benchLatency is the round trip added before every request to AWS,
+// Google Cloud and Snowflake: what users feel is the number of round
+// trips one after another.
+const benchLatency = 50 * time.Millisecond
+
+// scenario is one command as users run it, measured as a whole process.
+type scenario struct {
+	name string
+	// chain is the dependent chain of round trips the work needs (its
+	// floor is chain × L plus the process's start-up).
+	chain int
+	// setup makes the fakes and the state the command starts from (not
+	// timed); run is the command.
+	setup func(b *testing.B, aws *awstest.Server, bin string) *crashSetup
+	args  []string
+}
+
+// benchScenarios are the commands of the README's performance table. The
+// chains, each the longest run of requests that must wait for one another:
+//   - init S3+Snowflake, 6: Snowflake login (beside the AWS preflight) →
+//     CREATE INTEGRATION → DESC INTEGRATION → CreateRole → AttachRolePolicy,
+//     and the access key's wait is beside it.
+//   - a no-op re-run, 3: login → DESC INTEGRATION → GetRole.
+//   - verify, 3: the same chain; the probes run beside it.
+//   - S3 without a warehouse, 4: GetCallerIdentity → CreateUser →
+//     CreateAccessKey → GetCallerIdentity with the new key.
+//   - GCS, 6: testIamPermissions → service account create → key create,
+//     binding read → binding write, beside bucket create and update.
+func benchScenarios() []scenario {
+	s3sf := func(b *testing.B, aws *awstest.Server, bin string) *crashSetup { return s3Setup(b, aws) }
+	initialized := func(b *testing.B, aws *awstest.Server, bin string) *crashSetup {
+		s := s3Setup(b, aws)
+		if code, out := runByob(b, bin, s, nil, 0); code != 0 {
+			b.Fatalf("init: exit %d\n%s", code, out)
+		}
+		return s
+	}
+	return []scenario{
+		{"init-s3-snowflake", 6, s3sf, nil},
+		{"rerun-s3-snowflake", 3, initialized, nil},
+		{"verify-s3-snowflake", 3, initialized, []string{"verify"}},
+		{"init-s3", 4, func(b *testing.B, aws *awstest.Server, bin string) *crashSetup {
+			s := s3Setup(b, aws)
+			s.args = []string{"init", "--provider", "s3", "--bucket", "crash-exports-" + s.id, "--name", "crash" + s.id, "--region", "us-west-2", "--yes"}
+			return s
+		}, nil},
+		{"init-gcs", 6, func(b *testing.B, aws *awstest.Server, bin string) *crashSetup {
+			s := gcsSetup(b, nil)
+			s.args = []string{"init", "--provider", "gcs", "--bucket", "crash-gcs-" + s.id, "--name", "crash" + s.id, "--location", "US", "--yes"}
+			return s
+		}, nil},
+	}
+}
+
+// requests counts the requests the fakes of s (and AWS) answered.
+func requests(aws *awstest.Server, s *crashSetup) int {
+	n := len(aws.Calls()) + len(s.sf.Requests())
+	if s.gcp != nil {
+		n += len(s.gcp.Requests())
+	}
+	return n
+}
+
+// BenchmarkProcess runs each command of the performance table as the
+// built binary, from exec to exit, with benchLatency before every request,
+// and reports its wall time, its requests, its floor (the dependent chain
+// × L, plus start-up) and wall/floor.
+func BenchmarkProcess(b *testing.B) {
+	bin := buildByob(b, "")
+	aws := awstest.New()
+	defer aws.Close()
+	aws.ConfineKeysTo = "exports/" // as the key's policy makes AWS do
+	start := startup(b, bin)
+	for _, sc := range benchScenarios() {
+		b.Run(sc.name, func(b *testing.B) {
+			var wall time.Duration
+			var reqs int
+			for range b.N {
+				b.StopTimer()
+				aws.SetLatency(0)
+				s := sc.setup(b, aws, bin)
+				if sc.args != nil {
+					s.args = sc.args
+				}
+				aws.SetLatency(benchLatency)
+				s.sf.SetLatency(benchLatency)
+				if s.gcp != nil {
+					s.gcp.SetLatency(benchLatency)
+				}
+				before := requests(aws, s)
+				b.StartTimer()
+				t0 := time.Now()
+				code, out := runByob(b, bin, s, nil, 0)
+				wall += time.Since(t0)
+				b.StopTimer()
+				if code != 0 {
+					b.Fatalf("exit %d\n%s", code, out)
+				}
+				reqs += requests(aws, s) - before
+				timeline(b, aws, s, t0)
+				aws.SetLatency(0)
+			}
+			floor := time.Duration(sc.chain)*benchLatency + start
+			perRun := wall / time.Duration(b.N)
+			b.ReportMetric(float64(perRun.Milliseconds()), "wall_ms")
+			b.ReportMetric(float64(reqs)/float64(b.N), "requests")
+			b.ReportMetric(float64(floor.Milliseconds()), "floor_ms")
+			b.ReportMetric(float64(perRun)/float64(floor), "wall/floor")
+		})
+	}
+}
+
+// startup is how long the process takes to start and exit doing nothing
+// (byob version): the part of every command that no round trip explains.
+func startup(b *testing.B, bin string) time.Duration {
+	var runs []time.Duration
+	for range 11 {
+		t0 := time.Now()
+		if err := exec.Command(bin, "version").Run(); err != nil {
+			b.Fatal(err)
+		}
+		runs = append(runs, time.Since(t0))
+	}
+	slices.Sort(runs)
+	return runs[len(runs)/2]
+}
+
+// BenchmarkStart measures what every start costs with the release build
+// (goreleaser's flags): --help's wall time and peak RSS, a dry run's peak
+// RSS, and the binary's size.
+func BenchmarkStart(b *testing.B) {
+	bin := buildByob(b, "-s -w")
+	fi, err := os.Stat(bin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	dry := []string{"init", "--dry-run", "--provider", "s3", "--bucket", "acme-exports", "--region", "us-east-1", "--warehouse", "snowflake",
+		"--org-id", "1234", "--snowflake-database", "ANALYTICS", "--growthloop-role", "GROWTHLOOP", "--state", filepath.Join(dir, "state.json")}
+	measure := func(args ...string) (time.Duration, float64) {
+		// Peak RSS through GNU time: a child the test process starts
+		// itself inherits the test process's peak at exec (vfork).
+		cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", filepath.Join(dir, "rss"), bin}, args...)...)
+		cmd.Env = []string{"HOME=" + dir}
+		t0 := time.Now()
+		if err := cmd.Run(); err != nil {
+			b.Fatal(err)
+		}
+		took := time.Since(t0)
+		out, err := os.ReadFile(filepath.Join(dir, "rss"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		kb, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+		return took, float64(kb) / 1024
+	}
+	if _, err := os.Stat("/usr/bin/time"); err != nil {
+		b.Skip("needs GNU time for the peak RSS")
+	}
+	var help []time.Duration
+	var helpRSS, dryRSS float64
+	b.ResetTimer()
+	for range b.N {
+		d, rss := measure("--help")
+		help = append(help, d)
+		helpRSS = max(helpRSS, rss)
+		_, rss = measure(dry...)
+		dryRSS = max(dryRSS, rss)
+	}
+	slices.Sort(help)
+	b.ReportMetric(float64(help[len(help)/2].Microseconds())/1000, "help_ms")
+	b.ReportMetric(helpRSS, "help_rss_MiB")
+	b.ReportMetric(dryRSS, "dryrun_rss_MiB")
+	b.ReportMetric(float64(fi.Size())/1e6, "binary_MB")
+}
+
+// timeline prints, with BYOB_BENCH_TIMELINE set, the requests of a run
+// from its start, to find the chain that makes it slow.
+func timeline(b *testing.B, aws *awstest.Server, s *crashSetup, since time.Time) {
+	if os.Getenv("BYOB_BENCH_TIMELINE") == "" {
+		return
+	}
+	type line struct {
+		at   time.Duration
+		what string
+	}
+	var lines []line
+	for _, c := range aws.Calls() {
+		if c.At.After(since) {
+			lines = append(lines, line{c.At.Sub(since), "aws " + c.Action + " " + c.Form.Get("RoleName") + c.Form.Get("UserName")})
+		}
+	}
+	for _, r := range s.sf.Requests() {
+		if r.At.After(since) {
+			what := r.SQL
+			if what == "" {
+				what = r.Path
+			}
+			lines = append(lines, line{r.At.Sub(since), "snowflake " + what})
+		}
+	}
+	if s.gcp != nil {
+		for _, r := range s.gcp.Sent() {
+			if r.At.After(since) {
+				lines = append(lines, line{r.At.Sub(since), "gcp " + r.Method + " " + r.Path})
+			}
+		}
+	}
+	slices.SortFunc(lines, func(a, b line) int { return int(a.at - b.at) })
+	for _, l := range lines {
+		fmt.Fprintf(os.Stderr, "%6dms %s\n", l.at.Milliseconds(), strings.Join(strings.Fields(l.what), " "))
+	}
+}
