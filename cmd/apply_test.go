@@ -166,7 +166,7 @@ func TestInitGCS(t *testing.T) {
 	if code := Run(context.Background(), streams, args); code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
-	for _, want := range []string{"Google Cloud: project "+gcptest.Project+", bucket location EU", "✓ Create a JSON key", "Next: upload the bundle"} {
+	for _, want := range []string{"Google Cloud: project " + gcptest.Project + ", bucket location EU", "✓ Create a JSON key", "Next: upload the bundle"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
