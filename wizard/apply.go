@@ -169,11 +169,20 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 	var out Outcome
 	deps.Propagation = o.Propagation
 	deps.ResetExternalID = o.ResetExternalID
+	// The plan is built, and its steps start their reads, beside the
+	// preflight: reads change nothing, and a run that stops at the
+	// preflight only drops them.
+	plan, err := NewPlan(cfg, values, deps)
+	if err != nil {
+		return out, err
+	}
+	plan.prefetch(ctx)
 	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.ChangeAccess)
 	out.Preflight = pf
 	if err != nil {
 		return out, err
 	}
+	plan.Config = cfg // with the location the preflight found
 	if o.OnPreflight != nil {
 		o.OnPreflight(pf)
 	}
@@ -181,10 +190,6 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 		if err := checkTargets(cfg, values); err != nil {
 			return out, err
 		}
-	}
-	plan, err := NewPlan(cfg, values, deps)
-	if err != nil {
-		return out, err
 	}
 	if o.Confirm != nil {
 		if err := o.Confirm(plan); err != nil {

@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -60,6 +61,16 @@ func newPlan(cfg Config, values *providers.Values, steps []providers.Step) (*Pla
 		}
 	}
 	return &Plan{Config: cfg, Steps: g.Nodes(), Values: values, graph: g}, nil
+}
+
+// prefetch starts the reads of the steps that can read before their
+// turn (providers.Prefetcher).
+func (p *Plan) prefetch(ctx context.Context) {
+	for _, s := range p.Steps {
+		if pf, ok := s.(providers.Prefetcher); ok {
+			pf.Prefetch(ctx, p.Values)
+		}
+	}
 }
 
 // NewExternalID returns a new external ID for the role trust: 20 bytes from

@@ -58,6 +58,12 @@ func (n verifyNode) Needs() []string { return n.needs }
 // reported as not run. The error is for what stops every check (no
 // credentials, preflight).
 func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values, bundle *Bundle, o VerifyOptions) (Report, error) {
+	deps.Propagation = o.Propagation
+	plan, err := NewPlan(cfg, values, deps)
+	if err != nil {
+		return Report{}, err
+	}
+	plan.prefetch(ctx) // beside the preflight, as Apply does
 	// Read access is enough: a check whose own read is denied says so.
 	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.ReadAccess)
 	if err != nil {
@@ -65,11 +71,6 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
-	}
-	deps.Propagation = o.Propagation
-	plan, err := NewPlan(cfg, values, deps)
-	if err != nil {
-		return Report{}, err
 	}
 	reRun := "re-run " + InitCommand(cfg)
 	var nodes []verifyNode

@@ -40,8 +40,10 @@ func locationConstraint(region string) string {
 
 type bucketStep struct {
 	providers.Basic
-	p Params
-	c *Clients
+	p      Params
+	c      *Clients
+	head   providers.Read[struct{}]
+	region providers.Read[string]
 }
 
 // request is the CreateBucket the step sends and shows.
@@ -59,11 +61,43 @@ func (s *bucketStep) Artifacts(v *providers.Values) []providers.Artifact {
 	return []providers.Artifact{providers.JSONArtifact("CreateBucket (adopted instead when you already own the bucket)", s.request(v.Ref(providers.AWSRegion)))}
 }
 
+// readHead is HeadBucket as the bucket's owner expects it.
+func (s *bucketStep) readHead(v *providers.Values) func(context.Context) (struct{}, error) {
+	return func(ctx context.Context) (struct{}, error) {
+		_, err := s.c.S3.HeadBucket(ctx, &s3.HeadBucketInput{
+			Bucket:              aws.String(s.p.Bucket),
+			ExpectedBucketOwner: aws.String(v.Get(providers.AWSAccountID)),
+		}, inRegion(v))
+		return struct{}{}, err
+	}
+}
+
+// readRegion is the bucket's region, as GetBucketLocation names it.
+func (s *bucketStep) readRegion(v *providers.Values) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		loc, err := s.c.S3.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
+		if err != nil {
+			return "", err
+		}
+		if loc.LocationConstraint == "" {
+			return "us-east-1", nil
+		}
+		return string(loc.LocationConstraint), nil
+	}
+}
+
+// Prefetch implements providers.Prefetcher: once the bucket's region and
+// owner are known (a re-run), both reads go at once.
+func (s *bucketStep) Prefetch(ctx context.Context, v *providers.Values) {
+	if v.Get(providers.AWSRegion) != "" && v.Get(providers.AWSAccountID) != "" {
+		s.head.Start(ctx, s.readHead(v))
+		s.region.Start(ctx, s.readRegion(v))
+	}
+}
+
 func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	_, err := s.c.S3.HeadBucket(ctx, &s3.HeadBucketInput{
-		Bucket:              aws.String(s.p.Bucket),
-		ExpectedBucketOwner: aws.String(v.Get(providers.AWSAccountID)),
-	}, inRegion(v))
+	s.region.Start(ctx, s.readRegion(v))
+	_, err := s.head.Get(ctx, s.readHead(v))
 	switch {
 	case isNotFound(err):
 		return providers.Observation{Status: providers.Missing}, nil
@@ -72,13 +106,9 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 	case err != nil:
 		return providers.Observation{}, wrap(ctx, "s3:ListBucket (HeadBucket "+s.p.Bucket+")", err)
 	}
-	loc, err := s.c.S3.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
+	region, err := s.region.Get(ctx, s.readRegion(v))
 	if err != nil {
 		return providers.Observation{}, wrap(ctx, "s3:GetBucketLocation "+s.p.Bucket, err)
-	}
-	region := string(loc.LocationConstraint)
-	if region == "" {
-		region = "us-east-1"
 	}
 	if want := v.Get(providers.AWSRegion); region != want {
 		return providers.Observation{}, providers.Mismatchf("bucket %s is in %s, not %s: re-run with --region %s or choose another --bucket", s.p.Bucket, region, want, region)
@@ -114,8 +144,31 @@ func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
 
 type publicAccessBlockStep struct {
 	providers.Basic
-	p Params
-	c *Clients
+	p    Params
+	c    *Clients
+	read providers.Read[*types.PublicAccessBlockConfiguration]
+}
+
+// get reads the public access block; nil when there is none.
+func (s *publicAccessBlockStep) get(v *providers.Values) func(context.Context) (*types.PublicAccessBlockConfiguration, error) {
+	return func(ctx context.Context) (*types.PublicAccessBlockConfiguration, error) {
+		out, err := s.c.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
+		switch {
+		case errorCode(err) == "NoSuchPublicAccessBlockConfiguration", isNotFound(err):
+			return nil, nil
+		case err != nil:
+			return nil, wrap(ctx, "s3:GetBucketPublicAccessBlock "+s.p.Bucket, err)
+		}
+		return out.PublicAccessBlockConfiguration, nil
+	}
+}
+
+// Prefetch implements providers.Prefetcher: the bucket's settings are
+// read once its region is known (a bucket not there yet has none).
+func (s *publicAccessBlockStep) Prefetch(ctx context.Context, v *providers.Values) {
+	if v.Get(providers.AWSRegion) != "" {
+		s.read.Start(ctx, s.get(v))
+	}
 }
 
 func (s *publicAccessBlockStep) Artifacts(*providers.Values) []providers.Artifact {
@@ -123,15 +176,14 @@ func (s *publicAccessBlockStep) Artifacts(*providers.Values) []providers.Artifac
 }
 
 func (s *publicAccessBlockStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	out, err := s.c.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
-	if errorCode(err) == "NoSuchPublicAccessBlockConfiguration" {
+	c, err := s.read.Get(ctx, s.get(v))
+	if err != nil {
+		return providers.Observation{}, err
+	}
+	if c == nil {
 		return providers.Observation{Status: providers.Missing}, nil
 	}
-	if err != nil {
-		return providers.Observation{}, wrap(ctx, "s3:GetBucketPublicAccessBlock "+s.p.Bucket, err)
-	}
-	c := out.PublicAccessBlockConfiguration
-	if c != nil && aws.ToBool(c.BlockPublicAcls) && aws.ToBool(c.IgnorePublicAcls) && aws.ToBool(c.BlockPublicPolicy) && aws.ToBool(c.RestrictPublicBuckets) {
+	if aws.ToBool(c.BlockPublicAcls) && aws.ToBool(c.IgnorePublicAcls) && aws.ToBool(c.BlockPublicPolicy) && aws.ToBool(c.RestrictPublicBuckets) {
 		return providers.Observation{Status: providers.Done}, nil
 	}
 	return providers.Observation{Status: providers.Drifted, Reason: "not all four public access block settings are on"}, nil
@@ -146,13 +198,36 @@ func (s *publicAccessBlockStep) Apply(ctx context.Context, v *providers.Values) 
 			BlockPublicPolicy: aws.Bool(b.BlockPublicPolicy), RestrictPublicBuckets: aws.Bool(b.RestrictPublicBuckets),
 		},
 	}, inRegion(v))
+	s.read.Forget()
 	return wrap(ctx, "s3:PutBucketPublicAccessBlock "+s.p.Bucket, err)
 }
 
 type encryptionStep struct {
 	providers.Basic
-	p Params
-	c *Clients
+	p    Params
+	c    *Clients
+	read providers.Read[*types.ServerSideEncryptionConfiguration]
+}
+
+// get reads the default encryption; nil when there is none.
+func (s *encryptionStep) get(v *providers.Values) func(context.Context) (*types.ServerSideEncryptionConfiguration, error) {
+	return func(ctx context.Context) (*types.ServerSideEncryptionConfiguration, error) {
+		out, err := s.c.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
+		switch {
+		case errorCode(err) == "ServerSideEncryptionConfigurationNotFoundError", isNotFound(err):
+			return nil, nil
+		case err != nil:
+			return nil, wrap(ctx, "s3:GetEncryptionConfiguration "+s.p.Bucket, err)
+		}
+		return out.ServerSideEncryptionConfiguration, nil
+	}
+}
+
+// Prefetch implements providers.Prefetcher.
+func (s *encryptionStep) Prefetch(ctx context.Context, v *providers.Values) {
+	if v.Get(providers.AWSRegion) != "" {
+		s.read.Start(ctx, s.get(v))
+	}
 }
 
 func (s *encryptionStep) Artifacts(*providers.Values) []providers.Artifact {
@@ -161,15 +236,12 @@ func (s *encryptionStep) Artifacts(*providers.Values) []providers.Artifact {
 
 // Check accepts SSE-S3 or a stronger KMS default that is already there.
 func (s *encryptionStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	out, err := s.c.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
-	if errorCode(err) == "ServerSideEncryptionConfigurationNotFoundError" {
-		return providers.Observation{Status: providers.Missing}, nil
-	}
+	c, err := s.read.Get(ctx, s.get(v))
 	if err != nil {
-		return providers.Observation{}, wrap(ctx, "s3:GetEncryptionConfiguration "+s.p.Bucket, err)
+		return providers.Observation{}, err
 	}
-	if out.ServerSideEncryptionConfiguration != nil {
-		for _, r := range out.ServerSideEncryptionConfiguration.Rules {
+	if c != nil {
+		for _, r := range c.Rules {
 			if d := r.ApplyServerSideEncryptionByDefault; d != nil && d.SSEAlgorithm != "" {
 				return providers.Observation{Status: providers.Done}, nil
 			}
@@ -188,33 +260,44 @@ func (s *encryptionStep) Apply(ctx context.Context, v *providers.Values) error {
 		Bucket:                            aws.String(s.p.Bucket),
 		ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: rules},
 	}, inRegion(v))
+	s.read.Forget()
 	return wrap(ctx, "s3:PutEncryptionConfiguration "+s.p.Bucket, err)
 }
 
 type bucketPolicyStep struct {
 	providers.Basic
-	p Params
-	c *Clients
+	p    Params
+	c    *Clients
+	read providers.Read[string]
+}
+
+// Prefetch implements providers.Prefetcher.
+func (s *bucketPolicyStep) Prefetch(ctx context.Context, v *providers.Values) {
+	if v.Get(providers.AWSRegion) != "" {
+		s.read.Start(ctx, s.get(v))
+	}
 }
 
 func (s *bucketPolicyStep) Artifacts(*providers.Values) []providers.Artifact {
 	return []providers.Artifact{{Name: "PutBucketPolicy (statement merged into an existing policy)", Format: providers.FormatJSON, Content: templates.TLSOnlyBucketPolicy(s.p.Bucket).JSON()}}
 }
 
-// current reads the bucket policy; "" when there is none.
-func (s *bucketPolicyStep) current(ctx context.Context, v *providers.Values) (string, error) {
-	out, err := s.c.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
-	if errorCode(err) == "NoSuchBucketPolicy" {
-		return "", nil
+// get reads the bucket policy; "" when there is none.
+func (s *bucketPolicyStep) get(v *providers.Values) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		out, err := s.c.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
+		switch {
+		case errorCode(err) == "NoSuchBucketPolicy", isNotFound(err):
+			return "", nil
+		case err != nil:
+			return "", wrap(ctx, "s3:GetBucketPolicy "+s.p.Bucket, err)
+		}
+		return aws.ToString(out.Policy), nil
 	}
-	if err != nil {
-		return "", wrap(ctx, "s3:GetBucketPolicy "+s.p.Bucket, err)
-	}
-	return aws.ToString(out.Policy), nil
 }
 
 func (s *bucketPolicyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	cur, err := s.current(ctx, v)
+	cur, err := s.read.Get(ctx, s.get(v))
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -228,10 +311,11 @@ func (s *bucketPolicyStep) Check(ctx context.Context, v *providers.Values) (prov
 }
 
 func (s *bucketPolicyStep) Apply(ctx context.Context, v *providers.Values) error {
-	cur, err := s.current(ctx, v)
+	cur, err := s.read.Get(ctx, s.get(v))
 	if err != nil {
 		return err
 	}
+	defer s.read.Forget()
 	doc := templates.TLSOnlyBucketPolicy(s.p.Bucket).JSON()
 	if cur != "" {
 		merged, _ := templates.MergeStatement(cur, templates.TLSOnlyBucketPolicy(s.p.Bucket).Statement[0])
@@ -246,8 +330,16 @@ func (s *bucketPolicyStep) Apply(ctx context.Context, v *providers.Values) error
 
 type lifecycleStep struct {
 	providers.Basic
-	p Params
-	c *Clients
+	p    Params
+	c    *Clients
+	read providers.Read[[]types.LifecycleRule]
+}
+
+// Prefetch implements providers.Prefetcher.
+func (s *lifecycleStep) Prefetch(ctx context.Context, v *providers.Values) {
+	if v.Get(providers.AWSRegion) != "" {
+		s.read.Start(ctx, s.rules(v))
+	}
 }
 
 func (s *lifecycleStep) rule() templates.LifecycleRule {
@@ -259,19 +351,22 @@ func (s *lifecycleStep) Artifacts(*providers.Values) []providers.Artifact {
 		templates.Lifecycle{Rules: []templates.LifecycleRule{s.rule()}})}
 }
 
-func (s *lifecycleStep) rules(ctx context.Context, v *providers.Values) ([]types.LifecycleRule, error) {
-	out, err := s.c.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
-	if errorCode(err) == "NoSuchLifecycleConfiguration" {
-		return nil, nil
+// rules reads the bucket's lifecycle rules.
+func (s *lifecycleStep) rules(v *providers.Values) func(context.Context) ([]types.LifecycleRule, error) {
+	return func(ctx context.Context) ([]types.LifecycleRule, error) {
+		out, err := s.c.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
+		switch {
+		case errorCode(err) == "NoSuchLifecycleConfiguration", isNotFound(err):
+			return nil, nil
+		case err != nil:
+			return nil, wrap(ctx, "s3:GetLifecycleConfiguration "+s.p.Bucket, err)
+		}
+		return out.Rules, nil
 	}
-	if err != nil {
-		return nil, wrap(ctx, "s3:GetLifecycleConfiguration "+s.p.Bucket, err)
-	}
-	return out.Rules, nil
 }
 
 func (s *lifecycleStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	rules, err := s.rules(ctx, v)
+	rules, err := s.read.Get(ctx, s.rules(v))
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -299,10 +394,11 @@ func (s *lifecycleStep) matches(r types.LifecycleRule) bool {
 }
 
 func (s *lifecycleStep) Apply(ctx context.Context, v *providers.Values) error {
-	rules, err := s.rules(ctx, v)
+	rules, err := s.read.Get(ctx, s.rules(v))
 	if err != nil {
 		return err
 	}
+	defer s.read.Forget()
 	r := s.rule()
 	rules = slices.DeleteFunc(rules, func(old types.LifecycleRule) bool { return aws.ToString(old.ID) == r.ID })
 	rules = append(rules, types.LifecycleRule{

@@ -46,6 +46,30 @@ type policyStep struct {
 	doc  templates.Policy
 	// purpose ends the policy's description: "GrowthLoop exports to".
 	purpose string
+	read    providers.Read[policyDocument]
+}
+
+// policyDocument is a policy's default version's document; ok is false
+// when the policy does not exist.
+type policyDocument struct {
+	doc string
+	ok  bool
+}
+
+// get reads the policy's default document.
+func (s *policyStep) get(v *providers.Values) func(context.Context) (policyDocument, error) {
+	return func(ctx context.Context) (policyDocument, error) {
+		doc, ok, err := s.defaultDocument(ctx, PolicyARN(v, s.name))
+		return policyDocument{doc, ok}, err
+	}
+}
+
+// Prefetch implements providers.Prefetcher, once the account is known (a
+// re-run).
+func (s *policyStep) Prefetch(ctx context.Context, v *providers.Values) {
+	if v.Get(providers.AWSAccountID) != "" {
+		s.read.Start(ctx, s.get(v))
+	}
 }
 
 func (s *policyStep) document() string { return s.doc.JSON() }
@@ -72,11 +96,12 @@ func (s *policyStep) defaultDocument(ctx context.Context, arn string) (doc strin
 }
 
 func (s *policyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	have, ok, err := s.defaultDocument(ctx, PolicyARN(v, s.name))
+	got, err := s.read.Get(ctx, s.get(v))
+	have := got.doc
 	switch {
 	case err != nil:
 		return providers.Observation{}, err
-	case !ok:
+	case !got.ok:
 		return providers.Observation{Status: providers.Missing}, nil
 	case templates.SameDocument(have, s.document()):
 		return providers.Observation{Status: providers.Done}, nil
@@ -86,6 +111,7 @@ func (s *policyStep) Check(ctx context.Context, v *providers.Values) (providers.
 }
 
 func (s *policyStep) Apply(ctx context.Context, v *providers.Values) error {
+	s.read.Forget()
 	arn := PolicyARN(v, s.name)
 	_, err := s.c.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{
 		PolicyName:     aws.String(s.name),
@@ -133,9 +159,26 @@ func noRetry(o *iam.Options) { o.Retryer = aws.NopRetryer{} }
 
 type roleStep struct {
 	providers.Basic
-	p Params
-	c *Clients
+	p    Params
+	c    *Clients
+	read providers.Read[*types.Role]
 }
+
+// get reads the role; nil when there is none.
+func (s *roleStep) get(ctx context.Context) (*types.Role, error) {
+	out, err := s.c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(s.p.Names.Role)})
+	switch {
+	case isNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, wrap(ctx, "iam:GetRole "+s.p.Names.Role, err)
+	}
+	return out.Role, nil
+}
+
+// Prefetch implements providers.Prefetcher: the role is read beside the
+// preflight; its trust is compared once the integration is known.
+func (s *roleStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.get) }
 
 func (s *roleStep) trust(v *providers.Values) string {
 	return templates.SnowflakeTrust(v.Ref(providers.WarehouseUserARN), v.Ref(providers.ExternalID)).JSON()
@@ -146,14 +189,14 @@ func (s *roleStep) Artifacts(v *providers.Values) []providers.Artifact {
 }
 
 func (s *roleStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	out, err := s.c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(s.p.Names.Role)})
-	if isNotFound(err) {
+	role, err := s.read.Get(ctx, s.get)
+	switch {
+	case err != nil:
+		return providers.Observation{}, err
+	case role == nil:
 		return providers.Observation{Status: providers.Missing}, nil
 	}
-	if err != nil {
-		return providers.Observation{}, wrap(ctx, "iam:GetRole "+s.p.Names.Role, err)
-	}
-	have := decodeDocument(aws.ToString(out.Role.AssumeRolePolicyDocument))
+	have := decodeDocument(aws.ToString(role.AssumeRolePolicyDocument))
 	if templates.SameDocument(have, s.trust(v)) {
 		return providers.Observation{Status: providers.Done}, nil
 	}
@@ -169,6 +212,7 @@ func invalidPrincipal(err error) bool {
 }
 
 func (s *roleStep) Apply(ctx context.Context, v *providers.Values) error {
+	s.read.Forget()
 	trust := s.trust(v)
 	return s.p.Propagation.Poll(ctx, "waiting for IAM to accept Snowflake's user in the trust policy", func(ctx context.Context) error {
 		_, err := s.c.IAM.CreateRole(ctx, &iam.CreateRoleInput{
@@ -199,7 +243,12 @@ type attachStep struct {
 	toRole   bool
 	policy   string
 	replaces string // "" for none
+	read     providers.Read[[]string]
 }
+
+// Prefetch implements providers.Prefetcher: an identity not there yet has
+// no policy attached.
+func (s *attachStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.attached) }
 
 func (s *attachStep) target() (kind, name string) {
 	if s.toRole {
@@ -214,8 +263,17 @@ func (s *attachStep) Artifacts(v *providers.Values) []providers.Artifact {
 		Content: fmt.Sprintf("attach policy %s to %s %s", PolicyARN(v, s.policy), kind, name)}}
 }
 
-// attached lists the ARNs of the policies attached to the target.
+// attached lists the ARNs of the policies attached to the target; none
+// when it does not exist.
 func (s *attachStep) attached(ctx context.Context) ([]string, error) {
+	arns, err := s.list(ctx)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	return arns, err
+}
+
+func (s *attachStep) list(ctx context.Context) ([]string, error) {
 	_, name := s.target()
 	var arns []string
 	if s.toRole {
@@ -250,10 +308,8 @@ func (s *attachStep) replaced(v *providers.Values, arns []string) bool {
 }
 
 func (s *attachStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	arns, err := s.attached(ctx)
+	arns, err := s.read.Get(ctx, s.attached)
 	switch {
-	case isNotFound(err):
-		return providers.Observation{Status: providers.Missing}, nil
 	case err != nil:
 		return providers.Observation{}, err
 	case !slices.Contains(arns, PolicyARN(v, s.policy)):
@@ -267,10 +323,11 @@ func (s *attachStep) Check(ctx context.Context, v *providers.Values) (providers.
 
 func (s *attachStep) Apply(ctx context.Context, v *providers.Values) error {
 	kind, name := s.target()
-	arns, err := s.attached(ctx)
-	if err != nil && !isNotFound(err) {
+	arns, err := s.read.Get(ctx, s.attached)
+	if err != nil {
 		return err
 	}
+	defer s.read.Forget()
 	if !slices.Contains(arns, PolicyARN(v, s.policy)) {
 		err := s.p.Propagation.Poll(ctx, "waiting for the new IAM "+kind+" and policy to become visible", func(ctx context.Context) error {
 			err := s.attach(ctx, v)
@@ -317,9 +374,22 @@ func (s *attachStep) detach(ctx context.Context, v *providers.Values, policy str
 
 type userStep struct {
 	providers.Basic
-	p Params
-	c *Clients
+	p    Params
+	c    *Clients
+	read providers.Read[bool]
 }
+
+// exists reads whether the user exists.
+func (s *userStep) exists(ctx context.Context) (bool, error) {
+	_, err := s.c.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(s.p.Names.User)})
+	if isNotFound(err) {
+		return false, nil
+	}
+	return err == nil, wrap(ctx, "iam:GetUser "+s.p.Names.User, err)
+}
+
+// Prefetch implements providers.Prefetcher.
+func (s *userStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.exists) }
 
 func (s *userStep) Artifacts(*providers.Values) []providers.Artifact {
 	return []providers.Artifact{{Name: "IAM user", Format: providers.FormatText,
@@ -327,17 +397,18 @@ func (s *userStep) Artifacts(*providers.Values) []providers.Artifact {
 }
 
 func (s *userStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
-	_, err := s.c.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(s.p.Names.User)})
-	if isNotFound(err) {
+	ok, err := s.read.Get(ctx, s.exists)
+	switch {
+	case err != nil:
+		return providers.Observation{}, err
+	case !ok:
 		return providers.Observation{Status: providers.Missing}, nil
-	}
-	if err != nil {
-		return providers.Observation{}, wrap(ctx, "iam:GetUser "+s.p.Names.User, err)
 	}
 	return providers.Observation{Status: providers.Done}, nil
 }
 
 func (s *userStep) Apply(ctx context.Context, _ *providers.Values) error {
+	s.read.Forget()
 	_, err := s.c.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(s.p.Names.User), Tags: tag})
 	if errorCode(err) == "EntityAlreadyExists" {
 		return nil

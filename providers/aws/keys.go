@@ -28,9 +28,22 @@ func CreatedKeys(v *providers.Values) []string { return keys.Created(v) }
 // file) and its id to the state file, before byob waits for it to work.
 type accessKeyStep struct {
 	providers.Basic
-	p Params
-	c *Clients
+	p    Params
+	c    *Clients
+	read providers.Read[[]types.AccessKeyMetadata]
 }
+
+// keys lists the user's access keys; none when the user does not exist.
+func (s *accessKeyStep) keys(ctx context.Context) ([]types.AccessKeyMetadata, error) {
+	list, err := listKeys(ctx, s.c, s.p.Names.User)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	return list, err
+}
+
+// Prefetch implements providers.Prefetcher.
+func (s *accessKeyStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.keys) }
 
 // ProvedByUse implements providers.ProvedByUse: verify uses the key.
 func (s *accessKeyStep) ProvedByUse() bool { return true }
@@ -135,10 +148,7 @@ func (ks keySet) foreign(user string, now time.Time) string {
 }
 
 func (s *accessKeyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	list, err := listKeys(ctx, s.c, s.p.Names.User)
-	if isNotFound(err) {
-		return providers.Observation{Status: providers.Missing}, nil
-	}
+	list, err := s.read.Get(ctx, s.keys)
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -169,9 +179,9 @@ func (s *accessKeyStep) Check(ctx context.Context, v *providers.Values) (provide
 }
 
 func (s *accessKeyStep) Apply(ctx context.Context, v *providers.Values) error {
-	user := s.p.Names.User
-	list, err := listKeys(ctx, s.c, user)
-	if err != nil && !isNotFound(err) {
+	list, err := s.read.Get(ctx, s.keys)
+	s.read.Forget()
+	if err != nil {
 		return err
 	}
 	ks := s.keySet(v, list)

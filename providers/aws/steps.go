@@ -15,29 +15,29 @@ func Steps(p Params, c *Clients, warehouseStep string) []providers.Step {
 		return providers.Basic{StepID: id, StepTitle: title, StepVerify: verify, StepNeeds: needs}
 	}
 	steps := []providers.Step{
-		&bucketStep{b(StepBucket, "Create S3 bucket "+p.Bucket, "Bucket exists in the expected region and is yours").Reading(inBucket...), p, c},
-		&publicAccessBlockStep{b(StepPublicAccessBlock, "Block all public access to the bucket", "All four public access block settings are on", StepBucket).Reading(inBucket...), p, c},
-		&encryptionStep{b(StepEncryption, "Turn on default encryption (SSE-S3)", "Default encryption is on", StepBucket).Reading(inBucket...), p, c},
-		&bucketPolicyStep{b(StepBucketPolicy, "Deny requests without TLS (bucket policy)", "Bucket policy denies requests without TLS", StepBucket).Reading(inBucket...), p, c},
-		&lifecycleStep{b(StepLifecycle, "Expire objects under "+p.Prefix+" after "+days(p.TTLDays), "Lifecycle rule expires the prefix at the TTL", StepBucket).Reading(inBucket...), p, c},
-		&policyStep{b(StepPolicy, "Create IAM policy "+p.Names.Policy+" for GrowthLoop's user", "GrowthLoop's IAM policy is the expected document").Reading(providers.AWSAccountID), p, c,
-			p.Names.Policy, templates.S3Access(p.Bucket, p.Prefix), "GrowthLoop exports to"},
+		&bucketStep{Basic: b(StepBucket, "Create S3 bucket "+p.Bucket, "Bucket exists in the expected region and is yours").Reading(inBucket...), p: p, c: c},
+		&publicAccessBlockStep{Basic: b(StepPublicAccessBlock, "Block all public access to the bucket", "All four public access block settings are on", StepBucket).Reading(inBucket...), p: p, c: c},
+		&encryptionStep{Basic: b(StepEncryption, "Turn on default encryption (SSE-S3)", "Default encryption is on", StepBucket).Reading(inBucket...), p: p, c: c},
+		&bucketPolicyStep{Basic: b(StepBucketPolicy, "Deny requests without TLS (bucket policy)", "Bucket policy denies requests without TLS", StepBucket).Reading(inBucket...), p: p, c: c},
+		&lifecycleStep{Basic: b(StepLifecycle, "Expire objects under "+p.Prefix+" after "+days(p.TTLDays), "Lifecycle rule expires the prefix at the TTL", StepBucket).Reading(inBucket...), p: p, c: c},
+		&policyStep{Basic: b(StepPolicy, "Create IAM policy "+p.Names.Policy+" for GrowthLoop's user", "GrowthLoop's IAM policy is the expected document").Reading(providers.AWSAccountID), p: p, c: c,
+			name: p.Names.Policy, doc: templates.S3Access(p.Bucket, p.Prefix), purpose: "GrowthLoop exports to"},
 	}
 	if p.Warehouse {
 		steps = append(steps,
-			&policyStep{b(StepSnowflakePolicy, "Create IAM policy "+p.Names.SnowflakePolicy+" for Snowflake's role", "Snowflake's IAM policy is the expected document").Reading(providers.AWSAccountID), p, c,
-				p.Names.SnowflakePolicy, templates.S3SnowflakeAccess(p.Bucket, p.Prefix), "Snowflake unloads to"},
-			&roleStep{b(StepRole, "Create IAM role "+p.Names.Role+" trusted by Snowflake's IAM user", "Role trusts the integration's IAM user and external ID", warehouseStep).
-				Reading(providers.WarehouseUserARN, providers.ExternalID), p, c},
-			&attachStep{b(StepRolePolicy, "Attach Snowflake's policy to the role", "Snowflake's policy (only) is attached to the role", StepRole, StepSnowflakePolicy).Reading(providers.AWSAccountID), p, c,
-				true, p.Names.SnowflakePolicy, p.Names.Policy},
+			&policyStep{Basic: b(StepSnowflakePolicy, "Create IAM policy "+p.Names.SnowflakePolicy+" for Snowflake's role", "Snowflake's IAM policy is the expected document").Reading(providers.AWSAccountID), p: p, c: c,
+				name: p.Names.SnowflakePolicy, doc: templates.S3SnowflakeAccess(p.Bucket, p.Prefix), purpose: "Snowflake unloads to"},
+			&roleStep{Basic: b(StepRole, "Create IAM role "+p.Names.Role+" trusted by Snowflake's IAM user", "Role trusts the integration's IAM user and external ID", warehouseStep).
+				Reading(providers.WarehouseUserARN, providers.ExternalID), p: p, c: c},
+			&attachStep{Basic: b(StepRolePolicy, "Attach Snowflake's policy to the role", "Snowflake's policy (only) is attached to the role", StepRole, StepSnowflakePolicy).Reading(providers.AWSAccountID), p: p, c: c,
+				toRole: true, policy: p.Names.SnowflakePolicy, replaces: p.Names.Policy},
 		)
 	}
 	return append(steps,
-		&userStep{b(StepUser, "Create IAM user "+p.Names.User+" for GrowthLoop", "GrowthLoop's IAM user exists"), p, c},
-		&attachStep{b(StepUserPolicy, "Attach GrowthLoop's policy to the user", "GrowthLoop's policy is attached to the user", StepUser, StepPolicy).Reading(providers.AWSAccountID), p, c,
-			false, p.Names.Policy, ""},
-		&accessKeyStep{b(StepAccessKey, "Create the user's access key", "", StepUser).Writing(providers.AccessKeyID), p, c},
+		&userStep{Basic: b(StepUser, "Create IAM user "+p.Names.User+" for GrowthLoop", "GrowthLoop's IAM user exists"), p: p, c: c},
+		&attachStep{Basic: b(StepUserPolicy, "Attach GrowthLoop's policy to the user", "GrowthLoop's policy is attached to the user", StepUser, StepPolicy).Reading(providers.AWSAccountID), p: p, c: c,
+			policy: p.Names.Policy},
+		&accessKeyStep{Basic: b(StepAccessKey, "Create the user's access key", "", StepUser).Writing(providers.AccessKeyID), p: p, c: c},
 	)
 }
 

@@ -54,9 +54,22 @@ func (e *OrgPolicyError) Unwrap() error { return e.Err }
 // 0600) and its id to the state file as soon as Google answers.
 type keyStep struct {
 	providers.Basic
-	p Params
-	c *Clients
+	p    Params
+	c    *Clients
+	read providers.Read[[]*iam.ServiceAccountKey]
 }
+
+// keys lists the account's keys; none when the account does not exist.
+func (s *keyStep) keys(ctx context.Context) ([]*iam.ServiceAccountKey, error) {
+	list, err := s.list(ctx)
+	if code(err) == http.StatusNotFound {
+		return nil, nil
+	}
+	return list, err
+}
+
+// Prefetch implements providers.Prefetcher.
+func (s *keyStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.keys) }
 
 // keyRequest is the key creation request, as sent and as shown.
 func (s *keyStep) keyRequest() templates.GCPKeyRequest {
@@ -159,10 +172,7 @@ func (ks keySet) foreign(account string) string {
 }
 
 func (s *keyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	list, err := s.list(ctx)
-	if code(err) == http.StatusNotFound {
-		return providers.Observation{Status: providers.Missing}, nil
-	}
+	list, err := s.read.Get(ctx, s.keys)
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -190,8 +200,9 @@ func (s *keyStep) Check(ctx context.Context, v *providers.Values) (providers.Obs
 }
 
 func (s *keyStep) Apply(ctx context.Context, v *providers.Values) error {
-	list, err := s.list(ctx)
-	if err != nil && code(err) != http.StatusNotFound {
+	list, err := s.read.Get(ctx, s.keys)
+	s.read.Forget()
+	if err != nil {
 		return err
 	}
 	ks := s.keySet(v, list)

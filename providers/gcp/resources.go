@@ -17,9 +17,13 @@ import (
 
 type bucketStep struct {
 	providers.Basic
-	p Params
-	c *Clients
+	p    Params
+	c    *Clients
+	read providers.Read[*storage.Bucket]
 }
+
+// Prefetch implements providers.Prefetcher.
+func (s *bucketStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.get) }
 
 // want is the bucket the step makes and shows, in the JSON API's shape.
 func (s *bucketStep) want(v *providers.Values) templates.GCSBucket {
@@ -99,7 +103,7 @@ func (s *bucketStep) get(ctx context.Context) (*storage.Bucket, error) {
 }
 
 func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	b, err := s.get(ctx)
+	b, err := s.read.Get(ctx, s.get)
 	if err != nil || b == nil {
 		return providers.Observation{Status: providers.Missing}, err
 	}
@@ -120,7 +124,8 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 }
 
 func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
-	b, err := s.get(ctx)
+	b, err := s.read.Get(ctx, s.get)
+	s.read.Forget()
 	if err != nil {
 		return err
 	}
@@ -168,7 +173,11 @@ type roleStep struct {
 	p    Params
 	c    *Clients
 	want templates.GCPRole
+	read providers.Read[*iam.Role]
 }
+
+// Prefetch implements providers.Prefetcher.
+func (s *roleStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.get) }
 
 func (s *roleStep) name() string { return s.p.roleName(s.want.RoleID) }
 
@@ -195,7 +204,7 @@ func (s *roleStep) get(ctx context.Context) (*iam.Role, error) {
 }
 
 func (s *roleStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
-	r, err := s.get(ctx)
+	r, err := s.read.Get(ctx, s.get)
 	switch {
 	case err != nil || r == nil:
 		return providers.Observation{Status: providers.Missing}, err
@@ -208,7 +217,8 @@ func (s *roleStep) Check(ctx context.Context, _ *providers.Values) (providers.Ob
 }
 
 func (s *roleStep) Apply(ctx context.Context, _ *providers.Values) error {
-	r, err := s.get(ctx)
+	r, err := s.read.Get(ctx, s.get)
+	s.read.Forget()
 	if err != nil {
 		return err
 	}
@@ -247,9 +257,25 @@ func (s *roleStep) Apply(ctx context.Context, _ *providers.Values) error {
 
 type serviceAccountStep struct {
 	providers.Basic
-	p Params
-	c *Clients
+	p    Params
+	c    *Clients
+	read providers.Read[bool]
 }
+
+// exists reads whether the service account exists.
+func (s *serviceAccountStep) exists(ctx context.Context) (bool, error) {
+	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Get(s.p.accountName()).Context(ctx))
+	switch {
+	case code(err) == http.StatusNotFound:
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("get service account %s: %w", s.p.ServiceAccountEmail(), err)
+	}
+	return true, nil
+}
+
+// Prefetch implements providers.Prefetcher.
+func (s *serviceAccountStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.exists) }
 
 // request is the account creation the step sends and shows.
 func (s *serviceAccountStep) request() templates.GCPServiceAccount {
@@ -261,17 +287,18 @@ func (s *serviceAccountStep) Artifacts(*providers.Values) []providers.Artifact {
 }
 
 func (s *serviceAccountStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
-	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Get(s.p.accountName()).Context(ctx))
-	if code(err) == http.StatusNotFound {
+	ok, err := s.read.Get(ctx, s.exists)
+	switch {
+	case err != nil:
+		return providers.Observation{}, err
+	case !ok:
 		return providers.Observation{Status: providers.Missing}, nil
-	}
-	if err != nil {
-		return providers.Observation{}, fmt.Errorf("get service account %s: %w", s.p.ServiceAccountEmail(), err)
 	}
 	return providers.Observation{Status: providers.Done}, nil
 }
 
 func (s *serviceAccountStep) Apply(ctx context.Context, _ *providers.Values) error {
+	s.read.Forget()
 	req := s.request()
 	// A retried create whose first answer was lost answers 409.
 	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Create("projects/"+s.p.Project, &iam.CreateServiceAccountRequest{
@@ -292,6 +319,9 @@ type bindingStep struct {
 	c      *Clients
 	role   string
 	member func(v *providers.Values) string
+	// read is Check's: not prefetched, since the bucket step may create
+	// the bucket, and with it its policy's first bindings.
+	read providers.Read[*storage.Policy]
 }
 
 func (s *bindingStep) Artifacts(v *providers.Values) []providers.Artifact {
@@ -349,7 +379,7 @@ func (s *bindingStep) setPolicy(ctx context.Context, p *storage.Policy) error {
 }
 
 func (s *bindingStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	p, err := s.policy(ctx)
+	p, err := s.read.Get(ctx, s.policy)
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -361,8 +391,11 @@ func (s *bindingStep) Check(ctx context.Context, v *providers.Values) (providers
 
 func (s *bindingStep) Apply(ctx context.Context, v *providers.Values) error {
 	member := s.member(v)
+	defer s.read.Forget()
 	return s.p.Propagation.Poll(ctx, "waiting for the new service account to be usable in bucket IAM", func(ctx context.Context) error {
-		p, err := s.policy(ctx)
+		// The first attempt changes what Check read; a retry reads again.
+		p, err := s.read.Get(ctx, s.policy)
+		s.read.Forget()
 		if err != nil {
 			return err
 		}

@@ -109,23 +109,23 @@ func Steps(p Params, c *Clients, warehouseStep string) []providers.Step {
 	}
 	writer := "serviceAccount:" + p.ServiceAccountEmail()
 	steps := []providers.Step{
-		&bucketStep{b(StepBucket, "Create GCS bucket "+p.Bucket, "Bucket exists with uniform access, public access prevention and the lifecycle rule").Reading(GCSLocation), p, c},
-		&roleStep{b(StepWriterRole, "Create custom role "+p.Names.WriterRole+" with GrowthLoop's four documented permissions", "GrowthLoop's custom role has exactly its permissions"), p, c,
-			templates.NewGCPRole(p.Names.WriterRole, "byob GrowthLoop exports", "Read and write GrowthLoop exports in gs://"+p.Bucket, templates.GCSWriterPermissions)},
-		&serviceAccountStep{b(StepServiceAccount, "Create service account "+p.ServiceAccountEmail(), "GrowthLoop's service account exists"), p, c},
-		&bindingStep{b(StepWriterBinding, "Grant the role to the service account on the bucket only", "Service account holds the role on the bucket", StepBucket, StepWriterRole, StepServiceAccount), p, c,
-			p.roleName(p.Names.WriterRole), func(*providers.Values) string { return writer }},
+		&bucketStep{Basic: b(StepBucket, "Create GCS bucket "+p.Bucket, "Bucket exists with uniform access, public access prevention and the lifecycle rule").Reading(GCSLocation), p: p, c: c},
+		&roleStep{Basic: b(StepWriterRole, "Create custom role "+p.Names.WriterRole+" with GrowthLoop's four documented permissions", "GrowthLoop's custom role has exactly its permissions"), p: p, c: c,
+			want: templates.NewGCPRole(p.Names.WriterRole, "byob GrowthLoop exports", "Read and write GrowthLoop exports in gs://"+p.Bucket, templates.GCSWriterPermissions)},
+		&serviceAccountStep{Basic: b(StepServiceAccount, "Create service account "+p.ServiceAccountEmail(), "GrowthLoop's service account exists"), p: p, c: c},
+		&bindingStep{Basic: b(StepWriterBinding, "Grant the role to the service account on the bucket only", "Service account holds the role on the bucket", StepBucket, StepWriterRole, StepServiceAccount), p: p, c: c,
+			role: p.roleName(p.Names.WriterRole), member: func(*providers.Values) string { return writer }},
 		// The key comes last: when an organization policy forbids keys,
 		// everything else is already in place for a re-run.
-		&keyStep{b(StepKey, "Create a JSON key for the service account", "", StepWriterBinding).Writing(providers.GCPKeyID), p, c},
+		&keyStep{Basic: b(StepKey, "Create a JSON key for the service account", "", StepWriterBinding).Writing(providers.GCPKeyID), p: p, c: c},
 	}
 	if p.Warehouse {
 		steps = append(steps,
-			&roleStep{b(StepSnowflakeRole, "Create custom role "+p.Names.SnowflakeRole+" for Snowflake's unloads", "Snowflake's custom role has exactly its permissions"), p, c,
-				templates.NewGCPRole(p.Names.SnowflakeRole, "byob Snowflake unloads", "Snowflake storage integration access to gs://"+p.Bucket, templates.GCSSnowflakePermissions)},
-			&bindingStep{b(StepSnowflakeBinding, "Grant that role to Snowflake's service account on the bucket only", "Snowflake's service account holds its role on the bucket", StepBucket, StepSnowflakeRole, warehouseStep).
-				Reading(providers.WarehouseServiceAccount), p, c,
-				p.roleName(p.Names.SnowflakeRole), func(v *providers.Values) string { return "serviceAccount:" + v.Ref(providers.WarehouseServiceAccount) }},
+			&roleStep{Basic: b(StepSnowflakeRole, "Create custom role "+p.Names.SnowflakeRole+" for Snowflake's unloads", "Snowflake's custom role has exactly its permissions"), p: p, c: c,
+				want: templates.NewGCPRole(p.Names.SnowflakeRole, "byob Snowflake unloads", "Snowflake storage integration access to gs://"+p.Bucket, templates.GCSSnowflakePermissions)},
+			&bindingStep{Basic: b(StepSnowflakeBinding, "Grant that role to Snowflake's service account on the bucket only", "Snowflake's service account holds its role on the bucket", StepBucket, StepSnowflakeRole, warehouseStep).
+				Reading(providers.WarehouseServiceAccount), p: p, c: c,
+				role: p.roleName(p.Names.SnowflakeRole), member: func(v *providers.Values) string { return "serviceAccount:" + v.Ref(providers.WarehouseServiceAccount) }},
 		)
 	}
 	return steps

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/growthloop/byob/providers"
 	sflib "github.com/growthloop/byob/snowflake"
 )
@@ -66,20 +68,24 @@ func steps(s providers.Setup, db sflib.DB) []providers.Step {
 	b := func(id, title, verify string, needs ...string) providers.Basic {
 		return providers.Basic{StepID: id, StepTitle: title, StepVerify: verify, StepNeeds: needs}
 	}
+	// Both grant steps read the role's grants: one SHOW GRANTS serves them.
+	shown := &providers.Read[[]map[string]string]{}
 	return []providers.Step{
-		&integrationStep{b(StepIntegration, "Create storage integration "+string(o.Integration.Name)+" and read its identity (DESC INTEGRATION)",
+		&integrationStep{Basic: b(StepIntegration, "Create storage integration "+string(o.Integration.Name)+" and read its identity (DESC INTEGRATION)",
 			"Integration exists, is enabled and matches the bucket and trust").
 			Reading(providers.AWSAccountID, providers.ExternalID).
-			Writing(providers.ExternalID, providers.WarehouseUserARN, providers.WarehouseServiceAccount), integrationFor(o, s.Storage), db,
-			s.NewExternalID, s.ResetExternalID},
-		&grantStep{b(StepIntegrationGrant, "Grant USAGE on the integration to role "+string(o.Role), "GrowthLoop's role has USAGE on the integration", StepIntegration), db, o.Role,
-			[]sflib.Grant{{Privilege: "USAGE", ObjectType: "INTEGRATION", Object: o.Integration.Name.SQL(), Role: o.Role}}},
-		&stageStep{b(StepStage, "Create stage "+o.Stage.Name.String(), "Stage exists with the expected URL and integration", StepIntegration), o.Stage, db},
-		&grantStep{b(StepStageGrants, "Let role "+string(o.Role)+" use the stage", "GrowthLoop's role can use the stage", StepStage), db, o.Role, []sflib.Grant{
-			{Privilege: "USAGE", ObjectType: "DATABASE", Object: o.Stage.Name.Database.SQL(), Role: o.Role},
-			{Privilege: "USAGE", ObjectType: "SCHEMA", Object: o.Stage.Name.Database.SQL() + "." + o.Stage.Name.Schema.SQL(), Role: o.Role},
-			{Privilege: "USAGE", ObjectType: "STAGE", Object: o.Stage.Name.SQL(), Role: o.Role},
-		}},
+			Writing(providers.ExternalID, providers.WarehouseUserARN, providers.WarehouseServiceAccount), want: integrationFor(o, s.Storage), db: db,
+			newID: s.NewExternalID, reset: s.ResetExternalID},
+		&grantStep{Basic: b(StepIntegrationGrant, "Grant USAGE on the integration to role "+string(o.Role), "GrowthLoop's role has USAGE on the integration", StepIntegration),
+			db: db, role: o.Role, shown: shown,
+			grants: []sflib.Grant{{Privilege: "USAGE", ObjectType: "INTEGRATION", Object: o.Integration.Name.SQL(), Role: o.Role}}},
+		&stageStep{Basic: b(StepStage, "Create stage "+o.Stage.Name.String(), "Stage exists with the expected URL and integration", StepIntegration), stage: o.Stage, db: db},
+		&grantStep{Basic: b(StepStageGrants, "Let role "+string(o.Role)+" use the stage", "GrowthLoop's role can use the stage", StepStage), db: db, role: o.Role, shown: shown,
+			grants: []sflib.Grant{
+				{Privilege: "USAGE", ObjectType: "DATABASE", Object: o.Stage.Name.Database.SQL(), Role: o.Role},
+				{Privilege: "USAGE", ObjectType: "SCHEMA", Object: o.Stage.Name.Database.SQL() + "." + o.Stage.Name.Schema.SQL(), Role: o.Role},
+				{Privilege: "USAGE", ObjectType: "STAGE", Object: o.Stage.Name.SQL(), Role: o.Role},
+			}},
 	}
 }
 
@@ -89,6 +95,20 @@ type integrationStep struct {
 	db    sflib.DB
 	newID func() (string, error)
 	reset bool
+	read  providers.Read[[]map[string]string]
+}
+
+// rows runs DESC INTEGRATION.
+func (s *integrationStep) rows(v *providers.Values) func(context.Context) ([]map[string]string, error) {
+	return func(ctx context.Context) ([]map[string]string, error) {
+		return sflib.Query(ctx, s.db, s.want(v).Describe())
+	}
+}
+
+// Prefetch implements providers.Prefetcher: DESC INTEGRATION goes as
+// soon as a session is logged in, beside the preflight.
+func (s *integrationStep) Prefetch(ctx context.Context, v *providers.Values) {
+	s.read.Start(ctx, s.rows(v))
 }
 
 func (s *integrationStep) Artifacts(v *providers.Values) []providers.Artifact {
@@ -99,9 +119,10 @@ func (s *integrationStep) Artifacts(v *providers.Values) []providers.Artifact {
 	}
 }
 
-// describe runs DESC INTEGRATION and records what the cloud side needs.
+// describe reads DESC INTEGRATION's rows (what read holds, or a new run
+// of it) and records what the cloud side needs.
 func (s *integrationStep) describe(ctx context.Context, v *providers.Values, in sflib.Integration) (sflib.Description, error) {
-	rows, err := sflib.Query(ctx, s.db, in.Describe())
+	rows, err := s.read.Get(ctx, s.rows(v))
 	if err != nil {
 		return nil, err
 	}
@@ -195,6 +216,7 @@ func (s *integrationStep) Apply(ctx context.Context, v *providers.Values) error 
 	if _, err := s.db.ExecContext(ctx, in.Create()); err != nil {
 		return sflib.Explain(ctx, "CREATE STORAGE INTEGRATION "+string(in.Name), err)
 	}
+	s.read.Forget()
 	d, err := s.describe(ctx, v, in)
 	if err != nil {
 		return sflib.Explain(ctx, "DESC INTEGRATION "+string(in.Name), err)
@@ -222,7 +244,11 @@ type stageStep struct {
 	providers.Basic
 	stage sflib.Stage
 	db    sflib.DB
+	read  providers.Read[map[string]string]
 }
+
+// Prefetch implements providers.Prefetcher.
+func (s *stageStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.show) }
 
 func (s *stageStep) Artifacts(*providers.Values) []providers.Artifact {
 	return []providers.Artifact{{Name: "create the stage", Format: providers.FormatSQL, Content: s.stage.Create()}}
@@ -244,7 +270,7 @@ func (s *stageStep) show(ctx context.Context) (map[string]string, error) {
 }
 
 func (s *stageStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
-	row, err := s.show(ctx)
+	row, err := s.read.Get(ctx, s.show)
 	if err != nil {
 		return providers.Observation{}, sflib.Explain(ctx, "SHOW STAGES in "+string(s.stage.Name.Database)+"."+string(s.stage.Name.Schema), err)
 	}
@@ -262,7 +288,8 @@ func (s *stageStep) Check(ctx context.Context, _ *providers.Values) (providers.O
 }
 
 func (s *stageStep) Apply(ctx context.Context, _ *providers.Values) error {
-	row, err := s.show(ctx)
+	row, err := s.read.Get(ctx, s.show)
+	s.read.Forget()
 	if err != nil {
 		return sflib.Explain(ctx, "SHOW STAGES in "+string(s.stage.Name.Database)+"."+string(s.stage.Name.Schema), err)
 	}
@@ -281,6 +308,22 @@ type grantStep struct {
 	db     sflib.DB
 	role   sflib.Ident
 	grants []sflib.Grant
+	// shown is the role's SHOW GRANTS, shared by the steps that grant to
+	// it; a step's grants are its own, so another's do not change it.
+	shown *providers.Read[[]map[string]string]
+}
+
+func (s *grantStep) showGrants(ctx context.Context) ([]map[string]string, error) {
+	rows, err := sflib.Query(ctx, s.db, sflib.ShowGrantsTo(s.role))
+	if err != nil {
+		return nil, sflib.Explain(ctx, "SHOW GRANTS TO ROLE "+string(s.role), err)
+	}
+	return rows, nil
+}
+
+// Prefetch implements providers.Prefetcher.
+func (s *grantStep) Prefetch(ctx context.Context, _ *providers.Values) {
+	s.shown.Start(ctx, s.showGrants)
 }
 
 func (s *grantStep) Artifacts(*providers.Values) []providers.Artifact {
@@ -293,9 +336,9 @@ func (s *grantStep) Artifacts(*providers.Values) []providers.Artifact {
 
 // missing returns the grants SHOW GRANTS TO ROLE does not list.
 func (s *grantStep) missing(ctx context.Context) ([]sflib.Grant, error) {
-	rows, err := sflib.Query(ctx, s.db, sflib.ShowGrantsTo(s.role))
+	rows, err := s.shown.Get(ctx, s.showGrants)
 	if err != nil {
-		return nil, sflib.Explain(ctx, "SHOW GRANTS TO ROLE "+string(s.role), err)
+		return nil, err
 	}
 	var out []sflib.Grant
 	for _, g := range s.grants {
@@ -344,10 +387,15 @@ func (s *grantStep) Apply(ctx context.Context, v *providers.Values) error {
 	if err := providers.Checkpoint(ctx); err != nil {
 		return err
 	}
-	for _, g := range m {
-		if _, err := s.db.ExecContext(ctx, g.SQL()); err != nil {
-			return sflib.Explain(ctx, g.SQL(), err)
-		}
+	// Grants do not depend on one another: they run at once.
+	g, gctx := errgroup.WithContext(ctx)
+	for _, grant := range m {
+		g.Go(func() error {
+			if _, err := s.db.ExecContext(gctx, grant.SQL()); err != nil {
+				return sflib.Explain(gctx, grant.SQL(), err)
+			}
+			return nil
+		})
 	}
-	return nil
+	return g.Wait()
 }
