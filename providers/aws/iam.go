@@ -248,7 +248,9 @@ type attachStep struct {
 
 // Prefetch implements providers.Prefetcher: an identity not there yet has
 // no policy attached.
-func (s *attachStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.attached) }
+func (s *attachStep) Prefetch(ctx context.Context, _ *providers.Values) {
+	s.read.Start(ctx, s.attached)
+}
 
 func (s *attachStep) target() (kind, name string) {
 	if s.toRole {

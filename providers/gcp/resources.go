@@ -275,7 +275,9 @@ func (s *serviceAccountStep) exists(ctx context.Context) (bool, error) {
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *serviceAccountStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.exists) }
+func (s *serviceAccountStep) Prefetch(ctx context.Context, _ *providers.Values) {
+	s.read.Start(ctx, s.exists)
+}
 
 // request is the account creation the step sends and shows.
 func (s *serviceAccountStep) request() templates.GCPServiceAccount {
