@@ -184,8 +184,8 @@ func TestVerifyWaitsVisiblyForANewKey(t *testing.T) {
 
 func TestVerifyTimeoutBoundsTheRun(t *testing.T) {
 	c, dir, _ := initialized(t)
-	c.aws.SetLatency(200 * time.Millisecond)
-	out, errOut, code := c.run(t, dir, append([]string{"verify", "--timeout", "700ms"}, c.conn()...)...)
+	c.aws.SetLatency(400 * time.Millisecond) // verify needs three round trips one after another
+	out, errOut, code := c.run(t, dir, append([]string{"verify", "--timeout", "600ms"}, c.conn()...)...)
 	timedOut := strings.Contains(out, "timed out") && strings.Contains(out, "raise --timeout") || strings.Contains(errOut, "stopped by --timeout")
 	if code != ExitFailure || !timedOut {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"sync"
 )
 
 // CheckStatus is the outcome of a health check.
@@ -35,6 +36,46 @@ type Check struct {
 	ID    string
 	Title string
 	Run   func(ctx context.Context) CheckResult
+	// Start, when set, runs the check in the background before its turn
+	// (beside the preflight); Run then answers with that run.
+	Start func(ctx context.Context)
+}
+
+// Early is c run as soon as Start is called rather than in its turn: for
+// a check that needs nothing the preflight or another check finds.
+func (c Check) Early() Check {
+	var r Read[CheckResult]
+	run := c.Run
+	f := func(ctx context.Context) (CheckResult, error) { return run(ctx), nil }
+	c.Start = func(ctx context.Context) { r.Start(ctx, f) }
+	c.Run = func(ctx context.Context) CheckResult {
+		res, err := r.Get(ctx, f)
+		if err != nil {
+			return CannotRun(err, "re-run byob verify")
+		}
+		return res
+	}
+	return c
+}
+
+type cleanupsKey struct{}
+
+// WithCleanups returns ctx through which checks leave work to finish in
+// the background (deleting a probe object), and wait, which waits for it.
+func WithCleanups(ctx context.Context) (_ context.Context, wait func()) {
+	var wg sync.WaitGroup
+	return context.WithValue(ctx, cleanupsKey{}, &wg), wg.Wait
+}
+
+// Cleanup runs f in the background; the verify run waits for it before it
+// ends. Without WithCleanups it runs f at once.
+func Cleanup(ctx context.Context, f func(context.Context)) {
+	wg, ok := ctx.Value(cleanupsKey{}).(*sync.WaitGroup)
+	if !ok {
+		f(ctx)
+		return
+	}
+	wg.Go(func() { f(context.WithoutCancel(ctx)) })
 }
 
 // Passed is a passing result.

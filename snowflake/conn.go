@@ -199,14 +199,23 @@ func readPrivateKey(path string) (*rsa.PrivateKey, error) {
 
 // Sessions is how many sessions Open logs in at once: as many as a run
 // queries at the same time (the preflight, DESC INTEGRATION, SHOW STAGES,
-// SHOW GRANTS, then the grants), so no login waits mid-run.
-const Sessions = 4
+// SHOW GRANTS and LIST @stage; then the grants), so no login waits
+// mid-run.
+const Sessions = 5
 
-// Open logs in sessions at once (each login is a round trip; at once
-// they cost one) and keeps them in the pool. The driver's own logging and
-// telemetry are off: byob reports errors itself, without secrets, and
-// sends nothing else.
-func Open(ctx context.Context, cfg *sf.Config, sessions int) (*sql.DB, error) {
+// Pool is a set of sessions logged in at once (each login is a round
+// trip; at once they cost one), in the background: Open returns at once,
+// and each query waits for the logins (Ready).
+type Pool struct {
+	db    *sql.DB
+	ready chan struct{}
+	err   error
+}
+
+// Open starts logging in sessions at once and keeps them in the pool. The
+// driver's own logging and telemetry are off: byob reports errors itself,
+// without secrets, and sends nothing else.
+func Open(ctx context.Context, cfg *sf.Config, sessions int) *Pool {
 	logger := sf.GetLogger()
 	_ = logger.SetLogLevel("OFF")
 	logger.SetOutput(io.Discard)
@@ -214,35 +223,68 @@ func Open(ctx context.Context, cfg *sf.Config, sessions int) (*sql.DB, error) {
 	c := *cfg
 	c.Transporter = transport(cfg.Transporter)
 	c.DisableTelemetry = true
-	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, c))
-	db.SetMaxIdleConns(sessions)
-	ctx, cancel := context.WithTimeout(ctx, LoginTimeout)
-	defer cancel()
-	conns := make([]*sql.Conn, sessions)
-	g, gctx := errgroup.WithContext(ctx)
-	for i := range conns {
-		g.Go(func() (err error) {
-			conns[i], err = db.Conn(gctx)
-			return err
-		})
-	}
-	err := g.Wait()
-	for _, c := range conns {
-		if c != nil {
-			c.Close() // back to the pool, logged in
+	p := &Pool{db: sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, c)), ready: make(chan struct{})}
+	// A session opened beyond them is kept too: the pool would log it out
+	// when it is released, in the query's own time.
+	p.db.SetMaxIdleConns(2 * sessions)
+	go func() {
+		defer close(p.ready)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), LoginTimeout)
+		defer cancel()
+		conns := make([]*sql.Conn, sessions)
+		g, gctx := errgroup.WithContext(ctx)
+		for i := range conns {
+			g.Go(func() (err error) {
+				conns[i], err = p.db.Conn(gctx)
+				return err
+			})
 		}
-	}
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("connect to Snowflake account %s as %s: %w", cfg.Account, cfg.User, err)
-	}
-	return db, nil
+		err := g.Wait()
+		for _, c := range conns {
+			if c != nil {
+				c.Close() // back to the pool, logged in
+			}
+		}
+		if err != nil {
+			p.err = fmt.Errorf("connect to Snowflake account %s as %s: %w", cfg.Account, cfg.User, err)
+		}
+	}()
+	return p
 }
 
-// Close logs the pool's sessions out without waiting for Snowflake's
-// answers: a session that does not hear its logout expires by itself.
-func Close(db *sql.DB) {
-	go db.Close()
+// Ready waits for the logins and says why they failed.
+func (p *Pool) Ready(ctx context.Context) error {
+	select {
+	case <-p.ready:
+		return p.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// QueryContext runs a query once the sessions are logged in.
+func (p *Pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := p.Ready(ctx); err != nil {
+		return nil, err
+	}
+	return p.db.QueryContext(ctx, query, args...)
+}
+
+// ExecContext runs a statement once the sessions are logged in.
+func (p *Pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := p.Ready(ctx); err != nil {
+		return nil, err
+	}
+	return p.db.ExecContext(ctx, query, args...)
+}
+
+// Close logs the sessions out without waiting for Snowflake's answers: a
+// session that does not hear its logout expires by itself.
+func (p *Pool) Close() {
+	go func() {
+		<-p.ready
+		p.db.Close()
+	}()
 }
 
 // Session is who runs byob's SQL and where the account is.

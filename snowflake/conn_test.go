@@ -43,7 +43,7 @@ func TestWrongPasswordNamesNoSecret(t *testing.T) {
 	o := snowflake.ConnOptions{Account: "fake", User: "byob", Host: fake.Host, Port: fake.Port, Protocol: "http",
 		LookupEnv: env(map[string]string{"SNOWFLAKE_PASSWORD": "wrong-pw-123", "HOME": t.TempDir()})}
 	cfg, _ := o.Config()
-	_, err := snowflake.Open(context.Background(), cfg, 1)
+	err := snowflake.Open(context.Background(), cfg, 1).Ready(context.Background())
 	if err == nil || strings.Contains(err.Error(), "wrong-pw-123") {
 		t.Fatalf("Open = %v: want an error without the password", err)
 	}

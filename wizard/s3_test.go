@@ -3,7 +3,6 @@ package wizard_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"net/url"
@@ -23,6 +22,7 @@ import (
 	awsp "github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/aws/awstest"
 	sfp "github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/snowflake"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/templates"
 	"github.com/growthloop/byob/wizard"
@@ -51,7 +51,7 @@ func newEnv(t testing.TB) *env {
 }
 
 // connect makes byob reach AWS through c and Snowflake through db.
-func (e *env) connect(c *awsp.Clients, db *sql.DB) {
+func (e *env) connect(c *awsp.Clients, db *snowflake.Pool) {
 	e.admin = c
 	e.deps.Conns = map[string]providers.Conn{awsp.Name: awsp.NewConn(c), sfp.Name: sfp.NewConn(db)}
 }

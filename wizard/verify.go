@@ -59,18 +59,15 @@ func (n verifyNode) Needs() []string { return n.needs }
 // credentials, preflight).
 func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values, bundle *Bundle, o VerifyOptions) (Report, error) {
 	deps.Propagation = o.Propagation
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if bundle == nil {
+		bundle = &Bundle{}
+	}
 	plan, err := NewPlan(cfg, values, deps)
 	if err != nil {
 		return Report{}, err
-	}
-	plan.prefetch(ctx) // beside the preflight, as Apply does
-	// Read access is enough: a check whose own read is denied says so.
-	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.ReadAccess)
-	if err != nil {
-		return Report{}, err
-	}
-	if o.Now.IsZero() {
-		o.Now = time.Now()
 	}
 	reRun := "re-run " + InitCommand(cfg)
 	var nodes []verifyNode
@@ -79,9 +76,6 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 			continue // a probe checks it by using it
 		}
 		nodes = append(nodes, verifyNode{check: stepCheck(s, values, reRun), needs: s.Needs()})
-	}
-	if bundle == nil {
-		bundle = &Bundle{}
 	}
 	ss := setups(&cfg, values, deps)
 	for _, p := range cfg.Active() {
@@ -98,7 +92,32 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 	if err != nil {
 		return Report{}, fmt.Errorf("verify's checks: %w", err)
 	}
+	// The steps' reads and the checks that need nothing found first start
+	// beside the preflight; the report waits for the preflight, and for
+	// the probes' clean-up.
+	ctx, cleanups := providers.WithCleanups(ctx)
+	defer cleanups()
+	plan.prefetch(ctx)
+	for _, n := range nodes {
+		if n.check.Start != nil {
+			n.check.Start(progress(ctx, n.check.ID, o.OnWait))
+		}
+	}
+	// Read access is enough: a check whose own read is denied says so.
+	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.ReadAccess)
+	if err != nil {
+		return Report{}, err
+	}
 	return runChecks(pf.WithIdentities(ctx), g, o.OnWait), nil
+}
+
+// progress is ctx reporting a check's waits to onWait.
+func progress(ctx context.Context, id string, onWait func(id, msg string)) context.Context {
+	return providers.WithProgress(ctx, func(msg string) {
+		if onWait != nil {
+			onWait(id, msg)
+		}
+	})
 }
 
 // runChecks runs every check once the checks it needs have finished; a
@@ -112,12 +131,7 @@ func runChecks(ctx context.Context, g *graph.Graph[verifyNode], onWait func(id, 
 				return r
 			}
 		}
-		cctx := providers.WithProgress(ctx, func(msg string) {
-			if onWait != nil {
-				onWait(n.check.ID, msg)
-			}
-		})
-		res := n.check.Run(cctx)
+		res := n.check.Run(progress(ctx, n.check.ID, onWait))
 		if ctx.Err() != nil && res.Status != providers.Pass {
 			res = providers.CannotRun(fmt.Errorf("timed out: %w", ctx.Err()), "raise --timeout and re-run byob verify")
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -256,13 +257,20 @@ func (e *env) bundleAccount(cfg wizard.Config) string {
 
 func TestVerifyWaitsForANewKey(t *testing.T) {
 	e, cfg := healthyS3(t)
-	var waits []string
+	var (
+		mu    sync.Mutex
+		waits []string
+	)
 	e.aws.KeyWarmup = keyUses(e, cfg) + 2 // the next two uses fail, as while a key propagates
-	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{OnWait: func(id, msg string) { waits = append(waits, id+": "+msg) }})
+	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{OnWait: func(id, msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		waits = append(waits, id+": "+msg)
+	}})
 	if !rep.OK {
 		t.Fatalf("verify failed: %+v", failing(rep))
 	}
-	if len(waits) == 0 || !strings.HasPrefix(waits[0], awsp.CheckKeyWorks+": waiting for the access key to work") {
+	if !slices.ContainsFunc(waits, func(w string) bool { return strings.HasPrefix(w, awsp.CheckKeyWorks+": waiting for the access key to work") }) {
 		t.Errorf("the wait must be visible: %v", waits)
 	}
 }

@@ -40,87 +40,142 @@ func Probes(p Params, c *Clients, v *providers.Values, keyID, secret string, now
 		once.Do(func() { keys, keysErr = listKeys(ctx, c, p.Names.User) })
 		return keys, keysErr
 	}
-	return []providers.Check{
+	// The listing says why a refused key does not work.
+	unusable := func(ctx context.Context) *providers.CheckResult { return keyState(ctx, p, keyID, reRun, userKeys) }
+	checks := []providers.Check{
 		{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context) providers.CheckResult {
-			return keyWorks(ctx, p, c, v, keyID, secret, reRun, userKeys)
+			return keyWorks(ctx, p, c, v, keyID, secret, reRun, unusable)
 		}},
 		{ID: CheckKeyConfined, Title: "GrowthLoop's key is denied outside " + p.Prefix, Run: func(ctx context.Context) providers.CheckResult {
-			return keyConfined(ctx, p, c, v, keyID, secret, reRun)
+			return keyConfined(ctx, p, c, v, keyID, secret, reRun, unusable)
 		}},
 		{ID: CheckKeyHygiene, Title: "GrowthLoop's user has one recent access key", Run: func(ctx context.Context) providers.CheckResult {
 			return keyHygiene(ctx, p, keyID, now, v.Get(providers.RotationOldKey) != "", userKeys)
 		}},
 	}
+	// The key's probes need only the bucket's region: known, they start
+	// beside the preflight.
+	if v.Get(providers.AWSRegion) != "" {
+		for i := range checks {
+			checks[i] = checks[i].Early()
+		}
+	}
+	return checks
 }
 
-func keyWorks(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string,
-	userKeys func(context.Context) ([]types.AccessKeyMetadata, error)) providers.CheckResult {
+func keyWorks(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string, unusable func(context.Context) *providers.CheckResult) providers.CheckResult {
 	if keyID == "" || secret == "" {
 		r := providers.Failed(reRun+" (it writes a new key to the bundle)", "the bundle holds no access key")
 		r.Absent = true
 		return r
 	}
-	keys, err := userKeys(ctx)
-	if err != nil && !isNotFound(err) {
-		return providers.CannotRun(err, "grant iam:ListAccessKeys and re-run byob verify")
-	}
-	var meta *types.AccessKeyMetadata
-	if i := slices.IndexFunc(keys, func(k types.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == keyID }); i >= 0 {
-		meta = &keys[i]
-	}
-	var r providers.CheckResult
-	switch {
-	case meta == nil:
-		r = providers.Failed(reRun+" (it makes a new key; upload the new bundle to GrowthLoop)", "access key %s of the bundle no longer exists on user %s", keyID, p.Names.User)
-	case meta.Status != types.StatusTypeActive:
-		r = providers.Failed("aws iam update-access-key --user-name "+p.Names.User+" --access-key-id "+keyID+" --status Active", "access key %s is %s", keyID, meta.Status)
-	default:
-		return useKey(ctx, p, c, v, keyID, secret, reRun)
-	}
-	r.Absent = true
-	return r
+	go unusable(ctx) // the listing goes beside the first use
+	return useKey(ctx, p, c, v, keyID, secret, reRun, unusable)
 }
 
-// useKey writes, reads and lists a probe object with the key.
-func useKey(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string) providers.CheckResult {
+// keyState says, from the user's listing, why the key keyID is refused:
+// nil when it is there and active (it may still be propagating).
+func keyState(ctx context.Context, p Params, keyID, reRun string, userKeys func(context.Context) ([]types.AccessKeyMetadata, error)) *providers.CheckResult {
+	keys, err := userKeys(ctx)
+	if err != nil && !isNotFound(err) {
+		r := providers.CannotRun(err, "grant iam:ListAccessKeys and re-run byob verify")
+		return &r
+	}
+	i := slices.IndexFunc(keys, func(k types.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == keyID })
+	var r providers.CheckResult
+	switch {
+	case i < 0:
+		r = providers.Failed(reRun+" (it makes a new key; upload the new bundle to GrowthLoop)", "access key %s of the bundle no longer exists on user %s", keyID, p.Names.User)
+	case keys[i].Status != types.StatusTypeActive:
+		r = providers.Failed("aws iam update-access-key --user-name "+p.Names.User+" --access-key-id "+keyID+" --status Active", "access key %s is %s", keyID, keys[i].Status)
+	default:
+		return nil
+	}
+	r.Absent = true
+	return &r
+}
+
+// useKey writes, reads and lists a probe object with the key; the read
+// and the list go at once, the probe object is deleted in the background.
+// unusable, asked when the key is refused, says whether it is missing or
+// inactive (nil: it may still be propagating).
+func useKey(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string, unusable func(context.Context) *providers.CheckResult) providers.CheckResult {
 	ks := c.KeyS3(keyID, secret)
 	key := providers.ProbeName(p.Prefix + providers.ProbeDir)
 	body := providers.ProbeBody
+	var refused *providers.CheckResult
 	err := p.Propagation.Poll(ctx, "waiting for the access key to work (new keys take up to a minute)", func(ctx context.Context) error {
 		_, err := ks.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key), Body: bytes.NewReader(body)}, inRegion(v))
 		switch errorCode(err) {
 		case "InvalidAccessKeyId", "SignatureDoesNotMatch":
+			if unusable != nil {
+				if refused = unusable(ctx); refused != nil {
+					return err
+				}
+			}
 			return fmt.Errorf("%w: %s", providers.ErrNotYet, errorCode(err))
 		}
 		return err
 	})
+	if refused != nil {
+		return *refused
+	}
 	if err != nil {
 		return providers.Failed(reRun+" (restores the policy and its attachments)", "PutObject %s with key %s: %v", key, keyID, err)
 	}
-	defer c.S3.DeleteObject(context.WithoutCancel(ctx), &s3.DeleteObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key)}, inRegion(v))
-	got, err := ks.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key)}, inRegion(v))
-	if err != nil {
-		return providers.Failed(reRun, "GetObject %s with key %s: %v", key, keyID, err)
-	}
-	read, err := io.ReadAll(got.Body)
-	got.Body.Close()
-	if err != nil || !bytes.Equal(read, body) {
+	var (
+		read    []byte
+		readErr error
+		list    *s3.ListObjectsV2Output
+		listErr error
+		wg      sync.WaitGroup
+	)
+	wg.Go(func() {
+		got, err := ks.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key)}, inRegion(v))
+		if err != nil {
+			readErr = err
+			return
+		}
+		defer got.Body.Close()
+		read, readErr = io.ReadAll(got.Body)
+	})
+	wg.Go(func() {
+		list, listErr = ks.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(p.Bucket), Prefix: aws.String(p.Prefix + providers.ProbeDir)}, inRegion(v))
+	})
+	wg.Wait()
+	// The probe object goes once read and listed, in the background.
+	providers.Cleanup(ctx, func(ctx context.Context) {
+		_, _ = c.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key)}, inRegion(v))
+	})
+	switch {
+	case readErr != nil:
+		return providers.Failed(reRun, "GetObject %s with key %s: %v", key, keyID, readErr)
+	case !bytes.Equal(read, body):
 		return providers.Failed(reRun, "GetObject %s returned other content", key)
-	}
-	list, err := ks.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(p.Bucket), Prefix: aws.String(p.Prefix + providers.ProbeDir)}, inRegion(v))
-	if err != nil {
-		return providers.Failed(reRun, "ListObjectsV2 %s with key %s: %v", p.Prefix, keyID, err)
-	}
-	if !slices.ContainsFunc(list.Contents, func(o s3types.Object) bool { return aws.ToString(o.Key) == key }) {
+	case listErr != nil:
+		return providers.Failed(reRun, "ListObjectsV2 %s with key %s: %v", p.Prefix, keyID, listErr)
+	case !slices.ContainsFunc(list.Contents, func(o s3types.Object) bool { return aws.ToString(o.Key) == key }):
 		return providers.Failed(reRun, "ListObjectsV2 %s does not show the probe object", p.Prefix)
 	}
 	return providers.Passed("wrote, read and listed %s", key)
 }
 
 // keyConfined runs only once keyWorks passed: the key exists and works.
-func keyConfined(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string) providers.CheckResult {
+func keyConfined(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string, unusable func(context.Context) *providers.CheckResult) providers.CheckResult {
 	key := providers.ProbeName(ProbeOutsidePrefix)
-	_, err := c.KeyS3(keyID, secret).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key), Body: bytes.NewReader([]byte("x"))}, inRegion(v))
+	var err error
+	// A new key is refused as unknown until it propagates; a key that does
+	// not exist fails keyWorks, which this check waits for.
+	_ = p.Propagation.Poll(ctx, "waiting for the access key to work (new keys take up to a minute)", func(ctx context.Context) error {
+		_, err = c.KeyS3(keyID, secret).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key), Body: bytes.NewReader([]byte("x"))}, inRegion(v))
+		switch errorCode(err) {
+		case "InvalidAccessKeyId", "SignatureDoesNotMatch":
+			if unusable(ctx) == nil {
+				return providers.ErrNotYet
+			}
+		}
+		return nil
+	})
 	switch {
 	case err == nil:
 		_, _ = c.S3.DeleteObject(context.WithoutCancel(ctx), &s3.DeleteObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key)}, inRegion(v))

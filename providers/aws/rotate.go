@@ -47,7 +47,7 @@ func (Provider) NewKey(ctx context.Context, s providers.Setup) (string, error) {
 // lists a probe object under the prefix.
 func (Provider) ProveKey(ctx context.Context, s providers.Setup, id string) error {
 	st := keyStep(s)
-	r := useKey(ctx, st.p, st.c, s.Values, id, string(s.Keys.Secret(id)), "")
+	r := useKey(ctx, st.p, st.c, s.Values, id, string(s.Keys.Secret(id)), "", nil)
 	if r.Status != providers.Pass {
 		return errors.New(r.Detail)
 	}

@@ -12,6 +12,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	crm "google.golang.org/api/cloudresourcemanager/v1"
@@ -34,16 +35,18 @@ const (
 // only on the bucket, and warn about a stale or extra key. reRun is the
 // byob init command that restores the setup.
 func Probes(p Params, c *Clients, reRun string, now time.Time, rotating bool) []providers.Check {
+	// They need nothing the preflight or another check finds: they start
+	// beside the preflight.
 	return []providers.Check{
-		{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context) providers.CheckResult {
+		providers.Check{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context) providers.CheckResult {
 			return keyWorks(ctx, p, c, reRun)
-		}},
-		{ID: CheckNoProjectGrant, Title: "GrowthLoop's service account has no project-level role", Run: func(ctx context.Context) providers.CheckResult {
+		}}.Early(),
+		providers.Check{ID: CheckNoProjectGrant, Title: "GrowthLoop's service account has no project-level role", Run: func(ctx context.Context) providers.CheckResult {
 			return noProjectGrant(ctx, p, c)
-		}},
-		{ID: CheckKeyHygiene, Title: "GrowthLoop's service account has one recent key", Run: func(ctx context.Context) providers.CheckResult {
+		}}.Early(),
+		providers.Check{ID: CheckKeyHygiene, Title: "GrowthLoop's service account has one recent key", Run: func(ctx context.Context) providers.CheckResult {
 			return keyHygiene(ctx, p, c, now, rotating)
-		}},
+		}}.Early(),
 	}
 }
 
@@ -66,14 +69,24 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 	if kf.ClientEmail != p.ServiceAccountEmail() {
 		return providers.Failed("pass --key-file of this setup", "%s is a key of %s, not of %s", p.KeyFile, kf.ClientEmail, p.ServiceAccountEmail())
 	}
-	account := p.accountName()
-	keys, err := do(ctx, c, c.IAM.Projects.ServiceAccounts.Keys.List(account).KeyTypes("USER_MANAGED").Context(ctx))
-	if err != nil && code(err) != http.StatusNotFound {
-		return providers.CannotRun(fmt.Errorf("list keys of %s: %w", p.ServiceAccountEmail(), err), "grant iam.serviceAccountKeys.list and re-run byob verify")
-	}
-	if err != nil || !slices.ContainsFunc(keys.Keys, func(k *iam.ServiceAccountKey) bool { return path.Base(k.Name) == kf.KeyID }) {
-		return providers.Failed(reRun+" (it makes a new key; upload the new key file to GrowthLoop)", "key %s of %s no longer exists", kf.KeyID, p.KeyFile)
-	}
+	// The key is listed and used at once; the listing says why a key that
+	// is refused does not work.
+	listed := make(chan struct{})
+	var gone *providers.CheckResult
+	go func() {
+		defer close(listed)
+		keys, err := do(ctx, c, c.IAM.Projects.ServiceAccounts.Keys.List(p.accountName()).KeyTypes("USER_MANAGED").Context(ctx))
+		var r providers.CheckResult
+		switch {
+		case err != nil && code(err) != http.StatusNotFound:
+			r = providers.CannotRun(fmt.Errorf("list keys of %s: %w", p.ServiceAccountEmail(), err), "grant iam.serviceAccountKeys.list and re-run byob verify")
+		case err != nil || !slices.ContainsFunc(keys.Keys, func(k *iam.ServiceAccountKey) bool { return path.Base(k.Name) == kf.KeyID }):
+			r = providers.Failed(reRun+" (it makes a new key; upload the new key file to GrowthLoop)", "key %s of %s no longer exists", kf.KeyID, p.KeyFile)
+		default:
+			return
+		}
+		gone = &r
+	}()
 	ks, err := c.KeyStorage(ctx, keyJSON)
 	if err != nil {
 		return providers.Failed(reRun+" (it writes a new key file)", "%s: %v", p.KeyFile, err)
@@ -83,28 +96,51 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 	err = p.Propagation.Poll(ctx, "waiting for the key to work (new keys take up to a minute)", func(ctx context.Context) error {
 		_, err := ks.Objects.Insert(p.Bucket, &storage.Object{Name: name}).Media(bytes.NewReader(body)).Context(ctx).Do()
 		if err != nil && strings.Contains(err.Error(), "invalid_grant") {
+			if <-listed; gone != nil {
+				return err
+			}
 			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
 		}
 		return err
 	})
+	if <-listed; err != nil && gone != nil {
+		return *gone
+	}
 	if err != nil {
 		return providers.Failed(reRun+" (restores the role and its binding on the bucket)", "write gs://%s/%s with key %s: %v", p.Bucket, name, kf.KeyID, err)
 	}
-	defer doErr(context.WithoutCancel(ctx), c, c.Storage.Objects.Delete(p.Bucket, name).Context(context.WithoutCancel(ctx)))
-	resp, err := ks.Objects.Get(p.Bucket, name).Context(ctx).Download()
-	if err != nil {
-		return providers.Failed(reRun, "read gs://%s/%s with key %s: %v", p.Bucket, name, kf.KeyID, err)
-	}
-	read, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil || !bytes.Equal(read, body) {
+	var (
+		read    []byte
+		readErr error
+		list    *storage.Objects
+		listErr error
+		wg      sync.WaitGroup
+	)
+	wg.Go(func() {
+		resp, err := ks.Objects.Get(p.Bucket, name).Context(ctx).Download()
+		if err != nil {
+			readErr = err
+			return
+		}
+		defer resp.Body.Close()
+		read, readErr = io.ReadAll(resp.Body)
+	})
+	wg.Go(func() {
+		list, listErr = ks.Objects.List(p.Bucket).Prefix(p.Prefix + providers.ProbeDir).Context(ctx).Do()
+	})
+	wg.Wait()
+	// The probe object goes once read and listed, in the background.
+	providers.Cleanup(ctx, func(ctx context.Context) {
+		_ = doErr(ctx, c, c.Storage.Objects.Delete(p.Bucket, name).Context(ctx))
+	})
+	switch {
+	case readErr != nil:
+		return providers.Failed(reRun, "read gs://%s/%s with key %s: %v", p.Bucket, name, kf.KeyID, readErr)
+	case !bytes.Equal(read, body):
 		return providers.Failed(reRun, "read gs://%s/%s returned other content", p.Bucket, name)
-	}
-	list, err := ks.Objects.List(p.Bucket).Prefix(p.Prefix + providers.ProbeDir).Context(ctx).Do()
-	if err != nil {
-		return providers.Failed(reRun, "list gs://%s/%s with key %s: %v", p.Bucket, p.Prefix, kf.KeyID, err)
-	}
-	if !slices.ContainsFunc(list.Items, func(o *storage.Object) bool { return o.Name == name }) {
+	case listErr != nil:
+		return providers.Failed(reRun, "list gs://%s/%s with key %s: %v", p.Bucket, p.Prefix, kf.KeyID, listErr)
+	case !slices.ContainsFunc(list.Items, func(o *storage.Object) bool { return o.Name == name }):
 		return providers.Failed(reRun, "listing gs://%s/%s does not show the probe object", p.Bucket, p.Prefix)
 	}
 	return providers.Passed("wrote, read and listed gs://%s/%s", p.Bucket, name)

@@ -2,7 +2,6 @@ package snowflake
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 
@@ -90,8 +89,8 @@ type conn struct{ db sflib.DB }
 func NewConn(db sflib.DB) providers.Conn { return &conn{db} }
 
 func (c *conn) Close() {
-	if db, ok := c.db.(*sql.DB); ok {
-		sflib.Close(db)
+	if closer, ok := c.db.(interface{ Close() }); ok {
+		closer.Close()
 	}
 }
 
@@ -108,11 +107,7 @@ func (Provider) Connect(ctx context.Context, c *providers.Config, env providers.
 	if err != nil {
 		return nil, providers.Usagef("%v", err)
 	}
-	pool, err := sflib.Open(ctx, cfg, sflib.Sessions)
-	if err != nil {
-		return nil, err
-	}
-	return &conn{pool}, nil
+	return &conn{sflib.Open(ctx, cfg, sflib.Sessions)}, nil
 }
 
 // Account is the Snowflake account (CURRENT_ACCOUNT()) a setup was made
@@ -122,6 +117,11 @@ var Account = providers.Key{Name: "snowflake.account"}
 // Preflight reads who runs the SQL and where the account is, and refuses a
 // state file of another account.
 func (c *conn) Preflight(ctx context.Context, setup providers.Setup, _ providers.Access) (providers.Identity, error) {
+	if p, ok := c.db.(*sflib.Pool); ok {
+		if err := p.Ready(ctx); err != nil {
+			return providers.Identity{}, err
+		}
+	}
 	s, err := sflib.CurrentSession(ctx, c.db)
 	if err != nil {
 		return providers.Identity{}, err
@@ -149,7 +149,8 @@ func (Provider) Steps(s providers.Setup) []providers.Step { return steps(s, db(s
 // through the stage.
 func (Provider) Probes(s providers.Setup) []providers.Probe {
 	o := objectsOf(s.Config, s.Storage)
-	return []providers.Probe{{Check: StageReachable(db(s), o.Stage, s.ReRun), Needs: []string{StepIntegration, StepStage}}}
+	// It needs only a session: it starts beside the preflight.
+	return []providers.Probe{{Check: StageReachable(db(s), o.Stage, s.ReRun).Early(), Needs: []string{StepIntegration, StepStage}}}
 }
 
 // Bundle implements providers.Provider: the integration and stage, and

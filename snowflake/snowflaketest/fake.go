@@ -9,7 +9,6 @@ package snowflaketest
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -713,17 +712,17 @@ func (s *Server) Options(role string) snowflake.ConnOptions {
 
 // Connect opens a real gosnowflake connection to the fake as role, closed
 // when tb ends. transport, when not nil, carries the driver's requests.
-func (s *Server) Connect(tb testing.TB, role string, transport http.RoundTripper) *sql.DB {
+func (s *Server) Connect(tb testing.TB, role string, transport http.RoundTripper) *snowflake.Pool {
 	tb.Helper()
 	cfg, err := s.Options(role).Config()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	cfg.Transporter = transport
-	db, err := snowflake.Open(context.Background(), cfg, snowflake.Sessions)
-	if err != nil {
+	p := snowflake.Open(context.Background(), cfg, snowflake.Sessions)
+	if err := p.Ready(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { snowflake.Close(db) })
-	return db
+	tb.Cleanup(p.Close)
+	return p
 }
