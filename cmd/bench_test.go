@@ -85,6 +85,9 @@ func requests(aws *awstest.Server, s *crashSetup) int {
 // × L, plus start-up) and wall/floor.
 func BenchmarkProcess(b *testing.B) {
 	bin := buildByob(b, "")
+	if w := os.Getenv("BYOB_BENCH_BIN"); w != "" {
+		bin = w
+	}
 	aws := awstest.New()
 	defer aws.Close()
 	aws.ConfineKeysTo = "exports/" // as the key's policy makes AWS do

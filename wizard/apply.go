@@ -197,7 +197,7 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 		}
 	}
 	state.Inputs = InputsOf(cfg)
-	if err := state.Record("", StepState{}, values); err != nil {
+	if err := state.Save(values); err != nil {
 		return out, err
 	}
 	out.Started = true

@@ -175,7 +175,7 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 			return true
 		case err == nil:
 			providers.Forget(values, s.ID())
-			err = state.Record(s.ID(), StepState{Status: StepRemoved, At: time.Now().UTC()}, values)
+			state.Record(s.ID(), StepState{Status: StepRemoved, At: time.Now().UTC()}, values)
 		}
 		if err != nil {
 			err = &StepError{Step: s.ID(), Title: title, Err: err}
@@ -185,7 +185,7 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 				firstErr = err
 			}
 			mu.Unlock()
-			_ = state.Record(s.ID(), StepState{Status: StepFailed, At: time.Now().UTC(), Error: err.Error()}, values)
+			state.Record(s.ID(), StepState{Status: StepFailed, At: time.Now().UTC(), Error: err.Error()}, values)
 			return false
 		}
 		mu.Lock()
@@ -194,6 +194,9 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 		ev(EventRemoved, r.Remove)
 		return true
 	})
+	if err := state.Flush(); err != nil && firstErr == nil {
+		firstErr = err
+	}
 	if firstErr == nil && ctx.Err() != nil {
 		return out, ErrCancelled
 	}

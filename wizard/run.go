@@ -86,12 +86,10 @@ func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event), confir
 		defer mu.Unlock()
 		return firstErr != nil || ctx.Err() != nil
 	}
-	// finish saves the step's outcome; a failed save fails the run too.
-	finish := func(id string, st StepState, stepErr error) error {
-		err := stepErr
-		if saveErr := state.Record(id, st, p.Values); err == nil {
-			err = saveErr
-		}
+	// finish records the step's outcome; the state file is written behind
+	// the run (a failed write fails it at the end).
+	finish := func(id string, st StepState, err error) error {
+		state.Record(id, st, p.Values)
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil && firstErr == nil {
@@ -142,6 +140,9 @@ func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event), confir
 		ev(kind, detail)
 		return true
 	})
+	if err := state.Flush(); err != nil && firstErr == nil {
+		firstErr = err
+	}
 	if firstErr == nil && ctx.Err() != nil {
 		return res, ErrCancelled
 	}

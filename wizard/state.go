@@ -37,7 +37,17 @@ type State struct {
 	UpdatedAt time.Time            `json:"updated_at"`
 
 	path string
-	mu   sync.Mutex
+	mu   sync.Mutex // the fields above
+	// file orders the writes: each writes the values as they are when it
+	// starts, so a later write never holds older values.
+	file sync.Mutex
+	// The background writer of Record: saving says it runs, again that a
+	// record came while it wrote, pending the values to write, saveErr
+	// the first failure; idle is signalled when it stops.
+	saving, again bool
+	pending       *providers.Values
+	saveErr       error
+	idle          *sync.Cond
 }
 
 // StepState is a step's last outcome.
@@ -134,32 +144,78 @@ func (s *State) Matches(c Config) error {
 	return nil
 }
 
-// Record stores a step's outcome (none when step is "") and saves it with
-// the values as they are now.
-func (s *State) Record(step string, st StepState, v *providers.Values) error {
+// Record stores a step's outcome (none when step is "") and has the
+// state written in the background, so that the steps that wait for this
+// one start at once; Flush waits for the writes. What must be on disk
+// before a change is saved with Save.
+func (s *State) Record(step string, st StepState, v *providers.Values) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if step != "" {
 		s.Steps[step] = st
 	}
-	return s.save(v)
+	s.pending = v
+	if s.saving {
+		s.again = true
+		return
+	}
+	s.saving = true
+	go s.writeBehind()
 }
 
-// Save writes the state with the values as they are now.
-func (s *State) Save(v *providers.Values) error {
+// writeBehind writes the state until no record is waiting.
+func (s *State) writeBehind() {
+	for {
+		s.mu.Lock()
+		v := s.pending
+		s.again = false
+		s.mu.Unlock()
+		err := s.Save(v)
+		s.mu.Lock()
+		if err != nil && s.saveErr == nil {
+			s.saveErr = err
+		}
+		if !s.again {
+			s.saving = false
+			s.cond().Broadcast()
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+	}
+}
+
+// cond is the condition Flush waits on; s.mu is held.
+func (s *State) cond() *sync.Cond {
+	if s.idle == nil {
+		s.idle = sync.NewCond(&s.mu)
+	}
+	return s.idle
+}
+
+// Flush waits for the writes Record started and returns the first that
+// failed.
+func (s *State) Flush() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.save(v)
+	for s.saving {
+		s.cond().Wait()
+	}
+	return s.saveErr
 }
 
-// save takes the snapshot of v under the state's lock, so a save that
-// started later can never write older values over a newer save's.
-func (s *State) save(v *providers.Values) error {
+// Save writes the state with the values as they are now, and returns when
+// it is on disk.
+func (s *State) Save(v *providers.Values) error {
+	s.file.Lock()
+	defer s.file.Unlock()
+	s.mu.Lock()
 	if v != nil {
 		s.Values = v.Map()
 	}
 	s.UpdatedAt = time.Now().UTC()
 	b, err := json.MarshalIndent(s, "", "  ")
+	s.mu.Unlock()
 	if err != nil {
 		return err
 	}

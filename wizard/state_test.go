@@ -69,7 +69,8 @@ func TestSaveSnapshotsValuesUnderTheLock(t *testing.T) {
 	done := make(chan error)
 	go func() {
 		close(called)
-		done <- s.Record("a", StepState{Status: StepDone}, v)
+		s.Record("a", StepState{Status: StepDone}, v)
+		done <- s.Flush()
 	}()
 	<-called
 	time.Sleep(20 * time.Millisecond) // the save is waiting for the lock
@@ -89,12 +90,13 @@ func TestSaveSnapshotsValuesUnderTheLock(t *testing.T) {
 	for _, id := range []string{"x", "y", "z"} {
 		wg.Go(func() {
 			v.Set(providers.Key{Name: id}, id)
-			if err := s.Record(id, StepState{Status: StepDone}, v); err != nil {
-				t.Error(err)
-			}
+			s.Record(id, StepState{Status: StepDone}, v)
 		})
 	}
 	wg.Wait()
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	reloaded, err := LoadState(s.path)
 	if err != nil {
 		t.Fatal(err)

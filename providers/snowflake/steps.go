@@ -6,6 +6,7 @@ package snowflake
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -98,12 +99,20 @@ type integrationStep struct {
 	read  providers.Read[[]map[string]string]
 }
 
-// rows runs DESC INTEGRATION.
+// rows runs DESC INTEGRATION; none when the integration does not exist
+// (an answer, which an early read keeps).
 func (s *integrationStep) rows(v *providers.Values) func(context.Context) ([]map[string]string, error) {
 	return func(ctx context.Context) ([]map[string]string, error) {
-		return sflib.Query(ctx, s.db, s.want(v).Describe())
+		rows, err := sflib.Query(ctx, s.db, s.want(v).Describe())
+		if sflib.IsNotFound(err) {
+			return nil, nil
+		}
+		return rows, err
 	}
 }
+
+// errNoIntegration is DESC INTEGRATION's answer when there is none.
+var errNoIntegration = errors.New("the integration does not exist")
 
 // Prefetch implements providers.Prefetcher: DESC INTEGRATION goes as
 // soon as a session is logged in, beside the preflight.
@@ -123,8 +132,11 @@ func (s *integrationStep) Artifacts(v *providers.Values) []providers.Artifact {
 // of it) and records what the cloud side needs.
 func (s *integrationStep) describe(ctx context.Context, v *providers.Values, in sflib.Integration) (sflib.Description, error) {
 	rows, err := s.read.Get(ctx, s.rows(v))
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, err
+	case rows == nil:
+		return nil, errNoIntegration
 	}
 	d := sflib.ParseDescription(rows)
 	if p := d[sflib.PropStorageProvider]; p != "" && !strings.EqualFold(p, in.Provider) {
@@ -172,7 +184,7 @@ func (s *integrationStep) externalID(v *providers.Values, d sflib.Description) (
 func (s *integrationStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
 	in := s.want(v)
 	d, err := s.describe(ctx, v, in)
-	if sflib.IsNotFound(err) {
+	if errors.Is(err, errNoIntegration) {
 		return providers.Observation{Status: providers.Missing}, nil
 	}
 	if err != nil {
