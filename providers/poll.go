@@ -9,20 +9,6 @@ import (
 
 type progressKey struct{}
 
-type stepKey struct{}
-
-// WithStep marks ctx as running the step id, so what a step's calls pass
-// through (HTTP transports, SDK middleware) can tell which step made them.
-func WithStep(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, stepKey{}, id)
-}
-
-// StepOf returns the id WithStep recorded, "" outside a step.
-func StepOf(ctx context.Context) string {
-	id, _ := ctx.Value(stepKey{}).(string)
-	return id
-}
-
 // WithProgress returns a context through which steps report why they wait.
 func WithProgress(ctx context.Context, report func(msg string)) context.Context {
 	return context.WithValue(ctx, progressKey{}, report)

@@ -109,7 +109,7 @@ func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event), confir
 			emit(Event{Step: s.ID(), Title: s.Title(), Kind: kind, Detail: detail, Elapsed: time.Since(start)})
 		}
 		ev(EventStart, "")
-		sctx := providers.WithStep(providers.WithProgress(stepCtx, func(msg string) { ev(EventWait, msg) }), s.ID())
+		sctx := providers.WithProgress(stepCtx, func(msg string) { ev(EventWait, msg) })
 		sctx = providers.WithCheckpoint(sctx, func() error { return state.Save(p.Values) })
 		kind, detail, err := runStep(sctx, s, p.Values, func(obs providers.Observation) error {
 			ev(EventDrift, driftDetail(obs))
