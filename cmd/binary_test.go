@@ -50,7 +50,7 @@ func build(t testing.TB, dir, ldflags string) string {
 		args = append(args, "-ldflags", ldflags)
 	}
 	build := exec.Command("go", append(args, "./byob")...)
-	build.Dir = pkgDir // tests may have changed the working directory
+	build.Dir = pkgDir                                // tests may have changed the working directory
 	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as the release builds
 	out, err := build.CombinedOutput()
 	if err != nil {

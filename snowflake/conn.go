@@ -222,6 +222,7 @@ func Open(ctx context.Context, cfg *sf.Config, sessions int) *Pool {
 	disablePlatformDetection()
 	c := *cfg
 	c.Transporter = transport(cfg.Transporter)
+	//lint:ignore SA1019 gosnowflake v1.19's only switch; the session parameter meant to replace it is not in it yet
 	c.DisableTelemetry = true
 	p := &Pool{db: sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, c)), ready: make(chan struct{})}
 	// A session opened beyond them is kept too: the pool would log it out

@@ -270,7 +270,9 @@ func TestVerifyWaitsForANewKey(t *testing.T) {
 	if !rep.OK {
 		t.Fatalf("verify failed: %+v", failing(rep))
 	}
-	if !slices.ContainsFunc(waits, func(w string) bool { return strings.HasPrefix(w, awsp.CheckKeyWorks+": waiting for the access key to work") }) {
+	if !slices.ContainsFunc(waits, func(w string) bool {
+		return strings.HasPrefix(w, awsp.CheckKeyWorks+": waiting for the access key to work")
+	}) {
 		t.Errorf("the wait must be visible: %v", waits)
 	}
 }
