@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/growthloop/byob/internal/safetext"
+	"github.com/growthloop/byob/internal/sfcache"
 	"github.com/growthloop/byob/providers"
 	_ "github.com/growthloop/byob/providers/all" // every cloud and warehouse
 	"github.com/growthloop/byob/wizard"
@@ -46,6 +47,9 @@ func (f *Factory) env(dryRun bool) providers.Env {
 
 // Main runs byob with the process's arguments and returns the exit code.
 func Main() int {
+	// Every package has initialised: undo gosnowflake's start-up cache
+	// directory (in main rather than an init, which every start waits for).
+	sfcache.RemoveCreated()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	return Run(ctx, &Factory{IO: System(), Open: wizard.Open}, os.Args[1:])

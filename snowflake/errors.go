@@ -7,13 +7,7 @@ import (
 	"strings"
 
 	sf "github.com/snowflakedb/gosnowflake"
-
-	"github.com/growthloop/byob/internal/sfcache"
 )
-
-// gosnowflake has initialised by now (this package imports it): undo the
-// cache directory it creates at start-up.
-func init() { sfcache.RemoveCreated() }
 
 // Snowflake error numbers byob tells apart.
 const (

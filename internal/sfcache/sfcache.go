@@ -4,12 +4,12 @@
 // program that links it, even `byob --help`.
 //
 // This package records, before gosnowflake initialises, which of those
-// directories do not exist; RemoveCreated, called from an init of a package
-// that imports gosnowflake (so it runs after gosnowflake's), removes the
-// ones that now exist and are empty. The order is guaranteed by the Go
-// spec (since Go 1.21): packages initialise in import-path order once
-// their imports are initialised, and this package imports only os and
-// path/filepath and sorts before github.com/snowflakedb.
+// directories do not exist; RemoveCreated, called by main once every
+// package has initialised, removes the ones that now exist and are empty.
+// The order is guaranteed by the Go spec (since Go 1.21): packages
+// initialise in import-path order once their imports are initialised,
+// and this package imports only os and path/filepath and sorts before
+// github.com/snowflakedb.
 package sfcache
 
 import (
