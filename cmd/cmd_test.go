@@ -114,7 +114,7 @@ func TestPlanJSON(t *testing.T) {
 			}
 		}
 	}
-	want := "s3-bucket s3-public-access-block s3-encryption s3-bucket-policy s3-lifecycle iam-policy iam-snowflake-policy snowflake-integration iam-role iam-role-policy snowflake-integration-grant snowflake-stage snowflake-stage-grants iam-user iam-user-policy iam-access-key"
+	want := "s3-bucket s3-public-access-block s3-encryption s3-bucket-policy s3-object-ownership s3-lifecycle iam-policy iam-snowflake-policy snowflake-integration iam-role iam-role-policy snowflake-integration-grant snowflake-stage snowflake-stage-grants iam-user iam-user-policy iam-access-key"
 	if got := strings.Join(ids, " "); got != want {
 		t.Errorf("steps = %s\nwant    %s", got, want)
 	}

@@ -242,7 +242,7 @@ func TestTerminalApplyShowsLiveStepsAndSummary(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, s.output())
 	}
 	out := s.output()
-	for _, want := range []string{"✓ Create S3 bucket cli-exports-", "✓ Create the user's access key", "Done: 16 changes applied, 0 already in place.",
+	for _, want := range []string{"✓ Create S3 bucket cli-exports-", "✓ Create the user's access key", "Done: 16 changes applied, 1 already in place.",
 		"Credentials bundle written to growthloop-byob-bundle.json (mode 0600)", "╭"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -306,7 +306,7 @@ func TestTerminalDriftIsAskedDuringApply(t *testing.T) {
 	s.keys("y")
 	s.waitFor("change it as")
 	s.keys("y")
-	s.waitFor("Done: 1 change applied, 15 already in place.")
+	s.waitFor("Done: 1 change applied, 16 already in place.")
 	if code := s.exit(); code != 0 {
 		t.Fatalf("exit %d\n%s", code, s.output())
 	}

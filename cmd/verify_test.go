@@ -43,7 +43,7 @@ func TestVerifyFromStateFile(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"PASS s3-bucket: ", "PASS s3-key-works: ", "PASS s3-key-confined: ", "PASS snowflake-stage-reachable: ", "19 passed, 0 failed"} {
+	for _, want := range []string{"PASS s3-bucket: ", "PASS s3-key-works: ", "PASS s3-key-confined: ", "PASS snowflake-stage-reachable: ", "24 passed, 0 failed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -56,7 +56,7 @@ func TestVerifyFromStateFile(t *testing.T) {
 			ID, Title, Status, Detail, Remedy string
 		} `json:"checks"`
 	}
-	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != ExitOK || !rep.OK || len(rep.Checks) != 19 {
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != ExitOK || !rep.OK || len(rep.Checks) != 24 {
 		t.Fatalf("exit %d, JSON %v:\n%s", code, err, out)
 	}
 	for _, ch := range rep.Checks {
@@ -90,7 +90,7 @@ func TestVerifyFailureExitsOneWithTheFix(t *testing.T) {
 	}
 	want := "FAIL s3-lifecycle: Lifecycle rule expires the prefix at the TTL: missing"
 	fix := "  fix: re-run byob init --provider s3 --bucket " + bucket
-	if !strings.Contains(out, want) || !strings.Contains(out, fix) || !strings.Contains(errOut, "Error: verify: 18 passed, 1 failed") {
+	if !strings.Contains(out, want) || !strings.Contains(out, fix) || !strings.Contains(errOut, "Error: verify: 23 passed, 1 failed") {
 		t.Errorf("output:\n%s\n%s", out, errOut)
 	}
 	// The fix is the command that restores it.

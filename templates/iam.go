@@ -251,3 +251,89 @@ func statementList(p map[string]any) []any {
 	}
 	return nil
 }
+
+// ForeignStatements finds the Allow statements of a bucket policy that let
+// in someone outside the account: anyone ("*"), another AWS account, or
+// everyone but the ones named (NotPrincipal). It describes each and
+// returns the policy without them, indented; rest is "" when nothing else
+// is left (the policy should be deleted) or when doc is not a policy.
+func ForeignStatements(doc, account string) (found []string, rest string) {
+	var p map[string]any
+	if json.Unmarshal([]byte(doc), &p) != nil || p == nil {
+		return nil, ""
+	}
+	var keep []any
+	for i, st := range statementList(p) {
+		m, _ := st.(map[string]any)
+		name := fmt.Sprintf("statement #%d", i+1)
+		if sid, ok := m["Sid"].(string); ok && sid != "" {
+			name = "statement " + sid
+		}
+		if m["Effect"] != "Allow" {
+			keep = append(keep, st)
+			continue
+		}
+		var who []string
+		if np, ok := m["NotPrincipal"]; ok {
+			b, _ := json.Marshal(np)
+			who = append(who, "everyone but "+string(b))
+		}
+		for _, a := range awsPrincipals(m["Principal"]) {
+			switch acct := principalAccount(a); {
+			case a == "*":
+				who = append(who, "anyone (*)")
+			case acct != "" && acct != account:
+				who = append(who, "AWS account "+acct)
+			}
+		}
+		if len(who) == 0 {
+			keep = append(keep, st)
+			continue
+		}
+		found = append(found, name+" allows "+strings.Join(who, " and "))
+	}
+	if len(found) == 0 || len(keep) == 0 {
+		return found, ""
+	}
+	p["Statement"] = keep
+	b, _ := json.Marshal(p)
+	return found, string(b)
+}
+
+// awsPrincipals are a statement's AWS principals: "*" for anyone.
+func awsPrincipals(principal any) []string {
+	switch p := principal.(type) {
+	case string:
+		return []string{p}
+	case map[string]any:
+		switch a := p["AWS"].(type) {
+		case string:
+			return []string{a}
+		case []any:
+			var out []string
+			for _, e := range a {
+				if s, ok := e.(string); ok {
+					out = append(out, s)
+				}
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+// principalAccount is the AWS account an AWS principal belongs to (an ARN
+// or a bare account id); "" when it names none.
+func principalAccount(principal string) string {
+	if isAccountID(principal) {
+		return principal
+	}
+	if parts := strings.Split(principal, ":"); len(parts) >= 5 && parts[0] == "arn" && isAccountID(parts[4]) {
+		return parts[4]
+	}
+	return ""
+}
+
+func isAccountID(s string) bool {
+	return len(s) == 12 && strings.Trim(s, "0123456789") == ""
+}

@@ -156,3 +156,29 @@ func TestDiffStatements(t *testing.T) {
 		t.Errorf("diff = %s", d)
 	}
 }
+
+func TestForeignStatements(t *testing.T) {
+	own := "111122223333"
+	doc := `{"Version":"2012-10-17","Statement":[
+		{"Sid":"Mine","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"*"},
+		{"Sid":"Public","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"},
+		{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444455556666:role/x","111122223333"]},"Action":"s3:GetObject","Resource":"*"},
+		{"Sid":"DenyTLS","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"},
+		{"Sid":"Service","Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"*"},
+		{"Sid":"AllBut","Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"*"}]}`
+	found, rest := ForeignStatements(doc, own)
+	want := []string{"statement Public allows anyone (*)", "statement #3 allows AWS account 444455556666", `statement AllBut allows everyone but {"AWS":"arn:aws:iam::111122223333:root"}`}
+	if !slices.Equal(found, want) {
+		t.Errorf("found %q\nwant %q", found, want)
+	}
+	st := statements(t, rest)
+	if len(st) != 3 || !strings.Contains(rest, `"Mine"`) || !strings.Contains(rest, `"DenyTLS"`) || !strings.Contains(rest, `"Service"`) {
+		t.Errorf("rest %s", rest)
+	}
+	if found, rest := ForeignStatements(`{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:*","Resource":"*"}}`, own); len(found) != 1 || rest != "" {
+		t.Errorf("a lone public statement: %q %q", found, rest)
+	}
+	if found, _ := ForeignStatements(TLSOnlyBucketPolicy("b").JSON(), own); len(found) != 0 {
+		t.Errorf("byob's own statement: %q", found)
+	}
+}

@@ -264,7 +264,7 @@ func TestS3SnowflakeFullRunThenNoOp(t *testing.T) {
 	if e.sf.Mutations() != sfBefore {
 		t.Errorf("re-run ran DDL: %v", e.sf.Statements()[len(e.sf.Statements())-5:])
 	}
-	if len(out.Applied) != 0 || out.BundleWritten || len(out.InPlace) != 16 {
+	if len(out.Applied) != 0 || out.BundleWritten || len(out.InPlace) != 17 {
 		t.Errorf("re-run outcome: %+v", out)
 	}
 	e.inspect(cfg)

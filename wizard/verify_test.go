@@ -79,9 +79,9 @@ func healthyS3(t *testing.T) (*env, wizard.Config) {
 func TestVerifyHealthyS3SetupPassesEveryCheck(t *testing.T) {
 	e, cfg := healthyS3(t)
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
-	want := []string{awsp.StepBucket, awsp.StepPublicAccessBlock, awsp.StepEncryption, awsp.StepBucketPolicy, awsp.StepLifecycle,
-		awsp.StepPolicy, awsp.StepSnowflakePolicy, sfp.StepIntegration, awsp.StepRole, awsp.StepRolePolicy, sfp.StepIntegrationGrant,
-		sfp.StepStage, sfp.StepStageGrants, sfp.CheckStageReachable, awsp.StepUser, awsp.StepUserPolicy,
+	want := []string{awsp.StepBucket, awsp.StepPublicAccessBlock, awsp.StepEncryption, awsp.StepBucketPolicy, awsp.StepObjectOwnership, awsp.StepLifecycle,
+		awsp.CheckPolicyPrivate, awsp.CheckACLPrivate, awsp.CheckAccountPublicAccess, awsp.StepPolicy, awsp.StepSnowflakePolicy, sfp.StepIntegration, awsp.StepRole, awsp.StepRolePolicy, sfp.StepIntegrationGrant,
+		sfp.StepStage, sfp.StepStageGrants, sfp.CheckStageReachable, sfp.CheckOtherGrants, awsp.StepUser, awsp.StepUserPolicy,
 		awsp.CheckKeyWorks, awsp.CheckKeyConfined, awsp.CheckKeyHygiene}
 	var got []string
 	for _, c := range rep.Checks {
@@ -432,7 +432,7 @@ func TestVerifyGCS(t *testing.T) {
 			rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
 			bad := failing(rep)
 			if tc.check == "" {
-				if !rep.OK || len(bad) > 0 || len(rep.Checks) != 14 {
+				if !rep.OK || len(bad) > 0 || len(rep.Checks) != 17 {
 					t.Fatalf("healthy setup: %d checks, failing %+v", len(rep.Checks), bad)
 				}
 				if objs := e.gcp.Objects(cfg.Bucket); len(objs) != 0 {

@@ -107,6 +107,17 @@ func TestS3ArtifactsAreWhatIsSent(t *testing.T) {
 				}
 				xmlOf(sent("PUT ?lifecycle"), &body)
 				sameJSON(t, s.ID, json.RawMessage(art), templates.Lifecycle{Rules: body.Rules})
+			case awsp.StepObjectOwnership:
+				// A new bucket has ACLs off already: then nothing is sent.
+				if i := slices.IndexFunc(calls, func(c awstest.Call) bool { return c.Action == "PUT ?ownershipControls" }); i >= 0 {
+					var body struct {
+						Rules []struct{ ObjectOwnership string } `xml:"Rule"`
+					}
+					xmlOf(calls[i], &body)
+					sameJSON(t, s.ID, json.RawMessage(art), body)
+				} else if !strings.Contains(art, "BucketOwnerEnforced") {
+					t.Errorf("%s: the plan shows %s", s.ID, art)
+				}
 			case awsp.StepPolicy, awsp.StepSnowflakePolicy:
 				name := map[string]string{awsp.StepPolicy: names.Policy, awsp.StepSnowflakePolicy: names.SnowflakePolicy}[s.ID]
 				i := slices.IndexFunc(calls, func(c awstest.Call) bool { return c.Action == "CreatePolicy" && c.Form.Get("PolicyName") == name })

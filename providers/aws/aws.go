@@ -12,6 +12,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
@@ -65,9 +66,10 @@ type Params struct {
 // Clients are the SDK clients the steps call. Nil in a dry run: steps are
 // then only asked for their artifacts.
 type Clients struct {
-	S3  *s3.Client
-	IAM *iam.Client
-	STS *sts.Client
+	S3        *s3.Client
+	S3Control *s3control.Client // the account's public access block
+	IAM       *iam.Client
+	STS       *sts.Client
 	// KeySTS makes an STS client that signs with the given access key, to
 	// wait until a new key works.
 	KeySTS func(accessKeyID, secretAccessKey string) *sts.Client

@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,7 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	smithyendpoints "github.com/aws/smithy-go/endpoints"
 
 	"github.com/growthloop/byob/providers"
 )
@@ -74,12 +77,30 @@ func NewClients(cfg aws.Config) *Clients {
 		o.DisableLogOutputChecksumValidationSkipped = true // the SDK would print it to stderr
 	}
 	return &Clients{
-		S3:     s3.NewFromConfig(cfg, pathStyle),
+		S3:        s3.NewFromConfig(cfg, pathStyle),
+		S3Control: s3control.NewFromConfig(cfg, asGiven),
 		IAM:    iam.NewFromConfig(cfg),
 		STS:    sts.NewFromConfig(cfg),
 		KeySTS: func(id, secret string) *sts.Client { return sts.NewFromConfig(withKey(cfg, id, secret)) },
 		KeyS3:  func(id, secret string) *s3.Client { return s3.NewFromConfig(withKey(cfg, id, secret), pathStyle) },
 	}
+}
+
+// asGiven addresses an endpoint set by the user (an emulator, a private
+// endpoint) as given: S3 Control would put the account id in front of its
+// host.
+func asGiven(o *s3control.Options) {
+	o.EndpointResolverV2 = givenEndpoint{o.EndpointResolverV2}
+}
+
+type givenEndpoint struct{ s3control.EndpointResolverV2 }
+
+func (r givenEndpoint) ResolveEndpoint(ctx context.Context, p s3control.EndpointParameters) (smithyendpoints.Endpoint, error) {
+	e, err := r.EndpointResolverV2.ResolveEndpoint(ctx, p)
+	if err == nil && p.Endpoint != nil && p.AccountId != nil {
+		e.URI.Host = strings.TrimPrefix(e.URI.Host, *p.AccountId+".")
+	}
+	return e, err
 }
 
 // withKey is cfg signing with an access key instead of the caller's.

@@ -121,6 +121,14 @@ func (Provider) Probes(s providers.Setup) []providers.Probe {
 			out[i].Needs = append(out[i].Needs, CheckKeyWorks) // a key that does not work proves nothing
 		}
 	}
+	// Who else can reach the bucket: known region and account, the checks
+	// start beside the preflight.
+	for _, c := range exposureProbes(params(s), clients(s), s.Values) {
+		if s.Values.Get(providers.AWSRegion) != "" && s.Values.Get(providers.AWSAccountID) != "" {
+			c = c.Early()
+		}
+		out = append(out, providers.Probe{Check: c, Needs: []string{StepBucket}})
+	}
 	return out
 }
 

@@ -19,6 +19,7 @@ func Steps(p Params, c *Clients, warehouseStep string) []providers.Step {
 		&publicAccessBlockStep{Basic: b(StepPublicAccessBlock, "Block all public access to the bucket", "All four public access block settings are on", StepBucket).Reading(inBucket...), p: p, c: c},
 		&encryptionStep{Basic: b(StepEncryption, "Turn on default encryption (SSE-S3)", "Default encryption is on", StepBucket).Reading(inBucket...), p: p, c: c},
 		&bucketPolicyStep{Basic: b(StepBucketPolicy, "Deny requests without TLS (bucket policy)", "Bucket policy denies requests without TLS", StepBucket).Reading(inBucket...), p: p, c: c},
+		&objectOwnershipStep{Basic: b(StepObjectOwnership, "Turn ACLs off (Object Ownership: bucket owner enforced)", "ACLs are off (BucketOwnerEnforced)", StepBucket).Reading(inBucket...), p: p, c: c},
 		&lifecycleStep{Basic: b(StepLifecycle, "Expire objects under "+p.Prefix+" after "+days(p.TTLDays), "Lifecycle rule expires the prefix at the TTL", StepBucket).Reading(inBucket...), p: p, c: c},
 		&policyStep{Basic: b(StepPolicy, "Create IAM policy "+p.Names.Policy+" for GrowthLoop's user", "GrowthLoop's IAM policy is the expected document").Reading(providers.AWSAccountID), p: p, c: c,
 			name: p.Names.Policy, doc: templates.S3Access(p.Bucket, p.Prefix), purpose: "GrowthLoop exports to"},

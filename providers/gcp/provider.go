@@ -149,6 +149,18 @@ func (Provider) Probes(s providers.Setup) []providers.Probe {
 		}
 		out = append(out, providers.Probe{Check: c, Needs: needs})
 	}
+	// Who else can reach the bucket; the other readers are told apart from
+	// Snowflake's service account, which DESC INTEGRATION names.
+	for _, c := range exposureProbes(params(s), clients(s), s.Values) {
+		needs := []string{StepBucket}
+		if c.ID == CheckOtherReaders && s.WarehouseStep != "" {
+			needs = append(needs, s.WarehouseStep)
+		}
+		if c.ID == CheckNoPublicAccess || s.WarehouseStep == "" || s.Values.Get(providers.WarehouseServiceAccount) != "" {
+			c = c.Early()
+		}
+		out = append(out, providers.Probe{Check: c, Needs: needs})
+	}
 	return out
 }
 

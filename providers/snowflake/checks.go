@@ -2,6 +2,10 @@ package snowflake
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
 
 	"github.com/growthloop/byob/providers"
 	sflib "github.com/growthloop/byob/snowflake"
@@ -26,6 +30,57 @@ func StageReachable(db sflib.DB, stage sflib.Stage, reRun string) providers.Chec
 					"LIST @%s: %v", stage.Name, err)
 			}
 			return providers.Passed("LIST @%s returned %d files", stage.Name, len(rows))
+		},
+	}
+}
+
+// CheckOtherGrants is the ID of the check that no other role uses the
+// integration or the stage.
+const CheckOtherGrants = "snowflake-no-other-grants"
+
+// OtherGrants warns about roles other than GrowthLoop's and the owner's
+// that hold a privilege on the integration or the stage: they may be
+// needed, so they are named with the statement that revokes them, and
+// never revoked.
+func OtherGrants(db sflib.DB, o objects) providers.Check {
+	return providers.Check{
+		ID:    CheckOtherGrants,
+		Title: "No other role uses the integration or the stage",
+		Run: func(ctx context.Context) providers.CheckResult {
+			type object struct{ typ, sql, name string }
+			objs := []object{{"INTEGRATION", o.Integration.Name.SQL(), string(o.Integration.Name)}, {"STAGE", o.Stage.Name.SQL(), o.Stage.Name.String()}}
+			rows := make([][]map[string]string, len(objs))
+			errs := make([]error, len(objs))
+			var wg sync.WaitGroup
+			for i, obj := range objs {
+				wg.Go(func() { rows[i], errs[i] = sflib.Query(ctx, db, "SHOW GRANTS ON "+obj.typ+" "+obj.sql) })
+			}
+			wg.Wait()
+			var found, fixes []string
+			for i, obj := range objs {
+				if errs[i] != nil {
+					return providers.CannotRun(sflib.Explain(ctx, "SHOW GRANTS ON "+obj.typ+" "+obj.name, errs[i]), "use a role that can see the grants and re-run byob verify")
+				}
+				var owners []string
+				for _, r := range rows[i] {
+					if strings.EqualFold(r["privilege"], "OWNERSHIP") {
+						owners = append(owners, r["grantee_name"])
+					}
+				}
+				for _, r := range rows[i] {
+					grantee := r["grantee_name"]
+					if strings.EqualFold(r["privilege"], "OWNERSHIP") || slices.Contains(owners, grantee) ||
+						strings.EqualFold(r["granted_to"], "ROLE") && unquote(grantee) == string(o.Role) {
+						continue
+					}
+					found = append(found, fmt.Sprintf("%s %s has %s on %s %s", strings.ToLower(r["granted_to"]), grantee, r["privilege"], strings.ToLower(obj.typ), obj.name))
+					fixes = append(fixes, fmt.Sprintf("REVOKE %s ON %s %s FROM %s %s", r["privilege"], obj.typ, obj.sql, r["granted_to"], sflib.Ident(grantee).SQL()))
+				}
+			}
+			if len(found) > 0 {
+				return providers.Warned("if they need no access: "+strings.Join(fixes, "; "), "%s", strings.Join(found, "; "))
+			}
+			return providers.Passed("only GrowthLoop's role and the owner")
 		},
 	}
 }

@@ -150,7 +150,10 @@ func (Provider) Steps(s providers.Setup) []providers.Step { return steps(s, db(s
 func (Provider) Probes(s providers.Setup) []providers.Probe {
 	o := objectsOf(s.Config, s.Storage)
 	// It needs only a session: it starts beside the preflight.
-	return []providers.Probe{{Check: StageReachable(db(s), o.Stage, s.ReRun).Early(), Needs: []string{StepIntegration, StepStage}}}
+	return []providers.Probe{
+		{Check: StageReachable(db(s), o.Stage, s.ReRun).Early(), Needs: []string{StepIntegration, StepStage}},
+		{Check: OtherGrants(db(s), o).Early(), Needs: []string{StepIntegration, StepStage}},
+	}
 }
 
 // Bundle implements providers.Provider: the integration and stage, and

@@ -81,6 +81,7 @@ type Server struct {
 	schemas      map[string]bool // DB.SCHEMA; a database exists when one of its schemas does
 	stages       map[string]*Stage
 	grants       map[string]map[string]bool // role -> "PRIVILEGE|TYPE|NAME"
+	owners       map[string]string          // "TYPE|NAME" -> the role that created it
 	adminRoles   map[string]bool
 	statements   []string
 	requests     []Request
@@ -100,10 +101,10 @@ func New() *Server {
 		integrations: map[string]*Integration{},
 		schemas:      map[string]bool{"ANALYTICS.FLYWHEEL_SYSTEM": true},
 		stages:       map[string]*Stage{},
-		grants:       map[string]map[string]bool{},
-		adminRoles:   map[string]bool{"ACCOUNTADMIN": true},
-		sessions:     map[string]string{},
-		answered:     map[string][]byte{},
+		grants:       map[string]map[string]bool{}, owners: map[string]string{},
+		adminRoles: map[string]bool{"ACCOUNTADMIN": true},
+		sessions:   map[string]string{},
+		answered:   map[string][]byte{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	u, _ := url.Parse(s.srv.URL)
@@ -414,6 +415,7 @@ var (
 	reDropInt      = regexp.MustCompile(`(?is)^DROP STORAGE INTEGRATION IF EXISTS ("(?:[^"]|"")+")$`)
 	reGrant        = regexp.MustCompile(`(?is)^(GRANT|REVOKE) (\w+) ON (INTEGRATION|DATABASE|SCHEMA|STAGE) (\S+) (?:TO|FROM) ROLE ("(?:[^"]|"")+")$`)
 	reShowGrants   = regexp.MustCompile(`(?is)^SHOW GRANTS TO ROLE ("(?:[^"]|"")+")$`)
+	reShowGrantsOn = regexp.MustCompile(`(?is)^SHOW GRANTS ON (INTEGRATION|STAGE) (\S+)$`)
 	reShowStages   = regexp.MustCompile(`(?is)^SHOW STAGES LIKE '([^']*)' IN SCHEMA (\S+)$`)
 	reCreateStage  = regexp.MustCompile(`(?is)^CREATE STAGE IF NOT EXISTS (\S+)\s+URL = ('(?:[^'\\]|''|\\.)*')\s+STORAGE_INTEGRATION = ("(?:[^"]|"")+")$`)
 	reAlterStage   = regexp.MustCompile(`(?is)^ALTER STAGE (\S+) SET\s+URL = ('(?:[^'\\]|''|\\.)*')\s+STORAGE_INTEGRATION = ("(?:[^"]|"")+")$`)
@@ -516,6 +518,7 @@ func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error
 		in := &Integration{}
 		s.setIntegration(in, properties(m[2]))
 		s.integrations[name] = in
+		s.owners["INTEGRATION|"+name] = role
 		return ok, [][]*string{{str("Integration " + name + " successfully created.")}}, nil
 	case reAlterInt.MatchString(q):
 		m := reAlterInt.FindStringSubmatch(q)
@@ -556,6 +559,33 @@ func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error
 			delete(s.grants[grantee], key)
 		}
 		return ok, okRow, nil
+	case reShowGrantsOn.MatchString(q):
+		// https://docs.snowflake.com/en/sql-reference/sql/show-grants
+		m := reShowGrantsOn.FindStringSubmatch(q)
+		typ, name := strings.ToUpper(m[1]), ident(m[2])
+		if err := s.exists(typ, name); err != nil {
+			return nil, nil, err
+		}
+		cols := []string{"created_on", "privilege", "granted_on", "name", "granted_to", "grantee_name", "grant_option", "granted_by"}
+		row := func(priv, grantee string) []*string {
+			return []*string{str("2026-01-01"), str(priv), str(typ), str(name), str("ROLE"), str(grantee), str("false"), str("ACCOUNTADMIN")}
+		}
+		if owner := s.owners[typ+"|"+name]; owner != "" {
+			rows = append(rows, row("OWNERSHIP", owner))
+		}
+		var roles []string
+		for r := range s.grants {
+			roles = append(roles, r)
+		}
+		slices.Sort(roles)
+		for _, r := range roles {
+			for k := range s.grants[r] {
+				if p := strings.SplitN(k, "|", 3); p[1] == typ && p[2] == name {
+					rows = append(rows, row(p[0], r))
+				}
+			}
+		}
+		return cols, rows, nil
 	case reShowGrants.MatchString(q):
 		grantee := ident(reShowGrants.FindStringSubmatch(q)[1])
 		var keys []string
@@ -603,6 +633,9 @@ func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error
 		}
 		if _, exists := s.stages[name]; exists && create {
 			return ok, [][]*string{{str(name + " already exists, statement succeeded.")}}, nil
+		}
+		if _, exists := s.stages[name]; !exists {
+			s.owners["STAGE|"+name] = role
 		}
 		s.stages[name] = &Stage{URL: url, Integration: integ}
 		return ok, okRow, nil

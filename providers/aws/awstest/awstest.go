@@ -55,6 +55,9 @@ import (
 // AccountID is the account of every ARN the emulator makes.
 const AccountID = "123456789012"
 
+// CanonicalID is the account's canonical user id, the owner in ACLs.
+const CanonicalID = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
+
 // Admin credentials the tests sign with.
 const (
 	AdminKeyID  = "AKIAADMINTEST0000000"
@@ -120,7 +123,10 @@ type Server struct {
 	mu         sync.Mutex
 	calls      []Call
 	locations  map[string]string
-	policies   map[string]*policy // by ARN
+	ownership  map[string]string   // bucket -> Object Ownership
+	acls       map[string][]string // bucket -> grants besides the owner's, "URI PERMISSION"
+	accountPAB map[string]*accountPAB
+	policies   map[string]*policy  // by ARN
 	userPolicy map[string][]string
 	keyUses    map[string]int
 	inactive   map[string]bool // access keys made inactive
@@ -141,7 +147,8 @@ func New() *Server {
 	s := &Server{
 		kumo: k, fwd: httputil.NewSingleHostReverseProxy(target),
 		ForeignBuckets: map[string]bool{}, Deny: map[string]bool{}, Throttle: map[string]int{}, Unavailable: map[string]int{}, LoseAnswer: map[string]int{},
-		locations: map[string]string{}, policies: map[string]*policy{},
+		locations: map[string]string{}, ownership: map[string]string{}, acls: map[string][]string{},
+		accountPAB: map[string]*accountPAB{AccountID: {true, true, true, true}}, policies: map[string]*policy{},
 		userPolicy: map[string][]string{}, keyUses: map[string]int{}, inactive: map[string]bool{},
 	}
 	s.proxy = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -312,7 +319,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, call Call, form 
 // s3Operation names an S3 request by method and subresource.
 func s3Operation(r *http.Request) string {
 	q := r.URL.Query()
-	for _, sub := range []string{"publicAccessBlock", "encryption", "policy", "lifecycle", "location", "versions", "versioning", "delete", "uploads"} {
+	for _, sub := range []string{"publicAccessBlock", "encryption", "policy", "lifecycle", "location", "versions", "versioning", "delete", "uploads", "ownershipControls", "acl"} {
 		if q.Has(sub) {
 			return r.Method + " ?" + sub
 		}
@@ -358,8 +365,11 @@ func (s *Server) s3(w http.ResponseWriter, r *http.Request, call Call) {
 		}
 		return
 	}
-	switch call.Action {
-	case "PUT bucket":
+	bucketLevel := !strings.Contains(strings.Trim(r.URL.Path, "/"), "/")
+	switch {
+	case r.URL.Path == "/v20180820/configuration/publicAccessBlock":
+		s.accountPublicAccessBlock(w, r)
+	case call.Action == "PUT bucket":
 		var cfg struct {
 			LocationConstraint string
 		}
@@ -371,10 +381,20 @@ func (s *Server) s3(w http.ResponseWriter, r *http.Request, call Call) {
 		if rec.Code == http.StatusOK {
 			s.mu.Lock()
 			s.locations[bucket] = cfg.LocationConstraint
+			// New buckets have ACLs disabled unless asked otherwise (S3,
+			// since April 2023).
+			s.ownership[bucket] = "BucketOwnerEnforced"
+			if o := r.Header.Get("x-amz-object-ownership"); o != "" {
+				s.ownership[bucket] = o
+			}
 			s.mu.Unlock()
 		}
 		copyResponse(w, rec)
-	case "GET ?location":
+	case strings.HasSuffix(call.Action, " ?ownershipControls"):
+		s.ownershipControls(w, r, bucket)
+	case strings.HasSuffix(call.Action, " ?acl") && bucketLevel:
+		s.bucketACL(w, r, bucket)
+	case call.Action == "GET ?location":
 		rec := httptest.NewRecorder()
 		s.fwd.ServeHTTP(rec, r)
 		if rec.Code != http.StatusOK {
@@ -386,10 +406,144 @@ func (s *Server) s3(w http.ResponseWriter, r *http.Request, call Call) {
 		s.mu.Unlock()
 		w.Header().Set("Content-Type", "application/xml")
 		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">%s</LocationConstraint>`, loc)
-	case "GET ?versions":
+	case call.Action == "GET ?versions":
 		s.listVersions(w, r)
 	default:
 		s.fwd.ServeHTTP(w, r)
+	}
+}
+
+// exists reports whether kumo has the bucket.
+func (s *Server) exists(bucket string) bool {
+	req := httptest.NewRequest(http.MethodHead, "/"+bucket, nil)
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+AdminKeyID+"/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0")
+	rec := httptest.NewRecorder()
+	s.fwd.ServeHTTP(rec, req)
+	return rec.Code == http.StatusOK
+}
+
+// ownershipControls answers Get/Put/DeleteBucketOwnershipControls, which
+// kumo lacks. Setting BucketOwnerEnforced on a bucket whose ACL grants
+// others fails, as in S3.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketOwnershipControls.html
+func (s *Server) ownershipControls(w http.ResponseWriter, r *http.Request, bucket string) {
+	if !s.exists(bucket) {
+		writeError(w, "s3", http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch r.Method {
+	case http.MethodGet:
+		o, ok := s.ownership[bucket]
+		if !ok {
+			writeError(w, "s3", http.StatusNotFound, "OwnershipControlsNotFoundError", "The bucket ownership controls were not found")
+			return
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><OwnershipControls xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Rule><ObjectOwnership>%s</ObjectOwnership></Rule></OwnershipControls>`, o)
+	case http.MethodPut:
+		var body struct {
+			Rule struct{ ObjectOwnership string } `xml:"Rule"`
+		}
+		b, _ := io.ReadAll(r.Body)
+		_ = xml.Unmarshal(b, &body)
+		o := body.Rule.ObjectOwnership
+		if o == "BucketOwnerEnforced" && len(s.acls[bucket]) > 0 {
+			writeError(w, "s3", http.StatusBadRequest, "InvalidBucketAclWithObjectOwnership", "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
+			return
+		}
+		s.ownership[bucket] = o
+	case http.MethodDelete:
+		delete(s.ownership, bucket)
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// S3's predefined grantee groups.
+const (
+	AllUsers           = "http://acs.amazonaws.com/groups/global/AllUsers"
+	AuthenticatedUsers = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+)
+
+// bucketACL answers Get/PutBucketAcl: the owner's FULL_CONTROL and the
+// grants to groups (set with a canned ACL). With ACLs disabled
+// (BucketOwnerEnforced) only the owner's may be set, as in S3.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketAcl.html
+func (s *Server) bucketACL(w http.ResponseWriter, r *http.Request, bucket string) {
+	if !s.exists(bucket) {
+		writeError(w, "s3", http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.Method == http.MethodGet {
+		var grants strings.Builder
+		for _, g := range s.acls[bucket] {
+			uri, perm, _ := strings.Cut(g, " ")
+			fmt.Fprintf(&grants, `<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Group"><URI>%s</URI></Grantee><Permission>%s</Permission></Grant>`, uri, perm)
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>%s</ID></Owner><AccessControlList>`+
+			`<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>%s</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant>%s</AccessControlList></AccessControlPolicy>`,
+			CanonicalID, CanonicalID, grants.String())
+		return
+	}
+	var grants []string
+	switch r.Header.Get("x-amz-acl") {
+	case "public-read":
+		grants = []string{AllUsers + " READ"}
+	case "public-read-write":
+		grants = []string{AllUsers + " READ", AllUsers + " WRITE"}
+	case "authenticated-read":
+		grants = []string{AuthenticatedUsers + " READ"}
+	}
+	if len(grants) > 0 && s.ownership[bucket] == "BucketOwnerEnforced" {
+		writeError(w, "s3", http.StatusBadRequest, "AccessControlListNotSupported", "The bucket does not allow ACLs")
+		return
+	}
+	s.acls[bucket] = grants
+}
+
+// accountPAB is an account's S3 public access block.
+type accountPAB struct {
+	BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets bool
+}
+
+// accountPublicAccessBlock answers S3 Control's Get/Put/Delete
+// PublicAccessBlock in its documented shapes (the payload is the
+// configuration; errors are wrapped in ErrorResponse), which kumo's
+// differ from. The test account has all four settings on, as a
+// well-kept account does.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_GetPublicAccessBlock.html
+func (s *Server) accountPublicAccessBlock(w http.ResponseWriter, r *http.Request) {
+	account := r.Header.Get("x-amz-account-id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch r.Method {
+	case http.MethodGet:
+		c := s.accountPAB[account]
+		if c == nil {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Code>NoSuchPublicAccessBlockConfiguration</Code>`+
+				`<Message>The public access block configuration was not found</Message></Error><RequestId>fake</RequestId><HostId>fake</HostId></ErrorResponse>`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		out, _ := xml.Marshal(struct {
+			XMLName xml.Name `xml:"PublicAccessBlockConfiguration"`
+			accountPAB
+		}{accountPAB: *c})
+		_, _ = w.Write(out)
+	case http.MethodPut:
+		var c accountPAB
+		b, _ := io.ReadAll(r.Body)
+		_ = xml.Unmarshal(b, &c)
+		s.accountPAB[account] = &c
+	case http.MethodDelete:
+		delete(s.accountPAB, account)
+		w.WriteHeader(http.StatusNoContent)
 	}
 }
 

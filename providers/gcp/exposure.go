@@ -1,0 +1,122 @@
+package gcp
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	iam "google.golang.org/api/iam/v1"
+	storage "google.golang.org/api/storage/v1"
+
+	"github.com/growthloop/byob/providers"
+)
+
+// Who else can reach the bucket: verify's exposure checks on Google Cloud.
+
+// Check IDs of the exposure probes.
+const (
+	CheckNoPublicAccess = "gcs-no-public-access"
+	CheckOtherReaders   = "gcs-other-readers"
+)
+
+// readsObjects are the predefined roles that read or list a bucket's
+// objects (storage.objects.get or storage.objects.list).
+// https://cloud.google.com/storage/docs/access-control/iam-roles
+var readsObjects = []string{
+	"roles/storage.admin", "roles/storage.objectAdmin", "roles/storage.objectUser", "roles/storage.objectViewer",
+	"roles/storage.legacyBucketOwner", "roles/storage.legacyBucketReader", "roles/storage.legacyBucketWriter",
+	"roles/storage.legacyObjectOwner", "roles/storage.legacyObjectReader",
+}
+
+// exposureProbes answer "who else can reach the bucket": nobody on the
+// internet (a failure) and which other principals read its objects (a
+// warning: they may be needed, and are never removed).
+func exposureProbes(p Params, c *Clients, v *providers.Values) []providers.Check {
+	var policy providers.Read[*storage.Policy]
+	read := func(ctx context.Context) (*storage.Policy, error) {
+		pol, err := do(ctx, c, c.Storage.Buckets.GetIamPolicy(p.Bucket).Context(ctx))
+		if err != nil {
+			return nil, fmt.Errorf("get IAM policy of bucket %s: %w", p.Bucket, err)
+		}
+		return pol, nil
+	}
+	remove := func(member, role string) string {
+		return fmt.Sprintf("gcloud storage buckets remove-iam-policy-binding gs://%s --member=%s --role=%s", p.Bucket, member, role)
+	}
+	return []providers.Check{
+		{ID: CheckNoPublicAccess, Title: "Nobody on the internet holds a role on the bucket", Run: func(ctx context.Context) providers.CheckResult {
+			pol, err := policy.Get(ctx, read)
+			if err != nil {
+				return providers.CannotRun(err, "grant storage.buckets.getIamPolicy and re-run byob verify")
+			}
+			var found, fixes []string
+			for _, b := range pol.Bindings {
+				for _, m := range b.Members {
+					if m == "allUsers" || m == "allAuthenticatedUsers" {
+						found = append(found, m+" holds "+b.Role)
+						fixes = append(fixes, remove(m, b.Role))
+					}
+				}
+			}
+			if len(found) > 0 {
+				return providers.Failed(strings.Join(fixes, " && "), "%s (public access prevention blocks it only while it stays enforced)", strings.Join(found, ", "))
+			}
+			return providers.Passed("no binding to allUsers or allAuthenticatedUsers")
+		}},
+		{ID: CheckOtherReaders, Title: "No one else reads the bucket's objects", Run: func(ctx context.Context) providers.CheckResult {
+			pol, err := policy.Get(ctx, read)
+			if err != nil {
+				return providers.CannotRun(err, "grant storage.buckets.getIamPolicy and re-run byob verify")
+			}
+			ours := []string{"serviceAccount:" + p.ServiceAccountEmail(), "allUsers", "allAuthenticatedUsers"}
+			if sa := v.Get(providers.WarehouseServiceAccount); sa != "" {
+				ours = append(ours, "serviceAccount:"+sa)
+			}
+			for _, basic := range []string{"projectOwner:", "projectEditor:", "projectViewer:"} {
+				ours = append(ours, basic+p.Project) // the project's own
+			}
+			var found, fixes []string
+			for _, b := range pol.Bindings {
+				reads, err := roleReadsObjects(ctx, c, b.Role)
+				if err != nil {
+					return providers.CannotRun(err, "grant iam.roles.get and re-run byob verify")
+				}
+				for _, m := range b.Members {
+					if reads && !slices.Contains(ours, m) {
+						found = append(found, m+" ("+b.Role+")")
+						fixes = append(fixes, remove(m, b.Role))
+					}
+				}
+			}
+			if len(found) > 0 {
+				return providers.Warned("if they need no access: "+strings.Join(fixes, " && "), "also read the bucket's objects: %s", strings.Join(found, ", "))
+			}
+			return providers.Passed("only byob's service accounts and the project's owners, editors and viewers")
+		}},
+	}
+}
+
+// roleReadsObjects reports whether a role grants storage.objects.get or
+// storage.objects.list: from the list of predefined roles, or a custom
+// role's permissions.
+func roleReadsObjects(ctx context.Context, c *Clients, role string) (bool, error) {
+	if strings.HasPrefix(role, "roles/") {
+		return slices.Contains(readsObjects, role), nil
+	}
+	var r *iam.Role
+	var err error
+	if strings.HasPrefix(role, "organizations/") {
+		r, err = do(ctx, c, c.IAM.Organizations.Roles.Get(role).Context(ctx))
+	} else {
+		r, err = do(ctx, c, c.IAM.Projects.Roles.Get(role).Context(ctx))
+	}
+	if code(err) == http.StatusNotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("get role %s: %w", role, err)
+	}
+	return slices.Contains(r.IncludedPermissions, "storage.objects.get") || slices.Contains(r.IncludedPermissions, "storage.objects.list"), nil
+}

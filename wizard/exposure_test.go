@@ -1,0 +1,220 @@
+package wizard_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	s3controltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
+	iamv1 "google.golang.org/api/iam/v1"
+
+	"github.com/growthloop/byob/providers"
+	awsp "github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/aws/awstest"
+	"github.com/growthloop/byob/providers/gcp"
+	"github.com/growthloop/byob/providers/gcp/gcptest"
+	sfp "github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/wizard"
+)
+
+// TestVerifyFindsWhoElseCanReachTheBucket plants one exposure at a time
+// on a healthy S3 setup: each is a failure (the account's public access
+// block a warning) with the exact fix, and nothing else is flagged.
+func TestVerifyFindsWhoElseCanReachTheBucket(t *testing.T) {
+	ctx := context.Background()
+	policy := func(t *testing.T, e *env, cfg wizard.Config, statement string) {
+		inRegion := func(o *s3.Options) { o.Region = cfg.Region }
+		out, err := e.admin.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(cfg.Bucket)}, inRegion)
+		must(t, err)
+		var p map[string]any
+		must(t, json.Unmarshal([]byte(aws.ToString(out.Policy)), &p))
+		var st any
+		must(t, json.Unmarshal([]byte(statement), &st))
+		p["Statement"] = append(p["Statement"].([]any), st)
+		b, _ := json.Marshal(p)
+		_, err = e.admin.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(cfg.Bucket), Policy: aws.String(string(b))}, inRegion)
+		must(t, err)
+	}
+	ownership := func(t *testing.T, e *env, cfg wizard.Config, o s3types.ObjectOwnership) {
+		_, err := e.admin.S3.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: aws.String(cfg.Bucket),
+			OwnershipControls: &s3types.OwnershipControls{Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: o}}}}, func(o *s3.Options) { o.Region = cfg.Region })
+		must(t, err)
+	}
+	cases := []struct {
+		name    string
+		plant   func(t *testing.T, e *env, cfg wizard.Config)
+		failing []string // the checks that fail; the first with detail and remedy
+		warn    string   // or the check that warns
+		detail  string
+		remedy  string
+	}{
+		{"a public statement", func(t *testing.T, e *env, cfg wizard.Config) {
+			policy(t, e, cfg, `{"Sid":"Anyone","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::`+cfg.Bucket+`/*"}`)
+		}, []string{awsp.CheckPolicyPrivate}, "", "statement Anyone allows anyone (*)", "aws s3api put-bucket-policy --bucket " + "acme-exports-"},
+		{"another account", func(t *testing.T, e *env, cfg wizard.Config) {
+			policy(t, e, cfg, `{"Sid":"Partner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::`+cfg.Bucket+`/*"}`)
+		}, []string{awsp.CheckPolicyPrivate}, "", "statement Partner allows AWS account 444455556666", `DenyInsecureTransport`},
+		{"ACLs on", func(t *testing.T, e *env, cfg wizard.Config) {
+			ownership(t, e, cfg, s3types.ObjectOwnershipObjectWriter)
+		}, []string{awsp.StepObjectOwnership}, "", "ACLs are on (Object Ownership ObjectWriter)", "byob init"},
+		{"a public ACL", func(t *testing.T, e *env, cfg wizard.Config) {
+			ownership(t, e, cfg, s3types.ObjectOwnershipBucketOwnerPreferred)
+			_, err := e.admin.S3.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: aws.String(cfg.Bucket), ACL: s3types.BucketCannedACLPublicRead},
+				func(o *s3.Options) { o.Region = cfg.Region })
+			must(t, err)
+		}, []string{awsp.CheckACLPrivate, awsp.StepObjectOwnership}, "", "the ACL grants READ to AllUsers (anyone)", "aws s3api put-bucket-acl --bucket acme-exports-"},
+		{"the account's public access block off", func(t *testing.T, e *env, cfg wizard.Config) {
+			_, err := e.admin.S3Control.DeletePublicAccessBlock(ctx, &s3control.DeletePublicAccessBlockInput{AccountId: aws.String(awstest.AccountID)})
+			must(t, err)
+		}, nil, awsp.CheckAccountPublicAccess, "account " + awstest.AccountID + " has no public access block", "aws s3control put-public-access-block --account-id " + awstest.AccountID},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e, cfg := healthyS3(t)
+			tc.plant(t, e, cfg)
+			t.Cleanup(func() { // the account's setting outlives the test
+				_, _ = e.admin.S3Control.PutPublicAccessBlock(ctx, &s3control.PutPublicAccessBlockInput{AccountId: aws.String(awstest.AccountID),
+					PublicAccessBlockConfiguration: &s3controlPAB})
+			})
+			rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
+			bad := failing(rep)
+			var ids []string
+			for id := range bad {
+				ids = append(ids, id)
+			}
+			if !slices.Equal(slices.Sorted(slices.Values(ids)), slices.Sorted(slices.Values(tc.failing))) || rep.OK != (len(tc.failing) == 0) {
+				t.Fatalf("failing %v, want %v (ok %v)", ids, tc.failing, rep.OK)
+			}
+			id := tc.warn
+			if id == "" {
+				id = tc.failing[0]
+			}
+			got := find(rep, id)
+			if tc.warn != "" && got.Status != providers.Warn {
+				t.Errorf("%s: %s, want a warning", id, got.Status)
+			}
+			if !strings.Contains(got.Detail, tc.detail) || !strings.Contains(got.Remedy, tc.remedy) {
+				t.Errorf("%s: detail %q remedy %q; want %q and %q", id, got.Detail, got.Remedy, tc.detail, tc.remedy)
+			}
+		})
+	}
+}
+
+var s3controlPAB = s3controlPublicAccessBlock()
+
+// TestInitTurnsACLsOffAsConfirmedDrift: an adopted bucket with ACLs on is
+// reconciled (drift, so a person is asked first); one whose ACL grants
+// others is left, with the command that removes the grants.
+func TestInitTurnsACLsOffAsConfirmedDrift(t *testing.T) {
+	ctx := context.Background()
+	e, cfg := healthyS3(t)
+	inRegion := func(o *s3.Options) { o.Region = cfg.Region }
+	_, err := e.admin.S3.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: aws.String(cfg.Bucket),
+		OwnershipControls: &s3types.OwnershipControls{Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: s3types.ObjectOwnershipObjectWriter}}}}, inRegion)
+	must(t, err)
+	_, err = e.admin.S3.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: aws.String(cfg.Bucket), ACL: s3types.BucketCannedACLAuthenticatedRead}, inRegion)
+	must(t, err)
+	_, err = e.apply(cfg)
+	if err == nil || !strings.Contains(err.Error(), "aws s3api put-bucket-acl --bucket "+cfg.Bucket+" --acl private") {
+		t.Fatalf("apply over an ACL that grants others: %v", err)
+	}
+	drifted := slices.ContainsFunc(e.events, func(ev wizard.Event) bool { return ev.Step == awsp.StepObjectOwnership && ev.Kind == wizard.EventDrift })
+	if !drifted {
+		t.Error("turning ACLs off must be shown as drift first")
+	}
+	_, err = e.admin.S3.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: aws.String(cfg.Bucket), ACL: s3types.BucketCannedACLPrivate}, inRegion)
+	must(t, err)
+	e.mustApply(cfg)
+	out, err := e.admin.S3.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: aws.String(cfg.Bucket)}, inRegion)
+	if err != nil || out.OwnershipControls.Rules[0].ObjectOwnership != s3types.ObjectOwnershipBucketOwnerEnforced {
+		t.Errorf("ownership %+v %v", out, err)
+	}
+}
+
+func s3controlPublicAccessBlock() s3controltypes.PublicAccessBlockConfiguration {
+	on := aws.Bool(true)
+	return s3controltypes.PublicAccessBlockConfiguration{BlockPublicAcls: on, IgnorePublicAcls: on, BlockPublicPolicy: on, RestrictPublicBuckets: on}
+}
+
+// TestVerifyFindsWhoElseCanReachTheGCSBucket: allUsers on the bucket is a
+// failure with the command that removes it; another principal reading the
+// objects (directly, or through a custom role) is a warning that names it
+// and its role; the project's own owners and viewers are not.
+func TestVerifyFindsWhoElseCanReachTheGCSBucket(t *testing.T) {
+	e := newGCSEnv(t)
+	cfg := e.config(sfp.Name)
+	e.mustApply(cfg)
+	healthy := e.gcp.Bindings(cfg.Bucket)
+	with := func(extra ...gcptest.Binding) {
+		e.gcp.SetBindings(cfg.Bucket, append(slices.Clone(healthy), extra...))
+	}
+	with(gcptest.Binding{Role: "roles/storage.legacyBucketReader", Members: []string{"projectViewer:" + gcptest.Project}})
+	if rep := verify(t, cfg, e.deps, wizard.VerifyOptions{}); !rep.OK || find(rep, gcp.CheckOtherReaders).Status != providers.Pass || find(rep, gcp.CheckNoPublicAccess).Status != providers.Pass {
+		t.Fatalf("healthy: %+v %+v", find(rep, gcp.CheckOtherReaders), failing(rep))
+	}
+
+	with(gcptest.Binding{Role: "roles/storage.objectViewer", Members: []string{"allUsers"}})
+	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	c := find(rep, gcp.CheckNoPublicAccess)
+	if rep.OK || c.Status != providers.Fail || !strings.Contains(c.Detail, "allUsers holds roles/storage.objectViewer") ||
+		c.Remedy != "gcloud storage buckets remove-iam-policy-binding gs://"+cfg.Bucket+" --member=allUsers --role=roles/storage.objectViewer" {
+		t.Errorf("allUsers: %+v", c)
+	}
+	if bad := failing(rep); len(bad) != 1 {
+		t.Errorf("only the public binding fails: %v", bad)
+	}
+
+	_, err := e.admin.IAM.Projects.Roles.Create("projects/"+gcptest.Project, &iamv1.CreateRoleRequest{RoleId: "auditor",
+		Role: &iamv1.Role{IncludedPermissions: []string{"storage.objects.list"}}}).Do()
+	must(t, err)
+	with(gcptest.Binding{Role: "roles/storage.objectViewer", Members: []string{"user:alice@acme.com"}},
+		gcptest.Binding{Role: "projects/" + gcptest.Project + "/roles/auditor", Members: []string{"group:audit@acme.com"}},
+		gcptest.Binding{Role: "roles/storage.objectCreator", Members: []string{"user:uploader@acme.com"}})
+	rep = verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	c = find(rep, gcp.CheckOtherReaders)
+	if !rep.OK || c.Status != providers.Warn || !strings.Contains(c.Detail, "user:alice@acme.com (roles/storage.objectViewer)") ||
+		!strings.Contains(c.Detail, "group:audit@acme.com (projects/"+gcptest.Project+"/roles/auditor)") || strings.Contains(c.Detail, "uploader") ||
+		!strings.Contains(c.Remedy, "--member=user:alice@acme.com --role=roles/storage.objectViewer") {
+		t.Errorf("other readers: %+v", c)
+	}
+}
+
+// TestVerifyFindsWhoElseCanReachTheSnowflakeObjects: an integration
+// allowed beyond the bucket's prefix fails with the ALTER that narrows it;
+// another role using the integration or the stage is a warning naming the
+// REVOKE; GrowthLoop's role and the owner are not flagged.
+func TestVerifyFindsWhoElseCanReachTheSnowflakeObjects(t *testing.T) {
+	for _, broader := range []string{"*", "s3://"} {
+		e, cfg := healthyS3(t)
+		in := e.sf.Integration(cfg.Integration)
+		in.AllowedLocations = []string{broader + map[string]string{"*": "", "s3://": cfg.Bucket + "/"}[broader]}
+		e.sf.SetIntegration(cfg.Integration, *in)
+		rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
+		c := find(rep, sfp.StepIntegration)
+		if rep.OK || c.Status != providers.Fail || !strings.Contains(c.Detail, "STORAGE_ALLOWED_LOCATIONS") ||
+			!strings.Contains(c.Remedy, "STORAGE_ALLOWED_LOCATIONS = ('s3://"+cfg.Bucket+"/"+cfg.Prefix+"')") {
+			t.Errorf("allowed %s: %+v", in.AllowedLocations, c)
+		}
+	}
+
+	e, cfg := healthyS3(t)
+	if c := find(verify(t, cfg, e.deps, wizard.VerifyOptions{}), sfp.CheckOtherGrants); c.Status != providers.Pass {
+		t.Fatalf("healthy: %+v", c)
+	}
+	e.sf.Grant("ANALYST", "USAGE", "INTEGRATION", cfg.Integration)
+	e.sf.Grant("ANALYST", "USAGE", "STAGE", "ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE")
+	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	c := find(rep, sfp.CheckOtherGrants)
+	if !rep.OK || c.Status != providers.Warn ||
+		!strings.Contains(c.Detail, "role ANALYST has USAGE on integration "+cfg.Integration) ||
+		!strings.Contains(c.Detail, "role ANALYST has USAGE on stage ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE") ||
+		!strings.Contains(c.Remedy, `REVOKE USAGE ON INTEGRATION "`+cfg.Integration+`" FROM ROLE "ANALYST"`) {
+		t.Errorf("another role: %+v", c)
+	}
+}
