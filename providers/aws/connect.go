@@ -79,10 +79,10 @@ func NewClients(cfg aws.Config) *Clients {
 	return &Clients{
 		S3:        s3.NewFromConfig(cfg, pathStyle),
 		S3Control: s3control.NewFromConfig(cfg, asGiven),
-		IAM:    iam.NewFromConfig(cfg),
-		STS:    sts.NewFromConfig(cfg),
-		KeySTS: func(id, secret string) *sts.Client { return sts.NewFromConfig(withKey(cfg, id, secret)) },
-		KeyS3:  func(id, secret string) *s3.Client { return s3.NewFromConfig(withKey(cfg, id, secret), pathStyle) },
+		IAM:       iam.NewFromConfig(cfg),
+		STS:       sts.NewFromConfig(cfg),
+		KeySTS:    func(id, secret string) *sts.Client { return sts.NewFromConfig(withKey(cfg, id, secret)) },
+		KeyS3:     func(id, secret string) *s3.Client { return s3.NewFromConfig(withKey(cfg, id, secret), pathStyle) },
 	}
 }
 

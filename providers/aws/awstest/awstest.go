@@ -126,7 +126,7 @@ type Server struct {
 	ownership  map[string]string   // bucket -> Object Ownership
 	acls       map[string][]string // bucket -> grants besides the owner's, "URI PERMISSION"
 	accountPAB map[string]*accountPAB
-	policies   map[string]*policy  // by ARN
+	policies   map[string]*policy // by ARN
 	userPolicy map[string][]string
 	keyUses    map[string]int
 	inactive   map[string]bool // access keys made inactive
