@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -189,5 +190,29 @@ func TestVerifyTimeoutBoundsTheRun(t *testing.T) {
 	timedOut := strings.Contains(out, "timed out") && strings.Contains(out, "raise --timeout") || strings.Contains(errOut, "stopped by --timeout")
 	if code != ExitFailure || !timedOut {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// TestVerifyExposureExitsOneWithTheFixInJSON: a public statement in the
+// bucket policy is a failure (exit 1) whose remedy --output json carries;
+// the account's public access block off is only a warning (exit 0).
+func TestVerifyExposureExitsOneWithTheFixInJSON(t *testing.T) {
+	c, dir, b := initialized(t)
+	clients := awsp.NewClients(c.aws.Config())
+	ctx := context.Background()
+	public := `{"Version":"2012-10-17","Statement":[{"Sid":"Anyone","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + b.Bucket + `/*"}]}`
+	if _, err := clients.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(b.Bucket), Policy: aws.String(public)}); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := c.run(t, dir, "verify", "--output", "json")
+	var rep struct {
+		Checks []struct{ ID, Status, Remedy string } `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != ExitFailure {
+		t.Fatalf("exit %d, %v:\n%s", code, err, out)
+	}
+	i := slices.IndexFunc(rep.Checks, func(ch struct{ ID, Status, Remedy string }) bool { return ch.ID == awsp.CheckPolicyPrivate })
+	if i < 0 || rep.Checks[i].Status != "fail" || rep.Checks[i].Remedy != "aws s3api delete-bucket-policy --bucket "+b.Bucket {
+		t.Errorf("policy check %+v", rep.Checks)
 	}
 }
