@@ -198,7 +198,7 @@ func TestCrashMatrixDestroy(t *testing.T) {
 	aws := awstest.New()
 	defer aws.Close()
 	aws.SetFaults(faults)
-	clients := awsp.NewClients(aws.Config())
+	clients := awsp.NewClients(aws.ConfigIn("us-west-2"))
 	setup := func() *crashSetup {
 		s := s3Setup(t, aws)
 		s.sf.SetFaults(faults)

@@ -74,7 +74,7 @@ func TestDestroyAfterInit(t *testing.T) {
 // bucket byob made, objects and all.
 func TestDestroyWithTheBucket(t *testing.T) {
 	c, dir, b := initialized(t)
-	clients := awsp.NewClients(c.aws.Config())
+	clients := awsp.NewClients(c.aws.ConfigIn("us-west-2"))
 	putObjects(t, clients, b.Bucket, 3)
 	out, errOut, code := c.run(t, dir, "destroy", "--yes", "--delete-bucket")
 	if code != ExitUsage || !strings.Contains(errOut, "holds 3 objects") || !strings.Contains(errOut, "--delete-objects") {

@@ -81,7 +81,7 @@ func TestVerifyFromStateFile(t *testing.T) {
 func TestVerifyFailureExitsOneWithTheFix(t *testing.T) {
 	c, dir, _ := initialized(t)
 	bucket := "cli-exports-" + c.id
-	clients := awsp.NewClients(c.aws.Config())
+	clients := awsp.NewClients(c.aws.ConfigIn("us-west-2"))
 	if _, err := clients.S3.DeleteBucketLifecycle(context.Background(), &s3.DeleteBucketLifecycleInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestVerifyTimeoutBoundsTheRun(t *testing.T) {
 // the account's public access block off is only a warning (exit 0).
 func TestVerifyExposureExitsOneWithTheFixInJSON(t *testing.T) {
 	c, dir, b := initialized(t)
-	clients := awsp.NewClients(c.aws.Config())
+	clients := awsp.NewClients(c.aws.ConfigIn("us-west-2"))
 	ctx := context.Background()
 	public := `{"Version":"2012-10-17","Statement":[{"Sid":"Anyone","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + b.Bucket + `/*"}]}`
 	if _, err := clients.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(b.Bucket), Policy: aws.String(public)}); err != nil {

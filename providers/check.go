@@ -26,8 +26,8 @@ type CheckResult struct {
 	Status CheckStatus
 	Detail string
 	Remedy string
-	// Absent says the checked object is not there at all, so checks of
-	// what depends on it cannot run.
+	// Absent says the checked object is not there, or not where the
+	// setup says, so checks of what depends on it cannot run.
 	Absent bool
 }
 

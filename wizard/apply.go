@@ -191,6 +191,10 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 			return out, err
 		}
 	}
+	ctx = pf.WithIdentities(ctx)
+	if err := plan.settle(ctx); err != nil {
+		return out, err
+	}
 	if o.Confirm != nil {
 		if err := o.Confirm(plan); err != nil {
 			return out, err
@@ -201,7 +205,7 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 		return out, err
 	}
 	out.Started = true
-	res, err := Run(pf.WithIdentities(ctx), plan, state, o.OnEvent, o.ConfirmDrift)
+	res, err := Run(ctx, plan, state, o.OnEvent, o.ConfirmDrift)
 	out.Result = res
 	if err != nil {
 		out.Pending = cfg.BucketProvider().Keys(&cfg).PendingFile()

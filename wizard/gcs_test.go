@@ -243,26 +243,44 @@ func TestGCSResumeAfterFailureAtEachStep(t *testing.T) {
 	}
 }
 
+// TestGCSKeyBlockedByOrgPolicy: the managed constraint (organizations
+// since May 2024) and the legacy one each stop at the key, with the
+// rest in place, naming the constraint Google named and how an
+// organization policy administrator lifts either for this project;
+// another FAILED_PRECONDITION is reported as itself.
 func TestGCSKeyBlockedByOrgPolicy(t *testing.T) {
+	for _, constraint := range []string{gcp.ManagedKeyCreationConstraint, gcp.KeyCreationConstraint} {
+		t.Run(constraint, func(t *testing.T) {
+			e := newGCSEnv(t)
+			e.gcp.BlockKeys = constraint
+			cfg := e.config(providers.WarehouseNone)
+			_, err := e.apply(cfg)
+			var ope *gcp.OrgPolicyError
+			if !errors.As(err, &ope) || ope.Constraint != constraint {
+				t.Fatalf("apply = %v, want an OrgPolicyError naming %s", err, constraint)
+			}
+			for _, want := range []string{"blocked by the organization policy constraint " + constraint,
+				"name: projects/" + gcptest.Project + "/policies/iam.managed.disableServiceAccountKeyCreation", "gcloud org-policies set-policy policy.yaml",
+				"gcloud resource-manager org-policies disable-enforce iam.disableServiceAccountKeyCreation --project=" + gcptest.Project} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error lacks %q: %v", want, err)
+				}
+			}
+			if e.gcp.Bucket(cfg.Bucket) == nil || len(e.gcp.Bindings(cfg.Bucket)) < 2 {
+				t.Error("the rest of the setup must stay in place")
+			}
+			e.gcp.BlockKeys = ""
+			e.mustApply(cfg)
+			e.inspect(cfg)
+		})
+	}
 	e := newGCSEnv(t)
-	e.gcp.BlockKeys = true
-	cfg := e.config(providers.WarehouseNone)
-	_, err := e.apply(cfg)
+	e.gcp.FailPrecondition = "The service account is disabled."
+	_, err := e.apply(e.config(providers.WarehouseNone))
 	var ope *gcp.OrgPolicyError
-	if !errors.As(err, &ope) {
-		t.Fatalf("apply = %v, want an OrgPolicyError", err)
+	if errors.As(err, &ope) || err == nil || !strings.Contains(err.Error(), "The service account is disabled.") {
+		t.Errorf("another precondition failure: %v", err)
 	}
-	for _, want := range []string{"iam.disableServiceAccountKeyCreation", "gcloud resource-manager org-policies disable-enforce iam.disableServiceAccountKeyCreation --project=" + gcptest.Project} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error lacks %q: %v", want, err)
-		}
-	}
-	if e.gcp.Bucket(cfg.Bucket) == nil || len(e.gcp.Bindings(cfg.Bucket)) < 2 {
-		t.Error("the rest of the setup must stay in place")
-	}
-	e.gcp.BlockKeys = false
-	e.mustApply(cfg)
-	e.inspect(cfg)
 }
 
 func TestGCSBucketOwnedElsewhereAndAdopted(t *testing.T) {

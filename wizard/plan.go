@@ -6,9 +6,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 
 	"github.com/growthloop/byob/graph"
 	"github.com/growthloop/byob/providers"
@@ -71,6 +73,34 @@ func (p *Plan) prefetch(ctx context.Context) {
 			pf.Prefetch(ctx, p.Values)
 		}
 	}
+}
+
+// settle checks the steps that need none before any change: one that
+// cannot go ahead (another account's bucket, a bucket in another region,
+// a bucket byob may not read) stops the run while nothing is made. The
+// checks see a copy of the values, so what they record is recorded again
+// in the run; their reads are held for it.
+func (p *Plan) settle(ctx context.Context) error {
+	var roots []providers.Step
+	for _, s := range p.Steps {
+		if len(s.Needs()) == 0 {
+			roots = append(roots, s)
+		}
+	}
+	errs := make([]error, len(roots))
+	var wg sync.WaitGroup
+	for i, s := range roots {
+		wg.Go(func() {
+			if _, err := s.Check(ctx, providers.NewValues(p.Values.Map())); err != nil {
+				errs[i] = &StepError{Step: s.ID(), Title: s.Title(), Err: err}
+			}
+		})
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ErrCancelled
+	}
+	return errors.Join(errs...)
 }
 
 // NewExternalID returns a new external ID for the role trust: 20 bytes from

@@ -152,7 +152,7 @@ func (e *env) inspect(cfg wizard.Config) {
 		t.Errorf("lifecycle rules: %+v", lc.Rules)
 	}
 	loc, err := c.S3.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: bucket})
-	if err != nil || string(loc.LocationConstraint) != cfg.Region {
+	if err != nil || awstest.BucketRegion(string(loc.LocationConstraint)) != cfg.Region {
 		t.Errorf("bucket location %q, %v", loc.LocationConstraint, err)
 	}
 
@@ -334,7 +334,8 @@ func TestExistingBucketOwnedByCaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.admin.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String("keep/me.txt"), Body: strings.NewReader("x")})
+	inRegion := func(o *s3.Options) { o.Region = cfg.Region }
+	_, err = e.admin.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String("keep/me.txt"), Body: strings.NewReader("x")}, inRegion)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,22 +349,89 @@ func TestExistingBucketOwnedByCaller(t *testing.T) {
 	if !adopted {
 		t.Errorf("the output must say the bucket was adopted: %+v", e.events)
 	}
-	if _, err := e.admin.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String("keep/me.txt")}); err != nil {
+	if _, err := e.admin.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String("keep/me.txt")}, inRegion); err != nil {
 		t.Errorf("an adopted bucket's objects must be kept: %v", err)
 	}
 	e.inspect(cfg)
 }
 
-func TestBucketOwnedByAnotherAccount(t *testing.T) {
+// TestBucketS3WillNotShow: S3 answers HeadBucket 403 both for another
+// account's bucket and for the caller's own when it lacks s3:ListBucket,
+// and 301 for a bucket in another region; each gets its own message, and
+// nothing is changed or recorded.
+func TestBucketS3WillNotShow(t *testing.T) {
+	cases := []struct {
+		name  string
+		setUp func(e *env, cfg wizard.Config)
+		want  []string
+	}{
+		{"another account's", func(e *env, cfg wizard.Config) {
+			e.aws.ForeignBuckets[cfg.Bucket] = true
+		}, []string{"belongs to another AWS account", "choose another --bucket"}},
+		{"own bucket without s3:ListBucket", func(e *env, cfg wizard.Config) {
+			e.createBucket(cfg.Bucket, cfg.Region)
+			e.aws.Deny["HEAD bucket"] = true
+		}, []string{"s3:ListBucket (HeadBucket " + "acme-exports-", "is this account's", "grant it in IAM"}},
+		{"another account's, and the bucket list denied", func(e *env, cfg wizard.Config) {
+			e.aws.ForeignBuckets[cfg.Bucket] = true
+			e.aws.Deny["GET /"] = true
+		}, []string{"either it belongs to another AWS account", "lacks s3:ListBucket", "s3:ListAllMyBuckets"}},
+		{"in another region", func(e *env, cfg wizard.Config) {
+			e.createBucket(cfg.Bucket, "eu-central-1")
+		}, []string{"is in eu-central-1, not us-west-2", "--region eu-central-1", "another --bucket"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			cfg := e.config()
+			tc.setUp(e, cfg)
+			before := len(e.aws.Calls())
+			_, err := e.apply(cfg)
+			if err == nil {
+				t.Fatal("apply succeeded")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			for _, c := range e.aws.Calls()[before:] {
+				if c.Mutating {
+					t.Errorf("%s %s changed something before the bucket was settled", c.Service, c.Action)
+				}
+			}
+			for _, st := range e.sf.Statements() {
+				if !strings.HasPrefix(st, "SELECT") && !strings.HasPrefix(st, "DESC") && !strings.HasPrefix(st, "SHOW") {
+					t.Errorf("Snowflake changed: %s", st)
+				}
+			}
+			if _, err := os.Stat(cfg.State); !os.IsNotExist(err) {
+				t.Errorf("a run that changed nothing leaves no state file: %v", err)
+			}
+		})
+	}
+}
+
+// TestLegacyEURegionBucketIsAdopted: GetBucketLocation says EU for old
+// eu-west-1 buckets; byob reads it as eu-west-1.
+func TestLegacyEURegionBucketIsAdopted(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
-	e.aws.ForeignBuckets[cfg.Bucket] = true
-	_, err := e.apply(cfg)
-	if err == nil || !strings.Contains(err.Error(), "belongs to another AWS account") || !strings.Contains(err.Error(), "--bucket") {
-		t.Fatalf("apply = %v", err)
-	}
-	if _, statErr := os.Stat(cfg.State); statErr != nil {
-		t.Errorf("state must stay consistent after a failure: %v", statErr)
+	cfg.Region = "eu-west-1"
+	e.createBucket(cfg.Bucket, "EU")
+	e.mustApply(cfg)
+	e.inspect(cfg)
+}
+
+// createBucket makes a bucket outside byob, in the region whose
+// LocationConstraint is loc.
+func (e *env) createBucket(bucket, loc string) {
+	e.t.Helper()
+	_, err := e.admin.S3.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(loc)}},
+		func(o *s3.Options) { o.Region = awstest.BucketRegion(loc) })
+	if err != nil {
+		e.t.Fatal(err)
 	}
 }
 

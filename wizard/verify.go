@@ -174,7 +174,11 @@ func stepCheck(s providers.Step, v *providers.Values, reRun string) providers.Ch
 		var mm *providers.Mismatch
 		switch {
 		case errors.As(err, &mm):
-			return providers.Failed("see the detail: "+reRun+" with the right flags", "%v", err)
+			// It is elsewhere (another region, another account): what
+			// depends on it cannot be checked here.
+			r := providers.Failed("see the detail: "+reRun+" with the right flags", "%v", err)
+			r.Absent = true
+			return r
 		case err != nil:
 			return providers.CannotRun(err, "grant byob's caller read access to it and re-run byob verify")
 		case obs.Status == providers.Done:

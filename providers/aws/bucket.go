@@ -2,10 +2,13 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -79,10 +82,7 @@ func (s *bucketStep) readRegion(v *providers.Values) func(context.Context) (stri
 		if err != nil {
 			return "", err
 		}
-		if loc.LocationConstraint == "" {
-			return "us-east-1", nil
-		}
-		return string(loc.LocationConstraint), nil
+		return regionOf(string(loc.LocationConstraint)), nil
 	}
 }
 
@@ -101,8 +101,12 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 	switch {
 	case isNotFound(err):
 		return providers.Observation{Status: providers.Missing}, nil
-	case httpStatus(err) == 403:
-		return providers.Observation{}, s.takenError()
+	case httpStatus(err) == http.StatusMovedPermanently:
+		// S3 answers a bucket asked in another region with 301, naming its
+		// region in x-amz-bucket-region.
+		return providers.Observation{}, s.elsewhere(bucketRegionHeader(err), v)
+	case httpStatus(err) == http.StatusForbidden:
+		return providers.Observation{}, s.forbidden(ctx, v)
 	case err != nil:
 		return providers.Observation{}, wrap(ctx, "s3:ListBucket (HeadBucket "+s.p.Bucket+")", err)
 	}
@@ -110,8 +114,8 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 	if err != nil {
 		return providers.Observation{}, wrap(ctx, "s3:GetBucketLocation "+s.p.Bucket, err)
 	}
-	if want := v.Get(providers.AWSRegion); region != want {
-		return providers.Observation{}, providers.Mismatchf("bucket %s is in %s, not %s: re-run with --region %s or choose another --bucket", s.p.Bucket, region, want, region)
+	if region != v.Get(providers.AWSRegion) {
+		return providers.Observation{}, s.elsewhere(region, v)
 	}
 	obs := providers.Observation{Status: providers.Done}
 	if !providers.Owned(v, StepBucket) {
@@ -120,8 +124,58 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 	return obs, nil
 }
 
+func (s *bucketStep) elsewhere(region string, v *providers.Values) error {
+	return providers.Mismatchf("bucket %s is in %s, not %s: re-run with --region %s or choose another --bucket", s.p.Bucket, region, v.Get(providers.AWSRegion), region)
+}
+
 func (s *bucketStep) takenError() error {
 	return providers.Mismatchf("bucket name %q belongs to another AWS account: choose another --bucket", s.p.Bucket)
+}
+
+// forbidden tells apart the two reasons S3 refuses HeadBucket: the bucket
+// is another account's, or the caller may not list its own. The account's
+// bucket list (s3:ListAllMyBuckets) says which; without it, both are
+// named.
+func (s *bucketStep) forbidden(ctx context.Context, v *providers.Values) error {
+	p := s3.NewListBucketsPaginator(s.c.S3, &s3.ListBucketsInput{Prefix: aws.String(s.p.Bucket)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return providers.Mismatchf("bucket %s refused s3:ListBucket (HeadBucket): either it belongs to another AWS account (choose another --bucket), "+
+				"or %s lacks s3:ListBucket on it (grant it); s3:ListAllMyBuckets, also refused, would tell which", s.p.Bucket, callerFrom(ctx))
+		}
+		for _, b := range page.Buckets {
+			if aws.ToString(b.Name) == s.p.Bucket {
+				return &AccessDeniedError{Action: "s3:ListBucket (HeadBucket " + s.p.Bucket + ")", Caller: callerFrom(ctx),
+					Err: fmt.Errorf("bucket %s is this account's", s.p.Bucket)}
+			}
+		}
+	}
+	return s.takenError()
+}
+
+// regionOf is the region of a bucket whose GetBucketLocation answered
+// constraint: none is us-east-1, and the legacy EU is eu-west-1.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html
+func regionOf(constraint string) string {
+	switch constraint {
+	case "":
+		return "us-east-1"
+	case "EU":
+		return "eu-west-1"
+	}
+	return constraint
+}
+
+// bucketRegionHeader is the region S3 names in a 301's x-amz-bucket-region.
+func bucketRegionHeader(err error) string {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.Response != nil {
+		if r := re.Response.Header.Get("x-amz-bucket-region"); r != "" {
+			return r
+		}
+	}
+	return "another region"
 }
 
 func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {

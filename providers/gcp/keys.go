@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/api/googleapi"
 	iam "google.golang.org/api/iam/v1"
 
 	"github.com/growthloop/byob/providers"
@@ -34,17 +35,45 @@ func keyID(k *iam.ServiceAccountKey) string { return path.Base(k.Name) }
 // OrgPolicyError says an organization policy forbids service account keys.
 type OrgPolicyError struct {
 	Project string
-	Err     error
+	// Constraint is the one Google named: the managed constraint
+	// (organizations created since May 2024) or the legacy one.
+	Constraint string
+	Err        error
 }
 
-// KeyCreationConstraint is the organization policy that blocks keys.
-const KeyCreationConstraint = "iam.disableServiceAccountKeyCreation"
+// The organization policy constraints that block key creation.
+const (
+	KeyCreationConstraint        = "iam.disableServiceAccountKeyCreation"
+	ManagedKeyCreationConstraint = "iam.managed.disableServiceAccountKeyCreation"
+)
+
+// keyBlock returns the constraint a FAILED_PRECONDITION answer to key
+// creation names; "" when it is not the key-creation block.
+func keyBlock(err error) string {
+	var ge *googleapi.Error
+	if !failedPrecondition(err) || !errors.As(err, &ge) {
+		return ""
+	}
+	switch {
+	case strings.Contains(ge.Body, "constraints/"+ManagedKeyCreationConstraint):
+		return ManagedKeyCreationConstraint
+	case strings.Contains(ge.Body, "constraints/"+KeyCreationConstraint):
+		return KeyCreationConstraint
+	}
+	return ""
+}
 
 func (e *OrgPolicyError) Error() string {
 	return fmt.Sprintf("creating a service account key is blocked by the organization policy constraint %s (FAILED_PRECONDITION). "+
-		"An organization policy administrator can allow it for this project with:\n"+
-		"  gcloud resource-manager org-policies disable-enforce %s --project=%s\n"+
-		"then re-run byob init: everything else is in place", KeyCreationConstraint, KeyCreationConstraint, e.Project)
+		"An organization policy administrator can allow keys for project %s only, for the constraint that is enforced:\n"+
+		"  managed constraint %s (organizations created since May 2024): in the console, IAM & Admin > Organization policies (project %s) > "+
+		"\"Disable service account key creation\" > Manage policy > Override parent's policy > Enforcement off; or save\n"+
+		"    name: projects/%s/policies/%s\n    spec:\n      rules:\n      - enforce: false\n"+
+		"  as policy.yaml and run: gcloud org-policies set-policy policy.yaml\n"+
+		"  legacy constraint %s: gcloud resource-manager org-policies disable-enforce %s --project=%s\n"+
+		"then re-run byob init: everything else is in place",
+		e.Constraint, e.Project, ManagedKeyCreationConstraint, e.Project, e.Project, ManagedKeyCreationConstraint,
+		KeyCreationConstraint, KeyCreationConstraint, e.Project)
 }
 
 func (e *OrgPolicyError) Unwrap() error { return e.Err }
@@ -274,8 +303,8 @@ func (s *keyStep) createOnce(ctx context.Context, in providers.Intent) (*iam.Ser
 		return false, nil
 	})
 	switch {
-	case failedPrecondition(err):
-		return nil, &OrgPolicyError{Project: s.p.Project, Err: err}
+	case keyBlock(err) != "":
+		return nil, &OrgPolicyError{Project: s.p.Project, Constraint: keyBlock(err), Err: err}
 	case err != nil && code(err) != http.StatusNotFound:
 		return nil, fmt.Errorf("create key for %s: %w", s.p.ServiceAccountEmail(), err)
 	}

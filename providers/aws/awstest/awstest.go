@@ -71,6 +71,7 @@ type Call struct {
 	Action   string // the IAM/STS Action, or the S3 operation (method + subresource)
 	Mutating bool
 	KeyID    string // the access key that signed it
+	Region   string // the region it was signed for
 	Path     string // the URL path (S3: /bucket/key)
 	Form     url.Values
 	Body     []byte
@@ -105,7 +106,8 @@ type Server struct {
 	// makes S3 do: kumo enforces no IAM.
 	ConfineKeysTo string
 	// Deny answers these actions (an IAM action, or an S3 operation such
-	// as "GET ?lifecycle") with AccessDenied.
+	// as "GET ?lifecycle", "HEAD bucket" or "GET /" for ListBuckets) with
+	// AccessDenied.
 	Deny map[string]bool
 	// Throttle makes the next N calls of an action answer 400 Throttling,
 	// and Unavailable 503 ServiceUnavailable (the SDK retries both).
@@ -181,6 +183,14 @@ func (s *Server) Config() aws.Config {
 	}
 }
 
+// ConfigIn is Config with the S3 calls made in region (a bucket answers
+// only in its own).
+func (s *Server) ConfigIn(region string) aws.Config {
+	c := s.Config()
+	c.Region = region
+	return c
+}
+
 // Calls returns every request so far.
 func (s *Server) Calls() []Call {
 	s.mu.Lock()
@@ -210,7 +220,7 @@ func (s *Server) FailMutation(k int, code string) {
 	s.failAt, s.failCode = s.mutations+k, code
 }
 
-var credentialRe = regexp.MustCompile(`Credential=([^/]+)/[^/]+/[^/]+/([^/]+)/`)
+var credentialRe = regexp.MustCompile(`Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/`)
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	at := time.Now()
@@ -223,7 +233,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unsigned request", http.StatusForbidden)
 		return
 	}
-	call := Call{Service: m[2], KeyID: m[1], Path: r.URL.Path, Body: body, At: at}
+	call := Call{Service: m[3], KeyID: m[1], Region: m[2], Path: r.URL.Path, Body: body, At: at}
 	form := url.Values{}
 	if call.Service == "s3" {
 		call.Action = s3Operation(r)
@@ -325,7 +335,10 @@ func s3Operation(r *http.Request) string {
 		}
 	}
 	path := strings.Trim(r.URL.Path, "/")
-	if strings.Contains(path, "/") {
+	switch {
+	case path == "":
+		return r.Method + " /" // ListBuckets
+	case strings.Contains(path, "/"):
 		return r.Method + " object"
 	}
 	return r.Method + " bucket"
@@ -363,6 +376,22 @@ func (s *Server) s3(w http.ResponseWriter, r *http.Request, call Call) {
 		default:
 			w.WriteHeader(http.StatusForbidden)
 		}
+		return
+	}
+	// A bucket is answered in its own region only: elsewhere S3 answers
+	// 301 and names the region in x-amz-bucket-region (GetBucketLocation
+	// and creating it excepted).
+	// https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html
+	s.mu.Lock()
+	loc, located := s.locations[bucket]
+	s.mu.Unlock()
+	if home := BucketRegion(loc); located && call.Region != home && call.Action != "PUT bucket" && call.Action != "GET ?location" {
+		w.Header().Set("x-amz-bucket-region", home)
+		if r.Method == http.MethodHead {
+			w.WriteHeader(http.StatusMovedPermanently)
+			return
+		}
+		writeError(w, "s3", http.StatusMovedPermanently, "PermanentRedirect", "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.")
 		return
 	}
 	bucketLevel := !strings.Contains(strings.Trim(r.URL.Path, "/"), "/")
@@ -629,6 +658,18 @@ func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/xml")
 	_, _ = w.Write(append([]byte(xml.Header), out...))
+}
+
+// BucketRegion is the region of a bucket whose GetBucketLocation says loc:
+// none is us-east-1, the legacy EU is eu-west-1.
+func BucketRegion(loc string) string {
+	switch loc {
+	case "":
+		return "us-east-1"
+	case "EU":
+		return "eu-west-1"
+	}
+	return loc
 }
 
 // SetBucketLocation records the region of a bucket made outside the proxy.

@@ -88,9 +88,13 @@ type serviceAccount struct {
 // Server is the fake.
 type Server struct {
 	URL string
-	// BlockKeys answers key creation with FAILED_PRECONDITION, as the
-	// organization policy iam.disableServiceAccountKeyCreation does.
-	BlockKeys bool
+	// BlockKeys answers key creation with FAILED_PRECONDITION naming this
+	// organization policy constraint, as Google does when it is enforced
+	// (iam.disableServiceAccountKeyCreation, or the managed
+	// iam.managed.disableServiceAccountKeyCreation); "" creates keys.
+	BlockKeys string
+	// FailPrecondition answers key creation with another FAILED_PRECONDITION.
+	FailPrecondition string
 	// ForeignBuckets are names another project owns.
 	ForeignBuckets map[string]bool
 	// Granted are the permissions testIamPermissions grants; nil: all.
@@ -557,8 +561,17 @@ func (s *Server) serviceAccount(w http.ResponseWriter, r *http.Request, rest str
 		delete(s.accounts, email)
 		writeJSON(w, http.StatusOK, map[string]any{})
 	case keyID == "" && r.Method == http.MethodPost:
-		if s.BlockKeys {
-			apiError(w, http.StatusBadRequest, "FAILED_PRECONDITION", "Key creation is not allowed on this service account. constraints/iam.disableServiceAccountKeyCreation")
+		if s.BlockKeys != "" {
+			// https://cloud.google.com/resource-manager/docs/organization-policy/restricting-service-accounts
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{
+				"code": http.StatusBadRequest, "message": "Key creation is not allowed on this service account.", "status": "FAILED_PRECONDITION",
+				"details": []map[string]any{{"@type": "type.googleapis.com/google.rpc.PreconditionFailure", "violations": []map[string]string{{
+					"type": "constraints/" + s.BlockKeys, "subject": "projects/" + Project + "?configvalue=" + email,
+					"description": "Key creation is not allowed on this service account."}}}}}})
+			return
+		}
+		if s.FailPrecondition != "" {
+			apiError(w, http.StatusBadRequest, "FAILED_PRECONDITION", s.FailPrecondition)
 			return
 		}
 		if !s.visible(email) {
