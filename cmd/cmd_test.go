@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -51,12 +52,22 @@ func golden(t *testing.T, name, got string) {
 
 var testdataDir, _ = filepath.Abs("testdata")
 
+// replaceArg is a copy of args with old replaced by new.
+func replaceArg(args []string, old, new string) []string {
+	out := slices.Clone(args)
+	if i := slices.Index(out, old); i >= 0 {
+		out[i] = new
+	}
+	return out
+}
+
 func TestPlanGolden(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		args []string
 	}{
 		{"s3-snowflake", s3Args},
+		{"s3-govcloud", replaceArg(s3Args, "us-west-2", "us-gov-west-1")},
 		{"gcs", gcsArgs},
 		{"gcs-snowflake", append(gcsArgs[:len(gcsArgs):len(gcsArgs)], "--warehouse", "snowflake", "--org-id", "1234", "--snowflake-database", "ANALYTICS", "--growthloop-role", "GROWTHLOOP")},
 	} {

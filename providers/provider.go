@@ -197,6 +197,14 @@ type Probe struct {
 	Needs []string
 }
 
+// Placer is a bucket provider that checks, once the bucket's location is
+// settled and before any change, that its cloud can serve the setup there
+// (the credentials' partition, a warehouse that can reach the bucket). wh
+// is the warehouse's identity, nil without one; whTitle names it.
+type Placer interface {
+	CheckPlacement(c *Config, v *Values, wh *Identity, whTitle string) error
+}
+
 // ProvedByUse marks a step that verify checks by using what it made (a
 // key), through probes, rather than by its Check.
 type ProvedByUse interface {

@@ -16,6 +16,8 @@ type Key struct {
 var (
 	AWSAccountID = Key{"aws.account_id", "<aws-account-id>"}
 	AWSRegion    = Key{"aws.region", "<region: the Snowflake account's region>"}
+	// AWSPartition is the caller's (aws, aws-us-gov, aws-cn).
+	AWSPartition = Key{"aws.partition", "aws"}
 	ExternalID   = Key{"snowflake.external_id", "<external-id: generated at apply>"}
 	// The identity a warehouse reaches the bucket with, which the bucket's
 	// trust and bindings name (the state file keeps Snowflake's names).

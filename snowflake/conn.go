@@ -312,21 +312,6 @@ func CurrentSession(ctx context.Context, db DB) (Session, error) {
 	return s, rows.Err()
 }
 
-// CloudRegion turns CURRENT_REGION() (AWS_US_WEST_2, or with a region
-// group PUBLIC.AWS_US_WEST_2) into the cloud's region name (us-west-2) for
-// cloud ("AWS" or "GCP"); ok is false when the account is on another cloud.
-func CloudRegion(snowflakeRegion, cloud string) (region string, ok bool) {
-	r := snowflakeRegion
-	if i := strings.LastIndex(r, "."); i >= 0 {
-		r = r[i+1:]
-	}
-	prefix := strings.ToUpper(cloud) + "_"
-	if !strings.HasPrefix(strings.ToUpper(r), prefix) {
-		return "", false
-	}
-	return strings.ToLower(strings.ReplaceAll(r[len(prefix):], "_", "-")), true
-}
-
 // ConnectionNames lists the connections of connections.toml, sorted; none
 // when there is no file.
 func (o ConnOptions) ConnectionNames() ([]string, error) {

@@ -37,6 +37,30 @@ func TestSessionThroughTheDriver(t *testing.T) {
 	}
 }
 
+// TestCloudRegionFollowsSnowflakesTable: region IDs are looked up, not
+// rewritten; the commercial gov regions are in the commercial partition.
+func TestCloudRegionFollowsSnowflakesTable(t *testing.T) {
+	for _, tc := range []struct {
+		id, cloud, want string
+		onCloud         bool
+	}{
+		{"AWS_US_GOV_WEST_2", "AWS", "us-west-2", true},
+		{"AWS_US_GOV_EAST_1", "AWS", "us-east-1", true},
+		{"AWS_US_GOV_WEST_1_FHPLUS", "AWS", "us-gov-west-1", true},
+		{"PUBLIC.AWS_US_GOV_WEST_1_DOD", "AWS", "us-gov-west-1", true},
+		{"AWS_US_GOV_EAST_1_FHPLUS", "aws", "us-gov-east-1", true},
+		{"AWS_CN_NORTHWEST_1", "AWS", "cn-northwest-1", true},
+		{"aws-me-central-1", "AWS", "me-central-1", true},
+		{"GCP_AUSTRALIA_SOUTHEAST2", "GCP", "australia-southeast2", true},
+		{"AWS_MARS_NORTH_1", "AWS", "", true}, // not in the table: asked for
+		{"GCP_US_CENTRAL1", "AWS", "", false},
+	} {
+		if got, on := snowflake.CloudRegion(tc.id, tc.cloud); got != tc.want || on != tc.onCloud {
+			t.Errorf("CloudRegion(%s, %s) = %q, %v; want %q, %v", tc.id, tc.cloud, got, on, tc.want, tc.onCloud)
+		}
+	}
+}
+
 func TestWrongPasswordNamesNoSecret(t *testing.T) {
 	fake := snowflaketest.New()
 	defer fake.Close()

@@ -47,14 +47,21 @@ func IndentJSON(v any) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// BucketARN returns arn:aws:s3:::<bucket>.
-func BucketARN(bucket string) string { return "arn:aws:s3:::" + bucket }
+// Bucket is an S3 bucket and the AWS partition it is in (aws, aws-us-gov,
+// aws-cn), which its ARNs name.
+type Bucket struct{ Partition, Name string }
+
+// S3 is a bucket of the commercial partition.
+func S3(name string) Bucket { return Bucket{Partition: "aws", Name: name} }
+
+// ARN is arn:<partition>:s3:::<bucket>.
+func (b Bucket) ARN() string { return "arn:" + b.Partition + ":s3:::" + b.Name }
 
 // S3Access is the policy of GrowthLoop's IAM user: GrowthLoop's documented
 // actions, scoped to <prefix>. GetBucketLocation has its own statement: it
 // takes no s3:prefix key, so under the ListBucket statement's prefix
 // condition it would never be allowed.
-func S3Access(bucket, prefix string) Policy {
+func S3Access(bucket Bucket, prefix string) Policy {
 	return Policy{
 		Version: PolicyVersion,
 		Statement: []Statement{
@@ -62,13 +69,13 @@ func S3Access(bucket, prefix string) Policy {
 				Sid:      "ReadWriteObjectsUnderPrefix",
 				Effect:   "Allow",
 				Action:   []string{"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"},
-				Resource: []string{BucketARN(bucket) + "/" + prefix + "*"},
+				Resource: []string{bucket.ARN() + "/" + prefix + "*"},
 			},
 			{
 				Sid:      "ListPrefix",
 				Effect:   "Allow",
 				Action:   []string{"s3:ListBucket"},
-				Resource: []string{BucketARN(bucket)},
+				Resource: []string{bucket.ARN()},
 				Condition: map[string]map[string]any{
 					"StringLike": {"s3:prefix": []string{prefix, prefix + "*"}},
 				},
@@ -77,7 +84,7 @@ func S3Access(bucket, prefix string) Policy {
 				Sid:      "LocateBucket",
 				Effect:   "Allow",
 				Action:   []string{"s3:GetBucketLocation"},
-				Resource: []string{BucketARN(bucket)},
+				Resource: []string{bucket.ARN()},
 			},
 		},
 	}
@@ -86,13 +93,13 @@ func S3Access(bucket, prefix string) Policy {
 // S3SnowflakeAccess is the policy of the role Snowflake assumes: GrowthLoop's
 // actions, and deleting under <prefix>, which an unload with OVERWRITE =
 // TRUE and REMOVE or PURGE need.
-func S3SnowflakeAccess(bucket, prefix string) Policy {
+func S3SnowflakeAccess(bucket Bucket, prefix string) Policy {
 	p := S3Access(bucket, prefix)
 	p.Statement = append(p.Statement[:1], append([]Statement{{
 		Sid:      "DeleteObjectsUnderPrefix",
 		Effect:   "Allow",
 		Action:   []string{"s3:DeleteObject", "s3:DeleteObjectVersion"},
-		Resource: []string{BucketARN(bucket) + "/" + prefix + "*"},
+		Resource: []string{bucket.ARN() + "/" + prefix + "*"},
 	}}, p.Statement[1:]...)...)
 	return p
 }
@@ -116,7 +123,7 @@ func SnowflakeTrust(snowflakeUserARN, externalID string) Policy {
 
 // TLSOnlyBucketPolicy denies every request to the bucket that does not use
 // TLS (AWS Security Hub S3.5).
-func TLSOnlyBucketPolicy(bucket string) Policy {
+func TLSOnlyBucketPolicy(bucket Bucket) Policy {
 	return Policy{
 		Version: PolicyVersion,
 		Statement: []Statement{{
@@ -124,7 +131,7 @@ func TLSOnlyBucketPolicy(bucket string) Policy {
 			Effect:    "Deny",
 			Principal: map[string]any{"AWS": "*"},
 			Action:    []string{"s3:*"},
-			Resource:  []string{BucketARN(bucket), BucketARN(bucket) + "/*"},
+			Resource:  []string{bucket.ARN(), bucket.ARN() + "/*"},
 			Condition: map[string]map[string]any{
 				"Bool": {"aws:SecureTransport": "false"},
 			},

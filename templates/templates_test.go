@@ -31,7 +31,7 @@ func strs(v any) []string {
 }
 
 func TestS3Access(t *testing.T) {
-	st := statements(t, S3Access("acme-exports", "exports/").JSON())
+	st := statements(t, S3Access(S3("acme-exports"), "exports/").JSON())
 	if len(st) != 3 {
 		t.Fatalf("want 3 statements, got %d", len(st))
 	}
@@ -70,7 +70,7 @@ func TestSnowflakeTrust(t *testing.T) {
 }
 
 func TestTLSOnly(t *testing.T) {
-	st := statements(t, TLSOnlyBucketPolicy("b").JSON())
+	st := statements(t, TLSOnlyBucketPolicy(S3("b")).JSON())
 	if st[0]["Effect"] != "Deny" || st[0]["Condition"].(map[string]any)["Bool"].(map[string]any)["aws:SecureTransport"] != "false" {
 		t.Errorf("statement = %v", st[0])
 	}
@@ -80,7 +80,7 @@ func TestTLSOnly(t *testing.T) {
 }
 
 func TestMergeStatement(t *testing.T) {
-	want := TLSOnlyBucketPolicy("b").Statement[0]
+	want := TLSOnlyBucketPolicy(S3("b")).Statement[0]
 	other := `{"Version":"2012-10-17","Statement":{"Sid":"Other","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/pub/*"}}`
 	merged, had := MergeStatement(other, want)
 	if had {
@@ -105,14 +105,14 @@ func TestMergeStatement(t *testing.T) {
 }
 
 func TestSameDocument(t *testing.T) {
-	a := S3Access("b", "p/").JSON()
+	a := S3Access(S3("b"), "p/").JSON()
 	var v any
 	_ = json.Unmarshal([]byte(a), &v)
 	compact, _ := json.Marshal(v)
 	if !SameDocument(a, string(compact)) {
 		t.Error("whitespace must not matter")
 	}
-	if SameDocument(a, S3Access("b", "q/").JSON()) {
+	if SameDocument(a, S3Access(S3("b"), "q/").JSON()) {
 		t.Error("different prefixes compare equal")
 	}
 }
@@ -143,11 +143,11 @@ func TestGCSDocuments(t *testing.T) {
 }
 
 func TestDiffStatements(t *testing.T) {
-	want := S3Access("b", "p/").JSON()
+	want := S3Access(S3("b"), "p/").JSON()
 	if d := DiffStatements(want, want); d != "" {
 		t.Errorf("same documents differ: %s", d)
 	}
-	wide := S3Access("b", "").JSON()
+	wide := S3Access(S3("b"), "").JSON()
 	if d := DiffStatements(wide, want); !strings.Contains(d, "statement ReadWriteObjectsUnderPrefix is") || !strings.Contains(d, "arn:aws:s3:::b/*") {
 		t.Errorf("diff = %s", d)
 	}
@@ -178,7 +178,7 @@ func TestForeignStatements(t *testing.T) {
 	if found, rest := ForeignStatements(`{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:*","Resource":"*"}}`, own); len(found) != 1 || rest != "" {
 		t.Errorf("a lone public statement: %q %q", found, rest)
 	}
-	if found, _ := ForeignStatements(TLSOnlyBucketPolicy("b").JSON(), own); len(found) != 0 {
+	if found, _ := ForeignStatements(TLSOnlyBucketPolicy(S3("b")).JSON(), own); len(found) != 0 {
 		t.Errorf("byob's own statement: %q", found)
 	}
 }

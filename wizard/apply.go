@@ -79,15 +79,27 @@ func RunPreflight(ctx context.Context, cfg *Config, deps Deps, values *providers
 		switch loc := where.String(cfg); {
 		case loc == "" && !sameCloud:
 			return pf, providers.Usagef("missing required flags: --%s (the %s account is in %s, not on %s)", where.Flag, wh.Title(), whID.Region, strings.ToUpper(cloud))
+		case loc == "" && region == "":
+			return pf, providers.Usagef("missing required flags: --%s (the %s account's region %s is not one byob knows the %s name of)", where.Flag, wh.Title(), whID.Region, strings.ToUpper(cloud))
 		case loc == "":
 			_ = where.Set(cfg, region)
-		case sameCloud && !strings.EqualFold(loc, region):
+		case sameCloud && region != "" && !strings.EqualFold(loc, region):
 			pf.Warnings = append(pf.Warnings, fmt.Sprintf("the bucket's region %s differs from the %s account's %s: unloads across regions cost data transfer", loc, wh.Title(), region))
 		}
 	}
 	// The location may come from the warehouse: check it as its flag.
 	if bad := bp.Validate(cfg); len(bad) > 0 {
 		return pf, &providers.UsageError{Invalid: bad}
+	}
+	if p, ok := bp.(providers.Placer); ok {
+		var w *providers.Identity
+		var title string
+		if wh != nil {
+			w, title = &whID, wh.Title()
+		}
+		if err := p.CheckPlacement(cfg, values, w, title); err != nil {
+			return pf, err
+		}
 	}
 	pf.Region = where.String(cfg)
 	values.Set(bp.LocationKey(), pf.Region)
@@ -181,6 +193,14 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 	out.Preflight = pf
 	if err != nil {
 		return out, err
+	}
+	if before, now := cfg.BucketProvider().Storage(&plan.Config), cfg.BucketProvider().Storage(&cfg); before.Service != now.Service || before.Scheme != now.Scheme {
+		// The location the preflight found is in another partition than
+		// the plan assumed: its ARNs and URLs change with it.
+		if plan, err = NewPlan(cfg, values, deps); err != nil {
+			return out, err
+		}
+		plan.prefetch(ctx)
 	}
 	plan.Config = cfg // with the location the preflight found
 	if o.OnPreflight != nil {

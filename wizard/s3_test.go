@@ -139,7 +139,8 @@ func (e *env) inspect(cfg wizard.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, has := templates.MergeStatement(aws.ToString(pol.Policy), templates.TLSOnlyBucketPolicy(cfg.Bucket).Statement[0]); !has {
+	part, _ := awsp.PartitionOf(cfg.Region)
+	if _, has := templates.MergeStatement(aws.ToString(pol.Policy), templates.TLSOnlyBucketPolicy(templates.Bucket{Partition: part.ID, Name: cfg.Bucket}).Statement[0]); !has {
 		t.Errorf("bucket policy lacks the TLS-only statement: %s", aws.ToString(pol.Policy))
 	}
 	lc, err := c.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: bucket}, inRegion)
@@ -157,11 +158,12 @@ func (e *env) inspect(cfg wizard.Config) {
 	}
 
 	names := awsp.NamesFor(cfg.Name)
-	policyARN := "arn:aws:iam::" + awstest.AccountID + ":policy/" + names.Policy
-	snowflakePolicyARN := "arn:aws:iam::" + awstest.AccountID + ":policy/" + names.SnowflakePolicy
+	policyARN := part.IAMARN(awstest.AccountID, "policy/"+names.Policy)
+	snowflakePolicyARN := part.IAMARN(awstest.AccountID, "policy/"+names.SnowflakePolicy)
+	s3Bucket := templates.Bucket{Partition: part.ID, Name: cfg.Bucket}
 	for arn, want := range map[string]templates.Policy{
-		policyARN:          templates.S3Access(cfg.Bucket, cfg.Prefix),
-		snowflakePolicyARN: templates.S3SnowflakeAccess(cfg.Bucket, cfg.Prefix),
+		policyARN:          templates.S3Access(s3Bucket, cfg.Prefix),
+		snowflakePolicyARN: templates.S3SnowflakeAccess(s3Bucket, cfg.Prefix),
 	} {
 		gp, err := c.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
 		if err != nil {
@@ -186,13 +188,14 @@ func (e *env) inspect(cfg wizard.Config) {
 	if in == nil {
 		t.Fatal("no integration")
 	}
-	if !templates.SameDocument(trust, templates.SnowflakeTrust(snowflaketest.IAMUserARN, in.ExternalID).JSON()) {
+	userARN := strings.Replace(snowflaketest.IAMUserARN, "arn:aws:", "arn:"+part.ID+":", 1)
+	if !templates.SameDocument(trust, templates.SnowflakeTrust(userARN, in.ExternalID).JSON()) {
 		t.Errorf("trust policy %s does not name Snowflake's user with the integration's external ID %s", trust, in.ExternalID)
 	}
-	if in.RoleARN != aws.ToString(role.Role.Arn) || in.ExternalID == "" || strings.HasPrefix(in.ExternalID, "byob-") && len(in.ExternalID) != 45 {
+	if in.RoleARN != aws.ToString(role.Role.Arn) || !strings.HasPrefix(in.RoleARN, "arn:"+part.ID+":iam::") || in.ExternalID == "" || strings.HasPrefix(in.ExternalID, "byob-") && len(in.ExternalID) != 45 {
 		t.Errorf("integration %+v, role %s", in, aws.ToString(role.Role.Arn))
 	}
-	if strings.Join(in.AllowedLocations, ",") != "s3://"+cfg.Bucket+"/"+cfg.Prefix || !in.Enabled || in.Provider != "S3" {
+	if strings.Join(in.AllowedLocations, ",") != part.Scheme+cfg.Bucket+"/"+cfg.Prefix || !in.Enabled || in.Provider != part.StorageProvider {
 		t.Errorf("integration %+v", in)
 	}
 	ra, err := c.IAM.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(names.Role)})
@@ -209,7 +212,7 @@ func (e *env) inspect(cfg wizard.Config) {
 	}
 
 	st := e.sf.Stage("ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE")
-	if st == nil || st.URL != "s3://"+cfg.Bucket+"/"+cfg.Prefix+cfg.OrgID+"/" || st.Integration != cfg.Integration {
+	if st == nil || st.URL != part.Scheme+cfg.Bucket+"/"+cfg.Prefix+cfg.OrgID+"/" || st.Integration != cfg.Integration {
 		t.Errorf("stage %+v", st)
 	}
 	for _, g := range [][2]string{{"INTEGRATION", "FLYWHEEL_APP_AWS"}, {"DATABASE", "ANALYTICS"}, {"SCHEMA", "ANALYTICS.FLYWHEEL_SYSTEM"}, {"STAGE", "ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE"}} {
@@ -463,6 +466,32 @@ func TestPropagationAndThrottling(t *testing.T) {
 	}
 	if count["CreatePolicy"] != 3 || count["CreateUser"] != 3 {
 		t.Errorf("the SDK must retry throttling and 503s: CreatePolicy %d calls (want 3 for two policies), CreateUser %d (want 3)", count["CreatePolicy"], count["CreateUser"])
+	}
+}
+
+// TestIntegrationOfAnotherProviderIsNeverAltered: an integration named
+// like byob's S3 one but made for GCS is reported, with the flag that
+// picks another name, before anything changes.
+func TestIntegrationOfAnotherProviderIsNeverAltered(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.sf.SetIntegration(cfg.Integration, snowflaketest.Integration{Provider: "GCS", Enabled: true, AllowedLocations: []string{"gcs://theirs/"}})
+	before := len(e.aws.Calls())
+	_, err := e.apply(cfg)
+	if err == nil || !strings.Contains(err.Error(), "STORAGE_PROVIDER GCS, not S3") || !strings.Contains(err.Error(), "--integration") ||
+		!strings.Contains(err.Error(), cfg.Integration) {
+		t.Fatalf("apply = %v", err)
+	}
+	if got := e.statementsSince(0, "ALTER"); len(got) != 0 {
+		t.Errorf("another provider's integration was altered: %q", got)
+	}
+	for _, c := range e.aws.Calls()[before:] {
+		if c.Mutating {
+			t.Errorf("%s %s ran before the integration was found to be another provider's", c.Service, c.Action)
+		}
+	}
+	if in := e.sf.Integration(cfg.Integration); in.Provider != "GCS" || in.AllowedLocations[0] != "gcs://theirs/" {
+		t.Errorf("integration = %+v", in)
 	}
 }
 

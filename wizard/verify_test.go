@@ -135,7 +135,7 @@ func TestVerifyNamesEachBrokenSetting(t *testing.T) {
 			must(t, err)
 		}, awsp.StepLifecycle, "missing", "byob init"},
 		{"policy widened", func(t *testing.T, e *env, cfg wizard.Config) {
-			doc := templates.S3Access(cfg.Bucket, cfg.Prefix)
+			doc := templates.S3Access(templates.S3(cfg.Bucket), cfg.Prefix)
 			doc.Statement = append(doc.Statement, templates.Statement{Sid: "Everything", Effect: "Allow", Action: []string{"s3:*"}, Resource: []string{"*"}})
 			_, err := e.admin.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
 				PolicyArn: aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + awsp.NamesFor(cfg.Name).Policy), PolicyDocument: aws.String(doc.JSON()), SetAsDefault: true})
@@ -159,7 +159,7 @@ func TestVerifyNamesEachBrokenSetting(t *testing.T) {
 		{"Snowflake's policy cannot delete", func(t *testing.T, e *env, cfg wizard.Config) {
 			_, err := e.admin.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
 				PolicyArn:      aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + awsp.NamesFor(cfg.Name).SnowflakePolicy),
-				PolicyDocument: aws.String(templates.S3Access(cfg.Bucket, cfg.Prefix).JSON()), SetAsDefault: true})
+				PolicyDocument: aws.String(templates.S3Access(templates.S3(cfg.Bucket), cfg.Prefix).JSON()), SetAsDefault: true})
 			must(t, err)
 		}, awsp.StepSnowflakePolicy, "missing statement DeleteObjectsUnderPrefix", "byob init"},
 		{"lifecycle keeps old versions", func(t *testing.T, e *env, cfg wizard.Config) {

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/templates"
 )
 
 // Names are the IAM names derived from the setup name: GrowthLoop's user
@@ -50,7 +51,9 @@ func (n Names) Validate() error {
 
 // Params are the inputs of the AWS steps.
 type Params struct {
-	Bucket  string
+	// Partition is the bucket region's, which every ARN names.
+	Partition Partition
+	Bucket    string
 	Prefix  string
 	TTLDays int
 	Names   Names
@@ -81,14 +84,19 @@ type Clients struct {
 func accountID(v *providers.Values) string { return v.Ref(providers.AWSAccountID) }
 
 // PolicyARN is the ARN of the policy name in the caller's account.
-func PolicyARN(v *providers.Values, name string) string {
-	return "arn:aws:iam::" + accountID(v) + ":policy/" + name
+func (p Params) PolicyARN(v *providers.Values, name string) string {
+	return p.Partition.IAMARN(accountID(v), "policy/"+name)
 }
 
 // RoleARN is the ARN of the role Snowflake assumes. It is known before the
 // role exists, which lets the integration be created first.
-func RoleARN(v *providers.Values, n Names) string {
-	return "arn:aws:iam::" + accountID(v) + ":role/" + n.Role
+func (p Params) RoleARN(v *providers.Values) string {
+	return p.Partition.IAMARN(accountID(v), "role/"+p.Names.Role)
+}
+
+// S3Bucket is the bucket, in its partition.
+func (p Params) S3Bucket() templates.Bucket {
+	return templates.Bucket{Partition: p.Partition.ID, Name: p.Bucket}
 }
 
 // errorCode returns the AWS error code of err, "" when it has none.

@@ -333,7 +333,7 @@ func (s *bucketPolicyStep) Prefetch(ctx context.Context, v *providers.Values) {
 }
 
 func (s *bucketPolicyStep) Artifacts(*providers.Values) []providers.Artifact {
-	return []providers.Artifact{{Name: "PutBucketPolicy (statement merged into an existing policy)", Format: providers.FormatJSON, Content: templates.TLSOnlyBucketPolicy(s.p.Bucket).JSON()}}
+	return []providers.Artifact{{Name: "PutBucketPolicy (statement merged into an existing policy)", Format: providers.FormatJSON, Content: templates.TLSOnlyBucketPolicy(s.p.S3Bucket()).JSON()}}
 }
 
 // get reads the bucket policy; "" when there is none.
@@ -358,7 +358,7 @@ func (s *bucketPolicyStep) Check(ctx context.Context, v *providers.Values) (prov
 	if cur == "" {
 		return providers.Observation{Status: providers.Missing}, nil
 	}
-	if _, has := templates.MergeStatement(cur, templates.TLSOnlyBucketPolicy(s.p.Bucket).Statement[0]); has {
+	if _, has := templates.MergeStatement(cur, templates.TLSOnlyBucketPolicy(s.p.S3Bucket()).Statement[0]); has {
 		return providers.Observation{Status: providers.Done}, nil
 	}
 	return providers.Observation{Status: providers.Drifted, Reason: "the bucket policy does not deny requests without TLS"}, nil
@@ -370,9 +370,9 @@ func (s *bucketPolicyStep) Apply(ctx context.Context, v *providers.Values) error
 		return err
 	}
 	defer s.read.Forget()
-	doc := templates.TLSOnlyBucketPolicy(s.p.Bucket).JSON()
+	doc := templates.TLSOnlyBucketPolicy(s.p.S3Bucket()).JSON()
 	if cur != "" {
-		merged, _ := templates.MergeStatement(cur, templates.TLSOnlyBucketPolicy(s.p.Bucket).Statement[0])
+		merged, _ := templates.MergeStatement(cur, templates.TLSOnlyBucketPolicy(s.p.S3Bucket()).Statement[0])
 		if merged == "" {
 			return fmt.Errorf("bucket %s has a policy byob cannot read as JSON; add the statement shown by --dry-run by hand", s.p.Bucket)
 		}

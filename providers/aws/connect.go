@@ -120,9 +120,14 @@ type Caller struct {
 func Preflight(ctx context.Context, c *Clients, v *providers.Values) (Caller, error) {
 	out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return Caller{}, fmt.Errorf("sts:GetCallerIdentity (are AWS credentials configured? try `aws sts get-caller-identity`, --profile or AWS_PROFILE): %w", err)
+		hint := "are AWS credentials configured? try `aws sts get-caller-identity`, --profile or AWS_PROFILE"
+		if errorCode(err) == "InvalidClientTokenId" {
+			hint = "the credentials were refused: check them with `aws sts get-caller-identity`; GovCloud and China credentials also need a --region (or AWS_REGION) of their partition, for example us-gov-west-1"
+		}
+		return Caller{}, fmt.Errorf("sts:GetCallerIdentity (%s): %w", hint, err)
 	}
 	caller := Caller{AccountID: aws.ToString(out.Account), ARN: aws.ToString(out.Arn)}
 	v.Set(providers.AWSAccountID, caller.AccountID)
+	v.Set(providers.AWSPartition, partitionOfARN(caller.ARN))
 	return caller, nil
 }

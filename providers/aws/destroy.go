@@ -173,7 +173,7 @@ func (s *policyStep) Teardown(_ context.Context, v *providers.Values) (providers
 }
 
 func (s *policyStep) Destroy(ctx context.Context, v *providers.Values) error {
-	arn := PolicyARN(v, s.name)
+	arn := s.p.PolicyARN(v, s.name)
 	vers, err := s.c.IAM.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(arn)})
 	if isNotFound(err) {
 		return nil

@@ -59,7 +59,7 @@ type policyDocument struct {
 // get reads the policy's default document.
 func (s *policyStep) get(v *providers.Values) func(context.Context) (policyDocument, error) {
 	return func(ctx context.Context) (policyDocument, error) {
-		doc, ok, err := s.defaultDocument(ctx, PolicyARN(v, s.name))
+		doc, ok, err := s.defaultDocument(ctx, s.p.PolicyARN(v, s.name))
 		return policyDocument{doc, ok}, err
 	}
 }
@@ -112,7 +112,7 @@ func (s *policyStep) Check(ctx context.Context, v *providers.Values) (providers.
 
 func (s *policyStep) Apply(ctx context.Context, v *providers.Values) error {
 	s.read.Forget()
-	arn := PolicyARN(v, s.name)
+	arn := s.p.PolicyARN(v, s.name)
 	_, err := s.c.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{
 		PolicyName:     aws.String(s.name),
 		PolicyDocument: aws.String(s.document()),
@@ -262,7 +262,7 @@ func (s *attachStep) target() (kind, name string) {
 func (s *attachStep) Artifacts(v *providers.Values) []providers.Artifact {
 	kind, name := s.target()
 	return []providers.Artifact{{Name: "attachment", Format: providers.FormatText,
-		Content: fmt.Sprintf("attach policy %s to %s %s", PolicyARN(v, s.policy), kind, name)}}
+		Content: fmt.Sprintf("attach policy %s to %s %s", s.p.PolicyARN(v, s.policy), kind, name)}}
 }
 
 // attached lists the ARNs of the policies attached to the target; none
@@ -306,7 +306,7 @@ func (s *attachStep) list(ctx context.Context) ([]string, error) {
 
 // replaced reports whether the policy this one replaces is attached.
 func (s *attachStep) replaced(v *providers.Values, arns []string) bool {
-	return s.replaces != "" && slices.Contains(arns, PolicyARN(v, s.replaces))
+	return s.replaces != "" && slices.Contains(arns, s.p.PolicyARN(v, s.replaces))
 }
 
 func (s *attachStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
@@ -314,7 +314,7 @@ func (s *attachStep) Check(ctx context.Context, v *providers.Values) (providers.
 	switch {
 	case err != nil:
 		return providers.Observation{}, err
-	case !slices.Contains(arns, PolicyARN(v, s.policy)):
+	case !slices.Contains(arns, s.p.PolicyARN(v, s.policy)):
 		return providers.Observation{Status: providers.Missing}, nil
 	case s.replaced(v, arns):
 		kind, name := s.target()
@@ -330,7 +330,7 @@ func (s *attachStep) Apply(ctx context.Context, v *providers.Values) error {
 		return err
 	}
 	defer s.read.Forget()
-	if !slices.Contains(arns, PolicyARN(v, s.policy)) {
+	if !slices.Contains(arns, s.p.PolicyARN(v, s.policy)) {
 		err := s.p.Propagation.Poll(ctx, "waiting for the new IAM "+kind+" and policy to become visible", func(ctx context.Context) error {
 			err := s.attach(ctx, v)
 			if isNotFound(err) || errorCode(err) == "ConcurrentModification" {
@@ -350,7 +350,7 @@ func (s *attachStep) Apply(ctx context.Context, v *providers.Values) error {
 
 func (s *attachStep) attach(ctx context.Context, v *providers.Values) error {
 	_, name := s.target()
-	arn := aws.String(PolicyARN(v, s.policy))
+	arn := aws.String(s.p.PolicyARN(v, s.policy))
 	if s.toRole {
 		_, err := s.c.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: arn})
 		return err
@@ -361,7 +361,7 @@ func (s *attachStep) attach(ctx context.Context, v *providers.Values) error {
 
 func (s *attachStep) detach(ctx context.Context, v *providers.Values, policy string) error {
 	_, name := s.target()
-	arn := aws.String(PolicyARN(v, policy))
+	arn := aws.String(s.p.PolicyARN(v, policy))
 	var err error
 	if s.toRole {
 		_, err = s.c.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(name), PolicyArn: arn})

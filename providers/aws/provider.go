@@ -100,7 +100,7 @@ func (cn *conn) Preflight(ctx context.Context, s providers.Setup, _ providers.Ac
 func params(s providers.Setup) Params {
 	c := s.Config
 	return Params{
-		Bucket: c.Bucket, Prefix: c.Prefix, TTLDays: c.TTLDays, Names: NamesFor(c.Name),
+		Partition: partitionOf(c), Bucket: c.Bucket, Prefix: c.Prefix, TTLDays: c.TTLDays, Names: NamesFor(c.Name),
 		Warehouse: s.WarehouseStep != "", Keys: s.Keys, Propagation: s.Propagation, Destroy: s.Destroy,
 	}
 }
@@ -142,11 +142,11 @@ func (Provider) Bundle(s providers.Setup, b *providers.Bundle) bool {
 }
 
 // Storage implements providers.BucketProvider: Snowflake assumes the role
-// whose ARN is known before the role exists.
+// whose ARN is known before the role exists; S3 is named as the bucket's
+// partition has it.
 func (Provider) Storage(c *providers.Config) providers.Storage {
-	names := NamesFor(c.Name)
-	return providers.Storage{Cloud: "aws", Service: "S3", Scheme: "s3://", Tag: "AWS",
-		Role: func(v *providers.Values) string { return RoleARN(v, names) }}
+	p := Params{Partition: partitionOf(c), Names: NamesFor(c.Name)}
+	return providers.Storage{Cloud: "aws", Service: p.Partition.StorageProvider, Scheme: p.Partition.Scheme, Tag: "AWS", Role: p.RoleARN}
 }
 
 // Keys implements providers.BucketProvider.
@@ -163,6 +163,8 @@ func (Provider) Describe(c *providers.Config) string {
 	region := c.Region
 	if region == "" {
 		region = "the " + warehouseTitle(c) + " account's region"
+	} else if p := partitionOf(c); p != Commercial {
+		region += " (" + p.Title + ")"
 	}
 	return fmt.Sprintf("S3 bucket %s in %s", c.Bucket, region)
 }
@@ -177,11 +179,11 @@ func warehouseTitle(c *providers.Config) string {
 // Permissions implements providers.BucketProvider: GrowthLoop's user and
 // Snowflake's role each get their own policy.
 func (Provider) Permissions(c *providers.Config) []providers.Grantee {
-	n := NamesFor(c.Name)
-	out := []providers.Grantee{{Who: "GrowthLoop's IAM user " + n.User + " (policy " + n.Policy + ")", Permissions: actions(templates.S3Access(c.Bucket, c.Prefix))}}
+	n, bucket := NamesFor(c.Name), templates.Bucket{Partition: partitionOf(c).ID, Name: c.Bucket}
+	out := []providers.Grantee{{Who: "GrowthLoop's IAM user " + n.User + " (policy " + n.Policy + ")", Permissions: actions(templates.S3Access(bucket, c.Prefix))}}
 	if c.WarehouseProvider() != nil {
 		out = append(out,
-			providers.Grantee{Who: "Snowflake, through role " + n.Role + " (policy " + n.SnowflakePolicy + ")", Permissions: actions(templates.S3SnowflakeAccess(c.Bucket, c.Prefix))},
+			providers.Grantee{Who: "Snowflake, through role " + n.Role + " (policy " + n.SnowflakePolicy + ")", Permissions: actions(templates.S3SnowflakeAccess(bucket, c.Prefix))},
 			providers.Grantee{Who: "Snowflake's IAM user, in the role's trust policy", Permissions: []string{"sts:AssumeRole"}})
 	}
 	return out
@@ -201,6 +203,7 @@ var Regions = []string{
 	"eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1",
 	"ap-south-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
 	"sa-east-1", "me-central-1", "af-south-1",
+	"us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1",
 }
 
 // Choices implements providers.Asker: the profiles of ~/.aws/config, the

@@ -54,6 +54,9 @@ func ValidateRegion(region string) error {
 	if !regionPattern().MatchString(region) {
 		return errors.New("must look like an AWS region name, for example us-east-1 or eu-west-2")
 	}
+	if _, ok := PartitionOf(region); !ok {
+		return errors.New("is in an isolated AWS partition, which Snowflake and byob do not support (supported: aws, aws-us-gov, aws-cn)")
+	}
 	return nil
 }
 

@@ -36,7 +36,8 @@ const (
 )
 
 // IAMUserARN is the IAM user Snowflake uses for every S3 integration of
-// the fake account; GCPServiceAccount the GCS one.
+// the fake account (in a GovCloud or China region, of that partition);
+// GCPServiceAccount the GCS one.
 const (
 	IAMUserARN        = "arn:aws:iam::999999999999:user/sfc-fake-user"
 	GCPServiceAccount = "sfc-fake@sfc-prod.iam.gserviceaccount.com"
@@ -537,7 +538,7 @@ func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error
 		if !exists {
 			return nil, nil, notExist("Integration", name)
 		}
-		return []string{"property", "property_type", "property_value", "property_default"}, describe(in), nil
+		return []string{"property", "property_type", "property_value", "property_default"}, describe(in, s.iamUserARN()), nil
 	case reDropInt.MatchString(q):
 		name := ident(reDropInt.FindStringSubmatch(q)[1])
 		delete(s.integrations, name)
@@ -707,8 +708,22 @@ func (s *Server) setIntegration(in *Integration, props map[string]string) {
 	}
 }
 
-// describe answers DESC INTEGRATION with Snowflake's columns and rows.
-func describe(in *Integration) [][]*string {
+// iamUserARN is IAMUserARN in the AWS partition of the account's region:
+// Snowflake's IAM user in GovCloud or China is of that partition.
+func (s *Server) iamUserARN() string {
+	region, _ := snowflake.CloudRegion(s.Region, "AWS")
+	switch {
+	case strings.HasPrefix(region, "us-gov-"):
+		return strings.Replace(IAMUserARN, "arn:aws:", "arn:aws-us-gov:", 1)
+	case strings.HasPrefix(region, "cn-"):
+		return strings.Replace(IAMUserARN, "arn:aws:", "arn:aws-cn:", 1)
+	}
+	return IAMUserARN
+}
+
+// describe answers DESC INTEGRATION with Snowflake's columns and rows;
+// userARN is the account's IAM user.
+func describe(in *Integration, userARN string) [][]*string {
 	row := func(p, t, v, d string) []*string { return []*string{str(p), str(t), str(v), str(d)} }
 	rows := [][]*string{
 		row("ENABLED", "Boolean", strconv.FormatBool(in.Enabled), "false"),
@@ -717,9 +732,9 @@ func describe(in *Integration) [][]*string {
 		row("STORAGE_BLOCKED_LOCATIONS", "List", "", "[]"),
 	}
 	switch in.Provider {
-	case "S3":
+	case "S3", "S3GOV", "S3CHINA":
 		rows = append(rows,
-			row("STORAGE_AWS_IAM_USER_ARN", "String", IAMUserARN, ""),
+			row("STORAGE_AWS_IAM_USER_ARN", "String", userARN, ""),
 			row("STORAGE_AWS_ROLE_ARN", "String", in.RoleARN, ""),
 			row("STORAGE_AWS_EXTERNAL_ID", "String", in.ExternalID, ""),
 		)

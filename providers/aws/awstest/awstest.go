@@ -93,6 +93,10 @@ type policy struct {
 // Server is kumo behind the proxy.
 type Server struct {
 	URL string
+	// Partition, when aws-us-gov or aws-cn, makes the account one of that
+	// partition (kumo knows only aws): ARNs in answers name it, and IAM
+	// and bucket policies refuse an ARN of another partition, as AWS does.
+	Partition string
 	// ForeignBuckets are names another account owns.
 	ForeignBuckets map[string]bool
 	// KeyWarmup is how many calls a new access key fails with
@@ -233,6 +237,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unsigned request", http.StatusForbidden)
 		return
 	}
+	if p := s.Partition; p != "" && p != "aws" {
+		var ok bool
+		if body, ok = s.inPartition(w, r, m[3], body); !ok {
+			return
+		}
+		rec, out := httptest.NewRecorder(), w
+		defer func() {
+			rec.Header().Del("Content-Length")
+			// Policy documents come back URL-encoded.
+			b := bytes.ReplaceAll(rec.Body.Bytes(), []byte("arn:aws:"), []byte("arn:"+p+":"))
+			rec.Body = bytes.NewBuffer(bytes.ReplaceAll(b, []byte("arn%3Aaws%3A"), []byte("arn%3A"+p+"%3A")))
+			copyResponse(out, rec)
+		}()
+		w = rec
+	}
 	call := Call{Service: m[3], KeyID: m[1], Region: m[2], Path: r.URL.Path, Body: body, At: at}
 	form := url.Values{}
 	if call.Service == "s3" {
@@ -324,6 +343,44 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, call Call, form 
 	default:
 		s.fwd.ServeHTTP(w, r)
 	}
+}
+
+// commercialARN finds an ARN of the commercial partition.
+var commercialARN = regexp.MustCompile(`arn:aws:[a-z0-9-]+:[^"\s,\]]*`)
+
+// inPartition checks a request of an account in s.Partition and returns
+// its body as kumo (which knows only arn:aws:) takes it; false when it
+// answered the request with the error AWS gives an ARN of another
+// partition. IAM: "Partition "aws" is not valid for resource ..." in a
+// policy document (MalformedPolicyDocument), InvalidInput for an ARN
+// parameter; S3: MalformedPolicy "Policy has invalid resource".
+func (s *Server) inPartition(w http.ResponseWriter, r *http.Request, service string, body []byte) ([]byte, bool) {
+	switch service {
+	case "iam":
+		form, _ := url.ParseQuery(string(body))
+		for k, vs := range form {
+			for i, v := range vs {
+				if bad := commercialARN.FindString(v); bad != "" {
+					if strings.HasSuffix(k, "Document") {
+						writeError(w, "iam", http.StatusBadRequest, "MalformedPolicyDocument", `Partition "aws" is not valid for resource "`+bad+`".`)
+					} else {
+						writeError(w, "iam", http.StatusBadRequest, "InvalidInput", "ARN "+bad+" is not valid.")
+					}
+					return nil, false
+				}
+				vs[i] = strings.ReplaceAll(v, "arn:"+s.Partition+":", "arn:aws:")
+			}
+		}
+		body = []byte(form.Encode())
+	case "s3":
+		if r.URL.Query().Has("policy") && commercialARN.Match(body) {
+			writeError(w, "s3", http.StatusBadRequest, "MalformedPolicy", "Policy has invalid resource")
+			return nil, false
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	return body, true
 }
 
 // s3Operation names an S3 request by method and subresource.
