@@ -54,9 +54,9 @@ type Params struct {
 	// Partition is the bucket region's, which every ARN names.
 	Partition Partition
 	Bucket    string
-	Prefix  string
-	TTLDays int
-	Names   Names
+	Prefix    string
+	TTLDays   int
+	Names     Names
 	// Warehouse adds the role the warehouse assumes.
 	Warehouse bool
 	// Keys holds the secrets of GrowthLoop's access keys.
