@@ -106,6 +106,9 @@ func summary(o RunOutcome) (lines []string, resume bool) {
 	} else {
 		lines = append(lines, fmt.Sprintf("Done: %s applied, %d already in place.", plural(len(o.Applied), "change"), len(o.InPlace)))
 	}
+	if len(o.Proved) > 0 {
+		lines = append(lines, "Proved: "+strings.Join(o.Proved, "; ")+".")
+	}
 	return append(lines, fmt.Sprintf("Next: %s (%s).", nextStep, o.Bundle), "Check it any time: byob verify"), false
 }
 
@@ -155,6 +158,8 @@ func (r *textReporter) Event(e wizard.Event) {
 		fmt.Fprintf(r.io.Out, "… %s: %s\n", e.Title, e.Detail)
 	case wizard.EventFailed:
 		fmt.Fprintf(r.io.Out, "✗ %s\n", e.Title)
+	case wizard.EventProved:
+		fmt.Fprintf(r.io.Out, "✓ %s: %s (%s)\n", e.Title, e.Detail, took)
 	case wizard.EventRemoved:
 		r.endProgress()
 		fmt.Fprintf(r.io.Out, "✓ %s (%s)\n", e.Detail, took)
@@ -278,7 +283,7 @@ func (r *jsonReporter) Waiting(msg string) {
 
 func (r *jsonReporter) Done(o RunOutcome) {
 	s := map[string]any{"event": "summary", "ok": o.Err == nil, "applied": nonNil(o.Applied), "in_place": nonNil(o.InPlace),
-		"bundle_written": o.BundleWritten, "state": o.State}
+		"proved": nonNil(o.Proved), "bundle_written": o.BundleWritten, "state": o.State}
 	if o.Pending != "" {
 		s["pending"] = o.Pending
 	}

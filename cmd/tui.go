@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -168,6 +169,9 @@ func (c *checklist) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			c.stop()
 		}
 	case eventMsg:
+		if msg.Kind == wizard.EventStart && !slices.ContainsFunc(c.rows, func(r row) bool { return r.id == msg.Step }) {
+			c.rows = append(c.rows, row{id: msg.Step, title: msg.Title, mark: "·"}) // a proof, after the plan's steps
+		}
 		for i := range c.rows {
 			r := &c.rows[i]
 			if r.id != msg.Step {
@@ -178,7 +182,7 @@ func (c *checklist) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				r.running, r.started = true, time.Now()
 			case wizard.EventWait, wizard.EventDrift:
 				r.detail = msg.Detail
-			case wizard.EventApplied:
+			case wizard.EventApplied, wizard.EventProved:
 				r.running, r.mark, r.took, r.detail = false, "✓", msg.Elapsed, ""
 			case wizard.EventInPlace:
 				r.running, r.mark, r.took, r.detail = false, "=", msg.Elapsed, "already done"

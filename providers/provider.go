@@ -189,12 +189,20 @@ type Storage struct {
 	// Role is the role the warehouse assumes to reach the bucket, known
 	// before it exists; nil when the warehouse uses its own identity.
 	Role func(v *Values) string
+	// TrustStep is the step that lets the warehouse's identity in (the
+	// role's trust, the bucket binding): the warehouse's probe of the
+	// bucket needs it.
+	TrustStep string
 }
 
 // Probe is a health check and the steps or checks it waits for.
 type Probe struct {
 	Check
 	Needs []string
+	// Proof makes byob init run it too, once the bundle is written: it
+	// proves the setup works (waiting for propagation), and a failure
+	// fails the run.
+	Proof bool
 }
 
 // Placer is a bucket provider that checks, once the bucket's location is

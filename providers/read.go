@@ -80,3 +80,11 @@ func (r *Read[T]) Forget() {
 type Prefetcher interface {
 	Prefetch(ctx context.Context, v *Values)
 }
+
+// Gate is a step that can tell before any change, from reads that need
+// nothing made first, that it will fail (GrowthLoop's role does not exist,
+// the schema is missing): the run stops while nothing is made. Gate only
+// reads, and changes no value.
+type Gate interface {
+	Gate(ctx context.Context, v *Values) error
+}

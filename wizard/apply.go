@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/growthloop/byob/providers"
 )
@@ -138,6 +139,8 @@ type Outcome struct {
 	// Pending is the file that keeps a new key's secret when the run
 	// stopped before the bundle could hold it; "" when there is none.
 	Pending string
+	// Proved are the titles of the checks that proved the setup works.
+	Proved []string
 }
 
 // Prepare loads the state file for cfg and the values it holds, refusing
@@ -231,6 +234,45 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 		out.Pending = cfg.BucketProvider().Keys(&cfg).PendingFile()
 		return out, err
 	}
-	out.BundleWritten, err = deliver(cfg, values, deps)
+	if out.BundleWritten, err = deliver(cfg, values, deps); err != nil {
+		return out, err
+	}
+	out.Proved, err = prove(ctx, cfg, values, deps, o.OnEvent)
 	return out, err
+}
+
+// prove runs, once the run finished and the bundle is written, the probes
+// that prove the setup works (providers.Probe.Proof), each reported as a
+// step of its own; a failure is the run's.
+func prove(ctx context.Context, cfg Config, values *providers.Values, deps Deps, onEvent func(Event)) ([]string, error) {
+	emit := func(e Event) {
+		if onEvent != nil {
+			onEvent(e)
+		}
+	}
+	ss := setups(&cfg, values, deps)
+	var proved []string
+	for _, p := range cfg.Active() {
+		s := ss[p.Name()]
+		s.Bundle, s.Now, s.ReRun = &Bundle{}, time.Now(), "re-run "+InitCommand(cfg)
+		for _, probe := range p.Probes(s) {
+			if !probe.Proof {
+				continue
+			}
+			start := time.Now()
+			ev := func(kind EventKind, detail string) {
+				emit(Event{Step: probe.ID, Title: probe.Title, Kind: kind, Detail: detail, Elapsed: time.Since(start)})
+			}
+			ev(EventStart, "")
+			res := probe.Run(providers.WithProgress(ctx, func(msg string) { ev(EventWait, msg) }))
+			if res.Status != providers.Pass {
+				err := &StepError{Step: probe.ID, Title: probe.Title, Err: fmt.Errorf("%s; %s", res.Detail, res.Remedy)}
+				ev(EventFailed, err.Error())
+				return proved, err
+			}
+			ev(EventProved, res.Detail)
+			proved = append(proved, probe.Title)
+		}
+	}
+	return proved, nil
 }

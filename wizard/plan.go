@@ -75,23 +75,30 @@ func (p *Plan) prefetch(ctx context.Context) {
 	}
 }
 
-// settle checks the steps that need none before any change: one that
-// cannot go ahead (another account's bucket, a bucket in another region,
-// a bucket byob may not read) stops the run while nothing is made. The
-// checks see a copy of the values, so what they record is recorded again
-// in the run; their reads are held for it.
+// settle checks, before any change, the steps that need none and the
+// providers.Gates: one that cannot go ahead (another account's bucket, a
+// bucket in another region, a bucket byob may not read, a role that does
+// not exist) stops the run while nothing is made. The checks see a copy of
+// the values, so what they record is recorded again in the run; their
+// reads are held for it.
 func (p *Plan) settle(ctx context.Context) error {
-	var roots []providers.Step
-	for _, s := range p.Steps {
-		if len(s.Needs()) == 0 {
-			roots = append(roots, s)
-		}
-	}
-	errs := make([]error, len(roots))
+	errs := make([]error, len(p.Steps))
 	var wg sync.WaitGroup
-	for i, s := range roots {
+	for i, s := range p.Steps {
+		var check func() error
+		switch g, ok := s.(providers.Gate); {
+		case ok:
+			check = func() error { return g.Gate(ctx, p.Values) }
+		case len(s.Needs()) == 0:
+			check = func() error {
+				_, err := s.Check(ctx, providers.NewValues(p.Values.Map()))
+				return err
+			}
+		default:
+			continue
+		}
 		wg.Go(func() {
-			if _, err := s.Check(ctx, providers.NewValues(p.Values.Map())); err != nil {
+			if err := check(); err != nil {
 				errs[i] = &StepError{Step: s.ID(), Title: s.Title(), Err: err}
 			}
 		})

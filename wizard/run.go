@@ -22,6 +22,7 @@ const (
 	EventApplied EventKind = "applied"  // changed the cloud
 	EventInPlace EventKind = "in-place" // already done: nothing changed
 	EventFailed  EventKind = "failed"
+	EventProved  EventKind = "proved" // a check proved the finished setup works
 )
 
 // Event is one progress report. Detail never holds a secret.

@@ -72,13 +72,19 @@ func (e *env) config() wizard.Config {
 // apply runs byob init --yes as the command does.
 func (e *env) apply(cfg wizard.Config) (wizard.Outcome, error) {
 	e.t.Helper()
+	return e.applyWith(cfg, providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond})
+}
+
+// applyWith is apply waiting for propagation as prop says.
+func (e *env) applyWith(cfg wizard.Config, prop providers.Propagation) (wizard.Outcome, error) {
+	e.t.Helper()
 	state, values, err := wizard.Prepare(cfg)
 	if err != nil {
 		return wizard.Outcome{}, err
 	}
 	e.events = nil
 	return wizard.Apply(context.Background(), cfg, e.deps, state, values, wizard.ApplyOptions{
-		Propagation: providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond},
+		Propagation: prop,
 		OnEvent:     func(ev wizard.Event) { e.events = append(e.events, ev) },
 	})
 }
@@ -841,4 +847,48 @@ func TestEarlierSetupIsBroughtUpToDate(t *testing.T) {
 		t.Errorf("role attachments changed as %v, want %v (Snowflake never without a policy)", order, want)
 	}
 	e.inspect(cfg)
+}
+
+// TestAdoptedUserWithTwoKeys: IAM allows two access keys per user. An
+// adopted user that has two already stops the run before any change,
+// naming the keys and their ages and the command that frees a slot; byob
+// deletes neither.
+func TestAdoptedUserWithTwoKeys(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	ctx := context.Background()
+	user := awsp.NamesFor(cfg.Name).User
+	if _, err := e.admin.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(user)}); err != nil {
+		t.Fatal(err)
+	}
+	var theirs []string
+	for range 2 {
+		k, err := e.admin.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs = append(theirs, aws.ToString(k.AccessKey.AccessKeyId))
+	}
+	before := len(e.aws.Calls())
+	_, err := e.apply(cfg)
+	says := []string{"already has the 2 access keys IAM allows", theirs[0] + " (Active, 0 days old)", theirs[1], "byob never deletes a key it did not create",
+		"aws iam delete-access-key --user-name " + user}
+	for _, s := range says {
+		if err == nil || !strings.Contains(err.Error(), s) {
+			t.Errorf("apply = %v; want it to say %q", err, s)
+		}
+	}
+	for _, c := range e.aws.Calls()[before:] {
+		if c.Mutating {
+			t.Errorf("%s %s ran before the full key quota was found", c.Service, c.Action)
+		}
+	}
+	// Made once a slot is free, without touching the other key.
+	if _, err := e.admin.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(theirs[0])}); err != nil {
+		t.Fatal(err)
+	}
+	e.mustApply(cfg)
+	if keys := e.userKeys(cfg); len(keys) != 2 || !slices.Contains(keys, theirs[1]+" Active") {
+		t.Errorf("keys %v: theirs and byob's", keys)
+	}
 }

@@ -197,8 +197,8 @@ func TestVerifyNamesEachBrokenSetting(t *testing.T) {
 			e.sf.SetStage(name, *st)
 		}, sfp.StepStage, "points at s3://", "or run: ALTER STAGE"},
 		{"Snowflake cannot reach the bucket", func(t *testing.T, e *env, cfg wizard.Config) {
-			e.sf.Unreachable = "Error assuming AWS_ROLE. Please verify the role and externalId are configured correctly in your AWS policy."
-		}, sfp.CheckStageReachable, "Error assuming AWS_ROLE", "byob init"},
+			e.sf.Unreachable = "Failure using stage area. Cause: [Access Denied (Status Code: 403; Error Code: AccessDenied)]"
+		}, sfp.CheckStageReachable, "Failure using stage area", "byob init"},
 		{"key deleted", func(t *testing.T, e *env, cfg wizard.Config) {
 			_, err := e.admin.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User), AccessKeyId: aws.String(e.bundle(cfg).AWSAccessKeyID)})
 			must(t, err)

@@ -274,7 +274,8 @@ func (s *accessKeyStep) createOnce(ctx context.Context, in providers.Intent, out
 		return false, nil
 	})
 	if errorCode(err) == "LimitExceeded" {
-		return s.limitError(ctx, err)
+		keys, _ := listKeys(ctx, s.c, user)
+		return fmt.Errorf("iam:CreateAccessKey %s: %s: %w", user, s.full(keys), err)
 	}
 	return wrap(ctx, "iam:CreateAccessKey "+user, err)
 }
@@ -292,18 +293,34 @@ func maybeApplied(err error) bool {
 	return true
 }
 
-// limitError explains IAM's limit of two keys per user, naming the keys
-// that fill it. byob never deletes a key it did not create.
-func (s *accessKeyStep) limitError(ctx context.Context, err error) error {
+// maxKeys is IAM's limit of access keys per user.
+const maxKeys = 2
+
+// full explains IAM's limit of two keys per user, naming the keys that
+// fill it. byob never deletes a key it did not create.
+func (s *accessKeyStep) full(keys []types.AccessKeyMetadata) string {
 	user := s.p.Names.User
-	keys, _ := listKeys(ctx, s.c, user)
 	var names []string
 	for _, k := range keys {
 		names = append(names, fmt.Sprintf("%s (%s, %d days old)", aws.ToString(k.AccessKeyId), k.Status, int(time.Since(aws.ToTime(k.CreateDate)).Hours()/24)))
 	}
-	return fmt.Errorf("iam:CreateAccessKey %s: the user already has the two access keys IAM allows: %s. byob never deletes a key it did not create: "+
-		"free a slot with `aws iam delete-access-key --user-name %s --access-key-id <the key nobody uses>` and re-run: %w",
-		user, strings.Join(names, ", "), user, err)
+	return fmt.Sprintf("user %s already has the %d access keys IAM allows: %s. byob never deletes a key it did not create: "+
+		"free a slot with `aws iam delete-access-key --user-name %s --access-key-id <the key nobody uses>` and re-run",
+		user, maxKeys, strings.Join(names, ", "), user)
+}
+
+// Gate implements providers.Gate: a new key is needed but the user
+// already has the keys IAM allows, none of them byob's to delete.
+func (s *accessKeyStep) Gate(ctx context.Context, v *providers.Values) error {
+	list, err := s.read.Get(ctx, s.keys)
+	if err != nil {
+		return err
+	}
+	ks := s.keySet(v, list)
+	if ks.active(s.p.Keys.Pending()) || ks.active(s.p.Keys.Delivered()) || len(list)-len(ks.unwanted()) < maxKeys {
+		return nil
+	}
+	return errors.New(s.full(list))
 }
 
 // waitWorks waits until STS accepts the new key.

@@ -146,7 +146,7 @@ func (Provider) Bundle(s providers.Setup, b *providers.Bundle) bool {
 // partition has it.
 func (Provider) Storage(c *providers.Config) providers.Storage {
 	p := Params{Partition: partitionOf(c), Names: NamesFor(c.Name)}
-	return providers.Storage{Cloud: "aws", Service: p.Partition.StorageProvider, Scheme: p.Partition.Scheme, Tag: "AWS", Role: p.RoleARN}
+	return providers.Storage{Cloud: "aws", Service: p.Partition.StorageProvider, Scheme: p.Partition.Scheme, Tag: "AWS", Role: p.RoleARN, TrustStep: StepRole}
 }
 
 // Keys implements providers.BucketProvider.

@@ -177,7 +177,7 @@ func (Provider) Bundle(s providers.Setup, b *providers.Bundle) bool {
 // Storage implements providers.BucketProvider: Snowflake reaches the
 // bucket as its own service account.
 func (Provider) Storage(*providers.Config) providers.Storage {
-	return providers.Storage{Cloud: "gcp", Service: "GCS", Scheme: "gcs://", Tag: "GCS"}
+	return providers.Storage{Cloud: "gcp", Service: "GCS", Scheme: "gcs://", Tag: "GCS", TrustStep: StepSnowflakeBinding}
 }
 
 // Keys implements providers.BucketProvider.

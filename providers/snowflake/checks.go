@@ -17,20 +17,52 @@ const CheckStageReachable = "snowflake-stage-reachable"
 
 // StageReachable proves Snowflake itself can reach the bucket through the
 // stage's integration: LIST @stage assumes the role (or uses the GCP
-// service account) exactly as an unload does. Snowflake's own error is
-// shown when it cannot.
-func StageReachable(db sflib.DB, stage sflib.Stage, reRun string) providers.Check {
+// service account) exactly as an unload does. Snowflake answers 003167
+// "Error assuming AWS_ROLE" until IAM propagates a new trust: that is
+// tried again within prop; if it lasts, causes says what to look at.
+// Snowflake's own error is shown.
+func StageReachable(db sflib.DB, stage sflib.Stage, reRun string, prop providers.Propagation, causes func() string) providers.Check {
 	return providers.Check{
 		ID:    CheckStageReachable,
 		Title: "Snowflake can list the bucket through the stage",
 		Run: func(ctx context.Context) providers.CheckResult {
-			rows, err := sflib.Query(ctx, db, "LIST @"+stage.Name.SQL())
-			if err != nil {
-				return providers.Failed("fix the integration and trust checks above, or "+reRun,
-					"LIST @%s: %v", stage.Name, err)
+			var rows []map[string]string
+			err := prop.Poll(ctx, "waiting for Snowflake to assume the role (IAM propagates its trust)", func(ctx context.Context) error {
+				var err error
+				rows, err = sflib.Query(ctx, db, "LIST @"+stage.Name.SQL())
+				if sflib.IsAssumeRoleError(err) {
+					return fmt.Errorf("%w: %w", providers.ErrNotYet, err)
+				}
+				return err
+			})
+			switch {
+			case sflib.IsAssumeRoleError(err):
+				return providers.Failed(causes(), "LIST @%s: %v", stage.Name, err)
+			case err != nil:
+				return providers.Failed("fix the integration and trust checks above, or "+reRun, "LIST @%s: %v", stage.Name, err)
 			}
 			return providers.Passed("LIST @%s returned %d files", stage.Name, len(rows))
 		},
+	}
+}
+
+// assumeRoleCauses names what keeps Snowflake from assuming the role once
+// IAM had time to propagate: the trust's principal and external ID, and
+// STS in the Snowflake account's region.
+func assumeRoleCauses(s providers.Setup) func() string {
+	return func() string {
+		v := s.Values
+		role := "the role"
+		if s.Storage.Role != nil {
+			role = s.Storage.Role(v)
+		}
+		region, _ := sflib.CloudRegion(v.Get(Region), "AWS")
+		if region == "" {
+			region = "the Snowflake account's AWS region (" + v.Get(Region) + ")"
+		}
+		return fmt.Sprintf("the trust policy of %s must name the integration's IAM user %s with external ID %s (%s to set it), "+
+			"and AWS STS must be active in %s for your account (IAM > Account settings > Security Token Service (STS) endpoints)",
+			role, v.Get(providers.WarehouseUserARN), v.Get(providers.ExternalID), s.ReRun, region)
 	}
 }
 

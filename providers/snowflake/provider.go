@@ -114,6 +114,9 @@ func (Provider) Connect(ctx context.Context, c *providers.Config, env providers.
 // in: a later run that reaches another account is refused.
 var Account = providers.Key{Name: "snowflake.account"}
 
+// Region is the Snowflake account's region ID (CURRENT_REGION()).
+var Region = providers.Key{Name: "snowflake.region"}
+
 // Preflight reads who runs the SQL and where the account is, and refuses a
 // state file of another account.
 func (c *conn) Preflight(ctx context.Context, setup providers.Setup, _ providers.Access) (providers.Identity, error) {
@@ -126,6 +129,7 @@ func (c *conn) Preflight(ctx context.Context, setup providers.Setup, _ providers
 	if err != nil {
 		return providers.Identity{}, err
 	}
+	setup.Values.Set(Region, s.Region)
 	switch recorded := setup.Values.Get(Account); {
 	case recorded == "":
 		setup.Values.Set(Account, s.Account)
@@ -150,8 +154,13 @@ func (Provider) Steps(s providers.Setup) []providers.Step { return steps(s, db(s
 func (Provider) Probes(s providers.Setup) []providers.Probe {
 	o := objectsOf(s.Config, s.Storage)
 	// It needs only a session: it starts beside the preflight.
+	reachable := providers.Probe{Check: StageReachable(db(s), o.Stage, s.ReRun, s.Propagation, assumeRoleCauses(s)).Early(),
+		Needs: []string{StepIntegration, StepStage}, Proof: true}
+	if s.Storage.TrustStep != "" {
+		reachable.Needs = append(reachable.Needs, s.Storage.TrustStep)
+	}
 	return []providers.Probe{
-		{Check: StageReachable(db(s), o.Stage, s.ReRun).Early(), Needs: []string{StepIntegration, StepStage}},
+		reachable,
 		{Check: OtherGrants(db(s), o).Early(), Needs: []string{StepIntegration, StepStage}},
 	}
 }

@@ -230,6 +230,12 @@ func (s *integrationStep) Apply(ctx context.Context, v *providers.Values) error 
 	}
 	s.read.Forget()
 	d, err := s.describe(ctx, v, in)
+	if errors.Is(err, errNoIntegration) {
+		// CREATE ... IF NOT EXISTS kept one the role may not see.
+		return fmt.Errorf("integration %s exists but role %s may not see it (DESC INTEGRATION says it does not exist or is not authorized): "+
+			"connect with the role that owns it (--snowflake-role), have its owner run GRANT USAGE ON INTEGRATION %s TO ROLE %s, or choose another name with --integration",
+			in.Name, sflib.RoleFrom(ctx), in.Name.SQL(), sflib.Ident(sflib.RoleFrom(ctx)).SQL())
+	}
 	if err != nil {
 		return sflib.Explain(ctx, "DESC INTEGRATION "+string(in.Name), err)
 	}
@@ -281,10 +287,25 @@ func (s *stageStep) show(ctx context.Context) (map[string]string, error) {
 	return rows[i], nil
 }
 
-func (s *stageStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
+// Gate implements providers.Gate: a database or schema that does not
+// exist (or that the role may not see) stops the run before any change.
+func (s *stageStep) Gate(ctx context.Context, _ *providers.Values) error {
+	_, err := s.get(ctx)
+	return err
+}
+
+func (s *stageStep) get(ctx context.Context) (map[string]string, error) {
 	row, err := s.read.Get(ctx, s.show)
 	if err != nil {
-		return providers.Observation{}, sflib.Explain(ctx, "SHOW STAGES in "+string(s.stage.Name.Database)+"."+string(s.stage.Name.Schema), err)
+		return nil, sflib.Explain(ctx, "SHOW STAGES in "+string(s.stage.Name.Database)+"."+string(s.stage.Name.Schema), err)
+	}
+	return row, nil
+}
+
+func (s *stageStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
+	row, err := s.get(ctx)
+	if err != nil {
+		return providers.Observation{}, err
 	}
 	if row == nil {
 		return providers.Observation{Status: providers.Missing}, nil
@@ -300,10 +321,10 @@ func (s *stageStep) Check(ctx context.Context, _ *providers.Values) (providers.O
 }
 
 func (s *stageStep) Apply(ctx context.Context, _ *providers.Values) error {
-	row, err := s.read.Get(ctx, s.show)
+	row, err := s.get(ctx)
 	s.read.Forget()
 	if err != nil {
-		return sflib.Explain(ctx, "SHOW STAGES in "+string(s.stage.Name.Database)+"."+string(s.stage.Name.Schema), err)
+		return err
 	}
 	stmt := s.stage.Create()
 	if row != nil {
@@ -369,6 +390,13 @@ func (s *grantStep) missing(ctx context.Context) ([]sflib.Grant, error) {
 // unquote drops the double quotes of a rendered name so it compares with
 // SHOW GRANTS's name column.
 func unquote(s string) string { return strings.ReplaceAll(s, `"`, "") }
+
+// Gate implements providers.Gate: GrowthLoop's role must exist (and be
+// visible to byob's) before anything is made.
+func (s *grantStep) Gate(ctx context.Context, _ *providers.Values) error {
+	_, err := s.shown.Get(ctx, s.showGrants)
+	return err
+}
 
 func (s *grantStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
 	m, err := s.missing(ctx)

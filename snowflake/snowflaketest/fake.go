@@ -32,6 +32,8 @@ import (
 const (
 	ErrDoesNotExist          = 2003
 	ErrInsufficientPrivilege = 3001
+	ErrAssumeRole            = 3167
+	ErrStageArea             = 91003
 	ErrInjected              = 100999
 )
 
@@ -69,9 +71,14 @@ type Server struct {
 	Region string
 	// Account is CURRENT_ACCOUNT(), the account locator.
 	Account string
-	// Unreachable, when set, is the error LIST @stage answers (the role
-	// cannot be assumed, the bucket is gone ...).
+	// Unreachable, when set, is the error LIST @stage answers (091003,
+	// "Failure using stage area": the bucket is gone, access denied ...).
 	Unreachable string
+	// AssumeRoleFails makes the next N LISTs of a stage on an S3
+	// integration answer 003167 "Error assuming AWS_ROLE", as Snowflake
+	// does until IAM propagates the role's trust (or for ever, when the
+	// trust or STS is wrong).
+	AssumeRoleFails int
 
 	faults  atomic.Pointer[fault.Injector]
 	latency atomic.Int64 // added to every request, in nanoseconds
@@ -84,6 +91,7 @@ type Server struct {
 	grants       map[string]map[string]bool // role -> "PRIVILEGE|TYPE|NAME"
 	owners       map[string]string          // "TYPE|NAME" -> the role that created it
 	adminRoles   map[string]bool
+	absentRoles  map[string]bool
 	statements   []string
 	requests     []Request
 	sessions     map[string]string // token -> role
@@ -103,9 +111,9 @@ func New() *Server {
 		schemas:      map[string]bool{"ANALYTICS.FLYWHEEL_SYSTEM": true},
 		stages:       map[string]*Stage{},
 		grants:       map[string]map[string]bool{}, owners: map[string]string{},
-		adminRoles: map[string]bool{"ACCOUNTADMIN": true},
-		sessions:   map[string]string{},
-		answered:   map[string][]byte{},
+		adminRoles: map[string]bool{"ACCOUNTADMIN": true}, absentRoles: map[string]bool{},
+		sessions: map[string]string{},
+		answered: map[string][]byte{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	u, _ := url.Parse(s.srv.URL)
@@ -177,6 +185,38 @@ func (s *Server) Integration(name string) *Integration {
 	c := *in
 	c.AllowedLocations = slices.Clone(in.AllowedLocations)
 	return &c
+}
+
+// DropRole makes a role absent: granting to it, or showing its grants,
+// answers 002003 "Role '...' does not exist or not authorized."
+func (s *Server) DropRole(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.absentRoles[name] = true
+}
+
+// SetOwner makes role the owner of an object ("INTEGRATION", name).
+func (s *Server) SetOwner(typ, name, role string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.owners[typ+"|"+name] = role
+}
+
+// canSee says whether role may see an integration: DESCRIBE and ALTER
+// need OWNERSHIP or USAGE on it, and answer 002003 "does not exist or not
+// authorized" otherwise. The admin roles see what admin roles own.
+// https://docs.snowflake.com/en/sql-reference/sql/desc-integration
+func (s *Server) canSee(role, name string) bool {
+	owner := s.owners["INTEGRATION|"+name]
+	if owner == role || s.adminRoles[role] && (owner == "" || s.adminRoles[owner]) {
+		return true
+	}
+	for k := range s.grants[role] {
+		if strings.HasSuffix(k, "|INTEGRATION|"+name) {
+			return true
+		}
+	}
+	return false
 }
 
 // SetIntegration creates or replaces an integration (for drift tests).
@@ -527,7 +567,7 @@ func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error
 			return nil, nil, &sqlError{ErrInsufficientPrivilege, "SQL access control error:\nInsufficient privileges to operate on integration"}
 		}
 		in, exists := s.integrations[ident(m[1])]
-		if !exists {
+		if !exists || !s.canSee(role, ident(m[1])) {
 			return nil, nil, notExist("Integration", ident(m[1]))
 		}
 		s.setIntegration(in, properties(m[2]))
@@ -535,7 +575,7 @@ func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error
 	case reDescInt.MatchString(q):
 		name := ident(reDescInt.FindStringSubmatch(q)[1])
 		in, exists := s.integrations[name]
-		if !exists {
+		if !exists || !s.canSee(role, name) {
 			return nil, nil, notExist("Integration", name)
 		}
 		return []string{"property", "property_type", "property_value", "property_default"}, describe(in, s.iamUserARN()), nil
@@ -549,6 +589,9 @@ func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error
 		typ, name, grantee := strings.ToUpper(m[3]), ident(m[4]), ident(m[5])
 		if err := s.exists(typ, name); err != nil {
 			return nil, nil, err
+		}
+		if s.absentRoles[grantee] {
+			return nil, nil, notExist("Role", grantee)
 		}
 		key := strings.ToUpper(m[2]) + "|" + typ + "|" + name
 		if strings.EqualFold(m[1], "GRANT") {
@@ -589,6 +632,9 @@ func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error
 		return cols, rows, nil
 	case reShowGrants.MatchString(q):
 		grantee := ident(reShowGrants.FindStringSubmatch(q)[1])
+		if s.absentRoles[grantee] {
+			return nil, nil, notExist("Role", grantee)
+		}
 		var keys []string
 		for k := range s.grants[grantee] {
 			keys = append(keys, k)
@@ -646,7 +692,11 @@ func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error
 			return nil, nil, notExist("Stage", name)
 		}
 		if s.Unreachable != "" {
-			return nil, nil, &sqlError{3001, s.Unreachable}
+			return nil, nil, &sqlError{ErrStageArea, s.Unreachable}
+		}
+		if in := s.integrations[s.stages[name].Integration]; s.AssumeRoleFails > 0 && in != nil && in.RoleARN != "" {
+			s.AssumeRoleFails--
+			return nil, nil, &sqlError{ErrAssumeRole, "SQL execution error: Error assuming AWS_ROLE.\nPlease verify the role and externalId are configured correctly in your AWS policy."}
 		}
 		return []string{"name", "size", "md5", "last_modified"}, nil, nil
 	case reDropStage.MatchString(q):

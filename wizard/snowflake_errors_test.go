@@ -1,0 +1,133 @@
+package wizard_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/growthloop/byob/providers"
+	awsp "github.com/growthloop/byob/providers/aws"
+	sfp "github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/snowflake/snowflaketest"
+	"github.com/growthloop/byob/wizard"
+)
+
+// TestSnowflakeObjectsMissingOrHidden: 002003 means "does not exist or not
+// authorized". A GrowthLoop role or schema that is not there stops init
+// before any change, each with its own fix and the role that ran.
+func TestSnowflakeObjectsMissingOrHidden(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		breakS func(e *env)
+		says   []string
+		avoids string
+	}{
+		{"GrowthLoop's role is missing", func(e *env) { e.sf.DropRole("GROWTHLOOP") },
+			[]string{"role GROWTHLOOP does not exist, or role ACCOUNTADMIN may not see it", `CREATE ROLE "GROWTHLOOP"`, "--growthloop-role"}, "create the database"},
+		{"the schema is missing", func(e *env) { e.sf.DropSchema("ANALYTICS.FLYWHEEL_SYSTEM") },
+			[]string{"schema ANALYTICS.FLYWHEEL_SYSTEM does not exist, or role ACCOUNTADMIN may not use it", "--snowflake-schema"}, "--growthloop-role"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			tc.breakS(e)
+			cfg := e.config()
+			before := len(e.aws.Calls())
+			_, err := e.apply(cfg)
+			if err == nil {
+				t.Fatal("apply succeeded")
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not say %q", err, s)
+				}
+			}
+			if strings.Contains(err.Error(), tc.avoids) {
+				t.Errorf("error %q says %q", err, tc.avoids)
+			}
+			for _, c := range e.aws.Calls()[before:] {
+				if c.Mutating {
+					t.Errorf("%s %s ran before the missing object was found", c.Service, c.Action)
+				}
+			}
+			if e.sf.Mutations() != 0 {
+				t.Errorf("%d Snowflake changes", e.sf.Mutations())
+			}
+		})
+	}
+}
+
+// TestIntegrationTheRoleCannotSee: an integration of the same name that
+// another role owns is invisible to byob's role (DESC says 002003), and
+// CREATE ... IF NOT EXISTS keeps it: the error says so and names the
+// fixes, and nothing is altered.
+func TestIntegrationTheRoleCannotSee(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.sf.SetIntegration(cfg.Integration, snowflaketest.Integration{Provider: "S3", Enabled: true, AllowedLocations: []string{"s3://theirs/"}})
+	e.sf.SetOwner("INTEGRATION", cfg.Integration, "DATA_ENG")
+	_, err := e.apply(cfg)
+	for _, s := range []string{"integration " + cfg.Integration + " exists but role ACCOUNTADMIN may not see it", "--snowflake-role",
+		`GRANT USAGE ON INTEGRATION "` + cfg.Integration + `" TO ROLE "ACCOUNTADMIN"`, "--integration"} {
+		if err == nil || !strings.Contains(err.Error(), s) {
+			t.Errorf("apply = %v; want it to say %q", err, s)
+		}
+	}
+	if got := e.statementsSince(0, "ALTER"); len(got) != 0 {
+		t.Errorf("altered: %q", got)
+	}
+}
+
+// TestInitProvesSnowflakeReachesTheBucket: LIST @stage answers 003167
+// until IAM propagates the new trust; init waits, says why, and ends by
+// proving Snowflake lists the bucket.
+func TestInitProvesSnowflakeReachesTheBucket(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.sf.AssumeRoleFails = 3
+	out := e.mustApply(cfg)
+	if len(out.Proved) != 1 || out.Proved[0] != "Snowflake can list the bucket through the stage" {
+		t.Errorf("proved %q", out.Proved)
+	}
+	var waited, proved bool
+	for _, ev := range e.events {
+		waited = waited || ev.Step == sfp.CheckStageReachable && ev.Kind == wizard.EventWait && strings.Contains(ev.Detail, "IAM propagates its trust")
+		proved = proved || ev.Step == sfp.CheckStageReachable && ev.Kind == wizard.EventProved
+	}
+	if !waited || !proved {
+		t.Errorf("events must show the wait and the proof: %+v", e.events)
+	}
+	if n := len(e.statementsSince(0, "LIST @")); n != 4 {
+		t.Errorf("%d LISTs, want 3 refused and 1 that worked", n)
+	}
+}
+
+// TestAssumeRoleErrorThatLasts: past the propagation window init fails
+// with the likely causes: the trust's principal and external ID, and STS
+// in the Snowflake account's region. The bundle is written all the same:
+// the key is real.
+func TestAssumeRoleErrorThatLasts(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.sf.AssumeRoleFails = 1 << 30
+	out, err := e.applyWith(cfg, providers.Propagation{Timeout: 100 * time.Millisecond, Initial: 5 * time.Millisecond, Max: 10 * time.Millisecond})
+	in := e.sf.Integration(cfg.Integration)
+	for _, s := range []string{"Error assuming AWS_ROLE", "trust policy of arn:aws:iam::" + e.bundleAccount(cfg) + ":role/" + awsp.NamesFor(cfg.Name).Role,
+		"IAM user " + snowflaketest.IAMUserARN, "external ID " + in.ExternalID, "STS must be active in us-west-2"} {
+		if err == nil || !strings.Contains(err.Error(), s) {
+			t.Errorf("apply = %v; want it to say %q", err, s)
+		}
+	}
+	if _, statErr := os.Stat(cfg.Bundle); !out.BundleWritten || statErr != nil {
+		t.Errorf("the bundle must be written: %v %v", out.BundleWritten, statErr)
+	}
+	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{Propagation: providers.Propagation{Timeout: 50 * time.Millisecond, Initial: 5 * time.Millisecond}})
+	if got := failing(rep)[sfp.CheckStageReachable]; !strings.Contains(got.Remedy, "STS must be active") {
+		t.Errorf("verify: %+v", got)
+	}
+	e.sf.AssumeRoleFails = 2
+	rep = verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	if _, bad := failing(rep)[sfp.CheckStageReachable]; bad {
+		t.Errorf("verify must wait out propagation: %+v", failing(rep))
+	}
+}
