@@ -43,6 +43,12 @@ func renderPlan(w io.Writer, d wizard.Doc) error {
 			fmt.Fprintf(&b, "    %-24s %s\n", p.Permission, p.Why)
 		}
 	}
+	if len(d.Proofs) > 0 {
+		fmt.Fprintf(&b, "\nOnce the bundle is written, byob proves the setup works:\n")
+		for _, p := range d.Proofs {
+			fmt.Fprintf(&b, "  %s\n", p.Title)
+		}
+	}
 	fmt.Fprintf(&b, "\nApply with: byob init … --yes (same flags, without --dry-run). Re-running is safe.\n")
 	_, err := io.WriteString(w, b.String())
 	return err

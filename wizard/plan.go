@@ -174,9 +174,17 @@ type Doc struct {
 	Steps     []StepDoc `json:"steps"`
 	// Permissions lists every permission granted and why.
 	Permissions []Permission `json:"permissions"`
+	// Proofs are the checks init runs once the bundle is written.
+	Proofs []ProofDoc `json:"proofs"`
 	// Where says what bucket goes where, for the text rendering.
 	Where  string `json:"-"`
 	Config Config `json:"-"`
+}
+
+// ProofDoc is a check that proves the setup works.
+type ProofDoc struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
 }
 
 // DocInputs are the setup inputs of a config's providers that have a
@@ -268,6 +276,17 @@ func (p *Plan) Doc() Doc {
 			sd.Artifacts = append(sd.Artifacts, ad)
 		}
 		d.Steps = append(d.Steps, sd)
+	}
+	d.Proofs = []ProofDoc{}
+	ss := setups(&p.Config, p.Values, Deps{})
+	for _, pr := range p.Config.Active() {
+		s := ss[pr.Name()]
+		s.Bundle = &Bundle{}
+		for _, probe := range pr.Probes(s) {
+			if probe.Proof {
+				d.Proofs = append(d.Proofs, ProofDoc{ID: probe.ID, Title: probe.Title})
+			}
+		}
 	}
 	for _, g := range bp.Permissions(&p.Config) {
 		for _, perm := range g.Permissions {
