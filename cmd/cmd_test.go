@@ -167,8 +167,35 @@ func TestMissingFlagsNonInteractive(t *testing.T) {
 	if code != ExitUsage {
 		t.Fatalf("exit %d, want %d", code, ExitUsage)
 	}
-	if !strings.Contains(errOut, "missing required flags: --provider, --bucket, --org-id, --snowflake-database, --growthloop-role") {
+	if !strings.Contains(errOut, "missing required flags: --provider, --bucket, --org-id, --snowflake-database, --growthloop-role; "+
+		"--org-id, --snowflake-database and --growthloop-role are required with --warehouse snowflake") {
 		t.Errorf("stderr = %s", errOut)
+	}
+}
+
+// TestEveryBrokenRuleAtOnce: a value is told every rule it breaks, a
+// suggestion only when it passes, and several problems as a list.
+func TestEveryBrokenRuleAtOnce(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		want     []string
+		dontWant string
+	}{
+		{[]string{"--prefix", "*"}, []string{`invalid --prefix "*": must end with "/"; may contain only letters, digits and / ! - _ . ( ), not "*"`}, "for example"},
+		{[]string{"--prefix", "/a*b"}, []string{`must not start with "/"`, `must end with "/"`, `not "*"`, `for example "ab/"`}, ""},
+		{[]string{"--bucket", "X..", "--ttl-days", "0", "--region", "us-east-1x"}, []string{"3 problems:\n  - ", `invalid --bucket "X.."`, "may contain only lowercase", "two adjacent dots", "\n  - invalid --ttl-days"}, ""},
+	} {
+		// The later of a repeated flag wins.
+		args := append([]string{"init", "--provider", "s3", "--bucket", "acme-exports", "--region", "us-east-1", "--dry-run"}, tc.args...)
+		_, errOut, code := run(t, nil, args...)
+		for _, w := range tc.want {
+			if code != ExitUsage || !strings.Contains(errOut, w) {
+				t.Errorf("byob %v: exit %d, stderr %q; want %q", tc.args, code, errOut, w)
+			}
+		}
+		if tc.dontWant != "" && strings.Contains(errOut, tc.dontWant) {
+			t.Errorf("byob %v: %q suggests a value that would be refused", tc.args, errOut)
+		}
 	}
 }
 
@@ -209,7 +236,14 @@ func TestExitCodes(t *testing.T) {
 		err  string
 	}{
 		{[]string{"version"}, 0, ""},
-		{[]string{"init", "--nope"}, ExitUsage, "unknown flag: --nope"},
+		{[]string{"--version"}, 0, ""},
+		{[]string{"init", "--nope"}, ExitUsage, "unknown flag: --nope (see 'byob init --help')"},
+		{[]string{"init", "extra-arg"}, ExitUsage, `unknown command "extra-arg" for "byob init"`},
+		{[]string{"initt"}, ExitUsage, `unknown command "initt" for "byob": did you mean init?`},
+		{[]string{"version", "extra"}, ExitUsage, `unknown command "extra" for "byob version"`},
+		{[]string{"completion", "tcsh"}, ExitUsage, `unknown command "tcsh" for "byob completion"`},
+		{[]string{"init", "--ttl-days", "abc"}, ExitUsage, `invalid --ttl-days "abc": must be a whole number of days`},
+		{[]string{"init", "--propagation-timeout", "soon"}, ExitUsage, `must be a duration`},
 		{[]string{"init", "--output", "yaml"}, ExitUsage, `invalid --output "yaml"`},
 		{[]string{"init", "--provider", "s3", "--bucket", "Bad_Bucket", "--region", "us-east-1", "--dry-run"}, ExitUsage, `invalid --bucket "Bad_Bucket"`},
 		{[]string{"plan", "--provider", "s3", "--bucket", "ok-bucket", "--region", "us-east-1"}, 0, ""},
@@ -217,6 +251,9 @@ func TestExitCodes(t *testing.T) {
 		_, errOut, code := run(t, nil, tc.args...)
 		if code != tc.code || !strings.Contains(errOut, tc.err) {
 			t.Errorf("byob %v: exit %d, stderr %q; want %d and %q", tc.args, code, errOut, tc.code, tc.err)
+		}
+		if code == ExitUsage && strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+			t.Errorf("byob %v: the error takes more than one line: %q", tc.args, errOut)
 		}
 	}
 }

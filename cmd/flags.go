@@ -87,7 +87,7 @@ func bindSources(flags *pflag.FlagSet, lookupEnv func(string) (string, bool)) er
 			return
 		}
 		if err := flags.Set(f.Name, value); err != nil {
-			errs = append(errs, wizard.InvalidValue{Flag: "--" + f.Name + " (from " + source + ")", Value: value, Rule: err.Error()})
+			errs = append(errs, wizard.InvalidValue{Flag: "--" + f.Name + " (from " + source + ")", Value: value, Rule: flagRule(err)})
 		}
 	})
 	if len(errs) > 0 {

@@ -11,8 +11,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/growthloop/byob/internal/safetext"
 	"github.com/growthloop/byob/internal/sfcache"
@@ -83,18 +85,57 @@ func ExitCode(err error) int {
 	return ExitFailure
 }
 
-// flagError is cobra's own usage error (unknown flag, bad argument count).
-type flagError struct{ err error }
+// flagError is cobra's own usage error (unknown flag, bad argument count),
+// told on one line with where to read the command's usage.
+type flagError struct {
+	err  error
+	path string // the command's path: "byob init"
+}
 
-func (e *flagError) Error() string { return e.err.Error() + "\nRun 'byob --help' for usage." }
+func (e *flagError) Error() string {
+	return fmt.Sprintf("%s (see '%s --help')", e.err, e.path)
+}
 func (e *flagError) Unwrap() error { return e.err }
 
-// noArgs refuses arguments (an unknown command) as a usage error.
-func noArgs(cmd *cobra.Command, args []string) error {
-	if err := cobra.NoArgs(cmd, args); err != nil {
-		return &flagError{err}
+// flagErr is a flag's parse error as byob tells it: a value that is not a
+// number or a duration names the rule, as Validate does.
+func flagErr(c *cobra.Command, err error) error {
+	var iv *pflag.InvalidValueError
+	if !errors.As(err, &iv) {
+		return &flagError{err, c.CommandPath()}
 	}
-	return nil
+	return &providers.UsageError{Invalid: []providers.InvalidValue{{Flag: "--" + iv.GetFlag().Name, Value: iv.GetValue(), Rule: flagRule(err)}}}
+}
+
+// flagRule is the rule a value pflag could not parse breaks.
+func flagRule(err error) string {
+	var iv *pflag.InvalidValueError
+	if !errors.As(err, &iv) {
+		return err.Error()
+	}
+	switch iv.GetFlag().Value.Type() {
+	case "int":
+		field, _ := providers.Lookup(iv.GetFlag().Name)
+		return field.NumberRule()
+	case "duration":
+		return "must be a duration such as 90s, 5m or 1h"
+	case "bool":
+		return "must be true or false"
+	}
+	return "is not valid"
+}
+
+// noArgs refuses arguments (an unknown command) as a usage error, with the
+// commands the argument may have meant.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += ": did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return &flagError{errors.New(msg), cmd.CommandPath()}
 }
 
 // NewRoot builds the command tree.
@@ -111,14 +152,27 @@ Start with a dry run, which needs no cloud credentials:
   byob init --provider s3 --bucket acme-growthloop-exports --region us-east-1 --dry-run`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// "did you mean" for a command within two edits.
+		SuggestionsMinimumDistance: 2,
 		// Runnable, so that an unknown command is a usage error (exit 2).
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
+	root.Version = versionLine()
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })
+	root.SetFlagErrorFunc(flagErr)
 	root.AddCommand(NewCmdInit(f, nil), NewCmdPlan(f, nil), NewCmdVerify(f, nil), NewCmdDestroy(f, nil), NewCmdRotateKeys(f, nil), newVersionCmd(f.IO))
+	// cobra's completion command shows its help for an unknown shell;
+	// byob calls that a usage error, as any unknown command.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Args = noArgs
+			c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+		}
+	}
 	return root
 }

@@ -49,9 +49,14 @@ func newVersionCmd(io *IOStreams) *cobra.Command {
 		Short: "Print byob's version, commit and build date",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
-			v, c, d := buildInfo()
-			_, err := fmt.Fprintf(io.Out, "byob %s (commit %s, built %s)\n", v, c, d)
+			_, err := fmt.Fprintln(io.Out, versionLine())
 			return err
 		},
 	}
+}
+
+// versionLine is what `byob version` and `byob --version` print.
+func versionLine() string {
+	v, c, d := buildInfo()
+	return fmt.Sprintf("byob %s (commit %s, built %s)", v, c, d)
 }

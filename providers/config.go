@@ -3,6 +3,7 @@ package providers
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -117,16 +118,40 @@ func Defaults(c *Config, env Env) {
 
 // Missing lists the flags a complete setup still needs, in flag order.
 func (c *Config) Missing() []string {
-	var m []string
+	m, _ := c.missing()
+	return m
+}
+
+// missing lists the flags a complete setup still needs, and for those
+// another value requires, which.
+func (c *Config) missing() (flags []string, because map[string]string) {
+	because = map[string]string{}
 	for _, f := range Fields {
 		if f.Owner != "" && !c.active(f.Owner) || f.Required == nil {
 			continue
 		}
 		if f.Required(c) && f.empty(c) {
-			m = append(m, "--"+f.Flag)
+			flags = append(flags, "--"+f.Flag)
+			if why := f.requiredBy(c); why != "" {
+				because["--"+f.Flag] = why
+			}
 		}
 	}
-	return m
+	return flags, because
+}
+
+// requiredBy names the value that makes f required ("--warehouse
+// snowflake"); "" when a setup always needs it.
+func (f Field) requiredBy(c *Config) string {
+	switch {
+	case f.Because != nil:
+		return f.Because(c)
+	case f.Owner == "":
+		return ""
+	case f.Owner == c.Warehouse:
+		return "--warehouse " + f.Owner
+	}
+	return "--provider " + f.Owner
 }
 
 var (
@@ -137,7 +162,8 @@ var (
 // Validate checks every value that is set and returns one *UsageError
 // listing every problem (missing flags first), or nil.
 func (c *Config) Validate() error {
-	ue := &UsageError{Missing: c.Missing()}
+	ue := &UsageError{}
+	ue.Missing, ue.Because = c.missing()
 	bad := func(flag, value string, err error) {
 		if err != nil {
 			ue.Invalid = append(ue.Invalid, InvalidValue{Flag: flag, Value: value, Rule: err.Error()})
@@ -221,28 +247,62 @@ func names[P Provider](ps []P) []string {
 	return out
 }
 
-// ValidatePrefix checks the object key prefix exports are written under.
+// ValidatePrefix checks the object key prefix exports are written under,
+// telling every rule it breaks and, when one exists, a prefix that passes.
 func ValidatePrefix(p string) error {
-	switch {
-	case p == "":
+	if p == "" {
 		return fmt.Errorf("must not be empty")
-	case len(p) > maxPrefixLength:
-		return fmt.Errorf("must be at most %d characters", maxPrefixLength)
-	case strings.HasPrefix(p, "/"):
-		return fmt.Errorf(`must not start with "/" (S3 and GCS keys have no leading slash)`)
-	case !strings.HasSuffix(p, "/"):
-		return fmt.Errorf(`must end with "/" (for example %q)`, strings.TrimRight(p, "/")+"/")
-	case strings.Contains(p, "//"):
-		return fmt.Errorf(`must not contain "//"`)
+	}
+	var b Broken
+	b.If(len(p) > maxPrefixLength, "must be at most %d characters", maxPrefixLength)
+	b.If(strings.HasPrefix(p, "/"), `must not start with "/" (S3 and GCS keys have no leading slash)`)
+	b.If(!strings.HasSuffix(p, "/"), `must end with "/"`)
+	b.If(strings.Contains(p, "//"), `must not contain "//"`)
+	var odd []string
+	for _, r := range p {
+		if !prefixRune(r) && !slices.Contains(odd, string(r)) {
+			odd = append(odd, string(r))
+		}
 	}
 	// S3's safe key characters, less * and ' (an IAM wildcard and a SQL
 	// quote).
-	for _, r := range p {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/!-_.()", r)) {
-			return fmt.Errorf("may contain only letters, digits and / ! - _ . ( ), not %q", r)
+	b.If(len(odd) > 0, "may contain only letters, digits and / ! - _ . ( ), not %s", orList(odd))
+	if len(b) == 0 {
+		return nil
+	}
+	if fix := fixPrefix(p); fix != "" && ValidatePrefix(fix) == nil {
+		b = append(b, fmt.Sprintf("for example %q", fix))
+	}
+	return b.Err()
+}
+
+func prefixRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/!-_.()", r)
+}
+
+// fixPrefix is p with what breaks a rule taken out; "" when nothing is
+// left.
+func fixPrefix(p string) string {
+	var parts []string
+	for _, part := range strings.Split(p, "/") {
+		part = strings.Map(func(r rune) rune {
+			if prefixRune(r) {
+				return r
+			}
+			return -1
+		}, part)
+		if part != "" {
+			parts = append(parts, part)
 		}
 	}
-	return nil
+	if len(parts) == 0 {
+		return ""
+	}
+	fix := strings.Join(parts, "/") + "/"
+	if len(fix) > maxPrefixLength {
+		return ""
+	}
+	return fix
 }
 
 // ValidateOrgID checks a GrowthLoop organisation id: it ends the stage URL.

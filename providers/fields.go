@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -35,8 +36,13 @@ type Field struct {
 	Kind  FieldKind
 	// Value points at the field in c: a *string or an *int.
 	Value func(c *Config) any
+	// Unit is what an *int counts ("days"), for its errors.
+	Unit string
 	// Required says when a complete setup needs a value; nil: never.
 	Required func(c *Config) bool
+	// Because names the value that makes it required, when that is not
+	// its owner ("--warehouse snowflake"); nil otherwise.
+	Because func(c *Config) string
 	// Ask is how the form asks for it; nil when the form does not.
 	Ask *Question
 }
@@ -91,11 +97,20 @@ func (f Field) Set(c *Config, s string) error {
 	case *int:
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
-			return fmt.Errorf("must be a whole number")
+			return errors.New(f.NumberRule())
 		}
 		*v = n
 	}
 	return nil
+}
+
+// NumberRule is the rule an *int field's value breaks when it is not a
+// number.
+func (f Field) NumberRule() string {
+	if f.Unit != "" {
+		return "must be a whole number of " + f.Unit
+	}
+	return "must be a whole number"
 }
 
 func (f Field) empty(c *Config) bool { return f.String(c) == "" }
@@ -117,6 +132,9 @@ func withoutWarehouse(c *Config) bool { return c.Warehouse == WarehouseNone }
 
 func withWarehouse(c *Config) bool { return c.Warehouse != WarehouseNone && c.Warehouse != "" }
 
+func warehouse(c *Config) string   { return "--warehouse " + c.Warehouse }
+func noWarehouse(c *Config) string { return "--provider " + c.Provider + " and --warehouse none" }
+
 func str(p func(c *Config) *string) func(c *Config) any { return func(c *Config) any { return p(c) } }
 
 // Fields are every input: the setup fields in the order of the plan
@@ -129,26 +147,26 @@ var Fields = []Field{
 		Ask: &Question{Page: PageBucket, Title: "Bucket name", Description: "Created, or adopted when you already own it. Names are global: make it yours."}},
 	{Flag: "profile", Owner: "s3", Kind: ConnectionField, Usage: "AWS shared config profile (default: AWS_PROFILE or the default chain)", Value: str(func(c *Config) *string { return &c.Profile }),
 		Ask: &Question{Page: PageWhere, Title: "Which AWS profile?", Description: "Leave empty for the default credentials."}},
-	{Flag: "region", Owner: "s3", Usage: "AWS region of the bucket (s3; defaults to the Snowflake account's region)", Value: str(func(c *Config) *string { return &c.Region }), Required: withoutWarehouse,
+	{Flag: "region", Owner: "s3", Usage: "AWS region of the bucket (s3; defaults to the Snowflake account's region)", Value: str(func(c *Config) *string { return &c.Region }), Required: withoutWarehouse, Because: noWarehouse,
 		Ask: &Question{Page: PageWhere, Title: "Bucket region"}},
 	{Flag: "gcp-project", Owner: "gcs", Usage: "Google Cloud project id (gcs; default CLOUDSDK_CORE_PROJECT or the credentials' project)", Value: str(func(c *Config) *string { return &c.GCPProject }), Required: always,
 		Ask: &Question{Page: PageWhere, Title: "Google Cloud project id", Description: "The project the bucket and service account are created in."}},
-	{Flag: "location", Owner: "gcs", Usage: "Cloud Storage location, such as US or us-central1 (gcs; defaults to the Snowflake account's region)", Value: str(func(c *Config) *string { return &c.Location }), Required: withoutWarehouse,
+	{Flag: "location", Owner: "gcs", Usage: "Cloud Storage location, such as US or us-central1 (gcs; defaults to the Snowflake account's region)", Value: str(func(c *Config) *string { return &c.Location }), Required: withoutWarehouse, Because: noWarehouse,
 		Ask: &Question{Page: PageWhere, Title: "Bucket location"}},
 	{Flag: "prefix", Default: DefaultPrefix, Usage: "object key prefix exports are written under; ends with /", Value: str(func(c *Config) *string { return &c.Prefix }),
 		Ask: &Question{Page: PageBucket, Title: "Prefix exports are written under", Description: "Ends with /."}},
-	{Flag: "org-id", Usage: "GrowthLoop organisation id (ask your Solutions Architect); the stage URL ends <prefix><org-id>/", Value: str(func(c *Config) *string { return &c.OrgID }), Required: withWarehouse,
+	{Flag: "org-id", Usage: "GrowthLoop organisation id (ask your Solutions Architect); the stage URL ends <prefix><org-id>/", Value: str(func(c *Config) *string { return &c.OrgID }), Required: withWarehouse, Because: warehouse,
 		Ask: &Question{Page: PageGrowthLoop, Title: "GrowthLoop organisation id", Description: "Your Solutions Architect gives it to you; the bucket name is suggested from it, and a warehouse's stage URL ends with it."}},
-	{Flag: "ttl-days", Default: strconv.Itoa(DefaultTTLDays), Usage: fmt.Sprintf("days after which exported objects expire (1..%d)", MaxTTLDays), Value: func(c *Config) any { return &c.TTLDays },
+	{Flag: "ttl-days", Default: strconv.Itoa(DefaultTTLDays), Usage: fmt.Sprintf("days after which exported objects expire (1..%d)", MaxTTLDays), Value: func(c *Config) any { return &c.TTLDays }, Unit: "days",
 		Ask: &Question{Page: PageBucket, Title: "Days before exported objects expire"}},
 	{Flag: "warehouse", Default: WarehouseNone, Usage: "warehouse that unloads to the bucket: none or snowflake", Value: str(func(c *Config) *string { return &c.Warehouse }),
 		Ask: &Question{Page: PageCloud, Title: "Does a warehouse unload into the bucket?", Description: "With Snowflake, byob also creates the storage integration, the stage and the grants."}},
 	{Flag: "name", Default: DefaultName, Usage: "short setup name IAM and service-account names are derived from", Value: str(func(c *Config) *string { return &c.Name }),
 		Ask: &Question{Page: PageGrowthLoop, Title: "Setup name", Description: "IAM and service-account names derive from it (2-20 of a-z 0-9 -)."}},
-	{Flag: "snowflake-database", Owner: "snowflake", Usage: "database holding the stage (snowflake)", Value: str(func(c *Config) *string { return &c.SnowflakeDatabase }), Required: always,
+	{Flag: "snowflake-database", Owner: "snowflake", Usage: "existing database holding the stage (snowflake)", Value: str(func(c *Config) *string { return &c.SnowflakeDatabase }), Required: always,
 		Ask: &Question{Page: PageWarehouseObjects, Title: "Snowflake database for the stage", Description: "It must exist."}},
-	{Flag: "snowflake-schema", Owner: "snowflake", Default: "FLYWHEEL_SYSTEM", Usage: "schema holding the stage (snowflake)", Value: str(func(c *Config) *string { return &c.SnowflakeSchema }),
-		Ask: &Question{Page: PageWarehouseObjects, Title: "Schema for the stage", Description: "Created when missing."}},
+	{Flag: "snowflake-schema", Owner: "snowflake", Default: "FLYWHEEL_SYSTEM", Usage: "existing schema holding the stage (snowflake)", Value: str(func(c *Config) *string { return &c.SnowflakeSchema }),
+		Ask: &Question{Page: PageWarehouseObjects, Title: "Schema for the stage", Description: "It must exist: byob creates the stage in it, not the schema."}},
 	{Flag: "integration", Owner: "snowflake", Usage: "storage integration name (default FLYWHEEL_APP_AWS for s3, FLYWHEEL_APP_GCS for gcs)", Value: str(func(c *Config) *string { return &c.Integration })},
 	{Flag: "stage", Owner: "snowflake", Default: "FLYWHEEL_EXTERNAL_STAGE", Usage: "stage name (snowflake)", Value: str(func(c *Config) *string { return &c.Stage })},
 	{Flag: "growthloop-role", Owner: "snowflake", Usage: "Snowflake role GrowthLoop queries with (snowflake)", Value: str(func(c *Config) *string { return &c.GrowthLoopRole }), Required: always,

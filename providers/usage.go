@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -8,7 +9,10 @@ import (
 // UsageError is bad or missing input, found before any cloud call. The
 // command exits with code 2.
 type UsageError struct {
-	Missing []string       // flags that need a value
+	Missing []string // flags that need a value
+	// Because says, for a flag of Missing required only by another
+	// flag's value, which ("--warehouse snowflake").
+	Because map[string]string
 	Invalid []InvalidValue // values that break a rule
 	Msg     string         // any other misuse
 }
@@ -24,12 +28,60 @@ func (e *UsageError) Error() string {
 		lines = append(lines, e.Msg)
 	}
 	if len(e.Missing) > 0 {
-		lines = append(lines, "missing required flags: "+strings.Join(e.Missing, ", "))
+		line := "missing required flags: " + strings.Join(e.Missing, ", ")
+		// The flags each other value requires, in order.
+		var causes []string
+		flags := map[string][]string{}
+		for _, f := range e.Missing {
+			if c := e.Because[f]; c != "" {
+				if flags[c] == nil {
+					causes = append(causes, c)
+				}
+				flags[c] = append(flags[c], f)
+			}
+		}
+		for _, c := range causes {
+			verb := " is"
+			if len(flags[c]) > 1 {
+				verb = " are"
+			}
+			line += "; " + andList(flags[c]) + verb + " required with " + c
+		}
+		lines = append(lines, line)
 	}
 	for _, iv := range e.Invalid {
 		lines = append(lines, fmt.Sprintf("invalid %s %q: %s", iv.Flag, iv.Value, iv.Rule))
 	}
-	return strings.Join(lines, "\n")
+	if len(lines) < 2 {
+		return strings.Join(lines, "")
+	}
+	return fmt.Sprintf("%d problems:\n  - %s", len(lines), strings.Join(lines, "\n  - "))
+}
+
+// andList is "a", "a and b", "a, b and c".
+func andList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
+
+// Broken collects every rule a value breaks, so that all are told at once.
+type Broken []string
+
+// If records the rule when the value breaks it.
+func (b *Broken) If(breaks bool, format string, args ...any) {
+	if breaks {
+		*b = append(*b, fmt.Sprintf(format, args...))
+	}
+}
+
+// Err is the broken rules as one error, nil when none.
+func (b Broken) Err() error {
+	if len(b) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(b, "; "))
 }
 
 // Usagef builds a UsageError from a message.

@@ -22,29 +22,19 @@ var (
 
 // ValidateBucketName checks the S3 general purpose bucket naming rules.
 func ValidateBucketName(name string) error {
-	if len(name) < 3 || len(name) > 63 {
-		return fmt.Errorf("must be 3-63 characters long (it is %d)", len(name))
-	}
-	if !bucketChars().MatchString(name) {
-		return errors.New("may contain only lowercase letters, digits, dots and hyphens, and must start and end with a letter or digit")
-	}
-	if strings.Contains(name, "..") {
-		return errors.New("must not contain two adjacent dots")
-	}
-	if ip := net.ParseIP(name); ip != nil && ip.To4() != nil {
-		return errors.New("must not be formatted as an IP address")
-	}
+	var b providers.Broken
+	b.If(len(name) < 3 || len(name) > 63, "must be 3-63 characters long (it is %d)", len(name))
+	b.If(name != "" && !bucketChars().MatchString(name), "may contain only lowercase letters, digits, dots and hyphens, and must start and end with a letter or digit")
+	b.If(strings.Contains(name, ".."), "must not contain two adjacent dots")
+	ip := net.ParseIP(name)
+	b.If(ip != nil && ip.To4() != nil, "must not be formatted as an IP address")
 	for _, p := range reservedBucketPrefixes {
-		if strings.HasPrefix(name, p) {
-			return fmt.Errorf("must not start with the reserved prefix %q", p)
-		}
+		b.If(strings.HasPrefix(name, p), "must not start with the reserved prefix %q", p)
 	}
 	for _, s := range reservedBucketSuffixes {
-		if strings.HasSuffix(name, s) {
-			return fmt.Errorf("must not end with the reserved suffix %q", s)
-		}
+		b.If(strings.HasSuffix(name, s), "must not end with the reserved suffix %q", s)
 	}
-	return nil
+	return b.Err()
 }
 
 // ValidateRegion checks the shape of an AWS region name (us-east-1,

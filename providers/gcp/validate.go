@@ -26,25 +26,14 @@ var (
 // with dots need domain ownership verification, which byob cannot do, so
 // they are rejected.
 func ValidateBucketName(name string) error {
-	if strings.Contains(name, ".") {
-		return errors.New("must not contain dots: dotted names need Search Console domain verification; use hyphens")
-	}
-	if len(name) < 3 || len(name) > 63 {
-		return fmt.Errorf("must be 3-63 characters long (it is %d)", len(name))
-	}
-	if !bucketChars().MatchString(name) {
-		return errors.New("may contain only lowercase letters, digits, hyphens and underscores, and must start and end with a letter or digit")
-	}
-	if net.ParseIP(name) != nil {
-		return errors.New("must not be an IP address")
-	}
-	if strings.HasPrefix(name, "goog") {
-		return errors.New(`must not start with "goog"`)
-	}
-	if googleLike().MatchString(lookalikeDigit.Replace(name)) {
-		return errors.New(`must not contain "google" or a close misspelling of it`)
-	}
-	return nil
+	var b providers.Broken
+	b.If(strings.Contains(name, "."), "must not contain dots: dotted names need Search Console domain verification; use hyphens")
+	b.If(len(name) < 3 || len(name) > 63, "must be 3-63 characters long (it is %d)", len(name))
+	b.If(name != "" && !bucketChars().MatchString(strings.ReplaceAll(name, ".", "-")), "may contain only lowercase letters, digits, hyphens and underscores, and must start and end with a letter or digit")
+	b.If(net.ParseIP(name) != nil, "must not be an IP address")
+	b.If(strings.HasPrefix(name, "goog"), `must not start with "goog"`)
+	b.If(!strings.HasPrefix(name, "goog") && googleLike().MatchString(lookalikeDigit.Replace(name)), `must not contain "google" or a close misspelling of it`)
+	return b.Err()
 }
 
 // ValidateProjectID checks the GCP project id rules: 6-30 characters,

@@ -269,7 +269,7 @@ type stageStep struct {
 func (s *stageStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.show) }
 
 func (s *stageStep) Artifacts(*providers.Values) []providers.Artifact {
-	return []providers.Artifact{{Name: "create the stage", Format: providers.FormatSQL, Content: s.stage.Create()}}
+	return []providers.Artifact{{Name: "create the stage (database and schema must exist: byob does not create them)", Format: providers.FormatSQL, Content: s.stage.Create()}}
 }
 
 // show returns the SHOW STAGES row of the stage, nil when there is none.
