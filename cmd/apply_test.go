@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -301,4 +304,89 @@ func TestInitRemovesTempFilesOfAKilledRun(t *testing.T) {
 			t.Errorf("%s is still there", name)
 		}
 	}
+}
+
+// TestUnreachableCloudsFailFastAndSaySo: a refused connection stops the
+// run at once, a silent host at the connect timeout, and missing AWS
+// credentials are named with where byob looked; none of it claims a
+// state file that was never written.
+func TestUnreachableCloudsFailFastAndSaySo(t *testing.T) {
+	refused := func() string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	}()
+	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	silentPort := strconv.Itoa(silent.Addr().(*net.TCPAddr).Port)
+
+	for _, tc := range []struct {
+		name  string
+		setup func(c *cloud)
+		extra []string
+		want  []string
+		not   string
+	}{
+		{"snowflake refused", nil, []string{"--snowflake-port", refused, "--snowflake-timeout", "10m"},
+			[]string{"connect to Snowflake account fake", "connection refused"}, "no answer within"},
+		{"snowflake silent", nil, []string{"--snowflake-port", silentPort, "--snowflake-timeout", "300ms"},
+			[]string{"no answer within 300ms (--snowflake-timeout)"}, ""},
+		{"aws refused", func(c *cloud) { t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:"+refused) }, []string{"--warehouse", "none", "--region", "us-east-1", "--connect-timeout", "10m"},
+			[]string{"sts:GetCallerIdentity", "connection refused"}, "maximum number of attempts"},
+		{"no aws credentials", func(c *cloud) {
+			t.Setenv("AWS_ACCESS_KEY_ID", "")
+			t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+		}, []string{"--warehouse", "none", "--region", "us-east-1"},
+			[]string{"no AWS credentials found", "AWS_ACCESS_KEY_ID", "~/.aws/credentials", "aws configure"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCloud(t)
+			if tc.setup != nil {
+				tc.setup(c)
+			}
+			dir := t.TempDir()
+			args := c.args()
+			if slices.Contains(tc.extra, "none") {
+				args = withoutWarehouse(args)
+			}
+			out, errOut, code := c.run(t, dir, append(args, tc.extra...)...)
+			if code != ExitFailure {
+				t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q: %s", w, errOut)
+				}
+			}
+			if tc.not != "" && strings.Contains(errOut, tc.not) {
+				t.Errorf("stderr says %q: it waited instead of stopping: %s", tc.not, errOut)
+			}
+			if strings.Contains(out+errOut, "recorded in") {
+				t.Errorf("names a state file no run wrote: %s%s", out, errOut)
+			}
+			if _, err := os.Stat(filepath.Join(dir, providers.DefaultState)); err == nil {
+				t.Error("a state file was written though nothing began")
+			}
+		})
+	}
+}
+
+// withoutWarehouse drops the Snowflake flags of cloud.args.
+func withoutWarehouse(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--warehouse" || a == "--org-id" || a == "--growthloop-role" || strings.HasPrefix(a, "--snowflake-"):
+			i++
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
 }

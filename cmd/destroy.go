@@ -76,6 +76,7 @@ Exit codes: 0 done, 1 a removal failed (re-run to finish), 2 usage error,
 	fs.BoolVar(&o.DeleteBundle, "delete-bundle", false, "also delete the local bundle and key files once their key is gone")
 	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait while a bucket's IAM policy keeps changing")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
+	addConnectFlags(fs, f)
 	fs.BoolVar(&o.Accessible, "accessible", false, "ask line by line, for screen readers (also TERM=dumb)")
 	return c
 }
@@ -101,7 +102,7 @@ func recordedSetup(cfg providers.Config, given func(string) bool, env providers.
 
 func runDestroy(ctx context.Context, o *DestroyOptions) error {
 	io := o.IO
-	bad := checkRunFlags(o.Output, o.Propagation)
+	bad := checkRunFlags(o.Factory, o.Output, o.Propagation)
 	if o.DeleteObjects && !o.DeleteBucket {
 		bad = append(bad, providers.InvalidValue{Flag: "--delete-objects", Value: "true", Rule: "deletes the objects with the bucket: add --delete-bucket"})
 	}
@@ -141,6 +142,8 @@ func runDestroy(ctx context.Context, o *DestroyOptions) error {
 		return err
 	}
 	defer closeConns()
+	connected := connecting(o.IO, o.Output, &cfg, conns)
+	defer connected()
 	var r Reporter = &textReporter{io: io}
 	if o.Output == "json" {
 		r = newJSONReporter(io)
@@ -157,7 +160,7 @@ func runDestroy(ctx context.Context, o *DestroyOptions) error {
 			return form.TypeToConfirm(ctx, "Type the bucket name to remove all of the above", cfg.Bucket, formOptions(io, o.Accessible))
 		}
 	}
-	opts.OnPreflight = r.Preflight
+	opts.OnPreflight = func(pf wizard.Preflight) { connected(); r.Preflight(pf) }
 	out, err := wizard.Destroy(ctx, cfg, wizard.Deps{Conns: conns}, state, values, opts)
 	if ctx.Err() != nil && err != nil {
 		err = fmt.Errorf("stopped after the running removals: %w", wizard.ErrCancelled)

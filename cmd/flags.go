@@ -146,9 +146,15 @@ func commandLine(cfg providers.Config, dryRun bool) string {
 }
 
 // checkRunFlags checks the flags every verb that reaches the clouds has:
-// --output and --propagation-timeout.
-func checkRunFlags(output string, propagation time.Duration) []providers.InvalidValue {
+// --output, --propagation-timeout and f's connection flags.
+func checkRunFlags(f *Factory, output string, propagation time.Duration) []providers.InvalidValue {
 	var bad []providers.InvalidValue
+	for flag, d := range map[string]time.Duration{"--connect-timeout": f.conn.timeout, "--snowflake-timeout": f.conn.snowflake} {
+		if d <= 0 {
+			bad = append(bad, providers.InvalidValue{Flag: flag, Value: d.String(), Rule: "must be positive"})
+		}
+	}
+	slices.SortFunc(bad, func(a, b providers.InvalidValue) int { return strings.Compare(a.Flag, b.Flag) })
 	if !slices.Contains([]string{"text", "json"}, output) {
 		bad = append(bad, providers.InvalidValue{Flag: "--output", Value: output, Rule: `must be "text" or "json"`})
 	}

@@ -67,6 +67,7 @@ func NewCmdInit(f *Factory, runF func(context.Context, *InitOptions) error) *cob
 	fs := c.Flags()
 	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for new IAM users, keys and roles to work")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
+	addConnectFlags(fs, f)
 	fs.BoolVar(&o.Accessible, "accessible", false, "ask line by line, for screen readers (also TERM=dumb)")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "print the plan and change nothing (needs no credentials)")
 	fs.BoolVar(&o.Yes, "yes", false, "apply without asking for confirmation")
@@ -96,7 +97,7 @@ func NewCmdPlan(f *Factory, runF func(context.Context, *InitOptions) error) *cob
 
 func runInit(ctx context.Context, o *InitOptions) error {
 	io := o.IO
-	if bad := checkRunFlags(o.Output, o.Propagation); len(bad) > 0 {
+	if bad := checkRunFlags(o.Factory, o.Output, o.Propagation); len(bad) > 0 {
 		return &providers.UsageError{Invalid: bad}
 	}
 	cfg := o.Config
@@ -162,6 +163,8 @@ func apply(ctx context.Context, o *InitOptions, cfg providers.Config, state *wiz
 		return err
 	}
 	defer closeConns()
+	connected := connecting(o.IO, o.Output, &cfg, conns)
+	defer connected()
 	// Ctrl-C in the checklist (a key in raw mode) and SIGINT alike stop the
 	// run after the running steps.
 	runCtx, stop := context.WithCancel(ctx)
@@ -210,8 +213,10 @@ func apply(ctx context.Context, o *InitOptions, cfg providers.Config, state *wiz
 		}
 		r = tr
 	}
-	opts.OnPreflight, opts.OnEvent = r.Preflight, r.Event
+	opts.OnPreflight = func(pf wizard.Preflight) { connected(); r.Preflight(pf) }
+	opts.OnEvent = r.Event
 	out, err := wizard.Apply(runCtx, cfg, wizard.Deps{Conns: conns, Random: o.Rand}, state, values, opts)
+	connected()
 	if runCtx.Err() != nil && err != nil {
 		err = fmt.Errorf("stopped after the running steps: %w", wizard.ErrCancelled)
 	}

@@ -94,6 +94,9 @@ func summary(o RunOutcome) (lines []string, resume bool) {
 	if o.BundleWritten {
 		lines = append(lines, fmt.Sprintf("Credentials bundle written to %s (mode 0600). Keep it private.", o.Bundle))
 	}
+	if o.Err != nil && !o.Started {
+		return append(lines, "Stopped before any change; fix the problem and re-run the same command."), false
+	}
 	if o.Err != nil {
 		lines = append(lines, fmt.Sprintf("Stopped. What finished is recorded in %s; fix the problem and re-run the same command to resume.", o.State))
 		if o.Pending != "" {

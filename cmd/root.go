@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -40,11 +41,31 @@ type Factory struct {
 	Open func(ctx context.Context, cfg *providers.Config, env providers.Env) (map[string]providers.Conn, func(), error)
 	// Rand is the source of external IDs; nil means crypto/rand.
 	Rand io.Reader
+	// conn is how the clouds are reached: the flags of addConnectFlags.
+	conn connectFlags
+}
+
+// connectFlags bound how long reaching the clouds may take, and show
+// what their SDKs log.
+type connectFlags struct {
+	timeout, snowflake time.Duration
+	verbose            bool
+}
+
+// addConnectFlags gives a verb that reaches the clouds the flags of f.conn.
+func addConnectFlags(fs *pflag.FlagSet, f *Factory) {
+	fs.DurationVar(&f.conn.timeout, "connect-timeout", providers.DefaultConnectTimeout, "how long AWS and Google Cloud may take to answer byob's first calls")
+	fs.DurationVar(&f.conn.snowflake, "snowflake-timeout", providers.DefaultConnectTimeout, "how long logging in to Snowflake may take (at least 2m with externalbrowser)")
+	fs.BoolVar(&f.conn.verbose, "verbose", false, "show the cloud SDKs' own log lines on stderr")
 }
 
 // env is what the providers may read of the environment.
 func (f *Factory) env(dryRun bool) providers.Env {
-	return providers.Env{LookupEnv: f.IO.env, DryRun: dryRun}
+	e := providers.Env{LookupEnv: f.IO.env, DryRun: dryRun, ConnectTimeout: f.conn.timeout, SnowflakeTimeout: f.conn.snowflake}
+	if f.conn.verbose {
+		e.Log = f.IO.ErrOut
+	}
+	return e
 }
 
 // Main runs byob with the process's arguments and returns the exit code.

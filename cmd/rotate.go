@@ -64,11 +64,12 @@ Exit codes: 0 done, 1 failure (re-run to resume), 2 usage error.`,
 	fs.BoolVar(&o.KeepOld, "keep-old", false, "with --finish: deactivate the old key but keep it (the next rotation deletes it)")
 	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for the new key to work")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
+	addConnectFlags(fs, f)
 	return c
 }
 
 func runRotate(ctx context.Context, o *RotateOptions) error {
-	bad := checkRunFlags(o.Output, o.Propagation)
+	bad := checkRunFlags(o.Factory, o.Output, o.Propagation)
 	if o.KeepOld && !o.Finish {
 		bad = append(bad, providers.InvalidValue{Flag: "--keep-old", Value: "true", Rule: "keeps the old key when the rotation finishes: add --finish"})
 	}
@@ -92,11 +93,13 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 		return err
 	}
 	defer closeConns()
+	connected := connecting(o.IO, o.Output, &cfg, conns)
+	defer connected()
 	var r Reporter = &textReporter{io: o.IO}
 	if o.Output == "json" {
 		r = newJSONReporter(o.IO)
 	}
-	opts := wizard.RotateOptions{KeepOld: o.KeepOld, Propagation: providers.Propagation{Timeout: o.Propagation}, OnPreflight: r.Preflight, OnEvent: r.Event}
+	opts := wizard.RotateOptions{KeepOld: o.KeepOld, Propagation: providers.Propagation{Timeout: o.Propagation}, OnPreflight: func(pf wizard.Preflight) { connected(); r.Preflight(pf) }, OnEvent: r.Event}
 	phase, resume := wizard.Rotate, "byob rotate-keys"
 	if o.Finish {
 		phase, resume = wizard.FinishRotation, "byob rotate-keys --finish"

@@ -59,11 +59,12 @@ could not run, 2 usage error.`,
 	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for a new access key to work")
 	fs.DurationVar(&o.Timeout, "timeout", DefaultVerifyTimeout, "bound on the whole run; checks still running then are reported as not run")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
+	addConnectFlags(fs, f)
 	return c
 }
 
 func runVerify(ctx context.Context, o *VerifyOptions) error {
-	bad := checkRunFlags(o.Output, o.Propagation)
+	bad := checkRunFlags(o.Factory, o.Output, o.Propagation)
 	if o.Timeout <= 0 {
 		bad = append(bad, providers.InvalidValue{Flag: "--timeout", Value: o.Timeout.String(), Rule: "must be positive"})
 	}
@@ -98,14 +99,18 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 		return err
 	}
 	defer closeConns()
+	connected := connecting(o.IO, o.Output, &cfg, conns)
+	defer connected()
 	var r Reporter = &textReporter{io: o.IO}
 	if o.Output == "json" {
 		r = newJSONReporter(o.IO)
 	}
 	rep, err := wizard.Verify(ctx, cfg, wizard.Deps{Conns: conns}, values, bundle, wizard.VerifyOptions{
 		Propagation: providers.Propagation{Timeout: o.Propagation},
-		OnWait:      func(_, msg string) { r.Waiting(msg) },
+		OnWait:      func(_, msg string) { connected(); r.Waiting(msg) },
+		OnPreflight: func(wizard.Preflight) { connected() },
 	})
+	connected()
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
 			return fmt.Errorf("verify stopped by --timeout %s: %w", o.Timeout, err)

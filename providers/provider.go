@@ -2,6 +2,9 @@ package providers
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"time"
 )
 
@@ -107,6 +110,30 @@ type Env struct {
 	LookupEnv func(string) (string, bool)
 	// DryRun: nothing may be reached, not even to find credentials.
 	DryRun bool
+	// ConnectTimeout bounds a cloud's preflight (--connect-timeout),
+	// SnowflakeTimeout the Snowflake login (--snowflake-timeout); 0: the
+	// default.
+	ConnectTimeout, SnowflakeTimeout time.Duration
+	// Log receives the SDKs' own log lines (--verbose); nil drops them.
+	Log io.Writer
+}
+
+// DefaultConnectTimeout is --connect-timeout's default.
+const DefaultConnectTimeout = 30 * time.Second
+
+// Bounded runs fn, the first calls to a cloud, for at most d (0: no
+// bound); when the time runs out it says so, with where to look.
+func Bounded(ctx context.Context, d time.Duration, cloud string, fn func(context.Context) error) error {
+	if d <= 0 {
+		return fn(ctx)
+	}
+	bctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	err := fn(bctx)
+	if err != nil && ctx.Err() == nil && errors.Is(bctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("no answer from %s within %s (--connect-timeout): check the network, any proxy (HTTPS_PROXY) and the credentials' endpoint: %w", cloud, d, err)
+	}
+	return err
 }
 
 // Get returns the environment variable k, "" when unset.
@@ -125,6 +152,12 @@ type Conn interface {
 	// changes nothing.
 	Preflight(ctx context.Context, s Setup, access Access) (Identity, error)
 	Close()
+}
+
+// Reacher is a Conn that says what it reaches ("Snowflake account xy12345
+// as ALICE"), for the line shown while the first answers are awaited.
+type Reacher interface {
+	Reaching() string
 }
 
 // Access is what a run needs to be allowed to do.

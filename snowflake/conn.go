@@ -1,6 +1,7 @@
 package snowflake
 
 import (
+	"cmp"
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +19,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 	sf "github.com/snowflakedb/gosnowflake"
+
+	"github.com/growthloop/byob/internal/netfail"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -34,6 +38,9 @@ type ConnOptions struct {
 	Host           string
 	Port           int
 	Protocol       string // https (default) or http
+	// LoginTimeout bounds the login, retries included; 0 is
+	// DefaultLoginTimeout.
+	LoginTimeout time.Duration
 	// LookupEnv reads SNOWFLAKE_PASSWORD, SNOWFLAKE_TOKEN, SNOWFLAKE_HOME,
 	// SNOWFLAKE_DEFAULT_CONNECTION_NAME and HOME.
 	LookupEnv func(string) (string, bool)
@@ -104,8 +111,13 @@ func (o ConnOptions) loadConnection() (tomlConnection, error) {
 // MaxRetries is how often the driver tries a request again.
 const MaxRetries = 10
 
-// LoginTimeout bounds connecting, retries included.
-const LoginTimeout = 60 * time.Second
+// DefaultLoginTimeout bounds connecting, retries included, unless
+// ConnOptions.LoginTimeout says otherwise.
+const DefaultLoginTimeout = 30 * time.Second
+
+// browserLogin is the least time a login through the browser (SSO) gets:
+// the user has to act. It is the driver's own default for it.
+const browserLogin = 120 * time.Second
 
 // Config builds the driver configuration. The password comes only from
 // SNOWFLAKE_PASSWORD or connections.toml, never from a flag.
@@ -135,6 +147,7 @@ func (o ConnOptions) Config() (*sf.Config, error) {
 		// query carries a request ID that Snowflake runs once); byob
 		// asks for more attempts than its default 7. Open bounds the login.
 		MaxRetryCount: MaxRetries,
+		LoginTimeout:  cmp.Or(o.LoginTimeout, DefaultLoginTimeout),
 	}
 	if cfg.Port == 0 {
 		cfg.Port = t.Port
@@ -151,6 +164,7 @@ func (o ConnOptions) Config() (*sf.Config, error) {
 		}
 	case "externalbrowser":
 		cfg.Authenticator = sf.AuthTypeExternalBrowser
+		cfg.LoginTimeout = max(cfg.LoginTimeout, browserLogin)
 	case "oauth":
 		cfg.Authenticator = sf.AuthTypeOAuth
 		if cfg.Token == "" {
@@ -224,14 +238,19 @@ func Open(ctx context.Context, cfg *sf.Config, sessions int) *Pool {
 	c.Transporter = transport(cfg.Transporter)
 	//lint:ignore SA1019 gosnowflake v1.19's only switch; the session parameter meant to replace it is not in it yet
 	c.DisableTelemetry = true
+	// A login that cannot succeed (no such host, nothing listening, an
+	// untrusted certificate) stops at once: the driver would retry it
+	// until the timeout.
+	loginCtx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	c.Transporter = lastingStops{c.Transporter, cancel}
 	p := &Pool{db: sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, c)), ready: make(chan struct{})}
 	// A session opened beyond them is kept too: the pool would log it out
 	// when it is released, in the query's own time.
 	p.db.SetMaxIdleConns(2 * sessions)
 	go func() {
 		defer close(p.ready)
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), LoginTimeout)
-		defer cancel()
+		ctx, stop := context.WithTimeout(loginCtx, c.LoginTimeout)
+		defer stop()
 		conns := make([]*sql.Conn, sessions)
 		g, gctx := errgroup.WithContext(ctx)
 		for i := range conns {
@@ -246,11 +265,33 @@ func Open(ctx context.Context, cfg *sf.Config, sessions int) *Pool {
 				c.Close() // back to the pool, logged in
 			}
 		}
-		if err != nil {
+		switch cause := context.Cause(loginCtx); {
+		case err == nil:
+		case cause != nil:
+			p.err = fmt.Errorf("connect to Snowflake account %s as %s: %w", cfg.Account, cfg.User, cause)
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			p.err = fmt.Errorf("connect to Snowflake account %s as %s: no answer within %s (--snowflake-timeout): check the account identifier, the network and any proxy (HTTPS_PROXY): %w",
+				cfg.Account, cfg.User, c.LoginTimeout, err)
+		default:
 			p.err = fmt.Errorf("connect to Snowflake account %s as %s: %w", cfg.Account, cfg.User, err)
 		}
 	}()
 	return p
+}
+
+// lastingStops cancels the login, with the error as its cause, when a
+// request fails in a way no retry fixes.
+type lastingStops struct {
+	base   http.RoundTripper
+	cancel context.CancelCauseFunc
+}
+
+func (l lastingStops) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := l.base.RoundTrip(req)
+	if netfail.Lasting(err) {
+		l.cancel(err)
+	}
+	return resp, err
 }
 
 // Ready waits for the logins and says why they failed.

@@ -21,6 +21,8 @@ type VerifyOptions struct {
 	// OnWait is told why a check waits (a new key propagating), as it
 	// waits. It may be called from several goroutines at once.
 	OnWait func(checkID, msg string)
+	// OnPreflight is told what preflight found, before the checks end.
+	OnPreflight func(Preflight)
 }
 
 // CheckReport is one check's outcome, as byob verify prints it.
@@ -107,6 +109,9 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.ReadAccess)
 	if err != nil {
 		return Report{}, err
+	}
+	if o.OnPreflight != nil {
+		o.OnPreflight(pf)
 	}
 	return runChecks(pf.WithIdentities(ctx), g, o.OnWait), nil
 }

@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -16,7 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
+	"github.com/aws/smithy-go/logging"
 
+	"github.com/growthloop/byob/internal/netfail"
 	"github.com/growthloop/byob/providers"
 )
 
@@ -60,6 +63,14 @@ func (r Retry) Retryer() aws.Retryer {
 		o.MaxBackoff = r.MaxBackoff
 		o.Backoff = retry.NewExponentialJitterBackoff(r.MaxBackoff)
 		o.RateLimiter = ratelimit.None
+		// No host, nothing listening, an untrusted certificate: say so
+		// at once instead of after ten attempts.
+		o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			if netfail.Lasting(err) {
+				return aws.FalseTernary
+			}
+			return aws.UnknownTernary
+		})}, o.Retryables...)
 	})
 }
 
@@ -121,7 +132,15 @@ func Preflight(ctx context.Context, c *Clients, v *providers.Values) (Caller, er
 	out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		hint := "are AWS credentials configured? try `aws sts get-caller-identity`, --profile or AWS_PROFILE"
-		if errorCode(err) == "InvalidClientTokenId" {
+		switch {
+		case strings.Contains(err.Error(), "get credentials: ") && strings.Contains(err.Error(), "SSO"):
+			hint = "the AWS SSO session has expired or never began: run `aws sso login` (with --profile NAME when byob runs with one)"
+		case strings.Contains(err.Error(), "get credentials: "):
+			// The SDK found no credentials in its default chain.
+			hint = "no AWS credentials found: byob looks where the AWS CLI does, in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, " +
+				"then the profile (--profile, AWS_PROFILE or default) in ~/.aws/credentials and ~/.aws/config, SSO included, then an instance or container role; " +
+				"run `aws configure`, or `aws sso login --profile NAME` and pass --profile NAME"
+		case errorCode(err) == "InvalidClientTokenId":
 			hint = "the credentials were refused: check them with `aws sts get-caller-identity`; GovCloud and China credentials also need a --region (or AWS_REGION) of their partition, for example us-gov-west-1"
 		}
 		return Caller{}, fmt.Errorf("sts:GetCallerIdentity (%s): %w", hint, err)
@@ -130,4 +149,14 @@ func Preflight(ctx context.Context, c *Clients, v *providers.Values) (Caller, er
 	v.Set(providers.AWSAccountID, caller.AccountID)
 	v.Set(providers.AWSPartition, partitionOfARN(caller.ARN))
 	return caller, nil
+}
+
+// sdkLogger sends the SDK's own log lines (a retry's warning, "falling
+// back to IMDSv1") to w, and drops them when w is nil: they would
+// otherwise reach the user's terminal.
+func sdkLogger(w io.Writer) logging.Logger {
+	if w == nil {
+		return logging.Nop{}
+	}
+	return logging.NewStandardLogger(w)
 }

@@ -1,8 +1,12 @@
 package aws
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/templates"
@@ -50,10 +54,17 @@ func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
 }
 
 // conn is a connection to AWS for one run.
-type conn struct{ c *Clients }
+type conn struct {
+	c        *Clients
+	timeout  time.Duration // of the preflight
+	reaching string
+}
+
+// Reaching implements providers.Reacher.
+func (cn *conn) Reaching() string { return cmp.Or(cn.reaching, "AWS") }
 
 // NewConn is a connection through clients (tests reach emulators so).
-func NewConn(c *Clients) providers.Conn { return &conn{c} }
+func NewConn(c *Clients) providers.Conn { return &conn{c: c} }
 
 func (*conn) Close() {}
 
@@ -67,12 +78,16 @@ func clients(s providers.Setup) *Clients {
 
 // Connect implements providers.Provider. The S3 calls name the bucket's
 // region themselves: it may only be known after preflight.
-func (Provider) Connect(ctx context.Context, c *providers.Config, _ providers.Env) (providers.Conn, error) {
-	cl, err := Connect(ctx, c.Profile, c.Region)
+func (Provider) Connect(ctx context.Context, c *providers.Config, env providers.Env) (providers.Conn, error) {
+	cl, err := Connect(ctx, c.Profile, c.Region, config.WithLogger(sdkLogger(env.Log)))
 	if err != nil {
 		return nil, err
 	}
-	return &conn{cl}, nil
+	reaching := "AWS"
+	if c.Profile != "" {
+		reaching += " (profile " + c.Profile + ")"
+	}
+	return &conn{c: cl, timeout: cmp.Or(env.ConnectTimeout, providers.DefaultConnectTimeout), reaching: reaching}, nil
 }
 
 // Preflight asks STS who the caller is, records the account id, and
@@ -80,7 +95,11 @@ func (Provider) Connect(ctx context.Context, c *providers.Config, _ providers.En
 func (cn *conn) Preflight(ctx context.Context, s providers.Setup, _ providers.Access) (providers.Identity, error) {
 	c := s.Config
 	recorded := s.Values.Get(providers.AWSAccountID)
-	caller, err := Preflight(ctx, cn.c, s.Values)
+	var caller Caller
+	err := providers.Bounded(ctx, cn.timeout, "AWS", func(ctx context.Context) (err error) {
+		caller, err = Preflight(ctx, cn.c, s.Values)
+		return err
+	})
 	if err != nil {
 		return providers.Identity{}, err
 	}

@@ -1,8 +1,10 @@
 package gcp
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/templates"
@@ -71,10 +73,16 @@ func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
 }
 
 // conn is a connection to Google Cloud for one run.
-type conn struct{ c *Clients }
+type conn struct {
+	c       *Clients
+	timeout time.Duration // of the preflight
+}
+
+// Reaching implements providers.Reacher.
+func (*conn) Reaching() string { return "Google Cloud" }
 
 // NewConn is a connection through clients (tests reach the fake so).
-func NewConn(c *Clients) providers.Conn { return &conn{c} }
+func NewConn(c *Clients) providers.Conn { return &conn{c: c} }
 
 func (*conn) Close() {}
 
@@ -91,7 +99,7 @@ func (Provider) Connect(ctx context.Context, _ *providers.Config, env providers.
 	if err != nil {
 		return nil, err
 	}
-	return &conn{c}, nil
+	return &conn{c: c, timeout: cmp.Or(env.ConnectTimeout, providers.DefaultConnectTimeout)}, nil
 }
 
 // Preflight checks the project exists and the caller may do what the run
@@ -114,7 +122,7 @@ func (cn *conn) Preflight(ctx context.Context, s providers.Setup, access provide
 	case providers.RemoveAccess:
 		need = Remover(s.Destroy.DeleteBucket)
 	}
-	if err := Preflight(ctx, cn.c, c.GCPProject, need); err != nil {
+	if err := providers.Bounded(ctx, cn.timeout, "Google Cloud", func(ctx context.Context) error { return Preflight(ctx, cn.c, c.GCPProject, need) }); err != nil {
 		return providers.Identity{}, err
 	}
 	return providers.Identity{

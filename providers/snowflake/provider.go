@@ -1,6 +1,7 @@
 package snowflake
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -78,15 +79,21 @@ func options(c *providers.Config, env providers.Env) sflib.ConnOptions {
 	return sflib.ConnOptions{
 		Connection: sc.Connection, Account: sc.Account, User: sc.User, Role: sc.Role, Warehouse: sc.Warehouse,
 		Authenticator: sc.Authenticator, PrivateKeyFile: sc.PrivateKeyFile, Host: sc.Host, Port: sc.Port, Protocol: sc.Protocol,
-		LookupEnv: env.LookupEnv,
+		LookupEnv: env.LookupEnv, LoginTimeout: env.SnowflakeTimeout,
 	}
 }
 
 // conn is a Snowflake session pool for one run.
-type conn struct{ db sflib.DB }
+type conn struct {
+	db       sflib.DB
+	reaching string
+}
 
 // NewConn is a connection through db (tests reach the fake so).
-func NewConn(db sflib.DB) providers.Conn { return &conn{db} }
+func NewConn(db sflib.DB) providers.Conn { return &conn{db: db, reaching: "Snowflake"} }
+
+// Reaching implements providers.Reacher.
+func (c *conn) Reaching() string { return c.reaching }
 
 func (c *conn) Close() {
 	if closer, ok := c.db.(interface{ Close() }); ok {
@@ -107,7 +114,7 @@ func (Provider) Connect(ctx context.Context, c *providers.Config, env providers.
 	if err != nil {
 		return nil, providers.Usagef("%v", err)
 	}
-	return &conn{sflib.Open(ctx, cfg, sflib.Sessions)}, nil
+	return &conn{db: sflib.Open(ctx, cfg, sflib.Sessions), reaching: fmt.Sprintf("Snowflake account %s as %s", cfg.Account, cmp.Or(cfg.User, "(browser sign-in)"))}, nil
 }
 
 // Account is the Snowflake account (CURRENT_ACCOUNT()) a setup was made
