@@ -95,7 +95,7 @@ func NewCmdPlan(f *Factory, runF func(context.Context, *InitOptions) error) *cob
 	return c
 }
 
-func runInit(ctx context.Context, o *InitOptions) error {
+func runInit(ctx context.Context, o *InitOptions) (err error) {
 	io := o.IO
 	if bad := checkRunFlags(o.Factory, o.Output, o.Propagation); len(bad) > 0 {
 		return &providers.UsageError{Invalid: bad}
@@ -115,6 +115,9 @@ func runInit(ctx context.Context, o *InitOptions) error {
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(io.ErrOut, "Warning: %s\n", w)
 	}
 	if !o.DryRun {
 		if !o.Yes && !io.CanPrompt() {
@@ -137,7 +140,12 @@ func runInit(ctx context.Context, o *InitOptions) error {
 		return err
 	}
 	if asked {
-		fmt.Fprintf(io.Out, "The same setup without questions:\n  %s\n\n", commandLine(cfg, o.DryRun))
+		// After the plan and the run, where it does not scroll away.
+		defer func() {
+			if err == nil {
+				fmt.Fprintf(io.Out, "\nThe same setup without questions:\n  %s\n", commandLine(cfg, o.DryRun))
+			}
+		}()
 	}
 	tui := io.CanPrompt() && o.Output == "text" && !fo.Accessible
 	if o.DryRun {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -159,7 +160,8 @@ func TestTerminalFormGivesTheFlagsPlan(t *testing.T) {
 	s.keys("1234", enter, enter) // org id; the setup name as shown
 	s.waitFor("Bucket region")
 	s.waitFor("The Snowflake account's region")
-	s.keys(down, down, down, down, enter) // us-west-2
+	n, _ := strconv.Atoi(regionAnswer(t, "us-west-2", 1))
+	s.keys(strings.Repeat(down, n-1), enter) // us-west-2
 	s.waitFor("Bucket name")
 	s.keys(ctrlU, "acme-growthloop-exports", enter, enter, enter) // prefix and TTL as shown
 	s.waitFor("Snowflake database for the stage")

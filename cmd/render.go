@@ -49,7 +49,7 @@ func renderPlan(w io.Writer, d wizard.Doc) error {
 			fmt.Fprintf(&b, "  %s\n", p.Title)
 		}
 	}
-	fmt.Fprintf(&b, "\nApply with: byob init … --yes (same flags, without --dry-run). Re-running is safe.\n")
+	fmt.Fprintf(&b, "\nApply with (re-running is safe):\n  %s\n", commandLine(in, false))
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -213,6 +213,18 @@ func (c *Config) Validate() error {
 	return ue
 }
 
+// Warnings are what the setup's providers find likely wrong in valid
+// inputs; the run goes on.
+func (c *Config) Warnings() []string {
+	var out []string
+	for _, p := range c.Active() {
+		if w, ok := p.(Warner); ok {
+			out = append(out, w.Warnings(c)...)
+		}
+	}
+	return out
+}
+
 // appliesTo says which setups a field applies to.
 func (c *Config) appliesTo(f Field) string {
 	flag := "--warehouse"

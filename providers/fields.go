@@ -57,6 +57,9 @@ type Question struct {
 	When func(c *Config) bool
 	// ChoicesOnly asks only when there are choices, never as free text.
 	ChoicesOnly bool
+	// Other, when set, is the last choice of a select, which asks for the
+	// value as text ("Another region (type it)").
+	Other string
 }
 
 // Page is one page of the form; pages are asked in order.
@@ -148,11 +151,11 @@ var Fields = []Field{
 	{Flag: "profile", Owner: "s3", Kind: ConnectionField, Usage: "AWS shared config profile (default: AWS_PROFILE or the default chain)", Value: str(func(c *Config) *string { return &c.Profile }),
 		Ask: &Question{Page: PageWhere, Title: "Which AWS profile?", Description: "Leave empty for the default credentials."}},
 	{Flag: "region", Owner: "s3", Usage: "AWS region of the bucket (s3; defaults to the Snowflake account's region)", Value: str(func(c *Config) *string { return &c.Region }), Required: withoutWarehouse, Because: noWarehouse,
-		Ask: &Question{Page: PageWhere, Title: "Bucket region"}},
+		Ask: &Question{Page: PageWhere, Title: "Bucket region", Description: "/ filters the list.", Other: "Another region (type its name)"}},
 	{Flag: "gcp-project", Owner: "gcs", Usage: "Google Cloud project id (gcs; default CLOUDSDK_CORE_PROJECT or the credentials' project)", Value: str(func(c *Config) *string { return &c.GCPProject }), Required: always,
 		Ask: &Question{Page: PageWhere, Title: "Google Cloud project id", Description: "The project the bucket and service account are created in."}},
 	{Flag: "location", Owner: "gcs", Usage: "Cloud Storage location, such as US or us-central1 (gcs; defaults to the Snowflake account's region)", Value: str(func(c *Config) *string { return &c.Location }), Required: withoutWarehouse, Because: noWarehouse,
-		Ask: &Question{Page: PageWhere, Title: "Bucket location"}},
+		Ask: &Question{Page: PageWhere, Title: "Bucket location", Description: "/ filters the list.", Other: "Another location (type its name)"}},
 	{Flag: "prefix", Default: DefaultPrefix, Usage: "object key prefix exports are written under; ends with /", Value: str(func(c *Config) *string { return &c.Prefix }),
 		Ask: &Question{Page: PageBucket, Title: "Prefix exports are written under", Description: "Ends with /."}},
 	{Flag: "org-id", Usage: "GrowthLoop organisation id (ask your Solutions Architect); the stage URL ends <prefix><org-id>/", Value: str(func(c *Config) *string { return &c.OrgID }), Required: withWarehouse, Because: warehouse,

@@ -102,6 +102,13 @@ type Asker interface {
 	Suggest(flag string, c *Config, env Env) string
 }
 
+// AnswerChecker is an Asker that checks an answer as it is given, against
+// the world (an environment variable the choice needs), beyond the
+// field's own rules.
+type AnswerChecker interface {
+	CheckAnswer(flag, value string, c *Config, env Env) error
+}
+
 // Choice is one option of a select.
 type Choice struct{ Label, Value string }
 
@@ -152,6 +159,12 @@ type Conn interface {
 	// changes nothing.
 	Preflight(ctx context.Context, s Setup, access Access) (Identity, error)
 	Close()
+}
+
+// Warner is a Provider that warns about inputs that are valid but likely
+// wrong (a region the SDK does not know), before any cloud call.
+type Warner interface {
+	Warnings(c *Config) []string
 }
 
 // Reacher is a Conn that says what it reaches ("Snowflake account xy12345

@@ -355,6 +355,16 @@ func CurrentSession(ctx context.Context, db DB) (Session, error) {
 
 // ConnectionNames lists the connections of connections.toml, sorted; none
 // when there is no file.
+// HasPassword reports whether a password sign-in has a password:
+// SNOWFLAKE_PASSWORD, or the connection's own.
+func (o ConnOptions) HasPassword() bool {
+	if o.env("SNOWFLAKE_PASSWORD") != "" {
+		return true
+	}
+	t, err := o.loadConnection()
+	return err == nil && t.Password != ""
+}
+
 func (o ConnOptions) ConnectionNames() ([]string, error) {
 	var all map[string]tomlConnection
 	if _, err := toml.DecodeFile(o.connectionsFile(), &all); err != nil {

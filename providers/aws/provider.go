@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -51,6 +52,19 @@ func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
 	}
 	check("--name", c.Name, NamesFor(c.Name).Validate())
 	return bad
+}
+
+// Warnings implements providers.Warner: a region of the right shape that
+// the SDK does not know is most likely a typo.
+func (Provider) Warnings(c *providers.Config) []string {
+	if c.Region == "" || ValidateRegion(c.Region) != nil || knownRegion(c.Region) {
+		return nil
+	}
+	w := fmt.Sprintf("--region %s is not a region byob's AWS SDK knows", c.Region)
+	if near := nearRegions(c.Region); len(near) > 0 {
+		return []string{w + ": did you mean " + strings.Join(near, " or ") + "?"}
+	}
+	return []string{w + ": check the name (a region newer than this byob still works)"}
 }
 
 // conn is a connection to AWS for one run.
@@ -216,15 +230,6 @@ func actions(p templates.Policy) []string {
 	return out
 }
 
-// Regions are offered for the bucket; --region takes any other.
-var Regions = []string{
-	"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1",
-	"eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1",
-	"ap-south-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-	"sa-east-1", "me-central-1", "af-south-1",
-	"us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1",
-}
-
 // Choices implements providers.Asker: the profiles of ~/.aws/config, the
 // regions.
 func (Provider) Choices(flag string, _ *providers.Config, env providers.Env) ([]providers.Choice, error) {
@@ -240,9 +245,9 @@ func (Provider) Choices(flag string, _ *providers.Config, env providers.Env) ([]
 		}
 		return out, nil
 	case "region":
-		out := make([]providers.Choice, len(Regions))
-		for i, r := range Regions {
-			out[i] = providers.Choice{Label: r, Value: r}
+		out := make([]providers.Choice, len(sdkRegions))
+		for i, r := range sdkRegions {
+			out[i] = providers.Choice{Label: r.Name + "  " + r.Description, Value: r.Name}
 		}
 		return out, nil
 	}

@@ -3,6 +3,7 @@ package snowflake
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -211,6 +212,15 @@ func (Provider) Choices(flag string, c *providers.Config, env providers.Env) ([]
 		}, nil
 	}
 	return nil, nil
+}
+
+// CheckAnswer implements providers.AnswerChecker: a password sign-in needs
+// the password before the user answers every other question.
+func (Provider) CheckAnswer(flag, value string, c *providers.Config, env providers.Env) error {
+	if flag != "snowflake-authenticator" || value != "snowflake" || options(c, env).HasPassword() {
+		return nil
+	}
+	return errors.New("SNOWFLAKE_PASSWORD is not set (nor a password in the connection): choose single sign-on or a key pair, or quit, set it and start again")
 }
 
 // Suggest implements providers.Asker.

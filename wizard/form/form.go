@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/huh"
@@ -30,6 +31,8 @@ type Answers struct {
 	DryRun bool
 	// Env is what the providers' choices and suggestions may read.
 	Env providers.Env
+	// Accessible is set by Ask from Options: the questions are read out.
+	Accessible bool
 }
 
 func (a Answers) ask(flag string) bool { return a.Given == nil || !a.Given(flag) }
@@ -53,13 +56,20 @@ type Options struct {
 // returns wizard.ErrCancelled when the user quits (Ctrl-C, Esc, end of
 // input).
 func Ask(ctx context.Context, a Answers, o Options) error {
+	a.Accessible = o.Accessible
 	r := newRunner(ctx, o)
 	for page := providers.PageCloud; page <= providers.PageFiles; page++ {
 		if err := r.run(Page(a, page, r.load)); err != nil {
 			return err
 		}
+		if err := r.run(a.others(page)); err != nil {
+			return err
+		}
 		if page == providers.PageCloud {
 			providers.Defaults(a.Config, a.Env)
+			if skipped := a.skipped(); len(skipped) > 0 && o.Out != nil {
+				fmt.Fprintf(o.Out, "A dry run connects nowhere, so how to reach %s is not asked: it is when you apply.\n\n", strings.Join(skipped, " and "))
+			}
 		}
 	}
 	return nil
@@ -115,7 +125,7 @@ func Lines(r io.Reader) io.Reader {
 	if l, ok := r.(*lineReader); ok {
 		return l
 	}
-	return &lineReader{r: bufio.NewReader(r)}
+	return &lineReader{r: bufio.NewReader(r), ended: make(chan struct{})}
 }
 
 // KeyMap is huh's, with Esc quitting as Ctrl-C does.
@@ -157,13 +167,16 @@ func (r *runner) run(f *huh.Form) error {
 	}
 	done := make(chan error, 1)
 	go func() { done <- f.RunWithContext(r.ctx) }()
+	var ended chan struct{}
+	if r.in != nil {
+		ended = r.in.ended
+	}
 	select {
 	case <-r.ctx.Done():
 		return wizard.ErrCancelled
+	case <-ended:
+		return fmt.Errorf("input ended before every question was answered: %w", wizard.ErrCancelled)
 	case err := <-done:
-		if err == nil && r.in != nil && r.in.eof {
-			return fmt.Errorf("input ended before every question was answered: %w", wizard.ErrCancelled)
-		}
 		return err
 	}
 }
@@ -196,10 +209,13 @@ func (r *runner) load(title string, fn func() ([]providers.Choice, error)) []pro
 
 // lineReader hands out one line per Read: huh's accessible prompts each
 // wrap the input in a new bufio.Scanner, which would otherwise swallow
-// the answers to the questions after it.
+// the answers to the questions after it. At the end of the input it
+// closes ended and blocks: huh would take the end for an empty answer
+// (and a select without a default would panic on it).
 type lineReader struct {
-	r   *bufio.Reader
-	eof bool
+	r     *bufio.Reader
+	ended chan struct{}
+	once  sync.Once
 }
 
 func (l *lineReader) Read(p []byte) (int, error) {
@@ -208,7 +224,11 @@ func (l *lineReader) Read(p []byte) (int, error) {
 		err = nil
 	}
 	if errors.Is(err, io.EOF) {
-		l.eof = true
+		if len(line) == 0 {
+			l.once.Do(func() { close(l.ended) })
+			select {} // the runner returns; this prompt is abandoned
+		}
+		err = nil
 	}
 	n := copy(p, line)
 	if n < len(line) {

@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/growthloop/byob/providers"
 	_ "github.com/growthloop/byob/providers/all"
+	"github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -37,6 +40,7 @@ func newAnswers(given ...string) (Answers, *providers.Config) {
 // run asks one page.
 func run(t *testing.T, a Answers, page providers.Page, o Options) {
 	t.Helper()
+	a.Accessible = o.Accessible
 	r := newRunner(context.Background(), o)
 	if err := r.run(Page(a, page, r.load)); err != nil {
 		t.Fatal(err)
@@ -94,10 +98,41 @@ func TestRegionOffersTheWarehousesFirst(t *testing.T) {
 		t.Errorf("region %q:\n%s", cfg.Region, out)
 	}
 	cfg.Warehouse = providers.WarehouseNone
-	o, _ = answer(t, "4")
+	o, _ = answer(t, regionNumber(t, "us-west-2", 0))
 	run(t, a, providers.PageWhere, o)
 	if cfg.Region != "us-west-2" {
 		t.Errorf("region %q", cfg.Region)
+	}
+}
+
+// regionNumber is the answer that picks region from the AWS SDK's list,
+// after skip choices offered first.
+func regionNumber(t *testing.T, region string, skip int) string {
+	t.Helper()
+	i := slices.IndexFunc(aws.Regions(), func(r aws.Region) bool { return r.Name == region })
+	if i < 0 {
+		t.Fatalf("the SDK knows no %s", region)
+	}
+	return strconv.Itoa(skip + i + 1)
+}
+
+// TestAnotherRegionIsTyped: the list ends with a choice to type a region
+// it does not hold; what is typed is checked with --region's rules.
+func TestAnotherRegionIsTyped(t *testing.T) {
+	a, cfg := newAnswers()
+	cfg.Provider, cfg.Warehouse = "s3", providers.WarehouseNone
+	last := strconv.Itoa(len(aws.Regions()) + 1)
+	o, out := answer(t, last, "Not A Region", "eu-south-9")
+	a.Accessible = true
+	r := newRunner(context.Background(), o)
+	if err := r.run(Page(a, providers.PageWhere, r.load)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.run(a.others(providers.PageWhere)); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Region != "eu-south-9" || !strings.Contains(out.String(), "Another region (type its name)") || !strings.Contains(out.String(), "must look like an AWS region name") {
+		t.Errorf("region %q:\n%s", cfg.Region, out)
 	}
 }
 
@@ -105,7 +140,8 @@ func TestSnowflakeConnectionPages(t *testing.T) {
 	a, cfg := newAnswers()
 	a.DryRun = false
 	home := t.TempDir()
-	a.Env = providers.Env{LookupEnv: func(k string) (string, bool) { return map[string]string{"HOME": home}[k], k == "HOME" }}
+	env := map[string]string{"HOME": home, "SNOWFLAKE_PASSWORD": "set"}
+	a.Env = providers.Env{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	cfg.Provider, cfg.Warehouse = "s3", "snowflake"
 	if Page(a, providers.PageConnection, nil) != nil {
 		t.Error("without connections.toml the account is asked instead")
@@ -130,13 +166,86 @@ func TestSnowflakeConnectionPages(t *testing.T) {
 	}
 }
 
+// TestPasswordSignInNeedsThePassword: choosing the password with
+// SNOWFLAKE_PASSWORD unset is refused at that question, which offers the
+// other ways to sign in.
+func TestPasswordSignInNeedsThePassword(t *testing.T) {
+	a, cfg := newAnswers()
+	a.DryRun = false
+	home := t.TempDir()
+	a.Env = providers.Env{LookupEnv: func(k string) (string, bool) { return map[string]string{"HOME": home}[k], k == "HOME" }}
+	cfg.Provider, cfg.Warehouse = "s3", "snowflake"
+	o, out := answer(t, "acme-prod", "ENGINEER", "", "2", "1")
+	run(t, a, providers.PageAccount, o)
+	if cfg.Snowflake.Authenticator != "externalbrowser" {
+		t.Errorf("authenticator %q", cfg.Snowflake.Authenticator)
+	}
+	if !strings.Contains(out.String(), "SNOWFLAKE_PASSWORD is not set") || !strings.Contains(out.String(), "choose single sign-on or a key pair") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+// TestAccessibleQuestionsAreReadOut: line by line, each question says its
+// description and the value Enter keeps; an empty Enter at a choice asks
+// again rather than picking one.
+func TestAccessibleQuestionsAreReadOut(t *testing.T) {
+	a, cfg := newAnswers()
+	cfg.Provider, cfg.OrgID = "s3", "acme"
+	o, out := answer(t, "", "", "", "")
+	run(t, a, providers.PageBucket, o)
+	for _, want := range []string{"(Enter keeps growthloop-acme-exports)", "(Enter keeps exports/)", "(Enter keeps 7)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	a, cfg = newAnswers()
+	o, out = answer(t, "", "1", "2")
+	run(t, a, providers.PageCloud, o)
+	if cfg.Provider != "s3" || cfg.Warehouse != "snowflake" || !strings.Contains(out.String(), "Invalid: must be a number between 1 and 2") {
+		t.Errorf("provider %q warehouse %q:\n%s", cfg.Provider, cfg.Warehouse, out)
+	}
+	if !strings.Contains(out.String(), "Does a warehouse unload into the bucket?. With Snowflake, byob also creates") {
+		t.Errorf("the description is not read out:\n%s", out)
+	}
+}
+
+// TestTypedValueIsCheckedLive: the description tells the rule the text
+// breaks as it is typed, and nothing for a good or empty text.
+func TestTypedValueIsCheckedLive(t *testing.T) {
+	typed := ""
+	desc := live("Bucket name.", &typed, func(s string) error {
+		if strings.Contains(s, "_") {
+			return errors.New("may contain only lowercase letters")
+		}
+		return nil
+	})
+	for in, want := range map[string]string{"": "Bucket name.", "ok-name": "Bucket name.", "Bad_": "Bucket name.\n✗ may contain only lowercase letters"} {
+		typed = in
+		if got := desc(); got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestDryRunSaysWhatItSkips: a dry run does not ask how to reach the
+// clouds, and says so.
+func TestDryRunSaysWhatItSkips(t *testing.T) {
+	a, cfg := newAnswers("provider", "warehouse", "org-id", "name", "bucket", "prefix", "ttl-days", "region", "bundle", "state", "snowflake-database", "snowflake-schema", "growthloop-role")
+	cfg.Provider, cfg.Warehouse = "s3", "snowflake"
+	o, out := answer(t)
+	_ = Ask(context.Background(), a, o)
+	if !strings.Contains(out.String(), "A dry run connects nowhere, so how to reach Amazon S3 and Snowflake is not asked: it is when you apply.") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
 func TestAskWholeSetup(t *testing.T) {
 	a, cfg := newAnswers()
 	o, _ := answer(t,
 		"1", "2", // S3, Snowflake
 		"1234", "", // org id, name kept
-		"5",          // us-west-2
-		"", "", "14", // bucket suggested, prefix kept, TTL
+		regionNumber(t, "us-west-2", 1), // after the Snowflake account's
+		"", "", "14",                    // bucket suggested, prefix kept, TTL
 		"ANALYTICS", "", "GROWTHLOOP", // database, schema kept, role
 		"", "", // bundle and state kept
 	)

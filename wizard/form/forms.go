@@ -1,6 +1,7 @@
 package form
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -12,23 +13,52 @@ import (
 // keep is a string accessor on which an empty answer keeps the value
 // shown: a field cleared and submitted means its default, as in huh's
 // accessible prompts.
-type keep struct{ p *string }
+// typed, when set, receives the text as typed, for the live check.
+type keep struct{ p, typed *string }
 
 func (k keep) Get() string { return *k.p }
 func (k keep) Set(s string) {
+	if k.typed != nil {
+		*k.typed = s
+	}
 	if s = strings.TrimSpace(s); s != "" {
 		*k.p = s
 	}
 }
 
 // number is an int accessor; the validator has refused what is not a
-// number.
-type number struct{ p *int }
+// number. typed receives the text as typed.
+type number struct {
+	p     *int
+	typed *string
+}
 
 func (d number) Get() string { return strconv.Itoa(*d.p) }
 func (d number) Set(s string) {
+	*d.typed = s
 	if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
 		*d.p = n
+	}
+}
+
+// choice is a select's accessor without a default: in accessible mode an
+// empty answer asks again instead of picking the option shown.
+type choice struct{ p *string }
+
+func (c choice) Get() string  { return *c.p }
+func (c choice) Set(s string) { *c.p = s }
+
+// live is a description that tells, as the user types, the rule the text
+// breaks (huh itself checks only when the answer is submitted).
+func live(description string, typed *string, valid func(string) error) func() string {
+	return func() string {
+		if strings.TrimSpace(*typed) == "" {
+			return description
+		}
+		if err := valid(*typed); err != nil {
+			return strings.TrimSpace(description + "\n✗ " + err.Error())
+		}
+		return description
 	}
 }
 
@@ -47,6 +77,24 @@ func SuggestBucket(orgID, name string) string {
 		return name + "-exports"
 	}
 	return name + "-" + org + "-exports"
+}
+
+// skipped names what a dry run does not ask: how to reach the setup's
+// clouds (by the title of their providers, once the cloud is chosen).
+func (a Answers) skipped() []string {
+	if !a.DryRun {
+		return nil
+	}
+	var out []string
+	for _, f := range providers.Fields {
+		if f.Ask == nil || f.Kind != providers.ConnectionField || !a.ask(f.Flag) || !a.Config.Applies(f) {
+			continue
+		}
+		if p := providers.Owner(f); p != nil && !slices.Contains(out, p.Title()) {
+			out = append(out, p.Title())
+		}
+	}
+	return out
 }
 
 // asked reports whether the form asks a field now.
@@ -85,12 +133,37 @@ func (a Answers) choices(f providers.Field, load func(title string, fn func() ([
 	} else {
 		out, _ = read()
 	}
+	if len(out) > 0 && f.Ask.Other != "" {
+		out = append(out, providers.Choice{Label: f.Ask.Other, Value: other})
+	}
 	// Where the bucket goes: the warehouse's own region first, which
 	// preflight fills in (no transfer cost).
 	if bp, wh := c.BucketProvider(), c.WarehouseProvider(); len(out) > 0 && wh != nil && bp != nil && f.Flag == bp.Location() {
 		out = append([]providers.Choice{{Label: "The " + wh.Title() + " account's region (recommended: no transfer cost)"}}, out...)
 	}
 	return out
+}
+
+// other is the value of a select's Other choice until its text is asked.
+const other = "\x00other"
+
+// others is the form that asks as text the fields of page whose select
+// answer was Other; nil when there are none.
+func (a Answers) others(page providers.Page) *huh.Form {
+	var fields []huh.Field
+	for _, f := range providers.Fields {
+		if f.Ask == nil || f.Ask.Page != page || f.Ask.Other == "" {
+			continue
+		}
+		if p, ok := f.Value(a.Config).(*string); ok && *p == other {
+			*p = ""
+			fields = append(fields, a.question(f, nil))
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return huh.NewForm(huh.NewGroup(fields...))
 }
 
 // suggest is a starting value for an empty field.
@@ -105,9 +178,24 @@ func (a Answers) suggest(f providers.Field) string {
 }
 
 // question builds the huh field that asks f: a select of its choices, or
-// a text input checked as typed with the flag's own rules.
+// a text input checked as typed with the flag's own rules. In accessible
+// mode, where only the title is read out, the title carries the
+// description and the value Enter keeps.
 func (a Answers) question(f providers.Field, choices []providers.Choice) huh.Field {
 	q := f.Ask
+	title := func(shown string) string {
+		if !a.Accessible {
+			return q.Title
+		}
+		t := q.Title
+		if q.Description != "" {
+			t += ". " + q.Description
+		}
+		if shown != "" {
+			t += " (Enter keeps " + shown + ")"
+		}
+		return t
+	}
 	if p, ok := f.Value(a.Config).(*string); ok {
 		if *p == "" {
 			*p = a.suggest(f)
@@ -120,25 +208,37 @@ func (a Answers) question(f providers.Field, choices []providers.Choice) huh.Fie
 			for i, ch := range choices {
 				opts[i] = huh.NewOption(ch.Label, ch.Value)
 			}
-			sel := huh.NewSelect[string]().Title(q.Title).Description(q.Description).Options(opts...).Value(p)
+			sel := huh.NewSelect[string]().Title(title("")).Description(q.Description).Options(opts...).Value(p)
+			if a.Accessible {
+				sel = sel.Accessor(choice{p})
+			}
 			if len(opts) > 8 {
-				sel = sel.Height(8)
+				sel = sel.Height(8) // "/" filters
+			}
+			if ch, ok := providers.Owner(f).(providers.AnswerChecker); ok {
+				sel = sel.Validate(func(v string) error { return ch.CheckAnswer(f.Flag, v, a.Config, a.Env) })
 			}
 			return sel
 		}
-		in := huh.NewInput().Title(q.Title).Description(q.Description).Placeholder(*p).Accessor(keep{p})
-		if f.Kind == providers.ConnectionField {
-			if f.Flag == "profile" {
-				return in // empty: the default credentials
-			}
-			shown := *p
-			return in.Validate(func(s string) error { return required(s + shown) })
+		shown, typed := *p, new(string)
+		if f.Ask.Other != "" {
+			q = &providers.Question{Title: q.Title, Description: "As the cloud names it."}
 		}
-		return in.Validate(validator(a, f, *p))
+		in := huh.NewInput().Title(title(shown)).Placeholder(shown).Accessor(keep{p, typed})
+		valid := validator(a, f, shown)
+		if f.Kind == providers.ConnectionField {
+			valid = func(s string) error { return required(s + shown) }
+			if f.Flag == "profile" {
+				valid = func(string) error { return nil } // empty: the default credentials
+			}
+		}
+		return in.DescriptionFunc(live(q.Description, typed, valid), typed).Validate(valid)
 	}
 	n := f.Value(a.Config).(*int)
-	return huh.NewInput().Title(q.Title).Description(q.Description).Placeholder(strconv.Itoa(*n)).
-		Accessor(number{n}).Validate(validator(a, f, strconv.Itoa(*n)))
+	shown, typed := strconv.Itoa(*n), new(string)
+	valid := validator(a, f, shown)
+	return huh.NewInput().Title(title(shown)).DescriptionFunc(live(q.Description, typed, valid), typed).Placeholder(shown).
+		Accessor(number{n, typed}).Validate(valid)
 }
 
 // Page builds the form of one page: the questions of the fields on it
