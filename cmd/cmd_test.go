@@ -266,3 +266,112 @@ func TestRegionTypoIsWarned(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, errOut)
 	}
 }
+
+// TestHelpReadsAsEachVerb: init's help says when a flag is required and
+// shows the defaults; verify's describes an existing setup; plan lists
+// no flag that only applying uses.
+func TestHelpReadsAsEachVerb(t *testing.T) {
+	flagLine := func(help, flag string) string {
+		for _, l := range strings.Split(help, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), flag+" ") && strings.HasPrefix(l, "      --") {
+				return l
+			}
+		}
+		return ""
+	}
+	initHelp, _, _ := run(t, nil, "init", "--help")
+	for flag, want := range map[string]string{
+		"--org-id":                  "(required with --warehouse snowflake)",
+		"--region":                  "(required with --provider s3 and --warehouse none)",
+		"--gcp-project":             "(required with --provider gcs)",
+		"--provider":                "(required)",
+		"--snowflake-authenticator": "default: the connection's, else snowflake",
+		"--ttl-days":                "(default 7)",
+	} {
+		if l := flagLine(initHelp, flag); !strings.Contains(l, want) {
+			t.Errorf("init --help, %s: %q lacks %q", flag, l, want)
+		}
+	}
+	verifyHelp, _, _ := run(t, nil, "verify", "--help")
+	if l := flagLine(verifyHelp, "--bucket"); strings.Contains(l, "created") || strings.Contains(verifyHelp, "required") {
+		t.Errorf("verify --help speaks as init: %q", l)
+	}
+	planHelp, _, _ := run(t, nil, "plan", "--help")
+	for _, flag := range []string{"--yes", "--force", "--dry-run", "--connect-timeout", "--propagation-timeout"} {
+		if flagLine(planHelp, flag) != "" {
+			t.Errorf("plan --help lists %s", flag)
+		}
+	}
+}
+
+// TestFlagValuesComplete: shell completion offers the values a flag can
+// take, read from local files only.
+func TestFlagValuesComplete(t *testing.T) {
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, ".aws"), 0o700)
+	os.WriteFile(filepath.Join(home, ".aws", "config"), []byte("[default]\nregion = us-east-1\n[profile prod]\nregion = us-west-2\n"), 0o600)
+	os.MkdirAll(filepath.Join(home, ".snowflake"), 0o700)
+	os.WriteFile(filepath.Join(home, ".snowflake", "connections.toml"), []byte("[analytics]\naccount = \"acme\"\n"), 0o600)
+	os.MkdirAll(filepath.Join(home, ".config", "gcloud", "configurations"), 0o700)
+	os.WriteFile(filepath.Join(home, ".config", "gcloud", "configurations", "config_default"), []byte("[core]\nproject = acme-data\n"), 0o600)
+	env := map[string]string{"HOME": home}
+	for flag, want := range map[string][]string{
+		"--provider":             {"s3", "gcs"},
+		"--warehouse":            {"none", "snowflake"},
+		"--output":               {"text", "json"},
+		"--region":               {"us-east-1", "eu-central-1", "us-gov-west-1"},
+		"--location":             {"US", "us-central1"},
+		"--profile":              {"default", "prod"},
+		"--snowflake-connection": {"analytics"},
+		"--gcp-project":          {"acme-data"},
+	} {
+		out, _, code := run(t, env, "__complete", "init", flag, "")
+		got := strings.Split(out, "\n")
+		for _, w := range want {
+			if code != 0 || !slices.Contains(got, w) {
+				t.Errorf("%s completes %q, want %s among them", flag, out, w)
+			}
+		}
+	}
+}
+
+// TestMissingSourcesSayWhereToLook: a missing project names gcloud's
+// ways to set one, and gcloud's configured project is used; a named
+// Snowflake connection without connections.toml names the file once.
+func TestMissingSourcesSayWhereToLook(t *testing.T) {
+	home := t.TempDir()
+	args := []string{"init", "--provider", "gcs", "--bucket", "acme-exports", "--location", "US", "--dry-run"}
+	_, errOut, code := run(t, map[string]string{"HOME": home}, args...)
+	if code != ExitUsage || !strings.Contains(errOut, "--gcp-project can also come from CLOUDSDK_CORE_PROJECT or `gcloud config set project PROJECT_ID`") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	gcloud := filepath.Join(home, ".config", "gcloud")
+	os.MkdirAll(filepath.Join(gcloud, "configurations"), 0o700)
+	os.WriteFile(filepath.Join(gcloud, "active_config"), []byte("work\n"), 0o600)
+	os.WriteFile(filepath.Join(gcloud, "configurations", "config_work"), []byte("[core]\naccount = me@acme.com\nproject = acme-work\n"), 0o600)
+	out, errOut, code := run(t, map[string]string{"HOME": home}, args...)
+	if code != 0 || !strings.Contains(out, "(project acme-work)") {
+		t.Errorf("gcloud's active configuration is not used: exit %d\n%s%s", code, out, errOut)
+	}
+
+	c := newCloud(t)
+	c.env["HOME"] = home
+	_, errOut, code = c.run(t, t.TempDir(), append(withoutConn(c.args()), "--snowflake-connection", "prod")...)
+	file := filepath.Join(home, ".snowflake", "connections.toml")
+	if code == 0 || strings.Count(errOut, file) != 1 || !strings.Contains(errOut, "create it with a [prod] section") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+// withoutConn drops the flags of cloud.conn.
+func withoutConn(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		if strings.HasPrefix(args[i], "--snowflake-") && args[i] != "--snowflake-database" {
+			i++
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
+}

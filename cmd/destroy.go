@@ -76,7 +76,7 @@ Exit codes: 0 done, 1 a removal failed (re-run to finish), 2 usage error,
 	fs.BoolVar(&o.DeleteBundle, "delete-bundle", false, "also delete the local bundle and key files once their key is gone")
 	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait while a bucket's IAM policy keeps changing")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
-	addConnectFlags(fs, f)
+	addConnectFlags(c, f)
 	fs.BoolVar(&o.Accessible, "accessible", false, "ask line by line, for screen readers (also TERM=dumb)")
 	return c
 }

@@ -37,21 +37,75 @@ func bindSetup(c *cobra.Command, f *Factory, cfg *providers.Config, configFile *
 		*given = cmd.Flags().Changed
 		return run(cmd.Context())
 	}
-	addFields(c.Flags(), cfg)
+	addFields(c.Flags(), cfg, c.Name() == "init")
+	completeFields(c, f)
 	c.Flags().StringVar(configFile, "config", "", "YAML file whose keys are flag names")
 }
 
 // addFields registers a flag for every input of the table providers.Fields
-// (setup and connection fields), bound to cfg.
-func addFields(fs *pflag.FlagSet, cfg *providers.Config) {
+// (setup and connection fields), bound to cfg. For init, the help says
+// when a flag is required; other verbs read the setup from the state
+// file, and describe it as existing.
+func addFields(fs *pflag.FlagSet, cfg *providers.Config, init bool) {
 	for _, f := range providers.Fields {
+		usage := f.Usage
+		switch {
+		case init && f.RequiredHelp() != "":
+			usage += " (" + f.RequiredHelp() + ")"
+		case !init && f.Existing != "":
+			usage = f.Existing
+		}
 		switch v := f.Value(cfg).(type) {
 		case *string:
-			fs.StringVar(v, f.Flag, f.Default, f.Usage)
+			fs.StringVar(v, f.Flag, f.Default, usage)
 		case *int:
 			n, _ := strconv.Atoi(f.Default)
-			fs.IntVar(v, f.Flag, n, f.Usage)
+			fs.IntVar(v, f.Flag, n, usage)
 		}
+	}
+}
+
+// completeFields completes the values of the flags that have a known set:
+// the clouds and warehouses, the regions and locations, the AWS profiles
+// of ~/.aws/config, the connections of connections.toml, gcloud's
+// project. Nothing is reached over the network.
+func completeFields(c *cobra.Command, f *Factory) {
+	env := f.env(true)
+	for _, field := range providers.Fields {
+		complete := func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			var out []string
+			switch field.Flag {
+			case "provider":
+				for _, p := range providers.BucketProviders() {
+					out = append(out, p.Name())
+				}
+			case "warehouse":
+				out = append(out, providers.WarehouseNone)
+				for _, w := range providers.Warehouses() {
+					out = append(out, w.Name())
+				}
+			default:
+				asker, ok := providers.Owner(field).(providers.Asker)
+				if !ok {
+					return nil, cobra.ShellCompDirectiveDefault
+				}
+				cfg := &providers.Config{}
+				choices, _ := asker.Choices(field.Flag, cfg, env)
+				for _, ch := range choices {
+					if ch.Value != "" {
+						out = append(out, ch.Value)
+					}
+				}
+				if s := asker.Suggest(field.Flag, cfg, env); s != "" && !slices.Contains(out, s) {
+					out = append(out, s)
+				}
+				if len(out) == 0 {
+					return nil, cobra.ShellCompDirectiveDefault
+				}
+			}
+			return out, cobra.ShellCompDirectiveNoFileComp
+		}
+		_ = c.RegisterFlagCompletionFunc(field.Flag, complete)
 	}
 }
 

@@ -67,7 +67,7 @@ func NewCmdInit(f *Factory, runF func(context.Context, *InitOptions) error) *cob
 	fs := c.Flags()
 	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for new IAM users, keys and roles to work")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
-	addConnectFlags(fs, f)
+	addConnectFlags(c, f)
 	fs.BoolVar(&o.Accessible, "accessible", false, "ask line by line, for screen readers (also TERM=dumb)")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "print the plan and change nothing (needs no credentials)")
 	fs.BoolVar(&o.Yes, "yes", false, "apply without asking for confirmation")
@@ -89,7 +89,8 @@ func NewCmdPlan(f *Factory, runF func(context.Context, *InitOptions) error) *cob
 	c.Short = "Print the plan of init without changing anything (init --dry-run)"
 	c.Long = "plan is byob init --dry-run: it prints every step and artifact and needs no credentials."
 	c.Example = ""
-	for _, name := range []string{"dry-run", "yes", "force", "reset-external-id"} {
+	// A dry run changes and reaches nothing.
+	for _, name := range []string{"dry-run", "yes", "force", "reset-external-id", "propagation-timeout", "connect-timeout", "snowflake-timeout", "verbose"} {
 		_ = c.Flags().MarkHidden(name)
 	}
 	return c

@@ -52,8 +52,11 @@ type connectFlags struct {
 	verbose            bool
 }
 
-// addConnectFlags gives a verb that reaches the clouds the flags of f.conn.
-func addConnectFlags(fs *pflag.FlagSet, f *Factory) {
+// addConnectFlags gives a verb that reaches the clouds the flags of f.conn,
+// and completes its --output.
+func addConnectFlags(c *cobra.Command, f *Factory) {
+	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	fs := c.Flags()
 	fs.DurationVar(&f.conn.timeout, "connect-timeout", providers.DefaultConnectTimeout, "how long AWS and Google Cloud may take to answer byob's first calls")
 	fs.DurationVar(&f.conn.snowflake, "snowflake-timeout", providers.DefaultConnectTimeout, "how long logging in to Snowflake may take (at least 2m with externalbrowser)")
 	fs.BoolVar(&f.conn.verbose, "verbose", false, "show the cloud SDKs' own log lines on stderr")

@@ -64,7 +64,7 @@ Exit codes: 0 done, 1 failure (re-run to resume), 2 usage error.`,
 	fs.BoolVar(&o.KeepOld, "keep-old", false, "with --finish: deactivate the old key but keep it (the next rotation deletes it)")
 	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for the new key to work")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
-	addConnectFlags(fs, f)
+	addConnectFlags(c, f)
 	return c
 }
 

@@ -59,7 +59,7 @@ could not run, 2 usage error.`,
 	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for a new access key to work")
 	fs.DurationVar(&o.Timeout, "timeout", DefaultVerifyTimeout, "bound on the whole run; checks still running then are reported as not run")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
-	addConnectFlags(fs, f)
+	addConnectFlags(c, f)
 	return c
 }
 

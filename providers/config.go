@@ -148,7 +148,8 @@ func (f Field) requiredBy(c *Config) string {
 		return f.Because(c)
 	case f.Owner == "":
 		return ""
-	case f.Owner == c.Warehouse:
+	}
+	if _, ok := lookup(f.Owner).(Warehouse); ok {
 		return "--warehouse " + f.Owner
 	}
 	return "--provider " + f.Owner
@@ -164,6 +165,11 @@ var (
 func (c *Config) Validate() error {
 	ue := &UsageError{}
 	ue.Missing, ue.Because = c.missing()
+	for _, m := range ue.Missing {
+		if f, _ := Lookup(strings.TrimPrefix(m, "--")); f.Hint != "" {
+			ue.Hints = append(ue.Hints, m+" can also come from "+f.Hint)
+		}
+	}
 	bad := func(flag, value string, err error) {
 		if err != nil {
 			ue.Invalid = append(ue.Invalid, InvalidValue{Flag: flag, Value: value, Rule: err.Error()})

@@ -43,6 +43,11 @@ type Field struct {
 	// Because names the value that makes it required, when that is not
 	// its owner ("--warehouse snowflake"); nil otherwise.
 	Because func(c *Config) string
+	// Hint says where else a missing value can come from.
+	Hint string
+	// Existing is the usage for verbs that act on a setup init made
+	// (verify, destroy, rotate-keys), when it differs.
+	Existing string
 	// Ask is how the form asks for it; nil when the form does not.
 	Ask *Question
 }
@@ -107,6 +112,24 @@ func (f Field) Set(c *Config, s string) error {
 	return nil
 }
 
+// RequiredHelp says, for --help, when a setup needs the field:
+// "required", "required with --warehouse snowflake"; "" when never.
+func (f Field) RequiredHelp() string {
+	if f.Required == nil {
+		return ""
+	}
+	// A setup of the field's owner; a warehouse for an owner-less field
+	// that a warehouse requires (--org-id).
+	example := &Config{Provider: f.Owner, Warehouse: f.Owner}
+	if ws := warehouses(); f.Owner == "" && len(ws) > 0 {
+		example.Warehouse = ws[0].Name()
+	}
+	if why := f.requiredBy(example); why != "" {
+		return "required with " + why
+	}
+	return "required"
+}
+
 // NumberRule is the rule an *int field's value breaks when it is not a
 // number.
 func (f Field) NumberRule() string {
@@ -146,14 +169,15 @@ func str(p func(c *Config) *string) func(c *Config) any { return func(c *Config)
 var Fields = []Field{
 	{Flag: "provider", Usage: "cloud of the bucket: s3 or gcs", Value: str(func(c *Config) *string { return &c.Provider }), Required: always,
 		Ask: &Question{Page: PageCloud, Title: "Where should the export bucket live?"}},
-	{Flag: "bucket", Usage: "bucket name (created, or adopted when you already own it)", Value: str(func(c *Config) *string { return &c.Bucket }), Required: always,
+	{Flag: "bucket", Usage: "bucket name (created, or adopted when you already own it)", Existing: "bucket name", Value: str(func(c *Config) *string { return &c.Bucket }), Required: always,
 		Ask: &Question{Page: PageBucket, Title: "Bucket name", Description: "Created, or adopted when you already own it. Names are global: make it yours."}},
 	{Flag: "profile", Owner: "s3", Kind: ConnectionField, Usage: "AWS shared config profile (default: AWS_PROFILE or the default chain)", Value: str(func(c *Config) *string { return &c.Profile }),
 		Ask: &Question{Page: PageWhere, Title: "Which AWS profile?", Description: "Leave empty for the default credentials."}},
 	{Flag: "region", Owner: "s3", Usage: "AWS region of the bucket (s3; defaults to the Snowflake account's region)", Value: str(func(c *Config) *string { return &c.Region }), Required: withoutWarehouse, Because: noWarehouse,
 		Ask: &Question{Page: PageWhere, Title: "Bucket region", Description: "/ filters the list.", Other: "Another region (type its name)"}},
-	{Flag: "gcp-project", Owner: "gcs", Usage: "Google Cloud project id (gcs; default CLOUDSDK_CORE_PROJECT or the credentials' project)", Value: str(func(c *Config) *string { return &c.GCPProject }), Required: always,
-		Ask: &Question{Page: PageWhere, Title: "Google Cloud project id", Description: "The project the bucket and service account are created in."}},
+	{Flag: "gcp-project", Owner: "gcs", Usage: "Google Cloud project id (gcs; default CLOUDSDK_CORE_PROJECT, gcloud's project, or the credentials')", Value: str(func(c *Config) *string { return &c.GCPProject }), Required: always,
+		Hint: "CLOUDSDK_CORE_PROJECT or `gcloud config set project PROJECT_ID`",
+		Ask:  &Question{Page: PageWhere, Title: "Google Cloud project id", Description: "The project the bucket and service account are created in."}},
 	{Flag: "location", Owner: "gcs", Usage: "Cloud Storage location, such as US or us-central1 (gcs; defaults to the Snowflake account's region)", Value: str(func(c *Config) *string { return &c.Location }), Required: withoutWarehouse, Because: noWarehouse,
 		Ask: &Question{Page: PageWhere, Title: "Bucket location", Description: "/ filters the list.", Other: "Another location (type its name)"}},
 	{Flag: "prefix", Default: DefaultPrefix, Usage: "object key prefix exports are written under; ends with /", Value: str(func(c *Config) *string { return &c.Prefix }),
@@ -174,11 +198,11 @@ var Fields = []Field{
 	{Flag: "stage", Owner: "snowflake", Default: "FLYWHEEL_EXTERNAL_STAGE", Usage: "stage name (snowflake)", Value: str(func(c *Config) *string { return &c.Stage })},
 	{Flag: "growthloop-role", Owner: "snowflake", Usage: "Snowflake role GrowthLoop queries with (snowflake)", Value: str(func(c *Config) *string { return &c.GrowthLoopRole }), Required: always,
 		Ask: &Question{Page: PageWarehouseObjects, Title: "Snowflake role GrowthLoop queries with", Description: "It gets USAGE on the integration and the stage."}},
-	{Flag: "key-file", Owner: "gcs", Usage: "where the service account key is written (gcs; default credentials.json)", Value: str(func(c *Config) *string { return &c.KeyFile }),
+	{Flag: "key-file", Owner: "gcs", Usage: "where the service account key is written (gcs; default credentials.json)", Existing: "service account key file (gcs; default credentials.json)", Value: str(func(c *Config) *string { return &c.KeyFile }),
 		Ask: &Question{Page: PageFiles, Title: "Service account key file", Description: "Written with mode 0600."}},
-	{Flag: "bundle", Default: DefaultBundle, Usage: "credentials bundle file to upload to GrowthLoop", Value: str(func(c *Config) *string { return &c.Bundle }),
+	{Flag: "bundle", Default: DefaultBundle, Usage: "credentials bundle file to upload to GrowthLoop", Existing: "credentials bundle file byob init wrote", Value: str(func(c *Config) *string { return &c.Bundle }),
 		Ask: &Question{Page: PageFiles, Title: "Bundle file to upload to GrowthLoop", Description: "Holds the key: written with mode 0600."}},
-	{Flag: "state", Default: DefaultState, Usage: "state file that makes re-runs resume (no secrets in it)", Value: str(func(c *Config) *string { return &c.State }),
+	{Flag: "state", Default: DefaultState, Usage: "state file that makes re-runs resume (no secrets in it)", Existing: "state file byob init wrote; the setup is read from it", Value: str(func(c *Config) *string { return &c.State }),
 		Ask: &Question{Page: PageFiles, Title: "State file", Description: "Lets a re-run resume; holds no secret."}},
 
 	{Flag: "snowflake-connection", Owner: "snowflake", Kind: ConnectionField, Usage: "connection name in ~/.snowflake/connections.toml (default: SNOWFLAKE_DEFAULT_CONNECTION_NAME or default)", Value: str(func(c *Config) *string { return &c.Snowflake.Connection }),
@@ -191,7 +215,7 @@ var Fields = []Field{
 	{Flag: "snowflake-role", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake role byob runs as (creating integrations needs ACCOUNTADMIN or CREATE INTEGRATION)", Value: str(func(c *Config) *string { return &c.Snowflake.Role }),
 		Ask: &Question{Page: PageAccount, Title: "Snowflake role byob runs as", Description: "It creates the integration: ACCOUNTADMIN or a role with CREATE INTEGRATION.", When: noConnection}},
 	{Flag: "snowflake-warehouse", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake warehouse for the session", Value: str(func(c *Config) *string { return &c.Snowflake.Warehouse })},
-	{Flag: "snowflake-authenticator", Owner: "snowflake", Kind: ConnectionField, Usage: "snowflake (password), externalbrowser (SSO), snowflake_jwt (key pair) or oauth (SNOWFLAKE_TOKEN)", Value: str(func(c *Config) *string { return &c.Snowflake.Authenticator }),
+	{Flag: "snowflake-authenticator", Owner: "snowflake", Kind: ConnectionField, Usage: "snowflake (password), externalbrowser (SSO), snowflake_jwt (key pair) or oauth (SNOWFLAKE_TOKEN) (default: the connection's, else snowflake)", Value: str(func(c *Config) *string { return &c.Snowflake.Authenticator }),
 		Ask: &Question{Page: PageAccount, Title: "How do you sign in?", When: noConnection}},
 	{Flag: "snowflake-private-key-file", Owner: "snowflake", Kind: ConnectionField, Usage: "unencrypted PKCS#8 key for snowflake_jwt", Value: str(func(c *Config) *string { return &c.Snowflake.PrivateKeyFile }),
 		Ask: &Question{Page: PageKeyFile, Title: "Private key file (unencrypted PKCS#8)", When: func(c *Config) bool { return c.Snowflake.Authenticator == "snowflake_jwt" }}},

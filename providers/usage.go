@@ -13,6 +13,8 @@ type UsageError struct {
 	// Because says, for a flag of Missing required only by another
 	// flag's value, which ("--warehouse snowflake").
 	Because map[string]string
+	// Hints say how else a missing flag's value can be given.
+	Hints   []string
 	Invalid []InvalidValue // values that break a rule
 	Msg     string         // any other misuse
 }
@@ -46,6 +48,9 @@ func (e *UsageError) Error() string {
 				verb = " are"
 			}
 			line += "; " + andList(flags[c]) + verb + " required with " + c
+		}
+		for _, h := range e.Hints {
+			line += "; " + h
 		}
 		lines = append(lines, line)
 	}

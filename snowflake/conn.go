@@ -90,8 +90,12 @@ func (o ConnOptions) loadConnection() (tomlConnection, error) {
 	path := o.connectionsFile()
 	var all map[string]tomlConnection
 	if _, err := toml.DecodeFile(path, &all); err != nil {
-		if errors.Is(err, os.ErrNotExist) && name == "" {
+		switch {
+		case errors.Is(err, os.ErrNotExist) && name == "":
 			return tomlConnection{}, nil
+		case errors.Is(err, os.ErrNotExist):
+			return tomlConnection{}, fmt.Errorf("connection %q needs %s, which does not exist: create it with a [%s] section "+
+				"(account, user, authenticator), set SNOWFLAKE_HOME to its directory, or pass --snowflake-account and --snowflake-user instead", name, path, name)
 		}
 		return tomlConnection{}, fmt.Errorf("read %s: %w", path, err)
 	}

@@ -1,12 +1,15 @@
 package gcp
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -263,6 +266,9 @@ func DefaultProject(ctx context.Context, lookupEnv func(string) (string, bool), 
 	if p, ok := lookupEnv("CLOUDSDK_CORE_PROJECT"); ok && p != "" {
 		return p
 	}
+	if p := GcloudProject(lookupEnv); p != "" {
+		return p
+	}
 	if !useADC {
 		return ""
 	}
@@ -271,4 +277,43 @@ func DefaultProject(ctx context.Context, lookupEnv func(string) (string, bool), 
 		return ""
 	}
 	return creds.ProjectID
+}
+
+// GcloudProject is the project of gcloud's active configuration
+// (`gcloud config set project`): [core] project in
+// $CLOUDSDK_CONFIG/configurations/config_<active> (default
+// ~/.config/gcloud), the active one named by CLOUDSDK_ACTIVE_CONFIG_NAME
+// or the file active_config. "" when there is none.
+func GcloudProject(lookupEnv func(string) (string, bool)) string {
+	get := func(k string) string { v, _ := lookupEnv(k); return v }
+	dir := get("CLOUDSDK_CONFIG")
+	if dir == "" {
+		home := get("HOME")
+		if home == "" {
+			return ""
+		}
+		dir = filepath.Join(home, ".config", "gcloud")
+	}
+	name := get("CLOUDSDK_ACTIVE_CONFIG_NAME")
+	if name == "" {
+		b, _ := os.ReadFile(filepath.Join(dir, "active_config"))
+		name = cmp.Or(strings.TrimSpace(string(b)), "default")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "configurations", "config_"+name))
+	if err != nil {
+		return ""
+	}
+	section := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
+			section = strings.TrimSpace(line[1 : len(line)-1])
+		case section == "core":
+			if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "project" {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return ""
 }
