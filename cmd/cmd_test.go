@@ -375,3 +375,27 @@ func withoutConn(args []string) []string {
 	}
 	return out
 }
+
+// TestDocsWritesManualAndMarkdown: byob docs writes a manual page and a
+// markdown page per command, from the help itself.
+func TestDocsWritesManualAndMarkdown(t *testing.T) {
+	dir := t.TempDir()
+	out, errOut, code := run(t, nil, "docs", "--dir", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	man, err := os.ReadFile(filepath.Join(dir, "man", "byob-init.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{".TH \"BYOB\" \"1\"", "byob-init - Create the bucket", "\\fB--snowflake-timeout\\fP=30s", "BYOB_TTL_DAYS"} {
+		if !strings.Contains(string(man), want) {
+			t.Errorf("byob-init.1 lacks %q", want)
+		}
+	}
+	for _, page := range []string{"byob.md", "byob_init.md", "byob_verify.md", "byob_destroy.md", "byob_rotate-keys.md"} {
+		if _, err := os.Stat(filepath.Join(dir, "markdown", page)); err != nil {
+			t.Errorf("no %s: %v (%s)", page, err, out)
+		}
+	}
+}

@@ -40,7 +40,7 @@ changes nothing when the setup is complete.
 --dry-run prints every step and the exact documents and SQL it would apply,
 without credentials or network access.
 
-Every flag can also be set with an environment variable BYOB_<FLAG>
+Every flag can also be set with an environment variable BYOB_FLAG_NAME
 (--ttl-days: BYOB_TTL_DAYS) or a key of the YAML file given with --config.`
 
 // NewCmdInit builds `byob init`. runF, when set, runs instead of runInit

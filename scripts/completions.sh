@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# Writes shell completion scripts into completions/ for release archives.
+# Writes the shell completion scripts into completions/ and the manual
+# pages into manpages/ (gzipped), for release archives and packages.
 set -euo pipefail
-rm -rf completions
-mkdir completions
+cd "$(dirname "$0")/.."
+rm -rf completions manpages
+mkdir completions manpages
+go build -tags minicore_disabled -o completions/.byob ./cmd/byob
 for sh in bash zsh fish powershell; do
-  go run -tags minicore_disabled ./cmd/byob completion "$sh" > "completions/byob.$sh"
+  completions/.byob completion "$sh" > "completions/byob.$sh"
 done
+docs=$(mktemp -d)
+completions/.byob docs --dir "$docs" > /dev/null
+for page in "$docs"/man/*.1; do
+  gzip -9n < "$page" > "manpages/$(basename "$page").gz"
+done
+rm -rf "$docs" completions/.byob
