@@ -23,6 +23,8 @@ import (
 	iam "google.golang.org/api/iam/v1"
 	"google.golang.org/api/option"
 	storage "google.golang.org/api/storage/v1"
+
+	"github.com/growthloop/byob/internal/netfail"
 )
 
 // Clients are the Google Cloud clients the steps call: the REST clients of
@@ -59,12 +61,14 @@ func transient(err error) bool {
 	var ge *googleapi.Error
 	var ne net.Error
 	switch {
+	case netfail.Lasting(err): // no host, nothing listening, an untrusted certificate
+		return false
 	case errors.As(err, &ge):
 		return ge.Code == http.StatusRequestTimeout || ge.Code == http.StatusTooManyRequests || ge.Code >= 500
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return false
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE):
+		errors.Is(err, syscall.EPIPE):
 		return true
 	}
 	return errors.As(err, &ne) && ne.Timeout()
