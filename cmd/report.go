@@ -286,7 +286,10 @@ func (r *jsonReporter) Waiting(msg string) {
 
 func (r *jsonReporter) Done(o RunOutcome) {
 	s := map[string]any{"event": "summary", "ok": o.Err == nil, "applied": nonNil(o.Applied), "in_place": nonNil(o.InPlace),
-		"proved": nonNil(o.Proved), "bundle_written": o.BundleWritten, "state": o.State}
+		"proved": nonNil(o.Proved), "bundle_written": o.BundleWritten}
+	if o.Started {
+		s["state"] = o.State // a run that stopped before any change wrote none
+	}
 	if o.Pending != "" {
 		s["pending"] = o.Pending
 	}
