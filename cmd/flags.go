@@ -37,7 +37,7 @@ func bindSetup(c *cobra.Command, f *Factory, cfg *providers.Config, configFile *
 		*given = cmd.Flags().Changed
 		return run(cmd.Context())
 	}
-	addFields(c.Flags(), cfg, c.Name() == "init")
+	addFields(c.Flags(), cfg, c.Name() == "init" || c.Name() == "render")
 	completeFields(c, f)
 	c.Flags().StringVar(configFile, "config", "", "YAML file whose keys are flag names")
 }

@@ -1,55 +1,126 @@
 package cmd
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
-	"io"
+	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/spf13/cobra"
+
+	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/render"
 	"github.com/growthloop/byob/wizard"
 )
 
-// renderPlan prints the plan for people: numbered steps, each with the
-// exact artifacts it applies.
-func renderPlan(w io.Writer, d wizard.Doc) error {
-	in := d.Config
-	var b strings.Builder
-	fmt.Fprintf(&b, "Plan: %s, exports under %s expiring after %d days, warehouse %s.\n", d.Where, in.Prefix, in.TTLDays, d.Warehouse)
-	fmt.Fprintf(&b, "%d steps. A dry run changes nothing; values in <angle brackets> are read at apply time.\n", len(d.Steps))
-	for i, s := range d.Steps {
-		fmt.Fprintf(&b, "\n%d. %s  [%s]\n", i+1, s.Title, s.ID)
-		if len(s.Needs) > 0 {
-			fmt.Fprintf(&b, "   after: %s\n", strings.Join(s.Needs, ", "))
+// RenderOptions are byob render's flag values and dependencies.
+type RenderOptions struct {
+	*Factory
+	Config       providers.Config
+	ConfigFile   string
+	Format       string
+	Out          string
+	Force        bool
+	AWSAccountID string
+	Given        func(flag string) bool
+}
+
+// NewCmdRender builds `byob render`.
+func NewCmdRender(f *Factory, runF func(context.Context, *RenderOptions) error) *cobra.Command {
+	o := &RenderOptions{Factory: f}
+	c := &cobra.Command{
+		Use:   "render",
+		Short: "Write the setup as Terraform, CloudFormation or raw documents to review and apply yourself",
+		Long: `render writes the plan init would apply as code your change process can
+review: a Terraform module (terraform), a CloudFormation template with the
+Snowflake SQL beside it (cloudformation), or the documents and SQL one file
+each (json, sql). Every document is the one init applies. It needs no
+cloud credentials and changes nothing.
+
+It takes init's flags, or the state file of a setup init made (then the
+account id, external ID and Snowflake's identity are the setup's own).
+Each format's README says how to apply it and hand the key to GrowthLoop
+(byob bundle).`,
+		Example: `  byob render --format terraform --out infra/growthloop --provider s3 \
+    --bucket acme-growthloop-exports --region us-east-1 --warehouse snowflake \
+    --org-id 1234 --snowflake-database ANALYTICS --growthloop-role GROWTHLOOP
+  byob render --format cloudformation --out cfn/   # from byob-state.json`,
+	}
+	bindSetup(c, f, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
+		if runF != nil {
+			return runF(ctx, o)
 		}
-		for _, a := range s.Artifacts {
-			fmt.Fprintf(&b, "   %s (%s):\n", a.Name, a.Format)
-			content := fmt.Sprint(a.Content)
-			if raw, ok := a.Content.(json.RawMessage); ok {
-				content = string(raw)
+		return runRender(o)
+	})
+	fs := c.Flags()
+	fs.StringVar(&o.Format, "format", "terraform", "terraform, cloudformation, json or sql")
+	fs.StringVar(&o.Out, "out", "", "directory to write into (required)")
+	fs.BoolVar(&o.Force, "force", false, "overwrite files already in --out")
+	fs.StringVar(&o.AWSAccountID, "aws-account-id", "", "your AWS account id, to write into the SQL and documents instead of a placeholder")
+	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(render.Formats, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+func runRender(o *RenderOptions) error {
+	var bad []providers.InvalidValue
+	if !slices.Contains(render.Formats, o.Format) {
+		bad = append(bad, providers.InvalidValue{Flag: "--format", Value: o.Format, Rule: "must be " + strings.Join(render.Formats, ", ")})
+	}
+	if o.AWSAccountID != "" && (len(o.AWSAccountID) != 12 || strings.Trim(o.AWSAccountID, "0123456789") != "") {
+		bad = append(bad, providers.InvalidValue{Flag: "--aws-account-id", Value: o.AWSAccountID, Rule: "must be 12 digits"})
+	}
+	state, err := wizard.LoadState(o.Config.State)
+	if err != nil {
+		return err
+	}
+	cfg := o.Config
+	if state.Inputs != nil {
+		fillFromInputs(o.Given, &cfg, state.Inputs.Config(cfg.State))
+	}
+	providers.Defaults(&cfg, o.env(true))
+	ue := &providers.UsageError{Invalid: bad}
+	if err := cfg.Validate(); err != nil {
+		ue = err.(*providers.UsageError)
+		ue.Invalid = append(bad, ue.Invalid...)
+	}
+	if o.Out == "" {
+		ue.Missing = append(ue.Missing, "--out")
+	}
+	// Without preflight nothing tells the bucket's place: it must be given.
+	if bp := cfg.BucketProvider(); bp != nil {
+		if f, _ := providers.Lookup(bp.Location()); f.String(&cfg) == "" && !slices.Contains(ue.Missing, "--"+f.Flag) {
+			ue.Missing = append(ue.Missing, "--"+f.Flag)
+			if ue.Because == nil {
+				ue.Because = map[string]string{}
 			}
-			for _, line := range strings.Split(content, "\n") {
-				fmt.Fprintf(&b, "     %s\n", line)
-			}
+			ue.Because["--"+f.Flag] = "byob render (it reaches no cloud to learn it)"
 		}
 	}
-	if len(d.Permissions) > 0 {
-		fmt.Fprintf(&b, "\nPermissions granted, to whom, and why:\n")
-		who := ""
-		for _, p := range d.Permissions {
-			if p.Who != who {
-				who = p.Who
-				fmt.Fprintf(&b, "  %s:\n", who)
-			}
-			fmt.Fprintf(&b, "    %-24s %s\n", p.Permission, p.Why)
-		}
+	if len(ue.Missing) > 0 || len(ue.Invalid) > 0 || ue.Msg != "" {
+		return ue
 	}
-	if len(d.Proofs) > 0 {
-		fmt.Fprintf(&b, "\nOnce the bundle is written, byob proves the setup works:\n")
-		for _, p := range d.Proofs {
-			fmt.Fprintf(&b, "  %s\n", p.Title)
-		}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(o.IO.ErrOut, "Warning: %s\n", w)
 	}
-	fmt.Fprintf(&b, "\nApply with (re-running is safe):\n  %s\n", commandLine(in, false))
-	_, err := io.WriteString(w, b.String())
-	return err
+	known := providers.NewValues(state.Values)
+	if o.AWSAccountID != "" {
+		known.Set(providers.AWSAccountID, o.AWSAccountID)
+	}
+	files, err := render.Render(o.Format, cfg, render.Options{Known: known, Random: o.Rand})
+	if err != nil {
+		return err
+	}
+	if err := render.Write(o.Out, files, o.Force); err != nil {
+		return err
+	}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.Path
+	}
+	fmt.Fprintf(o.IO.Out, "Wrote %s to %s: %s.\n", plural(len(files), "file"), o.Out, strings.Join(names, ", "))
+	if slices.Contains(names, "README.md") {
+		fmt.Fprintf(o.IO.Out, "Next: %s says how to apply it and hand the key to GrowthLoop.\n", filepath.Join(o.Out, "README.md"))
+	}
+	return nil
 }

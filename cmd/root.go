@@ -188,7 +188,7 @@ Start with a dry run, which needs no cloud credentials:
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.SetFlagErrorFunc(flagErr)
-	root.AddCommand(NewCmdInit(f, nil), NewCmdPlan(f, nil), NewCmdVerify(f, nil), NewCmdDestroy(f, nil), NewCmdRotateKeys(f, nil), newVersionCmd(f.IO), newDocsCmd(f))
+	root.AddCommand(NewCmdInit(f, nil), NewCmdPlan(f, nil), NewCmdVerify(f, nil), NewCmdDestroy(f, nil), NewCmdRotateKeys(f, nil), NewCmdRender(f, nil), NewCmdBundle(f, nil), newVersionCmd(f.IO), newDocsCmd(f))
 	// cobra's completion command shows its help for an unknown shell;
 	// byob calls that a usage error, as any unknown command.
 	root.InitDefaultCompletionCmd()

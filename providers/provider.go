@@ -249,6 +249,10 @@ type Probe struct {
 	// proves the setup works (waiting for propagation), and a failure
 	// fails the run.
 	Proof bool
+	// KeyProof marks the probe that proves the bundle's key can use the
+	// bucket: byob bundle runs it before writing a bundle from another
+	// tool's outputs.
+	KeyProof bool
 }
 
 // Placer is a bucket provider that checks, once the bucket's location is

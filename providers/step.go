@@ -37,6 +37,10 @@ type Artifact struct {
 	Name    string `json:"name"`
 	Format  string `json:"format"` // FormatJSON, FormatSQL or FormatText
 	Content string `json:"content"`
+	// Value is what Content was made from (a templates or snowflake
+	// type), for renderers that write the same document in another
+	// language (byob render); nil for a description.
+	Value any `json:"-"`
 }
 
 // Artifact formats.
@@ -200,5 +204,5 @@ func (b Basic) Needs() []string { return b.StepNeeds }
 
 // JSONArtifact renders a document as an indented JSON artifact.
 func JSONArtifact(name string, doc any) Artifact {
-	return Artifact{Name: name, Format: FormatJSON, Content: templates.IndentJSON(doc)}
+	return Artifact{Name: name, Format: FormatJSON, Content: templates.IndentJSON(doc), Value: doc}
 }

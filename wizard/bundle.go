@@ -53,6 +53,18 @@ func newBundle(cfg Config, v *providers.Values, deps Deps) (b *Bundle, ok bool) 
 	return b, ok
 }
 
+// writeBundle writes b to path atomically with mode 0600.
+func writeBundle(path string, b *Bundle) error {
+	data, err := json.MarshalIndent(b, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := securefile.Write(path, append(data, '\n')); err != nil {
+		return fmt.Errorf("write bundle %s: %w", path, err)
+	}
+	return nil
+}
+
 // deliver writes the bundle of a finished run, with the key the run
 // settled on, then lets the key store drop the pending secret. It writes
 // nothing when the bundle already says the same.
@@ -63,12 +75,8 @@ func deliver(cfg Config, v *providers.Values, deps Deps) (bool, error) {
 	}
 	written := false
 	if existing, _ := ReadBundle(cfg.Bundle); existing == nil || !reflect.DeepEqual(existing, b) {
-		data, err := json.MarshalIndent(b, "", "  ")
-		if err != nil {
+		if err := writeBundle(cfg.Bundle, b); err != nil {
 			return false, err
-		}
-		if err := securefile.Write(cfg.Bundle, append(data, '\n')); err != nil {
-			return false, fmt.Errorf("write bundle %s: %w", cfg.Bundle, err)
 		}
 		written = true
 	}

@@ -14,7 +14,10 @@ func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-"
 
 // Write writes data to a temporary file in path's directory with mode
 // 0600, syncs it, and renames it over path.
-func Write(path string, data []byte) (err error) {
+func Write(path string, data []byte) error { return WriteMode(path, data, 0o600) }
+
+// WriteMode is Write with another mode, for files that hold no secret.
+func WriteMode(path string, data []byte, mode os.FileMode) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), tempPrefix(path)+"*")
 	if err != nil {
 		return err
@@ -25,7 +28,7 @@ func Write(path string, data []byte) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	if err = f.Chmod(0o600); err != nil {
+	if err = f.Chmod(mode); err != nil {
 		return err
 	}
 	if _, err = f.Write(data); err != nil {

@@ -333,7 +333,8 @@ func (s *bucketPolicyStep) Prefetch(ctx context.Context, v *providers.Values) {
 }
 
 func (s *bucketPolicyStep) Artifacts(*providers.Values) []providers.Artifact {
-	return []providers.Artifact{{Name: "PutBucketPolicy (statement merged into an existing policy)", Format: providers.FormatJSON, Content: templates.TLSOnlyBucketPolicy(s.p.S3Bucket()).JSON()}}
+	return []providers.Artifact{{Name: "PutBucketPolicy (statement merged into an existing policy)", Format: providers.FormatJSON, Content: templates.TLSOnlyBucketPolicy(s.p.S3Bucket()).JSON(),
+		Value: templates.TLSOnlyBucketPolicy(s.p.S3Bucket())}}
 }
 
 // get reads the bucket policy; "" when there is none.

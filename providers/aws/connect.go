@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
 	"github.com/aws/smithy-go/logging"
@@ -159,4 +161,31 @@ func sdkLogger(w io.Writer) logging.Logger {
 		return logging.Nop{}
 	}
 	return logging.NewStandardLogger(w)
+}
+
+// KeyFromSecret reads GrowthLoop's access key from the Secrets Manager
+// secret byob render's CloudFormation template makes (SecretString
+// {"aws_access_key_id", "aws_secret_access_key"}), with the caller's
+// credentials. The secret never reaches an error.
+func KeyFromSecret(ctx context.Context, profile, region, arn string) (id, secret string, err error) {
+	opts := []func(*config.LoadOptions) error{config.WithRetryer(DefaultRetry.Retryer), config.WithRegion(region), config.WithLogger(sdkLogger(nil))}
+	if profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(profile))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return "", "", fmt.Errorf("load AWS configuration: %w", err)
+	}
+	out, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	if err != nil {
+		return "", "", fmt.Errorf("secretsmanager:GetSecretValue %s (the caller needs it on the stack's secret): %w", arn, err)
+	}
+	var key struct {
+		ID     string `json:"aws_access_key_id"`
+		Secret string `json:"aws_secret_access_key"`
+	}
+	if json.Unmarshal([]byte(aws.ToString(out.SecretString)), &key) != nil || key.ID == "" || key.Secret == "" {
+		return "", "", fmt.Errorf("secret %s does not hold aws_access_key_id and aws_secret_access_key as JSON", arn)
+	}
+	return key.ID, key.Secret, nil
 }

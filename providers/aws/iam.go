@@ -75,7 +75,7 @@ func (s *policyStep) Prefetch(ctx context.Context, v *providers.Values) {
 func (s *policyStep) document() string { return s.doc.JSON() }
 
 func (s *policyStep) Artifacts(*providers.Values) []providers.Artifact {
-	return []providers.Artifact{{Name: "IAM policy " + s.name, Format: providers.FormatJSON, Content: s.document()}}
+	return []providers.Artifact{{Name: "IAM policy " + s.name, Format: providers.FormatJSON, Content: s.document(), Value: s.doc}}
 }
 
 // defaultDocument reads the policy's default version; ok is false when
@@ -180,12 +180,14 @@ func (s *roleStep) get(ctx context.Context) (*types.Role, error) {
 // preflight; its trust is compared once the integration is known.
 func (s *roleStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.get) }
 
-func (s *roleStep) trust(v *providers.Values) string {
-	return templates.SnowflakeTrust(v.Ref(providers.WarehouseUserARN), v.Ref(providers.ExternalID)).JSON()
+func (s *roleStep) trust(v *providers.Values) string { return s.trustPolicy(v).JSON() }
+
+func (s *roleStep) trustPolicy(v *providers.Values) templates.Policy {
+	return templates.SnowflakeTrust(v.Ref(providers.WarehouseUserARN), v.Ref(providers.ExternalID))
 }
 
 func (s *roleStep) Artifacts(v *providers.Values) []providers.Artifact {
-	return []providers.Artifact{{Name: "trust policy of IAM role " + s.p.Names.Role, Format: providers.FormatJSON, Content: s.trust(v)}}
+	return []providers.Artifact{{Name: "trust policy of IAM role " + s.p.Names.Role, Format: providers.FormatJSON, Content: s.trust(v), Value: s.trustPolicy(v)}}
 }
 
 func (s *roleStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {

@@ -149,7 +149,7 @@ func (Provider) Probes(s providers.Setup) []providers.Probe {
 	checks := Probes(params(s), clients(s), s.Values, s.Bundle.AWSAccessKeyID, s.Bundle.AWSSecretAccessKey, s.Now, s.ReRun)
 	out := make([]providers.Probe, len(checks))
 	for i, c := range checks {
-		out[i] = providers.Probe{Check: c, Needs: []string{StepBucket, StepUser}}
+		out[i] = providers.Probe{Check: c, Needs: []string{StepBucket, StepUser}, KeyProof: c.ID == CheckKeyWorks}
 		if c.ID == CheckKeyConfined {
 			out[i].Needs = append(out[i].Needs, CheckKeyWorks) // a key that does not work proves nothing
 		}

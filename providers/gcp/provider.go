@@ -155,7 +155,7 @@ func (Provider) Probes(s providers.Setup) []providers.Probe {
 		if c.ID == CheckKeyWorks {
 			needs = append(needs, StepWriterBinding) // without it the key is refused
 		}
-		out = append(out, providers.Probe{Check: c, Needs: needs})
+		out = append(out, providers.Probe{Check: c, Needs: needs, KeyProof: c.ID == CheckKeyWorks})
 	}
 	// Who else can reach the bucket; the other readers are told apart from
 	// Snowflake's service account, which DESC INTEGRATION names.

@@ -123,7 +123,7 @@ func (s *integrationStep) Prefetch(ctx context.Context, v *providers.Values) {
 func (s *integrationStep) Artifacts(v *providers.Values) []providers.Artifact {
 	in := s.want(v)
 	return []providers.Artifact{
-		{Name: "create the integration (never CREATE OR REPLACE: that would mint a new identity and detach every stage)", Format: providers.FormatSQL, Content: in.Create()},
+		{Name: "create the integration (never CREATE OR REPLACE: that would mint a new identity and detach every stage)", Format: providers.FormatSQL, Content: in.Create(), Value: in},
 		{Name: "read Snowflake's identity for the trust", Format: providers.FormatSQL, Content: in.Describe()},
 	}
 }
@@ -269,7 +269,7 @@ type stageStep struct {
 func (s *stageStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.show) }
 
 func (s *stageStep) Artifacts(*providers.Values) []providers.Artifact {
-	return []providers.Artifact{{Name: "create the stage (database and schema must exist: byob does not create them)", Format: providers.FormatSQL, Content: s.stage.Create()}}
+	return []providers.Artifact{{Name: "create the stage (database and schema must exist: byob does not create them)", Format: providers.FormatSQL, Content: s.stage.Create(), Value: s.stage}}
 }
 
 // show returns the SHOW STAGES row of the stage, nil when there is none.
@@ -362,7 +362,7 @@ func (s *grantStep) Prefetch(ctx context.Context, _ *providers.Values) {
 func (s *grantStep) Artifacts(*providers.Values) []providers.Artifact {
 	out := make([]providers.Artifact, len(s.grants))
 	for i, g := range s.grants {
-		out[i] = providers.Artifact{Name: "grant", Format: providers.FormatSQL, Content: g.SQL()}
+		out[i] = providers.Artifact{Name: "grant", Format: providers.FormatSQL, Content: g.SQL(), Value: g}
 	}
 	return out
 }

@@ -1,0 +1,133 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/growthloop/byob/internal/securefile"
+	"github.com/growthloop/byob/providers"
+	awsp "github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/render"
+	"github.com/growthloop/byob/wizard"
+)
+
+// BundleOptions are byob bundle's flag values and dependencies.
+type BundleOptions struct {
+	*Factory
+	FromTerraform, FromCloudFormation string
+	Bundle, KeyFile, Profile          string
+	Force                             bool
+}
+
+// NewCmdBundle builds `byob bundle`.
+func NewCmdBundle(f *Factory, runF func(context.Context, *BundleOptions) error) *cobra.Command {
+	o := &BundleOptions{Factory: f}
+	c := &cobra.Command{
+		Use:   "bundle",
+		Short: "Write GrowthLoop's bundle from the outputs of the Terraform or CloudFormation byob render wrote",
+		Long: `bundle turns the outputs of a setup applied from byob render's code into the
+bundle GrowthLoop takes, the same file init writes (mode 0600). It first
+proves the key can write, read and list under the prefix; a key that
+does not work writes nothing.
+
+--from-terraform takes terraform output -json (a file, or - for standard
+input). --from-cloudformation takes aws cloudformation describe-stacks'
+answer or its Outputs list, and reads the key from the stack's Secrets
+Manager secret with your AWS credentials.`,
+		Example: `  terraform output -json | byob bundle --from-terraform -
+  aws cloudformation describe-stacks --stack-name growthloop-byob --query 'Stacks[0].Outputs' > outputs.json
+  byob bundle --from-cloudformation outputs.json`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(c.Context(), o)
+			}
+			return runBundle(c.Context(), o)
+		},
+	}
+	fs := c.Flags()
+	fs.StringVar(&o.FromTerraform, "from-terraform", "", "terraform output -json of byob render's module (- for standard input)")
+	fs.StringVar(&o.FromCloudFormation, "from-cloudformation", "", "the stack's outputs (aws cloudformation describe-stacks)")
+	fs.StringVar(&o.Bundle, "bundle", providers.DefaultBundle, "credentials bundle file to write")
+	fs.StringVar(&o.KeyFile, "key-file", "credentials.json", "where a GCS service account key is written (mode 0600)")
+	fs.StringVar(&o.Profile, "profile", "", "AWS shared config profile that reads the stack's secret")
+	fs.BoolVar(&o.Force, "force", false, "overwrite a bundle of another setup")
+	return c
+}
+
+func runBundle(ctx context.Context, o *BundleOptions) error {
+	if (o.FromTerraform == "") == (o.FromCloudFormation == "") {
+		return providers.Usagef("pass one of --from-terraform and --from-cloudformation")
+	}
+	read := func(path string) ([]byte, error) {
+		if path == "-" {
+			return io.ReadAll(o.IO.In)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, providers.Usagef("%v", err)
+		}
+		return b, nil
+	}
+	var h *render.Handed
+	switch {
+	case o.FromTerraform != "":
+		data, err := read(o.FromTerraform)
+		if err != nil {
+			return err
+		}
+		if h, err = render.FromTerraform(data); err != nil {
+			return providers.Usagef("--from-terraform %s: %v", o.FromTerraform, err)
+		}
+	default:
+		data, err := read(o.FromCloudFormation)
+		if err != nil {
+			return err
+		}
+		if h, err = render.FromCloudFormation(data); err != nil {
+			return providers.Usagef("--from-cloudformation %s: %v", o.FromCloudFormation, err)
+		}
+		id, secret, err := awsp.KeyFromSecret(ctx, o.Profile, h.Bundle.Region, h.KeySecretARN)
+		if err != nil {
+			return err
+		}
+		if id != h.Bundle.AWSAccessKeyID {
+			return fmt.Errorf("the secret %s holds key %s, but the stack's output AccessKeyId is %s", h.KeySecretARN, id, h.Bundle.AWSAccessKeyID)
+		}
+		h.Bundle.AWSSecretAccessKey = secret
+	}
+	b := h.Bundle
+	cfg := providers.Config{Provider: b.Provider, Bucket: b.Bucket, Region: b.Region, Location: b.Location, Prefix: b.Prefix, OrgID: b.OrgID,
+		GCPProject: b.GCPProject, Name: h.Name, Warehouse: providers.WarehouseNone, Bundle: o.Bundle, KeyFile: o.KeyFile, Profile: o.Profile, TTLDays: providers.DefaultTTLDays}
+	env := o.env(false)
+	providers.Defaults(&cfg, env)
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if h.KeyFile != nil {
+		// The key file is the GCS probe's credentials, and what GrowthLoop
+		// takes beside the bundle.
+		if err := securefile.Write(o.KeyFile, h.KeyFile); err != nil {
+			return fmt.Errorf("write key file %s: %w", o.KeyFile, err)
+		}
+		b.GCPKeyFile = o.KeyFile
+	}
+	conns, closeConns, err := o.Open(ctx, &cfg, env)
+	if err != nil {
+		return err
+	}
+	defer closeConns()
+	if err := wizard.Handover(ctx, cfg, wizard.Deps{Conns: conns}, &b, o.Force); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.IO.Out, "The key works. Credentials bundle written to %s (mode 0600). Keep it private.\n", o.Bundle)
+	if h.KeyFile != nil {
+		fmt.Fprintf(o.IO.Out, "Service account key written to %s (mode 0600).\n", o.KeyFile)
+	}
+	fmt.Fprintf(o.IO.Out, "Next: %s (%s). Check it any time: byob verify\n", nextStep, o.Bundle)
+	return nil
+}

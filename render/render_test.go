@@ -1,0 +1,282 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/awslabs/goformation/v7"
+	"github.com/awslabs/goformation/v7/cloudformation"
+	"github.com/awslabs/goformation/v7/intrinsics"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/growthloop/byob/providers"
+	_ "github.com/growthloop/byob/providers/all"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// setups are the setups rendered in each format.
+var setups = map[string]providers.Config{
+	"s3-snowflake":  {Provider: "s3", Bucket: "acme-growthloop-exports", Region: "us-west-2", Warehouse: "snowflake", OrgID: "1234", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"},
+	"s3":            {Provider: "s3", Bucket: "acme-growthloop-exports", Region: "eu-west-1", Prefix: "growthloop/", Name: "acme"},
+	"gcs-snowflake": {Provider: "gcs", Bucket: "acme-growthloop-exports", GCPProject: "acme-data", Location: "US", Warehouse: "snowflake", OrgID: "1234", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"},
+}
+
+func config(t *testing.T, name string) providers.Config {
+	t.Helper()
+	cfg := setups[name]
+	cfg.TTLDays = 14
+	if cfg.Warehouse == "" {
+		cfg.Warehouse = providers.WarehouseNone
+	}
+	providers.Defaults(&cfg, providers.Env{})
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// fixed is a random source that makes the same external ID every time.
+func fixed() *bytes.Reader { return bytes.NewReader(bytes.Repeat([]byte{0xab}, 64)) }
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	path = filepath.Join("testdata", "golden", path)
+	if *update {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./render -update writes it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (go test ./render -update rewrites it):\n%s", path, got)
+	}
+}
+
+// tfSchema is what the pinned providers accept, for the resources byob
+// writes: each resource's attributes and nested blocks (a block's own
+// attributes under "block/").
+var tfSchema = map[string][]string{
+	"aws_s3_bucket":                                      {"bucket"},
+	"aws_s3_bucket_public_access_block":                  {"bucket", "block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets"},
+	"aws_s3_bucket_server_side_encryption_configuration": {"bucket", "rule/", "rule/apply_server_side_encryption_by_default/", "rule/apply_server_side_encryption_by_default/sse_algorithm"},
+	"aws_s3_bucket_policy":                               {"bucket", "policy"},
+	"aws_s3_bucket_ownership_controls":                   {"bucket", "rule/", "rule/object_ownership"},
+	"aws_s3_bucket_lifecycle_configuration": {"bucket", "rule/", "rule/id", "rule/status", "rule/filter/", "rule/filter/prefix", "rule/expiration/", "rule/expiration/days",
+		"rule/noncurrent_version_expiration/", "rule/noncurrent_version_expiration/noncurrent_days", "rule/abort_incomplete_multipart_upload/", "rule/abort_incomplete_multipart_upload/days_after_initiation"},
+	"aws_iam_policy":                  {"name", "policy"},
+	"aws_iam_role":                    {"name", "assume_role_policy"},
+	"aws_iam_role_policy_attachment":  {"role", "policy_arn"},
+	"aws_iam_user":                    {"name"},
+	"aws_iam_user_policy_attachment":  {"user", "policy_arn"},
+	"aws_iam_access_key":              {"user"},
+	"random_id":                       {"byte_length"},
+	"snowflake_storage_integration":   {"name", "type", "storage_provider", "enabled", "storage_aws_role_arn", "storage_aws_external_id", "storage_allowed_locations"},
+	"snowflake_stage":                 {"name", "database", "schema", "url", "storage_integration"},
+	"snowflake_grant_privileges_to_account_role": {"account_role_name", "privileges", "depends_on", "on_account_object/", "on_account_object/object_type", "on_account_object/object_name",
+		"on_schema/", "on_schema/schema_name", "on_schema_object/", "on_schema_object/object_type", "on_schema_object/object_name"},
+	"google_storage_bucket": {"name", "location", "uniform_bucket_level_access", "public_access_prevention", "lifecycle_rule/", "lifecycle_rule/condition/",
+		"lifecycle_rule/condition/age", "lifecycle_rule/condition/days_since_noncurrent_time", "lifecycle_rule/condition/matches_prefix", "lifecycle_rule/action/", "lifecycle_rule/action/type"},
+	"google_project_iam_custom_role":   {"project", "role_id", "title", "description", "permissions", "stage"},
+	"google_service_account":           {"project", "account_id", "display_name", "description"},
+	"google_storage_bucket_iam_member": {"bucket", "role", "member", "depends_on"},
+	"google_service_account_key":       {"service_account_id"},
+}
+
+// names lists a block's attributes and nested blocks as tfSchema does.
+func names(b *hclsyntax.Body, prefix string) []string {
+	var out []string
+	for n := range b.Attributes {
+		out = append(out, prefix+n)
+	}
+	for _, blk := range b.Blocks {
+		out = append(out, prefix+blk.Type+"/")
+		out = append(out, names(blk.Body, prefix+blk.Type+"/")...)
+	}
+	return out
+}
+
+// TestTerraformParsesAndFitsTheProviders: every file parses with HCL's own
+// parser, every resource is one the pinned providers have, with only
+// their attribute and block names, and the module is the golden one.
+func TestTerraformParsesAndFitsTheProviders(t *testing.T) {
+	for name := range setups {
+		files, err := Render("terraform", config(t, name), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := hclparse.NewParser()
+		types := map[string]bool{}
+		for _, f := range files {
+			golden(t, filepath.Join("terraform", name, f.Path), f.Content)
+			if !strings.HasSuffix(f.Path, ".tf") {
+				continue
+			}
+			file, diags := p.ParseHCL([]byte(f.Content), f.Path)
+			if diags.HasErrors() {
+				t.Fatalf("%s/%s: %s", name, f.Path, diags.Error())
+			}
+			for _, blk := range file.Body.(*hclsyntax.Body).Blocks {
+				if blk.Type != "resource" {
+					continue
+				}
+				allowed, ok := tfSchema[blk.Labels[0]]
+				if !ok {
+					t.Errorf("%s: resource type %s is not in the schema table", name, blk.Labels[0])
+					continue
+				}
+				types[blk.Labels[0]] = true
+				for _, n := range names(blk.Body, "") {
+					if !slices.Contains(allowed, n) {
+						t.Errorf("%s: %s has %q, which the provider does not", name, blk.Labels[0], n)
+					}
+				}
+			}
+		}
+		for _, want := range map[string][]string{
+			"s3-snowflake":  {"aws_s3_bucket_policy", "aws_iam_role", "snowflake_storage_integration", "snowflake_stage", "aws_iam_access_key", "random_id"},
+			"s3":            {"aws_s3_bucket_lifecycle_configuration", "aws_iam_access_key"},
+			"gcs-snowflake": {"google_storage_bucket", "google_service_account_key", "snowflake_storage_integration"},
+		}[name] {
+			if !types[want] {
+				t.Errorf("%s: no %s", name, want)
+			}
+		}
+	}
+}
+
+// TestTerraformKeepsSecretsSensitive: outputs holding a key are sensitive
+// and the module's README says the state holds them.
+func TestTerraformKeepsSecretsSensitive(t *testing.T) {
+	for name := range setups {
+		files, _ := Render("terraform", config(t, name), Options{})
+		for _, f := range files {
+			switch f.Path {
+			case "outputs.tf":
+				file, diags := hclparse.NewParser().ParseHCL([]byte(f.Content), f.Path)
+				if diags.HasErrors() {
+					t.Fatal(diags.Error())
+				}
+				for _, blk := range file.Body.(*hclsyntax.Body).Blocks {
+					secret := blk.Labels[0] == "aws_secret_access_key" || blk.Labels[0] == "gcp_private_key"
+					if _, sensitive := blk.Body.Attributes["sensitive"]; secret != sensitive {
+						t.Errorf("%s: output %s sensitive=%v", name, blk.Labels[0], sensitive)
+					}
+				}
+			case "README.md":
+				if !strings.Contains(f.Content, "Terraform state holds its secret") || !strings.Contains(f.Content, "encrypted backend") {
+					t.Errorf("%s: the README does not warn about the state", name)
+				}
+			}
+		}
+	}
+}
+
+// TestCloudFormationRoundTrips: the template parses with goformation and
+// marshals back to the same document; the key's secret is in Secrets
+// Manager and never in an output; the SQL is beside it.
+func TestCloudFormationRoundTrips(t *testing.T) {
+	for _, name := range []string{"s3-snowflake", "s3"} {
+		files, err := Render("cloudformation", config(t, name), Options{Random: fixed()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var paths []string
+		for _, f := range files {
+			paths = append(paths, f.Path)
+			golden(t, filepath.Join("cloudformation", name, f.Path), f.Content)
+			if f.Path != "template.json" {
+				continue
+			}
+			// goformation's own encoders keep each intrinsic as it was.
+			tmpl, err := goformation.ParseJSONWithOptions([]byte(f.Content), &intrinsics.ProcessorOptions{IntrinsicHandlerOverrides: cloudformation.EncoderIntrinsics})
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			again, err := tmpl.JSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var a, b any
+			json.Unmarshal([]byte(f.Content), &a)
+			json.Unmarshal(again, &b)
+			if x, y := mustJSON(a), mustJSON(b); x != y {
+				t.Errorf("%s: the template does not round-trip through goformation:\n%s\n%s", name, x, y)
+			}
+			if _, err := tmpl.GetSecretsManagerSecretWithName("GrowthLoopKeySecret"); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+			for out, o := range tmpl.Outputs {
+				if strings.Contains(mustJSON(o.Value), "SecretAccessKey") {
+					t.Errorf("%s: output %s exposes the secret", name, out)
+				}
+			}
+			if _, ok := tmpl.Parameters[paramUserARN]; ok != (name == "s3-snowflake") {
+				t.Errorf("%s: parameter %s present=%v", name, paramUserARN, ok)
+			}
+		}
+		if want := slices.Contains(paths, "snowflake.sql"); want != (name == "s3-snowflake") {
+			t.Errorf("%s: files %v", name, paths)
+		}
+	}
+	if _, err := Render("cloudformation", config(t, "gcs-snowflake"), Options{}); err == nil {
+		t.Error("CloudFormation for GCS must be refused")
+	}
+}
+
+func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// TestRawDocuments: json writes the plan's documents one file each and the
+// SQL; sql only the SQL.
+func TestRawDocuments(t *testing.T) {
+	for _, format := range []string{"json", "sql"} {
+		files, err := Render(format, config(t, "s3-snowflake"), Options{Random: fixed()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			golden(t, filepath.Join(format, "s3-snowflake", f.Path), f.Content)
+			if strings.HasSuffix(f.Path, ".json") && !json.Valid([]byte(f.Content)) {
+				t.Errorf("%s is not JSON", f.Path)
+			}
+		}
+	}
+	if _, err := Render("sql", config(t, "s3"), Options{}); err == nil {
+		t.Error("sql without a warehouse must be refused")
+	}
+}
+
+// TestWriteRefusesToOverwrite: files already there stop the write before
+// anything is written, unless forced; files are 0644.
+func TestWriteRefusesToOverwrite(t *testing.T) {
+	dir := t.TempDir()
+	files := []File{{"a.tf", "x"}, {"b.tf", "y"}}
+	os.WriteFile(filepath.Join(dir, "b.tf"), []byte("mine"), 0o644)
+	if err := Write(dir, files, false); err == nil || !strings.Contains(err.Error(), "b.tf") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a.tf")); err == nil {
+		t.Error("a.tf was written though the write was refused")
+	}
+	if err := Write(dir, files, true); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "a.tf")); fi.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v", fi.Mode().Perm())
+	}
+}
+
+var _ = hcl.Pos{}

@@ -1,0 +1,300 @@
+provider "aws" {
+  region = var.region
+}
+
+data "aws_caller_identity" "current" {
+}
+
+resource "aws_s3_bucket" "exports" {
+  bucket = "acme-growthloop-exports"
+}
+
+resource "aws_s3_bucket_public_access_block" "exports" {
+  bucket                  = aws_s3_bucket.exports.id
+  block_public_acls       = true
+  ignore_public_acls      = true
+  block_public_policy     = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "exports" {
+  bucket = aws_s3_bucket.exports.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "exports" {
+  bucket = aws_s3_bucket.exports.id
+  policy = <<-EOT
+{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "DenyInsecureTransport",
+      "Effect": "Deny",
+      "Principal": {
+        "AWS": "*"
+      },
+      "Action": [
+        "s3:*"
+      ],
+      "Resource": [
+        "arn:aws:s3:::acme-growthloop-exports",
+        "arn:aws:s3:::acme-growthloop-exports/*"
+      ],
+      "Condition": {
+        "Bool": {
+          "aws:SecureTransport": "false"
+        }
+      }
+    }
+  ]
+}
+EOT
+}
+
+resource "aws_s3_bucket_ownership_controls" "exports" {
+  bucket = aws_s3_bucket.exports.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "exports" {
+  bucket = aws_s3_bucket.exports.id
+  rule {
+    id     = "byob-expire-exports"
+    status = "Enabled"
+    filter {
+      prefix = "exports/"
+    }
+    expiration {
+      days = 14
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = 14
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+}
+
+resource "aws_iam_policy" "growthloop" {
+  name   = "growthloop-byob-access"
+  policy = <<-EOT
+{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "ReadWriteObjectsUnderPrefix",
+      "Effect": "Allow",
+      "Action": [
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:GetObjectVersion"
+      ],
+      "Resource": [
+        "arn:aws:s3:::acme-growthloop-exports/exports/*"
+      ]
+    },
+    {
+      "Sid": "ListPrefix",
+      "Effect": "Allow",
+      "Action": [
+        "s3:ListBucket"
+      ],
+      "Resource": [
+        "arn:aws:s3:::acme-growthloop-exports"
+      ],
+      "Condition": {
+        "StringLike": {
+          "s3:prefix": [
+            "exports/",
+            "exports/*"
+          ]
+        }
+      }
+    },
+    {
+      "Sid": "LocateBucket",
+      "Effect": "Allow",
+      "Action": [
+        "s3:GetBucketLocation"
+      ],
+      "Resource": [
+        "arn:aws:s3:::acme-growthloop-exports"
+      ]
+    }
+  ]
+}
+EOT
+}
+
+resource "aws_iam_policy" "snowflake" {
+  name   = "growthloop-byob-snowflake-access"
+  policy = <<-EOT
+{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "ReadWriteObjectsUnderPrefix",
+      "Effect": "Allow",
+      "Action": [
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:GetObjectVersion"
+      ],
+      "Resource": [
+        "arn:aws:s3:::acme-growthloop-exports/exports/*"
+      ]
+    },
+    {
+      "Sid": "DeleteObjectsUnderPrefix",
+      "Effect": "Allow",
+      "Action": [
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion"
+      ],
+      "Resource": [
+        "arn:aws:s3:::acme-growthloop-exports/exports/*"
+      ]
+    },
+    {
+      "Sid": "ListPrefix",
+      "Effect": "Allow",
+      "Action": [
+        "s3:ListBucket"
+      ],
+      "Resource": [
+        "arn:aws:s3:::acme-growthloop-exports"
+      ],
+      "Condition": {
+        "StringLike": {
+          "s3:prefix": [
+            "exports/",
+            "exports/*"
+          ]
+        }
+      }
+    },
+    {
+      "Sid": "LocateBucket",
+      "Effect": "Allow",
+      "Action": [
+        "s3:GetBucketLocation"
+      ],
+      "Resource": [
+        "arn:aws:s3:::acme-growthloop-exports"
+      ]
+    }
+  ]
+}
+EOT
+}
+
+resource "aws_iam_role" "snowflake" {
+  name               = "growthloop-byob-snowflake"
+  assume_role_policy = <<-EOT
+{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "SnowflakeStorageIntegration",
+      "Effect": "Allow",
+      "Principal": {
+        "AWS": "${snowflake_storage_integration.this.storage_aws_iam_user_arn}"
+      },
+      "Action": [
+        "sts:AssumeRole"
+      ],
+      "Condition": {
+        "StringEquals": {
+          "sts:ExternalId": "byob-${random_id.external_id.hex}"
+        }
+      }
+    }
+  ]
+}
+EOT
+}
+
+resource "aws_iam_role_policy_attachment" "snowflake" {
+  role       = aws_iam_role.snowflake.name
+  policy_arn = aws_iam_policy.snowflake.arn
+}
+
+resource "aws_iam_user" "growthloop" {
+  name = "growthloop-byob-exporter"
+}
+
+resource "aws_iam_user_policy_attachment" "growthloop" {
+  user       = aws_iam_user.growthloop.name
+  policy_arn = aws_iam_policy.growthloop.arn
+}
+
+resource "aws_iam_access_key" "growthloop" {
+  user = aws_iam_user.growthloop.name
+}
+
+resource "random_id" "external_id" {
+  byte_length = 20
+}
+
+resource "snowflake_storage_integration" "this" {
+  name                      = "FLYWHEEL_APP_AWS"
+  type                      = "EXTERNAL_STAGE"
+  storage_provider          = "S3"
+  enabled                   = true
+  storage_aws_role_arn      = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:role/growthloop-byob-snowflake"
+  storage_aws_external_id   = "byob-${random_id.external_id.hex}"
+  storage_allowed_locations = ["s3://acme-growthloop-exports/exports/"]
+}
+
+resource "snowflake_stage" "exports" {
+  name                = "FLYWHEEL_EXTERNAL_STAGE"
+  database            = "ANALYTICS"
+  schema              = "FLYWHEEL_SYSTEM"
+  url                 = "s3://acme-growthloop-exports/exports/1234/"
+  storage_integration = snowflake_storage_integration.this.name
+}
+
+resource "snowflake_grant_privileges_to_account_role" "usage_on_integration" {
+  account_role_name = "GROWTHLOOP"
+  privileges        = ["USAGE"]
+  on_account_object {
+    object_type = "INTEGRATION"
+    object_name = "FLYWHEEL_APP_AWS"
+  }
+  depends_on = [snowflake_storage_integration.this]
+}
+
+resource "snowflake_grant_privileges_to_account_role" "usage_on_database" {
+  account_role_name = "GROWTHLOOP"
+  privileges        = ["USAGE"]
+  on_account_object {
+    object_type = "DATABASE"
+    object_name = "ANALYTICS"
+  }
+}
+
+resource "snowflake_grant_privileges_to_account_role" "usage_on_schema" {
+  account_role_name = "GROWTHLOOP"
+  privileges        = ["USAGE"]
+  on_schema {
+    schema_name = "\"ANALYTICS\".\"FLYWHEEL_SYSTEM\""
+  }
+}
+
+resource "snowflake_grant_privileges_to_account_role" "usage_on_stage" {
+  account_role_name = "GROWTHLOOP"
+  privileges        = ["USAGE"]
+  on_schema_object {
+    object_type = "STAGE"
+    object_name = "\"ANALYTICS\".\"FLYWHEEL_SYSTEM\".\"FLYWHEEL_EXTERNAL_STAGE\""
+  }
+  depends_on = [snowflake_stage.exports]
+}
