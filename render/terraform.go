@@ -35,9 +35,9 @@ var tfRefs = map[providers.Key]string{
 
 // tfModule is a module being written: its files' bodies.
 type tfModule struct {
-	m                                *Model
+	m                               *Model
 	versions, variables, main, outs *hclwrite.File
-	uses                             map[string]bool
+	uses                            map[string]bool
 }
 
 // terraform writes the plan as a Terraform module: versions.tf,
