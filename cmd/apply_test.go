@@ -13,6 +13,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/aws/awstest"
 	"github.com/growthloop/byob/providers/gcp/gcptest"
@@ -389,4 +393,95 @@ func withoutWarehouse(args []string) []string {
 		}
 	}
 	return out
+}
+
+// TestRenderThenBundle: render writes a module and refuses to overwrite
+// it; byob bundle turns Terraform's or CloudFormation's outputs into the
+// bundle init writes, once the key proved it works, and writes nothing
+// for a key that does not.
+func TestRenderThenBundle(t *testing.T) {
+	c := newCloud(t)
+	c.aws.ConfineKeysTo = providers.DefaultPrefix // IAM's part: the key's policy
+	dir := t.TempDir()
+	args := withoutWarehouse(c.args("--warehouse", "none", "--region", "us-east-1"))
+	out, errOut, code := c.run(t, dir, append(args, "--warehouse", "none", "--region", "us-east-1")...)
+	if code != 0 {
+		t.Fatalf("init: exit %d\n%s%s", code, out, errOut)
+	}
+	bundlePath := filepath.Join(dir, providers.DefaultBundle)
+	made, err := wizard.ReadBundle(bundlePath)
+	if err != nil || made == nil {
+		t.Fatal(err)
+	}
+	os.Remove(bundlePath)
+
+	// render: files, then a refusal to overwrite them.
+	renderArgs := []string{"render", "--format", "terraform", "--out", "tf", "--provider", "s3", "--bucket", made.Bucket, "--region", "us-east-1", "--state", "none.json"}
+	if out, errOut, code := c.run(t, dir, renderArgs...); code != 0 || !strings.Contains(out, "Wrote 5 files to tf") {
+		t.Fatalf("render: exit %d\n%s%s", code, out, errOut)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "tf", "main.tf")); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("main.tf: %v %v", fi, err)
+	}
+	if _, errOut, code := c.run(t, dir, renderArgs...); code != ExitUsage || !strings.Contains(errOut, "--force") {
+		t.Errorf("a second render: exit %d %s", code, errOut)
+	}
+
+	// Terraform's outputs, as terraform output -json prints them.
+	tfOut := func(secret string) string {
+		o := map[string]map[string]any{}
+		for k, v := range map[string]string{"provider": "s3", "bucket": made.Bucket, "region": made.Region, "prefix": made.Prefix, "setup_name": "cli" + c.id,
+			"aws_access_key_id": made.AWSAccessKeyID, "aws_secret_access_key": secret} {
+			o[k] = map[string]any{"sensitive": k == "aws_secret_access_key", "type": "string", "value": v}
+		}
+		b, _ := json.Marshal(o)
+		path := filepath.Join(t.TempDir(), "outputs.json")
+		os.WriteFile(path, b, 0o600)
+		return path
+	}
+	if out, errOut, code := c.run(t, dir, "bundle", "--from-terraform", tfOut("not-the-secret"), "--propagation-timeout", "200ms"); code != ExitFailure || !strings.Contains(errOut, "the key does not work") {
+		t.Errorf("a wrong secret: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(bundlePath); err == nil {
+		t.Fatal("a bundle was written for a key that does not work")
+	}
+	out, errOut, code = c.run(t, dir, "bundle", "--from-terraform", tfOut(made.AWSSecretAccessKey))
+	if code != 0 || !strings.Contains(out, "The key works") || strings.Contains(out+errOut, made.AWSSecretAccessKey) {
+		t.Fatalf("bundle: exit %d\n%s%s", code, out, errOut)
+	}
+	got, _ := wizard.ReadBundle(bundlePath)
+	if fi, _ := os.Stat(bundlePath); fi.Mode().Perm() != 0o600 || got.AWSAccessKeyID != made.AWSAccessKeyID || got.AWSSecretAccessKey != made.AWSSecretAccessKey || got.Bucket != made.Bucket {
+		t.Errorf("bundle %+v", got)
+	}
+
+	// CloudFormation keeps the key in Secrets Manager.
+	os.Remove(bundlePath)
+	ctx := context.Background()
+	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := secretsmanager.NewFromConfig(awsCfg).CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("cli" + c.id + "-byob-growthloop-key"),
+		SecretString: aws.String(`{"aws_access_key_id":"` + made.AWSAccessKeyID + `","aws_secret_access_key":"` + made.AWSSecretAccessKey + `"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack, _ := json.Marshal(map[string]any{"Stacks": []any{map[string]any{"Outputs": []map[string]string{
+		{"OutputKey": "Bucket", "OutputValue": made.Bucket}, {"OutputKey": "Region", "OutputValue": made.Region}, {"OutputKey": "Prefix", "OutputValue": made.Prefix},
+		{"OutputKey": "AccessKeyId", "OutputValue": made.AWSAccessKeyID}, {"OutputKey": "KeySecretArn", "OutputValue": aws.ToString(secret.ARN)},
+		{"OutputKey": "SetupName", "OutputValue": "cli" + c.id}}}}})
+	stackFile := filepath.Join(t.TempDir(), "stack.json")
+	os.WriteFile(stackFile, stack, 0o600)
+	out, errOut, code = c.run(t, dir, "bundle", "--from-cloudformation", stackFile)
+	if code != 0 || strings.Contains(out+errOut, made.AWSSecretAccessKey) {
+		t.Fatalf("bundle from CloudFormation: exit %d\n%s%s", code, out, errOut)
+	}
+	if got, _ := wizard.ReadBundle(bundlePath); got == nil || got.AWSSecretAccessKey != made.AWSSecretAccessKey {
+		t.Errorf("bundle %+v", got)
+	}
+	// verify works on it from flags and the bundle alone.
+	verifyArgs := append([]string{"verify", "--state", "none.json"}, slices.DeleteFunc(args[1:], func(a string) bool { return a == "--yes" })...)
+	if out, errOut, code := c.run(t, dir, verifyArgs...); code != 0 {
+		t.Errorf("verify: exit %d\n%s%s", code, out, errOut)
+	}
 }

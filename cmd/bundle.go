@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +22,7 @@ type BundleOptions struct {
 	FromTerraform, FromCloudFormation string
 	Bundle, KeyFile, Profile          string
 	Force                             bool
+	Propagation                       time.Duration
 }
 
 // NewCmdBundle builds `byob bundle`.
@@ -56,12 +58,16 @@ Manager secret with your AWS credentials.`,
 	fs.StringVar(&o.KeyFile, "key-file", "credentials.json", "where a GCS service account key is written (mode 0600)")
 	fs.StringVar(&o.Profile, "profile", "", "AWS shared config profile that reads the stack's secret")
 	fs.BoolVar(&o.Force, "force", false, "overwrite a bundle of another setup")
+	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for a new key to work")
 	return c
 }
 
 func runBundle(ctx context.Context, o *BundleOptions) error {
 	if (o.FromTerraform == "") == (o.FromCloudFormation == "") {
 		return providers.Usagef("pass one of --from-terraform and --from-cloudformation")
+	}
+	if o.Propagation <= 0 {
+		return &providers.UsageError{Invalid: []providers.InvalidValue{{Flag: "--propagation-timeout", Value: o.Propagation.String(), Rule: "must be positive"}}}
 	}
 	read := func(path string) ([]byte, error) {
 		if path == "-" {
@@ -102,7 +108,10 @@ func runBundle(ctx context.Context, o *BundleOptions) error {
 	}
 	b := h.Bundle
 	cfg := providers.Config{Provider: b.Provider, Bucket: b.Bucket, Region: b.Region, Location: b.Location, Prefix: b.Prefix, OrgID: b.OrgID,
-		GCPProject: b.GCPProject, Name: h.Name, Warehouse: providers.WarehouseNone, Bundle: o.Bundle, KeyFile: o.KeyFile, Profile: o.Profile, TTLDays: providers.DefaultTTLDays}
+		GCPProject: b.GCPProject, Name: h.Name, Warehouse: providers.WarehouseNone, Bundle: o.Bundle, Profile: o.Profile, TTLDays: providers.DefaultTTLDays}
+	if h.KeyFile != nil {
+		cfg.KeyFile = o.KeyFile
+	}
 	env := o.env(false)
 	providers.Defaults(&cfg, env)
 	if err := cfg.Validate(); err != nil {
@@ -121,7 +130,7 @@ func runBundle(ctx context.Context, o *BundleOptions) error {
 		return err
 	}
 	defer closeConns()
-	if err := wizard.Handover(ctx, cfg, wizard.Deps{Conns: conns}, &b, o.Force); err != nil {
+	if err := wizard.Handover(ctx, cfg, wizard.Deps{Conns: conns, Propagation: providers.Propagation{Timeout: o.Propagation}}, &b, o.Force); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.IO.Out, "The key works. Credentials bundle written to %s (mode 0600). Keep it private.\n", o.Bundle)

@@ -31,7 +31,8 @@ var cfnRefs = map[providers.Key]string{
 }
 
 // cfnSub is s as CloudFormation takes it: a plain string, or Fn::Sub
-// with the references as ${...} and literal "${" escaped.
+// with the references as ${...} and literal "${" escaped (in goformation's
+// encoding, which Template.JSON writes out as Fn::Sub unevaluated).
 func cfnSub(s string) any {
 	if !hasRef(s) {
 		return s
@@ -44,7 +45,7 @@ func cfnSub(s string) any {
 			b.WriteString(strings.ReplaceAll(part, "${", "${!"))
 		}
 	}
-	return map[string]any{"Fn::Sub": b.String()}
+	return cloudformation.Sub(b.String())
 }
 
 // cfnDocument is a JSON document of the plan with each string holding a

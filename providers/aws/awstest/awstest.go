@@ -135,8 +135,9 @@ type Server struct {
 	policies   map[string]*policy // by ARN
 	userPolicy map[string][]string
 	keyUses    map[string]int
-	inactive   map[string]bool // access keys made inactive
-	failAt     int             // 1-based index of the mutation to fail; 0: none
+	inactive   map[string]bool   // access keys made inactive
+	secrets    map[string]string // secret of each access key IAM made, to check signatures
+	failAt     int               // 1-based index of the mutation to fail; 0: none
 	failCode   string
 	mutations  int
 }
@@ -155,7 +156,7 @@ func New() *Server {
 		ForeignBuckets: map[string]bool{}, Deny: map[string]bool{}, Throttle: map[string]int{}, Unavailable: map[string]int{}, LoseAnswer: map[string]int{},
 		locations: map[string]string{}, ownership: map[string]string{}, acls: map[string][]string{},
 		accountPAB: map[string]*accountPAB{AccountID: {true, true, true, true}}, policies: map[string]*policy{},
-		userPolicy: map[string][]string{}, keyUses: map[string]int{}, inactive: map[string]bool{},
+		userPolicy: map[string][]string{}, keyUses: map[string]int{}, inactive: map[string]bool{}, secrets: map[string]string{},
 	}
 	s.proxy = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.proxy.URL
@@ -265,6 +266,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.calls = append(s.calls, call)
+	secret, known := s.secrets[call.KeyID]
+	s.mu.Unlock()
+	// A key IAM made signs with its own secret, or AWS refuses it
+	// (SignatureDoesNotMatch, 403, in S3's and the query APIs' errors).
+	if known && !signedWith(r, body, secret) {
+		writeError(w, call.Service, http.StatusForbidden, "SignatureDoesNotMatch",
+			"The request signature we calculated does not match the signature you provided. Check your key and signing method.")
+		return
+	}
+	s.mu.Lock()
 	lose := s.LoseAnswer[call.Action] > 0
 	if lose {
 		s.LoseAnswer[call.Action]--
@@ -337,6 +348,17 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, call Call, form 
 	case "sts":
 		s.sts(w, call, form)
 	case "iam":
+		if call.Action == "CreateAccessKey" {
+			rec := httptest.NewRecorder()
+			s.iam(rec, r, call, form)
+			if id, secret := keyFrom(rec.Body.String()); id != "" {
+				s.mu.Lock()
+				s.secrets[id] = secret
+				s.mu.Unlock()
+			}
+			copyResponse(w, rec)
+			return
+		}
 		s.iam(w, r, call, form)
 	case "s3":
 		s.s3(w, r, call)
