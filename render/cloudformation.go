@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/awslabs/goformation/v7/cloudformation"
 	"github.com/awslabs/goformation/v7/cloudformation/iam"
 	"github.com/awslabs/goformation/v7/cloudformation/s3"
 	"github.com/awslabs/goformation/v7/cloudformation/secretsmanager"
@@ -30,9 +29,83 @@ var cfnRefs = map[providers.Key]string{
 	providers.WarehouseUserARN: paramUserARN,
 }
 
+// template is a CloudFormation template whose resources are goformation's
+// typed resources. (goformation's own Template would link all of its 250
+// services into byob, 19 MB, for its parser.)
+type template struct {
+	AWSTemplateFormatVersion string               `json:"AWSTemplateFormatVersion"`
+	Description              string               `json:"Description,omitempty"`
+	Parameters               map[string]parameter `json:"Parameters,omitempty"`
+	Resources                map[string]any       `json:"Resources"`
+	Outputs                  map[string]output    `json:"Outputs,omitempty"`
+}
+
+type parameter struct {
+	Type           string `json:"Type"`
+	Description    string `json:"Description,omitempty"`
+	Default        string `json:"Default,omitempty"`
+	AllowedPattern string `json:"AllowedPattern,omitempty"`
+}
+
+type output struct {
+	Value       any    `json:"Value"`
+	Description string `json:"Description,omitempty"`
+}
+
+// intrinsic marks a string field that stands for an intrinsic function:
+// goformation's typed fields are strings, so the function travels as
+// marked JSON and JSON() puts it in place.
+const intrinsic = "\x00cfn-intrinsic:"
+
+func fn(name string, arg any) string {
+	b, _ := json.Marshal(map[string]any{name: arg})
+	return intrinsic + string(b)
+}
+
+func cfnRef(name string) string          { return fn("Ref", name) }
+func cfnGetAtt(name, attr string) string { return fn("Fn::GetAtt", []string{name, attr}) }
+func cfnSubString(s string) string       { return fn("Fn::Sub", s) }
+func strPtr(s string) *string            { return &s }
+func boolPtr(b bool) *bool               { return &b }
+func intPtr(n int) *int                  { return &n }
+
+// JSON is the template with each intrinsic in place, indented as
+// CloudFormation's own examples are.
+func (t *template) JSON() ([]byte, error) {
+	raw, err := json.Marshal(t)
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, err
+	}
+	var walk func(any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				x[k] = walk(e)
+			}
+		case []any:
+			for i, e := range x {
+				x[i] = walk(e)
+			}
+		case string:
+			if f, ok := strings.CutPrefix(x, intrinsic); ok {
+				var obj any
+				if json.Unmarshal([]byte(f), &obj) == nil {
+					return obj
+				}
+			}
+		}
+		return v
+	}
+	return json.MarshalIndent(walk(v), "", "  ")
+}
+
 // cfnSub is s as CloudFormation takes it: a plain string, or Fn::Sub
-// with the references as ${...} and literal "${" escaped (in goformation's
-// encoding, which Template.JSON writes out as Fn::Sub unevaluated).
+// with the references as ${...} and literal "${" escaped.
 func cfnSub(s string) any {
 	if !hasRef(s) {
 		return s
@@ -45,7 +118,7 @@ func cfnSub(s string) any {
 			b.WriteString(strings.ReplaceAll(part, "${", "${!"))
 		}
 	}
-	return cloudformation.Sub(b.String())
+	return cfnSubString(b.String())
 }
 
 // cfnDocument is a JSON document of the plan with each string holding a
@@ -89,14 +162,14 @@ func cloudFormation(cfg providers.Config, known *providers.Values) ([]File, erro
 		return nil, err
 	}
 	names := awsp.NamesFor(cfg.Name)
-	t := cloudformation.NewTemplate()
+	t := &template{AWSTemplateFormatVersion: "2010-09-09", Parameters: map[string]parameter{}, Resources: map[string]any{}, Outputs: map[string]output{}}
 	t.Description = "GrowthLoop export storage made by byob render: bucket " + cfg.Bucket + ", IAM policy, user and key" + map[bool]string{true: ", Snowflake's role", false: ""}[m.has(awsp.StepRole)]
 
-	bucket := &s3.Bucket{BucketName: cloudformation.String(cfg.Bucket)}
+	bucket := &s3.Bucket{BucketName: strPtr(cfg.Bucket)}
 	if pab, ok := value[templates.PublicAccessBlock](m, awsp.StepPublicAccessBlock); ok {
 		bucket.PublicAccessBlockConfiguration = &s3.Bucket_PublicAccessBlockConfiguration{
-			BlockPublicAcls: cloudformation.Bool(pab.BlockPublicAcls), IgnorePublicAcls: cloudformation.Bool(pab.IgnorePublicAcls),
-			BlockPublicPolicy: cloudformation.Bool(pab.BlockPublicPolicy), RestrictPublicBuckets: cloudformation.Bool(pab.RestrictPublicBuckets)}
+			BlockPublicAcls: boolPtr(pab.BlockPublicAcls), IgnorePublicAcls: boolPtr(pab.IgnorePublicAcls),
+			BlockPublicPolicy: boolPtr(pab.BlockPublicPolicy), RestrictPublicBuckets: boolPtr(pab.RestrictPublicBuckets)}
 	}
 	if enc, ok := value[templates.Encryption](m, awsp.StepEncryption); ok {
 		bucket.BucketEncryption = &s3.Bucket_BucketEncryption{}
@@ -108,15 +181,15 @@ func cloudFormation(cfg providers.Config, known *providers.Values) ([]File, erro
 	if own, ok := value[map[string]any](m, awsp.StepObjectOwnership); ok {
 		bucket.OwnershipControls = &s3.Bucket_OwnershipControls{}
 		for _, r := range own["Rules"].([]map[string]string) {
-			bucket.OwnershipControls.Rules = append(bucket.OwnershipControls.Rules, s3.Bucket_OwnershipControlsRule{ObjectOwnership: cloudformation.String(r["ObjectOwnership"])})
+			bucket.OwnershipControls.Rules = append(bucket.OwnershipControls.Rules, s3.Bucket_OwnershipControlsRule{ObjectOwnership: strPtr(r["ObjectOwnership"])})
 		}
 	}
 	if lc, ok := value[templates.Lifecycle](m, awsp.StepLifecycle); ok {
 		bucket.LifecycleConfiguration = &s3.Bucket_LifecycleConfiguration{}
 		for _, r := range lc.Rules {
 			bucket.LifecycleConfiguration.Rules = append(bucket.LifecycleConfiguration.Rules, s3.Bucket_Rule{
-				Id: cloudformation.String(r.ID), Status: r.Status, Prefix: cloudformation.String(r.Filter.Prefix),
-				ExpirationInDays:               cloudformation.Int(r.Expiration.Days),
+				Id: strPtr(r.ID), Status: r.Status, Prefix: strPtr(r.Filter.Prefix),
+				ExpirationInDays:               intPtr(r.Expiration.Days),
 				NoncurrentVersionExpiration:    &s3.Bucket_NoncurrentVersionExpiration{NoncurrentDays: r.NoncurrentVersionExpiration.NoncurrentDays},
 				AbortIncompleteMultipartUpload: &s3.Bucket_AbortIncompleteMultipartUpload{DaysAfterInitiation: r.AbortIncompleteMultipartUpload.DaysAfterInitiation},
 			})
@@ -124,49 +197,49 @@ func cloudFormation(cfg providers.Config, known *providers.Values) ([]File, erro
 	}
 	t.Resources["ExportBucket"] = bucket
 	if doc := m.document(awsp.StepBucketPolicy); doc != "" {
-		t.Resources["ExportBucketPolicy"] = &s3.BucketPolicy{Bucket: cloudformation.Ref("ExportBucket"), PolicyDocument: cfnDocument(doc)}
+		t.Resources["ExportBucketPolicy"] = &s3.BucketPolicy{Bucket: cfnRef("ExportBucket"), PolicyDocument: cfnDocument(doc)}
 	}
-	t.Resources["GrowthLoopPolicy"] = &iam.ManagedPolicy{ManagedPolicyName: cloudformation.String(names.Policy), PolicyDocument: cfnDocument(m.document(awsp.StepPolicy))}
-	t.Resources["GrowthLoopUser"] = &iam.User{UserName: cloudformation.String(names.User), ManagedPolicyArns: []string{cloudformation.Ref("GrowthLoopPolicy")}}
-	t.Resources["GrowthLoopKey"] = &iam.AccessKey{UserName: cloudformation.Ref("GrowthLoopUser")}
+	t.Resources["GrowthLoopPolicy"] = &iam.ManagedPolicy{ManagedPolicyName: strPtr(names.Policy), PolicyDocument: cfnDocument(m.document(awsp.StepPolicy))}
+	t.Resources["GrowthLoopUser"] = &iam.User{UserName: strPtr(names.User), ManagedPolicyArns: []string{cfnRef("GrowthLoopPolicy")}}
+	t.Resources["GrowthLoopKey"] = &iam.AccessKey{UserName: cfnRef("GrowthLoopUser")}
 	// The secret never appears in an output: the stack keeps it in Secrets
 	// Manager, where byob bundle --from-cloudformation reads it.
 	t.Resources["GrowthLoopKeySecret"] = &secretsmanager.Secret{
-		Name:         cloudformation.String(cfg.Name + "-byob-growthloop-key"),
-		Description:  cloudformation.String("GrowthLoop's access key for bucket " + cfg.Bucket),
-		SecretString: cloudformation.String(cloudformation.Sub(`{"aws_access_key_id":"${GrowthLoopKey}","aws_secret_access_key":"${GrowthLoopKey.SecretAccessKey}"}`)),
+		Name:         strPtr(cfg.Name + "-byob-growthloop-key"),
+		Description:  strPtr("GrowthLoop's access key for bucket " + cfg.Bucket),
+		SecretString: strPtr(cfnSubString(`{"aws_access_key_id":"${GrowthLoopKey}","aws_secret_access_key":"${GrowthLoopKey.SecretAccessKey}"}`)),
 	}
-	t.Outputs["Bucket"] = cloudformation.Output{Value: cloudformation.Ref("ExportBucket"), Description: cloudformation.String("the export bucket")}
-	t.Outputs["Region"] = cloudformation.Output{Value: cloudformation.Ref("AWS::Region"), Description: cloudformation.String("the bucket's region")}
-	t.Outputs["Prefix"] = cloudformation.Output{Value: cfg.Prefix, Description: cloudformation.String("exports are written under it")}
-	t.Outputs["AccessKeyId"] = cloudformation.Output{Value: cloudformation.Ref("GrowthLoopKey"), Description: cloudformation.String("GrowthLoop's access key id")}
-	t.Outputs["KeySecretArn"] = cloudformation.Output{Value: cloudformation.Ref("GrowthLoopKeySecret"), Description: cloudformation.String("the secret holding the access key")}
-	t.Outputs["SetupName"] = cloudformation.Output{Value: cfg.Name, Description: cloudformation.String("byob's name of the setup (--name)")}
+	t.Outputs["Bucket"] = output{Value: cfnRef("ExportBucket"), Description: "the export bucket"}
+	t.Outputs["Region"] = output{Value: cfnRef("AWS::Region"), Description: "the bucket's region"}
+	t.Outputs["Prefix"] = output{Value: cfg.Prefix, Description: "exports are written under it"}
+	t.Outputs["AccessKeyId"] = output{Value: cfnRef("GrowthLoopKey"), Description: "GrowthLoop's access key id"}
+	t.Outputs["KeySecretArn"] = output{Value: cfnRef("GrowthLoopKeySecret"), Description: "the secret holding the access key"}
+	t.Outputs["SetupName"] = output{Value: cfg.Name, Description: "byob's name of the setup (--name)"}
 	if cfg.OrgID != "" {
-		t.Outputs["OrgId"] = cloudformation.Output{Value: cfg.OrgID, Description: cloudformation.String("GrowthLoop organisation id")}
+		t.Outputs["OrgId"] = output{Value: cfg.OrgID, Description: "GrowthLoop organisation id"}
 	}
 
 	if m.has(awsp.StepRole) {
-		t.Parameters[paramUserARN] = cloudformation.Parameter{Type: "String",
-			Description:    cloudformation.String("STORAGE_AWS_IAM_USER_ARN from DESC INTEGRATION (snowflake.sql)"),
-			AllowedPattern: cloudformation.String(`arn:aws[a-z-]*:iam::[0-9]{12}:user/.+`)}
-		t.Parameters[paramExternalID] = cloudformation.Parameter{Type: "String",
-			Description: cloudformation.String("STORAGE_AWS_EXTERNAL_ID of the integration (snowflake.sql sets it)"),
+		t.Parameters[paramUserARN] = parameter{Type: "String",
+			Description:    "STORAGE_AWS_IAM_USER_ARN from DESC INTEGRATION (snowflake.sql)",
+			AllowedPattern: `arn:aws[a-z-]*:iam::[0-9]{12}:user/.+`}
+		t.Parameters[paramExternalID] = parameter{Type: "String",
+			Description: "STORAGE_AWS_EXTERNAL_ID of the integration (snowflake.sql sets it)",
 			Default:     known.Get(providers.ExternalID)}
 		trust := m.document(awsp.StepRole)
 		// The external ID is the parameter, so that DESC INTEGRATION's
 		// value can be given when it differs from the one chosen here.
 		trust = strings.ReplaceAll(trust, known.Get(providers.ExternalID), ref(paramExternalID))
-		t.Resources["GrowthLoopSnowflakePolicy"] = &iam.ManagedPolicy{ManagedPolicyName: cloudformation.String(names.SnowflakePolicy), PolicyDocument: cfnDocument(m.document(awsp.StepSnowflakePolicy))}
-		t.Resources["SnowflakeRole"] = &iam.Role{RoleName: cloudformation.String(names.Role), AssumeRolePolicyDocument: cfnDocument(trust),
-			ManagedPolicyArns: []string{cloudformation.Ref("GrowthLoopSnowflakePolicy")}}
-		t.Outputs["RoleArn"] = cloudformation.Output{Value: cloudformation.GetAtt("SnowflakeRole", "Arn"), Description: cloudformation.String("the role Snowflake assumes")}
-		t.Outputs["ExternalId"] = cloudformation.Output{Value: cloudformation.Ref(paramExternalID), Description: cloudformation.String("the integration's external ID")}
+		t.Resources["GrowthLoopSnowflakePolicy"] = &iam.ManagedPolicy{ManagedPolicyName: strPtr(names.SnowflakePolicy), PolicyDocument: cfnDocument(m.document(awsp.StepSnowflakePolicy))}
+		t.Resources["SnowflakeRole"] = &iam.Role{RoleName: strPtr(names.Role), AssumeRolePolicyDocument: cfnDocument(trust),
+			ManagedPolicyArns: []string{cfnRef("GrowthLoopSnowflakePolicy")}}
+		t.Outputs["RoleArn"] = output{Value: cfnGetAtt("SnowflakeRole", "Arn"), Description: "the role Snowflake assumes"}
+		t.Outputs["ExternalId"] = output{Value: cfnRef(paramExternalID), Description: "the integration's external ID"}
 		if in, ok := value[sflib.Integration](m, sfp.StepIntegration); ok {
-			t.Outputs["Integration"] = cloudformation.Output{Value: string(in.Name), Description: cloudformation.String("the storage integration (snowflake.sql)")}
+			t.Outputs["Integration"] = output{Value: string(in.Name), Description: "the storage integration (snowflake.sql)"}
 		}
 		if st, ok := value[sflib.Stage](m, sfp.StepStage); ok {
-			t.Outputs["Stage"] = cloudformation.Output{Value: st.Name.String(), Description: cloudformation.String("the stage (snowflake.sql)")}
+			t.Outputs["Stage"] = output{Value: st.Name.String(), Description: "the stage (snowflake.sql)"}
 		}
 	}
 	tmpl, err := t.JSON()
