@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net"
 	"os"
@@ -200,6 +201,28 @@ func TestInitGCS(t *testing.T) {
 	if code := Run(context.Background(), streams, []string{"verify", "--gcp-project", "other-project"}); code != ExitUsage ||
 		!strings.Contains(errOut.String(), "Google Cloud project "+gcptest.Project+", but this run uses project other-project") {
 		t.Errorf("verify in another project: exit %d:\n%s\n%s", code, out.String(), errOut.String())
+	}
+
+	// The same setup from Terraform's outputs: byob bundle writes the key
+	// file and the bundle once the key proved it works.
+	made, _ := wizard.ReadBundle(filepath.Join(dir, providers.DefaultBundle))
+	key, _ := os.ReadFile(filepath.Join(dir, "credentials.json"))
+	tf := map[string]map[string]any{}
+	for k, v := range map[string]string{"provider": "gcs", "bucket": made.Bucket, "location": made.Location, "prefix": made.Prefix, "gcp_project": made.GCPProject,
+		"gcp_service_account": made.GCPServiceAccount, "setup_name": providers.DefaultName, "gcp_private_key": base64.StdEncoding.EncodeToString(key)} {
+		tf[k] = map[string]any{"value": v}
+	}
+	tfJSON, _ := json.Marshal(tf)
+	streams.IO.In = bytes.NewReader(tfJSON)
+	out.Reset()
+	errOut.Reset()
+	if code := Run(context.Background(), streams, []string{"bundle", "--from-terraform", "-", "--bundle", "tf-bundle.json", "--key-file", "tf-key.json"}); code != 0 ||
+		strings.Contains(out.String()+errOut.String(), "PRIVATE KEY") {
+		t.Fatalf("bundle: exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	got, _ := wizard.ReadBundle(filepath.Join(dir, "tf-bundle.json"))
+	if fi, err := os.Stat(filepath.Join(dir, "tf-key.json")); err != nil || fi.Mode().Perm() != 0o600 || got == nil || got.GCPKeyFile != "tf-key.json" || got.GCPKeyID != made.GCPKeyID {
+		t.Errorf("bundle %+v, key file %v %v", got, fi, err)
 	}
 }
 
@@ -425,6 +448,13 @@ func TestRenderThenBundle(t *testing.T) {
 	}
 	if _, errOut, code := c.run(t, dir, renderArgs...); code != ExitUsage || !strings.Contains(errOut, "--force") {
 		t.Errorf("a second render: exit %d %s", code, errOut)
+	}
+	// From the state file init wrote, without flags.
+	if out, errOut, code := c.run(t, dir, "render", "--format", "json", "--out", "docs"); code != 0 || !strings.Contains(out, "iam-policy.json") {
+		t.Errorf("render from the state file: exit %d\n%s%s", code, out, errOut)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "docs", "create-bucket.json")); !strings.Contains(string(b), made.Bucket) {
+		t.Errorf("create-bucket.json: %s", b)
 	}
 
 	// Terraform's outputs, as terraform output -json prints them.

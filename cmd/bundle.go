@@ -11,7 +11,6 @@ import (
 
 	"github.com/growthloop/byob/internal/securefile"
 	"github.com/growthloop/byob/providers"
-	awsp "github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/render"
 	"github.com/growthloop/byob/wizard"
 )
@@ -97,14 +96,9 @@ func runBundle(ctx context.Context, o *BundleOptions) error {
 		if h, err = render.FromCloudFormation(data); err != nil {
 			return providers.Usagef("--from-cloudformation %s: %v", o.FromCloudFormation, err)
 		}
-		id, secret, err := awsp.KeyFromSecret(ctx, o.Profile, h.Bundle.Region, h.KeySecretARN)
-		if err != nil {
+		if err := h.FetchKey(ctx, o.Profile); err != nil {
 			return err
 		}
-		if id != h.Bundle.AWSAccessKeyID {
-			return fmt.Errorf("the secret %s holds key %s, but the stack's output AccessKeyId is %s", h.KeySecretARN, id, h.Bundle.AWSAccessKeyID)
-		}
-		h.Bundle.AWSSecretAccessKey = secret
 	}
 	b := h.Bundle
 	cfg := providers.Config{Provider: b.Provider, Bucket: b.Bucket, Region: b.Region, Location: b.Location, Prefix: b.Prefix, OrgID: b.OrgID,

@@ -1,12 +1,14 @@
 package render
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/growthloop/byob/providers"
+	awsp "github.com/growthloop/byob/providers/aws"
 )
 
 // Handed is what a rendered setup's outputs say: the bundle without the
@@ -108,5 +110,23 @@ func (h *Handed) check(what string, key map[string]string) error {
 	if h.Name == "" {
 		h.Name = providers.DefaultName
 	}
+	return nil
+}
+
+// FetchKey reads the key a CloudFormation stack keeps in Secrets Manager
+// (KeySecretARN) with the caller's AWS credentials (profile, or the
+// default chain); nothing when the outputs held the key.
+func (h *Handed) FetchKey(ctx context.Context, profile string) error {
+	if h.KeySecretARN == "" {
+		return nil
+	}
+	id, secret, err := awsp.KeyFromSecret(ctx, profile, h.Bundle.Region, h.KeySecretARN)
+	if err != nil {
+		return err
+	}
+	if id != h.Bundle.AWSAccessKeyID {
+		return fmt.Errorf("the secret %s holds key %s, but the stack's output AccessKeyId is %s", h.KeySecretARN, id, h.Bundle.AWSAccessKeyID)
+	}
+	h.Bundle.AWSSecretAccessKey = secret
 	return nil
 }
