@@ -123,6 +123,16 @@ const DefaultLoginTimeout = 30 * time.Second
 // the user has to act. It is the driver's own default for it.
 const browserLogin = 120 * time.Second
 
+// LoginWait is how long the login of cfg (o's) may take: --snowflake-
+// timeout, and at least the driver's own wait for a browser sign-in.
+func (o ConnOptions) LoginWait(cfg *sf.Config) time.Duration {
+	wait := cmp.Or(o.LoginTimeout, DefaultLoginTimeout)
+	if cfg.Authenticator == sf.AuthTypeExternalBrowser {
+		wait = max(wait, browserLogin)
+	}
+	return wait
+}
+
 // Config builds the driver configuration. The password comes only from
 // SNOWFLAKE_PASSWORD or connections.toml, never from a flag.
 func (o ConnOptions) Config() (*sf.Config, error) {
@@ -151,7 +161,6 @@ func (o ConnOptions) Config() (*sf.Config, error) {
 		// query carries a request ID that Snowflake runs once); byob
 		// asks for more attempts than its default 7. Open bounds the login.
 		MaxRetryCount: MaxRetries,
-		LoginTimeout:  cmp.Or(o.LoginTimeout, DefaultLoginTimeout),
 	}
 	if cfg.Port == 0 {
 		cfg.Port = t.Port
@@ -168,7 +177,6 @@ func (o ConnOptions) Config() (*sf.Config, error) {
 		}
 	case "externalbrowser":
 		cfg.Authenticator = sf.AuthTypeExternalBrowser
-		cfg.LoginTimeout = max(cfg.LoginTimeout, browserLogin)
 	case "oauth":
 		cfg.Authenticator = sf.AuthTypeOAuth
 		if cfg.Token == "" {
@@ -233,7 +241,7 @@ type Pool struct {
 // Open starts logging in sessions at once and keeps them in the pool. The
 // driver's own logging and telemetry are off: byob reports errors itself,
 // without secrets, and sends nothing else.
-func Open(ctx context.Context, cfg *sf.Config, sessions int) *Pool {
+func Open(ctx context.Context, cfg *sf.Config, sessions int, wait time.Duration) *Pool {
 	logger := sf.GetLogger()
 	_ = logger.SetLogLevel("OFF")
 	logger.SetOutput(io.Discard)
@@ -253,7 +261,7 @@ func Open(ctx context.Context, cfg *sf.Config, sessions int) *Pool {
 	p.db.SetMaxIdleConns(2 * sessions)
 	go func() {
 		defer close(p.ready)
-		ctx, stop := context.WithTimeout(loginCtx, c.LoginTimeout)
+		ctx, stop := context.WithTimeout(loginCtx, wait)
 		defer stop()
 		conns := make([]*sql.Conn, sessions)
 		g, gctx := errgroup.WithContext(ctx)
@@ -275,7 +283,7 @@ func Open(ctx context.Context, cfg *sf.Config, sessions int) *Pool {
 			p.err = fmt.Errorf("connect to Snowflake account %s as %s: %w", cfg.Account, cfg.User, cause)
 		case errors.Is(ctx.Err(), context.DeadlineExceeded):
 			p.err = fmt.Errorf("connect to Snowflake account %s as %s: no answer within %s (--snowflake-timeout): check the account identifier, the network and any proxy (HTTPS_PROXY): %w",
-				cfg.Account, cfg.User, c.LoginTimeout, err)
+				cfg.Account, cfg.User, wait, err)
 		default:
 			p.err = fmt.Errorf("connect to Snowflake account %s as %s: %w", cfg.Account, cfg.User, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/growthloop/byob/snowflake"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
@@ -67,7 +68,7 @@ func TestWrongPasswordNamesNoSecret(t *testing.T) {
 	o := snowflake.ConnOptions{Account: "fake", User: "byob", Host: fake.Host, Port: fake.Port, Protocol: "http",
 		LookupEnv: env(map[string]string{"SNOWFLAKE_PASSWORD": "wrong-pw-123", "HOME": t.TempDir()})}
 	cfg, _ := o.Config()
-	err := snowflake.Open(context.Background(), cfg, 1).Ready(context.Background())
+	err := snowflake.Open(context.Background(), cfg, 1, o.LoginWait(cfg)).Ready(context.Background())
 	if err == nil || strings.Contains(err.Error(), "wrong-pw-123") {
 		t.Fatalf("Open = %v: want an error without the password", err)
 	}
@@ -124,5 +125,30 @@ func TestConnectionNames(t *testing.T) {
 	os.WriteFile(filepath.Join(home, "connections.toml"), []byte("[prod\n"), 0o600)
 	if _, err := o.ConnectionNames(); err == nil {
 		t.Error("a broken file is an error (the form then asks for the account)")
+	}
+}
+
+// TestLoginWait: --snowflake-timeout bounds the login, but a browser
+// sign-in gets at least the driver's two minutes to be answered.
+func TestLoginWait(t *testing.T) {
+	for _, tc := range []struct {
+		auth  string
+		given time.Duration
+		want  time.Duration
+	}{
+		{"snowflake", 0, snowflake.DefaultLoginTimeout},
+		{"snowflake", 5 * time.Second, 5 * time.Second},
+		{"externalbrowser", 5 * time.Second, 2 * time.Minute},
+		{"externalbrowser", 5 * time.Minute, 5 * time.Minute},
+	} {
+		o := snowflake.ConnOptions{Account: "a", User: "u", Authenticator: tc.auth, LoginTimeout: tc.given,
+			LookupEnv: env(map[string]string{"SNOWFLAKE_PASSWORD": "x", "HOME": t.TempDir()})}
+		cfg, err := o.Config()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := o.LoginWait(cfg); got != tc.want {
+			t.Errorf("%s, %v: %v, want %v", tc.auth, tc.given, got, tc.want)
+		}
 	}
 }

@@ -111,11 +111,12 @@ func db(s providers.Setup) sflib.DB {
 
 // Connect implements providers.Provider.
 func (Provider) Connect(ctx context.Context, c *providers.Config, env providers.Env) (providers.Conn, error) {
-	cfg, err := options(c, env).Config()
+	o := options(c, env)
+	cfg, err := o.Config()
 	if err != nil {
 		return nil, providers.Usagef("%v", err)
 	}
-	return &conn{db: sflib.Open(ctx, cfg, sflib.Sessions), reaching: fmt.Sprintf("Snowflake account %s as %s", cfg.Account, cmp.Or(cfg.User, "(browser sign-in)"))}, nil
+	return &conn{db: sflib.Open(ctx, cfg, sflib.Sessions, o.LoginWait(cfg)), reaching: fmt.Sprintf("Snowflake account %s as %s", cfg.Account, cmp.Or(cfg.User, "(browser sign-in)"))}, nil
 }
 
 // Account is the Snowflake account (CURRENT_ACCOUNT()) a setup was made

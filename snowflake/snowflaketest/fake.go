@@ -817,7 +817,7 @@ func (s *Server) Connect(tb testing.TB, role string, transport http.RoundTripper
 		tb.Fatal(err)
 	}
 	cfg.Transporter = transport
-	p := snowflake.Open(context.Background(), cfg, snowflake.Sessions)
+	p := snowflake.Open(context.Background(), cfg, snowflake.Sessions, snowflake.DefaultLoginTimeout)
 	if err := p.Ready(context.Background()); err != nil {
 		tb.Fatal(err)
 	}

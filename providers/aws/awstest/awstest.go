@@ -147,9 +147,14 @@ var unique atomic.Int64
 // Unique returns a short suffix no other call in this process returns.
 func Unique() string { return fmt.Sprintf("%d", unique.Add(1)) }
 
-// New starts kumo and the proxy.
+// sharedKumo is the process's one kumo: its data is package-level anyway,
+// and starting another rewires its services while the last one's
+// background work (an S3 event after PutObject) still reads them.
+var sharedKumo = sync.OnceValue(kumo.NewServer)
+
+// New starts the proxy in front of the process's kumo.
 func New() *Server {
-	k := kumo.NewServer()
+	k := sharedKumo()
 	target, _ := url.Parse(k.URL)
 	s := &Server{
 		kumo: k, fwd: httputil.NewSingleHostReverseProxy(target),
@@ -171,11 +176,8 @@ func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 // chosen change); nil injects nothing.
 func (s *Server) SetFaults(f *fault.Injector) { s.faults.Store(f) }
 
-// Close stops the proxy and kumo.
-func (s *Server) Close() {
-	s.proxy.Close()
-	s.kumo.Close()
-}
+// Close stops the proxy; kumo serves the next test.
+func (s *Server) Close() { s.proxy.Close() }
 
 // Config is an SDK configuration that reaches the proxy with the admin
 // credentials, and byob's retries with no delay worth waiting for.
