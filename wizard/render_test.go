@@ -15,6 +15,7 @@ import (
 	"github.com/growthloop/byob/providers"
 	awsp "github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/aws/awstest"
+	sfp "github.com/growthloop/byob/providers/snowflake"
 	"github.com/growthloop/byob/render"
 	sflib "github.com/growthloop/byob/snowflake"
 	"github.com/growthloop/byob/templates"
@@ -309,3 +310,125 @@ func sqlStatements(file string) []string {
 }
 
 func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// TestRenderedGCSTerraformIsWhatInitApplies: the same for a GCS +
+// Snowflake setup: the bucket's settings and lifecycle rules, the custom
+// roles, the service account and the bindings the module declares,
+// evaluated with Snowflake's service account from the run, are what init
+// sent to Google; the integration is the one Snowflake created.
+func TestRenderedGCSTerraformIsWhatInitApplies(t *testing.T) {
+	e := newGCSEnv(t)
+	cfg := e.config(sfp.Name)
+	e.mustApply(cfg)
+	_, values, err := wizard.Prepare(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := render.Render("terraform", cfg, render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resources := parseTerraform(t, files)
+	obj := func(m map[string]cty.Value) cty.Value { return cty.ObjectVal(m) }
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{
+		"var": obj(map[string]cty.Value{"project": cty.StringVal(cfg.GCPProject)}),
+		"snowflake_storage_integration": obj(map[string]cty.Value{"this": obj(map[string]cty.Value{
+			"storage_gcp_service_account": cty.StringVal(values.Get(providers.WarehouseServiceAccount))})}),
+	}}
+	value := func(body *hclsyntax.Body, attr string) cty.Value {
+		t.Helper()
+		v, diags := body.Attributes[attr].Expr.Value(ctx)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %s", attr, diags.Error())
+		}
+		return v
+	}
+	strs := func(v cty.Value) []string {
+		var out []string
+		for _, e := range v.AsValueSlice() {
+			out = append(out, e.AsString())
+		}
+		return out
+	}
+	requests := e.gcp.Sent()
+
+	// The bucket, as the JSON API's insert took it.
+	bucket := resources["google_storage_bucket.exports"]
+	want := templates.GCSBucket{Name: value(bucket, "name").AsString(), Location: value(bucket, "location").AsString()}
+	want.IAMConfiguration.UniformBucketLevelAccess.Enabled = value(bucket, "uniform_bucket_level_access").True()
+	want.IAMConfiguration.PublicAccessPrevention = value(bucket, "public_access_prevention").AsString()
+	for _, blk := range bucket.Blocks {
+		var r templates.GCSLifecycleRule
+		for _, b := range blk.Body.Blocks {
+			switch b.Type {
+			case "action":
+				r.Action.Type = value(b.Body, "type").AsString()
+			case "condition":
+				if _, ok := b.Body.Attributes["age"]; ok {
+					n, _ := value(b.Body, "age").AsBigFloat().Int64()
+					r.Condition.Age = int(n)
+				}
+				if _, ok := b.Body.Attributes["days_since_noncurrent_time"]; ok {
+					n, _ := value(b.Body, "days_since_noncurrent_time").AsBigFloat().Int64()
+					r.Condition.DaysSinceNoncurrentTime = int(n)
+				}
+				r.Condition.MatchesPrefix = strs(value(b.Body, "matches_prefix"))
+			}
+		}
+		want.Lifecycle.Rule = append(want.Lifecycle.Rule, r)
+	}
+	var sentBucket map[string]any
+	json.Unmarshal(lastSent(requests, "POST", "/storage/v1/b").Body, &sentBucket)
+	same(t, "terraform", "bucket", templates.IndentJSON(want), templates.IndentJSON(map[string]any{"name": sentBucket["name"], "location": sentBucket["location"],
+		"iamConfiguration": sentBucket["iamConfiguration"], "lifecycle": sentBucket["lifecycle"]}))
+
+	// The custom roles and the service account.
+	for _, name := range []string{"writer", "snowflake"} {
+		role := resources["google_project_iam_custom_role."+name]
+		var r templates.GCPRole
+		r.RoleID = value(role, "role_id").AsString()
+		r.Role.Title, r.Role.Description, r.Role.Stage = value(role, "title").AsString(), value(role, "description").AsString(), value(role, "stage").AsString()
+		r.Role.IncludedPermissions = strs(value(role, "permissions"))
+		var got templates.GCPRole
+		for _, req := range requests {
+			var g templates.GCPRole
+			if req.Method == "POST" && strings.HasSuffix(req.Path, "/roles") && json.Unmarshal(req.Body, &g) == nil && g.RoleID == r.RoleID {
+				got = g
+			}
+		}
+		same(t, "terraform", "role "+name, templates.IndentJSON(r), templates.IndentJSON(got))
+	}
+	sa := resources["google_service_account.growthloop"]
+	s := templates.NewGCPServiceAccount(value(sa, "account_id").AsString(), value(sa, "display_name").AsString(), value(sa, "description").AsString())
+	same(t, "terraform", "service account", templates.IndentJSON(s), string(lastSent(requests, "POST", "/serviceAccounts").Body))
+
+	// The bindings: each member the module binds holds its role on the
+	// bucket init set.
+	var policy struct {
+		Bindings []struct {
+			Role    string
+			Members []string
+		}
+	}
+	json.Unmarshal(lastSent(requests, "PUT", "/b/"+cfg.Bucket+"/iam").Body, &policy)
+	for _, name := range []string{"writer", "snowflake"} {
+		member := value(resources["google_storage_bucket_iam_member."+name], "member").AsString()
+		roleID := value(resources["google_project_iam_custom_role."+name], "role_id").AsString()
+		role := "projects/" + cfg.GCPProject + "/roles/" + roleID
+		if !slices.ContainsFunc(policy.Bindings, func(b struct {
+			Role    string
+			Members []string
+		}) bool {
+			return b.Role == role && slices.Contains(b.Members, member)
+		}) {
+			t.Errorf("terraform binds %s to %s; init's policy was %+v", member, role, policy.Bindings)
+		}
+	}
+
+	integration := resources["snowflake_storage_integration.this"]
+	in := sflib.Integration{Name: sflib.Ident(value(integration, "name").AsString()), Provider: value(integration, "storage_provider").AsString(),
+		AllowedLocations: strs(value(integration, "storage_allowed_locations"))}
+	if !slices.Contains(e.sf.Statements(), in.Create()) {
+		t.Errorf("the Terraform integration is not the one init created:\n%s", in.Create())
+	}
+}
