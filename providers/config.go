@@ -31,6 +31,11 @@ type Config struct {
 	Bundle            string
 	State             string
 
+	// Names of what byob manages, when a setup made by hand has its own
+	// (--policy-name …); "" derives them from Name.
+	PolicyName, RoleName, UserName               string
+	ServiceAccount, WriterRole, SnowflakeRoleGCP string
+
 	// Profile is the AWS shared config profile.
 	Profile   string
 	Snowflake SnowflakeConnection

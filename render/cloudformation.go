@@ -161,7 +161,7 @@ func cloudFormation(cfg providers.Config, known *providers.Values) ([]File, erro
 	if err != nil {
 		return nil, err
 	}
-	names := awsp.NamesFor(cfg.Name)
+	names := awsp.NamesOf(&cfg)
 	t := &template{AWSTemplateFormatVersion: "2010-09-09", Parameters: map[string]parameter{}, Resources: map[string]any{}, Outputs: map[string]output{}}
 	t.Description = "GrowthLoop export storage made by byob render: bucket " + cfg.Bucket + ", IAM policy, user and key" + map[bool]string{true: ", Snowflake's role", false: ""}[m.has(awsp.StepRole)]
 

@@ -180,7 +180,7 @@ func (m *Model) document(id string) string {
 
 func (t *tfModule) aws() {
 	m, c := t.m, t.m.Config
-	names := awsp.NamesFor(c.Name)
+	names := awsp.NamesOf(&c)
 	v := t.variables.Body().AppendNewBlock("variable", []string{"region"}).Body()
 	v.SetAttributeRaw("type", tfExpr("string"))
 	v.SetAttributeValue("description", cty.StringVal("AWS region of the bucket"))

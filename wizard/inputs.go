@@ -12,24 +12,37 @@ import (
 // names, so renaming a flag never changes the file. How byob reached the
 // clouds is kept too (never a secret), so later runs need no flags.
 type StateInputs struct {
-	Provider          string           `json:"provider"`
-	Bucket            string           `json:"bucket"`
-	Region            string           `json:"region,omitempty"`
-	GCPProject        string           `json:"gcp_project,omitempty"`
-	Location          string           `json:"location,omitempty"`
-	Prefix            string           `json:"prefix"`
-	OrgID             string           `json:"org_id,omitempty"`
-	TTLDays           int              `json:"ttl_days"`
-	Warehouse         string           `json:"warehouse"`
-	Name              string           `json:"name"`
-	SnowflakeDatabase string           `json:"snowflake_database,omitempty"`
-	SnowflakeSchema   string           `json:"snowflake_schema,omitempty"`
-	Integration       string           `json:"integration,omitempty"`
-	Stage             string           `json:"stage,omitempty"`
-	GrowthLoopRole    string           `json:"growthloop_role,omitempty"`
-	KeyFile           string           `json:"key_file,omitempty"`
-	Bundle            string           `json:"bundle"`
-	Connection        *StateConnection `json:"connection,omitempty"`
+	Provider          string `json:"provider"`
+	Bucket            string `json:"bucket"`
+	Region            string `json:"region,omitempty"`
+	GCPProject        string `json:"gcp_project,omitempty"`
+	Location          string `json:"location,omitempty"`
+	Prefix            string `json:"prefix"`
+	OrgID             string `json:"org_id,omitempty"`
+	TTLDays           int    `json:"ttl_days"`
+	Warehouse         string `json:"warehouse"`
+	Name              string `json:"name"`
+	SnowflakeDatabase string `json:"snowflake_database,omitempty"`
+	SnowflakeSchema   string `json:"snowflake_schema,omitempty"`
+	Integration       string `json:"integration,omitempty"`
+	Stage             string `json:"stage,omitempty"`
+	GrowthLoopRole    string `json:"growthloop_role,omitempty"`
+	KeyFile           string `json:"key_file,omitempty"`
+	Bundle            string `json:"bundle"`
+	// Names given instead of the derived ones (a setup made by hand).
+	Names      *StateNames      `json:"names,omitempty"`
+	Connection *StateConnection `json:"connection,omitempty"`
+}
+
+// StateNames are the names of a setup byob took over, where they are not
+// the ones it derives.
+type StateNames struct {
+	AWSPolicy         string `json:"aws_policy,omitempty"`
+	AWSRole           string `json:"aws_role,omitempty"`
+	AWSUser           string `json:"aws_user,omitempty"`
+	GCPServiceAccount string `json:"gcp_service_account,omitempty"`
+	GCPWriterRole     string `json:"gcp_writer_role,omitempty"`
+	GCPSnowflakeRole  string `json:"gcp_snowflake_role,omitempty"`
 }
 
 // StateConnection is how byob reached the clouds.
@@ -58,8 +71,13 @@ func InputsOf(cfg Config) *StateInputs {
 	if *conn == (StateConnection{}) {
 		conn = nil
 	}
+	names := &StateNames{AWSPolicy: cfg.PolicyName, AWSRole: cfg.RoleName, AWSUser: cfg.UserName,
+		GCPServiceAccount: cfg.ServiceAccount, GCPWriterRole: cfg.WriterRole, GCPSnowflakeRole: cfg.SnowflakeRoleGCP}
+	if *names == (StateNames{}) {
+		names = nil
+	}
 	return &StateInputs{
-		Provider: cfg.Provider, Bucket: cfg.Bucket, Region: cfg.Region, GCPProject: cfg.GCPProject, Location: cfg.Location,
+		Names: names, Provider: cfg.Provider, Bucket: cfg.Bucket, Region: cfg.Region, GCPProject: cfg.GCPProject, Location: cfg.Location,
 		Prefix: cfg.Prefix, OrgID: cfg.OrgID, TTLDays: cfg.TTLDays, Warehouse: cfg.Warehouse, Name: cfg.Name,
 		SnowflakeDatabase: cfg.SnowflakeDatabase, SnowflakeSchema: cfg.SnowflakeSchema, Integration: cfg.Integration,
 		Stage: cfg.Stage, GrowthLoopRole: cfg.GrowthLoopRole, KeyFile: cfg.KeyFile, Bundle: cfg.Bundle, Connection: conn,
@@ -73,6 +91,10 @@ func (in *StateInputs) Config(state string) Config {
 		Prefix: in.Prefix, OrgID: in.OrgID, TTLDays: in.TTLDays, Warehouse: in.Warehouse, Name: in.Name,
 		SnowflakeDatabase: in.SnowflakeDatabase, SnowflakeSchema: in.SnowflakeSchema, Integration: in.Integration,
 		Stage: in.Stage, GrowthLoopRole: in.GrowthLoopRole, KeyFile: in.KeyFile, Bundle: in.Bundle, State: state,
+	}
+	if n := in.Names; n != nil {
+		c.PolicyName, c.RoleName, c.UserName = n.AWSPolicy, n.AWSRole, n.AWSUser
+		c.ServiceAccount, c.WriterRole, c.SnowflakeRoleGCP = n.GCPServiceAccount, n.GCPWriterRole, n.GCPSnowflakeRole
 	}
 	if cn := in.Connection; cn != nil {
 		c.Profile = cn.AWSProfile

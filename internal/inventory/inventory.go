@@ -109,7 +109,7 @@ func S3(ctx context.Context, c *awsp.Clients, sf *snowflaketest.Server, cfg wiza
 		l.add("bucket.lifecycle", lc.Rules)
 	}
 
-	names := awsp.NamesFor(cfg.Name)
+	names := awsp.NamesOf(&cfg)
 	policies := []string{names.Policy}
 	if cfg.WarehouseProvider() != nil {
 		policies = append(policies, names.SnowflakePolicy)
@@ -237,7 +237,7 @@ func GCS(g *gcptest.Server, sf *snowflaketest.Server, cfg wizard.Config) (string
 	}
 	slices.SortFunc(bindings, func(a, b gcptest.Binding) int { return strings.Compare(a.Role, b.Role) })
 	l.add("bucket.bindings", bindings)
-	names := gcp.NamesFor(cfg.Name)
+	names := gcp.NamesOf(&cfg)
 	for _, id := range []string{names.WriterRole, names.SnowflakeRole} {
 		if r := g.Role(id); r != nil {
 			r.Etag = ""
@@ -281,7 +281,7 @@ func Remains(ctx context.Context, c *awsp.Clients, g *gcptest.Server, sf *snowfl
 		}
 	}
 	if cfg.Provider == awsp.Name {
-		names := awsp.NamesFor(cfg.Name)
+		names := awsp.NamesOf(&cfg)
 		_, err := c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(cfg.Bucket)}, func(o *s3.Options) { o.Region = cfg.Region })
 		found("bucket "+cfg.Bucket, err == nil)
 		_, err = c.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(names.User)})
@@ -295,7 +295,7 @@ func Remains(ctx context.Context, c *awsp.Clients, g *gcptest.Server, sf *snowfl
 			found("policy "+p, err == nil)
 		}
 	} else {
-		names := gcp.NamesFor(cfg.Name)
+		names := gcp.NamesOf(&cfg)
 		found("bucket "+cfg.Bucket, g.Bucket(cfg.Bucket) != nil)
 		email := names.ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
 		found("service account "+email, g.HasAccount(email))

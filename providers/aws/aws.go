@@ -4,6 +4,7 @@
 package aws
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +37,16 @@ func NamesFor(name string) Names {
 	}
 }
 
+// NamesOf are the setup's IAM names: the ones given (--policy-name,
+// --role-name, --user-name), else derived from --name.
+func NamesOf(c *providers.Config) Names {
+	n := NamesFor(c.Name)
+	n.Policy = cmp.Or(c.PolicyName, n.Policy)
+	n.Role = cmp.Or(c.RoleName, n.Role)
+	n.User = cmp.Or(c.UserName, n.User)
+	return n
+}
+
 // Validate checks each derived name against IAM's rules.
 func (n Names) Validate() error {
 	for _, c := range []struct {
@@ -43,7 +54,7 @@ func (n Names) Validate() error {
 		max        int
 	}{{"policy", n.Policy, MaxPolicyName}, {"policy", n.SnowflakePolicy, MaxPolicyName}, {"role", n.Role, MaxRoleName}, {"user", n.User, MaxUserName}} {
 		if err := ValidateIAMName(c.name, c.max); err != nil {
-			return fmt.Errorf("derived IAM %s name %q %v", c.kind, c.name, err)
+			return fmt.Errorf("IAM %s name %q %v", c.kind, c.name, err)
 		}
 	}
 	return nil

@@ -51,6 +51,14 @@ func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
 		check("--region", c.Region, ValidateRegion(c.Region))
 	}
 	check("--name", c.Name, NamesFor(c.Name).Validate())
+	for _, n := range []struct {
+		flag, name string
+		max        int
+	}{{"--policy-name", c.PolicyName, MaxPolicyName}, {"--role-name", c.RoleName, MaxRoleName}, {"--user-name", c.UserName, MaxUserName}} {
+		if n.name != "" {
+			check(n.flag, n.name, ValidateIAMName(n.name, n.max))
+		}
+	}
 	return bad
 }
 
@@ -133,7 +141,7 @@ func (cn *conn) Preflight(ctx context.Context, s providers.Setup, _ providers.Ac
 func params(s providers.Setup) Params {
 	c := s.Config
 	return Params{
-		Partition: partitionOf(c), Bucket: c.Bucket, Prefix: c.Prefix, TTLDays: c.TTLDays, Names: NamesFor(c.Name),
+		Partition: partitionOf(c), Bucket: c.Bucket, Prefix: c.Prefix, TTLDays: c.TTLDays, Names: NamesOf(c),
 		Warehouse: s.WarehouseStep != "", Keys: s.Keys, Propagation: s.Propagation, Destroy: s.Destroy,
 	}
 }
@@ -178,7 +186,7 @@ func (Provider) Bundle(s providers.Setup, b *providers.Bundle) bool {
 // whose ARN is known before the role exists; S3 is named as the bucket's
 // partition has it.
 func (Provider) Storage(c *providers.Config) providers.Storage {
-	p := Params{Partition: partitionOf(c), Names: NamesFor(c.Name)}
+	p := Params{Partition: partitionOf(c), Names: NamesOf(c)}
 	return providers.Storage{Cloud: "aws", Service: p.Partition.StorageProvider, Scheme: p.Partition.Scheme, Tag: "AWS", Role: p.RoleARN, TrustStep: StepRole}
 }
 
@@ -212,7 +220,7 @@ func warehouseTitle(c *providers.Config) string {
 // Permissions implements providers.BucketProvider: GrowthLoop's user and
 // Snowflake's role each get their own policy.
 func (Provider) Permissions(c *providers.Config) []providers.Grantee {
-	n, bucket := NamesFor(c.Name), templates.Bucket{Partition: partitionOf(c).ID, Name: c.Bucket}
+	n, bucket := NamesOf(c), templates.Bucket{Partition: partitionOf(c).ID, Name: c.Bucket}
 	out := []providers.Grantee{{Who: "GrowthLoop's IAM user " + n.User + " (policy " + n.Policy + ")", Permissions: actions(templates.S3Access(bucket, c.Prefix))}}
 	if c.WarehouseProvider() != nil {
 		out = append(out,

@@ -66,6 +66,14 @@ func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
 		check("--location", c.Location, ValidateLocation(c.Location))
 	}
 	check("--name", c.Name, NamesFor(c.Name).Validate())
+	if c.ServiceAccount != "" {
+		check("--service-account", c.ServiceAccount, ValidateServiceAccountID(c.ServiceAccount))
+	}
+	for flag, id := range map[string]string{"--writer-role": c.WriterRole, "--snowflake-role-gcp": c.SnowflakeRoleGCP} {
+		if id != "" {
+			check(flag, id, ValidateCustomRoleID(id))
+		}
+	}
 	if c.KeyFile != "" && (c.KeyFile == c.Bundle || c.KeyFile == c.State) {
 		check("--key-file", c.KeyFile, fmt.Errorf("must differ from --bundle and --state"))
 	}
@@ -135,7 +143,7 @@ func params(s providers.Setup) Params {
 	c := s.Config
 	return Params{
 		Project: c.GCPProject, Bucket: c.Bucket, Location: c.Location, Prefix: c.Prefix, TTLDays: c.TTLDays,
-		Names: NamesFor(c.Name), KeyFile: c.KeyFile, Warehouse: s.WarehouseStep != "", Keys: s.Keys, Propagation: s.Propagation,
+		Names: NamesOf(c), KeyFile: c.KeyFile, Warehouse: s.WarehouseStep != "", Keys: s.Keys, Propagation: s.Propagation,
 		Destroy: s.Destroy,
 	}
 }
@@ -190,7 +198,7 @@ func (Provider) Storage(*providers.Config) providers.Storage {
 
 // Keys implements providers.BucketProvider.
 func (Provider) Keys(c *providers.Config) providers.KeyStore {
-	return keyFileStore{path: c.KeyFile, bundle: c.Bundle, account: Params{Project: c.GCPProject, Names: NamesFor(c.Name)}.ServiceAccountEmail()}
+	return keyFileStore{path: c.KeyFile, bundle: c.Bundle, account: Params{Project: c.GCPProject, Names: NamesOf(c)}.ServiceAccountEmail()}
 }
 
 // KeyID implements providers.BucketProvider.
@@ -214,7 +222,7 @@ func (Provider) Describe(c *providers.Config) string {
 // Permissions implements providers.BucketProvider: each service account
 // holds its own custom role, on the bucket only.
 func (Provider) Permissions(c *providers.Config) []providers.Grantee {
-	p := Params{Project: c.GCPProject, Names: NamesFor(c.Name)}
+	p := Params{Project: c.GCPProject, Names: NamesOf(c)}
 	out := []providers.Grantee{{Who: "GrowthLoop's service account " + p.ServiceAccountEmail() + " (role " + p.Names.WriterRole + ", on the bucket)",
 		Permissions: templates.GCSWriterPermissions}}
 	if c.WarehouseProvider() != nil {

@@ -4,6 +4,7 @@
 package gcp
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -40,14 +41,25 @@ func NamesFor(name string) Names {
 	}
 }
 
+// NamesOf are the setup's Google Cloud names: the ones given
+// (--service-account, --writer-role, --snowflake-role-gcp), else derived
+// from --name.
+func NamesOf(c *providers.Config) Names {
+	n := NamesFor(c.Name)
+	n.ServiceAccount = cmp.Or(c.ServiceAccount, n.ServiceAccount)
+	n.WriterRole = cmp.Or(c.WriterRole, n.WriterRole)
+	n.SnowflakeRole = cmp.Or(c.SnowflakeRoleGCP, n.SnowflakeRole)
+	return n
+}
+
 // Validate checks each derived name against Google Cloud's rules.
 func (n Names) Validate() error {
 	if err := ValidateServiceAccountID(n.ServiceAccount); err != nil {
-		return fmt.Errorf("derived service account id %q %v", n.ServiceAccount, err)
+		return fmt.Errorf("service account id %q %v", n.ServiceAccount, err)
 	}
 	for _, r := range []string{n.WriterRole, n.SnowflakeRole} {
 		if err := ValidateCustomRoleID(r); err != nil {
-			return fmt.Errorf("derived custom role id %q %v", r, err)
+			return fmt.Errorf("custom role id %q %v", r, err)
 		}
 	}
 	return nil
