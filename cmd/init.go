@@ -25,6 +25,7 @@ type InitOptions struct {
 	Yes             bool
 	Force           bool
 	ResetExternalID bool
+	Adopt, Prune    bool
 	Output          string
 	Propagation     time.Duration
 	Accessible      bool
@@ -72,6 +73,8 @@ func NewCmdInit(f *Factory, runF func(context.Context, *InitOptions) error) *cob
 	fs.BoolVar(&o.DryRun, "dry-run", false, "print the plan and change nothing (needs no credentials)")
 	fs.BoolVar(&o.Yes, "yes", false, "apply without asking for confirmation")
 	fs.BoolVar(&o.Force, "force", false, "overwrite an existing bundle file that is not this setup's")
+	fs.BoolVar(&o.Adopt, "adopt", false, "take over a setup made by hand under the names given (--policy-name …): repair it in place, keep the key GrowthLoop holds, create nothing that exists")
+	fs.BoolVar(&o.Prune, "prune", false, "also remove what a setup made by hand holds beyond byob's documents: policy statements of your own, project-level grants")
 	fs.BoolVar(&o.ResetExternalID, "reset-external-id", false, "give an existing storage integration a new external ID (and the role's trust); upload the new bundle to GrowthLoop afterwards")
 	return c
 }
@@ -90,7 +93,7 @@ func NewCmdPlan(f *Factory, runF func(context.Context, *InitOptions) error) *cob
 	c.Long = "plan is byob init --dry-run: it prints every step and artifact and needs no credentials."
 	c.Example = ""
 	// A dry run changes and reaches nothing.
-	for _, name := range []string{"dry-run", "yes", "force", "reset-external-id", "propagation-timeout", "connect-timeout", "snowflake-timeout", "verbose"} {
+	for _, name := range []string{"dry-run", "yes", "force", "reset-external-id", "adopt", "prune", "propagation-timeout", "connect-timeout", "snowflake-timeout", "verbose"} {
 		_ = c.Flags().MarkHidden(name)
 	}
 	return c
@@ -178,7 +181,7 @@ func apply(ctx context.Context, o *InitOptions, cfg providers.Config, state *wiz
 	// run after the running steps.
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	opts := wizard.ApplyOptions{Force: o.Force, ResetExternalID: o.ResetExternalID, Propagation: providers.Propagation{Timeout: o.Propagation}}
+	opts := wizard.ApplyOptions{Force: o.Force, ResetExternalID: o.ResetExternalID, Adopt: o.Adopt, Prune: o.Prune, Propagation: providers.Propagation{Timeout: o.Propagation}}
 	if !o.Yes {
 		opts.Confirm = func(plan *wizard.Plan) error {
 			if tui {

@@ -19,6 +19,9 @@ type VerifyOptions struct {
 	Output      string
 	Timeout     time.Duration
 	Propagation time.Duration
+	// AccessKeyID is GrowthLoop's key on a setup without a bundle (made
+	// by hand): its age and state are checked.
+	AccessKeyID string
 	// Given reports the flags the user set: the others come from the state
 	// file.
 	Given func(flag string) bool
@@ -59,6 +62,7 @@ could not run, 2 usage error.`,
 	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for a new access key to work")
 	fs.DurationVar(&o.Timeout, "timeout", DefaultVerifyTimeout, "bound on the whole run; checks still running then are reported as not run")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
+	fs.StringVar(&o.AccessKeyID, "access-key-id", "", "GrowthLoop's access key on a setup without a bundle (s3): its age and state are checked")
 	addConnectFlags(c, f)
 	return c
 }
@@ -92,6 +96,9 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 		return err
 	}
 	values := providers.NewValues(state.Values)
+	if o.AccessKeyID != "" {
+		values.Set(providers.GrowthLoopsKey, o.AccessKeyID)
+	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	conns, closeConns, err := o.Open(ctx, &cfg, env)

@@ -215,6 +215,13 @@ type Setup struct {
 	NewExternalID func() (string, error)
 	// ResetExternalID gives an existing trust a new external ID.
 	ResetExternalID bool
+	// Adopt takes over a setup made by hand (init --adopt): a key already
+	// on GrowthLoop's user is GrowthLoop's, and no other is made.
+	Adopt bool
+	// Prune removes what a setup made by hand holds beyond byob's
+	// documents (the customer's own policy statements, project-level
+	// grants); without it they are reported and kept.
+	Prune bool
 	// Destroy is what byob destroy removes besides byob's own objects.
 	Destroy DestroyOptions
 	// Bundle is what verify proves the keys of (never nil in verify).

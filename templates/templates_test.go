@@ -182,3 +182,40 @@ func TestForeignStatements(t *testing.T) {
 		t.Errorf("byob's own statement: %q", found)
 	}
 }
+
+// The guide's policy, as a customer pastes it with their bucket.
+const guidePolicy = `{ "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Action": [ "s3:PutObject", "s3:GetObject", "s3:GetObjectVersion" ], "Resource": "arn:aws:s3:::acme/exports/*" }, { "Effect": "Allow", "Action": [ "s3:ListBucket", "s3:GetBucketLocation" ], "Resource": "arn:aws:s3:::acme", "Condition": { "StringLike": { "s3:prefix": [ "exports/*" ] } } } ] }`
+
+func TestGuideMistakesAreNamed(t *testing.T) {
+	got := PolicyMistakes(guidePolicy)
+	if len(got) != 2 || !strings.Contains(got[0], "s3:GetBucketLocation is under an s3:prefix condition and can never be allowed") ||
+		!strings.Contains(got[1], `allows "exports/*" but not "exports/" itself`) {
+		t.Errorf("PolicyMistakes = %q", got)
+	}
+	if got := PolicyMistakes(S3Access(S3("acme"), "exports/").JSON()); len(got) != 0 {
+		t.Errorf("byob's own policy has mistakes: %q", got)
+	}
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"0000"}}}]}`
+	got = TrustMistakes(trust, "arn:aws:iam::999:user/sf", "ABC_SFCRole=1_x")
+	if len(got) != 2 || got[0] != "trust external ID 0000 does not match the integration's ABC_SFCRole=1_x" ||
+		got[1] != "trust principal arn:aws:iam::123456789012:root is not the integration's IAM user arn:aws:iam::999:user/sf" {
+		t.Errorf("TrustMistakes = %q", got)
+	}
+}
+
+func TestCustomerStatementsAreKept(t *testing.T) {
+	want := S3Access(S3("acme"), "exports/").JSON()
+	own := `{"Sid":"TheirOwn","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::other-bucket/*"}`
+	have := strings.Replace(guidePolicy, `"Statement": [ `, `"Statement": [ `+own+`, `, 1)
+	kept := OwnStatements(have, want)
+	if len(kept) != 1 || kept[0].(map[string]any)["Sid"] != "TheirOwn" {
+		t.Fatalf("kept %v", kept)
+	}
+	merged := WithStatements(want, kept)
+	if !strings.Contains(merged, "other-bucket") || !strings.Contains(merged, "ListPrefix") {
+		t.Errorf("merged: %s", merged)
+	}
+	if got := OwnStatements(guidePolicy, want); len(got) != 0 {
+		t.Errorf("the guide's own statements are byob's to replace: %v", got)
+	}
+}

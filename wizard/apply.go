@@ -162,7 +162,10 @@ type ApplyOptions struct {
 	Force bool // overwrite a bundle that is not this setup's
 	// ResetExternalID gives an existing integration a new external ID.
 	ResetExternalID bool
-	Propagation     providers.Propagation
+	// Adopt takes over a setup made by hand; Prune removes what it holds
+	// beyond byob's documents (providers.Setup).
+	Adopt, Prune bool
+	Propagation  providers.Propagation
 	// OnPreflight is told what preflight found, before the plan is shown.
 	OnPreflight func(Preflight)
 	// Confirm is asked before the first change; an error stops the run
@@ -184,6 +187,7 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 	var out Outcome
 	deps.Propagation = o.Propagation
 	deps.ResetExternalID = o.ResetExternalID
+	deps.Adopt, deps.Prune = o.Adopt, o.Prune
 	// The plan is built, and its steps start their reads, beside the
 	// preflight: reads change nothing, and a run that stops at the
 	// preflight only drops them.

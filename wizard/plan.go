@@ -29,7 +29,9 @@ type Deps struct {
 	Random io.Reader
 	// ResetExternalID gives an existing trust a new external ID.
 	ResetExternalID bool
-	Propagation     providers.Propagation
+	// Adopt and Prune are providers.Setup's.
+	Adopt, Prune bool
+	Propagation  providers.Propagation
 	// Destroy is what byob destroy removes besides byob's own objects.
 	Destroy providers.DestroyOptions
 }
@@ -134,7 +136,7 @@ func setups(cfg *Config, values *providers.Values, deps Deps) map[string]provide
 	}
 	base := providers.Setup{
 		Config: cfg, Values: values, Keys: deps.Keys, Propagation: deps.Propagation,
-		NewExternalID: func() (string, error) { return NewExternalID(deps.Random) }, ResetExternalID: deps.ResetExternalID,
+		NewExternalID: func() (string, error) { return NewExternalID(deps.Random) }, ResetExternalID: deps.ResetExternalID, Adopt: deps.Adopt, Prune: deps.Prune,
 		Storage: bp.Storage(cfg), Destroy: deps.Destroy,
 	}
 	out := map[string]providers.Setup{}

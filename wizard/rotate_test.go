@@ -48,7 +48,7 @@ func mustRotate(t *testing.T, cfg wizard.Config, deps wizard.Deps, finish, keepO
 // userKeys lists the access keys of byob's user as "id Status".
 func (e *env) userKeys(cfg wizard.Config) []string {
 	e.t.Helper()
-	out, err := e.admin.IAM.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User)})
+	out, err := e.admin.IAM.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(awsp.NamesOf(&cfg).User)})
 	if err != nil {
 		e.t.Fatal(err)
 	}

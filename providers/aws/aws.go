@@ -75,6 +75,8 @@ type Params struct {
 	Propagation providers.Propagation
 	// Destroy is what byob destroy removes besides byob's own objects.
 	Destroy providers.DestroyOptions
+	// Adopt and Prune are providers.Setup's.
+	Adopt, Prune bool
 }
 
 // Clients are the SDK clients the steps call. Nil in a dry run: steps are

@@ -32,6 +32,11 @@ const (
 // when the cleanup cannot.
 // reRun is the byob init command that restores the setup.
 func Probes(p Params, c *Clients, v *providers.Values, keyID, secret string, now time.Time, reRun string) []providers.Check {
+	if keyID == "" && secret == "" {
+		// A setup taken over keeps the key GrowthLoop holds, whose secret
+		// byob never saw: its age and state can be checked, not its use.
+		keyID = v.Get(providers.GrowthLoopsKey)
+	}
 	// Two checks read the user's keys: one call serves both.
 	var once sync.Once
 	var keys []types.AccessKeyMetadata
@@ -44,9 +49,15 @@ func Probes(p Params, c *Clients, v *providers.Values, keyID, secret string, now
 	unusable := func(ctx context.Context) *providers.CheckResult { return keyState(ctx, p, keyID, reRun, userKeys) }
 	checks := []providers.Check{
 		{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context) providers.CheckResult {
+			if r := heldByGrowthLoop(ctx, keyID, secret, unusable); r != nil {
+				return *r
+			}
 			return keyWorks(ctx, p, c, v, keyID, secret, reRun, unusable)
 		}},
 		{ID: CheckKeyConfined, Title: "GrowthLoop's key is denied outside " + p.Prefix, Run: func(ctx context.Context) providers.CheckResult {
+			if r := heldByGrowthLoop(ctx, keyID, secret, unusable); r != nil {
+				return *r
+			}
 			return keyConfined(ctx, p, c, v, keyID, secret, reRun, unusable)
 		}},
 		{ID: CheckKeyHygiene, Title: "GrowthLoop's user has one recent access key", Run: func(ctx context.Context) providers.CheckResult {
@@ -61,6 +72,22 @@ func Probes(p Params, c *Clients, v *providers.Values, keyID, secret string, now
 		}
 	}
 	return checks
+}
+
+// heldByGrowthLoop is the result of a key probe for a key known by its id
+// alone (taken over, or --access-key-id): it must exist and be active; its
+// use cannot be proved without the secret, which only GrowthLoop holds.
+// nil when the secret is known.
+func heldByGrowthLoop(ctx context.Context, keyID, secret string, unusable func(context.Context) *providers.CheckResult) *providers.CheckResult {
+	if keyID == "" || secret != "" {
+		return nil
+	}
+	if r := unusable(ctx); r != nil {
+		return r
+	}
+	r := providers.Warned("byob rotate-keys (makes a key byob holds too, and proves it)",
+		"access key %s is active; its secret is GrowthLoop's alone, so byob cannot prove what it can do", keyID)
+	return &r
 }
 
 func keyWorks(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string, unusable func(context.Context) *providers.CheckResult) providers.CheckResult {

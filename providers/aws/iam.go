@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -95,6 +96,21 @@ func (s *policyStep) defaultDocument(ctx context.Context, arn string) (doc strin
 	return decodeDocument(aws.ToString(ver.PolicyVersion.Document)), true, nil
 }
 
+// kept are the statements of the customer's own in the policy as it is
+// (have), which byob keeps unless --prune.
+func (s *policyStep) kept(have string) []any {
+	if s.p.Prune {
+		return nil
+	}
+	return templates.OwnStatements(have, s.document())
+}
+
+// expected is the document the policy gets: byob's, and the customer's
+// own statements.
+func (s *policyStep) expected(have string) string {
+	return templates.WithStatements(s.document(), s.kept(have))
+}
+
 func (s *policyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
 	got, err := s.read.Get(ctx, s.get(v))
 	have := got.doc
@@ -103,33 +119,48 @@ func (s *policyStep) Check(ctx context.Context, v *providers.Values) (providers.
 		return providers.Observation{}, err
 	case !got.ok:
 		return providers.Observation{Status: providers.Missing}, nil
-	case templates.SameDocument(have, s.document()):
-		return providers.Observation{Status: providers.Done}, nil
+	case templates.SameDocument(have, s.expected(have)) && !templates.Allows(s.kept(have)):
+		return providers.Observation{Status: providers.Done}, nil // a Deny of the customer's only narrows
 	}
-	return providers.Observation{Status: providers.Drifted, Reason: "policy " + s.name + " differs from the expected document: " +
-		templates.DiffStatements(have, s.document())}, nil
+	reasons := append(templates.PolicyMistakes(have), "policy "+s.name+" differs from the expected document: "+templates.DiffStatements(have, s.document()))
+	if kept := s.kept(have); len(kept) > 0 {
+		b, _ := json.Marshal(kept)
+		reasons = append(reasons, fmt.Sprintf("%d statement(s) of your own are kept (byob never removes them; init --prune does): %s", len(kept), b))
+	}
+	return providers.Observation{Status: providers.Drifted, Reason: strings.Join(reasons, "; "),
+		Fix: []providers.Artifact{{Name: "the policy's new default version", Format: providers.FormatJSON, Content: s.expected(have)}}}, nil
 }
 
 func (s *policyStep) Apply(ctx context.Context, v *providers.Values) error {
+	// What Check read says whether the policy exists: then it gets a new
+	// version, and no CreatePolicy is tried.
+	seen, seenErr := s.read.Get(ctx, s.get(v))
 	s.read.Forget()
 	arn := s.p.PolicyARN(v, s.name)
-	_, err := s.c.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{
-		PolicyName:     aws.String(s.name),
-		PolicyDocument: aws.String(s.document()),
-		Description:    aws.String(fmt.Sprintf("byob: %s s3://%s/%s", s.purpose, s.p.Bucket, s.p.Prefix)),
-		Tags:           tag,
-	})
-	if errorCode(err) != "EntityAlreadyExists" {
-		return wrap(ctx, "iam:CreatePolicy "+s.name, err)
+	if seenErr != nil || !seen.ok {
+		_, err := s.c.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{
+			PolicyName:     aws.String(s.name),
+			PolicyDocument: aws.String(s.document()),
+			Description:    aws.String(fmt.Sprintf("byob: %s s3://%s/%s", s.purpose, s.p.Bucket, s.p.Prefix)),
+			Tags:           tag,
+		})
+		if errorCode(err) != "EntityAlreadyExists" {
+			return wrap(ctx, "iam:CreatePolicy "+s.name, err)
+		}
 	}
 	// It exists: drifted, or made by a CreatePolicy whose first answer was
-	// lost and which the SDK retried.
+	// lost and which the SDK retried. The customer's own statements stay.
+	have, _, err := s.defaultDocument(ctx, arn)
+	if err != nil {
+		return err
+	}
+	want := s.expected(have)
 	current := func() (bool, error) {
 		have, _, err := s.defaultDocument(ctx, arn)
-		return templates.SameDocument(have, s.document()), err
+		return templates.SameDocument(have, want), err
 	}
-	if same, err := current(); same || err != nil {
-		return err
+	if templates.SameDocument(have, want) {
+		return nil
 	}
 	// Make the expected document the default version, removing the oldest
 	// non-default version when IAM's limit of five is reached.
@@ -147,7 +178,7 @@ func (s *policyStep) Apply(ctx context.Context, v *providers.Values) error {
 	// Each retry of a lost answer would add a version: check instead.
 	err = providers.RetryLost(ctx, maybeApplied, func(ctx context.Context) error {
 		_, err := s.c.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
-			PolicyArn: aws.String(arn), PolicyDocument: aws.String(s.document()), SetAsDefault: true,
+			PolicyArn: aws.String(arn), PolicyDocument: aws.String(want), SetAsDefault: true,
 		}, noRetry)
 		return err
 	}, func(context.Context) (bool, error) { return current() })
@@ -202,9 +233,11 @@ func (s *roleStep) Check(ctx context.Context, v *providers.Values) (providers.Ob
 	if templates.SameDocument(have, s.trust(v)) {
 		return providers.Observation{Status: providers.Done}, nil
 	}
-	return providers.Observation{Status: providers.Drifted, Reason: "the trust policy of role " + s.p.Names.Role +
-		" does not name the integration's IAM user " + v.Ref(providers.WarehouseUserARN) + " and external ID " + v.Ref(providers.ExternalID) +
-		": " + templates.DiffStatements(have, s.trust(v))}, nil
+	reasons := append(templates.TrustMistakes(have, v.Ref(providers.WarehouseUserARN), v.Ref(providers.ExternalID)),
+		"the trust policy of role "+s.p.Names.Role+" does not name the integration's IAM user "+v.Ref(providers.WarehouseUserARN)+
+			" and external ID "+v.Ref(providers.ExternalID)+": "+templates.DiffStatements(have, s.trust(v)))
+	return providers.Observation{Status: providers.Drifted, Reason: strings.Join(reasons, "; "),
+		Fix: []providers.Artifact{{Name: "UpdateAssumeRolePolicy " + s.p.Names.Role, Format: providers.FormatJSON, Content: s.trust(v)}}}, nil
 }
 
 // invalidPrincipal is how IAM answers a trust policy naming a principal it
@@ -214,16 +247,22 @@ func invalidPrincipal(err error) bool {
 }
 
 func (s *roleStep) Apply(ctx context.Context, v *providers.Values) error {
+	// A role Check found gets its trust updated; no CreateRole is tried.
+	seen, seenErr := s.read.Get(ctx, s.get)
 	s.read.Forget()
+	exists := seenErr == nil && seen != nil
 	trust := s.trust(v)
 	return s.p.Propagation.Poll(ctx, "waiting for IAM to accept Snowflake's user in the trust policy", func(ctx context.Context) error {
-		_, err := s.c.IAM.CreateRole(ctx, &iam.CreateRoleInput{
-			RoleName:                 aws.String(s.p.Names.Role),
-			AssumeRolePolicyDocument: aws.String(trust),
-			Description:              aws.String("byob: assumed by Snowflake's storage integration"),
-			Tags:                     tag,
-		})
-		if errorCode(err) == "EntityAlreadyExists" {
+		var err error
+		if !exists {
+			_, err = s.c.IAM.CreateRole(ctx, &iam.CreateRoleInput{
+				RoleName:                 aws.String(s.p.Names.Role),
+				AssumeRolePolicyDocument: aws.String(trust),
+				Description:              aws.String("byob: assumed by Snowflake's storage integration"),
+				Tags:                     tag,
+			})
+		}
+		if exists || errorCode(err) == "EntityAlreadyExists" {
 			_, err = s.c.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{
 				RoleName: aws.String(s.p.Names.Role), PolicyDocument: aws.String(trust),
 			})

@@ -160,6 +160,14 @@ func (s *accessKeyStep) Check(ctx context.Context, v *providers.Values) (provide
 		}
 		return providers.Observation{Status: st, Reason: reason}, nil
 	}
+	if id := s.adopted(v, ks); delivered == "" && pending == "" && id != "" {
+		// GrowthLoop holds this key's secret: keep it, make no other.
+		v.Set(providers.AccessKeyID, id)
+		v.Set(providers.GrowthLoopsKey, id)
+		k := ks.find(id)
+		return providers.Observation{Status: providers.Done, Reason: fmt.Sprintf("access key %s (%d days old) is the one GrowthLoop holds: left in place, and no new bundle is written; byob rotate-keys replaces it",
+			id, int(time.Since(aws.ToTime(k.CreateDate)).Hours()/24))}, nil
+	}
 	switch {
 	case pending != delivered && ks.active(pending):
 		return obs(providers.Missing, "access key "+pending+", made by a run that did not finish, goes into the bundle")
@@ -176,6 +184,25 @@ func (s *accessKeyStep) Check(ctx context.Context, v *providers.Values) (provide
 	// The bundle's key is the setup's, whatever the state file says.
 	v.Set(providers.AccessKeyID, delivered)
 	return obs(providers.Done, "")
+}
+
+// adopted is the key GrowthLoop holds on a setup taken over: the one a
+// run recorded, else with --adopt the newest active key byob did not make.
+func (s *accessKeyStep) adopted(v *providers.Values, ks keySet) string {
+	if id := v.Get(providers.GrowthLoopsKey); id != "" && ks.active(id) {
+		return id
+	}
+	if !s.p.Adopt {
+		return ""
+	}
+	var newest types.AccessKeyMetadata
+	for _, k := range ks.keys {
+		id := aws.ToString(k.AccessKeyId)
+		if !ks.ours[id] && k.Status == types.StatusTypeActive && aws.ToTime(k.CreateDate).After(aws.ToTime(newest.CreateDate)) {
+			newest = k
+		}
+	}
+	return aws.ToString(newest.AccessKeyId)
 }
 
 func (s *accessKeyStep) Apply(ctx context.Context, v *providers.Values) error {
@@ -317,7 +344,7 @@ func (s *accessKeyStep) Gate(ctx context.Context, v *providers.Values) error {
 		return err
 	}
 	ks := s.keySet(v, list)
-	if ks.active(s.p.Keys.Pending()) || ks.active(s.p.Keys.Delivered()) || len(list)-len(ks.unwanted()) < maxKeys {
+	if ks.active(s.p.Keys.Pending()) || ks.active(s.p.Keys.Delivered()) || s.adopted(v, ks) != "" || len(list)-len(ks.unwanted()) < maxKeys {
 		return nil
 	}
 	return errors.New(s.full(list))

@@ -142,7 +142,7 @@ func params(s providers.Setup) Params {
 	c := s.Config
 	return Params{
 		Partition: partitionOf(c), Bucket: c.Bucket, Prefix: c.Prefix, TTLDays: c.TTLDays, Names: NamesOf(c),
-		Warehouse: s.WarehouseStep != "", Keys: s.Keys, Propagation: s.Propagation, Destroy: s.Destroy,
+		Warehouse: s.WarehouseStep != "", Keys: s.Keys, Propagation: s.Propagation, Destroy: s.Destroy, Adopt: s.Adopt, Prune: s.Prune,
 	}
 }
 

@@ -311,9 +311,16 @@ func (s *stageStep) Check(ctx context.Context, _ *providers.Values) (providers.O
 		return providers.Observation{Status: providers.Missing}, nil
 	}
 	if row["url"] != s.stage.URL || !strings.EqualFold(row["storage_integration"], string(s.stage.Integration)) {
+		reason := fmt.Sprintf("stage %s points at %s through %s", s.stage.Name, row["url"], row["storage_integration"])
+		if scheme, rest, ok := strings.Cut(s.stage.URL, "://"); ok {
+			// The guide's URL='s3://<bucket>exports/<org_id>/'.
+			if bucket, path, ok := strings.Cut(rest, "/"); ok && row["url"] == scheme+"://"+bucket+path {
+				reason = fmt.Sprintf("stage URL %s lacks the slash after the bucket (it names bucket %s)", row["url"], bucket+strings.SplitN(path, "/", 2)[0])
+			}
+		}
 		return providers.Observation{
 			Status: providers.Drifted,
-			Reason: fmt.Sprintf("stage %s points at %s through %s", s.stage.Name, row["url"], row["storage_integration"]),
+			Reason: reason,
 			Fix:    []providers.Artifact{{Name: "point the stage back", Format: providers.FormatSQL, Content: s.stage.Alter()}},
 		}, nil
 	}

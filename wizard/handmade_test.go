@@ -1,0 +1,169 @@
+package wizard_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/growthloop/byob/providers"
+	awsp "github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/snowflake/snowflaketest"
+	"github.com/growthloop/byob/wizard"
+)
+
+// handMade builds, in kumo and the Snowflake fake, the setup a customer
+// makes by following GrowthLoop's guide to the letter: its policy JSON
+// (s3:GetBucketLocation under the s3:prefix condition), a role trusting
+// "This Account" with the placeholder external ID 0000 and never updated,
+// the user with the policy attached and one access key, the integration
+// with Snowflake's own external ID, and the stage whose URL lacks the
+// slash after the bucket. No TLS-only bucket policy, no lifecycle rule.
+// It returns the config that names it and the user's key.
+func handMade(t *testing.T, e *env) (wizard.Config, string) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := e.config()
+	cfg.PolicyName, cfg.RoleName, cfg.UserName = "GrowthLoopBucketPolicy"+e.id, "GrowthLoopSnowflakeRole"+e.id, "growthloop"+e.id
+	cfg.State = cfg.State + ".handmade" // no state file: byob has never seen it
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.createBucket(cfg.Bucket, cfg.Region)
+	must(e.admin.S3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: aws.String(cfg.Bucket),
+		PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
+			BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true)}}, func(o *s3.Options) { o.Region = cfg.Region }))
+	guidePolicy := `{ "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Action": [ "s3:PutObject", "s3:GetObject", "s3:GetObjectVersion" ], "Resource": "arn:aws:s3:::` +
+		cfg.Bucket + `/exports/*" }, { "Effect": "Allow", "Action": [ "s3:ListBucket", "s3:GetBucketLocation" ], "Resource": "arn:aws:s3:::` + cfg.Bucket +
+		`", "Condition": { "StringLike": { "s3:prefix": [ "exports/*" ] } } } ] }`
+	policy, err := e.admin.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(cfg.PolicyName), PolicyDocument: aws.String(guidePolicy)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := `{ "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Principal": { "AWS": "arn:aws:iam::` + awstestAccount + `:root" }, "Action": "sts:AssumeRole", "Condition": { "StringEquals": { "sts:ExternalId": "0000" } } } ] }`
+	must(e.admin.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(cfg.RoleName), AssumeRolePolicyDocument: aws.String(trust)}))
+	must(e.admin.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(cfg.RoleName), PolicyArn: policy.Policy.Arn}))
+	must(e.admin.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(cfg.UserName)}))
+	must(e.admin.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(cfg.UserName), PolicyArn: policy.Policy.Arn}))
+	key, err := e.admin.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(cfg.UserName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roleARN := "arn:aws:iam::" + awstestAccount + ":role/" + cfg.RoleName
+	e.sf.SetIntegration(cfg.Integration, snowflaketest.Integration{Provider: "S3", Enabled: true, RoleARN: roleARN,
+		ExternalID: "GROWTHLOOP_SFCRole=2_abcdefghijklmnop=", AllowedLocations: []string{"s3://" + cfg.Bucket + "/exports/"}})
+	e.sf.Grant("GROWTHLOOP", "USAGE", "INTEGRATION", cfg.Integration)
+	e.sf.SetStage(cfg.SnowflakeDatabase+"."+cfg.SnowflakeSchema+"."+cfg.Stage,
+		snowflaketest.Stage{URL: "s3://" + cfg.Bucket + "exports/1234/", Integration: cfg.Integration})
+	return cfg, aws.ToString(key.AccessKey.AccessKeyId)
+}
+
+// awstestAccount is the account kumo's IAM builds ARNs in.
+const awstestAccount = "123456789012"
+
+// TestHandMadeSetupIsVerifiedThenTakenOver: verify names each of the
+// guide's mistakes; init --adopt repairs them in place, with no second
+// user, role or policy and the one key intact; verify then passes and a
+// second init changes nothing.
+func TestHandMadeSetupIsVerifiedThenTakenOver(t *testing.T) {
+	e := newEnv(t)
+	cfg, key := handMade(t, e)
+	e.aws.ConfineKeysTo = cfg.Prefix
+	ctx := context.Background()
+
+	// verify, with the names and the user's key id (its secret is
+	// GrowthLoop's).
+	values := providers.NewValues(nil)
+	values.Set(providers.GrowthLoopsKey, key)
+	rep, err := wizard.Verify(ctx, cfg, e.deps, values, &wizard.Bundle{}, wizard.VerifyOptions{
+		Propagation: providers.Propagation{Timeout: time.Second, Initial: 5 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := ""
+	for _, c := range rep.Checks {
+		all += c.ID + " " + string(c.Status) + ": " + c.Detail + " | " + c.Remedy + "\n"
+	}
+	for _, want := range []string{
+		"s3:GetBucketLocation is under an s3:prefix condition and can never be allowed",
+		"trust external ID 0000 does not match the integration's GROWTHLOOP_SFCRole=2_abcdefghijklmnop=",
+		"trust principal arn:aws:iam::" + awstestAccount + ":root is not the integration's IAM user",
+		"stage URL s3://" + cfg.Bucket + "exports/1234/ lacks the slash after the bucket",
+		awsp.StepBucketPolicy + " fail", awsp.StepLifecycle + " fail",
+		"access key " + key + " is active; its secret is GrowthLoop's alone",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("verify does not say %q:\n%s", want, all)
+		}
+	}
+	if rep.OK {
+		t.Error("verify passed a hand-made setup")
+	}
+
+	// init --adopt --yes repairs it in place.
+	before := len(e.aws.Calls())
+	state, values, err := wizard.Prepare(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wizard.Apply(ctx, cfg, e.deps, state, values, wizard.ApplyOptions{Adopt: true,
+		Propagation: providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range e.aws.Calls()[before:] {
+		switch c.Action {
+		case "CreateUser", "CreateRole", "CreateAccessKey", "DeleteAccessKey", "DeleteUser", "DeleteRole":
+			t.Errorf("init --adopt sent %s", c.Action)
+		case "CreatePolicy":
+			if name := c.Form.Get("PolicyName"); name == cfg.PolicyName {
+				t.Errorf("init --adopt created a second policy %s", name)
+			}
+		}
+	}
+	for _, q := range e.sf.Statements() {
+		if strings.Contains(q, "CREATE OR REPLACE") || strings.HasPrefix(q, "CREATE STORAGE INTEGRATION") && e.sf.Integration(cfg.Integration).ExternalID != "GROWTHLOOP_SFCRole=2_abcdefghijklmnop=" {
+			t.Errorf("the integration's identity changed: %s", q)
+		}
+	}
+	if keys := e.userKeys(cfg); len(keys) != 1 || keys[0] != key+" Active" {
+		t.Errorf("the user's keys are %v: want only %s, untouched", keys, key)
+	}
+	if st := e.sf.Stage(cfg.SnowflakeDatabase + "." + cfg.SnowflakeSchema + "." + cfg.Stage); st == nil || st.URL != "s3://"+cfg.Bucket+"/exports/1234/" {
+		t.Errorf("stage %+v", st)
+	}
+
+	// verify from the state file init wrote: every check passes (the
+	// key's use is a warning: its secret is GrowthLoop's).
+	rep = verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	if f := failing(rep); len(f) > 0 {
+		t.Errorf("verify after --adopt: %+v", f)
+	}
+	// A second init changes nothing.
+	before = len(e.aws.Calls())
+	statements := len(e.sf.Statements())
+	out, err := e.apply(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Applied) > 0 {
+		t.Errorf("a second init applied %v", out.Applied)
+	}
+	for _, c := range e.aws.Calls()[before:] {
+		if c.Mutating {
+			t.Errorf("a second init sent %s", c.Action)
+		}
+	}
+	for _, q := range e.sf.Statements()[statements:] {
+		if !strings.HasPrefix(q, "SHOW") && !strings.HasPrefix(q, "DESC") && !strings.HasPrefix(q, "SELECT") && !strings.HasPrefix(q, "LIST") {
+			t.Errorf("a second init ran %s", q)
+		}
+	}
+}
