@@ -167,3 +167,56 @@ func TestHandMadeSetupIsVerifiedThenTakenOver(t *testing.T) {
 		}
 	}
 }
+
+// TestAdoptedSetupIsManagedLikeByobs: after init --adopt, rotate-keys
+// replaces the key GrowthLoop held with one byob holds and proves, and
+// destroy removes only what byob made, never the adopted user, role,
+// policy, bucket or integration.
+func TestAdoptedSetupIsManagedLikeByobs(t *testing.T) {
+	e := newEnv(t)
+	cfg, key := handMade(t, e)
+	e.aws.ConfineKeysTo = cfg.Prefix
+	ctx := context.Background()
+	state, values, err := wizard.Prepare(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prop := providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}
+	if _, err := wizard.Apply(ctx, cfg, e.deps, state, values, wizard.ApplyOptions{Adopt: true, Propagation: prop}); err != nil {
+		t.Fatal(err)
+	}
+
+	mustRotate(t, cfg, e.deps, false, false)
+	b := e.bundle(cfg)
+	if b.AWSAccessKeyID == "" || b.AWSAccessKeyID == key || b.AWSSecretAccessKey == "" {
+		t.Fatalf("rotate-keys wrote %+v", b)
+	}
+	mustRotate(t, cfg, e.deps, true, false)
+	if keys := e.userKeys(cfg); len(keys) != 1 || keys[0] != b.AWSAccessKeyID+" Active" {
+		t.Errorf("after the rotation the user's keys are %v: want only the new %s", keys, b.AWSAccessKeyID)
+	}
+	if f := failing(verify(t, cfg, e.deps, wizard.VerifyOptions{})); len(f) > 0 {
+		t.Errorf("verify after the rotation: %+v", f)
+	}
+
+	mustDestroy(t, cfg, e.deps, providers.DestroyOptions{})
+	for _, get := range []func() error{
+		func() error { _, err := e.admin.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(cfg.UserName)}); return err },
+		func() error { _, err := e.admin.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(cfg.RoleName)}); return err },
+		func() error {
+			_, err := e.admin.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::" + awstestAccount + ":policy/" + cfg.PolicyName)})
+			return err
+		},
+		func() error {
+			_, err := e.admin.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(cfg.Bucket)}, func(o *s3.Options) { o.Region = cfg.Region })
+			return err
+		},
+	} {
+		if err := get(); err != nil {
+			t.Errorf("destroy removed what it did not make: %v", err)
+		}
+	}
+	if e.sf.Integration(cfg.Integration) == nil {
+		t.Error("destroy dropped the adopted integration")
+	}
+}

@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -113,7 +114,8 @@ func Rotate(ctx context.Context, cfg Config, deps Deps, state *State, values *pr
 	}
 	out.Old = values.Get(providers.RotationOldKey)
 	if out.Old == "" {
-		if out.Old = r.keys.Delivered(); out.Old == "" {
+		// A setup taken over keeps the key GrowthLoop holds, in no bundle.
+		if out.Old = cmp.Or(r.keys.Delivered(), values.Get(providers.GrowthLoopsKey)); out.Old == "" {
 			return out, providers.Usagef("%s holds no key of this setup: run byob init first, or pass the --bundle it wrote", cfg.Bundle)
 		}
 		// Recorded before anything changes: a run killed from here on
@@ -123,14 +125,16 @@ func Rotate(ctx context.Context, cfg Config, deps Deps, state *State, values *pr
 	}
 	out.Started = true
 	out.Previous = r.keys.PreviousFiles()
-	err = r.step(StepRetain, "Keep the current bundle as "+out.Previous[0]+" until the rotation finishes", func(context.Context) error {
-		return r.keys.Retain(out.Old)
-	})
-	if err != nil {
-		return out, err
+	if out.Old != values.Get(providers.GrowthLoopsKey) { // that one's secret is GrowthLoop's alone: no bundle to keep
+		err = r.step(StepRetain, "Keep the current bundle as "+out.Previous[0]+" until the rotation finishes", func(context.Context) error {
+			return r.keys.Retain(out.Old)
+		})
+		if err != nil {
+			return out, err
+		}
 	}
 	// A phase that delivered its key before only proves it again.
-	if out.New = r.keys.Delivered(); out.New == out.Old {
+	if out.New = r.keys.Delivered(); out.New == out.Old || out.New == "" {
 		err = r.step(StepNewKey, "Create a new key besides "+out.Old, func(ctx context.Context) (err error) {
 			out.New, err = r.rotator.NewKey(ctx, r.setup)
 			return err
@@ -199,6 +203,9 @@ func FinishRotation(ctx context.Context, cfg Config, deps Deps, state *State, va
 		}
 		values.Delete(providers.RotationOldKey)
 		values.Delete(providers.RotationStarted)
+		if values.Get(providers.GrowthLoopsKey) == out.Old {
+			values.Delete(providers.GrowthLoopsKey) // byob holds the setup's key now
+		}
 		return nil
 	})
 }
