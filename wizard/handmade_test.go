@@ -201,8 +201,14 @@ func TestAdoptedSetupIsManagedLikeByobs(t *testing.T) {
 
 	mustDestroy(t, cfg, e.deps, providers.DestroyOptions{})
 	for _, get := range []func() error{
-		func() error { _, err := e.admin.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(cfg.UserName)}); return err },
-		func() error { _, err := e.admin.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(cfg.RoleName)}); return err },
+		func() error {
+			_, err := e.admin.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(cfg.UserName)})
+			return err
+		},
+		func() error {
+			_, err := e.admin.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(cfg.RoleName)})
+			return err
+		},
 		func() error {
 			_, err := e.admin.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::" + awstestAccount + ":policy/" + cfg.PolicyName)})
 			return err
