@@ -24,10 +24,11 @@ var (
 	WarehouseUserARN        = Key{"snowflake.iam_user_arn", "<STORAGE_AWS_IAM_USER_ARN from DESC INTEGRATION>"}
 	WarehouseServiceAccount = Key{"snowflake.gcp_service_account", "<STORAGE_GCP_SERVICE_ACCOUNT from DESC INTEGRATION>"}
 	AccessKeyID             = Key{"aws.access_key_id", "<access-key-id: created at apply>"}
-	// GrowthLoopsKey is GrowthLoop's access key on a setup taken over (init
+	// GrowthLoopsKey is GrowthLoop's key (an access key, a service
+	// account key) on a setup taken over (init
 	// --adopt) or named by verify --access-key-id: its secret is
 	// GrowthLoop's alone.
-	GrowthLoopsKey = Key{"aws.adopted_key", ""}
+	GrowthLoopsKey = Key{"adopted.growthloop_key", ""}
 	GCPKeyID       = Key{"gcp.key_id", "<key-id: created at apply>"}
 )
 

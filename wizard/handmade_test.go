@@ -2,6 +2,8 @@ package wizard_test
 
 import (
 	"context"
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -10,9 +12,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	iamv1 "google.golang.org/api/iam/v1"
 
 	"github.com/growthloop/byob/providers"
 	awsp "github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/gcp"
+	"github.com/growthloop/byob/providers/gcp/gcptest"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/wizard"
 )
@@ -224,5 +229,83 @@ func TestAdoptedSetupIsManagedLikeByobs(t *testing.T) {
 	}
 	if e.sf.Integration(cfg.Integration) == nil {
 		t.Error("destroy dropped the adopted integration")
+	}
+}
+
+// TestHandMadeGCSSetup: a bucket without uniform bucket-level access and
+// a service account whose role is granted on the whole project, as the
+// guide's GCS steps leave them. verify names both, with the commands;
+// init --adopt turns uniform access on and keeps the project grant and
+// the one key; only --prune takes the grant off, and then verify passes.
+func TestHandMadeGCSSetup(t *testing.T) {
+	e := newGCSEnv(t)
+	ctx := context.Background()
+	cfg := e.config(providers.WarehouseNone)
+	cfg.ServiceAccount = "growthloop-exporter"
+	email := cfg.ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
+	e.gcp.SetBucket(gcptest.Bucket{Name: cfg.Bucket, Location: cfg.Location,
+		IAMConfiguration: json.RawMessage(`{"uniformBucketLevelAccess":{"enabled":false},"publicAccessPrevention":"inherited"}`)})
+	if _, err := e.admin.IAM.Projects.ServiceAccounts.Create("projects/"+gcptest.Project, &iamv1.CreateServiceAccountRequest{AccountId: cfg.ServiceAccount,
+		ServiceAccount: &iamv1.ServiceAccount{DisplayName: "GrowthLoop"}}).Context(ctx).Do(); err != nil {
+		t.Fatal(err)
+	}
+	key := e.gcp.AddKey(email)
+	e.gcp.SetProjectBindings([]gcptest.Binding{{Role: "roles/storage.objectAdmin", Members: []string{"serviceAccount:" + email, "user:admin@acme.com"}}})
+
+	values := providers.NewValues(nil)
+	values.Set(providers.GrowthLoopsKey, key)
+	rep, err := wizard.Verify(ctx, cfg, e.deps, values, &wizard.Bundle{}, wizard.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := ""
+	for _, c := range rep.Checks {
+		all += c.ID + " " + string(c.Status) + ": " + c.Detail + " | " + c.Remedy + "\n"
+	}
+	for _, want := range []string{"uniform bucket-level access is off",
+		email + " holds roles/storage.objectAdmin on the whole project " + gcptest.Project,
+		"gcloud projects remove-iam-policy-binding " + gcptest.Project + " --member=serviceAccount:" + email + " --role=roles/storage.objectAdmin"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("verify does not say %q:\n%s", want, all)
+		}
+	}
+
+	adopt := func(prune bool) {
+		t.Helper()
+		state, values, err := wizard.Prepare(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := wizard.Apply(ctx, cfg, e.deps, state, values, wizard.ApplyOptions{Adopt: true, Prune: prune,
+			Propagation: providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	adopt(false)
+	if b := e.gcp.Bucket(cfg.Bucket); !strings.Contains(string(b.IAMConfiguration), `"uniformBucketLevelAccess":{"enabled":true`) {
+		t.Errorf("uniform access is still off: %s", b.IAMConfiguration)
+	}
+	if keys := e.gcp.Keys(email); len(keys) != 1 || keys[0] != key {
+		t.Errorf("keys %v: want only %s", keys, key)
+	}
+	if len(e.gcp.ProjectBindings()) != 1 || len(e.gcp.ProjectBindings()[0].Members) != 2 {
+		t.Errorf("init without --prune changed the project's policy: %+v", e.gcp.ProjectBindings())
+	}
+	if f := failing(verify(t, cfg, e.deps, wizard.VerifyOptions{})); len(f) != 1 || f[gcp.CheckNoProjectGrant].ID == "" {
+		t.Errorf("after --adopt only the project grant fails: %+v", f)
+	}
+
+	adopt(true)
+	if b := e.gcp.ProjectBindings(); len(b) != 1 || !reflect.DeepEqual(b[0].Members, []string{"user:admin@acme.com"}) {
+		t.Errorf("--prune: the project's policy is %+v; want only the other member kept", b)
+	}
+	rep = verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	if f := failing(rep); len(f) > 0 {
+		t.Errorf("verify after --prune: %+v", f)
+	}
+	for _, c := range rep.Checks {
+		if c.ID == gcp.CheckKeyWorks && (c.Status != providers.Warn || !strings.Contains(c.Detail, "key "+key+" is GrowthLoop's")) {
+			t.Errorf("the key GrowthLoop holds: %+v", c)
+		}
 	}
 }

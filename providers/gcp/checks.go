@@ -34,11 +34,17 @@ const (
 // the prefix) and that its service account holds nothing on the project,
 // only on the bucket, and warn about a stale or extra key. reRun is the
 // byob init command that restores the setup.
-func Probes(p Params, c *Clients, reRun string, now time.Time, rotating bool) []providers.Check {
+// heldKey is the key GrowthLoop holds on a setup taken over, whose file
+// byob never had ("" otherwise).
+func Probes(p Params, c *Clients, reRun string, now time.Time, rotating bool, heldKey string) []providers.Check {
 	// They need nothing the preflight or another check finds: they start
 	// beside the preflight.
 	return []providers.Check{
 		providers.Check{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context) providers.CheckResult {
+			if _, err := os.Stat(p.KeyFile); err != nil && heldKey != "" {
+				return providers.Warned("byob rotate-keys (makes a key byob holds too, and proves it)",
+					"key %s is GrowthLoop's: its file is not here, so byob cannot prove what it can do", heldKey)
+			}
 			return keyWorks(ctx, p, c, reRun)
 		}}.Early(),
 		providers.Check{ID: CheckNoProjectGrant, Title: "GrowthLoop's service account has no project-level role", Run: func(ctx context.Context) providers.CheckResult {
@@ -161,7 +167,8 @@ func noProjectGrant(ctx context.Context, p Params, c *Clients) providers.CheckRe
 	if len(roles) == 0 {
 		return providers.Passed("no binding on project %s", p.Project)
 	}
-	return providers.Failed(fmt.Sprintf("gcloud projects remove-iam-policy-binding %s --member=%s --role=%s", p.Project, member, roles[0]),
+	return providers.Failed("byob init --prune (takes it off the project, keeping its role on the bucket), or by hand: "+
+		(&projectGrantStep{p: p}).removeCommands(roles),
 		"%s holds %s on the whole project %s, not only on the bucket", p.ServiceAccountEmail(), strings.Join(roles, ", "), p.Project)
 }
 

@@ -200,6 +200,24 @@ func (ks keySet) foreign(account string) string {
 	return fmt.Sprintf("service account %s also has key %s, which byob did not create; left alone", account, strings.Join(ids, " and "))
 }
 
+// adopted is the key GrowthLoop holds on a setup taken over: the one a run
+// recorded, else with --adopt the newest enabled key byob did not make.
+func (s *keyStep) adopted(v *providers.Values, ks keySet) string {
+	if id := v.Get(providers.GrowthLoopsKey); id != "" && ks.active(id) {
+		return id
+	}
+	if !s.p.Adopt {
+		return ""
+	}
+	newest, at := "", ""
+	for _, k := range ks.keys {
+		if id := keyID(k); !ks.ours[id] && ks.active(id) && k.ValidAfterTime > at {
+			newest, at = id, k.ValidAfterTime
+		}
+	}
+	return newest
+}
+
 func (s *keyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
 	list, err := s.read.Get(ctx, s.keys)
 	if err != nil {
@@ -212,6 +230,13 @@ func (s *keyStep) Check(ctx context.Context, v *providers.Values) (providers.Obs
 			reason = strings.TrimPrefix(reason+"; "+f, "; ")
 		}
 		return providers.Observation{Status: st, Reason: reason}, nil
+	}
+	if id := s.adopted(v, ks); held == "" && id != "" {
+		// GrowthLoop holds this key's file: keep it, make no other.
+		v.Set(providers.GCPKeyID, id)
+		v.Set(providers.GrowthLoopsKey, id)
+		return providers.Observation{Status: providers.Done, Reason: "key " + id + " of " + s.p.ServiceAccountEmail() +
+			" is the one GrowthLoop holds: left in place, and no key file is written; byob rotate-keys replaces it"}, nil
 	}
 	switch {
 	case held == "":

@@ -144,7 +144,7 @@ func params(s providers.Setup) Params {
 	return Params{
 		Project: c.GCPProject, Bucket: c.Bucket, Location: c.Location, Prefix: c.Prefix, TTLDays: c.TTLDays,
 		Names: NamesOf(c), KeyFile: c.KeyFile, Warehouse: s.WarehouseStep != "", Keys: s.Keys, Propagation: s.Propagation,
-		Destroy: s.Destroy,
+		Destroy: s.Destroy, Prune: s.Prune, Adopt: s.Adopt,
 	}
 }
 
@@ -158,7 +158,7 @@ func (Provider) Steps(s providers.Setup) []providers.Step {
 // project.
 func (Provider) Probes(s providers.Setup) []providers.Probe {
 	var out []providers.Probe
-	for _, c := range Probes(params(s), clients(s), s.ReRun, s.Now, s.Values.Get(providers.RotationOldKey) != "") {
+	for _, c := range Probes(params(s), clients(s), s.ReRun, s.Now, s.Values.Get(providers.RotationOldKey) != "", s.Values.Get(providers.GrowthLoopsKey)) {
 		needs := []string{StepBucket, StepServiceAccount}
 		if c.ID == CheckKeyWorks {
 			needs = append(needs, StepWriterBinding) // without it the key is refused

@@ -83,6 +83,9 @@ type Params struct {
 	Propagation providers.Propagation
 	// Destroy is what byob destroy removes besides byob's own objects.
 	Destroy providers.DestroyOptions
+	// Prune removes GrowthLoop's project-level grants (init --prune);
+	// Adopt keeps the key GrowthLoop holds (init --adopt).
+	Prune, Adopt bool
 }
 
 // ServiceAccountEmail is the email of GrowthLoop's service account.
@@ -130,6 +133,10 @@ func Steps(p Params, c *Clients, warehouseStep string) []providers.Step {
 		// The key comes last: when an organization policy forbids keys,
 		// everything else is already in place for a re-run.
 		&keyStep{Basic: b(StepKey, "Create a JSON key for the service account", "", StepWriterBinding).Writing(providers.GCPKeyID), p: p, c: c},
+	}
+	if p.Prune {
+		steps = append(steps, &projectGrantStep{Basic: b(StepProjectGrants, "Take "+p.ServiceAccountEmail()+" off the project's IAM policy (--prune)",
+			"The service account holds no project-level role", StepServiceAccount), p: p, c: c})
 	}
 	if p.Warehouse {
 		steps = append(steps,

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
@@ -342,7 +343,27 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, read bool) {
 	case strings.HasPrefix(path, "/storage/v1/b"), strings.HasPrefix(path, "/upload/storage/v1/b"):
 		s.storage(w, r, strings.TrimPrefix(strings.TrimPrefix(path, "/upload"), "/storage/v1/b"), body)
 	case path == "/v1/projects/"+Project+":getIamPolicy":
-		writeJSON(w, http.StatusOK, map[string]any{"version": 1, "etag": "BwE=", "bindings": s.project})
+		writeJSON(w, http.StatusOK, map[string]any{"version": 1, "etag": s.projectEtag(), "bindings": s.project})
+	case path == "/v1/projects/"+Project+":setIamPolicy":
+		// projects.setIamPolicy: {"policy": Policy}; a stale etag is 409
+		// ABORTED, as Resource Manager answers a concurrent change.
+		// https://cloud.google.com/resource-manager/reference/rest/v1/projects/setIamPolicy
+		var req struct {
+			Policy struct {
+				Etag     string    `json:"etag"`
+				Bindings []Binding `json:"bindings"`
+			} `json:"policy"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			apiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", err.Error())
+			return
+		}
+		if req.Policy.Etag != "" && req.Policy.Etag != s.projectEtag() {
+			apiError(w, http.StatusConflict, "ABORTED", "There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.")
+			return
+		}
+		s.project = req.Policy.Bindings
+		writeJSON(w, http.StatusOK, map[string]any{"version": 1, "etag": s.projectEtag(), "bindings": s.project})
 	case strings.HasSuffix(path, ":testIamPermissions"):
 		s.testPermissions(w, path, body)
 	case strings.HasPrefix(path, "/v1/projects/"+Project+"/roles"):
@@ -822,6 +843,20 @@ func (s *Server) PutObject(bucket, name string, data []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.put(bucket, name, data)
+}
+
+// projectEtag changes with the project's bindings.
+func (s *Server) projectEtag() string {
+	b, _ := json.Marshal(s.project)
+	sum := sha256.Sum256(b)
+	return base64.StdEncoding.EncodeToString(sum[:8])
+}
+
+// ProjectBindings returns the project's IAM policy bindings.
+func (s *Server) ProjectBindings() []Binding {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.project)
 }
 
 // SetProjectBindings replaces the project's IAM policy bindings.
