@@ -81,18 +81,30 @@ Exit codes: 0 done, 1 a removal failed (re-run to finish), 2 usage error,
 	return c
 }
 
+// stateSetup is cfg over what the state file at cfg.State records, if
+// anything: the flags the user gave (given says which) win.
+func stateSetup(cfg providers.Config, given func(string) bool) (providers.Config, *wizard.State, error) {
+	state, err := wizard.LoadState(cfg.State)
+	if err != nil {
+		return cfg, nil, err
+	}
+	if state.Inputs != nil {
+		fillFromInputs(given, &cfg, state.Inputs.Config(cfg.State))
+	}
+	return cfg, state, nil
+}
+
 // recordedSetup is the setup the state file at cfg.State records, with
 // the flags the user gave over it (given says which): destroy and
 // rotate-keys act only on what byob init recorded.
 func recordedSetup(cfg providers.Config, given func(string) bool, env providers.Env, verb string) (providers.Config, *wizard.State, error) {
-	state, err := wizard.LoadState(cfg.State)
+	cfg, state, err := stateSetup(cfg, given)
 	if err != nil {
 		return cfg, nil, err
 	}
 	if state.Inputs == nil {
 		return cfg, nil, providers.Usagef("no setup recorded in %s: byob %s acts only on what byob init recorded there; pass the --state that byob init wrote", cfg.State, verb)
 	}
-	fillFromInputs(given, &cfg, state.Inputs.Config(cfg.State))
 	providers.Defaults(&cfg, env)
 	if err := cfg.Validate(); err != nil {
 		return cfg, nil, err

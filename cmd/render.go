@@ -11,7 +11,6 @@ import (
 
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/render"
-	"github.com/growthloop/byob/wizard"
 )
 
 // RenderOptions are byob render's flag values and dependencies.
@@ -70,13 +69,9 @@ func runRender(o *RenderOptions) error {
 	if o.AWSAccountID != "" && (len(o.AWSAccountID) != 12 || strings.Trim(o.AWSAccountID, "0123456789") != "") {
 		bad = append(bad, providers.InvalidValue{Flag: "--aws-account-id", Value: o.AWSAccountID, Rule: "must be 12 digits"})
 	}
-	state, err := wizard.LoadState(o.Config.State)
+	cfg, state, err := stateSetup(o.Config, o.Given)
 	if err != nil {
 		return err
-	}
-	cfg := o.Config
-	if state.Inputs != nil {
-		fillFromInputs(o.Given, &cfg, state.Inputs.Config(cfg.State))
 	}
 	providers.Defaults(&cfg, o.env(true))
 	ue := &providers.UsageError{Invalid: bad}

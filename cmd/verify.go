@@ -75,13 +75,9 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 	if len(bad) > 0 {
 		return &providers.UsageError{Invalid: bad}
 	}
-	state, err := wizard.LoadState(o.Config.State)
+	cfg, state, err := stateSetup(o.Config, o.Given)
 	if err != nil {
 		return err
-	}
-	cfg := o.Config
-	if state.Inputs != nil {
-		fillFromInputs(o.Given, &cfg, state.Inputs.Config(cfg.State))
 	}
 	env := o.env(false)
 	providers.Defaults(&cfg, env)

@@ -80,28 +80,15 @@ func (t *template) JSON() ([]byte, error) {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, err
 	}
-	var walk func(any) any
-	walk = func(v any) any {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				x[k] = walk(e)
-			}
-		case []any:
-			for i, e := range x {
-				x[i] = walk(e)
-			}
-		case string:
-			if f, ok := strings.CutPrefix(x, intrinsic); ok {
-				var obj any
-				if json.Unmarshal([]byte(f), &obj) == nil {
-					return obj
-				}
+	return json.MarshalIndent(mapStrings(v, func(x string) any {
+		if f, ok := strings.CutPrefix(x, intrinsic); ok {
+			var obj any
+			if json.Unmarshal([]byte(f), &obj) == nil {
+				return obj
 			}
 		}
-		return v
-	}
-	return json.MarshalIndent(walk(v), "", "  ")
+		return x
+	}), "", "  ")
 }
 
 // cfnSub is s as CloudFormation takes it: a plain string, or Fn::Sub
@@ -121,6 +108,23 @@ func cfnSub(s string) any {
 	return cfnSubString(b.String())
 }
 
+// mapStrings replaces each string of a decoded JSON value by f's.
+func mapStrings(v any, f func(string) any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = mapStrings(e, f)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = mapStrings(e, f)
+		}
+	case string:
+		return f(x)
+	}
+	return v
+}
+
 // cfnDocument is a JSON document of the plan with each string holding a
 // reference turned into Fn::Sub.
 func cfnDocument(doc string) any {
@@ -128,23 +132,7 @@ func cfnDocument(doc string) any {
 	if err := json.Unmarshal([]byte(doc), &v); err != nil {
 		return doc
 	}
-	var walk func(any) any
-	walk = func(v any) any {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				x[k] = walk(e)
-			}
-		case []any:
-			for i, e := range x {
-				x[i] = walk(e)
-			}
-		case string:
-			return cfnSub(x)
-		}
-		return v
-	}
-	return walk(v)
+	return mapStrings(v, cfnSub)
 }
 
 // cloudFormation writes the AWS half as one template, the Snowflake SQL

@@ -16,6 +16,7 @@ import (
 
 	"github.com/growthloop/byob/providers"
 	awsp "github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/aws/awstest"
 	"github.com/growthloop/byob/providers/gcp"
 	"github.com/growthloop/byob/providers/gcp/gcptest"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
@@ -53,7 +54,7 @@ func handMade(t *testing.T, e *env) (wizard.Config, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trust := `{ "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Principal": { "AWS": "arn:aws:iam::` + awstestAccount + `:root" }, "Action": "sts:AssumeRole", "Condition": { "StringEquals": { "sts:ExternalId": "0000" } } } ] }`
+	trust := `{ "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Principal": { "AWS": "arn:aws:iam::` + awstest.AccountID + `:root" }, "Action": "sts:AssumeRole", "Condition": { "StringEquals": { "sts:ExternalId": "0000" } } } ] }`
 	must(e.admin.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(cfg.RoleName), AssumeRolePolicyDocument: aws.String(trust)}))
 	must(e.admin.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(cfg.RoleName), PolicyArn: policy.Policy.Arn}))
 	must(e.admin.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(cfg.UserName)}))
@@ -62,7 +63,7 @@ func handMade(t *testing.T, e *env) (wizard.Config, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	roleARN := "arn:aws:iam::" + awstestAccount + ":role/" + cfg.RoleName
+	roleARN := "arn:aws:iam::" + awstest.AccountID + ":role/" + cfg.RoleName
 	e.sf.SetIntegration(cfg.Integration, snowflaketest.Integration{Provider: "S3", Enabled: true, RoleARN: roleARN,
 		ExternalID: "GROWTHLOOP_SFCRole=2_abcdefghijklmnop=", AllowedLocations: []string{"s3://" + cfg.Bucket + "/exports/"}})
 	e.sf.Grant("GROWTHLOOP", "USAGE", "INTEGRATION", cfg.Integration)
@@ -70,9 +71,6 @@ func handMade(t *testing.T, e *env) (wizard.Config, string) {
 		snowflaketest.Stage{URL: "s3://" + cfg.Bucket + "exports/1234/", Integration: cfg.Integration})
 	return cfg, aws.ToString(key.AccessKey.AccessKeyId)
 }
-
-// awstestAccount is the account kumo's IAM builds ARNs in.
-const awstestAccount = "123456789012"
 
 // TestHandMadeSetupIsVerifiedThenTakenOver: verify names each of the
 // guide's mistakes; init --adopt repairs them in place, with no second
@@ -100,7 +98,7 @@ func TestHandMadeSetupIsVerifiedThenTakenOver(t *testing.T) {
 	for _, want := range []string{
 		"s3:GetBucketLocation is under an s3:prefix condition and can never be allowed",
 		"trust external ID 0000 does not match the integration's GROWTHLOOP_SFCRole=2_abcdefghijklmnop=",
-		"trust principal arn:aws:iam::" + awstestAccount + ":root is not the integration's IAM user",
+		"trust principal arn:aws:iam::" + awstest.AccountID + ":root is not the integration's IAM user",
 		"stage URL s3://" + cfg.Bucket + "exports/1234/ lacks the slash after the bucket",
 		awsp.StepBucketPolicy + " fail", awsp.StepLifecycle + " fail",
 		"access key " + key + " is active; its secret is GrowthLoop's alone",
@@ -215,7 +213,7 @@ func TestAdoptedSetupIsManagedLikeByobs(t *testing.T) {
 			return err
 		},
 		func() error {
-			_, err := e.admin.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::" + awstestAccount + ":policy/" + cfg.PolicyName)})
+			_, err := e.admin.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::" + awstest.AccountID + ":policy/" + cfg.PolicyName)})
 			return err
 		},
 		func() error {
