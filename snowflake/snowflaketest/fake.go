@@ -458,6 +458,7 @@ var (
 	reShowGrants   = regexp.MustCompile(`(?is)^SHOW GRANTS TO ROLE ("(?:[^"]|"")+")$`)
 	reShowGrantsOn = regexp.MustCompile(`(?is)^SHOW GRANTS ON (INTEGRATION|STAGE) (\S+)$`)
 	reShowStages   = regexp.MustCompile(`(?is)^SHOW STAGES LIKE '([^']*)' IN SCHEMA (\S+)$`)
+	reShowInts     = regexp.MustCompile(`(?is)^SHOW INTEGRATIONS LIKE '([^']*)'$`)
 	reCreateStage  = regexp.MustCompile(`(?is)^CREATE STAGE IF NOT EXISTS (\S+)\s+URL = ('(?:[^'\\]|''|\\.)*')\s+STORAGE_INTEGRATION = ("(?:[^"]|"")+")$`)
 	reAlterStage   = regexp.MustCompile(`(?is)^ALTER STAGE (\S+) SET\s+URL = ('(?:[^'\\]|''|\\.)*')\s+STORAGE_INTEGRATION = ("(?:[^"]|"")+")$`)
 	reDropStage    = regexp.MustCompile(`(?is)^DROP STAGE IF EXISTS (\S+)$`)
@@ -466,6 +467,11 @@ var (
 	reList         = regexp.MustCompile(`(?is)^LIST @(\S+)$`)
 	readOnlyPrefix = regexp.MustCompile(`(?i)^(SELECT|SHOW|DESC|LIST)\b`)
 )
+
+// likePattern is SQL LIKE's pattern as a case-insensitive expression.
+func likePattern(like string) *regexp.Regexp {
+	return regexp.MustCompile("(?i)^" + strings.NewReplacer("_", ".", "%", ".*").Replace(regexp.QuoteMeta(like)) + "$")
+}
 
 // ident decodes a quoted identifier or a dotted name of them.
 func ident(s string) string {
@@ -579,6 +585,16 @@ func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error
 			return nil, nil, notExist("Integration", name)
 		}
 		return []string{"property", "property_type", "property_value", "property_default"}, describe(in, s.iamUserARN()), nil
+	case reShowInts.MatchString(q):
+		// SHOW INTEGRATIONS: name, type, category, enabled, comment,
+		// created_on (https://docs.snowflake.com/en/sql-reference/sql/show-integrations).
+		like := likePattern(reShowInts.FindStringSubmatch(q)[1])
+		for name, in := range s.integrations {
+			if like.MatchString(name) && s.canSee(role, name) {
+				rows = append(rows, []*string{str(name), str("EXTERNAL_STAGE"), str("STORAGE"), str(strings.ToLower(fmt.Sprint(in.Enabled))), str(""), str("2026-01-01 00:00:00.000 -0800")})
+			}
+		}
+		return []string{"name", "type", "category", "enabled", "comment", "created_on"}, rows, nil
 	case reDropInt.MatchString(q):
 		name := ident(reDropInt.FindStringSubmatch(q)[1])
 		delete(s.integrations, name)
@@ -651,8 +667,7 @@ func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error
 		if !s.schemas[schema] {
 			return nil, nil, notExist("Schema", schema)
 		}
-		pattern := "^" + strings.NewReplacer("_", ".", "%", ".*").Replace(regexp.QuoteMeta(m[1])) + "$"
-		like := regexp.MustCompile("(?i)" + pattern)
+		like := likePattern(m[1])
 		for name, st := range s.stages {
 			db, sch, obj := splitFull(name)
 			if db+"."+sch == schema && like.MatchString(obj) {

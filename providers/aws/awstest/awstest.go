@@ -410,7 +410,7 @@ func (s *Server) inPartition(w http.ResponseWriter, r *http.Request, service str
 // s3Operation names an S3 request by method and subresource.
 func s3Operation(r *http.Request) string {
 	q := r.URL.Query()
-	for _, sub := range []string{"publicAccessBlock", "encryption", "policy", "lifecycle", "location", "versions", "versioning", "delete", "uploads", "ownershipControls", "acl"} {
+	for _, sub := range []string{"publicAccessBlock", "encryption", "policy", "lifecycle", "location", "versions", "versioning", "delete", "uploads", "ownershipControls", "acl", "tagging"} {
 		if q.Has(sub) {
 			return r.Method + " ?" + sub
 		}

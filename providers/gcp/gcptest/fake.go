@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -417,6 +418,15 @@ func (s *Server) storage(w http.ResponseWriter, r *http.Request, rest string, bo
 		return
 	}
 	switch {
+	case name == "" && r.Method == http.MethodGet:
+		// buckets.list: {"items": [...]} (no timeCreated is modelled: the
+		// sweeper treats a bucket without one as old).
+		var list []*Bucket
+		for _, n := range slices.Sorted(maps.Keys(s.buckets)) {
+			list = append(list, s.buckets[n])
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"items": list})
+		return
 	case name == "" && r.Method == http.MethodPost:
 		var b Bucket
 		_ = json.Unmarshal(body, &b)
@@ -508,6 +518,17 @@ func (s *Server) role(w http.ResponseWriter, r *http.Request, path string, body 
 	parent := "projects/" + Project + "/roles"
 	name, action, _ := strings.Cut(path, ":")
 	switch {
+	case name == parent && r.Method == http.MethodGet:
+		// projects.roles.list: {"roles": [...]}, deleted ones only when
+		// asked (showDeleted).
+		var list []*Role
+		for _, n := range slices.Sorted(maps.Keys(s.roles)) {
+			if ro := s.roles[n]; !ro.Deleted || r.URL.Query().Get("showDeleted") == "true" {
+				list = append(list, ro)
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"roles": list})
+		return
 	case name == parent && r.Method == http.MethodPost:
 		var req struct {
 			RoleID string `json:"roleId"`
@@ -567,6 +588,14 @@ func (s *Server) serviceAccount(w http.ResponseWriter, r *http.Request, rest str
 		s.accounts[email] = &sa
 		s.unseen[email] = s.NewAccountDelay
 		writeJSON(w, http.StatusOK, sa)
+		return
+	case rest == "" && r.Method == http.MethodGet:
+		// projects.serviceAccounts.list: {"accounts": [...]}, sorted.
+		var list []*serviceAccount
+		for _, email := range slices.Sorted(maps.Keys(s.accounts)) {
+			list = append(list, s.accounts[email])
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"accounts": list})
 		return
 	}
 	sa := s.accounts[email]
