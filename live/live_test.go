@@ -4,7 +4,6 @@ package live
 
 import (
 	"context"
-	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
@@ -276,5 +275,3 @@ func TestLiveIAMValidatesPolicies(t *testing.T) {
 	must(t, err, "IAM refused byob's policy document")
 	_, _ = iamc.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: p.Policy.Arn})
 }
-
-var _ = json.Marshal

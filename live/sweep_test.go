@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/growthloop/byob/providers"
 	awsp "github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/gcp"
 	sfp "github.com/growthloop/byob/providers/snowflake"
@@ -281,5 +280,4 @@ func TestSweepRemovesWhatARunLeft(t *testing.T) {
 	if len(rows) > 0 {
 		t.Errorf("integration %s is still there", cfg.Integration)
 	}
-	_ = providers.WarehouseNone
 }

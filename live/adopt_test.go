@@ -1,0 +1,118 @@
+//go:build live
+
+package live
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/growthloop/byob/providers"
+	awsp "github.com/growthloop/byob/providers/aws"
+	sfp "github.com/growthloop/byob/providers/snowflake"
+	sflib "github.com/growthloop/byob/snowflake"
+	"github.com/growthloop/byob/wizard"
+)
+
+// TestLiveAdoptHandMade makes the setup GrowthLoop's guide makes by hand
+// (its policy, a role trusting the account with external ID 0000, the
+// user and its key, the integration, the stage URL without its slash),
+// then verify names the mistakes, init --adopt repairs them keeping the
+// one key, verify passes and destroy removes only what byob added.
+func TestLiveAdoptHandMade(t *testing.T) {
+	r := newRun(t, "aws", "snowflake")
+	ctx := context.Background()
+	cfg := r.config(t, awsp.Name, sfp.Name)
+	cfg.PolicyName, cfg.RoleName, cfg.UserName = Prefix+r.id+"-guide-policy", Prefix+r.id+"-guide-role", Prefix+r.id+"-guide-user"
+	tags := []iamtypes.Tag{{Key: aws.String(Tag), Value: aws.String(r.id)}}
+	iamc := iam.NewFromConfig(r.aws)
+	s3c := s3.NewFromConfig(r.aws, func(o *s3.Options) { o.UsePathStyle = r.emulated; o.Region = cfg.Region })
+	db := r.snowflakeDB(t)
+	stage := sflib.Name{Database: sflib.Ident(cfg.SnowflakeDatabase), Schema: sflib.Ident(cfg.SnowflakeSchema), Object: sflib.Ident(cfg.Stage)}
+	t.Cleanup(func() { // what the customer made; byob's destroy leaves it
+		if keys, err := iamc.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(cfg.UserName)}); err == nil {
+			for _, k := range keys.AccessKeyMetadata {
+				_, _ = iamc.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(cfg.UserName), AccessKeyId: k.AccessKeyId})
+			}
+		}
+		sweepAWS(t, r, 0)
+		_, _ = db.ExecContext(ctx, "DROP STAGE IF EXISTS "+stage.SQL())
+		_, _ = db.ExecContext(ctx, "DROP STORAGE INTEGRATION IF EXISTS "+sflib.Ident(cfg.Integration).SQL())
+	})
+
+	var account string
+	if r.emulated {
+		account = "123456789012"
+	} else {
+		u, err := iamc.GetUser(ctx, &iam.GetUserInput{})
+		if err == nil {
+			account = strings.Split(aws.ToString(u.User.Arn), ":")[4]
+		}
+	}
+	var create *s3types.CreateBucketConfiguration
+	if cfg.Region != "us-east-1" {
+		create = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(cfg.Region)}
+	}
+	_, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(cfg.Bucket), CreateBucketConfiguration: create})
+	must(t, err, "create the bucket")
+	guide := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject","s3:GetObject","s3:GetObjectVersion"],"Resource":"arn:aws:s3:::` + cfg.Bucket +
+		`/exports/*"},{"Effect":"Allow","Action":["s3:ListBucket","s3:GetBucketLocation"],"Resource":"arn:aws:s3:::` + cfg.Bucket + `","Condition":{"StringLike":{"s3:prefix":["exports/*"]}}}]}`
+	policy, err := iamc.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(cfg.PolicyName), PolicyDocument: aws.String(guide), Tags: tags})
+	must(t, err, "create the guide's policy")
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + account + `:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"0000"}}}]}`
+	_, err = iamc.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(cfg.RoleName), AssumeRolePolicyDocument: aws.String(trust), Tags: tags})
+	must(t, err, "create the guide's role")
+	_, err = iamc.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(cfg.RoleName), PolicyArn: policy.Policy.Arn})
+	must(t, err, "attach")
+	_, err = iamc.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(cfg.UserName), Tags: tags})
+	must(t, err, "create the guide's user")
+	_, err = iamc.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(cfg.UserName), PolicyArn: policy.Policy.Arn})
+	must(t, err, "attach")
+	key, err := iamc.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(cfg.UserName)})
+	must(t, err, "create the guide's key")
+	roleARN := "arn:aws:iam::" + account + ":role/" + cfg.RoleName
+	for _, q := range []string{
+		"CREATE STORAGE INTEGRATION IF NOT EXISTS " + sflib.Ident(cfg.Integration).SQL() + "\n  TYPE = EXTERNAL_STAGE\n  STORAGE_PROVIDER = 'S3'\n  ENABLED = TRUE\n  STORAGE_AWS_ROLE_ARN = " +
+			sflib.Literal(roleARN) + "\n  STORAGE_ALLOWED_LOCATIONS = (" + sflib.Literal("s3://"+cfg.Bucket+"exports/") + ")", // the slash left out here too, or Snowflake refuses the stage
+		"CREATE STAGE IF NOT EXISTS " + stage.SQL() + "\n  URL = " + sflib.Literal("s3://"+cfg.Bucket+"exports/live/") + "\n  STORAGE_INTEGRATION = " + sflib.Ident(cfg.Integration).SQL(),
+	} {
+		_, err := db.ExecContext(ctx, q)
+		must(t, err, q)
+	}
+	deps := r.connect(t, cfg)
+
+	values := providers.NewValues(nil)
+	values.Set(providers.GrowthLoopsKey, aws.ToString(key.AccessKey.AccessKeyId))
+	rep, err := wizard.Verify(ctx, cfg, deps, values, &wizard.Bundle{}, wizard.VerifyOptions{Propagation: r.prop()})
+	must(t, err, "verify")
+	var all strings.Builder
+	for _, c := range rep.Checks {
+		all.WriteString(c.Detail + "\n")
+	}
+	for _, want := range []string{"s3:GetBucketLocation is under an s3:prefix condition", "trust external ID 0000 does not match", "lacks the slash after the bucket"} {
+		if !strings.Contains(all.String(), want) {
+			t.Errorf("verify does not say %q:\n%s", want, all.String())
+		}
+	}
+
+	state, values, err := wizard.Prepare(cfg)
+	must(t, err, "prepare")
+	_, err = wizard.Apply(ctx, cfg, deps, state, values, wizard.ApplyOptions{Adopt: true, Propagation: r.prop()})
+	must(t, err, "init --adopt")
+	if keys := r.keys(t, cfg); len(keys) != 1 || keys[0] != aws.ToString(key.AccessKey.AccessKeyId) {
+		t.Errorf("keys %v: want only the guide's, untouched", keys)
+	}
+	if rep := verify(t, r, cfg, deps); !rep.OK {
+		t.Errorf("verify after --adopt: %s", summary(rep))
+	}
+	destroy(t, r, cfg, deps)
+	if _, err := iamc.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(cfg.UserName)}); err != nil {
+		t.Errorf("destroy removed the user byob adopted: %v", err)
+	}
+}
