@@ -1,22 +1,26 @@
 package aws
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
 	"github.com/aws/smithy-go/logging"
@@ -166,9 +170,12 @@ func sdkLogger(w io.Writer) logging.Logger {
 // KeyFromSecret reads GrowthLoop's access key from the Secrets Manager
 // secret byob render's CloudFormation template makes (SecretString
 // {"aws_access_key_id", "aws_secret_access_key"}), with the caller's
-// credentials. The secret never reaches an error.
+// credentials. The secret never reaches an error. It is one signed
+// GetSecretValue request (the JSON protocol) rather than the SDK's client,
+// whose package initialisation every start of byob would pay.
+// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html
 func KeyFromSecret(ctx context.Context, profile, region, arn string) (id, secret string, err error) {
-	opts := []func(*config.LoadOptions) error{config.WithRetryer(DefaultRetry.Retryer), config.WithRegion(region), config.WithLogger(sdkLogger(nil))}
+	opts := []func(*config.LoadOptions) error{config.WithRegion(region), config.WithLogger(sdkLogger(nil))}
 	if profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(profile))
 	}
@@ -176,16 +183,52 @@ func KeyFromSecret(ctx context.Context, profile, region, arn string) (id, secret
 	if err != nil {
 		return "", "", fmt.Errorf("load AWS configuration: %w", err)
 	}
-	out, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	body, _ := json.Marshal(map[string]string{"SecretId": arn})
+	endpoint := "https://secretsmanager." + region + "." + dnsSuffix(region)
+	if cfg.BaseEndpoint != nil { // AWS_ENDPOINT_URL
+		endpoint = *cfg.BaseEndpoint
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/", bytes.NewReader(body))
 	if err != nil {
-		return "", "", fmt.Errorf("secretsmanager:GetSecretValue %s (the caller needs it on the stack's secret): %w", arn, err)
+		return "", "", err
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "secretsmanager.GetSecretValue")
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return "", "", fmt.Errorf("AWS credentials to read %s: %w", arn, err)
+	}
+	sum := sha256.Sum256(body)
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "secretsmanager", region, time.Now()); err != nil {
+		return "", "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", "", fmt.Errorf("secretsmanager:GetSecretValue %s: %w", arn, err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		SecretString string
+		Type         string `json:"__type"`
+		Message      string `json:"message"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		return "", "", fmt.Errorf("secretsmanager:GetSecretValue %s (the caller needs it on the stack's secret): %s %s %s", arn, resp.Status, out.Type, out.Message)
 	}
 	var key struct {
 		ID     string `json:"aws_access_key_id"`
 		Secret string `json:"aws_secret_access_key"`
 	}
-	if json.Unmarshal([]byte(aws.ToString(out.SecretString)), &key) != nil || key.ID == "" || key.Secret == "" {
+	if json.Unmarshal([]byte(out.SecretString), &key) != nil || key.ID == "" || key.Secret == "" {
 		return "", "", fmt.Errorf("secret %s does not hold aws_access_key_id and aws_secret_access_key as JSON", arn)
 	}
 	return key.ID, key.Secret, nil
+}
+
+// dnsSuffix is the partition's domain of region's endpoints.
+func dnsSuffix(region string) string {
+	if p, _ := PartitionOf(region); p == China {
+		return "amazonaws.com.cn"
+	}
+	return "amazonaws.com"
 }
