@@ -77,28 +77,21 @@ func (p *Plan) prefetch(ctx context.Context) {
 	}
 }
 
-// settle checks, before any change, the steps that need none and the
-// providers.Gates: one that cannot go ahead (another account's bucket, a
-// bucket in another region, a bucket byob may not read, a role that does
-// not exist) stops the run while nothing is made. The checks see a copy of
-// the values, so what they record is recorded again in the run; their
-// reads are held for it.
+// settle runs, before any change, the providers.Gates: a step that cannot
+// go ahead (another account's bucket, a bucket in another region, a bucket
+// byob may not read, an integration of another provider, a role that does
+// not exist, a full key quota) stops the run while nothing is made. The
+// gates see a copy of the values; their reads are held for the run. Other
+// steps' reads are not waited for: none of them can refuse the setup.
 func (p *Plan) settle(ctx context.Context) error {
 	errs := make([]error, len(p.Steps))
 	var wg sync.WaitGroup
 	for i, s := range p.Steps {
-		var check func() error
-		switch g, ok := s.(providers.Gate); {
-		case ok:
-			check = func() error { return g.Gate(ctx, p.Values) }
-		case len(s.Needs()) == 0:
-			check = func() error {
-				_, err := s.Check(ctx, providers.NewValues(p.Values.Map()))
-				return err
-			}
-		default:
+		g, ok := s.(providers.Gate)
+		if !ok {
 			continue
 		}
+		check := func() error { return g.Gate(ctx, p.Values) }
 		wg.Go(func() {
 			if err := check(); err != nil {
 				errs[i] = &StepError{Step: s.ID(), Title: s.Title(), Err: err}

@@ -1,11 +1,13 @@
 package aws
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -47,6 +49,53 @@ type bucketStep struct {
 	c      *Clients
 	head   providers.Read[struct{}]
 	region providers.Read[string]
+	// seen is what S3 said of the bucket beside the preflight, before the
+	// caller's account was known; sighted says it was asked.
+	seen    providers.Read[sighting]
+	sighted bool
+}
+
+// sighting is HeadBucket without an expected owner, in a region that may
+// not be the bucket's, and whether the caller's own bucket list names the
+// bucket: together they tell, without the account id, whether the bucket
+// is missing, another account's, or the caller's and in which region.
+type sighting struct {
+	status int    // HeadBucket's HTTP status
+	region string // where it answers: the region asked (200) or the 301's x-amz-bucket-region
+	listed bool
+	// decided is false when either read failed otherwise (a refused
+	// listing, another partition): Check then asks as the owner.
+	decided bool
+}
+
+// sight reads the sighting of the bucket, asking in region (us-east-1
+// while the region is still unknown).
+func (s *bucketStep) sight(region string) func(context.Context) (sighting, error) {
+	region = cmp.Or(region, "us-east-1")
+	return func(ctx context.Context) (sighting, error) {
+		var sg sighting
+		var headErr, listErr error
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			_, headErr = s.c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(s.p.Bucket)}, func(o *s3.Options) { o.Region = region })
+		})
+		wg.Go(func() {
+			out, err := s.c.S3.ListBuckets(ctx, &s3.ListBucketsInput{Prefix: aws.String(s.p.Bucket)}, func(o *s3.Options) { o.Region = region })
+			if listErr = err; err == nil {
+				sg.listed = slices.ContainsFunc(out.Buckets, func(b types.Bucket) bool { return aws.ToString(b.Name) == s.p.Bucket })
+			}
+		})
+		wg.Wait()
+		switch sg.status = httpStatus(headErr); {
+		case headErr == nil:
+			sg.status, sg.region = http.StatusOK, region
+		case sg.status == http.StatusMovedPermanently:
+			sg.region = bucketRegionHeader(headErr)
+		}
+		known := sg.status == http.StatusOK || sg.status == http.StatusMovedPermanently || sg.status == http.StatusForbidden || isNotFound(headErr)
+		sg.decided = listErr == nil && known && (sg.status != http.StatusMovedPermanently || sg.region != "another region")
+		return sg, nil
+	}
 }
 
 // request is the CreateBucket the step sends and shows.
@@ -92,10 +141,39 @@ func (s *bucketStep) Prefetch(ctx context.Context, v *providers.Values) {
 	if v.Get(providers.AWSRegion) != "" && v.Get(providers.AWSAccountID) != "" {
 		s.head.Start(ctx, s.readHead(v))
 		s.region.Start(ctx, s.readRegion(v))
+		return
 	}
+	// A first run knows neither the account nor, with a warehouse, the
+	// region yet: ask what needs neither, beside the preflight.
+	s.sighted = true
+	s.seen.Start(ctx, s.sight(v.Get(providers.AWSRegion)))
+}
+
+// Gate implements providers.Gate: a bucket or integration byob cannot
+// use (another account's or provider's, in another place) stops the run
+// before any change. It checks on a copy of v.
+func (s *bucketStep) Gate(ctx context.Context, v *providers.Values) error {
+	_, err := s.Check(ctx, providers.NewValues(v.Map()))
+	return err
 }
 
 func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
+	if s.sighted {
+		if sg, _ := s.seen.Get(ctx, s.sight(v.Get(providers.AWSRegion))); sg.decided {
+			switch {
+			case !sg.listed && sg.status == http.StatusNotFound:
+				return providers.Observation{Status: providers.Missing}, nil
+			case !sg.listed:
+				return providers.Observation{}, s.takenError()
+			case sg.status != http.StatusForbidden && sg.region != v.Get(providers.AWSRegion):
+				return providers.Observation{}, s.elsewhere(sg.region, v)
+			case sg.status != http.StatusForbidden:
+				return s.found(v), nil
+			}
+			// The caller's own bucket refused HeadBucket: asked as its owner
+			// below, which says what permission is missing.
+		}
+	}
 	s.region.Start(ctx, s.readRegion(v))
 	_, err := s.head.Get(ctx, s.readHead(v))
 	switch {
@@ -117,11 +195,16 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 	if region != v.Get(providers.AWSRegion) {
 		return providers.Observation{}, s.elsewhere(region, v)
 	}
+	return s.found(v), nil
+}
+
+// found is the observation of the caller's bucket in its region.
+func (s *bucketStep) found(v *providers.Values) providers.Observation {
 	obs := providers.Observation{Status: providers.Done}
 	if !providers.Owned(v, StepBucket) {
 		obs.Reason = "adopted the existing bucket " + s.p.Bucket + " you own; its settings are reconciled, its objects left alone"
 	}
-	return obs, nil
+	return obs
 }
 
 func (s *bucketStep) elsewhere(region string, v *providers.Values) error {

@@ -102,6 +102,14 @@ func (s *bucketStep) get(ctx context.Context) (*storage.Bucket, error) {
 	return nil, fmt.Errorf("get bucket %s: %w", s.p.Bucket, err)
 }
 
+// Gate implements providers.Gate: a bucket or integration byob cannot
+// use (another account's or provider's, in another place) stops the run
+// before any change. It checks on a copy of v.
+func (s *bucketStep) Gate(ctx context.Context, v *providers.Values) error {
+	_, err := s.Check(ctx, providers.NewValues(v.Map()))
+	return err
+}
+
 func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
 	b, err := s.read.Get(ctx, s.get)
 	if err != nil || b == nil {

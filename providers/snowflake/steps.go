@@ -181,6 +181,14 @@ func (s *integrationStep) externalID(v *providers.Values, d sflib.Description) (
 	return fmt.Sprintf("the integration's external ID is %s, not %s as the state file says: the trust follows the integration's (--reset-external-id sets a new one)", live, known), nil
 }
 
+// Gate implements providers.Gate: a bucket or integration byob cannot
+// use (another account's or provider's, in another place) stops the run
+// before any change. It checks on a copy of v.
+func (s *integrationStep) Gate(ctx context.Context, v *providers.Values) error {
+	_, err := s.Check(ctx, providers.NewValues(v.Map()))
+	return err
+}
+
 func (s *integrationStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
 	in := s.want(v)
 	d, err := s.describe(ctx, v, in)
