@@ -13,7 +13,6 @@ import (
 	"github.com/awslabs/goformation/v7"
 	"github.com/awslabs/goformation/v7/cloudformation"
 	"github.com/awslabs/goformation/v7/intrinsics"
-	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
@@ -278,5 +277,3 @@ func TestWriteRefusesToOverwrite(t *testing.T) {
 		t.Errorf("mode %v", fi.Mode().Perm())
 	}
 }
-
-var _ = hcl.Pos{}

@@ -22,7 +22,7 @@ func Handover(ctx context.Context, cfg Config, deps Deps, b *Bundle, force bool)
 		values.Set(bp.LocationKey(), f.String(&cfg))
 	}
 	s := setups(&cfg, values, deps)[bp.Name()]
-	s.Bundle, s.Now, s.ReRun = b, time.Now(), "check the key in the "+cfg.Provider+" console, then run byob bundle again"
+	s.Bundle, s.Now, s.ReRun = b, time.Now(), "check the key in the outputs you passed, then run byob bundle again"
 	proved := false
 	for _, probe := range bp.Probes(s) {
 		if !probe.KeyProof {
