@@ -27,8 +27,8 @@ func terraformReadme(cfg providers.Config, m *Model) string {
 	b.WriteString("## The key is in the Terraform state\n\n")
 	b.WriteString("The module creates GrowthLoop's key, so the Terraform state holds its secret (the outputs are `sensitive`, the state is not).\n")
 	b.WriteString("Keep the state in an encrypted backend with restricted access (S3 with SSE-KMS, GCS with CMEK, Terraform Cloud), never in git.\n\n")
-	b.WriteString("## Hand the key to GrowthLoop\n\n```sh\nterraform output -json | byob bundle --from-terraform - --bundle growthloop-byob-bundle.json\n")
-	b.WriteString("byob verify --bundle growthloop-byob-bundle.json " + setupFlags(cfg) + "\n```\n\n")
+	b.WriteString("## Hand the key to GrowthLoop\n\n```sh\nterraform output -json | byob bundle --from-terraform -\n")
+	b.WriteString(verifyCommand(cfg) + "\n```\n\n")
 	b.WriteString("`byob bundle` proves the key works before it writes the bundle (mode 0600); upload it in GrowthLoop under\n")
 	b.WriteString("Settings > Organization > Storage. `byob verify` then checks the whole setup, read-only.\n")
 	return b.String()
@@ -57,22 +57,14 @@ func cloudFormationReadme(cfg providers.Config, m *Model) string {
 	b.WriteString("The access key's secret is kept in AWS Secrets Manager (output `KeySecretArn`), never in an output.\n\n")
 	b.WriteString("## Hand the key to GrowthLoop\n\n```sh\n")
 	fmt.Fprintf(&b, "aws cloudformation describe-stacks --stack-name %s --query 'Stacks[0].Outputs' > outputs.json\n", stack)
-	b.WriteString("byob bundle --from-cloudformation outputs.json --bundle growthloop-byob-bundle.json\n")
-	b.WriteString("byob verify --bundle growthloop-byob-bundle.json " + setupFlags(cfg) + "\n```\n\n")
+	b.WriteString("byob bundle --from-cloudformation outputs.json\n")
+	b.WriteString(verifyCommand(cfg) + "\n```\n\n")
 	b.WriteString("`byob bundle` reads the key from the secret (`secretsmanager:GetSecretValue`), proves it works, and writes the bundle (mode 0600).\n")
 	return b.String()
 }
 
-// setupFlags are the flags that describe the setup to byob verify.
-func setupFlags(cfg providers.Config) string {
-	var parts []string
-	for _, f := range providers.Fields {
-		if f.Kind != providers.SetupField || f.Flag == "bundle" || f.Flag == "state" || !cfg.Applies(f) {
-			continue
-		}
-		if v := f.String(&cfg); v != "" && v != f.Default {
-			parts = append(parts, "--"+f.Flag+" "+wizard.ShellQuote(v))
-		}
-	}
-	return strings.Join(parts, " ")
+// verifyCommand is byob verify with the flags that describe the setup:
+// init's, as the verify of a setup without a state file takes them.
+func verifyCommand(cfg providers.Config) string {
+	return "byob verify " + strings.TrimPrefix(wizard.InitCommand(cfg), "byob init ")
 }

@@ -63,6 +63,8 @@ func terraform(cfg providers.Config, known *providers.Values) ([]File, error) {
 	if m.has(sfp.StepIntegration) {
 		t.snowflake()
 	}
+	t.output("provider", "the bucket's cloud", fmt.Sprintf("%q", cfg.Provider), false)
+	t.output("prefix", "exports are written under it", fmt.Sprintf("%q", cfg.Prefix), false)
 	t.output("setup_name", "byob's name of the setup (--name)", fmt.Sprintf("%q", cfg.Name), false)
 	if cfg.OrgID != "" {
 		t.output("org_id", "GrowthLoop organisation id", fmt.Sprintf("%q", cfg.OrgID), false)
@@ -258,10 +260,8 @@ func (t *tfModule) aws() {
 	key := t.resource("aws_iam_access_key", "growthloop")
 	key.SetAttributeTraversal("user", traversal("aws_iam_user.growthloop.name"))
 
-	t.output("provider", "the bucket's cloud", `"s3"`, false)
 	t.output("bucket", "the export bucket", "aws_s3_bucket.exports.id", false)
 	t.output("region", "the bucket's region", "var.region", false)
-	t.output("prefix", "exports are written under it", fmt.Sprintf("%q", c.Prefix), false)
 	t.output("aws_access_key_id", "GrowthLoop's access key id", "aws_iam_access_key.growthloop.id", false)
 	t.output("aws_secret_access_key", "GrowthLoop's secret access key: in the Terraform state too", "aws_iam_access_key.growthloop.secret", true)
 }
@@ -339,10 +339,8 @@ func (t *tfModule) gcs() {
 	key := t.resource("google_service_account_key", "growthloop")
 	key.SetAttributeTraversal("service_account_id", traversal("google_service_account.growthloop.name"))
 
-	t.output("provider", "the bucket's cloud", `"gcs"`, false)
 	t.output("bucket", "the export bucket", "google_storage_bucket.exports.name", false)
 	t.output("location", "the bucket's location", "google_storage_bucket.exports.location", false)
-	t.output("prefix", "exports are written under it", fmt.Sprintf("%q", c.Prefix), false)
 	t.output("gcp_project", "the bucket's project", "var.project", false)
 	t.output("gcp_service_account", "GrowthLoop's service account", "google_service_account.growthloop.email", false)
 	t.output("gcp_private_key", "GrowthLoop's key file, base64: in the Terraform state too", "google_service_account_key.growthloop.private_key", true)

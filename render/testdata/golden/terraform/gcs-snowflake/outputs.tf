@@ -1,8 +1,3 @@
-output "provider" {
-  description = "the bucket's cloud"
-  value       = "gcs"
-}
-
 output "bucket" {
   description = "the export bucket"
   value       = google_storage_bucket.exports.name
@@ -11,11 +6,6 @@ output "bucket" {
 output "location" {
   description = "the bucket's location"
   value       = google_storage_bucket.exports.location
-}
-
-output "prefix" {
-  description = "exports are written under it"
-  value       = "exports/"
 }
 
 output "gcp_project" {
@@ -42,6 +32,16 @@ output "integration" {
 output "stage" {
   description = "the stage"
   value       = "ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE"
+}
+
+output "provider" {
+  description = "the bucket's cloud"
+  value       = "gcs"
+}
+
+output "prefix" {
+  description = "exports are written under it"
+  value       = "exports/"
 }
 
 output "setup_name" {

@@ -3,11 +3,6 @@ output "role_arn" {
   value       = aws_iam_role.snowflake.arn
 }
 
-output "provider" {
-  description = "the bucket's cloud"
-  value       = "s3"
-}
-
 output "bucket" {
   description = "the export bucket"
   value       = aws_s3_bucket.exports.id
@@ -16,11 +11,6 @@ output "bucket" {
 output "region" {
   description = "the bucket's region"
   value       = var.region
-}
-
-output "prefix" {
-  description = "exports are written under it"
-  value       = "exports/"
 }
 
 output "aws_access_key_id" {
@@ -47,6 +37,16 @@ output "external_id" {
 output "stage" {
   description = "the stage"
   value       = "ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE"
+}
+
+output "provider" {
+  description = "the bucket's cloud"
+  value       = "s3"
+}
+
+output "prefix" {
+  description = "exports are written under it"
+  value       = "exports/"
 }
 
 output "setup_name" {

@@ -1,8 +1,3 @@
-output "provider" {
-  description = "the bucket's cloud"
-  value       = "s3"
-}
-
 output "bucket" {
   description = "the export bucket"
   value       = aws_s3_bucket.exports.id
@@ -11,11 +6,6 @@ output "bucket" {
 output "region" {
   description = "the bucket's region"
   value       = var.region
-}
-
-output "prefix" {
-  description = "exports are written under it"
-  value       = "growthloop/"
 }
 
 output "aws_access_key_id" {
@@ -27,6 +17,16 @@ output "aws_secret_access_key" {
   description = "GrowthLoop's secret access key: in the Terraform state too"
   value       = aws_iam_access_key.growthloop.secret
   sensitive   = true
+}
+
+output "provider" {
+  description = "the bucket's cloud"
+  value       = "s3"
+}
+
+output "prefix" {
+  description = "exports are written under it"
+  value       = "growthloop/"
 }
 
 output "setup_name" {
