@@ -120,9 +120,7 @@ func runInit(ctx context.Context, o *InitOptions) (err error) {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	for _, w := range cfg.Warnings() {
-		fmt.Fprintf(io.ErrOut, "Warning: %s\n", w)
-	}
+	warn(io, cfg.Warnings())
 	if !o.DryRun {
 		if !o.Yes && !io.CanPrompt() {
 			return providers.Usagef("not a terminal, so byob cannot ask before changing your cloud: pass --yes to apply, or --dry-run to print the plan")

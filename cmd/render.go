@@ -95,9 +95,7 @@ func runRender(o *RenderOptions) error {
 	if len(ue.Missing) > 0 || len(ue.Invalid) > 0 || ue.Msg != "" {
 		return ue
 	}
-	for _, w := range cfg.Warnings() {
-		fmt.Fprintf(o.IO.ErrOut, "Warning: %s\n", w)
-	}
+	warn(o.IO, cfg.Warnings())
 	known := providers.NewValues(state.Values)
 	if o.AWSAccountID != "" {
 		known.Set(providers.AWSAccountID, o.AWSAccountID)

@@ -115,6 +115,13 @@ func summary(o RunOutcome) (lines []string, resume bool) {
 	return append(lines, fmt.Sprintf("Next: %s (%s).", nextStep, o.Bundle), "Check it any time: byob verify"), false
 }
 
+// warn writes each warning to the error stream.
+func warn(io *IOStreams, warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintf(io.ErrOut, "Warning: %s\n", w)
+	}
+}
+
 // plural is "1 change", "2 changes".
 func plural(n int, noun string) string {
 	if n == 1 {
@@ -138,9 +145,7 @@ func (r *textReporter) Preflight(pf wizard.Preflight) {
 	for _, id := range pf.Identities {
 		fmt.Fprintln(r.io.Out, id.Summary)
 	}
-	for _, w := range pf.Warnings {
-		fmt.Fprintf(r.io.ErrOut, "Warning: %s\n", w)
-	}
+	warn(r.io, pf.Warnings)
 }
 
 func (r *textReporter) Event(e wizard.Event) {

@@ -182,8 +182,10 @@ Start with a dry run, which needs no cloud credentials:
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	root.Version = versionLine()
-	root.SetVersionTemplate("{{.Version}}\n")
+	// --version reads the build information only when asked.
+	root.Version = "byob"
+	cobra.AddTemplateFunc("versionLine", versionLine)
+	root.SetVersionTemplate("{{versionLine}}\n")
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
