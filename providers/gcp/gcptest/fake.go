@@ -281,6 +281,18 @@ func (s *Server) etag() string {
 	return base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("etag-%d", s.etagSerial)))
 }
 
+// byName is a list answer: m's values in name order, those keep allows
+// (nil keeps all).
+func byName[T any](m map[string]*T, keep func(*T) bool) []*T {
+	var out []*T
+	for _, n := range slices.Sorted(maps.Keys(m)) {
+		if keep == nil || keep(m[n]) {
+			out = append(out, m[n])
+		}
+	}
+	return out
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -421,11 +433,7 @@ func (s *Server) storage(w http.ResponseWriter, r *http.Request, rest string, bo
 	case name == "" && r.Method == http.MethodGet:
 		// buckets.list: {"items": [...]} (no timeCreated is modelled: the
 		// sweeper treats a bucket without one as old).
-		var list []*Bucket
-		for _, n := range slices.Sorted(maps.Keys(s.buckets)) {
-			list = append(list, s.buckets[n])
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"items": list})
+		writeJSON(w, http.StatusOK, map[string]any{"items": byName(s.buckets, nil)})
 		return
 	case name == "" && r.Method == http.MethodPost:
 		var b Bucket
@@ -521,13 +529,8 @@ func (s *Server) role(w http.ResponseWriter, r *http.Request, path string, body 
 	case name == parent && r.Method == http.MethodGet:
 		// projects.roles.list: {"roles": [...]}, deleted ones only when
 		// asked (showDeleted).
-		var list []*Role
-		for _, n := range slices.Sorted(maps.Keys(s.roles)) {
-			if ro := s.roles[n]; !ro.Deleted || r.URL.Query().Get("showDeleted") == "true" {
-				list = append(list, ro)
-			}
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"roles": list})
+		all := r.URL.Query().Get("showDeleted") == "true"
+		writeJSON(w, http.StatusOK, map[string]any{"roles": byName(s.roles, func(ro *Role) bool { return all || !ro.Deleted })})
 		return
 	case name == parent && r.Method == http.MethodPost:
 		var req struct {
@@ -591,11 +594,7 @@ func (s *Server) serviceAccount(w http.ResponseWriter, r *http.Request, rest str
 		return
 	case rest == "" && r.Method == http.MethodGet:
 		// projects.serviceAccounts.list: {"accounts": [...]}, sorted.
-		var list []*serviceAccount
-		for _, email := range slices.Sorted(maps.Keys(s.accounts)) {
-			list = append(list, s.accounts[email])
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"accounts": list})
+		writeJSON(w, http.StatusOK, map[string]any{"accounts": byName(s.accounts, nil)})
 		return
 	}
 	sa := s.accounts[email]
