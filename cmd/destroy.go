@@ -62,7 +62,7 @@ Exit codes: 0 done, 1 a removal failed (re-run to finish), 2 usage error,
   byob destroy
   byob destroy --delete-bucket --delete-objects --delete-bundle --yes`,
 	}
-	bindSetup(c, f, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
+	bindSetup(c, f, false, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
 		if runF != nil {
 			return runF(ctx, o)
 		}

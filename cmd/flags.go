@@ -28,7 +28,10 @@ func EnvVar(flag string) string {
 // --config, bound to cfg and configFile, and makes it run run once the
 // environment and --config have filled the flags the command line did not
 // set (given then reports the flags the user set).
-func bindSetup(c *cobra.Command, f *Factory, cfg *providers.Config, configFile *string, given *func(string) bool, run func(context.Context) error) {
+//
+// newSetup says the verb makes a setup (init, plan, render): its help then
+// says when a flag is required; the others act on a setup init made.
+func bindSetup(c *cobra.Command, f *Factory, newSetup bool, cfg *providers.Config, configFile *string, given *func(string) bool, run func(context.Context) error) {
 	c.Args = noArgs
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		if err := bindSources(cmd.Flags(), f.IO.env); err != nil {
@@ -37,7 +40,7 @@ func bindSetup(c *cobra.Command, f *Factory, cfg *providers.Config, configFile *
 		*given = cmd.Flags().Changed
 		return run(cmd.Context())
 	}
-	addFields(c.Flags(), cfg, c.Name() == "init" || c.Name() == "render")
+	addFields(c.Flags(), cfg, newSetup)
 	completeFields(c, f)
 	c.Flags().StringVar(configFile, "config", "", "YAML file whose keys are flag names")
 }

@@ -59,7 +59,7 @@ func NewCmdInit(f *Factory, runF func(context.Context, *InitOptions) error) *cob
   byob init --provider gcs --bucket acme-growthloop-exports \
     --gcp-project acme-data --location US --dry-run --output json`,
 	}
-	bindSetup(c, f, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
+	bindSetup(c, f, true, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
 		if runF != nil {
 			return runF(ctx, o)
 		}

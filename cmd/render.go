@@ -46,7 +46,7 @@ Each format's README says how to apply it and hand the key to GrowthLoop
     --org-id 1234 --snowflake-database ANALYTICS --growthloop-role GROWTHLOOP
   byob render --format cloudformation --out cfn/   # from byob-state.json`,
 	}
-	bindSetup(c, f, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
+	bindSetup(c, f, true, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
 		if runF != nil {
 			return runF(ctx, o)
 		}

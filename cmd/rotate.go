@@ -53,7 +53,7 @@ Exit codes: 0 done, 1 failure (re-run to resume), 2 usage error.`,
 		Example: `  byob rotate-keys
   byob rotate-keys --finish`,
 	}
-	bindSetup(c, f, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
+	bindSetup(c, f, false, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
 		if runF != nil {
 			return runF(ctx, o)
 		}

@@ -52,7 +52,7 @@ could not run, 2 usage error.`,
   byob verify --state prod/byob-state.json --bundle prod/growthloop-byob-bundle.json
   byob verify --output json --timeout 2m   # for CI`,
 	}
-	bindSetup(c, f, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
+	bindSetup(c, f, false, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
 		if runF != nil {
 			return runF(ctx, o)
 		}
