@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/growthloop/byob/providers"
@@ -513,5 +514,53 @@ func TestRenderThenBundle(t *testing.T) {
 	verifyArgs := append([]string{"verify", "--state", "none.json"}, slices.DeleteFunc(args[1:], func(a string) bool { return a == "--yes" })...)
 	if out, errOut, code := c.run(t, dir, verifyArgs...); code != 0 {
 		t.Errorf("verify: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestVerifyHandMadeKeyAndMistakesInJSON: verify on a setup without a
+// state file or bundle, told GrowthLoop's key by --access-key-id, lists
+// in --output json the guide's policy mistake and the key it can only
+// check the state of.
+func TestVerifyHandMadeKeyAndMistakesInJSON(t *testing.T) {
+	c := newCloud(t)
+	c.aws.ConfineKeysTo = providers.DefaultPrefix
+	dir := t.TempDir()
+	args := withoutWarehouse(c.args("--warehouse", "none", "--region", "us-east-1"))
+	args = append(args, "--warehouse", "none", "--region", "us-east-1")
+	if out, errOut, code := c.run(t, dir, args...); code != 0 {
+		t.Fatalf("init: exit %d\n%s%s", code, out, errOut)
+	}
+	made, _ := wizard.ReadBundle(filepath.Join(dir, providers.DefaultBundle))
+	os.Remove(filepath.Join(dir, providers.DefaultBundle))
+	// The guide's policy, as a customer pastes it, becomes the default.
+	ctx := context.Background()
+	guide := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject","s3:GetObject"],"Resource":"arn:aws:s3:::` + made.Bucket +
+		`/exports/*"},{"Effect":"Allow","Action":["s3:ListBucket","s3:GetBucketLocation"],"Resource":"arn:aws:s3:::` + made.Bucket + `","Condition":{"StringLike":{"s3:prefix":["exports/*"]}}}]}`
+	_, err := iam.NewFromConfig(c.aws.Config()).CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
+		PolicyArn: aws.String("arn:aws:iam::" + awstest.AccountID + ":policy/cli" + c.id + "-byob-access"), PolicyDocument: aws.String(guide), SetAsDefault: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifyArgs := append([]string{"verify", "--state", "none.json", "--output", "json", "--access-key-id", made.AWSAccessKeyID},
+		slices.DeleteFunc(args[1:], func(a string) bool { return a == "--yes" })...)
+	out, errOut, code := c.run(t, dir, verifyArgs...)
+	if code != ExitFailure {
+		t.Fatalf("verify: exit %d\n%s%s", code, out, errOut)
+	}
+	var rep struct {
+		Checks []struct{ ID, Status, Detail string }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	found := map[string]string{}
+	for _, ch := range rep.Checks {
+		found[ch.ID] = ch.Status + ": " + ch.Detail
+	}
+	if s := found["iam-policy"]; !strings.HasPrefix(s, "fail") || !strings.Contains(s, "s3:GetBucketLocation is under an s3:prefix condition and can never be allowed") {
+		t.Errorf("iam-policy: %q", s)
+	}
+	if s := found["s3-key-works"]; !strings.HasPrefix(s, "warn") || !strings.Contains(s, "access key "+made.AWSAccessKeyID+" is active; its secret is GrowthLoop's alone") {
+		t.Errorf("s3-key-works: %q", s)
 	}
 }

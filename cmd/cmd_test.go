@@ -248,9 +248,12 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"init", "--provider", "s3", "--bucket", "Bad_Bucket", "--region", "us-east-1", "--dry-run"}, ExitUsage, `invalid --bucket "Bad_Bucket"`},
 		{[]string{"plan", "--provider", "s3", "--bucket", "ok-bucket", "--region", "us-east-1"}, 0, ""},
 	} {
-		_, errOut, code := run(t, nil, tc.args...)
+		out, errOut, code := run(t, nil, tc.args...)
 		if code != tc.code || !strings.Contains(errOut, tc.err) {
 			t.Errorf("byob %v: exit %d, stderr %q; want %d and %q", tc.args, code, errOut, tc.code, tc.err)
+		}
+		if tc.args[0] == "--version" && !strings.HasPrefix(out, "byob ") {
+			t.Errorf("--version printed %q", out)
 		}
 		if code == ExitUsage && strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
 			t.Errorf("byob %v: the error takes more than one line: %q", tc.args, errOut)
@@ -396,6 +399,41 @@ func TestDocsWritesManualAndMarkdown(t *testing.T) {
 	for _, page := range []string{"byob.md", "byob_init.md", "byob_verify.md", "byob_destroy.md", "byob_rotate-keys.md"} {
 		if _, err := os.Stat(filepath.Join(dir, "markdown", page)); err != nil {
 			t.Errorf("no %s: %v (%s)", page, err, out)
+		}
+	}
+}
+
+// TestGivenNamesAreCheckedAndUsed: the names of a setup made by hand are
+// checked with the cloud's rules under their own flag, and replace the
+// derived names throughout the plan.
+func TestGivenNamesAreCheckedAndUsed(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--provider", "s3", "--region", "us-east-1", "--policy-name", "bad name!"}, `invalid --policy-name "bad name!": may contain only letters, digits and + = , . @ _ -`},
+		{[]string{"--provider", "s3", "--region", "us-east-1", "--user-name", strings.Repeat("u", 65)}, `invalid --user-name`},
+		{[]string{"--provider", "gcs", "--gcp-project", "acme-data", "--location", "US", "--service-account", "sa"}, `invalid --service-account "sa": must be 6-30 characters long`},
+		{[]string{"--provider", "gcs", "--gcp-project", "acme-data", "--location", "US", "--writer-role", "bad-role"}, `invalid --writer-role "bad-role"`},
+	} {
+		_, errOut, code := run(t, nil, append([]string{"init", "--bucket", "acme-exports", "--dry-run"}, tc.args...)...)
+		if code != ExitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, %q; want %q", tc.args, code, errOut, tc.want)
+		}
+	}
+	out, errOut, code := run(t, nil, "init", "--provider", "s3", "--bucket", "acme-exports", "--region", "us-east-1", "--warehouse", "snowflake", "--org-id", "1",
+		"--snowflake-database", "DB", "--growthloop-role", "GL", "--policy-name", "GrowthLoopPolicy", "--role-name", "sf-role", "--user-name", "gl-user", "--dry-run")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"Create IAM policy GrowthLoopPolicy", "Create IAM role sf-role", "Create IAM user gl-user", ":role/sf-role'", ":policy/GrowthLoopPolicy to user gl-user"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the plan lacks %q", want)
+		}
+	}
+	for _, derived := range []string{"growthloop-byob-access", "growthloop-byob-exporter", "growthloop-byob-snowflake'"} {
+		if strings.Contains(out, derived) {
+			t.Errorf("the plan still names %s", derived)
 		}
 	}
 }
