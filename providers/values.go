@@ -28,7 +28,7 @@ var (
 	// account key) on a setup taken over (init
 	// --adopt) or named by verify --access-key-id: its secret is
 	// GrowthLoop's alone.
-	GrowthLoopsKey = Key{"adopted.growthloop_key", ""}
+	GrowthLoopsKey = Key{"growthloop.held_key", ""}
 	GCPKeyID       = Key{"gcp.key_id", "<key-id: created at apply>"}
 )
 

@@ -35,11 +35,11 @@ func PolicyMistakes(doc string) []string {
 	return out
 }
 
-// OwnStatements splits the statements of a policy made by hand into the
+// CustomerStatements splits the statements of a policy made by hand into the
 // ones byob's document replaces (Allow statements whose every action is
 // one of want's, on resources of want's bucket) and the customer's own,
 // which byob keeps unless told to prune them.
-func OwnStatements(have, want string) (customer []any) {
+func CustomerStatements(have, want string) (customer []any) {
 	wantActions, wantBuckets := map[string]bool{}, map[string]bool{}
 	for _, st := range statementsOf(want) {
 		for _, a := range stringsOf(st["Action"]) {

@@ -207,7 +207,7 @@ func TestCustomerStatementsAreKept(t *testing.T) {
 	want := S3Access(S3("acme"), "exports/").JSON()
 	own := `{"Sid":"TheirOwn","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::other-bucket/*"}`
 	have := strings.Replace(guidePolicy, `"Statement": [ `, `"Statement": [ `+own+`, `, 1)
-	kept := OwnStatements(have, want)
+	kept := CustomerStatements(have, want)
 	if len(kept) != 1 || kept[0].(map[string]any)["Sid"] != "TheirOwn" {
 		t.Fatalf("kept %v", kept)
 	}
@@ -215,7 +215,7 @@ func TestCustomerStatementsAreKept(t *testing.T) {
 	if !strings.Contains(merged, "other-bucket") || !strings.Contains(merged, "ListPrefix") {
 		t.Errorf("merged: %s", merged)
 	}
-	if got := OwnStatements(guidePolicy, want); len(got) != 0 {
+	if got := CustomerStatements(guidePolicy, want); len(got) != 0 {
 		t.Errorf("the guide's own statements are byob's to replace: %v", got)
 	}
 }

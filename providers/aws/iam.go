@@ -102,7 +102,7 @@ func (s *policyStep) kept(have string) []any {
 	if s.p.Prune {
 		return nil
 	}
-	return templates.OwnStatements(have, s.document())
+	return templates.CustomerStatements(have, s.document())
 }
 
 // expected is the document the policy gets: byob's, and the customer's
