@@ -66,7 +66,11 @@ func newRun(t *testing.T, needs ...string) *run {
 		r.real(t, needs)
 	}
 	r.env = providers.Env{LookupEnv: os.LookupEnv}
-	t.Logf("live run %s (%s)", r.id, map[bool]string{true: "emulators", false: "real accounts"}[r.emulated])
+	where := "real accounts"
+	if r.emulated {
+		where = "emulators"
+	}
+	t.Logf("live run %s (%s)", r.id, where)
 	return r
 }
 

@@ -114,9 +114,8 @@ func apply(t *testing.T, r *run, cfg providers.Config, deps wizard.Deps, onEvent
 
 func verify(t *testing.T, r *run, cfg providers.Config, deps wizard.Deps) wizard.Report {
 	t.Helper()
-	state, values, err := wizard.Prepare(cfg)
+	_, values, err := wizard.Prepare(cfg)
 	must(t, err, "prepare")
-	_ = state
 	b, err := wizard.ReadBundle(cfg.Bundle)
 	must(t, err, "read bundle")
 	rep, err := wizard.Verify(context.Background(), cfg, deps, values, b, wizard.VerifyOptions{Propagation: r.prop()})

@@ -151,7 +151,10 @@ func cloudFormation(cfg providers.Config, known *providers.Values) ([]File, erro
 	}
 	names := awsp.NamesOf(&cfg)
 	t := &template{AWSTemplateFormatVersion: "2010-09-09", Parameters: map[string]parameter{}, Resources: map[string]any{}, Outputs: map[string]output{}}
-	t.Description = "GrowthLoop export storage made by byob render: bucket " + cfg.Bucket + ", IAM policy, user and key" + map[bool]string{true: ", Snowflake's role", false: ""}[m.has(awsp.StepRole)]
+	t.Description = "GrowthLoop export storage made by byob render: bucket " + cfg.Bucket + ", IAM policy, user and key"
+	if m.has(awsp.StepRole) {
+		t.Description += ", Snowflake's role"
+	}
 
 	bucket := &s3.Bucket{BucketName: strPtr(cfg.Bucket)}
 	if pab, ok := value[templates.PublicAccessBlock](m, awsp.StepPublicAccessBlock); ok {
