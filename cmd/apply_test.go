@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -562,5 +563,39 @@ func TestVerifyHandMadeKeyAndMistakesInJSON(t *testing.T) {
 	}
 	if s := found["s3-key-works"]; !strings.HasPrefix(s, "warn") || !strings.Contains(s, "access key "+made.AWSAccessKeyID+" is active; its secret is GrowthLoop's alone") {
 		t.Errorf("s3-key-works: %q", s)
+	}
+}
+
+// TestUnreachableGoogleFailsFast: Google's preflight stops at once on a
+// refused connection, as AWS's and Snowflake's do, instead of retrying it.
+func TestUnreachableGoogleFailsFast(t *testing.T) {
+	fake := gcptest.New()
+	defer fake.Close()
+	adc, err := fake.CredentialsFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", adc)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + l.Addr().String() + "/"
+	l.Close()
+	env := fake.Env()
+	env["CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER"] = refused
+	t.Chdir(t.TempDir())
+	var out, errOut bytes.Buffer
+	streams := &Factory{IO: &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}, Open: wizard.Open}
+	start := time.Now()
+	code := Run(context.Background(), streams, []string{"init", "--provider", "gcs", "--bucket", "cli-gcs-refused", "--location", "EU", "--gcp-project", gcptest.Project,
+		"--connect-timeout", "10m", "--yes"})
+	if code != ExitFailure || !strings.Contains(errOut.String(), "connection refused") || strings.Contains(errOut.String(), "no answer from") {
+		t.Errorf("exit %d: %s", code, errOut.String())
+	}
+	// Google's retry waits 250 ms and more between attempts: none was made.
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s: the refused connection was retried", d)
 	}
 }
