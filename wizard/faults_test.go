@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/googleapis/gax-go/v2"
-
 	"github.com/growthloop/byob/internal/fault"
 	"github.com/growthloop/byob/internal/inventory"
 	"github.com/growthloop/byob/providers/gcp"
@@ -69,7 +67,7 @@ func TestTransientErrorsGCSSnowflake(t *testing.T) {
 	want := clean.inventory(cfg)
 	for _, seed := range faultSeeds {
 		e := newGCSEnv(t)
-		e.admin.SetRetry(gcp.Retry{Attempts: gcp.DefaultRetry.Attempts, Backoff: gax.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond}})
+		e.admin.SetRetry(gcp.Retry{Attempts: gcp.DefaultRetry.Attempts, Initial: time.Millisecond, Max: 5 * time.Millisecond})
 		faults := fault.New(0.2, seed)
 		e.gcp.SetFaults(faults)
 		e.sf.SetFaults(faults)

@@ -37,11 +37,7 @@ func newGCSEnv(t testing.TB) *gcsEnv {
 	t.Cleanup(e.gcp.Close)
 	t.Cleanup(e.sf.Close)
 	e.sf.Region = "GCP_US_CENTRAL1"
-	ep, opts := e.gcp.Options()
-	c, err := gcp.NewClients(context.Background(), ep, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := e.gcp.Clients()
 	e.admin = c
 	e.deps.Conns = map[string]providers.Conn{gcp.Name: gcp.NewConn(c), sfp.Name: sfp.NewConn(e.sf.Connect(t, "ACCOUNTADMIN", nil))}
 	return e

@@ -3,7 +3,16 @@
 package all
 
 import (
-	_ "github.com/growthloop/byob/providers/aws"       // --provider s3
-	_ "github.com/growthloop/byob/providers/gcp"       // --provider gcs
-	_ "github.com/growthloop/byob/providers/snowflake" // --warehouse snowflake
+	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/gcp"
+	"github.com/growthloop/byob/providers/snowflake"
 )
+
+// In this order the form offers them and messages list them; one place
+// says it, since the order packages initialise in is no contract.
+func init() {
+	providers.Register(aws.Provider{})       // --provider s3
+	providers.Register(gcp.Provider{})       // --provider gcs
+	providers.Register(snowflake.Provider{}) // --warehouse snowflake
+}

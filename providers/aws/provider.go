@@ -13,8 +13,6 @@ import (
 	"github.com/growthloop/byob/templates"
 )
 
-func init() { providers.Register(Provider{}) }
-
 // Name selects Amazon S3: --provider s3.
 const Name = "s3"
 

@@ -15,11 +15,8 @@ import (
 	"sync"
 	"time"
 
-	crm "google.golang.org/api/cloudresourcemanager/v1"
-	iam "google.golang.org/api/iam/v1"
-	storage "google.golang.org/api/storage/v1"
-
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/gcp/gcpapi"
 )
 
 // Check IDs of the probes.
@@ -81,12 +78,12 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 	var gone *providers.CheckResult
 	go func() {
 		defer close(listed)
-		keys, err := do(ctx, c, c.IAM.Projects.ServiceAccounts.Keys.List(p.accountName()).KeyTypes("USER_MANAGED").Context(ctx))
+		keys, err := do(ctx, c, c.IAM.Keys.List(p.accountName()).Query("keyTypes", "USER_MANAGED").Context(ctx))
 		var r providers.CheckResult
 		switch {
 		case err != nil && code(err) != http.StatusNotFound:
 			r = providers.CannotRun(fmt.Errorf("list keys of %s: %w", p.ServiceAccountEmail(), err), "grant iam.serviceAccountKeys.list and re-run byob verify")
-		case err != nil || !slices.ContainsFunc(keys.Keys, func(k *iam.ServiceAccountKey) bool { return path.Base(k.Name) == kf.KeyID }):
+		case err != nil || !slices.ContainsFunc(keys.Keys, func(k *gcpapi.ServiceAccountKey) bool { return path.Base(k.Name) == kf.KeyID }):
 			r = providers.Failed(reRun+" (it makes a new key; upload the new key file to GrowthLoop)", "key %s of %s no longer exists", kf.KeyID, p.KeyFile)
 		default:
 			return
@@ -100,7 +97,7 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 	name := providers.ProbeName(p.Prefix + providers.ProbeDir)
 	body := providers.ProbeBody
 	err = p.Propagation.Poll(ctx, "waiting for the key to work (new keys take up to a minute)", func(ctx context.Context) error {
-		_, err := ks.Objects.Insert(p.Bucket, &storage.Object{Name: name}).Media(bytes.NewReader(body)).Context(ctx).Do()
+		_, err := ks.Objects.Insert(p.Bucket, name, body).Context(ctx).Do()
 		if err != nil && strings.Contains(err.Error(), "invalid_grant") {
 			if <-listed; gone != nil {
 				return err
@@ -118,7 +115,7 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 	var (
 		read    []byte
 		readErr error
-		list    *storage.Objects
+		list    *gcpapi.ObjectList
 		listErr error
 		wg      sync.WaitGroup
 	)
@@ -132,12 +129,12 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 		read, readErr = io.ReadAll(resp.Body)
 	})
 	wg.Go(func() {
-		list, listErr = ks.Objects.List(p.Bucket).Prefix(p.Prefix + providers.ProbeDir).Context(ctx).Do()
+		list, listErr = ks.Objects.List(p.Bucket).Query("prefix", p.Prefix+providers.ProbeDir).Context(ctx).Do()
 	})
 	wg.Wait()
 	// The probe object goes once read and listed, in the background.
 	providers.Cleanup(ctx, func(ctx context.Context) {
-		_ = doErr(ctx, c, c.Storage.Objects.Delete(p.Bucket, name).Context(ctx))
+		_, _ = do(ctx, c, c.Storage.Objects.Delete(p.Bucket, name).Context(ctx))
 	})
 	switch {
 	case readErr != nil:
@@ -146,14 +143,14 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 		return providers.Failed(reRun, "read gs://%s/%s returned other content", p.Bucket, name)
 	case listErr != nil:
 		return providers.Failed(reRun, "list gs://%s/%s with key %s: %v", p.Bucket, p.Prefix, kf.KeyID, listErr)
-	case !slices.ContainsFunc(list.Items, func(o *storage.Object) bool { return o.Name == name }):
+	case !slices.ContainsFunc(list.Items, func(o *gcpapi.Object) bool { return o.Name == name }):
 		return providers.Failed(reRun, "listing gs://%s/%s does not show the probe object", p.Bucket, p.Prefix)
 	}
 	return providers.Passed("wrote, read and listed gs://%s/%s", p.Bucket, name)
 }
 
 func noProjectGrant(ctx context.Context, p Params, c *Clients) providers.CheckResult {
-	pol, err := do(ctx, c, c.CRM.Projects.GetIamPolicy(p.Project, &crm.GetIamPolicyRequest{}).Context(ctx))
+	pol, err := do(ctx, c, c.CRM.GetIamPolicy(p.Project).Context(ctx))
 	if err != nil {
 		return providers.CannotRun(fmt.Errorf("get IAM policy of project %s: %w", p.Project, err), "grant resourcemanager.projects.getIamPolicy and re-run byob verify")
 	}
@@ -175,7 +172,7 @@ func noProjectGrant(ctx context.Context, p Params, c *Clients) providers.CheckRe
 // keyHygiene warns of a key file key older than 90 days (CIS 1.14 asks for
 // rotation) and of more than one enabled key outside a rotation.
 func keyHygiene(ctx context.Context, p Params, c *Clients, now time.Time, rotating bool) providers.CheckResult {
-	keys, err := do(ctx, c, c.IAM.Projects.ServiceAccounts.Keys.List(p.accountName()).KeyTypes("USER_MANAGED").Context(ctx))
+	keys, err := do(ctx, c, c.IAM.Keys.List(p.accountName()).Query("keyTypes", "USER_MANAGED").Context(ctx))
 	if err != nil {
 		return providers.CannotRun(fmt.Errorf("list keys of %s: %w", p.ServiceAccountEmail(), err), "grant iam.serviceAccountKeys.list and re-run byob verify")
 	}

@@ -3,9 +3,11 @@ package gcp
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -15,41 +17,38 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/googleapis/gax-go/v2"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
-	crm "google.golang.org/api/cloudresourcemanager/v1"
 	"google.golang.org/api/googleapi"
-	iam "google.golang.org/api/iam/v1"
-	"google.golang.org/api/option"
-	storage "google.golang.org/api/storage/v1"
 
 	"github.com/growthloop/byob/internal/netfail"
+	"github.com/growthloop/byob/providers/gcp/gcpapi"
 )
 
 // Clients are the Google Cloud clients the steps call: the REST clients of
 // the Cloud Storage JSON API, IAM and Resource Manager. Nil in a dry run.
 type Clients struct {
-	Storage *storage.Service
-	IAM     *iam.Service
-	CRM     *crm.Service
+	Storage *gcpapi.Storage
+	IAM     *gcpapi.IAM
+	CRM     *gcpapi.CRM
 	// KeyStorage makes a Cloud Storage client that acts as the service
 	// account of a JSON key, to prove what GrowthLoop's key can do.
-	KeyStorage func(ctx context.Context, keyJSON []byte) (*storage.Service, error)
+	KeyStorage func(ctx context.Context, keyJSON []byte) (*gcpapi.Storage, error)
 
 	retryPolicy Retry
 }
 
 // Retry says how calls that failed for a passing reason (408, 429, 5xx, a
 // connection reset) are tried again: the REST clients retry nothing
-// themselves.
+// themselves. The pause before each retry is random up to a bound that
+// starts at Initial and doubles up to Max, as Google's client libraries do.
 type Retry struct {
-	Attempts int
-	Backoff  gax.Backoff
+	Attempts     int
+	Initial, Max time.Duration
 }
 
 // DefaultRetry is what byob uses against Google Cloud.
-var DefaultRetry = Retry{Attempts: 10, Backoff: gax.Backoff{Initial: 250 * time.Millisecond, Max: 8 * time.Second, Multiplier: 2}}
+var DefaultRetry = Retry{Attempts: 10, Initial: 250 * time.Millisecond, Max: 8 * time.Second}
 
 // SetRetry changes how the clients retry.
 func (c *Clients) SetRetry(r Retry) { c.retryPolicy = r }
@@ -78,39 +77,31 @@ func transient(err error) bool {
 // attempts. Only idempotent calls go through it: a create whose answer was
 // lost is handled by its step (see keyStep.createOnce).
 func (c *Clients) retry(ctx context.Context, fn func() error) error {
-	bo := c.retryPolicy.Backoff
+	bound := c.retryPolicy.Initial
 	for attempt := 1; ; attempt++ {
 		err := fn()
 		if err == nil || !transient(err) || attempt >= c.retryPolicy.Attempts {
 			return err
 		}
-		if err := gax.Sleep(ctx, bo.Pause()); err != nil {
-			return err
+		t := time.NewTimer(time.Duration(1 + rand.Int64N(int64(max(bound, 1)))))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
 		}
+		bound = min(2*bound, c.retryPolicy.Max)
 	}
 }
 
-// doer is a generated Google API call.
-type doer[T any] interface {
-	Do(...googleapi.CallOption) (T, error)
-}
-
 // do runs an idempotent API call with c's retries.
-func do[T any](ctx context.Context, c *Clients, call doer[T]) (T, error) {
+func do[T any](ctx context.Context, c *Clients, call interface{ Do() (T, error) }) (T, error) {
 	var out T
 	err := c.retry(ctx, func() (err error) {
 		out, err = call.Do()
 		return err
 	})
 	return out, err
-}
-
-// doErr runs an idempotent API call that answers nothing but an error,
-// with c's retries.
-func doErr(ctx context.Context, c *Clients, call interface {
-	Do(...googleapi.CallOption) error
-}) error {
-	return c.retry(ctx, func() error { return call.Do() })
 }
 
 // Endpoints override the APIs' addresses, for emulators and private access.
@@ -127,36 +118,22 @@ func emulatorEndpoint(host string) string {
 	return strings.TrimSuffix(host, "/") + "/storage/v1/"
 }
 
-// NewClients makes the clients with extra options (credentials), used as
-// given for all three APIs.
-func NewClients(ctx context.Context, ep Endpoints, opts ...option.ClientOption) (*Clients, error) {
-	with := func(endpoint string, opts ...option.ClientOption) []option.ClientOption {
-		if endpoint == "" {
-			return opts
-		}
-		return append(slices.Clone(opts), option.WithEndpoint(endpoint))
-	}
-	st, err := storage.NewService(ctx, with(ep.Storage, opts...)...)
-	if err != nil {
-		return nil, fmt.Errorf("cloud storage client: %w", err)
-	}
-	keyStorage := func(ctx context.Context, keyJSON []byte) (*storage.Service, error) {
+// storageScope is what GrowthLoop's key is used for.
+const storageScope = "https://www.googleapis.com/auth/devstorage.read_write"
+
+// NewClients makes the clients, calling all three APIs through hc (which
+// adds the caller's credentials).
+func NewClients(ep Endpoints, hc *http.Client) *Clients {
+	keyStorage := func(ctx context.Context, keyJSON []byte) (*gcpapi.Storage, error) {
 		// Only a service account key is accepted: the file is byob's own.
-		creds, err := google.CredentialsFromJSONWithType(ctx, keyJSON, google.ServiceAccount, storage.DevstorageReadWriteScope)
+		creds, err := google.CredentialsFromJSONWithType(ctx, keyJSON, google.ServiceAccount, storageScope)
 		if err != nil {
 			return nil, errors.New("the key file is not a service account key") // never quote the key
 		}
-		return storage.NewService(ctx, with(ep.Storage, option.WithHTTPClient(oauth2.NewClient(ctx, creds.TokenSource)))...)
+		return gcpapi.NewStorage(oauth2.NewClient(ctx, creds.TokenSource), ep.Storage), nil
 	}
-	iamSvc, err := iam.NewService(ctx, with(ep.IAM, opts...)...)
-	if err != nil {
-		return nil, fmt.Errorf("IAM client: %w", err)
-	}
-	crmSvc, err := crm.NewService(ctx, with(ep.CRM, opts...)...)
-	if err != nil {
-		return nil, fmt.Errorf("resource manager client: %w", err)
-	}
-	return &Clients{Storage: st, IAM: iamSvc, CRM: crmSvc, KeyStorage: keyStorage, retryPolicy: DefaultRetry}, nil
+	return &Clients{Storage: gcpapi.NewStorage(hc, ep.Storage), IAM: gcpapi.NewIAM(hc, ep.IAM), CRM: gcpapi.NewCRM(hc, ep.CRM),
+		KeyStorage: keyStorage, retryPolicy: DefaultRetry}
 }
 
 // Connect uses Application Default Credentials (gcloud auth
@@ -173,8 +150,39 @@ func Connect(ctx context.Context, lookupEnv func(string) (string, bool)) (*Clien
 	if err != nil {
 		return nil, "", fmt.Errorf("no Google Cloud credentials: run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS: %w", err)
 	}
-	c, err := NewClients(ctx, ep, option.WithCredentials(creds))
-	return c, creds.ProjectID, err
+	hc := oauth2.NewClient(ctx, creds.TokenSource)
+	if q := quotaProject(env, creds.JSON); q != "" {
+		hc.Transport = billTo{hc.Transport, q}
+	}
+	return NewClients(ep, hc), creds.ProjectID, nil
+}
+
+// quotaProject is the project user credentials bill API calls to, as
+// Google's client libraries find it: GOOGLE_CLOUD_QUOTA_PROJECT, else the
+// credentials' quota_project_id (gcloud auth application-default
+// set-quota-project). Without one, IAM and Resource Manager refuse user
+// credentials.
+func quotaProject(env func(string) string, credsJSON []byte) string {
+	if q := env("GOOGLE_CLOUD_QUOTA_PROJECT"); q != "" {
+		return q
+	}
+	var f struct {
+		QuotaProjectID string `json:"quota_project_id"`
+	}
+	_ = json.Unmarshal(credsJSON, &f)
+	return f.QuotaProjectID
+}
+
+// billTo sends the quota project with every request.
+type billTo struct {
+	base    http.RoundTripper
+	project string
+}
+
+func (t billTo) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Goog-User-Project", t.project)
+	return t.base.RoundTrip(r)
 }
 
 // Access is what a caller needs on the project: permissions checked
@@ -229,7 +237,7 @@ var Viewer = Access{Permissions: []string{"resourcemanager.projects.get"}, Roles
 // Preflight checks that the project exists and that the caller has the
 // access in it (projects.testIamPermissions).
 func Preflight(ctx context.Context, c *Clients, project string, access Access) error {
-	resp, err := do(ctx, c, c.CRM.Projects.TestIamPermissions(project, &crm.TestIamPermissionsRequest{Permissions: access.Permissions}).Context(ctx))
+	resp, err := do(ctx, c, c.CRM.TestIamPermissions(project, access.Permissions).Context(ctx))
 	if code(err) == http.StatusForbidden || code(err) == http.StatusNotFound {
 		return fmt.Errorf("project %s does not exist or you cannot see it: check --gcp-project and `gcloud auth application-default login`: %w", project, err)
 	}

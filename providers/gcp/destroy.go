@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
-	storage "google.golang.org/api/storage/v1"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/gcp/gcpapi"
 )
 
 // What byob destroy does on Google Cloud: it removes what byob created, in
@@ -39,10 +40,10 @@ const maxListed = 1000
 
 // eachVersionPage calls f with each page of the bucket's object
 // generations, live and noncurrent.
-func (s *bucketStep) eachVersionPage(ctx context.Context, f func([]*storage.Object) error) error {
-	call := s.c.Storage.Objects.List(s.p.Bucket).Versions(true).Fields("items(name,generation)", "nextPageToken")
+func (s *bucketStep) eachVersionPage(ctx context.Context, f func([]*gcpapi.Object) error) error {
+	call := s.c.Storage.Objects.List(s.p.Bucket).Query("versions", "true").Query("fields", "items(name,generation),nextPageToken")
 	for token := ""; ; {
-		page, err := do(ctx, s.c, call.PageToken(token).Context(ctx))
+		page, err := do(ctx, s.c, call.Query("pageToken", token).Context(ctx))
 		if err != nil {
 			return err
 		}
@@ -61,7 +62,7 @@ var errEnough = errors.New("enough")
 // count counts the bucket's object generations, up to limit (more then
 // says there are others); no limit when limit <= 0.
 func (s *bucketStep) count(ctx context.Context, limit int) (n int, more bool, err error) {
-	err = s.eachVersionPage(ctx, func(objects []*storage.Object) error {
+	err = s.eachVersionPage(ctx, func(objects []*gcpapi.Object) error {
 		n += len(objects)
 		if limit > 0 && n > limit {
 			n, more = limit, true
@@ -97,12 +98,12 @@ func (s *bucketStep) empty(ctx context.Context) error {
 		done int
 	)
 	providers.Count(ctx, "objects deleted", 0, total)
-	err = s.eachVersionPage(ctx, func(objects []*storage.Object) error {
+	err = s.eachVersionPage(ctx, func(objects []*gcpapi.Object) error {
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(deleters)
 		for _, o := range objects {
 			g.Go(func() error {
-				err := doErr(gctx, s.c, s.c.Storage.Objects.Delete(s.p.Bucket, o.Name).Generation(o.Generation).Context(gctx))
+				_, err := do(gctx, s.c, s.c.Storage.Objects.Delete(s.p.Bucket, o.Name).Query("generation", strconv.FormatInt(o.Generation, 10)).Context(gctx))
 				if err != nil && code(err) != http.StatusNotFound {
 					return fmt.Errorf("delete object %s of bucket %s: %w", o.Name, s.p.Bucket, err)
 				}
@@ -128,7 +129,7 @@ func (s *bucketStep) Destroy(ctx context.Context, _ *providers.Values) error {
 			return err
 		}
 	}
-	err := doErr(ctx, s.c, s.c.Storage.Buckets.Delete(s.p.Bucket).Context(ctx))
+	_, err := do(ctx, s.c, s.c.Storage.Buckets.Delete(s.p.Bucket).Context(ctx))
 	switch code(err) {
 	case 0, http.StatusNotFound:
 		return nil
@@ -148,7 +149,7 @@ func (s *roleStep) Destroy(ctx context.Context, _ *providers.Values) error {
 	if err != nil || r == nil || r.Deleted {
 		return err
 	}
-	if _, err := do(ctx, s.c, s.c.IAM.Projects.Roles.Delete(s.name()).Context(ctx)); err != nil && code(err) != http.StatusNotFound {
+	if _, err := do(ctx, s.c, s.c.IAM.Roles.Delete(s.name()).Context(ctx)); err != nil && code(err) != http.StatusNotFound {
 		return fmt.Errorf("delete role %s: %w", s.want.RoleID, err)
 	}
 	return nil
@@ -162,7 +163,7 @@ func (s *serviceAccountStep) Teardown(_ context.Context, v *providers.Values) (p
 // make (deleting the account would delete them): byob's own were deleted
 // before.
 func (s *serviceAccountStep) Destroy(ctx context.Context, _ *providers.Values) error {
-	keys, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Keys.List(s.p.accountName()).KeyTypes("USER_MANAGED").Context(ctx))
+	keys, err := do(ctx, s.c, s.c.IAM.Keys.List(s.p.accountName()).Query("keyTypes", "USER_MANAGED").Context(ctx))
 	if code(err) == http.StatusNotFound {
 		return nil
 	}
@@ -176,7 +177,7 @@ func (s *serviceAccountStep) Destroy(ctx context.Context, _ *providers.Values) e
 		}
 		return providers.Keepf("service account %s has key %s, which byob did not create: deleting the account would delete it", s.p.ServiceAccountEmail(), strings.Join(ids, ", "))
 	}
-	if _, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Delete(s.p.accountName()).Context(ctx)); err != nil && code(err) != http.StatusNotFound {
+	if _, err := do(ctx, s.c, s.c.IAM.ServiceAccounts.Delete(s.p.accountName()).Context(ctx)); err != nil && code(err) != http.StatusNotFound {
 		return fmt.Errorf("delete service account %s: %w", s.p.ServiceAccountEmail(), err)
 	}
 	return nil

@@ -7,10 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	iam "google.golang.org/api/iam/v1"
-	storage "google.golang.org/api/storage/v1"
-
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/gcp/gcpapi"
 )
 
 // Who else can reach the bucket: verify's exposure checks on Google Cloud.
@@ -34,8 +32,8 @@ var readsObjects = []string{
 // internet (a failure) and which other principals read its objects (a
 // warning: they may be needed, and are never removed).
 func exposureProbes(p Params, c *Clients, v *providers.Values) []providers.Check {
-	var policy providers.Read[*storage.Policy]
-	read := func(ctx context.Context) (*storage.Policy, error) {
+	var policy providers.Read[*gcpapi.Policy]
+	read := func(ctx context.Context) (*gcpapi.Policy, error) {
 		pol, err := do(ctx, c, c.Storage.Buckets.GetIamPolicy(p.Bucket).Context(ctx))
 		if err != nil {
 			return nil, fmt.Errorf("get IAM policy of bucket %s: %w", p.Bucket, err)
@@ -105,13 +103,7 @@ func roleReadsObjects(ctx context.Context, c *Clients, role string) (bool, error
 	if strings.HasPrefix(role, "roles/") {
 		return slices.Contains(readsObjects, role), nil
 	}
-	var r *iam.Role
-	var err error
-	if strings.HasPrefix(role, "organizations/") {
-		r, err = do(ctx, c, c.IAM.Organizations.Roles.Get(role).Context(ctx))
-	} else {
-		r, err = do(ctx, c, c.IAM.Projects.Roles.Get(role).Context(ctx))
-	}
+	r, err := do(ctx, c, c.IAM.Roles.Get(role).Context(ctx)) // projects/P/roles/R or organizations/O/roles/R
 	if code(err) == http.StatusNotFound {
 		return false, nil
 	}

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"google.golang.org/api/googleapi"
-	iam "google.golang.org/api/iam/v1"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/gcp/gcpapi"
 	"github.com/growthloop/byob/templates"
 )
 
@@ -25,12 +25,12 @@ var keys = providers.NewKeyLedger("gcp")
 func CreatedKeys(v *providers.Values) []string { return keys.Created(v) }
 
 // made reports whether a key was made under the intent.
-func made(in providers.Intent, k *iam.ServiceAccountKey) bool {
+func made(in providers.Intent, k *gcpapi.ServiceAccountKey) bool {
 	created, err := time.Parse(time.RFC3339, k.ValidAfterTime)
 	return err == nil && in.Made(keyID(k), created)
 }
 
-func keyID(k *iam.ServiceAccountKey) string { return path.Base(k.Name) }
+func keyID(k *gcpapi.ServiceAccountKey) string { return path.Base(k.Name) }
 
 // OrgPolicyError says an organization policy forbids service account keys.
 type OrgPolicyError struct {
@@ -85,11 +85,11 @@ type keyStep struct {
 	providers.Basic
 	p    Params
 	c    *Clients
-	read providers.Read[[]*iam.ServiceAccountKey]
+	read providers.Read[[]*gcpapi.ServiceAccountKey]
 }
 
 // keys lists the account's keys; none when the account does not exist.
-func (s *keyStep) keys(ctx context.Context) ([]*iam.ServiceAccountKey, error) {
+func (s *keyStep) keys(ctx context.Context) ([]*gcpapi.ServiceAccountKey, error) {
 	list, err := s.list(ctx)
 	if code(err) == http.StatusNotFound {
 		return nil, nil
@@ -112,8 +112,8 @@ func (s *keyStep) Artifacts(*providers.Values) []providers.Artifact {
 	return []providers.Artifact{providers.JSONArtifact("projects.serviceAccounts.keys.create; the key is written only to "+s.p.KeyFile+" (mode 0600)", s.keyRequest())}
 }
 
-func (s *keyStep) list(ctx context.Context) ([]*iam.ServiceAccountKey, error) {
-	keys, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Keys.List(s.p.accountName()).KeyTypes("USER_MANAGED").Context(ctx))
+func (s *keyStep) list(ctx context.Context) ([]*gcpapi.ServiceAccountKey, error) {
+	keys, err := do(ctx, s.c, s.c.IAM.Keys.List(s.p.accountName()).Query("keyTypes", "USER_MANAGED").Context(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("list keys of %s: %w", s.p.ServiceAccountEmail(), err)
 	}
@@ -122,13 +122,13 @@ func (s *keyStep) list(ctx context.Context) ([]*iam.ServiceAccountKey, error) {
 
 // keySet is the service account's keys as byob sees them.
 type keySet struct {
-	keys    []*iam.ServiceAccountKey
+	keys    []*gcpapi.ServiceAccountKey
 	ours    map[string]bool
 	retired []string // disabled and kept by a rotation
 	store   providers.KeyStore
 }
 
-func (s *keyStep) keySet(v *providers.Values, list []*iam.ServiceAccountKey) keySet {
+func (s *keyStep) keySet(v *providers.Values, list []*gcpapi.ServiceAccountKey) keySet {
 	ks := keySet{keys: list, ours: map[string]bool{}, retired: keys.Retired(v), store: s.p.Keys}
 	for _, id := range keys.Created(v) {
 		ks.ours[id] = true
@@ -143,8 +143,8 @@ func (s *keyStep) keySet(v *providers.Values, list []*iam.ServiceAccountKey) key
 	return ks
 }
 
-func (ks keySet) find(id string) *iam.ServiceAccountKey {
-	i := slices.IndexFunc(ks.keys, func(k *iam.ServiceAccountKey) bool { return keyID(k) == id })
+func (ks keySet) find(id string) *gcpapi.ServiceAccountKey {
+	i := slices.IndexFunc(ks.keys, func(k *gcpapi.ServiceAccountKey) bool { return keyID(k) == id })
 	if id == "" || i < 0 {
 		return nil
 	}
@@ -275,7 +275,7 @@ func (s *keyStep) Apply(ctx context.Context, v *providers.Values) error {
 	if err != nil {
 		return err
 	}
-	var key *iam.ServiceAccountKey
+	var key *gcpapi.ServiceAccountKey
 	err = s.p.Propagation.Poll(ctx, "waiting for the new service account to accept keys", func(ctx context.Context) error {
 		var err error
 		key, err = s.createOnce(ctx, in)
@@ -305,11 +305,11 @@ func (s *keyStep) Apply(ctx context.Context, v *providers.Values) error {
 
 // createOnce creates a key without blind retries: when an answer is lost
 // it deletes the keys the lost call made, then tries again.
-func (s *keyStep) createOnce(ctx context.Context, in providers.Intent) (*iam.ServiceAccountKey, error) {
+func (s *keyStep) createOnce(ctx context.Context, in providers.Intent) (*gcpapi.ServiceAccountKey, error) {
 	req := s.keyRequest()
-	var key *iam.ServiceAccountKey
+	var key *gcpapi.ServiceAccountKey
 	err := providers.RetryLost(ctx, maybeApplied, func(ctx context.Context) (err error) {
-		key, err = s.c.IAM.Projects.ServiceAccounts.Keys.Create(s.p.accountName(), &iam.CreateServiceAccountKeyRequest{
+		key, err = s.c.IAM.Keys.Create(s.p.accountName(), &gcpapi.CreateKeyRequest{
 			PrivateKeyType: req.PrivateKeyType, KeyAlgorithm: req.KeyAlgorithm,
 		}).Context(ctx).Do()
 		return err
@@ -344,7 +344,7 @@ func maybeApplied(err error) bool {
 }
 
 func (s *keyStep) delete(ctx context.Context, id string) error {
-	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Keys.Delete(s.p.accountName()+"/keys/"+id).Context(ctx))
+	_, err := do(ctx, s.c, s.c.IAM.Keys.Delete(s.p.accountName()+"/keys/"+id).Context(ctx))
 	if err != nil && code(err) != http.StatusNotFound {
 		return fmt.Errorf("delete key %s: %w", id, err)
 	}

@@ -10,8 +10,6 @@ import (
 	"github.com/growthloop/byob/templates"
 )
 
-func init() { providers.Register(Provider{}) }
-
 // Name selects Google Cloud Storage: --provider gcs.
 const Name = "gcs"
 

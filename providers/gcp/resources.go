@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
-	iam "google.golang.org/api/iam/v1"
-	storage "google.golang.org/api/storage/v1"
-
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/gcp/gcpapi"
 	"github.com/growthloop/byob/templates"
 )
 
@@ -19,7 +18,7 @@ type bucketStep struct {
 	providers.Basic
 	p    Params
 	c    *Clients
-	read providers.Read[*storage.Bucket]
+	read providers.Read[*gcpapi.Bucket]
 }
 
 // Prefetch implements providers.Prefetcher.
@@ -36,8 +35,8 @@ func (s *bucketStep) Artifacts(v *providers.Values) []providers.Artifact {
 
 // bucketOf is the JSON API's resource of the wanted bucket: the template
 // is in the API's shape, so it is sent as it is shown.
-func bucketOf(b templates.GCSBucket) *storage.Bucket {
-	var out storage.Bucket
+func bucketOf(b templates.GCSBucket) *gcpapi.Bucket {
+	var out gcpapi.Bucket
 	if err := json.Unmarshal([]byte(templates.IndentJSON(b)), &out); err != nil {
 		panic(err) // the template is the API's shape: cannot fail
 	}
@@ -46,7 +45,7 @@ func bucketOf(b templates.GCSBucket) *storage.Bucket {
 
 // ours reports whether a lifecycle rule is one byob manages: a delete rule
 // for exactly the prefix.
-func (s *bucketStep) ours(r *storage.BucketLifecycleRule) bool {
+func (s *bucketStep) ours(r *gcpapi.LifecycleRule) bool {
 	return r.Action != nil && r.Action.Type == "Delete" && r.Condition != nil && slices.Equal(r.Condition.MatchesPrefix, []string{s.p.Prefix})
 }
 
@@ -55,7 +54,7 @@ func (s *bucketStep) takenError() error {
 }
 
 // rules are a bucket's lifecycle rules.
-func rules(b *storage.Bucket) []*storage.BucketLifecycleRule {
+func rules(b *gcpapi.Bucket) []*gcpapi.LifecycleRule {
 	if b.Lifecycle == nil {
 		return nil
 	}
@@ -63,7 +62,7 @@ func rules(b *storage.Bucket) []*storage.BucketLifecycleRule {
 }
 
 // drift lists what differs from the wanted settings.
-func (s *bucketStep) drift(b *storage.Bucket) []string {
+func (s *bucketStep) drift(b *gcpapi.Bucket) []string {
 	var d []string
 	ic := b.IamConfiguration
 	if ic == nil || ic.UniformBucketLevelAccess == nil || !ic.UniformBucketLevelAccess.Enabled {
@@ -72,9 +71,9 @@ func (s *bucketStep) drift(b *storage.Bucket) []string {
 	if ic == nil || ic.PublicAccessPrevention != "enforced" {
 		d = append(d, "public access prevention is not enforced")
 	}
-	have := slices.DeleteFunc(slices.Clone(rules(b)), func(r *storage.BucketLifecycleRule) bool { return !s.ours(r) })
+	have := slices.DeleteFunc(slices.Clone(rules(b)), func(r *gcpapi.LifecycleRule) bool { return !s.ours(r) })
 	want := rules(bucketOf(templates.NewGCSBucket(s.p.Bucket, "", s.p.Prefix, s.p.TTLDays)))
-	if !slices.EqualFunc(have, want, func(h, w *storage.BucketLifecycleRule) bool {
+	if !slices.EqualFunc(have, want, func(h, w *gcpapi.LifecycleRule) bool {
 		return ptrEqual(h.Condition.Age, w.Condition.Age) && h.Condition.DaysSinceNoncurrentTime == w.Condition.DaysSinceNoncurrentTime
 	}) {
 		d = append(d, fmt.Sprintf("the lifecycle rules do not delete objects under %s at age %d days and their noncurrent versions %d days after they became noncurrent",
@@ -89,7 +88,7 @@ func ptrEqual[T comparable](a, b *T) bool {
 }
 
 // get reads the bucket; nil when there is none.
-func (s *bucketStep) get(ctx context.Context) (*storage.Bucket, error) {
+func (s *bucketStep) get(ctx context.Context) (*gcpapi.Bucket, error) {
 	b, err := do(ctx, s.c, s.c.Storage.Buckets.Get(s.p.Bucket).Context(ctx))
 	switch code(err) {
 	case 0:
@@ -158,8 +157,8 @@ func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
 	// this very update, when its answer was lost): read again.
 	for attempt := 1; ; attempt++ {
 		keep := slices.DeleteFunc(slices.Clone(rules(b)), s.ours)
-		patch := &storage.Bucket{IamConfiguration: want.IamConfiguration, Lifecycle: &storage.BucketLifecycle{Rule: append(keep, want.Lifecycle.Rule...)}}
-		_, err = do(ctx, s.c, s.c.Storage.Buckets.Patch(s.p.Bucket, patch).IfMetagenerationMatch(b.Metageneration).Context(ctx))
+		patch := &gcpapi.Bucket{IamConfiguration: want.IamConfiguration, Lifecycle: &gcpapi.Lifecycle{Rule: append(keep, want.Lifecycle.Rule...)}}
+		_, err = do(ctx, s.c, s.c.Storage.Buckets.Patch(s.p.Bucket, patch).Query("ifMetagenerationMatch", strconv.FormatInt(b.Metageneration, 10)).Context(ctx))
 		if code(err) != http.StatusPreconditionFailed || attempt == 3 {
 			break
 		}
@@ -181,7 +180,7 @@ type roleStep struct {
 	p    Params
 	c    *Clients
 	want templates.GCPRole
-	read providers.Read[*iam.Role]
+	read providers.Read[*gcpapi.Role]
 }
 
 // Prefetch implements providers.Prefetcher.
@@ -200,8 +199,8 @@ func samePermissions(a, b []string) bool {
 	return slices.Equal(a, b)
 }
 
-func (s *roleStep) get(ctx context.Context) (*iam.Role, error) {
-	r, err := do(ctx, s.c, s.c.IAM.Projects.Roles.Get(s.name()).Context(ctx))
+func (s *roleStep) get(ctx context.Context) (*gcpapi.Role, error) {
+	r, err := do(ctx, s.c, s.c.IAM.Roles.Get(s.name()).Context(ctx))
 	if code(err) == http.StatusNotFound {
 		return nil, nil
 	}
@@ -233,9 +232,8 @@ func (s *roleStep) Apply(ctx context.Context, _ *providers.Values) error {
 	if r == nil {
 		// A retried create whose first answer was lost answers 409: the
 		// role is read back below.
-		_, err := do(ctx, s.c, s.c.IAM.Projects.Roles.Create("projects/"+s.p.Project, &iam.CreateRoleRequest{
-			RoleId: s.want.RoleID,
-			Role: &iam.Role{Title: s.want.Role.Title, Description: s.want.Role.Description,
+		_, err := do(ctx, s.c, s.c.IAM.Roles.Create("projects/"+s.p.Project, &gcpapi.CreateRoleRequest{RoleID: s.want.RoleID,
+			Role: &gcpapi.Role{Title: s.want.Role.Title, Description: s.want.Role.Description,
 				IncludedPermissions: s.want.Role.IncludedPermissions, Stage: s.want.Role.Stage},
 		}).Context(ctx))
 		if err == nil {
@@ -249,13 +247,12 @@ func (s *roleStep) Apply(ctx context.Context, _ *providers.Values) error {
 		}
 	}
 	if r.Deleted {
-		if r, err = do(ctx, s.c, s.c.IAM.Projects.Roles.Undelete(s.name(), &iam.UndeleteRoleRequest{Etag: r.Etag}).Context(ctx)); err != nil {
+		if r, err = do(ctx, s.c, s.c.IAM.Roles.Undelete(s.name(), r.Etag).Context(ctx)); err != nil {
 			return fmt.Errorf("undelete role %s: %w", s.want.RoleID, err)
 		}
 	}
 	if !samePermissions(r.IncludedPermissions, s.want.Role.IncludedPermissions) {
-		_, err := do(ctx, s.c, s.c.IAM.Projects.Roles.Patch(s.name(), &iam.Role{IncludedPermissions: s.want.Role.IncludedPermissions, Etag: r.Etag}).
-			UpdateMask("includedPermissions").Context(ctx))
+		_, err := do(ctx, s.c, s.c.IAM.Roles.Patch(s.name(), &gcpapi.Role{IncludedPermissions: s.want.Role.IncludedPermissions, Etag: r.Etag}, "includedPermissions").Context(ctx))
 		if err != nil {
 			return fmt.Errorf("update role %s: %w", s.want.RoleID, err)
 		}
@@ -272,7 +269,7 @@ type serviceAccountStep struct {
 
 // exists reads whether the service account exists.
 func (s *serviceAccountStep) exists(ctx context.Context) (bool, error) {
-	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Get(s.p.accountName()).Context(ctx))
+	_, err := do(ctx, s.c, s.c.IAM.ServiceAccounts.Get(s.p.accountName()).Context(ctx))
 	switch {
 	case code(err) == http.StatusNotFound:
 		return false, nil
@@ -311,9 +308,8 @@ func (s *serviceAccountStep) Apply(ctx context.Context, _ *providers.Values) err
 	s.read.Forget()
 	req := s.request()
 	// A retried create whose first answer was lost answers 409.
-	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Create("projects/"+s.p.Project, &iam.CreateServiceAccountRequest{
-		AccountId:      req.AccountID,
-		ServiceAccount: &iam.ServiceAccount{DisplayName: req.ServiceAccount.DisplayName, Description: req.ServiceAccount.Description},
+	_, err := do(ctx, s.c, s.c.IAM.ServiceAccounts.Create("projects/"+s.p.Project, &gcpapi.CreateServiceAccountRequest{AccountID: req.AccountID,
+		ServiceAccount: &gcpapi.ServiceAccount{DisplayName: req.ServiceAccount.DisplayName, Description: req.ServiceAccount.Description},
 	}).Context(ctx))
 	if err != nil && code(err) != http.StatusConflict {
 		return fmt.Errorf("create service account %s: %w", s.p.ServiceAccountEmail(), err)
@@ -331,7 +327,7 @@ type bindingStep struct {
 	member func(v *providers.Values) string
 	// read is Check's: not prefetched, since the bucket step may create
 	// the bucket, and with it its policy's first bindings.
-	read providers.Read[*storage.Policy]
+	read providers.Read[*gcpapi.Policy]
 }
 
 func (s *bindingStep) Artifacts(v *providers.Values) []providers.Artifact {
@@ -339,7 +335,7 @@ func (s *bindingStep) Artifacts(v *providers.Values) []providers.Artifact {
 		templates.GCSBinding{Bucket: s.p.Bucket, Role: s.role, Members: []string{s.member(v)}})}
 }
 
-func (s *bindingStep) policy(ctx context.Context) (*storage.Policy, error) {
+func (s *bindingStep) policy(ctx context.Context) (*gcpapi.Policy, error) {
 	p, err := do(ctx, s.c, s.c.Storage.Buckets.GetIamPolicy(s.p.Bucket).Context(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("get IAM policy of bucket %s: %w", s.p.Bucket, err)
@@ -348,12 +344,12 @@ func (s *bindingStep) policy(ctx context.Context) (*storage.Policy, error) {
 }
 
 // hasRole reports whether the policy binds member to role.
-func hasRole(p *storage.Policy, member, role string) bool {
-	return slices.ContainsFunc(p.Bindings, func(b *storage.PolicyBindings) bool { return b.Role == role && slices.Contains(b.Members, member) })
+func hasRole(p *gcpapi.Policy, member, role string) bool {
+	return slices.ContainsFunc(p.Bindings, func(b *gcpapi.Binding) bool { return b.Role == role && slices.Contains(b.Members, member) })
 }
 
 // addRole binds member to role, keeping every other binding.
-func addRole(p *storage.Policy, member, role string) {
+func addRole(p *gcpapi.Policy, member, role string) {
 	for _, b := range p.Bindings {
 		if b.Role == role && b.Condition == nil {
 			if !slices.Contains(b.Members, member) {
@@ -362,22 +358,22 @@ func addRole(p *storage.Policy, member, role string) {
 			return
 		}
 	}
-	p.Bindings = append(p.Bindings, &storage.PolicyBindings{Role: role, Members: []string{member}})
+	p.Bindings = append(p.Bindings, &gcpapi.Binding{Role: role, Members: []string{member}})
 }
 
 // removeRole unbinds member from role, dropping a binding left empty.
-func removeRole(p *storage.Policy, member, role string) {
+func removeRole(p *gcpapi.Policy, member, role string) {
 	for _, b := range p.Bindings {
 		if b.Role == role {
 			b.Members = slices.DeleteFunc(b.Members, func(m string) bool { return m == member })
 		}
 	}
-	p.Bindings = slices.DeleteFunc(p.Bindings, func(b *storage.PolicyBindings) bool { return len(b.Members) == 0 })
+	p.Bindings = slices.DeleteFunc(p.Bindings, func(b *gcpapi.Binding) bool { return len(b.Members) == 0 })
 }
 
 // setPolicy writes the policy, its etag making it a compare-and-swap: a
 // policy changed meanwhile is read and changed again.
-func (s *bindingStep) setPolicy(ctx context.Context, p *storage.Policy) error {
+func (s *bindingStep) setPolicy(ctx context.Context, p *gcpapi.Policy) error {
 	_, err := do(ctx, s.c, s.c.Storage.Buckets.SetIamPolicy(s.p.Bucket, p).Context(ctx))
 	switch {
 	case code(err) == http.StatusPreconditionFailed || code(err) == http.StatusConflict:

@@ -11,8 +11,6 @@ import (
 	sflib "github.com/growthloop/byob/snowflake"
 )
 
-func init() { providers.Register(Provider{}) }
-
 // Name selects Snowflake: --warehouse snowflake.
 const Name = "snowflake"
 

@@ -6,7 +6,6 @@
 package gcptest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -21,8 +20,6 @@ import (
 	"hash/crc32"
 	"io"
 	"maps"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -34,8 +31,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"google.golang.org/api/option"
 
 	"github.com/growthloop/byob/internal/fault"
 	"github.com/growthloop/byob/providers/gcp"
@@ -160,10 +155,9 @@ func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 // Close stops the fake.
 func (s *Server) Close() { s.srv.Close() }
 
-// Options make the real clients reach the fake without credentials.
-func (s *Server) Options() (gcp.Endpoints, []option.ClientOption) {
-	return gcp.Endpoints{IAM: s.URL + "/", CRM: s.URL + "/", Storage: s.URL + "/storage/v1/"},
-		[]option.ClientOption{option.WithoutAuthentication()}
+// Clients are byob's clients of the fake, without credentials.
+func (s *Server) Clients() *gcp.Clients {
+	return gcp.NewClients(gcp.Endpoints{IAM: s.URL + "/", CRM: s.URL + "/", Storage: s.URL + "/storage/v1/"}, &http.Client{})
 }
 
 // Requests returns "METHOD path" of every request so far.
@@ -769,24 +763,15 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request, bucket, name str
 		}
 	}
 	switch {
-	case name == "" && r.Method == http.MethodPost: // multipart upload
-		_, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-		var m struct {
-			Name string `json:"name"`
-		}
-		if part, err := mr.NextPart(); err == nil {
-			_ = json.NewDecoder(part).Decode(&m)
-		}
-		var data []byte
-		if part, err := mr.NextPart(); err == nil {
-			data, _ = io.ReadAll(part)
-		}
-		if m.Name == "" {
-			apiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "the fake takes multipart uploads with a name")
+	case name == "" && r.Method == http.MethodPost:
+		// A single-request upload: uploadType=media, the object's name in
+		// the query and its data the body; this fake takes no other kind.
+		// https://cloud.google.com/storage/docs/uploading-objects
+		if q.Get("uploadType") != "media" || q.Get("name") == "" {
+			apiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "the fake takes uploadType=media uploads with a name")
 			return
 		}
-		writeJSON(w, http.StatusOK, meta(m.Name, s.put(bucket, m.Name, data)))
+		writeJSON(w, http.StatusOK, meta(q.Get("name"), s.put(bucket, q.Get("name"), body)))
 	case name == "" && r.Method == http.MethodGet:
 		var items []map[string]any
 		for k, gens := range s.objects {
