@@ -12,6 +12,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	s3controltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
+	smithyendpoints "github.com/aws/smithy-go/endpoints"
 
 	"github.com/growthloop/byob/providers"
 	awsp "github.com/growthloop/byob/providers/aws"
@@ -70,16 +71,22 @@ func TestVerifyFindsWhoElseCanReachTheBucket(t *testing.T) {
 			must(t, err)
 		}, []string{awsp.CheckACLPrivate, awsp.StepObjectOwnership}, "", "the ACL grants READ to AllUsers (anyone)", "aws s3api put-bucket-acl --bucket acme-exports-"},
 		{"the account's public access block off", func(t *testing.T, e *env, cfg wizard.Config) {
-			_, err := e.admin.S3Control.DeletePublicAccessBlock(ctx, &s3control.DeletePublicAccessBlockInput{AccountId: aws.String(awstest.AccountID)})
+			_, err := s3Control(e).DeletePublicAccessBlock(ctx, &s3control.DeletePublicAccessBlockInput{AccountId: aws.String(awstest.AccountID)})
 			must(t, err)
 		}, nil, awsp.CheckAccountPublicAccess, "account " + awstest.AccountID + " has no public access block", "aws s3control put-public-access-block --account-id " + awstest.AccountID},
+		{"two of the account's settings off", func(t *testing.T, e *env, cfg wizard.Config) {
+			pab := s3controlPublicAccessBlock()
+			pab.BlockPublicPolicy, pab.RestrictPublicBuckets = aws.Bool(false), aws.Bool(false)
+			_, err := s3Control(e).PutPublicAccessBlock(ctx, &s3control.PutPublicAccessBlockInput{AccountId: aws.String(awstest.AccountID), PublicAccessBlockConfiguration: &pab})
+			must(t, err)
+		}, nil, awsp.CheckAccountPublicAccess, "account " + awstest.AccountID + " has BlockPublicPolicy, RestrictPublicBuckets off", "BlockPublicPolicy=true"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e, cfg := healthyS3(t)
 			tc.plant(t, e, cfg)
 			t.Cleanup(func() { // the account's setting outlives the test
-				_, _ = e.admin.S3Control.PutPublicAccessBlock(ctx, &s3control.PutPublicAccessBlockInput{AccountId: aws.String(awstest.AccountID),
+				_, _ = s3Control(e).PutPublicAccessBlock(ctx, &s3control.PutPublicAccessBlockInput{AccountId: aws.String(awstest.AccountID),
 					PublicAccessBlockConfiguration: &s3controlPAB})
 			})
 			rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
@@ -135,6 +142,23 @@ func TestInitTurnsACLsOffAsConfirmedDrift(t *testing.T) {
 	if err != nil || out.OwnershipControls.Rules[0].ObjectOwnership != s3types.ObjectOwnershipBucketOwnerEnforced {
 		t.Errorf("ownership %+v %v", out, err)
 	}
+}
+
+// s3Control is an S3 Control client of the fake, to plant the account's
+// settings: the SDK puts the account id in front of a configured
+// endpoint's host, which the fake's address has not.
+func s3Control(e *env) *s3control.Client {
+	return s3control.NewFromConfig(e.aws.Config(), func(o *s3control.Options) { o.EndpointResolverV2 = givenEndpoint{o.EndpointResolverV2} })
+}
+
+type givenEndpoint struct{ s3control.EndpointResolverV2 }
+
+func (r givenEndpoint) ResolveEndpoint(ctx context.Context, p s3control.EndpointParameters) (smithyendpoints.Endpoint, error) {
+	e, err := r.EndpointResolverV2.ResolveEndpoint(ctx, p)
+	if err == nil && p.AccountId != nil {
+		e.URI.Host = strings.TrimPrefix(e.URI.Host, *p.AccountId+".")
+	}
+	return e, err
 }
 
 func s3controlPublicAccessBlock() s3controltypes.PublicAccessBlockConfiguration {

@@ -10,10 +10,10 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
@@ -82,16 +82,17 @@ type Params struct {
 // Clients are the SDK clients the steps call. Nil in a dry run: steps are
 // then only asked for their artifacts.
 type Clients struct {
-	S3        *s3.Client
-	S3Control *s3control.Client // the account's public access block
-	IAM       *iam.Client
-	STS       *sts.Client
+	S3  *s3.Client
+	IAM *iam.Client
+	STS *sts.Client
 	// KeySTS makes an STS client that signs with the given access key, to
 	// wait until a new key works.
 	KeySTS func(accessKeyID, secretAccessKey string) *sts.Client
 	// KeyS3 makes an S3 client that signs with the given access key, to
 	// prove what GrowthLoop's key can and cannot do.
 	KeyS3 func(accessKeyID, secretAccessKey string) *s3.Client
+
+	cfg aws.Config // for the calls made without an SDK client (signed.go)
 }
 
 func accountID(v *providers.Values) string { return v.Ref(providers.AWSAccountID) }

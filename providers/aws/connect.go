@@ -1,10 +1,7 @@
 package aws
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,14 +12,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	smithyendpoints "github.com/aws/smithy-go/endpoints"
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/growthloop/byob/internal/netfail"
@@ -94,30 +88,13 @@ func NewClients(cfg aws.Config) *Clients {
 		o.DisableLogOutputChecksumValidationSkipped = true // the SDK would print it to stderr
 	}
 	return &Clients{
-		S3:        s3.NewFromConfig(cfg, pathStyle),
-		S3Control: s3control.NewFromConfig(cfg, asGiven),
-		IAM:       iam.NewFromConfig(cfg),
-		STS:       sts.NewFromConfig(cfg),
-		KeySTS:    func(id, secret string) *sts.Client { return sts.NewFromConfig(withKey(cfg, id, secret)) },
-		KeyS3:     func(id, secret string) *s3.Client { return s3.NewFromConfig(withKey(cfg, id, secret), pathStyle) },
+		S3:     s3.NewFromConfig(cfg, pathStyle),
+		IAM:    iam.NewFromConfig(cfg),
+		STS:    sts.NewFromConfig(cfg),
+		KeySTS: func(id, secret string) *sts.Client { return sts.NewFromConfig(withKey(cfg, id, secret)) },
+		KeyS3:  func(id, secret string) *s3.Client { return s3.NewFromConfig(withKey(cfg, id, secret), pathStyle) },
+		cfg:    cfg,
 	}
-}
-
-// asGiven addresses an endpoint set by the user (an emulator, a private
-// endpoint) as given: S3 Control would put the account id in front of its
-// host.
-func asGiven(o *s3control.Options) {
-	o.EndpointResolverV2 = givenEndpoint{o.EndpointResolverV2}
-}
-
-type givenEndpoint struct{ s3control.EndpointResolverV2 }
-
-func (r givenEndpoint) ResolveEndpoint(ctx context.Context, p s3control.EndpointParameters) (smithyendpoints.Endpoint, error) {
-	e, err := r.EndpointResolverV2.ResolveEndpoint(ctx, p)
-	if err == nil && p.Endpoint != nil && p.AccountId != nil {
-		e.URI.Host = strings.TrimPrefix(e.URI.Host, *p.AccountId+".")
-	}
-	return e, err
 }
 
 // withKey is cfg signing with an access key instead of the caller's.
@@ -171,8 +148,7 @@ func sdkLogger(w io.Writer) logging.Logger {
 // secret byob render's CloudFormation template makes (SecretString
 // {"aws_access_key_id", "aws_secret_access_key"}), with the caller's
 // credentials. The secret never reaches an error. It is one signed
-// GetSecretValue request (the JSON protocol) rather than the SDK's client,
-// whose package initialisation every start of byob would pay.
+// GetSecretValue request (the JSON protocol) rather than the SDK's client.
 // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html
 func KeyFromSecret(ctx context.Context, profile, region, arn string) (id, secret string, err error) {
 	opts := []func(*config.LoadOptions) error{config.WithRegion(region), config.WithLogger(sdkLogger(nil))}
@@ -188,32 +164,27 @@ func KeyFromSecret(ctx context.Context, profile, region, arn string) (id, secret
 	if cfg.BaseEndpoint != nil { // AWS_ENDPOINT_URL
 		endpoint = *cfg.BaseEndpoint
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/", bytes.NewReader(body))
+	answer, err := send(ctx, cfg, signedRequest{
+		service: "secretsmanager", region: region,
+		method: http.MethodPost, url: strings.TrimSuffix(endpoint, "/") + "/", body: body,
+		header: http.Header{"Content-Type": {"application/x-amz-json-1.1"}, "X-Amz-Target": {"secretsmanager.GetSecretValue"}},
+		errorOf: func(body []byte) (string, string) {
+			// {"__type": "ResourceNotFoundException", "message": "..."};
+			// the type may carry a namespace before a '#'.
+			var e struct {
+				Type    string `json:"__type"`
+				Message string `json:"message"`
+			}
+			_ = json.Unmarshal(body, &e)
+			return e.Type[strings.LastIndex(e.Type, "#")+1:], e.Message
+		},
+	})
 	if err != nil {
-		return "", "", err
+		return "", "", fmt.Errorf("secretsmanager:GetSecretValue %s (the caller needs it on the stack's secret): %w", arn, err)
 	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "secretsmanager.GetSecretValue")
-	creds, err := cfg.Credentials.Retrieve(ctx)
-	if err != nil {
-		return "", "", fmt.Errorf("AWS credentials to read %s: %w", arn, err)
-	}
-	sum := sha256.Sum256(body)
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "secretsmanager", region, time.Now()); err != nil {
-		return "", "", err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", "", fmt.Errorf("secretsmanager:GetSecretValue %s: %w", arn, err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		SecretString string
-		Type         string `json:"__type"`
-		Message      string `json:"message"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
-		return "", "", fmt.Errorf("secretsmanager:GetSecretValue %s (the caller needs it on the stack's secret): %s %s %s", arn, resp.Status, out.Type, out.Message)
+	var out struct{ SecretString string }
+	if err := json.Unmarshal(answer, &out); err != nil {
+		return "", "", fmt.Errorf("secretsmanager:GetSecretValue %s: the answer is not JSON", arn)
 	}
 	var key struct {
 		ID     string `json:"aws_access_key_id"`

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3control"
 
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/templates"
@@ -163,18 +162,17 @@ func accountBlocksPublicAccess(ctx context.Context, c *Clients, v *providers.Val
 	account := v.Get(providers.AWSAccountID)
 	remedy := "aws s3control put-public-access-block --account-id " + account +
 		" --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"
-	out, err := c.S3Control.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(account)})
+	b, err := c.accountPublicAccessBlock(ctx, account)
 	switch {
 	case errorCode(err) == "NoSuchPublicAccessBlockConfiguration":
 		return providers.Warned(remedy, "account %s has no public access block: the bucket's own settings are all that keep it private", account)
 	case err != nil:
 		return providers.CannotRun(wrap(ctx, "s3:GetAccountPublicAccessBlock "+account, err), "grant s3:GetAccountPublicAccessBlock and re-run byob verify")
 	}
-	b := out.PublicAccessBlockConfiguration
 	var off []string
-	for name, on := range map[string]*bool{"BlockPublicAcls": b.BlockPublicAcls, "IgnorePublicAcls": b.IgnorePublicAcls,
+	for name, on := range map[string]bool{"BlockPublicAcls": b.BlockPublicAcls, "IgnorePublicAcls": b.IgnorePublicAcls,
 		"BlockPublicPolicy": b.BlockPublicPolicy, "RestrictPublicBuckets": b.RestrictPublicBuckets} {
-		if !aws.ToBool(on) {
+		if !on {
 			off = append(off, name)
 		}
 	}

@@ -1,0 +1,155 @@
+package aws
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// signedRequest is an AWS API call byob makes without the service's SDK
+// client, whose package initialisation every start of byob would pay for
+// one call.
+type signedRequest struct {
+	service, region string // what the signature names
+	method, url     string
+	header          http.Header
+	body            []byte
+	// errorOf reads an error answer's code and message.
+	errorOf func(body []byte) (code, message string)
+}
+
+// send signs r with cfg's credentials (Signature Version 4) and sends it
+// through cfg's HTTP client, retrying as cfg's retryer retries SDK calls.
+// An error answer is the SDK's own *awshttp.ResponseError, so that
+// errorCode, httpStatus and wrap read it like any other.
+func send(ctx context.Context, cfg aws.Config, r signedRequest) ([]byte, error) {
+	retryer := DefaultRetry.Retryer()
+	if cfg.Retryer != nil {
+		retryer = cfg.Retryer()
+	}
+	for attempt := 1; ; attempt++ {
+		body, err := r.once(ctx, cfg)
+		if err == nil || attempt >= retryer.MaxAttempts() || !retryer.IsErrorRetryable(err) {
+			return body, err
+		}
+		pause, derr := retryer.RetryDelay(attempt, err)
+		if derr != nil {
+			return nil, err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func (r signedRequest) once(ctx context.Context, cfg aws.Config) ([]byte, error) {
+	if cfg.Credentials == nil {
+		return nil, errors.New("no AWS credentials")
+	}
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, r.url, bytes.NewReader(r.body))
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	sum := sha256.Sum256(r.body)
+	hash := hex.EncodeToString(sum[:])
+	if r.service == "s3" {
+		req.Header.Set("X-Amz-Content-Sha256", hash) // S3 and S3 Control require it
+	}
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hash, r.service, r.region, time.Now()); err != nil {
+		return nil, err
+	}
+	var hc aws.HTTPClient = http.DefaultClient
+	if cfg.HTTPClient != nil {
+		hc = cfg.HTTPClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, &smithyhttp.RequestSendError{Err: err}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, &smithyhttp.RequestSendError{Err: err}
+	}
+	if resp.StatusCode < 300 {
+		return body, nil
+	}
+	code, message := r.errorOf(body)
+	if code == "" {
+		code = http.StatusText(resp.StatusCode)
+	}
+	return nil, &awshttp.ResponseError{
+		ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: resp}, Err: &smithy.GenericAPIError{Code: code, Message: message}},
+		RequestID:     cmp.Or(resp.Header.Get("X-Amz-Request-Id"), resp.Header.Get("X-Amzn-Requestid")),
+	}
+}
+
+// publicAccessBlock is an account's S3 Block Public Access settings.
+type publicAccessBlock struct {
+	BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets bool
+}
+
+// accountPublicAccessBlock reads account's settings: S3 Control's
+// GetPublicAccessBlock, whose error NoSuchPublicAccessBlockConfiguration
+// says the account has none. An endpoint the user set (AWS_ENDPOINT_URL_S3_CONTROL,
+// else AWS_ENDPOINT_URL or the profile's endpoint_url) is addressed as
+// given; Amazon's puts the account id in front of the host.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_GetPublicAccessBlock.html
+func (c *Clients) accountPublicAccessBlock(ctx context.Context, account string) (publicAccessBlock, error) {
+	region := c.cfg.Region
+	endpoint := "https://" + account + ".s3-control." + region + "." + dnsSuffix(region)
+	if e, ok := os.LookupEnv("AWS_ENDPOINT_URL_S3_CONTROL"); ok && e != "" {
+		endpoint = e
+	} else if c.cfg.BaseEndpoint != nil {
+		endpoint = *c.cfg.BaseEndpoint
+	}
+	body, err := send(ctx, c.cfg, signedRequest{
+		service: "s3", region: region,
+		method: http.MethodGet, url: strings.TrimSuffix(endpoint, "/") + "/v20180820/configuration/publicAccessBlock",
+		header:  http.Header{"X-Amz-Account-Id": {account}},
+		errorOf: xmlError,
+	})
+	var b publicAccessBlock
+	if err == nil {
+		err = xml.Unmarshal(body, &b)
+	}
+	return b, err
+}
+
+// xmlError reads an S3-style error answer: <Error><Code>, wrapped in
+// <ErrorResponse> by S3 Control.
+func xmlError(body []byte) (code, message string) {
+	var e struct {
+		Code    string
+		Message string
+		Error   struct{ Code, Message string }
+	}
+	_ = xml.Unmarshal(body, &e)
+	return cmp.Or(e.Error.Code, e.Code), cmp.Or(e.Error.Message, e.Message)
+}
