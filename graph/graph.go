@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 )
 
 // Node is what a graph holds: an ID and the IDs of the nodes it needs.
@@ -186,31 +185,73 @@ func RunReverse[N Node, R any](ctx context.Context, g *Graph[N], limit int, visi
 }
 
 func run[N Node, R any](ctx context.Context, g *Graph[N], waitFor [][]int, limit int, visit Visit[N, R]) []R {
-	results := make([]R, len(g.nodes))
-	done := make([]chan struct{}, len(g.nodes))
-	for i := range done {
-		done[i] = make(chan struct{})
+	n := len(g.nodes)
+	results := make([]R, n)
+	waiters := make([][]int, n) // the nodes that wait for each
+	left := make([]int, n)      // how many of its own it still waits for
+	var ready []int
+	for i, ws := range waitFor {
+		left[i] = len(ws)
+		if len(ws) == 0 {
+			ready = append(ready, i)
+		}
+		for _, j := range ws {
+			waiters[j] = append(waiters[j], i)
+		}
 	}
-	var sem chan struct{}
-	if limit > 0 {
-		sem = make(chan struct{}, limit)
-	}
-	var wg sync.WaitGroup
-	for i := range g.nodes {
-		wg.Go(func() {
-			defer close(done[i])
+	rank := heights(waiters)
+	finished := make(chan int)
+	for running, done := 0, 0; done < n; {
+		// A free place goes to the ready node with the longest chain
+		// behind it, so that a bounded run does not hold back its
+		// critical path; among equals, to the first in display order.
+		for len(ready) > 0 && (limit <= 0 || running < limit) {
+			k := 0
+			for x, i := range ready {
+				if rank[i] > rank[ready[k]] || rank[i] == rank[ready[k]] && i < ready[k] {
+					k = x
+				}
+			}
+			i := ready[k]
+			ready = slices.Delete(ready, k, k+1)
+			running++
 			before := make([]R, len(waitFor[i]))
-			for k, j := range waitFor[i] {
-				<-done[j]
-				before[k] = results[j]
+			for x, j := range waitFor[i] {
+				before[x] = results[j]
 			}
-			if sem != nil {
-				sem <- struct{}{}
-				defer func() { <-sem }()
+			go func() {
+				results[i] = visit(ctx, g.nodes[i], before)
+				finished <- i
+			}()
+		}
+		i := <-finished
+		running--
+		done++
+		for _, w := range waiters[i] {
+			if left[w]--; left[w] == 0 {
+				ready = append(ready, w)
 			}
-			results[i] = visit(ctx, g.nodes[i], before)
-		})
+		}
 	}
-	wg.Wait()
 	return results
+}
+
+// heights are, for each node, the length of the longest chain through the
+// nodes that wait for it (waiters), itself included.
+func heights(waiters [][]int) []int {
+	h := make([]int, len(waiters))
+	var height func(i int) int
+	height = func(i int) int {
+		if h[i] == 0 {
+			h[i] = 1
+			for _, w := range waiters[i] {
+				h[i] = max(h[i], 1+height(w))
+			}
+		}
+		return h[i]
+	}
+	for i := range h {
+		height(i)
+	}
+	return h
 }

@@ -101,6 +101,24 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestRunCriticalPathFirst: when more nodes are ready than the limit
+// lets run, the one with the longest chain behind it goes first (the
+// role before a grant: the role's policy and the proof wait behind it).
+func TestRunCriticalPathFirst(t *testing.T) {
+	g, err := New([]node{n("integration"), n("grant", "integration"), n("role", "integration"), n("role-policy", "role"), n("proof", "role-policy")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string // one at a time: no lock needed
+	Run(context.Background(), g, 1, func(_ context.Context, x node, _ []bool) bool {
+		order = append(order, x.id)
+		return true
+	})
+	if got := strings.Join(order, " "); got != "integration role role-policy grant proof" {
+		t.Errorf("order %s", got)
+	}
+}
+
 // TestRunReverse: a node runs once what needs it has run.
 func TestRunReverse(t *testing.T) {
 	g, err := New([]node{n("bucket"), n("policy", "bucket"), n("key", "policy")})

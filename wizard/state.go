@@ -38,9 +38,16 @@ type State struct {
 
 	path string
 	mu   sync.Mutex // the fields above
-	// file orders the writes: each writes the values as they are when it
-	// starts, so a later write never holds older values.
-	file sync.Mutex
+	// Writes are shared: each writes the values as they are when it
+	// starts, so a Save waits for one that starts after it is called, and
+	// the Saves that come during a write share the next (steps that save
+	// at once wait for one write, not for each other's). latest is the
+	// values the next write holds, wrote is signalled after each write.
+	writing          bool
+	started, written uint64
+	writeErr         error
+	latest           *providers.Values
+	wrote            *sync.Cond
 	// The background writer of Record: saving says it runs, again that a
 	// record came while it wrote, pending the values to write, saveErr
 	// the first failure; idle is signalled when it stops.
@@ -207,20 +214,36 @@ func (s *State) Flush() error {
 // Save writes the state with the values as they are now, and returns when
 // it is on disk.
 func (s *State) Save(v *providers.Values) error {
-	s.file.Lock()
-	defer s.file.Unlock()
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if v != nil {
-		s.Values = v.Map()
+		s.latest = v
 	}
-	s.UpdatedAt = time.Now().UTC()
-	b, err := json.MarshalIndent(s, "", "  ")
-	s.mu.Unlock()
-	if err != nil {
-		return err
+	if s.wrote == nil {
+		s.wrote = sync.NewCond(&s.mu)
 	}
-	if err := securefile.Write(s.path, append(b, '\n')); err != nil {
-		return fmt.Errorf("write state file: %w", err)
+	for want := s.started + 1; s.written < want; {
+		if s.writing {
+			s.wrote.Wait()
+			continue
+		}
+		s.writing = true
+		s.started++
+		n := s.started
+		if s.latest != nil {
+			s.Values = s.latest.Map()
+		}
+		s.UpdatedAt = time.Now().UTC()
+		b, err := json.MarshalIndent(s, "", "  ")
+		s.mu.Unlock()
+		if err == nil {
+			if err = securefile.Write(s.path, append(b, '\n')); err != nil {
+				err = fmt.Errorf("write state file: %w", err)
+			}
+		}
+		s.mu.Lock()
+		s.writing, s.written, s.writeErr = false, n, err
+		s.wrote.Broadcast()
 	}
-	return nil
+	return s.writeErr
 }

@@ -3,6 +3,7 @@ package wizard
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,6 +106,43 @@ func TestSaveSnapshotsValuesUnderTheLock(t *testing.T) {
 		if reloaded.Values[id] != id || reloaded.Steps[id].Status != StepDone {
 			t.Errorf("step %s lost: %+v", id, reloaded)
 		}
+	}
+}
+
+// TestSavesAtOnceShareWrites: steps that save at once (each before its
+// change) wait for one write that holds all their values, not for each
+// other's; and each Save returns only once its value is on disk.
+func TestSavesAtOnceShareWrites(t *testing.T) {
+	s, err := LoadState(filepath.Join(t.TempDir(), "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := providers.NewValues(nil)
+	const n = 16
+	var wg sync.WaitGroup
+	s.mu.Lock() // every Save comes while another is under way
+	for i := range n {
+		wg.Go(func() {
+			id := fmt.Sprint("step", i)
+			v.Set(providers.Key{Name: id}, "applying")
+			if err := s.Save(v); err != nil {
+				t.Error(err)
+			}
+			// What this Save promised is on disk now.
+			b, _ := os.ReadFile(s.path)
+			var saved State
+			if json.Unmarshal(b, &saved) != nil || saved.Values[id] != "applying" {
+				t.Errorf("%s returned before its value was written", id)
+			}
+		})
+	}
+	time.Sleep(20 * time.Millisecond)
+	s.mu.Unlock()
+	wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.written >= n {
+		t.Errorf("%d saves at once made %d writes: they must share them", n, s.written)
 	}
 }
 
