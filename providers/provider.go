@@ -242,9 +242,9 @@ type Storage struct {
 	// Role is the role the warehouse assumes to reach the bucket, known
 	// before it exists; nil when the warehouse uses its own identity.
 	Role func(v *Values) string
-	// TrustStep is the step that lets the warehouse's identity in (the
-	// role's trust, the bucket binding): the warehouse's probe of the
-	// bucket needs it.
+	// TrustStep is the last step that lets the warehouse's identity in
+	// (the policy attached to the role it is trusted by, the bucket
+	// binding): the warehouse's probe of the bucket needs it.
 	TrustStep string
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/growthloop/byob/providers"
 )
@@ -232,7 +231,9 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 		return out, err
 	}
 	out.Started = true
-	res, err := Run(ctx, plan, state, o.OnEvent, o.ConfirmDrift)
+	pr := startProofs(ctx, plan, cfg, values, deps, o.OnEvent)
+	defer pr.stop()
+	res, err := Run(ctx, plan, state, pr.onEvent, o.ConfirmDrift)
 	out.Result = res
 	if err != nil {
 		out.Pending = cfg.BucketProvider().Keys(&cfg).PendingFile()
@@ -241,42 +242,6 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 	if out.BundleWritten, err = deliver(cfg, values, deps); err != nil {
 		return out, err
 	}
-	out.Proved, err = prove(ctx, cfg, values, deps, o.OnEvent)
+	out.Proved, err = pr.report()
 	return out, err
-}
-
-// prove runs, once the run finished and the bundle is written, the probes
-// that prove the setup works (providers.Probe.Proof), each reported as a
-// step of its own; a failure is the run's.
-func prove(ctx context.Context, cfg Config, values *providers.Values, deps Deps, onEvent func(Event)) ([]string, error) {
-	emit := func(e Event) {
-		if onEvent != nil {
-			onEvent(e)
-		}
-	}
-	ss := setups(&cfg, values, deps)
-	var proved []string
-	for _, p := range cfg.Active() {
-		s := ss[p.Name()]
-		s.Bundle, s.Now, s.ReRun = &Bundle{}, time.Now(), "re-run "+InitCommand(cfg)
-		for _, probe := range p.Probes(s) {
-			if !probe.Proof {
-				continue
-			}
-			start := time.Now()
-			ev := func(kind EventKind, detail string) {
-				emit(Event{Step: probe.ID, Title: probe.Title, Kind: kind, Detail: detail, Elapsed: time.Since(start)})
-			}
-			ev(EventStart, "")
-			res := probe.Run(providers.WithProgress(ctx, func(msg string) { ev(EventWait, msg) }))
-			if res.Status != providers.Pass {
-				err := &StepError{Step: probe.ID, Title: probe.Title, Err: fmt.Errorf("%s; %s", res.Detail, res.Remedy)}
-				ev(EventFailed, err.Error())
-				return proved, err
-			}
-			ev(EventProved, res.Detail)
-			proved = append(proved, probe.Title)
-		}
-	}
-	return proved, nil
 }

@@ -2,6 +2,7 @@ package wizard_test
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +100,36 @@ func TestInitProvesSnowflakeReachesTheBucket(t *testing.T) {
 	}
 	if n := len(e.statementsSince(0, "LIST @")); n != 4 {
 		t.Errorf("%d LISTs, want 3 refused and 1 that worked", n)
+	}
+}
+
+// TestProofRunsBesideTheRest: the proof starts once the steps it needs
+// are done, not after the whole run: here while IAM is still answering the
+// access key's creation.
+func TestProofRunsBesideTheRest(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	const slow = 500 * time.Millisecond
+	e.aws.SlowAnswer["CreateAccessKey"] = slow
+	e.mustApply(cfg)
+	var keyAt time.Time
+	for _, c := range e.aws.Calls() {
+		if c.Action == "CreateAccessKey" && strings.Contains(string(c.Body), awsp.NamesFor(cfg.Name).User) {
+			keyAt = c.At
+		}
+	}
+	var listAt time.Time
+	for _, r := range e.sf.Requests() {
+		if strings.HasPrefix(r.SQL, "LIST @") && r.At.After(keyAt) {
+			listAt = r.At
+		}
+	}
+	if keyAt.IsZero() || listAt.IsZero() || !listAt.Before(keyAt.Add(slow)) {
+		t.Errorf("the proof's LIST came at %v, the key's creation at %v: the proof must not wait for the key", listAt, keyAt)
+	}
+	proved := slices.ContainsFunc(e.events, func(ev wizard.Event) bool { return ev.Step == sfp.CheckStageReachable && ev.Kind == wizard.EventProved })
+	if !proved || e.events[len(e.events)-1].Step != sfp.CheckStageReachable {
+		t.Errorf("the proof must be reported last: %+v", e.events)
 	}
 }
 

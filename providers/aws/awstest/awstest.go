@@ -119,6 +119,9 @@ type Server struct {
 	// LoseAnswer makes the next N calls of an action take effect and
 	// answer 500, as when the response is lost.
 	LoseAnswer map[string]int
+	// SlowAnswer adds a wait to every answer of an action, as IAM's
+	// eventual consistency makes some calls take seconds.
+	SlowAnswer map[string]time.Duration
 
 	faults  atomic.Pointer[fault.Injector]
 	latency atomic.Int64 // added to every request, in nanoseconds
@@ -158,7 +161,7 @@ func New() *Server {
 	target, _ := url.Parse(k.URL)
 	s := &Server{
 		kumo: k, fwd: httputil.NewSingleHostReverseProxy(target),
-		ForeignBuckets: map[string]bool{}, Deny: map[string]bool{}, Throttle: map[string]int{}, Unavailable: map[string]int{}, LoseAnswer: map[string]int{},
+		ForeignBuckets: map[string]bool{}, Deny: map[string]bool{}, Throttle: map[string]int{}, Unavailable: map[string]int{}, LoseAnswer: map[string]int{}, SlowAnswer: map[string]time.Duration{},
 		locations: map[string]string{}, ownership: map[string]string{}, acls: map[string][]string{},
 		accountPAB: map[string]*accountPAB{AccountID: {true, true, true, true}}, policies: map[string]*policy{},
 		userPolicy: map[string][]string{}, keyUses: map[string]int{}, inactive: map[string]bool{}, secrets: map[string]string{},
@@ -278,11 +281,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	slow := s.SlowAnswer[call.Action]
 	lose := s.LoseAnswer[call.Action] > 0
 	if lose {
 		s.LoseAnswer[call.Action]--
 	}
 	s.mu.Unlock()
+	time.Sleep(slow)
 	if lose {
 		s.handle(httptest.NewRecorder(), r, call, form)
 		writeError(w, call.Service, http.StatusInternalServerError, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.")
