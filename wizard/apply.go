@@ -226,10 +226,10 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 			return out, err
 		}
 	}
+	// The setup's inputs are written behind: every creation saves the
+	// whole state first anyway.
 	state.Inputs = InputsOf(cfg)
-	if err := state.Save(values); err != nil {
-		return out, err
-	}
+	state.Record("", StepState{}, values)
 	out.Started = true
 	pr := startProofs(ctx, plan, cfg, values, deps, o.OnEvent)
 	defer pr.stop()

@@ -38,16 +38,12 @@ type State struct {
 
 	path string
 	mu   sync.Mutex // the fields above
-	// Writes are shared: each writes the values as they are when it
-	// starts, so a Save waits for one that starts after it is called, and
-	// the Saves that come during a write share the next (steps that save
-	// at once wait for one write, not for each other's). latest is the
-	// values the next write holds, wrote is signalled after each write.
-	writing          bool
-	started, written uint64
-	writeErr         error
-	latest           *providers.Values
-	wrote            *sync.Cond
+	// Each Save writes its own snapshot, numbered when taken, beside the
+	// file; under commit the newest of them goes in place and an older one
+	// is dropped. So steps that save at once never wait for each other's
+	// disk writes, and a later snapshot is never overwritten by an older.
+	taken, committed uint64
+	commit           sync.Mutex
 	// The background writer of Record: saving says it runs, again that a
 	// record came while it wrote, pending the values to write, saveErr
 	// the first failure; idle is signalled when it stops.
@@ -212,38 +208,33 @@ func (s *State) Flush() error {
 }
 
 // Save writes the state with the values as they are now, and returns when
-// it is on disk.
+// it (or a later snapshot) is on disk.
 func (s *State) Save(v *providers.Values) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if v != nil {
-		s.latest = v
+		s.Values = v.Map()
 	}
-	if s.wrote == nil {
-		s.wrote = sync.NewCond(&s.mu)
+	s.UpdatedAt = time.Now().UTC()
+	b, err := json.MarshalIndent(s, "", "  ")
+	s.taken++
+	n := s.taken
+	s.mu.Unlock()
+	if err != nil {
+		return err
 	}
-	for want := s.started + 1; s.written < want; {
-		if s.writing {
-			s.wrote.Wait()
-			continue
-		}
-		s.writing = true
-		s.started++
-		n := s.started
-		if s.latest != nil {
-			s.Values = s.latest.Map()
-		}
-		s.UpdatedAt = time.Now().UTC()
-		b, err := json.MarshalIndent(s, "", "  ")
-		s.mu.Unlock()
-		if err == nil {
-			if err = securefile.Write(s.path, append(b, '\n')); err != nil {
-				err = fmt.Errorf("write state file: %w", err)
-			}
-		}
-		s.mu.Lock()
-		s.writing, s.written, s.writeErr = false, n, err
-		s.wrote.Broadcast()
+	f, err := securefile.Stage(s.path, append(b, '\n'), 0o600)
+	if err != nil {
+		return fmt.Errorf("write state file: %w", err)
 	}
-	return s.writeErr
+	s.commit.Lock()
+	defer s.commit.Unlock()
+	if n < s.committed {
+		f.Discard() // a later snapshot is in place
+		return nil
+	}
+	if err := f.Commit(); err != nil {
+		return fmt.Errorf("write state file: %w", err)
+	}
+	s.committed = n
+	return nil
 }

@@ -17,10 +17,25 @@ func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-"
 func Write(path string, data []byte) error { return WriteMode(path, data, 0o600) }
 
 // WriteMode is Write with another mode, for files that hold no secret.
-func WriteMode(path string, data []byte, mode os.FileMode) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), tempPrefix(path)+"*")
+func WriteMode(path string, data []byte, mode os.FileMode) error {
+	f, err := Stage(path, data, mode)
 	if err != nil {
 		return err
+	}
+	return f.Commit()
+}
+
+// Staged is a file's next content, on disk beside it but not yet in its
+// place.
+type Staged struct{ tmp, path string }
+
+// Stage writes data to a temporary file in path's directory with mode and
+// syncs it; Commit puts it in place. Writers that stage at once and commit
+// in order never wait for each other's disk writes.
+func Stage(path string, data []byte, mode os.FileMode) (_ *Staged, err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), tempPrefix(path)+"*")
+	if err != nil {
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
@@ -29,19 +44,31 @@ func WriteMode(path string, data []byte, mode os.FileMode) (err error) {
 		}
 	}()
 	if err = f.Chmod(mode); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err = f.Write(data); err != nil {
-		return err
+		return nil, err
 	}
 	if err = f.Sync(); err != nil {
-		return err
+		return nil, err
 	}
 	if err = f.Close(); err != nil {
+		return nil, err
+	}
+	return &Staged{tmp: f.Name(), path: path}, nil
+}
+
+// Commit renames the staged file over its path.
+func (s *Staged) Commit() error {
+	if err := os.Rename(s.tmp, s.path); err != nil {
+		os.Remove(s.tmp)
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	return nil
 }
+
+// Discard removes the staged file.
+func (s *Staged) Discard() { os.Remove(s.tmp) }
 
 // RemoveTemps removes the temporary files a killed process left beside
 // paths. Call it only while no other process can be writing them (under
