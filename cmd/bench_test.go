@@ -240,7 +240,7 @@ func timeline(b *testing.B, aws *awstest.Server, s *crashSetup, since time.Time)
 // byob starts, as GODEBUG=inittrace=1 reports it.
 func initTime(b *testing.B, bin string) float64 {
 	var runs []float64
-	for range 11 {
+	for range 21 {
 		cmd := exec.Command(bin, "--help")
 		cmd.Env = []string{"GODEBUG=inittrace=1", "HOME=" + b.TempDir()}
 		var trace strings.Builder

@@ -47,7 +47,7 @@ func build(t testing.TB, dir, ldflags string) string {
 	if runtime.GOOS == "windows" {
 		bin += ".exe"
 	}
-	args := []string{"build", "-tags", "minicore_disabled", "-o", bin}
+	args := []string{"build", "-trimpath", "-tags", "minicore_disabled", "-o", bin} // goreleaser's flags
 	if ldflags != "" {
 		args = append(args, "-ldflags", ldflags)
 	}

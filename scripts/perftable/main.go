@@ -20,7 +20,7 @@ const (
 	readme = "README.md"
 	start  = "<!-- perf:start -->"
 	end    = "<!-- perf:end -->"
-	runs   = 5
+	runs   = 10
 )
 
 // result is one benchmark line's metrics, by unit.
