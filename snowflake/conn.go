@@ -10,15 +10,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/BurntSushi/toml"
-	sf "github.com/snowflakedb/gosnowflake"
+	sf "github.com/snowflakedb/gosnowflake/v2"
 
 	"github.com/growthloop/byob/internal/netfail"
 	"golang.org/x/sync/errgroup"
@@ -242,14 +244,18 @@ type Pool struct {
 // driver's own logging and telemetry are off: byob reports errors itself,
 // without secrets, and sends nothing else.
 func Open(ctx context.Context, cfg *sf.Config, sessions int, wait time.Duration) *Pool {
-	logger := sf.GetLogger()
-	_ = logger.SetLogLevel("OFF")
-	logger.SetOutput(io.Discard)
-	disablePlatformDetection()
+	quietDriver()
 	c := *cfg
 	c.Transporter = transport(cfg.Transporter)
-	//lint:ignore SA1019 gosnowflake v1.19's only switch; the session parameter meant to replace it is not in it yet
-	c.DisableTelemetry = true
+	// Telemetry is a session parameter: the server answers the login with
+	// the value the session asked for, and the driver sends telemetry only
+	// when that is true (its default on the server).
+	c.Params = maps.Clone(cfg.Params)
+	if c.Params == nil {
+		c.Params = map[string]*string{}
+	}
+	off := "false"
+	c.Params["client_telemetry_enabled"] = &off
 	// A login that cannot succeed (no such host, nothing listening, an
 	// untrusted certificate) stops at once: the driver would retry it
 	// until the timeout.
@@ -290,6 +296,15 @@ func Open(ctx context.Context, cfg *sf.Config, sessions int, wait time.Duration)
 	}()
 	return p
 }
+
+// quietDriver turns the driver's logging off, once per process: its
+// logger is global, and changing it races with sessions still closing.
+var quietDriver = sync.OnceFunc(func() {
+	logger := sf.GetLogger()
+	_ = logger.SetLogLevel("OFF")
+	logger.SetOutput(io.Discard)
+	disablePlatformDetection()
+})
 
 // lastingStops cancels the login, with the error as its cause, when a
 // request fails in a way no retry fixes.

@@ -38,6 +38,23 @@ func TestSessionThroughTheDriver(t *testing.T) {
 	}
 }
 
+// TestNoTelemetry: byob's sessions ask Snowflake to turn the driver's
+// in-band telemetry off, so closing them sends none.
+func TestNoTelemetry(t *testing.T) {
+	fake := snowflaketest.New()
+	defer fake.Close()
+	db := fake.Connect(t, "ACCOUNTADMIN", nil)
+	if _, err := snowflake.CurrentSession(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for _, r := range fake.Requests() {
+		if strings.Contains(r.Path, "telemetry") {
+			t.Errorf("sent %s %s", r.Method, r.Path)
+		}
+	}
+}
+
 // TestCloudRegionFollowsSnowflakesTable: region IDs are looked up, not
 // rewritten; the commercial gov regions are in the commercial partition.
 func TestCloudRegionFollowsSnowflakesTable(t *testing.T) {

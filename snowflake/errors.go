@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	sf "github.com/snowflakedb/gosnowflake"
+	sf "github.com/snowflakedb/gosnowflake/v2"
 )
 
 // Snowflake error numbers byob tells apart.

@@ -7,8 +7,6 @@ import (
 	"os"
 	"syscall"
 	"time"
-
-	sf "github.com/snowflakedb/gosnowflake"
 )
 
 // quickRetries is how many times a request is tried again at once before
@@ -57,11 +55,14 @@ func passing(resp *http.Response, err error) bool {
 	return resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests
 }
 
-// transport is what the driver sends its requests through: base (the
-// driver's own OCSP-checking transport when nil) with quick retries.
+// transport is what the driver sends its requests through: base (Go's
+// own transport when nil: the environment's proxy, TLS verified against
+// the system's roots) with quick retries. The driver checks certificate
+// revocation (OCSP) only on the transport it makes itself, which byob
+// cannot wrap (docs/design-notes.md).
 func transport(base http.RoundTripper) http.RoundTripper {
 	if base == nil {
-		base = sf.SnowflakeTransport
+		base = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	return quickRetry{base}
 }

@@ -347,8 +347,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Data struct {
-			LoginName string `json:"LOGIN_NAME"`
-			Password  string `json:"PASSWORD"`
+			LoginName         string         `json:"LOGIN_NAME"`
+			Password          string         `json:"PASSWORD"`
+			SessionParameters map[string]any `json:"SESSION_PARAMETERS"`
 		} `json:"data"`
 	}
 	_ = json.NewDecoder(r.Body).Decode(&req)
@@ -364,10 +365,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.sessions[token] = role
 	s.mu.Unlock()
+	// The answer lists the session's parameters, those the login asked
+	// for applied: here in-band telemetry, on by default.
+	// https://docs.snowflake.com/en/sql-reference/parameters#client-telemetry-enabled
+	telemetry := any(true)
+	if v, ok := req.Data.SessionParameters["CLIENT_TELEMETRY_ENABLED"]; ok {
+		telemetry = v
+	}
 	writeJSON(w, response{Success: true, Data: map[string]any{
 		"token": token, "masterToken": "master-" + token, "validityInSeconds": 3600, "masterValidityInSeconds": 14400,
 		"sessionId": 1, "serverVersion": "9.0.0", "displayUserName": s.User,
 		"sessionInfo": map[string]string{"roleName": role},
+		"parameters":  []map[string]any{{"name": "CLIENT_TELEMETRY_ENABLED", "value": telemetry}},
 	}})
 }
 
