@@ -44,13 +44,14 @@ type Empty struct{}
 
 // Call is one API request; Do sends it. A call can be sent again.
 type Call[T any] struct {
-	c      *client
-	method string
-	url    string // without the query
-	query  url.Values
-	body   any    // sent as JSON, unless nil
-	media  []byte // sent as it is (an upload), unless nil
-	ctx    context.Context
+	c       *client
+	method  string
+	url     string // without the query
+	query   url.Values
+	body    any    // sent as JSON, unless nil
+	raw     []byte // sent as it is, with rawType, unless nil (an upload)
+	rawType string
+	ctx     context.Context
 }
 
 func newCall[T any](c *client, method, path string, body any) *Call[T] {
@@ -99,8 +100,8 @@ func (c *Call[T]) send() (*http.Response, error) {
 	var body io.Reader
 	ctype := ""
 	switch {
-	case c.media != nil:
-		body, ctype = bytes.NewReader(c.media), "application/octet-stream"
+	case c.raw != nil:
+		body, ctype = bytes.NewReader(c.raw), c.rawType
 	case c.body != nil:
 		b, err := json.Marshal(c.body)
 		if err != nil {
@@ -108,7 +109,7 @@ func (c *Call[T]) send() (*http.Response, error) {
 		}
 		body, ctype = bytes.NewReader(b), "application/json"
 	}
-	q := url.Values{"prettyPrint": {"false"}}
+	q := url.Values{"alt": {"json"}, "prettyPrint": {"false"}} // as Google's generated clients send
 	for k, v := range c.query {
 		q[k] = v
 	}

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,62 +49,57 @@ func TestRequests(t *testing.T) {
 		want sent
 	}{
 		{func() error { _, err := st.Buckets.Get("b1").Do(); return err },
-			sent{"GET", "/storage/v1/b/b1?prettyPrint=false", "", ""}},
+			sent{"GET", "/storage/v1/b/b1?alt=json&prettyPrint=false", "", ""}},
 		{func() error {
 			_, err := st.Buckets.Insert("p1", &Bucket{Name: "b1", Lifecycle: &Lifecycle{Rule: []*LifecycleRule{{Action: &RuleAction{Type: "Delete"}, Condition: &RuleCondition{Age: &age}}}}}).Do()
 			return err
-		}, sent{"POST", "/storage/v1/b?prettyPrint=false&project=p1", "application/json", `{"name":"b1","lifecycle":{"rule":[{"action":{"type":"Delete"},"condition":{"age":30}}]}}`}},
+		}, sent{"POST", "/storage/v1/b?alt=json&prettyPrint=false&project=p1", "application/json", `{"name":"b1","lifecycle":{"rule":[{"action":{"type":"Delete"},"condition":{"age":30}}]}}`}},
 		{func() error {
 			_, err := st.Buckets.Patch("b1", &Bucket{IamConfiguration: &IamConfiguration{UniformBucketLevelAccess: &UniformBucketLevelAccess{Enabled: true}}}).Query("ifMetagenerationMatch", "7").Do()
 			return err
-		}, sent{"PATCH", "/storage/v1/b/b1?ifMetagenerationMatch=7&prettyPrint=false", "application/json", `{"iamConfiguration":{"uniformBucketLevelAccess":{"enabled":true}}}`}},
+		}, sent{"PATCH", "/storage/v1/b/b1?alt=json&ifMetagenerationMatch=7&prettyPrint=false", "application/json", `{"iamConfiguration":{"uniformBucketLevelAccess":{"enabled":true}}}`}},
 		{func() error { _, err := st.Buckets.SetIamPolicy("b1", &Policy{Etag: "CAE="}).Do(); return err },
-			sent{"PUT", "/storage/v1/b/b1/iam?prettyPrint=false", "application/json", `{"etag":"CAE="}`}},
-		{func() error {
-			_, err := st.Objects.Insert("b1", "exports/_byob probe/x", []byte("data")).Do()
-			return err
-		},
-			sent{"POST", "/upload/storage/v1/b/b1/o?name=exports%2F_byob+probe%2Fx&prettyPrint=false&uploadType=media", "application/octet-stream", "data"}},
+			sent{"PUT", "/storage/v1/b/b1/iam?alt=json&prettyPrint=false", "application/json", `{"etag":"CAE="}`}},
 		{func() error {
 			_, err := st.Objects.Delete("b1", "exports/a b").Query("generation", "12").Do()
 			return err
 		},
-			sent{"DELETE", "/storage/v1/b/b1/o/exports%2Fa%20b?generation=12&prettyPrint=false", "", ""}},
+			sent{"DELETE", "/storage/v1/b/b1/o/exports%2Fa%20b?alt=json&generation=12&prettyPrint=false", "", ""}},
 		{func() error {
 			_, err := st.Objects.List("b1").Query("prefix", "exports/").Query("pageToken", "").Do()
 			return err
 		},
-			sent{"GET", "/storage/v1/b/b1/o?prefix=exports%2F&prettyPrint=false", "", ""}},
+			sent{"GET", "/storage/v1/b/b1/o?alt=json&prefix=exports%2F&prettyPrint=false", "", ""}},
 		{func() error {
 			_, err := iam.Keys.List("projects/p1/serviceAccounts/gl@p1.iam.gserviceaccount.com").Query("keyTypes", "USER_MANAGED").Do()
 			return err
-		}, sent{"GET", "/v1/projects/p1/serviceAccounts/gl@p1.iam.gserviceaccount.com/keys?keyTypes=USER_MANAGED&prettyPrint=false", "", ""}},
+		}, sent{"GET", "/v1/projects/p1/serviceAccounts/gl@p1.iam.gserviceaccount.com/keys?alt=json&keyTypes=USER_MANAGED&prettyPrint=false", "", ""}},
 		{func() error {
 			_, err := iam.Keys.Create("projects/p1/serviceAccounts/gl@p1.iam.gserviceaccount.com", &CreateKeyRequest{PrivateKeyType: "TYPE_GOOGLE_CREDENTIALS_FILE"}).Do()
 			return err
-		}, sent{"POST", "/v1/projects/p1/serviceAccounts/gl@p1.iam.gserviceaccount.com/keys?prettyPrint=false", "application/json", `{"privateKeyType":"TYPE_GOOGLE_CREDENTIALS_FILE"}`}},
+		}, sent{"POST", "/v1/projects/p1/serviceAccounts/gl@p1.iam.gserviceaccount.com/keys?alt=json&prettyPrint=false", "application/json", `{"privateKeyType":"TYPE_GOOGLE_CREDENTIALS_FILE"}`}},
 		{func() error {
 			_, err := iam.Keys.Disable("projects/p1/serviceAccounts/gl@p1.iam.gserviceaccount.com/keys/k1").Do()
 			return err
 		},
-			sent{"POST", "/v1/projects/p1/serviceAccounts/gl@p1.iam.gserviceaccount.com/keys/k1:disable?prettyPrint=false", "application/json", `{}`}},
+			sent{"POST", "/v1/projects/p1/serviceAccounts/gl@p1.iam.gserviceaccount.com/keys/k1:disable?alt=json&prettyPrint=false", "application/json", `{}`}},
 		{func() error {
 			_, err := iam.Roles.Patch("projects/p1/roles/w", &Role{IncludedPermissions: []string{"a"}}, "includedPermissions").Do()
 			return err
 		},
-			sent{"PATCH", "/v1/projects/p1/roles/w?prettyPrint=false&updateMask=includedPermissions", "application/json", `{"includedPermissions":["a"]}`}},
+			sent{"PATCH", "/v1/projects/p1/roles/w?alt=json&prettyPrint=false&updateMask=includedPermissions", "application/json", `{"includedPermissions":["a"]}`}},
 		{func() error { _, err := iam.Roles.Undelete("projects/p1/roles/w", "BwX=").Do(); return err },
-			sent{"POST", "/v1/projects/p1/roles/w:undelete?prettyPrint=false", "application/json", `{"etag":"BwX="}`}},
+			sent{"POST", "/v1/projects/p1/roles/w:undelete?alt=json&prettyPrint=false", "application/json", `{"etag":"BwX="}`}},
 		{func() error {
 			_, err := iam.ServiceAccounts.Create("projects/p1", &CreateServiceAccountRequest{AccountID: "gl", ServiceAccount: &ServiceAccount{DisplayName: "GL"}}).Do()
 			return err
-		}, sent{"POST", "/v1/projects/p1/serviceAccounts?prettyPrint=false", "application/json", `{"accountId":"gl","serviceAccount":{"displayName":"GL"}}`}},
+		}, sent{"POST", "/v1/projects/p1/serviceAccounts?alt=json&prettyPrint=false", "application/json", `{"accountId":"gl","serviceAccount":{"displayName":"GL"}}`}},
 		{func() error { _, err := crm.GetIamPolicy("p1").Do(); return err },
-			sent{"POST", "/v1/projects/p1:getIamPolicy?prettyPrint=false", "application/json", `{}`}},
+			sent{"POST", "/v1/projects/p1:getIamPolicy?alt=json&prettyPrint=false", "application/json", `{}`}},
 		{func() error { _, err := crm.SetIamPolicy("p1", &Policy{Etag: "e"}).Do(); return err },
-			sent{"POST", "/v1/projects/p1:setIamPolicy?prettyPrint=false", "application/json", `{"policy":{"etag":"e"}}`}},
+			sent{"POST", "/v1/projects/p1:setIamPolicy?alt=json&prettyPrint=false", "application/json", `{"policy":{"etag":"e"}}`}},
 		{func() error { _, err := crm.TestIamPermissions("p1", []string{"iam.roles.get"}).Do(); return err },
-			sent{"POST", "/v1/projects/p1:testIamPermissions?prettyPrint=false", "application/json", `{"permissions":["iam.roles.get"]}`}},
+			sent{"POST", "/v1/projects/p1:testIamPermissions?alt=json&prettyPrint=false", "application/json", `{"permissions":["iam.roles.get"]}`}},
 	} {
 		*got = nil
 		if err := tc.do(); err != nil {
@@ -110,6 +108,39 @@ func TestRequests(t *testing.T) {
 		if len(*got) != 1 || (*got)[0] != tc.want {
 			t.Errorf("sent %+v\nwant %+v", *got, tc.want)
 		}
+	}
+}
+
+// TestUpload: an object goes up in one multipart/related request, its
+// metadata (the name) and then its data.
+// https://cloud.google.com/storage/docs/uploading-objects#uploading-an-object
+func TestUpload(t *testing.T) {
+	srv, got := server(t, http.StatusOK, `{"name":"exports/x y","generation":"1"}`)
+	o, err := NewStorage(srv.Client(), srv.URL+"/storage/v1/").Objects.Insert("b1", "exports/x y", []byte("data")).Do()
+	if err != nil || o.Generation != 1 {
+		t.Fatalf("insert: %+v %v", o, err)
+	}
+	req := (*got)[0]
+	if req.method != "POST" || req.uri != "/upload/storage/v1/b/b1/o?alt=json&prettyPrint=false&uploadType=multipart" {
+		t.Errorf("sent %s %s", req.method, req.uri)
+	}
+	mediaType, params, err := mime.ParseMediaType(req.ctype)
+	if err != nil || mediaType != "multipart/related" {
+		t.Fatalf("content type %q", req.ctype)
+	}
+	mr := multipart.NewReader(strings.NewReader(req.body), params["boundary"])
+	var parts []string
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			break
+		}
+		b, _ := io.ReadAll(p)
+		parts = append(parts, p.Header.Get("Content-Type")+" "+string(b))
+	}
+	want := []string{`application/json; charset=UTF-8 {"name":"exports/x y"}`, "application/octet-stream data"}
+	if !slices.Equal(parts, want) {
+		t.Errorf("parts %q, want %q", parts, want)
 	}
 }
 

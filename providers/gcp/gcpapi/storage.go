@@ -1,7 +1,11 @@
 package gcpapi
 
 import (
+	"bytes"
+	"encoding/json"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"strings"
 )
 
@@ -145,11 +149,24 @@ func (r *Objects) path(bucket, name string) string {
 	return "b/" + segment(bucket) + "/o/" + segment(name)
 }
 
-// Insert uploads data as the object name (a single-request media upload:
-// https://cloud.google.com/storage/docs/uploading-objects).
+// Insert uploads data as the object name in one request, its metadata and
+// data as the two parts of a multipart/related body, as Google's client
+// libraries send a small object.
+// https://cloud.google.com/storage/docs/uploading-objects#uploading-an-object
 func (r *Objects) Insert(bucket, name string, data []byte) *Call[*Object] {
-	c := newCall[*Object](r.upload, http.MethodPost, "b/"+segment(bucket)+"/o", nil).Query("uploadType", "media").Query("name", name)
-	c.media = data
+	c := newCall[*Object](r.upload, http.MethodPost, "b/"+segment(bucket)+"/o", nil).Query("uploadType", "multipart")
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	meta, _ := json.Marshal(Object{Name: name})
+	for _, part := range []struct {
+		ctype string
+		data  []byte
+	}{{"application/json; charset=UTF-8", meta}, {"application/octet-stream", data}} {
+		pw, _ := w.CreatePart(textproto.MIMEHeader{"Content-Type": {part.ctype}}) // a bytes.Buffer never fails
+		_, _ = pw.Write(part.data)
+	}
+	_ = w.Close()
+	c.raw, c.rawType = body.Bytes(), "multipart/related; boundary="+w.Boundary()
 	return c
 }
 

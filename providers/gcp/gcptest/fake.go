@@ -6,6 +6,7 @@
 package gcptest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -20,6 +21,8 @@ import (
 	"hash/crc32"
 	"io"
 	"maps"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -764,14 +767,33 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request, bucket, name str
 	}
 	switch {
 	case name == "" && r.Method == http.MethodPost:
-		// A single-request upload: uploadType=media, the object's name in
-		// the query and its data the body; this fake takes no other kind.
+		// A single-request upload: uploadType=media (the name in the query,
+		// the data the body) or multipart (a multipart/related body of the
+		// metadata, then the data).
 		// https://cloud.google.com/storage/docs/uploading-objects
-		if q.Get("uploadType") != "media" || q.Get("name") == "" {
-			apiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "the fake takes uploadType=media uploads with a name")
+		objName, data := q.Get("name"), body
+		if q.Get("uploadType") == "multipart" {
+			_, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+			var m struct {
+				Name string `json:"name"`
+			}
+			if part, err := mr.NextPart(); err == nil {
+				_ = json.NewDecoder(part).Decode(&m)
+			}
+			data = nil
+			if part, err := mr.NextPart(); err == nil {
+				data, _ = io.ReadAll(part)
+			}
+			objName = m.Name
+		} else if q.Get("uploadType") != "media" {
+			objName = ""
+		}
+		if objName == "" {
+			apiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "the fake takes media and multipart uploads with a name")
 			return
 		}
-		writeJSON(w, http.StatusOK, meta(q.Get("name"), s.put(bucket, q.Get("name"), body)))
+		writeJSON(w, http.StatusOK, meta(objName, s.put(bucket, objName, data)))
 	case name == "" && r.Method == http.MethodGet:
 		var items []map[string]any
 		for k, gens := range s.objects {
