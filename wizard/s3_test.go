@@ -475,6 +475,27 @@ func TestPropagationAndThrottling(t *testing.T) {
 	}
 }
 
+// TestPolicyShownLate: IAM answers CreatePolicy with EntityAlreadyExists
+// (a first call's answer was lost) but, eventually consistent, does not
+// show the policy yet: init waits for it instead of failing.
+func TestPolicyShownLate(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	names := awsp.NamesFor(cfg.Name)
+	doc := templates.S3Access(templates.Bucket{Partition: "aws", Name: cfg.Bucket}, cfg.Prefix).JSON()
+	_, err := e.admin.IAM.CreatePolicy(context.Background(), &iam.CreatePolicyInput{PolicyName: aws.String(names.Policy), PolicyDocument: aws.String(doc)})
+	must(t, err)
+	e.aws.LateGetPolicy["arn:aws:iam::"+awstest.AccountID+":policy/"+names.Policy] = 3
+	e.mustApply(cfg)
+	e.inspect(cfg)
+	waited := slices.ContainsFunc(e.events, func(ev wizard.Event) bool {
+		return ev.Kind == wizard.EventWait && strings.Contains(ev.Detail, "IAM to show policy "+names.Policy)
+	})
+	if !waited {
+		t.Errorf("init must say it waits for IAM: %+v", e.events)
+	}
+}
+
 // TestIntegrationOfAnotherProviderIsNeverAltered: an integration named
 // like byob's S3 one but made for GCS is reported, with the flag that
 // picks another name, before anything changes.

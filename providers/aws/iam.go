@@ -149,8 +149,17 @@ func (s *policyStep) Apply(ctx context.Context, v *providers.Values) error {
 		}
 	}
 	// It exists: drifted, or made by a CreatePolicy whose first answer was
-	// lost and which the SDK retried. The customer's own statements stay.
-	have, _, err := s.defaultDocument(ctx, arn)
+	// lost and which the SDK retried (IAM, eventually consistent, may then
+	// not show it yet). The customer's own statements stay.
+	var have string
+	err := s.p.Propagation.Poll(ctx, "waiting for IAM to show policy "+s.name, func(ctx context.Context) error {
+		var ok bool
+		var err error
+		if have, ok, err = s.defaultDocument(ctx, arn); err == nil && !ok {
+			return fmt.Errorf("%w: IAM says policy %s exists but does not show it yet", providers.ErrNotYet, arn)
+		}
+		return err
+	})
 	if err != nil {
 		return err
 	}

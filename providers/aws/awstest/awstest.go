@@ -29,6 +29,7 @@ package awstest
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -119,6 +120,11 @@ type Server struct {
 	// LoseAnswer makes the next N calls of an action take effect and
 	// answer 500, as when the response is lost.
 	LoseAnswer map[string]int
+	// LateGetPolicy makes the next N GetPolicy calls of a policy ARN that
+	// exists answer NoSuchEntity, as IAM's eventual consistency shows a
+	// new policy late.
+	// https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency
+	LateGetPolicy map[string]int
 	// SlowAnswer adds a wait to every answer of an action, as IAM's
 	// eventual consistency makes some calls take seconds.
 	SlowAnswer map[string]time.Duration
@@ -161,7 +167,7 @@ func New() *Server {
 	target, _ := url.Parse(k.URL)
 	s := &Server{
 		kumo: k, fwd: httputil.NewSingleHostReverseProxy(target),
-		ForeignBuckets: map[string]bool{}, Deny: map[string]bool{}, Throttle: map[string]int{}, Unavailable: map[string]int{}, LoseAnswer: map[string]int{}, SlowAnswer: map[string]time.Duration{},
+		ForeignBuckets: map[string]bool{}, Deny: map[string]bool{}, Throttle: map[string]int{}, Unavailable: map[string]int{}, LoseAnswer: map[string]int{}, SlowAnswer: map[string]time.Duration{}, LateGetPolicy: map[string]int{},
 		locations: map[string]string{}, ownership: map[string]string{}, acls: map[string][]string{},
 		accountPAB: map[string]*accountPAB{AccountID: {true, true, true, true}}, policies: map[string]*policy{},
 		userPolicy: map[string][]string{}, keyUses: map[string]int{}, inactive: map[string]bool{}, secrets: map[string]string{},
@@ -234,6 +240,10 @@ var credentialRe = regexp.MustCompile(`Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	at := time.Now()
+	// A request that reached AWS takes effect even when its client goes
+	// away (a killed byob): the call to kumo, and the proxy's record of
+	// it, must not be cut short with it.
+	r = r.WithContext(context.WithoutCancel(r.Context()))
 	time.Sleep(time.Duration(s.latency.Load()))
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -900,6 +910,10 @@ func (s *Server) iam(w http.ResponseWriter, r *http.Request, call Call, form url
 		return
 	case "GetPolicy":
 		p, ok := s.policies[arn]
+		if ok && s.LateGetPolicy[arn] > 0 {
+			s.LateGetPolicy[arn]--
+			ok = false
+		}
 		if !ok {
 			writeError(w, "iam", http.StatusNotFound, "NoSuchEntity", "Policy "+arn+" was not found.")
 			return
