@@ -58,7 +58,7 @@ func main() {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", start)
-	fmt.Fprintf(&b, "Each command as the built binary, from exec to exit, with 50 ms added before every request (`go run ./scripts/perftable`, the mean of %d runs, %s/%s, %d CPUs):\n\n", runs, runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+	fmt.Fprintf(&b, "Each command as the built binary, from exec to exit, with 50 ms added before every request (`go run ./scripts/perftable`, the median of %d runs, %s/%s, %d CPUs):\n\n", runs, runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
 	b.WriteString("| command | wall | requests | floor (chain × 50 ms + start-up) | wall / floor |\n| --- | --- | --- | --- | --- |\n")
 	for _, name := range order {
 		r := results[name]
