@@ -140,10 +140,8 @@ func RetryLost(ctx context.Context, maybeApplied func(error) bool, call func(con
 		if done, rerr := recover(ctx); rerr != nil || done {
 			return rerr
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(pause):
+		if err := Sleep(ctx, pause); err != nil {
+			return err
 		}
 		pause = min(2*pause, 5*time.Second)
 	}

@@ -37,6 +37,18 @@ func Count(ctx context.Context, what string, done, total int) {
 	}
 }
 
+// Sleep pauses for d, or until ctx ends (then it returns ctx's error).
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // Propagation bounds how long byob waits for a cloud's eventual
 // consistency (new IAM users, keys, roles; new service accounts).
 type Propagation struct {
@@ -77,10 +89,8 @@ func (p Propagation) Poll(ctx context.Context, reason string, try func(ctx conte
 			return fmt.Errorf("%s: gave up after %s: %w", reason, timeout, err)
 		}
 		Report(ctx, fmt.Sprintf("%s (%s so far)", reason, time.Since(start).Round(time.Second)))
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(pause):
+		if err := Sleep(ctx, pause); err != nil {
+			return err
 		}
 		pause = min(pause*2, maxPause)
 	}

@@ -19,6 +19,8 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/growthloop/byob/providers"
 )
 
 // signedRequest is an AWS API call byob makes without the service's SDK
@@ -51,12 +53,8 @@ func send(ctx context.Context, cfg aws.Config, r signedRequest) ([]byte, error) 
 		if derr != nil {
 			return nil, err
 		}
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
+		if err := providers.Sleep(ctx, pause); err != nil {
+			return nil, err
 		}
 	}
 }

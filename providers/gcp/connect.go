@@ -22,6 +22,7 @@ import (
 	"google.golang.org/api/googleapi"
 
 	"github.com/growthloop/byob/internal/netfail"
+	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/gcp/gcpapi"
 )
 
@@ -83,12 +84,8 @@ func (c *Clients) retry(ctx context.Context, fn func() error) error {
 		if err == nil || !transient(err) || attempt >= c.retryPolicy.Attempts {
 			return err
 		}
-		t := time.NewTimer(time.Duration(1 + rand.Int64N(int64(max(bound, 1)))))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := providers.Sleep(ctx, time.Duration(1+rand.Int64N(int64(max(bound, 1))))); err != nil {
+			return err
 		}
 		bound = min(2*bound, c.retryPolicy.Max)
 	}
