@@ -24,10 +24,9 @@ type proofs struct {
 type proof struct {
 	providers.Probe
 	waiting  map[string]bool // the steps it needs that are not done
-	running  bool
-	started  time.Time
-	reported bool   // report emitted its start
-	lastWait string // its last progress message before that
+	started  time.Time       // zero until it runs
+	reported bool            // report emitted its start
+	lastWait string          // its last progress message before that
 	result   chan providers.CheckResult
 }
 
@@ -77,7 +76,7 @@ func (p *proofs) onEvent(e Event) {
 	}
 	for _, pf := range p.list {
 		delete(pf.waiting, e.Step)
-		if len(pf.waiting) == 0 && !pf.running {
+		if len(pf.waiting) == 0 && pf.started.IsZero() {
 			p.start(pf)
 		}
 	}
@@ -85,7 +84,7 @@ func (p *proofs) onEvent(e Event) {
 
 // start runs pf; p.mu is held.
 func (p *proofs) start(pf *proof) {
-	pf.running, pf.started = true, time.Now()
+	pf.started = time.Now()
 	ctx := providers.WithProgress(p.ctx, func(msg string) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
@@ -104,7 +103,7 @@ func (p *proofs) report() ([]string, error) {
 	var proved []string
 	for _, pf := range p.list {
 		p.mu.Lock()
-		if !pf.running {
+		if pf.started.IsZero() {
 			p.start(pf)
 		}
 		pf.reported = true

@@ -167,17 +167,8 @@ func KeyFromSecret(ctx context.Context, profile, region, arn string) (id, secret
 	answer, err := send(ctx, cfg, signedRequest{
 		service: "secretsmanager", region: region,
 		method: http.MethodPost, url: strings.TrimSuffix(endpoint, "/") + "/", body: body,
-		header: http.Header{"Content-Type": {"application/x-amz-json-1.1"}, "X-Amz-Target": {"secretsmanager.GetSecretValue"}},
-		errorOf: func(body []byte) (string, string) {
-			// {"__type": "ResourceNotFoundException", "message": "..."};
-			// the type may carry a namespace before a '#'.
-			var e struct {
-				Type    string `json:"__type"`
-				Message string `json:"message"`
-			}
-			_ = json.Unmarshal(body, &e)
-			return e.Type[strings.LastIndex(e.Type, "#")+1:], e.Message
-		},
+		header:  http.Header{"Content-Type": {"application/x-amz-json-1.1"}, "X-Amz-Target": {"secretsmanager.GetSecretValue"}},
+		errorOf: jsonError,
 	})
 	if err != nil {
 		return "", "", fmt.Errorf("secretsmanager:GetSecretValue %s (the caller needs it on the stack's secret): %w", arn, err)

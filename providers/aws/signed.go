@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -138,6 +139,18 @@ func (c *Clients) accountPublicAccessBlock(ctx context.Context, account string) 
 		err = xml.Unmarshal(body, &b)
 	}
 	return b, err
+}
+
+// jsonError reads an error answer of the JSON protocol: {"__type":
+// "ResourceNotFoundException", "message": "..."}, the type perhaps after
+// a namespace and '#'.
+func jsonError(body []byte) (code, message string) {
+	var e struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}
+	_ = json.Unmarshal(body, &e)
+	return e.Type[strings.LastIndex(e.Type, "#")+1:], e.Message
 }
 
 // xmlError reads an S3-style error answer: <Error><Code>, wrapped in

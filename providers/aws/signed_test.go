@@ -58,3 +58,23 @@ func TestAccountPublicAccessBlock(t *testing.T) {
 		t.Errorf("error %v: code %q status %d", err, errorCode(err), httpStatus(err))
 	}
 }
+
+// TestErrorShapes: the code and message of the JSON protocol's errors
+// (Secrets Manager) and of S3's and S3 Control's XML ones.
+// https://docs.aws.amazon.com/secretsmanager/latest/apireference/CommonErrors.html
+func TestErrorShapes(t *testing.T) {
+	for _, tc := range []struct {
+		read          func([]byte) (string, string)
+		body          string
+		code, message string
+	}{
+		{jsonError, `{"__type":"ResourceNotFoundException","message":"Secrets Manager can't find the specified secret."}`, "ResourceNotFoundException", "Secrets Manager can't find the specified secret."},
+		{jsonError, `{"__type":"com.amazonaws.secretsmanager#AccessDeniedException","message":"no"}`, "AccessDeniedException", "no"},
+		{xmlError, `<Error><Code>NoSuchBucket</Code><Message>gone</Message></Error>`, "NoSuchBucket", "gone"},
+		{xmlError, `<ErrorResponse><Error><Code>NoSuchPublicAccessBlockConfiguration</Code><Message>none</Message></Error></ErrorResponse>`, "NoSuchPublicAccessBlockConfiguration", "none"},
+	} {
+		if code, msg := tc.read([]byte(tc.body)); code != tc.code || msg != tc.message {
+			t.Errorf("%s: %q %q, want %q %q", tc.body, code, msg, tc.code, tc.message)
+		}
+	}
+}
