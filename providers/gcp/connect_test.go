@@ -1,8 +1,16 @@
 package gcp
 
 import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -25,13 +33,39 @@ func TestQuotaProject(t *testing.T) {
 		}
 	}
 
+	// Through Connect: Application Default Credentials whose file names a
+	// quota project; every API call carries it.
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var header string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/token" { // the service account's JWT exchanged for a token
+			_, _ = w.Write([]byte(`{"access_token":"t","token_type":"Bearer","expires_in":3600}`))
+			return
+		}
 		header = r.Header.Get("X-Goog-User-Project")
 		_, _ = w.Write([]byte(`{"permissions":[]}`))
 	}))
 	defer srv.Close()
-	c := NewClients(Endpoints{CRM: srv.URL}, &http.Client{Transport: billTo{http.DefaultTransport, "from-creds"}})
+	adc, _ := json.Marshal(map[string]string{
+		"type": "service_account", "project_id": "p", "private_key_id": "k", "client_email": "op@p.iam.gserviceaccount.com",
+		"private_key":      string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})),
+		"token_uri":        srv.URL + "/token",
+		"quota_project_id": "from-creds",
+	})
+	path := filepath.Join(t.TempDir(), "adc.json")
+	if err := os.WriteFile(path, adc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", path)
+	c, _, err := Connect(context.Background(), func(k string) (string, bool) {
+		return map[string]string{"CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER": srv.URL}[k], k == "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER"
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.CRM.TestIamPermissions("p", []string{"iam.roles.get"}).Do(); err != nil {
 		t.Fatal(err)
 	}
