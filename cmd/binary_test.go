@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -47,7 +48,7 @@ func build(t testing.TB, dir, ldflags string) string {
 	if runtime.GOOS == "windows" {
 		bin += ".exe"
 	}
-	args := []string{"build", "-trimpath", "-tags", "minicore_disabled", "-o", bin} // goreleaser's flags
+	args := []string{"build", "-tags", "minicore_disabled", "-o", bin}
 	if ldflags != "" {
 		args = append(args, "-ldflags", ldflags)
 	}
@@ -105,4 +106,28 @@ func (r removeBuilt) Run() int {
 		os.RemoveAll(filepath.Dir(built.bin))
 	}
 	return code
+}
+
+// TestLinksOnlyWhatItUses: the release build leaves out what byob never
+// calls and every start would pay for (docs/design-notes.md): gRPC,
+// protobuf and S2A (Google's generated clients), Arrow's compute kernels
+// (gosnowflake v1), the S3 Control and Secrets Manager SDK clients.
+func TestLinksOnlyWhatItUses(t *testing.T) {
+	list := exec.Command("go", "list", "-deps", "-tags", "minicore_disabled", "./byob")
+	list.Dir = pkgDir
+	list.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := list.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := strings.Fields(string(out))
+	for _, unwanted := range []string{
+		"google.golang.org/grpc", "google.golang.org/protobuf/proto", "github.com/google/s2a-go",
+		"github.com/apache/arrow-go/v18/arrow/compute",
+		"github.com/aws/aws-sdk-go-v2/service/s3control", "github.com/aws/aws-sdk-go-v2/service/secretsmanager",
+	} {
+		if slices.Contains(deps, unwanted) {
+			t.Errorf("byob links %s", unwanted)
+		}
+	}
 }
