@@ -57,6 +57,28 @@ func keptReasons(out wizard.DestroyOutcome) string {
 	return strings.Join(s, "\n")
 }
 
+// iamReads read an IAM user, a role and policies (by name, in the test
+// account), each failing once its object is gone.
+func iamReads(ctx context.Context, e *env, user, role string, policies ...string) []func() error {
+	reads := []func() error{
+		func() error {
+			_, err := e.admin.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(user)})
+			return err
+		},
+		func() error {
+			_, err := e.admin.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)})
+			return err
+		},
+	}
+	for _, p := range policies {
+		reads = append(reads, func() error {
+			_, err := e.admin.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::" + awstest.AccountID + ":policy/" + p)})
+			return err
+		})
+	}
+	return reads
+}
+
 // TestDestroyRemovesExactlyWhatByobMade: on an adopted bucket with
 // objects, a statement of its own in the bucket policy, another IAM user
 // with keys and a grant the role already had, destroy removes every IAM
@@ -98,24 +120,7 @@ func TestDestroyRemovesExactlyWhatByobMade(t *testing.T) {
 		t.Errorf("the adopted bucket must be named as kept:\n%s", k)
 	}
 	// IAM: nothing of byob's is left.
-	for _, call := range []func() error{
-		func() error {
-			_, err := e.admin.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(names.User)})
-			return err
-		},
-		func() error {
-			_, err := e.admin.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(names.Role)})
-			return err
-		},
-		func() error {
-			_, err := e.admin.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::" + awstest.AccountID + ":policy/" + names.Policy)})
-			return err
-		},
-		func() error {
-			_, err := e.admin.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::" + awstest.AccountID + ":policy/" + names.SnowflakePolicy)})
-			return err
-		},
-	} {
+	for _, call := range iamReads(ctx, e, names.User, names.Role, names.Policy, names.SnowflakePolicy) {
 		if err := call(); err == nil || !strings.Contains(err.Error(), "NoSuchEntity") {
 			t.Errorf("an IAM object byob made is still there: %v", err)
 		}

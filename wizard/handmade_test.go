@@ -203,24 +203,10 @@ func TestAdoptedSetupIsManagedLikeByobs(t *testing.T) {
 	}
 
 	mustDestroy(t, cfg, e.deps, providers.DestroyOptions{})
-	for _, get := range []func() error{
-		func() error {
-			_, err := e.admin.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(cfg.UserName)})
-			return err
-		},
-		func() error {
-			_, err := e.admin.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(cfg.RoleName)})
-			return err
-		},
-		func() error {
-			_, err := e.admin.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::" + awstest.AccountID + ":policy/" + cfg.PolicyName)})
-			return err
-		},
-		func() error {
-			_, err := e.admin.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(cfg.Bucket)}, func(o *s3.Options) { o.Region = cfg.Region })
-			return err
-		},
-	} {
+	for _, get := range append(iamReads(ctx, e, cfg.UserName, cfg.RoleName, cfg.PolicyName), func() error {
+		_, err := e.admin.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(cfg.Bucket)}, func(o *s3.Options) { o.Region = cfg.Region })
+		return err
+	}) {
 		if err := get(); err != nil {
 			t.Errorf("destroy removed what it did not make: %v", err)
 		}
