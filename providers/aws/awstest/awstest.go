@@ -240,12 +240,18 @@ var credentialRe = regexp.MustCompile(`Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	at := time.Now()
-	// A request that reached AWS takes effect even when its client goes
-	// away (a killed byob): the call to kumo, and the proxy's record of
-	// it, must not be cut short with it.
-	r = r.WithContext(context.WithoutCancel(r.Context()))
 	time.Sleep(time.Duration(s.latency.Load()))
-	body, _ := io.ReadAll(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		// The client went away mid-request (a killed byob): AWS acts on
+		// no request it did not receive whole.
+		writeError(w, "s3", http.StatusBadRequest, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header.")
+		return
+	}
+	// A request that reached AWS whole takes effect even when its client
+	// goes away: the call to kumo, and the proxy's record of it, must not
+	// be cut short with it.
+	r = r.WithContext(context.WithoutCancel(r.Context()))
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	m := credentialRe.FindStringSubmatch(r.Header.Get("Authorization"))
