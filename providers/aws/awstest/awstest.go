@@ -386,7 +386,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, call Call, form 
 	case "s3":
 		s.s3(w, r, call)
 	default:
-		s.fwd.ServeHTTP(w, r)
+		s.forward(w, r)
 	}
 }
 
@@ -540,7 +540,7 @@ func (s *Server) s3(w http.ResponseWriter, r *http.Request, call Call) {
 	case call.Action == "GET ?versions":
 		s.listVersions(w, r)
 	default:
-		s.fwd.ServeHTTP(w, r)
+		s.forward(w, r)
 	}
 }
 
@@ -781,6 +781,16 @@ func (s *Server) SetBucketLocation(bucket, region string) {
 	s.locations[bucket] = region
 }
 
+// forward answers r as kumo does. The answer is taken whole before it is
+// passed on: handed w, the reverse proxy would cancel kumo's request when
+// the client goes away (http.CloseNotifier), and AWS finishes a request it
+// received whole.
+func (s *Server) forward(w http.ResponseWriter, r *http.Request) {
+	rec := httptest.NewRecorder()
+	s.fwd.ServeHTTP(rec, r)
+	copyResponse(w, rec)
+}
+
 func copyResponse(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
 	for k, v := range rec.Header() {
 		w.Header()[k] = v
@@ -968,7 +978,7 @@ func (s *Server) iam(w http.ResponseWriter, r *http.Request, call Call, form url
 		writeXML(w, "ListAttachedUserPolicies", "<AttachedPolicies>"+b.String()+"</AttachedPolicies><IsTruncated>false</IsTruncated>")
 		return
 	}
-	s.fwd.ServeHTTP(w, r)
+	s.forward(w, r)
 }
 
 // policyVersions answers the policy version API from what was recorded.
