@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"sync"
 )
 
 // CheckStatus is the outcome of a health check.
@@ -56,26 +55,6 @@ func (c Check) Early() Check {
 		return res
 	}
 	return c
-}
-
-type cleanupsKey struct{}
-
-// WithCleanups returns ctx through which checks leave work to finish in
-// the background (deleting a probe object), and wait, which waits for it.
-func WithCleanups(ctx context.Context) (_ context.Context, wait func()) {
-	var wg sync.WaitGroup
-	return context.WithValue(ctx, cleanupsKey{}, &wg), wg.Wait
-}
-
-// Cleanup runs f in the background; the verify run waits for it before it
-// ends. Without WithCleanups it runs f at once.
-func Cleanup(ctx context.Context, f func(context.Context)) {
-	wg, ok := ctx.Value(cleanupsKey{}).(*sync.WaitGroup)
-	if !ok {
-		f(ctx)
-		return
-	}
-	wg.Go(func() { f(context.WithoutCancel(ctx)) })
 }
 
 // Passed is a passing result.

@@ -22,10 +22,10 @@ type readCall[T any] struct {
 	err   error
 }
 
-// Start begins the read in the background, unless one is held. It runs on
-// its own: cancelling ctx does not stop it. An early read that fails is
-// read again by Get, with the step's own context (which names who runs
-// it in an error).
+// Start begins the read in the run's background, unless one is held. It
+// runs on its own: cancelling ctx does not stop it, the run's end does
+// (WithBackground). An early read that fails is read again by Get, with
+// the step's own context (which names who runs it in an error).
 func (r *Read[T]) Start(ctx context.Context, read func(context.Context) (T, error)) {
 	r.start(ctx, read, true)
 }
@@ -38,10 +38,12 @@ func (r *Read[T]) start(ctx context.Context, read func(context.Context) (T, erro
 	}
 	c := &readCall[T]{done: make(chan struct{}), early: early}
 	r.call = c
-	go func() {
+	rctx, cancel := detached(ctx)
+	Go(ctx, func() {
 		defer close(c.done)
-		c.val, c.err = read(context.WithoutCancel(ctx))
-	}()
+		defer cancel()
+		c.val, c.err = read(rctx)
+	})
 	return c
 }
 

@@ -183,6 +183,8 @@ type ApplyOptions struct {
 // key's secret waits in a 0600 file until the run finishes; only a
 // finished run writes the bundle.
 func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o ApplyOptions) (Outcome, error) {
+	ctx, end := providers.WithBackground(ctx)
+	defer end()
 	var out Outcome
 	deps.Propagation = o.Propagation
 	deps.ResetExternalID = o.ResetExternalID

@@ -94,6 +94,8 @@ type DestroyOutcome struct {
 // a killed run finishes on the next. On the first failure nothing that the
 // failed step needs is removed.
 func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o DestroyOptions) (DestroyOutcome, error) {
+	ctx, end := providers.WithBackground(ctx)
+	defer end()
 	var out DestroyOutcome
 	deps.Propagation, deps.Destroy = o.Propagation, o.Remove
 	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.RemoveAccess)

@@ -13,6 +13,8 @@ import (
 // the prefix, and then writes b to cfg.Bundle as init would. A bundle
 // already there for another bucket is kept unless force.
 func Handover(ctx context.Context, cfg Config, deps Deps, b *Bundle, force bool) error {
+	ctx, end := providers.WithBackground(ctx)
+	defer end()
 	if existing, err := ReadBundle(cfg.Bundle); err != nil || existing != nil && !force && (existing.Provider != b.Provider || existing.Bucket != b.Bucket) {
 		return providers.Usagef("bundle %s already exists for another setup: pass --force to overwrite it, or another --bundle", cfg.Bundle)
 	}

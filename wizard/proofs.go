@@ -94,7 +94,7 @@ func (p *proofs) start(pf *proof) {
 			pf.lastWait = msg
 		}
 	})
-	go func() { pf.result <- pf.Run(ctx) }()
+	providers.Go(ctx, func() { pf.result <- pf.Run(ctx) })
 }
 
 // report waits for each proof in turn (starting any still waiting: its

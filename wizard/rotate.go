@@ -107,6 +107,8 @@ func (r *rotation) step(id, title string, f func(ctx context.Context) error) err
 // FinishRotation retires it. A stopped phase resumes; a phase that
 // finished before only proves the new key again.
 func Rotate(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o RotateOptions) (RotateOutcome, error) {
+	ctx, end := providers.WithBackground(ctx)
+	defer end()
 	r, pf, err := startRotation(ctx, cfg, deps, state, values, o)
 	out := RotateOutcome{Preflight: pf}
 	if err != nil {
@@ -162,6 +164,8 @@ func Rotate(ctx context.Context, cfg Config, deps Deps, state *State, values *pr
 // and the previous bundle removed. The new key is proved first: the only
 // working key is never retired.
 func FinishRotation(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o RotateOptions) (RotateOutcome, error) {
+	ctx, end := providers.WithBackground(ctx)
+	defer end()
 	var out RotateOutcome
 	out.Old = values.Get(providers.RotationOldKey)
 	if out.Old == "" {

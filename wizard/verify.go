@@ -96,9 +96,9 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 	}
 	// The steps' reads and the checks that need nothing found first start
 	// beside the preflight; the report waits for the preflight, and for
-	// the probes' clean-up.
-	ctx, cleanups := providers.WithCleanups(ctx)
-	defer cleanups()
+	// the probes' clean-up. A run stopped at the preflight stops them.
+	ctx, end := providers.WithBackground(ctx)
+	defer end()
 	plan.prefetch(ctx)
 	for _, n := range nodes {
 		if n.check.Start != nil {

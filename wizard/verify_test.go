@@ -3,9 +3,11 @@ package wizard_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -453,4 +455,83 @@ func TestVerifyGCS(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lateRequests watches byob's AWS requests: those it sends once the run
+// returned (after returned is set) are late.
+type lateRequests struct {
+	returned atomic.Bool
+	mu       sync.Mutex
+	sent     []string // every request, method and path
+	late     []string
+}
+
+func (l *lateRequests) Do(r *http.Request) (*http.Response, error) {
+	l.mu.Lock()
+	l.sent = append(l.sent, r.Method+" "+r.URL.Path)
+	if l.returned.Load() {
+		l.late = append(l.late, r.Method+" "+r.URL.Path)
+	}
+	l.mu.Unlock()
+	return http.DefaultClient.Do(r)
+}
+
+// watchLate makes byob reach AWS through a lateRequests, 50 ms away:
+// reads and probes are under way when Snowflake's quick preflight refuses
+// the run.
+func watchLate(e *env) *lateRequests {
+	l := &lateRequests{}
+	cfg := e.aws.Config()
+	cfg.HTTPClient = l
+	e.deps.Conns[awsp.Name] = awsp.NewConn(awsp.NewClients(cfg))
+	e.aws.SetLatency(50 * time.Millisecond)
+	e.sf.Account = "OTHER999" // the state file records FAKE12345
+	return l
+}
+
+// check fails t if nothing was sent before the run returned (the test
+// proved nothing) or something was sent after.
+func (l *lateRequests) check(t *testing.T, what string) {
+	t.Helper()
+	time.Sleep(300 * time.Millisecond)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.sent) == len(l.late) {
+		t.Fatalf("%s sent nothing beside the preflight: the test proves nothing", what)
+	}
+	for _, r := range l.late {
+		t.Errorf("%s sent %s after it returned", what, r)
+	}
+}
+
+// TestVerifyStoppedAtThePreflightStopsItsProbes: the key's probes start
+// beside the preflight; a preflight that refuses the run stops them, and
+// verify returns only once they (and their clean-up) are done. Before,
+// they went on writing, reading and deleting in the bucket after verify
+// had returned (and a process exiting then left the probe object).
+func TestVerifyStoppedAtThePreflightStopsItsProbes(t *testing.T) {
+	e, cfg := healthyS3(t)
+	values, bundle := verifyInputs(t, cfg)
+	l := watchLate(e)
+	_, err := wizard.Verify(context.Background(), cfg, e.deps, values, bundle, wizard.VerifyOptions{
+		Propagation: providers.Propagation{Timeout: 5 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}})
+	l.returned.Store(true)
+	if err == nil || !strings.Contains(err.Error(), "OTHER999") {
+		t.Fatalf("verify of another Snowflake account: %v", err)
+	}
+	l.check(t, "verify")
+}
+
+// TestApplyStoppedAtThePreflightStopsItsReads: init's steps read the
+// cloud beside the preflight; a refused preflight stops those reads
+// before init returns.
+func TestApplyStoppedAtThePreflightStopsItsReads(t *testing.T) {
+	e, cfg := healthyS3(t)
+	l := watchLate(e)
+	_, err := e.apply(cfg)
+	l.returned.Store(true)
+	if err == nil || !strings.Contains(err.Error(), "OTHER999") {
+		t.Fatalf("init in another Snowflake account: %v", err)
+	}
+	l.check(t, "init")
 }

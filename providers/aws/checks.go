@@ -144,10 +144,18 @@ func useKey(ctx context.Context, p Params, c *Clients, v *providers.Values, keyI
 		}
 		return err
 	})
+	remove := func(ctx context.Context) {
+		_, _ = c.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key)}, inRegion(v))
+	}
 	if refused != nil {
 		return *refused
 	}
 	if err != nil {
+		if s := httpStatus(err); s == 0 || s >= 500 {
+			// No refusal heard (a stopped run, a lost answer): the
+			// object may be there.
+			providers.Cleanup(ctx, remove)
+		}
 		return providers.Failed(reRun+" (restores the policy and its attachments)", "PutObject %s with key %s: %v", key, keyID, err)
 	}
 	var (
@@ -171,9 +179,7 @@ func useKey(ctx context.Context, p Params, c *Clients, v *providers.Values, keyI
 	})
 	wg.Wait()
 	// The probe object goes once read and listed, in the background.
-	providers.Cleanup(ctx, func(ctx context.Context) {
-		_, _ = c.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key)}, inRegion(v))
-	})
+	providers.Cleanup(ctx, remove)
 	switch {
 	case readErr != nil:
 		return providers.Failed(reRun, "GetObject %s with key %s: %v", key, keyID, readErr)

@@ -109,7 +109,15 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 	if <-listed; err != nil && gone != nil {
 		return *gone
 	}
+	remove := func(ctx context.Context) {
+		_, _ = do(ctx, c, c.Storage.Objects.Delete(p.Bucket, name).Context(ctx))
+	}
 	if err != nil {
+		if s := code(err); s == 0 || s >= 500 {
+			// No refusal heard (a stopped run, a lost answer): the
+			// object may be there.
+			providers.Cleanup(ctx, remove)
+		}
 		return providers.Failed(reRun+" (restores the role and its binding on the bucket)", "write gs://%s/%s with key %s: %v", p.Bucket, name, kf.KeyID, err)
 	}
 	var (
@@ -133,9 +141,7 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 	})
 	wg.Wait()
 	// The probe object goes once read and listed, in the background.
-	providers.Cleanup(ctx, func(ctx context.Context) {
-		_, _ = do(ctx, c, c.Storage.Objects.Delete(p.Bucket, name).Context(ctx))
-	})
+	providers.Cleanup(ctx, remove)
 	switch {
 	case readErr != nil:
 		return providers.Failed(reRun, "read gs://%s/%s with key %s: %v", p.Bucket, name, kf.KeyID, readErr)
