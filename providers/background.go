@@ -69,6 +69,10 @@ func Go(ctx context.Context, f func()) {
 func detached(ctx context.Context) (context.Context, context.CancelFunc) {
 	d, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	if b, ok := ctx.Value(backgroundKey{}).(*background); ok {
+		if b.stopped.Err() != nil { // the run ended
+			cancel()
+			return d, cancel
+		}
 		stop := context.AfterFunc(b.stopped, cancel)
 		return d, func() { stop(); cancel() }
 	}

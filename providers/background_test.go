@@ -43,6 +43,11 @@ func TestEndStopsTheRunsBackground(t *testing.T) {
 	if !ran {
 		t.Error("Go after the end did not run its function")
 	}
+	// A read asked for after the end reaches nothing.
+	var late Read[int]
+	if _, err := late.Get(ctx, func(ctx context.Context) (int, error) { return 1, ctx.Err() }); !errors.Is(err, context.Canceled) {
+		t.Errorf("a read after the end ran with a live context: %v", err)
+	}
 }
 
 // TestReadOutlivesItsCaller: within a run, the caller that started a read
