@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/templates"
@@ -129,6 +130,15 @@ func errorMessage(err error) string {
 		return ae.ErrorMessage()
 	}
 	return ""
+}
+
+// mayHaveLanded reports whether a failed write may still have taken
+// effect: it went out and no refusal came back (cancelled, lost in
+// transit, a 5xx).
+func mayHaveLanded(err error) bool {
+	var send *smithyhttp.RequestSendError
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.As(err, &send) || httpStatus(err) >= 500
 }
 
 // httpStatus returns the HTTP status of a failed call, 0 when unknown.

@@ -151,9 +151,7 @@ func useKey(ctx context.Context, p Params, c *Clients, v *providers.Values, keyI
 		return *refused
 	}
 	if err != nil {
-		if s := httpStatus(err); s == 0 || s >= 500 {
-			// No refusal heard (a stopped run, a lost answer): the
-			// object may be there.
+		if mayHaveLanded(err) {
 			providers.Cleanup(ctx, remove)
 		}
 		return providers.Failed(reRun+" (restores the policy and its attachments)", "PutObject %s with key %s: %v", key, keyID, err)
@@ -209,13 +207,18 @@ func keyConfined(ctx context.Context, p Params, c *Clients, v *providers.Values,
 		}
 		return nil
 	})
+	remove := func(ctx context.Context) {
+		_, _ = c.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key)}, inRegion(v))
+	}
 	switch {
 	case err == nil:
-		_, _ = c.S3.DeleteObject(context.WithoutCancel(ctx), &s3.DeleteObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key)}, inRegion(v))
+		providers.Cleanup(ctx, remove)
 		return providers.Failed(reRun+" (restores the policy document scoped to "+p.Prefix+")",
 			"policy too broad: key %s could write %s, outside %s", keyID, key, p.Prefix)
 	case errorCode(err) == "AccessDenied":
 		return providers.Passed("writing %s was denied", key)
+	case mayHaveLanded(err):
+		providers.Cleanup(ctx, remove)
 	}
 	return providers.CannotRun(err, "check the key in the bundle and re-run byob verify")
 }

@@ -113,9 +113,7 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 		_, _ = do(ctx, c, c.Storage.Objects.Delete(p.Bucket, name).Context(ctx))
 	}
 	if err != nil {
-		if s := code(err); s == 0 || s >= 500 {
-			// No refusal heard (a stopped run, a lost answer): the
-			// object may be there.
+		if mayHaveLanded(err) {
 			providers.Cleanup(ctx, remove)
 		}
 		return providers.Failed(reRun+" (restores the role and its binding on the bucket)", "write gs://%s/%s with key %s: %v", p.Bucket, name, kf.KeyID, err)

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -251,6 +252,18 @@ func Preflight(ctx context.Context, c *Clients, project string, access Access) e
 		return fmt.Errorf("you lack %s on project %s: grant them (%s) and re-run", strings.Join(missing, ", "), project, access.Roles)
 	}
 	return nil
+}
+
+// mayHaveLanded reports whether a failed write may still have taken
+// effect: it went out and no refusal came back (cancelled, lost in
+// transit, a 5xx). A key refused a token never sent it.
+func mayHaveLanded(err error) bool {
+	var (
+		transit *url.Error
+		token   *oauth2.RetrieveError
+	)
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || code(err) >= 500 ||
+		errors.As(err, &transit) && !errors.As(err, &token)
 }
 
 // code returns the HTTP status of a Google API error, 0 when none.
