@@ -308,7 +308,10 @@ func (r *jsonReporter) Done(o RunOutcome) {
 func (r *jsonReporter) Rotated(o RotateResult) {
 	s := map[string]any{"event": "summary", "ok": o.Err == nil, "phase": "start", "old_key": o.Old, "new_key": o.New, "state": o.State}
 	if o.Finish {
-		s["phase"], s["old_key_kept"] = "finish", o.Kept
+		s["phase"], s["already_finished"] = "finish", o.Finished
+		if !o.Finished {
+			s["old_key_kept"] = o.Kept
+		}
 	} else if o.Err == nil {
 		s["bundle"], s["previous"], s["next"] = o.Bundle, o.Previous, uploadThenFinish
 	}

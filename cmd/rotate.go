@@ -113,7 +113,7 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 	// A phase is a few calls that must not be cut off half-way: Ctrl-C
 	// waits for it.
 	out, err := phase(context.WithoutCancel(ctx), cfg, wizard.Deps{Conns: conns}, state, values, opts)
-	if !out.Started && o.Output != "json" {
+	if !out.Started && !out.Finished && o.Output != "json" {
 		return err
 	}
 	r.Rotated(RotateResult{RotateOutcome: out, Finish: o.Finish, Err: err, Bundle: cfg.Bundle, State: cfg.State, Resume: resume})
@@ -143,6 +143,8 @@ func rotateSummary(o RotateResult) (lines []string, resume bool) {
 			lines = append(lines, fmt.Sprintf("The new key's secret waits in %s (mode 0600) until a run finishes.", o.Pending))
 		}
 		return lines, true
+	case o.Finished:
+		return []string{fmt.Sprintf("Nothing to do: the rotation finished in an earlier run. GrowthLoop's key is %s; the old key %s is retired.", o.New, o.Old)}, false
 	case o.Finish && o.Kept:
 		return []string{fmt.Sprintf("Done: GrowthLoop's key is %s; the old key %s is deactivated and kept (the next rotation deletes it).", o.New, o.Old)}, false
 	case o.Finish:

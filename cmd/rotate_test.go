@@ -49,9 +49,33 @@ func TestRotateKeysTwoPhases(t *testing.T) {
 	if code != ExitOK || strings.Contains(out, "key-rotation") {
 		t.Errorf("verify after the rotation: exit %d\n%s", code, out)
 	}
-	_, errOut, code = c.run(t, dir, "rotate-keys", "--finish")
-	if code != ExitUsage || !strings.Contains(errOut, "no key rotation under way") {
-		t.Errorf("a second --finish: exit %d\n%s", code, errOut)
+	// A --finish run again (as after one stopped right after its last
+	// change) says the rotation is over, and changes nothing.
+	calls := len(c.aws.Calls())
+	out, errOut, code = c.run(t, dir, "rotate-keys", "--finish")
+	if code != ExitOK || !strings.Contains(out, "Nothing to do: the rotation finished in an earlier run. GrowthLoop's key is "+after.AWSAccessKeyID+"; the old key "+before.AWSAccessKeyID+" is retired.") {
+		t.Errorf("a second --finish: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, _, code = c.run(t, dir, "rotate-keys", "--finish", "--output", "json")
+	if code != ExitOK || !strings.Contains(out, `"already_finished":true`) || !strings.Contains(out, `"new_key":"`+after.AWSAccessKeyID+`"`) {
+		t.Errorf("a second --finish in JSON: exit %d\n%s", code, out)
+	}
+	if len(c.aws.Calls()) != calls {
+		t.Errorf("a finished rotation's --finish reached AWS: %v", c.aws.Calls()[calls:])
+	}
+}
+
+// TestRotateKeysFinishWithoutARotation: --finish on a setup that never
+// started one is a usage error.
+func TestRotateKeysFinishWithoutARotation(t *testing.T) {
+	c, dir, _ := initialized(t)
+	calls := len(c.aws.Calls())
+	_, errOut, code := c.run(t, dir, "rotate-keys", "--finish")
+	if code != ExitUsage || !strings.Contains(errOut, "no key rotation under way in byob-state.json: start one with byob rotate-keys") {
+		t.Errorf("--finish without a rotation: exit %d\n%s", code, errOut)
+	}
+	if len(c.aws.Calls()) != calls {
+		t.Errorf("a usage error reached AWS: %v", c.aws.Calls()[calls:])
 	}
 }
 

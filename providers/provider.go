@@ -71,10 +71,12 @@ type KeyRotator interface {
 	RetireKey(ctx context.Context, s Setup, id string, keep bool) error
 }
 
-// Rotation values: the key a rotation replaces, and when it started.
+// Rotation values: the key a rotation replaces, and when it started;
+// once it finished, the key it retired.
 var (
 	RotationOldKey  = Key{Name: "rotation.old_key"}
 	RotationStarted = Key{Name: "rotation.started"}
+	RotationRetired = Key{Name: "rotation.retired_key"}
 )
 
 // Grantee is an identity and the permissions a setup grants it.

@@ -41,6 +41,9 @@ type RotateOutcome struct {
 	// stopped before the bundle could hold it; "" when there is none.
 	Pending string
 	Kept    bool // the old key was deactivated, not deleted
+	// Finished says the rotation had finished before this run (one that
+	// stopped right after its last change): there was nothing to do.
+	Finished bool
 }
 
 // rotation is one phase of a rotation under way.
@@ -169,6 +172,10 @@ func FinishRotation(ctx context.Context, cfg Config, deps Deps, state *State, va
 	var out RotateOutcome
 	out.Old = values.Get(providers.RotationOldKey)
 	if out.Old == "" {
+		if retired := values.Get(providers.RotationRetired); retired != "" {
+			out.Old, out.New, out.Finished = retired, cfg.BucketProvider().Keys(&cfg).Delivered(), true
+			return out, nil
+		}
 		return out, providers.Usagef("no key rotation under way in %s: start one with byob rotate-keys", cfg.State)
 	}
 	r, pf, err := startRotation(ctx, cfg, deps, state, values, o)
@@ -207,6 +214,7 @@ func FinishRotation(ctx context.Context, cfg Config, deps Deps, state *State, va
 		}
 		values.Delete(providers.RotationOldKey)
 		values.Delete(providers.RotationStarted)
+		values.Set(providers.RotationRetired, out.Old) // a --finish run again says it is done
 		if values.Get(providers.GrowthLoopsKey) == out.Old {
 			values.Delete(providers.GrowthLoopsKey) // byob holds the setup's key now
 		}
