@@ -88,6 +88,14 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 	}
 	securefile.RemoveTemps(append([]string{cfg.State, cfg.Bundle}, cfg.BucketProvider().Keys(&cfg).Files()...)...)
 	values := providers.NewValues(state.Values)
+	var r Reporter = &textReporter{io: o.IO}
+	if o.Output == "json" {
+		r = newJSONReporter(o.IO)
+	}
+	if done, ok := wizard.FinishedRotation(cfg, values); ok && o.Finish {
+		r.Rotated(RotateResult{RotateOutcome: done, Finish: true, State: cfg.State})
+		return nil
+	}
 	conns, closeConns, err := o.Open(ctx, &cfg, env)
 	if err != nil {
 		return err
@@ -95,10 +103,6 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 	defer closeConns()
 	connected := connecting(o.IO, o.Output, &cfg, conns)
 	defer connected()
-	var r Reporter = &textReporter{io: o.IO}
-	if o.Output == "json" {
-		r = newJSONReporter(o.IO)
-	}
 	opts := wizard.RotateOptions{KeepOld: o.KeepOld, Propagation: providers.Propagation{Timeout: o.Propagation}, OnPreflight: func(pf wizard.Preflight) { connected(); r.Preflight(pf) }, OnEvent: r.Event}
 	phase, resume := wizard.Rotate, "byob rotate-keys"
 	if o.Finish {

@@ -162,6 +162,17 @@ func Rotate(ctx context.Context, cfg Config, deps Deps, state *State, values *pr
 	return out, err
 }
 
+// FinishedRotation is what FinishRotation does once the rotation finished
+// in an earlier run (one stopped right after its last change): nothing,
+// with no connection needed.
+func FinishedRotation(cfg Config, values *providers.Values) (RotateOutcome, bool) {
+	retired := values.Get(providers.RotationRetired)
+	if values.Get(providers.RotationOldKey) != "" || retired == "" {
+		return RotateOutcome{}, false
+	}
+	return RotateOutcome{Old: retired, New: cfg.BucketProvider().Keys(&cfg).Delivered(), Finished: true}, true
+}
+
 // FinishRotation is the second phase: once the bundle's new key works, the
 // old key is deactivated, then deleted (kept deactivated with KeepOld),
 // and the previous bundle removed. The new key is proved first: the only
@@ -170,12 +181,11 @@ func FinishRotation(ctx context.Context, cfg Config, deps Deps, state *State, va
 	ctx, end := providers.WithBackground(ctx)
 	defer end()
 	var out RotateOutcome
+	if done, ok := FinishedRotation(cfg, values); ok {
+		return done, nil
+	}
 	out.Old = values.Get(providers.RotationOldKey)
 	if out.Old == "" {
-		if retired := values.Get(providers.RotationRetired); retired != "" {
-			out.Old, out.New, out.Finished = retired, cfg.BucketProvider().Keys(&cfg).Delivered(), true
-			return out, nil
-		}
 		return out, providers.Usagef("no key rotation under way in %s: start one with byob rotate-keys", cfg.State)
 	}
 	r, pf, err := startRotation(ctx, cfg, deps, state, values, o)
