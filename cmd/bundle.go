@@ -96,9 +96,6 @@ func runBundle(ctx context.Context, o *BundleOptions) error {
 		if h, err = render.FromCloudFormation(data); err != nil {
 			return providers.Usagef("--from-cloudformation %s: %v", o.FromCloudFormation, err)
 		}
-		if err := h.FetchKey(ctx, o.Profile); err != nil {
-			return err
-		}
 	}
 	b := h.Bundle
 	cfg := providers.Config{Provider: b.Provider, Bucket: b.Bucket, Region: b.Region, Location: b.Location, Prefix: b.Prefix, OrgID: b.OrgID,
@@ -124,6 +121,11 @@ func runBundle(ctx context.Context, o *BundleOptions) error {
 		return err
 	}
 	defer closeConns()
+	// A stack's key secret, read with the connection that proves the key.
+	if err := h.FetchKey(ctx, conns[cfg.BucketProvider().Name()]); err != nil {
+		return err
+	}
+	b.AWSSecretAccessKey = h.Bundle.AWSSecretAccessKey
 	if err := wizard.Handover(ctx, cfg, wizard.Deps{Conns: conns, Propagation: providers.Propagation{Timeout: o.Propagation}}, &b, o.Force); err != nil {
 		return err
 	}

@@ -114,13 +114,17 @@ func (h *Handed) check(what string, key map[string]string) error {
 }
 
 // FetchKey reads the key a CloudFormation stack keeps in Secrets Manager
-// (KeySecretARN) with the caller's AWS credentials (profile, or the
-// default chain); nothing when the outputs held the key.
-func (h *Handed) FetchKey(ctx context.Context, profile string) error {
+// (KeySecretARN) through conn, the caller's connection to the bucket's
+// cloud; nothing when the outputs held the key.
+func (h *Handed) FetchKey(ctx context.Context, conn providers.Conn) error {
 	if h.KeySecretARN == "" {
 		return nil
 	}
-	id, secret, err := awsp.KeyFromSecret(ctx, profile, h.Bundle.Region, h.KeySecretARN)
+	c := awsp.ClientsOf(conn)
+	if c == nil {
+		return fmt.Errorf("the stack's key secret %s is in AWS, but the setup is not on S3", h.KeySecretARN)
+	}
+	id, secret, err := c.KeyFromSecret(ctx, h.Bundle.Region, h.KeySecretARN)
 	if err != nil {
 		return err
 	}

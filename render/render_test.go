@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -275,5 +276,18 @@ func TestWriteRefusesToOverwrite(t *testing.T) {
 	}
 	if fi, _ := os.Stat(filepath.Join(dir, "a.tf")); fi.Mode().Perm() != 0o644 {
 		t.Errorf("mode %v", fi.Mode().Perm())
+	}
+}
+
+// TestFetchKeyNeedsAnAWSConnection: a stack's key secret is read through
+// the AWS connection; without one (a setup not on S3) it is an error, and
+// outputs that held the key need none.
+func TestFetchKeyNeedsAnAWSConnection(t *testing.T) {
+	h := &Handed{KeySecretARN: "arn:aws:secretsmanager:us-east-1:111122223333:secret:k"}
+	if err := h.FetchKey(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "not on S3") {
+		t.Errorf("no AWS connection: %v", err)
+	}
+	if err := (&Handed{}).FetchKey(context.Background(), nil); err != nil {
+		t.Errorf("outputs holding the key: %v", err)
 	}
 }

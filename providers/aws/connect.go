@@ -146,19 +146,12 @@ func sdkLogger(w io.Writer) logging.Logger {
 
 // KeyFromSecret reads GrowthLoop's access key from the Secrets Manager
 // secret byob render's CloudFormation template makes (SecretString
-// {"aws_access_key_id", "aws_secret_access_key"}), with the caller's
+// {"aws_access_key_id", "aws_secret_access_key"}) in region, with c's
 // credentials. The secret never reaches an error. It is one signed
 // GetSecretValue request (the JSON protocol) rather than the SDK's client.
 // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html
-func KeyFromSecret(ctx context.Context, profile, region, arn string) (id, secret string, err error) {
-	opts := []func(*config.LoadOptions) error{config.WithRegion(region), config.WithLogger(sdkLogger(nil))}
-	if profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(profile))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return "", "", fmt.Errorf("load AWS configuration: %w", err)
-	}
+func (c *Clients) KeyFromSecret(ctx context.Context, region, arn string) (id, secret string, err error) {
+	cfg := c.cfg
 	body, _ := json.Marshal(map[string]string{"SecretId": arn})
 	endpoint := "https://secretsmanager." + region + "." + dnsSuffix(region)
 	if cfg.BaseEndpoint != nil { // AWS_ENDPOINT_URL

@@ -88,13 +88,17 @@ func NewConn(c *Clients) providers.Conn { return &conn{c: c} }
 
 func (*conn) Close() {}
 
-// clients are the SDK clients of a setup's connection, nil in a dry run.
-func clients(s providers.Setup) *Clients {
-	if c, ok := s.Conn.(*conn); ok {
+// ClientsOf returns the SDK clients of a connection Connect made; nil for
+// another provider's.
+func ClientsOf(c providers.Conn) *Clients {
+	if c, ok := c.(*conn); ok {
 		return c.c
 	}
 	return nil
 }
+
+// clients are the SDK clients of a setup's connection, nil in a dry run.
+func clients(s providers.Setup) *Clients { return ClientsOf(s.Conn) }
 
 // Connect implements providers.Provider. The S3 calls name the bucket's
 // region themselves: it may only be known after preflight.
