@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -33,8 +34,24 @@ func TestMayHaveLanded(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close()
+	// A server that hangs up on every request: the write is lost in
+	// transit (a closed port could be taken by another test meanwhile).
+	hangUp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hangUp.Close()
+	go func() {
+		for {
+			c, err := hangUp.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Read(make([]byte, 1))
+			_ = c.Close()
+		}
+	}()
+	lost := "http://" + hangUp.Addr().String()
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	noToken := oauth2.NewClient(context.Background(), (&oauth2.Config{Endpoint: oauth2.Endpoint{TokenURL: srv.URL + "/token"}}).
@@ -50,7 +67,7 @@ func TestMayHaveLanded(t *testing.T) {
 		{"refused", context.Background(), srv.Client(), srv.URL, "denied", false},
 		{"5xx", context.Background(), srv.Client(), srv.URL, "b", true},
 		{"cancelled", cancelled, srv.Client(), srv.URL, "b", true},
-		{"connection refused", context.Background(), srv.Client(), closed.URL, "b", true},
+		{"lost in transit", context.Background(), srv.Client(), lost, "b", true},
 		{"no token", context.Background(), noToken, srv.URL, "b", false},
 	} {
 		st := gcpapi.NewStorage(tc.hc, tc.url+"/storage/v1/")
