@@ -12,9 +12,11 @@ package fault
 
 import (
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"testing"
 )
 
 // Injector decides which answers fail. One Injector can be shared by
@@ -143,4 +145,26 @@ func (in *Injector) count() {
 	if kill != nil {
 		kill()
 	}
+}
+
+// HangUp returns the URL of a server that reads the start of every
+// request and closes the connection: the request went out, and its answer
+// is lost in transit. It stops when tb ends.
+func HangUp(tb testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Read(make([]byte, 1))
+			_ = c.Close()
+		}
+	}()
+	return "http://" + l.Addr().String()
 }

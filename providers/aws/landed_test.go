@@ -2,7 +2,6 @@ package aws
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/growthloop/byob/internal/fault"
 )
 
 // TestMayHaveLanded: a PutObject that S3 refused did nothing; one that
@@ -35,24 +36,7 @@ func TestMayHaveLanded(t *testing.T) {
 		return s3.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url), Retryer: Retry{MaxAttempts: 1}.Retryer,
 			Credentials: credentials.NewStaticCredentialsProvider(id, "secret", "")}, func(o *s3.Options) { o.UsePathStyle = true })
 	}
-	// A server that hangs up on every request: the write is lost in
-	// transit (a closed port could be taken by another test meanwhile).
-	hangUp, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hangUp.Close()
-	go func() {
-		for {
-			c, err := hangUp.Accept()
-			if err != nil {
-				return
-			}
-			_, _ = c.Read(make([]byte, 1))
-			_ = c.Close()
-		}
-	}()
-	lost := "http://" + hangUp.Addr().String()
+	lost := fault.HangUp(t)
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, tc := range []struct {

@@ -2,7 +2,6 @@ package gcp
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/growthloop/byob/internal/fault"
 	"github.com/growthloop/byob/providers/gcp/gcpapi"
 )
 
@@ -34,24 +34,7 @@ func TestMayHaveLanded(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	// A server that hangs up on every request: the write is lost in
-	// transit (a closed port could be taken by another test meanwhile).
-	hangUp, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hangUp.Close()
-	go func() {
-		for {
-			c, err := hangUp.Accept()
-			if err != nil {
-				return
-			}
-			_, _ = c.Read(make([]byte, 1))
-			_ = c.Close()
-		}
-	}()
-	lost := "http://" + hangUp.Addr().String()
+	lost := fault.HangUp(t)
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	noToken := oauth2.NewClient(context.Background(), (&oauth2.Config{Endpoint: oauth2.Endpoint{TokenURL: srv.URL + "/token"}}).
