@@ -86,7 +86,7 @@ type Prefetcher interface {
 // Gate is a step that can tell before any change, from reads that need
 // nothing made first, that it will fail (GrowthLoop's role does not exist,
 // the schema is missing): the run stops while nothing is made. Gate only
-// reads, and changes no value.
+// reads; v is a copy of the run's values, which the run drops.
 type Gate interface {
 	Gate(ctx context.Context, v *Values) error
 }

@@ -85,15 +85,15 @@ func (p *Plan) prefetch(ctx context.Context) {
 // steps' reads are not waited for: none of them can refuse the setup.
 func (p *Plan) settle(ctx context.Context) error {
 	errs := make([]error, len(p.Steps))
+	seen := providers.NewValues(p.Values.Map())
 	var wg sync.WaitGroup
 	for i, s := range p.Steps {
 		g, ok := s.(providers.Gate)
 		if !ok {
 			continue
 		}
-		check := func() error { return g.Gate(ctx, p.Values) }
 		wg.Go(func() {
-			if err := check(); err != nil {
+			if err := g.Gate(ctx, seen); err != nil {
 				errs[i] = &StepError{Step: s.ID(), Title: s.Title(), Err: err}
 			}
 		})

@@ -103,9 +103,9 @@ func (s *bucketStep) get(ctx context.Context) (*gcpapi.Bucket, error) {
 
 // Gate implements providers.Gate: a bucket or integration byob cannot
 // use (another account's or provider's, in another place) stops the run
-// before any change. It checks on a copy of v.
+// before any change.
 func (s *bucketStep) Gate(ctx context.Context, v *providers.Values) error {
-	_, err := s.Check(ctx, providers.NewValues(v.Map()))
+	_, err := s.Check(ctx, v)
 	return err
 }
 
