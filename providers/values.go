@@ -25,9 +25,8 @@ var (
 	WarehouseServiceAccount = Key{"snowflake.gcp_service_account", "<STORAGE_GCP_SERVICE_ACCOUNT from DESC INTEGRATION>"}
 	AccessKeyID             = Key{"aws.access_key_id", "<access-key-id: created at apply>"}
 	// GrowthLoopsKey is GrowthLoop's key (an access key, a service
-	// account key) on a setup taken over (init
-	// --adopt) or named by verify --access-key-id: its secret is
-	// GrowthLoop's alone.
+	// account key) on a setup taken over (init --adopt) or named by
+	// verify --access-key-id: its secret is GrowthLoop's alone.
 	GrowthLoopsKey = Key{"growthloop.held_key", ""}
 	GCPKeyID       = Key{"gcp.key_id", "<key-id: created at apply>"}
 )

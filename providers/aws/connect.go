@@ -151,15 +151,10 @@ func sdkLogger(w io.Writer) logging.Logger {
 // GetSecretValue request (the JSON protocol) rather than the SDK's client.
 // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html
 func (c *Clients) KeyFromSecret(ctx context.Context, region, arn string) (id, secret string, err error) {
-	cfg := c.cfg
 	body, _ := json.Marshal(map[string]string{"SecretId": arn})
-	endpoint := "https://secretsmanager." + region + "." + dnsSuffix(region)
-	if cfg.BaseEndpoint != nil { // AWS_ENDPOINT_URL
-		endpoint = *cfg.BaseEndpoint
-	}
-	answer, err := send(ctx, cfg, signedRequest{
+	answer, err := send(ctx, c.cfg, signedRequest{
 		service: "secretsmanager", region: region,
-		method: http.MethodPost, url: strings.TrimSuffix(endpoint, "/") + "/", body: body,
+		method: http.MethodPost, url: c.endpoint("SECRETS_MANAGER", "secretsmanager", region) + "/", body: body,
 		header:  http.Header{"Content-Type": {"application/x-amz-json-1.1"}, "X-Amz-Target": {"secretsmanager.GetSecretValue"}},
 		errorOf: jsonError,
 	})
@@ -178,12 +173,4 @@ func (c *Clients) KeyFromSecret(ctx context.Context, region, arn string) (id, se
 		return "", "", fmt.Errorf("secret %s does not hold aws_access_key_id and aws_secret_access_key as JSON", arn)
 	}
 	return key.ID, key.Secret, nil
-}
-
-// dnsSuffix is the partition's domain of region's endpoints.
-func dnsSuffix(region string) string {
-	if p, _ := PartitionOf(region); p == China {
-		return "amazonaws.com.cn"
-	}
-	return "amazonaws.com"
 }

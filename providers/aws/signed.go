@@ -114,23 +114,39 @@ type publicAccessBlock struct {
 	BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets bool
 }
 
+// endpoint is where a signed request to a service goes: the endpoint the
+// user set for it (AWS_ENDPOINT_URL_<id>), else for every service
+// (AWS_ENDPOINT_URL, a profile's endpoint_url), as given; else Amazon's
+// host in region.
+// https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
+func (c *Clients) endpoint(id, host, region string) string {
+	if e := os.Getenv("AWS_ENDPOINT_URL_" + id); e != "" {
+		return strings.TrimSuffix(e, "/")
+	}
+	if c.cfg.BaseEndpoint != nil {
+		return strings.TrimSuffix(*c.cfg.BaseEndpoint, "/")
+	}
+	return "https://" + host + "." + region + "." + dnsSuffix(region)
+}
+
+// dnsSuffix is the partition's domain of region's endpoints.
+func dnsSuffix(region string) string {
+	if p, _ := PartitionOf(region); p == China {
+		return "amazonaws.com.cn"
+	}
+	return "amazonaws.com"
+}
+
 // accountPublicAccessBlock reads account's settings: S3 Control's
 // GetPublicAccessBlock, whose error NoSuchPublicAccessBlockConfiguration
-// says the account has none. An endpoint the user set (AWS_ENDPOINT_URL_S3_CONTROL,
-// else AWS_ENDPOINT_URL or the profile's endpoint_url) is addressed as
-// given; Amazon's puts the account id in front of the host.
+// says the account has none. Amazon's endpoint puts the account id in
+// front of the host.
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_GetPublicAccessBlock.html
 func (c *Clients) accountPublicAccessBlock(ctx context.Context, account string) (publicAccessBlock, error) {
 	region := c.cfg.Region
-	endpoint := "https://" + account + ".s3-control." + region + "." + dnsSuffix(region)
-	if e, ok := os.LookupEnv("AWS_ENDPOINT_URL_S3_CONTROL"); ok && e != "" {
-		endpoint = e
-	} else if c.cfg.BaseEndpoint != nil {
-		endpoint = *c.cfg.BaseEndpoint
-	}
 	body, err := send(ctx, c.cfg, signedRequest{
 		service: "s3", region: region,
-		method: http.MethodGet, url: strings.TrimSuffix(endpoint, "/") + "/v20180820/configuration/publicAccessBlock",
+		method: http.MethodGet, url: c.endpoint("S3_CONTROL", account+".s3-control", region) + "/v20180820/configuration/publicAccessBlock",
 		header:  http.Header{"X-Amz-Account-Id": {account}},
 		errorOf: xmlError,
 	})

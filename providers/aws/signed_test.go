@@ -78,3 +78,26 @@ func TestErrorShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestEndpoint: a signed request goes where the SDK would send its
+// client's: the service's own endpoint variable first, then the endpoint
+// for every service, then Amazon's host in the region's partition.
+// https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
+func TestEndpoint(t *testing.T) {
+	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", "")
+	c := &Clients{}
+	if got := c.endpoint("SECRETS_MANAGER", "secretsmanager", "us-east-1"); got != "https://secretsmanager.us-east-1.amazonaws.com" {
+		t.Errorf("Amazon's: %s", got)
+	}
+	if got := c.endpoint("SECRETS_MANAGER", "secretsmanager", "cn-north-1"); got != "https://secretsmanager.cn-north-1.amazonaws.com.cn" {
+		t.Errorf("China's: %s", got)
+	}
+	c.cfg.BaseEndpoint = aws.String("http://localhost:4566/")
+	if got := c.endpoint("SECRETS_MANAGER", "secretsmanager", "us-east-1"); got != "http://localhost:4566" {
+		t.Errorf("every service's: %s", got)
+	}
+	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:9000")
+	if got := c.endpoint("SECRETS_MANAGER", "secretsmanager", "us-east-1"); got != "http://127.0.0.1:9000" {
+		t.Errorf("the service's own: %s", got)
+	}
+}
