@@ -93,7 +93,7 @@ func (s *bucketStep) sight(region string) func(context.Context) (sighting, error
 			sg.region = bucketRegionHeader(headErr)
 		}
 		known := sg.status == http.StatusOK || sg.status == http.StatusMovedPermanently || sg.status == http.StatusForbidden || isNotFound(headErr)
-		sg.decided = listErr == nil && known && (sg.status != http.StatusMovedPermanently || sg.region != "another region")
+		sg.decided = listErr == nil && known && (sg.status != http.StatusMovedPermanently || sg.region != "")
 		return sg, nil
 	}
 }
@@ -182,7 +182,7 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 	case httpStatus(err) == http.StatusMovedPermanently:
 		// S3 answers a bucket asked in another region with 301, naming its
 		// region in x-amz-bucket-region.
-		return providers.Observation{}, s.elsewhere(bucketRegionHeader(err), v)
+		return providers.Observation{}, s.elsewhere(cmp.Or(bucketRegionHeader(err), "another region"), v)
 	case httpStatus(err) == http.StatusForbidden:
 		return providers.Observation{}, s.forbidden(ctx, v)
 	case err != nil:
@@ -250,15 +250,14 @@ func regionOf(constraint string) string {
 	return constraint
 }
 
-// bucketRegionHeader is the region S3 names in a 301's x-amz-bucket-region.
+// bucketRegionHeader is the region S3 names in a 301's x-amz-bucket-region,
+// "" when it names none.
 func bucketRegionHeader(err error) string {
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) && re.Response != nil {
-		if r := re.Response.Header.Get("x-amz-bucket-region"); r != "" {
-			return r
-		}
+		return re.Response.Header.Get("x-amz-bucket-region")
 	}
-	return "another region"
+	return ""
 }
 
 func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
