@@ -144,9 +144,7 @@ func useKey(ctx context.Context, p Params, c *Clients, v *providers.Values, keyI
 		}
 		return err
 	})
-	remove := func(ctx context.Context) {
-		_, _ = c.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key)}, inRegion(v))
-	}
+	remove := deleteProbe(p, c, v, key)
 	if refused != nil {
 		return *refused
 	}
@@ -191,6 +189,14 @@ func useKey(ctx context.Context, p Params, c *Clients, v *providers.Values, keyI
 	return providers.Passed("wrote, read and listed %s", key)
 }
 
+// deleteProbe is a probe's clean-up: it deletes key with the caller's
+// credentials.
+func deleteProbe(p Params, c *Clients, v *providers.Values, key string) func(context.Context) {
+	return func(ctx context.Context) {
+		_, _ = c.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key)}, inRegion(v))
+	}
+}
+
 // keyConfined runs only once keyWorks passed: the key exists and works.
 func keyConfined(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string, unusable func(context.Context) *providers.CheckResult) providers.CheckResult {
 	key := providers.ProbeName(ProbeOutsidePrefix)
@@ -207,9 +213,7 @@ func keyConfined(ctx context.Context, p Params, c *Clients, v *providers.Values,
 		}
 		return nil
 	})
-	remove := func(ctx context.Context) {
-		_, _ = c.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key)}, inRegion(v))
-	}
+	remove := deleteProbe(p, c, v, key)
 	switch {
 	case err == nil:
 		providers.Cleanup(ctx, remove)

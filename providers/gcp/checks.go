@@ -38,7 +38,7 @@ func Probes(p Params, c *Clients, reRun string, now time.Time, rotating bool, he
 	// beside the preflight.
 	return []providers.Check{
 		providers.Check{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context) providers.CheckResult {
-			if _, err := os.Stat(p.KeyFile); err != nil && heldKey != "" {
+			if _, err := os.Stat(p.KeyFile); heldKey != "" && err != nil {
 				return providers.Warned("byob rotate-keys (makes a key byob holds too, and proves it)",
 					"key %s is GrowthLoop's: its file is not here, so byob cannot prove what it can do", heldKey)
 			}
