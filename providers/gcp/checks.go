@@ -154,22 +154,15 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 }
 
 func noProjectGrant(ctx context.Context, p Params, c *Clients) providers.CheckResult {
-	pol, err := do(ctx, c, c.CRM.GetIamPolicy(p.Project).Context(ctx))
+	grants := &projectGrantStep{p: p, c: c}
+	_, roles, err := grants.held(ctx)
 	if err != nil {
-		return providers.CannotRun(fmt.Errorf("get IAM policy of project %s: %w", p.Project, err), "grant resourcemanager.projects.getIamPolicy and re-run byob verify")
-	}
-	member := "serviceAccount:" + p.ServiceAccountEmail()
-	var roles []string
-	for _, b := range pol.Bindings {
-		if slices.Contains(b.Members, member) {
-			roles = append(roles, b.Role)
-		}
+		return providers.CannotRun(err, "grant resourcemanager.projects.getIamPolicy and re-run byob verify")
 	}
 	if len(roles) == 0 {
 		return providers.Passed("no binding on project %s", p.Project)
 	}
-	return providers.Failed("byob init --prune (takes it off the project, keeping its role on the bucket), or by hand: "+
-		(&projectGrantStep{p: p}).removeCommands(roles),
+	return providers.Failed("byob init --prune (takes it off the project, keeping its role on the bucket), or by hand: "+grants.removeCommands(roles),
 		"%s holds %s on the whole project %s, not only on the bucket", p.ServiceAccountEmail(), strings.Join(roles, ", "), p.Project)
 }
 
