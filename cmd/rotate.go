@@ -92,9 +92,11 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 	if o.Output == "json" {
 		r = newJSONReporter(o.IO)
 	}
-	if done, ok := wizard.FinishedRotation(cfg, values); ok && o.Finish {
-		r.Rotated(RotateResult{RotateOutcome: done, Finish: true, State: cfg.State})
-		return nil
+	if o.Finish {
+		if done, ok := wizard.FinishedRotation(cfg, values); ok {
+			r.Rotated(RotateResult{RotateOutcome: done, Finish: true, State: cfg.State})
+			return nil
+		}
 	}
 	conns, closeConns, err := o.Open(ctx, &cfg, env)
 	if err != nil {
@@ -117,7 +119,7 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 	// A phase is a few calls that must not be cut off half-way: Ctrl-C
 	// waits for it.
 	out, err := phase(context.WithoutCancel(ctx), cfg, wizard.Deps{Conns: conns}, state, values, opts)
-	if !out.Started && !out.Finished && o.Output != "json" {
+	if !out.Started && o.Output != "json" {
 		return err
 	}
 	r.Rotated(RotateResult{RotateOutcome: out, Finish: o.Finish, Err: err, Bundle: cfg.Bundle, State: cfg.State, Resume: resume})
