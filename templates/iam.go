@@ -313,18 +313,7 @@ func awsPrincipals(principal any) []string {
 	case string:
 		return []string{p}
 	case map[string]any:
-		switch a := p["AWS"].(type) {
-		case string:
-			return []string{a}
-		case []any:
-			var out []string
-			for _, e := range a {
-				if s, ok := e.(string); ok {
-					out = append(out, s)
-				}
-			}
-			return out
-		}
+		return stringsOf(p["AWS"])
 	}
 	return nil
 }
