@@ -30,8 +30,11 @@ type scenario struct {
 	chain int
 	// setup makes the fakes and the state the command starts from (not
 	// timed); run is the command.
-	setup func(b *testing.B, aws *awstest.Server, bin string) *crashSetup
+	setup func(tb testing.TB, aws *awstest.Server, bin string) *crashSetup
 	args  []string
+	// budget is how many requests the command sends today: a change may
+	// lower it, never raise it (TestRequestBudget).
+	budget int
 }
 
 // benchScenarios are the commands of the README's performance table. The
@@ -46,38 +49,70 @@ type scenario struct {
 //   - GCS, 6: testIamPermissions → service account create → key create,
 //     binding read → binding write, beside bucket create and update.
 func benchScenarios() []scenario {
-	s3sf := func(b *testing.B, aws *awstest.Server, bin string) *crashSetup { return s3Setup(b, aws) }
-	initialized := func(b *testing.B, aws *awstest.Server, bin string) *crashSetup {
-		s := s3Setup(b, aws)
-		if code, out := runByob(b, bin, s, nil, 0); code != 0 {
-			b.Fatalf("init: exit %d\n%s", code, out)
+	s3sf := func(tb testing.TB, aws *awstest.Server, bin string) *crashSetup { return s3Setup(tb, aws) }
+	initialized := func(tb testing.TB, aws *awstest.Server, bin string) *crashSetup {
+		s := s3Setup(tb, aws)
+		if code, out := runByob(tb, bin, s, nil, 0); code != 0 {
+			tb.Fatalf("init: exit %d\n%s", code, out)
 		}
 		return s
 	}
 	return []scenario{
-		{"init-s3-snowflake", 6, s3sf, nil},
-		{"rerun-s3-snowflake", 3, initialized, nil},
-		{"verify-s3-snowflake", 3, initialized, []string{"verify"}},
-		{"init-s3", 4, func(b *testing.B, aws *awstest.Server, bin string) *crashSetup {
-			s := s3Setup(b, aws)
+		{"init-s3-snowflake", 6, s3sf, nil, 45},
+		{"rerun-s3-snowflake", 3, initialized, nil, 27},
+		{"verify-s3-snowflake", 3, initialized, []string{"verify"}, 40},
+		{"init-s3", 4, func(tb testing.TB, aws *awstest.Server, bin string) *crashSetup {
+			s := s3Setup(tb, aws)
 			s.args = []string{"init", "--provider", "s3", "--bucket", "crash-exports-" + s.id, "--name", "crash" + s.id, "--region", "us-west-2", "--yes"}
 			return s
-		}, nil},
-		{"init-gcs", 6, func(b *testing.B, aws *awstest.Server, bin string) *crashSetup {
-			s := gcsSetup(b, nil)
+		}, nil, 23},
+		{"init-gcs", 6, func(tb testing.TB, aws *awstest.Server, bin string) *crashSetup {
+			s := gcsSetup(tb, nil)
 			s.args = []string{"init", "--provider", "gcs", "--bucket", "crash-gcs-" + s.id, "--name", "crash" + s.id, "--location", "US", "--yes"}
 			return s
-		}, nil},
+		}, nil, 12},
 	}
 }
 
-// requests counts the requests the fakes of s (and AWS) answered.
+// requests counts the requests the fakes of s (and AWS) answered, but for
+// Snowflake's logouts: sent as the process exits, without waiting, some
+// leave and some do not.
 func requests(aws *awstest.Server, s *crashSetup) int {
-	n := len(aws.Calls()) + len(s.sf.Requests())
+	n := len(aws.Calls())
+	for _, r := range s.sf.Requests() {
+		if r.Path != "/session" {
+			n++
+		}
+	}
 	if s.gcp != nil {
 		n += len(s.gcp.Requests())
 	}
 	return n
+}
+
+// TestRequestBudget runs each command of the performance table once and
+// fails if it sends more requests than its budget: the count goes down,
+// not up (every request is a round trip users wait for, or pay for).
+func TestRequestBudget(t *testing.T) {
+	bin := buildByob(t, "")
+	aws := awstest.New()
+	defer aws.Close()
+	aws.ConfineKeysTo = "exports/"
+	for _, sc := range benchScenarios() {
+		s := sc.setup(t, aws, bin)
+		if sc.args != nil {
+			s.args = sc.args
+		}
+		before := requests(aws, s)
+		if code, out := runByob(t, bin, s, nil, 0); code != 0 {
+			t.Fatalf("%s: exit %d\n%s", sc.name, code, out)
+		}
+		if n := requests(aws, s) - before; n > sc.budget {
+			t.Errorf("%s sent %d requests, over its budget of %d", sc.name, n, sc.budget)
+		} else {
+			t.Logf("%s: %d requests (budget %d)", sc.name, n, sc.budget)
+		}
+	}
 }
 
 // BenchmarkStart measures what every start costs with the release build
