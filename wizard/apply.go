@@ -191,7 +191,7 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 	deps.Adopt, deps.Prune = o.Adopt, o.Prune
 	// The plan is built, and its steps start their reads, beside the
 	// preflight: reads change nothing, and a run that stops at the
-	// preflight only drops them.
+	// preflight cancels them (its background's end).
 	plan, err := NewPlan(cfg, values, deps)
 	if err != nil {
 		return out, err
