@@ -228,3 +228,32 @@ func TestRotateKeysGCS(t *testing.T) {
 		t.Errorf("verify after the rotation: %+v", failing(rep))
 	}
 }
+
+// TestRotateGCSStoppedBeforeTheStateSawTheKey: a first phase killed once
+// the new key was in the key file but before the state file recorded it
+// resumes with the key file's key in the bundle (the key file's key is the
+// setup's, as init's check holds), not the old key the state still names.
+func TestRotateGCSStoppedBeforeTheStateSawTheKey(t *testing.T) {
+	e := newGCSEnv(t)
+	cfg := e.config(sfp.Name)
+	e.mustApply(cfg)
+	email := gcp.Params{Project: gcptest.Project, Names: gcp.NamesFor(cfg.Name)}.ServiceAccountEmail()
+	out := mustRotate(t, cfg, e.deps, false, false)
+	// As the kill left it: the state's key and the bundle are the old ones.
+	state, err := wizard.LoadState(cfg.State)
+	must(t, err)
+	state.Values[providers.GCPKeyID.Name] = out.Old
+	must(t, state.Save(nil))
+	prev, err := os.ReadFile(providers.PreviousPath(cfg.Bundle))
+	must(t, err)
+	must(t, os.WriteFile(cfg.Bundle, prev, 0o600))
+
+	again := mustRotate(t, cfg, e.deps, false, false)
+	b, _ := providers.ReadBundle(cfg.Bundle)
+	if again.New != out.New || b == nil || b.GCPKeyID != out.New || len(e.gcp.Keys(email)) != 2 {
+		t.Errorf("resumed phase: %+v, bundle %+v, keys %v; want the key file's %s", again, b, e.gcp.Keys(email), out.New)
+	}
+	if state, _ := wizard.LoadState(cfg.State); state.Values[providers.GCPKeyID.Name] != out.New {
+		t.Errorf("the state names key %s, want %s", state.Values[providers.GCPKeyID.Name], out.New)
+	}
+}

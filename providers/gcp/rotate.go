@@ -54,7 +54,10 @@ func (Provider) NewKey(ctx context.Context, s providers.Setup) (string, error) {
 }
 
 // ProveKey implements providers.KeyRotator: the key file's key writes,
-// reads and lists under the prefix.
+// reads and lists under the prefix. Proved, it is the setup's key whatever
+// the state file says (as the key step's check holds): a phase killed
+// after writing the key file, before the state recorded the key, resumes
+// here.
 func (Provider) ProveKey(ctx context.Context, s providers.Setup, id string) error {
 	st := keyStepOf(s)
 	if got := s.Keys.Delivered(); got != id {
@@ -63,6 +66,7 @@ func (Provider) ProveKey(ctx context.Context, s providers.Setup, id string) erro
 	if r := keyWorks(ctx, st.p, st.c, ""); r.Status != providers.Pass {
 		return errors.New(r.Detail)
 	}
+	s.Values.Set(providers.GCPKeyID, id)
 	return nil
 }
 
