@@ -2,6 +2,7 @@ package wizard_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"slices"
@@ -239,10 +240,16 @@ func TestRotateGCSStoppedBeforeTheStateSawTheKey(t *testing.T) {
 	e.mustApply(cfg)
 	email := gcp.Params{Project: gcptest.Project, Names: gcp.NamesFor(cfg.Name)}.ServiceAccountEmail()
 	out := mustRotate(t, cfg, e.deps, false, false)
-	// As the kill left it: the state's key and the bundle are the old ones.
+	// As the kill left it: the state's key and the bundle are the old
+	// ones, the new key is not recorded as byob's, and the intent it was
+	// made under is still open.
 	state, err := wizard.LoadState(cfg.State)
 	must(t, err)
 	state.Values[providers.GCPKeyID.Name] = out.Old
+	created := slices.DeleteFunc(gcp.CreatedKeys(providers.NewValues(state.Values)), func(id string) bool { return id == out.New })
+	state.Values["gcp.created_keys"] = strings.Join(created, ",")
+	in, _ := json.Marshal(map[string]any{"at": time.Now().UTC(), "known": []string{out.Old}})
+	state.Values["gcp.key_intent"] = string(in)
 	must(t, state.Save(nil))
 	prev, err := os.ReadFile(providers.PreviousPath(cfg.Bundle))
 	must(t, err)
@@ -253,7 +260,9 @@ func TestRotateGCSStoppedBeforeTheStateSawTheKey(t *testing.T) {
 	if again.New != out.New || b == nil || b.GCPKeyID != out.New || len(e.gcp.Keys(email)) != 2 {
 		t.Errorf("resumed phase: %+v, bundle %+v, keys %v; want the key file's %s", again, b, e.gcp.Keys(email), out.New)
 	}
-	if state, _ := wizard.LoadState(cfg.State); state.Values[providers.GCPKeyID.Name] != out.New {
-		t.Errorf("the state names key %s, want %s", state.Values[providers.GCPKeyID.Name], out.New)
+	state, _ = wizard.LoadState(cfg.State)
+	v := providers.NewValues(state.Values)
+	if v.Get(providers.GCPKeyID) != out.New || v.Get(providers.Key{Name: "gcp.key_intent"}) != "" || !slices.Contains(gcp.CreatedKeys(v), out.New) {
+		t.Errorf("the state names key %s (want %s), intent %q, created %v (was %v)", v.Get(providers.GCPKeyID), out.New, v.Get(providers.Key{Name: "gcp.key_intent"}), gcp.CreatedKeys(v), created)
 	}
 }

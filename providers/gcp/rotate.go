@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/growthloop/byob/providers"
 )
@@ -67,6 +68,18 @@ func (Provider) ProveKey(ctx context.Context, s providers.Setup, id string) erro
 		return errors.New(r.Detail)
 	}
 	s.Values.Set(providers.GCPKeyID, id)
+	if in, ok := keys.Intent(s.Values); ok {
+		// The phase that made the key stopped before recording it: it is
+		// byob's when made under the intent, which ends here.
+		list, err := st.list(ctx)
+		if err != nil {
+			return err
+		}
+		if k := (keySet{keys: list}).find(id); k != nil && made(in, k) && !slices.Contains(keys.Created(s.Values), id) {
+			keys.SetCreated(s.Values, append(keys.Created(s.Values), id))
+		}
+		keys.End(s.Values)
+	}
 	return nil
 }
 
