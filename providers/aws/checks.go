@@ -37,13 +37,12 @@ func Probes(p Params, c *Clients, v *providers.Values, keyID, secret string, now
 		// byob never saw: its age and state can be checked, not its use.
 		keyID = v.Get(providers.GrowthLoopsKey)
 	}
-	// Two checks read the user's keys: one call serves both.
-	var once sync.Once
-	var keys []types.AccessKeyMetadata
-	var keysErr error
+	// Several checks read the user's keys: one call serves them all. It
+	// runs on its own (providers.Read), so a check that stops waiting,
+	// or whose context ends, stops no other check's read.
+	var keys providers.Read[[]types.AccessKeyMetadata]
 	userKeys := func(ctx context.Context) ([]types.AccessKeyMetadata, error) {
-		once.Do(func() { keys, keysErr = listKeys(ctx, c, p.Names.User) })
-		return keys, keysErr
+		return keys.Get(ctx, func(ctx context.Context) ([]types.AccessKeyMetadata, error) { return listKeys(ctx, c, p.Names.User) })
 	}
 	// The listing says why a refused key does not work.
 	unusable := func(ctx context.Context) *providers.CheckResult { return keyState(ctx, p, keyID, reRun, userKeys) }

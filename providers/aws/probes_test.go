@@ -1,0 +1,67 @@
+package aws_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/growthloop/byob/providers"
+	awsp "github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/aws/awstest"
+)
+
+// probeSetup makes a bucket and a user with one key on the emulator, and
+// the verify probes of that key.
+func probeSetup(t *testing.T, srv *awstest.Server) map[string]providers.Check {
+	t.Helper()
+	ctx := context.Background()
+	c := awsp.NewClients(srv.Config())
+	id := awstest.Unique()
+	part, _ := awsp.PartitionOf("us-east-1")
+	p := awsp.Params{Partition: part, Bucket: "probe-" + id, Prefix: "exports/", TTLDays: 7, Names: awsp.NamesFor("p" + id),
+		Propagation: providers.Propagation{Timeout: 2 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}}
+	if _, err := c.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(p.Bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(p.Names.User)}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := c.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(p.Names.User)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := providers.NewValues(map[string]string{providers.AWSRegion.Name: "us-east-1", providers.AWSAccountID.Name: awstest.AccountID})
+	checks := map[string]providers.Check{}
+	for _, ch := range awsp.Probes(p, c, v, aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), time.Now(), "byob init") {
+		checks[ch.ID] = ch
+	}
+	return checks
+}
+
+// TestSharedKeyListingOutlivesItsFirstCaller: the user's key listing is
+// shared by the probes. The key probe asks for it first and, refused,
+// returns before the listing answers; its context then ends (as an early
+// probe's does). The hygiene check must still get the listing, not that
+// probe's cancellation.
+func TestSharedKeyListingOutlivesItsFirstCaller(t *testing.T) {
+	srv := awstest.New()
+	defer srv.Close()
+	srv.Deny["PUT object"] = true                              // the key probe fails at once
+	srv.SlowAnswer["ListAccessKeys"] = 200 * time.Millisecond // before the listing answers
+	checks := probeSetup(t, srv)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	if r := checks[awsp.CheckKeyWorks].Run(ctx); r.Status != providers.Fail {
+		t.Fatalf("key probe: %s %s, want a failure", r.Status, r.Detail)
+	}
+	cancel()
+	r := checks[awsp.CheckKeyHygiene].Run(context.Background())
+	if r.Status != providers.Pass || strings.Contains(r.Detail, "canceled") {
+		t.Errorf("hygiene: %s %s", r.Status, r.Detail)
+	}
+}
