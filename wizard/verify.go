@@ -126,12 +126,15 @@ func progress(ctx context.Context, id string, onWait func(id, msg string)) conte
 }
 
 // runChecks runs every check once the checks it needs have finished; a
-// check whose prerequisite is absent (or could not be checked) is not run.
+// check whose prerequisite failed or could not be checked is not run.
 func runChecks(ctx context.Context, g *graph.Graph[verifyNode], onWait func(id, msg string)) Report {
 	results := graph.Run(ctx, g, parallelism, func(ctx context.Context, n verifyNode, before []CheckReport) CheckReport {
 		r := CheckReport{ID: n.check.ID, Title: n.check.Title}
+		// What a check proves rests on what it needs: a check whose
+		// prerequisite failed, or could not run, is not checked (a key
+		// refused everywhere is also refused outside the prefix).
 		for _, b := range before {
-			if b.absent || b.Status == providers.Unknown {
+			if b.absent || b.Status == providers.Unknown || b.Status == providers.Fail {
 				r.Status, r.Detail = providers.Unknown, "not checked: "+b.Title+" did not pass"
 				return r
 			}

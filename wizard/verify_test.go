@@ -535,3 +535,25 @@ func TestApplyStoppedAtThePreflightStopsItsReads(t *testing.T) {
 	}
 	l.check(t, "init")
 }
+
+// TestVerifyCheckOnAFailedPrerequisiteIsNotChecked: a key refused under
+// the prefix is refused outside it too, which proves nothing about the
+// policy's scope: s3-key-confined is "not checked", never a pass.
+func TestVerifyCheckOnAFailedPrerequisiteIsNotChecked(t *testing.T) {
+	e, cfg := healthyS3(t)
+	e.aws.Deny["PUT object"] = true
+	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	got := map[string]wizard.CheckReport{}
+	for _, c := range rep.Checks {
+		got[c.ID] = c
+	}
+	if c := got[awsp.CheckKeyWorks]; c.Status != providers.Fail {
+		t.Errorf("%s: %s %s, want a failure", c.ID, c.Status, c.Detail)
+	}
+	if c := got[awsp.CheckKeyConfined]; c.Status != providers.Unknown || !strings.Contains(c.Detail, "not checked") {
+		t.Errorf("%s: %s %s, want not checked", c.ID, c.Status, c.Detail)
+	}
+	if rep.OK {
+		t.Error("verify must fail")
+	}
+}
