@@ -225,9 +225,12 @@ func destroyCommand(o *DestroyOptions) string {
 	if o.Given("state") {
 		parts = append(parts, "--state "+wizard.ShellQuote(o.Config.State))
 	}
-	for flag, on := range map[string]bool{"--delete-bucket": o.DeleteBucket, "--delete-objects": o.DeleteObjects, "--delete-bundle": o.DeleteBundle} {
-		if on {
-			parts = append(parts, flag)
+	for _, f := range []struct {
+		flag string
+		on   bool
+	}{{"--delete-bucket", o.DeleteBucket}, {"--delete-objects", o.DeleteObjects}, {"--delete-bundle", o.DeleteBundle}} {
+		if f.on {
+			parts = append(parts, f.flag)
 		}
 	}
 	return strings.Join(append(parts, "--yes"), " ")

@@ -67,10 +67,11 @@ func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
 	if c.ServiceAccount != "" {
 		check("--service-account", c.ServiceAccount, ValidateServiceAccountID(c.ServiceAccount))
 	}
-	for flag, id := range map[string]string{"--writer-role": c.WriterRole, "--snowflake-role-gcp": c.SnowflakeRoleGCP} {
-		if id != "" {
-			check(flag, id, ValidateCustomRoleID(id))
-		}
+	if c.WriterRole != "" {
+		check("--writer-role", c.WriterRole, ValidateCustomRoleID(c.WriterRole))
+	}
+	if c.SnowflakeRoleGCP != "" {
+		check("--snowflake-role-gcp", c.SnowflakeRoleGCP, ValidateCustomRoleID(c.SnowflakeRoleGCP))
 	}
 	if c.KeyFile != "" && (c.KeyFile == c.Bundle || c.KeyFile == c.State) {
 		check("--key-file", c.KeyFile, fmt.Errorf("must differ from --bundle and --state"))
