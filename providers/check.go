@@ -25,9 +25,10 @@ type CheckResult struct {
 	Status CheckStatus
 	Detail string
 	Remedy string
-	// Absent says the checked object is not there, or not where the
-	// setup says, so checks of what depends on it cannot run.
-	Absent bool
+	// Drift says a failure is an object that is there but differs: the
+	// checks that depend on it still run. Any other failure (the object
+	// is missing or elsewhere, a key is refused) leaves them unchecked.
+	Drift bool
 }
 
 // Check is one live health check of a setup.

@@ -33,7 +33,7 @@ type CheckReport struct {
 	Detail string                `json:"detail"`
 	Remedy string                `json:"remedy,omitempty"`
 
-	absent bool
+	drift bool
 }
 
 // Report is every check of a verify run. OK is true when no check failed
@@ -132,9 +132,11 @@ func runChecks(ctx context.Context, g *graph.Graph[verifyNode], onWait func(id, 
 		r := CheckReport{ID: n.check.ID, Title: n.check.Title}
 		// What a check proves rests on what it needs: a check whose
 		// prerequisite failed, or could not run, is not checked (a key
-		// refused everywhere is also refused outside the prefix).
+		// refused everywhere is also refused outside the prefix). An
+		// object that is there but differs still has what is on it
+		// checked.
 		for _, b := range before {
-			if b.absent || b.Status == providers.Unknown || b.Status == providers.Fail {
+			if b.Status == providers.Unknown || (b.Status == providers.Fail && !b.drift) {
 				r.Status, r.Detail = providers.Unknown, "not checked: "+b.Title+" did not pass"
 				return r
 			}
@@ -143,7 +145,7 @@ func runChecks(ctx context.Context, g *graph.Graph[verifyNode], onWait func(id, 
 		if ctx.Err() != nil && res.Status != providers.Pass {
 			res = providers.CannotRun(fmt.Errorf("timed out: %w", ctx.Err()), "raise --timeout and re-run byob verify")
 		}
-		r.Status, r.Detail, r.Remedy, r.absent = res.Status, res.Detail, res.Remedy, res.Absent
+		r.Status, r.Detail, r.Remedy, r.drift = res.Status, res.Detail, res.Remedy, res.Drift
 		return r
 	})
 	rep := Report{OK: true, Checks: results}
@@ -174,8 +176,9 @@ func rotationCheck(cfg Config, v *providers.Values, old string) providers.Check 
 }
 
 // stepCheck turns a plan step's Check into a health check: Done passes,
-// Missing and Drifted fail with the fix, a Mismatch (a bucket elsewhere)
-// fails, and any other error means the check could not run.
+// Missing and Drifted fail with the fix (only a drift lets what depends
+// on the step be checked), a Mismatch (a bucket elsewhere) fails, and any
+// other error means the check could not run.
 func stepCheck(s providers.Step, v *providers.Values, reRun string) providers.Check {
 	return providers.Check{ID: s.ID(), Title: verifyTitle(s), Run: func(ctx context.Context) providers.CheckResult {
 		obs, err := s.Check(ctx, v)
@@ -184,9 +187,7 @@ func stepCheck(s providers.Step, v *providers.Values, reRun string) providers.Ch
 		case errors.As(err, &mm):
 			// It is elsewhere (another region, another account): what
 			// depends on it cannot be checked here.
-			r := providers.Failed("see the detail: "+reRun+" with the right flags", "%v", err)
-			r.Absent = true
-			return r
+			return providers.Failed("see the detail: "+reRun+" with the right flags", "%v", err)
 		case err != nil:
 			return providers.CannotRun(err, "grant byob's caller read access to it and re-run byob verify")
 		case obs.Status == providers.Done:
@@ -199,15 +200,15 @@ func stepCheck(s providers.Step, v *providers.Values, reRun string) providers.Ch
 			if obs.Reason != "" {
 				detail = "missing: " + obs.Reason
 			}
-			r := providers.Failed(reRun, "%s", detail)
-			r.Absent = true
-			return r
+			return providers.Failed(reRun, "%s", detail)
 		}
 		remedy := reRun
 		for _, a := range obs.Fix {
 			remedy += ", or run: " + strings.Join(strings.Fields(a.Content), " ")
 		}
-		return providers.Failed(remedy, "%s", obs.Reason)
+		r := providers.Failed(remedy, "%s", obs.Reason)
+		r.Drift = true
+		return r
 	}}
 }
 

@@ -91,9 +91,7 @@ func heldByGrowthLoop(ctx context.Context, keyID, secret string, unusable func(c
 
 func keyWorks(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string, unusable func(context.Context) *providers.CheckResult) providers.CheckResult {
 	if keyID == "" || secret == "" {
-		r := providers.Failed(reRun+" (it writes a new key to the bundle)", "the bundle holds no access key")
-		r.Absent = true
-		return r
+		return providers.Failed(reRun+" (it writes a new key to the bundle)", "the bundle holds no access key")
 	}
 	go unusable(ctx) // the listing goes beside the first use
 	return useKey(ctx, p, c, v, keyID, secret, reRun, unusable)
@@ -117,7 +115,6 @@ func keyState(ctx context.Context, p Params, keyID, reRun string, userKeys func(
 	default:
 		return nil
 	}
-	r.Absent = true
 	return &r
 }
 
