@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -259,25 +260,31 @@ func statementList(p map[string]any) []any {
 	return nil
 }
 
+// Foreign is an Allow statement of a bucket policy that lets in someone
+// outside the account.
+type Foreign struct {
+	// Index is the statement's place in the policy.
+	Index int
+	// Says is "statement <Sid> allows <who>".
+	Says string
+	// Reaches says it covers objects under the export prefix, or lists
+	// them (ReachesPrefix).
+	Reaches bool
+}
+
 // ForeignStatements finds the Allow statements of a bucket policy that let
 // in someone outside the account: anyone ("*"), another AWS account, or
-// everyone but the ones named (NotPrincipal). It describes each and
-// returns the policy without them, indented; rest is "" when nothing else
-// is left (the policy should be deleted) or when doc is not a policy.
-func ForeignStatements(doc, account string) (found []string, rest string) {
+// everyone but the ones named (NotPrincipal), and whether each reaches
+// the objects under prefix.
+func ForeignStatements(doc, account string, bucket Bucket, prefix string) []Foreign {
 	var p map[string]any
 	if json.Unmarshal([]byte(doc), &p) != nil || p == nil {
-		return nil, ""
+		return nil
 	}
-	var keep []any
+	var found []Foreign
 	for i, st := range statementList(p) {
 		m, _ := st.(map[string]any)
-		name := fmt.Sprintf("statement #%d", i+1)
-		if sid, ok := m["Sid"].(string); ok && sid != "" {
-			name = "statement " + sid
-		}
 		if m["Effect"] != "Allow" {
-			keep = append(keep, st)
 			continue
 		}
 		var who []string
@@ -294,17 +301,37 @@ func ForeignStatements(doc, account string) (found []string, rest string) {
 			}
 		}
 		if len(who) == 0 {
-			keep = append(keep, st)
 			continue
 		}
-		found = append(found, name+" allows "+strings.Join(who, " and "))
+		name := fmt.Sprintf("statement #%d", i+1)
+		if sid, ok := m["Sid"].(string); ok && sid != "" {
+			name = "statement " + sid
+		}
+		found = append(found, Foreign{Index: i, Says: name + " allows " + strings.Join(who, " and "), Reaches: ReachesPrefix(m, bucket, prefix)})
 	}
-	if len(found) == 0 || len(keep) == 0 {
-		return found, ""
+	return found
+}
+
+// WithoutStatements is the policy doc without the statements at drop, as
+// compact JSON; "" when none is left (the policy should be deleted) or
+// doc is not a policy.
+func WithoutStatements(doc string, drop []int) string {
+	var p map[string]any
+	if json.Unmarshal([]byte(doc), &p) != nil || p == nil {
+		return ""
+	}
+	var keep []any
+	for i, st := range statementList(p) {
+		if !slices.Contains(drop, i) {
+			keep = append(keep, st)
+		}
+	}
+	if len(keep) == 0 {
+		return ""
 	}
 	p["Statement"] = keep
 	b, _ := json.Marshal(p)
-	return found, string(b)
+	return string(b)
 }
 
 // awsPrincipals are a statement's AWS principals: "*" for anyone.

@@ -166,20 +166,75 @@ func TestForeignStatements(t *testing.T) {
 		{"Sid":"DenyTLS","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"},
 		{"Sid":"Service","Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"*"},
 		{"Sid":"AllBut","Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"*"}]}`
-	found, rest := ForeignStatements(doc, own)
+	var found []string
+	var drop []int
+	for _, f := range ForeignStatements(doc, own, S3("b"), "exports/") {
+		found, drop = append(found, f.Says), append(drop, f.Index)
+		if !f.Reaches {
+			t.Errorf("%s: Resource * reaches every key", f.Says)
+		}
+	}
 	want := []string{"statement Public allows anyone (*)", "statement #3 allows AWS account 444455556666", `statement AllBut allows everyone but {"AWS":"arn:aws:iam::111122223333:root"}`}
 	if !slices.Equal(found, want) {
 		t.Errorf("found %q\nwant %q", found, want)
 	}
+	rest := WithoutStatements(doc, drop)
 	st := statements(t, rest)
 	if len(st) != 3 || !strings.Contains(rest, `"Mine"`) || !strings.Contains(rest, `"DenyTLS"`) || !strings.Contains(rest, `"Service"`) {
 		t.Errorf("rest %s", rest)
 	}
-	if found, rest := ForeignStatements(`{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:*","Resource":"*"}}`, own); len(found) != 1 || rest != "" {
-		t.Errorf("a lone public statement: %q %q", found, rest)
+	lone := `{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:*","Resource":"*"}}`
+	if found := ForeignStatements(lone, own, S3("b"), "exports/"); len(found) != 1 || WithoutStatements(lone, []int{0}) != "" {
+		t.Errorf("a lone public statement: %+v", found)
 	}
-	if found, _ := ForeignStatements(TLSOnlyBucketPolicy(S3("b")).JSON(), own); len(found) != 0 {
-		t.Errorf("byob's own statement: %q", found)
+	if found := ForeignStatements(TLSOnlyBucketPolicy(S3("b")).JSON(), own, S3("b"), "exports/"); len(found) != 0 {
+		t.Errorf("byob's own statement: %+v", found)
+	}
+}
+
+// TestReachesPrefix: a statement reaches the exports when its Resource
+// covers a key under the prefix, or it lists the bucket without an
+// s3:prefix condition that keeps the listing away from it.
+func TestReachesPrefix(t *testing.T) {
+	b := S3("acme")
+	for _, tc := range []struct {
+		st   string
+		want bool
+	}{
+		{`"Action":"s3:GetObject","Resource":"arn:aws:s3:::acme/*"`, true},
+		{`"Action":"s3:GetObject","Resource":"arn:aws:s3:::acme/exports/*"`, true},
+		{`"Action":"s3:GetObject","Resource":"arn:aws:s3:::acme/exports/1234/file.csv"`, true},
+		{`"Action":"s3:GetObject","Resource":"arn:aws:s3:::acme/ex*"`, true},
+		{`"Action":"s3:GetObject","Resource":"arn:aws:s3:::acme/?xports/*"`, true},
+		{`"Action":"s3:GetObject","Resource":"arn:aws:s3:::*/*"`, true},
+		{`"Action":"s3:GetObject","Resource":"*"`, true},
+		{`"Action":"s3:GetObject","Resource":"arn:aws:s3:::acme/reports/*"`, false},
+		{`"Action":"s3:GetObject","Resource":"arn:aws:s3:::acme/exports"`, false}, // the object "exports", not under "exports/"
+		{`"Action":"s3:GetObject","Resource":"arn:aws:s3:::acme2/*"`, false},
+		{`"Action":"s3:GetObject","Resource":["arn:aws:s3:::acme/reports/*","arn:aws:s3:::acme/e*"]`, true},
+		{`"Action":"s3:ListBucket","Resource":"arn:aws:s3:::acme"`, true},
+		{`"Action":"s3:list*","Resource":"arn:aws:s3:::acme"`, true},
+		{`"Action":"s3:GetBucketLocation","Resource":"arn:aws:s3:::acme"`, false},
+		{`"Action":"s3:ListBucket","Resource":"arn:aws:s3:::acme","Condition":{"StringLike":{"s3:prefix":["reports/*"]}}}`, false},
+		{`"Action":"s3:ListBucket","Resource":"arn:aws:s3:::acme","Condition":{"StringEquals":{"s3:prefix":["reports/","exports/"]}}}`, true},
+		{`"Action":"s3:ListBucket","Resource":"arn:aws:s3:::acme","Condition":{"StringLike":{"s3:prefix":["e*"]}}}`, true},
+		{`"Action":"s3:ListBucket","Resource":"arn:aws:s3:::acme","Condition":{"StringEquals":{"s3:prefix":[""]}}}`, true},
+		{`"Action":"s3:ListBucket","Resource":"arn:aws:s3:::acme","Condition":{"StringNotLike":{"s3:prefix":["exports/*"]}}}`, true},
+		{`"NotAction":"s3:ListBucket*","Resource":"arn:aws:s3:::acme"`, false},
+		{`"NotAction":"s3:PutObject","Resource":"arn:aws:s3:::acme"`, true},
+		{`"Action":"s3:GetObject","NotResource":"arn:aws:s3:::acme/exports/*"`, false},
+		{`"Action":"s3:*","NotResource":"arn:aws:s3:::acme/exports/*"`, true}, // lists the bucket
+		{`"Action":"s3:*","NotResource":["arn:aws:s3:::acme/exports/*","arn:aws:s3:::acme"]`, false},
+		{`"Action":"s3:GetObject","NotResource":"arn:aws:s3:::acme/reports/*"`, true},
+		{`"Action":"s3:GetObject","NotResource":"arn:aws:s3:::acme/exports/1234/*"`, true},
+	} {
+		var st map[string]any
+		if err := json.Unmarshal([]byte(`{"Effect":"Allow","Principal":"*",`+strings.TrimSuffix(tc.st, "}")+`}`), &st); err != nil {
+			t.Fatalf("%s: %v", tc.st, err)
+		}
+		if got := ReachesPrefix(st, b, "exports/"); got != tc.want {
+			t.Errorf("%s: reaches = %v, want %v", tc.st, got, tc.want)
+		}
 	}
 }
 

@@ -61,6 +61,13 @@ func TestVerifyFindsWhoElseCanReachTheBucket(t *testing.T) {
 		{"another account", func(t *testing.T, e *env, cfg wizard.Config) {
 			policy(t, e, cfg, `{"Sid":"Partner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::`+cfg.Bucket+`/*"}`)
 		}, []string{awsp.CheckPolicyPrivate}, "", "statement Partner allows AWS account 444455556666", `DenyInsecureTransport`},
+		{"another account's role on other keys", func(t *testing.T, e *env, cfg wizard.Config) {
+			policy(t, e, cfg, `{"Sid":"Reports","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:role/reader"},"Action":["s3:GetObject","s3:ListBucket"],`+
+				`"Resource":["arn:aws:s3:::`+cfg.Bucket+`/reports/*","arn:aws:s3:::`+cfg.Bucket+`"],"Condition":{"StringLike":{"s3:prefix":"reports/*"}}}`)
+		}, nil, awsp.CheckPolicyPrivate, "statement Reports allows AWS account 444455556666, on keys outside exports/ only", "if they need no access: aws s3api put-bucket-policy"},
+		{"another account's role through a wildcard", func(t *testing.T, e *env, cfg wizard.Config) {
+			policy(t, e, cfg, `{"Sid":"Reports","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:role/reader"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::`+cfg.Bucket+`/*ports/*"}`)
+		}, []string{awsp.CheckPolicyPrivate}, "", "statement Reports allows AWS account 444455556666, reaching the exports under exports/", "DenyInsecureTransport"},
 		{"ACLs on", func(t *testing.T, e *env, cfg wizard.Config) {
 			ownership(t, e, cfg, s3types.ObjectOwnershipObjectWriter)
 		}, []string{awsp.StepObjectOwnership}, "", "ACLs are on (Object Ownership ObjectWriter)", "byob init"},

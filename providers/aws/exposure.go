@@ -124,15 +124,40 @@ func policyPrivate(ctx context.Context, p Params, c *Clients, v *providers.Value
 	case err != nil:
 		return providers.CannotRun(wrap(ctx, "s3:GetBucketPolicy "+p.Bucket, err), "grant s3:GetBucketPolicy and re-run byob verify")
 	}
-	found, rest := templates.ForeignStatements(aws.ToString(out.Policy), v.Get(providers.AWSAccountID))
+	doc := aws.ToString(out.Policy)
+	found := templates.ForeignStatements(doc, v.Get(providers.AWSAccountID), p.S3Bucket(), p.Prefix)
 	if len(found) == 0 {
 		return providers.Passed("every statement that allows names this account's principals")
 	}
-	remedy := "aws s3api delete-bucket-policy --bucket " + p.Bucket
-	if rest != "" {
-		remedy = "aws s3api put-bucket-policy --bucket " + p.Bucket + " --policy " + shellQuote(rest)
+	// What lets someone else reach the exports fails; a grant on other
+	// keys of the bucket only warns.
+	var reach, other []string
+	var drop []int
+	for _, f := range found {
+		if f.Reaches {
+			reach, drop = append(reach, f.Says), append(drop, f.Index)
+		} else {
+			other = append(other, f.Says)
+		}
 	}
-	return providers.Failed(remedy, "%s", strings.Join(found, "; "))
+	fix := func(drop []int) string {
+		if rest := templates.WithoutStatements(doc, drop); rest != "" {
+			return "aws s3api put-bucket-policy --bucket " + p.Bucket + " --policy " + shellQuote(rest)
+		}
+		return "aws s3api delete-bucket-policy --bucket " + p.Bucket
+	}
+	if len(reach) == 0 {
+		for _, f := range found {
+			drop = append(drop, f.Index)
+		}
+		return providers.Warned("if they need no access: "+fix(drop),
+			"%s, on keys outside %s only: GrowthLoop's exports are not reachable through it", strings.Join(other, "; "), p.Prefix)
+	}
+	detail := fmt.Sprintf("%s, reaching the exports under %s", strings.Join(reach, "; "), p.Prefix)
+	if len(other) > 0 {
+		detail += fmt.Sprintf(" (and, on other keys only: %s)", strings.Join(other, "; "))
+	}
+	return providers.Failed(fix(drop), "%s", detail)
 }
 
 func aclPrivate(ctx context.Context, p Params, c *Clients, v *providers.Values) providers.CheckResult {
