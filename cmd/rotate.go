@@ -86,6 +86,9 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := state.NotDestroyed("rotate-keys"); err != nil {
+		return err
+	}
 	securefile.RemoveTemps(append([]string{cfg.State, cfg.Bundle}, cfg.BucketProvider().Keys(&cfg).Files()...)...)
 	values := providers.NewValues(state.Values)
 	var r Reporter = &textReporter{io: o.IO}

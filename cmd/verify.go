@@ -79,6 +79,9 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := state.NotDestroyed("verify"); err != nil {
+		return err
+	}
 	env := o.env(false)
 	providers.Defaults(&cfg, env)
 	if err := cfg.Validate(); err != nil {

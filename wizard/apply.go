@@ -150,6 +150,12 @@ func Prepare(cfg Config) (*State, *providers.Values, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if d := state.Destroyed; d != nil && len(d.Kept) == 0 && state.Matches(cfg) != nil {
+		// The setup was destroyed and nothing of it kept: the file may
+		// start another. One that kept something (a bucket byob made is
+		// still byob's) stays that setup's.
+		state = newState(cfg.State)
+	}
 	if err := state.Matches(cfg); err != nil {
 		return nil, nil, err
 	}
@@ -229,8 +235,8 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 		}
 	}
 	// The setup's inputs are written behind: every creation saves the
-	// whole state first anyway.
-	state.Inputs = InputsOf(cfg)
+	// whole state first anyway. A destroyed setup is made anew.
+	state.Inputs, state.Destroyed = InputsOf(cfg), nil
 	state.Record("", StepState{}, values)
 	out.Started = true
 	pr := startProofs(ctx, plan, cfg, values, deps, o.OnEvent)

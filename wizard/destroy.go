@@ -65,6 +65,21 @@ func PlanDestroy(ctx context.Context, cfg Config, deps Deps, values *providers.V
 	return d, nil
 }
 
+// keptObjects is what destroy kept, in the plan's order.
+func keptObjects(d *DestroyPlan, kept []Removal) []KeptObject {
+	why := map[string]string{}
+	for _, k := range kept {
+		why[k.Step.ID()] = k.Keep
+	}
+	var out []KeptObject
+	for _, r := range d.Removals {
+		if w, ok := why[r.Step.ID()]; ok {
+			out = append(out, KeptObject{Step: r.Step.ID(), Why: w})
+		}
+	}
+	return out
+}
+
 // DestroyOptions tune Destroy.
 type DestroyOptions struct {
 	Remove      providers.DestroyOptions
@@ -196,6 +211,19 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 		ev(EventRemoved, r.Remove)
 		return true
 	})
+	if firstErr == nil && ctx.Err() == nil {
+		// Finished: the state says so, and what stayed. A rotation's
+		// keys went with the key step.
+		for _, k := range []providers.Key{providers.RotationOldKey, providers.RotationStarted, providers.RotationRetired} {
+			values.Delete(k)
+		}
+		at := time.Now()
+		if prev := state.Destroyed; prev != nil && len(out.Removed) == 0 {
+			at = prev.At // a second run changed nothing
+		}
+		state.MarkDestroyed(at, keptObjects(d, out.Kept))
+		state.Record("", StepState{}, values)
+	}
 	if err := state.Flush(); err != nil && firstErr == nil {
 		firstErr = err
 	}

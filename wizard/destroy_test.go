@@ -319,3 +319,83 @@ func TestDestroyKeepsAnAdoptedIntegration(t *testing.T) {
 		t.Errorf("the stage byob made must go: removed %v", out.Removed)
 	}
 }
+
+// TestDestroyDeletedBucketsSettingsNeitherStayNorGo: once the bucket byob
+// made is deleted, a second destroy says nothing of its settings (they
+// went with it), and the state records the destroy.
+func TestDestroyDeletedBucketsSettingsNeitherStayNorGo(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.mustApply(cfg)
+	remove := providers.DestroyOptions{DeleteBucket: true, DeleteObjects: true}
+	out, _ := mustDestroy(t, cfg, e.deps, remove)
+	if !slices.Contains(out.Removed, awsp.StepBucket) || len(out.Kept) != 0 {
+		t.Fatalf("removed %v, kept:\n%s", out.Removed, keptReasons(out))
+	}
+	state, err := wizard.LoadState(cfg.State)
+	must(t, err)
+	if state.Destroyed == nil || time.Since(state.Destroyed.At) > time.Minute || len(state.Destroyed.Kept) != 0 {
+		t.Fatalf("state after destroy: %+v", state.Destroyed)
+	}
+	first := state.Destroyed.At
+	for k := range state.Values {
+		if strings.HasPrefix(k, "created.") || strings.HasPrefix(k, "applying.") || strings.HasPrefix(k, "rotation.") {
+			t.Errorf("the state still records %s after everything went", k)
+		}
+	}
+
+	before := len(e.aws.Mutations())
+	out, events := mustDestroy(t, cfg, e.deps, remove)
+	if len(out.Removed) != 0 || len(out.Kept) != 0 || len(e.aws.Mutations()) != before {
+		t.Errorf("second destroy: removed %v, kept:\n%s", out.Removed, keptReasons(out))
+	}
+	for _, ev := range events {
+		t.Errorf("second destroy said %s: %s", ev.Kind, ev.Title)
+	}
+	state, err = wizard.LoadState(cfg.State)
+	must(t, err)
+	if state.Destroyed == nil || !state.Destroyed.At.Equal(first) {
+		t.Errorf("a second destroy that changed nothing moved the record: %+v, first %v", state.Destroyed, first)
+	}
+	if err := state.NotDestroyed("verify"); err == nil || !strings.Contains(err.Error(), "byob init makes the setup anew") {
+		t.Errorf("NotDestroyed = %v", err)
+	}
+}
+
+// TestDestroyRecordsWhatItKept: a destroy that keeps the bucket (and what
+// byob adopted) records it; init then makes the setup anew on the kept
+// bucket, which is still byob's.
+func TestDestroyRecordsWhatItKept(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.mustApply(cfg)
+	mustDestroy(t, cfg, e.deps, providers.DestroyOptions{})
+	state, err := wizard.LoadState(cfg.State)
+	must(t, err)
+	if state.Destroyed == nil || len(state.Destroyed.Kept) != 1 || state.Destroyed.Kept[0].Step != awsp.StepBucket ||
+		!strings.Contains(state.Destroyed.Kept[0].Why, "--delete-bucket deletes it") {
+		t.Fatalf("state after destroy: %+v", state.Destroyed)
+	}
+	var ue *providers.UsageError
+	if err := state.NotDestroyed("rotate-keys"); !errors.As(err, &ue) || !strings.Contains(err.Error(), "bucket "+cfg.Bucket) {
+		t.Errorf("NotDestroyed = %v", err)
+	}
+	// Another setup may not take this state: it records a bucket byob made.
+	other := cfg
+	other.Bucket += "-other"
+	if _, _, err := wizard.Prepare(other); !errors.As(err, &ue) {
+		t.Errorf("another setup on a state that kept a bucket: %v", err)
+	}
+
+	e.mustApply(cfg)
+	state, err = wizard.LoadState(cfg.State)
+	must(t, err)
+	if state.Destroyed != nil || !providers.Owned(providers.NewValues(state.Values), awsp.StepBucket) {
+		t.Errorf("after init: destroyed %+v, values %v", state.Destroyed, state.Values)
+	}
+	e.aws.ConfineKeysTo = cfg.Prefix
+	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	if f := failing(rep); len(f) != 0 {
+		t.Errorf("verify after init made the setup anew: %v", f)
+	}
+}

@@ -30,11 +30,15 @@ const (
 // shared (external ID, account id, access key id), and each step's last
 // outcome. It never holds a secret.
 type State struct {
-	Version   int                  `json:"version"`
-	Inputs    *StateInputs         `json:"inputs,omitempty"`
-	Values    map[string]string    `json:"values"`
-	Steps     map[string]StepState `json:"steps"`
-	UpdatedAt time.Time            `json:"updated_at"`
+	Version int                  `json:"version"`
+	Inputs  *StateInputs         `json:"inputs,omitempty"`
+	Values  map[string]string    `json:"values"`
+	Steps   map[string]StepState `json:"steps"`
+	// Destroyed is set by a byob destroy that finished: verify and
+	// rotate-keys then have nothing to act on, and init makes the setup
+	// anew.
+	Destroyed *Destroyed `json:"destroyed,omitempty"`
+	UpdatedAt time.Time  `json:"updated_at"`
 
 	path string
 	mu   sync.Mutex // the fields above
@@ -60,6 +64,19 @@ type StepState struct {
 	Error  string    `json:"error,omitempty"`
 }
 
+// Destroyed is what a finished byob destroy recorded: when, and what it
+// left in place (what byob adopted, a bucket kept).
+type Destroyed struct {
+	At   time.Time    `json:"at"`
+	Kept []KeptObject `json:"kept,omitempty"`
+}
+
+// KeptObject is one thing destroy left in place, and why.
+type KeptObject struct {
+	Step string `json:"step"`
+	Why  string `json:"why"`
+}
+
 // stateFile is the file as written; Version is a pointer so a file
 // without one is told apart from one with version 0, and the inputs are
 // read by version.
@@ -68,7 +85,12 @@ type stateFile struct {
 	Inputs    json.RawMessage      `json:"inputs"`
 	Values    map[string]string    `json:"values"`
 	Steps     map[string]StepState `json:"steps"`
+	Destroyed *Destroyed           `json:"destroyed"`
 	UpdatedAt time.Time            `json:"updated_at"`
+}
+
+func newState(path string) *State {
+	return &State{Version: StateVersion, Values: map[string]string{}, Steps: map[string]StepState{}, path: path}
 }
 
 // LoadState reads the state file at path; a missing file is an empty
@@ -76,7 +98,7 @@ type stateFile struct {
 // version, wrong types, unknown fields) is a usage error naming the file:
 // byob never acts on state it cannot trust.
 func LoadState(path string) (*State, error) {
-	s := &State{Version: StateVersion, Values: map[string]string{}, Steps: map[string]StepState{}, path: path}
+	s := newState(path)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return s, nil
@@ -121,7 +143,7 @@ func LoadState(path string) (*State, error) {
 			return nil, notState(fmt.Sprintf("step %q has status %q", id, st.Status))
 		}
 	}
-	s.UpdatedAt = f.UpdatedAt
+	s.UpdatedAt, s.Destroyed = f.UpdatedAt, f.Destroyed
 	if f.Values != nil {
 		s.Values = f.Values
 	}
@@ -145,6 +167,32 @@ func (s *State) Matches(c Config) error {
 		return providers.Usagef("state file %s belongs to the %s setup %q of bucket %s: pass another --state for this one", s.path, in.Provider, in.Name, in.Bucket)
 	}
 	return nil
+}
+
+// NotDestroyed refuses a state file whose setup byob destroy removed:
+// byob verb has nothing left to act on.
+func (s *State) NotDestroyed(verb string) error {
+	d := s.Destroyed
+	if d == nil {
+		return nil
+	}
+	kept := ""
+	if len(d.Kept) > 0 {
+		var what []string
+		for _, k := range d.Kept {
+			what = append(what, k.Why)
+		}
+		kept = " (kept: " + strings.Join(what, "; ") + ")"
+	}
+	return providers.Usagef("the setup recorded in %s was destroyed by byob destroy at %s%s: byob %s has nothing to act on; byob init makes the setup anew",
+		s.path, d.At.Format(time.RFC3339), kept, verb)
+}
+
+// MarkDestroyed records that byob destroy finished, keeping kept.
+func (s *State) MarkDestroyed(at time.Time, kept []KeptObject) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Destroyed = &Destroyed{At: at.UTC(), Kept: kept}
 }
 
 // Record stores a step's outcome (none when step is "") and has the

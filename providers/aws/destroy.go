@@ -46,7 +46,10 @@ func (s *bucketStep) Destroy(ctx context.Context, v *providers.Values) error {
 	}
 	_, err := s.c.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
 	switch {
-	case isNotFound(err):
+	case err == nil || isNotFound(err):
+		for _, step := range bucketSettings {
+			providers.Forget(v, step)
+		}
 		return nil
 	case errorCode(err) == "BucketNotEmpty":
 		return fmt.Errorf("bucket %s is not empty (objects were written since byob looked): pass --delete-objects to delete them too, or leave out --delete-bucket: %w", s.p.Bucket, err)
@@ -137,13 +140,18 @@ func (s *bucketStep) eachVersionPage(ctx context.Context, v *providers.Values, f
 
 // stays is the teardown of a setting byob put on the bucket: on byob's
 // bucket it goes with the bucket or stays with it (the bucket says so); on
-// a bucket byob adopted it stays, and what says so.
+// a bucket byob adopted it stays, and what says so. A deleted bucket's
+// settings neither stay nor go.
 func (p Params) stays(v *providers.Values, step, what string) providers.Teardown {
-	if providers.Owned(v, StepBucket) || !providers.Owned(v, step) {
+	if !providers.Adopted(v, StepBucket) || !providers.Owned(v, step) {
 		return providers.Teardown{}
 	}
 	return providers.Teardown{Keep: what}
 }
+
+// bucketSettings are the steps whose settings live on the bucket: they go
+// with it.
+var bucketSettings = []string{StepPublicAccessBlock, StepEncryption, StepBucketPolicy, StepObjectOwnership, StepLifecycle}
 
 func (s *publicAccessBlockStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
 	return s.p.stays(v, StepPublicAccessBlock, "the public access block stays on: the bucket remains private"), nil
