@@ -4,62 +4,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/growthloop/byob/internal/testbin"
 )
 
 // pkgDir is this package's directory: the test binary starts in it.
 var pkgDir, _ = os.Getwd()
 
-var built struct {
-	sync.Mutex
-	bin string
-}
-
-// buildByob builds the real binary with the release's tag and CGO_ENABLED=0;
-// without ldflags it is built once per test binary. It leaves out the
-// release's -trimpath: that would compile every package again instead of
-// reusing what go test already compiled.
+// buildByob builds the real binary (testbin.Byob).
 func buildByob(t testing.TB, ldflags string) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	if ldflags == "" {
-		built.Lock()
-		defer built.Unlock()
-		if built.bin == "" {
-			dir, err := os.MkdirTemp("", "byob-test-bin")
-			if err != nil {
-				t.Fatal(err)
-			}
-			built.bin = build(t, dir, "")
-		}
-		return built.bin
-	}
-	return build(t, t.TempDir(), ldflags)
-}
-
-func build(t testing.TB, dir, ldflags string) string {
-	bin := filepath.Join(dir, "byob")
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
-	}
-	args := []string{"build", "-tags", "minicore_disabled", "-o", bin}
-	if ldflags != "" {
-		args = append(args, "-ldflags", ldflags)
-	}
-	build := exec.Command("go", append(args, "./byob")...)
-	build.Dir = pkgDir                                // tests may have changed the working directory
-	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as the release builds
-	out, err := build.CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return testbin.Byob(t, ldflags)
 }
 
 // TestStartHasNoSideEffects: starting byob writes nothing into the temp
@@ -101,11 +59,8 @@ func TestVersionFromLdflags(t *testing.T) {
 type removeBuilt struct{ m *testing.M }
 
 func (r removeBuilt) Run() int {
-	code := r.m.Run()
-	if built.bin != "" {
-		os.RemoveAll(filepath.Dir(built.bin))
-	}
-	return code
+	defer testbin.Remove()
+	return r.m.Run()
 }
 
 // TestLinksOnlyWhatItUses: the release build leaves out what byob never
