@@ -119,3 +119,15 @@ func putObjects(t *testing.T, c *awsp.Clients, bucket string, n int) {
 		}
 	}
 }
+
+// TestDestroyResumeCommandIsStable: the command that finishes a stopped
+// destroy names its flags in one order, run after run.
+func TestDestroyResumeCommandIsStable(t *testing.T) {
+	o := &DestroyOptions{DeleteBucket: true, DeleteObjects: true, DeleteBundle: true, Given: func(string) bool { return false }}
+	want := "byob destroy --delete-bucket --delete-objects --delete-bundle --yes"
+	for range 50 {
+		if got := destroyCommand(o); got != want {
+			t.Fatalf("resume command %q, want %q", got, want)
+		}
+	}
+}
