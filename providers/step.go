@@ -117,7 +117,7 @@ func BucketTeardown(v *Values, step, bucket string, o DestroyOptions, kept strin
 	what := "bucket " + bucket
 	switch {
 	case !Owned(v, step):
-		return TeardownOf(v, step, "", what+" and its objects"), nil
+		return TeardownOf(v, step, "", what+", with its objects,"), nil
 	case !o.DeleteBucket:
 		return Teardown{Keep: what + " and its objects are kept, " + kept + " (--delete-bucket deletes it)"}, nil
 	case count == nil && o.DeleteObjects:

@@ -116,7 +116,7 @@ func TestDestroyRemovesExactlyWhatByobMade(t *testing.T) {
 	if !slices.Equal(removed, want) {
 		t.Errorf("removed %v\nwant %v", removed, want)
 	}
-	if k := keptReasons(out); !strings.Contains(k, "s3-bucket: bucket "+cfg.Bucket+" and its objects was there before byob: left alone") {
+	if k := keptReasons(out); !strings.Contains(k, "s3-bucket: bucket "+cfg.Bucket+", with its objects, was there before byob: left alone") {
 		t.Errorf("the adopted bucket must be named as kept:\n%s", k)
 	}
 	// IAM: nothing of byob's is left.
@@ -377,7 +377,7 @@ func TestDestroyRecordsWhatItKept(t *testing.T) {
 		t.Fatalf("state after destroy: %+v", state.Destroyed)
 	}
 	var ue *providers.UsageError
-	if err := state.NotDestroyed("rotate-keys"); !errors.As(err, &ue) || !strings.Contains(err.Error(), "bucket "+cfg.Bucket) {
+	if err := state.NotDestroyed("rotate-keys"); !errors.As(err, &ue) || !strings.Contains(err.Error(), `what it kept, the file lists under "destroyed"`) {
 		t.Errorf("NotDestroyed = %v", err)
 	}
 	// Another setup may not take this state: it records a bucket byob made.

@@ -178,11 +178,7 @@ func (s *State) NotDestroyed(verb string) error {
 	}
 	kept := ""
 	if len(d.Kept) > 0 {
-		var what []string
-		for _, k := range d.Kept {
-			what = append(what, k.Why)
-		}
-		kept = " (kept: " + strings.Join(what, "; ") + ")"
+		kept = " (what it kept, the file lists under \"destroyed\")"
 	}
 	return providers.Usagef("the setup recorded in %s was destroyed by byob destroy at %s%s: byob %s has nothing to act on; byob init makes the setup anew",
 		s.path, d.At.Format(time.RFC3339), kept, verb)
