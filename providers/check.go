@@ -25,10 +25,11 @@ type CheckResult struct {
 	Status CheckStatus
 	Detail string
 	Remedy string
-	// Drift says a failure is an object that is there but differs: the
-	// checks that depend on it still run. Any other failure (the object
-	// is missing or elsewhere, a key is refused) leaves them unchecked.
-	Drift bool
+	// Stands says that, despite the failure, what the check's dependents
+	// rest on holds: the object is there but differs, or a key writes but
+	// cannot read or list. They still run. Any other failure (the object
+	// is missing or elsewhere, the key is refused) leaves them unchecked.
+	Stands bool
 }
 
 // Check is one live health check of a setup.

@@ -33,7 +33,7 @@ type CheckReport struct {
 	Detail string                `json:"detail"`
 	Remedy string                `json:"remedy,omitempty"`
 
-	drift bool
+	stands bool
 }
 
 // Report is every check of a verify run. OK is true when no check failed
@@ -132,11 +132,10 @@ func runChecks(ctx context.Context, g *graph.Graph[verifyNode], onWait func(id, 
 		r := CheckReport{ID: n.check.ID, Title: n.check.Title}
 		// What a check proves rests on what it needs: a check whose
 		// prerequisite failed, or could not run, is not checked (a key
-		// refused everywhere is also refused outside the prefix). An
-		// object that is there but differs still has what is on it
-		// checked.
+		// refused everywhere is also refused outside the prefix), unless
+		// what it rests on stands (CheckResult.Stands).
 		for _, b := range before {
-			if b.Status == providers.Unknown || (b.Status == providers.Fail && !b.drift) {
+			if b.Status == providers.Unknown || (b.Status == providers.Fail && !b.stands) {
 				r.Status, r.Detail = providers.Unknown, "not checked: "+b.Title+" did not pass"
 				return r
 			}
@@ -145,7 +144,7 @@ func runChecks(ctx context.Context, g *graph.Graph[verifyNode], onWait func(id, 
 		if ctx.Err() != nil && res.Status != providers.Pass {
 			res = providers.CannotRun(fmt.Errorf("timed out: %w", ctx.Err()), "raise --timeout and re-run byob verify")
 		}
-		r.Status, r.Detail, r.Remedy, r.drift = res.Status, res.Detail, res.Remedy, res.Drift
+		r.Status, r.Detail, r.Remedy, r.stands = res.Status, res.Detail, res.Remedy, res.Stands
 		return r
 	})
 	rep := Report{OK: true, Checks: results}
@@ -207,7 +206,7 @@ func stepCheck(s providers.Step, v *providers.Values, reRun string) providers.Ch
 			remedy += ", or run: " + strings.Join(strings.Fields(a.Content), " ")
 		}
 		r := providers.Failed(remedy, "%s", obs.Reason)
-		r.Drift = true
+		r.Stands = true
 		return r
 	}}
 }

@@ -557,3 +557,18 @@ func TestVerifyCheckOnAFailedPrerequisiteIsNotChecked(t *testing.T) {
 		t.Error("verify must fail")
 	}
 }
+
+// TestVerifyKeyThatWritesButCannotListStillHasItsScopeChecked: a key that
+// writes under the prefix but cannot list fails s3-key-works, and whether
+// it is denied outside the prefix is still checked.
+func TestVerifyKeyThatWritesButCannotListStillHasItsScopeChecked(t *testing.T) {
+	e, cfg := healthyS3(t)
+	e.aws.Deny["GET bucket"] = true // ListObjectsV2
+	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	if c := find(rep, awsp.CheckKeyWorks); c.Status != providers.Fail || !strings.Contains(c.Detail, "ListObjectsV2") {
+		t.Errorf("%s: %s %s, want a failure to list", c.ID, c.Status, c.Detail)
+	}
+	if c := find(rep, awsp.CheckKeyConfined); c.Status != providers.Pass {
+		t.Errorf("%s: %s %s, want a pass", c.ID, c.Status, c.Detail)
+	}
+}

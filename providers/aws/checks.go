@@ -172,17 +172,23 @@ func useKey(ctx context.Context, p Params, c *Clients, v *providers.Values, keyI
 	wg.Wait()
 	// The probe object goes once read and listed, in the background.
 	providers.Cleanup(ctx, remove)
+	var r providers.CheckResult
 	switch {
 	case readErr != nil:
-		return providers.Failed(reRun, "GetObject %s with key %s: %v", key, keyID, readErr)
+		r = providers.Failed(reRun, "GetObject %s with key %s: %v", key, keyID, readErr)
 	case !bytes.Equal(read, body):
-		return providers.Failed(reRun, "GetObject %s returned other content", key)
+		r = providers.Failed(reRun, "GetObject %s returned other content", key)
 	case listErr != nil:
-		return providers.Failed(reRun, "ListObjectsV2 %s with key %s: %v", p.Prefix, keyID, listErr)
+		r = providers.Failed(reRun, "ListObjectsV2 %s with key %s: %v", p.Prefix, keyID, listErr)
 	case !slices.ContainsFunc(list.Contents, func(o s3types.Object) bool { return aws.ToString(o.Key) == key }):
-		return providers.Failed(reRun, "ListObjectsV2 %s does not show the probe object", p.Prefix)
+		r = providers.Failed(reRun, "ListObjectsV2 %s does not show the probe object", p.Prefix)
+	default:
+		return providers.Passed("wrote, read and listed %s", key)
 	}
-	return providers.Passed("wrote, read and listed %s", key)
+	// The key writes under the prefix: whether it is denied outside it
+	// still says something.
+	r.Stands = true
+	return r
 }
 
 // deleteProbe is a probe's clean-up: it deletes key with the caller's
