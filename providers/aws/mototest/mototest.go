@@ -143,14 +143,13 @@ func Start(t testing.TB, o Options) *Server {
 
 	s := &Server{AdminKeyID: "AKIAMOTOADMIN0000000", AdminSecret: "moto-admin-secret", secrets: map[string]string{}}
 	target, _ := url.Parse(moto)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	director := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		director(r)
-		if o.EnforceIAM && strings.Contains(r.URL.RawQuery, "%2F") {
-			s.resign(r)
+	proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(target)
+		pr.Out.Host = pr.In.Host // signed: it must reach moto as it was sent
+		if o.EnforceIAM && strings.Contains(pr.Out.URL.RawQuery, "%2F") {
+			s.resign(pr.Out)
 		}
-	}
+	}}
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.record(r)
 		proxy.ServeHTTP(w, r)
