@@ -100,7 +100,7 @@ func runRender(o *RenderOptions) error {
 	if o.AWSAccountID != "" {
 		known.Set(providers.AWSAccountID, o.AWSAccountID)
 	}
-	files, err := render.Render(o.Format, cfg, render.Options{Known: known, Random: o.Rand})
+	files, err := render.Render(o.Format, cfg, render.Options{Known: known, State: state})
 	if err != nil {
 		return err
 	}
