@@ -80,8 +80,8 @@ func cfnTags() []tags.Tag {
 	}
 	return out
 }
-func boolPtr(b bool) *bool               { return &b }
-func intPtr(n int) *int                  { return &n }
+func boolPtr(b bool) *bool { return &b }
+func intPtr(n int) *int    { return &n }
 
 // JSON is the template with each intrinsic in place, indented as
 // CloudFormation's own examples are.

@@ -131,4 +131,3 @@ func suffix(i int) string {
 	}
 	return fmt.Sprintf("_%d", i+1)
 }
-

@@ -99,7 +99,7 @@ func TestRenderedCodeIsWhatInitApplies(t *testing.T) {
 		resources := parseTerraform(t, files)
 		obj := func(m map[string]cty.Value) cty.Value { return cty.ObjectVal(m) }
 		ctx := &hcl.EvalContext{Variables: map[string]cty.Value{
-			"data":      obj(map[string]cty.Value{"aws_caller_identity": obj(map[string]cty.Value{"current": obj(map[string]cty.Value{"account_id": cty.StringVal(account)})})}),
+			"data": obj(map[string]cty.Value{"aws_caller_identity": obj(map[string]cty.Value{"current": obj(map[string]cty.Value{"account_id": cty.StringVal(account)})})}),
 			"snowflake_storage_integration": obj(map[string]cty.Value{"this": obj(map[string]cty.Value{
 				"storage_aws_iam_user_arn": cty.StringVal(userARN), "storage_aws_external_id": cty.StringVal(externalID), "name": cty.StringVal("FLYWHEEL_APP_AWS")})}),
 			"snowflake_stage": obj(map[string]cty.Value{"exports": obj(map[string]cty.Value{})}),
