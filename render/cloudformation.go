@@ -159,10 +159,11 @@ func cloudFormation(cfg providers.Config, known *providers.Values) ([]File, erro
 	for k, expr := range cfnRefs {
 		unknown[k] = expr
 	}
-	// The trust takes the external ID from the parameter, whose default
-	// is the setup's.
+	// The trust takes Snowflake's identity from the parameters, whose
+	// defaults are the setup's.
 	forTemplate := providers.NewValues(known.Map())
 	forTemplate.Delete(providers.ExternalID)
+	forTemplate.Delete(providers.WarehouseUserARN)
 	m, err := build(cfg, forTemplate, unknown)
 	if err != nil {
 		return nil, err
@@ -237,7 +238,7 @@ func cloudFormation(cfg providers.Config, known *providers.Values) ([]File, erro
 	if m.has(awsp.StepRole) {
 		t.Parameters[paramUserARN] = parameter{Type: "String",
 			Description:    "STORAGE_AWS_IAM_USER_ARN from DESC INTEGRATION (snowflake.sql)",
-			AllowedPattern: `arn:aws[a-z-]*:iam::[0-9]{12}:user/.+`}
+			AllowedPattern: `arn:aws[a-z-]*:iam::[0-9]{12}:user/.+`, Default: known.Get(providers.WarehouseUserARN)}
 		// The setup's external ID is the default; a new setup's is the one
 		// chosen for <external-id> in snowflake.sql.
 		t.Parameters[paramExternalID] = parameter{Type: "String",
