@@ -69,8 +69,8 @@ func TestImportIDsAreTheProvidersDocumentedFormats(t *testing.T) {
 			// snowflakedb/snowflake 1.2.3: an integration by name, a stage
 			// as "db|schema|stage", a grant as
 			// role|with_grant_option|always_apply|privileges|type|data.
-			"snowflake_storage_integration.this": "FLYWHEEL_APP_AWS",
-			"snowflake_stage.exports":            "ANALYTICS|FLYWHEEL_SYSTEM|FLYWHEEL_EXTERNAL_STAGE",
+			"snowflake_storage_integration.this":                              "FLYWHEEL_APP_AWS",
+			"snowflake_stage.exports":                                         "ANALYTICS|FLYWHEEL_SYSTEM|FLYWHEEL_EXTERNAL_STAGE",
 			"snowflake_grant_privileges_to_account_role.usage_on_integration": `"GROWTHLOOP"|false|false|USAGE|OnAccountObject|INTEGRATION|"FLYWHEEL_APP_AWS"`,
 			"snowflake_grant_privileges_to_account_role.usage_on_database":    `"GROWTHLOOP"|false|false|USAGE|OnAccountObject|DATABASE|"ANALYTICS"`,
 			"snowflake_grant_privileges_to_account_role.usage_on_schema":      `"GROWTHLOOP"|false|false|USAGE|OnSchema|OnSchema|"ANALYTICS"."FLYWHEEL_SYSTEM"`,
@@ -80,13 +80,13 @@ func TestImportIDsAreTheProvidersDocumentedFormats(t *testing.T) {
 			// hashicorp/google 6.50.0: "project/bucket",
 			// "projects/P/roles/ID", "projects/P/serviceAccounts/EMAIL",
 			// "b/BUCKET ROLE MEMBER"; the key cannot be imported.
-			"google_storage_bucket.exports":             "acme-data/acme-growthloop-exports",
-			"google_project_iam_custom_role.writer":     "projects/acme-data/roles/growthloop_byob_writer",
-			"google_project_iam_custom_role.snowflake":  "projects/acme-data/roles/growthloop_byob_snowflake",
-			"google_service_account.growthloop":         "projects/acme-data/serviceAccounts/growthloop-byob@acme-data.iam.gserviceaccount.com",
-			"google_storage_bucket_iam_member.writer":   "b/acme-growthloop-exports projects/acme-data/roles/growthloop_byob_writer serviceAccount:growthloop-byob@acme-data.iam.gserviceaccount.com",
+			"google_storage_bucket.exports":              "acme-data/acme-growthloop-exports",
+			"google_project_iam_custom_role.writer":      "projects/acme-data/roles/growthloop_byob_writer",
+			"google_project_iam_custom_role.snowflake":   "projects/acme-data/roles/growthloop_byob_snowflake",
+			"google_service_account.growthloop":          "projects/acme-data/serviceAccounts/growthloop-byob@acme-data.iam.gserviceaccount.com",
+			"google_storage_bucket_iam_member.writer":    "b/acme-growthloop-exports projects/acme-data/roles/growthloop_byob_writer serviceAccount:growthloop-byob@acme-data.iam.gserviceaccount.com",
 			"google_storage_bucket_iam_member.snowflake": "b/acme-growthloop-exports projects/acme-data/roles/growthloop_byob_snowflake serviceAccount:abc123@gcpuscentral1-1dfa.iam.gserviceaccount.com",
-			"snowflake_stage.exports":                   "ANALYTICS|FLYWHEEL_SYSTEM|FLYWHEEL_EXTERNAL_STAGE",
+			"snowflake_stage.exports":                    "ANALYTICS|FLYWHEEL_SYSTEM|FLYWHEEL_EXTERNAL_STAGE",
 		},
 	}
 	for name, ids := range want {
