@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -124,18 +125,18 @@ func buildSnowflake(module, cache string) error {
 	return os.Rename(tmp.Name(), exe)
 }
 
-// Run runs terraform in dir with the mirrors' configuration and nothing
-// of the machine's own, and returns its output.
+// Run runs terraform in dir with the mirrors' configuration and none of
+// the machine's own Terraform or AWS settings, env added, and returns its
+// output.
 func (tf *Terraform) Run(dir string, env []string, args ...string) (string, error) {
 	cmd := exec.Command(tf.Bin, args...)
 	cmd.Dir = dir
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TF_") && !strings.HasPrefix(kv, "AWS_") {
+	for _, kv := range append(os.Environ(), env...) {
+		if !strings.HasPrefix(kv, "TF_") && (!strings.HasPrefix(kv, "AWS_") || slices.Contains(env, kv)) {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
 	cmd.Env = append(cmd.Env, "TF_CLI_CONFIG_FILE="+tf.config, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_DATA_DIR="+filepath.Join(dir, ".terraform"))
-	cmd.Env = append(cmd.Env, env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
