@@ -71,6 +71,8 @@ func cfnRef(name string) string          { return fn("Ref", name) }
 func cfnGetAtt(name, attr string) string { return fn("Fn::GetAtt", []string{name, attr}) }
 func cfnSubString(s string) string       { return fn("Fn::Sub", s) }
 func strPtr(s string) *string            { return &s }
+func boolPtr(b bool) *bool               { return &b }
+func intPtr(n int) *int                  { return &n }
 
 // cfnTags are the tags init puts on the IAM objects it creates.
 func cfnTags() []tags.Tag {
@@ -80,8 +82,6 @@ func cfnTags() []tags.Tag {
 	}
 	return out
 }
-func boolPtr(b bool) *bool { return &b }
-func intPtr(n int) *int    { return &n }
 
 // JSON is the template with each intrinsic in place, indented as
 // CloudFormation's own examples are.
@@ -215,9 +215,9 @@ func cloudFormation(cfg providers.Config, known *providers.Values) ([]File, erro
 	t.Resources["GrowthLoopUser"] = &iam.User{UserName: strPtr(names.User), ManagedPolicyArns: []string{cfnRef("GrowthLoopPolicy")}, Tags: cfnTags()}
 	t.Resources["GrowthLoopKey"] = &iam.AccessKey{UserName: cfnRef("GrowthLoopUser")}
 	// The secret never appears in an output: the stack keeps it in Secrets
-	// Manager, where byob bundle --from-cloudformation reads it.
-	// It goes with the stack (Delete, also on replacement): it holds a
-	// key the stack deletes, and a copy kept would outlive the key.
+	// Manager, where byob bundle --from-cloudformation reads it. It goes
+	// with the stack (Delete, also on replacement): the key it holds goes
+	// too, and a copy kept would outlive it.
 	t.Resources["GrowthLoopKeySecret"] = &secretsmanager.Secret{
 		Name:                                 strPtr(cfg.Name + "-byob-growthloop-key"),
 		Description:                          strPtr("GrowthLoop's access key for bucket " + cfg.Bucket),

@@ -30,6 +30,7 @@ const (
 // Tags mark what byob created, so people can tell it apart in the console.
 func Tags() map[string]string { return map[string]string{"created-by": "byob"} }
 
+// tag is Tags as IAM takes them.
 var tag = []types.Tag{{Key: aws.String("created-by"), Value: aws.String(Tags()["created-by"])}}
 
 // Descriptions are the descriptions of the IAM policies and role byob

@@ -147,9 +147,13 @@ func (tf *Terraform) Run(dir string, env []string, args ...string) (string, erro
 
 // For is Setup for a test: the cache is under the user's cache directory
 // (the build outlives the test run), and a missing tool skips the test
-// unless BYOB_REQUIRE_TERRAFORM=1.
+// unless BYOB_REQUIRE_TERRAFORM=1. Under -short the test is skipped: it
+// may build a provider.
 func For(t testing.TB) *Terraform {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("runs terraform and may build a provider")
+	}
 	_, file, _, _ := runtime.Caller(0)
 	cache, err := os.UserCacheDir()
 	if err != nil {
