@@ -2,6 +2,7 @@ package render
 
 import (
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -94,6 +95,11 @@ func TestImportIDsAreTheProvidersDocumentedFormats(t *testing.T) {
 		files, err := Render("terraform", cfg, madeSetup(t, cfg))
 		if err != nil {
 			t.Fatal(err)
+		}
+		for _, f := range files {
+			if f.Path == "imports.tf" || f.Path == "README.md" {
+				golden(t, filepath.Join("terraform-import", name, f.Path), f.Content)
+			}
 		}
 		got := imports(t, files)
 		for addr, id := range ids {

@@ -68,12 +68,12 @@ func (t *tfModule) importReadme(b *strings.Builder) {
 	b.WriteString("import ID its provider documents). The module describes them exactly as `byob init` made them, so against the same\n")
 	fmt.Fprintf(b, "accounts `terraform plan` shows `%d to import, 0 to add, 0 to change, 0 to destroy`", n)
 	if len(t.unimported) > 0 {
-		b.WriteString(", but for what cannot be imported:\n\n")
+		b.WriteString(", apart from what cannot be imported, which it adds:\n\n")
 		for _, u := range t.unimported {
 			b.WriteString("- " + u + "\n")
 		}
-		b.WriteString("\nTerraform creates that anew: a second key, which you hand to GrowthLoop as below; then remove byob's with\n")
-		b.WriteString("the cloud's console or CLI.\n\n")
+		b.WriteString("\nTerraform creates those anew. A new key is a second one: hand it to GrowthLoop as below, then delete byob's\n")
+		b.WriteString("(the key id in `growthloop-byob-bundle.json`) with the cloud's console or CLI.\n\n")
 	} else {
 		b.WriteString(".\n\n")
 	}

@@ -214,12 +214,18 @@ func (m *Model) document(id string) string {
 }
 
 // known is s with each reference the module makes replaced by the
-// setup's value (Snowflake's service account in a binding's member).
-func (t *tfModule) known(s string) string {
+// setup's value (Snowflake's service account in a binding's member);
+// false when the state file lacks one.
+func (t *tfModule) known(s string) (string, bool) {
 	for k, expr := range tfRefs {
-		s = strings.ReplaceAll(s, ref(expr), t.values.Get(k))
+		if strings.Contains(s, ref(expr)) {
+			if t.values.Get(k) == "" {
+				return "", false
+			}
+			s = strings.ReplaceAll(s, ref(expr), t.values.Get(k))
+		}
 	}
-	return s
+	return s, true
 }
 
 // unquote is a quoted identifier's name ("FLYWHEEL_APP_AWS"), as the

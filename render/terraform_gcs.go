@@ -98,7 +98,11 @@ func (t *tfModule) gcs() {
 		}
 		for i, member := range bd.Members {
 			addr := "google_storage_bucket_iam_member." + name + suffix(i)
-			t.importing(step, addr, gcsMemberImportID(c.Bucket, bd.Role, t.known(member)))
+			if m, ok := t.known(member); ok {
+				t.importing(step, addr, gcsMemberImportID(c.Bucket, bd.Role, m))
+			} else {
+				t.cannotImport(step, addr, "the state file records no Snowflake service account")
+			}
 			b := t.resource("google_storage_bucket_iam_member", name+suffix(i))
 			b.SetAttributeTraversal("bucket", traversal("google_storage_bucket.exports.name"))
 			b.SetAttributeTraversal("role", traversal("google_project_iam_custom_role."+roleName+".name"))
