@@ -51,7 +51,7 @@ func probeSetup(t *testing.T, srv *awstest.Server) map[string]providers.Check {
 func TestSharedKeyListingOutlivesItsFirstCaller(t *testing.T) {
 	srv := awstest.New()
 	defer srv.Close()
-	srv.Deny["PUT object"] = true                              // the key probe fails at once
+	srv.Deny["PUT object"] = true                             // the key probe fails at once
 	srv.SlowAnswer["ListAccessKeys"] = 200 * time.Millisecond // before the listing answers
 	checks := probeSetup(t, srv)
 
