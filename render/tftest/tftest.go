@@ -3,8 +3,8 @@
 // machine's plugin directory (/opt/tf-plugins, or BYOB_TF_PLUGINS), and
 // snowflakedb/snowflake built from the Go module proxy at its release
 // (the module in providers/snowflake pins it) into a cache directory, once.
-// hashicorp/google is not served by the module proxy here: modules that
-// need it are not run.
+// hashicorp/google comes from the plugin directory when it is there; the
+// module proxy does not serve it, so without it the GCS modules are not run.
 //
 // Without terraform or a provider a test skips, saying why; with
 // BYOB_REQUIRE_TERRAFORM=1 (set by .ci/run) it fails instead.
