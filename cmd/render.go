@@ -38,7 +38,8 @@ each (json, sql). Every document is the one init applies. It needs no
 cloud credentials and changes nothing.
 
 It takes init's flags, or the state file of a setup init made (then the
-account id, external ID and Snowflake's identity are the setup's own).
+account id, external ID and Snowflake's identity are the setup's own, and
+the Terraform module imports what init made: imports.tf).
 Each format's README says how to apply it and hand the key to GrowthLoop
 (byob bundle).`,
 		Example: `  byob render --format terraform --out infra/growthloop --provider s3 \
@@ -100,7 +101,7 @@ func runRender(o *RenderOptions) error {
 	if o.AWSAccountID != "" {
 		known.Set(providers.AWSAccountID, o.AWSAccountID)
 	}
-	files, err := render.Render(o.Format, cfg, render.Options{Known: known, Random: o.Rand})
+	files, err := render.Render(o.Format, cfg, render.Options{Known: known, State: state})
 	if err != nil {
 		return err
 	}

@@ -2,11 +2,15 @@ package render
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/awslabs/goformation/v7/cloudformation/iam"
+	"github.com/awslabs/goformation/v7/cloudformation/policies"
 	"github.com/awslabs/goformation/v7/cloudformation/s3"
 	"github.com/awslabs/goformation/v7/cloudformation/secretsmanager"
+	"github.com/awslabs/goformation/v7/cloudformation/tags"
 
 	"github.com/growthloop/byob/providers"
 	awsp "github.com/growthloop/byob/providers/aws"
@@ -27,6 +31,7 @@ const (
 var cfnRefs = map[providers.Key]string{
 	providers.AWSAccountID:     "AWS::AccountId",
 	providers.WarehouseUserARN: paramUserARN,
+	providers.ExternalID:       paramExternalID,
 }
 
 // template is a CloudFormation template whose resources are goformation's
@@ -68,6 +73,15 @@ func cfnSubString(s string) string       { return fn("Fn::Sub", s) }
 func strPtr(s string) *string            { return &s }
 func boolPtr(b bool) *bool               { return &b }
 func intPtr(n int) *int                  { return &n }
+
+// cfnTags are the tags init puts on the IAM objects it creates.
+func cfnTags() []tags.Tag {
+	var out []tags.Tag
+	for _, k := range slices.Sorted(maps.Keys(awsp.Tags())) {
+		out = append(out, tags.Tag{Key: k, Value: awsp.Tags()[k]})
+	}
+	return out
+}
 
 // JSON is the template with each intrinsic in place, indented as
 // CloudFormation's own examples are.
@@ -145,7 +159,12 @@ func cloudFormation(cfg providers.Config, known *providers.Values) ([]File, erro
 	for k, expr := range cfnRefs {
 		unknown[k] = expr
 	}
-	m, err := build(cfg, known, unknown)
+	// The trust takes Snowflake's identity from the parameters, whose
+	// defaults are the setup's.
+	forTemplate := providers.NewValues(known.Map())
+	forTemplate.Delete(providers.ExternalID)
+	forTemplate.Delete(providers.WarehouseUserARN)
+	m, err := build(cfg, forTemplate, unknown)
 	if err != nil {
 		return nil, err
 	}
@@ -190,15 +209,21 @@ func cloudFormation(cfg providers.Config, known *providers.Values) ([]File, erro
 	if doc := m.document(awsp.StepBucketPolicy); doc != "" {
 		t.Resources["ExportBucketPolicy"] = &s3.BucketPolicy{Bucket: cfnRef("ExportBucket"), PolicyDocument: cfnDocument(doc)}
 	}
-	t.Resources["GrowthLoopPolicy"] = &iam.ManagedPolicy{ManagedPolicyName: strPtr(names.Policy), PolicyDocument: cfnDocument(m.document(awsp.StepPolicy))}
-	t.Resources["GrowthLoopUser"] = &iam.User{UserName: strPtr(names.User), ManagedPolicyArns: []string{cfnRef("GrowthLoopPolicy")}}
+	descriptions := awsp.Descriptions(cfg.Bucket, cfg.Prefix)
+	t.Resources["GrowthLoopPolicy"] = &iam.ManagedPolicy{ManagedPolicyName: strPtr(names.Policy), Description: strPtr(descriptions[awsp.StepPolicy]),
+		PolicyDocument: cfnDocument(m.document(awsp.StepPolicy))}
+	t.Resources["GrowthLoopUser"] = &iam.User{UserName: strPtr(names.User), ManagedPolicyArns: []string{cfnRef("GrowthLoopPolicy")}, Tags: cfnTags()}
 	t.Resources["GrowthLoopKey"] = &iam.AccessKey{UserName: cfnRef("GrowthLoopUser")}
 	// The secret never appears in an output: the stack keeps it in Secrets
-	// Manager, where byob bundle --from-cloudformation reads it.
+	// Manager, where byob bundle --from-cloudformation reads it. It goes
+	// with the stack (Delete, also on replacement): the key it holds goes
+	// too, and a copy kept would outlive it.
 	t.Resources["GrowthLoopKeySecret"] = &secretsmanager.Secret{
-		Name:         strPtr(cfg.Name + "-byob-growthloop-key"),
-		Description:  strPtr("GrowthLoop's access key for bucket " + cfg.Bucket),
-		SecretString: strPtr(cfnSubString(`{"aws_access_key_id":"${GrowthLoopKey}","aws_secret_access_key":"${GrowthLoopKey.SecretAccessKey}"}`)),
+		Name:                                 strPtr(cfg.Name + "-byob-growthloop-key"),
+		Description:                          strPtr("GrowthLoop's access key for bucket " + cfg.Bucket),
+		SecretString:                         strPtr(cfnSubString(`{"aws_access_key_id":"${GrowthLoopKey}","aws_secret_access_key":"${GrowthLoopKey.SecretAccessKey}"}`)),
+		AWSCloudFormationDeletionPolicy:      policies.DeletionPolicy("Delete"),
+		AWSCloudFormationUpdateReplacePolicy: policies.UpdateReplacePolicy("Delete"),
 	}
 	t.Outputs["Bucket"] = output{Value: cfnRef("ExportBucket"), Description: "the export bucket"}
 	t.Outputs["Region"] = output{Value: cfnRef("AWS::Region"), Description: "the bucket's region"}
@@ -213,17 +238,16 @@ func cloudFormation(cfg providers.Config, known *providers.Values) ([]File, erro
 	if m.has(awsp.StepRole) {
 		t.Parameters[paramUserARN] = parameter{Type: "String",
 			Description:    "STORAGE_AWS_IAM_USER_ARN from DESC INTEGRATION (snowflake.sql)",
-			AllowedPattern: `arn:aws[a-z-]*:iam::[0-9]{12}:user/.+`}
+			AllowedPattern: `arn:aws[a-z-]*:iam::[0-9]{12}:user/.+`, Default: known.Get(providers.WarehouseUserARN)}
+		// The setup's external ID is the default; a new setup's is the one
+		// chosen for <external-id> in snowflake.sql.
 		t.Parameters[paramExternalID] = parameter{Type: "String",
-			Description: "STORAGE_AWS_EXTERNAL_ID of the integration (snowflake.sql sets it)",
+			Description: "STORAGE_AWS_EXTERNAL_ID of the integration: the value given for <external-id> in snowflake.sql",
 			Default:     known.Get(providers.ExternalID)}
-		trust := m.document(awsp.StepRole)
-		// The external ID is the parameter, so that DESC INTEGRATION's
-		// value can be given when it differs from the one chosen here.
-		trust = strings.ReplaceAll(trust, known.Get(providers.ExternalID), ref(paramExternalID))
-		t.Resources["GrowthLoopSnowflakePolicy"] = &iam.ManagedPolicy{ManagedPolicyName: strPtr(names.SnowflakePolicy), PolicyDocument: cfnDocument(m.document(awsp.StepSnowflakePolicy))}
-		t.Resources["SnowflakeRole"] = &iam.Role{RoleName: strPtr(names.Role), AssumeRolePolicyDocument: cfnDocument(trust),
-			ManagedPolicyArns: []string{cfnRef("GrowthLoopSnowflakePolicy")}}
+		t.Resources["GrowthLoopSnowflakePolicy"] = &iam.ManagedPolicy{ManagedPolicyName: strPtr(names.SnowflakePolicy), Description: strPtr(descriptions[awsp.StepSnowflakePolicy]),
+			PolicyDocument: cfnDocument(m.document(awsp.StepSnowflakePolicy))}
+		t.Resources["SnowflakeRole"] = &iam.Role{RoleName: strPtr(names.Role), Description: strPtr(descriptions[awsp.StepRole]), AssumeRolePolicyDocument: cfnDocument(m.document(awsp.StepRole)),
+			ManagedPolicyArns: []string{cfnRef("GrowthLoopSnowflakePolicy")}, Tags: cfnTags()}
 		t.Outputs["RoleArn"] = output{Value: cfnGetAtt("SnowflakeRole", "Arn"), Description: "the role Snowflake assumes"}
 		t.Outputs["ExternalId"] = output{Value: cfnRef(paramExternalID), Description: "the integration's external ID"}
 		if in, ok := value[sflib.Integration](m, sfp.StepIntegration); ok {
@@ -246,6 +270,6 @@ func cloudFormation(cfg providers.Config, known *providers.Values) ([]File, erro
 	if sql := snowflakeSQL(raw); sql != "" {
 		files = append(files, File{"snowflake.sql", sql})
 	}
-	files = append(files, File{"README.md", cloudFormationReadme(cfg, m)})
+	files = append(files, File{"README.md", cloudFormationReadme(cfg, m, known)})
 	return files, nil
 }

@@ -27,10 +27,15 @@ func placeholders(s string) string {
 // fills in.
 var rawUnknown = map[providers.Key]string{
 	providers.AWSAccountID:            "aws-account-id",
-	providers.ExternalID:              "external-id: choose one, as in STORAGE_AWS_EXTERNAL_ID",
+	providers.ExternalID:              externalIDPlaceholder,
 	providers.WarehouseUserARN:        "STORAGE_AWS_IAM_USER_ARN from DESC INTEGRATION",
 	providers.WarehouseServiceAccount: "STORAGE_GCP_SERVICE_ACCOUNT from DESC INTEGRATION",
 }
+
+// externalIDPlaceholder stands for a new setup's external ID in the raw
+// documents and the SQL, where the trust and the integration must get the
+// same value.
+const externalIDPlaceholder = "external-id"
 
 // rawJSON writes the plan's JSON documents, one file each, exactly as
 // init sends them.
@@ -84,6 +89,10 @@ func snowflakeSQL(m *Model) string {
 			}
 			if b.Len() == 0 {
 				b.WriteString("-- byob's Snowflake statements, in the order byob init runs them.\n")
+				if strings.Contains(a.Content, ref(externalIDPlaceholder)) {
+					b.WriteString("-- <" + externalIDPlaceholder + ">: choose one (byob's are byob- and 40 hex digits: echo byob-$(openssl rand -hex 20));\n")
+					b.WriteString("-- the role's trust must require the same.\n")
+				}
 			}
 			b.WriteString("\n-- " + a.Name + "\n" + placeholders(a.Content) + ";\n")
 			if id == sfp.StepIntegration && strings.HasPrefix(a.Content, "DESC") {

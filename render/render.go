@@ -10,7 +10,6 @@ package render
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -105,30 +104,28 @@ type Options struct {
 	// (the account id, the external ID, Snowflake's identity); nil for a
 	// new setup.
 	Known *providers.Values
-	// Random is the source of a new external ID where the format does not
-	// make one itself; nil is crypto/rand.
-	Random io.Reader
+	// State is the state file of an existing setup, nil for a new one:
+	// the Terraform module imports what it records as made.
+	State *wizard.State
 }
 
-// Render renders cfg's plan in format.
+// Render renders cfg's plan in format. The same inputs give the same
+// files: what only applying learns is a reference or a placeholder
+// unless Known holds it.
 func Render(format string, cfg providers.Config, o Options) ([]File, error) {
 	known := o.Known
 	if known == nil {
 		known = providers.NewValues(nil)
 	}
-	if format != "terraform" && cfg.Warehouse != providers.WarehouseNone && known.Get(providers.ExternalID) == "" {
-		// The trust and the integration must agree on it: choose it now,
-		// as init does before CREATE STORAGE INTEGRATION.
-		id, err := wizard.NewExternalID(o.Random)
-		if err != nil {
+	if o.State != nil {
+		// Another setup's state would import the wrong objects.
+		if err := o.State.Matches(cfg); err != nil {
 			return nil, err
 		}
-		known = providers.NewValues(known.Map())
-		known.Set(providers.ExternalID, id)
 	}
 	switch format {
 	case "terraform":
-		return terraform(cfg, known)
+		return terraform(cfg, known, o.State)
 	case "cloudformation":
 		return cloudFormation(cfg, known)
 	case "json":

@@ -2,7 +2,8 @@ package render
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -14,46 +15,60 @@ import (
 	awsp "github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/gcp"
 	sfp "github.com/growthloop/byob/providers/snowflake"
-	sflib "github.com/growthloop/byob/snowflake"
-	"github.com/growthloop/byob/templates"
+	"github.com/growthloop/byob/wizard"
 )
 
-// The providers the module pins, by name: source and version constraint.
+// The providers the module pins, by name: source and exact version, the
+// releases the tests validate the modules with (scripts/tfschema).
 var tfProviders = map[string][2]string{
-	"aws":       {"hashicorp/aws", "~> 5.0"},
-	"google":    {"hashicorp/google", "~> 6.0"},
-	"random":    {"hashicorp/random", "~> 3.6"},
-	"snowflake": {"snowflakedb/snowflake", "~> 1.0"},
+	"aws":       {"hashicorp/aws", "5.100.0"},
+	"google":    {"hashicorp/google", "6.50.0"},
+	"snowflake": {"snowflakedb/snowflake", "1.2.3"},
 }
 
-// What a Terraform module refers to for the values applying learns.
+// What a Terraform module refers to for the values applying learns. The
+// external ID is the one Snowflake gives the integration: provider 1.x
+// cannot set it (see snowflake()).
 var tfRefs = map[providers.Key]string{
 	providers.AWSAccountID:            "data.aws_caller_identity.current.account_id",
+	providers.ExternalID:              "snowflake_storage_integration.this.storage_aws_external_id",
 	providers.WarehouseUserARN:        "snowflake_storage_integration.this.storage_aws_iam_user_arn",
 	providers.WarehouseServiceAccount: "snowflake_storage_integration.this.storage_gcp_service_account",
 }
 
 // tfModule is a module being written: its files' bodies.
 type tfModule struct {
-	m                               *Model
-	versions, variables, main, outs *hclwrite.File
-	uses                            map[string]bool
+	m                                        *Model
+	versions, variables, main, outs, imports *hclwrite.File
+	uses                                     map[string]bool
+	// have are the steps of an existing setup (the state file's, done):
+	// their resources get import blocks. Values are the setup's.
+	have   map[string]bool
+	values *providers.Values
+	state  *wizard.State
+	// unimported are the resources of existing steps that cannot be
+	// imported, and why, for the README.
+	unimported []string
 }
 
 // terraform writes the plan as a Terraform module: versions.tf,
-// variables.tf, main.tf, outputs.tf and a README.
-func terraform(cfg providers.Config, known *providers.Values) ([]File, error) {
-	if known.Get(providers.ExternalID) == "" {
-		// byob's external IDs are "byob-" and 40 hex digits: random_id's.
-		known = providers.NewValues(known.Map())
-		known.Set(providers.ExternalID, "byob-"+ref("random_id.external_id.hex"))
-	}
-	m, err := build(cfg, known, tfRefs)
+// variables.tf, main.tf, outputs.tf, a README, and for an existing setup
+// imports.tf.
+func terraform(cfg providers.Config, known *providers.Values, st *wizard.State) ([]File, error) {
+	// The module's own resources stand for what applying learns, even
+	// where the state file knows it: the state's values only go into the
+	// import IDs.
+	m, err := build(cfg, providers.NewValues(nil), tfRefs)
 	if err != nil {
 		return nil, err
 	}
 	t := &tfModule{m: m, versions: hclwrite.NewEmptyFile(), variables: hclwrite.NewEmptyFile(), main: hclwrite.NewEmptyFile(),
-		outs: hclwrite.NewEmptyFile(), uses: map[string]bool{}}
+		outs: hclwrite.NewEmptyFile(), imports: hclwrite.NewEmptyFile(), uses: map[string]bool{}, have: map[string]bool{}, values: known, state: st}
+	if st != nil && st.Destroyed == nil {
+		for id, s := range st.Steps {
+			t.have[id] = s.Status == wizard.StepDone
+		}
+	}
 	switch cfg.Provider {
 	case awsp.Name:
 		t.aws()
@@ -75,23 +90,41 @@ func terraform(cfg providers.Config, known *providers.Values) ([]File, error) {
 		{"variables.tf", string(hclwrite.Format(t.variables.Bytes()))},
 		{"main.tf", string(hclwrite.Format(t.main.Bytes()))},
 		{"outputs.tf", string(hclwrite.Format(t.outs.Bytes()))},
-		{"README.md", terraformReadme(cfg, m)},
 	}
-	return files, nil
+	if len(t.imports.Body().Blocks()) > 0 {
+		files = append(files, File{"imports.tf", string(hclwrite.Format(t.imports.Bytes()))})
+	}
+	return append(files, File{"README.md", terraformReadme(cfg, t)}), nil
 }
 
 func (t *tfModule) versionsFile() {
 	tf := t.versions.Body().AppendNewBlock("terraform", nil).Body()
+	// import blocks need 1.5.
 	tf.SetAttributeValue("required_version", cty.StringVal(">= 1.5"))
 	req := tf.AppendNewBlock("required_providers", nil).Body()
-	names := make([]string, 0, len(t.uses))
-	for n := range t.uses {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(t.uses)) {
 		p := tfProviders[n]
 		req.SetAttributeValue(n, cty.ObjectVal(map[string]cty.Value{"source": cty.StringVal(p[0]), "version": cty.StringVal(p[1])}))
+	}
+}
+
+// importing writes an import block for the resource at addr when the
+// setup has step: id is the import ID its provider documents.
+func (t *tfModule) importing(step, addr, id string) {
+	if !t.have[step] {
+		return
+	}
+	b := t.imports.Body().AppendNewBlock("import", nil).Body()
+	b.SetAttributeTraversal("to", traversal(addr))
+	b.SetAttributeValue("id", cty.StringVal(id))
+	t.imports.Body().AppendNewline()
+}
+
+// cannotImport records that the setup's resource at addr cannot be
+// imported, and why.
+func (t *tfModule) cannotImport(step, addr, why string) {
+	if t.have[step] {
+		t.unimported = append(t.unimported, "`"+addr+"`: "+why)
 	}
 }
 
@@ -180,234 +213,19 @@ func (m *Model) document(id string) string {
 	return ""
 }
 
-func (t *tfModule) aws() {
-	m, c := t.m, t.m.Config
-	names := awsp.NamesOf(&c)
-	v := t.variables.Body().AppendNewBlock("variable", []string{"region"}).Body()
-	v.SetAttributeRaw("type", tfExpr("string"))
-	v.SetAttributeValue("description", cty.StringVal("AWS region of the bucket"))
-	v.SetAttributeValue("default", cty.StringVal(c.Region))
-	t.uses["aws"] = true
-	t.main.Body().AppendNewBlock("provider", []string{"aws"}).Body().SetAttributeTraversal("region", traversal("var.region"))
-	t.main.Body().AppendNewline()
-	t.main.Body().AppendNewBlock("data", []string{"aws_caller_identity", "current"})
-
-	bucket := t.resource("aws_s3_bucket", "exports")
-	bucket.SetAttributeValue("bucket", cty.StringVal(c.Bucket))
-	bucketID := traversal("aws_s3_bucket.exports.id")
-	if pab, ok := value[templates.PublicAccessBlock](m, awsp.StepPublicAccessBlock); ok {
-		b := t.resource("aws_s3_bucket_public_access_block", "exports")
-		b.SetAttributeTraversal("bucket", bucketID)
-		b.SetAttributeValue("block_public_acls", cty.BoolVal(pab.BlockPublicAcls))
-		b.SetAttributeValue("ignore_public_acls", cty.BoolVal(pab.IgnorePublicAcls))
-		b.SetAttributeValue("block_public_policy", cty.BoolVal(pab.BlockPublicPolicy))
-		b.SetAttributeValue("restrict_public_buckets", cty.BoolVal(pab.RestrictPublicBuckets))
-	}
-	if enc, ok := value[templates.Encryption](m, awsp.StepEncryption); ok {
-		b := t.resource("aws_s3_bucket_server_side_encryption_configuration", "exports")
-		b.SetAttributeTraversal("bucket", bucketID)
-		for _, r := range enc.Rules {
-			b.AppendNewBlock("rule", nil).Body().AppendNewBlock("apply_server_side_encryption_by_default", nil).Body().
-				SetAttributeValue("sse_algorithm", cty.StringVal(r.ApplyServerSideEncryptionByDefault.SSEAlgorithm))
-		}
-	}
-	if doc := m.document(awsp.StepBucketPolicy); doc != "" {
-		b := t.resource("aws_s3_bucket_policy", "exports")
-		b.SetAttributeTraversal("bucket", bucketID)
-		b.SetAttributeRaw("policy", tfDocument(doc))
-	}
-	if own, ok := value[map[string]any](m, awsp.StepObjectOwnership); ok {
-		b := t.resource("aws_s3_bucket_ownership_controls", "exports")
-		b.SetAttributeTraversal("bucket", bucketID)
-		for _, r := range own["Rules"].([]map[string]string) {
-			b.AppendNewBlock("rule", nil).Body().SetAttributeValue("object_ownership", cty.StringVal(r["ObjectOwnership"]))
-		}
-	}
-	if lc, ok := value[templates.Lifecycle](m, awsp.StepLifecycle); ok {
-		b := t.resource("aws_s3_bucket_lifecycle_configuration", "exports")
-		b.SetAttributeTraversal("bucket", bucketID)
-		for _, r := range lc.Rules {
-			rule := b.AppendNewBlock("rule", nil).Body()
-			rule.SetAttributeValue("id", cty.StringVal(r.ID))
-			rule.SetAttributeValue("status", cty.StringVal(r.Status))
-			rule.AppendNewBlock("filter", nil).Body().SetAttributeValue("prefix", cty.StringVal(r.Filter.Prefix))
-			rule.AppendNewBlock("expiration", nil).Body().SetAttributeValue("days", cty.NumberIntVal(int64(r.Expiration.Days)))
-			rule.AppendNewBlock("noncurrent_version_expiration", nil).Body().SetAttributeValue("noncurrent_days", cty.NumberIntVal(int64(r.NoncurrentVersionExpiration.NoncurrentDays)))
-			rule.AppendNewBlock("abort_incomplete_multipart_upload", nil).Body().SetAttributeValue("days_after_initiation", cty.NumberIntVal(int64(r.AbortIncompleteMultipartUpload.DaysAfterInitiation)))
-		}
-	}
-	policy := func(name, step, policyName string) {
-		b := t.resource("aws_iam_policy", name)
-		b.SetAttributeValue("name", cty.StringVal(policyName))
-		b.SetAttributeRaw("policy", tfDocument(m.document(step)))
-	}
-	policy("growthloop", awsp.StepPolicy, names.Policy)
-	if m.has(awsp.StepRole) {
-		policy("snowflake", awsp.StepSnowflakePolicy, names.SnowflakePolicy)
-		role := t.resource("aws_iam_role", "snowflake")
-		role.SetAttributeValue("name", cty.StringVal(names.Role))
-		role.SetAttributeRaw("assume_role_policy", tfDocument(m.document(awsp.StepRole)))
-		att := t.resource("aws_iam_role_policy_attachment", "snowflake")
-		att.SetAttributeTraversal("role", traversal("aws_iam_role.snowflake.name"))
-		att.SetAttributeTraversal("policy_arn", traversal("aws_iam_policy.snowflake.arn"))
-		t.output("role_arn", "the role Snowflake assumes", "aws_iam_role.snowflake.arn", false)
-	}
-	user := t.resource("aws_iam_user", "growthloop")
-	user.SetAttributeValue("name", cty.StringVal(names.User))
-	att := t.resource("aws_iam_user_policy_attachment", "growthloop")
-	att.SetAttributeTraversal("user", traversal("aws_iam_user.growthloop.name"))
-	att.SetAttributeTraversal("policy_arn", traversal("aws_iam_policy.growthloop.arn"))
-	key := t.resource("aws_iam_access_key", "growthloop")
-	key.SetAttributeTraversal("user", traversal("aws_iam_user.growthloop.name"))
-
-	t.output("bucket", "the export bucket", "aws_s3_bucket.exports.id", false)
-	t.output("region", "the bucket's region", "var.region", false)
-	t.output("aws_access_key_id", "GrowthLoop's access key id", "aws_iam_access_key.growthloop.id", false)
-	t.output("aws_secret_access_key", "GrowthLoop's secret access key: in the Terraform state too", "aws_iam_access_key.growthloop.secret", true)
-}
-
-func (t *tfModule) gcs() {
-	m, c := t.m, t.m.Config
-	v := t.variables.Body().AppendNewBlock("variable", []string{"project"}).Body()
-	v.SetAttributeRaw("type", tfExpr("string"))
-	v.SetAttributeValue("description", cty.StringVal("Google Cloud project of the bucket"))
-	v.SetAttributeValue("default", cty.StringVal(c.GCPProject))
-	t.uses["google"] = true
-	t.main.Body().AppendNewBlock("provider", []string{"google"}).Body().SetAttributeTraversal("project", traversal("var.project"))
-
-	if want, ok := value[templates.GCSBucket](m, gcp.StepBucket); ok {
-		b := t.resource("google_storage_bucket", "exports")
-		b.SetAttributeValue("name", cty.StringVal(want.Name))
-		b.SetAttributeRaw("location", tfString(want.Location))
-		b.SetAttributeValue("uniform_bucket_level_access", cty.BoolVal(want.IAMConfiguration.UniformBucketLevelAccess.Enabled))
-		b.SetAttributeValue("public_access_prevention", cty.StringVal(want.IAMConfiguration.PublicAccessPrevention))
-		for _, r := range want.Lifecycle.Rule {
-			rule := b.AppendNewBlock("lifecycle_rule", nil).Body()
-			cond := rule.AppendNewBlock("condition", nil).Body()
-			if r.Condition.Age > 0 {
-				cond.SetAttributeValue("age", cty.NumberIntVal(int64(r.Condition.Age)))
+// known is s with each reference the module makes replaced by the
+// setup's value (Snowflake's service account in a binding's member);
+// false when the state file lacks one.
+func (t *tfModule) known(s string) (string, bool) {
+	for k, expr := range tfRefs {
+		if strings.Contains(s, ref(expr)) {
+			if t.values.Get(k) == "" {
+				return "", false
 			}
-			if r.Condition.DaysSinceNoncurrentTime > 0 {
-				cond.SetAttributeValue("days_since_noncurrent_time", cty.NumberIntVal(int64(r.Condition.DaysSinceNoncurrentTime)))
-			}
-			cond.SetAttributeValue("matches_prefix", tfStrings(r.Condition.MatchesPrefix))
-			rule.AppendNewBlock("action", nil).Body().SetAttributeValue("type", cty.StringVal(r.Action.Type))
+			s = strings.ReplaceAll(s, ref(expr), t.values.Get(k))
 		}
 	}
-	role := func(name, step string) {
-		r, ok := value[templates.GCPRole](m, step)
-		if !ok {
-			return
-		}
-		b := t.resource("google_project_iam_custom_role", name)
-		b.SetAttributeTraversal("project", traversal("var.project"))
-		b.SetAttributeValue("role_id", cty.StringVal(r.RoleID))
-		b.SetAttributeValue("title", cty.StringVal(r.Role.Title))
-		b.SetAttributeValue("description", cty.StringVal(r.Role.Description))
-		b.SetAttributeValue("permissions", tfStrings(r.Role.IncludedPermissions))
-		b.SetAttributeValue("stage", cty.StringVal(r.Role.Stage))
-	}
-	role("writer", gcp.StepWriterRole)
-	if sa, ok := value[templates.GCPServiceAccount](m, gcp.StepServiceAccount); ok {
-		b := t.resource("google_service_account", "growthloop")
-		b.SetAttributeTraversal("project", traversal("var.project"))
-		b.SetAttributeValue("account_id", cty.StringVal(sa.AccountID))
-		b.SetAttributeValue("display_name", cty.StringVal(sa.ServiceAccount.DisplayName))
-		b.SetAttributeValue("description", cty.StringVal(sa.ServiceAccount.Description))
-	}
-	binding := func(name, step, roleName string) {
-		bd, ok := value[templates.GCSBinding](m, step)
-		if !ok {
-			return
-		}
-		for i, member := range bd.Members {
-			b := t.resource("google_storage_bucket_iam_member", name+suffix(i))
-			b.SetAttributeTraversal("bucket", traversal("google_storage_bucket.exports.name"))
-			b.SetAttributeTraversal("role", traversal("google_project_iam_custom_role."+roleName+".name"))
-			b.SetAttributeRaw("member", tfString(member))
-			if roleName == "writer" {
-				// The member names the account by its email: create it first.
-				b.SetAttributeRaw("depends_on", hclwrite.TokensForTuple([]hclwrite.Tokens{tfExpr("google_service_account.growthloop")}))
-			}
-		}
-	}
-	binding("writer", gcp.StepWriterBinding, "writer")
-	if m.has(gcp.StepSnowflakeRole) {
-		role("snowflake", gcp.StepSnowflakeRole)
-		binding("snowflake", gcp.StepSnowflakeBinding, "snowflake")
-	}
-	key := t.resource("google_service_account_key", "growthloop")
-	key.SetAttributeTraversal("service_account_id", traversal("google_service_account.growthloop.name"))
-
-	t.output("bucket", "the export bucket", "google_storage_bucket.exports.name", false)
-	t.output("location", "the bucket's location", "google_storage_bucket.exports.location", false)
-	t.output("gcp_project", "the bucket's project", "var.project", false)
-	t.output("gcp_service_account", "GrowthLoop's service account", "google_service_account.growthloop.email", false)
-	t.output("gcp_private_key", "GrowthLoop's key file, base64: in the Terraform state too", "google_service_account_key.growthloop.private_key", true)
-}
-
-func suffix(i int) string {
-	if i == 0 {
-		return ""
-	}
-	return fmt.Sprintf("_%d", i+1)
-}
-
-func (t *tfModule) snowflake() {
-	m := t.m
-	in, _ := value[sflib.Integration](m, sfp.StepIntegration)
-	if hasRef(in.ExternalID) {
-		b := t.resource("random_id", "external_id")
-		b.SetAttributeValue("byte_length", cty.NumberIntVal(20))
-	}
-	b := t.resource("snowflake_storage_integration", "this")
-	b.SetAttributeValue("name", cty.StringVal(string(in.Name)))
-	b.SetAttributeValue("type", cty.StringVal("EXTERNAL_STAGE"))
-	b.SetAttributeValue("storage_provider", cty.StringVal(in.Provider))
-	b.SetAttributeValue("enabled", cty.True)
-	if in.AssumesRole() {
-		b.SetAttributeRaw("storage_aws_role_arn", tfString(in.RoleARN))
-		b.SetAttributeRaw("storage_aws_external_id", tfString(in.ExternalID))
-	}
-	b.SetAttributeValue("storage_allowed_locations", tfStrings(in.AllowedLocations))
-	t.output("integration", "the storage integration", "snowflake_storage_integration.this.name", false)
-	if in.AssumesRole() {
-		t.output("external_id", "the integration's external ID, which the role's trust requires", "snowflake_storage_integration.this.storage_aws_external_id", false)
-	}
-
-	if st, ok := value[sflib.Stage](m, sfp.StepStage); ok {
-		s := t.resource("snowflake_stage", "exports")
-		s.SetAttributeValue("name", cty.StringVal(string(st.Name.Object)))
-		s.SetAttributeValue("database", cty.StringVal(string(st.Name.Database)))
-		s.SetAttributeValue("schema", cty.StringVal(string(st.Name.Schema)))
-		s.SetAttributeValue("url", cty.StringVal(st.URL))
-		s.SetAttributeTraversal("storage_integration", traversal("snowflake_storage_integration.this.name"))
-		t.output("stage", "the stage", fmt.Sprintf("%q", st.Name.String()), false)
-	}
-	grants := append(values[sflib.Grant](m, sfp.StepIntegrationGrant), values[sflib.Grant](m, sfp.StepStageGrants)...)
-	for _, g := range grants {
-		b := t.resource("snowflake_grant_privileges_to_account_role", "usage_on_"+strings.ToLower(g.ObjectType))
-		b.SetAttributeValue("account_role_name", cty.StringVal(string(g.Role)))
-		b.SetAttributeValue("privileges", tfStrings([]string{g.Privilege}))
-		switch g.ObjectType {
-		case "INTEGRATION", "DATABASE":
-			on := b.AppendNewBlock("on_account_object", nil).Body()
-			on.SetAttributeValue("object_type", cty.StringVal(g.ObjectType))
-			on.SetAttributeValue("object_name", cty.StringVal(unquote(g.Object)))
-		case "SCHEMA":
-			b.AppendNewBlock("on_schema", nil).Body().SetAttributeValue("schema_name", cty.StringVal(g.Object))
-		default:
-			on := b.AppendNewBlock("on_schema_object", nil).Body()
-			on.SetAttributeValue("object_type", cty.StringVal(g.ObjectType))
-			on.SetAttributeValue("object_name", cty.StringVal(g.Object))
-		}
-		switch g.ObjectType {
-		case "INTEGRATION":
-			b.SetAttributeRaw("depends_on", hclwrite.TokensForTuple([]hclwrite.Tokens{tfExpr("snowflake_storage_integration.this")}))
-		case "STAGE":
-			b.SetAttributeRaw("depends_on", hclwrite.TokensForTuple([]hclwrite.Tokens{tfExpr("snowflake_stage.exports")}))
-		}
-	}
+	return s, true
 }
 
 // unquote is a quoted identifier's name ("FLYWHEEL_APP_AWS"), as the

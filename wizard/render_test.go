@@ -3,6 +3,8 @@ package wizard_test
 import (
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -97,10 +99,9 @@ func TestRenderedCodeIsWhatInitApplies(t *testing.T) {
 		resources := parseTerraform(t, files)
 		obj := func(m map[string]cty.Value) cty.Value { return cty.ObjectVal(m) }
 		ctx := &hcl.EvalContext{Variables: map[string]cty.Value{
-			"data":      obj(map[string]cty.Value{"aws_caller_identity": obj(map[string]cty.Value{"current": obj(map[string]cty.Value{"account_id": cty.StringVal(account)})})}),
-			"random_id": obj(map[string]cty.Value{"external_id": obj(map[string]cty.Value{"hex": cty.StringVal(strings.TrimPrefix(externalID, "byob-"))})}),
+			"data": obj(map[string]cty.Value{"aws_caller_identity": obj(map[string]cty.Value{"current": obj(map[string]cty.Value{"account_id": cty.StringVal(account)})})}),
 			"snowflake_storage_integration": obj(map[string]cty.Value{"this": obj(map[string]cty.Value{
-				"storage_aws_iam_user_arn": cty.StringVal(userARN), "name": cty.StringVal("FLYWHEEL_APP_AWS")})}),
+				"storage_aws_iam_user_arn": cty.StringVal(userARN), "storage_aws_external_id": cty.StringVal(externalID), "name": cty.StringVal("FLYWHEEL_APP_AWS")})}),
 			"snowflake_stage": obj(map[string]cty.Value{"exports": obj(map[string]cty.Value{})}),
 		}}
 		eval := func(resource, attr string) string {
@@ -119,6 +120,40 @@ func TestRenderedCodeIsWhatInitApplies(t *testing.T) {
 		same(t, "terraform", "snowflake policy", eval("aws_iam_policy.snowflake", "policy"), sent["snowflake policy"])
 		same(t, "terraform", "trust", eval("aws_iam_role.snowflake", "assume_role_policy"), sent["trust"])
 		same(t, "terraform", "bucket policy", eval("aws_s3_bucket_policy.exports", "policy"), sent["bucket policy"])
+
+		// Every other attribute init set: descriptions and tags.
+		names := awsp.NamesFor(cfg.Name)
+		for _, c := range []struct{ resource, action, field, name string }{
+			{"aws_iam_policy.growthloop", "CreatePolicy", "PolicyName", names.Policy},
+			{"aws_iam_policy.snowflake", "CreatePolicy", "PolicyName", names.SnowflakePolicy},
+			{"aws_iam_role.snowflake", "CreateRole", "RoleName", names.Role},
+			{"aws_iam_user.growthloop", "CreateUser", "UserName", names.User},
+		} {
+			i := slices.IndexFunc(e.aws.Calls(), func(call awstest.Call) bool { return call.Action == c.action && call.Form.Get(c.field) == c.name })
+			if i < 0 {
+				t.Fatalf("no %s %s was sent", c.action, c.name)
+			}
+			form := e.aws.Calls()[i].Form
+			if _, ok := resources[c.resource].Attributes["description"]; ok || form.Get("Description") != "" {
+				if got := eval(c.resource, "description"); got != form.Get("Description") {
+					t.Errorf("%s: description %q, init sent %q", c.resource, got, form.Get("Description"))
+				}
+			}
+			sentTags := map[string]string{}
+			for n := 1; form.Get(fmt.Sprintf("Tags.member.%d.Key", n)) != ""; n++ {
+				sentTags[form.Get(fmt.Sprintf("Tags.member.%d.Key", n))] = form.Get(fmt.Sprintf("Tags.member.%d.Value", n))
+			}
+			gotTags := map[string]string{}
+			if a := resources[c.resource].Attributes["tags"]; a != nil {
+				v, _ := a.Expr.Value(nil)
+				for k, tv := range v.AsValueMap() {
+					gotTags[k] = tv.AsString()
+				}
+			}
+			if !maps.Equal(gotTags, sentTags) || len(sentTags) == 0 {
+				t.Errorf("%s: tags %v, init sent %v", c.resource, gotTags, sentTags)
+			}
+		}
 
 		pab := resources["aws_s3_bucket_public_access_block.exports"]
 		b := func(attr string) bool { v, _ := pab.Attributes[attr].Expr.Value(nil); return v.True() }
@@ -153,9 +188,13 @@ func TestRenderedCodeIsWhatInitApplies(t *testing.T) {
 		r.AbortIncompleteMultipartUpload.DaysAfterInitiation = num(rule, "abort_incomplete_multipart_upload", "days_after_initiation")
 		same(t, "terraform", "lifecycle", templates.IndentJSON(templates.Lifecycle{Rules: []templates.LifecycleRule{r}}), sent["lifecycle"])
 
-		// The integration, as Snowflake's provider would create it.
+		// The integration, as Snowflake's provider would create it, with
+		// the external ID Snowflake gives it (the provider cannot set one).
 		in := sflib.Integration{Name: sflib.Ident(eval("snowflake_storage_integration.this", "name")), Provider: eval("snowflake_storage_integration.this", "storage_provider"),
-			RoleARN: eval("snowflake_storage_integration.this", "storage_aws_role_arn"), ExternalID: eval("snowflake_storage_integration.this", "storage_aws_external_id")}
+			RoleARN: eval("snowflake_storage_integration.this", "storage_aws_role_arn"), ExternalID: externalID}
+		if _, set := resources["snowflake_storage_integration.this"].Attributes["storage_aws_external_id"]; set {
+			t.Error("the module sets storage_aws_external_id, which snowflakedb/snowflake 1.x computes only")
+		}
 		locs, _ := resources["snowflake_storage_integration.this"].Attributes["storage_allowed_locations"].Expr.Value(nil)
 		for _, l := range locs.AsValueSlice() {
 			in.AllowedLocations = append(in.AllowedLocations, l.AsString())

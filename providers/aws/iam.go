@@ -27,8 +27,21 @@ const (
 	StepAccessKey       = "iam-access-key"
 )
 
-// tag marks what byob created, so people can tell it apart in the console.
-var tag = []types.Tag{{Key: aws.String("created-by"), Value: aws.String("byob")}}
+// Tags mark what byob created, so people can tell it apart in the console.
+func Tags() map[string]string { return map[string]string{"created-by": "byob"} }
+
+// tag is Tags as IAM takes them.
+var tag = []types.Tag{{Key: aws.String("created-by"), Value: aws.String(Tags()["created-by"])}}
+
+// Descriptions are the descriptions of the IAM policies and role byob
+// creates for a bucket and prefix, by step.
+func Descriptions(bucket, prefix string) map[string]string {
+	return map[string]string{
+		StepPolicy:          "byob: GrowthLoop exports to s3://" + bucket + "/" + prefix,
+		StepSnowflakePolicy: "byob: Snowflake unloads to s3://" + bucket + "/" + prefix,
+		StepRole:            "byob: assumed by Snowflake's storage integration",
+	}
+}
 
 // decodeDocument undoes IAM's URL encoding of policy documents.
 func decodeDocument(doc string) string {
@@ -45,9 +58,7 @@ type policyStep struct {
 	c    *Clients
 	name string
 	doc  templates.Policy
-	// purpose ends the policy's description: "GrowthLoop exports to".
-	purpose string
-	read    providers.Read[policyDocument]
+	read providers.Read[policyDocument]
 }
 
 // policyDocument is a policy's default version's document; ok is false
@@ -141,7 +152,7 @@ func (s *policyStep) Apply(ctx context.Context, v *providers.Values) error {
 		_, err := s.c.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{
 			PolicyName:     aws.String(s.name),
 			PolicyDocument: aws.String(s.document()),
-			Description:    aws.String(fmt.Sprintf("byob: %s s3://%s/%s", s.purpose, s.p.Bucket, s.p.Prefix)),
+			Description:    aws.String(Descriptions(s.p.Bucket, s.p.Prefix)[s.ID()]),
 			Tags:           tag,
 		})
 		if errorCode(err) != "EntityAlreadyExists" {
@@ -267,7 +278,7 @@ func (s *roleStep) Apply(ctx context.Context, v *providers.Values) error {
 			_, err = s.c.IAM.CreateRole(ctx, &iam.CreateRoleInput{
 				RoleName:                 aws.String(s.p.Names.Role),
 				AssumeRolePolicyDocument: aws.String(trust),
-				Description:              aws.String("byob: assumed by Snowflake's storage integration"),
+				Description:              aws.String(Descriptions(s.p.Bucket, s.p.Prefix)[StepRole]),
 				Tags:                     tag,
 			})
 		}

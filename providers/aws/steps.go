@@ -22,12 +22,12 @@ func Steps(p Params, c *Clients, warehouseStep string) []providers.Step {
 		&objectOwnershipStep{Basic: b(StepObjectOwnership, "Turn ACLs off (Object Ownership: bucket owner enforced)", "ACLs are off (BucketOwnerEnforced)", StepBucket).Reading(inBucket...), p: p, c: c},
 		&lifecycleStep{Basic: b(StepLifecycle, "Expire objects under "+p.Prefix+" after "+days(p.TTLDays), "Lifecycle rule expires the prefix at the TTL", StepBucket).Reading(inBucket...), p: p, c: c},
 		&policyStep{Basic: b(StepPolicy, "Create IAM policy "+p.Names.Policy+" for GrowthLoop's user", "GrowthLoop's IAM policy is the expected document").Reading(providers.AWSAccountID), p: p, c: c,
-			name: p.Names.Policy, doc: templates.S3Access(p.S3Bucket(), p.Prefix), purpose: "GrowthLoop exports to"},
+			name: p.Names.Policy, doc: templates.S3Access(p.S3Bucket(), p.Prefix)},
 	}
 	if p.Warehouse {
 		steps = append(steps,
 			&policyStep{Basic: b(StepSnowflakePolicy, "Create IAM policy "+p.Names.SnowflakePolicy+" for Snowflake's role", "Snowflake's IAM policy is the expected document").Reading(providers.AWSAccountID), p: p, c: c,
-				name: p.Names.SnowflakePolicy, doc: templates.S3SnowflakeAccess(p.S3Bucket(), p.Prefix), purpose: "Snowflake unloads to"},
+				name: p.Names.SnowflakePolicy, doc: templates.S3SnowflakeAccess(p.S3Bucket(), p.Prefix)},
 			&roleStep{Basic: b(StepRole, "Create IAM role "+p.Names.Role+" trusted by Snowflake's IAM user", "Role trusts the integration's IAM user and external ID", warehouseStep).
 				Reading(providers.WarehouseUserARN, providers.ExternalID), p: p, c: c},
 			&attachStep{Basic: b(StepRolePolicy, "Attach Snowflake's policy to the role", "Snowflake's policy (only) is attached to the role", StepRole, StepSnowflakePolicy).Reading(providers.AWSAccountID), p: p, c: c,

@@ -1,4 +1,6 @@
 -- byob's Snowflake statements, in the order byob init runs them.
+-- <external-id>: choose one (byob's are byob- and 40 hex digits: echo byob-$(openssl rand -hex 20));
+-- the role's trust must require the same.
 
 -- create the integration (never CREATE OR REPLACE: that would mint a new identity and detach every stage)
 CREATE STORAGE INTEGRATION IF NOT EXISTS "FLYWHEEL_APP_AWS"
@@ -6,7 +8,7 @@ CREATE STORAGE INTEGRATION IF NOT EXISTS "FLYWHEEL_APP_AWS"
   STORAGE_PROVIDER = 'S3'
   ENABLED = TRUE
   STORAGE_AWS_ROLE_ARN = 'arn:aws:iam::<aws-account-id>:role/growthloop-byob-snowflake'
-  STORAGE_AWS_EXTERNAL_ID = 'byob-abababababababababababababababababababab'
+  STORAGE_AWS_EXTERNAL_ID = '<external-id>'
   STORAGE_ALLOWED_LOCATIONS = ('s3://acme-growthloop-exports/exports/');
 
 -- read Snowflake's identity for the trust

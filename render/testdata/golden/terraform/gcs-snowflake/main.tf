@@ -69,6 +69,10 @@ resource "google_service_account_key" "growthloop" {
   service_account_id = google_service_account.growthloop.name
 }
 
+provider "snowflake" {
+  preview_features_enabled = ["snowflake_stage_resource", "snowflake_storage_integration_resource"]
+}
+
 resource "snowflake_storage_integration" "this" {
   name                      = "FLYWHEEL_APP_GCS"
   type                      = "EXTERNAL_STAGE"

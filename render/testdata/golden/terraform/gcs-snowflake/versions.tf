@@ -3,11 +3,11 @@ terraform {
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = "~> 6.0"
+      version = "6.50.0"
     }
     snowflake = {
       source  = "snowflakedb/snowflake"
-      version = "~> 1.0"
+      version = "1.2.3"
     }
   }
 }

@@ -84,8 +84,9 @@ resource "aws_s3_bucket_lifecycle_configuration" "exports" {
 }
 
 resource "aws_iam_policy" "growthloop" {
-  name   = "growthloop-byob-access"
-  policy = <<-EOT
+  name        = "growthloop-byob-access"
+  description = "byob: GrowthLoop exports to s3://acme-growthloop-exports/exports/"
+  policy      = <<-EOT
 {
   "Version": "2012-10-17",
   "Statement": [
@@ -132,11 +133,15 @@ resource "aws_iam_policy" "growthloop" {
   ]
 }
 EOT
+  tags = {
+    created-by = "byob"
+  }
 }
 
 resource "aws_iam_policy" "snowflake" {
-  name   = "growthloop-byob-snowflake-access"
-  policy = <<-EOT
+  name        = "growthloop-byob-snowflake-access"
+  description = "byob: Snowflake unloads to s3://acme-growthloop-exports/exports/"
+  policy      = <<-EOT
 {
   "Version": "2012-10-17",
   "Statement": [
@@ -194,10 +199,14 @@ resource "aws_iam_policy" "snowflake" {
   ]
 }
 EOT
+  tags = {
+    created-by = "byob"
+  }
 }
 
 resource "aws_iam_role" "snowflake" {
   name               = "growthloop-byob-snowflake"
+  description        = "byob: assumed by Snowflake's storage integration"
   assume_role_policy = <<-EOT
 {
   "Version": "2012-10-17",
@@ -213,13 +222,16 @@ resource "aws_iam_role" "snowflake" {
       ],
       "Condition": {
         "StringEquals": {
-          "sts:ExternalId": "byob-${random_id.external_id.hex}"
+          "sts:ExternalId": "${snowflake_storage_integration.this.storage_aws_external_id}"
         }
       }
     }
   ]
 }
 EOT
+  tags = {
+    created-by = "byob"
+  }
 }
 
 resource "aws_iam_role_policy_attachment" "snowflake" {
@@ -229,6 +241,9 @@ resource "aws_iam_role_policy_attachment" "snowflake" {
 
 resource "aws_iam_user" "growthloop" {
   name = "growthloop-byob-exporter"
+  tags = {
+    created-by = "byob"
+  }
 }
 
 resource "aws_iam_user_policy_attachment" "growthloop" {
@@ -240,8 +255,8 @@ resource "aws_iam_access_key" "growthloop" {
   user = aws_iam_user.growthloop.name
 }
 
-resource "random_id" "external_id" {
-  byte_length = 20
+provider "snowflake" {
+  preview_features_enabled = ["snowflake_stage_resource", "snowflake_storage_integration_resource"]
 }
 
 resource "snowflake_storage_integration" "this" {
@@ -250,7 +265,6 @@ resource "snowflake_storage_integration" "this" {
   storage_provider          = "S3"
   enabled                   = true
   storage_aws_role_arn      = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:role/growthloop-byob-snowflake"
-  storage_aws_external_id   = "byob-${random_id.external_id.hex}"
   storage_allowed_locations = ["s3://acme-growthloop-exports/exports/"]
 }
 

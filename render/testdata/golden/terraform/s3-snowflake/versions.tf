@@ -3,15 +3,11 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 5.0"
-    }
-    random = {
-      source  = "hashicorp/random"
-      version = "~> 3.6"
+      version = "5.100.0"
     }
     snowflake = {
       source  = "snowflakedb/snowflake"
-      version = "~> 1.0"
+      version = "1.2.3"
     }
   }
 }

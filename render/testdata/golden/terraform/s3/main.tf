@@ -84,8 +84,9 @@ resource "aws_s3_bucket_lifecycle_configuration" "exports" {
 }
 
 resource "aws_iam_policy" "growthloop" {
-  name   = "acme-byob-access"
-  policy = <<-EOT
+  name        = "acme-byob-access"
+  description = "byob: GrowthLoop exports to s3://acme-growthloop-exports/growthloop/"
+  policy      = <<-EOT
 {
   "Version": "2012-10-17",
   "Statement": [
@@ -132,10 +133,16 @@ resource "aws_iam_policy" "growthloop" {
   ]
 }
 EOT
+  tags = {
+    created-by = "byob"
+  }
 }
 
 resource "aws_iam_user" "growthloop" {
   name = "acme-byob-exporter"
+  tags = {
+    created-by = "byob"
+  }
 }
 
 resource "aws_iam_user_policy_attachment" "growthloop" {

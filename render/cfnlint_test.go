@@ -1,0 +1,40 @@
+package render
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// TestCloudFormationPassesCfnLint runs cfn-lint (AWS's CloudFormation
+// linter) on every template, informational checks included (I3011: the
+// secret's DeletionPolicy and UpdateReplacePolicy are set on purpose).
+// Without cfn-lint the test skips; with BYOB_REQUIRE_CFN_LINT=1 (set by
+// .ci/run) it fails.
+func TestCloudFormationPassesCfnLint(t *testing.T) {
+	bin, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		if os.Getenv("BYOB_REQUIRE_CFN_LINT") == "1" {
+			t.Fatal("cfn-lint is not on PATH (BYOB_REQUIRE_CFN_LINT=1: CI requires it; pip install cfn-lint)")
+		}
+		t.Skip("cfn-lint is not on PATH: pip install cfn-lint")
+	}
+	for _, name := range []string{"s3", "s3-snowflake"} {
+		cfg := config(t, name)
+		for _, o := range []Options{{}, madeSetup(t, cfg)} {
+			files, err := Render("cloudformation", cfg, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "template.json")
+			if err := os.WriteFile(path, []byte(fileOf(files, "template.json")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(bin, "--include-checks", "I", "--format", "parseable", "--", path).CombinedOutput()
+			if err != nil || len(out) > 0 {
+				t.Errorf("%s: cfn-lint: %v\n%s", name, err, out)
+			}
+		}
+	}
+}

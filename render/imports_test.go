@@ -1,0 +1,245 @@
+package render
+
+import (
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/wizard"
+)
+
+// imports are a module's import blocks: the import ID by resource
+// address.
+func imports(t *testing.T, files []File) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, f := range files {
+		if f.Path != "imports.tf" {
+			continue
+		}
+		file, diags := hclsyntax.ParseConfig([]byte(f.Content), f.Path, hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatal(diags.Error())
+		}
+		for _, blk := range file.Body.(*hclsyntax.Body).Blocks {
+			trav, diags := hcl.AbsTraversalForExpr(blk.Body.Attributes["to"].Expr)
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			to := trav.RootName() + "." + trav[1].(hcl.TraverseAttr).Name
+			id, _ := blk.Body.Attributes["id"].Expr.Value(nil)
+			out[to] = id.AsString()
+		}
+	}
+	return out
+}
+
+// TestImportIDsAreTheProvidersDocumentedFormats: a setup byob made is
+// imported resource by resource, with the IDs in the formats each
+// provider's docs give (the comments on awsImportIDs, the gcs*ImportID
+// and the Snowflake *ImportID functions cite them), and only what the
+// state file records as made.
+func TestImportIDsAreTheProvidersDocumentedFormats(t *testing.T) {
+	policy := "arn:aws:iam::111122223333:policy/"
+	want := map[string]map[string]string{
+		"s3": {
+			// hashicorp/aws 5.100.0: bucket and its settings by name,
+			"aws_s3_bucket.exports":                                      "acme-growthloop-exports",
+			"aws_s3_bucket_public_access_block.exports":                  "acme-growthloop-exports",
+			"aws_s3_bucket_server_side_encryption_configuration.exports": "acme-growthloop-exports",
+			"aws_s3_bucket_policy.exports":                               "acme-growthloop-exports",
+			"aws_s3_bucket_ownership_controls.exports":                   "acme-growthloop-exports",
+			"aws_s3_bucket_lifecycle_configuration.exports":              "acme-growthloop-exports",
+			// a policy by ARN, a user by name, "user/policy-arn", a key by id.
+			"aws_iam_policy.growthloop":                 policy + "acme-byob-access",
+			"aws_iam_user.growthloop":                   "acme-byob-exporter",
+			"aws_iam_user_policy_attachment.growthloop": "acme-byob-exporter/" + policy + "acme-byob-access",
+			"aws_iam_access_key.growthloop":             "AKIAIOSFODNN7EXAMPLE",
+		},
+		"s3-snowflake": {
+			"aws_iam_policy.snowflake":                 policy + "growthloop-byob-snowflake-access",
+			"aws_iam_role.snowflake":                   "growthloop-byob-snowflake",
+			"aws_iam_role_policy_attachment.snowflake": "growthloop-byob-snowflake/" + policy + "growthloop-byob-snowflake-access",
+			// snowflakedb/snowflake 1.2.3: an integration by name, a stage
+			// as "db|schema|stage", a grant as
+			// role|with_grant_option|always_apply|privileges|type|data.
+			"snowflake_storage_integration.this":                              "FLYWHEEL_APP_AWS",
+			"snowflake_stage.exports":                                         "ANALYTICS|FLYWHEEL_SYSTEM|FLYWHEEL_EXTERNAL_STAGE",
+			"snowflake_grant_privileges_to_account_role.usage_on_integration": `"GROWTHLOOP"|false|false|USAGE|OnAccountObject|INTEGRATION|"FLYWHEEL_APP_AWS"`,
+			"snowflake_grant_privileges_to_account_role.usage_on_database":    `"GROWTHLOOP"|false|false|USAGE|OnAccountObject|DATABASE|"ANALYTICS"`,
+			"snowflake_grant_privileges_to_account_role.usage_on_schema":      `"GROWTHLOOP"|false|false|USAGE|OnSchema|OnSchema|"ANALYTICS"."FLYWHEEL_SYSTEM"`,
+			"snowflake_grant_privileges_to_account_role.usage_on_stage":       `"GROWTHLOOP"|false|false|USAGE|OnSchemaObject|OnObject|STAGE|"ANALYTICS"."FLYWHEEL_SYSTEM"."FLYWHEEL_EXTERNAL_STAGE"`,
+		},
+		"gcs-snowflake": {
+			// hashicorp/google 6.50.0: "project/bucket",
+			// "projects/P/roles/ID", "projects/P/serviceAccounts/EMAIL",
+			// "b/BUCKET ROLE MEMBER"; the key cannot be imported.
+			"google_storage_bucket.exports":              "acme-data/acme-growthloop-exports",
+			"google_project_iam_custom_role.writer":      "projects/acme-data/roles/growthloop_byob_writer",
+			"google_project_iam_custom_role.snowflake":   "projects/acme-data/roles/growthloop_byob_snowflake",
+			"google_service_account.growthloop":          "projects/acme-data/serviceAccounts/growthloop-byob@acme-data.iam.gserviceaccount.com",
+			"google_storage_bucket_iam_member.writer":    "b/acme-growthloop-exports projects/acme-data/roles/growthloop_byob_writer serviceAccount:growthloop-byob@acme-data.iam.gserviceaccount.com",
+			"google_storage_bucket_iam_member.snowflake": "b/acme-growthloop-exports projects/acme-data/roles/growthloop_byob_snowflake serviceAccount:abc123@gcpuscentral1-1dfa.iam.gserviceaccount.com",
+			"snowflake_stage.exports":                    "ANALYTICS|FLYWHEEL_SYSTEM|FLYWHEEL_EXTERNAL_STAGE",
+		},
+	}
+	for name, ids := range want {
+		cfg := config(t, name)
+		files, err := Render("terraform", cfg, madeSetup(t, cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if f.Path == "imports.tf" || f.Path == "README.md" {
+				golden(t, filepath.Join("terraform-import", name, f.Path), f.Content)
+			}
+		}
+		got := imports(t, files)
+		for addr, id := range ids {
+			if got[addr] != id {
+				t.Errorf("%s: import %s id %q, want %q", name, addr, got[addr], id)
+			}
+		}
+		// Every resource of the module but an unimportable key is imported.
+		for addr := range resourcesOf(t, files) {
+			if _, ok := got[addr]; !ok && addr != "google_service_account_key.growthloop" {
+				t.Errorf("%s: %s is not imported", name, addr)
+			}
+		}
+		readme := fileOf(files, "README.md")
+		if !strings.Contains(readme, "to import, 0 to add, 0 to change, 0 to destroy") {
+			t.Errorf("%s: the README does not say what plan shows:\n%s", name, readme)
+		}
+		if strings.HasPrefix(name, "gcs") && !strings.Contains(readme, "google_service_account_key does not support import") {
+			t.Errorf("%s: the README does not name the key as not imported", name)
+		}
+		if strings.HasPrefix(name, "s3") && !strings.Contains(readme, "no secret in the Terraform state") {
+			t.Errorf("%s: the README does not say the imported key has no secret", name)
+		}
+	}
+}
+
+func resourcesOf(t *testing.T, files []File) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	file, diags := hclsyntax.ParseConfig([]byte(fileOf(files, "main.tf")), "main.tf", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	for _, blk := range file.Body.(*hclsyntax.Body).Blocks {
+		if blk.Type == "resource" {
+			out[blk.Labels[0]+"."+blk.Labels[1]] = true
+		}
+	}
+	return out
+}
+
+func fileOf(files []File, path string) string {
+	for _, f := range files {
+		if f.Path == path {
+			return f.Content
+		}
+	}
+	return ""
+}
+
+// TestImportsOnlyWhatExists: a step the state does not record as done is
+// not imported, a key without a recorded id is named in the README, and a
+// state recorded as destroyed imports nothing and says so.
+func TestImportsOnlyWhatExists(t *testing.T) {
+	cfg := config(t, "s3-snowflake")
+	o := madeSetup(t, cfg)
+	o.State.Steps["iam-role"] = wizard.StepState{Status: wizard.StepFailed}
+	delete(o.State.Steps, "snowflake-stage")
+	o.Known.Delete(providers.AccessKeyID)
+	files, err := Render("terraform", cfg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := imports(t, files)
+	for _, addr := range []string{"aws_iam_role.snowflake", "snowflake_stage.exports", "aws_iam_access_key.growthloop"} {
+		if _, ok := got[addr]; ok {
+			t.Errorf("%s is imported", addr)
+		}
+	}
+	if _, ok := got["aws_iam_user.growthloop"]; !ok {
+		t.Error("the user is not imported")
+	}
+	if readme := fileOf(files, "README.md"); !strings.Contains(readme, "`aws_iam_access_key.growthloop`: the state file records no access key id") {
+		t.Errorf("README:\n%s", readme)
+	}
+
+	o = madeSetup(t, cfg)
+	o.State.Destroyed = &wizard.Destroyed{At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	files, err = Render("terraform", cfg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(imports(t, files)) != 0 || slices.ContainsFunc(files, func(f File) bool { return f.Path == "imports.tf" }) {
+		t.Error("a destroyed setup is imported")
+	}
+	if readme := fileOf(files, "README.md"); !strings.Contains(readme, "records a `byob destroy` that finished (2026-01-02T03:04:05Z): there is nothing to import") {
+		t.Errorf("README:\n%s", readme)
+	}
+
+	// Another setup's state file is refused, not imported.
+	other := madeSetup(t, cfg)
+	other.State.Inputs = &wizard.StateInputs{Provider: "s3", Bucket: "someone-elses", Name: cfg.Name}
+	if _, err := Render("terraform", cfg, other); err == nil || !strings.Contains(err.Error(), "someone-elses") {
+		t.Errorf("another setup's state: %v", err)
+	}
+}
+
+// TestRenderingIsReproducible: two renders of the same inputs are the
+// same files in every format, new or from a state file; a new setup's
+// external ID is one placeholder in the trust and the SQL and a
+// parameter without a default in CloudFormation, and a setup's own is used
+// everywhere.
+func TestRenderingIsReproducible(t *testing.T) {
+	for _, format := range Formats {
+		for _, name := range slices.Sorted(maps.Keys(setups)) {
+			cfg := config(t, name)
+			for _, made := range []bool{false, true} {
+				o := func() Options {
+					if made {
+						return madeSetup(t, cfg)
+					}
+					return Options{}
+				}
+				a, errA := Render(format, cfg, o())
+				b, errB := Render(format, cfg, o())
+				if (errA == nil) != (errB == nil) || !slices.Equal(a, b) {
+					t.Errorf("%s %s (from a state: %v): two renders differ", format, name, made)
+				}
+			}
+		}
+	}
+	cfg := config(t, "s3-snowflake")
+	for _, format := range []string{"json", "sql", "cloudformation"} {
+		fresh, _ := Render(format, cfg, Options{})
+		made, _ := Render(format, cfg, madeSetup(t, cfg))
+		for _, path := range []string{"trust-policy.json", "snowflake.sql"} {
+			if f := fileOf(fresh, path); f != "" && !strings.Contains(f, "<external-id>") {
+				t.Errorf("%s %s has no <external-id>:\n%s", format, path, f)
+			}
+			if f := fileOf(made, path); f != "" && !strings.Contains(f, "byob-"+strings.Repeat("ab", 20)) {
+				t.Errorf("%s %s from the state has not its external ID:\n%s", format, path, f)
+			}
+		}
+		if format == "cloudformation" {
+			if tmpl := fileOf(fresh, "template.json"); !strings.Contains(tmpl, `"ExternalId": {`) || strings.Contains(tmpl, `"Default": "byob-`) {
+				t.Errorf("a new setup's template:\n%s", tmpl)
+			}
+			if tmpl := fileOf(made, "template.json"); !strings.Contains(tmpl, `"Default": "byob-`+strings.Repeat("ab", 20)+`"`) {
+				t.Errorf("the setup's template has not its external ID as the default:\n%s", tmpl)
+			}
+		}
+	}
+}

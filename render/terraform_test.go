@@ -1,0 +1,240 @@
+package render
+
+import (
+	"encoding/json"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/render/tftest"
+	"github.com/growthloop/byob/wizard"
+)
+
+// schemaBlock is a block of `terraform providers schema -json`.
+type schemaBlock struct {
+	Attributes map[string]struct{ Required, Optional, Computed bool } `json:"attributes"`
+	BlockTypes map[string]struct {
+		Block    schemaBlock `json:"block"`
+		MinItems int         `json:"min_items"`
+	} `json:"block_types"`
+}
+
+type schemaOf struct {
+	Block schemaBlock `json:"block"`
+}
+
+// providerSchemas are the pinned providers' own schemas
+// (testdata/providers-schema.json, which go run ./scripts/tfschema
+// writes), by provider name.
+func providerSchemas(t *testing.T) map[string]struct {
+	Provider          schemaOf            `json:"provider"`
+	ResourceSchemas   map[string]schemaOf `json:"resource_schemas"`
+	DataSourceSchemas map[string]schemaOf `json:"data_source_schemas"`
+} {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "providers-schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all struct {
+		ProviderSchemas map[string]struct {
+			Provider          schemaOf            `json:"provider"`
+			ResourceSchemas   map[string]schemaOf `json:"resource_schemas"`
+			DataSourceSchemas map[string]schemaOf `json:"data_source_schemas"`
+		} `json:"provider_schemas"`
+	}
+	if err := json.Unmarshal(b, &all); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]struct {
+		Provider          schemaOf            `json:"provider"`
+		ResourceSchemas   map[string]schemaOf `json:"resource_schemas"`
+		DataSourceSchemas map[string]schemaOf `json:"data_source_schemas"`
+	}{}
+	for src, s := range all.ProviderSchemas {
+		out[src[strings.LastIndex(src, "/")+1:]] = s
+	}
+	return out
+}
+
+// fits checks body against the schema: every attribute is one the user
+// may set (not computed only), every required one is there, and every
+// nested block is the schema's, recursively.
+func fits(t *testing.T, where string, body *hclsyntax.Body, s schemaBlock) {
+	t.Helper()
+	for name := range body.Attributes {
+		if slices.Contains([]string{"depends_on", "count", "for_each", "provider"}, name) {
+			continue
+		}
+		a, ok := s.Attributes[name]
+		switch {
+		case !ok:
+			t.Errorf("%s: the provider has no attribute %q", where, name)
+		case !a.Optional && !a.Required:
+			t.Errorf("%s: %q is computed only: the provider refuses a value for it", where, name)
+		}
+	}
+	for name, a := range s.Attributes {
+		if _, ok := body.Attributes[name]; a.Required && !ok {
+			t.Errorf("%s: required attribute %q is missing", where, name)
+		}
+	}
+	seen := map[string]int{}
+	for _, blk := range body.Blocks {
+		if blk.Type == "lifecycle" {
+			continue
+		}
+		bt, ok := s.BlockTypes[blk.Type]
+		if !ok {
+			t.Errorf("%s: the provider has no block %q", where, blk.Type)
+			continue
+		}
+		seen[blk.Type]++
+		fits(t, where+"/"+blk.Type, blk.Body, bt.Block)
+	}
+	for name, bt := range s.BlockTypes {
+		if seen[name] < bt.MinItems {
+			t.Errorf("%s: needs %d %q block(s)", where, bt.MinItems, name)
+		}
+	}
+}
+
+// TestTerraformFitsTheProviders: every module parses with HCL's own
+// parser, pins the providers the schemas and the validate test are of,
+// and each provider, resource and data block fits that provider's own
+// schema; the module is the golden one.
+func TestTerraformFitsTheProviders(t *testing.T) {
+	schemas := providerSchemas(t)
+	for _, p := range []tftest.Provider{tftest.AWS, tftest.Google, tftest.Snowflake} {
+		name := p.Source[strings.LastIndex(p.Source, "/")+1:]
+		if got := tfProviders[name]; "registry.terraform.io/"+got[0] != p.Source || got[1] != p.Version {
+			t.Errorf("the module pins %s %s; the tests use %s %s", got[0], got[1], p.Source, p.Version)
+		}
+	}
+	for name := range setups {
+		files, err := Render("terraform", config(t, name), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := hclparse.NewParser()
+		types := map[string]bool{}
+		for _, f := range files {
+			golden(t, filepath.Join("terraform", name, f.Path), f.Content)
+			if !strings.HasSuffix(f.Path, ".tf") {
+				continue
+			}
+			file, diags := p.ParseHCL([]byte(f.Content), f.Path)
+			if diags.HasErrors() {
+				t.Fatalf("%s/%s: %s", name, f.Path, diags.Error())
+			}
+			for _, blk := range file.Body.(*hclsyntax.Body).Blocks {
+				var s schemaOf
+				var ok bool
+				where := name + ": " + blk.Type + " " + strings.Join(blk.Labels, ".")
+				switch blk.Type {
+				case "provider":
+					s, ok = schemas[blk.Labels[0]].Provider, true
+				case "resource":
+					types[blk.Labels[0]] = true
+					s, ok = schemas[strings.SplitN(blk.Labels[0], "_", 2)[0]].ResourceSchemas[blk.Labels[0]]
+				case "data":
+					s, ok = schemas[strings.SplitN(blk.Labels[0], "_", 2)[0]].DataSourceSchemas[blk.Labels[0]]
+				default:
+					continue
+				}
+				if !ok {
+					t.Errorf("%s: not in the providers' schemas (go run ./scripts/tfschema)", where)
+					continue
+				}
+				fits(t, where, blk.Body, s.Block)
+			}
+		}
+		for _, want := range map[string][]string{
+			"s3-snowflake":  {"aws_s3_bucket_policy", "aws_iam_role", "snowflake_storage_integration", "snowflake_stage", "aws_iam_access_key"},
+			"s3":            {"aws_s3_bucket_lifecycle_configuration", "aws_iam_access_key"},
+			"gcs-snowflake": {"google_storage_bucket", "google_service_account_key", "snowflake_storage_integration"},
+			"gcs":           {"google_storage_bucket", "google_service_account_key"},
+		}[name] {
+			if !types[want] {
+				t.Errorf("%s: no %s", name, want)
+			}
+		}
+	}
+}
+
+// TestTerraformValidates runs the real terraform init and validate, with
+// the exact providers the module pins, on every module whose providers
+// are installed (hashicorp/google cannot be: the GCS modules are checked
+// against its schema above), new and importing a setup.
+func TestTerraformValidates(t *testing.T) {
+	tf := tftest.For(t)
+	for _, name := range slices.Sorted(maps.Keys(setups)) {
+		t.Run(name, func(t *testing.T) {
+			cfg := config(t, name)
+			if cfg.Provider == "gcs" && !tf.Have[tftest.Google] {
+				t.Skipf("hashicorp/google %s is not installed: the Go module proxy does not serve it", tftest.Google.Version)
+			}
+			for _, o := range []Options{{}, madeSetup(t, cfg)} {
+				files, err := Render("terraform", cfg, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dir := t.TempDir()
+				if err := Write(dir, files, false); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := tf.Run(dir, nil, "init", "-backend=false", "-input=false", "-no-color"); err != nil {
+					t.Fatal(err)
+				}
+				out, err := tf.Run(dir, nil, "validate", "-no-color")
+				if err != nil || !strings.Contains(out, "The configuration is valid") {
+					t.Fatalf("%v\n%s", err, out)
+				}
+				if strings.Contains(out, "Warning") {
+					t.Errorf("terraform validate warns:\n%s", out)
+				}
+			}
+		})
+	}
+}
+
+// madeSetup is what the state file of cfg's setup, all made by byob
+// init, tells render.
+func madeSetup(t *testing.T, cfg providers.Config) Options {
+	t.Helper()
+	m, err := build(cfg, providers.NewValues(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &wizard.State{Version: wizard.StateVersion, Steps: map[string]wizard.StepState{}, Values: map[string]string{
+		providers.AWSAccountID.Name:            "111122223333",
+		providers.AWSPartition.Name:            "aws",
+		providers.ExternalID.Name:              "byob-" + strings.Repeat("ab", 20),
+		providers.WarehouseUserARN.Name:        "arn:aws:iam::999988887777:user/abc1-s-v2st0000",
+		providers.WarehouseServiceAccount.Name: "abc123@gcpuscentral1-1dfa.iam.gserviceaccount.com",
+		providers.AccessKeyID.Name:             "AKIAIOSFODNN7EXAMPLE",
+	}}
+	for _, id := range m.Steps {
+		st.Steps[id] = wizard.StepState{Status: wizard.StepDone}
+	}
+	return Options{Known: providers.NewValues(st.Values), State: st}
+}
+
+// TestSnowflakeProviderModulePinsTheRelease: the module tftest builds
+// the Snowflake provider from requires the release the modules pin.
+func TestSnowflakeProviderModulePinsTheRelease(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("tftest", "providers", "snowflake", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "github.com/Snowflake-Labs/terraform-provider-snowflake v" + tftest.Snowflake.Version + " "; !strings.Contains(string(b), want) {
+		t.Errorf("tftest/providers/snowflake/go.mod does not require %q", want)
+	}
+}
