@@ -154,9 +154,9 @@ func runDestroy(ctx context.Context, o *DestroyOptions) error {
 		return err
 	}
 	defer closeConns()
-	connected := connecting(o.IO, o.Output, &cfg, conns)
+	connected := connecting(o.IO, o.Output, o.Accessible, &cfg, conns)
 	defer connected()
-	var r Reporter = &textReporter{io: io}
+	var r Reporter = &textReporter{io: io, accessible: o.Accessible}
 	if o.Output == "json" {
 		r = newJSONReporter(io)
 	}

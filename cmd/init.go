@@ -173,7 +173,7 @@ func apply(ctx context.Context, o *InitOptions, cfg providers.Config, state *wiz
 		return err
 	}
 	defer closeConns()
-	connected := connecting(o.IO, o.Output, &cfg, conns)
+	connected := connecting(o.IO, o.Output, o.Accessible, &cfg, conns)
 	defer connected()
 	// Ctrl-C in the checklist (a key in raw mode) and SIGINT alike stop the
 	// run after the running steps.
@@ -199,7 +199,7 @@ func apply(ctx context.Context, o *InitOptions, cfg providers.Config, state *wiz
 			return err
 		}
 	}
-	var r Reporter = &textReporter{io: io}
+	var r Reporter = &textReporter{io: io, accessible: o.Accessible}
 	switch {
 	case o.Output == "json":
 		r = newJSONReporter(io)
@@ -254,5 +254,5 @@ func printPlan(io *IOStreams, output string, plan *wizard.Plan) error {
 		enc.SetEscapeHTML(false)
 		return enc.Encode(plan.Doc())
 	}
-	return renderPlan(io.Out, plan.Doc())
+	return renderPlan(io.Out, plan)
 }

@@ -350,3 +350,72 @@ func TestTerminalDestroyAsksForTheBucketName(t *testing.T) {
 		t.Error("the integration is still there")
 	}
 }
+
+// ptyRun runs the built byob in a pseudo-terminal that never answers a
+// query, as some terminals and CI consoles do, and returns what it wrote
+// and how long it took.
+func ptyRun(t *testing.T, bin string, env []string, args ...string) ([]byte, time.Duration) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "TERM=xterm-256color", "HOME=" + t.TempDir()}, env...)
+	start := time.Now()
+	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	var out bytes.Buffer
+	read := make(chan struct{})
+	go func() { _, _ = out.ReadFrom(ptmx); close(read) }()
+	werr := make(chan error, 1)
+	go func() { werr <- cmd.Wait() }()
+	select {
+	case <-werr:
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("byob %v still ran after 10s; it wrote %q", args, out.Bytes())
+	}
+	took := time.Since(start)
+	ptmx.Close()
+	<-read
+	return out.Bytes(), took
+}
+
+// terminalQueries are the queries a UI library may send, each of which a
+// terminal answers on byob's standard input.
+var terminalQueries = []string{"\x1b]10;?", "\x1b]11;?", "\x1b[6n", "\x1b[c", "\x1b[>c", "\x1b[?u", "$p", "\x1b[>0q"}
+
+// TestNoTerminalQueryOutsideAForm: in a terminal that never answers,
+// commands that draw no form ask it nothing and never wait for it:
+// --help ends within 100 ms (the best of three runs, on a busy machine),
+// with NO_COLOR, TERM=dumb or stdin not a terminal too.
+func TestNoTerminalQueryOutsideAForm(t *testing.T) {
+	bin := buildByob(t, "")
+	for _, tc := range []struct {
+		env  []string
+		args []string
+	}{
+		{nil, []string{"--help"}},
+		{[]string{"NO_COLOR=1"}, []string{"--help"}},
+		{nil, []string{"version"}},
+		{nil, []string{"init", "--help"}},
+		{[]string{"TERM=dumb"}, []string{"plan", "--provider", "s3", "--bucket", "acme-exports", "--region", "us-east-1"}},
+		{nil, []string{"init", "--provider", "s3", "--bucket", "acme-exports", "--region", "us-east-1", "--dry-run"}},
+		{nil, []string{"verify", "--output", "json"}},
+	} {
+		best := time.Hour
+		for range 3 {
+			out, took := ptyRun(t, bin, tc.env, tc.args...)
+			best = min(best, took)
+			for _, q := range terminalQueries {
+				if bytes.Contains(out, []byte(q)) {
+					t.Errorf("byob %v %v asked the terminal %q:\n%q", tc.env, tc.args, q, out)
+				}
+			}
+		}
+		if tc.args[0] == "--help" && best > 100*time.Millisecond {
+			t.Errorf("byob %v --help took %s in a terminal that does not answer", tc.env, best)
+		}
+	}
+}

@@ -133,10 +133,12 @@ func plural(n int, noun string) string {
 // textReporter writes plain lines.
 type textReporter struct {
 	io *IOStreams
-	mu sync.Mutex
-	// inBar: a progress bar is on the last line; tenth is the last tenth
-	// a plain progress line showed.
-	inBar bool
+	// accessible: progress is told line by line, never drawn.
+	accessible bool
+	mu         sync.Mutex
+	// bar is the progress bar drawn in place, while one is; tenth is the
+	// last tenth a plain progress line showed.
+	bar   *progressBar
 	tenth int
 }
 
@@ -150,6 +152,11 @@ func (r *textReporter) Preflight(pf wizard.Preflight) {
 
 func (r *textReporter) Event(e wizard.Event) {
 	e = safeEvent(e)
+	if e.Kind == wizard.EventProgress {
+		r.progress(e)
+		return
+	}
+	r.endProgress()
 	took := e.Elapsed.Round(100 * time.Millisecond)
 	switch e.Kind {
 	case wizard.EventApplied:
@@ -169,28 +176,25 @@ func (r *textReporter) Event(e wizard.Event) {
 	case wizard.EventProved:
 		fmt.Fprintf(r.io.Out, "✓ %s: %s (%s)\n", e.Title, e.Detail, took)
 	case wizard.EventRemoved:
-		r.endProgress()
 		fmt.Fprintf(r.io.Out, "✓ %s (%s)\n", e.Detail, took)
 	case wizard.EventKept:
 		fmt.Fprintf(r.io.Out, "= kept: %s\n", e.Detail)
-	case wizard.EventProgress:
-		r.progress(e)
 	}
 }
 
-// progress shows how far a long removal has come: a bar redrawn in place
-// at a terminal, a line per tenth elsewhere.
+// progress shows how far a long removal has come: a bar drawn in place at
+// a terminal, a line per tenth elsewhere and for a screen reader.
 func (r *textReporter) progress(e wizard.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if e.Total <= 0 {
 		return
 	}
-	if r.io.IsStdoutTTY() {
-		const width = 30
-		full := width * e.Done / e.Total
-		fmt.Fprintf(r.io.Out, "\r\033[K  [%s%s] %d of %d %s", strings.Repeat("█", full), strings.Repeat("░", width-full), e.Done, e.Total, e.Detail)
-		r.inBar = true
+	if r.io.IsStdoutTTY() && !r.io.Accessible(r.accessible) {
+		if r.bar == nil {
+			r.bar = startProgressBar(r.io)
+		}
+		r.bar.show(e)
 		return
 	}
 	tenth := 10 * e.Done / e.Total
@@ -200,13 +204,13 @@ func (r *textReporter) progress(e wizard.Event) {
 	}
 }
 
-// endProgress ends the line of a progress bar.
+// endProgress takes a progress bar off the screen before other lines.
 func (r *textReporter) endProgress() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.inBar {
-		fmt.Fprintln(r.io.Out)
-		r.inBar = false
+	if r.bar != nil {
+		r.bar.end()
+		r.bar = nil
 	}
 }
 

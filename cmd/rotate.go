@@ -103,7 +103,7 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 		return err
 	}
 	defer closeConns()
-	connected := connecting(o.IO, o.Output, &cfg, conns)
+	connected := connecting(o.IO, o.Output, false, &cfg, conns)
 	defer connected()
 	opts := wizard.RotateOptions{KeepOld: o.KeepOld, Propagation: providers.Propagation{Timeout: o.Propagation}, OnPreflight: func(pf wizard.Preflight) { connected(); r.Preflight(pf) }, OnEvent: r.Event}
 	phase, resume := wizard.Rotate, "byob rotate-keys"

@@ -102,7 +102,7 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 		return err
 	}
 	defer closeConns()
-	connected := connecting(o.IO, o.Output, &cfg, conns)
+	connected := connecting(o.IO, o.Output, false, &cfg, conns)
 	defer connected()
 	var r Reporter = &textReporter{io: o.IO}
 	if o.Output == "json" {

@@ -13,9 +13,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/huh"
-	"github.com/charmbracelet/huh/spinner"
+	"charm.land/bubbles/v2/key"
+	"github.com/charmbracelet/colorprofile"
+	"charm.land/huh/v2"
+	"charm.land/huh/v2/spinner"
 
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/wizard"
@@ -45,6 +46,9 @@ type Options struct {
 	Out        io.Writer
 	// Plain drops colours (NO_COLOR).
 	Plain bool
+	// Light says the terminal's background is light (COLORFGBG); dark
+	// otherwise.
+	Light bool
 }
 
 // Ask runs the pages in order: the cloud and the warehouse; GrowthLoop's
@@ -135,11 +139,14 @@ func KeyMap() *huh.KeyMap {
 	return km
 }
 
-func (r *runner) theme() *huh.Theme {
+// theme is huh's, for the background Options names: byob never asks the
+// terminal for its colour.
+func (r *runner) theme() huh.Theme {
+	dark := !r.o.Light
 	if r.o.Plain {
-		return huh.ThemeBase()
+		return huh.ThemeFunc(func(bool) *huh.Styles { return huh.ThemeBase(dark) })
 	}
-	return huh.ThemeCharm()
+	return huh.ThemeFunc(func(bool) *huh.Styles { return huh.ThemeCharm(dark) })
 }
 
 func (r *runner) run(f *huh.Form) error {
@@ -147,7 +154,11 @@ func (r *runner) run(f *huh.Form) error {
 		return nil
 	}
 	f = f.WithTheme(r.theme()).WithKeyMap(KeyMap()).WithAccessible(r.o.Accessible).WithShowHelp(true)
-	if r.o.Out != nil {
+	switch {
+	case r.o.Accessible && r.o.Out != nil:
+		// Plain text, for screen readers: no colour or other styling.
+		f = f.WithOutput(&colorprofile.Writer{Forward: r.o.Out, Profile: colorprofile.NoTTY})
+	case r.o.Out != nil:
 		f = f.WithOutput(r.o.Out)
 	}
 	if !r.o.Accessible {
@@ -197,9 +208,10 @@ func (r *runner) load(title string, fn func() ([]providers.Choice, error)) []pro
 		action()
 		return list
 	}
-	s := spinner.New().Title(title + "…").Action(action).Context(r.ctx)
+	// Without input the spinner sends the terminal no query.
+	s := spinner.New().Title(title + "…").Action(action).Context(r.ctx).WithInput(nil)
 	if r.o.Out != nil {
-		s = s.Output(r.o.Out)
+		s = s.WithOutput(r.o.Out)
 	}
 	if s.Run() != nil {
 		action()
