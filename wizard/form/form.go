@@ -14,9 +14,9 @@ import (
 	"sync"
 
 	"charm.land/bubbles/v2/key"
-	"github.com/charmbracelet/colorprofile"
 	"charm.land/huh/v2"
 	"charm.land/huh/v2/spinner"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/wizard"
