@@ -158,7 +158,7 @@ func runDestroy(ctx context.Context, o *DestroyOptions) error {
 	defer connected()
 	var r Reporter = &textReporter{io: io, accessible: o.Accessible}
 	if o.Output == "json" {
-		r = newJSONReporter(io)
+		r = newJSONReporter(io, "byob destroy")
 	}
 	opts := wizard.DestroyOptions{Remove: remove, Propagation: providers.Propagation{Timeout: o.Propagation}, OnEvent: r.Event}
 	if !o.Yes {

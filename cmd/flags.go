@@ -212,11 +212,17 @@ func checkRunFlags(f *Factory, output string, propagation time.Duration) []provi
 		}
 	}
 	slices.SortFunc(bad, func(a, b providers.InvalidValue) int { return strings.Compare(a.Flag, b.Flag) })
-	if !slices.Contains([]string{"text", "json"}, output) {
-		bad = append(bad, providers.InvalidValue{Flag: "--output", Value: output, Rule: `must be "text" or "json"`})
-	}
+	bad = append(bad, checkOutput(output)...)
 	if propagation <= 0 {
 		bad = append(bad, providers.InvalidValue{Flag: "--propagation-timeout", Value: propagation.String(), Rule: "must be positive"})
 	}
 	return bad
+}
+
+// checkOutput checks --output.
+func checkOutput(output string) []providers.InvalidValue {
+	if !slices.Contains([]string{"text", "json"}, output) {
+		return []providers.InvalidValue{{Flag: "--output", Value: output, Rule: `must be "text" or "json"`}}
+	}
+	return nil
 }

@@ -122,11 +122,11 @@ func runInit(ctx context.Context, o *InitOptions) (err error) {
 	}
 	warn(io, cfg.Warnings())
 	if !o.DryRun {
-		if !o.Yes && !io.CanPrompt() {
-			return providers.Usagef("not a terminal, so byob cannot ask before changing your cloud: pass --yes to apply, or --dry-run to print the plan")
-		}
 		if !o.Yes && o.Output == "json" {
 			return providers.Usagef("--output json is for machines, which cannot answer a question: pass --yes to apply, or --dry-run to print the plan")
+		}
+		if !o.Yes && !io.CanPrompt() {
+			return providers.Usagef("not a terminal, so byob cannot ask before changing your cloud: pass --yes to apply, or --dry-run to print the plan")
 		}
 		// One run at a time changes a setup; the lock is taken before the
 		// state file is read and held until the end.
@@ -202,7 +202,7 @@ func apply(ctx context.Context, o *InitOptions, cfg providers.Config, state *wiz
 	var r Reporter = &textReporter{io: io, accessible: o.Accessible}
 	switch {
 	case o.Output == "json":
-		r = newJSONReporter(io)
+		r = newJSONReporter(io, "byob init")
 	case tui:
 		tr := newTUIReporter(io)
 		review := opts.Confirm

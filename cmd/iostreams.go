@@ -22,6 +22,8 @@ type IOStreams struct {
 	StdinTTY, StdoutTTY bool
 	// LookupEnv reads the environment (os.LookupEnv).
 	LookupEnv func(string) (string, bool)
+	// ended: the run's final JSON object is written.
+	ended bool
 }
 
 // System returns the process's streams.

@@ -22,6 +22,7 @@ type RenderOptions struct {
 	Out          string
 	Force        bool
 	AWSAccountID string
+	Output       string
 	Given        func(flag string) bool
 }
 
@@ -57,12 +58,14 @@ Each format's README says how to apply it and hand the key to GrowthLoop
 	fs.StringVar(&o.Out, "out", "", "directory to write into (required)")
 	fs.BoolVar(&o.Force, "force", false, "overwrite files already in --out")
 	fs.StringVar(&o.AWSAccountID, "aws-account-id", "", "your AWS account id, to write into the SQL and documents instead of a placeholder")
+	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
+	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(render.Formats, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
 func runRender(o *RenderOptions) error {
-	var bad []providers.InvalidValue
+	bad := checkOutput(o.Output)
 	if !slices.Contains(render.Formats, o.Format) {
 		bad = append(bad, providers.InvalidValue{Flag: "--format", Value: o.Format, Rule: "must be " + strings.Join(render.Formats, ", ")})
 	}
@@ -110,6 +113,10 @@ func runRender(o *RenderOptions) error {
 	names := make([]string, len(files))
 	for i, f := range files {
 		names[i] = f.Path
+	}
+	if o.Output == "json" {
+		writeJSON(o.IO, map[string]any{"event": "summary", "ok": true, "format": o.Format, "out": o.Out, "files": names})
+		return nil
 	}
 	fmt.Fprintf(o.IO.Out, "Wrote %s to %s: %s.\n", plural(len(files), "file"), o.Out, strings.Join(names, ", "))
 	if slices.Contains(names, "README.md") {

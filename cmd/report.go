@@ -261,12 +261,24 @@ type jsonReporter struct {
 	io  *IOStreams
 	enc *json.Encoder
 	mu  sync.Mutex
+	// path is the command's ("byob init"), for what an error's remedy
+	// says.
+	path string
 }
 
-func newJSONReporter(io *IOStreams) *jsonReporter {
+func newJSONReporter(io *IOStreams, path string) *jsonReporter {
 	enc := json.NewEncoder(io.Out)
 	enc.SetEscapeHTML(false)
-	return &jsonReporter{io: io, enc: enc}
+	return &jsonReporter{io: io, enc: enc, path: path}
+}
+
+// end writes the run's summary, with what went wrong when err is set.
+func (r *jsonReporter) end(s map[string]any, err error, resume string) {
+	s["event"], s["ok"] = "summary", err == nil
+	if err != nil {
+		s["error"] = errorDoc(r.path, err, resume)
+	}
+	writeJSON(r.io, s)
 }
 
 func (r *jsonReporter) Preflight(pf wizard.Preflight) {
@@ -294,7 +306,7 @@ func (r *jsonReporter) Waiting(msg string) {
 }
 
 func (r *jsonReporter) Done(o RunOutcome) {
-	s := map[string]any{"event": "summary", "ok": o.Err == nil, "applied": nonNil(o.Applied), "in_place": nonNil(o.InPlace),
+	s := map[string]any{"applied": nonNil(o.Applied), "in_place": nonNil(o.InPlace),
 		"proved": nonNil(o.Proved), "bundle_written": o.BundleWritten}
 	if o.Started {
 		s["state"] = o.State // a run that stopped before any change wrote none
@@ -306,11 +318,15 @@ func (r *jsonReporter) Done(o RunOutcome) {
 		s["bundle"] = o.Bundle
 		s["next"] = nextStep
 	}
-	_ = r.enc.Encode(s)
+	resume := ""
+	if o.Started {
+		resume = o.Resume
+	}
+	r.end(s, o.Err, resume)
 }
 
 func (r *jsonReporter) Rotated(o RotateResult) {
-	s := map[string]any{"event": "summary", "ok": o.Err == nil, "phase": "start", "old_key": o.Old, "new_key": o.New, "state": o.State}
+	s := map[string]any{"phase": "start", "old_key": o.Old, "new_key": o.New, "state": o.State}
 	if o.Finish {
 		s["phase"], s["already_finished"] = "finish", o.Finished
 		if !o.Finished {
@@ -322,7 +338,7 @@ func (r *jsonReporter) Rotated(o RotateResult) {
 	if o.Pending != "" {
 		s["pending"] = o.Pending
 	}
-	_ = r.enc.Encode(s)
+	r.end(s, o.Err, o.Resume)
 }
 
 func (r *jsonReporter) Destroyed(o DestroyResult) {
@@ -330,19 +346,29 @@ func (r *jsonReporter) Destroyed(o DestroyResult) {
 	for _, k := range o.Kept {
 		kept = append(kept, map[string]string{"step": k.Step.ID(), "reason": safetext.String(k.Keep)})
 	}
-	s := map[string]any{"event": "summary", "ok": o.Err == nil, "removed": nonNil(o.Removed), "kept": kept,
+	s := map[string]any{"removed": nonNil(o.Removed), "kept": kept,
 		"deleted": nonNil(o.Deleted), "left": nonNil(o.Left), "state": o.State}
 	if o.Err == nil {
 		s["next"] = removeBundle
 	}
-	_ = r.enc.Encode(s)
+	r.end(s, o.Err, o.Resume)
 }
 
+// Checks writes verify's report as one document; one with a check that
+// did not pass carries the error verify exits with.
 func (r *jsonReporter) Checks(rep wizard.Report) error {
+	doc := struct {
+		wizard.Report
+		Error map[string]string `json:"error,omitempty"`
+	}{Report: safeReport(rep)}
+	if !rep.OK {
+		doc.Error = errorDoc(r.path, &checksFailed{checksSummary(rep)}, "")
+	}
 	enc := json.NewEncoder(r.io.Out)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(safeReport(rep))
+	r.io.ended = true
+	return enc.Encode(doc)
 }
 
 // nonNil makes an empty list a JSON [] rather than null.

@@ -6,6 +6,7 @@ package cmd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -86,12 +87,92 @@ func Main() int {
 func Run(ctx context.Context, f *Factory, args []string) int {
 	root := NewRoot(f)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	c, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
 	fmt.Fprintln(f.IO.ErrOut, "Error: "+safetext.String(err.Error()))
+	// A run with --output json ends with one JSON object, whatever
+	// happened: its reporter wrote it, or this does.
+	if !f.IO.ended && jsonOutput(c, args) {
+		doc := map[string]any{"event": "summary", "ok": false, "error": errorDoc(c.CommandPath(), err, "")}
+		if c.Name() == "verify" {
+			doc["checks"] = []any{} // what verify's documents always hold
+		}
+		writeJSON(f.IO, doc)
+	}
 	return ExitCode(err)
+}
+
+// jsonOutput reports whether the run asked for --output json: the command
+// parsed it (from the command line, BYOB_OUTPUT or --config), or, when
+// parsing stopped before it, the command line holds it.
+func jsonOutput(c *cobra.Command, args []string) bool {
+	if fl := c.Flags().Lookup("output"); fl != nil && fl.Value.String() == "json" {
+		return true
+	}
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--output=json" || a == "--output" && i+1 < len(args) && args[i+1] == "json" {
+			return true
+		}
+	}
+	return false
+}
+
+// errorKind is how a failure is told to machines: usage (exit 2),
+// cancelled (130) or failure (1).
+func errorKind(err error) string {
+	switch ExitCode(err) {
+	case ExitUsage:
+		return "usage"
+	case ExitCancelled:
+		return "cancelled"
+	}
+	return "failure"
+}
+
+// errorDoc is an error as --output json tells it: its kind, the message
+// and what to do. resume, when set, is the command that resumes the run.
+func errorDoc(path string, err error, resume string) map[string]string {
+	return map[string]string{"kind": errorKind(err), "message": safetext.String(err.Error()), "remedy": remedy(path, err, resume)}
+}
+
+// remedy says what to do about err, from the command at path ("byob
+// init").
+func remedy(path string, err error, resume string) string {
+	var locked *wizard.LockedError
+	var failed *checksFailed
+	switch {
+	case errors.As(err, &locked):
+		return "wait for the other run to finish, then run the same command again"
+	case errors.As(err, &failed):
+		return "each check that did not pass says what fixes it (remedy); run byob verify again afterwards"
+	}
+	switch errorKind(err) {
+	case "usage":
+		return fmt.Sprintf("correct the input the message names; '%s --help' lists every flag", path)
+	case "cancelled":
+		if resume != "" {
+			return "nothing more was changed; to go on, run: " + resume
+		}
+		return "nothing more was changed; run the same command again to go on"
+	}
+	if resume != "" {
+		return "fix the problem the message names, then run: " + resume
+	}
+	return "fix the problem the message names, then run the same command again"
+}
+
+// writeJSON writes the final JSON object of a run, on one line (the last
+// of a stream of events).
+func writeJSON(io *IOStreams, v any) {
+	enc := json.NewEncoder(io.Out)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	io.ended = true
 }
 
 // ExitCode maps an error to byob's exit code. It is the one place that does.

@@ -90,7 +90,7 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 	values := providers.NewValues(state.Values)
 	var r Reporter = &textReporter{io: o.IO}
 	if o.Output == "json" {
-		r = newJSONReporter(o.IO)
+		r = newJSONReporter(o.IO, "byob rotate-keys")
 	}
 	if o.Finish {
 		if done, ok := wizard.FinishedRotation(cfg, values); ok {

@@ -106,7 +106,7 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 	defer connected()
 	var r Reporter = &textReporter{io: o.IO}
 	if o.Output == "json" {
-		r = newJSONReporter(o.IO)
+		r = newJSONReporter(o.IO, "byob verify")
 	}
 	rep, err := wizard.Verify(ctx, cfg, wizard.Deps{Conns: conns}, values, bundle, wizard.VerifyOptions{
 		Propagation: providers.Propagation{Timeout: o.Propagation},
