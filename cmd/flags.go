@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -34,11 +35,12 @@ func EnvVar(flag string) string {
 func bindSetup(c *cobra.Command, f *Factory, newSetup bool, cfg *providers.Config, configFile *string, given *func(string) bool, run func(context.Context) error) {
 	c.Args = noArgs
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
-		if err := bindSources(cmd.Flags(), f.IO.env); err != nil {
+		sources, err := bindSources(cmd.Flags(), f.IO.env)
+		if err != nil {
 			return err
 		}
 		*given = cmd.Flags().Changed
-		return run(cmd.Context())
+		return nameSources(run(cmd.Context()), sources)
 	}
 	addFields(c.Flags(), cfg, newSetup)
 	completeFields(c, f)
@@ -114,8 +116,9 @@ func completeFields(c *cobra.Command, f *Factory) {
 
 // bindSources gives every flag the user did not set on the command line its
 // value from the environment, else from the --config file. Command line
-// beats environment beats config file beats default.
-func bindSources(flags *pflag.FlagSet, lookupEnv func(string) (string, bool)) error {
+// beats environment beats config file beats default. It returns where
+// each value it set came from ("BYOB_TTL_DAYS", "byob.yaml"), by flag.
+func bindSources(flags *pflag.FlagSet, lookupEnv func(string) (string, bool)) (map[string]string, error) {
 	file := map[string]any{}
 	path, _ := flags.GetString("config")
 	if !flags.Changed("config") {
@@ -126,31 +129,48 @@ func bindSources(flags *pflag.FlagSet, lookupEnv func(string) (string, bool)) er
 	if path != "" {
 		var err error
 		if file, err = readConfigFile(path, flags); err != nil {
-			return err
+			return nil, err
 		}
 	}
+	sources := map[string]string{}
 	var errs []wizard.InvalidValue
 	flags.VisitAll(func(f *pflag.Flag) {
 		if f.Changed || f.Name == "config" || f.Name == "help" {
 			return
 		}
 		source, value, ok := "", "", false
-		if v, set := lookupEnv(EnvVar(f.Name)); set {
-			source, value, ok = "environment variable "+EnvVar(f.Name), v, true
+		if v, set := lookupEnv(EnvVar(f.Name)); set && v != "" { // an empty variable is unset
+			source, value, ok = EnvVar(f.Name), v, true
 		} else if v, set := file[f.Name]; set {
-			source, value, ok = "config file key "+f.Name, fmt.Sprint(v), true
+			source, value, ok = path, fmt.Sprint(v), true
 		}
 		if !ok {
 			return
 		}
+		sources["--"+f.Name] = source
 		if err := flags.Set(f.Name, value); err != nil {
 			errs = append(errs, wizard.InvalidValue{Flag: "--" + f.Name + " (from " + source + ")", Value: value, Rule: flagRule(err)})
 		}
 	})
 	if len(errs) > 0 {
-		return &wizard.UsageError{Invalid: errs}
+		return nil, &wizard.UsageError{Invalid: errs}
 	}
-	return nil
+	return sources, nil
+}
+
+// nameSources tells, in err's invalid values, where a value that the
+// command line did not give came from: "--ttl-days (from BYOB_TTL_DAYS)".
+func nameSources(err error, sources map[string]string) error {
+	var ue *providers.UsageError
+	if !errors.As(err, &ue) {
+		return err
+	}
+	for i, iv := range ue.Invalid {
+		if src, ok := sources[iv.Flag]; ok {
+			ue.Invalid[i].Flag += " (from " + src + ")"
+		}
+	}
+	return err
 }
 
 // readConfigFile reads a YAML file whose keys are flag names.

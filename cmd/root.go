@@ -87,7 +87,10 @@ func Main() int {
 func Run(ctx context.Context, f *Factory, args []string) int {
 	root := NewRoot(f)
 	root.SetArgs(args)
-	c, err := root.ExecuteContextC(ctx)
+	c, err := root, mistypedCommand(root, args)
+	if err == nil {
+		c, err = root.ExecuteContextC(ctx)
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -236,11 +239,68 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return nil
 	}
-	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
-	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+	return unknownCommand(cmd, args[0])
+}
+
+// unknownCommand is name, given where a command of cmd was expected, as a
+// usage error with the commands it may have meant.
+func unknownCommand(cmd *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	if s := cmd.SuggestionsFor(name); len(s) > 0 {
 		msg += ": did you mean " + strings.Join(s, " or ") + "?"
 	}
 	return &flagError{errors.New(msg), cmd.CommandPath()}
+}
+
+// mistypedCommand is the unknown command args start with, whatever flags
+// follow it (they are the command's, not byob's own), nil when args name
+// a command or none.
+func mistypedCommand(root *cobra.Command, args []string) error {
+	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+		return nil // the shell asks cobra to complete a command line
+	}
+	c, rest, err := root.Find(args)
+	if err != nil || c != root {
+		return nil
+	}
+	for _, a := range rest {
+		if a == "--" {
+			return nil
+		}
+		if !strings.HasPrefix(a, "-") {
+			return unknownCommand(root, a)
+		}
+	}
+	return nil
+}
+
+// newHelpCmd is cobra's help command, except that an unknown topic is a
+// usage error with the commands it may have meant.
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			var names []string
+			cmd, _, _ := c.Root().Find(args)
+			for _, sub := range cmd.Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), toComplete) {
+					names = append(names, sub.Name())
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil {
+				return err
+			}
+			if len(rest) > 0 {
+				return unknownCommand(cmd, rest[0])
+			}
+			return cmd.Help()
+		},
+	}
 }
 
 // NewRoot builds the command tree.
@@ -271,7 +331,9 @@ Start with a dry run, which needs no cloud credentials:
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.SetFlagErrorFunc(flagErr)
+	root.SetHelpCommand(newHelpCmd())
 	root.AddCommand(NewCmdInit(f, nil), NewCmdPlan(f, nil), NewCmdVerify(f, nil), NewCmdDestroy(f, nil), NewCmdRotateKeys(f, nil), NewCmdRender(f, nil), NewCmdBundle(f, nil), newVersionCmd(f.IO), newDocsCmd(f))
+	root.InitDefaultHelpCmd() // now, so that an unknown command is told from it
 	// cobra's completion command shows its help for an unknown shell;
 	// byob calls that a usage error, as any unknown command.
 	root.InitDefaultCompletionCmd()

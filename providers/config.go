@@ -188,8 +188,9 @@ func (c *Config) Validate() error {
 	}
 	// A setup input of a provider the setup does not have is a mistake
 	// (--region with gcs, --snowflake-database without a warehouse).
+	knownWarehouse := c.Warehouse == WarehouseNone || c.WarehouseProvider() != nil
 	for _, f := range Fields {
-		if f.Owner == "" || c.active(f.Owner) || f.Kind != SetupField || f.empty(c) || f.String(c) == f.Default || c.BucketProvider() == nil {
+		if f.Owner == "" || c.active(f.Owner) || f.Kind != SetupField || f.empty(c) || f.String(c) == f.Default || c.BucketProvider() == nil || !knownWarehouse {
 			continue
 		}
 		bad("--"+f.Flag, f.String(c), fmt.Errorf("%s", c.appliesTo(f)))

@@ -156,7 +156,9 @@ func always(*Config) bool { return true }
 // withoutWarehouse: the warehouse's region is the default otherwise.
 func withoutWarehouse(c *Config) bool { return c.Warehouse == WarehouseNone }
 
-func withWarehouse(c *Config) bool { return c.Warehouse != WarehouseNone && c.Warehouse != "" }
+// withWarehouse: a warehouse byob knows (an unknown one is refused, and
+// requires nothing).
+func withWarehouse(c *Config) bool { return c.WarehouseProvider() != nil }
 
 func warehouse(c *Config) string   { return "--warehouse " + c.Warehouse }
 func noWarehouse(c *Config) string { return "--provider " + c.Provider + " and --warehouse none" }
