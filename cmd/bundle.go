@@ -69,6 +69,17 @@ func runBundle(ctx context.Context, o *BundleOptions) error {
 		return providers.Usagef("pass one of --from-terraform and --from-cloudformation")
 	}
 	bad := checkOutput(o.Output)
+	for _, f := range []struct {
+		flag, path string
+		check      func(flag, path string) *providers.InvalidValue
+	}{{"--from-terraform", o.FromTerraform, fileToRead}, {"--from-cloudformation", o.FromCloudFormation, fileToRead}, {"--bundle", o.Bundle, fileToWrite}, {"--key-file", o.KeyFile, fileToWrite}} {
+		if f.path == "" || f.path == "-" {
+			continue
+		}
+		if iv := f.check(f.flag, f.path); iv != nil {
+			bad = append(bad, *iv)
+		}
+	}
 	if o.Propagation <= 0 {
 		bad = append(bad, providers.InvalidValue{Flag: "--propagation-timeout", Value: o.Propagation.String(), Rule: "must be positive"})
 	}
@@ -79,11 +90,7 @@ func runBundle(ctx context.Context, o *BundleOptions) error {
 		if path == "-" {
 			return io.ReadAll(o.IO.In)
 		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, providers.Usagef("%v", err)
-		}
-		return b, nil
+		return os.ReadFile(path)
 	}
 	var h *render.Handed
 	switch {

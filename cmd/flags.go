@@ -175,9 +175,12 @@ func nameSources(err error, sources map[string]string) error {
 
 // readConfigFile reads a YAML file whose keys are flag names.
 func readConfigFile(path string, flags *pflag.FlagSet) (map[string]any, error) {
+	if iv := fileToRead("--config", path); iv != nil {
+		return nil, &providers.UsageError{Invalid: []providers.InvalidValue{*iv}}
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, providers.Usagef("--config %s: %v", path, err)
+		return nil, fmt.Errorf("read --config %s: %w", path, err)
 	}
 	m := map[string]any{}
 	if err := yaml.Unmarshal(b, &m); err != nil {

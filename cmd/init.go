@@ -120,6 +120,9 @@ func runInit(ctx context.Context, o *InitOptions) (err error) {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if err := checkFiles(&cfg); err != nil {
+		return err
+	}
 	warn(io, cfg.Warnings())
 	if !o.DryRun {
 		if !o.Yes && o.Output == "json" {

@@ -84,6 +84,8 @@ func runRender(o *RenderOptions) error {
 	}
 	if o.Out == "" {
 		ue.Missing = append(ue.Missing, "--out")
+	} else if iv := dirToWrite("--out", o.Out); iv != nil {
+		ue.Invalid = append(ue.Invalid, *iv)
 	}
 	// Without preflight nothing tells the bucket's place: it must be given.
 	if bp := cfg.BucketProvider(); bp != nil {

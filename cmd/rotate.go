@@ -76,12 +76,16 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 	if len(bad) > 0 {
 		return &providers.UsageError{Invalid: bad}
 	}
+	// Without a recorded setup there is nothing to rotate, nor to lock.
+	env := o.env(false)
+	if _, _, err := recordedSetup(o.Config, o.Given, env, "rotate-keys"); err != nil {
+		return err
+	}
 	lock, err := wizard.LockState(o.Config.State, "byob rotate-keys")
 	if err != nil {
 		return err
 	}
 	defer lock.Unlock()
-	env := o.env(false)
 	cfg, state, err := recordedSetup(o.Config, o.Given, env, "rotate-keys")
 	if err != nil {
 		return err

@@ -87,6 +87,9 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 		}
 		return err
 	}
+	if err := checkFiles(&cfg); err != nil {
+		return err
+	}
 	bundle, err := wizard.ReadBundle(cfg.Bundle)
 	if err != nil {
 		return err
