@@ -54,6 +54,13 @@ Each format's README says how to apply it and hand the key to GrowthLoop
 		return runRender(o)
 	})
 	fs := c.Flags()
+	// render reaches no cloud: how to is not its business (the flags stay,
+	// hidden, so that init's command lines and config files still work).
+	for _, f := range providers.Fields {
+		if f.Kind == providers.ConnectionField {
+			_ = fs.MarkHidden(f.Flag)
+		}
+	}
 	fs.StringVar(&o.Format, "format", "terraform", "terraform, cloudformation, json or sql")
 	fs.StringVar(&o.Out, "out", "", "directory to write into (required)")
 	fs.BoolVar(&o.Force, "force", false, "overwrite files already in --out")
@@ -96,6 +103,9 @@ func runRender(o *RenderOptions) error {
 			}
 			ue.Because["--"+f.Flag] = "byob render (it reaches no cloud to learn it)"
 		}
+	}
+	if len(ue.Missing) > 0 && state.Inputs == nil {
+		ue.Msg = fmt.Sprintf("no setup recorded in %s: byob render reads the setup from the state file byob init wrote (--state), or from init's flags", cfg.State)
 	}
 	if len(ue.Missing) > 0 || len(ue.Invalid) > 0 || ue.Msg != "" {
 		return ue
