@@ -93,6 +93,10 @@ func stateSetup(cfg providers.Config, given func(string) bool) (providers.Config
 	}
 	if state.Inputs != nil {
 		fillFromInputs(given, &cfg, state.Inputs.Config(cfg.State))
+		// Where the setup is was accepted when init made it.
+		if bp := cfg.BucketProvider(); bp != nil && !given(bp.Location()) {
+			cfg.AllowUnknownRegion = true
+		}
 	}
 	return cfg, state, nil
 }

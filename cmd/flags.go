@@ -45,6 +45,7 @@ func bindSetup(c *cobra.Command, f *Factory, newSetup bool, cfg *providers.Confi
 	addFields(c.Flags(), cfg, newSetup)
 	completeFields(c, f)
 	c.Flags().StringVar(configFile, "config", "", "YAML file whose keys are flag names")
+	c.Flags().BoolVar(&cfg.AllowUnknownRegion, providers.AllowUnknownRegionFlag[2:], false, "accept a --region or --location byob does not know (one newer than byob), with a warning")
 }
 
 // addFields registers a flag for every input of the table providers.Fields

@@ -39,7 +39,15 @@ type Config struct {
 	// Profile is the AWS shared config profile.
 	Profile   string
 	Snowflake SnowflakeConnection
+
+	// AllowUnknownRegion lets through a region or location of the right
+	// shape that byob's list does not hold (one newer than byob), with a
+	// warning (--allow-unknown-region).
+	AllowUnknownRegion bool
 }
+
+// AllowUnknownRegionFlag is the flag that sets AllowUnknownRegion.
+const AllowUnknownRegionFlag = "--allow-unknown-region"
 
 // SnowflakeConnection says how to reach Snowflake: a named connection of
 // connections.toml, overridden field by field.

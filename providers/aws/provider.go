@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -46,7 +45,7 @@ func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
 		check("--bucket", c.Bucket, ValidateBucketName(c.Bucket))
 	}
 	if c.Region != "" {
-		check("--region", c.Region, ValidateRegion(c.Region))
+		check("--region", c.Region, ValidateRegion(c.Region, c.AllowUnknownRegion))
 	}
 	check("--name", c.Name, NamesFor(c.Name).Validate())
 	for _, n := range []struct {
@@ -60,17 +59,13 @@ func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
 	return bad
 }
 
-// Warnings implements providers.Warner: a region of the right shape that
-// the SDK does not know is most likely a typo.
+// Warnings implements providers.Warner: a region the SDK does not know,
+// let through by --allow-unknown-region.
 func (Provider) Warnings(c *providers.Config) []string {
-	if c.Region == "" || ValidateRegion(c.Region) != nil || knownRegion(c.Region) {
+	if c.Region == "" || ValidateRegion(c.Region, true) != nil || knownRegion(c.Region) {
 		return nil
 	}
-	w := fmt.Sprintf("--region %s is not a region byob's AWS SDK knows", c.Region)
-	if near := nearRegions(c.Region); len(near) > 0 {
-		return []string{w + ": did you mean " + strings.Join(near, " or ") + "?"}
-	}
-	return []string{w + ": check the name (a region newer than this byob still works)"}
+	return []string{fmt.Sprintf("--region %s is not a region byob's AWS SDK knows%s; going ahead, as %s asks", c.Region, providers.DidYouMean(c.Region, regionNames()), providers.AllowUnknownRegionFlag)}
 }
 
 // conn is a connection to AWS for one run.

@@ -165,7 +165,8 @@ func (a Answers) others(page providers.Page) *huh.Form {
 			continue
 		}
 		if p, ok := f.Value(a.Config).(*string); ok && *p == other {
-			*p = ""
+			// The list holds every region byob knows: one typed is newer.
+			*p, a.Config.AllowUnknownRegion = "", true
 			fields = append(fields, a.question(f, nil))
 		}
 	}
