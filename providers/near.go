@@ -22,7 +22,6 @@ func Nearest(name string, candidates []string) []string {
 	return out
 }
 
-
 // DidYouMean is ": did you mean a or b?" for the nearest candidates, ""
 // when none is near.
 func DidYouMean(name string, candidates []string) string {
