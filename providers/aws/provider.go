@@ -3,6 +3,7 @@ package aws
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -73,6 +74,7 @@ type conn struct {
 	c        *Clients
 	timeout  time.Duration // of the preflight
 	reaching string
+	verbose  bool // errors carry the SDK's own (--verbose)
 }
 
 // Reaching implements providers.Reacher.
@@ -106,7 +108,7 @@ func (Provider) Connect(ctx context.Context, c *providers.Config, env providers.
 	if c.Profile != "" {
 		reaching += " (profile " + c.Profile + ")"
 	}
-	return &conn{c: cl, timeout: cmp.Or(env.ConnectTimeout, providers.DefaultConnectTimeout), reaching: reaching}, nil
+	return &conn{c: cl, timeout: cmp.Or(env.ConnectTimeout, providers.DefaultConnectTimeout), reaching: reaching, verbose: env.Log != nil}, nil
 }
 
 // Preflight asks STS who the caller is, records the account id, and
@@ -119,6 +121,9 @@ func (cn *conn) Preflight(ctx context.Context, s providers.Setup, _ providers.Ac
 		caller, err = Preflight(ctx, cn.c, s.Values)
 		return err
 	})
+	if ce := (*CallerError)(nil); errors.As(err, &ce) {
+		ce.Verbose = cn.verbose
+	}
 	if err != nil {
 		return providers.Identity{}, err
 	}
