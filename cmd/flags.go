@@ -214,16 +214,22 @@ func fillFromInputs(given func(string) bool, cfg *providers.Config, inputs provi
 // commandLine is the byob init command that makes the same setup without
 // questions: its setup flags, then how it reaches the clouds.
 func commandLine(cfg providers.Config, dryRun bool) string {
+	if dryRun {
+		return initCommandLine(cfg) + " --dry-run"
+	}
+	return initCommandLine(cfg) + " --yes"
+}
+
+// initCommandLine is the byob init command of cfg: its setup flags, then
+// how it reaches the clouds (never a secret: none is a flag).
+func initCommandLine(cfg providers.Config) string {
 	parts := []string{wizard.InitCommand(cfg)}
 	for _, f := range providers.Fields {
 		if v := f.String(&cfg); f.Kind == providers.ConnectionField && cfg.Applies(f) && v != "" {
 			parts = append(parts, "--"+f.Flag+" "+wizard.ShellQuote(v))
 		}
 	}
-	if dryRun {
-		return strings.Join(append(parts, "--dry-run"), " ")
-	}
-	return strings.Join(append(parts, "--yes"), " ")
+	return strings.Join(parts, " ")
 }
 
 // checkRunFlags checks the flags every verb that reaches the clouds has:

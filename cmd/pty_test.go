@@ -419,3 +419,42 @@ func TestNoTerminalQueryOutsideAForm(t *testing.T) {
 		}
 	}
 }
+
+// TestTerminalFormKeepsTheAnswersOnACredentialsError: the form reaches the
+// clouds as soon as it knows how (the profile), before the bucket is
+// asked; when that fails, the answers given are printed as a command
+// line, with the dry run that needs no credentials.
+func TestTerminalFormKeepsTheAnswersOnACredentialsError(t *testing.T) {
+	bin := buildByob(t, "")
+	none := filepath.Join(t.TempDir(), "none")
+	env := []string{"HOME=" + t.TempDir(), "AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_CONFIG_FILE=" + none,
+		"AWS_SHARED_CREDENTIALS_FILE=" + none, "AWS_EC2_METADATA_DISABLED=true"}
+	dir := t.TempDir()
+	s := startScreen(t, bin, dir, env, "init", "--accessible")
+	s.waitFor("Where should the export bucket live?")
+	s.keys("1", enter) // Amazon S3
+	s.waitFor("Does a warehouse unload into the bucket?")
+	s.keys("1", enter) // GrowthLoop only
+	s.waitFor("GrowthLoop organisation id")
+	s.keys("1234", enter, enter) // org id; the setup name kept
+	s.waitFor("Which AWS profile?")
+	s.keys(enter) // the default credentials
+	s.waitFor("Another region (type its name)") // the end of the region list
+	s.keys(regionAnswer(t, "us-west-2", 0), enter)
+	if code := s.exit(); code != ExitFailure {
+		t.Fatalf("exit %d\n%s", code, s.output())
+	}
+	out := s.output()
+	for _, want := range []string{"no AWS credentials found", "Your answers as a command line (it asks only what is missing):\n  byob init --provider s3 --org-id 1234 --region us-west-2\n",
+		"The plan needs no credentials:\n  byob init --provider s3 --org-id 1234 --region us-west-2 --dry-run\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Bucket name") {
+		t.Errorf("the bucket was asked before the clouds were reached:\n%s", out)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+		t.Errorf("left %s", entries[0].Name())
+	}
+}

@@ -95,6 +95,9 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 		return ExitOK
 	}
 	fmt.Fprintln(f.IO.ErrOut, "Error: "+safetext.String(err.Error()))
+	if ae := (*afterError)(nil); errors.As(err, &ae) {
+		fmt.Fprint(f.IO.ErrOut, ae.after)
+	}
 	// A run with --output json ends with one JSON object, whatever
 	// happened: its reporter wrote it, or this does.
 	if !f.IO.ended && jsonOutput(c, args) {
@@ -192,6 +195,16 @@ func ExitCode(err error) int {
 	}
 	return ExitFailure
 }
+
+// afterError is err, with what to print after it: what a person can do
+// next.
+type afterError struct {
+	err   error
+	after string
+}
+
+func (e *afterError) Error() string { return e.err.Error() }
+func (e *afterError) Unwrap() error { return e.err }
 
 // flagError is cobra's own usage error (unknown flag, bad argument count),
 // told on one line with where to read the command's usage.

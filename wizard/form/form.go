@@ -34,6 +34,11 @@ type Answers struct {
 	Env providers.Env
 	// Accessible is set by Ask from Options: the questions are read out.
 	Accessible bool
+	// Reach, when set, reaches the clouds once how to is answered (the
+	// connection, the profile or project), before the rest is asked: a
+	// credentials error then stops the form early. It is not called in a
+	// dry run.
+	Reach func(ctx context.Context) error
 }
 
 func (a Answers) ask(flag string) bool { return a.Given == nil || !a.Given(flag) }
@@ -68,6 +73,11 @@ func Ask(ctx context.Context, a Answers, o Options) error {
 		}
 		if err := r.run(a.others(page)); err != nil {
 			return err
+		}
+		if page == providers.PageWhere && a.Reach != nil && !a.DryRun {
+			if err := a.Reach(ctx); err != nil {
+				return err
+			}
 		}
 		if page == providers.PageCloud {
 			providers.Defaults(a.Config, a.Env)
