@@ -50,7 +50,7 @@ func planText(plan *wizard.Plan) (summary, details string) {
 	for _, warning := range d.Warnings {
 		fmt.Fprintf(&b, "Warning: %s\n", warning)
 	}
-	fmt.Fprintf(&b, "\nSteps, in order (%s create, %s change, %s keep; each skips what is already in place):\n", actCreate, actChange, actKeep)
+	fmt.Fprintf(&b, "\nSteps (%s create, %s change, %s keep; each skips what is in place):\n", actCreate, actChange, actKeep)
 	width := 0
 	for _, s := range d.Steps {
 		width = max(width, len(s.Provider))
@@ -77,7 +77,7 @@ func planText(plan *wizard.Plan) (summary, details string) {
 	summary = b.String()
 
 	b.Reset()
-	b.WriteString("\nValues in <angle brackets> are read at apply time; a dry run changes nothing.\n")
+	b.WriteString("\nEach step with the documents it sends (values in <angle brackets> are learned while applying):\n")
 	for i, s := range d.Steps {
 		fmt.Fprintf(&b, "\n%d. %s  [%s]\n", i+1, s.Title, s.ID)
 		if len(s.Needs) > 0 {

@@ -138,6 +138,8 @@ const (
 	esc   = "\x1b"
 	ctrlU = "\x15"
 	ctrlC = "\x03"
+	// pgDown is the key PgDn sends.
+	pgDown = "\x1b[6~"
 )
 
 var externalID = regexp.MustCompile(`byob-[0-9a-f]{40}`)
@@ -456,5 +458,82 @@ func TestTerminalFormKeepsTheAnswersOnACredentialsError(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
 		t.Errorf("left %s", entries[0].Name())
+	}
+}
+
+// TestTerminalAccessibleReadsAsPlainText: with --accessible, the form and
+// the run read as plain text: no doubled punctuation, no filtering where
+// a numbered list cannot filter, no spinner glyph.
+func TestTerminalAccessibleReadsAsPlainText(t *testing.T) {
+	bin := buildByob(t, "")
+	check := func(out string) {
+		t.Helper()
+		for _, bad := range []string{"?.", "/ filters"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("read out as %q:\n%s", bad, out)
+			}
+		}
+		if strings.ContainsAny(out, brailleDots) {
+			t.Errorf("a spinner glyph for a screen reader:\n%s", out)
+		}
+	}
+	s := startScreen(t, bin, t.TempDir(), []string{"HOME=" + t.TempDir()}, "init", "--accessible", "--dry-run")
+	s.waitFor("Where should the export bucket live?")
+	s.keys("1", enter, "2", enter) // S3, Snowflake
+	s.waitFor("GrowthLoop organisation id")
+	s.keys("1234", enter, enter)
+	s.waitFor("Another region (type its name)")
+	s.keys(regionAnswer(t, "us-west-2", 1), enter)
+	s.waitFor("Bucket name")
+	s.keys("acme-growthloop-exports", enter, enter, enter, "ANALYTICS", enter, enter, "GROWTHLOOP", enter, enter, enter)
+	if code := s.exit(); code != 0 {
+		t.Fatalf("exit %d\n%s", code, s.output())
+	}
+	check(s.output())
+
+	c := newCloud(t)
+	args := slices.DeleteFunc(c.args(), func(a string) bool { return a == "--yes" })
+	s = startScreen(t, bin, t.TempDir(), applyEnv(t, c), append(args, "--accessible")...)
+	s.waitFor("Apply this plan?")
+	s.keys("y", enter)
+	if code := s.exit(); code != 0 {
+		t.Fatalf("exit %d\n%s", code, s.output())
+	}
+	out := s.output()
+	check(out)
+	if !strings.Contains(out, "Connecting to AWS and Snowflake account fake as byob…") || !strings.Contains(out, "✓ Create the user's access key") {
+		t.Errorf("the run is not told line by line:\n%s", out)
+	}
+}
+
+// TestTerminalReviewLeadsWithTheSummary: the review screen opens on what
+// will be made, a line a step, who gets which permission and where the
+// bundle goes, with no document on it; d shows the documents.
+func TestTerminalReviewLeadsWithTheSummary(t *testing.T) {
+	c := newCloud(t)
+	s := atReview(t, c, t.TempDir())
+	s.waitFor("Steps (+ create")
+	first := s.vt.String()
+	for _, want := range []string{"+ Amazon S3  Create S3 bucket cli-exports-" + c.id, "+ Snowflake  Create storage integration FLYWHEEL_APP_AWS"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("the first screen lacks %q:\n%s", want, first)
+		}
+	}
+	s.keys(pgDown) // the rest of the summary, still no document
+	s.waitFor("Who gets which permission:")
+	second := s.vt.String()
+	for _, want := range []string{"+ Amazon S3  Create the user's access key", "The bundle growthloop-byob-bundle.json (mode 0600)", "Plan: 8 to create, 9 to change, 0 to keep."} {
+		if !strings.Contains(second, want) {
+			t.Errorf("the second screen lacks %q:\n%s", want, second)
+		}
+	}
+	if screens := first + second; strings.Contains(screens, "{") || strings.Contains(screens, "CREATE ") {
+		t.Errorf("the summary shows a document:\n%s", screens)
+	}
+	s.keys("d")
+	s.waitFor("1. Create S3 bucket cli-exports-" + c.id + "  [s3-bucket]")
+	s.keys("n")
+	if code := s.exit(); code != ExitCancelled {
+		t.Fatalf("exit %d\n%s", code, s.output())
 	}
 }
