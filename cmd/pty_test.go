@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/creack/pty"
 	"github.com/hinshun/vt10x"
 
@@ -122,14 +123,12 @@ func (s *screen) exit() int {
 	return 0
 }
 
-var ansi = regexp.MustCompile(`\x1b(\[[0-9;?<=>]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-Za-z]|[=>78DEHM])`)
-
 // output is everything byob wrote, without escape sequences and carriage
 // returns.
 func (s *screen) output() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return strings.ReplaceAll(ansi.ReplaceAllString(s.raw.String(), ""), "\r", "")
+	return strings.ReplaceAll(ansi.Strip(s.raw.String()), "\r", "")
 }
 
 const (
