@@ -261,10 +261,15 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
-// TestRegionTypoIsWarned: a region of the right shape the SDK does not
-// know plans, with a warning that names the region meant.
-func TestRegionTypoIsWarned(t *testing.T) {
+// TestRegionTypoIsRefused: a region of the right shape the SDK does not
+// know is a usage error that names the region meant; with
+// --allow-unknown-region it plans, with the warning.
+func TestRegionTypoIsRefused(t *testing.T) {
 	out, errOut, code := run(t, nil, "init", "--provider", "s3", "--bucket", "acme-exports", "--region", "eu-centrl-1", "--dry-run")
+	if code != ExitUsage || out != "" || !strings.Contains(errOut, `invalid --region "eu-centrl-1": is not a region byob's AWS SDK knows: did you mean eu-central-1?`) {
+		t.Errorf("exit %d\n%s", code, errOut)
+	}
+	out, errOut, code = run(t, nil, "init", "--provider", "s3", "--bucket", "acme-exports", "--region", "eu-centrl-1", "--allow-unknown-region", "--dry-run")
 	if code != 0 || !strings.Contains(out, "Plan:") || !strings.Contains(errOut, "Warning: --region eu-centrl-1 is not a region byob's AWS SDK knows: did you mean eu-central-1?") {
 		t.Errorf("exit %d\n%s", code, errOut)
 	}
