@@ -11,6 +11,7 @@ import (
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/wizard"
 )
 
 // syncBuffer is a strings.Builder written from the spinner's goroutine.
@@ -67,3 +68,30 @@ func TestConnectingLine(t *testing.T) {
 
 // brailleDots are the glyphs spinners draw with.
 const brailleDots = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏⣾⣽⣻⢿⡿⣟⣯⣷"
+
+// TestProgressBar: at a terminal a long removal's progress is a bar
+// (bubbles/progress) drawn in place, gone once the removal is told; a
+// screen reader gets a line per tenth instead.
+func TestProgressBar(t *testing.T) {
+	for _, accessible := range []bool{false, true} {
+		var out syncBuffer
+		r := &textReporter{io: &IOStreams{Out: &out, StdoutTTY: true, StdinTTY: true}, accessible: accessible}
+		for done := 0; done <= 1000; done += 250 {
+			r.Event(wizard.Event{Kind: wizard.EventProgress, Step: "s3-bucket", Title: "Delete objects", Done: done, Total: 1000, Detail: "objects"})
+			time.Sleep(30 * time.Millisecond)
+		}
+		r.Event(wizard.Event{Kind: wizard.EventRemoved, Step: "s3-bucket", Detail: "delete bucket acme"})
+		got := out.String()
+		vt := vt10x.New(vt10x.WithSize(80, 24))
+		_, _ = vt.Write([]byte(got))
+		screen := vt.String()
+		switch {
+		case !strings.Contains(screen, "✓ delete bucket acme"):
+			t.Errorf("accessible %v: the removal is not told: %q", accessible, screen)
+		case !accessible && (!strings.Contains(got, "░ 250 of 1000 objects") || strings.Contains(screen, "of 1000 objects")):
+			t.Errorf("the bar was not drawn, or stayed: %q\n%s", got, screen)
+		case accessible && (strings.Contains(got, "░") || !strings.Contains(got, "… Delete objects: 500 of 1000 objects\n")):
+			t.Errorf("accessible: %q", got)
+		}
+	}
+}
