@@ -389,7 +389,7 @@ var terminalQueries = []string{"\x1b]10;?", "\x1b]11;?", "\x1b[6n", "\x1b[c", "\
 
 // TestNoTerminalQueryOutsideAForm: in a terminal that never answers,
 // commands that draw no form ask it nothing and never wait for it:
-// --help ends within 100 ms (the best of three runs, on a busy machine),
+// --help ends within 100 ms (the best of five runs, on a busy machine),
 // with NO_COLOR, TERM=dumb or stdin not a terminal too.
 func TestNoTerminalQueryOutsideAForm(t *testing.T) {
 	bin := buildByob(t, "")
@@ -406,7 +406,7 @@ func TestNoTerminalQueryOutsideAForm(t *testing.T) {
 		{nil, []string{"verify", "--output", "json"}},
 	} {
 		best := time.Hour
-		for range 3 {
+		for range 5 {
 			out, took := ptyRun(t, bin, tc.env, tc.args...)
 			best = min(best, took)
 			for _, q := range terminalQueries {
