@@ -363,16 +363,21 @@ func TestUnreachableCloudsFailFastAndSaySo(t *testing.T) {
 		not   string
 	}{
 		{"snowflake refused", nil, []string{"--snowflake-port", refused, "--snowflake-timeout", "10m"},
-			[]string{"connect to Snowflake account fake", "connection refused"}, "no answer within"},
+			[]string{"connect to Snowflake account fake", "cannot reach Snowflake: nothing accepts connections at 127.0.0.1:" + refused, "HTTPS_PROXY"}, "no answer within"},
 		{"snowflake silent", nil, []string{"--snowflake-port", silentPort, "--snowflake-timeout", "300ms"},
 			[]string{"no answer within 300ms (--snowflake-timeout)"}, ""},
 		{"aws refused", func(c *cloud) { t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:"+refused) }, []string{"--warehouse", "none", "--region", "us-east-1", "--connect-timeout", "10m"},
-			[]string{"sts:GetCallerIdentity", "connection refused"}, "maximum number of attempts"},
+			[]string{"sts:GetCallerIdentity: cannot reach AWS STS: nothing accepts connections at 127.0.0.1:" + refused, "HTTPS_PROXY"}, "credentials"},
 		{"no aws credentials", func(c *cloud) {
 			t.Setenv("AWS_ACCESS_KEY_ID", "")
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "")
 		}, []string{"--warehouse", "none", "--region", "us-east-1"},
-			[]string{"no AWS credentials found", "AWS_ACCESS_KEY_ID", "~/.aws/credentials", "aws configure"}, ""},
+			[]string{"no AWS credentials found", "AWS_ACCESS_KEY_ID", "~/.aws/credentials", "aws configure", "--verbose shows"}, "failed to refresh cached credentials"},
+		{"no aws credentials, verbose", func(c *cloud) {
+			t.Setenv("AWS_ACCESS_KEY_ID", "")
+			t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+		}, []string{"--warehouse", "none", "--region", "us-east-1", "--verbose"},
+			[]string{"no AWS credentials found", "get credentials: "}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCloud(t)

@@ -22,6 +22,7 @@ type BundleOptions struct {
 	Bundle, KeyFile, Profile          string
 	Force                             bool
 	Propagation                       time.Duration
+	Output                            string
 }
 
 // NewCmdBundle builds `byob bundle`.
@@ -58,6 +59,8 @@ Manager secret with your AWS credentials.`,
 	fs.StringVar(&o.Profile, "profile", "", "AWS shared config profile that reads the stack's secret")
 	fs.BoolVar(&o.Force, "force", false, "overwrite a bundle of another setup")
 	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for a new key to work")
+	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
+	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
@@ -65,18 +68,29 @@ func runBundle(ctx context.Context, o *BundleOptions) error {
 	if (o.FromTerraform == "") == (o.FromCloudFormation == "") {
 		return providers.Usagef("pass one of --from-terraform and --from-cloudformation")
 	}
+	bad := checkOutput(o.Output)
+	for _, f := range []struct {
+		flag, path string
+		check      func(flag, path string) *providers.InvalidValue
+	}{{"--from-terraform", o.FromTerraform, fileToRead}, {"--from-cloudformation", o.FromCloudFormation, fileToRead}, {"--bundle", o.Bundle, fileToWrite}, {"--key-file", o.KeyFile, fileToWrite}} {
+		if f.path == "" || f.path == "-" {
+			continue
+		}
+		if iv := f.check(f.flag, f.path); iv != nil {
+			bad = append(bad, *iv)
+		}
+	}
 	if o.Propagation <= 0 {
-		return &providers.UsageError{Invalid: []providers.InvalidValue{{Flag: "--propagation-timeout", Value: o.Propagation.String(), Rule: "must be positive"}}}
+		bad = append(bad, providers.InvalidValue{Flag: "--propagation-timeout", Value: o.Propagation.String(), Rule: "must be positive"})
+	}
+	if len(bad) > 0 {
+		return &providers.UsageError{Invalid: bad}
 	}
 	read := func(path string) ([]byte, error) {
 		if path == "-" {
 			return io.ReadAll(o.IO.In)
 		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, providers.Usagef("%v", err)
-		}
-		return b, nil
+		return os.ReadFile(path)
 	}
 	var h *render.Handed
 	switch {
@@ -128,6 +142,14 @@ func runBundle(ctx context.Context, o *BundleOptions) error {
 	b.AWSSecretAccessKey = h.Bundle.AWSSecretAccessKey
 	if err := wizard.Handover(ctx, cfg, wizard.Deps{Conns: conns, Propagation: providers.Propagation{Timeout: o.Propagation}}, &b, o.Force); err != nil {
 		return err
+	}
+	if o.Output == "json" {
+		doc := map[string]any{"event": "summary", "ok": true, "bundle": o.Bundle, "next": nextStep}
+		if h.KeyFile != nil {
+			doc["key_file"] = o.KeyFile
+		}
+		writeJSON(o.IO, doc)
+		return nil
 	}
 	fmt.Fprintf(o.IO.Out, "The key works. Credentials bundle written to %s (mode 0600). Keep it private.\n", o.Bundle)
 	if h.KeyFile != nil {

@@ -261,10 +261,15 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
-// TestRegionTypoIsWarned: a region of the right shape the SDK does not
-// know plans, with a warning that names the region meant.
-func TestRegionTypoIsWarned(t *testing.T) {
+// TestRegionTypoIsRefused: a region of the right shape the SDK does not
+// know is a usage error that names the region meant; with
+// --allow-unknown-region it plans, with the warning.
+func TestRegionTypoIsRefused(t *testing.T) {
 	out, errOut, code := run(t, nil, "init", "--provider", "s3", "--bucket", "acme-exports", "--region", "eu-centrl-1", "--dry-run")
+	if code != ExitUsage || out != "" || !strings.Contains(errOut, `invalid --region "eu-centrl-1": is not a region byob's AWS SDK knows: did you mean eu-central-1?`) {
+		t.Errorf("exit %d\n%s", code, errOut)
+	}
+	out, errOut, code = run(t, nil, "init", "--provider", "s3", "--bucket", "acme-exports", "--region", "eu-centrl-1", "--allow-unknown-region", "--dry-run")
 	if code != 0 || !strings.Contains(out, "Plan:") || !strings.Contains(errOut, "Warning: --region eu-centrl-1 is not a region byob's AWS SDK knows: did you mean eu-central-1?") {
 		t.Errorf("exit %d\n%s", code, errOut)
 	}
@@ -391,7 +396,7 @@ func TestDocsWritesManualAndMarkdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`.TH "BYOB-INIT" "1"`, `byob\-init \- Create the bucket`, `\fB\-\-snowflake\-timeout\fR duration`, "(default 30s)", "BYOB_TTL_DAYS", `\fBbyob\-verify\fR(1)`} {
+	for _, want := range []string{`.TH "BYOB-INIT" "1"`, `byob-init - Create the bucket`, `\fB--snowflake-timeout\fP=30s`, "BYOB_TTL_DAYS", `\fBbyob(1)\fP`} {
 		if !strings.Contains(string(man), want) {
 			t.Errorf("byob-init.1 lacks %q", want)
 		}

@@ -84,12 +84,19 @@ Exit codes: 0 done, 1 a removal failed (re-run to finish), 2 usage error,
 // stateSetup is cfg over what the state file at cfg.State records, if
 // anything: the flags the user gave (given says which) win.
 func stateSetup(cfg providers.Config, given func(string) bool) (providers.Config, *wizard.State, error) {
+	if iv := fileToWrite("--state", cfg.State); iv != nil {
+		return cfg, nil, &providers.UsageError{Invalid: []providers.InvalidValue{*iv}}
+	}
 	state, err := wizard.LoadState(cfg.State)
 	if err != nil {
 		return cfg, nil, err
 	}
 	if state.Inputs != nil {
 		fillFromInputs(given, &cfg, state.Inputs.Config(cfg.State))
+		// Where the setup is was accepted when init made it.
+		if bp := cfg.BucketProvider(); bp != nil && !given(bp.Location()) {
+			cfg.AllowUnknownRegion = true
+		}
 	}
 	return cfg, state, nil
 }
@@ -109,6 +116,9 @@ func recordedSetup(cfg providers.Config, given func(string) bool, env providers.
 	if err := cfg.Validate(); err != nil {
 		return cfg, nil, err
 	}
+	if err := checkFiles(&cfg); err != nil {
+		return cfg, nil, err
+	}
 	return cfg, state, state.Matches(cfg)
 }
 
@@ -121,44 +131,56 @@ func runDestroy(ctx context.Context, o *DestroyOptions) error {
 	if len(bad) > 0 {
 		return &providers.UsageError{Invalid: bad}
 	}
-	if !o.DryRun {
-		if !o.Yes && o.Output == "json" {
-			return providers.Usagef("--output json is for machines, which cannot answer a question: pass --yes to destroy, or --dry-run to see what would go")
-		}
-		if !o.Yes && !io.CanPrompt() {
-			return providers.Usagef("not a terminal, so byob cannot ask before removing anything: pass --yes to destroy, or --dry-run to see what would go")
-		}
-		lock, err := wizard.LockState(o.Config.State, "byob destroy")
-		if err != nil {
-			return err
-		}
-		defer lock.Unlock()
-	}
+	// What the state file records comes first: without a setup there is
+	// nothing to ask about.
 	env := o.env(o.DryRun)
 	cfg, state, err := recordedSetup(o.Config, o.Given, env, "destroy")
 	if err != nil {
 		return err
 	}
-	values := providers.NewValues(state.Values)
 	remove := providers.DestroyOptions{DeleteBucket: o.DeleteBucket, DeleteObjects: o.DeleteObjects}
+	d, err := wizard.PlanDestroy(ctx, cfg, wizard.Deps{Destroy: remove}, providers.NewValues(state.Values))
+	if err != nil {
+		return err
+	}
 	if o.DryRun {
-		d, err := wizard.PlanDestroy(ctx, cfg, wizard.Deps{Destroy: remove}, values)
-		if err != nil {
-			return err
-		}
 		return printDestroyPlan(io.Out, o.Output, d, true)
 	}
+	if !d.Removes() && !o.DeleteBundle {
+		// Nothing byob made is left: nothing to ask, nothing to lock.
+		if o.Output == "json" {
+			newJSONReporter(io, "byob destroy").Destroyed(DestroyResult{State: cfg.State, Left: existing(bundleFiles(cfg))})
+			return nil
+		}
+		return printDestroyPlan(io.Out, "text", d, false)
+	}
+	if !o.Yes && o.Output == "json" {
+		return providers.Usagef("--output json is for machines, which cannot answer a question: pass --yes to destroy, or --dry-run to see what would go")
+	}
+	if !o.Yes && !io.CanPrompt() {
+		return providers.Usagef("not a terminal, so byob cannot ask before removing anything: pass --yes to destroy, or --dry-run to see what would go")
+	}
+	lock, err := wizard.LockState(cfg.State, "byob destroy")
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	// Read again under the lock: a run that held it may have changed it.
+	if cfg, state, err = recordedSetup(o.Config, o.Given, env, "destroy"); err != nil {
+		return err
+	}
+	values := providers.NewValues(state.Values)
 	securefile.RemoveTemps(append([]string{cfg.State, cfg.Bundle}, cfg.BucketProvider().Keys(&cfg).Files()...)...)
 	conns, closeConns, err := o.Open(ctx, &cfg, env)
 	if err != nil {
 		return err
 	}
 	defer closeConns()
-	connected := connecting(o.IO, o.Output, &cfg, conns)
+	connected := connecting(o.IO, o.Output, o.Accessible, &cfg, conns)
 	defer connected()
-	var r Reporter = &textReporter{io: io}
+	var r Reporter = &textReporter{io: io, accessible: o.Accessible}
 	if o.Output == "json" {
-		r = newJSONReporter(io)
+		r = newJSONReporter(io, "byob destroy")
 	}
 	opts := wizard.DestroyOptions{Remove: remove, Propagation: providers.Propagation{Timeout: o.Propagation}, OnEvent: r.Event}
 	if !o.Yes {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -95,8 +94,8 @@ func TestDestroyUsageErrors(t *testing.T) {
 	}{
 		{[]string{"destroy", "--yes"}, "no setup recorded in byob-state.json"},
 		{[]string{"destroy", "--delete-objects", "--yes"}, "--delete-objects"},
-		{[]string{"destroy"}, "not a terminal"},
-		{[]string{"destroy", "--output", "json"}, "--output json is for machines"},
+		{[]string{"destroy"}, "no setup recorded in byob-state.json"}, // before asking for --yes
+		{[]string{"destroy", "--output", "json"}, "no setup recorded in byob-state.json"},
 		{[]string{"destroy", "extra"}, "unknown command"},
 	} {
 		_, errOut, code := c.run(t, dir, tc.args...)
@@ -104,7 +103,7 @@ func TestDestroyUsageErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2 and %q:\n%s", tc.args, code, tc.want, errOut)
 		}
 	}
-	if entries, _ := os.ReadDir(dir); slices.ContainsFunc(entries, func(e os.DirEntry) bool { return !strings.HasSuffix(e.Name(), ".lock") }) {
+	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
 		t.Errorf("a refused destroy left files: %v", entries)
 	}
 }
@@ -129,5 +128,28 @@ func TestDestroyResumeCommandIsStable(t *testing.T) {
 		if got := destroyCommand(o); got != want {
 			t.Fatalf("resume command %q, want %q", got, want)
 		}
+	}
+}
+
+// TestDestroyWithNothingLeftAsksNothing: once a setup is gone, destroy
+// without --yes and without a terminal says so instead of asking for
+// --yes, and locks nothing.
+func TestDestroyWithNothingLeftAsksNothing(t *testing.T) {
+	c, dir, _ := initialized(t)
+	for args, want := range map[string]string{"": "not a terminal", "--output json": "--output json is for machines"} {
+		if _, errOut, code := c.run(t, dir, append([]string{"destroy"}, strings.Fields(args)...)...); code != ExitUsage || !strings.Contains(errOut, want) {
+			t.Errorf("destroy %s: exit %d, want 2 and %q:\n%s", args, code, want, errOut)
+		}
+	}
+	if out, errOut, code := c.run(t, dir, "destroy", "--yes"); code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	mutations := len(c.aws.Mutations())
+	out, errOut, code := c.run(t, dir, "destroy")
+	if code != ExitOK || !strings.Contains(out, "Nothing to remove") || strings.Contains(errOut, "--yes") || len(c.aws.Mutations()) != mutations {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, providers.DefaultState+".lock")); !os.IsNotExist(err) {
+		t.Errorf("a lock file was left: %v", err)
 	}
 }

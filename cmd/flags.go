@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -34,15 +35,17 @@ func EnvVar(flag string) string {
 func bindSetup(c *cobra.Command, f *Factory, newSetup bool, cfg *providers.Config, configFile *string, given *func(string) bool, run func(context.Context) error) {
 	c.Args = noArgs
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
-		if err := bindSources(cmd.Flags(), f.IO.env); err != nil {
+		sources, err := bindSources(cmd.Flags(), f.IO.env)
+		if err != nil {
 			return err
 		}
 		*given = cmd.Flags().Changed
-		return run(cmd.Context())
+		return nameSources(run(cmd.Context()), sources)
 	}
 	addFields(c.Flags(), cfg, newSetup)
 	completeFields(c, f)
 	c.Flags().StringVar(configFile, "config", "", "YAML file whose keys are flag names")
+	c.Flags().BoolVar(&cfg.AllowUnknownRegion, providers.AllowUnknownRegionFlag[2:], false, "accept a --region or --location byob does not know (one newer than byob), with a warning")
 }
 
 // addFields registers a flag for every input of the table providers.Fields
@@ -114,8 +117,9 @@ func completeFields(c *cobra.Command, f *Factory) {
 
 // bindSources gives every flag the user did not set on the command line its
 // value from the environment, else from the --config file. Command line
-// beats environment beats config file beats default.
-func bindSources(flags *pflag.FlagSet, lookupEnv func(string) (string, bool)) error {
+// beats environment beats config file beats default. It returns where
+// each value it set came from ("BYOB_TTL_DAYS", "byob.yaml"), by flag.
+func bindSources(flags *pflag.FlagSet, lookupEnv func(string) (string, bool)) (map[string]string, error) {
 	file := map[string]any{}
 	path, _ := flags.GetString("config")
 	if !flags.Changed("config") {
@@ -126,38 +130,58 @@ func bindSources(flags *pflag.FlagSet, lookupEnv func(string) (string, bool)) er
 	if path != "" {
 		var err error
 		if file, err = readConfigFile(path, flags); err != nil {
-			return err
+			return nil, err
 		}
 	}
+	sources := map[string]string{}
 	var errs []wizard.InvalidValue
 	flags.VisitAll(func(f *pflag.Flag) {
 		if f.Changed || f.Name == "config" || f.Name == "help" {
 			return
 		}
 		source, value, ok := "", "", false
-		if v, set := lookupEnv(EnvVar(f.Name)); set {
-			source, value, ok = "environment variable "+EnvVar(f.Name), v, true
+		if v, set := lookupEnv(EnvVar(f.Name)); set && v != "" { // an empty variable is unset
+			source, value, ok = EnvVar(f.Name), v, true
 		} else if v, set := file[f.Name]; set {
-			source, value, ok = "config file key "+f.Name, fmt.Sprint(v), true
+			source, value, ok = path, fmt.Sprint(v), true
 		}
 		if !ok {
 			return
 		}
+		sources["--"+f.Name] = source
 		if err := flags.Set(f.Name, value); err != nil {
 			errs = append(errs, wizard.InvalidValue{Flag: "--" + f.Name + " (from " + source + ")", Value: value, Rule: flagRule(err)})
 		}
 	})
 	if len(errs) > 0 {
-		return &wizard.UsageError{Invalid: errs}
+		return nil, &wizard.UsageError{Invalid: errs}
 	}
-	return nil
+	return sources, nil
+}
+
+// nameSources tells, in err's invalid values, where a value that the
+// command line did not give came from: "--ttl-days (from BYOB_TTL_DAYS)".
+func nameSources(err error, sources map[string]string) error {
+	var ue *providers.UsageError
+	if !errors.As(err, &ue) {
+		return err
+	}
+	for i, iv := range ue.Invalid {
+		if src, ok := sources[iv.Flag]; ok {
+			ue.Invalid[i].Flag += " (from " + src + ")"
+		}
+	}
+	return err
 }
 
 // readConfigFile reads a YAML file whose keys are flag names.
 func readConfigFile(path string, flags *pflag.FlagSet) (map[string]any, error) {
+	if iv := fileToRead("--config", path); iv != nil {
+		return nil, &providers.UsageError{Invalid: []providers.InvalidValue{*iv}}
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, providers.Usagef("--config %s: %v", path, err)
+		return nil, fmt.Errorf("read --config %s: %w", path, err)
 	}
 	m := map[string]any{}
 	if err := yaml.Unmarshal(b, &m); err != nil {
@@ -190,16 +214,22 @@ func fillFromInputs(given func(string) bool, cfg *providers.Config, inputs provi
 // commandLine is the byob init command that makes the same setup without
 // questions: its setup flags, then how it reaches the clouds.
 func commandLine(cfg providers.Config, dryRun bool) string {
+	if dryRun {
+		return initCommandLine(cfg) + " --dry-run"
+	}
+	return initCommandLine(cfg) + " --yes"
+}
+
+// initCommandLine is the byob init command of cfg: its setup flags, then
+// how it reaches the clouds (never a secret: none is a flag).
+func initCommandLine(cfg providers.Config) string {
 	parts := []string{wizard.InitCommand(cfg)}
 	for _, f := range providers.Fields {
 		if v := f.String(&cfg); f.Kind == providers.ConnectionField && cfg.Applies(f) && v != "" {
 			parts = append(parts, "--"+f.Flag+" "+wizard.ShellQuote(v))
 		}
 	}
-	if dryRun {
-		return strings.Join(append(parts, "--dry-run"), " ")
-	}
-	return strings.Join(append(parts, "--yes"), " ")
+	return strings.Join(parts, " ")
 }
 
 // checkRunFlags checks the flags every verb that reaches the clouds has:
@@ -212,11 +242,17 @@ func checkRunFlags(f *Factory, output string, propagation time.Duration) []provi
 		}
 	}
 	slices.SortFunc(bad, func(a, b providers.InvalidValue) int { return strings.Compare(a.Flag, b.Flag) })
-	if !slices.Contains([]string{"text", "json"}, output) {
-		bad = append(bad, providers.InvalidValue{Flag: "--output", Value: output, Rule: `must be "text" or "json"`})
-	}
+	bad = append(bad, checkOutput(output)...)
 	if propagation <= 0 {
 		bad = append(bad, providers.InvalidValue{Flag: "--propagation-timeout", Value: propagation.String(), Rule: "must be positive"})
 	}
 	return bad
+}
+
+// checkOutput checks --output.
+func checkOutput(output string) []providers.InvalidValue {
+	if !slices.Contains([]string{"text", "json"}, output) {
+		return []providers.InvalidValue{{Flag: "--output", Value: output, Rule: `must be "text" or "json"`}}
+	}
+	return nil
 }

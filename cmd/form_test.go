@@ -168,8 +168,12 @@ func TestJSONOutputNeverAsks(t *testing.T) {
 		{[]string{"init", "--output", "json", "--provider", "s3", "--bucket", "acme-exports", "--region", "us-east-1"}, "--output json is for machines"},
 	} {
 		out, errOut, code := interactive(t, map[string]string{"HOME": t.TempDir()}, []string{"1", "1", "y"}, tc.args...)
-		if code != ExitUsage || out != "" || !strings.Contains(errOut, tc.want) {
+		if code != ExitUsage || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: exit %d, want 2 and %q\n%s\n%s", tc.args, code, tc.want, out, errOut)
+		}
+		// Only the JSON object of the error reaches stdout: no question.
+		if doc, n := lastJSON(t, out); n != 1 || !strings.Contains(doc["error"].(map[string]any)["message"].(string), tc.want) {
+			t.Errorf("%v: stdout %q", tc.args, out)
 		}
 	}
 }

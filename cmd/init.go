@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -111,8 +112,24 @@ func runInit(ctx context.Context, o *InitOptions) (err error) {
 	// is a usage error below.
 	asked := io.CanPrompt() && o.Output == "text" && len(cfg.Missing()) > 0
 	fo := formOptions(io, o.Accessible)
+	var conns map[string]providers.Conn
+	closeConns := func() {}
+	defer func() { closeConns() }()
 	if asked {
-		if err := form.Ask(ctx, form.Answers{Config: &cfg, Given: o.Given, DryRun: o.DryRun, Env: env}, fo); err != nil {
+		// Whatever stops the run once answers were given, they are not
+		// lost: the command line that gives them again, and the dry run
+		// that needs no credentials.
+		unanswered := initCommandLine(cfg)
+		defer func() {
+			if err != nil && initCommandLine(cfg) != unanswered {
+				err = &afterError{err, fmt.Sprintf("\nYour answers as a command line (it asks only what is missing):\n  %s\nThe plan needs no credentials:\n  %s --dry-run\n", initCommandLine(cfg), wizard.InitCommand(cfg))}
+			}
+		}()
+		a := form.Answers{Config: &cfg, Given: o.Given, DryRun: o.DryRun, Env: env, Reach: func(ctx context.Context) (err error) {
+			conns, closeConns, err = reach(ctx, o, cfg)
+			return err
+		}}
+		if err := form.Ask(ctx, a, fo); err != nil {
 			return err
 		}
 		providers.Defaults(&cfg, env)
@@ -120,13 +137,16 @@ func runInit(ctx context.Context, o *InitOptions) (err error) {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if err := checkFiles(&cfg); err != nil {
+		return err
+	}
 	warn(io, cfg.Warnings())
 	if !o.DryRun {
-		if !o.Yes && !io.CanPrompt() {
-			return providers.Usagef("not a terminal, so byob cannot ask before changing your cloud: pass --yes to apply, or --dry-run to print the plan")
-		}
 		if !o.Yes && o.Output == "json" {
 			return providers.Usagef("--output json is for machines, which cannot answer a question: pass --yes to apply, or --dry-run to print the plan")
+		}
+		if !o.Yes && !io.CanPrompt() {
+			return providers.Usagef("not a terminal, so byob cannot ask before changing your cloud: pass --yes to apply, or --dry-run to print the plan")
 		}
 		// One run at a time changes a setup; the lock is taken before the
 		// state file is read and held until the end.
@@ -162,18 +182,50 @@ func runInit(ctx context.Context, o *InitOptions) (err error) {
 		}
 		return printPlan(io, o.Output, plan)
 	}
-	return apply(ctx, o, cfg, state, values, tui, fo)
+	return apply(ctx, o, cfg, conns, state, values, tui, fo)
 }
 
-// apply connects, asks (unless --yes), applies and reports.
-func apply(ctx context.Context, o *InitOptions, cfg providers.Config, state *wizard.State, values *providers.Values, tui bool, fo form.Options) error {
-	io := o.IO
+// reach connects to cfg's clouds and asks each who byob acts as there,
+// showing what it reaches while it waits, and then who.
+func reach(ctx context.Context, o *InitOptions, cfg providers.Config) (map[string]providers.Conn, func(), error) {
 	conns, closeConns, err := o.Open(ctx, &cfg, o.env(false))
 	if err != nil {
-		return err
+		return nil, func() {}, err
 	}
-	defer closeConns()
-	connected := connecting(o.IO, o.Output, &cfg, conns)
+	connected := connecting(o.IO, "text", o.Accessible, &cfg, conns)
+	active := cfg.Active()
+	ids, errs := make([]providers.Identity, len(active)), make([]error, len(active))
+	var wg sync.WaitGroup
+	for i, p := range active {
+		wg.Go(func() {
+			ids[i], errs[i] = conns[p.Name()].Preflight(ctx, providers.Setup{Config: &cfg, Values: providers.NewValues(nil)}, providers.ChangeAccess)
+		})
+	}
+	wg.Wait()
+	connected()
+	if err := errors.Join(errs...); err != nil {
+		closeConns()
+		return nil, func() {}, err
+	}
+	for _, id := range ids {
+		o.IO.println(safetext.String(id.Summary))
+	}
+	return conns, closeConns, nil
+}
+
+// apply connects (unless conns are open), asks (unless --yes), applies
+// and reports.
+func apply(ctx context.Context, o *InitOptions, cfg providers.Config, conns map[string]providers.Conn, state *wizard.State, values *providers.Values, tui bool, fo form.Options) error {
+	io := o.IO
+	if conns == nil {
+		var closeConns func()
+		var err error
+		if conns, closeConns, err = o.Open(ctx, &cfg, o.env(false)); err != nil {
+			return err
+		}
+		defer closeConns()
+	}
+	connected := connecting(o.IO, o.Output, o.Accessible, &cfg, conns)
 	defer connected()
 	// Ctrl-C in the checklist (a key in raw mode) and SIGINT alike stop the
 	// run after the running steps.
@@ -199,10 +251,10 @@ func apply(ctx context.Context, o *InitOptions, cfg providers.Config, state *wiz
 			return err
 		}
 	}
-	var r Reporter = &textReporter{io: io}
+	var r Reporter = &textReporter{io: io, accessible: o.Accessible}
 	switch {
 	case o.Output == "json":
-		r = newJSONReporter(io)
+		r = newJSONReporter(io, "byob init")
 	case tui:
 		tr := newTUIReporter(io)
 		review := opts.Confirm
@@ -254,5 +306,5 @@ func printPlan(io *IOStreams, output string, plan *wizard.Plan) error {
 		enc.SetEscapeHTML(false)
 		return enc.Encode(plan.Doc())
 	}
-	return renderPlan(io.Out, plan.Doc())
+	return renderPlan(io.Out, plan)
 }

@@ -1,8 +1,11 @@
 package cmd
 
 import (
+	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 
 	"golang.org/x/term"
 )
@@ -19,6 +22,8 @@ type IOStreams struct {
 	StdinTTY, StdoutTTY bool
 	// LookupEnv reads the environment (os.LookupEnv).
 	LookupEnv func(string) (string, bool)
+	// ended: the run's final JSON object is written.
+	ended bool
 }
 
 // System returns the process's streams.
@@ -52,9 +57,24 @@ func (s *IOStreams) ColorEnabled() bool {
 	return s.StdoutTTY && !noColor && t != "dumb"
 }
 
-// Accessible reports whether questions are asked line by line, for screen
-// readers: asked for, or a terminal that cannot draw a form (TERM=dumb).
+// Accessible reports whether questions are asked and progress told line
+// by line, for screen readers: asked for (--accessible, BYOB_ACCESSIBLE),
+// or a terminal that cannot draw a form (TERM=dumb).
 func (s *IOStreams) Accessible(asked bool) bool {
 	t, _ := s.env("TERM")
-	return asked || t == "dumb"
+	env, _ := s.env("BYOB_ACCESSIBLE")
+	on, _ := strconv.ParseBool(env)
+	return asked || on || t == "dumb"
 }
+
+// LightBackground reports whether the terminal says, through COLORFGBG
+// ("15;0": foreground;background), that its background is light. byob
+// never asks the terminal itself.
+func (s *IOStreams) LightBackground() bool {
+	v, _ := s.env("COLORFGBG")
+	i := strings.LastIndex(v, ";")
+	bg, err := strconv.Atoi(v[i+1:])
+	return i >= 0 && err == nil && (bg == 7 || bg == 15)
+}
+
+func (s *IOStreams) println(line string) { fmt.Fprintln(s.Out, line) }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/creack/pty"
 	"github.com/hinshun/vt10x"
 
@@ -122,14 +123,12 @@ func (s *screen) exit() int {
 	return 0
 }
 
-var ansi = regexp.MustCompile(`\x1b(\[[0-9;?<=>]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-Za-z]|[=>78DEHM])`)
-
 // output is everything byob wrote, without escape sequences and carriage
 // returns.
 func (s *screen) output() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return strings.ReplaceAll(ansi.ReplaceAllString(s.raw.String(), ""), "\r", "")
+	return strings.ReplaceAll(ansi.Strip(s.raw.String()), "\r", "")
 }
 
 const (
@@ -138,6 +137,8 @@ const (
 	esc   = "\x1b"
 	ctrlU = "\x15"
 	ctrlC = "\x03"
+	// pgDown is the key PgDn sends.
+	pgDown = "\x1b[6~"
 )
 
 var externalID = regexp.MustCompile(`byob-[0-9a-f]{40}`)
@@ -348,5 +349,190 @@ func TestTerminalDestroyAsksForTheBucketName(t *testing.T) {
 	}
 	if c.sf.Integration("FLYWHEEL_APP_AWS") != nil {
 		t.Error("the integration is still there")
+	}
+}
+
+// ptyRun runs the built byob in a pseudo-terminal that never answers a
+// query, as some terminals and CI consoles do, and returns what it wrote
+// and how long it took.
+func ptyRun(t *testing.T, bin string, env []string, args ...string) ([]byte, time.Duration) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "TERM=xterm-256color", "HOME=" + t.TempDir()}, env...)
+	start := time.Now()
+	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	var out bytes.Buffer
+	read := make(chan struct{})
+	go func() { _, _ = out.ReadFrom(ptmx); close(read) }()
+	werr := make(chan error, 1)
+	go func() { werr <- cmd.Wait() }()
+	select {
+	case <-werr:
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("byob %v still ran after 10s; it wrote %q", args, out.Bytes())
+	}
+	took := time.Since(start)
+	ptmx.Close()
+	<-read
+	return out.Bytes(), took
+}
+
+// terminalQueries are the queries a UI library may send, each of which a
+// terminal answers on byob's standard input.
+var terminalQueries = []string{"\x1b]10;?", "\x1b]11;?", "\x1b[6n", "\x1b[c", "\x1b[>c", "\x1b[?u", "$p", "\x1b[>0q"}
+
+// TestNoTerminalQueryOutsideAForm: in a terminal that never answers,
+// commands that draw no form ask it nothing and never wait for it:
+// --help ends within 100 ms (the best of five runs, on a busy machine),
+// with NO_COLOR, TERM=dumb or stdin not a terminal too.
+func TestNoTerminalQueryOutsideAForm(t *testing.T) {
+	bin := buildByob(t, "")
+	for _, tc := range []struct {
+		env  []string
+		args []string
+	}{
+		{nil, []string{"--help"}},
+		{[]string{"NO_COLOR=1"}, []string{"--help"}},
+		{nil, []string{"version"}},
+		{nil, []string{"init", "--help"}},
+		{[]string{"TERM=dumb"}, []string{"plan", "--provider", "s3", "--bucket", "acme-exports", "--region", "us-east-1"}},
+		{nil, []string{"init", "--provider", "s3", "--bucket", "acme-exports", "--region", "us-east-1", "--dry-run"}},
+		{nil, []string{"verify", "--output", "json"}},
+	} {
+		best := time.Hour
+		for range 5 {
+			out, took := ptyRun(t, bin, tc.env, tc.args...)
+			best = min(best, took)
+			for _, q := range terminalQueries {
+				if bytes.Contains(out, []byte(q)) {
+					t.Errorf("byob %v %v asked the terminal %q:\n%q", tc.env, tc.args, q, out)
+				}
+			}
+		}
+		if tc.args[0] == "--help" && best > 100*time.Millisecond {
+			t.Errorf("byob %v --help took %s in a terminal that does not answer", tc.env, best)
+		}
+	}
+}
+
+// TestTerminalFormKeepsTheAnswersOnACredentialsError: the form reaches the
+// clouds as soon as it knows how (the profile), before the bucket is
+// asked; when that fails, the answers given are printed as a command
+// line, with the dry run that needs no credentials.
+func TestTerminalFormKeepsTheAnswersOnACredentialsError(t *testing.T) {
+	bin := buildByob(t, "")
+	none := filepath.Join(t.TempDir(), "none")
+	env := []string{"HOME=" + t.TempDir(), "AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_CONFIG_FILE=" + none,
+		"AWS_SHARED_CREDENTIALS_FILE=" + none, "AWS_EC2_METADATA_DISABLED=true"}
+	dir := t.TempDir()
+	s := startScreen(t, bin, dir, env, "init", "--accessible")
+	s.waitFor("Where should the export bucket live?")
+	s.keys("1", enter) // Amazon S3
+	s.waitFor("Does a warehouse unload into the bucket?")
+	s.keys("1", enter) // GrowthLoop only
+	s.waitFor("GrowthLoop organisation id")
+	s.keys("1234", enter, enter) // org id; the setup name kept
+	s.waitFor("Which AWS profile?")
+	s.keys(enter)                               // the default credentials
+	s.waitFor("Another region (type its name)") // the end of the region list
+	s.keys(regionAnswer(t, "us-west-2", 0), enter)
+	if code := s.exit(); code != ExitFailure {
+		t.Fatalf("exit %d\n%s", code, s.output())
+	}
+	out := s.output()
+	for _, want := range []string{"no AWS credentials found", "Your answers as a command line (it asks only what is missing):\n  byob init --provider s3 --org-id 1234 --region us-west-2\n",
+		"The plan needs no credentials:\n  byob init --provider s3 --org-id 1234 --region us-west-2 --dry-run\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Bucket name") {
+		t.Errorf("the bucket was asked before the clouds were reached:\n%s", out)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+		t.Errorf("left %s", entries[0].Name())
+	}
+}
+
+// TestTerminalAccessibleReadsAsPlainText: with --accessible, the form and
+// the run read as plain text: no doubled punctuation, no filtering where
+// a numbered list cannot filter, no spinner glyph.
+func TestTerminalAccessibleReadsAsPlainText(t *testing.T) {
+	bin := buildByob(t, "")
+	check := func(out string) {
+		t.Helper()
+		for _, bad := range []string{"?.", "/ filters"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("read out as %q:\n%s", bad, out)
+			}
+		}
+		if strings.ContainsAny(out, brailleDots) {
+			t.Errorf("a spinner glyph for a screen reader:\n%s", out)
+		}
+	}
+	s := startScreen(t, bin, t.TempDir(), []string{"HOME=" + t.TempDir()}, "init", "--accessible", "--dry-run")
+	s.waitFor("Where should the export bucket live?")
+	s.keys("1", enter, "2", enter) // S3, Snowflake
+	s.waitFor("GrowthLoop organisation id")
+	s.keys("1234", enter, enter)
+	s.waitFor("Another region (type its name)")
+	s.keys(regionAnswer(t, "us-west-2", 1), enter)
+	s.waitFor("Bucket name")
+	s.keys("acme-growthloop-exports", enter, enter, enter, "ANALYTICS", enter, enter, "GROWTHLOOP", enter, enter, enter)
+	if code := s.exit(); code != 0 {
+		t.Fatalf("exit %d\n%s", code, s.output())
+	}
+	check(s.output())
+
+	c := newCloud(t)
+	args := slices.DeleteFunc(c.args(), func(a string) bool { return a == "--yes" })
+	s = startScreen(t, bin, t.TempDir(), applyEnv(t, c), append(args, "--accessible")...)
+	s.waitFor("Apply this plan?")
+	s.keys("y", enter)
+	if code := s.exit(); code != 0 {
+		t.Fatalf("exit %d\n%s", code, s.output())
+	}
+	out := s.output()
+	check(out)
+	if !strings.Contains(out, "Connecting to AWS and Snowflake account fake as byob…") || !strings.Contains(out, "✓ Create the user's access key") {
+		t.Errorf("the run is not told line by line:\n%s", out)
+	}
+}
+
+// TestTerminalReviewLeadsWithTheSummary: the review screen opens on what
+// will be made, a line a step, who gets which permission and where the
+// bundle goes, with no document on it; d shows the documents.
+func TestTerminalReviewLeadsWithTheSummary(t *testing.T) {
+	c := newCloud(t)
+	s := atReview(t, c, t.TempDir())
+	s.waitFor("Steps (+ create")
+	first := s.vt.String()
+	for _, want := range []string{"+ Amazon S3  Create S3 bucket cli-exports-" + c.id, "+ Snowflake  Create storage integration FLYWHEEL_APP_AWS"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("the first screen lacks %q:\n%s", want, first)
+		}
+	}
+	s.keys(pgDown) // the rest of the summary, still no document
+	s.waitFor("Who gets which permission:")
+	second := s.vt.String()
+	for _, want := range []string{"+ Amazon S3  Create the user's access key", "The bundle growthloop-byob-bundle.json (mode 0600)", "Plan: 8 to create, 9 to change, 0 to keep."} {
+		if !strings.Contains(second, want) {
+			t.Errorf("the second screen lacks %q:\n%s", want, second)
+		}
+	}
+	if screens := first + second; strings.Contains(screens, "{") || strings.Contains(screens, "CREATE ") {
+		t.Errorf("the summary shows a document:\n%s", screens)
+	}
+	s.keys("d")
+	s.waitFor("1. Create S3 bucket cli-exports-" + c.id + "  [s3-bucket]")
+	s.keys("n")
+	if code := s.exit(); code != ExitCancelled {
+		t.Fatalf("exit %d\n%s", code, s.output())
 	}
 }

@@ -22,6 +22,7 @@ type RenderOptions struct {
 	Out          string
 	Force        bool
 	AWSAccountID string
+	Output       string
 	Given        func(flag string) bool
 }
 
@@ -54,16 +55,25 @@ Each format's README says how to apply it and hand the key to GrowthLoop
 		return runRender(o)
 	})
 	fs := c.Flags()
+	// render reaches no cloud: how to is not its business (the flags stay,
+	// hidden, so that init's command lines and config files still work).
+	for _, f := range providers.Fields {
+		if f.Kind == providers.ConnectionField {
+			_ = fs.MarkHidden(f.Flag)
+		}
+	}
 	fs.StringVar(&o.Format, "format", "terraform", "terraform, cloudformation, json or sql")
 	fs.StringVar(&o.Out, "out", "", "directory to write into (required)")
 	fs.BoolVar(&o.Force, "force", false, "overwrite files already in --out")
 	fs.StringVar(&o.AWSAccountID, "aws-account-id", "", "your AWS account id, to write into the SQL and documents instead of a placeholder")
+	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
+	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(render.Formats, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
 func runRender(o *RenderOptions) error {
-	var bad []providers.InvalidValue
+	bad := checkOutput(o.Output)
 	if !slices.Contains(render.Formats, o.Format) {
 		bad = append(bad, providers.InvalidValue{Flag: "--format", Value: o.Format, Rule: "must be " + strings.Join(render.Formats, ", ")})
 	}
@@ -82,6 +92,8 @@ func runRender(o *RenderOptions) error {
 	}
 	if o.Out == "" {
 		ue.Missing = append(ue.Missing, "--out")
+	} else if iv := dirToWrite("--out", o.Out); iv != nil {
+		ue.Invalid = append(ue.Invalid, *iv)
 	}
 	// Without preflight nothing tells the bucket's place: it must be given.
 	if bp := cfg.BucketProvider(); bp != nil {
@@ -92,6 +104,9 @@ func runRender(o *RenderOptions) error {
 			}
 			ue.Because["--"+f.Flag] = "byob render (it reaches no cloud to learn it)"
 		}
+	}
+	if len(ue.Missing) > 0 && state.Inputs == nil {
+		ue.Msg = fmt.Sprintf("no setup recorded in %s: byob render reads the setup from the state file byob init wrote (--state), or from init's flags", cfg.State)
 	}
 	if len(ue.Missing) > 0 || len(ue.Invalid) > 0 || ue.Msg != "" {
 		return ue
@@ -111,6 +126,10 @@ func runRender(o *RenderOptions) error {
 	names := make([]string, len(files))
 	for i, f := range files {
 		names[i] = f.Path
+	}
+	if o.Output == "json" {
+		writeJSON(o.IO, map[string]any{"event": "summary", "ok": true, "format": o.Format, "out": o.Out, "files": names})
+		return nil
 	}
 	fmt.Fprintf(o.IO.Out, "Wrote %s to %s: %s.\n", plural(len(files), "file"), o.Out, strings.Join(names, ", "))
 	if slices.Contains(names, "README.md") {

@@ -133,10 +133,12 @@ func plural(n int, noun string) string {
 // textReporter writes plain lines.
 type textReporter struct {
 	io *IOStreams
-	mu sync.Mutex
-	// inBar: a progress bar is on the last line; tenth is the last tenth
-	// a plain progress line showed.
-	inBar bool
+	// accessible: progress is told line by line, never drawn.
+	accessible bool
+	mu         sync.Mutex
+	// bar is the progress bar drawn in place, while one is; tenth is the
+	// last tenth a plain progress line showed.
+	bar   *progressBar
 	tenth int
 }
 
@@ -150,6 +152,11 @@ func (r *textReporter) Preflight(pf wizard.Preflight) {
 
 func (r *textReporter) Event(e wizard.Event) {
 	e = safeEvent(e)
+	if e.Kind == wizard.EventProgress {
+		r.progress(e)
+		return
+	}
+	r.endProgress()
 	took := e.Elapsed.Round(100 * time.Millisecond)
 	switch e.Kind {
 	case wizard.EventApplied:
@@ -169,28 +176,25 @@ func (r *textReporter) Event(e wizard.Event) {
 	case wizard.EventProved:
 		fmt.Fprintf(r.io.Out, "✓ %s: %s (%s)\n", e.Title, e.Detail, took)
 	case wizard.EventRemoved:
-		r.endProgress()
 		fmt.Fprintf(r.io.Out, "✓ %s (%s)\n", e.Detail, took)
 	case wizard.EventKept:
 		fmt.Fprintf(r.io.Out, "= kept: %s\n", e.Detail)
-	case wizard.EventProgress:
-		r.progress(e)
 	}
 }
 
-// progress shows how far a long removal has come: a bar redrawn in place
-// at a terminal, a line per tenth elsewhere.
+// progress shows how far a long removal has come: a bar drawn in place at
+// a terminal, a line per tenth elsewhere and for a screen reader.
 func (r *textReporter) progress(e wizard.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if e.Total <= 0 {
 		return
 	}
-	if r.io.IsStdoutTTY() {
-		const width = 30
-		full := width * e.Done / e.Total
-		fmt.Fprintf(r.io.Out, "\r\033[K  [%s%s] %d of %d %s", strings.Repeat("█", full), strings.Repeat("░", width-full), e.Done, e.Total, e.Detail)
-		r.inBar = true
+	if r.io.IsStdoutTTY() && !r.io.Accessible(r.accessible) {
+		if r.bar == nil {
+			r.bar = startProgressBar(r.io)
+		}
+		r.bar.show(e)
 		return
 	}
 	tenth := 10 * e.Done / e.Total
@@ -200,13 +204,13 @@ func (r *textReporter) progress(e wizard.Event) {
 	}
 }
 
-// endProgress ends the line of a progress bar.
+// endProgress takes a progress bar off the screen before other lines.
 func (r *textReporter) endProgress() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.inBar {
-		fmt.Fprintln(r.io.Out)
-		r.inBar = false
+	if r.bar != nil {
+		r.bar.end()
+		r.bar = nil
 	}
 }
 
@@ -257,12 +261,24 @@ type jsonReporter struct {
 	io  *IOStreams
 	enc *json.Encoder
 	mu  sync.Mutex
+	// path is the command's ("byob init"), for what an error's remedy
+	// says.
+	path string
 }
 
-func newJSONReporter(io *IOStreams) *jsonReporter {
+func newJSONReporter(io *IOStreams, path string) *jsonReporter {
 	enc := json.NewEncoder(io.Out)
 	enc.SetEscapeHTML(false)
-	return &jsonReporter{io: io, enc: enc}
+	return &jsonReporter{io: io, enc: enc, path: path}
+}
+
+// end writes the run's summary, with what went wrong when err is set.
+func (r *jsonReporter) end(s map[string]any, err error, resume string) {
+	s["event"], s["ok"] = "summary", err == nil
+	if err != nil {
+		s["error"] = errorDoc(r.path, err, resume)
+	}
+	writeJSON(r.io, s)
 }
 
 func (r *jsonReporter) Preflight(pf wizard.Preflight) {
@@ -290,7 +306,7 @@ func (r *jsonReporter) Waiting(msg string) {
 }
 
 func (r *jsonReporter) Done(o RunOutcome) {
-	s := map[string]any{"event": "summary", "ok": o.Err == nil, "applied": nonNil(o.Applied), "in_place": nonNil(o.InPlace),
+	s := map[string]any{"applied": nonNil(o.Applied), "in_place": nonNil(o.InPlace),
 		"proved": nonNil(o.Proved), "bundle_written": o.BundleWritten}
 	if o.Started {
 		s["state"] = o.State // a run that stopped before any change wrote none
@@ -302,11 +318,15 @@ func (r *jsonReporter) Done(o RunOutcome) {
 		s["bundle"] = o.Bundle
 		s["next"] = nextStep
 	}
-	_ = r.enc.Encode(s)
+	resume := ""
+	if o.Started {
+		resume = o.Resume
+	}
+	r.end(s, o.Err, resume)
 }
 
 func (r *jsonReporter) Rotated(o RotateResult) {
-	s := map[string]any{"event": "summary", "ok": o.Err == nil, "phase": "start", "old_key": o.Old, "new_key": o.New, "state": o.State}
+	s := map[string]any{"phase": "start", "old_key": o.Old, "new_key": o.New, "state": o.State}
 	if o.Finish {
 		s["phase"], s["already_finished"] = "finish", o.Finished
 		if !o.Finished {
@@ -318,7 +338,7 @@ func (r *jsonReporter) Rotated(o RotateResult) {
 	if o.Pending != "" {
 		s["pending"] = o.Pending
 	}
-	_ = r.enc.Encode(s)
+	r.end(s, o.Err, o.Resume)
 }
 
 func (r *jsonReporter) Destroyed(o DestroyResult) {
@@ -326,19 +346,29 @@ func (r *jsonReporter) Destroyed(o DestroyResult) {
 	for _, k := range o.Kept {
 		kept = append(kept, map[string]string{"step": k.Step.ID(), "reason": safetext.String(k.Keep)})
 	}
-	s := map[string]any{"event": "summary", "ok": o.Err == nil, "removed": nonNil(o.Removed), "kept": kept,
+	s := map[string]any{"removed": nonNil(o.Removed), "kept": kept,
 		"deleted": nonNil(o.Deleted), "left": nonNil(o.Left), "state": o.State}
 	if o.Err == nil {
 		s["next"] = removeBundle
 	}
-	_ = r.enc.Encode(s)
+	r.end(s, o.Err, o.Resume)
 }
 
+// Checks writes verify's report as one document; one with a check that
+// did not pass carries the error verify exits with.
 func (r *jsonReporter) Checks(rep wizard.Report) error {
+	doc := struct {
+		wizard.Report
+		Error map[string]string `json:"error,omitempty"`
+	}{Report: safeReport(rep)}
+	if !rep.OK {
+		doc.Error = errorDoc(r.path, &checksFailed{checksSummary(rep)}, "")
+	}
 	enc := json.NewEncoder(r.io.Out)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(safeReport(rep))
+	r.io.ended = true
+	return enc.Encode(doc)
 }
 
 // nonNil makes an empty list a JSON [] rather than null.

@@ -6,6 +6,7 @@ package cmd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -86,12 +87,98 @@ func Main() int {
 func Run(ctx context.Context, f *Factory, args []string) int {
 	root := NewRoot(f)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	c, err := root, mistypedCommand(root, args)
+	if err == nil {
+		c, err = root.ExecuteContextC(ctx)
+	}
 	if err == nil {
 		return ExitOK
 	}
 	fmt.Fprintln(f.IO.ErrOut, "Error: "+safetext.String(err.Error()))
+	if ae := (*afterError)(nil); errors.As(err, &ae) {
+		fmt.Fprint(f.IO.ErrOut, ae.after)
+	}
+	// A run with --output json ends with one JSON object, whatever
+	// happened: its reporter wrote it, or this does.
+	if !f.IO.ended && jsonOutput(c, args) {
+		doc := map[string]any{"event": "summary", "ok": false, "error": errorDoc(c.CommandPath(), err, "")}
+		if c.Name() == "verify" {
+			doc["checks"] = []any{} // what verify's documents always hold
+		}
+		writeJSON(f.IO, doc)
+	}
 	return ExitCode(err)
+}
+
+// jsonOutput reports whether the run asked for --output json: the command
+// parsed it (from the command line, BYOB_OUTPUT or --config), or, when
+// parsing stopped before it, the command line holds it.
+func jsonOutput(c *cobra.Command, args []string) bool {
+	if fl := c.Flags().Lookup("output"); fl != nil && fl.Value.String() == "json" {
+		return true
+	}
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--output=json" || a == "--output" && i+1 < len(args) && args[i+1] == "json" {
+			return true
+		}
+	}
+	return false
+}
+
+// errorKind is how a failure is told to machines: usage (exit 2),
+// cancelled (130) or failure (1).
+func errorKind(err error) string {
+	switch ExitCode(err) {
+	case ExitUsage:
+		return "usage"
+	case ExitCancelled:
+		return "cancelled"
+	}
+	return "failure"
+}
+
+// errorDoc is an error as --output json tells it: its kind, the message
+// and what to do. resume, when set, is the command that resumes the run.
+func errorDoc(path string, err error, resume string) map[string]string {
+	return map[string]string{"kind": errorKind(err), "message": safetext.String(err.Error()), "remedy": remedy(path, err, resume)}
+}
+
+// remedy says what to do about err, from the command at path ("byob
+// init").
+func remedy(path string, err error, resume string) string {
+	var locked *wizard.LockedError
+	var failed *checksFailed
+	switch {
+	case errors.As(err, &locked):
+		return "wait for the other run to finish, then run the same command again"
+	case errors.As(err, &failed):
+		return "each check that did not pass says what fixes it (remedy); run byob verify again afterwards"
+	}
+	switch errorKind(err) {
+	case "usage":
+		return fmt.Sprintf("correct the input the message names; '%s --help' lists every flag", path)
+	case "cancelled":
+		if resume != "" {
+			return "nothing more was changed; to go on, run: " + resume
+		}
+		return "nothing more was changed; run the same command again to go on"
+	}
+	if resume != "" {
+		return "fix the problem the message names, then run: " + resume
+	}
+	return "fix the problem the message names, then run the same command again"
+}
+
+// writeJSON writes the final JSON object of a run, on one line (the last
+// of a stream of events).
+func writeJSON(io *IOStreams, v any) {
+	enc := json.NewEncoder(io.Out)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	io.ended = true
 }
 
 // ExitCode maps an error to byob's exit code. It is the one place that does.
@@ -108,6 +195,16 @@ func ExitCode(err error) int {
 	}
 	return ExitFailure
 }
+
+// afterError is err, with what to print after it: what a person can do
+// next.
+type afterError struct {
+	err   error
+	after string
+}
+
+func (e *afterError) Error() string { return e.err.Error() }
+func (e *afterError) Unwrap() error { return e.err }
 
 // flagError is cobra's own usage error (unknown flag, bad argument count),
 // told on one line with where to read the command's usage.
@@ -155,11 +252,68 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return nil
 	}
-	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
-	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+	return unknownCommand(cmd, args[0])
+}
+
+// unknownCommand is name, given where a command of cmd was expected, as a
+// usage error with the commands it may have meant.
+func unknownCommand(cmd *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	if s := cmd.SuggestionsFor(name); len(s) > 0 {
 		msg += ": did you mean " + strings.Join(s, " or ") + "?"
 	}
 	return &flagError{errors.New(msg), cmd.CommandPath()}
+}
+
+// mistypedCommand is the unknown command args start with, whatever flags
+// follow it (they are the command's, not byob's own), nil when args name
+// a command or none.
+func mistypedCommand(root *cobra.Command, args []string) error {
+	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+		return nil // the shell asks cobra to complete a command line
+	}
+	c, rest, err := root.Find(args)
+	if err != nil || c != root {
+		return nil
+	}
+	for _, a := range rest {
+		if a == "--" {
+			return nil
+		}
+		if !strings.HasPrefix(a, "-") {
+			return unknownCommand(root, a)
+		}
+	}
+	return nil
+}
+
+// newHelpCmd is cobra's help command, except that an unknown topic is a
+// usage error with the commands it may have meant.
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			var names []string
+			cmd, _, _ := c.Root().Find(args)
+			for _, sub := range cmd.Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), toComplete) {
+					names = append(names, sub.Name())
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil {
+				return err
+			}
+			if len(rest) > 0 {
+				return unknownCommand(cmd, rest[0])
+			}
+			return cmd.Help()
+		},
+	}
 }
 
 // NewRoot builds the command tree.
@@ -190,7 +344,9 @@ Start with a dry run, which needs no cloud credentials:
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.SetFlagErrorFunc(flagErr)
+	root.SetHelpCommand(newHelpCmd())
 	root.AddCommand(NewCmdInit(f, nil), NewCmdPlan(f, nil), NewCmdVerify(f, nil), NewCmdDestroy(f, nil), NewCmdRotateKeys(f, nil), NewCmdRender(f, nil), NewCmdBundle(f, nil), newVersionCmd(f.IO), newDocsCmd(f))
+	root.InitDefaultHelpCmd() // now, so that an unknown command is told from it
 	// cobra's completion command shows its help for an unknown shell;
 	// byob calls that a usage error, as any unknown command.
 	root.InitDefaultCompletionCmd()

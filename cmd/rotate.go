@@ -76,12 +76,16 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 	if len(bad) > 0 {
 		return &providers.UsageError{Invalid: bad}
 	}
+	// Without a recorded setup there is nothing to rotate, nor to lock.
+	env := o.env(false)
+	if _, _, err := recordedSetup(o.Config, o.Given, env, "rotate-keys"); err != nil {
+		return err
+	}
 	lock, err := wizard.LockState(o.Config.State, "byob rotate-keys")
 	if err != nil {
 		return err
 	}
 	defer lock.Unlock()
-	env := o.env(false)
 	cfg, state, err := recordedSetup(o.Config, o.Given, env, "rotate-keys")
 	if err != nil {
 		return err
@@ -93,7 +97,7 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 	values := providers.NewValues(state.Values)
 	var r Reporter = &textReporter{io: o.IO}
 	if o.Output == "json" {
-		r = newJSONReporter(o.IO)
+		r = newJSONReporter(o.IO, "byob rotate-keys")
 	}
 	if o.Finish {
 		if done, ok := wizard.FinishedRotation(cfg, values); ok {
@@ -106,7 +110,7 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 		return err
 	}
 	defer closeConns()
-	connected := connecting(o.IO, o.Output, &cfg, conns)
+	connected := connecting(o.IO, o.Output, false, &cfg, conns)
 	defer connected()
 	opts := wizard.RotateOptions{KeepOld: o.KeepOld, Propagation: providers.Propagation{Timeout: o.Propagation}, OnPreflight: func(pf wizard.Preflight) { connected(); r.Preflight(pf) }, OnEvent: r.Event}
 	phase, resume := wizard.Rotate, "byob rotate-keys"

@@ -8,21 +8,24 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/spinner"
-	"github.com/charmbracelet/bubbles/viewport"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/growthloop/byob/wizard"
 )
 
-// review is the full-screen plan review: the plan scrolls, y or Enter
-// accepts, n, q or Esc declines.
+// review is the full-screen plan review: the summary first, the
+// documents below it (d jumps to them); y or Enter accepts, n, q or Esc
+// declines.
 type review struct {
-	title, keys string
-	content     string
-	vp          viewport.Model
-	ready, ok   bool
+	title, keys      string
+	summary, details string
+	// detailsAt is the line the documents start on, once wrapped.
+	detailsAt int
+	vp        viewport.Model
+	ready, ok bool
 }
 
 func (m *review) Init() tea.Cmd { return nil }
@@ -30,20 +33,27 @@ func (m *review) Init() tea.Cmd { return nil }
 func (m *review) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		if !m.ready {
-			m.vp = viewport.New(msg.Width, 0)
-			m.ready = true
-		}
-		m.vp.Width, m.vp.Height = msg.Width, max(msg.Height-4, 3)
+		m.ready = true
+		m.vp.SetWidth(msg.Width)
+		m.vp.SetHeight(max(msg.Height-4, 3))
 		// Long lines wrap rather than run off the screen.
-		m.vp.SetContent(lipgloss.NewStyle().Width(msg.Width).Render(m.content))
-	case tea.KeyMsg:
+		wrap := lipgloss.NewStyle().Width(msg.Width)
+		summary := wrap.Render(m.summary)
+		m.detailsAt = lipgloss.Height(summary)
+		m.vp.SetContent(summary + "\n" + wrap.Render(m.details))
+	case tea.KeyPressMsg:
 		switch msg.String() {
 		case "y", "Y", "enter":
 			m.ok = true
 			return m, tea.Quit
 		case "n", "N", "q", "esc", "ctrl+c":
 			return m, tea.Quit
+		case "d":
+			m.vp.SetYOffset(m.detailsAt)
+			return m, nil
+		case "s", "home":
+			m.vp.GotoTop()
+			return m, nil
 		}
 	}
 	var cmd tea.Cmd
@@ -51,29 +61,28 @@ func (m *review) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-func (m *review) View() string {
-	if !m.ready {
-		return "Loading the plan…"
+func (m *review) View() tea.View {
+	v := tea.NewView("Loading the plan…")
+	v.AltScreen = true
+	if m.ready {
+		bold := lipgloss.NewStyle().Bold(true)
+		scrolled := fmt.Sprintf("%3.0f%%", m.vp.ScrollPercent()*100)
+		v.SetContent(bold.Render(m.title) + "\n" + m.vp.View() + "\n" +
+			strings.Repeat("─", max(m.vp.Width(), 1)) + "\n" + m.keys + "  ↑/↓ PgUp/PgDn scroll · d documents · s summary  " + scrolled)
 	}
-	bold := lipgloss.NewStyle().Bold(true)
-	scrolled := fmt.Sprintf("%3.0f%%", m.vp.ScrollPercent()*100)
-	return bold.Render(m.title) + "\n" + m.vp.View() + "\n" +
-		strings.Repeat("─", max(m.vp.Width, 1)) + "\n" + m.keys + "  ↑/↓ PgUp/PgDn scroll  " + scrolled
+	return v
 }
 
 // reviewPlan shows the plan full screen and reports whether the user
 // accepted it; declining is wizard.ErrCancelled.
 func reviewPlan(ctx context.Context, streams *IOStreams, plan *wizard.Plan, dryRun bool) error {
-	var b strings.Builder
-	if err := renderPlan(&b, plan.Doc()); err != nil {
-		return err
-	}
-	m := &review{content: b.String(), title: "Review the plan: nothing has changed yet",
+	summary, details := planText(plan)
+	m := &review{summary: summary, details: details, vp: viewport.New(), title: "Review the plan: nothing has changed yet",
 		keys: "y/Enter apply · n/Esc cancel"}
 	if dryRun {
 		m.title, m.keys = "Review the plan (dry run: nothing will change)", "Enter print it and finish · Esc quit"
 	}
-	_, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(streams.In), tea.WithOutput(streams.Out)).Run()
+	_, err := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(streams.In), tea.WithOutput(streams.Out)).Run()
 	if err != nil {
 		return fmt.Errorf("review: %w", err)
 	}
@@ -163,7 +172,7 @@ func (c *checklist) Init() tea.Cmd { return c.spin.Tick }
 
 func (c *checklist) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		if msg.String() == "ctrl+c" && !c.stopping {
 			c.stopping = true
 			c.stop()
@@ -201,7 +210,7 @@ func (c *checklist) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return c, nil
 }
 
-func (c *checklist) View() string {
+func (c *checklist) View() tea.View {
 	var b strings.Builder
 	dim := lipgloss.NewStyle().Faint(true)
 	for _, r := range c.rows {
@@ -221,7 +230,7 @@ func (c *checklist) View() string {
 	if c.stopping && !c.done {
 		b.WriteString("\nStopping after the running steps…\n")
 	}
-	return b.String()
+	return tea.NewView(b.String())
 }
 
 func firstLine(s string) string {

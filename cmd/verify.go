@@ -90,6 +90,9 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 		}
 		return err
 	}
+	if err := checkFiles(&cfg); err != nil {
+		return err
+	}
 	bundle, err := wizard.ReadBundle(cfg.Bundle)
 	if err != nil {
 		return err
@@ -105,11 +108,11 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 		return err
 	}
 	defer closeConns()
-	connected := connecting(o.IO, o.Output, &cfg, conns)
+	connected := connecting(o.IO, o.Output, false, &cfg, conns)
 	defer connected()
 	var r Reporter = &textReporter{io: o.IO}
 	if o.Output == "json" {
-		r = newJSONReporter(o.IO)
+		r = newJSONReporter(o.IO, "byob verify")
 	}
 	rep, err := wizard.Verify(ctx, cfg, wizard.Deps{Conns: conns}, values, bundle, wizard.VerifyOptions{
 		Propagation: providers.Propagation{Timeout: o.Propagation},

@@ -39,7 +39,15 @@ type Config struct {
 	// Profile is the AWS shared config profile.
 	Profile   string
 	Snowflake SnowflakeConnection
+
+	// AllowUnknownRegion lets through a region or location of the right
+	// shape that byob's list does not hold (one newer than byob), with a
+	// warning (--allow-unknown-region).
+	AllowUnknownRegion bool
 }
+
+// AllowUnknownRegionFlag is the flag that sets AllowUnknownRegion.
+const AllowUnknownRegionFlag = "--allow-unknown-region"
 
 // SnowflakeConnection says how to reach Snowflake: a named connection of
 // connections.toml, overridden field by field.
@@ -188,8 +196,9 @@ func (c *Config) Validate() error {
 	}
 	// A setup input of a provider the setup does not have is a mistake
 	// (--region with gcs, --snowflake-database without a warehouse).
+	knownWarehouse := c.Warehouse == WarehouseNone || c.WarehouseProvider() != nil
 	for _, f := range Fields {
-		if f.Owner == "" || c.active(f.Owner) || f.Kind != SetupField || f.empty(c) || f.String(c) == f.Default || c.BucketProvider() == nil {
+		if f.Owner == "" || c.active(f.Owner) || f.Kind != SetupField || f.empty(c) || f.String(c) == f.Default || c.BucketProvider() == nil || !knownWarehouse {
 			continue
 		}
 		bad("--"+f.Flag, f.String(c), fmt.Errorf("%s", c.appliesTo(f)))

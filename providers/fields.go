@@ -156,7 +156,9 @@ func always(*Config) bool { return true }
 // withoutWarehouse: the warehouse's region is the default otherwise.
 func withoutWarehouse(c *Config) bool { return c.Warehouse == WarehouseNone }
 
-func withWarehouse(c *Config) bool { return c.Warehouse != WarehouseNone && c.Warehouse != "" }
+// withWarehouse: a warehouse byob knows (an unknown one is refused, and
+// requires nothing).
+func withWarehouse(c *Config) bool { return c.WarehouseProvider() != nil }
 
 func warehouse(c *Config) string   { return "--warehouse " + c.Warehouse }
 func noWarehouse(c *Config) string { return "--provider " + c.Provider + " and --warehouse none" }
@@ -174,12 +176,12 @@ var Fields = []Field{
 	{Flag: "profile", Owner: "s3", Kind: ConnectionField, Usage: "AWS shared config profile (default: AWS_PROFILE or the default chain)", Value: str(func(c *Config) *string { return &c.Profile }),
 		Ask: &Question{Page: PageWhere, Title: "Which AWS profile?", Description: "Leave empty for the default credentials."}},
 	{Flag: "region", Owner: "s3", Usage: "AWS region of the bucket (s3; defaults to the Snowflake account's region)", Value: str(func(c *Config) *string { return &c.Region }), Required: withoutWarehouse, Because: noWarehouse,
-		Ask: &Question{Page: PageWhere, Title: "Bucket region", Description: "/ filters the list.", Other: "Another region (type its name)"}},
+		Ask: &Question{Page: PageWhere, Title: "Bucket region", Other: "Another region (type its name)"}},
 	{Flag: "gcp-project", Owner: "gcs", Usage: "Google Cloud project id (gcs; default CLOUDSDK_CORE_PROJECT, gcloud's project, or the credentials')", Value: str(func(c *Config) *string { return &c.GCPProject }), Required: always,
 		Hint: "CLOUDSDK_CORE_PROJECT or `gcloud config set project PROJECT_ID`",
 		Ask:  &Question{Page: PageWhere, Title: "Google Cloud project id", Description: "The project the bucket and service account are created in."}},
 	{Flag: "location", Owner: "gcs", Usage: "Cloud Storage location, such as US or us-central1 (gcs; defaults to the Snowflake account's region)", Value: str(func(c *Config) *string { return &c.Location }), Required: withoutWarehouse, Because: noWarehouse,
-		Ask: &Question{Page: PageWhere, Title: "Bucket location", Description: "/ filters the list.", Other: "Another location (type its name)"}},
+		Ask: &Question{Page: PageWhere, Title: "Bucket location", Other: "Another location (type its name)"}},
 	{Flag: "prefix", Default: DefaultPrefix, Usage: "object key prefix exports are written under; ends with /", Value: str(func(c *Config) *string { return &c.Prefix }),
 		Ask: &Question{Page: PageBucket, Title: "Prefix exports are written under", Description: "Ends with /."}},
 	{Flag: "org-id", Usage: "GrowthLoop organisation id (ask your Solutions Architect); the stage URL ends <prefix><org-id>/", Value: str(func(c *Config) *string { return &c.OrgID }), Required: withWarehouse, Because: warehouse,

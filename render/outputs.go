@@ -58,7 +58,7 @@ func FromTerraform(data []byte) (*Handed, error) {
 	if in := get("integration"); in != "" {
 		h.Bundle.Snowflake = &providers.BundleSnowflake{Integration: in, Stage: get("stage"), RoleARN: get("role_arn"), ExternalID: get("external_id")}
 	}
-	return h, h.check("terraform output", map[string]string{"s3": "aws_access_key_id and aws_secret_access_key", "gcs": "gcp_private_key"})
+	return h, h.check("the terraform output", map[string]string{"s3": "aws_access_key_id and aws_secret_access_key", "gcs": "gcp_private_key"})
 }
 
 // FromCloudFormation reads the stack's outputs, as `aws cloudformation
@@ -82,7 +82,7 @@ func FromCloudFormation(data []byte) (*Handed, error) {
 	if outs["RoleArn"] != "" {
 		h.Bundle.Snowflake = &providers.BundleSnowflake{Integration: outs["Integration"], Stage: outs["Stage"], RoleARN: outs["RoleArn"], ExternalID: outs["ExternalId"]}
 	}
-	return h, h.check("stack outputs", map[string]string{"s3": "KeySecretArn"})
+	return h, h.check("the stack's outputs list", map[string]string{"s3": "KeySecretArn"})
 }
 
 // check says what the outputs lack, naming them.
@@ -105,7 +105,7 @@ func (h *Handed) check(what string, key map[string]string) error {
 		missing = append(missing, key[b.Provider])
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("the %s lack %s: are they from the code byob render wrote?", what, strings.Join(missing, ", "))
+		return fmt.Errorf("%s has no %s: is it from the code byob render wrote?", what, strings.Join(missing, ", "))
 	}
 	if h.Name == "" {
 		h.Name = providers.DefaultName

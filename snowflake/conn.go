@@ -286,6 +286,11 @@ func Open(ctx context.Context, cfg *sf.Config, sessions int, wait time.Duration)
 		switch cause := context.Cause(loginCtx); {
 		case err == nil:
 		case cause != nil:
+			if why, ok := netfail.Unreachable(cause); ok {
+				p.err = fmt.Errorf("connect to Snowflake account %s as %s: cannot reach Snowflake: %s; check the account identifier (--snowflake-host for private link), the network and any proxy (HTTPS_PROXY, NO_PROXY): %w",
+					cfg.Account, cfg.User, why, cause)
+				break
+			}
 			p.err = fmt.Errorf("connect to Snowflake account %s as %s: %w", cfg.Account, cfg.User, cause)
 		case errors.Is(ctx.Err(), context.DeadlineExceeded):
 			p.err = fmt.Errorf("connect to Snowflake account %s as %s: no answer within %s (--snowflake-timeout): check the account identifier, the network and any proxy (HTTPS_PROXY): %w",

@@ -2,7 +2,7 @@ package templates
 
 // Why explains each permission byob grants, for the plan and the README.
 var Why = map[string]string{
-	"s3:PutObject":           "GrowthLoop (and Snowflake's unload) writes export files under the prefix",
+	"s3:PutObject":           "writes export files under the prefix",
 	"s3:GetObject":           "the export service reads the files back to send them on",
 	"s3:GetObjectVersion":    "reads a specific version when the bucket is versioned",
 	"s3:ListBucket":          "lists the files of an export, only under the prefix",

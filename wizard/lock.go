@@ -51,10 +51,21 @@ func LockPath(statePath string) string { return statePath + ".lock" }
 // in the lock file ("byob init").
 func LockState(statePath, command string) (*Lock, error) {
 	path := LockPath(statePath)
-	fl := flock.New(path, flock.SetPermissions(0o600))
-	ok, err := fl.TryLock()
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+	var fl *flock.Flock
+	ok := false
+	for range 10 {
+		fl = flock.New(path, flock.SetPermissions(0o600))
+		var err error
+		if ok, err = fl.TryLock(); err != nil {
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if !ok || sameFile(fl, path) {
+			break
+		}
+		// The run that held it removed the file after this one opened
+		// it: lock the file that is there now.
+		_ = fl.Close()
+		ok = false
 	}
 	if !ok {
 		le := &LockedError{Path: path}
@@ -75,9 +86,25 @@ func LockState(statePath, command string) (*Lock, error) {
 	return &Lock{fl: fl, path: path}, nil
 }
 
-// Unlock empties the lock file and releases the lock. The file stays:
-// removing it could let two runs lock two different files.
+// Unlock removes the lock file and releases the lock, so that no run
+// leaves a file behind. A run that opened the file before it was removed
+// finds, once it holds the lock, that it holds a removed file, and locks
+// again (sameFile). Where the OS cannot remove an open file, it is left
+// empty.
 func (l *Lock) Unlock() error {
-	_ = os.Truncate(l.path, 0)
-	return l.fl.Unlock()
+	if os.Remove(l.path) != nil {
+		_ = os.Truncate(l.path, 0)
+	}
+	return l.fl.Close()
+}
+
+// sameFile reports whether the file fl holds open is still the one at
+// path.
+func sameFile(fl *flock.Flock, path string) bool {
+	held, err := fl.Stat()
+	if err != nil {
+		return false
+	}
+	there, err := os.Stat(path)
+	return err == nil && os.SameFile(held, there)
 }

@@ -43,6 +43,8 @@ type Plan struct {
 	Steps  []providers.Step
 	Values *providers.Values
 	graph  *graph.Graph[providers.Step]
+	// owner is the title of the provider each step is of, by step ID.
+	owner map[string]string
 }
 
 // Config is what the user asked for.
@@ -153,11 +155,20 @@ func NewPlan(cfg Config, values *providers.Values, deps Deps) (*Plan, error) {
 		values.Set(bp.LocationKey(), f.String(&cfg))
 	}
 	var steps []providers.Step
+	owner := map[string]string{}
 	ss := setups(&cfg, values, deps)
 	for _, p := range cfg.Active() {
-		steps = append(steps, p.Steps(ss[p.Name()])...)
+		for _, s := range p.Steps(ss[p.Name()]) {
+			steps = append(steps, s)
+			owner[s.ID()] = p.Title()
+		}
 	}
-	return newPlan(cfg, values, steps)
+	plan, err := newPlan(cfg, values, steps)
+	if err != nil {
+		return nil, err
+	}
+	plan.owner = owner
+	return plan, nil
 }
 
 // Doc is the plan as --output json prints it. Field names are stable.
@@ -171,6 +182,9 @@ type Doc struct {
 	Permissions []Permission `json:"permissions"`
 	// Proofs are the checks init runs once the bundle is written.
 	Proofs []ProofDoc `json:"proofs"`
+	// Warnings are what the providers find likely wrong in the inputs
+	// (a region byob does not know, let through).
+	Warnings []string `json:"warnings,omitempty"`
 	// Where says what bucket goes where, for the text rendering.
 	Where  string `json:"-"`
 	Config Config `json:"-"`
@@ -240,6 +254,8 @@ type StepDoc struct {
 	Title     string        `json:"title"`
 	Needs     []string      `json:"needs"`
 	Artifacts []ArtifactDoc `json:"artifacts"`
+	// Provider is the title of the provider the step is of.
+	Provider string `json:"-"`
 }
 
 // ArtifactDoc is one artifact. Content is the JSON document itself for
@@ -257,9 +273,9 @@ const DocVersion = 1
 func (p *Plan) Doc() Doc {
 	bp := p.Config.BucketProvider()
 	d := Doc{Version: DocVersion, Provider: p.Config.Provider, Warehouse: p.Config.Warehouse, Inputs: DocInputs{p.Config},
-		Where: bp.Describe(&p.Config), Config: p.Config}
+		Where: bp.Describe(&p.Config), Config: p.Config, Warnings: p.Config.Warnings()}
 	for _, s := range p.Steps {
-		sd := StepDoc{ID: s.ID(), Title: s.Title(), Needs: s.Needs()}
+		sd := StepDoc{ID: s.ID(), Title: s.Title(), Needs: s.Needs(), Provider: p.owner[s.ID()]}
 		if sd.Needs == nil {
 			sd.Needs = []string{}
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gofrs/flock"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,10 +169,24 @@ func TestLockIsExclusiveAndNamesItsHolder(t *testing.T) {
 	if err := l.Unlock(); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := os.Stat(LockPath(state)); !os.IsNotExist(err) {
+		t.Errorf("Unlock left the lock file: %v", err)
+	}
+	// A lock on a file no longer at the path holds nothing (a run that
+	// took one tries again, sameFile): the lock is the file that is there.
+	stale := flock.New(LockPath(state))
+	if ok, err := stale.TryLock(); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	os.Remove(LockPath(state))
 	l, err = LockState(state, "byob init")
 	if err != nil {
 		t.Fatalf("after unlock: %v", err)
 	}
+	if _, err := LockState(state, "byob rotate-keys"); !errors.As(err, &le) {
+		t.Errorf("a second holder: %v", err)
+	}
+	stale.Close()
 	l.Unlock()
 }
 

@@ -238,6 +238,9 @@ func InitCommand(cfg Config) string {
 		}
 		parts = append(parts, "--"+f.Flag+" "+ShellQuote(val))
 	}
+	if cfg.AllowUnknownRegion && len(cfg.Warnings()) > 0 {
+		parts = append(parts, providers.AllowUnknownRegionFlag) // a region byob does not know
+	}
 	return strings.Join(parts, " ")
 }
 

@@ -7,7 +7,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
+	"time"
 )
 
 func TestLasting(t *testing.T) {
@@ -46,6 +48,47 @@ func TestLasting(t *testing.T) {
 	} {
 		if got := Lasting(tc.err); got != tc.want {
 			t.Errorf("%s: Lasting(%v) = %v, want %v", tc.name, tc.err, got, tc.want)
+		}
+	}
+}
+
+// TestUnreachable: a request that got no answer is told with where it
+// went, whatever the reason; an answer or any other error is not.
+func TestUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	_, refused := http.Get("http://" + closed + "/")
+
+	proxied := &http.Client{Transport: &http.Transport{Proxy: func(*http.Request) (*url.URL, error) { return url.Parse("http://" + closed) }}}
+	_, viaProxy := proxied.Get("https://sts.amazonaws.com/")
+
+	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	_, timeout := (&http.Client{Timeout: 50 * time.Millisecond}).Get("http://" + silent.Addr().String() + "/")
+
+	notFound := &url.Error{Op: "Post", URL: "https://sts.byob.invalid/", Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "sts.byob.invalid", IsNotFound: true}}}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"connection refused", refused, "nothing accepts connections at " + closed},
+		{"proxy", viaProxy, "the proxy at " + closed + " (HTTPS_PROXY) cannot be reached"},
+		{"no such host", fmt.Errorf("get identity: %w", notFound), "the name sts.byob.invalid does not resolve (DNS)"},
+		{"timeout", timeout, silent.Addr().String() + " did not answer in time"},
+		{"no credentials", errors.New("get credentials: failed to refresh cached credentials"), ""},
+		{"nil", nil, ""},
+	} {
+		got, ok := Unreachable(tc.err)
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("%s: Unreachable(%v) = %q, %v; want %q", tc.name, tc.err, got, ok, tc.want)
 		}
 	}
 }

@@ -115,14 +115,21 @@ func Preflight(ctx context.Context, c *Clients, v *providers.Values) (Caller, er
 	out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		hint := "are AWS credentials configured? try `aws sts get-caller-identity`, --profile or AWS_PROFILE"
+		if why, ok := netfail.Unreachable(err); ok {
+			// Before the credentials: a request that got no answer says
+			// nothing about them.
+			return Caller{}, &CallerError{Hint: "cannot reach AWS STS: " + why + "; check the network and any proxy (HTTPS_PROXY, NO_PROXY)", Err: err}
+		}
 		switch {
 		case strings.Contains(err.Error(), "get credentials: ") && strings.Contains(err.Error(), "SSO"):
 			hint = "the AWS SSO session has expired or never began: run `aws sso login` (with --profile NAME when byob runs with one)"
 		case strings.Contains(err.Error(), "get credentials: "):
-			// The SDK found no credentials in its default chain.
-			hint = "no AWS credentials found: byob looks where the AWS CLI does, in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, " +
+			// The SDK found no credentials in its default chain: what it
+			// tried is said in a sentence (its own chain of errors with
+			// --verbose).
+			return Caller{}, &CallerError{Hint: "no AWS credentials found: byob looked where the AWS CLI does, in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, " +
 				"then the profile (--profile, AWS_PROFILE or default) in ~/.aws/credentials and ~/.aws/config, SSO included, then an instance or container role; " +
-				"run `aws configure`, or `aws sso login --profile NAME` and pass --profile NAME"
+				"run `aws configure`, or `aws sso login --profile NAME` and pass --profile NAME", Err: err}
 		case errorCode(err) == "InvalidClientTokenId":
 			hint = "the credentials were refused: check them with `aws sts get-caller-identity`; GovCloud and China credentials also need a --region (or AWS_REGION) of their partition, for example us-gov-west-1"
 		}
@@ -133,6 +140,24 @@ func Preflight(ctx context.Context, c *Clients, v *providers.Values) (Caller, er
 	v.Set(providers.AWSPartition, partitionOfARN(caller.ARN))
 	return caller, nil
 }
+
+// CallerError is a preflight that could not tell who the caller is, for
+// a reason Hint says in a sentence: no answer from STS, or no
+// credentials. The SDK's own chain of errors follows only when Verbose.
+type CallerError struct {
+	Hint    string
+	Err     error
+	Verbose bool
+}
+
+func (e *CallerError) Error() string {
+	if e.Verbose {
+		return "sts:GetCallerIdentity (" + e.Hint + "): " + e.Err.Error()
+	}
+	return "sts:GetCallerIdentity: " + e.Hint + " (--verbose shows the SDK's errors)"
+}
+
+func (e *CallerError) Unwrap() error { return e.Err }
 
 // sdkLogger sends the SDK's own log lines (a retry's warning, "falling
 // back to IMDSv1") to w, and drops them when w is nil: they would

@@ -3,8 +3,8 @@ package aws
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -46,7 +46,7 @@ func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
 		check("--bucket", c.Bucket, ValidateBucketName(c.Bucket))
 	}
 	if c.Region != "" {
-		check("--region", c.Region, ValidateRegion(c.Region))
+		check("--region", c.Region, ValidateRegion(c.Region, c.AllowUnknownRegion))
 	}
 	check("--name", c.Name, NamesFor(c.Name).Validate())
 	for _, n := range []struct {
@@ -60,17 +60,13 @@ func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
 	return bad
 }
 
-// Warnings implements providers.Warner: a region of the right shape that
-// the SDK does not know is most likely a typo.
+// Warnings implements providers.Warner: a region the SDK does not know,
+// let through by --allow-unknown-region.
 func (Provider) Warnings(c *providers.Config) []string {
-	if c.Region == "" || ValidateRegion(c.Region) != nil || knownRegion(c.Region) {
+	if c.Region == "" || ValidateRegion(c.Region, true) != nil || knownRegion(c.Region) {
 		return nil
 	}
-	w := fmt.Sprintf("--region %s is not a region byob's AWS SDK knows", c.Region)
-	if near := nearRegions(c.Region); len(near) > 0 {
-		return []string{w + ": did you mean " + strings.Join(near, " or ") + "?"}
-	}
-	return []string{w + ": check the name (a region newer than this byob still works)"}
+	return []string{fmt.Sprintf("--region %s is not a region byob's AWS SDK knows%s; going ahead, as %s asks", c.Region, providers.DidYouMean(c.Region, regionNames()), providers.AllowUnknownRegionFlag)}
 }
 
 // conn is a connection to AWS for one run.
@@ -78,6 +74,7 @@ type conn struct {
 	c        *Clients
 	timeout  time.Duration // of the preflight
 	reaching string
+	verbose  bool // errors carry the SDK's own (--verbose)
 }
 
 // Reaching implements providers.Reacher.
@@ -111,7 +108,7 @@ func (Provider) Connect(ctx context.Context, c *providers.Config, env providers.
 	if c.Profile != "" {
 		reaching += " (profile " + c.Profile + ")"
 	}
-	return &conn{c: cl, timeout: cmp.Or(env.ConnectTimeout, providers.DefaultConnectTimeout), reaching: reaching}, nil
+	return &conn{c: cl, timeout: cmp.Or(env.ConnectTimeout, providers.DefaultConnectTimeout), reaching: reaching, verbose: env.Log != nil}, nil
 }
 
 // Preflight asks STS who the caller is, records the account id, and
@@ -124,6 +121,9 @@ func (cn *conn) Preflight(ctx context.Context, s providers.Setup, _ providers.Ac
 		caller, err = Preflight(ctx, cn.c, s.Values)
 		return err
 	})
+	if ce := (*CallerError)(nil); errors.As(err, &ce) {
+		ce.Verbose = cn.verbose
+	}
 	if err != nil {
 		return providers.Identity{}, err
 	}

@@ -29,16 +29,19 @@ func TestRegionsAreTheSDKs(t *testing.T) {
 	}
 }
 
-func TestRegionTyposAreWarned(t *testing.T) {
+// TestUnknownRegionsAreWarned: a region the SDK does not know, let
+// through by --allow-unknown-region, is warned about with what it may
+// have meant.
+func TestUnknownRegionsAreWarned(t *testing.T) {
 	for region, want := range map[string]string{
 		"us-east-1":     "",
 		"us-gov-west-1": "",
 		"cn-north-1":    "",
 		"us-est-1":      "--region us-est-1 is not a region byob's AWS SDK knows: did you mean us-east-1 or us-west-1?",
 		"eu-centrl-1":   "did you mean eu-central-1?",
-		"xx-mars-9":     "check the name (a region newer than this byob still works)",
+		"xx-mars-9":     "--region xx-mars-9 is not a region byob's AWS SDK knows; going ahead, as --allow-unknown-region asks",
 	} {
-		got := Provider{}.Warnings(&providers.Config{Region: region})
+		got := Provider{}.Warnings(&providers.Config{Region: region, AllowUnknownRegion: true})
 		switch {
 		case want == "" && len(got) > 0:
 			t.Errorf("%s: warned %v", region, got)

@@ -37,15 +37,18 @@ func ValidateBucketName(name string) error {
 	return b.Err()
 }
 
-// ValidateRegion checks the shape of an AWS region name (us-east-1,
-// eu-central-2, us-gov-west-1, ap-southeast-5 ...), not membership in a
-// list, so new regions work without a new byob.
-func ValidateRegion(region string) error {
+// ValidateRegion checks an AWS region name (us-east-1, eu-central-2,
+// us-gov-west-1 ...): one the AWS SDK byob is built with knows, or, when
+// unknown is allowed, of the shape of one (a region newer than byob).
+func ValidateRegion(region string, unknown bool) error {
 	if !regionPattern().MatchString(region) {
-		return errors.New("must look like an AWS region name, for example us-east-1 or eu-west-2")
+		return errors.New("must look like an AWS region name, for example us-east-1 or eu-west-2" + providers.DidYouMean(region, regionNames()))
 	}
 	if _, ok := PartitionOf(region); !ok {
 		return errors.New("is in an isolated AWS partition, which Snowflake and byob do not support (supported: aws, aws-us-gov, aws-cn)")
+	}
+	if !unknown && !knownRegion(region) {
+		return fmt.Errorf("is not a region byob's AWS SDK knows%s (one newer than byob: add %s)", providers.DidYouMean(region, regionNames()), providers.AllowUnknownRegionFlag)
 	}
 	return nil
 }

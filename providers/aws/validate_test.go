@@ -38,14 +38,22 @@ func TestValidateBucketName(t *testing.T) {
 
 func TestValidateRegion(t *testing.T) {
 	for _, ok := range []string{"us-east-1", "eu-central-2", "ap-southeast-5", "us-gov-west-1", "mx-central-1", "il-central-1"} {
-		if err := ValidateRegion(ok); err != nil {
+		if err := ValidateRegion(ok, false); err != nil {
 			t.Errorf("ValidateRegion(%q) = %v", ok, err)
 		}
 	}
 	for _, bad := range []string{"", "us-east", "US-EAST-1", "useast1", "us-east-1a", "us_east_1"} {
-		if ValidateRegion(bad) == nil {
+		if ValidateRegion(bad, true) == nil {
 			t.Errorf("ValidateRegion(%q) = nil, want an error", bad)
 		}
+	}
+	// A region the SDK does not know: a typo, told what it meant, or a
+	// newer region, let through when asked.
+	if err := ValidateRegion("us-eest-1", false); err == nil || !strings.Contains(err.Error(), "did you mean us-east-1") || !strings.Contains(err.Error(), "--allow-unknown-region") {
+		t.Errorf("us-eest-1: %v", err)
+	}
+	if err := ValidateRegion("eu-south-9", true); err != nil {
+		t.Errorf("an unknown region allowed: %v", err)
 	}
 }
 

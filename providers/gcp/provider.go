@@ -61,7 +61,7 @@ func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
 		check("--gcp-project", c.GCPProject, ValidateProjectID(c.GCPProject))
 	}
 	if c.Location != "" {
-		check("--location", c.Location, ValidateLocation(c.Location))
+		check("--location", c.Location, ValidateLocation(c.Location, c.AllowUnknownRegion))
 	}
 	check("--name", c.Name, NamesFor(c.Name).Validate())
 	if c.ServiceAccount != "" {
@@ -240,11 +240,13 @@ func (p Provider) CheckTargets(c *providers.Config) error {
 	return nil
 }
 
-// Locations are offered for the bucket; --location takes any other.
-var Locations = []string{
-	"US", "EU", "ASIA", "us-central1", "us-east1", "us-east4", "us-west1", "us-west2",
-	"northamerica-northeast1", "europe-west1", "europe-west2", "europe-west3", "europe-west4",
-	"asia-northeast1", "asia-southeast1", "australia-southeast1", "southamerica-east1",
+// Warnings implements providers.Warner: a location Google does not
+// document, let through by --allow-unknown-region.
+func (Provider) Warnings(c *providers.Config) []string {
+	if c.Location == "" || ValidateLocation(c.Location, true) != nil || knownLocation(c.Location) {
+		return nil
+	}
+	return []string{fmt.Sprintf("--location %s is not a Cloud Storage location Google documents%s; going ahead, as %s asks", c.Location, providers.DidYouMean(c.Location, Locations), providers.AllowUnknownRegionFlag)}
 }
 
 // Choices implements providers.Asker: the locations.

@@ -74,11 +74,15 @@ func ValidateCustomRoleID(id string) error {
 	return nil
 }
 
-// ValidateLocation checks the shape of a Cloud Storage location (US, EU,
-// us-central1, europe-west4, NAM4 ...).
-func ValidateLocation(loc string) error {
-	if len(loc) < 2 || len(loc) > 40 || !locationPattern().MatchString(loc) {
-		return errors.New("must be a Cloud Storage location such as US, EU or us-central1")
+// ValidateLocation checks a Cloud Storage location (US, EU, us-central1,
+// europe-west4, NAM4 ...): one Google documents (Locations), or, when
+// unknown is allowed, of the shape of one.
+func ValidateLocation(loc string, unknown bool) error {
+	switch {
+	case len(loc) < 2 || len(loc) > 40 || !locationPattern().MatchString(loc):
+		return errors.New("must be a Cloud Storage location such as US, EU or us-central1" + providers.DidYouMean(loc, Locations))
+	case !unknown && !knownLocation(loc):
+		return fmt.Errorf("is not a Cloud Storage location Google documents%s (one newer than byob: add %s)", providers.DidYouMean(loc, Locations), providers.AllowUnknownRegionFlag)
 	}
 	return nil
 }

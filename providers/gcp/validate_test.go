@@ -53,10 +53,19 @@ func TestValidateIDs(t *testing.T) {
 			t.Errorf("ValidateCustomRoleID(%q) = nil", bad)
 		}
 	}
-	for _, ok := range []string{"US", "EU", "us-central1", "europe-west4", "NAM4"} {
-		if err := ValidateLocation(ok); err != nil {
+	for _, ok := range []string{"US", "EU", "us-central1", "US-CENTRAL1", "europe-west4", "NAM4"} {
+		if err := ValidateLocation(ok, false); err != nil {
 			t.Errorf("ValidateLocation(%q) = %v", ok, err)
 		}
+	}
+	if err := ValidateLocation("mars-1", false); err == nil || !strings.Contains(err.Error(), "not a Cloud Storage location Google documents") {
+		t.Errorf("mars-1: %v", err)
+	}
+	if err := ValidateLocation("europe-wset1", false); err == nil || !strings.Contains(err.Error(), "did you mean europe-west1?") {
+		t.Errorf("europe-wset1: %v", err)
+	}
+	if err := ValidateLocation("europe-west99", true); err != nil {
+		t.Errorf("an unknown location allowed: %v", err)
 	}
 	n := NamesFor("my-setup")
 	if n.ServiceAccount != "my-setup-byob" || n.WriterRole != "my_setup_byob_writer" || n.SnowflakeRole != "my_setup_byob_snowflake" {

@@ -13,9 +13,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/huh"
-	"github.com/charmbracelet/huh/spinner"
+	"charm.land/bubbles/v2/key"
+	"charm.land/huh/v2"
+	"charm.land/huh/v2/spinner"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/wizard"
@@ -33,6 +34,11 @@ type Answers struct {
 	Env providers.Env
 	// Accessible is set by Ask from Options: the questions are read out.
 	Accessible bool
+	// Reach, when set, reaches the clouds once how to is answered (the
+	// connection, the profile or project), before the rest is asked: a
+	// credentials error then stops the form early. It is not called in a
+	// dry run.
+	Reach func(ctx context.Context) error
 }
 
 func (a Answers) ask(flag string) bool { return a.Given == nil || !a.Given(flag) }
@@ -45,6 +51,9 @@ type Options struct {
 	Out        io.Writer
 	// Plain drops colours (NO_COLOR).
 	Plain bool
+	// Light says the terminal's background is light (COLORFGBG); dark
+	// otherwise.
+	Light bool
 }
 
 // Ask runs the pages in order: the cloud and the warehouse; GrowthLoop's
@@ -64,6 +73,11 @@ func Ask(ctx context.Context, a Answers, o Options) error {
 		}
 		if err := r.run(a.others(page)); err != nil {
 			return err
+		}
+		if page == providers.PageWhere && a.Reach != nil && !a.DryRun {
+			if err := a.Reach(ctx); err != nil {
+				return err
+			}
 		}
 		if page == providers.PageCloud {
 			providers.Defaults(a.Config, a.Env)
@@ -135,11 +149,14 @@ func KeyMap() *huh.KeyMap {
 	return km
 }
 
-func (r *runner) theme() *huh.Theme {
+// theme is huh's, for the background Options names: byob never asks the
+// terminal for its colour.
+func (r *runner) theme() huh.Theme {
+	dark := !r.o.Light
 	if r.o.Plain {
-		return huh.ThemeBase()
+		return huh.ThemeFunc(func(bool) *huh.Styles { return huh.ThemeBase(dark) })
 	}
-	return huh.ThemeCharm()
+	return huh.ThemeFunc(func(bool) *huh.Styles { return huh.ThemeCharm(dark) })
 }
 
 func (r *runner) run(f *huh.Form) error {
@@ -147,7 +164,11 @@ func (r *runner) run(f *huh.Form) error {
 		return nil
 	}
 	f = f.WithTheme(r.theme()).WithKeyMap(KeyMap()).WithAccessible(r.o.Accessible).WithShowHelp(true)
-	if r.o.Out != nil {
+	switch {
+	case r.o.Accessible && r.o.Out != nil:
+		// Plain text, for screen readers: no colour or other styling.
+		f = f.WithOutput(&colorprofile.Writer{Forward: r.o.Out, Profile: colorprofile.NoTTY})
+	case r.o.Out != nil:
 		f = f.WithOutput(r.o.Out)
 	}
 	if !r.o.Accessible {
@@ -197,9 +218,10 @@ func (r *runner) load(title string, fn func() ([]providers.Choice, error)) []pro
 		action()
 		return list
 	}
-	s := spinner.New().Title(title + "…").Action(action).Context(r.ctx)
+	// Without input the spinner sends the terminal no query.
+	s := spinner.New().Title(title + "…").Action(action).Context(r.ctx).WithInput(nil)
 	if r.o.Out != nil {
-		s = s.Output(r.o.Out)
+		s = s.WithOutput(r.o.Out)
 	}
 	if s.Run() != nil {
 		action()

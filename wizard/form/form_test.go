@@ -204,8 +204,23 @@ func TestAccessibleQuestionsAreReadOut(t *testing.T) {
 	if cfg.Provider != "s3" || cfg.Warehouse != "snowflake" || !strings.Contains(out.String(), "Invalid: must be a number between 1 and 2") {
 		t.Errorf("provider %q warehouse %q:\n%s", cfg.Provider, cfg.Warehouse, out)
 	}
-	if !strings.Contains(out.String(), "Does a warehouse unload into the bucket?. With Snowflake, byob also creates") {
+	if !strings.Contains(out.String(), "Does a warehouse unload into the bucket? With Snowflake, byob also creates") {
 		t.Errorf("the description is not read out:\n%s", out)
+	}
+	a, cfg = newAnswers()
+	cfg.Provider, cfg.Warehouse = "s3", providers.WarehouseNone
+	o, out = answer(t, "", regionNumber(t, "us-west-2", 0))
+	a.DryRun = false
+	home := t.TempDir()
+	a.Env = providers.Env{LookupEnv: func(k string) (string, bool) { return home, k == "HOME" }}
+	run(t, a, providers.PageWhere, o)
+	for _, bad := range []string{"?.", "/ filters", "\x1b"} {
+		if strings.Contains(out.String(), bad) {
+			t.Errorf("read out as %q, which a screen reader stumbles on:\n%s", bad, out)
+		}
+	}
+	if !strings.Contains(out.String(), "Which AWS profile? Leave empty for the default credentials.") {
+		t.Errorf("the profile question:\n%s", out)
 	}
 }
 

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/huh"
+	"charm.land/huh/v2"
 
 	"github.com/growthloop/byob/providers"
 )
@@ -68,6 +68,15 @@ func required(s string) error {
 		return errRequired
 	}
 	return nil
+}
+
+// sentence ends a title with a full stop unless it ends with one of its
+// own ("Which AWS profile?").
+func sentence(s string) string {
+	if strings.HasSuffix(s, "?") || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, ":") {
+		return s
+	}
+	return s + "."
 }
 
 // SuggestBucket is a bucket name from the org id and setup name.
@@ -156,7 +165,8 @@ func (a Answers) others(page providers.Page) *huh.Form {
 			continue
 		}
 		if p, ok := f.Value(a.Config).(*string); ok && *p == other {
-			*p = ""
+			// The list holds every region byob knows: one typed is newer.
+			*p, a.Config.AllowUnknownRegion = "", true
 			fields = append(fields, a.question(f, nil))
 		}
 	}
@@ -189,7 +199,7 @@ func (a Answers) question(f providers.Field, choices []providers.Choice) huh.Fie
 		}
 		t := q.Title
 		if q.Description != "" {
-			t += ". " + q.Description
+			t = sentence(t) + " " + q.Description
 		}
 		if shown != "" {
 			t += " (Enter keeps " + shown + ")"
@@ -213,7 +223,10 @@ func (a Answers) question(f providers.Field, choices []providers.Choice) huh.Fie
 				sel = sel.Accessor(choice{p})
 			}
 			if len(opts) > 8 {
-				sel = sel.Height(8) // "/" filters
+				sel = sel.Height(8)
+				if !a.Accessible { // a numbered list cannot be filtered
+					sel = sel.Description(strings.TrimSpace(q.Description + " / filters the list."))
+				}
 			}
 			if ch, ok := providers.Owner(f).(providers.AnswerChecker); ok {
 				sel = sel.Validate(func(v string) error { return ch.CheckAnswer(f.Flag, v, a.Config, a.Env) })
