@@ -111,7 +111,7 @@ func (r removeBuilt) Run() int {
 // TestLinksOnlyWhatItUses: the release build leaves out what byob never
 // calls and every start would pay for (docs/design-notes.md): gRPC,
 // protobuf and S2A (Google's generated clients), Arrow's compute kernels
-// (gosnowflake v1), the S3 Control and Secrets Manager SDK clients.
+// (gosnowflake v1).
 func TestLinksOnlyWhatItUses(t *testing.T) {
 	list := exec.Command("go", "list", "-deps", "-tags", "minicore_disabled", "./byob")
 	list.Dir = pkgDir
@@ -124,7 +124,6 @@ func TestLinksOnlyWhatItUses(t *testing.T) {
 	for _, unwanted := range []string{
 		"google.golang.org/grpc", "google.golang.org/protobuf/proto", "github.com/google/s2a-go",
 		"github.com/apache/arrow-go/v18/arrow/compute",
-		"github.com/aws/aws-sdk-go-v2/service/s3control", "github.com/aws/aws-sdk-go-v2/service/secretsmanager",
 	} {
 		if slices.Contains(deps, unwanted) {
 			t.Errorf("byob links %s", unwanted)
