@@ -19,7 +19,7 @@ var built struct {
 	bin string
 }
 
-// buildByob builds the real binary with the release's tag and CGO_ENABLED=0;
+// buildByob builds the real binary with the release's tags and CGO_ENABLED=0;
 // without ldflags it is built once per test binary. It leaves out the
 // release's -trimpath: that would compile every package again instead of
 // reusing what go test already compiled.
@@ -43,12 +43,15 @@ func buildByob(t testing.TB, ldflags string) string {
 	return build(t, t.TempDir(), ldflags)
 }
 
+// releaseTags are .goreleaser.yaml's build tags.
+const releaseTags = "minicore_disabled,disable_grpc_modules"
+
 func build(t testing.TB, dir, ldflags string) string {
 	bin := filepath.Join(dir, "byob")
 	if runtime.GOOS == "windows" {
 		bin += ".exe"
 	}
-	args := []string{"build", "-tags", "minicore_disabled", "-o", bin}
+	args := []string{"build", "-tags", releaseTags, "-o", bin}
 	if ldflags != "" {
 		args = append(args, "-ldflags", ldflags)
 	}
@@ -108,12 +111,13 @@ func (r removeBuilt) Run() int {
 	return code
 }
 
-// TestLinksOnlyWhatItUses: the release build leaves out what byob never
-// calls and every start would pay for (docs/design-notes.md): gRPC,
-// protobuf and S2A (Google's generated clients), Arrow's compute kernels
-// (gosnowflake v1).
+// TestLinksOnlyWhatItUses: the release build links the design card's
+// libraries, and leaves out what they would link that byob never calls:
+// gRPC's xDS and DirectPath with their Envoy protos and the RLS balancer
+// (disable_grpc_modules, the storage library's own tag), and Arrow's
+// compute kernels (gosnowflake v1).
 func TestLinksOnlyWhatItUses(t *testing.T) {
-	list := exec.Command("go", "list", "-deps", "-tags", "minicore_disabled", "./byob")
+	list := exec.Command("go", "list", "-deps", "-tags", releaseTags, "./byob")
 	list.Dir = pkgDir
 	list.Env = append(os.Environ(), "CGO_ENABLED=0")
 	out, err := list.Output()
@@ -121,8 +125,17 @@ func TestLinksOnlyWhatItUses(t *testing.T) {
 		t.Fatal(err)
 	}
 	deps := strings.Fields(string(out))
+	for _, wanted := range []string{
+		"cloud.google.com/go/storage", "google.golang.org/api/iam/v1", "google.golang.org/api/cloudresourcemanager/v1",
+		"github.com/aws/aws-sdk-go-v2/service/s3control", "github.com/aws/aws-sdk-go-v2/service/secretsmanager",
+	} {
+		if !slices.Contains(deps, wanted) {
+			t.Errorf("byob does not link %s", wanted)
+		}
+	}
 	for _, unwanted := range []string{
-		"google.golang.org/grpc", "google.golang.org/protobuf/proto", "github.com/google/s2a-go",
+		"google.golang.org/grpc/xds", "google.golang.org/grpc/xds/googledirectpath", "google.golang.org/grpc/balancer/rls",
+		"github.com/envoyproxy/go-control-plane/envoy/config/core/v3",
 		"github.com/apache/arrow-go/v18/arrow/compute",
 	} {
 		if slices.Contains(deps, unwanted) {
