@@ -134,6 +134,9 @@ type Server struct {
 	// LoseKeyAnswers makes the next N key creations take effect and
 	// answer 500, as when the response is lost.
 	LoseKeyAnswers int
+	// DropKeyAnswers makes the next N key creations take effect and close
+	// the connection without an answer.
+	DropKeyAnswers int
 
 	faults     atomic.Pointer[fault.Injector]
 	latency    atomic.Int64 // added to every request, in nanoseconds
@@ -347,13 +350,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	read := r.Method == http.MethodGet || r.Method == http.MethodHead || strings.HasSuffix(path, ":testIamPermissions") || strings.HasSuffix(path, ":getIamPolicy") || path == "/token"
 	if r.Method == http.MethodPost && strings.HasSuffix(path, "/keys") {
 		s.mu.Lock()
-		lose := s.LoseKeyAnswers > 0
+		lose, drop := s.LoseKeyAnswers > 0, s.LoseKeyAnswers == 0 && s.DropKeyAnswers > 0
 		if lose {
 			s.LoseKeyAnswers--
+		} else if drop {
+			s.DropKeyAnswers--
 		}
 		s.mu.Unlock()
-		if lose {
+		if lose || drop {
 			s.handle(httptest.NewRecorder(), r, read)
+			if drop {
+				if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
+					_ = c.Close()
+				}
+				return
+			}
 			apiError(w, http.StatusInternalServerError, "INTERNAL", "Internal Error")
 			return
 		}

@@ -2,14 +2,19 @@ package wizard_test
 
 import (
 	"context"
+	"encoding/json"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/growthloop/byob/providers"
 	awsp "github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/aws/awstest"
+	"github.com/growthloop/byob/providers/gcp/gcptest"
 )
 
 // TestCreatesAreNotRetriedBlindly: a CreateAccessKey or CreatePolicyVersion
@@ -50,6 +55,59 @@ func TestCreatesAreNotRetriedBlindly(t *testing.T) {
 			readBetween(t, e.aws.Calls()[before:], "CreatePolicyVersion", "GetPolicyVersion")
 		})
 	}
+}
+
+// TestGCSKeyCreateIsNotRetriedBlindly is the same for keys.create on
+// Google Cloud: after an answer lost (500) or a dropped connection, byob
+// lists the account's keys (deleting the one nobody holds) before it
+// creates again.
+func TestGCSKeyCreateIsNotRetriedBlindly(t *testing.T) {
+	for _, drop := range []bool{false, true} {
+		e := newGCSEnv(t)
+		cfg := e.config(providers.WarehouseNone)
+		if drop {
+			e.gcp.DropKeyAnswers = 1
+		} else {
+			e.gcp.LoseKeyAnswers = 1
+		}
+		e.mustApply(cfg)
+		e.inspect(cfg)
+		var seq []string
+		for _, r := range e.gcp.Sent() {
+			if strings.HasSuffix(r.Path, "/keys") {
+				seq = append(seq, r.Method)
+			}
+		}
+		if i := slices.Index(seq, "POST"); i < 0 || i+1 >= len(seq) || seq[i+1] != "GET" {
+			t.Errorf("dropped %v: after a failed keys.create, byob must list the keys before anything else: %v", drop, seq)
+		}
+	}
+}
+
+// TestGCSKeepsOthersLifecycleRulesWhole: a lifecycle rule of the
+// customer's that byob keeps goes back as it came, through the storage
+// library's types: a condition byob does not set (age 0, isLive false, a
+// suffix, newer versions) is not dropped, which would widen what the rule
+// deletes.
+func TestGCSKeepsOthersLifecycleRulesWhole(t *testing.T) {
+	e := newGCSEnv(t)
+	cfg := e.config(providers.WarehouseNone)
+	theirs := `{"action":{"type":"Delete"},"condition":{"age":0,"isLive":false,"matchesSuffix":[".tmp"],"numNewerVersions":3}}`
+	e.gcp.SetBucket(gcptest.Bucket{Name: cfg.Bucket, Location: cfg.Location, Lifecycle: json.RawMessage(`{"rule":[` + theirs + `]}`)})
+	e.mustApply(cfg)
+	var lc struct{ Rule []json.RawMessage }
+	if err := json.Unmarshal(e.gcp.Bucket(cfg.Bucket).Lifecycle, &lc); err != nil {
+		t.Fatal(err)
+	}
+	if len(lc.Rule) != 3 || !sameJSONText(lc.Rule[0], theirs) {
+		t.Errorf("lifecycle %s: want their rule %s first, as it was, then byob's two", e.gcp.Bucket(cfg.Bucket).Lifecycle, theirs)
+	}
+}
+
+// sameJSONText reports whether a and b are the same JSON value.
+func sameJSONText(a json.RawMessage, b string) bool {
+	var x, y any
+	return json.Unmarshal(a, &x) == nil && json.Unmarshal([]byte(b), &y) == nil && reflect.DeepEqual(x, y)
 }
 
 // readBetween checks that after the first create (the one that failed)
