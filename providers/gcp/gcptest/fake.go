@@ -1,8 +1,12 @@
-// Package gcptest is a fake of the Google Cloud JSON APIs byob uses: Cloud
-// Storage buckets (with iamConfiguration, lifecycle and IAM policies with
-// etags), IAM custom roles, service accounts and keys, and Resource
-// Manager's testIamPermissions. The real cloud.google.com/go/storage and
-// google.golang.org/api clients reach it over HTTP (Options).
+// Package gcptest is a fake of the Google Cloud APIs byob uses, answering
+// what cloud.google.com/go/storage and google.golang.org/api's IAM and
+// Resource Manager clients send, over HTTP (Endpoints, Env): Cloud Storage
+// buckets (iamConfiguration, lifecycle, IAM policies with etags and
+// versions), objects (multipart uploads, XML API reads, versioned lists,
+// deletes of a generation), IAM custom roles, service accounts and keys,
+// and the project's IAM policy and testIamPermissions. Every answer is in
+// the shape Google documents, cited beside it; a share can be made to fail
+// (fault), as the libraries' own retries meet it.
 package gcptest
 
 import (
