@@ -118,10 +118,18 @@ type Endpoints struct {
 // options are the client options of one API: its endpoint, if any, after
 // the common ones.
 func options(common []option.ClientOption, endpoint string) []option.ClientOption {
-	if endpoint == "" {
-		return common
+	out := slices.Clone(common)
+	if endpoint != "" {
+		out = append(out, option.WithEndpoint(endpoint))
 	}
-	return append(slices.Clone(common), option.WithEndpoint(endpoint))
+	return out
+}
+
+// storageOptions are options for Cloud Storage: byob's calls are never
+// reported to the customer's Cloud Monitoring, whatever
+// GCP_STORAGE_GO_ENABLE_OTEL_METRICS says.
+func storageOptions(common []option.ClientOption, endpoint string) []option.ClientOption {
+	return append(options(common, endpoint), storage.WithDisabledClientMetrics())
 }
 
 // storageScope is what GrowthLoop's key is used for.
@@ -132,7 +140,7 @@ const storageScope = "https://www.googleapis.com/auth/devstorage.read_write"
 // STORAGE_EMULATOR_HOST, as its library documents (without
 // authentication, unless ep.Storage is set).
 func NewClients(ctx context.Context, ep Endpoints, common ...option.ClientOption) (*Clients, error) {
-	st, err := storage.NewClient(ctx, options(common, ep.Storage)...)
+	st, err := storage.NewClient(ctx, storageOptions(common, ep.Storage)...)
 	if err != nil {
 		return nil, fmt.Errorf("make the Cloud Storage client: %w", err)
 	}
@@ -151,7 +159,7 @@ func NewClients(ctx context.Context, ep Endpoints, common ...option.ClientOption
 		if err != nil {
 			return nil, errors.New("the key file is not a service account key") // never quote the key
 		}
-		ks, err := storage.NewClient(ctx, options([]option.ClientOption{option.WithAuthCredentials(creds)}, ep.Storage)...)
+		ks, err := storage.NewClient(ctx, storageOptions([]option.ClientOption{option.WithAuthCredentials(creds)}, ep.Storage)...)
 		if err != nil {
 			return nil, fmt.Errorf("make the Cloud Storage client: %w", err)
 		}
