@@ -185,6 +185,8 @@ func init() {
 	}}
 	Proxy = httptest.NewServer(fwd).URL
 	_ = os.Setenv("HTTP_PROXY", Proxy)
+	_ = os.Unsetenv("NO_PROXY")
+	_ = os.Unsetenv("no_proxy")
 }
 
 // sharedKumo is the process's one kumo: its data is package-level anyway,
