@@ -104,6 +104,25 @@ func TestGCSKeepsOthersLifecycleRulesWhole(t *testing.T) {
 	}
 }
 
+// TestGCSKeepsConditionalBindings: a bucket whose IAM policy has a
+// binding under a condition is read and written in policy version 3 (an
+// older version is refused, as Google refuses it): byob's binding is added
+// and the conditional one kept as it was.
+func TestGCSKeepsConditionalBindings(t *testing.T) {
+	e := newGCSEnv(t)
+	cfg := e.config(providers.WarehouseNone)
+	e.gcp.SetBucket(gcptest.Bucket{Name: cfg.Bucket, Location: cfg.Location})
+	theirs := gcptest.Binding{Role: "roles/storage.objectViewer", Members: []string{"group:audit@acme.com"},
+		Condition: &gcptest.Condition{Title: "reports", Expression: `resource.name.startsWith("projects/_/buckets/` + cfg.Bucket + `/objects/reports/")`}}
+	e.gcp.SetBindings(cfg.Bucket, append(e.gcp.Bindings(cfg.Bucket), theirs))
+	e.mustApply(cfg)
+	bindings := e.gcp.Bindings(cfg.Bucket)
+	if !slices.ContainsFunc(bindings, func(b gcptest.Binding) bool { return reflect.DeepEqual(b, theirs) }) {
+		t.Errorf("the conditional binding is gone or changed: %+v", bindings)
+	}
+	e.inspect(cfg)
+}
+
 // sameJSONText reports whether a and b are the same JSON value.
 func sameJSONText(a json.RawMessage, b string) bool {
 	var x, y any
