@@ -63,12 +63,13 @@ func (r removeBuilt) Run() int {
 	return r.m.Run()
 }
 
-// TestLinksOnlyWhatItUses: the release build leaves out what byob never
-// calls and every start would pay for (docs/design-notes.md): gRPC,
-// protobuf and S2A (Google's generated clients), Arrow's compute kernels
-// (gosnowflake v1), the S3 Control and Secrets Manager SDK clients.
+// TestLinksOnlyWhatItUses: the release build links the design card's
+// libraries, and leaves out what they would link that byob never calls:
+// gRPC's xDS and DirectPath with their Envoy protos and the RLS balancer
+// (disable_grpc_modules, the storage library's own tag), and Arrow's
+// compute kernels (gosnowflake v1).
 func TestLinksOnlyWhatItUses(t *testing.T) {
-	list := exec.Command("go", "list", "-deps", "-tags", "minicore_disabled", "./byob")
+	list := exec.Command("go", "list", "-deps", "-tags", testbin.ReleaseTags, "./byob")
 	list.Dir = pkgDir
 	list.Env = append(os.Environ(), "CGO_ENABLED=0")
 	out, err := list.Output()
@@ -76,10 +77,18 @@ func TestLinksOnlyWhatItUses(t *testing.T) {
 		t.Fatal(err)
 	}
 	deps := strings.Fields(string(out))
-	for _, unwanted := range []string{
-		"google.golang.org/grpc", "google.golang.org/protobuf/proto", "github.com/google/s2a-go",
-		"github.com/apache/arrow-go/v18/arrow/compute",
+	for _, wanted := range []string{
+		"cloud.google.com/go/storage", "google.golang.org/api/iam/v1", "google.golang.org/api/cloudresourcemanager/v1",
 		"github.com/aws/aws-sdk-go-v2/service/s3control", "github.com/aws/aws-sdk-go-v2/service/secretsmanager",
+	} {
+		if !slices.Contains(deps, wanted) {
+			t.Errorf("byob does not link %s", wanted)
+		}
+	}
+	for _, unwanted := range []string{
+		"google.golang.org/grpc/xds", "google.golang.org/grpc/xds/googledirectpath", "google.golang.org/grpc/balancer/rls",
+		"github.com/envoyproxy/go-control-plane/envoy/config/core/v3",
+		"github.com/apache/arrow-go/v18/arrow/compute",
 	} {
 		if slices.Contains(deps, unwanted) {
 			t.Errorf("byob links %s", unwanted)

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/growthloop/byob/providers"
+	_ "github.com/growthloop/byob/providers/all" // every cloud and warehouse, as the command registers them
 	awsp "github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/aws/awstest"
 	"github.com/growthloop/byob/providers/gcp"

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/storage"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
@@ -18,7 +19,6 @@ import (
 	"github.com/growthloop/byob/providers"
 	awsp "github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/gcp"
-	"github.com/growthloop/byob/providers/gcp/gcpapi"
 	sfp "github.com/growthloop/byob/providers/snowflake"
 	sflib "github.com/growthloop/byob/snowflake"
 	"github.com/growthloop/byob/templates"
@@ -222,7 +222,7 @@ func (r *run) keys(t *testing.T, cfg providers.Config) []string {
 		c, _, err := gcp.Connect(ctx, r.env.LookupEnv)
 		must(t, err, "connect to Google Cloud")
 		email := gcp.NamesOf(&cfg).ServiceAccount + "@" + cfg.GCPProject + ".iam.gserviceaccount.com"
-		l, err := c.IAM.Keys.List("projects/"+cfg.GCPProject+"/serviceAccounts/"+email).Query("keyTypes", "USER_MANAGED").Context(ctx).Do()
+		l, err := c.IAM.Projects.ServiceAccounts.Keys.List("projects/" + cfg.GCPProject + "/serviceAccounts/" + email).KeyTypes("USER_MANAGED").Context(ctx).Do()
 		if err != nil {
 			return nil
 		}
@@ -245,7 +245,9 @@ func (r *run) tag(t *testing.T, cfg providers.Config) {
 	if cfg.Provider == gcp.Name {
 		c, _, err := gcp.Connect(ctx, r.env.LookupEnv)
 		must(t, err, "connect to Google Cloud")
-		_, err = c.Storage.Buckets.Patch(cfg.Bucket, &gcpapi.Bucket{Labels: map[string]string{Tag: r.id}}).Context(ctx).Do()
+		var labels storage.BucketAttrsToUpdate
+		labels.SetLabel(Tag, r.id)
+		_, err = c.Storage.Bucket(cfg.Bucket).Update(ctx, labels)
 		r.tagged(t, err, "label the bucket")
 		return
 	}

@@ -7,15 +7,16 @@ import (
 	"errors"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"cloud.google.com/go/storage"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"google.golang.org/api/iterator"
 
 	awsp "github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/gcp"
@@ -154,7 +155,7 @@ func sweepGCP(t *testing.T, r *run, age time.Duration) {
 	c, _, err := gcp.Connect(ctx, r.env.LookupEnv)
 	must(t, err, "connect to Google Cloud")
 	project := "projects/" + r.gcpProject
-	accounts, err := c.IAM.ServiceAccounts.List(project).Context(ctx).Do()
+	accounts, err := c.IAM.Projects.ServiceAccounts.List(project).Context(ctx).Do()
 	must(t, err, "list service accounts")
 	for _, sa := range accounts.Accounts {
 		id := strings.SplitN(sa.Email, "@", 2)[0]
@@ -163,40 +164,41 @@ func sweepGCP(t *testing.T, r *run, age time.Duration) {
 		if !liveGCP.MatchString(id) || !gcpOld(c, sa.Name, age) {
 			continue
 		}
-		_, err := c.IAM.ServiceAccounts.Delete(sa.Name).Context(ctx).Do()
+		_, err := c.IAM.Projects.ServiceAccounts.Delete(sa.Name).Context(ctx).Do()
 		report(t, "service account "+sa.Email, err)
 	}
-	roles, err := c.IAM.Roles.List(project).Context(ctx).Do()
+	roles, err := c.IAM.Projects.Roles.List(project).Context(ctx).Do()
 	must(t, err, "list custom roles")
 	for _, ro := range roles.Roles {
 		id := ro.Name[strings.LastIndex(ro.Name, "/")+1:]
 		if !liveGCP.MatchString(id) || ro.Deleted {
 			continue
 		}
-		_, err := c.IAM.Roles.Delete(ro.Name).Context(ctx).Do()
+		_, err := c.IAM.Projects.Roles.Delete(ro.Name).Context(ctx).Do()
 		report(t, "custom role "+id, err)
 	}
-	buckets, err := c.Storage.Buckets.List(r.gcpProject).Context(ctx).Do()
-	must(t, err, "list buckets")
-	for _, b := range buckets.Items {
-		created, err := time.Parse(time.RFC3339, b.TimeCreated)
-		if !liveBucket.MatchString(b.Name) || err == nil && !old(&created, age) {
+	buckets := c.Storage.Buckets(ctx, r.gcpProject)
+	for {
+		b, err := buckets.Next()
+		if errors.Is(err, iterator.Done) {
+			break
+		}
+		must(t, err, "list buckets")
+		if !liveBucket.MatchString(b.Name) || !b.Created.IsZero() && !old(&b.Created, age) {
 			continue
 		}
-		if objs, err := c.Storage.Objects.List(b.Name).Query("versions", "true").Context(ctx).Do(); err == nil {
-			for _, o := range objs.Items {
-				_, _ = c.Storage.Objects.Delete(b.Name, o.Name).Query("generation", strconv.FormatInt(o.Generation, 10)).Context(ctx).Do()
-			}
+		objs := c.Storage.Bucket(b.Name).Objects(ctx, &storage.Query{Versions: true})
+		for o, err := objs.Next(); err == nil; o, err = objs.Next() {
+			_ = c.Storage.Bucket(b.Name).Object(o.Name).Generation(o.Generation).Delete(ctx)
 		}
-		_, err = c.Storage.Buckets.Delete(b.Name).Context(ctx).Do()
-		report(t, "bucket "+b.Name, err)
+		report(t, "bucket "+b.Name, c.Storage.Bucket(b.Name).Delete(ctx))
 	}
 }
 
 // gcpOld reports whether a service account's newest key is older than
 // age (an account with no key counts as old).
 func gcpOld(c *gcp.Clients, name string, age time.Duration) bool {
-	keys, err := c.IAM.Keys.List(name).Do()
+	keys, err := c.IAM.Projects.ServiceAccounts.Keys.List(name).Do()
 	if err != nil {
 		return false
 	}

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf completions manpages
 mkdir completions manpages
-go build -tags minicore_disabled -o completions/.byob ./cmd/byob
+go build -tags minicore_disabled,disable_grpc_modules -o completions/.byob ./cmd/byob
 for sh in bash zsh fish powershell; do
   completions/.byob completion "$sh" > "completions/byob.$sh"
 done

@@ -13,12 +13,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	s3controltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
+	iamapi "google.golang.org/api/iam/v1"
 
 	"github.com/growthloop/byob/providers"
 	awsp "github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/aws/awstest"
 	"github.com/growthloop/byob/providers/gcp"
-	"github.com/growthloop/byob/providers/gcp/gcpapi"
 	"github.com/growthloop/byob/providers/gcp/gcptest"
 	sfp "github.com/growthloop/byob/providers/snowflake"
 	"github.com/growthloop/byob/wizard"
@@ -201,8 +201,8 @@ func TestVerifyFindsWhoElseCanReachTheGCSBucket(t *testing.T) {
 		t.Errorf("only the public binding fails: %v", bad)
 	}
 
-	_, err := e.admin.IAM.Roles.Create("projects/"+gcptest.Project, &gcpapi.CreateRoleRequest{RoleID: "auditor",
-		Role: &gcpapi.Role{IncludedPermissions: []string{"storage.objects.list"}}}).Do()
+	_, err := e.admin.IAM.Projects.Roles.Create("projects/"+gcptest.Project, &iamapi.CreateRoleRequest{RoleId: "auditor",
+		Role: &iamapi.Role{IncludedPermissions: []string{"storage.objects.list"}}}).Do()
 	must(t, err)
 	with(gcptest.Binding{Role: "roles/storage.objectViewer", Members: []string{"user:alice@acme.com"}},
 		gcptest.Binding{Role: "projects/" + gcptest.Project + "/roles/auditor", Members: []string{"group:audit@acme.com"}},

@@ -12,12 +12,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	iamapi "google.golang.org/api/iam/v1"
 
 	"github.com/growthloop/byob/providers"
 	awsp "github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/aws/awstest"
 	"github.com/growthloop/byob/providers/gcp"
-	"github.com/growthloop/byob/providers/gcp/gcpapi"
 	"github.com/growthloop/byob/providers/gcp/gcptest"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/wizard"
@@ -229,8 +229,8 @@ func TestHandMadeGCSSetup(t *testing.T) {
 	email := cfg.ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
 	e.gcp.SetBucket(gcptest.Bucket{Name: cfg.Bucket, Location: cfg.Location,
 		IAMConfiguration: json.RawMessage(`{"uniformBucketLevelAccess":{"enabled":false},"publicAccessPrevention":"inherited"}`)})
-	if _, err := e.admin.IAM.ServiceAccounts.Create("projects/"+gcptest.Project, &gcpapi.CreateServiceAccountRequest{AccountID: cfg.ServiceAccount,
-		ServiceAccount: &gcpapi.ServiceAccount{DisplayName: "GrowthLoop"}}).Context(ctx).Do(); err != nil {
+	if _, err := e.admin.IAM.Projects.ServiceAccounts.Create("projects/"+gcptest.Project, &iamapi.CreateServiceAccountRequest{AccountId: cfg.ServiceAccount,
+		ServiceAccount: &iamapi.ServiceAccount{DisplayName: "GrowthLoop"}}).Context(ctx).Do(); err != nil {
 		t.Fatal(err)
 	}
 	key := e.gcp.AddKey(email)

@@ -15,11 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	iamapi "google.golang.org/api/iam/v1"
 
 	"github.com/growthloop/byob/providers"
 	awsp "github.com/growthloop/byob/providers/aws"
 	"github.com/growthloop/byob/providers/gcp"
-	"github.com/growthloop/byob/providers/gcp/gcpapi"
 	"github.com/growthloop/byob/providers/gcp/gcptest"
 	sfp "github.com/growthloop/byob/providers/snowflake"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
@@ -404,7 +404,8 @@ func TestVerifyGCS(t *testing.T) {
 		}, gcp.StepBucket, "their noncurrent versions 14 days after", "byob init"},
 		{"role widened", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
 			perms := append(slices.Clone(templates.GCSWriterPermissions), "storage.buckets.setIamPolicy")
-			_, err := e.admin.IAM.Roles.Patch("projects/"+gcptest.Project+"/roles/"+names.WriterRole, &gcpapi.Role{IncludedPermissions: perms}, "includedPermissions").Context(ctx).Do()
+			_, err := e.admin.IAM.Projects.Roles.Patch("projects/"+gcptest.Project+"/roles/"+names.WriterRole, &iamapi.Role{IncludedPermissions: perms}).
+				UpdateMask("includedPermissions").Context(ctx).Do()
 			must(t, err)
 		}, gcp.StepWriterRole, "storage.buckets.setIamPolicy", "byob init"},
 		{"binding removed", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {

@@ -11,12 +11,15 @@ import (
 	"testing"
 )
 
+// ReleaseTags are .goreleaser.yaml's build tags.
+const ReleaseTags = "minicore_disabled,disable_grpc_modules"
+
 var built struct {
 	sync.Mutex
 	dir, bin string
 }
 
-// Byob builds the real binary with the release's tag and CGO_ENABLED=0;
+// Byob builds the real binary with the release's tags and CGO_ENABLED=0;
 // without ldflags it is built once per test binary (Remove removes it). It
 // leaves out the release's -trimpath: that would compile every package
 // again instead of reusing what go test already compiled. Under -short
@@ -58,7 +61,7 @@ func build(t testing.TB, dir, ldflags string) string {
 	if runtime.GOOS == "windows" {
 		bin += ".exe"
 	}
-	args := []string{"build", "-tags", "minicore_disabled", "-o", bin}
+	args := []string{"build", "-tags", ReleaseTags, "-o", bin}
 	if ldflags != "" {
 		args = append(args, "-ldflags", ldflags)
 	}

@@ -14,6 +14,8 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -86,14 +88,17 @@ type Clients struct {
 	S3  *s3.Client
 	IAM *iam.Client
 	STS *sts.Client
+	// S3Control reads the account's Block Public Access settings.
+	S3Control *s3control.Client
+	// Secrets is Secrets Manager in a region (where byob render's
+	// CloudFormation stack keeps GrowthLoop's key).
+	Secrets func(region string) *secretsmanager.Client
 	// KeySTS makes an STS client that signs with the given access key, to
 	// wait until a new key works.
 	KeySTS func(accessKeyID, secretAccessKey string) *sts.Client
 	// KeyS3 makes an S3 client that signs with the given access key, to
 	// prove what GrowthLoop's key can and cannot do.
 	KeyS3 func(accessKeyID, secretAccessKey string) *s3.Client
-
-	cfg aws.Config // for the calls made without an SDK client (signed.go)
 }
 
 func accountID(v *providers.Values) string { return v.Ref(providers.AWSAccountID) }
@@ -197,4 +202,25 @@ func callerFrom(ctx context.Context) string {
 		return s
 	}
 	return "the caller"
+}
+
+// publicAccessBlock is an account's S3 Block Public Access settings.
+type publicAccessBlock struct {
+	BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets bool
+}
+
+// accountPublicAccessBlock reads account's settings (S3 Control's
+// GetPublicAccessBlock); the error NoSuchPublicAccessBlockConfiguration
+// says the account has none.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_GetPublicAccessBlock.html
+func (c *Clients) accountPublicAccessBlock(ctx context.Context, account string) (publicAccessBlock, error) {
+	out, err := c.S3Control.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(account)})
+	if err != nil {
+		return publicAccessBlock{}, err
+	}
+	b := out.PublicAccessBlockConfiguration
+	if b == nil {
+		return publicAccessBlock{}, nil
+	}
+	return publicAccessBlock{aws.ToBool(b.BlockPublicAcls), aws.ToBool(b.IgnorePublicAcls), aws.ToBool(b.BlockPublicPolicy), aws.ToBool(b.RestrictPublicBuckets)}, nil
 }

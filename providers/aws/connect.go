@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"time"
 
@@ -16,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
 
@@ -88,12 +89,15 @@ func NewClients(cfg aws.Config) *Clients {
 		o.DisableLogOutputChecksumValidationSkipped = true // the SDK would print it to stderr
 	}
 	return &Clients{
-		S3:     s3.NewFromConfig(cfg, pathStyle),
-		IAM:    iam.NewFromConfig(cfg),
-		STS:    sts.NewFromConfig(cfg),
+		S3:        s3.NewFromConfig(cfg, pathStyle),
+		IAM:       iam.NewFromConfig(cfg),
+		STS:       sts.NewFromConfig(cfg),
+		S3Control: s3control.NewFromConfig(cfg),
+		Secrets: func(region string) *secretsmanager.Client {
+			return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.Region = region })
+		},
 		KeySTS: func(id, secret string) *sts.Client { return sts.NewFromConfig(withKey(cfg, id, secret)) },
 		KeyS3:  func(id, secret string) *s3.Client { return s3.NewFromConfig(withKey(cfg, id, secret), pathStyle) },
-		cfg:    cfg,
 	}
 }
 
@@ -172,29 +176,18 @@ func sdkLogger(w io.Writer) logging.Logger {
 // KeyFromSecret reads GrowthLoop's access key from the Secrets Manager
 // secret byob render's CloudFormation template makes (SecretString
 // {"aws_access_key_id", "aws_secret_access_key"}) in region, with c's
-// credentials. The secret never reaches an error. It is one signed
-// GetSecretValue request (the JSON protocol) rather than the SDK's client.
+// credentials. The secret never reaches an error.
 // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html
 func (c *Clients) KeyFromSecret(ctx context.Context, region, arn string) (id, secret string, err error) {
-	body, _ := json.Marshal(map[string]string{"SecretId": arn})
-	answer, err := send(ctx, c.cfg, signedRequest{
-		service: "secretsmanager", region: region,
-		method: http.MethodPost, url: c.endpoint("SECRETS_MANAGER", "secretsmanager", region) + "/", body: body,
-		header:  http.Header{"Content-Type": {"application/x-amz-json-1.1"}, "X-Amz-Target": {"secretsmanager.GetSecretValue"}},
-		errorOf: jsonError,
-	})
+	out, err := c.Secrets(region).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
 	if err != nil {
 		return "", "", fmt.Errorf("secretsmanager:GetSecretValue %s (the caller needs it on the stack's secret): %w", arn, err)
-	}
-	var out struct{ SecretString string }
-	if err := json.Unmarshal(answer, &out); err != nil {
-		return "", "", fmt.Errorf("secretsmanager:GetSecretValue %s: the answer is not JSON", arn)
 	}
 	var key struct {
 		ID     string `json:"aws_access_key_id"`
 		Secret string `json:"aws_secret_access_key"`
 	}
-	if json.Unmarshal([]byte(out.SecretString), &key) != nil || key.ID == "" || key.Secret == "" {
+	if json.Unmarshal([]byte(aws.ToString(out.SecretString)), &key) != nil || key.ID == "" || key.Secret == "" {
 		return "", "", fmt.Errorf("secret %s does not hold aws_access_key_id and aws_secret_access_key as JSON", arn)
 	}
 	return key.ID, key.Secret, nil

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path"
@@ -15,8 +14,9 @@ import (
 	"sync"
 	"time"
 
+	iamapi "google.golang.org/api/iam/v1"
+
 	"github.com/growthloop/byob/providers"
-	"github.com/growthloop/byob/providers/gcp/gcpapi"
 )
 
 // Check IDs of the probes.
@@ -78,12 +78,12 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 	var gone *providers.CheckResult
 	go func() {
 		defer close(listed)
-		keys, err := do(ctx, c, c.IAM.Keys.List(p.accountName()).Query("keyTypes", "USER_MANAGED").Context(ctx))
+		keys, err := listKeys(ctx, c, p.accountName())
 		var r providers.CheckResult
 		switch {
 		case err != nil && code(err) != http.StatusNotFound:
 			r = providers.CannotRun(fmt.Errorf("list keys of %s: %w", p.ServiceAccountEmail(), err), "grant iam.serviceAccountKeys.list and re-run byob verify")
-		case err != nil || !slices.ContainsFunc(keys.Keys, func(k *gcpapi.ServiceAccountKey) bool { return path.Base(k.Name) == kf.KeyID }):
+		case err != nil || !slices.ContainsFunc(keys, func(k *iamapi.ServiceAccountKey) bool { return path.Base(k.Name) == kf.KeyID }):
 			r = providers.Failed(reRun+" (it makes a new key; upload the new key file to GrowthLoop)", "key %s of %s no longer exists", kf.KeyID, p.KeyFile)
 		default:
 			return
@@ -97,7 +97,7 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 	name := providers.ProbeName(p.Prefix + providers.ProbeDir)
 	body := providers.ProbeBody
 	err = p.Propagation.Poll(ctx, "waiting for the key to work (new keys take up to a minute)", func(ctx context.Context) error {
-		_, err := ks.Objects.Insert(p.Bucket, name, body).Context(ctx).Do()
+		err := putObject(ctx, ks, p.Bucket, name, body)
 		if err != nil && strings.Contains(err.Error(), "invalid_grant") {
 			if <-listed; gone != nil {
 				return err
@@ -110,7 +110,7 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 		return *gone
 	}
 	remove := func(ctx context.Context) {
-		_, _ = do(ctx, c, c.Storage.Objects.Delete(p.Bucket, name).Context(ctx))
+		_ = deleteObject(ctx, c.Storage, p.Bucket, name)
 	}
 	if err != nil {
 		if mayHaveLanded(err) {
@@ -121,22 +121,12 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 	var (
 		read    []byte
 		readErr error
-		list    *gcpapi.ObjectList
+		names   []string
 		listErr error
 		wg      sync.WaitGroup
 	)
-	wg.Go(func() {
-		resp, err := ks.Objects.Get(p.Bucket, name).Context(ctx).Download()
-		if err != nil {
-			readErr = err
-			return
-		}
-		defer resp.Body.Close()
-		read, readErr = io.ReadAll(resp.Body)
-	})
-	wg.Go(func() {
-		list, listErr = ks.Objects.List(p.Bucket).Query("prefix", p.Prefix+providers.ProbeDir).Context(ctx).Do()
-	})
+	wg.Go(func() { read, readErr = getObject(ctx, ks, p.Bucket, name) })
+	wg.Go(func() { names, listErr = listNames(ctx, ks, p.Bucket, p.Prefix+providers.ProbeDir) })
 	wg.Wait()
 	// The probe object goes once read and listed, in the background.
 	providers.Cleanup(ctx, remove)
@@ -147,7 +137,7 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 		return providers.Failed(reRun, "read gs://%s/%s returned other content", p.Bucket, name)
 	case listErr != nil:
 		return providers.Failed(reRun, "list gs://%s/%s with key %s: %v", p.Bucket, p.Prefix, kf.KeyID, listErr)
-	case !slices.ContainsFunc(list.Items, func(o *gcpapi.Object) bool { return o.Name == name }):
+	case !slices.Contains(names, name):
 		return providers.Failed(reRun, "listing gs://%s/%s does not show the probe object", p.Bucket, p.Prefix)
 	}
 	return providers.Passed("wrote, read and listed gs://%s/%s", p.Bucket, name)
@@ -169,13 +159,13 @@ func noProjectGrant(ctx context.Context, p Params, c *Clients) providers.CheckRe
 // keyHygiene warns of a key file key older than 90 days (CIS 1.14 asks for
 // rotation) and of more than one enabled key outside a rotation.
 func keyHygiene(ctx context.Context, p Params, c *Clients, now time.Time, rotating bool) providers.CheckResult {
-	keys, err := do(ctx, c, c.IAM.Keys.List(p.accountName()).Query("keyTypes", "USER_MANAGED").Context(ctx))
+	keys, err := listKeys(ctx, c, p.accountName())
 	if err != nil {
 		return providers.CannotRun(fmt.Errorf("list keys of %s: %w", p.ServiceAccountEmail(), err), "grant iam.serviceAccountKeys.list and re-run byob verify")
 	}
 	held := p.Keys.Delivered()
 	var enabled []string
-	for _, k := range keys.Keys {
+	for _, k := range keys {
 		if k.Disabled {
 			continue
 		}

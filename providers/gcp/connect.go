@@ -3,47 +3,50 @@ package gcp
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/google"
+	"cloud.google.com/go/auth"
+	"cloud.google.com/go/auth/credentials"
+	"cloud.google.com/go/storage"
+	"github.com/googleapis/gax-go/v2"
+	crm "google.golang.org/api/cloudresourcemanager/v1"
 	"google.golang.org/api/googleapi"
+	iamapi "google.golang.org/api/iam/v1"
+	"google.golang.org/api/option"
 
 	"github.com/growthloop/byob/internal/netfail"
 	"github.com/growthloop/byob/providers"
-	"github.com/growthloop/byob/providers/gcp/gcpapi"
 )
 
-// Clients are the Google Cloud clients the steps call: the REST clients of
-// the Cloud Storage JSON API, IAM and Resource Manager. Nil in a dry run.
+// Clients are the Google Cloud clients the steps call: Cloud Storage
+// (cloud.google.com/go/storage), IAM (google.golang.org/api/iam/v1) and
+// Resource Manager (google.golang.org/api/cloudresourcemanager/v1). Nil in
+// a dry run.
 type Clients struct {
-	Storage *gcpapi.Storage
-	IAM     *gcpapi.IAM
-	CRM     *gcpapi.CRM
+	Storage *storage.Client
+	IAM     *iamapi.Service
+	CRM     *crm.Service
 	// KeyStorage makes a Cloud Storage client that acts as the service
 	// account of a JSON key, to prove what GrowthLoop's key can do.
-	KeyStorage func(ctx context.Context, keyJSON []byte) (*gcpapi.Storage, error)
+	KeyStorage func(ctx context.Context, keyJSON []byte) (*storage.Client, error)
 
 	retryPolicy Retry
 }
 
 // Retry says how calls that failed for a passing reason (408, 429, 5xx, a
-// connection reset) are tried again: the REST clients retry nothing
-// themselves. The pause before each retry is random up to a bound that
-// starts at Initial and doubles up to Max, as Google's client libraries do.
+// connection reset) are tried again: storage.ShouldRetry decides, as for
+// every Cloud Storage call the storage library retries, less what no retry
+// fixes (no host, nothing listening, an untrusted certificate), which ends
+// the run at once. The pause before each retry is gax's backoff: random up
+// to a bound that starts at Initial and doubles up to Max.
 type Retry struct {
 	Attempts     int
 	Initial, Max time.Duration
@@ -52,48 +55,52 @@ type Retry struct {
 // DefaultRetry is what byob uses against Google Cloud.
 var DefaultRetry = Retry{Attempts: 10, Initial: 250 * time.Millisecond, Max: 8 * time.Second}
 
-// SetRetry changes how the clients retry.
-func (c *Clients) SetRetry(r Retry) { c.retryPolicy = r }
+// backoff is r's pauses.
+func (r Retry) backoff() gax.Backoff {
+	return gax.Backoff{Initial: r.Initial, Max: r.Max, Multiplier: 2}
+}
 
-// transient reports whether a call failed for a passing reason, as
-// Google's client libraries decide (Cloud Storage's retry strategy:
-// https://cloud.google.com/storage/docs/retry-strategy).
+// storageRetry are r as the storage library's options. It retries only
+// the calls it knows to be idempotent (reads, and writes made safe by a
+// precondition: a bucket update under its metageneration, a policy under
+// its etag, a delete of one generation).
+func (r Retry) storageRetry() []storage.RetryOption {
+	return []storage.RetryOption{storage.WithBackoff(r.backoff()), storage.WithMaxAttempts(r.Attempts), storage.WithErrorFunc(transient)}
+}
+
+// SetRetry changes how the clients retry.
+func (c *Clients) SetRetry(r Retry) {
+	c.retryPolicy = r
+	c.Storage.SetRetry(r.storageRetry()...)
+}
+
+// transient reports whether a call failed for a passing reason.
+// https://cloud.google.com/storage/docs/retry-strategy
 func transient(err error) bool {
-	var ge *googleapi.Error
-	var ne net.Error
-	switch {
-	case netfail.Lasting(err): // no host, nothing listening, an untrusted certificate
-		return false
-	case errors.As(err, &ge):
-		return ge.Code == http.StatusRequestTimeout || ge.Code == http.StatusTooManyRequests || ge.Code >= 500
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return false
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, syscall.EPIPE):
-		return true
-	}
-	return errors.As(err, &ne) && ne.Timeout()
+	return !netfail.Lasting(err) && storage.ShouldRetry(err)
 }
 
 // retry calls fn until it succeeds, fails for good, or runs out of
-// attempts. Only idempotent calls go through it: a create whose answer was
-// lost is handled by its step (see keyStep.createOnce).
+// attempts: the generated REST clients (IAM, Resource Manager) send each
+// call once. Only idempotent calls go through it: a create whose answer
+// was lost is handled by its step (see keyStep.createOnce).
 func (c *Clients) retry(ctx context.Context, fn func() error) error {
-	bound := c.retryPolicy.Initial
+	bo := c.retryPolicy.backoff()
 	for attempt := 1; ; attempt++ {
 		err := fn()
-		if err == nil || !transient(err) || attempt >= c.retryPolicy.Attempts {
+		if err == nil || !transient(err) || attempt >= c.retryPolicy.Attempts || ctx.Err() != nil {
 			return err
 		}
-		if err := providers.Sleep(ctx, time.Duration(1+rand.Int64N(int64(max(bound, 1))))); err != nil {
+		if err := providers.Sleep(ctx, bo.Pause()); err != nil {
 			return err
 		}
-		bound = min(2*bound, c.retryPolicy.Max)
 	}
 }
 
-// do runs an idempotent API call with c's retries.
-func do[T any](ctx context.Context, c *Clients, call interface{ Do() (T, error) }) (T, error) {
+// do runs an idempotent IAM or Resource Manager call with c's retries.
+func do[T any](ctx context.Context, c *Clients, call interface {
+	Do(...googleapi.CallOption) (T, error)
+}) (T, error) {
 	var out T
 	err := c.retry(ctx, func() (err error) {
 		out, err = call.Do()
@@ -102,85 +109,88 @@ func do[T any](ctx context.Context, c *Clients, call interface{ Do() (T, error) 
 	return out, err
 }
 
-// Endpoints override the APIs' addresses, for emulators and private access.
+// Endpoints override the APIs' addresses, for emulators and private
+// access ("" keeps Google's).
 type Endpoints struct {
 	IAM, CRM, Storage string
 }
 
-// emulatorEndpoint is the JSON API's address on a Cloud Storage emulator
-// (STORAGE_EMULATOR_HOST: host:port, or a URL).
-func emulatorEndpoint(host string) string {
-	if !strings.Contains(host, "://") {
-		host = "http://" + host
+// options are the client options of one API: its endpoint, if any, after
+// the common ones.
+func options(common []option.ClientOption, endpoint string) []option.ClientOption {
+	out := slices.Clone(common)
+	if endpoint != "" {
+		out = append(out, option.WithEndpoint(endpoint))
 	}
-	return strings.TrimSuffix(host, "/") + "/storage/v1/"
+	return out
+}
+
+// storageOptions are options for Cloud Storage: byob's calls are never
+// reported to the customer's Cloud Monitoring, whatever
+// GCP_STORAGE_GO_ENABLE_OTEL_METRICS says.
+func storageOptions(common []option.ClientOption, endpoint string) []option.ClientOption {
+	return append(options(common, endpoint), storage.WithDisabledClientMetrics())
 }
 
 // storageScope is what GrowthLoop's key is used for.
 const storageScope = "https://www.googleapis.com/auth/devstorage.read_write"
 
-// NewClients makes the clients, calling all three APIs through hc (which
-// adds the caller's credentials).
-func NewClients(ep Endpoints, hc *http.Client) *Clients {
-	keyStorage := func(ctx context.Context, keyJSON []byte) (*gcpapi.Storage, error) {
+// NewClients makes the clients of the three APIs with the options common
+// to all (the credentials), at ep. Cloud Storage also honours
+// STORAGE_EMULATOR_HOST, as its library documents (without
+// authentication, unless ep.Storage is set).
+func NewClients(ctx context.Context, ep Endpoints, common ...option.ClientOption) (*Clients, error) {
+	st, err := storage.NewClient(ctx, storageOptions(common, ep.Storage)...)
+	if err != nil {
+		return nil, fmt.Errorf("make the Cloud Storage client: %w", err)
+	}
+	iamService, err := iamapi.NewService(ctx, options(common, ep.IAM)...)
+	if err != nil {
+		return nil, fmt.Errorf("make the IAM client: %w", err)
+	}
+	crmService, err := crm.NewService(ctx, options(common, ep.CRM)...)
+	if err != nil {
+		return nil, fmt.Errorf("make the Resource Manager client: %w", err)
+	}
+	c := &Clients{Storage: st, IAM: iamService, CRM: crmService}
+	c.KeyStorage = func(ctx context.Context, keyJSON []byte) (*storage.Client, error) {
 		// Only a service account key is accepted: the file is byob's own.
-		creds, err := google.CredentialsFromJSONWithType(ctx, keyJSON, google.ServiceAccount, storageScope)
+		creds, err := credentials.NewCredentialsFromJSON(credentials.ServiceAccount, keyJSON, &credentials.DetectOptions{Scopes: []string{storageScope}})
 		if err != nil {
 			return nil, errors.New("the key file is not a service account key") // never quote the key
 		}
-		return gcpapi.NewStorage(oauth2.NewClient(ctx, creds.TokenSource), ep.Storage), nil
+		ks, err := storage.NewClient(ctx, storageOptions([]option.ClientOption{option.WithAuthCredentials(creds)}, ep.Storage)...)
+		if err != nil {
+			return nil, fmt.Errorf("make the Cloud Storage client: %w", err)
+		}
+		ks.SetRetry(c.retryPolicy.storageRetry()...)
+		return ks, nil
 	}
-	return &Clients{Storage: gcpapi.NewStorage(hc, ep.Storage), IAM: gcpapi.NewIAM(hc, ep.IAM), CRM: gcpapi.NewCRM(hc, ep.CRM),
-		KeyStorage: keyStorage, retryPolicy: DefaultRetry}
+	c.SetRetry(DefaultRetry)
+	return c, nil
 }
 
-// Connect uses Application Default Credentials (gcloud auth
-// application-default login, GOOGLE_APPLICATION_CREDENTIALS, metadata
-// server) and gcloud's endpoint overrides. It returns the clients and ADC's
-// project, for --gcp-project to default to.
+// Connect finds Application Default Credentials as Google's client
+// libraries do (gcloud auth application-default login,
+// GOOGLE_APPLICATION_CREDENTIALS, workload identity federation, the
+// metadata server), with their quota project, and honours gcloud's
+// endpoint overrides (CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM,
+// _CLOUDRESOURCEMANAGER, _STORAGE). It returns the clients and the
+// credentials' project, for --gcp-project to default to.
 func Connect(ctx context.Context, lookupEnv func(string) (string, bool)) (*Clients, string, error) {
 	env := func(k string) string { v, _ := lookupEnv(k); return v }
-	ep := Endpoints{IAM: env("CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM"), CRM: env("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER")}
-	if h := env("STORAGE_EMULATOR_HOST"); h != "" {
-		ep.Storage = emulatorEndpoint(h)
-	}
-	creds, err := google.FindDefaultCredentials(ctx, "https://www.googleapis.com/auth/cloud-platform")
+	ep := Endpoints{IAM: env("CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM"), CRM: env("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER"),
+		Storage: env("CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE")}
+	creds, err := credentials.DetectDefault(&credentials.DetectOptions{Scopes: []string{"https://www.googleapis.com/auth/cloud-platform"}})
 	if err != nil {
 		return nil, "", fmt.Errorf("no Google Cloud credentials: run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS: %w", err)
 	}
-	hc := oauth2.NewClient(ctx, creds.TokenSource)
-	if q := quotaProject(env, creds.JSON); q != "" {
-		hc.Transport = billTo{hc.Transport, q}
+	c, err := NewClients(ctx, ep, option.WithAuthCredentials(creds))
+	if err != nil {
+		return nil, "", err
 	}
-	return NewClients(ep, hc), creds.ProjectID, nil
-}
-
-// quotaProject is the project user credentials bill API calls to, as
-// Google's client libraries find it: GOOGLE_CLOUD_QUOTA_PROJECT, else the
-// credentials' quota_project_id (gcloud auth application-default
-// set-quota-project). Without one, IAM and Resource Manager refuse user
-// credentials.
-func quotaProject(env func(string) string, credsJSON []byte) string {
-	if q := env("GOOGLE_CLOUD_QUOTA_PROJECT"); q != "" {
-		return q
-	}
-	var f struct {
-		QuotaProjectID string `json:"quota_project_id"`
-	}
-	_ = json.Unmarshal(credsJSON, &f)
-	return f.QuotaProjectID
-}
-
-// billTo sends the quota project with every request.
-type billTo struct {
-	base    http.RoundTripper
-	project string
-}
-
-func (t billTo) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("X-Goog-User-Project", t.project)
-	return t.base.RoundTrip(r)
+	project, _ := creds.ProjectID(ctx)
+	return c, project, nil
 }
 
 // Access is what a caller needs on the project: permissions checked
@@ -235,7 +245,7 @@ var Viewer = Access{Permissions: []string{"resourcemanager.projects.get"}, Roles
 // Preflight checks that the project exists and that the caller has the
 // access in it (projects.testIamPermissions).
 func Preflight(ctx context.Context, c *Clients, project string, access Access) error {
-	resp, err := do(ctx, c, c.CRM.TestIamPermissions(project, access.Permissions).Context(ctx))
+	resp, err := do(ctx, c, c.CRM.Projects.TestIamPermissions(project, &crm.TestIamPermissionsRequest{Permissions: access.Permissions}).Context(ctx))
 	if code(err) == http.StatusForbidden || code(err) == http.StatusNotFound {
 		return fmt.Errorf("project %s does not exist or you cannot see it: check --gcp-project and `gcloud auth application-default login`: %w", project, err)
 	}
@@ -260,17 +270,21 @@ func Preflight(ctx context.Context, c *Clients, project string, access Access) e
 func mayHaveLanded(err error) bool {
 	var (
 		transit *url.Error
-		token   *oauth2.RetrieveError
+		token   *auth.Error
 	)
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || code(err) >= 500 ||
 		errors.As(err, &transit) && !errors.As(err, &token)
 }
 
-// code returns the HTTP status of a Google API error, 0 when none.
+// code returns the HTTP status of a Google API error, 0 when none. The
+// storage library answers a 404 with its own errors.
 func code(err error) int {
 	var ge *googleapi.Error
-	if errors.As(err, &ge) {
+	switch {
+	case errors.As(err, &ge):
 		return ge.Code
+	case errors.Is(err, storage.ErrBucketNotExist), errors.Is(err, storage.ErrObjectNotExist):
+		return http.StatusNotFound
 	}
 	return 0
 }
@@ -294,11 +308,12 @@ func DefaultProject(ctx context.Context, lookupEnv func(string) (string, bool), 
 	if !useADC {
 		return ""
 	}
-	creds, err := google.FindDefaultCredentials(ctx)
+	creds, err := credentials.DetectDefault(&credentials.DetectOptions{Scopes: []string{"https://www.googleapis.com/auth/cloud-platform"}})
 	if err != nil {
 		return ""
 	}
-	return creds.ProjectID
+	p, _ := creds.ProjectID(ctx)
+	return p
 }
 
 // GcloudProject is the project of gcloud's active configuration

@@ -5,14 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 
+	"cloud.google.com/go/storage"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/api/iterator"
 
 	"github.com/growthloop/byob/providers"
-	"github.com/growthloop/byob/providers/gcp/gcpapi"
 )
 
 // What byob destroy does on Google Cloud: it removes what byob created, in
@@ -39,18 +39,24 @@ func (s *bucketStep) Teardown(ctx context.Context, v *providers.Values) (provide
 const maxListed = 1000
 
 // eachVersionPage calls f with each page of the bucket's object
-// generations, live and noncurrent.
-func (s *bucketStep) eachVersionPage(ctx context.Context, f func([]*gcpapi.Object) error) error {
-	call := s.c.Storage.Objects.List(s.p.Bucket).Query("versions", "true").Query("fields", "items(name,generation),nextPageToken")
-	for token := ""; ; {
-		page, err := do(ctx, s.c, call.Query("pageToken", token).Context(ctx))
+// generations, live and noncurrent (their names and generations only).
+func (s *bucketStep) eachVersionPage(ctx context.Context, f func([]*storage.ObjectAttrs) error) error {
+	q := &storage.Query{Versions: true}
+	if err := q.SetAttrSelection([]string{"Name", "Generation"}); err != nil {
+		return err
+	}
+	it := s.c.Storage.Bucket(s.p.Bucket).Objects(ctx, q)
+	pages := iterator.NewPager(it, maxListed, "")
+	for {
+		var page []*storage.ObjectAttrs
+		token, err := pages.NextPage(&page)
 		if err != nil {
 			return err
 		}
-		if err := f(page.Items); err != nil {
+		if err := f(page); err != nil {
 			return err
 		}
-		if token = page.NextPageToken; token == "" {
+		if token == "" {
 			return nil
 		}
 	}
@@ -62,7 +68,7 @@ var errEnough = errors.New("enough")
 // count counts the bucket's object generations, up to limit (more then
 // says there are others); no limit when limit <= 0.
 func (s *bucketStep) count(ctx context.Context, limit int) (n int, more bool, err error) {
-	err = s.eachVersionPage(ctx, func(objects []*gcpapi.Object) error {
+	err = s.eachVersionPage(ctx, func(objects []*storage.ObjectAttrs) error {
 		n += len(objects)
 		if limit > 0 && n > limit {
 			n, more = limit, true
@@ -98,12 +104,12 @@ func (s *bucketStep) empty(ctx context.Context) error {
 		done int
 	)
 	providers.Count(ctx, "objects deleted", 0, total)
-	err = s.eachVersionPage(ctx, func(objects []*gcpapi.Object) error {
+	err = s.eachVersionPage(ctx, func(objects []*storage.ObjectAttrs) error {
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(deleters)
 		for _, o := range objects {
 			g.Go(func() error {
-				_, err := do(gctx, s.c, s.c.Storage.Objects.Delete(s.p.Bucket, o.Name).Query("generation", strconv.FormatInt(o.Generation, 10)).Context(gctx))
+				err := s.c.Storage.Bucket(s.p.Bucket).Object(o.Name).Generation(o.Generation).Delete(gctx)
 				if err != nil && code(err) != http.StatusNotFound {
 					return fmt.Errorf("delete object %s of bucket %s: %w", o.Name, s.p.Bucket, err)
 				}
@@ -129,7 +135,7 @@ func (s *bucketStep) Destroy(ctx context.Context, _ *providers.Values) error {
 			return err
 		}
 	}
-	_, err := do(ctx, s.c, s.c.Storage.Buckets.Delete(s.p.Bucket).Context(ctx))
+	err := s.c.Storage.Bucket(s.p.Bucket).Delete(ctx)
 	switch code(err) {
 	case 0, http.StatusNotFound:
 		return nil
@@ -149,7 +155,7 @@ func (s *roleStep) Destroy(ctx context.Context, _ *providers.Values) error {
 	if err != nil || r == nil || r.Deleted {
 		return err
 	}
-	if _, err := do(ctx, s.c, s.c.IAM.Roles.Delete(s.name()).Context(ctx)); err != nil && code(err) != http.StatusNotFound {
+	if _, err := do(ctx, s.c, s.c.IAM.Projects.Roles.Delete(s.name()).Context(ctx)); err != nil && code(err) != http.StatusNotFound {
 		return fmt.Errorf("delete role %s: %w", s.want.RoleID, err)
 	}
 	return nil
@@ -163,21 +169,21 @@ func (s *serviceAccountStep) Teardown(_ context.Context, v *providers.Values) (p
 // make (deleting the account would delete them): byob's own were deleted
 // before.
 func (s *serviceAccountStep) Destroy(ctx context.Context, _ *providers.Values) error {
-	keys, err := do(ctx, s.c, s.c.IAM.Keys.List(s.p.accountName()).Query("keyTypes", "USER_MANAGED").Context(ctx))
+	keys, err := listKeys(ctx, s.c, s.p.accountName())
 	if code(err) == http.StatusNotFound {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("list keys of %s: %w", s.p.ServiceAccountEmail(), err)
 	}
-	if len(keys.Keys) > 0 {
+	if len(keys) > 0 {
 		var ids []string
-		for _, k := range keys.Keys {
+		for _, k := range keys {
 			ids = append(ids, keyID(k))
 		}
 		return providers.Keepf("service account %s has key %s, which byob did not create: deleting the account would delete it", s.p.ServiceAccountEmail(), strings.Join(ids, ", "))
 	}
-	if _, err := do(ctx, s.c, s.c.IAM.ServiceAccounts.Delete(s.p.accountName()).Context(ctx)); err != nil && code(err) != http.StatusNotFound {
+	if _, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Delete(s.p.accountName()).Context(ctx)); err != nil && code(err) != http.StatusNotFound {
 		return fmt.Errorf("delete service account %s: %w", s.p.ServiceAccountEmail(), err)
 	}
 	return nil

@@ -7,8 +7,9 @@ import (
 	"slices"
 	"strings"
 
+	"cloud.google.com/go/iam"
+
 	"github.com/growthloop/byob/providers"
-	"github.com/growthloop/byob/providers/gcp/gcpapi"
 )
 
 // Who else can reach the bucket: verify's exposure checks on Google Cloud.
@@ -32,14 +33,8 @@ var readsObjects = []string{
 // internet (a failure) and which other principals read its objects (a
 // warning: they may be needed, and are never removed).
 func exposureProbes(p Params, c *Clients, v *providers.Values) []providers.Check {
-	var policy providers.Read[*gcpapi.Policy]
-	read := func(ctx context.Context) (*gcpapi.Policy, error) {
-		pol, err := do(ctx, c, c.Storage.Buckets.GetIamPolicy(p.Bucket).Context(ctx))
-		if err != nil {
-			return nil, fmt.Errorf("get IAM policy of bucket %s: %w", p.Bucket, err)
-		}
-		return pol, nil
-	}
+	var policy providers.Read[*iam.Policy3]
+	read := func(ctx context.Context) (*iam.Policy3, error) { return bucketPolicy(ctx, c, p.Bucket) }
 	remove := func(member, role string) string {
 		return fmt.Sprintf("gcloud storage buckets remove-iam-policy-binding gs://%s --member=%s --role=%s", p.Bucket, member, role)
 	}

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"google.golang.org/api/googleapi"
+	iamapi "google.golang.org/api/iam/v1"
 
 	"github.com/growthloop/byob/providers"
-	"github.com/growthloop/byob/providers/gcp/gcpapi"
 	"github.com/growthloop/byob/templates"
 )
 
@@ -25,12 +25,12 @@ var keys = providers.NewKeyLedger("gcp")
 func CreatedKeys(v *providers.Values) []string { return keys.Created(v) }
 
 // made reports whether a key was made under the intent.
-func made(in providers.Intent, k *gcpapi.ServiceAccountKey) bool {
+func made(in providers.Intent, k *iamapi.ServiceAccountKey) bool {
 	created, err := time.Parse(time.RFC3339, k.ValidAfterTime)
 	return err == nil && in.Made(keyID(k), created)
 }
 
-func keyID(k *gcpapi.ServiceAccountKey) string { return path.Base(k.Name) }
+func keyID(k *iamapi.ServiceAccountKey) string { return path.Base(k.Name) }
 
 // OrgPolicyError says an organization policy forbids service account keys.
 type OrgPolicyError struct {
@@ -85,11 +85,11 @@ type keyStep struct {
 	providers.Basic
 	p    Params
 	c    *Clients
-	read providers.Read[[]*gcpapi.ServiceAccountKey]
+	read providers.Read[[]*iamapi.ServiceAccountKey]
 }
 
 // keys lists the account's keys; none when the account does not exist.
-func (s *keyStep) keys(ctx context.Context) ([]*gcpapi.ServiceAccountKey, error) {
+func (s *keyStep) keys(ctx context.Context) ([]*iamapi.ServiceAccountKey, error) {
 	list, err := s.list(ctx)
 	if code(err) == http.StatusNotFound {
 		return nil, nil
@@ -112,23 +112,23 @@ func (s *keyStep) Artifacts(*providers.Values) []providers.Artifact {
 	return []providers.Artifact{providers.JSONArtifact("projects.serviceAccounts.keys.create; the key is written only to "+s.p.KeyFile+" (mode 0600)", s.keyRequest())}
 }
 
-func (s *keyStep) list(ctx context.Context) ([]*gcpapi.ServiceAccountKey, error) {
-	keys, err := do(ctx, s.c, s.c.IAM.Keys.List(s.p.accountName()).Query("keyTypes", "USER_MANAGED").Context(ctx))
+func (s *keyStep) list(ctx context.Context) ([]*iamapi.ServiceAccountKey, error) {
+	keys, err := listKeys(ctx, s.c, s.p.accountName())
 	if err != nil {
 		return nil, fmt.Errorf("list keys of %s: %w", s.p.ServiceAccountEmail(), err)
 	}
-	return keys.Keys, nil
+	return keys, nil
 }
 
 // keySet is the service account's keys as byob sees them.
 type keySet struct {
-	keys    []*gcpapi.ServiceAccountKey
+	keys    []*iamapi.ServiceAccountKey
 	ours    map[string]bool
 	retired []string // disabled and kept by a rotation
 	store   providers.KeyStore
 }
 
-func (s *keyStep) keySet(v *providers.Values, list []*gcpapi.ServiceAccountKey) keySet {
+func (s *keyStep) keySet(v *providers.Values, list []*iamapi.ServiceAccountKey) keySet {
 	ks := keySet{keys: list, ours: map[string]bool{}, retired: keys.Retired(v), store: s.p.Keys}
 	for _, id := range keys.Created(v) {
 		ks.ours[id] = true
@@ -143,8 +143,8 @@ func (s *keyStep) keySet(v *providers.Values, list []*gcpapi.ServiceAccountKey) 
 	return ks
 }
 
-func (ks keySet) find(id string) *gcpapi.ServiceAccountKey {
-	i := slices.IndexFunc(ks.keys, func(k *gcpapi.ServiceAccountKey) bool { return keyID(k) == id })
+func (ks keySet) find(id string) *iamapi.ServiceAccountKey {
+	i := slices.IndexFunc(ks.keys, func(k *iamapi.ServiceAccountKey) bool { return keyID(k) == id })
 	if id == "" || i < 0 {
 		return nil
 	}
@@ -275,7 +275,7 @@ func (s *keyStep) Apply(ctx context.Context, v *providers.Values) error {
 	if err != nil {
 		return err
 	}
-	var key *gcpapi.ServiceAccountKey
+	var key *iamapi.ServiceAccountKey
 	err = s.p.Propagation.Poll(ctx, "waiting for the new service account to accept keys", func(ctx context.Context) error {
 		var err error
 		key, err = s.createOnce(ctx, in)
@@ -305,13 +305,11 @@ func (s *keyStep) Apply(ctx context.Context, v *providers.Values) error {
 
 // createOnce creates a key without blind retries: when an answer is lost
 // it deletes the keys the lost call made, then tries again.
-func (s *keyStep) createOnce(ctx context.Context, in providers.Intent) (*gcpapi.ServiceAccountKey, error) {
+func (s *keyStep) createOnce(ctx context.Context, in providers.Intent) (*iamapi.ServiceAccountKey, error) {
 	req := s.keyRequest()
-	var key *gcpapi.ServiceAccountKey
+	var key *iamapi.ServiceAccountKey
 	err := providers.RetryLost(ctx, maybeApplied, func(ctx context.Context) (err error) {
-		key, err = s.c.IAM.Keys.Create(s.p.accountName(), &gcpapi.CreateKeyRequest{
-			PrivateKeyType: req.PrivateKeyType, KeyAlgorithm: req.KeyAlgorithm,
-		}).Context(ctx).Do()
+		key, err = createKey(ctx, s.c, s.p.accountName(), req)
 		return err
 	}, func(ctx context.Context) (bool, error) {
 		list, err := s.list(ctx)
@@ -343,8 +341,26 @@ func maybeApplied(err error) bool {
 	return c == 0 || c >= 500
 }
 
+// listKeys lists the keys made for account (projects/P/serviceAccounts/E)
+// by someone, not by Google.
+func listKeys(ctx context.Context, c *Clients, account string) ([]*iamapi.ServiceAccountKey, error) {
+	keys, err := do(ctx, c, c.IAM.Projects.ServiceAccounts.Keys.List(account).KeyTypes("USER_MANAGED").Context(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return keys.Keys, nil
+}
+
+// createKey sends keys.create once: the generated client retries nothing,
+// and every call makes a key.
+func createKey(ctx context.Context, c *Clients, account string, req templates.GCPKeyRequest) (*iamapi.ServiceAccountKey, error) {
+	return c.IAM.Projects.ServiceAccounts.Keys.Create(account, &iamapi.CreateServiceAccountKeyRequest{
+		PrivateKeyType: req.PrivateKeyType, KeyAlgorithm: req.KeyAlgorithm,
+	}).Context(ctx).Do()
+}
+
 func (s *keyStep) delete(ctx context.Context, id string) error {
-	_, err := do(ctx, s.c, s.c.IAM.Keys.Delete(s.p.accountName()+"/keys/"+id).Context(ctx))
+	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Keys.Delete(s.p.accountName()+"/keys/"+id).Context(ctx))
 	if err != nil && code(err) != http.StatusNotFound {
 		return fmt.Errorf("delete key %s: %w", id, err)
 	}

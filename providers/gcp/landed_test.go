@@ -2,15 +2,17 @@ package gcp
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"golang.org/x/oauth2"
+	"cloud.google.com/go/auth/credentials"
+	"cloud.google.com/go/storage"
+	"google.golang.org/api/option"
 
 	"github.com/growthloop/byob/internal/fault"
-	"github.com/growthloop/byob/providers/gcp/gcpapi"
 )
 
 // TestMayHaveLanded: an upload that Cloud Storage refused did nothing;
@@ -37,24 +39,32 @@ func TestMayHaveLanded(t *testing.T) {
 	lost := fault.HangUp(t)
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
-	noToken := oauth2.NewClient(context.Background(), (&oauth2.Config{Endpoint: oauth2.Endpoint{TokenURL: srv.URL + "/token"}}).
-		TokenSource(context.Background(), &oauth2.Token{RefreshToken: "r"}))
+	key, _ := json.Marshal(map[string]string{"type": "service_account", "client_email": "gl@p.iam.gserviceaccount.com", "private_key_id": "k",
+		"private_key": testKeyPEM(t), "token_uri": srv.URL + "/token"})
+	creds, err := credentials.NewCredentialsFromJSON(credentials.ServiceAccount, key, &credentials.DetectOptions{Scopes: []string{storageScope}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noAuth, noToken := option.WithoutAuthentication(), option.WithAuthCredentials(creds)
 	for _, tc := range []struct {
 		name   string
 		ctx    context.Context
-		hc     *http.Client
+		auth   option.ClientOption
 		url    string
 		bucket string
 		want   bool
 	}{
-		{"refused", context.Background(), srv.Client(), srv.URL, "denied", false},
-		{"5xx", context.Background(), srv.Client(), srv.URL, "b", true},
-		{"cancelled", cancelled, srv.Client(), srv.URL, "b", true},
-		{"lost in transit", context.Background(), srv.Client(), lost, "b", true},
+		{"refused", context.Background(), noAuth, srv.URL, "denied", false},
+		{"5xx", context.Background(), noAuth, srv.URL, "b", true},
+		{"cancelled", cancelled, noAuth, srv.URL, "b", true},
+		{"lost in transit", context.Background(), noAuth, lost, "b", true},
 		{"no token", context.Background(), noToken, srv.URL, "b", false},
 	} {
-		st := gcpapi.NewStorage(tc.hc, tc.url+"/storage/v1/")
-		_, err := st.Objects.Insert(tc.bucket, "o", []byte("x")).Context(tc.ctx).Do()
+		st, err := storage.NewClient(context.Background(), tc.auth, option.WithEndpoint(tc.url+"/storage/v1/"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = putObject(tc.ctx, st, tc.bucket, "o", []byte("x"))
 		if err == nil {
 			t.Fatalf("%s: no error", tc.name)
 		}

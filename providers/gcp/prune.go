@@ -7,8 +7,9 @@ import (
 	"slices"
 	"strings"
 
+	crm "google.golang.org/api/cloudresourcemanager/v1"
+
 	"github.com/growthloop/byob/providers"
-	"github.com/growthloop/byob/providers/gcp/gcpapi"
 )
 
 // StepProjectGrants takes GrowthLoop's service account off the project's
@@ -28,8 +29,10 @@ type projectGrantStep struct {
 func (s *projectGrantStep) member() string { return "serviceAccount:" + s.p.ServiceAccountEmail() }
 
 // held reads the project's policy and the roles the member holds in it.
-func (s *projectGrantStep) held(ctx context.Context) (*gcpapi.Policy, []string, error) {
-	pol, err := do(ctx, s.c, s.c.CRM.GetIamPolicy(s.p.Project).Context(ctx))
+func (s *projectGrantStep) held(ctx context.Context) (*crm.Policy, []string, error) {
+	// Version 3: a policy with conditions is refused in an older one.
+	// https://cloud.google.com/resource-manager/reference/rest/v1/projects/getIamPolicy
+	pol, err := do(ctx, s.c, s.c.CRM.Projects.GetIamPolicy(s.p.Project, &crm.GetIamPolicyRequest{Options: &crm.GetPolicyOptions{RequestedPolicyVersion: 3}}).Context(ctx))
 	if err != nil {
 		return nil, nil, fmt.Errorf("get IAM policy of project %s: %w", s.p.Project, err)
 	}
@@ -74,7 +77,7 @@ func (s *projectGrantStep) Apply(ctx context.Context, _ *providers.Values) error
 		if err != nil || len(roles) == 0 {
 			return err
 		}
-		var kept []*gcpapi.Binding
+		var kept []*crm.Binding
 		for _, b := range pol.Bindings {
 			b.Members = slices.DeleteFunc(b.Members, func(m string) bool { return m == s.member() })
 			if len(b.Members) > 0 {
@@ -82,7 +85,7 @@ func (s *projectGrantStep) Apply(ctx context.Context, _ *providers.Values) error
 			}
 		}
 		pol.Bindings = kept
-		_, err = do(ctx, s.c, s.c.CRM.SetIamPolicy(s.p.Project, pol).Context(ctx))
+		_, err = do(ctx, s.c, s.c.CRM.Projects.SetIamPolicy(s.p.Project, &crm.SetIamPolicyRequest{Policy: pol}).Context(ctx))
 		if code(err) == http.StatusConflict {
 			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
 		}

@@ -2,15 +2,17 @@ package gcp
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
+	"cloud.google.com/go/iam"
+	"cloud.google.com/go/iam/apiv1/iampb"
+	"cloud.google.com/go/storage"
+	iamapi "google.golang.org/api/iam/v1"
+
 	"github.com/growthloop/byob/providers"
-	"github.com/growthloop/byob/providers/gcp/gcpapi"
 	"github.com/growthloop/byob/templates"
 )
 
@@ -18,13 +20,14 @@ type bucketStep struct {
 	providers.Basic
 	p    Params
 	c    *Clients
-	read providers.Read[*gcpapi.Bucket]
+	read providers.Read[*storage.BucketAttrs]
 }
 
 // Prefetch implements providers.Prefetcher.
 func (s *bucketStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.get) }
 
 // want is the bucket the step makes and shows, in the JSON API's shape.
+// Soft delete is left at Google's default (deleted objects kept 7 days).
 func (s *bucketStep) want(v *providers.Values) templates.GCSBucket {
 	return templates.NewGCSBucket(s.p.Bucket, s.p.location(v), s.p.Prefix, s.p.TTLDays)
 }
@@ -33,48 +36,47 @@ func (s *bucketStep) Artifacts(v *providers.Values) []providers.Artifact {
 	return []providers.Artifact{providers.JSONArtifact("bucket (adopted and reconciled when you already administer it)", s.want(v))}
 }
 
-// bucketOf is the JSON API's resource of the wanted bucket: the template
-// is in the API's shape, so it is sent as it is shown.
-func bucketOf(b templates.GCSBucket) *gcpapi.Bucket {
-	var out gcpapi.Bucket
-	if err := json.Unmarshal([]byte(templates.IndentJSON(b)), &out); err != nil {
-		panic(err) // the template is the API's shape: cannot fail
+// attrsOf is the storage library's attributes of the wanted bucket, which
+// it sends as the template shows them.
+func attrsOf(b templates.GCSBucket) *storage.BucketAttrs {
+	out := &storage.BucketAttrs{Name: b.Name, Location: b.Location,
+		UniformBucketLevelAccess: storage.UniformBucketLevelAccess{Enabled: b.IAMConfiguration.UniformBucketLevelAccess.Enabled}}
+	if b.IAMConfiguration.PublicAccessPrevention == "enforced" {
+		out.PublicAccessPrevention = storage.PublicAccessPreventionEnforced
 	}
-	return &out
+	for _, r := range b.Lifecycle.Rule {
+		out.Lifecycle.Rules = append(out.Lifecycle.Rules, storage.LifecycleRule{
+			Action: storage.LifecycleAction{Type: r.Action.Type},
+			Condition: storage.LifecycleCondition{AgeInDays: int64(r.Condition.Age), DaysSinceNoncurrentTime: int64(r.Condition.DaysSinceNoncurrentTime),
+				MatchesPrefix: r.Condition.MatchesPrefix},
+		})
+	}
+	return out
 }
 
 // ours reports whether a lifecycle rule is one byob manages: a delete rule
 // for exactly the prefix.
-func (s *bucketStep) ours(r *gcpapi.LifecycleRule) bool {
-	return r.Action != nil && r.Action.Type == "Delete" && r.Condition != nil && slices.Equal(r.Condition.MatchesPrefix, []string{s.p.Prefix})
+func (s *bucketStep) ours(r storage.LifecycleRule) bool {
+	return r.Action.Type == storage.DeleteAction && slices.Equal(r.Condition.MatchesPrefix, []string{s.p.Prefix})
 }
 
 func (s *bucketStep) takenError() error {
 	return providers.Mismatchf("bucket name %q is taken by another project (or you cannot administer it): choose another --bucket", s.p.Bucket)
 }
 
-// rules are a bucket's lifecycle rules.
-func rules(b *gcpapi.Bucket) []*gcpapi.LifecycleRule {
-	if b.Lifecycle == nil {
-		return nil
-	}
-	return b.Lifecycle.Rule
-}
-
 // drift lists what differs from the wanted settings.
-func (s *bucketStep) drift(b *gcpapi.Bucket) []string {
+func (s *bucketStep) drift(b *storage.BucketAttrs) []string {
 	var d []string
-	ic := b.IamConfiguration
-	if ic == nil || ic.UniformBucketLevelAccess == nil || !ic.UniformBucketLevelAccess.Enabled {
+	if !b.UniformBucketLevelAccess.Enabled {
 		d = append(d, "uniform bucket-level access is off")
 	}
-	if ic == nil || ic.PublicAccessPrevention != "enforced" {
+	if b.PublicAccessPrevention != storage.PublicAccessPreventionEnforced {
 		d = append(d, "public access prevention is not enforced")
 	}
-	have := slices.DeleteFunc(slices.Clone(rules(b)), func(r *gcpapi.LifecycleRule) bool { return !s.ours(r) })
-	want := rules(bucketOf(templates.NewGCSBucket(s.p.Bucket, "", s.p.Prefix, s.p.TTLDays)))
-	if !slices.EqualFunc(have, want, func(h, w *gcpapi.LifecycleRule) bool {
-		return ptrEqual(h.Condition.Age, w.Condition.Age) && h.Condition.DaysSinceNoncurrentTime == w.Condition.DaysSinceNoncurrentTime
+	have := slices.DeleteFunc(slices.Clone(b.Lifecycle.Rules), func(r storage.LifecycleRule) bool { return !s.ours(r) })
+	want := attrsOf(templates.NewGCSBucket(s.p.Bucket, "", s.p.Prefix, s.p.TTLDays)).Lifecycle.Rules
+	if !slices.EqualFunc(have, want, func(h, w storage.LifecycleRule) bool {
+		return h.Condition.AgeInDays == w.Condition.AgeInDays && !h.Condition.AllObjects && h.Condition.DaysSinceNoncurrentTime == w.Condition.DaysSinceNoncurrentTime
 	}) {
 		d = append(d, fmt.Sprintf("the lifecycle rules do not delete objects under %s at age %d days and their noncurrent versions %d days after they became noncurrent",
 			s.p.Prefix, s.p.TTLDays, s.p.TTLDays))
@@ -82,14 +84,9 @@ func (s *bucketStep) drift(b *gcpapi.Bucket) []string {
 	return d
 }
 
-// ptrEqual reports whether two optional values are equal.
-func ptrEqual[T comparable](a, b *T) bool {
-	return a == nil && b == nil || a != nil && b != nil && *a == *b
-}
-
 // get reads the bucket; nil when there is none.
-func (s *bucketStep) get(ctx context.Context) (*gcpapi.Bucket, error) {
-	b, err := do(ctx, s.c, s.c.Storage.Buckets.Get(s.p.Bucket).Context(ctx))
+func (s *bucketStep) get(ctx context.Context) (*storage.BucketAttrs, error) {
+	b, err := s.c.Storage.Bucket(s.p.Bucket).Attrs(ctx)
 	switch code(err) {
 	case 0:
 		return b, err
@@ -136,11 +133,11 @@ func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
 	if err != nil {
 		return err
 	}
-	want := bucketOf(s.want(v))
+	want := attrsOf(s.want(v))
 	if b == nil {
 		// A retried insert whose first answer was lost answers 409: then
 		// the bucket is read back.
-		_, err := do(ctx, s.c, s.c.Storage.Buckets.Insert(s.p.Project, want).Context(ctx))
+		err := s.c.Storage.Bucket(s.p.Bucket).Create(ctx, s.p.Project, want)
 		switch {
 		case code(err) == http.StatusConflict:
 			if b, err = s.get(ctx); err != nil || b == nil {
@@ -156,9 +153,10 @@ func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
 	// it is safe: a 412 means the bucket changed since it was read (by
 	// this very update, when its answer was lost): read again.
 	for attempt := 1; ; attempt++ {
-		keep := slices.DeleteFunc(slices.Clone(rules(b)), s.ours)
-		patch := &gcpapi.Bucket{IamConfiguration: want.IamConfiguration, Lifecycle: &gcpapi.Lifecycle{Rule: append(keep, want.Lifecycle.Rule...)}}
-		_, err = do(ctx, s.c, s.c.Storage.Buckets.Patch(s.p.Bucket, patch).Query("ifMetagenerationMatch", strconv.FormatInt(b.Metageneration, 10)).Context(ctx))
+		keep := slices.DeleteFunc(slices.Clone(b.Lifecycle.Rules), s.ours)
+		lifecycle := storage.Lifecycle{Rules: append(keep, want.Lifecycle.Rules...)}
+		_, err = s.c.Storage.Bucket(s.p.Bucket).If(storage.BucketConditions{MetagenerationMatch: b.MetaGeneration}).Update(ctx, storage.BucketAttrsToUpdate{
+			UniformBucketLevelAccess: &want.UniformBucketLevelAccess, PublicAccessPrevention: want.PublicAccessPrevention, Lifecycle: &lifecycle})
 		if code(err) != http.StatusPreconditionFailed || attempt == 3 {
 			break
 		}
@@ -180,7 +178,7 @@ type roleStep struct {
 	p    Params
 	c    *Clients
 	want templates.GCPRole
-	read providers.Read[*gcpapi.Role]
+	read providers.Read[*iamapi.Role]
 }
 
 // Prefetch implements providers.Prefetcher.
@@ -199,8 +197,8 @@ func samePermissions(a, b []string) bool {
 	return slices.Equal(a, b)
 }
 
-func (s *roleStep) get(ctx context.Context) (*gcpapi.Role, error) {
-	r, err := do(ctx, s.c, s.c.IAM.Roles.Get(s.name()).Context(ctx))
+func (s *roleStep) get(ctx context.Context) (*iamapi.Role, error) {
+	r, err := do(ctx, s.c, s.c.IAM.Projects.Roles.Get(s.name()).Context(ctx))
 	if code(err) == http.StatusNotFound {
 		return nil, nil
 	}
@@ -232,8 +230,8 @@ func (s *roleStep) Apply(ctx context.Context, _ *providers.Values) error {
 	if r == nil {
 		// A retried create whose first answer was lost answers 409: the
 		// role is read back below.
-		_, err := do(ctx, s.c, s.c.IAM.Roles.Create("projects/"+s.p.Project, &gcpapi.CreateRoleRequest{RoleID: s.want.RoleID,
-			Role: &gcpapi.Role{Title: s.want.Role.Title, Description: s.want.Role.Description,
+		_, err := do(ctx, s.c, s.c.IAM.Projects.Roles.Create("projects/"+s.p.Project, &iamapi.CreateRoleRequest{RoleId: s.want.RoleID,
+			Role: &iamapi.Role{Title: s.want.Role.Title, Description: s.want.Role.Description,
 				IncludedPermissions: s.want.Role.IncludedPermissions, Stage: s.want.Role.Stage},
 		}).Context(ctx))
 		if err == nil {
@@ -247,12 +245,13 @@ func (s *roleStep) Apply(ctx context.Context, _ *providers.Values) error {
 		}
 	}
 	if r.Deleted {
-		if r, err = do(ctx, s.c, s.c.IAM.Roles.Undelete(s.name(), r.Etag).Context(ctx)); err != nil {
+		if r, err = do(ctx, s.c, s.c.IAM.Projects.Roles.Undelete(s.name(), &iamapi.UndeleteRoleRequest{Etag: r.Etag}).Context(ctx)); err != nil {
 			return fmt.Errorf("undelete role %s: %w", s.want.RoleID, err)
 		}
 	}
 	if !samePermissions(r.IncludedPermissions, s.want.Role.IncludedPermissions) {
-		_, err := do(ctx, s.c, s.c.IAM.Roles.Patch(s.name(), &gcpapi.Role{IncludedPermissions: s.want.Role.IncludedPermissions, Etag: r.Etag}, "includedPermissions").Context(ctx))
+		_, err := do(ctx, s.c, s.c.IAM.Projects.Roles.Patch(s.name(), &iamapi.Role{IncludedPermissions: s.want.Role.IncludedPermissions, Etag: r.Etag}).
+			UpdateMask("includedPermissions").Context(ctx))
 		if err != nil {
 			return fmt.Errorf("update role %s: %w", s.want.RoleID, err)
 		}
@@ -269,7 +268,7 @@ type serviceAccountStep struct {
 
 // exists reads whether the service account exists.
 func (s *serviceAccountStep) exists(ctx context.Context) (bool, error) {
-	_, err := do(ctx, s.c, s.c.IAM.ServiceAccounts.Get(s.p.accountName()).Context(ctx))
+	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Get(s.p.accountName()).Context(ctx))
 	switch {
 	case code(err) == http.StatusNotFound:
 		return false, nil
@@ -308,8 +307,8 @@ func (s *serviceAccountStep) Apply(ctx context.Context, _ *providers.Values) err
 	s.read.Forget()
 	req := s.request()
 	// A retried create whose first answer was lost answers 409.
-	_, err := do(ctx, s.c, s.c.IAM.ServiceAccounts.Create("projects/"+s.p.Project, &gcpapi.CreateServiceAccountRequest{AccountID: req.AccountID,
-		ServiceAccount: &gcpapi.ServiceAccount{DisplayName: req.ServiceAccount.DisplayName, Description: req.ServiceAccount.Description},
+	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Create("projects/"+s.p.Project, &iamapi.CreateServiceAccountRequest{AccountId: req.AccountID,
+		ServiceAccount: &iamapi.ServiceAccount{DisplayName: req.ServiceAccount.DisplayName, Description: req.ServiceAccount.Description},
 	}).Context(ctx))
 	if err != nil && code(err) != http.StatusConflict {
 		return fmt.Errorf("create service account %s: %w", s.p.ServiceAccountEmail(), err)
@@ -327,7 +326,7 @@ type bindingStep struct {
 	member func(v *providers.Values) string
 	// read is Check's: not prefetched, since the bucket step may create
 	// the bucket, and with it its policy's first bindings.
-	read providers.Read[*gcpapi.Policy]
+	read providers.Read[*iam.Policy3]
 }
 
 func (s *bindingStep) Artifacts(v *providers.Values) []providers.Artifact {
@@ -335,21 +334,28 @@ func (s *bindingStep) Artifacts(v *providers.Values) []providers.Artifact {
 		templates.GCSBinding{Bucket: s.p.Bucket, Role: s.role, Members: []string{s.member(v)}})}
 }
 
-func (s *bindingStep) policy(ctx context.Context) (*gcpapi.Policy, error) {
-	p, err := do(ctx, s.c, s.c.Storage.Buckets.GetIamPolicy(s.p.Bucket).Context(ctx))
+func (s *bindingStep) policy(ctx context.Context) (*iam.Policy3, error) {
+	return bucketPolicy(ctx, s.c, s.p.Bucket)
+}
+
+// bucketPolicy reads a bucket's IAM policy, in version 3: a policy with
+// conditions refuses a read of an older version.
+// https://cloud.google.com/storage/docs/json_api/v1/buckets/getIamPolicy
+func bucketPolicy(ctx context.Context, c *Clients, bucket string) (*iam.Policy3, error) {
+	p, err := c.Storage.Bucket(bucket).IAM().V3().Policy(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("get IAM policy of bucket %s: %w", s.p.Bucket, err)
+		return nil, fmt.Errorf("get IAM policy of bucket %s: %w", bucket, err)
 	}
 	return p, nil
 }
 
 // hasRole reports whether the policy binds member to role.
-func hasRole(p *gcpapi.Policy, member, role string) bool {
-	return slices.ContainsFunc(p.Bindings, func(b *gcpapi.Binding) bool { return b.Role == role && slices.Contains(b.Members, member) })
+func hasRole(p *iam.Policy3, member, role string) bool {
+	return slices.ContainsFunc(p.Bindings, func(b *iampb.Binding) bool { return b.Role == role && slices.Contains(b.Members, member) })
 }
 
 // addRole binds member to role, keeping every other binding.
-func addRole(p *gcpapi.Policy, member, role string) {
+func addRole(p *iam.Policy3, member, role string) {
 	for _, b := range p.Bindings {
 		if b.Role == role && b.Condition == nil {
 			if !slices.Contains(b.Members, member) {
@@ -358,23 +364,23 @@ func addRole(p *gcpapi.Policy, member, role string) {
 			return
 		}
 	}
-	p.Bindings = append(p.Bindings, &gcpapi.Binding{Role: role, Members: []string{member}})
+	p.Bindings = append(p.Bindings, &iampb.Binding{Role: role, Members: []string{member}})
 }
 
 // removeRole unbinds member from role, dropping a binding left empty.
-func removeRole(p *gcpapi.Policy, member, role string) {
+func removeRole(p *iam.Policy3, member, role string) {
 	for _, b := range p.Bindings {
 		if b.Role == role {
 			b.Members = slices.DeleteFunc(b.Members, func(m string) bool { return m == member })
 		}
 	}
-	p.Bindings = slices.DeleteFunc(p.Bindings, func(b *gcpapi.Binding) bool { return len(b.Members) == 0 })
+	p.Bindings = slices.DeleteFunc(p.Bindings, func(b *iampb.Binding) bool { return len(b.Members) == 0 })
 }
 
 // setPolicy writes the policy, its etag making it a compare-and-swap: a
 // policy changed meanwhile is read and changed again.
-func (s *bindingStep) setPolicy(ctx context.Context, p *gcpapi.Policy) error {
-	_, err := do(ctx, s.c, s.c.Storage.Buckets.SetIamPolicy(s.p.Bucket, p).Context(ctx))
+func (s *bindingStep) setPolicy(ctx context.Context, p *iam.Policy3) error {
+	err := s.c.Storage.Bucket(s.p.Bucket).IAM().V3().SetPolicy(ctx, p)
 	switch {
 	case code(err) == http.StatusPreconditionFailed || code(err) == http.StatusConflict:
 		return fmt.Errorf("%w: the bucket policy changed while it was updated: %v", providers.ErrNotYet, err)

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"slices"
 
+	iamapi "google.golang.org/api/iam/v1"
+
 	"github.com/growthloop/byob/providers"
 )
 
@@ -86,7 +88,7 @@ func (Provider) ProveKey(ctx context.Context, s providers.Setup, id string) erro
 // RetireKey implements providers.KeyRotator.
 func (Provider) RetireKey(ctx context.Context, s providers.Setup, id string, keep bool) error {
 	st := keyStepOf(s)
-	_, err := do(ctx, st.c, st.c.IAM.Keys.Disable(st.p.accountName()+"/keys/"+id).Context(ctx))
+	_, err := do(ctx, st.c, st.c.IAM.Projects.ServiceAccounts.Keys.Disable(st.p.accountName()+"/keys/"+id, &iamapi.DisableServiceAccountKeyRequest{}).Context(ctx))
 	switch {
 	case code(err) == http.StatusNotFound:
 		keys.Deleted(s.Values, id)

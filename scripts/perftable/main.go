@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -22,6 +23,15 @@ const (
 	end    = "<!-- perf:end -->"
 	runs   = 10
 )
+
+// budgets are the most each metric may be (the README says why); a
+// table that breaks one is still written, and perftable exits 1.
+var budgets = []struct {
+	metric string
+	max    float64
+}{
+	{"wall/floor", 1.3}, {"help_ms", 25}, {"binary_MB", 80}, {"help_rss_MiB", 45}, {"dryrun_rss_MiB", 45},
+}
 
 // result is one benchmark line's metrics, by unit.
 type result map[string]string
@@ -71,6 +81,15 @@ func main() {
 		fmt.Fprintf(&b, "\nRelease build (goreleaser's flags): `byob --help` %s ms, of which package initialisation %s ms (the median of `GODEBUG=inittrace=1`); peak RSS %s MiB (a dry run %s MiB); binary %s MB.\n",
 			r["help_ms"], r["init_ms"], r["help_rss_MiB"], r["dryrun_rss_MiB"], r["binary_MB"])
 	}
+	b.WriteString("\nBudgets: every wall / floor ≤ 1.3; `byob --help` ≤ 25 ms; binary ≤ 80 MB; peak RSS of `--help` and of a dry run ≤ 45 MiB.\n")
+	var over []string
+	for _, name := range order {
+		for _, bg := range budgets {
+			if v, err := strconv.ParseFloat(results[name][bg.metric], 64); err == nil && v > bg.max {
+				over = append(over, fmt.Sprintf("%s %s %g > %g", name, bg.metric, v, bg.max))
+			}
+		}
+	}
 	b.WriteString(end)
 	doc, err := os.ReadFile(readme)
 	if err != nil {
@@ -88,6 +107,10 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Print(b.String(), "\n")
+	if len(over) > 0 {
+		fmt.Fprintf(os.Stderr, "perftable: over budget: %s (a busy machine can be the cause: run it again)\n", strings.Join(over, "; "))
+		os.Exit(1)
+	}
 }
 
 // trim drops a whole number's ".0".

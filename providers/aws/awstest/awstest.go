@@ -33,10 +33,12 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -120,6 +122,9 @@ type Server struct {
 	// LoseAnswer makes the next N calls of an action take effect and
 	// answer 500, as when the response is lost.
 	LoseAnswer map[string]int
+	// HangUp makes the next N calls of an action take effect and close
+	// the connection without an answer, as when it drops in transit.
+	HangUp map[string]int
 	// LateGetPolicy makes the next N GetPolicy calls of a policy ARN that
 	// exists answer NoSuchEntity, as IAM's eventual consistency shows a
 	// new policy late.
@@ -156,6 +161,34 @@ var unique atomic.Int64
 // Unique returns a short suffix no other call in this process returns.
 func Unique() string { return fmt.Sprintf("%d", unique.Add(1)) }
 
+// Proxy is the URL of a forwarding proxy for the hosts no resolver knows:
+// with a custom endpoint, S3 Control's endpoint rules put the account id in
+// front of its host (123456789012.127.0.0.1:port), where a wildcard DNS
+// name would serve an emulator. The proxy drops that first label. Loaded,
+// the package sets HTTP_PROXY to it for this process (Go never proxies a
+// loopback address, so the rest goes direct); a byob process the tests
+// start gets ProxyEnv.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_GetPublicAccessBlock.html
+var Proxy string
+
+// ProxyEnv is the environment entry that routes a byob process's S3
+// Control requests through Proxy.
+func ProxyEnv() string { return "HTTP_PROXY=" + Proxy }
+
+func init() {
+	fwd := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.Out.URL.Scheme = "http"
+		if _, rest, ok := strings.Cut(r.In.URL.Host, "."); ok && net.ParseIP(strings.Split(rest, ":")[0]) != nil {
+			r.Out.URL.Host = rest
+		}
+		r.Out.Host = r.In.Host // what the request was signed for
+	}}
+	Proxy = httptest.NewServer(fwd).URL
+	_ = os.Setenv("HTTP_PROXY", Proxy)
+	_ = os.Unsetenv("NO_PROXY")
+	_ = os.Unsetenv("no_proxy")
+}
+
 // sharedKumo is the process's one kumo: its data is package-level anyway,
 // and starting another rewires its services while the last one's
 // background work (an S3 event after PutObject) still reads them.
@@ -167,7 +200,7 @@ func New() *Server {
 	target, _ := url.Parse(k.URL)
 	s := &Server{
 		kumo: k, fwd: httputil.NewSingleHostReverseProxy(target),
-		ForeignBuckets: map[string]bool{}, Deny: map[string]bool{}, Throttle: map[string]int{}, Unavailable: map[string]int{}, LoseAnswer: map[string]int{}, SlowAnswer: map[string]time.Duration{}, LateGetPolicy: map[string]int{},
+		ForeignBuckets: map[string]bool{}, Deny: map[string]bool{}, Throttle: map[string]int{}, Unavailable: map[string]int{}, LoseAnswer: map[string]int{}, HangUp: map[string]int{}, SlowAnswer: map[string]time.Duration{}, LateGetPolicy: map[string]int{},
 		locations: map[string]string{}, ownership: map[string]string{}, acls: map[string][]string{},
 		accountPAB: map[string]*accountPAB{AccountID: {true, true, true, true}}, policies: map[string]*policy{},
 		userPolicy: map[string][]string{}, keyUses: map[string]int{}, inactive: map[string]bool{}, secrets: map[string]string{},
@@ -302,8 +335,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if lose {
 		s.LoseAnswer[call.Action]--
 	}
+	hangUp := s.HangUp[call.Action] > 0
+	if hangUp {
+		s.HangUp[call.Action]--
+	}
 	s.mu.Unlock()
 	time.Sleep(slow)
+	if hangUp {
+		s.handle(httptest.NewRecorder(), r, call, form)
+		if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = c.Close()
+		}
+		return
+	}
 	if lose {
 		s.handle(httptest.NewRecorder(), r, call, form)
 		writeError(w, call.Service, http.StatusInternalServerError, "ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.")

@@ -1,13 +1,18 @@
-// Package gcptest is a fake of the Google Cloud JSON APIs byob uses: Cloud
-// Storage buckets (with iamConfiguration, lifecycle and IAM policies with
-// etags), IAM custom roles, service accounts and keys, and Resource
-// Manager's testIamPermissions. The real cloud.google.com/go/storage and
-// google.golang.org/api clients reach it over HTTP (Options).
+// Package gcptest is a fake of the Google Cloud APIs byob uses, answering
+// what cloud.google.com/go/storage and google.golang.org/api's IAM and
+// Resource Manager clients send, over HTTP (Endpoints, Env): Cloud Storage
+// buckets (iamConfiguration, lifecycle, IAM policies with etags and
+// versions), objects (multipart uploads, XML API reads, versioned lists,
+// deletes of a generation), IAM custom roles, service accounts and keys,
+// and the project's IAM policy and testIamPermissions. Every answer is in
+// the shape Google documents, cited beside it; a share can be made to fail
+// (fault), as the libraries' own retries meet it.
 package gcptest
 
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -35,6 +40,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"google.golang.org/api/option"
+
 	"github.com/growthloop/byob/internal/fault"
 	"github.com/growthloop/byob/providers/gcp"
 )
@@ -54,16 +61,42 @@ type Bucket struct {
 	Metageneration   string          `json:"metageneration"`
 }
 
-// Binding is one binding of a bucket IAM policy.
+// Binding is one binding of an IAM policy, of a bucket or the project.
 type Binding struct {
-	Role    string   `json:"role"`
-	Members []string `json:"members"`
+	Role      string     `json:"role"`
+	Members   []string   `json:"members"`
+	Condition *Condition `json:"condition,omitempty"`
+}
+
+// Condition narrows a binding (IAM Conditions, policy version 3).
+type Condition struct {
+	Title       string `json:"title,omitempty"`
+	Description string `json:"description,omitempty"`
+	Expression  string `json:"expression"`
 }
 
 type policy struct {
-	Version  int       `json:"version"`
-	Etag     string    `json:"etag"`
-	Bindings []Binding `json:"bindings"`
+	Kind       string    `json:"kind,omitempty"`
+	ResourceID string    `json:"resourceId,omitempty"`
+	Version    int       `json:"version"`
+	Etag       string    `json:"etag"`
+	Bindings   []Binding `json:"bindings"`
+}
+
+// conditional reports whether a binding has a condition: only a policy of
+// version 3 may say so.
+// https://cloud.google.com/iam/docs/policies#versions
+func conditional(bs []Binding) bool {
+	return slices.ContainsFunc(bs, func(b Binding) bool { return b.Condition != nil })
+}
+
+// versionOf is the version of a policy with these bindings: 3 with a
+// condition, else the one it was set with (at least 1).
+func versionOf(bs []Binding, set int) int {
+	if conditional(bs) {
+		return 3
+	}
+	return max(set, 1)
 }
 
 // Role is a modelled custom role.
@@ -105,6 +138,9 @@ type Server struct {
 	// LoseKeyAnswers makes the next N key creations take effect and
 	// answer 500, as when the response is lost.
 	LoseKeyAnswers int
+	// DropKeyAnswers makes the next N key creations take effect and close
+	// the connection without an answer.
+	DropKeyAnswers int
 
 	faults     atomic.Pointer[fault.Injector]
 	latency    atomic.Int64 // added to every request, in nanoseconds
@@ -158,9 +194,18 @@ func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 // Close stops the fake.
 func (s *Server) Close() { s.srv.Close() }
 
+// Endpoints are the fake's, as option.WithEndpoint takes them.
+func (s *Server) Endpoints() gcp.Endpoints {
+	return gcp.Endpoints{IAM: s.URL + "/", CRM: s.URL + "/", Storage: s.URL + "/storage/v1/"}
+}
+
 // Clients are byob's clients of the fake, without credentials.
 func (s *Server) Clients() *gcp.Clients {
-	return gcp.NewClients(gcp.Endpoints{IAM: s.URL + "/", CRM: s.URL + "/", Storage: s.URL + "/storage/v1/"}, &http.Client{})
+	c, err := gcp.NewClients(context.Background(), s.Endpoints(), option.WithoutAuthentication())
+	if err != nil {
+		panic(err) // only options that cannot fail
+	}
+	return c
 }
 
 // Requests returns "METHOD path" of every request so far.
@@ -306,16 +351,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	time.Sleep(time.Duration(s.latency.Load()))
 	r = r.WithContext(context.WithValue(r.Context(), arrivedKey{}, at))
 	path := r.URL.Path
-	read := r.Method == http.MethodGet || strings.HasSuffix(path, ":testIamPermissions") || strings.HasSuffix(path, ":getIamPolicy") || path == "/token"
+	read := r.Method == http.MethodGet || r.Method == http.MethodHead || strings.HasSuffix(path, ":testIamPermissions") || strings.HasSuffix(path, ":getIamPolicy") || path == "/token"
 	if r.Method == http.MethodPost && strings.HasSuffix(path, "/keys") {
 		s.mu.Lock()
-		lose := s.LoseKeyAnswers > 0
+		lose, drop := s.LoseKeyAnswers > 0, s.LoseKeyAnswers == 0 && s.DropKeyAnswers > 0
 		if lose {
 			s.LoseKeyAnswers--
+		} else if drop {
+			s.DropKeyAnswers--
 		}
 		s.mu.Unlock()
-		if lose {
+		if lose || drop {
 			s.handle(httptest.NewRecorder(), r, read)
+			if drop {
+				if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
+					_ = c.Close()
+				}
+				return
+			}
 			apiError(w, http.StatusInternalServerError, "INTERNAL", "Internal Error")
 			return
 		}
@@ -353,13 +406,27 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, read bool) {
 	case strings.HasPrefix(path, "/storage/v1/b"), strings.HasPrefix(path, "/upload/storage/v1/b"):
 		s.storage(w, r, strings.TrimPrefix(strings.TrimPrefix(path, "/upload"), "/storage/v1/b"), body)
 	case path == "/v1/projects/"+Project+":getIamPolicy":
-		writeJSON(w, http.StatusOK, map[string]any{"version": 1, "etag": s.projectEtag(), "bindings": s.project})
+		// projects.getIamPolicy: {"options": {"requestedPolicyVersion"}};
+		// a policy with conditions is refused in an older version.
+		// https://cloud.google.com/resource-manager/reference/rest/v1/projects/getIamPolicy
+		var req struct {
+			Options struct {
+				RequestedPolicyVersion int `json:"requestedPolicyVersion"`
+			} `json:"options"`
+		}
+		_ = json.Unmarshal(body, &req)
+		if conditional(s.project) && req.Options.RequestedPolicyVersion < 3 {
+			apiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "The policy has conditions: request policy version 3.")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"version": versionOf(s.project, 1), "etag": s.projectEtag(), "bindings": s.project})
 	case path == "/v1/projects/"+Project+":setIamPolicy":
 		// projects.setIamPolicy: {"policy": Policy}; a stale etag is 409
 		// ABORTED, as Resource Manager answers a concurrent change.
 		// https://cloud.google.com/resource-manager/reference/rest/v1/projects/setIamPolicy
 		var req struct {
 			Policy struct {
+				Version  int       `json:"version"`
 				Etag     string    `json:"etag"`
 				Bindings []Binding `json:"bindings"`
 			} `json:"policy"`
@@ -368,18 +435,24 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, read bool) {
 			apiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", err.Error())
 			return
 		}
+		if conditional(req.Policy.Bindings) && req.Policy.Version < 3 {
+			apiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "A policy with conditions must be version 3.")
+			return
+		}
 		if req.Policy.Etag != "" && req.Policy.Etag != s.projectEtag() {
 			apiError(w, http.StatusConflict, "ABORTED", "There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.")
 			return
 		}
 		s.project = req.Policy.Bindings
-		writeJSON(w, http.StatusOK, map[string]any{"version": 1, "etag": s.projectEtag(), "bindings": s.project})
+		writeJSON(w, http.StatusOK, map[string]any{"version": versionOf(s.project, req.Policy.Version), "etag": s.projectEtag(), "bindings": s.project})
 	case strings.HasSuffix(path, ":testIamPermissions"):
 		s.testPermissions(w, path, body)
 	case strings.HasPrefix(path, "/v1/projects/"+Project+"/roles"):
 		s.role(w, r, strings.TrimPrefix(path, "/v1/"), body)
 	case strings.HasPrefix(path, "/v1/projects/"+Project+"/serviceAccounts"):
 		s.serviceAccount(w, r, strings.TrimPrefix(path, "/v1/projects/"+Project+"/serviceAccounts"), body)
+	case s.isBucketPath(path):
+		s.xmlObject(w, r)
 	default:
 		apiError(w, http.StatusNotFound, "NOT_FOUND", "the fake does not serve "+r.Method+" "+path)
 	}
@@ -494,10 +567,27 @@ func (s *Server) storage(w http.ResponseWriter, r *http.Request, rest string, bo
 		delete(s.policies, name)
 		w.WriteHeader(http.StatusNoContent)
 	case sub == "iam" && r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, s.policies[name])
+		// buckets.getIamPolicy: a policy with conditions is refused unless
+		// optionsRequestedPolicyVersion is 3 or more.
+		// https://cloud.google.com/storage/docs/json_api/v1/buckets/getIamPolicy
+		p := *s.policies[name]
+		v, _ := strconv.Atoi(r.URL.Query().Get("optionsRequestedPolicyVersion"))
+		if conditional(p.Bindings) && v < 3 {
+			apiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "The policy has conditions: set optionsRequestedPolicyVersion to 3.")
+			return
+		}
+		p.Kind, p.ResourceID = "storage#policy", "projects/_/buckets/"+name
+		writeJSON(w, http.StatusOK, p)
 	case sub == "iam" && r.Method == http.MethodPut:
+		// buckets.setIamPolicy: the etag must be the current one; a
+		// policy with conditions must say version 3.
+		// https://cloud.google.com/storage/docs/json_api/v1/buckets/setIamPolicy
 		var p policy
 		_ = json.Unmarshal(body, &p)
+		if conditional(p.Bindings) && p.Version < 3 {
+			apiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "A policy with conditions must be version 3.")
+			return
+		}
 		cur := s.policies[name]
 		if p.Etag != cur.Etag {
 			apiError(w, http.StatusPreconditionFailed, "FAILED_PRECONDITION", "The etag does not match: the policy changed since it was read.")
@@ -511,8 +601,9 @@ func (s *Server) storage(w http.ResponseWriter, r *http.Request, rest string, bo
 				}
 			}
 		}
-		p.Etag, p.Version = s.etag(), 1
+		p.Etag, p.Version = s.etag(), versionOf(p.Bindings, p.Version)
 		s.policies[name] = &p
+		p.Kind, p.ResourceID = "storage#policy", "projects/_/buckets/"+name
 		writeJSON(w, http.StatusOK, p)
 	default:
 		apiError(w, http.StatusNotFound, "NOT_FOUND", "the fake does not serve "+r.Method+" bucket "+sub)
@@ -742,9 +833,8 @@ func (s *Server) put(bucket, name string, data []byte) *object {
 // a generation), as the JSON API does.
 // https://cloud.google.com/storage/docs/json_api/v1/objects
 func (s *Server) object(w http.ResponseWriter, r *http.Request, bucket, name string, body []byte) {
-	if email, ok := strings.CutPrefix(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), "sa:"); ok {
-		bound := slices.ContainsFunc(s.policies[bucket].Bindings, func(b Binding) bool { return slices.Contains(b.Members, "serviceAccount:"+email) })
-		if !bound {
+	if email, ok := keyCaller(r); ok {
+		if !s.bound(bucket, email) {
 			apiError(w, http.StatusForbidden, "PERMISSION_DENIED", email+" does not have storage.objects access to the Google Cloud Storage bucket.")
 			return
 		}
@@ -846,6 +936,74 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request, bucket, name str
 	}
 }
 
+// isBucketPath reports whether path is /BUCKET/OBJECT of a bucket the fake
+// has: an XML API request.
+func (s *Server) isBucketPath(path string) bool {
+	bucket, _, ok := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	return ok && (s.buckets[bucket] != nil || s.ForeignBuckets[bucket])
+}
+
+// xmlObject serves the XML API's GET and HEAD of an object at
+// /BUCKET/OBJECT, which cloud.google.com/go/storage reads objects with
+// unless told to use the JSON API: the data, with the object's generation,
+// metageneration, stored length and CRC32C and MD5 in x-goog-hash; errors
+// as an XML <Error> document (NoSuchKey, AccessDenied).
+// https://cloud.google.com/storage/docs/xml-api/get-object-download
+// https://cloud.google.com/storage/docs/xml-api/reference-headers
+// https://cloud.google.com/storage/docs/xml-api/reference-status
+func (s *Server) xmlObject(w http.ResponseWriter, r *http.Request) {
+	bucket, name, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	xmlError := func(status int, code, message string) {
+		w.Header().Set("Content-Type", "application/xml; charset=UTF-8")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "<?xml version='1.0' encoding='UTF-8'?><Error><Code>%s</Code><Message>%s</Message></Error>", code, message)
+	}
+	email, byKey := keyCaller(r)
+	if s.ForeignBuckets[bucket] || byKey && !s.bound(bucket, email) {
+		xmlError(http.StatusForbidden, "AccessDenied", "Access denied.")
+		return
+	}
+	o := s.live(bucket + "/" + name)
+	if g := r.URL.Query().Get("generation"); g != "" {
+		o = nil
+		for _, gen := range s.objects[bucket+"/"+name] {
+			if fmt.Sprint(gen.generation) == g {
+				o = gen
+			}
+		}
+	}
+	if o == nil || r.Method != http.MethodGet && r.Method != http.MethodHead {
+		xmlError(http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
+		return
+	}
+	crc := binary.BigEndian.AppendUint32(nil, crc32.Checksum(o.data, crc32.MakeTable(crc32.Castagnoli)))
+	md5sum := md5.Sum(o.data)
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Length", strconv.Itoa(len(o.data)))
+	h.Set("ETag", `"`+hex.EncodeToString(md5sum[:])+`"`)
+	h.Set("X-Goog-Generation", fmt.Sprint(o.generation))
+	h.Set("X-Goog-Metageneration", "1")
+	h.Set("X-Goog-Stored-Content-Length", strconv.Itoa(len(o.data)))
+	h.Set("X-Goog-Stored-Content-Encoding", "identity")
+	h.Add("X-Goog-Hash", "crc32c="+base64.StdEncoding.EncodeToString(crc))
+	h.Add("X-Goog-Hash", "md5="+base64.StdEncoding.EncodeToString(md5sum[:]))
+	if r.Method == http.MethodGet {
+		_, _ = w.Write(o.data)
+	}
+}
+
+// keyCaller is the service account whose key made the request ("sa:" +
+// email, the token the fake's token endpoint gave it).
+func keyCaller(r *http.Request) (string, bool) {
+	return strings.CutPrefix(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), "sa:")
+}
+
+// bound reports whether a bucket's policy binds the service account.
+func (s *Server) bound(bucket, email string) bool {
+	return slices.ContainsFunc(s.policies[bucket].Bindings, func(b Binding) bool { return slices.Contains(b.Members, "serviceAccount:"+email) })
+}
+
 // Objects returns the names of the live objects in a bucket.
 func (s *Server) Objects(bucket string) []string {
 	s.mu.Lock()
@@ -940,12 +1098,15 @@ func (s *Server) CredentialsFile(dir string) (string, error) {
 	return path, os.WriteFile(path, cred, 0o600)
 }
 
-// Env is gcloud's endpoint overrides pointing at the fake, with
-// STORAGE_EMULATOR_HOST (which the storage library reads itself).
+// Env is gcloud's endpoint overrides pointing at the fake. Cloud Storage
+// is reached through its override too, not STORAGE_EMULATOR_HOST: the
+// storage library sends no credentials to an emulator, and the fake tells
+// GrowthLoop's key from the operator by them.
 func (s *Server) Env() map[string]string {
+	ep := s.Endpoints()
 	return map[string]string{
-		"CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM":                  s.URL + "/",
-		"CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER": s.URL + "/",
-		"STORAGE_EMULATOR_HOST":                                s.URL,
+		"CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM":                  ep.IAM,
+		"CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER": ep.CRM,
+		"CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE":              ep.Storage,
 	}
 }
