@@ -105,7 +105,7 @@ func s3Setup(t testing.TB, aws *awstest.Server) *crashSetup {
 	s.args = append([]string{"init", "--provider", "s3", "--bucket", "crash-exports-" + s.id, "--name", "crash" + s.id, "--yes"}, snowflakeArgs(s.sf)...)
 	none := filepath.Join(t.TempDir(), "none")
 	s.env = append(baseEnv(t), "AWS_ENDPOINT_URL="+aws.URL, "AWS_ACCESS_KEY_ID="+awstest.AdminKeyID, "AWS_SECRET_ACCESS_KEY="+awstest.AdminSecret,
-		"AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none, "AWS_EC2_METADATA_DISABLED=true", awstest.ProxyEnv())
+		"AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none, "AWS_EC2_METADATA_DISABLED=true")
 	return s
 }
 

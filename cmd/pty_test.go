@@ -221,7 +221,7 @@ func TestTerminalQuitCancels(t *testing.T) {
 func applyEnv(t *testing.T, c *cloud) []string {
 	return []string{"HOME=" + t.TempDir(), "AWS_ENDPOINT_URL=" + c.aws.URL, "AWS_ACCESS_KEY_ID=" + awstest.AdminKeyID,
 		"AWS_SECRET_ACCESS_KEY=" + awstest.AdminSecret, "AWS_EC2_METADATA_DISABLED=true", "SNOWFLAKE_PASSWORD=" + c.sf.Password,
-		"AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none"), awstest.ProxyEnv()}
+		"AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none")}
 }
 
 // atReview starts byob init in dir with c's flags but without --yes, as a

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	smithyendpoints "github.com/aws/smithy-go/endpoints"
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/growthloop/byob/internal/netfail"
@@ -89,16 +91,37 @@ func NewClients(cfg aws.Config) *Clients {
 		o.DisableLogOutputChecksumValidationSkipped = true // the SDK would print it to stderr
 	}
 	return &Clients{
-		S3:        s3.NewFromConfig(cfg, pathStyle),
-		IAM:       iam.NewFromConfig(cfg),
-		STS:       sts.NewFromConfig(cfg),
-		S3Control: s3control.NewFromConfig(cfg),
+		S3:  s3.NewFromConfig(cfg, pathStyle),
+		IAM: iam.NewFromConfig(cfg),
+		STS: sts.NewFromConfig(cfg),
+		S3Control: s3control.NewFromConfig(cfg, func(o *s3control.Options) {
+			o.EndpointResolverV2 = controlEndpoint{s3control.NewDefaultEndpointResolverV2()}
+		}),
 		Secrets: func(region string) *secretsmanager.Client {
 			return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.Region = region })
 		},
 		KeySTS: func(id, secret string) *sts.Client { return sts.NewFromConfig(withKey(cfg, id, secret)) },
 		KeyS3:  func(id, secret string) *s3.Client { return s3.NewFromConfig(withKey(cfg, id, secret), pathStyle) },
 	}
+}
+
+// controlEndpoint is S3 Control's endpoint, which names the account in its
+// host (123456789012.s3-control.us-east-1.amazonaws.com). A custom
+// endpoint on an IP address (an emulator on 127.0.0.1) cannot take that
+// label: its requests go to the address itself, with the account in the
+// x-amz-account-id header they always carry.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_GetPublicAccessBlock.html
+type controlEndpoint struct{ s3control.EndpointResolverV2 }
+
+func (r controlEndpoint) ResolveEndpoint(ctx context.Context, p s3control.EndpointParameters) (smithyendpoints.Endpoint, error) {
+	e, err := r.EndpointResolverV2.ResolveEndpoint(ctx, p)
+	if err != nil || p.Endpoint == nil {
+		return e, err
+	}
+	if label, rest, ok := strings.Cut(e.URI.Hostname(), "."); ok && p.AccountId != nil && label == *p.AccountId && net.ParseIP(rest) != nil {
+		e.URI.Host = strings.Replace(e.URI.Host, label+".", "", 1)
+	}
+	return e, nil
 }
 
 // withKey is cfg signing with an access key instead of the caller's.

@@ -16,7 +16,7 @@ import (
 
 // anyHost is an HTTP client that reaches srv whatever host a request
 // names: S3 Control's endpoint rules put the account id in front of a
-// custom endpoint's host, which no resolver here knows.
+// named endpoint's host, which no resolver here knows.
 func anyHost(srv *httptest.Server) config.LoadOptionsFunc {
 	return config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.Proxy = nil
@@ -86,13 +86,25 @@ func TestAccountPublicAccessBlock(t *testing.T) {
 		t.Fatalf("%d requests, want 2 (a 503, then the answer)", len(reqs))
 	}
 	r := reqs[1]
-	if wantHost := "111122223333." + srv.Listener.Addr().String(); r.host != wantHost || r.method != http.MethodGet ||
+	// An endpoint on an IP address takes no account label.
+	if wantHost := srv.Listener.Addr().String(); r.host != wantHost || r.method != http.MethodGet ||
 		r.path != "/v20180820/configuration/publicAccessBlock" || r.account != "111122223333" || !strings.Contains(r.auth, "/us-west-2/s3/aws4_request") {
 		t.Errorf("sent %+v", r)
 	}
 	_, err = c.accountPublicAccessBlock(context.Background(), "111122223333")
 	if errorCode(err) != "NoSuchPublicAccessBlockConfiguration" || httpStatus(err) != http.StatusNotFound {
 		t.Errorf("error %v: code %q status %d", err, errorCode(err), httpStatus(err))
+	}
+
+	// A named endpoint gets the account in front of its host, as the
+	// SDK's endpoint rules have it (a wildcard DNS name serves it).
+	t.Setenv("AWS_ENDPOINT_URL_S3_CONTROL", "http://localstack.example:4566")
+	if c, err = Connect(context.Background(), "", "us-west-2", anyHost(srv)); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = c.accountPublicAccessBlock(context.Background(), "111122223333")
+	if reqs := got(); reqs[len(reqs)-1].host != "111122223333.localstack.example:4566" {
+		t.Errorf("named endpoint: sent %+v", reqs[len(reqs)-1])
 	}
 }
 

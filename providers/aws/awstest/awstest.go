@@ -33,12 +33,10 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -160,34 +158,6 @@ var unique atomic.Int64
 
 // Unique returns a short suffix no other call in this process returns.
 func Unique() string { return fmt.Sprintf("%d", unique.Add(1)) }
-
-// Proxy is the URL of a forwarding proxy for the hosts no resolver knows:
-// with a custom endpoint, S3 Control's endpoint rules put the account id in
-// front of its host (123456789012.127.0.0.1:port), where a wildcard DNS
-// name would serve an emulator. The proxy drops that first label. Loaded,
-// the package sets HTTP_PROXY to it for this process (Go never proxies a
-// loopback address, so the rest goes direct); a byob process the tests
-// start gets ProxyEnv.
-// https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_GetPublicAccessBlock.html
-var Proxy string
-
-// ProxyEnv is the environment entry that routes a byob process's S3
-// Control requests through Proxy.
-func ProxyEnv() string { return "HTTP_PROXY=" + Proxy }
-
-func init() {
-	fwd := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
-		r.Out.URL.Scheme = "http"
-		if _, rest, ok := strings.Cut(r.In.URL.Host, "."); ok && net.ParseIP(strings.Split(rest, ":")[0]) != nil {
-			r.Out.URL.Host = rest
-		}
-		r.Out.Host = r.In.Host // what the request was signed for
-	}}
-	Proxy = httptest.NewServer(fwd).URL
-	_ = os.Setenv("HTTP_PROXY", Proxy)
-	_ = os.Unsetenv("NO_PROXY")
-	_ = os.Unsetenv("no_proxy")
-}
 
 // sharedKumo is the process's one kumo: its data is package-level anyway,
 // and starting another rewires its services while the last one's
