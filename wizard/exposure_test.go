@@ -201,6 +201,25 @@ func TestVerifyFindsWhoElseCanReachTheGCSBucket(t *testing.T) {
 		t.Errorf("only the public binding fails: %v", bad)
 	}
 
+	// Conditions on the resource name narrow a binding to other objects:
+	// public access there warns, another reader there passes.
+	reports := &gcptest.Condition{Title: "reports only", Expression: `resource.name.startsWith("projects/_/buckets/` + cfg.Bucket + `/objects/reports/")`}
+	with(gcptest.Binding{Role: "roles/storage.objectViewer", Members: []string{"allUsers"}, Condition: reports},
+		gcptest.Binding{Role: "roles/storage.objectViewer", Members: []string{"user:reporter@acme.com"}, Condition: reports})
+	rep = verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	if c := find(rep, gcp.CheckNoPublicAccess); !rep.OK || c.Status != providers.Warn || !strings.Contains(c.Detail, "allUsers holds roles/storage.objectViewer where resource.name.startsWith") ||
+		!strings.Contains(c.Detail, "outside exports/ only") {
+		t.Errorf("allUsers on other objects: %+v", c)
+	}
+	if c := find(rep, gcp.CheckOtherReaders); c.Status != providers.Pass || !strings.Contains(c.Detail, "user:reporter@acme.com (roles/storage.objectViewer) read only objects outside exports/") {
+		t.Errorf("a reader of other objects: %+v", c)
+	}
+	exports := &gcptest.Condition{Title: "exports", Expression: `resource.name.startsWith("projects/_/buckets/` + cfg.Bucket + `/objects/exp")`}
+	with(gcptest.Binding{Role: "roles/storage.objectViewer", Members: []string{"allUsers"}, Condition: exports})
+	if c := find(verify(t, cfg, e.deps, wizard.VerifyOptions{}), gcp.CheckNoPublicAccess); c.Status != providers.Fail {
+		t.Errorf("allUsers on a prefix that takes in the exports: %+v", c)
+	}
+
 	_, err := e.admin.IAM.Projects.Roles.Create("projects/"+gcptest.Project, &iamapi.CreateRoleRequest{RoleId: "auditor",
 		Role: &iamapi.Role{IncludedPermissions: []string{"storage.objects.list"}}}).Do()
 	must(t, err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"cloud.google.com/go/iam"
+	"cloud.google.com/go/iam/apiv1/iampb"
 
 	"github.com/growthloop/byob/providers"
 )
@@ -29,9 +30,10 @@ var readsObjects = []string{
 	"roles/storage.legacyObjectOwner", "roles/storage.legacyObjectReader",
 }
 
-// exposureProbes answer "who else can reach the bucket": nobody on the
-// internet (a failure) and which other principals read its objects (a
-// warning: they may be needed, and are never removed).
+// exposureProbes answer "who else can reach the exports": nobody on the
+// internet (a failure; a warning where a condition keeps it to other
+// objects) and which other principals read them (a warning: they may be
+// needed, and are never removed).
 func exposureProbes(p Params, c *Clients, v *providers.Values) []providers.Check {
 	var policy providers.Read[*iam.Policy3]
 	read := func(ctx context.Context) (*iam.Policy3, error) { return bucketPolicy(ctx, c, p.Bucket) }
@@ -44,21 +46,30 @@ func exposureProbes(p Params, c *Clients, v *providers.Values) []providers.Check
 			if err != nil {
 				return providers.CannotRun(err, "grant storage.buckets.getIamPolicy and re-run byob verify")
 			}
-			var found, fixes []string
+			// A public binding that reaches the exports fails; one a
+			// condition keeps to other objects warns.
+			var found, fixes, other, otherFixes []string
 			for _, b := range pol.Bindings {
 				for _, m := range b.Members {
-					if m == "allUsers" || m == "allAuthenticatedUsers" {
-						found = append(found, m+" holds "+b.Role)
-						fixes = append(fixes, remove(m, b.Role))
+					if m != "allUsers" && m != "allAuthenticatedUsers" {
+						continue
+					}
+					if reaches(condition(b), p.Bucket, p.Prefix) {
+						found, fixes = append(found, m+" holds "+b.Role), append(fixes, remove(m, b.Role))
+					} else {
+						other, otherFixes = append(other, m+" holds "+b.Role+" where "+condition(b)), append(otherFixes, remove(m, b.Role))
 					}
 				}
 			}
-			if len(found) > 0 {
+			switch {
+			case len(found) > 0:
 				return providers.Failed(strings.Join(fixes, " && "), "%s (public access prevention blocks it only while it stays enforced)", strings.Join(found, ", "))
+			case len(other) > 0:
+				return providers.Warned(strings.Join(otherFixes, " && "), "%s: on objects outside %s only, so GrowthLoop's exports are not reachable through it", strings.Join(other, ", "), p.Prefix)
 			}
 			return providers.Passed("no binding to allUsers or allAuthenticatedUsers")
 		}},
-		{ID: CheckOtherReaders, Title: "No one else reads the bucket's objects", Run: func(ctx context.Context) providers.CheckResult {
+		{ID: CheckOtherReaders, Title: "No one else reads the exports in the bucket", Run: func(ctx context.Context) providers.CheckResult {
 			pol, err := policy.Get(ctx, read)
 			if err != nil {
 				return providers.CannotRun(err, "grant storage.buckets.getIamPolicy and re-run byob verify")
@@ -70,25 +81,42 @@ func exposureProbes(p Params, c *Clients, v *providers.Values) []providers.Check
 			for _, basic := range []string{"projectOwner:", "projectEditor:", "projectViewer:"} {
 				ours = append(ours, basic+p.Project) // the project's own
 			}
-			var found, fixes []string
+			// Readers a condition keeps to other objects do not read
+			// GrowthLoop's exports.
+			var found, fixes, elsewhere []string
 			for _, b := range pol.Bindings {
 				reads, err := roleReadsObjects(ctx, c, b.Role)
 				if err != nil {
 					return providers.CannotRun(err, "grant iam.roles.get and re-run byob verify")
 				}
 				for _, m := range b.Members {
-					if reads && !slices.Contains(ours, m) {
+					switch {
+					case !reads || slices.Contains(ours, m):
+					case !reaches(condition(b), p.Bucket, p.Prefix):
+						elsewhere = append(elsewhere, m+" ("+b.Role+")")
+					default:
 						found = append(found, m+" ("+b.Role+")")
 						fixes = append(fixes, remove(m, b.Role))
 					}
 				}
 			}
 			if len(found) > 0 {
-				return providers.Warned("if they need no access: "+strings.Join(fixes, " && "), "also read the bucket's objects: %s", strings.Join(found, ", "))
+				return providers.Warned("if they need no access: "+strings.Join(fixes, " && "), "also read the exports under %s: %s", p.Prefix, strings.Join(found, ", "))
+			}
+			if len(elsewhere) > 0 {
+				return providers.Passed("only byob's service accounts and the project's owners, editors and viewers read the exports; %s read only objects outside %s", strings.Join(elsewhere, ", "), p.Prefix)
 			}
 			return providers.Passed("only byob's service accounts and the project's owners, editors and viewers")
 		}},
 	}
+}
+
+// condition is a binding's IAM condition, "" for none.
+func condition(b *iampb.Binding) string {
+	if b.Condition == nil {
+		return ""
+	}
+	return b.Condition.Expression
 }
 
 // roleReadsObjects reports whether a role grants storage.objects.get or
