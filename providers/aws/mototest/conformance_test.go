@@ -228,6 +228,13 @@ func TestS3LifeOnMoto(t *testing.T) {
 			t.Errorf("byob %s after destroy: exit %d\n%s%s", verb[0], code, out, errOut)
 		}
 	}
+	// init makes the destroyed setup anew.
+	if out := b.must(b.initFlags...); !strings.Contains(out, "10 changes applied") {
+		t.Errorf("init after destroy:\n%s", out)
+	}
+	if _, err := admin.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("growthloop-byob-exporter")}); err != nil {
+		t.Errorf("init after destroy made no user: %v", err)
+	}
 }
 
 // TestKeyConfinedOnMotoWithIAM: on moto enforcing IAM, the bundle's key
