@@ -191,7 +191,7 @@ func TestImportsOnlyWhatExists(t *testing.T) {
 
 	// Another setup's state file is refused, not imported.
 	other := madeSetup(t, cfg)
-	other.State.Inputs = &wizard.StateInputs{Provider: "s3", Bucket: "someone-elses", Name: cfg.Name}
+	other.State.Inputs = wizard.InputsOf(wizard.Config{Provider: "s3", Bucket: "someone-elses", Name: cfg.Name})
 	if _, err := Render("terraform", cfg, other); err == nil || !strings.Contains(err.Error(), "someone-elses") {
 		t.Errorf("another setup's state: %v", err)
 	}

@@ -4,107 +4,150 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/growthloop/byob/providers"
 )
 
-// StateInputs are a setup's inputs as the state file keeps them: its own
-// names, so renaming a flag never changes the file. How byob reached the
-// clouds is kept too (never a secret), so later runs need no flags.
-type StateInputs struct {
-	Provider          string `json:"provider"`
-	Bucket            string `json:"bucket"`
-	Region            string `json:"region,omitempty"`
-	GCPProject        string `json:"gcp_project,omitempty"`
-	Location          string `json:"location,omitempty"`
-	Prefix            string `json:"prefix"`
-	OrgID             string `json:"org_id,omitempty"`
-	TTLDays           int    `json:"ttl_days"`
-	Warehouse         string `json:"warehouse"`
-	Name              string `json:"name"`
-	SnowflakeDatabase string `json:"snowflake_database,omitempty"`
-	SnowflakeSchema   string `json:"snowflake_schema,omitempty"`
-	Integration       string `json:"integration,omitempty"`
-	Stage             string `json:"stage,omitempty"`
-	GrowthLoopRole    string `json:"growthloop_role,omitempty"`
-	KeyFile           string `json:"key_file,omitempty"`
-	Bundle            string `json:"bundle"`
-	// Names given instead of the derived ones (a setup made by hand).
-	Names      *StateNames      `json:"names,omitempty"`
-	Connection *StateConnection `json:"connection,omitempty"`
-}
-
-// StateNames are the names of a setup byob took over, where they are not
-// the ones it derives.
-type StateNames struct {
-	AWSPolicy         string `json:"aws_policy,omitempty"`
-	AWSRole           string `json:"aws_role,omitempty"`
-	AWSUser           string `json:"aws_user,omitempty"`
-	GCPServiceAccount string `json:"gcp_service_account,omitempty"`
-	GCPWriterRole     string `json:"gcp_writer_role,omitempty"`
-	GCPSnowflakeRole  string `json:"gcp_snowflake_role,omitempty"`
-}
-
-// StateConnection is how byob reached the clouds.
-type StateConnection struct {
-	AWSProfile              string `json:"aws_profile,omitempty"`
-	SnowflakeConnection     string `json:"snowflake_connection,omitempty"`
-	SnowflakeAccount        string `json:"snowflake_account,omitempty"`
-	SnowflakeUser           string `json:"snowflake_user,omitempty"`
-	SnowflakeRole           string `json:"snowflake_role,omitempty"`
-	SnowflakeWarehouse      string `json:"snowflake_warehouse,omitempty"`
-	SnowflakeAuthenticator  string `json:"snowflake_authenticator,omitempty"`
-	SnowflakePrivateKeyFile string `json:"snowflake_private_key_file,omitempty"`
-	SnowflakeHost           string `json:"snowflake_host,omitempty"`
-	SnowflakePort           int    `json:"snowflake_port,omitempty"`
-	SnowflakeProtocol       string `json:"snowflake_protocol,omitempty"`
-}
+// StateInputs are a setup's inputs as the state file keeps them: each
+// field of the flag table under its own key (providers.Field.State), so a
+// renamed flag never changes the file and a new flag is one row of the
+// table. How byob reached the clouds is kept too (never a secret), so
+// later runs need no flags.
+type StateInputs struct{ cfg Config }
 
 // InputsOf is what the state file keeps of cfg.
-func InputsOf(cfg Config) *StateInputs {
-	sc := cfg.Snowflake
-	conn := &StateConnection{
-		AWSProfile: cfg.Profile, SnowflakeConnection: sc.Connection, SnowflakeAccount: sc.Account, SnowflakeUser: sc.User,
-		SnowflakeRole: sc.Role, SnowflakeWarehouse: sc.Warehouse, SnowflakeAuthenticator: sc.Authenticator,
-		SnowflakePrivateKeyFile: sc.PrivateKeyFile, SnowflakeHost: sc.Host, SnowflakePort: sc.Port, SnowflakeProtocol: sc.Protocol,
-	}
-	if *conn == (StateConnection{}) {
-		conn = nil
-	}
-	names := &StateNames{AWSPolicy: cfg.PolicyName, AWSRole: cfg.RoleName, AWSUser: cfg.UserName,
-		GCPServiceAccount: cfg.ServiceAccount, GCPWriterRole: cfg.WriterRole, GCPSnowflakeRole: cfg.SnowflakeRoleGCP}
-	if *names == (StateNames{}) {
-		names = nil
-	}
-	return &StateInputs{
-		Names: names, Provider: cfg.Provider, Bucket: cfg.Bucket, Region: cfg.Region, GCPProject: cfg.GCPProject, Location: cfg.Location,
-		Prefix: cfg.Prefix, OrgID: cfg.OrgID, TTLDays: cfg.TTLDays, Warehouse: cfg.Warehouse, Name: cfg.Name,
-		SnowflakeDatabase: cfg.SnowflakeDatabase, SnowflakeSchema: cfg.SnowflakeSchema, Integration: cfg.Integration,
-		Stage: cfg.Stage, GrowthLoopRole: cfg.GrowthLoopRole, KeyFile: cfg.KeyFile, Bundle: cfg.Bundle, Connection: conn,
-	}
-}
+func InputsOf(cfg Config) *StateInputs { return &StateInputs{cfg: cfg} }
 
 // Config is the setup the inputs describe; state names the state file.
 func (in *StateInputs) Config(state string) Config {
-	c := Config{
-		Provider: in.Provider, Bucket: in.Bucket, Region: in.Region, GCPProject: in.GCPProject, Location: in.Location,
-		Prefix: in.Prefix, OrgID: in.OrgID, TTLDays: in.TTLDays, Warehouse: in.Warehouse, Name: in.Name,
-		SnowflakeDatabase: in.SnowflakeDatabase, SnowflakeSchema: in.SnowflakeSchema, Integration: in.Integration,
-		Stage: in.Stage, GrowthLoopRole: in.GrowthLoopRole, KeyFile: in.KeyFile, Bundle: in.Bundle, State: state,
-	}
-	if n := in.Names; n != nil {
-		c.PolicyName, c.RoleName, c.UserName = n.AWSPolicy, n.AWSRole, n.AWSUser
-		c.ServiceAccount, c.WriterRole, c.SnowflakeRoleGCP = n.GCPServiceAccount, n.GCPWriterRole, n.GCPSnowflakeRole
-	}
-	if cn := in.Connection; cn != nil {
-		c.Profile = cn.AWSProfile
-		c.Snowflake = providers.SnowflakeConnection{
-			Connection: cn.SnowflakeConnection, Account: cn.SnowflakeAccount, User: cn.SnowflakeUser, Role: cn.SnowflakeRole,
-			Warehouse: cn.SnowflakeWarehouse, Authenticator: cn.SnowflakeAuthenticator, PrivateKeyFile: cn.SnowflakePrivateKeyFile,
-			Host: cn.SnowflakeHost, Port: cn.SnowflakePort, Protocol: cn.SnowflakeProtocol,
+	c := in.cfg
+	c.State = state
+	return c
+}
+
+// MarshalJSON writes every kept field that has a value, in the table's
+// order; a "group.key" field goes into the object group, after the
+// others.
+func (in *StateInputs) MarshalJSON() ([]byte, error) {
+	top := newObject()
+	groups := map[string]*object{}
+	var order []string
+	for _, f := range providers.Fields {
+		if f.State == "" || f.String(&in.cfg) == "" {
+			continue
+		}
+		o, key := top, f.State
+		if group, k, ok := strings.Cut(f.State, "."); ok {
+			if groups[group] == nil {
+				groups[group] = newObject()
+				order = append(order, group)
+			}
+			o, key = groups[group], k
+		}
+		if err := o.add(key, f.Value(&in.cfg)); err != nil {
+			return nil, err
 		}
 	}
-	return c
+	for _, g := range order {
+		if err := top.add(g, groups[g]); err != nil {
+			return nil, err
+		}
+	}
+	return top.MarshalJSON()
+}
+
+// UnmarshalJSON reads the inputs strictly: a key the table does not know,
+// or a value of the wrong type, is an error.
+func (in *StateInputs) UnmarshalJSON(b []byte) error {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		return err
+	}
+	var c Config
+	set := func(key string, raw json.RawMessage) error {
+		f, ok := stateField(key)
+		if !ok {
+			return fmt.Errorf("unknown field %q", key)
+		}
+		v := f.Value(&c)
+		if err := json.Unmarshal(raw, v); err != nil {
+			return fmt.Errorf("%s: %v", key, strings.TrimPrefix(err.Error(), "json: "))
+		}
+		return nil
+	}
+	for key, raw := range top {
+		if isGroup(key) {
+			var g map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &g); err != nil {
+				return fmt.Errorf("%s: %v", key, strings.TrimPrefix(err.Error(), "json: "))
+			}
+			for k, v := range g {
+				if err := set(key+"."+k, v); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := set(key, raw); err != nil {
+			return err
+		}
+	}
+	in.cfg = c
+	return nil
+}
+
+// stateField is the field kept under key.
+func stateField(key string) (providers.Field, bool) {
+	for _, f := range providers.Fields {
+		if f.State != "" && f.State == key {
+			return f, true
+		}
+	}
+	return providers.Field{}, false
+}
+
+// isGroup says whether key names an object of the inputs.
+func isGroup(key string) bool {
+	for _, f := range providers.Fields {
+		if g, _, ok := strings.Cut(f.State, "."); ok && g == key {
+			return true
+		}
+	}
+	return false
+}
+
+// object is a JSON object that keeps its keys' order.
+type object struct {
+	keys []string
+	vals map[string]json.RawMessage
+}
+
+func newObject() *object { return &object{vals: map[string]json.RawMessage{}} }
+
+func (o *object) add(key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	o.keys, o.vals[key] = append(o.keys, key), b
+	return nil
+}
+
+func (o *object) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range o.keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteByte(':')
+		b.Write(o.vals[k])
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 // inputsV1 reads a version 1 file's inputs: the setup flags, keyed by

@@ -1,7 +1,6 @@
 package wizard
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -202,28 +201,16 @@ type DocInputs struct{ cfg Config }
 
 // MarshalJSON writes the inputs as one object in flag order.
 func (in DocInputs) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	first := true
+	o := newObject()
 	for _, f := range setupFields(&in.cfg) {
 		if f.String(&in.cfg) == "" {
 			continue
 		}
-		if !first {
-			b.WriteByte(',')
-		}
-		first = false
-		k, _ := json.Marshal(f.Flag)
-		v, err := json.Marshal(f.Value(&in.cfg))
-		if err != nil {
+		if err := o.add(f.Flag, f.Value(&in.cfg)); err != nil {
 			return nil, err
 		}
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(v)
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return o.MarshalJSON()
 }
 
 // setupFields are the fields that describe cfg's setup: every setup's and

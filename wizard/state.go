@@ -162,7 +162,7 @@ func (s *State) Matches(c Config) error {
 	if s.Inputs == nil {
 		return nil
 	}
-	in := s.Inputs
+	in := s.Inputs.cfg
 	if in.Provider != c.Provider || in.Bucket != c.Bucket || in.Name != c.Name {
 		return providers.Usagef("state file %s belongs to the %s setup %q of bucket %s: pass another --state for this one", s.path, in.Provider, in.Name, in.Bucket)
 	}

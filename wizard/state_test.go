@@ -236,3 +236,36 @@ func TestStateV1IsMigrated(t *testing.T) {
 		t.Errorf("reloaded %+v: %v", again.Inputs, err)
 	}
 }
+
+// TestStateInputsFollowTheFlagTable: every field the table keeps goes to
+// the state file under its own key and comes back; a key the table does
+// not know, or a value of another type, is refused.
+func TestStateInputsFollowTheFlagTable(t *testing.T) {
+	var c Config
+	n := 0
+	for _, f := range providers.Fields {
+		if f.State == "" {
+			continue
+		}
+		n++
+		if err := f.Set(&c, fmt.Sprint(n)); err != nil {
+			t.Fatal(f.Flag, err)
+		}
+	}
+	b, err := json.Marshal(InputsOf(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back StateInputs
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	if got := back.Config(""); got != c {
+		t.Errorf("round trip\n got %+v\nwant %+v\nvia %s", got, c, b)
+	}
+	for _, bad := range []string{`{"colour":"red"}`, `{"names":{"aws_colour":"x"}}`, `{"ttl_days":"seven"}`, `{"bucket":1}`, `{"names":"x"}`} {
+		if err := json.Unmarshal([]byte(bad), &back); err == nil {
+			t.Errorf("%s: accepted", bad)
+		}
+	}
+}

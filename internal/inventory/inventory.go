@@ -210,7 +210,7 @@ func snowflakeObjects(l *list, sf *snowflaketest.Server, cfg wizard.Config) {
 
 // files adds the invariants of the state file and the bundle.
 func files(l *list, cfg wizard.Config, state *wizard.State, serr error, bundle *wizard.Bundle, berr error) {
-	l.add("invariant: state file valid, with the inputs", serr == nil && state.Inputs != nil && state.Inputs.Bucket == cfg.Bucket)
+	l.add("invariant: state file valid, with the inputs", serr == nil && state.Inputs != nil && state.Inputs.Config("").Bucket == cfg.Bucket)
 	fi, err := os.Stat(cfg.Bundle)
 	complete := berr == nil && bundle != nil && err == nil && fi.Mode().Perm() == 0o600 && bundle.Bucket == cfg.Bucket &&
 		(cfg.Provider == awsp.Name && bundle.AWSAccessKeyID != "" && bundle.AWSSecretAccessKey != "" ||
