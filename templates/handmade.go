@@ -134,12 +134,17 @@ func stringsOf(v any) []string {
 }
 
 // conditionValues are the values a condition block tests key with, under
-// any operator; nil when it does not test key.
-func conditionValues(cond any, key string) []string {
+// any of ops (any operator when none; ForAnyValue: and ForAllValues:
+// forms count as their operator); nil when it does not test key.
+func conditionValues(cond any, key string, ops ...string) []string {
 	c, _ := cond.(map[string]any)
 	var out []string
-	for _, op := range c {
-		if m, ok := op.(map[string]any); ok {
+	for op, kv := range c {
+		base := strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(op), "foranyvalue:"), "forallvalues:")
+		if len(ops) > 0 && !slices.ContainsFunc(ops, func(o string) bool { return strings.EqualFold(o, base) }) {
+			continue
+		}
+		if m, ok := kv.(map[string]any); ok {
 			for k, v := range m {
 				if strings.EqualFold(k, key) {
 					out = append(out, stringsOf(v)...)
@@ -150,6 +155,7 @@ func conditionValues(cond any, key string) []string {
 			}
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 

@@ -287,19 +287,7 @@ func ForeignStatements(doc, account string, bucket Bucket, prefix string) []Fore
 		if m["Effect"] != "Allow" {
 			continue
 		}
-		var who []string
-		if np, ok := m["NotPrincipal"]; ok {
-			b, _ := json.Marshal(np)
-			who = append(who, "everyone but "+string(b))
-		}
-		for _, a := range awsPrincipals(m["Principal"]) {
-			switch acct := principalAccount(a); {
-			case a == "*":
-				who = append(who, "anyone (*)")
-			case acct != "" && acct != account:
-				who = append(who, "AWS account "+acct)
-			}
-		}
+		who := outsiders(m, account)
 		if len(who) == 0 {
 			continue
 		}
@@ -310,6 +298,56 @@ func ForeignStatements(doc, account string, bucket Bucket, prefix string) []Fore
 		found = append(found, Foreign{Index: i, Says: name + " allows " + strings.Join(who, " and "), Reaches: ReachesPrefix(m, bucket, prefix)})
 	}
 	return found
+}
+
+// outsiders are who a statement lets in from outside the account: anyone
+// ("*", unless aws:PrincipalAccount keeps it to the account), another
+// account, everyone but the ones named (NotPrincipal), a service acting
+// for any account or another one (unless aws:SourceAccount or
+// aws:SourceArn keep it to this one), federated users, and canonical
+// users (whose account a policy cannot tell).
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+func outsiders(st map[string]any, account string) []string {
+	var who []string
+	if np, ok := st["NotPrincipal"]; ok {
+		b, _ := json.Marshal(np)
+		who = append(who, "everyone but "+string(b))
+	}
+	// What a condition keeps to one value for sure: equality or a match.
+	matched := func(key string) []string {
+		return conditionValues(st["Condition"], key, "StringEquals", "StringLike", "ArnEquals", "ArnLike")
+	}
+	only := func(key string, ok func(string) bool) bool {
+		vals := matched(key)
+		return len(vals) > 0 && !slices.ContainsFunc(vals, func(v string) bool { return !ok(v) })
+	}
+	ours := func(v string) bool { return v == account }
+	for _, a := range awsPrincipals(st["Principal"]) {
+		switch acct := principalAccount(a); {
+		case a == "*" && !only("aws:PrincipalAccount", ours):
+			who = append(who, "anyone (*)")
+		case acct != "" && acct != account:
+			who = append(who, "AWS account "+acct)
+		}
+	}
+	pr, _ := st["Principal"].(map[string]any)
+	for _, svc := range stringsOf(pr["Service"]) {
+		switch {
+		case only("aws:SourceAccount", ours) || only("aws:SourceArn", func(v string) bool { return principalAccount(v) == account }):
+		case len(matched("aws:SourceAccount")) > 0:
+			who = append(who, "service "+svc+" for AWS account "+strings.Join(matched("aws:SourceAccount"), ", "))
+		default:
+			who = append(who, "service "+svc+" for any account (no aws:SourceAccount condition)")
+		}
+	}
+	for _, f := range stringsOf(pr["Federated"]) {
+		who = append(who, "users federated by "+f)
+	}
+	for _, c := range stringsOf(pr["CanonicalUser"]) {
+		who = append(who, "canonical user "+c)
+	}
+	return who
 }
 
 // WithoutStatements is the policy doc without the statements at drop, as

@@ -15,41 +15,75 @@ import (
 // listActions are the actions that list a bucket's keys.
 var listActions = []string{"s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"}
 
+// takeoverActions are the bucket-level actions that let their holder
+// reach or remove what the bucket holds: grant access (the policy, ACLs,
+// the public access block, object ownership), copy or report the objects
+// elsewhere (replication, inventory, event notifications), expire them or
+// delete the bucket.
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
+var takeoverActions = []string{
+	"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutBucketPublicAccessBlock",
+	"s3:PutBucketOwnershipControls", "s3:PutReplicationConfiguration", "s3:PutInventoryConfiguration",
+	"s3:PutBucketNotification", "s3:PutLifecycleConfiguration", "s3:DeleteBucket",
+}
+
 // ReachesPrefix reports whether an Allow statement covers an object under
-// prefix in bucket, or lists keys under it. What it cannot rule out counts
-// as reaching.
+// prefix in bucket, lists keys under it, or may change the bucket so that
+// its holder reaches them. What it cannot rule out counts as reaching.
 func ReachesPrefix(st map[string]any, bucket Bucket, prefix string) bool {
 	objects := bucket.ARN() + "/" + prefix
-	listing := func() bool { return lists(st) && listsUnder(st, prefix) }
+	onBucket := func() bool { return allows(st, takeoverActions) || (allows(st, listActions) && listsUnder(st, prefix)) }
 	if nr, ok := st["NotResource"]; ok {
 		// Everything but these: it reaches unless they take in every
-		// key under the prefix, and the bucket too when it lists.
-		pats := stringsOf(nr)
+		// key under the prefix, and the bucket too when it acts on it.
+		pats := variablesAsWildcards(stringsOf(nr))
 		coversObjects := slices.ContainsFunc(pats, func(p string) bool { return globCoversAll(p, objects) })
 		coversBucket := slices.ContainsFunc(pats, func(p string) bool { return globMatch(p, bucket.ARN()) })
-		return !coversObjects || (!coversBucket && listing())
+		return !coversObjects || (!coversBucket && onBucket())
 	}
-	for _, p := range stringsOf(st["Resource"]) {
-		if globViable(p, objects) || (globMatch(p, bucket.ARN()) && listing()) {
+	for _, p := range variablesAsWildcards(stringsOf(st["Resource"])) {
+		if globViable(p, objects) || (globMatch(p, bucket.ARN()) && onBucket()) {
 			return true
 		}
 	}
 	return false
 }
 
-// lists reports whether the statement allows one of listActions.
-func lists(st map[string]any) bool {
+// variablesAsWildcards reads each policy variable (${aws:PrincipalTag/x})
+// as '*': its holder may choose what it stands for.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+func variablesAsWildcards(pats []string) []string {
+	out := make([]string, len(pats))
+	for i, p := range pats {
+		for {
+			start := strings.Index(p, "${")
+			if start < 0 {
+				break
+			}
+			end := strings.Index(p[start:], "}")
+			if end < 0 {
+				break
+			}
+			p = p[:start] + "*" + p[start+end+1:]
+		}
+		out[i] = p
+	}
+	return out
+}
+
+// allows reports whether the statement allows one of actions.
+func allows(st map[string]any, actions []string) bool {
 	named := func(pats []string) func(string) bool {
 		return func(action string) bool {
 			return slices.ContainsFunc(pats, func(p string) bool { return globMatch(strings.ToLower(p), strings.ToLower(action)) })
 		}
 	}
 	if na, ok := st["NotAction"]; ok {
-		// Everything but these: it lists unless they name every listing.
+		// Everything but these: it allows one unless they name them all.
 		excluded := named(stringsOf(na))
-		return slices.ContainsFunc(listActions, func(a string) bool { return !excluded(a) })
+		return slices.ContainsFunc(actions, func(a string) bool { return !excluded(a) })
 	}
-	return slices.ContainsFunc(listActions, named(stringsOf(st["Action"])))
+	return slices.ContainsFunc(actions, named(stringsOf(st["Action"])))
 }
 
 // listsUnder reports whether the statement's s3:prefix conditions, if
@@ -71,7 +105,7 @@ func listsUnder(st map[string]any, prefix string) bool {
 			default:
 				continue // a negated or other operator narrows nothing for sure
 			}
-			if !slices.ContainsFunc(stringsOf(vals), overlaps) {
+			if !slices.ContainsFunc(variablesAsWildcards(stringsOf(vals)), overlaps) {
 				return false
 			}
 		}

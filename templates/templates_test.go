@@ -164,7 +164,12 @@ func TestForeignStatements(t *testing.T) {
 		{"Sid":"Public","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"},
 		{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444455556666:role/x","111122223333"]},"Action":"s3:GetObject","Resource":"*"},
 		{"Sid":"DenyTLS","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"},
-		{"Sid":"Service","Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"*"},
+		{"Sid":"Service","Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}},
+		{"Sid":"Deputy","Effect":"Allow","Principal":{"Service":"cloudfront.amazonaws.com"},"Action":"s3:GetObject","Resource":"*"},
+		{"Sid":"Theirs","Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"444455556666"}}},
+		{"Sid":"OwnOnly","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}},
+		{"Sid":"Web","Effect":"Allow","Principal":{"Federated":"cognito-identity.amazonaws.com"},"Action":"s3:GetObject","Resource":"*"},
+		{"Sid":"Canonical","Effect":"Allow","Principal":{"CanonicalUser":"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"},"Action":"s3:GetObject","Resource":"*"},
 		{"Sid":"AllBut","Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"*"}]}`
 	var found []string
 	var drop []int
@@ -174,13 +179,18 @@ func TestForeignStatements(t *testing.T) {
 			t.Errorf("%s: Resource * reaches every key", f.Says)
 		}
 	}
-	want := []string{"statement Public allows anyone (*)", "statement #3 allows AWS account 444455556666", `statement AllBut allows everyone but {"AWS":"arn:aws:iam::111122223333:root"}`}
+	want := []string{"statement Public allows anyone (*)", "statement #3 allows AWS account 444455556666",
+		"statement Deputy allows service cloudfront.amazonaws.com for any account (no aws:SourceAccount condition)",
+		"statement Theirs allows service logging.s3.amazonaws.com for AWS account 444455556666",
+		"statement Web allows users federated by cognito-identity.amazonaws.com",
+		"statement Canonical allows canonical user 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be",
+		`statement AllBut allows everyone but {"AWS":"arn:aws:iam::111122223333:root"}`}
 	if !slices.Equal(found, want) {
 		t.Errorf("found %q\nwant %q", found, want)
 	}
 	rest := WithoutStatements(doc, drop)
 	st := statements(t, rest)
-	if len(st) != 3 || !strings.Contains(rest, `"Mine"`) || !strings.Contains(rest, `"DenyTLS"`) || !strings.Contains(rest, `"Service"`) {
+	if len(st) != 4 || !strings.Contains(rest, `"Mine"`) || !strings.Contains(rest, `"DenyTLS"`) || !strings.Contains(rest, `"Service"`) || !strings.Contains(rest, `"OwnOnly"`) {
 		t.Errorf("rest %s", rest)
 	}
 	lone := `{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:*","Resource":"*"}}`
@@ -220,7 +230,18 @@ func TestReachesPrefix(t *testing.T) {
 		{`"Action":"s3:ListBucket","Resource":"arn:aws:s3:::acme","Condition":{"StringLike":{"s3:prefix":["e*"]}}}`, true},
 		{`"Action":"s3:ListBucket","Resource":"arn:aws:s3:::acme","Condition":{"StringEquals":{"s3:prefix":[""]}}}`, true},
 		{`"Action":"s3:ListBucket","Resource":"arn:aws:s3:::acme","Condition":{"StringNotLike":{"s3:prefix":["exports/*"]}}}`, true},
-		{`"NotAction":"s3:ListBucket*","Resource":"arn:aws:s3:::acme"`, false},
+		{`"NotAction":"s3:ListBucket*","Resource":"arn:aws:s3:::acme"`, true}, // PutBucketPolicy among the rest
+		{`"NotAction":["s3:ListBucket*","s3:Put*","s3:Delete*"],"Resource":"arn:aws:s3:::acme"`, false},
+		{`"Action":"s3:PutBucketPolicy","Resource":"arn:aws:s3:::acme"`, true},
+		{`"Action":"s3:*Policy","Resource":"arn:aws:s3:::acme"`, true},
+		{`"Action":"s3:PutReplicationConfiguration","Resource":"arn:aws:s3:::acme"`, true},
+		{`"Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::acme"`, true},
+		{`"Action":"s3:Put*","Resource":"arn:aws:s3:::acme"`, true},
+		{`"Action":["s3:GetBucketTagging","s3:GetBucketPolicy"],"Resource":"arn:aws:s3:::acme"`, false},
+		{`"Action":"s3:PutBucketPolicy","Resource":"arn:aws:s3:::acme/reports/*"`, false},
+		{`"Action":"s3:GetObject","Resource":"arn:aws:s3:::acme/${aws:PrincipalTag/dir}/*"`, true},
+		{`"Action":"s3:GetObject","Resource":"arn:aws:s3:::acme/reports/${aws:username}/*"`, false},
+		{`"Action":"s3:ListBucket","Resource":"arn:aws:s3:::acme","Condition":{"StringLike":{"s3:prefix":["${aws:username}/*"]}}}`, true},
 		{`"NotAction":"s3:PutObject","Resource":"arn:aws:s3:::acme"`, true},
 		{`"Action":"s3:GetObject","NotResource":"arn:aws:s3:::acme/exports/*"`, false},
 		{`"Action":"s3:*","NotResource":"arn:aws:s3:::acme/exports/*"`, true}, // lists the bucket
