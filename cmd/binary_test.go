@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/growthloop/byob/internal/testbin"
@@ -92,6 +93,27 @@ func TestLinksOnlyWhatItUses(t *testing.T) {
 	} {
 		if slices.Contains(deps, unwanted) {
 			t.Errorf("byob links %s", unwanted)
+		}
+	}
+}
+
+// TestStartsAtOnceLeaveNoCache: byobs started together each undo
+// gosnowflake's cache directory, whichever made it first.
+func TestStartsAtOnceLeaveNoCache(t *testing.T) {
+	bin := buildByob(t, "")
+	for trial := range 5 {
+		home := t.TempDir()
+		var wg sync.WaitGroup
+		for range 12 {
+			wg.Go(func() {
+				cmd := exec.Command(bin, "version")
+				cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_DIR=")
+				_ = cmd.Run()
+			})
+		}
+		wg.Wait()
+		if entries, _ := os.ReadDir(home); len(entries) > 0 {
+			t.Fatalf("trial %d left %s in HOME", trial, entries[0].Name())
 		}
 	}
 }

@@ -4,8 +4,10 @@
 // program that links it, even `byob --help`.
 //
 // This package records, before gosnowflake initialises, which of those
-// directories do not exist; RemoveCreated, called by main once every
-// package has initialised, removes the ones that now exist and are empty.
+// directories hold nothing of anyone else's: absent, or holding only what
+// gosnowflake makes (another byob starting beside this one may have made
+// it a moment ago, and removed it again); RemoveCreated, called by main
+// once every package has initialised, removes those that are now empty.
 // The order is guaranteed by the Go spec (since Go 1.21): packages
 // initialise in import-path order once their imports are initialised,
 // and this package imports only os and path/filepath and sorts before
@@ -17,28 +19,40 @@ import (
 	"path/filepath"
 )
 
-var absent []string
+var ours []string
 
 func init() {
-	var candidates []string
+	var dirs [][2]string // a directory, and the one entry gosnowflake makes in it
 	if home := os.Getenv("HOME"); home != "" {
-		candidates = append(candidates, filepath.Join(home, ".cache", "snowflake"), filepath.Join(home, ".cache"))
+		dirs = append(dirs, [2]string{filepath.Join(home, ".cache", "snowflake")}, [2]string{filepath.Join(home, ".cache"), "snowflake"})
 	}
 	if xdg := os.Getenv("XDG_CACHE_DIR"); xdg != "" {
-		candidates = append(candidates, filepath.Join(xdg, "snowflake"))
+		dirs = append(dirs, [2]string{filepath.Join(xdg, "snowflake")})
 	}
-	for _, dir := range candidates {
-		if _, err := os.Stat(dir); os.IsNotExist(err) {
-			absent = append(absent, dir)
+	for _, d := range dirs {
+		entries, err := os.ReadDir(d[0])
+		switch {
+		case os.IsNotExist(err):
+		case err != nil:
+			continue
+		case len(entries) > 1, len(entries) == 1 && (entries[0].Name() != d[1] || !empty(filepath.Join(d[0], d[1]))):
+			continue // someone else's
 		}
+		ours = append(ours, d[0])
 	}
 }
 
-// RemoveCreated removes the directories that did not exist before
-// gosnowflake initialised, if they are empty. Deeper ones go first.
+func empty(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	return err == nil && len(entries) == 0
+}
+
+// RemoveCreated removes the directories that held nothing of anyone
+// else's before gosnowflake initialised, if they are empty now. Deeper
+// ones go first.
 func RemoveCreated() {
-	for _, dir := range absent {
+	for _, dir := range ours {
 		_ = os.Remove(dir) // fails, harmlessly, when not empty or not there
 	}
-	absent = nil
+	ours = nil
 }
