@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 	"strings"
 	"time"
 
@@ -77,7 +78,9 @@ func Main() int {
 	// Every package has initialised: undo gosnowflake's start-up cache
 	// directory (in main rather than an init, which every start waits for).
 	sfcache.RemoveCreated()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// Ctrl-C, a kill and a closed terminal all stop a run the same way:
+	// the running steps finish, the state and lock are left in order.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	return Run(ctx, &Factory{IO: System(), Open: wizard.Open}, os.Args[1:])
 }
@@ -93,6 +96,11 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	}
 	if err == nil {
 		return ExitOK
+	}
+	if ctx.Err() != nil && !errors.Is(err, wizard.ErrCancelled) {
+		// What failed because the run was stopped (a login, a preflight
+		// cut off) was not the user's credentials' fault.
+		err = fmt.Errorf("stopped before it finished: %w", wizard.ErrCancelled)
 	}
 	fmt.Fprintln(f.IO.ErrOut, "Error: "+safetext.String(err.Error()))
 	if ae := (*afterError)(nil); errors.As(err, &ae) {
