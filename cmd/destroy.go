@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/growthloop/byob/internal/safetext"
 	"github.com/growthloop/byob/internal/securefile"
@@ -34,6 +35,8 @@ type DestroyOptions struct {
 	// Given reports the flags the user set: the others come from the state
 	// file.
 	Given func(flag string) bool
+	// flags are the command's, for the command that resumes it.
+	flags *pflag.FlagSet
 }
 
 // NewCmdDestroy builds `byob destroy`. runF, when set, runs instead of
@@ -69,6 +72,7 @@ Exit codes: 0 done, 1 a removal failed (re-run to finish), 2 usage error,
 		return runDestroy(ctx, o)
 	})
 	fs := c.Flags()
+	o.flags = fs
 	fs.BoolVar(&o.DryRun, "dry-run", false, "print what would be removed and kept, and change nothing (reads only the state file)")
 	fs.BoolVar(&o.Yes, "yes", false, "remove without asking")
 	fs.BoolVar(&o.DeleteBucket, "delete-bucket", false, "also delete the bucket byob created (never one it adopted)")
@@ -241,19 +245,20 @@ func deleteBundle(cfg providers.Config) ([]string, error) {
 	return deleted, nil
 }
 
-// destroyCommand is the command that finishes a stopped destroy.
+// destroyCommand is the command that finishes a stopped destroy: every
+// flag the run was given, in name order, and --yes.
 func destroyCommand(o *DestroyOptions) string {
 	parts := []string{"byob destroy"}
-	if o.Given("state") {
-		parts = append(parts, "--state "+wizard.ShellQuote(o.Config.State))
-	}
-	for _, f := range []struct {
-		flag string
-		on   bool
-	}{{"--delete-bucket", o.DeleteBucket}, {"--delete-objects", o.DeleteObjects}, {"--delete-bundle", o.DeleteBundle}} {
-		if f.on {
-			parts = append(parts, f.flag)
-		}
+	if o.flags != nil {
+		o.flags.Visit(func(f *pflag.Flag) {
+			switch {
+			case f.Name == "yes" || f.Name == "dry-run":
+			case f.Value.Type() == "bool" && f.Value.String() == "true":
+				parts = append(parts, "--"+f.Name)
+			case f.Value.Type() != "bool":
+				parts = append(parts, "--"+f.Name+" "+wizard.ShellQuote(f.Value.String()))
+			}
+		})
 	}
 	return strings.Join(append(parts, "--yes"), " ")
 }

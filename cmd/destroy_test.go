@@ -120,10 +120,15 @@ func putObjects(t *testing.T, c *awsp.Clients, bucket string, n int) {
 }
 
 // TestDestroyResumeCommandIsStable: the command that finishes a stopped
-// destroy names its flags in one order, run after run.
+// destroy names every flag it was given, in one order, run after run.
 func TestDestroyResumeCommandIsStable(t *testing.T) {
-	o := &DestroyOptions{DeleteBucket: true, DeleteObjects: true, DeleteBundle: true, Given: func(string) bool { return false }}
-	want := "byob destroy --delete-bucket --delete-objects --delete-bundle --yes"
+	c := NewCmdDestroy(&Factory{IO: &IOStreams{}}, func(context.Context, *DestroyOptions) error { return nil })
+	args := []string{"--state", "../my state.json", "--bundle", "../b.json", "--delete-bundle", "--delete-objects", "--delete-bucket", "--connect-timeout", "1m", "--yes"}
+	if err := c.ParseFlags(args); err != nil {
+		t.Fatal(err)
+	}
+	o := &DestroyOptions{flags: c.Flags()}
+	want := "byob destroy --bundle ../b.json --connect-timeout 1m0s --delete-bucket --delete-bundle --delete-objects --state '../my state.json' --yes"
 	for range 50 {
 		if got := destroyCommand(o); got != want {
 			t.Fatalf("resume command %q, want %q", got, want)
