@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -40,7 +41,15 @@ func Connect(ctx context.Context, profile, region string, opts ...func(*config.L
 		opts = append(opts, config.WithRegion(region))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
+	var missing config.SharedConfigProfileNotExistError
+	switch {
+	case errors.As(err, &missing):
+		flag := "--profile"
+		if profile == "" {
+			flag = "AWS_PROFILE"
+		}
+		return nil, providers.Usagef("invalid %s %q: no such profile in %s (list them with `aws configure list-profiles`)", flag, missing.Profile, strings.Join(missing.Filename, " or "))
+	case err != nil:
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	return NewClients(cfg), nil

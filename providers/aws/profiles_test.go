@@ -1,10 +1,15 @@
 package aws
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/growthloop/byob/providers"
 )
 
 func TestProfiles(t *testing.T) {
@@ -21,5 +26,26 @@ func TestProfiles(t *testing.T) {
 	got, err = Profiles(func(k string) (string, bool) { return dir + "/none", k == "HOME" })
 	if err != nil || len(got) != 0 {
 		t.Errorf("no files: %v, %v", got, err)
+	}
+}
+
+// TestMissingProfileIsAUsageError: a profile that is in neither file is
+// the flag's fault (or AWS_PROFILE's), said in a sentence.
+func TestMissingProfileIsAUsageError(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "config")
+	if err := os.WriteFile(cfgFile, []byte("[profile dev]\nregion = us-east-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CONFIG_FILE", cfgFile)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	var ue *providers.UsageError
+	_, err := Connect(context.Background(), "nope", "us-east-1")
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), `invalid --profile "nope": no such profile`) {
+		t.Errorf("--profile nope: %v", err)
+	}
+	t.Setenv("AWS_PROFILE", "gone")
+	if _, err := Connect(context.Background(), "", "us-east-1"); !errors.As(err, &ue) || !strings.Contains(err.Error(), `invalid AWS_PROFILE "gone"`) {
+		t.Errorf("AWS_PROFILE=gone: %v", err)
 	}
 }
