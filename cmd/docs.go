@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/growthloop/byob/providers"
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 )
@@ -24,6 +25,9 @@ both from the same text --help prints.`,
 		Example: `  byob docs --dir dist/docs && man -l dist/docs/man/byob-init.1`,
 		Args:    noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if iv := dirToWrite("--dir", dir); iv != nil {
+				return &providers.UsageError{Invalid: []providers.InvalidValue{*iv}}
+			}
 			man, md := filepath.Join(dir, "man"), filepath.Join(dir, "markdown")
 			for _, d := range []string{man, md} {
 				if err := os.MkdirAll(d, 0o755); err != nil {

@@ -34,13 +34,13 @@ func fileToRead(flag, path string) *providers.InvalidValue {
 	case errors.Is(err, fs.ErrNotExist):
 		return &providers.InvalidValue{Flag: flag, Value: path, Rule: "no such file"}
 	case err != nil:
-		return &providers.InvalidValue{Flag: flag, Value: path, Rule: "cannot be read: " + plainErr(err)}
+		return &providers.InvalidValue{Flag: flag, Value: path, Rule: "cannot be read: " + providers.SystemSaid(err)}
 	case fi.IsDir():
 		return &providers.InvalidValue{Flag: flag, Value: path, Rule: "is a directory, not a file"}
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return &providers.InvalidValue{Flag: flag, Value: path, Rule: "cannot be read: " + plainErr(err)}
+		return &providers.InvalidValue{Flag: flag, Value: path, Rule: "cannot be read: " + providers.SystemSaid(err)}
 	}
 	f.Close()
 	return nil
@@ -58,9 +58,17 @@ func dirToWrite(flag, path string) *providers.InvalidValue {
 		case err == nil && !fi.IsDir():
 			return &providers.InvalidValue{Flag: flag, Value: path, Rule: fmt.Sprintf("is under %s, which is a file; name a directory to write into", p)}
 		case err == nil:
+			// The nearest directory that exists must take new entries:
+			// one made and removed at once says so (permissions, a file
+			// system such as /proc).
+			probe, err := os.MkdirTemp(p, ".byob-")
+			if err != nil {
+				return &providers.InvalidValue{Flag: flag, Value: path, Rule: fmt.Sprintf("cannot be written: %s takes no new files (%s)", p, providers.SystemSaid(err))}
+			}
+			_ = os.Remove(probe)
 			return nil
 		case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) && !errors.Is(err, fs.ErrPermission):
-			return &providers.InvalidValue{Flag: flag, Value: path, Rule: "cannot be used: " + plainErr(err)}
+			return &providers.InvalidValue{Flag: flag, Value: path, Rule: "cannot be used: " + providers.SystemSaid(err)}
 		}
 		if filepath.Dir(p) == p {
 			return nil
@@ -75,21 +83,11 @@ func dirExists(flag, path, dir string) *providers.InvalidValue {
 	case errors.Is(err, fs.ErrNotExist):
 		return &providers.InvalidValue{Flag: flag, Value: path, Rule: fmt.Sprintf("is in %s, which does not exist; create it first or name a file in an existing directory", dir)}
 	case err != nil:
-		return &providers.InvalidValue{Flag: flag, Value: path, Rule: fmt.Sprintf("is in %s, which cannot be used: %s", dir, plainErr(err))}
+		return &providers.InvalidValue{Flag: flag, Value: path, Rule: fmt.Sprintf("is in %s, which cannot be used: %s", dir, providers.SystemSaid(err))}
 	case !fi.IsDir():
 		return &providers.InvalidValue{Flag: flag, Value: path, Rule: fmt.Sprintf("is in %s, which is a file, not a directory", dir)}
 	}
 	return nil
-}
-
-// plainErr is what the operating system said, without the path the
-// message already names.
-func plainErr(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // defaultOf is the default of a flag of the table ("--state":

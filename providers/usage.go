@@ -3,6 +3,7 @@ package providers
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 )
 
@@ -97,4 +98,14 @@ func Usagef(format string, args ...any) error {
 // Invalid is one value that breaks a rule, as a UsageError holds it.
 func Invalid(flag, value string, err error) InvalidValue {
 	return InvalidValue{Flag: flag, Value: value, Rule: err.Error()}
+}
+
+// SystemSaid is what the operating system said of a file, without the
+// path a message already names ("permission denied").
+func SystemSaid(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+	"github.com/growthloop/byob/providers"
 )
 
 // Lock is the exclusive lock one run that changes the cloud holds on a
@@ -57,7 +58,10 @@ func LockState(statePath, command string) (*Lock, error) {
 		fl = flock.New(path, flock.SetPermissions(0o600))
 		var err error
 		if ok, err = fl.TryLock(); err != nil {
-			return nil, fmt.Errorf("lock %s: %w", path, err)
+			// byob cannot make its lock file beside the state file (a
+			// directory it may not write, a file system such as /proc).
+			return nil, providers.Usagef("invalid --state %q: byob cannot keep its lock file %s beside it (%s); name a state file in a directory you can write",
+				statePath, path, providers.SystemSaid(err))
 		}
 		if !ok || sameFile(fl, path) {
 			break

@@ -4,13 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/gofrs/flock"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gofrs/flock"
 
 	"github.com/growthloop/byob/providers"
 )
@@ -267,5 +268,17 @@ func TestStateInputsFollowTheFlagTable(t *testing.T) {
 		if err := json.Unmarshal([]byte(bad), &back); err == nil {
 			t.Errorf("%s: accepted", bad)
 		}
+	}
+}
+
+// TestLockWhereNoFileCanBeMadeIsAUsageError: a state file beside which
+// byob cannot make its lock file is the flag's fault, said so.
+func TestLockWhereNoFileCanBeMadeIsAUsageError(t *testing.T) {
+	if _, err := os.Stat("/proc/version"); err != nil {
+		t.Skip("needs /proc")
+	}
+	var ue *providers.UsageError
+	if _, err := LockState("/proc/version", "byob init"); !errors.As(err, &ue) || !strings.Contains(err.Error(), `invalid --state "/proc/version"`) {
+		t.Errorf("lock in /proc: %v", err)
 	}
 }
