@@ -45,10 +45,14 @@ Manager secret with your AWS credentials.`,
   byob bundle --from-cloudformation outputs.json`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if runF != nil {
-				return runF(c.Context(), o)
+			sources, err := bindSources(c.Flags(), f.IO.env)
+			if err != nil {
+				return err
 			}
-			return runBundle(c.Context(), o)
+			if runF != nil {
+				return nameSources(runF(c.Context(), o), sources)
+			}
+			return nameSources(runBundle(c.Context(), o), sources)
 		},
 	}
 	fs := c.Flags()

@@ -25,8 +25,12 @@ both from the same text --help prints.`,
 		Example: `  byob docs --dir dist/docs && man -l dist/docs/man/byob-init.1`,
 		Args:    noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			sources, err := bindSources(c.Flags(), f.IO.env)
+			if err != nil {
+				return err
+			}
 			if iv := dirToWrite("--dir", dir); iv != nil {
-				return &providers.UsageError{Invalid: []providers.InvalidValue{*iv}}
+				return nameSources(&providers.UsageError{Invalid: []providers.InvalidValue{*iv}}, sources)
 			}
 			man, md := filepath.Join(dir, "man"), filepath.Join(dir, "markdown")
 			for _, d := range []string{man, md} {
@@ -47,7 +51,7 @@ both from the same text --help prints.`,
 			if err := doc.GenMarkdownTree(root, md); err != nil {
 				return fmt.Errorf("write markdown pages: %w", err)
 			}
-			_, err := fmt.Fprintf(f.IO.Out, "Wrote %s and %s.\n", man, md)
+			_, err = fmt.Fprintf(f.IO.Out, "Wrote %s and %s.\n", man, md)
 			return err
 		},
 	}

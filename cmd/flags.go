@@ -121,19 +121,19 @@ func completeFields(c *cobra.Command, f *Factory) {
 // each value it set came from ("BYOB_TTL_DAYS", "byob.yaml"), by flag.
 func bindSources(flags *pflag.FlagSet, lookupEnv func(string) (string, bool)) (map[string]string, error) {
 	file := map[string]any{}
+	sources := map[string]string{}
 	path, _ := flags.GetString("config")
-	if !flags.Changed("config") {
-		if env, ok := lookupEnv(EnvVar("config")); ok {
-			path = env
+	if flags.Lookup("config") != nil && !flags.Changed("config") { // a verb without --config reads no file
+		if env, ok := lookupEnv(EnvVar("config")); ok && env != "" {
+			path, sources["--config"] = env, EnvVar("config")
 		}
 	}
 	if path != "" {
 		var err error
 		if file, err = readConfigFile(path, flags); err != nil {
-			return nil, err
+			return nil, nameSources(err, sources)
 		}
 	}
-	sources := map[string]string{}
 	var errs []wizard.InvalidValue
 	flags.VisitAll(func(f *pflag.Flag) {
 		if f.Changed || f.Name == "config" || f.Name == "help" {
