@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -354,6 +356,8 @@ func TestUnreachableCloudsFailFastAndSaySo(t *testing.T) {
 	}
 	defer silent.Close()
 	silentPort := strconv.Itoa(silent.Addr().(*net.TCPAddr).Port)
+	notSTS := httptest.NewServer(http.NotFoundHandler()) // a web server at AWS_ENDPOINT_URL
+	defer notSTS.Close()
 
 	for _, tc := range []struct {
 		name  string
@@ -368,6 +372,10 @@ func TestUnreachableCloudsFailFastAndSaySo(t *testing.T) {
 			[]string{"no answer within 300ms (--snowflake-timeout)"}, ""},
 		{"aws refused", func(c *cloud) { t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:"+refused) }, []string{"--warehouse", "none", "--region", "us-east-1", "--connect-timeout", "10m"},
 			[]string{"sts:GetCallerIdentity: cannot reach AWS STS: nothing accepts connections at 127.0.0.1:" + refused, "HTTPS_PROXY"}, "credentials"},
+		{"aws silent", func(c *cloud) { t.Setenv("AWS_ENDPOINT_URL", "http://"+silent.Addr().String()) }, []string{"--warehouse", "none", "--region", "us-east-1", "--connect-timeout", "300ms"},
+			[]string{"no answer from AWS STS at http://" + silent.Addr().String()}, "are AWS credentials configured"},
+		{"aws not STS", func(c *cloud) { t.Setenv("AWS_ENDPOINT_URL", notSTS.URL) }, []string{"--warehouse", "none", "--region", "us-east-1"},
+			[]string{notSTS.URL + " answered 404: it is not AWS STS"}, "are AWS credentials configured"},
 		{"no aws credentials", func(c *cloud) {
 			t.Setenv("AWS_ACCESS_KEY_ID", "")
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "")

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"syscall"
 )
 
@@ -26,6 +27,8 @@ func Lasting(err error) bool {
 	var invalid x509.CertificateInvalidError
 	var verify *tls.CertificateVerificationError
 	switch {
+	case notTLS(err):
+		return true
 	case errors.As(err, &dns):
 		return dns.IsNotFound
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -63,7 +66,13 @@ func Unreachable(err error) (string, bool) {
 	}
 	switch {
 	case errors.As(err, &op) && op.Op == "proxyconnect":
-		return fmt.Sprintf("the proxy at %s (HTTPS_PROXY) cannot be reached", dialed), true
+		proxy := dialed
+		if proxy == "" && errors.As(err, &dns) {
+			proxy = dns.Name // its name did not resolve
+		}
+		return fmt.Sprintf("the proxy at %s (HTTPS_PROXY) cannot be reached", proxy), true
+	case notTLS(err):
+		return fmt.Sprintf("%s does not answer in TLS: check that the endpoint is http:// or https:// as the server is", host), true
 	case errors.As(err, &dns):
 		return fmt.Sprintf("the name %s does not resolve (DNS)", dns.Name), true
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -74,4 +83,11 @@ func Unreachable(err error) (string, bool) {
 		return fmt.Sprintf("%s did not answer in time", host), true
 	}
 	return "", false
+}
+
+// notTLS reports an https:// request answered in plain HTTP: net/http
+// says so only in its message.
+func notTLS(err error) bool {
+	var record tls.RecordHeaderError
+	return errors.As(err, &record) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
 }

@@ -74,6 +74,14 @@ func TestUnreachable(t *testing.T) {
 	_, timeout := (&http.Client{Timeout: 50 * time.Millisecond}).Get("http://" + silent.Addr().String() + "/")
 
 	notFound := &url.Error{Op: "Post", URL: "https://sts.byob.invalid/", Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "sts.byob.invalid", IsNotFound: true}}}
+	unnamedProxy := &http.Client{Transport: &http.Transport{Proxy: func(*http.Request) (*url.URL, error) { return url.Parse("http://proxy.byob.invalid:3128") }}}
+	_, viaUnnamedProxy := unnamedProxy.Get("https://sts.amazonaws.com/")
+	plain := httptest.NewServer(http.NotFoundHandler()) // http:// asked for as https://
+	defer plain.Close()
+	_, notTLS := http.Get("https://" + plain.Listener.Addr().String() + "/")
+	if !Lasting(notTLS) {
+		t.Errorf("Lasting(%v) = false: an http:// server asked in TLS never will answer in it", notTLS)
+	}
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -82,6 +90,8 @@ func TestUnreachable(t *testing.T) {
 		{"connection refused", refused, "nothing accepts connections at " + closed},
 		{"proxy", viaProxy, "the proxy at " + closed + " (HTTPS_PROXY) cannot be reached"},
 		{"no such host", fmt.Errorf("get identity: %w", notFound), "the name sts.byob.invalid does not resolve (DNS)"},
+		{"proxy that does not resolve", viaUnnamedProxy, "the proxy at proxy.byob.invalid (HTTPS_PROXY) cannot be reached"},
+		{"not TLS", notTLS, plain.Listener.Addr().String() + " does not answer in TLS: check that the endpoint is http:// or https:// as the server is"},
 		{"timeout", timeout, silent.Addr().String() + " did not answer in time"},
 		{"no credentials", errors.New("get credentials: failed to refresh cached credentials"), ""},
 		{"nil", nil, ""},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"time"
 
@@ -157,6 +158,14 @@ func Preflight(ctx context.Context, c *Clients, v *providers.Values) (Caller, er
 			return Caller{}, &CallerError{Hint: "cannot reach AWS STS: " + why + "; check the network and any proxy (HTTPS_PROXY, NO_PROXY)", Err: err}
 		}
 		switch {
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+			// Stopped waiting (--connect-timeout, Ctrl-C): nothing was
+			// said about the credentials either.
+			return Caller{}, &CallerError{Hint: "no answer from AWS STS at " + c.stsEndpoint(), Err: err}
+		case httpStatus(err) == http.StatusNotFound:
+			return Caller{}, &CallerError{Hint: c.stsEndpoint() + " answered 404: it is not AWS STS; check AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_STS)", Err: err}
+		}
+		switch {
 		case strings.Contains(err.Error(), "get credentials: ") && strings.Contains(err.Error(), "SSO"):
 			hint = "the AWS SSO session has expired or never began: run `aws sso login` (with --profile NAME when byob runs with one)"
 		case strings.Contains(err.Error(), "get credentials: "):
@@ -175,6 +184,16 @@ func Preflight(ctx context.Context, c *Clients, v *providers.Values) (Caller, er
 	v.Set(providers.AWSAccountID, caller.AccountID)
 	v.Set(providers.AWSPartition, partitionOfARN(caller.ARN))
 	return caller, nil
+}
+
+// stsEndpoint names where STS calls go: the configured endpoint, else
+// AWS's own in the client's region.
+func (c *Clients) stsEndpoint() string {
+	o := c.STS.Options()
+	if o.BaseEndpoint != nil {
+		return *o.BaseEndpoint
+	}
+	return "sts." + o.Region + ".amazonaws.com"
 }
 
 // CallerError is a preflight that could not tell who the caller is, for
