@@ -96,7 +96,7 @@ func runBundle(ctx context.Context, o *BundleOptions) error {
 		}
 		return os.ReadFile(path)
 	}
-	var h *render.Handed
+	var h *providers.Handed
 	switch {
 	case o.FromTerraform != "":
 		data, err := read(o.FromTerraform)

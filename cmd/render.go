@@ -16,14 +16,22 @@ import (
 // RenderOptions are byob render's flag values and dependencies.
 type RenderOptions struct {
 	*Factory
-	Config       providers.Config
-	ConfigFile   string
-	Format       string
-	Out          string
-	Force        bool
-	AWSAccountID string
-	Output       string
-	Given        func(flag string) bool
+	Config     providers.Config
+	ConfigFile string
+	Format     string
+	Out        string
+	Force      bool
+	Output     string
+	Given      func(flag string) bool
+	// Learned are the providers' own flags (providers.RenderFlagger) and
+	// their values: what only applying learns, given.
+	Learned []Learned
+}
+
+// Learned is a provider's flag of render and its value.
+type Learned struct {
+	providers.RenderFlag
+	Value string
 }
 
 // NewCmdRender builds `byob render`.
@@ -65,7 +73,16 @@ Each format's README says how to apply it and hand the key to GrowthLoop
 	fs.StringVar(&o.Format, "format", "terraform", "terraform, cloudformation, json or sql")
 	fs.StringVar(&o.Out, "out", "", "directory to write into (required)")
 	fs.BoolVar(&o.Force, "force", false, "overwrite files already in --out")
-	fs.StringVar(&o.AWSAccountID, "aws-account-id", "", "your AWS account id, to write into the SQL and documents instead of a placeholder")
+	for _, p := range providers.Registered() {
+		if rf, ok := p.(providers.RenderFlagger); ok {
+			for _, f := range rf.RenderFlags() {
+				o.Learned = append(o.Learned, Learned{RenderFlag: f})
+			}
+		}
+	}
+	for i, l := range o.Learned {
+		fs.StringVar(&o.Learned[i].Value, l.Flag, "", l.Usage)
+	}
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
 	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(render.Formats, cobra.ShellCompDirectiveNoFileComp))
@@ -77,8 +94,12 @@ func runRender(o *RenderOptions) error {
 	if !slices.Contains(render.Formats, o.Format) {
 		bad = append(bad, providers.InvalidValue{Flag: "--format", Value: o.Format, Rule: "must be " + strings.Join(render.Formats, ", ")})
 	}
-	if o.AWSAccountID != "" && (len(o.AWSAccountID) != 12 || strings.Trim(o.AWSAccountID, "0123456789") != "") {
-		bad = append(bad, providers.InvalidValue{Flag: "--aws-account-id", Value: o.AWSAccountID, Rule: "must be 12 digits"})
+	for _, l := range o.Learned {
+		if l.Value != "" && l.Check != nil {
+			if err := l.Check(l.Value); err != nil {
+				bad = append(bad, providers.InvalidValue{Flag: "--" + l.Flag, Value: l.Value, Rule: err.Error()})
+			}
+		}
 	}
 	cfg, state, err := stateSetup(o.Config, o.Given)
 	if err != nil {
@@ -113,8 +134,10 @@ func runRender(o *RenderOptions) error {
 	}
 	warn(o.IO, cfg.Warnings())
 	known := providers.NewValues(state.Values)
-	if o.AWSAccountID != "" {
-		known.Set(providers.AWSAccountID, o.AWSAccountID)
+	for _, l := range o.Learned {
+		if l.Value != "" {
+			known.Set(l.Key, l.Value)
+		}
 	}
 	files, err := render.Render(o.Format, cfg, render.Options{Known: known, State: state})
 	if err != nil {

@@ -43,9 +43,9 @@ func imports(t *testing.T, files []File) map[string]string {
 
 // TestImportIDsAreTheProvidersDocumentedFormats: a setup byob made is
 // imported resource by resource, with the IDs in the formats each
-// provider's docs give (the comments on awsImportIDs, the gcs*ImportID
-// and the Snowflake *ImportID functions cite them), and only what the
-// state file records as made.
+// provider's docs give (the comments on the *ImportID functions of
+// providers/aws, providers/gcp and providers/snowflake cite them), and
+// only what the state file records as made.
 func TestImportIDsAreTheProvidersDocumentedFormats(t *testing.T) {
 	policy := "arn:aws:iam::111122223333:policy/"
 	want := map[string]map[string]string{

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -129,8 +128,8 @@ func TestCloudFormationRoundTrips(t *testing.T) {
 					t.Errorf("%s: output %s exposes the secret", name, out)
 				}
 			}
-			if _, ok := tmpl.Parameters[paramUserARN]; ok != (name == "s3-snowflake") {
-				t.Errorf("%s: parameter %s present=%v", name, paramUserARN, ok)
+			if _, ok := tmpl.Parameters["SnowflakeIamUserArn"]; ok != (name == "s3-snowflake") {
+				t.Errorf("%s: parameter SnowflakeIamUserArn present=%v", name, ok)
 			}
 		}
 		if want := slices.Contains(paths, "snowflake.sql"); want != (name == "s3-snowflake") {
@@ -181,18 +180,5 @@ func TestWriteRefusesToOverwrite(t *testing.T) {
 	}
 	if fi, _ := os.Stat(filepath.Join(dir, "a.tf")); fi.Mode().Perm() != 0o644 {
 		t.Errorf("mode %v", fi.Mode().Perm())
-	}
-}
-
-// TestFetchKeyNeedsAnAWSConnection: a stack's key secret is read through
-// the AWS connection; without one (a setup not on S3) it is an error, and
-// outputs that held the key need none.
-func TestFetchKeyNeedsAnAWSConnection(t *testing.T) {
-	h := &Handed{KeySecretARN: "arn:aws:secretsmanager:us-east-1:111122223333:secret:k"}
-	if err := h.FetchKey(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "not on S3") {
-		t.Errorf("no AWS connection: %v", err)
-	}
-	if err := (&Handed{}).FetchKey(context.Background(), nil); err != nil {
-		t.Errorf("outputs holding the key: %v", err)
 	}
 }

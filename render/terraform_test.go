@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
@@ -112,16 +113,17 @@ func fits(t *testing.T, where string, body *hclsyntax.Body, s schemaBlock) {
 // schema; the module is the golden one.
 func TestTerraformFitsTheProviders(t *testing.T) {
 	schemas := providerSchemas(t)
-	for _, p := range []tftest.Provider{tftest.AWS, tftest.Google, tftest.Snowflake} {
-		name := p.Source[strings.LastIndex(p.Source, "/")+1:]
-		if got := tfProviders[name]; "registry.terraform.io/"+got[0] != p.Source || got[1] != p.Version {
-			t.Errorf("the module pins %s %s; the tests use %s %s", got[0], got[1], p.Source, p.Version)
-		}
-	}
+	pinned := map[tftest.Provider]bool{}
 	for name := range setups {
 		files, err := Render("terraform", config(t, name), Options{})
 		if err != nil {
 			t.Fatal(err)
+		}
+		for _, p := range pins(t, fileOf(files, "versions.tf")) {
+			pinned[p] = true
+			if !slices.Contains([]tftest.Provider{tftest.AWS, tftest.Google, tftest.Snowflake}, p) {
+				t.Errorf("%s: the module pins %s %s, which the tests do not use", name, p.Source, p.Version)
+			}
 		}
 		p := hclparse.NewParser()
 		types := map[string]bool{}
@@ -167,6 +169,34 @@ func TestTerraformFitsTheProviders(t *testing.T) {
 			}
 		}
 	}
+	for _, p := range []tftest.Provider{tftest.AWS, tftest.Google, tftest.Snowflake} {
+		if !pinned[p] {
+			t.Errorf("no module pins %s %s, which the tests use", p.Source, p.Version)
+		}
+	}
+}
+
+// pins are the providers versions.tf requires, as the registry names
+// them.
+func pins(t *testing.T, versions string) []tftest.Provider {
+	t.Helper()
+	file, diags := hclsyntax.ParseConfig([]byte(versions), "versions.tf", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	var out []tftest.Provider
+	for _, tf := range file.Body.(*hclsyntax.Body).Blocks {
+		for _, req := range tf.Body.Blocks {
+			for _, a := range req.Body.Attributes {
+				v, diags := a.Expr.Value(nil)
+				if diags.HasErrors() {
+					t.Fatal(diags.Error())
+				}
+				out = append(out, tftest.Provider{Source: "registry.terraform.io/" + v.GetAttr("source").AsString(), Version: v.GetAttr("version").AsString()})
+			}
+		}
+	}
+	return out
 }
 
 // TestTerraformValidates runs the real terraform init and validate, with
