@@ -16,9 +16,10 @@ import (
 // terraformReadme says how to apply the module, take over an existing
 // setup, and hand the key to GrowthLoop.
 func terraformReadme(cfg providers.Config, mod *terraform.Module, st *wizard.State) string {
-	// What every module's README says of each provider byob knows.
+	// What the README says of each of the setup's providers: nothing of
+	// a cloud or warehouse the module does not use.
 	var credentials, backends, objects []string
-	for _, p := range providers.Registered() {
+	for _, p := range cfg.Active() {
 		if r, ok := p.(terraform.Mentioned); ok {
 			m := r.TerraformMention()
 			credentials = appendSome(credentials, m.Credentials)
@@ -31,7 +32,11 @@ func terraformReadme(cfg providers.Config, mod *terraform.Module, st *wizard.Sta
 	var b strings.Builder
 	fmt.Fprintf(&b, "# GrowthLoop export storage: bucket %s\n\n", cfg.Bucket)
 	b.WriteString("Written by `byob render --format terraform` from the same plan `byob init` applies:\n")
-	fmt.Fprintf(&b, "every policy, bucket setting, lifecycle rule, tag, description and %s object is the one init would make.\n\n", orList(objects))
+	what := "every policy, bucket setting, lifecycle rule, tag and description"
+	if len(objects) > 0 {
+		what = "every policy, bucket setting, lifecycle rule, tag, description and " + orList(objects) + " object"
+	}
+	fmt.Fprintf(&b, "%s is the one init would make.\n\n", what)
 	b.WriteString("## Providers\n\n")
 	required := mod.Required()
 	for _, n := range slices.Sorted(maps.Keys(required)) {

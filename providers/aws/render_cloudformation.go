@@ -141,8 +141,9 @@ func (Provider) CloudFormation(t *cloudformation.Template) error {
 // the stack, the stage.
 func cloudFormationReadme(t *cloudformation.Template) {
 	stack := t.Plan.Config.Name + "-byob"
-	deploy := "`template.json` is the AWS half; `snowflake.sql` the Snowflake half, statement by statement.\n\n"
+	deploy := "`template.json` holds the whole setup.\n\n"
 	if t.Plan.Has(StepRole) {
+		deploy = "`template.json` is the AWS half; `snowflake.sql` the Snowflake half, statement by statement.\n\n"
 		deploy += "The role's trust needs Snowflake's IAM user, which exists only once the integration does, so apply in this order:\n\n"
 		deploy += "1. In `snowflake.sql`, replace `<aws-account-id>` with your account id (`aws sts get-caller-identity`)"
 		if t.Known.Get(providers.ExternalID) == "" {
