@@ -100,9 +100,9 @@ type Clients struct {
 	// KeyS3 makes an S3 client that signs with the given access key, to
 	// prove what GrowthLoop's key can and cannot do.
 	KeyS3 func(accessKeyID, secretAccessKey string) *s3.Client
-	// caller is the ARN the credentials act as, once Preflight learned it:
+	// callerARN is who the credentials act as, once Preflight learned it:
 	// errors name who was denied.
-	caller atomic.Pointer[string]
+	callerARN atomic.Pointer[string]
 }
 
 func accountID(v *providers.Values) string { return v.Ref(providers.AWSAccountID) }
@@ -186,18 +186,18 @@ func (c *Clients) wrap(action string, err error) error {
 	}
 	switch errorCode(err) {
 	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
-		return &AccessDeniedError{Action: action, Caller: c.Caller(), Err: err}
+		return &AccessDeniedError{Action: action, Caller: c.caller(), Err: err}
 	}
 	if httpStatus(err) == http.StatusForbidden {
-		return &AccessDeniedError{Action: action, Caller: c.Caller(), Err: err}
+		return &AccessDeniedError{Action: action, Caller: c.caller(), Err: err}
 	}
 	return fmt.Errorf("%s: %w", action, err)
 }
 
-// Caller is the ARN c's credentials act as, as Preflight found it; "the
+// caller is the ARN c's credentials act as, as Preflight found it; "the
 // caller" before.
-func (c *Clients) Caller() string {
-	if arn := c.caller.Load(); arn != nil {
+func (c *Clients) caller() string {
+	if arn := c.callerARN.Load(); arn != nil {
 		return *arn
 	}
 	return "the caller"

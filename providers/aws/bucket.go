@@ -225,11 +225,11 @@ func (s *bucketStep) forbidden(ctx context.Context, v *providers.Values) error {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return providers.Mismatchf("bucket %s refused s3:ListBucket (HeadBucket): either it belongs to another AWS account (choose another --bucket), "+
-				"or %s lacks s3:ListBucket on it (grant it); s3:ListAllMyBuckets, also refused, would tell which", s.p.Bucket, s.c.Caller())
+				"or %s lacks s3:ListBucket on it (grant it); s3:ListAllMyBuckets, also refused, would tell which", s.p.Bucket, s.c.caller())
 		}
 		for _, b := range page.Buckets {
 			if aws.ToString(b.Name) == s.p.Bucket {
-				return &AccessDeniedError{Action: "s3:ListBucket (HeadBucket " + s.p.Bucket + ")", Caller: s.c.Caller(),
+				return &AccessDeniedError{Action: "s3:ListBucket (HeadBucket " + s.p.Bucket + ")", Caller: s.c.caller(),
 					Err: fmt.Errorf("bucket %s is this account's", s.p.Bucket)}
 			}
 		}

@@ -164,7 +164,7 @@ func Preflight(ctx context.Context, c *Clients, v *providers.Values) (Caller, er
 	}
 	caller := Caller{AccountID: aws.ToString(out.Account), ARN: aws.ToString(out.Arn)}
 	if caller.ARN != "" {
-		c.caller.Store(&caller.ARN)
+		c.callerARN.Store(&caller.ARN)
 	}
 	v.Set(providers.AWSAccountID, caller.AccountID)
 	v.Set(providers.AWSPartition, partitionOfARN(caller.ARN))

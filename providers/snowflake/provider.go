@@ -87,8 +87,8 @@ func options(c *providers.Config, env providers.Env) sflib.ConnOptions {
 // sessions act as once Preflight read it (errors name it).
 type conn struct {
 	sflib.DB
-	reaching string
-	session  atomic.Pointer[string] // the role
+	reaching    string
+	sessionRole atomic.Pointer[string]
 }
 
 // NewConn is a connection through db (tests reach the fake so).
@@ -96,7 +96,7 @@ func NewConn(db sflib.DB) providers.Conn { return &conn{DB: db, reaching: "Snowf
 
 // role is the sessions' role, as Preflight found it.
 func (c *conn) role() string {
-	if r := c.session.Load(); r != nil {
+	if r := c.sessionRole.Load(); r != nil {
 		return *r
 	}
 	return "the session's role"
@@ -150,7 +150,7 @@ func (c *conn) Preflight(ctx context.Context, setup providers.Setup, _ providers
 		return providers.Identity{}, err
 	}
 	if s.Role != "" {
-		c.session.Store(&s.Role)
+		c.sessionRole.Store(&s.Role)
 	}
 	setup.Values.Set(Region, s.Region)
 	switch recorded := setup.Values.Get(Account); {
