@@ -134,3 +134,15 @@ func TestReadOutlivesItsCaller(t *testing.T) {
 		t.Errorf("the read went on: got %d %v, want 7", v, err)
 	}
 }
+
+// TestNilRunIsNotANoOp: a runner that passes no run fails loudly, where a
+// context without a checkpoint used to save nothing silently.
+func TestNilRunIsNotANoOp(t *testing.T) {
+	var r *Run
+	defer func() {
+		if recover() == nil {
+			t.Error("Checkpoint on a nil run returned")
+		}
+	}()
+	_ = r.Checkpoint()
+}
