@@ -6,49 +6,45 @@ import (
 	"time"
 )
 
-// A run's background is the work it leaves going beside it: reads started
+// Background is the work a run leaves going beside it: reads started
 // before their turn (Read.Start, Check.Early), clean-ups of probes
-// (Cleanup) and init's proofs (Go). A run ends its background before it
-// returns, so that nothing it started still reaches the cloud once it has:
-// a run stopped at the preflight would otherwise leave its early probes
-// writing to the bucket, with nobody left to delete what they wrote.
-type background struct {
-	stopped context.Context // cancelled by end: stops the reads
+// (Run.Cleanup) and init's proofs (Run.Go). A run ends its background
+// before it returns, so that nothing it started still reaches the cloud
+// once it has: a run stopped at the preflight would otherwise leave its
+// early probes writing to the bucket, with nobody left to delete what
+// they wrote.
+type Background struct {
+	stopped context.Context // cancelled by End: stops the reads
 	stop    context.CancelFunc
 	mu      sync.Mutex // ended, and every wg.Add
 	ended   bool
 	wg      sync.WaitGroup
 }
 
-type backgroundKey struct{}
-
 // cleanupTimeout bounds a clean-up: the run waits for it.
 const cleanupTimeout = 30 * time.Second
 
-// WithBackground returns ctx for a run, and end, which the run calls as it
-// returns: it cancels the reads nobody waited for and waits for them and
-// for every clean-up.
-func WithBackground(ctx context.Context) (_ context.Context, end func()) {
-	b := &background{}
+// NewBackground starts a run's background. The run calls End as it
+// returns.
+func NewBackground() *Background {
+	b := &Background{}
 	b.stopped, b.stop = context.WithCancel(context.Background())
-	return context.WithValue(ctx, backgroundKey{}, b), func() {
-		b.stop()
-		b.mu.Lock()
-		b.ended = true
-		b.mu.Unlock()
-		b.wg.Wait()
-	}
+	return b
 }
 
-// Go runs f on its own goroutine, in the run's background when ctx has
-// one: the run's end waits for it. Once the run ended, f runs at once on
-// the caller's.
-func Go(ctx context.Context, f func()) {
-	b, ok := ctx.Value(backgroundKey{}).(*background)
-	if !ok {
-		go f()
-		return
-	}
+// End cancels the reads nobody waited for, and waits for them and for
+// every clean-up.
+func (b *Background) End() {
+	b.stop()
+	b.mu.Lock()
+	b.ended = true
+	b.mu.Unlock()
+	b.wg.Wait()
+}
+
+// goWait runs f on its own goroutine; End waits for it. Once the run
+// ended, f runs at once on the caller's.
+func (b *Background) goWait(f func()) {
 	b.mu.Lock()
 	if b.ended {
 		b.mu.Unlock()
@@ -64,34 +60,79 @@ func Go(ctx context.Context, f func()) {
 }
 
 // detached is ctx's values without its cancellation: a read shared by
-// several waiters outlives the one that started it. The run's end cancels
-// it.
-func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+// several waiters outlives the one that started it. End cancels it.
+func (b *Background) detached(ctx context.Context) (context.Context, context.CancelFunc) {
 	d, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	if b, ok := ctx.Value(backgroundKey{}).(*background); ok {
-		if b.stopped.Err() != nil { // the run ended
-			cancel()
-			return d, cancel
-		}
-		stop := context.AfterFunc(b.stopped, cancel)
-		return d, func() { stop(); cancel() }
+	if b.stopped.Err() != nil { // the run ended
+		cancel()
+		return d, cancel
 	}
-	return d, cancel
+	stop := context.AfterFunc(b.stopped, cancel)
+	return d, func() { stop(); cancel() }
 }
+
+// Hooks are how a step tells its runner what it does. A nil hook is one
+// the runner has no use for (verify keeps no state: its checks have no
+// Checkpoint).
+type Hooks struct {
+	// Checkpoint saves the values recorded so far to the state file.
+	Checkpoint func() error
+	// Report says why the step waits.
+	Report func(msg string)
+	// Count says how far a long task has come.
+	Count func(what string, done, total int)
+}
+
+// Run is a step's run environment: the run's background and its runner's
+// hooks. The runner passes one to every Check, Apply and Destroy; its
+// methods panic on a nil *Run.
+type Run struct {
+	bg    *Background
+	hooks Hooks
+}
+
+// NewRun is the run environment of one step (or check) of the run whose
+// background is bg.
+func NewRun(bg *Background, h Hooks) *Run { return &Run{bg: bg, hooks: h} }
+
+// Checkpoint saves the values the step has recorded so far to the state
+// file. A step calls it before a change it must not lose track of (the
+// intent to create a key), and as soon as the cloud answered one (the new
+// key's id), before it waits on anything: a run killed at any moment then
+// leaves a record of everything it made.
+func (r *Run) Checkpoint() error {
+	if r.hooks.Checkpoint == nil {
+		return nil
+	}
+	return r.hooks.Checkpoint()
+}
+
+// Report tells the user, through the runner, what a step is doing.
+func (r *Run) Report(msg string) {
+	if r.hooks.Report != nil {
+		r.hooks.Report(msg)
+	}
+}
+
+// Count tells the user, through the runner, that done of total things
+// (what: "objects deleted") are done.
+func (r *Run) Count(what string, done, total int) {
+	if r.hooks.Count != nil {
+		r.hooks.Count(what, done, total)
+	}
+}
+
+// Go runs f on its own goroutine, in the run's background: the run's end
+// waits for it. Once the run ended, f runs at once on the caller's.
+func (r *Run) Go(f func()) { r.bg.goWait(f) }
 
 // Cleanup runs f in the background, with a context that the run's end
 // does not cancel (a probe object is deleted even when the run stopped);
-// the run waits for it before it returns. Without a background (outside a
-// run) f runs at once.
-func Cleanup(ctx context.Context, f func(context.Context)) {
-	run := func() {
+// the run waits for it, at most cleanupTimeout, before it returns.
+func (r *Run) Cleanup(ctx context.Context, f func(context.Context)) {
+	r.Go(func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 		defer cancel()
 		f(ctx)
-	}
-	if ctx.Value(backgroundKey{}) == nil {
-		run()
-		return
-	}
-	Go(ctx, run)
+	})
 }

@@ -36,21 +36,23 @@ type CheckResult struct {
 type Check struct {
 	ID    string
 	Title string
-	Run   func(ctx context.Context) CheckResult
+	Run   func(ctx context.Context, r *Run) CheckResult
 	// Start, when set, runs the check in the background before its turn
 	// (beside the preflight); Run then answers with that run.
-	Start func(ctx context.Context)
+	Start func(ctx context.Context, r *Run)
 }
 
 // Early is c run as soon as Start is called rather than in its turn: for
 // a check that needs nothing the preflight or another check finds.
 func (c Check) Early() Check {
-	var r Read[CheckResult]
+	var rd Read[CheckResult]
 	run := c.Run
-	f := func(ctx context.Context) (CheckResult, error) { return run(ctx), nil }
-	c.Start = func(ctx context.Context) { r.Start(ctx, f) }
-	c.Run = func(ctx context.Context) CheckResult {
-		res, err := r.Get(ctx, f)
+	read := func(r *Run) func(context.Context) (CheckResult, error) {
+		return func(ctx context.Context) (CheckResult, error) { return run(ctx, r), nil }
+	}
+	c.Start = func(ctx context.Context, r *Run) { rd.Start(ctx, r, read(r)) }
+	c.Run = func(ctx context.Context, r *Run) CheckResult {
+		res, err := rd.Get(ctx, r, read(r))
 		if err != nil {
 			return CannotRun(err, "re-run byob verify")
 		}

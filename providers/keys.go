@@ -106,11 +106,11 @@ func (in Intent) Made(id string, created time.Time) bool {
 
 // Begin records that a key is about to be made, known listing the keys
 // there now, and saves it before the call.
-func (l KeyLedger) Begin(ctx context.Context, v *Values, known []string) (Intent, error) {
+func (l KeyLedger) Begin(r *Run, v *Values, known []string) (Intent, error) {
 	in := Intent{At: time.Now().UTC(), Known: known}
 	b, _ := json.Marshal(in)
 	v.Set(l.intent, string(b))
-	return in, Checkpoint(ctx)
+	return in, r.Checkpoint()
 }
 
 // Intent returns the creation under way, if any.

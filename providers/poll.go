@@ -7,36 +7,6 @@ import (
 	"time"
 )
 
-type progressKey struct{}
-
-// WithProgress returns a context through which steps report why they wait.
-func WithProgress(ctx context.Context, report func(msg string)) context.Context {
-	return context.WithValue(ctx, progressKey{}, report)
-}
-
-// Report tells the user, through the runner, what a step is doing.
-func Report(ctx context.Context, msg string) {
-	if f, ok := ctx.Value(progressKey{}).(func(string)); ok {
-		f(msg)
-	}
-}
-
-type countKey struct{}
-
-// WithCount returns a context through which steps report how far a long
-// task (deleting a bucket's objects) has come.
-func WithCount(ctx context.Context, report func(what string, done, total int)) context.Context {
-	return context.WithValue(ctx, countKey{}, report)
-}
-
-// Count tells the user, through the runner, that done of total things
-// (what: "objects deleted") are done.
-func Count(ctx context.Context, what string, done, total int) {
-	if f, ok := ctx.Value(countKey{}).(func(string, int, int)); ok {
-		f(what, done, total)
-	}
-}
-
 // Sleep pauses for d, or until ctx ends (then it returns ctx's error).
 func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
@@ -67,7 +37,7 @@ var ErrNotYet = errors.New("not propagated yet")
 // Poll calls try until it returns nil or an error that is not ErrNotYet,
 // pausing with exponential backoff and reporting reason while it waits. It
 // gives up at the deadline with the last error.
-func (p Propagation) Poll(ctx context.Context, reason string, try func(ctx context.Context) error) error {
+func (p Propagation) Poll(ctx context.Context, r *Run, reason string, try func(ctx context.Context) error) error {
 	timeout, pause, maxPause := p.Timeout, p.Initial, p.Max
 	if timeout == 0 {
 		timeout = DefaultPropagationTimeout
@@ -88,7 +58,7 @@ func (p Propagation) Poll(ctx context.Context, reason string, try func(ctx conte
 		if time.Now().Add(pause).After(deadline) {
 			return fmt.Errorf("%s: gave up after %s: %w", reason, timeout, err)
 		}
-		Report(ctx, fmt.Sprintf("%s (%s so far)", reason, time.Since(start).Round(time.Second)))
+		r.Report(fmt.Sprintf("%s (%s so far)", reason, time.Since(start).Round(time.Second)))
 		if err := Sleep(ctx, pause); err != nil {
 			return err
 		}

@@ -63,12 +63,12 @@ type KeyRotator interface {
 	// one, as init makes one: its secret goes to s.Keys and its id to
 	// s.Values before any wait. It first deletes the keys an earlier
 	// rotation retired, and reuses a new key a stopped run made.
-	NewKey(ctx context.Context, s Setup) (id string, err error)
+	NewKey(ctx context.Context, r *Run, s Setup) (id string, err error)
 	// ProveKey checks that key id, whose secret s.Keys holds, writes,
 	// reads and lists under the prefix.
-	ProveKey(ctx context.Context, s Setup, id string) error
+	ProveKey(ctx context.Context, r *Run, s Setup, id string) error
 	// RetireKey deactivates key id and, unless keep, deletes it.
-	RetireKey(ctx context.Context, s Setup, id string, keep bool) error
+	RetireKey(ctx context.Context, r *Run, s Setup, id string, keep bool) error
 }
 
 // Rotation values: the key a rotation replaces, and when it started;
@@ -156,7 +156,8 @@ func (e Env) Get(k string) string {
 
 // Conn is a provider's connection for one run.
 type Conn interface {
-	// Preflight checks the connection works and who it acts as, and
+	// Preflight checks the connection works and who it acts as (the
+	// connection keeps it, for errors that name a denied caller), and
 	// records what the plan needs (the account id) in s.Values. It
 	// changes nothing.
 	Preflight(ctx context.Context, s Setup, access Access) (Identity, error)
@@ -196,8 +197,6 @@ type Identity struct {
 	Region   string
 	RegionIn func(cloud string) (string, bool)
 	Warnings []string
-	// Context adds who runs to ctx, for errors that name a denied caller.
-	Context func(context.Context) context.Context
 }
 
 // Setup is what a provider builds its steps, probes and bundle fields

@@ -24,22 +24,23 @@ type readCall[T any] struct {
 
 // Start begins the read in the run's background, unless one is held. It
 // runs on its own: cancelling ctx does not stop it, the run's end does
-// (WithBackground). An early read that fails is read again by Get, with
-// the step's own context (which names who runs it in an error).
-func (r *Read[T]) Start(ctx context.Context, read func(context.Context) (T, error)) {
-	r.start(ctx, read, true)
+// (Background.End). An early read that fails is read again by Get, in the
+// step's turn (once the preflight learned who runs, which its error
+// names).
+func (rd *Read[T]) Start(ctx context.Context, r *Run, read func(context.Context) (T, error)) {
+	rd.start(ctx, r, read, true)
 }
 
-func (r *Read[T]) start(ctx context.Context, read func(context.Context) (T, error), early bool) *readCall[T] {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.call != nil {
-		return r.call
+func (rd *Read[T]) start(ctx context.Context, r *Run, read func(context.Context) (T, error), early bool) *readCall[T] {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if rd.call != nil {
+		return rd.call
 	}
 	c := &readCall[T]{done: make(chan struct{}), early: early}
-	r.call = c
-	rctx, cancel := detached(ctx)
-	Go(ctx, func() {
+	rd.call = c
+	rctx, cancel := r.bg.detached(ctx)
+	r.Go(func() {
 		defer close(c.done)
 		defer cancel()
 		c.val, c.err = read(rctx)
@@ -47,9 +48,10 @@ func (r *Read[T]) start(ctx context.Context, read func(context.Context) (T, erro
 	return c
 }
 
-// Get returns the held read, waiting for it; without one it reads now.
-func (r *Read[T]) Get(ctx context.Context, read func(context.Context) (T, error)) (T, error) {
-	c := r.start(ctx, read, false)
+// Get returns the held read, waiting for it; without one it reads now, in
+// r's background.
+func (rd *Read[T]) Get(ctx context.Context, r *Run, read func(context.Context) (T, error)) (T, error) {
+	c := rd.start(ctx, r, read, false)
 	select {
 	case <-c.done:
 	case <-ctx.Done():
@@ -57,21 +59,21 @@ func (r *Read[T]) Get(ctx context.Context, read func(context.Context) (T, error)
 		return zero, ctx.Err()
 	}
 	if c.err != nil && c.early {
-		r.mu.Lock()
-		if r.call == c {
-			r.call = nil
+		rd.mu.Lock()
+		if rd.call == c {
+			rd.call = nil
 		}
-		r.mu.Unlock()
-		return r.Get(ctx, read)
+		rd.mu.Unlock()
+		return rd.Get(ctx, r, read)
 	}
 	return c.val, c.err
 }
 
 // Forget drops the held read: the next Get reads again.
-func (r *Read[T]) Forget() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.call = nil
+func (rd *Read[T]) Forget() {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	rd.call = nil
 }
 
 // Prefetcher is a step whose Check reads what no step before it changes:
@@ -80,7 +82,7 @@ func (r *Read[T]) Forget() {
 // reads (Read.Start) and returns at once; it reads only what it can
 // address with what v already knows.
 type Prefetcher interface {
-	Prefetch(ctx context.Context, v *Values)
+	Prefetch(ctx context.Context, r *Run, v *Values)
 }
 
 // Gate is a step that can tell before any change, from reads that need
@@ -88,5 +90,5 @@ type Prefetcher interface {
 // the schema is missing): the run stops while nothing is made. Gate only
 // reads; v is a copy of the run's values, which the run drops.
 type Gate interface {
-	Gate(ctx context.Context, v *Values) error
+	Gate(ctx context.Context, r *Run, v *Values) error
 }

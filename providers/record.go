@@ -1,27 +1,5 @@
 package providers
 
-import "context"
-
-type checkpointKey struct{}
-
-// WithCheckpoint returns ctx through which a step saves the values it has
-// recorded so far (see Checkpoint).
-func WithCheckpoint(ctx context.Context, save func() error) context.Context {
-	return context.WithValue(ctx, checkpointKey{}, save)
-}
-
-// Checkpoint saves the values the step has recorded so far to the state
-// file. A step calls it before a change it must not lose track of (the
-// intent to create a key), and as soon as the cloud answered one (the new
-// key's id), before it waits on anything: a run killed at any moment then
-// leaves a record of everything it made. Outside a run it does nothing.
-func Checkpoint(ctx context.Context) error {
-	if save, ok := ctx.Value(checkpointKey{}).(func() error); ok {
-		return save()
-	}
-	return nil
-}
-
 // CreatedKey records that byob created what step manages, rather than
 // adopting something that was there: only what byob created is ever
 // removed. The runner sets it.

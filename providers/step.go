@@ -61,11 +61,12 @@ type Step interface {
 	// Artifacts are the documents Apply sends, rendered with what v knows;
 	// unknown values appear as placeholders.
 	Artifacts(v *Values) []Artifact
-	// Check observes the cloud. It may record what it read into v.
-	Check(ctx context.Context, v *Values) (Observation, error)
+	// Check observes the cloud. It may record what it read into v. r is
+	// the run it is part of (see Run), as for Apply and Destroy.
+	Check(ctx context.Context, r *Run, v *Values) (Observation, error)
 	// Apply makes the step done and records its outputs into v. It is
 	// called only after Check reported Missing or Drifted.
-	Apply(ctx context.Context, v *Values) error
+	Apply(ctx context.Context, r *Run, v *Values) error
 	// Teardown says what Destroy would do: remove only what byob made (v
 	// records it: CreatedKey, a key ledger, the grants it ran), and leave
 	// what it found in place. In a dry run (no connection) it decides
@@ -75,7 +76,7 @@ type Step interface {
 	// It is called only then, and is idempotent: what is gone already is
 	// done. What it finds held by something byob did not make, it leaves,
 	// returning a *Kept error.
-	Destroy(ctx context.Context, v *Values) error
+	Destroy(ctx context.Context, r *Run, v *Values) error
 	// Reads and Writes declare the values the step shares with others: a
 	// value one step writes may only be read by the steps that need it
 	// (the plan checks), so no step reads what another is still setting.

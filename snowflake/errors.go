@@ -1,7 +1,6 @@
 package snowflake
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -34,32 +33,18 @@ func IsNotFound(err error) bool { return errNumber(err) == errDoesNotExist }
 // role's trust does not (or not yet) let the integration's IAM user in.
 func IsAssumeRoleError(err error) bool { return errNumber(err) == errAssumeRole }
 
-type roleKey struct{}
-
-// WithRole records the session's role (from preflight) for error messages.
-func WithRole(ctx context.Context, role string) context.Context {
-	return context.WithValue(ctx, roleKey{}, role)
-}
-
-// RoleFrom is the session's role WithRole recorded.
-func RoleFrom(ctx context.Context) string {
-	if s, ok := ctx.Value(roleKey{}).(string); ok && s != "" {
-		return s
-	}
-	return "the session's role"
-}
-
-// Explain wraps a Snowflake error with what was run and what to do.
-func Explain(ctx context.Context, what string, err error) error {
+// Explain wraps a Snowflake error with what was run and what to do; role
+// names the session's role.
+func Explain(role, what string, err error) error {
 	switch errNumber(err) {
 	case errInsufficientPrivilege:
 		hint := "grant it the privilege or connect with a role that has it (--snowflake-role)"
 		if strings.Contains(strings.ToUpper(what), "INTEGRATION") {
 			hint = "creating and altering storage integrations needs ACCOUNTADMIN or the CREATE INTEGRATION privilege: connect with --snowflake-role ACCOUNTADMIN"
 		}
-		return fmt.Errorf("%s: role %s lacks the privilege: %s: %w", what, RoleFrom(ctx), hint, err)
+		return fmt.Errorf("%s: role %s lacks the privilege: %s: %w", what, role, hint, err)
 	case errDoesNotExist:
-		return fmt.Errorf("%s: %s: %w", what, notFoundHint(err, RoleFrom(ctx)), err)
+		return fmt.Errorf("%s: %s: %w", what, notFoundHint(err, role), err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

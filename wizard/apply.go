@@ -39,17 +39,6 @@ type Preflight struct {
 	Warnings   []string
 }
 
-// WithIdentities returns ctx carrying who runs (for error messages that
-// name the denied caller or role).
-func (pf Preflight) WithIdentities(ctx context.Context) context.Context {
-	for _, id := range pf.Identities {
-		if id.Context != nil {
-			ctx = id.Context(ctx)
-		}
-	}
-	return ctx
-}
-
 // RunPreflight checks the connections work and who they act as, and
 // records what the plan needs (the account id). The providers' preflights
 // run at once: neither needs the other's answer. Without a region for the
@@ -189,20 +178,23 @@ type ApplyOptions struct {
 // key's secret waits in a 0600 file until the run finishes; only a
 // finished run writes the bundle.
 func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o ApplyOptions) (Outcome, error) {
-	ctx, end := providers.WithBackground(ctx)
-	defer end()
+	bg := providers.NewBackground()
+	defer bg.End()
+	// The plan's reads before the steps' turns, and its gates, report to
+	// no step.
+	reads := providers.NewRun(bg, providers.Hooks{})
 	var out Outcome
 	deps.Propagation = o.Propagation
 	deps.ResetExternalID = o.ResetExternalID
 	deps.Adopt, deps.Prune = o.Adopt, o.Prune
 	// The plan is built, and its steps start their reads, beside the
 	// preflight: reads change nothing, and a run that stops at the
-	// preflight cancels them (its background's end).
+	// preflight cancels them (its background's End).
 	plan, err := NewPlan(cfg, values, deps)
 	if err != nil {
 		return out, err
 	}
-	plan.prefetch(ctx)
+	plan.prefetch(ctx, reads)
 	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.ChangeAccess)
 	out.Preflight = pf
 	if err != nil {
@@ -214,7 +206,7 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 		if plan, err = NewPlan(cfg, values, deps); err != nil {
 			return out, err
 		}
-		plan.prefetch(ctx)
+		plan.prefetch(ctx, reads)
 	}
 	plan.Config = cfg // with the location the preflight found
 	if o.OnPreflight != nil {
@@ -225,8 +217,7 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 			return out, err
 		}
 	}
-	ctx = pf.WithIdentities(ctx)
-	if err := plan.settle(ctx); err != nil {
+	if err := plan.settle(ctx, reads); err != nil {
 		return out, err
 	}
 	if o.Confirm != nil {
@@ -239,9 +230,9 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 	state.Inputs, state.Destroyed = InputsOf(cfg), nil
 	state.Record("", StepState{}, values)
 	out.Started = true
-	pr := startProofs(ctx, plan, cfg, values, deps, o.OnEvent)
+	pr := startProofs(ctx, bg, plan, cfg, values, deps, o.OnEvent)
 	defer pr.stop()
-	res, err := Run(ctx, plan, state, pr.onEvent, o.ConfirmDrift)
+	res, err := Run(ctx, bg, plan, state, pr.onEvent, o.ConfirmDrift)
 	out.Result = res
 	if err != nil {
 		out.Pending = cfg.BucketProvider().Keys(&cfg).PendingFile()

@@ -109,8 +109,8 @@ type DestroyOutcome struct {
 // a killed run finishes on the next. On the first failure nothing that the
 // failed step needs is removed.
 func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o DestroyOptions) (DestroyOutcome, error) {
-	ctx, end := providers.WithBackground(ctx)
-	defer end()
+	bg := providers.NewBackground()
+	defer bg.End()
 	var out DestroyOutcome
 	deps.Propagation, deps.Destroy = o.Propagation, o.Remove
 	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.RemoveAccess)
@@ -121,7 +121,6 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 	if o.OnPreflight != nil {
 		o.OnPreflight(pf)
 	}
-	ctx = pf.WithIdentities(ctx)
 	d, err := PlanDestroy(ctx, cfg, deps, values)
 	if err != nil {
 		return out, err
@@ -176,12 +175,13 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 			return true
 		}
 		ev(EventStart, r.Remove)
-		sctx := providers.WithProgress(stepCtx, func(msg string) { ev(EventWait, msg) })
-		sctx = providers.WithCount(sctx, func(what string, done, total int) {
-			emit(Event{Step: s.ID(), Title: title, Kind: EventProgress, Detail: what, Done: done, Total: total, Elapsed: time.Since(start)})
-		})
-		sctx = providers.WithCheckpoint(sctx, func() error { return state.Save(values) })
-		err := s.Destroy(sctx, values)
+		err := s.Destroy(stepCtx, providers.NewRun(bg, providers.Hooks{
+			Checkpoint: func() error { return state.Save(values) },
+			Report:     func(msg string) { ev(EventWait, msg) },
+			Count: func(what string, done, total int) {
+				emit(Event{Step: s.ID(), Title: title, Kind: EventProgress, Detail: what, Done: done, Total: total, Elapsed: time.Since(start)})
+			},
+		}), values)
 		var kept *providers.Kept
 		switch {
 		case errors.As(err, &kept):

@@ -13,8 +13,8 @@ import (
 // the prefix, and then writes b to cfg.Bundle as init would. A bundle
 // already there for another bucket is kept unless force.
 func Handover(ctx context.Context, cfg Config, deps Deps, b *Bundle, force bool) error {
-	ctx, end := providers.WithBackground(ctx)
-	defer end()
+	bg := providers.NewBackground()
+	defer bg.End()
 	if existing, err := ReadBundle(cfg.Bundle); err != nil || existing != nil && !force && (existing.Provider != b.Provider || existing.Bucket != b.Bucket) {
 		return providers.Usagef("bundle %s already exists for another setup: pass --force to overwrite it, or another --bundle", cfg.Bundle)
 	}
@@ -30,7 +30,7 @@ func Handover(ctx context.Context, cfg Config, deps Deps, b *Bundle, force bool)
 		if !probe.KeyProof {
 			continue
 		}
-		res := probe.Run(ctx)
+		res := probe.Run(ctx, providers.NewRun(bg, providers.Hooks{}))
 		if res.Status != providers.Pass {
 			return fmt.Errorf("the key does not work, so no bundle was written: %s; %s", res.Detail, res.Remedy)
 		}

@@ -69,11 +69,11 @@ func newPlan(cfg Config, values *providers.Values, steps []providers.Step) (*Pla
 }
 
 // prefetch starts the reads of the steps that can read before their
-// turn (providers.Prefetcher).
-func (p *Plan) prefetch(ctx context.Context) {
+// turn (providers.Prefetcher), in r's background.
+func (p *Plan) prefetch(ctx context.Context, r *providers.Run) {
 	for _, s := range p.Steps {
 		if pf, ok := s.(providers.Prefetcher); ok {
-			pf.Prefetch(ctx, p.Values)
+			pf.Prefetch(ctx, r, p.Values)
 		}
 	}
 }
@@ -84,7 +84,7 @@ func (p *Plan) prefetch(ctx context.Context) {
 // not exist, a full key quota) stops the run while nothing is made. The
 // gates see a copy of the values; their reads are held for the run. Other
 // steps' reads are not waited for: none of them can refuse the setup.
-func (p *Plan) settle(ctx context.Context) error {
+func (p *Plan) settle(ctx context.Context, r *providers.Run) error {
 	errs := make([]error, len(p.Steps))
 	seen := providers.NewValues(p.Values.Map())
 	var wg sync.WaitGroup
@@ -94,7 +94,7 @@ func (p *Plan) settle(ctx context.Context) error {
 			continue
 		}
 		wg.Go(func() {
-			if err := g.Gate(ctx, seen); err != nil {
+			if err := g.Gate(ctx, r, seen); err != nil {
 				errs[i] = &StepError{Step: s.ID(), Title: s.Title(), Err: err}
 			}
 		})

@@ -15,6 +15,7 @@ import (
 // bundle is written; a failure is the run's.
 type proofs struct {
 	ctx    context.Context
+	bg     *providers.Background
 	cancel context.CancelFunc
 	mu     sync.Mutex // the fields below, and every call of emit
 	emit   func(Event)
@@ -32,8 +33,8 @@ type proof struct {
 
 // startProofs makes init's proofs and starts those that need no step of
 // the plan; onEvent starts the others.
-func startProofs(ctx context.Context, plan *Plan, cfg Config, values *providers.Values, deps Deps, onEvent func(Event)) *proofs {
-	p := &proofs{emit: func(Event) {}}
+func startProofs(ctx context.Context, bg *providers.Background, plan *Plan, cfg Config, values *providers.Values, deps Deps, onEvent func(Event)) *proofs {
+	p := &proofs{bg: bg, emit: func(Event) {}}
 	p.ctx, p.cancel = context.WithCancel(ctx)
 	if onEvent != nil {
 		p.emit = onEvent
@@ -85,7 +86,7 @@ func (p *proofs) onEvent(e Event) {
 // start runs pf; p.mu is held.
 func (p *proofs) start(pf *proof) {
 	pf.started = time.Now()
-	ctx := providers.WithProgress(p.ctx, func(msg string) {
+	r := providers.NewRun(p.bg, providers.Hooks{Report: func(msg string) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		if pf.reported {
@@ -93,8 +94,8 @@ func (p *proofs) start(pf *proof) {
 		} else {
 			pf.lastWait = msg
 		}
-	})
-	providers.Go(ctx, func() { pf.result <- pf.Run(ctx) })
+	}})
+	r.Go(func() { pf.result <- pf.Run(p.ctx, r) })
 }
 
 // report waits for each proof in turn (starting any still waiting: its

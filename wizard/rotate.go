@@ -49,6 +49,7 @@ type RotateOutcome struct {
 // rotation is one phase of a rotation under way.
 type rotation struct {
 	ctx     context.Context
+	bg      *providers.Background
 	cfg     Config
 	deps    Deps
 	state   *State
@@ -59,7 +60,7 @@ type rotation struct {
 	keys    providers.KeyStore
 }
 
-func startRotation(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o RotateOptions) (*rotation, Preflight, error) {
+func startRotation(ctx context.Context, bg *providers.Background, cfg Config, deps Deps, state *State, values *providers.Values, o RotateOptions) (*rotation, Preflight, error) {
 	deps.Propagation = o.Propagation
 	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.RotateAccess)
 	if err != nil {
@@ -73,26 +74,27 @@ func startRotation(ctx context.Context, cfg Config, deps Deps, state *State, val
 	if !ok {
 		return nil, pf, providers.Usagef("byob cannot rotate the keys of %s", bp.Title())
 	}
-	r := &rotation{ctx: pf.WithIdentities(ctx), cfg: cfg, deps: deps, state: state, values: values, o: o, rotator: rot}
-	r.setup = setups(&r.cfg, values, deps)[bp.Name()]
-	r.keys = r.setup.Keys
-	return r, pf, nil
+	rt := &rotation{ctx: ctx, bg: bg, cfg: cfg, deps: deps, state: state, values: values, o: o, rotator: rot}
+	rt.setup = setups(&rt.cfg, values, deps)[bp.Name()]
+	rt.keys = rt.setup.Keys
+	return rt, pf, nil
 }
 
 // step runs one step of the phase, reporting it, and saves the state.
-func (r *rotation) step(id, title string, f func(ctx context.Context) error) error {
+func (rt *rotation) step(id, title string, f func(ctx context.Context, r *providers.Run) error) error {
 	start := time.Now()
 	ev := func(kind EventKind, detail string) {
-		if r.o.OnEvent != nil {
-			r.o.OnEvent(Event{Step: id, Title: title, Kind: kind, Detail: detail, Elapsed: time.Since(start)})
+		if rt.o.OnEvent != nil {
+			rt.o.OnEvent(Event{Step: id, Title: title, Kind: kind, Detail: detail, Elapsed: time.Since(start)})
 		}
 	}
 	ev(EventStart, "")
-	ctx := providers.WithProgress(r.ctx, func(msg string) { ev(EventWait, msg) })
-	ctx = providers.WithCheckpoint(ctx, func() error { return r.state.Save(r.values) })
-	err := f(ctx)
+	err := f(rt.ctx, providers.NewRun(rt.bg, providers.Hooks{
+		Checkpoint: func() error { return rt.state.Save(rt.values) },
+		Report:     func(msg string) { ev(EventWait, msg) },
+	}))
 	if err == nil {
-		err = r.state.Save(r.values)
+		err = rt.state.Save(rt.values)
 	}
 	if err != nil {
 		err = &StepError{Step: id, Title: title, Err: err}
@@ -110,9 +112,9 @@ func (r *rotation) step(id, title string, f func(ctx context.Context) error) err
 // FinishRotation retires it. A stopped phase resumes; a phase that
 // finished before only proves the new key again.
 func Rotate(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o RotateOptions) (RotateOutcome, error) {
-	ctx, end := providers.WithBackground(ctx)
-	defer end()
-	r, pf, err := startRotation(ctx, cfg, deps, state, values, o)
+	bg := providers.NewBackground()
+	defer bg.End()
+	rt, pf, err := startRotation(ctx, bg, cfg, deps, state, values, o)
 	out := RotateOutcome{Preflight: pf}
 	if err != nil {
 		return out, err
@@ -120,7 +122,7 @@ func Rotate(ctx context.Context, cfg Config, deps Deps, state *State, values *pr
 	out.Old = values.Get(providers.RotationOldKey)
 	if out.Old == "" {
 		// A setup taken over keeps the key GrowthLoop holds, in no bundle.
-		if out.Old = cmp.Or(r.keys.Delivered(), values.Get(providers.GrowthLoopsKey)); out.Old == "" {
+		if out.Old = cmp.Or(rt.keys.Delivered(), values.Get(providers.GrowthLoopsKey)); out.Old == "" {
 			return out, providers.Usagef("%s holds no key of this setup: run byob init first, or pass the --bundle it wrote", cfg.Bundle)
 		}
 		// Recorded before anything changes: a run killed from here on
@@ -129,36 +131,36 @@ func Rotate(ctx context.Context, cfg Config, deps Deps, state *State, values *pr
 		values.Set(providers.RotationStarted, time.Now().UTC().Format(time.RFC3339))
 	}
 	out.Started = true
-	out.Previous = r.keys.PreviousFiles()
+	out.Previous = rt.keys.PreviousFiles()
 	if out.Old != values.Get(providers.GrowthLoopsKey) { // that one's secret is GrowthLoop's alone: no bundle to keep
-		err = r.step(StepRetain, "Keep the current bundle as "+out.Previous[0]+" until the rotation finishes", func(context.Context) error {
-			return r.keys.Retain(out.Old)
+		err = rt.step(StepRetain, "Keep the current bundle as "+out.Previous[0]+" until the rotation finishes", func(context.Context, *providers.Run) error {
+			return rt.keys.Retain(out.Old)
 		})
 		if err != nil {
 			return out, err
 		}
 	}
 	// A phase that delivered its key before only proves it again.
-	if out.New = r.keys.Delivered(); out.New == out.Old || out.New == "" {
-		err = r.step(StepNewKey, "Create a new key besides "+out.Old, func(ctx context.Context) (err error) {
-			out.New, err = r.rotator.NewKey(ctx, r.setup)
+	if out.New = rt.keys.Delivered(); out.New == out.Old || out.New == "" {
+		err = rt.step(StepNewKey, "Create a new key besides "+out.Old, func(ctx context.Context, r *providers.Run) (err error) {
+			out.New, err = rt.rotator.NewKey(ctx, r, rt.setup)
 			return err
 		})
 		if err != nil {
-			out.Pending = r.keys.PendingFile()
+			out.Pending = rt.keys.PendingFile()
 			return out, err
 		}
 	}
-	err = r.step(StepProve, "Prove the new key "+out.New+" writes, reads and lists under "+cfg.Prefix, func(ctx context.Context) error {
-		return r.rotator.ProveKey(ctx, r.setup, out.New)
+	err = rt.step(StepProve, "Prove the new key "+out.New+" writes, reads and lists under "+cfg.Prefix, func(ctx context.Context, r *providers.Run) error {
+		return rt.rotator.ProveKey(ctx, r, rt.setup, out.New)
 	})
 	if err == nil {
-		err = r.step(StepDeliver, "Write the new bundle "+cfg.Bundle+" (mode 0600)", func(context.Context) error {
-			_, err := deliver(cfg, values, r.deps)
+		err = rt.step(StepDeliver, "Write the new bundle "+cfg.Bundle+" (mode 0600)", func(context.Context, *providers.Run) error {
+			_, err := deliver(cfg, values, rt.deps)
 			return err
 		})
 	}
-	out.Pending = r.keys.PendingFile()
+	out.Pending = rt.keys.PendingFile()
 	return out, err
 }
 
@@ -178,8 +180,8 @@ func FinishedRotation(cfg Config, values *providers.Values) (RotateOutcome, bool
 // and the previous bundle removed. The new key is proved first: the only
 // working key is never retired.
 func FinishRotation(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o RotateOptions) (RotateOutcome, error) {
-	ctx, end := providers.WithBackground(ctx)
-	defer end()
+	bg := providers.NewBackground()
+	defer bg.End()
 	var out RotateOutcome
 	if done, ok := FinishedRotation(cfg, values); ok {
 		return done, nil
@@ -188,17 +190,17 @@ func FinishRotation(ctx context.Context, cfg Config, deps Deps, state *State, va
 	if out.Old == "" {
 		return out, providers.Usagef("no key rotation under way in %s: start one with byob rotate-keys", cfg.State)
 	}
-	r, pf, err := startRotation(ctx, cfg, deps, state, values, o)
+	rt, pf, err := startRotation(ctx, bg, cfg, deps, state, values, o)
 	out.Preflight = pf
 	if err != nil {
 		return out, err
 	}
-	if out.New = r.keys.Delivered(); out.New == "" || out.New == out.Old {
+	if out.New = rt.keys.Delivered(); out.New == "" || out.New == out.Old {
 		return out, providers.Usagef("the rotation's first phase has not finished: run byob rotate-keys, upload the new bundle in GrowthLoop, then run byob rotate-keys --finish")
 	}
 	out.Started = true
-	err = r.step(StepProve, "Prove the bundle's key "+out.New+" writes, reads and lists under "+cfg.Prefix, func(ctx context.Context) error {
-		if err := r.rotator.ProveKey(ctx, r.setup, out.New); err != nil {
+	err = rt.step(StepProve, "Prove the bundle's key "+out.New+" writes, reads and lists under "+cfg.Prefix, func(ctx context.Context, r *providers.Run) error {
+		if err := rt.rotator.ProveKey(ctx, r, rt.setup, out.New); err != nil {
 			return fmt.Errorf("%w; the old key %s stays active", err, out.Old)
 		}
 		return nil
@@ -210,16 +212,16 @@ func FinishRotation(ctx context.Context, cfg Config, deps Deps, state *State, va
 	if o.KeepOld {
 		title = "Deactivate the old key " + out.Old + " (kept; the next rotation deletes it)"
 	}
-	err = r.step(StepRetire, title, func(ctx context.Context) error {
-		return r.rotator.RetireKey(ctx, r.setup, out.Old, o.KeepOld)
+	err = rt.step(StepRetire, title, func(ctx context.Context, r *providers.Run) error {
+		return rt.rotator.RetireKey(ctx, r, rt.setup, out.Old, o.KeepOld)
 	})
 	if err != nil {
 		return out, err
 	}
 	out.Kept = o.KeepOld
-	out.Previous = r.keys.PreviousFiles()
-	return out, r.step(StepRelease, "Remove the previous bundle", func(context.Context) error {
-		if err := r.keys.Release(); err != nil {
+	out.Previous = rt.keys.PreviousFiles()
+	return out, rt.step(StepRelease, "Remove the previous bundle", func(context.Context, *providers.Run) error {
+		if err := rt.keys.Release(); err != nil {
 			return err
 		}
 		values.Delete(providers.RotationOldKey)

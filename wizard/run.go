@@ -66,8 +66,9 @@ const parallelism = 8
 // (their calls are not cut off half-way), nothing new starts.
 //
 // confirmDrift, when not nil, is asked before a drifted step is reconciled
-// (one question at a time); an error fails that step.
-func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event), confirmDrift func(providers.Step, providers.Observation) error) (Result, error) {
+// (one question at a time); an error fails that step. Each step runs in
+// the run's background bg, saving the state when it checkpoints.
+func Run(ctx context.Context, bg *providers.Background, p *Plan, state *State, onEvent func(Event), confirmDrift func(providers.Step, providers.Observation) error) (Result, error) {
 	var (
 		mu       sync.Mutex
 		res      Result
@@ -110,9 +111,11 @@ func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event), confir
 			emit(Event{Step: s.ID(), Title: s.Title(), Kind: kind, Detail: detail, Elapsed: time.Since(start)})
 		}
 		ev(EventStart, "")
-		sctx := providers.WithProgress(stepCtx, func(msg string) { ev(EventWait, msg) })
-		sctx = providers.WithCheckpoint(sctx, func() error { return state.Save(p.Values) })
-		kind, detail, err := runStep(sctx, s, p.Values, func(obs providers.Observation) error {
+		r := providers.NewRun(bg, providers.Hooks{
+			Checkpoint: func() error { return state.Save(p.Values) },
+			Report:     func(msg string) { ev(EventWait, msg) },
+		})
+		kind, detail, err := runStep(stepCtx, r, s, p.Values, func(obs providers.Observation) error {
 			ev(EventDrift, driftDetail(obs))
 			if confirmDrift == nil {
 				return nil
@@ -156,8 +159,8 @@ func Run(ctx context.Context, p *Plan, state *State, onEvent func(Event), confir
 // What was missing is marked as being created (and saved) before Apply,
 // and as created after it: a run killed in between leaves the mark, and
 // the next run, finding the object there, knows byob made it.
-func runStep(ctx context.Context, s providers.Step, v *providers.Values, drift func(providers.Observation) error) (EventKind, string, error) {
-	obs, err := s.Check(ctx, v)
+func runStep(ctx context.Context, r *providers.Run, s providers.Step, v *providers.Values, drift func(providers.Observation) error) (EventKind, string, error) {
+	obs, err := s.Check(ctx, r, v)
 	if err != nil {
 		return "", "", err
 	}
@@ -182,12 +185,12 @@ func runStep(ctx context.Context, s providers.Step, v *providers.Values, drift f
 		if v.Get(created) == "" {
 			v.Delete(providers.AdoptedKey(s.ID()))
 			v.Set(applying, "true")
-			if err := providers.Checkpoint(ctx); err != nil {
+			if err := r.Checkpoint(); err != nil {
 				return "", "", err
 			}
 		}
 	}
-	if err := s.Apply(ctx, v); err != nil {
+	if err := s.Apply(ctx, r, v); err != nil {
 		return "", "", err
 	}
 	if v.Get(applying) != "" {

@@ -27,10 +27,10 @@ func newFakeStep(id string, needs ...string) *fakeStep {
 }
 
 func (s *fakeStep) Artifacts(*providers.Values) []providers.Artifact { return nil }
-func (s *fakeStep) Check(context.Context, *providers.Values) (providers.Observation, error) {
+func (s *fakeStep) Check(context.Context, *providers.Run, *providers.Values) (providers.Observation, error) {
 	return providers.Observation{Status: providers.Missing}, nil
 }
-func (s *fakeStep) Apply(ctx context.Context, v *providers.Values) error {
+func (s *fakeStep) Apply(ctx context.Context, _ *providers.Run, v *providers.Values) error {
 	s.started <- struct{}{}
 	<-s.release
 	s.mu.Lock()
@@ -42,12 +42,19 @@ func (s *fakeStep) Apply(ctx context.Context, v *providers.Values) error {
 func (s *fakeStep) Teardown(context.Context, *providers.Values) (providers.Teardown, error) {
 	return providers.Teardown{}, nil
 }
-func (s *fakeStep) Destroy(context.Context, *providers.Values) error { return nil }
+func (s *fakeStep) Destroy(context.Context, *providers.Run, *providers.Values) error { return nil }
 
 func (s *fakeStep) wasApplied() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.applied
+}
+
+// background is a run's background, ended with the test.
+func background(t *testing.T) *providers.Background {
+	bg := providers.NewBackground()
+	t.Cleanup(bg.End)
+	return bg
 }
 
 func testPlan(t *testing.T, steps ...providers.Step) (*Plan, *State) {
@@ -68,7 +75,7 @@ func TestRunIndependentStepsConcurrently(t *testing.T) {
 	a, b, c := newFakeStep("a"), newFakeStep("b"), newFakeStep("c", "a", "b")
 	p, state := testPlan(t, a, b, c)
 	done := make(chan error)
-	go func() { _, err := Run(context.Background(), p, state, nil, nil); done <- err }()
+	go func() { _, err := Run(context.Background(), background(t), p, state, nil, nil); done <- err }()
 	<-a.started
 	<-b.started
 	select {
@@ -95,7 +102,7 @@ func TestRunCancelFinishesRunningStep(t *testing.T) {
 	p, state := testPlan(t, a, b)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { _, err := Run(ctx, p, state, nil, nil); done <- err }()
+	go func() { _, err := Run(ctx, background(t), p, state, nil, nil); done <- err }()
 	<-a.started
 	cancel()
 	close(a.release)
@@ -115,7 +122,7 @@ func TestRunCancelFinishesRunningStep(t *testing.T) {
 // failStep fails its Check.
 type failStep struct{ fakeStep }
 
-func (s *failStep) Check(context.Context, *providers.Values) (providers.Observation, error) {
+func (s *failStep) Check(context.Context, *providers.Run, *providers.Values) (providers.Observation, error) {
 	return providers.Observation{}, errors.New("boom")
 }
 
@@ -123,7 +130,7 @@ func TestRunStopsDependentsOfAFailure(t *testing.T) {
 	f := &failStep{*newFakeStep("f")}
 	after := newFakeStep("after", "f")
 	p, state := testPlan(t, f, after)
-	_, err := Run(context.Background(), p, state, nil, nil)
+	_, err := Run(context.Background(), background(t), p, state, nil, nil)
 	var se *StepError
 	if !errors.As(err, &se) || se.Step != "f" {
 		t.Fatalf("Run = %v", err)

@@ -97,12 +97,12 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 	// The steps' reads and the checks that need nothing found first start
 	// beside the preflight; the report waits for the preflight, and for
 	// the probes' clean-up. A run stopped at the preflight stops them.
-	ctx, end := providers.WithBackground(ctx)
-	defer end()
-	plan.prefetch(ctx)
+	bg := providers.NewBackground()
+	defer bg.End()
+	plan.prefetch(ctx, providers.NewRun(bg, providers.Hooks{}))
 	for _, n := range nodes {
 		if n.check.Start != nil {
-			n.check.Start(progress(ctx, n.check.ID, o.OnWait))
+			n.check.Start(ctx, checkRun(bg, n.check.ID, o.OnWait))
 		}
 	}
 	// Read access is enough: a check whose own read is denied says so.
@@ -113,21 +113,21 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 	if o.OnPreflight != nil {
 		o.OnPreflight(pf)
 	}
-	return runChecks(pf.WithIdentities(ctx), g, o.OnWait), nil
+	return runChecks(ctx, bg, g, o.OnWait), nil
 }
 
-// progress is ctx reporting a check's waits to onWait.
-func progress(ctx context.Context, id string, onWait func(id, msg string)) context.Context {
-	return providers.WithProgress(ctx, func(msg string) {
+// checkRun is the run of check id, in bg, reporting its waits to onWait.
+func checkRun(bg *providers.Background, id string, onWait func(id, msg string)) *providers.Run {
+	return providers.NewRun(bg, providers.Hooks{Report: func(msg string) {
 		if onWait != nil {
 			onWait(id, msg)
 		}
-	})
+	}})
 }
 
 // runChecks runs every check once the checks it needs have finished; a
 // check whose prerequisite failed or could not be checked is not run.
-func runChecks(ctx context.Context, g *graph.Graph[verifyNode], onWait func(id, msg string)) Report {
+func runChecks(ctx context.Context, bg *providers.Background, g *graph.Graph[verifyNode], onWait func(id, msg string)) Report {
 	results := graph.Run(ctx, g, parallelism, func(ctx context.Context, n verifyNode, before []CheckReport) CheckReport {
 		r := CheckReport{ID: n.check.ID, Title: n.check.Title}
 		// What a check proves rests on what it needs: a check whose
@@ -140,7 +140,7 @@ func runChecks(ctx context.Context, g *graph.Graph[verifyNode], onWait func(id, 
 				return r
 			}
 		}
-		res := n.check.Run(progress(ctx, n.check.ID, onWait))
+		res := n.check.Run(ctx, checkRun(bg, n.check.ID, onWait))
 		if ctx.Err() != nil && res.Status != providers.Pass {
 			res = providers.CannotRun(fmt.Errorf("timed out: %w", ctx.Err()), "raise --timeout and re-run byob verify")
 		}
@@ -163,7 +163,7 @@ const CheckRotation = "key-rotation"
 // rotationCheck warns of a rotation that keeps the old key old, naming the
 // command that finishes it.
 func rotationCheck(cfg Config, v *providers.Values, old string) providers.Check {
-	return providers.Check{ID: CheckRotation, Title: "No key rotation is left half done", Run: func(context.Context) providers.CheckResult {
+	return providers.Check{ID: CheckRotation, Title: "No key rotation is left half done", Run: func(context.Context, *providers.Run) providers.CheckResult {
 		since := v.Get(providers.RotationStarted)
 		if cfg.BucketProvider().Keys(&cfg).Delivered() == old {
 			return providers.Warned("run byob rotate-keys to finish its first phase",
@@ -179,8 +179,8 @@ func rotationCheck(cfg Config, v *providers.Values, old string) providers.Check 
 // on the step be checked), a Mismatch (a bucket elsewhere) fails, and any
 // other error means the check could not run.
 func stepCheck(s providers.Step, v *providers.Values, reRun string) providers.Check {
-	return providers.Check{ID: s.ID(), Title: verifyTitle(s), Run: func(ctx context.Context) providers.CheckResult {
-		obs, err := s.Check(ctx, v)
+	return providers.Check{ID: s.ID(), Title: verifyTitle(s), Run: func(ctx context.Context, r *providers.Run) providers.CheckResult {
+		obs, err := s.Check(ctx, r, v)
 		var mm *providers.Mismatch
 		switch {
 		case errors.As(err, &mm):
@@ -205,9 +205,9 @@ func stepCheck(s providers.Step, v *providers.Values, reRun string) providers.Ch
 		for _, a := range obs.Fix {
 			remedy += ", or run: " + strings.Join(strings.Fields(a.Content), " ")
 		}
-		r := providers.Failed(remedy, "%s", obs.Reason)
-		r.Stands = true
-		return r
+		res := providers.Failed(remedy, "%s", obs.Reason)
+		res.Stands = true
+		return res
 	}}
 }
 

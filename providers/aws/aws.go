@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -99,6 +100,9 @@ type Clients struct {
 	// KeyS3 makes an S3 client that signs with the given access key, to
 	// prove what GrowthLoop's key can and cannot do.
 	KeyS3 func(accessKeyID, secretAccessKey string) *s3.Client
+	// callerARN is who the credentials act as, once Preflight learned it:
+	// errors name who was denied.
+	callerARN atomic.Pointer[string]
 }
 
 func accountID(v *providers.Values) string { return v.Ref(providers.AWSAccountID) }
@@ -176,30 +180,25 @@ func (e *AccessDeniedError) Error() string {
 func (e *AccessDeniedError) Unwrap() error { return e.Err }
 
 // wrap adds what was being done and, for AccessDenied, who was denied.
-func wrap(ctx context.Context, action string, err error) error {
+func (c *Clients) wrap(action string, err error) error {
 	if err == nil {
 		return nil
 	}
 	switch errorCode(err) {
 	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
-		return &AccessDeniedError{Action: action, Caller: callerFrom(ctx), Err: err}
+		return &AccessDeniedError{Action: action, Caller: c.caller(), Err: err}
 	}
 	if httpStatus(err) == http.StatusForbidden {
-		return &AccessDeniedError{Action: action, Caller: callerFrom(ctx), Err: err}
+		return &AccessDeniedError{Action: action, Caller: c.caller(), Err: err}
 	}
 	return fmt.Errorf("%s: %w", action, err)
 }
 
-type callerKey struct{}
-
-// WithCaller records the caller's ARN (from preflight) for error messages.
-func WithCaller(ctx context.Context, arn string) context.Context {
-	return context.WithValue(ctx, callerKey{}, arn)
-}
-
-func callerFrom(ctx context.Context) string {
-	if s, ok := ctx.Value(callerKey{}).(string); ok && s != "" {
-		return s
+// caller is the ARN c's credentials act as, as Preflight found it; "the
+// caller" before.
+func (c *Clients) caller() string {
+	if arn := c.callerARN.Load(); arn != nil {
+		return *arn
 	}
 	return "the caller"
 }

@@ -137,29 +137,29 @@ func (s *bucketStep) readRegion(v *providers.Values) func(context.Context) (stri
 
 // Prefetch implements providers.Prefetcher: once the bucket's region and
 // owner are known (a re-run), both reads go at once.
-func (s *bucketStep) Prefetch(ctx context.Context, v *providers.Values) {
+func (s *bucketStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
 	if v.Get(providers.AWSRegion) != "" && v.Get(providers.AWSAccountID) != "" {
-		s.head.Start(ctx, s.readHead(v))
-		s.region.Start(ctx, s.readRegion(v))
+		s.head.Start(ctx, r, s.readHead(v))
+		s.region.Start(ctx, r, s.readRegion(v))
 		return
 	}
 	// A first run knows neither the account nor, with a warehouse, the
 	// region yet: ask what needs neither, beside the preflight.
 	s.sighted = true
-	s.seen.Start(ctx, s.sight(v.Get(providers.AWSRegion)))
+	s.seen.Start(ctx, r, s.sight(v.Get(providers.AWSRegion)))
 }
 
 // Gate implements providers.Gate: a bucket or integration byob cannot
 // use (another account's or provider's, in another place) stops the run
 // before any change.
-func (s *bucketStep) Gate(ctx context.Context, v *providers.Values) error {
-	_, err := s.Check(ctx, v)
+func (s *bucketStep) Gate(ctx context.Context, r *providers.Run, v *providers.Values) error {
+	_, err := s.Check(ctx, r, v)
 	return err
 }
 
-func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
+func (s *bucketStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
 	if s.sighted {
-		if sg, _ := s.seen.Get(ctx, s.sight(v.Get(providers.AWSRegion))); sg.decided {
+		if sg, _ := s.seen.Get(ctx, r, s.sight(v.Get(providers.AWSRegion))); sg.decided {
 			switch {
 			case !sg.listed && sg.status == http.StatusNotFound:
 				return providers.Observation{Status: providers.Missing}, nil
@@ -174,8 +174,8 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 			// below, which says what permission is missing.
 		}
 	}
-	s.region.Start(ctx, s.readRegion(v))
-	_, err := s.head.Get(ctx, s.readHead(v))
+	s.region.Start(ctx, r, s.readRegion(v))
+	_, err := s.head.Get(ctx, r, s.readHead(v))
 	switch {
 	case isNotFound(err):
 		return providers.Observation{Status: providers.Missing}, nil
@@ -186,11 +186,11 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 	case httpStatus(err) == http.StatusForbidden:
 		return providers.Observation{}, s.forbidden(ctx, v)
 	case err != nil:
-		return providers.Observation{}, wrap(ctx, "s3:ListBucket (HeadBucket "+s.p.Bucket+")", err)
+		return providers.Observation{}, s.c.wrap("s3:ListBucket (HeadBucket "+s.p.Bucket+")", err)
 	}
-	region, err := s.region.Get(ctx, s.readRegion(v))
+	region, err := s.region.Get(ctx, r, s.readRegion(v))
 	if err != nil {
-		return providers.Observation{}, wrap(ctx, "s3:GetBucketLocation "+s.p.Bucket, err)
+		return providers.Observation{}, s.c.wrap("s3:GetBucketLocation "+s.p.Bucket, err)
 	}
 	if region != v.Get(providers.AWSRegion) {
 		return providers.Observation{}, s.elsewhere(region, v)
@@ -225,11 +225,11 @@ func (s *bucketStep) forbidden(ctx context.Context, v *providers.Values) error {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return providers.Mismatchf("bucket %s refused s3:ListBucket (HeadBucket): either it belongs to another AWS account (choose another --bucket), "+
-				"or %s lacks s3:ListBucket on it (grant it); s3:ListAllMyBuckets, also refused, would tell which", s.p.Bucket, callerFrom(ctx))
+				"or %s lacks s3:ListBucket on it (grant it); s3:ListAllMyBuckets, also refused, would tell which", s.p.Bucket, s.c.caller())
 		}
 		for _, b := range page.Buckets {
 			if aws.ToString(b.Name) == s.p.Bucket {
-				return &AccessDeniedError{Action: "s3:ListBucket (HeadBucket " + s.p.Bucket + ")", Caller: callerFrom(ctx),
+				return &AccessDeniedError{Action: "s3:ListBucket (HeadBucket " + s.p.Bucket + ")", Caller: s.c.caller(),
 					Err: fmt.Errorf("bucket %s is this account's", s.p.Bucket)}
 			}
 		}
@@ -260,7 +260,7 @@ func bucketRegionHeader(err error) string {
 	return ""
 }
 
-func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
+func (s *bucketStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	req := s.request(v.Get(providers.AWSRegion))
 	in := &s3.CreateBucketInput{Bucket: aws.String(req.Bucket)}
 	if c := req.CreateBucketConfiguration; c != nil {
@@ -275,7 +275,7 @@ func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
 	case "BucketAlreadyExists":
 		return s.takenError()
 	}
-	return wrap(ctx, "s3:CreateBucket "+s.p.Bucket, err)
+	return s.c.wrap("s3:CreateBucket "+s.p.Bucket, err)
 }
 
 type publicAccessBlockStep struct {
@@ -293,7 +293,7 @@ func (s *publicAccessBlockStep) get(v *providers.Values) func(context.Context) (
 		case errorCode(err) == "NoSuchPublicAccessBlockConfiguration", isNotFound(err):
 			return nil, nil
 		case err != nil:
-			return nil, wrap(ctx, "s3:GetBucketPublicAccessBlock "+s.p.Bucket, err)
+			return nil, s.c.wrap("s3:GetBucketPublicAccessBlock "+s.p.Bucket, err)
 		}
 		return out.PublicAccessBlockConfiguration, nil
 	}
@@ -301,9 +301,9 @@ func (s *publicAccessBlockStep) get(v *providers.Values) func(context.Context) (
 
 // Prefetch implements providers.Prefetcher: the bucket's settings are
 // read once its region is known (a bucket not there yet has none).
-func (s *publicAccessBlockStep) Prefetch(ctx context.Context, v *providers.Values) {
+func (s *publicAccessBlockStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
 	if v.Get(providers.AWSRegion) != "" {
-		s.read.Start(ctx, s.get(v))
+		s.read.Start(ctx, r, s.get(v))
 	}
 }
 
@@ -311,8 +311,8 @@ func (s *publicAccessBlockStep) Artifacts(*providers.Values) []providers.Artifac
 	return []providers.Artifact{providers.JSONArtifact("PutPublicAccessBlock", templates.BlockAllPublicAccess())}
 }
 
-func (s *publicAccessBlockStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	c, err := s.read.Get(ctx, s.get(v))
+func (s *publicAccessBlockStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+	c, err := s.read.Get(ctx, r, s.get(v))
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -325,7 +325,7 @@ func (s *publicAccessBlockStep) Check(ctx context.Context, v *providers.Values) 
 	return providers.Observation{Status: providers.Drifted, Reason: "not all four public access block settings are on"}, nil
 }
 
-func (s *publicAccessBlockStep) Apply(ctx context.Context, v *providers.Values) error {
+func (s *publicAccessBlockStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	b := templates.BlockAllPublicAccess()
 	_, err := s.c.S3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{
 		Bucket: aws.String(s.p.Bucket),
@@ -335,7 +335,7 @@ func (s *publicAccessBlockStep) Apply(ctx context.Context, v *providers.Values) 
 		},
 	}, inRegion(v))
 	s.read.Forget()
-	return wrap(ctx, "s3:PutBucketPublicAccessBlock "+s.p.Bucket, err)
+	return s.c.wrap("s3:PutBucketPublicAccessBlock "+s.p.Bucket, err)
 }
 
 type encryptionStep struct {
@@ -353,16 +353,16 @@ func (s *encryptionStep) get(v *providers.Values) func(context.Context) (*types.
 		case errorCode(err) == "ServerSideEncryptionConfigurationNotFoundError", isNotFound(err):
 			return nil, nil
 		case err != nil:
-			return nil, wrap(ctx, "s3:GetEncryptionConfiguration "+s.p.Bucket, err)
+			return nil, s.c.wrap("s3:GetEncryptionConfiguration "+s.p.Bucket, err)
 		}
 		return out.ServerSideEncryptionConfiguration, nil
 	}
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *encryptionStep) Prefetch(ctx context.Context, v *providers.Values) {
+func (s *encryptionStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
 	if v.Get(providers.AWSRegion) != "" {
-		s.read.Start(ctx, s.get(v))
+		s.read.Start(ctx, r, s.get(v))
 	}
 }
 
@@ -371,8 +371,8 @@ func (s *encryptionStep) Artifacts(*providers.Values) []providers.Artifact {
 }
 
 // Check accepts SSE-S3 or a stronger KMS default that is already there.
-func (s *encryptionStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	c, err := s.read.Get(ctx, s.get(v))
+func (s *encryptionStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+	c, err := s.read.Get(ctx, r, s.get(v))
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -386,7 +386,7 @@ func (s *encryptionStep) Check(ctx context.Context, v *providers.Values) (provid
 	return providers.Observation{Status: providers.Missing}, nil
 }
 
-func (s *encryptionStep) Apply(ctx context.Context, v *providers.Values) error {
+func (s *encryptionStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	var rules []types.ServerSideEncryptionRule
 	for _, r := range templates.DefaultEncryption().Rules {
 		rules = append(rules, types.ServerSideEncryptionRule{ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{
@@ -397,7 +397,7 @@ func (s *encryptionStep) Apply(ctx context.Context, v *providers.Values) error {
 		ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: rules},
 	}, inRegion(v))
 	s.read.Forget()
-	return wrap(ctx, "s3:PutEncryptionConfiguration "+s.p.Bucket, err)
+	return s.c.wrap("s3:PutEncryptionConfiguration "+s.p.Bucket, err)
 }
 
 type bucketPolicyStep struct {
@@ -408,9 +408,9 @@ type bucketPolicyStep struct {
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *bucketPolicyStep) Prefetch(ctx context.Context, v *providers.Values) {
+func (s *bucketPolicyStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
 	if v.Get(providers.AWSRegion) != "" {
-		s.read.Start(ctx, s.get(v))
+		s.read.Start(ctx, r, s.get(v))
 	}
 }
 
@@ -427,14 +427,14 @@ func (s *bucketPolicyStep) get(v *providers.Values) func(context.Context) (strin
 		case errorCode(err) == "NoSuchBucketPolicy", isNotFound(err):
 			return "", nil
 		case err != nil:
-			return "", wrap(ctx, "s3:GetBucketPolicy "+s.p.Bucket, err)
+			return "", s.c.wrap("s3:GetBucketPolicy "+s.p.Bucket, err)
 		}
 		return aws.ToString(out.Policy), nil
 	}
 }
 
-func (s *bucketPolicyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	cur, err := s.read.Get(ctx, s.get(v))
+func (s *bucketPolicyStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+	cur, err := s.read.Get(ctx, r, s.get(v))
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -447,8 +447,8 @@ func (s *bucketPolicyStep) Check(ctx context.Context, v *providers.Values) (prov
 	return providers.Observation{Status: providers.Drifted, Reason: "the bucket policy does not deny requests without TLS"}, nil
 }
 
-func (s *bucketPolicyStep) Apply(ctx context.Context, v *providers.Values) error {
-	cur, err := s.read.Get(ctx, s.get(v))
+func (s *bucketPolicyStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+	cur, err := s.read.Get(ctx, r, s.get(v))
 	if err != nil {
 		return err
 	}
@@ -462,7 +462,7 @@ func (s *bucketPolicyStep) Apply(ctx context.Context, v *providers.Values) error
 		doc = merged
 	}
 	_, err = s.c.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(s.p.Bucket), Policy: aws.String(doc)}, inRegion(v))
-	return wrap(ctx, "s3:PutBucketPolicy "+s.p.Bucket, err)
+	return s.c.wrap("s3:PutBucketPolicy "+s.p.Bucket, err)
 }
 
 type lifecycleStep struct {
@@ -473,9 +473,9 @@ type lifecycleStep struct {
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *lifecycleStep) Prefetch(ctx context.Context, v *providers.Values) {
+func (s *lifecycleStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
 	if v.Get(providers.AWSRegion) != "" {
-		s.read.Start(ctx, s.rules(v))
+		s.read.Start(ctx, r, s.rules(v))
 	}
 }
 
@@ -496,14 +496,14 @@ func (s *lifecycleStep) rules(v *providers.Values) func(context.Context) ([]type
 		case errorCode(err) == "NoSuchLifecycleConfiguration", isNotFound(err):
 			return nil, nil
 		case err != nil:
-			return nil, wrap(ctx, "s3:GetLifecycleConfiguration "+s.p.Bucket, err)
+			return nil, s.c.wrap("s3:GetLifecycleConfiguration "+s.p.Bucket, err)
 		}
 		return out.Rules, nil
 	}
 }
 
-func (s *lifecycleStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	rules, err := s.read.Get(ctx, s.rules(v))
+func (s *lifecycleStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+	rules, err := s.read.Get(ctx, r, s.rules(v))
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -530,29 +530,29 @@ func (s *lifecycleStep) matches(r types.LifecycleRule) bool {
 		r.AbortIncompleteMultipartUpload != nil && aws.ToInt32(r.AbortIncompleteMultipartUpload.DaysAfterInitiation) == int32(want.AbortIncompleteMultipartUpload.DaysAfterInitiation)
 }
 
-func (s *lifecycleStep) Apply(ctx context.Context, v *providers.Values) error {
-	rules, err := s.read.Get(ctx, s.rules(v))
+func (s *lifecycleStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+	rules, err := s.read.Get(ctx, r, s.rules(v))
 	if err != nil {
 		return err
 	}
 	defer s.read.Forget()
-	r := s.rule()
-	rules = slices.DeleteFunc(rules, func(old types.LifecycleRule) bool { return aws.ToString(old.ID) == r.ID })
+	want := s.rule()
+	rules = slices.DeleteFunc(rules, func(old types.LifecycleRule) bool { return aws.ToString(old.ID) == want.ID })
 	rules = append(rules, types.LifecycleRule{
-		ID:         aws.String(r.ID),
-		Status:     types.ExpirationStatus(r.Status),
-		Filter:     &types.LifecycleRuleFilter{Prefix: aws.String(r.Filter.Prefix)},
-		Expiration: &types.LifecycleExpiration{Days: aws.Int32(int32(r.Expiration.Days))},
+		ID:         aws.String(want.ID),
+		Status:     types.ExpirationStatus(want.Status),
+		Filter:     &types.LifecycleRuleFilter{Prefix: aws.String(want.Filter.Prefix)},
+		Expiration: &types.LifecycleExpiration{Days: aws.Int32(int32(want.Expiration.Days))},
 		NoncurrentVersionExpiration: &types.NoncurrentVersionExpiration{
-			NoncurrentDays: aws.Int32(int32(r.NoncurrentVersionExpiration.NoncurrentDays))},
+			NoncurrentDays: aws.Int32(int32(want.NoncurrentVersionExpiration.NoncurrentDays))},
 		AbortIncompleteMultipartUpload: &types.AbortIncompleteMultipartUpload{
-			DaysAfterInitiation: aws.Int32(int32(r.AbortIncompleteMultipartUpload.DaysAfterInitiation))},
+			DaysAfterInitiation: aws.Int32(int32(want.AbortIncompleteMultipartUpload.DaysAfterInitiation))},
 	})
 	_, err = s.c.S3.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
 		Bucket:                 aws.String(s.p.Bucket),
 		LifecycleConfiguration: &types.BucketLifecycleConfiguration{Rules: rules},
 	}, inRegion(v))
-	return wrap(ctx, "s3:PutLifecycleConfiguration "+s.p.Bucket, err)
+	return s.c.wrap("s3:PutLifecycleConfiguration "+s.p.Bucket, err)
 }
 
 // inRegion sends an S3 call to the bucket's region.

@@ -41,26 +41,28 @@ func Probes(p Params, c *Clients, v *providers.Values, keyID, secret string, now
 	// runs on its own (providers.Read), so a check that stops waiting,
 	// or whose context ends, stops no other check's read.
 	var keys providers.Read[[]types.AccessKeyMetadata]
-	userKeys := func(ctx context.Context) ([]types.AccessKeyMetadata, error) {
-		return keys.Get(ctx, func(ctx context.Context) ([]types.AccessKeyMetadata, error) { return listKeys(ctx, c, p.Names.User) })
+	userKeys := func(ctx context.Context, r *providers.Run) ([]types.AccessKeyMetadata, error) {
+		return keys.Get(ctx, r, func(ctx context.Context) ([]types.AccessKeyMetadata, error) { return listKeys(ctx, c, p.Names.User) })
 	}
 	// The listing says why a refused key does not work.
-	unusable := func(ctx context.Context) *providers.CheckResult { return keyState(ctx, p, keyID, reRun, userKeys) }
+	unusable := func(ctx context.Context, r *providers.Run) *providers.CheckResult {
+		return keyState(ctx, r, p, keyID, reRun, userKeys)
+	}
 	checks := []providers.Check{
-		{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context) providers.CheckResult {
-			if r := heldByGrowthLoop(ctx, keyID, secret, unusable); r != nil {
-				return *r
+		{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context, r *providers.Run) providers.CheckResult {
+			if res := heldByGrowthLoop(ctx, r, keyID, secret, unusable); res != nil {
+				return *res
 			}
-			return keyWorks(ctx, p, c, v, keyID, secret, reRun, unusable)
+			return keyWorks(ctx, r, p, c, v, keyID, secret, reRun, unusable)
 		}},
-		{ID: CheckKeyConfined, Title: "GrowthLoop's key is denied outside " + p.Prefix, Run: func(ctx context.Context) providers.CheckResult {
-			if r := heldByGrowthLoop(ctx, keyID, secret, unusable); r != nil {
-				return *r
+		{ID: CheckKeyConfined, Title: "GrowthLoop's key is denied outside " + p.Prefix, Run: func(ctx context.Context, r *providers.Run) providers.CheckResult {
+			if res := heldByGrowthLoop(ctx, r, keyID, secret, unusable); res != nil {
+				return *res
 			}
-			return keyConfined(ctx, p, c, v, keyID, secret, reRun, unusable)
+			return keyConfined(ctx, r, p, c, v, keyID, secret, reRun, unusable)
 		}},
-		{ID: CheckKeyHygiene, Title: "GrowthLoop's user has one recent access key", Run: func(ctx context.Context) providers.CheckResult {
-			return keyHygiene(ctx, p, keyID, now, v.Get(providers.RotationOldKey) != "", userKeys)
+		{ID: CheckKeyHygiene, Title: "GrowthLoop's user has one recent access key", Run: func(ctx context.Context, r *providers.Run) providers.CheckResult {
+			return keyHygiene(ctx, r, p, keyID, now, v.Get(providers.RotationOldKey) != "", userKeys)
 		}},
 	}
 	// The key's probes need only the bucket's region: known, they start
@@ -77,62 +79,62 @@ func Probes(p Params, c *Clients, v *providers.Values, keyID, secret string, now
 // alone (taken over, or --access-key-id): it must exist and be active; its
 // use cannot be proved without the secret, which only GrowthLoop holds.
 // nil when the secret is known.
-func heldByGrowthLoop(ctx context.Context, keyID, secret string, unusable func(context.Context) *providers.CheckResult) *providers.CheckResult {
+func heldByGrowthLoop(ctx context.Context, r *providers.Run, keyID, secret string, unusable func(context.Context, *providers.Run) *providers.CheckResult) *providers.CheckResult {
 	if keyID == "" || secret != "" {
 		return nil
 	}
-	if r := unusable(ctx); r != nil {
-		return r
+	if res := unusable(ctx, r); res != nil {
+		return res
 	}
-	r := providers.Warned("byob rotate-keys (makes a key byob holds too, and proves it)",
+	res := providers.Warned("byob rotate-keys (makes a key byob holds too, and proves it)",
 		"access key %s is active; its secret is GrowthLoop's alone, so byob cannot prove what it can do", keyID)
-	return &r
+	return &res
 }
 
-func keyWorks(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string, unusable func(context.Context) *providers.CheckResult) providers.CheckResult {
+func keyWorks(ctx context.Context, r *providers.Run, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string, unusable func(context.Context, *providers.Run) *providers.CheckResult) providers.CheckResult {
 	if keyID == "" || secret == "" {
 		return providers.Failed(reRun+" (it writes a new key to the bundle)", "the bundle holds no access key")
 	}
-	go unusable(ctx) // the listing goes beside the first use
-	return useKey(ctx, p, c, v, keyID, secret, reRun, unusable)
+	go unusable(ctx, r) // the listing goes beside the first use
+	return useKey(ctx, r, p, c, v, keyID, secret, reRun, unusable)
 }
 
 // keyState says, from the user's listing, why the key keyID is refused:
 // nil when it is there and active (it may still be propagating).
-func keyState(ctx context.Context, p Params, keyID, reRun string, userKeys func(context.Context) ([]types.AccessKeyMetadata, error)) *providers.CheckResult {
-	keys, err := userKeys(ctx)
+func keyState(ctx context.Context, r *providers.Run, p Params, keyID, reRun string, userKeys func(context.Context, *providers.Run) ([]types.AccessKeyMetadata, error)) *providers.CheckResult {
+	keys, err := userKeys(ctx, r)
 	if err != nil && !isNotFound(err) {
-		r := providers.CannotRun(err, "grant iam:ListAccessKeys and re-run byob verify")
-		return &r
+		res := providers.CannotRun(err, "grant iam:ListAccessKeys and re-run byob verify")
+		return &res
 	}
 	i := slices.IndexFunc(keys, func(k types.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == keyID })
-	var r providers.CheckResult
+	var res providers.CheckResult
 	switch {
 	case i < 0:
-		r = providers.Failed(reRun+" (it makes a new key; upload the new bundle to GrowthLoop)", "access key %s of the bundle no longer exists on user %s", keyID, p.Names.User)
+		res = providers.Failed(reRun+" (it makes a new key; upload the new bundle to GrowthLoop)", "access key %s of the bundle no longer exists on user %s", keyID, p.Names.User)
 	case keys[i].Status != types.StatusTypeActive:
-		r = providers.Failed("aws iam update-access-key --user-name "+p.Names.User+" --access-key-id "+keyID+" --status Active", "access key %s is %s", keyID, keys[i].Status)
+		res = providers.Failed("aws iam update-access-key --user-name "+p.Names.User+" --access-key-id "+keyID+" --status Active", "access key %s is %s", keyID, keys[i].Status)
 	default:
 		return nil
 	}
-	return &r
+	return &res
 }
 
 // useKey writes, reads and lists a probe object with the key; the read
 // and the list go at once, the probe object is deleted in the background.
 // unusable, asked when the key is refused, says whether it is missing or
 // inactive (nil: it may still be propagating).
-func useKey(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string, unusable func(context.Context) *providers.CheckResult) providers.CheckResult {
+func useKey(ctx context.Context, r *providers.Run, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string, unusable func(context.Context, *providers.Run) *providers.CheckResult) providers.CheckResult {
 	ks := c.KeyS3(keyID, secret)
 	key := providers.ProbeName(p.Prefix + providers.ProbeDir)
 	body := providers.ProbeBody
 	var refused *providers.CheckResult
-	err := p.Propagation.Poll(ctx, "waiting for the access key to work (new keys take up to a minute)", func(ctx context.Context) error {
+	err := p.Propagation.Poll(ctx, r, "waiting for the access key to work (new keys take up to a minute)", func(ctx context.Context) error {
 		_, err := ks.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key), Body: bytes.NewReader(body)}, inRegion(v))
 		switch errorCode(err) {
 		case "InvalidAccessKeyId", "SignatureDoesNotMatch":
 			if unusable != nil {
-				if refused = unusable(ctx); refused != nil {
+				if refused = unusable(ctx, r); refused != nil {
 					return err
 				}
 			}
@@ -146,7 +148,7 @@ func useKey(ctx context.Context, p Params, c *Clients, v *providers.Values, keyI
 	}
 	if err != nil {
 		if mayHaveLanded(err) {
-			providers.Cleanup(ctx, remove)
+			r.Cleanup(ctx, remove)
 		}
 		return providers.Failed(reRun+" (restores the policy and its attachments)", "PutObject %s with key %s: %v", key, keyID, err)
 	}
@@ -171,24 +173,24 @@ func useKey(ctx context.Context, p Params, c *Clients, v *providers.Values, keyI
 	})
 	wg.Wait()
 	// The probe object goes once read and listed, in the background.
-	providers.Cleanup(ctx, remove)
-	var r providers.CheckResult
+	r.Cleanup(ctx, remove)
+	var res providers.CheckResult
 	switch {
 	case readErr != nil:
-		r = providers.Failed(reRun, "GetObject %s with key %s: %v", key, keyID, readErr)
+		res = providers.Failed(reRun, "GetObject %s with key %s: %v", key, keyID, readErr)
 	case !bytes.Equal(read, body):
-		r = providers.Failed(reRun, "GetObject %s returned other content", key)
+		res = providers.Failed(reRun, "GetObject %s returned other content", key)
 	case listErr != nil:
-		r = providers.Failed(reRun, "ListObjectsV2 %s with key %s: %v", p.Prefix, keyID, listErr)
+		res = providers.Failed(reRun, "ListObjectsV2 %s with key %s: %v", p.Prefix, keyID, listErr)
 	case !slices.ContainsFunc(list.Contents, func(o s3types.Object) bool { return aws.ToString(o.Key) == key }):
-		r = providers.Failed(reRun, "ListObjectsV2 %s does not show the probe object", p.Prefix)
+		res = providers.Failed(reRun, "ListObjectsV2 %s does not show the probe object", p.Prefix)
 	default:
 		return providers.Passed("wrote, read and listed %s", key)
 	}
 	// The key writes under the prefix: whether it is denied outside it
 	// still says something.
-	r.Stands = true
-	return r
+	res.Stands = true
+	return res
 }
 
 // deleteProbe is a probe's clean-up: it deletes key with the caller's
@@ -200,16 +202,16 @@ func deleteProbe(p Params, c *Clients, v *providers.Values, key string) func(con
 }
 
 // keyConfined runs only once keyWorks passed: the key exists and works.
-func keyConfined(ctx context.Context, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string, unusable func(context.Context) *providers.CheckResult) providers.CheckResult {
+func keyConfined(ctx context.Context, r *providers.Run, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string, unusable func(context.Context, *providers.Run) *providers.CheckResult) providers.CheckResult {
 	key := providers.ProbeName(ProbeOutsidePrefix)
 	var err error
 	// A new key is refused as unknown until it propagates; a key that does
 	// not exist fails keyWorks, which this check waits for.
-	_ = p.Propagation.Poll(ctx, "waiting for the access key to work (new keys take up to a minute)", func(ctx context.Context) error {
+	_ = p.Propagation.Poll(ctx, r, "waiting for the access key to work (new keys take up to a minute)", func(ctx context.Context) error {
 		_, err = c.KeyS3(keyID, secret).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(key), Body: bytes.NewReader([]byte("x"))}, inRegion(v))
 		switch errorCode(err) {
 		case "InvalidAccessKeyId", "SignatureDoesNotMatch":
-			if unusable(ctx) == nil {
+			if unusable(ctx, r) == nil {
 				return providers.ErrNotYet
 			}
 		}
@@ -218,20 +220,20 @@ func keyConfined(ctx context.Context, p Params, c *Clients, v *providers.Values,
 	remove := deleteProbe(p, c, v, key)
 	switch {
 	case err == nil:
-		providers.Cleanup(ctx, remove)
+		r.Cleanup(ctx, remove)
 		return providers.Failed(reRun+" (restores the policy document scoped to "+p.Prefix+")",
 			"policy too broad: key %s could write %s, outside %s", keyID, key, p.Prefix)
 	case errorCode(err) == "AccessDenied":
 		return providers.Passed("writing %s was denied", key)
 	case mayHaveLanded(err):
-		providers.Cleanup(ctx, remove)
+		r.Cleanup(ctx, remove)
 	}
 	return providers.CannotRun(err, "check the key in the bundle and re-run byob verify")
 }
 
-func keyHygiene(ctx context.Context, p Params, keyID string, now time.Time, rotating bool,
-	userKeys func(context.Context) ([]types.AccessKeyMetadata, error)) providers.CheckResult {
-	keys, err := userKeys(ctx)
+func keyHygiene(ctx context.Context, r *providers.Run, p Params, keyID string, now time.Time, rotating bool,
+	userKeys func(context.Context, *providers.Run) ([]types.AccessKeyMetadata, error)) providers.CheckResult {
+	keys, err := userKeys(ctx, r)
 	if err != nil {
 		return providers.CannotRun(err, "grant iam:ListAccessKeys and re-run byob verify")
 	}

@@ -146,8 +146,8 @@ type Caller struct {
 	AccountID, ARN string
 }
 
-// Preflight asks STS who the caller is and records the account id, which
-// every IAM ARN byob computes needs.
+// Preflight asks STS who the caller is, which c keeps for its errors, and
+// records the account id, which every IAM ARN byob computes needs.
 func Preflight(ctx context.Context, c *Clients, v *providers.Values) (Caller, error) {
 	out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
@@ -181,6 +181,9 @@ func Preflight(ctx context.Context, c *Clients, v *providers.Values) (Caller, er
 		return Caller{}, fmt.Errorf("sts:GetCallerIdentity (%s): %w", hint, err)
 	}
 	caller := Caller{AccountID: aws.ToString(out.Account), ARN: aws.ToString(out.Arn)}
+	if caller.ARN != "" {
+		c.callerARN.Store(&caller.ARN)
+	}
 	v.Set(providers.AWSAccountID, caller.AccountID)
 	v.Set(providers.AWSPartition, partitionOfARN(caller.ARN))
 	return caller, nil

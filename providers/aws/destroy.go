@@ -32,15 +32,15 @@ func (s *bucketStep) Teardown(ctx context.Context, v *providers.Values) (provide
 		case isNotFound(err):
 			return 0, false, providers.ErrGone
 		case err != nil:
-			return 0, false, wrap(ctx, "s3:ListBucketVersions "+s.p.Bucket, err)
+			return 0, false, s.c.wrap("s3:ListBucketVersions "+s.p.Bucket, err)
 		}
 		return len(out.Versions) + len(out.DeleteMarkers), aws.ToBool(out.IsTruncated), nil
 	})
 }
 
-func (s *bucketStep) Destroy(ctx context.Context, v *providers.Values) error {
+func (s *bucketStep) Destroy(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	if s.p.Destroy.DeleteObjects {
-		if err := s.empty(ctx, v); err != nil {
+		if err := s.empty(ctx, r, v); err != nil {
 			return err
 		}
 	}
@@ -54,7 +54,7 @@ func (s *bucketStep) Destroy(ctx context.Context, v *providers.Values) error {
 	case errorCode(err) == "BucketNotEmpty":
 		return fmt.Errorf("bucket %s is not empty (objects were written since byob looked): pass --delete-objects to delete them too, or leave out --delete-bucket: %w", s.p.Bucket, err)
 	}
-	return wrap(ctx, "s3:DeleteBucket "+s.p.Bucket, err)
+	return s.c.wrap("s3:DeleteBucket "+s.p.Bucket, err)
 }
 
 // maxDelete is how many objects one DeleteObjects call takes.
@@ -63,26 +63,26 @@ const maxDelete = 1000
 // empty deletes every object version and delete marker, a thousand per
 // call, counting them first so progress has a total, then aborts the
 // multipart uploads left incomplete.
-func (s *bucketStep) empty(ctx context.Context, v *providers.Values) error {
+func (s *bucketStep) empty(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	total := 0
 	err := s.eachVersionPage(ctx, v, func(ids []types.ObjectIdentifier) error { total += len(ids); return nil })
 	if err != nil {
 		return err
 	}
 	done := 0
-	providers.Count(ctx, "objects deleted", 0, total)
+	r.Count("objects deleted", 0, total)
 	err = s.eachVersionPage(ctx, v, func(ids []types.ObjectIdentifier) error {
 		out, err := s.c.S3.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(s.p.Bucket),
 			Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)}}, inRegion(v))
 		if err != nil {
-			return wrap(ctx, "s3:DeleteObject (DeleteObjects in "+s.p.Bucket+")", err)
+			return s.c.wrap("s3:DeleteObject (DeleteObjects in "+s.p.Bucket+")", err)
 		}
 		if len(out.Errors) > 0 {
 			e := out.Errors[0]
 			return fmt.Errorf("s3:DeleteObject %s in %s: %s: %s (%d more failed)", aws.ToString(e.Key), s.p.Bucket, aws.ToString(e.Code), aws.ToString(e.Message), len(out.Errors)-1)
 		}
 		done += len(ids)
-		providers.Count(ctx, "objects deleted", done, max(total, done))
+		r.Count("objects deleted", done, max(total, done))
 		return nil
 	})
 	if err != nil {
@@ -95,12 +95,12 @@ func (s *bucketStep) empty(ctx context.Context, v *providers.Values) error {
 			return nil
 		}
 		if err != nil {
-			return wrap(ctx, "s3:ListBucketMultipartUploads "+s.p.Bucket, err)
+			return s.c.wrap("s3:ListBucketMultipartUploads "+s.p.Bucket, err)
 		}
 		for _, u := range page.Uploads {
 			_, err := s.c.S3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(s.p.Bucket), Key: u.Key, UploadId: u.UploadId}, inRegion(v))
 			if err != nil && errorCode(err) != "NoSuchUpload" {
-				return wrap(ctx, "s3:AbortMultipartUpload "+aws.ToString(u.Key), err)
+				return s.c.wrap("s3:AbortMultipartUpload "+aws.ToString(u.Key), err)
 			}
 		}
 	}
@@ -117,7 +117,7 @@ func (s *bucketStep) eachVersionPage(ctx context.Context, v *providers.Values, f
 			return nil
 		}
 		if err != nil {
-			return wrap(ctx, "s3:ListBucketVersions "+s.p.Bucket, err)
+			return s.c.wrap("s3:ListBucketVersions "+s.p.Bucket, err)
 		}
 		var ids []types.ObjectIdentifier
 		for _, o := range out.Versions {
@@ -171,29 +171,35 @@ func (s *lifecycleStep) Teardown(_ context.Context, v *providers.Values) (provid
 }
 
 // A setting that stays is never removed.
-func (s *publicAccessBlockStep) Destroy(context.Context, *providers.Values) error { return nil }
-func (s *encryptionStep) Destroy(context.Context, *providers.Values) error        { return nil }
-func (s *bucketPolicyStep) Destroy(context.Context, *providers.Values) error      { return nil }
-func (s *lifecycleStep) Destroy(context.Context, *providers.Values) error         { return nil }
+func (s *publicAccessBlockStep) Destroy(context.Context, *providers.Run, *providers.Values) error {
+	return nil
+}
+func (s *encryptionStep) Destroy(context.Context, *providers.Run, *providers.Values) error {
+	return nil
+}
+func (s *bucketPolicyStep) Destroy(context.Context, *providers.Run, *providers.Values) error {
+	return nil
+}
+func (s *lifecycleStep) Destroy(context.Context, *providers.Run, *providers.Values) error { return nil }
 
 func (s *policyStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
 	return providers.TeardownOf(v, s.ID(), "delete IAM policy "+s.name+" (all its versions)", "IAM policy "+s.name), nil
 }
 
-func (s *policyStep) Destroy(ctx context.Context, v *providers.Values) error {
+func (s *policyStep) Destroy(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	arn := s.p.PolicyARN(v, s.name)
 	vers, err := s.c.IAM.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(arn)})
 	if isNotFound(err) {
 		return nil
 	}
 	if err != nil {
-		return wrap(ctx, "iam:ListPolicyVersions "+arn, err)
+		return s.c.wrap("iam:ListPolicyVersions "+arn, err)
 	}
 	for _, pv := range vers.Versions {
 		if !pv.IsDefaultVersion {
 			_, err := s.c.IAM.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(arn), VersionId: pv.VersionId})
 			if err != nil && !isNotFound(err) {
-				return wrap(ctx, "iam:DeletePolicyVersion "+arn, err)
+				return s.c.wrap("iam:DeletePolicyVersion "+arn, err)
 			}
 		}
 	}
@@ -204,14 +210,14 @@ func (s *policyStep) Destroy(ctx context.Context, v *providers.Values) error {
 	case errorCode(err) == "DeleteConflict":
 		return providers.Keepf("IAM policy %s is attached to something byob did not attach it to (%s)", s.name, serverMessage(err))
 	}
-	return wrap(ctx, "iam:DeletePolicy "+arn, err)
+	return s.c.wrap("iam:DeletePolicy "+arn, err)
 }
 
 func (s *roleStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
 	return providers.TeardownOf(v, StepRole, "delete IAM role "+s.p.Names.Role, "IAM role "+s.p.Names.Role), nil
 }
 
-func (s *roleStep) Destroy(ctx context.Context, _ *providers.Values) error {
+func (s *roleStep) Destroy(ctx context.Context, r *providers.Run, _ *providers.Values) error {
 	_, err := s.c.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(s.p.Names.Role)})
 	switch {
 	case isNotFound(err):
@@ -219,7 +225,7 @@ func (s *roleStep) Destroy(ctx context.Context, _ *providers.Values) error {
 	case errorCode(err) == "DeleteConflict":
 		return providers.Keepf("IAM role %s still has policies byob did not attach (%s)", s.p.Names.Role, serverMessage(err))
 	}
-	return wrap(ctx, "iam:DeleteRole "+s.p.Names.Role, err)
+	return s.c.wrap("iam:DeleteRole "+s.p.Names.Role, err)
 }
 
 func (s *attachStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
@@ -228,7 +234,7 @@ func (s *attachStep) Teardown(_ context.Context, v *providers.Values) (providers
 		fmt.Sprintf("the attachment of policy %s to %s %s", s.policy, kind, name)), nil
 }
 
-func (s *attachStep) Destroy(ctx context.Context, v *providers.Values) error {
+func (s *attachStep) Destroy(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	return s.detach(ctx, v, s.policy)
 }
 
@@ -236,7 +242,7 @@ func (s *userStep) Teardown(_ context.Context, v *providers.Values) (providers.T
 	return providers.TeardownOf(v, StepUser, "delete IAM user "+s.p.Names.User, "IAM user "+s.p.Names.User), nil
 }
 
-func (s *userStep) Destroy(ctx context.Context, _ *providers.Values) error {
+func (s *userStep) Destroy(ctx context.Context, r *providers.Run, _ *providers.Values) error {
 	_, err := s.c.IAM.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(s.p.Names.User)})
 	switch {
 	case isNotFound(err):
@@ -244,7 +250,7 @@ func (s *userStep) Destroy(ctx context.Context, _ *providers.Values) error {
 	case errorCode(err) == "DeleteConflict":
 		return providers.Keepf("IAM user %s still has access keys or policies byob did not create (%s)", s.p.Names.User, serverMessage(err))
 	}
-	return wrap(ctx, "iam:DeleteUser "+s.p.Names.User, err)
+	return s.c.wrap("iam:DeleteUser "+s.p.Names.User, err)
 }
 
 func (s *accessKeyStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
@@ -256,7 +262,7 @@ func (s *accessKeyStep) Teardown(_ context.Context, v *providers.Values) (provid
 }
 
 // Destroy deletes the keys byob made.
-func (s *accessKeyStep) Destroy(ctx context.Context, v *providers.Values) error {
+func (s *accessKeyStep) Destroy(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	for _, id := range keys.Created(v) {
 		if err := s.delete(ctx, id); err != nil {
 			return err

@@ -46,7 +46,7 @@ func (s *objectOwnershipStep) get(v *providers.Values) func(context.Context) (ty
 		case errorCode(err) == "OwnershipControlsNotFoundError", isNotFound(err):
 			return "", nil
 		case err != nil:
-			return "", wrap(ctx, "s3:GetBucketOwnershipControls "+s.p.Bucket, err)
+			return "", s.c.wrap("s3:GetBucketOwnershipControls "+s.p.Bucket, err)
 		case out.OwnershipControls == nil || len(out.OwnershipControls.Rules) == 0:
 			return "", nil
 		}
@@ -55,9 +55,9 @@ func (s *objectOwnershipStep) get(v *providers.Values) func(context.Context) (ty
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *objectOwnershipStep) Prefetch(ctx context.Context, v *providers.Values) {
+func (s *objectOwnershipStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
 	if v.Get(providers.AWSRegion) != "" {
-		s.read.Start(ctx, s.get(v))
+		s.read.Start(ctx, r, s.get(v))
 	}
 }
 
@@ -66,8 +66,8 @@ func (s *objectOwnershipStep) Artifacts(*providers.Values) []providers.Artifact 
 		"Rules": []map[string]string{{"ObjectOwnership": string(ownerEnforced)}}})}
 }
 
-func (s *objectOwnershipStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	o, err := s.read.Get(ctx, s.get(v))
+func (s *objectOwnershipStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+	o, err := s.read.Get(ctx, r, s.get(v))
 	switch {
 	case err != nil:
 		return providers.Observation{}, err
@@ -81,7 +81,7 @@ func (s *objectOwnershipStep) Check(ctx context.Context, v *providers.Values) (p
 		"makes the bucket owner own every object and stops any ACL grant from applying; only the bucket policy and IAM decide access", o)}, nil
 }
 
-func (s *objectOwnershipStep) Apply(ctx context.Context, v *providers.Values) error {
+func (s *objectOwnershipStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	defer s.read.Forget()
 	_, err := s.c.S3.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: aws.String(s.p.Bucket),
 		OwnershipControls: &types.OwnershipControls{Rules: []types.OwnershipControlsRule{{ObjectOwnership: ownerEnforced}}}}, inRegion(v))
@@ -89,14 +89,16 @@ func (s *objectOwnershipStep) Apply(ctx context.Context, v *providers.Values) er
 		return fmt.Errorf("the ACL of bucket %s grants access to others, so ACLs cannot be turned off: remove those grants "+
 			"(aws s3api put-bucket-acl --bucket %s --acl private) if nobody needs them, and re-run: %w", s.p.Bucket, s.p.Bucket, err)
 	}
-	return wrap(ctx, "s3:PutBucketOwnershipControls "+s.p.Bucket, err)
+	return s.c.wrap("s3:PutBucketOwnershipControls "+s.p.Bucket, err)
 }
 
 func (s *objectOwnershipStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
 	return s.p.stays(v, StepObjectOwnership, "ACLs stay off"), nil
 }
 
-func (s *objectOwnershipStep) Destroy(context.Context, *providers.Values) error { return nil }
+func (s *objectOwnershipStep) Destroy(context.Context, *providers.Run, *providers.Values) error {
+	return nil
+}
 
 // exposureProbes are verify's answers to "who else can reach the bucket":
 // its policy and its ACL let no one outside the account in (failures),
@@ -104,13 +106,13 @@ func (s *objectOwnershipStep) Destroy(context.Context, *providers.Values) error 
 // own the account's setting, but it backs the bucket's).
 func exposureProbes(p Params, c *Clients, v *providers.Values) []providers.Check {
 	return []providers.Check{
-		{ID: CheckPolicyPrivate, Title: "The bucket policy lets no one outside the account in", Run: func(ctx context.Context) providers.CheckResult {
+		{ID: CheckPolicyPrivate, Title: "The bucket policy lets no one outside the account in", Run: func(ctx context.Context, _ *providers.Run) providers.CheckResult {
 			return policyPrivate(ctx, p, c, v)
 		}},
-		{ID: CheckACLPrivate, Title: "The bucket's ACL grants nothing to AllUsers or AuthenticatedUsers", Run: func(ctx context.Context) providers.CheckResult {
+		{ID: CheckACLPrivate, Title: "The bucket's ACL grants nothing to AllUsers or AuthenticatedUsers", Run: func(ctx context.Context, _ *providers.Run) providers.CheckResult {
 			return aclPrivate(ctx, p, c, v)
 		}},
-		{ID: CheckAccountPublicAccess, Title: "The account blocks public access", Run: func(ctx context.Context) providers.CheckResult {
+		{ID: CheckAccountPublicAccess, Title: "The account blocks public access", Run: func(ctx context.Context, _ *providers.Run) providers.CheckResult {
 			return accountBlocksPublicAccess(ctx, c, v)
 		}},
 	}
@@ -122,7 +124,7 @@ func policyPrivate(ctx context.Context, p Params, c *Clients, v *providers.Value
 	case errorCode(err) == "NoSuchBucketPolicy":
 		return providers.Passed("no bucket policy")
 	case err != nil:
-		return providers.CannotRun(wrap(ctx, "s3:GetBucketPolicy "+p.Bucket, err), "grant s3:GetBucketPolicy and re-run byob verify")
+		return providers.CannotRun(c.wrap("s3:GetBucketPolicy "+p.Bucket, err), "grant s3:GetBucketPolicy and re-run byob verify")
 	}
 	doc := aws.ToString(out.Policy)
 	found := templates.ForeignStatements(doc, v.Get(providers.AWSAccountID), p.S3Bucket(), p.Prefix)
@@ -163,7 +165,7 @@ func policyPrivate(ctx context.Context, p Params, c *Clients, v *providers.Value
 func aclPrivate(ctx context.Context, p Params, c *Clients, v *providers.Values) providers.CheckResult {
 	out, err := c.S3.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String(p.Bucket)}, inRegion(v))
 	if err != nil {
-		return providers.CannotRun(wrap(ctx, "s3:GetBucketAcl "+p.Bucket, err), "grant s3:GetBucketAcl and re-run byob verify")
+		return providers.CannotRun(c.wrap("s3:GetBucketAcl "+p.Bucket, err), "grant s3:GetBucketAcl and re-run byob verify")
 	}
 	var open []string
 	for _, g := range out.Grants {
@@ -192,7 +194,7 @@ func accountBlocksPublicAccess(ctx context.Context, c *Clients, v *providers.Val
 	case errorCode(err) == "NoSuchPublicAccessBlockConfiguration":
 		return providers.Warned(remedy, "account %s has no public access block: the bucket's own settings are all that keep it private", account)
 	case err != nil:
-		return providers.CannotRun(wrap(ctx, "s3:GetAccountPublicAccessBlock "+account, err), "grant s3:GetAccountPublicAccessBlock and re-run byob verify")
+		return providers.CannotRun(c.wrap("s3:GetAccountPublicAccessBlock "+account, err), "grant s3:GetAccountPublicAccessBlock and re-run byob verify")
 	}
 	var off []string
 	for name, on := range map[string]bool{"BlockPublicAcls": b.BlockPublicAcls, "IgnorePublicAcls": b.IgnorePublicAcls,

@@ -78,9 +78,9 @@ func (s *policyStep) get(v *providers.Values) func(context.Context) (policyDocum
 
 // Prefetch implements providers.Prefetcher, once the account is known (a
 // re-run).
-func (s *policyStep) Prefetch(ctx context.Context, v *providers.Values) {
+func (s *policyStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
 	if v.Get(providers.AWSAccountID) != "" {
-		s.read.Start(ctx, s.get(v))
+		s.read.Start(ctx, r, s.get(v))
 	}
 }
 
@@ -98,11 +98,11 @@ func (s *policyStep) defaultDocument(ctx context.Context, arn string) (doc strin
 		return "", false, nil
 	}
 	if err != nil {
-		return "", false, wrap(ctx, "iam:GetPolicy "+arn, err)
+		return "", false, s.c.wrap("iam:GetPolicy "+arn, err)
 	}
 	ver, err := s.c.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: out.Policy.DefaultVersionId})
 	if err != nil {
-		return "", false, wrap(ctx, "iam:GetPolicyVersion "+arn, err)
+		return "", false, s.c.wrap("iam:GetPolicyVersion "+arn, err)
 	}
 	return decodeDocument(aws.ToString(ver.PolicyVersion.Document)), true, nil
 }
@@ -122,8 +122,8 @@ func (s *policyStep) expected(have string) string {
 	return templates.WithStatements(s.document(), s.kept(have))
 }
 
-func (s *policyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	got, err := s.read.Get(ctx, s.get(v))
+func (s *policyStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+	got, err := s.read.Get(ctx, r, s.get(v))
 	have := got.doc
 	switch {
 	case err != nil:
@@ -142,10 +142,10 @@ func (s *policyStep) Check(ctx context.Context, v *providers.Values) (providers.
 		Fix: []providers.Artifact{{Name: "the policy's new default version", Format: providers.FormatJSON, Content: s.expected(have)}}}, nil
 }
 
-func (s *policyStep) Apply(ctx context.Context, v *providers.Values) error {
+func (s *policyStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	// What Check read says whether the policy exists: then it gets a new
 	// version, and no CreatePolicy is tried.
-	seen, seenErr := s.read.Get(ctx, s.get(v))
+	seen, seenErr := s.read.Get(ctx, r, s.get(v))
 	s.read.Forget()
 	arn := s.p.PolicyARN(v, s.name)
 	if seenErr != nil || !seen.ok {
@@ -156,14 +156,14 @@ func (s *policyStep) Apply(ctx context.Context, v *providers.Values) error {
 			Tags:           tag,
 		})
 		if errorCode(err) != "EntityAlreadyExists" {
-			return wrap(ctx, "iam:CreatePolicy "+s.name, err)
+			return s.c.wrap("iam:CreatePolicy "+s.name, err)
 		}
 	}
 	// It exists: drifted, or made by a CreatePolicy whose first answer was
 	// lost and which the SDK retried (IAM, eventually consistent, may then
 	// not show it yet). The customer's own statements stay.
 	var have string
-	err := s.p.Propagation.Poll(ctx, "waiting for IAM to show policy "+s.name, func(ctx context.Context) error {
+	err := s.p.Propagation.Poll(ctx, r, "waiting for IAM to show policy "+s.name, func(ctx context.Context) error {
 		var ok bool
 		var err error
 		if have, ok, err = s.defaultDocument(ctx, arn); err == nil && !ok {
@@ -186,13 +186,13 @@ func (s *policyStep) Apply(ctx context.Context, v *providers.Values) error {
 	// non-default version when IAM's limit of five is reached.
 	vers, err := s.c.IAM.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(arn)})
 	if err != nil {
-		return wrap(ctx, "iam:ListPolicyVersions "+arn, err)
+		return s.c.wrap("iam:ListPolicyVersions "+arn, err)
 	}
 	if len(vers.Versions) >= 5 {
 		old := slices.DeleteFunc(slices.Clone(vers.Versions), func(pv types.PolicyVersion) bool { return pv.IsDefaultVersion })
 		slices.SortFunc(old, func(a, b types.PolicyVersion) int { return aws.ToTime(a.CreateDate).Compare(aws.ToTime(b.CreateDate)) })
 		if _, err := s.c.IAM.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(arn), VersionId: old[0].VersionId}); err != nil && !isNotFound(err) {
-			return wrap(ctx, "iam:DeletePolicyVersion "+arn, err)
+			return s.c.wrap("iam:DeletePolicyVersion "+arn, err)
 		}
 	}
 	// Each retry of a lost answer would add a version: check instead.
@@ -202,7 +202,7 @@ func (s *policyStep) Apply(ctx context.Context, v *providers.Values) error {
 		}, noRetry)
 		return err
 	}, func(context.Context) (bool, error) { return current() })
-	return wrap(ctx, "iam:CreatePolicyVersion "+arn, err)
+	return s.c.wrap("iam:CreatePolicyVersion "+arn, err)
 }
 
 // noRetry turns the SDK's retries off for one call that is not idempotent.
@@ -222,14 +222,16 @@ func (s *roleStep) get(ctx context.Context) (*types.Role, error) {
 	case isNotFound(err):
 		return nil, nil
 	case err != nil:
-		return nil, wrap(ctx, "iam:GetRole "+s.p.Names.Role, err)
+		return nil, s.c.wrap("iam:GetRole "+s.p.Names.Role, err)
 	}
 	return out.Role, nil
 }
 
 // Prefetch implements providers.Prefetcher: the role is read beside the
 // preflight; its trust is compared once the integration is known.
-func (s *roleStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.get) }
+func (s *roleStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+	s.read.Start(ctx, r, s.get)
+}
 
 func (s *roleStep) trust(v *providers.Values) string { return s.trustPolicy(v).JSON() }
 
@@ -241,8 +243,8 @@ func (s *roleStep) Artifacts(v *providers.Values) []providers.Artifact {
 	return []providers.Artifact{{Name: "trust policy of IAM role " + s.p.Names.Role, Format: providers.FormatJSON, Content: s.trust(v), Value: s.trustPolicy(v)}}
 }
 
-func (s *roleStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	role, err := s.read.Get(ctx, s.get)
+func (s *roleStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+	role, err := s.read.Get(ctx, r, s.get)
 	switch {
 	case err != nil:
 		return providers.Observation{}, err
@@ -266,13 +268,13 @@ func invalidPrincipal(err error) bool {
 	return errorCode(err) == "MalformedPolicyDocument" && strings.Contains(strings.ToLower(err.Error()), "invalid principal")
 }
 
-func (s *roleStep) Apply(ctx context.Context, v *providers.Values) error {
+func (s *roleStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	// A role Check found gets its trust updated; no CreateRole is tried.
-	seen, seenErr := s.read.Get(ctx, s.get)
+	seen, seenErr := s.read.Get(ctx, r, s.get)
 	s.read.Forget()
 	exists := seenErr == nil && seen != nil
 	trust := s.trust(v)
-	return s.p.Propagation.Poll(ctx, "waiting for IAM to accept Snowflake's user in the trust policy", func(ctx context.Context) error {
+	return s.p.Propagation.Poll(ctx, r, "waiting for IAM to accept Snowflake's user in the trust policy", func(ctx context.Context) error {
 		var err error
 		if !exists {
 			_, err = s.c.IAM.CreateRole(ctx, &iam.CreateRoleInput{
@@ -290,7 +292,7 @@ func (s *roleStep) Apply(ctx context.Context, v *providers.Values) error {
 		if invalidPrincipal(err) {
 			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
 		}
-		return wrap(ctx, "iam:CreateRole/UpdateAssumeRolePolicy "+s.p.Names.Role, err)
+		return s.c.wrap("iam:CreateRole/UpdateAssumeRolePolicy "+s.p.Names.Role, err)
 	})
 }
 
@@ -309,8 +311,8 @@ type attachStep struct {
 
 // Prefetch implements providers.Prefetcher: an identity not there yet has
 // no policy attached.
-func (s *attachStep) Prefetch(ctx context.Context, _ *providers.Values) {
-	s.read.Start(ctx, s.attached)
+func (s *attachStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+	s.read.Start(ctx, r, s.attached)
 }
 
 func (s *attachStep) target() (kind, name string) {
@@ -344,7 +346,7 @@ func (s *attachStep) list(ctx context.Context) ([]string, error) {
 		for p.HasMorePages() {
 			out, err := p.NextPage(ctx)
 			if err != nil {
-				return nil, wrap(ctx, "iam:ListAttachedRolePolicies "+name, err)
+				return nil, s.c.wrap("iam:ListAttachedRolePolicies "+name, err)
 			}
 			for _, a := range out.AttachedPolicies {
 				arns = append(arns, aws.ToString(a.PolicyArn))
@@ -356,7 +358,7 @@ func (s *attachStep) list(ctx context.Context) ([]string, error) {
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, wrap(ctx, "iam:ListAttachedUserPolicies "+name, err)
+			return nil, s.c.wrap("iam:ListAttachedUserPolicies "+name, err)
 		}
 		for _, a := range out.AttachedPolicies {
 			arns = append(arns, aws.ToString(a.PolicyArn))
@@ -370,8 +372,8 @@ func (s *attachStep) replaced(v *providers.Values, arns []string) bool {
 	return s.replaces != "" && slices.Contains(arns, s.p.PolicyARN(v, s.replaces))
 }
 
-func (s *attachStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	arns, err := s.read.Get(ctx, s.attached)
+func (s *attachStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+	arns, err := s.read.Get(ctx, r, s.attached)
 	switch {
 	case err != nil:
 		return providers.Observation{}, err
@@ -384,20 +386,20 @@ func (s *attachStep) Check(ctx context.Context, v *providers.Values) (providers.
 	return providers.Observation{Status: providers.Done}, nil
 }
 
-func (s *attachStep) Apply(ctx context.Context, v *providers.Values) error {
+func (s *attachStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	kind, name := s.target()
-	arns, err := s.read.Get(ctx, s.attached)
+	arns, err := s.read.Get(ctx, r, s.attached)
 	if err != nil {
 		return err
 	}
 	defer s.read.Forget()
 	if !slices.Contains(arns, s.p.PolicyARN(v, s.policy)) {
-		err := s.p.Propagation.Poll(ctx, "waiting for the new IAM "+kind+" and policy to become visible", func(ctx context.Context) error {
+		err := s.p.Propagation.Poll(ctx, r, "waiting for the new IAM "+kind+" and policy to become visible", func(ctx context.Context) error {
 			err := s.attach(ctx, v)
 			if isNotFound(err) || errorCode(err) == "ConcurrentModification" {
 				return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
 			}
-			return wrap(ctx, "iam:Attach"+strings.ToUpper(kind[:1])+kind[1:]+"Policy "+name, err)
+			return s.c.wrap("iam:Attach"+strings.ToUpper(kind[:1])+kind[1:]+"Policy "+name, err)
 		})
 		if err != nil {
 			return err
@@ -432,7 +434,7 @@ func (s *attachStep) detach(ctx context.Context, v *providers.Values, policy str
 	if isNotFound(err) {
 		return nil
 	}
-	return wrap(ctx, "iam:Detach policy "+policy+" from "+name, err)
+	return s.c.wrap("iam:Detach policy "+policy+" from "+name, err)
 }
 
 type userStep struct {
@@ -448,19 +450,21 @@ func (s *userStep) exists(ctx context.Context) (bool, error) {
 	if isNotFound(err) {
 		return false, nil
 	}
-	return err == nil, wrap(ctx, "iam:GetUser "+s.p.Names.User, err)
+	return err == nil, s.c.wrap("iam:GetUser "+s.p.Names.User, err)
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *userStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.exists) }
+func (s *userStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+	s.read.Start(ctx, r, s.exists)
+}
 
 func (s *userStep) Artifacts(*providers.Values) []providers.Artifact {
 	return []providers.Artifact{{Name: "IAM user", Format: providers.FormatText,
 		Content: "create IAM user " + s.p.Names.User + " for GrowthLoop's export service (no console password)"}}
 }
 
-func (s *userStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
-	ok, err := s.read.Get(ctx, s.exists)
+func (s *userStep) Check(ctx context.Context, r *providers.Run, _ *providers.Values) (providers.Observation, error) {
+	ok, err := s.read.Get(ctx, r, s.exists)
 	switch {
 	case err != nil:
 		return providers.Observation{}, err
@@ -470,11 +474,11 @@ func (s *userStep) Check(ctx context.Context, _ *providers.Values) (providers.Ob
 	return providers.Observation{Status: providers.Done}, nil
 }
 
-func (s *userStep) Apply(ctx context.Context, _ *providers.Values) error {
+func (s *userStep) Apply(ctx context.Context, r *providers.Run, _ *providers.Values) error {
 	s.read.Forget()
 	_, err := s.c.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(s.p.Names.User), Tags: tag})
 	if errorCode(err) == "EntityAlreadyExists" {
 		return nil
 	}
-	return wrap(ctx, "iam:CreateUser "+s.p.Names.User, err)
+	return s.c.wrap("iam:CreateUser "+s.p.Names.User, err)
 }

@@ -43,7 +43,9 @@ func (s *accessKeyStep) keys(ctx context.Context) ([]types.AccessKeyMetadata, er
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *accessKeyStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.keys) }
+func (s *accessKeyStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+	s.read.Start(ctx, r, s.keys)
+}
 
 // ProvedByUse implements providers.ProvedByUse: verify uses the key.
 func (s *accessKeyStep) ProvedByUse() bool { return true }
@@ -57,7 +59,7 @@ func (s *accessKeyStep) Artifacts(*providers.Values) []providers.Artifact {
 func listKeys(ctx context.Context, c *Clients, user string) ([]types.AccessKeyMetadata, error) {
 	out, err := c.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)})
 	if err != nil {
-		return nil, wrap(ctx, "iam:ListAccessKeys "+user, err)
+		return nil, c.wrap("iam:ListAccessKeys "+user, err)
 	}
 	return out.AccessKeyMetadata, nil
 }
@@ -147,8 +149,8 @@ func (ks keySet) foreign(user string, now time.Time) string {
 	return fmt.Sprintf("user %s also has access key %s, which byob did not create; left alone", user, strings.Join(names, " and "))
 }
 
-func (s *accessKeyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	list, err := s.read.Get(ctx, s.keys)
+func (s *accessKeyStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+	list, err := s.read.Get(ctx, r, s.keys)
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -205,8 +207,8 @@ func (s *accessKeyStep) adopted(v *providers.Values, ks keySet) string {
 	return aws.ToString(newest.AccessKeyId)
 }
 
-func (s *accessKeyStep) Apply(ctx context.Context, v *providers.Values) error {
-	list, err := s.read.Get(ctx, s.keys)
+func (s *accessKeyStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+	list, err := s.read.Get(ctx, r, s.keys)
 	s.read.Forget()
 	if err != nil {
 		return err
@@ -222,23 +224,23 @@ func (s *accessKeyStep) Apply(ctx context.Context, v *providers.Values) error {
 		if ks.active(id) {
 			v.Set(providers.AccessKeyID, id)
 			keys.SetCreated(v, append(ours, id))
-			if err := providers.Checkpoint(ctx); err != nil {
+			if err := r.Checkpoint(); err != nil {
 				return err
 			}
 			if id == s.p.Keys.Delivered() {
 				return nil
 			}
-			return s.waitWorks(ctx, id, string(s.p.Keys.Secret(id)))
+			return s.waitWorks(ctx, r, id, string(s.p.Keys.Secret(id)))
 		}
 	}
 	keys.SetCreated(v, ours)
-	return s.create(ctx, v, known, ours)
+	return s.create(ctx, r, v, known, ours)
 }
 
 func (s *accessKeyStep) delete(ctx context.Context, id string) error {
 	_, err := s.c.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(s.p.Names.User), AccessKeyId: aws.String(id)})
 	if err != nil && !isNotFound(err) {
-		return wrap(ctx, "iam:DeleteAccessKey "+id, err)
+		return s.c.wrap("iam:DeleteAccessKey "+id, err)
 	}
 	return nil
 }
@@ -246,13 +248,13 @@ func (s *accessKeyStep) delete(ctx context.Context, id string) error {
 // create makes the key. The intent is saved before the call, the secret
 // and the id right after the answer, and only then does byob wait for the
 // key to work.
-func (s *accessKeyStep) create(ctx context.Context, v *providers.Values, known, ours []string) error {
-	in, err := keys.Begin(ctx, v, known)
+func (s *accessKeyStep) create(ctx context.Context, r *providers.Run, v *providers.Values, known, ours []string) error {
+	in, err := keys.Begin(r, v, known)
 	if err != nil {
 		return err
 	}
 	var out *iam.CreateAccessKeyOutput
-	err = s.p.Propagation.Poll(ctx, "waiting for the new IAM user to become visible", func(ctx context.Context) error {
+	err = s.p.Propagation.Poll(ctx, r, "waiting for the new IAM user to become visible", func(ctx context.Context) error {
 		err := s.createOnce(ctx, in, &out)
 		if isNotFound(err) {
 			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
@@ -271,10 +273,10 @@ func (s *accessKeyStep) create(ctx context.Context, v *providers.Values, known, 
 	v.Set(providers.AccessKeyID, id)
 	keys.SetCreated(v, append(ours, id))
 	keys.End(v)
-	if err := providers.Checkpoint(ctx); err != nil {
+	if err := r.Checkpoint(); err != nil {
 		return err
 	}
-	return s.waitWorks(ctx, id, secret)
+	return s.waitWorks(ctx, r, id, secret)
 }
 
 // createOnce calls CreateAccessKey without the SDK's retries: a blind
@@ -304,7 +306,7 @@ func (s *accessKeyStep) createOnce(ctx context.Context, in providers.Intent, out
 		keys, _ := listKeys(ctx, s.c, user)
 		return fmt.Errorf("iam:CreateAccessKey %s: %s: %w", user, s.full(keys), err)
 	}
-	return wrap(ctx, "iam:CreateAccessKey "+user, err)
+	return s.c.wrap("iam:CreateAccessKey "+user, err)
 }
 
 // maybeApplied reports whether a failed call may still have changed
@@ -338,8 +340,8 @@ func (s *accessKeyStep) full(keys []types.AccessKeyMetadata) string {
 
 // Gate implements providers.Gate: a new key is needed but the user
 // already has the keys IAM allows, none of them byob's to delete.
-func (s *accessKeyStep) Gate(ctx context.Context, v *providers.Values) error {
-	list, err := s.read.Get(ctx, s.keys)
+func (s *accessKeyStep) Gate(ctx context.Context, r *providers.Run, v *providers.Values) error {
+	list, err := s.read.Get(ctx, r, s.keys)
 	if err != nil {
 		return err
 	}
@@ -351,17 +353,17 @@ func (s *accessKeyStep) Gate(ctx context.Context, v *providers.Values) error {
 }
 
 // waitWorks waits until STS accepts the new key.
-func (s *accessKeyStep) waitWorks(ctx context.Context, id, secret string) error {
+func (s *accessKeyStep) waitWorks(ctx context.Context, r *providers.Run, id, secret string) error {
 	if s.c.KeySTS == nil || secret == "" {
 		return nil
 	}
 	keySTS := s.c.KeySTS(id, secret)
-	return s.p.Propagation.Poll(ctx, "waiting for the new access key to work (IAM takes up to a minute)", func(ctx context.Context) error {
+	return s.p.Propagation.Poll(ctx, r, "waiting for the new access key to work (IAM takes up to a minute)", func(ctx context.Context) error {
 		_, err := keySTS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		switch errorCode(err) {
 		case "InvalidAccessKeyId", "InvalidClientTokenId", "SignatureDoesNotMatch":
 			return fmt.Errorf("%w: %s", providers.ErrNotYet, errorCode(err))
 		}
-		return wrap(ctx, "sts:GetCallerIdentity with the new access key", err)
+		return s.c.wrap("sts:GetCallerIdentity with the new access key", err)
 	})
 }

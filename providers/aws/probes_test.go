@@ -55,12 +55,15 @@ func TestSharedKeyListingOutlivesItsFirstCaller(t *testing.T) {
 	srv.SlowAnswer["ListAccessKeys"] = 200 * time.Millisecond // before the listing answers
 	checks := probeSetup(t, srv)
 
+	bg := providers.NewBackground()
+	defer bg.End()
+	run := providers.NewRun(bg, providers.Hooks{})
 	ctx, cancel := context.WithCancel(context.Background())
-	if r := checks[awsp.CheckKeyWorks].Run(ctx); r.Status != providers.Fail {
+	if r := checks[awsp.CheckKeyWorks].Run(ctx, run); r.Status != providers.Fail {
 		t.Fatalf("key probe: %s %s, want a failure", r.Status, r.Detail)
 	}
 	cancel()
-	r := checks[awsp.CheckKeyHygiene].Run(context.Background())
+	r := checks[awsp.CheckKeyHygiene].Run(context.Background(), run)
 	if r.Status != providers.Pass || strings.Contains(r.Detail, "canceled") {
 		t.Errorf("hygiene: %s %s", r.Status, r.Detail)
 	}

@@ -135,7 +135,6 @@ func (cn *conn) Preflight(ctx context.Context, s providers.Setup, _ providers.Ac
 	return providers.Identity{
 		Summary: fmt.Sprintf("AWS: %s (account %s)", caller.ARN, caller.AccountID),
 		Fields:  map[string]string{"aws_caller": caller.ARN, "aws_account": caller.AccountID},
-		Context: func(ctx context.Context) context.Context { return WithCaller(ctx, caller.ARN) },
 	}, nil
 }
 

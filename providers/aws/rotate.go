@@ -19,7 +19,7 @@ func keyStep(s providers.Setup) *accessKeyStep {
 
 // NewKey implements providers.KeyRotator. IAM allows two keys per user:
 // the current one and the new one.
-func (Provider) NewKey(ctx context.Context, s providers.Setup) (string, error) {
+func (Provider) NewKey(ctx context.Context, r *providers.Run, s providers.Setup) (string, error) {
 	st, v := keyStep(s), s.Values
 	list, err := listKeys(ctx, st.c, st.p.Names.User)
 	if err != nil {
@@ -34,10 +34,10 @@ func (Provider) NewKey(ctx context.Context, s providers.Setup) (string, error) {
 	if pending := s.Keys.Pending(); pending != "" && ks.active(pending) {
 		v.Set(providers.AccessKeyID, pending)
 		keys.SetCreated(v, append(ours, pending))
-		return pending, providers.Checkpoint(ctx)
+		return pending, r.Checkpoint()
 	}
 	keys.SetCreated(v, ours)
-	if err := st.create(ctx, v, known, ours); err != nil {
+	if err := st.create(ctx, r, v, known, ours); err != nil {
 		return "", err
 	}
 	return v.Get(providers.AccessKeyID), nil
@@ -45,17 +45,17 @@ func (Provider) NewKey(ctx context.Context, s providers.Setup) (string, error) {
 
 // ProveKey implements providers.KeyRotator: the key writes, reads and
 // lists a probe object under the prefix.
-func (Provider) ProveKey(ctx context.Context, s providers.Setup, id string) error {
+func (Provider) ProveKey(ctx context.Context, r *providers.Run, s providers.Setup, id string) error {
 	st := keyStep(s)
-	r := useKey(ctx, st.p, st.c, s.Values, id, string(s.Keys.Secret(id)), "", nil)
-	if r.Status != providers.Pass {
-		return errors.New(r.Detail)
+	res := useKey(ctx, r, st.p, st.c, s.Values, id, string(s.Keys.Secret(id)), "", nil)
+	if res.Status != providers.Pass {
+		return errors.New(res.Detail)
 	}
 	return nil
 }
 
 // RetireKey implements providers.KeyRotator.
-func (Provider) RetireKey(ctx context.Context, s providers.Setup, id string, keep bool) error {
+func (Provider) RetireKey(ctx context.Context, _ *providers.Run, s providers.Setup, id string, keep bool) error {
 	st := keyStep(s)
 	_, err := st.c.IAM.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(st.p.Names.User), AccessKeyId: aws.String(id), Status: types.StatusTypeInactive})
 	switch {
@@ -63,7 +63,7 @@ func (Provider) RetireKey(ctx context.Context, s providers.Setup, id string, kee
 		keys.Deleted(s.Values, id)
 		return nil
 	case err != nil:
-		return wrap(ctx, "iam:UpdateAccessKey "+id, err)
+		return st.c.wrap("iam:UpdateAccessKey "+id, err)
 	case keep:
 		keys.Retire(s.Values, id)
 		return nil

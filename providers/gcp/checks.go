@@ -37,17 +37,17 @@ func Probes(p Params, c *Clients, reRun string, now time.Time, rotating bool, he
 	// They need nothing the preflight or another check finds: they start
 	// beside the preflight.
 	return []providers.Check{
-		providers.Check{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context) providers.CheckResult {
+		providers.Check{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context, r *providers.Run) providers.CheckResult {
 			if _, err := os.Stat(p.KeyFile); heldKey != "" && err != nil {
 				return providers.Warned("byob rotate-keys (makes a key byob holds too, and proves it)",
 					"key %s is GrowthLoop's: its file is not here, so byob cannot prove what it can do", heldKey)
 			}
-			return keyWorks(ctx, p, c, reRun)
+			return keyWorks(ctx, r, p, c, reRun)
 		}}.Early(),
-		providers.Check{ID: CheckNoProjectGrant, Title: "GrowthLoop's service account has no project-level role", Run: func(ctx context.Context) providers.CheckResult {
+		providers.Check{ID: CheckNoProjectGrant, Title: "GrowthLoop's service account has no project-level role", Run: func(ctx context.Context, _ *providers.Run) providers.CheckResult {
 			return noProjectGrant(ctx, p, c)
 		}}.Early(),
-		providers.Check{ID: CheckKeyHygiene, Title: "GrowthLoop's service account has one recent key", Run: func(ctx context.Context) providers.CheckResult {
+		providers.Check{ID: CheckKeyHygiene, Title: "GrowthLoop's service account has one recent key", Run: func(ctx context.Context, _ *providers.Run) providers.CheckResult {
 			return keyHygiene(ctx, p, c, now, rotating)
 		}}.Early(),
 	}
@@ -60,7 +60,7 @@ type keyFile struct {
 	ClientEmail string `json:"client_email"`
 }
 
-func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers.CheckResult {
+func keyWorks(ctx context.Context, r *providers.Run, p Params, c *Clients, reRun string) providers.CheckResult {
 	keyJSON, err := os.ReadFile(p.KeyFile)
 	if err != nil {
 		return providers.Failed(reRun+" (it writes a new key file)", "cannot read the key file %s: %v", p.KeyFile, errors.Unwrap(err))
@@ -79,16 +79,16 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 	go func() {
 		defer close(listed)
 		keys, err := listKeys(ctx, c, p.accountName())
-		var r providers.CheckResult
+		var res providers.CheckResult
 		switch {
 		case err != nil && code(err) != http.StatusNotFound:
-			r = providers.CannotRun(fmt.Errorf("list keys of %s: %w", p.ServiceAccountEmail(), err), "grant iam.serviceAccountKeys.list and re-run byob verify")
+			res = providers.CannotRun(fmt.Errorf("list keys of %s: %w", p.ServiceAccountEmail(), err), "grant iam.serviceAccountKeys.list and re-run byob verify")
 		case err != nil || !slices.ContainsFunc(keys, func(k *iamapi.ServiceAccountKey) bool { return path.Base(k.Name) == kf.KeyID }):
-			r = providers.Failed(reRun+" (it makes a new key; upload the new key file to GrowthLoop)", "key %s of %s no longer exists", kf.KeyID, p.KeyFile)
+			res = providers.Failed(reRun+" (it makes a new key; upload the new key file to GrowthLoop)", "key %s of %s no longer exists", kf.KeyID, p.KeyFile)
 		default:
 			return
 		}
-		gone = &r
+		gone = &res
 	}()
 	ks, err := c.KeyStorage(ctx, keyJSON)
 	if err != nil {
@@ -96,7 +96,7 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 	}
 	name := providers.ProbeName(p.Prefix + providers.ProbeDir)
 	body := providers.ProbeBody
-	err = p.Propagation.Poll(ctx, "waiting for the key to work (new keys take up to a minute)", func(ctx context.Context) error {
+	err = p.Propagation.Poll(ctx, r, "waiting for the key to work (new keys take up to a minute)", func(ctx context.Context) error {
 		err := putObject(ctx, ks, p.Bucket, name, body)
 		if err != nil && strings.Contains(err.Error(), "invalid_grant") {
 			if <-listed; gone != nil {
@@ -114,7 +114,7 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 	}
 	if err != nil {
 		if mayHaveLanded(err) {
-			providers.Cleanup(ctx, remove)
+			r.Cleanup(ctx, remove)
 		}
 		return providers.Failed(reRun+" (restores the role and its binding on the bucket)", "write gs://%s/%s with key %s: %v", p.Bucket, name, kf.KeyID, err)
 	}
@@ -129,7 +129,7 @@ func keyWorks(ctx context.Context, p Params, c *Clients, reRun string) providers
 	wg.Go(func() { names, listErr = listNames(ctx, ks, p.Bucket, p.Prefix+providers.ProbeDir) })
 	wg.Wait()
 	// The probe object goes once read and listed, in the background.
-	providers.Cleanup(ctx, remove)
+	r.Cleanup(ctx, remove)
 	switch {
 	case readErr != nil:
 		return providers.Failed(reRun, "read gs://%s/%s with key %s: %v", p.Bucket, name, kf.KeyID, readErr)

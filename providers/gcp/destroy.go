@@ -91,7 +91,7 @@ const deleters = 16
 
 // empty deletes every object generation, counting them first so progress
 // has a total.
-func (s *bucketStep) empty(ctx context.Context) error {
+func (s *bucketStep) empty(ctx context.Context, r *providers.Run) error {
 	total, _, err := s.count(ctx, 0)
 	if code(err) == http.StatusNotFound {
 		return nil
@@ -103,7 +103,7 @@ func (s *bucketStep) empty(ctx context.Context) error {
 		mu   sync.Mutex
 		done int
 	)
-	providers.Count(ctx, "objects deleted", 0, total)
+	r.Count("objects deleted", 0, total)
 	err = s.eachVersionPage(ctx, func(objects []*storage.ObjectAttrs) error {
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(deleters)
@@ -116,7 +116,7 @@ func (s *bucketStep) empty(ctx context.Context) error {
 				mu.Lock()
 				defer mu.Unlock()
 				if done++; done%100 == 0 || done == total {
-					providers.Count(ctx, "objects deleted", done, max(total, done))
+					r.Count("objects deleted", done, max(total, done))
 				}
 				return nil
 			})
@@ -129,9 +129,9 @@ func (s *bucketStep) empty(ctx context.Context) error {
 	return err
 }
 
-func (s *bucketStep) Destroy(ctx context.Context, _ *providers.Values) error {
+func (s *bucketStep) Destroy(ctx context.Context, r *providers.Run, _ *providers.Values) error {
 	if s.p.Destroy.DeleteObjects {
-		if err := s.empty(ctx); err != nil {
+		if err := s.empty(ctx, r); err != nil {
 			return err
 		}
 	}
@@ -150,9 +150,9 @@ func (s *roleStep) Teardown(_ context.Context, v *providers.Values) (providers.T
 		"custom role "+s.want.RoleID), nil
 }
 
-func (s *roleStep) Destroy(ctx context.Context, _ *providers.Values) error {
-	r, err := s.get(ctx)
-	if err != nil || r == nil || r.Deleted {
+func (s *roleStep) Destroy(ctx context.Context, _ *providers.Run, _ *providers.Values) error {
+	role, err := s.get(ctx)
+	if err != nil || role == nil || role.Deleted {
 		return err
 	}
 	if _, err := do(ctx, s.c, s.c.IAM.Projects.Roles.Delete(s.name()).Context(ctx)); err != nil && code(err) != http.StatusNotFound {
@@ -168,7 +168,7 @@ func (s *serviceAccountStep) Teardown(_ context.Context, v *providers.Values) (p
 // Destroy deletes the service account, unless it has keys byob did not
 // make (deleting the account would delete them): byob's own were deleted
 // before.
-func (s *serviceAccountStep) Destroy(ctx context.Context, _ *providers.Values) error {
+func (s *serviceAccountStep) Destroy(ctx context.Context, r *providers.Run, _ *providers.Values) error {
 	keys, err := listKeys(ctx, s.c, s.p.accountName())
 	if code(err) == http.StatusNotFound {
 		return nil
@@ -196,9 +196,9 @@ func (s *bindingStep) Teardown(_ context.Context, v *providers.Values) (provider
 
 // Destroy removes the member from the role's binding by a read-modify-write
 // of the bucket's IAM policy with its etag, keeping every other binding.
-func (s *bindingStep) Destroy(ctx context.Context, v *providers.Values) error {
+func (s *bindingStep) Destroy(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	member := s.member(v)
-	return s.p.Propagation.Poll(ctx, "waiting for the bucket's IAM policy to stop changing", func(ctx context.Context) error {
+	return s.p.Propagation.Poll(ctx, r, "waiting for the bucket's IAM policy to stop changing", func(ctx context.Context) error {
 		p, err := s.policy(ctx)
 		if code(err) == http.StatusNotFound {
 			return nil
@@ -220,7 +220,7 @@ func (s *keyStep) Teardown(_ context.Context, v *providers.Values) (providers.Te
 }
 
 // Destroy deletes the keys byob made.
-func (s *keyStep) Destroy(ctx context.Context, v *providers.Values) error {
+func (s *keyStep) Destroy(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	for _, id := range keys.Created(v) {
 		if err := s.delete(ctx, id); err != nil {
 			return err

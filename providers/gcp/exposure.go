@@ -41,8 +41,8 @@ func exposureProbes(p Params, c *Clients, v *providers.Values) []providers.Check
 		return fmt.Sprintf("gcloud storage buckets remove-iam-policy-binding gs://%s --member=%s --role=%s", p.Bucket, member, role)
 	}
 	return []providers.Check{
-		{ID: CheckNoPublicAccess, Title: "Nobody on the internet holds a role on the bucket", Run: func(ctx context.Context) providers.CheckResult {
-			pol, err := policy.Get(ctx, read)
+		{ID: CheckNoPublicAccess, Title: "Nobody on the internet holds a role on the bucket", Run: func(ctx context.Context, r *providers.Run) providers.CheckResult {
+			pol, err := policy.Get(ctx, r, read)
 			if err != nil {
 				return providers.CannotRun(err, "grant storage.buckets.getIamPolicy and re-run byob verify")
 			}
@@ -69,8 +69,8 @@ func exposureProbes(p Params, c *Clients, v *providers.Values) []providers.Check
 			}
 			return providers.Passed("no binding to allUsers or allAuthenticatedUsers")
 		}},
-		{ID: CheckOtherReaders, Title: "No one else reads the exports in the bucket", Run: func(ctx context.Context) providers.CheckResult {
-			pol, err := policy.Get(ctx, read)
+		{ID: CheckOtherReaders, Title: "No one else reads the exports in the bucket", Run: func(ctx context.Context, r *providers.Run) providers.CheckResult {
+			pol, err := policy.Get(ctx, r, read)
 			if err != nil {
 				return providers.CannotRun(err, "grant storage.buckets.getIamPolicy and re-run byob verify")
 			}

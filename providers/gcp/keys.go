@@ -98,7 +98,9 @@ func (s *keyStep) keys(ctx context.Context) ([]*iamapi.ServiceAccountKey, error)
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *keyStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.keys) }
+func (s *keyStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+	s.read.Start(ctx, r, s.keys)
+}
 
 // keyRequest is the key creation request, as sent and as shown.
 func (s *keyStep) keyRequest() templates.GCPKeyRequest {
@@ -218,8 +220,8 @@ func (s *keyStep) adopted(v *providers.Values, ks keySet) string {
 	return newest
 }
 
-func (s *keyStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	list, err := s.read.Get(ctx, s.keys)
+func (s *keyStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+	list, err := s.read.Get(ctx, r, s.keys)
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -253,8 +255,8 @@ func (s *keyStep) Check(ctx context.Context, v *providers.Values) (providers.Obs
 	return obs(providers.Done, "")
 }
 
-func (s *keyStep) Apply(ctx context.Context, v *providers.Values) error {
-	list, err := s.read.Get(ctx, s.keys)
+func (s *keyStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+	list, err := s.read.Get(ctx, r, s.keys)
 	s.read.Forget()
 	if err != nil {
 		return err
@@ -268,15 +270,15 @@ func (s *keyStep) Apply(ctx context.Context, v *providers.Values) error {
 	if held := s.p.Keys.Delivered(); ks.active(held) {
 		v.Set(providers.GCPKeyID, held)
 		keys.SetCreated(v, append(ours, held))
-		return providers.Checkpoint(ctx)
+		return r.Checkpoint()
 	}
 	keys.SetCreated(v, ours)
-	in, err := keys.Begin(ctx, v, known)
+	in, err := keys.Begin(r, v, known)
 	if err != nil {
 		return err
 	}
 	var key *iamapi.ServiceAccountKey
-	err = s.p.Propagation.Poll(ctx, "waiting for the new service account to accept keys", func(ctx context.Context) error {
+	err = s.p.Propagation.Poll(ctx, r, "waiting for the new service account to accept keys", func(ctx context.Context) error {
 		var err error
 		key, err = s.createOnce(ctx, in)
 		if code(err) == http.StatusNotFound {
@@ -300,7 +302,7 @@ func (s *keyStep) Apply(ctx context.Context, v *providers.Values) error {
 	v.Set(providers.GCPKeyID, keyID(key))
 	keys.SetCreated(v, append(ours, keyID(key)))
 	keys.End(v)
-	return providers.Checkpoint(ctx)
+	return r.Checkpoint()
 }
 
 // createOnce creates a key without blind retries: when an answer is lost

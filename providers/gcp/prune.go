@@ -59,7 +59,7 @@ func (s *projectGrantStep) Artifacts(*providers.Values) []providers.Artifact {
 		Content: "remove " + s.member() + " from every binding of project " + s.p.Project + " (read-modify-write with its etag); it keeps its roles on the bucket"}}
 }
 
-func (s *projectGrantStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
+func (s *projectGrantStep) Check(ctx context.Context, r *providers.Run, _ *providers.Values) (providers.Observation, error) {
 	_, roles, err := s.held(ctx)
 	if err != nil || len(roles) == 0 {
 		return providers.Observation{Status: providers.Done}, err
@@ -71,8 +71,8 @@ func (s *projectGrantStep) Check(ctx context.Context, _ *providers.Values) (prov
 
 // Apply takes the member out of each binding, keeping every other member
 // and binding; a concurrent change (409) makes it read again.
-func (s *projectGrantStep) Apply(ctx context.Context, _ *providers.Values) error {
-	return s.p.Propagation.Poll(ctx, "waiting for the project's IAM policy to stop changing", func(ctx context.Context) error {
+func (s *projectGrantStep) Apply(ctx context.Context, r *providers.Run, _ *providers.Values) error {
+	return s.p.Propagation.Poll(ctx, r, "waiting for the project's IAM policy to stop changing", func(ctx context.Context) error {
 		pol, roles, err := s.held(ctx)
 		if err != nil || len(roles) == 0 {
 			return err
@@ -102,4 +102,6 @@ func (s *projectGrantStep) Teardown(context.Context, *providers.Values) (provide
 	return providers.Teardown{}, nil
 }
 
-func (s *projectGrantStep) Destroy(context.Context, *providers.Values) error { return nil }
+func (s *projectGrantStep) Destroy(context.Context, *providers.Run, *providers.Values) error {
+	return nil
+}

@@ -24,7 +24,9 @@ type bucketStep struct {
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *bucketStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.get) }
+func (s *bucketStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+	s.read.Start(ctx, r, s.get)
+}
 
 // want is the bucket the step makes and shows, in the JSON API's shape.
 // Soft delete is left at Google's default (deleted objects kept 7 days).
@@ -101,13 +103,13 @@ func (s *bucketStep) get(ctx context.Context) (*storage.BucketAttrs, error) {
 // Gate implements providers.Gate: a bucket or integration byob cannot
 // use (another account's or provider's, in another place) stops the run
 // before any change.
-func (s *bucketStep) Gate(ctx context.Context, v *providers.Values) error {
-	_, err := s.Check(ctx, v)
+func (s *bucketStep) Gate(ctx context.Context, r *providers.Run, v *providers.Values) error {
+	_, err := s.Check(ctx, r, v)
 	return err
 }
 
-func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	b, err := s.read.Get(ctx, s.get)
+func (s *bucketStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+	b, err := s.read.Get(ctx, r, s.get)
 	if err != nil || b == nil {
 		return providers.Observation{Status: providers.Missing}, err
 	}
@@ -127,8 +129,8 @@ func (s *bucketStep) Check(ctx context.Context, v *providers.Values) (providers.
 	return providers.Observation{Status: providers.Done, Reason: adopted}, nil
 }
 
-func (s *bucketStep) Apply(ctx context.Context, v *providers.Values) error {
-	b, err := s.read.Get(ctx, s.get)
+func (s *bucketStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+	b, err := s.read.Get(ctx, r, s.get)
 	s.read.Forget()
 	if err != nil {
 		return err
@@ -182,7 +184,9 @@ type roleStep struct {
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *roleStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.get) }
+func (s *roleStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+	s.read.Start(ctx, r, s.get)
+}
 
 func (s *roleStep) name() string { return s.p.roleName(s.want.RoleID) }
 
@@ -208,26 +212,26 @@ func (s *roleStep) get(ctx context.Context) (*iamapi.Role, error) {
 	return r, nil
 }
 
-func (s *roleStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
-	r, err := s.read.Get(ctx, s.get)
+func (s *roleStep) Check(ctx context.Context, r *providers.Run, _ *providers.Values) (providers.Observation, error) {
+	role, err := s.read.Get(ctx, r, s.get)
 	switch {
-	case err != nil || r == nil:
+	case err != nil || role == nil:
 		return providers.Observation{Status: providers.Missing}, err
-	case r.Deleted:
+	case role.Deleted:
 		return providers.Observation{Status: providers.Drifted, Reason: "role " + s.want.RoleID + " was deleted; it is undeleted"}, nil
-	case !samePermissions(r.IncludedPermissions, s.want.Role.IncludedPermissions):
-		return providers.Observation{Status: providers.Drifted, Reason: fmt.Sprintf("role %s has permissions %v", s.want.RoleID, r.IncludedPermissions)}, nil
+	case !samePermissions(role.IncludedPermissions, s.want.Role.IncludedPermissions):
+		return providers.Observation{Status: providers.Drifted, Reason: fmt.Sprintf("role %s has permissions %v", s.want.RoleID, role.IncludedPermissions)}, nil
 	}
 	return providers.Observation{Status: providers.Done}, nil
 }
 
-func (s *roleStep) Apply(ctx context.Context, _ *providers.Values) error {
-	r, err := s.read.Get(ctx, s.get)
+func (s *roleStep) Apply(ctx context.Context, r *providers.Run, _ *providers.Values) error {
+	role, err := s.read.Get(ctx, r, s.get)
 	s.read.Forget()
 	if err != nil {
 		return err
 	}
-	if r == nil {
+	if role == nil {
 		// A retried create whose first answer was lost answers 409: the
 		// role is read back below.
 		_, err := do(ctx, s.c, s.c.IAM.Projects.Roles.Create("projects/"+s.p.Project, &iamapi.CreateRoleRequest{RoleId: s.want.RoleID,
@@ -240,17 +244,17 @@ func (s *roleStep) Apply(ctx context.Context, _ *providers.Values) error {
 		if code(err) != http.StatusConflict {
 			return fmt.Errorf("create role %s: %w", s.want.RoleID, err)
 		}
-		if r, err = s.get(ctx); err != nil || r == nil {
+		if role, err = s.get(ctx); err != nil || role == nil {
 			return fmt.Errorf("create role %s: it exists but cannot be read: %v", s.want.RoleID, err)
 		}
 	}
-	if r.Deleted {
-		if r, err = do(ctx, s.c, s.c.IAM.Projects.Roles.Undelete(s.name(), &iamapi.UndeleteRoleRequest{Etag: r.Etag}).Context(ctx)); err != nil {
+	if role.Deleted {
+		if role, err = do(ctx, s.c, s.c.IAM.Projects.Roles.Undelete(s.name(), &iamapi.UndeleteRoleRequest{Etag: role.Etag}).Context(ctx)); err != nil {
 			return fmt.Errorf("undelete role %s: %w", s.want.RoleID, err)
 		}
 	}
-	if !samePermissions(r.IncludedPermissions, s.want.Role.IncludedPermissions) {
-		_, err := do(ctx, s.c, s.c.IAM.Projects.Roles.Patch(s.name(), &iamapi.Role{IncludedPermissions: s.want.Role.IncludedPermissions, Etag: r.Etag}).
+	if !samePermissions(role.IncludedPermissions, s.want.Role.IncludedPermissions) {
+		_, err := do(ctx, s.c, s.c.IAM.Projects.Roles.Patch(s.name(), &iamapi.Role{IncludedPermissions: s.want.Role.IncludedPermissions, Etag: role.Etag}).
 			UpdateMask("includedPermissions").Context(ctx))
 		if err != nil {
 			return fmt.Errorf("update role %s: %w", s.want.RoleID, err)
@@ -279,8 +283,8 @@ func (s *serviceAccountStep) exists(ctx context.Context) (bool, error) {
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *serviceAccountStep) Prefetch(ctx context.Context, _ *providers.Values) {
-	s.read.Start(ctx, s.exists)
+func (s *serviceAccountStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+	s.read.Start(ctx, r, s.exists)
 }
 
 // request is the account creation the step sends and shows.
@@ -292,8 +296,8 @@ func (s *serviceAccountStep) Artifacts(*providers.Values) []providers.Artifact {
 	return []providers.Artifact{providers.JSONArtifact("projects.serviceAccounts.create in "+s.p.Project, s.request())}
 }
 
-func (s *serviceAccountStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
-	ok, err := s.read.Get(ctx, s.exists)
+func (s *serviceAccountStep) Check(ctx context.Context, r *providers.Run, _ *providers.Values) (providers.Observation, error) {
+	ok, err := s.read.Get(ctx, r, s.exists)
 	switch {
 	case err != nil:
 		return providers.Observation{}, err
@@ -303,7 +307,7 @@ func (s *serviceAccountStep) Check(ctx context.Context, _ *providers.Values) (pr
 	return providers.Observation{Status: providers.Done}, nil
 }
 
-func (s *serviceAccountStep) Apply(ctx context.Context, _ *providers.Values) error {
+func (s *serviceAccountStep) Apply(ctx context.Context, r *providers.Run, _ *providers.Values) error {
 	s.read.Forget()
 	req := s.request()
 	// A retried create whose first answer was lost answers 409.
@@ -390,8 +394,8 @@ func (s *bindingStep) setPolicy(ctx context.Context, p *iam.Policy3) error {
 	return nil
 }
 
-func (s *bindingStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
-	p, err := s.read.Get(ctx, s.policy)
+func (s *bindingStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+	p, err := s.read.Get(ctx, r, s.policy)
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -401,12 +405,12 @@ func (s *bindingStep) Check(ctx context.Context, v *providers.Values) (providers
 	return providers.Observation{Status: providers.Missing}, nil
 }
 
-func (s *bindingStep) Apply(ctx context.Context, v *providers.Values) error {
+func (s *bindingStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	member := s.member(v)
 	defer s.read.Forget()
-	return s.p.Propagation.Poll(ctx, "waiting for the new service account to be usable in bucket IAM", func(ctx context.Context) error {
+	return s.p.Propagation.Poll(ctx, r, "waiting for the new service account to be usable in bucket IAM", func(ctx context.Context) error {
 		// The first attempt changes what Check read; a retry reads again.
-		p, err := s.read.Get(ctx, s.policy)
+		p, err := s.read.Get(ctx, r, s.policy)
 		s.read.Forget()
 		if err != nil {
 			return err

@@ -20,7 +20,7 @@ func keyStepOf(s providers.Setup) *keyStep {
 
 // NewKey implements providers.KeyRotator. The new key is written to the
 // key file, which Retain copied to <file>.previous first.
-func (Provider) NewKey(ctx context.Context, s providers.Setup) (string, error) {
+func (Provider) NewKey(ctx context.Context, r *providers.Run, s providers.Setup) (string, error) {
 	st, v := keyStepOf(s), s.Values
 	list, err := st.list(ctx)
 	if err != nil {
@@ -33,7 +33,7 @@ func (Provider) NewKey(ctx context.Context, s providers.Setup) (string, error) {
 	}
 	keys.End(v)
 	keys.SetCreated(v, ours)
-	in, err := keys.Begin(ctx, v, known)
+	in, err := keys.Begin(r, v, known)
 	if err != nil {
 		return "", err
 	}
@@ -53,7 +53,7 @@ func (Provider) NewKey(ctx context.Context, s providers.Setup) (string, error) {
 	v.Set(providers.GCPKeyID, keyID(key))
 	keys.SetCreated(v, append(ours, keyID(key)))
 	keys.End(v)
-	return keyID(key), providers.Checkpoint(ctx)
+	return keyID(key), r.Checkpoint()
 }
 
 // ProveKey implements providers.KeyRotator: the key file's key writes,
@@ -61,13 +61,13 @@ func (Provider) NewKey(ctx context.Context, s providers.Setup) (string, error) {
 // the state file says (as the key step's check holds): a phase killed
 // after writing the key file, before the state recorded the key, resumes
 // here.
-func (Provider) ProveKey(ctx context.Context, s providers.Setup, id string) error {
+func (Provider) ProveKey(ctx context.Context, r *providers.Run, s providers.Setup, id string) error {
 	st := keyStepOf(s)
 	if got := s.Keys.Delivered(); got != id {
 		return fmt.Errorf("key file %s holds key %q, not %s", st.p.KeyFile, got, id)
 	}
-	if r := keyWorks(ctx, st.p, st.c, ""); r.Status != providers.Pass {
-		return errors.New(r.Detail)
+	if res := keyWorks(ctx, r, st.p, st.c, ""); res.Status != providers.Pass {
+		return errors.New(res.Detail)
 	}
 	s.Values.Set(providers.GCPKeyID, id)
 	if in, ok := keys.Intent(s.Values); ok {
@@ -86,7 +86,7 @@ func (Provider) ProveKey(ctx context.Context, s providers.Setup, id string) erro
 }
 
 // RetireKey implements providers.KeyRotator.
-func (Provider) RetireKey(ctx context.Context, s providers.Setup, id string, keep bool) error {
+func (Provider) RetireKey(ctx context.Context, _ *providers.Run, s providers.Setup, id string, keep bool) error {
 	st := keyStepOf(s)
 	_, err := do(ctx, st.c, st.c.IAM.Projects.ServiceAccounts.Keys.Disable(st.p.accountName()+"/keys/"+id, &iamapi.DisableServiceAccountKeyRequest{}).Context(ctx))
 	switch {

@@ -25,9 +25,9 @@ func StageReachable(db sflib.DB, stage sflib.Stage, reRun string, prop providers
 	return providers.Check{
 		ID:    CheckStageReachable,
 		Title: "Snowflake can list the bucket through the stage",
-		Run: func(ctx context.Context) providers.CheckResult {
+		Run: func(ctx context.Context, r *providers.Run) providers.CheckResult {
 			var rows []map[string]string
-			err := prop.Poll(ctx, "waiting for Snowflake to assume the role (IAM propagates its trust)", func(ctx context.Context) error {
+			err := prop.Poll(ctx, r, "waiting for Snowflake to assume the role (IAM propagates its trust)", func(ctx context.Context) error {
 				var err error
 				rows, err = sflib.Query(ctx, db, "LIST @"+stage.Name.SQL())
 				if sflib.IsAssumeRoleError(err) {
@@ -74,11 +74,11 @@ const CheckOtherGrants = "snowflake-no-other-grants"
 // that hold a privilege on the integration or the stage: they may be
 // needed, so they are named with the statement that revokes them, and
 // never revoked.
-func OtherGrants(db sflib.DB, o objects) providers.Check {
+func OtherGrants(db *conn, o objects) providers.Check {
 	return providers.Check{
 		ID:    CheckOtherGrants,
 		Title: "No other role uses the integration or the stage",
-		Run: func(ctx context.Context) providers.CheckResult {
+		Run: func(ctx context.Context, _ *providers.Run) providers.CheckResult {
 			type object struct{ typ, sql, name string }
 			objs := []object{{"INTEGRATION", o.Integration.Name.SQL(), string(o.Integration.Name)}, {"STAGE", o.Stage.Name.SQL(), o.Stage.Name.String()}}
 			rows := make([][]map[string]string, len(objs))
@@ -91,7 +91,7 @@ func OtherGrants(db sflib.DB, o objects) providers.Check {
 			var found, fixes []string
 			for i, obj := range objs {
 				if errs[i] != nil {
-					return providers.CannotRun(sflib.Explain(ctx, "SHOW GRANTS ON "+obj.typ+" "+obj.name, errs[i]), "use a role that can see the grants and re-run byob verify")
+					return providers.CannotRun(db.explain("SHOW GRANTS ON "+obj.typ+" "+obj.name, errs[i]), "use a role that can see the grants and re-run byob verify")
 				}
 				var owners []string
 				for _, r := range rows[i] {

@@ -20,10 +20,10 @@ func (s *integrationStep) Teardown(_ context.Context, v *providers.Values) (prov
 
 // Destroy drops the integration and forgets the identity and external ID
 // it had: a new integration gets new ones.
-func (s *integrationStep) Destroy(ctx context.Context, v *providers.Values) error {
+func (s *integrationStep) Destroy(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	in := s.want(v)
 	if _, err := s.db.ExecContext(ctx, "DROP STORAGE INTEGRATION IF EXISTS "+in.Name.SQL()); err != nil {
-		return sflib.Explain(ctx, "DROP STORAGE INTEGRATION "+string(in.Name), err)
+		return s.db.explain("DROP STORAGE INTEGRATION "+string(in.Name), err)
 	}
 	for _, k := range []providers.Key{providers.ExternalID, providers.WarehouseUserARN, providers.WarehouseServiceAccount} {
 		v.Delete(k)
@@ -35,9 +35,9 @@ func (s *stageStep) Teardown(_ context.Context, v *providers.Values) (providers.
 	return providers.TeardownOf(v, StepStage, "DROP STAGE IF EXISTS "+s.stage.Name.SQL(), "stage "+s.stage.Name.String()), nil
 }
 
-func (s *stageStep) Destroy(ctx context.Context, _ *providers.Values) error {
+func (s *stageStep) Destroy(ctx context.Context, r *providers.Run, _ *providers.Values) error {
 	if _, err := s.db.ExecContext(ctx, "DROP STAGE IF EXISTS "+s.stage.Name.SQL()); err != nil {
-		return sflib.Explain(ctx, "DROP STAGE "+s.stage.Name.String(), err)
+		return s.db.explain("DROP STAGE "+s.stage.Name.String(), err)
 	}
 	return nil
 }
@@ -82,10 +82,10 @@ func (s *grantStep) Teardown(_ context.Context, v *providers.Values) (providers.
 
 // Destroy revokes the grants byob made; a grant on an object dropped
 // already went with it.
-func (s *grantStep) Destroy(ctx context.Context, v *providers.Values) error {
+func (s *grantStep) Destroy(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	for _, stmt := range s.revokes(v) {
 		if _, err := s.db.ExecContext(ctx, stmt); err != nil && !sflib.IsNotFound(err) {
-			return sflib.Explain(ctx, stmt, err)
+			return s.db.explain(stmt, err)
 		}
 	}
 	v.Delete(s.ranKey())

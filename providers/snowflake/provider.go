@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/growthloop/byob/providers"
 	sflib "github.com/growthloop/byob/snowflake"
@@ -82,29 +83,41 @@ func options(c *providers.Config, env providers.Env) sflib.ConnOptions {
 	}
 }
 
-// conn is a Snowflake session pool for one run.
+// conn is a Snowflake session pool for one run, and the role its
+// sessions act as once Preflight read it (errors name it).
 type conn struct {
-	db       sflib.DB
-	reaching string
+	sflib.DB
+	reaching    string
+	sessionRole atomic.Pointer[string]
 }
 
 // NewConn is a connection through db (tests reach the fake so).
-func NewConn(db sflib.DB) providers.Conn { return &conn{db: db, reaching: "Snowflake"} }
+func NewConn(db sflib.DB) providers.Conn { return &conn{DB: db, reaching: "Snowflake"} }
+
+// role is the sessions' role, as Preflight found it.
+func (c *conn) role() string {
+	if r := c.sessionRole.Load(); r != nil {
+		return *r
+	}
+	return "the session's role"
+}
+
+// explain is sflib.Explain, naming the sessions' role.
+func (c *conn) explain(what string, err error) error { return sflib.Explain(c.role(), what, err) }
 
 // Reaching implements providers.Reacher.
 func (c *conn) Reaching() string { return c.reaching }
 
 func (c *conn) Close() {
-	if closer, ok := c.db.(interface{ Close() }); ok {
+	if closer, ok := c.DB.(interface{ Close() }); ok {
 		closer.Close()
 	}
 }
 
-func db(s providers.Setup) sflib.DB {
-	if c, ok := s.Conn.(*conn); ok {
-		return c.db
-	}
-	return nil
+// db is a setup's connection; nil in a dry run.
+func db(s providers.Setup) *conn {
+	c, _ := s.Conn.(*conn)
+	return c
 }
 
 // Connect implements providers.Provider.
@@ -114,7 +127,7 @@ func (Provider) Connect(ctx context.Context, c *providers.Config, env providers.
 	if err != nil {
 		return nil, providers.Usagef("%v", err)
 	}
-	return &conn{db: sflib.Open(ctx, cfg, sflib.Sessions, o.LoginWait(cfg)), reaching: fmt.Sprintf("Snowflake account %s as %s", cfg.Account, cmp.Or(cfg.User, "(browser sign-in)"))}, nil
+	return &conn{DB: sflib.Open(ctx, cfg, sflib.Sessions, o.LoginWait(cfg)), reaching: fmt.Sprintf("Snowflake account %s as %s", cfg.Account, cmp.Or(cfg.User, "(browser sign-in)"))}, nil
 }
 
 // Account is the Snowflake account (CURRENT_ACCOUNT()) a setup was made
@@ -124,17 +137,20 @@ var Account = providers.Key{Name: "snowflake.account"}
 // Region is the Snowflake account's region ID (CURRENT_REGION()).
 var Region = providers.Key{Name: "snowflake.region"}
 
-// Preflight reads who runs the SQL and where the account is, and refuses a
-// state file of another account.
+// Preflight reads who runs the SQL (c keeps the role for its errors) and
+// where the account is, and refuses a state file of another account.
 func (c *conn) Preflight(ctx context.Context, setup providers.Setup, _ providers.Access) (providers.Identity, error) {
-	if p, ok := c.db.(*sflib.Pool); ok {
+	if p, ok := c.DB.(*sflib.Pool); ok {
 		if err := p.Ready(ctx); err != nil {
 			return providers.Identity{}, err
 		}
 	}
-	s, err := sflib.CurrentSession(ctx, c.db)
+	s, err := sflib.CurrentSession(ctx, c.DB)
 	if err != nil {
 		return providers.Identity{}, err
+	}
+	if s.Role != "" {
+		c.sessionRole.Store(&s.Role)
 	}
 	setup.Values.Set(Region, s.Region)
 	switch recorded := setup.Values.Get(Account); {
@@ -149,7 +165,6 @@ func (c *conn) Preflight(ctx context.Context, setup providers.Setup, _ providers
 		Fields:   map[string]string{"snowflake_role": s.Role, "snowflake_region": s.Region},
 		Region:   s.Region,
 		RegionIn: func(cloud string) (string, bool) { return sflib.CloudRegion(s.Region, cloud) },
-		Context:  func(ctx context.Context) context.Context { return sflib.WithRole(ctx, s.Role) },
 	}, nil
 }
 

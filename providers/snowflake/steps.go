@@ -64,7 +64,7 @@ func integrationFor(o objects, st providers.Storage) func(v *providers.Values) s
 	}
 }
 
-func steps(s providers.Setup, db sflib.DB) []providers.Step {
+func steps(s providers.Setup, db *conn) []providers.Step {
 	o := objectsOf(s.Config, s.Storage)
 	b := func(id, title, verify string, needs ...string) providers.Basic {
 		return providers.Basic{StepID: id, StepTitle: title, StepVerify: verify, StepNeeds: needs}
@@ -93,7 +93,7 @@ func steps(s providers.Setup, db sflib.DB) []providers.Step {
 type integrationStep struct {
 	providers.Basic
 	want  func(v *providers.Values) sflib.Integration
-	db    sflib.DB
+	db    *conn
 	newID func() (string, error)
 	reset bool
 	read  providers.Read[[]map[string]string]
@@ -116,8 +116,8 @@ var errNoIntegration = errors.New("the integration does not exist")
 
 // Prefetch implements providers.Prefetcher: DESC INTEGRATION goes as
 // soon as a session is logged in, beside the preflight.
-func (s *integrationStep) Prefetch(ctx context.Context, v *providers.Values) {
-	s.read.Start(ctx, s.rows(v))
+func (s *integrationStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
+	s.read.Start(ctx, r, s.rows(v))
 }
 
 func (s *integrationStep) Artifacts(v *providers.Values) []providers.Artifact {
@@ -130,8 +130,8 @@ func (s *integrationStep) Artifacts(v *providers.Values) []providers.Artifact {
 
 // describe reads DESC INTEGRATION's rows (what read holds, or a new run
 // of it) and records what the cloud side needs.
-func (s *integrationStep) describe(ctx context.Context, v *providers.Values, in sflib.Integration) (sflib.Description, error) {
-	rows, err := s.read.Get(ctx, s.rows(v))
+func (s *integrationStep) describe(ctx context.Context, r *providers.Run, v *providers.Values, in sflib.Integration) (sflib.Description, error) {
+	rows, err := s.read.Get(ctx, r, s.rows(v))
 	switch {
 	case err != nil:
 		return nil, err
@@ -184,19 +184,19 @@ func (s *integrationStep) externalID(v *providers.Values, d sflib.Description) (
 // Gate implements providers.Gate: a bucket or integration byob cannot
 // use (another account's or provider's, in another place) stops the run
 // before any change.
-func (s *integrationStep) Gate(ctx context.Context, v *providers.Values) error {
-	_, err := s.Check(ctx, v)
+func (s *integrationStep) Gate(ctx context.Context, r *providers.Run, v *providers.Values) error {
+	_, err := s.Check(ctx, r, v)
 	return err
 }
 
-func (s *integrationStep) Check(ctx context.Context, v *providers.Values) (providers.Observation, error) {
+func (s *integrationStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
 	in := s.want(v)
-	d, err := s.describe(ctx, v, in)
+	d, err := s.describe(ctx, r, v, in)
 	if errors.Is(err, errNoIntegration) {
 		return providers.Observation{Status: providers.Missing}, nil
 	}
 	if err != nil {
-		return providers.Observation{}, sflib.Explain(ctx, "DESC INTEGRATION "+string(in.Name), err)
+		return providers.Observation{}, s.db.explain("DESC INTEGRATION "+string(in.Name), err)
 	}
 	var adopted string
 	if in.AssumesRole() {
@@ -219,7 +219,7 @@ func (s *integrationStep) Check(ctx context.Context, v *providers.Values) (provi
 	return providers.Observation{Status: providers.Done, Reason: adopted}, nil
 }
 
-func (s *integrationStep) Apply(ctx context.Context, v *providers.Values) error {
+func (s *integrationStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	if s.want(v).AssumesRole() && s.newID != nil && v.Get(providers.ExternalID) == "" {
 		// Recorded before the integration exists, so a run killed right
 		// after CREATE resumes with the ID Snowflake has.
@@ -228,24 +228,24 @@ func (s *integrationStep) Apply(ctx context.Context, v *providers.Values) error 
 			return fmt.Errorf("generate external ID: %w", err)
 		}
 		v.Set(providers.ExternalID, id)
-		if err := providers.Checkpoint(ctx); err != nil {
+		if err := r.Checkpoint(); err != nil {
 			return err
 		}
 	}
 	in := s.want(v)
 	if _, err := s.db.ExecContext(ctx, in.Create()); err != nil {
-		return sflib.Explain(ctx, "CREATE STORAGE INTEGRATION "+string(in.Name), err)
+		return s.db.explain("CREATE STORAGE INTEGRATION "+string(in.Name), err)
 	}
 	s.read.Forget()
-	d, err := s.describe(ctx, v, in)
+	d, err := s.describe(ctx, r, v, in)
 	if errors.Is(err, errNoIntegration) {
 		// CREATE ... IF NOT EXISTS kept one the role may not see.
 		return fmt.Errorf("integration %s exists but role %s may not see it (DESC INTEGRATION says it does not exist or is not authorized): "+
 			"connect with the role that owns it (--snowflake-role), have its owner run GRANT USAGE ON INTEGRATION %s TO ROLE %s, or choose another name with --integration",
-			in.Name, sflib.RoleFrom(ctx), in.Name.SQL(), sflib.Ident(sflib.RoleFrom(ctx)).SQL())
+			in.Name, s.db.role(), in.Name.SQL(), sflib.Ident(s.db.role()).SQL())
 	}
 	if err != nil {
-		return sflib.Explain(ctx, "DESC INTEGRATION "+string(in.Name), err)
+		return s.db.explain("DESC INTEGRATION "+string(in.Name), err)
 	}
 	// IF NOT EXISTS kept an integration that was already there: reconcile
 	// it in place, keeping its external ID unless asked to reset it.
@@ -256,11 +256,11 @@ func (s *integrationStep) Apply(ctx context.Context, v *providers.Values) error 
 		in = s.want(v)
 	}
 	if drift := d.Drift(in); len(drift) > 0 {
-		if err := providers.Checkpoint(ctx); err != nil {
+		if err := r.Checkpoint(); err != nil {
 			return err
 		}
 		if _, err := s.db.ExecContext(ctx, in.Alter(drift)); err != nil {
-			return sflib.Explain(ctx, "ALTER STORAGE INTEGRATION "+string(in.Name), err)
+			return s.db.explain("ALTER STORAGE INTEGRATION "+string(in.Name), err)
 		}
 	}
 	return nil
@@ -269,12 +269,14 @@ func (s *integrationStep) Apply(ctx context.Context, v *providers.Values) error 
 type stageStep struct {
 	providers.Basic
 	stage sflib.Stage
-	db    sflib.DB
+	db    *conn
 	read  providers.Read[map[string]string]
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *stageStep) Prefetch(ctx context.Context, _ *providers.Values) { s.read.Start(ctx, s.show) }
+func (s *stageStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+	s.read.Start(ctx, r, s.show)
+}
 
 func (s *stageStep) Artifacts(*providers.Values) []providers.Artifact {
 	return []providers.Artifact{{Name: "create the stage (database and schema must exist: byob does not create them)", Format: providers.FormatSQL, Content: s.stage.Create(), Value: s.stage}}
@@ -297,21 +299,21 @@ func (s *stageStep) show(ctx context.Context) (map[string]string, error) {
 
 // Gate implements providers.Gate: a database or schema that does not
 // exist (or that the role may not see) stops the run before any change.
-func (s *stageStep) Gate(ctx context.Context, _ *providers.Values) error {
-	_, err := s.get(ctx)
+func (s *stageStep) Gate(ctx context.Context, r *providers.Run, _ *providers.Values) error {
+	_, err := s.get(ctx, r)
 	return err
 }
 
-func (s *stageStep) get(ctx context.Context) (map[string]string, error) {
-	row, err := s.read.Get(ctx, s.show)
+func (s *stageStep) get(ctx context.Context, r *providers.Run) (map[string]string, error) {
+	row, err := s.read.Get(ctx, r, s.show)
 	if err != nil {
-		return nil, sflib.Explain(ctx, "SHOW STAGES in "+string(s.stage.Name.Database)+"."+string(s.stage.Name.Schema), err)
+		return nil, s.db.explain("SHOW STAGES in "+string(s.stage.Name.Database)+"."+string(s.stage.Name.Schema), err)
 	}
 	return row, nil
 }
 
-func (s *stageStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
-	row, err := s.get(ctx)
+func (s *stageStep) Check(ctx context.Context, r *providers.Run, _ *providers.Values) (providers.Observation, error) {
+	row, err := s.get(ctx, r)
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -335,8 +337,8 @@ func (s *stageStep) Check(ctx context.Context, _ *providers.Values) (providers.O
 	return providers.Observation{Status: providers.Done}, nil
 }
 
-func (s *stageStep) Apply(ctx context.Context, _ *providers.Values) error {
-	row, err := s.get(ctx)
+func (s *stageStep) Apply(ctx context.Context, r *providers.Run, _ *providers.Values) error {
+	row, err := s.get(ctx, r)
 	s.read.Forget()
 	if err != nil {
 		return err
@@ -346,14 +348,14 @@ func (s *stageStep) Apply(ctx context.Context, _ *providers.Values) error {
 		stmt = s.stage.Alter()
 	}
 	if _, err := s.db.ExecContext(ctx, stmt); err != nil {
-		return sflib.Explain(ctx, "create stage "+s.stage.Name.String(), err)
+		return s.db.explain("create stage "+s.stage.Name.String(), err)
 	}
 	return nil
 }
 
 type grantStep struct {
 	providers.Basic
-	db     sflib.DB
+	db     *conn
 	role   sflib.Ident
 	grants []sflib.Grant
 	// shown is the role's SHOW GRANTS, shared by the steps that grant to
@@ -364,14 +366,14 @@ type grantStep struct {
 func (s *grantStep) showGrants(ctx context.Context) ([]map[string]string, error) {
 	rows, err := sflib.Query(ctx, s.db, sflib.ShowGrantsTo(s.role))
 	if err != nil {
-		return nil, sflib.Explain(ctx, "SHOW GRANTS TO ROLE "+string(s.role), err)
+		return nil, s.db.explain("SHOW GRANTS TO ROLE "+string(s.role), err)
 	}
 	return rows, nil
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *grantStep) Prefetch(ctx context.Context, _ *providers.Values) {
-	s.shown.Start(ctx, s.showGrants)
+func (s *grantStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+	s.shown.Start(ctx, r, s.showGrants)
 }
 
 func (s *grantStep) Artifacts(*providers.Values) []providers.Artifact {
@@ -383,8 +385,8 @@ func (s *grantStep) Artifacts(*providers.Values) []providers.Artifact {
 }
 
 // missing returns the grants SHOW GRANTS TO ROLE does not list.
-func (s *grantStep) missing(ctx context.Context) ([]sflib.Grant, error) {
-	rows, err := s.shown.Get(ctx, s.showGrants)
+func (s *grantStep) missing(ctx context.Context, r *providers.Run) ([]sflib.Grant, error) {
+	rows, err := s.shown.Get(ctx, r, s.showGrants)
 	if err != nil {
 		return nil, err
 	}
@@ -408,13 +410,13 @@ func unquote(s string) string { return strings.ReplaceAll(s, `"`, "") }
 
 // Gate implements providers.Gate: GrowthLoop's role must exist (and be
 // visible to byob's) before anything is made.
-func (s *grantStep) Gate(ctx context.Context, _ *providers.Values) error {
-	_, err := s.shown.Get(ctx, s.showGrants)
+func (s *grantStep) Gate(ctx context.Context, r *providers.Run, _ *providers.Values) error {
+	_, err := s.shown.Get(ctx, r, s.showGrants)
 	return err
 }
 
-func (s *grantStep) Check(ctx context.Context, _ *providers.Values) (providers.Observation, error) {
-	m, err := s.missing(ctx)
+func (s *grantStep) Check(ctx context.Context, r *providers.Run, _ *providers.Values) (providers.Observation, error) {
+	m, err := s.missing(ctx, r)
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -424,8 +426,8 @@ func (s *grantStep) Check(ctx context.Context, _ *providers.Values) (providers.O
 	return providers.Observation{Status: providers.Missing}, nil
 }
 
-func (s *grantStep) Apply(ctx context.Context, v *providers.Values) error {
-	m, err := s.missing(ctx)
+func (s *grantStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+	m, err := s.missing(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -439,7 +441,7 @@ func (s *grantStep) Apply(ctx context.Context, v *providers.Values) error {
 	}
 	b, _ := json.Marshal(ran)
 	v.Set(s.ranKey(), string(b))
-	if err := providers.Checkpoint(ctx); err != nil {
+	if err := r.Checkpoint(); err != nil {
 		return err
 	}
 	// Grants do not depend on one another: they run at once.
@@ -447,7 +449,7 @@ func (s *grantStep) Apply(ctx context.Context, v *providers.Values) error {
 	for _, grant := range m {
 		g.Go(func() error {
 			if _, err := s.db.ExecContext(gctx, grant.SQL()); err != nil {
-				return sflib.Explain(gctx, grant.SQL(), err)
+				return s.db.explain(grant.SQL(), err)
 			}
 			return nil
 		})
