@@ -116,8 +116,9 @@ func TestRequestBudget(t *testing.T) {
 }
 
 // BenchmarkStart measures what every start costs with the release build
-// (goreleaser's flags): --help's wall time and peak RSS, a dry run's peak
-// RSS, and the binary's size.
+// (goreleaser's flags): --help's wall time (and in a pseudo-terminal that
+// never answers a query) and peak RSS, a dry run's peak RSS, and the
+// binary's size.
 func BenchmarkStart(b *testing.B) {
 	bin := buildByob(b, "-s -w")
 	fi, err := os.Stat(bin)
@@ -147,7 +148,7 @@ func BenchmarkStart(b *testing.B) {
 	if _, err := os.Stat("/usr/bin/time"); err != nil {
 		b.Skip("needs GNU time for the peak RSS")
 	}
-	var help []time.Duration
+	var help, helpPty []time.Duration
 	var helpRSS, dryRSS float64
 	runtime.GC() // the test process stays out of the way of what it measures
 	b.ResetTimer()
@@ -157,9 +158,13 @@ func BenchmarkStart(b *testing.B) {
 		helpRSS = max(helpRSS, rss)
 		_, rss = measure(dry...)
 		dryRSS = max(dryRSS, rss)
+		_, d = ptyRun(b, bin, nil, "--help")
+		helpPty = append(helpPty, d)
 	}
 	slices.Sort(help)
+	slices.Sort(helpPty)
 	b.ReportMetric(float64(help[len(help)/2].Microseconds())/1000, "help_ms")
+	b.ReportMetric(float64(helpPty[len(helpPty)/2].Microseconds())/1000, "help_pty_ms")
 	b.ReportMetric(initTime(b, bin), "init_ms")
 	b.ReportMetric(helpRSS, "help_rss_MiB")
 	b.ReportMetric(dryRSS, "dryrun_rss_MiB")

@@ -30,7 +30,7 @@ var budgets = []struct {
 	metric string
 	max    float64
 }{
-	{"wall/floor", 1.3}, {"help_ms", 25}, {"binary_MB", 80}, {"help_rss_MiB", 45}, {"dryrun_rss_MiB", 45},
+	{"wall/floor", 1.3}, {"help_ms", 25}, {"help_pty_ms", 100}, {"binary_MB", 80}, {"help_rss_MiB", 45}, {"dryrun_rss_MiB", 45},
 }
 
 // result is one benchmark line's metrics, by unit.
@@ -78,10 +78,10 @@ func main() {
 		fmt.Fprintf(&b, "| %s | %s ms | %s | %s ms | %s |\n", name, trim(r["wall_ms"]), trim(r["requests"]), trim(r["floor_ms"]), r["wall/floor"])
 	}
 	if r := results["Start"]; r != nil {
-		fmt.Fprintf(&b, "\nRelease build (goreleaser's flags): `byob --help` %s ms, of which package initialisation %s ms (the median of `GODEBUG=inittrace=1`); peak RSS %s MiB (a dry run %s MiB); binary %s MB.\n",
-			r["help_ms"], r["init_ms"], r["help_rss_MiB"], r["dryrun_rss_MiB"], r["binary_MB"])
+		fmt.Fprintf(&b, "\nRelease build (goreleaser's flags): `byob --help` %s ms, of which package initialisation %s ms (the median of `GODEBUG=inittrace=1`), and %s ms in a pseudo-terminal that never answers a query; peak RSS %s MiB (a dry run %s MiB); binary %s MB.\n",
+			r["help_ms"], r["init_ms"], r["help_pty_ms"], r["help_rss_MiB"], r["dryrun_rss_MiB"], r["binary_MB"])
 	}
-	b.WriteString("\nBudgets: every wall / floor ≤ 1.3; `byob --help` ≤ 25 ms; binary ≤ 80 MB; peak RSS of `--help` and of a dry run ≤ 45 MiB.\n")
+	b.WriteString("\nBudgets: every wall / floor ≤ 1.3; `byob --help` ≤ 25 ms, ≤ 100 ms in a terminal that never answers; binary ≤ 80 MB; peak RSS of `--help` and of a dry run ≤ 45 MiB.\n")
 	var over []string
 	for _, name := range order {
 		for _, bg := range budgets {
