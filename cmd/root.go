@@ -113,6 +113,9 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 		if c.Name() == "verify" {
 			doc["checks"] = []any{} // what verify's documents always hold
 		}
+		if de := (*wizard.DestroyedError)(nil); errors.As(err, &de) {
+			doc["destroyed"] = de.Destroyed
+		}
 		writeJSON(f.IO, doc)
 	}
 	return ExitCode(err)
@@ -159,9 +162,12 @@ func errorDoc(path string, err error, resume string) map[string]string {
 func remedy(path string, err error, resume string) string {
 	var locked *wizard.LockedError
 	var failed *checksFailed
+	var destroyed *wizard.DestroyedError
 	switch {
 	case errors.As(err, &locked):
 		return "wait for the other run to finish, then run the same command again"
+	case errors.As(err, &destroyed):
+		return "to make the setup anew, run: " + destroyed.Init
 	case errors.As(err, &failed):
 		return "each check that did not pass says what fixes it (remedy); run byob verify again afterwards"
 	}
@@ -193,12 +199,13 @@ func writeJSON(io *IOStreams, v any) {
 func ExitCode(err error) int {
 	var ue *providers.UsageError
 	var fe *flagError
+	var de *wizard.DestroyedError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.Is(err, wizard.ErrCancelled), errors.Is(err, context.Canceled):
 		return ExitCancelled
-	case errors.As(err, &ue), errors.As(err, &fe):
+	case errors.As(err, &ue), errors.As(err, &fe), errors.As(err, &de):
 		return ExitUsage
 	}
 	return ExitFailure

@@ -90,7 +90,7 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := state.NotDestroyed("rotate-keys"); err != nil {
+	if err := state.NotDestroyed("rotate-keys", wizard.InitCommand(cfg)); err != nil {
 		return err
 	}
 	securefile.RemoveTemps(append([]string{cfg.State, cfg.Bundle}, cfg.BucketProvider().Keys(&cfg).Files()...)...)

@@ -79,7 +79,7 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := state.NotDestroyed("verify"); err != nil {
+	if err := state.NotDestroyed("verify", wizard.InitCommand(cfg)); err != nil {
 		return err
 	}
 	env := o.env(false)

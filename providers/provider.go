@@ -277,6 +277,13 @@ type ProvedByUse interface {
 	ProvedByUse() bool
 }
 
+// Holder marks a step whose object holds what other steps made (a bucket,
+// the settings on it): when destroy removes it, those steps are gone with
+// it, and the state says so.
+type Holder interface {
+	Holds() []string
+}
+
 var registry []Provider
 
 // Register makes a provider selectable by its name.

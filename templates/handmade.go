@@ -36,11 +36,12 @@ func PolicyMistakes(doc string) []string {
 }
 
 // CustomerStatements splits the statements of a policy made by hand into the
-// ones byob's document replaces (Allow statements whose every action is
-// one of want's, on resources of want's bucket) and the customer's own,
-// which byob keeps unless told to prune them.
+// ones byob's document replaces (those with a Sid of want's, and Allow
+// statements whose every action is one of want's, on resources of want's
+// bucket) and the customer's own, which byob keeps unless told to prune
+// them.
 func CustomerStatements(have, want string) (customer []any) {
-	wantActions, wantBuckets := map[string]bool{}, map[string]bool{}
+	wantActions, wantBuckets, sids := map[string]bool{}, map[string]bool{}, sidsOf(want)
 	for _, st := range statementsOf(want) {
 		for _, a := range stringsOf(st["Action"]) {
 			wantActions[strings.ToLower(a)] = true
@@ -50,6 +51,9 @@ func CustomerStatements(have, want string) (customer []any) {
 		}
 	}
 	for _, st := range statementsOf(have) {
+		if sid, _ := st["Sid"].(string); sids[sid] {
+			continue
+		}
 		ours := st["Effect"] == "Allow" && st["NotAction"] == nil && st["NotResource"] == nil
 		for _, a := range stringsOf(st["Action"]) {
 			ours = ours && wantActions[strings.ToLower(a)]
@@ -62,6 +66,43 @@ func CustomerStatements(have, want string) (customer []any) {
 		}
 	}
 	return customer
+}
+
+// OtherResources are the resources that have's statements with a Sid of
+// want's name and want's statements do not: byob's document for another
+// bucket or prefix, as another setup of the same name wrote it.
+func OtherResources(have, want string) []string {
+	named := map[string]bool{}
+	for _, st := range statementsOf(want) {
+		for _, r := range stringsOf(st["Resource"]) {
+			named[r] = true
+		}
+	}
+	sids := sidsOf(want)
+	var other []string
+	for _, st := range statementsOf(have) {
+		if sid, _ := st["Sid"].(string); !sids[sid] {
+			continue
+		}
+		for _, r := range stringsOf(st["Resource"]) {
+			if !named[r] && !slices.Contains(other, r) {
+				other = append(other, r)
+			}
+		}
+	}
+	slices.Sort(other)
+	return other
+}
+
+// sidsOf are the Sids of doc's statements.
+func sidsOf(doc string) map[string]bool {
+	sids := map[string]bool{}
+	for _, st := range statementsOf(doc) {
+		if sid, _ := st["Sid"].(string); sid != "" {
+			sids[sid] = true
+		}
+	}
+	return sids
 }
 
 // Allows reports whether any of the statements allows something: kept in

@@ -191,8 +191,14 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 			ev(EventKept, kept.Reason)
 			return true
 		case err == nil:
-			providers.Forget(values, s.ID())
-			state.Record(s.ID(), StepState{Status: StepRemoved, At: time.Now().UTC()}, values)
+			gone := []string{s.ID()}
+			if h, ok := s.(providers.Holder); ok {
+				gone = append(gone, h.Holds()...)
+			}
+			for _, id := range gone {
+				providers.Forget(values, id)
+				state.Record(id, StepState{Status: StepRemoved, At: time.Now().UTC()}, values)
+			}
 		}
 		if err != nil {
 			err = &StepError{Step: s.ID(), Title: title, Err: err}

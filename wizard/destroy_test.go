@@ -217,6 +217,20 @@ func TestDestroyBucketOnlyWhenAskedAndEmptyOnlyWithObjects(t *testing.T) {
 	if last.Total != 1204 || last.Done != 1204 {
 		t.Errorf("progress ended at %d of %d, want 1204 of 1204 (1203 versions and a delete marker)", last.Done, last.Total)
 	}
+	noneDone(t, cfg)
+}
+
+// noneDone: after a destroy that deleted the bucket, the state says no
+// step is done (a bucket's settings went with it).
+func noneDone(t *testing.T, cfg wizard.Config) {
+	t.Helper()
+	state, err := wizard.LoadState(cfg.State)
+	must(t, err)
+	for id, st := range state.Steps {
+		if st.Status == wizard.StepDone {
+			t.Errorf("after the bucket's deletion, the state still has %s done", id)
+		}
+	}
 }
 
 // TestDestroyLeavesWhatHoldsOnToByobsObjects: a key someone else made on
@@ -297,6 +311,7 @@ func TestDestroyGCS(t *testing.T) {
 	if last := events[len(events)-1]; last.Kind != wizard.EventRemoved || last.Step != gcp.StepBucket {
 		t.Errorf("last event %+v", last)
 	}
+	noneDone(t, cfg)
 }
 
 // TestDestroyKeepsAnAdoptedIntegration: an integration that was there
@@ -357,7 +372,7 @@ func TestDestroyDeletedBucketsSettingsNeitherStayNorGo(t *testing.T) {
 	if state.Destroyed == nil || !state.Destroyed.At.Equal(first) {
 		t.Errorf("a second destroy that changed nothing moved the record: %+v, first %v", state.Destroyed, first)
 	}
-	if err := state.NotDestroyed("verify"); err == nil || !strings.Contains(err.Error(), "byob init makes the setup anew") {
+	if err := state.NotDestroyed("verify", "byob init"); err == nil || !strings.Contains(err.Error(), "byob init makes the setup anew") {
 		t.Errorf("NotDestroyed = %v", err)
 	}
 }
@@ -376,13 +391,14 @@ func TestDestroyRecordsWhatItKept(t *testing.T) {
 		!strings.Contains(state.Destroyed.Kept[0].Why, "--delete-bucket deletes it") {
 		t.Fatalf("state after destroy: %+v", state.Destroyed)
 	}
-	var ue *providers.UsageError
-	if err := state.NotDestroyed("rotate-keys"); !errors.As(err, &ue) || !strings.Contains(err.Error(), `what it kept, the file lists under "destroyed"`) {
+	var de *wizard.DestroyedError
+	if err := state.NotDestroyed("rotate-keys", "byob init"); !errors.As(err, &de) || de.Init != "byob init" || !strings.Contains(err.Error(), `what it kept, the file lists under "destroyed"`) {
 		t.Errorf("NotDestroyed = %v", err)
 	}
 	// Another setup may not take this state: it records a bucket byob made.
 	other := cfg
 	other.Bucket += "-other"
+	var ue *providers.UsageError
 	if _, _, err := wizard.Prepare(other); !errors.As(err, &ue) {
 		t.Errorf("another setup on a state that kept a bucket: %v", err)
 	}

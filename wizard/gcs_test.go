@@ -385,3 +385,33 @@ func TestGCSEarlierSetupIsBroughtUpToDate(t *testing.T) {
 		t.Error("the bucket's other lifecycle rules must be kept")
 	}
 }
+
+// TestSameNameOnAnotherGCSBucketIsRefused: the service account another
+// setup of the same --name made for another bucket is not taken over
+// without --adopt; the refused run changes nothing.
+func TestSameNameOnAnotherGCSBucketIsRefused(t *testing.T) {
+	e := newGCSEnv(t)
+	first := e.config(providers.WarehouseNone)
+	e.mustApply(first)
+
+	second := first
+	second.Bucket += "-second"
+	dir := t.TempDir()
+	second.State, second.Bundle, second.KeyFile = filepath.Join(dir, "state.json"), filepath.Join(dir, "bundle.json"), filepath.Join(dir, "credentials.json")
+	before := e.gcp.Mutations()
+	state, values, err := wizard.Prepare(second)
+	must(t, err)
+	prop := providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}
+	_, err = wizard.Apply(context.Background(), second, e.deps, state, values, wizard.ApplyOptions{Propagation: prop})
+	var ue *providers.UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "another byob setup's") || !strings.Contains(err.Error(), "gs://"+first.Bucket+",") ||
+		!strings.Contains(err.Error(), "--name") || !strings.Contains(err.Error(), "--adopt") {
+		t.Fatalf("same name, another bucket: %v", err)
+	}
+	if n := e.gcp.Mutations() - before; n != 0 {
+		t.Errorf("the refused run changed %d things", n)
+	}
+	if _, err := wizard.Apply(context.Background(), second, e.deps, state, values, wizard.ApplyOptions{Adopt: true, Propagation: prop}); err != nil {
+		t.Fatalf("--adopt: %v", err)
+	}
+}

@@ -674,6 +674,17 @@ func TestAccessDeniedNamesActionAndCaller(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), awstest.AdminARN) || !strings.Contains(err.Error(), "is not allowed for") {
 		t.Errorf("AccessDenied: %v", err)
 	}
+	if strings.Contains(err.Error(), "byob init") {
+		t.Errorf("AccessDenied names a verb: %v", err)
+	}
+
+	// The same error in destroy sends the user to no other verb.
+	e.mustApply(cfg)
+	e.aws.FailMutation(1, "AccessDenied")
+	_, _, err = destroy(t, cfg, e.deps, providers.DestroyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "is not allowed for") || strings.Contains(err.Error(), "byob init") {
+		t.Errorf("AccessDenied in destroy: %v", err)
+	}
 }
 
 func TestLostSecretIsReplacedByOneNewKey(t *testing.T) {
@@ -911,5 +922,59 @@ func TestAdoptedUserWithTwoKeys(t *testing.T) {
 	e.mustApply(cfg)
 	if keys := e.userKeys(cfg); len(keys) != 2 || !slices.Contains(keys, theirs[1]+" Active") {
 		t.Errorf("keys %v: theirs and byob's", keys)
+	}
+}
+
+// TestSameNameOnAnotherBucketIsRefused: a second setup with the same
+// --name on another bucket finds the first one's policy (byob's statements
+// on the other bucket) and stops before any change, naming --name and
+// --adopt; --adopt rewrites the policy for the new bucket, its statements
+// replacing the old ones (one of each Sid).
+func TestSameNameOnAnotherBucketIsRefused(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	first := e.config()
+	first.Warehouse = providers.WarehouseNone
+	e.mustApply(first)
+
+	second := first
+	second.Bucket += "-second"
+	second.State = filepath.Join(t.TempDir(), "state.json")
+	second.Bundle = filepath.Join(filepath.Dir(second.State), "bundle.json")
+	before := len(e.aws.Mutations())
+	_, err := e.apply(second)
+	var ue *providers.UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "another byob setup's") || !strings.Contains(err.Error(), first.Bucket) ||
+		!strings.Contains(err.Error(), "--name") || !strings.Contains(err.Error(), "--adopt") {
+		t.Fatalf("same name, another bucket: %v", err)
+	}
+	if m := e.aws.Mutations()[before:]; len(m) != 0 {
+		t.Errorf("the refused run changed %v", m)
+	}
+
+	state, values, err := wizard.Prepare(second)
+	must(t, err)
+	if _, err := wizard.Apply(ctx, second, e.deps, state, values, wizard.ApplyOptions{Adopt: true,
+		Propagation: providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}}); err != nil {
+		t.Fatalf("--adopt: %v", err)
+	}
+	names := awsp.NamesFor(second.Name)
+	arn := "arn:aws:iam::" + awstest.AccountID + ":policy/" + names.Policy
+	p, err := e.admin.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+	must(t, err)
+	ver, err := e.admin.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: p.Policy.DefaultVersionId})
+	must(t, err)
+	doc, _ := url.PathUnescape(aws.ToString(ver.PolicyVersion.Document))
+	var pol struct{ Statement []struct{ Sid string } }
+	must(t, json.Unmarshal([]byte(doc), &pol))
+	seen := map[string]bool{}
+	for _, st := range pol.Statement {
+		if seen[st.Sid] {
+			t.Errorf("Sid %s twice in %s", st.Sid, doc)
+		}
+		seen[st.Sid] = true
+	}
+	if strings.Contains(doc, first.Bucket+"/") || !strings.Contains(doc, second.Bucket) {
+		t.Errorf("the adopted policy: %s", doc)
 	}
 }

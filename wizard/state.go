@@ -171,17 +171,27 @@ func (s *State) Matches(c Config) error {
 
 // NotDestroyed refuses a state file whose setup byob destroy removed:
 // byob verb has nothing left to act on.
-func (s *State) NotDestroyed(verb string) error {
-	d := s.Destroyed
-	if d == nil {
+func (s *State) NotDestroyed(verb, init string) error {
+	if s.Destroyed == nil {
 		return nil
 	}
+	return &DestroyedError{Path: s.path, Verb: verb, Init: init, Destroyed: *s.Destroyed}
+}
+
+// DestroyedError says the setup a state file records was destroyed: the
+// verb has nothing to act on (exit 2), and Init makes the setup anew.
+type DestroyedError struct {
+	Path, Verb, Init string
+	Destroyed
+}
+
+func (e *DestroyedError) Error() string {
 	kept := ""
-	if len(d.Kept) > 0 {
+	if len(e.Kept) > 0 {
 		kept = " (what it kept, the file lists under \"destroyed\")"
 	}
-	return providers.Usagef("the setup recorded in %s was destroyed by byob destroy at %s%s: byob %s has nothing to act on; byob init makes the setup anew",
-		s.path, d.At.Format(time.RFC3339), kept, verb)
+	return fmt.Sprintf("the setup recorded in %s was destroyed by byob destroy at %s%s: byob %s has nothing to act on; byob init makes the setup anew",
+		e.Path, e.At.Format(time.RFC3339), kept, e.Verb)
 }
 
 // MarkDestroyed records that byob destroy finished, keeping kept.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	iamapi "google.golang.org/api/iam/v1"
@@ -82,9 +83,9 @@ func TestVerifyHealthyS3SetupPassesEveryCheck(t *testing.T) {
 	e, cfg := healthyS3(t)
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
 	want := []string{awsp.StepBucket, awsp.StepPublicAccessBlock, awsp.StepEncryption, awsp.StepBucketPolicy, awsp.StepObjectOwnership, awsp.StepLifecycle,
-		awsp.CheckPolicyPrivate, awsp.CheckACLPrivate, awsp.CheckAccountPublicAccess, awsp.StepPolicy, awsp.StepSnowflakePolicy, sfp.StepIntegration, awsp.StepRole, awsp.StepRolePolicy, sfp.StepIntegrationGrant,
+		awsp.CheckPolicyPrivate, awsp.CheckACLPrivate, awsp.StepPolicy, awsp.StepSnowflakePolicy, sfp.StepIntegration, awsp.StepRole, awsp.StepRolePolicy, sfp.StepIntegrationGrant,
 		sfp.StepStage, sfp.StepStageGrants, sfp.CheckStageReachable, sfp.CheckOtherGrants, awsp.StepUser, awsp.StepUserPolicy,
-		awsp.CheckKeyWorks, awsp.CheckKeyConfined, awsp.CheckKeyHygiene}
+		awsp.CheckKeyWorks, awsp.CheckKeyConfined, awsp.CheckKeyHygiene, awsp.CheckAccountPublicAccess}
 	var got []string
 	for _, c := range rep.Checks {
 		got = append(got, c.ID)
@@ -233,7 +234,9 @@ func TestVerifyNamesEachBrokenSetting(t *testing.T) {
 			for id, c := range bad {
 				// A check that depends on the broken one is not run, and
 				// says so; nothing else may fail.
-				if id != tc.check && !strings.HasPrefix(c.Detail, "not checked") {
+				// The user left with no key fails key hygiene too.
+				noKey := id == awsp.CheckKeyHygiene && tc.check == awsp.CheckKeyWorks && strings.Contains(c.Detail, "no active access key")
+				if id != tc.check && !strings.HasPrefix(c.Detail, "not checked") && !noKey {
 					t.Errorf("unrelated check %s failed: %s", id, c.Detail)
 				}
 			}
@@ -309,6 +312,32 @@ func TestVerifyWarnsAboutOldAndExtraKeys(t *testing.T) {
 	}
 }
 
+// TestVerifyFailsAUserWithNoKey: with no active key GrowthLoop cannot
+// export, so key hygiene fails, on both clouds.
+func TestVerifyFailsAUserWithNoKey(t *testing.T) {
+	e, cfg := healthyS3(t)
+	user := awsp.NamesFor(cfg.Name).User
+	_, err := e.admin.IAM.UpdateAccessKey(context.Background(), &iam.UpdateAccessKeyInput{UserName: aws.String(user),
+		AccessKeyId: aws.String(e.bundle(cfg).AWSAccessKeyID), Status: iamtypes.StatusTypeInactive})
+	must(t, err)
+	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	if c := find(rep, awsp.CheckKeyHygiene); rep.OK || c.Status != providers.Fail || !strings.Contains(c.Detail, "no active access key") || !strings.Contains(c.Remedy, "byob init") {
+		t.Errorf("no active key: %+v", c)
+	}
+
+	g := newGCSEnv(t)
+	gcfg := g.config(providers.WarehouseNone)
+	g.mustApply(gcfg)
+	email := gcp.Params{Project: gcptest.Project, Names: gcp.NamesFor(gcfg.Name)}.ServiceAccountEmail()
+	for _, id := range g.gcp.Keys(email) {
+		g.gcp.DisableKey(id)
+	}
+	rep = verify(t, gcfg, g.deps, wizard.VerifyOptions{})
+	if c := find(rep, gcp.CheckKeyHygiene); rep.OK || c.Status != providers.Fail || !strings.Contains(c.Detail, "no enabled key") {
+		t.Errorf("no enabled key: %+v", c)
+	}
+}
+
 func TestVerifyWarnsAboutOldAndExtraGCPKeys(t *testing.T) {
 	e := newGCSEnv(t)
 	cfg := e.config(providers.WarehouseNone)
@@ -359,6 +388,49 @@ func TestVerifyMissingBucketSkipsWhatNeedsIt(t *testing.T) {
 	}
 	if len(e.aws.Mutations()) != 0 {
 		t.Errorf("verify changed the cloud: %v", e.aws.Mutations())
+	}
+}
+
+// TestVerifyMissingBucketStillChecksTheAccount: what is the user's or the
+// account's (its keys, the account's public access block, the service
+// account's project grants) is checked without the bucket.
+func TestVerifyMissingBucketStillChecksTheAccount(t *testing.T) {
+	ctx := context.Background()
+	e, cfg := healthyS3(t)
+	inRegion := func(o *s3.Options) { o.Region = cfg.Region }
+	out, err := e.admin.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(cfg.Bucket)}, inRegion)
+	must(t, err)
+	for _, o := range out.Contents {
+		_, err := e.admin.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(cfg.Bucket), Key: o.Key}, inRegion)
+		must(t, err)
+	}
+	_, err = e.admin.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(cfg.Bucket)}, inRegion)
+	must(t, err)
+	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	if c := find(rep, awsp.StepBucket); c.Status != providers.Fail {
+		t.Errorf("bucket: %+v", c)
+	}
+	for _, id := range []string{awsp.CheckKeyHygiene, awsp.CheckAccountPublicAccess} {
+		if c := find(rep, id); c.Status != providers.Pass {
+			t.Errorf("%s without the bucket: %+v", id, c)
+		}
+	}
+	if c := find(rep, awsp.CheckKeyWorks); !strings.Contains(c.Detail, "not checked") {
+		t.Errorf("the key's use without the bucket: %+v", c)
+	}
+
+	g := newGCSEnv(t)
+	gcfg := g.config(providers.WarehouseNone)
+	g.mustApply(gcfg)
+	must(t, g.gcp.Clients().Storage.Bucket(gcfg.Bucket).Delete(ctx))
+	rep = verify(t, gcfg, g.deps, wizard.VerifyOptions{})
+	for _, id := range []string{gcp.CheckKeyHygiene, gcp.CheckNoProjectGrant} {
+		if c := find(rep, id); c.Status != providers.Pass {
+			t.Errorf("%s without the bucket: %+v", id, c)
+		}
+	}
+	if c := find(rep, gcp.CheckKeyWorks); !strings.Contains(c.Detail, "not checked") {
+		t.Errorf("the key's use without the bucket: %+v", c)
 	}
 }
 
@@ -449,7 +521,9 @@ func TestVerifyGCS(t *testing.T) {
 				t.Fatalf("check %s did not fail; failing: %+v", tc.check, bad)
 			}
 			for id, c := range bad {
-				if id != tc.check && !strings.HasPrefix(c.Detail, "not checked") {
+				// The account left with no key fails key hygiene too.
+				noKey := id == gcp.CheckKeyHygiene && tc.check == gcp.CheckKeyWorks && strings.Contains(c.Detail, "no enabled key")
+				if id != tc.check && !strings.HasPrefix(c.Detail, "not checked") && !noKey {
 					t.Errorf("unrelated check %s failed: %s", id, c.Detail)
 				}
 			}

@@ -174,7 +174,7 @@ type AccessDeniedError struct {
 }
 
 func (e *AccessDeniedError) Error() string {
-	return fmt.Sprintf("%s is not allowed for %s: grant it in IAM (see the README's list of AWS permissions) and re-run byob init: %v", e.Action, e.Caller, e.Err)
+	return fmt.Sprintf("%s is not allowed for %s: grant it in IAM (see the README's list of AWS permissions) and run the same byob command again: %v", e.Action, e.Caller, e.Err)
 }
 
 func (e *AccessDeniedError) Unwrap() error { return e.Err }

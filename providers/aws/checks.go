@@ -62,7 +62,7 @@ func Probes(p Params, c *Clients, v *providers.Values, keyID, secret string, now
 			return keyConfined(ctx, r, p, c, v, keyID, secret, reRun, unusable)
 		}},
 		{ID: CheckKeyHygiene, Title: "GrowthLoop's user has one recent access key", Run: func(ctx context.Context, r *providers.Run) providers.CheckResult {
-			return keyHygiene(ctx, r, p, keyID, now, v.Get(providers.RotationOldKey) != "", userKeys)
+			return keyHygiene(ctx, r, p, keyID, now, v.Get(providers.RotationOldKey) != "", reRun, userKeys)
 		}},
 	}
 	// The key's probes need only the bucket's region: known, they start
@@ -231,9 +231,15 @@ func keyConfined(ctx context.Context, r *providers.Run, p Params, c *Clients, v 
 	return providers.CannotRun(err, "check the key in the bundle and re-run byob verify")
 }
 
-func keyHygiene(ctx context.Context, r *providers.Run, p Params, keyID string, now time.Time, rotating bool,
+// keyHygiene fails when the user has no active key, and warns of the
+// bundle's key older than 90 days and of more than one active key outside
+// a rotation.
+func keyHygiene(ctx context.Context, r *providers.Run, p Params, keyID string, now time.Time, rotating bool, reRun string,
 	userKeys func(context.Context, *providers.Run) ([]types.AccessKeyMetadata, error)) providers.CheckResult {
 	keys, err := userKeys(ctx, r)
+	if isNotFound(err) {
+		return providers.Failed(reRun+" (it makes the user and a new key)", "user %s does not exist", p.Names.User)
+	}
 	if err != nil {
 		return providers.CannotRun(err, "grant iam:ListAccessKeys and re-run byob verify")
 	}
@@ -242,6 +248,10 @@ func keyHygiene(ctx context.Context, r *providers.Run, p Params, keyID string, n
 		if k.Status == types.StatusTypeActive {
 			active = append(active, k)
 		}
+	}
+	if len(active) == 0 {
+		// No key: GrowthLoop cannot export, whatever else holds.
+		return providers.Failed(reRun+" (it makes a new key; upload the new bundle to GrowthLoop)", "user %s has no active access key", p.Names.User)
 	}
 	rotate := "rotate the key (Security Hub IAM.3, CIS 1.14): byob rotate-keys, upload the new bundle in GrowthLoop, then byob rotate-keys --finish"
 	if rotating && len(active) == 2 {

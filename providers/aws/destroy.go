@@ -47,9 +47,6 @@ func (s *bucketStep) Destroy(ctx context.Context, r *providers.Run, v *providers
 	_, err := s.c.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(s.p.Bucket)}, inRegion(v))
 	switch {
 	case err == nil || isNotFound(err):
-		for _, step := range bucketSettings {
-			providers.Forget(v, step)
-		}
 		return nil
 	case errorCode(err) == "BucketNotEmpty":
 		return fmt.Errorf("bucket %s is not empty (objects were written since byob looked): pass --delete-objects to delete them too, or leave out --delete-bucket: %w", s.p.Bucket, err)
@@ -149,9 +146,11 @@ func (p Params) stays(v *providers.Values, step, what string) providers.Teardown
 	return providers.Teardown{Keep: what}
 }
 
-// bucketSettings are the steps whose settings live on the bucket: they go
-// with it.
-var bucketSettings = []string{StepPublicAccessBlock, StepEncryption, StepBucketPolicy, StepObjectOwnership, StepLifecycle}
+// Holds implements providers.Holder: the settings live on the bucket and
+// go with it.
+func (s *bucketStep) Holds() []string {
+	return []string{StepPublicAccessBlock, StepEncryption, StepBucketPolicy, StepObjectOwnership, StepLifecycle}
+}
 
 func (s *publicAccessBlockStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
 	return s.p.stays(v, StepPublicAccessBlock, "the public access block stays on: the bucket remains private"), nil

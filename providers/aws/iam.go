@@ -122,6 +122,28 @@ func (s *policyStep) expected(have string) string {
 	return templates.WithStatements(s.document(), s.kept(have))
 }
 
+// Gate implements providers.Gate: a policy of this name that another byob
+// setup of the same --name wrote (byob's statements on another bucket or
+// prefix) is not taken over without --adopt, which rewrites it for this
+// setup and so ends the other one.
+func (s *policyStep) Gate(ctx context.Context, r *providers.Run, v *providers.Values) error {
+	if s.p.Adopt || providers.Owned(v, s.ID()) || providers.Adopted(v, s.ID()) {
+		return nil
+	}
+	got, err := s.read.Get(ctx, r, s.get(v))
+	if err != nil || !got.ok {
+		return err
+	}
+	other := templates.OtherResources(got.doc, s.document())
+	if len(other) == 0 {
+		return nil
+	}
+	return providers.Usagef("IAM policy %s is another byob setup's: its statements grant %s, not s3://%s/%s. "+
+		"Pass --name with another name to make a separate setup (its own user, role and policies), "+
+		"or --adopt to take this one over for s3://%s/%s (the other setup then stops working)",
+		s.name, strings.Join(other, ", "), s.p.Bucket, s.p.Prefix, s.p.Bucket, s.p.Prefix)
+}
+
 func (s *policyStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
 	got, err := s.read.Get(ctx, r, s.get(v))
 	have := got.doc

@@ -159,17 +159,25 @@ func (Provider) Probes(s providers.Setup) []providers.Probe {
 	out := make([]providers.Probe, len(checks))
 	for i, c := range checks {
 		out[i] = providers.Probe{Check: c, Needs: []string{StepBucket, StepUser}, KeyProof: c.ID == CheckKeyWorks}
-		if c.ID == CheckKeyConfined {
+		switch c.ID {
+		case CheckKeyConfined:
 			out[i].Needs = append(out[i].Needs, CheckKeyWorks) // a key that does not work proves nothing
+		case CheckKeyHygiene:
+			out[i].Needs = []string{StepUser} // the user's keys, wherever the bucket is
 		}
 	}
 	// Who else can reach the bucket: known region and account, the checks
-	// start beside the preflight.
+	// start beside the preflight. The account's public access block is
+	// the account's, with or without the bucket.
 	for _, c := range exposureProbes(params(s), clients(s), s.Values) {
 		if s.Values.Get(providers.AWSRegion) != "" && s.Values.Get(providers.AWSAccountID) != "" {
 			c = c.Early()
 		}
-		out = append(out, providers.Probe{Check: c, Needs: []string{StepBucket}})
+		needs := []string{StepBucket}
+		if c.ID == CheckAccountPublicAccess {
+			needs = nil
+		}
+		out = append(out, providers.Probe{Check: c, Needs: needs})
 	}
 	return out
 }

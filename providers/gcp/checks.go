@@ -48,7 +48,7 @@ func Probes(p Params, c *Clients, reRun string, now time.Time, rotating bool, he
 			return noProjectGrant(ctx, p, c)
 		}}.Early(),
 		providers.Check{ID: CheckKeyHygiene, Title: "GrowthLoop's service account has one recent key", Run: func(ctx context.Context, _ *providers.Run) providers.CheckResult {
-			return keyHygiene(ctx, p, c, now, rotating)
+			return keyHygiene(ctx, p, c, now, rotating, reRun)
 		}}.Early(),
 	}
 }
@@ -156,10 +156,14 @@ func noProjectGrant(ctx context.Context, p Params, c *Clients) providers.CheckRe
 		"%s holds %s on the whole project %s, not only on the bucket", p.ServiceAccountEmail(), strings.Join(roles, ", "), p.Project)
 }
 
-// keyHygiene warns of a key file key older than 90 days (CIS 1.14 asks for
-// rotation) and of more than one enabled key outside a rotation.
-func keyHygiene(ctx context.Context, p Params, c *Clients, now time.Time, rotating bool) providers.CheckResult {
+// keyHygiene fails when the service account has no enabled key, and warns
+// of a key file key older than 90 days (CIS 1.14 asks for rotation) and of
+// more than one enabled key outside a rotation.
+func keyHygiene(ctx context.Context, p Params, c *Clients, now time.Time, rotating bool, reRun string) providers.CheckResult {
 	keys, err := listKeys(ctx, c, p.accountName())
+	if code(err) == http.StatusNotFound {
+		return providers.Failed(reRun+" (it makes the service account and a new key)", "service account %s does not exist", p.ServiceAccountEmail())
+	}
 	if err != nil {
 		return providers.CannotRun(fmt.Errorf("list keys of %s: %w", p.ServiceAccountEmail(), err), "grant iam.serviceAccountKeys.list and re-run byob verify")
 	}
@@ -177,6 +181,9 @@ func keyHygiene(ctx context.Context, p Params, c *Clients, now time.Time, rotati
 		}
 	}
 	switch {
+	case len(enabled) == 0:
+		// No key: GrowthLoop cannot export, whatever else holds.
+		return providers.Failed(reRun+" (it makes a new key; upload the new key file to GrowthLoop)", "%s has no enabled key", p.ServiceAccountEmail())
 	case rotating && len(enabled) == 2:
 		return providers.Passed("2 enabled keys while a rotation is under way (see key-rotation)")
 	case len(enabled) > 1:

@@ -71,7 +71,7 @@ func (e *OrgPolicyError) Error() string {
 		"    name: projects/%s/policies/%s\n    spec:\n      rules:\n      - enforce: false\n"+
 		"  as policy.yaml and run: gcloud org-policies set-policy policy.yaml\n"+
 		"  legacy constraint %s: gcloud resource-manager org-policies disable-enforce %s --project=%s\n"+
-		"then re-run byob init: everything else is in place",
+		"then run the same byob command again: everything else is in place",
 		e.Constraint, e.Project, ManagedKeyCreationConstraint, e.Project, e.Project, ManagedKeyCreationConstraint,
 		KeyCreationConstraint, KeyCreationConstraint, e.Project)
 }

@@ -158,9 +158,9 @@ func (Provider) Steps(s providers.Setup) []providers.Step {
 func (Provider) Probes(s providers.Setup) []providers.Probe {
 	var out []providers.Probe
 	for _, c := range Probes(params(s), clients(s), s.ReRun, s.Now, s.Values.Get(providers.RotationOldKey) != "", s.Values.Get(providers.GrowthLoopsKey)) {
-		needs := []string{StepBucket, StepServiceAccount}
+		needs := []string{StepServiceAccount} // its grants and keys, wherever the bucket is
 		if c.ID == CheckKeyWorks {
-			needs = append(needs, StepWriterBinding) // without it the key is refused
+			needs = []string{StepBucket, StepServiceAccount, StepWriterBinding} // without them the key is refused
 		}
 		out = append(out, providers.Probe{Check: c, Needs: needs, KeyProof: c.ID == CheckKeyWorks})
 	}

@@ -267,29 +267,53 @@ type serviceAccountStep struct {
 	providers.Basic
 	p    Params
 	c    *Clients
-	read providers.Read[bool]
+	read providers.Read[*iamapi.ServiceAccount]
 }
 
-// exists reads whether the service account exists.
-func (s *serviceAccountStep) exists(ctx context.Context) (bool, error) {
-	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Get(s.p.accountName()).Context(ctx))
+// get reads the service account; nil when there is none.
+func (s *serviceAccountStep) get(ctx context.Context) (*iamapi.ServiceAccount, error) {
+	sa, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Get(s.p.accountName()).Context(ctx))
 	switch {
 	case code(err) == http.StatusNotFound:
-		return false, nil
+		return nil, nil
 	case err != nil:
-		return false, fmt.Errorf("get service account %s: %w", s.p.ServiceAccountEmail(), err)
+		return nil, fmt.Errorf("get service account %s: %w", s.p.ServiceAccountEmail(), err)
 	}
-	return true, nil
+	return sa, nil
+}
+
+// writesTo is the description byob gives the service account of a bucket.
+const writesTo = "Writes GrowthLoop exports to gs://"
+
+// Gate implements providers.Gate: a service account of this name that
+// another byob setup of the same --name made for another bucket is not
+// taken over without --adopt (destroying this setup would remove it).
+func (s *serviceAccountStep) Gate(ctx context.Context, r *providers.Run, v *providers.Values) error {
+	if s.p.Adopt || providers.Owned(v, s.ID()) || providers.Adopted(v, s.ID()) {
+		return nil
+	}
+	sa, err := s.read.Get(ctx, r, s.get)
+	if err != nil || sa == nil {
+		return err
+	}
+	other, ok := strings.CutPrefix(sa.Description, writesTo)
+	if !ok || other == s.p.Bucket {
+		return nil
+	}
+	return providers.Usagef("service account %s is another byob setup's: it was made for gs://%s, not gs://%s. "+
+		"Pass --name with another name to make a separate setup (its own service account and roles), "+
+		"or --adopt to take this one over for gs://%s (destroying either setup then removes it from both)",
+		s.p.ServiceAccountEmail(), other, s.p.Bucket, s.p.Bucket)
 }
 
 // Prefetch implements providers.Prefetcher.
 func (s *serviceAccountStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
-	s.read.Start(ctx, r, s.exists)
+	s.read.Start(ctx, r, s.get)
 }
 
 // request is the account creation the step sends and shows.
 func (s *serviceAccountStep) request() templates.GCPServiceAccount {
-	return templates.NewGCPServiceAccount(s.p.Names.ServiceAccount, "GrowthLoop exports (byob)", "Writes GrowthLoop exports to gs://"+s.p.Bucket)
+	return templates.NewGCPServiceAccount(s.p.Names.ServiceAccount, "GrowthLoop exports (byob)", writesTo+s.p.Bucket)
 }
 
 func (s *serviceAccountStep) Artifacts(*providers.Values) []providers.Artifact {
@@ -297,11 +321,11 @@ func (s *serviceAccountStep) Artifacts(*providers.Values) []providers.Artifact {
 }
 
 func (s *serviceAccountStep) Check(ctx context.Context, r *providers.Run, _ *providers.Values) (providers.Observation, error) {
-	ok, err := s.read.Get(ctx, r, s.exists)
+	sa, err := s.read.Get(ctx, r, s.get)
 	switch {
 	case err != nil:
 		return providers.Observation{}, err
-	case !ok:
+	case sa == nil:
 		return providers.Observation{Status: providers.Missing}, nil
 	}
 	return providers.Observation{Status: providers.Done}, nil

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -227,6 +228,17 @@ func TestS3LifeOnMoto(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, "destroyed") {
 			t.Errorf("byob %s after destroy: exit %d\n%s%s", verb[0], code, out, errOut)
 		}
+	}
+	// For a machine, the same in JSON: what was destroyed, and the init
+	// that makes it anew.
+	out, _, code := b.run("verify", "--output", "json")
+	var doc struct {
+		Destroyed *struct{ At time.Time }
+		Error     struct{ Kind, Remedy string }
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != 2 || doc.Destroyed == nil || doc.Destroyed.At.IsZero() ||
+		doc.Error.Kind != "usage" || !strings.Contains(doc.Error.Remedy, "byob init --provider s3 --bucket "+b.bucket) {
+		t.Errorf("verify --output json after destroy: exit %d, %v\n%s", code, err, out)
 	}
 	// init makes the destroyed setup anew.
 	if out := b.must(b.initFlags...); !strings.Contains(out, "10 changes applied") {
