@@ -51,7 +51,7 @@ func connecting(io *IOStreams, output string, accessible bool, cfg *providers.Co
 // quietProgram runs m on the output without reading input: it sends the
 // terminal no query and leaves Ctrl-C to byob's own handling.
 func quietProgram(io *IOStreams, m tea.Model) *tea.Program {
-	opts := []tea.ProgramOption{tea.WithInput(nil), tea.WithOutput(io.Out), tea.WithoutSignalHandler()}
+	opts := []tea.ProgramOption{tea.WithInput(nil), tea.WithOutput(io.UIOut()), tea.WithoutSignalHandler()}
 	if _, ok := io.Out.(*os.File); !ok {
 		opts = append(opts, tea.WithWindowSize(80, 24)) // no terminal to ask its size (tests)
 	}

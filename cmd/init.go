@@ -292,7 +292,7 @@ func apply(ctx context.Context, o *InitOptions, cfg providers.Config, conns map[
 // formOptions are how the questions of one run are asked: line by line
 // when accessible, in colour when the terminal allows it.
 func formOptions(io *IOStreams, accessible bool) form.Options {
-	fo := form.Options{Accessible: io.Accessible(accessible), In: io.In, Out: io.Out, Plain: !io.ColorEnabled()}
+	fo := form.Options{Accessible: io.Accessible(accessible), In: io.In, Out: io.UIOut(), Plain: !io.ColorEnabled()}
 	if fo.Accessible {
 		fo.In = form.Lines(io.In)
 	}

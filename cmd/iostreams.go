@@ -1,12 +1,14 @@
 package cmd
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
 	"golang.org/x/term"
 )
 
@@ -55,6 +57,56 @@ func (s *IOStreams) ColorEnabled() bool {
 	_, noColor := s.env("NO_COLOR")
 	t, _ := s.env("TERM")
 	return s.StdoutTTY && !noColor && t != "dumb"
+}
+
+// UIOut is stdout for a UI library (a form, the checklist, a spinner).
+// With colours off (NO_COLOR) byob asks the terminal nothing, so what the
+// library would ask it (bubbletea asks for modes 2026 and 2027 and the
+// Kitty keyboard flags as it starts, and offers no option to leave them
+// out) is left out here; the library works without the answers.
+func (s *IOStreams) UIOut() io.Writer {
+	if s.ColorEnabled() {
+		return s.Out
+	}
+	if f, ok := s.Out.(file); ok {
+		return fileNoQueries{f, noQueries{f}} // still a terminal, for its size and modes
+	}
+	return noQueries{s.Out}
+}
+
+// file is a terminal's file as UI libraries take it.
+type file interface {
+	io.ReadWriteCloser
+	Fd() uintptr
+}
+
+// fileNoQueries is a terminal's file that writes without queries.
+type fileNoQueries struct {
+	file
+	w noQueries
+}
+
+func (f fileNoQueries) Write(p []byte) (int, error) { return f.w.Write(p) }
+
+// noQueries writes what it is given, without terminal queries.
+type noQueries struct{ w io.Writer }
+
+// queries are the requests a terminal answers on byob's standard input.
+var queries = [][]byte{[]byte(ansi.RequestModeSynchronizedOutput), []byte(ansi.RequestModeUnicodeCore), []byte(ansi.RequestKittyKeyboard),
+	[]byte(ansi.RequestForegroundColor), []byte(ansi.RequestBackgroundColor), []byte(ansi.RequestCursorColor),
+	[]byte(ansi.RequestCursorPositionReport), []byte(ansi.RequestPrimaryDeviceAttributes)}
+
+func (q noQueries) Write(p []byte) (int, error) {
+	out := p
+	for _, r := range queries {
+		if bytes.Contains(out, r) {
+			out = bytes.ReplaceAll(out, r, nil)
+		}
+	}
+	if _, err := q.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // Accessible reports whether questions are asked and progress told line

@@ -551,3 +551,23 @@ func TestTerminalReviewLeadsWithTheSummary(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, s.output())
 	}
 }
+
+// TestFormAsksTheTerminalNothingWithNoColor: with NO_COLOR the form is
+// drawn, and the terminal is asked nothing (no mode or keyboard query).
+func TestFormAsksTheTerminalNothingWithNoColor(t *testing.T) {
+	bin := buildByob(t, "")
+	s := startScreen(t, bin, t.TempDir(), []string{"HOME=" + t.TempDir(), "NO_COLOR=1"}, "init")
+	s.waitFor("Where should the export bucket live?")
+	s.keys(ctrlC)
+	if code := s.exit(); code != 130 {
+		t.Errorf("exit %d, want 130", code)
+	}
+	s.mu.Lock()
+	raw := s.raw.String()
+	s.mu.Unlock()
+	for _, q := range terminalQueries {
+		if strings.Contains(raw, q) {
+			t.Errorf("the form asked the terminal %q with NO_COLOR:\n%q", q, raw)
+		}
+	}
+}

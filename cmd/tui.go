@@ -82,7 +82,7 @@ func reviewPlan(ctx context.Context, streams *IOStreams, plan *wizard.Plan, dryR
 	if dryRun {
 		m.title, m.keys = "Review the plan (dry run: nothing will change)", "Enter print it and finish · Esc quit"
 	}
-	_, err := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(streams.In), tea.WithOutput(streams.Out)).Run()
+	_, err := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(streams.In), tea.WithOutput(streams.UIOut())).Run()
 	if err != nil {
 		return fmt.Errorf("review: %w", err)
 	}
@@ -107,7 +107,7 @@ func newTUIReporter(io *IOStreams) *tuiReporter {
 // start shows the checklist of plan's steps; stop stops the run (Ctrl-C,
 // which the checklist reads as a key).
 func (r *tuiReporter) start(ctx context.Context, plan *wizard.Plan, stop func()) {
-	r.program = tea.NewProgram(newChecklist(plan, stop), tea.WithContext(ctx), tea.WithInput(r.io.In), tea.WithOutput(r.io.Out))
+	r.program = tea.NewProgram(newChecklist(plan, stop), tea.WithContext(ctx), tea.WithInput(r.io.In), tea.WithOutput(r.io.UIOut()))
 	go func() { _, err := r.program.Run(); r.done <- err }()
 }
 
