@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/growthloop/byob/internal/safetext"
-	"github.com/growthloop/byob/internal/securefile"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/wizard"
 	"github.com/growthloop/byob/wizard/form"
@@ -174,7 +173,7 @@ func runDestroy(ctx context.Context, o *DestroyOptions) error {
 		return err
 	}
 	values := providers.NewValues(state.Values)
-	securefile.RemoveTemps(append([]string{cfg.State, cfg.Bundle}, cfg.BucketProvider().Keys(&cfg).Files()...)...)
+	wizard.RemoveTemps(cfg)
 	conns, closeConns, err := o.Open(ctx, &cfg, env)
 	if err != nil {
 		return err

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/growthloop/byob/internal/safetext"
-	"github.com/growthloop/byob/internal/securefile"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/wizard"
 	"github.com/growthloop/byob/wizard/form"
@@ -155,7 +154,7 @@ func runInit(ctx context.Context, o *InitOptions) (err error) {
 			return err
 		}
 		defer lock.Unlock()
-		securefile.RemoveTemps(append([]string{cfg.State, cfg.Bundle}, cfg.BucketProvider().Keys(&cfg).Files()...)...)
+		wizard.RemoveTemps(cfg)
 	}
 	state, values, err := wizard.Prepare(cfg)
 	if err != nil {

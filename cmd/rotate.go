@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/growthloop/byob/internal/securefile"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/wizard"
 )
@@ -93,7 +92,7 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 	if err := state.NotDestroyed("rotate-keys", wizard.InitCommand(cfg)); err != nil {
 		return err
 	}
-	securefile.RemoveTemps(append([]string{cfg.State, cfg.Bundle}, cfg.BucketProvider().Keys(&cfg).Files()...)...)
+	wizard.RemoveTemps(cfg)
 	values := providers.NewValues(state.Values)
 	var r Reporter = &textReporter{io: o.IO}
 	if o.Output == "json" {

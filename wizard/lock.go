@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+	"github.com/growthloop/byob/internal/securefile"
 	"github.com/growthloop/byob/providers"
 )
 
@@ -111,4 +112,10 @@ func sameFile(fl *flock.Flock, path string) bool {
 	}
 	there, err := os.Stat(path)
 	return err == nil && os.SameFile(held, there)
+}
+
+// RemoveTemps removes the temporary files a killed run left beside the
+// setup's files (state, bundle, key files). Call it holding the lock.
+func RemoveTemps(cfg Config) {
+	securefile.RemoveTemps(append([]string{cfg.State, cfg.Bundle}, cfg.BucketProvider().Keys(&cfg).Files()...)...)
 }

@@ -1,0 +1,53 @@
+// Package docs holds the design documents; its test keeps the package map
+// of architecture.md true.
+package docs
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestArchitectureMapsEveryPackage: the package map of architecture.md
+// names every package `go list ./...` returns, and only those.
+func TestArchitectureMapsEveryPackage(t *testing.T) {
+	list := exec.Command("go", "list", "./...")
+	list.Dir = ".." // the module's root
+	out, err := list.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	doc, err := os.ReadFile("architecture.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pkgs []string
+	for _, p := range strings.Fields(string(out)) {
+		if p = strings.TrimPrefix(strings.TrimPrefix(p, "github.com/growthloop/byob"), "/"); p != "" {
+			pkgs = append(pkgs, p)
+		}
+	}
+	text := string(doc)
+	block := text[strings.Index(text, "## Packages"):]
+	block = block[strings.Index(block, "```")+3:]
+	block = block[:strings.Index(block, "```")]
+	// The map's rows: a path at the start of a line.
+	row := regexp.MustCompile(`(?m)^([a-z][a-z0-9/]*)/\s`)
+	var mapped []string
+	for _, m := range row.FindAllStringSubmatch(block, -1) {
+		mapped = append(mapped, m[1])
+	}
+	for _, p := range pkgs {
+		if !slices.Contains(mapped, p) {
+			t.Errorf("package %s is not in architecture.md's package map", p)
+		}
+	}
+	for _, m := range mapped {
+		if !slices.Contains(pkgs, m) {
+			t.Errorf("architecture.md maps %s/, which is no package", m)
+		}
+	}
+}
