@@ -94,6 +94,9 @@ func requests(aws *awstest.Server, s *crashSetup) int {
 // fails if it sends more requests than its budget: the count goes down,
 // not up (every request is a round trip users wait for, or pay for).
 func TestRequestBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: a whole init per scenario")
+	}
 	bin := buildByob(t, "")
 	aws := awstest.New()
 	defer aws.Close()

@@ -46,6 +46,9 @@ func TestStartHasNoSideEffects(t *testing.T) {
 }
 
 func TestVersionFromLdflags(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: a release build")
+	}
 	bin := buildByob(t, "-X github.com/growthloop/byob/cmd.version=v1.2.3 -X github.com/growthloop/byob/cmd.commit=abc123 -X github.com/growthloop/byob/cmd.date=2026-11-24")
 	out, err := exec.Command(bin, "version").Output()
 	if err != nil {

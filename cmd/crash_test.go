@@ -84,6 +84,9 @@ func snowflakeArgs(sf *snowflaketest.Server) []string {
 // S3 + Snowflake run in turn, then runs it again: every time, the setup
 // ends exactly as a clean run's, with one key, the bundle's.
 func TestCrashMatrixS3Snowflake(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: a kill at every request")
+	}
 	bin := buildByob(t, "")
 	faults := fault.New(0, 0)
 	aws := awstest.New()
@@ -124,6 +127,9 @@ func s3Inventory(t *testing.T, aws *awstest.Server, s *crashSetup) string {
 
 // TestCrashMatrixGCSSnowflake is the same on Google Cloud.
 func TestCrashMatrixGCSSnowflake(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: a kill at every request")
+	}
 	bin := buildByob(t, "")
 	faults := fault.New(0, 0)
 	setup := func() *crashSetup { return gcsSetup(t, faults) }
@@ -193,6 +199,9 @@ func crashMatrix(t *testing.T, bin string, faults *fault.Injector, setup func() 
 // again: every time, nothing byob made remains, and the grant the role had
 // before byob is kept.
 func TestCrashMatrixDestroy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: a kill at every request")
+	}
 	bin := buildByob(t, "")
 	faults := fault.New(0, 0)
 	aws := awstest.New()
@@ -217,6 +226,9 @@ func TestCrashMatrixDestroy(t *testing.T) {
 // TestCrashMatrixDestroyGCS is the same on Google Cloud, with a versioned
 // bucket.
 func TestCrashMatrixDestroyGCS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: a kill at every request")
+	}
 	bin := buildByob(t, "")
 	faults := fault.New(0, 0)
 	seed := func(s *crashSetup) {
@@ -279,6 +291,9 @@ func destroyMatrix(t *testing.T, bin string, faults *fault.Injector, setup func(
 // phase ends as a clean one (two keys, the bundle's new one and the
 // previous bundle's old one; then one key, the bundle's).
 func TestCrashMatrixRotate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: a kill at every request")
+	}
 	bin := buildByob(t, "")
 	t.Run("s3", func(t *testing.T) {
 		faults := fault.New(0, 0)

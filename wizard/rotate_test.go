@@ -183,11 +183,17 @@ func TestRotateNeverRetiresTheOnlyWorkingKey(t *testing.T) {
 	_, err := e.admin.IAM.UpdateAccessKey(context.Background(), &iam.UpdateAccessKeyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User),
 		AccessKeyId: aws.String(out.New), Status: types.StatusTypeInactive})
 	must(t, err)
-	if _, err := rotate(t, cfg, e.deps, true, false); err == nil || !strings.Contains(err.Error(), "the old key "+old+" stays active") {
+	start := time.Now()
+	if _, err := rotate(t, cfg, e.deps, true, false); err == nil || !strings.Contains(err.Error(), "the old key "+old+" stays active") ||
+		!strings.Contains(err.Error(), out.New+" is Inactive") {
 		t.Fatalf("finish with a broken new key: %v", err)
 	}
 	if got := e.userKeys(cfg); !slices.Contains(got, old+" Active") {
 		t.Errorf("keys: %v", got)
+	}
+	// An inactive key is known from the listing, not waited for.
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the finish waited %s for an inactive key", d)
 	}
 }
 

@@ -47,7 +47,14 @@ func (Provider) NewKey(ctx context.Context, r *providers.Run, s providers.Setup)
 // lists a probe object under the prefix.
 func (Provider) ProveKey(ctx context.Context, r *providers.Run, s providers.Setup, id string) error {
 	st := keyStep(s)
-	res := useKey(ctx, r, st.p, st.c, s.Values, id, string(s.Keys.Secret(id)), "", nil)
+	// A refused key that is gone or inactive fails at once: no wait for
+	// propagation.
+	unusable := func(ctx context.Context, r *providers.Run) *providers.CheckResult {
+		return keyState(ctx, r, st.p, id, "byob rotate-keys", func(ctx context.Context, _ *providers.Run) ([]types.AccessKeyMetadata, error) {
+			return listKeys(ctx, st.c, st.p.Names.User)
+		})
+	}
+	res := useKey(ctx, r, st.p, st.c, s.Values, id, string(s.Keys.Secret(id)), "", unusable)
 	if res.Status != providers.Pass {
 		return errors.New(res.Detail)
 	}

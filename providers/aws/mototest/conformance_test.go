@@ -141,6 +141,9 @@ func errorCode(err error) string {
 // TestS3LifeOnMoto: init, a re-run that changes nothing, verify many
 // times, rotate-keys and --finish, destroy and a second destroy.
 func TestS3LifeOnMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: moto_server")
+	}
 	srv := mototest.Start(t, mototest.Options{})
 	b := newByob(t, srv, "byob-moto-life")
 	ctx := context.Background()
@@ -253,6 +256,9 @@ func TestS3LifeOnMoto(t *testing.T) {
 // writes and reads under the prefix and nothing else; s3-key-confined
 // passes, and with the user's policy detached it is not checked.
 func TestKeyConfinedOnMotoWithIAM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: moto_server")
+	}
 	srv := mototest.Start(t, mototest.Options{EnforceIAM: true})
 	b := newByob(t, srv, "byob-moto-iam")
 	ctx := context.Background()
