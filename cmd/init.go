@@ -48,6 +48,12 @@ Every flag can also be set with an environment variable BYOB_FLAG_NAME
 // NewCmdInit builds `byob init`. runF, when set, runs instead of runInit
 // (tests check the options a command line makes).
 func NewCmdInit(f *Factory, runF func(context.Context, *InitOptions) error) *cobra.Command {
+	return newCmdInit(f, providers.Creates, runF)
+}
+
+// newCmdInit builds init's command, with the flags' help for a command
+// of use u.
+func newCmdInit(f *Factory, u providers.Use, runF func(context.Context, *InitOptions) error) *cobra.Command {
 	o := &InitOptions{Factory: f}
 	c := &cobra.Command{
 		Use:   "init",
@@ -60,7 +66,7 @@ func NewCmdInit(f *Factory, runF func(context.Context, *InitOptions) error) *cob
   byob init --provider gcs --bucket acme-growthloop-exports \
     --gcp-project acme-data --location US --dry-run --output json`,
 	}
-	bindSetup(c, f, true, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
+	bindSetup(c, f, u, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
 		if runF != nil {
 			return runF(ctx, o)
 		}
@@ -82,7 +88,7 @@ func NewCmdInit(f *Factory, runF func(context.Context, *InitOptions) error) *cob
 
 // NewCmdPlan builds `byob plan`, which is byob init --dry-run.
 func NewCmdPlan(f *Factory, runF func(context.Context, *InitOptions) error) *cobra.Command {
-	c := NewCmdInit(f, func(ctx context.Context, o *InitOptions) error {
+	c := newCmdInit(f, providers.Plans, func(ctx context.Context, o *InitOptions) error {
 		o.DryRun = true
 		if runF != nil {
 			return runF(ctx, o)
@@ -91,9 +97,13 @@ func NewCmdPlan(f *Factory, runF func(context.Context, *InitOptions) error) *cob
 	})
 	c.Use = "plan"
 	c.Short = "Print the plan of init without changing anything (init --dry-run)"
-	c.Long = "plan is byob init --dry-run: it prints every step and artifact and needs no credentials."
+	c.Long = `plan is byob init --dry-run: it prints every step and artifact, reaches no
+cloud and needs no credentials. It takes init's flags; those that say how
+to reach the clouds (--profile, --snowflake-*) are not listed, and go into
+the init command it prints.`
 	c.Example = ""
-	// A dry run changes and reaches nothing.
+	// A dry run changes and reaches nothing (the connection flags are
+	// hidden with the fields).
 	for _, name := range []string{"dry-run", "yes", "force", "reset-external-id", "adopt", "prune", "propagation-timeout", "connect-timeout", "snowflake-timeout", "verbose"} {
 		_ = c.Flags().MarkHidden(name)
 	}
