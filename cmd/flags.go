@@ -255,18 +255,20 @@ func fillFromInputs(given func(string) bool, cfg *providers.Config, inputs provi
 }
 
 // commandLine is the byob init command that makes the same setup without
-// questions: its setup flags, then how it reaches the clouds.
-func commandLine(cfg providers.Config, dryRun bool) string {
+// questions: its setup flags (those of always whatever their value), then
+// how it reaches the clouds.
+func commandLine(cfg providers.Config, dryRun bool, always ...string) string {
 	if dryRun {
-		return initCommandLine(cfg) + " --dry-run"
+		return initCommandLine(cfg, always...) + " --dry-run"
 	}
-	return initCommandLine(cfg) + " --yes"
+	return initCommandLine(cfg, always...) + " --yes"
 }
 
-// initCommandLine is the byob init command of cfg: its setup flags, then
-// how it reaches the clouds (never a secret: none is a flag).
-func initCommandLine(cfg providers.Config) string {
-	parts := []string{wizard.InitCommand(cfg)}
+// initCommandLine is the byob init command of cfg: its setup flags (those
+// of always whatever their value), then how it reaches the clouds (never
+// a secret: none is a flag).
+func initCommandLine(cfg providers.Config, always ...string) string {
+	parts := []string{wizard.InitCommand(cfg, always...)}
 	for _, f := range providers.Fields {
 		if v := f.String(&cfg); f.Kind == providers.ConnectionField && cfg.Applies(f) && v != "" {
 			parts = append(parts, "--"+f.Flag+" "+wizard.ShellQuote(v))

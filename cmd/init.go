@@ -110,6 +110,10 @@ the init command it prints.`
 	return c
 }
 
+// answered are the flags the form's command lines spell out even at their
+// default: the warehouse, whose answer decides what else is asked.
+var answered = []string{"warehouse"}
+
 func runInit(ctx context.Context, o *InitOptions) (err error) {
 	io := o.IO
 	if bad := checkRunFlags(o.Factory, o.Output, o.Propagation); len(bad) > 0 {
@@ -128,11 +132,13 @@ func runInit(ctx context.Context, o *InitOptions) (err error) {
 	if asked {
 		// Whatever stops the run once answers were given, they are not
 		// lost: the command line that gives them again, and the dry run
-		// that needs no credentials.
+		// that needs no credentials. The warehouse is spelled out even
+		// when none: the form would ask it again.
 		unanswered := initCommandLine(cfg)
 		defer func() {
 			if err != nil && initCommandLine(cfg) != unanswered {
-				err = &afterError{err, fmt.Sprintf("\nYour answers as a command line (it asks only what is missing):\n  %s\nThe plan needs no credentials:\n  %s --dry-run\n", initCommandLine(cfg), wizard.InitCommand(cfg))}
+				err = &afterError{err, fmt.Sprintf("\nYour answers as a command line (it asks only what is missing):\n  %s\nThe plan needs no credentials:\n  %s --dry-run\n",
+					initCommandLine(cfg, answered...), wizard.InitCommand(cfg, answered...))}
 			}
 		}()
 		a := form.Answers{Config: &cfg, Given: o.Given, DryRun: o.DryRun, Env: env, Reach: func(ctx context.Context) (err error) {
@@ -175,7 +181,7 @@ func runInit(ctx context.Context, o *InitOptions) (err error) {
 		// After the plan and the run, where it does not scroll away.
 		defer func() {
 			if err == nil {
-				fmt.Fprintf(io.Out, "\nThe same setup without questions:\n  %s\n", commandLine(cfg, o.DryRun))
+				fmt.Fprintf(io.Out, "\nThe same setup without questions:\n  %s\n", commandLine(cfg, o.DryRun, answered...))
 			}
 		}()
 	}
