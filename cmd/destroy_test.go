@@ -75,10 +75,14 @@ func TestDestroyAfterInit(t *testing.T) {
 func TestDestroyWithTheBucket(t *testing.T) {
 	c, dir, b := initialized(t)
 	clients := awsp.NewClients(c.aws.ConfigIn("us-west-2"))
-	putObjects(t, clients, b.Bucket, 3)
+	putObjects(t, clients, b.Bucket, 1)
 	out, errOut, code := c.run(t, dir, "destroy", "--yes", "--delete-bucket")
-	if code != ExitUsage || !strings.Contains(errOut, "holds 3 objects") || !strings.Contains(errOut, "--delete-objects") {
+	if code != ExitUsage || !strings.Contains(errOut, "holds 1 object (versions included)") || !strings.Contains(errOut, "--delete-objects") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	putObjects(t, clients, b.Bucket, 3) // f0 again (unversioned: the same object), f1, f2
+	if _, errOut, _ = c.run(t, dir, "destroy", "--yes", "--delete-bucket"); !strings.Contains(errOut, "holds 3 objects (versions included)") {
+		t.Fatalf("stderr %s", errOut)
 	}
 	out, errOut, code = c.run(t, dir, "destroy", "--yes", "--delete-bucket", "--delete-objects")
 	if code != ExitOK || !strings.Contains(out, "✓ delete the 3 objects (versions included) in bucket "+b.Bucket+", then the bucket") {
@@ -97,7 +101,7 @@ func TestDestroyUsageErrors(t *testing.T) {
 		{[]string{"destroy", "--delete-objects", "--yes"}, "--delete-objects"},
 		{[]string{"destroy"}, "no setup recorded in byob-state.json"}, // before asking for --yes
 		{[]string{"destroy", "--output", "json"}, "no setup recorded in byob-state.json"},
-		{[]string{"destroy", "extra"}, "unknown command"},
+		{[]string{"destroy", "extra"}, `byob destroy takes no arguments, but was given "extra"`},
 	} {
 		_, errOut, code := c.run(t, dir, tc.args...)
 		if code != ExitUsage || !strings.Contains(errOut, tc.want) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/render"
 )
@@ -151,7 +152,7 @@ func runRender(o *RenderOptions) error {
 		writeJSON(o.IO, map[string]any{"event": "summary", "ok": true, "format": o.Format, "out": o.Out, "files": names})
 		return nil
 	}
-	fmt.Fprintf(o.IO.Out, "Wrote %s to %s: %s.\n", plural(len(files), "file"), o.Out, strings.Join(names, ", "))
+	fmt.Fprintf(o.IO.Out, "Wrote %s to %s: %s.\n", prose.Count(len(files), "file"), o.Out, strings.Join(names, ", "))
 	if slices.Contains(names, "README.md") {
 		fmt.Fprintf(o.IO.Out, "Next: %s says how to apply it and hand the key to GrowthLoop.\n", filepath.Join(o.Out, "README.md"))
 	}
