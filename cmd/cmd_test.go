@@ -353,9 +353,9 @@ func TestHelpIsTrueForEachVerb(t *testing.T) {
 			map[string]string{"--key-file": "service account key file byob init wrote"}},
 	} {
 		help, _, code := run(t, nil, tc.verb, "--help")
-		flags := help[strings.Index(help, "Flags:"):]
-		if code != 0 {
-			t.Fatalf("%s --help: exit %d", tc.verb, code)
+		_, flags, ok := strings.Cut(help, "Flags:")
+		if code != 0 || !ok {
+			t.Fatalf("%s --help: exit %d\n%s", tc.verb, code, help)
 		}
 		if tc.verb != "plan" {
 			for _, phrase := range initOnly {

@@ -121,6 +121,7 @@ func recordedSetup(cfg providers.Config, given func(string) bool, env providers.
 		return cfg, nil, providers.Usagef("no setup recorded in %s: byob %s acts only on what byob init recorded there; pass the --state that byob init wrote", cfg.State, verb)
 	}
 	rec := state.Inputs.Config(cfg.State)
+	rec.ApplyDefaults() // what the file leaves out is the default
 	var bad []providers.InvalidValue
 	for _, f := range providers.Fields {
 		if recorded(f) && given(f.Flag) && f.String(&cfg) != f.String(&rec) {
