@@ -612,3 +612,35 @@ func TestUnreachableGoogleFailsFast(t *testing.T) {
 		t.Errorf("took %s: the refused connection was retried", d)
 	}
 }
+
+// TestGoogleCredentialsFileMustExist: GOOGLE_APPLICATION_CREDENTIALS
+// naming a file that does not exist is a usage error naming the variable
+// and the path, found before any cloud is reached (Snowflake, which is
+// connected first, included), on every verb that connects, in JSON too.
+func TestGoogleCredentialsFileMustExist(t *testing.T) {
+	c := newCloud(t)
+	missing := filepath.Join(t.TempDir(), "nowhere", "adc.json")
+	c.env["GOOGLE_APPLICATION_CREDENTIALS"] = missing
+	want := `invalid GOOGLE_APPLICATION_CREDENTIALS "` + missing + `": the environment variable names a file that does not exist`
+	dir := t.TempDir()
+	args := append([]string{"init", "--provider", "gcs", "--bucket", "cli-gcs-" + c.id, "--gcp-project", "acme-data", "--location", "US",
+		"--warehouse", "snowflake", "--org-id", "77", "--snowflake-database", "ANALYTICS", "--growthloop-role", "GROWTHLOOP", "--yes"}, c.conn()...)
+	out, errOut, code := c.run(t, dir, args...)
+	if code != ExitUsage || !strings.Contains(errOut, want) {
+		t.Errorf("init: exit %d, want 2 and %q:\n%s%s", code, want, out, errOut)
+	}
+	out, _, code = c.run(t, dir, append(args, "--output", "json")...)
+	if doc, _ := lastJSON(t, out); code != ExitUsage || doc["error"].(map[string]any)["kind"] != "usage" || !strings.Contains(doc["error"].(map[string]any)["message"].(string), want) {
+		t.Errorf("init --output json: exit %d\n%s", code, out)
+	}
+	_, errOut, code = c.run(t, dir, "verify", "--provider", "gcs", "--bucket", "cli-gcs-"+c.id, "--gcp-project", "acme-data", "--location", "US")
+	if code != ExitUsage || !strings.Contains(errOut, want) {
+		t.Errorf("verify: exit %d, want 2 and %q:\n%s", code, want, errOut)
+	}
+	if n := len(c.sf.Requests()); n > 0 {
+		t.Errorf("Snowflake was reached %d times", n)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+		t.Errorf("left %s", entries[0].Name())
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/growthloop/byob/providers"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -238,9 +240,13 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"version"}, 0, ""},
 		{[]string{"--version"}, 0, ""},
 		{[]string{"init", "--nope"}, ExitUsage, "unknown flag: --nope (see 'byob init --help')"},
-		{[]string{"init", "extra-arg"}, ExitUsage, `unknown command "extra-arg" for "byob init"`},
+		{[]string{"init", "extra-arg"}, ExitUsage, `byob init takes no arguments, but was given "extra-arg" (see 'byob init --help')`},
+		{[]string{"destroy", "a", "b c"}, ExitUsage, `byob destroy takes no arguments, but was given "a" "b c"`},
 		{[]string{"initt"}, ExitUsage, `unknown command "initt" for "byob": did you mean init?`},
-		{[]string{"version", "extra"}, ExitUsage, `unknown command "extra" for "byob version"`},
+		{[]string{"version", "extra"}, ExitUsage, `byob version takes no arguments, but was given "extra"`},
+		{[]string{"--output", "json"}, ExitUsage, "no command given: --output is a flag of byob bundle, destroy, init, plan, render, rotate-keys and verify; name the command first: byob <command> --output json"},
+		{[]string{"--bucket=x", "--dry-run"}, ExitUsage, "no command given: --bucket is a flag of byob init, plan, render and verify; name the command first: byob <command> --bucket=x --dry-run"},
+		{[]string{"--nope"}, ExitUsage, "unknown flag: --nope (see 'byob --help')"},
 		{[]string{"completion", "tcsh"}, ExitUsage, `unknown command "tcsh" for "byob completion"`},
 		{[]string{"init", "--ttl-days", "abc"}, ExitUsage, `invalid --ttl-days "abc": must be a whole number of days`},
 		{[]string{"init", "--propagation-timeout", "soon"}, ExitUsage, `must be a duration`},
@@ -279,14 +285,6 @@ func TestRegionTypoIsRefused(t *testing.T) {
 // shows the defaults; verify's describes an existing setup; plan lists
 // no flag that only applying uses.
 func TestHelpReadsAsEachVerb(t *testing.T) {
-	flagLine := func(help, flag string) string {
-		for _, l := range strings.Split(help, "\n") {
-			if strings.HasPrefix(strings.TrimSpace(l), flag+" ") && strings.HasPrefix(l, "      --") {
-				return l
-			}
-		}
-		return ""
-	}
 	initHelp, _, _ := run(t, nil, "init", "--help")
 	for flag, want := range map[string]string{
 		"--org-id":                  "(required with --warehouse snowflake)",
@@ -308,6 +306,78 @@ func TestHelpReadsAsEachVerb(t *testing.T) {
 	for _, flag := range []string{"--yes", "--force", "--dry-run", "--connect-timeout", "--propagation-timeout"} {
 		if flagLine(planHelp, flag) != "" {
 			t.Errorf("plan --help lists %s", flag)
+		}
+	}
+}
+
+// flagLine is the line of --help that lists flag; "" when none does.
+func flagLine(help, flag string) string {
+	for _, l := range strings.Split(help, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), flag+" ") && strings.HasPrefix(l, "      --") {
+			return l
+		}
+	}
+	return ""
+}
+
+// TestHelpIsTrueForEachVerb: each verb's flags say what they mean to it,
+// and it lists only the flags it uses. render writes files and reaches no
+// cloud; plan reaches no cloud; verify reads a setup from the state file
+// or from init's flags; destroy and rotate-keys read it from the state
+// file alone.
+func TestHelpIsTrueForEachVerb(t *testing.T) {
+	// What only init's flags may say: it makes the setup, reaches the
+	// clouds and writes the files.
+	initOnly := []string{"created, or adopted", "defaults to the Snowflake account's region", "makes re-runs resume", "is written"}
+	var setup []string // the flags of the setup itself
+	for _, f := range providers.Fields {
+		if recorded(f) {
+			setup = append(setup, "--"+f.Flag)
+		}
+	}
+	for _, tc := range []struct {
+		verb           string
+		hidden, listed []string
+		says           map[string]string
+	}{
+		{"plan", []string{"--profile", "--snowflake-connection", "--snowflake-user", "--yes", "--connect-timeout"}, []string{"--bucket", "--state"},
+			map[string]string{"--state": "the plan starts from what they made", "--key-file": "where byob init writes the service account key", "--gcp-project": "default CLOUDSDK_CORE_PROJECT or gcloud's project)"}},
+		{"render", []string{"--profile", "--snowflake-user", "--bundle", "--key-file"}, []string{"--bucket", "--state", "--out"},
+			map[string]string{"--region": "(required with --provider s3)", "--location": "(required with --provider gcs)", "--state": "when it exists, render starts from it", "--bucket": "bucket name (required)",
+				"--gcp-project": "default CLOUDSDK_CORE_PROJECT or gcloud's project)"}},
+		{"verify", nil, append([]string{"--profile", "--bundle", "--access-key-id"}, setup...),
+			map[string]string{"--state": "the setup is read from it", "--bucket": "bucket name", "--snowflake-role": "Snowflake role byob runs as"}},
+		{"destroy", append([]string{"--allow-unknown-region"}, setup...), []string{"--state", "--bundle", "--key-file", "--profile", "--snowflake-connection", "--delete-bucket", "--yes", "--output", "--config"},
+			map[string]string{"--state": "the setup is read from it", "--bundle": "credentials bundle file byob init wrote"}},
+		{"rotate-keys", append([]string{"--allow-unknown-region"}, setup...), []string{"--state", "--bundle", "--key-file", "--profile", "--finish", "--output"},
+			map[string]string{"--key-file": "service account key file byob init wrote"}},
+	} {
+		help, _, code := run(t, nil, tc.verb, "--help")
+		_, flags, ok := strings.Cut(help, "Flags:")
+		if code != 0 || !ok {
+			t.Fatalf("%s --help: exit %d\n%s", tc.verb, code, help)
+		}
+		if tc.verb != "plan" {
+			for _, phrase := range initOnly {
+				if strings.Contains(flags, phrase) {
+					t.Errorf("%s --help says %q, which is true of init only:\n%s", tc.verb, phrase, flags)
+				}
+			}
+		}
+		for _, flag := range tc.hidden {
+			if l := flagLine(help, flag); l != "" {
+				t.Errorf("%s --help lists %s, which it does not use: %q", tc.verb, flag, l)
+			}
+		}
+		for _, flag := range tc.listed {
+			if flagLine(help, flag) == "" {
+				t.Errorf("%s --help does not list %s", tc.verb, flag)
+			}
+		}
+		for flag, want := range tc.says {
+			if l := flagLine(help, flag); !strings.Contains(l, want) {
+				t.Errorf("%s --help, %s: %q lacks %q", tc.verb, flag, l, want)
+			}
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,18 +59,21 @@ will remove and asks you to type the bucket name; elsewhere it needs
 --yes. A second run changes nothing; a run that stopped finishes on the
 next.
 
+` + fromStateFile + `
+
 Exit codes: 0 done, 1 a removal failed (re-run to finish), 2 usage error,
 130 cancelled.`,
 		Example: `  byob destroy --dry-run
   byob destroy
   byob destroy --delete-bucket --delete-objects --delete-bundle --yes`,
 	}
-	bindSetup(c, f, false, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
+	bindSetup(c, f, providers.Reads, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
 		if runF != nil {
 			return runF(ctx, o)
 		}
 		return runDestroy(ctx, o)
 	})
+	hideRecorded(c)
 	fs := c.Flags()
 	o.flags = fs
 	fs.BoolVar(&o.DryRun, "dry-run", false, "print what would be removed and kept, and change nothing (reads only the state file)")
@@ -115,6 +119,22 @@ func recordedSetup(cfg providers.Config, given func(string) bool, env providers.
 	if state.Inputs == nil {
 		return cfg, nil, providers.Usagef("no setup recorded in %s: byob %s acts only on what byob init recorded there; pass the --state that byob init wrote", cfg.State, verb)
 	}
+	rec := state.Inputs.Config(cfg.State)
+	rec.ApplyDefaults() // what the file leaves out is the default
+	var bad []providers.InvalidValue
+	for _, f := range providers.Fields {
+		if recorded(f) && given(f.Flag) && f.String(&cfg) != f.String(&rec) {
+			was := "none"
+			if v := f.String(&rec); v != "" {
+				was = strconv.Quote(v)
+			}
+			bad = append(bad, providers.InvalidValue{Flag: "--" + f.Flag, Value: f.String(&cfg),
+				Rule: fmt.Sprintf("byob %s reads the setup from the state file %s, which records %s: leave --%s out, or pass the --state of the setup you mean", verb, cfg.State, was, f.Flag)})
+		}
+	}
+	if len(bad) > 0 {
+		return cfg, nil, &providers.UsageError{Invalid: bad}
+	}
 	providers.Defaults(&cfg, env)
 	if err := cfg.Validate(); err != nil {
 		return cfg, nil, err
@@ -122,7 +142,26 @@ func recordedSetup(cfg providers.Config, given func(string) bool, env providers.
 	if err := checkFiles(&cfg); err != nil {
 		return cfg, nil, err
 	}
-	return cfg, state, state.Matches(cfg)
+	return cfg, state, nil
+}
+
+// fromStateFile is what destroy and rotate-keys take from the state file.
+const fromStateFile = `The setup is read from the state file (--state); init's setup flags are
+not needed, and one that says otherwise than the file is refused. How to
+reach the clouds (--profile, --snowflake-*) and where the bundle and key
+file are come from the file too; their flags override it.`
+
+// hideRecorded hides the flags of the recorded fields from c's help. They
+// are still accepted, so that init's command line and config file work
+// while they agree with the state file.
+func hideRecorded(c *cobra.Command) {
+	for _, f := range providers.Fields {
+		if recorded(f) {
+			_ = c.Flags().MarkHidden(f.Flag)
+		}
+	}
+	// Where the setup is was accepted when init made it.
+	_ = c.Flags().MarkHidden(providers.AllowUnknownRegionFlag[2:])
 }
 
 func runDestroy(ctx context.Context, o *DestroyOptions) error {

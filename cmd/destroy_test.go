@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,10 +75,14 @@ func TestDestroyAfterInit(t *testing.T) {
 func TestDestroyWithTheBucket(t *testing.T) {
 	c, dir, b := initialized(t)
 	clients := awsp.NewClients(c.aws.ConfigIn("us-west-2"))
-	putObjects(t, clients, b.Bucket, 3)
+	putObjects(t, clients, b.Bucket, 1)
 	out, errOut, code := c.run(t, dir, "destroy", "--yes", "--delete-bucket")
-	if code != ExitUsage || !strings.Contains(errOut, "holds 3 objects") || !strings.Contains(errOut, "--delete-objects") {
+	if code != ExitUsage || !strings.Contains(errOut, "holds 1 object (versions included)") || !strings.Contains(errOut, "--delete-objects") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	putObjects(t, clients, b.Bucket, 3) // f0 again (unversioned: the same object), f1, f2
+	if _, errOut, _ = c.run(t, dir, "destroy", "--yes", "--delete-bucket"); !strings.Contains(errOut, "holds 3 objects (versions included)") {
+		t.Fatalf("stderr %s", errOut)
 	}
 	out, errOut, code = c.run(t, dir, "destroy", "--yes", "--delete-bucket", "--delete-objects")
 	if code != ExitOK || !strings.Contains(out, "✓ delete the 3 objects (versions included) in bucket "+b.Bucket+", then the bucket") {
@@ -96,7 +101,7 @@ func TestDestroyUsageErrors(t *testing.T) {
 		{[]string{"destroy", "--delete-objects", "--yes"}, "--delete-objects"},
 		{[]string{"destroy"}, "no setup recorded in byob-state.json"}, // before asking for --yes
 		{[]string{"destroy", "--output", "json"}, "no setup recorded in byob-state.json"},
-		{[]string{"destroy", "extra"}, "unknown command"},
+		{[]string{"destroy", "extra"}, `byob destroy takes no arguments, but was given "extra"`},
 	} {
 		_, errOut, code := c.run(t, dir, tc.args...)
 		if code != ExitUsage || !strings.Contains(errOut, tc.want) {
@@ -156,5 +161,48 @@ func TestDestroyWithNothingLeftAsksNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, providers.DefaultState+".lock")); !os.IsNotExist(err) {
 		t.Errorf("a lock file was left: %v", err)
+	}
+}
+
+// TestSetupFlagsAgreeWithTheState: destroy and rotate-keys take the setup
+// from the state file. init's command line given to them still works
+// while it says what the file records; a setup flag that says otherwise
+// (from the command line, BYOB_* or --config) is a usage error naming
+// the flag, the file and what it records, before anything is reached.
+func TestSetupFlagsAgreeWithTheState(t *testing.T) {
+	c, dir, _ := initialized(t)
+	initFlags := c.args()[1:] // init's setup and connection flags, and --yes
+	out, errOut, code := c.run(t, dir, append([]string{"destroy", "--dry-run"}, initFlags...)...)
+	if code != ExitOK || !strings.Contains(out, "Removes, in this order:") {
+		t.Fatalf("destroy with init's flags: exit %d\n%s\n%s", code, out, errOut)
+	}
+	os.WriteFile(filepath.Join(dir, "byob.yaml"), []byte("ttl-days: 30\n"), 0o600)
+	mutations := len(c.aws.Mutations())
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"destroy", "--yes", "--prefix", "other/"}, nil,
+			`invalid --prefix "other/": byob destroy reads the setup from the state file byob-state.json, which records "exports/": leave --prefix out, or pass the --state of the setup you mean`},
+		{[]string{"rotate-keys", "--bucket", "another-bucket"}, nil, `invalid --bucket "another-bucket": byob rotate-keys reads the setup from the state file byob-state.json, which records "cli-exports-`},
+		{[]string{"rotate-keys", "--policy-name", "MyPolicy"}, nil, `invalid --policy-name "MyPolicy": byob rotate-keys reads the setup from the state file byob-state.json, which records none`},
+		{[]string{"destroy", "--dry-run"}, map[string]string{"BYOB_INTEGRATION": "OTHER"}, `invalid --integration (from BYOB_INTEGRATION) "OTHER"`},
+		{[]string{"destroy", "--dry-run", "--config", "byob.yaml"}, nil, `invalid --ttl-days (from byob.yaml) "30"`},
+	} {
+		env := c.env
+		c.env = maps.Clone(env)
+		maps.Copy(c.env, tc.env)
+		_, errOut, code := c.run(t, dir, tc.args...)
+		c.env = env
+		if code != ExitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v %v: exit %d, want 2 and %q:\n%s", tc.args, tc.env, code, tc.want, errOut)
+		}
+	}
+	if len(c.aws.Mutations()) != mutations {
+		t.Error("a refused command changed something")
+	}
+	if _, err := os.Stat(filepath.Join(dir, providers.DefaultState+".lock")); err == nil {
+		t.Error("a refused command left the lock file")
 	}
 }

@@ -26,13 +26,11 @@ func EnvVar(flag string) string {
 }
 
 // bindSetup gives a verb that acts on a setup the flag table's flags and
-// --config, bound to cfg and configFile, and makes it run run once the
-// environment and --config have filled the flags the command line did not
-// set (given then reports the flags the user set).
-//
-// newSetup says the verb makes a setup (init, plan, render): its help then
-// says when a flag is required; the others act on a setup init made.
-func bindSetup(c *cobra.Command, f *Factory, newSetup bool, cfg *providers.Config, configFile *string, given *func(string) bool, run func(context.Context) error) {
+// --config, bound to cfg and configFile, with the help that is true for
+// a command of use u, and makes it run run once the environment and
+// --config have filled the flags the command line did not set (given
+// then reports the flags the user set).
+func bindSetup(c *cobra.Command, f *Factory, u providers.Use, cfg *providers.Config, configFile *string, given *func(string) bool, run func(context.Context) error) {
 	c.Args = noArgs
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		sources, err := bindSources(cmd.Flags(), f.IO.env)
@@ -42,24 +40,21 @@ func bindSetup(c *cobra.Command, f *Factory, newSetup bool, cfg *providers.Confi
 		*given = cmd.Flags().Changed
 		return nameSources(run(cmd.Context()), sources)
 	}
-	addFields(c.Flags(), cfg, newSetup)
+	addFields(c.Flags(), cfg, u)
 	completeFields(c, f)
 	c.Flags().StringVar(configFile, "config", "", "YAML file whose keys are flag names")
 	c.Flags().BoolVar(&cfg.AllowUnknownRegion, providers.AllowUnknownRegionFlag[2:], false, "accept a --region or --location byob does not know (one newer than byob), with a warning")
 }
 
 // addFields registers a flag for every input of the table providers.Fields
-// (setup and connection fields), bound to cfg. For init, the help says
-// when a flag is required; other verbs read the setup from the state
-// file, and describe it as existing.
-func addFields(fs *pflag.FlagSet, cfg *providers.Config, init bool) {
+// (setup and connection fields), bound to cfg, with the help that is true
+// for a command of use u. A flag the command has no use for is hidden,
+// and still accepted: init's command lines and config files work with it.
+func addFields(fs *pflag.FlagSet, cfg *providers.Config, u providers.Use) {
 	for _, f := range providers.Fields {
-		usage := f.Usage
-		switch {
-		case init && f.RequiredHelp() != "":
-			usage += " (" + f.RequiredHelp() + ")"
-		case !init && f.Existing != "":
-			usage = f.Existing
+		usage := f.UsageFor(u)
+		if req := requiredHelp(f, u); req != "" {
+			usage += " (" + req + ")"
 		}
 		switch v := f.Value(cfg).(type) {
 		case *string:
@@ -68,7 +63,55 @@ func addFields(fs *pflag.FlagSet, cfg *providers.Config, init bool) {
 			n, _ := strconv.Atoi(f.Default)
 			fs.IntVar(v, f.Flag, n, usage)
 		}
+		if !uses(u, f) {
+			_ = fs.MarkHidden(f.Flag)
+		}
 	}
+}
+
+// requiredHelp says, for --help, when a command of use u needs the field:
+// init and plan when a setup does; render also where the bucket goes (it
+// reaches no cloud to learn it); "" for the others, which read the setup
+// from the state file.
+func requiredHelp(f providers.Field, u providers.Use) string {
+	switch u {
+	case providers.Creates, providers.Plans:
+		return f.RequiredHelp()
+	case providers.Renders:
+		for _, bp := range providers.BucketProviders() {
+			if bp.Location() == f.Flag {
+				return "required with --provider " + bp.Name()
+			}
+		}
+		return f.RequiredHelp()
+	}
+	return ""
+}
+
+// uses says whether a command of use u uses the field: plan and render
+// reach no cloud, and render writes no key.
+func uses(u providers.Use, f providers.Field) bool {
+	switch u {
+	case providers.Plans:
+		return f.Kind != providers.ConnectionField
+	case providers.Renders:
+		return f.Kind != providers.ConnectionField && !f.HoldsKey
+	}
+	return true
+}
+
+// recorded says whether a field describes the setup itself, which destroy
+// and rotate-keys take from the state file alone: a flag of it may only
+// repeat what the file records. How to reach the clouds, and where the
+// local files are, may differ from run to run.
+func recorded(f providers.Field) bool {
+	return f.Kind == providers.SetupField && f.State != "" && !f.HoldsKey
+}
+
+// setupGiven reports whether the user gave a flag of the setup itself
+// (given says which they set).
+func setupGiven(given func(string) bool) bool {
+	return slices.ContainsFunc(providers.Fields, func(f providers.Field) bool { return recorded(f) && given(f.Flag) })
 }
 
 // completeFields completes the values of the flags that have a known set:
@@ -212,18 +255,20 @@ func fillFromInputs(given func(string) bool, cfg *providers.Config, inputs provi
 }
 
 // commandLine is the byob init command that makes the same setup without
-// questions: its setup flags, then how it reaches the clouds.
-func commandLine(cfg providers.Config, dryRun bool) string {
+// questions: its setup flags (those of always whatever their value), then
+// how it reaches the clouds.
+func commandLine(cfg providers.Config, dryRun bool, always ...string) string {
 	if dryRun {
-		return initCommandLine(cfg) + " --dry-run"
+		return initCommandLine(cfg, always...) + " --dry-run"
 	}
-	return initCommandLine(cfg) + " --yes"
+	return initCommandLine(cfg, always...) + " --yes"
 }
 
-// initCommandLine is the byob init command of cfg: its setup flags, then
-// how it reaches the clouds (never a secret: none is a flag).
-func initCommandLine(cfg providers.Config) string {
-	parts := []string{wizard.InitCommand(cfg)}
+// initCommandLine is the byob init command of cfg: its setup flags (those
+// of always whatever their value), then how it reaches the clouds (never
+// a secret: none is a flag).
+func initCommandLine(cfg providers.Config, always ...string) string {
+	parts := []string{wizard.InitCommand(cfg, always...)}
 	for _, f := range providers.Fields {
 		if v := f.String(&cfg); f.Kind == providers.ConnectionField && cfg.Applies(f) && v != "" {
 			parts = append(parts, "--"+f.Flag+" "+wizard.ShellQuote(v))

@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -175,5 +176,34 @@ func TestJSONOutputNeverAsks(t *testing.T) {
 		if doc, n := lastJSON(t, out); n != 1 || !strings.Contains(doc["error"].(map[string]any)["message"].(string), tc.want) {
 			t.Errorf("%v: stdout %q", tc.args, out)
 		}
+	}
+}
+
+// TestFormAnswersKeepNoWarehouse: the form's command lines spell out the
+// warehouse even when the answer is none, so that they give every answer
+// again: after a failure (here Google's credentials file is missing,
+// found before anything is reached) and after the plan.
+func TestFormAnswersKeepNoWarehouse(t *testing.T) {
+	t.Chdir(t.TempDir())
+	missing := filepath.Join(t.TempDir(), "adc.json")
+	var out, errOut bytes.Buffer
+	env := map[string]string{"HOME": t.TempDir(), "GOOGLE_APPLICATION_CREDENTIALS": missing}
+	streams := &Factory{IO: &IOStreams{
+		In: strings.NewReader(strings.Join([]string{"2", "1", "", "", "acme-data", "1"}, "\n") + "\n"), Out: &out, ErrOut: &errOut, StdinTTY: true, StdoutTTY: true,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}, Open: wizard.Open}
+	code := Run(context.Background(), streams, []string{"init", "--accessible"})
+	for _, want := range []string{
+		`Error: invalid GOOGLE_APPLICATION_CREDENTIALS "` + missing + `": the environment variable names a file that does not exist`,
+		"Your answers as a command line (it asks only what is missing):\n  byob init --provider gcs --gcp-project acme-data --location US --warehouse none\n",
+		"The plan needs no credentials:\n  byob init --provider gcs --gcp-project acme-data --location US --warehouse none --dry-run\n",
+	} {
+		if code != ExitUsage || !strings.Contains(errOut.String(), want) {
+			t.Errorf("exit %d, stderr lacks %q:\n%s", code, want, errOut.String())
+		}
+	}
+
+	stdout, errs, code := interactive(t, map[string]string{"HOME": t.TempDir()}, []string{"2", "1", "", "", "acme-data", "1", "acme-growthloop-exports", "", "", "", "", ""}, "init", "--dry-run", "--accessible")
+	if want := "The same setup without questions:\n  byob init --provider gcs --bucket acme-growthloop-exports --gcp-project acme-data --location US --warehouse none --dry-run\n"; code != 0 || !strings.HasSuffix(stdout, want) {
+		t.Errorf("exit %d, output does not end with %q:\n%s%s", code, want, stdout, errs)
 	}
 }

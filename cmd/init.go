@@ -47,6 +47,12 @@ Every flag can also be set with an environment variable BYOB_FLAG_NAME
 // NewCmdInit builds `byob init`. runF, when set, runs instead of runInit
 // (tests check the options a command line makes).
 func NewCmdInit(f *Factory, runF func(context.Context, *InitOptions) error) *cobra.Command {
+	return newCmdInit(f, providers.Creates, runF)
+}
+
+// newCmdInit builds init's command, with the flags' help for a command
+// of use u.
+func newCmdInit(f *Factory, u providers.Use, runF func(context.Context, *InitOptions) error) *cobra.Command {
 	o := &InitOptions{Factory: f}
 	c := &cobra.Command{
 		Use:   "init",
@@ -59,7 +65,7 @@ func NewCmdInit(f *Factory, runF func(context.Context, *InitOptions) error) *cob
   byob init --provider gcs --bucket acme-growthloop-exports \
     --gcp-project acme-data --location US --dry-run --output json`,
 	}
-	bindSetup(c, f, true, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
+	bindSetup(c, f, u, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
 		if runF != nil {
 			return runF(ctx, o)
 		}
@@ -81,7 +87,7 @@ func NewCmdInit(f *Factory, runF func(context.Context, *InitOptions) error) *cob
 
 // NewCmdPlan builds `byob plan`, which is byob init --dry-run.
 func NewCmdPlan(f *Factory, runF func(context.Context, *InitOptions) error) *cobra.Command {
-	c := NewCmdInit(f, func(ctx context.Context, o *InitOptions) error {
+	c := newCmdInit(f, providers.Plans, func(ctx context.Context, o *InitOptions) error {
 		o.DryRun = true
 		if runF != nil {
 			return runF(ctx, o)
@@ -90,14 +96,22 @@ func NewCmdPlan(f *Factory, runF func(context.Context, *InitOptions) error) *cob
 	})
 	c.Use = "plan"
 	c.Short = "Print the plan of init without changing anything (init --dry-run)"
-	c.Long = "plan is byob init --dry-run: it prints every step and artifact and needs no credentials."
+	c.Long = `plan is byob init --dry-run: it prints every step and artifact, reaches no
+cloud and needs no credentials. It takes init's flags; those that say how
+to reach the clouds (--profile, --snowflake-*) are not listed, and go into
+the init command it prints.`
 	c.Example = ""
-	// A dry run changes and reaches nothing.
+	// A dry run changes and reaches nothing (the connection flags are
+	// hidden with the fields).
 	for _, name := range []string{"dry-run", "yes", "force", "reset-external-id", "adopt", "prune", "propagation-timeout", "connect-timeout", "snowflake-timeout", "verbose"} {
 		_ = c.Flags().MarkHidden(name)
 	}
 	return c
 }
+
+// answered are the flags the form's command lines spell out even at their
+// default: the warehouse, whose answer decides what else is asked.
+var answered = []string{"warehouse"}
 
 func runInit(ctx context.Context, o *InitOptions) (err error) {
 	io := o.IO
@@ -117,11 +131,13 @@ func runInit(ctx context.Context, o *InitOptions) (err error) {
 	if asked {
 		// Whatever stops the run once answers were given, they are not
 		// lost: the command line that gives them again, and the dry run
-		// that needs no credentials.
+		// that needs no credentials. The warehouse is spelled out even
+		// when none: the form would ask it again.
 		unanswered := initCommandLine(cfg)
 		defer func() {
 			if err != nil && initCommandLine(cfg) != unanswered {
-				err = &afterError{err, fmt.Sprintf("\nYour answers as a command line (it asks only what is missing):\n  %s\nThe plan needs no credentials:\n  %s --dry-run\n", initCommandLine(cfg), wizard.InitCommand(cfg))}
+				err = &afterError{err, fmt.Sprintf("\nYour answers as a command line (it asks only what is missing):\n  %s\nThe plan needs no credentials:\n  %s --dry-run\n",
+					initCommandLine(cfg, answered...), wizard.InitCommand(cfg, answered...))}
 			}
 		}()
 		a := form.Answers{Config: &cfg, Given: o.Given, DryRun: o.DryRun, Env: env, Reach: func(ctx context.Context) (err error) {
@@ -164,7 +180,7 @@ func runInit(ctx context.Context, o *InitOptions) (err error) {
 		// After the plan and the run, where it does not scroll away.
 		defer func() {
 			if err == nil {
-				fmt.Fprintf(io.Out, "\nThe same setup without questions:\n  %s\n", commandLine(cfg, o.DryRun))
+				fmt.Fprintf(io.Out, "\nThe same setup without questions:\n  %s\n", commandLine(cfg, o.DryRun, answered...))
 			}
 		}()
 	}

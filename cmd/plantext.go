@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/wizard"
 )
@@ -46,7 +47,7 @@ func planText(plan *wizard.Plan) (summary, details string) {
 	d := plan.Doc()
 	in := d.Config
 	var b strings.Builder
-	fmt.Fprintf(&b, "Plan: %s, exports under %s expiring after %d days, warehouse %s.\n", d.Where, in.Prefix, in.TTLDays, d.Warehouse)
+	fmt.Fprintf(&b, "Plan: %s, exports under %s expiring after %s, warehouse %s.\n", d.Where, in.Prefix, prose.Count(in.TTLDays, "day"), d.Warehouse)
 	for _, warning := range d.Warnings {
 		fmt.Fprintf(&b, "Warning: %s\n", warning)
 	}

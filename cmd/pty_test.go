@@ -461,8 +461,8 @@ func TestTerminalFormKeepsTheAnswersOnACredentialsError(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, s.output())
 	}
 	out := s.output()
-	for _, want := range []string{"no AWS credentials found", "Your answers as a command line (it asks only what is missing):\n  byob init --provider s3 --org-id 1234 --region us-west-2\n",
-		"The plan needs no credentials:\n  byob init --provider s3 --org-id 1234 --region us-west-2 --dry-run\n"} {
+	for _, want := range []string{"no AWS credentials found", "Your answers as a command line (it asks only what is missing):\n  byob init --provider s3 --org-id 1234 --region us-west-2 --warehouse none\n",
+		"The plan needs no credentials:\n  byob init --provider s3 --org-id 1234 --region us-west-2 --warehouse none --dry-run\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

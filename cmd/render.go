@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/render"
 )
@@ -46,9 +47,11 @@ Snowflake SQL beside it (cloudformation), or the documents and SQL one file
 each (json, sql). Every document is the one init applies. It needs no
 cloud credentials and changes nothing.
 
-It takes init's flags, or the state file of a setup init made (then the
-account id, external ID and Snowflake's identity are the setup's own, and
-the Terraform module imports what init made: imports.tf).
+It reads the setup from the state file byob init wrote (--state), when
+there is one: the account id, external ID and Snowflake's identity are
+then the setup's own, and the Terraform module imports what init made
+(imports.tf). Otherwise it takes init's flags, and needs those marked
+required.
 Each format's README says how to apply it and hand the key to GrowthLoop
 (byob bundle).`,
 		Example: `  byob render --format terraform --out infra/growthloop --provider s3 \
@@ -56,20 +59,13 @@ Each format's README says how to apply it and hand the key to GrowthLoop
     --org-id 1234 --snowflake-database ANALYTICS --growthloop-role GROWTHLOOP
   byob render --format cloudformation --out cfn/   # from byob-state.json`,
 	}
-	bindSetup(c, f, true, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
+	bindSetup(c, f, providers.Renders, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
 		if runF != nil {
 			return runF(ctx, o)
 		}
 		return runRender(o)
 	})
 	fs := c.Flags()
-	// render reaches no cloud: how to is not its business (the flags stay,
-	// hidden, so that init's command lines and config files still work).
-	for _, f := range providers.Fields {
-		if f.Kind == providers.ConnectionField {
-			_ = fs.MarkHidden(f.Flag)
-		}
-	}
 	fs.StringVar(&o.Format, "format", "terraform", "terraform, cloudformation, json or sql")
 	fs.StringVar(&o.Out, "out", "", "directory to write into (required)")
 	fs.BoolVar(&o.Force, "force", false, "overwrite files already in --out")
@@ -111,11 +107,6 @@ func runRender(o *RenderOptions) error {
 		ue = err.(*providers.UsageError)
 		ue.Invalid = append(bad, ue.Invalid...)
 	}
-	if o.Out == "" {
-		ue.Missing = append(ue.Missing, "--out")
-	} else if iv := dirToWrite("--out", o.Out); iv != nil {
-		ue.Invalid = append(ue.Invalid, *iv)
-	}
 	// Without preflight nothing tells the bucket's place: it must be given.
 	if bp := cfg.BucketProvider(); bp != nil {
 		if f, _ := providers.Lookup(bp.Location()); f.String(&cfg) == "" && !slices.Contains(ue.Missing, "--"+f.Flag) {
@@ -126,8 +117,15 @@ func runRender(o *RenderOptions) error {
 			ue.Because["--"+f.Flag] = "byob render (it reaches no cloud to learn it)"
 		}
 	}
-	if len(ue.Missing) > 0 && state.Inputs == nil {
+	// Where the setup comes from is worth saying only to someone who gave
+	// neither a state file nor a setup flag: the others read what is missing.
+	if len(ue.Missing) > 0 && state.Inputs == nil && (o.Given("state") || !setupGiven(o.Given)) {
 		ue.Msg = fmt.Sprintf("no setup recorded in %s: byob render reads the setup from the state file byob init wrote (--state), or from init's flags", cfg.State)
+	}
+	if o.Out == "" {
+		ue.Missing = append(ue.Missing, "--out")
+	} else if iv := dirToWrite("--out", o.Out); iv != nil {
+		ue.Invalid = append(ue.Invalid, *iv)
 	}
 	if len(ue.Missing) > 0 || len(ue.Invalid) > 0 || ue.Msg != "" {
 		return ue
@@ -154,7 +152,7 @@ func runRender(o *RenderOptions) error {
 		writeJSON(o.IO, map[string]any{"event": "summary", "ok": true, "format": o.Format, "out": o.Out, "files": names})
 		return nil
 	}
-	fmt.Fprintf(o.IO.Out, "Wrote %s to %s: %s.\n", plural(len(files), "file"), o.Out, strings.Join(names, ", "))
+	fmt.Fprintf(o.IO.Out, "Wrote %s to %s: %s.\n", prose.Count(len(files), "file"), o.Out, strings.Join(names, ", "))
 	if slices.Contains(names, "README.md") {
 		fmt.Fprintf(o.IO.Out, "Next: %s says how to apply it and hand the key to GrowthLoop.\n", filepath.Join(o.Out, "README.md"))
 	}

@@ -49,3 +49,35 @@ func TestRenderTakesTheProvidersFlags(t *testing.T) {
 		t.Errorf("without --aws-account-id the SQL has no placeholder:\n%s", sql)
 	}
 }
+
+// TestRenderSaysWhatItNeeds: render works from init's flags without a
+// state file; what it still needs is named, and where the setup comes
+// from is said only to someone who gave neither flags nor a state file.
+func TestRenderSaysWhatItNeeds(t *testing.T) {
+	s3 := []string{"render", "--provider", "s3", "--bucket", "acme-growthloop-exports"}
+	for _, tc := range []struct {
+		args      []string
+		want      string
+		noneOf    string
+		wantFiles bool
+	}{
+		{append(s3, "--region", "us-east-1"), "Error: missing required flags: --out\n", "no setup recorded", false},
+		{append(s3, "--warehouse", "snowflake", "--org-id", "1", "--snowflake-database", "DB", "--growthloop-role", "GL", "--out", "tf"),
+			"missing required flags: --region; --region is required with byob render (it reaches no cloud to learn it)", "no setup recorded", false},
+		{[]string{"render", "--out", "tf", "--ttl-days", "3"}, "missing required flags: --provider, --bucket", "no setup recorded", false},
+		{[]string{"render"}, "no setup recorded in byob-state.json: byob render reads the setup from the state file byob init wrote (--state), or from init's flags\n  - missing required flags: --provider, --bucket, --out", "", false},
+		{[]string{"render", "--out", "tf", "--state", "prod.json", "--provider", "s3"}, "no setup recorded in prod.json", "", false},
+		{append(s3, "--region", "us-east-1", "--out", "tf"), "", "Error", true},
+	} {
+		out, errOut, code := run(t, nil, tc.args...)
+		if tc.want != "" && (code != ExitUsage || !strings.Contains(errOut, tc.want)) {
+			t.Errorf("%v: exit %d, want 2 and %q:\n%s", tc.args, code, tc.want, errOut)
+		}
+		if tc.noneOf != "" && strings.Contains(errOut, tc.noneOf) {
+			t.Errorf("%v says %q:\n%s", tc.args, tc.noneOf, errOut)
+		}
+		if _, err := os.Stat("tf/main.tf"); tc.wantFiles && (code != 0 || err != nil) {
+			t.Errorf("%v: exit %d, %v\n%s%s", tc.args, code, err, out, errOut)
+		}
+	}
+}

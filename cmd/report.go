@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/internal/safetext"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/wizard"
@@ -107,7 +108,7 @@ func summary(o RunOutcome) (lines []string, resume bool) {
 	if len(o.Applied) == 0 {
 		lines = append(lines, inPlace)
 	} else {
-		lines = append(lines, fmt.Sprintf("Done: %s applied, %d already in place.", plural(len(o.Applied), "change"), len(o.InPlace)))
+		lines = append(lines, fmt.Sprintf("Done: %s applied, %d already in place.", prose.Count(len(o.Applied), "change"), len(o.InPlace)))
 	}
 	if len(o.Proved) > 0 {
 		lines = append(lines, "Proved: "+strings.Join(o.Proved, "; ")+".")
@@ -120,14 +121,6 @@ func warn(io *IOStreams, warnings []string) {
 	for _, w := range warnings {
 		fmt.Fprintf(io.ErrOut, "Warning: %s\n", w)
 	}
-}
-
-// plural is "1 change", "2 changes".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // textReporter writes plain lines.
@@ -425,5 +418,5 @@ func checksSummary(rep wizard.Report) string {
 	for _, c := range rep.Checks {
 		n[c.Status]++
 	}
-	return fmt.Sprintf("%d passed, %d failed, %d warnings, %d could not run", n[providers.Pass], n[providers.Fail], n[providers.Warn], n[providers.Unknown])
+	return fmt.Sprintf("%d passed, %d failed, %s, %d could not run", n[providers.Pass], n[providers.Fail], prose.Count(n[providers.Warn], "warning"), n[providers.Unknown])
 }

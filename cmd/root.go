@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/internal/safetext"
 	"github.com/growthloop/byob/internal/sfcache"
 	"github.com/growthloop/byob/providers"
@@ -261,11 +263,19 @@ func flagRule(err error) string {
 	return "is not valid"
 }
 
-// noArgs refuses arguments (an unknown command) as a usage error, with the
-// commands the argument may have meant.
+// noArgs refuses arguments as a usage error: a command without commands
+// of its own takes none; for one with them (byob, completion), the
+// argument is an unknown command, with the commands it may have meant.
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return nil
+	}
+	if !cmd.HasSubCommands() {
+		quoted := make([]string, len(args))
+		for i, a := range args {
+			quoted[i] = strconv.Quote(a)
+		}
+		return &flagError{fmt.Errorf("%s takes no arguments, but was given %s", cmd.CommandPath(), strings.Join(quoted, " ")), cmd.CommandPath()}
 	}
 	return unknownCommand(cmd, args[0])
 }
@@ -298,8 +308,32 @@ func mistypedCommand(root *cobra.Command, args []string) error {
 		if !strings.HasPrefix(a, "-") {
 			return unknownCommand(root, a)
 		}
+		if err := commandsFlag(root, a, args); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// commandsFlag is arg, a flag given to byob itself, as a usage error when
+// it is a flag of byob's commands (byob --output json): a command is
+// needed. nil for byob's own flags, and for flags no command has (cobra
+// names those).
+func commandsFlag(root *cobra.Command, arg string, args []string) error {
+	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+	if name == "" || root.Flags().Lookup(name) != nil || len(name) == 1 && root.Flags().ShorthandLookup(name) != nil {
+		return nil
+	}
+	var with []string
+	for _, c := range root.Commands() {
+		if f := c.Flags().Lookup(name); c.IsAvailableCommand() && f != nil && !f.Hidden {
+			with = append(with, c.Name())
+		}
+	}
+	if len(with) == 0 {
+		return nil
+	}
+	return &flagError{fmt.Errorf("no command given: --%s is a flag of byob %s; name the command first: byob <command> %s", name, prose.And(with), strings.Join(args, " ")), root.CommandPath()}
 }
 
 // newHelpCmd is cobra's help command, except that an unknown topic is a

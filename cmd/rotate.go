@@ -48,16 +48,19 @@ new bundle:
 Either phase resumes where a stopped run left it. byob verify warns while
 a rotation is half done.
 
+` + fromStateFile + `
+
 Exit codes: 0 done, 1 failure (re-run to resume), 2 usage error.`,
 		Example: `  byob rotate-keys
   byob rotate-keys --finish`,
 	}
-	bindSetup(c, f, false, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
+	bindSetup(c, f, providers.Reads, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
 		if runF != nil {
 			return runF(ctx, o)
 		}
 		return runRotate(ctx, o)
 	})
+	hideRecorded(c)
 	fs := c.Flags()
 	fs.BoolVar(&o.Finish, "finish", false, "the second phase: retire the old key once GrowthLoop has the new bundle")
 	fs.BoolVar(&o.KeepOld, "keep-old", false, "with --finish: deactivate the old key but keep it (the next rotation deletes it)")

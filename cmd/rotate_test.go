@@ -26,7 +26,7 @@ func TestRotateKeysTwoPhases(t *testing.T) {
 	if err != nil || after == nil || after.AWSAccessKeyID == before.AWSAccessKeyID {
 		t.Fatalf("bundle %+v %v", after, err)
 	}
-	for _, want := range []string{"✓ Create a new key besides " + before.AWSAccessKeyID, "✓ Prove the new key " + after.AWSAccessKeyID,
+	for _, want := range []string{"✓ Create a new key for GrowthLoop, keeping the current key " + before.AWSAccessKeyID + " active", "✓ Prove the new key " + after.AWSAccessKeyID,
 		"the old bundle is kept as " + providers.PreviousPath(providers.DefaultBundle), "The old key " + before.AWSAccessKeyID + " stays active",
 		"Next: upload the new bundle in GrowthLoop (Settings > Organization > Storage), then run `byob rotate-keys --finish`."} {
 		if !strings.Contains(out, want) {

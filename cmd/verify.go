@@ -43,8 +43,10 @@ integration, grants and stage, and that the bundle's key can write, read and
 list under the prefix (and, on S3, nothing outside it).
 
 The setup is read from the state file byob init wrote (--state) and the
-bundle; flags override what the state file says, or describe a setup that
-has no state file. Each failure comes with the command that fixes it.
+bundle. init's flags override what the state file says, or describe a
+setup that has none (one made by hand, or from byob render's code); the
+defaults shown are for that case. Each failure comes with the command
+that fixes it.
 
 Exit codes: 0 every check passed (warnings allowed), 1 a check failed or
 could not run, 2 usage error.`,
@@ -52,7 +54,7 @@ could not run, 2 usage error.`,
   byob verify --state prod/byob-state.json --bundle prod/growthloop-byob-bundle.json
   byob verify --output json --timeout 2m   # for CI`,
 	}
-	bindSetup(c, f, false, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
+	bindSetup(c, f, providers.Reads, &o.Config, &o.ConfigFile, &o.Given, func(ctx context.Context) error {
 		if runF != nil {
 			return runF(ctx, o)
 		}
@@ -85,7 +87,7 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 	env := o.env(false)
 	providers.Defaults(&cfg, env)
 	if err := cfg.Validate(); err != nil {
-		if ue, ok := err.(*providers.UsageError); ok && state.Inputs == nil {
+		if ue, ok := err.(*providers.UsageError); ok && state.Inputs == nil && (o.Given("state") || !setupGiven(o.Given)) {
 			ue.Msg = fmt.Sprintf("no setup recorded in %s: pass --state of a setup made by byob init, or describe the setup with init's flags", cfg.State)
 		}
 		return err

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/growthloop/byob/internal/prose"
 )
 
 // Config is what the user asked for: a setup's inputs, and how byob
@@ -189,10 +192,10 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.Provider != "" && c.BucketProvider() == nil {
-		bad("--provider", c.Provider, fmt.Errorf("must be %s", orList(names(bucketProviders()))))
+		bad("--provider", c.Provider, fmt.Errorf("must be %s", quotedOr(names(bucketProviders()))))
 	}
 	if c.Warehouse != WarehouseNone && c.WarehouseProvider() == nil {
-		bad("--warehouse", c.Warehouse, fmt.Errorf("must be %s", orList(append([]string{WarehouseNone}, names(warehouses())...))))
+		bad("--warehouse", c.Warehouse, fmt.Errorf("must be %s", quotedOr(append([]string{WarehouseNone}, names(warehouses())...))))
 	}
 	// A setup input of a provider the setup does not have is a mistake
 	// (--region with gcs, --snowflake-database without a warehouse).
@@ -260,15 +263,13 @@ func (c *Config) appliesTo(f Field) string {
 	return rule
 }
 
-func orList(items []string) string {
+// quotedOr is `"a", "b" or "c"`.
+func quotedOr(items []string) string {
 	q := make([]string, len(items))
 	for i, s := range items {
-		q[i] = fmt.Sprintf("%q", s)
+		q[i] = strconv.Quote(s)
 	}
-	if len(q) < 2 {
-		return strings.Join(q, "")
-	}
-	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+	return prose.Or(q)
 }
 
 func names[P Provider](ps []P) []string {
@@ -298,7 +299,7 @@ func ValidatePrefix(p string) error {
 	}
 	// S3's safe key characters, less * and ' (an IAM wildcard and a SQL
 	// quote).
-	b.If(len(odd) > 0, "may contain only letters, digits and / ! - _ . ( ), not %s", orList(odd))
+	b.If(len(odd) > 0, "may contain only letters, digits and / ! - _ . ( ), not %s", quotedOr(odd))
 	if len(b) == 0 {
 		return nil
 	}

@@ -25,8 +25,11 @@ const (
 // drives the flags, their environment and config-file binding, the form,
 // Missing, and the command line that makes a setup again.
 type Field struct {
-	Flag  string
+	Flag string
+	// Usage is the flag's help for init; Help, for the commands that mean
+	// something else by it (see Use).
 	Usage string
+	Help  map[Use]string
 	// Default is the flag's default; "" when it has none or a provider
 	// derives it (the integration's name from the bucket's cloud).
 	Default string
@@ -45,9 +48,10 @@ type Field struct {
 	Because func(c *Config) string
 	// Hint says where else a missing value can come from.
 	Hint string
-	// Existing is the usage for verbs that act on a setup init made
-	// (verify, destroy, rotate-keys), when it differs.
-	Existing string
+	// HoldsKey: it names a local file GrowthLoop's key is written to
+	// (the bundle, a key file). byob render writes no key; a later run
+	// may find the file moved.
+	HoldsKey bool
 	// Ask is how the form asks for it; nil when the form does not.
 	Ask *Question
 	// State is its key in the state file's inputs, which never changes
@@ -55,6 +59,26 @@ type Field struct {
 	// the inputs ("connection.aws_profile"). "" for a field the state
 	// file does not keep.
 	State string
+}
+
+// Use is what a command does with the fields: their help says what each
+// means to it.
+type Use int
+
+// The commands' uses of the fields.
+const (
+	Creates Use = iota // init: makes or repairs the setup
+	Plans              // plan: prints init's plan, reaching nothing
+	Renders            // render: writes the setup as code, reaching nothing
+	Reads              // verify, destroy, rotate-keys: a setup init made, from its state file
+)
+
+// UsageFor is the field's help for a command of use u.
+func (f Field) UsageFor(u Use) string {
+	if h, ok := f.Help[u]; ok {
+		return h
+	}
+	return f.Usage
 }
 
 // Question is how the form asks for a field. Choices and suggestions come
@@ -168,6 +192,10 @@ func withWarehouse(c *Config) bool { return c.WarehouseProvider() != nil }
 func warehouse(c *Config) string   { return "--warehouse " + c.Warehouse }
 func noWarehouse(c *Config) string { return "--provider " + c.Provider + " and --warehouse none" }
 
+// projectOffline is --gcp-project's help for a command that reaches no
+// cloud, and so never reads the credentials' project.
+const projectOffline = "Google Cloud project id (gcs; default CLOUDSDK_CORE_PROJECT or gcloud's project)"
+
 func str(p func(c *Config) *string) func(c *Config) any { return func(c *Config) any { return p(c) } }
 
 // Fields are every input: the setup fields in the order of the plan
@@ -176,16 +204,18 @@ func str(p func(c *Config) *string) func(c *Config) any { return func(c *Config)
 var Fields = []Field{
 	{Flag: "provider", State: "provider", Usage: "cloud of the bucket: s3 or gcs", Value: str(func(c *Config) *string { return &c.Provider }), Required: always,
 		Ask: &Question{Page: PageCloud, Title: "Where should the export bucket live?"}},
-	{Flag: "bucket", State: "bucket", Usage: "bucket name (created, or adopted when you already own it)", Existing: "bucket name", Value: str(func(c *Config) *string { return &c.Bucket }), Required: always,
+	{Flag: "bucket", State: "bucket", Usage: "bucket name (created, or adopted when you already own it)", Help: map[Use]string{Renders: "bucket name", Reads: "bucket name"}, Value: str(func(c *Config) *string { return &c.Bucket }), Required: always,
 		Ask: &Question{Page: PageBucket, Title: "Bucket name", Description: "Created, or adopted when you already own it. Names are global: make it yours."}},
 	{Flag: "profile", State: "connection.aws_profile", Owner: "s3", Kind: ConnectionField, Usage: "AWS shared config profile (default: AWS_PROFILE or the default chain)", Value: str(func(c *Config) *string { return &c.Profile }),
 		Ask: &Question{Page: PageWhere, Title: "Which AWS profile?", Description: "Leave empty for the default credentials."}},
-	{Flag: "region", State: "region", Owner: "s3", Usage: "AWS region of the bucket (s3; defaults to the Snowflake account's region)", Value: str(func(c *Config) *string { return &c.Region }), Required: withoutWarehouse, Because: noWarehouse,
+	{Flag: "region", State: "region", Owner: "s3", Usage: "AWS region of the bucket (s3; defaults to the Snowflake account's region)", Help: map[Use]string{Renders: "AWS region of the bucket (s3)", Reads: "AWS region of the bucket (s3)"}, Value: str(func(c *Config) *string { return &c.Region }), Required: withoutWarehouse, Because: noWarehouse,
 		Ask: &Question{Page: PageWhere, Title: "Bucket region", Other: "Another region (type its name)"}},
-	{Flag: "gcp-project", State: "gcp_project", Owner: "gcs", Usage: "Google Cloud project id (gcs; default CLOUDSDK_CORE_PROJECT, gcloud's project, or the credentials')", Value: str(func(c *Config) *string { return &c.GCPProject }), Required: always,
+	{Flag: "gcp-project", State: "gcp_project", Owner: "gcs", Usage: "Google Cloud project id (gcs; default CLOUDSDK_CORE_PROJECT, gcloud's project, or the credentials')",
+		Help: map[Use]string{Plans: projectOffline, Renders: projectOffline}, Value: str(func(c *Config) *string { return &c.GCPProject }), Required: always,
 		Hint: "CLOUDSDK_CORE_PROJECT or `gcloud config set project PROJECT_ID`",
 		Ask:  &Question{Page: PageWhere, Title: "Google Cloud project id", Description: "The project the bucket and service account are created in."}},
-	{Flag: "location", State: "location", Owner: "gcs", Usage: "Cloud Storage location, such as US or us-central1 (gcs; defaults to the Snowflake account's region)", Value: str(func(c *Config) *string { return &c.Location }), Required: withoutWarehouse, Because: noWarehouse,
+	{Flag: "location", State: "location", Owner: "gcs", Usage: "Cloud Storage location, such as US or us-central1 (gcs; defaults to the Snowflake account's region)",
+		Help: map[Use]string{Renders: "Cloud Storage location, such as US or us-central1 (gcs)", Reads: "Cloud Storage location, such as US or us-central1 (gcs)"}, Value: str(func(c *Config) *string { return &c.Location }), Required: withoutWarehouse, Because: noWarehouse,
 		Ask: &Question{Page: PageWhere, Title: "Bucket location", Other: "Another location (type its name)"}},
 	{Flag: "prefix", State: "prefix", Default: DefaultPrefix, Usage: "object key prefix exports are written under; ends with /", Value: str(func(c *Config) *string { return &c.Prefix }),
 		Ask: &Question{Page: PageBucket, Title: "Prefix exports are written under", Description: "Ends with /."}},
@@ -211,11 +241,14 @@ var Fields = []Field{
 	{Flag: "stage", State: "stage", Owner: "snowflake", Default: "FLYWHEEL_EXTERNAL_STAGE", Usage: "stage name (snowflake)", Value: str(func(c *Config) *string { return &c.Stage })},
 	{Flag: "growthloop-role", State: "growthloop_role", Owner: "snowflake", Usage: "Snowflake role GrowthLoop queries with (snowflake)", Value: str(func(c *Config) *string { return &c.GrowthLoopRole }), Required: always,
 		Ask: &Question{Page: PageWarehouseObjects, Title: "Snowflake role GrowthLoop queries with", Description: "It gets USAGE on the integration and the stage."}},
-	{Flag: "key-file", State: "key_file", Owner: "gcs", Usage: "where the service account key is written (gcs; default credentials.json)", Existing: "service account key file (gcs; default credentials.json)", Value: str(func(c *Config) *string { return &c.KeyFile }),
+	{Flag: "key-file", State: "key_file", Owner: "gcs", HoldsKey: true, Usage: "where the service account key is written (gcs; default credentials.json)",
+		Help: map[Use]string{Plans: "where byob init writes the service account key (gcs; default credentials.json)", Reads: "service account key file byob init wrote (gcs; default credentials.json)"}, Value: str(func(c *Config) *string { return &c.KeyFile }),
 		Ask: &Question{Page: PageFiles, Title: "Service account key file", Description: "Written with mode 0600."}},
-	{Flag: "bundle", State: "bundle", Default: DefaultBundle, Usage: "credentials bundle file to upload to GrowthLoop", Existing: "credentials bundle file byob init wrote", Value: str(func(c *Config) *string { return &c.Bundle }),
+	{Flag: "bundle", State: "bundle", Default: DefaultBundle, HoldsKey: true, Usage: "credentials bundle file to upload to GrowthLoop",
+		Help: map[Use]string{Plans: "credentials bundle file byob init writes, to upload to GrowthLoop", Reads: "credentials bundle file byob init wrote"}, Value: str(func(c *Config) *string { return &c.Bundle }),
 		Ask: &Question{Page: PageFiles, Title: "Bundle file to upload to GrowthLoop", Description: "Holds the key: written with mode 0600."}},
-	{Flag: "state", Default: DefaultState, Usage: "state file that makes re-runs resume (no secrets in it)", Existing: "state file byob init wrote; the setup is read from it", Value: str(func(c *Config) *string { return &c.State }),
+	{Flag: "state", Default: DefaultState, Usage: "state file that makes re-runs resume (no secrets in it)",
+		Help: map[Use]string{Plans: "state file of earlier byob init runs: the plan starts from what they made", Renders: "state file of a setup byob init made: when it exists, render starts from it", Reads: "state file byob init wrote; the setup is read from it"}, Value: str(func(c *Config) *string { return &c.State }),
 		Ask: &Question{Page: PageFiles, Title: "State file", Description: "Lets a re-run resume; holds no secret."}},
 
 	{Flag: "snowflake-connection", State: "connection.snowflake_connection", Owner: "snowflake", Kind: ConnectionField, Usage: "connection name in ~/.snowflake/connections.toml (default: SNOWFLAKE_DEFAULT_CONNECTION_NAME or default)", Value: str(func(c *Config) *string { return &c.Snowflake.Connection }),
@@ -225,7 +258,7 @@ var Fields = []Field{
 		Ask: &Question{Page: PageAccount, Title: "Snowflake account identifier", Description: "orgname-accountname", When: noConnection}},
 	{Flag: "snowflake-user", State: "connection.snowflake_user", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake user (its password only from SNOWFLAKE_PASSWORD)", Value: str(func(c *Config) *string { return &c.Snowflake.User }),
 		Ask: &Question{Page: PageAccount, Title: "Snowflake user", When: noConnection}},
-	{Flag: "snowflake-role", State: "connection.snowflake_role", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake role byob runs as (creating integrations needs ACCOUNTADMIN or CREATE INTEGRATION)", Value: str(func(c *Config) *string { return &c.Snowflake.Role }),
+	{Flag: "snowflake-role", State: "connection.snowflake_role", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake role byob runs as (creating integrations needs ACCOUNTADMIN or CREATE INTEGRATION)", Help: map[Use]string{Reads: "Snowflake role byob runs as"}, Value: str(func(c *Config) *string { return &c.Snowflake.Role }),
 		Ask: &Question{Page: PageAccount, Title: "Snowflake role byob runs as", Description: "It creates the integration: ACCOUNTADMIN or a role with CREATE INTEGRATION.", When: noConnection}},
 	{Flag: "snowflake-warehouse", State: "connection.snowflake_warehouse", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake warehouse for the session", Value: str(func(c *Config) *string { return &c.Snowflake.Warehouse })},
 	{Flag: "snowflake-authenticator", State: "connection.snowflake_authenticator", Owner: "snowflake", Kind: ConnectionField, Usage: "snowflake (password), externalbrowser (SSO), snowflake_jwt (key pair) or oauth (SNOWFLAKE_TOKEN) (default: the connection's, else snowflake)", Value: str(func(c *Config) *string { return &c.Snowflake.Authenticator }),

@@ -170,6 +170,13 @@ type Warner interface {
 	Warnings(c *Config) []string
 }
 
+// EnvChecker is a Provider whose connection depends on the environment in
+// a way that can be checked before any provider connects (a credentials
+// file a variable names).
+type EnvChecker interface {
+	CheckEnv(env Env) []InvalidValue
+}
+
 // Reacher is a Conn that says what it reaches ("Snowflake account xy12345
 // as ALICE"), for the line shown while the first answers are awaited.
 type Reacher interface {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/templates"
 )
 
@@ -133,17 +134,17 @@ func BucketTeardown(v *Values, step, bucket string, o DestroyOptions, kept strin
 	case err != nil:
 		return Teardown{}, err
 	}
-	objects := fmt.Sprint(n)
+	objects := prose.Count(n, "object")
 	if more {
-		objects += " or more"
+		objects = fmt.Sprintf("%d or more objects", n)
 	}
 	switch {
 	case n == 0:
 		return Teardown{Remove: "delete " + what + " (it is empty)"}, nil
 	case !o.DeleteObjects:
-		return Teardown{}, Usagef("%s holds %s objects (versions included): pass --delete-objects as well to delete them with it, or leave out --delete-bucket to keep it", what, objects)
+		return Teardown{}, Usagef("%s holds %s (versions included): pass --delete-objects as well to delete them with it, or leave out --delete-bucket to keep it", what, objects)
 	}
-	return Teardown{Remove: fmt.Sprintf("delete the %s objects (versions included) in %s, then the bucket", objects, what)}, nil
+	return Teardown{Remove: fmt.Sprintf("delete the %s (versions included) in %s, then the bucket", objects, what)}, nil
 }
 
 // Kept is Destroy leaving something in place on purpose: something byob

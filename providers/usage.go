@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+
+	"github.com/growthloop/byob/internal/prose"
 )
 
 // UsageError is bad or missing input, found before any cloud call. The
@@ -48,7 +50,7 @@ func (e *UsageError) Error() string {
 			if len(flags[c]) > 1 {
 				verb = " are"
 			}
-			line += "; " + andList(flags[c]) + verb + " required with " + c
+			line += "; " + prose.And(flags[c]) + verb + " required with " + c
 		}
 		for _, h := range e.Hints {
 			line += "; " + h
@@ -62,14 +64,6 @@ func (e *UsageError) Error() string {
 		return strings.Join(lines, "")
 	}
 	return fmt.Sprintf("%d problems:\n  - %s", len(lines), strings.Join(lines, "\n  - "))
-}
-
-// andList is "a", "a and b", "a, b and c".
-func andList(items []string) string {
-	if len(items) < 2 {
-		return strings.Join(items, "")
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 // Broken collects every rule a value breaks, so that all are told at once.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/render/cloudformation"
 	"github.com/growthloop/byob/render/terraform"
@@ -34,7 +35,7 @@ func terraformReadme(cfg providers.Config, mod *terraform.Module, st *wizard.Sta
 	b.WriteString("Written by `byob render --format terraform` from the same plan `byob init` applies:\n")
 	what := "every policy, bucket setting, lifecycle rule, tag and description"
 	if len(objects) > 0 {
-		what = "every policy, bucket setting, lifecycle rule, tag, description and " + orList(objects) + " object"
+		what = "every policy, bucket setting, lifecycle rule, tag, description and " + prose.Or(objects) + " object"
 	}
 	fmt.Fprintf(&b, "%s is the one init would make.\n\n", what)
 	b.WriteString("## Providers\n\n")
@@ -78,7 +79,7 @@ func importReadme(b *strings.Builder, mod *terraform.Module, st *wizard.State) {
 		return
 	}
 	n := mod.Imports()
-	fmt.Fprintf(b, "`imports.tf` imports the %d objects byob's state file records as made (Terraform 1.5 `import` blocks, each with the\n", n)
+	fmt.Fprintf(b, "`imports.tf` imports the %s byob's state file records as made (Terraform 1.5 `import` blocks, each with the\n", prose.Count(n, "object"))
 	b.WriteString("import ID its provider documents). The module describes them exactly as `byob init` made them, so against the same\n")
 	fmt.Fprintf(b, "accounts `terraform plan` shows `%d to import, 0 to add, 0 to change, 0 to destroy`", n)
 	if unimported := mod.Unimported(); len(unimported) > 0 {

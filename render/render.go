@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/internal/securefile"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/render/cloudformation"
@@ -150,7 +151,7 @@ func supports(name string, f format, cfg *providers.Config) error {
 				others = append(others, n)
 			}
 		}
-		return providers.Usagef("--format %s is for --provider %s: use --format %s for %s", name, orList(by), orList(others), cfg.Provider)
+		return providers.Usagef("--format %s is for --provider %s: use --format %s for %s", name, prose.Or(by), prose.Or(others), cfg.Provider)
 	}
 	var by []string
 	for _, p := range providers.Registered() {
@@ -158,7 +159,7 @@ func supports(name string, f format, cfg *providers.Config) error {
 			by = append(by, selector(p))
 		}
 	}
-	return providers.Usagef("--format %s needs %s: without a warehouse there is no %s", name, orList(by), f.what)
+	return providers.Usagef("--format %s needs %s: without a warehouse there is no %s", name, prose.Or(by), f.what)
 }
 
 // selector is the flag and value that choose p: "--warehouse snowflake".
@@ -167,14 +168,6 @@ func selector(p providers.Provider) string {
 		return "--warehouse " + p.Name()
 	}
 	return "--provider " + p.Name()
-}
-
-// orList is "a", "a or b", "a, b or c".
-func orList(items []string) string {
-	if len(items) < 2 {
-		return strings.Join(items, "")
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }
 
 // refsOf merges the references each renderer declares.

@@ -18,8 +18,18 @@ func Open(ctx context.Context, cfg *Config, env providers.Env) (conns map[string
 			c.Close()
 		}
 	}
-	// The warehouse first: preflight reads its region before the bucket's.
 	active := cfg.Active()
+	// What the environment says is checked before anything is reached.
+	var bad []providers.InvalidValue
+	for _, p := range active {
+		if ec, ok := p.(providers.EnvChecker); ok {
+			bad = append(bad, ec.CheckEnv(env)...)
+		}
+	}
+	if len(bad) > 0 {
+		return nil, func() {}, &providers.UsageError{Invalid: bad}
+	}
+	// The warehouse first: preflight reads its region before the bucket's.
 	for i := len(active) - 1; i >= 0; i-- {
 		p := active[i]
 		c, err := p.Connect(ctx, cfg, env)

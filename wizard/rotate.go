@@ -142,7 +142,7 @@ func Rotate(ctx context.Context, cfg Config, deps Deps, state *State, values *pr
 	}
 	// A phase that delivered its key before only proves it again.
 	if out.New = rt.keys.Delivered(); out.New == out.Old || out.New == "" {
-		err = rt.step(StepNewKey, "Create a new key besides "+out.Old, func(ctx context.Context, r *providers.Run) (err error) {
+		err = rt.step(StepNewKey, "Create a new key for GrowthLoop, keeping the current key "+out.Old+" active", func(ctx context.Context, r *providers.Run) (err error) {
 			out.New, err = rt.rotator.NewKey(ctx, r, rt.setup)
 			return err
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -221,8 +222,8 @@ func verifyTitle(s providers.Step) string {
 
 // InitCommand is the byob init command line that makes (or restores) the
 // setup cfg describes: --provider, then every setup flag whose value is not
-// its default, in name order.
-func InitCommand(cfg Config) string {
+// its default, and those of always whatever their value, in name order.
+func InitCommand(cfg Config, always ...string) string {
 	// What the flags default to; a default derived from other inputs (the
 	// integration's name) as it derives for this setup.
 	def := Config{Provider: cfg.Provider, Warehouse: cfg.Warehouse, TTLDays: providers.DefaultTTLDays}
@@ -233,7 +234,7 @@ func InitCommand(cfg Config) string {
 	parts := []string{"byob init --provider " + cfg.Provider}
 	for _, f := range fields {
 		val := f.String(&cfg)
-		if f.Flag == "provider" || val == "" || val == f.String(&def) {
+		if f.Flag == "provider" || val == "" || val == f.String(&def) && !slices.Contains(always, f.Flag) {
 			continue
 		}
 		parts = append(parts, "--"+f.Flag+" "+ShellQuote(val))

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/templates"
 )
@@ -515,7 +516,7 @@ func (s *lifecycleStep) Check(ctx context.Context, r *providers.Run, v *provider
 		return providers.Observation{Status: providers.Done}, nil
 	}
 	return providers.Observation{Status: providers.Drifted, Reason: fmt.Sprintf("lifecycle rule %s does not expire %s and its noncurrent versions after %s and abort incomplete uploads after %s",
-		templates.ExpireRuleID, s.p.Prefix, days(s.p.TTLDays), days(templates.AbortUploadDays))}, nil
+		templates.ExpireRuleID, s.p.Prefix, prose.Count(s.p.TTLDays, "day"), prose.Count(templates.AbortUploadDays, "day"))}, nil
 }
 
 func (s *lifecycleStep) matches(r types.LifecycleRule) bool {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
 )
 
@@ -263,8 +264,8 @@ func keyHygiene(ctx context.Context, r *providers.Run, p Params, keyID string, n
 	}
 	for _, k := range active {
 		if aws.ToString(k.AccessKeyId) == keyID && now.Sub(aws.ToTime(k.CreateDate)) > maxKeyAge {
-			return providers.Warned(rotate, "access key %s is %d days old", keyID, int(now.Sub(aws.ToTime(k.CreateDate)).Hours()/24))
+			return providers.Warned(rotate, "access key %s is %s old", keyID, age(now, aws.ToTime(k.CreateDate)))
 		}
 	}
-	return providers.Passed("%d active access key(s), none older than %d days", len(active), int(maxKeyAge.Hours()/24))
+	return providers.Passed("%s, none older than %d days", prose.Count(len(active), "active access key"), int(maxKeyAge.Hours()/24))
 }

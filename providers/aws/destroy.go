@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/templates"
 )
@@ -22,7 +23,7 @@ import (
 // rule) stay with it.
 
 func (s *bucketStep) Teardown(ctx context.Context, v *providers.Values) (providers.Teardown, error) {
-	kept := "private and encrypted, exports under " + s.p.Prefix + " still expiring after " + days(s.p.TTLDays)
+	kept := "private and encrypted, exports under " + s.p.Prefix + " still expiring after " + prose.Count(s.p.TTLDays, "day")
 	if s.c == nil {
 		return providers.BucketTeardown(v, StepBucket, s.p.Bucket, s.p.Destroy, kept, nil)
 	}
@@ -166,7 +167,7 @@ func (s *bucketPolicyStep) Teardown(_ context.Context, v *providers.Values) (pro
 
 func (s *lifecycleStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
 	return s.p.stays(v, StepLifecycle, fmt.Sprintf("lifecycle rule %s stays: objects under %s keep expiring after %s (delete the rule to keep them)",
-		templates.ExpireRuleID, s.p.Prefix, days(s.p.TTLDays))), nil
+		templates.ExpireRuleID, s.p.Prefix, prose.Count(s.p.TTLDays, "day"))), nil
 }
 
 // A setting that stays is never removed.

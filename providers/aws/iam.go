@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/templates"
 )
@@ -158,7 +159,7 @@ func (s *policyStep) Check(ctx context.Context, r *providers.Run, v *providers.V
 	reasons := append(templates.PolicyMistakes(have), "policy "+s.name+" differs from the expected document: "+templates.DiffStatements(have, s.document()))
 	if kept := s.kept(have); len(kept) > 0 {
 		b, _ := json.Marshal(kept)
-		reasons = append(reasons, fmt.Sprintf("%d statement(s) of your own are kept (byob never removes them; init --prune does): %s", len(kept), b))
+		reasons = append(reasons, fmt.Sprintf("%s of your own kept (byob never removes them; init --prune does): %s", prose.Count(len(kept), "statement"), b))
 	}
 	return providers.Observation{Status: providers.Drifted, Reason: strings.Join(reasons, "; "),
 		Fix: []providers.Artifact{{Name: "the policy's new default version", Format: providers.FormatJSON, Content: s.expected(have)}}}, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
 )
 
@@ -140,7 +141,7 @@ func (ks keySet) foreign(user string, now time.Time) string {
 	for _, k := range ks.keys {
 		id := aws.ToString(k.AccessKeyId)
 		if !ks.ours[id] && !providers.Holds(ks.store, id) {
-			names = append(names, fmt.Sprintf("%s (%s, %d days old)", id, k.Status, int(now.Sub(aws.ToTime(k.CreateDate)).Hours()/24)))
+			names = append(names, fmt.Sprintf("%s (%s, %s old)", id, k.Status, age(now, aws.ToTime(k.CreateDate))))
 		}
 	}
 	if len(names) == 0 {
@@ -167,8 +168,8 @@ func (s *accessKeyStep) Check(ctx context.Context, r *providers.Run, v *provider
 		v.Set(providers.AccessKeyID, id)
 		v.Set(providers.GrowthLoopsKey, id)
 		k := ks.find(id)
-		return providers.Observation{Status: providers.Done, Reason: fmt.Sprintf("access key %s (%d days old) is the one GrowthLoop holds: left in place, and no new bundle is written; byob rotate-keys replaces it",
-			id, int(time.Since(aws.ToTime(k.CreateDate)).Hours()/24))}, nil
+		return providers.Observation{Status: providers.Done, Reason: fmt.Sprintf("access key %s (%s old) is the one GrowthLoop holds: left in place, and no new bundle is written; byob rotate-keys replaces it",
+			id, age(time.Now(), aws.ToTime(k.CreateDate)))}, nil
 	}
 	switch {
 	case pending != delivered && ks.active(pending):
@@ -331,7 +332,7 @@ func (s *accessKeyStep) full(keys []types.AccessKeyMetadata) string {
 	user := s.p.Names.User
 	var names []string
 	for _, k := range keys {
-		names = append(names, fmt.Sprintf("%s (%s, %d days old)", aws.ToString(k.AccessKeyId), k.Status, int(time.Since(aws.ToTime(k.CreateDate)).Hours()/24)))
+		names = append(names, fmt.Sprintf("%s (%s, %s old)", aws.ToString(k.AccessKeyId), k.Status, age(time.Now(), aws.ToTime(k.CreateDate))))
 	}
 	return fmt.Sprintf("user %s already has the %d access keys IAM allows: %s. byob never deletes a key it did not create: "+
 		"free a slot with `aws iam delete-access-key --user-name %s --access-key-id <the key nobody uses>` and re-run",
@@ -366,4 +367,9 @@ func (s *accessKeyStep) waitWorks(ctx context.Context, r *providers.Run, id, sec
 		}
 		return s.c.wrap("sts:GetCallerIdentity with the new access key", err)
 	})
+}
+
+// age is how long ago created was, in whole days: "1 day".
+func age(now, created time.Time) string {
+	return prose.Count(int(now.Sub(created).Hours()/24), "day")
 }

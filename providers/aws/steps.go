@@ -1,8 +1,7 @@
 package aws
 
 import (
-	"strconv"
-
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/templates"
 )
@@ -20,7 +19,7 @@ func Steps(p Params, c *Clients, warehouseStep string) []providers.Step {
 		&encryptionStep{Basic: b(StepEncryption, "Turn on default encryption (SSE-S3)", "Default encryption is on", StepBucket).Reading(inBucket...), p: p, c: c},
 		&bucketPolicyStep{Basic: b(StepBucketPolicy, "Deny requests without TLS (bucket policy)", "Bucket policy denies requests without TLS", StepBucket).Reading(inBucket...), p: p, c: c},
 		&objectOwnershipStep{Basic: b(StepObjectOwnership, "Turn ACLs off (Object Ownership: bucket owner enforced)", "ACLs are off (BucketOwnerEnforced)", StepBucket).Reading(inBucket...), p: p, c: c},
-		&lifecycleStep{Basic: b(StepLifecycle, "Expire objects under "+p.Prefix+" after "+days(p.TTLDays), "Lifecycle rule expires the prefix at the TTL", StepBucket).Reading(inBucket...), p: p, c: c},
+		&lifecycleStep{Basic: b(StepLifecycle, "Expire objects under "+p.Prefix+" after "+prose.Count(p.TTLDays, "day"), "Lifecycle rule expires the prefix at the TTL", StepBucket).Reading(inBucket...), p: p, c: c},
 		&policyStep{Basic: b(StepPolicy, "Create IAM policy "+p.Names.Policy+" for GrowthLoop's user", "GrowthLoop's IAM policy is the expected document").Reading(providers.AWSAccountID), p: p, c: c,
 			name: p.Names.Policy, doc: templates.S3Access(p.S3Bucket(), p.Prefix)},
 	}
@@ -44,10 +43,3 @@ func Steps(p Params, c *Clients, warehouseStep string) []providers.Step {
 
 // inBucket are what the bucket's calls read: its region and owner.
 var inBucket = []providers.Key{providers.AWSRegion, providers.AWSAccountID}
-
-func days(n int) string {
-	if n == 1 {
-		return "1 day"
-	}
-	return strconv.Itoa(n) + " days"
-}

@@ -16,6 +16,7 @@ import (
 
 	iamapi "google.golang.org/api/iam/v1"
 
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
 )
 
@@ -190,5 +191,5 @@ func keyHygiene(ctx context.Context, p Params, c *Clients, now time.Time, rotati
 		return providers.Warned("delete the keys GrowthLoop does not use: gcloud iam service-accounts keys delete <id> --iam-account="+p.ServiceAccountEmail(),
 			"%s has %d enabled keys", p.ServiceAccountEmail(), len(enabled))
 	}
-	return providers.Passed("%d enabled key(s), none older than %d days", len(enabled), int(maxKeyAge.Hours()/24))
+	return providers.Passed("%s, none older than %d days", prose.Count(len(enabled), "enabled key"), int(maxKeyAge.Hours()/24))
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/growthloop/byob/providers"
 )
 
 // fakeGoogle answers every API request with answer and records its path
@@ -134,6 +136,31 @@ func TestStorageEndpoints(t *testing.T) {
 		}
 		if r := f.last(); r.URL.Path != "/storage/v1/b/b1" || r.Header.Get("Authorization") != tc.auth {
 			t.Errorf("%s: sent %s with Authorization %q, want %q", tc.name, r.URL.Path, r.Header.Get("Authorization"), tc.auth)
+		}
+	}
+}
+
+// TestCheckEnv: GOOGLE_APPLICATION_CREDENTIALS naming no file, or a
+// directory, is an invalid value naming the variable and the path; a
+// file, or the variable unset, passes.
+func TestCheckEnv(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "adc.json")
+	if err := os.WriteFile(file, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"":                              "",
+		file:                            "",
+		filepath.Join(dir, "none.json"): "the environment variable names a file that does not exist",
+		dir:                             "the environment variable names a directory, not a credentials file",
+	} {
+		got := Provider{}.CheckEnv(providers.Env{LookupEnv: envOf(map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": path})})
+		switch {
+		case want == "" && len(got) > 0:
+			t.Errorf("%q: %v", path, got)
+		case want != "" && (len(got) != 1 || got[0].Flag != "GOOGLE_APPLICATION_CREDENTIALS" || got[0].Value != path || !strings.HasPrefix(got[0].Rule, want)):
+			t.Errorf("%q: %+v, want %q", path, got, want)
 		}
 	}
 }

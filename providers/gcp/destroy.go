@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/api/iterator"
 
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
 )
 
@@ -21,7 +22,7 @@ import (
 // --delete-objects as well.
 
 func (s *bucketStep) Teardown(ctx context.Context, v *providers.Values) (providers.Teardown, error) {
-	kept := fmt.Sprintf("private, exports under %s still expiring after %d days", s.p.Prefix, s.p.TTLDays)
+	kept := fmt.Sprintf("private, exports under %s still expiring after %s", s.p.Prefix, prose.Count(s.p.TTLDays, "day"))
 	if s.c == nil {
 		return providers.BucketTeardown(v, StepBucket, s.p.Bucket, s.p.Destroy, kept, nil)
 	}

@@ -3,7 +3,10 @@ package gcp
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
 	"github.com/growthloop/byob/providers"
@@ -107,6 +110,29 @@ func (Provider) Connect(ctx context.Context, _ *providers.Config, env providers.
 		return nil, err
 	}
 	return &conn{c: c, timeout: cmp.Or(env.ConnectTimeout, providers.DefaultConnectTimeout)}, nil
+}
+
+// CheckEnv implements providers.EnvChecker: GOOGLE_APPLICATION_CREDENTIALS,
+// when set, names a credentials file, which Google's libraries read
+// before any other source of credentials
+// (https://cloud.google.com/docs/authentication/application-default-credentials).
+// Their own error would only say that no credentials were found.
+func (Provider) CheckEnv(env providers.Env) []providers.InvalidValue {
+	path := env.Get("GOOGLE_APPLICATION_CREDENTIALS")
+	if path == "" {
+		return nil
+	}
+	rule := ""
+	switch fi, err := os.Stat(path); {
+	case errors.Is(err, fs.ErrNotExist):
+		rule = "the environment variable names a file that does not exist"
+	case err == nil && fi.IsDir():
+		rule = "the environment variable names a directory, not a credentials file"
+	default:
+		return nil
+	}
+	return []providers.InvalidValue{{Flag: "GOOGLE_APPLICATION_CREDENTIALS", Value: path,
+		Rule: rule + ": point it at a credentials file, or unset it to use gcloud's (gcloud auth application-default login)"}}
 }
 
 // Preflight checks the project exists and the caller may do what the run

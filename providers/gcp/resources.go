@@ -12,6 +12,7 @@ import (
 	"cloud.google.com/go/storage"
 	iamapi "google.golang.org/api/iam/v1"
 
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/templates"
 )
@@ -80,8 +81,8 @@ func (s *bucketStep) drift(b *storage.BucketAttrs) []string {
 	if !slices.EqualFunc(have, want, func(h, w storage.LifecycleRule) bool {
 		return h.Condition.AgeInDays == w.Condition.AgeInDays && !h.Condition.AllObjects && h.Condition.DaysSinceNoncurrentTime == w.Condition.DaysSinceNoncurrentTime
 	}) {
-		d = append(d, fmt.Sprintf("the lifecycle rules do not delete objects under %s at age %d days and their noncurrent versions %d days after they became noncurrent",
-			s.p.Prefix, s.p.TTLDays, s.p.TTLDays))
+		d = append(d, fmt.Sprintf("the lifecycle rules do not delete objects under %s at age %s and their noncurrent versions %s after they became noncurrent",
+			s.p.Prefix, prose.Count(s.p.TTLDays, "day"), prose.Count(s.p.TTLDays, "day")))
 	}
 	return d
 }

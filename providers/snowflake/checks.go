@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
 	sflib "github.com/growthloop/byob/snowflake"
 )
@@ -41,7 +42,7 @@ func StageReachable(db sflib.DB, stage sflib.Stage, reRun string, prop providers
 			case err != nil:
 				return providers.Failed("fix the integration and trust checks above, or "+reRun, "LIST @%s: %v", stage.Name, err)
 			}
-			return providers.Passed("LIST @%s returned %d files", stage.Name, len(rows))
+			return providers.Passed("LIST @%s returned %s", stage.Name, prose.Count(len(rows), "file"))
 		},
 	}
 }
