@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -65,84 +64,26 @@ func listKeys(ctx context.Context, c *Clients, user string) ([]types.AccessKeyMe
 	return out.AccessKeyMetadata, nil
 }
 
-// keySet is the user's access keys as byob sees them.
-type keySet struct {
-	keys    []types.AccessKeyMetadata
-	ours    map[string]bool // made by byob
-	retired []string        // deactivated and kept by a rotation
-	store   providers.KeyStore
+// keyView is what byob reads of an IAM access key.
+var keyView = providers.KeyView[types.AccessKeyMetadata]{
+	ID:      func(k types.AccessKeyMetadata) string { return aws.ToString(k.AccessKeyId) },
+	Active:  func(k types.AccessKeyMetadata) bool { return k.Status == types.StatusTypeActive },
+	Created: func(k types.AccessKeyMetadata) time.Time { return aws.ToTime(k.CreateDate) },
 }
+
+// keySet is the user's access keys as byob sees them.
+type keySet = providers.KeySet[types.AccessKeyMetadata]
 
 func (s *accessKeyStep) keySet(v *providers.Values, list []types.AccessKeyMetadata) keySet {
-	ks := keySet{keys: list, ours: map[string]bool{}, retired: keys.Retired(v), store: s.p.Keys}
-	for _, id := range keys.Created(v) {
-		ks.ours[id] = true
-	}
-	if in, ok := keys.Intent(v); ok {
-		for _, k := range list {
-			if id := aws.ToString(k.AccessKeyId); in.Made(id, aws.ToTime(k.CreateDate)) {
-				ks.ours[id] = true
-			}
-		}
-	}
-	return ks
-}
-
-func (ks keySet) find(id string) *types.AccessKeyMetadata {
-	i := slices.IndexFunc(ks.keys, func(k types.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == id })
-	if id == "" || i < 0 {
-		return nil
-	}
-	return &ks.keys[i]
-}
-
-func (ks keySet) active(id string) bool {
-	k := ks.find(id)
-	return k != nil && k.Status == types.StatusTypeActive
-}
-
-// unwanted are the keys byob deletes: its own keys whose secret it does
-// not hold (they can never be delivered), and held keys IAM reports
-// inactive (they no longer work: a new key replaces them). A key a
-// rotation retired stays until the next rotation.
-func (ks keySet) unwanted() []string {
-	var out []string
-	for _, k := range ks.keys {
-		id := aws.ToString(k.AccessKeyId)
-		held := providers.Holds(ks.store, id)
-		if slices.Contains(ks.retired, id) {
-			continue
-		}
-		if ks.ours[id] && !held || held && k.Status != types.StatusTypeActive {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-// prune deletes the unwanted keys (and, with retired, the keys a rotation
-// retired) and returns the ids of the others, and of byob's among them.
-func (ks keySet) prune(ctx context.Context, v *providers.Values, retired bool, del func(context.Context, string) error) (known, ours []string, err error) {
-	var ids []string
-	for _, k := range ks.keys {
-		ids = append(ids, aws.ToString(k.AccessKeyId))
-	}
-	unwanted := ks.unwanted()
-	goes := func(id string) bool {
-		return slices.Contains(unwanted, id) || retired && slices.Contains(ks.retired, id)
-	}
-	return keys.Prune(ctx, v, ids, goes, func(id string) bool { return ks.ours[id] }, del)
+	return providers.NewKeySet(keys, keyView, v, s.p.Keys, list)
 }
 
 // foreign describes the keys byob did not make and does not hold: they
 // are reported and never touched. "" when there are none.
-func (ks keySet) foreign(user string, now time.Time) string {
+func foreign(ks keySet, user string, now time.Time) string {
 	var names []string
-	for _, k := range ks.keys {
-		id := aws.ToString(k.AccessKeyId)
-		if !ks.ours[id] && !providers.Holds(ks.store, id) {
-			names = append(names, fmt.Sprintf("%s (%s, %s old)", id, k.Status, age(now, aws.ToTime(k.CreateDate))))
-		}
+	for _, k := range ks.Foreign() {
+		names = append(names, fmt.Sprintf("%s (%s, %s old)", aws.ToString(k.AccessKeyId), k.Status, age(now, aws.ToTime(k.CreateDate))))
 	}
 	if len(names) == 0 {
 		return ""
@@ -158,54 +99,36 @@ func (s *accessKeyStep) Check(ctx context.Context, r *providers.Run, v *provider
 	ks := s.keySet(v, list)
 	delivered, pending := s.p.Keys.Delivered(), s.p.Keys.Pending()
 	obs := func(st providers.Status, reason string) (providers.Observation, error) {
-		if f := ks.foreign(s.p.Names.User, time.Now()); f != "" {
+		if f := foreign(ks, s.p.Names.User, time.Now()); f != "" {
 			reason = strings.TrimPrefix(reason+"; "+f, "; ")
 		}
 		return providers.Observation{Status: st, Reason: reason}, nil
 	}
-	if id := s.adopted(v, ks); delivered == "" && pending == "" && id != "" {
+	if id := ks.Adopted(v, s.p.Adopt); delivered == "" && pending == "" && id != "" {
 		// GrowthLoop holds this key's secret: keep it, make no other.
 		v.Set(providers.AccessKeyID, id)
 		v.Set(providers.GrowthLoopsKey, id)
-		k := ks.find(id)
+		k, _ := ks.Find(id)
 		return providers.Observation{Status: providers.Done, Reason: fmt.Sprintf("access key %s (%s old) is the one GrowthLoop holds: left in place, and no new bundle is written; byob rotate-keys replaces it",
 			id, age(time.Now(), aws.ToTime(k.CreateDate)))}, nil
 	}
 	switch {
-	case pending != delivered && ks.active(pending):
+	case pending != delivered && ks.Works(pending):
 		return obs(providers.Missing, "access key "+pending+", made by a run that did not finish, goes into the bundle")
-	case ks.find(delivered) != nil && !ks.active(delivered):
+	case ks.Exists(delivered) && !ks.Works(delivered):
+		k, _ := ks.Find(delivered)
 		return obs(providers.Drifted, fmt.Sprintf("access key %s of the bundle is %s in IAM: a new key replaces it and %s is deleted (upload the new bundle to GrowthLoop)",
-			delivered, ks.find(delivered).Status, delivered))
+			delivered, k.Status, delivered))
 	case delivered == "":
 		return obs(providers.Missing, "")
-	case !ks.active(delivered):
+	case !ks.Works(delivered):
 		return obs(providers.Missing, "access key "+delivered+" of the bundle no longer exists")
-	case len(ks.unwanted()) > 0:
-		return obs(providers.Drifted, "access key "+strings.Join(ks.unwanted(), ", ")+" was made by byob but its secret was lost, so it can never be used: it is deleted")
+	case len(ks.Unwanted()) > 0:
+		return obs(providers.Drifted, "access key "+strings.Join(ks.Unwanted(), ", ")+" was made by byob but its secret was lost, so it can never be used: it is deleted")
 	}
 	// The bundle's key is the setup's, whatever the state file says.
 	v.Set(providers.AccessKeyID, delivered)
 	return obs(providers.Done, "")
-}
-
-// adopted is the key GrowthLoop holds on a setup taken over: the one a
-// run recorded, else with --adopt the newest active key byob did not make.
-func (s *accessKeyStep) adopted(v *providers.Values, ks keySet) string {
-	if id := v.Get(providers.GrowthLoopsKey); id != "" && ks.active(id) {
-		return id
-	}
-	if !s.p.Adopt {
-		return ""
-	}
-	var newest types.AccessKeyMetadata
-	for _, k := range ks.keys {
-		id := aws.ToString(k.AccessKeyId)
-		if !ks.ours[id] && k.Status == types.StatusTypeActive && aws.ToTime(k.CreateDate).After(aws.ToTime(newest.CreateDate)) {
-			newest = k
-		}
-	}
-	return aws.ToString(newest.AccessKeyId)
 }
 
 func (s *accessKeyStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
@@ -215,14 +138,14 @@ func (s *accessKeyStep) Apply(ctx context.Context, r *providers.Run, v *provider
 		return err
 	}
 	ks := s.keySet(v, list)
-	known, ours, err := ks.prune(ctx, v, false, s.delete)
+	known, ours, err := ks.Prune(ctx, v, false, s.delete)
 	if err != nil {
 		return err
 	}
 	// Whatever an unfinished creation made is now either held or deleted.
 	keys.End(v)
 	for _, id := range []string{s.p.Keys.Pending(), s.p.Keys.Delivered()} {
-		if ks.active(id) {
+		if ks.Works(id) {
 			v.Set(providers.AccessKeyID, id)
 			keys.SetCreated(v, append(ours, id))
 			if err := r.Checkpoint(); err != nil {
@@ -347,7 +270,7 @@ func (s *accessKeyStep) Gate(ctx context.Context, r *providers.Run, v *providers
 		return err
 	}
 	ks := s.keySet(v, list)
-	if ks.active(s.p.Keys.Pending()) || ks.active(s.p.Keys.Delivered()) || s.adopted(v, ks) != "" || len(list)-len(ks.unwanted()) < maxKeys {
+	if ks.Works(s.p.Keys.Pending()) || ks.Works(s.p.Keys.Delivered()) || ks.Adopted(v, s.p.Adopt) != "" || len(list)-len(ks.Unwanted()) < maxKeys {
 		return nil
 	}
 	return errors.New(s.full(list))

@@ -26,12 +26,12 @@ func (Provider) NewKey(ctx context.Context, r *providers.Run, s providers.Setup)
 		return "", err
 	}
 	ks := st.keySet(v, list)
-	known, ours, err := ks.prune(ctx, v, true, st.delete)
+	known, ours, err := ks.Prune(ctx, v, true, st.delete)
 	if err != nil {
 		return "", err
 	}
 	keys.End(v)
-	if pending := s.Keys.Pending(); pending != "" && ks.active(pending) {
+	if pending := s.Keys.Pending(); pending != "" && ks.Works(pending) {
 		v.Set(providers.AccessKeyID, pending)
 		keys.SetCreated(v, append(ours, pending))
 		return pending, r.Checkpoint()

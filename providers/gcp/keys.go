@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"path"
-	"slices"
 	"strings"
 	"time"
 
@@ -26,8 +25,14 @@ func CreatedKeys(v *providers.Values) []string { return keys.Created(v) }
 
 // made reports whether a key was made under the intent.
 func made(in providers.Intent, k *iamapi.ServiceAccountKey) bool {
-	created, err := time.Parse(time.RFC3339, k.ValidAfterTime)
-	return err == nil && in.Made(keyID(k), created)
+	return in.Made(keyID(k), keyCreated(k))
+}
+
+// keyCreated is when the key was made (its validAfterTime); zero when
+// Google says nothing readable.
+func keyCreated(k *iamapi.ServiceAccountKey) time.Time {
+	t, _ := time.Parse(time.RFC3339, k.ValidAfterTime)
+	return t
 }
 
 func keyID(k *iamapi.ServiceAccountKey) string { return path.Base(k.Name) }
@@ -122,102 +127,31 @@ func (s *keyStep) list(ctx context.Context) ([]*iamapi.ServiceAccountKey, error)
 	return keys, nil
 }
 
-// keySet is the service account's keys as byob sees them.
-type keySet struct {
-	keys    []*iamapi.ServiceAccountKey
-	ours    map[string]bool
-	retired []string // disabled and kept by a rotation
-	store   providers.KeyStore
+// keyView is what byob reads of a service account key.
+var keyView = providers.KeyView[*iamapi.ServiceAccountKey]{
+	ID:      keyID,
+	Active:  func(k *iamapi.ServiceAccountKey) bool { return !k.Disabled },
+	Created: keyCreated,
 }
+
+// keySet is the service account's keys as byob sees them.
+type keySet = providers.KeySet[*iamapi.ServiceAccountKey]
 
 func (s *keyStep) keySet(v *providers.Values, list []*iamapi.ServiceAccountKey) keySet {
-	ks := keySet{keys: list, ours: map[string]bool{}, retired: keys.Retired(v), store: s.p.Keys}
-	for _, id := range keys.Created(v) {
-		ks.ours[id] = true
-	}
-	if in, ok := keys.Intent(v); ok {
-		for _, k := range list {
-			if made(in, k) {
-				ks.ours[keyID(k)] = true
-			}
-		}
-	}
-	return ks
+	return providers.NewKeySet(keys, keyView, v, s.p.Keys, list)
 }
 
-func (ks keySet) find(id string) *iamapi.ServiceAccountKey {
-	i := slices.IndexFunc(ks.keys, func(k *iamapi.ServiceAccountKey) bool { return keyID(k) == id })
-	if id == "" || i < 0 {
-		return nil
-	}
-	return ks.keys[i]
-}
-
-func (ks keySet) active(id string) bool {
-	k := ks.find(id)
-	return k != nil && !k.Disabled
-}
-
-// unwanted are byob's own keys whose file it does not hold, and held
-// keys that were disabled. A key a rotation retired stays until the next
-// rotation.
-func (ks keySet) unwanted() []string {
-	var out []string
-	for _, k := range ks.keys {
-		held := providers.Holds(ks.store, keyID(k))
-		if slices.Contains(ks.retired, keyID(k)) {
-			continue
-		}
-		if ks.ours[keyID(k)] && !held || held && k.Disabled {
-			out = append(out, keyID(k))
-		}
-	}
-	return out
-}
-
-// prune deletes the unwanted keys (and, with retired, the keys a rotation
-// retired) and returns the ids of the others, and of byob's among them.
-func (ks keySet) prune(ctx context.Context, v *providers.Values, retired bool, del func(context.Context, string) error) (known, ours []string, err error) {
+// foreign describes the keys byob did not make and does not hold: they
+// are reported and never touched. "" when there are none.
+func foreign(ks keySet, account string) string {
 	var ids []string
-	for _, k := range ks.keys {
+	for _, k := range ks.Foreign() {
 		ids = append(ids, keyID(k))
-	}
-	unwanted := ks.unwanted()
-	goes := func(id string) bool {
-		return slices.Contains(unwanted, id) || retired && slices.Contains(ks.retired, id)
-	}
-	return keys.Prune(ctx, v, ids, goes, func(id string) bool { return ks.ours[id] }, del)
-}
-
-func (ks keySet) foreign(account string) string {
-	var ids []string
-	for _, k := range ks.keys {
-		if !ks.ours[keyID(k)] && !providers.Holds(ks.store, keyID(k)) {
-			ids = append(ids, keyID(k))
-		}
 	}
 	if len(ids) == 0 {
 		return ""
 	}
 	return fmt.Sprintf("service account %s also has key %s, which byob did not create; left alone", account, strings.Join(ids, " and "))
-}
-
-// adopted is the key GrowthLoop holds on a setup taken over: the one a run
-// recorded, else with --adopt the newest enabled key byob did not make.
-func (s *keyStep) adopted(v *providers.Values, ks keySet) string {
-	if id := v.Get(providers.GrowthLoopsKey); id != "" && ks.active(id) {
-		return id
-	}
-	if !s.p.Adopt {
-		return ""
-	}
-	newest, at := "", ""
-	for _, k := range ks.keys {
-		if id := keyID(k); !ks.ours[id] && ks.active(id) && k.ValidAfterTime > at {
-			newest, at = id, k.ValidAfterTime
-		}
-	}
-	return newest
 }
 
 func (s *keyStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
@@ -228,12 +162,12 @@ func (s *keyStep) Check(ctx context.Context, r *providers.Run, v *providers.Valu
 	ks := s.keySet(v, list)
 	held := s.p.Keys.Delivered()
 	obs := func(st providers.Status, reason string) (providers.Observation, error) {
-		if f := ks.foreign(s.p.ServiceAccountEmail()); f != "" {
+		if f := foreign(ks, s.p.ServiceAccountEmail()); f != "" {
 			reason = strings.TrimPrefix(reason+"; "+f, "; ")
 		}
 		return providers.Observation{Status: st, Reason: reason}, nil
 	}
-	if id := s.adopted(v, ks); held == "" && id != "" {
+	if id := ks.Adopted(v, s.p.Adopt); held == "" && id != "" {
 		// GrowthLoop holds this key's file: keep it, make no other.
 		v.Set(providers.GCPKeyID, id)
 		v.Set(providers.GrowthLoopsKey, id)
@@ -243,12 +177,12 @@ func (s *keyStep) Check(ctx context.Context, r *providers.Run, v *providers.Valu
 	switch {
 	case held == "":
 		return obs(providers.Missing, "")
-	case ks.find(held) == nil:
+	case !ks.Exists(held):
 		return obs(providers.Missing, "key "+held+" of "+s.p.KeyFile+" no longer exists")
-	case !ks.active(held):
+	case !ks.Works(held):
 		return obs(providers.Drifted, "key "+held+" of "+s.p.KeyFile+" is disabled: a new key replaces it and "+held+" is deleted (upload the new key file to GrowthLoop)")
-	case len(ks.unwanted()) > 0:
-		return obs(providers.Drifted, "key "+strings.Join(ks.unwanted(), ", ")+" was made by byob but its file was lost, so it can never be used: it is deleted")
+	case len(ks.Unwanted()) > 0:
+		return obs(providers.Drifted, "key "+strings.Join(ks.Unwanted(), ", ")+" was made by byob but its file was lost, so it can never be used: it is deleted")
 	}
 	// The key file's key is the setup's, whatever the state file says.
 	v.Set(providers.GCPKeyID, held)
@@ -262,12 +196,12 @@ func (s *keyStep) Apply(ctx context.Context, r *providers.Run, v *providers.Valu
 		return err
 	}
 	ks := s.keySet(v, list)
-	known, ours, err := ks.prune(ctx, v, false, s.delete)
+	known, ours, err := ks.Prune(ctx, v, false, s.delete)
 	if err != nil {
 		return err
 	}
 	keys.End(v)
-	if held := s.p.Keys.Delivered(); ks.active(held) {
+	if held := s.p.Keys.Delivered(); ks.Works(held) {
 		v.Set(providers.GCPKeyID, held)
 		keys.SetCreated(v, append(ours, held))
 		return r.Checkpoint()

@@ -27,7 +27,7 @@ func (Provider) NewKey(ctx context.Context, r *providers.Run, s providers.Setup)
 		return "", err
 	}
 	ks := st.keySet(v, list)
-	known, ours, err := ks.prune(ctx, v, true, st.delete)
+	known, ours, err := ks.Prune(ctx, v, true, st.delete)
 	if err != nil {
 		return "", err
 	}
@@ -77,7 +77,7 @@ func (Provider) ProveKey(ctx context.Context, r *providers.Run, s providers.Setu
 		if err != nil {
 			return err
 		}
-		if k := (keySet{keys: list}).find(id); k != nil && made(in, k) && !slices.Contains(keys.Created(s.Values), id) {
+		if k, ok := st.keySet(s.Values, list).Find(id); ok && made(in, k) && !slices.Contains(keys.Created(s.Values), id) {
 			keys.SetCreated(s.Values, append(keys.Created(s.Values), id))
 		}
 		keys.End(s.Values)
