@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -173,6 +174,7 @@ type jsiiType struct {
 type jsiiProperty struct {
 	Name     string          `json:"name"`
 	Optional bool            `json:"optional"`
+	Static   bool            `json:"static"`
 	Docs     map[string]any  `json:"docs"`
 	Type     json.RawMessage `json:"type"`
 }
@@ -235,10 +237,12 @@ func googleSchemas(resources, data map[string]bool) (*ProviderSchema, error) {
 				continue
 			}
 			n := name(typ)
-			b, err := block("@cdktf/provider-google." + camel(n, false) + "." + camel(n, true) + "Config")
+			class := "@cdktf/provider-google." + camel(n, false) + "." + camel(n, true)
+			b, err := block(class + "Config")
 			if err != nil {
 				return fmt.Errorf("%s: %w", typ, err)
 			}
+			computed(asm.Types[class], b)
 			into[typ], _ = json.Marshal(map[string]any{"version": 0, "block": b})
 		}
 		return nil
@@ -250,6 +254,36 @@ func googleSchemas(resources, data map[string]bool) (*ProviderSchema, error) {
 		return nil, err
 	}
 	return ps, nil
+}
+
+// computed adds to block the attributes the resource or data source's
+// class has that its config has not: the computed ones, which the module
+// may read but not set. The class has a property for each attribute
+// (storageBucket's selfLink), besides static ones and an fooInput for
+// each it may set.
+func computed(class jsiiType, block map[string]any) {
+	attrs := block["attributes"].(map[string]any)
+	blocks, _ := block["block_types"].(map[string]any)
+	for _, p := range class.Properties {
+		name := snake(p.Name)
+		if _, set := attrs[name]; set || p.Static || strings.HasSuffix(p.Name, "Input") || blocks[name] != nil {
+			continue
+		}
+		attrs[name] = map[string]any{"computed": true}
+	}
+}
+
+// snake is selfLink as self_link.
+func snake(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsUpper(r) {
+			b.WriteByte('_')
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // jsiiBlock is struct fqn as a schema block.
