@@ -350,3 +350,31 @@ func TestAdoptedBucketIsNeverManaged(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultsOfByobsBucketAreNotAdopted: S3 gives every new bucket
+// SSE-S3 default encryption and Object Ownership BucketOwnerEnforced
+// (docs.aws.amazon.com/AmazonS3/latest/userguide/default-bucket-encryption.html,
+// .../object-ownership-new-bucket.html), so init finds those settings in
+// place on the bucket it made and records them adopted; they are still
+// byob's bucket's, imported like the rest and not named as adopted.
+func TestDefaultsOfByobsBucketAreNotAdopted(t *testing.T) {
+	cfg := config(t, "s3")
+	o := madeSetup(t, cfg)
+	o.Known.Set(providers.CreatedKey("s3-bucket"), "true")
+	for _, step := range []string{"s3-encryption", "s3-object-ownership"} {
+		o.Known.Set(providers.AdoptedKey(step), "true")
+	}
+	files, err := Render("terraform", cfg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := imports(t, files)
+	for _, addr := range []string{"aws_s3_bucket.exports", "aws_s3_bucket_server_side_encryption_configuration.exports", "aws_s3_bucket_ownership_controls.exports"} {
+		if _, ok := got[addr]; !ok {
+			t.Errorf("%s is not imported", addr)
+		}
+	}
+	if readme := fileOf(files, "README.md"); strings.Contains(readme, "before byob") {
+		t.Errorf("the README names a setting of byob's bucket as adopted:\n%s", readme)
+	}
+}
