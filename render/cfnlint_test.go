@@ -22,7 +22,7 @@ func TestCloudFormationPassesCfnLint(t *testing.T) {
 	}
 	for _, name := range []string{"s3", "s3-snowflake"} {
 		cfg := config(t, name)
-		for _, o := range []Options{{}, madeSetup(t, cfg)} {
+		for _, o := range []Options{{}, madeSetup(t, cfg), adoptedSetup(t, cfg)} {
 			files, err := Render("cloudformation", cfg, o)
 			if err != nil {
 				t.Fatal(err)

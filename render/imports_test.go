@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/wizard"
@@ -241,5 +242,139 @@ func TestRenderingIsReproducible(t *testing.T) {
 				t.Errorf("the setup's template has not its external ID as the default:\n%s", tmpl)
 			}
 		}
+	}
+}
+
+// blocksOf are the blocks of a type ("data") in a module's main.tf, by
+// address ("aws_s3_bucket.exports"), with their literal attributes.
+func blocksOf(t *testing.T, files []File, typ string) map[string]map[string]string {
+	t.Helper()
+	out := map[string]map[string]string{}
+	file, diags := hclsyntax.ParseConfig([]byte(fileOf(files, "main.tf")), "main.tf", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	for _, blk := range file.Body.(*hclsyntax.Body).Blocks {
+		if blk.Type != typ {
+			continue
+		}
+		attrs := map[string]string{}
+		for name, a := range blk.Body.Attributes {
+			if v, diags := a.Expr.Value(nil); !diags.HasErrors() && v.Type() == cty.String {
+				attrs[name] = v.AsString()
+			} else {
+				attrs[name] = string(a.Expr.Range().SliceBytes([]byte(fileOf(files, "main.tf"))))
+			}
+		}
+		out[blk.Labels[0]+"."+blk.Labels[1]] = attrs
+	}
+	return out
+}
+
+// TestAdoptedBucketIsNeverManaged: on a setup whose bucket byob adopted,
+// the module reads the bucket through a data source and has no resource
+// or import for it or its settings (an aws_s3_bucket_policy would replace
+// the customer's policy, a google_storage_bucket own the whole bucket,
+// and terraform destroy would delete them); what byob made is still
+// imported; the bucket's IAM grants are additive; and the README names
+// the bucket, what is left to the customer, and the adopted objects the
+// module does import.
+func TestAdoptedBucketIsNeverManaged(t *testing.T) {
+	bucketTypes := map[string]func(typ string) bool{
+		"s3":  func(typ string) bool { return strings.HasPrefix(typ, "aws_s3_bucket") },
+		"gcs": func(typ string) bool { return typ == "google_storage_bucket" },
+	}
+	for _, name := range slices.Sorted(maps.Keys(setups)) {
+		cfg := config(t, name)
+		isBucket := bucketTypes[cfg.Provider]
+		files, err := Render("terraform", cfg, adoptedSetup(t, cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resources := resourcesOf(t, files)
+		for addr := range resources {
+			typ := strings.SplitN(addr, ".", 2)[0]
+			if isBucket(typ) {
+				t.Errorf("%s: the adopted bucket or a setting of it is a managed resource: %s", name, addr)
+			}
+			if strings.HasSuffix(typ, "_iam_policy") && strings.HasPrefix(typ, "google_") || strings.HasSuffix(typ, "_iam_binding") {
+				t.Errorf("%s: %s replaces the customer's grants", name, addr)
+			}
+		}
+		got := imports(t, files)
+		for addr := range got {
+			if isBucket(strings.SplitN(addr, ".", 2)[0]) {
+				t.Errorf("%s: the adopted bucket or a setting of it is imported: %s", name, addr)
+			}
+		}
+		for addr := range resources {
+			if _, ok := got[addr]; !ok && addr != "google_service_account_key.growthloop" {
+				t.Errorf("%s: %s, which the setup has, is not imported", name, addr)
+			}
+		}
+		data := blocksOf(t, files, "data")
+		switch cfg.Provider {
+		case "s3":
+			if data["aws_s3_bucket.exports"]["bucket"] != cfg.Bucket {
+				t.Errorf("%s: no data source reads the bucket: %v", name, data)
+			}
+		case "gcs":
+			if data["google_storage_bucket.exports"]["name"] != cfg.Bucket {
+				t.Errorf("%s: no data source reads the bucket: %v", name, data)
+			}
+			for addr, attrs := range blocksOf(t, files, "resource") {
+				if strings.HasPrefix(addr, "google_storage_bucket_iam_member.") && attrs["bucket"] != "data.google_storage_bucket.exports.name" {
+					t.Errorf("%s: %s is on bucket %s", name, addr, attrs["bucket"])
+				}
+			}
+		}
+		readme := fileOf(files, "README.md")
+		_, left, ok := strings.Cut(readme, "## What Terraform does not manage")
+		if !ok {
+			t.Errorf("%s: the README has no section on what Terraform does not manage", name)
+		}
+		left, _, _ = strings.Cut(left, "\n## ")
+		wants := map[string][]string{
+			"s3": {"bucket `" + cfg.Bucket + "`", "`byob destroy` never deletes it", "lifecycle rule byob-expire-exports", "byob made it",
+				"the bucket had a policy; byob added the statement to it", `"aws:SecureTransport": "false"`, "`terraform destroy` would remove them"},
+			"gcs": {"bucket `" + cfg.Bucket + "`", "`byob destroy` never deletes it", "`google_storage_bucket_iam_member`", "your own\n  bindings stay"},
+		}[cfg.Provider]
+		for _, want := range wants {
+			if !strings.Contains(left, want) {
+				t.Errorf("%s: the README's section on what Terraform does not manage lacks %q:\n%s", name, want, left)
+			}
+		}
+		adoptedUser := map[string]string{"s3": "aws_iam_user.growthloop", "gcs": "google_service_account.growthloop"}[cfg.Provider]
+		if _, taking, _ := strings.Cut(readme, "## Taking over"); !strings.Contains(taking, "were there before byob") || !strings.Contains(taking, "- `"+adoptedUser+"`") {
+			t.Errorf("%s: the README does not name the adopted %s it imports:\n%s", name, adoptedUser, taking)
+		}
+	}
+}
+
+// TestDefaultsOfByobsBucketAreNotAdopted: S3 gives every new bucket
+// SSE-S3 default encryption and Object Ownership BucketOwnerEnforced
+// (docs.aws.amazon.com/AmazonS3/latest/userguide/default-bucket-encryption.html,
+// .../object-ownership-new-bucket.html), so init finds those settings in
+// place on the bucket it made and records them adopted; they are still
+// byob's bucket's, imported like the rest and not named as adopted.
+func TestDefaultsOfByobsBucketAreNotAdopted(t *testing.T) {
+	cfg := config(t, "s3")
+	o := madeSetup(t, cfg)
+	o.Known.Set(providers.CreatedKey("s3-bucket"), "true")
+	for _, step := range []string{"s3-encryption", "s3-object-ownership"} {
+		o.Known.Set(providers.AdoptedKey(step), "true")
+	}
+	files, err := Render("terraform", cfg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := imports(t, files)
+	for _, addr := range []string{"aws_s3_bucket.exports", "aws_s3_bucket_server_side_encryption_configuration.exports", "aws_s3_bucket_ownership_controls.exports"} {
+		if _, ok := got[addr]; !ok {
+			t.Errorf("%s is not imported", addr)
+		}
+	}
+	if readme := fileOf(files, "README.md"); strings.Contains(readme, "before byob") {
+		t.Errorf("the README names a setting of byob's bucket as adopted:\n%s", readme)
 	}
 }

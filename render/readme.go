@@ -37,7 +37,12 @@ func terraformReadme(cfg providers.Config, mod *terraform.Module, st *wizard.Sta
 	if len(objects) > 0 {
 		what = "every policy, bucket setting, lifecycle rule, tag, description and " + prose.Or(objects) + " object"
 	}
-	fmt.Fprintf(&b, "%s is the one init would make.\n\n", what)
+	if len(mod.Left()) > 0 {
+		what += " is the one init would make, apart from what byob adopted (below)"
+	} else {
+		what += " is the one init would make"
+	}
+	fmt.Fprintf(&b, "%s.\n\n", what)
 	b.WriteString("## Providers\n\n")
 	required := mod.Required()
 	for _, n := range slices.Sorted(maps.Keys(required)) {
@@ -48,6 +53,7 @@ func terraformReadme(cfg providers.Config, mod *terraform.Module, st *wizard.Sta
 	b.WriteString("\n## Apply\n\n```sh\nterraform init\nterraform plan -out byob.tfplan   # review it\nterraform apply byob.tfplan\n```\n\n")
 	fmt.Fprintf(&b, "Credentials come from the providers' usual places: %s.\n\n", strings.Join(credentials, ", "))
 	b.WriteString(mod.Notes(terraform.NoteApply))
+	leftReadme(&b, mod)
 	importReadme(&b, mod, st)
 	b.WriteString("## The key is in the Terraform state\n\n")
 	b.WriteString("The module creates GrowthLoop's key, so the Terraform state holds its secret (the outputs are `sensitive`, the state is not).\n")
@@ -64,6 +70,22 @@ func appendSome(list []string, s string) []string {
 		return list
 	}
 	return append(list, s)
+}
+
+// leftReadme lists what the module leaves to be managed outside
+// Terraform: what byob adopted and does not own.
+func leftReadme(b *strings.Builder, mod *terraform.Module) {
+	left := mod.Left()
+	if len(left) == 0 {
+		return
+	}
+	b.WriteString("## What Terraform does not manage\n\n")
+	b.WriteString("byob's state file records that these were there before byob (it adopted them). byob never deletes them, and this\n")
+	b.WriteString("module has no resource for them, so neither `terraform apply` nor `terraform destroy` changes them:\n\n")
+	for _, l := range left {
+		b.WriteString("- " + l + "\n")
+	}
+	b.WriteString("\n")
 }
 
 // importReadme says what imports.tf takes over from a setup byob made,
@@ -92,9 +114,25 @@ func importReadme(b *strings.Builder, mod *terraform.Module, st *wizard.State) {
 	} else {
 		b.WriteString(".\n\n")
 	}
+	adoptedImportsReadme(b, mod.AdoptedImports())
 	b.WriteString(mod.Notes(terraform.NoteImport))
 	b.WriteString("After `terraform apply`, Terraform owns the setup: change it there, and stop using `byob init`, `rotate-keys` and\n")
 	b.WriteString("`destroy` on it (keep `byob verify`).\n\n")
+}
+
+// adoptedImportsReadme names the imported objects byob adopted: once
+// imported, terraform destroy deletes them, which byob destroy never does.
+func adoptedImportsReadme(b *strings.Builder, addrs []string) {
+	if len(addrs) == 0 {
+		return
+	}
+	b.WriteString("byob's state file records that these imported objects were there before byob (it adopted them, and `byob destroy`\n")
+	b.WriteString("leaves them):\n\n")
+	for _, a := range addrs {
+		b.WriteString("- `" + a + "`\n")
+	}
+	b.WriteString("\nOnce imported, Terraform manages them, and `terraform destroy` would delete them. To keep one, run\n")
+	b.WriteString("`terraform state rm ADDRESS` before you destroy.\n\n")
 }
 
 // cloudFormationReadme says how to deploy the template, in the order its

@@ -143,6 +143,53 @@ func TestCloudFormationRoundTrips(t *testing.T) {
 
 func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
 
+// TestCloudFormationLeavesAnAdoptedBucket: on a setup whose bucket byob
+// adopted, the template has no AWS::S3::Bucket or AWS::S3::BucketPolicy
+// (a stack would replace the customer's policy and settings, and take the
+// bucket with it when deleted), names the bucket in its output, still
+// makes the rest, and its README says what it leaves to the customer.
+func TestCloudFormationLeavesAnAdoptedBucket(t *testing.T) {
+	for _, name := range []string{"s3-snowflake", "s3"} {
+		cfg := config(t, name)
+		files, err := Render("cloudformation", cfg, adoptedSetup(t, cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			golden(t, filepath.Join("cloudformation-adopted", name, f.Path), f.Content)
+		}
+		var tmpl struct {
+			Resources map[string]struct{ Type string }
+			Outputs   map[string]struct{ Value any }
+		}
+		if err := json.Unmarshal([]byte(fileOf(files, "template.json")), &tmpl); err != nil {
+			t.Fatal(err)
+		}
+		types := map[string]bool{}
+		for id, r := range tmpl.Resources {
+			types[r.Type] = true
+			if strings.HasPrefix(r.Type, "AWS::S3::") {
+				t.Errorf("%s: the adopted bucket is in the template: %s is %s", name, id, r.Type)
+			}
+		}
+		for _, want := range []string{"AWS::IAM::ManagedPolicy", "AWS::IAM::User", "AWS::IAM::AccessKey", "AWS::SecretsManager::Secret"} {
+			if !types[want] {
+				t.Errorf("%s: no %s", name, want)
+			}
+		}
+		if got := tmpl.Outputs["Bucket"].Value; got != cfg.Bucket {
+			t.Errorf("%s: output Bucket is %v, want %s", name, got, cfg.Bucket)
+		}
+		readme := fileOf(files, "README.md")
+		for _, want := range []string{"bucket `" + cfg.Bucket + "` was there before byob", "no `AWS::S3::Bucket` or `AWS::S3::BucketPolicy`",
+			"deleting the stack would remove them", `"aws:SecureTransport": "false"`} {
+			if !strings.Contains(readme, want) {
+				t.Errorf("%s: the README lacks %q:\n%s", name, want, readme)
+			}
+		}
+	}
+}
+
 // TestRawDocuments: json writes the plan's documents one file each and the
 // SQL; sql only the SQL.
 func TestRawDocuments(t *testing.T) {

@@ -31,34 +31,30 @@ type schemaOf struct {
 	Block schemaBlock `json:"block"`
 }
 
-// providerSchemas are the pinned providers' own schemas
-// (testdata/providers-schema.json, which go run ./scripts/tfschema
-// writes), by provider name.
-func providerSchemas(t *testing.T) map[string]struct {
+// providerSchema is a provider's part of `terraform providers schema
+// -json`.
+type providerSchema struct {
 	Provider          schemaOf            `json:"provider"`
 	ResourceSchemas   map[string]schemaOf `json:"resource_schemas"`
 	DataSourceSchemas map[string]schemaOf `json:"data_source_schemas"`
-} {
+}
+
+// providerSchemas are the pinned providers' own schemas
+// (testdata/providers-schema.json, which go run ./scripts/tfschema
+// writes), by provider name.
+func providerSchemas(t *testing.T) map[string]providerSchema {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "providers-schema.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var all struct {
-		ProviderSchemas map[string]struct {
-			Provider          schemaOf            `json:"provider"`
-			ResourceSchemas   map[string]schemaOf `json:"resource_schemas"`
-			DataSourceSchemas map[string]schemaOf `json:"data_source_schemas"`
-		} `json:"provider_schemas"`
+		ProviderSchemas map[string]providerSchema `json:"provider_schemas"`
 	}
 	if err := json.Unmarshal(b, &all); err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]struct {
-		Provider          schemaOf            `json:"provider"`
-		ResourceSchemas   map[string]schemaOf `json:"resource_schemas"`
-		DataSourceSchemas map[string]schemaOf `json:"data_source_schemas"`
-	}{}
+	out := map[string]providerSchema{}
 	for src, s := range all.ProviderSchemas {
 		out[src[strings.LastIndex(src, "/")+1:]] = s
 	}
@@ -109,69 +105,146 @@ func fits(t *testing.T, where string, body *hclsyntax.Body, s schemaBlock) {
 
 // TestTerraformFitsTheProviders: every module parses with HCL's own
 // parser, pins the providers the schemas and the validate test are of,
-// and each provider, resource and data block fits that provider's own
-// schema; the module is the golden one.
+// each provider, resource and data block fits that provider's own
+// schema, and each reference names what the module declares and an
+// attribute its schema has; the module is the golden one. For the GCS
+// modules, which terraform cannot validate here, this is the check.
 func TestTerraformFitsTheProviders(t *testing.T) {
 	schemas := providerSchemas(t)
 	pinned := map[tftest.Provider]bool{}
 	for name := range setups {
-		files, err := Render("terraform", config(t, name), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range pins(t, fileOf(files, "versions.tf")) {
-			pinned[p] = true
-			if !slices.Contains([]tftest.Provider{tftest.AWS, tftest.Google, tftest.Snowflake}, p) {
-				t.Errorf("%s: the module pins %s %s, which the tests do not use", name, p.Source, p.Version)
+		cfg := config(t, name)
+		// A new setup's module, and that of one whose bucket byob adopted
+		// (which reads the bucket through a data source).
+		for _, kind := range []string{"terraform", "terraform-adopted"} {
+			o := Options{}
+			if kind == "terraform-adopted" {
+				o = adoptedSetup(t, cfg)
 			}
-		}
-		p := hclparse.NewParser()
-		types := map[string]bool{}
-		for _, f := range files {
-			golden(t, filepath.Join("terraform", name, f.Path), f.Content)
-			if !strings.HasSuffix(f.Path, ".tf") {
-				continue
-			}
-			file, diags := p.ParseHCL([]byte(f.Content), f.Path)
-			if diags.HasErrors() {
-				t.Fatalf("%s/%s: %s", name, f.Path, diags.Error())
-			}
-			for _, blk := range file.Body.(*hclsyntax.Body).Blocks {
-				var s schemaOf
-				var ok bool
-				where := name + ": " + blk.Type + " " + strings.Join(blk.Labels, ".")
-				switch blk.Type {
-				case "provider":
-					s, ok = schemas[blk.Labels[0]].Provider, true
-				case "resource":
-					types[blk.Labels[0]] = true
-					s, ok = schemas[strings.SplitN(blk.Labels[0], "_", 2)[0]].ResourceSchemas[blk.Labels[0]]
-				case "data":
-					s, ok = schemas[strings.SplitN(blk.Labels[0], "_", 2)[0]].DataSourceSchemas[blk.Labels[0]]
-				default:
-					continue
-				}
-				if !ok {
-					t.Errorf("%s: not in the providers' schemas (go run ./scripts/tfschema)", where)
-					continue
-				}
-				fits(t, where, blk.Body, s.Block)
-			}
-		}
-		for _, want := range map[string][]string{
-			"s3-snowflake":  {"aws_s3_bucket_policy", "aws_iam_role", "snowflake_storage_integration", "snowflake_stage", "aws_iam_access_key"},
-			"s3":            {"aws_s3_bucket_lifecycle_configuration", "aws_iam_access_key"},
-			"gcs-snowflake": {"google_storage_bucket", "google_service_account_key", "snowflake_storage_integration"},
-			"gcs":           {"google_storage_bucket", "google_service_account_key"},
-		}[name] {
-			if !types[want] {
-				t.Errorf("%s: no %s", name, want)
-			}
+			fitsTheProviders(t, schemas, pinned, name, kind, o)
 		}
 	}
 	for _, p := range []tftest.Provider{tftest.AWS, tftest.Google, tftest.Snowflake} {
 		if !pinned[p] {
 			t.Errorf("no module pins %s %s, which the tests use", p.Source, p.Version)
+		}
+	}
+}
+
+// fitsTheProviders checks the module of setup name rendered with o (see
+// TestTerraformFitsTheProviders); its files are the golden ones under
+// kind/name.
+func fitsTheProviders(t *testing.T, schemas map[string]providerSchema, pinned map[tftest.Provider]bool, name, kind string, o Options) {
+	t.Helper()
+	files, err := Render("terraform", config(t, name), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pins(t, fileOf(files, "versions.tf")) {
+		pinned[p] = true
+		if !slices.Contains([]tftest.Provider{tftest.AWS, tftest.Google, tftest.Snowflake}, p) {
+			t.Errorf("%s: the module pins %s %s, which the tests do not use", name, p.Source, p.Version)
+		}
+	}
+	p := hclparse.NewParser()
+	types := map[string]bool{}
+	// declared are the schemas of the module's resources and data
+	// sources by address, and its variables (with no schema).
+	declared := map[string]*schemaBlock{}
+	var bodies []*hclsyntax.Body
+	for _, f := range files {
+		golden(t, filepath.Join(kind, name, f.Path), f.Content)
+		if !strings.HasSuffix(f.Path, ".tf") {
+			continue
+		}
+		file, diags := p.ParseHCL([]byte(f.Content), f.Path)
+		if diags.HasErrors() {
+			t.Fatalf("%s/%s: %s", name, f.Path, diags.Error())
+		}
+		bodies = append(bodies, file.Body.(*hclsyntax.Body))
+		for _, blk := range file.Body.(*hclsyntax.Body).Blocks {
+			var s schemaOf
+			var ok bool
+			where := name + ": " + blk.Type + " " + strings.Join(blk.Labels, ".")
+			switch blk.Type {
+			case "provider":
+				s, ok = schemas[blk.Labels[0]].Provider, true
+			case "resource":
+				types[blk.Labels[0]] = true
+				s, ok = schemas[strings.SplitN(blk.Labels[0], "_", 2)[0]].ResourceSchemas[blk.Labels[0]]
+				declared[strings.Join(blk.Labels, ".")] = &s.Block
+			case "data":
+				s, ok = schemas[strings.SplitN(blk.Labels[0], "_", 2)[0]].DataSourceSchemas[blk.Labels[0]]
+				declared["data."+strings.Join(blk.Labels, ".")] = &s.Block
+			case "variable":
+				declared["var."+blk.Labels[0]] = nil
+				continue
+			default:
+				continue
+			}
+			if !ok {
+				t.Errorf("%s: not in the providers' schemas (go run ./scripts/tfschema)", where)
+				continue
+			}
+			fits(t, where, blk.Body, s.Block)
+		}
+	}
+	for _, body := range bodies {
+		resolves(t, name, body, declared)
+	}
+	if kind != "terraform" {
+		return
+	}
+	for _, want := range map[string][]string{
+		"s3-snowflake":  {"aws_s3_bucket_policy", "aws_iam_role", "snowflake_storage_integration", "snowflake_stage", "aws_iam_access_key"},
+		"s3":            {"aws_s3_bucket_lifecycle_configuration", "aws_iam_access_key"},
+		"gcs-snowflake": {"google_storage_bucket", "google_service_account_key", "snowflake_storage_integration"},
+		"gcs":           {"google_storage_bucket", "google_service_account_key"},
+	}[name] {
+		if !types[want] {
+			t.Errorf("%s: no %s", name, want)
+		}
+	}
+}
+
+// resolves checks that each reference in body (an import's target, a
+// policy's interpolation, an output's value) names a variable, resource
+// or data source the module declares, and an attribute or block its
+// provider's schema has, computed ones included.
+func resolves(t *testing.T, name string, body *hclsyntax.Body, declared map[string]*schemaBlock) {
+	t.Helper()
+	for _, a := range body.Attributes {
+		for _, tr := range a.Expr.Variables() {
+			var parts []string
+			for _, step := range tr {
+				switch s := step.(type) {
+				case hcl.TraverseRoot:
+					parts = append(parts, s.Name)
+				case hcl.TraverseAttr:
+					parts = append(parts, s.Name)
+				}
+			}
+			n := 2 // var.region, aws_iam_user.growthloop
+			if parts[0] == "data" {
+				n = 3
+			}
+			addr := strings.Join(parts[:min(n, len(parts))], ".")
+			schema, ok := declared[addr]
+			switch {
+			case !ok:
+				t.Errorf("%s: %s refers to %s, which the module does not declare", name, a.Name, addr)
+			case schema != nil && len(parts) > n:
+				_, attr := schema.Attributes[parts[n]]
+				_, block := schema.BlockTypes[parts[n]]
+				if !attr && !block {
+					t.Errorf("%s: %s refers to %s.%s: the provider has no such attribute", name, a.Name, addr, parts[n])
+				}
+			}
+		}
+	}
+	for _, blk := range body.Blocks {
+		if blk.Type != "variable" { // whose type = string is no reference
+			resolves(t, name, blk.Body, declared)
 		}
 	}
 }
@@ -202,7 +275,8 @@ func pins(t *testing.T, versions string) []tftest.Provider {
 // TestTerraformValidates runs the real terraform init and validate, with
 // the exact providers the module pins, on every module whose providers
 // are installed (hashicorp/google cannot be: the GCS modules are checked
-// against its schema above), new and importing a setup.
+// against its schema above), new, importing a setup, and importing one
+// whose bucket byob adopted.
 func TestTerraformValidates(t *testing.T) {
 	tf := tftest.For(t)
 	for _, name := range slices.Sorted(maps.Keys(setups)) {
@@ -211,7 +285,7 @@ func TestTerraformValidates(t *testing.T) {
 			if cfg.Provider == "gcs" && !tf.Have[tftest.Google] {
 				t.Skipf("hashicorp/google %s is not installed: the Go module proxy does not serve it", tftest.Google.Version)
 			}
-			for _, o := range []Options{{}, madeSetup(t, cfg)} {
+			for _, o := range []Options{{}, madeSetup(t, cfg), adoptedSetup(t, cfg)} {
 				files, err := Render("terraform", cfg, o)
 				if err != nil {
 					t.Fatal(err)
@@ -255,6 +329,25 @@ func madeSetup(t *testing.T, cfg providers.Config) Options {
 		st.Steps[id] = wizard.StepState{Status: wizard.StepDone}
 	}
 	return Options{Known: providers.NewValues(st.Values), State: st}
+}
+
+// adoptedSetup is madeSetup on a bucket that was there before byob, as
+// init records it: the bucket adopted, and with it its policy (byob
+// merged its statement in) and S3's defaults (encryption, Object
+// Ownership); the public access block and lifecycle rule made by byob;
+// and, as init --adopt records them, GrowthLoop's IAM user or service
+// account adopted.
+func adoptedSetup(t *testing.T, cfg providers.Config) Options {
+	t.Helper()
+	o := madeSetup(t, cfg)
+	for _, step := range []string{"s3-bucket", "s3-bucket-policy", "s3-encryption", "s3-object-ownership", "iam-user", "gcs-bucket", "gcp-service-account"} {
+		o.State.Values[providers.AdoptedKey(step).Name] = "true"
+	}
+	for _, step := range []string{"s3-public-access-block", "s3-lifecycle"} {
+		o.State.Values[providers.CreatedKey(step).Name] = "true"
+	}
+	o.Known = providers.NewValues(o.State.Values)
+	return o
 }
 
 // TestSnowflakeProviderModulePinsTheRelease: the module tftest builds

@@ -62,6 +62,66 @@ func (Provider) CloudFormation(t *cloudformation.Template) error {
 		t.Description += ", Snowflake's role"
 	}
 
+	// A bucket byob adopted is the customer's: the template names it, and
+	// has no resource for it or its settings.
+	adopted := providers.Adopted(known, StepBucket)
+	bucketOut := cloudformation.Ref("ExportBucket")
+	if adopted {
+		bucketOut = cfg.Bucket
+	} else {
+		cloudFormationBucket(t)
+	}
+	descriptions := Descriptions(cfg.Bucket, cfg.Prefix)
+	t.Resources["GrowthLoopPolicy"] = &iam.ManagedPolicy{ManagedPolicyName: strPtr(names.Policy), Description: strPtr(descriptions[StepPolicy]),
+		PolicyDocument: cloudformation.Document(m.Document(StepPolicy))}
+	t.Resources["GrowthLoopUser"] = &iam.User{UserName: strPtr(names.User), ManagedPolicyArns: []string{cloudformation.Ref("GrowthLoopPolicy")}, Tags: cloudFormationTags()}
+	t.Resources["GrowthLoopKey"] = &iam.AccessKey{UserName: cloudformation.Ref("GrowthLoopUser")}
+	// The secret never appears in an output: the stack keeps it in Secrets
+	// Manager, where byob bundle --from-cloudformation reads it. It goes
+	// with the stack (Delete, also on replacement): the key it holds goes
+	// too, and a copy kept would outlive it.
+	t.Resources["GrowthLoopKeySecret"] = &secretsmanager.Secret{
+		Name:                                 strPtr(cfg.Name + "-byob-growthloop-key"),
+		Description:                          strPtr("GrowthLoop's access key for bucket " + cfg.Bucket),
+		SecretString:                         strPtr(cloudformation.Sub(`{"aws_access_key_id":"${GrowthLoopKey}","aws_secret_access_key":"${GrowthLoopKey.SecretAccessKey}"}`)),
+		AWSCloudFormationDeletionPolicy:      policies.DeletionPolicy("Delete"),
+		AWSCloudFormationUpdateReplacePolicy: policies.UpdateReplacePolicy("Delete"),
+	}
+	t.Outputs["Bucket"] = cloudformation.Output{Value: bucketOut, Description: "the export bucket"}
+	t.Outputs["Region"] = cloudformation.Output{Value: cloudformation.Ref("AWS::Region"), Description: "the bucket's region"}
+	t.Outputs["AccessKeyId"] = cloudformation.Output{Value: cloudformation.Ref("GrowthLoopKey"), Description: "GrowthLoop's access key id"}
+	t.Outputs["KeySecretArn"] = cloudformation.Output{Value: cloudformation.Ref("GrowthLoopKeySecret"), Description: "the secret holding the access key"}
+
+	if m.Has(StepRole) {
+		t.Parameters[paramUserARN] = cloudformation.Parameter{Type: "String",
+			Description:    "STORAGE_AWS_IAM_USER_ARN from DESC INTEGRATION (snowflake.sql)",
+			AllowedPattern: `arn:aws[a-z-]*:iam::[0-9]{12}:user/.+`, Default: known.Get(providers.WarehouseUserARN)}
+		// The setup's external ID is the default; a new setup's is the one
+		// chosen for <external-id> in snowflake.sql.
+		t.Parameters[paramExternalID] = cloudformation.Parameter{Type: "String",
+			Description: "STORAGE_AWS_EXTERNAL_ID of the integration: the value given for <external-id> in snowflake.sql",
+			Default:     known.Get(providers.ExternalID)}
+		t.Resources["GrowthLoopSnowflakePolicy"] = &iam.ManagedPolicy{ManagedPolicyName: strPtr(names.SnowflakePolicy), Description: strPtr(descriptions[StepSnowflakePolicy]),
+			PolicyDocument: cloudformation.Document(m.Document(StepSnowflakePolicy))}
+		t.Resources["SnowflakeRole"] = &iam.Role{RoleName: strPtr(names.Role), Description: strPtr(descriptions[StepRole]), AssumeRolePolicyDocument: cloudformation.Document(m.Document(StepRole)),
+			ManagedPolicyArns: []string{cloudformation.Ref("GrowthLoopSnowflakePolicy")}, Tags: cloudFormationTags()}
+		t.Outputs["RoleArn"] = cloudformation.Output{Value: cloudformation.GetAtt("SnowflakeRole", "Arn"), Description: "the role Snowflake assumes"}
+		t.Outputs["ExternalId"] = cloudformation.Output{Value: cloudformation.Ref(paramExternalID), Description: "the integration's external ID"}
+	}
+	cloudFormationReadme(t)
+	if adopted {
+		t.Note(cloudformation.NoteDeploy, "## The bucket byob adopted\n\n"+
+			"byob's state file records that bucket `"+cfg.Bucket+"` was there before byob (it adopted it, and `byob destroy` never\n"+
+			"deletes it). The template only names it: it has no `AWS::S3::Bucket` or `AWS::S3::BucketPolicy`, so deploying, updating or\n"+
+			"deleting the stack never changes or deletes the bucket, its tags, or "+adoptedSettings(m, known, "CloudFormation's `AWS::S3::Bucket` and `AWS::S3::BucketPolicy`", "deleting the stack")+"\n\n")
+	}
+	return nil
+}
+
+// cloudFormationBucket writes the bucket with its settings, and its
+// policy.
+func cloudFormationBucket(t *cloudformation.Template) {
+	m, cfg := t.Plan, &t.Plan.Config
 	bucket := &s3.Bucket{BucketName: strPtr(cfg.Bucket)}
 	if pab, ok := plan.Value[templates.PublicAccessBlock](m, StepPublicAccessBlock); ok {
 		bucket.PublicAccessBlockConfiguration = &s3.Bucket_PublicAccessBlockConfiguration{
@@ -96,45 +156,6 @@ func (Provider) CloudFormation(t *cloudformation.Template) error {
 	if doc := m.Document(StepBucketPolicy); doc != "" {
 		t.Resources["ExportBucketPolicy"] = &s3.BucketPolicy{Bucket: cloudformation.Ref("ExportBucket"), PolicyDocument: cloudformation.Document(doc)}
 	}
-	descriptions := Descriptions(cfg.Bucket, cfg.Prefix)
-	t.Resources["GrowthLoopPolicy"] = &iam.ManagedPolicy{ManagedPolicyName: strPtr(names.Policy), Description: strPtr(descriptions[StepPolicy]),
-		PolicyDocument: cloudformation.Document(m.Document(StepPolicy))}
-	t.Resources["GrowthLoopUser"] = &iam.User{UserName: strPtr(names.User), ManagedPolicyArns: []string{cloudformation.Ref("GrowthLoopPolicy")}, Tags: cloudFormationTags()}
-	t.Resources["GrowthLoopKey"] = &iam.AccessKey{UserName: cloudformation.Ref("GrowthLoopUser")}
-	// The secret never appears in an output: the stack keeps it in Secrets
-	// Manager, where byob bundle --from-cloudformation reads it. It goes
-	// with the stack (Delete, also on replacement): the key it holds goes
-	// too, and a copy kept would outlive it.
-	t.Resources["GrowthLoopKeySecret"] = &secretsmanager.Secret{
-		Name:                                 strPtr(cfg.Name + "-byob-growthloop-key"),
-		Description:                          strPtr("GrowthLoop's access key for bucket " + cfg.Bucket),
-		SecretString:                         strPtr(cloudformation.Sub(`{"aws_access_key_id":"${GrowthLoopKey}","aws_secret_access_key":"${GrowthLoopKey.SecretAccessKey}"}`)),
-		AWSCloudFormationDeletionPolicy:      policies.DeletionPolicy("Delete"),
-		AWSCloudFormationUpdateReplacePolicy: policies.UpdateReplacePolicy("Delete"),
-	}
-	t.Outputs["Bucket"] = cloudformation.Output{Value: cloudformation.Ref("ExportBucket"), Description: "the export bucket"}
-	t.Outputs["Region"] = cloudformation.Output{Value: cloudformation.Ref("AWS::Region"), Description: "the bucket's region"}
-	t.Outputs["AccessKeyId"] = cloudformation.Output{Value: cloudformation.Ref("GrowthLoopKey"), Description: "GrowthLoop's access key id"}
-	t.Outputs["KeySecretArn"] = cloudformation.Output{Value: cloudformation.Ref("GrowthLoopKeySecret"), Description: "the secret holding the access key"}
-
-	if m.Has(StepRole) {
-		t.Parameters[paramUserARN] = cloudformation.Parameter{Type: "String",
-			Description:    "STORAGE_AWS_IAM_USER_ARN from DESC INTEGRATION (snowflake.sql)",
-			AllowedPattern: `arn:aws[a-z-]*:iam::[0-9]{12}:user/.+`, Default: known.Get(providers.WarehouseUserARN)}
-		// The setup's external ID is the default; a new setup's is the one
-		// chosen for <external-id> in snowflake.sql.
-		t.Parameters[paramExternalID] = cloudformation.Parameter{Type: "String",
-			Description: "STORAGE_AWS_EXTERNAL_ID of the integration: the value given for <external-id> in snowflake.sql",
-			Default:     known.Get(providers.ExternalID)}
-		t.Resources["GrowthLoopSnowflakePolicy"] = &iam.ManagedPolicy{ManagedPolicyName: strPtr(names.SnowflakePolicy), Description: strPtr(descriptions[StepSnowflakePolicy]),
-			PolicyDocument: cloudformation.Document(m.Document(StepSnowflakePolicy))}
-		t.Resources["SnowflakeRole"] = &iam.Role{RoleName: strPtr(names.Role), Description: strPtr(descriptions[StepRole]), AssumeRolePolicyDocument: cloudformation.Document(m.Document(StepRole)),
-			ManagedPolicyArns: []string{cloudformation.Ref("GrowthLoopSnowflakePolicy")}, Tags: cloudFormationTags()}
-		t.Outputs["RoleArn"] = cloudformation.Output{Value: cloudformation.GetAtt("SnowflakeRole", "Arn"), Description: "the role Snowflake assumes"}
-		t.Outputs["ExternalId"] = cloudformation.Output{Value: cloudformation.Ref(paramExternalID), Description: "the integration's external ID"}
-	}
-	cloudFormationReadme(t)
-	return nil
 }
 
 // cloudFormationReadme gives the order: the integration, its identity,

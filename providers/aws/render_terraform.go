@@ -83,49 +83,17 @@ func (Provider) Terraform(t *terraform.Module) error {
 	t.Provider("aws", terraformSource, terraformVersion).SetAttributeTraversal("region", terraform.Traversal("var.region"))
 	t.Data("aws_caller_identity", "current")
 
-	bucket := resource(StepBucket, "aws_s3_bucket", "exports")
-	bucket.SetAttributeValue("bucket", cty.StringVal(c.Bucket))
-	bucketID := terraform.Traversal("aws_s3_bucket.exports.id")
-	if pab, ok := plan.Value[templates.PublicAccessBlock](m, StepPublicAccessBlock); ok {
-		b := resource(StepPublicAccessBlock, "aws_s3_bucket_public_access_block", "exports")
-		b.SetAttributeTraversal("bucket", bucketID)
-		b.SetAttributeValue("block_public_acls", cty.BoolVal(pab.BlockPublicAcls))
-		b.SetAttributeValue("ignore_public_acls", cty.BoolVal(pab.IgnorePublicAcls))
-		b.SetAttributeValue("block_public_policy", cty.BoolVal(pab.BlockPublicPolicy))
-		b.SetAttributeValue("restrict_public_buckets", cty.BoolVal(pab.RestrictPublicBuckets))
-	}
-	if enc, ok := plan.Value[templates.Encryption](m, StepEncryption); ok {
-		b := resource(StepEncryption, "aws_s3_bucket_server_side_encryption_configuration", "exports")
-		b.SetAttributeTraversal("bucket", bucketID)
-		for _, r := range enc.Rules {
-			b.AppendNewBlock("rule", nil).Body().AppendNewBlock("apply_server_side_encryption_by_default", nil).Body().
-				SetAttributeValue("sse_algorithm", cty.StringVal(r.ApplyServerSideEncryptionByDefault.SSEAlgorithm))
-		}
-	}
-	if doc := m.Document(StepBucketPolicy); doc != "" {
-		b := resource(StepBucketPolicy, "aws_s3_bucket_policy", "exports")
-		b.SetAttributeTraversal("bucket", bucketID)
-		b.SetAttributeRaw("policy", terraform.Document(doc))
-	}
-	if own, ok := plan.Value[map[string]any](m, StepObjectOwnership); ok {
-		b := resource(StepObjectOwnership, "aws_s3_bucket_ownership_controls", "exports")
-		b.SetAttributeTraversal("bucket", bucketID)
-		for _, r := range own["Rules"].([]map[string]string) {
-			b.AppendNewBlock("rule", nil).Body().SetAttributeValue("object_ownership", cty.StringVal(r["ObjectOwnership"]))
-		}
-	}
-	if lc, ok := plan.Value[templates.Lifecycle](m, StepLifecycle); ok {
-		b := resource(StepLifecycle, "aws_s3_bucket_lifecycle_configuration", "exports")
-		b.SetAttributeTraversal("bucket", bucketID)
-		for _, r := range lc.Rules {
-			rule := b.AppendNewBlock("rule", nil).Body()
-			rule.SetAttributeValue("id", cty.StringVal(r.ID))
-			rule.SetAttributeValue("status", cty.StringVal(r.Status))
-			rule.AppendNewBlock("filter", nil).Body().SetAttributeValue("prefix", cty.StringVal(r.Filter.Prefix))
-			rule.AppendNewBlock("expiration", nil).Body().SetAttributeValue("days", cty.NumberIntVal(int64(r.Expiration.Days)))
-			rule.AppendNewBlock("noncurrent_version_expiration", nil).Body().SetAttributeValue("noncurrent_days", cty.NumberIntVal(int64(r.NoncurrentVersionExpiration.NoncurrentDays)))
-			rule.AppendNewBlock("abort_incomplete_multipart_upload", nil).Body().SetAttributeValue("days_after_initiation", cty.NumberIntVal(int64(r.AbortIncompleteMultipartUpload.DaysAfterInitiation)))
-		}
+	// A bucket byob adopted is the customer's: the module reads it, and
+	// has no resource for it or its settings.
+	bucketRef := "aws_s3_bucket.exports"
+	if t.Adopted(StepBucket) {
+		bucketRef = "data.aws_s3_bucket.exports"
+		t.Data("aws_s3_bucket", "exports").SetAttributeValue("bucket", cty.StringVal(c.Bucket))
+		t.Leave("bucket `" + c.Bucket + "`, which the module only reads (`" + bucketRef + "`) and its policies name:\n" +
+			"  Terraform never creates, changes or destroys it, nor its tags, as `byob destroy` never deletes it.")
+		t.Leave(adoptedSettings(m, t.Values, "Terraform's resources for them (`aws_s3_bucket_policy`, `aws_s3_bucket_lifecycle_configuration`, ...)", "`terraform destroy`"))
+	} else {
+		terraformBucket(t, ids)
 	}
 	policy := func(name, step, policyName string) {
 		b := resource(step, "aws_iam_policy", name)
@@ -173,7 +141,7 @@ func (Provider) Terraform(t *terraform.Module) error {
 	key := t.Resource("aws_iam_access_key", "growthloop")
 	key.SetAttributeTraversal("user", terraform.Traversal("aws_iam_user.growthloop.name"))
 
-	t.Output("bucket", "the export bucket", "aws_s3_bucket.exports.id", false)
+	t.Output("bucket", "the export bucket", bucketRef+".id", false)
 	t.Output("region", "the bucket's region", "var.region", false)
 	t.Output("aws_access_key_id", "GrowthLoop's access key id", "aws_iam_access_key.growthloop.id", false)
 	t.Output("aws_secret_access_key", "GrowthLoop's secret access key: in the Terraform state too", "aws_iam_access_key.growthloop.secret", true)
@@ -192,4 +160,54 @@ func (Provider) ReadTerraform(outs map[string]string, h *providers.Handed) ([]st
 		missing = append(missing, "aws_access_key_id and aws_secret_access_key")
 	}
 	return missing, nil
+}
+
+// terraformBucket writes the bucket byob made and its settings, imported
+// when the setup has them.
+func terraformBucket(t *terraform.Module, ids map[string]string) {
+	m, c := t.Plan, &t.Plan.Config
+	t.Import(StepBucket, "aws_s3_bucket.exports", ids[StepBucket])
+	t.Resource("aws_s3_bucket", "exports").SetAttributeValue("bucket", cty.StringVal(c.Bucket))
+	// setting writes the resource of a setting of the bucket, typ.exports.
+	setting := func(step, typ string) *hclwrite.Body {
+		t.ImportPart(step, typ+".exports", ids[step])
+		b := t.Resource(typ, "exports")
+		b.SetAttributeTraversal("bucket", terraform.Traversal("aws_s3_bucket.exports.id"))
+		return b
+	}
+	if pab, ok := plan.Value[templates.PublicAccessBlock](m, StepPublicAccessBlock); ok {
+		b := setting(StepPublicAccessBlock, "aws_s3_bucket_public_access_block")
+		b.SetAttributeValue("block_public_acls", cty.BoolVal(pab.BlockPublicAcls))
+		b.SetAttributeValue("ignore_public_acls", cty.BoolVal(pab.IgnorePublicAcls))
+		b.SetAttributeValue("block_public_policy", cty.BoolVal(pab.BlockPublicPolicy))
+		b.SetAttributeValue("restrict_public_buckets", cty.BoolVal(pab.RestrictPublicBuckets))
+	}
+	if enc, ok := plan.Value[templates.Encryption](m, StepEncryption); ok {
+		b := setting(StepEncryption, "aws_s3_bucket_server_side_encryption_configuration")
+		for _, r := range enc.Rules {
+			b.AppendNewBlock("rule", nil).Body().AppendNewBlock("apply_server_side_encryption_by_default", nil).Body().
+				SetAttributeValue("sse_algorithm", cty.StringVal(r.ApplyServerSideEncryptionByDefault.SSEAlgorithm))
+		}
+	}
+	if doc := m.Document(StepBucketPolicy); doc != "" {
+		setting(StepBucketPolicy, "aws_s3_bucket_policy").SetAttributeRaw("policy", terraform.Document(doc))
+	}
+	if own, ok := plan.Value[map[string]any](m, StepObjectOwnership); ok {
+		b := setting(StepObjectOwnership, "aws_s3_bucket_ownership_controls")
+		for _, r := range own["Rules"].([]map[string]string) {
+			b.AppendNewBlock("rule", nil).Body().SetAttributeValue("object_ownership", cty.StringVal(r["ObjectOwnership"]))
+		}
+	}
+	if lc, ok := plan.Value[templates.Lifecycle](m, StepLifecycle); ok {
+		b := setting(StepLifecycle, "aws_s3_bucket_lifecycle_configuration")
+		for _, r := range lc.Rules {
+			rule := b.AppendNewBlock("rule", nil).Body()
+			rule.SetAttributeValue("id", cty.StringVal(r.ID))
+			rule.SetAttributeValue("status", cty.StringVal(r.Status))
+			rule.AppendNewBlock("filter", nil).Body().SetAttributeValue("prefix", cty.StringVal(r.Filter.Prefix))
+			rule.AppendNewBlock("expiration", nil).Body().SetAttributeValue("days", cty.NumberIntVal(int64(r.Expiration.Days)))
+			rule.AppendNewBlock("noncurrent_version_expiration", nil).Body().SetAttributeValue("noncurrent_days", cty.NumberIntVal(int64(r.NoncurrentVersionExpiration.NoncurrentDays)))
+			rule.AppendNewBlock("abort_incomplete_multipart_upload", nil).Body().SetAttributeValue("days_after_initiation", cty.NumberIntVal(int64(r.AbortIncompleteMultipartUpload.DaysAfterInitiation)))
+		}
+	}
 }

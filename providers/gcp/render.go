@@ -67,7 +67,25 @@ func (Provider) Terraform(t *terraform.Module) error {
 	t.Variable("project", "Google Cloud project of the bucket", c.GCPProject)
 	t.Provider("google", terraformSource, terraformVersion).SetAttributeTraversal("project", terraform.Traversal("var.project"))
 
-	if want, ok := plan.Value[templates.GCSBucket](m, StepBucket); ok {
+	// A bucket byob adopted is the customer's: the module reads it, and
+	// has no resource for it or its settings.
+	bucketRef := "google_storage_bucket.exports"
+	want, ok := plan.Value[templates.GCSBucket](m, StepBucket)
+	switch {
+	case ok && t.Adopted(StepBucket):
+		bucketRef = "data.google_storage_bucket.exports"
+		t.Data("google_storage_bucket", "exports").SetAttributeValue("name", cty.StringVal(want.Name))
+		t.Leave("bucket `" + want.Name + "`, which the module only reads (`" + bucketRef + "`) and its bindings name:\n" +
+			"  Terraform never creates, changes or destroys it, nor its labels, as `byob destroy` never deletes it.")
+		t.Leave(fmt.Sprintf("the settings byob wants on that bucket, left as they are: uniform bucket-level access, public access\n"+
+			"  prevention enforced, and lifecycle rules that delete objects under %s at %d days and their noncurrent versions %d days\n"+
+			"  after, beside any rules of yours. byob turned them on or found them. A `google_storage_bucket` resource owns the whole\n"+
+			"  bucket (every lifecycle rule, label and setting), so it would drop your own, and `terraform destroy` would delete the\n"+
+			"  bucket. Keep them where you manage the bucket; `byob verify` checks them.", c.Prefix, c.TTLDays, c.TTLDays))
+		t.Leave("the rest of the bucket's IAM policy: the module's grants are `google_storage_bucket_iam_member` resources, each adding\n" +
+			"  one member to one role (never `_iam_policy` or `_iam_binding`, which replace the policy or a role's members), so your own\n" +
+			"  bindings stay as they are.")
+	case ok:
 		t.Import(StepBucket, "google_storage_bucket.exports", bucketImportID(c.GCPProject, want.Name))
 		b := t.Resource("google_storage_bucket", "exports")
 		b.SetAttributeValue("name", cty.StringVal(want.Name))
@@ -124,7 +142,7 @@ func (Provider) Terraform(t *terraform.Module) error {
 				t.CannotImport(step, addr, "the state file records no Snowflake service account")
 			}
 			b := t.Resource("google_storage_bucket_iam_member", label)
-			b.SetAttributeTraversal("bucket", terraform.Traversal("google_storage_bucket.exports.name"))
+			b.SetAttributeTraversal("bucket", terraform.Traversal(bucketRef+".name"))
 			b.SetAttributeTraversal("role", terraform.Traversal("google_project_iam_custom_role."+roleName+".name"))
 			b.SetAttributeRaw("member", terraform.String(member))
 			if roleName == "writer" {
@@ -142,8 +160,8 @@ func (Provider) Terraform(t *terraform.Module) error {
 	key := t.Resource("google_service_account_key", "growthloop")
 	key.SetAttributeTraversal("service_account_id", terraform.Traversal("google_service_account.growthloop.name"))
 
-	t.Output("bucket", "the export bucket", "google_storage_bucket.exports.name", false)
-	t.Output("location", "the bucket's location", "google_storage_bucket.exports.location", false)
+	t.Output("bucket", "the export bucket", bucketRef+".name", false)
+	t.Output("location", "the bucket's location", bucketRef+".location", false)
 	t.Output("gcp_project", "the bucket's project", "var.project", false)
 	t.Output("gcp_service_account", "GrowthLoop's service account", "google_service_account.growthloop.email", false)
 	t.Output("gcp_private_key", "GrowthLoop's key file, base64: in the Terraform state too", "google_service_account_key.growthloop.private_key", true)

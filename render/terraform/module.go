@@ -82,7 +82,7 @@ type Module struct {
 	made                                   map[string]bool
 	variables, main, outputs, importBlocks *hclwrite.File
 	required                               map[string]Requirement
-	unimported                             []string
+	unimported, adoptedImports, left       []string
 	notes                                  map[Section]string
 }
 
@@ -138,15 +138,30 @@ func (m *Module) Output(name, description, expr string, sensitive bool) {
 	m.outputs.Body().AppendNewline()
 }
 
-// Made reports whether the setup has step: byob made it, and the state
-// file records it done.
+// Made reports whether the setup has step: the state file records it
+// done (byob made it, or adopted what was there).
 func (m *Module) Made(step string) bool { return m.made[step] }
 
+// Adopted reports whether the setup's state file records step's object
+// as there before byob (adopted), which byob never deletes.
+func (m *Module) Adopted(step string) bool { return providers.Adopted(m.Values, step) }
+
 // Import writes an import block for the resource at addr when the setup
-// has step: id is the import ID its provider documents.
-func (m *Module) Import(step, addr, id string) {
+// has step: id is the import ID its provider documents. An adopted
+// object's address is named in the README: Terraform would destroy it.
+func (m *Module) Import(step, addr, id string) { m.importAs(step, addr, id, m.Adopted(step)) }
+
+// ImportPart is Import for a part of an object byob made (a setting of
+// byob's own bucket): that the cloud set it first does not make it
+// someone else's.
+func (m *Module) ImportPart(step, addr, id string) { m.importAs(step, addr, id, false) }
+
+func (m *Module) importAs(step, addr, id string, adopted bool) {
 	if !m.made[step] {
 		return
+	}
+	if adopted {
+		m.adoptedImports = append(m.adoptedImports, addr)
 	}
 	b := m.importBlocks.Body().AppendNewBlock("import", nil).Body()
 	b.SetAttributeTraversal("to", Traversal(addr))
@@ -161,6 +176,10 @@ func (m *Module) CannotImport(step, addr, why string) {
 		m.unimported = append(m.unimported, "`"+addr+"`: "+why)
 	}
 }
+
+// Leave records, for the README, what the module leaves to be managed
+// outside Terraform and why: markdown, one list item.
+func (m *Module) Leave(text string) { m.left = append(m.left, text) }
 
 // Note adds text, whole lines, to a section of the README.
 func (m *Module) Note(s Section, text string) { m.notes[s] += text }
@@ -189,6 +208,12 @@ func (m *Module) Imports() int { return len(m.importBlocks.Body().Blocks()) }
 // Unimported are the setup's resources that cannot be imported, each with
 // why.
 func (m *Module) Unimported() []string { return slices.Clone(m.unimported) }
+
+// AdoptedImports are the addresses of imported objects the setup adopted.
+func (m *Module) AdoptedImports() []string { return slices.Clone(m.adoptedImports) }
+
+// Left is what the module leaves to be managed outside Terraform.
+func (m *Module) Left() []string { return slices.Clone(m.left) }
 
 // Notes are what the providers added to a section of the README.
 func (m *Module) Notes(s Section) string { return m.notes[s] }

@@ -19,12 +19,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/growthloop/byob/providers"
 	_ "github.com/growthloop/byob/providers/all"
+	"github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/gcp"
 	"github.com/growthloop/byob/render"
 	"github.com/growthloop/byob/render/tftest"
 )
@@ -109,7 +112,7 @@ func run() error {
 		}
 		kept.ProviderSchemas[src] = k
 	}
-	google, err := googleSchemas(resources)
+	google, err := googleSchemas(resources, data)
 	if err != nil {
 		return err
 	}
@@ -122,16 +125,21 @@ func run() error {
 }
 
 // usedTypes are the resource and data source types of the modules byob
-// renders, S3 and GCS with Snowflake.
+// renders, S3 and GCS with Snowflake, on a new bucket and on one byob
+// adopted.
 func usedTypes() (resources, data map[string]bool, err error) {
 	resources, data = map[string]bool{}, map[string]bool{}
-	for _, cfg := range []providers.Config{
-		{Provider: "s3", Bucket: "schema-exports", Region: "us-east-1"},
-		{Provider: "gcs", Bucket: "schema-exports", GCPProject: "schema-project", Location: "US"},
-	} {
+	s3, gcs := providers.Config{Provider: "s3", Bucket: "schema-exports", Region: "us-east-1"},
+		providers.Config{Provider: "gcs", Bucket: "schema-exports", GCPProject: "schema-project", Location: "US"}
+	adopted := providers.NewValues(map[string]string{providers.AdoptedKey(aws.StepBucket).Name: "true", providers.AdoptedKey(gcp.StepBucket).Name: "true"})
+	for _, r := range []struct {
+		cfg providers.Config
+		o   render.Options
+	}{{s3, render.Options{}}, {gcs, render.Options{}}, {s3, render.Options{Known: adopted}}, {gcs, render.Options{Known: adopted}}} {
+		cfg := r.cfg
 		cfg.Warehouse, cfg.OrgID, cfg.SnowflakeDatabase, cfg.GrowthLoopRole = "snowflake", "1", "DB", "ROLE"
 		providers.Defaults(&cfg, providers.Env{})
-		files, err := render.Render("terraform", cfg, render.Options{})
+		files, err := render.Render("terraform", cfg, r.o)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -166,18 +174,19 @@ type jsiiType struct {
 type jsiiProperty struct {
 	Name     string          `json:"name"`
 	Optional bool            `json:"optional"`
+	Static   bool            `json:"static"`
 	Docs     map[string]any  `json:"docs"`
 	Type     json.RawMessage `json:"type"`
 }
 
 // anchor is a property's Terraform name, from its link to the registry.
-var anchor = regexp.MustCompile(`/docs(?:/resources/[a-z0-9_]+)?#([a-z0-9_]+) `)
+var anchor = regexp.MustCompile(`/docs(?:/(?:resources|data-sources)/[a-z0-9_]+)?#([a-z0-9_]+) `)
 
 // googleSchemas converts the cdktf package's config structs of the
-// google_ resources used into schema blocks: each property is an
-// attribute (optional or required), or a nested block when its type is
-// another struct.
-func googleSchemas(resources map[string]bool) (*ProviderSchema, error) {
+// google_ resources and data sources used into schema blocks: each
+// property is an attribute (optional or required), or a nested block when
+// its type is another struct.
+func googleSchemas(resources, data map[string]bool) (*ProviderSchema, error) {
 	dir, err := os.MkdirTemp("", "cdktf")
 	if err != nil {
 		return nil, err
@@ -212,26 +221,69 @@ func googleSchemas(resources map[string]bool) (*ProviderSchema, error) {
 	if err := readJSON(filepath.Join(dir, "package", ".jsii"), &asm); err != nil {
 		return nil, err
 	}
-	ps := &ProviderSchema{ResourceSchemas: map[string]json.RawMessage{}}
+	ps := &ProviderSchema{ResourceSchemas: map[string]json.RawMessage{}, DataSourceSchemas: map[string]json.RawMessage{}}
 	block := func(fqn string) (map[string]any, error) { return jsiiBlock(asm.Types, fqn) }
 	p, err := block("@cdktf/provider-google.provider.GoogleProviderConfig")
 	if err != nil {
 		return nil, err
 	}
 	ps.Provider, _ = json.Marshal(map[string]any{"version": 0, "block": p})
-	for typ := range resources {
-		name, ok := strings.CutPrefix(typ, "google_")
-		if !ok {
-			continue
+	// cdktf names google_storage_bucket's config
+	// storageBucket.StorageBucketConfig, its data source's
+	// dataGoogleStorageBucket.DataGoogleStorageBucketConfig.
+	add := func(types map[string]bool, into map[string]json.RawMessage, name func(typ string) string) error {
+		for typ := range types {
+			if !strings.HasPrefix(typ, "google_") {
+				continue
+			}
+			n := name(typ)
+			class := "@cdktf/provider-google." + camel(n, false) + "." + camel(n, true)
+			b, err := block(class + "Config")
+			if err != nil {
+				return fmt.Errorf("%s: %w", typ, err)
+			}
+			computed(asm.Types[class], b)
+			into[typ], _ = json.Marshal(map[string]any{"version": 0, "block": b})
 		}
-		ns, class := camel(name, false), camel(name, true)
-		b, err := block("@cdktf/provider-google." + ns + "." + class + "Config")
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", typ, err)
-		}
-		ps.ResourceSchemas[typ], _ = json.Marshal(map[string]any{"version": 0, "block": b})
+		return nil
+	}
+	if err := add(resources, ps.ResourceSchemas, func(typ string) string { return strings.TrimPrefix(typ, "google_") }); err != nil {
+		return nil, err
+	}
+	if err := add(data, ps.DataSourceSchemas, func(typ string) string { return "data_" + typ }); err != nil {
+		return nil, err
 	}
 	return ps, nil
+}
+
+// computed adds to block the attributes the resource or data source's
+// class has that its config has not: the computed ones, which the module
+// may read but not set. The class has a property for each attribute
+// (storageBucket's selfLink), besides static ones and an fooInput for
+// each it may set.
+func computed(class jsiiType, block map[string]any) {
+	attrs := block["attributes"].(map[string]any)
+	blocks, _ := block["block_types"].(map[string]any)
+	for _, p := range class.Properties {
+		name := snake(p.Name)
+		if _, set := attrs[name]; set || p.Static || strings.HasSuffix(p.Name, "Input") || blocks[name] != nil {
+			continue
+		}
+		attrs[name] = map[string]any{"computed": true}
+	}
+}
+
+// snake is selfLink as self_link.
+func snake(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsUpper(r) {
+			b.WriteByte('_')
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // jsiiBlock is struct fqn as a schema block.

@@ -1,0 +1,13 @@
+terraform {
+  required_version = ">= 1.5"
+  required_providers {
+    google = {
+      source  = "hashicorp/google"
+      version = "6.50.0"
+    }
+    snowflake = {
+      source  = "snowflakedb/snowflake"
+      version = "1.2.3"
+    }
+  }
+}
