@@ -13,6 +13,9 @@ import (
 // Without cfn-lint the test skips; with BYOB_REQUIRE_CFN_LINT=1 (set by
 // .ci/run) it fails.
 func TestCloudFormationPassesCfnLint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: cfn-lint")
+	}
 	bin, err := exec.LookPath("cfn-lint")
 	if err != nil {
 		if os.Getenv("BYOB_REQUIRE_CFN_LINT") == "1" {

@@ -114,6 +114,9 @@ func importBlocks(t *testing.T, module string) (int, string) {
 // terraform and hashicorp/aws plan against the same moto: every resource
 // imported, nothing to add, change or destroy.
 func TestS3SetupImportsIntoTerraformOnMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: terraform against moto_server")
+	}
 	m := startMoto(t)
 	m.byob("init", "--provider", "s3", "--bucket", "byob-moto-import", "--region", mototest.Region, "--ttl-days", "30", "--yes")
 	module := m.render()
@@ -134,6 +137,9 @@ func TestS3SetupImportsIntoTerraformOnMoto(t *testing.T) {
 // bucket, with the customer's statement, tags and rule, and byob's, as
 // they were.
 func TestAdoptedS3BucketStaysOutOfTerraformOnMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: terraform against moto_server")
+	}
 	m := startMoto(t)
 	const bucket = "customer-owned-exports"
 	ctx := context.Background()

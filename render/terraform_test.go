@@ -278,6 +278,9 @@ func pins(t *testing.T, versions string) []tftest.Provider {
 // against its schema above), new, importing a setup, and importing one
 // whose bucket byob adopted.
 func TestTerraformValidates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: terraform validate with the real providers")
+	}
 	tf := tftest.For(t)
 	for _, name := range slices.Sorted(maps.Keys(setups)) {
 		t.Run(name, func(t *testing.T) {

@@ -147,11 +147,11 @@ func (p Params) stays(v *providers.Values, step, what string) providers.Teardown
 	return providers.Teardown{Keep: what}
 }
 
-// Holds implements providers.Holder: the settings live on the bucket and
-// go with it.
-func (s *bucketStep) Holds() []string {
-	return []string{StepPublicAccessBlock, StepEncryption, StepBucketPolicy, StepObjectOwnership, StepLifecycle}
-}
+// bucketSettings are the steps whose settings live on the bucket.
+var bucketSettings = []string{StepPublicAccessBlock, StepEncryption, StepBucketPolicy, StepObjectOwnership, StepLifecycle}
+
+// Holds implements providers.Holder: the settings go with the bucket.
+func (s *bucketStep) Holds() []string { return bucketSettings }
 
 func (s *publicAccessBlockStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
 	return s.p.stays(v, StepPublicAccessBlock, "the public access block stays on: the bucket remains private"), nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/render/plan"
 	"github.com/growthloop/byob/render/raw"
@@ -64,7 +65,7 @@ func adoptedSettings(m *plan.Model, v *providers.Values, replace, remove string)
 		}
 		s := settingNames[step]
 		if step == StepLifecycle {
-			s.what += fmt.Sprintf(" (objects under %s expire after %s)", c.Prefix, days(c.TTLDays))
+			s.what += fmt.Sprintf(" (objects under %s expire after %s)", c.Prefix, prose.Count(c.TTLDays, "day"))
 		}
 		switch {
 		case providers.Owned(v, step):
