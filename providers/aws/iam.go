@@ -60,6 +60,10 @@ type policyStep struct {
 	name string
 	doc  templates.Policy
 	read providers.Read[policyDocument]
+	// holder says whether the identity the policy is for (the user, the
+	// role) exists: read beside the preflight, it spares the gate the
+	// policy's own read when there is none.
+	holder func(context.Context, *providers.Run) (bool, error)
 }
 
 // policyDocument is a policy's default version's document; ok is false
@@ -130,6 +134,13 @@ func (s *policyStep) expected(have string) string {
 func (s *policyStep) Gate(ctx context.Context, r *providers.Run, v *providers.Values) error {
 	if s.p.Adopt || providers.Owned(v, s.ID()) || providers.Adopted(v, s.ID()) {
 		return nil
+	}
+	// Another setup of this name made its user or role too: without one,
+	// there is nothing of another setup's to take over.
+	if s.holder != nil {
+		if ok, err := s.holder(ctx, r); err != nil || !ok {
+			return err
+		}
 	}
 	got, err := s.read.Get(ctx, r, s.get(v))
 	if err != nil || !got.ok {
@@ -254,6 +265,12 @@ func (s *roleStep) get(ctx context.Context) (*types.Role, error) {
 // preflight; its trust is compared once the integration is known.
 func (s *roleStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
 	s.read.Start(ctx, r, s.get)
+}
+
+// has reads, once per run, whether the role exists.
+func (s *roleStep) has(ctx context.Context, r *providers.Run) (bool, error) {
+	role, err := s.read.Get(ctx, r, s.get)
+	return role != nil, err
 }
 
 func (s *roleStep) trust(v *providers.Values) string { return s.trustPolicy(v).JSON() }
@@ -479,6 +496,11 @@ func (s *userStep) exists(ctx context.Context) (bool, error) {
 // Prefetch implements providers.Prefetcher.
 func (s *userStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
 	s.read.Start(ctx, r, s.exists)
+}
+
+// has reads, once per run, whether the user exists.
+func (s *userStep) has(ctx context.Context, r *providers.Run) (bool, error) {
+	return s.read.Get(ctx, r, s.exists)
 }
 
 func (s *userStep) Artifacts(*providers.Values) []providers.Artifact {
