@@ -519,10 +519,8 @@ func TestKeyCreationBlocked(t *testing.T) {
 	f := newFixture(t)
 	f.g.BlockKeys = gcp.ManagedKeyCreationConstraint
 	steps := f.steps()
-	for _, id := range []string{gcp.StepServiceAccount} {
-		f.check(steps[id])
-		f.apply(steps[id])
-	}
+	f.check(steps[gcp.StepServiceAccount])
+	f.apply(steps[gcp.StepServiceAccount])
 	err := steps[gcp.StepKey].Apply(context.Background(), f.run(), f.setup.Values)
 	var pe *gcp.OrgPolicyError
 	if !errors.As(err, &pe) || pe.Constraint != gcp.ManagedKeyCreationConstraint || pe.Project != gcptest.Project {
