@@ -204,7 +204,7 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 	if err != nil {
 		return out, err
 	}
-	plan.prefetch(ctx, reads)
+	plan.prefetch(ctx, reads, nil)
 	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.ChangeAccess)
 	out.Preflight = pf
 	if err != nil {
@@ -216,7 +216,7 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 		if plan, err = NewPlan(cfg, values, deps); err != nil {
 			return out, err
 		}
-		plan.prefetch(ctx, reads)
+		plan.prefetch(ctx, reads, nil)
 	}
 	plan.Config = cfg // with the location the preflight found
 	if o.OnPreflight != nil {

@@ -70,9 +70,9 @@ func newPlan(cfg Config, values *providers.Values, steps []providers.Step) (*Pla
 
 // prefetch starts the reads of the steps that can read before their
 // turn (providers.Prefetcher), in r's background.
-func (p *Plan) prefetch(ctx context.Context, r *providers.Run) {
+func (p *Plan) prefetch(ctx context.Context, r *providers.Run, skip func(providers.Step) bool) {
 	for _, s := range p.Steps {
-		if pf, ok := s.(providers.Prefetcher); ok {
+		if pf, ok := s.(providers.Prefetcher); ok && (skip == nil || !skip(s)) {
 			pf.Prefetch(ctx, r, p.Values)
 		}
 	}

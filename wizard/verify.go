@@ -75,7 +75,7 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 	reRun := "re-run " + InitCommand(cfg)
 	var nodes []verifyNode
 	for _, s := range plan.Steps {
-		if p, ok := s.(providers.ProvedByUse); ok && p.ProvedByUse() {
+		if provedByUse(s) {
 			continue // a probe checks it by using it
 		}
 		nodes = append(nodes, verifyNode{check: stepCheck(s, values, reRun), needs: s.Needs()})
@@ -100,7 +100,7 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 	// the probes' clean-up. A run stopped at the preflight stops them.
 	bg := providers.NewBackground()
 	defer bg.End()
-	plan.prefetch(ctx, providers.NewRun(bg, providers.Hooks{}))
+	plan.prefetch(ctx, providers.NewRun(bg, providers.Hooks{}), provedByUse) // only the steps verify checks
 	for _, n := range nodes {
 		if n.check.Start != nil {
 			n.check.Start(ctx, checkRun(bg, n.check.ID, o.OnWait))
@@ -115,6 +115,13 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 		o.OnPreflight(pf)
 	}
 	return runChecks(ctx, bg, g, o.OnWait), nil
+}
+
+// provedByUse reports whether verify leaves step s to a probe, which
+// proves it by using what it made (a key).
+func provedByUse(s providers.Step) bool {
+	p, ok := s.(providers.ProvedByUse)
+	return ok && p.ProvedByUse()
 }
 
 // checkRun is the run of check id, in bg, reporting its waits to onWait.
