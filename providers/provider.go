@@ -250,6 +250,9 @@ type Storage struct {
 	// Role is the role the warehouse assumes to reach the bucket, known
 	// before it exists; nil when the warehouse uses its own identity.
 	Role func(v *Values) string
+	// RoleReads are the values Role reads (the account id): the steps
+	// that name the role read them through it.
+	RoleReads []Key
 	// TrustStep is the last step that lets the warehouse's identity in
 	// (the policy attached to the role it is trusted by, the bucket
 	// binding): the warehouse's probe of the bucket needs it.

@@ -196,7 +196,8 @@ func (Provider) Bundle(s providers.Setup, b *providers.Bundle) bool {
 // partition has it.
 func (Provider) Storage(c *providers.Config) providers.Storage {
 	p := Params{Partition: partitionOf(c), Names: NamesOf(c)}
-	return providers.Storage{Cloud: "aws", Service: p.Partition.StorageProvider, Scheme: p.Partition.Scheme, Tag: "AWS", Role: p.RoleARN, TrustStep: StepRolePolicy}
+	return providers.Storage{Cloud: "aws", Service: p.Partition.StorageProvider, Scheme: p.Partition.Scheme, Tag: "AWS", Role: p.RoleARN,
+		RoleReads: []providers.Key{providers.AWSAccountID}, TrustStep: StepRolePolicy}
 }
 
 // Keys implements providers.BucketProvider.

@@ -30,6 +30,7 @@ const (
 // s3 is what an S3 bucket gives the warehouse: a role Snowflake assumes,
 // named from the AWS account id, and the step that lets Snowflake in.
 var s3 = providers.Storage{Cloud: "aws", Service: "S3", Scheme: "s3://", Tag: "AWS", TrustStep: "aws-role-policy",
+	RoleReads: []providers.Key{providers.AWSAccountID},
 	Role: func(v *providers.Values) string {
 		return "arn:aws:iam::" + v.Ref(providers.AWSAccountID) + ":role/growthloop-snowflake"
 	}}

@@ -74,7 +74,7 @@ func steps(s providers.Setup, db *conn) []providers.Step {
 	return []providers.Step{
 		&integrationStep{Basic: b(StepIntegration, "Create storage integration "+string(o.Integration.Name)+" and read its identity (DESC INTEGRATION)",
 			"Integration exists, is enabled and matches the bucket and trust").
-			Reading(providers.AWSAccountID, providers.ExternalID).
+			Reading(append(slices.Clone(s.Storage.RoleReads), providers.ExternalID)...).
 			Writing(providers.ExternalID, providers.WarehouseUserARN, providers.WarehouseServiceAccount), want: integrationFor(o, s.Storage), db: db,
 			newID: s.NewExternalID, reset: s.ResetExternalID},
 		&grantStep{Basic: b(StepIntegrationGrant, "Grant USAGE on the integration to role "+string(o.Role), "GrowthLoop's role has USAGE on the integration", StepIntegration),
