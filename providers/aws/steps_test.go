@@ -535,3 +535,101 @@ func TestBucketByobCannotUse(t *testing.T) {
 		t.Errorf("create of a taken name: %v", err)
 	}
 }
+
+// TestPrefetchReadsOnce: on a re-run the reads started beside the
+// preflight answer the checks, each sent once.
+func TestPrefetchReadsOnce(t *testing.T) {
+	f := newFixture(t)
+	f.converge()
+	f.deliver()
+	before := len(f.srv.Calls())
+	steps := (awsp.Provider{}).Steps(f.setup)
+	for _, s := range steps {
+		if p, ok := s.(providers.Prefetcher); ok {
+			p.Prefetch(context.Background(), f.run(), f.setup.Values)
+		}
+	}
+	for _, s := range steps {
+		if obs := f.check(s); obs.Status != providers.Done {
+			t.Errorf("%s: %+v", s.ID(), obs)
+		}
+	}
+	counts := map[string]int{}
+	for _, c := range f.srv.Calls()[before:] {
+		counts[c.Action]++
+	}
+	for action, n := range map[string]int{"HEAD bucket": 1, "GET ?location": 1, "GET ?publicAccessBlock": 1, "GET ?encryption": 1, "GET ?policy": 1,
+		"GET ?ownershipControls": 1, "GET ?lifecycle": 1, "GetPolicy": 2, "GetRole": 1, "GetUser": 1, "ListAccessKeys": 1,
+		"ListAttachedUserPolicies": 1, "ListAttachedRolePolicies": 1} {
+		if counts[action] != n {
+			t.Errorf("%s sent %d times, want %d: %v", action, counts[action], n, counts)
+		}
+	}
+}
+
+// TestPreflight: the caller's account is recorded; a state file of
+// another account is refused, naming both and what to do.
+func TestPreflight(t *testing.T) {
+	f := newFixture(t)
+	id, err := f.setup.Conn.Preflight(context.Background(), f.setup, providers.ReadAccess)
+	if err != nil || id.Summary != "AWS: "+awstest.AdminARN+" (account "+awstest.AccountID+")" || f.setup.Values.Get(providers.AWSAccountID) != awstest.AccountID {
+		t.Fatalf("preflight %+v %v", id, err)
+	}
+	f.setup.Values.Set(providers.AWSAccountID, "111122223333")
+	_, err = f.setup.Conn.Preflight(context.Background(), f.setup, providers.ReadAccess)
+	var ue *providers.UsageError
+	if !errors.As(err, &ue) {
+		t.Fatalf("another account's state: %v", err)
+	}
+	mustContain(t, "error", err.Error(), "records a setup in AWS account 111122223333, but the credentials reach account "+awstest.AccountID, "use credentials of account 111122223333")
+	if got := f.setup.Values.Get(providers.AWSAccountID); got != "111122223333" {
+		t.Errorf("the recorded account became %s", got)
+	}
+}
+
+// TestDryRunArtifacts: with no connection each step shows what it would
+// send, unknown values as placeholders, and what it says of the setup.
+func TestDryRunArtifacts(t *testing.T) {
+	f := newFixture(t)
+	before := len(f.srv.Calls())
+	f.setup.Conn = nil
+	v := providers.NewValues(map[string]string{providers.AWSRegion.Name: "eu-west-1"})
+	arts := map[string]string{}
+	for _, s := range (awsp.Provider{}).Steps(f.setup) {
+		var all []string
+		for _, a := range s.Artifacts(v) {
+			all = append(all, a.Name+": "+a.Content)
+		}
+		arts[s.ID()] = strings.Join(all, "\n")
+	}
+	cfg, n := f.setup.Config, f.names
+	for id, want := range map[string][]string{
+		awsp.StepBucket:            {`"Bucket": "` + cfg.Bucket + `"`, `"LocationConstraint": "eu-west-1"`},
+		awsp.StepPublicAccessBlock: {`"RestrictPublicBuckets": true`},
+		awsp.StepEncryption:        {`"SSEAlgorithm": "AES256"`},
+		awsp.StepBucketPolicy:      {`"aws:SecureTransport": "false"`},
+		awsp.StepObjectOwnership:   {`"BucketOwnerEnforced"`},
+		awsp.StepLifecycle:         {`"Prefix": "exports/"`, `"Days": 7`},
+		awsp.StepPolicy:            {"IAM policy " + n.Policy, "arn:aws:s3:::" + cfg.Bucket + "/exports/*"},
+		awsp.StepRole:              {"trust policy of IAM role " + n.Role, providers.WarehouseUserARN.Placeholder, providers.ExternalID.Placeholder},
+		awsp.StepUserPolicy:        {"attach policy arn:aws:iam::" + providers.AWSAccountID.Placeholder + ":policy/" + n.Policy + " to user " + n.User},
+		awsp.StepUser:              {"create IAM user " + n.User},
+		awsp.StepAccessKey:         {"create one access key for " + n.User},
+	} {
+		mustContain(t, id, arts[id], want...)
+	}
+	p := awsp.Provider{}
+	if got := p.Describe(cfg); got != "S3 bucket "+cfg.Bucket+" in us-west-2" {
+		t.Errorf("describe %q", got)
+	}
+	grantees := p.Permissions(cfg)
+	if len(grantees) == 0 || !strings.Contains(grantees[0].Who, n.User) || !slices.Contains(grantees[0].Permissions, "s3:PutObject") {
+		t.Errorf("permissions %+v", grantees)
+	}
+	if st := p.Storage(cfg); st.Role == nil || st.Role(f.setup.Values) != "arn:aws:iam::"+awstest.AccountID+":role/"+n.Role || st.TrustStep != awsp.StepRolePolicy {
+		t.Errorf("storage %+v", st)
+	}
+	if calls := f.srv.Calls()[before:]; len(calls) != 0 {
+		t.Errorf("a dry run reached AWS: %+v", calls)
+	}
+}
