@@ -2,6 +2,7 @@ package aws_test
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -282,6 +283,9 @@ func TestRotation(t *testing.T) {
 		if keys := f.keys(); len(keys) != 2 || keys[id] != iamtypes.StatusTypeActive || keys[old] != iamtypes.StatusTypeActive {
 			t.Errorf("keys %v", keys)
 		}
+		if s.Keys.PendingFile() != awsp.PendingPath(f.setup.Config.Bundle) || p.KeyID(v) != id || p.BundledKey(f.setup.Bundle) != old {
+			t.Errorf("pending file %q, the setup's key %s, the bundle's %s", s.Keys.PendingFile(), p.KeyID(v), p.BundledKey(f.setup.Bundle))
+		}
 		// Asked again before the rotation finished: the same key.
 		if again, err := p.NewKey(context.Background(), f.run(), s); err != nil || again != id {
 			t.Errorf("new key again: %s %v, want %s", again, err, id)
@@ -305,6 +309,10 @@ func TestRotation(t *testing.T) {
 				t.Errorf("proving the retired key: %v", err)
 			}
 		}
+		// The rotation finished: the previous bundle goes.
+		if err := s.Keys.Release(); err != nil || s.Keys.Previous() != "" || fileExists(s.Keys.PreviousFiles()[0]) {
+			t.Errorf("release: %v, previous %q", err, s.Keys.Previous())
+		}
 		// Kept, it goes now; else it is gone already.
 		_, _ = f.c.IAM.DeleteAccessKey(context.Background(), &iam.DeleteAccessKeyInput{UserName: aws.String(f.names.User), AccessKeyId: aws.String(old)})
 		if err := p.RetireKey(context.Background(), f.run(), s, old, keep); err != nil {
@@ -314,4 +322,9 @@ func TestRotation(t *testing.T) {
 			t.Errorf("a deleted key is remembered: retired %q, byob's %q", retired, awsp.CreatedKeys(v))
 		}
 	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
