@@ -967,7 +967,14 @@ func (s *Server) iam(w http.ResponseWriter, r *http.Request, call Call, form url
 		copyResponse(w, rec)
 		return
 	case "UpdateAccessKey": // kumo lacks it
-		s.inactive[form.Get("AccessKeyId")] = form.Get("Status") == "Inactive"
+		// A key the user does not have is NoSuchEntity (404).
+		// https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateAccessKey.html
+		id := form.Get("AccessKeyId")
+		if keys, err := s.kumoIAM(url.Values{"Action": {"ListAccessKeys"}, "UserName": {form.Get("UserName")}}); err != nil || !strings.Contains(keys, "<AccessKeyId>"+id+"</AccessKeyId>") {
+			writeError(w, "iam", http.StatusNotFound, "NoSuchEntity", "The Access Key with id "+id+" cannot be found.")
+			return
+		}
+		s.inactive[id] = form.Get("Status") == "Inactive"
 		writeXML(w, call.Action, "")
 		return
 	case "ListAccessKeys":
