@@ -60,7 +60,7 @@ func benchScenarios() []scenario {
 	return []scenario{
 		{"init-s3-snowflake", 6, s3sf, nil, 45},
 		{"rerun-s3-snowflake", 3, initialized, nil, 27},
-		{"verify-s3-snowflake", 3, initialized, []string{"verify"}, 37},
+		{"verify-s3-snowflake", 3, initialized, []string{"verify"}, 39},
 		{"init-s3", 4, func(tb testing.TB, aws *awstest.Server, bin string) *crashSetup {
 			s := s3Setup(tb, aws)
 			s.args = []string{"init", "--provider", "s3", "--bucket", "crash-exports-" + s.id, "--name", "crash" + s.id, "--region", "us-west-2", "--yes"}
