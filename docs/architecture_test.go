@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/growthloop/byob/internal/testbin"
 )
 
 // TestArchitectureMapsEveryPackage: the package map of architecture.md
@@ -48,6 +50,31 @@ func TestArchitectureMapsEveryPackage(t *testing.T) {
 	for _, m := range mapped {
 		if !slices.Contains(pkgs, m) {
 			t.Errorf("architecture.md maps %s/, which is no package", m)
+		}
+	}
+}
+
+// TestReleaseLinksNoTestSupport: what the map calls test support, the
+// release binary never links.
+func TestReleaseLinksNoTestSupport(t *testing.T) {
+	doc, err := os.ReadFile("architecture.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	support := regexp.MustCompile(`(?m)^([a-z][a-z0-9/]*)/\s+test support`).FindAllStringSubmatch(string(doc), -1)
+	if len(support) < 5 {
+		t.Fatalf("the map names %d test-support packages; want the fakes, tftest and internal's", len(support))
+	}
+	list := exec.Command("go", "list", "-deps", "-tags", testbin.ReleaseTags, "./cmd/byob")
+	list.Dir = ".."
+	out, err := list.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	linked := strings.Fields(string(out))
+	for _, m := range support {
+		if p := "github.com/growthloop/byob/" + m[1]; slices.Contains(linked, p) {
+			t.Errorf("the release binary links %s, which is test support", m[1])
 		}
 	}
 }
