@@ -174,7 +174,7 @@ func invariants(t *testing.T, r *run, cfg providers.Config, deps wizard.Deps) {
 			continue
 		}
 		name := map[string]string{awsp.StepPolicy: names.Policy, awsp.StepSnowflakePolicy: names.SnowflakePolicy}[s.ID()]
-		arn := "arn:aws:iam::" + values.Get(providers.AWSAccountID) + ":policy/" + name
+		arn := "arn:aws:iam::" + values.Get(awsp.AccountID) + ":policy/" + name
 		p, err := iamc.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
 		must(t, err, "GetPolicy "+name)
 		v, err := iamc.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: p.Policy.DefaultVersionId})
@@ -264,7 +264,7 @@ func (r *run) tag(t *testing.T, cfg providers.Config) {
 		policies = append(policies, names.SnowflakePolicy)
 	}
 	for _, p := range policies {
-		arn := "arn:aws:iam::" + values.Get(providers.AWSAccountID) + ":policy/" + p
+		arn := "arn:aws:iam::" + values.Get(awsp.AccountID) + ":policy/" + p
 		_, err = iamc.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: aws.String(arn), Tags: tags})
 		r.tagged(t, err, "tag policy "+p)
 	}

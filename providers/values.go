@@ -14,21 +14,15 @@ type Key struct {
 
 // Values shared between steps, kept in the state file. Never a secret.
 var (
-	AWSAccountID = Key{"aws.account_id", "<aws-account-id>"}
-	AWSRegion    = Key{"aws.region", "<region: the Snowflake account's region>"}
-	// AWSPartition is the caller's (aws, aws-us-gov, aws-cn).
-	AWSPartition = Key{"aws.partition", "aws"}
-	ExternalID   = Key{"snowflake.external_id", "<external-id: generated at apply>"}
+	ExternalID = Key{"snowflake.external_id", "<external-id: generated at apply>"}
 	// The identity a warehouse reaches the bucket with, which the bucket's
 	// trust and bindings name (the state file keeps Snowflake's names).
 	WarehouseUserARN        = Key{"snowflake.iam_user_arn", "<STORAGE_AWS_IAM_USER_ARN from DESC INTEGRATION>"}
 	WarehouseServiceAccount = Key{"snowflake.gcp_service_account", "<STORAGE_GCP_SERVICE_ACCOUNT from DESC INTEGRATION>"}
-	AccessKeyID             = Key{"aws.access_key_id", "<access-key-id: created at apply>"}
 	// GrowthLoopsKey is GrowthLoop's key (an access key, a service
 	// account key) on a setup taken over (init --adopt) or named by
 	// verify --access-key-id: its secret is GrowthLoop's alone.
 	GrowthLoopsKey = Key{"growthloop.held_key", ""}
-	GCPKeyID       = Key{"gcp.key_id", "<key-id: created at apply>"}
 )
 
 // Values is a concurrency-safe map of shared values.

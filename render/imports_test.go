@@ -1,6 +1,7 @@
 package render
 
 import (
+	awsp "github.com/growthloop/byob/providers/aws"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -159,7 +160,7 @@ func TestImportsOnlyWhatExists(t *testing.T) {
 	o := madeSetup(t, cfg)
 	o.State.Steps["iam-role"] = wizard.StepState{Status: wizard.StepFailed}
 	delete(o.State.Steps, "snowflake-stage")
-	o.Known.Delete(providers.AccessKeyID)
+	o.Known.Delete(awsp.AccessKeyID)
 	files, err := Render("terraform", cfg, o)
 	if err != nil {
 		t.Fatal(err)

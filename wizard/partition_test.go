@@ -31,7 +31,7 @@ func TestGovCloudSetup(t *testing.T) {
 			}
 			cfg.Region = "us-gov-west-1"
 			e.inspect(cfg)
-			if v := e.state(cfg)["values"].(map[string]any); v[providers.AWSPartition.Name] != "aws-us-gov" {
+			if v := e.state(cfg)["values"].(map[string]any); v[awsp.CallerPartition.Name] != "aws-us-gov" {
 				t.Errorf("state values %v", v)
 			}
 			e.aws.ConfineKeysTo = cfg.Prefix

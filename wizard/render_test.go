@@ -84,7 +84,7 @@ func TestRenderedCodeIsWhatInitApplies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	account, externalID, userARN := values.Get(providers.AWSAccountID), values.Get(providers.ExternalID), values.Get(providers.WarehouseUserARN)
+	account, externalID, userARN := values.Get(awsp.AccountID), values.Get(providers.ExternalID), values.Get(providers.WarehouseUserARN)
 	if account == "" || externalID == "" || userARN == "" {
 		t.Fatalf("the run learned %q %q %q", account, externalID, userARN)
 	}

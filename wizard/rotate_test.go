@@ -251,7 +251,7 @@ func TestRotateGCSStoppedBeforeTheStateSawTheKey(t *testing.T) {
 	// made under is still open.
 	state, err := wizard.LoadState(cfg.State)
 	must(t, err)
-	state.Values[providers.GCPKeyID.Name] = out.Old
+	state.Values[gcp.KeyID.Name] = out.Old
 	created := slices.DeleteFunc(gcp.CreatedKeys(providers.NewValues(state.Values)), func(id string) bool { return id == out.New })
 	state.Values["gcp.created_keys"] = strings.Join(created, ",")
 	in, _ := json.Marshal(map[string]any{"at": time.Now().UTC(), "known": []string{out.Old}})
@@ -268,7 +268,7 @@ func TestRotateGCSStoppedBeforeTheStateSawTheKey(t *testing.T) {
 	}
 	state, _ = wizard.LoadState(cfg.State)
 	v := providers.NewValues(state.Values)
-	if v.Get(providers.GCPKeyID) != out.New || v.Get(providers.Key{Name: "gcp.key_intent"}) != "" || !slices.Contains(gcp.CreatedKeys(v), out.New) {
-		t.Errorf("the state names key %s (want %s), intent %q, created %v (was %v)", v.Get(providers.GCPKeyID), out.New, v.Get(providers.Key{Name: "gcp.key_intent"}), gcp.CreatedKeys(v), created)
+	if v.Get(gcp.KeyID) != out.New || v.Get(providers.Key{Name: "gcp.key_intent"}) != "" || !slices.Contains(gcp.CreatedKeys(v), out.New) {
+		t.Errorf("the state names key %s (want %s), intent %q, created %v (was %v)", v.Get(gcp.KeyID), out.New, v.Get(providers.Key{Name: "gcp.key_intent"}), gcp.CreatedKeys(v), created)
 	}
 }

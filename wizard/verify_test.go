@@ -257,7 +257,7 @@ func must(t *testing.T, err error) {
 // bundleAccount is the AWS account the setup's ARNs name.
 func (e *env) bundleAccount(cfg wizard.Config) string {
 	v, _ := e.state(cfg)["values"].(map[string]any)
-	return v[providers.AWSAccountID.Name].(string)
+	return v[awsp.AccountID.Name].(string)
 }
 
 func TestVerifyWaitsForANewKey(t *testing.T) {

@@ -105,7 +105,7 @@ type Clients struct {
 	callerARN atomic.Pointer[string]
 }
 
-func accountID(v *providers.Values) string { return v.Ref(providers.AWSAccountID) }
+func accountID(v *providers.Values) string { return v.Ref(AccountID) }
 
 // PolicyARN is the ARN of the policy name in the caller's account.
 func (p Params) PolicyARN(v *providers.Values, name string) string {

@@ -111,7 +111,7 @@ func (s *bucketStep) request(region string) createBucketRequest {
 }
 
 func (s *bucketStep) Artifacts(v *providers.Values) []providers.Artifact {
-	return []providers.Artifact{providers.JSONArtifact("CreateBucket (adopted instead when you already own the bucket)", s.request(v.Ref(providers.AWSRegion)))}
+	return []providers.Artifact{providers.JSONArtifact("CreateBucket (adopted instead when you already own the bucket)", s.request(v.Ref(BucketRegion)))}
 }
 
 // readHead is HeadBucket as the bucket's owner expects it.
@@ -119,7 +119,7 @@ func (s *bucketStep) readHead(v *providers.Values) func(context.Context) (struct
 	return func(ctx context.Context) (struct{}, error) {
 		_, err := s.c.S3.HeadBucket(ctx, &s3.HeadBucketInput{
 			Bucket:              aws.String(s.p.Bucket),
-			ExpectedBucketOwner: aws.String(v.Get(providers.AWSAccountID)),
+			ExpectedBucketOwner: aws.String(v.Get(AccountID)),
 		}, inRegion(v))
 		return struct{}{}, err
 	}
@@ -139,7 +139,7 @@ func (s *bucketStep) readRegion(v *providers.Values) func(context.Context) (stri
 // Prefetch implements providers.Prefetcher: once the bucket's region and
 // owner are known (a re-run), both reads go at once.
 func (s *bucketStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
-	if v.Get(providers.AWSRegion) != "" && v.Get(providers.AWSAccountID) != "" {
+	if v.Get(BucketRegion) != "" && v.Get(AccountID) != "" {
 		s.head.Start(ctx, r, s.readHead(v))
 		s.region.Start(ctx, r, s.readRegion(v))
 		return
@@ -147,7 +147,7 @@ func (s *bucketStep) Prefetch(ctx context.Context, r *providers.Run, v *provider
 	// A first run knows neither the account nor, with a warehouse, the
 	// region yet: ask what needs neither, beside the preflight.
 	s.sighted = true
-	s.seen.Start(ctx, r, s.sight(v.Get(providers.AWSRegion)))
+	s.seen.Start(ctx, r, s.sight(v.Get(BucketRegion)))
 }
 
 // Gate implements providers.Gate: a bucket or integration byob cannot
@@ -160,13 +160,13 @@ func (s *bucketStep) Gate(ctx context.Context, r *providers.Run, v *providers.Va
 
 func (s *bucketStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
 	if s.sighted {
-		if sg, _ := s.seen.Get(ctx, r, s.sight(v.Get(providers.AWSRegion))); sg.decided {
+		if sg, _ := s.seen.Get(ctx, r, s.sight(v.Get(BucketRegion))); sg.decided {
 			switch {
 			case !sg.listed && sg.status == http.StatusNotFound:
 				return providers.Observation{Status: providers.Missing}, nil
 			case !sg.listed:
 				return providers.Observation{}, s.takenError()
-			case sg.status != http.StatusForbidden && sg.region != v.Get(providers.AWSRegion):
+			case sg.status != http.StatusForbidden && sg.region != v.Get(BucketRegion):
 				return providers.Observation{}, s.elsewhere(sg.region, v)
 			case sg.status != http.StatusForbidden:
 				return s.found(v), nil
@@ -193,7 +193,7 @@ func (s *bucketStep) Check(ctx context.Context, r *providers.Run, v *providers.V
 	if err != nil {
 		return providers.Observation{}, s.c.wrap("s3:GetBucketLocation "+s.p.Bucket, err)
 	}
-	if region != v.Get(providers.AWSRegion) {
+	if region != v.Get(BucketRegion) {
 		return providers.Observation{}, s.elsewhere(region, v)
 	}
 	return s.found(v), nil
@@ -209,7 +209,7 @@ func (s *bucketStep) found(v *providers.Values) providers.Observation {
 }
 
 func (s *bucketStep) elsewhere(region string, v *providers.Values) error {
-	return providers.Mismatchf("bucket %s is in %s, not %s: re-run with --region %s or choose another --bucket", s.p.Bucket, region, v.Get(providers.AWSRegion), region)
+	return providers.Mismatchf("bucket %s is in %s, not %s: re-run with --region %s or choose another --bucket", s.p.Bucket, region, v.Get(BucketRegion), region)
 }
 
 func (s *bucketStep) takenError() error {
@@ -262,7 +262,7 @@ func bucketRegionHeader(err error) string {
 }
 
 func (s *bucketStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
-	req := s.request(v.Get(providers.AWSRegion))
+	req := s.request(v.Get(BucketRegion))
 	in := &s3.CreateBucketInput{Bucket: aws.String(req.Bucket)}
 	if c := req.CreateBucketConfiguration; c != nil {
 		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(c.LocationConstraint)}
@@ -303,7 +303,7 @@ func (s *publicAccessBlockStep) get(v *providers.Values) func(context.Context) (
 // Prefetch implements providers.Prefetcher: the bucket's settings are
 // read once its region is known (a bucket not there yet has none).
 func (s *publicAccessBlockStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
-	if v.Get(providers.AWSRegion) != "" {
+	if v.Get(BucketRegion) != "" {
 		s.read.Start(ctx, r, s.get(v))
 	}
 }
@@ -362,7 +362,7 @@ func (s *encryptionStep) get(v *providers.Values) func(context.Context) (*types.
 
 // Prefetch implements providers.Prefetcher.
 func (s *encryptionStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
-	if v.Get(providers.AWSRegion) != "" {
+	if v.Get(BucketRegion) != "" {
 		s.read.Start(ctx, r, s.get(v))
 	}
 }
@@ -410,7 +410,7 @@ type bucketPolicyStep struct {
 
 // Prefetch implements providers.Prefetcher.
 func (s *bucketPolicyStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
-	if v.Get(providers.AWSRegion) != "" {
+	if v.Get(BucketRegion) != "" {
 		s.read.Start(ctx, r, s.get(v))
 	}
 }
@@ -475,7 +475,7 @@ type lifecycleStep struct {
 
 // Prefetch implements providers.Prefetcher.
 func (s *lifecycleStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
-	if v.Get(providers.AWSRegion) != "" {
+	if v.Get(BucketRegion) != "" {
 		s.read.Start(ctx, r, s.rules(v))
 	}
 }
@@ -558,7 +558,7 @@ func (s *lifecycleStep) Apply(ctx context.Context, r *providers.Run, v *provider
 
 // inRegion sends an S3 call to the bucket's region.
 func inRegion(v *providers.Values) func(*s3.Options) {
-	region := v.Get(providers.AWSRegion)
+	region := v.Get(BucketRegion)
 	return func(o *s3.Options) {
 		if region != "" {
 			o.Region = region

@@ -68,7 +68,7 @@ func Probes(p Params, c *Clients, v *providers.Values, keyID, secret string, now
 	}
 	// The key's probes need only the bucket's region: known, they start
 	// beside the preflight.
-	if v.Get(providers.AWSRegion) != "" {
+	if v.Get(BucketRegion) != "" {
 		for i := range checks {
 			checks[i] = checks[i].Early()
 		}

@@ -277,7 +277,7 @@ func TestRotation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if id == old || s.Keys.Pending() != id || s.Keys.Previous() != old || v.Get(providers.AccessKeyID) != id {
+		if id == old || s.Keys.Pending() != id || s.Keys.Previous() != old || v.Get(awsp.AccessKeyID) != id {
 			t.Errorf("new %s, old %s: pending %s, previous %s", id, old, s.Keys.Pending(), s.Keys.Previous())
 		}
 		if keys := f.keys(); len(keys) != 2 || keys[id] != iamtypes.StatusTypeActive || keys[old] != iamtypes.StatusTypeActive {

@@ -184,8 +184,8 @@ func Preflight(ctx context.Context, c *Clients, v *providers.Values) (Caller, er
 	if caller.ARN != "" {
 		c.callerARN.Store(&caller.ARN)
 	}
-	v.Set(providers.AWSAccountID, caller.AccountID)
-	v.Set(providers.AWSPartition, partitionOfARN(caller.ARN))
+	v.Set(AccountID, caller.AccountID)
+	v.Set(CallerPartition, partitionOfARN(caller.ARN))
 	return caller, nil
 }
 

@@ -269,7 +269,7 @@ func (s *accessKeyStep) Destroy(ctx context.Context, r *providers.Run, v *provid
 		}
 	}
 	keys.Forget(v)
-	v.Delete(providers.AccessKeyID)
+	v.Delete(AccessKeyID)
 	return nil
 }
 

@@ -44,7 +44,7 @@ func TestDestroyRemovesWhatByobMade(t *testing.T) {
 	f.converge()
 	f.deliver()
 	v, n := f.setup.Values, f.names
-	key := v.Get(providers.AccessKeyID)
+	key := v.Get(awsp.AccessKeyID)
 	// A drifted policy has versions besides the default.
 	f.srv.SetPolicyDocument(f.policyARN(n.Policy), `{"Version":"2012-10-17","Statement":[]}`)
 	want := map[string]providers.Teardown{
@@ -80,7 +80,7 @@ func TestDestroyRemovesWhatByobMade(t *testing.T) {
 	if !f.bucketExists() || f.bucketPolicy() == "" {
 		t.Error("the bucket, or its TLS-only policy, is gone")
 	}
-	if v.Get(providers.AccessKeyID) != "" || len(awsp.CreatedKeys(v)) != 0 {
+	if v.Get(awsp.AccessKeyID) != "" || len(awsp.CreatedKeys(v)) != 0 {
 		t.Errorf("the key is remembered: %v", v.Map())
 	}
 	f.destroy()

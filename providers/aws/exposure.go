@@ -56,7 +56,7 @@ func (s *objectOwnershipStep) get(v *providers.Values) func(context.Context) (ty
 
 // Prefetch implements providers.Prefetcher.
 func (s *objectOwnershipStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
-	if v.Get(providers.AWSRegion) != "" {
+	if v.Get(BucketRegion) != "" {
 		s.read.Start(ctx, r, s.get(v))
 	}
 }
@@ -127,7 +127,7 @@ func policyPrivate(ctx context.Context, p Params, c *Clients, v *providers.Value
 		return providers.CannotRun(c.wrap("s3:GetBucketPolicy "+p.Bucket, err), "grant s3:GetBucketPolicy and re-run byob verify")
 	}
 	doc := aws.ToString(out.Policy)
-	found := templates.ForeignStatements(doc, v.Get(providers.AWSAccountID), p.S3Bucket(), p.Prefix)
+	found := templates.ForeignStatements(doc, v.Get(AccountID), p.S3Bucket(), p.Prefix)
 	if len(found) == 0 {
 		return providers.Passed("every statement that allows names this account's principals")
 	}
@@ -186,7 +186,7 @@ func aclPrivate(ctx context.Context, p Params, c *Clients, v *providers.Values) 
 }
 
 func accountBlocksPublicAccess(ctx context.Context, c *Clients, v *providers.Values) providers.CheckResult {
-	account := v.Get(providers.AWSAccountID)
+	account := v.Get(AccountID)
 	remedy := "aws s3control put-public-access-block --account-id " + account +
 		" --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"
 	b, err := c.accountPublicAccessBlock(ctx, account)

@@ -84,7 +84,7 @@ func (s *policyStep) get(v *providers.Values) func(context.Context) (policyDocum
 // Prefetch implements providers.Prefetcher, once the account is known (a
 // re-run).
 func (s *policyStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
-	if v.Get(providers.AWSAccountID) != "" {
+	if v.Get(AccountID) != "" {
 		s.read.Start(ctx, r, s.get(v))
 	}
 }

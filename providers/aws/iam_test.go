@@ -233,7 +233,7 @@ func TestKeyLostOrInactive(t *testing.T) {
 	f := newFixture(t)
 	f.converge()
 	f.deliver()
-	old := f.setup.Values.Get(providers.AccessKeyID)
+	old := f.setup.Values.Get(awsp.AccessKeyID)
 
 	// The bundle is gone: byob's key can never be delivered again.
 	if err := os.Remove(f.setup.Config.Bundle); err != nil {
@@ -244,7 +244,7 @@ func TestKeyLostOrInactive(t *testing.T) {
 		t.Errorf("lost secret: %+v", obs)
 	}
 	f.apply(s)
-	id := f.setup.Values.Get(providers.AccessKeyID)
+	id := f.setup.Values.Get(awsp.AccessKeyID)
 	if keys := f.keys(); len(keys) != 1 || keys[id] != iamtypes.StatusTypeActive || id == old || !slices.Equal(awsp.CreatedKeys(f.setup.Values), []string{id}) {
 		t.Errorf("keys %v, new %s, old %s", keys, id, old)
 	}
@@ -259,7 +259,7 @@ func TestKeyLostOrInactive(t *testing.T) {
 		t.Errorf("inactive: %+v", obs)
 	}
 	f.apply(s)
-	if keys, now := f.keys(), f.setup.Values.Get(providers.AccessKeyID); len(keys) != 1 || keys[now] != iamtypes.StatusTypeActive || now == id {
+	if keys, now := f.keys(), f.setup.Values.Get(awsp.AccessKeyID); len(keys) != 1 || keys[now] != iamtypes.StatusTypeActive || now == id {
 		t.Errorf("keys %v, the setup's %s", keys, now)
 	}
 }
@@ -269,15 +269,15 @@ func TestKeyLostOrInactive(t *testing.T) {
 func TestKeyOfAnUnfinishedRun(t *testing.T) {
 	f := newFixture(t)
 	f.converge()
-	id := f.setup.Values.Get(providers.AccessKeyID)
+	id := f.setup.Values.Get(awsp.AccessKeyID)
 	s := f.steps()[awsp.StepAccessKey]
 	if obs := f.check(s); obs.Status != providers.Missing || obs.Reason != "access key "+id+", made by a run that did not finish, goes into the bundle" {
 		t.Errorf("check %+v", obs)
 	}
 	before := len(f.srv.Calls())
 	f.apply(s)
-	if m := f.mutations(before); len(m) != 0 || f.setup.Values.Get(providers.AccessKeyID) != id {
-		t.Errorf("changed %q; the setup's key %s, want %s", m, f.setup.Values.Get(providers.AccessKeyID), id)
+	if m := f.mutations(before); len(m) != 0 || f.setup.Values.Get(awsp.AccessKeyID) != id {
+		t.Errorf("changed %q; the setup's key %s, want %s", m, f.setup.Values.Get(awsp.AccessKeyID), id)
 	}
 }
 
@@ -296,7 +296,7 @@ func TestKeysByobDidNotMake(t *testing.T) {
 	if obs.Status != providers.Done || !strings.HasPrefix(obs.Reason, "access key "+theirs+" (0 days old) is the one GrowthLoop holds: left in place") {
 		t.Errorf("adopted: %+v", obs)
 	}
-	if v := f.setup.Values; v.Get(providers.GrowthLoopsKey) != theirs || v.Get(providers.AccessKeyID) != theirs {
+	if v := f.setup.Values; v.Get(providers.GrowthLoopsKey) != theirs || v.Get(awsp.AccessKeyID) != theirs {
 		t.Errorf("values %v", v.Map())
 	}
 
@@ -336,7 +336,7 @@ func TestKeyAnswerLost(t *testing.T) {
 	f.check(s)
 	f.srv.LoseAnswer["CreateAccessKey"] = 1
 	f.apply(s)
-	id := f.setup.Values.Get(providers.AccessKeyID)
+	id := f.setup.Values.Get(awsp.AccessKeyID)
 	if keys := f.keys(); len(keys) != 1 || keys[id] != iamtypes.StatusTypeActive || string(f.setup.Keys.Secret(id)) == "" {
 		t.Errorf("keys %v, the setup's %s", keys, id)
 	}

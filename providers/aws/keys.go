@@ -106,7 +106,7 @@ func (s *accessKeyStep) Check(ctx context.Context, r *providers.Run, v *provider
 	}
 	if id := ks.Adopted(v, s.p.Adopt); delivered == "" && pending == "" && id != "" {
 		// GrowthLoop holds this key's secret: keep it, make no other.
-		v.Set(providers.AccessKeyID, id)
+		v.Set(AccessKeyID, id)
 		v.Set(providers.GrowthLoopsKey, id)
 		k, _ := ks.Find(id)
 		return providers.Observation{Status: providers.Done, Reason: fmt.Sprintf("access key %s (%s old) is the one GrowthLoop holds: left in place, and no new bundle is written; byob rotate-keys replaces it",
@@ -127,7 +127,7 @@ func (s *accessKeyStep) Check(ctx context.Context, r *providers.Run, v *provider
 		return obs(providers.Drifted, "access key "+strings.Join(ks.Unwanted(), ", ")+" was made by byob but its secret was lost, so it can never be used: it is deleted")
 	}
 	// The bundle's key is the setup's, whatever the state file says.
-	v.Set(providers.AccessKeyID, delivered)
+	v.Set(AccessKeyID, delivered)
 	return obs(providers.Done, "")
 }
 
@@ -146,7 +146,7 @@ func (s *accessKeyStep) Apply(ctx context.Context, r *providers.Run, v *provider
 	keys.End(v)
 	for _, id := range []string{s.p.Keys.Pending(), s.p.Keys.Delivered()} {
 		if ks.Works(id) {
-			v.Set(providers.AccessKeyID, id)
+			v.Set(AccessKeyID, id)
 			keys.SetCreated(v, append(ours, id))
 			if err := r.Checkpoint(); err != nil {
 				return err
@@ -194,7 +194,7 @@ func (s *accessKeyStep) create(ctx context.Context, r *providers.Run, v *provide
 		_ = s.delete(ctx, id)
 		return fmt.Errorf("keep the new access key's secret: %w", err)
 	}
-	v.Set(providers.AccessKeyID, id)
+	v.Set(AccessKeyID, id)
 	keys.SetCreated(v, append(ours, id))
 	keys.End(v)
 	if err := r.Checkpoint(); err != nil {

@@ -68,7 +68,7 @@ func (p Partition) IAMARN(account, resource string) string {
 // must be able to reach a bucket there.
 func (Provider) CheckPlacement(c *providers.Config, v *providers.Values, wh *providers.Identity, whTitle string) error {
 	bucket := partitionOf(c)
-	if caller := v.Get(providers.AWSPartition); caller != "" && caller != bucket.ID {
+	if caller := v.Get(CallerPartition); caller != "" && caller != bucket.ID {
 		return providers.Usagef("--region %s is in the %s partition (%s), but the AWS credentials are of partition %s: "+
 			"use credentials of %s (--profile or AWS_PROFILE), or a --region of %s", c.Region, bucket.Title, bucket.ID, caller, bucket.Title, caller)
 	}

@@ -35,7 +35,7 @@ func probeSetup(t *testing.T, srv *awstest.Server) map[string]providers.Check {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := providers.NewValues(map[string]string{providers.AWSRegion.Name: "us-east-1", providers.AWSAccountID.Name: awstest.AccountID})
+	v := providers.NewValues(map[string]string{awsp.BucketRegion.Name: "us-east-1", awsp.AccountID.Name: awstest.AccountID})
 	checks := map[string]providers.Check{}
 	for _, ch := range awsp.Probes(p, c, v, aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), time.Now(), "byob init") {
 		checks[ch.ID] = ch

@@ -29,7 +29,7 @@ func (Provider) Title() string { return "Amazon S3" }
 func (Provider) Location() string { return "region" }
 
 // LocationKey implements providers.BucketProvider.
-func (Provider) LocationKey() providers.Key { return providers.AWSRegion }
+func (Provider) LocationKey() providers.Key { return BucketRegion }
 
 // Default implements providers.Provider: nothing is derived.
 func (Provider) Default(*providers.Config, providers.Env) {}
@@ -115,7 +115,7 @@ func (Provider) Connect(ctx context.Context, c *providers.Config, env providers.
 // refuses a state file of another account.
 func (cn *conn) Preflight(ctx context.Context, s providers.Setup, _ providers.Access) (providers.Identity, error) {
 	c := s.Config
-	recorded := s.Values.Get(providers.AWSAccountID)
+	recorded := s.Values.Get(AccountID)
 	var caller Caller
 	err := providers.Bounded(ctx, cn.timeout, "AWS", func(ctx context.Context) (err error) {
 		caller, err = Preflight(ctx, cn.c, s.Values)
@@ -128,7 +128,7 @@ func (cn *conn) Preflight(ctx context.Context, s providers.Setup, _ providers.Ac
 		return providers.Identity{}, err
 	}
 	if recorded != "" && recorded != caller.AccountID {
-		s.Values.Set(providers.AWSAccountID, recorded)
+		s.Values.Set(AccountID, recorded)
 		return providers.Identity{}, providers.Usagef("%s records a setup in AWS account %s, but the credentials reach account %s (%s): use credentials of account %s (--profile or AWS_PROFILE), or pass another --state",
 			c.State, recorded, caller.AccountID, caller.ARN, recorded)
 	}
@@ -170,7 +170,7 @@ func (Provider) Probes(s providers.Setup) []providers.Probe {
 	// start beside the preflight. The account's public access block is
 	// the account's, with or without the bucket.
 	for _, c := range exposureProbes(params(s), clients(s), s.Values) {
-		if s.Values.Get(providers.AWSRegion) != "" && s.Values.Get(providers.AWSAccountID) != "" {
+		if s.Values.Get(BucketRegion) != "" && s.Values.Get(AccountID) != "" {
 			c = c.Early()
 		}
 		needs := []string{StepBucket}
@@ -185,9 +185,9 @@ func (Provider) Probes(s providers.Setup) []providers.Probe {
 // Bundle implements providers.Provider: the region, and the access key
 // with its secret. It is complete once the secret is held.
 func (Provider) Bundle(s providers.Setup, b *providers.Bundle) bool {
-	id := s.Values.Get(providers.AccessKeyID)
+	id := s.Values.Get(AccessKeyID)
 	secret := s.Keys.Secret(id)
-	b.Region, b.AWSAccessKeyID, b.AWSSecretAccessKey = s.Values.Get(providers.AWSRegion), id, string(secret)
+	b.Region, b.AWSAccessKeyID, b.AWSSecretAccessKey = s.Values.Get(BucketRegion), id, string(secret)
 	return secret != nil
 }
 
@@ -197,14 +197,14 @@ func (Provider) Bundle(s providers.Setup, b *providers.Bundle) bool {
 func (Provider) Storage(c *providers.Config) providers.Storage {
 	p := Params{Partition: partitionOf(c), Names: NamesOf(c)}
 	return providers.Storage{Cloud: "aws", Service: p.Partition.StorageProvider, Scheme: p.Partition.Scheme, Tag: "AWS", Role: p.RoleARN,
-		RoleReads: []providers.Key{providers.AWSAccountID}, TrustStep: StepRolePolicy}
+		RoleReads: []providers.Key{AccountID}, TrustStep: StepRolePolicy}
 }
 
 // Keys implements providers.BucketProvider.
 func (Provider) Keys(c *providers.Config) providers.KeyStore { return keyStore{bundle: c.Bundle} }
 
 // KeyID implements providers.BucketProvider.
-func (Provider) KeyID(v *providers.Values) string { return v.Get(providers.AccessKeyID) }
+func (Provider) KeyID(v *providers.Values) string { return v.Get(AccessKeyID) }
 
 // BundledKey implements providers.BucketProvider.
 func (Provider) BundledKey(b *providers.Bundle) string { return b.AWSAccessKeyID }

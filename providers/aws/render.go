@@ -17,7 +17,7 @@ import (
 // only preflight learns.
 func (Provider) RenderFlags() []providers.RenderFlag {
 	return []providers.RenderFlag{{Flag: "aws-account-id", Usage: "your AWS account id, to write into the SQL and documents instead of a placeholder",
-		Key: providers.AWSAccountID, Check: func(id string) error {
+		Key: AccountID, Check: func(id string) error {
 			if len(id) != 12 || strings.Trim(id, "0123456789") != "" {
 				return errors.New("must be 12 digits")
 			}
@@ -27,7 +27,7 @@ func (Provider) RenderFlags() []providers.RenderFlag {
 
 // RawRefs implements raw.Refs.
 func (Provider) RawRefs() map[providers.Key]string {
-	return map[providers.Key]string{providers.AWSAccountID: "aws-account-id"}
+	return map[providers.Key]string{AccountID: "aws-account-id"}
 }
 
 // documentFiles name the steps' documents, one file each.

@@ -31,7 +31,7 @@ const (
 // whose defaults are the setup's.
 func (Provider) CloudFormationRefs() (map[providers.Key]string, []providers.Key) {
 	return map[providers.Key]string{
-		providers.AWSAccountID:     "AWS::AccountId",
+		AccountID:                  "AWS::AccountId",
 		providers.WarehouseUserARN: paramUserARN,
 		providers.ExternalID:       paramExternalID,
 	}, []providers.Key{providers.WarehouseUserARN, providers.ExternalID}

@@ -20,7 +20,7 @@ const (
 // TerraformRefs implements terraform.Renderer: the account id is the
 // caller's.
 func (Provider) TerraformRefs() map[providers.Key]string {
-	return map[providers.Key]string{providers.AWSAccountID: "data.aws_caller_identity.current.account_id"}
+	return map[providers.Key]string{AccountID: "data.aws_caller_identity.current.account_id"}
 }
 
 // TerraformMention implements terraform.Mentioned.
@@ -72,7 +72,7 @@ func terraformTags() cty.Value {
 func (Provider) Terraform(t *terraform.Module) error {
 	m, c := t.Plan, &t.Plan.Config
 	names := NamesOf(c)
-	ids := terraformImportIDs(c, t.Values.Get(providers.AWSAccountID), t.Values.Get(providers.AccessKeyID))
+	ids := terraformImportIDs(c, t.Values.Get(AccountID), t.Values.Get(AccessKeyID))
 	descriptions := Descriptions(c.Bucket, c.Prefix)
 	// resource writes step's resource, imported when the setup has it.
 	resource := func(step, typ, name string) *hclwrite.Body {

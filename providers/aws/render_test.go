@@ -32,7 +32,7 @@ func TestStackKeyIsReadThroughAWS(t *testing.T) {
 // TestAccountIDFlag: --aws-account-id gives the account id, 12 digits.
 func TestAccountIDFlag(t *testing.T) {
 	f := Provider{}.RenderFlags()[0]
-	if f.Flag != "aws-account-id" || f.Key != providers.AWSAccountID {
+	if f.Flag != "aws-account-id" || f.Key != AccountID {
 		t.Fatalf("%+v", f)
 	}
 	if err := f.Check("111122223333"); err != nil {

@@ -32,7 +32,7 @@ func (Provider) NewKey(ctx context.Context, r *providers.Run, s providers.Setup)
 	}
 	keys.End(v)
 	if pending := s.Keys.Pending(); pending != "" && ks.Works(pending) {
-		v.Set(providers.AccessKeyID, pending)
+		v.Set(AccessKeyID, pending)
 		keys.SetCreated(v, append(ours, pending))
 		return pending, r.Checkpoint()
 	}
@@ -40,7 +40,7 @@ func (Provider) NewKey(ctx context.Context, r *providers.Run, s providers.Setup)
 	if err := st.create(ctx, r, v, known, ours); err != nil {
 		return "", err
 	}
-	return v.Get(providers.AccessKeyID), nil
+	return v.Get(AccessKeyID), nil
 }
 
 // ProveKey implements providers.KeyRotator: the key writes, reads and

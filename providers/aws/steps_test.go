@@ -74,7 +74,7 @@ func newSetup(t *testing.T, srv *awstest.Server, id string) *fixture {
 	t.Cleanup(f.bg.End)
 	f.setup = providers.Setup{
 		Config: cfg, Conn: awsp.NewConn(f.c), Keys: awsp.Provider{}.Keys(cfg), WarehouseStep: warehouseStep,
-		Values: providers.NewValues(map[string]string{providers.AWSRegion.Name: region,
+		Values: providers.NewValues(map[string]string{awsp.BucketRegion.Name: region,
 			providers.WarehouseUserARN.Name: snowflakeUser, providers.ExternalID.Name: externalID}),
 		Propagation: providers.Propagation{Timeout: 2 * time.Second, Initial: time.Millisecond, Max: 5 * time.Millisecond},
 		ReRun:       "byob init --provider s3",
@@ -165,7 +165,7 @@ func (f *fixture) deliver() {
 	f.t.Helper()
 	b := providers.Bundle{Version: providers.BundleVersion, Provider: awsp.Name, Bucket: f.setup.Config.Bucket, Prefix: f.setup.Config.Prefix}
 	if !(awsp.Provider{}).Bundle(f.setup, &b) {
-		f.t.Fatalf("no secret held for key %q", f.setup.Values.Get(providers.AccessKeyID))
+		f.t.Fatalf("no secret held for key %q", f.setup.Values.Get(awsp.AccessKeyID))
 	}
 	data, _ := json.Marshal(b)
 	if err := os.WriteFile(f.setup.Config.Bundle, data, 0o600); err != nil {
@@ -373,7 +373,7 @@ func TestFirstRunMakesEverythingThenNothing(t *testing.T) {
 	}
 
 	v := f.setup.Values
-	id := v.Get(providers.AccessKeyID)
+	id := v.Get(awsp.AccessKeyID)
 	if keys := f.keys(); len(keys) != 1 || keys[id] != iamtypes.StatusTypeActive || !slices.Equal(awsp.CreatedKeys(v), []string{id}) {
 		t.Errorf("keys %v, the setup's %q, byob's %q", keys, id, awsp.CreatedKeys(v))
 	}
@@ -383,7 +383,7 @@ func TestFirstRunMakesEverythingThenNothing(t *testing.T) {
 	if fi, err := os.Stat(awsp.PendingPath(cfg.Bundle)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("pending file %v %v", fi, err)
 	}
-	if last := f.checkpoints[len(f.checkpoints)-1]; last[providers.AccessKeyID.Name] != id {
+	if last := f.checkpoints[len(f.checkpoints)-1]; last[awsp.AccessKeyID.Name] != id {
 		t.Errorf("the key's id was not saved: %v", last)
 	}
 	if !slices.ContainsFunc(f.srv.Calls(), func(c awstest.Call) bool { return c.Action == "GetCallerIdentity" && c.KeyID == id }) {
@@ -497,7 +497,7 @@ func TestBucketByobCannotUse(t *testing.T) {
 				if sighted {
 					// Beside the preflight: the account is not known yet.
 					v := providers.NewValues(f.setup.Values.Map())
-					v.Delete(providers.AWSAccountID)
+					v.Delete(awsp.AccountID)
 					s.(providers.Prefetcher).Prefetch(context.Background(), f.run(), v)
 				}
 				err := s.(providers.Gate).Gate(context.Background(), f.run(), f.setup.Values)
@@ -572,17 +572,17 @@ func TestPrefetchReadsOnce(t *testing.T) {
 func TestPreflight(t *testing.T) {
 	f := newFixture(t)
 	id, err := f.setup.Conn.Preflight(context.Background(), f.setup, providers.ReadAccess)
-	if err != nil || id.Summary != "AWS: "+awstest.AdminARN+" (account "+awstest.AccountID+")" || f.setup.Values.Get(providers.AWSAccountID) != awstest.AccountID {
+	if err != nil || id.Summary != "AWS: "+awstest.AdminARN+" (account "+awstest.AccountID+")" || f.setup.Values.Get(awsp.AccountID) != awstest.AccountID {
 		t.Fatalf("preflight %+v %v", id, err)
 	}
-	f.setup.Values.Set(providers.AWSAccountID, "111122223333")
+	f.setup.Values.Set(awsp.AccountID, "111122223333")
 	_, err = f.setup.Conn.Preflight(context.Background(), f.setup, providers.ReadAccess)
 	var ue *providers.UsageError
 	if !errors.As(err, &ue) {
 		t.Fatalf("another account's state: %v", err)
 	}
 	mustContain(t, "error", err.Error(), "records a setup in AWS account 111122223333, but the credentials reach account "+awstest.AccountID, "use credentials of account 111122223333")
-	if got := f.setup.Values.Get(providers.AWSAccountID); got != "111122223333" {
+	if got := f.setup.Values.Get(awsp.AccountID); got != "111122223333" {
 		t.Errorf("the recorded account became %s", got)
 	}
 }
@@ -593,7 +593,7 @@ func TestDryRunArtifacts(t *testing.T) {
 	f := newFixture(t)
 	before := len(f.srv.Calls())
 	f.setup.Conn = nil
-	v := providers.NewValues(map[string]string{providers.AWSRegion.Name: "eu-west-1"})
+	v := providers.NewValues(map[string]string{awsp.BucketRegion.Name: "eu-west-1"})
 	arts := map[string]string{}
 	for _, s := range (awsp.Provider{}).Steps(f.setup) {
 		var all []string
@@ -612,7 +612,7 @@ func TestDryRunArtifacts(t *testing.T) {
 		awsp.StepLifecycle:         {`"Prefix": "exports/"`, `"Days": 7`},
 		awsp.StepPolicy:            {"IAM policy " + n.Policy, "arn:aws:s3:::" + cfg.Bucket + "/exports/*"},
 		awsp.StepRole:              {"trust policy of IAM role " + n.Role, providers.WarehouseUserARN.Placeholder, providers.ExternalID.Placeholder},
-		awsp.StepUserPolicy:        {"attach policy arn:aws:iam::" + providers.AWSAccountID.Placeholder + ":policy/" + n.Policy + " to user " + n.User},
+		awsp.StepUserPolicy:        {"attach policy arn:aws:iam::" + awsp.AccountID.Placeholder + ":policy/" + n.Policy + " to user " + n.User},
 		awsp.StepUser:              {"create IAM user " + n.User},
 		awsp.StepAccessKey:         {"create one access key for " + n.User},
 	} {

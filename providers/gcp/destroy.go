@@ -228,6 +228,6 @@ func (s *keyStep) Destroy(ctx context.Context, r *providers.Run, v *providers.Va
 		}
 	}
 	keys.Forget(v)
-	v.Delete(providers.GCPKeyID)
+	v.Delete(KeyID)
 	return nil
 }

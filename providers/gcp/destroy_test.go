@@ -22,7 +22,7 @@ func TestDestroyRemovesWhatByobMade(t *testing.T) {
 	f := newFixture(t)
 	f.converge()
 	v := f.setup.Values
-	key := v.Get(providers.GCPKeyID)
+	key := v.Get(gcp.KeyID)
 	plan := (gcp.Provider{}).Steps(f.setup)
 	want := map[string]providers.Teardown{
 		gcp.StepBucket:           {Keep: "bucket acme-exports and its objects are kept, private, exports under exports/ still expiring after 14 days (--delete-bucket deletes it)"},
@@ -70,7 +70,7 @@ func TestDestroyRemovesWhatByobMade(t *testing.T) {
 	if f.g.Bucket(bucket) == nil {
 		t.Error("the bucket is gone")
 	}
-	if v.Get(providers.GCPKeyID) != "" || len(gcp.CreatedKeys(v)) != 0 {
+	if v.Get(gcp.KeyID) != "" || len(gcp.CreatedKeys(v)) != 0 {
 		t.Errorf("the keys are remembered: %v", v.Map())
 	}
 	// Done twice is done: what is gone is not an error.

@@ -169,7 +169,7 @@ func (s *keyStep) Check(ctx context.Context, r *providers.Run, v *providers.Valu
 	}
 	if id := ks.Adopted(v, s.p.Adopt); held == "" && id != "" {
 		// GrowthLoop holds this key's file: keep it, make no other.
-		v.Set(providers.GCPKeyID, id)
+		v.Set(KeyID, id)
 		v.Set(providers.GrowthLoopsKey, id)
 		return providers.Observation{Status: providers.Done, Reason: "key " + id + " of " + s.p.ServiceAccountEmail() +
 			" is the one GrowthLoop holds: left in place, and no key file is written; byob rotate-keys replaces it"}, nil
@@ -185,7 +185,7 @@ func (s *keyStep) Check(ctx context.Context, r *providers.Run, v *providers.Valu
 		return obs(providers.Drifted, "key "+strings.Join(ks.Unwanted(), ", ")+" was made by byob but its file was lost, so it can never be used: it is deleted")
 	}
 	// The key file's key is the setup's, whatever the state file says.
-	v.Set(providers.GCPKeyID, held)
+	v.Set(KeyID, held)
 	return obs(providers.Done, "")
 }
 
@@ -202,7 +202,7 @@ func (s *keyStep) Apply(ctx context.Context, r *providers.Run, v *providers.Valu
 	}
 	keys.End(v)
 	if held := s.p.Keys.Delivered(); ks.Works(held) {
-		v.Set(providers.GCPKeyID, held)
+		v.Set(KeyID, held)
 		keys.SetCreated(v, append(ours, held))
 		return r.Checkpoint()
 	}
@@ -233,7 +233,7 @@ func (s *keyStep) Apply(ctx context.Context, r *providers.Run, v *providers.Valu
 		_ = s.delete(ctx, keyID(key))
 		return fmt.Errorf("write %s: %w", s.p.KeyFile, err)
 	}
-	v.Set(providers.GCPKeyID, keyID(key))
+	v.Set(KeyID, keyID(key))
 	keys.SetCreated(v, append(ours, keyID(key)))
 	keys.End(v)
 	return r.Checkpoint()

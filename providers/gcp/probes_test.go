@@ -237,8 +237,8 @@ func TestRotation(t *testing.T) {
 		case keep && (len(keys) != 2 || v.Get(providers.Key{Name: "gcp.retired_keys"}) != old):
 			t.Errorf("retired and kept: keys %q, values %v", keys, v.Map())
 		}
-		if v.Get(providers.GCPKeyID) != id {
-			t.Errorf("the setup's key is %s, want %s", v.Get(providers.GCPKeyID), id)
+		if v.Get(gcp.KeyID) != id {
+			t.Errorf("the setup's key is %s, want %s", v.Get(gcp.KeyID), id)
 		}
 		// Retiring a key that is gone is done.
 		f.g.DeleteKey(account, old)

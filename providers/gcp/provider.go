@@ -211,7 +211,7 @@ func (Provider) Bundle(s providers.Setup, b *providers.Bundle) bool {
 	c := s.Config
 	b.Location, b.GCPProject, b.GCPKeyFile = s.Values.Get(GCSLocation), c.GCPProject, c.KeyFile
 	b.GCPServiceAccount = params(s).ServiceAccountEmail()
-	b.GCPKeyID = s.Values.Get(providers.GCPKeyID)
+	b.GCPKeyID = s.Values.Get(KeyID)
 	return b.GCPKeyID != ""
 }
 
@@ -227,7 +227,7 @@ func (Provider) Keys(c *providers.Config) providers.KeyStore {
 }
 
 // KeyID implements providers.BucketProvider.
-func (Provider) KeyID(v *providers.Values) string { return v.Get(providers.GCPKeyID) }
+func (Provider) KeyID(v *providers.Values) string { return v.Get(KeyID) }
 
 // BundledKey implements providers.BucketProvider.
 func (Provider) BundledKey(b *providers.Bundle) string { return b.GCPKeyID }

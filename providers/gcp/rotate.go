@@ -50,7 +50,7 @@ func (Provider) NewKey(ctx context.Context, r *providers.Run, s providers.Setup)
 		_ = st.delete(ctx, keyID(key))
 		return "", fmt.Errorf("write %s: %w", st.p.KeyFile, err)
 	}
-	v.Set(providers.GCPKeyID, keyID(key))
+	v.Set(KeyID, keyID(key))
 	keys.SetCreated(v, append(ours, keyID(key)))
 	keys.End(v)
 	return keyID(key), r.Checkpoint()
@@ -69,7 +69,7 @@ func (Provider) ProveKey(ctx context.Context, r *providers.Run, s providers.Setu
 	if res := keyWorks(ctx, r, st.p, st.c, ""); res.Status != providers.Pass {
 		return errors.New(res.Detail)
 	}
-	s.Values.Set(providers.GCPKeyID, id)
+	s.Values.Set(KeyID, id)
 	if in, ok := keys.Intent(s.Values); ok {
 		// The phase that made the key stopped before recording it: it is
 		// byob's when made under the intent, which ends here.

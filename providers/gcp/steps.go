@@ -132,7 +132,7 @@ func Steps(p Params, c *Clients, warehouseStep string) []providers.Step {
 			role: p.roleName(p.Names.WriterRole), member: func(*providers.Values) string { return writer }},
 		// The key comes last: when an organization policy forbids keys,
 		// everything else is already in place for a re-run.
-		&keyStep{Basic: b(StepKey, "Create a JSON key for the service account", "", StepWriterBinding).Writing(providers.GCPKeyID), p: p, c: c},
+		&keyStep{Basic: b(StepKey, "Create a JSON key for the service account", "", StepWriterBinding).Writing(KeyID), p: p, c: c},
 	}
 	if p.Prune {
 		steps = append(steps, &projectGrantStep{Basic: b(StepProjectGrants, "Take "+p.ServiceAccountEmail()+" off the project's IAM policy (--prune)",

@@ -238,13 +238,13 @@ func TestFirstRunMakesEverythingThenNothing(t *testing.T) {
 	keys := f.g.Keys(account)
 	id, email := f.keyFile()
 	v := f.setup.Values
-	if len(keys) != 1 || keys[0] != id || email != account || v.Get(providers.GCPKeyID) != id || !slices.Equal(gcp.CreatedKeys(v), keys) {
+	if len(keys) != 1 || keys[0] != id || email != account || v.Get(gcp.KeyID) != id || !slices.Equal(gcp.CreatedKeys(v), keys) {
 		t.Errorf("keys %q, key file %s of %s, values %v", keys, id, email, v.Map())
 	}
 	if fi, err := os.Stat(f.setup.Config.KeyFile); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("key file: %v %v", fi, err)
 	}
-	if last := f.checkpoints[len(f.checkpoints)-1]; last[providers.GCPKeyID.Name] != id {
+	if last := f.checkpoints[len(f.checkpoints)-1]; last[gcp.KeyID.Name] != id {
 		t.Errorf("the key's id was not saved: %v", last)
 	}
 	var bundle providers.Bundle
@@ -424,7 +424,7 @@ func TestPruneTakesTheAccountOffTheProject(t *testing.T) {
 func TestKeyFileLost(t *testing.T) {
 	f := newFixture(t)
 	f.converge()
-	old := f.setup.Values.Get(providers.GCPKeyID)
+	old := f.setup.Values.Get(gcp.KeyID)
 	theirs := f.g.AddKey(account)
 	if err := os.Remove(f.setup.Config.KeyFile); err != nil {
 		t.Fatal(err)
@@ -452,7 +452,7 @@ func TestKeyDisabledOrUnwanted(t *testing.T) {
 	t.Run("disabled", func(t *testing.T) {
 		f := newFixture(t)
 		f.converge()
-		old := f.setup.Values.Get(providers.GCPKeyID)
+		old := f.setup.Values.Get(gcp.KeyID)
 		f.g.DisableKey(old)
 		s := f.steps()[gcp.StepKey]
 		obs := f.check(s)
@@ -467,7 +467,7 @@ func TestKeyDisabledOrUnwanted(t *testing.T) {
 	t.Run("unwanted", func(t *testing.T) {
 		f := newFixture(t)
 		f.converge()
-		held := f.setup.Values.Get(providers.GCPKeyID)
+		held := f.setup.Values.Get(gcp.KeyID)
 		lost := f.g.AddKey(account)
 		f.setup.Values.Set(providers.Key{Name: "gcp.created_keys"}, held+","+lost)
 		s := f.steps()[gcp.StepKey]
@@ -500,7 +500,7 @@ func TestKeyOfASetupTakenOver(t *testing.T) {
 	if obs.Status != providers.Done || !strings.HasPrefix(obs.Reason, "key "+theirs+" of "+account+" is the one GrowthLoop holds") {
 		t.Errorf("check = %+v", obs)
 	}
-	if v := f.setup.Values; v.Get(providers.GCPKeyID) != theirs || v.Get(providers.GrowthLoopsKey) != theirs {
+	if v := f.setup.Values; v.Get(gcp.KeyID) != theirs || v.Get(providers.GrowthLoopsKey) != theirs {
 		t.Errorf("values %v", v.Map())
 	}
 	if _, err := os.Stat(f.setup.Config.KeyFile); err == nil {

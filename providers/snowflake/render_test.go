@@ -1,6 +1,7 @@
 package snowflake_test
 
 import (
+	awsp "github.com/growthloop/byob/providers/aws"
 	"slices"
 	"strings"
 	"testing"
@@ -34,7 +35,7 @@ func model(st providers.Storage, known *providers.Values, refs map[providers.Key
 // new setup's external ID a placeholder the note explains.
 func TestStatements(t *testing.T) {
 	p := snowflake.Provider{}
-	files := p.Statements(model(s3, providers.NewValues(map[string]string{providers.AWSAccountID.Name: accountID}), p.RawRefs()))
+	files := p.Statements(model(s3, providers.NewValues(map[string]string{awsp.AccountID.Name: accountID}), p.RawRefs()))
 	if len(files) != 1 || files[0].Path != "snowflake.sql" {
 		t.Fatalf("files %+v", files)
 	}
@@ -61,7 +62,7 @@ func TestStatements(t *testing.T) {
 	}
 
 	// An existing setup's external ID is known: nothing to choose.
-	known := providers.NewValues(map[string]string{providers.AWSAccountID.Name: accountID, providers.ExternalID.Name: "byob-live"})
+	known := providers.NewValues(map[string]string{awsp.AccountID.Name: accountID, providers.ExternalID.Name: "byob-live"})
 	sql = p.Statements(model(s3, known, p.RawRefs()))[0].Content
 	if strings.Contains(sql, "<external-id>") || !strings.Contains(sql, "STORAGE_AWS_EXTERNAL_ID = 'byob-live'") {
 		t.Errorf("snowflake.sql of a known setup:\n%s", sql)
@@ -80,7 +81,7 @@ func TestStatements(t *testing.T) {
 // adopted integration's address is named, as Terraform would destroy it.
 func TestTerraform(t *testing.T) {
 	p := snowflake.Provider{}
-	known := providers.NewValues(map[string]string{providers.AWSAccountID.Name: accountID, providers.ExternalID.Name: "byob-live",
+	known := providers.NewValues(map[string]string{awsp.AccountID.Name: accountID, providers.ExternalID.Name: "byob-live",
 		providers.AdoptedKey(snowflake.StepIntegration).Name: "true"})
 	m := model(s3, known, p.TerraformRefs())
 	made := map[string]bool{}

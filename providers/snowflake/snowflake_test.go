@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	awsp "github.com/growthloop/byob/providers/aws"
 	"os"
 	"slices"
 	"strings"
@@ -30,9 +31,9 @@ const (
 // s3 is what an S3 bucket gives the warehouse: a role Snowflake assumes,
 // named from the AWS account id, and the step that lets Snowflake in.
 var s3 = providers.Storage{Cloud: "aws", Service: "S3", Scheme: "s3://", Tag: "AWS", TrustStep: "aws-role-policy",
-	RoleReads: []providers.Key{providers.AWSAccountID},
+	RoleReads: []providers.Key{awsp.AccountID},
 	Role: func(v *providers.Values) string {
-		return "arn:aws:iam::" + v.Ref(providers.AWSAccountID) + ":role/growthloop-snowflake"
+		return "arn:aws:iam::" + v.Ref(awsp.AccountID) + ":role/growthloop-snowflake"
 	}}
 
 // gcs is what a GCS bucket gives it: Snowflake reaches the bucket as its
@@ -86,7 +87,7 @@ func newFixture(t *testing.T, st providers.Storage, sessionRole string) *fixture
 	t.Cleanup(f.bg.End)
 	f.setup = providers.Setup{
 		Config: cfg, Conn: conn, Storage: st,
-		Values: providers.NewValues(map[string]string{providers.AWSAccountID.Name: accountID}),
+		Values: providers.NewValues(map[string]string{awsp.AccountID.Name: accountID}),
 		NewExternalID: func() (string, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
