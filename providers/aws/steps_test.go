@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/growthloop/byob/providers/providertest"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
@@ -104,27 +106,17 @@ func (f *fixture) run() *providers.Run {
 
 // steps are the steps of a new run, by ID.
 func (f *fixture) steps() map[string]providers.Step {
-	out := map[string]providers.Step{}
-	for _, s := range (awsp.Provider{}).Steps(f.setup) {
-		out[s.ID()] = s
-	}
-	return out
+	return providertest.ByID((awsp.Provider{}).Steps(f.setup))
 }
 
 func (f *fixture) check(s providers.Step) providers.Observation {
 	f.t.Helper()
-	obs, err := s.Check(context.Background(), f.run(), f.setup.Values)
-	if err != nil {
-		f.t.Fatalf("check %s: %v", s.ID(), err)
-	}
-	return obs
+	return providertest.Check(f.t, f.run(), s, f.setup.Values)
 }
 
 func (f *fixture) apply(s providers.Step) {
 	f.t.Helper()
-	if err := s.Apply(context.Background(), f.run(), f.setup.Values); err != nil {
-		f.t.Fatalf("apply %s: %v", s.ID(), err)
-	}
+	providertest.Apply(f.t, f.run(), s, f.setup.Values)
 }
 
 // gate runs step id's gate in a new run.
