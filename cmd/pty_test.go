@@ -357,9 +357,7 @@ func TestTerminalDestroyAsksForTheBucketName(t *testing.T) {
 // and how long it took.
 func ptyRun(t testing.TB, bin string, env []string, args ...string) ([]byte, time.Duration) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = t.TempDir()
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "TERM=xterm-256color", "HOME=" + t.TempDir()}, env...)
+	cmd := quietCommand(t, bin, env, args...)
 	start := time.Now()
 	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
 	if err != nil {
@@ -424,13 +422,20 @@ func TestNoTerminalQueryOutsideAForm(t *testing.T) {
 	}
 }
 
+// quietCommand is the built byob in a directory and home of its own, in
+// an xterm, with env added.
+func quietCommand(t testing.TB, bin string, env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "TERM=xterm-256color", "HOME=" + t.TempDir()}, env...)
+	return cmd
+}
+
 // pipeRun runs the built byob as ptyRun does, with no terminal at all,
 // and returns how long it took.
 func pipeRun(t *testing.T, bin string, env []string, args ...string) time.Duration {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = t.TempDir()
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "TERM=xterm-256color", "HOME=" + t.TempDir()}, env...)
+	cmd := quietCommand(t, bin, env, args...)
 	start := time.Now()
 	_ = cmd.Run() // verify with no setup exits 2; only the time matters here
 	return time.Since(start)
