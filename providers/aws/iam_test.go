@@ -97,6 +97,23 @@ func TestPolicyOfAnotherSetup(t *testing.T) {
 		t.Errorf("changed %q", m)
 	}
 
+	// Without its user there is no other setup to take over: the gate
+	// passes without reading the policy (its ARN needs the account id,
+	// which a first run learns only at the preflight).
+	orphan := newSetup(t, first.srv, id)
+	orphan.setup.WarehouseStep = ""
+	orphan.setup.Config.Bucket += "-orphan"
+	orphan.setup.Config.UserName = "nobody-" + id
+	before = len(orphan.srv.Calls())
+	if err := orphan.gate(awsp.StepPolicy); err != nil {
+		t.Fatalf("gate without the user: %v", err)
+	}
+	for _, c := range orphan.srv.Calls()[before:] {
+		if c.Action == "GetPolicy" {
+			t.Errorf("the gate read the policy although its user does not exist")
+		}
+	}
+
 	second.setup.Adopt = true
 	if err := second.gate(awsp.StepPolicy); err != nil {
 		t.Fatalf("--adopt: %v", err)
