@@ -307,7 +307,7 @@ func TestServerTextIsPrintedSafely(t *testing.T) {
 	if _, errOut, code := c.run(t, dir, c.args()...); code != 0 {
 		t.Fatalf("init: %s", errOut)
 	}
-	c.sf.Unreachable = hostile
+	c.sf.Unreachable(hostile)
 	for _, output := range []string{"text", "json"} {
 		out, errOut, code := c.run(t, dir, append([]string{"verify", "--output", output}, c.conn()...)...)
 		if code != ExitFailure || !strings.Contains(out, `x1b]0;pwned`) || strings.ContainsAny(out+errOut, "\x1b\x07\r\x08\u009b") {
@@ -439,7 +439,7 @@ func withoutWarehouse(args []string) []string {
 // for a key that does not.
 func TestRenderThenBundle(t *testing.T) {
 	c := newCloud(t)
-	c.aws.ConfineKeysTo = providers.DefaultPrefix // IAM's part: the key's policy
+	c.aws.ConfineKeysTo(providers.DefaultPrefix) // IAM's part: the key's policy
 	dir := t.TempDir()
 	args := withoutWarehouse(c.args("--warehouse", "none", "--region", "us-east-1"))
 	out, errOut, code := c.run(t, dir, append(args, "--warehouse", "none", "--region", "us-east-1")...)
@@ -537,7 +537,7 @@ func TestRenderThenBundle(t *testing.T) {
 // check the state of.
 func TestVerifyHandMadeKeyAndMistakesInJSON(t *testing.T) {
 	c := newCloud(t)
-	c.aws.ConfineKeysTo = providers.DefaultPrefix
+	c.aws.ConfineKeysTo(providers.DefaultPrefix)
 	dir := t.TempDir()
 	args := withoutWarehouse(c.args("--warehouse", "none", "--region", "us-east-1"))
 	args = append(args, "--warehouse", "none", "--region", "us-east-1")

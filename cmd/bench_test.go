@@ -100,7 +100,7 @@ func TestRequestBudget(t *testing.T) {
 	bin := buildByob(t, "")
 	aws := awstest.New()
 	defer aws.Close()
-	aws.ConfineKeysTo = "exports/"
+	aws.ConfineKeysTo("exports/")
 	for _, sc := range benchScenarios() {
 		s := sc.setup(t, aws, bin)
 		if sc.args != nil {
@@ -185,7 +185,7 @@ func BenchmarkProcess(b *testing.B) {
 	}
 	aws := awstest.New()
 	defer aws.Close()
-	aws.ConfineKeysTo = "exports/" // as the key's policy makes AWS do
+	aws.ConfineKeysTo("exports/") // as the key's policy makes AWS do
 	start := startup(b, bin)
 	for _, sc := range benchScenarios() {
 		b.Run(sc.name, func(b *testing.B) {

@@ -153,7 +153,7 @@ func gcsSetup(t testing.TB, faults *fault.Injector) *crashSetup {
 	s := &crashSetup{id: awstest.Unique(), dir: t.TempDir(), sf: snowflaketest.New(), gcp: gcptest.New()}
 	t.Cleanup(s.sf.Close)
 	t.Cleanup(s.gcp.Close)
-	s.sf.Region = "GCP_US_CENTRAL1"
+	s.sf.SetRegion("GCP_US_CENTRAL1")
 	s.sf.SetFaults(faults)
 	s.gcp.SetFaults(faults)
 	s.args = append([]string{"init", "--provider", "gcs", "--bucket", "crash-gcs-" + s.id, "--name", "crash" + s.id, "--yes"}, snowflakeArgs(s.sf)...)

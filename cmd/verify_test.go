@@ -28,7 +28,7 @@ func initialized(t *testing.T) (*cloud, string, *wizard.Bundle) {
 	if out, errOut, code := c.run(t, dir, c.args()...); code != 0 {
 		t.Fatalf("init exit %d\n%s\n%s", code, out, errOut)
 	}
-	c.aws.ConfineKeysTo = providers.DefaultPrefix
+	c.aws.ConfineKeysTo(providers.DefaultPrefix)
 	b, err := wizard.ReadBundle(filepath.Join(dir, providers.DefaultBundle))
 	if err != nil || b == nil {
 		t.Fatalf("bundle %v %v", b, err)
@@ -66,7 +66,7 @@ func TestVerifyFromStateFile(t *testing.T) {
 		}
 	}
 
-	c.aws.Deny["GET ?encryption"] = true // the table shows a check that cannot run as such
+	c.aws.Deny("GET ?encryption") // the table shows a check that cannot run as such
 	streams, buf := ttyStreams(c)
 	code = Run(context.Background(), streams, append([]string{"verify"}, c.conn()...))
 	if code != ExitFailure || !strings.Contains(buf.String(), "✓  Bucket exists") || !strings.Contains(buf.String(), "?  Default encryption is on") ||
@@ -116,12 +116,12 @@ func TestVerifyFlagsOverrideTheStateFile(t *testing.T) {
 // than the setup's are refused with exit 2 naming both, before any check.
 func TestVerifyRefusesAnotherAccount(t *testing.T) {
 	c, dir, _ := initialized(t)
-	c.sf.Account = "OTHER999"
+	c.sf.SetAccount("OTHER999")
 	out, errOut, code := c.run(t, dir, "verify")
 	if code != ExitUsage || !strings.Contains(errOut, "Snowflake account FAKE12345, but the connection reaches account OTHER999") || strings.Contains(out, "PASS") {
 		t.Errorf("another Snowflake account: exit %d\n%s\n%s", code, out, errOut)
 	}
-	c.sf.Account = "FAKE12345"
+	c.sf.SetAccount("FAKE12345")
 
 	state := filepath.Join(dir, providers.DefaultState)
 	b, err := os.ReadFile(state)
@@ -176,7 +176,7 @@ func TestVerifyWaitsVisiblyForANewKey(t *testing.T) {
 			uses++
 		}
 	}
-	c.aws.KeyWarmup = uses + 1 // the key's next use fails, as right after init
+	c.aws.KeyWarmup(uses + 1) // the key's next use fails, as right after init
 	out, errOut, code := c.run(t, dir, append([]string{"verify"}, c.conn()...)...)
 	if code != ExitOK || !strings.Contains(errOut, "… waiting for the access key to work") {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)

@@ -122,7 +122,7 @@ func (r *run) emulate(t *testing.T) {
 	t.Cleanup(a.Close)
 	t.Cleanup(g.Close)
 	t.Cleanup(s.Close)
-	a.ConfineKeysTo = providers.DefaultPrefix
+	a.ConfineKeysTo(providers.DefaultPrefix)
 	adc, err := g.CredentialsFile(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

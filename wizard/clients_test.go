@@ -30,9 +30,9 @@ func TestCreatesAreNotRetriedBlindly(t *testing.T) {
 			cfg := e.config()
 			failNext := func(action string) {
 				if fail == "503" {
-					e.aws.Unavailable[action] = 1
+					e.aws.Unavailable(action, 1)
 				} else {
-					e.aws.HangUp[action] = 1
+					e.aws.HangUp(action, 1)
 				}
 			}
 			failNext("CreateAccessKey")
@@ -66,9 +66,9 @@ func TestGCSKeyCreateIsNotRetriedBlindly(t *testing.T) {
 		e := newGCSEnv(t)
 		cfg := e.config(providers.WarehouseNone)
 		if drop {
-			e.gcp.DropKeyAnswers = 1
+			e.gcp.DropKeyAnswers(1)
 		} else {
-			e.gcp.LoseKeyAnswers = 1
+			e.gcp.LoseKeyAnswers(1)
 		}
 		e.mustApply(cfg)
 		e.inspect(cfg)

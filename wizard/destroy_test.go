@@ -409,7 +409,7 @@ func TestDestroyRecordsWhatItKept(t *testing.T) {
 	if state.Destroyed != nil || !providers.Owned(providers.NewValues(state.Values), awsp.StepBucket) {
 		t.Errorf("after init: destroyed %+v, values %v", state.Destroyed, state.Values)
 	}
-	e.aws.ConfineKeysTo = cfg.Prefix
+	e.aws.ConfineKeysTo(cfg.Prefix)
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
 	if f := failing(rep); len(f) != 0 {
 		t.Errorf("verify after init made the setup anew: %v", f)

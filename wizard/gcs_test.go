@@ -36,7 +36,7 @@ func newGCSEnv(t testing.TB) *gcsEnv {
 	e := &gcsEnv{t: t, gcp: gcptest.New(), sf: snowflaketest.New(), dir: t.TempDir()}
 	t.Cleanup(e.gcp.Close)
 	t.Cleanup(e.sf.Close)
-	e.sf.Region = "GCP_US_CENTRAL1"
+	e.sf.SetRegion("GCP_US_CENTRAL1")
 	c := e.gcp.Clients()
 	e.admin = c
 	e.deps.Conns = map[string]providers.Conn{gcp.Name: gcp.NewConn(c), sfp.Name: sfp.NewConn(e.sf.Connect(t, "ACCOUNTADMIN", nil))}
@@ -195,7 +195,7 @@ func TestGCSFullRunThenNoOp(t *testing.T) {
 	for _, warehouse := range []string{providers.WarehouseNone, sfp.Name} {
 		t.Run(warehouse, func(t *testing.T) {
 			e := newGCSEnv(t)
-			e.gcp.NewAccountDelay = 2 // the new account is not usable at once
+			e.gcp.NewAccountDelay(2) // the new account is not usable at once
 			cfg := e.config(warehouse)
 			e.mustApply(cfg)
 			e.inspect(cfg)
@@ -248,7 +248,7 @@ func TestGCSKeyBlockedByOrgPolicy(t *testing.T) {
 	for _, constraint := range []string{gcp.ManagedKeyCreationConstraint, gcp.KeyCreationConstraint} {
 		t.Run(constraint, func(t *testing.T) {
 			e := newGCSEnv(t)
-			e.gcp.BlockKeys = constraint
+			e.gcp.BlockKeys(constraint)
 			cfg := e.config(providers.WarehouseNone)
 			_, err := e.apply(cfg)
 			var ope *gcp.OrgPolicyError
@@ -265,13 +265,13 @@ func TestGCSKeyBlockedByOrgPolicy(t *testing.T) {
 			if e.gcp.Bucket(cfg.Bucket) == nil || len(e.gcp.Bindings(cfg.Bucket)) < 2 {
 				t.Error("the rest of the setup must stay in place")
 			}
-			e.gcp.BlockKeys = ""
+			e.gcp.BlockKeys("")
 			e.mustApply(cfg)
 			e.inspect(cfg)
 		})
 	}
 	e := newGCSEnv(t)
-	e.gcp.FailPrecondition = "The service account is disabled."
+	e.gcp.FailPrecondition("The service account is disabled.")
 	_, err := e.apply(e.config(providers.WarehouseNone))
 	var ope *gcp.OrgPolicyError
 	if errors.As(err, &ope) || err == nil || !strings.Contains(err.Error(), "The service account is disabled.") {
@@ -282,7 +282,7 @@ func TestGCSKeyBlockedByOrgPolicy(t *testing.T) {
 func TestGCSBucketOwnedElsewhereAndAdopted(t *testing.T) {
 	e := newGCSEnv(t)
 	cfg := e.config(providers.WarehouseNone)
-	e.gcp.ForeignBuckets[cfg.Bucket] = true
+	e.gcp.Foreign(cfg.Bucket)
 	if _, err := e.apply(cfg); err == nil || !strings.Contains(err.Error(), "taken by another project") {
 		t.Fatalf("apply = %v", err)
 	}
@@ -299,7 +299,7 @@ func TestGCSBucketOwnedElsewhereAndAdopted(t *testing.T) {
 
 func TestGCSPreflightNamesMissingPermissions(t *testing.T) {
 	e := newGCSEnv(t)
-	e.gcp.Granted = []string{"storage.buckets.create"}
+	e.gcp.Granted([]string{"storage.buckets.create"})
 	_, err := e.apply(e.config(providers.WarehouseNone))
 	if err == nil || !strings.Contains(err.Error(), "iam.serviceAccountKeys.create") || e.gcp.Mutations() != 0 {
 		t.Errorf("apply = %v, mutations %d", err, e.gcp.Mutations())
@@ -341,7 +341,7 @@ func TestGCSLostKeyFileIsReplaced(t *testing.T) {
 func TestGCSLostKeyAnswerAndForeignKeys(t *testing.T) {
 	e := newGCSEnv(t)
 	cfg := e.config(providers.WarehouseNone)
-	e.gcp.LoseKeyAnswers = 1
+	e.gcp.LoseKeyAnswers(1)
 	e.mustApply(cfg)
 	e.inspect(cfg) // exactly one key, the key file's
 

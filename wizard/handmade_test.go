@@ -79,7 +79,7 @@ func handMade(t *testing.T, e *env) (wizard.Config, string) {
 func TestHandMadeSetupIsVerifiedThenTakenOver(t *testing.T) {
 	e := newEnv(t)
 	cfg, key := handMade(t, e)
-	e.aws.ConfineKeysTo = cfg.Prefix
+	e.aws.ConfineKeysTo(cfg.Prefix)
 	ctx := context.Background()
 
 	// verify, with the names and the user's key id (its secret is
@@ -178,7 +178,7 @@ func TestHandMadeSetupIsVerifiedThenTakenOver(t *testing.T) {
 func TestAdoptedSetupIsManagedLikeByobs(t *testing.T) {
 	e := newEnv(t)
 	cfg, key := handMade(t, e)
-	e.aws.ConfineKeysTo = cfg.Prefix
+	e.aws.ConfineKeysTo(cfg.Prefix)
 	ctx := context.Background()
 	state, values, err := wizard.Prepare(cfg)
 	if err != nil {

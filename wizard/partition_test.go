@@ -22,7 +22,7 @@ func TestGovCloudSetup(t *testing.T) {
 		t.Run("region "+given, func(t *testing.T) {
 			e := newEnv(t)
 			e.aws.Partition = "aws-us-gov"
-			e.sf.Region = "AWS_US_GOV_WEST_1_FHPLUS"
+			e.sf.SetRegion("AWS_US_GOV_WEST_1_FHPLUS")
 			cfg := e.config()
 			cfg.Region = given
 			out := e.mustApply(cfg)
@@ -34,7 +34,7 @@ func TestGovCloudSetup(t *testing.T) {
 			if v := e.state(cfg)["values"].(map[string]any); v[awsp.CallerPartition.Name] != "aws-us-gov" {
 				t.Errorf("state values %v", v)
 			}
-			e.aws.ConfineKeysTo = cfg.Prefix
+			e.aws.ConfineKeysTo(cfg.Prefix)
 			rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
 			for _, c := range rep.Checks {
 				if c.Status != providers.Pass {
@@ -67,7 +67,8 @@ func TestUnsupportedPlacementStopsBeforeAnyChange(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.aws.Partition, e.sf.Region = tc.partition, tc.sfRegion
+			e.aws.Partition = tc.partition
+			e.sf.SetRegion(tc.sfRegion)
 			cfg := e.config()
 			cfg.Region = tc.region
 			before := len(e.aws.Calls())

@@ -69,7 +69,7 @@ func TestRotateKeysS3(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
 	e.mustApply(cfg)
-	e.aws.ConfineKeysTo = cfg.Prefix
+	e.aws.ConfineKeysTo(cfg.Prefix)
 	old := e.bundle(cfg).AWSAccessKeyID
 
 	out := mustRotate(t, cfg, e.deps, false, false)

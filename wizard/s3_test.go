@@ -375,15 +375,15 @@ func TestBucketS3WillNotShow(t *testing.T) {
 		want  []string
 	}{
 		{"another account's", func(e *env, cfg wizard.Config) {
-			e.aws.ForeignBuckets[cfg.Bucket] = true
+			e.aws.Foreign(cfg.Bucket)
 		}, []string{"belongs to another AWS account", "choose another --bucket"}},
 		{"own bucket without s3:ListBucket", func(e *env, cfg wizard.Config) {
 			e.createBucket(cfg.Bucket, cfg.Region)
-			e.aws.Deny["HEAD bucket"] = true
+			e.aws.Deny("HEAD bucket")
 		}, []string{"s3:ListBucket (HeadBucket " + "acme-exports-", "is this account's", "grant it in IAM"}},
 		{"another account's, and the bucket list denied", func(e *env, cfg wizard.Config) {
-			e.aws.ForeignBuckets[cfg.Bucket] = true
-			e.aws.Deny["GET /"] = true
+			e.aws.Foreign(cfg.Bucket)
+			e.aws.Deny("GET /")
 		}, []string{"either it belongs to another AWS account", "lacks s3:ListBucket", "s3:ListAllMyBuckets"}},
 		{"in another region", func(e *env, cfg wizard.Config) {
 			e.createBucket(cfg.Bucket, "eu-central-1")
@@ -450,10 +450,10 @@ func (e *env) createBucket(bucket, loc string) {
 func TestPropagationAndThrottling(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
-	e.aws.KeyWarmup = 3
-	e.aws.InvalidPrincipal = 2
-	e.aws.Throttle["CreatePolicy"] = 1
-	e.aws.Unavailable["CreateUser"] = 2
+	e.aws.KeyWarmup(3)
+	e.aws.InvalidPrincipal(2)
+	e.aws.Throttle("CreatePolicy", 1)
+	e.aws.Unavailable("CreateUser", 2)
 	e.mustApply(cfg)
 	e.inspect(cfg)
 	var waits []string
@@ -485,7 +485,7 @@ func TestPolicyShownLate(t *testing.T) {
 	doc := templates.S3Access(templates.Bucket{Partition: "aws", Name: cfg.Bucket}, cfg.Prefix).JSON()
 	_, err := e.admin.IAM.CreatePolicy(context.Background(), &iam.CreatePolicyInput{PolicyName: aws.String(names.Policy), PolicyDocument: aws.String(doc)})
 	must(t, err)
-	e.aws.LateGetPolicy["arn:aws:iam::"+awstest.AccountID+":policy/"+names.Policy] = 3
+	e.aws.LateGetPolicy("arn:aws:iam::"+awstest.AccountID+":policy/"+names.Policy, 3)
 	e.mustApply(cfg)
 	e.inspect(cfg)
 	waited := slices.ContainsFunc(e.events, func(ev wizard.Event) bool {
@@ -756,7 +756,7 @@ func TestRegionDefaultsToSnowflakes(t *testing.T) {
 func TestLostKeyAnswerLeavesOneKey(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
-	e.aws.LoseAnswer["CreateAccessKey"] = 2
+	e.aws.LoseAnswer("CreateAccessKey", 2)
 	e.mustApply(cfg)
 	e.inspect(cfg)
 	count := 0

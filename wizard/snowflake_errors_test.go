@@ -85,7 +85,7 @@ func TestIntegrationTheRoleCannotSee(t *testing.T) {
 func TestInitProvesSnowflakeReachesTheBucket(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
-	e.sf.AssumeRoleFails = 3
+	e.sf.AssumeRoleFails(3)
 	out := e.mustApply(cfg)
 	if len(out.Proved) != 1 || out.Proved[0] != "Snowflake can list the bucket through the stage" {
 		t.Errorf("proved %q", out.Proved)
@@ -110,7 +110,7 @@ func TestProofRunsBesideTheRest(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
 	const slow = 500 * time.Millisecond
-	e.aws.SlowAnswer["CreateAccessKey"] = slow
+	e.aws.SlowAnswer("CreateAccessKey", slow)
 	e.mustApply(cfg)
 	var keyAt time.Time
 	for _, c := range e.aws.Calls() {
@@ -142,7 +142,7 @@ func TestProofRunsBesideTheRest(t *testing.T) {
 func TestAssumeRoleErrorThatLasts(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
-	e.sf.AssumeRoleFails = 1 << 30
+	e.sf.AssumeRoleFails(1 << 30)
 	out, err := e.applyWith(cfg, providers.Propagation{Timeout: 100 * time.Millisecond, Initial: 5 * time.Millisecond, Max: 10 * time.Millisecond})
 	in := e.sf.Integration(cfg.Integration)
 	for _, s := range []string{"Error assuming AWS_ROLE", "trust policy of arn:aws:iam::" + e.bundleAccount(cfg) + ":role/" + awsp.NamesFor(cfg.Name).Role,
@@ -158,7 +158,7 @@ func TestAssumeRoleErrorThatLasts(t *testing.T) {
 	if got := failing(rep)[sfp.CheckStageReachable]; !strings.Contains(got.Remedy, "STS must be active") {
 		t.Errorf("verify: %+v", got)
 	}
-	e.sf.AssumeRoleFails = 2
+	e.sf.AssumeRoleFails(2)
 	rep = verify(t, cfg, e.deps, wizard.VerifyOptions{})
 	if _, bad := failing(rep)[sfp.CheckStageReachable]; bad {
 		t.Errorf("verify must wait out propagation: %+v", failing(rep))

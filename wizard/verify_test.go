@@ -75,7 +75,7 @@ func healthyS3(t *testing.T) (*env, wizard.Config) {
 	e := newEnv(t)
 	cfg := e.config()
 	e.mustApply(cfg)
-	e.aws.ConfineKeysTo = cfg.Prefix
+	e.aws.ConfineKeysTo(cfg.Prefix)
 	return e, cfg
 }
 
@@ -200,7 +200,7 @@ func TestVerifyNamesEachBrokenSetting(t *testing.T) {
 			e.sf.SetStage(name, *st)
 		}, sfp.StepStage, "points at s3://", "or run: ALTER STAGE"},
 		{"Snowflake cannot reach the bucket", func(t *testing.T, e *env, cfg wizard.Config) {
-			e.sf.Unreachable = "Failure using stage area. Cause: [Access Denied (Status Code: 403; Error Code: AccessDenied)]"
+			e.sf.Unreachable("Failure using stage area. Cause: [Access Denied (Status Code: 403; Error Code: AccessDenied)]")
 		}, sfp.CheckStageReachable, "Failure using stage area", "byob init"},
 		{"key deleted", func(t *testing.T, e *env, cfg wizard.Config) {
 			_, err := e.admin.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User), AccessKeyId: aws.String(e.bundle(cfg).AWSAccessKeyID)})
@@ -212,10 +212,10 @@ func TestVerifyNamesEachBrokenSetting(t *testing.T) {
 			must(t, err)
 		}, awsp.CheckKeyWorks, "is Inactive", "--status Active"},
 		{"key not confined to the prefix", func(t *testing.T, e *env, cfg wizard.Config) {
-			e.aws.ConfineKeysTo = ""
+			e.aws.ConfineKeysTo("")
 		}, awsp.CheckKeyConfined, "policy too broad", "scoped to exports/"},
 		{"no permission to read the lifecycle", func(t *testing.T, e *env, cfg wizard.Config) {
-			e.aws.Deny["GET ?lifecycle"] = true
+			e.aws.Deny("GET ?lifecycle")
 		}, awsp.StepLifecycle, "could not check", "grant"},
 	}
 	for _, tc := range cases {
@@ -266,7 +266,7 @@ func TestVerifyWaitsForANewKey(t *testing.T) {
 		mu    sync.Mutex
 		waits []string
 	)
-	e.aws.KeyWarmup = keyUses(e, cfg) + 2 // the next two uses fail, as while a key propagates
+	e.aws.KeyWarmup(keyUses(e, cfg) + 2) // the next two uses fail, as while a key propagates
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{OnWait: func(id, msg string) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -457,7 +457,7 @@ func TestVerifyGCS(t *testing.T) {
 		{"healthy", func(*testing.T, *gcsEnv, wizard.Config) {}, "", "", ""},
 		{"healthy, checked by a caller who can only read", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
 			// Verify asks no permission init needs to change things.
-			e.gcp.Granted = []string{"resourcemanager.projects.get"}
+			e.gcp.Granted([]string{"resourcemanager.projects.get"})
 		}, "", "", ""},
 		{"uniform access off and public access prevention inherited", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
 			b := e.gcp.Bucket(cfg.Bucket)
@@ -562,7 +562,7 @@ func watchLate(e *env) *lateRequests {
 	cfg.HTTPClient = l
 	e.deps.Conns[awsp.Name] = awsp.NewConn(awsp.NewClients(cfg))
 	e.aws.SetLatency(50 * time.Millisecond)
-	e.sf.Account = "OTHER999" // the state file records FAKE12345
+	e.sf.SetAccount("OTHER999") // the state file records FAKE12345
 	return l
 }
 
@@ -618,7 +618,7 @@ func TestApplyStoppedAtThePreflightStopsItsReads(t *testing.T) {
 // policy's scope: s3-key-confined is "not checked", never a pass.
 func TestVerifyCheckOnAFailedPrerequisiteIsNotChecked(t *testing.T) {
 	e, cfg := healthyS3(t)
-	e.aws.Deny["PUT object"] = true
+	e.aws.Deny("PUT object")
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
 	got := map[string]wizard.CheckReport{}
 	for _, c := range rep.Checks {
@@ -640,7 +640,7 @@ func TestVerifyCheckOnAFailedPrerequisiteIsNotChecked(t *testing.T) {
 // it is denied outside the prefix is still checked.
 func TestVerifyKeyThatWritesButCannotListStillHasItsScopeChecked(t *testing.T) {
 	e, cfg := healthyS3(t)
-	e.aws.Deny["GET bucket"] = true // ListObjectsV2
+	e.aws.Deny("GET bucket") // ListObjectsV2
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
 	if c := find(rep, awsp.CheckKeyWorks); c.Status != providers.Fail || !strings.Contains(c.Detail, "ListObjectsV2") {
 		t.Errorf("%s: %s %s, want a failure to list", c.ID, c.Status, c.Detail)

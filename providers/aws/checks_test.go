@@ -32,7 +32,7 @@ func verified(t *testing.T) *fixture {
 		t.Fatal(b, err)
 	}
 	f.setup.Bundle = b
-	f.srv.ConfineKeysTo = "exports/"
+	f.srv.ConfineKeysTo("exports/")
 	return f
 }
 
@@ -112,7 +112,7 @@ func TestKeyProbes(t *testing.T) {
 	}
 
 	// A policy that lets the key out of the prefix.
-	f.srv.ConfineKeysTo = ""
+	f.srv.ConfineKeysTo("")
 	res = f.probe(awsp.CheckKeyConfined)
 	if res.Status != providers.Fail || !strings.Contains(res.Detail, "policy too broad: key "+key+" could write byob-verify-outside-prefix/") ||
 		res.Remedy != "byob init --provider s3 (restores the policy document scoped to exports/)" {

@@ -137,8 +137,8 @@ func TestPolicyShownLate(t *testing.T) {
 	if obs := f.check(s); obs.Status != providers.Missing {
 		t.Fatalf("check %+v", obs)
 	}
-	f.srv.LoseAnswer["CreatePolicy"] = 1
-	f.srv.LateGetPolicy[f.policyARN(f.names.Policy)] = 2
+	f.srv.LoseAnswer("CreatePolicy", 1)
+	f.srv.LateGetPolicy(f.policyARN(f.names.Policy), 2)
 	f.apply(s)
 	if obs := f.check(f.steps()[awsp.StepPolicy]); obs.Status != providers.Done {
 		t.Errorf("after: %+v", obs)
@@ -153,7 +153,7 @@ func TestPolicyShownLate(t *testing.T) {
 // user yet is retried until it can.
 func TestRoleTrust(t *testing.T) {
 	f := newFixture(t)
-	f.srv.InvalidPrincipal = 2
+	f.srv.InvalidPrincipal(2)
 	f.converge()
 	creates := 0
 	for _, c := range f.srv.Calls() {
@@ -351,7 +351,7 @@ func TestKeyAnswerLost(t *testing.T) {
 	f.apply(f.steps()[awsp.StepUser])
 	s := f.steps()[awsp.StepAccessKey]
 	f.check(s)
-	f.srv.LoseAnswer["CreateAccessKey"] = 1
+	f.srv.LoseAnswer("CreateAccessKey", 1)
 	f.apply(s)
 	id := f.setup.Values.Get(awsp.AccessKeyID)
 	if keys := f.keys(); len(keys) != 1 || keys[id] != iamtypes.StatusTypeActive || string(f.setup.Keys.Secret(id)) == "" {

@@ -51,8 +51,8 @@ func probeSetup(t *testing.T, srv *awstest.Server) map[string]providers.Check {
 func TestSharedKeyListingOutlivesItsFirstCaller(t *testing.T) {
 	srv := awstest.New()
 	defer srv.Close()
-	srv.Deny["PUT object"] = true                             // the key probe fails at once
-	srv.SlowAnswer["ListAccessKeys"] = 200 * time.Millisecond // before the listing answers
+	srv.Deny("PUT object")                                 // the key probe fails at once
+	srv.SlowAnswer("ListAccessKeys", 200*time.Millisecond) // before the listing answers
 	checks := probeSetup(t, srv)
 
 	bg := providers.NewBackground()

@@ -470,13 +470,13 @@ func TestBucketByobCannotUse(t *testing.T) {
 		setUp func(f *fixture)
 		want  []string
 	}{
-		{"another account's", func(f *fixture) { f.srv.ForeignBuckets[f.setup.Config.Bucket] = true },
+		{"another account's", func(f *fixture) { f.srv.Foreign(f.setup.Config.Bucket) },
 			[]string{`bucket name "` + "acme-exports-", `belongs to another AWS account: choose another --bucket`}},
 		{"in another region", func(f *fixture) { f.createBucket(f.setup.Config.Bucket, "eu-central-1") },
 			[]string{"is in eu-central-1, not us-west-2: re-run with --region eu-central-1 or choose another --bucket"}},
 		{"another account's, the bucket list refused", func(f *fixture) {
-			f.srv.ForeignBuckets[f.setup.Config.Bucket] = true
-			f.srv.Deny["GET /"] = true
+			f.srv.Foreign(f.setup.Config.Bucket)
+			f.srv.Deny("GET /")
 		}, []string{"refused s3:ListBucket (HeadBucket): either it belongs to another AWS account", "s3:ListAllMyBuckets, also refused"}},
 	}
 	for _, tc := range cases {
@@ -509,7 +509,7 @@ func TestBucketByobCannotUse(t *testing.T) {
 	// is named.
 	f := newFixture(t)
 	f.createBucket(f.setup.Config.Bucket, region)
-	f.srv.Deny["HEAD bucket"] = true
+	f.srv.Deny("HEAD bucket")
 	err := f.gate(awsp.StepBucket)
 	var ad *awsp.AccessDeniedError
 	if !errors.As(err, &ad) || ad.Action != "s3:ListBucket (HeadBucket "+f.setup.Config.Bucket+")" || ad.Caller != awstest.AdminARN {
@@ -522,7 +522,7 @@ func TestBucketByobCannotUse(t *testing.T) {
 	if obs := f.check(s); obs.Status != providers.Missing {
 		t.Fatalf("check %+v", obs)
 	}
-	f.srv.ForeignBuckets[f.setup.Config.Bucket] = true
+	f.srv.Foreign(f.setup.Config.Bucket)
 	if err := s.Apply(context.Background(), f.run(), f.setup.Values); err == nil || !strings.Contains(err.Error(), "belongs to another AWS account") {
 		t.Errorf("create of a taken name: %v", err)
 	}

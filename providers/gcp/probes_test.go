@@ -254,7 +254,7 @@ func TestNewKeyBlocked(t *testing.T) {
 	f := newFixture(t)
 	f.converge()
 	old, _ := f.keyFile()
-	f.g.BlockKeys = gcp.KeyCreationConstraint
+	f.g.BlockKeys(gcp.KeyCreationConstraint)
 	_, err := gcp.Provider{}.NewKey(context.Background(), f.run(), f.setup)
 	var pe *gcp.OrgPolicyError
 	if !errors.As(err, &pe) || pe.Constraint != gcp.KeyCreationConstraint {

@@ -32,7 +32,7 @@ func TestPreflight(t *testing.T) {
 		t.Errorf("recorded project %q", got)
 	}
 
-	f.g.Granted = []string{"iam.serviceAccounts.get", "iam.serviceAccountKeys.create", "iam.serviceAccountKeys.list", "iam.serviceAccountKeys.delete"}
+	f.g.Granted([]string{"iam.serviceAccounts.get", "iam.serviceAccountKeys.create", "iam.serviceAccountKeys.list", "iam.serviceAccountKeys.delete"})
 	if _, err := conn.Preflight(context.Background(), f.setup, providers.RotateAccess); err == nil ||
 		err.Error() != "you lack iam.serviceAccountKeys.disable on project acme-data: grant them (roles/iam.serviceAccountKeyAdmin) and re-run" {
 		t.Errorf("rotate without disable: %v", err)
@@ -42,7 +42,7 @@ func TestPreflight(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "storage.buckets.delete, storage.objects.list, storage.objects.delete on project acme-data") {
 		t.Errorf("destroy with the bucket: %v", err)
 	}
-	f.g.Granted = nil
+	f.g.Granted(nil)
 
 	f.setup.Values.Set(gcp.Project, "old-project")
 	_, err = conn.Preflight(context.Background(), f.setup, providers.ReadAccess)

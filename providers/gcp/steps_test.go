@@ -292,7 +292,7 @@ func TestBucketByobCannotUse(t *testing.T) {
 	}{
 		{"in another location", func(g *gcptest.Server) { g.SetBucket(gcptest.Bucket{Name: bucket, Location: "EU"}) },
 			[]string{"bucket acme-exports is in EU, not US-CENTRAL1", "--location EU"}},
-		{"another project's", func(g *gcptest.Server) { g.ForeignBuckets[bucket] = true },
+		{"another project's", func(g *gcptest.Server) { g.Foreign(bucket) },
 			[]string{`bucket name "acme-exports" is taken by another project`, "--bucket"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -370,7 +370,7 @@ func TestServiceAccountOfAnotherSetup(t *testing.T) {
 // and keeps the bucket's other bindings.
 func TestBindingWaitsForTheNewServiceAccount(t *testing.T) {
 	f := newFixture(t)
-	f.g.NewAccountDelay = 2
+	f.g.NewAccountDelay(2)
 	f.g.SetBucket(gcptest.Bucket{Name: bucket, Location: "US-CENTRAL1"})
 	f.g.SetBindings(bucket, []gcptest.Binding{{Role: "roles/storage.objectViewer", Members: []string{"group:analysts@acme.com"}}})
 	f.converge()
@@ -509,7 +509,7 @@ func TestKeyOfASetupTakenOver(t *testing.T) {
 // named, with how to allow keys for the project only.
 func TestKeyCreationBlocked(t *testing.T) {
 	f := newFixture(t)
-	f.g.BlockKeys = gcp.ManagedKeyCreationConstraint
+	f.g.BlockKeys(gcp.ManagedKeyCreationConstraint)
 	steps := f.steps()
 	f.check(steps[gcp.StepServiceAccount])
 	f.apply(steps[gcp.StepServiceAccount])
@@ -528,7 +528,7 @@ func TestKeyCreationBlocked(t *testing.T) {
 // nobody holds: byob deletes it and makes one whose file it writes.
 func TestKeyAnswerLost(t *testing.T) {
 	f := newFixture(t)
-	f.g.LoseKeyAnswers = 1
+	f.g.LoseKeyAnswers(1)
 	f.converge()
 	id, _ := f.keyFile()
 	if got := f.g.Keys(account); !slices.Equal(got, []string{id}) {

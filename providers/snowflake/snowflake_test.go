@@ -663,7 +663,7 @@ func (f *fixture) probe(id string) providers.Probe {
 func TestStageReachableWaitsForTheTrust(t *testing.T) {
 	f := newFixture(t, s3, "ACCOUNTADMIN")
 	f.converge()
-	f.sf.AssumeRoleFails = 2
+	f.sf.AssumeRoleFails(2)
 	p := f.probe(snowflake.CheckStageReachable)
 	if !p.Proof || !slices.Equal(p.Needs, []string{snowflake.StepIntegration, snowflake.StepStage, s3.TrustStep}) {
 		t.Errorf("probe needs %q, proof %v", p.Needs, p.Proof)
@@ -687,7 +687,7 @@ func TestStageReachableFailures(t *testing.T) {
 	f := newFixture(t, s3, "ACCOUNTADMIN")
 	f.converge()
 	f.setup.Propagation = providers.Propagation{Timeout: 30 * time.Millisecond, Initial: time.Millisecond, Max: 5 * time.Millisecond}
-	f.sf.AssumeRoleFails = 1 << 30
+	f.sf.AssumeRoleFails(1 << 30)
 	res := f.probe(snowflake.CheckStageReachable).Run(context.Background(), f.run())
 	if res.Status != providers.Fail {
 		t.Fatalf("result %+v", res)
@@ -696,8 +696,8 @@ func TestStageReachableFailures(t *testing.T) {
 	mustContain(t, "remedy", res.Remedy, "the trust policy of "+roleARN, "IAM user "+snowflaketest.IAMUserARN,
 		"external ID byob-1", "byob init --warehouse snowflake to set it", "STS must be active in us-west-2")
 
-	f.sf.AssumeRoleFails = 0
-	f.sf.Unreachable = "Failure using stage area. Cause: [Access Denied (Status Code: 403)]"
+	f.sf.AssumeRoleFails(0)
+	f.sf.Unreachable("Failure using stage area. Cause: [Access Denied (Status Code: 403)]")
 	res = f.probe(snowflake.CheckStageReachable).Run(context.Background(), f.run())
 	if res.Status != providers.Fail || res.Remedy != "fix the integration and trust checks above, or byob init --warehouse snowflake" {
 		t.Errorf("result %+v", res)

@@ -59,26 +59,18 @@ type Stage struct {
 	URL, Integration string
 }
 
-// Server is the fake. Its fields are safe to change between runs; use the
-// methods while a run is going.
+// Server is the fake.
 type Server struct {
 	URL      string
 	Host     string
 	Port     int
 	User     string
 	Password string
-	// Region is CURRENT_REGION().
-	Region string
-	// Account is CURRENT_ACCOUNT(), the account locator.
-	Account string
-	// Unreachable, when set, is the error LIST @stage answers (091003,
-	// "Failure using stage area": the bucket is gone, access denied ...).
-	Unreachable string
-	// AssumeRoleFails makes the next N LISTs of a stage on an S3
-	// integration answer 003167 "Error assuming AWS_ROLE", as Snowflake
-	// does until IAM propagates the role's trust (or for ever, when the
-	// trust or STS is wrong).
-	AssumeRoleFails int
+
+	// The knobs a test turns, through the methods below.
+	region, account string
+	unreachable     string
+	assumeRoleFails int
 
 	faults  atomic.Pointer[fault.Injector]
 	latency atomic.Int64 // added to every request, in nanoseconds
@@ -106,7 +98,7 @@ type Server struct {
 // ACCOUNTADMIN as the role that may create integrations.
 func New() *Server {
 	s := &Server{
-		User: "byob", Password: "secret-pw", Region: "AWS_US_WEST_2", Account: "FAKE12345",
+		User: "byob", Password: "secret-pw", region: "AWS_US_WEST_2", account: "FAKE12345",
 		integrations: map[string]*Integration{},
 		schemas:      map[string]bool{"ANALYTICS.FLYWHEEL_SYSTEM": true},
 		stages:       map[string]*Stage{},
@@ -120,6 +112,33 @@ func New() *Server {
 	s.URL, s.Host = s.srv.URL, u.Hostname()
 	s.Port, _ = strconv.Atoi(u.Port())
 	return s
+}
+
+// A test turns the knobs below while byob may still have requests in
+// flight (a detached read outlives the call that started it), so each
+// takes the lock the handler reads them under.
+
+// SetRegion sets CURRENT_REGION().
+func (s *Server) SetRegion(region string) { s.set(func() { s.region = region }) }
+
+// SetAccount sets CURRENT_ACCOUNT(), the account locator.
+func (s *Server) SetAccount(locator string) { s.set(func() { s.account = locator }) }
+
+// Unreachable, when message is not "", makes LIST @stage answer it
+// (091003, "Failure using stage area": the bucket is gone, access
+// denied ...).
+func (s *Server) Unreachable(message string) { s.set(func() { s.unreachable = message }) }
+
+// AssumeRoleFails makes the next n LISTs of a stage on an S3 integration
+// answer 003167 "Error assuming AWS_ROLE", as Snowflake does until IAM
+// propagates the role's trust (or for ever, when the trust or STS is
+// wrong).
+func (s *Server) AssumeRoleFails(n int) { s.set(func() { s.assumeRoleFails = n }) }
+
+func (s *Server) set(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
 }
 
 // SetLatency adds d to every request (a handler serving another process
@@ -561,11 +580,11 @@ func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error
 	case strings.EqualFold(q, "SELECT 1"): // the driver's ping
 		return []string{"1"}, [][]*string{{str("1")}}, nil
 	case reSession.MatchString(q):
-		return []string{"CURRENT_ROLE()", "CURRENT_REGION()", "CURRENT_ACCOUNT()"}, [][]*string{{str(role), str(s.Region), str(s.Account)}}, nil
+		return []string{"CURRENT_ROLE()", "CURRENT_REGION()", "CURRENT_ACCOUNT()"}, [][]*string{{str(role), str(s.region), str(s.account)}}, nil
 	case reCreateInt.MatchString(q):
 		m := reCreateInt.FindStringSubmatch(q)
 		if !s.adminRoles[role] {
-			return nil, nil, &sqlError{ErrInsufficientPrivilege, "SQL access control error:\nInsufficient privileges to operate on account '" + s.Account + "'"}
+			return nil, nil, &sqlError{ErrInsufficientPrivilege, "SQL access control error:\nInsufficient privileges to operate on account '" + s.account + "'"}
 		}
 		name := ident(m[1])
 		if _, exists := s.integrations[name]; exists {
@@ -715,11 +734,11 @@ func (s *Server) run(role, q string) (cols []string, rows [][]*string, err error
 		if s.stages[name] == nil {
 			return nil, nil, notExist("Stage", name)
 		}
-		if s.Unreachable != "" {
-			return nil, nil, &sqlError{ErrStageArea, s.Unreachable}
+		if s.unreachable != "" {
+			return nil, nil, &sqlError{ErrStageArea, s.unreachable}
 		}
-		if in := s.integrations[s.stages[name].Integration]; s.AssumeRoleFails > 0 && in != nil && in.RoleARN != "" {
-			s.AssumeRoleFails--
+		if in := s.integrations[s.stages[name].Integration]; s.assumeRoleFails > 0 && in != nil && in.RoleARN != "" {
+			s.assumeRoleFails--
 			return nil, nil, &sqlError{ErrAssumeRole, "SQL execution error: Error assuming AWS_ROLE.\nPlease verify the role and externalId are configured correctly in your AWS policy."}
 		}
 		return []string{"name", "size", "md5", "last_modified"}, nil, nil
@@ -785,7 +804,7 @@ func (s *Server) setIntegration(in *Integration, props map[string]string) {
 // iamUserARN is IAMUserARN in the AWS partition of the account's region:
 // Snowflake's IAM user in GovCloud or China is of that partition.
 func (s *Server) iamUserARN() string {
-	region, _ := snowflake.CloudRegion(s.Region, "AWS")
+	region, _ := snowflake.CloudRegion(s.region, "AWS")
 	switch {
 	case strings.HasPrefix(region, "us-gov-"):
 		return strings.Replace(IAMUserARN, "arn:aws:", "arn:aws-us-gov:", 1)

@@ -98,39 +98,14 @@ type Server struct {
 	// partition (kumo knows only aws): ARNs in answers name it, and IAM
 	// and bucket policies refuse an ARN of another partition, as AWS does.
 	Partition string
-	// ForeignBuckets are names another account owns.
-	ForeignBuckets map[string]bool
-	// KeyWarmup is how many calls a new access key fails with
-	// InvalidClientTokenId before it works.
-	KeyWarmup int
-	// InvalidPrincipal is how many CreateRole or UpdateAssumeRolePolicy
-	// calls answer MalformedPolicyDocument "Invalid principal in policy".
-	InvalidPrincipal int
-	// ConfineKeysTo, when set, denies S3 requests signed by a non-admin
-	// key for objects (or listings) outside this prefix, as byob's policy
-	// makes S3 do: kumo enforces no IAM.
-	ConfineKeysTo string
-	// Deny answers these actions (an IAM action, or an S3 operation such
-	// as "GET ?lifecycle", "HEAD bucket" or "GET /" for ListBuckets) with
-	// AccessDenied.
-	Deny map[string]bool
-	// Throttle makes the next N calls of an action answer 400 Throttling,
-	// and Unavailable 503 ServiceUnavailable (the SDK retries both).
-	Throttle, Unavailable map[string]int
-	// LoseAnswer makes the next N calls of an action take effect and
-	// answer 500, as when the response is lost.
-	LoseAnswer map[string]int
-	// HangUp makes the next N calls of an action take effect and close
-	// the connection without an answer, as when it drops in transit.
-	HangUp map[string]int
-	// LateGetPolicy makes the next N GetPolicy calls of a policy ARN that
-	// exists answer NoSuchEntity, as IAM's eventual consistency shows a
-	// new policy late.
-	// https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency
-	LateGetPolicy map[string]int
-	// SlowAnswer adds a wait to every answer of an action, as IAM's
-	// eventual consistency makes some calls take seconds.
-	SlowAnswer map[string]time.Duration
+	// The knobs a test turns, through the methods below.
+	foreign                                   map[string]bool
+	deny                                      map[string]bool
+	keyWarmup, invalidPrincipal               int
+	confineKeysTo                             string
+	throttle, unavailable, loseAnswer, hangUp map[string]int
+	lateGetPolicy                             map[string]int
+	slowAnswer                                map[string]time.Duration
 
 	faults  atomic.Pointer[fault.Injector]
 	latency atomic.Int64 // added to every request, in nanoseconds
@@ -170,7 +145,7 @@ func New() *Server {
 	target, _ := url.Parse(k.URL)
 	s := &Server{
 		kumo: k, fwd: httputil.NewSingleHostReverseProxy(target),
-		ForeignBuckets: map[string]bool{}, Deny: map[string]bool{}, Throttle: map[string]int{}, Unavailable: map[string]int{}, LoseAnswer: map[string]int{}, HangUp: map[string]int{}, SlowAnswer: map[string]time.Duration{}, LateGetPolicy: map[string]int{},
+		foreign: map[string]bool{}, deny: map[string]bool{}, throttle: map[string]int{}, unavailable: map[string]int{}, loseAnswer: map[string]int{}, hangUp: map[string]int{}, slowAnswer: map[string]time.Duration{}, lateGetPolicy: map[string]int{},
 		locations: map[string]string{}, ownership: map[string]string{}, acls: map[string][]string{},
 		accountPAB: map[string]*accountPAB{AccountID: {true, true, true, true}}, policies: map[string]*policy{},
 		userPolicy: map[string][]string{}, keyUses: map[string]int{}, inactive: map[string]bool{}, secrets: map[string]string{},
@@ -178,6 +153,65 @@ func New() *Server {
 	s.proxy = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.proxy.URL
 	return s
+}
+
+// A test turns the knobs below while byob may still have requests in
+// flight (a detached read outlives the call that started it), so each
+// takes the lock the handler reads them under.
+
+// Foreign makes bucket a name another account owns.
+func (s *Server) Foreign(bucket string) { s.set(func() { s.foreign[bucket] = true }) }
+
+// Deny answers action (an IAM action, or an S3 operation such as
+// "GET ?lifecycle", "HEAD bucket" or "GET /" for ListBuckets) with
+// AccessDenied.
+func (s *Server) Deny(action string) { s.set(func() { s.deny[action] = true }) }
+
+// KeyWarmup makes a new access key's first n uses fail with
+// InvalidClientTokenId, as while it propagates.
+func (s *Server) KeyWarmup(n int) { s.set(func() { s.keyWarmup = n }) }
+
+// InvalidPrincipal makes the next n CreateRole or UpdateAssumeRolePolicy
+// calls answer MalformedPolicyDocument "Invalid principal in policy".
+func (s *Server) InvalidPrincipal(n int) { s.set(func() { s.invalidPrincipal = n }) }
+
+// ConfineKeysTo, when prefix is not "", denies S3 requests signed by a
+// non-admin key for objects (or listings) outside prefix, as byob's
+// policy makes S3 do: kumo enforces no IAM.
+func (s *Server) ConfineKeysTo(prefix string) { s.set(func() { s.confineKeysTo = prefix }) }
+
+// Throttle makes the next n calls of action answer 400 Throttling (the
+// SDK retries it).
+func (s *Server) Throttle(action string, n int) { s.set(func() { s.throttle[action] = n }) }
+
+// Unavailable makes the next n calls of action answer 503
+// ServiceUnavailable (the SDK retries it).
+func (s *Server) Unavailable(action string, n int) { s.set(func() { s.unavailable[action] = n }) }
+
+// LoseAnswer makes the next n calls of action take effect and answer 500,
+// as when the response is lost.
+func (s *Server) LoseAnswer(action string, n int) { s.set(func() { s.loseAnswer[action] = n }) }
+
+// HangUp makes the next n calls of action take effect and close the
+// connection without an answer, as when it drops in transit.
+func (s *Server) HangUp(action string, n int) { s.set(func() { s.hangUp[action] = n }) }
+
+// LateGetPolicy makes the next n GetPolicy calls of a policy ARN that
+// exists answer NoSuchEntity, as IAM's eventual consistency shows a new
+// policy late.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency
+func (s *Server) LateGetPolicy(arn string, n int) { s.set(func() { s.lateGetPolicy[arn] = n }) }
+
+// SlowAnswer adds d to every answer of action, as IAM's eventual
+// consistency makes some calls take seconds.
+func (s *Server) SlowAnswer(action string, d time.Duration) {
+	s.set(func() { s.slowAnswer[action] = d })
+}
+
+func (s *Server) set(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
 }
 
 // SetLatency adds d to every request (a handler serving another process
@@ -300,14 +334,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	slow := s.SlowAnswer[call.Action]
-	lose := s.LoseAnswer[call.Action] > 0
+	slow := s.slowAnswer[call.Action]
+	lose := s.loseAnswer[call.Action] > 0
 	if lose {
-		s.LoseAnswer[call.Action]--
+		s.loseAnswer[call.Action]--
 	}
-	hangUp := s.HangUp[call.Action] > 0
+	hangUp := s.hangUp[call.Action] > 0
 	if hangUp {
-		s.HangUp[call.Action]--
+		s.hangUp[call.Action]--
 	}
 	s.mu.Unlock()
 	time.Sleep(slow)
@@ -341,19 +375,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // handle answers one request, as kumo with the proxy's additions.
 func (s *Server) handle(w http.ResponseWriter, r *http.Request, call Call, form url.Values) {
 	s.mu.Lock()
-	if s.Deny[call.Action] {
+	if s.deny[call.Action] {
 		s.mu.Unlock()
 		writeError(w, call.Service, http.StatusForbidden, "AccessDenied", "User: "+AdminARN+" is not authorized to perform: "+call.Action)
 		return
 	}
-	if n := s.Throttle[call.Action]; n > 0 {
-		s.Throttle[call.Action] = n - 1
+	if n := s.throttle[call.Action]; n > 0 {
+		s.throttle[call.Action] = n - 1
 		s.mu.Unlock()
 		writeError(w, call.Service, http.StatusBadRequest, "Throttling", "Rate exceeded")
 		return
 	}
-	if n := s.Unavailable[call.Action]; n > 0 {
-		s.Unavailable[call.Action] = n - 1
+	if n := s.unavailable[call.Action]; n > 0 {
+		s.unavailable[call.Action] = n - 1
 		s.mu.Unlock()
 		writeError(w, call.Service, http.StatusServiceUnavailable, "ServiceUnavailable", "Service is unavailable")
 		return
@@ -369,7 +403,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, call Call, form 
 	}
 	if call.KeyID != AdminKeyID {
 		s.keyUses[call.KeyID]++
-		if s.keyUses[call.KeyID] <= s.KeyWarmup {
+		if s.keyUses[call.KeyID] <= s.keyWarmup {
 			s.mu.Unlock()
 			code := "InvalidClientTokenId"
 			if call.Service == "s3" {
@@ -475,17 +509,20 @@ func bucketOf(r *http.Request) string {
 
 func (s *Server) s3(w http.ResponseWriter, r *http.Request, call Call) {
 	bucket := bucketOf(r)
+	s.mu.Lock()
+	confine, foreign := s.confineKeysTo, s.foreign[bucket]
+	s.mu.Unlock()
 	if call.KeyID != AdminKeyID {
 		if _, ok := s.keyUser(call.KeyID); !ok {
 			writeError(w, "s3", http.StatusForbidden, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
 			return
 		}
-		if s.ConfineKeysTo != "" && !strings.HasPrefix(objectOrListPrefix(r), s.ConfineKeysTo) {
+		if confine != "" && !strings.HasPrefix(objectOrListPrefix(r), confine) {
 			writeError(w, "s3", http.StatusForbidden, "AccessDenied", "Access Denied")
 			return
 		}
 	}
-	if s.ForeignBuckets[bucket] {
+	if foreign {
 		switch call.Action {
 		case "PUT bucket":
 			writeError(w, "s3", http.StatusConflict, "BucketAlreadyExists", "The requested bucket name is not available.")
@@ -913,8 +950,8 @@ func (s *Server) iam(w http.ResponseWriter, r *http.Request, call Call, form url
 	arn := form.Get("PolicyArn")
 	switch call.Action {
 	case "CreateRole", "UpdateAssumeRolePolicy":
-		if s.InvalidPrincipal > 0 {
-			s.InvalidPrincipal--
+		if s.invalidPrincipal > 0 {
+			s.invalidPrincipal--
 			writeError(w, "iam", http.StatusBadRequest, "MalformedPolicyDocument", "Invalid principal in policy: \"AWS\":\"arn:aws:iam::999999999999:user/sfc-fake-user\"")
 			return
 		}
@@ -940,8 +977,8 @@ func (s *Server) iam(w http.ResponseWriter, r *http.Request, call Call, form url
 		return
 	case "GetPolicy":
 		p, ok := s.policies[arn]
-		if ok && s.LateGetPolicy[arn] > 0 {
-			s.LateGetPolicy[arn]--
+		if ok && s.lateGetPolicy[arn] > 0 {
+			s.lateGetPolicy[arn]--
 			ok = false
 		}
 		if !ok {

@@ -121,26 +121,12 @@ type serviceAccount struct {
 // Server is the fake.
 type Server struct {
 	URL string
-	// BlockKeys answers key creation with FAILED_PRECONDITION naming this
-	// organization policy constraint, as Google does when it is enforced
-	// (iam.disableServiceAccountKeyCreation, or the managed
-	// iam.managed.disableServiceAccountKeyCreation); "" creates keys.
-	BlockKeys string
-	// FailPrecondition answers key creation with another FAILED_PRECONDITION.
-	FailPrecondition string
-	// ForeignBuckets are names another project owns.
-	ForeignBuckets map[string]bool
-	// Granted are the permissions testIamPermissions grants; nil: all.
-	Granted []string
-	// NewAccountDelay is how many times a new service account is unknown
-	// to bucket IAM and key creation after it is made (propagation).
-	NewAccountDelay int
-	// LoseKeyAnswers makes the next N key creations take effect and
-	// answer 500, as when the response is lost.
-	LoseKeyAnswers int
-	// DropKeyAnswers makes the next N key creations take effect and close
-	// the connection without an answer.
-	DropKeyAnswers int
+	// The knobs a test turns, through the methods below.
+	blockKeys, failPrecondition    string
+	foreign                        map[string]bool
+	granted                        []string
+	newAccountDelay                int
+	loseKeyAnswers, dropKeyAnswers int
 
 	faults     atomic.Pointer[fault.Injector]
 	latency    atomic.Int64 // added to every request, in nanoseconds
@@ -168,8 +154,8 @@ type Server struct {
 // New starts the fake.
 func New() *Server {
 	s := &Server{
-		ForeignBuckets: map[string]bool{},
-		buckets:        map[string]*Bucket{}, policies: map[string]*policy{},
+		foreign: map[string]bool{},
+		buckets: map[string]*Bucket{}, policies: map[string]*policy{},
 		roles: map[string]*Role{}, accounts: map[string]*serviceAccount{},
 		unseen: map[string]int{}, keys: map[string][]string{}, keyTimes: map[string]time.Time{}, disabled: map[string]bool{}, objects: map[string][]*object{},
 	}
@@ -187,6 +173,44 @@ func New() *Server {
 // SetFaults makes f fail a share of all answers (and kill a client after a
 // chosen change); nil injects nothing.
 func (s *Server) SetFaults(f *fault.Injector) { s.faults.Store(f) }
+
+// A test turns the knobs below while byob may still have requests in
+// flight (a detached read outlives the call that started it), so each
+// takes the lock the handler reads them under.
+
+// BlockKeys answers key creation with FAILED_PRECONDITION naming this
+// organization policy constraint, as Google does when it is enforced
+// (iam.disableServiceAccountKeyCreation, or the managed
+// iam.managed.disableServiceAccountKeyCreation); "" creates keys.
+func (s *Server) BlockKeys(constraint string) { s.set(func() { s.blockKeys = constraint }) }
+
+// FailPrecondition answers key creation with another FAILED_PRECONDITION
+// ("" creates keys).
+func (s *Server) FailPrecondition(message string) { s.set(func() { s.failPrecondition = message }) }
+
+// Foreign makes bucket a name another project owns.
+func (s *Server) Foreign(bucket string) { s.set(func() { s.foreign[bucket] = true }) }
+
+// Granted sets the permissions testIamPermissions grants; nil: all.
+func (s *Server) Granted(permissions []string) { s.set(func() { s.granted = permissions }) }
+
+// NewAccountDelay makes a new service account unknown to bucket IAM and
+// key creation n times after it is made (propagation).
+func (s *Server) NewAccountDelay(n int) { s.set(func() { s.newAccountDelay = n }) }
+
+// LoseKeyAnswers makes the next n key creations take effect and answer
+// 500, as when the response is lost.
+func (s *Server) LoseKeyAnswers(n int) { s.set(func() { s.loseKeyAnswers = n }) }
+
+// DropKeyAnswers makes the next n key creations take effect and close the
+// connection without an answer.
+func (s *Server) DropKeyAnswers(n int) { s.set(func() { s.dropKeyAnswers = n }) }
+
+func (s *Server) set(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
+}
 
 // SetLatency adds d before every answer, as a network round trip would.
 func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
@@ -354,11 +378,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	read := r.Method == http.MethodGet || r.Method == http.MethodHead || strings.HasSuffix(path, ":testIamPermissions") || strings.HasSuffix(path, ":getIamPolicy") || path == "/token"
 	if r.Method == http.MethodPost && strings.HasSuffix(path, "/keys") {
 		s.mu.Lock()
-		lose, drop := s.LoseKeyAnswers > 0, s.LoseKeyAnswers == 0 && s.DropKeyAnswers > 0
+		lose, drop := s.loseKeyAnswers > 0, s.loseKeyAnswers == 0 && s.dropKeyAnswers > 0
 		if lose {
-			s.LoseKeyAnswers--
+			s.loseKeyAnswers--
 		} else if drop {
-			s.DropKeyAnswers--
+			s.dropKeyAnswers--
 		}
 		s.mu.Unlock()
 		if lose || drop {
@@ -467,7 +491,7 @@ func (s *Server) testPermissions(w http.ResponseWriter, path string, body []byte
 	_ = json.Unmarshal(body, &req)
 	var granted []string
 	for _, p := range req.Permissions {
-		if s.Granted == nil || slices.Contains(s.Granted, p) {
+		if s.granted == nil || slices.Contains(s.granted, p) {
 			granted = append(granted, p)
 		}
 	}
@@ -495,7 +519,7 @@ const gcpSnowflakeAccount = "sfc-fake@sfc-prod.iam.gserviceaccount.com"
 
 func (s *Server) storage(w http.ResponseWriter, r *http.Request, rest string, body []byte) {
 	name, sub, _ := strings.Cut(strings.TrimPrefix(rest, "/"), "/")
-	if name != "" && s.ForeignBuckets[name] {
+	if name != "" && s.foreign[name] {
 		apiError(w, http.StatusForbidden, "PERMISSION_DENIED", "caller does not have storage.buckets.get access to the Google Cloud Storage bucket.")
 		return
 	}
@@ -508,7 +532,7 @@ func (s *Server) storage(w http.ResponseWriter, r *http.Request, rest string, bo
 	case name == "" && r.Method == http.MethodPost:
 		var b Bucket
 		_ = json.Unmarshal(body, &b)
-		if s.ForeignBuckets[b.Name] || s.buckets[b.Name] != nil {
+		if s.foreign[b.Name] || s.buckets[b.Name] != nil {
 			apiError(w, http.StatusConflict, "CONFLICT", "The requested bucket name is not available.")
 			return
 		}
@@ -677,7 +701,7 @@ func (s *Server) serviceAccount(w http.ResponseWriter, r *http.Request, rest str
 		sa := req.ServiceAccount
 		sa.Name, sa.Email, sa.UniqueID = "projects/"+Project+"/serviceAccounts/"+email, email, "1000"+fmt.Sprint(len(s.accounts))
 		s.accounts[email] = &sa
-		s.unseen[email] = s.NewAccountDelay
+		s.unseen[email] = s.newAccountDelay
 		writeJSON(w, http.StatusOK, sa)
 		return
 	case rest == "" && r.Method == http.MethodGet:
@@ -698,17 +722,17 @@ func (s *Server) serviceAccount(w http.ResponseWriter, r *http.Request, rest str
 		delete(s.accounts, email)
 		writeJSON(w, http.StatusOK, map[string]any{})
 	case keyID == "" && r.Method == http.MethodPost:
-		if s.BlockKeys != "" {
+		if s.blockKeys != "" {
 			// https://cloud.google.com/resource-manager/docs/organization-policy/restricting-service-accounts
 			writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{
 				"code": http.StatusBadRequest, "message": "Key creation is not allowed on this service account.", "status": "FAILED_PRECONDITION",
 				"details": []map[string]any{{"@type": "type.googleapis.com/google.rpc.PreconditionFailure", "violations": []map[string]string{{
-					"type": "constraints/" + s.BlockKeys, "subject": "projects/" + Project + "?configvalue=" + email,
+					"type": "constraints/" + s.blockKeys, "subject": "projects/" + Project + "?configvalue=" + email,
 					"description": "Key creation is not allowed on this service account."}}}}}})
 			return
 		}
-		if s.FailPrecondition != "" {
-			apiError(w, http.StatusBadRequest, "FAILED_PRECONDITION", s.FailPrecondition)
+		if s.failPrecondition != "" {
+			apiError(w, http.StatusBadRequest, "FAILED_PRECONDITION", s.failPrecondition)
 			return
 		}
 		if !s.visible(email) {
@@ -940,7 +964,7 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request, bucket, name str
 // has: an XML API request.
 func (s *Server) isBucketPath(path string) bool {
 	bucket, _, ok := strings.Cut(strings.TrimPrefix(path, "/"), "/")
-	return ok && (s.buckets[bucket] != nil || s.ForeignBuckets[bucket])
+	return ok && (s.buckets[bucket] != nil || s.foreign[bucket])
 }
 
 // xmlObject serves the XML API's GET and HEAD of an object at
@@ -959,7 +983,7 @@ func (s *Server) xmlObject(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "<?xml version='1.0' encoding='UTF-8'?><Error><Code>%s</Code><Message>%s</Message></Error>", code, message)
 	}
 	email, byKey := keyCaller(r)
-	if s.ForeignBuckets[bucket] || byKey && !s.bound(bucket, email) {
+	if s.foreign[bucket] || byKey && !s.bound(bucket, email) {
 		xmlError(http.StatusForbidden, "AccessDenied", "Access denied.")
 		return
 	}
