@@ -140,7 +140,7 @@ func (r *run) emulate(t *testing.T) {
 	}
 	r.aws = a.Config()
 	r.region, r.gcpProject, r.gcsLoc = "us-west-2", gcptest.Project, "US-CENTRAL1"
-	s.Region = "AWS_US_WEST_2"
+	s.SetRegion("AWS_US_WEST_2")
 	r.database, r.growthloopRole = "ANALYTICS", "GROWTHLOOP"
 	r.snowflake = providers.SnowflakeConnection{Account: "fake", User: s.User, Role: "ACCOUNTADMIN", Host: s.Host, Port: s.Port, Protocol: "http"}
 }
