@@ -336,6 +336,10 @@ func TestVerifyFailsAUserWithNoKey(t *testing.T) {
 	if c := find(rep, gcp.CheckKeyHygiene); rep.OK || c.Status != providers.Fail || !strings.Contains(c.Detail, "no enabled key") {
 		t.Errorf("no enabled key: %+v", c)
 	}
+	// Said at once: a disabled key is not waited on as a propagating one.
+	if c := find(rep, gcp.CheckKeyWorks); c.Status != providers.Fail || !strings.Contains(c.Detail, "is disabled") || !strings.Contains(c.Remedy, "keys enable") {
+		t.Errorf("disabled key: %+v", c)
+	}
 }
 
 func TestVerifyWarnsAboutOldAndExtraGCPKeys(t *testing.T) {

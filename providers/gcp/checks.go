@@ -76,20 +76,24 @@ func keyWorks(ctx context.Context, r *providers.Run, p Params, c *Clients, reRun
 	// The key is listed and used at once; the listing says why a key that
 	// is refused does not work.
 	listed := make(chan struct{})
-	var gone *providers.CheckResult
+	var refused *providers.CheckResult
 	go func() {
 		defer close(listed)
 		keys, err := listKeys(ctx, c, p.accountName())
+		i := slices.IndexFunc(keys, func(k *iamapi.ServiceAccountKey) bool { return path.Base(k.Name) == kf.KeyID })
 		var res providers.CheckResult
 		switch {
 		case err != nil && code(err) != http.StatusNotFound:
 			res = providers.CannotRun(fmt.Errorf("list keys of %s: %w", p.ServiceAccountEmail(), err), "grant iam.serviceAccountKeys.list and re-run byob verify")
-		case err != nil || !slices.ContainsFunc(keys, func(k *iamapi.ServiceAccountKey) bool { return path.Base(k.Name) == kf.KeyID }):
+		case err != nil || i < 0:
 			res = providers.Failed(reRun+" (it makes a new key; upload the new key file to GrowthLoop)", "key %s of %s no longer exists", kf.KeyID, p.KeyFile)
+		case keys[i].Disabled:
+			// A disabled key is refused for good, not while it propagates.
+			res = providers.Failed("gcloud iam service-accounts keys enable "+kf.KeyID+" --iam-account "+p.ServiceAccountEmail(), "key %s of %s is disabled", kf.KeyID, p.KeyFile)
 		default:
 			return
 		}
-		gone = &res
+		refused = &res
 	}()
 	ks, err := c.KeyStorage(ctx, keyJSON)
 	if err != nil {
@@ -100,15 +104,15 @@ func keyWorks(ctx context.Context, r *providers.Run, p Params, c *Clients, reRun
 	err = p.Propagation.Poll(ctx, r, "waiting for the key to work (new keys take up to a minute)", func(ctx context.Context) error {
 		err := putObject(ctx, ks, p.Bucket, name, body)
 		if err != nil && strings.Contains(err.Error(), "invalid_grant") {
-			if <-listed; gone != nil {
+			if <-listed; refused != nil {
 				return err
 			}
 			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
 		}
 		return err
 	})
-	if <-listed; err != nil && gone != nil {
-		return *gone
+	if <-listed; err != nil && refused != nil {
+		return *refused
 	}
 	remove := func(ctx context.Context) {
 		_ = deleteObject(ctx, c.Storage, p.Bucket, name)

@@ -78,6 +78,13 @@ func TestKeyWorks(t *testing.T) {
 	}
 	mustContain(t, "detail", res.Detail, "write gs://acme-exports/exports/byob-verify/", "with key "+id)
 
+	// A disabled key gets no token; the listing says so, at once.
+	f.g.DisableKey(id)
+	res = f.probe(gcp.CheckKeyWorks)
+	if res.Status != providers.Fail || res.Detail != "key "+id+" of "+f.setup.Config.KeyFile+" is disabled" || res.Remedy != "gcloud iam service-accounts keys enable "+id+" --iam-account "+account {
+		t.Errorf("disabled key: %+v", res)
+	}
+
 	// A deleted key gets no token; the listing says it is gone.
 	f.g.DeleteKey(account, id)
 	res = f.probe(gcp.CheckKeyWorks)
