@@ -151,6 +151,17 @@ type Server struct {
 	etagSerial int
 }
 
+// keyPEM is the private key of every key a fake of this process makes:
+// making an RSA key takes a tenth of a second, too long to repeat per fake.
+var keyPEM = sync.OnceValue(func() string {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+})
+
 // New starts the fake.
 func New() *Server {
 	s := &Server{
@@ -159,12 +170,7 @@ func New() *Server {
 		roles: map[string]*Role{}, accounts: map[string]*serviceAccount{},
 		unseen: map[string]int{}, keys: map[string][]string{}, keyTimes: map[string]time.Time{}, disabled: map[string]bool{}, objects: map[string][]*object{},
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	s.keyPEM = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	s.keyPEM = keyPEM()
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	return s
