@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthloop/byob/providers/aws/awstest"
+	"github.com/growthloop/byob/providers/s3bucket/awstest"
 )
 
 // benchLatency is the round trip added before every request to AWS,

@@ -9,8 +9,8 @@ import (
 	"github.com/hinshun/vt10x"
 
 	"github.com/growthloop/byob/providers"
-	"github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -37,7 +37,7 @@ func (s *syncBuffer) String() string {
 // gets the line once, without a spinner; elsewhere nothing is shown.
 func TestConnectingLine(t *testing.T) {
 	cfg := &providers.Config{Provider: "s3", Warehouse: "snowflake"}
-	conns := map[string]providers.Conn{"s3": aws.NewConn(nil), "snowflake": snowflake.NewConn(nil)}
+	conns := map[string]providers.Conn{"s3": s3bucket.NewConn(nil), "snowflake": snowflakestage.NewConn(nil)}
 	const line = "Connecting to AWS and Snowflake…"
 	for _, tc := range []struct {
 		name            string

@@ -22,11 +22,11 @@ import (
 	"github.com/growthloop/byob/internal/fault"
 	"github.com/growthloop/byob/internal/inventory"
 	"github.com/growthloop/byob/providers"
-	awsp "github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/aws/awstest"
-	"github.com/growthloop/byob/providers/gcp"
-	"github.com/growthloop/byob/providers/gcp/gcptest"
-	sfp "github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/providers/gcsbucket"
+	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/s3bucket/awstest"
+	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/wizard"
 )
@@ -114,11 +114,11 @@ func s3Setup(t testing.TB, aws *awstest.Server) *crashSetup {
 
 func s3Inventory(t *testing.T, aws *awstest.Server, s *crashSetup) string {
 	t.Helper()
-	cfg := wizard.Config{Provider: awsp.Name, Bucket: "crash-exports-" + s.id, Name: "crash" + s.id, Region: "us-west-2",
-		Warehouse: sfp.Name, OrgID: "77", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
+	cfg := wizard.Config{Provider: s3bucket.Name, Bucket: "crash-exports-" + s.id, Name: "crash" + s.id, Region: "us-west-2",
+		Warehouse: snowflakestage.Name, OrgID: "77", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
 	cfg.ApplyDefaults()
 	cfg.Bundle, cfg.State = filepath.Join(s.dir, cfg.Bundle), filepath.Join(s.dir, cfg.State)
-	got, err := inventory.S3(context.Background(), awsp.NewClients(aws.Config()), s.sf, cfg)
+	got, err := inventory.S3(context.Background(), s3bucket.NewClients(aws.Config()), s.sf, cfg)
 	if err != nil {
 		t.Fatalf("inventory: %v", err)
 	}
@@ -134,8 +134,8 @@ func TestCrashMatrixGCSSnowflake(t *testing.T) {
 	faults := fault.New(0, 0)
 	setup := func() *crashSetup { return gcsSetup(t, faults) }
 	inv := func(s *crashSetup) string {
-		cfg := wizard.Config{Provider: gcp.Name, Bucket: "crash-gcs-" + s.id, Name: "crash" + s.id, GCPProject: gcptest.Project, Location: "us-central1",
-			Warehouse: sfp.Name, OrgID: "77", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
+		cfg := wizard.Config{Provider: gcsbucket.Name, Bucket: "crash-gcs-" + s.id, Name: "crash" + s.id, GCPProject: gcptest.Project, Location: "us-central1",
+			Warehouse: snowflakestage.Name, OrgID: "77", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
 		cfg.ApplyDefaults()
 		cfg.Bundle, cfg.State, cfg.KeyFile = filepath.Join(s.dir, cfg.Bundle), filepath.Join(s.dir, cfg.State), filepath.Join(s.dir, cfg.KeyFile)
 		got, err := inventory.GCS(s.gcp, s.sf, cfg)
@@ -207,7 +207,7 @@ func TestCrashMatrixDestroy(t *testing.T) {
 	aws := awstest.New()
 	defer aws.Close()
 	aws.SetFaults(faults)
-	clients := awsp.NewClients(aws.ConfigIn("us-west-2"))
+	clients := s3bucket.NewClients(aws.ConfigIn("us-west-2"))
 	setup := func() *crashSetup {
 		s := s3Setup(t, aws)
 		s.sf.SetFaults(faults)
@@ -215,8 +215,8 @@ func TestCrashMatrixDestroy(t *testing.T) {
 	}
 	seed := func(s *crashSetup) { putObjects(t, clients, "crash-exports-"+s.id, 3) }
 	remains := func(s *crashSetup) []string {
-		cfg := wizard.Config{Provider: awsp.Name, Bucket: "crash-exports-" + s.id, Name: "crash" + s.id, Region: "us-west-2",
-			Warehouse: sfp.Name, SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"}
+		cfg := wizard.Config{Provider: s3bucket.Name, Bucket: "crash-exports-" + s.id, Name: "crash" + s.id, Region: "us-west-2",
+			Warehouse: snowflakestage.Name, SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"}
 		cfg.ApplyDefaults()
 		return inventory.Remains(context.Background(), clients, nil, s.sf, cfg)
 	}
@@ -240,8 +240,8 @@ func TestCrashMatrixDestroyGCS(t *testing.T) {
 		}
 	}
 	remains := func(s *crashSetup) []string {
-		cfg := wizard.Config{Provider: gcp.Name, Bucket: "crash-gcs-" + s.id, Name: "crash" + s.id, GCPProject: gcptest.Project,
-			Warehouse: sfp.Name, SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"}
+		cfg := wizard.Config{Provider: gcsbucket.Name, Bucket: "crash-gcs-" + s.id, Name: "crash" + s.id, GCPProject: gcptest.Project,
+			Warehouse: snowflakestage.Name, SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"}
 		cfg.ApplyDefaults()
 		return inventory.Remains(context.Background(), nil, s.gcp, s.sf, cfg)
 	}
@@ -300,14 +300,14 @@ func TestCrashMatrixRotate(t *testing.T) {
 		emulator := awstest.New()
 		defer emulator.Close()
 		emulator.SetFaults(faults)
-		clients := awsp.NewClients(emulator.Config())
+		clients := s3bucket.NewClients(emulator.Config())
 		setup := func() *crashSetup {
 			s := s3Setup(t, emulator)
 			s.sf.SetFaults(faults)
 			return s
 		}
 		keys := func(s *crashSetup) []string {
-			out, err := clients.IAM.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(awsp.NamesFor("crash" + s.id).User)})
+			out, err := clients.IAM.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(s3bucket.NamesFor("crash" + s.id).User)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -322,7 +322,7 @@ func TestCrashMatrixRotate(t *testing.T) {
 	t.Run("gcs", func(t *testing.T) {
 		faults := fault.New(0, 0)
 		keys := func(s *crashSetup) []string {
-			return s.gcp.Keys(gcp.Params{Project: gcptest.Project, Names: gcp.NamesFor("crash" + s.id)}.ServiceAccountEmail())
+			return s.gcp.Keys(gcsbucket.Params{Project: gcptest.Project, Names: gcsbucket.NamesFor("crash" + s.id)}.ServiceAccountEmail())
 		}
 		rotateMatrix(t, bin, faults, func() *crashSetup { return gcsSetup(t, faults) }, keys, func(b *wizard.Bundle) string { return b.GCPKeyID })
 	})

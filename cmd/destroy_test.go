@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/growthloop/byob/providers"
-	awsp "github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/s3bucket"
 )
 
 // TestDestroyAfterInit: after init, destroy with no setup flags (the state
@@ -26,7 +26,7 @@ func TestDestroyAfterInit(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("dry run exit %d\n%s\n%s", code, out, errOut)
 	}
-	names := awsp.NamesFor("cli" + c.id)
+	names := s3bucket.NamesFor("cli" + c.id)
 	for _, want := range []string{"Removes, in this order:", "delete IAM user " + names.User, `DROP STORAGE INTEGRATION IF EXISTS "FLYWHEEL_APP_AWS"`,
 		"Keeps:", "bucket cli-exports-" + c.id + " and its objects are kept, private and encrypted, exports under exports/ still expiring after 7 days (--delete-bucket deletes it)", "Remove with: byob destroy"} {
 		if !strings.Contains(out, want) {
@@ -74,7 +74,7 @@ func TestDestroyAfterInit(t *testing.T) {
 // bucket byob made, objects and all.
 func TestDestroyWithTheBucket(t *testing.T) {
 	c, dir, b := initialized(t)
-	clients := awsp.NewClients(c.aws.ConfigIn("us-west-2"))
+	clients := s3bucket.NewClients(c.aws.ConfigIn("us-west-2"))
 	putObjects(t, clients, b.Bucket, 1)
 	out, errOut, code := c.run(t, dir, "destroy", "--yes", "--delete-bucket")
 	if code != ExitUsage || !strings.Contains(errOut, "holds 1 object (versions included)") || !strings.Contains(errOut, "--delete-objects") {
@@ -114,7 +114,7 @@ func TestDestroyUsageErrors(t *testing.T) {
 }
 
 // putObjects writes n objects under the prefix, as GrowthLoop would.
-func putObjects(t *testing.T, c *awsp.Clients, bucket string, n int) {
+func putObjects(t *testing.T, c *s3bucket.Clients, bucket string, n int) {
 	t.Helper()
 	for i := range n {
 		_, err := c.S3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(fmt.Sprintf("exports/77/f%d.csv", i)), Body: strings.NewReader("x")})

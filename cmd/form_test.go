@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -74,7 +74,7 @@ func TestFormGivesTheFlagsPlan(t *testing.T) {
 // after skip choices offered before the SDK's regions.
 func regionAnswer(t *testing.T, region string, skip int) string {
 	t.Helper()
-	i := slices.IndexFunc(aws.Regions(), func(r aws.Region) bool { return r.Name == region })
+	i := slices.IndexFunc(s3bucket.Regions(), func(r s3bucket.Region) bool { return r.Name == region })
 	if i < 0 {
 		t.Fatalf("the SDK knows no %s", region)
 	}

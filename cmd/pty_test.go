@@ -21,7 +21,7 @@ import (
 	"github.com/hinshun/vt10x"
 
 	"github.com/growthloop/byob/providers"
-	"github.com/growthloop/byob/providers/aws/awstest"
+	"github.com/growthloop/byob/providers/s3bucket/awstest"
 	"github.com/growthloop/byob/wizard"
 )
 

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/growthloop/byob/providers"
-	awsp "github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/aws/awstest"
+	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/s3bucket/awstest"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -81,7 +81,7 @@ func TestVerifyFromStateFile(t *testing.T) {
 func TestVerifyFailureExitsOneWithTheFix(t *testing.T) {
 	c, dir, _ := initialized(t)
 	bucket := "cli-exports-" + c.id
-	clients := awsp.NewClients(c.aws.ConfigIn("us-west-2"))
+	clients := s3bucket.NewClients(c.aws.ConfigIn("us-west-2"))
 	if _, err := clients.S3.DeleteBucketLifecycle(context.Background(), &s3.DeleteBucketLifecycleInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestVerifyTimeoutBoundsTheRun(t *testing.T) {
 // the account's public access block off is only a warning (exit 0).
 func TestVerifyExposureExitsOneWithTheFixInJSON(t *testing.T) {
 	c, dir, b := initialized(t)
-	clients := awsp.NewClients(c.aws.ConfigIn("us-west-2"))
+	clients := s3bucket.NewClients(c.aws.ConfigIn("us-west-2"))
 	ctx := context.Background()
 	public := `{"Version":"2012-10-17","Statement":[{"Sid":"Anyone","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + b.Bucket + `/*"}]}`
 	if _, err := clients.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(b.Bucket), Policy: aws.String(public)}); err != nil {
@@ -211,7 +211,7 @@ func TestVerifyExposureExitsOneWithTheFixInJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != ExitFailure {
 		t.Fatalf("exit %d, %v:\n%s", code, err, out)
 	}
-	i := slices.IndexFunc(rep.Checks, func(ch struct{ ID, Status, Remedy string }) bool { return ch.ID == awsp.CheckPolicyPrivate })
+	i := slices.IndexFunc(rep.Checks, func(ch struct{ ID, Status, Remedy string }) bool { return ch.ID == s3bucket.CheckPolicyPrivate })
 	if i < 0 || rep.Checks[i].Status != "fail" || rep.Checks[i].Remedy != "aws s3api delete-bucket-policy --bucket "+b.Bucket {
 		t.Errorf("policy check %+v", rep.Checks)
 	}

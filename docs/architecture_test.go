@@ -78,3 +78,26 @@ func TestReleaseLinksNoTestSupport(t *testing.T) {
 		}
 	}
 }
+
+// TestNoImportNeedsAnAlias: every package of byob is imported by its own
+// name; one that clashes with another (the SDK's aws, the client library
+// snowflake) forces readers to learn an alias per file.
+func TestNoImportNeedsAnAlias(t *testing.T) {
+	files, err := exec.Command("git", "-C", "..", "ls-files", "*.go").Output()
+	if err != nil {
+		t.Skipf("git ls-files: %v", err)
+	}
+	aliased := regexp.MustCompile(`(?m)^\s*(?:import\s+)?([A-Za-z]\w*) "github.com/growthloop/byob/[^"]*"`)
+	for _, f := range strings.Fields(string(files)) {
+		src, err := os.ReadFile("../" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range aliased.FindAllStringSubmatch(string(src), -1) {
+			if m[1] == "import" { // import "…": no alias
+				continue
+			}
+			t.Errorf("%s imports %s", f, strings.TrimSpace(m[0]))
+		}
+	}
+}

@@ -14,9 +14,9 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/growthloop/byob/providers"
-	awsp "github.com/growthloop/byob/providers/aws"
-	sfp "github.com/growthloop/byob/providers/snowflake"
-	sflib "github.com/growthloop/byob/snowflake"
+	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/snowflakestage"
+	"github.com/growthloop/byob/snowflake"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -28,13 +28,13 @@ import (
 func TestLiveAdoptHandMade(t *testing.T) {
 	r := newRun(t, "aws", "snowflake")
 	ctx := context.Background()
-	cfg := r.config(t, awsp.Name, sfp.Name)
+	cfg := r.config(t, s3bucket.Name, snowflakestage.Name)
 	cfg.PolicyName, cfg.RoleName, cfg.UserName = Prefix+r.id+"-guide-policy", Prefix+r.id+"-guide-role", Prefix+r.id+"-guide-user"
 	tags := []iamtypes.Tag{{Key: aws.String(Tag), Value: aws.String(r.id)}}
 	iamc := iam.NewFromConfig(r.aws)
 	s3c := s3.NewFromConfig(r.aws, func(o *s3.Options) { o.UsePathStyle = r.emulated; o.Region = cfg.Region })
 	db := r.snowflakeDB(t)
-	stage := sflib.Name{Database: sflib.Ident(cfg.SnowflakeDatabase), Schema: sflib.Ident(cfg.SnowflakeSchema), Object: sflib.Ident(cfg.Stage)}
+	stage := snowflake.Name{Database: snowflake.Ident(cfg.SnowflakeDatabase), Schema: snowflake.Ident(cfg.SnowflakeSchema), Object: snowflake.Ident(cfg.Stage)}
 	t.Cleanup(func() { // what the customer made; byob's destroy leaves it
 		if keys, err := iamc.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(cfg.UserName)}); err == nil {
 			for _, k := range keys.AccessKeyMetadata {
@@ -43,7 +43,7 @@ func TestLiveAdoptHandMade(t *testing.T) {
 		}
 		sweepAWS(t, r, 0)
 		_, _ = db.ExecContext(ctx, "DROP STAGE IF EXISTS "+stage.SQL())
-		_, _ = db.ExecContext(ctx, "DROP STORAGE INTEGRATION IF EXISTS "+sflib.Ident(cfg.Integration).SQL())
+		_, _ = db.ExecContext(ctx, "DROP STORAGE INTEGRATION IF EXISTS "+snowflake.Ident(cfg.Integration).SQL())
 	})
 
 	var account string
@@ -78,9 +78,9 @@ func TestLiveAdoptHandMade(t *testing.T) {
 	must(t, err, "create the guide's key")
 	roleARN := "arn:aws:iam::" + account + ":role/" + cfg.RoleName
 	for _, q := range []string{
-		"CREATE STORAGE INTEGRATION IF NOT EXISTS " + sflib.Ident(cfg.Integration).SQL() + "\n  TYPE = EXTERNAL_STAGE\n  STORAGE_PROVIDER = 'S3'\n  ENABLED = TRUE\n  STORAGE_AWS_ROLE_ARN = " +
-			sflib.Literal(roleARN) + "\n  STORAGE_ALLOWED_LOCATIONS = (" + sflib.Literal("s3://"+cfg.Bucket+"exports/") + ")", // the slash left out here too, or Snowflake refuses the stage
-		"CREATE STAGE IF NOT EXISTS " + stage.SQL() + "\n  URL = " + sflib.Literal("s3://"+cfg.Bucket+"exports/live/") + "\n  STORAGE_INTEGRATION = " + sflib.Ident(cfg.Integration).SQL(),
+		"CREATE STORAGE INTEGRATION IF NOT EXISTS " + snowflake.Ident(cfg.Integration).SQL() + "\n  TYPE = EXTERNAL_STAGE\n  STORAGE_PROVIDER = 'S3'\n  ENABLED = TRUE\n  STORAGE_AWS_ROLE_ARN = " +
+			snowflake.Literal(roleARN) + "\n  STORAGE_ALLOWED_LOCATIONS = (" + snowflake.Literal("s3://"+cfg.Bucket+"exports/") + ")", // the slash left out here too, or Snowflake refuses the stage
+		"CREATE STAGE IF NOT EXISTS " + stage.SQL() + "\n  URL = " + snowflake.Literal("s3://"+cfg.Bucket+"exports/live/") + "\n  STORAGE_INTEGRATION = " + snowflake.Ident(cfg.Integration).SQL(),
 	} {
 		_, err := db.ExecContext(ctx, q)
 		must(t, err, q)

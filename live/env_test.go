@@ -17,12 +17,12 @@ import (
 
 	"github.com/growthloop/byob/providers"
 	_ "github.com/growthloop/byob/providers/all" // every cloud and warehouse, as the command registers them
-	awsp "github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/aws/awstest"
-	"github.com/growthloop/byob/providers/gcp"
-	"github.com/growthloop/byob/providers/gcp/gcptest"
-	sfp "github.com/growthloop/byob/providers/snowflake"
-	sflib "github.com/growthloop/byob/snowflake"
+	"github.com/growthloop/byob/providers/gcsbucket"
+	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/s3bucket/awstest"
+	"github.com/growthloop/byob/providers/snowflakestage"
+	"github.com/growthloop/byob/snowflake"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/wizard"
 )
@@ -155,12 +155,12 @@ func (r *run) config(t *testing.T, provider, warehouse string) providers.Config 
 		KeyFile: filepath.Join(r.dir, provider+"-key.json"), Snowflake: r.snowflake,
 	}
 	switch provider {
-	case awsp.Name:
+	case s3bucket.Name:
 		c.Region, c.KeyFile = r.region, ""
-	case gcp.Name:
+	case gcsbucket.Name:
 		c.GCPProject, c.Location = r.gcpProject, r.gcsLoc
 	}
-	if warehouse == sfp.Name {
+	if warehouse == snowflakestage.Name {
 		c.SnowflakeDatabase, c.GrowthLoopRole = r.database, r.growthloopRole
 		c.Integration, c.Stage = strings.ToUpper(strings.ReplaceAll(Prefix, "-", "_")+r.id+"_"+provider), "BYOB_LIVE_STAGE_"+strings.ToUpper(r.id+"_"+provider)
 	}
@@ -183,16 +183,16 @@ func (r *run) connect(t *testing.T, cfg providers.Config) wizard.Deps {
 }
 
 // snowflakeDB is a session of the operator's role, for assertions.
-func (r *run) snowflakeDB(t *testing.T) *sflib.Pool {
+func (r *run) snowflakeDB(t *testing.T) *snowflake.Pool {
 	t.Helper()
 	sc := r.snowflake
-	o := sflib.ConnOptions{Connection: sc.Connection, Account: sc.Account, User: sc.User, Role: sc.Role, Warehouse: sc.Warehouse,
+	o := snowflake.ConnOptions{Connection: sc.Connection, Account: sc.Account, User: sc.User, Role: sc.Role, Warehouse: sc.Warehouse,
 		Host: sc.Host, Port: sc.Port, Protocol: sc.Protocol, LookupEnv: os.LookupEnv}
 	cfg, err := o.Config()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := sflib.Open(context.Background(), cfg, 1, o.LoginWait(cfg))
+	p := snowflake.Open(context.Background(), cfg, 1, o.LoginWait(cfg))
 	t.Cleanup(p.Close)
 	return p
 }

@@ -17,27 +17,27 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/growthloop/byob/providers"
-	awsp "github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/gcp"
-	sfp "github.com/growthloop/byob/providers/snowflake"
-	sflib "github.com/growthloop/byob/snowflake"
+	"github.com/growthloop/byob/providers/gcsbucket"
+	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/snowflakestage"
+	"github.com/growthloop/byob/snowflake"
 	"github.com/growthloop/byob/templates"
 	"github.com/growthloop/byob/wizard"
 )
 
 func TestLiveS3Snowflake(t *testing.T) {
 	r := newRun(t, "aws", "snowflake")
-	lifecycle(t, r, r.config(t, awsp.Name, sfp.Name))
+	lifecycle(t, r, r.config(t, s3bucket.Name, snowflakestage.Name))
 }
 
 func TestLiveS3WithoutWarehouse(t *testing.T) {
 	r := newRun(t, "aws")
-	lifecycle(t, r, r.config(t, awsp.Name, providers.WarehouseNone))
+	lifecycle(t, r, r.config(t, s3bucket.Name, providers.WarehouseNone))
 }
 
 func TestLiveGCSSnowflake(t *testing.T) {
 	r := newRun(t, "gcp", "snowflake")
-	lifecycle(t, r, r.config(t, gcp.Name, sfp.Name))
+	lifecycle(t, r, r.config(t, gcsbucket.Name, snowflakestage.Name))
 }
 
 // lifecycle is a setup's whole life against the accounts: init (the key's
@@ -57,7 +57,7 @@ func lifecycle(t *testing.T, r *run, cfg providers.Config) {
 	var keyStart time.Time
 	var keyWait time.Duration
 	out := apply(t, r, cfg, deps, func(ev wizard.Event) {
-		if ev.Step == awsp.StepAccessKey || ev.Step == gcp.StepKey {
+		if ev.Step == s3bucket.StepAccessKey || ev.Step == gcsbucket.StepKey {
 			switch ev.Kind {
 			case wizard.EventStart:
 				keyStart = time.Now()
@@ -157,10 +157,10 @@ func invariants(t *testing.T, r *run, cfg providers.Config, deps wizard.Deps) {
 	if keys := r.keys(t, cfg); len(keys) != 1 || keys[0] != cfg.BucketProvider().BundledKey(b) {
 		t.Errorf("keys %v: want exactly the bundle's", keys)
 	}
-	if cfg.Provider != awsp.Name {
+	if cfg.Provider != s3bucket.Name {
 		return
 	}
-	names, iamc, s3c := awsp.NamesOf(&cfg), iam.NewFromConfig(r.aws), s3.NewFromConfig(r.aws, func(o *s3.Options) { o.UsePathStyle = r.emulated })
+	names, iamc, s3c := s3bucket.NamesOf(&cfg), iam.NewFromConfig(r.aws), s3.NewFromConfig(r.aws, func(o *s3.Options) { o.UsePathStyle = r.emulated })
 	loc, err := s3c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(cfg.Bucket)})
 	must(t, err, "GetBucketLocation")
 	if got := string(loc.LocationConstraint); got != cfg.Region && !(got == "" && cfg.Region == "us-east-1") {
@@ -170,11 +170,11 @@ func invariants(t *testing.T, r *run, cfg providers.Config, deps wizard.Deps) {
 	plan, err := wizard.NewPlan(cfg, values, wizard.Deps{})
 	must(t, err, "plan")
 	for _, s := range plan.Steps {
-		if s.ID() != awsp.StepPolicy && s.ID() != awsp.StepSnowflakePolicy {
+		if s.ID() != s3bucket.StepPolicy && s.ID() != s3bucket.StepSnowflakePolicy {
 			continue
 		}
-		name := map[string]string{awsp.StepPolicy: names.Policy, awsp.StepSnowflakePolicy: names.SnowflakePolicy}[s.ID()]
-		arn := "arn:aws:iam::" + values.Get(awsp.AccountID) + ":policy/" + name
+		name := map[string]string{s3bucket.StepPolicy: names.Policy, s3bucket.StepSnowflakePolicy: names.SnowflakePolicy}[s.ID()]
+		arn := "arn:aws:iam::" + values.Get(s3bucket.AccountID) + ":policy/" + name
 		p, err := iamc.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
 		must(t, err, "GetPolicy "+name)
 		v, err := iamc.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: p.Policy.DefaultVersionId})
@@ -188,7 +188,7 @@ func invariants(t *testing.T, r *run, cfg providers.Config, deps wizard.Deps) {
 		return
 	}
 	// The trust has the integration's own external ID and IAM user.
-	rows, err := sflib.Query(ctx, r.snowflakeDB(t), "DESC INTEGRATION "+sflib.Ident(cfg.Integration).SQL())
+	rows, err := snowflake.Query(ctx, r.snowflakeDB(t), "DESC INTEGRATION "+snowflake.Ident(cfg.Integration).SQL())
 	must(t, err, "DESC INTEGRATION")
 	props := map[string]string{}
 	for _, row := range rows {
@@ -208,8 +208,8 @@ func (r *run) keys(t *testing.T, cfg providers.Config) []string {
 	ctx := context.Background()
 	var out []string
 	switch cfg.Provider {
-	case awsp.Name:
-		l, err := iam.NewFromConfig(r.aws).ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(awsp.NamesOf(&cfg).User)})
+	case s3bucket.Name:
+		l, err := iam.NewFromConfig(r.aws).ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(s3bucket.NamesOf(&cfg).User)})
 		if err != nil {
 			return nil // the user is gone
 		}
@@ -218,10 +218,10 @@ func (r *run) keys(t *testing.T, cfg providers.Config) []string {
 				out = append(out, aws.ToString(k.AccessKeyId))
 			}
 		}
-	case gcp.Name:
-		c, _, err := gcp.Connect(ctx, r.env.LookupEnv)
+	case gcsbucket.Name:
+		c, _, err := gcsbucket.Connect(ctx, r.env.LookupEnv)
 		must(t, err, "connect to Google Cloud")
-		email := gcp.NamesOf(&cfg).ServiceAccount + "@" + cfg.GCPProject + ".iam.gserviceaccount.com"
+		email := gcsbucket.NamesOf(&cfg).ServiceAccount + "@" + cfg.GCPProject + ".iam.gserviceaccount.com"
 		l, err := c.IAM.Projects.ServiceAccounts.Keys.List("projects/" + cfg.GCPProject + "/serviceAccounts/" + email).KeyTypes("USER_MANAGED").Context(ctx).Do()
 		if err != nil {
 			return nil
@@ -242,8 +242,8 @@ func (r *run) keys(t *testing.T, cfg providers.Config) []string {
 func (r *run) tag(t *testing.T, cfg providers.Config) {
 	t.Helper()
 	ctx := context.Background()
-	if cfg.Provider == gcp.Name {
-		c, _, err := gcp.Connect(ctx, r.env.LookupEnv)
+	if cfg.Provider == gcsbucket.Name {
+		c, _, err := gcsbucket.Connect(ctx, r.env.LookupEnv)
 		must(t, err, "connect to Google Cloud")
 		var labels storage.BucketAttrsToUpdate
 		labels.SetLabel(Tag, r.id)
@@ -253,7 +253,7 @@ func (r *run) tag(t *testing.T, cfg providers.Config) {
 	}
 	_, values, err := wizard.Prepare(cfg)
 	must(t, err, "prepare")
-	names, iamc := awsp.NamesOf(&cfg), iam.NewFromConfig(r.aws)
+	names, iamc := s3bucket.NamesOf(&cfg), iam.NewFromConfig(r.aws)
 	tags := []iamtypes.Tag{{Key: aws.String(Tag), Value: aws.String(r.id)}}
 	_, err = iamc.TagUser(ctx, &iam.TagUserInput{UserName: aws.String(names.User), Tags: tags})
 	r.tagged(t, err, "tag the user")
@@ -264,7 +264,7 @@ func (r *run) tag(t *testing.T, cfg providers.Config) {
 		policies = append(policies, names.SnowflakePolicy)
 	}
 	for _, p := range policies {
-		arn := "arn:aws:iam::" + values.Get(awsp.AccountID) + ":policy/" + p
+		arn := "arn:aws:iam::" + values.Get(s3bucket.AccountID) + ":policy/" + p
 		_, err = iamc.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: aws.String(arn), Tags: tags})
 		r.tagged(t, err, "tag policy "+p)
 	}

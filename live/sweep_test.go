@@ -18,10 +18,10 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"google.golang.org/api/iterator"
 
-	awsp "github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/gcp"
-	sfp "github.com/growthloop/byob/providers/snowflake"
-	sflib "github.com/growthloop/byob/snowflake"
+	"github.com/growthloop/byob/providers/gcsbucket"
+	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/snowflakestage"
+	"github.com/growthloop/byob/snowflake"
 )
 
 // What a run names: the bucket byob-live-<id>-<cloud>, IAM and Google
@@ -152,7 +152,7 @@ func sweepAWS(t *testing.T, r *run, age time.Duration) {
 // first).
 func sweepGCP(t *testing.T, r *run, age time.Duration) {
 	ctx := context.Background()
-	c, _, err := gcp.Connect(ctx, r.env.LookupEnv)
+	c, _, err := gcsbucket.Connect(ctx, r.env.LookupEnv)
 	must(t, err, "connect to Google Cloud")
 	project := "projects/" + r.gcpProject
 	accounts, err := c.IAM.Projects.ServiceAccounts.List(project).Context(ctx).Do()
@@ -197,7 +197,7 @@ func sweepGCP(t *testing.T, r *run, age time.Duration) {
 
 // gcpOld reports whether a service account's newest key is older than
 // age (an account with no key counts as old).
-func gcpOld(c *gcp.Clients, name string, age time.Duration) bool {
+func gcpOld(c *gcsbucket.Clients, name string, age time.Duration) bool {
 	keys, err := c.IAM.Projects.ServiceAccounts.Keys.List(name).Do()
 	if err != nil {
 		return false
@@ -215,23 +215,23 @@ func gcpOld(c *gcp.Clients, name string, age time.Duration) bool {
 func sweepSnowflake(t *testing.T, r *run, age time.Duration) {
 	ctx := context.Background()
 	db := r.snowflakeDB(t)
-	stages, err := sflib.Query(ctx, db, "SHOW STAGES LIKE 'BYOB_LIVE_%' IN SCHEMA "+sflib.Ident(r.database).SQL()+"."+sflib.Ident(liveSchema).SQL())
+	stages, err := snowflake.Query(ctx, db, "SHOW STAGES LIKE 'BYOB_LIVE_%' IN SCHEMA "+snowflake.Ident(r.database).SQL()+"."+snowflake.Ident(liveSchema).SQL())
 	must(t, err, "SHOW STAGES")
 	for _, s := range stages {
 		if !liveSQLName.MatchString(s["name"]) || !sqlOld(s["created_on"], age) {
 			continue
 		}
-		name := sflib.Name{Database: sflib.Ident(s["database_name"]), Schema: sflib.Ident(s["schema_name"]), Object: sflib.Ident(s["name"])}
+		name := snowflake.Name{Database: snowflake.Ident(s["database_name"]), Schema: snowflake.Ident(s["schema_name"]), Object: snowflake.Ident(s["name"])}
 		_, err := db.ExecContext(ctx, "DROP STAGE IF EXISTS "+name.SQL())
 		report(t, "stage "+name.String(), err)
 	}
-	ints, err := sflib.Query(ctx, db, "SHOW INTEGRATIONS LIKE 'BYOB_LIVE_%'")
+	ints, err := snowflake.Query(ctx, db, "SHOW INTEGRATIONS LIKE 'BYOB_LIVE_%'")
 	must(t, err, "SHOW INTEGRATIONS")
 	for _, in := range ints {
 		if !liveSQLName.MatchString(in["name"]) || !sqlOld(in["created_on"], age) {
 			continue
 		}
-		_, err := db.ExecContext(ctx, "DROP STORAGE INTEGRATION IF EXISTS "+sflib.Ident(in["name"]).SQL())
+		_, err := db.ExecContext(ctx, "DROP STORAGE INTEGRATION IF EXISTS "+snowflake.Ident(in["name"]).SQL())
 		report(t, "integration "+in["name"], err)
 	}
 }
@@ -268,19 +268,19 @@ func TestSweepRemovesWhatARunLeft(t *testing.T) {
 	if !r.emulated {
 		t.Skip("sweeps a leftover made on purpose: run it with BYOB_LIVE=emulators")
 	}
-	cfg := r.config(t, awsp.Name, sfp.Name)
+	cfg := r.config(t, s3bucket.Name, snowflakestage.Name)
 	deps := r.connect(t, cfg)
 	apply(t, r, cfg, deps, nil) // and no destroy: as a killed run
 	sweepAWS(t, r, 0)
 	sweepSnowflake(t, r, 0)
-	names, c := awsp.NamesOf(&cfg), iam.NewFromConfig(r.aws)
+	names, c := s3bucket.NamesOf(&cfg), iam.NewFromConfig(r.aws)
 	if _, err := c.GetUser(context.Background(), &iam.GetUserInput{UserName: aws.String(names.User)}); err == nil {
 		t.Error("the user is still there")
 	}
 	if _, err := c.GetRole(context.Background(), &iam.GetRoleInput{RoleName: aws.String(names.Role)}); err == nil {
 		t.Error("the role is still there")
 	}
-	rows, _ := sflib.Query(context.Background(), r.snowflakeDB(t), "SHOW INTEGRATIONS LIKE '"+cfg.Integration+"'")
+	rows, _ := snowflake.Query(context.Background(), r.snowflakeDB(t), "SHOW INTEGRATIONS LIKE '"+cfg.Integration+"'")
 	if len(rows) > 0 {
 		t.Errorf("integration %s is still there", cfg.Integration)
 	}

@@ -1,13 +1,14 @@
 package render
 
 import (
-	awsp "github.com/growthloop/byob/providers/aws"
 	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/growthloop/byob/providers/s3bucket"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -46,7 +47,7 @@ func imports(t *testing.T, files []File) map[string]string {
 // TestImportIDsAreTheProvidersDocumentedFormats: a setup byob made is
 // imported resource by resource, with the IDs in the formats each
 // provider's docs give (the comments on the *ImportID functions of
-// providers/aws, providers/gcp and providers/snowflake cite them), and
+// providers/s3bucket, providers/gcsbucket and providers/snowflakestage cite them), and
 // only what the state file records as made.
 func TestImportIDsAreTheProvidersDocumentedFormats(t *testing.T) {
 	policy := "arn:aws:iam::111122223333:policy/"
@@ -160,7 +161,7 @@ func TestImportsOnlyWhatExists(t *testing.T) {
 	o := madeSetup(t, cfg)
 	o.State.Steps["iam-role"] = wizard.StepState{Status: wizard.StepFailed}
 	delete(o.State.Steps, "snowflake-stage")
-	o.Known.Delete(awsp.AccessKeyID)
+	o.Known.Delete(s3bucket.AccessKeyID)
 	files, err := Render("terraform", cfg, o)
 	if err != nil {
 		t.Fatal(err)

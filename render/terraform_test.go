@@ -2,13 +2,14 @@ package render
 
 import (
 	"encoding/json"
-	awsp "github.com/growthloop/byob/providers/aws"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/growthloop/byob/providers/s3bucket"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -322,12 +323,12 @@ func madeSetup(t *testing.T, cfg providers.Config) Options {
 		t.Fatal(err)
 	}
 	st := &wizard.State{Version: wizard.StateVersion, Steps: map[string]wizard.StepState{}, Values: map[string]string{
-		awsp.AccountID.Name:                    "111122223333",
-		awsp.CallerPartition.Name:              "aws",
+		s3bucket.AccountID.Name:                "111122223333",
+		s3bucket.CallerPartition.Name:          "aws",
 		providers.ExternalID.Name:              "byob-" + strings.Repeat("ab", 20),
 		providers.WarehouseUserARN.Name:        "arn:aws:iam::999988887777:user/abc1-s-v2st0000",
 		providers.WarehouseServiceAccount.Name: "abc123@gcpuscentral1-1dfa.iam.gserviceaccount.com",
-		awsp.AccessKeyID.Name:                  "AKIAIOSFODNN7EXAMPLE",
+		s3bucket.AccessKeyID.Name:              "AKIAIOSFODNN7EXAMPLE",
 	}}
 	for _, id := range m.Steps {
 		st.Steps[id] = wizard.StepState{Status: wizard.StepDone}

@@ -12,9 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/growthloop/byob/providers"
-	awsp "github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/aws/awstest"
-	"github.com/growthloop/byob/providers/gcp/gcptest"
+	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/s3bucket/awstest"
 )
 
 // TestCreatesAreNotRetriedBlindly: a CreateAccessKey or CreatePolicyVersion
@@ -42,7 +42,7 @@ func TestCreatesAreNotRetriedBlindly(t *testing.T) {
 
 			// A policy emptied by hand is made the expected document again
 			// by a new default version.
-			arn := "arn:aws:iam::" + awstest.AccountID + ":policy/" + awsp.NamesFor(cfg.Name).Policy
+			arn := "arn:aws:iam::" + awstest.AccountID + ":policy/" + s3bucket.NamesFor(cfg.Name).Policy
 			_, err := e.admin.IAM.CreatePolicyVersion(context.Background(), &iam.CreatePolicyVersionInput{PolicyArn: aws.String(arn), SetAsDefault: true,
 				PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[]}`)})
 			if err != nil {

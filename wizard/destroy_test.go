@@ -15,11 +15,11 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/growthloop/byob/providers"
-	awsp "github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/aws/awstest"
-	"github.com/growthloop/byob/providers/gcp"
-	"github.com/growthloop/byob/providers/gcp/gcptest"
-	sfp "github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/providers/gcsbucket"
+	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/s3bucket/awstest"
+	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/wizard"
 )
@@ -106,13 +106,13 @@ func TestDestroyRemovesExactlyWhatByobMade(t *testing.T) {
 	e.sf.Grant("GROWTHLOOP", "USAGE", "DATABASE", "ANALYTICS")
 
 	e.mustApply(cfg)
-	names := awsp.NamesFor(cfg.Name)
+	names := s3bucket.NamesFor(cfg.Name)
 	before := len(e.aws.Mutations())
 	out, events := mustDestroy(t, cfg, e.deps, providers.DestroyOptions{})
 
 	removed := slices.Sorted(slices.Values(out.Removed))
-	want := slices.Sorted(slices.Values([]string{awsp.StepAccessKey, awsp.StepUserPolicy, awsp.StepUser, awsp.StepRolePolicy, awsp.StepRole,
-		awsp.StepPolicy, awsp.StepSnowflakePolicy, sfp.StepStageGrants, sfp.StepStage, sfp.StepIntegrationGrant, sfp.StepIntegration}))
+	want := slices.Sorted(slices.Values([]string{s3bucket.StepAccessKey, s3bucket.StepUserPolicy, s3bucket.StepUser, s3bucket.StepRolePolicy, s3bucket.StepRole,
+		s3bucket.StepPolicy, s3bucket.StepSnowflakePolicy, snowflakestage.StepStageGrants, snowflakestage.StepStage, snowflakestage.StepIntegrationGrant, snowflakestage.StepIntegration}))
 	if !slices.Equal(removed, want) {
 		t.Errorf("removed %v\nwant %v", removed, want)
 	}
@@ -202,7 +202,7 @@ func TestDestroyBucketOnlyWhenAskedAndEmptyOnlyWithObjects(t *testing.T) {
 	}
 
 	out, events := mustDestroy(t, cfg, e.deps, providers.DestroyOptions{DeleteBucket: true, DeleteObjects: true})
-	if !slices.Contains(out.Removed, awsp.StepBucket) {
+	if !slices.Contains(out.Removed, s3bucket.StepBucket) {
 		t.Errorf("removed %v", out.Removed)
 	}
 	if _, err := e.admin.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(cfg.Bucket)}, inRegion); err == nil {
@@ -240,7 +240,7 @@ func TestDestroyLeavesWhatHoldsOnToByobsObjects(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
 	e.mustApply(cfg)
-	names := awsp.NamesFor(cfg.Name)
+	names := s3bucket.NamesFor(cfg.Name)
 	foreign, err := e.admin.IAM.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(names.User)})
 	must(t, err)
 	out, _ := mustDestroy(t, cfg, e.deps, providers.DestroyOptions{})
@@ -258,9 +258,9 @@ func TestDestroyLeavesWhatHoldsOnToByobsObjects(t *testing.T) {
 // --delete-bucket --delete-objects, noncurrent generations included.
 func TestDestroyGCS(t *testing.T) {
 	e := newGCSEnv(t)
-	cfg := e.config(sfp.Name)
+	cfg := e.config(snowflakestage.Name)
 	e.mustApply(cfg)
-	names := gcp.NamesFor(cfg.Name)
+	names := gcsbucket.NamesFor(cfg.Name)
 	b := e.gcp.Bucket(cfg.Bucket)
 	b.Versioning = []byte(`{"enabled":true}`)
 	e.gcp.SetBucket(*b)
@@ -274,7 +274,7 @@ func TestDestroyGCS(t *testing.T) {
 	e.gcp.PutObject(foreignBucket, "keep", []byte("x"))
 
 	out, events := mustDestroy(t, cfg, e.deps, providers.DestroyOptions{})
-	if e.gcp.HasAccount(gcp.Params{Project: gcptest.Project, Names: names}.ServiceAccountEmail()) {
+	if e.gcp.HasAccount(gcsbucket.Params{Project: gcptest.Project, Names: names}.ServiceAccountEmail()) {
 		t.Error("the service account is still there")
 	}
 	for _, r := range []string{names.WriterRole, names.SnowflakeRole} {
@@ -308,7 +308,7 @@ func TestDestroyGCS(t *testing.T) {
 	if e.gcp.Bucket(foreignBucket) == nil || len(e.gcp.Objects(foreignBucket)) != 1 {
 		t.Error("another bucket was touched")
 	}
-	if last := events[len(events)-1]; last.Kind != wizard.EventRemoved || last.Step != gcp.StepBucket {
+	if last := events[len(events)-1]; last.Kind != wizard.EventRemoved || last.Step != gcsbucket.StepBucket {
 		t.Errorf("last event %+v", last)
 	}
 	noneDone(t, cfg)
@@ -330,7 +330,7 @@ func TestDestroyKeepsAnAdoptedIntegration(t *testing.T) {
 	if k := keptReasons(out); !strings.Contains(k, "snowflake-integration: storage integration "+cfg.Integration+" was there before byob: left alone") {
 		t.Errorf("kept:\n%s", k)
 	}
-	if !slices.Contains(out.Removed, sfp.StepStage) || e.sf.Stage("ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE") != nil {
+	if !slices.Contains(out.Removed, snowflakestage.StepStage) || e.sf.Stage("ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE") != nil {
 		t.Errorf("the stage byob made must go: removed %v", out.Removed)
 	}
 }
@@ -344,7 +344,7 @@ func TestDestroyDeletedBucketsSettingsNeitherStayNorGo(t *testing.T) {
 	e.mustApply(cfg)
 	remove := providers.DestroyOptions{DeleteBucket: true, DeleteObjects: true}
 	out, _ := mustDestroy(t, cfg, e.deps, remove)
-	if !slices.Contains(out.Removed, awsp.StepBucket) || len(out.Kept) != 0 {
+	if !slices.Contains(out.Removed, s3bucket.StepBucket) || len(out.Kept) != 0 {
 		t.Fatalf("removed %v, kept:\n%s", out.Removed, keptReasons(out))
 	}
 	state, err := wizard.LoadState(cfg.State)
@@ -387,7 +387,7 @@ func TestDestroyRecordsWhatItKept(t *testing.T) {
 	mustDestroy(t, cfg, e.deps, providers.DestroyOptions{})
 	state, err := wizard.LoadState(cfg.State)
 	must(t, err)
-	if state.Destroyed == nil || len(state.Destroyed.Kept) != 1 || state.Destroyed.Kept[0].Step != awsp.StepBucket ||
+	if state.Destroyed == nil || len(state.Destroyed.Kept) != 1 || state.Destroyed.Kept[0].Step != s3bucket.StepBucket ||
 		!strings.Contains(state.Destroyed.Kept[0].Why, "--delete-bucket deletes it") {
 		t.Fatalf("state after destroy: %+v", state.Destroyed)
 	}
@@ -406,7 +406,7 @@ func TestDestroyRecordsWhatItKept(t *testing.T) {
 	e.mustApply(cfg)
 	state, err = wizard.LoadState(cfg.State)
 	must(t, err)
-	if state.Destroyed != nil || !providers.Owned(providers.NewValues(state.Values), awsp.StepBucket) {
+	if state.Destroyed != nil || !providers.Owned(providers.NewValues(state.Values), s3bucket.StepBucket) {
 		t.Errorf("after init: destroyed %+v, values %v", state.Destroyed, state.Values)
 	}
 	e.aws.ConfineKeysTo(cfg.Prefix)

@@ -16,11 +16,11 @@ import (
 	iamapi "google.golang.org/api/iam/v1"
 
 	"github.com/growthloop/byob/providers"
-	awsp "github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/aws/awstest"
-	"github.com/growthloop/byob/providers/gcp"
-	"github.com/growthloop/byob/providers/gcp/gcptest"
-	sfp "github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/providers/gcsbucket"
+	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/s3bucket/awstest"
+	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -57,36 +57,36 @@ func TestVerifyFindsWhoElseCanReachTheBucket(t *testing.T) {
 	}{
 		{"a public statement", func(t *testing.T, e *env, cfg wizard.Config) {
 			policy(t, e, cfg, `{"Sid":"Anyone","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::`+cfg.Bucket+`/*"}`)
-		}, []string{awsp.CheckPolicyPrivate}, "", "statement Anyone allows anyone (*)", "aws s3api put-bucket-policy --bucket " + "acme-exports-"},
+		}, []string{s3bucket.CheckPolicyPrivate}, "", "statement Anyone allows anyone (*)", "aws s3api put-bucket-policy --bucket " + "acme-exports-"},
 		{"another account", func(t *testing.T, e *env, cfg wizard.Config) {
 			policy(t, e, cfg, `{"Sid":"Partner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::`+cfg.Bucket+`/*"}`)
-		}, []string{awsp.CheckPolicyPrivate}, "", "statement Partner allows AWS account 444455556666", `DenyInsecureTransport`},
+		}, []string{s3bucket.CheckPolicyPrivate}, "", "statement Partner allows AWS account 444455556666", `DenyInsecureTransport`},
 		{"another account's role on other keys", func(t *testing.T, e *env, cfg wizard.Config) {
 			policy(t, e, cfg, `{"Sid":"Reports","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:role/reader"},"Action":["s3:GetObject","s3:ListBucket"],`+
 				`"Resource":["arn:aws:s3:::`+cfg.Bucket+`/reports/*","arn:aws:s3:::`+cfg.Bucket+`"],"Condition":{"StringLike":{"s3:prefix":"reports/*"}}}`)
-		}, nil, awsp.CheckPolicyPrivate, "statement Reports allows AWS account 444455556666, on keys outside exports/ only", "if they need no access: aws s3api put-bucket-policy"},
+		}, nil, s3bucket.CheckPolicyPrivate, "statement Reports allows AWS account 444455556666, on keys outside exports/ only", "if they need no access: aws s3api put-bucket-policy"},
 		{"another account's role through a wildcard", func(t *testing.T, e *env, cfg wizard.Config) {
 			policy(t, e, cfg, `{"Sid":"Reports","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:role/reader"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::`+cfg.Bucket+`/*ports/*"}`)
-		}, []string{awsp.CheckPolicyPrivate}, "", "statement Reports allows AWS account 444455556666, reaching the exports under exports/", "DenyInsecureTransport"},
+		}, []string{s3bucket.CheckPolicyPrivate}, "", "statement Reports allows AWS account 444455556666, reaching the exports under exports/", "DenyInsecureTransport"},
 		{"ACLs on", func(t *testing.T, e *env, cfg wizard.Config) {
 			ownership(t, e, cfg, s3types.ObjectOwnershipObjectWriter)
-		}, []string{awsp.StepObjectOwnership}, "", "ACLs are on (Object Ownership ObjectWriter)", "byob init"},
+		}, []string{s3bucket.StepObjectOwnership}, "", "ACLs are on (Object Ownership ObjectWriter)", "byob init"},
 		{"a public ACL", func(t *testing.T, e *env, cfg wizard.Config) {
 			ownership(t, e, cfg, s3types.ObjectOwnershipBucketOwnerPreferred)
 			_, err := e.admin.S3.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: aws.String(cfg.Bucket), ACL: s3types.BucketCannedACLPublicRead},
 				func(o *s3.Options) { o.Region = cfg.Region })
 			must(t, err)
-		}, []string{awsp.CheckACLPrivate, awsp.StepObjectOwnership}, "", "the ACL grants READ to AllUsers (anyone)", "aws s3api put-bucket-acl --bucket acme-exports-"},
+		}, []string{s3bucket.CheckACLPrivate, s3bucket.StepObjectOwnership}, "", "the ACL grants READ to AllUsers (anyone)", "aws s3api put-bucket-acl --bucket acme-exports-"},
 		{"the account's public access block off", func(t *testing.T, e *env, cfg wizard.Config) {
 			_, err := s3Control(e).DeletePublicAccessBlock(ctx, &s3control.DeletePublicAccessBlockInput{AccountId: aws.String(awstest.AccountID)})
 			must(t, err)
-		}, nil, awsp.CheckAccountPublicAccess, "account " + awstest.AccountID + " has no public access block", "aws s3control put-public-access-block --account-id " + awstest.AccountID},
+		}, nil, s3bucket.CheckAccountPublicAccess, "account " + awstest.AccountID + " has no public access block", "aws s3control put-public-access-block --account-id " + awstest.AccountID},
 		{"two of the account's settings off", func(t *testing.T, e *env, cfg wizard.Config) {
 			pab := s3controlPublicAccessBlock()
 			pab.BlockPublicPolicy, pab.RestrictPublicBuckets = aws.Bool(false), aws.Bool(false)
 			_, err := s3Control(e).PutPublicAccessBlock(ctx, &s3control.PutPublicAccessBlockInput{AccountId: aws.String(awstest.AccountID), PublicAccessBlockConfiguration: &pab})
 			must(t, err)
-		}, nil, awsp.CheckAccountPublicAccess, "account " + awstest.AccountID + " has BlockPublicPolicy, RestrictPublicBuckets off", "BlockPublicPolicy=true"},
+		}, nil, s3bucket.CheckAccountPublicAccess, "account " + awstest.AccountID + " has BlockPublicPolicy, RestrictPublicBuckets off", "BlockPublicPolicy=true"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,7 +138,9 @@ func TestInitTurnsACLsOffAsConfirmedDrift(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "aws s3api put-bucket-acl --bucket "+cfg.Bucket+" --acl private") {
 		t.Fatalf("apply over an ACL that grants others: %v", err)
 	}
-	drifted := slices.ContainsFunc(e.events, func(ev wizard.Event) bool { return ev.Step == awsp.StepObjectOwnership && ev.Kind == wizard.EventDrift })
+	drifted := slices.ContainsFunc(e.events, func(ev wizard.Event) bool {
+		return ev.Step == s3bucket.StepObjectOwnership && ev.Kind == wizard.EventDrift
+	})
 	if !drifted {
 		t.Error("turning ACLs off must be shown as drift first")
 	}
@@ -179,20 +181,20 @@ func s3controlPublicAccessBlock() s3controltypes.PublicAccessBlockConfiguration 
 // and its role; the project's own owners and viewers are not.
 func TestVerifyFindsWhoElseCanReachTheGCSBucket(t *testing.T) {
 	e := newGCSEnv(t)
-	cfg := e.config(sfp.Name)
+	cfg := e.config(snowflakestage.Name)
 	e.mustApply(cfg)
 	healthy := e.gcp.Bindings(cfg.Bucket)
 	with := func(extra ...gcptest.Binding) {
 		e.gcp.SetBindings(cfg.Bucket, append(slices.Clone(healthy), extra...))
 	}
 	with(gcptest.Binding{Role: "roles/storage.legacyBucketReader", Members: []string{"projectViewer:" + gcptest.Project}})
-	if rep := verify(t, cfg, e.deps, wizard.VerifyOptions{}); !rep.OK || find(rep, gcp.CheckOtherReaders).Status != providers.Pass || find(rep, gcp.CheckNoPublicAccess).Status != providers.Pass {
-		t.Fatalf("healthy: %+v %+v", find(rep, gcp.CheckOtherReaders), failing(rep))
+	if rep := verify(t, cfg, e.deps, wizard.VerifyOptions{}); !rep.OK || find(rep, gcsbucket.CheckOtherReaders).Status != providers.Pass || find(rep, gcsbucket.CheckNoPublicAccess).Status != providers.Pass {
+		t.Fatalf("healthy: %+v %+v", find(rep, gcsbucket.CheckOtherReaders), failing(rep))
 	}
 
 	with(gcptest.Binding{Role: "roles/storage.objectViewer", Members: []string{"allUsers"}})
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
-	c := find(rep, gcp.CheckNoPublicAccess)
+	c := find(rep, gcsbucket.CheckNoPublicAccess)
 	if rep.OK || c.Status != providers.Fail || !strings.Contains(c.Detail, "allUsers holds roles/storage.objectViewer") ||
 		c.Remedy != "gcloud storage buckets remove-iam-policy-binding gs://"+cfg.Bucket+" --member=allUsers --role=roles/storage.objectViewer" {
 		t.Errorf("allUsers: %+v", c)
@@ -207,16 +209,16 @@ func TestVerifyFindsWhoElseCanReachTheGCSBucket(t *testing.T) {
 	with(gcptest.Binding{Role: "roles/storage.objectViewer", Members: []string{"allUsers"}, Condition: reports},
 		gcptest.Binding{Role: "roles/storage.objectViewer", Members: []string{"user:reporter@acme.com"}, Condition: reports})
 	rep = verify(t, cfg, e.deps, wizard.VerifyOptions{})
-	if c := find(rep, gcp.CheckNoPublicAccess); !rep.OK || c.Status != providers.Warn || !strings.Contains(c.Detail, "allUsers holds roles/storage.objectViewer where resource.name.startsWith") ||
+	if c := find(rep, gcsbucket.CheckNoPublicAccess); !rep.OK || c.Status != providers.Warn || !strings.Contains(c.Detail, "allUsers holds roles/storage.objectViewer where resource.name.startsWith") ||
 		!strings.Contains(c.Detail, "outside exports/ only") {
 		t.Errorf("allUsers on other objects: %+v", c)
 	}
-	if c := find(rep, gcp.CheckOtherReaders); c.Status != providers.Pass || !strings.Contains(c.Detail, "user:reporter@acme.com (roles/storage.objectViewer) read only objects outside exports/") {
+	if c := find(rep, gcsbucket.CheckOtherReaders); c.Status != providers.Pass || !strings.Contains(c.Detail, "user:reporter@acme.com (roles/storage.objectViewer) read only objects outside exports/") {
 		t.Errorf("a reader of other objects: %+v", c)
 	}
 	exports := &gcptest.Condition{Title: "exports", Expression: `resource.name.startsWith("projects/_/buckets/` + cfg.Bucket + `/objects/exp")`}
 	with(gcptest.Binding{Role: "roles/storage.objectViewer", Members: []string{"allUsers"}, Condition: exports})
-	if c := find(verify(t, cfg, e.deps, wizard.VerifyOptions{}), gcp.CheckNoPublicAccess); c.Status != providers.Fail {
+	if c := find(verify(t, cfg, e.deps, wizard.VerifyOptions{}), gcsbucket.CheckNoPublicAccess); c.Status != providers.Fail {
 		t.Errorf("allUsers on a prefix that takes in the exports: %+v", c)
 	}
 
@@ -227,7 +229,7 @@ func TestVerifyFindsWhoElseCanReachTheGCSBucket(t *testing.T) {
 		gcptest.Binding{Role: "projects/" + gcptest.Project + "/roles/auditor", Members: []string{"group:audit@acme.com"}},
 		gcptest.Binding{Role: "roles/storage.objectCreator", Members: []string{"user:uploader@acme.com"}})
 	rep = verify(t, cfg, e.deps, wizard.VerifyOptions{})
-	c = find(rep, gcp.CheckOtherReaders)
+	c = find(rep, gcsbucket.CheckOtherReaders)
 	if !rep.OK || c.Status != providers.Warn || !strings.Contains(c.Detail, "user:alice@acme.com (roles/storage.objectViewer)") ||
 		!strings.Contains(c.Detail, "group:audit@acme.com (projects/"+gcptest.Project+"/roles/auditor)") || strings.Contains(c.Detail, "uploader") ||
 		!strings.Contains(c.Remedy, "--member=user:alice@acme.com --role=roles/storage.objectViewer") {
@@ -246,7 +248,7 @@ func TestVerifyFindsWhoElseCanReachTheSnowflakeObjects(t *testing.T) {
 		in.AllowedLocations = []string{broader + map[string]string{"*": "", "s3://": cfg.Bucket + "/"}[broader]}
 		e.sf.SetIntegration(cfg.Integration, *in)
 		rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
-		c := find(rep, sfp.StepIntegration)
+		c := find(rep, snowflakestage.StepIntegration)
 		if rep.OK || c.Status != providers.Fail || !strings.Contains(c.Detail, "STORAGE_ALLOWED_LOCATIONS") ||
 			!strings.Contains(c.Remedy, "STORAGE_ALLOWED_LOCATIONS = ('s3://"+cfg.Bucket+"/"+cfg.Prefix+"')") {
 			t.Errorf("allowed %s: %+v", in.AllowedLocations, c)
@@ -254,13 +256,13 @@ func TestVerifyFindsWhoElseCanReachTheSnowflakeObjects(t *testing.T) {
 	}
 
 	e, cfg := healthyS3(t)
-	if c := find(verify(t, cfg, e.deps, wizard.VerifyOptions{}), sfp.CheckOtherGrants); c.Status != providers.Pass {
+	if c := find(verify(t, cfg, e.deps, wizard.VerifyOptions{}), snowflakestage.CheckOtherGrants); c.Status != providers.Pass {
 		t.Fatalf("healthy: %+v", c)
 	}
 	e.sf.Grant("ANALYST", "USAGE", "INTEGRATION", cfg.Integration)
 	e.sf.Grant("ANALYST", "USAGE", "STAGE", "ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE")
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
-	c := find(rep, sfp.CheckOtherGrants)
+	c := find(rep, snowflakestage.CheckOtherGrants)
 	if !rep.OK || c.Status != providers.Warn ||
 		!strings.Contains(c.Detail, "role ANALYST has USAGE on integration "+cfg.Integration) ||
 		!strings.Contains(c.Detail, "role ANALYST has USAGE on stage ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE") ||

@@ -7,8 +7,8 @@ import (
 
 	"github.com/growthloop/byob/internal/fault"
 	"github.com/growthloop/byob/internal/inventory"
-	"github.com/growthloop/byob/providers/gcp"
-	sfp "github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/providers/gcsbucket"
+	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -62,16 +62,16 @@ func (e *gcsEnv) inventory(cfg wizard.Config) string {
 // TestTransientErrorsGCSSnowflake is the same on Google Cloud.
 func TestTransientErrorsGCSSnowflake(t *testing.T) {
 	clean := newGCSEnv(t)
-	cfg := clean.config(sfp.Name)
+	cfg := clean.config(snowflakestage.Name)
 	clean.mustApply(cfg)
 	want := clean.inventory(cfg)
 	for _, seed := range faultSeeds {
 		e := newGCSEnv(t)
-		e.admin.SetRetry(gcp.Retry{Attempts: gcp.DefaultRetry.Attempts, Initial: time.Millisecond, Max: 5 * time.Millisecond})
+		e.admin.SetRetry(gcsbucket.Retry{Attempts: gcsbucket.DefaultRetry.Attempts, Initial: time.Millisecond, Max: 5 * time.Millisecond})
 		faults := fault.New(0.2, seed)
 		e.gcp.SetFaults(faults)
 		e.sf.SetFaults(faults)
-		cfg := e.config(sfp.Name)
+		cfg := e.config(snowflakestage.Name)
 		e.mustApply(cfg)
 		e.gcp.SetFaults(nil)
 		e.sf.SetFaults(nil)

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/growthloop/byob/providers"
-	"github.com/growthloop/byob/providers/gcp"
-	"github.com/growthloop/byob/providers/gcp/gcptest"
-	sfp "github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/providers/gcsbucket"
+	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/templates"
 	"github.com/growthloop/byob/wizard"
@@ -26,7 +26,7 @@ type gcsEnv struct {
 	gcp    *gcptest.Server
 	sf     *snowflaketest.Server
 	deps   wizard.Deps
-	admin  *gcp.Clients
+	admin  *gcsbucket.Clients
 	dir    string
 	events []wizard.Event
 }
@@ -39,17 +39,17 @@ func newGCSEnv(t testing.TB) *gcsEnv {
 	e.sf.SetRegion("GCP_US_CENTRAL1")
 	c := e.gcp.Clients()
 	e.admin = c
-	e.deps.Conns = map[string]providers.Conn{gcp.Name: gcp.NewConn(c), sfp.Name: sfp.NewConn(e.sf.Connect(t, "ACCOUNTADMIN", nil))}
+	e.deps.Conns = map[string]providers.Conn{gcsbucket.Name: gcsbucket.NewConn(c), snowflakestage.Name: snowflakestage.NewConn(e.sf.Connect(t, "ACCOUNTADMIN", nil))}
 	return e
 }
 
 func (e *gcsEnv) config(warehouse string) wizard.Config {
 	c := wizard.Config{
-		Provider: gcp.Name, Bucket: "acme-exports", GCPProject: gcptest.Project, Location: "US-CENTRAL1",
+		Provider: gcsbucket.Name, Bucket: "acme-exports", GCPProject: gcptest.Project, Location: "US-CENTRAL1",
 		Warehouse: warehouse, OrgID: "1234", TTLDays: 14,
 		Bundle: filepath.Join(e.dir, "bundle.json"), State: filepath.Join(e.dir, "state.json"), KeyFile: filepath.Join(e.dir, "credentials.json"),
 	}
-	if warehouse == sfp.Name {
+	if warehouse == snowflakestage.Name {
 		c.SnowflakeDatabase, c.GrowthLoopRole = "ANALYTICS", "GROWTHLOOP"
 	}
 	c.ApplyDefaults()
@@ -108,7 +108,7 @@ func (e *gcsEnv) inspect(cfg wizard.Config) {
 	}); i < 0 {
 		t.Errorf("lifecycle %s lacks the rule deleting noncurrent versions", b.Lifecycle)
 	}
-	names := gcp.NamesFor(cfg.Name)
+	names := gcsbucket.NamesFor(cfg.Name)
 	role := e.gcp.Role(names.WriterRole)
 	if role == nil || !slices.Equal(role.IncludedPermissions, templates.GCSWriterPermissions) || role.Deleted {
 		t.Errorf("writer role %+v", role)
@@ -192,7 +192,7 @@ func (e *gcsEnv) inspect(cfg wizard.Config) {
 }
 
 func TestGCSFullRunThenNoOp(t *testing.T) {
-	for _, warehouse := range []string{providers.WarehouseNone, sfp.Name} {
+	for _, warehouse := range []string{providers.WarehouseNone, snowflakestage.Name} {
 		t.Run(warehouse, func(t *testing.T) {
 			e := newGCSEnv(t)
 			e.gcp.NewAccountDelay(2) // the new account is not usable at once
@@ -219,7 +219,7 @@ func TestGCSResumeAfterFailureAtEachStep(t *testing.T) {
 	for _, side := range []string{"gcp", "snowflake"} {
 		for k := 1; ; k++ {
 			e := newGCSEnv(t)
-			cfg := e.config(sfp.Name)
+			cfg := e.config(snowflakestage.Name)
 			if side == "gcp" {
 				e.gcp.FailMutation(k)
 			} else {
@@ -245,13 +245,13 @@ func TestGCSResumeAfterFailureAtEachStep(t *testing.T) {
 // organization policy administrator lifts either for this project;
 // another FAILED_PRECONDITION is reported as itself.
 func TestGCSKeyBlockedByOrgPolicy(t *testing.T) {
-	for _, constraint := range []string{gcp.ManagedKeyCreationConstraint, gcp.KeyCreationConstraint} {
+	for _, constraint := range []string{gcsbucket.ManagedKeyCreationConstraint, gcsbucket.KeyCreationConstraint} {
 		t.Run(constraint, func(t *testing.T) {
 			e := newGCSEnv(t)
 			e.gcp.BlockKeys(constraint)
 			cfg := e.config(providers.WarehouseNone)
 			_, err := e.apply(cfg)
-			var ope *gcp.OrgPolicyError
+			var ope *gcsbucket.OrgPolicyError
 			if !errors.As(err, &ope) || ope.Constraint != constraint {
 				t.Fatalf("apply = %v, want an OrgPolicyError naming %s", err, constraint)
 			}
@@ -273,7 +273,7 @@ func TestGCSKeyBlockedByOrgPolicy(t *testing.T) {
 	e := newGCSEnv(t)
 	e.gcp.FailPrecondition("The service account is disabled.")
 	_, err := e.apply(e.config(providers.WarehouseNone))
-	var ope *gcp.OrgPolicyError
+	var ope *gcsbucket.OrgPolicyError
 	if errors.As(err, &ope) || err == nil || !strings.Contains(err.Error(), "The service account is disabled.") {
 		t.Errorf("another precondition failure: %v", err)
 	}
@@ -308,7 +308,7 @@ func TestGCSPreflightNamesMissingPermissions(t *testing.T) {
 
 func TestGCSLocationDefaultsToSnowflakes(t *testing.T) {
 	e := newGCSEnv(t)
-	cfg := e.config(sfp.Name)
+	cfg := e.config(snowflakestage.Name)
 	cfg.Location = ""
 	out := e.mustApply(cfg)
 	if out.Preflight.Region != "us-central1" {
@@ -320,7 +320,7 @@ func TestGCSLostKeyFileIsReplaced(t *testing.T) {
 	e := newGCSEnv(t)
 	cfg := e.config(providers.WarehouseNone)
 	e.mustApply(cfg)
-	email := gcp.NamesFor(cfg.Name).ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
+	email := gcsbucket.NamesFor(cfg.Name).ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
 	old := e.gcp.Keys(email)[0]
 	os.Remove(cfg.KeyFile)
 	e.mustApply(cfg)
@@ -345,7 +345,7 @@ func TestGCSLostKeyAnswerAndForeignKeys(t *testing.T) {
 	e.mustApply(cfg)
 	e.inspect(cfg) // exactly one key, the key file's
 
-	email := gcp.NamesFor(cfg.Name).ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
+	email := gcsbucket.NamesFor(cfg.Name).ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
 	old := e.gcp.Keys(email)[0]
 	other := e.gcp.AddKey(email)
 	e.gcp.DisableKey(old)
@@ -356,7 +356,7 @@ func TestGCSLostKeyAnswerAndForeignKeys(t *testing.T) {
 	}
 	var reported bool
 	for _, ev := range e.events {
-		if ev.Step == gcp.StepKey && strings.Contains(ev.Detail, other+", which byob did not create; left alone") {
+		if ev.Step == gcsbucket.StepKey && strings.Contains(ev.Detail, other+", which byob did not create; left alone") {
 			reported = true
 		}
 	}
@@ -370,15 +370,15 @@ func TestGCSLostKeyAnswerAndForeignKeys(t *testing.T) {
 // second rule on the next init, keeping the bucket's other rules.
 func TestGCSEarlierSetupIsBroughtUpToDate(t *testing.T) {
 	e := newGCSEnv(t)
-	cfg := e.config(sfp.Name)
+	cfg := e.config(snowflakestage.Name)
 	e.mustApply(cfg)
 	b := e.gcp.Bucket(cfg.Bucket)
 	b.Lifecycle = json.RawMessage(`{"rule":[{"action":{"type":"Delete"},"condition":{"age":14,"matchesPrefix":["exports/"]}},` +
 		`{"action":{"type":"SetStorageClass","storageClass":"COLDLINE"},"condition":{"age":30}}]}`)
 	e.gcp.SetBucket(*b)
 	out := e.mustApply(cfg)
-	if !slices.Equal(out.Applied, []string{gcp.StepBucket}) {
-		t.Errorf("applied %v, want only %s", out.Applied, gcp.StepBucket)
+	if !slices.Equal(out.Applied, []string{gcsbucket.StepBucket}) {
+		t.Errorf("applied %v, want only %s", out.Applied, gcsbucket.StepBucket)
 	}
 	e.inspect(cfg)
 	if !strings.Contains(string(e.gcp.Bucket(cfg.Bucket).Lifecycle), "COLDLINE") {

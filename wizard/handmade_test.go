@@ -15,10 +15,10 @@ import (
 	iamapi "google.golang.org/api/iam/v1"
 
 	"github.com/growthloop/byob/providers"
-	awsp "github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/aws/awstest"
-	"github.com/growthloop/byob/providers/gcp"
-	"github.com/growthloop/byob/providers/gcp/gcptest"
+	"github.com/growthloop/byob/providers/gcsbucket"
+	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/s3bucket/awstest"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/wizard"
 )
@@ -100,7 +100,7 @@ func TestHandMadeSetupIsVerifiedThenTakenOver(t *testing.T) {
 		"trust external ID 0000 does not match the integration's GROWTHLOOP_SFCRole=2_abcdefghijklmnop=",
 		"trust principal arn:aws:iam::" + awstest.AccountID + ":root is not the integration's IAM user",
 		"stage URL s3://" + cfg.Bucket + "exports/1234/ lacks the slash after the bucket",
-		awsp.StepBucketPolicy + " fail", awsp.StepLifecycle + " fail",
+		s3bucket.StepBucketPolicy + " fail", s3bucket.StepLifecycle + " fail",
 		"access key " + key + " is active; its secret is GrowthLoop's alone",
 	} {
 		if !strings.Contains(all, want) {
@@ -275,7 +275,7 @@ func TestHandMadeGCSSetup(t *testing.T) {
 	if len(e.gcp.ProjectBindings()) != 1 || len(e.gcp.ProjectBindings()[0].Members) != 2 {
 		t.Errorf("init without --prune changed the project's policy: %+v", e.gcp.ProjectBindings())
 	}
-	if f := failing(verify(t, cfg, e.deps, wizard.VerifyOptions{})); len(f) != 1 || f[gcp.CheckNoProjectGrant].ID == "" {
+	if f := failing(verify(t, cfg, e.deps, wizard.VerifyOptions{})); len(f) != 1 || f[gcsbucket.CheckNoProjectGrant].ID == "" {
 		t.Errorf("after --adopt only the project grant fails: %+v", f)
 	}
 
@@ -288,7 +288,7 @@ func TestHandMadeGCSSetup(t *testing.T) {
 		t.Errorf("verify after --prune: %+v", f)
 	}
 	for _, c := range rep.Checks {
-		if c.ID == gcp.CheckKeyWorks && (c.Status != providers.Warn || !strings.Contains(c.Detail, "key "+key+" is GrowthLoop's")) {
+		if c.ID == gcsbucket.CheckKeyWorks && (c.Status != providers.Warn || !strings.Contains(c.Detail, "key "+key+" is GrowthLoop's")) {
 			t.Errorf("the key GrowthLoop holds: %+v", c)
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/growthloop/byob/providers"
-	awsp "github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -31,7 +31,7 @@ func TestGovCloudSetup(t *testing.T) {
 			}
 			cfg.Region = "us-gov-west-1"
 			e.inspect(cfg)
-			if v := e.state(cfg)["values"].(map[string]any); v[awsp.CallerPartition.Name] != "aws-us-gov" {
+			if v := e.state(cfg)["values"].(map[string]any); v[s3bucket.CallerPartition.Name] != "aws-us-gov" {
 				t.Errorf("state values %v", v)
 			}
 			e.aws.ConfineKeysTo(cfg.Prefix)
@@ -97,8 +97,8 @@ func TestUnsupportedPlacementStopsBeforeAnyChange(t *testing.T) {
 // TestIsolatedPartitionIsRefused: --region in an ISO partition is
 // refused as a flag.
 func TestIsolatedPartitionIsRefused(t *testing.T) {
-	c := providers.Config{Provider: awsp.Name, Bucket: "b-iso", Name: "x", Region: "us-iso-east-1"}
-	bad := awsp.Provider{}.Validate(&c)
+	c := providers.Config{Provider: s3bucket.Name, Bucket: "b-iso", Name: "x", Region: "us-iso-east-1"}
+	bad := s3bucket.Provider{}.Validate(&c)
 	if len(bad) != 1 || bad[0].Flag != "--region" || !strings.Contains(bad[0].Rule, "isolated AWS partition") {
 		t.Errorf("Validate = %v", bad)
 	}
@@ -111,7 +111,7 @@ func TestRefusedCredentialsNameThePartition(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.aws.Config()
 	cfg.Credentials = credentials.NewStaticCredentialsProvider("AKIAGOVCLOUDKEY00000", "not-a-secret", "")
-	e.connect(awsp.NewClients(cfg), nil)
+	e.connect(s3bucket.NewClients(cfg), nil)
 	c := e.config()
 	c.Warehouse = ""
 	_, err := e.apply(c)

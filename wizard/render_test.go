@@ -15,11 +15,11 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/growthloop/byob/providers"
-	awsp "github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/aws/awstest"
-	sfp "github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/s3bucket/awstest"
+	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/render"
-	sflib "github.com/growthloop/byob/snowflake"
+	"github.com/growthloop/byob/snowflake"
 	"github.com/growthloop/byob/templates"
 	"github.com/growthloop/byob/wizard"
 )
@@ -29,7 +29,7 @@ import (
 func sentDocuments(t *testing.T, e *env, cfg wizard.Config) map[string]string {
 	t.Helper()
 	calls := e.aws.Calls()
-	names := awsp.NamesFor(cfg.Name)
+	names := s3bucket.NamesFor(cfg.Name)
 	find := func(action string, match func(awstest.Call) bool) awstest.Call {
 		t.Helper()
 		i := slices.IndexFunc(calls, func(c awstest.Call) bool { return c.Action == action && c.Mutating && (match == nil || match(c)) })
@@ -84,7 +84,7 @@ func TestRenderedCodeIsWhatInitApplies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	account, externalID, userARN := values.Get(awsp.AccountID), values.Get(providers.ExternalID), values.Get(providers.WarehouseUserARN)
+	account, externalID, userARN := values.Get(s3bucket.AccountID), values.Get(providers.ExternalID), values.Get(providers.WarehouseUserARN)
 	if account == "" || externalID == "" || userARN == "" {
 		t.Fatalf("the run learned %q %q %q", account, externalID, userARN)
 	}
@@ -122,7 +122,7 @@ func TestRenderedCodeIsWhatInitApplies(t *testing.T) {
 		same(t, "terraform", "bucket policy", eval("aws_s3_bucket_policy.exports", "policy"), sent["bucket policy"])
 
 		// Every other attribute init set: descriptions and tags.
-		names := awsp.NamesFor(cfg.Name)
+		names := s3bucket.NamesFor(cfg.Name)
 		for _, c := range []struct{ resource, action, field, name string }{
 			{"aws_iam_policy.growthloop", "CreatePolicy", "PolicyName", names.Policy},
 			{"aws_iam_policy.snowflake", "CreatePolicy", "PolicyName", names.SnowflakePolicy},
@@ -190,7 +190,7 @@ func TestRenderedCodeIsWhatInitApplies(t *testing.T) {
 
 		// The integration, as Snowflake's provider would create it, with
 		// the external ID Snowflake gives it (the provider cannot set one).
-		in := sflib.Integration{Name: sflib.Ident(eval("snowflake_storage_integration.this", "name")), Provider: eval("snowflake_storage_integration.this", "storage_provider"),
+		in := snowflake.Integration{Name: snowflake.Ident(eval("snowflake_storage_integration.this", "name")), Provider: eval("snowflake_storage_integration.this", "storage_provider"),
 			RoleARN: eval("snowflake_storage_integration.this", "storage_aws_role_arn"), ExternalID: externalID}
 		if _, set := resources["snowflake_storage_integration.this"].Attributes["storage_aws_external_id"]; set {
 			t.Error("the module sets storage_aws_external_id, which snowflakedb/snowflake 1.x computes only")
@@ -202,8 +202,8 @@ func TestRenderedCodeIsWhatInitApplies(t *testing.T) {
 		if !slices.Contains(statements, in.Create()) {
 			t.Errorf("the Terraform integration is not the one init created:\n%s", in.Create())
 		}
-		st := sflib.Stage{Name: sflib.Name{Database: sflib.Ident(eval("snowflake_stage.exports", "database")), Schema: sflib.Ident(eval("snowflake_stage.exports", "schema")),
-			Object: sflib.Ident(eval("snowflake_stage.exports", "name"))}, URL: eval("snowflake_stage.exports", "url"), Integration: in.Name}
+		st := snowflake.Stage{Name: snowflake.Name{Database: snowflake.Ident(eval("snowflake_stage.exports", "database")), Schema: snowflake.Ident(eval("snowflake_stage.exports", "schema")),
+			Object: snowflake.Ident(eval("snowflake_stage.exports", "name"))}, URL: eval("snowflake_stage.exports", "url"), Integration: in.Name}
 		if !slices.Contains(statements, st.Create()) {
 			t.Errorf("the Terraform stage is not the one init created:\n%s", st.Create())
 		}
@@ -357,7 +357,7 @@ func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
 // sent to Google; the integration is the one Snowflake created.
 func TestRenderedGCSTerraformIsWhatInitApplies(t *testing.T) {
 	e := newGCSEnv(t)
-	cfg := e.config(sfp.Name)
+	cfg := e.config(snowflakestage.Name)
 	e.mustApply(cfg)
 	_, values, err := wizard.Prepare(cfg)
 	if err != nil {
@@ -465,7 +465,7 @@ func TestRenderedGCSTerraformIsWhatInitApplies(t *testing.T) {
 	}
 
 	integration := resources["snowflake_storage_integration.this"]
-	in := sflib.Integration{Name: sflib.Ident(value(integration, "name").AsString()), Provider: value(integration, "storage_provider").AsString(),
+	in := snowflake.Integration{Name: snowflake.Ident(value(integration, "name").AsString()), Provider: value(integration, "storage_provider").AsString(),
 		AllowedLocations: strs(value(integration, "storage_allowed_locations"))}
 	if !slices.Contains(e.sf.Statements(), in.Create()) {
 		t.Errorf("the Terraform integration is not the one init created:\n%s", in.Create())

@@ -15,10 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/growthloop/byob/providers"
-	awsp "github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/gcp"
-	"github.com/growthloop/byob/providers/gcp/gcptest"
-	sfp "github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/providers/gcsbucket"
+	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -49,7 +49,7 @@ func mustRotate(t *testing.T, cfg wizard.Config, deps wizard.Deps, finish, keepO
 // userKeys lists the access keys of byob's user as "id Status".
 func (e *env) userKeys(cfg wizard.Config) []string {
 	e.t.Helper()
-	out, err := e.admin.IAM.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(awsp.NamesOf(&cfg).User)})
+	out, err := e.admin.IAM.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(s3bucket.NamesOf(&cfg).User)})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestRotateKeysS3(t *testing.T) {
 	if c := find(rep, wizard.CheckRotation); c.Status != providers.Warn || !strings.Contains(c.Remedy, "byob rotate-keys --finish") {
 		t.Errorf("verify during a rotation: %+v", c)
 	}
-	if !rep.OK || find(rep, awsp.CheckKeyHygiene).Status != providers.Pass {
+	if !rep.OK || find(rep, s3bucket.CheckKeyHygiene).Status != providers.Pass {
 		t.Errorf("verify during a rotation must pass with a warning: %+v", failing(rep))
 	}
 
@@ -180,7 +180,7 @@ func TestRotateNeverRetiresTheOnlyWorkingKey(t *testing.T) {
 	e.mustApply(cfg)
 	old := e.bundle(cfg).AWSAccessKeyID
 	out := mustRotate(t, cfg, e.deps, false, false)
-	_, err := e.admin.IAM.UpdateAccessKey(context.Background(), &iam.UpdateAccessKeyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User),
+	_, err := e.admin.IAM.UpdateAccessKey(context.Background(), &iam.UpdateAccessKeyInput{UserName: aws.String(s3bucket.NamesFor(cfg.Name).User),
 		AccessKeyId: aws.String(out.New), Status: types.StatusTypeInactive})
 	must(t, err)
 	start := time.Now()
@@ -202,9 +202,9 @@ func TestRotateNeverRetiresTheOnlyWorkingKey(t *testing.T) {
 // old key is disabled and deleted.
 func TestRotateKeysGCS(t *testing.T) {
 	e := newGCSEnv(t)
-	cfg := e.config(sfp.Name)
+	cfg := e.config(snowflakestage.Name)
 	e.mustApply(cfg)
-	email := gcp.Params{Project: gcptest.Project, Names: gcp.NamesFor(cfg.Name)}.ServiceAccountEmail()
+	email := gcsbucket.Params{Project: gcptest.Project, Names: gcsbucket.NamesFor(cfg.Name)}.ServiceAccountEmail()
 	old := e.gcp.Keys(email)[0]
 	out := mustRotate(t, cfg, e.deps, false, false)
 	if out.Old != old || out.New == old || len(e.gcp.Keys(email)) != 2 {
@@ -242,17 +242,17 @@ func TestRotateKeysGCS(t *testing.T) {
 // setup's, as init's check holds), not the old key the state still names.
 func TestRotateGCSStoppedBeforeTheStateSawTheKey(t *testing.T) {
 	e := newGCSEnv(t)
-	cfg := e.config(sfp.Name)
+	cfg := e.config(snowflakestage.Name)
 	e.mustApply(cfg)
-	email := gcp.Params{Project: gcptest.Project, Names: gcp.NamesFor(cfg.Name)}.ServiceAccountEmail()
+	email := gcsbucket.Params{Project: gcptest.Project, Names: gcsbucket.NamesFor(cfg.Name)}.ServiceAccountEmail()
 	out := mustRotate(t, cfg, e.deps, false, false)
 	// As the kill left it: the state's key and the bundle are the old
 	// ones, the new key is not recorded as byob's, and the intent it was
 	// made under is still open.
 	state, err := wizard.LoadState(cfg.State)
 	must(t, err)
-	state.Values[gcp.KeyID.Name] = out.Old
-	created := slices.DeleteFunc(gcp.CreatedKeys(providers.NewValues(state.Values)), func(id string) bool { return id == out.New })
+	state.Values[gcsbucket.KeyID.Name] = out.Old
+	created := slices.DeleteFunc(gcsbucket.CreatedKeys(providers.NewValues(state.Values)), func(id string) bool { return id == out.New })
 	state.Values["gcp.created_keys"] = strings.Join(created, ",")
 	in, _ := json.Marshal(map[string]any{"at": time.Now().UTC(), "known": []string{out.Old}})
 	state.Values["gcp.key_intent"] = string(in)
@@ -268,7 +268,7 @@ func TestRotateGCSStoppedBeforeTheStateSawTheKey(t *testing.T) {
 	}
 	state, _ = wizard.LoadState(cfg.State)
 	v := providers.NewValues(state.Values)
-	if v.Get(gcp.KeyID) != out.New || v.Get(providers.Key{Name: "gcp.key_intent"}) != "" || !slices.Contains(gcp.CreatedKeys(v), out.New) {
-		t.Errorf("the state names key %s (want %s), intent %q, created %v (was %v)", v.Get(gcp.KeyID), out.New, v.Get(providers.Key{Name: "gcp.key_intent"}), gcp.CreatedKeys(v), created)
+	if v.Get(gcsbucket.KeyID) != out.New || v.Get(providers.Key{Name: "gcp.key_intent"}) != "" || !slices.Contains(gcsbucket.CreatedKeys(v), out.New) {
+		t.Errorf("the state names key %s (want %s), intent %q, created %v (was %v)", v.Get(gcsbucket.KeyID), out.New, v.Get(providers.Key{Name: "gcp.key_intent"}), gcsbucket.CreatedKeys(v), created)
 	}
 }

@@ -19,9 +19,9 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/growthloop/byob/providers"
-	awsp "github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/aws/awstest"
-	sfp "github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/s3bucket/awstest"
+	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/snowflake"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/templates"
@@ -35,7 +35,7 @@ type env struct {
 	aws    *awstest.Server
 	sf     *snowflaketest.Server
 	deps   wizard.Deps
-	admin  *awsp.Clients // byob's clients, for the tests' own calls
+	admin  *s3bucket.Clients // byob's clients, for the tests' own calls
 	dir    string
 	id     string // kumo is shared by the whole test binary: names carry it
 	events []wizard.Event
@@ -46,19 +46,19 @@ func newEnv(t testing.TB) *env {
 	e := &env{t: t, aws: awstest.New(), sf: snowflaketest.New(), dir: t.TempDir(), id: awstest.Unique()}
 	t.Cleanup(e.aws.Close)
 	t.Cleanup(e.sf.Close)
-	e.connect(awsp.NewClients(e.aws.Config()), e.sf.Connect(t, "ACCOUNTADMIN", nil))
+	e.connect(s3bucket.NewClients(e.aws.Config()), e.sf.Connect(t, "ACCOUNTADMIN", nil))
 	return e
 }
 
 // connect makes byob reach AWS through c and Snowflake through db.
-func (e *env) connect(c *awsp.Clients, db *snowflake.Pool) {
+func (e *env) connect(c *s3bucket.Clients, db *snowflake.Pool) {
 	e.admin = c
-	e.deps.Conns = map[string]providers.Conn{awsp.Name: awsp.NewConn(c), sfp.Name: sfp.NewConn(db)}
+	e.deps.Conns = map[string]providers.Conn{s3bucket.Name: s3bucket.NewConn(c), snowflakestage.Name: snowflakestage.NewConn(db)}
 }
 
 func (e *env) config() wizard.Config {
 	c := wizard.Config{
-		Provider: awsp.Name, Bucket: "acme-exports-" + e.id, Name: "t" + e.id, Region: "us-west-2", Warehouse: sfp.Name,
+		Provider: s3bucket.Name, Bucket: "acme-exports-" + e.id, Name: "t" + e.id, Region: "us-west-2", Warehouse: snowflakestage.Name,
 		OrgID: "1234", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7,
 		Bundle: filepath.Join(e.dir, "bundle.json"), State: filepath.Join(e.dir, "state.json"),
 	}
@@ -145,7 +145,7 @@ func (e *env) inspect(cfg wizard.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	part, _ := awsp.PartitionOf(cfg.Region)
+	part, _ := s3bucket.PartitionOf(cfg.Region)
 	if _, has := templates.MergeStatement(aws.ToString(pol.Policy), templates.TLSOnlyBucketPolicy(templates.Bucket{Partition: part.ID, Name: cfg.Bucket}).Statement[0]); !has {
 		t.Errorf("bucket policy lacks the TLS-only statement: %s", aws.ToString(pol.Policy))
 	}
@@ -163,7 +163,7 @@ func (e *env) inspect(cfg wizard.Config) {
 		t.Errorf("bucket location %q, %v", loc.LocationConstraint, err)
 	}
 
-	names := awsp.NamesFor(cfg.Name)
+	names := s3bucket.NamesFor(cfg.Name)
 	policyARN := part.IAMARN(awstest.AccountID, "policy/"+names.Policy)
 	snowflakePolicyARN := part.IAMARN(awstest.AccountID, "policy/"+names.SnowflakePolicy)
 	s3Bucket := templates.Bucket{Partition: part.ID, Name: cfg.Bucket}
@@ -285,7 +285,7 @@ func TestS3WithoutWarehouse(t *testing.T) {
 	cfg.Warehouse = providers.WarehouseNone
 	before := len(e.sf.Statements())
 	e.mustApply(cfg)
-	if _, err := e.admin.IAM.GetRole(context.Background(), &iam.GetRoleInput{RoleName: aws.String(awsp.NamesFor(cfg.Name).Role)}); err == nil {
+	if _, err := e.admin.IAM.GetRole(context.Background(), &iam.GetRoleInput{RoleName: aws.String(s3bucket.NamesFor(cfg.Name).Role)}); err == nil {
 		t.Error("--warehouse none must not create the Snowflake role")
 	}
 	if n := len(e.sf.Statements()) - before; n != 0 {
@@ -351,7 +351,7 @@ func TestExistingBucketOwnedByCaller(t *testing.T) {
 	e.mustApply(cfg)
 	var adopted bool
 	for _, ev := range e.events {
-		if ev.Step == awsp.StepBucket && ev.Kind == wizard.EventInPlace && strings.Contains(ev.Detail, "adopted") {
+		if ev.Step == s3bucket.StepBucket && ev.Kind == wizard.EventInPlace && strings.Contains(ev.Detail, "adopted") {
 			adopted = true
 		}
 	}
@@ -481,7 +481,7 @@ func TestPropagationAndThrottling(t *testing.T) {
 func TestPolicyShownLate(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
-	names := awsp.NamesFor(cfg.Name)
+	names := s3bucket.NamesFor(cfg.Name)
 	doc := templates.S3Access(templates.Bucket{Partition: "aws", Name: cfg.Bucket}, cfg.Prefix).JSON()
 	_, err := e.admin.IAM.CreatePolicy(context.Background(), &iam.CreatePolicyInput{PolicyName: aws.String(names.Policy), PolicyDocument: aws.String(doc)})
 	must(t, err)
@@ -707,7 +707,7 @@ func TestInactiveKeyIsReplaced(t *testing.T) {
 	e.mustApply(cfg)
 	old := e.bundle(cfg).AWSAccessKeyID
 	_, err := e.admin.IAM.UpdateAccessKey(context.Background(), &iam.UpdateAccessKeyInput{
-		UserName: aws.String(awsp.NamesFor(cfg.Name).User), AccessKeyId: aws.String(old), Status: "Inactive"})
+		UserName: aws.String(s3bucket.NamesFor(cfg.Name).User), AccessKeyId: aws.String(old), Status: "Inactive"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -776,7 +776,7 @@ func TestKeysByobDidNotMakeAreLeftAlone(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
 	e.mustApply(cfg)
-	user := aws.String(awsp.NamesFor(cfg.Name).User)
+	user := aws.String(s3bucket.NamesFor(cfg.Name).User)
 	other, err := e.admin.IAM.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: user})
 	if err != nil {
 		t.Fatal(err)
@@ -797,7 +797,7 @@ func TestKeysByobDidNotMakeAreLeftAlone(t *testing.T) {
 	}
 	var reported bool
 	for _, ev := range e.events {
-		if ev.Step == awsp.StepAccessKey && strings.Contains(ev.Detail, otherID+" (Active") && strings.Contains(ev.Detail, "byob did not create; left alone") {
+		if ev.Step == s3bucket.StepAccessKey && strings.Contains(ev.Detail, otherID+" (Active") && strings.Contains(ev.Detail, "byob did not create; left alone") {
 			reported = true
 		}
 	}
@@ -815,7 +815,7 @@ func TestStoppedRunKeepsTheNewKeyForTheNext(t *testing.T) {
 	e.sf.SetLatency(100 * time.Millisecond) // the key is made before Snowflake fails
 	e.sf.FailMutation(1)
 	out, err := e.apply(cfg)
-	if err == nil || out.Pending != awsp.PendingPath(cfg.Bundle) {
+	if err == nil || out.Pending != s3bucket.PendingPath(cfg.Bundle) {
 		t.Fatalf("apply = %v, pending %q", err, out.Pending)
 	}
 	if fi, err := os.Stat(out.Pending); err != nil || fi.Mode().Perm() != 0o600 {
@@ -846,7 +846,7 @@ func TestEarlierSetupIsBroughtUpToDate(t *testing.T) {
 	cfg := e.config()
 	e.mustApply(cfg)
 	ctx := context.Background()
-	names := awsp.NamesFor(cfg.Name)
+	names := s3bucket.NamesFor(cfg.Name)
 	arn := func(name string) *string { return aws.String("arn:aws:iam::" + awstest.AccountID + ":policy/" + name) }
 	_, err := e.admin.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(names.Role), PolicyArn: arn(names.SnowflakePolicy)})
 	must(t, err)
@@ -866,7 +866,7 @@ func TestEarlierSetupIsBroughtUpToDate(t *testing.T) {
 	out := e.mustApply(cfg)
 	applied := slices.Clone(out.Applied)
 	slices.Sort(applied)
-	if want := []string{awsp.StepSnowflakePolicy, awsp.StepRolePolicy, awsp.StepLifecycle}; !slices.Equal(applied, slices.Sorted(slices.Values(want))) {
+	if want := []string{s3bucket.StepSnowflakePolicy, s3bucket.StepRolePolicy, s3bucket.StepLifecycle}; !slices.Equal(applied, slices.Sorted(slices.Values(want))) {
 		t.Errorf("applied %v, want %v", applied, want)
 	}
 	var order []string
@@ -889,7 +889,7 @@ func TestAdoptedUserWithTwoKeys(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
 	ctx := context.Background()
-	user := awsp.NamesFor(cfg.Name).User
+	user := s3bucket.NamesFor(cfg.Name).User
 	if _, err := e.admin.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(user)}); err != nil {
 		t.Fatal(err)
 	}
@@ -958,7 +958,7 @@ func TestSameNameOnAnotherBucketIsRefused(t *testing.T) {
 		Propagation: providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}}); err != nil {
 		t.Fatalf("--adopt: %v", err)
 	}
-	names := awsp.NamesFor(second.Name)
+	names := s3bucket.NamesFor(second.Name)
 	arn := "arn:aws:iam::" + awstest.AccountID + ":policy/" + names.Policy
 	p, err := e.admin.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
 	must(t, err)

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/growthloop/byob/providers"
-	awsp "github.com/growthloop/byob/providers/aws"
-	sfp "github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/wizard"
 )
@@ -92,8 +92,8 @@ func TestInitProvesSnowflakeReachesTheBucket(t *testing.T) {
 	}
 	var waited, proved bool
 	for _, ev := range e.events {
-		waited = waited || ev.Step == sfp.CheckStageReachable && ev.Kind == wizard.EventWait && strings.Contains(ev.Detail, "IAM propagates its trust")
-		proved = proved || ev.Step == sfp.CheckStageReachable && ev.Kind == wizard.EventProved
+		waited = waited || ev.Step == snowflakestage.CheckStageReachable && ev.Kind == wizard.EventWait && strings.Contains(ev.Detail, "IAM propagates its trust")
+		proved = proved || ev.Step == snowflakestage.CheckStageReachable && ev.Kind == wizard.EventProved
 	}
 	if !waited || !proved {
 		t.Errorf("events must show the wait and the proof: %+v", e.events)
@@ -114,7 +114,7 @@ func TestProofRunsBesideTheRest(t *testing.T) {
 	e.mustApply(cfg)
 	var keyAt time.Time
 	for _, c := range e.aws.Calls() {
-		if c.Action == "CreateAccessKey" && strings.Contains(string(c.Body), awsp.NamesFor(cfg.Name).User) {
+		if c.Action == "CreateAccessKey" && strings.Contains(string(c.Body), s3bucket.NamesFor(cfg.Name).User) {
 			keyAt = c.At
 		}
 	}
@@ -129,8 +129,10 @@ func TestProofRunsBesideTheRest(t *testing.T) {
 	if keyAt.IsZero() || listAt.IsZero() || !listAt.Before(keyAt.Add(slow)) {
 		t.Errorf("the proof's LIST came at %v, the key's creation at %v: the proof must not wait for the key", listAt, keyAt)
 	}
-	proved := slices.ContainsFunc(e.events, func(ev wizard.Event) bool { return ev.Step == sfp.CheckStageReachable && ev.Kind == wizard.EventProved })
-	if !proved || e.events[len(e.events)-1].Step != sfp.CheckStageReachable {
+	proved := slices.ContainsFunc(e.events, func(ev wizard.Event) bool {
+		return ev.Step == snowflakestage.CheckStageReachable && ev.Kind == wizard.EventProved
+	})
+	if !proved || e.events[len(e.events)-1].Step != snowflakestage.CheckStageReachable {
 		t.Errorf("the proof must be reported last: %+v", e.events)
 	}
 }
@@ -145,7 +147,7 @@ func TestAssumeRoleErrorThatLasts(t *testing.T) {
 	e.sf.AssumeRoleFails(1 << 30)
 	out, err := e.applyWith(cfg, providers.Propagation{Timeout: 100 * time.Millisecond, Initial: 5 * time.Millisecond, Max: 10 * time.Millisecond})
 	in := e.sf.Integration(cfg.Integration)
-	for _, s := range []string{"Error assuming AWS_ROLE", "trust policy of arn:aws:iam::" + e.bundleAccount(cfg) + ":role/" + awsp.NamesFor(cfg.Name).Role,
+	for _, s := range []string{"Error assuming AWS_ROLE", "trust policy of arn:aws:iam::" + e.bundleAccount(cfg) + ":role/" + s3bucket.NamesFor(cfg.Name).Role,
 		"IAM user " + snowflaketest.IAMUserARN, "external ID " + in.ExternalID, "STS must be active in us-west-2"} {
 		if err == nil || !strings.Contains(err.Error(), s) {
 			t.Errorf("apply = %v; want it to say %q", err, s)
@@ -155,12 +157,12 @@ func TestAssumeRoleErrorThatLasts(t *testing.T) {
 		t.Errorf("the bundle must be written: %v %v", out.BundleWritten, statErr)
 	}
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{Propagation: providers.Propagation{Timeout: 50 * time.Millisecond, Initial: 5 * time.Millisecond}})
-	if got := failing(rep)[sfp.CheckStageReachable]; !strings.Contains(got.Remedy, "STS must be active") {
+	if got := failing(rep)[snowflakestage.CheckStageReachable]; !strings.Contains(got.Remedy, "STS must be active") {
 		t.Errorf("verify: %+v", got)
 	}
 	e.sf.AssumeRoleFails(2)
 	rep = verify(t, cfg, e.deps, wizard.VerifyOptions{})
-	if _, bad := failing(rep)[sfp.CheckStageReachable]; bad {
+	if _, bad := failing(rep)[snowflakestage.CheckStageReachable]; bad {
 		t.Errorf("verify must wait out propagation: %+v", failing(rep))
 	}
 }

@@ -19,10 +19,10 @@ import (
 	iamapi "google.golang.org/api/iam/v1"
 
 	"github.com/growthloop/byob/providers"
-	awsp "github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/gcp"
-	"github.com/growthloop/byob/providers/gcp/gcptest"
-	sfp "github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/providers/gcsbucket"
+	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/templates"
 	"github.com/growthloop/byob/wizard"
@@ -82,10 +82,10 @@ func healthyS3(t *testing.T) (*env, wizard.Config) {
 func TestVerifyHealthyS3SetupPassesEveryCheck(t *testing.T) {
 	e, cfg := healthyS3(t)
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
-	want := []string{awsp.StepBucket, awsp.StepPublicAccessBlock, awsp.StepEncryption, awsp.StepBucketPolicy, awsp.StepObjectOwnership, awsp.StepLifecycle,
-		awsp.CheckPolicyPrivate, awsp.CheckACLPrivate, awsp.StepPolicy, awsp.StepSnowflakePolicy, sfp.StepIntegration, awsp.StepRole, awsp.StepRolePolicy, sfp.StepIntegrationGrant,
-		sfp.StepStage, sfp.StepStageGrants, sfp.CheckStageReachable, sfp.CheckOtherGrants, awsp.StepUser, awsp.StepUserPolicy,
-		awsp.CheckKeyWorks, awsp.CheckKeyConfined, awsp.CheckKeyHygiene, awsp.CheckAccountPublicAccess}
+	want := []string{s3bucket.StepBucket, s3bucket.StepPublicAccessBlock, s3bucket.StepEncryption, s3bucket.StepBucketPolicy, s3bucket.StepObjectOwnership, s3bucket.StepLifecycle,
+		s3bucket.CheckPolicyPrivate, s3bucket.CheckACLPrivate, s3bucket.StepPolicy, s3bucket.StepSnowflakePolicy, snowflakestage.StepIntegration, s3bucket.StepRole, s3bucket.StepRolePolicy, snowflakestage.StepIntegrationGrant,
+		snowflakestage.StepStage, snowflakestage.StepStageGrants, snowflakestage.CheckStageReachable, snowflakestage.CheckOtherGrants, s3bucket.StepUser, s3bucket.StepUserPolicy,
+		s3bucket.CheckKeyWorks, s3bucket.CheckKeyConfined, s3bucket.CheckKeyHygiene, s3bucket.CheckAccountPublicAccess}
 	var got []string
 	for _, c := range rep.Checks {
 		got = append(got, c.ID)
@@ -120,51 +120,51 @@ func TestVerifyNamesEachBrokenSetting(t *testing.T) {
 	}{
 		{"bucket in another region", func(t *testing.T, e *env, cfg wizard.Config) {
 			e.aws.SetBucketLocation(cfg.Bucket, "eu-west-1")
-		}, awsp.StepBucket, "is in eu-west-1, not us-west-2", "--region"},
+		}, s3bucket.StepBucket, "is in eu-west-1, not us-west-2", "--region"},
 		{"public access block off", func(t *testing.T, e *env, cfg wizard.Config) {
 			_, err := e.admin.S3.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String(cfg.Bucket)}, inRegion(cfg))
 			must(t, err)
-		}, awsp.StepPublicAccessBlock, "", "byob init --provider s3"},
+		}, s3bucket.StepPublicAccessBlock, "", "byob init --provider s3"},
 		{"encryption removed", func(t *testing.T, e *env, cfg wizard.Config) {
 			_, err := e.admin.S3.DeleteBucketEncryption(ctx, &s3.DeleteBucketEncryptionInput{Bucket: aws.String(cfg.Bucket)}, inRegion(cfg))
 			must(t, err)
-		}, awsp.StepEncryption, "", "--bucket " + "acme-exports-"},
+		}, s3bucket.StepEncryption, "", "--bucket " + "acme-exports-"},
 		{"TLS-only statement removed", func(t *testing.T, e *env, cfg wizard.Config) {
 			_, err := e.admin.S3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(cfg.Bucket)}, inRegion(cfg))
 			must(t, err)
-		}, awsp.StepBucketPolicy, "", "byob init"},
+		}, s3bucket.StepBucketPolicy, "", "byob init"},
 		{"lifecycle removed", func(t *testing.T, e *env, cfg wizard.Config) {
 			_, err := e.admin.S3.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: aws.String(cfg.Bucket)}, inRegion(cfg))
 			must(t, err)
-		}, awsp.StepLifecycle, "missing", "byob init"},
+		}, s3bucket.StepLifecycle, "missing", "byob init"},
 		{"policy widened", func(t *testing.T, e *env, cfg wizard.Config) {
 			doc := templates.S3Access(templates.S3(cfg.Bucket), cfg.Prefix)
 			doc.Statement = append(doc.Statement, templates.Statement{Sid: "Everything", Effect: "Allow", Action: []string{"s3:*"}, Resource: []string{"*"}})
 			_, err := e.admin.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
-				PolicyArn: aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + awsp.NamesFor(cfg.Name).Policy), PolicyDocument: aws.String(doc.JSON()), SetAsDefault: true})
+				PolicyArn: aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + s3bucket.NamesFor(cfg.Name).Policy), PolicyDocument: aws.String(doc.JSON()), SetAsDefault: true})
 			must(t, err)
-		}, awsp.StepPolicy, `unexpected statement {"Action":["s3:*"]`, "byob init"},
+		}, s3bucket.StepPolicy, `unexpected statement {"Action":["s3:*"]`, "byob init"},
 		{"policy detached from the user", func(t *testing.T, e *env, cfg wizard.Config) {
-			_, err := e.admin.IAM.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User),
-				PolicyArn: aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + awsp.NamesFor(cfg.Name).Policy)})
+			_, err := e.admin.IAM.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String(s3bucket.NamesFor(cfg.Name).User),
+				PolicyArn: aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + s3bucket.NamesFor(cfg.Name).Policy)})
 			must(t, err)
-		}, awsp.StepUserPolicy, "missing", "byob init"},
+		}, s3bucket.StepUserPolicy, "missing", "byob init"},
 		{"policy detached from the role", func(t *testing.T, e *env, cfg wizard.Config) {
-			_, err := e.admin.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(awsp.NamesFor(cfg.Name).Role),
-				PolicyArn: aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + awsp.NamesFor(cfg.Name).SnowflakePolicy)})
+			_, err := e.admin.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(s3bucket.NamesFor(cfg.Name).Role),
+				PolicyArn: aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + s3bucket.NamesFor(cfg.Name).SnowflakePolicy)})
 			must(t, err)
-		}, awsp.StepRolePolicy, "missing", "byob init"},
+		}, s3bucket.StepRolePolicy, "missing", "byob init"},
 		{"GrowthLoop's policy attached to the role as well", func(t *testing.T, e *env, cfg wizard.Config) {
-			_, err := e.admin.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(awsp.NamesFor(cfg.Name).Role),
-				PolicyArn: aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + awsp.NamesFor(cfg.Name).Policy)})
+			_, err := e.admin.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(s3bucket.NamesFor(cfg.Name).Role),
+				PolicyArn: aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + s3bucket.NamesFor(cfg.Name).Policy)})
 			must(t, err)
-		}, awsp.StepRolePolicy, "also has policy " + "t", "byob init"},
+		}, s3bucket.StepRolePolicy, "also has policy " + "t", "byob init"},
 		{"Snowflake's policy cannot delete", func(t *testing.T, e *env, cfg wizard.Config) {
 			_, err := e.admin.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
-				PolicyArn:      aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + awsp.NamesFor(cfg.Name).SnowflakePolicy),
+				PolicyArn:      aws.String("arn:aws:iam::" + e.bundleAccount(cfg) + ":policy/" + s3bucket.NamesFor(cfg.Name).SnowflakePolicy),
 				PolicyDocument: aws.String(templates.S3Access(templates.S3(cfg.Bucket), cfg.Prefix).JSON()), SetAsDefault: true})
 			must(t, err)
-		}, awsp.StepSnowflakePolicy, "missing statement DeleteObjectsUnderPrefix", "byob init"},
+		}, s3bucket.StepSnowflakePolicy, "missing statement DeleteObjectsUnderPrefix", "byob init"},
 		{"lifecycle keeps old versions", func(t *testing.T, e *env, cfg wizard.Config) {
 			_, err := e.admin.S3.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: aws.String(cfg.Bucket),
 				LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: []s3types.LifecycleRule{{
@@ -172,51 +172,51 @@ func TestVerifyNamesEachBrokenSetting(t *testing.T) {
 					Filter:     &s3types.LifecycleRuleFilter{Prefix: aws.String(cfg.Prefix)},
 					Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(int32(cfg.TTLDays))}}}}}, inRegion(cfg))
 			must(t, err)
-		}, awsp.StepLifecycle, "noncurrent versions", "byob init"},
+		}, s3bucket.StepLifecycle, "noncurrent versions", "byob init"},
 		{"trust external ID changed", func(t *testing.T, e *env, cfg wizard.Config) {
 			trust := templates.SnowflakeTrust(snowflaketest.IAMUserARN, "someone-elses-id").JSON()
-			_, err := e.admin.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(awsp.NamesFor(cfg.Name).Role), PolicyDocument: aws.String(trust)})
+			_, err := e.admin.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(s3bucket.NamesFor(cfg.Name).Role), PolicyDocument: aws.String(trust)})
 			must(t, err)
-		}, awsp.StepRole, "someone-elses-id", "byob init"},
+		}, s3bucket.StepRole, "someone-elses-id", "byob init"},
 		// The integration's external ID is the one Snowflake presents: the
 		// trust that no longer names it is what fails.
 		{"integration external ID changed", func(t *testing.T, e *env, cfg wizard.Config) {
 			in := e.sf.Integration(cfg.Integration)
 			in.ExternalID = "someone-elses-id"
 			e.sf.SetIntegration(cfg.Integration, *in)
-		}, awsp.StepRole, "external ID someone-elses-id", "byob init"},
+		}, s3bucket.StepRole, "external ID someone-elses-id", "byob init"},
 		{"integration disabled", func(t *testing.T, e *env, cfg wizard.Config) {
 			in := e.sf.Integration(cfg.Integration)
 			in.Enabled = false
 			e.sf.SetIntegration(cfg.Integration, *in)
-		}, sfp.StepIntegration, `ENABLED is "false"`, "ENABLED = TRUE"},
+		}, snowflakestage.StepIntegration, `ENABLED is "false"`, "ENABLED = TRUE"},
 		{"integration USAGE revoked", func(t *testing.T, e *env, cfg wizard.Config) {
 			e.sf.Revoke(cfg.GrowthLoopRole, "USAGE", "INTEGRATION", cfg.Integration)
-		}, sfp.StepIntegrationGrant, "missing", "byob init"},
+		}, snowflakestage.StepIntegrationGrant, "missing", "byob init"},
 		{"stage URL wrong", func(t *testing.T, e *env, cfg wizard.Config) {
 			name := cfg.SnowflakeDatabase + "." + cfg.SnowflakeSchema + "." + cfg.Stage
 			st := e.sf.Stage(name)
 			st.URL = "s3://" + cfg.Bucket + "/exports" // the guide's missing slash
 			e.sf.SetStage(name, *st)
-		}, sfp.StepStage, "points at s3://", "or run: ALTER STAGE"},
+		}, snowflakestage.StepStage, "points at s3://", "or run: ALTER STAGE"},
 		{"Snowflake cannot reach the bucket", func(t *testing.T, e *env, cfg wizard.Config) {
 			e.sf.Unreachable("Failure using stage area. Cause: [Access Denied (Status Code: 403; Error Code: AccessDenied)]")
-		}, sfp.CheckStageReachable, "Failure using stage area", "byob init"},
+		}, snowflakestage.CheckStageReachable, "Failure using stage area", "byob init"},
 		{"key deleted", func(t *testing.T, e *env, cfg wizard.Config) {
-			_, err := e.admin.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User), AccessKeyId: aws.String(e.bundle(cfg).AWSAccessKeyID)})
+			_, err := e.admin.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(s3bucket.NamesFor(cfg.Name).User), AccessKeyId: aws.String(e.bundle(cfg).AWSAccessKeyID)})
 			must(t, err)
-		}, awsp.CheckKeyWorks, "no longer exists", "upload the new bundle"},
+		}, s3bucket.CheckKeyWorks, "no longer exists", "upload the new bundle"},
 		{"key made inactive", func(t *testing.T, e *env, cfg wizard.Config) {
-			_, err := e.admin.IAM.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User),
+			_, err := e.admin.IAM.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(s3bucket.NamesFor(cfg.Name).User),
 				AccessKeyId: aws.String(e.bundle(cfg).AWSAccessKeyID), Status: "Inactive"})
 			must(t, err)
-		}, awsp.CheckKeyWorks, "is Inactive", "--status Active"},
+		}, s3bucket.CheckKeyWorks, "is Inactive", "--status Active"},
 		{"key not confined to the prefix", func(t *testing.T, e *env, cfg wizard.Config) {
 			e.aws.ConfineKeysTo("")
-		}, awsp.CheckKeyConfined, "policy too broad", "scoped to exports/"},
+		}, s3bucket.CheckKeyConfined, "policy too broad", "scoped to exports/"},
 		{"no permission to read the lifecycle", func(t *testing.T, e *env, cfg wizard.Config) {
 			e.aws.Deny("GET ?lifecycle")
-		}, awsp.StepLifecycle, "could not check", "grant"},
+		}, s3bucket.StepLifecycle, "could not check", "grant"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -235,7 +235,7 @@ func TestVerifyNamesEachBrokenSetting(t *testing.T) {
 				// A check that depends on the broken one is not run, and
 				// says so; nothing else may fail.
 				// The user left with no key fails key hygiene too.
-				noKey := id == awsp.CheckKeyHygiene && tc.check == awsp.CheckKeyWorks && strings.Contains(c.Detail, "no active access key")
+				noKey := id == s3bucket.CheckKeyHygiene && tc.check == s3bucket.CheckKeyWorks && strings.Contains(c.Detail, "no active access key")
 				if id != tc.check && !strings.HasPrefix(c.Detail, "not checked") && !noKey {
 					t.Errorf("unrelated check %s failed: %s", id, c.Detail)
 				}
@@ -257,7 +257,7 @@ func must(t *testing.T, err error) {
 // bundleAccount is the AWS account the setup's ARNs name.
 func (e *env) bundleAccount(cfg wizard.Config) string {
 	v, _ := e.state(cfg)["values"].(map[string]any)
-	return v[awsp.AccountID.Name].(string)
+	return v[s3bucket.AccountID.Name].(string)
 }
 
 func TestVerifyWaitsForANewKey(t *testing.T) {
@@ -277,8 +277,8 @@ func TestVerifyWaitsForANewKey(t *testing.T) {
 	}
 	// The two key probes run at once: either may meet the failing uses.
 	if !slices.ContainsFunc(waits, func(w string) bool {
-		return strings.HasPrefix(w, awsp.CheckKeyWorks+": waiting for the access key to work") ||
-			strings.HasPrefix(w, awsp.CheckKeyConfined+": waiting for the access key to work")
+		return strings.HasPrefix(w, s3bucket.CheckKeyWorks+": waiting for the access key to work") ||
+			strings.HasPrefix(w, s3bucket.CheckKeyConfined+": waiting for the access key to work")
 	}) {
 		t.Errorf("the wait must be visible: %v", waits)
 	}
@@ -301,13 +301,13 @@ func TestVerifyWarnsAboutOldAndExtraKeys(t *testing.T) {
 	if !rep.OK {
 		t.Fatalf("a warning must not fail verify: %+v", failing(rep))
 	}
-	if c := find(rep, awsp.CheckKeyHygiene); c.Status != providers.Warn || !strings.Contains(c.Detail, "100 days old") || !strings.Contains(c.Remedy, "rotate-keys") {
+	if c := find(rep, s3bucket.CheckKeyHygiene); c.Status != providers.Warn || !strings.Contains(c.Detail, "100 days old") || !strings.Contains(c.Remedy, "rotate-keys") {
 		t.Errorf("old key: %+v", c)
 	}
-	_, err := e.admin.IAM.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(awsp.NamesFor(cfg.Name).User)})
+	_, err := e.admin.IAM.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(s3bucket.NamesFor(cfg.Name).User)})
 	must(t, err)
 	rep = verify(t, cfg, e.deps, wizard.VerifyOptions{})
-	if c := find(rep, awsp.CheckKeyHygiene); c.Status != providers.Warn || !strings.Contains(c.Detail, "2 active access keys") {
+	if c := find(rep, s3bucket.CheckKeyHygiene); c.Status != providers.Warn || !strings.Contains(c.Detail, "2 active access keys") {
 		t.Errorf("extra key: %+v", c)
 	}
 }
@@ -316,28 +316,28 @@ func TestVerifyWarnsAboutOldAndExtraKeys(t *testing.T) {
 // export, so key hygiene fails, on both clouds.
 func TestVerifyFailsAUserWithNoKey(t *testing.T) {
 	e, cfg := healthyS3(t)
-	user := awsp.NamesFor(cfg.Name).User
+	user := s3bucket.NamesFor(cfg.Name).User
 	_, err := e.admin.IAM.UpdateAccessKey(context.Background(), &iam.UpdateAccessKeyInput{UserName: aws.String(user),
 		AccessKeyId: aws.String(e.bundle(cfg).AWSAccessKeyID), Status: iamtypes.StatusTypeInactive})
 	must(t, err)
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
-	if c := find(rep, awsp.CheckKeyHygiene); rep.OK || c.Status != providers.Fail || !strings.Contains(c.Detail, "no active access key") || !strings.Contains(c.Remedy, "byob init") {
+	if c := find(rep, s3bucket.CheckKeyHygiene); rep.OK || c.Status != providers.Fail || !strings.Contains(c.Detail, "no active access key") || !strings.Contains(c.Remedy, "byob init") {
 		t.Errorf("no active key: %+v", c)
 	}
 
 	g := newGCSEnv(t)
 	gcfg := g.config(providers.WarehouseNone)
 	g.mustApply(gcfg)
-	email := gcp.Params{Project: gcptest.Project, Names: gcp.NamesFor(gcfg.Name)}.ServiceAccountEmail()
+	email := gcsbucket.Params{Project: gcptest.Project, Names: gcsbucket.NamesFor(gcfg.Name)}.ServiceAccountEmail()
 	for _, id := range g.gcp.Keys(email) {
 		g.gcp.DisableKey(id)
 	}
 	rep = verify(t, gcfg, g.deps, wizard.VerifyOptions{})
-	if c := find(rep, gcp.CheckKeyHygiene); rep.OK || c.Status != providers.Fail || !strings.Contains(c.Detail, "no enabled key") {
+	if c := find(rep, gcsbucket.CheckKeyHygiene); rep.OK || c.Status != providers.Fail || !strings.Contains(c.Detail, "no enabled key") {
 		t.Errorf("no enabled key: %+v", c)
 	}
 	// Said at once: a disabled key is not waited on as a propagating one.
-	if c := find(rep, gcp.CheckKeyWorks); c.Status != providers.Fail || !strings.Contains(c.Detail, "is disabled") || !strings.Contains(c.Remedy, "keys enable") {
+	if c := find(rep, gcsbucket.CheckKeyWorks); c.Status != providers.Fail || !strings.Contains(c.Detail, "is disabled") || !strings.Contains(c.Remedy, "keys enable") {
 		t.Errorf("disabled key: %+v", c)
 	}
 }
@@ -347,12 +347,12 @@ func TestVerifyWarnsAboutOldAndExtraGCPKeys(t *testing.T) {
 	cfg := e.config(providers.WarehouseNone)
 	e.mustApply(cfg)
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{Now: time.Now().Add(100 * 24 * time.Hour)})
-	if c := find(rep, gcp.CheckKeyHygiene); !rep.OK || c.Status != providers.Warn || !strings.Contains(c.Detail, "100 days old") || !strings.Contains(c.Remedy, "byob rotate-keys") {
+	if c := find(rep, gcsbucket.CheckKeyHygiene); !rep.OK || c.Status != providers.Warn || !strings.Contains(c.Detail, "100 days old") || !strings.Contains(c.Remedy, "byob rotate-keys") {
 		t.Errorf("old key: %+v", c)
 	}
-	e.gcp.AddKey(gcp.Params{Project: gcptest.Project, Names: gcp.NamesFor(cfg.Name)}.ServiceAccountEmail())
+	e.gcp.AddKey(gcsbucket.Params{Project: gcptest.Project, Names: gcsbucket.NamesFor(cfg.Name)}.ServiceAccountEmail())
 	rep = verify(t, cfg, e.deps, wizard.VerifyOptions{})
-	if c := find(rep, gcp.CheckKeyHygiene); c.Status != providers.Warn || !strings.Contains(c.Detail, "2 enabled keys") {
+	if c := find(rep, gcsbucket.CheckKeyHygiene); c.Status != providers.Warn || !strings.Contains(c.Detail, "2 enabled keys") {
 		t.Errorf("extra key: %+v", c)
 	}
 }
@@ -384,10 +384,10 @@ func TestVerifyMissingBucketSkipsWhatNeedsIt(t *testing.T) {
 	values := providers.NewValues(state.Values)
 	rep, err := wizard.Verify(context.Background(), cfg, e.deps, values, nil, wizard.VerifyOptions{})
 	must(t, err)
-	if c := find(rep, awsp.StepBucket); c.Status != providers.Fail || !strings.Contains(c.Remedy, "byob init") {
+	if c := find(rep, s3bucket.StepBucket); c.Status != providers.Fail || !strings.Contains(c.Remedy, "byob init") {
 		t.Errorf("bucket: %+v", c)
 	}
-	if c := find(rep, awsp.StepLifecycle); c.Status != providers.Unknown || !strings.Contains(c.Detail, "not checked") {
+	if c := find(rep, s3bucket.StepLifecycle); c.Status != providers.Unknown || !strings.Contains(c.Detail, "not checked") {
 		t.Errorf("lifecycle of a missing bucket: %+v", c)
 	}
 	if len(e.aws.Mutations()) != 0 {
@@ -411,15 +411,15 @@ func TestVerifyMissingBucketStillChecksTheAccount(t *testing.T) {
 	_, err = e.admin.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(cfg.Bucket)}, inRegion)
 	must(t, err)
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
-	if c := find(rep, awsp.StepBucket); c.Status != providers.Fail {
+	if c := find(rep, s3bucket.StepBucket); c.Status != providers.Fail {
 		t.Errorf("bucket: %+v", c)
 	}
-	for _, id := range []string{awsp.CheckKeyHygiene, awsp.CheckAccountPublicAccess} {
+	for _, id := range []string{s3bucket.CheckKeyHygiene, s3bucket.CheckAccountPublicAccess} {
 		if c := find(rep, id); c.Status != providers.Pass {
 			t.Errorf("%s without the bucket: %+v", id, c)
 		}
 	}
-	if c := find(rep, awsp.CheckKeyWorks); !strings.Contains(c.Detail, "not checked") {
+	if c := find(rep, s3bucket.CheckKeyWorks); !strings.Contains(c.Detail, "not checked") {
 		t.Errorf("the key's use without the bucket: %+v", c)
 	}
 
@@ -428,12 +428,12 @@ func TestVerifyMissingBucketStillChecksTheAccount(t *testing.T) {
 	g.mustApply(gcfg)
 	must(t, g.gcp.Clients().Storage.Bucket(gcfg.Bucket).Delete(ctx))
 	rep = verify(t, gcfg, g.deps, wizard.VerifyOptions{})
-	for _, id := range []string{gcp.CheckKeyHygiene, gcp.CheckNoProjectGrant} {
+	for _, id := range []string{gcsbucket.CheckKeyHygiene, gcsbucket.CheckNoProjectGrant} {
 		if c := find(rep, id); c.Status != providers.Pass {
 			t.Errorf("%s without the bucket: %+v", id, c)
 		}
 	}
-	if c := find(rep, gcp.CheckKeyWorks); !strings.Contains(c.Detail, "not checked") {
+	if c := find(rep, gcsbucket.CheckKeyWorks); !strings.Contains(c.Detail, "not checked") {
 		t.Errorf("the key's use without the bucket: %+v", c)
 	}
 }
@@ -447,7 +447,7 @@ func TestVerifyGCS(t *testing.T) {
 		detail  string
 		remedy  string
 	}
-	names := gcp.NamesFor(providers.DefaultName)
+	names := gcsbucket.NamesFor(providers.DefaultName)
 	email := names.ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
 	withoutMember := func(bs []gcptest.Binding, member string) []gcptest.Binding {
 		var out []gcptest.Binding
@@ -467,46 +467,46 @@ func TestVerifyGCS(t *testing.T) {
 			b := e.gcp.Bucket(cfg.Bucket)
 			b.IAMConfiguration = json.RawMessage(`{"uniformBucketLevelAccess":{"enabled":false},"publicAccessPrevention":"inherited"}`)
 			e.gcp.SetBucket(*b)
-		}, gcp.StepBucket, "uniform bucket-level access is off; public access prevention is not enforced", "byob init --provider gcs"},
+		}, gcsbucket.StepBucket, "uniform bucket-level access is off; public access prevention is not enforced", "byob init --provider gcs"},
 		{"lifecycle removed", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
 			b := e.gcp.Bucket(cfg.Bucket)
 			b.Lifecycle = nil
 			e.gcp.SetBucket(*b)
-		}, gcp.StepBucket, "the lifecycle rules do not delete objects under exports/ at age 14 days", "--ttl-days 14"},
+		}, gcsbucket.StepBucket, "the lifecycle rules do not delete objects under exports/ at age 14 days", "--ttl-days 14"},
 		{"lifecycle keeps old versions", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
 			b := e.gcp.Bucket(cfg.Bucket)
 			b.Lifecycle = json.RawMessage(`{"rule":[{"action":{"type":"Delete"},"condition":{"age":14,"matchesPrefix":["exports/"]}}]}`)
 			e.gcp.SetBucket(*b)
-		}, gcp.StepBucket, "their noncurrent versions 14 days after", "byob init"},
+		}, gcsbucket.StepBucket, "their noncurrent versions 14 days after", "byob init"},
 		{"role widened", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
 			perms := append(slices.Clone(templates.GCSWriterPermissions), "storage.buckets.setIamPolicy")
 			_, err := e.admin.IAM.Projects.Roles.Patch("projects/"+gcptest.Project+"/roles/"+names.WriterRole, &iamapi.Role{IncludedPermissions: perms}).
 				UpdateMask("includedPermissions").Context(ctx).Do()
 			must(t, err)
-		}, gcp.StepWriterRole, "storage.buckets.setIamPolicy", "byob init"},
+		}, gcsbucket.StepWriterRole, "storage.buckets.setIamPolicy", "byob init"},
 		{"binding removed", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
 			e.gcp.SetBindings(cfg.Bucket, withoutMember(e.gcp.Bindings(cfg.Bucket), "serviceAccount:"+email))
-		}, gcp.StepWriterBinding, "missing", "byob init"},
+		}, gcsbucket.StepWriterBinding, "missing", "byob init"},
 		{"Snowflake's binding removed", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
 			e.gcp.SetBindings(cfg.Bucket, withoutMember(e.gcp.Bindings(cfg.Bucket), "serviceAccount:"+snowflaketest.GCPServiceAccount))
-		}, gcp.StepSnowflakeBinding, "missing", "byob init"},
+		}, gcsbucket.StepSnowflakeBinding, "missing", "byob init"},
 		{"project-level grant", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
 			e.gcp.SetProjectBindings([]gcptest.Binding{{Role: "roles/storage.admin", Members: []string{"serviceAccount:" + email}}})
-		}, gcp.CheckNoProjectGrant, "roles/storage.admin on the whole project", "gcloud projects remove-iam-policy-binding acme-data --member=serviceAccount:" + email + " --role=roles/storage.admin"},
+		}, gcsbucket.CheckNoProjectGrant, "roles/storage.admin on the whole project", "gcloud projects remove-iam-policy-binding acme-data --member=serviceAccount:" + email + " --role=roles/storage.admin"},
 		{"key deleted", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
 			e.gcp.DeleteKey(email, e.gcp.Keys(email)[0])
-		}, gcp.CheckKeyWorks, "no longer exists", "byob init"},
+		}, gcsbucket.CheckKeyWorks, "no longer exists", "byob init"},
 		{"stage URL wrong", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
 			name := cfg.SnowflakeDatabase + "." + cfg.SnowflakeSchema + "." + cfg.Stage
 			st := e.sf.Stage(name)
 			st.URL = "gcs://other-bucket/"
 			e.sf.SetStage(name, *st)
-		}, sfp.StepStage, "points at gcs://other-bucket/", "ALTER STAGE"},
+		}, snowflakestage.StepStage, "points at gcs://other-bucket/", "ALTER STAGE"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newGCSEnv(t)
-			cfg := e.config(sfp.Name)
+			cfg := e.config(snowflakestage.Name)
 			e.mustApply(cfg)
 			tc.breakIt(t, e, cfg)
 			rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
@@ -526,7 +526,7 @@ func TestVerifyGCS(t *testing.T) {
 			}
 			for id, c := range bad {
 				// The account left with no key fails key hygiene too.
-				noKey := id == gcp.CheckKeyHygiene && tc.check == gcp.CheckKeyWorks && strings.Contains(c.Detail, "no enabled key")
+				noKey := id == gcsbucket.CheckKeyHygiene && tc.check == gcsbucket.CheckKeyWorks && strings.Contains(c.Detail, "no enabled key")
 				if id != tc.check && !strings.HasPrefix(c.Detail, "not checked") && !noKey {
 					t.Errorf("unrelated check %s failed: %s", id, c.Detail)
 				}
@@ -564,7 +564,7 @@ func watchLate(e *env) *lateRequests {
 	l := &lateRequests{}
 	cfg := e.aws.Config()
 	cfg.HTTPClient = l
-	e.deps.Conns[awsp.Name] = awsp.NewConn(awsp.NewClients(cfg))
+	e.deps.Conns[s3bucket.Name] = s3bucket.NewConn(s3bucket.NewClients(cfg))
 	e.aws.SetLatency(50 * time.Millisecond)
 	e.sf.SetAccount("OTHER999") // the state file records FAKE12345
 	return l
@@ -628,10 +628,10 @@ func TestVerifyCheckOnAFailedPrerequisiteIsNotChecked(t *testing.T) {
 	for _, c := range rep.Checks {
 		got[c.ID] = c
 	}
-	if c := got[awsp.CheckKeyWorks]; c.Status != providers.Fail {
+	if c := got[s3bucket.CheckKeyWorks]; c.Status != providers.Fail {
 		t.Errorf("%s: %s %s, want a failure", c.ID, c.Status, c.Detail)
 	}
-	if c := got[awsp.CheckKeyConfined]; c.Status != providers.Unknown || !strings.Contains(c.Detail, "not checked") {
+	if c := got[s3bucket.CheckKeyConfined]; c.Status != providers.Unknown || !strings.Contains(c.Detail, "not checked") {
 		t.Errorf("%s: %s %s, want not checked", c.ID, c.Status, c.Detail)
 	}
 	if rep.OK {
@@ -646,10 +646,10 @@ func TestVerifyKeyThatWritesButCannotListStillHasItsScopeChecked(t *testing.T) {
 	e, cfg := healthyS3(t)
 	e.aws.Deny("GET bucket") // ListObjectsV2
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
-	if c := find(rep, awsp.CheckKeyWorks); c.Status != providers.Fail || !strings.Contains(c.Detail, "ListObjectsV2") {
+	if c := find(rep, s3bucket.CheckKeyWorks); c.Status != providers.Fail || !strings.Contains(c.Detail, "ListObjectsV2") {
 		t.Errorf("%s: %s %s, want a failure to list", c.ID, c.Status, c.Detail)
 	}
-	if c := find(rep, awsp.CheckKeyConfined); c.Status != providers.Pass {
+	if c := find(rep, s3bucket.CheckKeyConfined); c.Status != providers.Pass {
 		t.Errorf("%s: %s %s, want a pass", c.ID, c.Status, c.Detail)
 	}
 }

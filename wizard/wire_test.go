@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/growthloop/byob/providers"
-	awsp "github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/aws/awstest"
-	"github.com/growthloop/byob/providers/gcp"
-	"github.com/growthloop/byob/providers/gcp/gcptest"
-	sfp "github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/providers/gcsbucket"
+	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/s3bucket/awstest"
+	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/templates"
 	"github.com/growthloop/byob/wizard"
 )
@@ -65,7 +65,7 @@ func TestS3ArtifactsAreWhatIsSent(t *testing.T) {
 	cfg := e.config()
 	doc := applyCapturingPlan(t, cfg, e.deps)
 	calls := e.aws.Calls()
-	names := awsp.NamesFor(cfg.Name)
+	names := s3bucket.NamesFor(cfg.Name)
 	sent := func(action string) awstest.Call {
 		t.Helper()
 		i := slices.IndexFunc(calls, func(c awstest.Call) bool { return c.Action == action && c.Mutating })
@@ -86,28 +86,28 @@ func TestS3ArtifactsAreWhatIsSent(t *testing.T) {
 		for _, a := range s.Artifacts {
 			art := content(a)
 			switch s.ID {
-			case awsp.StepBucket:
+			case s3bucket.StepBucket:
 				var body struct{ LocationConstraint string }
 				xmlOf(sent("PUT bucket"), &body)
 				sameJSON(t, s.ID, json.RawMessage(art), map[string]any{"Bucket": strings.Trim(sent("PUT bucket").Path, "/"),
 					"CreateBucketConfiguration": map[string]string{"LocationConstraint": body.LocationConstraint}})
-			case awsp.StepPublicAccessBlock:
+			case s3bucket.StepPublicAccessBlock:
 				sameJSON(t, s.ID, json.RawMessage(art), xmlOf(sent("PUT ?publicAccessBlock"), &templates.PublicAccessBlock{}))
-			case awsp.StepEncryption:
+			case s3bucket.StepEncryption:
 				var body struct {
 					Rules []templates.EncryptionRule `xml:"Rule"`
 				}
 				xmlOf(sent("PUT ?encryption"), &body)
 				sameJSON(t, s.ID, json.RawMessage(art), templates.Encryption{Rules: body.Rules})
-			case awsp.StepBucketPolicy:
+			case s3bucket.StepBucketPolicy:
 				sameJSON(t, s.ID, json.RawMessage(art), json.RawMessage(sent("PUT ?policy").Body))
-			case awsp.StepLifecycle:
+			case s3bucket.StepLifecycle:
 				var body struct {
 					Rules []templates.LifecycleRule `xml:"Rule"`
 				}
 				xmlOf(sent("PUT ?lifecycle"), &body)
 				sameJSON(t, s.ID, json.RawMessage(art), templates.Lifecycle{Rules: body.Rules})
-			case awsp.StepObjectOwnership:
+			case s3bucket.StepObjectOwnership:
 				// A new bucket has ACLs off already: then nothing is sent.
 				if i := slices.IndexFunc(calls, func(c awstest.Call) bool { return c.Action == "PUT ?ownershipControls" }); i >= 0 {
 					var body struct {
@@ -118,33 +118,33 @@ func TestS3ArtifactsAreWhatIsSent(t *testing.T) {
 				} else if !strings.Contains(art, "BucketOwnerEnforced") {
 					t.Errorf("%s: the plan shows %s", s.ID, art)
 				}
-			case awsp.StepPolicy, awsp.StepSnowflakePolicy:
-				name := map[string]string{awsp.StepPolicy: names.Policy, awsp.StepSnowflakePolicy: names.SnowflakePolicy}[s.ID]
+			case s3bucket.StepPolicy, s3bucket.StepSnowflakePolicy:
+				name := map[string]string{s3bucket.StepPolicy: names.Policy, s3bucket.StepSnowflakePolicy: names.SnowflakePolicy}[s.ID]
 				i := slices.IndexFunc(calls, func(c awstest.Call) bool { return c.Action == "CreatePolicy" && c.Form.Get("PolicyName") == name })
 				if i < 0 {
 					t.Fatalf("%s: no CreatePolicy %s was sent", s.ID, name)
 				}
 				sameJSON(t, s.ID, json.RawMessage(art), json.RawMessage(calls[i].Form.Get("PolicyDocument")))
-			case awsp.StepRole:
+			case s3bucket.StepRole:
 				sameJSON(t, s.ID, json.RawMessage(art), json.RawMessage(sent("CreateRole").Form.Get("AssumeRolePolicyDocument")))
-			case awsp.StepRolePolicy, awsp.StepUserPolicy:
+			case s3bucket.StepRolePolicy, s3bucket.StepUserPolicy:
 				kind, action := "role", "AttachRolePolicy"
-				if s.ID == awsp.StepUserPolicy {
+				if s.ID == s3bucket.StepUserPolicy {
 					kind, action = "user", "AttachUserPolicy"
 				}
 				f := sent(action).Form
 				if got := fmt.Sprintf("attach policy %s to %s %s", f.Get("PolicyArn"), kind, f.Get("RoleName")+f.Get("UserName")); got != art {
 					t.Errorf("%s: the plan shows %q, the request was %q", s.ID, art, got)
 				}
-			case awsp.StepUser:
+			case s3bucket.StepUser:
 				if u := sent("CreateUser").Form.Get("UserName"); !strings.Contains(art, "create IAM user "+u+" ") {
 					t.Errorf("%s: the plan shows %q, the request created %s", s.ID, art, u)
 				}
-			case awsp.StepAccessKey:
+			case s3bucket.StepAccessKey:
 				if u := sent("CreateAccessKey").Form.Get("UserName"); !strings.Contains(art, "access key for "+u+";") {
 					t.Errorf("%s: the plan shows %q, the request was for %s", s.ID, art, u)
 				}
-			case sfp.StepIntegration, sfp.StepIntegrationGrant, sfp.StepStage, sfp.StepStageGrants:
+			case snowflakestage.StepIntegration, snowflakestage.StepIntegrationGrant, snowflakestage.StepStage, snowflakestage.StepStageGrants:
 				if !slices.Contains(statements, art) {
 					t.Errorf("%s: Snowflake never ran the statement the plan shows:\n%s", s.ID, art)
 				}
@@ -158,7 +158,7 @@ func TestS3ArtifactsAreWhatIsSent(t *testing.T) {
 // TestGCSArtifactsAreWhatIsSent is the same on Google Cloud.
 func TestGCSArtifactsAreWhatIsSent(t *testing.T) {
 	e := newGCSEnv(t)
-	cfg := e.config(sfp.Name)
+	cfg := e.config(snowflakestage.Name)
 	doc := applyCapturingPlan(t, cfg, e.deps)
 	requests := e.gcp.Sent()
 	sent := func(method, suffix string) gcptest.Sent {
@@ -169,18 +169,18 @@ func TestGCSArtifactsAreWhatIsSent(t *testing.T) {
 		}
 		return requests[i]
 	}
-	names := gcp.NamesFor(cfg.Name)
+	names := gcsbucket.NamesFor(cfg.Name)
 	statements := e.sf.Statements()
 	for _, s := range doc.Steps {
 		for _, a := range s.Artifacts {
 			art := content(a)
 			switch s.ID {
-			case gcp.StepBucket:
+			case gcsbucket.StepBucket:
 				var body map[string]any
 				json.Unmarshal(sent("POST", "/storage/v1/b").Body, &body)
 				sameJSON(t, s.ID, json.RawMessage(art), map[string]any{"name": body["name"], "location": body["location"],
 					"iamConfiguration": body["iamConfiguration"], "lifecycle": body["lifecycle"]})
-			case gcp.StepWriterRole, gcp.StepSnowflakeRole:
+			case gcsbucket.StepWriterRole, gcsbucket.StepSnowflakeRole:
 				var want templates.GCPRole
 				json.Unmarshal([]byte(art), &want)
 				var got templates.GCPRole
@@ -191,9 +191,9 @@ func TestGCSArtifactsAreWhatIsSent(t *testing.T) {
 					}
 				}
 				sameJSON(t, s.ID, want, got)
-			case gcp.StepServiceAccount:
+			case gcsbucket.StepServiceAccount:
 				sameJSON(t, s.ID, json.RawMessage(art), json.RawMessage(sent("POST", "/serviceAccounts").Body))
-			case gcp.StepWriterBinding, gcp.StepSnowflakeBinding:
+			case gcsbucket.StepWriterBinding, gcsbucket.StepSnowflakeBinding:
 				var want templates.GCSBinding
 				json.Unmarshal([]byte(art), &want)
 				var policy struct{ Bindings []gcptest.Binding }
@@ -203,7 +203,7 @@ func TestGCSArtifactsAreWhatIsSent(t *testing.T) {
 				}) {
 					t.Errorf("%s: the plan shows the binding %+v, the bucket's policy was set to %+v", s.ID, want, policy.Bindings)
 				}
-			case gcp.StepKey:
+			case gcsbucket.StepKey:
 				var want templates.GCPKeyRequest
 				json.Unmarshal([]byte(art), &want)
 				req := sent("POST", "/keys")
@@ -214,7 +214,7 @@ func TestGCSArtifactsAreWhatIsSent(t *testing.T) {
 					t.Errorf("%s: the key was made for %s", s.ID, req.Path)
 				}
 				sameJSON(t, s.ID, want, got)
-			case sfp.StepIntegration, sfp.StepIntegrationGrant, sfp.StepStage, sfp.StepStageGrants:
+			case snowflakestage.StepIntegration, snowflakestage.StepIntegrationGrant, snowflakestage.StepStage, snowflakestage.StepStageGrants:
 				if !slices.Contains(statements, art) {
 					t.Errorf("%s: Snowflake never ran the statement the plan shows:\n%s", s.ID, art)
 				}

@@ -22,9 +22,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/growthloop/byob/providers"
-	awsp "github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/gcp"
-	"github.com/growthloop/byob/providers/gcp/gcptest"
+	"github.com/growthloop/byob/providers/gcsbucket"
+	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/wizard"
 )
@@ -79,7 +79,7 @@ func (l *list) text(cfg wizard.Config, placeholders map[string]string) string {
 
 // S3 lists an S3 setup (with Snowflake when cfg has it), through the admin
 // clients c and the fakes.
-func S3(ctx context.Context, c *awsp.Clients, sf *snowflaketest.Server, cfg wizard.Config) (string, error) {
+func S3(ctx context.Context, c *s3bucket.Clients, sf *snowflaketest.Server, cfg wizard.Config) (string, error) {
 	l := &list{}
 	bucket := aws.String(cfg.Bucket)
 	inRegion := func(o *s3.Options) { o.Region = cfg.Region }
@@ -109,7 +109,7 @@ func S3(ctx context.Context, c *awsp.Clients, sf *snowflaketest.Server, cfg wiza
 		l.add("bucket.lifecycle", lc.Rules)
 	}
 
-	names := awsp.NamesOf(&cfg)
+	names := s3bucket.NamesOf(&cfg)
 	policies := []string{names.Policy}
 	if cfg.WarehouseProvider() != nil {
 		policies = append(policies, names.SnowflakePolicy)
@@ -213,8 +213,8 @@ func files(l *list, cfg wizard.Config, state *wizard.State, serr error, bundle *
 	l.add("invariant: state file valid, with the inputs", serr == nil && state.Inputs != nil && state.Inputs.Config("").Bucket == cfg.Bucket)
 	fi, err := os.Stat(cfg.Bundle)
 	complete := berr == nil && bundle != nil && err == nil && fi.Mode().Perm() == 0o600 && bundle.Bucket == cfg.Bucket &&
-		(cfg.Provider == awsp.Name && bundle.AWSAccessKeyID != "" && bundle.AWSSecretAccessKey != "" ||
-			cfg.Provider == gcp.Name && bundle.GCPKeyID != "") &&
+		(cfg.Provider == s3bucket.Name && bundle.AWSAccessKeyID != "" && bundle.AWSSecretAccessKey != "" ||
+			cfg.Provider == gcsbucket.Name && bundle.GCPKeyID != "") &&
 		(!(cfg.WarehouseProvider() != nil) || bundle.Snowflake != nil && bundle.Snowflake.Stage != "")
 	l.add("invariant: bundle complete, mode 0600", complete)
 	l.add("invariant: no pending secret left", cfg.BucketProvider().Keys(&cfg).PendingFile() == "")
@@ -237,7 +237,7 @@ func GCS(g *gcptest.Server, sf *snowflaketest.Server, cfg wizard.Config) (string
 	}
 	slices.SortFunc(bindings, func(a, b gcptest.Binding) int { return strings.Compare(a.Role, b.Role) })
 	l.add("bucket.bindings", bindings)
-	names := gcp.NamesOf(&cfg)
+	names := gcsbucket.NamesOf(&cfg)
 	for _, id := range []string{names.WriterRole, names.SnowflakeRole} {
 		if r := g.Role(id); r != nil {
 			r.Etag = ""
@@ -273,15 +273,15 @@ func GCS(g *gcptest.Server, sf *snowflaketest.Server, cfg wizard.Config) (string
 // Remains lists what of a setup is still there after byob destroy: each
 // object byob makes that exists, by name, and the role's grants. Nothing
 // byob made remains when it is empty (the role's own grants aside).
-func Remains(ctx context.Context, c *awsp.Clients, g *gcptest.Server, sf *snowflaketest.Server, cfg wizard.Config) []string {
+func Remains(ctx context.Context, c *s3bucket.Clients, g *gcptest.Server, sf *snowflaketest.Server, cfg wizard.Config) []string {
 	var out []string
 	found := func(what string, there bool) {
 		if there {
 			out = append(out, what)
 		}
 	}
-	if cfg.Provider == awsp.Name {
-		names := awsp.NamesOf(&cfg)
+	if cfg.Provider == s3bucket.Name {
+		names := s3bucket.NamesOf(&cfg)
 		_, err := c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(cfg.Bucket)}, func(o *s3.Options) { o.Region = cfg.Region })
 		found("bucket "+cfg.Bucket, err == nil)
 		_, err = c.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(names.User)})
@@ -295,7 +295,7 @@ func Remains(ctx context.Context, c *awsp.Clients, g *gcptest.Server, sf *snowfl
 			found("policy "+p, err == nil)
 		}
 	} else {
-		names := gcp.NamesOf(&cfg)
+		names := gcsbucket.NamesOf(&cfg)
 		found("bucket "+cfg.Bucket, g.Bucket(cfg.Bucket) != nil)
 		email := names.ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
 		found("service account "+email, g.HasAccount(email))

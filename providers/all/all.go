@@ -4,15 +4,15 @@ package all
 
 import (
 	"github.com/growthloop/byob/providers"
-	"github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/gcp"
-	"github.com/growthloop/byob/providers/snowflake"
+	"github.com/growthloop/byob/providers/gcsbucket"
+	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/snowflakestage"
 )
 
 // In this order the form offers them and messages list them; one place
 // says it, since the order packages initialise in is no contract.
 func init() {
-	providers.Register(aws.Provider{})       // --provider s3
-	providers.Register(gcp.Provider{})       // --provider gcs
-	providers.Register(snowflake.Provider{}) // --warehouse snowflake
+	providers.Register(s3bucket.Provider{})       // --provider s3
+	providers.Register(gcsbucket.Provider{})      // --provider gcs
+	providers.Register(snowflakestage.Provider{}) // --warehouse snowflake
 }

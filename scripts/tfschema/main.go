@@ -26,8 +26,8 @@ import (
 
 	"github.com/growthloop/byob/providers"
 	_ "github.com/growthloop/byob/providers/all"
-	"github.com/growthloop/byob/providers/aws"
-	"github.com/growthloop/byob/providers/gcp"
+	"github.com/growthloop/byob/providers/gcsbucket"
+	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/render"
 	"github.com/growthloop/byob/render/tftest"
 )
@@ -131,7 +131,7 @@ func usedTypes() (resources, data map[string]bool, err error) {
 	resources, data = map[string]bool{}, map[string]bool{}
 	s3, gcs := providers.Config{Provider: "s3", Bucket: "schema-exports", Region: "us-east-1"},
 		providers.Config{Provider: "gcs", Bucket: "schema-exports", GCPProject: "schema-project", Location: "US"}
-	adopted := providers.NewValues(map[string]string{providers.AdoptedKey(aws.StepBucket).Name: "true", providers.AdoptedKey(gcp.StepBucket).Name: "true"})
+	adopted := providers.NewValues(map[string]string{providers.AdoptedKey(s3bucket.StepBucket).Name: "true", providers.AdoptedKey(gcsbucket.StepBucket).Name: "true"})
 	for _, r := range []struct {
 		cfg providers.Config
 		o   render.Options

@@ -13,7 +13,7 @@ import (
 
 	"github.com/growthloop/byob/providers"
 	_ "github.com/growthloop/byob/providers/all"
-	"github.com/growthloop/byob/providers/aws"
+	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -109,7 +109,7 @@ func TestRegionOffersTheWarehousesFirst(t *testing.T) {
 // after skip choices offered first.
 func regionNumber(t *testing.T, region string, skip int) string {
 	t.Helper()
-	i := slices.IndexFunc(aws.Regions(), func(r aws.Region) bool { return r.Name == region })
+	i := slices.IndexFunc(s3bucket.Regions(), func(r s3bucket.Region) bool { return r.Name == region })
 	if i < 0 {
 		t.Fatalf("the SDK knows no %s", region)
 	}
@@ -121,7 +121,7 @@ func regionNumber(t *testing.T, region string, skip int) string {
 func TestAnotherRegionIsTyped(t *testing.T) {
 	a, cfg := newAnswers()
 	cfg.Provider, cfg.Warehouse = "s3", providers.WarehouseNone
-	last := strconv.Itoa(len(aws.Regions()) + 1)
+	last := strconv.Itoa(len(s3bucket.Regions()) + 1)
 	o, out := answer(t, last, "Not A Region", "eu-south-9")
 	a.Accessible = true
 	r := newRunner(context.Background(), o)
