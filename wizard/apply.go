@@ -205,7 +205,7 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 		return out, err
 	}
 	plan.prefetch(ctx, reads, nil)
-	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.ChangeAccess)
+	pf, err := preflight(ctx, &cfg, deps, values, providers.ChangeAccess, o.OnPreflight)
 	out.Preflight = pf
 	if err != nil {
 		return out, err
@@ -219,9 +219,6 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 		plan.prefetch(ctx, reads, nil)
 	}
 	plan.Config = cfg // with the location the preflight found
-	if o.OnPreflight != nil {
-		o.OnPreflight(pf)
-	}
 	if !o.Force {
 		if err := checkTargets(cfg, values); err != nil {
 			return out, err

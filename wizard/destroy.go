@@ -113,13 +113,10 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 	defer bg.End()
 	var out DestroyOutcome
 	deps.Propagation, deps.Destroy = o.Propagation, o.Remove
-	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.RemoveAccess)
+	pf, err := preflight(ctx, &cfg, deps, values, providers.RemoveAccess, o.OnPreflight)
 	out.Preflight = pf
 	if err != nil {
 		return out, err
-	}
-	if o.OnPreflight != nil {
-		o.OnPreflight(pf)
 	}
 	d, err := PlanDestroy(ctx, cfg, deps, values)
 	if err != nil {
@@ -131,66 +128,38 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 		}
 	}
 	out.Started = true
-	var (
-		mu       sync.Mutex
-		firstErr error
-	)
-	emit := func(e Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		if o.OnEvent != nil {
-			o.OnEvent(e)
-		}
-	}
+	rn := newRunner(ctx, bg, state, values, o.OnEvent)
+	var mu sync.Mutex // guards out
 	removal := map[string]Removal{}
 	for _, r := range d.Removals {
 		removal[r.Step.ID()] = r
 	}
-	stepCtx := context.WithoutCancel(ctx)
-	graph.RunReverse(stepCtx, d.plan.graph, parallelism, func(stepCtx context.Context, s providers.Step, after []bool) bool {
+	graph.RunReverse(rn.nodeCtx(), d.plan.graph, parallelism, func(ctx context.Context, s providers.Step, after []bool) bool {
 		r, ok := removal[s.ID()]
-		mu.Lock()
-		stopped := firstErr != nil || ctx.Err() != nil
-		mu.Unlock()
 		switch {
-		case slices.Contains(after, false) || stopped:
+		case slices.Contains(after, false) || rn.stopped():
 			return false
 		case !ok:
 			return true
-		}
-		start := time.Now()
-		// Destroy's events are titled by what is removed (or kept).
-		title := r.Remove
-		if title == "" {
-			title = r.Keep
-		}
-		ev := func(kind EventKind, detail string) {
-			emit(Event{Step: s.ID(), Title: title, Kind: kind, Detail: detail, Elapsed: time.Since(start)})
-		}
-		if r.Remove == "" {
+		case r.Remove == "":
+			// Destroy's events are titled by what is removed, or kept.
+			rn.emit(Event{Step: s.ID(), Title: r.Keep, Kind: EventKept, Detail: r.Keep})
 			mu.Lock()
 			out.Kept = append(out.Kept, r)
 			mu.Unlock()
-			ev(EventKept, r.Keep)
 			return true
 		}
-		ev(EventStart, r.Remove)
-		err := s.Destroy(stepCtx, providers.NewRun(bg, providers.Hooks{
-			Checkpoint: func() error { return state.Save(values) },
-			Report:     func(msg string) { ev(EventWait, msg) },
-			Count: func(what string, done, total int) {
-				emit(Event{Step: s.ID(), Title: title, Kind: EventProgress, Detail: what, Done: done, Total: total, Elapsed: time.Since(start)})
-			},
-		}), values)
-		var kept *providers.Kept
-		switch {
-		case errors.As(err, &kept):
-			mu.Lock()
-			out.Kept = append(out.Kept, Removal{Step: s, Teardown: providers.Teardown{Keep: kept.Reason}})
-			mu.Unlock()
-			ev(EventKept, kept.Reason)
-			return true
-		case err == nil:
+		err := rn.do(ctx, s.ID(), r.Remove, r.Remove, func(ctx context.Context, run *providers.Run, _ func(EventKind, string)) (EventKind, string, error) {
+			var kept *providers.Kept
+			switch err := s.Destroy(ctx, run, values); {
+			case errors.As(err, &kept):
+				mu.Lock()
+				out.Kept = append(out.Kept, Removal{Step: s, Teardown: providers.Teardown{Keep: kept.Reason}})
+				mu.Unlock()
+				return EventKept, kept.Reason, nil
+			case err != nil:
+				return "", "", err
+			}
 			gone := []string{s.ID()}
 			if h, ok := s.(providers.Holder); ok {
 				gone = append(gone, h.Holds()...)
@@ -199,25 +168,18 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 				providers.Forget(values, id)
 				state.Record(id, StepState{Status: StepRemoved, At: time.Now().UTC()}, values)
 			}
-		}
-		if err != nil {
-			err = &StepError{Step: s.ID(), Title: title, Err: err}
-			ev(EventFailed, err.Error())
 			mu.Lock()
-			if firstErr == nil {
-				firstErr = err
-			}
+			out.Removed = append(out.Removed, s.ID())
 			mu.Unlock()
+			return EventRemoved, r.Remove, nil
+		})
+		if err != nil {
 			state.Record(s.ID(), StepState{Status: StepFailed, At: time.Now().UTC(), Error: err.Error()}, values)
 			return false
 		}
-		mu.Lock()
-		out.Removed = append(out.Removed, s.ID())
-		mu.Unlock()
-		ev(EventRemoved, r.Remove)
 		return true
 	})
-	if firstErr == nil && ctx.Err() == nil {
+	if !rn.failed() && ctx.Err() == nil {
 		// Finished: the state says so, and what stayed. A rotation's
 		// keys went with the key step.
 		for _, k := range []providers.Key{providers.RotationOldKey, providers.RotationStarted, providers.RotationRetired} {
@@ -230,11 +192,5 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 		state.MarkDestroyed(at, keptObjects(d, out.Kept))
 		state.Record("", StepState{}, values)
 	}
-	if err := state.Flush(); err != nil && firstErr == nil {
-		firstErr = err
-	}
-	if firstErr == nil && ctx.Err() != nil {
-		return out, ErrCancelled
-	}
-	return out, firstErr
+	return out, rn.end()
 }

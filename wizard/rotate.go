@@ -49,7 +49,7 @@ type RotateOutcome struct {
 // rotation is one phase of a rotation under way.
 type rotation struct {
 	ctx     context.Context
-	bg      *providers.Background
+	rn      *runner
 	cfg     Config
 	deps    Deps
 	state   *State
@@ -62,47 +62,31 @@ type rotation struct {
 
 func startRotation(ctx context.Context, bg *providers.Background, cfg Config, deps Deps, state *State, values *providers.Values, o RotateOptions) (*rotation, Preflight, error) {
 	deps.Propagation = o.Propagation
-	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.RotateAccess)
+	pf, err := preflight(ctx, &cfg, deps, values, providers.RotateAccess, o.OnPreflight)
 	if err != nil {
 		return nil, pf, err
-	}
-	if o.OnPreflight != nil {
-		o.OnPreflight(pf)
 	}
 	bp := cfg.BucketProvider()
 	rot, ok := bp.(providers.KeyRotator)
 	if !ok {
 		return nil, pf, providers.Usagef("byob cannot rotate the keys of %s", bp.Title())
 	}
-	rt := &rotation{ctx: ctx, bg: bg, cfg: cfg, deps: deps, state: state, values: values, o: o, rotator: rot}
+	rt := &rotation{ctx: ctx, rn: newRunner(ctx, bg, state, values, o.OnEvent), cfg: cfg, deps: deps, state: state, values: values, o: o, rotator: rot}
 	rt.setup = setups(&rt.cfg, values, deps)[bp.Name()]
 	rt.keys = rt.setup.Keys
 	return rt, pf, nil
 }
 
-// step runs one step of the phase, reporting it, and saves the state.
+// step runs one step of the phase through the runner, and saves the
+// state once it is done. The phase's steps see the caller's cancellation:
+// each records what it made before it waits.
 func (rt *rotation) step(id, title string, f func(ctx context.Context, r *providers.Run) error) error {
-	start := time.Now()
-	ev := func(kind EventKind, detail string) {
-		if rt.o.OnEvent != nil {
-			rt.o.OnEvent(Event{Step: id, Title: title, Kind: kind, Detail: detail, Elapsed: time.Since(start)})
+	return rt.rn.do(rt.ctx, id, title, "", func(ctx context.Context, r *providers.Run, _ func(EventKind, string)) (EventKind, string, error) {
+		if err := f(ctx, r); err != nil {
+			return "", "", err
 		}
-	}
-	ev(EventStart, "")
-	err := f(rt.ctx, providers.NewRun(rt.bg, providers.Hooks{
-		Checkpoint: func() error { return rt.state.Save(rt.values) },
-		Report:     func(msg string) { ev(EventWait, msg) },
-	}))
-	if err == nil {
-		err = rt.state.Save(rt.values)
-	}
-	if err != nil {
-		err = &StepError{Step: id, Title: title, Err: err}
-		ev(EventFailed, err.Error())
-		return err
-	}
-	ev(EventApplied, "")
-	return nil
+		return EventApplied, "", rt.state.Save(rt.values)
+	})
 }
 
 // Rotate is the first phase of a key rotation: it keeps the current bundle

@@ -69,88 +69,49 @@ const parallelism = 8
 // (one question at a time); an error fails that step. Each step runs in
 // the run's background bg, saving the state when it checkpoints.
 func Run(ctx context.Context, bg *providers.Background, p *Plan, state *State, onEvent func(Event), confirmDrift func(providers.Step, providers.Observation) error) (Result, error) {
+	rn := newRunner(ctx, bg, state, p.Values, onEvent)
 	var (
-		mu       sync.Mutex
-		res      Result
-		firstErr error
+		mu  sync.Mutex
+		res Result
 		// confirmMu keeps drift questions from interleaving.
 		confirmMu sync.Mutex
 	)
-	emit := func(e Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		if onEvent != nil {
-			onEvent(e)
-		}
-	}
-	stopped := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return firstErr != nil || ctx.Err() != nil
-	}
-	// finish records the step's outcome; the state file is written behind
-	// the run (a failed write fails it at the end).
-	finish := func(id string, st StepState, err error) error {
-		state.Record(id, st, p.Values)
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil && firstErr == nil {
-			firstErr = err
-		}
-		return err
-	}
-	// Steps never see ctx's cancellation: a half-made call is worse than
-	// finishing the running step.
-	stepCtx := context.WithoutCancel(ctx)
-	graph.Run(stepCtx, p.graph, parallelism, func(stepCtx context.Context, s providers.Step, needs []bool) bool {
-		if slices.Contains(needs, false) || stopped() {
+	graph.Run(rn.nodeCtx(), p.graph, parallelism, func(ctx context.Context, s providers.Step, needs []bool) bool {
+		if slices.Contains(needs, false) || rn.stopped() {
 			return false
 		}
-		start := time.Now()
-		ev := func(kind EventKind, detail string) {
-			emit(Event{Step: s.ID(), Title: s.Title(), Kind: kind, Detail: detail, Elapsed: time.Since(start)})
-		}
-		ev(EventStart, "")
-		r := providers.NewRun(bg, providers.Hooks{
-			Checkpoint: func() error { return state.Save(p.Values) },
-			Report:     func(msg string) { ev(EventWait, msg) },
-		})
-		kind, detail, err := runStep(stepCtx, r, s, p.Values, func(obs providers.Observation) error {
-			ev(EventDrift, driftDetail(obs))
-			if confirmDrift == nil {
-				return nil
+		err := rn.do(ctx, s.ID(), s.Title(), "", func(ctx context.Context, r *providers.Run, ev func(EventKind, string)) (EventKind, string, error) {
+			kind, detail, err := runStep(ctx, r, s, p.Values, func(obs providers.Observation) error {
+				ev(EventDrift, driftDetail(obs))
+				if confirmDrift == nil {
+					return nil
+				}
+				confirmMu.Lock()
+				defer confirmMu.Unlock()
+				return confirmDrift(s, obs)
+			})
+			if err != nil {
+				return kind, detail, err
 			}
-			confirmMu.Lock()
-			defer confirmMu.Unlock()
-			return confirmDrift(s, obs)
+			// Done: the state file records it behind the run (a failed
+			// write fails the run at its end).
+			state.Record(s.ID(), StepState{Status: StepDone, At: time.Now().UTC()}, p.Values)
+			mu.Lock()
+			if kind == EventApplied {
+				res.Applied = append(res.Applied, s.ID())
+			} else {
+				res.InPlace = append(res.InPlace, s.ID())
+			}
+			mu.Unlock()
+			return kind, detail, nil
 		})
 		if err != nil {
-			err = &StepError{Step: s.ID(), Title: s.Title(), Err: err}
-			ev(EventFailed, err.Error())
-			finish(s.ID(), StepState{Status: StepFailed, At: time.Now().UTC(), Error: err.Error()}, err)
+			state.Record(s.ID(), StepState{Status: StepFailed, At: time.Now().UTC(), Error: err.Error()}, p.Values)
 			return false
 		}
-		if err := finish(s.ID(), StepState{Status: StepDone, At: time.Now().UTC()}, nil); err != nil {
-			ev(EventFailed, err.Error())
-			return false
-		}
-		mu.Lock()
-		if kind == EventApplied {
-			res.Applied = append(res.Applied, s.ID())
-		} else {
-			res.InPlace = append(res.InPlace, s.ID())
-		}
-		mu.Unlock()
-		ev(kind, detail)
 		return true
 	})
-	if err := state.Flush(); err != nil && firstErr == nil {
-		firstErr = err
-	}
-	if firstErr == nil && ctx.Err() != nil {
-		return res, ErrCancelled
-	}
-	return res, firstErr
+	return res, rn.end()
 }
 
 // runStep checks a step and applies it unless it is already done. A

@@ -100,21 +100,23 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 	// the probes' clean-up. A run stopped at the preflight stops them.
 	bg := providers.NewBackground()
 	defer bg.End()
+	// Checks record nothing; their waits are told to OnWait.
+	rn := newRunner(ctx, bg, nil, values, func(e Event) {
+		if e.Kind == EventWait && o.OnWait != nil {
+			o.OnWait(e.Step, e.Detail)
+		}
+	})
 	plan.prefetch(ctx, providers.NewRun(bg, providers.Hooks{}), provedByUse) // only the steps verify checks
 	for _, n := range nodes {
 		if n.check.Start != nil {
-			n.check.Start(ctx, checkRun(bg, n.check.ID, o.OnWait))
+			n.check.Start(ctx, rn.env(n.check.ID, n.check.Title, time.Now()))
 		}
 	}
 	// Read access is enough: a check whose own read is denied says so.
-	pf, err := RunPreflight(ctx, &cfg, deps, values, providers.ReadAccess)
-	if err != nil {
+	if _, err := preflight(ctx, &cfg, deps, values, providers.ReadAccess, o.OnPreflight); err != nil {
 		return Report{}, err
 	}
-	if o.OnPreflight != nil {
-		o.OnPreflight(pf)
-	}
-	return runChecks(ctx, bg, g, o.OnWait), nil
+	return runChecks(ctx, rn, g), nil
 }
 
 // provedByUse reports whether verify leaves step s to a probe, which
@@ -124,18 +126,10 @@ func provedByUse(s providers.Step) bool {
 	return ok && p.ProvedByUse()
 }
 
-// checkRun is the run of check id, in bg, reporting its waits to onWait.
-func checkRun(bg *providers.Background, id string, onWait func(id, msg string)) *providers.Run {
-	return providers.NewRun(bg, providers.Hooks{Report: func(msg string) {
-		if onWait != nil {
-			onWait(id, msg)
-		}
-	}})
-}
-
 // runChecks runs every check once the checks it needs have finished; a
 // check whose prerequisite failed or could not be checked is not run.
-func runChecks(ctx context.Context, bg *providers.Background, g *graph.Graph[verifyNode], onWait func(id, msg string)) Report {
+// Unlike a step, a check sees the run's cancellation (verify --timeout).
+func runChecks(ctx context.Context, rn *runner, g *graph.Graph[verifyNode]) Report {
 	results := graph.Run(ctx, g, parallelism, func(ctx context.Context, n verifyNode, before []CheckReport) CheckReport {
 		r := CheckReport{ID: n.check.ID, Title: n.check.Title}
 		// What a check proves rests on what it needs: a check whose
@@ -148,7 +142,7 @@ func runChecks(ctx context.Context, bg *providers.Background, g *graph.Graph[ver
 				return r
 			}
 		}
-		res := n.check.Run(ctx, checkRun(bg, n.check.ID, onWait))
+		res := n.check.Run(ctx, rn.env(n.check.ID, n.check.Title, time.Now()))
 		if ctx.Err() != nil && res.Status != providers.Pass {
 			res = providers.CannotRun(fmt.Errorf("timed out: %w", ctx.Err()), "raise --timeout and re-run byob verify")
 		}
