@@ -11,6 +11,7 @@ import (
 
 	"github.com/growthloop/byob/internal/securefile"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/render"
 	"github.com/growthloop/byob/wizard"
 )
@@ -62,7 +63,7 @@ Manager secret with your AWS credentials.`,
 	fs.StringVar(&o.KeyFile, "key-file", "credentials.json", "where a GCS service account key is written (mode 0600)")
 	fs.StringVar(&o.Profile, "profile", "", "AWS shared config profile that reads the stack's secret")
 	fs.BoolVar(&o.Force, "force", false, "overwrite a bundle of another setup")
-	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for a new key to work")
+	fs.DurationVar(&o.Propagation, "propagation-timeout", runenv.DefaultPropagationTimeout, "how long to wait for a new key to work")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
 	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
@@ -144,7 +145,7 @@ func runBundle(ctx context.Context, o *BundleOptions) error {
 		return err
 	}
 	b.AWSSecretAccessKey = h.Bundle.AWSSecretAccessKey
-	if err := wizard.Handover(ctx, cfg, wizard.Deps{Conns: conns, Propagation: providers.Propagation{Timeout: o.Propagation}}, &b, o.Force); err != nil {
+	if err := wizard.Handover(ctx, cfg, wizard.Deps{Conns: conns, Propagation: runenv.Propagation{Timeout: o.Propagation}}, &b, o.Force); err != nil {
 		return err
 	}
 	if o.Output == "json" {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/growthloop/byob/internal/safetext"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/wizard"
 	"github.com/growthloop/byob/wizard/form"
 )
@@ -81,7 +82,7 @@ Exit codes: 0 done, 1 a removal failed (re-run to finish), 2 usage error,
 	fs.BoolVar(&o.DeleteBucket, "delete-bucket", false, "also delete the bucket byob created (never one it adopted)")
 	fs.BoolVar(&o.DeleteObjects, "delete-objects", false, "with --delete-bucket: delete the bucket's objects, every version, first")
 	fs.BoolVar(&o.DeleteBundle, "delete-bundle", false, "also delete the local bundle and key files once their key is gone")
-	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait while a bucket's IAM policy keeps changing")
+	fs.DurationVar(&o.Propagation, "propagation-timeout", runenv.DefaultPropagationTimeout, "how long to wait while a bucket's IAM policy keeps changing")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
 	addConnectFlags(c, f)
 	fs.BoolVar(&o.Accessible, "accessible", false, "ask line by line, for screen readers (also TERM=dumb)")
@@ -224,7 +225,7 @@ func runDestroy(ctx context.Context, o *DestroyOptions) error {
 	if o.Output == "json" {
 		r = newJSONReporter(io, "byob destroy")
 	}
-	opts := wizard.DestroyOptions{Remove: remove, Propagation: providers.Propagation{Timeout: o.Propagation}, OnEvent: r.Event}
+	opts := wizard.DestroyOptions{Remove: remove, Propagation: runenv.Propagation{Timeout: o.Propagation}, OnEvent: r.Event}
 	if !o.Yes {
 		opts.Confirm = func(d *wizard.DestroyPlan) error {
 			if err := printDestroyPlan(io.Out, "text", d, false); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/growthloop/byob/internal/safetext"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/wizard"
 	"github.com/growthloop/byob/wizard/form"
 )
@@ -72,7 +73,7 @@ func newCmdInit(f *Factory, u providers.Use, runF func(context.Context, *InitOpt
 		return runInit(ctx, o)
 	})
 	fs := c.Flags()
-	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for new IAM users, keys and roles to work")
+	fs.DurationVar(&o.Propagation, "propagation-timeout", runenv.DefaultPropagationTimeout, "how long to wait for new IAM users, keys and roles to work")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
 	addConnectFlags(c, f)
 	fs.BoolVar(&o.Accessible, "accessible", false, "ask line by line, for screen readers (also TERM=dumb)")
@@ -246,7 +247,7 @@ func apply(ctx context.Context, o *InitOptions, cfg providers.Config, conns map[
 	// run after the running steps.
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	opts := wizard.ApplyOptions{Force: o.Force, ResetExternalID: o.ResetExternalID, Adopt: o.Adopt, Prune: o.Prune, Propagation: providers.Propagation{Timeout: o.Propagation}}
+	opts := wizard.ApplyOptions{Force: o.Force, ResetExternalID: o.ResetExternalID, Adopt: o.Adopt, Prune: o.Prune, Propagation: runenv.Propagation{Timeout: o.Propagation}}
 	if !o.Yes {
 		opts.Confirm = func(plan *wizard.Plan) error {
 			if tui {

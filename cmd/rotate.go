@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -64,7 +65,7 @@ Exit codes: 0 done, 1 failure (re-run to resume), 2 usage error.`,
 	fs := c.Flags()
 	fs.BoolVar(&o.Finish, "finish", false, "the second phase: retire the old key once GrowthLoop has the new bundle")
 	fs.BoolVar(&o.KeepOld, "keep-old", false, "with --finish: deactivate the old key but keep it (the next rotation deletes it)")
-	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for the new key to work")
+	fs.DurationVar(&o.Propagation, "propagation-timeout", runenv.DefaultPropagationTimeout, "how long to wait for the new key to work")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
 	addConnectFlags(c, f)
 	return c
@@ -114,7 +115,7 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 	defer closeConns()
 	connected := connecting(o.IO, o.Output, false, &cfg, conns)
 	defer connected()
-	opts := wizard.RotateOptions{KeepOld: o.KeepOld, Propagation: providers.Propagation{Timeout: o.Propagation}, OnPreflight: func(pf wizard.Preflight) { connected(); r.Preflight(pf) }, OnEvent: r.Event}
+	opts := wizard.RotateOptions{KeepOld: o.KeepOld, Propagation: runenv.Propagation{Timeout: o.Propagation}, OnPreflight: func(pf wizard.Preflight) { connected(); r.Preflight(pf) }, OnEvent: r.Event}
 	phase, resume := wizard.Rotate, "byob rotate-keys"
 	if o.Finish {
 		phase, resume = wizard.FinishRotation, "byob rotate-keys --finish"

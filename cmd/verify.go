@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -61,7 +62,7 @@ could not run, 2 usage error.`,
 		return runVerify(ctx, o)
 	})
 	fs := c.Flags()
-	fs.DurationVar(&o.Propagation, "propagation-timeout", providers.DefaultPropagationTimeout, "how long to wait for a new access key to work")
+	fs.DurationVar(&o.Propagation, "propagation-timeout", runenv.DefaultPropagationTimeout, "how long to wait for a new access key to work")
 	fs.DurationVar(&o.Timeout, "timeout", DefaultVerifyTimeout, "bound on the whole run; checks still running then are reported as not run")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
 	fs.StringVar(&o.AccessKeyID, "access-key-id", "", "GrowthLoop's access key on a setup without a bundle (s3): its age and state are checked")
@@ -117,7 +118,7 @@ func runVerify(ctx context.Context, o *VerifyOptions) error {
 		r = newJSONReporter(o.IO, "byob verify")
 	}
 	rep, err := wizard.Verify(ctx, cfg, wizard.Deps{Conns: conns}, values, bundle, wizard.VerifyOptions{
-		Propagation: providers.Propagation{Timeout: o.Propagation},
+		Propagation: runenv.Propagation{Timeout: o.Propagation},
 		OnWait:      func(_, msg string) { connected(); r.Waiting(msg) },
 		OnPreflight: func(wizard.Preflight) { connected() },
 	})

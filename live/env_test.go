@@ -19,6 +19,7 @@ import (
 	_ "github.com/growthloop/byob/providers/all" // every cloud and warehouse, as the command registers them
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/s3bucket/awstest"
 	"github.com/growthloop/byob/providers/snowflakestage"
@@ -199,11 +200,11 @@ func (r *run) snowflakeDB(t *testing.T) *snowflake.Pool {
 
 // prop is how long the suite waits for IAM: real propagation takes up to a
 // minute.
-func (r *run) prop() providers.Propagation {
+func (r *run) prop() runenv.Propagation {
 	if r.emulated {
-		return providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}
+		return runenv.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}
 	}
-	return providers.Propagation{Timeout: 3 * time.Minute}
+	return runenv.Propagation{Timeout: 3 * time.Minute}
 }
 
 func must(t *testing.T, err error, what string) {

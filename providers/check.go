@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // CheckStatus is the outcome of a health check.
@@ -36,22 +38,22 @@ type CheckResult struct {
 type Check struct {
 	ID    string
 	Title string
-	Run   func(ctx context.Context, r *Run) CheckResult
+	Run   func(ctx context.Context, r *runenv.Run) CheckResult
 	// Start, when set, runs the check in the background before its turn
 	// (beside the preflight); Run then answers with that run.
-	Start func(ctx context.Context, r *Run)
+	Start func(ctx context.Context, r *runenv.Run)
 }
 
 // Early is c run as soon as Start is called rather than in its turn: for
 // a check that needs nothing the preflight or another check finds.
 func (c Check) Early() Check {
-	var rd Read[CheckResult]
+	var rd runenv.Read[CheckResult]
 	run := c.Run
-	read := func(r *Run) func(context.Context) (CheckResult, error) {
+	read := func(r *runenv.Run) func(context.Context) (CheckResult, error) {
 		return func(ctx context.Context) (CheckResult, error) { return run(ctx, r), nil }
 	}
-	c.Start = func(ctx context.Context, r *Run) { rd.Start(ctx, r, read(r)) }
-	c.Run = func(ctx context.Context, r *Run) CheckResult {
+	c.Start = func(ctx context.Context, r *runenv.Run) { rd.Start(ctx, r, read(r)) }
+	c.Run = func(ctx context.Context, r *runenv.Run) CheckResult {
 		res, err := rd.Get(ctx, r, read(r))
 		if err != nil {
 			return CannotRun(err, "re-run byob verify")

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // KeyLedger records, in the state file, the keys byob made on one
@@ -106,7 +108,7 @@ func (in Intent) Made(id string, created time.Time) bool {
 
 // Begin records that a key is about to be made, known listing the keys
 // there now, and saves it before the call.
-func (l KeyLedger) Begin(r *Run, v *Values, known []string) (Intent, error) {
+func (l KeyLedger) Begin(r *runenv.Run, v *Values, known []string) (Intent, error) {
 	in := Intent{At: time.Now().UTC(), Known: known}
 	b, _ := json.Marshal(in)
 	v.Set(l.intent, string(b))
@@ -140,7 +142,7 @@ func RetryLost(ctx context.Context, maybeApplied func(error) bool, call func(con
 		if done, rerr := recover(ctx); rerr != nil || done {
 			return rerr
 		}
-		if err := Sleep(ctx, pause); err != nil {
+		if err := runenv.Sleep(ctx, pause); err != nil {
 			return err
 		}
 		pause = min(2*pause, 5*time.Second)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // testKey is a cloud's key as a test states it.
@@ -43,7 +44,7 @@ func TestKeySet(t *testing.T) {
 	now := time.Now()
 	ledger.SetCreated(v, []string{"mine-held", "mine-lost", "mine-retired"})
 	ledger.Retire(v, "mine-retired")
-	if _, err := ledger.Begin(providers.NewRun(providers.NewBackground(), providers.Hooks{}), v, []string{"mine-held", "mine-lost", "mine-retired", "theirs-old", "theirs-new", "theirs-off"}); err != nil {
+	if _, err := ledger.Begin(runenv.NewRun(runenv.NewBackground(), runenv.Hooks{}), v, []string{"mine-held", "mine-lost", "mine-retired", "theirs-old", "theirs-new", "theirs-off"}); err != nil {
 		t.Fatal(err)
 	}
 	list := []testKey{

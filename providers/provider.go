@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // Provider is a cloud byob puts the bucket in (a BucketProvider), or a
@@ -63,12 +65,12 @@ type KeyRotator interface {
 	// one, as init makes one: its secret goes to s.Keys and its id to
 	// s.Values before any wait. It first deletes the keys an earlier
 	// rotation retired, and reuses a new key a stopped run made.
-	NewKey(ctx context.Context, r *Run, s Setup) (id string, err error)
+	NewKey(ctx context.Context, r *runenv.Run, s Setup) (id string, err error)
 	// ProveKey checks that key id, whose secret s.Keys holds, writes,
 	// reads and lists under the prefix.
-	ProveKey(ctx context.Context, r *Run, s Setup, id string) error
+	ProveKey(ctx context.Context, r *runenv.Run, s Setup, id string) error
 	// RetireKey deactivates key id and, unless keep, deletes it.
-	RetireKey(ctx context.Context, r *Run, s Setup, id string, keep bool) error
+	RetireKey(ctx context.Context, r *runenv.Run, s Setup, id string, keep bool) error
 }
 
 // Rotation values: the key a rotation replaces, and when it started;
@@ -213,7 +215,7 @@ type Setup struct {
 	Values      *Values
 	Conn        Conn // this provider's; nil in a dry run
 	Keys        KeyStore
-	Propagation Propagation
+	Propagation runenv.Propagation
 	// Storage is the bucket's, for the warehouse.
 	Storage Storage
 	// WarehouseStep is the warehouse's IdentityStep, for the bucket's

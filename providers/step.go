@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/growthloop/byob/internal/prose"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/templates"
 )
 
@@ -64,10 +65,10 @@ type Step interface {
 	Artifacts(v *Values) []Artifact
 	// Check observes the cloud. It may record what it read into v. r is
 	// the run it is part of (see Run), as for Apply and Destroy.
-	Check(ctx context.Context, r *Run, v *Values) (Observation, error)
+	Check(ctx context.Context, r *runenv.Run, v *Values) (Observation, error)
 	// Apply makes the step done and records its outputs into v. It is
 	// called only after Check reported Missing or Drifted.
-	Apply(ctx context.Context, r *Run, v *Values) error
+	Apply(ctx context.Context, r *runenv.Run, v *Values) error
 	// Teardown says what Destroy would do: remove only what byob made (v
 	// records it: CreatedKey, a key ledger, the grants it ran), and leave
 	// what it found in place. In a dry run (no connection) it decides
@@ -77,7 +78,7 @@ type Step interface {
 	// It is called only then, and is idempotent: what is gone already is
 	// done. What it finds held by something byob did not make, it leaves,
 	// returning a *Kept error.
-	Destroy(ctx context.Context, r *Run, v *Values) error
+	Destroy(ctx context.Context, r *runenv.Run, v *Values) error
 	// Reads and Writes declare the values the step shares with others: a
 	// value one step writes may only be read by the steps that need it
 	// (the plan checks), so no step reads what another is still setting.
@@ -207,4 +208,21 @@ func (b Basic) Needs() []string { return b.StepNeeds }
 // JSONArtifact renders a document as an indented JSON artifact.
 func JSONArtifact(name string, doc any) Artifact {
 	return Artifact{Name: name, Format: FormatJSON, Content: templates.IndentJSON(doc), Value: doc}
+}
+
+// Prefetcher is a step whose Check reads what no step before it changes:
+// the runner calls Prefetch as a run starts, beside the preflight, so
+// that the read is answered when the step's turn comes. Prefetch starts
+// reads (runenv.Read.Start) and returns at once; it reads only what it can
+// address with what v already knows.
+type Prefetcher interface {
+	Prefetch(ctx context.Context, r *runenv.Run, v *Values)
+}
+
+// Gate is a step that can tell before any change, from reads that need
+// nothing made first, that it will fail (GrowthLoop's role does not exist,
+// the schema is missing): the run stops while nothing is made. Gate only
+// reads; v is a copy of the run's values, which the run drops.
+type Gate interface {
+	Gate(ctx context.Context, r *runenv.Run, v *Values) error
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // Open connects each of cfg's providers. close releases the connections.
@@ -169,7 +170,7 @@ type ApplyOptions struct {
 	// Adopt takes over a setup made by hand; Prune removes what it holds
 	// beyond byob's documents (providers.Setup).
 	Adopt, Prune bool
-	Propagation  providers.Propagation
+	Propagation  runenv.Propagation
 	// OnPreflight is told what preflight found, before the plan is shown.
 	OnPreflight func(Preflight)
 	// Confirm is asked before the first change; an error stops the run
@@ -188,11 +189,11 @@ type ApplyOptions struct {
 // key's secret waits in a 0600 file until the run finishes; only a
 // finished run writes the bundle.
 func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o ApplyOptions) (Outcome, error) {
-	bg := providers.NewBackground()
+	bg := runenv.NewBackground()
 	defer bg.End()
 	// The plan's reads before the steps' turns, and its gates, report to
 	// no step.
-	reads := providers.NewRun(bg, providers.Hooks{})
+	reads := runenv.NewRun(bg, runenv.Hooks{})
 	var out Outcome
 	deps.Propagation = o.Propagation
 	deps.ResetExternalID = o.ResetExternalID

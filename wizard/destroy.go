@@ -10,6 +10,7 @@ import (
 
 	"github.com/growthloop/byob/graph"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // Destroy's events, besides start, wait and failed.
@@ -83,7 +84,7 @@ func keptObjects(d *DestroyPlan, kept []Removal) []KeptObject {
 // DestroyOptions tune Destroy.
 type DestroyOptions struct {
 	Remove      providers.DestroyOptions
-	Propagation providers.Propagation
+	Propagation runenv.Propagation
 	// OnPreflight is told what preflight found, before the plan is shown.
 	OnPreflight func(Preflight)
 	// Confirm is asked before the first removal; an error stops the run.
@@ -109,7 +110,7 @@ type DestroyOutcome struct {
 // a killed run finishes on the next. On the first failure nothing that the
 // failed step needs is removed.
 func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o DestroyOptions) (DestroyOutcome, error) {
-	bg := providers.NewBackground()
+	bg := runenv.NewBackground()
 	defer bg.End()
 	var out DestroyOutcome
 	deps.Propagation, deps.Destroy = o.Propagation, o.Remove
@@ -149,7 +150,7 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 			mu.Unlock()
 			return true
 		}
-		err := rn.do(ctx, s.ID(), r.Remove, r.Remove, func(ctx context.Context, run *providers.Run, _ func(EventKind, string)) (EventKind, string, error) {
+		err := rn.do(ctx, s.ID(), r.Remove, r.Remove, func(ctx context.Context, run *runenv.Run, _ func(EventKind, string)) (EventKind, string, error) {
 			var kept *providers.Kept
 			switch err := s.Destroy(ctx, run, values); {
 			case errors.As(err, &kept):

@@ -17,6 +17,7 @@ import (
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/s3bucket/awstest"
 	"github.com/growthloop/byob/providers/snowflakestage"
@@ -34,7 +35,7 @@ func destroy(t *testing.T, cfg wizard.Config, deps wizard.Deps, remove providers
 	var events []wizard.Event
 	out, err := wizard.Destroy(context.Background(), cfg, deps, state, values, wizard.DestroyOptions{
 		Remove:      remove,
-		Propagation: providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond},
+		Propagation: runenv.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond},
 		OnEvent:     func(ev wizard.Event) { events = append(events, ev) },
 	})
 	return out, events, err

@@ -14,6 +14,7 @@ import (
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/templates"
@@ -66,7 +67,7 @@ func (e *gcsEnv) apply(cfg wizard.Config) (wizard.Outcome, error) {
 	}
 	e.events = nil
 	return wizard.Apply(context.Background(), cfg, e.deps, state, values, wizard.ApplyOptions{
-		Propagation: providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond},
+		Propagation: runenv.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond},
 		OnEvent:     func(ev wizard.Event) { e.events = append(e.events, ev) },
 	})
 }
@@ -401,7 +402,7 @@ func TestSameNameOnAnotherGCSBucketIsRefused(t *testing.T) {
 	before := e.gcp.Mutations()
 	state, values, err := wizard.Prepare(second)
 	must(t, err)
-	prop := providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}
+	prop := runenv.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}
 	_, err = wizard.Apply(context.Background(), second, e.deps, state, values, wizard.ApplyOptions{Propagation: prop})
 	var ue *providers.UsageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "another byob setup's") || !strings.Contains(err.Error(), "gs://"+first.Bucket+",") ||

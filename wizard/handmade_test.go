@@ -17,6 +17,7 @@ import (
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/s3bucket/awstest"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
@@ -87,7 +88,7 @@ func TestHandMadeSetupIsVerifiedThenTakenOver(t *testing.T) {
 	values := providers.NewValues(nil)
 	values.Set(providers.GrowthLoopsKey, key)
 	rep, err := wizard.Verify(ctx, cfg, e.deps, values, &wizard.Bundle{}, wizard.VerifyOptions{
-		Propagation: providers.Propagation{Timeout: time.Second, Initial: 5 * time.Millisecond}})
+		Propagation: runenv.Propagation{Timeout: time.Second, Initial: 5 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func TestHandMadeSetupIsVerifiedThenTakenOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := wizard.Apply(ctx, cfg, e.deps, state, values, wizard.ApplyOptions{Adopt: true,
-		Propagation: providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}}); err != nil {
+		Propagation: runenv.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range e.aws.Calls()[before:] {
@@ -184,7 +185,7 @@ func TestAdoptedSetupIsManagedLikeByobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prop := providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}
+	prop := runenv.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}
 	if _, err := wizard.Apply(ctx, cfg, e.deps, state, values, wizard.ApplyOptions{Adopt: true, Propagation: prop}); err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +262,7 @@ func TestHandMadeGCSSetup(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, err := wizard.Apply(ctx, cfg, e.deps, state, values, wizard.ApplyOptions{Adopt: true, Prune: prune,
-			Propagation: providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond}}); err != nil {
+			Propagation: runenv.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // Handover proves that the key of b, made by another tool (the Terraform
@@ -13,7 +14,7 @@ import (
 // the prefix, and then writes b to cfg.Bundle as init would. A bundle
 // already there for another bucket is kept unless force.
 func Handover(ctx context.Context, cfg Config, deps Deps, b *Bundle, force bool) error {
-	bg := providers.NewBackground()
+	bg := runenv.NewBackground()
 	defer bg.End()
 	if existing, err := ReadBundle(cfg.Bundle); err != nil || existing != nil && !force && (existing.Provider != b.Provider || existing.Bucket != b.Bucket) {
 		return providers.Usagef("bundle %s already exists for another setup: pass --force to overwrite it, or another --bundle", cfg.Bundle)
@@ -30,7 +31,7 @@ func Handover(ctx context.Context, cfg Config, deps Deps, b *Bundle, force bool)
 		if !probe.KeyProof {
 			continue
 		}
-		res := probe.Run(ctx, providers.NewRun(bg, providers.Hooks{}))
+		res := probe.Run(ctx, runenv.NewRun(bg, runenv.Hooks{}))
 		if res.Status != providers.Pass {
 			return fmt.Errorf("the key does not work, so no bundle was written: %s; %s", res.Detail, res.Remedy)
 		}

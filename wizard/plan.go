@@ -13,6 +13,7 @@ import (
 
 	"github.com/growthloop/byob/graph"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/templates"
 )
 
@@ -30,7 +31,7 @@ type Deps struct {
 	ResetExternalID bool
 	// Adopt and Prune are providers.Setup's.
 	Adopt, Prune bool
-	Propagation  providers.Propagation
+	Propagation  runenv.Propagation
 	// Destroy is what byob destroy removes besides byob's own objects.
 	Destroy providers.DestroyOptions
 }
@@ -70,7 +71,7 @@ func newPlan(cfg Config, values *providers.Values, steps []providers.Step) (*Pla
 
 // prefetch starts the reads of the steps that can read before their
 // turn (providers.Prefetcher), in r's background.
-func (p *Plan) prefetch(ctx context.Context, r *providers.Run, skip func(providers.Step) bool) {
+func (p *Plan) prefetch(ctx context.Context, r *runenv.Run, skip func(providers.Step) bool) {
 	for _, s := range p.Steps {
 		if pf, ok := s.(providers.Prefetcher); ok && (skip == nil || !skip(s)) {
 			pf.Prefetch(ctx, r, p.Values)
@@ -84,7 +85,7 @@ func (p *Plan) prefetch(ctx context.Context, r *providers.Run, skip func(provide
 // not exist, a full key quota) stops the run while nothing is made. The
 // gates see a copy of the values; their reads are held for the run. Other
 // steps' reads are not waited for: none of them can refuse the setup.
-func (p *Plan) settle(ctx context.Context, r *providers.Run) error {
+func (p *Plan) settle(ctx context.Context, r *runenv.Run) error {
 	errs := make([]error, len(p.Steps))
 	seen := providers.NewValues(p.Values.Map())
 	var wg sync.WaitGroup

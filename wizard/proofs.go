@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // proofs are init's proofs (providers.Probe.Proof). Each starts as soon as
@@ -15,7 +16,7 @@ import (
 // bundle is written; a failure is the run's.
 type proofs struct {
 	ctx    context.Context
-	bg     *providers.Background
+	bg     *runenv.Background
 	cancel context.CancelFunc
 	mu     sync.Mutex // the fields below, and every call of emit
 	emit   func(Event)
@@ -33,7 +34,7 @@ type proof struct {
 
 // startProofs makes init's proofs and starts those that need no step of
 // the plan; onEvent starts the others.
-func startProofs(ctx context.Context, bg *providers.Background, plan *Plan, cfg Config, values *providers.Values, deps Deps, onEvent func(Event)) *proofs {
+func startProofs(ctx context.Context, bg *runenv.Background, plan *Plan, cfg Config, values *providers.Values, deps Deps, onEvent func(Event)) *proofs {
 	p := &proofs{bg: bg, emit: func(Event) {}}
 	p.ctx, p.cancel = context.WithCancel(ctx)
 	if onEvent != nil {
@@ -86,7 +87,7 @@ func (p *proofs) onEvent(e Event) {
 // start runs pf; p.mu is held.
 func (p *proofs) start(pf *proof) {
 	pf.started = time.Now()
-	r := providers.NewRun(p.bg, providers.Hooks{Report: func(msg string) {
+	r := runenv.NewRun(p.bg, runenv.Hooks{Report: func(msg string) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		if pf.reported {

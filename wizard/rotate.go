@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // Rotation's events: the steps of a phase, as applied events.
@@ -21,7 +22,7 @@ const (
 
 // RotateOptions tune Rotate and FinishRotation.
 type RotateOptions struct {
-	Propagation providers.Propagation
+	Propagation runenv.Propagation
 	// KeepOld deactivates the old key without deleting it (FinishRotation).
 	KeepOld     bool
 	OnPreflight func(Preflight)
@@ -60,7 +61,7 @@ type rotation struct {
 	keys    providers.KeyStore
 }
 
-func startRotation(ctx context.Context, bg *providers.Background, cfg Config, deps Deps, state *State, values *providers.Values, o RotateOptions) (*rotation, Preflight, error) {
+func startRotation(ctx context.Context, bg *runenv.Background, cfg Config, deps Deps, state *State, values *providers.Values, o RotateOptions) (*rotation, Preflight, error) {
 	deps.Propagation = o.Propagation
 	pf, err := preflight(ctx, &cfg, deps, values, providers.RotateAccess, o.OnPreflight)
 	if err != nil {
@@ -80,8 +81,8 @@ func startRotation(ctx context.Context, bg *providers.Background, cfg Config, de
 // step runs one step of the phase through the runner, and saves the
 // state once it is done. The phase's steps see the caller's cancellation:
 // each records what it made before it waits.
-func (rt *rotation) step(id, title string, f func(ctx context.Context, r *providers.Run) error) error {
-	return rt.rn.do(rt.ctx, id, title, "", func(ctx context.Context, r *providers.Run, _ func(EventKind, string)) (EventKind, string, error) {
+func (rt *rotation) step(id, title string, f func(ctx context.Context, r *runenv.Run) error) error {
+	return rt.rn.do(rt.ctx, id, title, "", func(ctx context.Context, r *runenv.Run, _ func(EventKind, string)) (EventKind, string, error) {
 		if err := f(ctx, r); err != nil {
 			return "", "", err
 		}
@@ -96,7 +97,7 @@ func (rt *rotation) step(id, title string, f func(ctx context.Context, r *provid
 // FinishRotation retires it. A stopped phase resumes; a phase that
 // finished before only proves the new key again.
 func Rotate(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o RotateOptions) (RotateOutcome, error) {
-	bg := providers.NewBackground()
+	bg := runenv.NewBackground()
 	defer bg.End()
 	rt, pf, err := startRotation(ctx, bg, cfg, deps, state, values, o)
 	out := RotateOutcome{Preflight: pf}
@@ -117,7 +118,7 @@ func Rotate(ctx context.Context, cfg Config, deps Deps, state *State, values *pr
 	out.Started = true
 	out.Previous = rt.keys.PreviousFiles()
 	if out.Old != values.Get(providers.GrowthLoopsKey) { // that one's secret is GrowthLoop's alone: no bundle to keep
-		err = rt.step(StepRetain, "Keep the current bundle as "+out.Previous[0]+" until the rotation finishes", func(context.Context, *providers.Run) error {
+		err = rt.step(StepRetain, "Keep the current bundle as "+out.Previous[0]+" until the rotation finishes", func(context.Context, *runenv.Run) error {
 			return rt.keys.Retain(out.Old)
 		})
 		if err != nil {
@@ -126,7 +127,7 @@ func Rotate(ctx context.Context, cfg Config, deps Deps, state *State, values *pr
 	}
 	// A phase that delivered its key before only proves it again.
 	if out.New = rt.keys.Delivered(); out.New == out.Old || out.New == "" {
-		err = rt.step(StepNewKey, "Create a new key for GrowthLoop, keeping the current key "+out.Old+" active", func(ctx context.Context, r *providers.Run) (err error) {
+		err = rt.step(StepNewKey, "Create a new key for GrowthLoop, keeping the current key "+out.Old+" active", func(ctx context.Context, r *runenv.Run) (err error) {
 			out.New, err = rt.rotator.NewKey(ctx, r, rt.setup)
 			return err
 		})
@@ -135,11 +136,11 @@ func Rotate(ctx context.Context, cfg Config, deps Deps, state *State, values *pr
 			return out, err
 		}
 	}
-	err = rt.step(StepProve, "Prove the new key "+out.New+" writes, reads and lists under "+cfg.Prefix, func(ctx context.Context, r *providers.Run) error {
+	err = rt.step(StepProve, "Prove the new key "+out.New+" writes, reads and lists under "+cfg.Prefix, func(ctx context.Context, r *runenv.Run) error {
 		return rt.rotator.ProveKey(ctx, r, rt.setup, out.New)
 	})
 	if err == nil {
-		err = rt.step(StepDeliver, "Write the new bundle "+cfg.Bundle+" (mode 0600)", func(context.Context, *providers.Run) error {
+		err = rt.step(StepDeliver, "Write the new bundle "+cfg.Bundle+" (mode 0600)", func(context.Context, *runenv.Run) error {
 			_, err := deliver(cfg, values, rt.deps)
 			return err
 		})
@@ -164,7 +165,7 @@ func FinishedRotation(cfg Config, values *providers.Values) (RotateOutcome, bool
 // and the previous bundle removed. The new key is proved first: the only
 // working key is never retired.
 func FinishRotation(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o RotateOptions) (RotateOutcome, error) {
-	bg := providers.NewBackground()
+	bg := runenv.NewBackground()
 	defer bg.End()
 	var out RotateOutcome
 	if done, ok := FinishedRotation(cfg, values); ok {
@@ -183,7 +184,7 @@ func FinishRotation(ctx context.Context, cfg Config, deps Deps, state *State, va
 		return out, providers.Usagef("the rotation's first phase has not finished: run byob rotate-keys, upload the new bundle in GrowthLoop, then run byob rotate-keys --finish")
 	}
 	out.Started = true
-	err = rt.step(StepProve, "Prove the bundle's key "+out.New+" writes, reads and lists under "+cfg.Prefix, func(ctx context.Context, r *providers.Run) error {
+	err = rt.step(StepProve, "Prove the bundle's key "+out.New+" writes, reads and lists under "+cfg.Prefix, func(ctx context.Context, r *runenv.Run) error {
 		if err := rt.rotator.ProveKey(ctx, r, rt.setup, out.New); err != nil {
 			return fmt.Errorf("%w; the old key %s stays active", err, out.Old)
 		}
@@ -196,7 +197,7 @@ func FinishRotation(ctx context.Context, cfg Config, deps Deps, state *State, va
 	if o.KeepOld {
 		title = "Deactivate the old key " + out.Old + " (kept; the next rotation deletes it)"
 	}
-	err = rt.step(StepRetire, title, func(ctx context.Context, r *providers.Run) error {
+	err = rt.step(StepRetire, title, func(ctx context.Context, r *runenv.Run) error {
 		return rt.rotator.RetireKey(ctx, r, rt.setup, out.Old, o.KeepOld)
 	})
 	if err != nil {
@@ -204,7 +205,7 @@ func FinishRotation(ctx context.Context, cfg Config, deps Deps, state *State, va
 	}
 	out.Kept = o.KeepOld
 	out.Previous = rt.keys.PreviousFiles()
-	return out, rt.step(StepRelease, "Remove the previous bundle", func(context.Context, *providers.Run) error {
+	return out, rt.step(StepRelease, "Remove the previous bundle", func(context.Context, *runenv.Run) error {
 		if err := rt.keys.Release(); err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/wizard"
@@ -30,7 +31,7 @@ func rotate(t *testing.T, cfg wizard.Config, deps wizard.Deps, finish, keepOld b
 		t.Fatal(err)
 	}
 	o := wizard.RotateOptions{KeepOld: keepOld,
-		Propagation: providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}}
+		Propagation: runenv.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}}
 	if finish {
 		return wizard.FinishRotation(context.Background(), cfg, deps, state, values, o)
 	}

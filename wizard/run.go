@@ -9,6 +9,7 @@ import (
 
 	"github.com/growthloop/byob/graph"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // EventKind is what happened to a step.
@@ -68,7 +69,7 @@ const parallelism = 8
 // confirmDrift, when not nil, is asked before a drifted step is reconciled
 // (one question at a time); an error fails that step. Each step runs in
 // the run's background bg, saving the state when it checkpoints.
-func Run(ctx context.Context, bg *providers.Background, p *Plan, state *State, onEvent func(Event), confirmDrift func(providers.Step, providers.Observation) error) (Result, error) {
+func Run(ctx context.Context, bg *runenv.Background, p *Plan, state *State, onEvent func(Event), confirmDrift func(providers.Step, providers.Observation) error) (Result, error) {
 	rn := newRunner(ctx, bg, state, p.Values, onEvent)
 	var (
 		mu  sync.Mutex
@@ -80,7 +81,7 @@ func Run(ctx context.Context, bg *providers.Background, p *Plan, state *State, o
 		if slices.Contains(needs, false) || rn.stopped() {
 			return false
 		}
-		err := rn.do(ctx, s.ID(), s.Title(), "", func(ctx context.Context, r *providers.Run, ev func(EventKind, string)) (EventKind, string, error) {
+		err := rn.do(ctx, s.ID(), s.Title(), "", func(ctx context.Context, r *runenv.Run, ev func(EventKind, string)) (EventKind, string, error) {
 			kind, detail, err := runStep(ctx, r, s, p.Values, func(obs providers.Observation) error {
 				ev(EventDrift, driftDetail(obs))
 				if confirmDrift == nil {
@@ -120,7 +121,7 @@ func Run(ctx context.Context, bg *providers.Background, p *Plan, state *State, o
 // What was missing is marked as being created (and saved) before Apply,
 // and as created after it: a run killed in between leaves the mark, and
 // the next run, finding the object there, knows byob made it.
-func runStep(ctx context.Context, r *providers.Run, s providers.Step, v *providers.Values, drift func(providers.Observation) error) (EventKind, string, error) {
+func runStep(ctx context.Context, r *runenv.Run, s providers.Step, v *providers.Values, drift func(providers.Observation) error) (EventKind, string, error) {
 	obs, err := s.Check(ctx, r, v)
 	if err != nil {
 		return "", "", err

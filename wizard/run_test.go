@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // fakeStep is a step whose Apply blocks until released.
@@ -27,10 +28,10 @@ func newFakeStep(id string, needs ...string) *fakeStep {
 }
 
 func (s *fakeStep) Artifacts(*providers.Values) []providers.Artifact { return nil }
-func (s *fakeStep) Check(context.Context, *providers.Run, *providers.Values) (providers.Observation, error) {
+func (s *fakeStep) Check(context.Context, *runenv.Run, *providers.Values) (providers.Observation, error) {
 	return providers.Observation{Status: providers.Missing}, nil
 }
-func (s *fakeStep) Apply(ctx context.Context, _ *providers.Run, v *providers.Values) error {
+func (s *fakeStep) Apply(ctx context.Context, _ *runenv.Run, v *providers.Values) error {
 	s.started <- struct{}{}
 	<-s.release
 	s.mu.Lock()
@@ -42,7 +43,7 @@ func (s *fakeStep) Apply(ctx context.Context, _ *providers.Run, v *providers.Val
 func (s *fakeStep) Teardown(context.Context, *providers.Values) (providers.Teardown, error) {
 	return providers.Teardown{}, nil
 }
-func (s *fakeStep) Destroy(context.Context, *providers.Run, *providers.Values) error { return nil }
+func (s *fakeStep) Destroy(context.Context, *runenv.Run, *providers.Values) error { return nil }
 
 func (s *fakeStep) wasApplied() bool {
 	s.mu.Lock()
@@ -51,8 +52,8 @@ func (s *fakeStep) wasApplied() bool {
 }
 
 // background is a run's background, ended with the test.
-func background(t *testing.T) *providers.Background {
-	bg := providers.NewBackground()
+func background(t *testing.T) *runenv.Background {
+	bg := runenv.NewBackground()
 	t.Cleanup(bg.End)
 	return bg
 }
@@ -122,7 +123,7 @@ func TestRunCancelFinishesRunningStep(t *testing.T) {
 // failStep fails its Check.
 type failStep struct{ fakeStep }
 
-func (s *failStep) Check(context.Context, *providers.Run, *providers.Values) (providers.Observation, error) {
+func (s *failStep) Check(context.Context, *runenv.Run, *providers.Values) (providers.Observation, error) {
 	return providers.Observation{}, errors.New("boom")
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // runner is the one loop apply, destroy, the rotation's phases and verify's
@@ -15,7 +16,7 @@ import (
 // the run ended.
 type runner struct {
 	ctx     context.Context // the caller's: once cancelled, nothing new starts
-	bg      *providers.Background
+	bg      *runenv.Background
 	state   *State // saved at each checkpoint; nil records nothing (verify)
 	values  *providers.Values
 	onEvent func(Event)
@@ -24,7 +25,7 @@ type runner struct {
 	firstErr error
 }
 
-func newRunner(ctx context.Context, bg *providers.Background, state *State, values *providers.Values, onEvent func(Event)) *runner {
+func newRunner(ctx context.Context, bg *runenv.Background, state *State, values *providers.Values, onEvent func(Event)) *runner {
 	return &runner{ctx: ctx, bg: bg, state: state, values: values, onEvent: onEvent}
 }
 
@@ -51,8 +52,8 @@ func (rn *runner) nodeCtx() context.Context { return context.WithoutCancel(rn.ct
 
 // env is the run environment of node id: its checkpoints save the state
 // file, its waits and counts are its events.
-func (rn *runner) env(id, title string, start time.Time) *providers.Run {
-	h := providers.Hooks{
+func (rn *runner) env(id, title string, start time.Time) *runenv.Run {
+	h := runenv.Hooks{
 		Report: func(msg string) {
 			rn.emit(Event{Step: id, Title: title, Kind: EventWait, Detail: msg, Elapsed: time.Since(start)})
 		},
@@ -63,14 +64,14 @@ func (rn *runner) env(id, title string, start time.Time) *providers.Run {
 	if rn.state != nil {
 		h.Checkpoint = func() error { return rn.state.Save(rn.values) }
 	}
-	return providers.NewRun(rn.bg, h)
+	return runenv.NewRun(rn.bg, h)
 }
 
 // do runs one node: a start event (detail says what it does, when its
 // title does not), then action, then the event action returns, or a
 // failed one. action may send events of its own through ev. do returns
 // the failure, as a *StepError, and keeps the first.
-func (rn *runner) do(ctx context.Context, id, title, detail string, action func(ctx context.Context, r *providers.Run, ev func(EventKind, string)) (EventKind, string, error)) error {
+func (rn *runner) do(ctx context.Context, id, title, detail string, action func(ctx context.Context, r *runenv.Run, ev func(EventKind, string)) (EventKind, string, error)) error {
 	start := time.Now()
 	ev := func(kind EventKind, detail string) {
 		rn.emit(Event{Step: id, Title: title, Kind: kind, Detail: detail, Elapsed: time.Since(start)})

@@ -19,6 +19,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/s3bucket/awstest"
 	"github.com/growthloop/byob/providers/snowflakestage"
@@ -72,11 +73,11 @@ func (e *env) config() wizard.Config {
 // apply runs byob init --yes as the command does.
 func (e *env) apply(cfg wizard.Config) (wizard.Outcome, error) {
 	e.t.Helper()
-	return e.applyWith(cfg, providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond})
+	return e.applyWith(cfg, runenv.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond})
 }
 
 // applyWith is apply waiting for propagation as prop says.
-func (e *env) applyWith(cfg wizard.Config, prop providers.Propagation) (wizard.Outcome, error) {
+func (e *env) applyWith(cfg wizard.Config, prop runenv.Propagation) (wizard.Outcome, error) {
 	e.t.Helper()
 	state, values, err := wizard.Prepare(cfg)
 	if err != nil {
@@ -955,7 +956,7 @@ func TestSameNameOnAnotherBucketIsRefused(t *testing.T) {
 	state, values, err := wizard.Prepare(second)
 	must(t, err)
 	if _, err := wizard.Apply(ctx, second, e.deps, state, values, wizard.ApplyOptions{Adopt: true,
-		Propagation: providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}}); err != nil {
+		Propagation: runenv.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}}); err != nil {
 		t.Fatalf("--adopt: %v", err)
 	}
 	names := s3bucket.NamesFor(second.Name)

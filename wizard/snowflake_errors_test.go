@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
@@ -145,7 +145,7 @@ func TestAssumeRoleErrorThatLasts(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
 	e.sf.AssumeRoleFails(1 << 30)
-	out, err := e.applyWith(cfg, providers.Propagation{Timeout: 100 * time.Millisecond, Initial: 5 * time.Millisecond, Max: 10 * time.Millisecond})
+	out, err := e.applyWith(cfg, runenv.Propagation{Timeout: 100 * time.Millisecond, Initial: 5 * time.Millisecond, Max: 10 * time.Millisecond})
 	in := e.sf.Integration(cfg.Integration)
 	for _, s := range []string{"Error assuming AWS_ROLE", "trust policy of arn:aws:iam::" + e.bundleAccount(cfg) + ":role/" + s3bucket.NamesFor(cfg.Name).Role,
 		"IAM user " + snowflaketest.IAMUserARN, "external ID " + in.ExternalID, "STS must be active in us-west-2"} {
@@ -156,7 +156,7 @@ func TestAssumeRoleErrorThatLasts(t *testing.T) {
 	if _, statErr := os.Stat(cfg.Bundle); !out.BundleWritten || statErr != nil {
 		t.Errorf("the bundle must be written: %v %v", out.BundleWritten, statErr)
 	}
-	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{Propagation: providers.Propagation{Timeout: 50 * time.Millisecond, Initial: 5 * time.Millisecond}})
+	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{Propagation: runenv.Propagation{Timeout: 50 * time.Millisecond, Initial: 5 * time.Millisecond}})
 	if got := failing(rep)[snowflakestage.CheckStageReachable]; !strings.Contains(got.Remedy, "STS must be active") {
 		t.Errorf("verify: %+v", got)
 	}

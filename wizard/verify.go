@@ -11,12 +11,13 @@ import (
 
 	"github.com/growthloop/byob/graph"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // VerifyOptions tune Verify.
 type VerifyOptions struct {
 	// Propagation bounds the wait for a new key to work.
-	Propagation providers.Propagation
+	Propagation runenv.Propagation
 	// Now is the time key ages are measured at; time.Now when zero.
 	Now time.Time
 	// OnWait is told why a check waits (a new key propagating), as it
@@ -98,7 +99,7 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 	// The steps' reads and the checks that need nothing found first start
 	// beside the preflight; the report waits for the preflight, and for
 	// the probes' clean-up. A run stopped at the preflight stops them.
-	bg := providers.NewBackground()
+	bg := runenv.NewBackground()
 	defer bg.End()
 	// Checks record nothing; their waits are told to OnWait.
 	rn := newRunner(ctx, bg, nil, values, func(e Event) {
@@ -106,7 +107,7 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 			o.OnWait(e.Step, e.Detail)
 		}
 	})
-	plan.prefetch(ctx, providers.NewRun(bg, providers.Hooks{}), provedByUse) // only the steps verify checks
+	plan.prefetch(ctx, runenv.NewRun(bg, runenv.Hooks{}), provedByUse) // only the steps verify checks
 	for _, n := range nodes {
 		if n.check.Start != nil {
 			n.check.Start(ctx, rn.env(n.check.ID, n.check.Title, time.Now()))
@@ -165,7 +166,7 @@ const CheckRotation = "key-rotation"
 // rotationCheck warns of a rotation that keeps the old key old, naming the
 // command that finishes it.
 func rotationCheck(cfg Config, v *providers.Values, old string) providers.Check {
-	return providers.Check{ID: CheckRotation, Title: "No key rotation is left half done", Run: func(context.Context, *providers.Run) providers.CheckResult {
+	return providers.Check{ID: CheckRotation, Title: "No key rotation is left half done", Run: func(context.Context, *runenv.Run) providers.CheckResult {
 		since := v.Get(providers.RotationStarted)
 		if cfg.BucketProvider().Keys(&cfg).Delivered() == old {
 			return providers.Warned("run byob rotate-keys to finish its first phase",
@@ -181,7 +182,7 @@ func rotationCheck(cfg Config, v *providers.Values, old string) providers.Check 
 // on the step be checked), a Mismatch (a bucket elsewhere) fails, and any
 // other error means the check could not run.
 func stepCheck(s providers.Step, v *providers.Values, reRun string) providers.Check {
-	return providers.Check{ID: s.ID(), Title: verifyTitle(s), Run: func(ctx context.Context, r *providers.Run) providers.CheckResult {
+	return providers.Check{ID: s.ID(), Title: verifyTitle(s), Run: func(ctx context.Context, r *runenv.Run) providers.CheckResult {
 		obs, err := s.Check(ctx, r, v)
 		var mm *providers.Mismatch
 		switch {

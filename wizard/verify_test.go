@@ -21,6 +21,7 @@ import (
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
@@ -49,7 +50,7 @@ func verify(t *testing.T, cfg wizard.Config, deps wizard.Deps, o wizard.VerifyOp
 	t.Helper()
 	values, bundle := verifyInputs(t, cfg)
 	if o.Propagation.Timeout == 0 {
-		o.Propagation = providers.Propagation{Timeout: 5 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}
+		o.Propagation = runenv.Propagation{Timeout: 5 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}
 	}
 	rep, err := wizard.Verify(context.Background(), cfg, deps, values, bundle, o)
 	if err != nil {
@@ -595,7 +596,7 @@ func TestVerifyStoppedAtThePreflightStopsItsProbes(t *testing.T) {
 	values, bundle := verifyInputs(t, cfg)
 	l := watchLate(e)
 	_, err := wizard.Verify(context.Background(), cfg, e.deps, values, bundle, wizard.VerifyOptions{
-		Propagation: providers.Propagation{Timeout: 5 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}})
+		Propagation: runenv.Propagation{Timeout: 5 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}})
 	l.returned.Store(true)
 	if err == nil || !strings.Contains(err.Error(), "OTHER999") {
 		t.Fatalf("verify of another Snowflake account: %v", err)

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/s3bucket/awstest"
 	"github.com/growthloop/byob/providers/snowflakestage"
@@ -31,7 +31,7 @@ func applyCapturingPlan(t *testing.T, cfg wizard.Config, deps wizard.Deps) wizar
 	}
 	var plan *wizard.Plan
 	_, err = wizard.Apply(context.Background(), cfg, deps, state, values, wizard.ApplyOptions{
-		Propagation: providers.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond},
+		Propagation: runenv.Propagation{Timeout: 10 * time.Second, Initial: 5 * time.Millisecond},
 		Confirm:     func(p *wizard.Plan) error { plan = p; return nil },
 	})
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // Check IDs of the probes.
@@ -38,17 +39,17 @@ func Probes(p Params, c *Clients, reRun string, now time.Time, rotating bool, he
 	// They need nothing the preflight or another check finds: they start
 	// beside the preflight.
 	return []providers.Check{
-		providers.Check{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context, r *providers.Run) providers.CheckResult {
+		providers.Check{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context, r *runenv.Run) providers.CheckResult {
 			if _, err := os.Stat(p.KeyFile); heldKey != "" && err != nil {
 				return providers.Warned("byob rotate-keys (makes a key byob holds too, and proves it)",
 					"key %s is GrowthLoop's: its file is not here, so byob cannot prove what it can do", heldKey)
 			}
 			return keyWorks(ctx, r, p, c, reRun)
 		}}.Early(),
-		providers.Check{ID: CheckNoProjectGrant, Title: "GrowthLoop's service account has no project-level role", Run: func(ctx context.Context, _ *providers.Run) providers.CheckResult {
+		providers.Check{ID: CheckNoProjectGrant, Title: "GrowthLoop's service account has no project-level role", Run: func(ctx context.Context, _ *runenv.Run) providers.CheckResult {
 			return noProjectGrant(ctx, p, c)
 		}}.Early(),
-		providers.Check{ID: CheckKeyHygiene, Title: "GrowthLoop's service account has one recent key", Run: func(ctx context.Context, _ *providers.Run) providers.CheckResult {
+		providers.Check{ID: CheckKeyHygiene, Title: "GrowthLoop's service account has one recent key", Run: func(ctx context.Context, _ *runenv.Run) providers.CheckResult {
 			return keyHygiene(ctx, p, c, now, rotating, reRun)
 		}}.Early(),
 	}
@@ -61,7 +62,7 @@ type keyFile struct {
 	ClientEmail string `json:"client_email"`
 }
 
-func keyWorks(ctx context.Context, r *providers.Run, p Params, c *Clients, reRun string) providers.CheckResult {
+func keyWorks(ctx context.Context, r *runenv.Run, p Params, c *Clients, reRun string) providers.CheckResult {
 	keyJSON, err := os.ReadFile(p.KeyFile)
 	if err != nil {
 		return providers.Failed(reRun+" (it writes a new key file)", "cannot read the key file %s: %v", p.KeyFile, errors.Unwrap(err))
@@ -107,7 +108,7 @@ func keyWorks(ctx context.Context, r *providers.Run, p Params, c *Clients, reRun
 			if <-listed; refused != nil {
 				return err
 			}
-			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
+			return fmt.Errorf("%w: %v", runenv.ErrNotYet, err)
 		}
 		return err
 	})

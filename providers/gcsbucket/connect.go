@@ -23,7 +23,7 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/growthloop/byob/internal/netfail"
-	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // Clients are the Google Cloud clients the steps call: Cloud Storage
@@ -91,7 +91,7 @@ func (c *Clients) retry(ctx context.Context, fn func() error) error {
 		if err == nil || !transient(err) || attempt >= c.retryPolicy.Attempts || ctx.Err() != nil {
 			return err
 		}
-		if err := providers.Sleep(ctx, bo.Pause()); err != nil {
+		if err := runenv.Sleep(ctx, bo.Pause()); err != nil {
 			return err
 		}
 	}

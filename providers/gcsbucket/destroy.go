@@ -14,6 +14,7 @@ import (
 
 	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // What byob destroy does on Google Cloud: it removes what byob created, in
@@ -92,7 +93,7 @@ const deleters = 16
 
 // empty deletes every object generation, counting them first so progress
 // has a total.
-func (s *bucketStep) empty(ctx context.Context, r *providers.Run) error {
+func (s *bucketStep) empty(ctx context.Context, r *runenv.Run) error {
 	total, _, err := s.count(ctx, 0)
 	if code(err) == http.StatusNotFound {
 		return nil
@@ -130,7 +131,7 @@ func (s *bucketStep) empty(ctx context.Context, r *providers.Run) error {
 	return err
 }
 
-func (s *bucketStep) Destroy(ctx context.Context, r *providers.Run, _ *providers.Values) error {
+func (s *bucketStep) Destroy(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
 	if s.p.Destroy.DeleteObjects {
 		if err := s.empty(ctx, r); err != nil {
 			return err
@@ -151,7 +152,7 @@ func (s *roleStep) Teardown(_ context.Context, v *providers.Values) (providers.T
 		"custom role "+s.want.RoleID), nil
 }
 
-func (s *roleStep) Destroy(ctx context.Context, _ *providers.Run, _ *providers.Values) error {
+func (s *roleStep) Destroy(ctx context.Context, _ *runenv.Run, _ *providers.Values) error {
 	role, err := s.get(ctx)
 	if err != nil || role == nil || role.Deleted {
 		return err
@@ -169,7 +170,7 @@ func (s *serviceAccountStep) Teardown(_ context.Context, v *providers.Values) (p
 // Destroy deletes the service account, unless it has keys byob did not
 // make (deleting the account would delete them): byob's own were deleted
 // before.
-func (s *serviceAccountStep) Destroy(ctx context.Context, r *providers.Run, _ *providers.Values) error {
+func (s *serviceAccountStep) Destroy(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
 	keys, err := listKeys(ctx, s.c, s.p.accountName())
 	if code(err) == http.StatusNotFound {
 		return nil
@@ -197,7 +198,7 @@ func (s *bindingStep) Teardown(_ context.Context, v *providers.Values) (provider
 
 // Destroy removes the member from the role's binding by a read-modify-write
 // of the bucket's IAM policy with its etag, keeping every other binding.
-func (s *bindingStep) Destroy(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *bindingStep) Destroy(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	member := s.member(v)
 	return s.p.Propagation.Poll(ctx, r, "waiting for the bucket's IAM policy to stop changing", func(ctx context.Context) error {
 		p, err := s.policy(ctx)
@@ -221,7 +222,7 @@ func (s *keyStep) Teardown(_ context.Context, v *providers.Values) (providers.Te
 }
 
 // Destroy deletes the keys byob made.
-func (s *keyStep) Destroy(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *keyStep) Destroy(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	for _, id := range keys.Created(v) {
 		if err := s.delete(ctx, id); err != nil {
 			return err

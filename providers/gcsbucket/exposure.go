@@ -11,6 +11,7 @@ import (
 	"cloud.google.com/go/iam/apiv1/iampb"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // Who else can reach the bucket: verify's exposure checks on Google Cloud.
@@ -35,13 +36,13 @@ var readsObjects = []string{
 // objects) and which other principals read them (a warning: they may be
 // needed, and are never removed).
 func exposureProbes(p Params, c *Clients, v *providers.Values) []providers.Check {
-	var policy providers.Read[*iam.Policy3]
+	var policy runenv.Read[*iam.Policy3]
 	read := func(ctx context.Context) (*iam.Policy3, error) { return bucketPolicy(ctx, c, p.Bucket) }
 	remove := func(member, role string) string {
 		return fmt.Sprintf("gcloud storage buckets remove-iam-policy-binding gs://%s --member=%s --role=%s", p.Bucket, member, role)
 	}
 	return []providers.Check{
-		{ID: CheckNoPublicAccess, Title: "Nobody on the internet holds a role on the bucket", Run: func(ctx context.Context, r *providers.Run) providers.CheckResult {
+		{ID: CheckNoPublicAccess, Title: "Nobody on the internet holds a role on the bucket", Run: func(ctx context.Context, r *runenv.Run) providers.CheckResult {
 			pol, err := policy.Get(ctx, r, read)
 			if err != nil {
 				return providers.CannotRun(err, "grant storage.buckets.getIamPolicy and re-run byob verify")
@@ -69,7 +70,7 @@ func exposureProbes(p Params, c *Clients, v *providers.Values) []providers.Check
 			}
 			return providers.Passed("no binding to allUsers or allAuthenticatedUsers")
 		}},
-		{ID: CheckOtherReaders, Title: "No one else reads the exports in the bucket", Run: func(ctx context.Context, r *providers.Run) providers.CheckResult {
+		{ID: CheckOtherReaders, Title: "No one else reads the exports in the bucket", Run: func(ctx context.Context, r *runenv.Run) providers.CheckResult {
 			pol, err := policy.Get(ctx, r, read)
 			if err != nil {
 				return providers.CannotRun(err, "grant storage.buckets.getIamPolicy and re-run byob verify")

@@ -14,6 +14,7 @@ import (
 	iamapi "google.golang.org/api/iam/v1"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/templates"
 )
 
@@ -90,7 +91,7 @@ type keyStep struct {
 	providers.Basic
 	p    Params
 	c    *Clients
-	read providers.Read[[]*iamapi.ServiceAccountKey]
+	read runenv.Read[[]*iamapi.ServiceAccountKey]
 }
 
 // keys lists the account's keys; none when the account does not exist.
@@ -103,7 +104,7 @@ func (s *keyStep) keys(ctx context.Context) ([]*iamapi.ServiceAccountKey, error)
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *keyStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+func (s *keyStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
 	s.read.Start(ctx, r, s.keys)
 }
 
@@ -154,7 +155,7 @@ func foreign(ks keySet, account string) string {
 	return fmt.Sprintf("service account %s also has key %s, which byob did not create; left alone", account, strings.Join(ids, " and "))
 }
 
-func (s *keyStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+func (s *keyStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
 	list, err := s.read.Get(ctx, r, s.keys)
 	if err != nil {
 		return providers.Observation{}, err
@@ -189,7 +190,7 @@ func (s *keyStep) Check(ctx context.Context, r *providers.Run, v *providers.Valu
 	return obs(providers.Done, "")
 }
 
-func (s *keyStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *keyStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	list, err := s.read.Get(ctx, r, s.keys)
 	s.read.Forget()
 	if err != nil {
@@ -216,7 +217,7 @@ func (s *keyStep) Apply(ctx context.Context, r *providers.Run, v *providers.Valu
 		var err error
 		key, err = s.createOnce(ctx, in)
 		if code(err) == http.StatusNotFound {
-			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
+			return fmt.Errorf("%w: %v", runenv.ErrNotYet, err)
 		}
 		return err
 	})

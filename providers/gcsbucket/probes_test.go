@@ -13,6 +13,7 @@ import (
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // probe runs the setup's probe id in a run of its own, and waits for its
@@ -21,9 +22,9 @@ func (f *fixture) probe(id string) providers.CheckResult {
 	f.t.Helper()
 	for _, p := range (gcsbucket.Provider{}).Probes(f.setup) {
 		if p.ID == id {
-			bg := providers.NewBackground()
+			bg := runenv.NewBackground()
 			defer bg.End()
-			return p.Run(context.Background(), providers.NewRun(bg, providers.Hooks{}))
+			return p.Run(context.Background(), runenv.NewRun(bg, runenv.Hooks{}))
 		}
 	}
 	f.t.Fatalf("no probe %s", id)

@@ -10,6 +10,7 @@ import (
 	crm "google.golang.org/api/cloudresourcemanager/v1"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // StepProjectGrants takes GrowthLoop's service account off the project's
@@ -59,7 +60,7 @@ func (s *projectGrantStep) Artifacts(*providers.Values) []providers.Artifact {
 		Content: "remove " + s.member() + " from every binding of project " + s.p.Project + " (read-modify-write with its etag); it keeps its roles on the bucket"}}
 }
 
-func (s *projectGrantStep) Check(ctx context.Context, r *providers.Run, _ *providers.Values) (providers.Observation, error) {
+func (s *projectGrantStep) Check(ctx context.Context, r *runenv.Run, _ *providers.Values) (providers.Observation, error) {
 	_, roles, err := s.held(ctx)
 	if err != nil || len(roles) == 0 {
 		return providers.Observation{Status: providers.Done}, err
@@ -71,7 +72,7 @@ func (s *projectGrantStep) Check(ctx context.Context, r *providers.Run, _ *provi
 
 // Apply takes the member out of each binding, keeping every other member
 // and binding; a concurrent change (409) makes it read again.
-func (s *projectGrantStep) Apply(ctx context.Context, r *providers.Run, _ *providers.Values) error {
+func (s *projectGrantStep) Apply(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
 	return s.p.Propagation.Poll(ctx, r, "waiting for the project's IAM policy to stop changing", func(ctx context.Context) error {
 		pol, roles, err := s.held(ctx)
 		if err != nil || len(roles) == 0 {
@@ -87,7 +88,7 @@ func (s *projectGrantStep) Apply(ctx context.Context, r *providers.Run, _ *provi
 		pol.Bindings = kept
 		_, err = do(ctx, s.c, s.c.CRM.Projects.SetIamPolicy(s.p.Project, &crm.SetIamPolicyRequest{Policy: pol}).Context(ctx))
 		if code(err) == http.StatusConflict {
-			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
+			return fmt.Errorf("%w: %v", runenv.ErrNotYet, err)
 		}
 		if err != nil {
 			return fmt.Errorf("set IAM policy of project %s: %w", s.p.Project, err)
@@ -102,6 +103,6 @@ func (s *projectGrantStep) Teardown(context.Context, *providers.Values) (provide
 	return providers.Teardown{}, nil
 }
 
-func (s *projectGrantStep) Destroy(context.Context, *providers.Run, *providers.Values) error {
+func (s *projectGrantStep) Destroy(context.Context, *runenv.Run, *providers.Values) error {
 	return nil
 }

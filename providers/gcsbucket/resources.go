@@ -14,6 +14,7 @@ import (
 
 	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/templates"
 )
 
@@ -21,11 +22,11 @@ type bucketStep struct {
 	providers.Basic
 	p    Params
 	c    *Clients
-	read providers.Read[*storage.BucketAttrs]
+	read runenv.Read[*storage.BucketAttrs]
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *bucketStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+func (s *bucketStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
 	s.read.Start(ctx, r, s.get)
 }
 
@@ -104,12 +105,12 @@ func (s *bucketStep) get(ctx context.Context) (*storage.BucketAttrs, error) {
 // Gate implements providers.Gate: a bucket or integration byob cannot
 // use (another account's or provider's, in another place) stops the run
 // before any change.
-func (s *bucketStep) Gate(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *bucketStep) Gate(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	_, err := s.Check(ctx, r, v)
 	return err
 }
 
-func (s *bucketStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+func (s *bucketStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
 	b, err := s.read.Get(ctx, r, s.get)
 	if err != nil || b == nil {
 		return providers.Observation{Status: providers.Missing}, err
@@ -130,7 +131,7 @@ func (s *bucketStep) Check(ctx context.Context, r *providers.Run, v *providers.V
 	return providers.Observation{Status: providers.Done, Reason: adopted}, nil
 }
 
-func (s *bucketStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *bucketStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	b, err := s.read.Get(ctx, r, s.get)
 	s.read.Forget()
 	if err != nil {
@@ -181,11 +182,11 @@ type roleStep struct {
 	p    Params
 	c    *Clients
 	want templates.GCPRole
-	read providers.Read[*iamapi.Role]
+	read runenv.Read[*iamapi.Role]
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *roleStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+func (s *roleStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
 	s.read.Start(ctx, r, s.get)
 }
 
@@ -213,7 +214,7 @@ func (s *roleStep) get(ctx context.Context) (*iamapi.Role, error) {
 	return r, nil
 }
 
-func (s *roleStep) Check(ctx context.Context, r *providers.Run, _ *providers.Values) (providers.Observation, error) {
+func (s *roleStep) Check(ctx context.Context, r *runenv.Run, _ *providers.Values) (providers.Observation, error) {
 	role, err := s.read.Get(ctx, r, s.get)
 	switch {
 	case err != nil || role == nil:
@@ -226,7 +227,7 @@ func (s *roleStep) Check(ctx context.Context, r *providers.Run, _ *providers.Val
 	return providers.Observation{Status: providers.Done}, nil
 }
 
-func (s *roleStep) Apply(ctx context.Context, r *providers.Run, _ *providers.Values) error {
+func (s *roleStep) Apply(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
 	role, err := s.read.Get(ctx, r, s.get)
 	s.read.Forget()
 	if err != nil {
@@ -268,7 +269,7 @@ type serviceAccountStep struct {
 	providers.Basic
 	p    Params
 	c    *Clients
-	read providers.Read[*iamapi.ServiceAccount]
+	read runenv.Read[*iamapi.ServiceAccount]
 }
 
 // get reads the service account; nil when there is none.
@@ -289,7 +290,7 @@ const writesTo = "Writes GrowthLoop exports to gs://"
 // Gate implements providers.Gate: a service account of this name that
 // another byob setup of the same --name made for another bucket is not
 // taken over without --adopt (destroying this setup would remove it).
-func (s *serviceAccountStep) Gate(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *serviceAccountStep) Gate(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	if s.p.Adopt || providers.Owned(v, s.ID()) || providers.Adopted(v, s.ID()) {
 		return nil
 	}
@@ -308,7 +309,7 @@ func (s *serviceAccountStep) Gate(ctx context.Context, r *providers.Run, v *prov
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *serviceAccountStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+func (s *serviceAccountStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
 	s.read.Start(ctx, r, s.get)
 }
 
@@ -321,7 +322,7 @@ func (s *serviceAccountStep) Artifacts(*providers.Values) []providers.Artifact {
 	return []providers.Artifact{providers.JSONArtifact("projects.serviceAccounts.create in "+s.p.Project, s.request())}
 }
 
-func (s *serviceAccountStep) Check(ctx context.Context, r *providers.Run, _ *providers.Values) (providers.Observation, error) {
+func (s *serviceAccountStep) Check(ctx context.Context, r *runenv.Run, _ *providers.Values) (providers.Observation, error) {
 	sa, err := s.read.Get(ctx, r, s.get)
 	switch {
 	case err != nil:
@@ -332,7 +333,7 @@ func (s *serviceAccountStep) Check(ctx context.Context, r *providers.Run, _ *pro
 	return providers.Observation{Status: providers.Done}, nil
 }
 
-func (s *serviceAccountStep) Apply(ctx context.Context, r *providers.Run, _ *providers.Values) error {
+func (s *serviceAccountStep) Apply(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
 	s.read.Forget()
 	req := s.request()
 	// A retried create whose first answer was lost answers 409.
@@ -355,7 +356,7 @@ type bindingStep struct {
 	member func(v *providers.Values) string
 	// read is Check's: not prefetched, since the bucket step may create
 	// the bucket, and with it its policy's first bindings.
-	read providers.Read[*iam.Policy3]
+	read runenv.Read[*iam.Policy3]
 }
 
 func (s *bindingStep) Artifacts(v *providers.Values) []providers.Artifact {
@@ -412,14 +413,14 @@ func (s *bindingStep) setPolicy(ctx context.Context, p *iam.Policy3) error {
 	err := s.c.Storage.Bucket(s.p.Bucket).IAM().V3().SetPolicy(ctx, p)
 	switch {
 	case code(err) == http.StatusPreconditionFailed || code(err) == http.StatusConflict:
-		return fmt.Errorf("%w: the bucket policy changed while it was updated: %v", providers.ErrNotYet, err)
+		return fmt.Errorf("%w: the bucket policy changed while it was updated: %v", runenv.ErrNotYet, err)
 	case err != nil:
 		return fmt.Errorf("set IAM policy of bucket %s: %w", s.p.Bucket, err)
 	}
 	return nil
 }
 
-func (s *bindingStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+func (s *bindingStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
 	p, err := s.read.Get(ctx, r, s.policy)
 	if err != nil {
 		return providers.Observation{}, err
@@ -430,7 +431,7 @@ func (s *bindingStep) Check(ctx context.Context, r *providers.Run, v *providers.
 	return providers.Observation{Status: providers.Missing}, nil
 }
 
-func (s *bindingStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *bindingStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	member := s.member(v)
 	defer s.read.Forget()
 	return s.p.Propagation.Poll(ctx, r, "waiting for the new service account to be usable in bucket IAM", func(ctx context.Context) error {
@@ -443,7 +444,7 @@ func (s *bindingStep) Apply(ctx context.Context, r *providers.Run, v *providers.
 		addRole(p, member, s.role)
 		err = s.setPolicy(ctx, p)
 		if code(err) == http.StatusBadRequest && strings.Contains(err.Error(), "does not exist") {
-			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
+			return fmt.Errorf("%w: %v", runenv.ErrNotYet, err)
 		}
 		return err
 	})

@@ -11,6 +11,7 @@ import (
 	iamapi "google.golang.org/api/iam/v1"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // keyStepOf is the key step of a setup, for rotation.
@@ -20,7 +21,7 @@ func keyStepOf(s providers.Setup) *keyStep {
 
 // NewKey implements providers.KeyRotator. The new key is written to the
 // key file, which Retain copied to <file>.previous first.
-func (Provider) NewKey(ctx context.Context, r *providers.Run, s providers.Setup) (string, error) {
+func (Provider) NewKey(ctx context.Context, r *runenv.Run, s providers.Setup) (string, error) {
 	st, v := keyStepOf(s), s.Values
 	list, err := st.list(ctx)
 	if err != nil {
@@ -61,7 +62,7 @@ func (Provider) NewKey(ctx context.Context, r *providers.Run, s providers.Setup)
 // the state file says (as the key step's check holds): a phase killed
 // after writing the key file, before the state recorded the key, resumes
 // here.
-func (Provider) ProveKey(ctx context.Context, r *providers.Run, s providers.Setup, id string) error {
+func (Provider) ProveKey(ctx context.Context, r *runenv.Run, s providers.Setup, id string) error {
 	st := keyStepOf(s)
 	if got := s.Keys.Delivered(); got != id {
 		return fmt.Errorf("key file %s holds key %q, not %s", st.p.KeyFile, got, id)
@@ -86,7 +87,7 @@ func (Provider) ProveKey(ctx context.Context, r *providers.Run, s providers.Setu
 }
 
 // RetireKey implements providers.KeyRotator.
-func (Provider) RetireKey(ctx context.Context, _ *providers.Run, s providers.Setup, id string, keep bool) error {
+func (Provider) RetireKey(ctx context.Context, _ *runenv.Run, s providers.Setup, id string, keep bool) error {
 	st := keyStepOf(s)
 	_, err := do(ctx, st.c, st.c.IAM.Projects.ServiceAccounts.Keys.Disable(st.p.accountName()+"/keys/"+id, &iamapi.DisableServiceAccountKeyRequest{}).Context(ctx))
 	switch {

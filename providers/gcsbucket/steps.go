@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/templates"
 )
 
@@ -80,7 +81,7 @@ type Params struct {
 	// Keys holds GrowthLoop's key: the key file. A new key's JSON is
 	// written to it (atomically, mode 0600) as soon as Google answers.
 	Keys        providers.KeyStore
-	Propagation providers.Propagation
+	Propagation runenv.Propagation
 	// Destroy is what byob destroy removes besides byob's own objects.
 	Destroy providers.DestroyOptions
 	// Prune removes GrowthLoop's project-level grants (init --prune);

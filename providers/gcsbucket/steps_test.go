@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/growthloop/byob/providers/providertest"
+	"github.com/growthloop/byob/providers/runenv"
 
 	iamapi "google.golang.org/api/iam/v1"
 
@@ -42,7 +43,7 @@ type fixture struct {
 	g     *gcptest.Server
 	c     *gcsbucket.Clients
 	setup providers.Setup
-	bg    *providers.Background
+	bg    *runenv.Background
 
 	mu          sync.Mutex
 	checkpoints []map[string]string
@@ -62,21 +63,21 @@ func newFixture(t *testing.T) *fixture {
 		TTLDays: 14, Name: "growthloop", Warehouse: "snowflake",
 		KeyFile: filepath.Join(dir, "credentials.json"), Bundle: filepath.Join(dir, "bundle.json"), State: filepath.Join(dir, "state.json"),
 	}
-	f.bg = providers.NewBackground()
+	f.bg = runenv.NewBackground()
 	t.Cleanup(f.bg.End)
 	f.setup = providers.Setup{
 		Config: cfg, Conn: gcsbucket.NewConn(f.c), Keys: gcsbucket.Provider{}.Keys(cfg), WarehouseStep: warehouseStep,
 		// DESC INTEGRATION named Snowflake's service account.
 		Values:      providers.NewValues(map[string]string{providers.WarehouseServiceAccount.Name: snowflaketest.GCPServiceAccount}),
-		Propagation: providers.Propagation{Timeout: 2 * time.Second, Initial: time.Millisecond, Max: 5 * time.Millisecond},
+		Propagation: runenv.Propagation{Timeout: 2 * time.Second, Initial: time.Millisecond, Max: 5 * time.Millisecond},
 		ReRun:       "byob init --provider gcs",
 		Now:         time.Now(),
 	}
 	return f
 }
 
-func (f *fixture) run() *providers.Run {
-	return providers.NewRun(f.bg, providers.Hooks{
+func (f *fixture) run() *runenv.Run {
+	return runenv.NewRun(f.bg, runenv.Hooks{
 		Checkpoint: func() error {
 			f.mu.Lock()
 			defer f.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // ByID are steps by their ID.
@@ -19,7 +20,7 @@ func ByID(steps []providers.Step) map[string]providers.Step {
 }
 
 // Check runs s's Check in run r; an error fails the test.
-func Check(t testing.TB, r *providers.Run, s providers.Step, v *providers.Values) providers.Observation {
+func Check(t testing.TB, r *runenv.Run, s providers.Step, v *providers.Values) providers.Observation {
 	t.Helper()
 	obs, err := s.Check(context.Background(), r, v)
 	if err != nil {
@@ -29,7 +30,7 @@ func Check(t testing.TB, r *providers.Run, s providers.Step, v *providers.Values
 }
 
 // Apply runs s's Apply in run r; an error fails the test.
-func Apply(t testing.TB, r *providers.Run, s providers.Step, v *providers.Values) {
+func Apply(t testing.TB, r *runenv.Run, s providers.Step, v *providers.Values) {
 	t.Helper()
 	if err := s.Apply(context.Background(), r, v); err != nil {
 		t.Fatalf("apply %s: %v", s.ID(), err)

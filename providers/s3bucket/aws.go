@@ -22,6 +22,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/templates"
 )
 
@@ -76,7 +77,7 @@ type Params struct {
 	Warehouse bool
 	// Keys holds the secrets of GrowthLoop's access keys.
 	Keys        providers.KeyStore
-	Propagation providers.Propagation
+	Propagation runenv.Propagation
 	// Destroy is what byob destroy removes besides byob's own objects.
 	Destroy providers.DestroyOptions
 	// Adopt and Prune are providers.Setup's.

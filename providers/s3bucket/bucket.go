@@ -16,6 +16,7 @@ import (
 
 	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/templates"
 )
 
@@ -48,11 +49,11 @@ type bucketStep struct {
 	providers.Basic
 	p      Params
 	c      *Clients
-	head   providers.Read[struct{}]
-	region providers.Read[string]
+	head   runenv.Read[struct{}]
+	region runenv.Read[string]
 	// seen is what S3 said of the bucket beside the preflight, before the
 	// caller's account was known; sighted says it was asked.
-	seen    providers.Read[sighting]
+	seen    runenv.Read[sighting]
 	sighted bool
 }
 
@@ -138,7 +139,7 @@ func (s *bucketStep) readRegion(v *providers.Values) func(context.Context) (stri
 
 // Prefetch implements providers.Prefetcher: once the bucket's region and
 // owner are known (a re-run), both reads go at once.
-func (s *bucketStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
+func (s *bucketStep) Prefetch(ctx context.Context, r *runenv.Run, v *providers.Values) {
 	if v.Get(BucketRegion) != "" && v.Get(AccountID) != "" {
 		s.head.Start(ctx, r, s.readHead(v))
 		s.region.Start(ctx, r, s.readRegion(v))
@@ -153,12 +154,12 @@ func (s *bucketStep) Prefetch(ctx context.Context, r *providers.Run, v *provider
 // Gate implements providers.Gate: a bucket or integration byob cannot
 // use (another account's or provider's, in another place) stops the run
 // before any change.
-func (s *bucketStep) Gate(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *bucketStep) Gate(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	_, err := s.Check(ctx, r, v)
 	return err
 }
 
-func (s *bucketStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+func (s *bucketStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
 	if s.sighted {
 		if sg, _ := s.seen.Get(ctx, r, s.sight(v.Get(BucketRegion))); sg.decided {
 			switch {
@@ -261,7 +262,7 @@ func bucketRegionHeader(err error) string {
 	return ""
 }
 
-func (s *bucketStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *bucketStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	req := s.request(v.Get(BucketRegion))
 	in := &s3.CreateBucketInput{Bucket: aws.String(req.Bucket)}
 	if c := req.CreateBucketConfiguration; c != nil {
@@ -283,7 +284,7 @@ type publicAccessBlockStep struct {
 	providers.Basic
 	p    Params
 	c    *Clients
-	read providers.Read[*types.PublicAccessBlockConfiguration]
+	read runenv.Read[*types.PublicAccessBlockConfiguration]
 }
 
 // get reads the public access block; nil when there is none.
@@ -302,7 +303,7 @@ func (s *publicAccessBlockStep) get(v *providers.Values) func(context.Context) (
 
 // Prefetch implements providers.Prefetcher: the bucket's settings are
 // read once its region is known (a bucket not there yet has none).
-func (s *publicAccessBlockStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
+func (s *publicAccessBlockStep) Prefetch(ctx context.Context, r *runenv.Run, v *providers.Values) {
 	if v.Get(BucketRegion) != "" {
 		s.read.Start(ctx, r, s.get(v))
 	}
@@ -312,7 +313,7 @@ func (s *publicAccessBlockStep) Artifacts(*providers.Values) []providers.Artifac
 	return []providers.Artifact{providers.JSONArtifact("PutPublicAccessBlock", templates.BlockAllPublicAccess())}
 }
 
-func (s *publicAccessBlockStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+func (s *publicAccessBlockStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
 	c, err := s.read.Get(ctx, r, s.get(v))
 	if err != nil {
 		return providers.Observation{}, err
@@ -326,7 +327,7 @@ func (s *publicAccessBlockStep) Check(ctx context.Context, r *providers.Run, v *
 	return providers.Observation{Status: providers.Drifted, Reason: "not all four public access block settings are on"}, nil
 }
 
-func (s *publicAccessBlockStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *publicAccessBlockStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	b := templates.BlockAllPublicAccess()
 	_, err := s.c.S3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{
 		Bucket: aws.String(s.p.Bucket),
@@ -343,7 +344,7 @@ type encryptionStep struct {
 	providers.Basic
 	p    Params
 	c    *Clients
-	read providers.Read[*types.ServerSideEncryptionConfiguration]
+	read runenv.Read[*types.ServerSideEncryptionConfiguration]
 }
 
 // get reads the default encryption; nil when there is none.
@@ -361,7 +362,7 @@ func (s *encryptionStep) get(v *providers.Values) func(context.Context) (*types.
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *encryptionStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
+func (s *encryptionStep) Prefetch(ctx context.Context, r *runenv.Run, v *providers.Values) {
 	if v.Get(BucketRegion) != "" {
 		s.read.Start(ctx, r, s.get(v))
 	}
@@ -372,7 +373,7 @@ func (s *encryptionStep) Artifacts(*providers.Values) []providers.Artifact {
 }
 
 // Check accepts SSE-S3 or a stronger KMS default that is already there.
-func (s *encryptionStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+func (s *encryptionStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
 	c, err := s.read.Get(ctx, r, s.get(v))
 	if err != nil {
 		return providers.Observation{}, err
@@ -387,7 +388,7 @@ func (s *encryptionStep) Check(ctx context.Context, r *providers.Run, v *provide
 	return providers.Observation{Status: providers.Missing}, nil
 }
 
-func (s *encryptionStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *encryptionStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	var rules []types.ServerSideEncryptionRule
 	for _, r := range templates.DefaultEncryption().Rules {
 		rules = append(rules, types.ServerSideEncryptionRule{ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{
@@ -405,11 +406,11 @@ type bucketPolicyStep struct {
 	providers.Basic
 	p    Params
 	c    *Clients
-	read providers.Read[string]
+	read runenv.Read[string]
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *bucketPolicyStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
+func (s *bucketPolicyStep) Prefetch(ctx context.Context, r *runenv.Run, v *providers.Values) {
 	if v.Get(BucketRegion) != "" {
 		s.read.Start(ctx, r, s.get(v))
 	}
@@ -434,7 +435,7 @@ func (s *bucketPolicyStep) get(v *providers.Values) func(context.Context) (strin
 	}
 }
 
-func (s *bucketPolicyStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+func (s *bucketPolicyStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
 	cur, err := s.read.Get(ctx, r, s.get(v))
 	if err != nil {
 		return providers.Observation{}, err
@@ -448,7 +449,7 @@ func (s *bucketPolicyStep) Check(ctx context.Context, r *providers.Run, v *provi
 	return providers.Observation{Status: providers.Drifted, Reason: "the bucket policy does not deny requests without TLS"}, nil
 }
 
-func (s *bucketPolicyStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *bucketPolicyStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	cur, err := s.read.Get(ctx, r, s.get(v))
 	if err != nil {
 		return err
@@ -470,11 +471,11 @@ type lifecycleStep struct {
 	providers.Basic
 	p    Params
 	c    *Clients
-	read providers.Read[[]types.LifecycleRule]
+	read runenv.Read[[]types.LifecycleRule]
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *lifecycleStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
+func (s *lifecycleStep) Prefetch(ctx context.Context, r *runenv.Run, v *providers.Values) {
 	if v.Get(BucketRegion) != "" {
 		s.read.Start(ctx, r, s.rules(v))
 	}
@@ -503,7 +504,7 @@ func (s *lifecycleStep) rules(v *providers.Values) func(context.Context) ([]type
 	}
 }
 
-func (s *lifecycleStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+func (s *lifecycleStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
 	rules, err := s.read.Get(ctx, r, s.rules(v))
 	if err != nil {
 		return providers.Observation{}, err
@@ -531,7 +532,7 @@ func (s *lifecycleStep) matches(r types.LifecycleRule) bool {
 		r.AbortIncompleteMultipartUpload != nil && aws.ToInt32(r.AbortIncompleteMultipartUpload.DaysAfterInitiation) == int32(want.AbortIncompleteMultipartUpload.DaysAfterInitiation)
 }
 
-func (s *lifecycleStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *lifecycleStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	rules, err := s.read.Get(ctx, r, s.rules(v))
 	if err != nil {
 		return err

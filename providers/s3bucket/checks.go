@@ -16,6 +16,7 @@ import (
 
 	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // Check IDs of the probes.
@@ -39,30 +40,30 @@ func Probes(p Params, c *Clients, v *providers.Values, keyID, secret string, now
 		keyID = v.Get(providers.GrowthLoopsKey)
 	}
 	// Several checks read the user's keys: one call serves them all. It
-	// runs on its own (providers.Read), so a check that stops waiting,
+	// runs on its own (runenv.Read), so a check that stops waiting,
 	// or whose context ends, stops no other check's read.
-	var keys providers.Read[[]types.AccessKeyMetadata]
-	userKeys := func(ctx context.Context, r *providers.Run) ([]types.AccessKeyMetadata, error) {
+	var keys runenv.Read[[]types.AccessKeyMetadata]
+	userKeys := func(ctx context.Context, r *runenv.Run) ([]types.AccessKeyMetadata, error) {
 		return keys.Get(ctx, r, func(ctx context.Context) ([]types.AccessKeyMetadata, error) { return listKeys(ctx, c, p.Names.User) })
 	}
 	// The listing says why a refused key does not work.
-	unusable := func(ctx context.Context, r *providers.Run) *providers.CheckResult {
+	unusable := func(ctx context.Context, r *runenv.Run) *providers.CheckResult {
 		return keyState(ctx, r, p, keyID, reRun, userKeys)
 	}
 	checks := []providers.Check{
-		{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context, r *providers.Run) providers.CheckResult {
+		{ID: CheckKeyWorks, Title: "GrowthLoop's key can write, read and list under " + p.Prefix, Run: func(ctx context.Context, r *runenv.Run) providers.CheckResult {
 			if res := heldByGrowthLoop(ctx, r, keyID, secret, unusable); res != nil {
 				return *res
 			}
 			return keyWorks(ctx, r, p, c, v, keyID, secret, reRun, unusable)
 		}},
-		{ID: CheckKeyConfined, Title: "GrowthLoop's key is denied outside " + p.Prefix, Run: func(ctx context.Context, r *providers.Run) providers.CheckResult {
+		{ID: CheckKeyConfined, Title: "GrowthLoop's key is denied outside " + p.Prefix, Run: func(ctx context.Context, r *runenv.Run) providers.CheckResult {
 			if res := heldByGrowthLoop(ctx, r, keyID, secret, unusable); res != nil {
 				return *res
 			}
 			return keyConfined(ctx, r, p, c, v, keyID, secret, reRun, unusable)
 		}},
-		{ID: CheckKeyHygiene, Title: "GrowthLoop's user has one recent access key", Run: func(ctx context.Context, r *providers.Run) providers.CheckResult {
+		{ID: CheckKeyHygiene, Title: "GrowthLoop's user has one recent access key", Run: func(ctx context.Context, r *runenv.Run) providers.CheckResult {
 			return keyHygiene(ctx, r, p, keyID, now, v.Get(providers.RotationOldKey) != "", reRun, userKeys)
 		}},
 	}
@@ -80,7 +81,7 @@ func Probes(p Params, c *Clients, v *providers.Values, keyID, secret string, now
 // alone (taken over, or --access-key-id): it must exist and be active; its
 // use cannot be proved without the secret, which only GrowthLoop holds.
 // nil when the secret is known.
-func heldByGrowthLoop(ctx context.Context, r *providers.Run, keyID, secret string, unusable func(context.Context, *providers.Run) *providers.CheckResult) *providers.CheckResult {
+func heldByGrowthLoop(ctx context.Context, r *runenv.Run, keyID, secret string, unusable func(context.Context, *runenv.Run) *providers.CheckResult) *providers.CheckResult {
 	if keyID == "" || secret != "" {
 		return nil
 	}
@@ -92,7 +93,7 @@ func heldByGrowthLoop(ctx context.Context, r *providers.Run, keyID, secret strin
 	return &res
 }
 
-func keyWorks(ctx context.Context, r *providers.Run, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string, unusable func(context.Context, *providers.Run) *providers.CheckResult) providers.CheckResult {
+func keyWorks(ctx context.Context, r *runenv.Run, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string, unusable func(context.Context, *runenv.Run) *providers.CheckResult) providers.CheckResult {
 	if keyID == "" || secret == "" {
 		return providers.Failed(reRun+" (it writes a new key to the bundle)", "the bundle holds no access key")
 	}
@@ -102,7 +103,7 @@ func keyWorks(ctx context.Context, r *providers.Run, p Params, c *Clients, v *pr
 
 // keyState says, from the user's listing, why the key keyID is refused:
 // nil when it is there and active (it may still be propagating).
-func keyState(ctx context.Context, r *providers.Run, p Params, keyID, reRun string, userKeys func(context.Context, *providers.Run) ([]types.AccessKeyMetadata, error)) *providers.CheckResult {
+func keyState(ctx context.Context, r *runenv.Run, p Params, keyID, reRun string, userKeys func(context.Context, *runenv.Run) ([]types.AccessKeyMetadata, error)) *providers.CheckResult {
 	keys, err := userKeys(ctx, r)
 	if err != nil && !isNotFound(err) {
 		res := providers.CannotRun(err, "grant iam:ListAccessKeys and re-run byob verify")
@@ -125,7 +126,7 @@ func keyState(ctx context.Context, r *providers.Run, p Params, keyID, reRun stri
 // and the list go at once, the probe object is deleted in the background.
 // unusable, asked when the key is refused, says whether it is missing or
 // inactive (nil: it may still be propagating).
-func useKey(ctx context.Context, r *providers.Run, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string, unusable func(context.Context, *providers.Run) *providers.CheckResult) providers.CheckResult {
+func useKey(ctx context.Context, r *runenv.Run, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string, unusable func(context.Context, *runenv.Run) *providers.CheckResult) providers.CheckResult {
 	ks := c.KeyS3(keyID, secret)
 	key := providers.ProbeName(p.Prefix + providers.ProbeDir)
 	body := providers.ProbeBody
@@ -139,7 +140,7 @@ func useKey(ctx context.Context, r *providers.Run, p Params, c *Clients, v *prov
 					return err
 				}
 			}
-			return fmt.Errorf("%w: %s", providers.ErrNotYet, errorCode(err))
+			return fmt.Errorf("%w: %s", runenv.ErrNotYet, errorCode(err))
 		}
 		return err
 	})
@@ -203,7 +204,7 @@ func deleteProbe(p Params, c *Clients, v *providers.Values, key string) func(con
 }
 
 // keyConfined runs only once keyWorks passed: the key exists and works.
-func keyConfined(ctx context.Context, r *providers.Run, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string, unusable func(context.Context, *providers.Run) *providers.CheckResult) providers.CheckResult {
+func keyConfined(ctx context.Context, r *runenv.Run, p Params, c *Clients, v *providers.Values, keyID, secret, reRun string, unusable func(context.Context, *runenv.Run) *providers.CheckResult) providers.CheckResult {
 	key := providers.ProbeName(ProbeOutsidePrefix)
 	var err error
 	// A new key is refused as unknown until it propagates; a key that does
@@ -213,7 +214,7 @@ func keyConfined(ctx context.Context, r *providers.Run, p Params, c *Clients, v 
 		switch errorCode(err) {
 		case "InvalidAccessKeyId", "SignatureDoesNotMatch":
 			if unusable(ctx, r) == nil {
-				return providers.ErrNotYet
+				return runenv.ErrNotYet
 			}
 		}
 		return nil
@@ -235,8 +236,8 @@ func keyConfined(ctx context.Context, r *providers.Run, p Params, c *Clients, v 
 // keyHygiene fails when the user has no active key, and warns of the
 // bundle's key older than 90 days and of more than one active key outside
 // a rotation.
-func keyHygiene(ctx context.Context, r *providers.Run, p Params, keyID string, now time.Time, rotating bool, reRun string,
-	userKeys func(context.Context, *providers.Run) ([]types.AccessKeyMetadata, error)) providers.CheckResult {
+func keyHygiene(ctx context.Context, r *runenv.Run, p Params, keyID string, now time.Time, rotating bool, reRun string,
+	userKeys func(context.Context, *runenv.Run) ([]types.AccessKeyMetadata, error)) providers.CheckResult {
 	keys, err := userKeys(ctx, r)
 	if isNotFound(err) {
 		return providers.Failed(reRun+" (it makes the user and a new key)", "user %s does not exist", p.Names.User)

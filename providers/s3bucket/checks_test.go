@@ -17,6 +17,7 @@ import (
 	s3controltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/s3bucket/awstest"
 )
@@ -42,9 +43,9 @@ func (f *fixture) probe(id string) providers.CheckResult {
 	f.t.Helper()
 	for _, p := range (s3bucket.Provider{}).Probes(f.setup) {
 		if p.ID == id {
-			bg := providers.NewBackground()
+			bg := runenv.NewBackground()
 			defer bg.End()
-			return p.Run(context.Background(), providers.NewRun(bg, providers.Hooks{}))
+			return p.Run(context.Background(), runenv.NewRun(bg, runenv.Hooks{}))
 		}
 	}
 	f.t.Fatalf("no probe %s", id)

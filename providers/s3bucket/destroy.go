@@ -12,6 +12,7 @@ import (
 
 	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/templates"
 )
 
@@ -39,7 +40,7 @@ func (s *bucketStep) Teardown(ctx context.Context, v *providers.Values) (provide
 	})
 }
 
-func (s *bucketStep) Destroy(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *bucketStep) Destroy(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	if s.p.Destroy.DeleteObjects {
 		if err := s.empty(ctx, r, v); err != nil {
 			return err
@@ -61,7 +62,7 @@ const maxDelete = 1000
 // empty deletes every object version and delete marker, a thousand per
 // call, counting them first so progress has a total, then aborts the
 // multipart uploads left incomplete.
-func (s *bucketStep) empty(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *bucketStep) empty(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	total := 0
 	err := s.eachVersionPage(ctx, v, func(ids []types.ObjectIdentifier) error { total += len(ids); return nil })
 	if err != nil {
@@ -171,22 +172,22 @@ func (s *lifecycleStep) Teardown(_ context.Context, v *providers.Values) (provid
 }
 
 // A setting that stays is never removed.
-func (s *publicAccessBlockStep) Destroy(context.Context, *providers.Run, *providers.Values) error {
+func (s *publicAccessBlockStep) Destroy(context.Context, *runenv.Run, *providers.Values) error {
 	return nil
 }
-func (s *encryptionStep) Destroy(context.Context, *providers.Run, *providers.Values) error {
+func (s *encryptionStep) Destroy(context.Context, *runenv.Run, *providers.Values) error {
 	return nil
 }
-func (s *bucketPolicyStep) Destroy(context.Context, *providers.Run, *providers.Values) error {
+func (s *bucketPolicyStep) Destroy(context.Context, *runenv.Run, *providers.Values) error {
 	return nil
 }
-func (s *lifecycleStep) Destroy(context.Context, *providers.Run, *providers.Values) error { return nil }
+func (s *lifecycleStep) Destroy(context.Context, *runenv.Run, *providers.Values) error { return nil }
 
 func (s *policyStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
 	return providers.TeardownOf(v, s.ID(), "delete IAM policy "+s.name+" (all its versions)", "IAM policy "+s.name), nil
 }
 
-func (s *policyStep) Destroy(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *policyStep) Destroy(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	arn := s.p.PolicyARN(v, s.name)
 	vers, err := s.c.IAM.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(arn)})
 	if isNotFound(err) {
@@ -217,7 +218,7 @@ func (s *roleStep) Teardown(_ context.Context, v *providers.Values) (providers.T
 	return providers.TeardownOf(v, StepRole, "delete IAM role "+s.p.Names.Role, "IAM role "+s.p.Names.Role), nil
 }
 
-func (s *roleStep) Destroy(ctx context.Context, r *providers.Run, _ *providers.Values) error {
+func (s *roleStep) Destroy(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
 	_, err := s.c.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(s.p.Names.Role)})
 	switch {
 	case isNotFound(err):
@@ -234,7 +235,7 @@ func (s *attachStep) Teardown(_ context.Context, v *providers.Values) (providers
 		fmt.Sprintf("the attachment of policy %s to %s %s", s.policy, kind, name)), nil
 }
 
-func (s *attachStep) Destroy(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *attachStep) Destroy(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	return s.detach(ctx, v, s.policy)
 }
 
@@ -242,7 +243,7 @@ func (s *userStep) Teardown(_ context.Context, v *providers.Values) (providers.T
 	return providers.TeardownOf(v, StepUser, "delete IAM user "+s.p.Names.User, "IAM user "+s.p.Names.User), nil
 }
 
-func (s *userStep) Destroy(ctx context.Context, r *providers.Run, _ *providers.Values) error {
+func (s *userStep) Destroy(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
 	_, err := s.c.IAM.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(s.p.Names.User)})
 	switch {
 	case isNotFound(err):
@@ -262,7 +263,7 @@ func (s *accessKeyStep) Teardown(_ context.Context, v *providers.Values) (provid
 }
 
 // Destroy deletes the keys byob made.
-func (s *accessKeyStep) Destroy(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *accessKeyStep) Destroy(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	for _, id := range keys.Created(v) {
 		if err := s.delete(ctx, id); err != nil {
 			return err

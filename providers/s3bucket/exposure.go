@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/templates"
 )
 
@@ -35,7 +36,7 @@ type objectOwnershipStep struct {
 	providers.Basic
 	p    Params
 	c    *Clients
-	read providers.Read[types.ObjectOwnership]
+	read runenv.Read[types.ObjectOwnership]
 }
 
 // get reads the bucket's Object Ownership; "" when it has none set.
@@ -55,7 +56,7 @@ func (s *objectOwnershipStep) get(v *providers.Values) func(context.Context) (ty
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *objectOwnershipStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
+func (s *objectOwnershipStep) Prefetch(ctx context.Context, r *runenv.Run, v *providers.Values) {
 	if v.Get(BucketRegion) != "" {
 		s.read.Start(ctx, r, s.get(v))
 	}
@@ -66,7 +67,7 @@ func (s *objectOwnershipStep) Artifacts(*providers.Values) []providers.Artifact 
 		"Rules": []map[string]string{{"ObjectOwnership": string(ownerEnforced)}}})}
 }
 
-func (s *objectOwnershipStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+func (s *objectOwnershipStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
 	o, err := s.read.Get(ctx, r, s.get(v))
 	switch {
 	case err != nil:
@@ -81,7 +82,7 @@ func (s *objectOwnershipStep) Check(ctx context.Context, r *providers.Run, v *pr
 		"makes the bucket owner own every object and stops any ACL grant from applying; only the bucket policy and IAM decide access", o)}, nil
 }
 
-func (s *objectOwnershipStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *objectOwnershipStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	defer s.read.Forget()
 	_, err := s.c.S3.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: aws.String(s.p.Bucket),
 		OwnershipControls: &types.OwnershipControls{Rules: []types.OwnershipControlsRule{{ObjectOwnership: ownerEnforced}}}}, inRegion(v))
@@ -96,7 +97,7 @@ func (s *objectOwnershipStep) Teardown(_ context.Context, v *providers.Values) (
 	return s.p.stays(v, StepObjectOwnership, "ACLs stay off"), nil
 }
 
-func (s *objectOwnershipStep) Destroy(context.Context, *providers.Run, *providers.Values) error {
+func (s *objectOwnershipStep) Destroy(context.Context, *runenv.Run, *providers.Values) error {
 	return nil
 }
 
@@ -106,13 +107,13 @@ func (s *objectOwnershipStep) Destroy(context.Context, *providers.Run, *provider
 // own the account's setting, but it backs the bucket's).
 func exposureProbes(p Params, c *Clients, v *providers.Values) []providers.Check {
 	return []providers.Check{
-		{ID: CheckPolicyPrivate, Title: "The bucket policy lets no one outside the account in", Run: func(ctx context.Context, _ *providers.Run) providers.CheckResult {
+		{ID: CheckPolicyPrivate, Title: "The bucket policy lets no one outside the account in", Run: func(ctx context.Context, _ *runenv.Run) providers.CheckResult {
 			return policyPrivate(ctx, p, c, v)
 		}},
-		{ID: CheckACLPrivate, Title: "The bucket's ACL grants nothing to AllUsers or AuthenticatedUsers", Run: func(ctx context.Context, _ *providers.Run) providers.CheckResult {
+		{ID: CheckACLPrivate, Title: "The bucket's ACL grants nothing to AllUsers or AuthenticatedUsers", Run: func(ctx context.Context, _ *runenv.Run) providers.CheckResult {
 			return aclPrivate(ctx, p, c, v)
 		}},
-		{ID: CheckAccountPublicAccess, Title: "The account blocks public access", Run: func(ctx context.Context, _ *providers.Run) providers.CheckResult {
+		{ID: CheckAccountPublicAccess, Title: "The account blocks public access", Run: func(ctx context.Context, _ *runenv.Run) providers.CheckResult {
 			return accountBlocksPublicAccess(ctx, c, v)
 		}},
 	}

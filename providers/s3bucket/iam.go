@@ -14,6 +14,7 @@ import (
 
 	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/templates"
 )
 
@@ -59,11 +60,11 @@ type policyStep struct {
 	c    *Clients
 	name string
 	doc  templates.Policy
-	read providers.Read[policyDocument]
+	read runenv.Read[policyDocument]
 	// holder says whether the identity the policy is for (the user, the
 	// role) exists: read beside the preflight, it spares the gate the
 	// policy's own read when there is none.
-	holder func(context.Context, *providers.Run) (bool, error)
+	holder func(context.Context, *runenv.Run) (bool, error)
 }
 
 // policyDocument is a policy's default version's document; ok is false
@@ -83,7 +84,7 @@ func (s *policyStep) get(v *providers.Values) func(context.Context) (policyDocum
 
 // Prefetch implements providers.Prefetcher, once the account is known (a
 // re-run).
-func (s *policyStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
+func (s *policyStep) Prefetch(ctx context.Context, r *runenv.Run, v *providers.Values) {
 	if v.Get(AccountID) != "" {
 		s.read.Start(ctx, r, s.get(v))
 	}
@@ -131,7 +132,7 @@ func (s *policyStep) expected(have string) string {
 // setup of the same --name wrote (byob's statements on another bucket or
 // prefix) is not taken over without --adopt, which rewrites it for this
 // setup and so ends the other one.
-func (s *policyStep) Gate(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *policyStep) Gate(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	if s.p.Adopt || providers.Owned(v, s.ID()) || providers.Adopted(v, s.ID()) {
 		return nil
 	}
@@ -156,7 +157,7 @@ func (s *policyStep) Gate(ctx context.Context, r *providers.Run, v *providers.Va
 		s.name, strings.Join(other, ", "), s.p.Bucket, s.p.Prefix, s.p.Bucket, s.p.Prefix)
 }
 
-func (s *policyStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+func (s *policyStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
 	got, err := s.read.Get(ctx, r, s.get(v))
 	have := got.doc
 	switch {
@@ -176,7 +177,7 @@ func (s *policyStep) Check(ctx context.Context, r *providers.Run, v *providers.V
 		Fix: []providers.Artifact{{Name: "the policy's new default version", Format: providers.FormatJSON, Content: s.expected(have)}}}, nil
 }
 
-func (s *policyStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *policyStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	// What Check read says whether the policy exists: then it gets a new
 	// version, and no CreatePolicy is tried.
 	seen, seenErr := s.read.Get(ctx, r, s.get(v))
@@ -201,7 +202,7 @@ func (s *policyStep) Apply(ctx context.Context, r *providers.Run, v *providers.V
 		var ok bool
 		var err error
 		if have, ok, err = s.defaultDocument(ctx, arn); err == nil && !ok {
-			return fmt.Errorf("%w: IAM says policy %s exists but does not show it yet", providers.ErrNotYet, arn)
+			return fmt.Errorf("%w: IAM says policy %s exists but does not show it yet", runenv.ErrNotYet, arn)
 		}
 		return err
 	})
@@ -246,7 +247,7 @@ type roleStep struct {
 	providers.Basic
 	p    Params
 	c    *Clients
-	read providers.Read[*types.Role]
+	read runenv.Read[*types.Role]
 }
 
 // get reads the role; nil when there is none.
@@ -263,12 +264,12 @@ func (s *roleStep) get(ctx context.Context) (*types.Role, error) {
 
 // Prefetch implements providers.Prefetcher: the role is read beside the
 // preflight; its trust is compared once the integration is known.
-func (s *roleStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+func (s *roleStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
 	s.read.Start(ctx, r, s.get)
 }
 
 // has reads, once per run, whether the role exists.
-func (s *roleStep) has(ctx context.Context, r *providers.Run) (bool, error) {
+func (s *roleStep) has(ctx context.Context, r *runenv.Run) (bool, error) {
 	role, err := s.read.Get(ctx, r, s.get)
 	return role != nil, err
 }
@@ -283,7 +284,7 @@ func (s *roleStep) Artifacts(v *providers.Values) []providers.Artifact {
 	return []providers.Artifact{{Name: "trust policy of IAM role " + s.p.Names.Role, Format: providers.FormatJSON, Content: s.trust(v), Value: s.trustPolicy(v)}}
 }
 
-func (s *roleStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+func (s *roleStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
 	role, err := s.read.Get(ctx, r, s.get)
 	switch {
 	case err != nil:
@@ -308,7 +309,7 @@ func invalidPrincipal(err error) bool {
 	return errorCode(err) == "MalformedPolicyDocument" && strings.Contains(strings.ToLower(err.Error()), "invalid principal")
 }
 
-func (s *roleStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *roleStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	// A role Check found gets its trust updated; no CreateRole is tried.
 	seen, seenErr := s.read.Get(ctx, r, s.get)
 	s.read.Forget()
@@ -330,7 +331,7 @@ func (s *roleStep) Apply(ctx context.Context, r *providers.Run, v *providers.Val
 			})
 		}
 		if invalidPrincipal(err) {
-			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
+			return fmt.Errorf("%w: %v", runenv.ErrNotYet, err)
 		}
 		return s.c.wrap("iam:CreateRole/UpdateAssumeRolePolicy "+s.p.Names.Role, err)
 	})
@@ -346,12 +347,12 @@ type attachStep struct {
 	toRole   bool
 	policy   string
 	replaces string // "" for none
-	read     providers.Read[[]string]
+	read     runenv.Read[[]string]
 }
 
 // Prefetch implements providers.Prefetcher: an identity not there yet has
 // no policy attached.
-func (s *attachStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+func (s *attachStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
 	s.read.Start(ctx, r, s.attached)
 }
 
@@ -412,7 +413,7 @@ func (s *attachStep) replaced(v *providers.Values, arns []string) bool {
 	return s.replaces != "" && slices.Contains(arns, s.p.PolicyARN(v, s.replaces))
 }
 
-func (s *attachStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+func (s *attachStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
 	arns, err := s.read.Get(ctx, r, s.attached)
 	switch {
 	case err != nil:
@@ -426,7 +427,7 @@ func (s *attachStep) Check(ctx context.Context, r *providers.Run, v *providers.V
 	return providers.Observation{Status: providers.Done}, nil
 }
 
-func (s *attachStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *attachStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	kind, name := s.target()
 	arns, err := s.read.Get(ctx, r, s.attached)
 	if err != nil {
@@ -437,7 +438,7 @@ func (s *attachStep) Apply(ctx context.Context, r *providers.Run, v *providers.V
 		err := s.p.Propagation.Poll(ctx, r, "waiting for the new IAM "+kind+" and policy to become visible", func(ctx context.Context) error {
 			err := s.attach(ctx, v)
 			if isNotFound(err) || errorCode(err) == "ConcurrentModification" {
-				return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
+				return fmt.Errorf("%w: %v", runenv.ErrNotYet, err)
 			}
 			return s.c.wrap("iam:Attach"+strings.ToUpper(kind[:1])+kind[1:]+"Policy "+name, err)
 		})
@@ -481,7 +482,7 @@ type userStep struct {
 	providers.Basic
 	p    Params
 	c    *Clients
-	read providers.Read[bool]
+	read runenv.Read[bool]
 }
 
 // exists reads whether the user exists.
@@ -494,12 +495,12 @@ func (s *userStep) exists(ctx context.Context) (bool, error) {
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *userStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+func (s *userStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
 	s.read.Start(ctx, r, s.exists)
 }
 
 // has reads, once per run, whether the user exists.
-func (s *userStep) has(ctx context.Context, r *providers.Run) (bool, error) {
+func (s *userStep) has(ctx context.Context, r *runenv.Run) (bool, error) {
 	return s.read.Get(ctx, r, s.exists)
 }
 
@@ -508,7 +509,7 @@ func (s *userStep) Artifacts(*providers.Values) []providers.Artifact {
 		Content: "create IAM user " + s.p.Names.User + " for GrowthLoop's export service (no console password)"}}
 }
 
-func (s *userStep) Check(ctx context.Context, r *providers.Run, _ *providers.Values) (providers.Observation, error) {
+func (s *userStep) Check(ctx context.Context, r *runenv.Run, _ *providers.Values) (providers.Observation, error) {
 	ok, err := s.read.Get(ctx, r, s.exists)
 	switch {
 	case err != nil:
@@ -519,7 +520,7 @@ func (s *userStep) Check(ctx context.Context, r *providers.Run, _ *providers.Val
 	return providers.Observation{Status: providers.Done}, nil
 }
 
-func (s *userStep) Apply(ctx context.Context, r *providers.Run, _ *providers.Values) error {
+func (s *userStep) Apply(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
 	s.read.Forget()
 	_, err := s.c.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(s.p.Names.User), Tags: tag})
 	if errorCode(err) == "EntityAlreadyExists" {

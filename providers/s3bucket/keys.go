@@ -15,6 +15,7 @@ import (
 
 	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // keys records the access keys byob made on GrowthLoop's user.
@@ -30,7 +31,7 @@ type accessKeyStep struct {
 	providers.Basic
 	p    Params
 	c    *Clients
-	read providers.Read[[]types.AccessKeyMetadata]
+	read runenv.Read[[]types.AccessKeyMetadata]
 }
 
 // keys lists the user's access keys; none when the user does not exist.
@@ -43,7 +44,7 @@ func (s *accessKeyStep) keys(ctx context.Context) ([]types.AccessKeyMetadata, er
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *accessKeyStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+func (s *accessKeyStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
 	s.read.Start(ctx, r, s.keys)
 }
 
@@ -91,7 +92,7 @@ func foreign(ks keySet, user string, now time.Time) string {
 	return fmt.Sprintf("user %s also has access key %s, which byob did not create; left alone", user, strings.Join(names, " and "))
 }
 
-func (s *accessKeyStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+func (s *accessKeyStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
 	list, err := s.read.Get(ctx, r, s.keys)
 	if err != nil {
 		return providers.Observation{}, err
@@ -131,7 +132,7 @@ func (s *accessKeyStep) Check(ctx context.Context, r *providers.Run, v *provider
 	return obs(providers.Done, "")
 }
 
-func (s *accessKeyStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *accessKeyStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	list, err := s.read.Get(ctx, r, s.keys)
 	s.read.Forget()
 	if err != nil {
@@ -172,7 +173,7 @@ func (s *accessKeyStep) delete(ctx context.Context, id string) error {
 // create makes the key. The intent is saved before the call, the secret
 // and the id right after the answer, and only then does byob wait for the
 // key to work.
-func (s *accessKeyStep) create(ctx context.Context, r *providers.Run, v *providers.Values, known, ours []string) error {
+func (s *accessKeyStep) create(ctx context.Context, r *runenv.Run, v *providers.Values, known, ours []string) error {
 	in, err := keys.Begin(r, v, known)
 	if err != nil {
 		return err
@@ -181,7 +182,7 @@ func (s *accessKeyStep) create(ctx context.Context, r *providers.Run, v *provide
 	err = s.p.Propagation.Poll(ctx, r, "waiting for the new IAM user to become visible", func(ctx context.Context) error {
 		err := s.createOnce(ctx, in, &out)
 		if isNotFound(err) {
-			return fmt.Errorf("%w: %v", providers.ErrNotYet, err)
+			return fmt.Errorf("%w: %v", runenv.ErrNotYet, err)
 		}
 		return err
 	})
@@ -264,7 +265,7 @@ func (s *accessKeyStep) full(keys []types.AccessKeyMetadata) string {
 
 // Gate implements providers.Gate: a new key is needed but the user
 // already has the keys IAM allows, none of them byob's to delete.
-func (s *accessKeyStep) Gate(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *accessKeyStep) Gate(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	list, err := s.read.Get(ctx, r, s.keys)
 	if err != nil {
 		return err
@@ -277,7 +278,7 @@ func (s *accessKeyStep) Gate(ctx context.Context, r *providers.Run, v *providers
 }
 
 // waitWorks waits until STS accepts the new key.
-func (s *accessKeyStep) waitWorks(ctx context.Context, r *providers.Run, id, secret string) error {
+func (s *accessKeyStep) waitWorks(ctx context.Context, r *runenv.Run, id, secret string) error {
 	if s.c.KeySTS == nil || secret == "" {
 		return nil
 	}
@@ -286,7 +287,7 @@ func (s *accessKeyStep) waitWorks(ctx context.Context, r *providers.Run, id, sec
 		_, err := keySTS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		switch errorCode(err) {
 		case "InvalidAccessKeyId", "InvalidClientTokenId", "SignatureDoesNotMatch":
-			return fmt.Errorf("%w: %s", providers.ErrNotYet, errorCode(err))
+			return fmt.Errorf("%w: %s", runenv.ErrNotYet, errorCode(err))
 		}
 		return s.c.wrap("sts:GetCallerIdentity with the new access key", err)
 	})

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/s3bucket/awstest"
 )
@@ -24,7 +25,7 @@ func probeSetup(t *testing.T, srv *awstest.Server) map[string]providers.Check {
 	id := awstest.Unique()
 	part, _ := s3bucket.PartitionOf("us-east-1")
 	p := s3bucket.Params{Partition: part, Bucket: "probe-" + id, Prefix: "exports/", TTLDays: 7, Names: s3bucket.NamesFor("p" + id),
-		Propagation: providers.Propagation{Timeout: 2 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}}
+		Propagation: runenv.Propagation{Timeout: 2 * time.Second, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}}
 	if _, err := c.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(p.Bucket)}); err != nil {
 		t.Fatal(err)
 	}
@@ -55,9 +56,9 @@ func TestSharedKeyListingOutlivesItsFirstCaller(t *testing.T) {
 	srv.SlowAnswer("ListAccessKeys", 200*time.Millisecond) // before the listing answers
 	checks := probeSetup(t, srv)
 
-	bg := providers.NewBackground()
+	bg := runenv.NewBackground()
 	defer bg.End()
-	run := providers.NewRun(bg, providers.Hooks{})
+	run := runenv.NewRun(bg, runenv.Hooks{})
 	ctx, cancel := context.WithCancel(context.Background())
 	if r := checks[s3bucket.CheckKeyWorks].Run(ctx, run); r.Status != providers.Fail {
 		t.Fatalf("key probe: %s %s, want a failure", r.Status, r.Detail)

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 )
 
 // keyStep is the access key step of a setup, for rotation.
@@ -19,7 +20,7 @@ func keyStep(s providers.Setup) *accessKeyStep {
 
 // NewKey implements providers.KeyRotator. IAM allows two keys per user:
 // the current one and the new one.
-func (Provider) NewKey(ctx context.Context, r *providers.Run, s providers.Setup) (string, error) {
+func (Provider) NewKey(ctx context.Context, r *runenv.Run, s providers.Setup) (string, error) {
 	st, v := keyStep(s), s.Values
 	list, err := listKeys(ctx, st.c, st.p.Names.User)
 	if err != nil {
@@ -45,12 +46,12 @@ func (Provider) NewKey(ctx context.Context, r *providers.Run, s providers.Setup)
 
 // ProveKey implements providers.KeyRotator: the key writes, reads and
 // lists a probe object under the prefix.
-func (Provider) ProveKey(ctx context.Context, r *providers.Run, s providers.Setup, id string) error {
+func (Provider) ProveKey(ctx context.Context, r *runenv.Run, s providers.Setup, id string) error {
 	st := keyStep(s)
 	// A refused key that is gone or inactive fails at once: no wait for
 	// propagation.
-	unusable := func(ctx context.Context, r *providers.Run) *providers.CheckResult {
-		return keyState(ctx, r, st.p, id, "byob rotate-keys", func(ctx context.Context, _ *providers.Run) ([]types.AccessKeyMetadata, error) {
+	unusable := func(ctx context.Context, r *runenv.Run) *providers.CheckResult {
+		return keyState(ctx, r, st.p, id, "byob rotate-keys", func(ctx context.Context, _ *runenv.Run) ([]types.AccessKeyMetadata, error) {
 			return listKeys(ctx, st.c, st.p.Names.User)
 		})
 	}
@@ -62,7 +63,7 @@ func (Provider) ProveKey(ctx context.Context, r *providers.Run, s providers.Setu
 }
 
 // RetireKey implements providers.KeyRotator.
-func (Provider) RetireKey(ctx context.Context, _ *providers.Run, s providers.Setup, id string, keep bool) error {
+func (Provider) RetireKey(ctx context.Context, _ *runenv.Run, s providers.Setup, id string, keep bool) error {
 	st := keyStep(s)
 	_, err := st.c.IAM.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(st.p.Names.User), AccessKeyId: aws.String(id), Status: types.StatusTypeInactive})
 	switch {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/growthloop/byob/providers/providertest"
+	"github.com/growthloop/byob/providers/runenv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -47,7 +48,7 @@ type fixture struct {
 	c     *s3bucket.Clients // the admin's, to look at and change the cloud
 	setup providers.Setup
 	names s3bucket.Names
-	bg    *providers.Background
+	bg    *runenv.Background
 
 	mu          sync.Mutex
 	checkpoints []map[string]string
@@ -72,13 +73,13 @@ func newSetup(t *testing.T, srv *awstest.Server, id string) *fixture {
 		Warehouse: "snowflake", OrgID: "1234", Bundle: filepath.Join(dir, "bundle.json"), State: filepath.Join(dir, "state.json"),
 	}
 	f.names = s3bucket.NamesOf(cfg)
-	f.bg = providers.NewBackground()
+	f.bg = runenv.NewBackground()
 	t.Cleanup(f.bg.End)
 	f.setup = providers.Setup{
 		Config: cfg, Conn: s3bucket.NewConn(f.c), Keys: s3bucket.Provider{}.Keys(cfg), WarehouseStep: warehouseStep,
 		Values: providers.NewValues(map[string]string{s3bucket.BucketRegion.Name: region,
 			providers.WarehouseUserARN.Name: snowflakeUser, providers.ExternalID.Name: externalID}),
-		Propagation: providers.Propagation{Timeout: 2 * time.Second, Initial: time.Millisecond, Max: 5 * time.Millisecond},
+		Propagation: runenv.Propagation{Timeout: 2 * time.Second, Initial: time.Millisecond, Max: 5 * time.Millisecond},
 		ReRun:       "byob init --provider s3",
 		Now:         time.Now(),
 	}
@@ -88,8 +89,8 @@ func newSetup(t *testing.T, srv *awstest.Server, id string) *fixture {
 	return f
 }
 
-func (f *fixture) run() *providers.Run {
-	return providers.NewRun(f.bg, providers.Hooks{
+func (f *fixture) run() *runenv.Run {
+	return runenv.NewRun(f.bg, runenv.Hooks{
 		Checkpoint: func() error {
 			f.mu.Lock()
 			defer f.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/snowflake"
 )
 
@@ -22,17 +23,17 @@ const CheckStageReachable = "snowflake-stage-reachable"
 // "Error assuming AWS_ROLE" until IAM propagates a new trust: that is
 // tried again within prop; if it lasts, causes says what to look at.
 // Snowflake's own error is shown.
-func StageReachable(db snowflake.DB, stage snowflake.Stage, reRun string, prop providers.Propagation, causes func() string) providers.Check {
+func StageReachable(db snowflake.DB, stage snowflake.Stage, reRun string, prop runenv.Propagation, causes func() string) providers.Check {
 	return providers.Check{
 		ID:    CheckStageReachable,
 		Title: "Snowflake can list the bucket through the stage",
-		Run: func(ctx context.Context, r *providers.Run) providers.CheckResult {
+		Run: func(ctx context.Context, r *runenv.Run) providers.CheckResult {
 			var rows []map[string]string
 			err := prop.Poll(ctx, r, "waiting for Snowflake to assume the role (IAM propagates its trust)", func(ctx context.Context) error {
 				var err error
 				rows, err = snowflake.Query(ctx, db, "LIST @"+stage.Name.SQL())
 				if snowflake.IsAssumeRoleError(err) {
-					return fmt.Errorf("%w: %w", providers.ErrNotYet, err)
+					return fmt.Errorf("%w: %w", runenv.ErrNotYet, err)
 				}
 				return err
 			})
@@ -79,7 +80,7 @@ func OtherGrants(db *conn, o objects) providers.Check {
 	return providers.Check{
 		ID:    CheckOtherGrants,
 		Title: "No other role uses the integration or the stage",
-		Run: func(ctx context.Context, _ *providers.Run) providers.CheckResult {
+		Run: func(ctx context.Context, _ *runenv.Run) providers.CheckResult {
 			type object struct{ typ, sql, name string }
 			objs := []object{{"INTEGRATION", o.Integration.Name.SQL(), string(o.Integration.Name)}, {"STAGE", o.Stage.Name.SQL(), o.Stage.Name.String()}}
 			rows := make([][]map[string]string, len(objs))

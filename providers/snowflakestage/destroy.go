@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/snowflake"
 )
 
@@ -20,7 +21,7 @@ func (s *integrationStep) Teardown(_ context.Context, v *providers.Values) (prov
 
 // Destroy drops the integration and forgets the identity and external ID
 // it had: a new integration gets new ones.
-func (s *integrationStep) Destroy(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *integrationStep) Destroy(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	in := s.want(v)
 	if _, err := s.db.ExecContext(ctx, "DROP STORAGE INTEGRATION IF EXISTS "+in.Name.SQL()); err != nil {
 		return s.db.explain("DROP STORAGE INTEGRATION "+string(in.Name), err)
@@ -35,7 +36,7 @@ func (s *stageStep) Teardown(_ context.Context, v *providers.Values) (providers.
 	return providers.TeardownOf(v, StepStage, "DROP STAGE IF EXISTS "+s.stage.Name.SQL(), "stage "+s.stage.Name.String()), nil
 }
 
-func (s *stageStep) Destroy(ctx context.Context, r *providers.Run, _ *providers.Values) error {
+func (s *stageStep) Destroy(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
 	if _, err := s.db.ExecContext(ctx, "DROP STAGE IF EXISTS "+s.stage.Name.SQL()); err != nil {
 		return s.db.explain("DROP STAGE "+s.stage.Name.String(), err)
 	}
@@ -82,7 +83,7 @@ func (s *grantStep) Teardown(_ context.Context, v *providers.Values) (providers.
 
 // Destroy revokes the grants byob made; a grant on an object dropped
 // already went with it.
-func (s *grantStep) Destroy(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *grantStep) Destroy(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	for _, stmt := range s.revokes(v) {
 		if _, err := s.db.ExecContext(ctx, stmt); err != nil && !snowflake.IsNotFound(err) {
 			return s.db.explain(stmt, err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/growthloop/byob/providers/providertest"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/providers/s3bucket"
 
 	"github.com/growthloop/byob/providers"
@@ -57,7 +58,7 @@ type fixture struct {
 	t     *testing.T
 	sf    *snowflaketest.Server
 	setup providers.Setup
-	bg    *providers.Background
+	bg    *runenv.Background
 
 	mu          sync.Mutex
 	ids         int // external IDs made
@@ -85,7 +86,7 @@ func newFixture(t *testing.T, st providers.Storage, sessionRole string) *fixture
 		t.Fatal(err)
 	}
 	t.Cleanup(conn.Close)
-	f.bg = providers.NewBackground()
+	f.bg = runenv.NewBackground()
 	t.Cleanup(f.bg.End)
 	f.setup = providers.Setup{
 		Config: cfg, Conn: conn, Storage: st,
@@ -96,7 +97,7 @@ func newFixture(t *testing.T, st providers.Storage, sessionRole string) *fixture
 			f.ids++
 			return fmt.Sprintf("byob-%d", f.ids), nil
 		},
-		Propagation: providers.Propagation{Timeout: time.Second, Initial: time.Millisecond, Max: 5 * time.Millisecond},
+		Propagation: runenv.Propagation{Timeout: time.Second, Initial: time.Millisecond, Max: 5 * time.Millisecond},
 		ReRun:       "byob init --warehouse snowflake",
 	}
 	if _, err := conn.Preflight(context.Background(), f.setup, providers.ChangeAccess); err != nil {
@@ -122,8 +123,8 @@ func (f *fixture) env(t *testing.T) providers.Env {
 
 // run is a step's run environment: it records the values at each
 // checkpoint, and what the step reports.
-func (f *fixture) run() *providers.Run {
-	return providers.NewRun(f.bg, providers.Hooks{
+func (f *fixture) run() *runenv.Run {
+	return runenv.NewRun(f.bg, runenv.Hooks{
 		Checkpoint: func() error {
 			f.mu.Lock()
 			defer f.mu.Unlock()
@@ -686,7 +687,7 @@ func TestStageReachableWaitsForTheTrust(t *testing.T) {
 func TestStageReachableFailures(t *testing.T) {
 	f := newFixture(t, s3, "ACCOUNTADMIN")
 	f.converge()
-	f.setup.Propagation = providers.Propagation{Timeout: 30 * time.Millisecond, Initial: time.Millisecond, Max: 5 * time.Millisecond}
+	f.setup.Propagation = runenv.Propagation{Timeout: 30 * time.Millisecond, Initial: time.Millisecond, Max: 5 * time.Millisecond}
 	f.sf.AssumeRoleFails(1 << 30)
 	res := f.probe(snowflakestage.CheckStageReachable).Run(context.Background(), f.run())
 	if res.Status != providers.Fail {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/snowflake"
 )
 
@@ -70,7 +71,7 @@ func steps(s providers.Setup, db *conn) []providers.Step {
 		return providers.Basic{StepID: id, StepTitle: title, StepVerify: verify, StepNeeds: needs}
 	}
 	// Both grant steps read the role's grants: one SHOW GRANTS serves them.
-	shown := &providers.Read[[]map[string]string]{}
+	shown := &runenv.Read[[]map[string]string]{}
 	return []providers.Step{
 		&integrationStep{Basic: b(StepIntegration, "Create storage integration "+string(o.Integration.Name)+" and read its identity (DESC INTEGRATION)",
 			"Integration exists, is enabled and matches the bucket and trust").
@@ -96,7 +97,7 @@ type integrationStep struct {
 	db    *conn
 	newID func() (string, error)
 	reset bool
-	read  providers.Read[[]map[string]string]
+	read  runenv.Read[[]map[string]string]
 }
 
 // rows runs DESC INTEGRATION; none when the integration does not exist
@@ -116,7 +117,7 @@ var errNoIntegration = errors.New("the integration does not exist")
 
 // Prefetch implements providers.Prefetcher: DESC INTEGRATION goes as
 // soon as a session is logged in, beside the preflight.
-func (s *integrationStep) Prefetch(ctx context.Context, r *providers.Run, v *providers.Values) {
+func (s *integrationStep) Prefetch(ctx context.Context, r *runenv.Run, v *providers.Values) {
 	s.read.Start(ctx, r, s.rows(v))
 }
 
@@ -130,7 +131,7 @@ func (s *integrationStep) Artifacts(v *providers.Values) []providers.Artifact {
 
 // describe reads DESC INTEGRATION's rows (what read holds, or a new run
 // of it) and records what the cloud side needs.
-func (s *integrationStep) describe(ctx context.Context, r *providers.Run, v *providers.Values, in snowflake.Integration) (snowflake.Description, error) {
+func (s *integrationStep) describe(ctx context.Context, r *runenv.Run, v *providers.Values, in snowflake.Integration) (snowflake.Description, error) {
 	rows, err := s.read.Get(ctx, r, s.rows(v))
 	switch {
 	case err != nil:
@@ -184,12 +185,12 @@ func (s *integrationStep) externalID(v *providers.Values, d snowflake.Descriptio
 // Gate implements providers.Gate: a bucket or integration byob cannot
 // use (another account's or provider's, in another place) stops the run
 // before any change.
-func (s *integrationStep) Gate(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *integrationStep) Gate(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	_, err := s.Check(ctx, r, v)
 	return err
 }
 
-func (s *integrationStep) Check(ctx context.Context, r *providers.Run, v *providers.Values) (providers.Observation, error) {
+func (s *integrationStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
 	in := s.want(v)
 	d, err := s.describe(ctx, r, v, in)
 	if errors.Is(err, errNoIntegration) {
@@ -219,7 +220,7 @@ func (s *integrationStep) Check(ctx context.Context, r *providers.Run, v *provid
 	return providers.Observation{Status: providers.Done, Reason: adopted}, nil
 }
 
-func (s *integrationStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *integrationStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	if s.want(v).AssumesRole() && s.newID != nil && v.Get(providers.ExternalID) == "" {
 		// Recorded before the integration exists, so a run killed right
 		// after CREATE resumes with the ID Snowflake has.
@@ -270,11 +271,11 @@ type stageStep struct {
 	providers.Basic
 	stage snowflake.Stage
 	db    *conn
-	read  providers.Read[map[string]string]
+	read  runenv.Read[map[string]string]
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *stageStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+func (s *stageStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
 	s.read.Start(ctx, r, s.show)
 }
 
@@ -299,12 +300,12 @@ func (s *stageStep) show(ctx context.Context) (map[string]string, error) {
 
 // Gate implements providers.Gate: a database or schema that does not
 // exist (or that the role may not see) stops the run before any change.
-func (s *stageStep) Gate(ctx context.Context, r *providers.Run, _ *providers.Values) error {
+func (s *stageStep) Gate(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
 	_, err := s.get(ctx, r)
 	return err
 }
 
-func (s *stageStep) get(ctx context.Context, r *providers.Run) (map[string]string, error) {
+func (s *stageStep) get(ctx context.Context, r *runenv.Run) (map[string]string, error) {
 	row, err := s.read.Get(ctx, r, s.show)
 	if err != nil {
 		return nil, s.db.explain("SHOW STAGES in "+string(s.stage.Name.Database)+"."+string(s.stage.Name.Schema), err)
@@ -312,7 +313,7 @@ func (s *stageStep) get(ctx context.Context, r *providers.Run) (map[string]strin
 	return row, nil
 }
 
-func (s *stageStep) Check(ctx context.Context, r *providers.Run, _ *providers.Values) (providers.Observation, error) {
+func (s *stageStep) Check(ctx context.Context, r *runenv.Run, _ *providers.Values) (providers.Observation, error) {
 	row, err := s.get(ctx, r)
 	if err != nil {
 		return providers.Observation{}, err
@@ -337,7 +338,7 @@ func (s *stageStep) Check(ctx context.Context, r *providers.Run, _ *providers.Va
 	return providers.Observation{Status: providers.Done}, nil
 }
 
-func (s *stageStep) Apply(ctx context.Context, r *providers.Run, _ *providers.Values) error {
+func (s *stageStep) Apply(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
 	row, err := s.get(ctx, r)
 	s.read.Forget()
 	if err != nil {
@@ -360,7 +361,7 @@ type grantStep struct {
 	grants []snowflake.Grant
 	// shown is the role's SHOW GRANTS, shared by the steps that grant to
 	// it; a step's grants are its own, so another's do not change it.
-	shown *providers.Read[[]map[string]string]
+	shown *runenv.Read[[]map[string]string]
 }
 
 func (s *grantStep) showGrants(ctx context.Context) ([]map[string]string, error) {
@@ -372,7 +373,7 @@ func (s *grantStep) showGrants(ctx context.Context) ([]map[string]string, error)
 }
 
 // Prefetch implements providers.Prefetcher.
-func (s *grantStep) Prefetch(ctx context.Context, r *providers.Run, _ *providers.Values) {
+func (s *grantStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
 	s.shown.Start(ctx, r, s.showGrants)
 }
 
@@ -385,7 +386,7 @@ func (s *grantStep) Artifacts(*providers.Values) []providers.Artifact {
 }
 
 // missing returns the grants SHOW GRANTS TO ROLE does not list.
-func (s *grantStep) missing(ctx context.Context, r *providers.Run) ([]snowflake.Grant, error) {
+func (s *grantStep) missing(ctx context.Context, r *runenv.Run) ([]snowflake.Grant, error) {
 	rows, err := s.shown.Get(ctx, r, s.showGrants)
 	if err != nil {
 		return nil, err
@@ -410,12 +411,12 @@ func unquote(s string) string { return strings.ReplaceAll(s, `"`, "") }
 
 // Gate implements providers.Gate: GrowthLoop's role must exist (and be
 // visible to byob's) before anything is made.
-func (s *grantStep) Gate(ctx context.Context, r *providers.Run, _ *providers.Values) error {
+func (s *grantStep) Gate(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
 	_, err := s.shown.Get(ctx, r, s.showGrants)
 	return err
 }
 
-func (s *grantStep) Check(ctx context.Context, r *providers.Run, _ *providers.Values) (providers.Observation, error) {
+func (s *grantStep) Check(ctx context.Context, r *runenv.Run, _ *providers.Values) (providers.Observation, error) {
 	m, err := s.missing(ctx, r)
 	if err != nil {
 		return providers.Observation{}, err
@@ -426,7 +427,7 @@ func (s *grantStep) Check(ctx context.Context, r *providers.Run, _ *providers.Va
 	return providers.Observation{Status: providers.Missing}, nil
 }
 
-func (s *grantStep) Apply(ctx context.Context, r *providers.Run, v *providers.Values) error {
+func (s *grantStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	m, err := s.missing(ctx, r)
 	if err != nil {
 		return err

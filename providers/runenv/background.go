@@ -1,4 +1,8 @@
-package providers
+// Package runenv is the environment a step or check runs in: its run's
+// background work (Background, Run), reads shared and started early
+// (Read), and waits for a cloud's eventual consistency (Propagation).
+// The engine makes it; providers only use it.
+package runenv
 
 import (
 	"context"

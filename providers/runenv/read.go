@@ -1,4 +1,4 @@
-package providers
+package runenv
 
 import (
 	"context"
@@ -74,21 +74,4 @@ func (rd *Read[T]) Forget() {
 	rd.mu.Lock()
 	defer rd.mu.Unlock()
 	rd.call = nil
-}
-
-// Prefetcher is a step whose Check reads what no step before it changes:
-// the runner calls Prefetch as a run starts, beside the preflight, so
-// that the read is answered when the step's turn comes. Prefetch starts
-// reads (Read.Start) and returns at once; it reads only what it can
-// address with what v already knows.
-type Prefetcher interface {
-	Prefetch(ctx context.Context, r *Run, v *Values)
-}
-
-// Gate is a step that can tell before any change, from reads that need
-// nothing made first, that it will fail (GrowthLoop's role does not exist,
-// the schema is missing): the run stops while nothing is made. Gate only
-// reads; v is a copy of the run's values, which the run drops.
-type Gate interface {
-	Gate(ctx context.Context, r *Run, v *Values) error
 }
