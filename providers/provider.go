@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/growthloop/byob/providers/bundlefile"
 	"github.com/growthloop/byob/providers/runenv"
 )
 
@@ -33,7 +34,7 @@ type Provider interface {
 	Probes(s Setup) []Probe
 	// Bundle fills its fields of the bundle and reports whether they are
 	// complete (a key whose secret byob holds).
-	Bundle(s Setup, b *Bundle) bool
+	Bundle(s Setup, b *bundlefile.Bundle) bool
 }
 
 // BucketProvider holds the bucket.
@@ -50,7 +51,7 @@ type BucketProvider interface {
 	// KeyID is the id of GrowthLoop's key the values record, BundledKey
 	// the one a bundle names; "" for none.
 	KeyID(v *Values) string
-	BundledKey(b *Bundle) string
+	BundledKey(b *bundlefile.Bundle) string
 	// Describe says what bucket goes where, for the plan's first line.
 	Describe(c *Config) string
 	// Permissions lists what the setup grants each identity, in its
@@ -235,7 +236,7 @@ type Setup struct {
 	// Destroy is what byob destroy removes besides byob's own objects.
 	Destroy DestroyOptions
 	// Bundle is what verify proves the keys of (never nil in verify).
-	Bundle *Bundle
+	Bundle *bundlefile.Bundle
 	// Now is when verify measures key ages.
 	Now time.Time
 	// ReRun is the byob init command that restores the setup.

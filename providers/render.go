@@ -3,6 +3,8 @@ package providers
 import (
 	"context"
 	"slices"
+
+	"github.com/growthloop/byob/providers/bundlefile"
 )
 
 // What a provider adds to byob render and byob bundle besides its
@@ -29,7 +31,7 @@ type RenderFlagger interface {
 // hand over to byob bundle: the bundle (without the key's secret where
 // the outputs only point at it), and the file beside it.
 type Handed struct {
-	Bundle Bundle
+	Bundle bundlefile.Bundle
 	// Name is byob's setup name, from which the providers' names derive.
 	Name string
 	// KeyFile is a key file GrowthLoop takes beside the bundle (a service
@@ -38,7 +40,7 @@ type Handed struct {
 	// Fetch reads the key's secret from where the outputs point (a stack's
 	// secret) into b, through conn, the connection to the bucket's cloud;
 	// nil when the outputs hold the key.
-	Fetch func(ctx context.Context, conn Conn, b *Bundle) error
+	Fetch func(ctx context.Context, conn Conn, b *bundlefile.Bundle) error
 }
 
 // FetchKey reads the key's secret the outputs point at; nothing when

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/bundlefile"
 	"github.com/growthloop/byob/render/cloudformation"
 	"github.com/growthloop/byob/render/terraform"
 )
@@ -26,7 +27,7 @@ func FromTerraform(data []byte) (*providers.Handed, error) {
 			values[name] = s
 		}
 	}
-	h := &providers.Handed{Name: values["setup_name"], Bundle: providers.Bundle{Version: providers.BundleVersion, Provider: values["provider"],
+	h := &providers.Handed{Name: values["setup_name"], Bundle: bundlefile.Bundle{Version: bundlefile.Version, Provider: values["provider"],
 		Bucket: values["bucket"], Prefix: values["prefix"], OrgID: values["org_id"]}}
 	var readers []providers.Provider
 	if bp := (&providers.Config{Provider: h.Bundle.Provider}).BucketProvider(); bp != nil {
@@ -66,7 +67,7 @@ func FromCloudFormation(data []byte) (*providers.Handed, error) {
 	for _, o := range list {
 		outs[o.OutputKey] = o.OutputValue
 	}
-	h := &providers.Handed{Name: outs["SetupName"], Bundle: providers.Bundle{Version: providers.BundleVersion,
+	h := &providers.Handed{Name: outs["SetupName"], Bundle: bundlefile.Bundle{Version: bundlefile.Version,
 		Bucket: outs["Bucket"], Prefix: outs["Prefix"], OrgID: outs["OrgId"]}}
 	var missing []string
 	for _, p := range providers.Registered() {

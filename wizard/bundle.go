@@ -7,13 +7,14 @@ import (
 
 	"github.com/growthloop/byob/internal/securefile"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/bundlefile"
 )
 
 // Bundle is the file the user uploads to GrowthLoop.
-type Bundle = providers.Bundle
+type Bundle = bundlefile.Bundle
 
 // ReadBundle reads a bundle file; (nil, nil) when there is none.
-func ReadBundle(path string) (*Bundle, error) { return providers.ReadBundle(path) }
+func ReadBundle(path string) (*Bundle, error) { return bundlefile.Read(path) }
 
 // checkTargets refuses, before any change, to overwrite a bundle (or a
 // provider's key file) that is not this setup's: it may hold the only copy
@@ -44,7 +45,7 @@ func ownBundle(cfg Config, v *providers.Values, b *Bundle) bool {
 // newBundle is the bundle of the setup, each provider filling its part; ok
 // is false while the setup has no key to deliver.
 func newBundle(cfg Config, v *providers.Values, deps Deps) (b *Bundle, ok bool) {
-	b = &Bundle{Version: providers.BundleVersion, Provider: cfg.Provider, Bucket: cfg.Bucket, Prefix: cfg.Prefix, OrgID: cfg.OrgID}
+	b = &Bundle{Version: bundlefile.Version, Provider: cfg.Provider, Bucket: cfg.Bucket, Prefix: cfg.Prefix, OrgID: cfg.OrgID}
 	ss := setups(&cfg, v, deps)
 	ok = true
 	for _, p := range cfg.Active() {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/bundlefile"
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
 	"github.com/growthloop/byob/providers/runenv"
@@ -80,7 +81,7 @@ func TestRotateKeysS3(t *testing.T) {
 	if b := e.bundle(cfg); b.AWSAccessKeyID != out.New || b.AWSSecretAccessKey == "" {
 		t.Errorf("the bundle holds %s, want the new key %s", b.AWSAccessKeyID, out.New)
 	}
-	prev, err := providers.ReadBundle(providers.PreviousPath(cfg.Bundle))
+	prev, err := bundlefile.Read(providers.PreviousPath(cfg.Bundle))
 	if err != nil || prev == nil || prev.AWSAccessKeyID != old {
 		t.Errorf("previous bundle %+v %v", prev, err)
 	}
@@ -216,7 +217,7 @@ func TestRotateKeysGCS(t *testing.T) {
 	if !strings.Contains(string(prev), old) || !strings.Contains(string(cur), out.New) {
 		t.Error("the key file must hold the new key and its .previous the old one")
 	}
-	if b, _ := providers.ReadBundle(cfg.Bundle); b == nil || b.GCPKeyID != out.New {
+	if b, _ := bundlefile.Read(cfg.Bundle); b == nil || b.GCPKeyID != out.New {
 		t.Errorf("bundle %+v", b)
 	}
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
@@ -263,7 +264,7 @@ func TestRotateGCSStoppedBeforeTheStateSawTheKey(t *testing.T) {
 	must(t, os.WriteFile(cfg.Bundle, prev, 0o600))
 
 	again := mustRotate(t, cfg, e.deps, false, false)
-	b, _ := providers.ReadBundle(cfg.Bundle)
+	b, _ := bundlefile.Read(cfg.Bundle)
 	if again.New != out.New || b == nil || b.GCPKeyID != out.New || len(e.gcp.Keys(email)) != 2 {
 		t.Errorf("resumed phase: %+v, bundle %+v, keys %v; want the key file's %s", again, b, e.gcp.Keys(email), out.New)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/bundlefile"
 	"github.com/growthloop/byob/templates"
 )
 
@@ -207,7 +208,7 @@ func (Provider) Probes(s providers.Setup) []providers.Probe {
 
 // Bundle implements providers.Provider: the bundle names the key file
 // instead of holding the key. It is complete once there is a key.
-func (Provider) Bundle(s providers.Setup, b *providers.Bundle) bool {
+func (Provider) Bundle(s providers.Setup, b *bundlefile.Bundle) bool {
 	c := s.Config
 	b.Location, b.GCPProject, b.GCPKeyFile = s.Values.Get(GCSLocation), c.GCPProject, c.KeyFile
 	b.GCPServiceAccount = params(s).ServiceAccountEmail()
@@ -230,7 +231,7 @@ func (Provider) Keys(c *providers.Config) providers.KeyStore {
 func (Provider) KeyID(v *providers.Values) string { return v.Get(KeyID) }
 
 // BundledKey implements providers.BucketProvider.
-func (Provider) BundledKey(b *providers.Bundle) string { return b.GCPKeyID }
+func (Provider) BundledKey(b *bundlefile.Bundle) string { return b.GCPKeyID }
 
 // Describe implements providers.BucketProvider.
 func (Provider) Describe(c *providers.Config) string {

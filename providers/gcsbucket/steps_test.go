@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/growthloop/byob/providers/bundlefile"
 	"github.com/growthloop/byob/providers/providertest"
 	"github.com/growthloop/byob/providers/runenv"
 
@@ -240,7 +241,7 @@ func TestFirstRunMakesEverythingThenNothing(t *testing.T) {
 	if last := f.checkpoints[len(f.checkpoints)-1]; last[gcsbucket.KeyID.Name] != id {
 		t.Errorf("the key's id was not saved: %v", last)
 	}
-	var bundle providers.Bundle
+	var bundle bundlefile.Bundle
 	if !(gcsbucket.Provider{}).Bundle(f.setup, &bundle) || bundle.GCPKeyID != id || bundle.GCPServiceAccount != account || bundle.GCPKeyFile != f.setup.Config.KeyFile {
 		t.Errorf("bundle %+v", bundle)
 	}

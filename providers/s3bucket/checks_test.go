@@ -17,6 +17,7 @@ import (
 	s3controltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/bundlefile"
 	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/s3bucket/awstest"
@@ -28,7 +29,7 @@ func verified(t *testing.T) *fixture {
 	f := newFixture(t)
 	f.converge()
 	f.deliver()
-	b, err := providers.ReadBundle(f.setup.Config.Bundle)
+	b, err := bundlefile.Read(f.setup.Config.Bundle)
 	if err != nil || b == nil {
 		t.Fatal(b, err)
 	}
@@ -73,7 +74,7 @@ func (f *fixture) objects() []string {
 // preflight.
 func TestProbesWaitForWhatTheyCheck(t *testing.T) {
 	f := newFixture(t)
-	f.setup.Bundle = &providers.Bundle{}
+	f.setup.Bundle = &bundlefile.Bundle{}
 	needs := map[string][]string{}
 	for _, p := range (s3bucket.Provider{}).Probes(f.setup) {
 		needs[p.ID] = p.Needs
@@ -143,7 +144,7 @@ func TestKeyProbes(t *testing.T) {
 
 	// No key in the bundle; GrowthLoop's own key, whose secret byob never
 	// saw.
-	f.setup.Bundle = &providers.Bundle{}
+	f.setup.Bundle = &bundlefile.Bundle{}
 	if res := f.probe(s3bucket.CheckKeyWorks); res.Status != providers.Fail || res.Detail != "the bundle holds no access key" {
 		t.Errorf("no key: %+v", res)
 	}
@@ -161,7 +162,7 @@ func TestKeyProbes(t *testing.T) {
 // old one (CIS 1.14: 90 days), warn; none active, or no user, fails.
 func TestKeyHygiene(t *testing.T) {
 	f := newFixture(t)
-	f.setup.Bundle = &providers.Bundle{}
+	f.setup.Bundle = &bundlefile.Bundle{}
 	if res := f.probe(s3bucket.CheckKeyHygiene); res.Status != providers.Fail || res.Detail != "user "+f.names.User+" does not exist" {
 		t.Errorf("no user: %+v", res)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/growthloop/byob/internal/securefile"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/bundlefile"
 )
 
 // PendingPath is where a new access key's secret waits, beside the bundle,
@@ -42,7 +43,7 @@ func (k keyStore) pending() (pendingKey, error) {
 }
 
 func (k keyStore) Delivered() string {
-	if b, err := providers.ReadBundle(k.bundle); err == nil && b != nil && b.AWSSecretAccessKey != "" {
+	if b, err := bundlefile.Read(k.bundle); err == nil && b != nil && b.AWSSecretAccessKey != "" {
 		return b.AWSAccessKeyID
 	}
 	return ""
@@ -58,7 +59,7 @@ func (k keyStore) Secret(id string) []byte {
 		return []byte(p.SecretAccessKey)
 	}
 	for _, path := range []string{k.bundle, providers.PreviousPath(k.bundle)} {
-		if b, err := providers.ReadBundle(path); err == nil && b != nil && id != "" && b.AWSAccessKeyID == id {
+		if b, err := bundlefile.Read(path); err == nil && b != nil && id != "" && b.AWSAccessKeyID == id {
 			return []byte(b.AWSSecretAccessKey)
 		}
 	}
@@ -78,7 +79,7 @@ func (k keyStore) Retain(id string) error {
 }
 
 func (k keyStore) Previous() string {
-	if b, err := providers.ReadBundle(providers.PreviousPath(k.bundle)); err == nil && b != nil && b.AWSSecretAccessKey != "" {
+	if b, err := bundlefile.Read(providers.PreviousPath(k.bundle)); err == nil && b != nil && b.AWSSecretAccessKey != "" {
 		return b.AWSAccessKeyID
 	}
 	return ""

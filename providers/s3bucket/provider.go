@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/bundlefile"
 	"github.com/growthloop/byob/templates"
 )
 
@@ -184,7 +185,7 @@ func (Provider) Probes(s providers.Setup) []providers.Probe {
 
 // Bundle implements providers.Provider: the region, and the access key
 // with its secret. It is complete once the secret is held.
-func (Provider) Bundle(s providers.Setup, b *providers.Bundle) bool {
+func (Provider) Bundle(s providers.Setup, b *bundlefile.Bundle) bool {
 	id := s.Values.Get(AccessKeyID)
 	secret := s.Keys.Secret(id)
 	b.Region, b.AWSAccessKeyID, b.AWSSecretAccessKey = s.Values.Get(BucketRegion), id, string(secret)
@@ -207,7 +208,7 @@ func (Provider) Keys(c *providers.Config) providers.KeyStore { return keyStore{b
 func (Provider) KeyID(v *providers.Values) string { return v.Get(AccessKeyID) }
 
 // BundledKey implements providers.BucketProvider.
-func (Provider) BundledKey(b *providers.Bundle) string { return b.AWSAccessKeyID }
+func (Provider) BundledKey(b *bundlefile.Bundle) string { return b.AWSAccessKeyID }
 
 // Describe implements providers.BucketProvider.
 func (Provider) Describe(c *providers.Config) string {

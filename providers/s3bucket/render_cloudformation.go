@@ -13,6 +13,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/tags"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/bundlefile"
 	"github.com/growthloop/byob/render/cloudformation"
 	"github.com/growthloop/byob/render/plan"
 	"github.com/growthloop/byob/templates"
@@ -198,7 +199,7 @@ func (Provider) ReadCloudFormation(outs map[string]string, h *providers.Handed) 
 	if secret == "" {
 		return append(missing, "KeySecretArn")
 	}
-	h.Fetch = func(ctx context.Context, conn providers.Conn, b *providers.Bundle) error {
+	h.Fetch = func(ctx context.Context, conn providers.Conn, b *bundlefile.Bundle) error {
 		return fetchKey(ctx, conn, b, secret)
 	}
 	return missing
@@ -206,7 +207,7 @@ func (Provider) ReadCloudFormation(outs map[string]string, h *providers.Handed) 
 
 // fetchKey reads the key the stack keeps in secret through conn, the
 // caller's connection to AWS, into b.
-func fetchKey(ctx context.Context, conn providers.Conn, b *providers.Bundle, secret string) error {
+func fetchKey(ctx context.Context, conn providers.Conn, b *bundlefile.Bundle, secret string) error {
 	c := ClientsOf(conn)
 	if c == nil {
 		return fmt.Errorf("the stack's key secret %s is in AWS, but the setup is not on S3", secret)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/growthloop/byob/providers/bundlefile"
 	"github.com/growthloop/byob/providers/providertest"
 	"github.com/growthloop/byob/providers/runenv"
 
@@ -156,7 +157,7 @@ func (f *fixture) converge() map[string]providers.Observation {
 // the pending secret, as byob init does at the end.
 func (f *fixture) deliver() {
 	f.t.Helper()
-	b := providers.Bundle{Version: providers.BundleVersion, Provider: s3bucket.Name, Bucket: f.setup.Config.Bucket, Prefix: f.setup.Config.Prefix}
+	b := bundlefile.Bundle{Version: bundlefile.Version, Provider: s3bucket.Name, Bucket: f.setup.Config.Bucket, Prefix: f.setup.Config.Prefix}
 	if !(s3bucket.Provider{}).Bundle(f.setup, &b) {
 		f.t.Fatalf("no secret held for key %q", f.setup.Values.Get(s3bucket.AccessKeyID))
 	}

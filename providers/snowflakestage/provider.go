@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/bundlefile"
 	"github.com/growthloop/byob/snowflake"
 )
 
@@ -189,9 +190,9 @@ func (Provider) Probes(s providers.Setup) []providers.Probe {
 
 // Bundle implements providers.Provider: the integration and stage, and
 // the identity the bucket trusts.
-func (Provider) Bundle(s providers.Setup, b *providers.Bundle) bool {
+func (Provider) Bundle(s providers.Setup, b *bundlefile.Bundle) bool {
 	o := objectsOf(s.Config, s.Storage)
-	b.Snowflake = &providers.BundleSnowflake{Integration: string(o.Integration.Name), Stage: o.Stage.Name.String()}
+	b.Snowflake = &bundlefile.Snowflake{Integration: string(o.Integration.Name), Stage: o.Stage.Name.String()}
 	if s.Storage.Role != nil {
 		b.Snowflake.RoleARN = s.Storage.Role(s.Values)
 		b.Snowflake.ExternalID = s.Values.Get(providers.ExternalID)

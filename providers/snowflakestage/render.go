@@ -8,6 +8,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/bundlefile"
 	"github.com/growthloop/byob/render/cloudformation"
 	"github.com/growthloop/byob/render/plan"
 	"github.com/growthloop/byob/render/raw"
@@ -160,7 +161,7 @@ func (Provider) Terraform(t *terraform.Module) error {
 // the bucket's (role_arn), when it has one.
 func (Provider) ReadTerraform(outs map[string]string, h *providers.Handed) ([]string, error) {
 	if in := outs["integration"]; in != "" {
-		h.Bundle.Snowflake = &providers.BundleSnowflake{Integration: in, Stage: outs["stage"], RoleARN: outs["role_arn"], ExternalID: outs["external_id"]}
+		h.Bundle.Snowflake = &bundlefile.Snowflake{Integration: in, Stage: outs["stage"], RoleARN: outs["role_arn"], ExternalID: outs["external_id"]}
 	}
 	return nil, nil
 }
@@ -185,7 +186,7 @@ func (Provider) CloudFormation(t *cloudformation.Template) error {
 // comes with the role the template made for it.
 func (Provider) ReadCloudFormation(outs map[string]string, h *providers.Handed) []string {
 	if outs["RoleArn"] != "" {
-		h.Bundle.Snowflake = &providers.BundleSnowflake{Integration: outs["Integration"], Stage: outs["Stage"], RoleARN: outs["RoleArn"], ExternalID: outs["ExternalId"]}
+		h.Bundle.Snowflake = &bundlefile.Snowflake{Integration: outs["Integration"], Stage: outs["Stage"], RoleARN: outs["RoleArn"], ExternalID: outs["ExternalId"]}
 	}
 	return nil
 }

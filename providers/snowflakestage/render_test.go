@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/growthloop/byob/providers/bundlefile"
 	"github.com/growthloop/byob/providers/s3bucket"
 
 	"github.com/growthloop/byob/providers"
@@ -120,7 +121,7 @@ func TestTerraform(t *testing.T) {
 	if _, err := p.ReadTerraform(map[string]string{"integration": "FLYWHEEL_APP_AWS", "stage": stageName, "role_arn": roleARN, "external_id": "byob-live"}, &h); err != nil {
 		t.Fatal(err)
 	}
-	if want := (providers.BundleSnowflake{Integration: "FLYWHEEL_APP_AWS", Stage: stageName, RoleARN: roleARN, ExternalID: "byob-live"}); h.Bundle.Snowflake == nil || *h.Bundle.Snowflake != want {
+	if want := (bundlefile.Snowflake{Integration: "FLYWHEEL_APP_AWS", Stage: stageName, RoleARN: roleARN, ExternalID: "byob-live"}); h.Bundle.Snowflake == nil || *h.Bundle.Snowflake != want {
 		t.Errorf("bundle from the outputs %+v", h.Bundle.Snowflake)
 	}
 }
@@ -143,7 +144,7 @@ func TestCloudFormation(t *testing.T) {
 		t.Errorf("a stack without the role: %+v", h.Bundle.Snowflake)
 	}
 	p.ReadCloudFormation(map[string]string{"Integration": "FLYWHEEL_APP_AWS", "Stage": stageName, "RoleArn": roleARN, "ExternalId": "byob-1"}, &h)
-	if want := (providers.BundleSnowflake{Integration: "FLYWHEEL_APP_AWS", Stage: stageName, RoleARN: roleARN, ExternalID: "byob-1"}); h.Bundle.Snowflake == nil || *h.Bundle.Snowflake != want {
+	if want := (bundlefile.Snowflake{Integration: "FLYWHEEL_APP_AWS", Stage: stageName, RoleARN: roleARN, ExternalID: "byob-1"}); h.Bundle.Snowflake == nil || *h.Bundle.Snowflake != want {
 		t.Errorf("bundle %+v", h.Bundle.Snowflake)
 	}
 }

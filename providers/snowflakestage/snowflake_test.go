@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/growthloop/byob/providers/bundlefile"
 	"github.com/growthloop/byob/providers/providertest"
 	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/providers/s3bucket"
@@ -274,8 +275,8 @@ func TestGCSIntegration(t *testing.T) {
 	if st := f.sf.Stage(stageName); st == nil || st.URL != "gcs://"+bucket+"/exports/org-1/" {
 		t.Errorf("stage %+v", st)
 	}
-	var b providers.Bundle
-	if !(snowflakestage.Provider{}).Bundle(f.setup, &b) || *b.Snowflake != (providers.BundleSnowflake{Integration: "FLYWHEEL_APP_GCS", Stage: stageName, GCPServiceAccount: snowflaketest.GCPServiceAccount}) {
+	var b bundlefile.Bundle
+	if !(snowflakestage.Provider{}).Bundle(f.setup, &b) || *b.Snowflake != (bundlefile.Snowflake{Integration: "FLYWHEEL_APP_GCS", Stage: stageName, GCPServiceAccount: snowflaketest.GCPServiceAccount}) {
 		t.Errorf("bundle %+v", b.Snowflake)
 	}
 }

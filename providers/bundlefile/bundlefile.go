@@ -1,4 +1,6 @@
-package providers
+// Package bundlefile is the format of the bundle file the user uploads to
+// GrowthLoop: each provider of a setup fills its fields.
+package bundlefile
 
 import (
 	"encoding/json"
@@ -8,8 +10,8 @@ import (
 	"os"
 )
 
-// BundleVersion is the version of the bundle file format.
-const BundleVersion = 1
+// Version is the version of the bundle file format.
+const Version = 1
 
 // Bundle is the file the user uploads to GrowthLoop (Settings >
 // Organization > Storage). Each provider of the setup fills its fields.
@@ -28,12 +30,12 @@ type Bundle struct {
 	GCPKeyID           string `json:"gcp_key_id,omitempty"`
 	// GCPKeyFile names the service account key file (credentials.json);
 	// the key itself is not copied into the bundle.
-	GCPKeyFile string           `json:"gcp_key_file,omitempty"`
-	Snowflake  *BundleSnowflake `json:"snowflake,omitempty"`
+	GCPKeyFile string     `json:"gcp_key_file,omitempty"`
+	Snowflake  *Snowflake `json:"snowflake,omitempty"`
 }
 
-// BundleSnowflake describes the Snowflake side for GrowthLoop.
-type BundleSnowflake struct {
+// Snowflake describes the Snowflake side for GrowthLoop.
+type Snowflake struct {
 	Integration string `json:"integration"`
 	Stage       string `json:"stage"` // DATABASE.SCHEMA.STAGE
 	RoleARN     string `json:"role_arn,omitempty"`
@@ -42,8 +44,8 @@ type BundleSnowflake struct {
 	GCPServiceAccount string `json:"gcp_service_account,omitempty"`
 }
 
-// ReadBundle reads a bundle file; (nil, nil) when there is none.
-func ReadBundle(path string) (*Bundle, error) {
+// Read reads a bundle file; (nil, nil) when there is none.
+func Read(path string) (*Bundle, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
