@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/growthloop/byob/internal/testbin"
+	"github.com/growthloop/byob/internal/testsupport/testbin"
 )
 
 // pkgDir is this package's directory: the test binary starts in it.

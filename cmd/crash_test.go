@@ -19,8 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
-	"github.com/growthloop/byob/internal/fault"
-	"github.com/growthloop/byob/internal/inventory"
+	"github.com/growthloop/byob/internal/testsupport/fault"
+	"github.com/growthloop/byob/internal/testsupport/inventory"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/gcsbucket/gcptest"

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/growthloop/byob/internal/testbin"
+	"github.com/growthloop/byob/internal/testsupport/testbin"
 )
 
 // TestArchitectureMapsEveryPackage: the package map of architecture.md

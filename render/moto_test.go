@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/growthloop/byob/internal/testbin"
+	"github.com/growthloop/byob/internal/testsupport/testbin"
 	"github.com/growthloop/byob/providers/s3bucket/mototest"
 	"github.com/growthloop/byob/render/tftest"
 )

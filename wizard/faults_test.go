@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthloop/byob/internal/fault"
-	"github.com/growthloop/byob/internal/inventory"
+	"github.com/growthloop/byob/internal/testsupport/fault"
+	"github.com/growthloop/byob/internal/testsupport/inventory"
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/wizard"

@@ -12,7 +12,7 @@ import (
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/option"
 
-	"github.com/growthloop/byob/internal/fault"
+	"github.com/growthloop/byob/internal/testsupport/fault"
 )
 
 // TestMayHaveLanded: an upload that Cloud Storage refused did nothing;

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/growthloop/byob/internal/testsupport/providertest"
 	"github.com/growthloop/byob/providers/bundlefile"
-	"github.com/growthloop/byob/providers/providertest"
 	"github.com/growthloop/byob/providers/runenv"
 
 	iamapi "google.golang.org/api/iam/v1"

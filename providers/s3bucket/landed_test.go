@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/growthloop/byob/internal/fault"
+	"github.com/growthloop/byob/internal/testsupport/fault"
 )
 
 // TestMayHaveLanded: a PutObject that S3 refused did nothing; one that

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/growthloop/byob/internal/testsupport/providertest"
 	"github.com/growthloop/byob/providers/bundlefile"
-	"github.com/growthloop/byob/providers/providertest"
 	"github.com/growthloop/byob/providers/runenv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/growthloop/byob/internal/testsupport/providertest"
 	"github.com/growthloop/byob/providers/bundlefile"
-	"github.com/growthloop/byob/providers/providertest"
 	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/providers/s3bucket"
 

@@ -24,7 +24,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthloop/byob/internal/fault"
+	"github.com/growthloop/byob/internal/testsupport/fault"
 	"github.com/growthloop/byob/snowflake"
 )
 

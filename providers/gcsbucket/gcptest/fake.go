@@ -42,7 +42,7 @@ import (
 
 	"google.golang.org/api/option"
 
-	"github.com/growthloop/byob/internal/fault"
+	"github.com/growthloop/byob/internal/testsupport/fault"
 	"github.com/growthloop/byob/providers/gcsbucket"
 )
 

@@ -49,7 +49,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/sivchari/kumo"
 
-	"github.com/growthloop/byob/internal/fault"
+	"github.com/growthloop/byob/internal/testsupport/fault"
 	"github.com/growthloop/byob/providers/s3bucket"
 )
 

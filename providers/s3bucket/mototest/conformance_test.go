@@ -20,7 +20,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/growthloop/byob/internal/testbin"
+	"github.com/growthloop/byob/internal/testsupport/testbin"
 	"github.com/growthloop/byob/providers/s3bucket/mototest"
 )
 
