@@ -117,6 +117,7 @@ func TestS3SetupImportsIntoTerraformOnMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: terraform against moto_server")
 	}
+	t.Parallel() // a moto, a directory and a byob of its own
 	m := startMoto(t)
 	m.byob("init", "--provider", "s3", "--bucket", "byob-moto-import", "--region", mototest.Region, "--ttl-days", "30", "--yes")
 	module := m.render()
@@ -140,6 +141,7 @@ func TestAdoptedS3BucketStaysOutOfTerraformOnMoto(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: terraform against moto_server")
 	}
+	t.Parallel() // a moto, a directory and a byob of its own
 	m := startMoto(t)
 	const bucket = "customer-owned-exports"
 	ctx := context.Background()

@@ -284,8 +284,10 @@ func TestTerraformValidates(t *testing.T) {
 		t.Skip("-short: terraform validate with the real providers")
 	}
 	tf := tftest.For(t)
+	t.Parallel() // terraform spends much of its time starting providers
 	for _, name := range slices.Sorted(maps.Keys(setups)) {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			cfg := config(t, name)
 			if cfg.Provider == "gcs" && !tf.Have[tftest.Google] {
 				t.Skipf("hashicorp/google %s is not installed: the Go module proxy does not serve it", tftest.Google.Version)

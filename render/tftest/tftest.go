@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -154,6 +155,19 @@ func For(t testing.TB) *Terraform {
 	if testing.Short() {
 		t.Skip("runs terraform and may build a provider")
 	}
+	tf, err := setupOnce()
+	if err != nil {
+		if os.Getenv("BYOB_REQUIRE_TERRAFORM") == "1" {
+			t.Fatalf("%v (BYOB_REQUIRE_TERRAFORM=1: CI requires it)", err)
+		}
+		t.Skip(err)
+	}
+	return tf
+}
+
+// setupOnce is Setup in the user's cache, once per test binary: tests
+// that run at once share the build and the CLI configuration.
+var setupOnce = sync.OnceValues(func() (*Terraform, error) {
 	_, file, _, _ := runtime.Caller(0)
 	cache, err := os.UserCacheDir()
 	if err != nil {
@@ -163,11 +177,5 @@ func For(t testing.TB) *Terraform {
 	if err == nil && !tf.Have[AWS] {
 		err = fmt.Errorf("hashicorp/aws %s is not in the plugin directory (BYOB_TF_PLUGINS, else /opt/tf-plugins)", AWS.Version)
 	}
-	if err != nil {
-		if os.Getenv("BYOB_REQUIRE_TERRAFORM") == "1" {
-			t.Fatalf("%v (BYOB_REQUIRE_TERRAFORM=1: CI requires it)", err)
-		}
-		t.Skip(err)
-	}
-	return tf
-}
+	return tf, err
+})
