@@ -249,6 +249,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"--nope"}, ExitUsage, "unknown flag: --nope (see 'byob --help')"},
 		{[]string{"completion", "tcsh"}, ExitUsage, `unknown command "tcsh" for "byob completion"`},
 		{[]string{"init", "--ttl-days", "abc"}, ExitUsage, `invalid --ttl-days "abc": must be a whole number of days`},
+		{[]string{"init", "--ttl-days", "0x10"}, ExitUsage, `invalid --ttl-days "0x10": must be a whole number of days`},
+		{[]string{"init", "--provider", "s3", "--bucket", "ok-bucket", "--region", "us-east-1", "--prefix", "", "--dry-run"}, ExitUsage, `invalid --prefix "": must not be empty (leave it out for the default "exports/")`},
 		{[]string{"init", "--propagation-timeout", "soon"}, ExitUsage, `must be a duration`},
 		{[]string{"init", "--output", "yaml"}, ExitUsage, `invalid --output "yaml"`},
 		{[]string{"init", "--provider", "s3", "--bucket", "Bad_Bucket", "--region", "us-east-1", "--dry-run"}, ExitUsage, `invalid --bucket "Bad_Bucket"`},
@@ -263,6 +265,25 @@ func TestExitCodes(t *testing.T) {
 		}
 		if code == ExitUsage && strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
 			t.Errorf("byob %v: the error takes more than one line: %q", tc.args, errOut)
+		}
+	}
+}
+
+// TestTTLDaysIsDecimal: a number of days is read in base 10 wherever it
+// comes from; pflag's own int would read 030 as octal 24.
+func TestTTLDaysIsDecimal(t *testing.T) {
+	plan := []string{"plan", "--provider", "s3", "--bucket", "ok-bucket", "--region", "us-east-1"}
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{append(plan, "--ttl-days", "030"), nil, "expiring after 30 days"},
+		{plan, map[string]string{"BYOB_TTL_DAYS": "010"}, "expiring after 10 days"},
+	} {
+		out, errOut, code := run(t, tc.env, tc.args...)
+		if code != 0 || !strings.Contains(out, tc.want) {
+			t.Errorf("byob %v %v: exit %d, %s%s; want %q", tc.args, tc.env, code, out, errOut, tc.want)
 		}
 	}
 }

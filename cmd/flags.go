@@ -60,14 +60,36 @@ func addFields(fs *pflag.FlagSet, cfg *providers.Config, u providers.Use) {
 		case *string:
 			fs.StringVar(v, f.Flag, f.Default, usage)
 		case *int:
-			n, _ := strconv.Atoi(f.Default)
-			fs.IntVar(v, f.Flag, n, usage)
+			*v, _ = strconv.Atoi(f.Default)
+			fs.Var(decimal{v}, f.Flag, usage)
 		}
 		if !uses(u, f) {
 			_ = fs.MarkHidden(f.Flag)
 		}
 	}
 }
+
+// decimal is an int flag read in base 10 only: pflag's own int reads 010
+// as octal and 0x10 as hex, and 030 days must mean 30 days.
+type decimal struct{ p *int }
+
+func (d decimal) String() string {
+	if d.p == nil {
+		return "0"
+	}
+	return strconv.Itoa(*d.p)
+}
+
+func (d decimal) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return err
+	}
+	*d.p = n
+	return nil
+}
+
+func (d decimal) Type() string { return "int" }
 
 // requiredHelp says, for --help, when a command of use u needs the field:
 // init and plan when a setup does; render also where the bucket goes (it
@@ -194,6 +216,17 @@ func bindSources(flags *pflag.FlagSet, lookupEnv func(string) (string, bool)) (m
 		sources["--"+f.Name] = source
 		if err := flags.Set(f.Name, value); err != nil {
 			errs = append(errs, wizard.InvalidValue{Flag: "--" + f.Name + " (from " + source + ")", Value: value, Rule: flagRule(err)})
+		}
+	})
+	// A value given empty is refused, not replaced by the default: the
+	// user asked for something else.
+	flags.VisitAll(func(f *pflag.Flag) {
+		if field, ok := providers.Lookup(f.Name); ok && f.Changed && field.Default != "" && f.Value.String() == "" {
+			flag := "--" + f.Name
+			if src, ok := sources[flag]; ok {
+				flag += " (from " + src + ")"
+			}
+			errs = append(errs, wizard.InvalidValue{Flag: flag, Rule: fmt.Sprintf("must not be empty (leave it out for the default %q)", field.Default)})
 		}
 	})
 	if len(errs) > 0 {

@@ -291,6 +291,9 @@ func ValidatePrefix(p string) error {
 	b.If(strings.HasPrefix(p, "/"), `must not start with "/" (S3 and GCS keys have no leading slash)`)
 	b.If(!strings.HasSuffix(p, "/"), `must end with "/"`)
 	b.If(strings.Contains(p, "//"), `must not contain "//"`)
+	// A client or proxy that cleans up paths (RFC 3986) would send a key
+	// with such a segment somewhere else.
+	b.If(slices.ContainsFunc(strings.Split(p, "/"), func(s string) bool { return s == "." || s == ".." }), `must not have "." or ".." as a segment`)
 	var odd []string
 	for _, r := range p {
 		if !prefixRune(r) && !slices.Contains(odd, string(r)) {
@@ -324,7 +327,7 @@ func fixPrefix(p string) string {
 			}
 			return -1
 		}, part)
-		if part != "" {
+		if part != "" && part != "." && part != ".." {
 			parts = append(parts, part)
 		}
 	}
@@ -360,3 +363,8 @@ func ValidateName(n string) error {
 func Pattern(pattern string) func() *regexp.Regexp {
 	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }
+
+// DottedQuad matches a name in the shape of an IPv4 address, whether or
+// not its numbers make one (999.999.999.999, 01.02.03.04): S3 and Cloud
+// Storage refuse bucket names of that shape.
+var DottedQuad = Pattern(`^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$`)

@@ -3,6 +3,7 @@ package providers_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,6 +78,9 @@ func TestBadInput(t *testing.T) {
 		{"--prefix", "exports", `must end with "/"`, func(c *providers.Config) { c.Prefix = "exports" }},
 		{"--prefix", "ex*ports/", "may contain only", func(c *providers.Config) { c.Prefix = "ex*ports/" }},
 		{"--prefix", "a//b/", `"//"`, func(c *providers.Config) { c.Prefix = "a//b/" }},
+		{"--prefix", "exports/../x/", `"." or ".." as a segment; for example "exports/x/"`, func(c *providers.Config) { c.Prefix = "exports/../x/" }},
+		{"--prefix", "./", `"." or ".." as a segment`, func(c *providers.Config) { c.Prefix = "./" }},
+		{"--bucket", "999.999.999.999", "IP address", func(c *providers.Config) { c.Bucket = "999.999.999.999" }},
 		{"--org-id", "12/34", "letters, digits", func(c *providers.Config) { c.OrgID = "12/34" }},
 		{"--ttl-days", "0", "between 1 and 3650", func(c *providers.Config) { c.TTLDays = 0 }},
 		{"--ttl-days", "3651", "between 1 and 3650", func(c *providers.Config) { c.TTLDays = 3651 }},
@@ -126,14 +130,14 @@ func TestNameTooLong(t *testing.T) {
 // FuzzValidatePrefix checks that an accepted prefix is safe in an IAM
 // resource, an s3:prefix condition and a SQL literal.
 func FuzzValidatePrefix(f *testing.F) {
-	for _, s := range []string{"exports/", "/x/", "a*b/", "it's/", "a//b/", "x"} {
+	for _, s := range []string{"exports/", "/x/", "a*b/", "it's/", "a//b/", "x", "a/../b/", "./"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		if providers.ValidatePrefix(s) != nil {
 			return
 		}
-		if strings.HasPrefix(s, "/") || !strings.HasSuffix(s, "/") || strings.ContainsAny(s, `*'"\?`) || strings.Contains(s, "//") {
+		if strings.HasPrefix(s, "/") || !strings.HasSuffix(s, "/") || strings.ContainsAny(s, `*'"\?`) || strings.Contains(s, "//") || slices.ContainsFunc(strings.Split(s, "/"), func(seg string) bool { return seg == "." || seg == ".." }) {
 			t.Fatalf("accepted unsafe prefix %q", s)
 		}
 	})

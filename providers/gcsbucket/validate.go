@@ -3,7 +3,6 @@ package gcsbucket
 import (
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 
 	"github.com/growthloop/byob/providers"
@@ -30,7 +29,7 @@ func ValidateBucketName(name string) error {
 	b.If(strings.Contains(name, "."), "must not contain dots: dotted names need Search Console domain verification; use hyphens")
 	b.If(len(name) < 3 || len(name) > 63, "must be 3-63 characters long (it is %d)", len(name))
 	b.If(name != "" && !bucketChars().MatchString(strings.ReplaceAll(name, ".", "-")), "may contain only lowercase letters, digits, hyphens and underscores, and must start and end with a letter or digit")
-	b.If(net.ParseIP(name) != nil, "must not be an IP address")
+	b.If(providers.DottedQuad().MatchString(name), "must not be an IP address in dotted-decimal notation")
 	b.If(strings.HasPrefix(name, "goog"), `must not start with "goog"`)
 	b.If(!strings.HasPrefix(name, "goog") && googleLike().MatchString(lookalikeDigit.Replace(name)), `must not contain "google" or a close misspelling of it`)
 	return b.Err()

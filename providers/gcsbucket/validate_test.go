@@ -23,6 +23,7 @@ func TestValidateBucketName(t *testing.T) {
 		"x-googel":          "google",
 		"-acme":             "start and end",
 		"10.0.0.1x":         "dots",
+		"999.999.999.999":   "IP address",
 	} {
 		err := ValidateBucketName(bad)
 		if err == nil || !strings.Contains(err.Error(), rule) {

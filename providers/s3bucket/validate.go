@@ -3,7 +3,6 @@ package s3bucket
 import (
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 
 	"github.com/growthloop/byob/providers"
@@ -26,8 +25,7 @@ func ValidateBucketName(name string) error {
 	b.If(len(name) < 3 || len(name) > 63, "must be 3-63 characters long (it is %d)", len(name))
 	b.If(name != "" && !bucketChars().MatchString(name), "may contain only lowercase letters, digits, dots and hyphens, and must start and end with a letter or digit")
 	b.If(strings.Contains(name, ".."), "must not contain two adjacent dots")
-	ip := net.ParseIP(name)
-	b.If(ip != nil && ip.To4() != nil, "must not be formatted as an IP address")
+	b.If(providers.DottedQuad().MatchString(name), "must not be formatted as an IP address")
 	for _, p := range reservedBucketPrefixes {
 		b.If(strings.HasPrefix(name, p), "must not start with the reserved prefix %q", p)
 	}

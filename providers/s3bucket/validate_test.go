@@ -21,6 +21,8 @@ func TestValidateBucketName(t *testing.T) {
 		"acme-":                 "start and end",
 		"acme..exports":         "adjacent dots",
 		"192.168.5.4":           "IP address",
+		"999.999.999.999":       "IP address",
+		"01.02.03.04":           "IP address",
 		"xn--acme":              `"xn--"`,
 		"sthree-acme":           `"sthree-"`,
 		"amzn-s3-demo-acme":     `"amzn-s3-demo-"`,
