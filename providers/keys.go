@@ -3,6 +3,7 @@ package providers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -272,4 +273,42 @@ func (ks KeySet[K]) Adopted(v *Values, adopt bool) string {
 		}
 	}
 	return newest
+}
+
+// Teardown says what destroy does with an identity's keys (noun: "access
+// key"; who: "user x"): it deletes the keys the ledger records and any a
+// creation stopped before its answer was recorded made (an intent).
+func (l KeyLedger) Teardown(v *Values, step, noun, who string) Teardown {
+	var what []string
+	if ids := l.Created(v); len(ids) > 0 {
+		what = append(what, noun+" "+strings.Join(ids, ", "))
+	}
+	if _, stopped := l.Intent(v); stopped {
+		what = append(what, "any "+noun+" a stopped run made")
+	}
+	if len(what) == 0 {
+		return TeardownOf(v, step, "", "the "+noun+" of "+who)
+	}
+	return Teardown{Remove: fmt.Sprintf("delete %s of %s (GrowthLoop's exports stop)", strings.Join(what, " and "), who)}
+}
+
+// ToDestroy returns the ids of the keys destroy deletes: the ledger's and,
+// when a creation was stopped before its answer was recorded, those of
+// the identity's keys (list reads them, only then) it made.
+func ToDestroy[K any](l KeyLedger, view KeyView[K], v *Values, list func() ([]K, error)) ([]string, error) {
+	ids := l.Created(v)
+	in, stopped := l.Intent(v)
+	if !stopped {
+		return ids, nil
+	}
+	keys, err := list()
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if id := view.ID(k); in.Made(id, view.Created(k)) && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
 }

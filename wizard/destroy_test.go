@@ -244,9 +244,16 @@ func TestDestroyLeavesWhatHoldsOnToByobsObjects(t *testing.T) {
 	names := s3bucket.NamesFor(cfg.Name)
 	foreign, err := e.admin.IAM.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(names.User)})
 	must(t, err)
+	theirs := "theirs-" + e.id
+	pol, err := e.admin.IAM.CreatePolicy(context.Background(), &iam.CreatePolicyInput{PolicyName: aws.String(theirs),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}`)})
+	must(t, err)
+	_, err = e.admin.IAM.AttachUserPolicy(context.Background(), &iam.AttachUserPolicyInput{UserName: aws.String(names.User), PolicyArn: pol.Policy.Arn})
+	must(t, err)
 	out, _ := mustDestroy(t, cfg, e.deps, providers.DestroyOptions{})
-	if k := keptReasons(out); !strings.Contains(k, "iam-user: IAM user "+names.User+" still has access keys or policies byob did not create") {
-		t.Errorf("kept:\n%s", k)
+	want := "iam-user: IAM user " + names.User + " still has access key " + aws.ToString(foreign.AccessKey.AccessKeyId) + " and attached policy " + theirs + ", which byob did not create"
+	if k := keptReasons(out); !strings.Contains(k, want) {
+		t.Errorf("kept:\n%s\nwant %s", k, want)
 	}
 	keys, err := e.admin.IAM.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(names.User)})
 	if err != nil || len(keys.AccessKeyMetadata) != 1 || aws.ToString(keys.AccessKeyMetadata[0].AccessKeyId) != aws.ToString(foreign.AccessKey.AccessKeyId) {

@@ -10,6 +10,7 @@ import (
 
 	"cloud.google.com/go/storage"
 	"golang.org/x/sync/errgroup"
+	iamapi "google.golang.org/api/iam/v1"
 	"google.golang.org/api/iterator"
 
 	"github.com/growthloop/byob/internal/prose"
@@ -214,16 +215,22 @@ func (s *bindingStep) Destroy(ctx context.Context, r *runenv.Run, v *providers.V
 }
 
 func (s *keyStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
-	ids := keys.Created(v)
-	if len(ids) == 0 {
-		return providers.TeardownOf(v, StepKey, "", "the key of "+s.p.ServiceAccountEmail()), nil
-	}
-	return providers.Teardown{Remove: fmt.Sprintf("delete key %s of %s (GrowthLoop's exports stop)", strings.Join(ids, ", "), s.p.ServiceAccountEmail())}, nil
+	return keys.Teardown(v, StepKey, "key", s.p.ServiceAccountEmail()), nil
 }
 
-// Destroy deletes the keys byob made.
+// Destroy deletes the keys byob made, those of a stopped run included.
 func (s *keyStep) Destroy(ctx context.Context, r *runenv.Run, v *providers.Values) error {
-	for _, id := range keys.Created(v) {
+	ids, err := providers.ToDestroy(keys, keyView, v, func() ([]*iamapi.ServiceAccountKey, error) {
+		list, err := listKeys(ctx, s.c, s.p.accountName())
+		if code(err) == http.StatusNotFound {
+			return nil, nil // no service account: no keys
+		}
+		return list, err
+	})
+	if err != nil {
+		return fmt.Errorf("list keys of %s: %w", s.p.ServiceAccountEmail(), err)
+	}
+	for _, id := range ids {
 		if err := s.delete(ctx, id); err != nil {
 			return err
 		}

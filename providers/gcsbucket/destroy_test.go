@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
+	iamapi "google.golang.org/api/iam/v1"
 )
 
 // TestDestroyRemovesWhatByobMade: each step says what destroy removes;
@@ -185,5 +187,40 @@ func TestGCSBucketGoneBeforeDestroy(t *testing.T) {
 		if err := f.steps()[id].Destroy(context.Background(), f.run(), f.setup.Values); err != nil {
 			t.Errorf("destroy %s after the bucket: %v", id, err)
 		}
+	}
+}
+
+// TestDestroyDeletesTheKeyOfAStoppedRun: a run killed after keys.create
+// was sent, before it recorded the key, leaves only its intent in the
+// state file; destroy deletes the key that run made, and leaves a key
+// that was there before.
+func TestDestroyDeletesTheKeyOfAStoppedRun(t *testing.T) {
+	f := newFixture(t)
+	f.converge()
+	ledger := providers.NewKeyLedger("gcp") // the package's, as the state file names it
+	v := f.setup.Values
+	before := ledger.Created(v)
+	ledger.SetCreated(v, nil) // the key there before is not byob's
+	if _, err := ledger.Begin(f.run(), v, before); err != nil {
+		t.Fatal(err)
+	}
+	// The stopped run's keys.create.
+	made, err := f.c.IAM.Projects.ServiceAccounts.Keys.Create("projects/"+gcptest.Project+"/serviceAccounts/"+account, &iamapi.CreateServiceAccountKeyRequest{}).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := f.steps()[gcsbucket.StepKey]
+	td, err := step.Teardown(context.Background(), v)
+	if err != nil || td.Remove != "delete any key a stopped run made of "+account+" (GrowthLoop's exports stop)" {
+		t.Errorf("teardown %+v, %v", td, err)
+	}
+	if err := step.Destroy(context.Background(), f.run(), v); err != nil {
+		t.Fatal(err)
+	}
+	if keys := f.g.Keys(account); !slices.Equal(keys, before) {
+		t.Errorf("keys left %q: want only %q (the stopped run made %s)", keys, before, path.Base(made.Name))
+	}
+	if _, stopped := ledger.Intent(v); stopped {
+		t.Error("the intent stays")
 	}
 }

@@ -3,11 +3,11 @@ package s3bucket
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/growthloop/byob/internal/prose"
@@ -249,22 +249,63 @@ func (s *userStep) Destroy(ctx context.Context, r *runenv.Run, _ *providers.Valu
 	case isNotFound(err):
 		return nil
 	case errorCode(err) == "DeleteConflict":
-		return providers.Keepf("IAM user %s still has access keys or policies byob did not create (%s)", s.p.Names.User, serverMessage(err))
+		held := s.held(ctx)
+		if held == "" {
+			held = "access keys or policies byob did not create (" + serverMessage(err) + ")"
+		}
+		return providers.Keepf("IAM user %s still has %s", s.p.Names.User, held)
 	}
 	return s.c.wrap("iam:DeleteUser "+s.p.Names.User, err)
 }
 
-func (s *accessKeyStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
-	ids := keys.Created(v)
-	if len(ids) == 0 {
-		return providers.TeardownOf(v, StepAccessKey, "", "the access key of user "+s.p.Names.User), nil
+// held names what the user holds that byob did not make (IAM refuses to
+// delete a user with keys, policies or groups); "" when none can be read.
+func (s *userStep) held(ctx context.Context) string {
+	user := aws.String(s.p.Names.User)
+	var what []string
+	if list, err := listKeys(ctx, s.c, s.p.Names.User); err == nil {
+		for _, k := range list {
+			what = append(what, "access key "+aws.ToString(k.AccessKeyId))
+		}
 	}
-	return providers.Teardown{Remove: fmt.Sprintf("delete access key %s of user %s (GrowthLoop's exports stop)", strings.Join(ids, ", "), s.p.Names.User)}, nil
+	if out, err := s.c.IAM.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: user}); err == nil {
+		for _, p := range out.AttachedPolicies {
+			what = append(what, "attached policy "+aws.ToString(p.PolicyName))
+		}
+	}
+	if out, err := s.c.IAM.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: user}); err == nil {
+		for _, name := range out.PolicyNames {
+			what = append(what, "inline policy "+name)
+		}
+	}
+	if out, err := s.c.IAM.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: user}); err == nil {
+		for _, g := range out.Groups {
+			what = append(what, "group "+aws.ToString(g.GroupName))
+		}
+	}
+	if len(what) == 0 {
+		return ""
+	}
+	return prose.And(what) + ", which byob did not create"
 }
 
-// Destroy deletes the keys byob made.
+func (s *accessKeyStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
+	return keys.Teardown(v, StepAccessKey, "access key", "user "+s.p.Names.User), nil
+}
+
+// Destroy deletes the keys byob made, those of a stopped run included.
 func (s *accessKeyStep) Destroy(ctx context.Context, r *runenv.Run, v *providers.Values) error {
-	for _, id := range keys.Created(v) {
+	ids, err := providers.ToDestroy(keys, keyView, v, func() ([]iamtypes.AccessKeyMetadata, error) {
+		list, err := listKeys(ctx, s.c, s.p.Names.User)
+		if isNotFound(err) {
+			return nil, nil // no user: no keys
+		}
+		return list, err
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
 		if err := s.delete(ctx, id); err != nil {
 			return err
 		}

@@ -211,3 +211,35 @@ func TestDryRunTeardown(t *testing.T) {
 		t.Errorf("a dry run reached AWS: %+v", calls)
 	}
 }
+
+// TestDestroyDeletesTheKeyOfAStoppedRun: a run killed after
+// CreateAccessKey was sent, before it recorded the key, leaves only its
+// intent in the state file; destroy deletes the key that run made, and
+// leaves a key that was there before.
+func TestDestroyDeletesTheKeyOfAStoppedRun(t *testing.T) {
+	f := newFixture(t)
+	f.converge()
+	ledger := providers.NewKeyLedger("aws") // the package's, as the state file names it
+	v := f.setup.Values
+	before := ledger.Created(v)
+	ledger.SetCreated(v, nil) // the key there before is not byob's
+	if _, err := ledger.Begin(f.run(), v, before); err != nil {
+		t.Fatal(err)
+	}
+	made := f.makeKey() // the stopped run's CreateAccessKey
+	step := f.steps()[s3bucket.StepAccessKey]
+	td, err := step.Teardown(context.Background(), v)
+	if err != nil || td.Remove != "delete any access key a stopped run made of user "+f.names.User+" (GrowthLoop's exports stop)" {
+		t.Errorf("teardown %+v, %v", td, err)
+	}
+	if err := step.Destroy(context.Background(), f.run(), v); err != nil {
+		t.Fatal(err)
+	}
+	keys := f.keys()
+	if _, ok := keys[made]; ok || len(keys) != 1 {
+		t.Errorf("keys left %v: want only %v", keys, before)
+	}
+	if _, stopped := ledger.Intent(v); stopped {
+		t.Error("the intent stays")
+	}
+}
