@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	"github.com/growthloop/byob/internal/netfail"
 	"github.com/growthloop/byob/providers/runenv"
 )
 
@@ -79,7 +80,12 @@ func Warned(remedy, format string, args ...any) CheckResult {
 }
 
 // CannotRun is a check that could not run, with why.
+// A cloud that could not be reached is said so: its remedy is the
+// network's, not a permission.
 func CannotRun(err error, remedy string) CheckResult {
+	if why, ok := netfail.Unreachable(err); ok {
+		remedy = "check the network, any proxy (HTTPS_PROXY) and the endpoint: " + why
+	}
 	return CheckResult{Status: Unknown, Detail: "could not check: " + err.Error(), Remedy: remedy}
 }
 

@@ -117,9 +117,10 @@ func NewClients(cfg aws.Config) *Clients {
 
 // controlEndpoint is S3 Control's endpoint, which names the account in its
 // host (123456789012.s3-control.us-east-1.amazonaws.com). A custom
-// endpoint on an IP address (an emulator on 127.0.0.1) cannot take that
-// label: its requests go to the address itself, with the account in the
-// x-amz-account-id header they always carry.
+// endpoint on an IP address, localhost or a name without a domain (an
+// emulator on 127.0.0.1, localhost:4566 or a container's name) cannot
+// take that label: its requests go to the host itself, with the account
+// in the x-amz-account-id header they always carry.
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_GetPublicAccessBlock.html
 type controlEndpoint struct{ s3control.EndpointResolverV2 }
 
@@ -128,7 +129,7 @@ func (r controlEndpoint) ResolveEndpoint(ctx context.Context, p s3control.Endpoi
 	if err != nil || p.Endpoint == nil {
 		return e, err
 	}
-	if label, rest, ok := strings.Cut(e.URI.Hostname(), "."); ok && p.AccountId != nil && label == *p.AccountId && net.ParseIP(rest) != nil {
+	if label, rest, ok := strings.Cut(e.URI.Hostname(), "."); ok && p.AccountId != nil && label == *p.AccountId && (net.ParseIP(rest) != nil || !strings.Contains(rest, ".") || strings.HasSuffix(rest, ".localhost")) {
 		e.URI.Host = strings.Replace(e.URI.Host, label+".", "", 1)
 	}
 	return e, nil

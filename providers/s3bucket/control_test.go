@@ -10,8 +10,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
 )
 
 // anyHost is an HTTP client that reaches srv whatever host a request
@@ -133,5 +135,30 @@ func TestKeyFromSecret(t *testing.T) {
 	_, _, err = c.KeyFromSecret(context.Background(), "eu-west-1", arn)
 	if errorCode(err) != "ResourceNotFoundException" || strings.Contains(err.Error(), "s3cr3t") {
 		t.Errorf("error %v: code %q", err, errorCode(err))
+	}
+}
+
+// TestControlEndpointOfAnEmulator: S3 Control names the account in its
+// host; a custom endpoint that cannot take the label (an address,
+// localhost, a container's name) is reached as it is.
+func TestControlEndpointOfAnEmulator(t *testing.T) {
+	r := controlEndpoint{s3control.NewDefaultEndpointResolverV2()}
+	for endpoint, want := range map[string]string{
+		"http://127.0.0.1:5000":          "127.0.0.1:5000",
+		"http://localhost:4566":          "localhost:4566",
+		"http://moto:5000":               "moto:5000",
+		"http://s3.localhost:4566":       "s3.localhost:4566",
+		"https://s3-control.example.com": "123456789012.s3-control.example.com",
+		"":                               "123456789012.s3-control.us-east-1.amazonaws.com",
+	} {
+		p := s3control.EndpointParameters{AccountId: aws.String("123456789012"), Region: aws.String("us-east-1"), RequiresAccountId: aws.Bool(true),
+			UseDualStack: aws.Bool(false), UseFIPS: aws.Bool(false)}
+		if endpoint != "" {
+			p.Endpoint = aws.String(endpoint)
+		}
+		e, err := r.ResolveEndpoint(context.Background(), p)
+		if err != nil || e.URI.Host != want {
+			t.Errorf("endpoint %q: %s, %v; want host %s", endpoint, e.URI.Host, err, want)
+		}
 	}
 }
