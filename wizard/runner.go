@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -12,8 +13,8 @@ import (
 // runner is the one loop apply, destroy, the rotation's phases and verify's
 // checks run their nodes through. It gives each node its run environment
 // (checkpoints save the state file, waits and counts become events), sends
-// events one at a time, keeps the first failure, and says at the end how
-// the run ended.
+// events one at a time, no node starting after a failure, and says at the
+// end how the run ended.
 type runner struct {
 	ctx     context.Context // the caller's: once cancelled, nothing new starts
 	bg      *runenv.Background
@@ -21,8 +22,8 @@ type runner struct {
 	values  *providers.Values
 	onEvent func(Event)
 
-	mu       sync.Mutex
-	firstErr error
+	mu   sync.Mutex
+	errs []error // the nodes' failures, in the order they happened
 }
 
 func newRunner(ctx context.Context, bg *runenv.Background, state *State, values *providers.Values, onEvent func(Event)) *runner {
@@ -43,7 +44,7 @@ func (rn *runner) emit(e Event) {
 func (rn *runner) stopped() bool {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
-	return rn.firstErr != nil || rn.ctx.Err() != nil
+	return len(rn.errs) > 0 || rn.ctx.Err() != nil
 }
 
 // nodeCtx is the context nodes run in: never cancelled with the run, since
@@ -70,7 +71,7 @@ func (rn *runner) env(id, title string, start time.Time) *runenv.Run {
 // do runs one node: a start event (detail says what it does, when its
 // title does not), then action, then the event action returns, or a
 // failed one. action may send events of its own through ev. do returns
-// the failure, as a *StepError, and keeps the first.
+// the failure, as a *StepError, and keeps it for the run's end.
 func (rn *runner) do(ctx context.Context, id, title, detail string, action func(ctx context.Context, r *runenv.Run, ev func(EventKind, string)) (EventKind, string, error)) error {
 	start := time.Now()
 	ev := func(kind EventKind, detail string) {
@@ -88,25 +89,24 @@ func (rn *runner) do(ctx context.Context, id, title, detail string, action func(
 	return nil
 }
 
-// fail keeps err when it is the run's first failure.
+// fail keeps err for the run's end.
 func (rn *runner) fail(err error) {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
-	if rn.firstErr == nil {
-		rn.firstErr = err
-	}
+	rn.errs = append(rn.errs, err)
 }
 
 // failed reports whether a node failed.
 func (rn *runner) failed() bool {
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
-	return rn.firstErr != nil
+	return len(rn.errs) > 0
 }
 
 // end waits for the state file's writes and says how the run ended: its
-// first failure (a failed write included), ErrCancelled when it was
-// cancelled, else nil.
+// failures (a failed write included), every one of them, since nodes run
+// at once and each may lack its own permission; ErrCancelled when it was
+// cancelled; else nil.
 func (rn *runner) end() error {
 	if rn.state != nil {
 		if err := rn.state.Flush(); err != nil {
@@ -115,10 +115,13 @@ func (rn *runner) end() error {
 	}
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
-	if rn.firstErr == nil && rn.ctx.Err() != nil {
+	switch {
+	case len(rn.errs) == 0 && rn.ctx.Err() != nil:
 		return ErrCancelled
+	case len(rn.errs) == 1:
+		return rn.errs[0]
 	}
-	return rn.firstErr
+	return errors.Join(rn.errs...)
 }
 
 // preflight opens every session that reaches the clouds (RunPreflight),

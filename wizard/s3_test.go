@@ -430,6 +430,25 @@ func TestAccessDeniedNamesActionAndCaller(t *testing.T) {
 	}
 }
 
+// TestEveryFailureIsTold: two steps that start at once and are both
+// denied are both named, each with its reason: the user grants both
+// before the next run.
+func TestEveryFailureIsTold(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.aws.Deny("PUT bucket")
+	e.aws.Deny("CreateUser")
+	// Each is refused only once both started (a step starts only while
+	// none has failed).
+	e.aws.SlowAnswer("PUT bucket", 200*time.Millisecond)
+	e.aws.SlowAnswer("CreateUser", 200*time.Millisecond)
+	_, err := e.apply(cfg)
+	var se *wizard.StepError
+	if err == nil || !errors.As(err, &se) || !strings.Contains(err.Error(), "[s3-bucket]") || !strings.Contains(err.Error(), "[iam-user]") {
+		t.Errorf("two denied steps: %v", err)
+	}
+}
+
 func TestLostSecretIsReplacedByOneNewKey(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
