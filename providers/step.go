@@ -32,6 +32,10 @@ type Observation struct {
 	// Fix is what Apply would run to reconcile drift, when it is worth
 	// showing (an ALTER statement).
 	Fix []Artifact
+	// Warning is, when Done, something beside byob's object that byob
+	// leaves alone and the user should look at (a policy someone else
+	// attached to byob's user): verify warns with it.
+	Warning string
 }
 
 // Artifact is a document a step applies, exactly as it sends it.

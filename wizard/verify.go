@@ -192,6 +192,8 @@ func stepCheck(s providers.Step, v *providers.Values, reRun string) providers.Ch
 			return providers.Failed("see the detail: "+reRun+" with the right flags", "%v", err)
 		case err != nil:
 			return providers.CannotRun(err, "grant byob's caller read access to it and re-run byob verify")
+		case obs.Status == providers.Done && obs.Warning != "":
+			return providers.Warned("review it: byob leaves it in place", "%s", obs.Warning)
 		case obs.Status == providers.Done:
 			if obs.Reason != "" {
 				return providers.Passed("%s", obs.Reason)

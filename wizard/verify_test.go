@@ -654,3 +654,19 @@ func TestVerifyKeyThatWritesButCannotListStillHasItsScopeChecked(t *testing.T) {
 		t.Errorf("%s: %s %s, want a pass", c.ID, c.Status, c.Detail)
 	}
 }
+
+// TestVerifyWarnsOfAPolicyBesideByobs: a policy someone else attached to
+// byob's user warns; verify still passes.
+func TestVerifyWarnsOfAPolicyBesideByobs(t *testing.T) {
+	e, cfg := healthyS3(t)
+	ctx := context.Background()
+	pol, err := e.admin.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("extra-" + e.id),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}`)})
+	must(t, err)
+	_, err = e.admin.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(s3bucket.NamesFor(cfg.Name).User), PolicyArn: pol.Policy.Arn})
+	must(t, err)
+	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
+	if c := find(rep, s3bucket.StepUserPolicy); !rep.OK || c.Status != providers.Warn || !strings.Contains(c.Detail, "policy extra-"+e.id) || c.Remedy == "" {
+		t.Errorf("extra policy: %+v", c)
+	}
+}

@@ -424,7 +424,24 @@ func (s *attachStep) Check(ctx context.Context, r *runenv.Run, v *providers.Valu
 		kind, name := s.target()
 		return providers.Observation{Status: providers.Drifted, Reason: fmt.Sprintf("%s %s also has policy %s, which it no longer needs: it is detached", kind, name, s.replaces)}, nil
 	}
+	if others := s.others(v, arns); len(others) > 0 {
+		kind, name := s.target()
+		w := fmt.Sprintf("%s %s also has %s attached, which byob did not attach: it may allow more than byob's policy (left in place)", kind, name, prose.And(others))
+		return providers.Observation{Status: providers.Done, Reason: w, Warning: w}, nil
+	}
 	return providers.Observation{Status: providers.Done}, nil
+}
+
+// others names the policies attached besides byob's (and the one it
+// replaces, which Apply detaches).
+func (s *attachStep) others(v *providers.Values, arns []string) []string {
+	var out []string
+	for _, arn := range arns {
+		if arn != s.p.PolicyARN(v, s.policy) && (s.replaces == "" || arn != s.p.PolicyARN(v, s.replaces)) {
+			out = append(out, "policy "+arn[strings.LastIndex(arn, "/")+1:])
+		}
+	}
+	return out
 }
 
 func (s *attachStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {

@@ -367,3 +367,25 @@ func TestKeyAnswerLost(t *testing.T) {
 		t.Errorf("%d DeleteAccessKey, want the lost key's", deletes)
 	}
 }
+
+// TestPolicyAttachedBesideByobsIsWarnedOf: a policy someone else attached
+// to byob's user is left in place, and named as a warning: it may let
+// GrowthLoop's key do more than byob's policy.
+func TestPolicyAttachedBesideByobsIsWarnedOf(t *testing.T) {
+	f := newFixture(t)
+	f.converge()
+	ctx := context.Background()
+	pol, err := f.c.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("theirs-" + f.names.User),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(f.names.User), PolicyArn: pol.Policy.Arn}); err != nil {
+		t.Fatal(err)
+	}
+	obs := f.check(f.steps()[s3bucket.StepUserPolicy])
+	want := "user " + f.names.User + " also has policy theirs-" + f.names.User + " attached, which byob did not attach: it may allow more than byob's policy (left in place)"
+	if obs.Status != providers.Done || obs.Warning != want {
+		t.Errorf("observation %+v, want the warning %q", obs, want)
+	}
+}

@@ -31,7 +31,7 @@ func Steps(p Params, c *Clients, warehouseStep string) []providers.Step {
 			&policyStep{Basic: b(StepSnowflakePolicy, "Create IAM policy "+p.Names.SnowflakePolicy+" for Snowflake's role", "Snowflake's IAM policy is the expected document").Reading(AccountID), p: p, c: c,
 				name: p.Names.SnowflakePolicy, doc: templates.S3SnowflakeAccess(p.S3Bucket(), p.Prefix), holder: role.has},
 			role,
-			&attachStep{Basic: b(StepRolePolicy, "Attach Snowflake's policy to the role", "Snowflake's policy (only) is attached to the role", StepRole, StepSnowflakePolicy).Reading(AccountID), p: p, c: c,
+			&attachStep{Basic: b(StepRolePolicy, "Attach Snowflake's policy to the role", "Snowflake's policy is attached to the role", StepRole, StepSnowflakePolicy).Reading(AccountID), p: p, c: c,
 				toRole: true, policy: p.Names.SnowflakePolicy, replaces: p.Names.Policy},
 		)
 	}
