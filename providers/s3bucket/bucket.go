@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -321,10 +322,22 @@ func (s *publicAccessBlockStep) Check(ctx context.Context, r *runenv.Run, v *pro
 	if c == nil {
 		return providers.Observation{Status: providers.Missing}, nil
 	}
-	if aws.ToBool(c.BlockPublicAcls) && aws.ToBool(c.IgnorePublicAcls) && aws.ToBool(c.BlockPublicPolicy) && aws.ToBool(c.RestrictPublicBuckets) {
+	var off []string
+	for name, on := range map[string]*bool{"BlockPublicAcls": c.BlockPublicAcls, "IgnorePublicAcls": c.IgnorePublicAcls,
+		"BlockPublicPolicy": c.BlockPublicPolicy, "RestrictPublicBuckets": c.RestrictPublicBuckets} {
+		if !aws.ToBool(on) {
+			off = append(off, name)
+		}
+	}
+	if len(off) == 0 {
 		return providers.Observation{Status: providers.Done}, nil
 	}
-	return providers.Observation{Status: providers.Drifted, Reason: "not all four public access block settings are on"}, nil
+	slices.Sort(off)
+	what := "setting " + off[0] + " is"
+	if len(off) > 1 {
+		what = "settings " + prose.And(off) + " are"
+	}
+	return providers.Observation{Status: providers.Drifted, Reason: "public access block " + what + " off: all four are turned on"}, nil
 }
 
 func (s *publicAccessBlockStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
@@ -516,8 +529,33 @@ func (s *lifecycleStep) Check(ctx context.Context, r *runenv.Run, v *providers.V
 	if s.matches(rules[i]) {
 		return providers.Observation{Status: providers.Done}, nil
 	}
-	return providers.Observation{Status: providers.Drifted, Reason: fmt.Sprintf("lifecycle rule %s does not expire %s and its noncurrent versions after %s and abort incomplete uploads after %s",
-		templates.ExpireRuleID, s.p.Prefix, prose.Count(s.p.TTLDays, "day"), prose.Count(templates.AbortUploadDays, "day"))}, nil
+	return providers.Observation{Status: providers.Drifted, Reason: fmt.Sprintf("lifecycle rule %s %s; byob's expires %s and its noncurrent versions after %s and aborts incomplete uploads after %s",
+		templates.ExpireRuleID, describeRule(rules[i]), s.p.Prefix, prose.Count(s.p.TTLDays, "day"), prose.Count(templates.AbortUploadDays, "day"))}, nil
+}
+
+// describeRule says what a lifecycle rule does now.
+func describeRule(r types.LifecycleRule) string {
+	if r.Status != types.ExpirationStatusEnabled {
+		return "is " + strings.ToLower(string(r.Status))
+	}
+	prefix := "the whole bucket"
+	if r.Filter != nil && r.Filter.Prefix != nil && *r.Filter.Prefix != "" {
+		prefix = *r.Filter.Prefix
+	}
+	var does []string
+	if r.Expiration != nil && r.Expiration.Days != nil {
+		does = append(does, "objects after "+prose.Count(int(*r.Expiration.Days), "day"))
+	}
+	if r.NoncurrentVersionExpiration != nil && r.NoncurrentVersionExpiration.NoncurrentDays != nil {
+		does = append(does, "noncurrent versions after "+prose.Count(int(*r.NoncurrentVersionExpiration.NoncurrentDays), "day"))
+	}
+	if r.AbortIncompleteMultipartUpload != nil && r.AbortIncompleteMultipartUpload.DaysAfterInitiation != nil {
+		does = append(does, "incomplete uploads after "+prose.Count(int(*r.AbortIncompleteMultipartUpload.DaysAfterInitiation), "day"))
+	}
+	if len(does) == 0 {
+		return "on " + prefix + " expires nothing"
+	}
+	return "on " + prefix + " expires " + prose.And(does)
 }
 
 func (s *lifecycleStep) matches(r types.LifecycleRule) bool {

@@ -435,9 +435,9 @@ func TestBucketAdoptedAndReconciled(t *testing.T) {
 		t.Error("the adopted bucket is recorded as byob's")
 	}
 	for id, reason := range map[string]string{
-		s3bucket.StepPublicAccessBlock: "not all four public access block settings are on",
+		s3bucket.StepPublicAccessBlock: "public access block settings BlockPublicPolicy, IgnorePublicAcls and RestrictPublicBuckets are off: all four are turned on",
 		s3bucket.StepBucketPolicy:      "the bucket policy does not deny requests without TLS",
-		s3bucket.StepLifecycle:         "lifecycle rule byob-expire-exports does not expire exports/ and its noncurrent versions after 7 days and abort incomplete uploads after 1 day",
+		s3bucket.StepLifecycle:         "lifecycle rule byob-expire-exports on exports/ expires objects after 90 days; byob's expires exports/ and its noncurrent versions after 7 days and aborts incomplete uploads after 1 day",
 	} {
 		if obs := seen[id]; obs.Status != providers.Drifted || obs.Reason != reason {
 			t.Errorf("%s: %+v, want drift %q", id, obs, reason)
