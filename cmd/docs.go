@@ -6,9 +6,10 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/growthloop/byob/providers"
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
+
+	"github.com/growthloop/byob/providers"
 )
 
 // newDocsCmd builds `byob docs`: the manual pages and a markdown

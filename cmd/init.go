@@ -150,7 +150,7 @@ func runInit(ctx context.Context, o *InitOptions) (err error) {
 		}
 		providers.Defaults(&cfg, env)
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.ValidateNew(); err != nil {
 		return err
 	}
 	if err := checkFiles(&cfg); err != nil {

@@ -103,7 +103,7 @@ func runRender(o *RenderOptions) error {
 	}
 	providers.Defaults(&cfg, o.env(true))
 	ue := &providers.UsageError{Invalid: bad}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.ValidateNew(); err != nil {
 		ue = err.(*providers.UsageError)
 		ue.Invalid = append(bad, ue.Invalid...)
 	}

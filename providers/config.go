@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -291,9 +292,6 @@ func ValidatePrefix(p string) error {
 	b.If(strings.HasPrefix(p, "/"), `must not start with "/" (S3 and GCS keys have no leading slash)`)
 	b.If(!strings.HasSuffix(p, "/"), `must end with "/"`)
 	b.If(strings.Contains(p, "//"), `must not contain "//"`)
-	// A client or proxy that cleans up paths (RFC 3986) would send a key
-	// with such a segment somewhere else.
-	b.If(slices.ContainsFunc(strings.Split(p, "/"), func(s string) bool { return s == "." || s == ".." }), `must not have "." or ".." as a segment`)
 	var odd []string
 	for _, r := range p {
 		if !prefixRune(r) && !slices.Contains(odd, string(r)) {
@@ -310,6 +308,31 @@ func ValidatePrefix(p string) error {
 		b = append(b, fmt.Sprintf("for example %q", fix))
 	}
 	return b.Err()
+}
+
+// ValidateNew is Validate with the rules byob added after setups were
+// made without them: init, plan and render apply them to what they make;
+// verify, destroy and rotate-keys still reach a setup made before.
+func (c *Config) ValidateNew() error {
+	err := c.Validate()
+	// A client or proxy that cleans up paths (RFC 3986) would send a key
+	// under a "." or ".." segment somewhere else.
+	if !slices.ContainsFunc(strings.Split(c.Prefix, "/"), func(s string) bool { return s == "." || s == ".." }) {
+		return err
+	}
+	dots := InvalidValue{Flag: "--prefix", Value: c.Prefix, Rule: `must not have "." or ".." as a segment`}
+	if fix := fixPrefix(c.Prefix); fix != "" && ValidatePrefix(fix) == nil {
+		dots.Rule += fmt.Sprintf("; for example %q", fix)
+	}
+	ue := &UsageError{}
+	if !errors.As(err, &ue) {
+		if err != nil {
+			return err
+		}
+		ue = &UsageError{}
+	}
+	ue.Invalid = append(ue.Invalid, dots)
+	return ue
 }
 
 func prefixRune(r rune) bool {

@@ -68,7 +68,7 @@ type Step interface {
 	// unknown values appear as placeholders.
 	Artifacts(v *Values) []Artifact
 	// Check observes the cloud. It may record what it read into v. r is
-	// the run it is part of (see Run), as for Apply and Destroy.
+	// the run it is part of (see runenv.Run), as for Apply and Destroy.
 	Check(ctx context.Context, r *runenv.Run, v *Values) (Observation, error)
 	// Apply makes the step done and records its outputs into v. It is
 	// called only after Check reported Missing or Drifted.

@@ -8,13 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthloop/byob/providers/s3bucket"
-
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/wizard"
 )
 

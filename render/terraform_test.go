@@ -9,13 +9,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/growthloop/byob/providers/s3bucket"
-
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/render/tftest"
 	"github.com/growthloop/byob/wizard"
 )

@@ -21,9 +21,9 @@ import (
 
 	"github.com/BurntSushi/toml"
 	sf "github.com/snowflakedb/gosnowflake/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/growthloop/byob/internal/netfail"
-	"golang.org/x/sync/errgroup"
 )
 
 // ConnOptions say how to reach Snowflake: a named connection of

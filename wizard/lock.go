@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
 	"github.com/growthloop/byob/internal/securefile"
 	"github.com/growthloop/byob/providers"
 )

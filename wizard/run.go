@@ -62,7 +62,8 @@ const parallelism = 8
 // Run walks the plan: each step starts once the steps it needs are done,
 // independent steps run concurrently. A step whose Check says Done is not
 // applied. The state is saved after every step. On the first failure no
-// further step starts; running steps finish, and Run returns that failure.
+// further step starts; running steps finish, and Run returns every
+// failure.
 // When ctx is cancelled (Ctrl-C) the same happens: running steps finish
 // (their calls are not cut off half-way), nothing new starts.
 //

@@ -3,6 +3,7 @@ package wizard
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -106,7 +107,7 @@ func (rn *runner) failed() bool {
 // end waits for the state file's writes and says how the run ended: its
 // failures (a failed write included), every one of them, since nodes run
 // at once and each may lack its own permission; ErrCancelled when it was
-// cancelled; else nil.
+// cancelled (or a question declined) and nothing failed; else nil.
 func (rn *runner) end() error {
 	if rn.state != nil {
 		if err := rn.state.Flush(); err != nil {
@@ -115,13 +116,19 @@ func (rn *runner) end() error {
 	}
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
-	switch {
-	case len(rn.errs) == 0 && rn.ctx.Err() != nil:
-		return ErrCancelled
-	case len(rn.errs) == 1:
-		return rn.errs[0]
+	// A question declined while another node failed is no cancellation:
+	// the run failed.
+	errs := rn.errs
+	if failed := slices.DeleteFunc(slices.Clone(errs), func(err error) bool { return errors.Is(err, ErrCancelled) }); len(failed) > 0 {
+		errs = failed
 	}
-	return errors.Join(rn.errs...)
+	switch {
+	case len(errs) == 0 && rn.ctx.Err() != nil:
+		return ErrCancelled
+	case len(errs) == 1:
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }
 
 // preflight opens every session that reaches the clouds (RunPreflight),

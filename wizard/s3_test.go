@@ -440,8 +440,8 @@ func TestEveryFailureIsTold(t *testing.T) {
 	e.aws.Deny("CreateUser")
 	// Each is refused only once both started (a step starts only while
 	// none has failed).
-	e.aws.SlowAnswer("PUT bucket", 200*time.Millisecond)
-	e.aws.SlowAnswer("CreateUser", 200*time.Millisecond)
+	e.aws.SlowAnswer("PUT bucket", 300*time.Millisecond)
+	e.aws.SlowAnswer("CreateUser", 300*time.Millisecond)
 	_, err := e.apply(cfg)
 	var se *wizard.StepError
 	if err == nil || !errors.As(err, &se) || !strings.Contains(err.Error(), "[s3-bucket]") || !strings.Contains(err.Error(), "[iam-user]") {

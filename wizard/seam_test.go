@@ -131,7 +131,10 @@ var memRegistered = sync.OnceValue(func() *memCloud {
 // TestABucketProviderKnownOnlyToItsOwnPackage: a provider the engine has
 // never heard of goes through init, a re-run, verify and destroy.
 func TestABucketProviderKnownOnlyToItsOwnPackage(t *testing.T) {
-	cloud := memRegistered()
+	cloud := memRegistered() // stays registered for the binary's later tests: none lists the providers
+	cloud.mu.Lock()
+	cloud.buckets, cloud.calls = map[string]bool{}, nil // a run before this one (-count)
+	cloud.mu.Unlock()
 	dir := t.TempDir()
 	cfg := wizard.Config{Provider: "mem", Warehouse: providers.WarehouseNone, Bucket: "mem-exports", OrgID: "1234", TTLDays: 7,
 		Bundle: filepath.Join(dir, "bundle.json"), State: filepath.Join(dir, "state.json")}

@@ -9,11 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	iamapi "google.golang.org/api/iam/v1"
+
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
-	iamapi "google.golang.org/api/iam/v1"
 )
 
 // TestDestroyRemovesWhatByobMade: each step says what destroy removes;

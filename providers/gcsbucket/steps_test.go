@@ -12,15 +12,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/growthloop/byob/internal/testsupport/providertest"
-	"github.com/growthloop/byob/providers/bundlefile"
-	"github.com/growthloop/byob/providers/runenv"
-
 	iamapi "google.golang.org/api/iam/v1"
 
+	"github.com/growthloop/byob/internal/testsupport/providertest"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/bundlefile"
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/templates"
 )

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -538,13 +539,26 @@ func describeRule(r types.LifecycleRule) string {
 	if r.Status != types.ExpirationStatusEnabled {
 		return "is " + strings.ToLower(string(r.Status))
 	}
-	prefix := "the whole bucket"
-	if r.Filter != nil && r.Filter.Prefix != nil && *r.Filter.Prefix != "" {
-		prefix = *r.Filter.Prefix
+	//lint:ignore SA1019 the deprecated top-level filter, which old rules still carry
+	prefix := aws.ToString(r.Prefix)
+	if f := r.Filter; f != nil && f.Prefix != nil {
+		prefix = *f.Prefix
+	} else if f != nil && f.And != nil && f.And.Prefix != nil {
+		prefix = *f.And.Prefix + " (and tags)"
+	} else if f != nil && (f.Tag != nil || f.And != nil || f.ObjectSizeGreaterThan != nil || f.ObjectSizeLessThan != nil) {
+		prefix = "objects of some tags or sizes"
+	}
+	if prefix == "" {
+		prefix = "the whole bucket"
 	}
 	var does []string
-	if r.Expiration != nil && r.Expiration.Days != nil {
-		does = append(does, "objects after "+prose.Count(int(*r.Expiration.Days), "day"))
+	switch e := r.Expiration; {
+	case e != nil && e.Days != nil:
+		does = append(does, "objects after "+prose.Count(int(*e.Days), "day"))
+	case e != nil && e.Date != nil:
+		does = append(does, "objects on "+e.Date.Format(time.DateOnly))
+	case e != nil && aws.ToBool(e.ExpiredObjectDeleteMarker):
+		does = append(does, "expired delete markers")
 	}
 	if r.NoncurrentVersionExpiration != nil && r.NoncurrentVersionExpiration.NoncurrentDays != nil {
 		does = append(does, "noncurrent versions after "+prose.Count(int(*r.NoncurrentVersionExpiration.NoncurrentDays), "day"))

@@ -249,11 +249,13 @@ func (s *userStep) Destroy(ctx context.Context, r *runenv.Run, _ *providers.Valu
 	case isNotFound(err):
 		return nil
 	case errorCode(err) == "DeleteConflict":
+		// IAM's message says what it found first; held names what byob
+		// can list (keys, policies, groups).
 		held := s.held(ctx)
 		if held == "" {
-			held = "access keys or policies byob did not create (" + serverMessage(err) + ")"
+			held = "access keys or policies byob did not create"
 		}
-		return providers.Keepf("IAM user %s still has %s", s.p.Names.User, held)
+		return providers.Keepf("IAM user %s still has %s (%s)", s.p.Names.User, held, serverMessage(err))
 	}
 	return s.c.wrap("iam:DeleteUser "+s.p.Names.User, err)
 }
