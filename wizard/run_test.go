@@ -163,3 +163,34 @@ func TestPlanRefusesAnUndeclaredDependency(t *testing.T) {
 		t.Errorf("an unknown need: %v", err)
 	}
 }
+
+// TestRunnerEndsWithEveryFailure: the run's end names every failure; a
+// cancellation (a declined question) among failures is no cancellation
+// of the run; alone, it is.
+func TestRunnerEndsWithEveryFailure(t *testing.T) {
+	denied, other := errors.New("denied"), errors.New("other")
+	for _, tc := range []struct {
+		errs []error
+		is   []error
+		not  error
+	}{
+		{[]error{denied}, []error{denied}, ErrCancelled},
+		{[]error{denied, other}, []error{denied, other}, ErrCancelled},
+		{[]error{ErrCancelled, denied}, []error{denied}, ErrCancelled},
+		{[]error{ErrCancelled}, []error{ErrCancelled}, denied},
+	} {
+		rn := newRunner(context.Background(), runenv.NewBackground(), nil, providers.NewValues(nil), nil)
+		for _, err := range tc.errs {
+			rn.fail(&StepError{Step: "s", Title: "s", Err: err})
+		}
+		err := rn.end()
+		for _, want := range tc.is {
+			if !errors.Is(err, want) {
+				t.Errorf("%v: end() = %v, want it to be %v", tc.errs, err, want)
+			}
+		}
+		if errors.Is(err, tc.not) {
+			t.Errorf("%v: end() = %v, must not be %v", tc.errs, err, tc.not)
+		}
+	}
+}
