@@ -21,6 +21,7 @@ func TestDescribeRule(t *testing.T) {
 		{types.LifecycleRule{Status: on, Filter: &types.LifecycleRuleFilter{And: &types.LifecycleRuleAndOperator{Prefix: aws.String("exports/"), Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}},
 			Expiration: &types.LifecycleExpiration{Date: aws.Time(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))}},
 			"on exports/ (and tags) expires objects on 2027-01-01"},
+		//lint:ignore SA1019 old rules still carry the deprecated top-level filter
 		{types.LifecycleRule{Status: on, Prefix: aws.String("old/"), Expiration: &types.LifecycleExpiration{ExpiredObjectDeleteMarker: aws.Bool(true)}},
 			"on old/ expires expired delete markers"},
 		{types.LifecycleRule{Status: on, Filter: &types.LifecycleRuleFilter{}, NoncurrentVersionExpiration: &types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(3)}},
