@@ -438,10 +438,9 @@ func TestEveryFailureIsTold(t *testing.T) {
 	cfg := e.config()
 	e.aws.Deny("PUT bucket")
 	e.aws.Deny("CreateUser")
-	// Each is refused only once both started (a step starts only while
+	// Each is refused only once both were sent (a step starts only while
 	// none has failed).
-	e.aws.SlowAnswer("PUT bucket", 300*time.Millisecond)
-	e.aws.SlowAnswer("CreateUser", 300*time.Millisecond)
+	e.aws.Together("PUT bucket", "CreateUser")
 	_, err := e.apply(cfg)
 	var se *wizard.StepError
 	if err == nil || !errors.As(err, &se) || !strings.Contains(err.Error(), "[s3-bucket]") || !strings.Contains(err.Error(), "[iam-user]") {

@@ -106,6 +106,7 @@ type Server struct {
 	throttle, unavailable, loseAnswer, hangUp map[string]int
 	lateGetPolicy                             map[string]int
 	slowAnswer                                map[string]time.Duration
+	together                                  map[string]*sync.WaitGroup
 
 	faults  atomic.Pointer[fault.Injector]
 	latency atomic.Int64 // added to every request, in nanoseconds
@@ -145,7 +146,7 @@ func New() *Server {
 	target, _ := url.Parse(k.URL)
 	s := &Server{
 		kumo: k, fwd: httputil.NewSingleHostReverseProxy(target),
-		foreign: map[string]bool{}, deny: map[string]bool{}, throttle: map[string]int{}, unavailable: map[string]int{}, loseAnswer: map[string]int{}, hangUp: map[string]int{}, slowAnswer: map[string]time.Duration{}, lateGetPolicy: map[string]int{},
+		foreign: map[string]bool{}, deny: map[string]bool{}, throttle: map[string]int{}, unavailable: map[string]int{}, loseAnswer: map[string]int{}, hangUp: map[string]int{}, slowAnswer: map[string]time.Duration{}, lateGetPolicy: map[string]int{}, together: map[string]*sync.WaitGroup{},
 		locations: map[string]string{}, ownership: map[string]string{}, acls: map[string][]string{},
 		accountPAB: map[string]*accountPAB{AccountID: {true, true, true, true}}, policies: map[string]*policy{},
 		userPolicy: map[string][]string{}, keyUses: map[string]int{}, inactive: map[string]bool{}, secrets: map[string]string{},
@@ -206,6 +207,19 @@ func (s *Server) LateGetPolicy(arn string, n int) { s.set(func() { s.lateGetPoli
 // consistency makes some calls take seconds.
 func (s *Server) SlowAnswer(action string, d time.Duration) {
 	s.set(func() { s.slowAnswer[action] = d })
+}
+
+// Together holds the first call of each action until the first calls of
+// all of them have arrived (5 s at most), as when they are in flight at
+// once: a test that must see calls overlap uses it instead of a delay.
+func (s *Server) Together(actions ...string) {
+	wg := &sync.WaitGroup{}
+	wg.Add(len(actions))
+	s.set(func() {
+		for _, a := range actions {
+			s.together[a] = wg
+		}
+	})
 }
 
 func (s *Server) set(f func()) {
@@ -335,6 +349,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	slow := s.slowAnswer[call.Action]
+	together := s.together[call.Action]
+	delete(s.together, call.Action)
 	lose := s.loseAnswer[call.Action] > 0
 	if lose {
 		s.loseAnswer[call.Action]--
@@ -345,6 +361,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	time.Sleep(slow)
+	if together != nil {
+		together.Done()
+		// Every action held together has arrived, or one never will.
+		arrived := make(chan struct{})
+		go func() { together.Wait(); close(arrived) }()
+		select {
+		case <-arrived:
+		case <-time.After(5 * time.Second):
+		}
+	}
 	if hangUp {
 		s.handle(httptest.NewRecorder(), r, call, form)
 		if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
