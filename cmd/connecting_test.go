@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bytes"
 	"strings"
 	"sync"
 	"testing"
@@ -93,5 +94,22 @@ func TestProgressBar(t *testing.T) {
 		case accessible && (strings.Contains(got, "░") || !strings.Contains(got, "… Delete objects: 500 of 1000 objects\n")):
 			t.Errorf("accessible: %q", got)
 		}
+	}
+}
+
+// TestAppliedStepSaysWhatItLeftAlone: a change's note (a key byob did not
+// make, left alone) is shown with it; a drift's reason, shown before the
+// change, is not repeated.
+func TestAppliedStepSaysWhatItLeftAlone(t *testing.T) {
+	var out bytes.Buffer
+	r := &textReporter{io: &IOStreams{Out: &out}}
+	r.Event(wizard.Event{Step: "iam-access-key", Title: "Create the user's access key", Kind: wizard.EventApplied, Detail: "user u also has access key AKIA1, which byob did not create; left alone"})
+	r.Event(wizard.Event{Step: "s3-lifecycle", Title: "Expire objects", Kind: wizard.EventDrift, Detail: "rule differs"})
+	r.Event(wizard.Event{Step: "s3-lifecycle", Title: "Expire objects", Kind: wizard.EventApplied, Detail: "rule differs"})
+	want := "✓ Create the user's access key (0s): user u also has access key AKIA1, which byob did not create; left alone\n" +
+		"! Expire objects: rule differs\n" +
+		"✓ Expire objects (0s)\n"
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
 	}
 }
