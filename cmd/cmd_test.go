@@ -243,6 +243,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"init", "extra-arg"}, ExitUsage, `byob init takes no arguments, but was given "extra-arg" (see 'byob init --help')`},
 		{[]string{"destroy", "a", "b c"}, ExitUsage, `byob destroy takes no arguments, but was given "a" "b c"`},
 		{[]string{"initt"}, ExitUsage, `unknown command "initt" for "byob": did you mean init?`},
+		{[]string{"help", "inti", "--output", "json"}, ExitUsage, `unknown command "inti" for "byob": did you mean init?`},
+		{[]string{"help", "init", "--output", "json"}, 0, ""},
 		{[]string{"version", "extra"}, ExitUsage, `byob version takes no arguments, but was given "extra"`},
 		{[]string{"--output", "json"}, ExitUsage, "no command given: --output is a flag of byob bundle, destroy, init, plan, render, rotate-keys and verify; name the command first: byob <command> --output json"},
 		{[]string{"--bucket=x", "--dry-run"}, ExitUsage, "no command given: --bucket is a flag of byob init, plan, render and verify; name the command first: byob <command> --bucket=x --dry-run"},

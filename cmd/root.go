@@ -298,6 +298,13 @@ func mistypedCommand(root *cobra.Command, args []string) error {
 		return nil // the shell asks cobra to complete a command line
 	}
 	c, rest, err := root.Find(args)
+	if err == nil && c.Name() == "help" && c.Parent() == root {
+		// byob help inti --output json: the topic is told, not the flag.
+		if topic, rest, err := root.Find(rest); err == nil && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+			return unknownCommand(topic, rest[0])
+		}
+		return nil
+	}
 	if err != nil || c != root {
 		return nil
 	}
@@ -339,7 +346,7 @@ func commandsFlag(root *cobra.Command, arg string, args []string) error {
 // newHelpCmd is cobra's help command, except that an unknown topic is a
 // usage error with the commands it may have meant.
 func newHelpCmd() *cobra.Command {
-	return &cobra.Command{
+	c := &cobra.Command{
 		Use:   "help [command]",
 		Short: "Help about any command",
 		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
@@ -363,6 +370,11 @@ func newHelpCmd() *cobra.Command {
 			return cmd.Help()
 		},
 	}
+	// Help is text; --output, which every other command takes, is
+	// accepted and changes nothing (an error is still JSON with it).
+	c.Flags().String("output", "text", "")
+	_ = c.Flags().MarkHidden("output")
+	return c
 }
 
 // NewRoot builds the command tree.
