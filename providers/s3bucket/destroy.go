@@ -260,8 +260,10 @@ func (s *userStep) Destroy(ctx context.Context, r *runenv.Run, _ *providers.Valu
 	return s.c.wrap("iam:DeleteUser "+s.p.Names.User, err)
 }
 
-// held names what the user holds that byob did not make (IAM refuses to
-// delete a user with keys, policies or groups); "" when none can be read.
+// held names what the user holds that byob did not make, of what IAM
+// refuses to delete a user with (keys, policies, groups, a password, MFA
+// devices, SSH keys, certificates); "" when none can be read.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_users_remove.html#id_users_deleting_cli
 func (s *userStep) held(ctx context.Context) string {
 	user := aws.String(s.p.Names.User)
 	var what []string
@@ -283,6 +285,24 @@ func (s *userStep) held(ctx context.Context) string {
 	if out, err := s.c.IAM.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: user}); err == nil {
 		for _, g := range out.Groups {
 			what = append(what, "group "+aws.ToString(g.GroupName))
+		}
+	}
+	if _, err := s.c.IAM.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: user}); err == nil {
+		what = append(what, "a console password")
+	}
+	if out, err := s.c.IAM.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: user}); err == nil {
+		for _, d := range out.MFADevices {
+			what = append(what, "MFA device "+aws.ToString(d.SerialNumber))
+		}
+	}
+	if out, err := s.c.IAM.ListSSHPublicKeys(ctx, &iam.ListSSHPublicKeysInput{UserName: user}); err == nil {
+		for _, k := range out.SSHPublicKeys {
+			what = append(what, "SSH public key "+aws.ToString(k.SSHPublicKeyId))
+		}
+	}
+	if out, err := s.c.IAM.ListSigningCertificates(ctx, &iam.ListSigningCertificatesInput{UserName: user}); err == nil {
+		for _, c := range out.Certificates {
+			what = append(what, "signing certificate "+aws.ToString(c.CertificateId))
 		}
 	}
 	if len(what) == 0 {

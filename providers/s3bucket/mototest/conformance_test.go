@@ -21,6 +21,8 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/growthloop/byob/internal/testsupport/testbin"
+	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/s3bucket/mototest"
 )
 
@@ -306,5 +308,35 @@ func TestKeyConfinedOnMotoWithIAM(t *testing.T) {
 	got, code := b.verifyJSON()
 	if got["s3-key-works"][0] != "fail" || got["s3-key-confined"][0] != "unknown" || !strings.Contains(got["s3-key-confined"][1], "not checked") || code != 1 {
 		t.Errorf("with the policy detached: key-works %v, key-confined %v, exit %d", got["s3-key-works"], got["s3-key-confined"], code)
+	}
+}
+
+// TestDestroyNamesWhatHoldsTheUserOnMoto: a policy and a console password
+// someone else gave byob's user keep it (IAM refuses to delete it), and
+// destroy names both.
+func TestDestroyNamesWhatHoldsTheUserOnMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: moto_server")
+	}
+	srv := mototest.Start(t, mototest.Options{})
+	b := newByob(t, srv, "byob-moto-held")
+	ctx := context.Background()
+	admin := iam.NewFromConfig(srv.Config())
+	b.must(b.initFlags...)
+	user := aws.String(s3bucket.NamesFor(providers.DefaultName).User)
+	pol, err := admin.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("theirs"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: user, PolicyArn: pol.Policy.Arn}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: user, Password: aws.String("Not-a-secret-1!")}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.must("destroy", "--yes")
+	if want := "kept: IAM user " + *user + " still has attached policy theirs and a console password, which byob did not create"; !strings.Contains(out, want) {
+		t.Errorf("destroy:\n%s\nwant %q", out, want)
 	}
 }
