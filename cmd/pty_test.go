@@ -94,6 +94,31 @@ func (s *screen) waitFor(text string) {
 	s.t.Fatalf("the screen never showed %q; it shows:\n%s", text, s.vt.String())
 }
 
+// waitForPage is waitFor, then settle: for a form page the test answers.
+func (s *screen) waitForPage(text string) {
+	s.t.Helper()
+	s.waitFor(text)
+	s.settle()
+}
+
+// settle waits until byob has written nothing for 150 ms (2 s at most):
+// a page is drawn, and the terminal's answers to what byob asked at start
+// are read, before the test types, as a person reading the page would.
+// On a loaded machine a key typed mid-draw was taken by the page before.
+func (s *screen) settle() {
+	last, quiet := -1, time.Now()
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		s.mu.Lock()
+		n := s.raw.Len()
+		s.mu.Unlock()
+		if n != last {
+			last, quiet = n, time.Now()
+		} else if time.Since(quiet) >= 150*time.Millisecond {
+			return
+		}
+	}
+}
+
 // keys types keystrokes, each after a short pause, as a person would.
 func (s *screen) keys(keys ...string) {
 	s.t.Helper()
@@ -154,23 +179,23 @@ func TestTerminalFormGivesTheFlagsPlan(t *testing.T) {
 	}
 	dir, home := t.TempDir(), t.TempDir()
 	s := startScreen(t, bin, dir, []string{"HOME=" + home}, "init", "--dry-run")
-	s.waitFor("Where should the export bucket live?")
+	s.waitForPage("Where should the export bucket live?")
 	s.keys(enter)       // Amazon S3
 	s.keys(down, enter) // Snowflake
-	s.waitFor("GrowthLoop organisation id")
+	s.waitForPage("GrowthLoop organisation id")
 	s.keys("1234", enter, enter) // org id; the setup name as shown
-	s.waitFor("Bucket region")
-	s.waitFor("The Snowflake account's region")
+	s.waitForPage("Bucket region")
+	s.waitForPage("The Snowflake account's region")
 	n, _ := strconv.Atoi(regionAnswer(t, "us-west-2", 1))
 	s.keys(strings.Repeat(down, n-1), enter) // us-west-2
-	s.waitFor("Bucket name")
+	s.waitForPage("Bucket name")
 	s.keys(ctrlU, "acme-growthloop-exports", enter, enter, enter) // prefix and TTL as shown
-	s.waitFor("Snowflake database for the stage")
+	s.waitForPage("Snowflake database for the stage")
 	s.keys("ANALYTICS", enter, enter, "GROWTHLOOP", enter)
-	s.waitFor("Bundle file to upload to GrowthLoop")
+	s.waitForPage("Bundle file to upload to GrowthLoop")
 	s.keys(enter, enter)
-	s.waitFor("Review the plan (dry run: nothing will change)")
-	s.waitFor("Plan: S3 bucket acme-growthloop-exports in us-west-2")
+	s.waitForPage("Review the plan (dry run: nothing will change)")
+	s.waitForPage("Plan: S3 bucket acme-growthloop-exports in us-west-2")
 	s.keys(down, down, enter)
 	if code := s.exit(); code != 0 {
 		t.Fatalf("exit %d\n%s", code, s.output())
