@@ -220,7 +220,7 @@ func TestTerminalQuitCancels(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			s := startScreen(t, bin, dir, []string{"HOME=" + t.TempDir(), "NO_COLOR=1"}, "init")
-			s.waitFor("Where should the export bucket live?")
+			s.waitForPage("Where should the export bucket live?")
 			if tc.later {
 				s.keys(enter, enter)
 				s.waitFor("Setup name")
@@ -355,18 +355,18 @@ func TestTerminalDestroyAsksForTheBucketName(t *testing.T) {
 	bucket := "cli-exports-" + c.id
 	bin := buildByob(t, "")
 	s := startScreen(t, bin, dir, applyEnv(t, c), "destroy")
-	s.waitFor("Type the bucket name")
+	s.waitForPage("Type the bucket name")
 	s.keys(esc)
 	if code := s.exit(); code != ExitCancelled || c.sf.Integration("FLYWHEEL_APP_AWS") == nil {
 		t.Fatalf("Esc: exit %d, integration %v\n%s", code, c.sf.Integration("FLYWHEEL_APP_AWS"), s.output())
 	}
 	s = startScreen(t, bin, dir, applyEnv(t, c), "destroy")
-	s.waitFor("Type the bucket name")
+	s.waitForPage("Type the bucket name")
 	if out := s.output(); !strings.Contains(out, "Removes, in this order:") || !strings.Contains(out, "delete IAM user cli"+c.id+"-byob-exporter") {
 		t.Errorf("the plan was not shown before the question:\n%s", out)
 	}
 	s.keys("wrong-bucket", enter)
-	s.waitFor("type " + bucket + " exactly to confirm")
+	s.waitForPage("type " + bucket + " exactly to confirm")
 	s.keys(ctrlU, bucket, enter)
 	s.waitFor("Next: remove the bundle in GrowthLoop")
 	if code := s.exit(); code != 0 {
@@ -477,15 +477,15 @@ func TestTerminalFormKeepsTheAnswersOnACredentialsError(t *testing.T) {
 		"AWS_SHARED_CREDENTIALS_FILE=" + none, "AWS_EC2_METADATA_DISABLED=true"}
 	dir := t.TempDir()
 	s := startScreen(t, bin, dir, env, "init", "--accessible")
-	s.waitFor("Where should the export bucket live?")
+	s.waitForPage("Where should the export bucket live?")
 	s.keys("1", enter) // Amazon S3
-	s.waitFor("Does a warehouse unload into the bucket?")
+	s.waitForPage("Does a warehouse unload into the bucket?")
 	s.keys("1", enter) // GrowthLoop only
-	s.waitFor("GrowthLoop organisation id")
+	s.waitForPage("GrowthLoop organisation id")
 	s.keys("1234", enter, enter) // org id; the setup name kept
-	s.waitFor("Which AWS profile?")
+	s.waitForPage("Which AWS profile?")
 	s.keys(enter)                               // the default credentials
-	s.waitFor("Another region (type its name)") // the end of the region list
+	s.waitForPage("Another region (type its name)") // the end of the region list
 	s.keys(regionAnswer(t, "us-west-2", 0), enter)
 	if code := s.exit(); code != ExitFailure {
 		t.Fatalf("exit %d\n%s", code, s.output())
@@ -522,13 +522,13 @@ func TestTerminalAccessibleReadsAsPlainText(t *testing.T) {
 		}
 	}
 	s := startScreen(t, bin, t.TempDir(), []string{"HOME=" + t.TempDir()}, "init", "--accessible", "--dry-run")
-	s.waitFor("Where should the export bucket live?")
+	s.waitForPage("Where should the export bucket live?")
 	s.keys("1", enter, "2", enter) // S3, Snowflake
-	s.waitFor("GrowthLoop organisation id")
+	s.waitForPage("GrowthLoop organisation id")
 	s.keys("1234", enter, enter)
-	s.waitFor("Another region (type its name)")
+	s.waitForPage("Another region (type its name)")
 	s.keys(regionAnswer(t, "us-west-2", 1), enter)
-	s.waitFor("Bucket name")
+	s.waitForPage("Bucket name")
 	s.keys("acme-growthloop-exports", enter, enter, enter, "ANALYTICS", enter, enter, "GROWTHLOOP", enter, enter, enter)
 	if code := s.exit(); code != 0 {
 		t.Fatalf("exit %d\n%s", code, s.output())
@@ -538,7 +538,7 @@ func TestTerminalAccessibleReadsAsPlainText(t *testing.T) {
 	c := newCloud(t)
 	args := slices.DeleteFunc(c.args(), func(a string) bool { return a == "--yes" })
 	s = startScreen(t, bin, t.TempDir(), applyEnv(t, c), append(args, "--accessible")...)
-	s.waitFor("Apply this plan?")
+	s.waitForPage("Apply this plan?")
 	s.keys("y", enter)
 	if code := s.exit(); code != 0 {
 		t.Fatalf("exit %d\n%s", code, s.output())
