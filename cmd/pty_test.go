@@ -484,7 +484,7 @@ func TestTerminalFormKeepsTheAnswersOnACredentialsError(t *testing.T) {
 	s.waitForPage("GrowthLoop organisation id")
 	s.keys("1234", enter, enter) // org id; the setup name kept
 	s.waitForPage("Which AWS profile?")
-	s.keys(enter)                               // the default credentials
+	s.keys(enter)                                   // the default credentials
 	s.waitForPage("Another region (type its name)") // the end of the region list
 	s.keys(regionAnswer(t, "us-west-2", 0), enter)
 	if code := s.exit(); code != ExitFailure {
