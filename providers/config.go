@@ -1,7 +1,6 @@
 package providers
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -324,11 +323,8 @@ func (c *Config) ValidateNew() error {
 	if fix := fixPrefix(c.Prefix); fix != "" && ValidatePrefix(fix) == nil {
 		dots.Rule += fmt.Sprintf("; for example %q", fix)
 	}
-	ue := &UsageError{}
-	if !errors.As(err, &ue) {
-		if err != nil {
-			return err
-		}
+	ue, _ := err.(*UsageError) // Validate's only error
+	if ue == nil {
 		ue = &UsageError{}
 	}
 	ue.Invalid = append(ue.Invalid, dots)

@@ -145,8 +145,8 @@ func TestDestroyBucket(t *testing.T) {
 	if f.g.Bucket(bucket) != nil || f.g.Generations(bucket) != 0 {
 		t.Errorf("bucket %+v with %d generations left", f.g.Bucket(bucket), f.g.Generations(bucket))
 	}
-	if len(f.counted) == 0 || f.counted[len(f.counted)-1] != [2]int{3, 3} {
-		t.Errorf("progress %v, want it to end at 3 of 3", f.counted)
+	if len(f.rec.Counted()) == 0 || f.rec.Counted()[len(f.rec.Counted())-1] != [2]int{3, 3} {
+		t.Errorf("progress %v, want it to end at 3 of 3", f.rec.Counted())
 	}
 	if td, err := teardown(providers.DestroyOptions{DeleteBucket: true}); err != nil || td.Remove != "forget bucket acme-exports (already deleted)" {
 		t.Errorf("teardown of a deleted bucket %+v %v", td, err)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -45,10 +44,7 @@ type fixture struct {
 	setup providers.Setup
 	bg    *runenv.Background
 
-	mu          sync.Mutex
-	checkpoints []map[string]string
-	reports     []string
-	counted     [][2]int
+	rec providertest.Recorder
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -76,26 +72,7 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) run() *runenv.Run {
-	return runenv.NewRun(f.bg, runenv.Hooks{
-		Checkpoint: func() error {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.checkpoints = append(f.checkpoints, f.setup.Values.Map())
-			return nil
-		},
-		Report: func(msg string) {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.reports = append(f.reports, msg)
-		},
-		Count: func(_ string, done, total int) {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.counted = append(f.counted, [2]int{done, total})
-		},
-	})
-}
+func (f *fixture) run() *runenv.Run { return f.rec.Run(f.bg, f.setup.Values) }
 
 // steps are the steps of a new run, by ID.
 func (f *fixture) steps() map[string]providers.Step {
@@ -237,7 +214,7 @@ func TestFirstRunMakesEverythingThenNothing(t *testing.T) {
 	if fi, err := os.Stat(f.setup.Config.KeyFile); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("key file: %v %v", fi, err)
 	}
-	if last := f.checkpoints[len(f.checkpoints)-1]; last[gcsbucket.KeyID.Name] != id {
+	if last := f.rec.Checkpoints()[len(f.rec.Checkpoints())-1]; last[gcsbucket.KeyID.Name] != id {
 		t.Errorf("the key's id was not saved: %v", last)
 	}
 	var bundle bundlefile.Bundle
@@ -379,10 +356,10 @@ func TestBindingWaitsForTheNewServiceAccount(t *testing.T) {
 	if !bound(bindings, writerRole, "serviceAccount:"+account) || !bound(bindings, "roles/storage.objectViewer", "group:analysts@acme.com") {
 		t.Errorf("bindings %+v", bindings)
 	}
-	if !slices.ContainsFunc(f.reports, func(r string) bool {
+	if !slices.ContainsFunc(f.rec.Reports(), func(r string) bool {
 		return strings.HasPrefix(r, "waiting for the new service account to be usable in bucket IAM")
 	}) {
-		t.Errorf("reports %q", f.reports)
+		t.Errorf("reports %q", f.rec.Reports())
 	}
 }
 

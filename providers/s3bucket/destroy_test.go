@@ -177,8 +177,8 @@ func TestDestroyBucket(t *testing.T) {
 	if f.bucketExists() {
 		t.Error("the bucket is left")
 	}
-	if len(f.counted) == 0 || f.counted[len(f.counted)-1] != [2]int{3, 3} {
-		t.Errorf("progress %v, want it to end at 3 of 3", f.counted)
+	if len(f.rec.Counted()) == 0 || f.rec.Counted()[len(f.rec.Counted())-1] != [2]int{3, 3} {
+		t.Errorf("progress %v, want it to end at 3 of 3", f.rec.Counted())
 	}
 	if td, err := teardown(providers.DestroyOptions{DeleteBucket: true}); err != nil || td.Remove != "forget bucket "+bucket+" (already deleted)" {
 		t.Errorf("teardown of a deleted bucket %+v %v", td, err)

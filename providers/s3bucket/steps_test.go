@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -50,9 +49,7 @@ type fixture struct {
 	names s3bucket.Names
 	bg    *runenv.Background
 
-	mu          sync.Mutex
-	checkpoints []map[string]string
-	counted     [][2]int
+	rec providertest.Recorder
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -89,21 +86,7 @@ func newSetup(t *testing.T, srv *awstest.Server, id string) *fixture {
 	return f
 }
 
-func (f *fixture) run() *runenv.Run {
-	return runenv.NewRun(f.bg, runenv.Hooks{
-		Checkpoint: func() error {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.checkpoints = append(f.checkpoints, f.setup.Values.Map())
-			return nil
-		},
-		Count: func(_ string, done, total int) {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.counted = append(f.counted, [2]int{done, total})
-		},
-	})
-}
+func (f *fixture) run() *runenv.Run { return f.rec.Run(f.bg, f.setup.Values) }
 
 // steps are the steps of a new run, by ID.
 func (f *fixture) steps() map[string]providers.Step {
@@ -376,7 +359,7 @@ func TestFirstRunMakesEverythingThenNothing(t *testing.T) {
 	if fi, err := os.Stat(s3bucket.PendingPath(cfg.Bundle)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("pending file %v %v", fi, err)
 	}
-	if last := f.checkpoints[len(f.checkpoints)-1]; last[s3bucket.AccessKeyID.Name] != id {
+	if last := f.rec.Checkpoints()[len(f.rec.Checkpoints())-1]; last[s3bucket.AccessKeyID.Name] != id {
 		t.Errorf("the key's id was not saved: %v", last)
 	}
 	if !slices.ContainsFunc(f.srv.Calls(), func(c awstest.Call) bool { return c.Action == "GetCallerIdentity" && c.KeyID == id }) {

@@ -4,6 +4,8 @@ package providertest
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/growthloop/byob/providers"
@@ -35,4 +37,57 @@ func Apply(t testing.TB, r *runenv.Run, s providers.Step, v *providers.Values) {
 	if err := s.Apply(context.Background(), r, v); err != nil {
 		t.Fatalf("apply %s: %v", s.ID(), err)
 	}
+}
+
+// Recorder is what a provider's steps tell their runner, as the engine
+// hears it: the values at each checkpoint, each wait, each count.
+type Recorder struct {
+	mu          sync.Mutex
+	checkpoints []map[string]string
+	reports     []string
+	counted     [][2]int
+}
+
+// Run is a run environment in bg that records into rec; a checkpoint
+// records v as it is then.
+func (rec *Recorder) Run(bg *runenv.Background, v *providers.Values) *runenv.Run {
+	return runenv.NewRun(bg, runenv.Hooks{
+		Checkpoint: func() error {
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			rec.checkpoints = append(rec.checkpoints, v.Map())
+			return nil
+		},
+		Report: func(msg string) {
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			rec.reports = append(rec.reports, msg)
+		},
+		Count: func(_ string, done, total int) {
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			rec.counted = append(rec.counted, [2]int{done, total})
+		},
+	})
+}
+
+// Checkpoints are the values at each checkpoint so far.
+func (rec *Recorder) Checkpoints() []map[string]string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return slices.Clone(rec.checkpoints)
+}
+
+// Reports are the waits reported so far.
+func (rec *Recorder) Reports() []string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return slices.Clone(rec.reports)
+}
+
+// Counted are the counts (done, total) reported so far.
+func (rec *Recorder) Counted() [][2]int {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return slices.Clone(rec.counted)
 }
