@@ -133,9 +133,6 @@ type textReporter struct {
 	// last tenth a plain progress line showed.
 	bar   *progressBar
 	tenth int
-	// drifted are the steps whose drift was shown: their applied event
-	// repeats its reason.
-	drifted map[string]bool
 }
 
 func (r *textReporter) Preflight(pf wizard.Preflight) {
@@ -156,10 +153,7 @@ func (r *textReporter) Event(e wizard.Event) {
 	took := e.Elapsed.Round(100 * time.Millisecond)
 	switch e.Kind {
 	case wizard.EventApplied:
-		r.mu.Lock()
-		shown := r.drifted[e.Step]
-		r.mu.Unlock()
-		if e.Detail == "" || shown {
+		if e.Detail == "" {
 			fmt.Fprintf(r.io.Out, "✓ %s (%s)\n", e.Title, took)
 		} else {
 			// Why it changed, or what it left alone (a key byob did not make).
@@ -172,12 +166,6 @@ func (r *textReporter) Event(e wizard.Event) {
 		}
 		fmt.Fprintln(r.io.Out, line)
 	case wizard.EventDrift:
-		r.mu.Lock()
-		if r.drifted == nil {
-			r.drifted = map[string]bool{}
-		}
-		r.drifted[e.Step] = true
-		r.mu.Unlock()
 		fmt.Fprintf(r.io.Out, "! %s: %s\n", e.Title, indent(e.Detail))
 	case wizard.EventWait:
 		fmt.Fprintf(r.io.Out, "… %s: %s\n", e.Title, e.Detail)

@@ -155,7 +155,6 @@ type row struct {
 	started                 time.Time
 	took                    time.Duration
 	running                 bool
-	drifted                 bool // its drift was shown: applied repeats the reason
 }
 
 type eventMsg wizard.Event
@@ -190,15 +189,13 @@ func (c *checklist) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			switch msg.Kind {
 			case wizard.EventStart:
 				r.running, r.started = true, time.Now()
-			case wizard.EventWait:
+			case wizard.EventWait, wizard.EventDrift:
 				r.detail = msg.Detail
-			case wizard.EventDrift:
-				r.detail, r.drifted = msg.Detail, true
-			case wizard.EventApplied, wizard.EventProved:
+			case wizard.EventApplied:
+				// What it left alone (a key byob did not make); "" after a drift.
+				r.running, r.mark, r.took, r.detail = false, "✓", msg.Elapsed, msg.Detail
+			case wizard.EventProved:
 				r.running, r.mark, r.took, r.detail = false, "✓", msg.Elapsed, ""
-				if msg.Kind == wizard.EventApplied && !r.drifted {
-					r.detail = msg.Detail // what it left alone, a key byob did not make
-				}
 			case wizard.EventInPlace:
 				r.running, r.mark, r.took, r.detail = false, "=", msg.Elapsed, "already done"
 			case wizard.EventFailed:
@@ -229,7 +226,7 @@ func (c *checklist) View() tea.View {
 			line += dim.Render(fmt.Sprintf("  %s", took.Round(100*time.Millisecond)))
 		}
 		b.WriteString(line + "\n")
-		if r.detail != "" && (r.running || r.mark == "=" || r.mark == "✗" || r.mark == "✓" && !r.drifted) {
+		if r.detail != "" && (r.running || r.mark == "=" || r.mark == "✗" || r.mark == "✓") {
 			b.WriteString(dim.Render("    "+firstLine(r.detail)) + "\n")
 		}
 	}

@@ -160,6 +160,9 @@ func runStep(ctx context.Context, r *runenv.Run, s providers.Step, v *providers.
 		v.Set(created, "true")
 		v.Delete(applying)
 	}
+	if obs.Status == providers.Drifted {
+		return EventApplied, "", nil // the drift event told its reason
+	}
 	return EventApplied, obs.Reason, nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/s3bucket/awstest"
+	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/templates"
 	"github.com/growthloop/byob/wizard"
@@ -306,6 +307,12 @@ func TestIntegrationDriftIsAltered(t *testing.T) {
 	}
 	if !reported {
 		t.Errorf("the drift and its exact ALTER must be reported: %+v", e.events)
+	}
+	// Once: the change that follows does not repeat the drift's reason.
+	for _, ev := range e.events {
+		if ev.Kind == wizard.EventApplied && ev.Step == snowflakestage.StepIntegration && ev.Detail != "" {
+			t.Errorf("the applied event repeats the drift: %+v", ev)
+		}
 	}
 	if got := e.state(cfg)["values"].(map[string]any)["snowflake.external_id"]; got != "someone-else" {
 		t.Errorf("state external ID = %v", got)
