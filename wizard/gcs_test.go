@@ -184,7 +184,7 @@ func TestGCSLostKeyAnswerAndForeignKeys(t *testing.T) {
 	}
 	var reported bool
 	for _, ev := range e.events {
-		if ev.Step == gcsbucket.StepKey && strings.Contains(ev.Detail, other+", which byob did not create; left alone") {
+		if ev.Step == gcsbucket.StepKey && strings.Contains(ev.Detail, other+" (enabled") && strings.Contains(ev.Detail, "which byob did not create; left alone") {
 			reported = true
 		}
 	}

@@ -10,7 +10,6 @@ import (
 
 	"cloud.google.com/go/storage"
 	"golang.org/x/sync/errgroup"
-	iamapi "google.golang.org/api/iam/v1"
 	"google.golang.org/api/iterator"
 
 	"github.com/growthloop/byob/internal/prose"
@@ -172,16 +171,16 @@ func (s *serviceAccountStep) Teardown(_ context.Context, v *providers.Values) (p
 // make (deleting the account would delete them): byob's own were deleted
 // before.
 func (s *serviceAccountStep) Destroy(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
-	keys, err := listKeys(ctx, s.c, s.p.accountName())
+	list, err := listKeys(ctx, s.c, s.p.accountName())
 	if code(err) == http.StatusNotFound {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("list keys of %s: %w", s.p.ServiceAccountEmail(), err)
 	}
-	if len(keys) > 0 {
+	if len(list) > 0 {
 		var ids []string
-		for _, k := range keys {
+		for _, k := range list {
 			ids = append(ids, keyID(k))
 		}
 		return providers.Keepf("service account %s has key %s, which byob did not create: deleting the account would delete it", s.p.ServiceAccountEmail(), strings.Join(ids, ", "))
@@ -215,27 +214,10 @@ func (s *bindingStep) Destroy(ctx context.Context, r *runenv.Run, v *providers.V
 }
 
 func (s *keyStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
-	return keys.Teardown(v, StepKey, "key", s.p.ServiceAccountEmail()), nil
+	return s.keys().Teardown(v, StepKey), nil
 }
 
 // Destroy deletes the keys byob made, those of a stopped run included.
-func (s *keyStep) Destroy(ctx context.Context, r *runenv.Run, v *providers.Values) error {
-	ids, err := providers.ToDestroy(keys, keyView, v, func() ([]*iamapi.ServiceAccountKey, error) {
-		list, err := listKeys(ctx, s.c, s.p.accountName())
-		if code(err) == http.StatusNotFound {
-			return nil, nil // no service account: no keys
-		}
-		return list, err
-	})
-	if err != nil {
-		return fmt.Errorf("list keys of %s: %w", s.p.ServiceAccountEmail(), err)
-	}
-	for _, id := range ids {
-		if err := s.delete(ctx, id); err != nil {
-			return err
-		}
-	}
-	keys.Forget(v)
-	v.Delete(KeyID)
-	return nil
+func (s *keyStep) Destroy(ctx context.Context, _ *runenv.Run, v *providers.Values) error {
+	return s.keys().Destroy(ctx, v)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
+	"github.com/growthloop/byob/providers/keys"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 )
 
@@ -32,7 +33,7 @@ func TestDestroyRemovesWhatByobMade(t *testing.T) {
 		gcsbucket.StepWriterRole:       {Remove: "delete custom role growthloop_byob_writer (Google keeps a deleted role 7 days; byob init undeletes it)"},
 		gcsbucket.StepServiceAccount:   {Remove: "delete service account " + account},
 		gcsbucket.StepWriterBinding:    {Remove: "remove the binding of " + writerRole + " to serviceAccount:" + account + " on bucket acme-exports"},
-		gcsbucket.StepKey:              {Remove: "delete key " + key + " of " + account + " (GrowthLoop's exports stop)"},
+		gcsbucket.StepKey:              {Remove: "delete key " + key + " of service account " + account + " (GrowthLoop's exports stop)"},
 		gcsbucket.StepSnowflakeRole:    {Remove: "delete custom role growthloop_byob_snowflake (Google keeps a deleted role 7 days; byob init undeletes it)"},
 		gcsbucket.StepSnowflakeBinding: {Remove: "remove the binding of " + snowflakeRole + " to serviceAccount:" + snowflaketest.GCPServiceAccount + " on bucket acme-exports"},
 	}
@@ -198,7 +199,7 @@ func TestGCSBucketGoneBeforeDestroy(t *testing.T) {
 func TestDestroyDeletesTheKeyOfAStoppedRun(t *testing.T) {
 	f := newFixture(t)
 	f.converge()
-	ledger := providers.NewKeyLedger("gcp") // the package's, as the state file names it
+	ledger := keys.NewLedger("gcp") // the package's, as the state file names it
 	v := f.setup.Values
 	before := ledger.Created(v)
 	ledger.SetCreated(v, nil) // the key there before is not byob's
@@ -212,7 +213,7 @@ func TestDestroyDeletesTheKeyOfAStoppedRun(t *testing.T) {
 	}
 	step := f.steps()[gcsbucket.StepKey]
 	td, err := step.Teardown(context.Background(), v)
-	if err != nil || td.Remove != "delete any key a stopped run made of "+account+" (GrowthLoop's exports stop)" {
+	if err != nil || td.Remove != "delete any key a stopped run made of service account "+account+" (GrowthLoop's exports stop)" {
 		t.Errorf("teardown %+v, %v", td, err)
 	}
 	if err := step.Destroy(context.Background(), f.run(), v); err != nil {

@@ -14,20 +14,16 @@ import (
 	iamapi "google.golang.org/api/iam/v1"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/keys"
 	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/templates"
 )
 
-// keys records the service account keys byob made.
-var keys = providers.NewKeyLedger("gcp")
+// ledger records the service account keys byob made.
+var ledger = keys.NewLedger("gcp")
 
 // CreatedKeys returns the ids of the service account keys byob made.
-func CreatedKeys(v *providers.Values) []string { return keys.Created(v) }
-
-// made reports whether a key was made under the intent.
-func made(in providers.Intent, k *iamapi.ServiceAccountKey) bool {
-	return in.Made(keyID(k), keyCreated(k))
-}
+func CreatedKeys(v *providers.Values) []string { return ledger.Created(v) }
 
 // keyCreated is when the key was made (its validAfterTime); zero when
 // Google says nothing readable.
@@ -94,18 +90,53 @@ type keyStep struct {
 	read runenv.Read[[]*iamapi.ServiceAccountKey]
 }
 
-// keys lists the account's keys; none when the account does not exist.
-func (s *keyStep) keys(ctx context.Context) ([]*iamapi.ServiceAccountKey, error) {
-	list, err := s.list(ctx)
-	if code(err) == http.StatusNotFound {
-		return nil, nil
+// keys is the lifecycle of the service account's keys.
+func (s *keyStep) keys() keys.Lifecycle[*iamapi.ServiceAccountKey] {
+	return keys.Lifecycle[*iamapi.ServiceAccountKey]{
+		Cloud: keys.Cloud[*iamapi.ServiceAccountKey]{
+			View: keyView,
+			State: func(k *iamapi.ServiceAccountKey) string {
+				if k.Disabled {
+					return "disabled"
+				}
+				return "enabled"
+			},
+			Noun:   "key",
+			Owner:  "service account " + s.p.ServiceAccountEmail(),
+			Holder: s.p.KeyFile,
+			File:   "key file",
+			List:   s.list,
+			Create: s.createOnce,
+			Delete: func(ctx context.Context, id string) error {
+				_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Keys.Delete(s.p.accountName()+"/keys/"+id).Context(ctx))
+				return wrapf(err, "delete key %s", id)
+			},
+			Disable: func(ctx context.Context, id string) error {
+				_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Keys.Disable(s.p.accountName()+"/keys/"+id, &iamapi.DisableServiceAccountKeyRequest{}).Context(ctx))
+				return wrapf(err, "disable key %s", id)
+			},
+			Gone:         func(err error) bool { return code(err) == http.StatusNotFound },
+			MaybeApplied: maybeApplied,
+			Waiting:      "waiting for the new service account to accept keys",
+		},
+		Ledger:      ledger,
+		Store:       s.p.Keys,
+		Value:       KeyID,
+		Propagation: s.p.Propagation,
 	}
-	return list, err
+}
+
+// wrapf is err in the context format names; nil for nil.
+func wrapf(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
 }
 
 // Prefetch implements providers.Prefetcher.
 func (s *keyStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
-	s.read.Start(ctx, r, s.keys)
+	s.read.Start(ctx, r, s.keys().Keys)
 }
 
 // keyRequest is the key creation request, as sent and as shown.
@@ -129,146 +160,47 @@ func (s *keyStep) list(ctx context.Context) ([]*iamapi.ServiceAccountKey, error)
 }
 
 // keyView is what byob reads of a service account key.
-var keyView = providers.KeyView[*iamapi.ServiceAccountKey]{
+var keyView = keys.View[*iamapi.ServiceAccountKey]{
 	ID:      keyID,
 	Active:  func(k *iamapi.ServiceAccountKey) bool { return !k.Disabled },
 	Created: keyCreated,
 }
 
-// keySet is the service account's keys as byob sees them.
-type keySet = providers.KeySet[*iamapi.ServiceAccountKey]
-
-func (s *keyStep) keySet(v *providers.Values, list []*iamapi.ServiceAccountKey) keySet {
-	return providers.NewKeySet(keys, keyView, v, s.p.Keys, list)
-}
-
-// foreign describes the keys byob did not make and does not hold: they
-// are reported and never touched. "" when there are none.
-func foreign(ks keySet, account string) string {
-	var ids []string
-	for _, k := range ks.Foreign() {
-		ids = append(ids, keyID(k))
-	}
-	if len(ids) == 0 {
-		return ""
-	}
-	return fmt.Sprintf("service account %s also has key %s, which byob did not create; left alone", account, strings.Join(ids, " and "))
-}
-
 func (s *keyStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
-	list, err := s.read.Get(ctx, r, s.keys)
+	k := s.keys()
+	list, err := s.read.Get(ctx, r, k.Keys)
 	if err != nil {
 		return providers.Observation{}, err
 	}
-	ks := s.keySet(v, list)
-	held := s.p.Keys.Delivered()
-	obs := func(st providers.Status, reason string) (providers.Observation, error) {
-		if f := foreign(ks, s.p.ServiceAccountEmail()); f != "" {
-			reason = strings.TrimPrefix(reason+"; "+f, "; ")
-		}
-		return providers.Observation{Status: st, Reason: reason}, nil
-	}
-	if id := ks.Adopted(v, s.p.Adopt); held == "" && id != "" {
-		// GrowthLoop holds this key's file: keep it, make no other.
-		v.Set(KeyID, id)
-		v.Set(providers.GrowthLoopsKey, id)
-		return providers.Observation{Status: providers.Done, Reason: "key " + id + " of " + s.p.ServiceAccountEmail() +
-			" is the one GrowthLoop holds: left in place, and no key file is written; byob rotate-keys replaces it"}, nil
-	}
-	switch {
-	case held == "":
-		return obs(providers.Missing, "")
-	case !ks.Exists(held):
-		return obs(providers.Missing, "key "+held+" of "+s.p.KeyFile+" no longer exists")
-	case !ks.Works(held):
-		return obs(providers.Drifted, "key "+held+" of "+s.p.KeyFile+" is disabled: a new key replaces it and "+held+" is deleted (upload the new key file to GrowthLoop)")
-	case len(ks.Unwanted()) > 0:
-		return obs(providers.Drifted, "key "+strings.Join(ks.Unwanted(), ", ")+" was made by byob but its file was lost, so it can never be used: it is deleted")
-	}
-	// The key file's key is the setup's, whatever the state file says.
-	v.Set(KeyID, held)
-	return obs(providers.Done, "")
+	return k.Check(v, list, s.p.Adopt), nil
 }
 
 func (s *keyStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
-	list, err := s.read.Get(ctx, r, s.keys)
+	k := s.keys()
+	list, err := s.read.Get(ctx, r, k.Keys)
 	s.read.Forget()
 	if err != nil {
 		return err
 	}
-	ks := s.keySet(v, list)
-	known, ours, err := ks.Prune(ctx, v, false, s.delete)
-	if err != nil {
-		return err
-	}
-	keys.End(v)
-	if held := s.p.Keys.Delivered(); ks.Works(held) {
-		v.Set(KeyID, held)
-		keys.SetCreated(v, append(ours, held))
-		return r.Checkpoint()
-	}
-	keys.SetCreated(v, ours)
-	in, err := keys.Begin(r, v, known)
-	if err != nil {
-		return err
-	}
-	var key *iamapi.ServiceAccountKey
-	err = s.p.Propagation.Poll(ctx, r, "waiting for the new service account to accept keys", func(ctx context.Context) error {
-		var err error
-		key, err = s.createOnce(ctx, in)
-		if code(err) == http.StatusNotFound {
-			return fmt.Errorf("%w: %v", runenv.ErrNotYet, err)
-		}
-		return err
-	})
-	if err != nil {
-		return err
+	return k.Apply(ctx, r, v, list)
+}
+
+// createOnce sends keys.create once and returns the key file's content;
+// a key whose content cannot be read is deleted.
+func (s *keyStep) createOnce(ctx context.Context) (string, []byte, error) {
+	key, err := createKey(ctx, s.c, s.p.accountName(), s.keyRequest())
+	switch {
+	case keyBlock(err) != "":
+		return "", nil, &OrgPolicyError{Project: s.p.Project, Constraint: keyBlock(err), Err: err}
+	case err != nil:
+		return "", nil, fmt.Errorf("create key for %s: %w", s.p.ServiceAccountEmail(), err)
 	}
 	keyJSON, err := base64.StdEncoding.DecodeString(key.PrivateKeyData)
 	if err != nil {
-		_ = s.delete(ctx, keyID(key))
-		return errors.New("the new key's data is not base64") // never quote the data
+		_ = s.keys().Delete(ctx, keyID(key))
+		return "", nil, errors.New("the new key's data is not base64") // never quote the data
 	}
-	if err := s.p.Keys.Keep(keyID(key), keyJSON); err != nil {
-		// A key whose file cannot be written can never be delivered.
-		_ = s.delete(ctx, keyID(key))
-		return fmt.Errorf("write %s: %w", s.p.KeyFile, err)
-	}
-	v.Set(KeyID, keyID(key))
-	keys.SetCreated(v, append(ours, keyID(key)))
-	keys.End(v)
-	return r.Checkpoint()
-}
-
-// createOnce creates a key without blind retries: when an answer is lost
-// it deletes the keys the lost call made, then tries again.
-func (s *keyStep) createOnce(ctx context.Context, in providers.Intent) (*iamapi.ServiceAccountKey, error) {
-	req := s.keyRequest()
-	var key *iamapi.ServiceAccountKey
-	err := providers.RetryLost(ctx, maybeApplied, func(ctx context.Context) (err error) {
-		key, err = createKey(ctx, s.c, s.p.accountName(), req)
-		return err
-	}, func(ctx context.Context) (bool, error) {
-		list, err := s.list(ctx)
-		if err != nil {
-			return false, err
-		}
-		for _, k := range list {
-			if made(in, k) && !providers.Holds(s.p.Keys, keyID(k)) {
-				if err := s.delete(ctx, keyID(k)); err != nil {
-					return false, err
-				}
-			}
-		}
-		return false, nil
-	})
-	switch {
-	case keyBlock(err) != "":
-		return nil, &OrgPolicyError{Project: s.p.Project, Constraint: keyBlock(err), Err: err}
-	case err != nil && code(err) != http.StatusNotFound:
-		return nil, fmt.Errorf("create key for %s: %w", s.p.ServiceAccountEmail(), err)
-	}
-	return key, err
+	return keyID(key), keyJSON, nil
 }
 
 // maybeApplied reports whether a failed call may still have changed
@@ -294,12 +226,4 @@ func createKey(ctx context.Context, c *Clients, account string, req templates.GC
 	return c.IAM.Projects.ServiceAccounts.Keys.Create(account, &iamapi.CreateServiceAccountKeyRequest{
 		PrivateKeyType: req.PrivateKeyType, KeyAlgorithm: req.KeyAlgorithm,
 	}).Context(ctx).Do()
-}
-
-func (s *keyStep) delete(ctx context.Context, id string) error {
-	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Keys.Delete(s.p.accountName()+"/keys/"+id).Context(ctx))
-	if err != nil && code(err) != http.StatusNotFound {
-		return fmt.Errorf("delete key %s: %w", id, err)
-	}
-	return nil
 }

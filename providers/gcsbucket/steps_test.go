@@ -401,7 +401,7 @@ func TestKeyFileLost(t *testing.T) {
 	}
 	s := f.steps()[gcsbucket.StepKey]
 	obs := f.check(s)
-	if obs.Status != providers.Missing || obs.Reason != "service account "+account+" also has key "+theirs+", which byob did not create; left alone" {
+	if obs.Status != providers.Missing || !strings.HasPrefix(obs.Reason, "service account "+account+" also has key "+theirs+" (enabled, ") || !strings.HasSuffix(obs.Reason, "old), which byob did not create; left alone") {
 		t.Errorf("check = %+v", obs)
 	}
 	f.apply(s)
@@ -426,7 +426,7 @@ func TestKeyDisabledOrUnwanted(t *testing.T) {
 		f.g.DisableKey(old)
 		s := f.steps()[gcsbucket.StepKey]
 		obs := f.check(s)
-		if obs.Status != providers.Drifted || !strings.HasPrefix(obs.Reason, "key "+old+" of "+f.setup.Config.KeyFile+" is disabled: a new key replaces it") {
+		if obs.Status != providers.Drifted || !strings.HasPrefix(obs.Reason, "key "+old+" of "+f.setup.Config.KeyFile+" is disabled in IAM: a new key replaces it") {
 			t.Errorf("check = %+v", obs)
 		}
 		f.apply(s)
@@ -442,7 +442,7 @@ func TestKeyDisabledOrUnwanted(t *testing.T) {
 		f.setup.Values.Set(providers.Key{Name: "gcp.created_keys"}, held+","+lost)
 		s := f.steps()[gcsbucket.StepKey]
 		obs := f.check(s)
-		if obs.Status != providers.Drifted || obs.Reason != "key "+lost+" was made by byob but its file was lost, so it can never be used: it is deleted" {
+		if obs.Status != providers.Drifted || obs.Reason != "key "+lost+" was made by byob but its secret was lost, so it can never be used: it is deleted" {
 			t.Errorf("check = %+v", obs)
 		}
 		f.apply(s)
@@ -467,7 +467,7 @@ func TestKeyOfASetupTakenOver(t *testing.T) {
 	theirs := f.g.AddKey(account)
 	s := f.steps()[gcsbucket.StepKey]
 	obs := f.check(s)
-	if obs.Status != providers.Done || !strings.HasPrefix(obs.Reason, "key "+theirs+" of "+account+" is the one GrowthLoop holds") {
+	if obs.Status != providers.Done || !strings.HasPrefix(obs.Reason, "key "+theirs+" of service account "+account+" (2 days old) is the one GrowthLoop holds") {
 		t.Errorf("check = %+v", obs)
 	}
 	if v := f.setup.Values; v.Get(gcsbucket.KeyID) != theirs || v.Get(providers.GrowthLoopsKey) != theirs {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/growthloop/byob/internal/prose"
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/keys"
 	"github.com/growthloop/byob/providers/runenv"
 )
 
@@ -238,7 +239,7 @@ func keyConfined(ctx context.Context, r *runenv.Run, p Params, c *Clients, v *pr
 // a rotation.
 func keyHygiene(ctx context.Context, r *runenv.Run, p Params, keyID string, now time.Time, rotating bool, reRun string,
 	userKeys func(context.Context, *runenv.Run) ([]types.AccessKeyMetadata, error)) providers.CheckResult {
-	keys, err := userKeys(ctx, r)
+	list, err := userKeys(ctx, r)
 	if isNotFound(err) {
 		return providers.Failed(reRun+" (it makes the user and a new key)", "user %s does not exist", p.Names.User)
 	}
@@ -246,7 +247,7 @@ func keyHygiene(ctx context.Context, r *runenv.Run, p Params, keyID string, now 
 		return providers.CannotRun(err, "grant iam:ListAccessKeys and re-run byob verify")
 	}
 	var active []types.AccessKeyMetadata
-	for _, k := range keys {
+	for _, k := range list {
 		if k.Status == types.StatusTypeActive {
 			active = append(active, k)
 		}
@@ -265,7 +266,7 @@ func keyHygiene(ctx context.Context, r *runenv.Run, p Params, keyID string, now 
 	}
 	for _, k := range active {
 		if aws.ToString(k.AccessKeyId) == keyID && now.Sub(aws.ToTime(k.CreateDate)) > maxKeyAge {
-			return providers.Warned(rotate, "access key %s is %s old", keyID, age(now, aws.ToTime(k.CreateDate)))
+			return providers.Warned(rotate, "access key %s is %s old", keyID, keys.Age(now, aws.ToTime(k.CreateDate)))
 		}
 	}
 	return providers.Passed("%s, none older than %d days", prose.Count(len(active), "active access key"), int(maxKeyAge.Hours()/24))

@@ -6,7 +6,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -312,29 +311,12 @@ func (s *userStep) held(ctx context.Context) string {
 }
 
 func (s *accessKeyStep) Teardown(_ context.Context, v *providers.Values) (providers.Teardown, error) {
-	return keys.Teardown(v, StepAccessKey, "access key", "user "+s.p.Names.User), nil
+	return s.keys().Teardown(v, StepAccessKey), nil
 }
 
 // Destroy deletes the keys byob made, those of a stopped run included.
-func (s *accessKeyStep) Destroy(ctx context.Context, r *runenv.Run, v *providers.Values) error {
-	ids, err := providers.ToDestroy(keys, keyView, v, func() ([]iamtypes.AccessKeyMetadata, error) {
-		list, err := listKeys(ctx, s.c, s.p.Names.User)
-		if isNotFound(err) {
-			return nil, nil // no user: no keys
-		}
-		return list, err
-	})
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		if err := s.delete(ctx, id); err != nil {
-			return err
-		}
-	}
-	keys.Forget(v)
-	v.Delete(AccessKeyID)
-	return nil
+func (s *accessKeyStep) Destroy(ctx context.Context, _ *runenv.Run, v *providers.Values) error {
+	return s.keys().Destroy(ctx, v)
 }
 
 // serverMessage is the message of an AWS error, made safe by the caller's

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/keys"
 	"github.com/growthloop/byob/providers/s3bucket"
 )
 
@@ -219,7 +220,7 @@ func TestDryRunTeardown(t *testing.T) {
 func TestDestroyDeletesTheKeyOfAStoppedRun(t *testing.T) {
 	f := newFixture(t)
 	f.converge()
-	ledger := providers.NewKeyLedger("aws") // the package's, as the state file names it
+	ledger := keys.NewLedger("aws") // the package's, as the state file names it
 	v := f.setup.Values
 	before := ledger.Created(v)
 	ledger.SetCreated(v, nil) // the key there before is not byob's

@@ -231,7 +231,7 @@ func (s *policyStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Valu
 		}
 	}
 	// Each retry of a lost answer would add a version: check instead.
-	err = providers.RetryLost(ctx, maybeApplied, func(ctx context.Context) error {
+	err = runenv.RetryLost(ctx, maybeApplied, func(ctx context.Context) error {
 		_, err := s.c.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
 			PolicyArn: aws.String(arn), PolicyDocument: aws.String(want), SetAsDefault: true,
 		}, noRetry)

@@ -310,7 +310,7 @@ func TestKeysByobDidNotMake(t *testing.T) {
 	f.setup.Adopt = true
 	s := f.steps()[s3bucket.StepAccessKey]
 	obs := f.check(s)
-	if obs.Status != providers.Done || !strings.HasPrefix(obs.Reason, "access key "+theirs+" (0 days old) is the one GrowthLoop holds: left in place") {
+	if obs.Status != providers.Done || !strings.HasPrefix(obs.Reason, "access key "+theirs+" of user "+f.names.User+" (0 days old) is the one GrowthLoop holds: left in place") {
 		t.Errorf("adopted: %+v", obs)
 	}
 	if v := f.setup.Values; v.Get(providers.GrowthLoopsKey) != theirs || v.Get(s3bucket.AccessKeyID) != theirs {

@@ -3,10 +3,7 @@ package s3bucket
 import (
 	"context"
 	"errors"
-	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/growthloop/byob/providers"
@@ -21,27 +18,7 @@ func keyStep(s providers.Setup) *accessKeyStep {
 // NewKey implements providers.KeyRotator. IAM allows two keys per user:
 // the current one and the new one.
 func (Provider) NewKey(ctx context.Context, r *runenv.Run, s providers.Setup) (string, error) {
-	st, v := keyStep(s), s.Values
-	list, err := listKeys(ctx, st.c, st.p.Names.User)
-	if err != nil {
-		return "", err
-	}
-	ks := st.keySet(v, list)
-	known, ours, err := ks.Prune(ctx, v, true, st.delete)
-	if err != nil {
-		return "", err
-	}
-	keys.End(v)
-	if pending := s.Keys.Pending(); pending != "" && ks.Works(pending) {
-		v.Set(AccessKeyID, pending)
-		keys.SetCreated(v, append(ours, pending))
-		return pending, r.Checkpoint()
-	}
-	keys.SetCreated(v, ours)
-	if err := st.create(ctx, r, v, known, ours); err != nil {
-		return "", err
-	}
-	return v.Get(AccessKeyID), nil
+	return keyStep(s).keys().Rotate(ctx, r, s.Values)
 }
 
 // ProveKey implements providers.KeyRotator: the key writes, reads and
@@ -64,21 +41,5 @@ func (Provider) ProveKey(ctx context.Context, r *runenv.Run, s providers.Setup, 
 
 // RetireKey implements providers.KeyRotator.
 func (Provider) RetireKey(ctx context.Context, _ *runenv.Run, s providers.Setup, id string, keep bool) error {
-	st := keyStep(s)
-	_, err := st.c.IAM.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(st.p.Names.User), AccessKeyId: aws.String(id), Status: types.StatusTypeInactive})
-	switch {
-	case isNotFound(err):
-		keys.Deleted(s.Values, id)
-		return nil
-	case err != nil:
-		return st.c.wrap("iam:UpdateAccessKey "+id, err)
-	case keep:
-		keys.Retire(s.Values, id)
-		return nil
-	}
-	if err := st.delete(ctx, id); err != nil {
-		return fmt.Errorf("the old key %s is inactive but not deleted: %w", id, err)
-	}
-	keys.Deleted(s.Values, id)
-	return nil
+	return keyStep(s).keys().Retire(ctx, s.Values, id, keep)
 }

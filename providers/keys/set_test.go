@@ -1,4 +1,4 @@
-package providers_test
+package keys_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/keys"
 	"github.com/growthloop/byob/providers/runenv"
 )
 
@@ -17,7 +18,7 @@ type testKey struct {
 	created time.Time
 }
 
-var testView = providers.KeyView[testKey]{
+var testView = keys.View[testKey]{
 	ID:      func(k testKey) string { return k.id },
 	Active:  func(k testKey) bool { return k.active },
 	Created: func(k testKey) time.Time { return k.created },
@@ -39,7 +40,7 @@ func (s heldStore) Previous() string  { return "" }
 // key stays until a rotation prunes it; --adopt takes the newest working
 // key byob did not make.
 func TestKeySet(t *testing.T) {
-	ledger := providers.NewKeyLedger("test")
+	ledger := keys.NewLedger("test")
 	v := providers.NewValues(nil)
 	now := time.Now()
 	ledger.SetCreated(v, []string{"mine-held", "mine-lost", "mine-retired"})
@@ -56,7 +57,7 @@ func TestKeySet(t *testing.T) {
 		{"theirs-new", true, now.Add(-24 * time.Hour)},
 		{"theirs-off", false, now.Add(-time.Minute)},
 	}
-	ks := providers.NewKeySet(ledger, testView, v, heldStore{delivered: "mine-held"}, list)
+	ks := keys.NewSet(ledger, testView, v, heldStore{delivered: "mine-held"}, list)
 	if !ks.Ours("made-under-intent") || ks.Ours("theirs-new") {
 		t.Error("a key the creation under way made is byob's; one it knew is not")
 	}
