@@ -56,40 +56,50 @@ func addFields(fs *pflag.FlagSet, cfg *providers.Config, u providers.Use) {
 		if req := requiredHelp(f, u); req != "" {
 			usage += " (" + req + ")"
 		}
-		switch v := f.Value(cfg).(type) {
-		case *string:
-			fs.StringVar(v, f.Flag, f.Default, usage)
-		case *int:
-			*v, _ = strconv.Atoi(f.Default)
-			fs.Var(decimal{v}, f.Flag, usage)
-		}
+		_ = f.Set(cfg, f.Default)
+		fs.Var(field{f, cfg}, f.Flag, usage)
 		if !uses(u, f) {
 			_ = fs.MarkHidden(f.Flag)
 		}
 	}
 }
 
-// decimal is an int flag read in base 10 only: pflag's own int reads 010
-// as octal and 0x10 as hex, and 030 days must mean 30 days.
-type decimal struct{ p *int }
-
-func (d decimal) String() string {
-	if d.p == nil {
-		return "0"
-	}
-	return strconv.Itoa(*d.p)
+// field is a flag bound to a field of cfg. A number is read in base 10
+// only: pflag's own int reads 010 as octal and 0x10 as hex, and 030 days
+// must mean 30 days.
+type field struct {
+	f   providers.Field
+	cfg *providers.Config
 }
 
-func (d decimal) Set(s string) error {
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return err
+func (v field) String() string {
+	if v.cfg == nil {
+		return ""
 	}
-	*d.p = n
-	return nil
+	if v.f.IsNumber() {
+		return strconv.Itoa(v.f.Get(v.cfg).(int))
+	}
+	return v.f.String(v.cfg)
 }
 
-func (d decimal) Type() string { return "int" }
+func (v field) Set(s string) error {
+	if v.f.IsNumber() {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return err
+		}
+		v.f.Put(v.cfg, n)
+		return nil
+	}
+	return v.f.Set(v.cfg, s)
+}
+
+func (v field) Type() string {
+	if v.f.IsNumber() {
+		return "int"
+	}
+	return "string"
+}
 
 // requiredHelp says, for --help, when a command of use u needs the field:
 // init and plan when a setup does; render also where the bucket goes (it

@@ -2,6 +2,7 @@ package providers
 
 import (
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -47,6 +48,10 @@ type Config struct {
 	// shape that byob's list does not hold (one newer than byob), with a
 	// warning (--allow-unknown-region).
 	AllowUnknownRegion bool
+
+	// sections are the providers' own inputs, by section type (see
+	// Section); replaced, never changed in place, when one is set.
+	sections map[reflect.Type]any
 }
 
 // AllowUnknownRegionFlag is the flag that sets AllowUnknownRegion.
@@ -123,8 +128,8 @@ func Defaults(c *Config, env Env) {
 		if f.Owner != "" && !c.active(f.Owner) {
 			continue
 		}
-		if s, ok := f.Value(c).(*string); ok && *s == "" && f.Default != "" {
-			*s = f.Default
+		if !f.IsNumber() && f.String(c) == "" && f.Default != "" {
+			f.Put(c, f.Default)
 		}
 	}
 	for _, p := range c.Active() {

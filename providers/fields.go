@@ -37,8 +37,9 @@ type Field struct {
 	// setups with it. "" for every setup.
 	Owner string
 	Kind  FieldKind
-	// Value points at the field in c: a *string or an *int.
-	Value func(c *Config) any
+	// Slot is where the value lives in a Config: a field of Config
+	// (Text, Number) or of a provider's section (SectionText).
+	Slot Slot
 	// Unit is what an *int counts ("days"), for its errors.
 	Unit string
 	// Required says when a complete setup needs a value; nil: never.
@@ -114,32 +115,40 @@ const (
 
 // String is the field's value as text ("" when empty).
 func (f Field) String(c *Config) string {
-	switch v := f.Value(c).(type) {
-	case *string:
-		return *v
-	case *int:
-		if *v == 0 {
+	switch v := f.Get(c).(type) {
+	case string:
+		return v
+	case int:
+		if v == 0 {
 			return ""
 		}
-		return strconv.Itoa(*v)
+		return strconv.Itoa(v)
 	}
 	return ""
 }
 
 // Set parses s into the field.
 func (f Field) Set(c *Config, s string) error {
-	switch v := f.Value(c).(type) {
-	case *string:
-		*v = s
-	case *int:
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil {
-			return errors.New(f.NumberRule())
-		}
-		*v = n
+	if !f.Slot.number {
+		f.Slot.set(c, s)
+		return nil
 	}
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return errors.New(f.NumberRule())
+	}
+	f.Slot.set(c, n)
 	return nil
 }
+
+// Get is the field's value: a string, or an int for a number.
+func (f Field) Get(c *Config) any { return f.Slot.get(c) }
+
+// Put sets the field to v, a string, or an int for a number.
+func (f Field) Put(c *Config, v any) { f.Slot.set(c, v) }
+
+// IsNumber reports whether the field holds an int.
+func (f Field) IsNumber() bool { return f.Slot.number }
 
 // RequiredHelp says, for --help, when a setup needs the field:
 // "required", "required with --warehouse snowflake"; "" when never.
@@ -196,78 +205,77 @@ func noWarehouse(c *Config) string { return "--provider " + c.Provider + " and -
 // cloud, and so never reads the credentials' project.
 const projectOffline = "Google Cloud project id (gcs; default CLOUDSDK_CORE_PROJECT or gcloud's project)"
 
-func str(p func(c *Config) *string) func(c *Config) any { return func(c *Config) any { return p(c) } }
 
 // Fields are every input: the setup fields in the order of the plan
 // document's "inputs", with the connection fields where the form asks
 // them.
 var Fields = []Field{
-	{Flag: "provider", State: "provider", Usage: "cloud of the bucket: s3 or gcs", Value: str(func(c *Config) *string { return &c.Provider }), Required: always,
+	{Flag: "provider", State: "provider", Usage: "cloud of the bucket: s3 or gcs", Slot: Text(func(c *Config) *string { return &c.Provider }), Required: always,
 		Ask: &Question{Page: PageCloud, Title: "Where should the export bucket live?"}},
-	{Flag: "bucket", State: "bucket", Usage: "bucket name (created, or adopted when you already own it)", Help: map[Use]string{Renders: "bucket name", Reads: "bucket name"}, Value: str(func(c *Config) *string { return &c.Bucket }), Required: always,
+	{Flag: "bucket", State: "bucket", Usage: "bucket name (created, or adopted when you already own it)", Help: map[Use]string{Renders: "bucket name", Reads: "bucket name"}, Slot: Text(func(c *Config) *string { return &c.Bucket }), Required: always,
 		Ask: &Question{Page: PageBucket, Title: "Bucket name", Description: "Created, or adopted when you already own it. Names are global: make it yours."}},
-	{Flag: "profile", State: "connection.aws_profile", Owner: "s3", Kind: ConnectionField, Usage: "AWS shared config profile (default: AWS_PROFILE or the default chain)", Value: str(func(c *Config) *string { return &c.Profile }),
+	{Flag: "profile", State: "connection.aws_profile", Owner: "s3", Kind: ConnectionField, Usage: "AWS shared config profile (default: AWS_PROFILE or the default chain)", Slot: Text(func(c *Config) *string { return &c.Profile }),
 		Ask: &Question{Page: PageWhere, Title: "Which AWS profile?", Description: "Leave empty for the default credentials."}},
-	{Flag: "region", State: "region", Owner: "s3", Usage: "AWS region of the bucket (s3; defaults to the Snowflake account's region)", Help: map[Use]string{Renders: "AWS region of the bucket (s3)", Reads: "AWS region of the bucket (s3)"}, Value: str(func(c *Config) *string { return &c.Region }), Required: withoutWarehouse, Because: noWarehouse,
+	{Flag: "region", State: "region", Owner: "s3", Usage: "AWS region of the bucket (s3; defaults to the Snowflake account's region)", Help: map[Use]string{Renders: "AWS region of the bucket (s3)", Reads: "AWS region of the bucket (s3)"}, Slot: Text(func(c *Config) *string { return &c.Region }), Required: withoutWarehouse, Because: noWarehouse,
 		Ask: &Question{Page: PageWhere, Title: "Bucket region", Other: "Another region (type its name)"}},
 	{Flag: "gcp-project", State: "gcp_project", Owner: "gcs", Usage: "Google Cloud project id (gcs; default CLOUDSDK_CORE_PROJECT, gcloud's project, or the credentials')",
-		Help: map[Use]string{Plans: projectOffline, Renders: projectOffline}, Value: str(func(c *Config) *string { return &c.GCPProject }), Required: always,
+		Help: map[Use]string{Plans: projectOffline, Renders: projectOffline}, Slot: Text(func(c *Config) *string { return &c.GCPProject }), Required: always,
 		Hint: "CLOUDSDK_CORE_PROJECT or `gcloud config set project PROJECT_ID`",
 		Ask:  &Question{Page: PageWhere, Title: "Google Cloud project id", Description: "The project the bucket and service account are created in."}},
 	{Flag: "location", State: "location", Owner: "gcs", Usage: "Cloud Storage location, such as US or us-central1 (gcs; defaults to the Snowflake account's region)",
-		Help: map[Use]string{Renders: "Cloud Storage location, such as US or us-central1 (gcs)", Reads: "Cloud Storage location, such as US or us-central1 (gcs)"}, Value: str(func(c *Config) *string { return &c.Location }), Required: withoutWarehouse, Because: noWarehouse,
+		Help: map[Use]string{Renders: "Cloud Storage location, such as US or us-central1 (gcs)", Reads: "Cloud Storage location, such as US or us-central1 (gcs)"}, Slot: Text(func(c *Config) *string { return &c.Location }), Required: withoutWarehouse, Because: noWarehouse,
 		Ask: &Question{Page: PageWhere, Title: "Bucket location", Other: "Another location (type its name)"}},
-	{Flag: "prefix", State: "prefix", Default: DefaultPrefix, Usage: "object key prefix exports are written under; ends with /", Value: str(func(c *Config) *string { return &c.Prefix }),
+	{Flag: "prefix", State: "prefix", Default: DefaultPrefix, Usage: "object key prefix exports are written under; ends with /", Slot: Text(func(c *Config) *string { return &c.Prefix }),
 		Ask: &Question{Page: PageBucket, Title: "Prefix exports are written under", Description: "Ends with /."}},
-	{Flag: "org-id", State: "org_id", Usage: "GrowthLoop organisation id (ask your Solutions Architect); the stage URL ends <prefix><org-id>/", Value: str(func(c *Config) *string { return &c.OrgID }), Required: withWarehouse, Because: warehouse,
+	{Flag: "org-id", State: "org_id", Usage: "GrowthLoop organisation id (ask your Solutions Architect); the stage URL ends <prefix><org-id>/", Slot: Text(func(c *Config) *string { return &c.OrgID }), Required: withWarehouse, Because: warehouse,
 		Ask: &Question{Page: PageGrowthLoop, Title: "GrowthLoop organisation id", Description: "Your Solutions Architect gives it to you; the bucket name is suggested from it, and a warehouse's stage URL ends with it."}},
-	{Flag: "ttl-days", State: "ttl_days", Default: strconv.Itoa(DefaultTTLDays), Usage: fmt.Sprintf("days after which exported objects expire (1..%d)", MaxTTLDays), Value: func(c *Config) any { return &c.TTLDays }, Unit: "days",
+	{Flag: "ttl-days", State: "ttl_days", Default: strconv.Itoa(DefaultTTLDays), Usage: fmt.Sprintf("days after which exported objects expire (1..%d)", MaxTTLDays), Slot: Number(func(c *Config) *int { return &c.TTLDays }), Unit: "days",
 		Ask: &Question{Page: PageBucket, Title: "Days before exported objects expire"}},
-	{Flag: "warehouse", State: "warehouse", Default: WarehouseNone, Usage: "warehouse that unloads to the bucket: none or snowflake", Value: str(func(c *Config) *string { return &c.Warehouse }),
+	{Flag: "warehouse", State: "warehouse", Default: WarehouseNone, Usage: "warehouse that unloads to the bucket: none or snowflake", Slot: Text(func(c *Config) *string { return &c.Warehouse }),
 		Ask: &Question{Page: PageCloud, Title: "Does a warehouse unload into the bucket?", Description: "With Snowflake, byob also creates the storage integration, the stage and the grants."}},
-	{Flag: "name", State: "name", Default: DefaultName, Usage: "short setup name IAM and service-account names are derived from", Value: str(func(c *Config) *string { return &c.Name }),
+	{Flag: "name", State: "name", Default: DefaultName, Usage: "short setup name IAM and service-account names are derived from", Slot: Text(func(c *Config) *string { return &c.Name }),
 		Ask: &Question{Page: PageGrowthLoop, Title: "Setup name", Description: "IAM and service-account names derive from it (2-20 of a-z 0-9 -)."}},
-	{Flag: "policy-name", State: "names.aws_policy", Owner: "s3", Usage: "name of GrowthLoop's IAM policy, when it is not the derived <name>-byob-access (a setup made by hand)", Value: str(func(c *Config) *string { return &c.PolicyName })},
-	{Flag: "role-name", State: "names.aws_role", Owner: "s3", Usage: "name of the IAM role Snowflake assumes, when it is not <name>-byob-snowflake", Value: str(func(c *Config) *string { return &c.RoleName })},
-	{Flag: "user-name", State: "names.aws_user", Owner: "s3", Usage: "name of GrowthLoop's IAM user, when it is not <name>-byob-exporter", Value: str(func(c *Config) *string { return &c.UserName })},
-	{Flag: "service-account", State: "names.gcp_service_account", Owner: "gcs", Usage: "account id of GrowthLoop's service account (before the @), when it is not <name>-byob", Value: str(func(c *Config) *string { return &c.ServiceAccount })},
-	{Flag: "writer-role", State: "names.gcp_writer_role", Owner: "gcs", Usage: "id of GrowthLoop's custom role, when it is not <name>_byob_writer", Value: str(func(c *Config) *string { return &c.WriterRole })},
-	{Flag: "snowflake-role-gcp", State: "names.gcp_snowflake_role", Owner: "gcs", Usage: "id of the custom role of Snowflake's service account, when it is not <name>_byob_snowflake", Value: str(func(c *Config) *string { return &c.SnowflakeRoleGCP })},
-	{Flag: "snowflake-database", State: "snowflake_database", Owner: "snowflake", Usage: "existing database holding the stage (snowflake)", Value: str(func(c *Config) *string { return &c.SnowflakeDatabase }), Required: always,
+	{Flag: "policy-name", State: "names.aws_policy", Owner: "s3", Usage: "name of GrowthLoop's IAM policy, when it is not the derived <name>-byob-access (a setup made by hand)", Slot: Text(func(c *Config) *string { return &c.PolicyName })},
+	{Flag: "role-name", State: "names.aws_role", Owner: "s3", Usage: "name of the IAM role Snowflake assumes, when it is not <name>-byob-snowflake", Slot: Text(func(c *Config) *string { return &c.RoleName })},
+	{Flag: "user-name", State: "names.aws_user", Owner: "s3", Usage: "name of GrowthLoop's IAM user, when it is not <name>-byob-exporter", Slot: Text(func(c *Config) *string { return &c.UserName })},
+	{Flag: "service-account", State: "names.gcp_service_account", Owner: "gcs", Usage: "account id of GrowthLoop's service account (before the @), when it is not <name>-byob", Slot: Text(func(c *Config) *string { return &c.ServiceAccount })},
+	{Flag: "writer-role", State: "names.gcp_writer_role", Owner: "gcs", Usage: "id of GrowthLoop's custom role, when it is not <name>_byob_writer", Slot: Text(func(c *Config) *string { return &c.WriterRole })},
+	{Flag: "snowflake-role-gcp", State: "names.gcp_snowflake_role", Owner: "gcs", Usage: "id of the custom role of Snowflake's service account, when it is not <name>_byob_snowflake", Slot: Text(func(c *Config) *string { return &c.SnowflakeRoleGCP })},
+	{Flag: "snowflake-database", State: "snowflake_database", Owner: "snowflake", Usage: "existing database holding the stage (snowflake)", Slot: Text(func(c *Config) *string { return &c.SnowflakeDatabase }), Required: always,
 		Ask: &Question{Page: PageWarehouseObjects, Title: "Snowflake database for the stage", Description: "It must exist."}},
-	{Flag: "snowflake-schema", State: "snowflake_schema", Owner: "snowflake", Default: "FLYWHEEL_SYSTEM", Usage: "existing schema holding the stage (snowflake)", Value: str(func(c *Config) *string { return &c.SnowflakeSchema }),
+	{Flag: "snowflake-schema", State: "snowflake_schema", Owner: "snowflake", Default: "FLYWHEEL_SYSTEM", Usage: "existing schema holding the stage (snowflake)", Slot: Text(func(c *Config) *string { return &c.SnowflakeSchema }),
 		Ask: &Question{Page: PageWarehouseObjects, Title: "Schema for the stage", Description: "It must exist: byob creates the stage in it, not the schema."}},
-	{Flag: "integration", State: "integration", Owner: "snowflake", Usage: "storage integration name (default FLYWHEEL_APP_AWS for s3, FLYWHEEL_APP_GCS for gcs)", Value: str(func(c *Config) *string { return &c.Integration })},
-	{Flag: "stage", State: "stage", Owner: "snowflake", Default: "FLYWHEEL_EXTERNAL_STAGE", Usage: "stage name (snowflake)", Value: str(func(c *Config) *string { return &c.Stage })},
-	{Flag: "growthloop-role", State: "growthloop_role", Owner: "snowflake", Usage: "Snowflake role GrowthLoop queries with (snowflake)", Value: str(func(c *Config) *string { return &c.GrowthLoopRole }), Required: always,
+	{Flag: "integration", State: "integration", Owner: "snowflake", Usage: "storage integration name (default FLYWHEEL_APP_AWS for s3, FLYWHEEL_APP_GCS for gcs)", Slot: Text(func(c *Config) *string { return &c.Integration })},
+	{Flag: "stage", State: "stage", Owner: "snowflake", Default: "FLYWHEEL_EXTERNAL_STAGE", Usage: "stage name (snowflake)", Slot: Text(func(c *Config) *string { return &c.Stage })},
+	{Flag: "growthloop-role", State: "growthloop_role", Owner: "snowflake", Usage: "Snowflake role GrowthLoop queries with (snowflake)", Slot: Text(func(c *Config) *string { return &c.GrowthLoopRole }), Required: always,
 		Ask: &Question{Page: PageWarehouseObjects, Title: "Snowflake role GrowthLoop queries with", Description: "It gets USAGE on the integration and the stage."}},
 	{Flag: "key-file", State: "key_file", Owner: "gcs", HoldsKey: true, Usage: "where the service account key is written (gcs; default credentials.json)",
-		Help: map[Use]string{Plans: "where byob init writes the service account key (gcs; default credentials.json)", Reads: "service account key file byob init wrote (gcs; default credentials.json)"}, Value: str(func(c *Config) *string { return &c.KeyFile }),
+		Help: map[Use]string{Plans: "where byob init writes the service account key (gcs; default credentials.json)", Reads: "service account key file byob init wrote (gcs; default credentials.json)"}, Slot: Text(func(c *Config) *string { return &c.KeyFile }),
 		Ask: &Question{Page: PageFiles, Title: "Service account key file", Description: "Written with mode 0600."}},
 	{Flag: "bundle", State: "bundle", Default: DefaultBundle, HoldsKey: true, Usage: "credentials bundle file to upload to GrowthLoop",
-		Help: map[Use]string{Plans: "credentials bundle file byob init writes, to upload to GrowthLoop", Reads: "credentials bundle file byob init wrote"}, Value: str(func(c *Config) *string { return &c.Bundle }),
+		Help: map[Use]string{Plans: "credentials bundle file byob init writes, to upload to GrowthLoop", Reads: "credentials bundle file byob init wrote"}, Slot: Text(func(c *Config) *string { return &c.Bundle }),
 		Ask: &Question{Page: PageFiles, Title: "Bundle file to upload to GrowthLoop", Description: "Holds the key: written with mode 0600."}},
 	{Flag: "state", Default: DefaultState, Usage: "state file that makes re-runs resume (no secrets in it)",
-		Help: map[Use]string{Plans: "state file of earlier byob init runs: the plan starts from what they made", Renders: "state file of a setup byob init made: when it exists, render starts from it", Reads: "state file byob init wrote; the setup is read from it"}, Value: str(func(c *Config) *string { return &c.State }),
+		Help: map[Use]string{Plans: "state file of earlier byob init runs: the plan starts from what they made", Renders: "state file of a setup byob init made: when it exists, render starts from it", Reads: "state file byob init wrote; the setup is read from it"}, Slot: Text(func(c *Config) *string { return &c.State }),
 		Ask: &Question{Page: PageFiles, Title: "State file", Description: "Lets a re-run resume; holds no secret."}},
 
-	{Flag: "snowflake-connection", State: "connection.snowflake_connection", Owner: "snowflake", Kind: ConnectionField, Usage: "connection name in ~/.snowflake/connections.toml (default: SNOWFLAKE_DEFAULT_CONNECTION_NAME or default)", Value: str(func(c *Config) *string { return &c.Snowflake.Connection }),
+	{Flag: "snowflake-connection", State: "connection.snowflake_connection", Owner: "snowflake", Kind: ConnectionField, Usage: "connection name in ~/.snowflake/connections.toml (default: SNOWFLAKE_DEFAULT_CONNECTION_NAME or default)", Slot: Text(func(c *Config) *string { return &c.Snowflake.Connection }),
 		Ask: &Question{Page: PageConnection, Title: "Which Snowflake connection?", Description: "From connections.toml. byob needs a role that can create integrations (ACCOUNTADMIN).",
 			ChoicesOnly: true, When: func(c *Config) bool { return c.Snowflake.Account == "" }}},
-	{Flag: "snowflake-account", State: "connection.snowflake_account", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake account identifier (orgname-accountname)", Value: str(func(c *Config) *string { return &c.Snowflake.Account }),
+	{Flag: "snowflake-account", State: "connection.snowflake_account", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake account identifier (orgname-accountname)", Slot: Text(func(c *Config) *string { return &c.Snowflake.Account }),
 		Ask: &Question{Page: PageAccount, Title: "Snowflake account identifier", Description: "orgname-accountname", When: noConnection}},
-	{Flag: "snowflake-user", State: "connection.snowflake_user", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake user (its password only from SNOWFLAKE_PASSWORD)", Value: str(func(c *Config) *string { return &c.Snowflake.User }),
+	{Flag: "snowflake-user", State: "connection.snowflake_user", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake user (its password only from SNOWFLAKE_PASSWORD)", Slot: Text(func(c *Config) *string { return &c.Snowflake.User }),
 		Ask: &Question{Page: PageAccount, Title: "Snowflake user", When: noConnection}},
-	{Flag: "snowflake-role", State: "connection.snowflake_role", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake role byob runs as (creating integrations needs ACCOUNTADMIN or CREATE INTEGRATION)", Help: map[Use]string{Reads: "Snowflake role byob runs as"}, Value: str(func(c *Config) *string { return &c.Snowflake.Role }),
+	{Flag: "snowflake-role", State: "connection.snowflake_role", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake role byob runs as (creating integrations needs ACCOUNTADMIN or CREATE INTEGRATION)", Help: map[Use]string{Reads: "Snowflake role byob runs as"}, Slot: Text(func(c *Config) *string { return &c.Snowflake.Role }),
 		Ask: &Question{Page: PageAccount, Title: "Snowflake role byob runs as", Description: "It creates the integration: ACCOUNTADMIN or a role with CREATE INTEGRATION.", When: noConnection}},
-	{Flag: "snowflake-warehouse", State: "connection.snowflake_warehouse", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake warehouse for the session", Value: str(func(c *Config) *string { return &c.Snowflake.Warehouse })},
-	{Flag: "snowflake-authenticator", State: "connection.snowflake_authenticator", Owner: "snowflake", Kind: ConnectionField, Usage: "snowflake (password), externalbrowser (SSO), snowflake_jwt (key pair) or oauth (SNOWFLAKE_TOKEN) (default: the connection's, else snowflake)", Value: str(func(c *Config) *string { return &c.Snowflake.Authenticator }),
+	{Flag: "snowflake-warehouse", State: "connection.snowflake_warehouse", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake warehouse for the session", Slot: Text(func(c *Config) *string { return &c.Snowflake.Warehouse })},
+	{Flag: "snowflake-authenticator", State: "connection.snowflake_authenticator", Owner: "snowflake", Kind: ConnectionField, Usage: "snowflake (password), externalbrowser (SSO), snowflake_jwt (key pair) or oauth (SNOWFLAKE_TOKEN) (default: the connection's, else snowflake)", Slot: Text(func(c *Config) *string { return &c.Snowflake.Authenticator }),
 		Ask: &Question{Page: PageAccount, Title: "How do you sign in?", When: noConnection}},
-	{Flag: "snowflake-private-key-file", State: "connection.snowflake_private_key_file", Owner: "snowflake", Kind: ConnectionField, Usage: "unencrypted PKCS#8 key for snowflake_jwt", Value: str(func(c *Config) *string { return &c.Snowflake.PrivateKeyFile }),
+	{Flag: "snowflake-private-key-file", State: "connection.snowflake_private_key_file", Owner: "snowflake", Kind: ConnectionField, Usage: "unencrypted PKCS#8 key for snowflake_jwt", Slot: Text(func(c *Config) *string { return &c.Snowflake.PrivateKeyFile }),
 		Ask: &Question{Page: PageKeyFile, Title: "Private key file (unencrypted PKCS#8)", When: func(c *Config) bool { return c.Snowflake.Authenticator == "snowflake_jwt" }}},
-	{Flag: "snowflake-host", State: "connection.snowflake_host", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake host, for private link (default <account>.snowflakecomputing.com)", Value: str(func(c *Config) *string { return &c.Snowflake.Host })},
-	{Flag: "snowflake-port", State: "connection.snowflake_port", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake port (default 443)", Value: func(c *Config) any { return &c.Snowflake.Port }},
-	{Flag: "snowflake-protocol", State: "connection.snowflake_protocol", Owner: "snowflake", Kind: ConnectionField, Usage: "https (default) or http", Value: str(func(c *Config) *string { return &c.Snowflake.Protocol })},
+	{Flag: "snowflake-host", State: "connection.snowflake_host", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake host, for private link (default <account>.snowflakecomputing.com)", Slot: Text(func(c *Config) *string { return &c.Snowflake.Host })},
+	{Flag: "snowflake-port", State: "connection.snowflake_port", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake port (default 443)", Slot: Number(func(c *Config) *int { return &c.Snowflake.Port })},
+	{Flag: "snowflake-protocol", State: "connection.snowflake_protocol", Owner: "snowflake", Kind: ConnectionField, Usage: "https (default) or http", Slot: Text(func(c *Config) *string { return &c.Snowflake.Protocol })},
 }
 
 // noConnection: the account is asked for when no connection was chosen

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/growthloop/byob/providers"
@@ -45,7 +46,7 @@ func (in *StateInputs) MarshalJSON() ([]byte, error) {
 			}
 			o, key = groups[group], k
 		}
-		if err := o.add(key, f.Value(&in.cfg)); err != nil {
+		if err := o.add(key, f.Get(&in.cfg)); err != nil {
 			return nil, err
 		}
 	}
@@ -70,10 +71,14 @@ func (in *StateInputs) UnmarshalJSON(b []byte) error {
 		if !ok {
 			return fmt.Errorf("unknown field %q", key)
 		}
-		v := f.Value(&c)
+		var v any = new(string)
+		if f.IsNumber() {
+			v = new(int)
+		}
 		if err := json.Unmarshal(raw, v); err != nil {
 			return fmt.Errorf("%s: %v", key, strings.TrimPrefix(err.Error(), "json: "))
 		}
+		f.Put(&c, reflect.ValueOf(v).Elem().Interface())
 		return nil
 	}
 	for key, raw := range top {

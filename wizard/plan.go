@@ -207,7 +207,7 @@ func (in DocInputs) MarshalJSON() ([]byte, error) {
 		if f.String(&in.cfg) == "" {
 			continue
 		}
-		if err := o.add(f.Flag, f.Value(&in.cfg)); err != nil {
+		if err := o.add(f.Flag, f.Get(&in.cfg)); err != nil {
 			return nil, err
 		}
 	}

@@ -216,7 +216,7 @@ func TestStateV1IsMigrated(t *testing.T) {
 		Warehouse: "snowflake", Name: "growthloop", SnowflakeDatabase: "ANALYTICS", SnowflakeSchema: "FLYWHEEL_SYSTEM",
 		Integration: "FLYWHEEL_APP_AWS", Stage: "FLYWHEEL_EXTERNAL_STAGE", GrowthLoopRole: "GROWTHLOOP",
 		Bundle: "growthloop-byob-bundle.json", State: path}
-	if got := s.Inputs.Config(path); got != want {
+	if got := s.Inputs.Config(path); !got.Equal(&want) {
 		t.Errorf("inputs\n got %+v\nwant %+v", got, want)
 	}
 	if s.Values["snowflake.external_id"] != "byob-x" || s.Steps["s3-bucket"].Status != StepDone {
@@ -233,7 +233,7 @@ func TestStateV1IsMigrated(t *testing.T) {
 		t.Errorf("saved as %s", b)
 	}
 	again, err := LoadState(path)
-	if err != nil || again.Inputs.Config(path) != want {
+	if got := again.Inputs.Config(path); err != nil || !got.Equal(&want) {
 		t.Errorf("reloaded %+v: %v", again.Inputs, err)
 	}
 }
@@ -261,7 +261,7 @@ func TestStateInputsFollowTheFlagTable(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatalf("%s: %v", b, err)
 	}
-	if got := back.Config(""); got != c {
+	if got := back.Config(""); !got.Equal(&c) {
 		t.Errorf("round trip\n got %+v\nwant %+v\nvia %s", got, c, b)
 	}
 	for _, bad := range []string{`{"colour":"red"}`, `{"names":{"aws_colour":"x"}}`, `{"ttl_days":"seven"}`, `{"bucket":1}`, `{"names":"x"}`} {

@@ -271,7 +271,7 @@ func TestAskWholeSetup(t *testing.T) {
 		Warehouse: "snowflake", Name: "growthloop", SnowflakeDatabase: "ANALYTICS", SnowflakeSchema: "FLYWHEEL_SYSTEM",
 		Integration: "FLYWHEEL_APP_AWS", Stage: "FLYWHEEL_EXTERNAL_STAGE", GrowthLoopRole: "GROWTHLOOP",
 		Bundle: providers.DefaultBundle, State: providers.DefaultState}
-	if *cfg != want {
+	if !cfg.Equal(&want) {
 		t.Errorf("config\n got %+v\nwant %+v", *cfg, want)
 	}
 }

@@ -10,43 +10,50 @@ import (
 	"github.com/growthloop/byob/providers"
 )
 
-// keep is a string accessor on which an empty answer keeps the value
-// shown: a field cleared and submitted means its default, as in huh's
-// accessible prompts.
-// typed, when set, receives the text as typed, for the live check.
-type keep struct{ p, typed *string }
+// bound reads and writes a field of the config the form fills in.
+type bound struct {
+	f providers.Field
+	c *providers.Config
+}
 
-func (k keep) Get() string { return *k.p }
+func (a bound) Get() string {
+	if a.f.IsNumber() {
+		return strconv.Itoa(a.f.Get(a.c).(int))
+	}
+	return a.f.String(a.c)
+}
+
+func (a bound) Set(s string) { _ = a.f.Set(a.c, s) }
+
+// keep is a text input's accessor: an empty answer keeps the value
+// shown. typed receives the text as typed.
+type keep struct {
+	bound
+	typed *string
+}
+
 func (k keep) Set(s string) {
 	if k.typed != nil {
 		*k.typed = s
 	}
 	if s = strings.TrimSpace(s); s != "" {
-		*k.p = s
+		k.bound.Set(s)
 	}
 }
 
 // number is an int accessor; the validator has refused what is not a
 // number. typed receives the text as typed.
 type number struct {
-	p     *int
+	bound
 	typed *string
 }
 
-func (d number) Get() string { return strconv.Itoa(*d.p) }
 func (d number) Set(s string) {
 	*d.typed = s
-	if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
-		*d.p = n
+	if _, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
+		d.bound.Set(s)
 	}
 }
-
-// choice is a select's accessor without a default: in accessible mode an
-// empty answer asks again instead of picking the option shown.
-type choice struct{ p *string }
-
-func (c choice) Get() string  { return *c.p }
-func (c choice) Set(s string) { *c.p = s }
 
 // live is a description that tells, as the user types, the rule the text
 // breaks (huh itself checks only when the answer is submitted).
@@ -164,9 +171,10 @@ func (a Answers) others(page providers.Page) *huh.Form {
 		if f.Ask == nil || f.Ask.Page != page || f.Ask.Other == "" {
 			continue
 		}
-		if p, ok := f.Value(a.Config).(*string); ok && *p == other {
+		if !f.IsNumber() && f.String(a.Config) == other {
 			// The list holds every region byob knows: one typed is newer.
-			*p, a.Config.AllowUnknownRegion = "", true
+			f.Put(a.Config, "")
+			a.Config.AllowUnknownRegion = true
 			fields = append(fields, a.question(f, nil))
 		}
 	}
@@ -206,22 +214,22 @@ func (a Answers) question(f providers.Field, choices []providers.Choice) huh.Fie
 		}
 		return t
 	}
-	if p, ok := f.Value(a.Config).(*string); ok {
-		if *p == "" {
-			*p = a.suggest(f)
+	p := bound{f, a.Config}
+	if !f.IsNumber() {
+		if p.Get() == "" {
+			p.Set(a.suggest(f))
 		}
 		if len(choices) > 0 {
-			if *p == "" && choices[0].Value != "" {
-				*p = choices[0].Value
+			if p.Get() == "" && choices[0].Value != "" {
+				p.Set(choices[0].Value)
 			}
 			opts := make([]huh.Option[string], len(choices))
 			for i, ch := range choices {
 				opts[i] = huh.NewOption(ch.Label, ch.Value)
 			}
-			sel := huh.NewSelect[string]().Title(title("")).Description(q.Description).Options(opts...).Value(p)
-			if a.Accessible {
-				sel = sel.Accessor(choice{p})
-			}
+			// Not huh's pointer accessor: in accessible mode an empty
+			// answer asks again instead of picking the option shown.
+			sel := huh.NewSelect[string]().Title(title("")).Description(q.Description).Options(opts...).Accessor(p)
 			if len(opts) > 8 {
 				sel = sel.Height(8)
 				if !a.Accessible { // a numbered list cannot be filtered
@@ -233,7 +241,7 @@ func (a Answers) question(f providers.Field, choices []providers.Choice) huh.Fie
 			}
 			return sel
 		}
-		shown, typed := *p, new(string)
+		shown, typed := p.Get(), new(string)
 		if f.Ask.Other != "" {
 			q = &providers.Question{Title: q.Title, Description: "As the cloud names it."}
 		}
@@ -247,11 +255,10 @@ func (a Answers) question(f providers.Field, choices []providers.Choice) huh.Fie
 		}
 		return in.DescriptionFunc(live(q.Description, typed, valid), typed).Validate(valid)
 	}
-	n := f.Value(a.Config).(*int)
-	shown, typed := strconv.Itoa(*n), new(string)
+	shown, typed := p.Get(), new(string)
 	valid := validator(a, f, shown)
 	return huh.NewInput().Title(title(shown)).DescriptionFunc(live(q.Description, typed, valid), typed).Placeholder(shown).
-		Accessor(number{n, typed}).Validate(valid)
+		Accessor(number{p, typed}).Validate(valid)
 }
 
 // Page builds the form of one page: the questions of the fields on it
