@@ -205,7 +205,6 @@ func noWarehouse(c *Config) string { return "--provider " + c.Provider + " and -
 // cloud, and so never reads the credentials' project.
 const projectOffline = "Google Cloud project id (gcs; default CLOUDSDK_CORE_PROJECT or gcloud's project)"
 
-
 // Fields are every input: the setup fields in the order of the plan
 // document's "inputs", with the connection fields where the form asks
 // them.
