@@ -115,7 +115,7 @@ func s3Setup(t testing.TB, aws *awstest.Server) *crashSetup {
 func s3Inventory(t *testing.T, aws *awstest.Server, s *crashSetup) string {
 	t.Helper()
 	cfg := wizard.Config{Provider: s3bucket.Name, Bucket: "crash-exports-" + s.id, Name: "crash" + s.id, Region: "us-west-2",
-		Warehouse: snowflakestage.Name, OrgID: "77", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
+		Warehouse: snowflakestage.Name, OrgID: "77", TTLDays: 7}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
 	cfg.ApplyDefaults()
 	cfg.Bundle, cfg.State = filepath.Join(s.dir, cfg.Bundle), filepath.Join(s.dir, cfg.State)
 	got, err := inventory.S3(context.Background(), s3bucket.NewClients(aws.Config()), s.sf, cfg)
@@ -135,7 +135,7 @@ func TestCrashMatrixGCSSnowflake(t *testing.T) {
 	setup := func() *crashSetup { return gcsSetup(t, faults) }
 	inv := func(s *crashSetup) string {
 		cfg := wizard.Config{Provider: gcsbucket.Name, Bucket: "crash-gcs-" + s.id, Name: "crash" + s.id, GCPProject: gcptest.Project, Location: "us-central1",
-			Warehouse: snowflakestage.Name, OrgID: "77", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
+			Warehouse: snowflakestage.Name, OrgID: "77", TTLDays: 7}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
 		cfg.ApplyDefaults()
 		cfg.Bundle, cfg.State, cfg.KeyFile = filepath.Join(s.dir, cfg.Bundle), filepath.Join(s.dir, cfg.State), filepath.Join(s.dir, cfg.KeyFile)
 		got, err := inventory.GCS(s.gcp, s.sf, cfg)
@@ -216,7 +216,7 @@ func TestCrashMatrixDestroy(t *testing.T) {
 	seed := func(s *crashSetup) { putObjects(t, clients, "crash-exports-"+s.id, 3) }
 	remains := func(s *crashSetup) []string {
 		cfg := wizard.Config{Provider: s3bucket.Name, Bucket: "crash-exports-" + s.id, Name: "crash" + s.id, Region: "us-west-2",
-			Warehouse: snowflakestage.Name, SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"}
+			Warehouse: snowflakestage.Name}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
 		cfg.ApplyDefaults()
 		return inventory.Remains(context.Background(), clients, nil, s.sf, cfg)
 	}
@@ -241,7 +241,7 @@ func TestCrashMatrixDestroyGCS(t *testing.T) {
 	}
 	remains := func(s *crashSetup) []string {
 		cfg := wizard.Config{Provider: gcsbucket.Name, Bucket: "crash-gcs-" + s.id, Name: "crash" + s.id, GCPProject: gcptest.Project,
-			Warehouse: snowflakestage.Name, SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"}
+			Warehouse: snowflakestage.Name}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
 		cfg.ApplyDefaults()
 		return inventory.Remains(context.Background(), nil, s.gcp, s.sf, cfg)
 	}

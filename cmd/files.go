@@ -110,12 +110,14 @@ func setupFiles(cfg *providers.Config) []providers.InvalidValue {
 		}
 	}
 	add(fileToWrite("--state", cfg.State))
-	add(fileToWrite("--bundle", cfg.Bundle))
-	if cfg.KeyFile != "" {
-		add(fileToWrite("--key-file", cfg.KeyFile))
-	}
-	if k := cfg.Snowflake.PrivateKeyFile; k != "" && cfg.WarehouseProvider() != nil {
-		add(fileToRead("--snowflake-private-key-file", k))
+	for _, f := range providers.Fields {
+		switch path := f.String(cfg); {
+		case path == "" || !cfg.Applies(f):
+		case f.HoldsKey:
+			add(fileToWrite("--"+f.Flag, path))
+		case f.ReadsFile:
+			add(fileToRead("--"+f.Flag, path))
+		}
 	}
 	return bad
 }

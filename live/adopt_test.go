@@ -34,7 +34,7 @@ func TestLiveAdoptHandMade(t *testing.T) {
 	iamc := iam.NewFromConfig(r.aws)
 	s3c := s3.NewFromConfig(r.aws, func(o *s3.Options) { o.UsePathStyle = r.emulated; o.Region = cfg.Region })
 	db := r.snowflakeDB(t)
-	stage := snowflake.Name{Database: snowflake.Ident(cfg.SnowflakeDatabase), Schema: snowflake.Ident(cfg.SnowflakeSchema), Object: snowflake.Ident(cfg.Stage)}
+	stage := snowflake.Name{Database: snowflake.Ident(snowflakestage.SettingsOf(&cfg).Database), Schema: snowflake.Ident(snowflakestage.SettingsOf(&cfg).Schema), Object: snowflake.Ident(snowflakestage.SettingsOf(&cfg).Stage)}
 	t.Cleanup(func() { // what the customer made; byob's destroy leaves it
 		if keys, err := iamc.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(cfg.UserName)}); err == nil {
 			for _, k := range keys.AccessKeyMetadata {
@@ -43,7 +43,7 @@ func TestLiveAdoptHandMade(t *testing.T) {
 		}
 		sweepAWS(t, r, 0)
 		_, _ = db.ExecContext(ctx, "DROP STAGE IF EXISTS "+stage.SQL())
-		_, _ = db.ExecContext(ctx, "DROP STORAGE INTEGRATION IF EXISTS "+snowflake.Ident(cfg.Integration).SQL())
+		_, _ = db.ExecContext(ctx, "DROP STORAGE INTEGRATION IF EXISTS "+snowflake.Ident(snowflakestage.SettingsOf(&cfg).Integration).SQL())
 	})
 
 	var account string
@@ -78,9 +78,9 @@ func TestLiveAdoptHandMade(t *testing.T) {
 	must(t, err, "create the guide's key")
 	roleARN := "arn:aws:iam::" + account + ":role/" + cfg.RoleName
 	for _, q := range []string{
-		"CREATE STORAGE INTEGRATION IF NOT EXISTS " + snowflake.Ident(cfg.Integration).SQL() + "\n  TYPE = EXTERNAL_STAGE\n  STORAGE_PROVIDER = 'S3'\n  ENABLED = TRUE\n  STORAGE_AWS_ROLE_ARN = " +
+		"CREATE STORAGE INTEGRATION IF NOT EXISTS " + snowflake.Ident(snowflakestage.SettingsOf(&cfg).Integration).SQL() + "\n  TYPE = EXTERNAL_STAGE\n  STORAGE_PROVIDER = 'S3'\n  ENABLED = TRUE\n  STORAGE_AWS_ROLE_ARN = " +
 			snowflake.Literal(roleARN) + "\n  STORAGE_ALLOWED_LOCATIONS = (" + snowflake.Literal("s3://"+cfg.Bucket+"exports/") + ")", // the slash left out here too, or Snowflake refuses the stage
-		"CREATE STAGE IF NOT EXISTS " + stage.SQL() + "\n  URL = " + snowflake.Literal("s3://"+cfg.Bucket+"exports/live/") + "\n  STORAGE_INTEGRATION = " + snowflake.Ident(cfg.Integration).SQL(),
+		"CREATE STAGE IF NOT EXISTS " + stage.SQL() + "\n  URL = " + snowflake.Literal("s3://"+cfg.Bucket+"exports/live/") + "\n  STORAGE_INTEGRATION = " + snowflake.Ident(snowflakestage.SettingsOf(&cfg).Integration).SQL(),
 	} {
 		_, err := db.ExecContext(ctx, q)
 		must(t, err, q)

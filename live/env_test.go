@@ -45,7 +45,7 @@ type run struct {
 	// What the operator's side reads the clouds with, for assertions.
 	aws aws.Config
 	// Snowflake's connection fields and the suite's database, role.
-	snowflake                  providers.SnowflakeConnection
+	snowflake                  snowflakestage.Connection
 	database, growthloopRole   string
 	region, gcpProject, gcsLoc string
 	// emulated: the fakes stand in for the clouds (BYOB_LIVE=emulators).
@@ -87,7 +87,7 @@ func (r *run) real(t *testing.T, needs []string) {
 	}
 	r.region, r.gcpProject, r.gcsLoc = get("BYOB_LIVE_AWS_REGION", "us-east-1"), os.Getenv("BYOB_LIVE_GCP_PROJECT"), get("BYOB_LIVE_GCS_LOCATION", "US-CENTRAL1")
 	r.database, r.growthloopRole = os.Getenv("BYOB_LIVE_SNOWFLAKE_DATABASE"), os.Getenv("BYOB_LIVE_GROWTHLOOP_ROLE")
-	r.snowflake = providers.SnowflakeConnection{Connection: os.Getenv("BYOB_LIVE_SNOWFLAKE_CONNECTION"), Account: os.Getenv("SNOWFLAKE_ACCOUNT"),
+	r.snowflake = snowflakestage.Connection{Name: os.Getenv("BYOB_LIVE_SNOWFLAKE_CONNECTION"), Account: os.Getenv("SNOWFLAKE_ACCOUNT"),
 		User: os.Getenv("SNOWFLAKE_USER"), Role: get("BYOB_LIVE_SNOWFLAKE_ROLE", "ACCOUNTADMIN"), Warehouse: os.Getenv("SNOWFLAKE_WAREHOUSE")}
 	var missing []string
 	for _, n := range needs {
@@ -106,7 +106,7 @@ func (r *run) real(t *testing.T, needs []string) {
 				missing = append(missing, "BYOB_LIVE_GCP_PROJECT and Application Default Credentials")
 			}
 		case "snowflake":
-			if r.snowflake.Connection == "" && r.snowflake.Account == "" || r.database == "" || r.growthloopRole == "" {
+			if r.snowflake.Name == "" && r.snowflake.Account == "" || r.database == "" || r.growthloopRole == "" {
 				missing = append(missing, "a Snowflake connection (BYOB_LIVE_SNOWFLAKE_CONNECTION, or SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER, SNOWFLAKE_PASSWORD), BYOB_LIVE_SNOWFLAKE_DATABASE and BYOB_LIVE_GROWTHLOOP_ROLE")
 			}
 		}
@@ -143,7 +143,7 @@ func (r *run) emulate(t *testing.T) {
 	r.region, r.gcpProject, r.gcsLoc = "us-west-2", gcptest.Project, "US-CENTRAL1"
 	s.SetRegion("AWS_US_WEST_2")
 	r.database, r.growthloopRole = "ANALYTICS", "GROWTHLOOP"
-	r.snowflake = providers.SnowflakeConnection{Account: "fake", User: s.User, Role: "ACCOUNTADMIN", Host: s.Host, Port: s.Port, Protocol: "http"}
+	r.snowflake = snowflakestage.Connection{Account: "fake", User: s.User, Role: "ACCOUNTADMIN", Host: s.Host, Port: s.Port, Protocol: "http"}
 }
 
 // config is a setup of this run on provider with warehouse, named so that
@@ -153,8 +153,8 @@ func (r *run) config(t *testing.T, provider, warehouse string) providers.Config 
 	c := providers.Config{
 		Provider: provider, Bucket: Prefix + r.id + "-" + provider, Name: "lv" + r.id, Warehouse: warehouse, OrgID: "live",
 		TTLDays: 1, Bundle: filepath.Join(r.dir, provider+"-bundle.json"), State: filepath.Join(r.dir, provider+"-state.json"),
-		KeyFile: filepath.Join(r.dir, provider+"-key.json"), Snowflake: r.snowflake,
-	}
+		KeyFile: filepath.Join(r.dir, provider+"-key.json"),
+	}.With(snowflakestage.Settings{Connection: r.snowflake})
 	switch provider {
 	case s3bucket.Name:
 		c.Region, c.KeyFile = r.region, ""
@@ -162,8 +162,10 @@ func (r *run) config(t *testing.T, provider, warehouse string) providers.Config 
 		c.GCPProject, c.Location = r.gcpProject, r.gcsLoc
 	}
 	if warehouse == snowflakestage.Name {
-		c.SnowflakeDatabase, c.GrowthLoopRole = r.database, r.growthloopRole
-		c.Integration, c.Stage = strings.ToUpper(strings.ReplaceAll(Prefix, "-", "_")+r.id+"_"+provider), "BYOB_LIVE_STAGE_"+strings.ToUpper(r.id+"_"+provider)
+		providers.UpdateSection(&c, func(s *snowflakestage.Settings) {
+			s.Database, s.GrowthLoopRole = r.database, r.growthloopRole
+			s.Integration, s.Stage = strings.ToUpper(strings.ReplaceAll(Prefix, "-", "_")+r.id+"_"+provider), "BYOB_LIVE_STAGE_"+strings.ToUpper(r.id+"_"+provider)
+		})
 	}
 	providers.Defaults(&c, r.env)
 	if err := c.Validate(); err != nil {
@@ -187,7 +189,7 @@ func (r *run) connect(t *testing.T, cfg providers.Config) wizard.Deps {
 func (r *run) snowflakeDB(t *testing.T) *snowflake.Pool {
 	t.Helper()
 	sc := r.snowflake
-	o := snowflake.ConnOptions{Connection: sc.Connection, Account: sc.Account, User: sc.User, Role: sc.Role, Warehouse: sc.Warehouse,
+	o := snowflake.ConnOptions{Connection: sc.Name, Account: sc.Account, User: sc.User, Role: sc.Role, Warehouse: sc.Warehouse,
 		Host: sc.Host, Port: sc.Port, Protocol: sc.Protocol, LookupEnv: os.LookupEnv}
 	cfg, err := o.Config()
 	if err != nil {

@@ -188,7 +188,7 @@ func invariants(t *testing.T, r *run, cfg providers.Config, deps wizard.Deps) {
 		return
 	}
 	// The trust has the integration's own external ID and IAM user.
-	rows, err := snowflake.Query(ctx, r.snowflakeDB(t), "DESC INTEGRATION "+snowflake.Ident(cfg.Integration).SQL())
+	rows, err := snowflake.Query(ctx, r.snowflakeDB(t), "DESC INTEGRATION "+snowflake.Ident(snowflakestage.SettingsOf(&cfg).Integration).SQL())
 	must(t, err, "DESC INTEGRATION")
 	props := map[string]string{}
 	for _, row := range rows {

@@ -280,8 +280,8 @@ func TestSweepRemovesWhatARunLeft(t *testing.T) {
 	if _, err := c.GetRole(context.Background(), &iam.GetRoleInput{RoleName: aws.String(names.Role)}); err == nil {
 		t.Error("the role is still there")
 	}
-	rows, _ := snowflake.Query(context.Background(), r.snowflakeDB(t), "SHOW INTEGRATIONS LIKE '"+cfg.Integration+"'")
+	rows, _ := snowflake.Query(context.Background(), r.snowflakeDB(t), "SHOW INTEGRATIONS LIKE '"+snowflakestage.SettingsOf(&cfg).Integration+"'")
 	if len(rows) > 0 {
-		t.Errorf("integration %s is still there", cfg.Integration)
+		t.Errorf("integration %s is still there", snowflakestage.SettingsOf(&cfg).Integration)
 	}
 }

@@ -16,24 +16,19 @@ import (
 // reaches the clouds (never a secret). Fields describes each of them: its
 // flag, default and when it is required.
 type Config struct {
-	Provider          string
-	Bucket            string
-	Region            string
-	GCPProject        string
-	Location          string
-	Prefix            string
-	OrgID             string
-	TTLDays           int
-	Warehouse         string
-	Name              string
-	SnowflakeDatabase string
-	SnowflakeSchema   string
-	Integration       string
-	Stage             string
-	GrowthLoopRole    string
-	KeyFile           string
-	Bundle            string
-	State             string
+	Provider   string
+	Bucket     string
+	Region     string
+	GCPProject string
+	Location   string
+	Prefix     string
+	OrgID      string
+	TTLDays    int
+	Warehouse  string
+	Name       string
+	KeyFile    string
+	Bundle     string
+	State      string
 
 	// Names of what byob manages, when a setup made by hand has its own
 	// (--policy-name …); "" derives them from Name.
@@ -41,8 +36,7 @@ type Config struct {
 	ServiceAccount, WriterRole, SnowflakeRoleGCP string
 
 	// Profile is the AWS shared config profile.
-	Profile   string
-	Snowflake SnowflakeConnection
+	Profile string
 
 	// AllowUnknownRegion lets through a region or location of the right
 	// shape that byob's list does not hold (one newer than byob), with a
@@ -56,14 +50,6 @@ type Config struct {
 
 // AllowUnknownRegionFlag is the flag that sets AllowUnknownRegion.
 const AllowUnknownRegionFlag = "--allow-unknown-region"
-
-// SnowflakeConnection says how to reach Snowflake: a named connection of
-// connections.toml, overridden field by field.
-type SnowflakeConnection struct {
-	Connection, Account, User, Role, Warehouse, Authenticator, PrivateKeyFile, Host string
-	Port                                                                            int
-	Protocol                                                                        string
-}
 
 // WarehouseNone is --warehouse's value for a setup without one.
 const WarehouseNone = "none"

@@ -8,11 +8,12 @@ import (
 
 	"github.com/growthloop/byob/providers"
 	_ "github.com/growthloop/byob/providers/all"
+	"github.com/growthloop/byob/providers/snowflakestage"
 )
 
 func s3Config() providers.Config {
 	c := providers.Config{Provider: "s3", Bucket: "acme-exports", Region: "us-east-1", Warehouse: "snowflake",
-		OrgID: "1234", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: providers.DefaultTTLDays}
+		OrgID: "1234", TTLDays: providers.DefaultTTLDays}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
 	c.ApplyDefaults()
 	return c
 }
@@ -22,7 +23,7 @@ func TestValidConfigs(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatalf("Validate() = %v", err)
 	}
-	if c.Integration != "FLYWHEEL_APP_AWS" || c.Prefix != "exports/" || c.TTLDays != 7 || c.Name != "growthloop" {
+	if snowflakestage.SettingsOf(&c).Integration != "FLYWHEEL_APP_AWS" || c.Prefix != "exports/" || c.TTLDays != 7 || c.Name != "growthloop" {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 	g := providers.Config{Provider: "gcs", Bucket: "acme-exports", GCPProject: "acme-data", Location: "US", TTLDays: 1}
@@ -30,7 +31,7 @@ func TestValidConfigs(t *testing.T) {
 	if err := g.Validate(); err != nil {
 		t.Fatalf("Validate() = %v", err)
 	}
-	if g.Integration != "" || g.KeyFile != "credentials.json" {
+	if snowflakestage.SettingsOf(&g).Integration != "" || g.KeyFile != "credentials.json" {
 		t.Errorf("gcs defaults not applied: %+v", g)
 	}
 }
@@ -82,11 +83,21 @@ func TestBadInput(t *testing.T) {
 		{"--ttl-days", "0", "between 1 and 3650", func(c *providers.Config) { c.TTLDays = 0 }},
 		{"--ttl-days", "3651", "between 1 and 3650", func(c *providers.Config) { c.TTLDays = 3651 }},
 		{"--name", "Growth_Loop", "lowercase", func(c *providers.Config) { c.Name = "Growth_Loop" }},
-		{"--snowflake-database", "my db", "letters, digits", func(c *providers.Config) { c.SnowflakeDatabase = "my db" }},
-		{"--snowflake-schema", `x"y`, "letters, digits", func(c *providers.Config) { c.SnowflakeSchema = `x"y` }},
-		{"--integration", "a.b", "letters, digits", func(c *providers.Config) { c.Integration = "a.b" }},
-		{"--stage", "1stage", "start with a letter", func(c *providers.Config) { c.Stage = "1stage" }},
-		{"--growthloop-role", "role;drop", "letters, digits", func(c *providers.Config) { c.GrowthLoopRole = "role;drop" }},
+		{"--snowflake-database", "my db", "letters, digits", func(c *providers.Config) {
+			providers.UpdateSection(c, func(s *snowflakestage.Settings) { s.Database = "my db" })
+		}},
+		{"--snowflake-schema", `x"y`, "letters, digits", func(c *providers.Config) {
+			providers.UpdateSection(c, func(s *snowflakestage.Settings) { s.Schema = `x"y` })
+		}},
+		{"--integration", "a.b", "letters, digits", func(c *providers.Config) {
+			providers.UpdateSection(c, func(s *snowflakestage.Settings) { s.Integration = "a.b" })
+		}},
+		{"--stage", "1stage", "start with a letter", func(c *providers.Config) {
+			providers.UpdateSection(c, func(s *snowflakestage.Settings) { s.Stage = "1stage" })
+		}},
+		{"--growthloop-role", "role;drop", "letters, digits", func(c *providers.Config) {
+			providers.UpdateSection(c, func(s *snowflakestage.Settings) { s.GrowthLoopRole = "role;drop" })
+		}},
 		{"--state", "same.json", "must differ from --bundle", func(c *providers.Config) { c.Bundle, c.State = "same.json", "same.json" }},
 		{"--key-file", "k.json", "--provider gcs only", func(c *providers.Config) { c.KeyFile = "k.json" }},
 	} {

@@ -53,6 +53,8 @@ type Field struct {
 	// (the bundle, a key file). byob render writes no key; a later run
 	// may find the file moved.
 	HoldsKey bool
+	// ReadsFile: it names a local file byob reads (a private key).
+	ReadsFile bool
 	// Ask is how the form asks for it; nil when the form does not.
 	Ask *Question
 	// State is its key in the state file's inputs, which never changes
@@ -189,7 +191,8 @@ func Lookup(flag string) (Field, bool) {
 	return Field{}, false
 }
 
-func always(*Config) bool { return true }
+// Always is a Required that always holds.
+func Always(*Config) bool { return true }
 
 // withoutWarehouse: the warehouse's region is the default otherwise.
 func withoutWarehouse(c *Config) bool { return c.Warehouse == WarehouseNone }
@@ -209,16 +212,16 @@ const projectOffline = "Google Cloud project id (gcs; default CLOUDSDK_CORE_PROJ
 // document's "inputs", with the connection fields where the form asks
 // them.
 var Fields = []Field{
-	{Flag: "provider", State: "provider", Usage: "cloud of the bucket: s3 or gcs", Slot: Text(func(c *Config) *string { return &c.Provider }), Required: always,
+	{Flag: "provider", State: "provider", Usage: "cloud of the bucket: s3 or gcs", Slot: Text(func(c *Config) *string { return &c.Provider }), Required: Always,
 		Ask: &Question{Page: PageCloud, Title: "Where should the export bucket live?"}},
-	{Flag: "bucket", State: "bucket", Usage: "bucket name (created, or adopted when you already own it)", Help: map[Use]string{Renders: "bucket name", Reads: "bucket name"}, Slot: Text(func(c *Config) *string { return &c.Bucket }), Required: always,
+	{Flag: "bucket", State: "bucket", Usage: "bucket name (created, or adopted when you already own it)", Help: map[Use]string{Renders: "bucket name", Reads: "bucket name"}, Slot: Text(func(c *Config) *string { return &c.Bucket }), Required: Always,
 		Ask: &Question{Page: PageBucket, Title: "Bucket name", Description: "Created, or adopted when you already own it. Names are global: make it yours."}},
 	{Flag: "profile", State: "connection.aws_profile", Owner: "s3", Kind: ConnectionField, Usage: "AWS shared config profile (default: AWS_PROFILE or the default chain)", Slot: Text(func(c *Config) *string { return &c.Profile }),
 		Ask: &Question{Page: PageWhere, Title: "Which AWS profile?", Description: "Leave empty for the default credentials."}},
 	{Flag: "region", State: "region", Owner: "s3", Usage: "AWS region of the bucket (s3; defaults to the Snowflake account's region)", Help: map[Use]string{Renders: "AWS region of the bucket (s3)", Reads: "AWS region of the bucket (s3)"}, Slot: Text(func(c *Config) *string { return &c.Region }), Required: withoutWarehouse, Because: noWarehouse,
 		Ask: &Question{Page: PageWhere, Title: "Bucket region", Other: "Another region (type its name)"}},
 	{Flag: "gcp-project", State: "gcp_project", Owner: "gcs", Usage: "Google Cloud project id (gcs; default CLOUDSDK_CORE_PROJECT, gcloud's project, or the credentials')",
-		Help: map[Use]string{Plans: projectOffline, Renders: projectOffline}, Slot: Text(func(c *Config) *string { return &c.GCPProject }), Required: always,
+		Help: map[Use]string{Plans: projectOffline, Renders: projectOffline}, Slot: Text(func(c *Config) *string { return &c.GCPProject }), Required: Always,
 		Hint: "CLOUDSDK_CORE_PROJECT or `gcloud config set project PROJECT_ID`",
 		Ask:  &Question{Page: PageWhere, Title: "Google Cloud project id", Description: "The project the bucket and service account are created in."}},
 	{Flag: "location", State: "location", Owner: "gcs", Usage: "Cloud Storage location, such as US or us-central1 (gcs; defaults to the Snowflake account's region)",
@@ -240,14 +243,6 @@ var Fields = []Field{
 	{Flag: "service-account", State: "names.gcp_service_account", Owner: "gcs", Usage: "account id of GrowthLoop's service account (before the @), when it is not <name>-byob", Slot: Text(func(c *Config) *string { return &c.ServiceAccount })},
 	{Flag: "writer-role", State: "names.gcp_writer_role", Owner: "gcs", Usage: "id of GrowthLoop's custom role, when it is not <name>_byob_writer", Slot: Text(func(c *Config) *string { return &c.WriterRole })},
 	{Flag: "snowflake-role-gcp", State: "names.gcp_snowflake_role", Owner: "gcs", Usage: "id of the custom role of Snowflake's service account, when it is not <name>_byob_snowflake", Slot: Text(func(c *Config) *string { return &c.SnowflakeRoleGCP })},
-	{Flag: "snowflake-database", State: "snowflake_database", Owner: "snowflake", Usage: "existing database holding the stage (snowflake)", Slot: Text(func(c *Config) *string { return &c.SnowflakeDatabase }), Required: always,
-		Ask: &Question{Page: PageWarehouseObjects, Title: "Snowflake database for the stage", Description: "It must exist."}},
-	{Flag: "snowflake-schema", State: "snowflake_schema", Owner: "snowflake", Default: "FLYWHEEL_SYSTEM", Usage: "existing schema holding the stage (snowflake)", Slot: Text(func(c *Config) *string { return &c.SnowflakeSchema }),
-		Ask: &Question{Page: PageWarehouseObjects, Title: "Schema for the stage", Description: "It must exist: byob creates the stage in it, not the schema."}},
-	{Flag: "integration", State: "integration", Owner: "snowflake", Usage: "storage integration name (default FLYWHEEL_APP_AWS for s3, FLYWHEEL_APP_GCS for gcs)", Slot: Text(func(c *Config) *string { return &c.Integration })},
-	{Flag: "stage", State: "stage", Owner: "snowflake", Default: "FLYWHEEL_EXTERNAL_STAGE", Usage: "stage name (snowflake)", Slot: Text(func(c *Config) *string { return &c.Stage })},
-	{Flag: "growthloop-role", State: "growthloop_role", Owner: "snowflake", Usage: "Snowflake role GrowthLoop queries with (snowflake)", Slot: Text(func(c *Config) *string { return &c.GrowthLoopRole }), Required: always,
-		Ask: &Question{Page: PageWarehouseObjects, Title: "Snowflake role GrowthLoop queries with", Description: "It gets USAGE on the integration and the stage."}},
 	{Flag: "key-file", State: "key_file", Owner: "gcs", HoldsKey: true, Usage: "where the service account key is written (gcs; default credentials.json)",
 		Help: map[Use]string{Plans: "where byob init writes the service account key (gcs; default credentials.json)", Reads: "service account key file byob init wrote (gcs; default credentials.json)"}, Slot: Text(func(c *Config) *string { return &c.KeyFile }),
 		Ask: &Question{Page: PageFiles, Title: "Service account key file", Description: "Written with mode 0600."}},
@@ -257,26 +252,4 @@ var Fields = []Field{
 	{Flag: "state", Default: DefaultState, Usage: "state file that makes re-runs resume (no secrets in it)",
 		Help: map[Use]string{Plans: "state file of earlier byob init runs: the plan starts from what they made", Renders: "state file of a setup byob init made: when it exists, render starts from it", Reads: "state file byob init wrote; the setup is read from it"}, Slot: Text(func(c *Config) *string { return &c.State }),
 		Ask: &Question{Page: PageFiles, Title: "State file", Description: "Lets a re-run resume; holds no secret."}},
-
-	{Flag: "snowflake-connection", State: "connection.snowflake_connection", Owner: "snowflake", Kind: ConnectionField, Usage: "connection name in ~/.snowflake/connections.toml (default: SNOWFLAKE_DEFAULT_CONNECTION_NAME or default)", Slot: Text(func(c *Config) *string { return &c.Snowflake.Connection }),
-		Ask: &Question{Page: PageConnection, Title: "Which Snowflake connection?", Description: "From connections.toml. byob needs a role that can create integrations (ACCOUNTADMIN).",
-			ChoicesOnly: true, When: func(c *Config) bool { return c.Snowflake.Account == "" }}},
-	{Flag: "snowflake-account", State: "connection.snowflake_account", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake account identifier (orgname-accountname)", Slot: Text(func(c *Config) *string { return &c.Snowflake.Account }),
-		Ask: &Question{Page: PageAccount, Title: "Snowflake account identifier", Description: "orgname-accountname", When: noConnection}},
-	{Flag: "snowflake-user", State: "connection.snowflake_user", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake user (its password only from SNOWFLAKE_PASSWORD)", Slot: Text(func(c *Config) *string { return &c.Snowflake.User }),
-		Ask: &Question{Page: PageAccount, Title: "Snowflake user", When: noConnection}},
-	{Flag: "snowflake-role", State: "connection.snowflake_role", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake role byob runs as (creating integrations needs ACCOUNTADMIN or CREATE INTEGRATION)", Help: map[Use]string{Reads: "Snowflake role byob runs as"}, Slot: Text(func(c *Config) *string { return &c.Snowflake.Role }),
-		Ask: &Question{Page: PageAccount, Title: "Snowflake role byob runs as", Description: "It creates the integration: ACCOUNTADMIN or a role with CREATE INTEGRATION.", When: noConnection}},
-	{Flag: "snowflake-warehouse", State: "connection.snowflake_warehouse", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake warehouse for the session", Slot: Text(func(c *Config) *string { return &c.Snowflake.Warehouse })},
-	{Flag: "snowflake-authenticator", State: "connection.snowflake_authenticator", Owner: "snowflake", Kind: ConnectionField, Usage: "snowflake (password), externalbrowser (SSO), snowflake_jwt (key pair) or oauth (SNOWFLAKE_TOKEN) (default: the connection's, else snowflake)", Slot: Text(func(c *Config) *string { return &c.Snowflake.Authenticator }),
-		Ask: &Question{Page: PageAccount, Title: "How do you sign in?", When: noConnection}},
-	{Flag: "snowflake-private-key-file", State: "connection.snowflake_private_key_file", Owner: "snowflake", Kind: ConnectionField, Usage: "unencrypted PKCS#8 key for snowflake_jwt", Slot: Text(func(c *Config) *string { return &c.Snowflake.PrivateKeyFile }),
-		Ask: &Question{Page: PageKeyFile, Title: "Private key file (unencrypted PKCS#8)", When: func(c *Config) bool { return c.Snowflake.Authenticator == "snowflake_jwt" }}},
-	{Flag: "snowflake-host", State: "connection.snowflake_host", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake host, for private link (default <account>.snowflakecomputing.com)", Slot: Text(func(c *Config) *string { return &c.Snowflake.Host })},
-	{Flag: "snowflake-port", State: "connection.snowflake_port", Owner: "snowflake", Kind: ConnectionField, Usage: "Snowflake port (default 443)", Slot: Number(func(c *Config) *int { return &c.Snowflake.Port })},
-	{Flag: "snowflake-protocol", State: "connection.snowflake_protocol", Owner: "snowflake", Kind: ConnectionField, Usage: "https (default) or http", Slot: Text(func(c *Config) *string { return &c.Snowflake.Protocol })},
 }
-
-// noConnection: the account is asked for when no connection was chosen
-// and no account given.
-func noConnection(c *Config) bool { return c.Snowflake.Connection == "" && c.Snowflake.Account == "" }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/growthloop/byob/providers/bundlefile"
@@ -19,6 +20,10 @@ type Provider interface {
 	Name() string
 	// Title names it for people ("Amazon S3").
 	Title() string
+	// Fields are its inputs (flags), each with Owner its name; they live
+	// in its own section of Config (providers.Section). Register adds
+	// them to Fields.
+	Fields() []Field
 	// Default fills the defaults of its inputs that are not fixed (derived
 	// from other inputs or the environment). It runs for every registered
 	// provider, so it checks whether it is the setup's.
@@ -299,8 +304,20 @@ type Holder interface {
 
 var registry []Provider
 
-// Register makes a provider selectable by its name.
-func Register(p Provider) { registry = append(registry, p) }
+// Register makes a provider selectable by its name, and its fields
+// flags.
+func Register(p Provider) {
+	registry = append(registry, p)
+	for _, f := range p.Fields() {
+		// A setup field goes before the files (--bundle, --state), a
+		// connection field at the end.
+		at := len(Fields)
+		if f.Kind == SetupField {
+			at = slices.IndexFunc(Fields, func(f Field) bool { return f.Flag == "bundle" })
+		}
+		Fields = slices.Insert(Fields, at, f)
+	}
+}
 
 func lookup(name string) Provider {
 	for _, p := range registry {

@@ -17,15 +17,16 @@ import (
 
 	"github.com/growthloop/byob/providers"
 	_ "github.com/growthloop/byob/providers/all"
+	"github.com/growthloop/byob/providers/snowflakestage"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // setups are the setups rendered in each format.
 var setups = map[string]providers.Config{
-	"s3-snowflake":  {Provider: "s3", Bucket: "acme-growthloop-exports", Region: "us-west-2", Warehouse: "snowflake", OrgID: "1234", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"},
+	"s3-snowflake":  providers.Config{Provider: "s3", Bucket: "acme-growthloop-exports", Region: "us-west-2", Warehouse: "snowflake", OrgID: "1234"}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"}),
 	"s3":            {Provider: "s3", Bucket: "acme-growthloop-exports", Region: "eu-west-1", Prefix: "growthloop/", Name: "acme"},
-	"gcs-snowflake": {Provider: "gcs", Bucket: "acme-growthloop-exports", GCPProject: "acme-data", Location: "US", Warehouse: "snowflake", OrgID: "1234", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"},
+	"gcs-snowflake": providers.Config{Provider: "gcs", Bucket: "acme-growthloop-exports", GCPProject: "acme-data", Location: "US", Warehouse: "snowflake", OrgID: "1234"}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"}),
 	"gcs":           {Provider: "gcs", Bucket: "acme-growthloop-exports", GCPProject: "acme-data", Location: "europe-west1", Name: "acme"},
 }
 

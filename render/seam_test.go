@@ -29,6 +29,7 @@ type fakeCloud struct{ providers.BucketProvider }
 
 func (fakeCloud) Name() string                                        { return "fake" }
 func (fakeCloud) Title() string                                       { return "Fake Cloud" }
+func (fakeCloud) Fields() []providers.Field                           { return nil }
 func (fakeCloud) Default(*providers.Config, providers.Env)            {}
 func (fakeCloud) Validate(*providers.Config) []providers.InvalidValue { return nil }
 func (fakeCloud) Storage(*providers.Config) providers.Storage         { return providers.Storage{} }

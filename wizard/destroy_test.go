@@ -128,7 +128,7 @@ func TestDestroyRemovesExactlyWhatByobMade(t *testing.T) {
 	}
 	// Snowflake: the integration and stage are dropped, byob's grants
 	// revoked, the grant the role had before kept.
-	if e.sf.Integration(cfg.Integration) != nil || e.sf.Stage("ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE") != nil {
+	if e.sf.Integration(snowflakestage.SettingsOf(&cfg).Integration) != nil || e.sf.Stage("ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE") != nil {
 		t.Error("the integration or the stage is still there")
 	}
 	if g := e.sf.Grants("GROWTHLOOP"); !slices.Equal(g, []string{"USAGE|DATABASE|ANALYTICS"}) {
@@ -328,14 +328,14 @@ func TestDestroyGCS(t *testing.T) {
 func TestDestroyKeepsAnAdoptedIntegration(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
-	e.sf.SetIntegration(cfg.Integration, snowflaketest.Integration{Provider: "S3", Enabled: true,
+	e.sf.SetIntegration(snowflakestage.SettingsOf(&cfg).Integration, snowflaketest.Integration{Provider: "S3", Enabled: true,
 		RoleARN: "arn:aws:iam::" + awstest.AccountID + ":role/old", ExternalID: "theirs", AllowedLocations: []string{"s3://old/"}})
 	e.mustApply(cfg)
 	out, _ := mustDestroy(t, cfg, e.deps, providers.DestroyOptions{})
-	if e.sf.Integration(cfg.Integration) == nil {
+	if e.sf.Integration(snowflakestage.SettingsOf(&cfg).Integration) == nil {
 		t.Fatal("destroy dropped an integration byob did not create")
 	}
-	if k := keptReasons(out); !strings.Contains(k, "snowflake-integration: storage integration "+cfg.Integration+" was there before byob: left alone") {
+	if k := keptReasons(out); !strings.Contains(k, "snowflake-integration: storage integration "+snowflakestage.SettingsOf(&cfg).Integration+" was there before byob: left alone") {
 		t.Errorf("kept:\n%s", k)
 	}
 	if !slices.Contains(out.Removed, snowflakestage.StepStage) || e.sf.Stage("ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE") != nil {

@@ -65,9 +65,9 @@ func (e *env) connect(c *s3bucket.Clients, db *snowflake.Pool) {
 func (e *env) config() wizard.Config {
 	c := wizard.Config{
 		Provider: s3bucket.Name, Bucket: "acme-exports-" + e.id, Name: "t" + e.id, Region: "us-west-2", Warehouse: snowflakestage.Name,
-		OrgID: "1234", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7,
+		OrgID: "1234", TTLDays: 7,
 		Bundle: filepath.Join(e.dir, "bundle.json"), State: filepath.Join(e.dir, "state.json"),
-	}
+	}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
 	c.ApplyDefaults()
 	if err := c.Validate(); err != nil {
 		e.t.Fatal(err)
@@ -196,7 +196,7 @@ func (e *env) inspect(cfg wizard.Config) {
 		t.Fatal(err)
 	}
 	trust, _ := url.QueryUnescape(aws.ToString(role.Role.AssumeRolePolicyDocument))
-	in := e.sf.Integration(cfg.Integration)
+	in := e.sf.Integration(snowflakestage.SettingsOf(&cfg).Integration)
 	if in == nil {
 		t.Fatal("no integration")
 	}
@@ -224,7 +224,7 @@ func (e *env) inspect(cfg wizard.Config) {
 	}
 
 	st := e.sf.Stage("ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE")
-	if st == nil || st.URL != part.Scheme+cfg.Bucket+"/"+cfg.Prefix+cfg.OrgID+"/" || st.Integration != cfg.Integration {
+	if st == nil || st.URL != part.Scheme+cfg.Bucket+"/"+cfg.Prefix+cfg.OrgID+"/" || st.Integration != snowflakestage.SettingsOf(&cfg).Integration {
 		t.Errorf("stage %+v", st)
 	}
 	for _, g := range [][2]string{{"INTEGRATION", "FLYWHEEL_APP_AWS"}, {"DATABASE", "ANALYTICS"}, {"SCHEMA", "ANALYTICS.FLYWHEEL_SYSTEM"}, {"STAGE", "ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE"}} {
@@ -319,7 +319,7 @@ func (e *gcsEnv) config(warehouse string) wizard.Config {
 		Bundle: filepath.Join(e.dir, "bundle.json"), State: filepath.Join(e.dir, "state.json"), KeyFile: filepath.Join(e.dir, "credentials.json"),
 	}
 	if warehouse == snowflakestage.Name {
-		c.SnowflakeDatabase, c.GrowthLoopRole = "ANALYTICS", "GROWTHLOOP"
+		c = c.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
 	}
 	c.ApplyDefaults()
 	if err := c.Validate(); err != nil {
@@ -443,7 +443,7 @@ func (e *gcsEnv) inspect(cfg wizard.Config) {
 		if !member("projects/"+gcptest.Project+"/roles/"+names.SnowflakeRole, "serviceAccount:"+snowflaketest.GCPServiceAccount) {
 			t.Errorf("bindings %+v lack Snowflake's", e.gcp.Bindings(cfg.Bucket))
 		}
-		in := e.sf.Integration(cfg.Integration)
+		in := e.sf.Integration(snowflakestage.SettingsOf(&cfg).Integration)
 		if in == nil || in.Provider != "GCS" || strings.Join(in.AllowedLocations, ",") != "gcs://"+cfg.Bucket+"/"+cfg.Prefix {
 			t.Errorf("integration %+v", in)
 		}

@@ -244,9 +244,9 @@ func TestVerifyFindsWhoElseCanReachTheGCSBucket(t *testing.T) {
 func TestVerifyFindsWhoElseCanReachTheSnowflakeObjects(t *testing.T) {
 	for _, broader := range []string{"*", "s3://"} {
 		e, cfg := healthyS3(t)
-		in := e.sf.Integration(cfg.Integration)
+		in := e.sf.Integration(snowflakestage.SettingsOf(&cfg).Integration)
 		in.AllowedLocations = []string{broader + map[string]string{"*": "", "s3://": cfg.Bucket + "/"}[broader]}
-		e.sf.SetIntegration(cfg.Integration, *in)
+		e.sf.SetIntegration(snowflakestage.SettingsOf(&cfg).Integration, *in)
 		rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
 		c := find(rep, snowflakestage.StepIntegration)
 		if rep.OK || c.Status != providers.Fail || !strings.Contains(c.Detail, "STORAGE_ALLOWED_LOCATIONS") ||
@@ -259,14 +259,14 @@ func TestVerifyFindsWhoElseCanReachTheSnowflakeObjects(t *testing.T) {
 	if c := find(verify(t, cfg, e.deps, wizard.VerifyOptions{}), snowflakestage.CheckOtherGrants); c.Status != providers.Pass {
 		t.Fatalf("healthy: %+v", c)
 	}
-	e.sf.Grant("ANALYST", "USAGE", "INTEGRATION", cfg.Integration)
+	e.sf.Grant("ANALYST", "USAGE", "INTEGRATION", snowflakestage.SettingsOf(&cfg).Integration)
 	e.sf.Grant("ANALYST", "USAGE", "STAGE", "ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE")
 	rep := verify(t, cfg, e.deps, wizard.VerifyOptions{})
 	c := find(rep, snowflakestage.CheckOtherGrants)
 	if !rep.OK || c.Status != providers.Warn ||
-		!strings.Contains(c.Detail, "role ANALYST has USAGE on integration "+cfg.Integration) ||
+		!strings.Contains(c.Detail, "role ANALYST has USAGE on integration "+snowflakestage.SettingsOf(&cfg).Integration) ||
 		!strings.Contains(c.Detail, "role ANALYST has USAGE on stage ANALYTICS.FLYWHEEL_SYSTEM.FLYWHEEL_EXTERNAL_STAGE") ||
-		!strings.Contains(c.Remedy, `REVOKE USAGE ON INTEGRATION "`+cfg.Integration+`" FROM ROLE "ANALYST"`) {
+		!strings.Contains(c.Remedy, `REVOKE USAGE ON INTEGRATION "`+snowflakestage.SettingsOf(&cfg).Integration+`" FROM ROLE "ANALYST"`) {
 		t.Errorf("another role: %+v", c)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/s3bucket/awstest"
+	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/wizard"
 )
@@ -65,11 +66,11 @@ func handMade(t *testing.T, e *env) (wizard.Config, string) {
 		t.Fatal(err)
 	}
 	roleARN := "arn:aws:iam::" + awstest.AccountID + ":role/" + cfg.RoleName
-	e.sf.SetIntegration(cfg.Integration, snowflaketest.Integration{Provider: "S3", Enabled: true, RoleARN: roleARN,
+	e.sf.SetIntegration(snowflakestage.SettingsOf(&cfg).Integration, snowflaketest.Integration{Provider: "S3", Enabled: true, RoleARN: roleARN,
 		ExternalID: "GROWTHLOOP_SFCRole=2_abcdefghijklmnop=", AllowedLocations: []string{"s3://" + cfg.Bucket + "/exports/"}})
-	e.sf.Grant("GROWTHLOOP", "USAGE", "INTEGRATION", cfg.Integration)
-	e.sf.SetStage(cfg.SnowflakeDatabase+"."+cfg.SnowflakeSchema+"."+cfg.Stage,
-		snowflaketest.Stage{URL: "s3://" + cfg.Bucket + "exports/1234/", Integration: cfg.Integration})
+	e.sf.Grant("GROWTHLOOP", "USAGE", "INTEGRATION", snowflakestage.SettingsOf(&cfg).Integration)
+	e.sf.SetStage(snowflakestage.SettingsOf(&cfg).Database+"."+snowflakestage.SettingsOf(&cfg).Schema+"."+snowflakestage.SettingsOf(&cfg).Stage,
+		snowflaketest.Stage{URL: "s3://" + cfg.Bucket + "exports/1234/", Integration: snowflakestage.SettingsOf(&cfg).Integration})
 	return cfg, aws.ToString(key.AccessKey.AccessKeyId)
 }
 
@@ -133,14 +134,14 @@ func TestHandMadeSetupIsVerifiedThenTakenOver(t *testing.T) {
 		}
 	}
 	for _, q := range e.sf.Statements() {
-		if strings.Contains(q, "CREATE OR REPLACE") || strings.HasPrefix(q, "CREATE STORAGE INTEGRATION") && e.sf.Integration(cfg.Integration).ExternalID != "GROWTHLOOP_SFCRole=2_abcdefghijklmnop=" {
+		if strings.Contains(q, "CREATE OR REPLACE") || strings.HasPrefix(q, "CREATE STORAGE INTEGRATION") && e.sf.Integration(snowflakestage.SettingsOf(&cfg).Integration).ExternalID != "GROWTHLOOP_SFCRole=2_abcdefghijklmnop=" {
 			t.Errorf("the integration's identity changed: %s", q)
 		}
 	}
 	if keys := e.userKeys(cfg); len(keys) != 1 || keys[0] != key+" Active" {
 		t.Errorf("the user's keys are %v: want only %s, untouched", keys, key)
 	}
-	if st := e.sf.Stage(cfg.SnowflakeDatabase + "." + cfg.SnowflakeSchema + "." + cfg.Stage); st == nil || st.URL != "s3://"+cfg.Bucket+"/exports/1234/" {
+	if st := e.sf.Stage(snowflakestage.SettingsOf(&cfg).Database + "." + snowflakestage.SettingsOf(&cfg).Schema + "." + snowflakestage.SettingsOf(&cfg).Stage); st == nil || st.URL != "s3://"+cfg.Bucket+"/exports/1234/" {
 		t.Errorf("stage %+v", st)
 	}
 
@@ -212,7 +213,7 @@ func TestAdoptedSetupIsManagedLikeByobs(t *testing.T) {
 			t.Errorf("destroy removed what it did not make: %v", err)
 		}
 	}
-	if e.sf.Integration(cfg.Integration) == nil {
+	if e.sf.Integration(snowflakestage.SettingsOf(&cfg).Integration) == nil {
 		t.Error("destroy dropped the adopted integration")
 	}
 }

@@ -7,17 +7,18 @@ import (
 
 	"github.com/growthloop/byob/providers"
 	_ "github.com/growthloop/byob/providers/all"
+	"github.com/growthloop/byob/providers/snowflakestage"
 )
 
 func plans(t *testing.T) map[string]*Plan {
 	s3 := Config{Provider: "s3", Bucket: "acme-exports", Region: "us-east-1", Warehouse: "snowflake",
-		OrgID: "1234", SnowflakeDatabase: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP", TTLDays: 7}
+		OrgID: "1234", TTLDays: 7}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
 	s3.ApplyDefaults()
 	s3none := s3
-	s3none.Warehouse, s3none.OrgID, s3none.SnowflakeDatabase, s3none.GrowthLoopRole, s3none.SnowflakeSchema, s3none.Integration, s3none.Stage =
-		providers.WarehouseNone, "", "", "", "", "", ""
+	s3none.Warehouse, s3none.OrgID = providers.WarehouseNone, ""
+	s3none = s3none.With(snowflakestage.Settings{})
 	gcs := Config{Provider: "gcs", Bucket: "acme-exports", GCPProject: "acme-data", Location: "US", TTLDays: 7,
-		Warehouse: "snowflake", OrgID: "1", SnowflakeDatabase: "DB", GrowthLoopRole: "R"}
+		Warehouse: "snowflake", OrgID: "1"}.With(snowflakestage.Settings{Database: "DB", GrowthLoopRole: "R"})
 	gcs.ApplyDefaults()
 	out := map[string]*Plan{}
 	for name, c := range map[string]Config{"s3-snowflake": s3, "s3": s3none, "gcs-snowflake": gcs} {

@@ -97,7 +97,7 @@ func TestResumeAfterFailureAtEachStep(t *testing.T) {
 		// The inputs are recorded before the first change, the external ID
 		// before the integration that holds it.
 		state := e.state(cfg)
-		if state["inputs"] == nil || e.sf.Integration(cfg.Integration) != nil && state["values"].(map[string]any)["snowflake.external_id"] == nil {
+		if state["inputs"] == nil || e.sf.Integration(snowflakestage.SettingsOf(&cfg).Integration) != nil && state["values"].(map[string]any)["snowflake.external_id"] == nil {
 			t.Fatalf("k=%d: state after failure lacks inputs or external ID: %v", k, state)
 		}
 		e.mustApply(cfg)
@@ -261,11 +261,11 @@ func TestPolicyShownLate(t *testing.T) {
 func TestIntegrationOfAnotherProviderIsNeverAltered(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
-	e.sf.SetIntegration(cfg.Integration, snowflaketest.Integration{Provider: "GCS", Enabled: true, AllowedLocations: []string{"gcs://theirs/"}})
+	e.sf.SetIntegration(snowflakestage.SettingsOf(&cfg).Integration, snowflaketest.Integration{Provider: "GCS", Enabled: true, AllowedLocations: []string{"gcs://theirs/"}})
 	before := len(e.aws.Calls())
 	_, err := e.apply(cfg)
 	if err == nil || !strings.Contains(err.Error(), "STORAGE_PROVIDER GCS, not S3") || !strings.Contains(err.Error(), "--integration") ||
-		!strings.Contains(err.Error(), cfg.Integration) {
+		!strings.Contains(err.Error(), snowflakestage.SettingsOf(&cfg).Integration) {
 		t.Fatalf("apply = %v", err)
 	}
 	if got := e.statementsSince(0, "ALTER"); len(got) != 0 {
@@ -276,7 +276,7 @@ func TestIntegrationOfAnotherProviderIsNeverAltered(t *testing.T) {
 			t.Errorf("%s %s ran before the integration was found to be another provider's", c.Service, c.Action)
 		}
 	}
-	if in := e.sf.Integration(cfg.Integration); in.Provider != "GCS" || in.AllowedLocations[0] != "gcs://theirs/" {
+	if in := e.sf.Integration(snowflakestage.SettingsOf(&cfg).Integration); in.Provider != "GCS" || in.AllowedLocations[0] != "gcs://theirs/" {
 		t.Errorf("integration = %+v", in)
 	}
 }
@@ -288,9 +288,9 @@ func TestIntegrationDriftIsAltered(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
 	e.mustApply(cfg)
-	in := e.sf.Integration(cfg.Integration)
+	in := e.sf.Integration(snowflakestage.SettingsOf(&cfg).Integration)
 	in.ExternalID, in.AllowedLocations = "someone-else", []string{"s3://other/"}
-	e.sf.SetIntegration(cfg.Integration, *in)
+	e.sf.SetIntegration(snowflakestage.SettingsOf(&cfg).Integration, *in)
 	before := len(e.sf.Statements())
 	e.mustApply(cfg)
 	alter := e.statementsSince(before, "ALTER STORAGE INTEGRATION")
@@ -326,7 +326,7 @@ func TestResetExternalIDOnRequest(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
 	e.mustApply(cfg)
-	old := e.sf.Integration(cfg.Integration).ExternalID
+	old := e.sf.Integration(snowflakestage.SettingsOf(&cfg).Integration).ExternalID
 	state, values, err := wizard.Prepare(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -335,7 +335,7 @@ func TestResetExternalIDOnRequest(t *testing.T) {
 	if _, err := wizard.Apply(context.Background(), cfg, e.deps, state, values, wizard.ApplyOptions{ResetExternalID: true}); err != nil {
 		t.Fatal(err)
 	}
-	now := e.sf.Integration(cfg.Integration).ExternalID
+	now := e.sf.Integration(snowflakestage.SettingsOf(&cfg).Integration).ExternalID
 	if now == old || !strings.HasPrefix(now, "byob-") {
 		t.Errorf("external ID %s after reset, was %s", now, old)
 	}
@@ -368,7 +368,7 @@ func TestLostStateAdoptsTheLiveSetup(t *testing.T) {
 		t.Errorf("outcome %+v; bundle key %s, was %s", out, e.bundle(cfg).AWSAccessKeyID, key)
 	}
 	values := e.state(cfg)["values"].(map[string]any)
-	if values["snowflake.external_id"] != e.sf.Integration(cfg.Integration).ExternalID || values["aws.access_key_id"] != key {
+	if values["snowflake.external_id"] != e.sf.Integration(snowflakestage.SettingsOf(&cfg).Integration).ExternalID || values["aws.access_key_id"] != key {
 		t.Errorf("state values %v", values)
 	}
 	e.inspect(cfg)
@@ -380,9 +380,9 @@ func TestDriftNotConfirmedIsLeftAlone(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
 	e.mustApply(cfg)
-	in := e.sf.Integration(cfg.Integration)
+	in := e.sf.Integration(snowflakestage.SettingsOf(&cfg).Integration)
 	in.ExternalID = "someone-else"
-	e.sf.SetIntegration(cfg.Integration, *in)
+	e.sf.SetIntegration(snowflakestage.SettingsOf(&cfg).Integration, *in)
 	state, values, err := wizard.Prepare(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -394,7 +394,7 @@ func TestDriftNotConfirmedIsLeftAlone(t *testing.T) {
 	if !errors.Is(err, wizard.ErrCancelled) {
 		t.Fatalf("apply = %v", err)
 	}
-	if e.sf.Mutations() != before || e.sf.Integration(cfg.Integration).ExternalID != "someone-else" {
+	if e.sf.Mutations() != before || e.sf.Integration(snowflakestage.SettingsOf(&cfg).Integration).ExternalID != "someone-else" {
 		t.Error("a declined drift fix must change nothing in Snowflake")
 	}
 }

@@ -3,8 +3,10 @@ package wizard_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -37,8 +39,19 @@ var memAccount = providers.Key{Name: "mem.account", Placeholder: "<mem-account>"
 
 type memProvider struct{ cloud *memCloud }
 
-func (memProvider) Name() string                                        { return "mem" }
-func (memProvider) Title() string                                       { return "Memory Cloud" }
+func (memProvider) Name() string  { return "mem" }
+func (memProvider) Title() string { return "Memory Cloud" }
+
+// memSettings is the provider's own section of Config, and the row of its
+// one flag is all it takes to add it: the flag, its state file key, the
+// check that a setup has it.
+type memSettings struct{ Zone string }
+
+func (memProvider) Fields() []providers.Field {
+	return []providers.Field{{Flag: "mem-zone", State: "mem_zone", Owner: "mem", Usage: "zone of the memory bucket", Required: providers.Always,
+		Slot: providers.SectionText(func(s *memSettings) *string { return &s.Zone })}}
+}
+
 func (memProvider) Default(*providers.Config, providers.Env)            {}
 func (memProvider) Validate(*providers.Config) []providers.InvalidValue { return nil }
 func (p memProvider) Connect(context.Context, *providers.Config, providers.Env) (providers.Conn, error) {
@@ -49,10 +62,12 @@ func (memProvider) LocationKey() providers.Key { return providers.Key{Name: "mem
 func (memProvider) Storage(*providers.Config) providers.Storage {
 	return providers.Storage{Cloud: "mem", Service: "MEM", Scheme: "mem://"}
 }
-func (memProvider) Keys(*providers.Config) providers.KeyStore         { return noKeys{} }
-func (memProvider) KeyID(*providers.Values) string                    { return "" }
-func (memProvider) BundledKey(*bundlefile.Bundle) string              { return "" }
-func (memProvider) Describe(c *providers.Config) string               { return "memory bucket " + c.Bucket }
+func (memProvider) Keys(*providers.Config) providers.KeyStore { return noKeys{} }
+func (memProvider) KeyID(*providers.Values) string            { return "" }
+func (memProvider) BundledKey(*bundlefile.Bundle) string      { return "" }
+func (memProvider) Describe(c *providers.Config) string {
+	return "memory bucket " + c.Bucket + " in " + providers.Section[memSettings](c).Zone
+}
 func (memProvider) Permissions(*providers.Config) []providers.Grantee { return nil }
 func (memProvider) Bundle(providers.Setup, *bundlefile.Bundle) bool   { return true }
 func (p memProvider) Steps(s providers.Setup) []providers.Step {
@@ -139,6 +154,14 @@ func TestABucketProviderKnownOnlyToItsOwnPackage(t *testing.T) {
 	cfg := wizard.Config{Provider: "mem", Warehouse: providers.WarehouseNone, Bucket: "mem-exports", OrgID: "1234", TTLDays: 7,
 		Bundle: filepath.Join(dir, "bundle.json"), State: filepath.Join(dir, "state.json")}
 	cfg.ApplyDefaults()
+	// The provider's flag, declared by its row only.
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "--mem-zone") {
+		t.Fatalf("Validate without the provider's own flag: %v", err)
+	}
+	zone, ok := providers.Lookup("mem-zone")
+	if !ok || zone.Set(&cfg, "z1") != nil {
+		t.Fatal("the provider's row is not a flag")
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -160,6 +183,17 @@ func TestABucketProviderKnownOnlyToItsOwnPackage(t *testing.T) {
 	}
 	if out := apply(); len(out.Applied) != 0 || !slices.Equal(out.InPlace, []string{"mem-bucket"}) {
 		t.Errorf("re-run changed something: %+v", out)
+	}
+	// The state file keeps the flag under the row's key, and gives it back.
+	st, err := wizard.LoadState(cfg.State)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw, _ := os.ReadFile(cfg.State); !strings.Contains(string(raw), `"mem_zone": "z1"`) {
+		t.Errorf("state file without the provider's input: %s", raw)
+	}
+	if got := st.Inputs.Config(cfg.State); providers.Section[memSettings](&got).Zone != "z1" || !got.Equal(&cfg) {
+		t.Errorf("inputs read back: %+v", got)
 	}
 	b, err := wizard.ReadBundle(cfg.Bundle)
 	if err != nil || b == nil || b.Provider != "mem" || b.Bucket != "mem-exports" {

@@ -65,11 +65,11 @@ func TestSnowflakeObjectsMissingOrHidden(t *testing.T) {
 func TestIntegrationTheRoleCannotSee(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
-	e.sf.SetIntegration(cfg.Integration, snowflaketest.Integration{Provider: "S3", Enabled: true, AllowedLocations: []string{"s3://theirs/"}})
-	e.sf.SetOwner("INTEGRATION", cfg.Integration, "DATA_ENG")
+	e.sf.SetIntegration(snowflakestage.SettingsOf(&cfg).Integration, snowflaketest.Integration{Provider: "S3", Enabled: true, AllowedLocations: []string{"s3://theirs/"}})
+	e.sf.SetOwner("INTEGRATION", snowflakestage.SettingsOf(&cfg).Integration, "DATA_ENG")
 	_, err := e.apply(cfg)
-	for _, s := range []string{"integration " + cfg.Integration + " exists but role ACCOUNTADMIN may not see it", "--snowflake-role",
-		`GRANT USAGE ON INTEGRATION "` + cfg.Integration + `" TO ROLE "ACCOUNTADMIN"`, "--integration"} {
+	for _, s := range []string{"integration " + snowflakestage.SettingsOf(&cfg).Integration + " exists but role ACCOUNTADMIN may not see it", "--snowflake-role",
+		`GRANT USAGE ON INTEGRATION "` + snowflakestage.SettingsOf(&cfg).Integration + `" TO ROLE "ACCOUNTADMIN"`, "--integration"} {
 		if err == nil || !strings.Contains(err.Error(), s) {
 			t.Errorf("apply = %v; want it to say %q", err, s)
 		}
@@ -146,7 +146,7 @@ func TestAssumeRoleErrorThatLasts(t *testing.T) {
 	cfg := e.config()
 	e.sf.AssumeRoleFails(1 << 30)
 	out, err := e.applyWith(cfg, runenv.Propagation{Timeout: 100 * time.Millisecond, Initial: 5 * time.Millisecond, Max: 10 * time.Millisecond})
-	in := e.sf.Integration(cfg.Integration)
+	in := e.sf.Integration(snowflakestage.SettingsOf(&cfg).Integration)
 	for _, s := range []string{"Error assuming AWS_ROLE", "trust policy of arn:aws:iam::" + e.bundleAccount(cfg) + ":role/" + s3bucket.NamesFor(cfg.Name).Role,
 		"IAM user " + snowflaketest.IAMUserARN, "external ID " + in.ExternalID, "STS must be active in us-west-2"} {
 		if err == nil || !strings.Contains(err.Error(), s) {

@@ -14,6 +14,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/snowflakestage"
 )
 
 // TestLoadStateRefusesWhatIsNotByobState: anything but a byob state file
@@ -213,9 +214,7 @@ func TestStateV1IsMigrated(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Provider: "s3", Bucket: "acme-exports", Region: "us-west-2", Prefix: "exports/", OrgID: "1234", TTLDays: 7,
-		Warehouse: "snowflake", Name: "growthloop", SnowflakeDatabase: "ANALYTICS", SnowflakeSchema: "FLYWHEEL_SYSTEM",
-		Integration: "FLYWHEEL_APP_AWS", Stage: "FLYWHEEL_EXTERNAL_STAGE", GrowthLoopRole: "GROWTHLOOP",
-		Bundle: "growthloop-byob-bundle.json", State: path}
+		Warehouse: "snowflake", Name: "growthloop", Bundle: "growthloop-byob-bundle.json", State: path}.With(snowflakestage.Settings{Database: "ANALYTICS", Schema: "FLYWHEEL_SYSTEM", Integration: "FLYWHEEL_APP_AWS", Stage: "FLYWHEEL_EXTERNAL_STAGE", GrowthLoopRole: "GROWTHLOOP"})
 	if got := s.Inputs.Config(path); !got.Equal(&want) {
 		t.Errorf("inputs\n got %+v\nwant %+v", got, want)
 	}

@@ -182,20 +182,20 @@ func TestVerifyNamesEachBrokenSetting(t *testing.T) {
 		// The integration's external ID is the one Snowflake presents: the
 		// trust that no longer names it is what fails.
 		{"integration external ID changed", func(t *testing.T, e *env, cfg wizard.Config) {
-			in := e.sf.Integration(cfg.Integration)
+			in := e.sf.Integration(snowflakestage.SettingsOf(&cfg).Integration)
 			in.ExternalID = "someone-elses-id"
-			e.sf.SetIntegration(cfg.Integration, *in)
+			e.sf.SetIntegration(snowflakestage.SettingsOf(&cfg).Integration, *in)
 		}, s3bucket.StepRole, "external ID someone-elses-id", "byob init"},
 		{"integration disabled", func(t *testing.T, e *env, cfg wizard.Config) {
-			in := e.sf.Integration(cfg.Integration)
+			in := e.sf.Integration(snowflakestage.SettingsOf(&cfg).Integration)
 			in.Enabled = false
-			e.sf.SetIntegration(cfg.Integration, *in)
+			e.sf.SetIntegration(snowflakestage.SettingsOf(&cfg).Integration, *in)
 		}, snowflakestage.StepIntegration, `ENABLED is "false"`, "ENABLED = TRUE"},
 		{"integration USAGE revoked", func(t *testing.T, e *env, cfg wizard.Config) {
-			e.sf.Revoke(cfg.GrowthLoopRole, "USAGE", "INTEGRATION", cfg.Integration)
+			e.sf.Revoke(snowflakestage.SettingsOf(&cfg).GrowthLoopRole, "USAGE", "INTEGRATION", snowflakestage.SettingsOf(&cfg).Integration)
 		}, snowflakestage.StepIntegrationGrant, "missing", "byob init"},
 		{"stage URL wrong", func(t *testing.T, e *env, cfg wizard.Config) {
-			name := cfg.SnowflakeDatabase + "." + cfg.SnowflakeSchema + "." + cfg.Stage
+			name := snowflakestage.SettingsOf(&cfg).Database + "." + snowflakestage.SettingsOf(&cfg).Schema + "." + snowflakestage.SettingsOf(&cfg).Stage
 			st := e.sf.Stage(name)
 			st.URL = "s3://" + cfg.Bucket + "/exports" // the guide's missing slash
 			e.sf.SetStage(name, *st)
@@ -498,7 +498,7 @@ func TestVerifyGCS(t *testing.T) {
 			e.gcp.DeleteKey(email, e.gcp.Keys(email)[0])
 		}, gcsbucket.CheckKeyWorks, "no longer exists", "byob init"},
 		{"stage URL wrong", func(t *testing.T, e *gcsEnv, cfg wizard.Config) {
-			name := cfg.SnowflakeDatabase + "." + cfg.SnowflakeSchema + "." + cfg.Stage
+			name := snowflakestage.SettingsOf(&cfg).Database + "." + snowflakestage.SettingsOf(&cfg).Schema + "." + snowflakestage.SettingsOf(&cfg).Stage
 			st := e.sf.Stage(name)
 			st.URL = "gcs://other-bucket/"
 			e.sf.SetStage(name, *st)

@@ -295,3 +295,6 @@ func (Provider) Suggest(flag string, _ *providers.Config, env providers.Env) str
 	}
 	return DefaultProject(context.Background(), env.LookupEnv, !env.DryRun)
 }
+
+// Fields implements providers.Provider.
+func (Provider) Fields() []providers.Field { return nil }

@@ -275,3 +275,6 @@ func (Provider) Choices(flag string, _ *providers.Config, env providers.Env) ([]
 
 // Suggest implements providers.Asker.
 func (Provider) Suggest(string, *providers.Config, providers.Env) string { return "" }
+
+// Fields implements providers.Provider.
+func (Provider) Fields() []providers.Field { return nil }

@@ -32,8 +32,8 @@ func (Provider) IdentityStep() string { return StepIntegration }
 // Default implements providers.Provider: the integration is named after
 // the bucket's cloud, as GrowthLoop's guide names it (FLYWHEEL_APP_AWS).
 func (Provider) Default(c *providers.Config, _ providers.Env) {
-	if b := c.BucketProvider(); b != nil && c.Integration == "" && c.Warehouse == Name {
-		c.Integration = "FLYWHEEL_APP_" + b.Storage(c).Tag
+	if b := c.BucketProvider(); b != nil && SettingsOf(c).Integration == "" && c.Warehouse == Name {
+		providers.UpdateSection(c, func(s *Settings) { s.Integration = "FLYWHEEL_APP_" + b.Storage(c).Tag })
 	}
 }
 
@@ -46,18 +46,19 @@ func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
 			bad = append(bad, providers.Invalid(flag, value, err))
 		}
 	}
+	set := SettingsOf(c)
 	for _, id := range []struct{ flag, value string }{
-		{"--snowflake-database", c.SnowflakeDatabase},
-		{"--snowflake-schema", c.SnowflakeSchema},
-		{"--integration", c.Integration},
-		{"--stage", c.Stage},
-		{"--growthloop-role", c.GrowthLoopRole},
+		{"--snowflake-database", set.Database},
+		{"--snowflake-schema", set.Schema},
+		{"--integration", set.Integration},
+		{"--stage", set.Stage},
+		{"--growthloop-role", set.GrowthLoopRole},
 	} {
 		if id.value != "" {
 			check(id.flag, id.value, snowflake.ValidateIdentifier(id.value))
 		}
 	}
-	sc := c.Snowflake
+	sc := set.Connection
 	if sc.Port < 0 || sc.Port > 65535 {
 		check("--snowflake-port", fmt.Sprint(sc.Port), fmt.Errorf("must be a port number 1-65535"))
 	}
@@ -76,9 +77,9 @@ func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
 
 // options are the driver's connection options of a setup.
 func options(c *providers.Config, env providers.Env) snowflake.ConnOptions {
-	sc := c.Snowflake
+	sc := SettingsOf(c).Connection
 	return snowflake.ConnOptions{
-		Connection: sc.Connection, Account: sc.Account, User: sc.User, Role: sc.Role, Warehouse: sc.Warehouse,
+		Connection: sc.Name, Account: sc.Account, User: sc.User, Role: sc.Role, Warehouse: sc.Warehouse,
 		Authenticator: sc.Authenticator, PrivateKeyFile: sc.PrivateKeyFile, Host: sc.Host, Port: sc.Port, Protocol: sc.Protocol,
 		LookupEnv: env.LookupEnv, LoginTimeout: env.SnowflakeTimeout,
 	}

@@ -46,11 +46,11 @@ var gcs = providers.Storage{Cloud: "gcp", Service: "GCS", Scheme: "gcs://", Tag:
 
 // config is the setup's inputs, for a bucket that gives st.
 func config(st providers.Storage) *providers.Config {
-	return &providers.Config{
+	c := providers.Config{
 		Bucket: bucket, Prefix: "exports/", OrgID: "org-1", Warehouse: snowflakestage.Name,
-		SnowflakeDatabase: "ANALYTICS", SnowflakeSchema: "FLYWHEEL_SYSTEM", Integration: "FLYWHEEL_APP_" + st.Tag,
-		Stage: "GROWTHLOOP_EXPORTS", GrowthLoopRole: glRole, State: "byob-state.json",
-	}
+		State: "byob-state.json",
+	}.With(snowflakestage.Settings{Database: "ANALYTICS", Schema: "FLYWHEEL_SYSTEM", Integration: "FLYWHEEL_APP_" + st.Tag, Stage: "GROWTHLOOP_EXPORTS", GrowthLoopRole: glRole})
+	return &c
 }
 
 // fixture is one setup against a fake Snowflake, and the run environment
@@ -81,7 +81,9 @@ func newFixture(t *testing.T, st providers.Storage, sessionRole string) *fixture
 	f := &fixture{t: t, sf: snowflaketest.New()}
 	t.Cleanup(f.sf.Close)
 	cfg := config(st)
-	cfg.Snowflake = providers.SnowflakeConnection{Account: "fake", User: f.sf.User, Role: sessionRole, Host: f.sf.Host, Port: f.sf.Port, Protocol: "http"}
+	providers.UpdateSection(cfg, func(s *snowflakestage.Settings) {
+		s.Connection = snowflakestage.Connection{Account: "fake", User: f.sf.User, Role: sessionRole, Host: f.sf.Host, Port: f.sf.Port, Protocol: "http"}
+	})
 	conn, err := snowflakestage.Provider{}.Connect(context.Background(), cfg, f.env(t))
 	if err != nil {
 		t.Fatal(err)
@@ -781,14 +783,14 @@ func TestConnectRefusesIncompleteSettings(t *testing.T) {
 		return "", false
 	}}
 	for _, tc := range []struct {
-		conn providers.SnowflakeConnection
+		conn snowflakestage.Connection
 		says string
 	}{
-		{providers.SnowflakeConnection{User: "u"}, "--snowflake-account"},
-		{providers.SnowflakeConnection{Account: "a", User: "u"}, "SNOWFLAKE_PASSWORD"},
-		{providers.SnowflakeConnection{Account: "a", User: "u", Authenticator: "snowflake_jwt"}, "--snowflake-private-key-file"},
+		{snowflakestage.Connection{User: "u"}, "--snowflake-account"},
+		{snowflakestage.Connection{Account: "a", User: "u"}, "SNOWFLAKE_PASSWORD"},
+		{snowflakestage.Connection{Account: "a", User: "u", Authenticator: "snowflake_jwt"}, "--snowflake-private-key-file"},
 	} {
-		_, err := snowflakestage.Provider{}.Connect(context.Background(), &providers.Config{Snowflake: tc.conn}, env)
+		_, err := snowflakestage.Provider{}.Connect(context.Background(), ptr(providers.Config{}.With(snowflakestage.Settings{Connection: tc.conn})), env)
 		var ue *providers.UsageError
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.says) {
 			t.Errorf("connect %+v = %v, want a usage error naming %s", tc.conn, err, tc.says)
@@ -798,20 +800,35 @@ func TestConnectRefusesIncompleteSettings(t *testing.T) {
 
 // TestValidate: each bad input is named by its flag.
 func TestValidate(t *testing.T) {
-	good := providers.Config{SnowflakeDatabase: "ANALYTICS", SnowflakeSchema: "FLYWHEEL_SYSTEM", Integration: "FLYWHEEL_APP_AWS",
-		Stage: "GROWTHLOOP_EXPORTS", GrowthLoopRole: "GROWTHLOOP", Snowflake: providers.SnowflakeConnection{Port: 443, Protocol: "https", Authenticator: "SNOWFLAKE_JWT"}}
+	good := providers.Config{}.With(snowflakestage.Settings{Database: "ANALYTICS", Schema: "FLYWHEEL_SYSTEM", Integration: "FLYWHEEL_APP_AWS", Stage: "GROWTHLOOP_EXPORTS", GrowthLoopRole: "GROWTHLOOP", Connection: snowflakestage.Connection{Port: 443, Protocol: "https", Authenticator: "SNOWFLAKE_JWT"}})
 	if bad := (snowflakestage.Provider{}).Validate(&good); len(bad) != 0 {
 		t.Errorf("valid setup: %+v", bad)
 	}
 	for flag, set := range map[string]func(c *providers.Config){
-		"--snowflake-database":      func(c *providers.Config) { c.SnowflakeDatabase = "my db" },
-		"--snowflake-schema":        func(c *providers.Config) { c.SnowflakeSchema = "1SCHEMA" },
-		"--integration":             func(c *providers.Config) { c.Integration = `X"; DROP` },
-		"--stage":                   func(c *providers.Config) { c.Stage = "a.b" },
-		"--growthloop-role":         func(c *providers.Config) { c.GrowthLoopRole = "role-x" },
-		"--snowflake-port":          func(c *providers.Config) { c.Snowflake.Port = 70000 },
-		"--snowflake-protocol":      func(c *providers.Config) { c.Snowflake.Protocol = "ftp" },
-		"--snowflake-authenticator": func(c *providers.Config) { c.Snowflake.Authenticator = "password" },
+		"--snowflake-database": func(c *providers.Config) {
+			providers.UpdateSection(c, func(s *snowflakestage.Settings) { s.Database = "my db" })
+		},
+		"--snowflake-schema": func(c *providers.Config) {
+			providers.UpdateSection(c, func(s *snowflakestage.Settings) { s.Schema = "1SCHEMA" })
+		},
+		"--integration": func(c *providers.Config) {
+			providers.UpdateSection(c, func(s *snowflakestage.Settings) { s.Integration = `X"; DROP` })
+		},
+		"--stage": func(c *providers.Config) {
+			providers.UpdateSection(c, func(s *snowflakestage.Settings) { s.Stage = "a.b" })
+		},
+		"--growthloop-role": func(c *providers.Config) {
+			providers.UpdateSection(c, func(s *snowflakestage.Settings) { s.GrowthLoopRole = "role-x" })
+		},
+		"--snowflake-port": func(c *providers.Config) {
+			providers.UpdateSection(c, func(s *snowflakestage.Settings) { s.Connection.Port = 70000 })
+		},
+		"--snowflake-protocol": func(c *providers.Config) {
+			providers.UpdateSection(c, func(s *snowflakestage.Settings) { s.Connection.Protocol = "ftp" })
+		},
+		"--snowflake-authenticator": func(c *providers.Config) {
+			providers.UpdateSection(c, func(s *snowflakestage.Settings) { s.Connection.Authenticator = "password" })
+		},
 	} {
 		c := good
 		set(&c)
@@ -859,3 +876,5 @@ func TestAsking(t *testing.T) {
 		t.Errorf("with SNOWFLAKE_PASSWORD: %v", err)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -39,15 +39,16 @@ func objectsOf(c *providers.Config, st providers.Storage) objects {
 		i, _ := snowflake.NewIdent(s)
 		return i
 	}
-	integration := id(c.Integration)
+	set := SettingsOf(c)
+	integration := id(set.Integration)
 	return objects{
 		Integration: snowflake.Integration{Name: integration, Provider: st.Service, AllowedLocations: []string{st.Scheme + c.Bucket + "/" + c.Prefix}},
 		Stage: snowflake.Stage{
-			Name:        snowflake.Name{Database: id(c.SnowflakeDatabase), Schema: id(c.SnowflakeSchema), Object: id(c.Stage)},
+			Name:        snowflake.Name{Database: id(set.Database), Schema: id(set.Schema), Object: id(set.Stage)},
 			URL:         st.Scheme + c.Bucket + "/" + c.Prefix + c.OrgID + "/",
 			Integration: integration,
 		},
-		Role: id(c.GrowthLoopRole),
+		Role: id(set.GrowthLoopRole),
 	}
 }
 

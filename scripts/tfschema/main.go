@@ -28,6 +28,7 @@ import (
 	_ "github.com/growthloop/byob/providers/all"
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/render"
 	"github.com/growthloop/byob/render/tftest"
 )
@@ -137,7 +138,8 @@ func usedTypes() (resources, data map[string]bool, err error) {
 		o   render.Options
 	}{{s3, render.Options{}}, {gcs, render.Options{}}, {s3, render.Options{Known: adopted}}, {gcs, render.Options{Known: adopted}}} {
 		cfg := r.cfg
-		cfg.Warehouse, cfg.OrgID, cfg.SnowflakeDatabase, cfg.GrowthLoopRole = "snowflake", "1", "DB", "ROLE"
+		cfg.Warehouse, cfg.OrgID = "snowflake", "1"
+		cfg = cfg.With(snowflakestage.Settings{Database: "DB", GrowthLoopRole: "ROLE"})
 		providers.Defaults(&cfg, providers.Env{})
 		files, err := render.Render("terraform", cfg, r.o)
 		if err != nil {

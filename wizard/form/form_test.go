@@ -14,6 +14,7 @@ import (
 	"github.com/growthloop/byob/providers"
 	_ "github.com/growthloop/byob/providers/all"
 	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -148,21 +149,21 @@ func TestSnowflakeConnectionPages(t *testing.T) {
 	}
 	o, _ := answer(t, "acme-prod", "ENGINEER", "", "2")
 	run(t, a, providers.PageAccount, o)
-	sc := cfg.Snowflake
+	sc := snowflakestage.SettingsOf(cfg).Connection
 	if sc.Account != "acme-prod" || sc.User != "ENGINEER" || sc.Role != "ACCOUNTADMIN" || sc.Authenticator != "snowflake" {
 		t.Errorf("%+v", sc)
 	}
 	if Page(a, providers.PageKeyFile, nil) != nil {
 		t.Error("the private key is asked only for key-pair sign-in")
 	}
-	cfg.Snowflake = providers.SnowflakeConnection{}
+	providers.UpdateSection(cfg, func(s *snowflakestage.Settings) { s.Connection = snowflakestage.Connection{} })
 	o, _ = answer(t, "acme-prod", "ENGINEER", "", "3", "", "/keys/rsa_key.p8") // key pair: its file is asked, and required
 	r := newRunner(context.Background(), o)
 	if err := r.run(Page(a, providers.PageAccount, r.load)); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.run(Page(a, providers.PageKeyFile, r.load)); err != nil || cfg.Snowflake.PrivateKeyFile != "/keys/rsa_key.p8" {
-		t.Errorf("key file %q: %v", cfg.Snowflake.PrivateKeyFile, err)
+	if err := r.run(Page(a, providers.PageKeyFile, r.load)); err != nil || snowflakestage.SettingsOf(cfg).Connection.PrivateKeyFile != "/keys/rsa_key.p8" {
+		t.Errorf("key file %q: %v", snowflakestage.SettingsOf(cfg).Connection.PrivateKeyFile, err)
 	}
 }
 
@@ -177,8 +178,8 @@ func TestPasswordSignInNeedsThePassword(t *testing.T) {
 	cfg.Provider, cfg.Warehouse = "s3", "snowflake"
 	o, out := answer(t, "acme-prod", "ENGINEER", "", "2", "1")
 	run(t, a, providers.PageAccount, o)
-	if cfg.Snowflake.Authenticator != "externalbrowser" {
-		t.Errorf("authenticator %q", cfg.Snowflake.Authenticator)
+	if snowflakestage.SettingsOf(cfg).Connection.Authenticator != "externalbrowser" {
+		t.Errorf("authenticator %q", snowflakestage.SettingsOf(cfg).Connection.Authenticator)
 	}
 	if !strings.Contains(out.String(), "SNOWFLAKE_PASSWORD is not set") || !strings.Contains(out.String(), "choose single sign-on or a key pair") {
 		t.Errorf("output:\n%s", out)
@@ -268,9 +269,7 @@ func TestAskWholeSetup(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := providers.Config{Provider: "s3", Bucket: "growthloop-1234-exports", Region: "us-west-2", Prefix: "exports/", OrgID: "1234", TTLDays: 14,
-		Warehouse: "snowflake", Name: "growthloop", SnowflakeDatabase: "ANALYTICS", SnowflakeSchema: "FLYWHEEL_SYSTEM",
-		Integration: "FLYWHEEL_APP_AWS", Stage: "FLYWHEEL_EXTERNAL_STAGE", GrowthLoopRole: "GROWTHLOOP",
-		Bundle: providers.DefaultBundle, State: providers.DefaultState}
+		Warehouse: "snowflake", Name: "growthloop", Bundle: providers.DefaultBundle, State: providers.DefaultState}.With(snowflakestage.Settings{Database: "ANALYTICS", Schema: "FLYWHEEL_SYSTEM", Integration: "FLYWHEEL_APP_AWS", Stage: "FLYWHEEL_EXTERNAL_STAGE", GrowthLoopRole: "GROWTHLOOP"})
 	if !cfg.Equal(&want) {
 		t.Errorf("config\n got %+v\nwant %+v", *cfg, want)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
 	"github.com/growthloop/byob/providers/s3bucket"
+	"github.com/growthloop/byob/providers/snowflakestage"
 	"github.com/growthloop/byob/snowflake/snowflaketest"
 	"github.com/growthloop/byob/wizard"
 )
@@ -173,7 +174,7 @@ func S3(ctx context.Context, c *s3bucket.Clients, sf *snowflaketest.Server, cfg 
 	l.add("iam.user.keys", keyIDs)
 	extIDs := map[string]bool{}
 	if cfg.WarehouseProvider() != nil {
-		in := sf.Integration(cfg.Integration)
+		in := sf.Integration(snowflakestage.SettingsOf(&cfg).Integration)
 		if in != nil {
 			extIDs[in.ExternalID] = true
 			placeholders[in.ExternalID] = "<external-id>"
@@ -203,9 +204,9 @@ func S3(ctx context.Context, c *s3bucket.Clients, sf *snowflaketest.Server, cfg 
 }
 
 func snowflakeObjects(l *list, sf *snowflaketest.Server, cfg wizard.Config) {
-	stage := sf.Stage(cfg.SnowflakeDatabase + "." + cfg.SnowflakeSchema + "." + cfg.Stage)
+	stage := sf.Stage(snowflakestage.SettingsOf(&cfg).Database + "." + snowflakestage.SettingsOf(&cfg).Schema + "." + snowflakestage.SettingsOf(&cfg).Stage)
 	l.add("snowflake.stage", stage)
-	l.add("snowflake.grants", sf.Grants(cfg.GrowthLoopRole))
+	l.add("snowflake.grants", sf.Grants(snowflakestage.SettingsOf(&cfg).GrowthLoopRole))
 }
 
 // files adds the invariants of the state file and the bundle.
@@ -254,7 +255,7 @@ func GCS(g *gcptest.Server, sf *snowflaketest.Server, cfg wizard.Config) (string
 	}
 	l.add("iam.keys", keys)
 	if cfg.WarehouseProvider() != nil {
-		l.add("snowflake.integration", sf.Integration(cfg.Integration))
+		l.add("snowflake.integration", sf.Integration(snowflakestage.SettingsOf(&cfg).Integration))
 		snowflakeObjects(l, sf, cfg)
 	}
 	var keyFile struct {
@@ -311,9 +312,9 @@ func Remains(ctx context.Context, c *s3bucket.Clients, g *gcptest.Server, sf *sn
 		}
 	}
 	if cfg.WarehouseProvider() != nil {
-		found("integration "+cfg.Integration, sf.Integration(cfg.Integration) != nil)
-		found("stage "+cfg.Stage, sf.Stage(cfg.SnowflakeDatabase+"."+cfg.SnowflakeSchema+"."+cfg.Stage) != nil)
-		for _, grant := range sf.Grants(cfg.GrowthLoopRole) {
+		found("integration "+snowflakestage.SettingsOf(&cfg).Integration, sf.Integration(snowflakestage.SettingsOf(&cfg).Integration) != nil)
+		found("stage "+snowflakestage.SettingsOf(&cfg).Stage, sf.Stage(snowflakestage.SettingsOf(&cfg).Database+"."+snowflakestage.SettingsOf(&cfg).Schema+"."+snowflakestage.SettingsOf(&cfg).Stage) != nil)
+		for _, grant := range sf.Grants(snowflakestage.SettingsOf(&cfg).GrowthLoopRole) {
 			out = append(out, "grant "+grant)
 		}
 	}
