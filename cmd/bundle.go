@@ -117,10 +117,14 @@ func runBundle(ctx context.Context, o *BundleOptions) error {
 		}
 	}
 	b := h.Bundle
-	cfg := providers.Config{Provider: b.Provider, Bucket: b.Bucket, Region: b.Region, Location: b.Location, Prefix: b.Prefix, OrgID: b.OrgID,
-		GCPProject: b.GCPProject, Name: h.Name, Warehouse: providers.WarehouseNone, Bundle: o.Bundle, Profile: o.Profile, TTLDays: providers.DefaultTTLDays}
-	if h.KeyFile != nil {
-		cfg.KeyFile = o.KeyFile
+	cfg := providers.Config{Provider: b.Provider, Bucket: b.Bucket, Prefix: b.Prefix, OrgID: b.OrgID,
+		Name: h.Name, Warehouse: providers.WarehouseNone, Bundle: o.Bundle, Profile: o.Profile, TTLDays: providers.DefaultTTLDays}
+	if br, ok := cfg.BucketProvider().(providers.BundleReader); ok {
+		keyFile := ""
+		if h.KeyFile != nil {
+			keyFile = o.KeyFile
+		}
+		br.FromBundle(&cfg, &b, keyFile)
 	}
 	env := o.env(false)
 	providers.Defaults(&cfg, env)

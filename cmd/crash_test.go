@@ -134,10 +134,10 @@ func TestCrashMatrixGCSSnowflake(t *testing.T) {
 	faults := fault.New(0, 0)
 	setup := func() *crashSetup { return gcsSetup(t, faults) }
 	inv := func(s *crashSetup) string {
-		cfg := wizard.Config{Provider: gcsbucket.Name, Bucket: "crash-gcs-" + s.id, Name: "crash" + s.id, GCPProject: gcptest.Project, Location: "us-central1",
-			Warehouse: snowflakestage.Name, OrgID: "77", TTLDays: 7}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
+		cfg := wizard.Config{Provider: gcsbucket.Name, Bucket: "crash-gcs-" + s.id, Name: "crash" + s.id, Warehouse: snowflakestage.Name, OrgID: "77", TTLDays: 7}.With(gcsbucket.Settings{Project: gcptest.Project, Location: "us-central1"}).With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
 		cfg.ApplyDefaults()
-		cfg.Bundle, cfg.State, cfg.KeyFile = filepath.Join(s.dir, cfg.Bundle), filepath.Join(s.dir, cfg.State), filepath.Join(s.dir, cfg.KeyFile)
+		cfg.Bundle, cfg.State = filepath.Join(s.dir, cfg.Bundle), filepath.Join(s.dir, cfg.State)
+		providers.UpdateSection(&cfg, func(g *gcsbucket.Settings) { g.KeyFile = filepath.Join(s.dir, g.KeyFile) })
 		got, err := inventory.GCS(s.gcp, s.sf, cfg)
 		if err != nil {
 			t.Fatalf("inventory: %v", err)
@@ -240,8 +240,7 @@ func TestCrashMatrixDestroyGCS(t *testing.T) {
 		}
 	}
 	remains := func(s *crashSetup) []string {
-		cfg := wizard.Config{Provider: gcsbucket.Name, Bucket: "crash-gcs-" + s.id, Name: "crash" + s.id, GCPProject: gcptest.Project,
-			Warehouse: snowflakestage.Name}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
+		cfg := wizard.Config{Provider: gcsbucket.Name, Bucket: "crash-gcs-" + s.id, Name: "crash" + s.id, Warehouse: snowflakestage.Name}.With(gcsbucket.Settings{Project: gcptest.Project}).With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
 		cfg.ApplyDefaults()
 		return inventory.Remains(context.Background(), nil, s.gcp, s.sf, cfg)
 	}

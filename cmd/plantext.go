@@ -68,8 +68,8 @@ func planText(plan *wizard.Plan) (summary, details string) {
 			fmt.Fprintf(&b, "  %s: %s\n", g.who, strings.Join(g.perms, ", "))
 		}
 	}
-	if in.KeyFile != "" {
-		fmt.Fprintf(&b, "\nThe bundle %s and the service account key %s (mode 0600): upload both in GrowthLoop (Settings > Organization > Storage).\n", in.Bundle, in.KeyFile)
+	if files := keyFiles(in); len(files) > 0 {
+		fmt.Fprintf(&b, "\nThe bundle %s and the key file %s (mode 0600): upload both in GrowthLoop (Settings > Organization > Storage).\n", in.Bundle, strings.Join(files, ", "))
 	} else {
 		fmt.Fprintf(&b, "\nThe bundle %s (mode 0600) holds GrowthLoop's key: upload it in GrowthLoop (Settings > Organization > Storage).\n", in.Bundle)
 	}
@@ -131,6 +131,18 @@ func permissionsByWho(perms []wizard.Permission) []permissionGroup {
 			out = append(out, permissionGroup{who: p.Who})
 		}
 		out[len(out)-1].perms = append(out[len(out)-1].perms, p.Permission)
+	}
+	return out
+}
+
+// keyFiles are the files besides the bundle that GrowthLoop's key is
+// written to (a service account's key file).
+func keyFiles(cfg wizard.Config) []string {
+	var out []string
+	for _, f := range providers.Fields {
+		if f.HoldsKey && f.Flag != "bundle" && cfg.Applies(f) && f.String(&cfg) != "" {
+			out = append(out, f.String(&cfg))
+		}
 	}
 	return out
 }

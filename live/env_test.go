@@ -153,13 +153,12 @@ func (r *run) config(t *testing.T, provider, warehouse string) providers.Config 
 	c := providers.Config{
 		Provider: provider, Bucket: Prefix + r.id + "-" + provider, Name: "lv" + r.id, Warehouse: warehouse, OrgID: "live",
 		TTLDays: 1, Bundle: filepath.Join(r.dir, provider+"-bundle.json"), State: filepath.Join(r.dir, provider+"-state.json"),
-		KeyFile: filepath.Join(r.dir, provider+"-key.json"),
 	}.With(snowflakestage.Settings{Connection: r.snowflake})
 	switch provider {
 	case s3bucket.Name:
-		c.Region, c.KeyFile = r.region, ""
+		c.Region = r.region
 	case gcsbucket.Name:
-		c.GCPProject, c.Location = r.gcpProject, r.gcsLoc
+		c = c.With(gcsbucket.Settings{Project: r.gcpProject, Location: r.gcsLoc, KeyFile: filepath.Join(r.dir, provider+"-key.json")})
 	}
 	if warehouse == snowflakestage.Name {
 		providers.UpdateSection(&c, func(s *snowflakestage.Settings) {

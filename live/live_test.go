@@ -221,8 +221,8 @@ func (r *run) keys(t *testing.T, cfg providers.Config) []string {
 	case gcsbucket.Name:
 		c, _, err := gcsbucket.Connect(ctx, r.env.LookupEnv)
 		must(t, err, "connect to Google Cloud")
-		email := gcsbucket.NamesOf(&cfg).ServiceAccount + "@" + cfg.GCPProject + ".iam.gserviceaccount.com"
-		l, err := c.IAM.Projects.ServiceAccounts.Keys.List("projects/" + cfg.GCPProject + "/serviceAccounts/" + email).KeyTypes("USER_MANAGED").Context(ctx).Do()
+		email := gcsbucket.NamesOf(&cfg).ServiceAccount + "@" + gcsbucket.SettingsOf(&cfg).Project + ".iam.gserviceaccount.com"
+		l, err := c.IAM.Projects.ServiceAccounts.Keys.List("projects/" + gcsbucket.SettingsOf(&cfg).Project + "/serviceAccounts/" + email).KeyTypes("USER_MANAGED").Context(ctx).Do()
 		if err != nil {
 			return nil
 		}

@@ -16,24 +16,20 @@ import (
 // reaches the clouds (never a secret). Fields describes each of them: its
 // flag, default and when it is required.
 type Config struct {
-	Provider   string
-	Bucket     string
-	Region     string
-	GCPProject string
-	Location   string
-	Prefix     string
-	OrgID      string
-	TTLDays    int
-	Warehouse  string
-	Name       string
-	KeyFile    string
-	Bundle     string
-	State      string
+	Provider  string
+	Bucket    string
+	Region    string
+	Prefix    string
+	OrgID     string
+	TTLDays   int
+	Warehouse string
+	Name      string
+	Bundle    string
+	State     string
 
 	// Names of what byob manages, when a setup made by hand has its own
 	// (--policy-name …); "" derives them from Name.
-	PolicyName, RoleName, UserName               string
-	ServiceAccount, WriterRole, SnowflakeRoleGCP string
+	PolicyName, RoleName, UserName string
 
 	// Profile is the AWS shared config profile.
 	Profile string

@@ -8,6 +8,7 @@ import (
 
 	"github.com/growthloop/byob/providers"
 	_ "github.com/growthloop/byob/providers/all"
+	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/snowflakestage"
 )
 
@@ -26,12 +27,12 @@ func TestValidConfigs(t *testing.T) {
 	if snowflakestage.SettingsOf(&c).Integration != "FLYWHEEL_APP_AWS" || c.Prefix != "exports/" || c.TTLDays != 7 || c.Name != "growthloop" {
 		t.Errorf("defaults not applied: %+v", c)
 	}
-	g := providers.Config{Provider: "gcs", Bucket: "acme-exports", GCPProject: "acme-data", Location: "US", TTLDays: 1}
+	g := providers.Config{Provider: "gcs", Bucket: "acme-exports", TTLDays: 1}.With(gcsbucket.Settings{Project: "acme-data", Location: "US"})
 	g.ApplyDefaults()
 	if err := g.Validate(); err != nil {
 		t.Fatalf("Validate() = %v", err)
 	}
-	if snowflakestage.SettingsOf(&g).Integration != "" || g.KeyFile != "credentials.json" {
+	if snowflakestage.SettingsOf(&g).Integration != "" || gcsbucket.SettingsOf(&g).KeyFile != "credentials.json" {
 		t.Errorf("gcs defaults not applied: %+v", g)
 	}
 }
@@ -72,8 +73,12 @@ func TestBadInput(t *testing.T) {
 		{"--bucket", "Acme", "lowercase", func(c *providers.Config) { c.Bucket = "Acme" }},
 		{"--bucket", "xn--acme", "reserved prefix", func(c *providers.Config) { c.Bucket = "xn--acme" }},
 		{"--region", "us-east", "AWS region", func(c *providers.Config) { c.Region = "us-east" }},
-		{"--location", "US", "--provider gcs only", func(c *providers.Config) { c.Location = "US" }},
-		{"--gcp-project", "acme-data", "--provider gcs only", func(c *providers.Config) { c.GCPProject = "acme-data" }},
+		{"--location", "US", "--provider gcs only", func(c *providers.Config) {
+			providers.UpdateSection(c, func(s *gcsbucket.Settings) { s.Location = "US" })
+		}},
+		{"--gcp-project", "acme-data", "--provider gcs only", func(c *providers.Config) {
+			providers.UpdateSection(c, func(s *gcsbucket.Settings) { s.Project = "acme-data" })
+		}},
 		{"--prefix", "/exports/", "must not start", func(c *providers.Config) { c.Prefix = "/exports/" }},
 		{"--prefix", "exports", `must end with "/"`, func(c *providers.Config) { c.Prefix = "exports" }},
 		{"--prefix", "ex*ports/", "may contain only", func(c *providers.Config) { c.Prefix = "ex*ports/" }},
@@ -99,7 +104,9 @@ func TestBadInput(t *testing.T) {
 			providers.UpdateSection(c, func(s *snowflakestage.Settings) { s.GrowthLoopRole = "role;drop" })
 		}},
 		{"--state", "same.json", "must differ from --bundle", func(c *providers.Config) { c.Bundle, c.State = "same.json", "same.json" }},
-		{"--key-file", "k.json", "--provider gcs only", func(c *providers.Config) { c.KeyFile = "k.json" }},
+		{"--key-file", "k.json", "--provider gcs only", func(c *providers.Config) {
+			providers.UpdateSection(c, func(s *gcsbucket.Settings) { s.KeyFile = "k.json" })
+		}},
 	} {
 		t.Run(tc.flag+"="+tc.value, func(t *testing.T) {
 			c := s3Config()
@@ -117,7 +124,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestGCSBadInput(t *testing.T) {
-	c := providers.Config{Provider: "gcs", Bucket: "my-google-bucket", GCPProject: "Acme", Location: "u s", Region: "us-east-1"}
+	c := providers.Config{Provider: "gcs", Bucket: "my-google-bucket", Region: "us-east-1"}.With(gcsbucket.Settings{Project: "Acme", Location: "u s"})
 	c.ApplyDefaults()
 	msg := c.Validate().Error()
 	for _, want := range []string{`--bucket "my-google-bucket"`, `--gcp-project "Acme"`, `--location "u s"`, `--region "us-east-1": applies to --provider s3 only`} {

@@ -194,19 +194,18 @@ func Lookup(flag string) (Field, bool) {
 // Always is a Required that always holds.
 func Always(*Config) bool { return true }
 
-// withoutWarehouse: the warehouse's region is the default otherwise.
-func withoutWarehouse(c *Config) bool { return c.Warehouse == WarehouseNone }
+// WithoutWarehouse is a Required for where the bucket goes: a
+// warehouse's region is the default otherwise.
+func WithoutWarehouse(c *Config) bool { return c.Warehouse == WarehouseNone }
 
 // withWarehouse: a warehouse byob knows (an unknown one is refused, and
 // requires nothing).
 func withWarehouse(c *Config) bool { return c.WarehouseProvider() != nil }
 
-func warehouse(c *Config) string   { return "--warehouse " + c.Warehouse }
-func noWarehouse(c *Config) string { return "--provider " + c.Provider + " and --warehouse none" }
+func warehouse(c *Config) string { return "--warehouse " + c.Warehouse }
 
-// projectOffline is --gcp-project's help for a command that reaches no
-// cloud, and so never reads the credentials' project.
-const projectOffline = "Google Cloud project id (gcs; default CLOUDSDK_CORE_PROJECT or gcloud's project)"
+// NoWarehouse is the Because of WithoutWarehouse.
+func NoWarehouse(c *Config) string { return "--provider " + c.Provider + " and --warehouse none" }
 
 // Fields are every input: the setup fields in the order of the plan
 // document's "inputs", with the connection fields where the form asks
@@ -218,15 +217,8 @@ var Fields = []Field{
 		Ask: &Question{Page: PageBucket, Title: "Bucket name", Description: "Created, or adopted when you already own it. Names are global: make it yours."}},
 	{Flag: "profile", State: "connection.aws_profile", Owner: "s3", Kind: ConnectionField, Usage: "AWS shared config profile (default: AWS_PROFILE or the default chain)", Slot: Text(func(c *Config) *string { return &c.Profile }),
 		Ask: &Question{Page: PageWhere, Title: "Which AWS profile?", Description: "Leave empty for the default credentials."}},
-	{Flag: "region", State: "region", Owner: "s3", Usage: "AWS region of the bucket (s3; defaults to the Snowflake account's region)", Help: map[Use]string{Renders: "AWS region of the bucket (s3)", Reads: "AWS region of the bucket (s3)"}, Slot: Text(func(c *Config) *string { return &c.Region }), Required: withoutWarehouse, Because: noWarehouse,
+	{Flag: "region", State: "region", Owner: "s3", Usage: "AWS region of the bucket (s3; defaults to the Snowflake account's region)", Help: map[Use]string{Renders: "AWS region of the bucket (s3)", Reads: "AWS region of the bucket (s3)"}, Slot: Text(func(c *Config) *string { return &c.Region }), Required: WithoutWarehouse, Because: NoWarehouse,
 		Ask: &Question{Page: PageWhere, Title: "Bucket region", Other: "Another region (type its name)"}},
-	{Flag: "gcp-project", State: "gcp_project", Owner: "gcs", Usage: "Google Cloud project id (gcs; default CLOUDSDK_CORE_PROJECT, gcloud's project, or the credentials')",
-		Help: map[Use]string{Plans: projectOffline, Renders: projectOffline}, Slot: Text(func(c *Config) *string { return &c.GCPProject }), Required: Always,
-		Hint: "CLOUDSDK_CORE_PROJECT or `gcloud config set project PROJECT_ID`",
-		Ask:  &Question{Page: PageWhere, Title: "Google Cloud project id", Description: "The project the bucket and service account are created in."}},
-	{Flag: "location", State: "location", Owner: "gcs", Usage: "Cloud Storage location, such as US or us-central1 (gcs; defaults to the Snowflake account's region)",
-		Help: map[Use]string{Renders: "Cloud Storage location, such as US or us-central1 (gcs)", Reads: "Cloud Storage location, such as US or us-central1 (gcs)"}, Slot: Text(func(c *Config) *string { return &c.Location }), Required: withoutWarehouse, Because: noWarehouse,
-		Ask: &Question{Page: PageWhere, Title: "Bucket location", Other: "Another location (type its name)"}},
 	{Flag: "prefix", State: "prefix", Default: DefaultPrefix, Usage: "object key prefix exports are written under; ends with /", Slot: Text(func(c *Config) *string { return &c.Prefix }),
 		Ask: &Question{Page: PageBucket, Title: "Prefix exports are written under", Description: "Ends with /."}},
 	{Flag: "org-id", State: "org_id", Usage: "GrowthLoop organisation id (ask your Solutions Architect); the stage URL ends <prefix><org-id>/", Slot: Text(func(c *Config) *string { return &c.OrgID }), Required: withWarehouse, Because: warehouse,
@@ -240,12 +232,6 @@ var Fields = []Field{
 	{Flag: "policy-name", State: "names.aws_policy", Owner: "s3", Usage: "name of GrowthLoop's IAM policy, when it is not the derived <name>-byob-access (a setup made by hand)", Slot: Text(func(c *Config) *string { return &c.PolicyName })},
 	{Flag: "role-name", State: "names.aws_role", Owner: "s3", Usage: "name of the IAM role Snowflake assumes, when it is not <name>-byob-snowflake", Slot: Text(func(c *Config) *string { return &c.RoleName })},
 	{Flag: "user-name", State: "names.aws_user", Owner: "s3", Usage: "name of GrowthLoop's IAM user, when it is not <name>-byob-exporter", Slot: Text(func(c *Config) *string { return &c.UserName })},
-	{Flag: "service-account", State: "names.gcp_service_account", Owner: "gcs", Usage: "account id of GrowthLoop's service account (before the @), when it is not <name>-byob", Slot: Text(func(c *Config) *string { return &c.ServiceAccount })},
-	{Flag: "writer-role", State: "names.gcp_writer_role", Owner: "gcs", Usage: "id of GrowthLoop's custom role, when it is not <name>_byob_writer", Slot: Text(func(c *Config) *string { return &c.WriterRole })},
-	{Flag: "snowflake-role-gcp", State: "names.gcp_snowflake_role", Owner: "gcs", Usage: "id of the custom role of Snowflake's service account, when it is not <name>_byob_snowflake", Slot: Text(func(c *Config) *string { return &c.SnowflakeRoleGCP })},
-	{Flag: "key-file", State: "key_file", Owner: "gcs", HoldsKey: true, Usage: "where the service account key is written (gcs; default credentials.json)",
-		Help: map[Use]string{Plans: "where byob init writes the service account key (gcs; default credentials.json)", Reads: "service account key file byob init wrote (gcs; default credentials.json)"}, Slot: Text(func(c *Config) *string { return &c.KeyFile }),
-		Ask: &Question{Page: PageFiles, Title: "Service account key file", Description: "Written with mode 0600."}},
 	{Flag: "bundle", State: "bundle", Default: DefaultBundle, HoldsKey: true, Usage: "credentials bundle file to upload to GrowthLoop",
 		Help: map[Use]string{Plans: "credentials bundle file byob init writes, to upload to GrowthLoop", Reads: "credentials bundle file byob init wrote"}, Slot: Text(func(c *Config) *string { return &c.Bundle }),
 		Ask: &Question{Page: PageFiles, Title: "Bundle file to upload to GrowthLoop", Description: "Holds the key: written with mode 0600."}},

@@ -52,5 +52,13 @@ func (h *Handed) FetchKey(ctx context.Context, conn Conn) error {
 	return h.Fetch(ctx, conn, &h.Bundle)
 }
 
+// BundleReader is a bucket provider that takes its inputs back from a
+// bundle (byob bundle makes the setup's config from the outputs).
+type BundleReader interface {
+	// FromBundle sets c's inputs of the provider that b records; keyFile
+	// is where a key file beside the bundle is written, "" for none.
+	FromBundle(c *Config, b *bundlefile.Bundle, keyFile string)
+}
+
 // Registered are the registered providers, in registration order.
 func Registered() []Provider { return slices.Clone(registry) }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/growthloop/byob/providers"
 	_ "github.com/growthloop/byob/providers/all"
+	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/snowflakestage"
 )
 
@@ -26,8 +27,8 @@ var update = flag.Bool("update", false, "rewrite golden files")
 var setups = map[string]providers.Config{
 	"s3-snowflake":  providers.Config{Provider: "s3", Bucket: "acme-growthloop-exports", Region: "us-west-2", Warehouse: "snowflake", OrgID: "1234"}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"}),
 	"s3":            {Provider: "s3", Bucket: "acme-growthloop-exports", Region: "eu-west-1", Prefix: "growthloop/", Name: "acme"},
-	"gcs-snowflake": providers.Config{Provider: "gcs", Bucket: "acme-growthloop-exports", GCPProject: "acme-data", Location: "US", Warehouse: "snowflake", OrgID: "1234"}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"}),
-	"gcs":           {Provider: "gcs", Bucket: "acme-growthloop-exports", GCPProject: "acme-data", Location: "europe-west1", Name: "acme"},
+	"gcs-snowflake": providers.Config{Provider: "gcs", Bucket: "acme-growthloop-exports", Warehouse: "snowflake", OrgID: "1234"}.With(gcsbucket.Settings{Project: "acme-data", Location: "US"}).With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"}),
+	"gcs":           providers.Config{Provider: "gcs", Bucket: "acme-growthloop-exports", Name: "acme"}.With(gcsbucket.Settings{Project: "acme-data", Location: "europe-west1"}),
 }
 
 func config(t *testing.T, name string) providers.Config {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
 	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/s3bucket/awstest"
@@ -93,7 +94,7 @@ func TestGCSKeepsOthersLifecycleRulesWhole(t *testing.T) {
 	e := newGCSEnv(t)
 	cfg := e.config(providers.WarehouseNone)
 	theirs := `{"action":{"type":"Delete"},"condition":{"age":0,"isLive":false,"matchesSuffix":[".tmp"],"numNewerVersions":3}}`
-	e.gcp.SetBucket(gcptest.Bucket{Name: cfg.Bucket, Location: cfg.Location, Lifecycle: json.RawMessage(`{"rule":[` + theirs + `]}`)})
+	e.gcp.SetBucket(gcptest.Bucket{Name: cfg.Bucket, Location: gcsbucket.SettingsOf(&cfg).Location, Lifecycle: json.RawMessage(`{"rule":[` + theirs + `]}`)})
 	e.mustApply(cfg)
 	var lc struct{ Rule []json.RawMessage }
 	if err := json.Unmarshal(e.gcp.Bucket(cfg.Bucket).Lifecycle, &lc); err != nil {
@@ -111,7 +112,7 @@ func TestGCSKeepsOthersLifecycleRulesWhole(t *testing.T) {
 func TestGCSKeepsConditionalBindings(t *testing.T) {
 	e := newGCSEnv(t)
 	cfg := e.config(providers.WarehouseNone)
-	e.gcp.SetBucket(gcptest.Bucket{Name: cfg.Bucket, Location: cfg.Location})
+	e.gcp.SetBucket(gcptest.Bucket{Name: cfg.Bucket, Location: gcsbucket.SettingsOf(&cfg).Location})
 	theirs := gcptest.Binding{Role: "roles/storage.objectViewer", Members: []string{"group:audit@acme.com"},
 		Condition: &gcptest.Condition{Title: "reports", Expression: `resource.name.startsWith("projects/_/buckets/` + cfg.Bucket + `/objects/reports/")`}}
 	e.gcp.SetBindings(cfg.Bucket, append(e.gcp.Bindings(cfg.Bucket), theirs))

@@ -314,10 +314,9 @@ func newGCSEnv(t testing.TB) *gcsEnv {
 
 func (e *gcsEnv) config(warehouse string) wizard.Config {
 	c := wizard.Config{
-		Provider: gcsbucket.Name, Bucket: "acme-exports", GCPProject: gcptest.Project, Location: "US-CENTRAL1",
-		Warehouse: warehouse, OrgID: "1234", TTLDays: 14,
-		Bundle: filepath.Join(e.dir, "bundle.json"), State: filepath.Join(e.dir, "state.json"), KeyFile: filepath.Join(e.dir, "credentials.json"),
-	}
+		Provider: gcsbucket.Name, Bucket: "acme-exports", Warehouse: warehouse, OrgID: "1234", TTLDays: 14,
+		Bundle: filepath.Join(e.dir, "bundle.json"), State: filepath.Join(e.dir, "state.json"),
+	}.With(gcsbucket.Settings{Project: gcptest.Project, Location: "US-CENTRAL1", KeyFile: filepath.Join(e.dir, "credentials.json")})
 	if warehouse == snowflakestage.Name {
 		c = c.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
 	}
@@ -362,7 +361,7 @@ func (e *gcsEnv) inspect(cfg wizard.Config) {
 		PublicAccessPrevention   string                 `json:"publicAccessPrevention"`
 	}
 	_ = json.Unmarshal(b.IAMConfiguration, &iamCfg)
-	if !iamCfg.UniformBucketLevelAccess.Enabled || iamCfg.PublicAccessPrevention != "enforced" || !strings.EqualFold(b.Location, cfg.Location) {
+	if !iamCfg.UniformBucketLevelAccess.Enabled || iamCfg.PublicAccessPrevention != "enforced" || !strings.EqualFold(b.Location, gcsbucket.SettingsOf(&cfg).Location) {
 		t.Errorf("bucket %+v", b)
 	}
 	var lc templates.GCSLifecycle
@@ -404,7 +403,7 @@ func (e *gcsEnv) inspect(cfg wizard.Config) {
 	if len(keys) != 1 {
 		t.Fatalf("want exactly one key, got %v", keys)
 	}
-	keyJSON, err := os.ReadFile(cfg.KeyFile)
+	keyJSON, err := os.ReadFile(gcsbucket.SettingsOf(&cfg).KeyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,7 +413,7 @@ func (e *gcsEnv) inspect(cfg wizard.Config) {
 	if json.Unmarshal(keyJSON, &key) != nil || key.PrivateKeyID != keys[0] {
 		t.Errorf("key file holds key %q, IAM has %v", key.PrivateKeyID, keys)
 	}
-	for _, f := range []string{cfg.KeyFile, cfg.Bundle, cfg.State} {
+	for _, f := range []string{gcsbucket.SettingsOf(&cfg).KeyFile, cfg.Bundle, cfg.State} {
 		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: mode %v, %v", f, fi.Mode(), err)
 		}
@@ -431,7 +430,7 @@ func (e *gcsEnv) inspect(cfg wizard.Config) {
 		}
 	}
 	bundle, err := wizard.ReadBundle(cfg.Bundle)
-	if err != nil || bundle.Provider != "gcs" || bundle.GCPKeyID != keys[0] || bundle.GCPKeyFile != cfg.KeyFile ||
+	if err != nil || bundle.Provider != "gcs" || bundle.GCPKeyID != keys[0] || bundle.GCPKeyFile != gcsbucket.SettingsOf(&cfg).KeyFile ||
 		bundle.GCPServiceAccount != email || bundle.GCPProject != gcptest.Project || bundle.Bucket != cfg.Bucket {
 		t.Errorf("bundle %+v %v", bundle, err)
 	}

@@ -137,7 +137,7 @@ func TestGCSPreflightNamesMissingPermissions(t *testing.T) {
 func TestGCSLocationDefaultsToSnowflakes(t *testing.T) {
 	e := newGCSEnv(t)
 	cfg := e.config(snowflakestage.Name)
-	cfg.Location = ""
+	providers.UpdateSection(&cfg, func(s *gcsbucket.Settings) { s.Location = "" })
 	out := e.mustApply(cfg)
 	if out.Preflight.Region != "us-central1" {
 		t.Errorf("location = %q", out.Preflight.Region)
@@ -150,14 +150,14 @@ func TestGCSLostKeyFileIsReplaced(t *testing.T) {
 	e.mustApply(cfg)
 	email := gcsbucket.NamesFor(cfg.Name).ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
 	old := e.gcp.Keys(email)[0]
-	os.Remove(cfg.KeyFile)
+	os.Remove(gcsbucket.SettingsOf(&cfg).KeyFile)
 	e.mustApply(cfg)
 	if keys := e.gcp.Keys(email); len(keys) != 1 || keys[0] == old {
 		t.Errorf("keys = %v, want one new key instead of %s", keys, old)
 	}
 	e.inspect(cfg)
 
-	os.WriteFile(cfg.KeyFile, []byte(`{"private_key_id":"someone-elses"}`), 0o600)
+	os.WriteFile(gcsbucket.SettingsOf(&cfg).KeyFile, []byte(`{"private_key_id":"someone-elses"}`), 0o600)
 	if _, err := e.apply(cfg); err == nil || !strings.Contains(err.Error(), "--force") {
 		t.Errorf("a key file that is not this setup's must not be overwritten without --force: %v", err)
 	}
@@ -225,7 +225,8 @@ func TestSameNameOnAnotherGCSBucketIsRefused(t *testing.T) {
 	second := first
 	second.Bucket += "-second"
 	dir := t.TempDir()
-	second.State, second.Bundle, second.KeyFile = filepath.Join(dir, "state.json"), filepath.Join(dir, "bundle.json"), filepath.Join(dir, "credentials.json")
+	second.State, second.Bundle = filepath.Join(dir, "state.json"), filepath.Join(dir, "bundle.json")
+	providers.UpdateSection(&second, func(s *gcsbucket.Settings) { s.KeyFile = filepath.Join(dir, "credentials.json") })
 	before := e.gcp.Mutations()
 	state, values, err := wizard.Prepare(second)
 	must(t, err)

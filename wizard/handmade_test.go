@@ -227,11 +227,11 @@ func TestHandMadeGCSSetup(t *testing.T) {
 	e := newGCSEnv(t)
 	ctx := context.Background()
 	cfg := e.config(providers.WarehouseNone)
-	cfg.ServiceAccount = "growthloop-exporter"
-	email := cfg.ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
-	e.gcp.SetBucket(gcptest.Bucket{Name: cfg.Bucket, Location: cfg.Location,
+	providers.UpdateSection(&cfg, func(s *gcsbucket.Settings) { s.ServiceAccount = "growthloop-exporter" })
+	email := gcsbucket.SettingsOf(&cfg).ServiceAccount + "@" + gcptest.Project + ".iam.gserviceaccount.com"
+	e.gcp.SetBucket(gcptest.Bucket{Name: cfg.Bucket, Location: gcsbucket.SettingsOf(&cfg).Location,
 		IAMConfiguration: json.RawMessage(`{"uniformBucketLevelAccess":{"enabled":false},"publicAccessPrevention":"inherited"}`)})
-	if _, err := e.admin.IAM.Projects.ServiceAccounts.Create("projects/"+gcptest.Project, &iamapi.CreateServiceAccountRequest{AccountId: cfg.ServiceAccount,
+	if _, err := e.admin.IAM.Projects.ServiceAccounts.Create("projects/"+gcptest.Project, &iamapi.CreateServiceAccountRequest{AccountId: gcsbucket.SettingsOf(&cfg).ServiceAccount,
 		ServiceAccount: &iamapi.ServiceAccount{DisplayName: "GrowthLoop"}}).Context(ctx).Do(); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/growthloop/byob/providers"
 	_ "github.com/growthloop/byob/providers/all"
+	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/snowflakestage"
 )
 
@@ -17,8 +18,8 @@ func plans(t *testing.T) map[string]*Plan {
 	s3none := s3
 	s3none.Warehouse, s3none.OrgID = providers.WarehouseNone, ""
 	s3none = s3none.With(snowflakestage.Settings{})
-	gcs := Config{Provider: "gcs", Bucket: "acme-exports", GCPProject: "acme-data", Location: "US", TTLDays: 7,
-		Warehouse: "snowflake", OrgID: "1"}.With(snowflakestage.Settings{Database: "DB", GrowthLoopRole: "R"})
+	gcs := Config{Provider: "gcs", Bucket: "acme-exports", TTLDays: 7,
+		Warehouse: "snowflake", OrgID: "1"}.With(gcsbucket.Settings{Project: "acme-data", Location: "US"}).With(snowflakestage.Settings{Database: "DB", GrowthLoopRole: "R"})
 	gcs.ApplyDefaults()
 	out := map[string]*Plan{}
 	for name, c := range map[string]Config{"s3-snowflake": s3, "s3": s3none, "gcs-snowflake": gcs} {

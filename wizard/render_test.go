@@ -15,6 +15,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/s3bucket/awstest"
 	"github.com/growthloop/byob/providers/snowflakestage"
@@ -370,7 +371,7 @@ func TestRenderedGCSTerraformIsWhatInitApplies(t *testing.T) {
 	resources := parseTerraform(t, files)
 	obj := func(m map[string]cty.Value) cty.Value { return cty.ObjectVal(m) }
 	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{
-		"var": obj(map[string]cty.Value{"project": cty.StringVal(cfg.GCPProject)}),
+		"var": obj(map[string]cty.Value{"project": cty.StringVal(gcsbucket.SettingsOf(&cfg).Project)}),
 		"snowflake_storage_integration": obj(map[string]cty.Value{"this": obj(map[string]cty.Value{
 			"storage_gcp_service_account": cty.StringVal(values.Get(providers.WarehouseServiceAccount))})}),
 	}}
@@ -453,7 +454,7 @@ func TestRenderedGCSTerraformIsWhatInitApplies(t *testing.T) {
 	for _, name := range []string{"writer", "snowflake"} {
 		member := value(resources["google_storage_bucket_iam_member."+name], "member").AsString()
 		roleID := value(resources["google_project_iam_custom_role."+name], "role_id").AsString()
-		role := "projects/" + cfg.GCPProject + "/roles/" + roleID
+		role := "projects/" + gcsbucket.SettingsOf(&cfg).Project + "/roles/" + roleID
 		if !slices.ContainsFunc(policy.Bindings, func(b struct {
 			Role    string
 			Members []string

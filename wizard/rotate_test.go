@@ -212,8 +212,8 @@ func TestRotateKeysGCS(t *testing.T) {
 	if out.Old != old || out.New == old || len(e.gcp.Keys(email)) != 2 {
 		t.Fatalf("outcome %+v, keys %v", out, e.gcp.Keys(email))
 	}
-	prev, _ := os.ReadFile(providers.PreviousPath(cfg.KeyFile))
-	cur, _ := os.ReadFile(cfg.KeyFile)
+	prev, _ := os.ReadFile(providers.PreviousPath(gcsbucket.SettingsOf(&cfg).KeyFile))
+	cur, _ := os.ReadFile(gcsbucket.SettingsOf(&cfg).KeyFile)
 	if !strings.Contains(string(prev), old) || !strings.Contains(string(cur), out.New) {
 		t.Error("the key file must hold the new key and its .previous the old one")
 	}
@@ -228,7 +228,7 @@ func TestRotateKeysGCS(t *testing.T) {
 	if got := e.gcp.Keys(email); !slices.Equal(got, []string{out.New}) {
 		t.Errorf("keys after phase 2: %v", got)
 	}
-	for _, f := range []string{providers.PreviousPath(cfg.KeyFile), providers.PreviousPath(cfg.Bundle)} {
+	for _, f := range []string{providers.PreviousPath(gcsbucket.SettingsOf(&cfg).KeyFile), providers.PreviousPath(cfg.Bundle)} {
 		if _, err := os.Stat(f); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s is still there", f)
 		}

@@ -209,7 +209,7 @@ func TestGCSArtifactsAreWhatIsSent(t *testing.T) {
 				req := sent("POST", "/keys")
 				var got templates.GCPKeyRequest
 				json.Unmarshal(req.Body, &got)
-				got.ServiceAccount, got.WrittenTo = names.ServiceAccount+"@"+gcptest.Project+".iam.gserviceaccount.com", cfg.KeyFile
+				got.ServiceAccount, got.WrittenTo = names.ServiceAccount+"@"+gcptest.Project+".iam.gserviceaccount.com", gcsbucket.SettingsOf(&cfg).KeyFile
 				if !strings.Contains(req.Path, "/serviceAccounts/"+got.ServiceAccount+"/keys") {
 					t.Errorf("%s: the key was made for %s", s.ID, req.Path)
 				}

@@ -82,30 +82,30 @@ func TestKeyWorks(t *testing.T) {
 	// A disabled key gets no token; the listing says so, at once.
 	f.g.DisableKey(id)
 	res = f.probe(gcsbucket.CheckKeyWorks)
-	if res.Status != providers.Fail || res.Detail != "key "+id+" of "+f.setup.Config.KeyFile+" is disabled" || res.Remedy != "gcloud iam service-accounts keys enable "+id+" --iam-account "+account {
+	if res.Status != providers.Fail || res.Detail != "key "+id+" of "+gcsbucket.SettingsOf(f.setup.Config).KeyFile+" is disabled" || res.Remedy != "gcloud iam service-accounts keys enable "+id+" --iam-account "+account {
 		t.Errorf("disabled key: %+v", res)
 	}
 
 	// A deleted key gets no token; the listing says it is gone.
 	f.g.DeleteKey(account, id)
 	res = f.probe(gcsbucket.CheckKeyWorks)
-	if res.Status != providers.Fail || res.Detail != "key "+id+" of "+f.setup.Config.KeyFile+" no longer exists" {
+	if res.Status != providers.Fail || res.Detail != "key "+id+" of "+gcsbucket.SettingsOf(f.setup.Config).KeyFile+" no longer exists" {
 		t.Errorf("deleted key: %+v", res)
 	}
 
 	// Another account's key file.
 	other, _ := json.Marshal(map[string]string{"private_key_id": "k1", "client_email": "someone@acme-data.iam.gserviceaccount.com", "private_key": "x"})
-	if err := os.WriteFile(f.setup.Config.KeyFile, other, 0o600); err != nil {
+	if err := os.WriteFile(gcsbucket.SettingsOf(f.setup.Config).KeyFile, other, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	res = f.probe(gcsbucket.CheckKeyWorks)
-	if res.Status != providers.Fail || res.Detail != f.setup.Config.KeyFile+" is a key of someone@acme-data.iam.gserviceaccount.com, not of "+account {
+	if res.Status != providers.Fail || res.Detail != gcsbucket.SettingsOf(f.setup.Config).KeyFile+" is a key of someone@acme-data.iam.gserviceaccount.com, not of "+account {
 		t.Errorf("another account's key: %+v", res)
 	}
 
 	// No file: GrowthLoop's own key (a setup taken over) cannot be
 	// proved, which warns; byob's own fails.
-	if err := os.Remove(f.setup.Config.KeyFile); err != nil {
+	if err := os.Remove(gcsbucket.SettingsOf(f.setup.Config).KeyFile); err != nil {
 		t.Fatal(err)
 	}
 	if res = f.probe(gcsbucket.CheckKeyWorks); res.Status != providers.Fail || !strings.HasPrefix(res.Detail, "cannot read the key file") {

@@ -42,12 +42,12 @@ func (Provider) Default(c *providers.Config, env providers.Env) {
 	if c.Provider != Name {
 		return
 	}
-	if c.KeyFile == "" {
-		c.KeyFile = DefaultKeyFile
-	}
-	if c.GCPProject == "" && env.LookupEnv != nil {
-		c.GCPProject = DefaultProject(context.Background(), env.LookupEnv, !env.DryRun)
-	}
+	providers.UpdateSection(c, func(s *Settings) {
+		s.KeyFile = cmp.Or(s.KeyFile, DefaultKeyFile)
+		if s.Project == "" && env.LookupEnv != nil {
+			s.Project = DefaultProject(context.Background(), env.LookupEnv, !env.DryRun)
+		}
+	})
 }
 
 // Validate implements providers.Provider.
@@ -61,24 +61,24 @@ func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
 	if c.Bucket != "" {
 		check("--bucket", c.Bucket, ValidateBucketName(c.Bucket))
 	}
-	if c.GCPProject != "" {
-		check("--gcp-project", c.GCPProject, ValidateProjectID(c.GCPProject))
+	if SettingsOf(c).Project != "" {
+		check("--gcp-project", SettingsOf(c).Project, ValidateProjectID(SettingsOf(c).Project))
 	}
-	if c.Location != "" {
-		check("--location", c.Location, ValidateLocation(c.Location, c.AllowUnknownRegion))
+	if SettingsOf(c).Location != "" {
+		check("--location", SettingsOf(c).Location, ValidateLocation(SettingsOf(c).Location, c.AllowUnknownRegion))
 	}
 	check("--name", c.Name, NamesFor(c.Name).Validate())
-	if c.ServiceAccount != "" {
-		check("--service-account", c.ServiceAccount, ValidateServiceAccountID(c.ServiceAccount))
+	if SettingsOf(c).ServiceAccount != "" {
+		check("--service-account", SettingsOf(c).ServiceAccount, ValidateServiceAccountID(SettingsOf(c).ServiceAccount))
 	}
-	if c.WriterRole != "" {
-		check("--writer-role", c.WriterRole, ValidateCustomRoleID(c.WriterRole))
+	if SettingsOf(c).WriterRole != "" {
+		check("--writer-role", SettingsOf(c).WriterRole, ValidateCustomRoleID(SettingsOf(c).WriterRole))
 	}
-	if c.SnowflakeRoleGCP != "" {
-		check("--snowflake-role-gcp", c.SnowflakeRoleGCP, ValidateCustomRoleID(c.SnowflakeRoleGCP))
+	if SettingsOf(c).SnowflakeRole != "" {
+		check("--snowflake-role-gcp", SettingsOf(c).SnowflakeRole, ValidateCustomRoleID(SettingsOf(c).SnowflakeRole))
 	}
-	if c.KeyFile != "" && (c.KeyFile == c.Bundle || c.KeyFile == c.State) {
-		check("--key-file", c.KeyFile, fmt.Errorf("must differ from --bundle and --state"))
+	if SettingsOf(c).KeyFile != "" && (SettingsOf(c).KeyFile == c.Bundle || SettingsOf(c).KeyFile == c.State) {
+		check("--key-file", SettingsOf(c).KeyFile, fmt.Errorf("must differ from --bundle and --state"))
 	}
 	return bad
 }
@@ -142,10 +142,10 @@ func (cn *conn) Preflight(ctx context.Context, s providers.Setup, access provide
 	c := s.Config
 	switch recorded := s.Values.Get(Project); {
 	case recorded == "":
-		s.Values.Set(Project, c.GCPProject)
-	case recorded != c.GCPProject:
+		s.Values.Set(Project, SettingsOf(c).Project)
+	case recorded != SettingsOf(c).Project:
 		return providers.Identity{}, providers.Usagef("%s records a setup in Google Cloud project %s, but this run uses project %s: pass --gcp-project %s, or another --state",
-			c.State, recorded, c.GCPProject, recorded)
+			c.State, recorded, SettingsOf(c).Project, recorded)
 	}
 	need := Operator
 	switch access {
@@ -156,20 +156,20 @@ func (cn *conn) Preflight(ctx context.Context, s providers.Setup, access provide
 	case providers.RemoveAccess:
 		need = Remover(s.Destroy.DeleteBucket)
 	}
-	if err := providers.Bounded(ctx, cn.timeout, "Google Cloud", func(ctx context.Context) error { return Preflight(ctx, cn.c, c.GCPProject, need) }); err != nil {
+	if err := providers.Bounded(ctx, cn.timeout, "Google Cloud", func(ctx context.Context) error { return Preflight(ctx, cn.c, SettingsOf(c).Project, need) }); err != nil {
 		return providers.Identity{}, err
 	}
 	return providers.Identity{
-		Summary: "Google Cloud: project " + c.GCPProject,
-		Fields:  map[string]string{"gcp_project": c.GCPProject},
+		Summary: "Google Cloud: project " + SettingsOf(c).Project,
+		Fields:  map[string]string{"gcp_project": SettingsOf(c).Project},
 	}, nil
 }
 
 func params(s providers.Setup) Params {
 	c := s.Config
 	return Params{
-		Project: c.GCPProject, Bucket: c.Bucket, Location: c.Location, Prefix: c.Prefix, TTLDays: c.TTLDays,
-		Names: NamesOf(c), KeyFile: c.KeyFile, Warehouse: s.WarehouseStep != "", Keys: s.Keys, Propagation: s.Propagation,
+		Project: SettingsOf(c).Project, Bucket: c.Bucket, Location: SettingsOf(c).Location, Prefix: c.Prefix, TTLDays: c.TTLDays,
+		Names: NamesOf(c), KeyFile: SettingsOf(c).KeyFile, Warehouse: s.WarehouseStep != "", Keys: s.Keys, Propagation: s.Propagation,
 		Destroy: s.Destroy, Prune: s.Prune, Adopt: s.Adopt,
 	}
 }
@@ -210,7 +210,7 @@ func (Provider) Probes(s providers.Setup) []providers.Probe {
 // instead of holding the key. It is complete once there is a key.
 func (Provider) Bundle(s providers.Setup, b *bundlefile.Bundle) bool {
 	c := s.Config
-	b.Location, b.GCPProject, b.GCPKeyFile = s.Values.Get(GCSLocation), c.GCPProject, c.KeyFile
+	b.Location, b.GCPProject, b.GCPKeyFile = s.Values.Get(GCSLocation), SettingsOf(c).Project, SettingsOf(c).KeyFile
 	b.GCPServiceAccount = params(s).ServiceAccountEmail()
 	b.GCPKeyID = s.Values.Get(KeyID)
 	return b.GCPKeyID != ""
@@ -224,7 +224,7 @@ func (Provider) Storage(*providers.Config) providers.Storage {
 
 // Keys implements providers.BucketProvider.
 func (Provider) Keys(c *providers.Config) providers.KeyStore {
-	return keyFileStore{path: c.KeyFile, bundle: c.Bundle, account: Params{Project: c.GCPProject, Names: NamesOf(c)}.ServiceAccountEmail()}
+	return keyFileStore{path: SettingsOf(c).KeyFile, bundle: c.Bundle, account: Params{Project: SettingsOf(c).Project, Names: NamesOf(c)}.ServiceAccountEmail()}
 }
 
 // KeyID implements providers.BucketProvider.
@@ -235,20 +235,20 @@ func (Provider) BundledKey(b *bundlefile.Bundle) string { return b.GCPKeyID }
 
 // Describe implements providers.BucketProvider.
 func (Provider) Describe(c *providers.Config) string {
-	location := c.Location
+	location := SettingsOf(c).Location
 	if location == "" {
 		location = "the warehouse's region"
 		if w := c.WarehouseProvider(); w != nil {
 			location = "the " + w.Title() + " account's region"
 		}
 	}
-	return fmt.Sprintf("GCS bucket %s in %s (project %s)", c.Bucket, location, c.GCPProject)
+	return fmt.Sprintf("GCS bucket %s in %s (project %s)", c.Bucket, location, SettingsOf(c).Project)
 }
 
 // Permissions implements providers.BucketProvider: each service account
 // holds its own custom role, on the bucket only.
 func (Provider) Permissions(c *providers.Config) []providers.Grantee {
-	p := Params{Project: c.GCPProject, Names: NamesOf(c)}
+	p := Params{Project: SettingsOf(c).Project, Names: NamesOf(c)}
 	out := []providers.Grantee{{Who: "GrowthLoop's service account " + p.ServiceAccountEmail() + " (role " + p.Names.WriterRole + ", on the bucket)",
 		Permissions: templates.GCSWriterPermissions}}
 	if c.WarehouseProvider() != nil {
@@ -261,8 +261,8 @@ func (Provider) Permissions(c *providers.Config) []providers.Grantee {
 // CheckTargets refuses, before any change, to overwrite a key file that is
 // not a key of this setup's service account.
 func (p Provider) CheckTargets(c *providers.Config) error {
-	if exists(c.KeyFile) && p.Keys(c).Delivered() == "" {
-		return providers.Usagef("key file %s already exists and is not a key of this setup's service account: pass --force to overwrite it, or another --key-file", c.KeyFile)
+	if exists(SettingsOf(c).KeyFile) && p.Keys(c).Delivered() == "" {
+		return providers.Usagef("key file %s already exists and is not a key of this setup's service account: pass --force to overwrite it, or another --key-file", SettingsOf(c).KeyFile)
 	}
 	return nil
 }
@@ -270,10 +270,10 @@ func (p Provider) CheckTargets(c *providers.Config) error {
 // Warnings implements providers.Warner: a location Google does not
 // document, let through by --allow-unknown-region.
 func (Provider) Warnings(c *providers.Config) []string {
-	if c.Location == "" || ValidateLocation(c.Location, true) != nil || knownLocation(c.Location) {
+	if SettingsOf(c).Location == "" || ValidateLocation(SettingsOf(c).Location, true) != nil || knownLocation(SettingsOf(c).Location) {
 		return nil
 	}
-	return []string{fmt.Sprintf("--location %s is not a Cloud Storage location Google documents%s; going ahead, as %s asks", c.Location, providers.DidYouMean(c.Location, Locations), providers.AllowUnknownRegionFlag)}
+	return []string{fmt.Sprintf("--location %s is not a Cloud Storage location Google documents%s; going ahead, as %s asks", SettingsOf(c).Location, providers.DidYouMean(SettingsOf(c).Location, Locations), providers.AllowUnknownRegionFlag)}
 }
 
 // Choices implements providers.Asker: the locations.
@@ -296,5 +296,7 @@ func (Provider) Suggest(flag string, _ *providers.Config, env providers.Env) str
 	return DefaultProject(context.Background(), env.LookupEnv, !env.DryRun)
 }
 
-// Fields implements providers.Provider.
-func (Provider) Fields() []providers.Field { return nil }
+// FromBundle implements providers.BundleReader.
+func (Provider) FromBundle(c *providers.Config, b *bundlefile.Bundle, keyFile string) {
+	providers.UpdateSection(c, func(s *Settings) { s.Project, s.Location, s.KeyFile = b.GCPProject, b.Location, keyFile })
+}

@@ -52,7 +52,7 @@ func TestPreflight(t *testing.T) {
 	}
 
 	f.setup.Values.Delete(gcsbucket.Project)
-	f.setup.Config.GCPProject = "not-mine"
+	providers.UpdateSection(f.setup.Config, func(s *gcsbucket.Settings) { s.Project = "not-mine" })
 	if _, err := conn.Preflight(context.Background(), f.setup, providers.ReadAccess); err == nil ||
 		!strings.Contains(err.Error(), "project not-mine does not exist or you cannot see it: check --gcp-project") {
 		t.Errorf("a project the caller cannot see: %v", err)
@@ -67,12 +67,12 @@ func TestCheckTargets(t *testing.T) {
 	if err := p.CheckTargets(cfg); err != nil {
 		t.Errorf("no key file: %v", err)
 	}
-	if err := os.WriteFile(cfg.KeyFile, []byte(`{"note":"mine"}`), 0o600); err != nil {
+	if err := os.WriteFile(gcsbucket.SettingsOf(cfg).KeyFile, []byte(`{"note":"mine"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	err := p.CheckTargets(cfg)
 	var ue *providers.UsageError
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "key file "+cfg.KeyFile+" already exists and is not a key of this setup's service account") {
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "key file "+gcsbucket.SettingsOf(cfg).KeyFile+" already exists and is not a key of this setup's service account") {
 		t.Errorf("someone's file: %v", err)
 	}
 	f.converge()

@@ -64,7 +64,7 @@ func (Provider) TerraformMention() terraform.Mention {
 // GrowthLoop's service account and key, the bucket's bindings.
 func (Provider) Terraform(t *terraform.Module) error {
 	m, c := t.Plan, &t.Plan.Config
-	t.Variable("project", "Google Cloud project of the bucket", c.GCPProject)
+	t.Variable("project", "Google Cloud project of the bucket", SettingsOf(c).Project)
 	t.Provider("google", terraformSource, terraformVersion).SetAttributeTraversal("project", terraform.Traversal("var.project"))
 
 	// A bucket byob adopted is the customer's: the module reads it, and
@@ -86,7 +86,7 @@ func (Provider) Terraform(t *terraform.Module) error {
 			"  one member to one role (never `_iam_policy` or `_iam_binding`, which replace the policy or a role's members), so your own\n" +
 			"  bindings stay as they are.")
 	case ok:
-		t.Import(StepBucket, "google_storage_bucket.exports", bucketImportID(c.GCPProject, want.Name))
+		t.Import(StepBucket, "google_storage_bucket.exports", bucketImportID(SettingsOf(c).Project, want.Name))
 		b := t.Resource("google_storage_bucket", "exports")
 		b.SetAttributeValue("name", cty.StringVal(want.Name))
 		b.SetAttributeRaw("location", terraform.String(want.Location))
@@ -110,7 +110,7 @@ func (Provider) Terraform(t *terraform.Module) error {
 		if !ok {
 			return
 		}
-		t.Import(step, "google_project_iam_custom_role."+name, roleImportID(c.GCPProject, r.RoleID))
+		t.Import(step, "google_project_iam_custom_role."+name, roleImportID(SettingsOf(c).Project, r.RoleID))
 		b := t.Resource("google_project_iam_custom_role", name)
 		b.SetAttributeTraversal("project", terraform.Traversal("var.project"))
 		b.SetAttributeValue("role_id", cty.StringVal(r.RoleID))
@@ -121,7 +121,7 @@ func (Provider) Terraform(t *terraform.Module) error {
 	}
 	role("writer", StepWriterRole)
 	if sa, ok := plan.Value[templates.GCPServiceAccount](m, StepServiceAccount); ok {
-		t.Import(StepServiceAccount, "google_service_account.growthloop", serviceAccountImportID(c.GCPProject, sa.AccountID))
+		t.Import(StepServiceAccount, "google_service_account.growthloop", serviceAccountImportID(SettingsOf(c).Project, sa.AccountID))
 		b := t.Resource("google_service_account", "growthloop")
 		b.SetAttributeTraversal("project", terraform.Traversal("var.project"))
 		b.SetAttributeValue("account_id", cty.StringVal(sa.AccountID))

@@ -47,9 +47,9 @@ func NamesFor(name string) Names {
 // from --name.
 func NamesOf(c *providers.Config) Names {
 	n := NamesFor(c.Name)
-	n.ServiceAccount = cmp.Or(c.ServiceAccount, n.ServiceAccount)
-	n.WriterRole = cmp.Or(c.WriterRole, n.WriterRole)
-	n.SnowflakeRole = cmp.Or(c.SnowflakeRoleGCP, n.SnowflakeRole)
+	n.ServiceAccount = cmp.Or(SettingsOf(c).ServiceAccount, n.ServiceAccount)
+	n.WriterRole = cmp.Or(SettingsOf(c).WriterRole, n.WriterRole)
+	n.SnowflakeRole = cmp.Or(SettingsOf(c).SnowflakeRole, n.SnowflakeRole)
 	return n
 }
 

@@ -54,11 +54,11 @@ func newFixture(t *testing.T) *fixture {
 	f.c = f.g.Clients()
 	f.c.SetRetry(gcsbucket.Retry{Attempts: 3, Initial: time.Millisecond, Max: 5 * time.Millisecond})
 	dir := t.TempDir()
-	cfg := &providers.Config{
-		Provider: gcsbucket.Name, Bucket: bucket, GCPProject: gcptest.Project, Location: "US-CENTRAL1", Prefix: "exports/", OrgID: "org-1",
+	cfg := new(providers.Config{
+		Provider: gcsbucket.Name, Bucket: bucket, Prefix: "exports/", OrgID: "org-1",
 		TTLDays: 14, Name: "growthloop", Warehouse: "snowflake",
-		KeyFile: filepath.Join(dir, "credentials.json"), Bundle: filepath.Join(dir, "bundle.json"), State: filepath.Join(dir, "state.json"),
-	}
+		Bundle: filepath.Join(dir, "bundle.json"), State: filepath.Join(dir, "state.json"),
+	}.With(gcsbucket.Settings{Project: gcptest.Project, Location: "US-CENTRAL1", KeyFile: filepath.Join(dir, "credentials.json")}))
 	f.bg = runenv.NewBackground()
 	t.Cleanup(f.bg.End)
 	f.setup = providers.Setup{
@@ -111,7 +111,7 @@ func (f *fixture) converge() map[string]providers.Observation {
 // keyFile is what byob wrote to the key file.
 func (f *fixture) keyFile() (id, email string) {
 	f.t.Helper()
-	b, err := os.ReadFile(f.setup.Config.KeyFile)
+	b, err := os.ReadFile(gcsbucket.SettingsOf(f.setup.Config).KeyFile)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -211,14 +211,14 @@ func TestFirstRunMakesEverythingThenNothing(t *testing.T) {
 	if len(keys) != 1 || keys[0] != id || email != account || v.Get(gcsbucket.KeyID) != id || !slices.Equal(gcsbucket.CreatedKeys(v), keys) {
 		t.Errorf("keys %q, key file %s of %s, values %v", keys, id, email, v.Map())
 	}
-	if fi, err := os.Stat(f.setup.Config.KeyFile); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(gcsbucket.SettingsOf(f.setup.Config).KeyFile); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("key file: %v %v", fi, err)
 	}
 	if last := f.rec.Checkpoints()[len(f.rec.Checkpoints())-1]; last[gcsbucket.KeyID.Name] != id {
 		t.Errorf("the key's id was not saved: %v", last)
 	}
 	var bundle bundlefile.Bundle
-	if !(gcsbucket.Provider{}).Bundle(f.setup, &bundle) || bundle.GCPKeyID != id || bundle.GCPServiceAccount != account || bundle.GCPKeyFile != f.setup.Config.KeyFile {
+	if !(gcsbucket.Provider{}).Bundle(f.setup, &bundle) || bundle.GCPKeyID != id || bundle.GCPServiceAccount != account || bundle.GCPKeyFile != gcsbucket.SettingsOf(f.setup.Config).KeyFile {
 		t.Errorf("bundle %+v", bundle)
 	}
 
@@ -396,7 +396,7 @@ func TestKeyFileLost(t *testing.T) {
 	f.converge()
 	old := f.setup.Values.Get(gcsbucket.KeyID)
 	theirs := f.g.AddKey(account)
-	if err := os.Remove(f.setup.Config.KeyFile); err != nil {
+	if err := os.Remove(gcsbucket.SettingsOf(f.setup.Config).KeyFile); err != nil {
 		t.Fatal(err)
 	}
 	s := f.steps()[gcsbucket.StepKey]
@@ -426,7 +426,7 @@ func TestKeyDisabledOrUnwanted(t *testing.T) {
 		f.g.DisableKey(old)
 		s := f.steps()[gcsbucket.StepKey]
 		obs := f.check(s)
-		if obs.Status != providers.Drifted || !strings.HasPrefix(obs.Reason, "key "+old+" of "+f.setup.Config.KeyFile+" is disabled in IAM: a new key replaces it") {
+		if obs.Status != providers.Drifted || !strings.HasPrefix(obs.Reason, "key "+old+" of "+gcsbucket.SettingsOf(f.setup.Config).KeyFile+" is disabled in IAM: a new key replaces it") {
 			t.Errorf("check = %+v", obs)
 		}
 		f.apply(s)
@@ -473,7 +473,7 @@ func TestKeyOfASetupTakenOver(t *testing.T) {
 	if v := f.setup.Values; v.Get(gcsbucket.KeyID) != theirs || v.Get(providers.GrowthLoopsKey) != theirs {
 		t.Errorf("values %v", v.Map())
 	}
-	if _, err := os.Stat(f.setup.Config.KeyFile); err == nil {
+	if _, err := os.Stat(gcsbucket.SettingsOf(f.setup.Config).KeyFile); err == nil {
 		t.Error("a key file was written")
 	}
 	// The next run, without --adopt, keeps it too: the state names it.

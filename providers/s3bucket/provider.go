@@ -278,3 +278,6 @@ func (Provider) Suggest(string, *providers.Config, providers.Env) string { retur
 
 // Fields implements providers.Provider.
 func (Provider) Fields() []providers.Field { return nil }
+
+// FromBundle implements providers.BundleReader.
+func (Provider) FromBundle(c *providers.Config, b *bundlefile.Bundle, _ string) { c.Region = b.Region }

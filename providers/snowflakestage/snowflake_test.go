@@ -790,7 +790,7 @@ func TestConnectRefusesIncompleteSettings(t *testing.T) {
 		{snowflakestage.Connection{Account: "a", User: "u"}, "SNOWFLAKE_PASSWORD"},
 		{snowflakestage.Connection{Account: "a", User: "u", Authenticator: "snowflake_jwt"}, "--snowflake-private-key-file"},
 	} {
-		_, err := snowflakestage.Provider{}.Connect(context.Background(), ptr(providers.Config{}.With(snowflakestage.Settings{Connection: tc.conn})), env)
+		_, err := snowflakestage.Provider{}.Connect(context.Background(), new(providers.Config{}.With(snowflakestage.Settings{Connection: tc.conn})), env)
 		var ue *providers.UsageError
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.says) {
 			t.Errorf("connect %+v = %v, want a usage error naming %s", tc.conn, err, tc.says)
@@ -876,5 +876,3 @@ func TestAsking(t *testing.T) {
 		t.Errorf("with SNOWFLAKE_PASSWORD: %v", err)
 	}
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -131,7 +131,7 @@ func run() error {
 func usedTypes() (resources, data map[string]bool, err error) {
 	resources, data = map[string]bool{}, map[string]bool{}
 	s3, gcs := providers.Config{Provider: "s3", Bucket: "schema-exports", Region: "us-east-1"},
-		providers.Config{Provider: "gcs", Bucket: "schema-exports", GCPProject: "schema-project", Location: "US"}
+		providers.Config{Provider: "gcs", Bucket: "schema-exports"}.With(gcsbucket.Settings{Project: "schema-project", Location: "US"})
 	adopted := providers.NewValues(map[string]string{providers.AdoptedKey(s3bucket.StepBucket).Name: "true", providers.AdoptedKey(gcsbucket.StepBucket).Name: "true"})
 	for _, r := range []struct {
 		cfg providers.Config

@@ -261,9 +261,9 @@ func GCS(g *gcptest.Server, sf *snowflaketest.Server, cfg wizard.Config) (string
 	var keyFile struct {
 		ID string `json:"private_key_id"`
 	}
-	raw, _ := os.ReadFile(cfg.KeyFile)
+	raw, _ := os.ReadFile(gcsbucket.SettingsOf(&cfg).KeyFile)
 	_ = json.Unmarshal(raw, &keyFile)
-	fi, err := os.Stat(cfg.KeyFile)
+	fi, err := os.Stat(gcsbucket.SettingsOf(&cfg).KeyFile)
 	l.add("invariant: one key, the key file's and the bundle's", len(keys) == 1 && keyFile.ID == keys[0] && bundle != nil && bundle.GCPKeyID == keys[0] &&
 		err == nil && fi.Mode().Perm() == 0o600)
 	state, serr := wizard.LoadState(cfg.State)
