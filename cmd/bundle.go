@@ -118,7 +118,10 @@ func runBundle(ctx context.Context, o *BundleOptions) error {
 	}
 	b := h.Bundle
 	cfg := providers.Config{Provider: b.Provider, Bucket: b.Bucket, Prefix: b.Prefix, OrgID: b.OrgID,
-		Name: h.Name, Warehouse: providers.WarehouseNone, Bundle: o.Bundle, Profile: o.Profile, TTLDays: providers.DefaultTTLDays}
+		Name: h.Name, Warehouse: providers.WarehouseNone, Bundle: o.Bundle, TTLDays: providers.DefaultTTLDays}
+	if f, ok := providers.Lookup("profile"); ok {
+		_ = f.Set(&cfg, o.Profile) // the provider's flag of the same name
+	}
 	if br, ok := cfg.BucketProvider().(providers.BundleReader); ok {
 		keyFile := ""
 		if h.KeyFile != nil {

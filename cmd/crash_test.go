@@ -114,8 +114,7 @@ func s3Setup(t testing.TB, aws *awstest.Server) *crashSetup {
 
 func s3Inventory(t *testing.T, aws *awstest.Server, s *crashSetup) string {
 	t.Helper()
-	cfg := wizard.Config{Provider: s3bucket.Name, Bucket: "crash-exports-" + s.id, Name: "crash" + s.id, Region: "us-west-2",
-		Warehouse: snowflakestage.Name, OrgID: "77", TTLDays: 7}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
+	cfg := wizard.Config{Provider: s3bucket.Name, Bucket: "crash-exports-" + s.id, Name: "crash" + s.id, Warehouse: snowflakestage.Name, OrgID: "77", TTLDays: 7}.With(s3bucket.Settings{Region: "us-west-2"}).With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
 	cfg.ApplyDefaults()
 	cfg.Bundle, cfg.State = filepath.Join(s.dir, cfg.Bundle), filepath.Join(s.dir, cfg.State)
 	got, err := inventory.S3(context.Background(), s3bucket.NewClients(aws.Config()), s.sf, cfg)
@@ -215,8 +214,7 @@ func TestCrashMatrixDestroy(t *testing.T) {
 	}
 	seed := func(s *crashSetup) { putObjects(t, clients, "crash-exports-"+s.id, 3) }
 	remains := func(s *crashSetup) []string {
-		cfg := wizard.Config{Provider: s3bucket.Name, Bucket: "crash-exports-" + s.id, Name: "crash" + s.id, Region: "us-west-2",
-			Warehouse: snowflakestage.Name}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
+		cfg := wizard.Config{Provider: s3bucket.Name, Bucket: "crash-exports-" + s.id, Name: "crash" + s.id, Warehouse: snowflakestage.Name}.With(s3bucket.Settings{Region: "us-west-2"}).With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
 		cfg.ApplyDefaults()
 		return inventory.Remains(context.Background(), clients, nil, s.sf, cfg)
 	}

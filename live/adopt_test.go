@@ -29,16 +29,18 @@ func TestLiveAdoptHandMade(t *testing.T) {
 	r := newRun(t, "aws", "snowflake")
 	ctx := context.Background()
 	cfg := r.config(t, s3bucket.Name, snowflakestage.Name)
-	cfg.PolicyName, cfg.RoleName, cfg.UserName = Prefix+r.id+"-guide-policy", Prefix+r.id+"-guide-role", Prefix+r.id+"-guide-user"
+	providers.UpdateSection(&cfg, func(s *s3bucket.Settings) {
+		s.PolicyName, s.RoleName, s.UserName = Prefix+r.id+"-guide-policy", Prefix+r.id+"-guide-role", Prefix+r.id+"-guide-user"
+	})
 	tags := []iamtypes.Tag{{Key: aws.String(Tag), Value: aws.String(r.id)}}
 	iamc := iam.NewFromConfig(r.aws)
-	s3c := s3.NewFromConfig(r.aws, func(o *s3.Options) { o.UsePathStyle = r.emulated; o.Region = cfg.Region })
+	s3c := s3.NewFromConfig(r.aws, func(o *s3.Options) { o.UsePathStyle = r.emulated; o.Region = s3bucket.SettingsOf(&cfg).Region })
 	db := r.snowflakeDB(t)
 	stage := snowflake.Name{Database: snowflake.Ident(snowflakestage.SettingsOf(&cfg).Database), Schema: snowflake.Ident(snowflakestage.SettingsOf(&cfg).Schema), Object: snowflake.Ident(snowflakestage.SettingsOf(&cfg).Stage)}
 	t.Cleanup(func() { // what the customer made; byob's destroy leaves it
-		if keys, err := iamc.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(cfg.UserName)}); err == nil {
+		if keys, err := iamc.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(s3bucket.SettingsOf(&cfg).UserName)}); err == nil {
 			for _, k := range keys.AccessKeyMetadata {
-				_, _ = iamc.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(cfg.UserName), AccessKeyId: k.AccessKeyId})
+				_, _ = iamc.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(s3bucket.SettingsOf(&cfg).UserName), AccessKeyId: k.AccessKeyId})
 			}
 		}
 		sweepAWS(t, r, 0)
@@ -56,27 +58,27 @@ func TestLiveAdoptHandMade(t *testing.T) {
 		}
 	}
 	var create *s3types.CreateBucketConfiguration
-	if cfg.Region != "us-east-1" {
-		create = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(cfg.Region)}
+	if s3bucket.SettingsOf(&cfg).Region != "us-east-1" {
+		create = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(s3bucket.SettingsOf(&cfg).Region)}
 	}
 	_, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(cfg.Bucket), CreateBucketConfiguration: create})
 	must(t, err, "create the bucket")
 	guide := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject","s3:GetObject","s3:GetObjectVersion"],"Resource":"arn:aws:s3:::` + cfg.Bucket +
 		`/exports/*"},{"Effect":"Allow","Action":["s3:ListBucket","s3:GetBucketLocation"],"Resource":"arn:aws:s3:::` + cfg.Bucket + `","Condition":{"StringLike":{"s3:prefix":["exports/*"]}}}]}`
-	policy, err := iamc.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(cfg.PolicyName), PolicyDocument: aws.String(guide), Tags: tags})
+	policy, err := iamc.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(s3bucket.SettingsOf(&cfg).PolicyName), PolicyDocument: aws.String(guide), Tags: tags})
 	must(t, err, "create the guide's policy")
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + account + `:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"0000"}}}]}`
-	_, err = iamc.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(cfg.RoleName), AssumeRolePolicyDocument: aws.String(trust), Tags: tags})
+	_, err = iamc.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(s3bucket.SettingsOf(&cfg).RoleName), AssumeRolePolicyDocument: aws.String(trust), Tags: tags})
 	must(t, err, "create the guide's role")
-	_, err = iamc.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(cfg.RoleName), PolicyArn: policy.Policy.Arn})
+	_, err = iamc.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(s3bucket.SettingsOf(&cfg).RoleName), PolicyArn: policy.Policy.Arn})
 	must(t, err, "attach")
-	_, err = iamc.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(cfg.UserName), Tags: tags})
+	_, err = iamc.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(s3bucket.SettingsOf(&cfg).UserName), Tags: tags})
 	must(t, err, "create the guide's user")
-	_, err = iamc.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(cfg.UserName), PolicyArn: policy.Policy.Arn})
+	_, err = iamc.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(s3bucket.SettingsOf(&cfg).UserName), PolicyArn: policy.Policy.Arn})
 	must(t, err, "attach")
-	key, err := iamc.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(cfg.UserName)})
+	key, err := iamc.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(s3bucket.SettingsOf(&cfg).UserName)})
 	must(t, err, "create the guide's key")
-	roleARN := "arn:aws:iam::" + account + ":role/" + cfg.RoleName
+	roleARN := "arn:aws:iam::" + account + ":role/" + s3bucket.SettingsOf(&cfg).RoleName
 	for _, q := range []string{
 		"CREATE STORAGE INTEGRATION IF NOT EXISTS " + snowflake.Ident(snowflakestage.SettingsOf(&cfg).Integration).SQL() + "\n  TYPE = EXTERNAL_STAGE\n  STORAGE_PROVIDER = 'S3'\n  ENABLED = TRUE\n  STORAGE_AWS_ROLE_ARN = " +
 			snowflake.Literal(roleARN) + "\n  STORAGE_ALLOWED_LOCATIONS = (" + snowflake.Literal("s3://"+cfg.Bucket+"exports/") + ")", // the slash left out here too, or Snowflake refuses the stage
@@ -112,7 +114,7 @@ func TestLiveAdoptHandMade(t *testing.T) {
 		t.Errorf("verify after --adopt: %s", summary(rep))
 	}
 	destroy(t, r, cfg, deps)
-	if _, err := iamc.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(cfg.UserName)}); err != nil {
+	if _, err := iamc.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(s3bucket.SettingsOf(&cfg).UserName)}); err != nil {
 		t.Errorf("destroy removed the user byob adopted: %v", err)
 	}
 }

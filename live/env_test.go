@@ -156,7 +156,7 @@ func (r *run) config(t *testing.T, provider, warehouse string) providers.Config 
 	}.With(snowflakestage.Settings{Connection: r.snowflake})
 	switch provider {
 	case s3bucket.Name:
-		c.Region = r.region
+		c = c.With(s3bucket.Settings{Region: r.region})
 	case gcsbucket.Name:
 		c = c.With(gcsbucket.Settings{Project: r.gcpProject, Location: r.gcsLoc, KeyFile: filepath.Join(r.dir, provider+"-key.json")})
 	}

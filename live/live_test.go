@@ -163,8 +163,8 @@ func invariants(t *testing.T, r *run, cfg providers.Config, deps wizard.Deps) {
 	names, iamc, s3c := s3bucket.NamesOf(&cfg), iam.NewFromConfig(r.aws), s3.NewFromConfig(r.aws, func(o *s3.Options) { o.UsePathStyle = r.emulated })
 	loc, err := s3c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(cfg.Bucket)})
 	must(t, err, "GetBucketLocation")
-	if got := string(loc.LocationConstraint); got != cfg.Region && !(got == "" && cfg.Region == "us-east-1") {
-		t.Errorf("the bucket is in %q, not %s", got, cfg.Region)
+	if got := string(loc.LocationConstraint); got != s3bucket.SettingsOf(&cfg).Region && !(got == "" && s3bucket.SettingsOf(&cfg).Region == "us-east-1") {
+		t.Errorf("the bucket is in %q, not %s", got, s3bucket.SettingsOf(&cfg).Region)
 	}
 	// The policies are the plan's documents.
 	plan, err := wizard.NewPlan(cfg, values, wizard.Deps{})
@@ -268,7 +268,7 @@ func (r *run) tag(t *testing.T, cfg providers.Config) {
 		_, err = iamc.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: aws.String(arn), Tags: tags})
 		r.tagged(t, err, "tag policy "+p)
 	}
-	s3c := s3.NewFromConfig(r.aws, func(o *s3.Options) { o.UsePathStyle = r.emulated; o.Region = cfg.Region })
+	s3c := s3.NewFromConfig(r.aws, func(o *s3.Options) { o.UsePathStyle = r.emulated; o.Region = s3bucket.SettingsOf(&cfg).Region })
 	_, err = s3c.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(cfg.Bucket),
 		Tagging: &s3types.Tagging{TagSet: []s3types.Tag{{Key: aws.String(Tag), Value: aws.String(r.id)}}}})
 	r.tagged(t, err, "tag the bucket")

@@ -13,12 +13,12 @@ import (
 )
 
 // Config is what the user asked for: a setup's inputs, and how byob
-// reaches the clouds (never a secret). Fields describes each of them: its
-// flag, default and when it is required.
+// reaches the clouds (never a secret). It holds the inputs of every setup;
+// each provider's own are its section (Section). Fields describes each of
+// them: its flag, default and when it is required.
 type Config struct {
 	Provider  string
 	Bucket    string
-	Region    string
 	Prefix    string
 	OrgID     string
 	TTLDays   int
@@ -26,13 +26,6 @@ type Config struct {
 	Name      string
 	Bundle    string
 	State     string
-
-	// Names of what byob manages, when a setup made by hand has its own
-	// (--policy-name …); "" derives them from Name.
-	PolicyName, RoleName, UserName string
-
-	// Profile is the AWS shared config profile.
-	Profile string
 
 	// AllowUnknownRegion lets through a region or location of the right
 	// shape that byob's list does not hold (one newer than byob), with a

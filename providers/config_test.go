@@ -9,12 +9,13 @@ import (
 	"github.com/growthloop/byob/providers"
 	_ "github.com/growthloop/byob/providers/all"
 	"github.com/growthloop/byob/providers/gcsbucket"
+	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/snowflakestage"
 )
 
 func s3Config() providers.Config {
-	c := providers.Config{Provider: "s3", Bucket: "acme-exports", Region: "us-east-1", Warehouse: "snowflake",
-		OrgID: "1234", TTLDays: providers.DefaultTTLDays}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
+	c := providers.Config{Provider: "s3", Bucket: "acme-exports", Warehouse: "snowflake",
+		OrgID: "1234", TTLDays: providers.DefaultTTLDays}.With(s3bucket.Settings{Region: "us-east-1"}).With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
 	c.ApplyDefaults()
 	return c
 }
@@ -72,7 +73,9 @@ func TestBadInput(t *testing.T) {
 		{"--warehouse", "bigquery", `must be "none" or "snowflake"`, func(c *providers.Config) { c.Warehouse = "bigquery" }},
 		{"--bucket", "Acme", "lowercase", func(c *providers.Config) { c.Bucket = "Acme" }},
 		{"--bucket", "xn--acme", "reserved prefix", func(c *providers.Config) { c.Bucket = "xn--acme" }},
-		{"--region", "us-east", "AWS region", func(c *providers.Config) { c.Region = "us-east" }},
+		{"--region", "us-east", "AWS region", func(c *providers.Config) {
+			providers.UpdateSection(c, func(s *s3bucket.Settings) { s.Region = "us-east" })
+		}},
 		{"--location", "US", "--provider gcs only", func(c *providers.Config) {
 			providers.UpdateSection(c, func(s *gcsbucket.Settings) { s.Location = "US" })
 		}},
@@ -124,7 +127,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestGCSBadInput(t *testing.T) {
-	c := providers.Config{Provider: "gcs", Bucket: "my-google-bucket", Region: "us-east-1"}.With(gcsbucket.Settings{Project: "Acme", Location: "u s"})
+	c := providers.Config{Provider: "gcs", Bucket: "my-google-bucket"}.With(s3bucket.Settings{Region: "us-east-1"}).With(gcsbucket.Settings{Project: "Acme", Location: "u s"})
 	c.ApplyDefaults()
 	msg := c.Validate().Error()
 	for _, want := range []string{`--bucket "my-google-bucket"`, `--gcp-project "Acme"`, `--location "u s"`, `--region "us-east-1": applies to --provider s3 only`} {

@@ -207,18 +207,14 @@ func warehouse(c *Config) string { return "--warehouse " + c.Warehouse }
 // NoWarehouse is the Because of WithoutWarehouse.
 func NoWarehouse(c *Config) string { return "--provider " + c.Provider + " and --warehouse none" }
 
-// Fields are every input: the setup fields in the order of the plan
-// document's "inputs", with the connection fields where the form asks
-// them.
+// Fields are every input: those of every setup, and before --bundle
+// each registered provider's own (Register adds them), in the order of
+// the plan document's "inputs".
 var Fields = []Field{
 	{Flag: "provider", State: "provider", Usage: "cloud of the bucket: s3 or gcs", Slot: Text(func(c *Config) *string { return &c.Provider }), Required: Always,
 		Ask: &Question{Page: PageCloud, Title: "Where should the export bucket live?"}},
 	{Flag: "bucket", State: "bucket", Usage: "bucket name (created, or adopted when you already own it)", Help: map[Use]string{Renders: "bucket name", Reads: "bucket name"}, Slot: Text(func(c *Config) *string { return &c.Bucket }), Required: Always,
 		Ask: &Question{Page: PageBucket, Title: "Bucket name", Description: "Created, or adopted when you already own it. Names are global: make it yours."}},
-	{Flag: "profile", State: "connection.aws_profile", Owner: "s3", Kind: ConnectionField, Usage: "AWS shared config profile (default: AWS_PROFILE or the default chain)", Slot: Text(func(c *Config) *string { return &c.Profile }),
-		Ask: &Question{Page: PageWhere, Title: "Which AWS profile?", Description: "Leave empty for the default credentials."}},
-	{Flag: "region", State: "region", Owner: "s3", Usage: "AWS region of the bucket (s3; defaults to the Snowflake account's region)", Help: map[Use]string{Renders: "AWS region of the bucket (s3)", Reads: "AWS region of the bucket (s3)"}, Slot: Text(func(c *Config) *string { return &c.Region }), Required: WithoutWarehouse, Because: NoWarehouse,
-		Ask: &Question{Page: PageWhere, Title: "Bucket region", Other: "Another region (type its name)"}},
 	{Flag: "prefix", State: "prefix", Default: DefaultPrefix, Usage: "object key prefix exports are written under; ends with /", Slot: Text(func(c *Config) *string { return &c.Prefix }),
 		Ask: &Question{Page: PageBucket, Title: "Prefix exports are written under", Description: "Ends with /."}},
 	{Flag: "org-id", State: "org_id", Usage: "GrowthLoop organisation id (ask your Solutions Architect); the stage URL ends <prefix><org-id>/", Slot: Text(func(c *Config) *string { return &c.OrgID }), Required: withWarehouse, Because: warehouse,
@@ -229,9 +225,6 @@ var Fields = []Field{
 		Ask: &Question{Page: PageCloud, Title: "Does a warehouse unload into the bucket?", Description: "With Snowflake, byob also creates the storage integration, the stage and the grants."}},
 	{Flag: "name", State: "name", Default: DefaultName, Usage: "short setup name IAM and service-account names are derived from", Slot: Text(func(c *Config) *string { return &c.Name }),
 		Ask: &Question{Page: PageGrowthLoop, Title: "Setup name", Description: "IAM and service-account names derive from it (2-20 of a-z 0-9 -)."}},
-	{Flag: "policy-name", State: "names.aws_policy", Owner: "s3", Usage: "name of GrowthLoop's IAM policy, when it is not the derived <name>-byob-access (a setup made by hand)", Slot: Text(func(c *Config) *string { return &c.PolicyName })},
-	{Flag: "role-name", State: "names.aws_role", Owner: "s3", Usage: "name of the IAM role Snowflake assumes, when it is not <name>-byob-snowflake", Slot: Text(func(c *Config) *string { return &c.RoleName })},
-	{Flag: "user-name", State: "names.aws_user", Owner: "s3", Usage: "name of GrowthLoop's IAM user, when it is not <name>-byob-exporter", Slot: Text(func(c *Config) *string { return &c.UserName })},
 	{Flag: "bundle", State: "bundle", Default: DefaultBundle, HoldsKey: true, Usage: "credentials bundle file to upload to GrowthLoop",
 		Help: map[Use]string{Plans: "credentials bundle file byob init writes, to upload to GrowthLoop", Reads: "credentials bundle file byob init wrote"}, Slot: Text(func(c *Config) *string { return &c.Bundle }),
 		Ask: &Question{Page: PageFiles, Title: "Bundle file to upload to GrowthLoop", Description: "Holds the key: written with mode 0600."}},

@@ -308,15 +308,9 @@ var registry []Provider
 // flags.
 func Register(p Provider) {
 	registry = append(registry, p)
-	for _, f := range p.Fields() {
-		// A setup field goes before the files (--bundle, --state), a
-		// connection field at the end.
-		at := len(Fields)
-		if f.Kind == SetupField {
-			at = slices.IndexFunc(Fields, func(f Field) bool { return f.Flag == "bundle" })
-		}
-		Fields = slices.Insert(Fields, at, f)
-	}
+	// Its fields go before the files (--bundle, --state).
+	at := slices.IndexFunc(Fields, func(f Field) bool { return f.Flag == "bundle" })
+	Fields = slices.Insert(Fields, at, p.Fields()...)
 }
 
 func lookup(name string) Provider {

@@ -18,6 +18,7 @@ import (
 	"github.com/growthloop/byob/providers"
 	_ "github.com/growthloop/byob/providers/all"
 	"github.com/growthloop/byob/providers/gcsbucket"
+	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/snowflakestage"
 )
 
@@ -25,8 +26,8 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 // setups are the setups rendered in each format.
 var setups = map[string]providers.Config{
-	"s3-snowflake":  providers.Config{Provider: "s3", Bucket: "acme-growthloop-exports", Region: "us-west-2", Warehouse: "snowflake", OrgID: "1234"}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"}),
-	"s3":            {Provider: "s3", Bucket: "acme-growthloop-exports", Region: "eu-west-1", Prefix: "growthloop/", Name: "acme"},
+	"s3-snowflake":  providers.Config{Provider: "s3", Bucket: "acme-growthloop-exports", Warehouse: "snowflake", OrgID: "1234"}.With(s3bucket.Settings{Region: "us-west-2"}).With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"}),
+	"s3":            providers.Config{Provider: "s3", Bucket: "acme-growthloop-exports", Prefix: "growthloop/", Name: "acme"}.With(s3bucket.Settings{Region: "eu-west-1"}),
 	"gcs-snowflake": providers.Config{Provider: "gcs", Bucket: "acme-growthloop-exports", Warehouse: "snowflake", OrgID: "1234"}.With(gcsbucket.Settings{Project: "acme-data", Location: "US"}).With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"}),
 	"gcs":           providers.Config{Provider: "gcs", Bucket: "acme-growthloop-exports", Name: "acme"}.With(gcsbucket.Settings{Project: "acme-data", Location: "europe-west1"}),
 }

@@ -89,9 +89,9 @@ func TestDestroyRemovesExactlyWhatByobMade(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
 	ctx := context.Background()
-	inRegion := func(o *s3.Options) { o.Region = cfg.Region }
+	inRegion := func(o *s3.Options) { o.Region = s3bucket.SettingsOf(&cfg).Region }
 	_, err := e.admin.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(cfg.Bucket),
-		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(cfg.Region)}})
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(s3bucket.SettingsOf(&cfg).Region)}})
 	must(t, err)
 	_, err = e.admin.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String("reports/q3.csv"), Body: strings.NewReader("x")}, inRegion)
 	must(t, err)
@@ -173,7 +173,7 @@ func TestDestroyBucketOnlyWhenAskedAndEmptyOnlyWithObjects(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
 	ctx := context.Background()
-	inRegion := func(o *s3.Options) { o.Region = cfg.Region }
+	inRegion := func(o *s3.Options) { o.Region = s3bucket.SettingsOf(&cfg).Region }
 	e.mustApply(cfg)
 	_, err := e.admin.S3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(cfg.Bucket),
 		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}, inRegion)

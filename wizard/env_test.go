@@ -64,10 +64,10 @@ func (e *env) connect(c *s3bucket.Clients, db *snowflake.Pool) {
 
 func (e *env) config() wizard.Config {
 	c := wizard.Config{
-		Provider: s3bucket.Name, Bucket: "acme-exports-" + e.id, Name: "t" + e.id, Region: "us-west-2", Warehouse: snowflakestage.Name,
+		Provider: s3bucket.Name, Bucket: "acme-exports-" + e.id, Name: "t" + e.id, Warehouse: snowflakestage.Name,
 		OrgID: "1234", TTLDays: 7,
 		Bundle: filepath.Join(e.dir, "bundle.json"), State: filepath.Join(e.dir, "state.json"),
-	}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
+	}.With(s3bucket.Settings{Region: "us-west-2"}).With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
 	c.ApplyDefaults()
 	if err := c.Validate(); err != nil {
 		e.t.Fatal(err)
@@ -134,7 +134,7 @@ func (e *env) inspect(cfg wizard.Config) {
 	ctx := context.Background()
 	c := e.admin
 	bucket := aws.String(cfg.Bucket)
-	inRegion := func(o *s3.Options) { o.Region = cfg.Region }
+	inRegion := func(o *s3.Options) { o.Region = s3bucket.SettingsOf(&cfg).Region }
 
 	pab, err := c.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: bucket}, inRegion)
 	if err != nil {
@@ -151,7 +151,7 @@ func (e *env) inspect(cfg wizard.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	part, _ := s3bucket.PartitionOf(cfg.Region)
+	part, _ := s3bucket.PartitionOf(s3bucket.SettingsOf(&cfg).Region)
 	if _, has := templates.MergeStatement(aws.ToString(pol.Policy), templates.TLSOnlyBucketPolicy(templates.Bucket{Partition: part.ID, Name: cfg.Bucket}).Statement[0]); !has {
 		t.Errorf("bucket policy lacks the TLS-only statement: %s", aws.ToString(pol.Policy))
 	}
@@ -165,7 +165,7 @@ func (e *env) inspect(cfg wizard.Config) {
 		t.Errorf("lifecycle rules: %+v", lc.Rules)
 	}
 	loc, err := c.S3.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: bucket})
-	if err != nil || awstest.BucketRegion(string(loc.LocationConstraint)) != cfg.Region {
+	if err != nil || awstest.BucketRegion(string(loc.LocationConstraint)) != s3bucket.SettingsOf(&cfg).Region {
 		t.Errorf("bucket location %q, %v", loc.LocationConstraint, err)
 	}
 
@@ -234,7 +234,7 @@ func (e *env) inspect(cfg wizard.Config) {
 	}
 
 	b := e.bundle(cfg)
-	if b.Version != 1 || b.Provider != "s3" || b.Bucket != cfg.Bucket || b.Region != cfg.Region || b.Prefix != cfg.Prefix || b.OrgID != cfg.OrgID {
+	if b.Version != 1 || b.Provider != "s3" || b.Bucket != cfg.Bucket || b.Region != s3bucket.SettingsOf(&cfg).Region || b.Prefix != cfg.Prefix || b.OrgID != cfg.OrgID {
 		t.Errorf("bundle %+v", b)
 	}
 	if b.AWSAccessKeyID != aws.ToString(keys.AccessKeyMetadata[0].AccessKeyId) || b.AWSSecretAccessKey == "" {

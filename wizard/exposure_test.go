@@ -30,7 +30,7 @@ import (
 func TestVerifyFindsWhoElseCanReachTheBucket(t *testing.T) {
 	ctx := context.Background()
 	policy := func(t *testing.T, e *env, cfg wizard.Config, statement string) {
-		inRegion := func(o *s3.Options) { o.Region = cfg.Region }
+		inRegion := func(o *s3.Options) { o.Region = s3bucket.SettingsOf(&cfg).Region }
 		out, err := e.admin.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(cfg.Bucket)}, inRegion)
 		must(t, err)
 		var p map[string]any
@@ -44,7 +44,7 @@ func TestVerifyFindsWhoElseCanReachTheBucket(t *testing.T) {
 	}
 	ownership := func(t *testing.T, e *env, cfg wizard.Config, o s3types.ObjectOwnership) {
 		_, err := e.admin.S3.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: aws.String(cfg.Bucket),
-			OwnershipControls: &s3types.OwnershipControls{Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: o}}}}, func(o *s3.Options) { o.Region = cfg.Region })
+			OwnershipControls: &s3types.OwnershipControls{Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: o}}}}, func(o *s3.Options) { o.Region = s3bucket.SettingsOf(&cfg).Region })
 		must(t, err)
 	}
 	cases := []struct {
@@ -74,7 +74,7 @@ func TestVerifyFindsWhoElseCanReachTheBucket(t *testing.T) {
 		{"a public ACL", func(t *testing.T, e *env, cfg wizard.Config) {
 			ownership(t, e, cfg, s3types.ObjectOwnershipBucketOwnerPreferred)
 			_, err := e.admin.S3.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: aws.String(cfg.Bucket), ACL: s3types.BucketCannedACLPublicRead},
-				func(o *s3.Options) { o.Region = cfg.Region })
+				func(o *s3.Options) { o.Region = s3bucket.SettingsOf(&cfg).Region })
 			must(t, err)
 		}, []string{s3bucket.CheckACLPrivate, s3bucket.StepObjectOwnership}, "", "the ACL grants READ to AllUsers (anyone)", "aws s3api put-bucket-acl --bucket acme-exports-"},
 		{"the account's public access block off", func(t *testing.T, e *env, cfg wizard.Config) {
@@ -128,7 +128,7 @@ var s3controlPAB = s3controlPublicAccessBlock()
 func TestInitTurnsACLsOffAsConfirmedDrift(t *testing.T) {
 	ctx := context.Background()
 	e, cfg := healthyS3(t)
-	inRegion := func(o *s3.Options) { o.Region = cfg.Region }
+	inRegion := func(o *s3.Options) { o.Region = s3bucket.SettingsOf(&cfg).Region }
 	_, err := e.admin.S3.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: aws.String(cfg.Bucket),
 		OwnershipControls: &s3types.OwnershipControls{Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: s3types.ObjectOwnershipObjectWriter}}}}, inRegion)
 	must(t, err)

@@ -37,7 +37,9 @@ func handMade(t *testing.T, e *env) (wizard.Config, string) {
 	t.Helper()
 	ctx := context.Background()
 	cfg := e.config()
-	cfg.PolicyName, cfg.RoleName, cfg.UserName = "GrowthLoopBucketPolicy"+e.id, "GrowthLoopSnowflakeRole"+e.id, "growthloop"+e.id
+	providers.UpdateSection(&cfg, func(s *s3bucket.Settings) {
+		s.PolicyName, s.RoleName, s.UserName = "GrowthLoopBucketPolicy"+e.id, "GrowthLoopSnowflakeRole"+e.id, "growthloop"+e.id
+	})
 	cfg.State = cfg.State + ".handmade" // no state file: byob has never seen it
 	must := func(_ any, err error) {
 		t.Helper()
@@ -45,27 +47,27 @@ func handMade(t *testing.T, e *env) (wizard.Config, string) {
 			t.Fatal(err)
 		}
 	}
-	e.createBucket(cfg.Bucket, cfg.Region)
+	e.createBucket(cfg.Bucket, s3bucket.SettingsOf(&cfg).Region)
 	must(e.admin.S3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: aws.String(cfg.Bucket),
 		PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
-			BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true)}}, func(o *s3.Options) { o.Region = cfg.Region }))
+			BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true)}}, func(o *s3.Options) { o.Region = s3bucket.SettingsOf(&cfg).Region }))
 	guidePolicy := `{ "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Action": [ "s3:PutObject", "s3:GetObject", "s3:GetObjectVersion" ], "Resource": "arn:aws:s3:::` +
 		cfg.Bucket + `/exports/*" }, { "Effect": "Allow", "Action": [ "s3:ListBucket", "s3:GetBucketLocation" ], "Resource": "arn:aws:s3:::` + cfg.Bucket +
 		`", "Condition": { "StringLike": { "s3:prefix": [ "exports/*" ] } } } ] }`
-	policy, err := e.admin.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(cfg.PolicyName), PolicyDocument: aws.String(guidePolicy)})
+	policy, err := e.admin.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(s3bucket.SettingsOf(&cfg).PolicyName), PolicyDocument: aws.String(guidePolicy)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	trust := `{ "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Principal": { "AWS": "arn:aws:iam::` + awstest.AccountID + `:root" }, "Action": "sts:AssumeRole", "Condition": { "StringEquals": { "sts:ExternalId": "0000" } } } ] }`
-	must(e.admin.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(cfg.RoleName), AssumeRolePolicyDocument: aws.String(trust)}))
-	must(e.admin.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(cfg.RoleName), PolicyArn: policy.Policy.Arn}))
-	must(e.admin.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(cfg.UserName)}))
-	must(e.admin.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(cfg.UserName), PolicyArn: policy.Policy.Arn}))
-	key, err := e.admin.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(cfg.UserName)})
+	must(e.admin.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(s3bucket.SettingsOf(&cfg).RoleName), AssumeRolePolicyDocument: aws.String(trust)}))
+	must(e.admin.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(s3bucket.SettingsOf(&cfg).RoleName), PolicyArn: policy.Policy.Arn}))
+	must(e.admin.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(s3bucket.SettingsOf(&cfg).UserName)}))
+	must(e.admin.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(s3bucket.SettingsOf(&cfg).UserName), PolicyArn: policy.Policy.Arn}))
+	key, err := e.admin.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(s3bucket.SettingsOf(&cfg).UserName)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	roleARN := "arn:aws:iam::" + awstest.AccountID + ":role/" + cfg.RoleName
+	roleARN := "arn:aws:iam::" + awstest.AccountID + ":role/" + s3bucket.SettingsOf(&cfg).RoleName
 	e.sf.SetIntegration(snowflakestage.SettingsOf(&cfg).Integration, snowflaketest.Integration{Provider: "S3", Enabled: true, RoleARN: roleARN,
 		ExternalID: "GROWTHLOOP_SFCRole=2_abcdefghijklmnop=", AllowedLocations: []string{"s3://" + cfg.Bucket + "/exports/"}})
 	e.sf.Grant("GROWTHLOOP", "USAGE", "INTEGRATION", snowflakestage.SettingsOf(&cfg).Integration)
@@ -128,7 +130,7 @@ func TestHandMadeSetupIsVerifiedThenTakenOver(t *testing.T) {
 		case "CreateUser", "CreateRole", "CreateAccessKey", "DeleteAccessKey", "DeleteUser", "DeleteRole":
 			t.Errorf("init --adopt sent %s", c.Action)
 		case "CreatePolicy":
-			if name := c.Form.Get("PolicyName"); name == cfg.PolicyName {
+			if name := c.Form.Get("PolicyName"); name == s3bucket.SettingsOf(&cfg).PolicyName {
 				t.Errorf("init --adopt created a second policy %s", name)
 			}
 		}
@@ -205,8 +207,8 @@ func TestAdoptedSetupIsManagedLikeByobs(t *testing.T) {
 	}
 
 	mustDestroy(t, cfg, e.deps, providers.DestroyOptions{})
-	for _, get := range append(iamReads(ctx, e, cfg.UserName, cfg.RoleName, cfg.PolicyName), func() error {
-		_, err := e.admin.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(cfg.Bucket)}, func(o *s3.Options) { o.Region = cfg.Region })
+	for _, get := range append(iamReads(ctx, e, s3bucket.SettingsOf(&cfg).UserName, s3bucket.SettingsOf(&cfg).RoleName, s3bucket.SettingsOf(&cfg).PolicyName), func() error {
+		_, err := e.admin.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(cfg.Bucket)}, func(o *s3.Options) { o.Region = s3bucket.SettingsOf(&cfg).Region })
 		return err
 	}) {
 		if err := get(); err != nil {

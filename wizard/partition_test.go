@@ -24,12 +24,12 @@ func TestGovCloudSetup(t *testing.T) {
 			e.aws.Partition = "aws-us-gov"
 			e.sf.SetRegion("AWS_US_GOV_WEST_1_FHPLUS")
 			cfg := e.config()
-			cfg.Region = given
+			providers.UpdateSection(&cfg, func(s *s3bucket.Settings) { s.Region = given })
 			out := e.mustApply(cfg)
 			if out.Preflight.Region != "us-gov-west-1" {
 				t.Fatalf("region %q", out.Preflight.Region)
 			}
-			cfg.Region = "us-gov-west-1"
+			providers.UpdateSection(&cfg, func(s *s3bucket.Settings) { s.Region = "us-gov-west-1" })
 			e.inspect(cfg)
 			if v := e.state(cfg)["values"].(map[string]any); v[s3bucket.CallerPartition.Name] != "aws-us-gov" {
 				t.Errorf("state values %v", v)
@@ -70,7 +70,7 @@ func TestUnsupportedPlacementStopsBeforeAnyChange(t *testing.T) {
 			e.aws.Partition = tc.partition
 			e.sf.SetRegion(tc.sfRegion)
 			cfg := e.config()
-			cfg.Region = tc.region
+			providers.UpdateSection(&cfg, func(s *s3bucket.Settings) { s.Region = tc.region })
 			before := len(e.aws.Calls())
 			_, err := e.apply(cfg)
 			var ue *providers.UsageError
@@ -97,7 +97,7 @@ func TestUnsupportedPlacementStopsBeforeAnyChange(t *testing.T) {
 // TestIsolatedPartitionIsRefused: --region in an ISO partition is
 // refused as a flag.
 func TestIsolatedPartitionIsRefused(t *testing.T) {
-	c := providers.Config{Provider: s3bucket.Name, Bucket: "b-iso", Name: "x", Region: "us-iso-east-1"}
+	c := providers.Config{Provider: s3bucket.Name, Bucket: "b-iso", Name: "x"}.With(s3bucket.Settings{Region: "us-iso-east-1"})
 	bad := s3bucket.Provider{}.Validate(&c)
 	if len(bad) != 1 || bad[0].Flag != "--region" || !strings.Contains(bad[0].Rule, "isolated AWS partition") {
 		t.Errorf("Validate = %v", bad)

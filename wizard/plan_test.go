@@ -8,12 +8,13 @@ import (
 	"github.com/growthloop/byob/providers"
 	_ "github.com/growthloop/byob/providers/all"
 	"github.com/growthloop/byob/providers/gcsbucket"
+	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/snowflakestage"
 )
 
 func plans(t *testing.T) map[string]*Plan {
-	s3 := Config{Provider: "s3", Bucket: "acme-exports", Region: "us-east-1", Warehouse: "snowflake",
-		OrgID: "1234", TTLDays: 7}.With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
+	s3 := Config{Provider: "s3", Bucket: "acme-exports", Warehouse: "snowflake",
+		OrgID: "1234", TTLDays: 7}.With(s3bucket.Settings{Region: "us-east-1"}).With(snowflakestage.Settings{Database: "ANALYTICS", GrowthLoopRole: "GROWTHLOOP"})
 	s3.ApplyDefaults()
 	s3none := s3
 	s3none.Warehouse, s3none.OrgID = providers.WarehouseNone, ""

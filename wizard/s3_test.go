@@ -110,11 +110,11 @@ func TestExistingBucketOwnedByCaller(t *testing.T) {
 	cfg := e.config()
 	ctx := context.Background()
 	_, err := e.admin.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(cfg.Bucket),
-		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(cfg.Region)}})
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(s3bucket.SettingsOf(&cfg).Region)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inRegion := func(o *s3.Options) { o.Region = cfg.Region }
+	inRegion := func(o *s3.Options) { o.Region = s3bucket.SettingsOf(&cfg).Region }
 	_, err = e.admin.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(cfg.Bucket), Key: aws.String("keep/me.txt"), Body: strings.NewReader("x")}, inRegion)
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +149,7 @@ func TestBucketS3WillNotShow(t *testing.T) {
 			e.aws.Foreign(cfg.Bucket)
 		}, []string{"belongs to another AWS account", "choose another --bucket"}},
 		{"own bucket without s3:ListBucket", func(e *env, cfg wizard.Config) {
-			e.createBucket(cfg.Bucket, cfg.Region)
+			e.createBucket(cfg.Bucket, s3bucket.SettingsOf(&cfg).Region)
 			e.aws.Deny("HEAD bucket")
 		}, []string{"s3:ListBucket (HeadBucket " + "acme-exports-", "is this account's", "grant it in IAM"}},
 		{"another account's, and the bucket list denied", func(e *env, cfg wizard.Config) {
@@ -197,7 +197,7 @@ func TestBucketS3WillNotShow(t *testing.T) {
 func TestLegacyEURegionBucketIsAdopted(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
-	cfg.Region = "eu-west-1"
+	providers.UpdateSection(&cfg, func(s *s3bucket.Settings) { s.Region = "eu-west-1" })
 	e.createBucket(cfg.Bucket, "EU")
 	e.mustApply(cfg)
 	e.inspect(cfg)
@@ -503,14 +503,14 @@ func TestExistingForeignBundleNeedsForce(t *testing.T) {
 func TestRegionDefaultsToSnowflakes(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
-	cfg.Region = ""
+	providers.UpdateSection(&cfg, func(s *s3bucket.Settings) { s.Region = "" })
 	out := e.mustApply(cfg)
 	if out.Preflight.Region != "us-west-2" || e.bundle(cfg).Region != "us-west-2" {
 		t.Errorf("region = %q", out.Preflight.Region)
 	}
 	e2 := newEnv(t)
 	cfg2 := e2.config()
-	cfg2.Region = "eu-west-1"
+	providers.UpdateSection(&cfg2, func(s *s3bucket.Settings) { s.Region = "eu-west-1" })
 	out = e2.mustApply(cfg2)
 	if len(out.Preflight.Warnings) != 1 || !strings.Contains(out.Preflight.Warnings[0], "us-west-2") {
 		t.Errorf("warnings = %v", out.Preflight.Warnings)
@@ -627,7 +627,7 @@ func TestEarlierSetupIsBroughtUpToDate(t *testing.T) {
 			ID: aws.String(templates.ExpireRuleID), Status: s3types.ExpirationStatusEnabled,
 			Filter:     &s3types.LifecycleRuleFilter{Prefix: aws.String(cfg.Prefix)},
 			Expiration: &s3types.LifecycleExpiration{Days: aws.Int32(int32(cfg.TTLDays))}}}}},
-		func(o *s3.Options) { o.Region = cfg.Region })
+		func(o *s3.Options) { o.Region = s3bucket.SettingsOf(&cfg).Region })
 	must(t, err)
 
 	before := len(e.aws.Calls())

@@ -14,6 +14,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/growthloop/byob/providers"
+	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/snowflakestage"
 )
 
@@ -213,8 +214,8 @@ func TestStateV1IsMigrated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Provider: "s3", Bucket: "acme-exports", Region: "us-west-2", Prefix: "exports/", OrgID: "1234", TTLDays: 7,
-		Warehouse: "snowflake", Name: "growthloop", Bundle: "growthloop-byob-bundle.json", State: path}.With(snowflakestage.Settings{Database: "ANALYTICS", Schema: "FLYWHEEL_SYSTEM", Integration: "FLYWHEEL_APP_AWS", Stage: "FLYWHEEL_EXTERNAL_STAGE", GrowthLoopRole: "GROWTHLOOP"})
+	want := Config{Provider: "s3", Bucket: "acme-exports", Prefix: "exports/", OrgID: "1234", TTLDays: 7,
+		Warehouse: "snowflake", Name: "growthloop", Bundle: "growthloop-byob-bundle.json", State: path}.With(s3bucket.Settings{Region: "us-west-2"}).With(snowflakestage.Settings{Database: "ANALYTICS", Schema: "FLYWHEEL_SYSTEM", Integration: "FLYWHEEL_APP_AWS", Stage: "FLYWHEEL_EXTERNAL_STAGE", GrowthLoopRole: "GROWTHLOOP"})
 	if got := s.Inputs.Config(path); !got.Equal(&want) {
 		t.Errorf("inputs\n got %+v\nwant %+v", got, want)
 	}

@@ -101,7 +101,7 @@ func TestVerifyHealthyS3SetupPassesEveryCheck(t *testing.T) {
 		t.Error("a healthy setup must be OK")
 	}
 	// The probes cleaned up after themselves and changed nothing else.
-	list, err := e.admin.S3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(cfg.Bucket)}, func(o *s3.Options) { o.Region = cfg.Region })
+	list, err := e.admin.S3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(cfg.Bucket)}, func(o *s3.Options) { o.Region = s3bucket.SettingsOf(&cfg).Region })
 	if err != nil || len(list.Contents) != 0 {
 		t.Errorf("probe objects left behind: %v %v", list, err)
 	}
@@ -111,7 +111,9 @@ func TestVerifyHealthyS3SetupPassesEveryCheck(t *testing.T) {
 // exactly that check to fail, with its remedy.
 func TestVerifyNamesEachBrokenSetting(t *testing.T) {
 	ctx := context.Background()
-	inRegion := func(cfg wizard.Config) func(*s3.Options) { return func(o *s3.Options) { o.Region = cfg.Region } }
+	inRegion := func(cfg wizard.Config) func(*s3.Options) {
+		return func(o *s3.Options) { o.Region = s3bucket.SettingsOf(&cfg).Region }
+	}
 	cases := []struct {
 		name    string
 		breakIt func(t *testing.T, e *env, cfg wizard.Config)
@@ -402,7 +404,7 @@ func TestVerifyMissingBucketSkipsWhatNeedsIt(t *testing.T) {
 func TestVerifyMissingBucketStillChecksTheAccount(t *testing.T) {
 	ctx := context.Background()
 	e, cfg := healthyS3(t)
-	inRegion := func(o *s3.Options) { o.Region = cfg.Region }
+	inRegion := func(o *s3.Options) { o.Region = s3bucket.SettingsOf(&cfg).Region }
 	out, err := e.admin.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(cfg.Bucket)}, inRegion)
 	must(t, err)
 	for _, o := range out.Contents {

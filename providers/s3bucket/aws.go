@@ -46,9 +46,9 @@ func NamesFor(name string) Names {
 // --role-name, --user-name), else derived from --name.
 func NamesOf(c *providers.Config) Names {
 	n := NamesFor(c.Name)
-	n.Policy = cmp.Or(c.PolicyName, n.Policy)
-	n.Role = cmp.Or(c.RoleName, n.Role)
-	n.User = cmp.Or(c.UserName, n.User)
+	n.Policy = cmp.Or(SettingsOf(c).PolicyName, n.Policy)
+	n.Role = cmp.Or(SettingsOf(c).RoleName, n.Role)
+	n.User = cmp.Or(SettingsOf(c).UserName, n.User)
 	return n
 }
 

@@ -103,7 +103,7 @@ func TestPolicyOfAnotherSetup(t *testing.T) {
 	orphan := newSetup(t, first.srv, id)
 	orphan.setup.WarehouseStep = ""
 	orphan.setup.Config.Bucket += "-orphan"
-	orphan.setup.Config.UserName = "nobody-" + id
+	providers.UpdateSection(orphan.setup.Config, func(s *s3bucket.Settings) { s.UserName = "nobody-" + id })
 	before = len(orphan.srv.Calls())
 	if err := orphan.gate(s3bucket.StepPolicy); err != nil {
 		t.Fatalf("gate without the user: %v", err)

@@ -50,7 +50,7 @@ func partitionOfARN(arn string) string {
 
 // partitionOf is the partition of the bucket's region in c.
 func partitionOf(c *providers.Config) Partition {
-	p, _ := PartitionOf(c.Region)
+	p, _ := PartitionOf(SettingsOf(c).Region)
 	if p.ID == "" {
 		return Commercial
 	}
@@ -70,7 +70,7 @@ func (Provider) CheckPlacement(c *providers.Config, v *providers.Values, wh *pro
 	bucket := partitionOf(c)
 	if caller := v.Get(CallerPartition); caller != "" && caller != bucket.ID {
 		return providers.Usagef("--region %s is in the %s partition (%s), but the AWS credentials are of partition %s: "+
-			"use credentials of %s (--profile or AWS_PROFILE), or a --region of %s", c.Region, bucket.Title, bucket.ID, caller, bucket.Title, caller)
+			"use credentials of %s (--profile or AWS_PROFILE), or a --region of %s", SettingsOf(c).Region, bucket.Title, bucket.ID, caller, bucket.Title, caller)
 	}
 	if wh == nil {
 		return nil
@@ -78,12 +78,12 @@ func (Provider) CheckPlacement(c *providers.Config, v *providers.Values, wh *pro
 	whRegion, onAWS := wh.RegionIn("aws")
 	whPart, _ := PartitionOf(whRegion)
 	switch {
-	case bucket != Commercial && (!onAWS || whRegion != c.Region):
+	case bucket != Commercial && (!onAWS || whRegion != SettingsOf(c).Region):
 		return providers.Usagef("a bucket in %s (%s) is reachable by a %s storage integration only from an account in that same region, and the %s account is in %s: "+
-			"choose a --region the %s account can reach, or use a %s account in %s", c.Region, bucket.Title, whTitle, whTitle, wh.Region, whTitle, whTitle, c.Region)
+			"choose a --region the %s account can reach, or use a %s account in %s", SettingsOf(c).Region, bucket.Title, whTitle, whTitle, wh.Region, whTitle, whTitle, SettingsOf(c).Region)
 	case onAWS && whRegion != "" && whPart != Commercial && whPart != bucket:
 		return providers.Usagef("the %s account is in %s (%s, region %s): its storage integrations reach buckets in that region only, not in %s: use --region %s",
-			whTitle, wh.Region, whPart.Title, whRegion, c.Region, whRegion)
+			whTitle, wh.Region, whPart.Title, whRegion, SettingsOf(c).Region, whRegion)
 	}
 	return nil
 }

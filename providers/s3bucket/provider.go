@@ -46,14 +46,14 @@ func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
 	if c.Bucket != "" {
 		check("--bucket", c.Bucket, ValidateBucketName(c.Bucket))
 	}
-	if c.Region != "" {
-		check("--region", c.Region, ValidateRegion(c.Region, c.AllowUnknownRegion))
+	if SettingsOf(c).Region != "" {
+		check("--region", SettingsOf(c).Region, ValidateRegion(SettingsOf(c).Region, c.AllowUnknownRegion))
 	}
 	check("--name", c.Name, NamesFor(c.Name).Validate())
 	for _, n := range []struct {
 		flag, name string
 		max        int
-	}{{"--policy-name", c.PolicyName, MaxPolicyName}, {"--role-name", c.RoleName, MaxRoleName}, {"--user-name", c.UserName, MaxUserName}} {
+	}{{"--policy-name", SettingsOf(c).PolicyName, MaxPolicyName}, {"--role-name", SettingsOf(c).RoleName, MaxRoleName}, {"--user-name", SettingsOf(c).UserName, MaxUserName}} {
 		if n.name != "" {
 			check(n.flag, n.name, ValidateIAMName(n.name, n.max))
 		}
@@ -64,10 +64,10 @@ func (Provider) Validate(c *providers.Config) []providers.InvalidValue {
 // Warnings implements providers.Warner: a region the SDK does not know,
 // let through by --allow-unknown-region.
 func (Provider) Warnings(c *providers.Config) []string {
-	if c.Region == "" || ValidateRegion(c.Region, true) != nil || knownRegion(c.Region) {
+	if SettingsOf(c).Region == "" || ValidateRegion(SettingsOf(c).Region, true) != nil || knownRegion(SettingsOf(c).Region) {
 		return nil
 	}
-	return []string{fmt.Sprintf("--region %s is not a region byob's AWS SDK knows%s; going ahead, as %s asks", c.Region, providers.DidYouMean(c.Region, regionNames()), providers.AllowUnknownRegionFlag)}
+	return []string{fmt.Sprintf("--region %s is not a region byob's AWS SDK knows%s; going ahead, as %s asks", SettingsOf(c).Region, providers.DidYouMean(SettingsOf(c).Region, regionNames()), providers.AllowUnknownRegionFlag)}
 }
 
 // conn is a connection to AWS for one run.
@@ -101,13 +101,13 @@ func clients(s providers.Setup) *Clients { return ClientsOf(s.Conn) }
 // Connect implements providers.Provider. The S3 calls name the bucket's
 // region themselves: it may only be known after preflight.
 func (Provider) Connect(ctx context.Context, c *providers.Config, env providers.Env) (providers.Conn, error) {
-	cl, err := Connect(ctx, c.Profile, c.Region, config.WithLogger(sdkLogger(env.Log)))
+	cl, err := Connect(ctx, SettingsOf(c).Profile, SettingsOf(c).Region, config.WithLogger(sdkLogger(env.Log)))
 	if err != nil {
 		return nil, err
 	}
 	reaching := "AWS"
-	if c.Profile != "" {
-		reaching += " (profile " + c.Profile + ")"
+	if SettingsOf(c).Profile != "" {
+		reaching += " (profile " + SettingsOf(c).Profile + ")"
 	}
 	return &conn{c: cl, timeout: cmp.Or(env.ConnectTimeout, providers.DefaultConnectTimeout), reaching: reaching, verbose: env.Log != nil}, nil
 }
@@ -212,7 +212,7 @@ func (Provider) BundledKey(b *bundlefile.Bundle) string { return b.AWSAccessKeyI
 
 // Describe implements providers.BucketProvider.
 func (Provider) Describe(c *providers.Config) string {
-	region := c.Region
+	region := SettingsOf(c).Region
 	if region == "" {
 		region = "the " + warehouseTitle(c) + " account's region"
 	} else if p := partitionOf(c); p != Commercial {
@@ -276,8 +276,7 @@ func (Provider) Choices(flag string, _ *providers.Config, env providers.Env) ([]
 // Suggest implements providers.Asker.
 func (Provider) Suggest(string, *providers.Config, providers.Env) string { return "" }
 
-// Fields implements providers.Provider.
-func (Provider) Fields() []providers.Field { return nil }
-
 // FromBundle implements providers.BundleReader.
-func (Provider) FromBundle(c *providers.Config, b *bundlefile.Bundle, _ string) { c.Region = b.Region }
+func (Provider) FromBundle(c *providers.Config, b *bundlefile.Bundle, _ string) {
+	providers.UpdateSection(c, func(s *Settings) { s.Region = b.Region })
+}

@@ -41,7 +41,7 @@ func TestUnknownRegionsAreWarned(t *testing.T) {
 		"eu-centrl-1":   "did you mean eu-central-1?",
 		"xx-mars-9":     "--region xx-mars-9 is not a region byob's AWS SDK knows; going ahead, as --allow-unknown-region asks",
 	} {
-		got := Provider{}.Warnings(&providers.Config{Region: region, AllowUnknownRegion: true})
+		got := Provider{}.Warnings(new(providers.Config{AllowUnknownRegion: true}.With(Settings{Region: region})))
 		switch {
 		case want == "" && len(got) > 0:
 			t.Errorf("%s: warned %v", region, got)

@@ -41,7 +41,7 @@ func (Provider) TerraformMention() terraform.Mention {
 // the key's id. account and keyID are the setup's.
 func terraformImportIDs(cfg *providers.Config, account, keyID string) map[string]string {
 	names := NamesOf(cfg)
-	part, _ := PartitionOf(cfg.Region)
+	part, _ := PartitionOf(SettingsOf(cfg).Region)
 	policyARN := func(name string) string { return part.IAMARN(account, "policy/"+name) }
 	ids := map[string]string{
 		StepPolicy:          policyARN(names.Policy),
@@ -79,7 +79,7 @@ func (Provider) Terraform(t *terraform.Module) error {
 		t.Import(step, typ+"."+name, ids[step])
 		return t.Resource(typ, name)
 	}
-	t.Variable("region", "AWS region of the bucket", c.Region)
+	t.Variable("region", "AWS region of the bucket", SettingsOf(c).Region)
 	t.Provider("aws", terraformSource, terraformVersion).SetAttributeTraversal("region", terraform.Traversal("var.region"))
 	t.Data("aws_caller_identity", "current")
 

@@ -65,10 +65,10 @@ func newSetup(t *testing.T, srv *awstest.Server, id string) *fixture {
 	t.Helper()
 	f := &fixture{t: t, srv: srv, c: s3bucket.NewClients(srv.Config())}
 	dir := t.TempDir()
-	cfg := &providers.Config{
-		Provider: s3bucket.Name, Bucket: "acme-exports-" + id, Region: region, Prefix: "exports/", TTLDays: 7, Name: "t" + id,
+	cfg := new(providers.Config{
+		Provider: s3bucket.Name, Bucket: "acme-exports-" + id, Prefix: "exports/", TTLDays: 7, Name: "t" + id,
 		Warehouse: "snowflake", OrgID: "1234", Bundle: filepath.Join(dir, "bundle.json"), State: filepath.Join(dir, "state.json"),
-	}
+	}.With(s3bucket.Settings{Region: region}))
 	f.names = s3bucket.NamesOf(cfg)
 	f.bg = runenv.NewBackground()
 	t.Cleanup(f.bg.End)

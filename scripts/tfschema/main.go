@@ -130,7 +130,7 @@ func run() error {
 // adopted.
 func usedTypes() (resources, data map[string]bool, err error) {
 	resources, data = map[string]bool{}, map[string]bool{}
-	s3, gcs := providers.Config{Provider: "s3", Bucket: "schema-exports", Region: "us-east-1"},
+	s3, gcs := providers.Config{Provider: "s3", Bucket: "schema-exports"}.With(s3bucket.Settings{Region: "us-east-1"}),
 		providers.Config{Provider: "gcs", Bucket: "schema-exports"}.With(gcsbucket.Settings{Project: "schema-project", Location: "US"})
 	adopted := providers.NewValues(map[string]string{providers.AdoptedKey(s3bucket.StepBucket).Name: "true", providers.AdoptedKey(gcsbucket.StepBucket).Name: "true"})
 	for _, r := range []struct {

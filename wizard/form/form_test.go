@@ -95,14 +95,14 @@ func TestRegionOffersTheWarehousesFirst(t *testing.T) {
 	cfg.Provider, cfg.Warehouse = "s3", "snowflake"
 	o, out := answer(t, "1")
 	run(t, a, providers.PageWhere, o)
-	if cfg.Region != "" || !strings.Contains(out.String(), "1. The Snowflake account's region") {
-		t.Errorf("region %q:\n%s", cfg.Region, out)
+	if s3bucket.SettingsOf(cfg).Region != "" || !strings.Contains(out.String(), "1. The Snowflake account's region") {
+		t.Errorf("region %q:\n%s", s3bucket.SettingsOf(cfg).Region, out)
 	}
 	cfg.Warehouse = providers.WarehouseNone
 	o, _ = answer(t, regionNumber(t, "us-west-2", 0))
 	run(t, a, providers.PageWhere, o)
-	if cfg.Region != "us-west-2" {
-		t.Errorf("region %q", cfg.Region)
+	if s3bucket.SettingsOf(cfg).Region != "us-west-2" {
+		t.Errorf("region %q", s3bucket.SettingsOf(cfg).Region)
 	}
 }
 
@@ -132,8 +132,8 @@ func TestAnotherRegionIsTyped(t *testing.T) {
 	if err := r.run(a.others(providers.PageWhere)); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Region != "eu-south-9" || !strings.Contains(out.String(), "Another region (type its name)") || !strings.Contains(out.String(), "must look like an AWS region name") {
-		t.Errorf("region %q:\n%s", cfg.Region, out)
+	if s3bucket.SettingsOf(cfg).Region != "eu-south-9" || !strings.Contains(out.String(), "Another region (type its name)") || !strings.Contains(out.String(), "must look like an AWS region name") {
+		t.Errorf("region %q:\n%s", s3bucket.SettingsOf(cfg).Region, out)
 	}
 }
 
@@ -268,8 +268,8 @@ func TestAskWholeSetup(t *testing.T) {
 	if err := Ask(context.Background(), a, o); err != nil {
 		t.Fatal(err)
 	}
-	want := providers.Config{Provider: "s3", Bucket: "growthloop-1234-exports", Region: "us-west-2", Prefix: "exports/", OrgID: "1234", TTLDays: 14,
-		Warehouse: "snowflake", Name: "growthloop", Bundle: providers.DefaultBundle, State: providers.DefaultState}.With(snowflakestage.Settings{Database: "ANALYTICS", Schema: "FLYWHEEL_SYSTEM", Integration: "FLYWHEEL_APP_AWS", Stage: "FLYWHEEL_EXTERNAL_STAGE", GrowthLoopRole: "GROWTHLOOP"})
+	want := providers.Config{Provider: "s3", Bucket: "growthloop-1234-exports", Prefix: "exports/", OrgID: "1234", TTLDays: 14,
+		Warehouse: "snowflake", Name: "growthloop", Bundle: providers.DefaultBundle, State: providers.DefaultState}.With(s3bucket.Settings{Region: "us-west-2"}).With(snowflakestage.Settings{Database: "ANALYTICS", Schema: "FLYWHEEL_SYSTEM", Integration: "FLYWHEEL_APP_AWS", Stage: "FLYWHEEL_EXTERNAL_STAGE", GrowthLoopRole: "GROWTHLOOP"})
 	if !cfg.Equal(&want) {
 		t.Errorf("config\n got %+v\nwant %+v", *cfg, want)
 	}

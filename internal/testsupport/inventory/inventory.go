@@ -83,7 +83,7 @@ func (l *list) text(cfg wizard.Config, placeholders map[string]string) string {
 func S3(ctx context.Context, c *s3bucket.Clients, sf *snowflaketest.Server, cfg wizard.Config) (string, error) {
 	l := &list{}
 	bucket := aws.String(cfg.Bucket)
-	inRegion := func(o *s3.Options) { o.Region = cfg.Region }
+	inRegion := func(o *s3.Options) { o.Region = s3bucket.SettingsOf(&cfg).Region }
 	loc, err := c.S3.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: bucket}, inRegion)
 	l.fail("bucket location", err)
 	if loc != nil {
@@ -283,7 +283,7 @@ func Remains(ctx context.Context, c *s3bucket.Clients, g *gcptest.Server, sf *sn
 	}
 	if cfg.Provider == s3bucket.Name {
 		names := s3bucket.NamesOf(&cfg)
-		_, err := c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(cfg.Bucket)}, func(o *s3.Options) { o.Region = cfg.Region })
+		_, err := c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(cfg.Bucket)}, func(o *s3.Options) { o.Region = s3bucket.SettingsOf(&cfg).Region })
 		found("bucket "+cfg.Bucket, err == nil)
 		_, err = c.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(names.User)})
 		found("user "+names.User, err == nil)
