@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/growthloop/byob/internal/testsupport/providertest"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
@@ -110,23 +111,9 @@ func TestPrefetchReadsOnce(t *testing.T) {
 	}
 }
 
-// model is the plan byob render reads, with no connection: the values
-// known set, each unknown one of refs a reference, as render builds it.
+// model is the plan byob render reads for f's setup.
 func model(f *fixture, known *providers.Values, refs map[providers.Key]string) *plan.Model {
-	v := providers.NewValues(known.Map())
-	for k, expr := range refs {
-		if v.Get(k) == "" {
-			v.Set(k, plan.Ref(expr))
-		}
-	}
-	s := f.setup
-	s.Conn, s.Values = nil, v
-	m := &plan.Model{Config: *s.Config, Artifacts: map[string][]providers.Artifact{}}
-	for _, st := range (gcsbucket.Provider{}).Steps(s) {
-		m.Steps = append(m.Steps, st.ID())
-		m.Artifacts[st.ID()] = st.Artifacts(v)
-	}
-	return m
+	return providertest.Model(gcsbucket.Provider{}, f.setup, known, refs)
 }
 
 // snowflakeRef is how the module refers to Snowflake's service account

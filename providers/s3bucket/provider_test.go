@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/growthloop/byob/internal/testsupport/providertest"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/bundlefile"
 	"github.com/growthloop/byob/providers/s3bucket"
@@ -62,23 +63,9 @@ func TestInputs(t *testing.T) {
 	}
 }
 
-// s3Model is the plan byob render reads for f's setup, with no
-// connection: the values known set, each unknown one of refs a reference.
+// s3Model is the plan byob render reads for f's setup.
 func s3Model(f *fixture, known *providers.Values, refs map[providers.Key]string) *plan.Model {
-	v := providers.NewValues(known.Map())
-	for k, expr := range refs {
-		if v.Get(k) == "" {
-			v.Set(k, plan.Ref(expr))
-		}
-	}
-	s := f.setup
-	s.Conn, s.Values = nil, v
-	m := &plan.Model{Config: *s.Config, Artifacts: map[string][]providers.Artifact{}}
-	for _, st := range (s3bucket.Provider{}).Steps(s) {
-		m.Steps = append(m.Steps, st.ID())
-		m.Artifacts[st.ID()] = st.Artifacts(v)
-	}
-	return m
+	return providertest.Model(s3bucket.Provider{}, f.setup, known, refs)
 }
 
 // warehouseRefs are how the module refers to what Snowflake gives.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/growthloop/byob/internal/testsupport/providertest"
 	"github.com/growthloop/byob/providers/bundlefile"
 	"github.com/growthloop/byob/providers/s3bucket"
 
@@ -15,22 +16,9 @@ import (
 	"github.com/growthloop/byob/render/terraform"
 )
 
-// model is the plan byob render reads, with no connection: the values
-// known set, each unknown one of refs a reference, as render builds it.
+// model is the plan byob render reads, for a bucket that gives st.
 func model(st providers.Storage, known *providers.Values, refs map[providers.Key]string) *plan.Model {
-	v := providers.NewValues(known.Map())
-	for k, expr := range refs {
-		if v.Get(k) == "" {
-			v.Set(k, plan.Ref(expr))
-		}
-	}
-	cfg := config(st)
-	m := &plan.Model{Config: *cfg, Artifacts: map[string][]providers.Artifact{}}
-	for _, s := range (snowflakestage.Provider{}).Steps(providers.Setup{Config: cfg, Values: v, Storage: st}) {
-		m.Steps = append(m.Steps, s.ID())
-		m.Artifacts[s.ID()] = s.Artifacts(v)
-	}
-	return m
+	return providertest.Model(snowflakestage.Provider{}, providers.Setup{Config: config(st), Storage: st}, known, refs)
 }
 
 // TestStatements: snowflakestage.sql holds init's statements in its order, a

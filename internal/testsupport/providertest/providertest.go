@@ -10,6 +10,7 @@ import (
 
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/runenv"
+	"github.com/growthloop/byob/render/plan"
 )
 
 // ByID are steps by their ID.
@@ -90,4 +91,23 @@ func (rec *Recorder) Counted() [][2]int {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	return slices.Clone(rec.counted)
+}
+
+// Model is the plan byob render reads of p's part of setup s, with no
+// connection: the values known set, and each unknown one of refs a
+// reference, as render builds it.
+func Model(p providers.Provider, s providers.Setup, known *providers.Values, refs map[providers.Key]string) *plan.Model {
+	v := providers.NewValues(known.Map())
+	for k, expr := range refs {
+		if v.Get(k) == "" {
+			v.Set(k, plan.Ref(expr))
+		}
+	}
+	s.Conn, s.Values = nil, v
+	m := &plan.Model{Config: *s.Config, Artifacts: map[string][]providers.Artifact{}}
+	for _, st := range p.Steps(s) {
+		m.Steps = append(m.Steps, st.ID())
+		m.Artifacts[st.ID()] = st.Artifacts(v)
+	}
+	return m
 }
