@@ -7,7 +7,6 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -73,26 +72,13 @@ type field struct {
 }
 
 func (v field) String() string {
-	if v.cfg == nil {
+	if v.cfg == nil { // pflag's zero value
 		return ""
 	}
-	if v.f.IsNumber() {
-		return strconv.Itoa(v.f.Get(v.cfg).(int))
-	}
-	return v.f.String(v.cfg)
+	return v.f.Shown(v.cfg)
 }
 
-func (v field) Set(s string) error {
-	if v.f.IsNumber() {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return err
-		}
-		v.f.Put(v.cfg, n)
-		return nil
-	}
-	return v.f.Set(v.cfg, s)
-}
+func (v field) Set(s string) error { return v.f.Set(v.cfg, s) }
 
 func (v field) Type() string {
 	if v.f.IsNumber() {

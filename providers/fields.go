@@ -40,7 +40,7 @@ type Field struct {
 	// Slot is where the value lives in a Config: a field of Config
 	// (Text, Number) or of a provider's section (SectionText).
 	Slot Slot
-	// Unit is what an *int counts ("days"), for its errors.
+	// Unit is what a number counts ("days"), for its errors.
 	Unit string
 	// Required says when a complete setup needs a value; nil: never.
 	Required func(c *Config) bool
@@ -146,8 +146,18 @@ func (f Field) Set(c *Config, s string) error {
 // Get is the field's value: a string, or an int for a number.
 func (f Field) Get(c *Config) any { return f.Slot.get(c) }
 
-// Put sets the field to v, a string, or an int for a number.
+// Put sets the field to v, a string, or an int for a number (any other
+// type is a programming error, and panics).
 func (f Field) Put(c *Config, v any) { f.Slot.set(c, v) }
+
+// Shown is the field's value as a flag or the form shows it: a number
+// even when 0.
+func (f Field) Shown(c *Config) string {
+	if f.IsNumber() {
+		return strconv.Itoa(f.Get(c).(int))
+	}
+	return f.String(c)
+}
 
 // IsNumber reports whether the field holds an int.
 func (f Field) IsNumber() bool { return f.Slot.number }
@@ -170,7 +180,7 @@ func (f Field) RequiredHelp() string {
 	return "required"
 }
 
-// NumberRule is the rule an *int field's value breaks when it is not a
+// NumberRule is the rule a number field's value breaks when it is not a
 // number.
 func (f Field) NumberRule() string {
 	if f.Unit != "" {

@@ -308,6 +308,11 @@ var registry []Provider
 // flags.
 func Register(p Provider) {
 	registry = append(registry, p)
+	for _, f := range p.Fields() {
+		if _, taken := Lookup(f.Flag); taken {
+			panic("providers: " + p.Name() + " registers --" + f.Flag + ", which is taken")
+		}
+	}
 	// Its fields go before the files (--bundle, --state).
 	at := slices.IndexFunc(Fields, func(f Field) bool { return f.Flag == "bundle" })
 	Fields = slices.Insert(Fields, at, p.Fields()...)

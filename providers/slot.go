@@ -7,7 +7,8 @@ import (
 
 // Slot is where a field's value lives in a Config: read and written
 // through it, never through a pointer kept for later, so a copy of a
-// Config never shares a value with the original.
+// Config never shares a value with the original. A Config is written
+// before a run (flags, form, defaults), never while a run reads it.
 type Slot struct {
 	get    func(*Config) any
 	set    func(*Config, any)
@@ -18,7 +19,7 @@ type Slot struct {
 func Text(p func(c *Config) *string) Slot {
 	return Slot{
 		get: func(c *Config) any { return *p(c) },
-		set: func(c *Config, v any) { *p(c), _ = v.(string) },
+		set: func(c *Config, v any) { *p(c) = v.(string) },
 	}
 }
 
@@ -26,7 +27,7 @@ func Text(p func(c *Config) *string) Slot {
 func Number(p func(c *Config) *int) Slot {
 	return Slot{
 		get:    func(c *Config) any { return *p(c) },
-		set:    func(c *Config, v any) { *p(c), _ = v.(int) },
+		set:    func(c *Config, v any) { *p(c) = v.(int) },
 		number: true,
 	}
 }
@@ -35,7 +36,7 @@ func Number(p func(c *Config) *int) Slot {
 func SectionText[T any](p func(s *T) *string) Slot {
 	return Slot{
 		get: func(c *Config) any { s := Section[T](c); return *p(&s) },
-		set: func(c *Config, v any) { UpdateSection(c, func(s *T) { *p(s), _ = v.(string) }) },
+		set: func(c *Config, v any) { UpdateSection(c, func(s *T) { *p(s) = v.(string) }) },
 	}
 }
 
@@ -43,7 +44,7 @@ func SectionText[T any](p func(s *T) *string) Slot {
 func SectionNumber[T any](p func(s *T) *int) Slot {
 	return Slot{
 		get:    func(c *Config) any { s := Section[T](c); return *p(&s) },
-		set:    func(c *Config, v any) { UpdateSection(c, func(s *T) { *p(s), _ = v.(int) }) },
+		set:    func(c *Config, v any) { UpdateSection(c, func(s *T) { *p(s) = v.(int) }) },
 		number: true,
 	}
 }
@@ -72,10 +73,13 @@ func (c *Config) setSection(t reflect.Type, s any) {
 	c.sections = m
 }
 
-// With is c with the sections given (values of the providers' section
-// types) in place of its own.
+// With is c with the sections given (values, not pointers, of the
+// providers' section types) in place of its own.
 func (c Config) With(sections ...any) Config {
 	for _, s := range sections {
+		if t := reflect.TypeOf(s); t.Kind() != reflect.Struct {
+			panic("providers: Config.With takes a section struct, not a " + t.String())
+		}
 		c.setSection(reflect.TypeOf(s), s)
 	}
 	return c

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"strings"
 
 	"github.com/growthloop/byob/providers"
@@ -71,14 +70,16 @@ func (in *StateInputs) UnmarshalJSON(b []byte) error {
 		if !ok {
 			return fmt.Errorf("unknown field %q", key)
 		}
-		var v any = new(string)
+		var s string
+		var n int
+		v, put := any(&s), func() { f.Put(&c, s) }
 		if f.IsNumber() {
-			v = new(int)
+			v, put = &n, func() { f.Put(&c, n) }
 		}
 		if err := json.Unmarshal(raw, v); err != nil {
 			return fmt.Errorf("%s: %v", key, strings.TrimPrefix(err.Error(), "json: "))
 		}
-		f.Put(&c, reflect.ValueOf(v).Elem().Interface())
+		put()
 		return nil
 	}
 	for key, raw := range top {

@@ -198,14 +198,22 @@ func (s *keyStep) createOnce(ctx context.Context) (string, []byte, error) {
 	keyJSON, err := base64.StdEncoding.DecodeString(key.PrivateKeyData)
 	if err != nil {
 		_ = s.keys().Delete(ctx, keyID(key))
-		return "", nil, errors.New("the new key's data is not base64") // never quote the data
+		return "", nil, errKeyData
 	}
 	return keyID(key), keyJSON, nil
 }
 
+// errKeyData says Google answered keys.create with key data that is not
+// base64 (never quoted: it is the key). The key was made and deleted: the
+// answer was not lost, so it is not tried again.
+var errKeyData = errors.New("the new key's data is not base64")
+
 // maybeApplied reports whether a failed call may still have changed
 // something: no answer, or a 5xx.
 func maybeApplied(err error) bool {
+	if errors.Is(err, errKeyData) {
+		return false
+	}
 	c := code(err)
 	return c == 0 || c >= 500
 }

@@ -65,10 +65,10 @@ func (l Ledger) Deleted(v *providers.Values, id string) {
 	setIDs(v, l.retired, slices.DeleteFunc(l.Retired(v), drop))
 }
 
-// Prune goes through the ids of an identity's keys: it deletes (del) and
+// prune goes through the ids of an identity's keys: it deletes (del) and
 // forgets those that go, and returns the others (known) and byob's among
 // them (mine).
-func (l Ledger) Prune(ctx context.Context, v *providers.Values, ids []string, goes, ours func(id string) bool, del func(context.Context, string) error) (known, mine []string, err error) {
+func (l Ledger) prune(ctx context.Context, v *providers.Values, ids []string, goes, ours func(id string) bool, del func(context.Context, string) error) (known, mine []string, err error) {
 	for _, id := range ids {
 		if goes(id) {
 			if err := del(ctx, id); err != nil {
@@ -128,10 +128,10 @@ func (l Ledger) Intent(v *providers.Values) (Intent, bool) {
 // End forgets the creation under way: what it made is recorded or deleted.
 func (l Ledger) End(v *providers.Values) { v.Delete(l.intent) }
 
-// Teardown says what destroy does with an identity's keys (noun: "access
+// teardown says what destroy does with an identity's keys (noun: "access
 // key"; who: "user x"): it deletes the keys the ledger records and any a
 // creation stopped before its answer was recorded made (an intent).
-func (l Ledger) Teardown(v *providers.Values, step, noun, who string) providers.Teardown {
+func (l Ledger) teardown(v *providers.Values, step, noun, who string) providers.Teardown {
 	var what []string
 	if ids := l.Created(v); len(ids) > 0 {
 		what = append(what, noun+" "+strings.Join(ids, ", "))
@@ -145,10 +145,10 @@ func (l Ledger) Teardown(v *providers.Values, step, noun, who string) providers.
 	return providers.Teardown{Remove: fmt.Sprintf("delete %s of %s (GrowthLoop's exports stop)", strings.Join(what, " and "), who)}
 }
 
-// ToDestroy returns the ids of the keys destroy deletes: the ledger's and,
+// toDestroy returns the ids of the keys destroy deletes: the ledger's and,
 // when a creation was stopped before its answer was recorded, those of
 // the identity's keys (list reads them, only then) it made.
-func ToDestroy[K any](l Ledger, view View[K], v *providers.Values, list func() ([]K, error)) ([]string, error) {
+func toDestroy[K any](l Ledger, view View[K], v *providers.Values, list func() ([]K, error)) ([]string, error) {
 	ids := l.Created(v)
 	in, stopped := l.Intent(v)
 	if !stopped {

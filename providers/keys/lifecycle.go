@@ -70,8 +70,12 @@ func (l Lifecycle[K]) Keys(ctx context.Context) ([]K, error) {
 	return list, err
 }
 
-// Describe is a key as a message names it: "AKIA… (Active, 3 days old)".
+// Describe is a key as a message names it: "AKIA… (Active, 3 days old)";
+// the age is left out when the cloud did not say when it was made.
 func (l Lifecycle[K]) Describe(k K, now time.Time) string {
+	if l.Created(k).IsZero() {
+		return fmt.Sprintf("%s (%s)", l.ID(k), l.State(k))
+	}
 	return fmt.Sprintf("%s (%s, %s old)", l.ID(k), l.State(k), Age(now, l.Created(k)))
 }
 
@@ -203,7 +207,7 @@ func (l Lifecycle[K]) create(ctx context.Context, r *runenv.Run, v *providers.Va
 	if err := l.Store.Keep(id, secret); err != nil {
 		// A key whose secret cannot be kept can never be delivered.
 		_ = l.delete(ctx, id)
-		return "", fmt.Errorf("keep the new %s's secret: %w", l.Noun, err)
+		return "", fmt.Errorf("keep the new %s's secret in %s: %w", l.Noun, l.Holder, err)
 	}
 	v.Set(l.Value, id)
 	l.Ledger.SetCreated(v, append(ours, id))
@@ -301,13 +305,13 @@ func (l Lifecycle[K]) Retire(ctx context.Context, v *providers.Values, id string
 
 // Teardown says what destroy does with the keys (step is the key step).
 func (l Lifecycle[K]) Teardown(v *providers.Values, step string) providers.Teardown {
-	return l.Ledger.Teardown(v, step, l.Noun, l.Owner)
+	return l.Ledger.teardown(v, step, l.Noun, l.Owner)
 }
 
 // Destroy deletes the keys byob made, those of a stopped run included,
 // and forgets them.
 func (l Lifecycle[K]) Destroy(ctx context.Context, v *providers.Values) error {
-	ids, err := ToDestroy(l.Ledger, l.View, v, func() ([]K, error) { return l.Keys(ctx) })
+	ids, err := toDestroy(l.Ledger, l.View, v, func() ([]K, error) { return l.Keys(ctx) })
 	if err != nil {
 		return err
 	}
@@ -327,7 +331,7 @@ func (l Lifecycle[K]) Destroy(ctx context.Context, v *providers.Values) error {
 	return nil
 }
 
-// age is how long ago created was, in whole days: "1 day".
+// Age is how long ago created was, in whole days: "1 day".
 func Age(now, created time.Time) string {
 	return prose.Count(int(now.Sub(created).Hours()/24), "day")
 }

@@ -230,7 +230,7 @@ func TestApplyReplacesWhatCannotBeDelivered(t *testing.T) {
 
 	f = newFixture()
 	f.store.failKeep = true
-	if err := f.life.Apply(context.Background(), f.run(), f.v, nil); err == nil || !strings.Contains(err.Error(), "keep the new access key's secret: disk full") {
+	if err := f.life.Apply(context.Background(), f.run(), f.v, nil); err == nil || !strings.Contains(err.Error(), "keep the new access key's secret in the bundle: disk full") {
 		t.Errorf("apply with a secret that cannot be kept: %v", err)
 	}
 	if ids := f.cloud.ids(); len(ids) != 0 {
@@ -320,5 +320,32 @@ func TestClaimTakesTheKeyOfAStoppedCreation(t *testing.T) {
 	}
 	if err := f.life.Claim(context.Background(), f.v, before); err != nil || slices.Contains(f.life.Ledger.Created(f.v), before) {
 		t.Errorf("a key that was there before the creation was claimed (%v)", err)
+	}
+}
+
+// TestDestroyGoesOnPastAFailedDelete: a key IAM refuses to delete stays in
+// the ledger, with the setup's key id, for the next destroy; the others
+// are deleted and forgotten.
+func TestDestroyGoesOnPastAFailedDelete(t *testing.T) {
+	f := newFixture()
+	stuck := f.cloud.add(true, time.Now())
+	gone := f.cloud.add(true, time.Now())
+	f.life.Ledger.SetCreated(f.v, []string{stuck, gone})
+	f.v.Set(keyID, stuck)
+	del := f.life.Delete
+	f.life.Delete = func(ctx context.Context, id string) error {
+		if id == stuck {
+			return errors.New("AccessDenied")
+		}
+		return del(ctx, id)
+	}
+	if err := f.life.Destroy(context.Background(), f.v); err == nil || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Fatalf("destroy: %v", err)
+	}
+	if ids := f.cloud.ids(); !slices.Equal(ids, []string{stuck}) {
+		t.Errorf("keys after destroy %v, want only %s", ids, stuck)
+	}
+	if got := f.life.Ledger.Created(f.v); !slices.Equal(got, []string{stuck}) || f.v.Get(keyID) != stuck {
+		t.Errorf("ledger %v, key %q: the key not deleted must stay recorded", got, f.v.Get(keyID))
 	}
 }

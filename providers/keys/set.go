@@ -99,7 +99,7 @@ func (ks Set[K]) Prune(ctx context.Context, v *providers.Values, retired bool, d
 	goes := func(id string) bool {
 		return slices.Contains(unwanted, id) || retired && slices.Contains(ks.retired, id)
 	}
-	return ks.ledger.Prune(ctx, v, ids, goes, ks.Ours, del)
+	return ks.ledger.prune(ctx, v, ids, goes, ks.Ours, del)
 }
 
 // Foreign are the keys byob did not make and does not hold: reported,

@@ -16,12 +16,7 @@ type bound struct {
 	c *providers.Config
 }
 
-func (a bound) Get() string {
-	if a.f.IsNumber() {
-		return strconv.Itoa(a.f.Get(a.c).(int))
-	}
-	return a.f.String(a.c)
-}
+func (a bound) Get() string { return a.f.Shown(a.c) }
 
 func (a bound) Set(s string) { _ = a.f.Set(a.c, s) }
 
