@@ -87,7 +87,7 @@ type keyStep struct {
 	providers.Basic
 	p    Params
 	c    *Clients
-	read runenv.Read[[]*iamapi.ServiceAccountKey]
+	read keys.Read[*iamapi.ServiceAccountKey]
 }
 
 // keys is the lifecycle of the service account's keys.
@@ -136,7 +136,7 @@ func wrapf(err error, format string, args ...any) error {
 
 // Prefetch implements providers.Prefetcher.
 func (s *keyStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
-	s.read.Start(ctx, r, s.keys().Keys)
+	s.read.Prefetch(ctx, r, s.keys())
 }
 
 // keyRequest is the key creation request, as sent and as shown.
@@ -167,22 +167,11 @@ var keyView = keys.View[*iamapi.ServiceAccountKey]{
 }
 
 func (s *keyStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
-	k := s.keys()
-	list, err := s.read.Get(ctx, r, k.Keys)
-	if err != nil {
-		return providers.Observation{}, err
-	}
-	return k.Check(v, list, s.p.Adopt), nil
+	return s.read.Check(ctx, r, v, s.keys(), s.p.Adopt)
 }
 
 func (s *keyStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
-	k := s.keys()
-	list, err := s.read.Get(ctx, r, k.Keys)
-	s.read.Forget()
-	if err != nil {
-		return err
-	}
-	return k.Apply(ctx, r, v, list)
+	return s.read.Apply(ctx, r, v, s.keys())
 }
 
 // createOnce sends keys.create once and returns the key file's content;

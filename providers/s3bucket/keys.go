@@ -31,7 +31,7 @@ type accessKeyStep struct {
 	providers.Basic
 	p    Params
 	c    *Clients
-	read runenv.Read[[]types.AccessKeyMetadata]
+	read keys.Read[types.AccessKeyMetadata]
 }
 
 // keys is the lifecycle of the user's access keys.
@@ -69,7 +69,7 @@ func (s *accessKeyStep) keys() keys.Lifecycle[types.AccessKeyMetadata] {
 
 // Prefetch implements providers.Prefetcher.
 func (s *accessKeyStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
-	s.read.Start(ctx, r, s.keys().Keys)
+	s.read.Prefetch(ctx, r, s.keys())
 }
 
 // ProvedByUse implements providers.ProvedByUse: verify uses the key.
@@ -97,22 +97,11 @@ var keyView = keys.View[types.AccessKeyMetadata]{
 }
 
 func (s *accessKeyStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
-	k := s.keys()
-	list, err := s.read.Get(ctx, r, k.Keys)
-	if err != nil {
-		return providers.Observation{}, err
-	}
-	return k.Check(v, list, s.p.Adopt), nil
+	return s.read.Check(ctx, r, v, s.keys(), s.p.Adopt)
 }
 
 func (s *accessKeyStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
-	k := s.keys()
-	list, err := s.read.Get(ctx, r, k.Keys)
-	s.read.Forget()
-	if err != nil {
-		return err
-	}
-	return k.Apply(ctx, r, v, list)
+	return s.read.Apply(ctx, r, v, s.keys())
 }
 
 // createOnce calls CreateAccessKey once, without the SDK's retries (the
@@ -163,7 +152,7 @@ func (s *accessKeyStep) full(list []types.AccessKeyMetadata) string {
 // already has the keys IAM allows, none of them byob's to delete.
 func (s *accessKeyStep) Gate(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	k := s.keys()
-	list, err := s.read.Get(ctx, r, k.Keys)
+	list, err := s.read.Keys(ctx, r, k)
 	if err != nil {
 		return err
 	}
