@@ -89,23 +89,10 @@ func (f *fixture) apply(s providers.Step) {
 	providertest.Apply(f.t, f.run(), s, f.setup.Values)
 }
 
-// converge checks each of a new run's steps in plan order and applies
-// those not done, recording what byob made, as byob init does; it
-// returns what each check saw.
+// converge runs a new run's steps as byob init does (providertest.Converge).
 func (f *fixture) converge() map[string]providers.Observation {
 	f.t.Helper()
-	seen := map[string]providers.Observation{}
-	for _, s := range (gcsbucket.Provider{}).Steps(f.setup) {
-		obs := f.check(s)
-		seen[s.ID()] = obs
-		if obs.Status == providers.Missing {
-			f.setup.Values.Set(providers.CreatedKey(s.ID()), "true")
-		}
-		if obs.Status != providers.Done {
-			f.apply(s)
-		}
-	}
-	return seen
+	return providertest.Converge(f.t, f.run, (gcsbucket.Provider{}).Steps(f.setup), f.setup.Values)
 }
 
 // keyFile is what byob wrote to the key file.

@@ -108,31 +108,10 @@ func (f *fixture) gate(id string) error {
 	return f.steps()[id].(providers.Gate).Gate(context.Background(), f.run(), f.setup.Values)
 }
 
-// converge runs the gates of a new run, then checks each step in plan
-// order and applies those not done, recording what byob made, as byob
-// init does; it returns what each check saw.
+// converge runs a new run's steps as byob init does (providertest.Converge).
 func (f *fixture) converge() map[string]providers.Observation {
 	f.t.Helper()
-	plan := (s3bucket.Provider{}).Steps(f.setup)
-	for _, s := range plan {
-		if g, ok := s.(providers.Gate); ok {
-			if err := g.Gate(context.Background(), f.run(), f.setup.Values); err != nil {
-				f.t.Fatalf("gate %s: %v", s.ID(), err)
-			}
-		}
-	}
-	seen := map[string]providers.Observation{}
-	for _, s := range plan {
-		obs := f.check(s)
-		seen[s.ID()] = obs
-		if obs.Status == providers.Missing && f.setup.Values.Get(providers.AdoptedKey(s.ID())) == "" {
-			f.setup.Values.Set(providers.CreatedKey(s.ID()), "true")
-		}
-		if obs.Status != providers.Done {
-			f.apply(s)
-		}
-	}
-	return seen
+	return providertest.Converge(f.t, f.run, (s3bucket.Provider{}).Steps(f.setup), f.setup.Values)
 }
 
 // deliver writes the bundle of a finished run and lets the key store drop

@@ -40,6 +40,33 @@ func Apply(t testing.TB, r *runenv.Run, s providers.Step, v *providers.Values) {
 	}
 }
 
+// Converge runs steps as byob init does, each in a new run from run: the
+// gates first, then each step's Check in plan order, recording what a
+// missing step makes as byob's (unless adopted) and applying each step
+// not done. It returns what each check saw; an error fails the test.
+func Converge(t testing.TB, run func() *runenv.Run, steps []providers.Step, v *providers.Values) map[string]providers.Observation {
+	t.Helper()
+	for _, s := range steps {
+		if g, ok := s.(providers.Gate); ok {
+			if err := g.Gate(context.Background(), run(), v); err != nil {
+				t.Fatalf("gate %s: %v", s.ID(), err)
+			}
+		}
+	}
+	seen := map[string]providers.Observation{}
+	for _, s := range steps {
+		obs := Check(t, run(), s, v)
+		seen[s.ID()] = obs
+		if obs.Status == providers.Missing && v.Get(providers.AdoptedKey(s.ID())) == "" {
+			v.Set(providers.CreatedKey(s.ID()), "true")
+		}
+		if obs.Status != providers.Done {
+			Apply(t, run(), s, v)
+		}
+	}
+	return seen
+}
+
 // Recorder is what a provider's steps tell their runner, as the engine
 // hears it: the values at each checkpoint, each wait, each count.
 type Recorder struct {
