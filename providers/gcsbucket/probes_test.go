@@ -10,25 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/growthloop/byob/internal/testsupport/providertest"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/gcsbucket"
 	"github.com/growthloop/byob/providers/gcsbucket/gcptest"
-	"github.com/growthloop/byob/providers/runenv"
 )
 
-// probe runs the setup's probe id in a run of its own, and waits for its
-// clean-ups.
+// probe runs the setup's probe id (providertest.Probe).
 func (f *fixture) probe(id string) providers.CheckResult {
 	f.t.Helper()
-	for _, p := range (gcsbucket.Provider{}).Probes(f.setup) {
-		if p.ID == id {
-			bg := runenv.NewBackground()
-			defer bg.End()
-			return p.Run(context.Background(), runenv.NewRun(bg, runenv.Hooks{}))
-		}
-	}
-	f.t.Fatalf("no probe %s", id)
-	return providers.CheckResult{}
+	return providertest.Probe(f.t, (gcsbucket.Provider{}).Probes(f.setup), id)
 }
 
 // TestProbesWaitForWhatTheyCheck: the key's proof waits for the bucket,
@@ -77,7 +68,7 @@ func TestKeyWorks(t *testing.T) {
 	if res.Status != providers.Fail || res.Remedy != "byob init --provider gcs (restores the role and its binding on the bucket)" {
 		t.Errorf("unbound: %+v", res)
 	}
-	mustContain(t, "detail", res.Detail, "write gs://acme-exports/exports/byob-verify/", "with key "+id)
+	providertest.MustContain(t, "detail", res.Detail, "write gs://acme-exports/exports/byob-verify/", "with key "+id)
 
 	// A disabled key gets no token; the listing says so, at once.
 	f.g.DisableKey(id)
@@ -161,7 +152,7 @@ func TestNoProjectGrant(t *testing.T) {
 	if res.Status != providers.Fail || res.Detail != account+" holds roles/storage.objectAdmin on the whole project acme-data, not only on the bucket" {
 		t.Errorf("result %+v", res)
 	}
-	mustContain(t, "remedy", res.Remedy, "byob init --prune", "gcloud projects remove-iam-policy-binding acme-data --member=serviceAccount:"+account+" --role=roles/storage.objectAdmin")
+	providertest.MustContain(t, "remedy", res.Remedy, "byob init --prune", "gcloud projects remove-iam-policy-binding acme-data --member=serviceAccount:"+account+" --role=roles/storage.objectAdmin")
 }
 
 // TestWhoElseReachesTheBucket: the public is a failure where it reaches
@@ -200,7 +191,7 @@ func TestWhoElseReachesTheBucket(t *testing.T) {
 	if res.Status != providers.Warn || res.Detail != "also read the exports under exports/: group:analysts@acme.com (roles/storage.objectViewer), user:dev@acme.com ("+writerRole+")" {
 		t.Errorf("other readers: %+v", res)
 	}
-	mustContain(t, "remedy", res.Remedy, "gcloud storage buckets remove-iam-policy-binding gs://acme-exports --member=group:analysts@acme.com --role=roles/storage.objectViewer")
+	providertest.MustContain(t, "remedy", res.Remedy, "gcloud storage buckets remove-iam-policy-binding gs://acme-exports --member=group:analysts@acme.com --role=roles/storage.objectViewer")
 	set(gcptest.Binding{Role: "roles/storage.objectViewer", Members: []string{"user:ops@acme.com"}, Condition: elsewhere})
 	if res := f.probe(gcsbucket.CheckOtherReaders); res.Status != providers.Pass || !strings.Contains(res.Detail, "user:ops@acme.com (roles/storage.objectViewer) read only objects outside exports/") {
 		t.Errorf("a reader elsewhere: %+v", res)

@@ -89,11 +89,7 @@ func TestPrefetchReadsOnce(t *testing.T) {
 	f.converge()
 	before := len(f.g.Requests())
 	steps := (gcsbucket.Provider{}).Steps(f.setup)
-	for _, s := range steps {
-		if p, ok := s.(providers.Prefetcher); ok {
-			p.Prefetch(context.Background(), f.run(), f.setup.Values)
-		}
-	}
+	providertest.Prefetch(f.run(), steps, f.setup.Values)
 	for _, s := range steps {
 		if obs := f.check(s); obs.Status != providers.Done {
 			t.Errorf("%s: %+v", s.ID(), obs)
@@ -151,18 +147,18 @@ func TestTerraform(t *testing.T) {
 	if got := mod.Required()["google"]; got != (terraform.Requirement{Source: "hashicorp/google", Version: "6.50.0"}) {
 		t.Errorf("provider %+v", got)
 	}
-	mustContain(t, "main.tf", files["main.tf"], `resource "google_storage_bucket" "exports"`, `location                    = "US-CENTRAL1"`,
+	providertest.MustContain(t, "main.tf", files["main.tf"], `resource "google_storage_bucket" "exports"`, `location                    = "US-CENTRAL1"`,
 		`public_access_prevention    = "enforced"`, `days_since_noncurrent_time = 14`, `matches_prefix             = ["exports/"]`,
 		`member = "serviceAccount:`+snowflaketest.GCPServiceAccount+`"`,
 		`depends_on = [google_service_account.growthloop]`)
-	mustContain(t, "imports.tf", files["imports.tf"], `id = "acme-data/acme-exports"`, `id = "`+writerRole+`"`,
+	providertest.MustContain(t, "imports.tf", files["imports.tf"], `id = "acme-data/acme-exports"`, `id = "`+writerRole+`"`,
 		`id = "projects/acme-data/serviceAccounts/`+account+`"`,
 		`id = "b/acme-exports `+writerRole+` serviceAccount:`+account+`"`,
 		`id = "b/acme-exports `+snowflakeRole+` serviceAccount:`+snowflaketest.GCPServiceAccount+`"`)
 	if got := mod.Unimported(); !slices.Equal(got, []string{"`google_service_account_key.growthloop`: google_service_account_key does not support import"}) {
 		t.Errorf("unimported %q", got)
 	}
-	mustContain(t, "outputs.tf", files["outputs.tf"], `output "gcp_private_key"`, "sensitive   = true")
+	providertest.MustContain(t, "outputs.tf", files["outputs.tf"], `output "gcp_private_key"`, "sensitive   = true")
 }
 
 // TestTerraformOfAnAdoptedBucket: a bucket byob adopted is only read by
@@ -175,7 +171,7 @@ func TestTerraformOfAnAdoptedBucket(t *testing.T) {
 	if strings.Contains(files["main.tf"], `resource "google_storage_bucket"`) || strings.Contains(files["imports.tf"], "acme-data/acme-exports") {
 		t.Errorf("the adopted bucket is managed:\n%s", files["main.tf"])
 	}
-	mustContain(t, "main.tf", files["main.tf"], `data "google_storage_bucket" "exports"`, "bucket = data.google_storage_bucket.exports.name",
+	providertest.MustContain(t, "main.tf", files["main.tf"], `data "google_storage_bucket" "exports"`, "bucket = data.google_storage_bucket.exports.name",
 		`member = "serviceAccount:${snowflake_storage_integration.this.storage_gcp_service_account}"`)
 	if len(mod.Left()) != 3 || !strings.Contains(mod.Left()[0], "which the module only reads") {
 		t.Errorf("left %q", mod.Left())
@@ -218,7 +214,7 @@ func TestDocuments(t *testing.T) {
 	}
 	for _, file := range files {
 		if file.Path == "writer-role.json" {
-			mustContain(t, file.Path, file.Content, `"roleId": "growthloop_byob_writer"`, `"storage.objects.create"`)
+			providertest.MustContain(t, file.Path, file.Content, `"roleId": "growthloop_byob_writer"`, `"storage.objects.create"`)
 		}
 	}
 }

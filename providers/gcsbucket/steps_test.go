@@ -112,15 +112,6 @@ func (f *fixture) keyFile() (id, email string) {
 	return k.ID, k.Email
 }
 
-func mustContain(t *testing.T, what, got string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(got, w) {
-			t.Errorf("%s %q does not say %q", what, got, w)
-		}
-	}
-}
-
 // lifecycle is a bucket's lifecycle rules.
 func lifecycle(t *testing.T, b *gcptest.Bucket) []templates.GCSLifecycleRule {
 	t.Helper()
@@ -233,7 +224,7 @@ func TestBucketAdoptedAndReconciled(t *testing.T) {
 	if obs.Status != providers.Drifted {
 		t.Fatalf("check = %+v", obs)
 	}
-	mustContain(t, "reason", obs.Reason, "uniform bucket-level access is off", "public access prevention is not enforced",
+	providertest.MustContain(t, "reason", obs.Reason, "uniform bucket-level access is off", "public access prevention is not enforced",
 		"the lifecycle rules do not delete objects under exports/ at age 14 days", "adopted the existing bucket acme-exports; its objects are left alone")
 	f.apply(s)
 	rules := lifecycle(t, f.g.Bucket(bucket))
@@ -268,7 +259,7 @@ func TestBucketByobCannotUse(t *testing.T) {
 			if !errors.As(err, &m) {
 				t.Fatalf("gate = %v, want a mismatch", err)
 			}
-			mustContain(t, "gate", err.Error(), tc.says...)
+			providertest.MustContain(t, "gate", err.Error(), tc.says...)
 			if f.g.Mutations() != 0 {
 				t.Errorf("%d changes", f.g.Mutations())
 			}
@@ -323,7 +314,7 @@ func TestServiceAccountOfAnotherSetup(t *testing.T) {
 	if !errors.As(err, &ue) {
 		t.Fatalf("gate = %v, want a usage error", err)
 	}
-	mustContain(t, "gate", err.Error(), "service account "+account+" is another byob setup's: it was made for gs://other-exports, not gs://acme-exports", "--name", "--adopt")
+	providertest.MustContain(t, "gate", err.Error(), "service account "+account+" is another byob setup's: it was made for gs://other-exports, not gs://acme-exports", "--name", "--adopt")
 	f.setup.Adopt = true
 	if err := gate(); err != nil {
 		t.Errorf("with --adopt: %v", err)
@@ -483,7 +474,7 @@ func TestKeyCreationBlocked(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Constraint != gcsbucket.ManagedKeyCreationConstraint || pe.Project != gcptest.Project {
 		t.Fatalf("apply = %v, want an OrgPolicyError", err)
 	}
-	mustContain(t, "error", err.Error(), "gcloud org-policies set-policy policy.yaml", "then run the same byob command again")
+	providertest.MustContain(t, "error", err.Error(), "gcloud org-policies set-policy policy.yaml", "then run the same byob command again")
 	if len(f.g.Keys(account)) != 0 {
 		t.Errorf("keys %q", f.g.Keys(account))
 	}

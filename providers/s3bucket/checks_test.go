@@ -16,9 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	s3controltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
 
+	"github.com/growthloop/byob/internal/testsupport/providertest"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/bundlefile"
-	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/providers/s3bucket/awstest"
 )
@@ -38,19 +38,10 @@ func verified(t *testing.T) *fixture {
 	return f
 }
 
-// probe runs the setup's probe id in a run of its own, and waits for its
-// clean-ups.
+// probe runs the setup's probe id (providertest.Probe).
 func (f *fixture) probe(id string) providers.CheckResult {
 	f.t.Helper()
-	for _, p := range (s3bucket.Provider{}).Probes(f.setup) {
-		if p.ID == id {
-			bg := runenv.NewBackground()
-			defer bg.End()
-			return p.Run(context.Background(), runenv.NewRun(bg, runenv.Hooks{}))
-		}
-	}
-	f.t.Fatalf("no probe %s", id)
-	return providers.CheckResult{}
+	return providertest.Probe(f.t, (s3bucket.Provider{}).Probes(f.setup), id)
 }
 
 // objects are the keys in the bucket.

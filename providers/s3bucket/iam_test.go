@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/growthloop/byob/internal/testsupport/providertest"
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/templates"
@@ -44,8 +45,8 @@ func TestPolicyDrift(t *testing.T) {
 	if obs.Status != providers.Drifted || len(obs.Fix) != 1 {
 		t.Fatalf("check %+v", obs)
 	}
-	mustContain(t, "reason", obs.Reason, "policy "+f.names.Policy+" differs from the expected document", "1 statement of your own kept", `"NoDeletes"`)
-	mustContain(t, "fix", obs.Fix[0].Content, `"NoDeletes"`, "arn:aws:s3:::"+cfg.Bucket+"/exports/*")
+	providertest.MustContain(t, "reason", obs.Reason, "policy "+f.names.Policy+" differs from the expected document", "1 statement of your own kept", `"NoDeletes"`)
+	providertest.MustContain(t, "fix", obs.Fix[0].Content, `"NoDeletes"`, "arn:aws:s3:::"+cfg.Bucket+"/exports/*")
 	f.apply(s)
 
 	bucket := templates.Bucket{Partition: "aws", Name: cfg.Bucket}
@@ -91,7 +92,7 @@ func TestPolicyOfAnotherSetup(t *testing.T) {
 	if !errors.As(err, &ue) {
 		t.Fatalf("gate = %v, want a usage error", err)
 	}
-	mustContain(t, "error", err.Error(), "IAM policy "+second.names.Policy+" is another byob setup's", "arn:aws:s3:::"+first.setup.Config.Bucket,
+	providertest.MustContain(t, "error", err.Error(), "IAM policy "+second.names.Policy+" is another byob setup's", "arn:aws:s3:::"+first.setup.Config.Bucket,
 		"not s3://"+second.setup.Config.Bucket+"/exports/", "--name", "--adopt")
 	if m := second.mutations(before); len(m) != 0 {
 		t.Errorf("changed %q", m)
@@ -174,7 +175,7 @@ func TestRoleTrust(t *testing.T) {
 	if obs.Status != providers.Drifted || len(obs.Fix) != 1 || !templates.SameDocument(obs.Fix[0].Content, templates.SnowflakeTrust(snowflakeUser, externalID).JSON()) {
 		t.Fatalf("check %+v", obs)
 	}
-	mustContain(t, "reason", obs.Reason, "does not name the integration's IAM user "+snowflakeUser+" and external ID "+externalID)
+	providertest.MustContain(t, "reason", obs.Reason, "does not name the integration's IAM user "+snowflakeUser+" and external ID "+externalID)
 	f.apply(s)
 	role, err := f.c.IAM.GetRole(context.Background(), &iam.GetRoleInput{RoleName: aws.String(f.names.Role)})
 	if err != nil {
@@ -337,7 +338,7 @@ func TestKeysByobDidNotMake(t *testing.T) {
 	if err == nil {
 		t.Fatal("gate passed with the user's two keys taken")
 	}
-	mustContain(t, "error", err.Error(), "user "+g.names.User+" already has the 2 access keys IAM allows", a+" (Active", b+" (Active",
+	providertest.MustContain(t, "error", err.Error(), "user "+g.names.User+" already has the 2 access keys IAM allows", a+" (Active", b+" (Active",
 		"byob never deletes a key it did not create", "aws iam delete-access-key --user-name "+g.names.User)
 	if m := g.mutations(before); len(m) != 0 {
 		t.Errorf("changed %q", m)

@@ -103,13 +103,13 @@ func TestTerraform(t *testing.T) {
 	for _, file := range mod.Files() {
 		files[file.Path] = file.Content
 	}
-	mustContain(t, "main.tf", files["main.tf"], `resource "aws_s3_bucket" "exports"`, `resource "aws_s3_bucket_public_access_block"`,
+	providertest.MustContain(t, "main.tf", files["main.tf"], `resource "aws_s3_bucket" "exports"`, `resource "aws_s3_bucket_public_access_block"`,
 		`resource "aws_iam_policy" "growthloop"`, `resource "aws_iam_role" "snowflake"`, `resource "aws_iam_access_key" "growthloop"`,
 		"user = aws_iam_user.growthloop.name")
 	policyARN := "arn:aws:iam::111122223333:policy/" + f.names.Policy
-	mustContain(t, "imports.tf", files["imports.tf"], `id = "`+f.setup.Config.Bucket+`"`, `id = "`+policyARN+`"`,
+	providertest.MustContain(t, "imports.tf", files["imports.tf"], `id = "`+f.setup.Config.Bucket+`"`, `id = "`+policyARN+`"`,
 		`id = "`+f.names.User+"/"+policyARN+`"`, `id = "`+f.names.Role+`"`, `id = "AKIAIOSFODNN7EXAMPLE"`)
-	mustContain(t, "outputs.tf", files["outputs.tf"], `output "aws_secret_access_key"`, "sensitive   = true", `output "role_arn"`)
+	providertest.MustContain(t, "outputs.tf", files["outputs.tf"], `output "aws_secret_access_key"`, "sensitive   = true", `output "role_arn"`)
 
 	var h providers.Handed
 	missing, err := (s3bucket.Provider{}).ReadTerraform(map[string]string{"region": region, "aws_access_key_id": "AKIA1", "aws_secret_access_key": "s"}, &h)
@@ -142,7 +142,7 @@ func TestCloudFormation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, "template", string(b), `"Type": "AWS::S3::Bucket"`, `"BlockPublicAcls": true`, `"Type": "AWS::IAM::AccessKey"`)
+	providertest.MustContain(t, "template", string(b), `"Type": "AWS::S3::Bucket"`, `"BlockPublicAcls": true`, `"Type": "AWS::IAM::AccessKey"`)
 	var doc struct{ Outputs map[string]any }
 	if err := json.Unmarshal(b, &doc); err != nil || len(doc.Outputs) == 0 {
 		t.Fatalf("outputs: %v", err)

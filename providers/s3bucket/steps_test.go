@@ -253,15 +253,6 @@ func (f *fixture) mutations(from int) []string {
 	return out
 }
 
-func mustContain(t *testing.T, what, got string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(got, w) {
-			t.Errorf("%s %q does not say %q", what, got, w)
-		}
-	}
-}
-
 // TestFirstRunMakesEverythingThenNothing: a new setup makes the bucket in
 // its region, private (public access block, ACLs off), encrypted, TLS-only
 // and expiring the prefix; both policies with exactly byob's documents;
@@ -408,7 +399,7 @@ func TestBucketAdoptedAndReconciled(t *testing.T) {
 		t.Errorf("the bucket's object: %v", err)
 	}
 	pol := f.bucketPolicy()
-	mustContain(t, "bucket policy", pol, `"AuditRead"`, `"DenyInsecureTransport"`, `"aws:SecureTransport"`)
+	providertest.MustContain(t, "bucket policy", pol, `"AuditRead"`, `"DenyInsecureTransport"`, `"aws:SecureTransport"`)
 	rules := f.rules()
 	if len(rules) != 2 || aws.ToInt32(rules["logs"].Expiration.Days) != 30 || aws.ToInt32(rules[templates.ExpireRuleID].Expiration.Days) != 7 {
 		t.Errorf("lifecycle rules %+v", rules)
@@ -460,7 +451,7 @@ func TestBucketByobCannotUse(t *testing.T) {
 				if !errors.As(err, &me) {
 					t.Fatalf("sighted %v: gate = %v, want a mismatch", sighted, err)
 				}
-				mustContain(t, "error", err.Error(), tc.want...)
+				providertest.MustContain(t, "error", err.Error(), tc.want...)
 				if m := f.mutations(before); len(m) != 0 {
 					t.Errorf("changed %q", m)
 				}
@@ -499,11 +490,7 @@ func TestPrefetchReadsOnce(t *testing.T) {
 	f.deliver()
 	before := len(f.srv.Calls())
 	steps := (s3bucket.Provider{}).Steps(f.setup)
-	for _, s := range steps {
-		if p, ok := s.(providers.Prefetcher); ok {
-			p.Prefetch(context.Background(), f.run(), f.setup.Values)
-		}
-	}
+	providertest.Prefetch(f.run(), steps, f.setup.Values)
 	for _, s := range steps {
 		if obs := f.check(s); obs.Status != providers.Done {
 			t.Errorf("%s: %+v", s.ID(), obs)
@@ -536,7 +523,7 @@ func TestPreflight(t *testing.T) {
 	if !errors.As(err, &ue) {
 		t.Fatalf("another account's state: %v", err)
 	}
-	mustContain(t, "error", err.Error(), "records a setup in AWS account 111122223333, but the credentials reach account "+awstest.AccountID, "use credentials of account 111122223333")
+	providertest.MustContain(t, "error", err.Error(), "records a setup in AWS account 111122223333, but the credentials reach account "+awstest.AccountID, "use credentials of account 111122223333")
 	if got := f.setup.Values.Get(s3bucket.AccountID); got != "111122223333" {
 		t.Errorf("the recorded account became %s", got)
 	}
@@ -571,7 +558,7 @@ func TestDryRunArtifacts(t *testing.T) {
 		s3bucket.StepUser:              {"create IAM user " + n.User},
 		s3bucket.StepAccessKey:         {"create one access key for " + n.User},
 	} {
-		mustContain(t, id, arts[id], want...)
+		providertest.MustContain(t, id, arts[id], want...)
 	}
 	p := s3bucket.Provider{}
 	if got := p.Describe(cfg); got != "S3 bucket "+cfg.Bucket+" in us-west-2" {

@@ -30,7 +30,7 @@ func TestStatements(t *testing.T) {
 		t.Fatalf("files %+v", files)
 	}
 	sql := files[0].Content
-	mustContain(t, "snowflake.sql", sql, "-- <external-id>: choose one", "STORAGE_AWS_EXTERNAL_ID = '<external-id>'",
+	providertest.MustContain(t, "snowflake.sql", sql, "-- <external-id>: choose one", "STORAGE_AWS_EXTERNAL_ID = '<external-id>'",
 		"STORAGE_AWS_ROLE_ARN = '"+roleARN+"'", "-- Put its STORAGE_AWS_IAM_USER_ARN (S3)")
 	var order []string
 	for line := range strings.Lines(sql) {
@@ -89,13 +89,13 @@ func TestTerraform(t *testing.T) {
 	for _, f := range mod.Files() {
 		files[f.Path] = f.Content
 	}
-	mustContain(t, "main.tf", files["main.tf"],
+	providertest.MustContain(t, "main.tf", files["main.tf"],
 		`preview_features_enabled = ["snowflake_stage_resource", "snowflake_storage_integration_resource"]`,
 		`resource "snowflake_storage_integration" "this"`, `storage_aws_role_arn      = "`+roleARN+`"`,
 		`storage_allowed_locations = ["s3://acme-exports/exports/"]`,
 		`url                 = "s3://acme-exports/exports/org-1/"`, `storage_integration = snowflake_storage_integration.this.name`,
 		`resource "snowflake_grant_privileges_to_account_role" "usage_on_stage"`, `depends_on = [snowflake_stage.exports]`)
-	mustContain(t, "imports.tf", files["imports.tf"],
+	providertest.MustContain(t, "imports.tf", files["imports.tf"],
 		`id = "FLYWHEEL_APP_AWS"`, `id = "ANALYTICS|FLYWHEEL_SYSTEM|GROWTHLOOP_EXPORTS"`,
 		`id = "\"GROWTHLOOP\"|false|false|USAGE|OnAccountObject|INTEGRATION|\"FLYWHEEL_APP_AWS\""`,
 		`id = "\"GROWTHLOOP\"|false|false|USAGE|OnSchema|OnSchema|\"ANALYTICS\".\"FLYWHEEL_SYSTEM\""`,
@@ -103,7 +103,7 @@ func TestTerraform(t *testing.T) {
 	if mod.Imports() != 6 || !slices.Equal(mod.AdoptedImports(), []string{"snowflake_storage_integration.this"}) {
 		t.Errorf("%d imports, adopted %q", mod.Imports(), mod.AdoptedImports())
 	}
-	mustContain(t, "outputs.tf", files["outputs.tf"], `output "external_id"`, "snowflake_storage_integration.this.storage_aws_external_id")
+	providertest.MustContain(t, "outputs.tf", files["outputs.tf"], `output "external_id"`, "snowflake_storage_integration.this.storage_aws_external_id")
 
 	var h providers.Handed
 	if _, err := p.ReadTerraform(map[string]string{"integration": "FLYWHEEL_APP_AWS", "stage": stageName, "role_arn": roleARN, "external_id": "byob-live"}, &h); err != nil {

@@ -174,15 +174,6 @@ func (f *fixture) since(n int, prefix string) []string {
 	return out
 }
 
-func mustContain(t *testing.T, what, got string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(got, w) {
-			t.Errorf("%s %q does not say %q", what, got, w)
-		}
-	}
-}
-
 // TestFirstRunMakesEverythingThenNothing: a new S3 setup creates the
 // integration (with a new external ID, recorded before CREATE), grants
 // USAGE on it, creates the stage and grants what the stage needs. A
@@ -309,12 +300,12 @@ func TestIntegrationDriftIsAlteredInPlace(t *testing.T) {
 	if obs.Status != providers.Drifted {
 		t.Fatalf("check = %+v, want drifted", obs)
 	}
-	mustContain(t, "reason", obs.Reason, "the integration's external ID is someone-else, not byob-old as the state file says",
+	providertest.MustContain(t, "reason", obs.Reason, "the integration's external ID is someone-else, not byob-old as the state file says",
 		"--reset-external-id", "another ENABLED, STORAGE_ALLOWED_LOCATIONS", `STORAGE_ALLOWED_LOCATIONS is "s3://other/", want "s3://acme-exports/exports/"`)
 	if len(obs.Fix) != 1 {
 		t.Fatalf("fix %+v", obs.Fix)
 	}
-	mustContain(t, "fix", obs.Fix[0].Content, `ALTER STORAGE INTEGRATION "FLYWHEEL_APP_AWS" SET`, "ENABLED = TRUE",
+	providertest.MustContain(t, "fix", obs.Fix[0].Content, `ALTER STORAGE INTEGRATION "FLYWHEEL_APP_AWS" SET`, "ENABLED = TRUE",
 		"STORAGE_AWS_ROLE_ARN = '"+roleARN+"'", "STORAGE_AWS_EXTERNAL_ID = 'someone-else'", "STORAGE_ALLOWED_LOCATIONS = ('s3://acme-exports/exports/')")
 
 	before := len(f.sf.Statements())
@@ -382,7 +373,7 @@ func TestIntegrationOfAnotherProvider(t *testing.T) {
 	if err == nil {
 		t.Fatal("gate passed")
 	}
-	mustContain(t, "gate", err.Error(), "integration FLYWHEEL_APP_AWS exists with STORAGE_PROVIDER GCS, not S3", "--integration")
+	providertest.MustContain(t, "gate", err.Error(), "integration FLYWHEEL_APP_AWS exists with STORAGE_PROVIDER GCS, not S3", "--integration")
 	if f.sf.Mutations() != 0 {
 		t.Errorf("changed: %q", f.sf.Statements())
 	}
@@ -403,7 +394,7 @@ func TestIntegrationTheRoleCannotSee(t *testing.T) {
 	if err == nil {
 		t.Fatal("apply succeeded")
 	}
-	mustContain(t, "apply", err.Error(), "integration FLYWHEEL_APP_AWS exists but role ACCOUNTADMIN may not see it", "--snowflake-role",
+	providertest.MustContain(t, "apply", err.Error(), "integration FLYWHEEL_APP_AWS exists but role ACCOUNTADMIN may not see it", "--snowflake-role",
 		`GRANT USAGE ON INTEGRATION "FLYWHEEL_APP_AWS" TO ROLE "ACCOUNTADMIN"`, "--integration")
 	if got := f.since(0, "ALTER"); len(got) != 0 {
 		t.Errorf("altered: %q", got)
@@ -420,7 +411,7 @@ func TestCreateNeedsThePrivilege(t *testing.T) {
 	if err == nil {
 		t.Fatal("apply succeeded")
 	}
-	mustContain(t, "apply", err.Error(), `CREATE STORAGE INTEGRATION FLYWHEEL_APP_AWS: role SYSADMIN lacks the privilege`,
+	providertest.MustContain(t, "apply", err.Error(), `CREATE STORAGE INTEGRATION FLYWHEEL_APP_AWS: role SYSADMIN lacks the privilege`,
 		"--snowflake-role ACCOUNTADMIN", "Insufficient privileges")
 	if f.sf.Integration("FLYWHEEL_APP_AWS") != nil {
 		t.Error("an integration was made")
@@ -454,7 +445,7 @@ func TestMissingObjectsStopTheRunFirst(t *testing.T) {
 				case err == nil:
 					t.Errorf("%s's gate passed", s.ID())
 				default:
-					mustContain(t, s.ID()+"'s gate", err.Error(), tc.says...)
+					providertest.MustContain(t, s.ID()+"'s gate", err.Error(), tc.says...)
 				}
 			}
 			if f.sf.Mutations() != 0 {
@@ -572,7 +563,7 @@ func TestGrantTeardownOfAnOldState(t *testing.T) {
 	if td.Remove != "" {
 		t.Errorf("teardown removes %q", td.Remove)
 	}
-	mustContain(t, "keep", td.Keep, "does not say which of these grants to role GROWTHLOOP byob made", `REVOKE USAGE ON INTEGRATION "FLYWHEEL_APP_AWS" FROM ROLE "GROWTHLOOP"`)
+	providertest.MustContain(t, "keep", td.Keep, "does not say which of these grants to role GROWTHLOOP byob made", `REVOKE USAGE ON INTEGRATION "FLYWHEEL_APP_AWS" FROM ROLE "GROWTHLOOP"`)
 	// Adopted grants stay.
 	v = providers.NewValues(map[string]string{providers.AdoptedKey(snowflakestage.StepIntegrationGrant).Name: "true"})
 	if td, _ := f.steps()[snowflakestage.StepIntegrationGrant].Teardown(context.Background(), v); td.Keep != "the grants to role GROWTHLOOP was there before byob: left alone" {
@@ -634,7 +625,7 @@ func TestDestroyFailureNamesTheStatement(t *testing.T) {
 	if err == nil {
 		t.Fatal("destroy succeeded")
 	}
-	mustContain(t, "destroy", err.Error(), "DROP STAGE "+stageName, "Insufficient privileges to operate on stage")
+	providertest.MustContain(t, "destroy", err.Error(), "DROP STAGE "+stageName, "Insufficient privileges to operate on stage")
 	if f.sf.Stage(stageName) == nil {
 		t.Error("the stage is gone")
 	}
@@ -687,8 +678,8 @@ func TestStageReachableFailures(t *testing.T) {
 	if res.Status != providers.Fail {
 		t.Fatalf("result %+v", res)
 	}
-	mustContain(t, "detail", res.Detail, "LIST @"+stageName, "Error assuming AWS_ROLE", "gave up after")
-	mustContain(t, "remedy", res.Remedy, "the trust policy of "+roleARN, "IAM user "+snowflaketest.IAMUserARN,
+	providertest.MustContain(t, "detail", res.Detail, "LIST @"+stageName, "Error assuming AWS_ROLE", "gave up after")
+	providertest.MustContain(t, "remedy", res.Remedy, "the trust policy of "+roleARN, "IAM user "+snowflaketest.IAMUserARN,
 		"external ID byob-1", "byob init --warehouse snowflake to set it", "STS must be active in us-west-2")
 
 	f.sf.AssumeRoleFails(0)
@@ -697,7 +688,7 @@ func TestStageReachableFailures(t *testing.T) {
 	if res.Status != providers.Fail || res.Remedy != "fix the integration and trust checks above, or byob init --warehouse snowflake" {
 		t.Errorf("result %+v", res)
 	}
-	mustContain(t, "detail", res.Detail, "Failure using stage area", "Access Denied")
+	providertest.MustContain(t, "detail", res.Detail, "Failure using stage area", "Access Denied")
 }
 
 // TestOtherGrants: another role's privilege on the stage is named with
@@ -730,7 +721,7 @@ func TestOtherGrants(t *testing.T) {
 	if res.Status != providers.Unknown {
 		t.Errorf("without the stage: %+v", res)
 	}
-	mustContain(t, "detail", res.Detail, "could not check", "SHOW GRANTS ON STAGE "+stageName)
+	providertest.MustContain(t, "detail", res.Detail, "could not check", "SHOW GRANTS ON STAGE "+stageName)
 }
 
 // TestPreflight: the session's role, region and account are read; the
@@ -760,7 +751,7 @@ func TestPreflight(t *testing.T) {
 	if !errors.As(err, &ue) {
 		t.Fatalf("preflight = %v, want a usage error", err)
 	}
-	mustContain(t, "preflight", err.Error(), "byob-state.json records a setup in Snowflake account OTHER999", "reaches account FAKE12345",
+	providertest.MustContain(t, "preflight", err.Error(), "byob-state.json records a setup in Snowflake account OTHER999", "reaches account FAKE12345",
 		"--snowflake-account", "--state")
 }
 

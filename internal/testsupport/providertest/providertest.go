@@ -5,6 +5,7 @@ package providertest
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -65,6 +66,42 @@ func Converge(t testing.TB, run func() *runenv.Run, steps []providers.Step, v *p
 		}
 	}
 	return seen
+}
+
+// Prefetch starts the reads of the steps that read before their turn, as
+// the engine does beside the preflight.
+func Prefetch(r *runenv.Run, steps []providers.Step, v *providers.Values) {
+	for _, s := range steps {
+		if p, ok := s.(providers.Prefetcher); ok {
+			p.Prefetch(context.Background(), r, v)
+		}
+	}
+}
+
+// Probe runs the probe id of probes in a run of its own, and waits for
+// its clean-ups; no such probe fails the test.
+func Probe(t testing.TB, probes []providers.Probe, id string) providers.CheckResult {
+	t.Helper()
+	for _, p := range probes {
+		if p.ID == id {
+			bg := runenv.NewBackground()
+			defer bg.End()
+			return p.Run(context.Background(), runenv.NewRun(bg, runenv.Hooks{}))
+		}
+	}
+	t.Fatalf("no probe %s", id)
+	return providers.CheckResult{}
+}
+
+// MustContain fails the test for each of wants that got (what it is)
+// does not contain.
+func MustContain(t testing.TB, what, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s %q does not say %q", what, got, w)
+		}
+	}
 }
 
 // Recorder is what a provider's steps tell their runner, as the engine
