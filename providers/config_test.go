@@ -199,3 +199,25 @@ func FuzzValidateOrgID(f *testing.F) {
 		}
 	})
 }
+
+// dupProvider registers a flag another provider has.
+type dupProvider struct{ providers.Provider }
+
+func (dupProvider) Name() string { return "dup" }
+func (dupProvider) Fields() []providers.Field {
+	return []providers.Field{{Flag: "region", Owner: "dup", Slot: providers.Text(func(c *providers.Config) *string { return &c.Name })}}
+}
+
+// TestRegisterRefusesATakenFlag: two providers cannot declare one flag;
+// the refused provider is not registered.
+func TestRegisterRefusesATakenFlag(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "--region, which is taken") {
+			t.Errorf("recovered %v", r)
+		}
+		if len(providers.Registered()) != 3 {
+			t.Errorf("the refused provider was registered: %d providers", len(providers.Registered()))
+		}
+	}()
+	providers.Register(dupProvider{})
+}

@@ -307,12 +307,12 @@ var registry []Provider
 // Register makes a provider selectable by its name, and its fields
 // flags.
 func Register(p Provider) {
-	registry = append(registry, p)
 	for _, f := range p.Fields() {
 		if _, taken := Lookup(f.Flag); taken {
 			panic("providers: " + p.Name() + " registers --" + f.Flag + ", which is taken")
 		}
 	}
+	registry = append(registry, p)
 	// Its fields go before the files (--bundle, --state).
 	at := slices.IndexFunc(Fields, func(f Field) bool { return f.Flag == "bundle" })
 	Fields = slices.Insert(Fields, at, p.Fields()...)

@@ -163,12 +163,20 @@ func TestDocuments(t *testing.T) {
 		refs[k] = v
 	}
 	files := (s3bucket.Provider{}).Documents(s3Model(f, providers.NewValues(nil), refs))
-	if len(files) < 5 {
-		t.Fatalf("files %v", files)
+	var names []string
+	for _, file := range files {
+		names = append(names, file.Path)
+		if !strings.HasPrefix(strings.TrimSpace(file.Content), "{") {
+			t.Errorf("%s is not a JSON document", file.Path)
+		}
+	}
+	if want := []string{"create-bucket.json", "public-access-block.json", "encryption.json", "bucket-policy.json", "ownership-controls.json", "lifecycle.json",
+		"iam-policy.json", "snowflake-iam-policy.json", "trust-policy.json"}; !slices.Equal(names, want) {
+		t.Errorf("files %q, want %q", names, want)
 	}
 	for _, file := range files {
-		if !strings.HasSuffix(file.Path, ".json") || !strings.HasPrefix(strings.TrimSpace(file.Content), "{") {
-			t.Errorf("%s is not a JSON document", file.Path)
+		if file.Path == "iam-policy.json" {
+			providertest.MustContain(t, file.Path, file.Content, `"s3:GetBucketLocation"`, `"s3:PutObject"`, "arn:aws:s3:::"+f.setup.Config.Bucket+"/exports/*")
 		}
 	}
 }
