@@ -19,13 +19,24 @@ import (
 // cancelled error, and the lock file is gone.
 func TestKillAndHangUpStopARunAsCtrlCDoes(t *testing.T) {
 	bin := buildByob(t, "")
-	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer silent.Close()
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
+			silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer silent.Close()
+			// A connection it accepts is the run waiting on it.
+			waiting := make(chan net.Conn, 16)
+			go func() {
+				for {
+					c, err := silent.Accept()
+					if err != nil {
+						return
+					}
+					waiting <- c
+				}
+			}()
 			dir := t.TempDir()
 			cmd := exec.Command(bin, "init", "--provider", "s3", "--bucket", "acme-signals", "--region", "us-east-1", "--yes", "--output", "json")
 			cmd.Dir = dir
@@ -36,9 +47,14 @@ func TestKillAndHangUpStopARunAsCtrlCDoes(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(500 * time.Millisecond) // it waits on the silent endpoint
+			select { // it waits on the silent endpoint
+			case c := <-waiting:
+				defer c.Close()
+			case <-time.After(30 * time.Second):
+				t.Fatal("byob never reached the endpoint")
+			}
 			_ = cmd.Process.Signal(sig)
-			err := cmd.Wait()
+			err = cmd.Wait()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != ExitCancelled {
 				t.Fatalf("exit: %v, want %d\n%s", err, ExitCancelled, out.String())

@@ -46,16 +46,17 @@ type Check struct {
 }
 
 // Early is c run as soon as Start is called rather than in its turn: for
-// a check that needs nothing the preflight or another check finds.
+// a check that needs nothing the preflight or another check finds. Start
+// and Run share its one answer, a read of the run.
 func (c Check) Early() Check {
-	var rd runenv.Read[CheckResult]
 	run := c.Run
 	read := func(r *runenv.Run) func(context.Context) (CheckResult, error) {
 		return func(ctx context.Context) (CheckResult, error) { return run(ctx, r), nil }
 	}
-	c.Start = func(ctx context.Context, r *runenv.Run) { rd.Start(ctx, r, read(r)) }
+	what := "check " + c.ID
+	c.Start = func(ctx context.Context, r *runenv.Run) { runenv.Start(ctx, r.Ahead(), what, read(r)) }
 	c.Run = func(ctx context.Context, r *runenv.Run) CheckResult {
-		res, err := rd.Get(ctx, r, read(r))
+		res, err := runenv.Read(ctx, r, what, read(r))
 		if err != nil {
 			return CannotRun(err, "re-run byob verify")
 		}

@@ -69,9 +69,13 @@ type Step interface {
 	Artifacts(v *Values) []Artifact
 	// Check observes the cloud. It may record what it read into v. r is
 	// the run it is part of (see runenv.Run), as for Apply and Destroy.
+	// It reads through r (runenv.Read), so that its reads are made once
+	// for Check, Gate and Apply; it changes nothing.
 	Check(ctx context.Context, r *runenv.Run, v *Values) (Observation, error)
 	// Apply makes the step done and records its outputs into v. It is
-	// called only after Check reported Missing or Drifted.
+	// called only after Check reported Missing or Drifted; the engine
+	// then drops the step's reads (runenv.Run.Forget). A read Apply needs
+	// after its own change goes to the cloud, not through r.
 	Apply(ctx context.Context, r *runenv.Run, v *Values) error
 	// Teardown says what Destroy would do: remove only what byob made (v
 	// records it: CreatedKey, a key ledger, the grants it ran), and leave
@@ -214,13 +218,13 @@ func JSONArtifact(name string, doc any) Artifact {
 	return Artifact{Name: name, Format: FormatJSON, Content: templates.IndentJSON(doc), Value: doc}
 }
 
-// Prefetcher is a step whose Check reads what no step before it changes:
-// the runner calls Prefetch as a run starts, beside the preflight, so
-// that the read is answered when the step's turn comes. Prefetch starts
-// reads (runenv.Read.Start) and returns at once; it reads only what it can
-// address with what v already knows.
-type Prefetcher interface {
-	Prefetch(ctx context.Context, r *runenv.Run, v *Values)
+// ReadsEarly is a step whose Check reads only what no step before it
+// changes. When ReadsEarly says v already knows enough to address those
+// reads, the engine runs Check ahead, as the run starts, beside the
+// preflight, on a copy of v: the reads it makes answer the step's Check,
+// Gate and Apply in its turn (runenv.Read). A step holds no read itself.
+type ReadsEarly interface {
+	ReadsEarly(v *Values) bool
 }
 
 // Gate is a step that can tell before any change, from reads that need

@@ -191,9 +191,9 @@ type ApplyOptions struct {
 func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *providers.Values, o ApplyOptions) (Outcome, error) {
 	bg := runenv.NewBackground()
 	defer bg.End()
-	// The plan's reads before the steps' turns, and its gates, report to
-	// no step.
-	reads := runenv.NewRun(bg, runenv.Hooks{})
+	// The run: the plan's look ahead and its gates read in it, and the
+	// steps' turns answer from those reads.
+	run := runenv.NewRun(bg, runenv.Hooks{})
 	var out Outcome
 	deps.Propagation = o.Propagation
 	deps.ResetExternalID = o.ResetExternalID
@@ -205,7 +205,7 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 	if err != nil {
 		return out, err
 	}
-	plan.prefetch(ctx, reads, nil)
+	plan.prefetch(ctx, run, nil)
 	pf, err := preflight(ctx, &cfg, deps, values, providers.ChangeAccess, o.OnPreflight)
 	out.Preflight = pf
 	if err != nil {
@@ -217,7 +217,8 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 		if plan, err = NewPlan(cfg, values, deps); err != nil {
 			return out, err
 		}
-		plan.prefetch(ctx, reads, nil)
+		run.ForgetAll()
+		plan.prefetch(ctx, run, nil)
 	}
 	plan.Config = cfg // with the location the preflight found
 	if !o.Force {
@@ -225,7 +226,7 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 			return out, err
 		}
 	}
-	if err := plan.settle(ctx, reads); err != nil {
+	if err := plan.settle(ctx, run); err != nil {
 		return out, err
 	}
 	if o.Confirm != nil {
@@ -240,7 +241,7 @@ func Apply(ctx context.Context, cfg Config, deps Deps, state *State, values *pro
 	out.Started = true
 	pr := startProofs(ctx, bg, plan, cfg, values, deps, o.OnEvent)
 	defer pr.stop()
-	res, err := Run(ctx, bg, plan, state, pr.onEvent, o.ConfirmDrift)
+	res, err := Run(ctx, run, plan, state, pr.onEvent, o.ConfirmDrift)
 	out.Result = res
 	if err != nil {
 		out.Pending = cfg.BucketProvider().Keys(&cfg).PendingFile()

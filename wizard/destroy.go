@@ -129,7 +129,7 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 		}
 	}
 	out.Started = true
-	rn := newRunner(ctx, bg, state, values, o.OnEvent)
+	rn := newRunner(ctx, runenv.NewRun(bg, runenv.Hooks{}), state, values, o.OnEvent)
 	var mu sync.Mutex // guards out
 	removal := map[string]Removal{}
 	for _, r := range d.Removals {

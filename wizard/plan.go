@@ -69,12 +69,15 @@ func newPlan(cfg Config, values *providers.Values, steps []providers.Step) (*Pla
 	return &Plan{Config: cfg, Steps: g.Nodes(), Values: values, graph: g}, nil
 }
 
-// prefetch starts the reads of the steps that can read before their
-// turn (providers.Prefetcher), in r's background.
+// prefetch runs ahead, in r's background, the Check of each step whose
+// reads need nothing before its turn (providers.ReadsEarly), on a copy of
+// the values: the reads it makes answer the step in its turn. Its
+// observation is dropped.
 func (p *Plan) prefetch(ctx context.Context, r *runenv.Run, skip func(providers.Step) bool) {
 	for _, s := range p.Steps {
-		if pf, ok := s.(providers.Prefetcher); ok && (skip == nil || !skip(s)) {
-			pf.Prefetch(ctx, r, p.Values)
+		if e, ok := s.(providers.ReadsEarly); ok && e.ReadsEarly(p.Values) && (skip == nil || !skip(s)) {
+			sr, v := r.Of(s.ID()).Ahead(), providers.NewValues(p.Values.Map())
+			sr.Go(func() { _, _ = s.Check(ctx, sr, v) })
 		}
 	}
 }
@@ -83,8 +86,9 @@ func (p *Plan) prefetch(ctx context.Context, r *runenv.Run, skip func(providers.
 // go ahead (another account's bucket, a bucket in another region, a bucket
 // byob may not read, an integration of another provider, a role that does
 // not exist, a full key quota) stops the run while nothing is made. The
-// gates see a copy of the values; their reads are held for the run. Other
-// steps' reads are not waited for: none of them can refuse the setup.
+// gates see a copy of the values; their reads are the run's (runenv.Read),
+// so the steps' turns answer from them. Other steps' reads are not waited
+// for: none of them can refuse the setup.
 func (p *Plan) settle(ctx context.Context, r *runenv.Run) error {
 	errs := make([]error, len(p.Steps))
 	seen := providers.NewValues(p.Values.Map())
@@ -95,7 +99,7 @@ func (p *Plan) settle(ctx context.Context, r *runenv.Run) error {
 			continue
 		}
 		wg.Go(func() {
-			if err := g.Gate(ctx, r, seen); err != nil {
+			if err := g.Gate(ctx, r.Of(s.ID()), seen); err != nil {
 				errs[i] = &StepError{Step: s.ID(), Title: s.Title(), Err: err}
 			}
 		})

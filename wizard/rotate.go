@@ -72,7 +72,7 @@ func startRotation(ctx context.Context, bg *runenv.Background, cfg Config, deps 
 	if !ok {
 		return nil, pf, providers.Usagef("byob cannot rotate the keys of %s", bp.Title())
 	}
-	rt := &rotation{ctx: ctx, rn: newRunner(ctx, bg, state, values, o.OnEvent), cfg: cfg, deps: deps, state: state, values: values, o: o, rotator: rot}
+	rt := &rotation{ctx: ctx, rn: newRunner(ctx, runenv.NewRun(bg, runenv.Hooks{}), state, values, o.OnEvent), cfg: cfg, deps: deps, state: state, values: values, o: o, rotator: rot}
 	rt.setup = setups(&rt.cfg, values, deps)[bp.Name()]
 	rt.keys = rt.setup.Keys
 	return rt, pf, nil

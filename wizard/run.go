@@ -69,9 +69,10 @@ const parallelism = 8
 //
 // confirmDrift, when not nil, is asked before a drifted step is reconciled
 // (one question at a time); an error fails that step. Each step runs in
-// the run's background bg, saving the state when it checkpoints.
-func Run(ctx context.Context, bg *runenv.Background, p *Plan, state *State, onEvent func(Event), confirmDrift func(providers.Step, providers.Observation) error) (Result, error) {
-	rn := newRunner(ctx, bg, state, p.Values, onEvent)
+// run r, saving the state when it checkpoints; what the plan's look ahead
+// and gates read in r answers its steps.
+func Run(ctx context.Context, r *runenv.Run, p *Plan, state *State, onEvent func(Event), confirmDrift func(providers.Step, providers.Observation) error) (Result, error) {
+	rn := newRunner(ctx, r, state, p.Values, onEvent)
 	var (
 		mu  sync.Mutex
 		res Result
@@ -153,7 +154,9 @@ func runStep(ctx context.Context, r *runenv.Run, s providers.Step, v *providers.
 			}
 		}
 	}
-	if err := s.Apply(ctx, r, v); err != nil {
+	err = s.Apply(ctx, r, v)
+	r.Forget() // what the step read is no longer so
+	if err != nil {
 		return "", "", err
 	}
 	if v.Get(applying) != "" {

@@ -52,10 +52,11 @@ func (s *fakeStep) wasApplied() bool {
 }
 
 // background is a run's background, ended with the test.
-func background(t *testing.T) *runenv.Background {
+// newRun is a run in a background the test's end ends.
+func newRun(t *testing.T) *runenv.Run {
 	bg := runenv.NewBackground()
 	t.Cleanup(bg.End)
-	return bg
+	return runenv.NewRun(bg, runenv.Hooks{})
 }
 
 func testPlan(t *testing.T, steps ...providers.Step) (*Plan, *State) {
@@ -76,7 +77,7 @@ func TestRunIndependentStepsConcurrently(t *testing.T) {
 	a, b, c := newFakeStep("a"), newFakeStep("b"), newFakeStep("c", "a", "b")
 	p, state := testPlan(t, a, b, c)
 	done := make(chan error)
-	go func() { _, err := Run(context.Background(), background(t), p, state, nil, nil); done <- err }()
+	go func() { _, err := Run(context.Background(), newRun(t), p, state, nil, nil); done <- err }()
 	<-a.started
 	<-b.started
 	select {
@@ -103,7 +104,7 @@ func TestRunCancelFinishesRunningStep(t *testing.T) {
 	p, state := testPlan(t, a, b)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { _, err := Run(ctx, background(t), p, state, nil, nil); done <- err }()
+	go func() { _, err := Run(ctx, newRun(t), p, state, nil, nil); done <- err }()
 	<-a.started
 	cancel()
 	close(a.release)
@@ -131,7 +132,7 @@ func TestRunStopsDependentsOfAFailure(t *testing.T) {
 	f := &failStep{*newFakeStep("f")}
 	after := newFakeStep("after", "f")
 	p, state := testPlan(t, f, after)
-	_, err := Run(context.Background(), background(t), p, state, nil, nil)
+	_, err := Run(context.Background(), newRun(t), p, state, nil, nil)
 	var se *StepError
 	if !errors.As(err, &se) || se.Step != "f" {
 		t.Fatalf("Run = %v", err)
@@ -179,7 +180,7 @@ func TestRunnerEndsWithEveryFailure(t *testing.T) {
 		{[]error{ErrCancelled, denied}, []error{denied}, ErrCancelled},
 		{[]error{ErrCancelled}, []error{ErrCancelled}, denied},
 	} {
-		rn := newRunner(context.Background(), runenv.NewBackground(), nil, providers.NewValues(nil), nil)
+		rn := newRunner(context.Background(), newRun(t), nil, providers.NewValues(nil), nil)
 		for _, err := range tc.errs {
 			rn.fail(&StepError{Step: "s", Title: "s", Err: err})
 		}

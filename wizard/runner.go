@@ -18,8 +18,8 @@ import (
 // end how the run ended.
 type runner struct {
 	ctx     context.Context // the caller's: once cancelled, nothing new starts
-	bg      *runenv.Background
-	state   *State // saved at each checkpoint; nil records nothing (verify)
+	run     *runenv.Run     // the run every node's environment is of
+	state   *State          // saved at each checkpoint; nil records nothing (verify)
 	values  *providers.Values
 	onEvent func(Event)
 
@@ -27,8 +27,8 @@ type runner struct {
 	errs []error // the nodes' failures, in the order they happened
 }
 
-func newRunner(ctx context.Context, bg *runenv.Background, state *State, values *providers.Values, onEvent func(Event)) *runner {
-	return &runner{ctx: ctx, bg: bg, state: state, values: values, onEvent: onEvent}
+func newRunner(ctx context.Context, run *runenv.Run, state *State, values *providers.Values, onEvent func(Event)) *runner {
+	return &runner{ctx: ctx, run: run, state: state, values: values, onEvent: onEvent}
 }
 
 // emit sends e, one event at a time.
@@ -53,7 +53,7 @@ func (rn *runner) stopped() bool {
 func (rn *runner) nodeCtx() context.Context { return context.WithoutCancel(rn.ctx) }
 
 // env is the run environment of node id: its checkpoints save the state
-// file, its waits and counts are its events.
+// file, its waits and counts are its events, its reads are its own.
 func (rn *runner) env(id, title string, start time.Time) *runenv.Run {
 	h := runenv.Hooks{
 		Report: func(msg string) {
@@ -66,7 +66,7 @@ func (rn *runner) env(id, title string, start time.Time) *runenv.Run {
 	if rn.state != nil {
 		h.Checkpoint = func() error { return rn.state.Save(rn.values) }
 	}
-	return runenv.NewRun(rn.bg, h)
+	return rn.run.With(h).Of(id)
 }
 
 // do runs one node: a start event (detail says what it does, when its

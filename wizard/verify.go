@@ -102,12 +102,13 @@ func Verify(ctx context.Context, cfg Config, deps Deps, values *providers.Values
 	bg := runenv.NewBackground()
 	defer bg.End()
 	// Checks record nothing; their waits are told to OnWait.
-	rn := newRunner(ctx, bg, nil, values, func(e Event) {
+	run := runenv.NewRun(bg, runenv.Hooks{})
+	rn := newRunner(ctx, run, nil, values, func(e Event) {
 		if e.Kind == EventWait && o.OnWait != nil {
 			o.OnWait(e.Step, e.Detail)
 		}
 	})
-	plan.prefetch(ctx, runenv.NewRun(bg, runenv.Hooks{}), provedByUse) // only the steps verify checks
+	plan.prefetch(ctx, run, provedByUse) // only the steps verify checks
 	for _, n := range nodes {
 		if n.check.Start != nil {
 			n.check.Start(ctx, rn.env(n.check.ID, n.check.Title, time.Now()))

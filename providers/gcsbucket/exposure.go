@@ -36,14 +36,16 @@ var readsObjects = []string{
 // objects) and which other principals read them (a warning: they may be
 // needed, and are never removed).
 func exposureProbes(p Params, c *Clients, v *providers.Values) []providers.Check {
-	var policy runenv.Read[*iam.Policy3]
-	read := func(ctx context.Context) (*iam.Policy3, error) { return bucketPolicy(ctx, c, p.Bucket) }
+	// Both checks read the bucket's policy: one call serves them.
+	policy := func(ctx context.Context, r *runenv.Run) (*iam.Policy3, error) {
+		return runenv.Shared(ctx, r, "storage.buckets.getIamPolicy "+p.Bucket, func(ctx context.Context) (*iam.Policy3, error) { return bucketPolicy(ctx, c, p.Bucket) })
+	}
 	remove := func(member, role string) string {
 		return fmt.Sprintf("gcloud storage buckets remove-iam-policy-binding gs://%s --member=%s --role=%s", p.Bucket, member, role)
 	}
 	return []providers.Check{
 		{ID: CheckNoPublicAccess, Title: "Nobody on the internet holds a role on the bucket", Run: func(ctx context.Context, r *runenv.Run) providers.CheckResult {
-			pol, err := policy.Get(ctx, r, read)
+			pol, err := policy(ctx, r)
 			if err != nil {
 				return providers.CannotRun(err, "grant storage.buckets.getIamPolicy and re-run byob verify")
 			}
@@ -71,7 +73,7 @@ func exposureProbes(p Params, c *Clients, v *providers.Values) []providers.Check
 			return providers.Passed("no binding to allUsers or allAuthenticatedUsers")
 		}},
 		{ID: CheckOtherReaders, Title: "No one else reads the exports in the bucket", Run: func(ctx context.Context, r *runenv.Run) providers.CheckResult {
-			pol, err := policy.Get(ctx, r, read)
+			pol, err := policy(ctx, r)
 			if err != nil {
 				return providers.CannotRun(err, "grant storage.buckets.getIamPolicy and re-run byob verify")
 			}

@@ -85,9 +85,8 @@ func (e *OrgPolicyError) Unwrap() error { return e.Err }
 // 0600) and its id to the state file as soon as Google answers.
 type keyStep struct {
 	providers.Basic
-	p    Params
-	c    *Clients
-	read keys.Read[*iamapi.ServiceAccountKey]
+	p Params
+	c *Clients
 }
 
 // keys is the lifecycle of the service account's keys.
@@ -134,10 +133,9 @@ func wrapf(err error, format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, err)...)
 }
 
-// Prefetch implements providers.Prefetcher.
-func (s *keyStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
-	s.read.Prefetch(ctx, r, s.keys())
-}
+// ReadsEarly implements providers.ReadsEarly: the keys are listed beside
+// the preflight.
+func (*keyStep) ReadsEarly(*providers.Values) bool { return true }
 
 // keyRequest is the key creation request, as sent and as shown.
 func (s *keyStep) keyRequest() templates.GCPKeyRequest {
@@ -167,11 +165,11 @@ var keyView = keys.View[*iamapi.ServiceAccountKey]{
 }
 
 func (s *keyStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
-	return s.read.Check(ctx, r, v, s.keys(), s.p.Adopt)
+	return s.keys().Observe(ctx, r, v, s.p.Adopt)
 }
 
 func (s *keyStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
-	return s.read.Apply(ctx, r, v, s.keys())
+	return s.keys().Converge(ctx, r, v)
 }
 
 // createOnce sends keys.create once and returns the key file's content;

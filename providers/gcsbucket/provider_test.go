@@ -89,9 +89,10 @@ func TestPrefetchReadsOnce(t *testing.T) {
 	f.converge()
 	before := len(f.g.Requests())
 	steps := (gcsbucket.Provider{}).Steps(f.setup)
-	providertest.Prefetch(f.run(), steps, f.setup.Values)
+	run := f.run()
+	providertest.Prefetch(run, steps, f.setup.Values)
 	for _, s := range steps {
-		if obs := f.check(s); obs.Status != providers.Done {
+		if obs := providertest.Check(t, run, s, f.setup.Values); obs.Status != providers.Done {
 			t.Errorf("%s: %+v", s.ID(), obs)
 		}
 	}

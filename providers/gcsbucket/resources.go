@@ -20,14 +20,16 @@ import (
 
 type bucketStep struct {
 	providers.Basic
-	p    Params
-	c    *Clients
-	read runenv.Read[*storage.BucketAttrs]
+	p Params
+	c *Clients
 }
 
-// Prefetch implements providers.Prefetcher.
-func (s *bucketStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
-	s.read.Start(ctx, r, s.get)
+// ReadsEarly implements providers.ReadsEarly.
+func (*bucketStep) ReadsEarly(*providers.Values) bool { return true }
+
+// read is the bucket as the run read it; nil when there is none.
+func (s *bucketStep) read(ctx context.Context, r *runenv.Run) (*storage.BucketAttrs, error) {
+	return runenv.Read(ctx, r, "storage.buckets.get "+s.p.Bucket, s.get)
 }
 
 // want is the bucket the step makes and shows, in the JSON API's shape.
@@ -111,7 +113,7 @@ func (s *bucketStep) Gate(ctx context.Context, r *runenv.Run, v *providers.Value
 }
 
 func (s *bucketStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
-	b, err := s.read.Get(ctx, r, s.get)
+	b, err := s.read(ctx, r)
 	if err != nil || b == nil {
 		return providers.Observation{Status: providers.Missing}, err
 	}
@@ -132,8 +134,7 @@ func (s *bucketStep) Check(ctx context.Context, r *runenv.Run, v *providers.Valu
 }
 
 func (s *bucketStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
-	b, err := s.read.Get(ctx, r, s.get)
-	s.read.Forget()
+	b, err := s.read(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -182,12 +183,14 @@ type roleStep struct {
 	p    Params
 	c    *Clients
 	want templates.GCPRole
-	read runenv.Read[*iamapi.Role]
 }
 
-// Prefetch implements providers.Prefetcher.
-func (s *roleStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
-	s.read.Start(ctx, r, s.get)
+// ReadsEarly implements providers.ReadsEarly.
+func (*roleStep) ReadsEarly(*providers.Values) bool { return true }
+
+// read is the role as the run read it; nil when there is none.
+func (s *roleStep) read(ctx context.Context, r *runenv.Run) (*iamapi.Role, error) {
+	return runenv.Read(ctx, r, "iam.roles.get "+s.name(), s.get)
 }
 
 func (s *roleStep) name() string { return s.p.roleName(s.want.RoleID) }
@@ -215,7 +218,7 @@ func (s *roleStep) get(ctx context.Context) (*iamapi.Role, error) {
 }
 
 func (s *roleStep) Check(ctx context.Context, r *runenv.Run, _ *providers.Values) (providers.Observation, error) {
-	role, err := s.read.Get(ctx, r, s.get)
+	role, err := s.read(ctx, r)
 	switch {
 	case err != nil || role == nil:
 		return providers.Observation{Status: providers.Missing}, err
@@ -228,8 +231,7 @@ func (s *roleStep) Check(ctx context.Context, r *runenv.Run, _ *providers.Values
 }
 
 func (s *roleStep) Apply(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
-	role, err := s.read.Get(ctx, r, s.get)
-	s.read.Forget()
+	role, err := s.read(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -267,9 +269,13 @@ func (s *roleStep) Apply(ctx context.Context, r *runenv.Run, _ *providers.Values
 
 type serviceAccountStep struct {
 	providers.Basic
-	p    Params
-	c    *Clients
-	read runenv.Read[*iamapi.ServiceAccount]
+	p Params
+	c *Clients
+}
+
+// read is the service account as the run read it; nil when there is none.
+func (s *serviceAccountStep) read(ctx context.Context, r *runenv.Run) (*iamapi.ServiceAccount, error) {
+	return runenv.Read(ctx, r, "iam.serviceAccounts.get "+s.p.accountName(), s.get)
 }
 
 // get reads the service account; nil when there is none.
@@ -294,7 +300,7 @@ func (s *serviceAccountStep) Gate(ctx context.Context, r *runenv.Run, v *provide
 	if s.p.Adopt || providers.Owned(v, s.ID()) || providers.Adopted(v, s.ID()) {
 		return nil
 	}
-	sa, err := s.read.Get(ctx, r, s.get)
+	sa, err := s.read(ctx, r)
 	if err != nil || sa == nil {
 		return err
 	}
@@ -308,10 +314,8 @@ func (s *serviceAccountStep) Gate(ctx context.Context, r *runenv.Run, v *provide
 		s.p.ServiceAccountEmail(), other, s.p.Bucket, s.p.Bucket)
 }
 
-// Prefetch implements providers.Prefetcher.
-func (s *serviceAccountStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
-	s.read.Start(ctx, r, s.get)
-}
+// ReadsEarly implements providers.ReadsEarly.
+func (*serviceAccountStep) ReadsEarly(*providers.Values) bool { return true }
 
 // request is the account creation the step sends and shows.
 func (s *serviceAccountStep) request() templates.GCPServiceAccount {
@@ -323,7 +327,7 @@ func (s *serviceAccountStep) Artifacts(*providers.Values) []providers.Artifact {
 }
 
 func (s *serviceAccountStep) Check(ctx context.Context, r *runenv.Run, _ *providers.Values) (providers.Observation, error) {
-	sa, err := s.read.Get(ctx, r, s.get)
+	sa, err := s.read(ctx, r)
 	switch {
 	case err != nil:
 		return providers.Observation{}, err
@@ -334,7 +338,6 @@ func (s *serviceAccountStep) Check(ctx context.Context, r *runenv.Run, _ *provid
 }
 
 func (s *serviceAccountStep) Apply(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
-	s.read.Forget()
 	req := s.request()
 	// A retried create whose first answer was lost answers 409.
 	_, err := do(ctx, s.c, s.c.IAM.Projects.ServiceAccounts.Create("projects/"+s.p.Project, &iamapi.CreateServiceAccountRequest{AccountId: req.AccountID,
@@ -354,9 +357,6 @@ type bindingStep struct {
 	c      *Clients
 	role   string
 	member func(v *providers.Values) string
-	// read is Check's: not prefetched, since the bucket step may create
-	// the bucket, and with it its policy's first bindings.
-	read runenv.Read[*iam.Policy3]
 }
 
 func (s *bindingStep) Artifacts(v *providers.Values) []providers.Artifact {
@@ -366,6 +366,13 @@ func (s *bindingStep) Artifacts(v *providers.Values) []providers.Artifact {
 
 func (s *bindingStep) policy(ctx context.Context) (*iam.Policy3, error) {
 	return bucketPolicy(ctx, s.c, s.p.Bucket)
+}
+
+// read is the bucket's IAM policy as the run read it. It is not read
+// ahead: the bucket step may create the bucket, and with it its policy's
+// first bindings.
+func (s *bindingStep) read(ctx context.Context, r *runenv.Run) (*iam.Policy3, error) {
+	return runenv.Read(ctx, r, "storage.buckets.getIamPolicy "+s.p.Bucket, s.policy)
 }
 
 // bucketPolicy reads a bucket's IAM policy, in version 3: a policy with
@@ -421,7 +428,7 @@ func (s *bindingStep) setPolicy(ctx context.Context, p *iam.Policy3) error {
 }
 
 func (s *bindingStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
-	p, err := s.read.Get(ctx, r, s.policy)
+	p, err := s.read(ctx, r)
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -433,11 +440,12 @@ func (s *bindingStep) Check(ctx context.Context, r *runenv.Run, v *providers.Val
 
 func (s *bindingStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	member := s.member(v)
-	defer s.read.Forget()
+	read := func(ctx context.Context) (*iam.Policy3, error) { return s.read(ctx, r) }
 	return s.p.Propagation.Poll(ctx, r, "waiting for the new service account to be usable in bucket IAM", func(ctx context.Context) error {
-		// The first attempt changes what Check read; a retry reads again.
-		p, err := s.read.Get(ctx, r, s.policy)
-		s.read.Forget()
+		// The first attempt changes what Check read (the step's own read,
+		// never read ahead, so no one else holds it); a retry reads again.
+		p, err := read(ctx)
+		read = s.policy
 		if err != nil {
 			return err
 		}

@@ -336,33 +336,24 @@ func Age(now, created time.Time) string {
 	return prose.Count(int(now.Sub(created).Hours()/24), "day")
 }
 
-// Read is a key step's one read of the identity's keys, shared by its
-// Prefetch, Gate, Check and Apply; Apply drops it, having changed them.
-type Read[K any] struct{ read runenv.Read[[]K] }
-
-// Prefetch starts the read before the step's turn.
-func (rd *Read[K]) Prefetch(ctx context.Context, r *runenv.Run, l Lifecycle[K]) {
-	rd.read.Start(ctx, r, l.Keys)
+// Listed are the identity's keys as the run read them (runenv.Read): one
+// read for the key step's Check, Gate and Apply.
+func (l Lifecycle[K]) Listed(ctx context.Context, r *runenv.Run) ([]K, error) {
+	return runenv.Read(ctx, r, "the keys of "+l.Owner, l.Keys)
 }
 
-// Keys are the identity's keys, read once.
-func (rd *Read[K]) Keys(ctx context.Context, r *runenv.Run, l Lifecycle[K]) ([]K, error) {
-	return rd.read.Get(ctx, r, l.Keys)
-}
-
-// Check is l.Check over the read.
-func (rd *Read[K]) Check(ctx context.Context, r *runenv.Run, v *providers.Values, l Lifecycle[K], adopt bool) (providers.Observation, error) {
-	list, err := rd.Keys(ctx, r, l)
+// Observe is l.Check over the run's read.
+func (l Lifecycle[K]) Observe(ctx context.Context, r *runenv.Run, v *providers.Values, adopt bool) (providers.Observation, error) {
+	list, err := l.Listed(ctx, r)
 	if err != nil {
 		return providers.Observation{}, err
 	}
 	return l.Check(v, list, adopt), nil
 }
 
-// Apply is l.Apply over the read, which it drops.
-func (rd *Read[K]) Apply(ctx context.Context, r *runenv.Run, v *providers.Values, l Lifecycle[K]) error {
-	list, err := rd.Keys(ctx, r, l)
-	rd.read.Forget()
+// Converge is l.Apply over the run's read.
+func (l Lifecycle[K]) Converge(ctx context.Context, r *runenv.Run, v *providers.Values) error {
+	list, err := l.Listed(ctx, r)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 // Package runenv is the environment a step or check runs in: its run's
 // background work (Background, Run), reads shared and started early
-// (Read), and waits for a cloud's eventual consistency (Propagation).
+// (Read, Start, Shared), and waits for a cloud's eventual consistency (Propagation).
 // The engine makes it; providers only use it.
 package runenv
 
@@ -11,7 +11,7 @@ import (
 )
 
 // Background is the work a run leaves going beside it: reads started
-// before their turn (Read.Start, Check.Early), clean-ups of probes
+// before their turn (Start, the engine's look ahead), clean-ups of probes
 // (Run.Cleanup) and init's proofs (Run.Go). A run ends its background
 // before it returns, so that nothing it started still reaches the cloud
 // once it has: a run stopped at the preflight would otherwise leave its
@@ -93,11 +93,35 @@ type Hooks struct {
 type Run struct {
 	bg    *Background
 	hooks Hooks
+	reads *reads
+	step  string // whose reads it makes (Read, Forget)
+	ahead bool   // the engine's look ahead, before the step's turn
 }
 
-// NewRun is the run environment of one step (or check) of the run whose
-// background is bg.
-func NewRun(bg *Background, h Hooks) *Run { return &Run{bg: bg, hooks: h} }
+// NewRun is a new run in background bg, with reads of its own.
+func NewRun(bg *Background, h Hooks) *Run { return &Run{bg: bg, hooks: h, reads: &reads{}} }
+
+// With is r with the runner's hooks h: the same run, the same reads.
+func (r *Run) With(h Hooks) *Run {
+	c := *r
+	c.hooks = h
+	return &c
+}
+
+// Of is r for the step (or check) id: its reads are that step's.
+func (r *Run) Of(id string) *Run {
+	c := *r
+	c.step = id
+	return &c
+}
+
+// Ahead is r for the engine's look ahead: reads before the step's turn,
+// made again in its turn if they failed.
+func (r *Run) Ahead() *Run {
+	c := *r
+	c.ahead = true
+	return &c
+}
 
 // Checkpoint saves the values the step has recorded so far to the state
 // file. A step calls it before a change it must not lose track of (the

@@ -17,11 +17,10 @@ func TestEndStopsTheRunsBackground(t *testing.T) {
 	run := NewRun(bg, Hooks{})
 	// End's wait orders these writes before the reads below.
 	var (
-		r                 Read[int]
 		readErr, cleanErr error
 		cleaned           bool
 	)
-	r.Start(ctx, run, func(ctx context.Context) (int, error) {
+	Start(ctx, run, "slow", func(ctx context.Context) (int, error) {
 		<-ctx.Done() // a read under way when the run stops
 		readErr = ctx.Err()
 		run.Cleanup(ctx, func(ctx context.Context) {
@@ -47,8 +46,7 @@ func TestEndStopsTheRunsBackground(t *testing.T) {
 		t.Error("Go after the end did not run its function")
 	}
 	// A read asked for after the end reaches nothing.
-	var late Read[int]
-	if _, err := late.Get(ctx, run, func(ctx context.Context) (int, error) { return 1, ctx.Err() }); !errors.Is(err, context.Canceled) {
+	if _, err := Read(ctx, run, "late", func(ctx context.Context) (int, error) { return 1, ctx.Err() }); !errors.Is(err, context.Canceled) {
 		t.Errorf("a read after the end ran with a live context: %v", err)
 	}
 }
@@ -114,7 +112,6 @@ func TestReadOutlivesItsCaller(t *testing.T) {
 	bg := NewBackground()
 	defer bg.End()
 	run := NewRun(bg, Hooks{})
-	var r Read[int]
 	release := make(chan struct{})
 	read := func(ctx context.Context) (int, error) {
 		select {
@@ -126,11 +123,11 @@ func TestReadOutlivesItsCaller(t *testing.T) {
 	}
 	first, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := r.Get(first, run, read); !errors.Is(err, context.Canceled) {
+	if _, err := Read(first, run, "r", read); !errors.Is(err, context.Canceled) {
 		t.Fatalf("a cancelled waiter: %v", err)
 	}
 	close(release)
-	if v, err := r.Get(ctx, run, read); v != 7 || err != nil {
+	if v, err := Read(ctx, run, "r", read); v != 7 || err != nil {
 		t.Errorf("the read went on: got %d %v, want 7", v, err)
 	}
 }

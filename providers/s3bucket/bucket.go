@@ -49,14 +49,8 @@ func locationConstraint(region string) string {
 
 type bucketStep struct {
 	providers.Basic
-	p      Params
-	c      *Clients
-	head   runenv.Read[struct{}]
-	region runenv.Read[string]
-	// seen is what S3 said of the bucket beside the preflight, before the
-	// caller's account was known; sighted says it was asked.
-	seen    runenv.Read[sighting]
-	sighted bool
+	p Params
+	c *Clients
 }
 
 // sighting is HeadBucket without an expected owner, in a region that may
@@ -139,19 +133,14 @@ func (s *bucketStep) readRegion(v *providers.Values) func(context.Context) (stri
 	}
 }
 
-// Prefetch implements providers.Prefetcher: once the bucket's region and
-// owner are known (a re-run), both reads go at once.
-func (s *bucketStep) Prefetch(ctx context.Context, r *runenv.Run, v *providers.Values) {
-	if v.Get(BucketRegion) != "" && v.Get(AccountID) != "" {
-		s.head.Start(ctx, r, s.readHead(v))
-		s.region.Start(ctx, r, s.readRegion(v))
-		return
-	}
-	// A first run knows neither the account nor, with a warehouse, the
-	// region yet: ask what needs neither, beside the preflight.
-	s.sighted = true
-	s.seen.Start(ctx, r, s.sight(v.Get(BucketRegion)))
-}
+// ReadsEarly implements providers.ReadsEarly: on a re-run, the bucket's
+// region and owner are known; a first run knows neither the account nor,
+// with a warehouse, the region yet, and asks what needs neither (the
+// sighting) beside the preflight.
+func (*bucketStep) ReadsEarly(*providers.Values) bool { return true }
+
+// sighted is the request of the sighting.
+const sighted = "sighting (s3:HeadBucket, s3:ListAllMyBuckets)"
 
 // Gate implements providers.Gate: a bucket or integration byob cannot
 // use (another account's or provider's, in another place) stops the run
@@ -162,24 +151,33 @@ func (s *bucketStep) Gate(ctx context.Context, r *runenv.Run, v *providers.Value
 }
 
 func (s *bucketStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
-	if s.sighted {
-		if sg, _ := s.seen.Get(ctx, r, s.sight(v.Get(BucketRegion))); sg.decided {
-			switch {
-			case !sg.listed && sg.status == http.StatusNotFound:
-				return providers.Observation{Status: providers.Missing}, nil
-			case !sg.listed:
-				return providers.Observation{}, s.takenError()
-			case sg.status != http.StatusForbidden && sg.region != v.Get(BucketRegion):
-				return providers.Observation{}, s.elsewhere(sg.region, v)
-			case sg.status != http.StatusForbidden:
-				return s.found(v), nil
-			}
-			// The caller's own bucket refused HeadBucket: asked as its owner
-			// below, which says what permission is missing.
-		}
+	// What the look ahead saw of the bucket, if it asked; ahead of the
+	// preflight, with no account yet, it asks what needs none.
+	sg, ok, _ := runenv.Held[sighting](ctx, r, sighted)
+	if v.Get(AccountID) == "" {
+		sg, _ = runenv.Read(ctx, r, sighted, s.sight(v.Get(BucketRegion)))
+		ok = true
 	}
-	s.region.Start(ctx, r, s.readRegion(v))
-	_, err := s.head.Get(ctx, r, s.readHead(v))
+	if ok && sg.decided {
+		switch {
+		case !sg.listed && sg.status == http.StatusNotFound:
+			return providers.Observation{Status: providers.Missing}, nil
+		case !sg.listed:
+			return providers.Observation{}, s.takenError()
+		case sg.status != http.StatusForbidden && sg.region != v.Get(BucketRegion):
+			return providers.Observation{}, s.elsewhere(sg.region, v)
+		case sg.status != http.StatusForbidden:
+			return s.found(v), nil
+		}
+		// The caller's own bucket refused HeadBucket: asked as its owner
+		// below, which says what permission is missing.
+	}
+	if v.Get(AccountID) == "" {
+		return providers.Observation{}, errors.New("bucket " + s.p.Bucket + " is asked as its owner once the account is known")
+	}
+	in := " " + s.p.Bucket + " in " + v.Get(BucketRegion) + " as " + v.Get(AccountID)
+	runenv.Start(ctx, r, "s3:GetBucketLocation"+in, s.readRegion(v))
+	_, err := runenv.Read(ctx, r, "s3:HeadBucket"+in, s.readHead(v))
 	switch {
 	case isNotFound(err):
 		return providers.Observation{Status: providers.Missing}, nil
@@ -192,7 +190,7 @@ func (s *bucketStep) Check(ctx context.Context, r *runenv.Run, v *providers.Valu
 	case err != nil:
 		return providers.Observation{}, s.c.wrap("s3:ListBucket (HeadBucket "+s.p.Bucket+")", err)
 	}
-	region, err := s.region.Get(ctx, r, s.readRegion(v))
+	region, err := runenv.Read(ctx, r, "s3:GetBucketLocation"+in, s.readRegion(v))
 	if err != nil {
 		return providers.Observation{}, s.c.wrap("s3:GetBucketLocation "+s.p.Bucket, err)
 	}
@@ -282,11 +280,25 @@ func (s *bucketStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Valu
 	return s.c.wrap("s3:CreateBucket "+s.p.Bucket, err)
 }
 
+// setting is a step that keeps a setting of the bucket: its read goes
+// ahead once the bucket's region is known (a bucket not there yet has no
+// settings).
+type setting struct{}
+
+// ReadsEarly implements providers.ReadsEarly.
+func (setting) ReadsEarly(v *providers.Values) bool { return v.Get(BucketRegion) != "" }
+
+// bucketRead is the run's answer to the read what of the bucket's
+// settings, in the bucket's region.
+func bucketRead[T any](ctx context.Context, r *runenv.Run, v *providers.Values, what string, read func(context.Context) (T, error)) (T, error) {
+	return runenv.Read(ctx, r, what+" in "+v.Get(BucketRegion), read)
+}
+
 type publicAccessBlockStep struct {
 	providers.Basic
-	p    Params
-	c    *Clients
-	read runenv.Read[*types.PublicAccessBlockConfiguration]
+	p Params
+	c *Clients
+	setting
 }
 
 // get reads the public access block; nil when there is none.
@@ -303,20 +315,12 @@ func (s *publicAccessBlockStep) get(v *providers.Values) func(context.Context) (
 	}
 }
 
-// Prefetch implements providers.Prefetcher: the bucket's settings are
-// read once its region is known (a bucket not there yet has none).
-func (s *publicAccessBlockStep) Prefetch(ctx context.Context, r *runenv.Run, v *providers.Values) {
-	if v.Get(BucketRegion) != "" {
-		s.read.Start(ctx, r, s.get(v))
-	}
-}
-
 func (s *publicAccessBlockStep) Artifacts(*providers.Values) []providers.Artifact {
 	return []providers.Artifact{providers.JSONArtifact("PutPublicAccessBlock", templates.BlockAllPublicAccess())}
 }
 
 func (s *publicAccessBlockStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
-	c, err := s.read.Get(ctx, r, s.get(v))
+	c, err := bucketRead(ctx, r, v, "s3:GetPublicAccessBlock", s.get(v))
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -350,15 +354,14 @@ func (s *publicAccessBlockStep) Apply(ctx context.Context, r *runenv.Run, v *pro
 			BlockPublicPolicy: aws.Bool(b.BlockPublicPolicy), RestrictPublicBuckets: aws.Bool(b.RestrictPublicBuckets),
 		},
 	}, inRegion(v))
-	s.read.Forget()
 	return s.c.wrap("s3:PutBucketPublicAccessBlock "+s.p.Bucket, err)
 }
 
 type encryptionStep struct {
 	providers.Basic
-	p    Params
-	c    *Clients
-	read runenv.Read[*types.ServerSideEncryptionConfiguration]
+	p Params
+	c *Clients
+	setting
 }
 
 // get reads the default encryption; nil when there is none.
@@ -375,20 +378,13 @@ func (s *encryptionStep) get(v *providers.Values) func(context.Context) (*types.
 	}
 }
 
-// Prefetch implements providers.Prefetcher.
-func (s *encryptionStep) Prefetch(ctx context.Context, r *runenv.Run, v *providers.Values) {
-	if v.Get(BucketRegion) != "" {
-		s.read.Start(ctx, r, s.get(v))
-	}
-}
-
 func (s *encryptionStep) Artifacts(*providers.Values) []providers.Artifact {
 	return []providers.Artifact{providers.JSONArtifact("PutBucketEncryption", templates.DefaultEncryption())}
 }
 
 // Check accepts SSE-S3 or a stronger KMS default that is already there.
 func (s *encryptionStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
-	c, err := s.read.Get(ctx, r, s.get(v))
+	c, err := bucketRead(ctx, r, v, "s3:GetBucketEncryption", s.get(v))
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -412,22 +408,14 @@ func (s *encryptionStep) Apply(ctx context.Context, r *runenv.Run, v *providers.
 		Bucket:                            aws.String(s.p.Bucket),
 		ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: rules},
 	}, inRegion(v))
-	s.read.Forget()
 	return s.c.wrap("s3:PutEncryptionConfiguration "+s.p.Bucket, err)
 }
 
 type bucketPolicyStep struct {
 	providers.Basic
-	p    Params
-	c    *Clients
-	read runenv.Read[string]
-}
-
-// Prefetch implements providers.Prefetcher.
-func (s *bucketPolicyStep) Prefetch(ctx context.Context, r *runenv.Run, v *providers.Values) {
-	if v.Get(BucketRegion) != "" {
-		s.read.Start(ctx, r, s.get(v))
-	}
+	p Params
+	c *Clients
+	setting
 }
 
 func (s *bucketPolicyStep) Artifacts(*providers.Values) []providers.Artifact {
@@ -450,7 +438,7 @@ func (s *bucketPolicyStep) get(v *providers.Values) func(context.Context) (strin
 }
 
 func (s *bucketPolicyStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
-	cur, err := s.read.Get(ctx, r, s.get(v))
+	cur, err := bucketRead(ctx, r, v, "s3:GetBucketPolicy", s.get(v))
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -464,11 +452,10 @@ func (s *bucketPolicyStep) Check(ctx context.Context, r *runenv.Run, v *provider
 }
 
 func (s *bucketPolicyStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
-	cur, err := s.read.Get(ctx, r, s.get(v))
+	cur, err := bucketRead(ctx, r, v, "s3:GetBucketPolicy", s.get(v))
 	if err != nil {
 		return err
 	}
-	defer s.read.Forget()
 	doc := templates.TLSOnlyBucketPolicy(s.p.S3Bucket()).JSON()
 	if cur != "" {
 		merged, _ := templates.MergeStatement(cur, templates.TLSOnlyBucketPolicy(s.p.S3Bucket()).Statement[0])
@@ -483,16 +470,9 @@ func (s *bucketPolicyStep) Apply(ctx context.Context, r *runenv.Run, v *provider
 
 type lifecycleStep struct {
 	providers.Basic
-	p    Params
-	c    *Clients
-	read runenv.Read[[]types.LifecycleRule]
-}
-
-// Prefetch implements providers.Prefetcher.
-func (s *lifecycleStep) Prefetch(ctx context.Context, r *runenv.Run, v *providers.Values) {
-	if v.Get(BucketRegion) != "" {
-		s.read.Start(ctx, r, s.rules(v))
-	}
+	p Params
+	c *Clients
+	setting
 }
 
 func (s *lifecycleStep) rule() templates.LifecycleRule {
@@ -519,7 +499,7 @@ func (s *lifecycleStep) rules(v *providers.Values) func(context.Context) ([]type
 }
 
 func (s *lifecycleStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
-	rules, err := s.read.Get(ctx, r, s.rules(v))
+	rules, err := bucketRead(ctx, r, v, "s3:GetBucketLifecycleConfiguration", s.rules(v))
 	if err != nil {
 		return providers.Observation{}, err
 	}
@@ -585,13 +565,12 @@ func (s *lifecycleStep) matches(r types.LifecycleRule) bool {
 }
 
 func (s *lifecycleStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
-	rules, err := s.read.Get(ctx, r, s.rules(v))
+	rules, err := bucketRead(ctx, r, v, "s3:GetBucketLifecycleConfiguration", s.rules(v))
 	if err != nil {
 		return err
 	}
-	defer s.read.Forget()
 	want := s.rule()
-	rules = slices.DeleteFunc(rules, func(old types.LifecycleRule) bool { return aws.ToString(old.ID) == want.ID })
+	rules = slices.DeleteFunc(slices.Clone(rules), func(old types.LifecycleRule) bool { return aws.ToString(old.ID) == want.ID }) // the read is shared
 	rules = append(rules, types.LifecycleRule{
 		ID:         aws.String(want.ID),
 		Status:     types.ExpirationStatus(want.Status),

@@ -41,11 +41,10 @@ func Probes(p Params, c *Clients, v *providers.Values, keyID, secret string, now
 		keyID = v.Get(providers.GrowthLoopsKey)
 	}
 	// Several checks read the user's keys: one call serves them all. It
-	// runs on its own (runenv.Read), so a check that stops waiting,
+	// runs on its own (runenv.Shared), so a check that stops waiting,
 	// or whose context ends, stops no other check's read.
-	var keys runenv.Read[[]types.AccessKeyMetadata]
 	userKeys := func(ctx context.Context, r *runenv.Run) ([]types.AccessKeyMetadata, error) {
-		return keys.Get(ctx, r, func(ctx context.Context) ([]types.AccessKeyMetadata, error) { return listKeys(ctx, c, p.Names.User) })
+		return runenv.Shared(ctx, r, "iam:ListAccessKeys "+p.Names.User, func(ctx context.Context) ([]types.AccessKeyMetadata, error) { return listKeys(ctx, c, p.Names.User) })
 	}
 	// The listing says why a refused key does not work.
 	unusable := func(ctx context.Context, r *runenv.Run) *providers.CheckResult {

@@ -34,9 +34,9 @@ const ownerEnforced = types.ObjectOwnershipBucketOwnerEnforced
 
 type objectOwnershipStep struct {
 	providers.Basic
-	p    Params
-	c    *Clients
-	read runenv.Read[types.ObjectOwnership]
+	p Params
+	c *Clients
+	setting
 }
 
 // get reads the bucket's Object Ownership; "" when it has none set.
@@ -55,20 +55,13 @@ func (s *objectOwnershipStep) get(v *providers.Values) func(context.Context) (ty
 	}
 }
 
-// Prefetch implements providers.Prefetcher.
-func (s *objectOwnershipStep) Prefetch(ctx context.Context, r *runenv.Run, v *providers.Values) {
-	if v.Get(BucketRegion) != "" {
-		s.read.Start(ctx, r, s.get(v))
-	}
-}
-
 func (s *objectOwnershipStep) Artifacts(*providers.Values) []providers.Artifact {
 	return []providers.Artifact{providers.JSONArtifact("PutBucketOwnershipControls", map[string]any{
 		"Rules": []map[string]string{{"ObjectOwnership": string(ownerEnforced)}}})}
 }
 
 func (s *objectOwnershipStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
-	o, err := s.read.Get(ctx, r, s.get(v))
+	o, err := bucketRead(ctx, r, v, "s3:GetBucketOwnershipControls", s.get(v))
 	switch {
 	case err != nil:
 		return providers.Observation{}, err
@@ -83,7 +76,6 @@ func (s *objectOwnershipStep) Check(ctx context.Context, r *runenv.Run, v *provi
 }
 
 func (s *objectOwnershipStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
-	defer s.read.Forget()
 	_, err := s.c.S3.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: aws.String(s.p.Bucket),
 		OwnershipControls: &types.OwnershipControls{Rules: []types.OwnershipControlsRule{{ObjectOwnership: ownerEnforced}}}}, inRegion(v))
 	if errorCode(err) == "InvalidBucketAclWithObjectOwnership" {

@@ -60,7 +60,6 @@ type policyStep struct {
 	c    *Clients
 	name string
 	doc  templates.Policy
-	read runenv.Read[policyDocument]
 	// holder says whether the identity the policy is for (the user, the
 	// role) exists: read beside the preflight, it spares the gate the
 	// policy's own read when there is none.
@@ -74,21 +73,18 @@ type policyDocument struct {
 	ok  bool
 }
 
-// get reads the policy's default document.
-func (s *policyStep) get(v *providers.Values) func(context.Context) (policyDocument, error) {
-	return func(ctx context.Context) (policyDocument, error) {
-		doc, ok, err := s.defaultDocument(ctx, s.p.PolicyARN(v, s.name))
+// read is the policy's default document, as the run read it.
+func (s *policyStep) read(ctx context.Context, r *runenv.Run, v *providers.Values) (policyDocument, error) {
+	arn := s.p.PolicyARN(v, s.name)
+	return runenv.Read(ctx, r, "iam:GetPolicyVersion "+arn, func(ctx context.Context) (policyDocument, error) {
+		doc, ok, err := s.defaultDocument(ctx, arn)
 		return policyDocument{doc, ok}, err
-	}
+	})
 }
 
-// Prefetch implements providers.Prefetcher, once the account is known (a
-// re-run).
-func (s *policyStep) Prefetch(ctx context.Context, r *runenv.Run, v *providers.Values) {
-	if v.Get(AccountID) != "" {
-		s.read.Start(ctx, r, s.get(v))
-	}
-}
+// ReadsEarly implements providers.ReadsEarly, once the account is known
+// (a re-run).
+func (s *policyStep) ReadsEarly(v *providers.Values) bool { return v.Get(AccountID) != "" }
 
 func (s *policyStep) document() string { return s.doc.JSON() }
 
@@ -143,7 +139,7 @@ func (s *policyStep) Gate(ctx context.Context, r *runenv.Run, v *providers.Value
 			return err
 		}
 	}
-	got, err := s.read.Get(ctx, r, s.get(v))
+	got, err := s.read(ctx, r, v)
 	if err != nil || !got.ok {
 		return err
 	}
@@ -158,7 +154,7 @@ func (s *policyStep) Gate(ctx context.Context, r *runenv.Run, v *providers.Value
 }
 
 func (s *policyStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
-	got, err := s.read.Get(ctx, r, s.get(v))
+	got, err := s.read(ctx, r, v)
 	have := got.doc
 	switch {
 	case err != nil:
@@ -180,8 +176,7 @@ func (s *policyStep) Check(ctx context.Context, r *runenv.Run, v *providers.Valu
 func (s *policyStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	// What Check read says whether the policy exists: then it gets a new
 	// version, and no CreatePolicy is tried.
-	seen, seenErr := s.read.Get(ctx, r, s.get(v))
-	s.read.Forget()
+	seen, seenErr := s.read(ctx, r, v)
 	arn := s.p.PolicyARN(v, s.name)
 	if seenErr != nil || !seen.ok {
 		_, err := s.c.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{
@@ -245,9 +240,8 @@ func noRetry(o *iam.Options) { o.Retryer = aws.NopRetryer{} }
 
 type roleStep struct {
 	providers.Basic
-	p    Params
-	c    *Clients
-	read runenv.Read[*types.Role]
+	p Params
+	c *Clients
 }
 
 // get reads the role; nil when there is none.
@@ -262,15 +256,19 @@ func (s *roleStep) get(ctx context.Context) (*types.Role, error) {
 	return out.Role, nil
 }
 
-// Prefetch implements providers.Prefetcher: the role is read beside the
-// preflight; its trust is compared once the integration is known.
-func (s *roleStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
-	s.read.Start(ctx, r, s.get)
+// ReadsEarly implements providers.ReadsEarly: the role is read beside
+// the preflight; its trust is compared once the integration is known.
+func (*roleStep) ReadsEarly(*providers.Values) bool { return true }
+
+// read is the role as the run read it; nil when there is none.
+func (s *roleStep) read(ctx context.Context, r *runenv.Run) (*types.Role, error) {
+	return runenv.Read(ctx, r, "iam:GetRole "+s.p.Names.Role, s.get)
 }
 
-// has reads, once per run, whether the role exists.
+// has says whether the role exists, from the role step's read: r may be
+// another step's run.
 func (s *roleStep) has(ctx context.Context, r *runenv.Run) (bool, error) {
-	role, err := s.read.Get(ctx, r, s.get)
+	role, err := s.read(ctx, r.Of(s.ID()))
 	return role != nil, err
 }
 
@@ -285,7 +283,7 @@ func (s *roleStep) Artifacts(v *providers.Values) []providers.Artifact {
 }
 
 func (s *roleStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
-	role, err := s.read.Get(ctx, r, s.get)
+	role, err := s.read(ctx, r)
 	switch {
 	case err != nil:
 		return providers.Observation{}, err
@@ -311,8 +309,7 @@ func invalidPrincipal(err error) bool {
 
 func (s *roleStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	// A role Check found gets its trust updated; no CreateRole is tried.
-	seen, seenErr := s.read.Get(ctx, r, s.get)
-	s.read.Forget()
+	seen, seenErr := s.read(ctx, r)
 	exists := seenErr == nil && seen != nil
 	trust := s.trust(v)
 	return s.p.Propagation.Poll(ctx, r, "waiting for IAM to accept Snowflake's user in the trust policy", func(ctx context.Context) error {
@@ -347,13 +344,16 @@ type attachStep struct {
 	toRole   bool
 	policy   string
 	replaces string // "" for none
-	read     runenv.Read[[]string]
 }
 
-// Prefetch implements providers.Prefetcher: an identity not there yet has
-// no policy attached.
-func (s *attachStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
-	s.read.Start(ctx, r, s.attached)
+// ReadsEarly implements providers.ReadsEarly: an identity not there yet
+// has no policy attached.
+func (*attachStep) ReadsEarly(*providers.Values) bool { return true }
+
+// read is the policies attached, as the run read them.
+func (s *attachStep) read(ctx context.Context, r *runenv.Run) ([]string, error) {
+	kind, name := s.target()
+	return runenv.Read(ctx, r, "iam:ListAttached policies of "+kind+" "+name, s.attached)
 }
 
 func (s *attachStep) target() (kind, name string) {
@@ -414,7 +414,7 @@ func (s *attachStep) replaced(v *providers.Values, arns []string) bool {
 }
 
 func (s *attachStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
-	arns, err := s.read.Get(ctx, r, s.attached)
+	arns, err := s.read(ctx, r)
 	switch {
 	case err != nil:
 		return providers.Observation{}, err
@@ -446,11 +446,10 @@ func (s *attachStep) others(v *providers.Values, arns []string) []string {
 
 func (s *attachStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	kind, name := s.target()
-	arns, err := s.read.Get(ctx, r, s.attached)
+	arns, err := s.read(ctx, r)
 	if err != nil {
 		return err
 	}
-	defer s.read.Forget()
 	if !slices.Contains(arns, s.p.PolicyARN(v, s.policy)) {
 		err := s.p.Propagation.Poll(ctx, r, "waiting for the new IAM "+kind+" and policy to become visible", func(ctx context.Context) error {
 			err := s.attach(ctx, v)
@@ -497,9 +496,8 @@ func (s *attachStep) detach(ctx context.Context, v *providers.Values, policy str
 
 type userStep struct {
 	providers.Basic
-	p    Params
-	c    *Clients
-	read runenv.Read[bool]
+	p Params
+	c *Clients
 }
 
 // exists reads whether the user exists.
@@ -511,14 +509,13 @@ func (s *userStep) exists(ctx context.Context) (bool, error) {
 	return err == nil, s.c.wrap("iam:GetUser "+s.p.Names.User, err)
 }
 
-// Prefetch implements providers.Prefetcher.
-func (s *userStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
-	s.read.Start(ctx, r, s.exists)
-}
+// ReadsEarly implements providers.ReadsEarly.
+func (*userStep) ReadsEarly(*providers.Values) bool { return true }
 
-// has reads, once per run, whether the user exists.
+// has says whether the user exists, from the user step's read: r may be
+// another step's run.
 func (s *userStep) has(ctx context.Context, r *runenv.Run) (bool, error) {
-	return s.read.Get(ctx, r, s.exists)
+	return runenv.Read(ctx, r.Of(s.ID()), "iam:GetUser "+s.p.Names.User, s.exists)
 }
 
 func (s *userStep) Artifacts(*providers.Values) []providers.Artifact {
@@ -527,7 +524,7 @@ func (s *userStep) Artifacts(*providers.Values) []providers.Artifact {
 }
 
 func (s *userStep) Check(ctx context.Context, r *runenv.Run, _ *providers.Values) (providers.Observation, error) {
-	ok, err := s.read.Get(ctx, r, s.exists)
+	ok, err := s.has(ctx, r)
 	switch {
 	case err != nil:
 		return providers.Observation{}, err
@@ -538,7 +535,6 @@ func (s *userStep) Check(ctx context.Context, r *runenv.Run, _ *providers.Values
 }
 
 func (s *userStep) Apply(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
-	s.read.Forget()
 	_, err := s.c.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(s.p.Names.User), Tags: tag})
 	if errorCode(err) == "EntityAlreadyExists" {
 		return nil

@@ -29,9 +29,8 @@ func CreatedKeys(v *providers.Values) []string { return ledger.Created(v) }
 // file) and its id to the state file, before byob waits for it to work.
 type accessKeyStep struct {
 	providers.Basic
-	p    Params
-	c    *Clients
-	read keys.Read[types.AccessKeyMetadata]
+	p Params
+	c *Clients
 }
 
 // keys is the lifecycle of the user's access keys.
@@ -67,10 +66,9 @@ func (s *accessKeyStep) keys() keys.Lifecycle[types.AccessKeyMetadata] {
 	}
 }
 
-// Prefetch implements providers.Prefetcher.
-func (s *accessKeyStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
-	s.read.Prefetch(ctx, r, s.keys())
-}
+// ReadsEarly implements providers.ReadsEarly: the keys are listed beside
+// the preflight.
+func (*accessKeyStep) ReadsEarly(*providers.Values) bool { return true }
 
 // ProvedByUse implements providers.ProvedByUse: verify uses the key.
 func (s *accessKeyStep) ProvedByUse() bool { return true }
@@ -97,11 +95,11 @@ var keyView = keys.View[types.AccessKeyMetadata]{
 }
 
 func (s *accessKeyStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
-	return s.read.Check(ctx, r, v, s.keys(), s.p.Adopt)
+	return s.keys().Observe(ctx, r, v, s.p.Adopt)
 }
 
 func (s *accessKeyStep) Apply(ctx context.Context, r *runenv.Run, v *providers.Values) error {
-	return s.read.Apply(ctx, r, v, s.keys())
+	return s.keys().Converge(ctx, r, v)
 }
 
 // createOnce calls CreateAccessKey once, without the SDK's retries (the
@@ -152,7 +150,7 @@ func (s *accessKeyStep) full(list []types.AccessKeyMetadata) string {
 // already has the keys IAM allows, none of them byob's to delete.
 func (s *accessKeyStep) Gate(ctx context.Context, r *runenv.Run, v *providers.Values) error {
 	k := s.keys()
-	list, err := s.read.Keys(ctx, r, k)
+	list, err := k.Listed(ctx, r)
 	if err != nil {
 		return err
 	}

@@ -440,13 +440,14 @@ func TestBucketByobCannotUse(t *testing.T) {
 				tc.setUp(f)
 				before := len(f.srv.Calls())
 				s := f.steps()[s3bucket.StepBucket]
+				run := f.run().Of(s.ID())
 				if sighted {
 					// Beside the preflight: the account is not known yet.
 					v := providers.NewValues(f.setup.Values.Map())
 					v.Delete(s3bucket.AccountID)
-					s.(providers.Prefetcher).Prefetch(context.Background(), f.run(), v)
+					providertest.Prefetch(run, []providers.Step{s}, v)
 				}
-				err := s.(providers.Gate).Gate(context.Background(), f.run(), f.setup.Values)
+				err := s.(providers.Gate).Gate(context.Background(), run, f.setup.Values)
 				var me *providers.Mismatch
 				if !errors.As(err, &me) {
 					t.Fatalf("sighted %v: gate = %v, want a mismatch", sighted, err)
@@ -490,9 +491,10 @@ func TestPrefetchReadsOnce(t *testing.T) {
 	f.deliver()
 	before := len(f.srv.Calls())
 	steps := (s3bucket.Provider{}).Steps(f.setup)
-	providertest.Prefetch(f.run(), steps, f.setup.Values)
+	run := f.run()
+	providertest.Prefetch(run, steps, f.setup.Values)
 	for _, s := range steps {
-		if obs := f.check(s); obs.Status != providers.Done {
+		if obs := providertest.Check(t, run, s, f.setup.Values); obs.Status != providers.Done {
 			t.Errorf("%s: %+v", s.ID(), obs)
 		}
 	}

@@ -272,11 +272,10 @@ func TestPrefetchReadsOnce(t *testing.T) {
 	f.converge()
 	before := len(f.sf.Statements())
 	steps := (snowflakestage.Provider{}).Steps(f.setup)
+	run := f.run()
+	providertest.Prefetch(run, steps, f.setup.Values)
 	for _, s := range steps {
-		s.(providers.Prefetcher).Prefetch(context.Background(), f.run(), f.setup.Values)
-	}
-	for _, s := range steps {
-		if obs := f.check(s); obs.Status != providers.Done {
+		if obs := providertest.Check(t, run, s, f.setup.Values); obs.Status != providers.Done {
 			t.Errorf("%s: %+v", s.ID(), obs)
 		}
 	}

@@ -71,8 +71,6 @@ func steps(s providers.Setup, db *conn) []providers.Step {
 	b := func(id, title, verify string, needs ...string) providers.Basic {
 		return providers.Basic{StepID: id, StepTitle: title, StepVerify: verify, StepNeeds: needs}
 	}
-	// Both grant steps read the role's grants: one SHOW GRANTS serves them.
-	shown := &runenv.Read[[]map[string]string]{}
 	return []providers.Step{
 		&integrationStep{Basic: b(StepIntegration, "Create storage integration "+string(o.Integration.Name)+" and read its identity (DESC INTEGRATION)",
 			"Integration exists, is enabled and matches the bucket and trust").
@@ -80,10 +78,10 @@ func steps(s providers.Setup, db *conn) []providers.Step {
 			Writing(providers.ExternalID, providers.WarehouseUserARN, providers.WarehouseServiceAccount), want: integrationFor(o, s.Storage), db: db,
 			newID: s.NewExternalID, reset: s.ResetExternalID},
 		&grantStep{Basic: b(StepIntegrationGrant, "Grant USAGE on the integration to role "+string(o.Role), "GrowthLoop's role has USAGE on the integration", StepIntegration),
-			db: db, role: o.Role, shown: shown,
+			db: db, role: o.Role,
 			grants: []snowflake.Grant{{Privilege: "USAGE", ObjectType: "INTEGRATION", Object: o.Integration.Name.SQL(), Role: o.Role}}},
 		&stageStep{Basic: b(StepStage, "Create stage "+o.Stage.Name.String(), "Stage exists with the expected URL and integration", StepIntegration), stage: o.Stage, db: db},
-		&grantStep{Basic: b(StepStageGrants, "Let role "+string(o.Role)+" use the stage", "GrowthLoop's role can use the stage", StepStage), db: db, role: o.Role, shown: shown,
+		&grantStep{Basic: b(StepStageGrants, "Let role "+string(o.Role)+" use the stage", "GrowthLoop's role can use the stage", StepStage), db: db, role: o.Role,
 			grants: []snowflake.Grant{
 				{Privilege: "USAGE", ObjectType: "DATABASE", Object: o.Stage.Name.Database.SQL(), Role: o.Role},
 				{Privilege: "USAGE", ObjectType: "SCHEMA", Object: o.Stage.Name.Database.SQL() + "." + o.Stage.Name.Schema.SQL(), Role: o.Role},
@@ -98,7 +96,6 @@ type integrationStep struct {
 	db    *conn
 	newID func() (string, error)
 	reset bool
-	read  runenv.Read[[]map[string]string]
 }
 
 // rows runs DESC INTEGRATION; none when the integration does not exist
@@ -116,10 +113,15 @@ func (s *integrationStep) rows(v *providers.Values) func(context.Context) ([]map
 // errNoIntegration is DESC INTEGRATION's answer when there is none.
 var errNoIntegration = errors.New("the integration does not exist")
 
-// Prefetch implements providers.Prefetcher: DESC INTEGRATION goes as
+// ReadsEarly implements providers.ReadsEarly: DESC INTEGRATION goes as
 // soon as a session is logged in, beside the preflight.
-func (s *integrationStep) Prefetch(ctx context.Context, r *runenv.Run, v *providers.Values) {
-	s.read.Start(ctx, r, s.rows(v))
+func (*integrationStep) ReadsEarly(*providers.Values) bool { return true }
+
+// read is DESC INTEGRATION's rows as the run read them.
+func (s *integrationStep) read(v *providers.Values, r *runenv.Run) func(context.Context) ([]map[string]string, error) {
+	return func(ctx context.Context) ([]map[string]string, error) {
+		return runenv.Read(ctx, r, s.want(v).Describe(), s.rows(v))
+	}
 }
 
 func (s *integrationStep) Artifacts(v *providers.Values) []providers.Artifact {
@@ -130,10 +132,10 @@ func (s *integrationStep) Artifacts(v *providers.Values) []providers.Artifact {
 	}
 }
 
-// describe reads DESC INTEGRATION's rows (what read holds, or a new run
-// of it) and records what the cloud side needs.
-func (s *integrationStep) describe(ctx context.Context, r *runenv.Run, v *providers.Values, in snowflake.Integration) (snowflake.Description, error) {
-	rows, err := s.read.Get(ctx, r, s.rows(v))
+// describe reads DESC INTEGRATION's rows (through read) and records what
+// the cloud side needs.
+func (s *integrationStep) describe(ctx context.Context, read func(context.Context) ([]map[string]string, error), v *providers.Values, in snowflake.Integration) (snowflake.Description, error) {
+	rows, err := read(ctx)
 	switch {
 	case err != nil:
 		return nil, err
@@ -193,7 +195,7 @@ func (s *integrationStep) Gate(ctx context.Context, r *runenv.Run, v *providers.
 
 func (s *integrationStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
 	in := s.want(v)
-	d, err := s.describe(ctx, r, v, in)
+	d, err := s.describe(ctx, s.read(v, r), v, in)
 	if errors.Is(err, errNoIntegration) {
 		return providers.Observation{Status: providers.Missing}, nil
 	}
@@ -238,8 +240,7 @@ func (s *integrationStep) Apply(ctx context.Context, r *runenv.Run, v *providers
 	if _, err := s.db.ExecContext(ctx, in.Create()); err != nil {
 		return s.db.explain("CREATE STORAGE INTEGRATION "+string(in.Name), err)
 	}
-	s.read.Forget()
-	d, err := s.describe(ctx, r, v, in)
+	d, err := s.describe(ctx, s.rows(v), v, in) // anew: it was just made
 	if errors.Is(err, errNoIntegration) {
 		// CREATE ... IF NOT EXISTS kept one the role may not see.
 		return fmt.Errorf("integration %s exists but role %s may not see it (DESC INTEGRATION says it does not exist or is not authorized): "+
@@ -272,13 +273,10 @@ type stageStep struct {
 	providers.Basic
 	stage snowflake.Stage
 	db    *conn
-	read  runenv.Read[map[string]string]
 }
 
-// Prefetch implements providers.Prefetcher.
-func (s *stageStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
-	s.read.Start(ctx, r, s.show)
-}
+// ReadsEarly implements providers.ReadsEarly.
+func (*stageStep) ReadsEarly(*providers.Values) bool { return true }
 
 func (s *stageStep) Artifacts(*providers.Values) []providers.Artifact {
 	return []providers.Artifact{{Name: "create the stage (database and schema must exist: byob does not create them)", Format: providers.FormatSQL, Content: s.stage.Create(), Value: s.stage}}
@@ -307,7 +305,7 @@ func (s *stageStep) Gate(ctx context.Context, r *runenv.Run, _ *providers.Values
 }
 
 func (s *stageStep) get(ctx context.Context, r *runenv.Run) (map[string]string, error) {
-	row, err := s.read.Get(ctx, r, s.show)
+	row, err := runenv.Read(ctx, r, "SHOW STAGES "+s.stage.Name.String(), s.show)
 	if err != nil {
 		return nil, s.db.explain("SHOW STAGES in "+string(s.stage.Name.Database)+"."+string(s.stage.Name.Schema), err)
 	}
@@ -341,7 +339,6 @@ func (s *stageStep) Check(ctx context.Context, r *runenv.Run, _ *providers.Value
 
 func (s *stageStep) Apply(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
 	row, err := s.get(ctx, r)
-	s.read.Forget()
 	if err != nil {
 		return err
 	}
@@ -360,9 +357,6 @@ type grantStep struct {
 	db     *conn
 	role   snowflake.Ident
 	grants []snowflake.Grant
-	// shown is the role's SHOW GRANTS, shared by the steps that grant to
-	// it; a step's grants are its own, so another's do not change it.
-	shown *runenv.Read[[]map[string]string]
 }
 
 func (s *grantStep) showGrants(ctx context.Context) ([]map[string]string, error) {
@@ -373,9 +367,14 @@ func (s *grantStep) showGrants(ctx context.Context) ([]map[string]string, error)
 	return rows, nil
 }
 
-// Prefetch implements providers.Prefetcher.
-func (s *grantStep) Prefetch(ctx context.Context, r *runenv.Run, _ *providers.Values) {
-	s.shown.Start(ctx, r, s.showGrants)
+// ReadsEarly implements providers.ReadsEarly.
+func (*grantStep) ReadsEarly(*providers.Values) bool { return true }
+
+// shown is the role's SHOW GRANTS, shared by the steps that grant to it
+// (runenv.Shared): a step's grants are its own, so another's do not
+// change it.
+func (s *grantStep) shown(ctx context.Context, r *runenv.Run) ([]map[string]string, error) {
+	return runenv.Shared(ctx, r, snowflake.ShowGrantsTo(s.role), s.showGrants)
 }
 
 func (s *grantStep) Artifacts(*providers.Values) []providers.Artifact {
@@ -388,7 +387,7 @@ func (s *grantStep) Artifacts(*providers.Values) []providers.Artifact {
 
 // missing returns the grants SHOW GRANTS TO ROLE does not list.
 func (s *grantStep) missing(ctx context.Context, r *runenv.Run) ([]snowflake.Grant, error) {
-	rows, err := s.shown.Get(ctx, r, s.showGrants)
+	rows, err := s.shown(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -413,7 +412,7 @@ func unquote(s string) string { return strings.ReplaceAll(s, `"`, "") }
 // Gate implements providers.Gate: GrowthLoop's role must exist (and be
 // visible to byob's) before anything is made.
 func (s *grantStep) Gate(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
-	_, err := s.shown.Get(ctx, r, s.showGrants)
+	_, err := s.shown(ctx, r)
 	return err
 }
 

@@ -23,20 +23,25 @@ func ByID(steps []providers.Step) map[string]providers.Step {
 	return out
 }
 
-// Check runs s's Check in run r; an error fails the test.
+// Check runs s's Check in run r, as the step's own; an error fails the
+// test.
 func Check(t testing.TB, r *runenv.Run, s providers.Step, v *providers.Values) providers.Observation {
 	t.Helper()
-	obs, err := s.Check(context.Background(), r, v)
+	obs, err := s.Check(context.Background(), r.Of(s.ID()), v)
 	if err != nil {
 		t.Fatalf("check %s: %v", s.ID(), err)
 	}
 	return obs
 }
 
-// Apply runs s's Apply in run r; an error fails the test.
+// Apply runs s's Apply in run r, as the step's own, then drops the step's
+// reads as the engine does; an error fails the test.
 func Apply(t testing.TB, r *runenv.Run, s providers.Step, v *providers.Values) {
 	t.Helper()
-	if err := s.Apply(context.Background(), r, v); err != nil {
+	r = r.Of(s.ID())
+	err := s.Apply(context.Background(), r, v)
+	r.Forget()
+	if err != nil {
 		t.Fatalf("apply %s: %v", s.ID(), err)
 	}
 }
@@ -49,7 +54,7 @@ func Converge(t testing.TB, run func() *runenv.Run, steps []providers.Step, v *p
 	t.Helper()
 	for _, s := range steps {
 		if g, ok := s.(providers.Gate); ok {
-			if err := g.Gate(context.Background(), run(), v); err != nil {
+			if err := g.Gate(context.Background(), run().Of(s.ID()), v); err != nil {
 				t.Fatalf("gate %s: %v", s.ID(), err)
 			}
 		}
@@ -68,12 +73,13 @@ func Converge(t testing.TB, run func() *runenv.Run, steps []providers.Step, v *p
 	return seen
 }
 
-// Prefetch starts the reads of the steps that read before their turn, as
-// the engine does beside the preflight.
+// Prefetch runs ahead the Check of each step that reads before its
+// turn, on a copy of v, as the engine does beside the preflight, and
+// waits for it.
 func Prefetch(r *runenv.Run, steps []providers.Step, v *providers.Values) {
 	for _, s := range steps {
-		if p, ok := s.(providers.Prefetcher); ok {
-			p.Prefetch(context.Background(), r, v)
+		if e, ok := s.(providers.ReadsEarly); ok && e.ReadsEarly(v) {
+			_, _ = s.Check(context.Background(), r.Of(s.ID()).Ahead(), providers.NewValues(v.Map()))
 		}
 	}
 }
