@@ -380,7 +380,14 @@ func TestUnreachableCloudsFailFastAndSaySo(t *testing.T) {
 			t.Setenv("AWS_ACCESS_KEY_ID", "")
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "")
 		}, []string{"--warehouse", "none", "--region", "us-east-1"},
-			[]string{"no AWS credentials found", "AWS_ACCESS_KEY_ID", "~/.aws/credentials", "aws configure", "--verbose shows"}, "failed to refresh cached credentials"},
+			[]string{"no AWS credentials found", "AWS_ACCESS_KEY_ID", "SSO included", "aws configure", "--verbose shows"}, "failed to refresh cached credentials"},
+		{"no aws credentials, files of the environment", func(c *cloud) {
+			t.Setenv("AWS_ACCESS_KEY_ID", "")
+			t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "creds"))
+			t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "conf"))
+		}, []string{"--warehouse", "none", "--region", "us-east-1"},
+			[]string{"no AWS credentials found", "creds and ", "conf, SSO included"}, "~/.aws/credentials"},
 		{"no aws credentials, verbose", func(c *cloud) {
 			t.Setenv("AWS_ACCESS_KEY_ID", "")
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "")

@@ -139,6 +139,10 @@ func TestAccessibleApply(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
+	// The form connected once, and said so once.
+	if n := strings.Count(out.String(), "Connecting to "); n != 1 {
+		t.Errorf("said it connects %d times:\n%s", n, out.String())
+	}
 }
 
 func TestFormGivesTheFlagsPlanForGCS(t *testing.T) {

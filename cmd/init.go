@@ -233,6 +233,7 @@ func reach(ctx context.Context, o *InitOptions, cfg providers.Config) (map[strin
 // and reports.
 func apply(ctx context.Context, o *InitOptions, cfg providers.Config, conns map[string]providers.Conn, state *wizard.State, values *providers.Values, tui bool, fo form.Options) error {
 	io := o.IO
+	connected := func() {} // the form's reach said it connects
 	if conns == nil {
 		var closeConns func()
 		var err error
@@ -240,8 +241,8 @@ func apply(ctx context.Context, o *InitOptions, cfg providers.Config, conns map[
 			return err
 		}
 		defer closeConns()
+		connected = connecting(o.IO, o.Output, o.Accessible, &cfg, conns)
 	}
-	connected := connecting(o.IO, o.Output, o.Accessible, &cfg, conns)
 	defer connected()
 	// Ctrl-C in the checklist (a key in raw mode) and SIGINT alike stop the
 	// run after the running steps.

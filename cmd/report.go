@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -48,11 +49,20 @@ type DestroyResult struct {
 // removeBundle is what to do in GrowthLoop once the setup is gone.
 const removeBundle = "remove the bundle in GrowthLoop (Settings > Organization > Storage): its key and integration no longer work"
 
+// rerun says what to do before running a stopped command again: nothing
+// but run it when it was cancelled (Ctrl-C, a question declined).
+func rerun(err error) string {
+	if errors.Is(err, wizard.ErrCancelled) {
+		return "re-run"
+	}
+	return "fix the problem and re-run"
+}
+
 // destroySummary is the end of a destroy, as lines; resume says whether
 // the resume command follows.
 func destroySummary(o DestroyResult) (lines []string, resume bool) {
 	if o.Err != nil {
-		return []string{fmt.Sprintf("Stopped. What was removed is recorded in %s; fix the problem and re-run to finish.", o.State)}, true
+		return []string{fmt.Sprintf("Stopped. What was removed is recorded in %s; %s to finish.", o.State, rerun(o.Err))}, true
 	}
 	if len(o.Removed) == 0 {
 		lines = append(lines, "Nothing to remove; nothing was changed.")
@@ -60,14 +70,14 @@ func destroySummary(o DestroyResult) (lines []string, resume bool) {
 		lines = append(lines, fmt.Sprintf("Done: %d removed, %d kept.", len(o.Removed), len(o.Kept)))
 	}
 	if len(o.Deleted) > 0 {
-		lines = append(lines, "Deleted "+strings.Join(o.Deleted, " and ")+".")
+		lines = append(lines, "Deleted "+prose.And(o.Deleted)+".")
 	}
 	switch len(o.Left) {
 	case 0:
 	case 1:
 		lines = append(lines, o.Left[0]+" still holds the setup's key: delete it, or re-run with --delete-bundle.")
 	default:
-		lines = append(lines, strings.Join(o.Left, " and ")+" still hold the setup's key: delete them, or re-run with --delete-bundle.")
+		lines = append(lines, prose.And(o.Left)+" still hold the setup's key: delete them, or re-run with --delete-bundle.")
 	}
 	return append(lines, "Next: "+removeBundle+"."), false
 }
@@ -96,10 +106,10 @@ func summary(o RunOutcome) (lines []string, resume bool) {
 		lines = append(lines, fmt.Sprintf("Credentials bundle written to %s (mode 0600). Keep it private.", o.Bundle))
 	}
 	if o.Err != nil && !o.Started {
-		return append(lines, "Stopped before any change; fix the problem and re-run the same command."), false
+		return append(lines, "Stopped before any change; "+rerun(o.Err)+" the same command."), false
 	}
 	if o.Err != nil {
-		lines = append(lines, fmt.Sprintf("Stopped. What finished is recorded in %s; fix the problem and re-run the same command to resume.", o.State))
+		lines = append(lines, fmt.Sprintf("Stopped. What finished is recorded in %s; %s the same command to resume.", o.State, rerun(o.Err)))
 		if o.Pending != "" {
 			lines = append(lines, fmt.Sprintf("The new key's secret waits in %s (mode 0600) until a run finishes.", o.Pending))
 		}

@@ -154,7 +154,7 @@ const uploadThenFinish = "upload the new bundle in GrowthLoop (Settings > Organi
 func rotateSummary(o RotateResult) (lines []string, resume bool) {
 	switch {
 	case o.Err != nil:
-		lines = append(lines, fmt.Sprintf("Stopped. What finished is recorded in %s; fix the problem and re-run to resume.", o.State))
+		lines = append(lines, fmt.Sprintf("Stopped. What finished is recorded in %s; %s to resume.", o.State, rerun(o.Err)))
 		if o.Pending != "" {
 			lines = append(lines, fmt.Sprintf("The new key's secret waits in %s (mode 0600) until a run finishes.", o.Pending))
 		}

@@ -1,6 +1,7 @@
 package s3bucket
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -174,7 +176,7 @@ func Preflight(ctx context.Context, c *Clients, v *providers.Values) (Caller, er
 			// tried is said in a sentence (its own chain of errors with
 			// --verbose).
 			return Caller{}, &CallerError{Hint: "no AWS credentials found: byob looked where the AWS CLI does, in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, " +
-				"then the profile (--profile, AWS_PROFILE or default) in ~/.aws/credentials and ~/.aws/config, SSO included, then an instance or container role; " +
+				"then the profile (--profile, AWS_PROFILE or default) in " + profileFiles() + ", SSO included, then an instance or container role; " +
 				"run `aws configure`, or `aws sso login --profile NAME` and pass --profile NAME", Err: err}
 		case errorCode(err) == "InvalidClientTokenId":
 			hint = "the credentials were refused: check them with `aws sts get-caller-identity`; GovCloud and China credentials also need a --region (or AWS_REGION) of their partition, for example us-gov-west-1"
@@ -246,4 +248,11 @@ func (c *Clients) KeyFromSecret(ctx context.Context, region, arn string) (id, se
 		return "", "", fmt.Errorf("secret %s does not hold aws_access_key_id and aws_secret_access_key as JSON", arn)
 	}
 	return key.ID, key.Secret, nil
+}
+
+// profileFiles names the files the SDK reads profiles from: the
+// environment's AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE, or the
+// defaults.
+func profileFiles() string {
+	return cmp.Or(os.Getenv("AWS_SHARED_CREDENTIALS_FILE"), "~/.aws/credentials") + " and " + cmp.Or(os.Getenv("AWS_CONFIG_FILE"), "~/.aws/config")
 }

@@ -162,3 +162,18 @@ func TestControlEndpointOfAnEmulator(t *testing.T) {
 		}
 	}
 }
+
+// TestProfileFilesAreTheSDKs: the files a missing-credentials error names
+// are the ones the SDK read: the environment's, else the defaults.
+func TestProfileFilesAreTheSDKs(t *testing.T) {
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "")
+	t.Setenv("AWS_CONFIG_FILE", "")
+	if got := profileFiles(); got != "~/.aws/credentials and ~/.aws/config" {
+		t.Errorf("defaults: %q", got)
+	}
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/etc/creds")
+	t.Setenv("AWS_CONFIG_FILE", "/etc/conf")
+	if got := profileFiles(); got != "/etc/creds and /etc/conf" {
+		t.Errorf("from the environment: %q", got)
+	}
+}
