@@ -55,8 +55,15 @@ func terraformReadme(cfg providers.Config, mod *terraform.Module, st *wizard.Sta
 	b.WriteString(mod.Notes(terraform.NoteApply))
 	leftReadme(&b, mod)
 	importReadme(&b, mod, st)
-	b.WriteString("## The key is in the Terraform state\n\n")
-	b.WriteString("The module creates GrowthLoop's key, so the Terraform state holds its secret (the outputs are `sensitive`, the state is not).\n")
+	if mod.Imports() > 0 {
+		// An imported key has no secret (above): one the module makes has.
+		b.WriteString("## A new key is in the Terraform state\n\n")
+		b.WriteString("A key the module makes, such as the replacement above, has its secret in the Terraform state\n")
+		b.WriteString("(the outputs are `sensitive`, the state is not).\n")
+	} else {
+		b.WriteString("## The key is in the Terraform state\n\n")
+		b.WriteString("The module creates GrowthLoop's key, so the Terraform state holds its secret (the outputs are `sensitive`, the state is not).\n")
+	}
 	fmt.Fprintf(&b, "Keep the state in an encrypted backend with restricted access (%s), never in git.\n\n", strings.Join(append(backends, "Terraform Cloud"), ", "))
 	b.WriteString("## Hand the key to GrowthLoop\n\n```sh\nterraform output -json | byob bundle --from-terraform -\n")
 	b.WriteString(verifyCommand(cfg) + "\n```\n\n")

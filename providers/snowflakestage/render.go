@@ -95,7 +95,9 @@ func (Provider) Terraform(t *terraform.Module) error {
 	t.Note(terraform.NoteProviders, "The Snowflake provider is 1.2.3, in which `snowflake_storage_integration` and `snowflake_stage` are preview features:\n"+
 		"the `provider \"snowflake\"` block enables them (`preview_features_enabled`). Provider 2.18 and later have generally\n"+
 		"available replacements (`snowflake_storage_integration_aws` or `_gcs`, `snowflake_stage_external_s3` or `_gcs`);\n"+
-		"moving to them is a change of resource types, with `import` blocks for the objects this module made.\n")
+		"byob stays on 1.2.3 because it is the release its tests build and validate this module with, and byob does not\n"+
+		"ship a module it has not validated. Moving to 2.18+ is a change of resource types, with `import` blocks for the\n"+
+		"objects this module made.\n")
 
 	in, _ := plan.Value[snowflake.Integration](m, StepIntegration)
 	t.Import(StepIntegration, "snowflake_storage_integration.this", integrationImportID(in))
