@@ -123,13 +123,21 @@ var ErrGone = errors.New("gone")
 // with o.DeleteBucket, and one holding objects only with o.DeleteObjects
 // as well (a usage error, before anything is removed). kept says how the
 // bucket stays. count counts its object versions, up to a limit (more: there
-// are others; ErrGone: no bucket); nil in a dry run.
+// are others; ErrGone: no bucket); nil in a dry run. A bucket gone already
+// is forgotten, whether asked to delete it or not.
 func BucketTeardown(v *Values, step, bucket string, o DestroyOptions, kept string, count func() (n int, more bool, err error)) (Teardown, error) {
 	what := "bucket " + bucket
 	switch {
 	case !Owned(v, step):
 		return TeardownOf(v, step, "", what+", with its objects,"), nil
 	case !o.DeleteBucket:
+		if count != nil {
+			// Kept only if it is still there: one deleted by hand is
+			// forgotten, not said to stay.
+			if _, _, err := count(); errors.Is(err, ErrGone) {
+				return Teardown{Remove: "forget " + what + " (already deleted)"}, nil
+			}
+		}
 		return Teardown{Keep: what + " and its objects are kept, " + kept + " (--delete-bucket deletes it)"}, nil
 	case count == nil && o.DeleteObjects:
 		return Teardown{Remove: "delete every object (all versions) in " + what + ", then the bucket"}, nil
