@@ -129,4 +129,18 @@ func (s *IOStreams) LightBackground() bool {
 	return i >= 0 && err == nil && (bg == 7 || bg == 15)
 }
 
+// Width is the terminal's width in columns at stdout; 0 when it is not a
+// terminal, or does not say.
+func (s *IOStreams) Width() int {
+	f, ok := s.Out.(*os.File)
+	if !ok || !s.StdoutTTY {
+		return 0
+	}
+	w, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return w
+}
+
 func (s *IOStreams) println(line string) { fmt.Fprintln(s.Out, line) }

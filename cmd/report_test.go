@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"charm.land/lipgloss/v2"
 	"github.com/growthloop/byob/wizard"
 )
 
@@ -33,3 +34,24 @@ func TestStoppedSaysWhatToDo(t *testing.T) {
 }
 
 func first(lines []string, _ bool) []string { return lines }
+
+// TestSummaryBoxFitsTheTerminal: the box around the end of a run wraps
+// its lines to the terminal's width instead of spilling over; with no
+// width known it is as wide as its lines.
+func TestSummaryBoxFitsTheTerminal(t *testing.T) {
+	lines, _ := summary(RunOutcome{Bundle: "growthloop-byob-bundle.json", Outcome: wizard.Outcome{BundleWritten: true, Started: true}})
+	var narrow, wide strings.Builder
+	summaryBox(&narrow, 60, lines...)
+	for _, l := range strings.Split(strings.TrimRight(narrow.String(), "\n"), "\n") {
+		if w := lipgloss.Width(l); w > 60 {
+			t.Errorf("a line of %d columns in 60: %q", w, l)
+		}
+	}
+	if !strings.Contains(strings.Join(strings.Fields(strings.ReplaceAll(narrow.String(), "│", "")), " "), "Settings > Organization > Storage") {
+		t.Errorf("the wrapped box lost words:\n%s", narrow.String())
+	}
+	summaryBox(&wide, 0, lines...)
+	if w := lipgloss.Width(strings.Split(wide.String(), "\n")[0]); w <= 60 {
+		t.Errorf("with no width known the box is %d columns, narrower than its lines", w)
+	}
+}

@@ -132,7 +132,7 @@ func (r *tuiReporter) Done(o RunOutcome) {
 		<-r.done
 	}
 	lines, resume := summary(o)
-	summaryBox(r.io.Out, lines...)
+	summaryBox(r.io.Out, r.io.Width(), lines...)
 	if resume {
 		// Outside the box, so it copies cleanly.
 		fmt.Fprintf(r.io.Out, "%s\n  %s\n", resumeCmd, o.Resume)
@@ -241,8 +241,13 @@ func firstLine(s string) string {
 	return line
 }
 
-// summaryBox frames the end of an interactive run.
-func summaryBox(w io.Writer, lines ...string) {
+// summaryBox frames the end of an interactive run, its lines wrapped to
+// fit a terminal of width columns (0: as wide as they are).
+func summaryBox(w io.Writer, width int, lines ...string) {
+	text := strings.Join(lines, "\n")
 	box := lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Padding(0, 1)
-	fmt.Fprintln(w, box.Render(strings.Join(lines, "\n")))
+	if width > 0 && lipgloss.Width(box.Render(text)) > width {
+		box = box.Width(width) // the border and padding included
+	}
+	fmt.Fprintln(w, box.Render(text))
 }
