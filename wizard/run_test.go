@@ -51,7 +51,6 @@ func (s *fakeStep) wasApplied() bool {
 	return s.applied
 }
 
-// background is a run's background, ended with the test.
 // newRun is a run in a background the test's end ends.
 func newRun(t *testing.T) *runenv.Run {
 	bg := runenv.NewBackground()

@@ -226,3 +226,28 @@ func TestDestroyDeletesTheKeyOfAStoppedRun(t *testing.T) {
 		t.Error("the intent stays")
 	}
 }
+
+// TestAForgottenBucketIsNotDeletedWithoutTheFlag: without --delete-bucket,
+// a bucket destroy found gone is only forgotten: one made again before the
+// removal runs is not deleted.
+func TestAForgottenBucketIsNotDeletedWithoutTheFlag(t *testing.T) {
+	f := newFixture(t)
+	f.converge()
+	ctx := context.Background()
+	f.setup.Destroy = providers.DestroyOptions{DeleteBucket: true}
+	if err := f.steps()[gcsbucket.StepBucket].Destroy(ctx, f.run(), f.setup.Values); err != nil { // deleted by hand, as it were
+		t.Fatal(err)
+	}
+	f.setup.Destroy = providers.DestroyOptions{}
+	s := f.steps()[gcsbucket.StepBucket]
+	if td, err := s.Teardown(ctx, f.setup.Values); err != nil || td.Remove != "forget bucket "+f.setup.Config.Bucket+" (already deleted)" {
+		t.Fatalf("teardown %+v %v", td, err)
+	}
+	f.converge() // made again, as while destroy asked to confirm
+	if err := s.Destroy(ctx, f.run(), f.setup.Values); err != nil {
+		t.Fatal(err)
+	}
+	if td, _ := s.Teardown(ctx, f.setup.Values); td.Keep == "" {
+		t.Errorf("destroy without --delete-bucket deleted the bucket: %+v", td)
+	}
+}

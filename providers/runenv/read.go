@@ -16,8 +16,9 @@ type reads struct {
 	calls map[readKey]*readCall
 }
 
-// readKey names a read: the step it belongs to ("" for reads several
-// steps share) and the request itself, with everything it is addressed by.
+// readKey names a read: the step it belongs to (the run's Of; shared for
+// reads several steps share) and the request itself, with everything it
+// is addressed by.
 type readKey struct {
 	scope, what string
 }
@@ -82,8 +83,8 @@ func Held[T any](ctx context.Context, r *Run, what string) (val T, ok bool, err 
 func start[T any](ctx context.Context, r *Run, k readKey, read func(context.Context) (T, error)) *readCall {
 	rs := r.reads
 	rs.mu.Lock()
-	defer rs.mu.Unlock()
 	if c := rs.calls[k]; c != nil {
+		rs.mu.Unlock()
 		return c
 	}
 	if rs.calls == nil {
@@ -91,6 +92,9 @@ func start[T any](ctx context.Context, r *Run, k readKey, read func(context.Cont
 	}
 	c := &readCall{done: make(chan struct{}), early: r.ahead}
 	rs.calls[k] = c
+	// Unlocked before Go: after the run's end, Go runs read on this
+	// goroutine, and read may read through the run too.
+	rs.mu.Unlock()
 	rctx, cancel := r.bg.detached(ctx)
 	r.Go(func() {
 		defer close(c.done)

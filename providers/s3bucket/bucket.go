@@ -186,7 +186,7 @@ func (s *bucketStep) Check(ctx context.Context, r *runenv.Run, v *providers.Valu
 		// region in x-amz-bucket-region.
 		return providers.Observation{}, s.elsewhere(cmp.Or(bucketRegionHeader(err), "another region"), v)
 	case httpStatus(err) == http.StatusForbidden:
-		return providers.Observation{}, s.forbidden(ctx, v)
+		return providers.Observation{}, s.forbidden(ctx, r)
 	case err != nil:
 		return providers.Observation{}, s.c.wrap("s3:ListBucket (HeadBucket "+s.p.Bucket+")", err)
 	}
@@ -219,24 +219,34 @@ func (s *bucketStep) takenError() error {
 
 // forbidden tells apart the two reasons S3 refuses HeadBucket: the bucket
 // is another account's, or the caller may not list its own. The account's
-// bucket list (s3:ListAllMyBuckets) says which; without it, both are
-// named.
-func (s *bucketStep) forbidden(ctx context.Context, v *providers.Values) error {
+// bucket list (s3:ListAllMyBuckets, a read of the run) says which; without
+// it, both are named.
+func (s *bucketStep) forbidden(ctx context.Context, r *runenv.Run) error {
+	listed, err := runenv.Read(ctx, r, "s3:ListAllMyBuckets "+s.p.Bucket, s.listed)
+	switch {
+	case err != nil:
+		return providers.Mismatchf("bucket %s refused s3:ListBucket (HeadBucket): either it belongs to another AWS account (choose another --bucket), "+
+			"or %s lacks s3:ListBucket on it (grant it); s3:ListAllMyBuckets, also refused, would tell which", s.p.Bucket, s.c.caller())
+	case listed:
+		return &AccessDeniedError{Action: "s3:ListBucket (HeadBucket " + s.p.Bucket + ")", Caller: s.c.caller(),
+			Err: fmt.Errorf("bucket %s is this account's", s.p.Bucket)}
+	}
+	return s.takenError()
+}
+
+// listed reports whether the caller's own bucket list names the bucket.
+func (s *bucketStep) listed(ctx context.Context) (bool, error) {
 	p := s3.NewListBucketsPaginator(s.c.S3, &s3.ListBucketsInput{Prefix: aws.String(s.p.Bucket)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return providers.Mismatchf("bucket %s refused s3:ListBucket (HeadBucket): either it belongs to another AWS account (choose another --bucket), "+
-				"or %s lacks s3:ListBucket on it (grant it); s3:ListAllMyBuckets, also refused, would tell which", s.p.Bucket, s.c.caller())
+			return false, err
 		}
-		for _, b := range page.Buckets {
-			if aws.ToString(b.Name) == s.p.Bucket {
-				return &AccessDeniedError{Action: "s3:ListBucket (HeadBucket " + s.p.Bucket + ")", Caller: s.c.caller(),
-					Err: fmt.Errorf("bucket %s is this account's", s.p.Bucket)}
-			}
+		if slices.ContainsFunc(page.Buckets, func(b types.Bucket) bool { return aws.ToString(b.Name) == s.p.Bucket }) {
+			return true, nil
 		}
 	}
-	return s.takenError()
+	return false, nil
 }
 
 // regionOf is the region of a bucket whose GetBucketLocation answered
