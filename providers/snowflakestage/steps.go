@@ -118,7 +118,7 @@ var errNoIntegration = errors.New("the integration does not exist")
 func (*integrationStep) ReadsEarly(*providers.Values) bool { return true }
 
 // read is DESC INTEGRATION's rows as the run read them.
-func (s *integrationStep) read(v *providers.Values, r *runenv.Run) func(context.Context) ([]map[string]string, error) {
+func (s *integrationStep) read(r *runenv.Run, v *providers.Values) func(context.Context) ([]map[string]string, error) {
 	return func(ctx context.Context) ([]map[string]string, error) {
 		return runenv.Read(ctx, r, s.want(v).Describe(), s.rows(v))
 	}
@@ -195,7 +195,7 @@ func (s *integrationStep) Gate(ctx context.Context, r *runenv.Run, v *providers.
 
 func (s *integrationStep) Check(ctx context.Context, r *runenv.Run, v *providers.Values) (providers.Observation, error) {
 	in := s.want(v)
-	d, err := s.describe(ctx, s.read(v, r), v, in)
+	d, err := s.describe(ctx, s.read(r, v), v, in)
 	if errors.Is(err, errNoIntegration) {
 		return providers.Observation{Status: providers.Missing}, nil
 	}
