@@ -120,20 +120,7 @@ var snowflakeRef = map[providers.Key]string{providers.WarehouseServiceAccount: "
 // module renders the setup's Terraform module, every step made.
 func module(t *testing.T, f *fixture, known *providers.Values) (*terraform.Module, map[string]string) {
 	t.Helper()
-	m := model(f, known, snowflakeRef)
-	made := map[string]bool{}
-	for _, id := range m.Steps {
-		made[id] = true
-	}
-	mod := terraform.New(m, snowflakeRef, known, made)
-	if err := (gcsbucket.Provider{}).Terraform(mod); err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]string{}
-	for _, file := range mod.Files() {
-		files[file.Path] = file.Content
-	}
-	return mod, files
+	return providertest.Terraform(t, gcsbucket.Provider{}, model(f, known, snowflakeRef), snowflakeRef, known)
 }
 
 // TestTerraform: an existing setup's module makes its resources and

@@ -12,7 +12,6 @@ import (
 	"github.com/growthloop/byob/providers/s3bucket"
 	"github.com/growthloop/byob/render/cloudformation"
 	"github.com/growthloop/byob/render/plan"
-	"github.com/growthloop/byob/render/terraform"
 )
 
 // TestInputs: the provider's flags fill its own section of Config, its
@@ -90,19 +89,7 @@ func TestTerraform(t *testing.T) {
 	for k, v := range (s3bucket.Provider{}).TerraformRefs() {
 		refs[k] = v
 	}
-	m := s3Model(f, known, refs)
-	made := map[string]bool{}
-	for _, id := range m.Steps {
-		made[id] = true
-	}
-	mod := terraform.New(m, refs, known, made)
-	if err := (s3bucket.Provider{}).Terraform(mod); err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]string{}
-	for _, file := range mod.Files() {
-		files[file.Path] = file.Content
-	}
+	_, files := providertest.Terraform(t, s3bucket.Provider{}, s3Model(f, known, refs), refs, known)
 	providertest.MustContain(t, "main.tf", files["main.tf"], `resource "aws_s3_bucket" "exports"`, `resource "aws_s3_bucket_public_access_block"`,
 		`resource "aws_iam_policy" "growthloop"`, `resource "aws_iam_role" "snowflake"`, `resource "aws_iam_access_key" "growthloop"`,
 		"user = aws_iam_user.growthloop.name")

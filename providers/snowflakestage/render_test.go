@@ -73,21 +73,9 @@ func TestTerraform(t *testing.T) {
 	p := snowflakestage.Provider{}
 	known := providers.NewValues(map[string]string{s3bucket.AccountID.Name: accountID, providers.ExternalID.Name: "byob-live",
 		providers.AdoptedKey(snowflakestage.StepIntegration).Name: "true"})
-	m := model(s3, known, p.TerraformRefs())
-	made := map[string]bool{}
-	for _, id := range m.Steps {
-		made[id] = true
-	}
-	mod := terraform.New(m, p.TerraformRefs(), known, made)
-	if err := p.Terraform(mod); err != nil {
-		t.Fatal(err)
-	}
+	mod, files := providertest.Terraform(t, p, model(s3, known, p.TerraformRefs()), p.TerraformRefs(), known)
 	if got := mod.Required()["snowflake"]; got != (terraform.Requirement{Source: "snowflakedb/snowflake", Version: "1.2.3"}) {
 		t.Errorf("provider %+v", got)
-	}
-	files := map[string]string{}
-	for _, f := range mod.Files() {
-		files[f.Path] = f.Content
 	}
 	providertest.MustContain(t, "main.tf", files["main.tf"],
 		`preview_features_enabled = ["snowflake_stage_resource", "snowflake_storage_integration_resource"]`,

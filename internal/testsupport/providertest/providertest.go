@@ -12,6 +12,7 @@ import (
 	"github.com/growthloop/byob/providers"
 	"github.com/growthloop/byob/providers/runenv"
 	"github.com/growthloop/byob/render/plan"
+	"github.com/growthloop/byob/render/terraform"
 )
 
 // ByID are steps by their ID.
@@ -180,4 +181,24 @@ func Model(p providers.Provider, s providers.Setup, known *providers.Values, ref
 		m.Artifacts[st.ID()] = st.Artifacts(v)
 	}
 	return m
+}
+
+// Terraform is r's part of the Terraform module of m, every step of m
+// made (as byob render --state writes it): the module, and its files by
+// path. An error fails the test.
+func Terraform(t testing.TB, r terraform.Renderer, m *plan.Model, refs map[providers.Key]string, known *providers.Values) (*terraform.Module, map[string]string) {
+	t.Helper()
+	made := map[string]bool{}
+	for _, id := range m.Steps {
+		made[id] = true
+	}
+	mod := terraform.New(m, refs, known, made)
+	if err := r.Terraform(mod); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, f := range mod.Files() {
+		files[f.Path] = f.Content
+	}
+	return mod, files
 }
