@@ -1,7 +1,6 @@
 package keys
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -63,26 +62,6 @@ func (l Ledger) Deleted(v *providers.Values, id string) {
 	drop := func(s string) bool { return s == id }
 	setIDs(v, l.created, slices.DeleteFunc(l.Created(v), drop))
 	setIDs(v, l.retired, slices.DeleteFunc(l.Retired(v), drop))
-}
-
-// prune goes through the ids of an identity's keys: it deletes (del) and
-// forgets those that go, and returns the others (known) and byob's among
-// them (mine).
-func (l Ledger) prune(ctx context.Context, v *providers.Values, ids []string, goes, ours func(id string) bool, del func(context.Context, string) error) (known, mine []string, err error) {
-	for _, id := range ids {
-		if goes(id) {
-			if err := del(ctx, id); err != nil {
-				return nil, nil, err
-			}
-			l.Deleted(v, id)
-			continue
-		}
-		known = append(known, id)
-		if ours(id) {
-			mine = append(mine, id)
-		}
-	}
-	return known, mine, nil
 }
 
 // Forget drops the ledger (after the keys were deleted).

@@ -89,17 +89,25 @@ func (ks Set[K]) Unwanted() []string {
 }
 
 // Prune deletes the unwanted keys (and, with retired, the keys a rotation
-// retired) and returns the ids of the others, and of byob's among them.
+// retired), forgetting them in the ledger, and returns the ids of the
+// others, and of byob's among them.
 func (ks Set[K]) Prune(ctx context.Context, v *providers.Values, retired bool, del func(context.Context, string) error) (known, ours []string, err error) {
-	var ids []string
-	for _, k := range ks.Keys {
-		ids = append(ids, ks.ID(k))
-	}
 	unwanted := ks.Unwanted()
-	goes := func(id string) bool {
-		return slices.Contains(unwanted, id) || retired && slices.Contains(ks.retired, id)
+	for _, k := range ks.Keys {
+		id := ks.ID(k)
+		if slices.Contains(unwanted, id) || retired && slices.Contains(ks.retired, id) {
+			if err := del(ctx, id); err != nil {
+				return nil, nil, err
+			}
+			ks.ledger.Deleted(v, id)
+			continue
+		}
+		known = append(known, id)
+		if ks.ours[id] {
+			ours = append(ours, id)
+		}
 	}
-	return ks.ledger.prune(ctx, v, ids, goes, ks.Ours, del)
+	return known, ours, nil
 }
 
 // Foreign are the keys byob did not make and does not hold: reported,
