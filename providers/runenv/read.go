@@ -71,13 +71,20 @@ func Held[T any](ctx context.Context, r *Run, what string) (val T, ok bool, err 
 	if c == nil {
 		return val, false, nil
 	}
+	val, err = answer[T](ctx, c)
+	return val, true, err
+}
+
+// answer waits for c's answer, or for ctx's end.
+func answer[T any](ctx context.Context, c *readCall) (T, error) {
+	var zero T
 	select {
 	case <-c.done:
 	case <-ctx.Done():
-		return val, true, ctx.Err()
+		return zero, ctx.Err()
 	}
-	val, _ = c.val.(T) // a nil of an interface type holds no T
-	return val, true, c.err
+	val, _ := c.val.(T) // a nil of an interface type holds no T
+	return val, c.err
 }
 
 func start[T any](ctx context.Context, r *Run, k readKey, read func(context.Context) (T, error)) *readCall {
@@ -105,14 +112,9 @@ func start[T any](ctx context.Context, r *Run, k readKey, read func(context.Cont
 }
 
 func get[T any](ctx context.Context, r *Run, k readKey, read func(context.Context) (T, error)) (T, error) {
-	var zero T
 	c := start(ctx, r, k, read)
-	select {
-	case <-c.done:
-	case <-ctx.Done():
-		return zero, ctx.Err()
-	}
-	if c.err != nil && c.early && !r.ahead {
+	val, err := answer[T](ctx, c)
+	if err != nil && ctx.Err() == nil && c.early && !r.ahead {
 		rs := r.reads
 		rs.mu.Lock()
 		if rs.calls[k] == c {
@@ -121,8 +123,7 @@ func get[T any](ctx context.Context, r *Run, k readKey, read func(context.Contex
 		rs.mu.Unlock()
 		return get(ctx, r, k, read)
 	}
-	val, _ := c.val.(T) // a nil of an interface type holds no T
-	return val, c.err
+	return val, err
 }
 
 // Forget drops the reads of r's step: the engine calls it once the step
