@@ -64,9 +64,12 @@ func destroySummary(o DestroyResult) (lines []string, resume bool) {
 	if o.Err != nil {
 		return []string{fmt.Sprintf("Stopped. What was removed is recorded in %s; %s to finish.", o.State, rerun(o.Err))}, true
 	}
-	if len(o.Removed) == 0 {
+	switch {
+	case len(o.Removed) == 0 && len(o.Forgotten) == 0:
 		lines = append(lines, "Nothing to remove; nothing was changed.")
-	} else {
+	case len(o.Forgotten) > 0:
+		lines = append(lines, fmt.Sprintf("Done: %d removed, %d kept, %d already gone (no longer recorded).", len(o.Removed), len(o.Kept), len(o.Forgotten)))
+	default:
 		lines = append(lines, fmt.Sprintf("Done: %d removed, %d kept.", len(o.Removed), len(o.Kept)))
 	}
 	if len(o.Deleted) > 0 {
@@ -354,7 +357,7 @@ func (r *jsonReporter) Destroyed(o DestroyResult) {
 	for _, k := range o.Kept {
 		kept = append(kept, map[string]string{"step": k.Step.ID(), "reason": safetext.String(k.Keep)})
 	}
-	s := map[string]any{"removed": nonNil(o.Removed), "kept": kept,
+	s := map[string]any{"removed": nonNil(o.Removed), "forgotten": nonNil(o.Forgotten), "kept": kept,
 		"deleted": nonNil(o.Deleted), "left": nonNil(o.Left), "state": o.State}
 	if o.Err == nil {
 		s["next"] = removeBundle

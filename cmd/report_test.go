@@ -24,6 +24,7 @@ func TestStoppedSaysWhatToDo(t *testing.T) {
 		{first(summary(RunOutcome{Err: cancelled, State: "s.json", Outcome: wizard.Outcome{Started: true}})), "Stopped. What finished is recorded in s.json; re-run the same command to resume."},
 		{first(destroySummary(DestroyResult{Err: failed, State: "s.json"})), "Stopped. What was removed is recorded in s.json; fix the problem and re-run to finish."},
 		{first(rotateSummary(RotateResult{Err: cancelled, State: "s.json"})), "Stopped. What finished is recorded in s.json; re-run to resume."},
+		{first(destroySummary(DestroyResult{DestroyOutcome: wizard.DestroyOutcome{Forgotten: []string{"s3-bucket"}}})), "Done: 0 removed, 0 kept, 1 already gone (no longer recorded)."},
 		{first(destroySummary(DestroyResult{Left: []string{"a.json", "a.json.pending", "a.json.previous"}})),
 			"a.json, a.json.pending and a.json.previous still hold the setup's key: delete them, or re-run with --delete-bundle."},
 	} {

@@ -101,6 +101,9 @@ type Teardown struct {
 	Remove string
 	// Keep says what stays, and why; "" for nothing.
 	Keep string
+	// Gone says what the step made is gone already (deleted by hand):
+	// destroy forgets it, and calls no Destroy. Remove says so.
+	Gone bool
 }
 
 // TeardownOf is the teardown of a step that removes what byob created
@@ -135,7 +138,7 @@ func BucketTeardown(v *Values, step, bucket string, o DestroyOptions, kept strin
 			// Kept only if it is still there: one deleted by hand is
 			// forgotten, not said to stay.
 			if _, _, err := count(); errors.Is(err, ErrGone) {
-				return Teardown{Remove: "forget " + what + " (already deleted)"}, nil
+				return gone(what), nil
 			}
 		}
 		return Teardown{Keep: what + " and its objects are kept, " + kept + " (--delete-bucket deletes it)"}, nil
@@ -147,7 +150,7 @@ func BucketTeardown(v *Values, step, bucket string, o DestroyOptions, kept strin
 	n, more, err := count()
 	switch {
 	case errors.Is(err, ErrGone):
-		return Teardown{Remove: "forget " + what + " (already deleted)"}, nil
+		return gone(what), nil
 	case err != nil:
 		return Teardown{}, err
 	}
@@ -162,6 +165,11 @@ func BucketTeardown(v *Values, step, bucket string, o DestroyOptions, kept strin
 		return Teardown{}, Usagef("%s holds %s (versions included): pass --delete-objects as well to delete them with it, or leave out --delete-bucket to keep it", what, objects)
 	}
 	return Teardown{Remove: fmt.Sprintf("delete the %s (versions included) in %s, then the bucket", objects, what)}, nil
+}
+
+// gone is the teardown of a bucket deleted already.
+func gone(what string) Teardown {
+	return Teardown{Remove: "forget " + what + " (already deleted)", Gone: true}
 }
 
 // Kept is Destroy leaving something in place on purpose: something byob

@@ -9,7 +9,7 @@ import (
 )
 
 // TestBucketTeardown: byob's bucket is kept unless asked; one gone
-// already is forgotten, asked or not; a refused count keeps it; one with
+// already is forgotten (Gone: no Destroy), asked or not; a refused count keeps it; one with
 // objects goes only with --delete-objects; a dry run (no count) says what
 // it would do.
 func TestBucketTeardown(t *testing.T) {
@@ -40,7 +40,7 @@ func TestBucketTeardown(t *testing.T) {
 			t.Errorf("%s: error %v", tc.name, err)
 			continue
 		}
-		if td.Remove != tc.remove || !strings.HasPrefix(td.Keep, tc.kee) || (tc.kee == "") != (td.Keep == "") {
+		if td.Remove != tc.remove || !strings.HasPrefix(td.Keep, tc.kee) || (tc.kee == "") != (td.Keep == "") || td.Gone != strings.HasPrefix(tc.remove, "forget") {
 			t.Errorf("%s: %+v", tc.name, td)
 		}
 	}

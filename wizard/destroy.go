@@ -100,6 +100,9 @@ type DestroyOutcome struct {
 	Started bool
 	Removed []string // step ids
 	Kept    []Removal
+	// Forgotten are the steps whose object was gone already (deleted by
+	// hand): the state file no longer records them.
+	Forgotten []string
 }
 
 // Destroy removes what byob made for the setup, walking the plan in
@@ -152,7 +155,11 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 		}
 		err := rn.do(ctx, s.ID(), r.Remove, r.Remove, func(ctx context.Context, run *runenv.Run, _ func(EventKind, string)) (EventKind, string, error) {
 			var kept *providers.Kept
-			switch err := s.Destroy(ctx, run, values); {
+			var err error
+			if !r.Gone {
+				err = s.Destroy(ctx, run, values)
+			}
+			switch {
 			case errors.As(err, &kept):
 				mu.Lock()
 				out.Kept = append(out.Kept, Removal{Step: s, Teardown: providers.Teardown{Keep: kept.Reason}})
@@ -170,7 +177,11 @@ func Destroy(ctx context.Context, cfg Config, deps Deps, state *State, values *p
 				state.Record(id, StepState{Status: StepRemoved, At: time.Now().UTC()}, values)
 			}
 			mu.Lock()
-			out.Removed = append(out.Removed, s.ID())
+			if r.Gone {
+				out.Forgotten = append(out.Forgotten, s.ID())
+			} else {
+				out.Removed = append(out.Removed, s.ID())
+			}
 			mu.Unlock()
 			return EventRemoved, r.Remove, nil
 		})

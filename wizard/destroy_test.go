@@ -423,3 +423,37 @@ func TestDestroyRecordsWhatItKept(t *testing.T) {
 		t.Errorf("verify after init made the setup anew: %v", f)
 	}
 }
+
+// TestABucketDeletedByHandIsOnlyForgotten: destroy without --delete-bucket
+// on a bucket byob made and someone deleted forgets it (it says so, and
+// counts it apart from what it removed) and sends no DeleteBucket: a
+// bucket made again while destroy asked to confirm stays.
+func TestABucketDeletedByHandIsOnlyForgotten(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	e.mustApply(cfg)
+	ctx := context.Background()
+	inRegion := func(o *s3.Options) { o.Region = s3bucket.SettingsOf(&cfg).Region }
+	_, err := e.admin.S3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(cfg.Bucket)}, inRegion)
+	must(t, err)
+	_, err = e.admin.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(cfg.Bucket)}, inRegion)
+	must(t, err)
+	state, values, err := wizard.Prepare(cfg)
+	must(t, err)
+	out, err := wizard.Destroy(ctx, cfg, e.deps, state, values, wizard.DestroyOptions{
+		Confirm: func(d *wizard.DestroyPlan) error {
+			e.createBucket(cfg.Bucket, s3bucket.SettingsOf(&cfg).Region) // made again meanwhile
+			return nil
+		},
+	})
+	must(t, err)
+	if !slices.Contains(out.Forgotten, s3bucket.StepBucket) || slices.Contains(out.Removed, s3bucket.StepBucket) {
+		t.Errorf("removed %v, forgotten %v", out.Removed, out.Forgotten)
+	}
+	if _, err := e.admin.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(cfg.Bucket)}, inRegion); err != nil {
+		t.Errorf("destroy without --delete-bucket deleted the bucket: %v", err)
+	}
+	if after, err := wizard.LoadState(cfg.State); err != nil || after.Values[providers.CreatedKey(s3bucket.StepBucket).Name] != "" {
+		t.Errorf("the state still records the bucket as byob's: %v", err)
+	}
+}

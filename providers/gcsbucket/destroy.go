@@ -132,9 +132,6 @@ func (s *bucketStep) empty(ctx context.Context, r *runenv.Run) error {
 }
 
 func (s *bucketStep) Destroy(ctx context.Context, r *runenv.Run, _ *providers.Values) error {
-	if !s.p.Destroy.DeleteBucket {
-		return nil // gone already, the teardown found: only forgotten
-	}
 	if s.p.Destroy.DeleteObjects {
 		if err := s.empty(ctx, r); err != nil {
 			return err

@@ -227,10 +227,10 @@ func TestDestroyDeletesTheKeyOfAStoppedRun(t *testing.T) {
 	}
 }
 
-// TestAForgottenBucketIsNotDeletedWithoutTheFlag: without --delete-bucket,
-// a bucket destroy found gone is only forgotten: one made again before the
-// removal runs is not deleted.
-func TestAForgottenBucketIsNotDeletedWithoutTheFlag(t *testing.T) {
+// TestABucketDeletedByHandIsGone: a bucket byob made and someone deleted
+// is gone, with --delete-bucket or without: destroy forgets it and calls
+// no Destroy (wizard's TestABucketDeletedByHandIsOnlyForgotten).
+func TestABucketDeletedByHandIsGone(t *testing.T) {
 	f := newFixture(t)
 	f.converge()
 	ctx := context.Background()
@@ -238,16 +238,11 @@ func TestAForgottenBucketIsNotDeletedWithoutTheFlag(t *testing.T) {
 	if err := f.steps()[gcsbucket.StepBucket].Destroy(ctx, f.run(), f.setup.Values); err != nil { // deleted by hand, as it were
 		t.Fatal(err)
 	}
-	f.setup.Destroy = providers.DestroyOptions{}
-	s := f.steps()[gcsbucket.StepBucket]
-	if td, err := s.Teardown(ctx, f.setup.Values); err != nil || td.Remove != "forget bucket "+f.setup.Config.Bucket+" (already deleted)" {
-		t.Fatalf("teardown %+v %v", td, err)
-	}
-	f.converge() // made again, as while destroy asked to confirm
-	if err := s.Destroy(ctx, f.run(), f.setup.Values); err != nil {
-		t.Fatal(err)
-	}
-	if td, _ := s.Teardown(ctx, f.setup.Values); td.Keep == "" {
-		t.Errorf("destroy without --delete-bucket deleted the bucket: %+v", td)
+	for _, o := range []providers.DestroyOptions{{}, {DeleteBucket: true}} {
+		f.setup.Destroy = o
+		td, err := f.steps()[gcsbucket.StepBucket].Teardown(ctx, f.setup.Values)
+		if err != nil || !td.Gone || td.Remove != "forget bucket "+f.setup.Config.Bucket+" (already deleted)" {
+			t.Errorf("%+v: teardown %+v %v", o, td, err)
+		}
 	}
 }

@@ -40,9 +40,6 @@ func (s *bucketStep) Teardown(ctx context.Context, v *providers.Values) (provide
 }
 
 func (s *bucketStep) Destroy(ctx context.Context, r *runenv.Run, v *providers.Values) error {
-	if !s.p.Destroy.DeleteBucket {
-		return nil // gone already, the teardown found: only forgotten
-	}
 	if s.p.Destroy.DeleteObjects {
 		if err := s.empty(ctx, r, v); err != nil {
 			return err

@@ -245,26 +245,21 @@ func TestDestroyDeletesTheKeyOfAStoppedRun(t *testing.T) {
 	}
 }
 
-// TestAForgottenBucketIsNotDeletedWithoutTheFlag: without --delete-bucket,
-// a bucket the plan found deleted by hand is only forgotten: one made
-// again (empty) before the removal runs is not deleted.
-func TestAForgottenBucketIsNotDeletedWithoutTheFlag(t *testing.T) {
+// TestABucketDeletedByHandIsGone: a bucket byob made and someone deleted
+// is gone, with --delete-bucket or without: destroy forgets it and calls
+// no Destroy (wizard's TestABucketDeletedByHandIsOnlyForgotten).
+func TestABucketDeletedByHandIsGone(t *testing.T) {
 	f := newFixture(t)
 	f.converge()
 	ctx, bucket := context.Background(), f.setup.Config.Bucket
 	if _, err := f.c.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)}, inRegion); err != nil {
 		t.Fatal(err)
 	}
-	f.setup.Destroy = providers.DestroyOptions{}
-	td, err := f.steps()[s3bucket.StepBucket].Teardown(ctx, f.setup.Values)
-	if err != nil || td.Remove == "" {
-		t.Fatalf("teardown %+v %v", td, err)
-	}
-	f.createBucket(bucket, region) // made again, e.g. while destroy asked to confirm
-	if err := f.steps()[s3bucket.StepBucket].Destroy(ctx, f.run(), f.setup.Values); err != nil {
-		t.Fatal(err)
-	}
-	if !f.bucketExists() {
-		t.Error("destroy without --delete-bucket deleted the bucket")
+	for _, o := range []providers.DestroyOptions{{}, {DeleteBucket: true}} {
+		f.setup.Destroy = o
+		td, err := f.steps()[s3bucket.StepBucket].Teardown(ctx, f.setup.Values)
+		if err != nil || !td.Gone || td.Remove != "forget bucket "+bucket+" (already deleted)" {
+			t.Errorf("%+v: teardown %+v %v", o, td, err)
+		}
 	}
 }
